@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every Debian package Millrace and its tests use, and the npm test tools from the
+# committed package-lock.json. Idempotent and non-interactive: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # toolchain
+  build-essential g++ cmake ninja-build ccache pkg-config git
+  clang libclang-rt-14-dev llvm
+  # libraries
+  libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Debian's nodejs ships without npm; other builds of nodejs (nodesource) bundle it and conflict.
+if ! command -v npm >/dev/null 2>&1 && ! printf '%s\n' "${missing[@]+"${missing[@]}"}" | grep -qx npm; then
+  missing+=(npm)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm test tools (DuckDB as the oracle engine, ...), pinned by package-lock.json.
+if [ -f package-lock.json ]; then
+  stamp=node_modules/.millrace-lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+    echo "install-deps: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json "$stamp"
+  fi
+fi
+echo "install-deps: ok"

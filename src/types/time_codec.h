@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace millrace {
+
+/// Text ⇄ timestamp/date conversions shared by every codec. Timestamps are microseconds since
+/// the Unix epoch in UTC; dates are days since 1970-01-01. The proleptic Gregorian calendar is
+/// used for all years 0001..9999.
+///
+/// Accepted timestamp text (ISO 8601 / RFC 3339 and the SQL form):
+///   2024-03-05T14:07:09Z   2024-03-05 14:07:09   2024-03-05T14:07:09.123456+08:00
+///   2024-03-05T14:07       2024-03-05 (midnight UTC)
+/// Fractions longer than 6 digits are truncated to microseconds. No offset means UTC.
+std::optional<int64_t> parse_timestamp(std::string_view text);
+
+/// Accepts YYYY-MM-DD.
+std::optional<int32_t> parse_date(std::string_view text);
+
+/// Appends "2024-03-05T14:07:09Z", or "2024-03-05T14:07:09.123456Z" when there is a fraction.
+void append_timestamp(std::string& out, int64_t micros);
+/// Appends "2024-03-05".
+void append_date(std::string& out, int32_t days);
+
+std::string format_timestamp(int64_t micros);
+std::string format_date(int32_t days);
+
+/// Days since 1970-01-01 of a civil date, and back (valid for years 0001..9999).
+int32_t days_from_civil(int year, unsigned month, unsigned day);
+void civil_from_days(int32_t days, int* year, unsigned* month, unsigned* day);
+
+}  // namespace millrace
