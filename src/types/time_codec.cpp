@@ -1,0 +1,196 @@
+#include "types/time_codec.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads exactly `count` digits at text[*pos].
+bool read_digits(std::string_view text, std::size_t* pos, int count, int* out) {
+    if (*pos + static_cast<std::size_t>(count) > text.size()) return false;
+    int value = 0;
+    for (int i = 0; i < count; ++i) {
+        char c = text[*pos + static_cast<std::size_t>(i)];
+        if (!is_digit(c)) return false;
+        value = value * 10 + (c - '0');
+    }
+    *pos += static_cast<std::size_t>(count);
+    *out = value;
+    return true;
+}
+
+bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+unsigned days_in_month(int year, unsigned month) {
+    static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
+}
+
+// Parses YYYY-MM-DD at the start of text; *pos is left after it.
+bool parse_date_part(std::string_view text, std::size_t* pos, int32_t* days) {
+    int year = 0, month = 0, day = 0;
+    if (!read_digits(text, pos, 4, &year)) return false;
+    if (*pos >= text.size() || text[*pos] != '-') return false;
+    ++*pos;
+    if (!read_digits(text, pos, 2, &month)) return false;
+    if (*pos >= text.size() || text[*pos] != '-') return false;
+    ++*pos;
+    if (!read_digits(text, pos, 2, &day)) return false;
+    if (year < 1 || month < 1 || month > 12 || day < 1 ||
+        static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month))) {
+        return false;
+    }
+    *days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    return true;
+}
+
+void append_digits(std::string& out, int64_t value, int width) {
+    char buffer[24];
+    int n = 0;
+    do {
+        buffer[n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value > 0 || n < width);
+    while (n > 0) out.push_back(buffer[--n]);
+}
+
+}  // namespace
+
+int32_t days_from_civil(int year, unsigned month, unsigned day) {
+    // Shift the year to start in March so the leap day is the last day of the "year"; then count
+    // 400-year eras of 146097 days. (H. Hinnant's well-known derivation.)
+    year -= month <= 2 ? 1 : 0;
+    const int era = (year >= 0 ? year : year - 399) / 400;
+    const unsigned year_of_era = static_cast<unsigned>(year - era * 400);
+    const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    const unsigned day_of_era =
+        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return static_cast<int32_t>(era * 146097 + static_cast<int>(day_of_era) - 719468);
+}
+
+void civil_from_days(int32_t days, int* year, unsigned* month, unsigned* day) {
+    const int z = days + 719468;
+    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned day_of_era = static_cast<unsigned>(z - era * 146097);
+    const unsigned year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    const int y = static_cast<int>(year_of_era) + era * 400;
+    const unsigned day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    const unsigned mp = (5 * day_of_year + 2) / 153;
+    *day = day_of_year - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = y + (*month <= 2 ? 1 : 0);
+}
+
+std::optional<int32_t> parse_date(std::string_view text) {
+    std::size_t pos = 0;
+    int32_t days = 0;
+    if (!parse_date_part(text, &pos, &days) || pos != text.size()) return std::nullopt;
+    return days;
+}
+
+std::optional<int64_t> parse_timestamp(std::string_view text) {
+    std::size_t pos = 0;
+    int32_t days = 0;
+    if (!parse_date_part(text, &pos, &days)) return std::nullopt;
+    int64_t micros = static_cast<int64_t>(days) * kMicrosPerDay;
+    if (pos == text.size()) return micros;
+    if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return std::nullopt;
+    ++pos;
+    int hour = 0, minute = 0, second = 0;
+    if (!read_digits(text, &pos, 2, &hour)) return std::nullopt;
+    if (pos >= text.size() || text[pos] != ':') return std::nullopt;
+    ++pos;
+    if (!read_digits(text, &pos, 2, &minute)) return std::nullopt;
+    int64_t fraction = 0;
+    if (pos < text.size() && text[pos] == ':') {
+        ++pos;
+        if (!read_digits(text, &pos, 2, &second)) return std::nullopt;
+        if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+            ++pos;
+            int digits = 0;
+            while (pos < text.size() && is_digit(text[pos])) {
+                if (digits < 6) fraction = fraction * 10 + (text[pos] - '0');
+                ++digits;
+                ++pos;
+            }
+            if (digits == 0) return std::nullopt;
+            for (int i = digits; i < 6; ++i) fraction *= 10;
+        }
+    }
+    if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
+    micros += ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond + fraction;
+    if (pos == text.size()) return micros;
+    if (text[pos] == 'Z' || text[pos] == 'z') {
+        return pos + 1 == text.size() ? std::optional<int64_t>(micros) : std::nullopt;
+    }
+    if (text[pos] == ' ' && text.substr(pos) == " UTC") return micros;
+    if (text[pos] != '+' && text[pos] != '-') return std::nullopt;
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int offset_hours = 0, offset_minutes = 0;
+    if (!read_digits(text, &pos, 2, &offset_hours)) return std::nullopt;
+    if (pos < text.size() && text[pos] == ':') ++pos;
+    if (pos < text.size() && !read_digits(text, &pos, 2, &offset_minutes)) return std::nullopt;
+    if (pos != text.size() || offset_hours > 18 || offset_minutes > 59) return std::nullopt;
+    // Local time minus the offset is UTC.
+    micros -= sign * (offset_hours * 60 + offset_minutes) * 60 * kMicrosPerSecond;
+    return micros;
+}
+
+void append_date(std::string& out, int32_t days) {
+    int year = 0;
+    unsigned month = 0, day = 0;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 0) {
+        out.push_back('-');
+        year = -year;
+    }
+    append_digits(out, year, 4);
+    out.push_back('-');
+    append_digits(out, month, 2);
+    out.push_back('-');
+    append_digits(out, day, 2);
+}
+
+void append_timestamp(std::string& out, int64_t micros) {
+    int64_t days = micros / kMicrosPerDay;
+    int64_t rest = micros % kMicrosPerDay;
+    if (rest < 0) {
+        rest += kMicrosPerDay;
+        --days;
+    }
+    append_date(out, static_cast<int32_t>(days));
+    const int64_t seconds = rest / kMicrosPerSecond;
+    const int64_t fraction = rest % kMicrosPerSecond;
+    out.push_back('T');
+    append_digits(out, seconds / 3600, 2);
+    out.push_back(':');
+    append_digits(out, seconds / 60 % 60, 2);
+    out.push_back(':');
+    append_digits(out, seconds % 60, 2);
+    if (fraction != 0) {
+        out.push_back('.');
+        append_digits(out, fraction, 6);
+    }
+    out.push_back('Z');
+}
+
+std::string format_timestamp(int64_t micros) {
+    std::string out;
+    append_timestamp(out, micros);
+    return out;
+}
+
+std::string format_date(int32_t days) {
+    std::string out;
+    append_date(out, days);
+    return out;
+}
+
+}  // namespace millrace
