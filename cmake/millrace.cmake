@@ -7,10 +7,13 @@
 #   Builds src/<subsystem>/tests/*_test.cpp into one GoogleTest binary <subsystem>_tests.
 
 # -Wno-restrict: GCC 12 reports false positives on std::string concatenation at -O3 (GCC bug 105651).
-set(MILLRACE_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-restrict)
+set(MILLRACE_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND MILLRACE_WARNINGS -Wno-restrict)
+endif()
 
 function(millrace_library subsystem)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   list(FILTER sources EXCLUDE REGEX "/main\\.cpp$")  # a program's main is not library code
   if(NOT sources)  # a subsystem whose first sources are still to come
@@ -28,7 +31,7 @@ function(millrace_library subsystem)
     if(tests)
       add_executable(${subsystem}_tests ${tests})
       target_compile_options(${subsystem}_tests PRIVATE ${MILLRACE_WARNINGS})
-      target_link_libraries(${subsystem}_tests PRIVATE millrace_${subsystem} GTest::gtest
+      target_link_libraries(${subsystem}_tests PRIVATE millrace_${subsystem} ${ARG_TEST_DEPS} GTest::gtest
                             GTest::gmock GTest::gtest_main)
       target_compile_definitions(${subsystem}_tests PRIVATE
                                  MILLRACE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

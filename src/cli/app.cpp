@@ -1,11 +1,91 @@
 #include "cli/app.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
+
+#include "cli/convert_command.h"
+#include "cli/generate_command.h"
+#include "cli/validate_command.h"
 
 namespace millrace {
 
-int run_cli(int, char**) {
-    std::puts("millrace 0.1.0");
+namespace {
+constexpr const char* kVersion = "0.1.0";
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"Millrace: one binary for ingesting, transforming, checking, landing and serving "
+                 "data.",
+                 "millrace"};
+    app.set_version_flag("--version,-V", std::string("millrace ") + kVersion);
+    app.require_subcommand(0, 1);
+    app.fallthrough(false);
+
+    auto* help = app.add_subcommand("help", "Show help for millrace or one of its commands");
+    std::string help_topic;
+    help->add_option("command", help_topic, "The command to explain");
+
+    auto* validate = app.add_subcommand(
+        "validate", "Check a project (millrace.yaml and every included file) without running it");
+    std::string project_dir;
+    validate->add_option("project-dir", project_dir, "The project directory")->required();
+
+    auto* convert = app.add_subcommand(
+        "convert", "Convert a file between formats (json/ndjson, csv) through a schema");
+    ConvertOptions convert_options;
+    convert->add_option("input", convert_options.input, "Input file")->required();
+    convert->add_option("output", convert_options.output, "Output file, or - for stdout")
+        ->required();
+    convert->add_option("--schema", convert_options.schema,
+                        "Columns, e.g. \"id: int64 not null, amount: double\" (default: infer)");
+    convert->add_option("--from", convert_options.from, "Input format: json or csv");
+    convert->add_option("--to", convert_options.to, "Output format: json or csv");
+    convert->add_option("--errors", convert_options.errors,
+                        "Write rejected records with their reasons to this NDJSON file");
+    convert->add_option("--max-errors", convert_options.max_errors,
+                        "Exit with 1 when more records than this are rejected");
+    convert->add_option("--delimiter", convert_options.delimiter, "CSV delimiter (or `tab`)");
+    convert->add_flag("--no-header", convert_options.no_header, "CSV files have no header line");
+    convert->add_option("--null", convert_options.null_marker, "CSV text that means null");
+    convert->add_option("--epoch-unit", convert_options.epoch_unit,
+                        "JSON numbers in timestamp columns: auto, s, ms or us");
+    convert->add_option("--batch-rows", convert_options.batch_rows, "Rows per batch");
+
+    auto* generate = app.add_subcommand("generate", "Write deterministic test data");
+    GenerateOptions generate_options;
+    generate->add_option("dataset", generate_options.dataset, "Dataset: orders");
+    generate->add_option("--rows,-n", generate_options.rows, "Number of records");
+    generate->add_option("--format,-f", generate_options.format, "ndjson or csv");
+    generate->add_option("--bad-fraction", generate_options.bad_fraction,
+                         "Share of deliberately bad records (0..1)");
+    generate->add_option("--seed", generate_options.seed, "Random seed");
+    generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error);
+    }
+
+    if (*help) {
+        if (help_topic.empty()) {
+            std::fputs(app.help().c_str(), stdout);
+            return 0;
+        }
+        for (CLI::App* command : app.get_subcommands({})) {
+            if (command->get_name() == help_topic) {
+                std::fputs(command->help().c_str(), stdout);
+                return 0;
+            }
+        }
+        std::fprintf(stderr, "millrace help: unknown command `%s`\n", help_topic.c_str());
+        return 1;
+    }
+    if (*validate) return run_validate(project_dir);
+    if (*convert) return run_convert(convert_options);
+    if (*generate) return run_generate(generate_options);
+    std::fputs(app.help().c_str(), stdout);
     return 0;
 }
 

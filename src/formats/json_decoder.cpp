@@ -130,6 +130,18 @@ simdjson::error_code raw_value(od::value& value, std::string_view* out) {
     return simdjson::SUCCESS;
 }
 
+// Compares a raw (still escaped) key, which simdjson guarantees is followed by its closing quote
+// inside the padded buffer, with a name that has no quote or backslash. Inline and branchy on
+// purpose: keys are short, and a memcmp call costs more than the compare.
+inline bool raw_key_equals(const char* raw, const std::string& name) {
+    const std::size_t size = name.size();
+    const char* expected = name.data();
+    for (std::size_t i = 0; i < size; ++i) {
+        if (raw[i] != expected[i]) return false;
+    }
+    return raw[size] == '"';
+}
+
 // True when the document has bytes left after the value just iterated.
 bool has_trailing_content(od::document& document) {
     const char* location = nullptr;
@@ -186,7 +198,162 @@ public:
     }
 
 private:
+    // NDJSON in bulk: windows of whole lines are copied into a padded buffer and walked with
+    // simdjson's iterate_many, which finds all documents of a window in one stage-1 pass (the
+    // per-line iterate() pays that setup once per record). Each document must be exactly one
+    // line; wherever that does not hold (trailing content, a record cut short, a stage-1 error
+    // such as invalid UTF-8), the affected lines are decoded one by one instead, so the results
+    // are those of decode_lines in every case.
+    Status decode_bulk(std::string_view input, std::size_t pos, DecodeSink& sink) {
+        uint64_t record_index = 0;
+        uint64_t line = 1;
+        while (pos < input.size()) {
+            std::size_t end = std::min(input.size(), pos + kWindowBytes);
+            if (end < input.size()) {
+                const std::size_t last_newline = input.rfind('\n', end - 1);
+                end = last_newline == std::string_view::npos || last_newline < pos
+                          ? input.find('\n', end)  // one huge line
+                          : last_newline + 1;
+                if (end == std::string_view::npos) end = input.size();
+            }
+            window_.reserve(end - pos + simdjson::SIMDJSON_PADDING);
+            window_.assign(input.data() + pos, end - pos);
+            MILLRACE_TRY(decode_window(pos, &record_index, &line, sink));
+            pos = end;
+        }
+        return {};
+    }
+
+    // A document's row stays uncommitted until the next document's start (or the window's end)
+    // shows its line held exactly that document: only blank lines may lie between the two.
+    struct Pending {
+        bool active = false;
+        std::size_t line_start = 0;
+        std::size_t newline = 0;
+        bool accepted = false;
+        std::string reason;
+    };
+
+    Status decode_window(std::size_t base, uint64_t* record_index, uint64_t* line,
+                         DecodeSink& sink) {
+        const char* data = window_.data();
+        const std::size_t size = window_.size();
+        std::size_t cursor = 0;  // start of the first line not yet accounted for
+        Pending pending;
+
+        // Accounts for the pending record if the bytes up to `next` (the next document's start,
+        // or the window's end) are only blank lines; false if they are not.
+        auto settle = [&](std::size_t next) -> Result<bool> {
+            if (!pending.active) return true;
+            std::size_t pos = pending.newline + 1;
+            uint64_t blank_lines = 0;
+            if (pending.newline < size) {
+                while (pos < next) {
+                    const std::size_t newline = find_newline(data, pos, size);
+                    const std::size_t stop = std::min(newline, next);
+                    if (!is_blank(std::string_view(data + pos, stop - pos))) return false;
+                    if (newline >= next) break;
+                    ++blank_lines;
+                    pos = newline + 1;
+                }
+            }
+            if (next < pending.newline + 1 && next < size) return false;  // same line
+            std::size_t length = pending.newline - pending.line_start;
+            if (length > 0 && data[pending.line_start + length - 1] == '\r') --length;
+            reason_ = std::move(pending.reason);
+            MILLRACE_TRY(finish_record(pending.accepted,
+                                       std::string_view(data + pending.line_start, length),
+                                       *record_index, base + pending.line_start, *line, sink));
+            ++*record_index;
+            *line += 1 + blank_lines;
+            cursor = std::min(size, pending.newline + 1) ;
+            cursor = pos > cursor ? pos : cursor;
+            pending.active = false;
+            return true;
+        };
+        // Gives up on the bulk path for the rest of the window.
+        auto fall_back = [&]() -> Status {
+            std::size_t from = cursor;
+            if (pending.active) {
+                if (pending.accepted) builder_.rollback_row();
+                from = pending.line_start;
+                pending.active = false;
+            }
+            return decode_lines_in(window_, from, size, base, record_index, line, sink);
+        };
+
+        od::document_stream stream;
+        if (bulk_parser_.iterate_many(data, size, std::max<std::size_t>(size, 1 << 16))
+                .get(stream)) {
+            return fall_back();
+        }
+        for (auto it = stream.begin(); it != stream.end(); ++it) {
+            const std::size_t offset = it.current_index();
+            MILLRACE_ASSIGN_OR_RETURN(bool settled, settle(offset));
+            if (!settled || offset >= size) return fall_back();
+            // Blank lines before the document.
+            std::size_t newline = find_newline(data, cursor, size);
+            while (newline < offset) {
+                if (!is_blank(std::string_view(data + cursor, newline - cursor))) {
+                    return fall_back();
+                }
+                cursor = newline + 1;
+                ++*line;
+                newline = find_newline(data, cursor, size);
+            }
+            if (!is_blank(std::string_view(data + cursor, offset - cursor))) return fall_back();
+            auto document = *it;
+            od::document_reference reference;
+            if (document.error() || std::move(document).get(reference)) return fall_back();
+            reason_.clear();
+            pending.active = true;
+            pending.line_start = cursor;
+            pending.newline = newline;
+            pending.accepted = decode_document(reference);
+            if (!pending.accepted) {
+                builder_.rollback_row();
+                pending.reason = std::move(reason_);
+            }
+        }
+        if (stream.truncated_bytes() > 0) return fall_back();
+        MILLRACE_ASSIGN_OR_RETURN(bool settled, settle(size));
+        if (!settled) return fall_back();
+        if (cursor < size) {
+            return decode_lines_in(window_, cursor, size, base, record_index, line, sink);
+        }
+        return {};
+    }
+
+    static std::size_t find_newline(const char* data, std::size_t from, std::size_t size) {
+        const void* found = std::memchr(data + from, '\n', size - from);
+        return found ? static_cast<std::size_t>(static_cast<const char*>(found) - data) : size;
+    }
+
+    // Per-line decoding of window_[from, to), which is padded.
+    Status decode_lines_in(const std::string& buffer, std::size_t from, std::size_t to,
+                           std::size_t base, uint64_t* record_index, uint64_t* line,
+                           DecodeSink& sink) {
+        const char* data = buffer.data();
+        std::size_t pos = from;
+        while (pos < to) {
+            const std::size_t end = find_newline(data, pos, to);
+            std::size_t length = end - pos;
+            if (length > 0 && data[pos + length - 1] == '\r') --length;
+            std::string_view text(data + pos, length);
+            if (!is_blank(text)) {
+                simdjson::padded_string_view view(data + pos, length,
+                                                  buffer.capacity() - pos);
+                MILLRACE_TRY(decode_padded(view, text, *record_index, base + pos, *line, sink));
+                ++*record_index;
+            }
+            ++*line;
+            pos = end + 1;
+        }
+        return {};
+    }
+
     Status decode_lines(std::string_view input, std::size_t pos, DecodeSink& sink) {
+        if (input.size() - pos >= kBulkMinimumBytes) return decode_bulk(input, pos, sink);
         const char* data = input.data();
         const std::size_t size = input.size();
         uint64_t record_index = 0;
@@ -317,10 +484,18 @@ private:
                                uint64_t record_index, uint64_t byte_offset, uint64_t line,
                                DecodeSink& sink) {
         reason_.clear();
-        if (decode_object(view)) {
+        const bool accepted = decode_object(view);
+        MILLRACE_TRY(finish_record(accepted, text, record_index, byte_offset, line, sink));
+        return accepted;
+    }
+
+    // Commits the row just decoded, or rolls it back and reports the record as a RowError.
+    Status finish_record(bool accepted, std::string_view text, uint64_t record_index,
+                         uint64_t byte_offset, uint64_t line, DecodeSink& sink) {
+        if (accepted) {
             builder_.commit_row();
             if (builder_.num_rows() >= options_.decode.batch_rows) MILLRACE_TRY(flush(sink));
-            return true;
+            return {};
         }
         builder_.rollback_row();
         RowError error;
@@ -330,7 +505,7 @@ private:
         error.reason = std::move(reason_);
         error.raw = std::string(text.substr(0, options_.decode.max_raw_bytes));
         sink.on_error(std::move(error));
-        return false;
+        return {};
     }
 
     bool malformed(simdjson::error_code error) {
@@ -341,12 +516,22 @@ private:
     // Appends one row from the object in `view`; on false, reason_ says why and the caller rolls
     // the partial row back.
     bool decode_object(simdjson::padded_string_view view) {
+        od::document document;
+        if (auto error = parser_.iterate(view).get(document)) return malformed(error);
+        if (!decode_document(document)) return false;
+        if (has_trailing_content(document)) {
+            reason_ = "malformed JSON: unexpected content after the object";
+            return false;
+        }
+        return true;
+    }
+
+    template <typename Document>
+    bool decode_document(Document& document) {
         if (++generation_ == 0) {  // wrapped: forget every stamp
             std::fill(seen_.begin(), seen_.end(), 0);
             generation_ = 1;
         }
-        od::document document;
-        if (auto error = parser_.iterate(view).get(document)) return malformed(error);
         od::object object;
         if (auto error = document.get_object().get(object)) {
             od::json_type type;
@@ -365,8 +550,8 @@ private:
             std::size_t index = kUnknown;
             // Records of one source nearly always list fields in the same order: try the field
             // after the last one matched, comparing the raw key bytes, before any hashing.
-            if (predicted < fast_names_.size() && fast_names_[predicted] &&
-                field.key() == schema_->field(predicted).name) {
+            if (predicted < fast_names_.size() && fast_names_[predicted] != 0 &&
+                raw_key_equals(field.key().raw(), schema_->field(predicted).name)) {
                 index = predicted;
             } else {
                 std::string_view key;
@@ -388,10 +573,6 @@ private:
             od::value value = field.value();
             if (!convert(index, value)) return false;
             predicted = index + 1;
-        }
-        if (has_trailing_content(document)) {
-            reason_ = "malformed JSON: unexpected content after the object";
-            return false;
         }
         if (seen_count != required_fields_) {
             for (std::size_t i = 0; i < seen_.size(); ++i) {
@@ -440,22 +621,63 @@ private:
         return false;
     }
 
+    bool append_null_or_fail(std::size_t index, od::value& value) {
+        bool is_null = false;
+        if (auto error = value.is_null().get(is_null)) return malformed(error);
+        if (!is_null) return malformed(simdjson::N_ATOM_ERROR);
+        if (!schema_->field(index).nullable) {
+            reason_ = "field `" + schema_->field(index).name + "` is null but declared not null";
+            return false;
+        }
+        builder_.column(index).append_null();
+        return true;
+    }
+
     bool convert(std::size_t index, od::value& value) {
         const Field& field = schema_->field(index);
         ColumnBuilder& column = builder_.column(index);
+        // Fast path: the value has the column's natural JSON type. Only when the typed getter
+        // fails is the value's JSON type looked at (null, coercions, errors).
+        switch (field.type) {
+            case DataType::kString: {
+                std::string_view text;
+                if (!value.get_string().get(text)) {
+                    column.append_string(text);
+                    return true;
+                }
+                break;
+            }
+            case DataType::kFloat64: {
+                double v = 0;
+                if (!value.get_double().get(v)) {
+                    column.append_double(v);
+                    return true;
+                }
+                break;
+            }
+            case DataType::kInt64: {
+                int64_t v = 0;
+                if (!value.get_int64().get(v)) {
+                    column.append_int64(v);
+                    return true;
+                }
+                break;
+            }
+            case DataType::kTimestamp: {
+                std::string_view text;
+                if (!value.get_string().get(text)) {
+                    auto parsed = parse_timestamp(text);
+                    if (!parsed) return bad_value(index, "not a timestamp:", text);
+                    column.append_timestamp(*parsed);
+                    return true;
+                }
+                break;
+            }
+            default: break;
+        }
         od::json_type type;
         if (auto error = value.type().get(type)) return malformed(error);
-        if (type == od::json_type::null) {
-            bool is_null = false;
-            if (auto error = value.is_null().get(is_null)) return malformed(error);
-            if (!is_null) return malformed(simdjson::N_ATOM_ERROR);
-            if (!field.nullable) {
-                reason_ = "field `" + field.name + "` is null but declared not null";
-                return false;
-            }
-            column.append_null();
-            return true;
-        }
+        if (type == od::json_type::null) return append_null_or_fail(index, value);
         std::string_view text;
         switch (field.type) {
             case DataType::kBool: {
@@ -585,14 +807,17 @@ private:
     }
 
     static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
+    static constexpr std::size_t kWindowBytes = 4 << 20;      // bulk NDJSON window
+    static constexpr std::size_t kBulkMinimumBytes = 64 << 10;  // smaller inputs go per line
 
     std::shared_ptr<const Schema> schema_;
     JsonOptions options_;
     BatchBuilder builder_;
     od::parser parser_;
-    od::parser array_parser_;  // iterates a JSON array while parser_ decodes its elements
+    od::parser bulk_parser_;  // iterate_many over NDJSON windows
+    std::string window_;      // padded copy of the current NDJSON window
     std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index_;
-    std::vector<bool> fast_names_;
+    std::vector<uint8_t> fast_names_;  // 1 when field i may take the raw-key fast path
     std::vector<uint32_t> seen_;  // seen_[i] == generation_ when field i was in this record
     uint32_t generation_ = 0;
     std::size_t required_fields_ = 0;

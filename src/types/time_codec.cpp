@@ -94,7 +94,54 @@ std::optional<int32_t> parse_date(std::string_view text) {
     return days;
 }
 
+namespace {
+
+inline unsigned digit(char c) { return static_cast<unsigned>(c - '0'); }
+
+// The form nearly every machine writes, "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", read with fixed
+// offsets; anything else goes the general way.
+bool parse_canonical_timestamp(std::string_view text, int64_t* out) {
+    const std::size_t size = text.size();
+    if ((size != 20 && size != 27 && size != 24) || text[size - 1] != 'Z') return false;
+    const char* p = text.data();
+    if (p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' ||
+        p[16] != ':') {
+        return false;
+    }
+    for (int i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+        if (digit(p[i]) > 9) return false;
+    }
+    const int year = static_cast<int>(digit(p[0]) * 1000 + digit(p[1]) * 100 + digit(p[2]) * 10 +
+                                      digit(p[3]));
+    const unsigned month = digit(p[5]) * 10 + digit(p[6]);
+    const unsigned day = digit(p[8]) * 10 + digit(p[9]);
+    const unsigned hour = digit(p[11]) * 10 + digit(p[12]);
+    const unsigned minute = digit(p[14]) * 10 + digit(p[15]);
+    const unsigned second = digit(p[17]) * 10 + digit(p[18]);
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+        hour > 23 || minute > 59 || second > 59) {
+        return false;
+    }
+    int64_t fraction = 0;
+    if (size != 20) {
+        if (p[19] != '.') return false;
+        const std::size_t digits = size - 21;  // 3 or 6
+        for (std::size_t i = 0; i < digits; ++i) {
+            if (digit(p[20 + i]) > 9) return false;
+            fraction = fraction * 10 + digit(p[20 + i]);
+        }
+        if (digits == 3) fraction *= 1000;
+    }
+    *out = static_cast<int64_t>(days_from_civil(year, month, day)) * kMicrosPerDay +
+           static_cast<int64_t>((hour * 60 + minute) * 60 + second) * kMicrosPerSecond + fraction;
+    return true;
+}
+
+}  // namespace
+
 std::optional<int64_t> parse_timestamp(std::string_view text) {
+    int64_t canonical = 0;
+    if (parse_canonical_timestamp(text, &canonical)) return canonical;
     std::size_t pos = 0;
     int32_t days = 0;
     if (!parse_date_part(text, &pos, &days)) return std::nullopt;

@@ -260,3 +260,78 @@ TEST(JsonDecoderArrayTest, OneBrokenElementCostsOnlyItself) {
 
 }  // namespace
 }  // namespace millrace
+
+#include "datagen/order_generator.h"
+
+namespace millrace {
+namespace {
+
+// Large inputs take the bulk (iterate_many) path; its results must be exactly those of decoding
+// every line on its own, bad records included.
+TEST(JsonDecoderBulkTest, BulkDecodingEqualsRecordByRecord) {
+    OrderGeneratorOptions options;
+    options.bad_fraction = 0.03;
+    OrderGenerator generator(options);
+    std::string input;
+    generator.append_ndjson(input, 30'000);  // ~5 MB: more than one bulk window
+    input += "{\"order_id\":\"x\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"amount\":1} {\"a\":1}\n";
+    input += "\n  \n{\"order_id\":\"y\",\"timestamp\":\"2026-01-01T00:00:00Z\",\n\"amount\":1}\n";
+    input += "  {\"order_id\":\"z\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"amount\":2}  \r\n";
+    generator.append_ndjson(input, 1'000);
+
+    JsonDecoder bulk(OrderGenerator::schema());
+    CollectingSink bulk_sink;
+    ASSERT_TRUE(bulk.decode(input, bulk_sink).ok());
+
+    JsonDecoder single(OrderGenerator::schema());
+    CollectingSink single_sink;
+    std::vector<uint64_t> lines;
+    std::size_t pos = 0;
+    uint64_t record = 0;
+    uint64_t line = 1;
+    while (pos < input.size()) {
+        std::size_t end = input.find('\n', pos);
+        if (end == std::string::npos) end = input.size();
+        std::string_view text(input.data() + pos, end - pos);
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (text.find_first_not_of(" \t") != std::string_view::npos) {
+            ASSERT_TRUE(single.decode_record(text, record++, pos, single_sink).ok());
+            lines.push_back(line);
+        }
+        ++line;
+        pos = end + 1;
+    }
+    ASSERT_TRUE(single.flush(single_sink).ok());
+
+    EXPECT_GT(bulk_sink.errors.size(), 500u);
+    ASSERT_EQ(bulk_sink.rows, single_sink.rows);
+    ASSERT_EQ(bulk_sink.errors.size(), single_sink.errors.size());
+    for (std::size_t i = 0; i < bulk_sink.errors.size(); ++i) {
+        const RowError& a = bulk_sink.errors[i];
+        const RowError& b = single_sink.errors[i];
+        ASSERT_EQ(a.record_index, b.record_index) << a.reason;
+        EXPECT_EQ(a.byte_offset, b.byte_offset);
+        EXPECT_EQ(a.line, lines[b.record_index]);
+        EXPECT_EQ(a.reason, b.reason);
+        EXPECT_EQ(a.raw, b.raw);
+    }
+    std::size_t row = 0;
+    std::size_t single_batch = 0, single_row = 0;
+    for (const Batch& batch : bulk_sink.batches) {
+        for (std::size_t r = 0; r < batch.num_rows(); ++r, ++row) {
+            while (single_row >= single_sink.batches[single_batch].num_rows()) {
+                ++single_batch;
+                single_row = 0;
+            }
+            for (std::size_t c = 0; c < batch.num_columns(); ++c) {
+                ASSERT_EQ(batch.value_at(r, c),
+                          single_sink.batches[single_batch].value_at(single_row, c))
+                    << "row " << row;
+            }
+            ++single_row;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace millrace

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark (median of 5 repetitions) and prints the figures recorded in
+# BENCHMARKS.md. Usage: bench/run.sh <release-build-dir>
+set -euo pipefail
+build=${1:-build/release}
+out=$build/bench-results
+mkdir -p "$out"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for bench in "$build"/bench/*_bench; do
+  name=$(basename "$bench")
+  echo "== $name"
+  "$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/$name.json" --benchmark_out_format=json 2>&1 | grep -E "median|Benchmark|---" || true
+done
+node "$(dirname "$0")/summarize.mjs" "$out"

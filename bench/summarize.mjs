@@ -1,0 +1,26 @@
+// Prints the headline figures from Google Benchmark JSON outputs: medians, MB/s, rows/s, and
+// the ratios against the peers named in the issues.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const medians = {};
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  const data = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  for (const b of data.benchmarks) {
+    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/min_time:.*/, '')] = b;
+  }
+}
+const mbps = (b) => (b.bytes_per_second / 1e6).toFixed(0);
+const rows = (b) => (b.items_per_second / 1e6).toFixed(2);
+console.log('\nfigure                                   MB/s    Mrows/s');
+for (const [name, b] of Object.entries(medians)) {
+  if (b.bytes_per_second) console.log(`${name.padEnd(40)} ${mbps(b).padStart(6)} ${rows(b).padStart(9)}`);
+}
+const ceiling = medians.BM_SimdjsonOnDemandCeiling;
+const ours = medians.BM_JsonDecoderNdjson;
+if (ceiling && ours) {
+  console.log(`\nNDJSON decode / simdjson on-demand ceiling: ${(ours.bytes_per_second / ceiling.bytes_per_second).toFixed(2)} (goal >= 0.5)`);
+}
+const csv = medians.BM_CsvDecode || Object.entries(medians).find(([n]) => /Csv.*Decode/i.test(n))?.[1];
+if (csv) console.log(`CSV decode: ${mbps(csv)} MB/s on one core (goal >= 300)`);

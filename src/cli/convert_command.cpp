@@ -1,0 +1,257 @@
+#include "cli/convert_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "common/json_string.h"
+#include "common/mapped_file.h"
+#include "formats/csv_decoder.h"
+#include "formats/csv_encoder.h"
+#include "formats/file_format.h"
+#include "formats/json_decoder.h"
+#include "formats/json_encoder.h"
+#include "formats/json_schema_inference.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr std::size_t kInferenceSample = 1 << 20;
+constexpr std::size_t kErrorsPrinted = 5;
+
+// Encodes every batch straight to the output and every rejected record to the errors file, so
+// memory stays bounded whatever the input size.
+class ConvertSink final : public DecodeSink {
+public:
+    ConvertSink(FileFormat to, const CsvOptions& csv, bool header, std::FILE* out,
+                std::FILE* errors, std::string source)
+        : to_(to), csv_(csv), header_(header), out_(out), errors_(errors),
+          source_(std::move(source)) {}
+
+    Status on_batch(Batch batch) override {
+        buffer_.clear();
+        if (to_ == FileFormat::kCsv) {
+            if (header_ && !wrote_header_) csv_.write_header(batch.schema(), buffer_);
+            csv_.encode(batch, buffer_);
+        } else {
+            json_.encode(batch, buffer_);
+        }
+        wrote_header_ = true;
+        rows_ += batch.num_rows();
+        return write(out_, buffer_);
+    }
+
+    void on_error(RowError error) override {
+        ++rejected_;
+        if (errors_ != nullptr) {
+            std::string line = "{\"source\":";
+            append_json_string(line, source_);
+            line += ",\"record_index\":" + std::to_string(error.record_index) +
+                    ",\"line\":" + std::to_string(error.line) +
+                    ",\"byte_offset\":" + std::to_string(error.byte_offset) + ",\"reason\":";
+            append_json_string(line, error.reason);
+            line += ",\"raw\":";
+            // Raw bytes may be invalid UTF-8 (that may be the very reason): escape what is not.
+            append_json_string(line, error.raw);
+            line += "}\n";
+            if (!write(errors_, line).ok()) write_failed_ = true;
+        } else if (rejected_ <= kErrorsPrinted) {
+            std::fprintf(stderr, "%s:%llu: rejected: %s\n", source_.c_str(),
+                         static_cast<unsigned long long>(error.line), error.reason.c_str());
+        }
+    }
+
+    Status write_header_if_empty(const Schema& schema) {
+        if (to_ != FileFormat::kCsv || !header_ || wrote_header_) return {};
+        buffer_.clear();
+        csv_.write_header(schema, buffer_);
+        wrote_header_ = true;
+        return write(out_, buffer_);
+    }
+
+    uint64_t rows() const { return rows_; }
+    uint64_t rejected() const { return rejected_; }
+    bool write_failed() const { return write_failed_; }
+
+private:
+    static Status write(std::FILE* file, const std::string& bytes) {
+        if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size()) {
+            return Error(ErrorCode::kIo, "write failed");
+        }
+        return {};
+    }
+
+    FileFormat to_;
+    CsvEncoder csv_;
+    JsonEncoder json_;
+    bool header_;
+    bool wrote_header_ = false;
+    std::FILE* out_;
+    std::FILE* errors_;
+    std::string source_;
+    std::string buffer_;
+    uint64_t rows_ = 0;
+    uint64_t rejected_ = 0;
+    bool write_failed_ = false;
+};
+
+Result<FileFormat> pick_format(const std::string& flag, const std::string& path,
+                               const char* which) {
+    if (!flag.empty()) {
+        auto format = parse_file_format(flag);
+        if (!format) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "unknown format `" + flag + "` (expected json or csv)");
+        }
+        return *format;
+    }
+    auto format = file_format_from_path(path);
+    if (!format) {
+        return Error(ErrorCode::kInvalidArgument,
+                     std::string("cannot tell the ") + which + " format from `" + path +
+                         "`: use --" + (which[0] == 'i' ? "from" : "to") + " json|csv");
+    }
+    return *format;
+}
+
+Result<EpochUnit> parse_epoch_unit(const std::string& text) {
+    if (text == "auto") return EpochUnit::kAuto;
+    if (text == "s" || text == "seconds") return EpochUnit::kSeconds;
+    if (text == "ms" || text == "milliseconds") return EpochUnit::kMilliseconds;
+    if (text == "us" || text == "microseconds") return EpochUnit::kMicroseconds;
+    return Error(ErrorCode::kInvalidArgument,
+                 "unknown epoch unit `" + text + "` (expected auto, s, ms or us)");
+}
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+    return text.size() >= suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status convert(const ConvertOptions& options) {
+    MILLRACE_ASSIGN_OR_RETURN(FileFormat from, pick_format(options.from, options.input, "input"));
+    MILLRACE_ASSIGN_OR_RETURN(FileFormat to, pick_format(options.to, options.output, "output"));
+    MILLRACE_ASSIGN_OR_RETURN(EpochUnit epoch_unit, parse_epoch_unit(options.epoch_unit));
+
+    auto csv_for = [&](const std::string& path) -> Result<CsvOptions> {
+        CsvOptions csv;
+        csv.header = !options.no_header;
+        csv.decode.batch_rows = options.batch_rows;
+        if (options.delimiter == "tab" || options.delimiter == "\\t") {
+            csv.delimiter = '\t';
+        } else if (options.delimiter.size() == 1) {
+            csv.delimiter = options.delimiter[0];
+        } else if (!options.delimiter.empty()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "--delimiter must be one character or `tab`");
+        } else if (ends_with(path, ".tsv")) {
+            csv.delimiter = '\t';
+        }
+        if (options.null_marker) csv.null_markers = {*options.null_marker};
+        return csv;
+    };
+    MILLRACE_ASSIGN_OR_RETURN(CsvOptions input_csv, csv_for(options.input));
+    MILLRACE_ASSIGN_OR_RETURN(CsvOptions output_csv, csv_for(options.output));
+    if (options.batch_rows == 0) {
+        return Error(ErrorCode::kInvalidArgument, "--batch-rows must be at least 1");
+    }
+
+    MILLRACE_ASSIGN_OR_RETURN(MappedFile input, MappedFile::open(options.input));
+    const std::string_view bytes = input.bytes();
+
+    std::shared_ptr<const Schema> schema;
+    if (!options.schema.empty()) {
+        auto parsed = parse_schema_spec(options.schema);
+        if (!parsed.ok()) {
+            const Error& error = parsed.error();
+            return Error(ErrorCode::kInvalidArgument,
+                         "--schema, column " + std::to_string(error.location().column) + ": " +
+                             error.message());
+        }
+        schema = std::make_shared<const Schema>(std::move(parsed).value());
+    } else {
+        std::string_view sample = bytes.substr(0, kInferenceSample);
+        if (sample.size() < bytes.size()) {
+            const std::size_t last_newline = sample.rfind('\n');
+            if (last_newline != std::string_view::npos) sample = sample.substr(0, last_newline);
+        }
+        Result<Schema> inferred = from == FileFormat::kJson ? infer_json_schema(sample)
+                                                            : infer_csv_schema(sample, input_csv);
+        if (!inferred.ok()) {
+            return std::move(inferred).error().with_context("inferring a schema from " +
+                                                            options.input + " (or pass --schema)");
+        }
+        schema = std::make_shared<const Schema>(std::move(inferred).value());
+        std::fprintf(stderr, "convert: inferred schema %s\n", schema->to_string().c_str());
+    }
+
+    std::FILE* out = stdout;
+    if (options.output != "-") {
+        out = std::fopen(options.output.c_str(), "wb");
+        if (out == nullptr) {
+            return Error(ErrorCode::kIo, "cannot create " + options.output);
+        }
+    }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out_closer(
+        out == stdout ? nullptr : out, [](std::FILE* f) { return std::fclose(f); });
+    std::FILE* errors = nullptr;
+    if (!options.errors.empty()) {
+        errors = std::fopen(options.errors.c_str(), "wb");
+        if (errors == nullptr) return Error(ErrorCode::kIo, "cannot create " + options.errors);
+    }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> errors_closer(
+        errors, [](std::FILE* f) { return std::fclose(f); });
+
+    ConvertSink sink(to, output_csv, !options.no_header, out, errors, options.input);
+    const auto start = std::chrono::steady_clock::now();
+    if (from == FileFormat::kJson) {
+        JsonOptions json;
+        json.decode.batch_rows = options.batch_rows;
+        json.epoch_unit = epoch_unit;
+        JsonDecoder decoder(schema, json);
+        MILLRACE_TRY(decoder.decode(bytes, sink));
+    } else {
+        CsvDecoder decoder(schema, input_csv);
+        MILLRACE_TRY(decoder.decode(bytes, sink));
+    }
+    MILLRACE_TRY(sink.write_header_if_empty(*schema));
+    if (std::fflush(out) != 0 || sink.write_failed()) {
+        return Error(ErrorCode::kIo, "writing " + options.output + " failed");
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const uint64_t records = sink.rows() + sink.rejected();
+    std::fprintf(stderr,
+                 "convert: %s (%s, %.1f MB) -> %s (%s): %llu records read, %llu rows written, "
+                 "%llu rejected%s in %.3f s (%.0f MB/s)\n",
+                 options.input.c_str(), std::string(file_format_name(from)).c_str(),
+                 static_cast<double>(bytes.size()) / 1e6, options.output.c_str(),
+                 std::string(file_format_name(to)).c_str(),
+                 static_cast<unsigned long long>(records),
+                 static_cast<unsigned long long>(sink.rows()),
+                 static_cast<unsigned long long>(sink.rejected()),
+                 sink.rejected() > 0 && errors != nullptr
+                     ? (" (reasons in " + options.errors + ")").c_str()
+                     : "",
+                 seconds, static_cast<double>(bytes.size()) / 1e6 / (seconds > 0 ? seconds : 1e-9));
+    if (options.max_errors && sink.rejected() > *options.max_errors) {
+        return Error(ErrorCode::kResourceExhausted,
+                     std::to_string(sink.rejected()) + " records rejected, more than --max-errors " +
+                         std::to_string(*options.max_errors));
+    }
+    return {};
+}
+
+}  // namespace
+
+int run_convert(const ConvertOptions& options) {
+    Status status = convert(options);
+    if (!status.ok()) {
+        std::fprintf(stderr, "millrace convert: %s\n", status.error().to_string().c_str());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace millrace

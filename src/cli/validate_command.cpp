@@ -1,0 +1,28 @@
+#include "cli/validate_command.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "project/project_loader.h"
+
+namespace millrace {
+
+int run_validate(const std::string& project_dir) {
+    std::vector<Error> errors;
+    Result<Project> project = load_project(project_dir, &errors);
+    if (!project.ok() && errors.empty()) errors.push_back(project.error());
+    if (!errors.empty()) {
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        std::fprintf(stderr, "%zu error%s in %s\n", errors.size(), errors.size() == 1 ? "" : "s",
+                     project_dir.c_str());
+        return 1;
+    }
+    std::printf("project `%s` is valid: %zu pipeline%s, %zu feature view%s, %zu job%s\n",
+                project->name.c_str(), project->pipelines.size(),
+                project->pipelines.size() == 1 ? "" : "s", project->feature_views.size(),
+                project->feature_views.size() == 1 ? "" : "s", project->jobs.size(),
+                project->jobs.size() == 1 ? "" : "s");
+    return 0;
+}
+
+}  // namespace millrace

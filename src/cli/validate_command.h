@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+
+namespace millrace {
+
+/// `millrace validate <project-dir>`: loads the project and every included file, prints every
+/// error as file:line:column, returns 1 when there is any.
+int run_validate(const std::string& project_dir);
+
+}  // namespace millrace

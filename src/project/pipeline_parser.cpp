@@ -1,0 +1,714 @@
+#include "project/pipeline_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+
+#include "common/suggest.h"
+#include "common/yaml_document.h"
+#include "project/config_reader.h"
+
+namespace millrace {
+
+namespace {
+
+std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
+
+// A key given with a value; `key:` alone (null) counts as not given for optional settings.
+bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    if (std::optional<std::string> near = closest_match(word, candidates)) {
+        return "; did you mean " + backticks(*near) + "?";
+    }
+    return "";
+}
+
+// The first word of `text` starting at 0-based `position`, if a word starts there.
+std::string_view word_at(std::string_view text, std::size_t position) {
+    if (position >= text.size()) return {};
+    std::size_t end = position;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\t') ++end;
+    return text.substr(position, end - position);
+}
+
+std::size_t first_word_position(std::string_view text) {
+    std::size_t position = 0;
+    while (position < text.size() && (text[position] == ' ' || text[position] == '\t')) {
+        ++position;
+    }
+    return position;
+}
+
+const std::vector<std::string>& canonical_type_names() {
+    static const std::vector<std::string> kNames = {"bool",   "int32", "int64",     "double",
+                                                    "string", "bytes", "timestamp", "date"};
+    return kNames;
+}
+
+// What a pipeline reads from or writes to a file: its path and, when given, its format.
+struct FileTarget {
+    std::string path;
+    std::optional<DataFormat> format;
+    const ConfigNode* format_node = nullptr;
+};
+
+class PipelineParser {
+public:
+    PipelineParser(std::vector<Error>& errors, const std::string& file,
+                   const std::string& project_dir)
+        : reader_(errors), file_(file), project_dir_(project_dir) {}
+
+    PipelineSpec parse(const ConfigNode& root) {
+        spec_.file = file_;
+        spec_.location = root.location();
+        const ConfigNode* name_peek = root.find("name");
+        what_ = name_peek != nullptr && name_peek->is_scalar()
+                    ? "pipeline " + backticks(name_peek->scalar())
+                    : std::string("pipeline");
+        MapReader map(reader_, root, what_);
+        if (!map.is_map()) return std::move(spec_);
+
+        if (const ConfigNode* kind = map.optional("kind"); present(kind)) {
+            std::optional<std::string> text = reader_.scalar(*kind, key_of("kind", what_));
+            if (text && *text != "pipeline") {
+                reader_.error(ErrorCode::kConfig,
+                              "this file defines a " + backticks(*text) + ", not a pipeline",
+                              kind->location());
+            }
+        }
+        if (const ConfigNode* name = map.required("name")) {
+            std::optional<std::string> text = reader_.non_empty(*name, key_of("name", what_));
+            if (text && reader_.resource_name(*text, name->location(), "a pipeline")) {
+                spec_.name = *text;
+            }
+        }
+        if (const ConfigNode* description = map.optional("description"); present(description)) {
+            if (auto text = reader_.scalar(*description, key_of("description", what_))) {
+                spec_.description = *text;
+            }
+        }
+        if (const ConfigNode* mode = map.optional("mode"); present(mode)) {
+            if (auto value = reader_.choice<PipelineMode>(
+                    *mode, key_of("mode", what_),
+                    {{"batch", PipelineMode::kBatch}, {"streaming", PipelineMode::kStreaming}})) {
+                spec_.mode = *value;
+            }
+        }
+        if (const ConfigNode* parallelism = map.optional("parallelism"); present(parallelism)) {
+            if (auto value = reader_.integer(*parallelism, key_of("parallelism", what_), 1, 4096)) {
+                spec_.parallelism = static_cast<int>(*value);
+            }
+        }
+        if (const ConfigNode* interval = map.optional("checkpoint_interval"); present(interval)) {
+            const std::string what = key_of("checkpoint_interval", what_);
+            if (auto value = reader_.duration(*interval, what)) {
+                if (value->count() == 0) {
+                    reader_.error(ErrorCode::kConfig, what + " must be longer than 0",
+                                  interval->location());
+                } else {
+                    spec_.checkpoint_interval = *value;
+                }
+            }
+        }
+        if (const ConfigNode* sources = map.required("sources")) parse_sources(*sources);
+        if (const ConfigNode* views = map.optional("views"); present(views)) parse_views(*views);
+        if (const ConfigNode* checks = map.optional("checks"); present(checks)) {
+            parse_checks(*checks);
+        }
+        if (const ConfigNode* sinks = map.required("sinks")) parse_sinks(*sinks);
+        map.finish();
+        return std::move(spec_);
+    }
+
+private:
+    // ---- sources ------------------------------------------------------------------------
+
+    void parse_sources(const ConfigNode& node) {
+        if (!reader_.expect_map(node, key_of("sources", what_))) return;
+        if (node.size() == 0) {
+            reader_.error(ErrorCode::kConfig, what_ + " has no sources", node.location());
+        }
+        for (const ConfigEntry& entry : node.entries()) parse_source(entry);
+    }
+
+    void parse_source(const ConfigEntry& entry) {
+        SourceSpec source;
+        source.name = entry.key;
+        source.location = entry.key_location;
+        const std::string what = "source " + backticks(entry.key);
+        check_element_name(entry.key, entry.key_location, "a source");
+
+        MapReader map(reader_, entry.value, what);
+        const ConfigNode* topic = map.optional("topic");
+        const ConfigNode* file = map.optional("file");
+        const ConfigNode* kafka = map.optional("kafka");
+        const ConfigNode* format = map.optional("format");
+        const ConfigNode* schema = map.optional("schema");
+        const ConfigNode* event_time = map.optional("event_time");
+        const ConfigNode* watermark_delay = map.optional("watermark_delay");
+        const ConfigNode* on_error = map.optional("on_error");
+        if (!map.is_map()) {
+            spec_.sources.push_back(std::move(source));  // known, so references to it resolve
+            return;
+        }
+
+        const std::optional<std::string_view> kind_key =
+            one_of(map, {{"topic", topic}, {"file", file}, {"kafka", kafka}}, what);
+        std::optional<DataFormat> explicit_format;
+        if (present(format)) explicit_format = read_format(*format, key_of("format", what));
+        std::optional<DataFormat> nested_format;
+        if (kind_key == "topic") {
+            source.kind = SourceKind::kTopic;
+            if (auto text = reader_.non_empty(*topic, key_of("topic", what));
+                text && reader_.resource_name(*text, topic->location(), "a topic")) {
+                source.topic = *text;
+            }
+        } else if (kind_key == "file") {
+            source.kind = SourceKind::kFile;
+            FileTarget target = read_file_target(*file, key_of("file", what));
+            source.path = target.path;
+            nested_format = target.format;
+            if (nested_format && explicit_format && *nested_format != *explicit_format) {
+                reader_.error(ErrorCode::kConfig,
+                              what + " has two formats: " + backticks(enum_name(*nested_format)) +
+                                  " in `file` and " + backticks(enum_name(*explicit_format)) +
+                                  " in `format`",
+                              format->location());
+            }
+        } else if (kind_key == "kafka") {
+            source.kind = SourceKind::kKafka;
+            parse_kafka(*kafka, key_of("kafka", what), source);
+        }
+
+        if (explicit_format || nested_format) {
+            source.format = explicit_format ? *explicit_format : *nested_format;
+        } else if (kind_key == "file" && !source.path.empty()) {
+            if (std::optional<DataFormat> inferred = format_from_extension(source.path)) {
+                source.format = *inferred;
+            } else {
+                reader_.error(ErrorCode::kConfig,
+                              "cannot tell the format of " + backticks(source.path) + " for " +
+                                  what + "; add `format: csv`, `json`, `ndjson` or `parquet`",
+                              file->location());
+            }
+        }
+        if (source.format == DataFormat::kParquet && kind_key && kind_key != "file" &&
+            present(format)) {
+            reader_.error(ErrorCode::kConfig,
+                          "`parquet` is a file format; records on a topic are json, ndjson or "
+                          "csv",
+                          format->location());
+        }
+
+        if (present(schema)) {
+            source.schema = parse_schema(*schema, key_of("schema", what));
+            source.schema_location = schema->location();
+        }
+        if (present(event_time)) {
+            const std::string event_time_what = key_of("event_time", what);
+            std::optional<std::string> column = reader_.non_empty(*event_time, event_time_what);
+            if (column && source.schema) check_event_time(*source.schema, *column, *event_time);
+            if (column) source.event_time = *column;
+        }
+        if (present(watermark_delay)) {
+            const std::string delay_what = key_of("watermark_delay", what);
+            if (auto delay = reader_.duration(*watermark_delay, delay_what)) {
+                source.watermark_delay = *delay;
+            }
+            if (!present(event_time)) {
+                reader_.error(ErrorCode::kConfig,
+                              delay_what + " needs an `event_time` column to delay",
+                              map.key_location("watermark_delay"));
+            }
+        }
+        if (present(on_error)) {
+            if (auto action =
+                    reader_.choice<OnRecordError>(*on_error, key_of("on_error", what),
+                                                  {{"dead_letter", OnRecordError::kDeadLetter},
+                                                   {"drop", OnRecordError::kDrop},
+                                                   {"fail", OnRecordError::kFail}})) {
+                source.on_error = *action;
+            }
+        }
+        map.finish();
+        spec_.sources.push_back(std::move(source));
+    }
+
+    void parse_kafka(const ConfigNode& node, const std::string& what, SourceSpec& source) {
+        MapReader map(reader_, node, what);
+        if (const ConfigNode* brokers = map.required("brokers")) {
+            if (brokers->is_scalar()) {
+                // "host1:9092,host2:9092", as Kafka tools write it.
+                std::string_view rest = brokers->scalar();
+                while (!rest.empty()) {
+                    const std::size_t comma = rest.find(',');
+                    std::string_view broker = rest.substr(0, comma);
+                    while (!broker.empty() && broker.front() == ' ') broker.remove_prefix(1);
+                    while (!broker.empty() && broker.back() == ' ') broker.remove_suffix(1);
+                    if (!broker.empty()) source.brokers.emplace_back(broker);
+                    if (comma == std::string_view::npos) break;
+                    rest.remove_prefix(comma + 1);
+                }
+                if (source.brokers.empty()) {
+                    reader_.error(ErrorCode::kConfig, key_of("brokers", what) + " is empty",
+                                  brokers->location());
+                }
+            } else if (auto list = reader_.scalar_list(*brokers, key_of("brokers", what))) {
+                source.brokers = std::move(*list);
+            }
+        }
+        if (const ConfigNode* topic = map.required("topic")) {
+            if (auto text = reader_.non_empty(*topic, key_of("topic", what));
+                text && reader_.resource_name(*text, topic->location(), "a topic")) {
+                source.topic = *text;
+            }
+        }
+        if (const ConfigNode* group = map.optional("group"); present(group)) {
+            if (auto text = reader_.non_empty(*group, key_of("group", what))) source.group = *text;
+        }
+        if (const ConfigNode* properties = map.optional("properties"); present(properties)) {
+            const std::string properties_what = key_of("properties", what);
+            if (reader_.expect_map(*properties, properties_what)) {
+                for (const ConfigEntry& entry : properties->entries()) {
+                    if (auto value =
+                            reader_.scalar(entry.value, key_of(entry.key, properties_what))) {
+                        source.properties[entry.key] = *value;
+                    }
+                }
+            }
+        }
+        map.finish();
+    }
+
+    std::optional<Schema> parse_schema(const ConfigNode& node, const std::string& what) {
+        if (node.is_scalar()) {
+            // The one-line form: "order_id: string not null, amount: double".
+            Result<Schema> parsed = parse_schema_spec(node.scalar());
+            if (!parsed.ok()) {
+                const Error& failure = parsed.error();
+                reader_.error(failure.code(), what + ": " + failure.message(),
+                              node.location_in_scalar(1, failure.location().column));
+                return std::nullopt;
+            }
+            return std::move(parsed).value();
+        }
+        if (!node.is_map()) {
+            reader_.error(ErrorCode::kConfig,
+                          "expected a map of column types for " + what + ", got " +
+                              std::string(node.kind_name()),
+                          node.location());
+            return std::nullopt;
+        }
+        if (node.size() == 0) {
+            reader_.error(ErrorCode::kConfig, what + " declares no columns", node.location());
+            return std::nullopt;
+        }
+        std::vector<Field> fields;
+        bool ok = true;
+        for (const ConfigEntry& entry : node.entries()) {
+            if (!entry.value.is_scalar()) {
+                reader_.error(ErrorCode::kConfig,
+                              "expected a type such as `string not null` for column " +
+                                  backticks(entry.key) + ", got " +
+                                  std::string(entry.value.kind_name()),
+                              entry.value.is_null() ? entry.key_location : entry.value.location());
+                ok = false;
+                continue;
+            }
+            const std::string& spec = entry.value.scalar();
+            Result<Field> field = parse_field_spec(entry.key, spec);
+            if (!field.ok()) {
+                const Error& failure = field.error();
+                const int column = std::max(failure.location().column, 1);
+                std::string message = failure.message();
+                const auto position = static_cast<std::size_t>(column - 1);
+                if (position == first_word_position(spec)) {
+                    // The type itself is unknown: suggest the nearest type name.
+                    message += did_you_mean(word_at(spec, position), canonical_type_names());
+                }
+                reader_.error(failure.code(), std::move(message),
+                              entry.value.location_in_scalar(1, column));
+                ok = false;
+                continue;
+            }
+            fields.push_back(std::move(field).value());
+        }
+        if (!ok) return std::nullopt;
+        Result<Schema> schema = Schema::make(std::move(fields));
+        if (!schema.ok()) {
+            reader_.error(ErrorCode::kConfig, what + ": " + schema.error().message(),
+                          node.location());
+            return std::nullopt;
+        }
+        return std::move(schema).value();
+    }
+
+    void check_event_time(const Schema& schema, const std::string& column, const ConfigNode& node) {
+        const std::optional<std::size_t> index = schema.index_of(column);
+        if (!index) {
+            std::vector<std::string> names;
+            for (const Field& field : schema.fields()) names.push_back(field.name);
+            reader_.error(ErrorCode::kConfig,
+                          "event_time " + backticks(column) + " is not a column of the schema" +
+                              did_you_mean(column, names),
+                          node.location());
+            return;
+        }
+        const Field& field = schema.field(*index);
+        if (field.type != DataType::kTimestamp) {
+            reader_.error(ErrorCode::kTypeMismatch,
+                          "event_time " + backticks(column) + " is a " +
+                              std::string(type_name(field.type)) +
+                              " column; it must be a "
+                              "timestamp",
+                          node.location());
+        }
+    }
+
+    // ---- views --------------------------------------------------------------------------
+
+    void parse_views(const ConfigNode& node) {
+        if (!reader_.expect_map(node, key_of("views", what_))) return;
+        for (const ConfigEntry& entry : node.entries()) {
+            ViewSpec view;
+            view.name = entry.key;
+            view.location = entry.key_location;
+            check_element_name(entry.key, entry.key_location, "a view");
+            if (spec_.find_source(entry.key) != nullptr) {
+                reader_.error(ErrorCode::kConfig,
+                              "view " + backticks(entry.key) +
+                                  " has the name of a source; views "
+                                  "and sources share one namespace in SQL",
+                              entry.key_location);
+            }
+            const std::string what = "view " + backticks(entry.key);
+            if (entry.value.is_scalar() && entry.value.scalar().empty()) {
+                reader_.error(ErrorCode::kConfig, what + " has no SQL", entry.value.location());
+            } else if (entry.value.is_scalar()) {
+                view.sql = SqlText{entry.value.scalar(), entry.value};
+            } else {
+                reader_.error(ErrorCode::kConfig,
+                              "expected SQL text for " + what + ", got " +
+                                  std::string(entry.value.kind_name()),
+                              entry.value.is_null() ? entry.key_location : entry.value.location());
+            }
+            spec_.views.push_back(std::move(view));
+        }
+    }
+
+    // ---- checks -------------------------------------------------------------------------
+
+    void parse_checks(const ConfigNode& node) {
+        if (!reader_.expect_map(node, key_of("checks", what_))) return;
+        for (const ConfigEntry& entry : node.entries()) {
+            const SourceSpec* source = spec_.find_source(entry.key);
+            if (source == nullptr && spec_.find_view(entry.key) == nullptr) {
+                reader_.error(ErrorCode::kConfig,
+                              "checks on " + backticks(entry.key) +
+                                  ", which is neither a source nor a view of " + what_ +
+                                  did_you_mean(entry.key, element_names(false)),
+                              entry.key_location);
+            }
+            const std::string what = "checks of " + backticks(entry.key);
+            if (!reader_.expect_sequence(entry.value, what)) continue;
+            const Schema* schema = source != nullptr && source->schema ? &*source->schema : nullptr;
+            for (std::size_t i = 0; i < entry.value.items().size(); ++i) {
+                parse_check(entry.key, schema, entry.value.items()[i], i + 1);
+            }
+        }
+    }
+
+    void parse_check(const std::string& target, const Schema* schema, const ConfigNode& node,
+                     std::size_t number) {
+        CheckSpec check;
+        check.target = target;
+        check.location = node.location();
+        const std::string what = "check #" + std::to_string(number) + " of " + backticks(target);
+        MapReader map(reader_, node, what);
+        const ConfigNode* not_null = map.optional("not_null");
+        const ConfigNode* expect = map.optional("expect");
+        const ConfigNode* on_fail = map.optional("on_fail");
+        const ConfigNode* name = map.optional("name");
+        if (!map.is_map()) return;
+
+        const std::optional<std::string_view> kind =
+            one_of(map, {{"not_null", not_null}, {"expect", expect}}, what);
+        if (kind == "not_null") {
+            check.kind = CheckKind::kNotNull;
+            if (auto columns = reader_.scalar_list(*not_null, key_of("not_null", what))) {
+                check.columns = std::move(*columns);
+                if (schema != nullptr) check_columns(*schema, *not_null, target);
+            }
+        } else if (kind == "expect") {
+            check.kind = CheckKind::kExpect;
+            if (auto text = reader_.non_empty(*expect, key_of("expect", what))) {
+                check.expression = SqlText{*text, *expect};
+            }
+        }
+        if (present(on_fail)) {
+            if (auto action =
+                    reader_.choice<CheckAction>(*on_fail, key_of("on_fail", what),
+                                                {{"dead_letter", CheckAction::kDeadLetter},
+                                                 {"drop", CheckAction::kDrop},
+                                                 {"warn", CheckAction::kWarn},
+                                                 {"fail", CheckAction::kFail}})) {
+                check.on_fail = *action;
+            }
+        }
+        if (present(name)) {
+            if (auto text = reader_.non_empty(*name, key_of("name", what))) check.name = *text;
+        }
+        map.finish();
+        spec_.checks.push_back(std::move(check));
+    }
+
+    // Every column a not_null check names must be in the source's declared schema.
+    void check_columns(const Schema& schema, const ConfigNode& node, const std::string& target) {
+        std::vector<std::string> names;
+        for (const Field& field : schema.fields()) names.push_back(field.name);
+        auto check_one = [&](const ConfigNode& item) {
+            const std::string& column = item.scalar();
+            if (!schema.index_of(column)) {
+                reader_.error(ErrorCode::kConfig,
+                              "column " + backticks(column) + " is not in the schema of source " +
+                                  backticks(target) + did_you_mean(column, names),
+                              item.location());
+            }
+        };
+        if (node.is_scalar()) {
+            check_one(node);
+        } else {
+            for (const ConfigNode& item : node.items()) check_one(item);
+        }
+    }
+
+    // ---- sinks --------------------------------------------------------------------------
+
+    void parse_sinks(const ConfigNode& node) {
+        if (!reader_.expect_sequence(node, key_of("sinks", what_))) return;
+        if (node.size() == 0) {
+            reader_.error(ErrorCode::kConfig, what_ + " has no sinks", node.location());
+        }
+        for (std::size_t i = 0; i < node.items().size(); ++i) {
+            parse_sink(node.items()[i], i + 1);
+        }
+    }
+
+    void parse_sink(const ConfigNode& node, std::size_t number) {
+        SinkSpec sink;
+        sink.location = node.location();
+        const std::string what = "sink #" + std::to_string(number);
+        MapReader map(reader_, node, what);
+        const ConfigNode* from = map.required("from");
+        const ConfigNode* lake = map.optional("lake");
+        const ConfigNode* online = map.optional("online");
+        const ConfigNode* topic = map.optional("topic");
+        const ConfigNode* file = map.optional("file");
+        if (!map.is_map()) return;
+
+        if (from != nullptr) {
+            if (auto text = reader_.non_empty(*from, key_of("from", what))) {
+                sink.from = *text;
+                sink.from_location = from->location();
+                if (spec_.find_source(*text) == nullptr && spec_.find_view(*text) == nullptr &&
+                    *text != kDeadLetterName) {
+                    reader_.error(ErrorCode::kConfig,
+                                  what + " reads from " + backticks(*text) +
+                                      ", which is neither a source, a view nor `dead_letter`" +
+                                      did_you_mean(*text, element_names(true)),
+                                  from->location());
+                }
+            }
+        }
+        const std::optional<std::string_view> kind = one_of(
+            map, {{"lake", lake}, {"online", online}, {"topic", topic}, {"file", file}}, what);
+        if (kind == "lake") {
+            sink.kind = SinkKind::kLake;
+            MapReader lake_map(reader_, *lake, key_of("lake", what));
+            if (const ConfigNode* table = lake_map.required("table")) {
+                if (auto text = reader_.non_empty(*table, key_of("table", lake_map.what()));
+                    text && reader_.resource_name(*text, table->location(), "a lake table")) {
+                    sink.table = *text;
+                }
+            }
+            if (const ConfigNode* partition_by = lake_map.optional("partition_by");
+                present(partition_by)) {
+                if (auto list = reader_.scalar_list(*partition_by,
+                                                    key_of("partition_by", lake_map.what()))) {
+                    sink.partition_by = std::move(*list);
+                }
+            }
+            lake_map.finish();
+        } else if (kind == "online") {
+            sink.kind = SinkKind::kOnline;
+            MapReader online_map(reader_, *online, key_of("online", what));
+            if (const ConfigNode* view = online_map.required("feature_view")) {
+                if (auto text = reader_.non_empty(*view, key_of("feature_view", online_map.what()));
+                    text && reader_.resource_name(*text, view->location(), "a feature view")) {
+                    sink.feature_view = *text;
+                }
+            }
+            if (const ConfigNode* key = online_map.required("key")) {
+                if (auto list = reader_.scalar_list(*key, key_of("key", online_map.what()))) {
+                    sink.key = std::move(*list);
+                }
+            }
+            online_map.finish();
+        } else if (kind == "topic") {
+            sink.kind = SinkKind::kTopic;
+            if (auto text = reader_.non_empty(*topic, key_of("topic", what));
+                text && reader_.resource_name(*text, topic->location(), "a topic")) {
+                sink.topic = *text;
+            }
+        } else if (kind == "file") {
+            sink.kind = SinkKind::kFile;
+            FileTarget target = read_file_target(*file, key_of("file", what));
+            sink.path = target.path;
+            if (target.format) {
+                sink.format = *target.format;
+            } else if (!target.path.empty()) {
+                if (std::optional<DataFormat> inferred = format_from_extension(target.path)) {
+                    sink.format = *inferred;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "cannot tell the format of " + backticks(target.path) + " for " +
+                                      what + "; add `format: csv`, `json`, `ndjson` or `parquet`",
+                                  file->location());
+                }
+            }
+        }
+        map.finish();
+        spec_.sinks.push_back(std::move(sink));
+    }
+
+    // ---- shared -------------------------------------------------------------------------
+
+    // Exactly one of `options` must be given: returns its key, or records why not.
+    std::optional<std::string_view> one_of(
+        const MapReader& map,
+        std::initializer_list<std::pair<std::string_view, const ConfigNode*>> options,
+        const std::string& what) {
+        std::vector<std::string_view> given;
+        for (const auto& [key, node] : options) {
+            if (node != nullptr) given.push_back(key);
+        }
+        // In the order the user wrote them, so the error points at the later one.
+        auto written_before = [&map](std::string_view a, std::string_view b) {
+            const SourceLocation first = map.key_location(a);
+            const SourceLocation second = map.key_location(b);
+            return std::pair(first.line, first.column) < std::pair(second.line, second.column);
+        };
+        std::stable_sort(given.begin(), given.end(), written_before);
+        if (given.empty()) {
+            std::vector<std::string> keys;
+            for (const auto& option : options) keys.emplace_back(backticks(option.first));
+            std::string list;
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                if (i > 0) list += i + 1 == keys.size() ? " or " : ", ";
+                list += keys[i];
+            }
+            reader_.error(ErrorCode::kConfig, what + " needs one of " + list, map.location());
+            return std::nullopt;
+        }
+        if (given.size() > 1) {
+            reader_.error(ErrorCode::kConfig,
+                          what + " has both " + backticks(given[0]) + " and " +
+                              backticks(given[1]) + "; give only one",
+                          map.key_location(given[1]));
+        }
+        return given[0];
+    }
+
+    std::optional<DataFormat> read_format(const ConfigNode& node, const std::string& what) {
+        return reader_.choice<DataFormat>(node, what,
+                                          {{"json", DataFormat::kJson},
+                                           {"ndjson", DataFormat::kNdjson},
+                                           {"csv", DataFormat::kCsv},
+                                           {"parquet", DataFormat::kParquet}});
+    }
+
+    // `file: path/to/x.csv` or `file: { path: ..., format: ... }`.
+    FileTarget read_file_target(const ConfigNode& node, const std::string& what) {
+        FileTarget target;
+        std::optional<std::string> path;
+        if (node.is_scalar()) {
+            path = reader_.non_empty(node, what);
+        } else if (node.is_map()) {
+            MapReader map(reader_, node, what);
+            if (const ConfigNode* path_node = map.required("path")) {
+                path = reader_.non_empty(*path_node, key_of("path", what));
+            }
+            if (const ConfigNode* format = map.optional("format"); present(format)) {
+                target.format = read_format(*format, key_of("format", what));
+                target.format_node = format;
+            }
+            map.finish();
+        } else {
+            reader_.error(ErrorCode::kConfig,
+                          "expected a path or a map with `path` and `format` for " + what +
+                              ", got " + std::string(node.kind_name()),
+                          node.location());
+        }
+        if (path) target.path = resolve_path(project_dir_, *path);
+        return target;
+    }
+
+    // Sources and views are referred to by SQL; `dead_letter` is taken.
+    void check_element_name(const std::string& name, const SourceLocation& location,
+                            std::string_view what) {
+        if (name == kDeadLetterName) {
+            reader_.error(ErrorCode::kConfig,
+                          "`dead_letter` is reserved for the records a pipeline rejects; give " +
+                              std::string(what) + " another name",
+                          location);
+            return;
+        }
+        reader_.sql_name(name, location, what);
+    }
+
+    std::vector<std::string> element_names(bool with_dead_letter) const {
+        std::vector<std::string> names;
+        for (const SourceSpec& source : spec_.sources) names.push_back(source.name);
+        for (const ViewSpec& view : spec_.views) names.push_back(view.name);
+        if (with_dead_letter) names.emplace_back(kDeadLetterName);
+        return names;
+    }
+
+    ConfigReader reader_;
+    const std::string& file_;
+    const std::string& project_dir_;
+    PipelineSpec spec_;
+    std::string what_;  // "pipeline `name`"
+};
+
+}  // namespace
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+    std::filesystem::path resolved(path);
+    if (resolved.is_relative()) resolved = std::filesystem::path(base_dir) / resolved;
+    return resolved.lexically_normal().string();
+}
+
+Result<PipelineSpec> parse_pipeline_node(const ConfigNode& root, const std::string& file,
+                                         const std::string& project_dir,
+                                         std::vector<Error>* errors) {
+    std::vector<Error> local;
+    std::vector<Error>& sink = errors != nullptr ? *errors : local;
+    const std::size_t before = sink.size();
+    PipelineSpec spec = PipelineParser(sink, file, project_dir).parse(root);
+    if (sink.size() > before) return sink[before];
+    return spec;
+}
+
+Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& file,
+                                    const std::string& project_dir, std::vector<Error>* errors) {
+    Result<YamlDocument> document = YamlDocument::parse(text, file);
+    if (!document.ok()) {
+        if (errors != nullptr) errors->push_back(document.error());
+        return std::move(document).error();
+    }
+    return parse_pipeline_node(document->root(), file, project_dir, errors);
+}
+
+}  // namespace millrace

@@ -1,0 +1,162 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config_node.h"
+#include "common/error.h"
+#include "types/schema.h"
+
+namespace millrace {
+
+/// The model of a Millrace project (ARCHITECTURE.md §3): what millrace.yaml and the files it
+/// includes say, checked and resolved (relative paths made absolute, defaults filled in) by
+/// project_loader.h. Plain values; every spec remembers where it was written, so later stages
+/// (SQL binding, connector setup) can still point errors at the user's file.
+
+enum class PipelineMode { kBatch, kStreaming };
+enum class SourceKind { kTopic, kFile, kKafka };
+enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
+/// What a source does with a record it cannot decode or that violates its schema.
+enum class OnRecordError { kDeadLetter, kDrop, kFail };
+enum class CheckKind { kNotNull, kExpect };
+/// What a failed check does with the record.
+enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
+enum class SinkKind { kLake, kOnline, kTopic, kFile };
+
+/// The names used in YAML: "batch", "streaming", "topic", "json", "dead_letter", "lake"...
+std::string_view enum_name(PipelineMode mode);
+std::string_view enum_name(SourceKind kind);
+std::string_view enum_name(DataFormat format);
+std::string_view enum_name(OnRecordError action);
+std::string_view enum_name(CheckKind kind);
+std::string_view enum_name(CheckAction action);
+std::string_view enum_name(SinkKind kind);
+
+/// The format a file extension implies: .json, .ndjson/.jsonl, .csv, .parquet.
+std::optional<DataFormat> format_from_extension(std::string_view path);
+
+/// The name a sink's `from` uses for the records a pipeline dead-letters; reserved, no source
+/// or view may take it.
+inline constexpr std::string_view kDeadLetterName = "dead_letter";
+
+/// SQL written in a config file (a view's query, a check's expression), kept with the scalar it
+/// came from so that a planner's line:column inside the SQL maps back to the file.
+struct SqlText {
+    std::string text;
+    ConfigNode origin;
+
+    /// The file position of (line, column), both 1-based, inside `text`.
+    SourceLocation location_of(int line, int column) const;
+};
+
+/// One input of a pipeline. Which fields matter depends on `kind`.
+struct SourceSpec {
+    std::string name;
+    SourceLocation location;  // the source's key under `sources:`
+    SourceKind kind = SourceKind::kTopic;
+    std::string topic;                              // kTopic, kKafka
+    std::string path;                               // kFile: absolute
+    std::vector<std::string> brokers;               // kKafka: host:port
+    std::string group;                              // kKafka: consumer group; "" = default
+    std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
+    DataFormat format = DataFormat::kJson;
+    /// The declared columns; none means taken from the data (CSV header, Parquet metadata).
+    std::optional<Schema> schema;
+    SourceLocation schema_location;
+    std::optional<std::string> event_time;         // a timestamp column of the schema
+    std::chrono::microseconds watermark_delay{0};  // allowed lateness (needs event_time)
+    OnRecordError on_error = OnRecordError::kDeadLetter;
+};
+
+/// A named SQL query over sources and other views; bound later by the SQL engine.
+struct ViewSpec {
+    std::string name;
+    SourceLocation location;  // the view's key under `views:`
+    SqlText sql;
+};
+
+/// One data-quality rule on a source or view.
+struct CheckSpec {
+    std::string target;       // a source or view of the pipeline
+    SourceLocation location;  // the rule's map
+    CheckKind kind = CheckKind::kNotNull;
+    std::string name;                  // optional label for results; "" when not given
+    std::vector<std::string> columns;  // kNotNull
+    SqlText expression;                // kExpect: a boolean SQL expression
+    CheckAction on_fail = CheckAction::kDeadLetter;
+};
+
+/// One output of a pipeline. Which fields matter depends on `kind`.
+struct SinkSpec {
+    SinkKind kind = SinkKind::kTopic;
+    SourceLocation location;  // the sink's map
+    std::string from;         // a source, a view, or kDeadLetterName
+    SourceLocation from_location;
+    std::string table;                      // kLake
+    std::vector<std::string> partition_by;  // kLake: SQL expressions, e.g. date(window_start)
+    std::string feature_view;               // kOnline
+    std::vector<std::string> key;           // kOnline: entity key columns
+    std::string topic;                      // kTopic
+    std::string path;                       // kFile: absolute
+    DataFormat format = DataFormat::kJson;  // kFile
+};
+
+/// A pipeline file (pipelines/*.yaml): sources → views → checks → sinks.
+struct PipelineSpec {
+    std::string name;
+    std::string file;         // as opened, for messages
+    SourceLocation location;  // the document's root map
+    std::string description;
+    PipelineMode mode = PipelineMode::kBatch;
+    std::optional<int> parallelism;                                // default: cores
+    std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
+    std::vector<SourceSpec> sources;                               // in file order
+    std::vector<ViewSpec> views;                                   // in file order
+    std::vector<CheckSpec> checks;  // grouped by target, in file order
+    std::vector<SinkSpec> sinks;    // in file order
+
+    const SourceSpec* find_source(std::string_view source_name) const;
+    const ViewSpec* find_view(std::string_view view_name) const;
+};
+
+/// A feature view file (features/*.yaml). Only its name is interpreted so far; the whole
+/// document is kept for the online store to read.
+struct FeatureViewSpec {
+    std::string name;
+    std::string file;
+    SourceLocation location;
+    ConfigNode config;  // the document's root map
+};
+
+/// A job file (jobs/*.yaml). Only its name is interpreted so far; the whole document is kept
+/// for the scheduler to read.
+struct JobSpec {
+    std::string name;
+    std::string file;
+    SourceLocation location;
+    ConfigNode config;  // the document's root map
+};
+
+/// A whole project: millrace.yaml plus everything it includes.
+struct Project {
+    std::string name;
+    std::string description;
+    std::string root_dir;     // absolute, normalized
+    std::string data_dir;     // absolute; default <root_dir>/data
+    std::string listen_http;  // host:port; default 127.0.0.1:8080
+    std::vector<PipelineSpec> pipelines;
+    std::vector<FeatureViewSpec> feature_views;
+    std::vector<JobSpec> jobs;
+    /// Things worth telling the user that do not stop the project from loading, e.g. an
+    /// include pattern that matched no file.
+    std::vector<Error> warnings;
+
+    const PipelineSpec* find_pipeline(std::string_view pipeline_name) const;
+};
+
+}  // namespace millrace

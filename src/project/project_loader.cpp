@@ -1,0 +1,359 @@
+#include "project/project_loader.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "common/yaml_document.h"
+#include "project/config_reader.h"
+#include "project/pipeline_parser.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr std::string_view kProjectFile = "millrace.yaml";
+constexpr std::string_view kDefaultDataDir = "data";
+constexpr std::string_view kDefaultListenHttp = "127.0.0.1:8080";
+
+enum class FileKind { kPipeline, kFeatureView, kJob };
+
+std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
+
+bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
+
+bool has_glob_characters(std::string_view pattern) {
+    return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+// Escapes glob metacharacters so that a directory name is matched literally.
+std::string escape_glob(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// "host:port" or "[v6-address]:port", with a port in 1..65535.
+bool is_valid_listen_address(std::string_view address) {
+    std::size_t colon = std::string_view::npos;
+    if (!address.empty() && address.front() == '[') {
+        const std::size_t close = address.find(']');
+        if (close == std::string_view::npos || close < 2 || close + 1 >= address.size() ||
+            address[close + 1] != ':') {
+            return false;
+        }
+        colon = close + 1;
+    } else {
+        colon = address.rfind(':');
+        if (colon == std::string_view::npos || colon == 0) return false;
+        if (address.substr(0, colon).find(':') != std::string_view::npos) return false;
+    }
+    const std::string_view port = address.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    int value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
+    }
+    return value >= 1 && value <= 65535;
+}
+
+struct Definition {
+    std::string kind_name;  // "pipeline", "feature view", "job"
+    SourceLocation location;
+};
+
+class ProjectLoader {
+public:
+    ProjectLoader(const std::string& dir, std::vector<Error>& errors)
+        : dir_(dir), errors_(errors), reader_(errors) {}
+
+    Project load() {
+        std::error_code failure;
+        std::filesystem::path root = std::filesystem::absolute(dir_, failure);
+        if (failure) {
+            reader_.error(ErrorCode::kIo, "cannot resolve project directory: " + failure.message(),
+                          SourceLocation{dir_, 0, 0});
+            return std::move(project_);
+        }
+        root = root.lexically_normal();
+        if (!root.has_filename() && root.has_parent_path() && root != root.root_path()) {
+            root = root.parent_path();  // "/a/b/" -> "/a/b"
+        }
+        project_.root_dir = root.string();
+        project_.data_dir = resolve_path(project_.root_dir, std::string(kDefaultDataDir));
+        project_.listen_http = std::string(kDefaultListenHttp);
+
+        const std::string project_file = display_path(std::string(kProjectFile));
+        Result<YamlDocument> document = YamlDocument::load(project_file);
+        if (!document.ok()) {
+            Error error = std::move(document).error();
+            if (error.code() == ErrorCode::kNotFound) {
+                reader_.error(ErrorCode::kNotFound,
+                              "no millrace.yaml in " + backticks(dir_) +
+                                  "; a project directory has one at its root",
+                              SourceLocation{project_file, 0, 0});
+            } else {
+                reader_.add(std::move(error));
+            }
+            return std::move(project_);
+        }
+        parse_project_file(document->root());
+        return std::move(project_);
+    }
+
+private:
+    // The path of a file of the project as the user would type it: `dir` joined with the path
+    // relative to the project root.
+    std::string display_path(const std::string& relative) const {
+        return (std::filesystem::path(dir_) / relative).lexically_normal().string();
+    }
+
+    void parse_project_file(const ConfigNode& root) {
+        MapReader map(reader_, root, "the project file");
+        if (!map.is_map()) return;
+        if (const ConfigNode* name = map.required("name")) {
+            if (auto text = reader_.non_empty(*name, key_of("name", "the project"));
+                text && reader_.resource_name(*text, name->location(), "the project")) {
+                project_.name = *text;
+            }
+        }
+        if (const ConfigNode* description = map.optional("description"); present(description)) {
+            if (auto text = reader_.scalar(*description, key_of("description", "the project"))) {
+                project_.description = *text;
+            }
+        }
+        if (const ConfigNode* data_dir = map.optional("data_dir"); present(data_dir)) {
+            if (auto text = reader_.non_empty(*data_dir, key_of("data_dir", "the project"))) {
+                project_.data_dir = resolve_path(project_.root_dir, *text);
+            }
+        }
+        if (const ConfigNode* listen = map.optional("listen"); present(listen)) {
+            parse_listen(*listen);
+        }
+        std::vector<std::string> files;
+        if (const ConfigNode* include = map.optional("include"); present(include)) {
+            files = expand_includes(*include);
+        }
+        map.finish();
+        for (const std::string& path : files) load_file(path);
+    }
+
+    void parse_listen(const ConfigNode& node) {
+        MapReader map(reader_, node, "`listen` of the project");
+        if (const ConfigNode* http = map.optional("http"); present(http)) {
+            const std::string what = key_of("http", map.what());
+            if (auto text = reader_.non_empty(*http, what)) {
+                if (is_valid_listen_address(*text)) {
+                    project_.listen_http = *text;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid address " + backticks(*text) + " for " + what +
+                                      "; expected host:port, as in 127.0.0.1:8080",
+                                  http->location());
+                }
+            }
+        }
+        map.finish();
+    }
+
+    // The files the `include` patterns name, in pattern order, each pattern's matches sorted.
+    std::vector<std::string> expand_includes(const ConfigNode& node) {
+        std::vector<const ConfigNode*> patterns;
+        if (node.is_scalar()) {
+            patterns.push_back(&node);
+        } else if (node.is_sequence()) {
+            for (const ConfigNode& item : node.items()) patterns.push_back(&item);
+        } else {
+            reader_.error(ErrorCode::kConfig,
+                          "expected a pattern or a sequence of patterns for `include` of the "
+                          "project, got " +
+                              std::string(node.kind_name()),
+                          node.location());
+            return {};
+        }
+        const std::string project_file =
+            (std::filesystem::path(project_.root_dir) / kProjectFile).string();
+        std::set<std::string> seen = {project_file};
+        std::vector<std::string> files;
+        for (const ConfigNode* item : patterns) {
+            std::optional<std::string> pattern =
+                reader_.non_empty(*item, "an item of `include` of the project");
+            if (!pattern) continue;
+            for (std::string& match : expand_pattern(*pattern, *item)) {
+                if (seen.insert(match).second) files.push_back(std::move(match));
+            }
+        }
+        return files;
+    }
+
+    // Absolute paths of the regular files `pattern` matches, sorted.
+    std::vector<std::string> expand_pattern(const std::string& pattern, const ConfigNode& node) {
+        const bool absolute = std::filesystem::path(pattern).is_absolute();
+        const std::string full =
+            absolute ? pattern : escape_glob(project_.root_dir) + "/" + pattern;
+        glob_t matches{};
+        const int status = ::glob(full.c_str(), GLOB_MARK, nullptr, &matches);
+        std::vector<std::string> files;
+        if (status == 0) {
+            for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+                std::string path = matches.gl_pathv[i];
+                if (!path.empty() && path.back() == '/') continue;  // a directory
+                files.push_back(std::filesystem::path(path).lexically_normal().string());
+            }
+        }
+        ::globfree(&matches);
+        if (status == GLOB_NOSPACE || status == GLOB_ABORTED) {
+            reader_.error(ErrorCode::kIo,
+                          "cannot expand include pattern " + backticks(pattern) +
+                              (status == GLOB_NOSPACE ? ": out of memory"
+                                                      : ": a directory could not be read"),
+                          node.location());
+            return {};
+        }
+        std::sort(files.begin(), files.end());
+        if (files.empty()) {
+            if (has_glob_characters(pattern)) {
+                project_.warnings.emplace_back(
+                    ErrorCode::kNotFound,
+                    "include pattern " + backticks(pattern) + " matches no file", node.location());
+            } else {
+                reader_.error(ErrorCode::kNotFound,
+                              "included file " + backticks(pattern) + " does not exist",
+                              node.location());
+            }
+        }
+        return files;
+    }
+
+    void load_file(const std::string& absolute_path) {
+        const std::filesystem::path path(absolute_path);
+        const std::filesystem::path relative = path.lexically_relative(project_.root_dir);
+        const bool inside = !relative.empty() && *relative.begin() != "..";
+        const std::string file = inside ? display_path(relative.string()) : absolute_path;
+
+        Result<YamlDocument> document = YamlDocument::load(file);
+        if (!document.ok()) {
+            reader_.add(std::move(document).error());
+            return;
+        }
+        const ConfigNode& root = document->root();
+        if (!root.is_map()) {
+            reader_.error(ErrorCode::kConfig,
+                          "expected a map at the top of " + backticks(file) + ", got " +
+                              std::string(root.kind_name()),
+                          root.location());
+            return;
+        }
+        const std::optional<FileKind> kind =
+            kind_of(root, path.parent_path().filename().string(), file);
+        if (!kind) return;
+        switch (*kind) {
+            case FileKind::kPipeline: {
+                note_definition(root, "pipeline", pipeline_names_);
+                Result<PipelineSpec> pipeline =
+                    parse_pipeline_node(root, file, project_.root_dir, &errors_);
+                if (pipeline.ok()) project_.pipelines.push_back(std::move(pipeline).value());
+                break;
+            }
+            case FileKind::kFeatureView: {
+                std::optional<std::string> name = read_definition(root, "feature view");
+                note_definition(root, "feature view", feature_view_names_);
+                if (name) {
+                    project_.feature_views.push_back(
+                        FeatureViewSpec{*name, file, root.location(), root});
+                }
+                break;
+            }
+            case FileKind::kJob: {
+                std::optional<std::string> name = read_definition(root, "job");
+                note_definition(root, "job", job_names_);
+                if (name) project_.jobs.push_back(JobSpec{*name, file, root.location(), root});
+                break;
+            }
+        }
+    }
+
+    std::optional<FileKind> kind_of(const ConfigNode& root, const std::string& folder,
+                                    const std::string& file) {
+        if (const ConfigNode* kind = root.find("kind"); present(kind)) {
+            return reader_.choice<FileKind>(*kind, "`kind` of " + backticks(file),
+                                            {{"pipeline", FileKind::kPipeline},
+                                             {"feature_view", FileKind::kFeatureView},
+                                             {"job", FileKind::kJob}});
+        }
+        if (folder == "pipelines") return FileKind::kPipeline;
+        if (folder == "features" || folder == "feature_views") return FileKind::kFeatureView;
+        if (folder == "jobs") return FileKind::kJob;
+        auto has = [&root](std::initializer_list<std::string_view> keys) {
+            return std::any_of(keys.begin(), keys.end(),
+                               [&root](std::string_view key) { return root.find(key); });
+        };
+        if (has({"sources", "sinks", "views"})) return FileKind::kPipeline;
+        if (has({"features", "entity", "entities"})) return FileKind::kFeatureView;
+        if (has({"schedule", "steps", "tasks", "command"})) return FileKind::kJob;
+        reader_.error(ErrorCode::kConfig,
+                      "cannot tell what " + backticks(file) +
+                          " defines; add `kind: pipeline`, `kind: feature_view` or `kind: job`",
+                      root.location());
+        return std::nullopt;
+    }
+
+    // The name of a feature view or job; the rest of its document is kept for later.
+    std::optional<std::string> read_definition(const ConfigNode& root,
+                                               const std::string& kind_name) {
+        const ConfigNode* name = root.find("name");
+        if (!present(name)) {
+            reader_.error(ErrorCode::kConfig, "the " + kind_name + " is missing `name`",
+                          root.location());
+            return std::nullopt;
+        }
+        std::optional<std::string> text =
+            reader_.non_empty(*name, key_of("name", "the " + kind_name));
+        if (!text || !reader_.resource_name(*text, name->location(), "a " + kind_name)) {
+            return std::nullopt;
+        }
+        return text;
+    }
+
+    // Reports a second definition of the same name, pointing at it and naming the first.
+    void note_definition(const ConfigNode& root, const std::string& kind_name,
+                         std::map<std::string, SourceLocation>& names) {
+        const ConfigNode* name = root.find("name");
+        if (name == nullptr || !name->is_scalar() || name->scalar().empty()) return;
+        auto [it, inserted] = names.emplace(name->scalar(), name->location());
+        if (!inserted) {
+            reader_.error(ErrorCode::kConfig,
+                          kind_name + " " + backticks(name->scalar()) + " is already defined at " +
+                              it->second.to_string(),
+                          name->location());
+        }
+    }
+
+    const std::string& dir_;
+    std::vector<Error>& errors_;
+    ConfigReader reader_;
+    Project project_;
+    std::map<std::string, SourceLocation> pipeline_names_;
+    std::map<std::string, SourceLocation> feature_view_names_;
+    std::map<std::string, SourceLocation> job_names_;
+};
+
+}  // namespace
+
+Result<Project> load_project(const std::string& dir, std::vector<Error>* all_errors) {
+    std::vector<Error> local;
+    std::vector<Error>& errors = all_errors != nullptr ? *all_errors : local;
+    const std::size_t before = errors.size();
+    Project project = ProjectLoader(dir, errors).load();
+    if (errors.size() > before) return errors[before];
+    return project;
+}
+
+}  // namespace millrace

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "project/project.h"
+
+namespace millrace {
+
+/// Loads the project in directory `dir`: reads `<dir>/millrace.yaml`, expands its `include`
+/// patterns (glob(3), relative to `dir`, each pattern's matches sorted, a file matched twice
+/// loaded once) and loads every included file as a pipeline, feature view or job. What a file
+/// defines comes from its top-level `kind:` (pipeline, feature_view, job), else from its folder
+/// (pipelines/, features/, jobs/), else from the keys it has.
+///
+/// millrace.yaml:
+///
+///   name: food-delivery                 # required
+///   description: ...                    # optional
+///   data_dir: ./data                    # default "data", relative to dir
+///   listen: { http: 127.0.0.1:8080 }    # the default
+///   include: [pipelines/*.yaml, features/*.yaml, jobs/*.yaml]
+///
+/// It goes on after a problem and collects them all into `all_errors` (when not null), each
+/// with file:line:column: YAML syntax, unknown keys, missing keys, values of the wrong kind,
+/// bad type specs and durations (see parse_pipeline), an include naming a file that does not
+/// exist (kNotFound), files it cannot tell the kind of, and pipelines, feature views or jobs
+/// defined twice (kConfig). A glob pattern that matches nothing is not an error; it is recorded
+/// in Project::warnings.
+///
+/// Returns the Project when nothing was wrong, else the first error. Paths in the Project
+/// (root_dir, data_dir, file sources and sinks) are absolute; file names in error locations are
+/// as the user would type them (`dir` joined with the relative path).
+Result<Project> load_project(const std::string& dir, std::vector<Error>* all_errors);
+
+}  // namespace millrace

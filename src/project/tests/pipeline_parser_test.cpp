@@ -1,0 +1,424 @@
+#include "project/pipeline_parser.h"
+
+#include <gtest/gtest.h>
+
+namespace millrace {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+// The pipeline of ARCHITECTURE.md §3.
+constexpr std::string_view kOrderMetrics = R"(name: order_metrics
+mode: streaming                    # or batch
+sources:
+  orders:
+    topic: orders                  # embedded log
+    format: json
+    schema: { order_id: string not null, user_id: string, restaurant_id: string,
+              timestamp: timestamp, status: string, amount: double }
+    event_time: timestamp
+    watermark_delay: 5s
+    on_error: dead_letter          # undecodable records go to the DLQ with a reason
+  restaurants:
+    file: { path: ref/restaurants.csv, format: csv }   # bounded reference table
+views:
+  enriched: |
+    SELECT o.*, r.city FROM orders o LEFT JOIN restaurants r ON o.restaurant_id = r.restaurant_id
+  city_minute: |
+    SELECT city, window_start, window_end, count(*) AS orders, sum(amount) AS revenue
+    FROM tumble(enriched, timestamp, INTERVAL '1 minute')
+    GROUP BY city, window_start, window_end
+checks:
+  orders:
+    - not_null: [order_id, amount]
+    - expect: "amount >= 0"
+      on_fail: dead_letter         # or: drop, warn, fail
+sinks:
+  - { from: city_minute, lake: { table: order_metrics, partition_by: [date(window_start)] } }
+  - { from: city_minute, online: { feature_view: city_orders, key: [city] } }
+  - { from: dead_letter, topic: orders_dlq }
+  - { from: city_minute, file: { path: out/city_minute.csv, format: csv } }
+)";
+
+// "code@line:column" per error, in order.
+Strings summarize(const std::vector<Error>& errors) {
+    Strings out;
+    for (const Error& error : errors) {
+        out.push_back(std::string(error_code_name(error.code())) + "@" +
+                      std::to_string(error.location().line) + ":" +
+                      std::to_string(error.location().column));
+    }
+    return out;
+}
+
+Strings errors_of(std::string_view text) {
+    std::vector<Error> errors;
+    auto pipeline = parse_pipeline(text, "p.yaml", "/project", &errors);
+    EXPECT_FALSE(pipeline.ok());
+    for (const Error& error : errors) EXPECT_EQ(error.location().file, "p.yaml");
+    if (!pipeline.ok() && !errors.empty()) {
+        EXPECT_EQ(pipeline.error().to_string(), errors.front().to_string());
+    }
+    return summarize(errors);
+}
+
+// The message of the only error, for the few tests that check a hint is given.
+std::string only_message(std::string_view text) {
+    std::vector<Error> errors;
+    (void)parse_pipeline(text, "p.yaml", "/project", &errors);
+    EXPECT_EQ(errors.size(), 1u);
+    return errors.empty() ? "" : errors[0].message();
+}
+
+PipelineSpec parse_ok(std::string_view text) {
+    std::vector<Error> errors;
+    auto pipeline = parse_pipeline(text, "p.yaml", "/project", &errors);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.error().to_string();
+    EXPECT_TRUE(errors.empty());
+    return pipeline.ok() ? std::move(pipeline).value() : PipelineSpec{};
+}
+
+TEST(PipelineParser, ParsesTheReferencePipeline) {
+    const PipelineSpec spec = parse_ok(kOrderMetrics);
+    EXPECT_EQ(spec.name, "order_metrics");
+    EXPECT_EQ(spec.file, "p.yaml");
+    EXPECT_EQ(spec.location.to_string(), "p.yaml:1:1");
+    EXPECT_EQ(spec.mode, PipelineMode::kStreaming);
+    EXPECT_FALSE(spec.parallelism);
+    EXPECT_FALSE(spec.checkpoint_interval);
+
+    ASSERT_EQ(spec.sources.size(), 2u);
+    const SourceSpec& orders = spec.sources[0];
+    EXPECT_EQ(orders.name, "orders");
+    EXPECT_EQ(orders.location.to_string(), "p.yaml:4:3");
+    EXPECT_EQ(orders.kind, SourceKind::kTopic);
+    EXPECT_EQ(orders.topic, "orders");
+    EXPECT_EQ(orders.format, DataFormat::kJson);
+    ASSERT_TRUE(orders.schema);
+    EXPECT_EQ(orders.schema->to_string(),
+              "{ order_id: string not null, user_id: string, restaurant_id: string, "
+              "timestamp: timestamp, status: string, amount: double }");
+    EXPECT_EQ(orders.schema_location.to_string(), "p.yaml:7:13");
+    EXPECT_EQ(orders.event_time, "timestamp");
+    EXPECT_EQ(orders.watermark_delay, std::chrono::seconds(5));
+    EXPECT_EQ(orders.on_error, OnRecordError::kDeadLetter);
+
+    const SourceSpec& restaurants = spec.sources[1];
+    EXPECT_EQ(restaurants.kind, SourceKind::kFile);
+    EXPECT_EQ(restaurants.path, "/project/ref/restaurants.csv");
+    EXPECT_EQ(restaurants.format, DataFormat::kCsv);
+    EXPECT_FALSE(restaurants.schema);
+    EXPECT_FALSE(restaurants.event_time);
+
+    ASSERT_EQ(spec.views.size(), 2u);
+    EXPECT_EQ(spec.views[0].name, "enriched");
+    EXPECT_EQ(spec.views[0].location.to_string(), "p.yaml:15:3");
+    EXPECT_EQ(spec.views[1].sql.text,
+              "SELECT city, window_start, window_end, count(*) AS orders, sum(amount) AS revenue\n"
+              "FROM tumble(enriched, timestamp, INTERVAL '1 minute')\n"
+              "GROUP BY city, window_start, window_end\n");
+    // `tumble` on the view's second SQL line is at line 19, column 10 of the file.
+    EXPECT_EQ(spec.views[1].sql.location_of(2, 6).to_string(), "p.yaml:19:10");
+
+    ASSERT_EQ(spec.checks.size(), 2u);
+    EXPECT_EQ(spec.checks[0].target, "orders");
+    EXPECT_EQ(spec.checks[0].kind, CheckKind::kNotNull);
+    EXPECT_EQ(spec.checks[0].columns, (Strings{"order_id", "amount"}));
+    EXPECT_EQ(spec.checks[0].on_fail, CheckAction::kDeadLetter);  // the default
+    EXPECT_EQ(spec.checks[1].kind, CheckKind::kExpect);
+    EXPECT_EQ(spec.checks[1].expression.text, "amount >= 0");
+    EXPECT_EQ(spec.checks[1].expression.location_of(1, 8).to_string(), "p.yaml:24:23");
+    EXPECT_EQ(spec.checks[1].location.to_string(), "p.yaml:24:7");
+
+    ASSERT_EQ(spec.sinks.size(), 4u);
+    EXPECT_EQ(spec.sinks[0].kind, SinkKind::kLake);
+    EXPECT_EQ(spec.sinks[0].from, "city_minute");
+    EXPECT_EQ(spec.sinks[0].from_location.to_string(), "p.yaml:27:13");
+    EXPECT_EQ(spec.sinks[0].table, "order_metrics");
+    EXPECT_EQ(spec.sinks[0].partition_by, (Strings{"date(window_start)"}));
+    EXPECT_EQ(spec.sinks[1].kind, SinkKind::kOnline);
+    EXPECT_EQ(spec.sinks[1].feature_view, "city_orders");
+    EXPECT_EQ(spec.sinks[1].key, (Strings{"city"}));
+    EXPECT_EQ(spec.sinks[2].kind, SinkKind::kTopic);
+    EXPECT_EQ(spec.sinks[2].from, "dead_letter");
+    EXPECT_EQ(spec.sinks[2].topic, "orders_dlq");
+    EXPECT_EQ(spec.sinks[3].kind, SinkKind::kFile);
+    EXPECT_EQ(spec.sinks[3].path, "/project/out/city_minute.csv");
+    EXPECT_EQ(spec.sinks[3].format, DataFormat::kCsv);
+    EXPECT_EQ(spec.sinks[3].location.to_string(), "p.yaml:30:5");
+}
+
+TEST(PipelineParser, AcceptsOtherForms) {
+    const PipelineSpec spec = parse_ok(R"(kind: pipeline
+name: other.forms-1
+description: every alternative spelling
+parallelism: 4
+checkpoint_interval: 1m30s
+sources:
+  clicks:
+    kafka:
+      brokers: "k1:9092, k2:9092"
+      topic: clicks
+      group: millrace-clicks
+      properties: { security.protocol: SASL_SSL, fetch.min.bytes: 1 }
+    schema: "id: int64 not null, at: timestamp"
+    event_time: at
+    on_error: drop
+  events:
+    kafka: { brokers: [k1:9092], topic: events }
+    format: ndjson
+  archive:
+    file: /abs/archive.jsonl
+  table:
+    file: tables/t.data
+    format: parquet
+  empty_opts:
+    topic: e
+    schema:
+    event_time:
+views:
+  v: SELECT * FROM clicks
+checks:
+  clicks:
+    - not_null: id
+      on_fail: warn
+      name: id_present
+  v:
+    - expect: id > 0
+      on_fail: fail
+sinks:
+  - from: v
+    file: ../shared/out.ndjson
+  - from: clicks
+    lake: { table: clicks }
+  - from: clicks
+    online: { feature_view: clicks_fv, key: id }
+    )");
+    EXPECT_EQ(spec.name, "other.forms-1");
+    EXPECT_EQ(spec.description, "every alternative spelling");
+    EXPECT_EQ(spec.mode, PipelineMode::kBatch);  // the default
+    EXPECT_EQ(spec.parallelism, 4);
+    EXPECT_EQ(spec.checkpoint_interval, std::chrono::seconds(90));
+    ASSERT_EQ(spec.sources.size(), 5u);
+    const SourceSpec& clicks = spec.sources[0];
+    EXPECT_EQ(clicks.kind, SourceKind::kKafka);
+    EXPECT_EQ(clicks.brokers, (Strings{"k1:9092", "k2:9092"}));
+    EXPECT_EQ(clicks.topic, "clicks");
+    EXPECT_EQ(clicks.group, "millrace-clicks");
+    EXPECT_EQ(clicks.properties.at("security.protocol"), "SASL_SSL");
+    EXPECT_EQ(clicks.properties.at("fetch.min.bytes"), "1");
+    ASSERT_TRUE(clicks.schema);
+    EXPECT_EQ(clicks.schema->to_string(), "{ id: int64 not null, at: timestamp }");
+    EXPECT_EQ(clicks.on_error, OnRecordError::kDrop);
+    EXPECT_EQ(spec.sources[1].brokers, (Strings{"k1:9092"}));
+    EXPECT_EQ(spec.sources[1].format, DataFormat::kNdjson);
+    EXPECT_EQ(spec.sources[2].path, "/abs/archive.jsonl");
+    EXPECT_EQ(spec.sources[2].format, DataFormat::kNdjson);
+    EXPECT_EQ(spec.sources[3].format, DataFormat::kParquet);
+    EXPECT_FALSE(spec.sources[4].schema);
+    EXPECT_FALSE(spec.sources[4].event_time);
+    ASSERT_EQ(spec.checks.size(), 2u);
+    EXPECT_EQ(spec.checks[0].columns, (Strings{"id"}));
+    EXPECT_EQ(spec.checks[0].on_fail, CheckAction::kWarn);
+    EXPECT_EQ(spec.checks[0].name, "id_present");
+    EXPECT_EQ(spec.checks[1].target, "v");
+    EXPECT_EQ(spec.checks[1].on_fail, CheckAction::kFail);
+    EXPECT_EQ(spec.sinks[0].path, "/shared/out.ndjson");
+    EXPECT_EQ(spec.sinks[0].format, DataFormat::kNdjson);
+    EXPECT_TRUE(spec.sinks[1].partition_by.empty());
+    EXPECT_EQ(spec.sinks[2].key, (Strings{"id"}));
+}
+
+TEST(PipelineParser, CollectsEveryErrorWithItsLocation) {
+    constexpr std::string_view kBroken = R"(name: broken
+mode: bach
+sorces: {}
+sources:
+  orders:
+    topic: orders
+    schema: { id: string not null, amount: dubble not null, ts: timestamp, note: text nul }
+    event_time: ts
+  clicks:
+    topic: clicks
+    schema: { id: string, at: timestamp }
+    event_time: id
+    watermark_delay: 5sec
+    on_error: ignore
+  bad-name:
+    file: data/x.unknown
+  both:
+    topic: t
+    file: f.csv
+views:
+  clicks: SELECT 1
+  v1: [not, sql]
+checks:
+  clickz:
+    - not_null: [id]
+  clicks:
+    - not_null: [id, ate]
+    - expect: "x > 0"
+      not_null: id
+    - on_fail: warn
+sinks:
+  - { from: v2, topic: out }
+  - from: v1
+    lake: { partition_by: [a] }
+  - { from: dead_letter }
+  - { from: clicks, file: out/x }
+)";
+    EXPECT_EQ(errors_of(kBroken), (Strings{
+                                      "config@2:7",           // mode: bach
+                                      "parse@7:44",           // dubble
+                                      "parse@7:87",           // text nul
+                                      "type_mismatch@12:17",  // event_time id is a string
+                                      "parse@13:23",          // 5sec
+                                      "config@14:15",         // on_error: ignore
+                                      "config@15:3",          // bad-name is not a SQL name
+                                      "config@16:11",         // x.unknown: which format?
+                                      "config@19:5",          // topic and file
+                                      "config@21:3",          // view named like a source
+                                      "config@22:7",          // view is not SQL text
+                                      "config@24:3",          // checks on clickz
+                                      "config@27:22",         // column ate
+                                      "config@29:7",          // expect and not_null
+                                      "config@30:7",          // neither
+                                      "config@32:13",         // from v2
+                                      "config@34:11",         // lake without table
+                                      "config@35:5",          // sink of no kind
+                                      "config@36:27",         // out/x: which format?
+                                      "config@3:1",           // sorces
+                                  }));
+}
+
+TEST(PipelineParser, HintsAtWhatWasMeant) {
+    EXPECT_NE(only_message("name: p\nsorces: {s: {topic: t}}\nsources: {s: {topic: t}}\n"
+                           "sinks: [{from: s, topic: o}]\n")
+                  .find("did you mean `sources`?"),
+              std::string::npos);
+    EXPECT_NE(only_message("name: p\nsources: {s: {topic: t, schema: {a: dubble}}}\n"
+                           "sinks: [{from: s, topic: o}]\n")
+                  .find("did you mean `double`?"),
+              std::string::npos);
+    EXPECT_NE(only_message("name: p\nsources: {orders: {topic: t}}\n"
+                           "sinks: [{from: order, topic: o}]\n")
+                  .find("did you mean `orders`?"),
+              std::string::npos);
+    EXPECT_NE(only_message("name: p\nsources: {s: {topic: t, schema: {amount: double},"
+                           " event_time: amont}}\nsinks: [{from: s, topic: o}]\n")
+                  .find("did you mean `amount`?"),
+              std::string::npos);
+}
+
+TEST(PipelineParser, RequiredPartsAreMissing) {
+    EXPECT_EQ(errors_of("mode: batch\n"),
+              (Strings{"config@1:1", "config@1:1", "config@1:1"}));  // name, sources, sinks
+    EXPECT_EQ(errors_of("name: p\nsources: {}\nsinks: []\n"),
+              (Strings{"config@2:10", "config@3:8"}));
+    EXPECT_EQ(errors_of("name:\nsources:\nsinks:\n"),
+              (Strings{"config@1:1", "config@2:1", "config@3:1"}));
+    EXPECT_EQ(errors_of("name: p\nsources:\n  s:\nsinks: [{from: s, topic: o}]\n"),
+              (Strings{"config@3:3"}));  // a source that is null, not a map
+}
+
+TEST(PipelineParser, WrongKindsOfValues) {
+    EXPECT_EQ(errors_of("- a\n- b\n"), (Strings{"config@1:1"}));
+    EXPECT_EQ(errors_of(""), (Strings{"config@1:1"}));
+    EXPECT_EQ(errors_of("name: p\nsources: [a]\nsinks: {from: s}\n"),
+              (Strings{"config@2:10", "config@3:8"}));
+    EXPECT_EQ(errors_of("name: [p]\nsources: {s: {topic: {x: 1}}}\n"
+                        "views: [a]\nchecks: {s: {not_null: a}}\nsinks: [x]\n"),
+              (Strings{"config@1:7", "config@2:22", "config@3:8", "config@4:13", "config@5:9"}));
+}
+
+TEST(PipelineParser, BadSettingsOfThePipeline) {
+    EXPECT_EQ(errors_of("kind: job\nname: p/q\nparallelism: 0\ncheckpoint_interval: 0\n"
+                        "sources: {s: {topic: t}}\nsinks: [{from: s, topic: o}]\n"),
+              (Strings{"config@1:7", "config@2:7", "out_of_range@3:14", "config@4:22"}));
+}
+
+TEST(PipelineParser, BadSourceSettings) {
+    EXPECT_EQ(errors_of(R"(name: p
+sources:
+  dead_letter: {topic: t}
+  a: {kafka: {topic: t}}
+  b: {kafka: {brokers: ' , ', topic: t, properties: [x]}}
+  c: {file: {path: x.csv, format: json}, format: csv}
+  d: {file: {format: csv}}
+  e: {file: [x]}
+  f: {topic: t, format: parquet}
+  g: {topic: t, schema: {}}
+  h: {topic: t, schema: [a]}
+  i: {topic: t, schema: 'a: int, b: wat'}
+  j: {topic: t, schema: {a: {type: int}, b: }}
+  k: {topic: t, watermark_delay: 1s}
+  l: {topic: t, schema: {"": int}}
+sinks: [{from: a, topic: o}]
+)"),
+              (Strings{
+                  "config@3:3",    // dead_letter is reserved
+                  "config@4:14",   // kafka without brokers
+                  "config@5:24",   // empty brokers
+                  "config@5:53",   // properties not a map
+                  "config@6:50",   // two formats
+                  "config@7:13",   // file without path
+                  "config@8:13",   // file is a sequence
+                  "config@9:25",   // parquet on a topic
+                  "config@10:25",  // empty schema
+                  "config@11:25",  // schema is a sequence
+                  "parse@12:37",   // wat
+                  "config@13:29",  // column type is a map
+                  "config@13:42",  // column type is null, at its key
+                  "config@14:17",  // watermark_delay without event_time
+                  "config@15:25",  // empty column name
+              }));
+}
+
+TEST(PipelineParser, BadSinkSettings) {
+    EXPECT_EQ(errors_of(R"(name: p
+sources: {s: {topic: t}}
+sinks:
+  - {from: s, online: {key: [a]}}
+  - {from: s, online: {feature_view: f}}
+  - {from: s, topic: 'bad topic'}
+  - {from: s, lake: {table: t, zone: x}}
+  - {from: '', topic: t}
+  - {from: s, topic: t, file: x.csv}
+  - {from: s, file: {path: x.csv, format: xml}}
+)"),
+              (Strings{
+                  "config@4:23",   // online without feature_view
+                  "config@5:23",   // online without key
+                  "config@6:22",   // topic name
+                  "config@7:32",   // unknown key in lake
+                  "config@8:12",   // empty from
+                  "config@9:25",   // topic and file
+                  "config@10:43",  // format xml
+              }));
+}
+
+TEST(PipelineParser, YamlErrorsComeThrough) {
+    std::vector<Error> errors;
+    auto pipeline = parse_pipeline("name: p\nsources: [\n", "p.yaml", "/project", &errors);
+    ASSERT_FALSE(pipeline.ok());
+    EXPECT_EQ(pipeline.error().code(), ErrorCode::kParse);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].location().file, "p.yaml");
+}
+
+TEST(PipelineParser, ErrorListIsOptional) {
+    auto pipeline = parse_pipeline("name: p\n", "p.yaml", "/project", nullptr);
+    ASSERT_FALSE(pipeline.ok());
+    EXPECT_EQ(pipeline.error().code(), ErrorCode::kConfig);
+    EXPECT_FALSE(parse_pipeline("[", "p.yaml", "/project", nullptr).ok());
+}
+
+TEST(PipelineParser, ResolvesPaths) {
+    EXPECT_EQ(resolve_path("/p", "a/b.csv"), "/p/a/b.csv");
+    EXPECT_EQ(resolve_path("/p", "./a/../b.csv"), "/p/b.csv");
+    EXPECT_EQ(resolve_path("/p", "/abs/x"), "/abs/x");
+    EXPECT_EQ(resolve_path("rel", "x"), "rel/x");
+}
+
+}  // namespace
+}  // namespace millrace

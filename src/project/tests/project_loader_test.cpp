@@ -1,0 +1,342 @@
+#include "project/project_loader.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace millrace {
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+
+// A project directory in the test's temp dir, removed at the end of the test.
+class TempProject {
+public:
+    explicit TempProject(const std::string& suffix = "") {
+        std::string pattern = testing::TempDir() + "project_loader_test_XXXXXX";
+        const char* made = ::mkdtemp(pattern.data());
+        EXPECT_NE(made, nullptr);
+        base_ = pattern;
+        dir_ = base_ + suffix;
+        fs::create_directories(dir_);
+    }
+    ~TempProject() {
+        std::error_code ignored;
+        fs::remove_all(base_, ignored);
+    }
+
+    const std::string& dir() const { return dir_; }
+    std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
+
+    void write(const std::string& relative, std::string_view text) const {
+        const fs::path file = path(relative);
+        fs::create_directories(file.parent_path());
+        std::ofstream(file) << text;
+    }
+
+private:
+    std::string base_;
+    std::string dir_;
+};
+
+constexpr std::string_view kProjectFile = R"(name: food-delivery
+data_dir: ./data            # log segments, state, lake, online store, catalog db
+listen: { http: 127.0.0.1:8080 }
+include: [pipelines/*.yaml, features/*.yaml, jobs/*.yaml]
+)";
+
+constexpr std::string_view kOrderMetrics = R"(name: order_metrics
+mode: streaming
+sources:
+  orders:
+    topic: orders
+    format: json
+    schema: { order_id: string not null, user_id: string, restaurant_id: string,
+              timestamp: timestamp, status: string, amount: double }
+    event_time: timestamp
+    watermark_delay: 5s
+    on_error: dead_letter
+  restaurants:
+    file: { path: ref/restaurants.csv, format: csv }
+views:
+  enriched: |
+    SELECT o.*, r.city FROM orders o LEFT JOIN restaurants r ON o.restaurant_id = r.restaurant_id
+  city_minute: |
+    SELECT city, window_start, window_end, count(*) AS orders, sum(amount) AS revenue
+    FROM tumble(enriched, timestamp, INTERVAL '1 minute')
+    GROUP BY city, window_start, window_end
+checks:
+  orders:
+    - not_null: [order_id, amount]
+    - expect: "amount >= 0"
+      on_fail: dead_letter
+sinks:
+  - { from: city_minute, lake: { table: order_metrics, partition_by: [date(window_start)] } }
+  - { from: city_minute, online: { feature_view: city_orders, key: [city] } }
+  - { from: dead_letter, topic: orders_dlq }
+  - { from: city_minute, file: { path: out/city_minute.csv, format: csv } }
+)";
+
+// "code file:line:column" per error, in order, with the project dir shortened to "$".
+Strings summarize(const std::vector<Error>& errors, const std::string& dir) {
+    Strings out;
+    for (const Error& error : errors) {
+        std::string where = error.location().to_string();
+        if (where.rfind(dir, 0) == 0) where = "$" + where.substr(dir.size());
+        out.push_back(std::string(error_code_name(error.code())) + " " + where);
+    }
+    return out;
+}
+
+Project load_ok(const TempProject& project) {
+    std::vector<Error> errors;
+    auto loaded = load_project(project.dir(), &errors);
+    EXPECT_TRUE(loaded.ok()) << loaded.error().to_string();
+    for (const Error& error : errors) ADD_FAILURE() << error.to_string();
+    return loaded.ok() ? std::move(loaded).value() : Project{};
+}
+
+Strings load_errors(const TempProject& project) {
+    std::vector<Error> errors;
+    auto loaded = load_project(project.dir(), &errors);
+    EXPECT_FALSE(loaded.ok());
+    if (!loaded.ok() && !errors.empty()) {
+        EXPECT_EQ(loaded.error().to_string(), errors.front().to_string());
+    }
+    return summarize(errors, project.dir());
+}
+
+TEST(ProjectLoader, LoadsTheReferenceProject) {
+    TempProject project;
+    project.write("millrace.yaml", kProjectFile);
+    project.write("pipelines/order_metrics.yaml", kOrderMetrics);
+    project.write("pipelines/a_first.yaml",
+                  "name: a_first\nsources: {s: {topic: t}}\nsinks: [{from: s, topic: u}]\n");
+    project.write("pipelines/notes.txt", "not yaml: [");  // not matched by *.yaml
+    project.write("features/city_orders.yaml",
+                  "name: city_orders\nentity: city\nttl: 1h\nfeatures: [orders, revenue]\n");
+    project.write("jobs/daily_sales.yaml", "name: daily_sales\nschedule: '0 2 * * *'\n");
+
+    const Project loaded = load_ok(project);
+    EXPECT_EQ(loaded.name, "food-delivery");
+    EXPECT_EQ(loaded.root_dir, fs::path(project.dir()).lexically_normal().string());
+    EXPECT_EQ(loaded.data_dir, loaded.root_dir + "/data");
+    EXPECT_EQ(loaded.listen_http, "127.0.0.1:8080");
+    EXPECT_TRUE(loaded.warnings.empty());
+
+    ASSERT_EQ(loaded.pipelines.size(), 2u);
+    EXPECT_EQ(loaded.pipelines[0].name, "a_first");  // sorted within the pattern
+    const PipelineSpec* orders = loaded.find_pipeline("order_metrics");
+    ASSERT_NE(orders, nullptr);
+    EXPECT_EQ(orders->file, project.path("pipelines/order_metrics.yaml"));
+    EXPECT_EQ(orders->mode, PipelineMode::kStreaming);
+    EXPECT_EQ(orders->sources.size(), 2u);
+    EXPECT_EQ(orders->sources[1].path, loaded.root_dir + "/ref/restaurants.csv");
+    EXPECT_EQ(orders->sinks[3].path, loaded.root_dir + "/out/city_minute.csv");
+    EXPECT_EQ(orders->views[1].sql.location_of(2, 6).to_string(),
+              project.path("pipelines/order_metrics.yaml") + ":19:10");
+
+    ASSERT_EQ(loaded.feature_views.size(), 1u);
+    EXPECT_EQ(loaded.feature_views[0].name, "city_orders");
+    EXPECT_EQ(loaded.feature_views[0].file, project.path("features/city_orders.yaml"));
+    EXPECT_EQ(loaded.feature_views[0].config.find("ttl")->scalar(), "1h");
+    ASSERT_EQ(loaded.jobs.size(), 1u);
+    EXPECT_EQ(loaded.jobs[0].name, "daily_sales");
+    EXPECT_EQ(loaded.jobs[0].location.to_string(), project.path("jobs/daily_sales.yaml") + ":1:1");
+    EXPECT_EQ(loaded.jobs[0].config.find("schedule")->scalar(), "0 2 * * *");
+}
+
+TEST(ProjectLoader, AppliesDefaults) {
+    TempProject project;
+    project.write("millrace.yaml", "name: tiny\n");
+    const Project loaded = load_ok(project);
+    EXPECT_EQ(loaded.name, "tiny");
+    EXPECT_EQ(loaded.data_dir, loaded.root_dir + "/data");
+    EXPECT_EQ(loaded.listen_http, "127.0.0.1:8080");
+    EXPECT_TRUE(loaded.pipelines.empty());
+}
+
+TEST(ProjectLoader, ResolvesSettings) {
+    TempProject project;
+    project.write("millrace.yaml",
+                  "name: p\ndescription: d\ndata_dir: ../state\nlisten: {http: '[::1]:9000'}\n"
+                  "include: jobs/only.yaml\n");
+    project.write("jobs/only.yaml", "name: only\n");
+    const Project loaded = load_ok(project);
+    EXPECT_EQ(loaded.description, "d");
+    EXPECT_EQ(loaded.data_dir, fs::path(loaded.root_dir).parent_path().string() + "/state");
+    EXPECT_EQ(loaded.listen_http, "[::1]:9000");
+    ASSERT_EQ(loaded.jobs.size(), 1u);
+}
+
+TEST(ProjectLoader, ReportsEveryErrorWithItsLocation) {
+    TempProject project;
+    project.write("millrace.yaml", R"(name: broken
+listen: { http: localhost }
+include:
+  - pipelines/*.yaml
+  - jobs/missing.yaml
+  - features/*.yaml
+  - extra/*.yaml
+)");
+    project.write("pipelines/a.yaml",
+                  "name: dup\nsources: {s: {topic: t}}\nsinks: [{from: s, topic: u}]\n");
+    project.write("pipelines/b.yaml",
+                  "name: dup\nsorces: {}\nsources: {s: {topic: t}}\nsinks: [{from: s, topic: "
+                  "u}]\n");
+    project.write("pipelines/c.yaml", "name: c\nsources: [\n");
+    project.write("pipelines/d.yaml", R"(name: d
+sources:
+  orders:
+    topic: orders
+    schema: { id: string, amount: dubble not null }
+    watermark_delay: 5 s
+    event_time: ts
+sinks:
+  - { from: order, topic: out }
+)");
+    project.write("extra/thing.yaml", "name: thing\nfoo: 1\n");
+
+    std::vector<Error> errors;
+    auto loaded = load_project(project.dir(), &errors);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().code(), ErrorCode::kConfig);
+    EXPECT_EQ(summarize(errors, project.dir()),
+              (Strings{
+                  "config $/millrace.yaml:2:17",     // listen address has no port
+                  "not_found $/millrace.yaml:5:5",   // jobs/missing.yaml
+                  "config $/pipelines/b.yaml:1:7",   // dup, already in a.yaml
+                  "config $/pipelines/b.yaml:2:1",   // sorces
+                  "parse $/pipelines/c.yaml:3:1",    // YAML syntax
+                  "parse $/pipelines/d.yaml:5:35",   // dubble
+                  "parse $/pipelines/d.yaml:6:23",   // "5 s": the space
+                  "config $/pipelines/d.yaml:9:13",  // from: order
+                  "config $/extra/thing.yaml:1:1",   // cannot tell the kind
+              }));
+    EXPECT_NE(errors[2].message().find(project.path("pipelines/a.yaml") + ":1:7"),
+              std::string::npos);
+    EXPECT_NE(errors[3].message().find("did you mean `sources`?"), std::string::npos);
+    EXPECT_NE(errors[5].message().find("did you mean `double`?"), std::string::npos);
+    EXPECT_NE(errors[7].message().find("did you mean `orders`?"), std::string::npos);
+}
+
+TEST(ProjectLoader, GlobThatMatchesNothingIsAWarning) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\ninclude: [pipelines/*.yaml, jobs/*.yaml]\n");
+    project.write("jobs/j.yaml", "name: j\n");
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.warnings.size(), 1u);
+    EXPECT_EQ(loaded.warnings[0].code(), ErrorCode::kNotFound);
+    EXPECT_EQ(loaded.warnings[0].location().to_string(), project.path("millrace.yaml") + ":2:11");
+    EXPECT_EQ(loaded.jobs.size(), 1u);
+}
+
+TEST(ProjectLoader, MissingProjectFile) {
+    TempProject project;
+    std::vector<Error> errors;
+    auto loaded = load_project(project.dir(), &errors);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(loaded.error().location().file, project.path("millrace.yaml"));
+    EXPECT_EQ(errors.size(), 1u);
+    EXPECT_EQ(load_project(project.path("nope"), nullptr).error().code(), ErrorCode::kNotFound);
+}
+
+TEST(ProjectLoader, BrokenProjectFile) {
+    TempProject project;
+    project.write("millrace.yaml", "- name: p\n");
+    EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:1:1"}));
+    project.write("millrace.yaml", "name: [p]\ninclde: x\ninclude: {a: b}\ndata_dir: ''\n");
+    EXPECT_EQ(load_errors(project),
+              (Strings{"config $/millrace.yaml:1:7", "config $/millrace.yaml:4:11",
+                       "config $/millrace.yaml:3:10", "config $/millrace.yaml:2:1"}));
+    project.write("millrace.yaml", "name: p\nlisten: {http: 'h:0', grpc: x}\n");
+    EXPECT_EQ(load_errors(project),
+              (Strings{"config $/millrace.yaml:2:16", "config $/millrace.yaml:2:23"}));
+    project.write("millrace.yaml", "name: p\ninclude: [a.yaml, '']\nx: [\n");
+    EXPECT_EQ(load_errors(project), (Strings{"parse $/millrace.yaml:4:1"}));
+}
+
+TEST(ProjectLoader, DecidesWhatAFileDefines) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\ninclude: ['misc/*.yaml']\n");
+    project.write("misc/1_by_kind.yaml", "kind: job\nname: by_kind\nsources: {}\n");
+    project.write("misc/2_pipeline_by_keys.yaml",
+                  "name: by_keys\nsources: {s: {topic: t}}\nsinks: [{from: s, topic: u}]\n");
+    project.write("misc/3_feature_by_keys.yaml", "name: fv\nentity: user\n");
+    project.write("misc/4_job_by_keys.yaml", "name: nightly\nschedule: '@daily'\n");
+    project.write("misc/5_pipeline_by_kind.yaml",
+                  "kind: pipeline\nname: explicit\nsources: {s: {topic: t}}\n"
+                  "sinks: [{from: s, topic: u}]\n");
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.jobs.size(), 2u);
+    EXPECT_EQ(loaded.jobs[0].name, "by_kind");
+    EXPECT_EQ(loaded.jobs[1].name, "nightly");
+    ASSERT_EQ(loaded.pipelines.size(), 2u);
+    EXPECT_EQ(loaded.pipelines[0].name, "by_keys");
+    EXPECT_EQ(loaded.pipelines[1].name, "explicit");
+    ASSERT_EQ(loaded.feature_views.size(), 1u);
+}
+
+TEST(ProjectLoader, BadDefinitions) {
+    TempProject project;
+    project.write("millrace.yaml",
+                  "name: p\ninclude: [features/*.yaml, jobs/*.yaml, misc/*.yaml]\n");
+    project.write("features/a.yaml", "name: fv\n");
+    project.write("features/b.yaml", "name: fv\n");
+    project.write("jobs/a.yaml", "schedule: x\n");
+    project.write("jobs/b.yaml", "name: 'bad name'\n");
+    project.write("jobs/c.yaml", "[1]\n");
+    project.write("misc/a.yaml", "kind: pipline\nname: x\n");
+    EXPECT_EQ(load_errors(project),
+              (Strings{
+                  "config $/features/b.yaml:1:7",  // duplicate feature view
+                  "config $/jobs/a.yaml:1:1",      // job without a name
+                  "config $/jobs/b.yaml:1:7",      // bad name
+                  "config $/jobs/c.yaml:1:1",      // not a map
+                  "config $/misc/a.yaml:1:7",      // kind: pipline
+              }));
+}
+
+TEST(ProjectLoader, EachFileLoadsOnce) {
+    TempProject project;
+    project.write("millrace.yaml",
+                  "name: p\ninclude: ['*.yaml', 'jobs/*.yaml', 'jobs/j.yaml', 'jobs/*']\n");
+    project.write("jobs/j.yaml", "name: j\n");
+    project.write("jobs/sub/k.yaml", "name: k\n");  // `jobs/*` matches the folder: skipped
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.jobs.size(), 1u);  // millrace.yaml itself is not included again
+    EXPECT_EQ(loaded.jobs[0].name, "j");
+}
+
+TEST(ProjectLoader, DirectoryNameWithGlobCharacters) {
+    TempProject project("/proj[1]*");
+    project.write("millrace.yaml", "name: p\ninclude: [jobs/*.yaml]\n");
+    project.write("jobs/j.yaml", "name: j\n");
+    const Project loaded = load_ok(project);
+    EXPECT_EQ(loaded.jobs.size(), 1u);
+}
+
+TEST(ProjectLoader, TrailingSlashAndDotsInTheDirectory) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\n");
+    auto loaded = load_project(project.dir() + "/./", nullptr);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+    EXPECT_EQ(loaded->root_dir, fs::path(project.dir()).lexically_normal().string());
+}
+
+TEST(ProjectLoader, IncludesOutsideTheProject) {
+    TempProject project("/inner");
+    project.write("millrace.yaml", "name: p\ninclude: ['../shared/*.yaml']\n");
+    project.write("../shared/j.yaml", "kind: job\nname: shared\n");
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.jobs.size(), 1u);
+    EXPECT_EQ(loaded.jobs[0].file,
+              fs::path(project.dir()).parent_path().string() + "/shared/j.yaml");
+}
+
+}  // namespace
+}  // namespace millrace
