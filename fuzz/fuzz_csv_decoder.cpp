@@ -17,13 +17,12 @@
 namespace millrace {
 namespace {
 
-#define FUZZ_ASSERT(condition)                                                             \
-    do {                                                                                   \
-        if (!(condition)) {                                                                \
-            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,      \
-                         #condition);                                                      \
-            std::abort();                                                                  \
-        }                                                                                  \
+#define FUZZ_ASSERT(condition)                                                                     \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
+            std::abort();                                                                          \
+        }                                                                                          \
     } while (0)
 
 std::shared_ptr<const Schema> fixed_schema(bool with_not_null) {
@@ -48,10 +47,17 @@ CsvOptions options_from(uint8_t selector) {
     options.header = (selector & 8) == 0;
     options.decode.batch_rows = kBatchRows[(selector >> 4) % 3];
     switch ((selector >> 6) & 3) {
-        case 0: break;  // {""}
-        case 1: options.null_markers = {"NULL", ""}; break;
-        case 2: options.null_markers = {"\\N"}; break;
-        default: options.null_markers = {}; break;
+        case 0:
+            break;  // {""}
+        case 1:
+            options.null_markers = {"NULL", ""};
+            break;
+        case 2:
+            options.null_markers = {"\\N"};
+            break;
+        default:
+            options.null_markers = {};
+            break;
     }
     options.skip_rows = selector % 5 == 0 ? 1 : 0;
     options.decode.max_raw_bytes = 64;
@@ -72,7 +78,8 @@ void check_batch(const Batch& batch, std::size_t batch_rows) {
         if (is_variable_width(column.type())) {
             const auto offsets = column.offsets();
             FUZZ_ASSERT(offsets[0] == 0);
-            for (std::size_t r = 0; r < column.size(); ++r) FUZZ_ASSERT(offsets[r] <= offsets[r + 1]);
+            for (std::size_t r = 0; r < column.size(); ++r)
+                FUZZ_ASSERT(offsets[r] <= offsets[r + 1]);
             FUZZ_ASSERT(offsets[column.size()] == column.heap().size());
             if (column.type() == DataType::kString) FUZZ_ASSERT(is_valid_utf8(column.heap()));
         }
@@ -173,7 +180,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!decoded.status.ok()) {
             const ErrorCode code = decoded.status.error().code();
             FUZZ_ASSERT(options.header);
-            FUZZ_ASSERT(code == ErrorCode::kParse || (with_not_null && code == ErrorCode::kNotFound));
+            FUZZ_ASSERT(code == ErrorCode::kParse ||
+                        (with_not_null && code == ErrorCode::kNotFound));
         }
         check_output(decoded, options, input);
         if (decoded.status.ok()) check_round_trip(decoded, options);

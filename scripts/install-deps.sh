@@ -39,8 +39,11 @@ fi
 if [ -f package-lock.json ]; then
   stamp=node_modules/.millrace-lock-stamp
   if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-    echo "install-deps: npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm ci` would refuse this lock: it lists only the platform bindings the registry serves
+    # here (linux-x64), not every optional one. `npm install --no-save` installs the locked
+    # versions with their integrity hashes and leaves the lock untouched.
+    echo "install-deps: npm install (from package-lock.json)"
+    npm install --no-save --no-audit --no-fund --loglevel=error
     cp package-lock.json "$stamp"
   fi
 fi

@@ -40,9 +40,9 @@ std::shared_ptr<const Schema> orders_schema() {
 std::string make_orders_csv(bool quote_all) {
     static constexpr const char* kStatuses[] = {"placed",     "accepted",  "preparing",
                                                 "delivering", "delivered", "cancelled"};
-    static constexpr const char* kCities[] = {"Paris",   "Lyon",      "Shanghai", "Beijing",
-                                              "Berlin",  "São Paulo", "New York", "Washington, D.C.",
-                                              "Chengdu", "Toronto"};
+    static constexpr const char* kCities[] = {
+        "Paris",     "Lyon",     "Shanghai",         "Beijing", "Berlin",
+        "São Paulo", "New York", "Washington, D.C.", "Chengdu", "Toronto"};
     uint64_t state = 0x9e3779b97f4a7c15ull;
     auto next = [&state] {
         state ^= state << 13;
@@ -62,10 +62,12 @@ std::string make_orders_csv(bool quote_all) {
         append_timestamp(ts, start + static_cast<int64_t>(i) * 250'000);
         const uint64_t r = next();
         const char* city = kCities[(r >> 40) % 10];
-        const bool city_needs_quotes = !quote_all && std::string_view(city).find(',') != std::string_view::npos;
+        const bool city_needs_quotes =
+            !quote_all && std::string_view(city).find(',') != std::string_view::npos;
         const int length = std::snprintf(
-            line, sizeof line, "%so-%09llu%s,%su-%06llu%s,%sr-%05llu%s,%s,%s%s%s,%llu.%02llu,%llu,%s%s%s\n",
-            q, static_cast<unsigned long long>(i), q, q,
+            line, sizeof line,
+            "%so-%09llu%s,%su-%06llu%s,%sr-%05llu%s,%s,%s%s%s,%llu.%02llu,%llu,%s%s%s\n", q,
+            static_cast<unsigned long long>(i), q, q,
             static_cast<unsigned long long>(r % 1'000'000), q, q,
             static_cast<unsigned long long>((r >> 20) % 100'000), q, ts.c_str(), q,
             kStatuses[(r >> 50) % 6], q, static_cast<unsigned long long>((r >> 8) % 200),
@@ -112,8 +114,8 @@ void run_decode(benchmark::State& state, const std::string& input) {
         rows += sink.rows;
     }
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
-    state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows),
-                                                  benchmark::Counter::kIsRate);
+    state.counters["rows/s"] =
+        benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
 
 void BM_CsvDecodeOrders(benchmark::State& state) { run_decode(state, orders_csv()); }

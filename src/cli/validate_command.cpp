@@ -11,6 +11,14 @@ int run_validate(const std::string& project_dir) {
     std::vector<Error> errors;
     Result<Project> project = load_project(project_dir, &errors);
     if (!project.ok() && errors.empty()) errors.push_back(project.error());
+    if (project.ok()) {
+        for (const Error& warning : project->warnings) {
+            std::string text = warning.to_string();
+            const std::size_t at = text.find(": error: ");
+            if (at != std::string::npos) text.replace(at, 9, ": warning: ");
+            std::fprintf(stderr, "%s\n", text.c_str());
+        }
+    }
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
         std::fprintf(stderr, "%zu error%s in %s\n", errors.size(), errors.size() == 1 ? "" : "s",

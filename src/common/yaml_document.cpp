@@ -70,8 +70,9 @@ public:
         if (!is_null_literal(at.pos) && !frames_.empty() && frames_.back().pending_key) {
             location = frames_.back().pending_key->location;
         }
-        if (expecting_key())
+        if (expecting_key()) {
             fail_at(ErrorCode::kParse, "a map key must be a scalar, not null", location);
+        }
         add(ConfigNode::null(std::move(location)), NodeStats{}, anchor);
     }
 
@@ -92,7 +93,10 @@ public:
         if (expecting_key() && !anchored.node.is_scalar()) {
             fail(ErrorCode::kParse, "a map key must be a scalar", mark);
         }
-        add(anchored.node, anchored.stats, 0);
+        // Counted where the alias is, so the limit error points at the alias that crossed it.
+        remember_anchor_name(0);
+        count(anchored.stats, location_of(Cursor{0, mark.line, mark.column}));
+        attach(anchored.node, anchored.stats, 0);
     }
 
     void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
@@ -260,25 +264,22 @@ private:
         return first_line;
     }
 
-    void count(const NodeStats& stats) {
+    // Adds a node (or a copy of one) to the document's budget; `location` is where it is.
+    void count(const NodeStats& stats, const SourceLocation& location) {
         nodes_ += stats.nodes;
         bytes_ += stats.bytes;
         if (nodes_ > limits_.max_nodes) {
             fail_at(ErrorCode::kResourceExhausted,
                     "the document has more than " + std::to_string(limits_.max_nodes) +
                         " nodes (aliases expanded)",
-                    current_location());
+                    location);
         }
         if (bytes_ > limits_.max_expanded_bytes) {
             fail_at(ErrorCode::kResourceExhausted,
                     "the document has more than " + std::to_string(limits_.max_expanded_bytes) +
                         " bytes of text (aliases expanded)",
-                    current_location());
+                    location);
         }
-    }
-
-    SourceLocation current_location() const {
-        return frames_.empty() ? SourceLocation{file_, 0, 0} : frames_.back().location;
     }
 
     void open(ConfigKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
@@ -296,8 +297,8 @@ private:
         frame.kind = kind;
         frame.location = location_of(at);
         frame.anchor = anchor;
+        count(NodeStats{}, frame.location);
         frames_.push_back(std::move(frame));
-        count(NodeStats{});
     }
 
     void close() {
@@ -318,10 +319,10 @@ private:
         pending_anchor_name_.reset();
     }
 
-    // A new leaf (null, scalar) or an alias copy: counts it, then attaches it.
+    // A new leaf (null or scalar): counts it, then attaches it.
     void add(ConfigNode node, const NodeStats& stats, YAML::anchor_t anchor) {
         remember_anchor_name(anchor);
-        count(stats);
+        count(stats, node.location());
         attach(std::move(node), stats, anchor);
     }
 
@@ -329,7 +330,7 @@ private:
         if (anchor != 0) {
             // The copy kept for aliases costs as much as the node: count it, so that nested
             // anchors cannot multiply memory behind the limits' back.
-            count(stats);
+            count(stats, node.location());
             anchors_.insert_or_assign(anchor, Anchored{node, stats});
         }
         if (frames_.empty()) {

@@ -161,7 +161,8 @@ bool parse_bool(std::string_view text, bool words_only, bool* out) {
         case 5:
             if (equals_lower(text, "false")) return *out = false, true;
             return false;
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -233,7 +234,8 @@ ParseStatus parse_double(std::string_view text, double* out) {
 ParseStatus parse_timestamp_text(std::string_view text, int64_t* out) {
     const std::optional<int64_t> micros = parse_timestamp(text);
     if (!micros) return ParseStatus::kInvalid;
-    if (*micros < kMinEpochSeconds * 1'000'000 || *micros > kMaxEpochSeconds * 1'000'000 + 999'999) {
+    if (*micros < kMinEpochSeconds * 1'000'000 ||
+        *micros > kMaxEpochSeconds * 1'000'000 + 999'999) {
         return ParseStatus::kOutOfRange;
     }
     *out = *micros;
@@ -277,8 +279,11 @@ enum class RecordProblem : uint8_t {
 class RecordReader {
 public:
     RecordReader(std::string_view input, char delimiter, char quote)
-        : pos_(input.data()), end_(input.data() + input.size()), delimiter_(delimiter),
-          quote_(quote), window_(end_) {
+        : pos_(input.data()),
+          end_(input.data() + input.size()),
+          delimiter_(delimiter),
+          quote_(quote),
+          window_(end_) {
         special_.fill(false);
         special_[static_cast<unsigned char>(delimiter)] = true;
         special_[static_cast<unsigned char>(quote)] = true;
@@ -321,8 +326,8 @@ public:
                 for (;;) {
                     q = static_cast<const char*>(std::memchr(q, quote_, end_ - q));
                     if (q == nullptr) {
-                        fields_.push_back({content, static_cast<std::size_t>(end_ - content),
-                                           true, escaped});
+                        fields_.push_back(
+                            {content, static_cast<std::size_t>(end_ - content), true, escaped});
                         problem_ = RecordProblem::kUnterminatedQuote;
                         problem_field_ = fields_.size() - 1;
                         record_end_ = end_;
@@ -408,7 +413,8 @@ private:
         const auto offset = static_cast<std::size_t>(p - window_);
         if (offset < 64) [[likely]] {
             const uint64_t rest = window_mask_ >> offset;
-            if (rest != 0) [[likely]] return p + __builtin_ctzll(rest);
+            if (rest != 0) [[likely]]
+                return p + __builtin_ctzll(rest);
         }
         return find_special_in_new_window(p);
     }
@@ -519,22 +525,31 @@ std::string_view without_bom(std::string_view input) {
     return input.starts_with(kBom) ? input.substr(kBom.size()) : input;
 }
 
+SourceLocation line_location(uint64_t line) {
+    return SourceLocation{"", static_cast<int>(std::min<uint64_t>(line, INT32_MAX)), 0};
+}
+
 std::string positional_name(std::size_t index) { return "column_" + std::to_string(index + 1); }
 
 // Reads the header record into names; kParse for a malformed one.
-Status read_header(RecordReader& reader, const CsvOptions& options,
-                   std::vector<std::string>* names, uint64_t line) {
+Status read_header(RecordReader& reader, const CsvOptions& options, std::vector<std::string>* names,
+                   uint64_t line) {
     reader.read();
     if (reader.problem() != RecordProblem::kNone) {
-        std::string message = "malformed CSV header, field " +
-                              std::to_string(reader.problem_field() + 1) + ": ";
+        std::string message =
+            "malformed CSV header, field " + std::to_string(reader.problem_field() + 1) + ": ";
         switch (reader.problem()) {
-            case RecordProblem::kStrayQuote: message += "quote inside an unquoted field"; break;
-            case RecordProblem::kTextAfterQuote: message += "text after a closing quote"; break;
-            default: message += "unterminated quoted field"; break;
+            case RecordProblem::kStrayQuote:
+                message += "quote inside an unquoted field";
+                break;
+            case RecordProblem::kTextAfterQuote:
+                message += "text after a closing quote";
+                break;
+            default:
+                message += "unterminated quoted field";
+                break;
         }
-        return Error(ErrorCode::kParse, std::move(message),
-                     SourceLocation{"", static_cast<int>(line), 0});
+        return Error(ErrorCode::kParse, std::move(message), line_location(line));
     }
     std::string scratch;
     names->clear();
@@ -580,8 +595,12 @@ class DecodeRun {
 public:
     DecodeRun(const std::shared_ptr<const Schema>& schema, const CsvOptions& options,
               std::string_view input, DecodeSink& sink)
-        : schema_(*schema), options_(options), input_(input), sink_(sink),
-          reader_(without_bom(input), options.delimiter, options.quote), lines_(input),
+        : schema_(*schema),
+          options_(options),
+          input_(input),
+          sink_(sink),
+          reader_(without_bom(input), options.delimiter, options.quote),
+          lines_(input),
           builder_(schema, std::min<std::size_t>(options.decode.batch_rows, 1 << 16)) {
         only_empty_null_marker_ =
             options.null_markers.size() == 1 && options.null_markers[0].empty();
@@ -641,7 +660,7 @@ private:
             if (present[*index]) {
                 return Error(ErrorCode::kParse,
                              "CSV header names column " + quoted_name(header_names_[i]) + " twice",
-                             SourceLocation{"", static_cast<int>(line), 0});
+                             line_location(line));
             }
             present[*index] = true;
             targets[i] = *index;
@@ -653,7 +672,7 @@ private:
                 return Error(ErrorCode::kNotFound,
                              "CSV header has no column " + quoted_name(schema_.field(f).name) +
                                  ", which the schema declares not null",
-                             SourceLocation{"", static_cast<int>(line), 0});
+                             line_location(line));
             }
             missing_.push_back(f);
         }
@@ -813,12 +832,17 @@ private:
     void report_structure_problem() {
         std::string reason = field_label(reader_.problem_field()) + ": ";
         switch (reader_.problem()) {
-            case RecordProblem::kStrayQuote: reason += "quote inside an unquoted field"; break;
-            case RecordProblem::kTextAfterQuote: reason += "text after a closing quote"; break;
+            case RecordProblem::kStrayQuote:
+                reason += "quote inside an unquoted field";
+                break;
+            case RecordProblem::kTextAfterQuote:
+                reason += "text after a closing quote";
+                break;
             case RecordProblem::kUnterminatedQuote:
                 reason += "unterminated quoted field (the rest of the input is this record)";
                 break;
-            case RecordProblem::kNone: break;
+            case RecordProblem::kNone:
+                break;
         }
         report(std::move(reason));
     }
@@ -971,9 +995,8 @@ Result<Schema> infer_csv_schema(std::string_view sample, const CsvOptions& optio
     std::vector<Field> fields;
     fields.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
-        fields.push_back(
-            {std::move(names[i]), seen[i] ? type_of_candidates(masks[i]) : DataType::kString,
-             true});
+        fields.push_back({std::move(names[i]),
+                          seen[i] ? type_of_candidates(masks[i]) : DataType::kString, true});
     }
     Result<Schema> schema = Schema::make(std::move(fields));
     if (!schema.ok()) {

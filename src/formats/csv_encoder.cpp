@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "formats/base64.h"
@@ -13,8 +14,8 @@ namespace {
 
 // Characters that formatted bools, numbers, timestamps, dates and base64 text can contain.
 bool may_occur_in_plain_value(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '+' || c == '-' || c == '.' || c == ':' || c == '/' || c == '=';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
+           c == '-' || c == '.' || c == ':' || c == '/' || c == '=';
 }
 
 template <typename T>
@@ -27,14 +28,27 @@ void append_number(std::string& out, T value) {
 // Appends the text of a value that is not a string or bytes.
 void append_plain_value(std::string& out, const Column& column, std::size_t row) {
     switch (column.type()) {
-        case DataType::kBool: out.append(column.value<uint8_t>(row) != 0 ? "true" : "false"); break;
-        case DataType::kInt32: append_number(out, column.value<int32_t>(row)); break;
-        case DataType::kInt64: append_number(out, column.value<int64_t>(row)); break;
-        case DataType::kFloat64: append_number(out, column.value<double>(row)); break;
-        case DataType::kTimestamp: append_timestamp(out, column.value<int64_t>(row)); break;
-        case DataType::kDate: append_date(out, column.value<int32_t>(row)); break;
+        case DataType::kBool:
+            out.append(column.value<uint8_t>(row) != 0 ? "true" : "false");
+            break;
+        case DataType::kInt32:
+            append_number(out, column.value<int32_t>(row));
+            break;
+        case DataType::kInt64:
+            append_number(out, column.value<int64_t>(row));
+            break;
+        case DataType::kFloat64:
+            append_number(out, column.value<double>(row));
+            break;
+        case DataType::kTimestamp:
+            append_timestamp(out, column.value<int64_t>(row));
+            break;
+        case DataType::kDate:
+            append_date(out, column.value<int32_t>(row));
+            break;
         case DataType::kString:
-        case DataType::kBytes: break;
+        case DataType::kBytes:
+            break;
     }
 }
 
@@ -46,8 +60,11 @@ CsvEncoder::CsvEncoder(CsvOptions options) : options_(std::move(options)) {
     special_['\n'] = true;
     special_['\r'] = true;
     if (!options_.null_markers.empty()) null_text_ = options_.null_markers.front();
-    check_plain_values_ = may_occur_in_plain_value(options_.delimiter) ||
-                          may_occur_in_plain_value(options_.quote);
+    for (const std::string& marker : options_.null_markers) {
+        longest_marker_ = std::max(longest_marker_, marker.size());
+    }
+    check_plain_values_ =
+        may_occur_in_plain_value(options_.delimiter) || may_occur_in_plain_value(options_.quote);
 }
 
 bool CsvEncoder::needs_quotes(std::string_view text, bool textual) const {
@@ -58,12 +75,30 @@ bool CsvEncoder::needs_quotes(std::string_view text, bool textual) const {
         if (first == ' ' || first == '\t' || last == ' ' || last == '\t') return true;
         // At the start of a file a decoder would take these bytes for a byte order mark.
         if (text.starts_with("\xEF\xBB\xBF")) return true;
-        for (const std::string& marker : options_.null_markers) {
-            if (text == marker) return true;
+        if (text.size() <= longest_marker_) {
+            for (const std::string& marker : options_.null_markers) {
+                if (text == marker) return true;
+            }
         }
     }
-    for (const char c : text) {
-        if (special_[static_cast<unsigned char>(c)]) return true;
+    // Eight bytes at a time: a byte equal to c is a zero byte of word ^ (c * 0x0101...).
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHighs = 0x8080808080808080ull;
+    auto has_zero_byte = [](uint64_t v) { return ((v - kOnes) & ~v & kHighs) != 0; };
+    const uint64_t delimiter = kOnes * static_cast<unsigned char>(options_.delimiter);
+    const uint64_t quote = kOnes * static_cast<unsigned char>(options_.quote);
+    const char* data = text.data();
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, data + i, 8);
+        if (has_zero_byte(word ^ delimiter) || has_zero_byte(word ^ quote) ||
+            has_zero_byte(word ^ (kOnes * '\n')) || has_zero_byte(word ^ (kOnes * '\r'))) {
+            return true;
+        }
+    }
+    for (; i < text.size(); ++i) {
+        if (special_[static_cast<unsigned char>(data[i])]) return true;
     }
     return false;
 }

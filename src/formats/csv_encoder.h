@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,7 @@ private:
     CsvOptions options_;
     std::array<bool, 256> special_{};  // delimiter, quote, CR, LF
     std::string null_text_;
+    std::size_t longest_marker_ = 0;
     bool check_plain_values_ = false;  // the delimiter or quote can occur in a number or date
     std::string scratch_;
 };

@@ -640,6 +640,18 @@ private:
         // fails is the value's JSON type looked at (null, coercions, errors).
         switch (field.type) {
             case DataType::kString: {
+                // Strings without escapes are copied straight from the input; only the rare
+                // escaped ones are unescaped by simdjson first.
+                std::string_view raw = value.raw_json_token();
+                if (raw.size() >= 2 && raw[0] == '"') {
+                    std::size_t end = raw.size() - 1;
+                    while (raw[end] != '"') --end;  // drop whitespace after the token
+                    std::string_view content = raw.substr(1, end - 1);
+                    if (end > 0 && std::memchr(content.data(), '\\', content.size()) == nullptr) {
+                        column.append_string(content);
+                        return true;
+                    }
+                }
                 std::string_view text;
                 if (!value.get_string().get(text)) {
                     column.append_string(text);
@@ -666,7 +678,7 @@ private:
             case DataType::kTimestamp: {
                 std::string_view text;
                 if (!value.get_string().get(text)) {
-                    auto parsed = parse_timestamp(text);
+                    auto parsed = timestamps_.parse(text);
                     if (!parsed) return bad_value(index, "not a timestamp:", text);
                     column.append_timestamp(*parsed);
                     return true;
@@ -826,6 +838,7 @@ private:
     std::string scratch_;
     std::string bytes_;
     std::string reason_;
+    CachedTimestampParser timestamps_;
 };
 
 JsonDecoder::JsonDecoder(std::shared_ptr<const Schema> schema, JsonOptions options)

@@ -50,7 +50,6 @@ const std::vector<std::string>& canonical_type_names() {
 struct FileTarget {
     std::string path;
     std::optional<DataFormat> format;
-    const ConfigNode* format_node = nullptr;
 };
 
 class PipelineParser {
@@ -641,7 +640,6 @@ private:
             }
             if (const ConfigNode* format = map.optional("format"); present(format)) {
                 target.format = read_format(*format, key_of("format", what));
-                target.format_node = format;
             }
             map.finish();
         } else {

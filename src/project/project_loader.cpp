@@ -201,10 +201,14 @@ private:
         glob_t matches{};
         const int status = ::glob(full.c_str(), GLOB_MARK, nullptr, &matches);
         std::vector<std::string> files;
+        bool matched_a_directory = false;
         if (status == 0) {
             for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
                 std::string path = matches.gl_pathv[i];
-                if (!path.empty() && path.back() == '/') continue;  // a directory
+                if (!path.empty() && path.back() == '/') {  // GLOB_MARK: a directory
+                    matched_a_directory = true;
+                    continue;
+                }
                 files.push_back(std::filesystem::path(path).lexically_normal().string());
             }
         }
@@ -219,7 +223,15 @@ private:
         }
         std::sort(files.begin(), files.end());
         if (files.empty()) {
-            if (has_glob_characters(pattern)) {
+            if (matched_a_directory && !has_glob_characters(pattern)) {
+                reader_.error(
+                    ErrorCode::kConfig,
+                    "included path " + backticks(pattern) +
+                        " is a directory; include its files with a pattern such as " +
+                        backticks(std::filesystem::path(pattern).lexically_normal().string() +
+                                  "/*.yaml"),
+                    node.location());
+            } else if (has_glob_characters(pattern)) {
                 project_.warnings.emplace_back(
                     ErrorCode::kNotFound,
                     "include pattern " + backticks(pattern) + " matches no file", node.location());

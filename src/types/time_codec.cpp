@@ -1,5 +1,7 @@
 #include "types/time_codec.h"
 
+#include <cstring>
+
 namespace millrace {
 
 namespace {
@@ -138,6 +140,46 @@ bool parse_canonical_timestamp(std::string_view text, int64_t* out) {
 }
 
 }  // namespace
+
+std::optional<int64_t> CachedTimestampParser::parse(std::string_view text) {
+    const std::size_t size = text.size();
+    const char* p = text.data();
+    if (valid_ && (size == 20 || size == 24 || size == 27) && std::memcmp(p, date_, 10) == 0 &&
+        p[size - 1] == 'Z' && (p[10] == 'T' || p[10] == ' ') && p[13] == ':' && p[16] == ':' &&
+        (size == 20 || p[19] == '.')) {
+        const unsigned h1 = digit(p[11]), h2 = digit(p[12]), m1 = digit(p[14]),
+                       m2 = digit(p[15]), s1 = digit(p[17]), s2 = digit(p[18]);
+        if ((h1 | h2 | m1 | m2 | s1 | s2) <= 9) {
+            const unsigned hour = h1 * 10 + h2, minute = m1 * 10 + m2, second = s1 * 10 + s2;
+            if (hour <= 23 && minute <= 59 && second <= 59) {
+                int64_t fraction = 0;
+                bool digits_ok = true;
+                for (std::size_t i = 20; i + 1 < size; ++i) {
+                    const unsigned d = digit(p[i]);
+                    digits_ok &= d <= 9;
+                    fraction = fraction * 10 + d;
+                }
+                if (digits_ok) {
+                    if (size == 24) fraction *= 1000;
+                    return date_micros_ +
+                           static_cast<int64_t>((hour * 60 + minute) * 60 + second) *
+                               kMicrosPerSecond +
+                           fraction;
+                }
+            }
+        }
+    }
+    std::optional<int64_t> parsed = parse_timestamp(text);
+    if (parsed && size >= 10) {
+        auto days = parse_date(text.substr(0, 10));
+        if (days) {
+            std::memcpy(date_, p, 10);
+            date_micros_ = static_cast<int64_t>(*days) * kMicrosPerDay;
+            valid_ = true;
+        }
+    }
+    return parsed;
+}
 
 std::optional<int64_t> parse_timestamp(std::string_view text) {
     int64_t canonical = 0;

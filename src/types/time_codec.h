@@ -17,6 +17,19 @@ namespace millrace {
 /// Fractions longer than 6 digits are truncated to microseconds. No offset means UTC.
 std::optional<int64_t> parse_timestamp(std::string_view text);
 
+/// parse_timestamp with a one-entry cache of the last date: a stream of events shares its date
+/// for hours, so the calendar arithmetic is done once per day instead of once per value. Same
+/// results as parse_timestamp. One per thread (decoders own one).
+class CachedTimestampParser {
+public:
+    std::optional<int64_t> parse(std::string_view text);
+
+private:
+    char date_[10] = {};
+    int64_t date_micros_ = 0;
+    bool valid_ = false;
+};
+
 /// Accepts YYYY-MM-DD.
 std::optional<int32_t> parse_date(std::string_view text);
 

@@ -270,7 +270,9 @@ TEST(YamlDocument, RespectsLimits) {
     limits = YamlLimits{};
     limits.max_nodes = 5;
     EXPECT_TRUE(parse_ok("[1, 2, 3, 4]", limits).is_sequence());
-    EXPECT_EQ(parse_error("[1, 2, 3, 4, 5]", limits).code(), ErrorCode::kResourceExhausted);
+    Error error = parse_error("[1, 2, 3, 4, 5]", limits);
+    EXPECT_EQ(error.code(), ErrorCode::kResourceExhausted);
+    EXPECT_EQ(error.location().to_string(), "p.yaml:1:14");  // the node over the limit
 }
 
 TEST(YamlDocument, LoadReadsFiles) {

@@ -30,8 +30,13 @@ TEST(Base64Test, AppendsToExistingText) {
 
 TEST(Base64Test, DecodesRfc4648Vectors) {
     const std::pair<std::string_view, std::string_view> vectors[] = {
-        {"", ""},         {"Zg==", "f"},         {"Zm8=", "fo"},      {"Zm9v", "foo"},
-        {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"},
+        {"", ""},
+        {"Zg==", "f"},
+        {"Zm8=", "fo"},
+        {"Zm9v", "foo"},
+        {"Zm9vYg==", "foob"},
+        {"Zm9vYmE=", "fooba"},
+        {"Zm9vYmFy", "foobar"},
     };
     for (const auto& [text, bytes] : vectors) {
         std::string out = "previous";
@@ -53,8 +58,8 @@ TEST(Base64Test, RoundTripsEveryByteAndLength) {
 
 TEST(Base64Test, RejectsMalformedText) {
     for (std::string_view text :
-         {"Z", "Zg", "Zg=", "Zm9vY", "Zg===", "====", "=Zg=", "Z=g=", "Zm=v", "Zm9v=Zg=",
-          "Zm9v\n", "Zm 9", "Zm-_", "Zm9vYg=A", "Zh==", "Zm9=", "Zm\xc3\xa9"}) {
+         {"Z", "Zg", "Zg=", "Zm9vY", "Zg===", "====", "=Zg=", "Z=g=", "Zm=v", "Zm9v=Zg=", "Zm9v\n",
+          "Zm 9", "Zm-_", "Zm9vYg=A", "Zh==", "Zm9=", "Zm\xc3\xa9"}) {
         std::string out;
         EXPECT_FALSE(decode_base64(text, &out)) << text;
     }

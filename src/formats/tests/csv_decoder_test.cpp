@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <random>
 
 #include "types/time_codec.h"
 #include "types/value.h"
@@ -38,7 +41,8 @@ std::vector<std::vector<Value>> rows_of(const CollectingSink& sink) {
     for (const Batch& batch : sink.batches) {
         for (std::size_t r = 0; r < batch.num_rows(); ++r) {
             std::vector<Value> row;
-            for (std::size_t c = 0; c < batch.num_columns(); ++c) row.push_back(batch.value_at(r, c));
+            for (std::size_t c = 0; c < batch.num_columns(); ++c)
+                row.push_back(batch.value_at(r, c));
             rows.push_back(std::move(row));
         }
     }
@@ -160,8 +164,8 @@ TEST(CsvDecoderTest, MissingNotNullColumnIsSetupError) {
 }
 
 TEST(CsvDecoderTest, DuplicateOrMalformedHeaderIsParseError) {
-    for (std::string_view input : {"id,name,id\n1,a,2\n", "id,na\"me\n", "id,\"name\n1,a\n",
-                                   "id,\"name\"x\n"}) {
+    for (std::string_view input :
+         {"id,name,id\n1,a,2\n", "id,na\"me\n", "id,\"name\n1,a\n", "id,\"name\"x\n"}) {
         CsvDecoder decoder(orders_schema(), {});
         CollectingSink sink;
         Status status = decoder.decode(input, sink);
@@ -174,7 +178,8 @@ TEST(CsvDecoderTest, DuplicateOrMalformedHeaderIsParseError) {
 }
 
 TEST(CsvDecoderTest, EmptyHeaderCellIsPositional) {
-    auto schema = make_schema({{"column_1", DataType::kInt64, true}, {"v", DataType::kString, true}});
+    auto schema =
+        make_schema({{"column_1", DataType::kInt64, true}, {"v", DataType::kString, true}});
     CollectingSink sink = decode(",v\n7,a\n", schema);
     EXPECT_EQ(rows_of(sink), (std::vector<std::vector<Value>>{{Value::int64(7), str("a")}}));
 }
@@ -237,14 +242,15 @@ TEST(CsvDecoderTest, ConvertsValues) {
         "0,-0,+4.25,0\n",
         schema, options);
     ASSERT_EQ(sink.errors.size(), 0u) << sink.errors[0].reason;
-    EXPECT_EQ(column_values(sink, 0),
-              (std::vector<Value>{Value::boolean(true), Value::boolean(false),
-                                  Value::boolean(true), Value::boolean(false),
-                                  Value::boolean(true), Value::boolean(false)}));
-    EXPECT_EQ(column_values(sink, 1),
-              (std::vector<Value>{Value::int32(12), Value::int32(std::numeric_limits<int32_t>::min()),
-                                  Value::int32(std::numeric_limits<int32_t>::max()),
-                                  Value::int32(0), Value::int32(12), Value::int32(0)}));
+    EXPECT_EQ(
+        column_values(sink, 0),
+        (std::vector<Value>{Value::boolean(true), Value::boolean(false), Value::boolean(true),
+                            Value::boolean(false), Value::boolean(true), Value::boolean(false)}));
+    EXPECT_EQ(
+        column_values(sink, 1),
+        (std::vector<Value>{Value::int32(12), Value::int32(std::numeric_limits<int32_t>::min()),
+                            Value::int32(std::numeric_limits<int32_t>::max()), Value::int32(0),
+                            Value::int32(12), Value::int32(0)}));
     auto doubles = column_values(sink, 2);
     EXPECT_EQ(doubles[0], Value::float64(1000));
     EXPECT_EQ(doubles[1], Value::float64(-0.5));
@@ -262,6 +268,40 @@ TEST(CsvDecoderTest, ConvertsValues) {
     EXPECT_EQ(times[5], Value::timestamp(0));
 }
 
+TEST(CsvDecoderTest, DoublesMatchFromChars) {
+    // The decoder has a fast path for plain decimals; it must agree with std::from_chars.
+    std::mt19937_64 random(7);
+    auto schema = make_schema({{"d", DataType::kFloat64, true}});
+    CsvOptions options;
+    options.header = false;
+    std::string input;
+    std::vector<std::string> texts;
+    for (int i = 0; i < 5000; ++i) {
+        std::string text = random() % 2 == 0 ? "-" : "";
+        const int int_digits = static_cast<int>(random() % 12);
+        const int fraction_digits = static_cast<int>(random() % 10);
+        for (int d = 0; d < int_digits; ++d) text.push_back(static_cast<char>('0' + random() % 10));
+        if (fraction_digits > 0 || int_digits == 0) {
+            text.push_back('.');
+            for (int d = 0; d < std::max(fraction_digits, 1); ++d) {
+                text.push_back(static_cast<char>('0' + random() % 10));
+            }
+        }
+        texts.push_back(text);
+        input += text + "\n";
+    }
+    CollectingSink sink = decode(input, schema, options);
+    ASSERT_EQ(sink.errors.size(), 0u) << sink.errors[0].reason;
+    auto values = column_values(sink, 0);
+    ASSERT_EQ(values.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        double expected = 0;
+        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
+        const double actual = values[i].as_double();
+        EXPECT_EQ(std::memcmp(&expected, &actual, sizeof actual), 0) << texts[i];
+    }
+}
+
 struct BadValueCase {
     DataType type;
     std::string_view text;
@@ -269,20 +309,29 @@ struct BadValueCase {
 
 TEST(CsvDecoderTest, RejectsUnconvertibleValues) {
     const BadValueCase cases[] = {
-        {DataType::kBool, "maybe"},      {DataType::kBool, "2"},
-        {DataType::kInt32, "2147483648"}, {DataType::kInt32, "-2147483649"},
-        {DataType::kInt32, "1.5"},        {DataType::kInt32, "+-1"},
-        {DataType::kInt32, "+"},          {DataType::kInt32, "1 2"},
+        {DataType::kBool, "maybe"},
+        {DataType::kBool, "2"},
+        {DataType::kInt32, "2147483648"},
+        {DataType::kInt32, "-2147483649"},
+        {DataType::kInt32, "1.5"},
+        {DataType::kInt32, "+-1"},
+        {DataType::kInt32, "+"},
+        {DataType::kInt32, "1 2"},
         {DataType::kInt64, "9223372036854775808"},
-        {DataType::kInt64, "0x10"},       {DataType::kFloat64, "abc"},
-        {DataType::kFloat64, "1e999"},    {DataType::kFloat64, "+-1"},
-        {DataType::kFloat64, "1.5x"},     {DataType::kTimestamp, "2024-13-01"},
+        {DataType::kInt64, "0x10"},
+        {DataType::kFloat64, "abc"},
+        {DataType::kFloat64, "1e999"},
+        {DataType::kFloat64, "+-1"},
+        {DataType::kFloat64, "1.5x"},
+        {DataType::kTimestamp, "2024-13-01"},
         {DataType::kTimestamp, "99999999999999"},
         {DataType::kTimestamp, "yesterday"},
         {DataType::kTimestamp, "0001-01-01T00:00:00+01:00"},  // before year 1 in UTC
         {DataType::kTimestamp, "9999-12-31T23:30:00-01:00"},  // after year 9999 in UTC
-        {DataType::kDate, "2024-02-30"},  {DataType::kDate, "2024-02-03T00:00:00"},
-        {DataType::kBytes, "abc"},        {DataType::kBytes, "ab=c"},
+        {DataType::kDate, "2024-02-30"},
+        {DataType::kDate, "2024-02-03T00:00:00"},
+        {DataType::kBytes, "abc"},
+        {DataType::kBytes, "ab=c"},
         {DataType::kBytes, "Zh=="},
     };
     for (const BadValueCase& c : cases) {
@@ -298,7 +347,8 @@ TEST(CsvDecoderTest, RejectsUnconvertibleValues) {
         EXPECT_NE(sink.errors[0].reason.find(type_name(c.type)), std::string::npos)
             << sink.errors[0].reason;
         // The bad row was rolled back entirely; the next one decodes.
-        EXPECT_EQ(rows_of(sink), (std::vector<std::vector<Value>>{{Value::null(), Value::int32(2)}}))
+        EXPECT_EQ(rows_of(sink),
+                  (std::vector<std::vector<Value>>{{Value::null(), Value::int32(2)}}))
             << c.text;
     }
 }
@@ -314,18 +364,18 @@ TEST(CsvDecoderTest, ConversionErrorNamesColumnTypeAndText) {
 
 TEST(CsvDecoderTest, ReportsEveryRowErrorKindAndContinues) {
     const std::string input =
-        "id,name,amount\n"           // line 1
-        "1,ok,1.5\n"                 // line 2, record 0
-        "2,ragged\n"                 // line 3, record 1: too few fields
-        "3,a,1,extra\n"              // line 4, record 2: too many fields
-        "x,a,1\n"                    // line 5, record 3: not an int64
-        ",a,1\n"                     // line 6, record 4: null in a not-null column
-        "5,\xff\xfe,1\n"             // line 7, record 5: invalid UTF-8
-        "6,ab\"c,1\n"                // line 8, record 6: quote inside an unquoted field
-        "7,\"ab\"c,1\n"              // line 9, record 7: text after a closing quote
-        "8,\"multi\nline\",2\n"      // lines 10-11, record 8: fine
-        "\n"                         // line 12: blank, skipped
-        "9,\"open,1\nmore\n";        // lines 13-14, record 9: unterminated quote to the end
+        "id,name,amount\n"       // line 1
+        "1,ok,1.5\n"             // line 2, record 0
+        "2,ragged\n"             // line 3, record 1: too few fields
+        "3,a,1,extra\n"          // line 4, record 2: too many fields
+        "x,a,1\n"                // line 5, record 3: not an int64
+        ",a,1\n"                 // line 6, record 4: null in a not-null column
+        "5,\xff\xfe,1\n"         // line 7, record 5: invalid UTF-8
+        "6,ab\"c,1\n"            // line 8, record 6: quote inside an unquoted field
+        "7,\"ab\"c,1\n"          // line 9, record 7: text after a closing quote
+        "8,\"multi\nline\",2\n"  // lines 10-11, record 8: fine
+        "\n"                     // line 12: blank, skipped
+        "9,\"open,1\nmore\n";    // lines 13-14, record 9: unterminated quote to the end
     CollectingSink sink = decode(input, orders_schema());
     EXPECT_EQ(column_values(sink, 0), (std::vector<Value>{Value::int64(1), Value::int64(8)}));
     struct Expected {
@@ -378,9 +428,8 @@ TEST(CsvDecoderTest, CutsRawBytes) {
 TEST(CsvDecoderTest, SplitsBatches) {
     CsvOptions options;
     options.decode.batch_rows = 2;
-    CollectingSink sink =
-        decode("id,name,amount\n1,a,1\n2,b,2\nbad,c,3\n3,c,3\n4,d,4\n5,e,5\n", orders_schema(),
-               options);
+    CollectingSink sink = decode("id,name,amount\n1,a,1\n2,b,2\nbad,c,3\n3,c,3\n4,d,4\n5,e,5\n",
+                                 orders_schema(), options);
     ASSERT_EQ(sink.batches.size(), 3u);
     EXPECT_EQ(sink.batches[0].num_rows(), 2u);
     EXPECT_EQ(sink.batches[1].num_rows(), 2u);
@@ -394,8 +443,8 @@ TEST(CsvDecoderTest, SplitsBatches) {
 TEST(CsvDecoderTest, ManyRowsAcrossBatches) {
     std::string input = "id,name,amount\n";
     for (int i = 0; i < 20000; ++i) {
-        input += std::to_string(i) + ",name-" + std::string(i % 40, 'x') + "," +
-                 std::to_string(i) + ".25\n";
+        input += std::to_string(i) + ",name-" + std::string(i % 40, 'x') + "," + std::to_string(i) +
+                 ".25\n";
     }
     CollectingSink sink = decode(input, orders_schema());
     EXPECT_EQ(sink.errors.size(), 0u);
@@ -436,9 +485,8 @@ TEST(CsvDecoderTest, BlankLineInOneColumnFileIsNull) {
 TEST(CsvDecoderTest, SkipRowsSkipsLinesBeforeHeader) {
     CsvOptions options;
     options.skip_rows = 2;
-    CollectingSink sink =
-        decode("# export of \"orders\nsecond\r\nid,name,amount\n1,a,1\nx,b,2\n", orders_schema(),
-               options);
+    CollectingSink sink = decode("# export of \"orders\nsecond\r\nid,name,amount\n1,a,1\nx,b,2\n",
+                                 orders_schema(), options);
     EXPECT_EQ(sink.rows, 1u);
     ASSERT_EQ(sink.errors.size(), 1u);
     EXPECT_EQ(sink.errors[0].line, 5u);
@@ -457,10 +505,12 @@ TEST(CsvDecoderTest, OtherDelimiterAndQuote) {
     CsvOptions options;
     options.delimiter = '\t';
     options.quote = '\'';
-    CollectingSink sink = decode("id\tname\tamount\n1\t'a\tb ''c'''\t2\n", orders_schema(), options);
+    CollectingSink sink =
+        decode("id\tname\tamount\n1\t'a\tb ''c'''\t2\n", orders_schema(), options);
     EXPECT_EQ(sink.errors.size(), 0u);
-    EXPECT_EQ(rows_of(sink), (std::vector<std::vector<Value>>{
-                                 {Value::int64(1), str("a\tb 'c'"), Value::float64(2)}}));
+    EXPECT_EQ(
+        rows_of(sink),
+        (std::vector<std::vector<Value>>{{Value::int64(1), str("a\tb 'c'"), Value::float64(2)}}));
 }
 
 TEST(CsvDecoderTest, RejectsBadOptions) {
@@ -526,7 +576,8 @@ TEST(CsvDecoderTest, LongFieldsWithSpecialsAtEveryPosition) {
         std::string a(n, 'a');
         std::string b(39 - n, 'b');
         input += a + "," + b + (n % 2 == 0 ? "\n" : "\r\n");
-        expected.push_back({a.empty() ? Value::null() : str(a), b.empty() ? Value::null() : str(b)});
+        expected.push_back(
+            {a.empty() ? Value::null() : str(a), b.empty() ? Value::null() : str(b)});
     }
     CollectingSink sink = decode(input, schema, options);
     EXPECT_EQ(sink.errors.size(), 0u);
@@ -544,16 +595,16 @@ TEST(InferCsvSchemaTest, InfersTypesFromValues) {
         {});
     ASSERT_TRUE(schema.ok()) << schema.error().to_string();
     EXPECT_EQ(schema->to_string(), Schema(std::vector<Field>{
-                                       {"b", DataType::kBool, true},
-                                       {"i", DataType::kInt64, true},
-                                       {"d", DataType::kFloat64, true},
-                                       {"day", DataType::kDate, true},
-                                       {"ts", DataType::kTimestamp, true},
-                                       {"s", DataType::kString, true},
-                                       {"n", DataType::kString, true},
-                                       {"mixed", DataType::kString, true},
-                                       {"zero_one", DataType::kInt64, true},
-                                   })
+                                              {"b", DataType::kBool, true},
+                                              {"i", DataType::kInt64, true},
+                                              {"d", DataType::kFloat64, true},
+                                              {"day", DataType::kDate, true},
+                                              {"ts", DataType::kTimestamp, true},
+                                              {"s", DataType::kString, true},
+                                              {"n", DataType::kString, true},
+                                              {"mixed", DataType::kString, true},
+                                              {"zero_one", DataType::kInt64, true},
+                                          })
                                        .to_string());
 }
 
@@ -569,8 +620,10 @@ TEST(InferCsvSchemaTest, WithoutHeaderNamesColumnsByPosition) {
 TEST(InferCsvSchemaTest, IgnoresNullMarkersRaggedRowsAndCutRecords) {
     CsvOptions options;
     options.null_markers = {"NA", ""};
-    Result<Schema> schema =
-        infer_csv_schema("\xEF\xBB\xBF" "a,b\nNA,1\n2,\"\"\nx,y,z\n3,\"cut", options);
+    Result<Schema> schema = infer_csv_schema(
+        "\xEF\xBB\xBF"
+        "a,b\nNA,1\n2,\"\"\nx,y,z\n3,\"cut",
+        options);
     ASSERT_TRUE(schema.ok());
     EXPECT_EQ(*schema, Schema(std::vector<Field>{{"a", DataType::kInt64, true},
                                                  {"b", DataType::kInt64, true}}));

@@ -211,8 +211,9 @@ TEST(JsonDecoderTest, EncoderOutputDecodesToTheSameBatch) {
     Decoded again = decode(encoded);
     ASSERT_TRUE(again.errors.empty()) << again.errors[0].reason << "\n" << encoded;
     ASSERT_EQ(again.rows, original.rows);
+    const auto schema = orders_schema();
     for (std::size_t row = 0; row < again.rows; ++row) {
-        for (const Field& field : orders_schema()->fields()) {
+        for (const Field& field : schema->fields()) {
             Value a = original.at(row, field.name);
             Value b = again.at(row, field.name);
             if (field.type == DataType::kFloat64 && !a.is_null() && std::isnan(a.as_double())) {

@@ -397,6 +397,41 @@ sinks:
               }));
 }
 
+TEST(PipelineParser, MoreBadValues) {
+    EXPECT_EQ(errors_of(R"(name: p
+description: {a: b}
+sources:
+  k: {kafka: {brokers: [b:1], topic: t, group: '', properties: {a: {b: c}}}}
+  s: {topic: t, schema: {id: int}}
+views:
+  empty: ''
+  missing:
+checks:
+  s:
+    - {not_null: [id], name: '', on_fail: explode}
+  k: {not_null: [x]}
+sinks:
+  - {from: s, lake: {table: t, partition_by: {a: b}}}
+  - {from: s, online: {feature_view: f, key: {a: b}}}
+  - {from: s, file: {path: out.csv, compression: zstd}}
+  - {from: s, file: {path: out}}
+)"),
+              (Strings{
+                  "config@2:14",   // description is a map
+                  "config@4:48",   // empty group
+                  "config@4:68",   // property value is a map
+                  "config@7:10",   // view with empty SQL
+                  "config@8:3",    // view with no SQL
+                  "config@11:43",  // on_fail: explode
+                  "config@11:30",  // empty check name
+                  "config@12:6",   // checks of k are not a sequence
+                  "config@14:46",  // partition_by is a map
+                  "config@15:46",  // key is a map
+                  "config@16:37",  // unknown key in file
+                  "config@17:21",  // out: which format?
+              }));
+}
+
 TEST(PipelineParser, YamlErrorsComeThrough) {
     std::vector<Error> errors;
     auto pipeline = parse_pipeline("name: p\nsources: [\n", "p.yaml", "/project", &errors);

@@ -234,6 +234,18 @@ TEST(ProjectLoader, GlobThatMatchesNothingIsAWarning) {
     EXPECT_EQ(loaded.jobs.size(), 1u);
 }
 
+TEST(ProjectLoader, IncludingADirectoryIsAnError) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\ninclude: [pipelines]\n");
+    project.write("pipelines/p.yaml",
+                  "name: p\nsources: {s: {topic: t}}\nsinks: [{from: s, topic: u}]\n");
+    std::vector<Error> errors;
+    auto loaded = load_project(project.dir(), &errors);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(summarize(errors, project.dir()), (Strings{"config $/millrace.yaml:2:11"}));
+    EXPECT_NE(errors[0].message().find("`pipelines/*.yaml`"), std::string::npos);
+}
+
 TEST(ProjectLoader, MissingProjectFile) {
     TempProject project;
     std::vector<Error> errors;
@@ -258,6 +270,21 @@ TEST(ProjectLoader, BrokenProjectFile) {
               (Strings{"config $/millrace.yaml:2:16", "config $/millrace.yaml:2:23"}));
     project.write("millrace.yaml", "name: p\ninclude: [a.yaml, '']\nx: [\n");
     EXPECT_EQ(load_errors(project), (Strings{"parse $/millrace.yaml:4:1"}));
+}
+
+TEST(ProjectLoader, ValidatesTheListenAddress) {
+    TempProject project;
+    for (const char* good : {"0.0.0.0:80", "localhost:8080", "[::1]:65535", "[fe80::1]:1"}) {
+        project.write("millrace.yaml", std::string("name: p\nlisten: {http: '") + good + "'}\n");
+        EXPECT_EQ(load_ok(project).listen_http, good);
+    }
+    for (const char* bad : {"localhost", ":8080", "h:", "h:65536", "h:80x", "h:123456", "::1:80",
+                            "[::1]80", "[]:80", "[::1:80"}) {
+        project.write("millrace.yaml", std::string("name: p\nlisten: {http: '") + bad + "'}\n");
+        EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:2:16"})) << bad;
+    }
+    project.write("millrace.yaml", "name: p\nlisten: 127.0.0.1:8080\n");
+    EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:2:9"}));
 }
 
 TEST(ProjectLoader, DecidesWhatAFileDefines) {

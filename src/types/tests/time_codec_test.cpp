@@ -47,3 +47,23 @@ TEST(TimeCodecTest, FormatsAndRoundTrips) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(CachedTimestampParserTest, AgreesWithParseTimestamp) {
+    CachedTimestampParser cached;
+    const char* texts[] = {"2024-03-05T14:07:09Z", "2024-03-05T14:07:10.5Z",
+                           "2024-03-05T14:07:10.123Z", "2024-03-05T14:07:10.123456Z",
+                           "2024-03-05T24:07:10Z", "2024-03-05T14:60:10Z", "2024-03-05T1x:07:10Z",
+                           "2024-03-05T14:07:10.12x456Z", "2024-03-05 14:07:10Z",
+                           "2024-03-05T14:07:10+01:00", "2024-03-06T00:00:00Z",
+                           "2024-03-06T00:00:00.000001Z", "2024-02-30T00:00:00Z",
+                           "2024-03-06", "2024-03-06T23:59:59.999999Z", "garbage"};
+    for (int round = 0; round < 2; ++round) {
+        for (const char* text : texts) EXPECT_EQ(cached.parse(text), parse_timestamp(text)) << text;
+    }
+}
+
+}  // namespace
+}  // namespace millrace
