@@ -36,6 +36,7 @@ fuzz-build: $(FUZZ_DIR)/build.ninja
 # Unit + integration tests on the release build, unit tests again under ASan+UBSan, and a short
 # bounded run of every fuzz target. Prints one closing line "N passed, M failed".
 test: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory build asan fuzz-build
 	@cmake --build $(BUILD_DIR) --target header_check
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/run-tests.sh $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
@@ -58,8 +59,10 @@ bench: deps build
 format:
 	@find src bench fuzz -name '*.h' -o -name '*.cpp' | xargs clang-format -i
 
+# clang-format only; clang-tidy is not wired in yet (see docs/dev/decisions.md).
 lint:
-	@find src bench fuzz -name '*.h' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
+	@find src bench fuzz -name '*.h' -o -name '*.cpp' | xargs clang-format --dry-run --Werror \
+	  && echo 'lint: clang-format clean'
 
 clean:
 	rm -rf build

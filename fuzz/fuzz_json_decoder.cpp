@@ -18,10 +18,14 @@ using namespace millrace;
 
 std::shared_ptr<const Schema> all_types() {
     static const auto schema = std::make_shared<const Schema>(std::vector<Field>{
-        {"b", DataType::kBool, true},       {"i", DataType::kInt32, true},
-        {"l", DataType::kInt64, false},     {"d", DataType::kFloat64, true},
-        {"s", DataType::kString, true},     {"y", DataType::kBytes, true},
-        {"t", DataType::kTimestamp, true},  {"day", DataType::kDate, true},
+        {"b", DataType::kBool, true},
+        {"i", DataType::kInt32, true},
+        {"l", DataType::kInt64, false},
+        {"d", DataType::kFloat64, true},
+        {"s", DataType::kString, true},
+        {"y", DataType::kBytes, true},
+        {"t", DataType::kTimestamp, true},
+        {"day", DataType::kDate, true},
         {"_extra", DataType::kString, true},
     });
     return schema;

@@ -81,7 +81,8 @@ void BM_SimdjsonOnDemandPerLine(benchmark::State& state) {
         const char* data = padded.data();
         std::size_t pos = 0;
         while (pos < padded.size()) {
-            const char* nl = static_cast<const char*>(memchr(data + pos, '\n', padded.size() - pos));
+            const char* nl =
+                static_cast<const char*>(memchr(data + pos, '\n', padded.size() - pos));
             std::size_t end = nl ? nl - data : padded.size();
             simdjson::padded_string_view view(data + pos, end - pos, padded.size() + 64 - pos);
             simdjson::ondemand::document document;

@@ -1,7 +1,6 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/convert_command.h"
@@ -15,9 +14,10 @@ constexpr const char* kVersion = "0.1.0";
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-    CLI::App app{"Millrace: one binary for ingesting, transforming, checking, landing and serving "
-                 "data.",
-                 "millrace"};
+    CLI::App app{
+        "Millrace: one binary for ingesting, transforming, checking, landing and serving "
+        "data.",
+        "millrace"};
     app.set_version_flag("--version,-V", std::string("millrace ") + kVersion);
     app.require_subcommand(0, 1);
     app.fallthrough(false);

@@ -26,7 +26,11 @@ class ConvertSink final : public DecodeSink {
 public:
     ConvertSink(FileFormat to, const CsvOptions& csv, bool header, std::FILE* out,
                 std::FILE* errors, std::string source)
-        : to_(to), csv_(csv), header_(header), out_(out), errors_(errors),
+        : to_(to),
+          csv_(csv),
+          header_(header),
+          out_(out),
+          errors_(errors),
           source_(std::move(source)) {}
 
     Status on_batch(Batch batch) override {
@@ -143,8 +147,7 @@ Status convert(const ConvertOptions& options) {
         } else if (options.delimiter.size() == 1) {
             csv.delimiter = options.delimiter[0];
         } else if (!options.delimiter.empty()) {
-            return Error(ErrorCode::kInvalidArgument,
-                         "--delimiter must be one character or `tab`");
+            return Error(ErrorCode::kInvalidArgument, "--delimiter must be one character or `tab`");
         } else if (ends_with(path, ".tsv")) {
             csv.delimiter = '\t';
         }
@@ -165,9 +168,9 @@ Status convert(const ConvertOptions& options) {
         auto parsed = parse_schema_spec(options.schema);
         if (!parsed.ok()) {
             const Error& error = parsed.error();
-            return Error(ErrorCode::kInvalidArgument,
-                         "--schema, column " + std::to_string(error.location().column) + ": " +
-                             error.message());
+            return Error(ErrorCode::kInvalidArgument, "--schema, column " +
+                                                          std::to_string(error.location().column) +
+                                                          ": " + error.message());
         }
         schema = std::make_shared<const Schema>(std::move(parsed).value());
     } else {
@@ -222,22 +225,22 @@ Status convert(const ConvertOptions& options) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const uint64_t records = sink.rows() + sink.rejected();
-    std::fprintf(stderr,
-                 "convert: %s (%s, %.1f MB) -> %s (%s): %llu records read, %llu rows written, "
-                 "%llu rejected%s in %.3f s (%.0f MB/s)\n",
-                 options.input.c_str(), std::string(file_format_name(from)).c_str(),
-                 static_cast<double>(bytes.size()) / 1e6, options.output.c_str(),
-                 std::string(file_format_name(to)).c_str(),
-                 static_cast<unsigned long long>(records),
-                 static_cast<unsigned long long>(sink.rows()),
-                 static_cast<unsigned long long>(sink.rejected()),
-                 sink.rejected() > 0 && errors != nullptr
-                     ? (" (reasons in " + options.errors + ")").c_str()
-                     : "",
-                 seconds, static_cast<double>(bytes.size()) / 1e6 / (seconds > 0 ? seconds : 1e-9));
+    std::fprintf(
+        stderr,
+        "convert: %s (%s, %.1f MB) -> %s (%s): %llu records read, %llu rows written, "
+        "%llu rejected%s in %.3f s (%.0f MB/s)\n",
+        options.input.c_str(), std::string(file_format_name(from)).c_str(),
+        static_cast<double>(bytes.size()) / 1e6, options.output.c_str(),
+        std::string(file_format_name(to)).c_str(), static_cast<unsigned long long>(records),
+        static_cast<unsigned long long>(sink.rows()),
+        static_cast<unsigned long long>(sink.rejected()),
+        sink.rejected() > 0 && errors != nullptr ? (" (reasons in " + options.errors + ")").c_str()
+                                                 : "",
+        seconds, static_cast<double>(bytes.size()) / 1e6 / (seconds > 0 ? seconds : 1e-9));
     if (options.max_errors && sink.rejected() > *options.max_errors) {
         return Error(ErrorCode::kResourceExhausted,
-                     std::to_string(sink.rejected()) + " records rejected, more than --max-errors " +
+                     std::to_string(sink.rejected()) +
+                         " records rejected, more than --max-errors " +
                          std::to_string(*options.max_errors));
     }
     return {};

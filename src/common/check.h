@@ -9,11 +9,11 @@ namespace millrace::detail {
 
 /// Guards an invariant in every build: prints the condition, the message and where, then aborts.
 /// Never use it on anything user input can reach; bad input is an Error or a dead-letter row.
-#define MILLRACE_CHECK(condition, message)                                                \
-    do {                                                                                  \
-        if (!(condition)) [[unlikely]] {                                                  \
-            ::millrace::detail::check_failed(__FILE__, __LINE__, #condition, (message));  \
-        }                                                                                 \
+#define MILLRACE_CHECK(condition, message)                                               \
+    do {                                                                                 \
+        if (!(condition)) [[unlikely]] {                                                 \
+            ::millrace::detail::check_failed(__FILE__, __LINE__, #condition, (message)); \
+        }                                                                                \
     } while (0)
 
 #ifdef NDEBUG

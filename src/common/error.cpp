@@ -4,18 +4,30 @@ namespace millrace {
 
 std::string_view error_code_name(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kInvalidArgument: return "invalid_argument";
-        case ErrorCode::kParse: return "parse";
-        case ErrorCode::kConfig: return "config";
-        case ErrorCode::kTypeMismatch: return "type_mismatch";
-        case ErrorCode::kNotFound: return "not_found";
-        case ErrorCode::kAlreadyExists: return "already_exists";
-        case ErrorCode::kOutOfRange: return "out_of_range";
-        case ErrorCode::kIo: return "io";
-        case ErrorCode::kCorruption: return "corruption";
-        case ErrorCode::kResourceExhausted: return "resource_exhausted";
-        case ErrorCode::kUnsupported: return "unsupported";
-        case ErrorCode::kInternal: return "internal";
+        case ErrorCode::kInvalidArgument:
+            return "invalid_argument";
+        case ErrorCode::kParse:
+            return "parse";
+        case ErrorCode::kConfig:
+            return "config";
+        case ErrorCode::kTypeMismatch:
+            return "type_mismatch";
+        case ErrorCode::kNotFound:
+            return "not_found";
+        case ErrorCode::kAlreadyExists:
+            return "already_exists";
+        case ErrorCode::kOutOfRange:
+            return "out_of_range";
+        case ErrorCode::kIo:
+            return "io";
+        case ErrorCode::kCorruption:
+            return "corruption";
+        case ErrorCode::kResourceExhausted:
+            return "resource_exhausted";
+        case ErrorCode::kUnsupported:
+            return "unsupported";
+        case ErrorCode::kInternal:
+            return "internal";
     }
     return "unknown";
 }

@@ -7,16 +7,16 @@ namespace millrace {
 
 /// What kind of failure an Error is. Tests match these codes, never the wording of messages.
 enum class ErrorCode {
-    kInvalidArgument,   // a caller passed something unusable (bad flag, bad option value)
-    kParse,             // text that does not follow its grammar (JSON, CSV, YAML, a type spec)
-    kConfig,            // a project file that parses but says something wrong
-    kTypeMismatch,      // a value or expression of the wrong type
-    kNotFound,          // a file, table, column, topic... that does not exist
+    kInvalidArgument,  // a caller passed something unusable (bad flag, bad option value)
+    kParse,            // text that does not follow its grammar (JSON, CSV, YAML, a type spec)
+    kConfig,           // a project file that parses but says something wrong
+    kTypeMismatch,     // a value or expression of the wrong type
+    kNotFound,         // a file, table, column, topic... that does not exist
     kAlreadyExists,
     kOutOfRange,
-    kIo,                // the operating system said no
-    kCorruption,        // stored bytes fail their checks
-    kResourceExhausted, // a configured limit was reached
+    kIo,                 // the operating system said no
+    kCorruption,         // stored bytes fail their checks
+    kResourceExhausted,  // a configured limit was reached
     kUnsupported,
     kInternal,
 };

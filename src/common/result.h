@@ -15,7 +15,7 @@ namespace millrace {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+    Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(implicit)
     Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
     bool ok() const { return storage_.index() == 0; }
@@ -50,7 +50,9 @@ public:
     }
 
 private:
-    std::string error_string() const { return ok() ? std::string() : std::get<1>(storage_).to_string(); }
+    std::string error_string() const {
+        return ok() ? std::string() : std::get<1>(storage_).to_string();
+    }
 
     std::variant<T, Error> storage_;
 };

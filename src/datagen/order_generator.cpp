@@ -12,9 +12,8 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kStatuses = {"created", "accepted", "picked_up",
                                                        "delivered", "cancelled"};
-constexpr std::array<std::string_view, 8> kCities = {"Berlin",  "Paris",   "Shanghai",
-                                                     "São Paulo", "Lagos", "Toronto",
-                                                     "Mumbai",  "Sydney"};
+constexpr std::array<std::string_view, 8> kCities = {"Berlin", "Paris",   "Shanghai", "São Paulo",
+                                                     "Lagos",  "Toronto", "Mumbai",   "Sydney"};
 
 template <typename T>
 void append_number(std::string& out, T value) {

@@ -10,9 +10,9 @@ namespace millrace {
 
 struct OrderGeneratorOptions {
     uint64_t seed = 42;
-    double bad_fraction = 0.0;              // share of records made deliberately bad
+    double bad_fraction = 0.0;                     // share of records made deliberately bad
     int64_t start_micros = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
-    int64_t mean_step_micros = 1'000;       // mean event-time gap between orders
+    int64_t mean_step_micros = 1'000;              // mean event-time gap between orders
     uint32_t users = 10'000;
     uint32_t restaurants = 500;
 };

@@ -11,7 +11,8 @@ std::string_view file_format_name(FileFormat format) {
 
 std::optional<FileFormat> parse_file_format(std::string_view name) {
     std::string lower;
-    for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : name)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (lower == "json" || lower == "ndjson" || lower == "jsonl") return FileFormat::kJson;
     if (lower == "csv" || lower == "tsv") return FileFormat::kCsv;
     return std::nullopt;

@@ -25,12 +25,18 @@ struct StringHash {
 
 std::string_view json_type_name(od::json_type type) {
     switch (type) {
-        case od::json_type::array: return "array";
-        case od::json_type::object: return "object";
-        case od::json_type::number: return "number";
-        case od::json_type::string: return "string";
-        case od::json_type::boolean: return "boolean";
-        case od::json_type::null: return "null";
+        case od::json_type::array:
+            return "array";
+        case od::json_type::object:
+            return "object";
+        case od::json_type::number:
+            return "number";
+        case od::json_type::string:
+            return "string";
+        case od::json_type::boolean:
+            return "boolean";
+        case od::json_type::null:
+            return "null";
     }
     return "value";
 }
@@ -68,7 +74,8 @@ bool parse_double_text(std::string_view text, double* out) {
     if (parse_full(text, out)) return true;
     // from_chars takes "inf"/"nan" but not a leading '+' or "Infinity" in every spelling.
     std::string lower;
-    for (char c : text) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : text)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (lower == "infinity" || lower == "+infinity" || lower == "+inf") {
         *out = std::numeric_limits<double>::infinity();
         return true;
@@ -84,11 +91,11 @@ bool parse_double_text(std::string_view text, double* out) {
 bool epoch_to_micros(int64_t value, EpochUnit unit, int64_t* micros) {
     if (unit == EpochUnit::kAuto) {
         const int64_t magnitude = value < 0 ? -(value + 1) : value;
-        unit = magnitude < 100'000'000'000LL      ? EpochUnit::kSeconds
+        unit = magnitude < 100'000'000'000LL       ? EpochUnit::kSeconds
                : magnitude < 100'000'000'000'000LL ? EpochUnit::kMilliseconds
                                                    : EpochUnit::kMicroseconds;
     }
-    const int64_t scale = unit == EpochUnit::kSeconds ? 1'000'000
+    const int64_t scale = unit == EpochUnit::kSeconds        ? 1'000'000
                           : unit == EpochUnit::kMilliseconds ? 1'000
                                                              : 1;
     return !__builtin_mul_overflow(value, scale, micros);
@@ -102,7 +109,7 @@ bool epoch_to_micros(double value, EpochUnit unit, int64_t* micros) {
                : magnitude < 1e14 ? EpochUnit::kMilliseconds
                                   : EpochUnit::kMicroseconds;
     }
-    const double scale = unit == EpochUnit::kSeconds ? 1e6
+    const double scale = unit == EpochUnit::kSeconds        ? 1e6
                          : unit == EpochUnit::kMilliseconds ? 1e3
                                                             : 1.0;
     const double scaled = std::floor(value * scale);
@@ -130,17 +137,36 @@ simdjson::error_code raw_value(od::value& value, std::string_view* out) {
     return simdjson::SUCCESS;
 }
 
-// Compares a raw (still escaped) key, which simdjson guarantees is followed by its closing quote
-// inside the padded buffer, with a name that has no quote or backslash. Inline and branchy on
-// purpose: keys are short, and a memcmp call costs more than the compare.
-inline bool raw_key_equals(const char* raw, const std::string& name) {
-    const std::size_t size = name.size();
-    const char* expected = name.data();
-    for (std::size_t i = 0; i < size; ++i) {
-        if (raw[i] != expected[i]) return false;
+// A schema field name as the raw bytes a JSON key has when it needs no escapes: the name and
+// its closing quote, in 8-byte words with a mask for the last one. Comparing a key then costs a
+// load, a xor and an and per word (keys are short, so usually one or two words) instead of a
+// byte loop or a memcmp call; the input is padded, so reading whole words past the key is safe.
+struct RawKey {
+    std::vector<uint64_t> words;
+    uint64_t last_mask = 0;
+
+    explicit RawKey(const std::string& name) {
+        std::string bytes = name + '"';
+        const std::size_t count = (bytes.size() + 7) / 8;
+        const std::size_t tail = bytes.size() - (count - 1) * 8;
+        bytes.resize(count * 8, '\0');
+        words.resize(count);
+        std::memcpy(words.data(), bytes.data(), count * 8);
+        last_mask = tail == 8 ? ~uint64_t{0} : (uint64_t{1} << (tail * 8)) - 1;
     }
-    return raw[size] == '"';
-}
+
+    bool matches(const char* raw) const {
+        const std::size_t last = words.size() - 1;
+        for (std::size_t i = 0; i < last; ++i) {
+            uint64_t word;
+            std::memcpy(&word, raw + i * 8, 8);
+            if (word != words[i]) return false;
+        }
+        uint64_t word;
+        std::memcpy(&word, raw + last * 8, 8);
+        return ((word ^ words[last]) & last_mask) == 0;
+    }
+};
 
 // True when the document has bytes left after the value just iterated.
 bool has_trailing_content(od::document& document) {
@@ -168,6 +194,7 @@ public:
             fast_names_.push_back(field.name.find_first_of("\"\\") == std::string::npos);
         }
         if (extra_column_) fast_names_.insert(fast_names_.begin() + *extra_column_, false);
+        for (const Field& field : schema_->fields()) raw_keys_.emplace_back(field.name);
         required_fields_ = schema_->size() - (extra_column_ ? 1 : 0);
     }
 
@@ -187,8 +214,8 @@ public:
         return flush(sink);
     }
 
-    Result<bool> decode_record(std::string_view record, uint64_t record_index,
-                               uint64_t byte_offset, uint64_t line, DecodeSink& sink) {
+    Result<bool> decode_record(std::string_view record, uint64_t record_index, uint64_t byte_offset,
+                               uint64_t line, DecodeSink& sink) {
         return decode_padded(padded_copy(record), record, record_index, byte_offset, line, sink);
     }
 
@@ -247,7 +274,7 @@ private:
             if (!pending.active) return true;
             std::size_t pos = pending.newline + 1;
             uint64_t blank_lines = 0;
-            if (pending.newline < size) {
+            if (pending.newline < size && next != pos) {  // the common case needs no scan
                 while (pos < next) {
                     const std::size_t newline = find_newline(data, pos, size);
                     const std::size_t stop = std::min(newline, next);
@@ -266,7 +293,7 @@ private:
                                        *record_index, base + pending.line_start, *line, sink));
             ++*record_index;
             *line += 1 + blank_lines;
-            cursor = std::min(size, pending.newline + 1) ;
+            cursor = std::min(size, pending.newline + 1);
             cursor = pos > cursor ? pos : cursor;
             pending.active = false;
             return true;
@@ -341,8 +368,7 @@ private:
             if (length > 0 && data[pos + length - 1] == '\r') --length;
             std::string_view text(data + pos, length);
             if (!is_blank(text)) {
-                simdjson::padded_string_view view(data + pos, length,
-                                                  buffer.capacity() - pos);
+                simdjson::padded_string_view view(data + pos, length, buffer.capacity() - pos);
                 MILLRACE_TRY(decode_padded(view, text, *record_index, base + pos, *line, sink));
                 ++*record_index;
             }
@@ -361,8 +387,7 @@ private:
         while (pos < size) {
             const void* newline = std::memchr(data + pos, '\n', size - pos);
             const std::size_t end =
-                newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - data)
-                        : size;
+                newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - data) : size;
             std::size_t length = end - pos;
             if (length > 0 && data[pos + length - 1] == '\r') --length;
             std::string_view text(data + pos, length);
@@ -404,8 +429,8 @@ private:
             error.byte_offset = offset;
             error.line = line_of(offset);
             error.reason = std::move(reason);
-            error.raw = std::string(input.substr(offset, std::min(end - offset,
-                                                                  options_.decode.max_raw_bytes)));
+            error.raw = std::string(
+                input.substr(offset, std::min(end - offset, options_.decode.max_raw_bytes)));
             sink.on_error(std::move(error));
         };
         std::size_t pos = first + 1;
@@ -445,8 +470,9 @@ private:
             std::size_t end = pos;
             while (end > start && is_space(base[end - 1])) --end;
             if (!ended) {
-                report(start, size, "malformed JSON array: unterminated, the input ends inside "
-                                    "this element");
+                report(start, size,
+                       "malformed JSON array: unterminated, the input ends inside "
+                       "this element");
                 return {};
             }
             if (end == start) {
@@ -476,8 +502,7 @@ private:
     simdjson::padded_string_view padded_copy(std::string_view text) {
         scratch_.reserve(text.size() + simdjson::SIMDJSON_PADDING);
         scratch_.assign(text.data(), text.size());
-        return simdjson::padded_string_view(scratch_.data(), scratch_.size(),
-                                            scratch_.capacity());
+        return simdjson::padded_string_view(scratch_.data(), scratch_.size(), scratch_.capacity());
     }
 
     Result<bool> decode_padded(simdjson::padded_string_view view, std::string_view text,
@@ -551,7 +576,7 @@ private:
             // Records of one source nearly always list fields in the same order: try the field
             // after the last one matched, comparing the raw key bytes, before any hashing.
             if (predicted < fast_names_.size() && fast_names_[predicted] != 0 &&
-                raw_key_equals(field.key().raw(), schema_->field(predicted).name)) {
+                raw_keys_[predicted].matches(field.key().raw())) {
                 index = predicted;
             } else {
                 std::string_view key;
@@ -685,7 +710,8 @@ private:
                 }
                 break;
             }
-            default: break;
+            default:
+                break;
         }
         od::json_type type;
         if (auto error = value.type().get(type)) return malformed(error);
@@ -819,7 +845,7 @@ private:
     }
 
     static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
-    static constexpr std::size_t kWindowBytes = 4 << 20;      // bulk NDJSON window
+    static constexpr std::size_t kWindowBytes = 4 << 20;        // bulk NDJSON window
     static constexpr std::size_t kBulkMinimumBytes = 64 << 10;  // smaller inputs go per line
 
     std::shared_ptr<const Schema> schema_;
@@ -830,7 +856,8 @@ private:
     std::string window_;      // padded copy of the current NDJSON window
     std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index_;
     std::vector<uint8_t> fast_names_;  // 1 when field i may take the raw-key fast path
-    std::vector<uint32_t> seen_;  // seen_[i] == generation_ when field i was in this record
+    std::vector<RawKey> raw_keys_;
+    std::vector<uint32_t> seen_;       // seen_[i] == generation_ when field i was in this record
     uint32_t generation_ = 0;
     std::size_t required_fields_ = 0;
     std::optional<std::size_t> extra_column_;

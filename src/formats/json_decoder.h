@@ -50,8 +50,8 @@ public:
     /// Appends one record (a JSON object), e.g. one message of a topic. Returns false when the
     /// record was rejected (the RowError went to the sink). Batches are handed to the sink as
     /// they fill; call flush() at the end.
-    Result<bool> decode_record(std::string_view record, uint64_t record_index,
-                               uint64_t byte_offset, DecodeSink& sink);
+    Result<bool> decode_record(std::string_view record, uint64_t record_index, uint64_t byte_offset,
+                               DecodeSink& sink);
 
     /// Hands the rows decoded so far to the sink as a (possibly short) batch.
     Status flush(DecodeSink& sink);

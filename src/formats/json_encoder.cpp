@@ -58,10 +58,18 @@ void JsonEncoder::encode(const Batch& batch, std::string& out) const {
                 case DataType::kBool:
                     out += column.value<uint8_t>(row) != 0 ? "true" : "false";
                     break;
-                case DataType::kInt32: append_integer(out, column.value<int32_t>(row)); break;
-                case DataType::kInt64: append_integer(out, column.value<int64_t>(row)); break;
-                case DataType::kFloat64: append_double(out, column.value<double>(row)); break;
-                case DataType::kString: append_json_string(out, column.string_at(row)); break;
+                case DataType::kInt32:
+                    append_integer(out, column.value<int32_t>(row));
+                    break;
+                case DataType::kInt64:
+                    append_integer(out, column.value<int64_t>(row));
+                    break;
+                case DataType::kFloat64:
+                    append_double(out, column.value<double>(row));
+                    break;
+                case DataType::kString:
+                    append_json_string(out, column.string_at(row));
+                    break;
                 case DataType::kBytes:
                     out.push_back('"');
                     append_base64(out, column.string_at(row));

@@ -10,9 +10,8 @@ Batch::Batch(std::shared_ptr<const Schema> schema,
     MILLRACE_CHECK(schema_ != nullptr, "a Batch needs a schema");
     MILLRACE_CHECK(columns_.size() == schema_->size(), "Batch: column count != schema size");
     for (std::size_t i = 0; i < columns_.size(); ++i) {
-        MILLRACE_CHECK(columns_[i]->size() == num_rows_, "Batch: column " +
-                                                            schema_->field(i).name +
-                                                            " has a different row count");
+        MILLRACE_CHECK(columns_[i]->size() == num_rows_,
+                       "Batch: column " + schema_->field(i).name + " has a different row count");
         MILLRACE_CHECK(columns_[i]->type() == schema_->field(i).type,
                        "Batch: column " + schema_->field(i).name + " type differs from schema");
     }
@@ -27,14 +26,22 @@ Value Batch::value_at(std::size_t row, std::size_t column_index) const {
     const Column& column = *columns_[column_index];
     if (column.is_null(row)) return Value::null();
     switch (column.type()) {
-        case DataType::kBool: return Value::boolean(column.value<uint8_t>(row) != 0);
-        case DataType::kInt32: return Value::int32(column.value<int32_t>(row));
-        case DataType::kInt64: return Value::int64(column.value<int64_t>(row));
-        case DataType::kFloat64: return Value::float64(column.value<double>(row));
-        case DataType::kString: return Value::string(std::string(column.string_at(row)));
-        case DataType::kBytes: return Value::bytes(std::string(column.string_at(row)));
-        case DataType::kTimestamp: return Value::timestamp(column.value<int64_t>(row));
-        case DataType::kDate: return Value::date(column.value<int32_t>(row));
+        case DataType::kBool:
+            return Value::boolean(column.value<uint8_t>(row) != 0);
+        case DataType::kInt32:
+            return Value::int32(column.value<int32_t>(row));
+        case DataType::kInt64:
+            return Value::int64(column.value<int64_t>(row));
+        case DataType::kFloat64:
+            return Value::float64(column.value<double>(row));
+        case DataType::kString:
+            return Value::string(std::string(column.string_at(row)));
+        case DataType::kBytes:
+            return Value::bytes(std::string(column.string_at(row)));
+        case DataType::kTimestamp:
+            return Value::timestamp(column.value<int64_t>(row));
+        case DataType::kDate:
+            return Value::date(column.value<int32_t>(row));
     }
     return Value::null();
 }

@@ -40,14 +40,24 @@ void ColumnBuilder::append_value(const Value& value) {
                                               std::string(type_name(value.type())) +
                                               " into a column of " + std::string(type_name(type_)));
     switch (type_) {
-        case DataType::kBool: append_bool(value.as_bool()); break;
+        case DataType::kBool:
+            append_bool(value.as_bool());
+            break;
         case DataType::kInt32:
-        case DataType::kDate: append<int32_t>(value.as_int32()); break;
+        case DataType::kDate:
+            append<int32_t>(value.as_int32());
+            break;
         case DataType::kInt64:
-        case DataType::kTimestamp: append<int64_t>(value.as_int64()); break;
-        case DataType::kFloat64: append_double(value.as_double()); break;
+        case DataType::kTimestamp:
+            append<int64_t>(value.as_int64());
+            break;
+        case DataType::kFloat64:
+            append_double(value.as_double());
+            break;
         case DataType::kString:
-        case DataType::kBytes: append_string(value.as_string()); break;
+        case DataType::kBytes:
+            append_string(value.as_string());
+            break;
     }
 }
 
@@ -58,10 +68,18 @@ void ColumnBuilder::append_from(const Column& column, std::size_t row) {
         return;
     }
     switch (fixed_width(type_)) {
-        case 0: append_string(column.string_at(row)); break;
-        case 1: append<uint8_t>(column.value<uint8_t>(row)); break;
-        case 4: append<int32_t>(column.value<int32_t>(row)); break;
-        default: append<int64_t>(column.value<int64_t>(row)); break;
+        case 0:
+            append_string(column.string_at(row));
+            break;
+        case 1:
+            append<uint8_t>(column.value<uint8_t>(row));
+            break;
+        case 4:
+            append<int32_t>(column.value<int32_t>(row));
+            break;
+        default:
+            append<int64_t>(column.value<int64_t>(row));
+            break;
     }
 }
 

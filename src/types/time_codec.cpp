@@ -113,8 +113,8 @@ bool parse_canonical_timestamp(std::string_view text, int64_t* out) {
     for (int i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
         if (digit(p[i]) > 9) return false;
     }
-    const int year = static_cast<int>(digit(p[0]) * 1000 + digit(p[1]) * 100 + digit(p[2]) * 10 +
-                                      digit(p[3]));
+    const int year =
+        static_cast<int>(digit(p[0]) * 1000 + digit(p[1]) * 100 + digit(p[2]) * 10 + digit(p[3]));
     const unsigned month = digit(p[5]) * 10 + digit(p[6]);
     const unsigned day = digit(p[8]) * 10 + digit(p[9]);
     const unsigned hour = digit(p[11]) * 10 + digit(p[12]);
@@ -147,8 +147,8 @@ std::optional<int64_t> CachedTimestampParser::parse(std::string_view text) {
     if (valid_ && (size == 20 || size == 24 || size == 27) && std::memcmp(p, date_, 10) == 0 &&
         p[size - 1] == 'Z' && (p[10] == 'T' || p[10] == ' ') && p[13] == ':' && p[16] == ':' &&
         (size == 20 || p[19] == '.')) {
-        const unsigned h1 = digit(p[11]), h2 = digit(p[12]), m1 = digit(p[14]),
-                       m2 = digit(p[15]), s1 = digit(p[17]), s2 = digit(p[18]);
+        const unsigned h1 = digit(p[11]), h2 = digit(p[12]), m1 = digit(p[14]), m2 = digit(p[15]),
+                       s1 = digit(p[17]), s2 = digit(p[18]);
         if ((h1 | h2 | m1 | m2 | s1 | s2) <= 9) {
             const unsigned hour = h1 * 10 + h2, minute = m1 * 10 + m2, second = s1 * 10 + s2;
             if (hour <= 23 && minute <= 59 && second <= 59) {

@@ -78,20 +78,20 @@ TEST(JsonDecoderTest, DecodesNdjsonOfEveryType) {
 
 TEST(JsonDecoderTest, BadRecordsAreRejectedAndTheRestDecodes) {
     const std::string input =
-        "{\"order_id\":\"ok1\"}\n"                      // line 1: good
-        "{\"order_id\":\"x\",\"amount\":\"abc\"}\n"     // line 2: wrong type
-        "{\"order_id\": \"x\", \n"                       // line 3: malformed
-        "{\"amount\":1}\n"                              // line 4: missing required
-        "{\"order_id\":\"x\",\"items\":3000000000}\n"   // line 5: int32 overflow
-        "{\"order_id\":\"x\",\"order_id\":\"y\"}\n"     // line 6: duplicate key
-        "{\"order_id\":\"bad\xff\"}\n"                  // line 7: invalid UTF-8
-        "[1,2]\n"                                       // line 8: not an object
-        "{\"order_id\":\"x\",\"ts\":\"yesterday\"}\n"   // line 9: bad timestamp
-        "{\"order_id\":\"x\"} trailing\n"               // line 10: trailing content
-        "{\"order_id\":null}\n"                         // line 11: null in not null
-        "{\"order_id\":\"x\",\"items\":1.5}\n"          // line 12: not an integer
-        "{\"order_id\":\"x\",\"blob\":\"***\"}\n"       // line 13: bad base64
-        "{\"order_id\":\"ok2\"}";                       // line 14: good, no final newline
+        "{\"order_id\":\"ok1\"}\n"                     // line 1: good
+        "{\"order_id\":\"x\",\"amount\":\"abc\"}\n"    // line 2: wrong type
+        "{\"order_id\": \"x\", \n"                     // line 3: malformed
+        "{\"amount\":1}\n"                             // line 4: missing required
+        "{\"order_id\":\"x\",\"items\":3000000000}\n"  // line 5: int32 overflow
+        "{\"order_id\":\"x\",\"order_id\":\"y\"}\n"    // line 6: duplicate key
+        "{\"order_id\":\"bad\xff\"}\n"                 // line 7: invalid UTF-8
+        "[1,2]\n"                                      // line 8: not an object
+        "{\"order_id\":\"x\",\"ts\":\"yesterday\"}\n"  // line 9: bad timestamp
+        "{\"order_id\":\"x\"} trailing\n"              // line 10: trailing content
+        "{\"order_id\":null}\n"                        // line 11: null in not null
+        "{\"order_id\":\"x\",\"items\":1.5}\n"         // line 12: not an integer
+        "{\"order_id\":\"x\",\"blob\":\"***\"}\n"      // line 13: bad base64
+        "{\"order_id\":\"ok2\"}";                      // line 14: good, no final newline
     Decoded out = decode(input);
     ASSERT_EQ(out.rows, 2u);
     EXPECT_EQ(out.at(0, "order_id"), Value::string("ok1"));
@@ -122,8 +122,9 @@ TEST(JsonDecoderTest, BadRecordsAreRejectedAndTheRestDecodes) {
 }
 
 TEST(JsonDecoderTest, DecodesAJsonArray) {
-    Decoded out = decode(" [ {\"order_id\":\"a\",\"items\":1},\n {\"order_id\":\"b\",\"items\":\"x\"},"
-                         "\n {\"order_id\":\"c\"} ] ");
+    Decoded out = decode(
+        " [ {\"order_id\":\"a\",\"items\":1},\n {\"order_id\":\"b\",\"items\":\"x\"},"
+        "\n {\"order_id\":\"c\"} ] ");
     ASSERT_EQ(out.rows, 2u);
     EXPECT_EQ(out.at(1, "order_id"), Value::string("c"));
     ASSERT_EQ(out.errors.size(), 1u);
@@ -140,8 +141,8 @@ TEST(JsonDecoderTest, BrokenArrayKeepsTheRecordsBeforeTheBreak) {
 }
 
 TEST(JsonDecoderTest, KeepsUnknownFieldsInExtra) {
-    auto schema = std::make_shared<const Schema>(std::vector<Field>{
-        {"id", DataType::kInt64, true}, {"_extra", DataType::kString, true}});
+    auto schema = std::make_shared<const Schema>(
+        std::vector<Field>{{"id", DataType::kInt64, true}, {"_extra", DataType::kString, true}});
     Decoded out = decode("{\"id\":1,\"x\":[1, 2],\"y\":\"s\"}\n{\"id\":2}\n", schema);
     ASSERT_EQ(out.rows, 2u);
     EXPECT_EQ(out.at(0, "_extra"), Value::string("{\"x\":[1, 2],\"y\":\"s\"}"));
@@ -149,7 +150,8 @@ TEST(JsonDecoderTest, KeepsUnknownFieldsInExtra) {
 }
 
 TEST(JsonDecoderTest, NonStringValuesIntoStringColumnsKeepTheirJson) {
-    auto schema = std::make_shared<const Schema>(std::vector<Field>{{"v", DataType::kString, true}});
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"v", DataType::kString, true}});
     Decoded out = decode("{\"v\":{\"a\":[1,{}]}}\n{\"v\":12.50}\n{\"v\":true}\n", schema);
     ASSERT_EQ(out.rows, 3u);
     EXPECT_EQ(out.at(0, "v"), Value::string("{\"a\":[1,{}]}"));
@@ -163,8 +165,8 @@ TEST(JsonDecoderTest, SplitsIntoBatchesAndDecodesRecordsOneByOne) {
     JsonDecoder decoder(orders_schema(), options);
     CollectingSink sink;
     for (int i = 0; i < 5; ++i) {
-        auto accepted = decoder.decode_record("{\"order_id\":\"" + std::to_string(i) + "\"}", i, 0,
-                                              sink);
+        auto accepted =
+            decoder.decode_record("{\"order_id\":\"" + std::to_string(i) + "\"}", i, 0, sink);
         ASSERT_TRUE(accepted.ok());
         EXPECT_TRUE(*accepted);
     }
@@ -180,7 +182,8 @@ TEST(JsonDecoderTest, SplitsIntoBatchesAndDecodesRecordsOneByOne) {
 }
 
 TEST(JsonDecoderTest, EpochUnits) {
-    auto schema = std::make_shared<const Schema>(std::vector<Field>{{"t", DataType::kTimestamp, true}});
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"t", DataType::kTimestamp, true}});
     JsonOptions millis;
     millis.epoch_unit = EpochUnit::kMilliseconds;
     Decoded out = decode("{\"t\":1500}\n{\"t\":1.5}\n", schema, millis);
@@ -190,19 +193,19 @@ TEST(JsonDecoderTest, EpochUnits) {
     Decoded automatic = decode("{\"t\":1700000000.25}\n{\"t\":1700000000000000}\n", schema);
     EXPECT_EQ(automatic.at(0, "t"), Value::timestamp(1700000000'250'000LL));
     EXPECT_EQ(automatic.at(1, "t"), Value::timestamp(1700000000'000'000LL));
-    Decoded overflow = decode("{\"t\":9223372036854775807}\n{\"t\":1e300}\n", schema,
-                              [] {
-                                  JsonOptions o;
-                                  o.epoch_unit = EpochUnit::kSeconds;
-                                  return o;
-                              }());
+    Decoded overflow = decode("{\"t\":9223372036854775807}\n{\"t\":1e300}\n", schema, [] {
+        JsonOptions o;
+        o.epoch_unit = EpochUnit::kSeconds;
+        return o;
+    }());
     EXPECT_EQ(overflow.rows, 0u);
     EXPECT_EQ(overflow.errors.size(), 2u);
 }
 
 TEST(JsonDecoderTest, EncoderOutputDecodesToTheSameBatch) {
     Decoded original = decode(
-        "{\"order_id\":\"q\\\"\\\\\\u0001é\",\"amount\":0.1,\"items\":-5,\"ts\":\"1969-12-31T23:59:59.999999Z\","
+        "{\"order_id\":\"q\\\"\\\\\\u0001é\",\"amount\":0.1,\"items\":-5,\"ts\":\"1969-12-31T23:59:"
+        "59.999999Z\","
         "\"paid\":false,\"day\":\"0001-01-01\",\"blob\":\"\",\"count\":-9223372036854775808}\n"
         "{\"order_id\":\"n\",\"amount\":\"NaN\"}\n{\"order_id\":\"i\",\"amount\":\"-Infinity\"}\n");
     ASSERT_TRUE(original.errors.empty()) << original.errors[0].reason;

@@ -71,9 +71,9 @@ TEST(SchemaTest, MakeRejectsDuplicatesAndEmptyNames) {
 }
 
 TEST(SchemaTest, TypeNamesRoundTrip) {
-    for (DataType type : {DataType::kBool, DataType::kInt32, DataType::kInt64, DataType::kFloat64,
-                          DataType::kString, DataType::kBytes, DataType::kTimestamp,
-                          DataType::kDate}) {
+    for (DataType type :
+         {DataType::kBool, DataType::kInt32, DataType::kInt64, DataType::kFloat64,
+          DataType::kString, DataType::kBytes, DataType::kTimestamp, DataType::kDate}) {
         EXPECT_EQ(parse_type_name(type_name(type)), type);
     }
     EXPECT_EQ(parse_type_name("TEXT"), DataType::kString);
