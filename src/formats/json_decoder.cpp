@@ -857,7 +857,7 @@ private:
     std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index_;
     std::vector<uint8_t> fast_names_;  // 1 when field i may take the raw-key fast path
     std::vector<RawKey> raw_keys_;
-    std::vector<uint32_t> seen_;       // seen_[i] == generation_ when field i was in this record
+    std::vector<uint32_t> seen_;  // seen_[i] == generation_ when field i was in this record
     uint32_t generation_ = 0;
     std::size_t required_fields_ = 0;
     std::optional<std::size_t> extra_column_;
