@@ -5,6 +5,10 @@ ASAN_DIR ?= build/asan
 FUZZ_DIR ?= build/fuzz
 FUZZ_SECONDS ?= 10
 CMAKE_COMMON := -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+# Let ccache hit across clones (CI builds a fresh clone): paths relative to the project root, and
+# debug builds not keyed on the build directory.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all build deps test unit-test demo bench fuzz asan fuzz-build format lint clean
 

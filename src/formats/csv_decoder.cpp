@@ -118,14 +118,18 @@ std::string quoted_name(std::string_view name) {
 // ------------------------------------------------------------------------------------------
 // Value parsing
 
-std::string_view trim_blanks(std::string_view text) {
-    if (text.empty() || (text.front() != ' ' && text.front() != '\t' && text.back() != ' ' &&
-                         text.back() != '\t')) {
-        return text;
-    }
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+[[gnu::noinline]] std::string_view trim_blanks_slow(std::string_view text) {
+    while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
     return text;
+}
+
+// Values rarely have blanks around them: the check is inline, the trimming is not.
+inline std::string_view trim_blanks(std::string_view text) {
+    if (text.empty() || (!is_blank(text.front()) && !is_blank(text.back()))) return text;
+    return trim_blanks_slow(text);
 }
 
 enum class ParseStatus : uint8_t { kOk, kInvalid, kOutOfRange };
@@ -231,8 +235,9 @@ ParseStatus parse_double(std::string_view text, double* out) {
 
 // Timestamp text (time_codec.h) within years 0001..9999: an offset can push a local time just
 // outside them, and such an instant would not survive being written as text again.
-ParseStatus parse_timestamp_text(std::string_view text, int64_t* out) {
-    const std::optional<int64_t> micros = parse_timestamp(text);
+ParseStatus parse_timestamp_text(std::string_view text, int64_t* out,
+                                 CachedTimestampParser* cache = nullptr) {
+    const std::optional<int64_t> micros = cache ? cache->parse(text) : parse_timestamp(text);
     if (!micros) return ParseStatus::kInvalid;
     if (*micros < kMinEpochSeconds * 1'000'000 ||
         *micros > kMaxEpochSeconds * 1'000'000 + 999'999) {
@@ -243,8 +248,9 @@ ParseStatus parse_timestamp_text(std::string_view text, int64_t* out) {
 }
 
 // Timestamp text, or integer seconds since the epoch.
-ParseStatus parse_timestamp_value(std::string_view text, int64_t* out) {
-    const ParseStatus text_status = parse_timestamp_text(text, out);
+ParseStatus parse_timestamp_value(std::string_view text, int64_t* out,
+                                  CachedTimestampParser* cache) {
+    const ParseStatus text_status = parse_timestamp_text(text, out, cache);
     if (text_status != ParseStatus::kInvalid) return text_status;
     int64_t seconds = 0;
     const ParseStatus status = parse_integer(text, &seconds);
@@ -787,7 +793,8 @@ private:
             }
             case DataType::kTimestamp: {
                 int64_t micros = 0;
-                const ParseStatus status = parse_timestamp_value(trim_blanks(text), &micros);
+                const ParseStatus status =
+                    parse_timestamp_value(trim_blanks(text), &micros, &timestamps_);
                 if (status != ParseStatus::kOk) return fail(index, text, status);
                 builder.append_timestamp(micros);
                 return true;
@@ -885,6 +892,7 @@ private:
     std::string unescaped_;
     std::string bytes_;
     std::string reason_;
+    CachedTimestampParser timestamps_;
 };
 
 }  // namespace

@@ -339,3 +339,38 @@ TEST(JsonDecoderBulkTest, BulkDecodingEqualsRecordByRecord) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+// Strings are copied raw unless they hold a backslash; the check works on 8-byte words, so put
+// an escape at every position around the word boundaries.
+TEST(JsonDecoderStringTest, EscapesAtEveryPositionAreUnescaped) {
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"s", DataType::kString, true}});
+    std::string input;
+    std::vector<std::string> expected;
+    for (std::size_t length = 0; length <= 20; ++length) {
+        for (std::size_t at = 0; at <= length; ++at) {
+            std::string raw(length, 'a');
+            std::string want(length, 'a');
+            if (at < length) {
+                raw.replace(at, 1, "\\n");
+                want[at] = '\n';
+            }
+            input += "{\"s\":\"" + raw + "\"}\n";
+            expected.push_back(want);
+        }
+    }
+    JsonDecoder decoder(schema);
+    CollectingSink sink;
+    ASSERT_TRUE(decoder.decode(input, sink).ok());
+    ASSERT_TRUE(sink.errors.empty());
+    ASSERT_EQ(sink.rows, expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(sink.batches[0].value_at(i, 0), Value::string(expected[i])) << i;
+    }
+}
+
+}  // namespace
+}  // namespace millrace
