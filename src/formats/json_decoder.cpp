@@ -87,7 +87,16 @@ bool parse_double_text(std::string_view text, double* out) {
     return false;
 }
 
-// Epoch number → microseconds; false on overflow.
+// Timestamps must lie in years 0001..9999, the range of their text form, so that every decoded
+// value can be written out and read back (CsvDecoder applies the same bounds).
+constexpr int64_t kMinTimestampMicros = -62'135'596'800'000'000LL;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxTimestampMicros = 253'402'300'799'999'999LL;  // 9999-12-31T23:59:59.999999Z
+
+bool in_timestamp_range(int64_t micros) {
+    return micros >= kMinTimestampMicros && micros <= kMaxTimestampMicros;
+}
+
+// Epoch number → microseconds; false on overflow or outside years 0001..9999.
 bool epoch_to_micros(int64_t value, EpochUnit unit, int64_t* micros) {
     if (unit == EpochUnit::kAuto) {
         const int64_t magnitude = value < 0 ? -(value + 1) : value;
@@ -98,7 +107,7 @@ bool epoch_to_micros(int64_t value, EpochUnit unit, int64_t* micros) {
     const int64_t scale = unit == EpochUnit::kSeconds        ? 1'000'000
                           : unit == EpochUnit::kMilliseconds ? 1'000
                                                              : 1;
-    return !__builtin_mul_overflow(value, scale, micros);
+    return !__builtin_mul_overflow(value, scale, micros) && in_timestamp_range(*micros);
 }
 
 bool epoch_to_micros(double value, EpochUnit unit, int64_t* micros) {
@@ -115,7 +124,7 @@ bool epoch_to_micros(double value, EpochUnit unit, int64_t* micros) {
     const double scaled = std::floor(value * scale);
     if (!(scaled >= -9.2e18 && scaled <= 9.2e18)) return false;
     *micros = static_cast<int64_t>(scaled);
-    return true;
+    return in_timestamp_range(*micros);
 }
 
 // The JSON text of any value: objects and arrays whole (consuming them), scalars as their token.
@@ -541,7 +550,12 @@ private:
                          uint64_t byte_offset, uint64_t line, DecodeSink& sink) {
         if (accepted) {
             builder_.commit_row();
-            if (builder_.num_rows() >= options_.decode.batch_rows) MILLRACE_TRY(flush(sink));
+            // Cut by rows, and by bytes too: string offsets are 32-bit, and huge records must
+            // not pile up in memory.
+            if (builder_.num_rows() >= options_.decode.batch_rows ||
+                builder_.memory_bytes() >= kMaxBatchBytes) {
+                MILLRACE_TRY(flush(sink));
+            }
             return {};
         }
         builder_.rollback_row();
@@ -867,6 +881,7 @@ private:
     }
 
     static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
+    static constexpr std::size_t kMaxBatchBytes = 256 << 20;    // cut a batch past this size
     static constexpr std::size_t kWindowBytes = 4 << 20;        // bulk NDJSON window
     static constexpr std::size_t kBulkMinimumBytes = 64 << 10;  // smaller inputs go per line
 

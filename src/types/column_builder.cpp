@@ -24,6 +24,11 @@ void ColumnBuilder::start_validity() {
     }
 }
 
+void ColumnBuilder::mark_valid_slow() {
+    ensure_validity_capacity();
+    validity_.data()[size_ >> 3] |= static_cast<uint8_t>(1u << (size_ & 7));
+}
+
 void ColumnBuilder::append_zero_slot() {
     const std::size_t width = fixed_width(type_);
     const std::size_t old = values_.size();

@@ -79,12 +79,12 @@ private:
     void ensure_validity_capacity() {
         if ((size_ >> 3) >= validity_.size()) validity_.resize_zeroed(validity_.size() * 2 + 8);
     }
+    // Called once per appended value: the common no-nulls case must stay one inlined test.
     void mark_valid() {
-        if (!validity_.empty()) [[unlikely]] {
-            ensure_validity_capacity();
-            validity_.data()[size_ >> 3] |= static_cast<uint8_t>(1u << (size_ & 7));
-        }
+        if (!validity_.empty()) [[unlikely]]
+            mark_valid_slow();
     }
+    void mark_valid_slow();
     void clear_bit(std::size_t row) {
         validity_.data()[row >> 3] &= static_cast<uint8_t>(~(1u << (row & 7)));
     }

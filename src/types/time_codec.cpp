@@ -50,14 +50,31 @@ bool parse_date_part(std::string_view text, std::size_t* pos, int32_t* days) {
     return true;
 }
 
-void append_digits(std::string& out, int64_t value, int width) {
+// Writes `value` as at least `width` digits at `out`, returns the end.
+char* write_digits(char* out, int64_t value, int width) {
     char buffer[24];
     int n = 0;
     do {
         buffer[n++] = static_cast<char>('0' + value % 10);
         value /= 10;
     } while (value > 0 || n < width);
-    while (n > 0) out.push_back(buffer[--n]);
+    while (n > 0) *out++ = buffer[--n];
+    return out;
+}
+
+char* write_date(char* out, int32_t days) {
+    int year = 0;
+    unsigned month = 0, day = 0;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 0) {
+        *out++ = '-';
+        year = -year;
+    }
+    out = write_digits(out, year, 4);
+    *out++ = '-';
+    out = write_digits(out, month, 2);
+    *out++ = '-';
+    return write_digits(out, day, 2);
 }
 
 }  // namespace
@@ -233,18 +250,8 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
 }
 
 void append_date(std::string& out, int32_t days) {
-    int year = 0;
-    unsigned month = 0, day = 0;
-    civil_from_days(days, &year, &month, &day);
-    if (year < 0) {
-        out.push_back('-');
-        year = -year;
-    }
-    append_digits(out, year, 4);
-    out.push_back('-');
-    append_digits(out, month, 2);
-    out.push_back('-');
-    append_digits(out, day, 2);
+    char buffer[16];
+    out.append(buffer, write_date(buffer, days));
 }
 
 void append_timestamp(std::string& out, int64_t micros) {
@@ -254,20 +261,22 @@ void append_timestamp(std::string& out, int64_t micros) {
         rest += kMicrosPerDay;
         --days;
     }
-    append_date(out, static_cast<int32_t>(days));
+    char buffer[40];
+    char* end = write_date(buffer, static_cast<int32_t>(days));
     const int64_t seconds = rest / kMicrosPerSecond;
     const int64_t fraction = rest % kMicrosPerSecond;
-    out.push_back('T');
-    append_digits(out, seconds / 3600, 2);
-    out.push_back(':');
-    append_digits(out, seconds / 60 % 60, 2);
-    out.push_back(':');
-    append_digits(out, seconds % 60, 2);
+    *end++ = 'T';
+    end = write_digits(end, seconds / 3600, 2);
+    *end++ = ':';
+    end = write_digits(end, seconds / 60 % 60, 2);
+    *end++ = ':';
+    end = write_digits(end, seconds % 60, 2);
     if (fraction != 0) {
-        out.push_back('.');
-        append_digits(out, fraction, 6);
+        *end++ = '.';
+        end = write_digits(end, fraction, 6);
     }
-    out.push_back('Z');
+    *end++ = 'Z';
+    out.append(buffer, end);
 }
 
 std::string format_timestamp(int64_t micros) {
