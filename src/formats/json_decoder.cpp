@@ -552,8 +552,9 @@ private:
             builder_.commit_row();
             // Cut by rows, and by bytes too: string offsets are 32-bit, and huge records must
             // not pile up in memory.
-            if (builder_.num_rows() >= options_.decode.batch_rows ||
-                builder_.memory_bytes() >= kMaxBatchBytes) {
+            const std::size_t rows = builder_.num_rows();
+            if (rows >= options_.decode.batch_rows ||
+                ((rows & 63) == 0 && builder_.memory_bytes() >= kMaxBatchBytes)) {
                 MILLRACE_TRY(flush(sink));
             }
             return {};
