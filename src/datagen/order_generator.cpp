@@ -64,15 +64,21 @@ uint64_t OrderGenerator::next() {
     return z ^ (z >> 31);
 }
 
+OrderGenerator::Order OrderGenerator::next_order(int bad_kinds) {
+    Order order;
+    order.id = generated_++;
+    now_micros_ += static_cast<int64_t>(next() % (2 * options_.mean_step_micros + 1));
+    order.user = next() % options_.users;
+    order.restaurant = next() % options_.restaurants;
+    order.cents = 500 + next() % 9500;
+    order.bad_kind = make_bad() ? static_cast<int>(next() % bad_kinds) + 1 : 0;
+    if (order.bad_kind != 0) ++bad_;
+    return order;
+}
+
 void OrderGenerator::append_ndjson(std::string& out, uint64_t count) {
     for (uint64_t i = 0; i < count; ++i) {
-        const uint64_t id = generated_++;
-        now_micros_ += static_cast<int64_t>(next() % (2 * options_.mean_step_micros + 1));
-        const uint64_t user = next() % options_.users;
-        const uint64_t restaurant = next() % options_.restaurants;
-        const uint64_t cents = 500 + next() % 9500;
-        const int bad_kind = make_bad() ? static_cast<int>(next() % 5) + 1 : 0;
-        if (bad_kind != 0) ++bad_;
+        const auto [id, user, restaurant, cents, bad_kind] = next_order(5);
         const std::size_t start = out.size();
         out += "{\"order_id\":\"o-";
         append_padded(out, id, 9);
@@ -116,13 +122,7 @@ void OrderGenerator::append_ndjson(std::string& out, uint64_t count) {
 void OrderGenerator::append_csv(std::string& out, uint64_t count, bool header) {
     if (header) out += "order_id,user_id,restaurant_id,timestamp,status,amount,items,city\n";
     for (uint64_t i = 0; i < count; ++i) {
-        const uint64_t id = generated_++;
-        now_micros_ += static_cast<int64_t>(next() % (2 * options_.mean_step_micros + 1));
-        const uint64_t user = next() % options_.users;
-        const uint64_t restaurant = next() % options_.restaurants;
-        const uint64_t cents = 500 + next() % 9500;
-        const int bad_kind = make_bad() ? static_cast<int>(next() % 4) + 1 : 0;
-        if (bad_kind != 0) ++bad_;
+        const auto [id, user, restaurant, cents, bad_kind] = next_order(4);
         if (bad_kind != 4) {
             out += "o-";
             append_padded(out, id, 9);

@@ -39,6 +39,15 @@ public:
     uint64_t bad() const { return bad_; }
 
 private:
+    // The random parts of one order; bad_kind 0 = a good record, 1..bad_kinds = a kind of bad.
+    struct Order {
+        uint64_t id;
+        uint64_t user;
+        uint64_t restaurant;
+        uint64_t cents;
+        int bad_kind;
+    };
+    Order next_order(int bad_kinds);
     uint64_t next();
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     bool make_bad() { return options_.bad_fraction > 0 && uniform() < options_.bad_fraction; }
