@@ -56,7 +56,11 @@ public:
     }
     void append(const void* bytes, std::size_t count) {
         if (size_ + count > capacity_) grow_to(size_ + count);
-        if (count > 0) std::memcpy(data_ + size_, bytes, count);
+        if (count <= 16) {
+            copy_small(data_ + size_, static_cast<const uint8_t*>(bytes), count);
+        } else {
+            std::memcpy(data_ + size_, bytes, count);
+        }
         size_ += count;
     }
     template <typename T>
@@ -68,6 +72,28 @@ public:
     void clear() { size_ = 0; }
 
 private:
+    // Copies 0..16 bytes with two overlapping fixed-size moves, which compile to plain loads and
+    // stores; a memcpy call per short string (ids, names, codes) costs more than the copy.
+    static void copy_small(uint8_t* to, const uint8_t* from, std::size_t count) {
+        if (count >= 8) {
+            uint64_t head, tail;
+            std::memcpy(&head, from, 8);
+            std::memcpy(&tail, from + count - 8, 8);
+            std::memcpy(to, &head, 8);
+            std::memcpy(to + count - 8, &tail, 8);
+        } else if (count >= 4) {
+            uint32_t head, tail;
+            std::memcpy(&head, from, 4);
+            std::memcpy(&tail, from + count - 4, 4);
+            std::memcpy(to, &head, 4);
+            std::memcpy(to + count - 4, &tail, 4);
+        } else if (count > 0) {
+            to[0] = from[0];
+            to[count / 2] = from[count / 2];
+            to[count - 1] = from[count - 1];
+        }
+    }
+
     void grow_to(std::size_t minimum);
     void release();
     void swap(Buffer& other) noexcept {

@@ -166,7 +166,8 @@ std::optional<int64_t> CachedTimestampParser::parse(std::string_view text) {
         (size == 20 || p[19] == '.')) {
         const unsigned h1 = digit(p[11]), h2 = digit(p[12]), m1 = digit(p[14]), m2 = digit(p[15]),
                        s1 = digit(p[17]), s2 = digit(p[18]);
-        if ((h1 | h2 | m1 | m2 | s1 | s2) <= 9) {
+        // Each digit on its own: an OR of valid digits can exceed 9 (2 | 8 = 10).
+        if (h1 <= 9 && h2 <= 9 && m1 <= 9 && m2 <= 9 && s1 <= 9 && s2 <= 9) {
             const unsigned hour = h1 * 10 + h2, minute = m1 * 10 + m2, second = s1 * 10 + s2;
             if (hour <= 23 && minute <= 59 && second <= 59) {
                 int64_t fraction = 0;

@@ -128,3 +128,22 @@ TEST(BatchTest, ManyNullsAcrossGrowth) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(BufferTest, AppendCopiesEveryShortLengthExactly) {
+    const std::string source = "0123456789abcdefghijklmnopqrstuv";
+    for (std::size_t length = 0; length <= source.size(); ++length) {
+        Buffer buffer;
+        buffer.push<uint8_t>('x');
+        buffer.append(source.data(), length);
+        buffer.push<uint8_t>('y');
+        ASSERT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), buffer.size()),
+                  "x" + source.substr(0, length) + "y")
+            << length;
+    }
+}
+
+}  // namespace
+}  // namespace millrace
