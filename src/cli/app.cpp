@@ -34,7 +34,7 @@ int run_cli(int argc, char** argv) {
     auto* convert = app.add_subcommand(
         "convert", "Convert a file between formats (json/ndjson, csv) through a schema");
     ConvertOptions convert_options;
-    convert->add_option("input", convert_options.input, "Input file")->required();
+    convert->add_option("input", convert_options.input, "Input file, or - for stdin")->required();
     convert->add_option("output", convert_options.output, "Output file, or - for stdout")
         ->required();
     convert->add_option("--schema", convert_options.schema,

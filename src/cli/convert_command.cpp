@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common/json_string.h"
 #include "common/mapped_file.h"
@@ -160,8 +161,19 @@ Status convert(const ConvertOptions& options) {
         return Error(ErrorCode::kInvalidArgument, "--batch-rows must be at least 1");
     }
 
-    MILLRACE_ASSIGN_OR_RETURN(MappedFile input, MappedFile::open(options.input));
-    const std::string_view bytes = input.bytes();
+    // A file is mapped; standard input ("-") is read whole, as there is nothing to map.
+    std::optional<MappedFile> mapped;
+    std::string piped;
+    if (options.input == "-") {
+        char chunk[1 << 16];
+        std::size_t n = 0;
+        while ((n = std::fread(chunk, 1, sizeof(chunk), stdin)) > 0) piped.append(chunk, n);
+        if (std::ferror(stdin)) return Error(ErrorCode::kIo, "reading standard input failed");
+    } else {
+        MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(options.input));
+        mapped.emplace(std::move(file));
+    }
+    const std::string_view bytes = mapped ? mapped->bytes() : std::string_view(piped);
 
     std::shared_ptr<const Schema> schema;
     if (!options.schema.empty()) {

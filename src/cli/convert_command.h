@@ -7,7 +7,7 @@
 namespace millrace {
 
 struct ConvertOptions {
-    std::string input;
+    std::string input;       // "-" = standard input (then --from is needed)
     std::string output;      // "-" = standard output
     std::string schema;      // compact one-line schema; empty = infer from the input
     std::string from;        // json|csv; empty = from the input's extension

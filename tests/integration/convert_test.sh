@@ -49,7 +49,12 @@ expect_eq "$rejected" "$bad" "bad CSV rows are rejected"
 lines=$(wc -l < clean.ndjson)
 expect_eq "$((lines + rejected))" "5000" "CSV: written + rejected = records in"
 
-# 5. User errors get clear messages and exit 1.
+# 5. Pipes: standard input to standard output.
+piped=$(head -n 3 orders.ndjson | "$MILLRACE" convert - - --from json --to csv --schema "$schema" 2>/dev/null)
+expect_eq "$(wc -l <<<"$piped")" "4" "stdin -> stdout: a header and 3 rows"
+expect_contains "$piped" "order_id,user_id" "stdin -> stdout writes the CSV header"
+
+# 6. User errors get clear messages and exit 1.
 set +e
 out=$("$MILLRACE" convert missing.ndjson x.csv --schema "a: int64" 2>&1); rc=$?
 expect_eq "$rc" "1" "missing input exits 1"
@@ -61,6 +66,8 @@ out=$("$MILLRACE" convert orders.ndjson x.parquet 2>&1); rc=$?
 expect_contains "$out" "--to json|csv" "unknown output format explains the flag"
 out=$("$MILLRACE" convert dirty.ndjson y.csv --schema "$schema" --max-errors 3 2>&1); rc=$?
 expect_eq "$rc" "1" "--max-errors fails the run"
+out=$(echo '{"a":1}' | "$MILLRACE" convert - x.csv --schema "a: int64" 2>&1); rc=$?
+expect_contains "$out" "--from json|csv" "stdin without --from asks for it"
 out=$("$MILLRACE" --version); expect_contains "$out" "millrace 0.1.0" "--version"
 out=$("$MILLRACE" help convert); expect_contains "$out" "--schema" "help convert"
 set -e
