@@ -337,7 +337,8 @@ private:
                 from = pending.line_start;
                 pending.active = false;
             }
-            return decode_lines_in(window_, from, size, base, record_index, line, sink);
+            return decode_lines_in(window_.data(), from, size, window_.capacity(), base,
+                                   record_index, line, sink);
         };
 
         od::document_stream stream;
@@ -377,7 +378,8 @@ private:
         MILLRACE_ASSIGN_OR_RETURN(bool settled, settle(size));
         if (!settled) return fall_back();
         if (cursor < size) {
-            return decode_lines_in(window_, cursor, size, base, record_index, line, sink);
+            return decode_lines_in(window_.data(), cursor, size, window_.capacity(), base,
+                                   record_index, line, sink);
         }
         return {};
     }
@@ -387,11 +389,12 @@ private:
         return found ? static_cast<std::size_t>(static_cast<const char*>(found) - data) : size;
     }
 
-    // Per-line decoding of window_[from, to), which is padded.
-    Status decode_lines_in(const std::string& buffer, std::size_t from, std::size_t to,
+    // Decodes the lines of data[from, to) one by one. `readable` bytes from `data` may be read:
+    // bytes after a line serve as simdjson's padding, so only a line within the padding of the
+    // end is copied (never, for the padded bulk window). `base` is data's offset in the input.
+    Status decode_lines_in(const char* data, std::size_t from, std::size_t to, std::size_t readable,
                            std::size_t base, uint64_t* record_index, uint64_t* line,
                            DecodeSink& sink) {
-        const char* data = buffer.data();
         std::size_t pos = from;
         while (pos < to) {
             const std::size_t end = find_newline(data, pos, to);
@@ -399,7 +402,10 @@ private:
             if (length > 0 && data[pos + length - 1] == '\r') --length;
             std::string_view text(data + pos, length);
             if (!is_blank(text)) {
-                simdjson::padded_string_view view(data + pos, length, buffer.capacity() - pos);
+                simdjson::padded_string_view view =
+                    pos + length + simdjson::SIMDJSON_PADDING <= readable
+                        ? simdjson::padded_string_view(data + pos, length, readable - pos)
+                        : padded_copy(text);
                 MILLRACE_TRY(decode_padded(view, text, *record_index, base + pos, *line, sink));
                 ++*record_index;
             }
@@ -411,31 +417,10 @@ private:
 
     Status decode_lines(std::string_view input, std::size_t pos, DecodeSink& sink) {
         if (input.size() - pos >= kBulkMinimumBytes) return decode_bulk(input, pos, sink);
-        const char* data = input.data();
-        const std::size_t size = input.size();
         uint64_t record_index = 0;
         uint64_t line = 1;
-        while (pos < size) {
-            const void* newline = std::memchr(data + pos, '\n', size - pos);
-            const std::size_t end =
-                newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - data) : size;
-            std::size_t length = end - pos;
-            if (length > 0 && data[pos + length - 1] == '\r') --length;
-            std::string_view text(data + pos, length);
-            if (!is_blank(text)) {
-                // Bytes after the line belong to the input, so they can serve as simdjson's
-                // padding; only lines near the end of the buffer need a copy.
-                simdjson::padded_string_view view =
-                    pos + length + simdjson::SIMDJSON_PADDING <= size
-                        ? simdjson::padded_string_view(data + pos, length, size - pos)
-                        : padded_copy(text);
-                MILLRACE_TRY(decode_padded(view, text, record_index, pos, line, sink));
-                ++record_index;
-            }
-            ++line;
-            pos = end + 1;
-        }
-        return {};
+        return decode_lines_in(input.data(), pos, input.size(), input.size(), 0, &record_index,
+                               &line, sink);
     }
 
     // Splits the top-level array into elements with a string-aware bracket scan and decodes each
