@@ -5,6 +5,7 @@
 
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
+#include "cli/run_command.h"
 #include "cli/validate_command.h"
 
 namespace millrace {
@@ -62,6 +63,20 @@ int run_cli(int argc, char** argv) {
     generate->add_option("--seed", generate_options.seed, "Random seed");
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
 
+    auto* run = app.add_subcommand("run", "Run a batch pipeline of a project to completion");
+    RunCommandOptions run_options;
+    run->add_option("project-dir", run_options.project_dir, "The project directory")->required();
+    run->add_option("pipeline", run_options.pipeline, "The pipeline's name")->required();
+    run->add_option("--memory-limit", run_options.memory_limit,
+                    "Memory a join build side or sort may hold, e.g. 512M, 4G (default 4G)");
+
+    auto* explain =
+        app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");
+    RunCommandOptions explain_options;
+    explain->add_option("project-dir", explain_options.project_dir, "The project directory")
+        ->required();
+    explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -85,6 +100,8 @@ int run_cli(int argc, char** argv) {
     if (*validate) return run_validate(project_dir);
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
+    if (*run) return run_pipeline_command(run_options);
+    if (*explain) return run_explain_command(explain_options);
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }

@@ -1,0 +1,115 @@
+#include "exec/key_encoder.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace millrace {
+
+bool KeyEncoder::encode(const std::vector<const Column*>& columns, std::size_t row,
+                        std::string& out) {
+    bool all_valid = true;
+    for (const Column* column : columns) {
+        if (column->is_null(row)) {
+            out.push_back(0);
+            all_valid = false;
+            continue;
+        }
+        out.push_back(1);
+        switch (column->type()) {
+            case DataType::kBool:
+                out.push_back(static_cast<char>(column->value<uint8_t>(row)));
+                break;
+            case DataType::kInt32:
+            case DataType::kDate: {
+                int32_t v = column->value<int32_t>(row);
+                out.append(reinterpret_cast<const char*>(&v), 4);
+                break;
+            }
+            case DataType::kInt64:
+            case DataType::kTimestamp: {
+                int64_t v = column->value<int64_t>(row);
+                out.append(reinterpret_cast<const char*>(&v), 8);
+                break;
+            }
+            case DataType::kFloat64: {
+                double v = column->value<double>(row);
+                if (v == 0) v = 0;  // -0.0 groups with 0.0
+                if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
+                out.append(reinterpret_cast<const char*>(&v), 8);
+                break;
+            }
+            case DataType::kString:
+            case DataType::kBytes: {
+                std::string_view s = column->string_at(row);
+                uint32_t length = static_cast<uint32_t>(s.size());
+                out.append(reinterpret_cast<const char*>(&length), 4);
+                out.append(s);
+                break;
+            }
+        }
+    }
+    return all_valid;
+}
+
+void KeyEncoder::decode(std::string_view key, std::vector<ColumnBuilder>& builders) {
+    std::size_t pos = 0;
+    for (ColumnBuilder& builder : builders) {
+        if (key[pos++] == 0) {
+            builder.append_null();
+            continue;
+        }
+        switch (builder.type()) {
+            case DataType::kBool:
+                builder.append_bool(key[pos++] != 0);
+                break;
+            case DataType::kInt32:
+            case DataType::kDate: {
+                int32_t v;
+                std::memcpy(&v, key.data() + pos, 4);
+                pos += 4;
+                builder.append<int32_t>(v);
+                break;
+            }
+            case DataType::kInt64:
+            case DataType::kTimestamp:
+            case DataType::kFloat64: {
+                int64_t v;
+                std::memcpy(&v, key.data() + pos, 8);
+                pos += 8;
+                builder.append<int64_t>(v);
+                break;
+            }
+            case DataType::kString:
+            case DataType::kBytes: {
+                uint32_t length;
+                std::memcpy(&length, key.data() + pos, 4);
+                pos += 4;
+                builder.append_string(key.substr(pos, length));
+                pos += length;
+                break;
+            }
+        }
+    }
+}
+
+uint64_t hash_bytes(std::string_view bytes) {
+    // 64-bit multiply-xorshift over 8-byte words (in the spirit of wyhash/murmur finalizers).
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = 0x2545F4914F6CDD1DULL ^ (bytes.size() * kMul);
+    std::size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, bytes.data() + i, 8);
+        h = (h ^ (w * kMul)) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+    h = (h ^ (tail * kMul)) * 0x94D049BB133111EBULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+}  // namespace millrace
