@@ -700,6 +700,7 @@ Result<std::unique_ptr<SelectStmt>> parse_select(std::string_view sql) {
     if (!TreeConverter::node_type(first, type, body) || type != "SelectStmt") {
         std::string found(type);
         if (found.ends_with("Stmt")) found.resize(found.size() - 4);
+        for (char& c : found) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         return Error(ErrorCode::kParse,
                      fmt::format("expected a SELECT statement, found {}",
                                  found.empty() ? "something else" : found),
