@@ -15,6 +15,7 @@ constexpr uint8_t kMagic = 'D';
 constexpr uint8_t kVersion = 1;
 // Magnitudes below this are counted as zero (their bucket index would leave int32 range).
 constexpr double kMinMagnitude = 1e-300;
+constexpr uint64_t kMaxCount = uint64_t{1} << 62;
 
 void put_u64(std::string& out, uint64_t v) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -136,8 +137,11 @@ Status DDSketch::merge(const DDSketch& other) {
 std::optional<double> DDSketch::quantile(double q) const {
     if (count_ == 0 || !(q >= 0.0 && q <= 1.0)) return std::nullopt;
     // 1-based rank of the lower quantile, as PostgreSQL's percentile_disc.
-    auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
-    rank = std::clamp<uint64_t>(rank, 1, count_);
+    const double exact_rank = std::ceil(q * static_cast<double>(count_));
+    uint64_t rank = count_;
+    if (exact_rank < static_cast<double>(count_)) {
+        rank = std::max<uint64_t>(1, static_cast<uint64_t>(exact_rank));
+    }
     uint64_t seen = 0;
     // Ascending order: negatives from the largest magnitude down, zeros, positives up.
     for (std::size_t i = negative_.counts.size(); i-- > 0;) {
@@ -185,7 +189,9 @@ Result<DDSketch> DDSketch::deserialize(std::span<const uint8_t> bytes) {
     }
     double alpha;
     std::memcpy(&alpha, &alpha_bits, sizeof(alpha));
-    if (!(alpha > 0.0 && alpha < 1.0)) return corrupt("relative accuracy out of range");
+    if (!(alpha >= kMinRelativeAccuracy && alpha < 1.0)) {
+        return corrupt("relative accuracy out of range");
+    }
     DDSketch sketch(alpha);
     sketch.zeros_ = zeros;
     sketch.ignored_ = ignored;
@@ -196,8 +202,10 @@ Result<DDSketch> DDSketch::deserialize(std::span<const uint8_t> bytes) {
         if (!reader.read(4, &offset) || !reader.read(4, &size)) return corrupt("truncated store");
         if (size > kMaxBuckets) return corrupt("too many buckets");
         store->offset = static_cast<int32_t>(static_cast<uint32_t>(offset));
-        if (static_cast<int64_t>(store->offset) + static_cast<int64_t>(size) >
-            std::numeric_limits<int32_t>::max()) {
+        // Indexes must be ones add() can produce: |index| <= log(DBL_MAX) / log(gamma) + 1.
+        const double limit = 710.0 / sketch.log_gamma_ + 2.0;
+        if (std::fabs(static_cast<double>(store->offset)) > limit ||
+            std::fabs(static_cast<double>(store->offset) + static_cast<double>(size)) > limit) {
             return corrupt("bucket index out of range");
         }
         store->counts.resize(size);
@@ -210,6 +218,8 @@ Result<DDSketch> DDSketch::deserialize(std::span<const uint8_t> bytes) {
         sketch.count_ += store->total;
     }
     if (!reader.done()) return corrupt("trailing bytes");
+    // Real counts are far below this; it keeps merges of restored sketches from overflowing.
+    if (sketch.count_ > kMaxCount || sketch.ignored_ > kMaxCount) return corrupt("count too large");
     return sketch;
 }
 

@@ -37,9 +37,11 @@ namespace millrace {
 class DDSketch {
 public:
     static constexpr double kDefaultRelativeAccuracy = 0.01;
+    /// Below this, bucket indexes of extreme doubles would leave the int32 range.
+    static constexpr double kMinRelativeAccuracy = 1e-6;
     static constexpr std::size_t kMaxBuckets = 4096;
 
-    /// relative_accuracy must be within (0, 1) (checked).
+    /// relative_accuracy must be within [kMinRelativeAccuracy, 1) (checked).
     explicit DDSketch(double relative_accuracy = kDefaultRelativeAccuracy);
 
     double relative_accuracy() const { return alpha_; }

@@ -127,6 +127,14 @@ TEST(DDSketchTest, SerializationRoundTrips) {
               ErrorCode::kCorruption);
     EXPECT_EQ(DDSketch::deserialize(as_bytes(bytes + "x")).error().code(), ErrorCode::kCorruption);
     EXPECT_FALSE(DDSketch::deserialize(as_bytes("")).ok());
+
+    // A bucket offset no value can produce would overflow index arithmetic on the next add.
+    std::string far = empty.serialize();
+    far[26] = '\x00';
+    far[27] = '\x00';
+    far[28] = '\x00';
+    far[29] = '\x80';  // offset INT32_MIN
+    EXPECT_EQ(DDSketch::deserialize(as_bytes(far)).error().code(), ErrorCode::kCorruption);
 }
 
 TEST(DDSketchTest, CollapsesSmallestMagnitudesBeyondTheBucketBudget) {
