@@ -7,6 +7,9 @@
 #include <unordered_set>
 
 #include "exec/key_encoder.h"
+#include "sketch/dd_sketch.h"
+#include "sketch/hash.h"
+#include "sketch/hyper_log_log.h"
 
 namespace millrace {
 
@@ -26,8 +29,8 @@ struct Accumulator {
     std::vector<uint8_t> has;
     std::vector<std::string> strings;
     std::vector<std::unordered_set<std::string>> distinct;
-    std::vector<std::unordered_set<uint64_t>> hashes;
-    std::vector<std::vector<double>> samples;
+    std::vector<HyperLogLog> hll;
+    std::vector<DDSketch> quantiles;
 
     void resize(std::size_t groups) {
         switch (function) {
@@ -39,10 +42,10 @@ struct Accumulator {
                 distinct.resize(groups);
                 break;
             case Aggregate::kApproxCountDistinct:
-                hashes.resize(groups);
+                hll.resize(groups);
                 break;
             case Aggregate::kApproxPercentile:
-                samples.resize(groups);
+                quantiles.resize(groups);
                 break;
             case Aggregate::kAvg:
                 counts.resize(groups, 0);
@@ -115,7 +118,7 @@ struct HashAggregateOperator::State {
 
     uint32_t find_or_insert(std::string_view key) {
         if ((group_count() + 1) * 2 > slots.size()) grow();
-        uint64_t hash = hash_bytes(key);
+        uint64_t hash = hash_string(key);
         std::size_t slot = hash & mask;
         while (true) {
             uint32_t entry = slots[slot];
@@ -155,23 +158,32 @@ struct HashAggregateOperator::State {
                 }
                 return {};
             }
-            case Aggregate::kApproxCountDistinct: {
-                std::vector<const Column*> one{column};
+            case Aggregate::kApproxCountDistinct:
                 for (std::size_t i = 0; i < n; ++i) {
                     if (column->is_null(i)) continue;
-                    scratch.clear();
-                    KeyEncoder::encode(one, i, scratch);
-                    acc.hashes[gids[i]].insert(hash_bytes(scratch));
+                    uint64_t hash = 0;
+                    switch (column->type()) {
+                        case DataType::kFloat64:
+                            hash = hash_double(column->value<double>(i));
+                            break;
+                        case DataType::kString:
+                        case DataType::kBytes:
+                            hash = hash_string(column->string_at(i));
+                            break;
+                        default:
+                            hash = hash_int64(as_int64(*column, i));
+                            break;
+                    }
+                    acc.hll[gids[i]].add_hash(hash);
                 }
                 return {};
-            }
             case Aggregate::kApproxPercentile:
                 for (std::size_t i = 0; i < n; ++i) {
                     if (column->is_null(i)) continue;
                     double v = column->type() == DataType::kFloat64
                                    ? column->value<double>(i)
                                    : static_cast<double>(as_int64(*column, i));
-                    acc.samples[gids[i]].push_back(v);
+                    acc.quantiles[gids[i]].add(v);
                 }
                 return {};
             case Aggregate::kSum:
@@ -253,20 +265,15 @@ struct HashAggregateOperator::State {
                 out.append_int64(static_cast<int64_t>(acc.distinct[g].size()));
                 return;
             case Aggregate::kApproxCountDistinct:
-                out.append_int64(static_cast<int64_t>(acc.hashes[g].size()));
+                out.append_int64(static_cast<int64_t>(acc.hll[g].estimate()));
                 return;
             case Aggregate::kApproxPercentile: {
-                auto& s = acc.samples[g];
-                if (s.empty()) {
+                std::optional<double> q = acc.quantiles[g].quantile(acc.fraction);
+                if (q) {
+                    out.append_double(*q);
+                } else {
                     out.append_null();
-                    return;
                 }
-                std::sort(s.begin(), s.end());
-                double position = acc.fraction * static_cast<double>(s.size() - 1);
-                std::size_t lo = static_cast<std::size_t>(std::floor(position));
-                std::size_t hi = std::min(lo + 1, s.size() - 1);
-                double t = position - static_cast<double>(lo);
-                out.append_double(s[lo] + (s[hi] - s[lo]) * t);
                 return;
             }
             case Aggregate::kAvg:

@@ -92,24 +92,4 @@ void KeyEncoder::decode(std::string_view key, std::vector<ColumnBuilder>& builde
     }
 }
 
-uint64_t hash_bytes(std::string_view bytes) {
-    // 64-bit multiply-xorshift over 8-byte words (in the spirit of wyhash/murmur finalizers).
-    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-    uint64_t h = 0x2545F4914F6CDD1DULL ^ (bytes.size() * kMul);
-    std::size_t i = 0;
-    for (; i + 8 <= bytes.size(); i += 8) {
-        uint64_t w;
-        std::memcpy(&w, bytes.data() + i, 8);
-        h = (h ^ (w * kMul)) * 0xBF58476D1CE4E5B9ULL;
-        h ^= h >> 31;
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-    h = (h ^ (tail * kMul)) * 0x94D049BB133111EBULL;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 32;
-    return h;
-}
-
 }  // namespace millrace

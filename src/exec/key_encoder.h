@@ -27,7 +27,4 @@ public:
     static void decode(std::string_view key, std::vector<ColumnBuilder>& builders);
 };
 
-/// A 64-bit hash of bytes (for hash tables; not cryptographic).
-uint64_t hash_bytes(std::string_view bytes);
-
 }  // namespace millrace

@@ -149,6 +149,81 @@ double extract_field(int64_t ts, std::string_view field) {
     return 0;
 }
 
+/// Simple (one to one) case mapping of the alphabets users' data most often holds: ASCII,
+/// Latin-1, Latin Extended-A, Greek and Cyrillic. Other code points are kept as they are.
+uint32_t map_case(uint32_t c, bool upper) {
+    if (upper) {
+        if (c >= 'a' && c <= 'z') return c - 32;
+        if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+        if (c == 0xFF) return 0x178;
+        if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
+            c != 0x17F) {
+            bool odd_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+            if (odd_is_lower ? (c % 2 == 0) : (c % 2 == 1)) return c - 1;
+            return c;
+        }
+        if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) return c - 32;
+        if (c == 0x3C2) return 0x3A3;
+        if (c >= 0x430 && c <= 0x44F) return c - 32;
+        if (c >= 0x450 && c <= 0x45F) return c - 80;
+        return c;
+    }
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
+        c != 0x17F) {
+        bool odd_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (odd_is_lower ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
+        return c;
+    }
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+}
+
+void append_utf8(std::string& out, uint32_t c) {
+    if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+}
+
+void append_case_mapped(std::string& out, std::string_view s, bool upper) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            out.push_back(static_cast<char>(map_case(b, upper)));
+            ++i;
+            continue;
+        }
+        int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+        if (length == 1 || i + static_cast<std::size_t>(length) > s.size()) {
+            out.push_back(static_cast<char>(b));  // not UTF-8: keep the byte
+            ++i;
+            continue;
+        }
+        uint32_t c = b & (0xFF >> (length + 1));
+        for (int k = 1; k < length; ++k)
+            c = (c << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
+        append_utf8(out, map_case(c, upper));
+        i += static_cast<std::size_t>(length);
+    }
+}
+
 }  // namespace
 
 bool like_match(std::string_view text, std::string_view pattern, bool case_insensitive) {
@@ -315,16 +390,11 @@ std::shared_ptr<const Column> evaluate_scalar_function(const sql::BoundExpr& exp
                 out.append_string(scratch);
                 break;
             case Function::kLower:
-            case Function::kUpper: {
-                scratch.assign(args[0].str(i));
-                for (char& c : scratch) {
-                    c = static_cast<char>(f == Function::kLower
-                                              ? std::tolower(static_cast<unsigned char>(c))
-                                              : std::toupper(static_cast<unsigned char>(c)));
-                }
+            case Function::kUpper:
+                scratch.clear();
+                append_case_mapped(scratch, args[0].str(i), f == Function::kUpper);
                 out.append_string(scratch);
                 break;
-            }
             case Function::kLength:
                 out.append_int32(static_cast<int32_t>(utf8_length(args[0].str(i))));
                 break;

@@ -26,6 +26,21 @@ public:
         return Error(ErrorCode::kParse, std::move(message), location_in_text(sql_, location));
     }
 
+    int64_t integer_at(int location) const {
+        if (location < 0 || location >= static_cast<int>(sql_.size())) return 0;
+        std::size_t i = static_cast<std::size_t>(location);
+        bool negative = false;
+        while (i < sql_.size() && (sql_[i] == '-' || sql_[i] == '+' ||
+                                   std::isspace(static_cast<unsigned char>(sql_[i])))) {
+            if (sql_[i] == '-') negative = !negative;
+            ++i;
+        }
+        int64_t v = 0;
+        while (i < sql_.size() && std::isdigit(static_cast<unsigned char>(sql_[i])))
+            v = v * 10 + (sql_[i++] - '0');
+        return negative ? -v : v;
+    }
+
     static int location_of(object node) {
         int64_t location = -1;
         if (node["location"].get_int64().get(location)) return -1;
@@ -269,6 +284,9 @@ public:
         if (!body["ival"].get_object().get(value)) {
             int64_t v = 0;
             if (value["ival"].get_int64().get(v)) {
+                // libpg_query's JSON leaves out zero and (a quirk) negative integers: read the
+                // literal back from the SQL text at its location.
+                v = integer_at(out->location);
             }
             out->literal = Value::int32(static_cast<int32_t>(v));
             return out;
@@ -315,6 +333,42 @@ public:
             return error_at(out->location, "bit-string literals are not supported");
         }
         return error_at(out->location, "unsupported constant");
+    }
+
+    /// `x LIKE p ESCAPE e` arrives as LIKE like_escape(p, e): with constant p and e, rewrite p to
+    /// the backslash escapes our LIKE kernel understands.
+    Result<AstExprPtr> like_pattern(AstExprPtr pattern) {
+        if (pattern->kind != AstKind::kFunction || pattern->name != "like_escape") return pattern;
+        auto is_text = [](const AstExprPtr& e) {
+            return e->kind == AstKind::kLiteral && !e->literal.is_null() &&
+                   e->literal.type() == DataType::kString;
+        };
+        if (pattern->args.size() != 2 || !is_text(pattern->args[0]) || !is_text(pattern->args[1])) {
+            return error_at(pattern->location,
+                            "LIKE ... ESCAPE needs a constant pattern and escape character");
+        }
+        const std::string& text = pattern->args[0]->literal.as_string();
+        const std::string& escape = pattern->args[1]->literal.as_string();
+        if (escape.size() > 1)
+            return error_at(pattern->args[1]->location,
+                            "the ESCAPE string must be one character (or empty)");
+        std::string rewritten;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            char c = text[i];
+            if (!escape.empty() && c == escape[0]) {
+                if (i + 1 < text.size()) {
+                    rewritten.push_back('\\');
+                    rewritten.push_back(text[++i]);
+                }
+            } else if (c == '\\') {
+                rewritten += "\\\\";  // a literal backslash when it is not the escape character
+            } else {
+                rewritten.push_back(c);
+            }
+        }
+        AstExprPtr out = std::move(pattern->args[0]);
+        out->literal = Value::string(std::move(rewritten));
+        return out;
     }
 
     Result<AstExprPtr> a_expr(object body, AstExprPtr out) {
@@ -366,6 +420,7 @@ public:
             MILLRACE_ASSIGN_OR_RETURN(right, expr(rexpr));
         }
         if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
+            MILLRACE_ASSIGN_OR_RETURN(right, like_pattern(std::move(right)));
             out->kind = AstKind::kLike;
             out->name = kind == "AEXPR_LIKE" ? "like" : "ilike";
             out->negated = op.starts_with("!");

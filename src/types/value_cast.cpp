@@ -95,7 +95,7 @@ std::optional<double> parse_double_text(std::string_view text) {
 
 std::optional<int64_t> round_to_int64(double value) {
     if (std::isnan(value)) return std::nullopt;
-    double rounded = std::round(value);  // half away from zero, as PostgreSQL
+    double rounded = std::nearbyint(value);  // half to even: PostgreSQL's float8 -> int uses rint()
     if (rounded < -9223372036854775808.0 || rounded >= 9223372036854775808.0) return std::nullopt;
     return static_cast<int64_t>(rounded);
 }

@@ -24,15 +24,6 @@ if [ -n "${ORACLE_SELF_TEST:-}" ]; then
 fi
 
 # Until the SQL engine lands (issue #3) there is no `run` command: check the harness against
-# itself instead and report the test as skipped. TODO(#3): remove once `millrace run` exists.
-if ! "$MILLRACE" help run >/dev/null 2>&1; then
-  if oracle --self-test >"$WORK/self_test.log" 2>&1; then
-    echo "SKIP: millrace run not available ($(tail -n 1 "$WORK/self_test.log"))"
-    exit 0
-  fi
-  cat "$WORK/self_test.log"
-  echo "the oracle's self-test failed"
-  exit 1
-fi
+
 
 oracle

@@ -72,9 +72,9 @@ TEST_F(ExpressionEvaluatorTest, StringFunctions) {
 }
 
 TEST_F(ExpressionEvaluatorTest, CastsAndBadCasts) {
-    EXPECT_THAT(query("SELECT '42'::int, CAST(2.5 AS bigint), '2026-11-23'::date, 1::bool, x::int "
+    EXPECT_THAT(query("SELECT '42'::int, CAST(3.5 AS bigint), '2026-11-23'::date, 1::bool, x::int "
                       "FROM t WHERE a = 1"),
-                ElementsAre("42|3|2026-11-23|true|2"));
+                ElementsAre("42|4|2026-11-23|true|2"));
     EXPECT_THAT(query("SELECT s::int FROM t WHERE s IS NOT NULL"), ElementsAre());
     EXPECT_THAT(dead_letters,
                 ElementsAre(HasSubstr("invalid input syntax for type int32: \"Apple\""),
