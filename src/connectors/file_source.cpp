@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "common/mapped_file.h"
 #include "formats/csv_decoder.h"
@@ -69,29 +72,101 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
     return source;
 }
 
-Status FileSource::read(DecodeSink& sink, Listener* listener) {
-    for (const std::string& path : files_) {
-        if (listener) listener->on_file(path);
-        auto file = MappedFile::open(path);
-        if (!file.ok())
-            return std::move(file).error().with_context(fmt::format("source `{}`", name_));
-        bytes_read_ += file->bytes().size();
-        if (format_ == DataFormat::kCsv) {
-            CsvDecoder decoder(schema_, CsvOptions{});
-            Status status = decoder.decode(file->bytes(), sink);
-            if (!status.ok())
-                return std::move(status).error().with_context(
-                    fmt::format("source `{}`, file {}", name_, path));
-        } else {
-            JsonDecoder decoder(schema_);
-            Status status = decoder.decode(file->bytes(), sink);
-            if (status.ok()) status = decoder.flush(sink);
-            if (!status.ok())
-                return std::move(status).error().with_context(
-                    fmt::format("source `{}`, file {}", name_, path));
-        }
+Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
+    auto file = MappedFile::open(path);
+    if (!file.ok()) return std::move(file).error().with_context(fmt::format("source `{}`", name_));
+    bytes += file->bytes().size();
+    Status status;
+    if (format_ == DataFormat::kCsv) {
+        CsvDecoder decoder(schema_, CsvOptions{});
+        status = decoder.decode(file->bytes(), sink);
+    } else {
+        JsonDecoder decoder(schema_);
+        status = decoder.decode(file->bytes(), sink);
+        if (status.ok()) status = decoder.flush(sink);
     }
+    if (!status.ok())
+        return std::move(status).error().with_context(
+            fmt::format("source `{}`, file {}", name_, path));
     return {};
+}
+
+Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (files_.size() < 2 || threads < 2) {
+        for (const std::string& path : files_) {
+            if (listener) listener->on_file(path);
+            MILLRACE_TRY(decode_file(path, sink, bytes_read_));
+        }
+        return {};
+    }
+    // Parallel: workers decode whole files into CollectingSinks; this thread replays them in
+    // file order into `sink`.
+    struct FileResult {
+        CollectingSink collected;
+        Status status;
+        uint64_t bytes = 0;
+        bool done = false;
+    };
+    std::vector<FileResult> results(files_.size());
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t next = 0, consumed = 0;
+    bool stop = false;
+    const std::size_t window = threads + 1;
+    auto work = [&] {
+        while (true) {
+            std::size_t index;
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [&] {
+                    return stop || next >= files_.size() || next < consumed + window;
+                });
+                if (stop || next >= files_.size()) return;
+                index = next++;
+            }
+            FileResult& result = results[index];
+            result.status = decode_file(files_[index], result.collected, result.bytes);
+            {
+                std::lock_guard lock(mutex);
+                result.done = true;
+            }
+            changed.notify_all();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < std::min<std::size_t>(threads, files_.size()); ++t)
+        workers.emplace_back(work);
+    Status status;
+    for (std::size_t i = 0; i < files_.size() && status.ok(); ++i) {
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return results[i].done; });
+        }
+        FileResult& result = results[i];
+        if (listener) listener->on_file(files_[i]);
+        bytes_read_ += result.bytes;
+        for (RowError& error : result.collected.errors) sink.on_error(std::move(error));
+        for (Batch& batch : result.collected.batches) {
+            status = sink.on_batch(std::move(batch));
+            if (!status.ok()) break;
+        }
+        if (status.ok()) status = std::move(result.status);
+        result.collected = CollectingSink();
+        {
+            std::lock_guard lock(mutex);
+            consumed = i + 1;
+            if (!status.ok()) stop = true;
+        }
+        changed.notify_all();
+    }
+    {
+        std::lock_guard lock(mutex);
+        stop = true;
+    }
+    changed.notify_all();
+    for (std::thread& worker : workers) worker.join();
+    return status;
 }
 
 }  // namespace millrace

@@ -32,10 +32,17 @@ public:
         virtual void on_file(const std::string& path) = 0;
     };
 
-    /// Decodes every file into `sink`, batch by batch.
-    Status read(DecodeSink& sink, Listener* listener = nullptr);
+    /// Decodes every file into `sink`, batch by batch, in file order. With several files and
+    /// `threads` > 1, files are decoded in parallel by worker threads (at most threads + 1
+    /// files decoded ahead of the consumer, so memory stays bounded) while the calling thread
+    /// hands the results to `sink` in order; the sink is only ever called from the calling
+    /// thread. threads = 0 means one per core.
+    Status read(DecodeSink& sink, Listener* listener = nullptr, unsigned threads = 0);
 
 private:
+    /// Decodes one file into `sink` (any thread).
+    Status decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const;
+
     std::string name_;
     DataFormat format_ = DataFormat::kCsv;
     std::vector<std::string> files_;

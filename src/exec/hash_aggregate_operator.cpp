@@ -372,10 +372,19 @@ Status HashAggregateOperator::push(Batch batch) {
         if (s.group_count() == 0) s.find_or_insert("");
         std::fill(s.group_ids.begin(), s.group_ids.end(), 0);
     } else {
-        for (std::size_t i = 0; i < n; ++i) {
-            s.scratch.clear();
-            KeyEncoder::encode(key_pointers, i, s.scratch);
-            s.group_ids[i] = s.find_or_insert(s.scratch);
+        const std::size_t stride = KeyEncoder::fixed_row_width(key_pointers);
+        if (stride > 0) {
+            s.scratch.resize(n * stride);
+            KeyEncoder::encode_fixed(key_pointers, n, stride, s.scratch.data());
+            const std::string_view keys(s.scratch);
+            for (std::size_t i = 0; i < n; ++i)
+                s.group_ids[i] = s.find_or_insert(keys.substr(i * stride, stride));
+        } else {
+            for (std::size_t i = 0; i < n; ++i) {
+                s.scratch.clear();
+                KeyEncoder::encode(key_pointers, i, s.scratch);
+                s.group_ids[i] = s.find_or_insert(s.scratch);
+            }
         }
     }
     for (auto& acc : s.accumulators) acc.resize(s.group_count());

@@ -11,6 +11,7 @@ bool KeyEncoder::encode(const std::vector<const Column*>& columns, std::size_t r
     for (const Column* column : columns) {
         if (column->is_null(row)) {
             out.push_back(0);
+            out.append(fixed_width(column->type()), '\0');  // 0 bytes for string/bytes
             all_valid = false;
             continue;
         }
@@ -51,11 +52,55 @@ bool KeyEncoder::encode(const std::vector<const Column*>& columns, std::size_t r
     return all_valid;
 }
 
+std::size_t KeyEncoder::fixed_row_width(const std::vector<const Column*>& columns) {
+    std::size_t width = 0;
+    for (const Column* column : columns) {
+        if (is_variable_width(column->type())) return 0;
+        width += 1 + fixed_width(column->type());
+    }
+    return width;
+}
+
+void KeyEncoder::encode_fixed(const std::vector<const Column*>& columns, std::size_t rows,
+                              std::size_t stride, char* out) {
+    std::size_t offset = 0;
+    for (const Column* column : columns) {
+        const std::size_t width = fixed_width(column->type());
+        const char* values = reinterpret_cast<const char*>(column->values<uint8_t>().data());
+        char* dst = out + offset;
+        if (column->type() == DataType::kFloat64) {
+            for (std::size_t i = 0; i < rows; ++i, dst += stride) {
+                double v = column->value<double>(i);
+                if (v == 0) v = 0;
+                if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
+                dst[0] = 1;
+                std::memcpy(dst + 1, &v, 8);
+            }
+        } else {
+            for (std::size_t i = 0; i < rows; ++i, dst += stride) {
+                dst[0] = 1;
+                std::memcpy(dst + 1, values + i * width, width);
+            }
+        }
+        if (column->has_nulls()) {
+            dst = out + offset;
+            for (std::size_t i = 0; i < rows; ++i, dst += stride) {
+                if (column->is_null(i)) {
+                    dst[0] = 0;
+                    std::memset(dst + 1, 0, width);  // the value slot of a null is zero (Column)
+                }
+            }
+        }
+        offset += 1 + width;
+    }
+}
+
 void KeyEncoder::decode(std::string_view key, std::vector<ColumnBuilder>& builders) {
     std::size_t pos = 0;
     for (ColumnBuilder& builder : builders) {
         if (key[pos++] == 0) {
             builder.append_null();
+            pos += fixed_width(builder.type());
             continue;
         }
         switch (builder.type()) {

@@ -15,6 +15,7 @@ namespace millrace {
 /// tables of aggregates and joins:
 ///
 ///   per key column: 1 byte  0 = null | 1 = value
+///                   null:   fixed-width types: width zero bytes; string/bytes: nothing
 ///                   value:  fixed-width types: the value's bytes (doubles normalized)
 ///                           string/bytes: uint32 length + bytes
 class KeyEncoder {
@@ -23,6 +24,12 @@ public:
     /// null (joins skip such rows; aggregates keep them).
     static bool encode(const std::vector<const Column*>& columns, std::size_t row,
                        std::string& out);
+    /// Bytes per row of the encoding when every key column is fixed-width; 0 otherwise.
+    static std::size_t fixed_row_width(const std::vector<const Column*>& columns);
+    /// Encodes rows [0, rows) of fixed-width key columns, `stride` = fixed_row_width() bytes per
+    /// row, column by column (the same bytes encode() writes row by row).
+    static void encode_fixed(const std::vector<const Column*>& columns, std::size_t rows,
+                             std::size_t stride, char* out);
     /// Decodes one key (the encoding at the front of `key`) into builders, in column order.
     static void decode(std::string_view key, std::vector<ColumnBuilder>& builders);
 };
