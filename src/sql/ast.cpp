@@ -38,6 +38,7 @@ std::string AstExpr::to_sql() const {
             return fmt::format("{}({}{})", name, distinct ? "DISTINCT " : "", join_args(args));
         case AstKind::kOperator:
             if (args.size() == 1) return fmt::format("{}{}", name, args[0]->to_sql());
+            if (args.size() != 2) return name;
             return fmt::format("{} {} {}", args[0]->to_sql(), name, args[1]->to_sql());
         case AstKind::kAnd:
         case AstKind::kOr: {

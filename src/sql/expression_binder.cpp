@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "common/suggest.h"
@@ -50,7 +51,8 @@ std::optional<int64_t> parse_interval(std::string_view text) {
     if (text.find(':') != std::string_view::npos) {
         int h = 0, m = 0;
         double s = 0;
-        if (std::sscanf(std::string(text).c_str(), "%d:%d:%lf", &h, &m, &s) >= 2) {
+        if (std::sscanf(std::string(text).c_str(), "%d:%d:%lf", &h, &m, &s) >= 2 && h >= -1000000 &&
+            h <= 1000000 && m >= -1000000 && m <= 1000000 && std::fabs(s) < 1e9) {
             return (int64_t{h} * 3600 + int64_t{m} * 60) * 1000000 + static_cast<int64_t>(s * 1e6);
         }
         return std::nullopt;
@@ -85,7 +87,10 @@ std::optional<int64_t> parse_interval(std::string_view text) {
             micros = 7 * 86400e6;
         else
             return std::nullopt;
-        total += static_cast<int64_t>(amount * micros);
+        double part = amount * micros;
+        if (!(std::fabs(part) < 1e18) || std::fabs(static_cast<double>(total) + part) >= 1e18)
+            return std::nullopt;
+        total += static_cast<int64_t>(part);
         any = true;
         skip_space();
         if (i < text.size() && text[i] == ',') ++i;

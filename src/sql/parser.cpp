@@ -19,6 +19,12 @@ using Node = simdjson::simdjson_result<element>;
 /// are documented in PostgreSQL's src/include/nodes/parsenodes.h; each node is an object with
 /// one key naming its type.
 class TreeConverter {
+    struct DepthGuard {
+        int& depth;
+        explicit DepthGuard(int& d) : depth(d) { ++depth; }
+        ~DepthGuard() { --depth; }
+    };
+
 public:
     explicit TreeConverter(std::string_view sql) : sql_(sql) {}
 
@@ -93,6 +99,12 @@ public:
     }
 
     Result<AstExprPtr> expr(Node node) {
+        // Every later stage (binding, planning, evaluation) recurses over the tree: bound its
+        // depth here so hostile SQL cannot exhaust the stack.
+        DepthGuard guard(depth_);
+        if (depth_ > kMaxDepth)
+            return error_at(-1,
+                            fmt::format("expression nested more than {} levels deep", kMaxDepth));
         std::string_view type;
         object body;
         if (!node_type(node, type, body)) return error_at(-1, "malformed expression");
@@ -448,7 +460,11 @@ public:
             return error_at(out->location, "SIMILAR TO is not supported; use LIKE");
         if (kind != "AEXPR_OP")
             return error_at(out->location, fmt::format("unsupported operator kind {}", kind));
+        if (!left && !right)
+            return error_at(out->location, fmt::format("operator {} needs operands", op));
         if (op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*") {
+            if (!left || !right)
+                return error_at(out->location, fmt::format("operator {} needs two operands", op));
             out->kind = AstKind::kLike;
             out->name = op.find('*') != std::string::npos ? "ilike" : "like";
             out->negated = op.starts_with("!");
@@ -464,6 +480,9 @@ public:
     }
 
     Result<FromItem> from_item(Node node) {
+        DepthGuard guard(depth_);
+        if (depth_ > kMaxDepth)
+            return error_at(-1, fmt::format("query nested more than {} levels deep", kMaxDepth));
         std::string_view type;
         object body;
         if (!node_type(node, type, body)) return error_at(-1, "malformed FROM item");
@@ -559,6 +578,9 @@ public:
     }
 
     Result<std::unique_ptr<SelectStmt>> select(object body) {
+        DepthGuard guard(depth_);
+        if (depth_ > kMaxDepth)
+            return error_at(-1, fmt::format("query nested more than {} levels deep", kMaxDepth));
         auto stmt = std::make_unique<SelectStmt>();
         std::string_view op;
         if (body["op"].get_string().get(op)) {
@@ -684,7 +706,9 @@ public:
     }
 
 private:
+    static constexpr int kMaxDepth = 200;
     std::string_view sql_;
+    int depth_ = 0;
 };
 
 struct ParseResultGuard {
