@@ -344,6 +344,43 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     return report;
 }
 
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped) {
+    std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.schema) {
+            schemas[source.name] = std::make_shared<const Schema>(*source.schema);
+        } else if (source.kind == SourceKind::kFile) {
+            auto reader = FileSource::open(source);
+            if (!reader.ok()) {
+                skipped.push_back(
+                    fmt::format("pipeline `{}`: source `{}` has no declared schema and {}; its SQL "
+                                "was not checked",
+                                pipeline.name, source.name, reader.error().message()));
+                return {};
+            }
+            schemas[source.name] = reader.value()->schema();
+        } else {
+            skipped.push_back(fmt::format(
+                "pipeline `{}`: source `{}` has no declared schema; its SQL was not checked",
+                pipeline.name, source.name));
+            return {};
+        }
+        MILLRACE_TRY(bind_checks(pipeline, source, *schemas[source.name]));
+    }
+    PipelineCatalog catalog(pipeline, schemas);
+    MILLRACE_TRY(catalog.bind_all_views());
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from == kDeadLetterName) continue;
+        auto plan = catalog.relation(sink.from);
+        if (!plan.ok()) {
+            Error e = std::move(plan).error();
+            if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
+            return e;
+        }
+    }
+    return {};
+}
+
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline) {
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, false));
     std::string out;

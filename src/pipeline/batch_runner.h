@@ -53,6 +53,11 @@ struct RunReport {
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options);
 
+/// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
+/// check against the sources' schemas (declared, or inferred from the files when present).
+/// Sources whose schema cannot be known without data are noted in `skipped` instead.
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped);
+
 /// The optimized logical plan of every sink of a pipeline, as text (`millrace explain`).
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline);
 
