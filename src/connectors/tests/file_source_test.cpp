@@ -15,7 +15,8 @@ namespace {
 class FileSourceTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("millrace-fs-" + std::to_string(::getpid()));
+        dir_ =
+            std::filesystem::temp_directory_path() / ("millrace-fs-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir_);
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -38,7 +39,8 @@ protected:
 TEST_F(FileSourceTest, GlobReadsFilesInOrderInParallel) {
     for (int day = 1; day <= 9; ++day) {
         std::string text = "id,amount\n";
-        for (int i = 0; i < 100; ++i) text += std::to_string(day * 1000 + i) + "," + std::to_string(i) + ".5\n";
+        for (int i = 0; i < 100; ++i)
+            text += std::to_string(day * 1000 + i) + "," + std::to_string(i) + ".5\n";
         if (day == 4) text += "bad,row,here\n";
         write("sales_0" + std::to_string(day) + ".csv", text);
     }
@@ -96,8 +98,10 @@ TEST_F(FileSourceTest, DeadLetterWriterCountsReasons) {
     std::string path = (dir_ / "dlq.ndjson").string();
     auto writer = DeadLetterWriter::create(path, "p");
     ASSERT_TRUE(writer.ok());
-    (*writer)->add_decode_error("sales", "a.csv", 3, "field `amount`: expected double, got \"x\"", "1,x");
-    (*writer)->add_decode_error("sales", "a.csv", 4, "field `amount`: expected double, got \"y\"", "2,y");
+    (*writer)->add_decode_error("sales", "a.csv", 3, "field `amount`: expected double, got \"x\"",
+                                "1,x");
+    (*writer)->add_decode_error("sales", "a.csv", 4, "field `amount`: expected double, got \"y\"",
+                                "2,y");
     (*writer)->add_row("evaluate", "view", "v", "division by zero", "{\"a\":1}");
     ASSERT_TRUE((*writer)->finish().ok());
     EXPECT_EQ((*writer)->count(), 3u);

@@ -12,7 +12,10 @@ namespace {
 Column make_ints(std::vector<std::optional<int32_t>> values) {
     ColumnBuilder b(DataType::kInt32);
     for (auto v : values) {
-        if (v) b.append_int32(*v); else b.append_null();
+        if (v)
+            b.append_int32(*v);
+        else
+            b.append_null();
     }
     return b.finish();
 }
