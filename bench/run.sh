@@ -13,3 +13,6 @@ for bench in "$build"/bench/*_bench; do
     --benchmark_out="$out/$name.json" --benchmark_out_format=json 2>&1 | grep -E "median|Benchmark|---" || true
 done
 node "$(dirname "$0")/summarize.mjs" "$out"
+# End-to-end: `millrace run` of the retail example on ~1 GB of CSV vs DuckDB (issue #3).
+echo "== retail end to end (millrace run vs DuckDB)"
+bash "$(dirname "$0")/pipeline/retail_e2e.sh" "$build/src/cli/millrace"
