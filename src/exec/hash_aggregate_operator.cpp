@@ -391,6 +391,18 @@ Status HashAggregateOperator::push(Batch batch) {
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
         MILLRACE_TRY(s.update(s.accumulators[a], arg_columns[a].get(), n));
     }
+    // Groups are bounded like a join's build side: a clear error, never an OOM kill. The
+    // estimate counts keys, the table and ~24 bytes per aggregate and group (sketches and
+    // distinct sets hold more; they are counted at their current size where cheap).
+    std::size_t bytes = s.arena.size() + s.slots.size() * sizeof(uint32_t) +
+                        s.group_hashes.size() * 12 + s.group_count() * s.accumulators.size() * 24;
+    if (bytes > s.context->memory_limit_bytes) {
+        return Error(ErrorCode::kResourceExhausted,
+                     fmt::format("GROUP BY in {} holds {} groups, more than the memory limit of {} "
+                                 "MiB; group by fewer "
+                                 "keys, filter first, or raise --memory-limit",
+                                 s.origin, s.group_count(), s.context->memory_limit_bytes >> 20));
+    }
     return {};
 }
 

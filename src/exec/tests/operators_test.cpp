@@ -76,6 +76,12 @@ TEST_F(OperatorsTest, JoinOverMemoryLimitFailsClearly) {
                 ElementsAre(HasSubstr("memory limit")));
 }
 
+TEST_F(OperatorsTest, AggregateOverMemoryLimitFailsClearly) {
+    memory_limit = 64;
+    EXPECT_THAT(query("SELECT id, count(*) FROM orders GROUP BY id"),
+                ElementsAre(HasSubstr("memory limit")));
+}
+
 TEST_F(OperatorsTest, SortNullsAndLimit) {
     EXPECT_THAT(query("SELECT amount FROM orders ORDER BY amount"),
                 ElementsAre("1", "2", "5", "10", "NULL"));
