@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "common/json_string.h"
 #include "log/crc32c.h"
 #include "log/durability_flusher.h"
 
@@ -83,6 +84,23 @@ Status Topic::wait_durable(const std::vector<PartitionAppend>& appends) {
     std::future<Status> future = promise.get_future();
     when_durable(appends, [&promise](Status status) { promise.set_value(std::move(status)); });
     return future.get();
+}
+
+std::string Topic::describe_json() const {
+    std::string out = "{\"name\":";
+    append_json_string(out, name_);
+    out += ",\"config\":" + topic_config_to_json(config_) + ",\"partitions\":[";
+    for (const auto& partition : partitions_) {
+        if (partition->id() > 0) out += ',';
+        out += "{\"partition\":" + std::to_string(partition->id()) +
+               ",\"start_offset\":" + std::to_string(partition->start_offset()) +
+               ",\"end_offset\":" + std::to_string(partition->end_offset()) +
+               ",\"durable_offset\":" + std::to_string(partition->durable_offset()) +
+               ",\"size_bytes\":" + std::to_string(partition->size_bytes()) +
+               ",\"segments\":" + std::to_string(partition->segment_count()) + "}";
+    }
+    out += "]}";
+    return out;
 }
 
 Status Topic::sync_all() {

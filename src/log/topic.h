@@ -53,6 +53,9 @@ public:
                       std::function<void(Status)> callback);
     /// Blocking form of when_durable().
     Status wait_durable(const std::vector<PartitionAppend>& appends);
+    /// {"name", "config": {topic.json}, "partitions": [{"partition", "start_offset",
+    /// "end_offset", "durable_offset", "size_bytes", "segments"}]}
+    std::string describe_json() const;
     /// fsyncs every partition now, whatever the policy (CLI produce, shutdown).
     Status sync_all();
 

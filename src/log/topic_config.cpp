@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "common/json_string.h"
+#include "types/schema.h"
 
 namespace millrace {
 
@@ -32,6 +33,10 @@ Status TopicConfig::validate() const {
     }
     if (segment_bytes < 4096 || segment_bytes > (int64_t{1} << 30)) {
         return invalid("segment_bytes must be 4 KiB..1 GiB");
+    }
+    if (!schema.empty()) {
+        auto parsed = parse_schema_spec(schema);
+        if (!parsed.ok()) return invalid("schema: " + parsed.error().message());
     }
     for (const auto& [field, source] : capture) {
         if (field.empty()) return invalid("capture: empty field name");

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+namespace millrace {
+
+struct ServeOptions {
+    std::string project_dir;
+    std::string listen;  // host:port; overrides the project's listen.http when set
+    int threads = 0;     // 0 = one per core
+};
+
+/// `millrace serve <project>`: opens the project's log, creates its declared topics, serves
+/// HTTP (ingest, topics, /metrics, /healthz) on listen.http until SIGINT or SIGTERM, then stops
+/// gracefully (no new requests, pending fsyncs done).
+int run_serve(const ServeOptions& options);
+
+}  // namespace millrace
