@@ -13,3 +13,4 @@ for bench in "$build"/bench/*_bench; do
     --benchmark_out="$out/$name.json" --benchmark_out_format=json 2>&1 | grep -E "median|Benchmark|---" || true
 done
 node "$(dirname "$0")/summarize.mjs" "$out"
+bash "$(dirname "$0")/log/run.sh" "$build"

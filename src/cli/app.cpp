@@ -71,6 +71,12 @@ int run_cli(int argc, char** argv) {
         ->required();
     serve->add_option("--listen", serve_options.listen, "host:port (default: listen.http)");
     serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
+    serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
+                      "Larger request bodies get 413 (default 16 MiB)");
+    serve->add_option("--header-timeout-ms", serve_options.header_timeout_ms,
+                      "Time allowed for a request's headers (default 10000)");
+    serve->add_option("--body-timeout-ms", serve_options.body_timeout_ms,
+                      "Time allowed for a request's body (default 30000)");
 
     auto* topic = app.add_subcommand(
         "topic", "Topics of a data directory: create, list, describe, produce, consume, delete");

@@ -86,6 +86,9 @@ int run_serve(const ServeOptions& options) {
         return 1;
     }
     server_options.threads = options.threads;
+    server_options.max_body_bytes = options.max_body_bytes;
+    server_options.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
+    server_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
     Router router(metrics);
     IngestHandler ingest(**log, clock, metrics);
     ingest.add_routes(router);
