@@ -19,7 +19,8 @@ using namespace millrace;
 
 const std::string& work_dir() {
     static const std::string dir = [] {
-        std::string pattern = std::filesystem::temp_directory_path().string() + "/fuzz-segment-XXXXXX";
+        std::string pattern =
+            std::filesystem::temp_directory_path().string() + "/fuzz-segment-XXXXXX";
         return std::string(::mkdtemp(pattern.data()));
     }();
     return dir;

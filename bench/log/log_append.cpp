@@ -19,8 +19,9 @@ using namespace millrace;
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: log_append <dir> [--mb N] [--record-bytes N] [--batch N] "
-                             "[--fsync always|interval|never] [--interval-ms N]\n");
+        std::fprintf(stderr,
+                     "usage: log_append <dir> [--mb N] [--record-bytes N] [--batch N] "
+                     "[--fsync always|interval|never] [--interval-ms N]\n");
         return 2;
     }
     const std::string dir = argv[1];
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     TopicConfig config;
-    config.fsync = fsync == "always" ? FsyncPolicy::kAlways
+    config.fsync = fsync == "always"  ? FsyncPolicy::kAlways
                    : fsync == "never" ? FsyncPolicy::kNever
                                       : FsyncPolicy::kInterval;
     config.fsync_interval = std::chrono::milliseconds(interval_ms);
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
         for (auto& record : records) record.timestamp_ms = now_ms;
         auto appends = (*topic)->append(records);
         if (!appends.ok()) return 1;
-        if (config.fsync == FsyncPolicy::kAlways && !(*topic)->wait_durable(*appends).ok()) return 1;
+        if (config.fsync == FsyncPolicy::kAlways && !(*topic)->wait_durable(*appends).ok())
+            return 1;
         written = static_cast<int64_t>((*topic)->partition(0)->size_bytes());
         ++batches;
     }
@@ -77,11 +79,12 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double batch_bytes = static_cast<double>(written) / static_cast<double>(batches);
     const double mb_per_s = static_cast<double>(written) / seconds / 1e6;
-    std::printf("{\"bytes\":%lld,\"seconds\":%.3f,\"mb_per_s\":%.1f,\"records_per_s\":%.0f,"
-                "\"batch_bytes\":%.0f,\"batches_per_interval\":%.0f}\n",
-                static_cast<long long>(written), seconds, mb_per_s,
-                static_cast<double>(batches * static_cast<int64_t>(batch)) / seconds, batch_bytes,
-                static_cast<double>(batches) / seconds * static_cast<double>(interval_ms) / 1000.0);
+    std::printf(
+        "{\"bytes\":%lld,\"seconds\":%.3f,\"mb_per_s\":%.1f,\"records_per_s\":%.0f,"
+        "\"batch_bytes\":%.0f,\"batches_per_interval\":%.0f}\n",
+        static_cast<long long>(written), seconds, mb_per_s,
+        static_cast<double>(batches * static_cast<int64_t>(batch)) / seconds, batch_bytes,
+        static_cast<double>(batches) / seconds * static_cast<double>(interval_ms) / 1000.0);
     std::filesystem::remove_all(dir);
     return 0;
 }

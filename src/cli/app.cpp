@@ -81,8 +81,9 @@ int run_cli(int argc, char** argv) {
     auto* topic = app.add_subcommand(
         "topic", "Topics of a data directory: create, list, describe, produce, consume, delete");
     TopicCommandOptions topic_options;
-    topic->add_option("action", topic_options.action,
-                      "create, list, describe, produce, consume or delete")
+    topic
+        ->add_option("action", topic_options.action,
+                     "create, list, describe, produce, consume or delete")
         ->required();
     topic->add_option("name", topic_options.name, "The topic");
     topic->add_option("--data-dir,-d", topic_options.data_dir, "The data directory");

@@ -23,7 +23,8 @@ TopicConfig to_topic_config(const TopicSpec& spec) {
     config.fsync = spec.fsync == TopicFsync::kAlways  ? FsyncPolicy::kAlways
                    : spec.fsync == TopicFsync::kNever ? FsyncPolicy::kNever
                                                       : FsyncPolicy::kInterval;
-    config.fsync_interval = std::chrono::duration_cast<std::chrono::milliseconds>(spec.fsync_interval);
+    config.fsync_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(spec.fsync_interval);
     if (config.fsync_interval.count() < 1) config.fsync_interval = std::chrono::milliseconds(1);
     if (spec.segment_bytes) config.segment_bytes = *spec.segment_bytes;
     if (spec.retention_bytes) config.retention_bytes = *spec.retention_bytes;
@@ -32,8 +33,8 @@ TopicConfig to_topic_config(const TopicSpec& spec) {
             std::chrono::duration_cast<std::chrono::milliseconds>(*spec.retention).count();
     }
     config.schema = spec.schema;
-    config.on_error =
-        spec.on_error == TopicOnError::kDeadLetter ? OnIngestError::kDeadLetter : OnIngestError::kReject;
+    config.on_error = spec.on_error == TopicOnError::kDeadLetter ? OnIngestError::kDeadLetter
+                                                                 : OnIngestError::kReject;
     config.capture = spec.capture;
     return config;
 }
@@ -101,7 +102,8 @@ int run_serve(const ServeOptions& options) {
         return 1;
     }
     logger.info("serve", "ready",
-                {{"project", project->name}, {"data_dir", project->data_dir},
+                {{"project", project->name},
+                 {"data_dir", project->data_dir},
                  {"port", static_cast<int64_t>(server.port())},
                  {"topics", static_cast<int64_t>((*log)->list_topics().size())}});
     server.wait_for_signal();

@@ -29,8 +29,8 @@ Result<std::string> resolve_data_dir(const TopicCommandOptions& options) {
     auto project = load_project(dir, &errors);
     if (!project.ok()) {
         return Error(ErrorCode::kInvalidArgument,
-                     "no --data-dir, and " + dir + " is not a valid project: " +
-                         project.error().to_string());
+                     "no --data-dir, and " + dir +
+                         " is not a valid project: " + project.error().to_string());
     }
     return project->data_dir;
 }
@@ -121,8 +121,8 @@ int consume(Log& log, Topic& topic, const TopicCommandOptions& options) {
             }
         }
         if (!options.consumer.empty()) {
-            Status status =
-                log.consumer_offsets().commit(options.consumer, topic.name(), id, reader.position());
+            Status status = log.consumer_offsets().commit(options.consumer, topic.name(), id,
+                                                          reader.position());
             if (!status.ok()) return fail(status.error().to_string());
         }
     }

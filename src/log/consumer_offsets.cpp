@@ -26,7 +26,8 @@ Result<ConsumerOffsets::Positions> ConsumerOffsets::load(const std::string& cons
     if (in) {
         std::string line;
         if (!std::getline(in, line) || line != kMagicLine) {
-            return Error(ErrorCode::kCorruption, "consumer offsets of `" + consumer + "`: bad header");
+            return Error(ErrorCode::kCorruption,
+                         "consumer offsets of `" + consumer + "`: bad header");
         }
         while (std::getline(in, line)) {
             std::istringstream fields(line);

@@ -62,12 +62,11 @@ void DurabilityFlusher::run() {
             std::shared_ptr<Partition> partition = tracked.partition.lock();
             if (!partition) continue;
             all.push_back(partition);
-            const bool interval_due =
-                partition->config().fsync == FsyncPolicy::kInterval &&
-                now - tracked.last_sync_micros >=
-                    std::chrono::duration_cast<std::chrono::microseconds>(
-                        partition->config().fsync_interval)
-                        .count();
+            const bool interval_due = partition->config().fsync == FsyncPolicy::kInterval &&
+                                      now - tracked.last_sync_micros >=
+                                          std::chrono::duration_cast<std::chrono::microseconds>(
+                                              partition->config().fsync_interval)
+                                              .count();
             if (stopping || interval_due) {
                 tracked.last_sync_micros = now;
                 if (partition->has_unsynced_data()) due.push_back(partition);

@@ -67,8 +67,7 @@ Result<std::shared_ptr<Topic>> Log::open_topic(const std::string& name, TopicCon
                                    flusher_);
 }
 
-Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name,
-                                                 const TopicConfig& config) {
+Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name, const TopicConfig& config) {
     if (!is_valid_topic_name(name)) {
         return Error(ErrorCode::kInvalidArgument,
                      "invalid topic name `" + std::string(name) +
@@ -92,8 +91,7 @@ Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name,
     return topic;
 }
 
-Result<std::shared_ptr<Topic>> Log::ensure_topic(std::string_view name,
-                                                 const TopicConfig& config) {
+Result<std::shared_ptr<Topic>> Log::ensure_topic(std::string_view name, const TopicConfig& config) {
     if (auto topic = find_topic(name)) return topic;
     auto created = create_topic(name, config);
     if (!created.ok() && created.error().code() == ErrorCode::kAlreadyExists) {

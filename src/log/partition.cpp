@@ -164,10 +164,9 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
     const Offset start = segments.front()->base_offset();
     const Offset end = segments.back()->next_offset();
     if (from < start || from > end) {
-        return Error(ErrorCode::kOutOfRange, "offset " + std::to_string(from) +
-                                                 " is outside the partition's range [" +
-                                                 std::to_string(start) + ", " +
-                                                 std::to_string(end) + "]");
+        return Error(ErrorCode::kOutOfRange,
+                     "offset " + std::to_string(from) + " is outside the partition's range [" +
+                         std::to_string(start) + ", " + std::to_string(end) + "]");
     }
     bound = std::min(bound, end);
     buffer.clear();
@@ -198,8 +197,8 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
             if (header.last_offset() >= from) {
                 const std::size_t at = buffer.size();
                 buffer.resize(at + header.total_size());
-                MILLRACE_ASSIGN_OR_RETURN(got,
-                                          segment.read(position, buffer.data() + at, header.total_size()));
+                MILLRACE_ASSIGN_OR_RETURN(
+                    got, segment.read(position, buffer.data() + at, header.total_size()));
                 if (got != header.total_size()) {
                     return Error(ErrorCode::kCorruption, "short batch in partition " + dir_);
                 }
@@ -229,7 +228,8 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
 Offset Partition::offset_for_time(int64_t timestamp_ms) const {
     std::lock_guard lock(mutex_);
     for (const auto& segment : segments_) {
-        if (segment->max_timestamp() >= timestamp_ms) return segment->offset_before_time(timestamp_ms);
+        if (segment->max_timestamp() >= timestamp_ms)
+            return segment->offset_before_time(timestamp_ms);
     }
     return segments_.back()->next_offset();
 }
@@ -245,8 +245,8 @@ Result<int> Partition::apply_retention(int64_t now_ms) {
             const Segment& oldest = *segments_[drop];
             const bool too_big = config_.retention_bytes >= 0 &&
                                  total > static_cast<uint64_t>(config_.retention_bytes);
-            const bool too_old = config_.retention_ms >= 0 &&
-                                 oldest.max_timestamp() < now_ms - config_.retention_ms;
+            const bool too_old =
+                config_.retention_ms >= 0 && oldest.max_timestamp() < now_ms - config_.retention_ms;
             if (!too_big && !too_old) break;
             total -= oldest.size();
             ++drop;

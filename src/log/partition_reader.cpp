@@ -13,8 +13,8 @@ Result<bool> PartitionReader::next(std::vector<RecordView>& out, std::size_t max
                                    std::size_t max_bytes) {
     out.clear();
     if (position_ >= bound_) return false;
-    MILLRACE_ASSIGN_OR_RETURN(Offset next, partition_->read(position_, bound_, max_records,
-                                                            max_bytes, buffer_, out));
+    MILLRACE_ASSIGN_OR_RETURN(
+        Offset next, partition_->read(position_, bound_, max_records, max_bytes, buffer_, out));
     if (out.empty()) {
         // Nothing below the bound exists (the bound lies past the partition's end).
         position_ = std::max(position_, next);

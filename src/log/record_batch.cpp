@@ -30,9 +30,7 @@ uint32_t get_be32(const char* in) {
     const auto* b = reinterpret_cast<const unsigned char*>(in);
     return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
 }
-uint64_t get_be64(const char* in) {
-    return (uint64_t{get_be32(in)} << 32) | get_be32(in + 4);
-}
+uint64_t get_be64(const char* in) { return (uint64_t{get_be32(in)} << 32) | get_be32(in + 4); }
 
 void put_varint(std::string& out, int64_t value) {
     auto zigzag = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
@@ -132,7 +130,8 @@ void encode(std::span<const RecordInput> records, std::string& out) {
     const std::size_t start = out.size();
     int64_t base_timestamp = records.front().timestamp_ms;
     int64_t max_timestamp = base_timestamp;
-    for (const RecordInput& record : records) max_timestamp = std::max(max_timestamp, record.timestamp_ms);
+    for (const RecordInput& record : records)
+        max_timestamp = std::max(max_timestamp, record.timestamp_ms);
     out.resize(start + kHeaderSize);
     for (std::size_t i = 0; i < records.size(); ++i) {
         const RecordInput& record = records[i];
@@ -142,8 +141,8 @@ void encode(std::span<const RecordInput> records, std::string& out) {
         const auto value_length = static_cast<int64_t>(record.value.size());
         const std::size_t body = 1 + varint_size(timestamp_delta) +
                                  varint_size(static_cast<int64_t>(i)) + varint_size(key_length) +
-                                 (record.key ? record.key->size() : 0) +
-                                 varint_size(value_length) + record.value.size() + 1;
+                                 (record.key ? record.key->size() : 0) + varint_size(value_length) +
+                                 record.value.size() + 1;
         out.reserve(out.size() + body + 5);
         put_varint(out, static_cast<int64_t>(body));
         out.push_back(0);

@@ -87,7 +87,9 @@ struct Header {
     int64_t max_timestamp = 0;
     int32_t record_count = 0;
 
-    std::size_t total_size() const { return kLengthPrefix + static_cast<std::size_t>(batch_length); }
+    std::size_t total_size() const {
+        return kLengthPrefix + static_cast<std::size_t>(batch_length);
+    }
     Offset last_offset() const { return base_offset + last_offset_delta; }
 };
 

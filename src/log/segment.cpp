@@ -50,7 +50,8 @@ Result<std::string> read_whole(int fd, const std::string& what) {
     std::string out(static_cast<std::size_t>(info.st_size), '\0');
     std::size_t done = 0;
     while (done < out.size()) {
-        const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+        const ssize_t n =
+            ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
         if (n < 0) {
             if (errno == EINTR) continue;
             return io_error("reading " + what);
@@ -180,7 +181,8 @@ Status Segment::recover() {
     std::string ignored_time;
     while (file_size - position >= record_batch::kHeaderSize) {
         char header_bytes[record_batch::kHeaderSize];
-        MILLRACE_ASSIGN_OR_RETURN(std::size_t got, read(position, header_bytes, sizeof(header_bytes)));
+        MILLRACE_ASSIGN_OR_RETURN(std::size_t got,
+                                  read(position, header_bytes, sizeof(header_bytes)));
         if (got != sizeof(header_bytes)) break;
         const record_batch::Header header = record_batch::read_header(header_bytes);
         if (header.batch_length < 0 || header.total_size() < record_batch::kHeaderSize ||
@@ -288,10 +290,9 @@ uint64_t Segment::position_for(Offset offset) const {
     if (offset <= base_) return 0;
     const auto relative = static_cast<uint64_t>(offset - base_);
     std::lock_guard lock(index_mutex_);
-    auto it = std::upper_bound(index_.begin(), index_.end(), relative,
-                               [](uint64_t value, const IndexEntry& entry) {
-                                   return value < entry.relative_offset;
-                               });
+    auto it = std::upper_bound(
+        index_.begin(), index_.end(), relative,
+        [](uint64_t value, const IndexEntry& entry) { return value < entry.relative_offset; });
     if (it == index_.begin()) return 0;
     return std::prev(it)->position;
 }
@@ -299,10 +300,9 @@ uint64_t Segment::position_for(Offset offset) const {
 Offset Segment::offset_before_time(int64_t timestamp_ms) const {
     std::lock_guard lock(index_mutex_);
     // Entries' timestamps never decrease; the last entry below the target bounds the scan start.
-    auto it = std::lower_bound(time_index_.begin(), time_index_.end(), timestamp_ms,
-                               [](const TimeEntry& entry, int64_t value) {
-                                   return entry.timestamp < value;
-                               });
+    auto it = std::lower_bound(
+        time_index_.begin(), time_index_.end(), timestamp_ms,
+        [](const TimeEntry& entry, int64_t value) { return entry.timestamp < value; });
     if (it == time_index_.begin()) return base_;
     return base_ + std::prev(it)->relative_offset;
 }
@@ -310,7 +310,8 @@ Offset Segment::offset_before_time(int64_t timestamp_ms) const {
 Result<std::size_t> Segment::read(uint64_t position, char* out, std::size_t size) const {
     std::size_t done = 0;
     while (done < size) {
-        const ssize_t n = ::pread(log_fd_, out + done, size - done, static_cast<off_t>(position + done));
+        const ssize_t n =
+            ::pread(log_fd_, out + done, size - done, static_cast<off_t>(position + done));
         if (n < 0) {
             if (errno == EINTR) continue;
             return io_error("reading " + prefix_ + ".log");

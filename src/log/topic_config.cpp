@@ -165,8 +165,8 @@ Result<TopicConfig> topic_config_from_json(std::string_view json) {
 bool is_valid_topic_name(std::string_view name) {
     if (name.empty() || name.size() > 200 || name[0] == '.' || name[0] == '_') return false;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '-' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
         if (!ok) return false;
     }
     return true;

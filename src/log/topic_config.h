@@ -37,7 +37,7 @@ struct TopicConfig {
     int64_t segment_bytes = int64_t{256} << 20;  // roll when the active segment reaches this
     int64_t retention_bytes = -1;                // per partition; -1 = unlimited
     int64_t retention_ms = -1;                   // by largest record timestamp; -1 = unlimited
-    std::string schema;                          // column spec ("id: int64 not null, ..."); "" = any JSON
+    std::string schema;  // column spec ("id: int64 not null, ..."); "" = any JSON
     OnIngestError on_error = OnIngestError::kReject;
     /// Request data the server adds to each record as a field: {field, source}, where source is
     /// `remote_addr` (the client's IP address) or `header:<Name>` (e.g. header:User-Agent).

@@ -215,7 +215,8 @@ private:
                 } else if (value->is_map()) {
                     for (const ConfigEntry& column : value->entries()) {
                         if (!spec.empty()) spec += ", ";
-                        spec += column.key + ": " + (column.value.is_scalar() ? column.value.scalar() : "?");
+                        spec += column.key + ": " +
+                                (column.value.is_scalar() ? column.value.scalar() : "?");
                     }
                 }
                 Result<Schema> parsed = parse_schema_spec(spec);

@@ -2,8 +2,8 @@
 
 #include <strings.h>
 
-#include "common/json_string.h"
 #include "common/check.h"
+#include "common/json_string.h"
 
 namespace millrace {
 
@@ -69,8 +69,7 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
-        if (c == '%' && i + 2 < text.size() &&
-            hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+        if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
             out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
             i += 2;
         } else if (c == '+' && plus_is_space) {

@@ -16,10 +16,10 @@ std::string_view enum_name(HttpMethod method);
 /// include Beast. Built by the server for each request; handlers may move the body out.
 struct HttpRequest {
     HttpMethod method = HttpMethod::kGet;
-    std::string path;                                         // decoded, without the query
-    std::vector<std::pair<std::string, std::string>> query;   // decoded, in order
-    std::vector<std::pair<std::string, std::string>> headers; // names as sent
-    std::vector<std::pair<std::string, std::string>> params;  // path parameters ({topic})
+    std::string path;                                          // decoded, without the query
+    std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+    std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+    std::vector<std::pair<std::string, std::string>> params;   // path parameters ({topic})
     std::string body;
     std::string remote_address;  // the peer's IP address
 

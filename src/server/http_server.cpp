@@ -49,9 +49,10 @@ void parse_target(std::string_view target, HttpRequest& request) {
         const std::string_view pair = query.substr(0, amp);
         if (!pair.empty()) {
             const std::size_t equals = pair.find('=');
-            request.query.emplace_back(
-                url_decode(pair.substr(0, equals), true),
-                equals == std::string_view::npos ? std::string() : url_decode(pair.substr(equals + 1), true));
+            request.query.emplace_back(url_decode(pair.substr(0, equals), true),
+                                       equals == std::string_view::npos
+                                           ? std::string()
+                                           : url_decode(pair.substr(equals + 1), true));
         }
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);
@@ -117,10 +118,9 @@ private:
 
     void read_body() {
         arm_timer(options_.body_timeout);
-        http::async_read(socket_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->on_body(ec);
-                         });
+        http::async_read(
+            socket_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
     }
 
     void on_read_error(beast::error_code ec) {
@@ -134,9 +134,9 @@ private:
             return close();
         }
         if (ec == http::error::body_limit) {
-            return write_error(json_error(413, "request body larger than " +
-                                                   std::to_string(options_.max_body_bytes) +
-                                                   " bytes"));
+            return write_error(json_error(
+                413,
+                "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
         }
         if (ec == http::error::header_limit) {
             return write_error(json_error(431, "request headers larger than " +
@@ -157,7 +157,8 @@ private:
         request.method = to_method(message.method());
         parse_target(std::string_view(message.target().data(), message.target().size()), request);
         for (const auto& field : message) {
-            request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            request.headers.emplace_back(std::string(field.name_string()),
+                                         std::string(field.value()));
         }
         request.body = std::move(message.body());
         request.remote_address = remote_address_;
@@ -219,8 +220,9 @@ public:
         : options_(std::move(options)),
           router_(router),
           logger_(logger),
-          threads_(options_.threads > 0 ? options_.threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+          threads_(options_.threads > 0
+                       ? options_.threads
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
           io_(threads_),
           acceptor_(net::make_strand(io_)) {}
 
@@ -247,20 +249,22 @@ public:
         accept();
         for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { io_.run(); });
         logger_.info("server", "listening",
-                     {{"address", options_.address}, {"port", static_cast<int64_t>(port_)},
+                     {{"address", options_.address},
+                      {"port", static_cast<int64_t>(port_)},
                       {"threads", threads_}});
         return {};
     }
 
     void accept() {
-        acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-            if (!ec) {
-                socket.set_option(tcp::no_delay(true), ec);
-                std::make_shared<Session>(std::move(socket), options_, router_)->start();
-            }
-            accept();
-        });
+        acceptor_.async_accept(
+            net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+                if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+                if (!ec) {
+                    socket.set_option(tcp::no_delay(true), ec);
+                    std::make_shared<Session>(std::move(socket), options_, router_)->start();
+                }
+                accept();
+            });
     }
 
     void wait_for_signal() {

@@ -40,7 +40,8 @@ JsonDecoder& decoder_for(const std::string& schema_spec) {
     auto it = decoders.find(schema_spec);
     if (it == decoders.end()) {
         auto schema = parse_schema_spec(schema_spec);  // validated when the topic was created
-        auto shared = std::make_shared<const Schema>(schema.ok() ? std::move(schema).value() : Schema{});
+        auto shared =
+            std::make_shared<const Schema>(schema.ok() ? std::move(schema).value() : Schema{});
         it = decoders.emplace(schema_spec, std::make_unique<JsonDecoder>(shared)).first;
     }
     return *it->second;
@@ -60,8 +61,8 @@ IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metr
                                 {{"outcome", "accepted"}})),
       rejected_(metrics.counter("millrace_ingest_records_total", "Records received over HTTP.",
                                 {{"outcome", "rejected"}})),
-      dead_lettered_(metrics.counter("millrace_ingest_records_total",
-                                     "Records received over HTTP.", {{"outcome", "dead_letter"}})),
+      dead_lettered_(metrics.counter("millrace_ingest_records_total", "Records received over HTTP.",
+                                     {{"outcome", "dead_letter"}})),
       bytes_(metrics.counter("millrace_ingest_bytes_total", "Request body bytes ingested.")) {}
 
 void IngestHandler::add_routes(Router& router) {
@@ -76,9 +77,9 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     std::shared_ptr<Topic> topic = log_.find_topic(topic_name);
     if (!topic) return responder(json_error(404, "unknown topic `" + topic_name + "`"));
     if (!is_json_media_type(request.header("Content-Type"))) {
-        return responder(json_error(
-            415, "Content-Type must be application/json or application/x-ndjson, got `" +
-                     std::string(request.header("Content-Type")) + "`"));
+        return responder(
+            json_error(415, "Content-Type must be application/json or application/x-ndjson, got `" +
+                                std::string(request.header("Content-Type")) + "`"));
     }
     bytes_.increment(request.body.size());
     auto split = split_json_records(request.body);
@@ -124,7 +125,8 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
         std::string_view record = raw_records[index];
         simdjson::dom::element element;
         if (auto error = parser.parse(record.data(), record.size()).get(element); error) {
-            errors.push_back({index, std::string("invalid JSON: ") + simdjson::error_message(error)});
+            errors.push_back(
+                {index, std::string("invalid JSON: ") + simdjson::error_message(error)});
             continue;
         }
         simdjson::dom::object object;

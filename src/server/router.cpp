@@ -78,8 +78,8 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         request.params = std::move(params);
         const auto start = std::chrono::steady_clock::now();
         const Route* matched = route.get();
-        route->handler(request, [matched, start, responder = std::move(responder)](
-                                    HttpResponse response) {
+        route->handler(request, [matched, start,
+                                 responder = std::move(responder)](HttpResponse response) {
             const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
             matched->latency->observe(elapsed.count());
             if (response.status >= 500) {

@@ -140,8 +140,9 @@ HttpResponse TopicHandler::records(const HttpRequest& request) const {
     std::string body = "{\"topic\":";
     append_json_string(body, name);
     body += ",\"partition\":" + std::to_string(partition_id) +
-            ",\"start_offset\":" + std::to_string(start) + ",\"end_offset\":" + std::to_string(end) +
-            ",\"next_offset\":" + std::to_string(*next) + ",\"records\":[";
+            ",\"start_offset\":" + std::to_string(start) +
+            ",\"end_offset\":" + std::to_string(end) + ",\"next_offset\":" + std::to_string(*next) +
+            ",\"records\":[";
     simdjson::dom::parser parser;
     for (std::size_t i = 0; i < views.size(); ++i) {
         const RecordView& view = views[i];

@@ -11,7 +11,8 @@ namespace millrace {
 class LogTestDir {
 public:
     LogTestDir() {
-        std::string pattern = std::filesystem::temp_directory_path().string() + "/millrace-log-XXXXXX";
+        std::string pattern =
+            std::filesystem::temp_directory_path().string() + "/millrace-log-XXXXXX";
         path_ = ::mkdtemp(pattern.data());
     }
     ~LogTestDir() {

@@ -126,7 +126,8 @@ TEST(Partition, RecoveryTruncatesAtCorruptBatchAndGarbage) {
         const int fd = ::open(log.c_str(), O_WRONLY);
         ASSERT_GE(fd, 0);
         const char flip = 0x33;
-        ASSERT_EQ(::pwrite(fd, &flip, 1, static_cast<off_t>(batch * 6 + 80)), 1);  // batch 6's value
+        ASSERT_EQ(::pwrite(fd, &flip, 1, static_cast<off_t>(batch * 6 + 80)),
+                  1);  // batch 6's value
         const std::string zeros(5000, '\0');
         ASSERT_EQ(::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(size)),
                   static_cast<ssize_t>(zeros.size()));

@@ -29,7 +29,8 @@ TEST(Router, MatchesLiteralsAndParameters) {
     router.add(HttpMethod::kGet, "/v1/topics", "list", [](HttpRequest&, HttpResponder respond) {
         respond(HttpResponse{200, "text/plain", "list"});
     });
-    EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/v1/topics/a%20b/records").body, "records of a b");
+    EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/v1/topics/a%20b/records").body,
+              "records of a b");
     EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/v1/topics/").body, "list");
     EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/v1/nothing").status, 404);
     const HttpResponse wrong = dispatch(router, HttpMethod::kPost, "/v1/topics");
@@ -38,7 +39,8 @@ TEST(Router, MatchesLiteralsAndParameters) {
     const std::string text = metrics.render_prometheus();
     EXPECT_NE(text.find("millrace_http_requests_total{route=\"records\",status=\"2xx\"} 1"),
               std::string::npos);
-    EXPECT_NE(text.find("millrace_http_request_seconds_count{route=\"list\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("millrace_http_request_seconds_count{route=\"list\"} 1"),
+              std::string::npos);
     EXPECT_NE(text.find("millrace_http_unmatched_requests_total 2"), std::string::npos);
 }
 
