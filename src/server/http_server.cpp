@@ -18,6 +18,12 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// Concrete executor types (not the type-erased any_io_executor): every handler of a connection
+// runs on its strand without the cost of erasing and copying executors.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Strand>;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
@@ -63,7 +69,7 @@ void parse_target(std::string_view target, HttpRequest& request) {
 /// write the response, repeat while kept alive. All I/O runs on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket socket, const HttpServerOptions& options, const Router& router)
+    Session(Socket socket, const HttpServerOptions& options, const Router& router)
         : socket_(std::move(socket)),
           timer_(socket_.get_executor()),
           options_(options),
@@ -200,8 +206,8 @@ private:
         socket_.close(ignored);
     }
 
-    tcp::socket socket_;
-    net::steady_timer timer_;
+    Socket socket_;
+    Timer timer_;
     const HttpServerOptions& options_;
     const Router& router_;
     beast::flat_buffer buffer_;
@@ -257,7 +263,7 @@ public:
 
     void accept() {
         acceptor_.async_accept(
-            net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+            Strand(io_.get_executor()), [this](beast::error_code ec, Socket socket) {
                 if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
                 if (!ec) {
                     socket.set_option(tcp::no_delay(true), ec);

@@ -60,10 +60,12 @@ TEST(Log, KeysChoosePartitionsAndReaderStopsAtBound) {
     auto topic = (*log)->create_topic("keyed", config);
     ASSERT_TRUE(topic.ok());
     std::vector<std::string> keys = {"alice", "bob", "carol", "dave", "erin"};
+    std::vector<std::string> values;
+    for (int i = 0; i < 50; ++i) values.push_back("v" + std::to_string(i % 10));
     std::vector<RecordInput> records;
     for (int i = 0; i < 50; ++i) {
         records.push_back({std::string_view(keys[static_cast<std::size_t>(i) % keys.size()]),
-                           "v" + std::string(1, static_cast<char>('0' + i % 10)), i});
+                           values[static_cast<std::size_t>(i)], i});
     }
     ASSERT_TRUE((*topic)->append(records).ok());
     const PartitionId alice = (*topic)->partition_for_key("alice");

@@ -48,7 +48,8 @@ TEST(RecordBatch, BaseOffsetIsOutsideTheCrc) {
 }
 
 TEST(RecordBatch, DetectsCorruption) {
-    std::vector<RecordInput> records = {{std::nullopt, std::string(300, 'a'), 1}};
+    const std::string value(300, 'a');
+    std::vector<RecordInput> records = {{std::nullopt, value, 1}};
     std::string batch;
     record_batch::encode(records, batch);
     for (std::size_t at : {std::size_t{16}, std::size_t{22}, std::size_t{70}, batch.size() - 1}) {
