@@ -44,6 +44,9 @@ bool split_listen(const std::string& listen, std::string& host, uint16_t& port) 
     if (colon == std::string::npos) return false;
     host = listen.substr(0, colon);
     if (host == "localhost") host = "127.0.0.1";
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);  // [::1]
+    }
     try {
         const int value = std::stoi(listen.substr(colon + 1));
         if (value < 0 || value > 65535) return false;
