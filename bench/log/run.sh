@@ -82,12 +82,15 @@ nats_port=$(free_port)
 nats-server -js -sd "$work/nats" -a 127.0.0.1 -p "$nats_port" 2>"$work/nats.log" &
 pids+=($!)
 wait_port "$nats_port"
-nats_rates=()
+nats_rates=(); nats_stored_rates=()
 for run in 1 2 3; do
-  out=$(node "$here/nats_publish.mjs" "$work/events.ndjson" "$nats_port" "$seconds" 512)
+  out=$(node "$here/nats_publish.mjs" "$work/events.ndjson" "$nats_port" "$seconds" 512 acked)
   rate=$(json_field events_per_s <<<"$out")
   nats_rates+=("$rate")
-  echo "run $run: NATS JetStream (file) $rate events/s"
+  out=$(node "$here/nats_publish.mjs" "$work/events.ndjson" "$nats_port" "$seconds" 512 stored)
+  stored=$(json_field events_per_s <<<"$out")
+  nats_stored_rates+=("$stored")
+  echo "run $run: NATS JetStream (file) $rate events/s acknowledged (nats.js, 512 in flight), $stored events/s stored (un-acked publishes)"
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
@@ -110,6 +113,7 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
 m=$(printf '%s\n' "${http_rates[@]}" | median)
 n=$(printf '%s\n' "${nats_rates[@]}" | median)
+ns=$(printf '%s\n' "${nats_stored_rates[@]}" | median)
 r=$(printf '%s\n' "${redis_rates[@]}" | median)
-echo "median: millrace $m events/s (p50 $(printf '%s\n' "${p50s[@]}" | median) ms, p99 $(printf '%s\n' "${p99s[@]}" | median) ms), NATS JetStream $n, Redis XADD $r"
-echo "ratios: millrace/NATS $(awk -v a="$m" -v b="$n" 'BEGIN {printf "%.2f", a / b}'), millrace/Redis $(awk -v a="$m" -v b="$r" 'BEGIN {printf "%.2f", a / b}')"
+echo "median: millrace $m events/s (p50 $(printf '%s\n' "${p50s[@]}" | median) ms, p99 $(printf '%s\n' "${p99s[@]}" | median) ms), NATS JetStream $n acked / $ns stored, Redis XADD $r"
+echo "ratios: millrace/NATS acked $(awk -v a="$m" -v b="$n" 'BEGIN {printf "%.2f", a / b}'), millrace/NATS stored $(awk -v a="$m" -v b="$ns" 'BEGIN {printf "%.2f", a / b}'), millrace/Redis $(awk -v a="$m" -v b="$r" 'BEGIN {printf "%.2f", a / b}')"
