@@ -238,6 +238,13 @@ Result<int> Partition::apply_retention(int64_t now_ms) {
     std::vector<std::shared_ptr<Segment>> removed;
     {
         std::lock_guard lock(mutex_);
+        // An idle topic's active segment would otherwise outlive its age: roll it when all of it
+        // is past retention, so the loop below can delete it.
+        const Segment& active = *segments_.back();
+        if (config_.retention_ms >= 0 && active.size() > 0 &&
+            active.max_timestamp() < now_ms - config_.retention_ms) {
+            MILLRACE_TRY(roll_locked());
+        }
         uint64_t total = 0;
         for (const auto& segment : segments_) total += segment->size();
         std::size_t drop = 0;

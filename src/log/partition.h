@@ -87,7 +87,8 @@ public:
 
     /// Deletes the oldest sealed segments beyond retention_bytes or older than retention_ms
     /// (by their largest timestamp, compared with `now_ms`). The active segment is never
-    /// deleted. Returns how many were deleted.
+    /// deleted, but when every record in it is past retention_ms it is rolled first (so an idle
+    /// topic's data ages out too). Returns how many were deleted.
     Result<int> apply_retention(int64_t now_ms);
 
 private:

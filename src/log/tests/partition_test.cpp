@@ -168,8 +168,12 @@ TEST(Partition, RetentionBySizeAndAge) {
     ASSERT_EQ(*(*old)->apply_retention(1500), 0);  // everything younger than 1 s
     auto dropped = (*old)->apply_retention(1'000'000);
     ASSERT_TRUE(dropped.ok());
-    EXPECT_EQ((*old)->segment_count(), 1);  // the active segment stays
+    EXPECT_EQ((*old)->segment_count(), 1);  // a fresh, empty active segment
     EXPECT_EQ((*old)->end_offset(), 100);
+    EXPECT_EQ((*old)->start_offset(), 100);  // an idle topic's records age out too
+    append_values(**old, 100, 101, /*timestamp=*/1'000'000);
+    ASSERT_EQ(*(*old)->apply_retention(1'000'500), 0);
+    EXPECT_EQ((*old)->start_offset(), 100);
 }
 
 TEST(Partition, DurableCallbacksRunAfterSync) {
