@@ -82,6 +82,13 @@ int run_serve(const ServeOptions& options) {
                          spec.name.c_str(), topic.error().message().c_str());
             return 1;
         }
+        const TopicConfig wanted = to_topic_config(spec);
+        if (topic_config_to_json((*topic)->config()) != topic_config_to_json(wanted)) {
+            logger.warn("serve", "topic exists with other settings; the stored ones are used",
+                        {{"topic", spec.name},
+                         {"stored", topic_config_to_json((*topic)->config())},
+                         {"declared", topic_config_to_json(wanted)}});
+        }
     }
     HttpServerOptions server_options;
     if (!split_listen(options.listen.empty() ? project->listen_http : options.listen,
