@@ -79,6 +79,12 @@ Result<AppendResult> Partition::append(std::span<const RecordInput> records) {
 }
 
 Result<AppendResult> Partition::append_encoded(std::string& batch) {
+    if (batch.size() > record_batch::kMaxBatchSize) {
+        // Recovery would take a larger batch for a corrupt length and cut it off.
+        return Error(ErrorCode::kResourceExhausted,
+                     "record batch of " + std::to_string(batch.size()) + " bytes exceeds " +
+                         std::to_string(record_batch::kMaxBatchSize));
+    }
     std::lock_guard lock(mutex_);
     if (segments_.back()->size() > 0 &&
         segments_.back()->size() + batch.size() > static_cast<uint64_t>(config_.segment_bytes)) {

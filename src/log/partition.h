@@ -49,7 +49,8 @@ public:
     PartitionId id() const { return id_; }
     const TopicConfig& config() const { return config_; }
 
-    /// Encodes `records` as one batch and appends it. `records` must not be empty.
+    /// Encodes `records` as one batch and appends it. kResourceExhausted when the batch would
+    /// exceed record_batch::kMaxBatchSize (split larger appends).
     Result<AppendResult> append(std::span<const RecordInput> records);
     /// Appends a batch already encoded by record_batch::encode (its baseOffset is overwritten).
     Result<AppendResult> append_encoded(std::string& batch);

@@ -26,7 +26,8 @@ namespace millrace {
 ///        "errors": [{"index": 3, "error": "..."}, ...]}
 ///
 /// 400 (same body plus "error") when no record could be stored and none was dead-lettered, or
-/// the body is empty or an unclosed array; 404 for an unknown topic.
+/// the body is empty or an unclosed array; 404 for an unknown topic; 413 for more than 100,000
+/// records in one request.
 /// Threads: handle() runs on any server thread; per-thread parser state.
 class IngestHandler {
 public:

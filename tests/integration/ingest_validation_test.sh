@@ -20,7 +20,7 @@ url=http://127.0.0.1:$port
 start_server "$project" "$port" "$WORK/serve.log"
 # The server's own flags for this test: small body limit and short read timeouts.
 stop_server
-"$MILLRACE" serve "$project" --listen "127.0.0.1:$port" --max-body-bytes 100000 \
+"$MILLRACE" serve "$project" --listen "127.0.0.1:$port" --max-body-bytes 1000000 \
   --header-timeout-ms 1000 --body-timeout-ms 1000 >>"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.05; done
@@ -31,9 +31,13 @@ post() {  # <path> <content-type> <body-file> -> "status body"
 }
 ndjson=application/x-ndjson
 
-head -c 200000 /dev/zero | tr '\0' 'x' > "$WORK/big"
+head -c 2000000 /dev/zero | tr '\0' 'x' > "$WORK/big"
 out=$(post /v1/ingest/events $ndjson "$WORK/big")
-expect_contains "$out" "413 {\"error\":\"request body larger than 100000 bytes\"}" "oversized body: 413"
+expect_contains "$out" "413 {\"error\":\"request body larger than 1000000 bytes\"}" "oversized body: 413"
+
+awk 'BEGIN { for (i = 0; i < 100001; i++) print "{}" }' > "$WORK/many"
+out=$(post /v1/ingest/events $ndjson "$WORK/many")
+expect_contains "$out" '413 {"error":"more than 100000 records in one request"}' "too many records: 413"
 
 echo '{"a":1}' > "$WORK/one"
 out=$(post /v1/ingest/events text/csv "$WORK/one")
