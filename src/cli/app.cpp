@@ -6,6 +6,8 @@
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
+#include "cli/topic_command.h"
 #include "cli/validate_command.h"
 
 namespace millrace {
@@ -86,6 +88,45 @@ int run_cli(int argc, char** argv) {
         ->required();
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
 
+    auto* serve = app.add_subcommand(
+        "serve", "Serve HTTP ingestion and topics for a project until SIGINT/SIGTERM");
+    ServeOptions serve_options;
+    serve->add_option("project-dir", serve_options.project_dir, "The project directory")
+        ->required();
+    serve->add_option("--listen", serve_options.listen, "host:port (default: listen.http)");
+    serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
+    serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
+                      "Larger request bodies get 413 (default 16 MiB)");
+    serve->add_option("--header-timeout-ms", serve_options.header_timeout_ms,
+                      "Time allowed for a request's headers (default 10000)");
+    serve->add_option("--body-timeout-ms", serve_options.body_timeout_ms,
+                      "Time allowed for a request's body (default 30000)");
+
+    auto* topic = app.add_subcommand(
+        "topic", "Topics of a data directory: create, list, describe, produce, consume, delete");
+    TopicCommandOptions topic_options;
+    topic
+        ->add_option("action", topic_options.action,
+                     "create, list, describe, produce, consume or delete")
+        ->required();
+    topic->add_option("name", topic_options.name, "The topic");
+    topic->add_option("--data-dir,-d", topic_options.data_dir, "The data directory");
+    topic->add_option("--project,-p", topic_options.project,
+                      "A project directory whose data_dir to use (default: .)");
+    topic->add_option("--partitions", topic_options.partitions, "create: partitions");
+    topic->add_option("--fsync", topic_options.fsync, "create: always, interval or never");
+    topic->add_option("--fsync-interval-ms", topic_options.fsync_interval_ms,
+                      "create: interval between fsyncs");
+    topic->add_option("--schema", topic_options.schema, "create: column spec checked at ingest");
+    topic->add_option("--on-error", topic_options.on_error, "create: reject or dead_letter");
+    topic->add_option("--key-field", topic_options.key_field, "produce: JSON field used as key");
+    topic->add_option("--input,-i", topic_options.input, "produce: NDJSON file (- = stdin)");
+    topic->add_option("--partition", topic_options.partition, "consume: one partition");
+    topic->add_option("--offset", topic_options.offset, "consume: first offset");
+    topic->add_option("--max", topic_options.max, "consume: records per partition");
+    topic->add_option("--consumer", topic_options.consumer,
+                      "consume: resume from and commit this consumer's offsets");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -111,6 +152,8 @@ int run_cli(int argc, char** argv) {
     if (*generate) return run_generate(generate_options);
     if (*run) return run_pipeline_command(run_options);
     if (*explain) return run_explain_command(explain_options);
+    if (*serve) return run_serve(serve_options);
+    if (*topic) return run_topic(topic_options);
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }
