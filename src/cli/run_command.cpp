@@ -82,7 +82,7 @@ int run_pipeline_command(const RunCommandOptions& options) {
         if (s.rows_dropped_by_checks > 0)
             out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
         if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
-        out += fmt::format(" ({} file{}, {:.1f} MB)\n", s.files, s.files == 1 ? "" : "s",
+        out += fmt::format(" ({} {}{}, {:.1f} MB)\n", s.files, s.unit, s.files == 1 ? "" : "s",
                            static_cast<double>(s.bytes) / 1e6);
     }
     for (const SinkReport& s : report->sinks) {

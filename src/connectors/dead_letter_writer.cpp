@@ -40,7 +40,7 @@ Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(std::string p
 }
 
 void DeadLetterWriter::add_decode_error(const std::string& source, const std::string& file,
-                                        uint64_t line, const std::string& reason,
+                                        uint64_t line, uint64_t record, const std::string& reason,
                                         const std::string& raw) {
     buffer_ += "{\"pipeline\":";
     append_json_string(buffer_, pipeline_);
@@ -48,7 +48,8 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     append_json_string(buffer_, source);
     buffer_ += ",\"file\":";
     append_json_string(buffer_, file);
-    buffer_ += fmt::format(",\"line\":{},\"stage\":\"decode\",\"reason\":", line);
+    buffer_ +=
+        fmt::format(",\"line\":{},\"record\":{},\"stage\":\"decode\",\"reason\":", line, record);
     append_json_string(buffer_, reason);
     buffer_ += ",\"raw\":";
     append_json_string(buffer_, raw);

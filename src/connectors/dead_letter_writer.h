@@ -13,7 +13,7 @@ namespace millrace {
 /// The dead-letter queue of a batch run: one NDJSON line per rejected record, with where it
 /// came from and why (ARCHITECTURE.md §9):
 ///
-///   {"pipeline":"retail","source":"sales","file":"…/sales_20261101.csv","line":17,
+///   {"pipeline":"retail","source":"sales","file":"…/sales_20261101.csv","line":17,"record":15,
 ///    "stage":"decode","reason":"field `amount`: expected double, got \"abc\"","raw":"…"}
 ///   {"pipeline":"retail","source":"sales","stage":"check","check":"not_null(amount)",…,"row":{…}}
 ///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
@@ -26,7 +26,7 @@ public:
     ~DeadLetterWriter() { abort(); }
 
     void add_decode_error(const std::string& source, const std::string& file, uint64_t line,
-                          const std::string& reason, const std::string& raw);
+                          uint64_t record, const std::string& reason, const std::string& raw);
     void add_row(const std::string& stage, const std::string& origin_key, const std::string& origin,
                  const std::string& reason, const std::string& row_json,
                  const std::string& check = "");

@@ -5,11 +5,17 @@
 #include <algorithm>
 #include <set>
 
+#include "common/clock.h"
+#include "common/mapped_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "connectors/topic_sink.h"
+#include "connectors/topic_source.h"
 #include "exec/expression_evaluator.h"
 #include "exec/plan_builder.h"
+#include "log/log.h"
+#include "log/topic.h"
 #include "pipeline/pipeline_catalog.h"
 #include "sql/optimizer.h"
 #include "sql/parser.h"
@@ -28,7 +34,7 @@ struct BoundCheck {
 
 struct PreparedSource {
     const SourceSpec* spec = nullptr;
-    std::unique_ptr<FileSource> reader;
+    std::unique_ptr<BoundedSource> reader;
     std::vector<BoundCheck> checks;
 };
 
@@ -36,7 +42,12 @@ struct PreparedSink {
     const SinkSpec* spec = nullptr;
     std::unique_ptr<sql::LogicalNode> plan;
     std::unique_ptr<FileSink> file;
+    std::unique_ptr<TopicSink> topic;
     std::unique_ptr<ExecutablePlan> executable;
+    BatchSink& output() {
+        return file ? static_cast<BatchSink&>(*file) : static_cast<BatchSink&>(*topic);
+    }
+    uint64_t rows_written() const { return file ? file->rows_written() : topic->rows_written(); }
 };
 
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
@@ -99,13 +110,15 @@ std::string sink_target(const SinkSpec& sink) {
 
 /// Everything a run needs, prepared before any data moves (so setup errors cost nothing).
 struct Prepared {
+    std::unique_ptr<SystemClock> clock =
+        std::make_unique<SystemClock>();  // outlives `log`, survives moves
+    std::unique_ptr<Log> log;             // opened when a source or sink is a topic
     std::vector<PreparedSource> sources;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
 };
 
 Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
-    (void)project;
     if (pipeline.mode != PipelineMode::kBatch) {
         return Error(ErrorCode::kUnsupported,
                      fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs batch "
@@ -115,15 +128,29 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     }
     Prepared prepared;
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    bool needs_log = false;
+    for (const SourceSpec& source : pipeline.sources)
+        needs_log = needs_log || source.kind == SourceKind::kTopic;
+    for (const SinkSpec& sink : pipeline.sinks)
+        needs_log = needs_log || (open_outputs && sink.kind == SinkKind::kTopic);
+    if (needs_log) {
+        auto log = Log::open(project.data_dir, *prepared.clock);
+        if (!log.ok()) return std::move(log).error().with_context("opening the log");
+        prepared.log = std::move(log).value();
+    }
     for (const SourceSpec& source : pipeline.sources) {
-        if (source.kind != SourceKind::kFile) {
+        std::unique_ptr<BoundedSource> reader;
+        if (source.kind == SourceKind::kFile) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, FileSource::open(source));
+        } else if (source.kind == SourceKind::kTopic) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
+        } else {
             return Error(ErrorCode::kUnsupported,
                          fmt::format("source `{}`: {} sources are not available to batch runs in "
-                                     "this build; use a file source",
+                                     "this build; use a file or topic source",
                                      source.name, enum_name(source.kind)),
                          source.location);
         }
-        MILLRACE_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> reader, FileSource::open(source));
         schemas[source.name] = reader->schema();
         PreparedSource p;
         p.spec = &source;
@@ -144,21 +171,23 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from == kDeadLetterName) {
-            if (sink.kind != SinkKind::kFile) {
-                return Error(ErrorCode::kUnsupported,
-                             fmt::format("dead letters of a batch run go to a file sink; {} is not "
-                                         "available in this build",
-                                         sink_target(sink)),
-                             sink.location);
+            if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic) {
+                return Error(
+                    ErrorCode::kUnsupported,
+                    fmt::format("dead letters of a batch run go to a file or topic sink; {} is not "
+                                "available in this build",
+                                sink_target(sink)),
+                    sink.location);
             }
             prepared.dead_letter_sink = &sink;
             continue;
         }
-        if (sink.kind != SinkKind::kFile) {
-            return Error(ErrorCode::kUnsupported,
-                         fmt::format("sink {} is not available in this build; use a file sink",
-                                     sink_target(sink)),
-                         sink.location);
+        if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic) {
+            return Error(
+                ErrorCode::kUnsupported,
+                fmt::format("sink {} is not available in this build; use a file or topic sink",
+                            sink_target(sink)),
+                sink.location);
         }
         auto plan = catalog.relation(sink.from);
         if (!plan.ok()) {
@@ -170,9 +199,12 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         p.spec = &sink;
         p.plan = std::move(plan).value();
         sql::optimize(p.plan);
-        if (open_outputs) {
+        if (open_outputs && sink.kind == SinkKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(p.file,
                                       FileSink::create(sink.path, sink.format, p.plan->schema));
+        } else if (open_outputs) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
     }
@@ -180,7 +212,7 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
 }
 
 /// Feeds a source's decoded batches through its checks into every plan input that scans it.
-class SourceFanOut final : public DecodeSink, public FileSource::Listener {
+class SourceFanOut final : public DecodeSink, public BoundedSource::Listener {
 public:
     SourceFanOut(PreparedSource& source, std::vector<const ScanInput*> inputs,
                  DeadLetterWriter& dead_letters, SourceReport& report)
@@ -193,8 +225,8 @@ public:
 
     void on_error(RowError error) override {
         ++report_.rows_rejected;
-        dead_letters_.add_decode_error(source_.spec->name, file_, error.line, error.reason,
-                                       error.raw);
+        dead_letters_.add_decode_error(source_.spec->name, file_, error.line, error.record_index,
+                                       error.reason, error.raw);
     }
 
     Status on_batch(Batch batch) override {
@@ -275,7 +307,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     RunReport report;
     report.pipeline = pipeline.name;
     std::string dead_letter_path =
-        prepared.dead_letter_sink != nullptr
+        prepared.dead_letter_sink != nullptr && prepared.dead_letter_sink->kind == SinkKind::kFile
             ? prepared.dead_letter_sink->path
             : fmt::format("{}/dead_letter/{}.ndjson", project.data_dir, pipeline.name);
     MILLRACE_ASSIGN_OR_RETURN(std::unique_ptr<DeadLetterWriter> dead_letters,
@@ -290,7 +322,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     };
     for (PreparedSink& sink : prepared.sinks) {
         MILLRACE_ASSIGN_OR_RETURN(sink.executable,
-                                  build_plan(*sink.plan, *sink.file, context, sink.spec->from));
+                                  build_plan(*sink.plan, sink.output(), context, sink.spec->from));
     }
     // Which plan inputs read each source; sources in the order their first input appears
     // (a join's build side is listed before its probe side, so build inputs are read first).
@@ -314,7 +346,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     for (PreparedSource& source : prepared.sources) {
         SourceReport source_report;
         source_report.name = source.spec->name;
-        source_report.files = source.reader->files().size();
+        source_report.files = source.reader->units();
+        source_report.unit = source.reader->unit_name();
         if (inputs.find(source.spec->name) == inputs.end()) {
             report.sources.push_back(source_report);  // no sink reads it
             continue;
@@ -332,9 +365,34 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         MILLRACE_TRY(fan_out.finish());
     }
     MILLRACE_TRY(dead_letters->finish());
+    if (prepared.dead_letter_sink != nullptr &&
+        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters->count() > 0) {
+        // The dead-letter file's lines become the records of the dead-letter topic.
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::shared_ptr<Topic> topic,
+            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters->path()));
+        std::vector<RecordInput> records;
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            RecordInput record;
+            record.value = std::string_view(text).substr(start, end - start);
+            record.timestamp_ms = now_ms;
+            records.push_back(record);
+            start = end + 1;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
+        MILLRACE_TRY(topic->wait_durable(appends));
+    }
+    if (prepared.log) prepared.log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
-            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.file->rows_written()});
+            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.rows_written()});
     }
     report.dead_letters = dead_letters->count();
     report.dead_letter_path = dead_letters->path();

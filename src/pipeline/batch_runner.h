@@ -18,7 +18,8 @@ struct RunOptions {
 
 struct SourceReport {
     std::string name;
-    std::size_t files = 0;
+    std::size_t files = 0;  // input units: files or topic partitions
+    std::string unit = "file";
     uint64_t bytes = 0;
     uint64_t rows_read = 0;      // records decoded into rows
     uint64_t rows_rejected = 0;  // records that failed to decode (dead-lettered)

@@ -98,10 +98,10 @@ TEST_F(FileSourceTest, DeadLetterWriterCountsReasons) {
     std::string path = (dir_ / "dlq.ndjson").string();
     auto writer = DeadLetterWriter::create(path, "p");
     ASSERT_TRUE(writer.ok());
-    (*writer)->add_decode_error("sales", "a.csv", 3, "field `amount`: expected double, got \"x\"",
-                                "1,x");
-    (*writer)->add_decode_error("sales", "a.csv", 4, "field `amount`: expected double, got \"y\"",
-                                "2,y");
+    (*writer)->add_decode_error("sales", "a.csv", 3, 2,
+                                "field `amount`: expected double, got \"x\"", "1,x");
+    (*writer)->add_decode_error("sales", "a.csv", 4, 3,
+                                "field `amount`: expected double, got \"y\"", "2,y");
     (*writer)->add_row("evaluate", "view", "v", "division by zero", "{\"a\":1}");
     ASSERT_TRUE((*writer)->finish().ok());
     EXPECT_EQ((*writer)->count(), 3u);
