@@ -56,7 +56,7 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (!options.log_path.empty()) {
         posix_spawn_file_actions_addopen(&actions, 1, options.log_path.c_str(),
-                                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
     }
     if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
