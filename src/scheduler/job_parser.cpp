@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/suggest.h"
 #include "common/yaml_document.h"
@@ -421,7 +422,11 @@ private:
 Status link_tasks(JobDefinition& job, std::vector<Error>& errors) {
     const std::size_t before = errors.size();
     std::vector<std::string> names;
-    for (const TaskDefinition& task : job.tasks) names.push_back(task.name);
+    std::unordered_map<std::string, std::size_t> index_of;
+    for (const TaskDefinition& task : job.tasks) {
+        index_of.emplace(task.name, names.size());
+        names.push_back(task.name);
+    }
     for (std::size_t i = 0; i < job.tasks.size(); ++i) {
         job.tasks[i].upstream.clear();
         job.tasks[i].downstream.clear();
@@ -432,7 +437,9 @@ Status link_tasks(JobDefinition& job, std::vector<Error>& errors) {
             const std::string& dep = task.depends_on[d];
             const SourceLocation where =
                 d < task.depends_on_locations.size() ? task.depends_on_locations[d] : task.location;
-            std::optional<std::size_t> index = job.task_index(dep);
+            auto found = index_of.find(dep);
+            std::optional<std::size_t> index;
+            if (found != index_of.end()) index = found->second;
             if (!index) {
                 errors.emplace_back(ErrorCode::kNotFound,
                                     "task " + backticks(task.name) +
@@ -448,8 +455,9 @@ Status link_tasks(JobDefinition& job, std::vector<Error>& errors) {
                                     where);
                 continue;
             }
-            if (std::find(task.upstream.begin(), task.upstream.end(), *index) !=
-                task.upstream.end()) {
+            if (task.upstream.size() < 64 &&  // duplicates are harmless but cost a lookup
+                std::find(task.upstream.begin(), task.upstream.end(), *index) !=
+                    task.upstream.end()) {
                 continue;
             }
             task.upstream.push_back(*index);

@@ -35,6 +35,8 @@ namespace {
 constexpr int64_t kMicros = 1'000'000;
 constexpr std::size_t kWebhookQueueLimit = 1000;
 constexpr std::size_t kLogTailBytes = 2048;
+// Two: the machines we target have few cores, and a spawn mostly waits on the kernel.
+constexpr int kSpawnThreads = 2;
 
 bool terminal(const std::string& state) {
     return state == "success" || state == "failed" || state == "upstream_failed" ||
@@ -152,6 +154,7 @@ public:
         MILLRACE_TRY(recover());
         running_ = true;
         thread_ = std::thread([this] { run_loop(); });
+        for (int i = 0; i < kSpawnThreads; ++i) spawners_.emplace_back([this] { run_spawner(); });
         webhook_thread_ = std::thread([this] { run_webhooks(); });
         return {};
     }
@@ -160,6 +163,20 @@ public:
         if (!running_.exchange(false)) return;
         wake();
         if (thread_.joinable()) thread_.join();
+        {
+            std::lock_guard lock(spawn_mutex_);
+            spawners_stopping_ = true;
+        }
+        spawn_cv_.notify_all();
+        for (std::thread& t : spawners_) t.join();
+        // Processes spawned while the loop was stopping: on_spawned() finds no run and kills
+        // them.
+        std::deque<std::function<void()>> late;
+        {
+            std::lock_guard lock(mutex_);
+            late.swap(commands_);
+        }
+        for (auto& command : late) command();
         {
             std::lock_guard lock(webhook_mutex_);
             webhooks_stopping_ = true;
@@ -295,6 +312,13 @@ private:
         std::size_t task;
     };
 
+    struct SpawnJob {
+        std::string run_id;
+        std::size_t task = 0;
+        uint64_t generation = 0;
+        ChildProcess::Options options;
+    };
+
     // Concurrency accounting: per job and lane class (backfill or not), and per pool.
     struct Budget {
         int active_runs = 0;
@@ -334,6 +358,7 @@ private:
             const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
                                        timeout_ms);
             (void)store_->begin();
+            launches_this_iteration_ = 0;
             for (int i = 0; i < n; ++i) {
                 const int fd = events[static_cast<std::size_t>(i)].data.fd;
                 if (fd == event_fd_) {
@@ -630,16 +655,19 @@ private:
                 spawn.env["MILLRACE_DATA_INTERVAL_END"] =
                     render_template("{{ data_interval_end }}", context).value();
                 spawn.log_path = slot.log_path;
-                Result<ChildProcess> child = ChildProcess::spawn(spawn);
-                if (!child.ok()) return fail_now(child.error().message());
-                slot.process = std::move(child).value();
-                epoll_event event{};
-                event.events = EPOLLIN;
-                event.data.fd = slot.process->pidfd();
-                ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot.process->pidfd(), &event);
-                by_pidfd_[slot.process->pidfd()] = ReadyTask{run_id, i};
-                last_pid_[run_id + "/" + task.name] = slot.process->pid();
-                save_attempt(run, i, slot.process->pid());
+                save_attempt(run, i, 0);
+                if (launches_this_iteration_++ == 0) {
+                    // The first start of a loop iteration happens here, without a thread hop
+                    // (the latency of a hand-off); a burst goes to the spawner threads too.
+                    Result<ChildProcess> child = ChildProcess::spawn(spawn);
+                    on_spawned(run_id, i, generation, std::move(child), clock_.now_micros());
+                    break;
+                }
+                {
+                    std::lock_guard lock(spawn_mutex_);
+                    spawn_queue_.push_back(SpawnJob{run_id, i, generation, std::move(spawn)});
+                }
+                spawn_cv_.notify_one();
                 break;
             }
             case TaskKind::kHttp: {
@@ -699,6 +727,55 @@ private:
             add_timer(slot.started + task.timeout->count(),
                       [this, run_id, i, generation] { on_timeout(run_id, i, generation); });
         }
+    }
+
+    // Spawner threads start task processes so that the loop does not wait while each child
+    // is created (posix_spawn blocks its caller until the child has exec'ed, including the
+    // log file's creation); the loop takes the process over in on_spawned().
+    void run_spawner() {
+        while (true) {
+            SpawnJob job;
+            {
+                std::unique_lock lock(spawn_mutex_);
+                spawn_cv_.wait(lock, [&] { return spawners_stopping_ || !spawn_queue_.empty(); });
+                if (spawners_stopping_) return;
+                job = std::move(spawn_queue_.front());
+                spawn_queue_.pop_front();
+            }
+            auto child = std::make_shared<Result<ChildProcess>>(ChildProcess::spawn(job.options));
+            const int64_t started = clock_.now_micros();
+            post([this, job = std::move(job), child, started] {
+                on_spawned(job.run_id, job.task, job.generation, std::move(*child), started);
+            });
+        }
+    }
+
+    void on_spawned(const std::string& run_id, std::size_t i, uint64_t generation,
+                    Result<ChildProcess> child, int64_t started) {
+        ActiveRun* run = find_slot(run_id, i, generation);
+        if (run == nullptr) {
+            // Timed out (or the scheduler is stopping) before the process started.
+            if (child.ok()) {
+                child->kill_group();
+                child->reap();
+            }
+            return;
+        }
+        TaskSlot& slot = run->tasks[i];
+        if (!child.ok()) {
+            append_log(slot.log_path, child.error().message());
+            finish_attempt(run_id, i, generation, 1, child.error().message());
+            return;
+        }
+        slot.process = std::move(child).value();
+        slot.started = started;
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = slot.process->pidfd();
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot.process->pidfd(), &event);
+        by_pidfd_[slot.process->pidfd()] = ReadyTask{run_id, i};
+        last_pid_[run_id + "/" + run->job->tasks[i].name] = slot.process->pid();
+        save_attempt(*run, i, slot.process->pid());
     }
 
     void poke(const std::string& run_id, std::size_t i, uint64_t generation,
@@ -1191,6 +1268,7 @@ private:
 
     std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
     uint64_t next_sequence_ = 0;
+    int launches_this_iteration_ = 0;
     std::map<std::string, std::unique_ptr<ActiveRun>> runs_;
     std::map<std::string, Budget> budgets_;
     std::set<std::string> dirty_budgets_;
@@ -1202,6 +1280,12 @@ private:
     std::vector<std::pair<std::shared_ptr<std::promise<Result<RunSummary>>>, RunSummary>>
         finished_waiters_;
     std::vector<std::thread> http_threads_;
+
+    std::mutex spawn_mutex_;
+    std::condition_variable spawn_cv_;
+    std::deque<SpawnJob> spawn_queue_;  // bounded by the running-task limits
+    bool spawners_stopping_ = false;
+    std::vector<std::thread> spawners_;
 
     std::mutex webhook_mutex_;
     std::condition_variable webhook_cv_;
