@@ -164,6 +164,9 @@ printf 'name: cyc\nschedule: "0 2 * * 8"\ntasks:\n  a: { kind: shell, command: x
 out=$("$MILLRACE" jobs list "$bad" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "a bad job fails to load"
 expect_contains "$out" "cyc.yaml:2:20: error: \`schedule\` of job \`cyc\`: cron day-of-week field: 8 is out of range" "a bad cron names field and position"
+out=$("$MILLRACE" validate "$bad" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "validate checks jobs too"
+expect_contains "$out" "cron day-of-week field" "validate reports the cron error"
 sed -i 's/ 8"/ 1"/' "$bad/jobs/cyc.yaml"
 out=$("$MILLRACE" jobs list "$bad" 2>&1) || true
 expect_contains "$out" "dependency cycle: a -> b -> a" "a cycle is named"
