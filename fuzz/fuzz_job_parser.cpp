@@ -19,10 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     millrace::Project project;
     project.root_dir = "/project";
     auto job = millrace::parse_job_text(text, "fuzz.yaml", project);
-    if (!job.ok() && job.error().location().known() &&
-        job.error().location().file != "fuzz.yaml") {
-        std::fprintf(stderr, "error without the file name: %s\n",
-                     job.error().to_string().c_str());
+    if (!job.ok() && job.error().location().known() && job.error().location().file != "fuzz.yaml") {
+        std::fprintf(stderr, "error without the file name: %s\n", job.error().to_string().c_str());
         std::abort();
     }
     std::size_t start = 0;

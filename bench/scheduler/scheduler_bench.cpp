@@ -4,15 +4,19 @@
 //   BM_HandOff           upstream task exit seen -> downstream task's process started, along a
 //                        chain of 100 tasks: p50/p99
 //   BM_FanOutFanIn10k    start -> 10,000 `true` tasks -> end: tasks started per second
+//   BM_SpawnCeiling      the same 10,000 processes started by 2 plain threads (ChildProcess,
+//                        log file each, no scheduler, no state): what the machine allows
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/yaml_document.h"
+#include "scheduler/child_process.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/scheduler.h"
 
@@ -24,9 +28,10 @@ constexpr int64_t kDay = int64_t{86400} * 1'000'000;
 struct BenchProject {
     Project project;
     explicit BenchProject(const std::string& name) {
-        const std::string dir = (std::filesystem::temp_directory_path() /
-                                 ("millrace-sched-bench-" + std::to_string(::getpid()) + "-" + name))
-                                    .string();
+        const std::string dir =
+            (std::filesystem::temp_directory_path() /
+             ("millrace-sched-bench-" + std::to_string(::getpid()) + "-" + name))
+                .string();
         std::filesystem::remove_all(dir);
         std::filesystem::create_directories(dir);
         project.name = "bench";
@@ -47,8 +52,8 @@ struct BenchProject {
 double percentile(std::vector<double> values, double p) {
     if (values.empty()) return 0;
     std::sort(values.begin(), values.end());
-    const std::size_t index =
-        std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())));
+    const std::size_t index = std::min(
+        values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())));
     return values[index];
 }
 
@@ -108,7 +113,8 @@ void BM_FanOutFanIn10k(benchmark::State& state) {
                        "\ntasks:\n  start: { kind: shell, command: \"true\" }\n";
     std::string all;
     for (int i = 0; i < kTasks; ++i) {
-        text += "  t" + std::to_string(i) + ": { kind: shell, command: \"true\", depends_on: start }\n";
+        text +=
+            "  t" + std::to_string(i) + ": { kind: shell, command: \"true\", depends_on: start }\n";
         all += (all.empty() ? "" : ", ") + std::string("t") + std::to_string(i);
     }
     text += "  end: { kind: shell, command: \"true\", depends_on: [" + all + "] }\n";
@@ -130,6 +136,32 @@ void BM_FanOutFanIn10k(benchmark::State& state) {
         double(kTasks + 2) * double(state.iterations()) / std::max(seconds, 1e-9);
 }
 BENCHMARK(BM_FanOutFanIn10k)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_SpawnCeiling(benchmark::State& state) {
+    BenchProject bench("ceiling");
+    constexpr int kTasks = 10000;
+    constexpr int kThreads = 2;
+    double seconds = 0;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = t; i < kTasks; i += kThreads) {
+                    ChildProcess::Options options;
+                    options.argv = {"/bin/sh", "-c", "true"};
+                    options.log_path = bench.project.root_dir + "/" + std::to_string(i) + ".log";
+                    auto child = ChildProcess::spawn(options);
+                    if (child.ok()) child->reap();
+                }
+            });
+        }
+        for (std::thread& thread : threads) thread.join();
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    state.counters["tasks_per_s"] = double(kTasks) * double(state.iterations()) / seconds;
+}
+BENCHMARK(BM_SpawnCeiling)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace millrace

@@ -87,8 +87,9 @@ int run_cli(int argc, char** argv) {
         ->required();
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
 
-    auto* jobs = app.add_subcommand("jobs", "Scheduled jobs: list, show, run, backfill, history, "
-                                            "logs, serve");
+    auto* jobs = app.add_subcommand("jobs",
+                                    "Scheduled jobs: list, show, run, backfill, history, "
+                                    "logs, serve");
     jobs->require_subcommand(1, 1);
     JobsCommandOptions jobs_options;
     auto* jobs_list = jobs->add_subcommand("list", "List the jobs of a project and their last run");
@@ -115,9 +116,11 @@ int run_cli(int argc, char** argv) {
     jobs_backfill->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
     jobs_backfill->add_option("job", jobs_options.job, "The job's name")->required();
-    jobs_backfill->add_option("--from", jobs_options.from, "First interval start, inclusive (YYYY-MM-DD)")
+    jobs_backfill
+        ->add_option("--from", jobs_options.from, "First interval start, inclusive (YYYY-MM-DD)")
         ->required();
-    jobs_backfill->add_option("--to", jobs_options.to, "Last interval start, inclusive (YYYY-MM-DD)")
+    jobs_backfill
+        ->add_option("--to", jobs_options.to, "Last interval start, inclusive (YYYY-MM-DD)")
         ->required();
     jobs_backfill->add_option("--concurrency", jobs_options.concurrency,
                               "Backfill runs active at once (its own budget; default 1)");

@@ -68,8 +68,8 @@ std::optional<int64_t> parse_time(const std::string& text, const JobDefinition& 
                                   bool end_of_day = false) {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
     char extra = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &y, &mo, &d, &h, &mi, &s,
-                    &extra) == 6 ||
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &y, &mo, &d, &h, &mi, &s, &extra) ==
+            6 ||
         std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2dZ%c", &y, &mo, &d, &h, &mi, &extra) == 5) {
         return (days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                 h * 3600 + mi * 60 + s) *
@@ -111,8 +111,8 @@ SchedulerOptions scheduler_options(bool quiet = false) {
     SchedulerOptions options;
     if (!quiet) {
         options.on_event = [](const std::string& line) {
-            std::fprintf(stderr, "%s  %s\n", format_utc_timestamp(SystemClock().now_micros()).c_str(),
-                         line.c_str());
+            std::fprintf(stderr, "%s  %s\n",
+                         format_utc_timestamp(SystemClock().now_micros()).c_str(), line.c_str());
         };
     }
     return options;
@@ -140,18 +140,29 @@ int show_job(const JobDefinition& job) {
     std::printf("job %s (%s, version %s)\n", job.name.c_str(), job.file.c_str(),
                 job.version.c_str());
     if (!job.description.empty()) std::printf("  %s\n", job.description.c_str());
-    std::printf("  schedule: %s  timezone: %s  catchup: %s  max_active_runs: %d  "
-                "max_active_tasks: %d\n",
-                job.schedule.empty() ? "(none)" : job.schedule.c_str(), job.timezone.c_str(),
-                job.catchup ? "on" : "off", job.max_active_runs, job.max_active_tasks);
+    std::printf(
+        "  schedule: %s  timezone: %s  catchup: %s  max_active_runs: %d  "
+        "max_active_tasks: %d\n",
+        job.schedule.empty() ? "(none)" : job.schedule.c_str(), job.timezone.c_str(),
+        job.catchup ? "on" : "off", job.max_active_runs, job.max_active_tasks);
     for (const TaskDefinition& task : job.tasks) {
         std::string detail;
         switch (task.kind) {
-            case TaskKind::kPipeline: detail = "pipeline " + task.pipeline; break;
-            case TaskKind::kShell: detail = task.command; break;
-            case TaskKind::kHttp: detail = task.method + " " + task.url; break;
-            case TaskKind::kWaitForFile: detail = task.path; break;
-            default: detail = task.target; break;
+            case TaskKind::kPipeline:
+                detail = "pipeline " + task.pipeline;
+                break;
+            case TaskKind::kShell:
+                detail = task.command;
+                break;
+            case TaskKind::kHttp:
+                detail = task.method + " " + task.url;
+                break;
+            case TaskKind::kWaitForFile:
+                detail = task.path;
+                break;
+            default:
+                detail = task.target;
+                break;
         }
         std::string deps;
         for (const std::string& d : task.depends_on) deps += (deps.empty() ? "" : ", ") + d;
@@ -159,15 +170,16 @@ int show_job(const JobDefinition& job) {
                     std::string(enum_name(task.kind)).c_str(), detail.c_str(),
                     deps.empty() ? "" : "  <- ", deps.c_str());
         if (task.retry.retries > 0 || task.timeout || task.sla) {
-            std::printf("    %s%s%s\n",
-                        task.retry.retries > 0
-                            ? fmt::format("retries {} (delay {} us, max {} us) ", task.retry.retries,
-                                          task.retry.delay.count(), task.retry.max_delay.count())
-                                  .c_str()
-                            : "",
-                        task.timeout ? fmt::format("timeout {} ms ", task.timeout->count() / 1000).c_str()
-                                     : "",
-                        task.sla ? fmt::format("sla {} ms", task.sla->count() / 1000).c_str() : "");
+            std::printf(
+                "    %s%s%s\n",
+                task.retry.retries > 0
+                    ? fmt::format("retries {} (delay {} us, max {} us) ", task.retry.retries,
+                                  task.retry.delay.count(), task.retry.max_delay.count())
+                          .c_str()
+                    : "",
+                task.timeout ? fmt::format("timeout {} ms ", task.timeout->count() / 1000).c_str()
+                             : "",
+                task.sla ? fmt::format("sla {} ms", task.sla->count() / 1000).c_str() : "");
         }
     }
     return 0;
@@ -218,8 +230,8 @@ int run_job(const Loaded& loaded, const JobDefinition& job, const JobsCommandOpt
             return 1;
         }
     } else {
-        Result<std::string> id =
-            scheduler.submit_run(job.name, interval.first, interval.second, Scheduler::Lane::kManual);
+        Result<std::string> id = scheduler.submit_run(job.name, interval.first, interval.second,
+                                                      Scheduler::Lane::kManual);
         if (!id.ok()) {
             if (id.error().code() != ErrorCode::kAlreadyExists) {
                 std::fprintf(stderr, "%s\n", id.error().to_string().c_str());
@@ -265,7 +277,8 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
     std::size_t skipped = 0;
     for (const auto& [start, end] : *intervals) {
         if (start < *from || start > *to) continue;
-        Result<std::string> id = scheduler.submit_run(job.name, start, end, Scheduler::Lane::kBackfill);
+        Result<std::string> id =
+            scheduler.submit_run(job.name, start, end, Scheduler::Lane::kBackfill);
         if (id.ok()) {
             ids.push_back(*id);
         } else {
@@ -310,8 +323,7 @@ int history(const Loaded& loaded, const JobsCommandOptions& options) {
             for (const AttemptRecord& a : *attempts) {
                 std::printf("    %-22s attempt %d  %-10s exit %-4d %-9s %s\n", a.task.c_str(),
                             a.attempt, a.state.c_str(), a.exit_code,
-                            seconds_text(a.started_at, a.finished_at).c_str(),
-                            a.message.c_str());
+                            seconds_text(a.started_at, a.finished_at).c_str(), a.message.c_str());
             }
         }
     }

@@ -14,8 +14,7 @@ extern char** environ;
 
 namespace millrace {
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(other.pid_), pidfd_(other.pidfd_) {
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), pidfd_(other.pidfd_) {
     other.pid_ = -1;
     other.pidfd_ = -1;
 }
@@ -73,15 +72,14 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
     sigemptyset(&no_signals);
     posix_spawnattr_setsigdefault(&attributes, &default_signals);
     posix_spawnattr_setsigmask(&attributes, &no_signals);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                              POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setflags(
+        &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     pid_t pid = -1;
     const int rc = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {
-        return Error(ErrorCode::kIo,
-                     "cannot start " + options.argv[0] + ": " + std::strerror(rc));
+        return Error(ErrorCode::kIo, "cannot start " + options.argv[0] + ": " + std::strerror(rc));
     }
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {

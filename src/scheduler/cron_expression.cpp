@@ -28,8 +28,7 @@ constexpr std::array<FieldSpec, 5> kFields = {{{"minute", 0, 59, nullptr},
                                                {"day-of-week", 0, 7, kDayNames}}};
 
 Error field_error(const FieldSpec& field, std::size_t position, const std::string& message) {
-    return Error(ErrorCode::kParse,
-                 std::string("cron ") + field.name + " field: " + message,
+    return Error(ErrorCode::kParse, std::string("cron ") + field.name + " field: " + message,
                  SourceLocation{"", 1, static_cast<int>(position) + 1});
 }
 
@@ -63,9 +62,9 @@ Result<int> parse_value(std::string_view text, std::size_t& pos, std::size_t bas
         }
     }
     std::string found = pos < text.size() ? "`" + std::string(1, text[pos]) + "`" : "end";
-    return field_error(field, base + start,
-                       "expected a number" + std::string(field.names ? " or a name" : "") +
-                           ", found " + found);
+    return field_error(
+        field, base + start,
+        "expected a number" + std::string(field.names ? " or a name" : "") + ", found " + found);
 }
 
 // Parses one field (text starts at 0-based `base` in the whole expression) into bits.
@@ -86,8 +85,8 @@ Status parse_field(std::string_view text, std::size_t base, const FieldSpec& fie
                 MILLRACE_ASSIGN_OR_RETURN(high, parse_value(text, pos, base, field));
                 if (high < low) {
                     return field_error(field, base + item_start,
-                                       "range " + std::to_string(low) + "-" +
-                                           std::to_string(high) + " runs backwards");
+                                       "range " + std::to_string(low) + "-" + std::to_string(high) +
+                                           " runs backwards");
                 }
             }
         }
@@ -110,8 +109,7 @@ Status parse_field(std::string_view text, std::size_t base, const FieldSpec& fie
         for (int v = low; v <= high; v += step) bits[static_cast<std::size_t>(v)] = true;
         if (pos == text.size()) return {};
         if (text[pos] != ',') {
-            return field_error(field, base + pos,
-                               "unexpected `" + std::string(1, text[pos]) + "`");
+            return field_error(field, base + pos, "unexpected `" + std::string(1, text[pos]) + "`");
         }
         ++pos;
     }
@@ -144,8 +142,8 @@ Result<CronExpression> CronExpression::parse(std::string_view text) {
     std::string expanded(text);
     if (!text.empty() && text.front() == '@') {
         static const std::pair<std::string_view, std::string_view> kShortcuts[] = {
-            {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-            {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+            {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+            {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
             {"@hourly", "0 * * * *"}};
         bool found = false;
         for (const auto& [name, value] : kShortcuts) {
@@ -179,9 +177,9 @@ Result<CronExpression> CronExpression::parse(std::string_view text) {
                      "a cron expression has 5 fields (minute hour day-of-month month "
                      "day-of-week), found " +
                          std::to_string(fields.size()),
-                     SourceLocation{"", 1, fields.size() > 5
-                                               ? static_cast<int>(fields[5].first) + 1
-                                               : static_cast<int>(text.size()) + 1});
+                     SourceLocation{"", 1,
+                                    fields.size() > 5 ? static_cast<int>(fields[5].first) + 1
+                                                      : static_cast<int>(text.size()) + 1});
     }
     CronExpression cron;
     cron.text_ = std::string(text);
@@ -194,11 +192,21 @@ Result<CronExpression> CronExpression::parse(std::string_view text) {
         for (std::size_t v = 0; v < 64; ++v) {
             if (!bits[v]) continue;
             switch (i) {
-                case 0: cron.minutes_.set(v); break;
-                case 1: cron.hours_.set(v); break;
-                case 2: cron.days_of_month_.set(v); break;
-                case 3: cron.months_.set(v); break;
-                default: cron.days_of_week_.set(v % 7); break;
+                case 0:
+                    cron.minutes_.set(v);
+                    break;
+                case 1:
+                    cron.hours_.set(v);
+                    break;
+                case 2:
+                    cron.days_of_month_.set(v);
+                    break;
+                case 3:
+                    cron.months_.set(v);
+                    break;
+                default:
+                    cron.days_of_week_.set(v % 7);
+                    break;
             }
         }
         if (i == 2) cron.day_of_month_star_ = star;

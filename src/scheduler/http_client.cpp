@@ -58,7 +58,8 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
         return static_cast<int>(std::max<int64_t>(0, left.count()));
     };
     Socket socket(::socket(addresses->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    int rc = socket.fd() < 0 ? -1 : ::connect(socket.fd(), addresses->ai_addr, addresses->ai_addrlen);
+    int rc =
+        socket.fd() < 0 ? -1 : ::connect(socket.fd(), addresses->ai_addr, addresses->ai_addrlen);
     ::freeaddrinfo(addresses);
     if (rc < 0 && errno == EINPROGRESS) {
         pollfd p{socket.fd(), POLLOUT, 0};
@@ -87,8 +88,8 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
         if (::poll(&p, 1, remaining_ms()) != 1) {
             return Error(ErrorCode::kIo, "sending to " + authority + ": timed out");
         }
-        const ssize_t n = ::send(socket.fd(), request.data() + sent, request.size() - sent,
-                                 MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             return Error(ErrorCode::kIo, "sending to " + authority + ": " + std::strerror(errno));
         }
@@ -121,7 +122,8 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
             header_end = response.find("\r\n\r\n");
             if (header_end != std::string::npos) {
                 std::string headers = response.substr(0, header_end);
-                for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                for (char& c : headers)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                 if (const std::size_t at = headers.find("\r\ncontent-length:");
                     at != std::string::npos) {
                     content_length = std::strtoull(headers.c_str() + at + 17, nullptr, 10);

@@ -4,12 +4,18 @@ namespace millrace {
 
 std::string_view enum_name(TaskKind kind) {
     switch (kind) {
-        case TaskKind::kPipeline: return "pipeline";
-        case TaskKind::kShell: return "shell";
-        case TaskKind::kHttp: return "http";
-        case TaskKind::kWaitForFile: return "wait_for_file";
-        case TaskKind::kMaterialize: return "materialize";
-        case TaskKind::kCompact: return "compact";
+        case TaskKind::kPipeline:
+            return "pipeline";
+        case TaskKind::kShell:
+            return "shell";
+        case TaskKind::kHttp:
+            return "http";
+        case TaskKind::kWaitForFile:
+            return "wait_for_file";
+        case TaskKind::kMaterialize:
+            return "materialize";
+        case TaskKind::kCompact:
+            return "compact";
     }
     return "?";
 }

@@ -100,18 +100,16 @@ public:
             if (auto text = reader_.non_empty(*node, key_of("start_date", what_))) {
                 int year = 0, month = 0, day = 0;
                 char extra = 0;
-                if (std::sscanf(text->c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &extra) !=
-                        3 ||
+                if (std::sscanf(text->c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &extra) != 3 ||
                     month < 1 || month > 12 || day < 1 || day > 31) {
                     reader_.error(ErrorCode::kConfig,
                                   key_of("start_date", what_) + ": expected YYYY-MM-DD, got " +
                                       backticks(*text),
                                   node->location());
                 } else {
-                    job_.start_date_micros =
-                        days_from_civil(year, static_cast<unsigned>(month),
-                                        static_cast<unsigned>(day)) *
-                        86400 * 1'000'000;
+                    job_.start_date_micros = days_from_civil(year, static_cast<unsigned>(month),
+                                                             static_cast<unsigned>(day)) *
+                                             86400 * 1'000'000;
                 }
             }
         }
@@ -149,10 +147,10 @@ public:
             if (auto urls = reader_.scalar_list(*node, key_of("webhooks", what_))) {
                 for (const std::string& url : *urls) {
                     if (url.rfind("http://", 0) != 0) {
-                        reader_.error(ErrorCode::kConfig,
-                                      "webhook " + backticks(url) +
-                                          ": only http:// URLs are supported",
-                                      node->location());
+                        reader_.error(
+                            ErrorCode::kConfig,
+                            "webhook " + backticks(url) + ": only http:// URLs are supported",
+                            node->location());
                     } else {
                         job_.webhooks.push_back(url);
                     }
@@ -193,8 +191,12 @@ private:
 
     std::optional<bool> read_bool(const ConfigNode& node, const std::string& what) {
         return reader_.choice<bool>(node, what,
-                                    {{"true", true}, {"false", false}, {"on", true},
-                                     {"off", false}, {"yes", true}, {"no", false}});
+                                    {{"true", true},
+                                     {"false", false},
+                                     {"on", true},
+                                     {"off", false},
+                                     {"yes", true},
+                                     {"no", false}});
     }
 
     void parse_triggers(const ConfigNode& node) {
@@ -348,9 +350,10 @@ private:
                 if (const ConfigNode* node = map.optional("cwd"); present(node)) {
                     if (auto text = reader_.non_empty(*node, key_of("cwd", what))) {
                         std::filesystem::path p(*text);
-                        task.cwd = (p.is_absolute() ? p : std::filesystem::path(project_.root_dir) / p)
-                                       .lexically_normal()
-                                       .string();
+                        task.cwd =
+                            (p.is_absolute() ? p : std::filesystem::path(project_.root_dir) / p)
+                                .lexically_normal()
+                                .string();
                     }
                 }
                 break;
@@ -364,10 +367,12 @@ private:
                     }
                 }
                 if (const ConfigNode* node = map.optional("method"); present(node)) {
-                    if (auto m = reader_.choice<std::string_view>(
-                            *node, key_of("method", what),
-                            {{"GET", "GET"}, {"POST", "POST"}, {"PUT", "PUT"},
-                             {"DELETE", "DELETE"}, {"HEAD", "HEAD"}})) {
+                    if (auto m = reader_.choice<std::string_view>(*node, key_of("method", what),
+                                                                  {{"GET", "GET"},
+                                                                   {"POST", "POST"},
+                                                                   {"PUT", "PUT"},
+                                                                   {"DELETE", "DELETE"},
+                                                                   {"HEAD", "HEAD"}})) {
                         task.method = std::string(*m);
                     }
                 }
@@ -375,7 +380,8 @@ private:
                     templated(*node, key_of("body", what), task.body);
                 }
                 if (const ConfigNode* node = map.optional("expected_status"); present(node)) {
-                    if (auto v = reader_.integer(*node, key_of("expected_status", what), 100, 599)) {
+                    if (auto v =
+                            reader_.integer(*node, key_of("expected_status", what), 100, 599)) {
                         task.expected_status = static_cast<int>(*v);
                     }
                 }
@@ -442,16 +448,15 @@ Status link_tasks(JobDefinition& job, std::vector<Error>& errors) {
             if (found != index_of.end()) index = found->second;
             if (!index) {
                 errors.emplace_back(ErrorCode::kNotFound,
-                                    "task " + backticks(task.name) +
-                                        " depends on unknown task " + backticks(dep) +
-                                        did_you_mean(dep, names),
+                                    "task " + backticks(task.name) + " depends on unknown task " +
+                                        backticks(dep) + did_you_mean(dep, names),
                                     where);
                 continue;
             }
             if (*index == i) {
                 errors.emplace_back(ErrorCode::kConfig,
-                                    "task " + backticks(task.name) + " depends on itself: " +
-                                        task.name + " -> " + task.name,
+                                    "task " + backticks(task.name) +
+                                        " depends on itself: " + task.name + " -> " + task.name,
                                     where);
                 continue;
             }
@@ -480,10 +485,10 @@ Status link_tasks(JobDefinition& job, std::vector<Error>& errors) {
                 std::string text;
                 for (auto it = start; it != path.end(); ++it) text += job.tasks[*it].name + " -> ";
                 text += job.tasks[next].name;
-                errors.emplace_back(ErrorCode::kConfig,
-                                    "job " + backticks(job.name) + " has a dependency cycle: " +
-                                        text,
-                                    job.tasks[next].location);
+                errors.emplace_back(
+                    ErrorCode::kConfig,
+                    "job " + backticks(job.name) + " has a dependency cycle: " + text,
+                    job.tasks[next].location);
                 cycle_found = true;
                 return;
             }

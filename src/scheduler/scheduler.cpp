@@ -46,9 +46,12 @@ bool satisfied(const std::string& state) { return state == "success" || state ==
 
 std::string lane_name(Scheduler::Lane lane) {
     switch (lane) {
-        case Scheduler::Lane::kScheduled: return "scheduled";
-        case Scheduler::Lane::kManual: return "manual";
-        case Scheduler::Lane::kBackfill: return "backfill";
+        case Scheduler::Lane::kScheduled:
+            return "scheduled";
+        case Scheduler::Lane::kManual:
+            return "manual";
+        case Scheduler::Lane::kBackfill:
+            return "backfill";
     }
     return "manual";
 }
@@ -104,8 +107,7 @@ struct Timer {
     uint64_t sequence;
     std::function<void()> action;
     bool operator>(const Timer& other) const {
-        return deadline != other.deadline ? deadline > other.deadline
-                                          : sequence > other.sequence;
+        return deadline != other.deadline ? deadline > other.deadline : sequence > other.sequence;
     }
 };
 
@@ -183,9 +185,10 @@ public:
         }
         webhook_cv_.notify_all();
         if (webhook_thread_.joinable()) webhook_thread_.join();
-        for (std::thread& t : http_threads_) {
+        for (auto& [id, t] : http_threads_) {
             if (t.joinable()) t.join();
         }
+        http_threads_.clear();
         if (epoll_fd_ >= 0) ::close(epoll_fd_);
         if (event_fd_ >= 0) ::close(event_fd_);
         epoll_fd_ = event_fd_ = -1;
@@ -355,8 +358,8 @@ private:
                 const int64_t wait = timers_.top().deadline - clock_.now_micros();
                 timeout_ms = static_cast<int>(std::clamp<int64_t>((wait + 999) / 1000, 0, 1000));
             }
-            const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                                       timeout_ms);
+            const int n =
+                ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
             (void)store_->begin();
             launches_this_iteration_ = 0;
             for (int i = 0; i < n; ++i) {
@@ -678,9 +681,14 @@ private:
                 const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                     task.timeout.value_or(std::chrono::seconds(60)));
                 const std::string log_path = slot.log_path;
-                http_threads_.emplace_back([this, method = task.method, url = *url,
-                                            body = *body, expected = task.expected_status,
-                                            timeout, log_path, run_id, i, generation] {
+                // One thread per request, joined when its result reaches the loop (the number
+                // of threads is bounded by the running-task limits).
+                const uint64_t thread_id = next_http_thread_++;
+                http_threads_[thread_id] = std::thread([this, method = task.method, url = *url,
+                                                        body = *body,
+                                                        expected = task.expected_status, timeout,
+                                                        log_path, run_id, i, generation,
+                                                        thread_id] {
                     Result<HttpResponse> response = http_request(method, url, body, "", timeout);
                     int code = 0;
                     std::string message;
@@ -695,7 +703,13 @@ private:
                         message = fmt::format("{} {} returned {}", method, url, response->status);
                     }
                     append_log(log_path, message);
-                    post([=, this] { finish_attempt(run_id, i, generation, code, message); });
+                    post([=, this] {
+                        if (auto it = http_threads_.find(thread_id); it != http_threads_.end()) {
+                            it->second.join();
+                            http_threads_.erase(it);
+                        }
+                        finish_attempt(run_id, i, generation, code, message);
+                    });
                 });
                 break;
             }
@@ -794,9 +808,8 @@ private:
             return;
         }
         const int64_t interval = run->job->tasks[i].poke_interval.count();
-        add_timer(clock_.now_micros() + interval, [this, run_id, i, generation, pattern] {
-            poke(run_id, i, generation, pattern);
-        });
+        add_timer(clock_.now_micros() + interval,
+                  [this, run_id, i, generation, pattern] { poke(run_id, i, generation, pattern); });
     }
 
     ActiveRun* find_slot(const std::string& run_id, std::size_t i, uint64_t generation) {
@@ -835,10 +848,10 @@ private:
         slot.process.reset();
         std::string message = code == 0 ? "" : "exited with status " + std::to_string(code);
         if (slot.timed_out) {
-            message = "timed out after " +
-                      std::to_string(run_it->second->job->tasks[where.task].timeout->count() /
-                                     1000) +
-                      " ms; process group killed";
+            message =
+                "timed out after " +
+                std::to_string(run_it->second->job->tasks[where.task].timeout->count() / 1000) +
+                " ms; process group killed";
         }
         finish_attempt(where.run_id, where.task, slot.generation, slot.timed_out ? 124 : code,
                        message);
@@ -927,7 +940,8 @@ private:
                          double(run.record.finished_at - run.record.started_at) / kMicros));
         RunSummary summary;
         summary.run = run.record;
-        for (std::size_t i = 0; i < run.tasks.size(); ++i) summary.tasks.push_back(task_record(run, i));
+        for (std::size_t i = 0; i < run.tasks.size(); ++i)
+            summary.tasks.push_back(task_record(run, i));
         for (auto& waiter : run.waiters) finished_waiters_.emplace_back(waiter, summary);
         const std::string key = budget_key(run.record.job, run.record.lane);
         if (run.admitted) --budgets_[key].active_runs;
@@ -968,7 +982,9 @@ private:
         return t;
     }
 
-    void save_task(const ActiveRun& run, std::size_t i) { (void)store_->save_task(task_record(run, i)); }
+    void save_task(const ActiveRun& run, std::size_t i) {
+        (void)store_->save_task(task_record(run, i));
+    }
 
     void save_attempt(const ActiveRun& run, std::size_t i, int64_t pid,
                       const std::string& state = "running", int exit_code = 0) {
@@ -1075,8 +1091,9 @@ private:
                 for (const AttemptRecord& a : attempts) {
                     if (a.task == t.task && a.attempt == t.attempts && a.state == "running") {
                         if (a.pid > 0 && kill_process_group(static_cast<pid_t>(a.pid))) {
-                            append_log(a.log_path, "millrace: scheduler restarted; killed the "
-                                                   "orphaned process group");
+                            append_log(a.log_path,
+                                       "millrace: scheduler restarted; killed the "
+                                       "orphaned process group");
                         }
                         AttemptRecord orphaned = a;
                         orphaned.state = "orphaned";
@@ -1129,7 +1146,8 @@ private:
             for (const RunRecord& run : runs) {
                 if (owner_alive(run)) continue;
                 Status resumed = resume(run, "*");
-                if (!resumed.ok()) emit("cannot resume " + run.run_id + ": " + resumed.error().to_string());
+                if (!resumed.ok())
+                    emit("cannot resume " + run.run_id + ": " + resumed.error().to_string());
             }
         }
         dispatch();
@@ -1143,14 +1161,14 @@ private:
         MILLRACE_ASSIGN_OR_RETURN(std::optional<RunRecord> record, store_->find_run(run_id));
         if (!record) return Error(ErrorCode::kNotFound, "no run " + run_id);
         if (!terminal(record->state) && owner_alive(*record)) {
-            return Error(ErrorCode::kAlreadyExists,
-                         "run " + run_id + " is active in process " +
-                             std::to_string(record->owner_pid));
+            return Error(ErrorCode::kAlreadyExists, "run " + run_id + " is active in process " +
+                                                        std::to_string(record->owner_pid));
         }
         if (!task.empty()) {
             MILLRACE_ASSIGN_OR_RETURN(auto job, pinned_job(*record));
             if (!job->find_task(task)) {
-                return Error(ErrorCode::kNotFound, "job `" + record->job + "` has no task `" + task + "`");
+                return Error(ErrorCode::kNotFound,
+                             "job `" + record->job + "` has no task `" + task + "`");
             }
         }
         return resume(*record, task);
@@ -1209,17 +1227,16 @@ private:
     void notify(const ActiveRun& run, std::size_t i, const std::string& event,
                 const std::string& reason) {
         const TaskSlot& slot = run.tasks[i];
-        emit(fmt::format("{}: task {} of {}: {}", event, run.job->tasks[i].name,
-                         run.record.run_id, reason));
+        emit(fmt::format("{}: task {} of {}: {}", event, run.job->tasks[i].name, run.record.run_id,
+                         reason));
         if (run.job->webhooks.empty()) return;
-        std::string body = "{\"event\":" + json_string(event) +
-                           ",\"job\":" + json_string(run.job->name) +
-                           ",\"run\":" + json_string(run.record.run_id) +
-                           ",\"task\":" + json_string(run.job->tasks[i].name) +
-                           ",\"attempt\":" + std::to_string(slot.attempt) +
-                           ",\"reason\":" + json_string(reason) +
-                           ",\"log_path\":" + json_string(slot.log_path) +
-                           ",\"log_tail\":" + json_string(log_tail(slot.log_path)) + "}";
+        std::string body =
+            "{\"event\":" + json_string(event) + ",\"job\":" + json_string(run.job->name) +
+            ",\"run\":" + json_string(run.record.run_id) +
+            ",\"task\":" + json_string(run.job->tasks[i].name) +
+            ",\"attempt\":" + std::to_string(slot.attempt) + ",\"reason\":" + json_string(reason) +
+            ",\"log_path\":" + json_string(slot.log_path) +
+            ",\"log_tail\":" + json_string(log_tail(slot.log_path)) + "}";
         std::lock_guard lock(webhook_mutex_);
         for (const std::string& url : run.job->webhooks) {
             if (webhook_queue_.size() >= kWebhookQueueLimit) webhook_queue_.pop_front();
@@ -1233,14 +1250,14 @@ private:
             std::pair<std::string, std::string> item;
             {
                 std::unique_lock lock(webhook_mutex_);
-                webhook_cv_.wait(lock, [&] { return webhooks_stopping_ || !webhook_queue_.empty(); });
+                webhook_cv_.wait(lock,
+                                 [&] { return webhooks_stopping_ || !webhook_queue_.empty(); });
                 if (webhook_queue_.empty()) return;
                 item = std::move(webhook_queue_.front());
                 webhook_queue_.pop_front();
             }
-            Result<HttpResponse> response = http_request("POST", item.first, item.second,
-                                                         "application/json",
-                                                         std::chrono::seconds(5));
+            Result<HttpResponse> response = http_request(
+                "POST", item.first, item.second, "application/json", std::chrono::seconds(5));
             if (!response.ok()) {
                 post([this, url = item.first, message = response.error().message()] {
                     emit("webhook " + url + " failed: " + message);
@@ -1279,7 +1296,8 @@ private:
     std::set<std::string> created_log_dirs_;
     std::vector<std::pair<std::shared_ptr<std::promise<Result<RunSummary>>>, RunSummary>>
         finished_waiters_;
-    std::vector<std::thread> http_threads_;
+    std::map<uint64_t, std::thread> http_threads_;
+    uint64_t next_http_thread_ = 0;
 
     std::mutex spawn_mutex_;
     std::condition_variable spawn_cv_;

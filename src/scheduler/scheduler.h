@@ -92,11 +92,10 @@ public:
     Status rerun(const std::string& run_id, const std::string& task);
 
     /// The data intervals [start, end) of a scheduled job whose end lies in (from, to].
-    Result<std::vector<std::pair<int64_t, int64_t>>> intervals(const std::string& job,
-                                                               int64_t from, int64_t to) const;
+    Result<std::vector<std::pair<int64_t, int64_t>>> intervals(const std::string& job, int64_t from,
+                                                               int64_t to) const;
     /// The last complete interval at `now` of a scheduled job.
-    Result<std::pair<int64_t, int64_t>> latest_interval(const std::string& job,
-                                                        int64_t now) const;
+    Result<std::pair<int64_t, int64_t>> latest_interval(const std::string& job, int64_t now) const;
 
     /// Arms the cron schedules: catches up missed intervals (jobs with `catchup: true`; with
     /// catchup off only the latest missed one), then fires each interval as it ends.

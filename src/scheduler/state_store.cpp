@@ -155,18 +155,17 @@ Result<StateStore> StateStore::open(const std::string& path) {
     MILLRACE_TRY(impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
     MILLRACE_TRY(impl->exec("BEGIN IMMEDIATE"));
     Status migrated = [&]() -> Status {
-        MILLRACE_TRY(impl->exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
-            "applied_at INTEGER NOT NULL)"));
+        MILLRACE_TRY(
+            impl->exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+                       "applied_at INTEGER NOT NULL)"));
         Statement s(impl->db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
         MILLRACE_TRY(s.prepared());
         MILLRACE_TRY(s.step());
         const int64_t current = s.integer(0);
         if (current > static_cast<int64_t>(kMigrations.size())) {
             return Error(ErrorCode::kUnsupported,
-                         "scheduler db " + path + " has schema version " +
-                             std::to_string(current) + ", newer than this build's " +
-                             std::to_string(kMigrations.size()));
+                         "scheduler db " + path + " has schema version " + std::to_string(current) +
+                             ", newer than this build's " + std::to_string(kMigrations.size()));
         }
         for (int64_t v = current + 1; v <= static_cast<int64_t>(kMigrations.size()); ++v) {
             MILLRACE_TRY(impl->exec(kMigrations[static_cast<std::size_t>(v - 1)]));
@@ -227,17 +226,15 @@ Status StateStore::commit() {
     return impl_->exec("COMMIT");
 }
 
-Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(
-    const RunRecord& run) {
+Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(const RunRecord& run) {
     const bool own_transaction = !impl_->in_transaction;
     if (own_transaction) MILLRACE_TRY(impl_->exec("BEGIN IMMEDIATE"));
     auto body = [&]() -> Result<std::pair<ClaimOutcome, RunRecord>> {
         MILLRACE_ASSIGN_OR_RETURN(std::optional<RunRecord> existing, find_run(run.run_id));
         if (existing) return std::make_pair(ClaimOutcome::kExists, *existing);
-        Statement s(impl_->db,
-                    (std::string("INSERT INTO runs(") + kRunColumns +
-                     ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
-                        .c_str());
+        Statement s(impl_->db, (std::string("INSERT INTO runs(") + kRunColumns +
+                                ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+                                   .c_str());
         s.bind(1, run.run_id).bind(2, run.job).bind(3, run.version).bind(4, run.interval_start);
         s.bind(5, run.interval_end).bind(6, run.lane).bind(7, run.state).bind(8, run.created_at);
         s.bind(9, run.started_at).bind(10, run.finished_at).bind(11, run.owner_pid);
@@ -273,9 +270,8 @@ Status StateStore::update_run(const RunRecord& run) {
 
 Result<std::optional<RunRecord>> StateStore::find_run(const std::string& run_id) {
     MILLRACE_ASSIGN_OR_RETURN(
-        auto runs,
-        impl_->runs(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?", run_id,
-                    0));
+        auto runs, impl_->runs(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?",
+                               run_id, 0));
     if (runs.empty()) return std::optional<RunRecord>();
     return std::optional<RunRecord>(runs.front());
 }
@@ -288,9 +284,9 @@ Result<std::vector<RunRecord>> StateStore::list_runs(const std::string& job, int
 }
 
 Result<std::vector<RunRecord>> StateStore::runs_in_state(const std::string& state) {
-    return impl_->runs(std::string("SELECT ") + kRunColumns +
-                           " FROM runs WHERE state = ? ORDER BY interval_start",
-                       state, 0);
+    return impl_->runs(
+        std::string("SELECT ") + kRunColumns + " FROM runs WHERE state = ? ORDER BY interval_start",
+        state, 0);
 }
 
 Result<std::optional<int64_t>> StateStore::last_interval_end(const std::string& job) {

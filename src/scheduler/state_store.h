@@ -16,7 +16,7 @@ namespace millrace {
 struct RunRecord {
     std::string run_id;
     std::string job;
-    std::string version;  // the job definition version the run is pinned to
+    std::string version;         // the job definition version the run is pinned to
     int64_t interval_start = 0;  // UTC micros
     int64_t interval_end = 0;
     std::string lane;   // "scheduled", "manual" or "backfill"

@@ -44,8 +44,8 @@ Result<TimeZone> TimeZone::load(std::string_view name) {
     std::ifstream in(kZoneInfoDir + std::string(name), std::ios::binary);
     if (!in) {
         return Error(ErrorCode::kNotFound, "unknown time zone `" + std::string(name) +
-                                               "` (not in the tz database under " +
-                                               kZoneInfoDir + ")");
+                                               "` (not in the tz database under " + kZoneInfoDir +
+                                               ")");
     }
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
                                      std::istreambuf_iterator<char>());
@@ -58,8 +58,8 @@ Result<TimeZone> TimeZone::load(std::string_view name) {
     std::size_t pos = 0;
     bool use_64 = false;
     for (int pass = 0; pass < 2; ++pass) {
-        if (bytes.size() < pos + 44 || std::string_view(reinterpret_cast<const char*>(&bytes[pos]),
-                                                         4) != "TZif") {
+        if (bytes.size() < pos + 44 ||
+            std::string_view(reinterpret_cast<const char*>(&bytes[pos]), 4) != "TZif") {
             return corrupt();
         }
         const unsigned char version = bytes[pos + 4];
@@ -72,9 +72,9 @@ Result<TimeZone> TimeZone::load(std::string_view name) {
             return corrupt();
         }
         const int time_size = use_64 ? 8 : 4;
-        const std::size_t block = static_cast<std::size_t>(
-            timecnt * time_size + timecnt + typecnt * 6 + charcnt + leapcnt * (time_size + 4) +
-            isstdcnt + isutcnt);
+        const std::size_t block =
+            static_cast<std::size_t>(timecnt * time_size + timecnt + typecnt * 6 + charcnt +
+                                     leapcnt * (time_size + 4) + isstdcnt + isutcnt);
         pos += 44;
         if (bytes.size() < pos + block) return corrupt();
         if (pass == 0 && version >= '2') {
@@ -114,8 +114,8 @@ std::vector<int64_t> TimeZone::to_utc(int64_t local_seconds) const {
     // Transitions are far more than a day apart, so the offsets a day before and after are the
     // only candidates.
     std::vector<int64_t> result;
-    for (int32_t offset : {offset_at(local_seconds - 86400 - 50400),
-                           offset_at(local_seconds + 86400 + 50400)}) {
+    for (int32_t offset :
+         {offset_at(local_seconds - 86400 - 50400), offset_at(local_seconds + 86400 + 50400)}) {
         const int64_t utc = local_seconds - offset;
         if (offset_at(utc) == offset &&
             std::find(result.begin(), result.end(), utc) == result.end()) {

@@ -110,7 +110,8 @@ TEST(JobParser, MissingPipelineCronAndZoneErrors) {
     ASSERT_FALSE(job.ok());
     EXPECT_NE(job.error().message().find("did you mean `ds`"), std::string::npos);
 
-    job = parse("name: j\ntriggers: [{ topic: sales }]\ntasks:\n  a: { kind: shell, command: x }\n");
+    job =
+        parse("name: j\ntriggers: [{ topic: sales }]\ntasks:\n  a: { kind: shell, command: x }\n");
     ASSERT_FALSE(job.ok());
     EXPECT_EQ(job.error().code(), ErrorCode::kUnsupported);
 }
@@ -123,8 +124,8 @@ TEST(Template, Renders) {
     context.interval_end_micros = context.interval_start_micros + int64_t{86400} * 1'000'000;
     context.zone = &*paris;
     context.run_id = "r";
-    auto text = render_template("{{ds}} {{ ds_nodash }} {{ data_interval_start }} {{run_id}}",
-                                context);
+    auto text =
+        render_template("{{ds}} {{ ds_nodash }} {{ data_interval_start }} {{run_id}}", context);
     ASSERT_TRUE(text.ok());
     EXPECT_EQ(*text, "2026-11-28 20261128 2026-11-27T23:00:00Z r");
     EXPECT_FALSE(check_template("{{ ds").ok());

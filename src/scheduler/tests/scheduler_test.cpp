@@ -151,8 +151,9 @@ TEST(Scheduler, TimeoutKillsTheProcessGroup) {
     SchedulerOptions options;
     Scheduler scheduler(
         f.project,
-        {f.job("name: j\ntasks:\n  slow: { kind: shell, timeout: 200ms, command: \"(sleep 1; touch " +
-               marker + ") & sleep 5\" }\n")},
+        {f.job(
+            "name: j\ntasks:\n  slow: { kind: shell, timeout: 200ms, command: \"(sleep 1; touch " +
+            marker + ") & sleep 5\" }\n")},
         options, clock);
     ASSERT_TRUE(scheduler.start().ok());
     auto id = scheduler.submit_run("j", 0, kDay, Scheduler::Lane::kManual);
