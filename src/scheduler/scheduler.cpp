@@ -219,14 +219,29 @@ public:
     Result<RunSummary> wait(const std::string& run_id) {
         auto promise = std::make_shared<std::promise<Result<RunSummary>>>();
         auto future = promise->get_future();
-        post([this, run_id, promise] {
-            if (runs_.count(run_id)) {
-                runs_[run_id]->waiters.push_back(promise);
-                return;
-            }
-            promise->set_value(summary_from_store(run_id));
-        });
+        post([this, run_id, promise] { wait_or_poll(run_id, promise); });
         return future.get();
+    }
+
+    // A run active here gets a waiter; one active in another live scheduler process (a
+    // `jobs serve` beside a `jobs run`) is polled in the store every 200 ms until it finishes.
+    void wait_or_poll(const std::string& run_id,
+                      const std::shared_ptr<std::promise<Result<RunSummary>>>& promise) {
+        if (runs_.count(run_id)) {
+            runs_[run_id]->waiters.push_back(promise);
+            pollers_.erase(promise);
+            return;
+        }
+        Result<RunSummary> summary = summary_from_store(run_id);
+        if (summary.ok() && !terminal(summary->run.state) && owner_alive(summary->run) &&
+            summary->run.owner_pid != self_pid_) {
+            pollers_.insert(promise);
+            add_timer(clock_.now_micros() + 200'000,
+                      [this, run_id, promise] { wait_or_poll(run_id, promise); });
+            return;
+        }
+        pollers_.erase(promise);
+        promise->set_value(std::move(summary));
     }
 
     Status rerun(const std::string& run_id, const std::string& task) {
@@ -403,6 +418,11 @@ private:
             }
         }
         runs_.clear();
+        for (const auto& promise : pollers_) {
+            promise->set_value(
+                Error(ErrorCode::kResourceExhausted, "the scheduler stopped while waiting"));
+        }
+        pollers_.clear();
     }
 
     // --- runs ----------------------------------------------------------------------------
@@ -1287,6 +1307,7 @@ private:
     uint64_t next_sequence_ = 0;
     int launches_this_iteration_ = 0;
     std::map<std::string, std::unique_ptr<ActiveRun>> runs_;
+    std::set<std::shared_ptr<std::promise<Result<RunSummary>>>> pollers_;
     std::map<std::string, Budget> budgets_;
     std::set<std::string> dirty_budgets_;
     std::map<std::string, int> pool_used_;

@@ -48,6 +48,19 @@ tasks:
   d: { kind: shell, command: x, depends_on: [b, c] }
 )";
 
+// The most tasks running at one instant.
+int peak_overlap(const std::vector<TaskRecord>& tasks) {
+    std::vector<std::pair<int64_t, int>> edges;
+    for (const TaskRecord& t : tasks) {
+        edges.emplace_back(t.started_at, 1);
+        edges.emplace_back(t.finished_at, -1);
+    }
+    std::sort(edges.begin(), edges.end());
+    int active = 0, peak = 0;
+    for (auto& [time, delta] : edges) peak = std::max(peak, active += delta);
+    return peak;
+}
+
 std::map<std::string, std::string> states(const RunSummary& summary) {
     std::map<std::string, std::string> out;
     for (const TaskRecord& t : summary.tasks) out[t.task] = t.state;
@@ -133,15 +146,54 @@ TEST(Scheduler, JobConcurrencyLimitHolds) {
     ASSERT_TRUE(summary.ok());
     EXPECT_EQ(summary->run.state, "success");
     // At no instant were more than 3 tasks between start and finish.
-    std::vector<std::pair<int64_t, int>> edges;
-    for (const TaskRecord& t : summary->tasks) {
-        edges.emplace_back(t.started_at, 1);
-        edges.emplace_back(t.finished_at, -1);
-    }
-    std::sort(edges.begin(), edges.end());
-    int active = 0, peak = 0;
-    for (auto& [time, delta] : edges) peak = std::max(peak, active += delta);
-    EXPECT_LE(peak, 3);
+    EXPECT_LE(peak_overlap(summary->tasks), 3);
+}
+
+TEST(Scheduler, PoolsAreSharedAcrossJobs) {
+    Fixture f("pools");
+    SystemClock clock;
+    auto job = [&](const char* name) {
+        std::string text = std::string("name: ") + name + "\npools: { db: 1 }\ntasks:\n";
+        for (int i = 0; i < 3; ++i) {
+            text += "  t" + std::to_string(i) +
+                    ": { kind: shell, command: \"sleep 0.03\", pool: db }\n";
+        }
+        return f.job(text);
+    };
+    Scheduler scheduler(f.project, {job("j1"), job("j2")}, SchedulerOptions{}, clock);
+    ASSERT_TRUE(scheduler.start().ok());
+    auto a = scheduler.submit_run("j1", 0, kDay, Scheduler::Lane::kManual);
+    auto b = scheduler.submit_run("j2", 0, kDay, Scheduler::Lane::kManual);
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto first = scheduler.wait_run(*a);
+    auto second = scheduler.wait_run(*b);
+    ASSERT_TRUE(first.ok() && second.ok());
+    std::vector<TaskRecord> all = first->tasks;
+    all.insert(all.end(), second->tasks.begin(), second->tasks.end());
+    EXPECT_EQ(peak_overlap(all), 1);
+}
+
+TEST(Scheduler, BackfillHasItsOwnRunBudget) {
+    Fixture f("lanes");
+    SystemClock clock;
+    SchedulerOptions options;
+    options.backfill_max_active_runs = 1;
+    Scheduler scheduler(f.project,
+                        {f.job("name: j\nmax_active_runs: 1\ntasks:\n  a: { kind: shell, "
+                               "command: \"sleep 0.2\" }\n")},
+                        options, clock);
+    ASSERT_TRUE(scheduler.start().ok());
+    // Two backfill runs queue behind each other; a manual run does not wait for them.
+    auto b1 = scheduler.submit_run("j", 0, kDay, Scheduler::Lane::kBackfill);
+    auto b2 = scheduler.submit_run("j", kDay, 2 * kDay, Scheduler::Lane::kBackfill);
+    auto live = scheduler.submit_run("j", 5 * kDay, 6 * kDay, Scheduler::Lane::kManual);
+    ASSERT_TRUE(b1.ok() && b2.ok() && live.ok());
+    auto s1 = scheduler.wait_run(*b1);
+    auto s2 = scheduler.wait_run(*b2);
+    auto s3 = scheduler.wait_run(*live);
+    ASSERT_TRUE(s1.ok() && s2.ok() && s3.ok());
+    EXPECT_GE(s2->run.started_at, s1->run.finished_at);  // backfill: one at a time
+    EXPECT_LT(s3->run.started_at, s1->run.finished_at);  // the live run did not wait
 }
 
 TEST(Scheduler, TimeoutKillsTheProcessGroup) {
