@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <map>
 
 namespace millrace {
 
@@ -36,13 +37,26 @@ constexpr const char* kRunColumns =
     "run_id, job, version, interval_start, interval_end, lane, state, created_at, started_at, "
     "finished_at, owner_pid, owner_start";
 
-// A prepared statement, finalized on scope exit.
+// A statement from the store's cache (prepared once per SQL text), reset on scope exit.
 class Statement {
 public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+    Statement(sqlite3* db, std::map<std::string, sqlite3_stmt*>& cache, const std::string& sql)
+        : db_(db) {
+        auto it = cache.find(sql);
+        if (it != cache.end()) {
+            stmt_ = it->second;
+            rc_ = SQLITE_OK;
+            return;
+        }
+        rc_ = sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+        if (rc_ == SQLITE_OK) cache.emplace(sql, stmt_);
     }
-    ~Statement() { sqlite3_finalize(stmt_); }
+    ~Statement() {
+        if (stmt_ != nullptr) {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+    }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -107,7 +121,9 @@ RunRecord read_run(Statement& s) {
 struct StateStore::Impl {
     sqlite3* db = nullptr;
     bool in_transaction = false;
+    std::map<std::string, sqlite3_stmt*> statements;  // prepared once, reused
     ~Impl() {
+        for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
         if (db) sqlite3_close(db);
     }
     Status exec(const char* sql) {
@@ -121,7 +137,7 @@ struct StateStore::Impl {
     }
     Result<std::vector<RunRecord>> runs(const std::string& sql, const std::string& arg,
                                         int64_t limit) {
-        Statement s(db, sql.c_str());
+        Statement s(db, statements, sql);
         MILLRACE_TRY(s.prepared());
         int index = 1;
         if (!arg.empty()) s.bind(index++, arg);
@@ -158,7 +174,8 @@ Result<StateStore> StateStore::open(const std::string& path) {
         MILLRACE_TRY(
             impl->exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
                        "applied_at INTEGER NOT NULL)"));
-        Statement s(impl->db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        Statement s(impl->db, impl->statements,
+                    "SELECT coalesce(max(version), 0) FROM schema_migrations");
         MILLRACE_TRY(s.prepared());
         MILLRACE_TRY(s.step());
         const int64_t current = s.integer(0);
@@ -169,7 +186,7 @@ Result<StateStore> StateStore::open(const std::string& path) {
         }
         for (int64_t v = current + 1; v <= static_cast<int64_t>(kMigrations.size()); ++v) {
             MILLRACE_TRY(impl->exec(kMigrations[static_cast<std::size_t>(v - 1)]));
-            Statement record(impl->db,
+            Statement record(impl->db, impl->statements,
                              "INSERT INTO schema_migrations(version, applied_at) "
                              "VALUES(?, strftime('%s','now'))");
             record.bind(1, v);
@@ -186,14 +203,15 @@ Result<StateStore> StateStore::open(const std::string& path) {
 }
 
 Result<int> StateStore::schema_version() {
-    Statement s(impl_->db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    Statement s(impl_->db, impl_->statements,
+                "SELECT coalesce(max(version), 0) FROM schema_migrations");
     MILLRACE_TRY(s.prepared());
     MILLRACE_TRY(s.step());
     return static_cast<int>(s.integer(0));
 }
 
 Status StateStore::save_job_version(const JobDefinition& job, int64_t now) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "INSERT OR IGNORE INTO job_versions(job, version, file, source, created_at) "
                 "VALUES(?,?,?,?,?)");
     s.bind(1, job.name).bind(2, job.version).bind(3, job.file).bind(4, job.source_text);
@@ -203,7 +221,8 @@ Status StateStore::save_job_version(const JobDefinition& job, int64_t now) {
 
 Result<std::string> StateStore::job_version_source(const std::string& job,
                                                    const std::string& version) {
-    Statement s(impl_->db, "SELECT source FROM job_versions WHERE job = ? AND version = ?");
+    Statement s(impl_->db, impl_->statements,
+                "SELECT source FROM job_versions WHERE job = ? AND version = ?");
     MILLRACE_TRY(s.prepared());
     s.bind(1, job).bind(2, version);
     MILLRACE_ASSIGN_OR_RETURN(bool row, s.step());
@@ -232,9 +251,9 @@ Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(con
     auto body = [&]() -> Result<std::pair<ClaimOutcome, RunRecord>> {
         MILLRACE_ASSIGN_OR_RETURN(std::optional<RunRecord> existing, find_run(run.run_id));
         if (existing) return std::make_pair(ClaimOutcome::kExists, *existing);
-        Statement s(impl_->db, (std::string("INSERT INTO runs(") + kRunColumns +
-                                ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
-                                   .c_str());
+        Statement s(
+            impl_->db, impl_->statements,
+            (std::string("INSERT INTO runs(") + kRunColumns + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
         s.bind(1, run.run_id).bind(2, run.job).bind(3, run.version).bind(4, run.interval_start);
         s.bind(5, run.interval_end).bind(6, run.lane).bind(7, run.state).bind(8, run.created_at);
         s.bind(9, run.started_at).bind(10, run.finished_at).bind(11, run.owner_pid);
@@ -254,7 +273,7 @@ Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(con
 
 Status StateStore::take_over_run(const std::string& run_id, int64_t owner_pid,
                                  const std::string& owner_start, const std::string& state) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "UPDATE runs SET owner_pid = ?, owner_start = ?, state = ?, finished_at = 0 "
                 "WHERE run_id = ?");
     s.bind(1, owner_pid).bind(2, owner_start).bind(3, state).bind(4, run_id);
@@ -262,7 +281,7 @@ Status StateStore::take_over_run(const std::string& run_id, int64_t owner_pid,
 }
 
 Status StateStore::update_run(const RunRecord& run) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "UPDATE runs SET state = ?, started_at = ?, finished_at = ? WHERE run_id = ?");
     s.bind(1, run.state).bind(2, run.started_at).bind(3, run.finished_at).bind(4, run.run_id);
     return s.run();
@@ -290,7 +309,7 @@ Result<std::vector<RunRecord>> StateStore::runs_in_state(const std::string& stat
 }
 
 Result<std::optional<int64_t>> StateStore::last_interval_end(const std::string& job) {
-    Statement s(impl_->db, "SELECT max(interval_end) FROM runs WHERE job = ?");
+    Statement s(impl_->db, impl_->statements, "SELECT max(interval_end) FROM runs WHERE job = ?");
     MILLRACE_TRY(s.prepared());
     s.bind(1, job);
     MILLRACE_ASSIGN_OR_RETURN(bool row, s.step());
@@ -300,7 +319,7 @@ Result<std::optional<int64_t>> StateStore::last_interval_end(const std::string& 
 }
 
 Status StateStore::save_task(const TaskRecord& t) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "INSERT INTO task_instances(run_id, task, state, attempts, started_at, "
                 "finished_at, log_path, message) VALUES(?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(run_id, task) DO UPDATE SET state = excluded.state, attempts = "
@@ -312,7 +331,7 @@ Status StateStore::save_task(const TaskRecord& t) {
 }
 
 Result<std::vector<TaskRecord>> StateStore::tasks_of_run(const std::string& run_id) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "SELECT run_id, task, state, attempts, started_at, finished_at, log_path, "
                 "message FROM task_instances WHERE run_id = ? ORDER BY rowid");
     MILLRACE_TRY(s.prepared());
@@ -336,7 +355,7 @@ Result<std::vector<TaskRecord>> StateStore::tasks_of_run(const std::string& run_
 }
 
 Status StateStore::save_attempt(const AttemptRecord& a) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "INSERT INTO attempts(run_id, task, attempt, state, pid, started_at, finished_at, "
                 "exit_code, log_path, message) VALUES(?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(run_id, task, attempt) DO UPDATE SET state = excluded.state, pid = "
@@ -350,7 +369,7 @@ Status StateStore::save_attempt(const AttemptRecord& a) {
 }
 
 Result<std::vector<AttemptRecord>> StateStore::attempts_of_run(const std::string& run_id) {
-    Statement s(impl_->db,
+    Statement s(impl_->db, impl_->statements,
                 "SELECT run_id, task, attempt, state, pid, started_at, finished_at, exit_code, "
                 "log_path, message FROM attempts WHERE run_id = ? ORDER BY started_at, task, "
                 "attempt");
