@@ -62,6 +62,15 @@ struct TaskDefinition {
     std::vector<std::size_t> downstream;
 };
 
+/// `triggers: [{ file: <glob>, poke_interval: 5s }]`: while the scheduler serves, a poll that
+/// sees files matching the glob that were not there before starts a run (interval [t, t) at the
+/// poll time t). Files present when the scheduler starts count as seen.
+struct FileTrigger {
+    std::string pattern;  // absolute
+    std::chrono::microseconds poke_interval{std::chrono::seconds(5)};
+    SourceLocation location;
+};
+
 /// A job (jobs/*.yaml): a DAG of tasks with a schedule and an execution policy. Plain values;
 /// built by job_parser.h. `source_text` is the file as written and `version` a hash of it, so
 /// each run can be pinned to the definition it started with.
@@ -79,6 +88,7 @@ struct JobDefinition {
     std::map<std::string, int> pools;  // pool name -> slots, shared by every job naming it
     OrphanPolicy on_orphan = OrphanPolicy::kRetry;
     std::vector<std::string> webhooks;  // URLs notified of failures, recoveries, SLA misses
+    std::vector<FileTrigger> file_triggers;
     std::vector<TaskDefinition> tasks;  // file order
     std::string source_text;
     std::string version;  // 16 hex digits

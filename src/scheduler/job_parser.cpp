@@ -210,12 +210,28 @@ private:
                               "topic triggers are not available in this build (they need the "
                               "embedded log); use `schedule:` or a wait_for_file task",
                               topic->location());
+            } else if (const ConfigNode* file = trigger.optional("file"); present(file)) {
+                FileTrigger file_trigger;
+                file_trigger.location = file->location();
+                if (auto text = reader_.non_empty(*file, "`file` of a trigger of " + what_)) {
+                    std::filesystem::path p(*text);
+                    file_trigger.pattern =
+                        (p.is_absolute() ? p : std::filesystem::path(project_.root_dir) / p)
+                            .lexically_normal()
+                            .string();
+                }
+                if (const ConfigNode* poke = trigger.optional("poke_interval"); present(poke)) {
+                    if (auto v = reader_.duration(*poke, "`poke_interval` of a trigger")) {
+                        file_trigger.poke_interval = std::max(*v, std::chrono::microseconds(1000));
+                    }
+                }
+                if (!file_trigger.pattern.empty()) job_.file_triggers.push_back(file_trigger);
             } else if (const ConfigNode* http = trigger.optional("http"); present(http)) {
                 // POST /v1/jobs/{job}/trigger arrives with the HTTP server; `millrace jobs
                 // run` triggers a run from the command line meanwhile.
             } else {
                 reader_.error(ErrorCode::kConfig,
-                              "a trigger is one of `topic: <name>` or `http: true`",
+                              "a trigger is one of `file: <glob>`, `topic: <name>` or `http: true`",
                               trigger.location());
             }
             trigger.finish();

@@ -255,6 +255,13 @@ public:
                 MILLRACE_TRY(catch_up(*job));
                 arm_cron(job->name, clock_.now_micros());
             }
+            for (const auto& [name, job] : current_) {
+                for (std::size_t t = 0; t < job->file_triggers.size(); ++t) {
+                    auto seen = std::make_shared<std::set<std::string>>(
+                        glob_paths(job->file_triggers[t].pattern));
+                    poll_file_trigger(name, t, seen);
+                }
+            }
             return {};
         });
     }
@@ -1240,6 +1247,39 @@ private:
             }
             arm_cron(job_name, end);
         });
+    }
+
+    static std::set<std::string> glob_paths(const std::string& pattern) {
+        std::set<std::string> paths;
+        glob_t matches{};
+        if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+            for (std::size_t i = 0; i < matches.gl_pathc; ++i) paths.insert(matches.gl_pathv[i]);
+        }
+        ::globfree(&matches);
+        return paths;
+    }
+
+    // One timer per file trigger: new matches since the last poll start one run.
+    void poll_file_trigger(const std::string& job_name, std::size_t index,
+                           const std::shared_ptr<std::set<std::string>>& seen) {
+        auto it = current_.find(job_name);
+        if (it == current_.end()) return;
+        const FileTrigger& trigger = it->second->file_triggers[index];
+        std::set<std::string> now_paths = glob_paths(trigger.pattern);
+        std::vector<std::string> fresh;
+        for (const std::string& path : now_paths) {
+            if (!seen->count(path)) fresh.push_back(path);
+        }
+        *seen = std::move(now_paths);
+        if (!fresh.empty()) {
+            const int64_t now = clock_.now_micros();
+            Result<std::string> id = submit_now(job_name, now, now, Lane::kScheduled);
+            emit("file trigger: " + fresh.front() +
+                 (fresh.size() > 1 ? " (+" + std::to_string(fresh.size() - 1) + " more)" : "") +
+                 " -> " + (id.ok() ? *id : id.error().message()));
+        }
+        add_timer(clock_.now_micros() + trigger.poke_interval.count(),
+                  [this, job_name, index, seen] { poll_file_trigger(job_name, index, seen); });
     }
 
     // --- webhooks ------------------------------------------------------------------------

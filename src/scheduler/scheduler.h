@@ -98,7 +98,8 @@ public:
     Result<std::pair<int64_t, int64_t>> latest_interval(const std::string& job, int64_t now) const;
 
     /// Arms the cron schedules: catches up missed intervals (jobs with `catchup: true`; with
-    /// catchup off only the latest missed one), then fires each interval as it ends.
+    /// catchup off only the latest missed one), then fires each interval as it ends; and
+    /// starts polling the jobs' file triggers.
     Status enable_schedules();
 
     const std::vector<JobDefinition>& jobs() const;

@@ -156,6 +156,25 @@ got=$(sort -u "$S/hourly" | wc -l)
 [ "$got" -ge "$expected" ] && pass "catchup ran the $expected missed hourly intervals" || fail "catchup ran $got of $expected"
 expect_eq "$(wc -l <"$S/hourly")" "$got" "no hourly interval ran twice"
 
+# --- file trigger: a new file matching the glob starts a run while serving -------------------
+rm -f "$project/jobs/hourly.yaml"
+mkdir -p "$project/drop" && touch "$project/drop/old.csv"
+cat >"$project/jobs/ondrop.yaml" <<YAML
+name: ondrop
+triggers: [{ file: "drop/*.csv", poke_interval: 100ms }]
+tasks:
+  load: { kind: shell, command: "ls drop >> $S/ondrop" }
+YAML
+"$MILLRACE" jobs serve "$project" >"$WORK/serve2.out" 2>&1 &
+server=$!
+sleep 0.5
+touch "$project/drop/new.csv"
+for _ in $(seq 50); do [ -s "$S/ondrop" ] && break; sleep 0.1; done
+sleep 0.3
+kill -TERM $server; wait $server || true
+expect_eq "$(grep -c 'new.csv' "$S/ondrop" 2>/dev/null || echo 0)" "1" "a new file starts one run"
+expect_contains "$(cat "$WORK/serve2.out")" "file trigger: $project/drop/new.csv" "the trigger names the file"
+
 # --- bad input ------------------------------------------------------------------------------
 bad=$WORK/bad
 mkdir -p "$bad/jobs"

@@ -116,6 +116,16 @@ TEST(JobParser, MissingPipelineCronAndZoneErrors) {
     EXPECT_EQ(job.error().code(), ErrorCode::kUnsupported);
 }
 
+TEST(JobParser, FileTriggers) {
+    auto job = parse(
+        "name: j\ntriggers: [{ file: \"in/*.csv\", poke_interval: 2s }]\ntasks:\n  a: { kind: "
+        "shell, command: x }\n");
+    ASSERT_TRUE(job.ok()) << job.error().to_string();
+    ASSERT_EQ(job->file_triggers.size(), 1u);
+    EXPECT_EQ(job->file_triggers[0].pattern, "/proj/in/*.csv");
+    EXPECT_EQ(job->file_triggers[0].poke_interval, std::chrono::seconds(2));
+}
+
 TEST(Template, Renders) {
     auto paris = TimeZone::load("Europe/Paris");
     ASSERT_TRUE(paris.ok());
