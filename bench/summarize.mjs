@@ -24,3 +24,16 @@ if (ceiling && ours) {
 }
 const csv = medians.BM_CsvDecode || Object.entries(medians).find(([n]) => /Csv.*Decode/i.test(n))?.[1];
 if (csv) console.log(`CSV decode: ${mbps(csv)} MB/s on one core (goal >= 300)`);
+
+// Scheduler (bench/scheduler): latencies in microseconds and tasks started per second.
+const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(0)} us`);
+for (const name of ['BM_TriggerToStart', 'BM_HandOff']) {
+  const b = Object.entries(medians).find(([n]) => n.startsWith(name))?.[1];
+  if (b) console.log(`scheduler ${name.slice(3)}: p50 ${us(b.p50_us)}, p99 ${us(b.p99_us)} (goal p99 < 20 ms)`);
+}
+const fan = Object.entries(medians).find(([n]) => n.startsWith('BM_FanOutFanIn10k'))?.[1];
+const ceil = Object.entries(medians).find(([n]) => n.startsWith('BM_SpawnCeiling'))?.[1];
+if (fan) {
+  const ratio = ceil ? `, ${(fan.tasks_per_s / ceil.tasks_per_s).toFixed(2)} of the bare spawn ceiling ${ceil.tasks_per_s.toFixed(0)}/s` : '';
+  console.log(`scheduler 10k fan-out/fan-in: ${fan.tasks_per_s.toFixed(0)} tasks/s (goal >= 2000)${ratio}`);
+}

@@ -10,7 +10,7 @@ packages=(
   clang libclang-rt-14-dev llvm
   # libraries
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-  libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev
+  libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nats-server redis-server

@@ -5,6 +5,7 @@
 
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
+#include "cli/jobs_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/topic_command.h"
@@ -126,6 +127,57 @@ int run_cli(int argc, char** argv) {
     topic->add_option("--max", topic_options.max, "consume: records per partition");
     topic->add_option("--consumer", topic_options.consumer,
                       "consume: resume from and commit this consumer's offsets");
+    auto* jobs = app.add_subcommand("jobs",
+                                    "Scheduled jobs: list, show, run, backfill, history, "
+                                    "logs, serve");
+    jobs->require_subcommand(1, 1);
+    JobsCommandOptions jobs_options;
+    auto* jobs_list = jobs->add_subcommand("list", "List the jobs of a project and their last run");
+    jobs_list->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    auto* jobs_show = jobs->add_subcommand("show", "Show a job's DAG, schedule and policies");
+    jobs_show->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    jobs_show->add_option("job", jobs_options.job, "The job's name")->required();
+    auto* jobs_run = jobs->add_subcommand(
+        "run", "Run one interval of a job now and wait (default: the latest complete interval)");
+    jobs_run->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    jobs_run->add_option("job", jobs_options.job, "The job's name")->required();
+    jobs_run->add_option("--date", jobs_options.date,
+                         "The interval starting at or after this date (YYYY-MM-DD in the job's "
+                         "time zone, or YYYY-MM-DDTHH:MM:SSZ)");
+    jobs_run->add_flag("--rerun", jobs_options.rerun,
+                       "Re-run the failed tasks of that interval's run and their downstream");
+    jobs_run->add_option("--task", jobs_options.task,
+                         "With --rerun: re-run this task and its downstream");
+    auto* jobs_backfill = jobs->add_subcommand(
+        "backfill", "Run every interval of a scheduled job starting between two dates");
+    jobs_backfill->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    jobs_backfill->add_option("job", jobs_options.job, "The job's name")->required();
+    jobs_backfill
+        ->add_option("--from", jobs_options.from, "First interval start, inclusive (YYYY-MM-DD)")
+        ->required();
+    jobs_backfill
+        ->add_option("--to", jobs_options.to, "Last interval start, inclusive (YYYY-MM-DD)")
+        ->required();
+    jobs_backfill->add_option("--concurrency", jobs_options.concurrency,
+                              "Backfill runs active at once (its own budget; default 1)");
+    auto* jobs_history = jobs->add_subcommand("history", "Runs, newest first, with attempts");
+    jobs_history->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    jobs_history->add_option("job", jobs_options.job, "Only this job");
+    jobs_history->add_option("--limit", jobs_options.limit, "Runs to show (default 20)");
+    auto* jobs_logs = jobs->add_subcommand("logs", "Print the task logs of a run");
+    jobs_logs->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
+    jobs_logs->add_option("run", jobs_options.run, "The run id (see jobs history)")->required();
+    jobs_logs->add_option("task", jobs_options.task, "Only this task");
+    auto* jobs_serve = jobs->add_subcommand(
+        "serve", "Run the jobs' cron schedules (with catchup) until SIGTERM or Ctrl-C");
+    jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
+        ->required();
 
     try {
         app.parse(argc, argv);
@@ -154,6 +206,10 @@ int run_cli(int argc, char** argv) {
     if (*explain) return run_explain_command(explain_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
+    if (*jobs) {
+        for (CLI::App* action : jobs->get_subcommands()) jobs_options.action = action->get_name();
+        return run_jobs_command(jobs_options);
+    }
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }

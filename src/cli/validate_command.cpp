@@ -5,6 +5,7 @@
 
 #include "pipeline/batch_runner.h"
 #include "project/project_loader.h"
+#include "scheduler/job_parser.h"
 
 namespace millrace {
 
@@ -28,6 +29,8 @@ int run_validate(const std::string& project_dir) {
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+        // Jobs: task kinds, dependencies (cycles), cron schedules, time zones, templates.
+        for (const JobSpec& job : project->jobs) (void)load_job(job, *project, errors);
     }
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "project/project.h"
+#include "scheduler/job_definition.h"
+#include "scheduler/state_store.h"
+
+namespace millrace {
+
+/// What a fake task runner (tests, benchmarks of the core) reports for one attempt.
+struct FakeTaskOutcome {
+    int exit_code = 0;
+    std::string message;
+};
+
+struct SchedulerOptions {
+    /// The millrace executable a `pipeline` task runs (`millrace run <project> <pipeline>`);
+    /// "" = this process's own executable.
+    std::string millrace_binary;
+    /// `<data_dir>/scheduler.db` and `<data_dir>/scheduler/logs` when empty.
+    std::string state_path;
+    std::string log_dir;
+    /// Runs a backfill may have active per job: its own budget, apart from the job's
+    /// max_active_runs, so backfills never starve scheduled runs.
+    int backfill_max_active_runs = 1;
+    /// Called on the scheduler thread with one line per notable event (run started, task
+    /// failed, backfill progress...). Must not block.
+    std::function<void(const std::string&)> on_event;
+    /// Tests: when set, every task attempt runs this (on the scheduler thread) instead of its
+    /// kind's runner.
+    std::function<FakeTaskOutcome(const TaskDefinition&, int attempt)> fake_runner;
+};
+
+/// A run's outcome with its tasks, as stored.
+struct RunSummary {
+    RunRecord run;
+    std::vector<TaskRecord> tasks;
+};
+
+/// The scheduler: runs jobs' DAGs with retries, timeouts, concurrency limits, SLAs and
+/// webhooks, persisting every state change in a StateStore. The entry point for the CLI
+/// (`millrace jobs ...`) and, later, for `millrace serve` and the `/v1/jobs` admin API (submit,
+/// wait, rerun and the state store's queries are what those routes need).
+///
+/// Design: one event-loop thread owns every active run. It sleeps in epoll on an eventfd (for
+/// commands posted by other threads) and on the pidfds of running task processes, with a
+/// timeout to the earliest timer (retries, timeouts, sensor pokes, SLA deadlines, cron ticks).
+/// A state transition pushes the tasks it makes ready; nothing rescans all tasks. A task
+/// process runs in its own process group; a timeout kills the group.
+///
+/// Idempotence: a run's id is `<job>@<interval start>`; claiming it is a transaction in the
+/// state store, so a run is never started twice, also across processes and restarts. On
+/// start(), runs whose owning scheduler process is gone are taken over: task processes they
+/// left behind are killed and those tasks retried or failed (the job's `on_orphan`), and each
+/// run resumes with the job definition version it started with.
+///
+/// Thread-safety: public methods may be called from any thread after start(); stop() (also
+/// run by the destructor) kills running task processes, leaving their runs to be recovered.
+class Scheduler {
+public:
+    Scheduler(const Project& project, std::vector<JobDefinition> jobs, SchedulerOptions options,
+              const Clock& clock);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    /// Opens the state store, records job versions, recovers orphaned runs, starts the loop.
+    Status start();
+    void stop();
+
+    /// `<job>@<interval start as RFC 3339>`.
+    static std::string run_id_for(const std::string& job, int64_t interval_start_micros);
+
+    enum class Lane { kScheduled, kManual, kBackfill };
+    /// Starts (or queues, when the job is at its limit) a run of `job` for [start, end).
+    /// kAlreadyExists when the interval has a run (finished, or active here or in another live
+    /// scheduler); kNotFound for an unknown job.
+    Result<std::string> submit_run(const std::string& job, int64_t interval_start,
+                                   int64_t interval_end, Lane lane);
+    /// Blocks until the run is finished.
+    Result<RunSummary> wait_run(const std::string& run_id);
+    /// Re-runs a finished run's failed and upstream-failed tasks and everything downstream of
+    /// them, in the same run (same id, same pinned job version); `task` = "" for all failed
+    /// tasks, else that task and its downstream.
+    Status rerun(const std::string& run_id, const std::string& task);
+
+    /// The data intervals [start, end) of a scheduled job whose end lies in (from, to].
+    Result<std::vector<std::pair<int64_t, int64_t>>> intervals(const std::string& job, int64_t from,
+                                                               int64_t to) const;
+    /// The last complete interval at `now` of a scheduled job.
+    Result<std::pair<int64_t, int64_t>> latest_interval(const std::string& job, int64_t now) const;
+
+    /// Arms the cron schedules: catches up missed intervals (jobs with `catchup: true`; with
+    /// catchup off only the latest missed one), then fires each interval as it ends; and
+    /// starts polling the jobs' file triggers.
+    Status enable_schedules();
+
+    const std::vector<JobDefinition>& jobs() const;
+
+private:
+    class Loop;
+    std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace millrace

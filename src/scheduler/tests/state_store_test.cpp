@@ -1,0 +1,60 @@
+#include "scheduler/state_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace millrace {
+namespace {
+
+std::string temp_db(const char* name) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("millrace-state-" + std::to_string(::getpid()) + "-" + name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return (dir / "scheduler.db").string();
+}
+
+TEST(StateStore, MigratesAndClaimsRunsOnce) {
+    const std::string path = temp_db("claim");
+    {
+        auto store = StateStore::open(path);
+        ASSERT_TRUE(store.ok()) << store.error().to_string();
+        EXPECT_EQ(*store->schema_version(), StateStore::kSchemaVersion);
+        RunRecord run;
+        run.run_id = "j@2026-11-23T00:00:00Z";
+        run.job = "j";
+        run.version = "v1";
+        run.state = "queued";
+        auto first = store->claim_run(run);
+        ASSERT_TRUE(first.ok());
+        EXPECT_EQ(first->first, StateStore::ClaimOutcome::kCreated);
+        run.version = "v2";
+        auto second = store->claim_run(run);
+        ASSERT_TRUE(second.ok());
+        EXPECT_EQ(second->first, StateStore::ClaimOutcome::kExists);
+        EXPECT_EQ(second->second.version, "v1");
+        TaskRecord task{run.run_id, "a", "success", 1, 1, 2, "/log", ""};
+        ASSERT_TRUE(store->save_task(task).ok());
+        task.state = "failed";
+        ASSERT_TRUE(store->save_task(task).ok());
+        auto tasks = store->tasks_of_run(run.run_id);
+        ASSERT_TRUE(tasks.ok());
+        ASSERT_EQ(tasks->size(), 1u);
+        EXPECT_EQ((*tasks)[0].state, "failed");
+    }
+    // Reopening applies no migration twice and keeps the data.
+    auto store = StateStore::open(path);
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ(*store->schema_version(), 1);
+    auto runs = store->list_runs("j", 10);
+    ASSERT_TRUE(runs.ok());
+    EXPECT_EQ(runs->size(), 1u);
+    auto last = store->last_interval_end("j");
+    ASSERT_TRUE(last.ok());
+    EXPECT_TRUE(last->has_value());
+    EXPECT_FALSE(store->last_interval_end("other")->has_value());
+}
+
+}  // namespace
+}  // namespace millrace
