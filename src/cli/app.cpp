@@ -32,15 +32,19 @@ int run_cli(int argc, char** argv) {
     validate->add_option("project-dir", project_dir, "The project directory")->required();
 
     auto* convert = app.add_subcommand(
-        "convert", "Convert a file between formats (json/ndjson, csv) through a schema");
+        "convert", "Convert a file between formats (json/ndjson, csv, parquet) through a schema");
     ConvertOptions convert_options;
     convert->add_option("input", convert_options.input, "Input file, or - for stdin")->required();
     convert->add_option("output", convert_options.output, "Output file, or - for stdout")
         ->required();
     convert->add_option("--schema", convert_options.schema,
                         "Columns, e.g. \"id: int64 not null, amount: double\" (default: infer)");
-    convert->add_option("--from", convert_options.from, "Input format: json or csv");
-    convert->add_option("--to", convert_options.to, "Output format: json or csv");
+    convert->add_option("--from", convert_options.from, "Input format: json, csv or parquet");
+    convert->add_option("--to", convert_options.to, "Output format: json, csv or parquet");
+    convert->add_option("--compression", convert_options.compression,
+                        "Parquet output codec: zstd (default), snappy or none");
+    convert->add_option("--row-group-rows", convert_options.row_group_rows,
+                        "Parquet output: rows per row group");
     convert->add_option("--errors", convert_options.errors,
                         "Write rejected records with their reasons to this NDJSON file");
     convert->add_option("--max-errors", convert_options.max_errors,

@@ -170,6 +170,7 @@ void serialize_page_header(const PageHeader& h, std::string& out) {
     w.field_i32(1, h.type);
     w.field_i32(2, h.uncompressed_page_size);
     w.field_i32(3, h.compressed_page_size);
+    if (h.crc) w.field_i32(4, *h.crc);
     if (h.data) {
         w.field_struct(5);
         w.field_i32(1, h.data->num_values);
@@ -586,6 +587,9 @@ Result<PageHeader> parse_page_header(std::string_view bytes, std::size_t& consum
                 break;
             case 3:
                 if (expect(r, t, CompactType::kI32)) h.compressed_page_size = r.read_i32();
+                break;
+            case 4:
+                if (expect(r, t, CompactType::kI32)) h.crc = r.read_i32();
                 break;
             case 5: {
                 if (t != CompactType::kStruct) {

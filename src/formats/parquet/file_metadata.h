@@ -169,6 +169,7 @@ struct PageHeader {
     int32_t type = 0;                    // 1
     int32_t uncompressed_page_size = 0;  // 2
     int32_t compressed_page_size = 0;    // 3
+    std::optional<int32_t> crc;          // 4: CRC-32 of the page bytes that follow the header
     std::optional<DataPageHeader> data;              // 5
     std::optional<DictionaryPageHeader> dictionary;  // 7
     std::optional<DataPageHeaderV2> data_v2;         // 8

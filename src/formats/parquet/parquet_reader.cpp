@@ -1,5 +1,7 @@
 #include "formats/parquet/parquet_reader.h"
 
+#include <zlib.h>
+
 #include <cstring>
 
 #include "common/mapped_file.h"
@@ -456,6 +458,7 @@ private:
         std::vector<uint32_t> levels;
         std::vector<uint32_t> indices;
         std::vector<P> values;
+        std::string delta_buffer;  // DELTA_BYTE_ARRAY values, rebuilt from prefixes
         uint64_t rows_read = 0;
         std::size_t pos = 0;
         while (rows_read < rows) {
@@ -475,6 +478,11 @@ private:
             }
             const std::string_view page = chunk.substr(pos, static_cast<std::size_t>(header.compressed_page_size));
             pos += static_cast<std::size_t>(header.compressed_page_size);
+            if (header.crc &&
+                static_cast<uint32_t>(*header.crc) !=
+                    ::crc32(0, reinterpret_cast<const Bytef*>(page.data()), static_cast<uInt>(page.size()))) {
+                return Error(ErrorCode::kCorruption, "page checksum mismatch (CRC-32)");
+            }
             const std::size_t uncompressed = static_cast<std::size_t>(header.uncompressed_page_size);
 
             if (header.type == static_cast<int32_t>(parquet::PageType::kDictionaryPage)) {
@@ -612,6 +620,26 @@ private:
                         return Error(ErrorCode::kCorruption, "bad DELTA_BINARY_PACKED data");
                     }
                 }
+            } else if ((encoding == static_cast<int32_t>(Encoding::kDeltaLengthByteArray) ||
+                        encoding == static_cast<int32_t>(Encoding::kDeltaByteArray)) &&
+                       std::is_same_v<P, std::string_view>) {
+                if constexpr (std::is_same_v<P, std::string_view>) {
+                    MILLRACE_TRY(decode_delta_strings(encoding, body, non_null, values, delta_buffer));
+                }
+            } else if (encoding == static_cast<int32_t>(Encoding::kByteStreamSplit) &&
+                       !std::is_same_v<P, std::string_view> && !std::is_same_v<P, uint8_t>) {
+                if constexpr (!std::is_same_v<P, std::string_view> && !std::is_same_v<P, uint8_t>) {
+                    // Byte k of value i is at k * count + i.
+                    if (non_null > body.size() / sizeof(P)) {
+                        return Error(ErrorCode::kCorruption, "BYTE_STREAM_SPLIT data shorter than its values");
+                    }
+                    values.resize(non_null);
+                    for (std::size_t i = 0; i < non_null; ++i) {
+                        unsigned char raw[sizeof(P)];
+                        for (std::size_t k = 0; k < sizeof(P); ++k) raw[k] = static_cast<unsigned char>(body[k * non_null + i]);
+                        std::memcpy(&values[i], raw, sizeof(P));
+                    }
+                }
             } else {
                 return unsupported_encoding(encoding);
             }
@@ -631,6 +659,68 @@ private:
             rows_read += count;
         }
         return builder.finish();
+    }
+
+    // DELTA_LENGTH_BYTE_ARRAY: lengths (delta-packed), then the bytes back to back.
+    // DELTA_BYTE_ARRAY: prefix lengths, then suffixes as DELTA_LENGTH_BYTE_ARRAY; value i is the
+    // first prefix[i] bytes of value i-1 followed by suffix i.
+    static Status decode_delta_strings(int32_t encoding, std::string_view body, std::size_t count,
+                                       std::vector<std::string_view>& values, std::string& arena) {
+        const uint8_t* data = reinterpret_cast<const uint8_t*>(body.data());
+        const uint8_t* end = data + body.size();
+        std::vector<int64_t> prefixes;
+        if (encoding == static_cast<int32_t>(Encoding::kDeltaByteArray)) {
+            DeltaBinaryPackedDecoder decoder(data, body.size());
+            if (!decoder.decode(prefixes, count) || prefixes.size() != count) {
+                return Error(ErrorCode::kCorruption, "bad DELTA_BYTE_ARRAY prefix lengths");
+            }
+            data = decoder.position();
+        }
+        std::vector<int64_t> lengths;
+        DeltaBinaryPackedDecoder decoder(data, static_cast<std::size_t>(end - data));
+        if (!decoder.decode(lengths, count) || lengths.size() != count) {
+            return Error(ErrorCode::kCorruption, "bad DELTA_LENGTH_BYTE_ARRAY lengths");
+        }
+        data = decoder.position();
+        const std::size_t available = static_cast<std::size_t>(end - data);
+        std::size_t used = 0;
+        for (int64_t length : lengths) {
+            if (length < 0 || static_cast<uint64_t>(length) > available - used) {
+                return Error(ErrorCode::kCorruption, "string lengths exceed the page");
+            }
+            used += static_cast<std::size_t>(length);
+        }
+        const char* bytes = reinterpret_cast<const char*>(data);
+        if (prefixes.empty()) {
+            for (int64_t length : lengths) {
+                values.emplace_back(bytes, static_cast<std::size_t>(length));
+                bytes += length;
+            }
+            return {};
+        }
+        // Size the arena first: values point into it, so it must not reallocate.
+        uint64_t total = 0;
+        uint64_t previous = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (prefixes[i] < 0 || static_cast<uint64_t>(prefixes[i]) > previous) {
+                return Error(ErrorCode::kCorruption, "DELTA_BYTE_ARRAY prefix longer than the previous value");
+            }
+            previous = static_cast<uint64_t>(prefixes[i]) + static_cast<uint64_t>(lengths[i]);
+            total += previous;
+            if (total > kMaxPageBytes) return Error(ErrorCode::kCorruption, "DELTA_BYTE_ARRAY values too large");
+        }
+        arena.clear();
+        arena.reserve(total);
+        std::string_view last;
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t start = arena.size();
+            arena.append(last.substr(0, static_cast<std::size_t>(prefixes[i])));
+            arena.append(bytes, static_cast<std::size_t>(lengths[i]));
+            bytes += lengths[i];
+            last = std::string_view(arena.data() + start, arena.size() - start);
+            values.push_back(last);
+        }
+        return {};
     }
 
     static Error unsupported_encoding(int32_t encoding, const char* where = "") {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cmath>
@@ -575,6 +576,8 @@ private:
         }
         header.uncompressed_page_size = static_cast<int32_t>(body_.size());
         header.compressed_page_size = static_cast<int32_t>(payload.size());
+        header.crc = static_cast<int32_t>(
+            ::crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
         header_.clear();
         parquet::serialize_page_header(header, header_);
         out_.append(header_);

@@ -21,7 +21,7 @@ namespace millrace {
 ///            v                                                               v
 ///   row group := column chunk (one per schema field, in order)          FileMetaData (Thrift
 ///   column chunk := [dictionary page] data page+                        compact): schema, row
-///   page := PageHeader (Thrift compact) + body (compressed)             groups -> column chunk
+///   page := PageHeader (Thrift compact, CRC-32) + body                      groups -> column chunk
 ///                                                                       offsets, sizes, stats,
 ///   data page v1 body (before compression):                             key-value metadata
 ///     [definition levels: u32 LE length + RLE/bit-packed hybrid]        `millrace.schema`

@@ -24,6 +24,7 @@ if (process.argv[3] === '--meta') {
   })));
   console.log(JSON.stringify({ rows: meta.num_rows, columns, stats }, plain));
 } else {
-  const rows = await parquetReadObjects({ file });
+  // utf8: false keeps BYTE_ARRAY columns without a STRING annotation as bytes (printed as hex).
+  const rows = await parquetReadObjects({ file, utf8: false });
   for (const row of rows) console.log(JSON.stringify(row, plain));
 }
