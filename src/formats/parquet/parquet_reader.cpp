@@ -220,10 +220,17 @@ private:
 class ParquetReader::Impl {
 public:
     Impl(MappedFile file, ParquetReaderOptions options)
-        : file_(std::move(file)), options_(options) {}
+        : file_(std::move(file)), options_(options) {
+        path_ = file_->path();
+        bytes_ = file_->bytes();
+    }
+    Impl(std::string name, std::string bytes, ParquetReaderOptions options)
+        : path_(std::move(name)), owned_(std::move(bytes)), options_(options) {
+        bytes_ = owned_;
+    }
 
     Status load() {
-        const std::string_view bytes = file_.bytes();
+        const std::string_view bytes = bytes_;
         if (bytes.size() < 12) return corrupt("file of " + std::to_string(bytes.size()) +
                                               " bytes is too short to be Parquet (truncated?)");
         if (bytes.substr(0, 4) != "PAR1") return corrupt("bad magic at the start (not Parquet)");
@@ -301,7 +308,7 @@ public:
         return {};
     }
 
-    const std::string& path() const { return file_.path(); }
+    const std::string& path() const { return path_; }
     const std::shared_ptr<const Schema>& schema() const { return schema_; }
     const parquet::FileMetaData& metadata() const { return metadata_; }
 
@@ -382,7 +389,7 @@ private:
             return Error(ErrorCode::kCorruption, "column chunk offsets lie outside the file");
         }
         const std::string_view chunk =
-            file_.bytes().substr(static_cast<std::size_t>(start),
+            bytes_.substr(static_cast<std::size_t>(start),
                                  static_cast<std::size_t>(meta.total_compressed_size));
         switch (info.physical) {
             case PhysicalType::kBoolean:
@@ -478,7 +485,7 @@ private:
             }
             const std::string_view page = chunk.substr(pos, static_cast<std::size_t>(header.compressed_page_size));
             pos += static_cast<std::size_t>(header.compressed_page_size);
-            if (header.crc &&
+            if (options_.verify_checksums && header.crc &&
                 static_cast<uint32_t>(*header.crc) !=
                     ::crc32(0, reinterpret_cast<const Bytef*>(page.data()), static_cast<uInt>(page.size()))) {
                 return Error(ErrorCode::kCorruption, "page checksum mismatch (CRC-32)");
@@ -729,7 +736,10 @@ private:
                                                   " (" + std::to_string(encoding) + ")" + where);
     }
 
-    MappedFile file_;
+    std::optional<MappedFile> file_;
+    std::string path_;
+    std::string owned_;
+    std::string_view bytes_;
     ParquetReaderOptions options_;
     parquet::FileMetaData metadata_;
     std::vector<ColumnInfo> columns_;
@@ -741,6 +751,14 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::open(const std::string& pa
                                                            ParquetReaderOptions options) {
     MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
     auto impl = std::make_unique<Impl>(std::move(file), options);
+    MILLRACE_TRY(impl->load());
+    return std::unique_ptr<ParquetReader>(new ParquetReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<ParquetReader>> ParquetReader::from_bytes(std::string name,
+                                                                 std::string bytes,
+                                                                 ParquetReaderOptions options) {
+    auto impl = std::make_unique<Impl>(std::move(name), std::move(bytes), options);
     MILLRACE_TRY(impl->load());
     return std::unique_ptr<ParquetReader>(new ParquetReader(std::move(impl)));
 }

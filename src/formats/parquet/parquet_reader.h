@@ -18,6 +18,9 @@ struct ParquetReaderOptions {
     /// Row groups claiming more rows are rejected: a hostile footer (or a page of run-length
     /// nulls) must not make the reader allocate without bound.
     uint64_t max_row_group_rows = uint64_t{1} << 26;
+    /// Check page CRC-32s where the writer recorded them (the fuzzer turns this off to reach the
+    /// decoders with mutated pages).
+    bool verify_checksums = true;
 };
 
 /// Which row groups a scan reads: a projection (column indices into schema(), in output order)
@@ -42,6 +45,9 @@ class ParquetReader {
 public:
     static Result<std::unique_ptr<ParquetReader>> open(const std::string& path,
                                                        ParquetReaderOptions options = {});
+    /// Reads a file held in memory; `name` stands for the path in messages.
+    static Result<std::unique_ptr<ParquetReader>> from_bytes(std::string name, std::string bytes,
+                                                             ParquetReaderOptions options = {});
     ~ParquetReader();
     ParquetReader(const ParquetReader&) = delete;
     ParquetReader& operator=(const ParquetReader&) = delete;
