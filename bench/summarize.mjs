@@ -24,3 +24,16 @@ if (ceiling && ours) {
 }
 const csv = medians.BM_CsvDecode || Object.entries(medians).find(([n]) => /Csv.*Decode/i.test(n))?.[1];
 if (csv) console.log(`CSV decode: ${mbps(csv)} MB/s on one core (goal >= 300)`);
+
+const write = medians.BM_ParquetWriteOrders10MZstd;
+const duck = medians.DuckDB_CopyOrders10MZstd;
+const read = medians.BM_ParquetReadOrders10MProjection2;
+if (write) {
+  console.log(`\nParquet write, 10M orders, zstd: ${write.real_time.toFixed(0)} ms, ${(write.file_bytes / 1e6).toFixed(1)} MB`);
+}
+if (write && duck) {
+  console.log(`DuckDB COPY, same rows, zstd:     ${duck.real_time.toFixed(0)} ms, ${(duck.file_bytes / 1e6).toFixed(1)} MB`);
+  console.log(`wall-time ratio ours / DuckDB: ${(write.real_time / duck.real_time).toFixed(2)} (goal <= 1.0)`);
+  console.log(`file-size ratio ours / DuckDB: ${(write.file_bytes / duck.file_bytes).toFixed(2)} (goal <= 1.1)`);
+}
+if (read) console.log(`Parquet read, projection of 2 columns: ${rows(read)} M rows/s`);

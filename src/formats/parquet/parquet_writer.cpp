@@ -236,10 +236,15 @@ private:
         if constexpr (std::is_same_v<T, std::string_view>) {
             return std::hash<std::string_view>()(v) * 0x9E3779B97F4A7C15ull >> 20;
         } else {
+            // A full 64-bit mix (murmur3's finalizer): doubles such as prices differ mostly in
+            // high mantissa bits, which a plain multiply never moves into the slot bits.
             uint64_t bits = 0;
             std::memcpy(&bits, &v, sizeof(T));
-            bits *= 0x9E3779B97F4A7C15ull;
-            return bits ^ (bits >> 29);
+            bits ^= bits >> 33;
+            bits *= 0xff51afd7ed558ccdull;
+            bits ^= bits >> 33;
+            bits *= 0xc4ceb9fe1a85ec53ull;
+            return bits ^ (bits >> 33);
         }
     }
     uint32_t lookup_index(const T& v) const {
