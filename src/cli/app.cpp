@@ -5,6 +5,7 @@
 
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
+#include "cli/lake_command.h"
 #include "cli/validate_command.h"
 
 namespace millrace {
@@ -66,6 +67,30 @@ int run_cli(int argc, char** argv) {
     generate->add_option("--seed", generate_options.seed, "Random seed");
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
 
+    auto* lake = app.add_subcommand(
+        "lake", "Inspect and maintain lake tables: list, describe, files, history, compact, import");
+    LakeOptions lake_options;
+    lake->add_option("action", lake_options.action,
+                     "list | describe | files | history | compact | import")
+        ->required();
+    lake->add_option("table", lake_options.table, "The table (all but list)");
+    lake->add_option("--data-dir", lake_options.data_dir, "The data directory (holds lake/)");
+    lake->add_option("--project,-p", lake_options.project,
+                     "A project directory whose data_dir to use (default: .)");
+    lake->add_option("--snapshot", lake_options.snapshot, "describe/files AS OF this snapshot id");
+    lake->add_option("--input,-i", lake_options.input, "import: a .parquet, .ndjson or .csv file");
+    lake->add_option("--schema", lake_options.schema, "import: the schema of NDJSON/CSV input");
+    lake->add_flag("--create", lake_options.create, "import: create the table if missing");
+    lake->add_option("--partition-by", lake_options.partition_by,
+                     "import --create: column, date(col) or hour(col); repeatable");
+    lake->add_flag("--overwrite", lake_options.overwrite,
+                   "import: replace the partitions written (idempotent re-runs)");
+    lake->add_option("--commit-rows", lake_options.commit_rows,
+                     "import: commit every N rows (default: once at the end)");
+    lake->add_option("--writer-id", lake_options.writer_id, "import: two-phase-commit writer id");
+    lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
+                     "compact: merge files smaller than this");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -89,6 +114,7 @@ int run_cli(int argc, char** argv) {
     if (*validate) return run_validate(project_dir);
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
+    if (*lake) return run_lake(lake_options);
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }
