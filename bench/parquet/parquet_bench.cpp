@@ -48,7 +48,8 @@ const std::vector<Batch>& batches() {
         std::string chunk;
         for (uint64_t done = 0; done < kRows; done += options.decode.batch_rows) {
             chunk.clear();
-            generator.append_ndjson(chunk, std::min<uint64_t>(options.decode.batch_rows, kRows - done));
+            generator.append_ndjson(chunk,
+                                    std::min<uint64_t>(options.decode.batch_rows, kRows - done));
             if (!decoder.decode(chunk, sink).ok()) std::abort();
         }
         return out;
@@ -74,7 +75,10 @@ void BM_ParquetWriteOrders10MZstd(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows));
     state.counters["file_bytes"] = static_cast<double>(bytes);
 }
-BENCHMARK(BM_ParquetWriteOrders10MZstd)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_ParquetWriteOrders10MZstd)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 void BM_ParquetReadOrders10MProjection2(benchmark::State& state) {
     const std::string path = output_path();
@@ -97,7 +101,10 @@ void BM_ParquetReadOrders10MProjection2(benchmark::State& state) {
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows));
 }
-BENCHMARK(BM_ParquetReadOrders10MProjection2)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_ParquetReadOrders10MProjection2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace millrace

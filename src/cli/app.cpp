@@ -68,7 +68,8 @@ int run_cli(int argc, char** argv) {
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
 
     auto* lake = app.add_subcommand(
-        "lake", "Inspect and maintain lake tables: list, describe, files, history, compact, import");
+        "lake",
+        "Inspect and maintain lake tables: list, describe, files, history, compact, import");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
                      "list | describe | files | history | compact | import")

@@ -280,8 +280,10 @@ Status convert(const ConvertOptions& options) {
     uint64_t input_bytes = bytes.size();
     if (parquet_input) {
         struct stat info {};
-        if (::stat(options.input.c_str(), &info) == 0) input_bytes = static_cast<uint64_t>(info.st_size);
-        MILLRACE_TRY(parquet_input->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); }));
+        if (::stat(options.input.c_str(), &info) == 0)
+            input_bytes = static_cast<uint64_t>(info.st_size);
+        MILLRACE_TRY(
+            parquet_input->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); }));
     } else if (from == FileFormat::kJson) {
         JsonOptions json;
         json.decode.batch_rows = options.batch_rows;

@@ -18,8 +18,8 @@ struct ConvertOptions {
     std::optional<std::string> null_marker;  // CSV text meaning null
     std::string epoch_unit = "auto";         // JSON numbers in timestamp columns
     std::size_t batch_rows = 8192;
-    std::optional<uint64_t> max_errors;  // fail (exit 1) when more records are rejected
-    std::string compression = "zstd";     // Parquet output: zstd, snappy or none
+    std::optional<uint64_t> max_errors;    // fail (exit 1) when more records are rejected
+    std::string compression = "zstd";      // Parquet output: zstd, snappy or none
     std::size_t row_group_rows = 1 << 20;  // Parquet output
 };
 

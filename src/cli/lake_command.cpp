@@ -52,9 +52,9 @@ public:
     }
     void on_error(RowError error) override {
         ++rejected_;
-        if (rejected_ <= 5) std::fprintf(stderr, "rejected line %llu: %s\n",
-                                         static_cast<unsigned long long>(error.line),
-                                         error.reason.c_str());
+        if (rejected_ <= 5)
+            std::fprintf(stderr, "rejected line %llu: %s\n",
+                         static_cast<unsigned long long>(error.line), error.reason.c_str());
     }
     Status commit() {
         MILLRACE_TRY(writer_.pre_commit(checkpoint_));
@@ -81,7 +81,8 @@ private:
 Status import(const LakeOptions& options, const std::string& data_dir) {
     if (options.input.empty()) return Error(ErrorCode::kInvalidArgument, "import needs --input");
     auto format = file_format_from_path(options.input);
-    if (!format) return Error(ErrorCode::kInvalidArgument, "cannot tell the format of " + options.input);
+    if (!format)
+        return Error(ErrorCode::kInvalidArgument, "cannot tell the format of " + options.input);
     std::unique_ptr<ParquetReader> parquet;
     std::shared_ptr<const Schema> schema;
     if (*format == FileFormat::kParquet) {
@@ -120,9 +121,11 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     MILLRACE_TRY(writer->abort());
     MILLRACE_ASSIGN_OR_RETURN(Manifest current, table->snapshot());
     const auto last = current.writers.find(options.writer_id);
-    ImportSink sink(*writer, options.commit_rows, last == current.writers.end() ? 1 : last->second + 1);
+    ImportSink sink(*writer, options.commit_rows,
+                    last == current.writers.end() ? 1 : last->second + 1);
     if (parquet) {
-        auto scanned = parquet->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); });
+        auto scanned =
+            parquet->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); });
         if (!scanned.ok()) return std::move(scanned).error();
     } else {
         MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(options.input));
@@ -165,13 +168,16 @@ Status run(const LakeOptions& options) {
         std::printf("table:        %s\npath:         %s\nschema:       %s\n", table.name().c_str(),
                     table.path().c_str(), table.schema()->to_string().c_str());
         std::string partitions;
-        for (const std::string& p : m.partition_by) partitions += (partitions.empty() ? "" : ", ") + p;
-        std::printf("partition_by: %s\nsnapshot:     %llu (%s, %s)\nfiles:        %zu\nrows:         %llu\nbytes:        %llu\n",
-                    partitions.empty() ? "-" : partitions.c_str(),
-                    static_cast<unsigned long long>(m.snapshot_id), m.operation.c_str(),
-                    when(m.committed_at_micros).c_str(), m.files.size(),
-                    static_cast<unsigned long long>(m.total_rows()),
-                    static_cast<unsigned long long>(m.total_bytes()));
+        for (const std::string& p : m.partition_by)
+            partitions += (partitions.empty() ? "" : ", ") + p;
+        std::printf(
+            "partition_by: %s\nsnapshot:     %llu (%s, %s)\nfiles:        %zu\nrows:         "
+            "%llu\nbytes:        %llu\n",
+            partitions.empty() ? "-" : partitions.c_str(),
+            static_cast<unsigned long long>(m.snapshot_id), m.operation.c_str(),
+            when(m.committed_at_micros).c_str(), m.files.size(),
+            static_cast<unsigned long long>(m.total_rows()),
+            static_cast<unsigned long long>(m.total_bytes()));
         std::printf("columns:\n");
         for (std::size_t c = 0; c < table.schema()->size(); ++c) {
             ColumnStatistics total;

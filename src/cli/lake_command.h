@@ -8,10 +8,10 @@
 namespace millrace {
 
 struct LakeOptions {
-    std::string action;    // list, describe, files, history, compact, import
+    std::string action;  // list, describe, files, history, compact, import
     std::string table;
-    std::string data_dir;  // explicit --data-dir
-    std::string project;   // or a project directory whose data_dir is used
+    std::string data_dir;              // explicit --data-dir
+    std::string project;               // or a project directory whose data_dir is used
     std::optional<uint64_t> snapshot;  // describe/files AS OF
     // import
     std::string input;

@@ -15,8 +15,8 @@ std::string_view file_format_name(FileFormat format);
 /// (case-insensitive).
 std::optional<FileFormat> parse_file_format(std::string_view name);
 
-/// The format a path's extension suggests (.json .ndjson .jsonl .csv .tsv .parquet, after stripping a
-/// trailing .gz is not supported yet), or nullopt.
+/// The format a path's extension suggests (.json .ndjson .jsonl .csv .tsv .parquet, after stripping
+/// a trailing .gz is not supported yet), or nullopt.
 std::optional<FileFormat> file_format_from_path(std::string_view path);
 
 }  // namespace millrace

@@ -53,7 +53,8 @@ Status write_file_durably(const std::string& path, std::string_view bytes) {
 }
 
 Status rename_durably(const std::string& from, const std::string& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0) return io_error("cannot rename " + from + " to", to);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        return io_error("cannot rename " + from + " to", to);
     MILLRACE_TRY(sync_directory(parent_of(to)));
     if (parent_of(from) != parent_of(to)) MILLRACE_TRY(sync_directory(parent_of(from)));
     return {};

@@ -58,7 +58,8 @@ class TableLock {
 public:
     static Result<TableLock> acquire(const std::string& path) {
         const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+        if (fd < 0)
+            return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
         while (::flock(fd, LOCK_EX) != 0) {
             if (errno != EINTR) {
                 ::close(fd);
@@ -95,8 +96,9 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
                                     const Schema& schema,
                                     const std::vector<std::string>& partition_by) {
     if (!valid_table_name(name)) {
-        return Error(ErrorCode::kInvalidArgument,
-                     "bad table name `" + name + "` (letters, digits, _ - .; not starting with _ or .)");
+        return Error(
+            ErrorCode::kInvalidArgument,
+            "bad table name `" + name + "` (letters, digits, _ - .; not starting with _ or .)");
     }
     if (schema.empty()) return Error(ErrorCode::kInvalidArgument, "a table needs columns");
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(partition_by, schema));
@@ -138,7 +140,8 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, probe.snapshot());
     MILLRACE_ASSIGN_OR_RETURN(Schema schema, manifest_schema(m));
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, schema));
-    return LakeTable(name, path, std::make_shared<const Schema>(std::move(schema)), std::move(spec));
+    return LakeTable(name, path, std::make_shared<const Schema>(std::move(schema)),
+                     std::move(spec));
 }
 
 Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
@@ -215,14 +218,16 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
     }
     for (const std::string& column : columns) {
         if (!schema_->index_of(column)) {
-            return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no column `" + column + "`");
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + column + "`");
         }
     }
     std::vector<std::size_t> predicate_columns;
     for (const ColumnPredicate& p : options.predicates) {
         auto index = schema_->index_of(p.column);
         if (!index) {
-            return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no column `" + p.column + "`");
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + p.column + "`");
         }
         predicate_columns.push_back(*index);
     }
@@ -319,7 +324,8 @@ Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& option
         for (const DataFile* f : files) {
             MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + f->path));
             if (!(*reader->schema() == *schema_)) {
-                return Error(ErrorCode::kCorruption, path_ + "/" + f->path + ": schema differs from the table's");
+                return Error(ErrorCode::kCorruption,
+                             path_ + "/" + f->path + ": schema differs from the table's");
             }
             auto scanned = reader->scan({}, [&](Batch batch) {
                 // Batches read back carry the file's schema object: rewrap with the table's.

@@ -39,7 +39,8 @@ public:
         }
         // Rewrap so that every ParquetWriter sees the table's schema object.
         std::vector<std::shared_ptr<const Column>> columns;
-        for (std::size_t c = 0; c < batch.num_columns(); ++c) columns.push_back(batch.column_ptr(c));
+        for (std::size_t c = 0; c < batch.num_columns(); ++c)
+            columns.push_back(batch.column_ptr(c));
         Batch rows(table_.schema(), std::move(columns), batch.num_rows());
         pending_rows_ += rows.num_rows();
         if (table_.partition_spec().empty()) return write_to("", rows);
@@ -119,13 +120,14 @@ public:
                 MILLRACE_TRY(rename_durably(from, to));
             } else if (!std::filesystem::exists(to, error)) {
                 return Error(ErrorCode::kCorruption, "staged file " + from + " of checkpoint " +
-                                                         std::to_string(checkpoint) + " is missing");
+                                                         std::to_string(checkpoint) +
+                                                         " is missing");
             }
         }
         MILLRACE_ASSIGN_OR_RETURN(
             uint64_t snapshot,
-            table_.commit_files({}, record.files, record.operation == "overwrite",
-                                record.operation, options_.writer_id, checkpoint));
+            table_.commit_files({}, record.files, record.operation == "overwrite", record.operation,
+                                options_.writer_id, checkpoint));
         MILLRACE_TRY(remove_checkpoint(checkpoint));
         return snapshot;
     }
@@ -136,7 +138,8 @@ public:
         pending_rows_ = 0;
         std::error_code error;
         std::filesystem::remove_all(open_dir_, error);
-        if (error) return Error(ErrorCode::kIo, "cannot remove " + open_dir_ + ": " + error.message());
+        if (error)
+            return Error(ErrorCode::kIo, "cannot remove " + open_dir_ + ": " + error.message());
         if (std::filesystem::is_directory(staging_, error)) {
             for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
                 const std::string name = entry.path().filename().string();
@@ -189,7 +192,8 @@ private:
             const std::string dir = folder.empty() ? open_dir_ : open_dir_ + "/" + folder;
             MILLRACE_TRY(create_directories_durably(dir));
             MILLRACE_ASSIGN_OR_RETURN(
-                file.writer, ParquetWriter::open(dir + "/" + file.name, table_.schema(), options_.parquet));
+                file.writer,
+                ParquetWriter::open(dir + "/" + file.name, table_.schema(), options_.parquet));
             it = open_.emplace(folder, std::move(file)).first;
         }
         MILLRACE_TRY(it->second.writer->write(rows));

@@ -41,7 +41,8 @@ struct LakeWriterOptions {
 /// records found. Not thread-safe: one writer per sink instance.
 class LakeWriter {
 public:
-    static Result<std::unique_ptr<LakeWriter>> open(LakeTable table, LakeWriterOptions options = {});
+    static Result<std::unique_ptr<LakeWriter>> open(LakeTable table,
+                                                    LakeWriterOptions options = {});
     ~LakeWriter();
     LakeWriter(const LakeWriter&) = delete;
     LakeWriter& operator=(const LakeWriter&) = delete;

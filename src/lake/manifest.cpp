@@ -103,8 +103,8 @@ uint64_t Manifest::total_bytes() const {
 
 std::string Manifest::to_json(const Schema& schema) const {
     std::string out = "{\"format\": 1, \"snapshot_id\": " + std::to_string(snapshot_id) +
-                      ", \"parent_id\": " + std::to_string(parent_id) +
-                      ", \"committed_at\": \"" + timestamp_text(committed_at_micros) +
+                      ", \"parent_id\": " + std::to_string(parent_id) + ", \"committed_at\": \"" +
+                      timestamp_text(committed_at_micros) +
                       "\", \"committed_at_micros\": " + std::to_string(committed_at_micros) +
                       ", \"operation\": ";
     append_json_string(out, operation);
@@ -135,8 +135,8 @@ std::string Manifest::to_json(const Schema& schema) const {
             out += ": ";
             append_json_string(out, f.partition[p].second);
         }
-        out += "}, \"rows\": " + std::to_string(f.rows) + ", \"bytes\": " + std::to_string(f.bytes) +
-               ", \"columns\": {";
+        out += "}, \"rows\": " + std::to_string(f.rows) +
+               ", \"bytes\": " + std::to_string(f.bytes) + ", \"columns\": {";
         for (std::size_t c = 0; c < f.columns.size() && c < schema.size(); ++c) {
             if (c > 0) out += ", ";
             append_json_string(out, schema.field(c).name);

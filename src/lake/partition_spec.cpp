@@ -21,7 +21,8 @@ std::string trim(std::string_view text) {
 
 std::string lower(std::string_view text) {
     std::string out;
-    for (char c : text) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : text)
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     return out;
 }
 
@@ -86,8 +87,9 @@ Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& parti
         const std::size_t open = text.find('(');
         if (open != std::string::npos) {
             if (text.back() != ')') {
-                return Error(ErrorCode::kInvalidArgument,
-                             "partition_by `" + raw + "`: expected date(<column>) or hour(<column>)");
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "partition_by `" + raw + "`: expected date(<column>) or hour(<column>)");
             }
             const std::string function = lower(trim(std::string_view(text).substr(0, open)));
             column = trim(std::string_view(text).substr(open + 1, text.size() - open - 2));
@@ -99,21 +101,22 @@ Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& parti
                 item.name = "hour";
             } else {
                 return Error(ErrorCode::kUnsupported,
-                             "partition_by `" + raw + "`: only date(<column>) and hour(<column>) "
-                             "are supported (the SQL engine will bring other expressions)");
+                             "partition_by `" + raw +
+                                 "`: only date(<column>) and hour(<column>) "
+                                 "are supported (the SQL engine will bring other expressions)");
             }
         } else {
             item.name = column;
         }
         auto index = schema.index_of(column);
         if (!index) {
-            return Error(ErrorCode::kNotFound,
-                         "partition_by `" + raw + "`: no column `" + column + "` in " +
-                             schema.to_string());
+            return Error(ErrorCode::kNotFound, "partition_by `" + raw + "`: no column `" + column +
+                                                   "` in " + schema.to_string());
         }
         item.column = *index;
         const DataType type = schema.field(*index).type;
-        if (item.kind == Item::Kind::kDay && type != DataType::kTimestamp && type != DataType::kDate) {
+        if (item.kind == Item::Kind::kDay && type != DataType::kTimestamp &&
+            type != DataType::kDate) {
             return Error(ErrorCode::kTypeMismatch,
                          "partition_by `" + raw + "`: date() needs a timestamp or date column");
         }

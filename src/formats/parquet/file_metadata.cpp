@@ -6,31 +6,51 @@ namespace millrace::parquet {
 
 std::string_view encoding_name(int32_t encoding) {
     switch (encoding) {
-        case 0: return "PLAIN";
-        case 1: return "GROUP_VAR_INT";
-        case 2: return "PLAIN_DICTIONARY";
-        case 3: return "RLE";
-        case 4: return "BIT_PACKED";
-        case 5: return "DELTA_BINARY_PACKED";
-        case 6: return "DELTA_LENGTH_BYTE_ARRAY";
-        case 7: return "DELTA_BYTE_ARRAY";
-        case 8: return "RLE_DICTIONARY";
-        case 9: return "BYTE_STREAM_SPLIT";
-        default: return "unknown";
+        case 0:
+            return "PLAIN";
+        case 1:
+            return "GROUP_VAR_INT";
+        case 2:
+            return "PLAIN_DICTIONARY";
+        case 3:
+            return "RLE";
+        case 4:
+            return "BIT_PACKED";
+        case 5:
+            return "DELTA_BINARY_PACKED";
+        case 6:
+            return "DELTA_LENGTH_BYTE_ARRAY";
+        case 7:
+            return "DELTA_BYTE_ARRAY";
+        case 8:
+            return "RLE_DICTIONARY";
+        case 9:
+            return "BYTE_STREAM_SPLIT";
+        default:
+            return "unknown";
     }
 }
 
 std::string_view codec_name(int32_t codec) {
     switch (codec) {
-        case 0: return "UNCOMPRESSED";
-        case 1: return "SNAPPY";
-        case 2: return "GZIP";
-        case 3: return "LZO";
-        case 4: return "BROTLI";
-        case 5: return "LZ4";
-        case 6: return "ZSTD";
-        case 7: return "LZ4_RAW";
-        default: return "unknown";
+        case 0:
+            return "UNCOMPRESSED";
+        case 1:
+            return "SNAPPY";
+        case 2:
+            return "GZIP";
+        case 3:
+            return "LZO";
+        case 4:
+            return "BROTLI";
+        case 5:
+            return "LZ4";
+        case 6:
+            return "ZSTD";
+        case 7:
+            return "LZ4_RAW";
+        default:
+            return "unknown";
     }
 }
 
@@ -303,7 +323,8 @@ void read_logical_type(CompactReader& r, LogicalType& logical) {
                 while (r.next_field(ft, fid)) {
                     if (fid == 1 && ft == CompactType::kByte) {
                         logical.bit_width = static_cast<int8_t>(r.read_i8());
-                    } else if (fid == 2 && (ft == CompactType::kTrue || ft == CompactType::kFalse)) {
+                    } else if (fid == 2 &&
+                               (ft == CompactType::kTrue || ft == CompactType::kFalse)) {
                         logical.is_signed = r.read_bool(ft);
                     } else {
                         r.skip(ft);
@@ -327,7 +348,8 @@ void read_schema_element(CompactReader& r, SchemaElement& e) {
     while (r.next_field(t, id)) {
         switch (id) {
             case 1:
-                if (expect(r, t, CompactType::kI32)) e.type = static_cast<PhysicalType>(r.read_i32());
+                if (expect(r, t, CompactType::kI32))
+                    e.type = static_cast<PhysicalType>(r.read_i32());
                 break;
             case 2:
                 if (expect(r, t, CompactType::kI32)) e.type_length = r.read_i32();
@@ -385,7 +407,8 @@ void read_column_metadata(CompactReader& r, ColumnMetaData& m) {
     while (r.next_field(t, id)) {
         switch (id) {
             case 1:
-                if (expect(r, t, CompactType::kI32)) m.type = static_cast<PhysicalType>(r.read_i32());
+                if (expect(r, t, CompactType::kI32))
+                    m.type = static_cast<PhysicalType>(r.read_i32());
                 break;
             case 2:
                 read_i32_list(r, t, m.encodings);
@@ -495,9 +518,8 @@ void read_row_group(CompactReader& r, RowGroup& g) {
 }
 
 Error corrupt(const CompactReader& r, const char* what) {
-    return Error(ErrorCode::kCorruption, std::string("bad thrift in ") + what + ": " +
-                                             r.failure() + " (at byte " +
-                                             std::to_string(r.position()) + ")");
+    return Error(ErrorCode::kCorruption, std::string("bad thrift in ") + what + ": " + r.failure() +
+                                             " (at byte " + std::to_string(r.position()) + ")");
 }
 
 }  // namespace

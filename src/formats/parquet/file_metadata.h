@@ -65,7 +65,12 @@ enum class Codec : int32_t {
 };
 std::string_view codec_name(int32_t codec);
 
-enum class PageType : int32_t { kDataPage = 0, kIndexPage = 1, kDictionaryPage = 2, kDataPageV2 = 3 };
+enum class PageType : int32_t {
+    kDataPage = 0,
+    kIndexPage = 1,
+    kDictionaryPage = 2,
+    kDataPageV2 = 3
+};
 
 enum class TimeUnit : int8_t { kNone, kMillis, kMicros, kNanos };
 
@@ -74,20 +79,20 @@ enum class TimeUnit : int8_t { kNone, kMillis, kMicros, kNanos };
 struct LogicalType {
     enum class Kind { kNone, kString, kDate, kTimestamp, kInteger, kJson, kEnum, kOther };
     Kind kind = Kind::kNone;
-    bool adjusted_to_utc = false;  // TIMESTAMP (1)
+    bool adjusted_to_utc = false;     // TIMESTAMP (1)
     TimeUnit unit = TimeUnit::kNone;  // TIMESTAMP (2)
     int8_t bit_width = 0;             // INTEGER (1)
     bool is_signed = true;            // INTEGER (2)
 };
 
 struct SchemaElement {
-    std::optional<PhysicalType> type;           // 1
-    std::optional<int32_t> type_length;         // 2
-    std::optional<Repetition> repetition;       // 3
-    std::string name;                           // 4
-    std::optional<int32_t> num_children;        // 5
-    std::optional<ConvertedType> converted;     // 6
-    LogicalType logical;                        // 10
+    std::optional<PhysicalType> type;        // 1
+    std::optional<int32_t> type_length;      // 2
+    std::optional<Repetition> repetition;    // 3
+    std::string name;                        // 4
+    std::optional<int32_t> num_children;     // 5
+    std::optional<ConvertedType> converted;  // 6
+    LogicalType logical;                     // 10
 };
 
 struct Statistics {
@@ -99,14 +104,14 @@ struct Statistics {
 };
 
 struct ColumnMetaData {
-    PhysicalType type = PhysicalType::kInt32;  // 1
-    std::vector<int32_t> encodings;            // 2
-    std::vector<std::string> path;             // 3
-    int32_t codec = 0;                         // 4
-    int64_t num_values = 0;                    // 5
-    int64_t total_uncompressed_size = 0;       // 6
-    int64_t total_compressed_size = 0;         // 7
-    int64_t data_page_offset = 0;              // 9
+    PhysicalType type = PhysicalType::kInt32;       // 1
+    std::vector<int32_t> encodings;                 // 2
+    std::vector<std::string> path;                  // 3
+    int32_t codec = 0;                              // 4
+    int64_t num_values = 0;                         // 5
+    int64_t total_uncompressed_size = 0;            // 6
+    int64_t total_compressed_size = 0;              // 7
+    int64_t data_page_offset = 0;                   // 9
     std::optional<int64_t> dictionary_page_offset;  // 11
     std::optional<Statistics> statistics;           // 12
 };
@@ -119,9 +124,9 @@ struct ColumnChunk {
 };
 
 struct RowGroup {
-    std::vector<ColumnChunk> columns;  // 1
-    int64_t total_byte_size = 0;       // 2
-    int64_t num_rows = 0;              // 3
+    std::vector<ColumnChunk> columns;              // 1
+    int64_t total_byte_size = 0;                   // 2
+    int64_t num_rows = 0;                          // 3
     std::optional<int64_t> file_offset;            // 5
     std::optional<int64_t> total_compressed_size;  // 6
     std::optional<int16_t> ordinal;                // 7
@@ -133,21 +138,21 @@ struct KeyValue {
 };
 
 struct FileMetaData {
-    int32_t version = 1;                  // 1
-    std::vector<SchemaElement> schema;    // 2
-    int64_t num_rows = 0;                 // 3
-    std::vector<RowGroup> row_groups;     // 4
-    std::vector<KeyValue> key_value;      // 5
-    std::optional<std::string> created_by;  // 6
+    int32_t version = 1;                     // 1
+    std::vector<SchemaElement> schema;       // 2
+    int64_t num_rows = 0;                    // 3
+    std::vector<RowGroup> row_groups;        // 4
+    std::vector<KeyValue> key_value;         // 5
+    std::optional<std::string> created_by;   // 6
     bool type_defined_column_order = false;  // 7 (one TYPE_ORDER per leaf when true)
 };
 
 struct DataPageHeader {
-    int32_t num_values = 0;                // 1
-    int32_t encoding = 0;                  // 2
+    int32_t num_values = 0;                 // 1
+    int32_t encoding = 0;                   // 2
     int32_t definition_level_encoding = 3;  // 3
     int32_t repetition_level_encoding = 3;  // 4
-    std::optional<Statistics> statistics;  // 5
+    std::optional<Statistics> statistics;   // 5
 };
 
 struct DictionaryPageHeader {
@@ -170,7 +175,7 @@ struct PageHeader {
     int32_t uncompressed_page_size = 0;  // 2
     int32_t compressed_page_size = 0;    // 3
     std::optional<int32_t> crc;          // 4: CRC-32 of the page bytes that follow the header
-    std::optional<DataPageHeader> data;              // 5
+    std::optional<DataPageHeader> data;  // 5
     std::optional<DictionaryPageHeader> dictionary;  // 7
     std::optional<DataPageHeaderV2> data_v2;         // 8
 };

@@ -46,10 +46,10 @@ void PageCompressor::compress(Codec codec, int level, std::string_view input, st
 Status PageCompressor::decompress(int32_t codec, std::string_view input, std::size_t expected_size,
                                   std::string& out) {
     auto mismatch = [&](std::size_t got) {
-        return Error(ErrorCode::kCorruption,
-                     std::string(codec_name(codec)) + " page decompressed to " +
-                         std::to_string(got) + " bytes, header says " +
-                         std::to_string(expected_size));
+        return Error(ErrorCode::kCorruption, std::string(codec_name(codec)) +
+                                                 " page decompressed to " + std::to_string(got) +
+                                                 " bytes, header says " +
+                                                 std::to_string(expected_size));
     };
     out.resize(expected_size);
     switch (static_cast<Codec>(codec)) {
@@ -96,9 +96,9 @@ Status PageCompressor::decompress(int32_t codec, std::string_view input, std::si
             return {};
         }
         default:
-            return Error(ErrorCode::kUnsupported,
-                         "unsupported compression codec " + std::string(codec_name(codec)) +
-                             " (" + std::to_string(codec) + ")");
+            return Error(ErrorCode::kUnsupported, "unsupported compression codec " +
+                                                      std::string(codec_name(codec)) + " (" +
+                                                      std::to_string(codec) + ")");
     }
 }
 

@@ -16,8 +16,8 @@ using parquet::PhysicalType;
 
 namespace {
 
-constexpr std::size_t kMaxPageBytes = std::size_t{1} << 30;       // decompressed page cap
-constexpr std::size_t kMaxPageValues = std::size_t{1} << 26;      // values in one page
+constexpr std::size_t kMaxPageBytes = std::size_t{1} << 30;      // decompressed page cap
+constexpr std::size_t kMaxPageValues = std::size_t{1} << 26;     // values in one page
 constexpr std::size_t kMaxFooterBytes = std::size_t{256} << 20;  // footer length cap
 
 // How a Parquet leaf maps onto a Millrace column.
@@ -72,10 +72,10 @@ Result<ColumnInfo> map_column(const parquet::SchemaElement& e) {
             info.type = DataType::kFloat64;
             break;
         case PhysicalType::kByteArray: {
-            const bool text = e.logical.kind == Kind::kString || e.logical.kind == Kind::kEnum ||
-                              e.logical.kind == Kind::kJson || e.converted == ConvertedType::kUtf8 ||
-                              e.converted == ConvertedType::kEnum ||
-                              e.converted == ConvertedType::kJson;
+            const bool text =
+                e.logical.kind == Kind::kString || e.logical.kind == Kind::kEnum ||
+                e.logical.kind == Kind::kJson || e.converted == ConvertedType::kUtf8 ||
+                e.converted == ConvertedType::kEnum || e.converted == ConvertedType::kJson;
             info.type = text ? DataType::kString : DataType::kBytes;
             break;
         }
@@ -231,8 +231,9 @@ public:
 
     Status load() {
         const std::string_view bytes = bytes_;
-        if (bytes.size() < 12) return corrupt("file of " + std::to_string(bytes.size()) +
-                                              " bytes is too short to be Parquet (truncated?)");
+        if (bytes.size() < 12)
+            return corrupt("file of " + std::to_string(bytes.size()) +
+                           " bytes is too short to be Parquet (truncated?)");
         if (bytes.substr(0, 4) != "PAR1") return corrupt("bad magic at the start (not Parquet)");
         if (bytes.substr(bytes.size() - 4) != "PAR1") {
             if (bytes.substr(bytes.size() - 4) == "PARE") {
@@ -261,9 +262,8 @@ public:
         std::vector<Field> fields;
         for (std::size_t i = 1; i < elements.size(); ++i) {
             if (elements[i].num_children.value_or(0) != 0) {
-                return Error(ErrorCode::kUnsupported,
-                             path() + ": nested column `" + elements[i].name +
-                                 "` is not supported");
+                return Error(ErrorCode::kUnsupported, path() + ": nested column `" +
+                                                          elements[i].name + "` is not supported");
             }
             auto info = map_column(elements[i]);
             if (!info.ok()) return std::move(info).error().with_context(path());
@@ -342,7 +342,8 @@ public:
 
     Result<Batch> read_row_group(std::size_t group, std::span<const std::size_t> columns) const {
         if (group >= metadata_.row_groups.size()) {
-            return Error(ErrorCode::kOutOfRange, path() + ": no row group " + std::to_string(group));
+            return Error(ErrorCode::kOutOfRange,
+                         path() + ": no row group " + std::to_string(group));
         }
         std::vector<Field> fields;
         std::vector<std::shared_ptr<const Column>> out;
@@ -353,9 +354,9 @@ public:
             }
             auto column = read_chunk(group, c);
             if (!column.ok()) {
-                return std::move(column).error().with_context(
-                    path() + ", row group " + std::to_string(group) + ", column `" +
-                    schema_->field(c).name + "`");
+                return std::move(column).error().with_context(path() + ", row group " +
+                                                              std::to_string(group) + ", column `" +
+                                                              schema_->field(c).name + "`");
             }
             out.push_back(std::make_shared<const Column>(std::move(column).value()));
             fields.push_back(schema_->field(c));
@@ -385,12 +386,12 @@ private:
         }
         if (start < 4 || static_cast<uint64_t>(start) >= data_end_ ||
             meta.total_compressed_size < 0 ||
-            static_cast<uint64_t>(meta.total_compressed_size) > data_end_ - static_cast<uint64_t>(start)) {
+            static_cast<uint64_t>(meta.total_compressed_size) >
+                data_end_ - static_cast<uint64_t>(start)) {
             return Error(ErrorCode::kCorruption, "column chunk offsets lie outside the file");
         }
-        const std::string_view chunk =
-            bytes_.substr(static_cast<std::size_t>(start),
-                                 static_cast<std::size_t>(meta.total_compressed_size));
+        const std::string_view chunk = bytes_.substr(
+            static_cast<std::size_t>(start), static_cast<std::size_t>(meta.total_compressed_size));
         switch (info.physical) {
             case PhysicalType::kBoolean:
                 return decode_chunk<uint8_t>(chunk, meta, info, rows);
@@ -456,7 +457,8 @@ private:
     template <typename P>
     Result<Column> decode_chunk(std::string_view chunk, const parquet::ColumnMetaData& meta,
                                 const ColumnInfo& info, uint64_t rows) const {
-        ColumnBuilder builder(info.type, static_cast<std::size_t>(std::min<uint64_t>(rows, 1 << 20)));
+        ColumnBuilder builder(info.type,
+                              static_cast<std::size_t>(std::min<uint64_t>(rows, 1 << 20)));
         parquet::PageCompressor compressor;
         std::string page_buffer;
         std::string dictionary_buffer;
@@ -470,9 +472,9 @@ private:
         std::size_t pos = 0;
         while (rows_read < rows) {
             if (pos >= chunk.size()) {
-                return Error(ErrorCode::kCorruption,
-                             "column chunk ends after " + std::to_string(rows_read) + " of " +
-                                 std::to_string(rows) + " values");
+                return Error(ErrorCode::kCorruption, "column chunk ends after " +
+                                                         std::to_string(rows_read) + " of " +
+                                                         std::to_string(rows) + " values");
             }
             std::size_t header_size = 0;
             MILLRACE_ASSIGN_OR_RETURN(parquet::PageHeader header,
@@ -483,24 +485,29 @@ private:
                 static_cast<std::size_t>(header.uncompressed_page_size) > kMaxPageBytes) {
                 return Error(ErrorCode::kCorruption, "page sizes exceed the column chunk");
             }
-            const std::string_view page = chunk.substr(pos, static_cast<std::size_t>(header.compressed_page_size));
+            const std::string_view page =
+                chunk.substr(pos, static_cast<std::size_t>(header.compressed_page_size));
             pos += static_cast<std::size_t>(header.compressed_page_size);
             if (options_.verify_checksums && header.crc &&
                 static_cast<uint32_t>(*header.crc) !=
-                    ::crc32(0, reinterpret_cast<const Bytef*>(page.data()), static_cast<uInt>(page.size()))) {
+                    ::crc32(0, reinterpret_cast<const Bytef*>(page.data()),
+                            static_cast<uInt>(page.size()))) {
                 return Error(ErrorCode::kCorruption, "page checksum mismatch (CRC-32)");
             }
-            const std::size_t uncompressed = static_cast<std::size_t>(header.uncompressed_page_size);
+            const std::size_t uncompressed =
+                static_cast<std::size_t>(header.uncompressed_page_size);
 
             if (header.type == static_cast<int32_t>(parquet::PageType::kDictionaryPage)) {
-                if (!header.dictionary) return Error(ErrorCode::kCorruption, "dictionary page without header");
+                if (!header.dictionary)
+                    return Error(ErrorCode::kCorruption, "dictionary page without header");
                 if (has_dictionary) return Error(ErrorCode::kCorruption, "second dictionary page");
                 const int32_t encoding = header.dictionary->encoding;
                 if (encoding != static_cast<int32_t>(Encoding::kPlain) &&
                     encoding != static_cast<int32_t>(Encoding::kPlainDictionary)) {
                     return unsupported_encoding(encoding);
                 }
-                MILLRACE_TRY(compressor.decompress(meta.codec, page, uncompressed, dictionary_buffer));
+                MILLRACE_TRY(
+                    compressor.decompress(meta.codec, page, uncompressed, dictionary_buffer));
                 const int32_t n = header.dictionary->num_values;
                 if (n < 0 || static_cast<std::size_t>(n) > dictionary_buffer.size() * 8 + 1) {
                     return Error(ErrorCode::kCorruption, "bad dictionary size");
@@ -542,11 +549,13 @@ private:
                     static_cast<std::size_t>(h.definition_levels_byte_length) > page.size()) {
                     return Error(ErrorCode::kCorruption, "level lengths exceed the page");
                 }
-                const std::size_t level_size = static_cast<std::size_t>(h.definition_levels_byte_length);
+                const std::size_t level_size =
+                    static_cast<std::size_t>(h.definition_levels_byte_length);
                 level_bytes = page.substr(0, level_size);
                 level_prefixed = false;
                 const std::string_view rest = page.substr(level_size);
-                if (uncompressed < level_size) return Error(ErrorCode::kCorruption, "bad page size");
+                if (uncompressed < level_size)
+                    return Error(ErrorCode::kCorruption, "bad page size");
                 if (h.is_compressed && meta.codec != 0) {
                     MILLRACE_TRY(compressor.decompress(meta.codec, rest, uncompressed - level_size,
                                                        page_buffer));
@@ -564,9 +573,11 @@ private:
                         return unsupported_encoding(header.data->definition_level_encoding,
                                                     " for definition levels");
                     }
-                    if (body.size() < 4) return Error(ErrorCode::kCorruption, "page too short for levels");
+                    if (body.size() < 4)
+                        return Error(ErrorCode::kCorruption, "page too short for levels");
                     const uint32_t n = load_u32(body.data());
-                    if (n > body.size() - 4) return Error(ErrorCode::kCorruption, "levels exceed the page");
+                    if (n > body.size() - 4)
+                        return Error(ErrorCode::kCorruption, "levels exceed the page");
                     encoded = body.substr(4, n);
                     body = body.substr(4 + n);
                 }
@@ -588,11 +599,15 @@ private:
                 }
             } else if (encoding == static_cast<int32_t>(Encoding::kRleDictionary) ||
                        encoding == static_cast<int32_t>(Encoding::kPlainDictionary)) {
-                if (!has_dictionary) return Error(ErrorCode::kCorruption, "dictionary-encoded page without a dictionary");
+                if (!has_dictionary)
+                    return Error(ErrorCode::kCorruption,
+                                 "dictionary-encoded page without a dictionary");
                 if (non_null > 0) {
-                    if (body.empty()) return Error(ErrorCode::kCorruption, "empty dictionary page data");
+                    if (body.empty())
+                        return Error(ErrorCode::kCorruption, "empty dictionary page data");
                     const int width = static_cast<uint8_t>(body[0]);
-                    if (width > 32) return Error(ErrorCode::kCorruption, "bad dictionary index width");
+                    if (width > 32)
+                        return Error(ErrorCode::kCorruption, "bad dictionary index width");
                     indices.resize(non_null);
                     parquet::RleHybridDecoder decoder(
                         reinterpret_cast<const uint8_t*>(body.data() + 1), body.size() - 1, width);
@@ -601,22 +616,25 @@ private:
                     }
                     const std::size_t size = dictionary.size();
                     for (uint32_t index : indices) {
-                        if (index >= size) return Error(ErrorCode::kCorruption, "dictionary index out of range");
+                        if (index >= size)
+                            return Error(ErrorCode::kCorruption, "dictionary index out of range");
                         values.push_back(dictionary[index]);
                     }
                 }
             } else if (encoding == static_cast<int32_t>(Encoding::kRle) &&
                        std::is_same_v<P, uint8_t>) {
                 if constexpr (std::is_same_v<P, uint8_t>) {
-                if (body.size() < 4) return Error(ErrorCode::kCorruption, "page too short");
-                const uint32_t n = load_u32(body.data());
-                if (n > body.size() - 4) return Error(ErrorCode::kCorruption, "RLE data exceeds the page");
-                indices.resize(non_null);
-                parquet::RleHybridDecoder decoder(reinterpret_cast<const uint8_t*>(body.data() + 4), n, 1);
-                if (!decoder.get(indices.data(), non_null)) {
-                    return Error(ErrorCode::kCorruption, "bad RLE booleans");
-                }
-                for (uint32_t b : indices) values.push_back(static_cast<P>(b != 0));
+                    if (body.size() < 4) return Error(ErrorCode::kCorruption, "page too short");
+                    const uint32_t n = load_u32(body.data());
+                    if (n > body.size() - 4)
+                        return Error(ErrorCode::kCorruption, "RLE data exceeds the page");
+                    indices.resize(non_null);
+                    parquet::RleHybridDecoder decoder(
+                        reinterpret_cast<const uint8_t*>(body.data() + 4), n, 1);
+                    if (!decoder.get(indices.data(), non_null)) {
+                        return Error(ErrorCode::kCorruption, "bad RLE booleans");
+                    }
+                    for (uint32_t b : indices) values.push_back(static_cast<P>(b != 0));
                 }
             } else if (encoding == static_cast<int32_t>(Encoding::kDeltaBinaryPacked) &&
                        (std::is_same_v<P, int32_t> || std::is_same_v<P, int64_t>)) {
@@ -631,19 +649,22 @@ private:
                         encoding == static_cast<int32_t>(Encoding::kDeltaByteArray)) &&
                        std::is_same_v<P, std::string_view>) {
                 if constexpr (std::is_same_v<P, std::string_view>) {
-                    MILLRACE_TRY(decode_delta_strings(encoding, body, non_null, values, delta_buffer));
+                    MILLRACE_TRY(
+                        decode_delta_strings(encoding, body, non_null, values, delta_buffer));
                 }
             } else if (encoding == static_cast<int32_t>(Encoding::kByteStreamSplit) &&
                        !std::is_same_v<P, std::string_view> && !std::is_same_v<P, uint8_t>) {
                 if constexpr (!std::is_same_v<P, std::string_view> && !std::is_same_v<P, uint8_t>) {
                     // Byte k of value i is at k * count + i.
                     if (non_null > body.size() / sizeof(P)) {
-                        return Error(ErrorCode::kCorruption, "BYTE_STREAM_SPLIT data shorter than its values");
+                        return Error(ErrorCode::kCorruption,
+                                     "BYTE_STREAM_SPLIT data shorter than its values");
                     }
                     values.resize(non_null);
                     for (std::size_t i = 0; i < non_null; ++i) {
                         unsigned char raw[sizeof(P)];
-                        for (std::size_t k = 0; k < sizeof(P); ++k) raw[k] = static_cast<unsigned char>(body[k * non_null + i]);
+                        for (std::size_t k = 0; k < sizeof(P); ++k)
+                            raw[k] = static_cast<unsigned char>(body[k * non_null + i]);
                         std::memcpy(&values[i], raw, sizeof(P));
                     }
                 }
@@ -710,11 +731,13 @@ private:
         uint64_t previous = 0;
         for (std::size_t i = 0; i < count; ++i) {
             if (prefixes[i] < 0 || static_cast<uint64_t>(prefixes[i]) > previous) {
-                return Error(ErrorCode::kCorruption, "DELTA_BYTE_ARRAY prefix longer than the previous value");
+                return Error(ErrorCode::kCorruption,
+                             "DELTA_BYTE_ARRAY prefix longer than the previous value");
             }
             previous = static_cast<uint64_t>(prefixes[i]) + static_cast<uint64_t>(lengths[i]);
             total += previous;
-            if (total > kMaxPageBytes) return Error(ErrorCode::kCorruption, "DELTA_BYTE_ARRAY values too large");
+            if (total > kMaxPageBytes)
+                return Error(ErrorCode::kCorruption, "DELTA_BYTE_ARRAY values too large");
         }
         arena.clear();
         arena.reserve(total);
@@ -803,12 +826,13 @@ Result<std::vector<std::size_t>> ParquetReader::column_indices(
     return indices;
 }
 
-Result<bool> ParquetReader::row_group_may_match(
-    std::size_t group, std::span<const ColumnPredicate> predicates) const {
+Result<bool> ParquetReader::row_group_may_match(std::size_t group,
+                                                std::span<const ColumnPredicate> predicates) const {
     for (const ColumnPredicate& predicate : predicates) {
         auto index = schema()->index_of(predicate.column);
         if (!index) {
-            return Error(ErrorCode::kNotFound, path() + " has no column `" + predicate.column + "`");
+            return Error(ErrorCode::kNotFound,
+                         path() + " has no column `" + predicate.column + "`");
         }
         if (!statistics_may_match(impl_->statistics(group, *index), predicate.op,
                                   predicate.value)) {

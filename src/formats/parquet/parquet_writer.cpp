@@ -296,7 +296,8 @@ public:
         root.name = "schema";
         root.num_children = static_cast<int32_t>(schema_->size());
         metadata_.schema.push_back(root);
-        for (const Field& field : schema_->fields()) metadata_.schema.push_back(schema_element(field));
+        for (const Field& field : schema_->fields())
+            metadata_.schema.push_back(schema_element(field));
         metadata_.key_value.push_back({"millrace.schema", schema_metadata_text(*schema_)});
         metadata_.created_by = "millrace version 0.1.0";
         metadata_.type_defined_column_order = true;
@@ -505,7 +506,8 @@ private:
 
         meta.data_page_offset = static_cast<int64_t>(position());
         // Rows per page from the average plain size of a row.
-        const std::size_t row_bytes = std::max<std::size_t>(1, (plain_bytes + rows - 1) / std::max<std::size_t>(rows, 1));
+        const std::size_t row_bytes =
+            std::max<std::size_t>(1, (plain_bytes + rows - 1) / std::max<std::size_t>(rows, 1));
         const std::size_t page_rows = std::max<std::size_t>(1, options_.page_bytes / row_bytes);
         const bool nullable = field.nullable;
         MinMax<T> chunk_range;
@@ -581,8 +583,8 @@ private:
         }
         header.uncompressed_page_size = static_cast<int32_t>(body_.size());
         header.compressed_page_size = static_cast<int32_t>(payload.size());
-        header.crc = static_cast<int32_t>(
-            ::crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+        header.crc = static_cast<int32_t>(::crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                                  static_cast<uInt>(payload.size())));
         header_.clear();
         parquet::serialize_page_header(header, header_);
         out_.append(header_);

@@ -133,7 +133,8 @@ bool RleHybridDecoder::get(uint32_t* out, std::size_t count) {
                 // Read up to 5 bytes without passing the run's end.
                 uint64_t word = 0;
                 const std::size_t need = (bit % 8 + static_cast<std::size_t>(bit_width_) + 7) / 8;
-                for (std::size_t b = 0; b < need; ++b) word |= static_cast<uint64_t>(p[b]) << (8 * b);
+                for (std::size_t b = 0; b < need; ++b)
+                    word |= static_cast<uint64_t>(p[b]) << (8 * b);
                 out[i] = static_cast<uint32_t>(word >> (bit % 8)) & mask;
             }
             packed_index_ += n;

@@ -81,7 +81,8 @@ TEST_F(LakeWriterTest, TwoPhaseCommitMakesRowsVisibleOnlyAtCommit) {
     bool escaped = false, hive_null = false;
     for (const DataFile& f : manifest->files) {
         escaped = escaped || f.path.find("store=b%2Fx/") != std::string::npos;
-        hive_null = hive_null || f.path.find("store=__HIVE_DEFAULT_PARTITION__/") != std::string::npos;
+        hive_null =
+            hive_null || f.path.find("store=__HIVE_DEFAULT_PARTITION__/") != std::string::npos;
         EXPECT_EQ(f.path.rfind("day=2026-11-2", 0), 0u) << f.path;
     }
     EXPECT_TRUE(escaped);
@@ -198,7 +199,8 @@ TEST_F(LakeWriterTest, BadPartitionSpecsAreRejected) {
               ErrorCode::kTypeMismatch);
     EXPECT_EQ(LakeTable::create(dir_, "t", *schema_, {"month(ts)"}).error().code(),
               ErrorCode::kUnsupported);
-    EXPECT_EQ(LakeTable::create(dir_, "../x", *schema_).error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(LakeTable::create(dir_, "../x", *schema_).error().code(),
+              ErrorCode::kInvalidArgument);
     ASSERT_TRUE(LakeTable::create(dir_, "t", *schema_, {"hour(ts) as h"}).ok());
     EXPECT_EQ(LakeTable::create(dir_, "t", *schema_).error().code(), ErrorCode::kAlreadyExists);
     auto list = LakeTable::list(dir_);

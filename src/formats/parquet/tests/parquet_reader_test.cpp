@@ -64,8 +64,8 @@ TEST(ParquetReader, ProjectionAndRowGroupSkipping) {
     EXPECT_EQ(*skipped, 2u);
     EXPECT_EQ(rows, 1000u);
 
-    auto may = (*reader)->row_group_may_match(0, std::vector<ColumnPredicate>{
-                                                     {"name", CompareOp::kEq, Value::string("zzz")}});
+    auto may = (*reader)->row_group_may_match(
+        0, std::vector<ColumnPredicate>{{"name", CompareOp::kEq, Value::string("zzz")}});
     ASSERT_TRUE(may.ok());
     EXPECT_FALSE(*may);
     auto unknown = (*reader)->row_group_may_match(
@@ -145,7 +145,8 @@ TEST(ParquetReader, ClearErrors) {
     reader = ParquetReader::open(text);
     EXPECT_NE(reader.error().message().find("footer length"), std::string::npos);
 
-    EXPECT_EQ(ParquetReader::open(temp_path("missing.parquet")).error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(ParquetReader::open(temp_path("missing.parquet")).error().code(),
+              ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ Batch make_batch(std::size_t rows, std::size_t seed) {
         const bool null = i % 7 == 3;
         auto& b = builder;
         null ? b.column(0).append_null() : b.column(0).append_bool(i % 3 == 0);
-        null ? b.column(1).append_null() : b.column(1).append_int32(static_cast<int32_t>(i % 100) - 50);
+        null ? b.column(1).append_null()
+             : b.column(1).append_int32(static_cast<int32_t>(i % 100) - 50);
         b.column(2).append_int64(static_cast<int64_t>(i) * 1'000'003 - 7);
         if (null) {
             b.column(3).append_null();
@@ -53,10 +54,13 @@ Batch make_batch(std::size_t rows, std::size_t seed) {
             b.column(3).append_double(static_cast<double>(i) / 8.0 - 3.0);
         }
         null ? b.column(4).append_null()
-             : b.column(4).append_string(i % 11 == 0 ? "" : "city-" + std::to_string(i % 13) + "\xc3\xa9");
-        null ? b.column(5).append_null() : b.column(5).append_string(std::string("\x00\xff", 2) + std::to_string(i));
+             : b.column(4).append_string(
+                   i % 11 == 0 ? "" : "city-" + std::to_string(i % 13) + "\xc3\xa9");
+        null ? b.column(5).append_null()
+             : b.column(5).append_string(std::string("\x00\xff", 2) + std::to_string(i));
         null ? b.column(6).append_null()
-             : b.column(6).append_timestamp(1'767'225'600'000'000 + static_cast<int64_t>(i) * 1'000'001);
+             : b.column(6).append_timestamp(1'767'225'600'000'000 +
+                                            static_cast<int64_t>(i) * 1'000'001);
         b.column(7).append_date(static_cast<int32_t>(i % 40000) - 1000);
         b.commit_row();
     }
@@ -118,8 +122,7 @@ TEST_P(ParquetWriterRoundTrip, EveryTypeWithNulls) {
     EXPECT_EQ((*reader)->num_rows(), 2277u);
     EXPECT_EQ((*reader)->num_row_groups(), 3u);
     EXPECT_EQ(*(*reader)->schema(), *all_types_schema());
-    EXPECT_EQ((*reader)->metadata("millrace.schema"),
-              schema_metadata_text(*all_types_schema()));
+    EXPECT_EQ((*reader)->metadata("millrace.schema"), schema_metadata_text(*all_types_schema()));
 
     Batch all = read_all(path);
     BatchBuilder expected(all_types_schema());
@@ -167,7 +170,8 @@ TEST(ParquetWriter, StatisticsMatchTheData) {
 }
 
 TEST(ParquetWriter, DictionaryFallsBackToPlain) {
-    auto schema = std::make_shared<const Schema>(std::vector<Field>{{"s", DataType::kString, false}});
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"s", DataType::kString, false}});
     BatchBuilder builder(schema);
     for (int i = 0; i < 20000; ++i) {
         builder.column(0).append_string("unique-value-" + std::to_string(i));
