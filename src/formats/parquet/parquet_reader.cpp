@@ -88,7 +88,14 @@ Result<ColumnInfo> map_column(const parquet::SchemaElement& e) {
 }
 
 int64_t scale(const ColumnInfo& info, int64_t v) {
-    if (info.multiply != 1) return v * info.multiply;
+    if (info.multiply != 1) {
+        // Milliseconds beyond ±292,000 years do not fit in microseconds: saturate.
+        int64_t out = 0;
+        if (__builtin_mul_overflow(v, info.multiply, &out)) {
+            return v < 0 ? INT64_MIN : INT64_MAX;
+        }
+        return out;
+    }
     if (info.divide != 1) {
         const int64_t q = v / info.divide;
         return (v % info.divide < 0) ? q - 1 : q;  // floor, so times before 1970 round down
@@ -432,6 +439,7 @@ private:
             return true;
         } else {
             if (count > data.size() / sizeof(P)) return false;
+            if (count == 0) return true;  // data.data() may be null
             const std::size_t start = out.size();
             out.resize(start + count);
             std::memcpy(out.data() + start, data.data(), count * sizeof(P));

@@ -111,7 +111,7 @@ void append_plain(const std::string_view* values, std::size_t count, std::string
     for (std::size_t i = 0; i < count; ++i) {
         const uint32_t n = static_cast<uint32_t>(values[i].size());
         std::memcpy(dst, &n, 4);
-        std::memcpy(dst + 4, values[i].data(), n);
+        if (n > 0) std::memcpy(dst + 4, values[i].data(), n);
         dst += 4 + n;
     }
 }
