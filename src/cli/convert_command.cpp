@@ -2,10 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/json_string.h"
 #include "common/mapped_file.h"
@@ -201,6 +203,7 @@ Status convert(const ConvertOptions& options) {
             return Error(ErrorCode::kInvalidArgument, "--row-group-rows must be at least 1");
         }
         parquet_options.row_group_rows = options.row_group_rows;
+        parquet_options.threads = std::max(1u, std::thread::hardware_concurrency());
     }
 
     // A file is mapped; standard input ("-") is read whole, as there is nothing to map.

@@ -4,10 +4,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "formats/parquet/column_statistics.h"
@@ -283,6 +285,238 @@ std::string schema_metadata_text(const Schema& schema) {
     return text;
 }
 
+// The rows of a row group, as slices of the Batches written.
+struct Piece {
+    Batch batch;
+    std::size_t offset;
+    std::size_t count;
+};
+
+// Encodes column chunks of one row group into its own buffer, with offsets relative to the
+// chunk's start (the writer rebases them). One per thread: it owns its scratch buffers and
+// compression contexts.
+class ColumnChunkEncoder {
+public:
+    ColumnChunkEncoder(const Schema& schema, const ParquetWriterOptions& options)
+        : schema_(&schema), options_(options), codec_(to_codec(options.codec)) {}
+
+    // Encodes column c of `pending` (pending_rows_ rows) into out_ (cleared first).
+    void encode(const std::vector<Piece>& pending, std::size_t rows, std::size_t c,
+                parquet::ColumnChunk& chunk, ColumnStatistics& statistics, std::string& out) {
+        pending_ = &pending;
+        pending_rows_ = rows;
+        out_.clear();
+        encode_column(c, chunk);
+        statistics = std::move(statistics_);
+        out.swap(out_);
+    }
+
+private:
+    void encode_column(std::size_t c, parquet::ColumnChunk& chunk) {
+        const Field& field = schema_->field(c);
+        switch (field.type) {
+            case DataType::kBool:
+                encode_chunk<uint8_t>(c, chunk);
+                break;
+            case DataType::kInt32:
+            case DataType::kDate:
+                encode_chunk<int32_t>(c, chunk);
+                break;
+            case DataType::kInt64:
+            case DataType::kTimestamp:
+                encode_chunk<int64_t>(c, chunk);
+                break;
+            case DataType::kFloat64:
+                encode_chunk<double>(c, chunk);
+                break;
+            case DataType::kString:
+            case DataType::kBytes:
+                encode_chunk<std::string_view>(c, chunk);
+                break;
+        }
+    }
+
+    // Gathers the definition levels (nullable columns) and the non-null values of column c.
+    template <typename T>
+    void gather(std::size_t c, std::vector<uint32_t>& levels, std::vector<T>& values) {
+        const bool nullable = schema_->field(c).nullable;
+        levels.clear();
+        values.clear();
+        values.reserve(pending_rows_);
+        if (nullable) levels.reserve(pending_rows_);
+        for (const Piece& piece : *pending_) {
+            const Column& column = piece.batch.column(c);
+            const std::size_t end = piece.offset + piece.count;
+            const bool has_nulls = column.has_nulls();
+            if (nullable && !has_nulls) levels.insert(levels.end(), piece.count, 1u);
+            for (std::size_t row = piece.offset; row < end; ++row) {
+                if (has_nulls) {
+                    const bool valid = column.is_valid(row);
+                    if (nullable) levels.push_back(valid ? 1u : 0u);
+                    if (!valid) continue;
+                }
+                if constexpr (std::is_same_v<T, std::string_view>) {
+                    values.push_back(column.string_at(row));
+                } else if constexpr (std::is_same_v<T, uint8_t>) {
+                    values.push_back(column.value<uint8_t>(row) != 0 ? 1 : 0);
+                } else {
+                    values.push_back(column.value<T>(row));
+                }
+            }
+        }
+    }
+
+    template <typename T>
+    void encode_chunk(std::size_t c, parquet::ColumnChunk& chunk) {
+        const Field& field = schema_->field(c);
+        std::vector<uint32_t> levels;
+        std::vector<T> values;
+        gather<T>(c, levels, values);
+        const std::size_t rows = pending_rows_;
+        const int64_t nulls = static_cast<int64_t>(rows - values.size());
+
+        parquet::ColumnMetaData& meta = chunk.meta;
+        chunk.has_meta = true;
+        meta.type = *schema_element(field).type;
+        meta.path = {field.name};
+        meta.codec = static_cast<int32_t>(codec_);
+        meta.num_values = static_cast<int64_t>(rows);
+        const uint64_t chunk_start = static_cast<uint64_t>(out_.size());
+        chunk.file_offset = static_cast<int64_t>(chunk_start);
+
+        // Dictionary: all types but bool, when the distinct values stay under the limit.
+        std::vector<uint32_t> indices;
+        int index_width = 0;
+        bool use_dictionary = false;
+        std::size_t plain_bytes = 0;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+            for (const auto& v : values) plain_bytes += 4 + v.size();
+        } else {
+            plain_bytes = values.size() * sizeof(T);
+        }
+        if constexpr (!std::is_same_v<T, uint8_t>) {  // bool: always PLAIN
+            if (options_.dictionary && !values.empty()) {
+                DictionaryBuilder<T> dictionary(options_.max_dictionary_bytes);
+                if (dictionary.build(values, indices)) {
+                    use_dictionary = true;
+                    index_width = parquet::bit_width_for(dictionary.entries().size() - 1);
+                    meta.dictionary_page_offset =
+                        static_cast<int64_t>(static_cast<uint64_t>(out_.size()));
+                    body_.clear();
+                    append_plain(dictionary.entries().data(), dictionary.entries().size(), body_);
+                    parquet::PageHeader header;
+                    header.type = static_cast<int32_t>(parquet::PageType::kDictionaryPage);
+                    header.dictionary.emplace();
+                    header.dictionary->num_values =
+                        static_cast<int32_t>(dictionary.entries().size());
+                    header.dictionary->encoding = static_cast<int32_t>(Encoding::kPlain);
+                    write_page(header, meta);
+                }
+            }
+        }
+
+        meta.data_page_offset = static_cast<int64_t>(static_cast<uint64_t>(out_.size()));
+        // Rows per page from the average plain size of a row.
+        const std::size_t row_bytes =
+            std::max<std::size_t>(1, (plain_bytes + rows - 1) / std::max<std::size_t>(rows, 1));
+        const std::size_t page_rows = std::max<std::size_t>(1, options_.page_bytes / row_bytes);
+        const bool nullable = field.nullable;
+        MinMax<T> chunk_range;
+        std::size_t value_pos = 0;
+        for (std::size_t row = 0; row < rows; row += page_rows) {
+            const std::size_t page_end = std::min(rows, row + page_rows);
+            const std::size_t page_count = page_end - row;
+            std::size_t page_values = page_count;
+            body_.clear();
+            if (nullable) {
+                page_values = 0;
+                for (std::size_t i = row; i < page_end; ++i) page_values += levels[i];
+                body_.resize(4);
+                if (page_values == page_count) {
+                    encode_rle_run_levels(page_count);
+                } else {
+                    parquet::encode_rle_hybrid(levels.data() + row, page_count, 1, body_);
+                }
+                const uint32_t length = static_cast<uint32_t>(body_.size() - 4);
+                std::memcpy(body_.data(), &length, 4);
+            }
+            if (use_dictionary) {
+                body_.push_back(static_cast<char>(index_width));
+                parquet::encode_rle_hybrid(indices.data() + value_pos, page_values, index_width,
+                                           body_);
+            } else {
+                append_plain(values.data() + value_pos, page_values, body_);
+            }
+            MinMax<T> range;
+            range.add(values.data() + value_pos, page_values);
+            chunk_range.add(range);
+            value_pos += page_values;
+
+            parquet::PageHeader header;
+            header.type = static_cast<int32_t>(parquet::PageType::kDataPage);
+            header.data.emplace();
+            header.data->num_values = static_cast<int32_t>(page_count);
+            header.data->encoding =
+                static_cast<int32_t>(use_dictionary ? Encoding::kRleDictionary : Encoding::kPlain);
+            header.data->statistics =
+                make_statistics(range, static_cast<int64_t>(page_count - page_values));
+            write_page(header, meta);
+        }
+        meta.total_compressed_size =
+            static_cast<int64_t>(static_cast<uint64_t>(out_.size()) - chunk_start);
+        meta.statistics = make_statistics(chunk_range, nulls);
+        if (use_dictionary) {
+            meta.encodings = {static_cast<int32_t>(Encoding::kPlain),
+                              static_cast<int32_t>(Encoding::kRleDictionary),
+                              static_cast<int32_t>(Encoding::kRle)};
+        } else {
+            meta.encodings = {static_cast<int32_t>(Encoding::kPlain),
+                              static_cast<int32_t>(Encoding::kRle)};
+        }
+
+        ColumnStatistics stats;
+        stats.row_count = rows;
+        stats.null_count = static_cast<uint64_t>(nulls);
+        if (chunk_range.any && !chunk_range.too_long()) {
+            stats.min = to_value(field.type, chunk_range.min);
+            stats.max = to_value(field.type, chunk_range.max);
+        }
+        statistics_ = stats;
+    }
+
+    void encode_rle_run_levels(std::size_t count) { parquet::encode_rle_run(1, count, 1, body_); }
+
+    // Compresses body_ and appends header + compressed body to out_.
+    void write_page(parquet::PageHeader& header, parquet::ColumnMetaData& meta) {
+        std::string_view payload = body_;
+        if (codec_ != Codec::kUncompressed) {
+            compressor_.compress(codec_, options_.zstd_level, body_, compressed_);
+            payload = compressed_;
+        }
+        header.uncompressed_page_size = static_cast<int32_t>(body_.size());
+        header.compressed_page_size = static_cast<int32_t>(payload.size());
+        header.crc = static_cast<int32_t>(::crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                                  static_cast<uInt>(payload.size())));
+        header_.clear();
+        parquet::serialize_page_header(header, header_);
+        out_.append(header_);
+        out_.append(payload);
+        meta.total_uncompressed_size += static_cast<int64_t>(header_.size() + body_.size());
+    }
+
+    const Schema* schema_;
+    ParquetWriterOptions options_;
+    Codec codec_;
+    const std::vector<Piece>* pending_ = nullptr;
+    std::size_t pending_rows_ = 0;
+    parquet::PageCompressor compressor_;
+    std::string out_;
+    std::string body_;
+    std::string compressed_;
+    std::string header_;
+    ColumnStatistics statistics_;
+};
+
 class ParquetWriter::Impl {
 public:
     Impl(std::string path, int fd, std::shared_ptr<const Schema> schema,
@@ -290,7 +524,6 @@ public:
         : path_(std::move(path)), fd_(fd), schema_(std::move(schema)), options_(options) {
         if (options_.row_group_rows == 0) options_.row_group_rows = 1;
         if (options_.page_bytes == 0) options_.page_bytes = 1;
-        codec_ = to_codec(options_.codec);
         metadata_.schema.reserve(schema_->size() + 1);
         parquet::SchemaElement root;
         root.name = "schema";
@@ -351,12 +584,6 @@ public:
     const std::vector<ColumnStatistics>& statistics() const { return file_statistics_; }
 
 private:
-    struct Piece {
-        Batch batch;
-        std::size_t offset;
-        std::size_t count;
-    };
-
     Error io_error(const char* what) const {
         return Error(ErrorCode::kIo, std::string(what) + " " + path_ + ": " + std::strerror(errno));
     }
@@ -379,18 +606,44 @@ private:
     }
 
     Status flush_row_group() {
+        const std::size_t columns = schema_->size();
+        std::vector<parquet::ColumnChunk> chunks(columns);
+        std::vector<ColumnStatistics> stats(columns);
+        std::vector<std::string> encoded(columns);
+        // Columns are independent: encode them on up to options_.threads threads, then append
+        // them in schema order.
+        const std::size_t threads =
+            std::min<std::size_t>(std::max<std::size_t>(1, options_.threads), columns);
+        while (encoders_.size() < threads) encoders_.emplace_back(*schema_, options_);
+        std::atomic<std::size_t> next{0};
+        auto work = [&](ColumnChunkEncoder& encoder) {
+            for (std::size_t c = next++; c < columns; c = next++) {
+                encoder.encode(pending_, pending_rows_, c, chunks[c], stats[c], encoded[c]);
+            }
+        };
+        std::vector<std::thread> helpers;
+        for (std::size_t t = 1; t < threads; ++t)
+            helpers.emplace_back(work, std::ref(encoders_[t]));
+        work(encoders_[0]);
+        for (std::thread& helper : helpers) helper.join();
+
         parquet::RowGroup group;
         group.num_rows = static_cast<int64_t>(pending_rows_);
         group.file_offset = static_cast<int64_t>(position());
         group.ordinal = static_cast<int16_t>(metadata_.row_groups.size());
-        for (std::size_t c = 0; c < schema_->size(); ++c) {
-            parquet::ColumnChunk chunk;
-            encode_column(c, chunk);
+        for (std::size_t c = 0; c < columns; ++c) {
+            parquet::ColumnChunk& chunk = chunks[c];
+            const int64_t base = static_cast<int64_t>(position());
+            chunk.file_offset += base;
+            chunk.meta.data_page_offset += base;
+            if (chunk.meta.dictionary_page_offset) *chunk.meta.dictionary_page_offset += base;
+            out_.append(encoded[c]);
+            std::string().swap(encoded[c]);
+            file_statistics_[c].merge(stats[c]);
             group.total_byte_size += chunk.meta.total_uncompressed_size;
             group.total_compressed_size =
                 group.total_compressed_size.value_or(0) + chunk.meta.total_compressed_size;
             group.columns.push_back(std::move(chunk));
-            // Flush big chunks as they come, so a row group's bytes need not all sit in memory.
             if (out_.size() > (8u << 20)) MILLRACE_TRY(flush_bytes());
         }
         metadata_.row_groups.push_back(std::move(group));
@@ -402,211 +655,19 @@ private:
 
     uint64_t position() const { return file_offset_ + out_.size(); }
 
-    void encode_column(std::size_t c, parquet::ColumnChunk& chunk) {
-        const Field& field = schema_->field(c);
-        switch (field.type) {
-            case DataType::kBool:
-                encode_chunk<uint8_t>(c, chunk);
-                break;
-            case DataType::kInt32:
-            case DataType::kDate:
-                encode_chunk<int32_t>(c, chunk);
-                break;
-            case DataType::kInt64:
-            case DataType::kTimestamp:
-                encode_chunk<int64_t>(c, chunk);
-                break;
-            case DataType::kFloat64:
-                encode_chunk<double>(c, chunk);
-                break;
-            case DataType::kString:
-            case DataType::kBytes:
-                encode_chunk<std::string_view>(c, chunk);
-                break;
-        }
-    }
-
-    // Gathers the definition levels (nullable columns) and the non-null values of column c.
-    template <typename T>
-    void gather(std::size_t c, std::vector<uint32_t>& levels, std::vector<T>& values) {
-        const bool nullable = schema_->field(c).nullable;
-        levels.clear();
-        values.clear();
-        values.reserve(pending_rows_);
-        if (nullable) levels.reserve(pending_rows_);
-        for (const Piece& piece : pending_) {
-            const Column& column = piece.batch.column(c);
-            const std::size_t end = piece.offset + piece.count;
-            const bool has_nulls = column.has_nulls();
-            if (nullable && !has_nulls) levels.insert(levels.end(), piece.count, 1u);
-            for (std::size_t row = piece.offset; row < end; ++row) {
-                if (has_nulls) {
-                    const bool valid = column.is_valid(row);
-                    if (nullable) levels.push_back(valid ? 1u : 0u);
-                    if (!valid) continue;
-                }
-                if constexpr (std::is_same_v<T, std::string_view>) {
-                    values.push_back(column.string_at(row));
-                } else if constexpr (std::is_same_v<T, uint8_t>) {
-                    values.push_back(column.value<uint8_t>(row) != 0 ? 1 : 0);
-                } else {
-                    values.push_back(column.value<T>(row));
-                }
-            }
-        }
-    }
-
-    template <typename T>
-    void encode_chunk(std::size_t c, parquet::ColumnChunk& chunk) {
-        const Field& field = schema_->field(c);
-        std::vector<uint32_t> levels;
-        std::vector<T> values;
-        gather<T>(c, levels, values);
-        const std::size_t rows = pending_rows_;
-        const int64_t nulls = static_cast<int64_t>(rows - values.size());
-
-        parquet::ColumnMetaData& meta = chunk.meta;
-        chunk.has_meta = true;
-        meta.type = *metadata_.schema[c + 1].type;
-        meta.path = {field.name};
-        meta.codec = static_cast<int32_t>(codec_);
-        meta.num_values = static_cast<int64_t>(rows);
-        const uint64_t chunk_start = position();
-        chunk.file_offset = static_cast<int64_t>(chunk_start);
-
-        // Dictionary: all types but bool, when the distinct values stay under the limit.
-        std::vector<uint32_t> indices;
-        int index_width = 0;
-        bool use_dictionary = false;
-        std::size_t plain_bytes = 0;
-        if constexpr (std::is_same_v<T, std::string_view>) {
-            for (const auto& v : values) plain_bytes += 4 + v.size();
-        } else {
-            plain_bytes = values.size() * sizeof(T);
-        }
-        if constexpr (!std::is_same_v<T, uint8_t>) {  // bool: always PLAIN
-            if (options_.dictionary && !values.empty()) {
-                DictionaryBuilder<T> dictionary(options_.max_dictionary_bytes);
-                if (dictionary.build(values, indices)) {
-                    use_dictionary = true;
-                    index_width = parquet::bit_width_for(dictionary.entries().size() - 1);
-                    meta.dictionary_page_offset = static_cast<int64_t>(position());
-                    body_.clear();
-                    append_plain(dictionary.entries().data(), dictionary.entries().size(), body_);
-                    parquet::PageHeader header;
-                    header.type = static_cast<int32_t>(parquet::PageType::kDictionaryPage);
-                    header.dictionary.emplace();
-                    header.dictionary->num_values =
-                        static_cast<int32_t>(dictionary.entries().size());
-                    header.dictionary->encoding = static_cast<int32_t>(Encoding::kPlain);
-                    write_page(header, meta);
-                }
-            }
-        }
-
-        meta.data_page_offset = static_cast<int64_t>(position());
-        // Rows per page from the average plain size of a row.
-        const std::size_t row_bytes =
-            std::max<std::size_t>(1, (plain_bytes + rows - 1) / std::max<std::size_t>(rows, 1));
-        const std::size_t page_rows = std::max<std::size_t>(1, options_.page_bytes / row_bytes);
-        const bool nullable = field.nullable;
-        MinMax<T> chunk_range;
-        std::size_t value_pos = 0;
-        for (std::size_t row = 0; row < rows; row += page_rows) {
-            const std::size_t page_end = std::min(rows, row + page_rows);
-            const std::size_t page_count = page_end - row;
-            std::size_t page_values = page_count;
-            body_.clear();
-            if (nullable) {
-                page_values = 0;
-                for (std::size_t i = row; i < page_end; ++i) page_values += levels[i];
-                body_.resize(4);
-                if (page_values == page_count) {
-                    encode_rle_run_levels(page_count);
-                } else {
-                    parquet::encode_rle_hybrid(levels.data() + row, page_count, 1, body_);
-                }
-                const uint32_t length = static_cast<uint32_t>(body_.size() - 4);
-                std::memcpy(body_.data(), &length, 4);
-            }
-            if (use_dictionary) {
-                body_.push_back(static_cast<char>(index_width));
-                parquet::encode_rle_hybrid(indices.data() + value_pos, page_values, index_width,
-                                           body_);
-            } else {
-                append_plain(values.data() + value_pos, page_values, body_);
-            }
-            MinMax<T> range;
-            range.add(values.data() + value_pos, page_values);
-            chunk_range.add(range);
-            value_pos += page_values;
-
-            parquet::PageHeader header;
-            header.type = static_cast<int32_t>(parquet::PageType::kDataPage);
-            header.data.emplace();
-            header.data->num_values = static_cast<int32_t>(page_count);
-            header.data->encoding =
-                static_cast<int32_t>(use_dictionary ? Encoding::kRleDictionary : Encoding::kPlain);
-            header.data->statistics =
-                make_statistics(range, static_cast<int64_t>(page_count - page_values));
-            write_page(header, meta);
-        }
-        meta.total_compressed_size = static_cast<int64_t>(position() - chunk_start);
-        meta.statistics = make_statistics(chunk_range, nulls);
-        if (use_dictionary) {
-            meta.encodings = {static_cast<int32_t>(Encoding::kPlain),
-                              static_cast<int32_t>(Encoding::kRleDictionary),
-                              static_cast<int32_t>(Encoding::kRle)};
-        } else {
-            meta.encodings = {static_cast<int32_t>(Encoding::kPlain),
-                              static_cast<int32_t>(Encoding::kRle)};
-        }
-
-        ColumnStatistics stats;
-        stats.row_count = rows;
-        stats.null_count = static_cast<uint64_t>(nulls);
-        if (chunk_range.any && !chunk_range.too_long()) {
-            stats.min = to_value(field.type, chunk_range.min);
-            stats.max = to_value(field.type, chunk_range.max);
-        }
-        file_statistics_[c].merge(stats);
-    }
-
-    void encode_rle_run_levels(std::size_t count) { parquet::encode_rle_run(1, count, 1, body_); }
-
-    // Compresses body_ and appends header + compressed body to out_.
-    void write_page(parquet::PageHeader& header, parquet::ColumnMetaData& meta) {
-        std::string_view payload = body_;
-        if (codec_ != Codec::kUncompressed) {
-            compressor_.compress(codec_, options_.zstd_level, body_, compressed_);
-            payload = compressed_;
-        }
-        header.uncompressed_page_size = static_cast<int32_t>(body_.size());
-        header.compressed_page_size = static_cast<int32_t>(payload.size());
-        header.crc = static_cast<int32_t>(::crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                                  static_cast<uInt>(payload.size())));
-        header_.clear();
-        parquet::serialize_page_header(header, header_);
-        out_.append(header_);
-        out_.append(payload);
-        meta.total_uncompressed_size += static_cast<int64_t>(header_.size() + body_.size());
-    }
+    // ---- members ----
 
     std::string path_;
     int fd_;
     std::shared_ptr<const Schema> schema_;
     ParquetWriterOptions options_;
-    Codec codec_ = Codec::kUncompressed;
     parquet::FileMetaData metadata_;
-    parquet::PageCompressor compressor_;
+    std::vector<ColumnChunkEncoder> encoders_;
     std::vector<Piece> pending_;
     std::size_t pending_rows_ = 0;
     uint64_t rows_ = 0;
     uint64_t file_offset_ = 0;
     std::string out_;
-    std::string body_;
-    std::string compressed_;
-    std::string header_;
     std::vector<ColumnStatistics> file_statistics_;
     bool closed_ = false;
 };

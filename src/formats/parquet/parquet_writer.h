@@ -53,6 +53,9 @@ struct ParquetWriterOptions {
     std::size_t max_dictionary_bytes = 1 << 20;
     /// fsync the file on close (the lake needs it; one-off conversions do not).
     bool sync = false;
+    /// Threads that encode and compress the column chunks of a row group (1 = the caller's
+    /// thread only). Output is identical for any value.
+    std::size_t threads = 1;
 };
 
 /// Writes Batches of one Schema to a Parquet file (see the layout above). Rows are buffered

@@ -220,3 +220,24 @@ TEST(ParquetWriter, RejectsAnotherSchema) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(ParquetWriter, ThreadsDoNotChangeTheBytes) {
+    std::string files[2];
+    for (std::size_t threads : {1u, 3u}) {
+        ParquetWriterOptions options;
+        options.threads = threads;
+        options.row_group_rows = 700;
+        const std::string path = temp_path("threads" + std::to_string(threads) + ".parquet");
+        auto writer = ParquetWriter::open(path, all_types_schema(), options);
+        ASSERT_TRUE((*writer)->write(make_batch(2000, 5)).ok());
+        ASSERT_TRUE((*writer)->close().ok());
+        files[threads == 1 ? 0 : 1] = *read_file(path);
+    }
+    EXPECT_EQ(files[0], files[1]);
+}
+
+}  // namespace
+}  // namespace millrace
