@@ -32,6 +32,8 @@ namespace millrace {
 ///       open/…                  files a LakeWriter is writing (not yet pre-committed)
 ///       ckpt-<id>/…             files pre-committed for checkpoint <id> (closed, fsynced)
 ///       ckpt-<id>.json          the pre-commit record: staged → final paths, rows, statistics
+///       done-<id>               marks the last committed checkpoint that wrote no rows (such
+///                               commits make no snapshot)
 ///     day=2026-11-23/
 ///       part-<random>-<n>.parquet   committed data files (and files of older snapshots)
 ///

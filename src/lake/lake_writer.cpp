@@ -103,6 +103,7 @@ public:
             MILLRACE_ASSIGN_OR_RETURN(Manifest current, table_.snapshot());
             auto it = current.writers.find(options_.writer_id);
             if (it != current.writers.end() && it->second >= checkpoint) return current.snapshot_id;
+            if (std::filesystem::exists(done_path(checkpoint), error)) return current.snapshot_id;
             return Error(ErrorCode::kNotFound, "checkpoint " + std::to_string(checkpoint) +
                                                    " of writer `" + options_.writer_id +
                                                    "` was not pre-committed on table `" +
@@ -123,6 +124,19 @@ public:
                                                          std::to_string(checkpoint) +
                                                          " is missing");
             }
+        }
+        if (record.files.empty()) {
+            // Nothing was written in this checkpoint: no new snapshot (a streaming sink would
+            // otherwise add one per checkpoint interval). The record becomes a `done-<id>`
+            // marker so that replaying the commit stays a no-op; older markers go.
+            MILLRACE_ASSIGN_OR_RETURN(uint64_t current, table_.current_snapshot_id());
+            for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
+                const std::string name = entry.path().filename().string();
+                if (name.rfind("done-", 0) == 0) std::filesystem::remove(entry.path(), error);
+            }
+            MILLRACE_TRY(rename_durably(record_file, done_path(checkpoint)));
+            MILLRACE_TRY(remove_checkpoint(checkpoint));
+            return current;
         }
         MILLRACE_ASSIGN_OR_RETURN(
             uint64_t snapshot,
@@ -175,6 +189,10 @@ private:
 
     std::string record_path(uint64_t checkpoint) const {
         return staging_ + "/ckpt-" + std::to_string(checkpoint) + ".json";
+    }
+
+    std::string done_path(uint64_t checkpoint) const {
+        return staging_ + "/done-" + std::to_string(checkpoint);
     }
 
     Status remove_checkpoint(uint64_t checkpoint) {

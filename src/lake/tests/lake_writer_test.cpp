@@ -210,3 +210,29 @@ TEST_F(LakeWriterTest, BadPartitionSpecsAreRejected) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(LakeWriterEmptyCheckpoints, MakeNoSnapshotAndReplayAsNoOps) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             ("millrace-lake-empty-" + std::to_string(::getpid())))
+                                .string();
+    std::filesystem::remove_all(dir);
+    Schema schema({{"id", DataType::kInt64, false}});
+    auto table = LakeTable::create(dir, "t", schema);
+    ASSERT_TRUE(table.ok());
+    auto writer = LakeWriter::open(*table);
+    for (uint64_t c = 1; c <= 3; ++c) {
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        auto snapshot = (*writer)->commit(c);
+        ASSERT_TRUE(snapshot.ok()) << snapshot.error().to_string();
+        EXPECT_EQ(*snapshot, 0u);
+    }
+    EXPECT_TRUE((*writer)->commit(3).ok());  // a replay
+    EXPECT_EQ(*table->current_snapshot_id(), 0u);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace millrace
