@@ -8,7 +8,7 @@ const medians = {};
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const data = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   for (const b of data.benchmarks) {
-    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/min_time:.*/, '')] = b;
+    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/(min_time|iterations|real_time).*/, '')] = b;
   }
 }
 const mbps = (b) => (b.bytes_per_second / 1e6).toFixed(0);

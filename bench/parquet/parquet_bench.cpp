@@ -66,6 +66,8 @@ void BM_ParquetWriteOrders10MZstd(benchmark::State& state) {
     for (auto _ : state) {
         ParquetWriterOptions options;
         options.codec = ParquetCodec::kZstd;
+        if (const char* level = std::getenv("MILLRACE_BENCH_ZSTD_LEVEL"))
+            options.zstd_level = std::atoi(level);
         // DuckDB's COPY uses every core; so do we (column chunks encoded in parallel).
         options.threads = std::max(1u, std::thread::hardware_concurrency());
         auto writer = ParquetWriter::open(path, OrderGenerator::schema(), options);
