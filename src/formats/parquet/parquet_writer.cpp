@@ -548,6 +548,14 @@ public:
                                                        " differs from the file's " +
                                                        schema_->to_string() + ": " + path_);
         }
+        // A REQUIRED column has no definition levels: a null in it cannot be written.
+        for (std::size_t c = 0; c < schema_->size(); ++c) {
+            if (!schema_->field(c).nullable && batch.column(c).has_nulls()) {
+                return Error(ErrorCode::kTypeMismatch, "column `" + schema_->field(c).name +
+                                                           "` is not null but the batch has " +
+                                                           "nulls in it: " + path_);
+            }
+        }
         std::size_t offset = 0;
         while (offset < batch.num_rows()) {
             const std::size_t take =

@@ -210,6 +210,17 @@ TEST(ParquetWriter, AllNullAndEmptyFiles) {
     EXPECT_EQ((*reader)->num_rows(), 0u);
 }
 
+TEST(ParquetWriter, RejectsNullsInNotNullColumns) {
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"x", DataType::kInt64, false}});
+    ColumnBuilder builder(DataType::kInt64);
+    builder.append_int64(1);
+    builder.append_null();
+    Batch batch(schema, {std::make_shared<const Column>(builder.finish())}, 2);
+    auto writer = ParquetWriter::open(temp_path("notnull.parquet"), schema);
+    EXPECT_EQ((*writer)->write(batch).error().code(), ErrorCode::kTypeMismatch);
+}
+
 TEST(ParquetWriter, RejectsAnotherSchema) {
     const std::string path = temp_path("schema.parquet");
     auto writer = ParquetWriter::open(path, all_types_schema());
