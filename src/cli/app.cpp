@@ -89,6 +89,8 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--commit-rows", lake_options.commit_rows,
                      "import: commit every N rows (default: once at the end)");
     lake->add_option("--writer-id", lake_options.writer_id, "import: two-phase-commit writer id");
+    lake->add_option("--compression", lake_options.compression,
+                     "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
 

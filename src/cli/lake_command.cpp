@@ -111,6 +111,16 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     LakeWriterOptions writer_options;
     writer_options.writer_id = options.writer_id;
     writer_options.overwrite_partitions = options.overwrite;
+    if (options.compression == "zstd") {
+        writer_options.parquet.codec = ParquetCodec::kZstd;
+    } else if (options.compression == "snappy") {
+        writer_options.parquet.codec = ParquetCodec::kSnappy;
+    } else if (options.compression == "none") {
+        writer_options.parquet.codec = ParquetCodec::kUncompressed;
+    } else {
+        return Error(ErrorCode::kInvalidArgument, "unknown --compression `" + options.compression +
+                                                      "` (expected zstd, snappy or none)");
+    }
     MILLRACE_ASSIGN_OR_RETURN(auto writer, LakeWriter::open(*table, writer_options));
     // Recovery: finish what a crashed import pre-committed, drop the rest.
     MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> pending, writer->pending_checkpoints());

@@ -21,6 +21,7 @@ struct LakeOptions {
     bool overwrite = false;
     uint64_t commit_rows = 0;  // 0 = one commit at the end
     std::string writer_id = "import";
+    std::string compression = "zstd";  // zstd, snappy or none
     // compact
     uint64_t small_file_bytes = 32ull << 20;
 };
