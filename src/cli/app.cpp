@@ -6,6 +6,9 @@
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
 #include "cli/lake_command.h"
+#include "cli/run_command.h"
+#include "cli/serve_command.h"
+#include "cli/topic_command.h"
 #include "cli/validate_command.h"
 
 namespace millrace {
@@ -59,13 +62,75 @@ int run_cli(int argc, char** argv) {
 
     auto* generate = app.add_subcommand("generate", "Write deterministic test data");
     GenerateOptions generate_options;
-    generate->add_option("dataset", generate_options.dataset, "Dataset: orders");
+    generate->add_option("dataset", generate_options.dataset,
+                         "Dataset: orders (events) or sales (retail POS, one CSV per day)");
     generate->add_option("--rows,-n", generate_options.rows, "Number of records");
     generate->add_option("--format,-f", generate_options.format, "ndjson or csv");
     generate->add_option("--bad-fraction", generate_options.bad_fraction,
                          "Share of deliberately bad records (0..1)");
     generate->add_option("--seed", generate_options.seed, "Random seed");
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
+    generate->add_option("--days", generate_options.days, "sales: number of days (files)");
+    generate->add_option("--stores", generate_options.stores, "sales: number of stores");
+    generate->add_option("--rows-per-day", generate_options.rows_per_day, "sales: rows per file");
+    generate->add_option("--start", generate_options.start, "sales: first day, YYYY-MM-DD");
+    generate->add_option("--target-bytes", generate_options.target_bytes,
+                         "sales: total size of all files (e.g. 1G); sets --rows-per-day");
+    generate->add_option("--output-dir", generate_options.output_dir,
+                         "sales: directory for the sales_YYYYMMDD.csv files");
+
+    auto* run = app.add_subcommand("run", "Run a batch pipeline of a project to completion");
+    RunCommandOptions run_options;
+    run->add_option("project-dir", run_options.project_dir, "The project directory")->required();
+    run->add_option("pipeline", run_options.pipeline, "The pipeline's name")->required();
+    run->add_option("--memory-limit", run_options.memory_limit,
+                    "Memory a join build side or sort may hold, e.g. 512M, 4G (default 4G)");
+
+    auto* explain =
+        app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");
+    RunCommandOptions explain_options;
+    explain->add_option("project-dir", explain_options.project_dir, "The project directory")
+        ->required();
+    explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
+
+    auto* serve = app.add_subcommand(
+        "serve", "Serve HTTP ingestion and topics for a project until SIGINT/SIGTERM");
+    ServeOptions serve_options;
+    serve->add_option("project-dir", serve_options.project_dir, "The project directory")
+        ->required();
+    serve->add_option("--listen", serve_options.listen, "host:port (default: listen.http)");
+    serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
+    serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
+                      "Larger request bodies get 413 (default 16 MiB)");
+    serve->add_option("--header-timeout-ms", serve_options.header_timeout_ms,
+                      "Time allowed for a request's headers (default 10000)");
+    serve->add_option("--body-timeout-ms", serve_options.body_timeout_ms,
+                      "Time allowed for a request's body (default 30000)");
+
+    auto* topic = app.add_subcommand(
+        "topic", "Topics of a data directory: create, list, describe, produce, consume, delete");
+    TopicCommandOptions topic_options;
+    topic
+        ->add_option("action", topic_options.action,
+                     "create, list, describe, produce, consume or delete")
+        ->required();
+    topic->add_option("name", topic_options.name, "The topic");
+    topic->add_option("--data-dir,-d", topic_options.data_dir, "The data directory");
+    topic->add_option("--project,-p", topic_options.project,
+                      "A project directory whose data_dir to use (default: .)");
+    topic->add_option("--partitions", topic_options.partitions, "create: partitions");
+    topic->add_option("--fsync", topic_options.fsync, "create: always, interval or never");
+    topic->add_option("--fsync-interval-ms", topic_options.fsync_interval_ms,
+                      "create: interval between fsyncs");
+    topic->add_option("--schema", topic_options.schema, "create: column spec checked at ingest");
+    topic->add_option("--on-error", topic_options.on_error, "create: reject or dead_letter");
+    topic->add_option("--key-field", topic_options.key_field, "produce: JSON field used as key");
+    topic->add_option("--input,-i", topic_options.input, "produce: NDJSON file (- = stdin)");
+    topic->add_option("--partition", topic_options.partition, "consume: one partition");
+    topic->add_option("--offset", topic_options.offset, "consume: first offset");
+    topic->add_option("--max", topic_options.max, "consume: records per partition");
+    topic->add_option("--consumer", topic_options.consumer,
+                      "consume: resume from and commit this consumer's offsets");
 
     auto* lake = app.add_subcommand(
         "lake",
@@ -118,6 +183,10 @@ int run_cli(int argc, char** argv) {
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
     if (*lake) return run_lake(lake_options);
+    if (*run) return run_pipeline_command(run_options);
+    if (*explain) return run_explain_command(explain_options);
+    if (*serve) return run_serve(serve_options);
+    if (*topic) return run_topic(topic_options);
     std::fputs(app.help().c_str(), stdout);
     return 0;
 }

@@ -1,20 +1,34 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace millrace {
 
 struct GenerateOptions {
     std::string dataset = "orders";
     uint64_t rows = 10'000;
-    std::string format = "ndjson";  // ndjson|csv
+    std::string format;  // ndjson|csv; empty = the dataset's default (orders: ndjson, sales: csv)
     double bad_fraction = 0.0;
     uint64_t seed = 42;
     std::string output = "-";
+    // dataset `sales` (retail POS, one CSV per day):
+    uint32_t days = 7;
+    uint32_t stores = 20;
+    uint64_t rows_per_day = 10'000;
+    std::string start = "2026-11-01";
+    std::string target_bytes;  // e.g. 1G: sets rows_per_day so all files total about this much
+    std::string output_dir = ".";
 };
 
-/// `millrace generate`: writes deterministic test data (datagen/) to a file or stdout.
+/// Parses a byte size: a number with an optional K, M, G or T suffix (powers of 1024), e.g.
+/// "1G", "512M", "1000". nullopt when malformed.
+std::optional<uint64_t> parse_byte_size(std::string_view text);
+
+/// `millrace generate`: writes deterministic test data (datagen/) to a file or stdout
+/// (`orders`), or one CSV file per day into a directory (`sales`).
 int run_generate(const GenerateOptions& options);
 
 }  // namespace millrace

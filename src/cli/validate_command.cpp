@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "pipeline/batch_runner.h"
 #include "project/project_loader.h"
 
 namespace millrace {
@@ -18,6 +19,15 @@ int run_validate(const std::string& project_dir) {
             if (at != std::string::npos) text.replace(at, 9, ": warning: ");
             std::fprintf(stderr, "%s\n", text.c_str());
         }
+    }
+    std::vector<std::string> notes;
+    if (project.ok()) {
+        // SQL binding: every view and check against its sources' schemas.
+        for (const PipelineSpec& pipeline : project->pipelines) {
+            Status status = check_pipeline_sql(pipeline, notes);
+            if (!status.ok()) errors.push_back(std::move(status).error());
+        }
+        for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
     }
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());

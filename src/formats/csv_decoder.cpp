@@ -575,6 +575,14 @@ public:
         : pos_(input.data()), end_(input.data() + input.size()) {}
 
     uint64_t line_at(const char* target) {
+        // Fast path: without carriage returns in the stretch, lines are the LF count (which
+        // the compiler vectorizes); errors far apart must not cost a byte-by-byte scan.
+        if (target > pos_ &&
+            std::memchr(pos_, '\r', static_cast<std::size_t>(target - pos_)) == nullptr) {
+            line_ += static_cast<uint64_t>(std::count(pos_, target, '\n'));
+            pos_ = target;
+            return line_;
+        }
         while (pos_ < target) {
             const char c = *pos_++;
             if (c == '\n') {

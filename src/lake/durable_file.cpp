@@ -27,7 +27,7 @@ Error io_error(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-Status sync_directory(const std::string& path) {
+Status sync_folder(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return io_error("cannot open folder", path);
     const int rc = ::fsync(fd);
@@ -44,19 +44,19 @@ Status create_directories_durably(const std::string& path) {
     if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
         return io_error("cannot create folder", path);
     }
-    return sync_directory(parent);
+    return sync_folder(parent);
 }
 
 Status write_file_durably(const std::string& path, std::string_view bytes) {
     MILLRACE_TRY(write_file_atomic(path, bytes));
-    return sync_directory(parent_of(path));
+    return sync_folder(parent_of(path));
 }
 
 Status rename_durably(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0)
         return io_error("cannot rename " + from + " to", to);
-    MILLRACE_TRY(sync_directory(parent_of(to)));
-    if (parent_of(from) != parent_of(to)) MILLRACE_TRY(sync_directory(parent_of(from)));
+    MILLRACE_TRY(sync_folder(parent_of(to)));
+    if (parent_of(from) != parent_of(to)) MILLRACE_TRY(sync_folder(parent_of(from)));
     return {};
 }
 

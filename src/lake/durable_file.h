@@ -7,8 +7,9 @@
 
 namespace millrace {
 
-/// fsyncs a directory, so that the entries created, renamed or removed in it survive a crash.
-Status sync_directory(const std::string& path);
+/// fsyncs a folder, so that the entries created, renamed or removed in it survive a crash.
+/// (log/atomic_file.h has the same helpers for the log; the two could move to common/.)
+Status sync_folder(const std::string& path);
 
 /// Creates `path` and its missing parents, syncing each parent that gained an entry.
 Status create_directories_durably(const std::string& path);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/config_node.h"
@@ -142,6 +143,28 @@ struct JobSpec {
     ConfigNode config;  // the document's root map
 };
 
+/// When a topic's appends are forced to disk (see log/topic_config.h).
+enum class TopicFsync { kAlways, kInterval, kNever };
+/// What ingestion does with a record that is not JSON or breaks the topic's schema.
+enum class TopicOnError { kReject, kDeadLetter };
+
+/// A topic declared under `topics:` in millrace.yaml; `millrace serve` creates the missing
+/// ones in the log when it starts (the log's stored settings win for existing topics).
+struct TopicSpec {
+    std::string name;
+    SourceLocation location;  // the topic's key under `topics:`
+    int32_t partitions = 1;
+    TopicFsync fsync = TopicFsync::kInterval;
+    std::chrono::microseconds fsync_interval{50'000};
+    std::optional<int64_t> segment_bytes;
+    std::optional<int64_t> retention_bytes;
+    std::optional<std::chrono::microseconds> retention;
+    std::string schema;  // one-line column spec ("id: int64 not null, ..."); "" = any JSON object
+    TopicOnError on_error = TopicOnError::kReject;
+    /// {record field, source}: source is `remote_addr` or `header:<Name>`.
+    std::vector<std::pair<std::string, std::string>> capture;
+};
+
 /// A whole project: millrace.yaml plus everything it includes.
 struct Project {
     std::string name;
@@ -149,6 +172,7 @@ struct Project {
     std::string root_dir;     // absolute, normalized
     std::string data_dir;     // absolute; default <root_dir>/data
     std::string listen_http;  // host:port; default 127.0.0.1:8080
+    std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;
     std::vector<JobSpec> jobs;

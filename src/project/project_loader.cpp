@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -137,12 +138,124 @@ private:
         if (const ConfigNode* listen = map.optional("listen"); present(listen)) {
             parse_listen(*listen);
         }
+        if (const ConfigNode* topics = map.optional("topics"); present(topics)) {
+            parse_topics(*topics);
+        }
         std::vector<std::string> files;
         if (const ConfigNode* include = map.optional("include"); present(include)) {
             files = expand_includes(*include);
         }
         map.finish();
         for (const std::string& path : files) load_file(path);
+    }
+
+    // topics:
+    //   events:
+    //     partitions: 4
+    //     fsync: always            # always | interval | never, or a duration (interval)
+    //     fsync_interval: 50ms
+    //     segment_bytes: 268435456
+    //     retention_bytes: 10000000000
+    //     retention: 168h
+    //     schema: "id: string not null, n: int64"   # or a map of column specs
+    //     on_error: dead_letter    # reject | dead_letter
+    //     capture: { client_ip: remote_addr, user_agent: "header:User-Agent" }
+    void parse_topics(const ConfigNode& node) {
+        if (!reader_.expect_map(node, "`topics` of the project")) return;
+        for (const ConfigEntry& entry : node.entries()) {
+            TopicSpec topic;
+            topic.name = entry.key;
+            topic.location = entry.key_location;
+            const std::string what = "topic " + backticks(entry.key);
+            if (!reader_.resource_name(entry.key, entry.key_location, "a topic")) continue;
+            if (entry.value.is_null()) {
+                project_.topics.push_back(std::move(topic));
+                continue;
+            }
+            MapReader map(reader_, entry.value, what);
+            if (!map.is_map()) continue;
+            if (const ConfigNode* value = map.optional("partitions"); present(value)) {
+                if (auto n = reader_.integer(*value, key_of("partitions", what), 1, 1024)) {
+                    topic.partitions = static_cast<int32_t>(*n);
+                }
+            }
+            if (const ConfigNode* value = map.optional("fsync"); present(value)) {
+                const std::string text = value->is_scalar() ? value->scalar() : "";
+                if (text == "always") {
+                    topic.fsync = TopicFsync::kAlways;
+                } else if (text == "never") {
+                    topic.fsync = TopicFsync::kNever;
+                } else if (text == "interval") {
+                    topic.fsync = TopicFsync::kInterval;
+                } else if (auto interval = reader_.duration(*value, key_of("fsync", what))) {
+                    topic.fsync = TopicFsync::kInterval;
+                    topic.fsync_interval = *interval;
+                }
+            }
+            if (const ConfigNode* value = map.optional("fsync_interval"); present(value)) {
+                if (auto interval = reader_.duration(*value, key_of("fsync_interval", what))) {
+                    topic.fsync_interval = *interval;
+                }
+            }
+            if (const ConfigNode* value = map.optional("segment_bytes"); present(value)) {
+                topic.segment_bytes =
+                    reader_.integer(*value, key_of("segment_bytes", what), 4096, int64_t{1} << 30);
+            }
+            if (const ConfigNode* value = map.optional("retention_bytes"); present(value)) {
+                topic.retention_bytes = reader_.integer(*value, key_of("retention_bytes", what), 0,
+                                                        std::numeric_limits<int64_t>::max());
+            }
+            if (const ConfigNode* value = map.optional("retention"); present(value)) {
+                topic.retention = reader_.duration(*value, key_of("retention", what));
+            }
+            if (const ConfigNode* value = map.optional("schema"); present(value)) {
+                std::string spec;
+                if (value->is_scalar()) {
+                    spec = value->scalar();
+                } else if (value->is_map()) {
+                    for (const ConfigEntry& column : value->entries()) {
+                        if (!spec.empty()) spec += ", ";
+                        spec += column.key + ": " +
+                                (column.value.is_scalar() ? column.value.scalar() : "?");
+                    }
+                }
+                Result<Schema> parsed = parse_schema_spec(spec);
+                if (parsed.ok()) {
+                    topic.schema = spec;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  key_of("schema", what) + ": " + parsed.error().message(),
+                                  value->location());
+                }
+            }
+            if (const ConfigNode* value = map.optional("on_error"); present(value)) {
+                if (auto action = reader_.choice<TopicOnError>(
+                        *value, key_of("on_error", what),
+                        {{"reject", TopicOnError::kReject},
+                         {"dead_letter", TopicOnError::kDeadLetter}})) {
+                    topic.on_error = *action;
+                }
+            }
+            if (const ConfigNode* value = map.optional("capture"); present(value)) {
+                if (reader_.expect_map(*value, key_of("capture", what))) {
+                    for (const ConfigEntry& capture : value->entries()) {
+                        const std::string source =
+                            capture.value.is_scalar() ? capture.value.scalar() : "";
+                        if (source != "remote_addr" &&
+                            (!source.starts_with("header:") || source.size() == 7)) {
+                            reader_.error(ErrorCode::kConfig,
+                                          "capture " + backticks(capture.key) + " of " + what +
+                                              ": expected remote_addr or header:<Name>",
+                                          capture.value.location());
+                            continue;
+                        }
+                        topic.capture.emplace_back(capture.key, source);
+                    }
+                }
+            }
+            map.finish();
+            project_.topics.push_back(std::move(topic));
+        }
     }
 
     void parse_listen(const ConfigNode& node) {

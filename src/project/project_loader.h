@@ -21,6 +21,9 @@ namespace millrace {
 ///   data_dir: ./data                    # default "data", relative to dir
 ///   listen: { http: 127.0.0.1:8080 }    # the default
 ///   include: [pipelines/*.yaml, features/*.yaml, jobs/*.yaml]
+///   topics:                             # optional; created by `millrace serve`
+///     events: { partitions: 4, fsync: always, on_error: dead_letter,
+///               schema: "id: string not null", capture: { ip: remote_addr } }
 ///
 /// It goes on after a problem and collects them all into `all_errors` (when not null), each
 /// with file:line:column: YAML syntax, unknown keys, missing keys, values of the wrong kind,

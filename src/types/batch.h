@@ -59,6 +59,10 @@ private:
     std::size_t num_rows_ = 0;
 };
 
+/// The rows at `rows` of a column (any order, repeats allowed), copied: typed loops, the fast
+/// path of Batch::take and of operators that gather rows.
+Column take_rows(const Column& column, std::span<const uint32_t> rows);
+
 /// Builds Batches row by row for a schema: append one value to every column builder, then
 /// commit_row(). rollback_row() discards a partly appended row.
 class BatchBuilder {

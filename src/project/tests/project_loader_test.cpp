@@ -287,6 +287,54 @@ TEST(ProjectLoader, ValidatesTheListenAddress) {
     EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:2:9"}));
 }
 
+TEST(ProjectLoader, ReadsTopics) {
+    TempProject project;
+    project.write("millrace.yaml", R"(name: p
+topics:
+  plain:
+  events:
+    partitions: 4
+    fsync: always
+    retention: 24h
+    retention_bytes: 1000000
+    segment_bytes: 65536
+    schema: { id: string not null, n: int64 }
+    on_error: dead_letter
+    capture: { ip: remote_addr, ua: "header:User-Agent" }
+  ticks: { fsync: 20ms }
+)");
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.topics.size(), 3u);
+    EXPECT_EQ(loaded.topics[0].name, "plain");
+    EXPECT_EQ(loaded.topics[0].fsync, TopicFsync::kInterval);
+    const TopicSpec& events = loaded.topics[1];
+    EXPECT_EQ(events.partitions, 4);
+    EXPECT_EQ(events.fsync, TopicFsync::kAlways);
+    EXPECT_EQ(events.retention, std::chrono::hours(24));
+    EXPECT_EQ(events.retention_bytes, 1000000);
+    EXPECT_EQ(events.segment_bytes, 65536);
+    EXPECT_EQ(events.schema, "id: string not null, n: int64");
+    EXPECT_EQ(events.on_error, TopicOnError::kDeadLetter);
+    ASSERT_EQ(events.capture.size(), 2u);
+    EXPECT_EQ(events.capture[1].second, "header:User-Agent");
+    EXPECT_EQ(loaded.topics[2].fsync_interval, std::chrono::milliseconds(20));
+}
+
+TEST(ProjectLoader, ReportsTopicErrors) {
+    TempProject project;
+    project.write("millrace.yaml", R"(name: p
+topics:
+  t:
+    partitions: 0
+    fsync: sometimes
+    schema: "id: strin"
+    on_error: ignore
+    capture: { ip: cookie }
+    colour: red
+)");
+    EXPECT_EQ(load_errors(project).size(), 6u);
+}
+
 TEST(ProjectLoader, DecidesWhatAFileDefines) {
     TempProject project;
     project.write("millrace.yaml", "name: p\ninclude: ['misc/*.yaml']\n");

@@ -1,0 +1,1 @@
+SELECT id, amount * 2, store || 'x' FROM orders WHERE amount > 1

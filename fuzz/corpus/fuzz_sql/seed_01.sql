@@ -1,0 +1,1 @@
+SELECT store, count(*), sum(amount), avg(qty), min(ts), max(day) FROM orders GROUP BY store HAVING count(*) > 0 ORDER BY 2 DESC

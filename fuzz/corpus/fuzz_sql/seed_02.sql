@@ -1,0 +1,1 @@
+SELECT o.id, s.city FROM orders o LEFT JOIN stores s ON o.store = s.store AND o.amount > 0

@@ -1,0 +1,1 @@
+SELECT CASE WHEN ok THEN qty / 0 ELSE qty * 2147483647 END, CAST(store AS int), '1'::date FROM orders

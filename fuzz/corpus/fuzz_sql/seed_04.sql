@@ -1,0 +1,1 @@
+SELECT lower(store), substr(store, -1, 2), date_trunc('month', ts), extract(dow FROM day), ts + INTERVAL '1 day' FROM orders

@@ -1,0 +1,1 @@
+SELECT approx_count_distinct(store), approx_percentile(amount, 0.5), count(DISTINCT qty) FROM orders

@@ -1,0 +1,1 @@
+SELECT window_start, count(*) FROM tumble(orders, ts, INTERVAL '2 hours') GROUP BY window_start

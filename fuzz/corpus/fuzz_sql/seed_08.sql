@@ -1,0 +1,1 @@
+SELECT x.n FROM (SELECT count(*) AS n FROM orders) x WHERE x.n IN (1, 4, NULL)

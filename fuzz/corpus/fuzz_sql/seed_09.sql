@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE store LIKE 'a%' ESCAPE '!' OR store NOT BETWEEN 'a' AND 'b' OR day IS DISTINCT FROM NULL

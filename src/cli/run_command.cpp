@@ -1,0 +1,115 @@
+#include "cli/run_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "pipeline/batch_runner.h"
+#include "project/project_loader.h"
+
+namespace millrace {
+
+namespace {
+
+const PipelineSpec* load_pipeline(const RunCommandOptions& options, Project& project) {
+    std::vector<Error> errors;
+    Result<Project> loaded = load_project(options.project_dir, &errors);
+    if (!loaded.ok() && errors.empty()) errors.push_back(loaded.error());
+    if (!errors.empty()) {
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        return nullptr;
+    }
+    project = std::move(loaded).value();
+    const PipelineSpec* pipeline = project.find_pipeline(options.pipeline);
+    if (pipeline == nullptr) {
+        std::string names;
+        for (const auto& p : project.pipelines) names += (names.empty() ? "" : ", ") + p.name;
+        std::fprintf(stderr, "error: project `%s` has no pipeline `%s` (pipelines: %s)\n",
+                     project.name.c_str(), options.pipeline.c_str(),
+                     names.empty() ? "none" : names.c_str());
+        return nullptr;
+    }
+    return pipeline;
+}
+
+std::optional<std::size_t> parse_size(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    char* end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    std::string unit = end;
+    std::size_t scale = 1;
+    if (unit == "K" || unit == "KB" || unit == "KiB")
+        scale = 1u << 10;
+    else if (unit == "M" || unit == "MB" || unit == "MiB")
+        scale = 1u << 20;
+    else if (unit == "G" || unit == "GB" || unit == "GiB")
+        scale = std::size_t{1} << 30;
+    else if (!unit.empty())
+        return std::nullopt;
+    if (value <= 0) return std::nullopt;
+    return static_cast<std::size_t>(value * static_cast<double>(scale));
+}
+
+}  // namespace
+
+int run_pipeline_command(const RunCommandOptions& options) {
+    Project project;
+    const PipelineSpec* pipeline = load_pipeline(options, project);
+    if (pipeline == nullptr) return 1;
+    RunOptions run_options;
+    if (!options.memory_limit.empty()) {
+        auto size = parse_size(options.memory_limit);
+        if (!size) {
+            std::fprintf(stderr, "error: --memory-limit `%s`: expected a size such as 512M or 4G\n",
+                         options.memory_limit.c_str());
+            return 1;
+        }
+        run_options.memory_limit_bytes = *size;
+    }
+    Result<RunReport> report = run_batch_pipeline(project, *pipeline, run_options);
+    if (!report.ok()) {
+        std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
+        std::fprintf(stderr, "pipeline `%s` failed; no sink was written\n", pipeline->name.c_str());
+        return 1;
+    }
+    std::string out = fmt::format("pipeline {} (batch)\n", report->pipeline);
+    for (const SourceReport& s : report->sources) {
+        out += fmt::format("  source {:<16} {:>12} rows read, {} rejected", s.name, s.rows_read,
+                           s.rows_rejected);
+        if (s.rows_failed_checks > 0)
+            out += fmt::format(", {} failed checks", s.rows_failed_checks);
+        if (s.rows_dropped_by_checks > 0)
+            out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
+        if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
+        out += fmt::format(" ({} {}{}, {:.1f} MB)\n", s.files, s.unit, s.files == 1 ? "" : "s",
+                           static_cast<double>(s.bytes) / 1e6);
+    }
+    for (const SinkReport& s : report->sinks) {
+        out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,
+                           s.target);
+    }
+    out += fmt::format("  dead letters {:>22} -> {}\n", report->dead_letters,
+                       report->dead_letter_path);
+    for (const auto& [reason, count] : report->dead_letter_reasons) {
+        out += fmt::format("    {:>8}  {}\n", count, reason);
+    }
+    out += fmt::format("  took {:.3f} s\n", static_cast<double>(report->duration.count()) / 1e6);
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+int run_explain_command(const RunCommandOptions& options) {
+    Project project;
+    const PipelineSpec* pipeline = load_pipeline(options, project);
+    if (pipeline == nullptr) return 1;
+    Result<std::string> plan = explain_pipeline(project, *pipeline);
+    if (!plan.ok()) {
+        std::fprintf(stderr, "%s\n", plan.error().to_string().c_str());
+        return 1;
+    }
+    std::fputs(plan->c_str(), stdout);
+    return 0;
+}
+
+}  // namespace millrace

@@ -1,0 +1,127 @@
+#include "cli/serve_command.h"
+
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/logger.h"
+#include "common/metrics_registry.h"
+#include "log/log.h"
+#include "project/project_loader.h"
+#include "server/http_server.h"
+#include "server/ingest_handler.h"
+#include "server/topic_handler.h"
+
+namespace millrace {
+
+namespace {
+
+TopicConfig to_topic_config(const TopicSpec& spec) {
+    TopicConfig config;
+    config.partitions = spec.partitions;
+    config.fsync = spec.fsync == TopicFsync::kAlways  ? FsyncPolicy::kAlways
+                   : spec.fsync == TopicFsync::kNever ? FsyncPolicy::kNever
+                                                      : FsyncPolicy::kInterval;
+    config.fsync_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(spec.fsync_interval);
+    if (config.fsync_interval.count() < 1) config.fsync_interval = std::chrono::milliseconds(1);
+    if (spec.segment_bytes) config.segment_bytes = *spec.segment_bytes;
+    if (spec.retention_bytes) config.retention_bytes = *spec.retention_bytes;
+    if (spec.retention) {
+        config.retention_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*spec.retention).count();
+    }
+    config.schema = spec.schema;
+    config.on_error = spec.on_error == TopicOnError::kDeadLetter ? OnIngestError::kDeadLetter
+                                                                 : OnIngestError::kReject;
+    config.capture = spec.capture;
+    return config;
+}
+
+bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
+    const std::size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = listen.substr(0, colon);
+    if (host == "localhost") host = "127.0.0.1";
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);  // [::1]
+    }
+    try {
+        const int value = std::stoi(listen.substr(colon + 1));
+        if (value < 0 || value > 65535) return false;
+        port = static_cast<uint16_t>(value);
+    } catch (...) {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+    std::vector<Error> errors;
+    Result<Project> project = load_project(options.project_dir, &errors);
+    if (!project.ok()) {
+        if (errors.empty()) errors.push_back(project.error());
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        return 1;
+    }
+    SystemClock clock;
+    Logger logger(stderr, LogLevel::kInfo, &clock);
+    MetricsRegistry metrics;
+    auto log = Log::open(project->data_dir, clock);
+    if (!log.ok()) {
+        std::fprintf(stderr, "millrace serve: %s\n", log.error().to_string().c_str());
+        return 1;
+    }
+    for (const TopicSpec& spec : project->topics) {
+        auto topic = (*log)->ensure_topic(spec.name, to_topic_config(spec));
+        if (!topic.ok()) {
+            std::fprintf(stderr, "%s: error: topic `%s`: %s\n", spec.location.to_string().c_str(),
+                         spec.name.c_str(), topic.error().message().c_str());
+            return 1;
+        }
+        const TopicConfig wanted = to_topic_config(spec);
+        if (topic_config_to_json((*topic)->config()) != topic_config_to_json(wanted)) {
+            logger.warn("serve", "topic exists with other settings; the stored ones are used",
+                        {{"topic", spec.name},
+                         {"stored", topic_config_to_json((*topic)->config())},
+                         {"declared", topic_config_to_json(wanted)}});
+        }
+    }
+    HttpServerOptions server_options;
+    if (!split_listen(options.listen.empty() ? project->listen_http : options.listen,
+                      server_options.address, server_options.port)) {
+        std::fprintf(stderr, "millrace serve: invalid listen address (expected host:port)\n");
+        return 1;
+    }
+    server_options.threads = options.threads;
+    server_options.max_body_bytes = options.max_body_bytes;
+    server_options.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
+    server_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
+    Router router(metrics);
+    IngestHandler ingest(**log, clock, metrics);
+    ingest.add_routes(router);
+    TopicHandler topics(**log);
+    topics.add_routes(router);
+    add_status_routes(router, metrics);
+    HttpServer server(server_options, router, logger);
+    if (Status status = server.start(); !status.ok()) {
+        std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
+        return 1;
+    }
+    logger.info("serve", "ready",
+                {{"project", project->name},
+                 {"data_dir", project->data_dir},
+                 {"port", static_cast<int64_t>(server.port())},
+                 {"topics", static_cast<int64_t>((*log)->list_topics().size())}});
+    server.wait_for_signal();
+    logger.info("serve", "stopping");
+    server.stop();
+    (*log)->stop();
+    logger.info("serve", "stopped");
+    return 0;
+}
+
+}  // namespace millrace

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "connectors/file_sink.h"
+
+namespace millrace {
+
+/// The dead-letter queue of a batch run: one NDJSON line per rejected record, with where it
+/// came from and why (ARCHITECTURE.md §9):
+///
+///   {"pipeline":"retail","source":"sales","file":"…/sales_20261101.csv","line":17,"record":15,
+///    "stage":"decode","reason":"field `amount`: expected double, got \"abc\"","raw":"…"}
+///   {"pipeline":"retail","source":"sales","stage":"check","check":"not_null(amount)",…,"row":{…}}
+///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
+///
+/// Counts per (stage, origin) and per reason are kept for the run report. Written like a
+/// FileSink: whole on finish(), or not at all.
+class DeadLetterWriter {
+public:
+    static Result<std::unique_ptr<DeadLetterWriter>> create(std::string path, std::string pipeline);
+    ~DeadLetterWriter() { abort(); }
+
+    void add_decode_error(const std::string& source, const std::string& file, uint64_t line,
+                          uint64_t record, const std::string& reason, const std::string& raw);
+    void add_row(const std::string& stage, const std::string& origin_key, const std::string& origin,
+                 const std::string& reason, const std::string& row_json,
+                 const std::string& check = "");
+    Status finish();
+    void abort();
+
+    uint64_t count() const { return count_; }
+    const std::string& path() const { return path_; }
+    /// Records per reason (reasons with their column values cut to the first few words).
+    const std::map<std::string, uint64_t>& reasons() const { return reasons_; }
+    /// Records per origin (source or view name).
+    const std::map<std::string, uint64_t>& by_origin() const { return by_origin_; }
+
+private:
+    Status flush();
+    std::string path_;
+    std::string temp_path_;
+    std::string pipeline_;
+    std::FILE* file_ = nullptr;
+    std::string buffer_;
+    uint64_t count_ = 0;
+    std::map<std::string, uint64_t> reasons_;
+    std::map<std::string, uint64_t> by_origin_;
+    bool finished_ = false;
+    Status error_;
+};
+
+}  // namespace millrace

@@ -1,0 +1,104 @@
+#include "connectors/file_sink.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "formats/csv_decoder.h"
+#include "formats/csv_encoder.h"
+#include "formats/json_encoder.h"
+
+namespace millrace {
+
+namespace {
+constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+
+Error io_error(std::string_view what, const std::string& path) {
+    return Error(ErrorCode::kIo, fmt::format("{} {}: {}", what, path, std::strerror(errno)));
+}
+}  // namespace
+
+Status create_parent_directories(const std::string& path) {
+    std::size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return {};
+    std::string dir = path.substr(0, slash);
+    for (std::size_t i = 1; i <= dir.size(); ++i) {
+        if (i == dir.size() || dir[i] == '/') {
+            std::string prefix = dir.substr(0, i);
+            if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+                return io_error("cannot create directory", prefix);
+        }
+    }
+    return {};
+}
+
+Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat format,
+                                                   std::shared_ptr<const Schema> schema) {
+    if (format == DataFormat::kParquet) {
+        return Error(ErrorCode::kUnsupported,
+                     fmt::format("{}: parquet file sinks are not available in this build", path));
+    }
+    std::unique_ptr<FileSink> sink(new FileSink());
+    sink->path_ = std::move(path);
+    sink->format_ = format;
+    sink->schema_ = std::move(schema);
+    MILLRACE_TRY(create_parent_directories(sink->path_));
+    sink->temp_path_ = fmt::format("{}.tmp-{}", sink->path_, ::getpid());
+    sink->file_ = std::fopen(sink->temp_path_.c_str(), "wb");
+    if (sink->file_ == nullptr) return io_error("cannot create", sink->temp_path_);
+    if (format == DataFormat::kCsv) {
+        CsvEncoder encoder{CsvOptions{}};
+        encoder.write_header(*sink->schema_, sink->buffer_);
+    }
+    return sink;
+}
+
+FileSink::~FileSink() { abort(); }
+
+void FileSink::abort() {
+    if (file_ != nullptr) {
+        std::fclose(file_);
+        file_ = nullptr;
+        if (!finished_) ::unlink(temp_path_.c_str());
+    }
+}
+
+Status FileSink::flush_buffer() {
+    if (buffer_.empty()) return {};
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
+        return io_error("cannot write", temp_path_);
+    bytes_ += buffer_.size();
+    buffer_.clear();
+    return {};
+}
+
+Status FileSink::push(Batch batch) {
+    rows_ += batch.num_rows();
+    if (format_ == DataFormat::kCsv) {
+        CsvEncoder encoder{CsvOptions{}};
+        encoder.encode(batch, buffer_);
+    } else {
+        JsonEncoder encoder;
+        encoder.encode(batch, buffer_);
+    }
+    if (buffer_.size() >= kFlushBytes) return flush_buffer();
+    return {};
+}
+
+Status FileSink::finish() {
+    MILLRACE_TRY(flush_buffer());
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
+        return io_error("cannot flush", temp_path_);
+    std::fclose(file_);
+    file_ = nullptr;
+    if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+        return io_error("cannot rename into place", path_);
+    finished_ = true;
+    return {};
+}
+
+}  // namespace millrace

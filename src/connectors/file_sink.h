@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "exec/operator.h"
+#include "project/project.h"
+
+namespace millrace {
+
+/// Writes the Batches of a plan to one CSV or NDJSON file. The file appears whole or not at
+/// all: rows go to `<path>.tmp-<pid>` in the same directory, which is flushed, fsynced and
+/// renamed over `path` on finish() (so a failed or killed run never leaves half a file, and a
+/// re-run replaces the previous output). Parent directories are created.
+class FileSink final : public BatchSink {
+public:
+    static Result<std::unique_ptr<FileSink>> create(std::string path, DataFormat format,
+                                                    std::shared_ptr<const Schema> schema);
+    ~FileSink() override;
+
+    Status push(Batch batch) override;
+    Status finish() override;
+    /// Drops the temporary file (a failed run).
+    void abort();
+
+    const std::string& path() const { return path_; }
+    uint64_t rows_written() const { return rows_; }
+    uint64_t bytes_written() const { return bytes_; }
+
+private:
+    FileSink() = default;
+    Status flush_buffer();
+
+    std::string path_;
+    std::string temp_path_;
+    DataFormat format_ = DataFormat::kCsv;
+    std::shared_ptr<const Schema> schema_;
+    std::FILE* file_ = nullptr;
+    std::string buffer_;
+    uint64_t rows_ = 0;
+    uint64_t bytes_ = 0;
+    bool finished_ = false;
+};
+
+/// Creates the directories of `path` (like mkdir -p of its parent).
+Status create_parent_directories(const std::string& path);
+
+}  // namespace millrace

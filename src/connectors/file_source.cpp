@@ -1,0 +1,172 @@
+#include "connectors/file_source.h"
+
+#include <fmt/format.h>
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/mapped_file.h"
+#include "formats/csv_decoder.h"
+#include "formats/json_decoder.h"
+#include "formats/json_schema_inference.h"
+
+namespace millrace {
+
+Result<std::vector<std::string>> expand_file_pattern(const std::string& pattern) {
+    glob_t matches{};
+    int status = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &matches);
+    std::vector<std::string> files;
+    if (status == 0) {
+        for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+            std::string path = matches.gl_pathv[i];
+            if (!path.empty() && path.back() == '/') continue;  // a directory
+            files.push_back(std::move(path));
+        }
+    }
+    ::globfree(&matches);
+    std::sort(files.begin(), files.end());
+    if (files.empty())
+        return Error(ErrorCode::kNotFound, fmt::format("no file matches `{}`", pattern));
+    return files;
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
+    auto source = std::make_unique<FileSource>();
+    source->name_ = spec.name;
+    source->format_ = spec.format;
+    if (spec.format == DataFormat::kParquet) {
+        return Error(
+            ErrorCode::kUnsupported,
+            fmt::format("source `{}`: parquet file sources are not available in this build",
+                        spec.name),
+            spec.location);
+    }
+    auto files = expand_file_pattern(spec.path);
+    if (!files.ok())
+        return Error(ErrorCode::kNotFound,
+                     fmt::format("source `{}`: {}", spec.name, files.error().message()),
+                     spec.location);
+    source->files_ = std::move(files).value();
+    if (spec.schema) {
+        source->schema_ = std::make_shared<const Schema>(*spec.schema);
+        return source;
+    }
+    // Infer from the start of the first file.
+    MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(source->files_[0]));
+    std::string_view sample = file.bytes().substr(0, std::size_t{1} << 20);
+    Result<Schema> inferred = spec.format == DataFormat::kCsv
+                                  ? infer_csv_schema(sample, CsvOptions{})
+                                  : infer_json_schema(sample);
+    if (!inferred.ok()) {
+        return Error(
+            inferred.error().code(),
+            fmt::format("source `{}`: cannot infer a schema from {}: {} (declare `schema:`)",
+                        spec.name, source->files_[0], inferred.error().message()),
+            spec.location);
+    }
+    source->schema_ = std::make_shared<const Schema>(std::move(inferred).value());
+    return source;
+}
+
+Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
+    auto file = MappedFile::open(path);
+    if (!file.ok()) return std::move(file).error().with_context(fmt::format("source `{}`", name_));
+    bytes += file->bytes().size();
+    Status status;
+    if (format_ == DataFormat::kCsv) {
+        CsvDecoder decoder(schema_, CsvOptions{});
+        status = decoder.decode(file->bytes(), sink);
+    } else {
+        JsonDecoder decoder(schema_);
+        status = decoder.decode(file->bytes(), sink);
+        if (status.ok()) status = decoder.flush(sink);
+    }
+    if (!status.ok())
+        return std::move(status).error().with_context(
+            fmt::format("source `{}`, file {}", name_, path));
+    return {};
+}
+
+Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (files_.size() < 2 || threads < 2) {
+        for (const std::string& path : files_) {
+            if (listener) listener->on_file(path);
+            MILLRACE_TRY(decode_file(path, sink, bytes_read_));
+        }
+        return {};
+    }
+    // Parallel: workers decode whole files into CollectingSinks; this thread replays them in
+    // file order into `sink`.
+    struct FileResult {
+        CollectingSink collected;
+        Status status;
+        uint64_t bytes = 0;
+        bool done = false;
+    };
+    std::vector<FileResult> results(files_.size());
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t next = 0, consumed = 0;
+    bool stop = false;
+    const std::size_t window = threads + 1;
+    auto work = [&] {
+        while (true) {
+            std::size_t index;
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [&] {
+                    return stop || next >= files_.size() || next < consumed + window;
+                });
+                if (stop || next >= files_.size()) return;
+                index = next++;
+            }
+            FileResult& result = results[index];
+            result.status = decode_file(files_[index], result.collected, result.bytes);
+            {
+                std::lock_guard lock(mutex);
+                result.done = true;
+            }
+            changed.notify_all();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < std::min<std::size_t>(threads, files_.size()); ++t)
+        workers.emplace_back(work);
+    Status status;
+    for (std::size_t i = 0; i < files_.size() && status.ok(); ++i) {
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return results[i].done; });
+        }
+        FileResult& result = results[i];
+        if (listener) listener->on_file(files_[i]);
+        bytes_read_ += result.bytes;
+        for (RowError& error : result.collected.errors) sink.on_error(std::move(error));
+        for (Batch& batch : result.collected.batches) {
+            status = sink.on_batch(std::move(batch));
+            if (!status.ok()) break;
+        }
+        if (status.ok()) status = std::move(result.status);
+        result.collected = CollectingSink();
+        {
+            std::lock_guard lock(mutex);
+            consumed = i + 1;
+            if (!status.ok()) stop = true;
+        }
+        changed.notify_all();
+    }
+    {
+        std::lock_guard lock(mutex);
+        stop = true;
+    }
+    changed.notify_all();
+    for (std::thread& worker : workers) worker.join();
+    return status;
+}
+
+}  // namespace millrace

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "connectors/bounded_source.h"
+#include "formats/decode_sink.h"
+#include "project/project.h"
+#include "types/schema.h"
+
+namespace millrace {
+
+/// A bounded source of files: one path or a glob (`data/sales_*.csv`), CSV or NDJSON/JSON,
+/// read in sorted file order. The schema is the declared one, or inferred from the first file
+/// (CSV header and values, JSON records). Records that do not decode go to the sink's
+/// on_error with the file they came from (see FileRowError).
+class FileSource final : public BoundedSource {
+public:
+    /// Expands the pattern and settles the schema. kNotFound when no file matches.
+    static Result<std::unique_ptr<FileSource>> open(const SourceSpec& spec);
+
+    const std::string& name() const override { return name_; }
+    const std::shared_ptr<const Schema>& schema() const override { return schema_; }
+    const std::vector<std::string>& files() const { return files_; }
+    uint64_t bytes_read() const override { return bytes_read_; }
+    std::size_t units() const override { return files_.size(); }
+    std::string unit_name() const override { return "file"; }
+
+    Status read(DecodeSink& sink, Listener* listener) override { return read(sink, listener, 0); }
+
+    /// Decodes every file into `sink`, batch by batch, in file order. With several files and
+    /// `threads` > 1, files are decoded in parallel by worker threads (at most threads + 1
+    /// files decoded ahead of the consumer, so memory stays bounded) while the calling thread
+    /// hands the results to `sink` in order; the sink is only ever called from the calling
+    /// thread. threads = 0 means one per core.
+    Status read(DecodeSink& sink, Listener* listener, unsigned threads);
+
+private:
+    /// Decodes one file into `sink` (any thread).
+    Status decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const;
+
+    std::string name_;
+    DataFormat format_ = DataFormat::kCsv;
+    std::vector<std::string> files_;
+    std::shared_ptr<const Schema> schema_;
+    uint64_t bytes_read_ = 0;
+};
+
+/// Expands a path or glob pattern into the sorted list of regular files it names.
+Result<std::vector<std::string>> expand_file_pattern(const std::string& pattern);
+
+}  // namespace millrace

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/expression_evaluator.h"
+#include "exec/operator.h"
+#include "sql/logical_plan.h"
+
+namespace millrace {
+
+/// GROUP BY: groups rows by the encoded values of the key expressions in an open-addressing
+/// hash table and updates one accumulator array per aggregate, column at a time. Emits on
+/// finish(): the keys, then the aggregates, per group in first-seen order; with no keys,
+/// exactly one row even for no input (count = 0, sum = null), as SQL requires.
+class HashAggregateOperator final : public Operator {
+public:
+    HashAggregateOperator(std::vector<sql::BoundExpr> keys,
+                          std::vector<sql::AggregateCall> aggregates,
+                          std::shared_ptr<const Schema> schema, ExecContext& context,
+                          std::string origin);
+    ~HashAggregateOperator() override;
+    Status push(Batch batch) override;
+    Status finish() override;
+    std::size_t groups() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace millrace

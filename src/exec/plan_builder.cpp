@@ -1,0 +1,152 @@
+#include "exec/plan_builder.h"
+
+#include "exec/expression_evaluator.h"
+#include "exec/filter_operator.h"
+#include "exec/hash_aggregate_operator.h"
+#include "exec/hash_join_operator.h"
+#include "exec/project_operator.h"
+#include "exec/sort_operator.h"
+
+namespace millrace {
+
+namespace {
+
+using sql::LogicalNode;
+
+class Builder {
+public:
+    Builder(ExecContext& context, const std::string& origin,
+            std::vector<std::unique_ptr<BatchSink>>& operators, std::vector<ScanInput>& inputs)
+        : context_(context), origin_(origin), operators_(operators), inputs_(inputs) {}
+
+    template <typename T, typename... Args>
+    T* make(Args&&... args) {
+        auto op = std::make_unique<T>(std::forward<Args>(args)...);
+        T* raw = op.get();
+        operators_.push_back(std::move(op));
+        return raw;
+    }
+
+    static sql::BoundExpr folded(sql::BoundExpr expr) {
+        fold_constants(expr);
+        return expr;
+    }
+
+    /// Builds `node` so that its output goes to `output`.
+    Status build(const LogicalNode& node, BatchSink* output) {
+        switch (node.kind) {
+            case LogicalNode::Kind::kScan: {
+                BatchSink* entry = output;
+                if (!node.filters.empty()) {
+                    sql::BoundExpr predicate;
+                    if (node.filters.size() == 1) {
+                        predicate = node.filters[0];
+                    } else {
+                        predicate.kind = sql::BoundExpr::Kind::kAnd;
+                        predicate.type = DataType::kBool;
+                        predicate.args = node.filters;
+                    }
+                    auto* filter =
+                        make<FilterOperator>(folded(std::move(predicate)), context_, origin_);
+                    filter->set_output(output);
+                    entry = filter;
+                }
+                inputs_.push_back(ScanInput{node.source, node.columns, node.schema, entry});
+                return {};
+            }
+            case LogicalNode::Kind::kSingleRow:
+                inputs_.push_back(ScanInput{"", {}, node.schema, output});
+                return {};
+            case LogicalNode::Kind::kFilter: {
+                auto* filter = make<FilterOperator>(folded(node.predicate), context_, origin_);
+                filter->set_output(output);
+                return build(*node.children[0], filter);
+            }
+            case LogicalNode::Kind::kProject: {
+                std::vector<sql::BoundExpr> exprs;
+                for (const auto& e : node.exprs) exprs.push_back(folded(e));
+                auto* project =
+                    make<ProjectOperator>(std::move(exprs), node.schema, context_, origin_);
+                project->set_output(output);
+                return build(*node.children[0], project);
+            }
+            case LogicalNode::Kind::kAggregate: {
+                std::vector<sql::BoundExpr> keys;
+                for (const auto& e : node.group_keys) keys.push_back(folded(e));
+                std::vector<sql::AggregateCall> calls = node.aggregates;
+                for (auto& call : calls) {
+                    for (auto& arg : call.args) fold_constants(arg);
+                }
+                auto* aggregate = make<HashAggregateOperator>(std::move(keys), std::move(calls),
+                                                              node.schema, context_, origin_);
+                aggregate->set_output(output);
+                return build(*node.children[0], aggregate);
+            }
+            case LogicalNode::Kind::kJoin: {
+                std::vector<sql::BoundExpr> left_keys, right_keys;
+                for (const auto& e : node.left_keys) left_keys.push_back(folded(e));
+                for (const auto& e : node.right_keys) right_keys.push_back(folded(e));
+                std::optional<sql::BoundExpr> residual;
+                if (node.has_predicate) residual = folded(node.predicate);
+                auto* join = make<HashJoinOperator>(
+                    node.join_type, std::move(left_keys), std::move(right_keys),
+                    std::move(residual), node.children[0]->schema, node.children[1]->schema,
+                    node.schema, context_, origin_);
+                join->set_output(output);
+                // Build side first: its scans are listed (and so run) before the probe side's.
+                MILLRACE_TRY(build(*node.children[1], &join->build_side()));
+                return build(*node.children[0], join);
+            }
+            case LogicalNode::Kind::kUnionAll: {
+                auto* union_op = make<UnionOperator>(node.children.size());
+                union_op->set_output(output);
+                for (const auto& child : node.children) MILLRACE_TRY(build(*child, union_op));
+                return {};
+            }
+            case LogicalNode::Kind::kSort: {
+                auto* sort = make<SortOperator>(node.sort_keys, node.schema, context_);
+                sort->set_output(output);
+                return build(*node.children[0], sort);
+            }
+            case LogicalNode::Kind::kLimit: {
+                auto* limit = make<LimitOperator>(node.limit, node.offset);
+                limit->set_output(output);
+                return build(*node.children[0], limit);
+            }
+        }
+        return Error(ErrorCode::kInternal, "unhandled plan node");
+    }
+
+private:
+    ExecContext& context_;
+    const std::string& origin_;
+    std::vector<std::unique_ptr<BatchSink>>& operators_;
+    std::vector<ScanInput>& inputs_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
+                                                   ExecContext& context,
+                                                   const std::string& origin) {
+    auto executable = std::make_unique<ExecutablePlan>();
+    Builder builder(context, origin, executable->operators_, executable->inputs_);
+    MILLRACE_TRY(builder.build(plan, &output));
+    return executable;
+}
+
+Status ExecutablePlan::run_with(const std::vector<std::vector<Batch>>& batches) {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const ScanInput& input = inputs_[i];
+        if (input.source.empty()) {
+            MILLRACE_TRY(input.entry->push(Batch(input.schema, {}, 1)));
+        } else if (i < batches.size()) {
+            for (const Batch& b : batches[i])
+                MILLRACE_TRY(input.entry->push(b.project(input.columns)));
+        }
+        MILLRACE_TRY(input.entry->finish());
+    }
+    return {};
+}
+
+}  // namespace millrace

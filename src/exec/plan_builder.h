@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "exec/operator.h"
+#include "sql/logical_plan.h"
+
+namespace millrace {
+
+/// Where a scan of the plan takes its input: the runner reads `source` (only `columns`, indexes
+/// into the source's schema, in that order) and pushes Batches of `schema` into `entry`, then
+/// finishes it. Scans are listed in the order they must run: a join's build side before its
+/// probe side.
+struct ScanInput {
+    std::string source;  // "" for the single-row input of SELECT without FROM
+    std::vector<std::size_t> columns;
+    std::shared_ptr<const Schema> schema;
+    BatchSink* entry = nullptr;
+};
+
+/// A logical plan turned into connected operators, ending in a caller's sink.
+class ExecutablePlan {
+public:
+    const std::vector<ScanInput>& inputs() const { return inputs_; }
+    /// Runs the inputs without a reader: pushes `batches[i]` into input i (tests, `SELECT`
+    /// over in-memory data).
+    Status run_with(const std::vector<std::vector<Batch>>& batches);
+
+private:
+    friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
+                                                              ExecContext&, const std::string&);
+    std::vector<std::unique_ptr<BatchSink>> operators_;
+    std::vector<ScanInput> inputs_;
+};
+
+/// Builds the operators of `plan` (constant folding included) pushing into `output`. `origin`
+/// names the plan in dead-letter records (the view or sink).
+Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
+                                                   ExecContext& context, const std::string& origin);
+
+}  // namespace millrace

@@ -1,0 +1,649 @@
+#include "exec/scalar_functions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/check.h"
+#include "types/column_builder.h"
+#include "types/time_codec.h"
+#include "types/value_cast.h"
+
+namespace millrace {
+
+using sql::Function;
+
+namespace {
+
+constexpr int64_t kMicrosPerDay = 86400000000LL;
+
+int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+/// Byte offset of code point `index` (0-based) in s, or s.size().
+std::size_t utf8_offset(std::string_view s, int64_t index) {
+    if (index <= 0) return 0;
+    std::size_t i = 0;
+    int64_t seen = 0;
+    while (i < s.size()) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+            if (seen == index) return i;
+            ++seen;
+        }
+        ++i;
+    }
+    return s.size();
+}
+
+char fold(char c, bool ci) {
+    return ci ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
+}
+
+bool like_impl(std::string_view t, std::string_view p, bool ci) {
+    std::size_t ti = 0, pi = 0;
+    std::size_t star_p = std::string_view::npos, star_t = 0;
+    while (ti < t.size()) {
+        if (pi < p.size()) {
+            char pc = p[pi];
+            if (pc == '%') {
+                star_p = ++pi;
+                star_t = ti;
+                continue;
+            }
+            if (pc == '_') {
+                // one UTF-8 character
+                ++ti;
+                while (ti < t.size() && (static_cast<unsigned char>(t[ti]) & 0xC0) == 0x80) ++ti;
+                ++pi;
+                continue;
+            }
+            if (pc == '\\' && pi + 1 < p.size()) pc = p[++pi];
+            if (fold(pc, ci) == fold(t[ti], ci)) {
+                ++ti;
+                ++pi;
+                continue;
+            }
+        }
+        if (star_p == std::string_view::npos) return false;
+        pi = star_p;
+        ti = ++star_t;
+    }
+    while (pi < p.size() && p[pi] == '%') ++pi;
+    return pi == p.size();
+}
+
+std::string trim_chars(std::string_view s, std::string_view chars, bool left, bool right) {
+    std::size_t b = 0, e = s.size();
+    if (left) {
+        while (b < e && chars.find(s[b]) != std::string_view::npos) ++b;
+    }
+    if (right) {
+        while (e > b && chars.find(s[e - 1]) != std::string_view::npos) --e;
+    }
+    return std::string(s.substr(b, e - b));
+}
+
+int64_t trunc_timestamp(int64_t ts, std::string_view unit) {
+    if (unit == "microseconds") return ts;
+    if (unit == "milliseconds") return floor_div(ts, 1000) * 1000;
+    if (unit == "second") return floor_div(ts, 1000000) * 1000000;
+    if (unit == "minute") return floor_div(ts, 60000000) * 60000000;
+    if (unit == "hour") return floor_div(ts, 3600000000LL) * 3600000000LL;
+    int64_t day = floor_div(ts, kMicrosPerDay);
+    if (unit == "day") return day * kMicrosPerDay;
+    if (unit == "week") {
+        // ISO weeks start on Monday; 1970-01-01 was a Thursday.
+        int64_t monday = day - ((day + 3) % 7 + 7) % 7;
+        return monday * kMicrosPerDay;
+    }
+    int year = 0;
+    unsigned month = 0, dom = 0;
+    civil_from_days(static_cast<int32_t>(day), &year, &month, &dom);
+    if (unit == "month") return int64_t{days_from_civil(year, month, 1)} * kMicrosPerDay;
+    if (unit == "quarter")
+        return int64_t{days_from_civil(year, ((month - 1) / 3) * 3 + 1, 1)} * kMicrosPerDay;
+    return int64_t{days_from_civil(year, 1, 1)} * kMicrosPerDay;  // year
+}
+
+double extract_field(int64_t ts, std::string_view field) {
+    int64_t day = floor_div(ts, kMicrosPerDay);
+    int64_t micros_of_day = ts - day * kMicrosPerDay;
+    if (field == "epoch") return static_cast<double>(ts) / 1e6;
+    if (field == "microseconds" || field == "microsecond")
+        return static_cast<double>(micros_of_day % 60000000);
+    if (field == "milliseconds" || field == "millisecond")
+        return static_cast<double>((micros_of_day % 60000000) / 1000);
+    if (field == "second") return static_cast<double>((micros_of_day / 1000000) % 60);
+    if (field == "minute") return static_cast<double>((micros_of_day / 60000000) % 60);
+    if (field == "hour") return static_cast<double>(micros_of_day / 3600000000LL);
+    int year = 0;
+    unsigned month = 0, dom = 0;
+    civil_from_days(static_cast<int32_t>(day), &year, &month, &dom);
+    if (field == "day") return dom;
+    if (field == "month") return month;
+    if (field == "quarter") return (month - 1) / 3 + 1;
+    if (field == "year") return year;
+    int64_t dow = ((day + 4) % 7 + 7) % 7;  // 0 = Sunday
+    if (field == "dow") return static_cast<double>(dow);
+    if (field == "isodow") return static_cast<double>(dow == 0 ? 7 : dow);
+    if (field == "doy") return day - days_from_civil(year, 1, 1) + 1;
+    if (field == "week") {
+        // ISO week number: the week with the year's first Thursday is week 1.
+        int64_t iso_dow = dow == 0 ? 7 : dow;
+        int64_t thursday = day - iso_dow + 4;
+        int ty = 0;
+        unsigned tm = 0, td = 0;
+        civil_from_days(static_cast<int32_t>(thursday), &ty, &tm, &td);
+        return static_cast<double>((thursday - days_from_civil(ty, 1, 1)) / 7 + 1);
+    }
+    return 0;
+}
+
+/// Simple (one to one) case mapping of the alphabets users' data most often holds: ASCII,
+/// Latin-1, Latin Extended-A, Greek and Cyrillic. Other code points are kept as they are.
+uint32_t map_case(uint32_t c, bool upper) {
+    if (upper) {
+        if (c >= 'a' && c <= 'z') return c - 32;
+        if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+        if (c == 0xFF) return 0x178;
+        if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
+            c != 0x17F) {
+            bool odd_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+            if (odd_is_lower ? (c % 2 == 0) : (c % 2 == 1)) return c - 1;
+            return c;
+        }
+        if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) return c - 32;
+        if (c == 0x3C2) return 0x3A3;
+        if (c >= 0x430 && c <= 0x44F) return c - 32;
+        if (c >= 0x450 && c <= 0x45F) return c - 80;
+        return c;
+    }
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
+        c != 0x17F) {
+        bool odd_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (odd_is_lower ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
+        return c;
+    }
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+}
+
+void append_utf8(std::string& out, uint32_t c) {
+    if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+}
+
+void append_case_mapped(std::string& out, std::string_view s, bool upper) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            out.push_back(static_cast<char>(map_case(b, upper)));
+            ++i;
+            continue;
+        }
+        int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+        if (length == 1 || i + static_cast<std::size_t>(length) > s.size()) {
+            out.push_back(static_cast<char>(b));  // not UTF-8: keep the byte
+            ++i;
+            continue;
+        }
+        uint32_t c = b & (0xFF >> (length + 1));
+        for (int k = 1; k < length; ++k)
+            c = (c << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
+        append_utf8(out, map_case(c, upper));
+        i += static_cast<std::size_t>(length);
+    }
+}
+
+}  // namespace
+
+bool like_match(std::string_view text, std::string_view pattern, bool case_insensitive) {
+    return like_impl(text, pattern, case_insensitive);
+}
+
+std::shared_ptr<const Column> evaluate_scalar_function(const sql::BoundExpr& expr,
+                                                       const std::vector<Operand>& args,
+                                                       std::size_t n, RowErrors& errors) {
+    ColumnBuilder out(expr.type, n);
+    const Function f = expr.function;
+    std::string scratch;
+    auto any_null = [&](std::size_t i) {
+        for (const Operand& a : args) {
+            if (a.null(i)) return true;
+        }
+        return false;
+    };
+    auto fail = [&](std::size_t i, std::string message) {
+        errors.add(static_cast<uint32_t>(i), std::move(message));
+        out.append_null();
+    };
+    // concat() skips nulls; nullif and a few others look at nulls themselves.
+    if (f == Function::kConcatFunction) {
+        for (std::size_t i = 0; i < n; ++i) {
+            scratch.clear();
+            for (const Operand& a : args) {
+                if (!a.null(i)) scratch.append(a.str(i));
+            }
+            out.append_string(scratch);
+        }
+        return std::make_shared<const Column>(out.finish());
+    }
+    if (f == Function::kNullIf) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (args[0].null(i)) {
+                out.append_null();
+                continue;
+            }
+            bool equal = !args[1].null(i) && args[0].value(i) == args[1].value(i);
+            if (equal) {
+                out.append_null();
+            } else {
+                out.append_from(*args[0].col, args[0].row(i));
+            }
+        }
+        return std::make_shared<const Column>(out.finish());
+    }
+    if (f == Function::kGreatest || f == Function::kLeast) {
+        // PostgreSQL ignores nulls; null only when all are null.
+        for (std::size_t i = 0; i < n; ++i) {
+            const Operand* best = nullptr;
+            Value best_value;
+            for (const Operand& a : args) {
+                if (a.null(i)) continue;
+                Value v = a.value(i);
+                bool better = best == nullptr;
+                if (!better) {
+                    switch (expr.type) {
+                        case DataType::kFloat64:
+                            better = f == Function::kGreatest
+                                         ? v.as_double() > best_value.as_double()
+                                         : v.as_double() < best_value.as_double();
+                            break;
+                        case DataType::kInt32:
+                        case DataType::kDate:
+                            better = f == Function::kGreatest
+                                         ? v.as_int32() > best_value.as_int32()
+                                         : v.as_int32() < best_value.as_int32();
+                            break;
+                        case DataType::kInt64:
+                        case DataType::kTimestamp:
+                            better = f == Function::kGreatest
+                                         ? v.as_int64() > best_value.as_int64()
+                                         : v.as_int64() < best_value.as_int64();
+                            break;
+                        case DataType::kBool:
+                            better = f == Function::kGreatest ? v.as_bool() > best_value.as_bool()
+                                                              : v.as_bool() < best_value.as_bool();
+                            break;
+                        default:
+                            better = f == Function::kGreatest
+                                         ? v.as_string() > best_value.as_string()
+                                         : v.as_string() < best_value.as_string();
+                            break;
+                    }
+                }
+                if (better) {
+                    best = &a;
+                    best_value = std::move(v);
+                }
+            }
+            if (best == nullptr) {
+                out.append_null();
+            } else {
+                out.append_value(best_value);
+            }
+        }
+        return std::make_shared<const Column>(out.finish());
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (any_null(i)) {
+            out.append_null();
+            continue;
+        }
+        switch (f) {
+            case Function::kNegate:
+                switch (expr.type) {
+                    case DataType::kInt32: {
+                        int32_t v = args[0].get<int32_t>(i);
+                        if (v == INT32_MIN) {
+                            fail(i, "integer out of range");
+                        } else {
+                            out.append_int32(-v);
+                        }
+                        break;
+                    }
+                    case DataType::kInt64: {
+                        int64_t v = args[0].get<int64_t>(i);
+                        if (v == INT64_MIN) {
+                            fail(i, "bigint out of range");
+                        } else {
+                            out.append_int64(-v);
+                        }
+                        break;
+                    }
+                    default:
+                        out.append_double(-args[0].get<double>(i));
+                        break;
+                }
+                break;
+            case Function::kTimestampAddMicros:
+            case Function::kTimestampSubtractMicros: {
+                int64_t ts = args[0].get<int64_t>(i), d = args[1].get<int64_t>(i), r = 0;
+                bool overflow = f == Function::kTimestampAddMicros
+                                    ? __builtin_add_overflow(ts, d, &r)
+                                    : __builtin_sub_overflow(ts, d, &r);
+                if (overflow) {
+                    fail(i, "timestamp out of range");
+                } else {
+                    out.append_timestamp(r);
+                }
+                break;
+            }
+            case Function::kDateAddDays:
+                out.append_date(args[0].get<int32_t>(i) + args[1].get<int32_t>(i));
+                break;
+            case Function::kDateSubtractDays:
+                out.append_date(args[0].get<int32_t>(i) - args[1].get<int32_t>(i));
+                break;
+            case Function::kDateDiffDays:
+                out.append_int32(args[0].get<int32_t>(i) - args[1].get<int32_t>(i));
+                break;
+            case Function::kTimestampDiffMicros:
+                out.append_int64(args[0].get<int64_t>(i) - args[1].get<int64_t>(i));
+                break;
+            case Function::kLike:
+            case Function::kILike:
+                out.append_bool(like_impl(args[0].str(i), args[1].str(i), f == Function::kILike));
+                break;
+            case Function::kConcat:
+                scratch.assign(args[0].str(i));
+                scratch.append(args[1].str(i));
+                out.append_string(scratch);
+                break;
+            case Function::kLower:
+            case Function::kUpper:
+                scratch.clear();
+                append_case_mapped(scratch, args[0].str(i), f == Function::kUpper);
+                out.append_string(scratch);
+                break;
+            case Function::kLength:
+                out.append_int32(static_cast<int32_t>(utf8_length(args[0].str(i))));
+                break;
+            case Function::kReverse: {
+                std::string_view s = args[0].str(i);
+                scratch.clear();
+                // reverse by code points
+                std::size_t end = s.size();
+                while (end > 0) {
+                    std::size_t start = end - 1;
+                    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80)
+                        --start;
+                    scratch.append(s.substr(start, end - start));
+                    end = start;
+                }
+                out.append_string(scratch);
+                break;
+            }
+            case Function::kSubstr: {
+                std::string_view s = args[0].str(i);
+                int64_t start = args[1].get<int32_t>(i);  // 1-based
+                int64_t end = std::numeric_limits<int64_t>::max();
+                if (args.size() == 3) {
+                    int64_t length = args[2].get<int32_t>(i);
+                    if (length < 0) {
+                        fail(i, "negative substring length not allowed");
+                        break;
+                    }
+                    end = start + length;
+                }
+                int64_t from = std::max<int64_t>(start, 1);
+                if (end <= from) {
+                    out.append_string("");
+                    break;
+                }
+                std::size_t b = utf8_offset(s, from - 1);
+                std::size_t e =
+                    end == std::numeric_limits<int64_t>::max() ? s.size() : utf8_offset(s, end - 1);
+                out.append_string(s.substr(b, e - b));
+                break;
+            }
+            case Function::kTrim:
+            case Function::kLtrim:
+            case Function::kRtrim: {
+                std::string_view chars = args.size() == 2 ? args[1].str(i) : std::string_view(" ");
+                out.append_string(trim_chars(args[0].str(i), chars, f != Function::kRtrim,
+                                             f != Function::kLtrim));
+                break;
+            }
+            case Function::kReplace: {
+                std::string_view s = args[0].str(i), from = args[1].str(i), to = args[2].str(i);
+                if (from.empty()) {
+                    out.append_string(s);
+                    break;
+                }
+                scratch.clear();
+                std::size_t pos = 0;
+                while (true) {
+                    std::size_t hit = s.find(from, pos);
+                    if (hit == std::string_view::npos) break;
+                    scratch.append(s.substr(pos, hit - pos));
+                    scratch.append(to);
+                    pos = hit + from.size();
+                }
+                scratch.append(s.substr(pos));
+                out.append_string(scratch);
+                break;
+            }
+            case Function::kLeft:
+            case Function::kRight: {
+                std::string_view s = args[0].str(i);
+                int64_t k = args[1].get<int32_t>(i);
+                int64_t len = static_cast<int64_t>(utf8_length(s));
+                int64_t take = k >= 0 ? std::min(k, len) : std::max<int64_t>(len + k, 0);
+                if (f == Function::kLeft) {
+                    out.append_string(s.substr(0, utf8_offset(s, take)));
+                } else {
+                    out.append_string(s.substr(utf8_offset(s, len - take)));
+                }
+                break;
+            }
+            case Function::kStrpos: {
+                std::string_view s = args[0].str(i);
+                std::size_t hit = s.find(args[1].str(i));
+                out.append_int32(hit == std::string_view::npos
+                                     ? 0
+                                     : static_cast<int32_t>(utf8_length(s.substr(0, hit)) + 1));
+                break;
+            }
+            case Function::kStartsWith:
+                out.append_bool(args[0].str(i).starts_with(args[1].str(i)));
+                break;
+            case Function::kSplitPart: {
+                std::string_view s = args[0].str(i), delim = args[1].str(i);
+                int32_t index = args[2].get<int32_t>(i);
+                if (index == 0) {
+                    fail(i, "field position must not be zero");
+                    break;
+                }
+                std::vector<std::string_view> parts;
+                if (delim.empty()) {
+                    parts.push_back(s);
+                } else {
+                    std::size_t pos = 0;
+                    while (true) {
+                        std::size_t hit = s.find(delim, pos);
+                        if (hit == std::string_view::npos) {
+                            parts.push_back(s.substr(pos));
+                            break;
+                        }
+                        parts.push_back(s.substr(pos, hit - pos));
+                        pos = hit + delim.size();
+                    }
+                }
+                int64_t k = index > 0 ? index - 1 : static_cast<int64_t>(parts.size()) + index;
+                out.append_string(k >= 0 && k < static_cast<int64_t>(parts.size())
+                                      ? parts[static_cast<std::size_t>(k)]
+                                      : std::string_view());
+                break;
+            }
+            case Function::kLpad:
+            case Function::kRpad: {
+                std::string_view s = args[0].str(i);
+                int64_t width = args[1].get<int32_t>(i);
+                std::string_view fill = args.size() == 3 ? args[2].str(i) : std::string_view(" ");
+                int64_t len = static_cast<int64_t>(utf8_length(s));
+                if (width <= len) {
+                    out.append_string(s.substr(0, utf8_offset(s, std::max<int64_t>(width, 0))));
+                    break;
+                }
+                std::string pad;
+                if (!fill.empty()) {
+                    for (int64_t k = 0; k < width - len; ++k)
+                        pad.push_back(fill[static_cast<std::size_t>(k) % fill.size()]);
+                }
+                scratch = f == Function::kLpad ? pad + std::string(s) : std::string(s) + pad;
+                out.append_string(scratch);
+                break;
+            }
+            case Function::kAbs:
+                if (expr.type == DataType::kInt32) {
+                    int32_t v = args[0].get<int32_t>(i);
+                    if (v == INT32_MIN)
+                        fail(i, "integer out of range");
+                    else
+                        out.append_int32(v < 0 ? -v : v);
+                } else if (expr.type == DataType::kInt64) {
+                    int64_t v = args[0].get<int64_t>(i);
+                    if (v == INT64_MIN)
+                        fail(i, "bigint out of range");
+                    else
+                        out.append_int64(v < 0 ? -v : v);
+                } else {
+                    out.append_double(std::fabs(args[0].get<double>(i)));
+                }
+                break;
+            case Function::kSign:
+                if (expr.type == DataType::kInt32) {
+                    int32_t v = args[0].get<int32_t>(i);
+                    out.append_int32((v > 0) - (v < 0));
+                } else if (expr.type == DataType::kInt64) {
+                    int64_t v = args[0].get<int64_t>(i);
+                    out.append_int64((v > 0) - (v < 0));
+                } else {
+                    double v = args[0].get<double>(i);
+                    out.append_double((v > 0) - (v < 0));
+                }
+                break;
+            case Function::kRound: {
+                double v = args[0].get<double>(i);
+                int32_t digits = args.size() == 2 ? args[1].get<int32_t>(i) : 0;
+                double scale = std::pow(10.0, digits);
+                out.append_double(std::round(v * scale) / scale);
+                break;
+            }
+            case Function::kFloor:
+                out.append_double(std::floor(args[0].get<double>(i)));
+                break;
+            case Function::kCeil:
+                out.append_double(std::ceil(args[0].get<double>(i)));
+                break;
+            case Function::kSqrt: {
+                double v = args[0].get<double>(i);
+                if (v < 0)
+                    fail(i, "cannot take square root of a negative number");
+                else
+                    out.append_double(std::sqrt(v));
+                break;
+            }
+            case Function::kLn: {
+                double v = args[0].get<double>(i);
+                if (v == 0)
+                    fail(i, "cannot take logarithm of zero");
+                else if (v < 0)
+                    fail(i, "cannot take logarithm of a negative number");
+                else
+                    out.append_double(std::log(v));
+                break;
+            }
+            case Function::kExp:
+                out.append_double(std::exp(args[0].get<double>(i)));
+                break;
+            case Function::kPower:
+                out.append_double(std::pow(args[0].get<double>(i), args[1].get<double>(i)));
+                break;
+            case Function::kDateTrunc:
+                out.append_timestamp(trunc_timestamp(args[1].get<int64_t>(i), args[0].str(i)));
+                break;
+            case Function::kExtract: {
+                std::string_view field = args[0].str(i);
+                int64_t ts = expr.args[1].type == DataType::kDate
+                                 ? int64_t{args[1].get<int32_t>(i)} * kMicrosPerDay
+                                 : args[1].get<int64_t>(i);
+                double v = extract_field(ts, field);
+                if (expr.type == DataType::kFloat64) {
+                    out.append_double(v);
+                } else {
+                    out.append_int64(static_cast<int64_t>(v));
+                }
+                break;
+            }
+            case Function::kToDate: {
+                int64_t ts = args[0].get<int64_t>(i);
+                out.append_date(static_cast<int32_t>(floor_div(ts, kMicrosPerDay)));
+                break;
+            }
+            case Function::kToTimestamp: {
+                double seconds = args[0].get<double>(i);
+                auto micros = round_to_int64(seconds * 1e6);
+                if (!micros)
+                    fail(i, "timestamp out of range");
+                else
+                    out.append_timestamp(*micros);
+                break;
+            }
+            case Function::kEpoch:
+                out.append_double(static_cast<double>(args[0].get<int64_t>(i)) / 1e6);
+                break;
+            case Function::kTimeBucket: {
+                int64_t size = args[1].get<int64_t>(i);
+                out.append_timestamp(floor_div(args[0].get<int64_t>(i), size) * size);
+                break;
+            }
+            default:
+                MILLRACE_CHECK(false,
+                               fmt::format("no kernel for function {}", sql::function_name(f)));
+        }
+    }
+    return std::make_shared<const Column>(out.finish());
+}
+
+}  // namespace millrace

@@ -1,0 +1,100 @@
+#include "log/consumer_offsets.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "log/atomic_file.h"
+#include "log/topic_config.h"
+
+namespace millrace {
+
+namespace {
+constexpr std::string_view kMagicLine = "millrace-offsets 1";
+constexpr std::string_view kSuffix = ".offsets";
+}  // namespace
+
+ConsumerOffsets::ConsumerOffsets(std::string dir) : dir_(std::move(dir)) {}
+
+Result<ConsumerOffsets::Positions> ConsumerOffsets::load(const std::string& consumer) {
+    if (auto it = cache_.find(consumer); it != cache_.end()) return it->second;
+    Positions positions;
+    std::ifstream in(dir_ + "/" + consumer + std::string(kSuffix));
+    if (in) {
+        std::string line;
+        if (!std::getline(in, line) || line != kMagicLine) {
+            return Error(ErrorCode::kCorruption,
+                         "consumer offsets of `" + consumer + "`: bad header");
+        }
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string topic;
+            PartitionId partition = 0;
+            Offset offset = 0;
+            if (!(fields >> topic >> partition >> offset)) {
+                return Error(ErrorCode::kCorruption,
+                             "consumer offsets of `" + consumer + "`: bad line `" + line + "`");
+            }
+            positions[{topic, partition}] = offset;
+        }
+    }
+    cache_[consumer] = positions;
+    return positions;
+}
+
+Status ConsumerOffsets::store(const std::string& consumer, const Positions& positions) {
+    if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir_);
+    std::string text(kMagicLine);
+    text += '\n';
+    for (const auto& [key, offset] : positions) {
+        text += key.first + " " + std::to_string(key.second) + " " + std::to_string(offset) + "\n";
+    }
+    MILLRACE_TRY(write_file_atomically(dir_ + "/" + consumer + std::string(kSuffix), text));
+    cache_[consumer] = positions;
+    return {};
+}
+
+Status ConsumerOffsets::commit(const std::string& consumer, const std::string& topic,
+                               PartitionId partition, Offset offset) {
+    if (!is_valid_topic_name(consumer)) {
+        return Error(ErrorCode::kInvalidArgument, "invalid consumer name `" + consumer + "`");
+    }
+    std::lock_guard lock(mutex_);
+    MILLRACE_ASSIGN_OR_RETURN(Positions positions, load(consumer));
+    positions[{topic, partition}] = offset;
+    return store(consumer, positions);
+}
+
+Result<std::optional<Offset>> ConsumerOffsets::fetch(const std::string& consumer,
+                                                     const std::string& topic,
+                                                     PartitionId partition) {
+    if (!is_valid_topic_name(consumer)) {
+        return Error(ErrorCode::kInvalidArgument, "invalid consumer name `" + consumer + "`");
+    }
+    std::lock_guard lock(mutex_);
+    MILLRACE_ASSIGN_OR_RETURN(Positions positions, load(consumer));
+    auto it = positions.find({topic, partition});
+    if (it == positions.end()) return std::optional<Offset>();
+    return std::optional<Offset>(it->second);
+}
+
+Status ConsumerOffsets::forget_topic(const std::string& topic) {
+    std::lock_guard lock(mutex_);
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir_, error)) return {};
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.ends_with(kSuffix)) continue;
+        const std::string consumer = name.substr(0, name.size() - kSuffix.size());
+        MILLRACE_ASSIGN_OR_RETURN(Positions positions, load(consumer));
+        const std::size_t before = positions.size();
+        std::erase_if(positions, [&](const auto& item) { return item.first.first == topic; });
+        if (positions.size() != before) MILLRACE_TRY(store(consumer, positions));
+    }
+    return {};
+}
+
+}  // namespace millrace

@@ -1,0 +1,275 @@
+#include "log/partition.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#include "log/atomic_file.h"
+#include "log/segment.h"
+
+namespace millrace {
+
+namespace {
+
+/// Base offsets of the `<20 digits>.log` files in `dir`, sorted.
+Result<std::vector<Offset>> list_segments(const std::string& dir) {
+    DIR* handle = ::opendir(dir.c_str());
+    if (handle == nullptr) return io_error("listing " + dir);
+    std::vector<Offset> bases;
+    while (const dirent* entry = ::readdir(handle)) {
+        const std::string_view name = entry->d_name;
+        if (name.size() != 24 || !name.ends_with(".log")) continue;
+        if (name.find_first_not_of("0123456789") != 20) continue;
+        bases.push_back(std::strtoll(std::string(name.substr(0, 20)).c_str(), nullptr, 10));
+    }
+    ::closedir(handle);
+    std::sort(bases.begin(), bases.end());
+    return bases;
+}
+
+}  // namespace
+
+Partition::Partition(std::string dir, PartitionId id, TopicConfig config)
+    : dir_(std::move(dir)), id_(id), config_(std::move(config)) {}
+
+Partition::~Partition() = default;
+
+Result<std::shared_ptr<Partition>> Partition::open(std::string dir, PartitionId id,
+                                                   TopicConfig config) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir);
+    std::shared_ptr<Partition> partition(new Partition(std::move(dir), id, std::move(config)));
+    MILLRACE_TRY(partition->load());
+    return partition;
+}
+
+Status Partition::load() {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<Offset> bases, list_segments(dir_));
+    if (bases.empty()) {
+        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::create(dir_, 0));
+        segments_.push_back(std::move(segment));
+        MILLRACE_TRY(sync_directory(dir_));
+    }
+    for (std::size_t i = 0; i < bases.size(); ++i) {
+        const bool active = i + 1 == bases.size();
+        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::open(dir_, bases[i], active));
+        if (active) truncated_bytes_ = segment->truncated_bytes();
+        segments_.push_back(std::move(segment));
+    }
+    MILLRACE_TRY(segments_.back()->sync());
+    durable_ = segments_.back()->next_offset();
+    return {};
+}
+
+Status Partition::roll_locked() {
+    const std::shared_ptr<Segment>& active = segments_.back();
+    MILLRACE_TRY(active->seal());
+    MILLRACE_ASSIGN_OR_RETURN(auto next, Segment::create(dir_, active->next_offset()));
+    segments_.push_back(std::move(next));
+    return sync_directory(dir_);
+}
+
+Result<AppendResult> Partition::append(std::span<const RecordInput> records) {
+    if (records.empty()) return AppendResult{end_offset(), end_offset() - 1};
+    std::string batch;
+    record_batch::encode(records, batch);
+    return append_encoded(batch);
+}
+
+Result<AppendResult> Partition::append_encoded(std::string& batch) {
+    if (batch.size() > record_batch::kMaxBatchSize) {
+        // Recovery would take a larger batch for a corrupt length and cut it off.
+        return Error(ErrorCode::kResourceExhausted,
+                     "record batch of " + std::to_string(batch.size()) + " bytes exceeds " +
+                         std::to_string(record_batch::kMaxBatchSize));
+    }
+    std::lock_guard lock(mutex_);
+    if (segments_.back()->size() > 0 &&
+        segments_.back()->size() + batch.size() > static_cast<uint64_t>(config_.segment_bytes)) {
+        MILLRACE_TRY(roll_locked());
+    }
+    Segment& active = *segments_.back();
+    const Offset base = active.next_offset();
+    record_batch::set_base_offset(batch.data(), base);
+    const record_batch::Header header = record_batch::read_header(batch.data());
+    MILLRACE_TRY(active.append(batch, header));
+    return AppendResult{base, header.last_offset()};
+}
+
+Offset Partition::start_offset() const {
+    std::lock_guard lock(mutex_);
+    return segments_.front()->base_offset();
+}
+
+Offset Partition::end_offset() const {
+    std::lock_guard lock(mutex_);
+    return segments_.back()->next_offset();
+}
+
+Offset Partition::durable_offset() const {
+    std::lock_guard lock(durable_mutex_);
+    return durable_;
+}
+
+uint64_t Partition::size_bytes() const {
+    std::lock_guard lock(mutex_);
+    uint64_t total = 0;
+    for (const auto& segment : segments_) total += segment->size();
+    return total;
+}
+
+int Partition::segment_count() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(segments_.size());
+}
+
+Status Partition::sync() {
+    std::lock_guard sync_lock(sync_mutex_);
+    std::shared_ptr<Segment> active;
+    Offset target = 0;
+    {
+        std::lock_guard lock(mutex_);
+        active = segments_.back();
+        target = active->next_offset();
+    }
+    Status status = active->sync();
+    std::vector<std::pair<Offset, DurableCallback>> due;
+    {
+        std::lock_guard lock(durable_mutex_);
+        if (status.ok()) durable_ = std::max(durable_, target);
+        auto keep = std::partition(waiters_.begin(), waiters_.end(),
+                                   [&](const auto& waiter) { return waiter.first > target; });
+        due.assign(std::make_move_iterator(keep), std::make_move_iterator(waiters_.end()));
+        waiters_.erase(keep, waiters_.end());
+    }
+    for (auto& [offset, callback] : due) callback(status);
+    return status;
+}
+
+void Partition::when_durable(Offset end, DurableCallback callback) {
+    {
+        std::lock_guard lock(durable_mutex_);
+        if (durable_ < end) {
+            waiters_.emplace_back(end, std::move(callback));
+            return;
+        }
+    }
+    callback(Status{});
+}
+
+Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_records,
+                               std::size_t max_bytes, std::string& buffer,
+                               std::vector<RecordView>& out) const {
+    std::vector<std::shared_ptr<Segment>> segments;
+    {
+        std::lock_guard lock(mutex_);
+        segments = segments_;
+    }
+    const Offset start = segments.front()->base_offset();
+    const Offset end = segments.back()->next_offset();
+    if (from < start || from > end) {
+        return Error(ErrorCode::kOutOfRange,
+                     "offset " + std::to_string(from) + " is outside the partition's range [" +
+                         std::to_string(start) + ", " + std::to_string(end) + "]");
+    }
+    bound = std::min(bound, end);
+    buffer.clear();
+    if (from >= bound || max_records == 0) return from;
+    std::size_t index = segments.size() - 1;
+    while (index > 0 && segments[index]->base_offset() > from) --index;
+
+    std::size_t records = 0;
+    bool done = false;
+    for (; index < segments.size() && !done; ++index) {
+        const Segment& segment = *segments[index];
+        uint64_t position = segment.position_for(from);
+        const uint64_t size = segment.size();
+        while (position < size) {
+            char header_bytes[record_batch::kHeaderSize];
+            MILLRACE_ASSIGN_OR_RETURN(std::size_t got,
+                                      segment.read(position, header_bytes, sizeof(header_bytes)));
+            const record_batch::Header header = record_batch::read_header(header_bytes);
+            if (got != sizeof(header_bytes) || header.batch_length < 0 ||
+                header.total_size() > record_batch::kMaxBatchSize ||
+                header.total_size() > size - position) {
+                return Error(ErrorCode::kCorruption, "bad batch header in partition " + dir_);
+            }
+            if (header.base_offset >= bound) {
+                done = true;
+                break;
+            }
+            if (header.last_offset() >= from) {
+                const std::size_t at = buffer.size();
+                buffer.resize(at + header.total_size());
+                MILLRACE_ASSIGN_OR_RETURN(
+                    got, segment.read(position, buffer.data() + at, header.total_size()));
+                if (got != header.total_size()) {
+                    return Error(ErrorCode::kCorruption, "short batch in partition " + dir_);
+                }
+                records += static_cast<std::size_t>(header.record_count);
+                if (header.last_offset() + 1 >= bound || records >= max_records ||
+                    buffer.size() >= max_bytes) {
+                    done = true;
+                    break;
+                }
+            }
+            position += header.total_size();
+        }
+    }
+    const std::size_t first = out.size();
+    std::size_t at = 0;
+    while (at < buffer.size()) {
+        const record_batch::Header header = record_batch::read_header(buffer.data() + at);
+        const std::string_view batch(buffer.data() + at, header.total_size());
+        MILLRACE_TRY(record_batch::decode(batch, from, out));
+        at += header.total_size();
+    }
+    while (out.size() > first && out.back().offset >= bound) out.pop_back();
+    if (out.size() - first > max_records) out.resize(first + max_records);
+    return out.size() > first ? out.back().offset + 1 : bound;
+}
+
+Offset Partition::offset_for_time(int64_t timestamp_ms) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& segment : segments_) {
+        if (segment->max_timestamp() >= timestamp_ms)
+            return segment->offset_before_time(timestamp_ms);
+    }
+    return segments_.back()->next_offset();
+}
+
+Result<int> Partition::apply_retention(int64_t now_ms) {
+    std::vector<std::shared_ptr<Segment>> removed;
+    {
+        std::lock_guard lock(mutex_);
+        // An idle topic's active segment would otherwise outlive its age: roll it when all of it
+        // is past retention, so the loop below can delete it.
+        const Segment& active = *segments_.back();
+        if (config_.retention_ms >= 0 && active.size() > 0 &&
+            active.max_timestamp() < now_ms - config_.retention_ms) {
+            MILLRACE_TRY(roll_locked());
+        }
+        uint64_t total = 0;
+        for (const auto& segment : segments_) total += segment->size();
+        std::size_t drop = 0;
+        while (drop + 1 < segments_.size()) {
+            const Segment& oldest = *segments_[drop];
+            const bool too_big = config_.retention_bytes >= 0 &&
+                                 total > static_cast<uint64_t>(config_.retention_bytes);
+            const bool too_old =
+                config_.retention_ms >= 0 && oldest.max_timestamp() < now_ms - config_.retention_ms;
+            if (!too_big && !too_old) break;
+            total -= oldest.size();
+            ++drop;
+        }
+        removed.assign(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(drop));
+        segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
+    for (const auto& segment : removed) MILLRACE_TRY(segment->remove_files());
+    if (!removed.empty()) MILLRACE_TRY(sync_directory(dir_));
+    return static_cast<int>(removed.size());
+}
+
+}  // namespace millrace

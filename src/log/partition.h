@@ -1,0 +1,114 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "log/fwd.h"
+#include "log/record_batch.h"
+#include "log/topic_config.h"
+
+namespace millrace {
+
+/// Offsets an append assigned: [first, last], both inclusive.
+struct AppendResult {
+    Offset first = 0;
+    Offset last = -1;
+};
+
+/// One partition of a topic: an ordered list of segments in `<data_dir>/log/<topic>/<n>/`, the
+/// last of which (the active segment) takes appends. Offsets are dense: the next append gets
+/// end_offset().
+///
+/// Durability: an append is written to the active segment (page cache) before it returns.
+/// sync() makes everything appended so far durable and runs the callbacks waiting for it;
+/// when_durable() registers such a callback. The Log's DurabilityFlusher calls sync() on
+/// request (fsync: always, group commit: every append waiting when an fsync starts shares it)
+/// and every fsync_interval (fsync: interval).
+///
+/// Recovery on open: sealed segments are trusted (they were synced when rolled); the active
+/// segment is scanned and a torn or corrupt tail cut off (Segment::open with recover).
+///
+/// Threads: every member function is safe from any thread. Appends are serialized by a mutex;
+/// reads copy the segment list under it and read without it.
+class Partition {
+public:
+    using DurableCallback = std::function<void(Status)>;
+
+    static Result<std::shared_ptr<Partition>> open(std::string dir, PartitionId id,
+                                                   TopicConfig config);
+    ~Partition();
+    Partition(const Partition&) = delete;
+    Partition& operator=(const Partition&) = delete;
+
+    PartitionId id() const { return id_; }
+    const TopicConfig& config() const { return config_; }
+
+    /// Encodes `records` as one batch and appends it. kResourceExhausted when the batch would
+    /// exceed record_batch::kMaxBatchSize (split larger appends).
+    Result<AppendResult> append(std::span<const RecordInput> records);
+    /// Appends a batch already encoded by record_batch::encode (its baseOffset is overwritten).
+    Result<AppendResult> append_encoded(std::string& batch);
+
+    /// Offset of the oldest record still kept (retention moves it forward).
+    Offset start_offset() const;
+    /// Offset the next record will get; records [start_offset, end_offset) are readable.
+    Offset end_offset() const;
+    /// Records below this offset are on disk (fsynced).
+    Offset durable_offset() const;
+    /// Total bytes of the segments.
+    uint64_t size_bytes() const;
+    int segment_count() const;
+    /// Bytes the last recovery cut off the active segment.
+    uint64_t recovered_truncated_bytes() const { return truncated_bytes_; }
+
+    /// fsyncs the active segment, advances durable_offset() and runs due callbacks.
+    Status sync();
+    /// Runs `callback` (on the syncing thread, or at once) when every record below `end` is
+    /// durable. The caller asks the flusher to sync (DurabilityFlusher::request).
+    void when_durable(Offset end, DurableCallback callback);
+    /// Whether appends are waiting for a sync or unsynced data exists.
+    bool has_unsynced_data() const { return durable_offset() < end_offset(); }
+
+    /// Reads records with offsets in [from, bound) into `out` (views into `buffer`, which it
+    /// fills), stopping after about `max_records` records or `max_bytes` bytes (at least one
+    /// batch is read when any record is due). Returns the offset to continue from.
+    /// kOutOfRange when `from` is below start_offset() (removed by retention) or above
+    /// end_offset().
+    Result<Offset> read(Offset from, Offset bound, std::size_t max_records, std::size_t max_bytes,
+                        std::string& buffer, std::vector<RecordView>& out) const;
+
+    /// The first offset at or before the earliest record with timestamp >= `timestamp_ms`.
+    Offset offset_for_time(int64_t timestamp_ms) const;
+
+    /// Deletes the oldest sealed segments beyond retention_bytes or older than retention_ms
+    /// (by their largest timestamp, compared with `now_ms`). The active segment is never
+    /// deleted, but when every record in it is past retention_ms it is rolled first (so an idle
+    /// topic's data ages out too). Returns how many were deleted.
+    Result<int> apply_retention(int64_t now_ms);
+
+private:
+    Partition(std::string dir, PartitionId id, TopicConfig config);
+    Status load();
+    Status roll_locked();
+
+    std::string dir_;
+    PartitionId id_;
+    TopicConfig config_;
+    uint64_t truncated_bytes_ = 0;
+
+    mutable std::mutex mutex_;  // segments_ and appends
+    std::vector<std::shared_ptr<Segment>> segments_;
+
+    mutable std::mutex durable_mutex_;  // durable_ and waiters_; also serializes sync()
+    std::mutex sync_mutex_;
+    Offset durable_ = 0;
+    std::vector<std::pair<Offset, DurableCallback>> waiters_;
+};
+
+}  // namespace millrace

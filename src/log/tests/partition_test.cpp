@@ -1,0 +1,208 @@
+#include "log/partition.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "log/segment.h"
+#include "log/tests/log_test_dir.h"
+
+namespace millrace {
+
+namespace {
+
+TopicConfig small_segments() {
+    TopicConfig config;
+    config.segment_bytes = 4096;
+    return config;
+}
+
+std::string value_of(int i) { return "value-" + std::to_string(i) + std::string(100, 'x'); }
+
+void append_values(Partition& partition, int from, int to, int64_t timestamp = 1000) {
+    for (int i = from; i < to; ++i) {
+        std::string value = value_of(i);
+        RecordInput record{std::nullopt, value, timestamp + i};
+        auto result = partition.append(std::span<const RecordInput>(&record, 1));
+        ASSERT_TRUE(result.ok()) << result.error().to_string();
+        ASSERT_EQ(result->first, i);
+    }
+}
+
+std::vector<std::string> read_values(const Partition& partition, Offset from, Offset bound) {
+    std::vector<std::string> values;
+    std::string buffer;
+    std::vector<RecordView> views;
+    Offset expected = from;
+    while (from < bound) {
+        views.clear();
+        auto next = partition.read(from, bound, 7, 1 << 20, buffer, views);
+        EXPECT_TRUE(next.ok());
+        if (!next.ok() || views.empty()) break;
+        for (const RecordView& view : views) {
+            EXPECT_EQ(view.offset, expected++);
+            values.emplace_back(view.value);
+        }
+        from = *next;
+    }
+    return values;
+}
+
+std::string last_segment_log(const std::string& dir) {
+    std::string last;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const std::string path = entry.path().string();
+        if (path.ends_with(".log") && path > last) last = path;
+    }
+    return last;
+}
+
+}  // namespace
+
+TEST(Partition, AppendsRollsAndReadsAcrossSegments) {
+    LogTestDir dir;
+    auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+    ASSERT_TRUE(partition.ok());
+    append_values(**partition, 0, 200);
+    EXPECT_GT((*partition)->segment_count(), 3);
+    EXPECT_EQ((*partition)->end_offset(), 200);
+    const auto values = read_values(**partition, 0, 200);
+    ASSERT_EQ(values.size(), 200u);
+    for (int i = 0; i < 200; ++i) EXPECT_EQ(values[static_cast<std::size_t>(i)], value_of(i));
+    // From the middle (index lookup), up to a bound.
+    const auto middle = read_values(**partition, 123, 150);
+    ASSERT_EQ(middle.size(), 27u);
+    EXPECT_EQ(middle.front(), value_of(123));
+    EXPECT_EQ(middle.back(), value_of(149));
+}
+
+TEST(Partition, ReopensWithSameContents) {
+    LogTestDir dir;
+    {
+        auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+        ASSERT_TRUE(partition.ok());
+        append_values(**partition, 0, 100);
+    }
+    auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+    ASSERT_TRUE(partition.ok());
+    EXPECT_EQ((*partition)->end_offset(), 100);
+    EXPECT_EQ((*partition)->recovered_truncated_bytes(), 0u);
+    append_values(**partition, 100, 120);
+    EXPECT_EQ(read_values(**partition, 0, 120).size(), 120u);
+    EXPECT_EQ(read_values(**partition, 95, 105).front(), value_of(95));
+}
+
+TEST(Partition, RecoveryTruncatesTornTail) {
+    LogTestDir dir;
+    {
+        auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
+        ASSERT_TRUE(partition.ok());
+        append_values(**partition, 0, 10);
+    }
+    const std::string log = last_segment_log(dir.path() + "/0");
+    const auto size = std::filesystem::file_size(log);
+    std::filesystem::resize_file(log, size - 7);  // half of the last batch
+    auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
+    ASSERT_TRUE(partition.ok());
+    EXPECT_EQ((*partition)->end_offset(), 9);
+    EXPECT_GT((*partition)->recovered_truncated_bytes(), 0u);
+    append_values(**partition, 9, 12);
+    EXPECT_EQ(read_values(**partition, 0, 12).size(), 12u);
+}
+
+TEST(Partition, RecoveryTruncatesAtCorruptBatchAndGarbage) {
+    LogTestDir dir;
+    {
+        auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
+        ASSERT_TRUE(partition.ok());
+        append_values(**partition, 0, 10);
+    }
+    const std::string log = last_segment_log(dir.path() + "/0");
+    const auto size = std::filesystem::file_size(log);
+    const auto batch = size / 10;
+    {
+        const int fd = ::open(log.c_str(), O_WRONLY);
+        ASSERT_GE(fd, 0);
+        const char flip = 0x33;
+        ASSERT_EQ(::pwrite(fd, &flip, 1, static_cast<off_t>(batch * 6 + 80)),
+                  1);  // batch 6's value
+        const std::string zeros(5000, '\0');
+        ASSERT_EQ(::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(size)),
+                  static_cast<ssize_t>(zeros.size()));
+        ::close(fd);
+    }
+    auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
+    ASSERT_TRUE(partition.ok());
+    EXPECT_EQ((*partition)->end_offset(), 6);
+    EXPECT_EQ(std::filesystem::file_size(log), batch * 6);
+}
+
+TEST(Partition, RetentionBySizeAndAge) {
+    LogTestDir dir;
+    TopicConfig config = small_segments();
+    config.retention_bytes = 8192;
+    auto partition = Partition::open(dir.path() + "/0", 0, config);
+    ASSERT_TRUE(partition.ok());
+    append_values(**partition, 0, 300);
+    const int before = (*partition)->segment_count();
+    auto removed = (*partition)->apply_retention(0);
+    ASSERT_TRUE(removed.ok());
+    EXPECT_GT(*removed, 0);
+    EXPECT_EQ((*partition)->segment_count(), before - *removed);
+    EXPECT_LE((*partition)->size_bytes(), 8192u);
+    EXPECT_GT((*partition)->start_offset(), 0);
+    std::string buffer;
+    std::vector<RecordView> views;
+    auto gone = (*partition)->read(0, 300, 10, 1 << 20, buffer, views);
+    ASSERT_FALSE(gone.ok());
+    EXPECT_EQ(gone.error().code(), ErrorCode::kOutOfRange);
+
+    LogTestDir aged;
+    TopicConfig by_age = small_segments();
+    by_age.retention_ms = 1000;
+    auto old = Partition::open(aged.path() + "/0", 0, by_age);
+    ASSERT_TRUE(old.ok());
+    append_values(**old, 0, 100, /*timestamp=*/1000);
+    ASSERT_EQ(*(*old)->apply_retention(1500), 0);  // everything younger than 1 s
+    auto dropped = (*old)->apply_retention(1'000'000);
+    ASSERT_TRUE(dropped.ok());
+    EXPECT_EQ((*old)->segment_count(), 1);  // a fresh, empty active segment
+    EXPECT_EQ((*old)->end_offset(), 100);
+    EXPECT_EQ((*old)->start_offset(), 100);  // an idle topic's records age out too
+    append_values(**old, 100, 101, /*timestamp=*/1'000'000);
+    ASSERT_EQ(*(*old)->apply_retention(1'000'500), 0);
+    EXPECT_EQ((*old)->start_offset(), 100);
+}
+
+TEST(Partition, DurableCallbacksRunAfterSync) {
+    LogTestDir dir;
+    auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
+    ASSERT_TRUE(partition.ok());
+    append_values(**partition, 0, 3);
+    int called = 0;
+    (*partition)->when_durable(3, [&](Status status) {
+        EXPECT_TRUE(status.ok());
+        ++called;
+    });
+    EXPECT_EQ(called, 0);
+    ASSERT_TRUE((*partition)->sync().ok());
+    EXPECT_EQ(called, 1);
+    EXPECT_EQ((*partition)->durable_offset(), 3);
+    (*partition)->when_durable(2, [&](Status) { ++called; });
+    EXPECT_EQ(called, 2);
+}
+
+TEST(Partition, OffsetForTime) {
+    LogTestDir dir;
+    auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+    ASSERT_TRUE(partition.ok());
+    append_values(**partition, 0, 200, /*timestamp=*/10'000);
+    const Offset at = (*partition)->offset_for_time(10'150);
+    EXPECT_LE(at, 150);
+    EXPECT_GE(at, 100);
+    EXPECT_EQ((*partition)->offset_for_time(99'999'999), 200);
+}
+
+}  // namespace millrace

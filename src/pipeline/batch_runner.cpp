@@ -1,0 +1,452 @@
+#include "pipeline/batch_runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/clock.h"
+#include "common/mapped_file.h"
+#include "connectors/dead_letter_writer.h"
+#include "connectors/file_sink.h"
+#include "connectors/file_source.h"
+#include "connectors/topic_sink.h"
+#include "connectors/topic_source.h"
+#include "exec/expression_evaluator.h"
+#include "exec/plan_builder.h"
+#include "log/log.h"
+#include "log/topic.h"
+#include "pipeline/pipeline_catalog.h"
+#include "sql/optimizer.h"
+#include "sql/parser.h"
+
+namespace millrace {
+
+namespace {
+
+/// A check of a source, bound: rows where `predicate` is not true fail it.
+struct BoundCheck {
+    std::string label;  // not_null(amount), expect(amount >= 0)
+    sql::BoundExpr predicate;
+    CheckAction action = CheckAction::kDeadLetter;
+    SourceLocation location;
+};
+
+struct PreparedSource {
+    const SourceSpec* spec = nullptr;
+    std::unique_ptr<BoundedSource> reader;
+    std::vector<BoundCheck> checks;
+};
+
+struct PreparedSink {
+    const SinkSpec* spec = nullptr;
+    std::unique_ptr<sql::LogicalNode> plan;
+    std::unique_ptr<FileSink> file;
+    std::unique_ptr<TopicSink> topic;
+    std::unique_ptr<ExecutablePlan> executable;
+    BatchSink& output() {
+        return file ? static_cast<BatchSink&>(*file) : static_cast<BatchSink&>(*topic);
+    }
+    uint64_t rows_written() const { return file ? file->rows_written() : topic->rows_written(); }
+};
+
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
+                                            const Schema& schema) {
+    std::vector<BoundCheck> out;
+    for (const CheckSpec& check : pipeline.checks) {
+        if (check.target != source.name) continue;
+        if (check.kind == CheckKind::kNotNull) {
+            for (const std::string& column : check.columns) {
+                auto index = schema.index_of(column);
+                if (!index) {
+                    return Error(ErrorCode::kNotFound,
+                                 fmt::format("check not_null on `{}`: unknown column `{}`",
+                                             source.name, column),
+                                 check.location);
+                }
+                sql::BoundExpr is_null;
+                is_null.kind = sql::BoundExpr::Kind::kIsNull;
+                is_null.type = DataType::kBool;
+                is_null.negated = true;
+                is_null.args.push_back(
+                    sql::BoundExpr::column_ref(*index, schema.field(*index).type, column));
+                std::string label =
+                    check.name.empty() ? fmt::format("not_null({})", column) : check.name;
+                out.push_back(BoundCheck{label, std::move(is_null), check.on_fail, check.location});
+            }
+            continue;
+        }
+        auto parsed = sql::parse_expression(check.expression.text);
+        auto map_error = [&](const Error& error) {
+            SourceLocation location = error.location();
+            if (location.file.empty() && location.line > 0)
+                location = check.expression.location_of(location.line, location.column);
+            return Error(error.code(),
+                         fmt::format("check on `{}`: {}", source.name, error.message()), location);
+        };
+        if (!parsed.ok()) return map_error(parsed.error());
+        auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
+        if (!bound.ok()) return map_error(bound.error());
+        std::string label =
+            check.name.empty() ? fmt::format("expect({})", check.expression.text) : check.name;
+        out.push_back(BoundCheck{label, std::move(bound).value(), check.on_fail, check.location});
+    }
+    return out;
+}
+
+std::string sink_target(const SinkSpec& sink) {
+    switch (sink.kind) {
+        case SinkKind::kFile:
+            return fmt::format("file {}", sink.path);
+        case SinkKind::kLake:
+            return fmt::format("lake table {}", sink.table);
+        case SinkKind::kOnline:
+            return fmt::format("online feature view {}", sink.feature_view);
+        case SinkKind::kTopic:
+            return fmt::format("topic {}", sink.topic);
+    }
+    return "?";
+}
+
+/// Everything a run needs, prepared before any data moves (so setup errors cost nothing).
+struct Prepared {
+    std::unique_ptr<SystemClock> clock =
+        std::make_unique<SystemClock>();  // outlives `log`, survives moves
+    std::unique_ptr<Log> log;             // opened when a source or sink is a topic
+    std::vector<PreparedSource> sources;
+    std::vector<PreparedSink> sinks;
+    const SinkSpec* dead_letter_sink = nullptr;
+};
+
+Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
+    if (pipeline.mode != PipelineMode::kBatch) {
+        return Error(ErrorCode::kUnsupported,
+                     fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs batch "
+                                 "pipelines (the streaming runtime is not in this build)",
+                                 pipeline.name),
+                     pipeline.location);
+    }
+    Prepared prepared;
+    std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    bool needs_log = false;
+    for (const SourceSpec& source : pipeline.sources)
+        needs_log = needs_log || source.kind == SourceKind::kTopic;
+    for (const SinkSpec& sink : pipeline.sinks)
+        needs_log = needs_log || (open_outputs && sink.kind == SinkKind::kTopic);
+    if (needs_log) {
+        auto log = Log::open(project.data_dir, *prepared.clock);
+        if (!log.ok()) return std::move(log).error().with_context("opening the log");
+        prepared.log = std::move(log).value();
+    }
+    for (const SourceSpec& source : pipeline.sources) {
+        std::unique_ptr<BoundedSource> reader;
+        if (source.kind == SourceKind::kFile) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, FileSource::open(source));
+        } else if (source.kind == SourceKind::kTopic) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
+        } else {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("source `{}`: {} sources are not available to batch runs in "
+                                     "this build; use a file or topic source",
+                                     source.name, enum_name(source.kind)),
+                         source.location);
+        }
+        schemas[source.name] = reader->schema();
+        PreparedSource p;
+        p.spec = &source;
+        MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, source, *reader->schema()));
+        p.reader = std::move(reader);
+        prepared.sources.push_back(std::move(p));
+    }
+    for (const CheckSpec& check : pipeline.checks) {
+        if (pipeline.find_source(check.target) == nullptr) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("checks on views (`{}`) are not supported yet; put the check "
+                                     "on a source or filter in the view",
+                                     check.target),
+                         check.location);
+        }
+    }
+    PipelineCatalog catalog(pipeline, schemas);
+    MILLRACE_TRY(catalog.bind_all_views());
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from == kDeadLetterName) {
+            if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic) {
+                return Error(
+                    ErrorCode::kUnsupported,
+                    fmt::format("dead letters of a batch run go to a file or topic sink; {} is not "
+                                "available in this build",
+                                sink_target(sink)),
+                    sink.location);
+            }
+            prepared.dead_letter_sink = &sink;
+            continue;
+        }
+        if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic) {
+            return Error(
+                ErrorCode::kUnsupported,
+                fmt::format("sink {} is not available in this build; use a file or topic sink",
+                            sink_target(sink)),
+                sink.location);
+        }
+        auto plan = catalog.relation(sink.from);
+        if (!plan.ok()) {
+            Error e = std::move(plan).error();
+            if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
+            return e;
+        }
+        PreparedSink p;
+        p.spec = &sink;
+        p.plan = std::move(plan).value();
+        sql::optimize(p.plan);
+        if (open_outputs && sink.kind == SinkKind::kFile) {
+            MILLRACE_ASSIGN_OR_RETURN(p.file,
+                                      FileSink::create(sink.path, sink.format, p.plan->schema));
+        } else if (open_outputs) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
+        }
+        prepared.sinks.push_back(std::move(p));
+    }
+    return prepared;
+}
+
+/// Feeds a source's decoded batches through its checks into every plan input that scans it.
+class SourceFanOut final : public DecodeSink, public BoundedSource::Listener {
+public:
+    SourceFanOut(PreparedSource& source, std::vector<const ScanInput*> inputs,
+                 DeadLetterWriter& dead_letters, SourceReport& report)
+        : source_(source),
+          inputs_(std::move(inputs)),
+          dead_letters_(dead_letters),
+          report_(report) {}
+
+    void on_file(const std::string& path) override { file_ = path; }
+
+    void on_error(RowError error) override {
+        ++report_.rows_rejected;
+        dead_letters_.add_decode_error(source_.spec->name, file_, error.line, error.record_index,
+                                       error.reason, error.raw);
+    }
+
+    Status on_batch(Batch batch) override {
+        report_.rows_read += batch.num_rows();
+        if (!source_.checks.empty()) {
+            MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
+        }
+        if (batch.num_rows() == 0) return {};
+        for (const ScanInput* input : inputs_) {
+            MILLRACE_TRY(input->entry->push(batch.project(input->columns)));
+        }
+        return {};
+    }
+
+    Status finish() {
+        for (const ScanInput* input : inputs_) MILLRACE_TRY(input->entry->finish());
+        return {};
+    }
+
+private:
+    Result<Batch> apply_checks(Batch batch) {
+        const std::size_t n = batch.num_rows();
+        std::vector<uint8_t> keep(n, 1);
+        for (const BoundCheck& check : source_.checks) {
+            errors_.clear();
+            ColumnPtr result = evaluator_.evaluate(check.predicate, batch, errors_);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!keep[i]) continue;
+                bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
+                if (passed) continue;
+                switch (check.action) {
+                    case CheckAction::kWarn:
+                        ++report_.check_warnings;
+                        break;
+                    case CheckAction::kDrop:
+                        ++report_.rows_dropped_by_checks;
+                        keep[i] = 0;
+                        break;
+                    case CheckAction::kDeadLetter:
+                        ++report_.rows_failed_checks;
+                        keep[i] = 0;
+                        dead_letters_.add_row("check", "source", source_.spec->name,
+                                              fmt::format("check {} failed", check.label),
+                                              row_to_json(batch, i), check.label);
+                        break;
+                    case CheckAction::kFail:
+                        return Error(
+                            ErrorCode::kInvalidArgument,
+                            fmt::format("check {} on source `{}` failed (on_fail: fail) for row {}",
+                                        check.label, source_.spec->name, row_to_json(batch, i)),
+                            check.location);
+                }
+            }
+        }
+        std::vector<uint32_t> rows;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (keep[i]) rows.push_back(static_cast<uint32_t>(i));
+        }
+        if (rows.size() == n) return batch;
+        return batch.take(rows);
+    }
+
+    PreparedSource& source_;
+    std::vector<const ScanInput*> inputs_;
+    DeadLetterWriter& dead_letters_;
+    SourceReport& report_;
+    std::string file_;
+    ExpressionEvaluator evaluator_;
+    RowErrors errors_;
+};
+
+}  // namespace
+
+Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
+                                     const RunOptions& options) {
+    auto started = std::chrono::steady_clock::now();
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true));
+    RunReport report;
+    report.pipeline = pipeline.name;
+    std::string dead_letter_path =
+        prepared.dead_letter_sink != nullptr && prepared.dead_letter_sink->kind == SinkKind::kFile
+            ? prepared.dead_letter_sink->path
+            : fmt::format("{}/dead_letter/{}.ndjson", project.data_dir, pipeline.name);
+    MILLRACE_ASSIGN_OR_RETURN(std::unique_ptr<DeadLetterWriter> dead_letters,
+                              DeadLetterWriter::create(dead_letter_path, pipeline.name));
+
+    ExecContext context;
+    context.memory_limit_bytes = options.memory_limit_bytes;
+    // Rows that fail evaluation inside a plan: origin is the sink's `from`.
+    std::string current_origin;
+    context.dead_letter = [&](DeadLetterRow row) {
+        dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
+    };
+    for (PreparedSink& sink : prepared.sinks) {
+        MILLRACE_ASSIGN_OR_RETURN(sink.executable,
+                                  build_plan(*sink.plan, sink.output(), context, sink.spec->from));
+    }
+    // Which plan inputs read each source; sources in the order their first input appears
+    // (a join's build side is listed before its probe side, so build inputs are read first).
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const ScanInput*>> inputs;
+    std::vector<const ScanInput*> single_rows;
+    for (PreparedSink& sink : prepared.sinks) {
+        for (const ScanInput& input : sink.executable->inputs()) {
+            if (input.source.empty()) {
+                single_rows.push_back(&input);
+                continue;
+            }
+            if (inputs.find(input.source) == inputs.end()) order.push_back(input.source);
+            inputs[input.source].push_back(&input);
+        }
+    }
+    for (const ScanInput* input : single_rows) {
+        MILLRACE_TRY(input->entry->push(Batch(input->schema, {}, 1)));
+        MILLRACE_TRY(input->entry->finish());
+    }
+    for (PreparedSource& source : prepared.sources) {
+        SourceReport source_report;
+        source_report.name = source.spec->name;
+        source_report.files = source.reader->units();
+        source_report.unit = source.reader->unit_name();
+        if (inputs.find(source.spec->name) == inputs.end()) {
+            report.sources.push_back(source_report);  // no sink reads it
+            continue;
+        }
+        report.sources.push_back(source_report);
+    }
+    for (const std::string& name : order) {
+        auto it = std::find_if(prepared.sources.begin(), prepared.sources.end(),
+                               [&](const PreparedSource& s) { return s.spec->name == name; });
+        auto report_it = std::find_if(report.sources.begin(), report.sources.end(),
+                                      [&](const SourceReport& s) { return s.name == name; });
+        SourceFanOut fan_out(*it, inputs[name], *dead_letters, *report_it);
+        MILLRACE_TRY(it->reader->read(fan_out, &fan_out));
+        report_it->bytes = it->reader->bytes_read();
+        MILLRACE_TRY(fan_out.finish());
+    }
+    MILLRACE_TRY(dead_letters->finish());
+    if (prepared.dead_letter_sink != nullptr &&
+        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters->count() > 0) {
+        // The dead-letter file's lines become the records of the dead-letter topic.
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::shared_ptr<Topic> topic,
+            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters->path()));
+        std::vector<RecordInput> records;
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            RecordInput record;
+            record.value = std::string_view(text).substr(start, end - start);
+            record.timestamp_ms = now_ms;
+            records.push_back(record);
+            start = end + 1;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
+        MILLRACE_TRY(topic->wait_durable(appends));
+    }
+    if (prepared.log) prepared.log->stop();
+    for (PreparedSink& sink : prepared.sinks) {
+        report.sinks.push_back(
+            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.rows_written()});
+    }
+    report.dead_letters = dead_letters->count();
+    report.dead_letter_path = dead_letters->path();
+    report.dead_letter_reasons = dead_letters->reasons();
+    report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    return report;
+}
+
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped) {
+    std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.schema) {
+            schemas[source.name] = std::make_shared<const Schema>(*source.schema);
+        } else if (source.kind == SourceKind::kFile) {
+            auto reader = FileSource::open(source);
+            if (!reader.ok()) {
+                skipped.push_back(
+                    fmt::format("pipeline `{}`: source `{}` has no declared schema and {}; its SQL "
+                                "was not checked",
+                                pipeline.name, source.name, reader.error().message()));
+                return {};
+            }
+            schemas[source.name] = reader.value()->schema();
+        } else {
+            skipped.push_back(fmt::format(
+                "pipeline `{}`: source `{}` has no declared schema; its SQL was not checked",
+                pipeline.name, source.name));
+            return {};
+        }
+        MILLRACE_TRY(bind_checks(pipeline, source, *schemas[source.name]));
+    }
+    PipelineCatalog catalog(pipeline, schemas);
+    MILLRACE_TRY(catalog.bind_all_views());
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from == kDeadLetterName) continue;
+        auto plan = catalog.relation(sink.from);
+        if (!plan.ok()) {
+            Error e = std::move(plan).error();
+            if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
+            return e;
+        }
+    }
+    return {};
+}
+
+Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline) {
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, false));
+    std::string out;
+    for (const PreparedSink& sink : prepared.sinks) {
+        out += fmt::format("sink {} <- {}\n", sink_target(*sink.spec), sink.spec->from);
+        out += sink.plan->to_string(1);
+    }
+    return out;
+}
+
+}  // namespace millrace

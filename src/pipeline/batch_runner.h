@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "project/project.h"
+
+namespace millrace {
+
+struct RunOptions {
+    /// Bytes a join's build side or a sort may hold (ExecContext::memory_limit_bytes).
+    std::size_t memory_limit_bytes = std::size_t{4} << 30;
+};
+
+struct SourceReport {
+    std::string name;
+    std::size_t files = 0;  // input units: files or topic partitions
+    std::string unit = "file";
+    uint64_t bytes = 0;
+    uint64_t rows_read = 0;      // records decoded into rows
+    uint64_t rows_rejected = 0;  // records that failed to decode (dead-lettered)
+    uint64_t rows_failed_checks = 0;
+    uint64_t rows_dropped_by_checks = 0;
+    uint64_t check_warnings = 0;
+};
+
+struct SinkReport {
+    std::string from;
+    std::string target;  // e.g. "file out/daily.csv"
+    uint64_t rows_written = 0;
+};
+
+/// What a batch run did, for the CLI and tests: counts that add up per source
+/// (records = rows_read + rows_rejected).
+struct RunReport {
+    std::string pipeline;
+    std::vector<SourceReport> sources;
+    std::vector<SinkReport> sinks;
+    uint64_t dead_letters = 0;
+    std::string dead_letter_path;
+    std::map<std::string, uint64_t> dead_letter_reasons;
+    std::chrono::microseconds duration{0};
+};
+
+/// Runs a `mode: batch` pipeline to completion: reads each bounded source once (files in
+/// order, decoding into Batches), applies the source's checks, feeds every sink's plan (the
+/// SQL of its view, bound, optimized and built into operators), and writes each sink; records
+/// that fail to decode, fail a check or fail evaluation go to the dead-letter file with their
+/// reason. Outputs appear atomically at the end; on failure none is left half-written.
+Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
+                                     const RunOptions& options);
+
+/// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
+/// check against the sources' schemas (declared, or inferred from the files when present).
+/// Sources whose schema cannot be known without data are noted in `skipped` instead.
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped);
+
+/// The optimized logical plan of every sink of a pipeline, as text (`millrace explain`).
+Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline);
+
+}  // namespace millrace

@@ -1,0 +1,84 @@
+#include "server/http_message.h"
+
+#include <strings.h>
+
+#include "common/check.h"
+#include "common/json_string.h"
+
+namespace millrace {
+
+std::string_view enum_name(HttpMethod method) {
+    switch (method) {
+        case HttpMethod::kGet:
+            return "GET";
+        case HttpMethod::kPost:
+            return "POST";
+        case HttpMethod::kPut:
+            return "PUT";
+        case HttpMethod::kDelete:
+            return "DELETE";
+        case HttpMethod::kHead:
+            return "HEAD";
+        case HttpMethod::kOther:
+            return "OTHER";
+    }
+    return "OTHER";
+}
+
+std::string_view HttpRequest::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) {
+            return value;
+        }
+    }
+    return {};
+}
+
+const std::string* HttpRequest::query_param(std::string_view name) const {
+    for (const auto& [key, value] : query) {
+        if (key == name) return &value;
+    }
+    return nullptr;
+}
+
+const std::string& HttpRequest::param(std::string_view name) const {
+    for (const auto& [key, value] : params) {
+        if (key == name) return value;
+    }
+    MILLRACE_CHECK(false, "no path parameter " + std::string(name));
+    return params.front().second;
+}
+
+HttpResponse json_error(int status, std::string_view message) {
+    HttpResponse response;
+    response.status = status;
+    response.body = "{\"error\":";
+    append_json_string(response.body, message);
+    response.body += "}\n";
+    return response;
+}
+
+std::string url_decode(std::string_view text, bool plus_is_space) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace millrace

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace millrace {
+
+enum class HttpMethod { kGet, kPost, kPut, kDelete, kHead, kOther };
+
+std::string_view enum_name(HttpMethod method);
+
+/// A parsed HTTP request as handlers see it: no Boost types, so handlers and their tests do not
+/// include Beast. Built by the server for each request; handlers may move the body out.
+struct HttpRequest {
+    HttpMethod method = HttpMethod::kGet;
+    std::string path;                                          // decoded, without the query
+    std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+    std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+    std::vector<std::pair<std::string, std::string>> params;   // path parameters ({topic})
+    std::string body;
+    std::string remote_address;  // the peer's IP address
+
+    /// The first header named `name` (case-insensitive), or "".
+    std::string_view header(std::string_view name) const;
+    /// The first query parameter `name`, or nullptr.
+    const std::string* query_param(std::string_view name) const;
+    /// The path parameter `name` (always present for a matched route).
+    const std::string& param(std::string_view name) const;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+/// Sends the response of one request. Call exactly once, from any thread.
+using HttpResponder = std::function<void(HttpResponse)>;
+
+/// `{"error": message}` with the given status: the shape of every error response.
+HttpResponse json_error(int status, std::string_view message);
+
+/// Decodes %XX and '+' (query strings); invalid escapes are kept as they are.
+std::string url_decode(std::string_view text, bool plus_is_space);
+
+}  // namespace millrace

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace millrace {
+
+/// HyperLogLog distinct-count sketch over 64-bit hashes (sketch/hash.h), as used by
+/// `approx_count_distinct`. Mergeable: the sketch of a union is the merge of the sketches, so
+/// partial aggregates (per thread, per partition, per checkpoint) combine exactly.
+///
+/// Accuracy. With precision p there are m = 2^p registers and the relative standard error of
+/// the estimate is 1.04 / sqrt(m): 0.81% at the default p = 14 (16 KiB), 1.63% at p = 12,
+/// 0.41% at p = 16. Errors beyond 3 standard errors are rare (~0.3%), beyond 5 practically
+/// never. Small sets are exact: up to m / 8 distinct hashes (2048 at p = 14) the sketch keeps
+/// the hashes themselves ("sparse" mode), so the estimate is the exact distinct count except
+/// for 64-bit hash collisions (probability ~ n^2 / 2^65).
+///
+/// Estimator. Dense mode uses Ertl's improved raw estimator ("New cardinality estimation
+/// algorithms for HyperLogLog sketches", 2017), which is unbiased over the whole range without
+/// the empirical bias tables of HLL++ and without a linear-counting switch-over point.
+///
+/// Register layout: the top p bits of a hash pick the register; the register keeps the
+/// maximum over its hashes of (number of leading zeros of the remaining 64 - p bits) + 1,
+/// a value in 1..65-p (0 = empty).
+///
+/// Not thread-safe; one per aggregation state. Copyable (the state is a plain vector).
+class HyperLogLog {
+public:
+    static constexpr int kMinPrecision = 4;
+    static constexpr int kMaxPrecision = 18;
+    static constexpr int kDefaultPrecision = 14;
+
+    /// precision must be within [kMinPrecision, kMaxPrecision] (checked).
+    explicit HyperLogLog(int precision = kDefaultPrecision);
+
+    int precision() const { return precision_; }
+    /// 1.04 / sqrt(2^precision).
+    double standard_error() const;
+    bool empty() const { return sparse_ && hashes_.empty(); }
+    bool is_sparse() const { return sparse_; }
+
+    /// Adds one value given as its 64-bit hash (hash_int64, hash_string, ...).
+    void add_hash(uint64_t hash);
+    /// Merges `other` into this sketch. Both must have the same precision (an Error otherwise).
+    Status merge(const HyperLogLog& other);
+    /// Estimated number of distinct hashes added; 0 for an empty sketch.
+    uint64_t estimate() const;
+
+    /// Serialized form, for checkpointed aggregate state (little-endian):
+    ///
+    ///   +-------+---------+-----------+------+------------------------------------------+
+    ///   | 'H'   | version | precision | mode | payload                                  |
+    ///   | 1 B   | 1 B = 1 | 1 B       | 1 B  | sparse (mode 0): u32 count, count x u64  |
+    ///   |       |         |           |      |   hashes ascending and distinct          |
+    ///   |       |         |           |      | dense (mode 1): 2^precision x u8 registers|
+    ///   +-------+---------+-----------+------+------------------------------------------+
+    std::string serialize() const;
+    /// Reads what serialize() wrote; ErrorCode::kCorruption for anything else.
+    static Result<HyperLogLog> deserialize(std::span<const uint8_t> bytes);
+
+private:
+    std::size_t register_count() const { return std::size_t{1} << precision_; }
+    std::size_t sparse_limit() const { return register_count() / 8; }
+    void to_dense();
+    void add_to_registers(uint64_t hash);
+    void compact_sparse();
+
+    int precision_;
+    bool sparse_ = true;
+    // Sparse mode: hashes_[0, sorted_) are sorted and distinct; the tail is unsorted, appended
+    // by add_hash and folded in by compact_sparse() once it grows.
+    std::vector<uint64_t> hashes_;
+    std::size_t sorted_ = 0;
+    std::vector<uint8_t> registers_;  // dense mode only
+};
+
+}  // namespace millrace

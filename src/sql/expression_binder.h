@@ -1,0 +1,68 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "sql/ast.h"
+#include "sql/bound_expr.h"
+
+namespace millrace::sql {
+
+/// A column visible to expressions: `qualifier.name` (qualifier = table alias or name).
+struct ScopeColumn {
+    std::string qualifier;
+    std::string name;
+    DataType type = DataType::kInt64;
+    bool hidden = false;  // not expanded by `*` and not found unqualified (USING's right column)
+};
+
+/// The columns an expression may name, in input order (column i of the scope = input column i).
+struct Scope {
+    std::vector<ScopeColumn> columns;
+};
+
+/// Binds expressions: name resolution, PostgreSQL's implicit casts, function signatures.
+/// Aggregate calls become BoundExpr::Kind::kAggregate when allowed (the SELECT binder then
+/// rewrites them into columns of the aggregate's output).
+class ExpressionBinder {
+public:
+    explicit ExpressionBinder(std::string_view sql) : sql_(sql) {}
+
+    Result<BoundExpr> bind(const AstExpr& expr, const Scope& scope, bool allow_aggregates);
+    /// Binds and requires a boolean (WHERE, HAVING, ON, CASE WHEN).
+    Result<BoundExpr> bind_condition(const AstExpr& expr, const Scope& scope,
+                                     std::string_view clause);
+
+    /// `expr` as type `to`: no-op when equal, else a cast node (constants of untyped text are
+    /// converted now, so a bad literal is a planning error at its location).
+    Result<BoundExpr> cast(BoundExpr expr, DataType to, int location) const;
+    /// The type two values combine to in arithmetic, comparisons, CASE, UNION; nullopt when none.
+    static std::optional<DataType> common_type(const BoundExpr& a, const BoundExpr& b);
+
+    Error error(ErrorCode code, int location, std::string message) const;
+    std::string_view sql() const { return sql_; }
+
+private:
+    Result<BoundExpr> bind_column(const AstExpr& expr, const Scope& scope) const;
+    Result<BoundExpr> bind_literal(const AstExpr& expr) const;
+    Result<BoundExpr> bind_operator(const AstExpr& expr, std::vector<BoundExpr> args) const;
+    Result<BoundExpr> bind_comparison(Function function, BoundExpr left, BoundExpr right,
+                                      int location) const;
+    Result<BoundExpr> bind_function(const AstExpr& expr, const Scope& scope, bool allow_aggregates);
+    Result<BoundExpr> bind_aggregate(const AstExpr& expr, const Scope& scope);
+    Result<std::vector<BoundExpr>> bind_args(const AstExpr& expr, const Scope& scope,
+                                             bool allow_aggregates);
+    /// Casts every expression to their common type (CASE branches, COALESCE, IN lists).
+    Status unify(std::vector<BoundExpr*> exprs, int location, std::string_view what) const;
+
+    std::string_view sql_;
+    bool in_aggregate_ = false;
+};
+
+/// PostgreSQL's default output name of a select-list expression: the column name, the function
+/// name, the cast's operand name, "case", "coalesce", or "?column?".
+std::string default_column_name(const AstExpr& expr);
+
+}  // namespace millrace::sql
