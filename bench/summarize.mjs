@@ -8,7 +8,7 @@ const medians = {};
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const data = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   for (const b of data.benchmarks) {
-    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/min_time:.*/, '')] = b;
+    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/(min_time|iterations|real_time).*/, '')] = b;
   }
 }
 const mbps = (b) => (b.bytes_per_second / 1e6).toFixed(0);
@@ -37,3 +37,15 @@ if (fan) {
   const ratio = ceil ? `, ${(fan.tasks_per_s / ceil.tasks_per_s).toFixed(2)} of the bare spawn ceiling ${ceil.tasks_per_s.toFixed(0)}/s` : '';
   console.log(`scheduler 10k fan-out/fan-in: ${fan.tasks_per_s.toFixed(0)} tasks/s (goal >= 2000)${ratio}`);
 }
+const write = medians.BM_ParquetWriteOrders10MZstd;
+const duck = medians.DuckDB_CopyOrders10MZstd;
+const read = medians.BM_ParquetReadOrders10MProjection2;
+if (write) {
+  console.log(`\nParquet write, 10M orders, zstd: ${write.real_time.toFixed(0)} ms, ${(write.file_bytes / 1e6).toFixed(1)} MB`);
+}
+if (write && duck) {
+  console.log(`DuckDB COPY, same rows, zstd:     ${duck.real_time.toFixed(0)} ms, ${(duck.file_bytes / 1e6).toFixed(1)} MB`);
+  console.log(`wall-time ratio ours / DuckDB: ${(write.real_time / duck.real_time).toFixed(2)} (goal <= 1.0)`);
+  console.log(`file-size ratio ours / DuckDB: ${(write.file_bytes / duck.file_bytes).toFixed(2)} (goal <= 1.1)`);
+}
+if (read) console.log(`Parquet read, projection of 2 columns: ${rows(read)} M rows/s`);

@@ -6,6 +6,7 @@
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
+#include "cli/lake_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/topic_command.h"
@@ -36,15 +37,19 @@ int run_cli(int argc, char** argv) {
     validate->add_option("project-dir", project_dir, "The project directory")->required();
 
     auto* convert = app.add_subcommand(
-        "convert", "Convert a file between formats (json/ndjson, csv) through a schema");
+        "convert", "Convert a file between formats (json/ndjson, csv, parquet) through a schema");
     ConvertOptions convert_options;
     convert->add_option("input", convert_options.input, "Input file, or - for stdin")->required();
     convert->add_option("output", convert_options.output, "Output file, or - for stdout")
         ->required();
     convert->add_option("--schema", convert_options.schema,
                         "Columns, e.g. \"id: int64 not null, amount: double\" (default: infer)");
-    convert->add_option("--from", convert_options.from, "Input format: json or csv");
-    convert->add_option("--to", convert_options.to, "Output format: json or csv");
+    convert->add_option("--from", convert_options.from, "Input format: json, csv or parquet");
+    convert->add_option("--to", convert_options.to, "Output format: json, csv or parquet");
+    convert->add_option("--compression", convert_options.compression,
+                        "Parquet output codec: zstd (default), snappy or none");
+    convert->add_option("--row-group-rows", convert_options.row_group_rows,
+                        "Parquet output: rows per row group");
     convert->add_option("--errors", convert_options.errors,
                         "Write rejected records with their reasons to this NDJSON file");
     convert->add_option("--max-errors", convert_options.max_errors,
@@ -179,6 +184,33 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
+    auto* lake = app.add_subcommand(
+        "lake",
+        "Inspect and maintain lake tables: list, describe, files, history, compact, import");
+    LakeOptions lake_options;
+    lake->add_option("action", lake_options.action,
+                     "list | describe | files | history | compact | import")
+        ->required();
+    lake->add_option("table", lake_options.table, "The table (all but list)");
+    lake->add_option("--data-dir", lake_options.data_dir, "The data directory (holds lake/)");
+    lake->add_option("--project,-p", lake_options.project,
+                     "A project directory whose data_dir to use (default: .)");
+    lake->add_option("--snapshot", lake_options.snapshot, "describe/files AS OF this snapshot id");
+    lake->add_option("--input,-i", lake_options.input, "import: a .parquet, .ndjson or .csv file");
+    lake->add_option("--schema", lake_options.schema, "import: the schema of NDJSON/CSV input");
+    lake->add_flag("--create", lake_options.create, "import: create the table if missing");
+    lake->add_option("--partition-by", lake_options.partition_by,
+                     "import --create: column, date(col) or hour(col); repeatable");
+    lake->add_flag("--overwrite", lake_options.overwrite,
+                   "import: replace the partitions written (idempotent re-runs)");
+    lake->add_option("--commit-rows", lake_options.commit_rows,
+                     "import: commit every N rows (default: once at the end)");
+    lake->add_option("--writer-id", lake_options.writer_id, "import: two-phase-commit writer id");
+    lake->add_option("--compression", lake_options.compression,
+                     "import: data file codec, zstd (default), snappy or none");
+    lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
+                     "compact: merge files smaller than this");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -202,6 +234,7 @@ int run_cli(int argc, char** argv) {
     if (*validate) return run_validate(project_dir);
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
+    if (*lake) return run_lake(lake_options);
     if (*run) return run_pipeline_command(run_options);
     if (*explain) return run_explain_command(explain_options);
     if (*serve) return run_serve(serve_options);

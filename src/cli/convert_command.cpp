@@ -1,9 +1,13 @@
 #include "cli/convert_command.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/json_string.h"
 #include "common/mapped_file.h"
@@ -13,6 +17,8 @@
 #include "formats/json_decoder.h"
 #include "formats/json_encoder.h"
 #include "formats/json_schema_inference.h"
+#include "formats/parquet/parquet_reader.h"
+#include "formats/parquet/parquet_writer.h"
 
 namespace millrace {
 
@@ -34,7 +40,15 @@ public:
           errors_(errors),
           source_(std::move(source)) {}
 
+    /// Parquet output goes through a writer instead of `out`.
+    void set_parquet(std::unique_ptr<ParquetWriter> writer) { parquet_ = std::move(writer); }
+    Status close_parquet() { return parquet_ ? parquet_->close() : Status(); }
+
     Status on_batch(Batch batch) override {
+        if (parquet_) {
+            rows_ += batch.num_rows();
+            return parquet_->write(batch);
+        }
         buffer_.clear();
         if (to_ == FileFormat::kCsv) {
             if (header_ && !wrote_header_) csv_.write_header(batch.schema(), buffer_);
@@ -68,7 +82,7 @@ public:
     }
 
     Status write_header_if_empty(const Schema& schema) {
-        if (to_ != FileFormat::kCsv || !header_ || wrote_header_) return {};
+        if (to_ != FileFormat::kCsv || !header_ || wrote_header_ || parquet_) return {};
         buffer_.clear();
         csv_.write_header(schema, buffer_);
         wrote_header_ = true;
@@ -96,6 +110,7 @@ private:
     std::FILE* errors_;
     std::string source_;
     std::string buffer_;
+    std::unique_ptr<ParquetWriter> parquet_;
     uint64_t rows_ = 0;
     uint64_t rejected_ = 0;
     bool write_failed_ = false;
@@ -107,7 +122,7 @@ Result<FileFormat> pick_format(const std::string& flag, const std::string& path,
         auto format = parse_file_format(flag);
         if (!format) {
             return Error(ErrorCode::kInvalidArgument,
-                         "unknown format `" + flag + "` (expected json or csv)");
+                         "unknown format `" + flag + "` (expected json, csv or parquet)");
         }
         return *format;
     }
@@ -115,7 +130,7 @@ Result<FileFormat> pick_format(const std::string& flag, const std::string& path,
     if (!format) {
         return Error(ErrorCode::kInvalidArgument,
                      std::string("cannot tell the ") + which + " format from `" + path +
-                         "`: use --" + (which[0] == 'i' ? "from" : "to") + " json|csv");
+                         "`: use --" + (which[0] == 'i' ? "from" : "to") + " json|csv|parquet");
     }
     return *format;
 }
@@ -161,10 +176,42 @@ Status convert(const ConvertOptions& options) {
         return Error(ErrorCode::kInvalidArgument, "--batch-rows must be at least 1");
     }
 
+    std::unique_ptr<ParquetReader> parquet_input;
+    if (from == FileFormat::kParquet) {
+        if (options.input == "-") {
+            return Error(ErrorCode::kInvalidArgument, "Parquet input must be a file, not stdin");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(parquet_input, ParquetReader::open(options.input));
+    }
+    ParquetWriterOptions parquet_options;
+    if (to == FileFormat::kParquet) {
+        if (options.output == "-") {
+            return Error(ErrorCode::kInvalidArgument, "Parquet output must be a file, not stdout");
+        }
+        if (options.compression == "zstd") {
+            parquet_options.codec = ParquetCodec::kZstd;
+        } else if (options.compression == "snappy") {
+            parquet_options.codec = ParquetCodec::kSnappy;
+        } else if (options.compression == "none" || options.compression == "uncompressed") {
+            parquet_options.codec = ParquetCodec::kUncompressed;
+        } else {
+            return Error(ErrorCode::kInvalidArgument, "unknown --compression `" +
+                                                          options.compression +
+                                                          "` (expected zstd, snappy or none)");
+        }
+        if (options.row_group_rows == 0) {
+            return Error(ErrorCode::kInvalidArgument, "--row-group-rows must be at least 1");
+        }
+        parquet_options.row_group_rows = options.row_group_rows;
+        parquet_options.threads = std::max(1u, std::thread::hardware_concurrency());
+    }
+
     // A file is mapped; standard input ("-") is read whole, as there is nothing to map.
     std::optional<MappedFile> mapped;
     std::string piped;
-    if (options.input == "-") {
+    if (parquet_input) {
+        // Decoded through the reader below; nothing to map here.
+    } else if (options.input == "-") {
         char chunk[1 << 16];
         std::size_t n = 0;
         while ((n = std::fread(chunk, 1, sizeof(chunk), stdin)) > 0) piped.append(chunk, n);
@@ -176,7 +223,13 @@ Status convert(const ConvertOptions& options) {
     const std::string_view bytes = mapped ? mapped->bytes() : std::string_view(piped);
 
     std::shared_ptr<const Schema> schema;
-    if (!options.schema.empty()) {
+    if (parquet_input) {
+        if (!options.schema.empty()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "--schema does not apply to Parquet input (the file has its schema)");
+        }
+        schema = parquet_input->schema();
+    } else if (!options.schema.empty()) {
         auto parsed = parse_schema_spec(options.schema);
         if (!parsed.ok()) {
             const Error& error = parsed.error();
@@ -202,14 +255,16 @@ Status convert(const ConvertOptions& options) {
     }
 
     std::FILE* out = stdout;
-    if (options.output != "-") {
+    if (to == FileFormat::kParquet) {
+        out = nullptr;
+    } else if (options.output != "-") {
         out = std::fopen(options.output.c_str(), "wb");
         if (out == nullptr) {
             return Error(ErrorCode::kIo, "cannot create " + options.output);
         }
     }
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out_closer(
-        out == stdout ? nullptr : out, [](std::FILE* f) { return std::fclose(f); });
+        out == stdout ? nullptr : out, [](std::FILE* f) { return f ? std::fclose(f) : 0; });
     std::FILE* errors = nullptr;
     if (!options.errors.empty()) {
         errors = std::fopen(options.errors.c_str(), "wb");
@@ -219,8 +274,20 @@ Status convert(const ConvertOptions& options) {
         errors, [](std::FILE* f) { return std::fclose(f); });
 
     ConvertSink sink(to, output_csv, !options.no_header, out, errors, options.input);
+    if (to == FileFormat::kParquet) {
+        MILLRACE_ASSIGN_OR_RETURN(auto writer,
+                                  ParquetWriter::open(options.output, schema, parquet_options));
+        sink.set_parquet(std::move(writer));
+    }
     const auto start = std::chrono::steady_clock::now();
-    if (from == FileFormat::kJson) {
+    uint64_t input_bytes = bytes.size();
+    if (parquet_input) {
+        struct stat info {};
+        if (::stat(options.input.c_str(), &info) == 0)
+            input_bytes = static_cast<uint64_t>(info.st_size);
+        MILLRACE_TRY(
+            parquet_input->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); }));
+    } else if (from == FileFormat::kJson) {
         JsonOptions json;
         json.decode.batch_rows = options.batch_rows;
         json.epoch_unit = epoch_unit;
@@ -231,7 +298,8 @@ Status convert(const ConvertOptions& options) {
         MILLRACE_TRY(decoder.decode(bytes, sink));
     }
     MILLRACE_TRY(sink.write_header_if_empty(*schema));
-    if (std::fflush(out) != 0 || sink.write_failed()) {
+    MILLRACE_TRY(sink.close_parquet());
+    if ((out != nullptr && std::fflush(out) != 0) || sink.write_failed()) {
         return Error(ErrorCode::kIo, "writing " + options.output + " failed");
     }
     const double seconds =
@@ -242,13 +310,13 @@ Status convert(const ConvertOptions& options) {
         "convert: %s (%s, %.1f MB) -> %s (%s): %llu records read, %llu rows written, "
         "%llu rejected%s in %.3f s (%.0f MB/s)\n",
         options.input.c_str(), std::string(file_format_name(from)).c_str(),
-        static_cast<double>(bytes.size()) / 1e6, options.output.c_str(),
+        static_cast<double>(input_bytes) / 1e6, options.output.c_str(),
         std::string(file_format_name(to)).c_str(), static_cast<unsigned long long>(records),
         static_cast<unsigned long long>(sink.rows()),
         static_cast<unsigned long long>(sink.rejected()),
         sink.rejected() > 0 && errors != nullptr ? (" (reasons in " + options.errors + ")").c_str()
                                                  : "",
-        seconds, static_cast<double>(bytes.size()) / 1e6 / (seconds > 0 ? seconds : 1e-9));
+        seconds, static_cast<double>(input_bytes) / 1e6 / (seconds > 0 ? seconds : 1e-9));
     if (options.max_errors && sink.rejected() > *options.max_errors) {
         return Error(ErrorCode::kResourceExhausted,
                      std::to_string(sink.rejected()) +

@@ -163,7 +163,7 @@ int run_generate(const GenerateOptions& options) {
         return 1;
     }
     auto format = parse_file_format(options.format.empty() ? "ndjson" : options.format);
-    if (!format) {
+    if (!format || *format == FileFormat::kParquet) {  // text only: convert makes Parquet
         std::fprintf(stderr, "millrace generate: unknown format `%s` (expected ndjson or csv)\n",
                      options.format.c_str());
         return 1;

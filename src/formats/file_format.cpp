@@ -6,7 +6,15 @@
 namespace millrace {
 
 std::string_view file_format_name(FileFormat format) {
-    return format == FileFormat::kJson ? "json" : "csv";
+    switch (format) {
+        case FileFormat::kJson:
+            return "json";
+        case FileFormat::kCsv:
+            return "csv";
+        case FileFormat::kParquet:
+            return "parquet";
+    }
+    return "unknown";
 }
 
 std::optional<FileFormat> parse_file_format(std::string_view name) {
@@ -15,6 +23,7 @@ std::optional<FileFormat> parse_file_format(std::string_view name) {
         lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (lower == "json" || lower == "ndjson" || lower == "jsonl") return FileFormat::kJson;
     if (lower == "csv" || lower == "tsv") return FileFormat::kCsv;
+    if (lower == "parquet" || lower == "pq") return FileFormat::kParquet;
     return std::nullopt;
 }
 

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace millrace {
+
+struct LakeOptions {
+    std::string action;  // list, describe, files, history, compact, import
+    std::string table;
+    std::string data_dir;              // explicit --data-dir
+    std::string project;               // or a project directory whose data_dir is used
+    std::optional<uint64_t> snapshot;  // describe/files AS OF
+    // import
+    std::string input;
+    std::string schema;                     // for NDJSON/CSV input
+    std::vector<std::string> partition_by;  // with --create
+    bool create = false;
+    bool overwrite = false;
+    uint64_t commit_rows = 0;  // 0 = one commit at the end
+    std::string writer_id = "import";
+    std::string compression = "zstd";  // zstd, snappy or none
+    // compact
+    uint64_t small_file_bytes = 32ull << 20;
+};
+
+/// `millrace lake list|describe|files|history|compact|import`: inspects and maintains lake
+/// tables (src/lake). `import` loads a Parquet, NDJSON or CSV file through a LakeWriter,
+/// committing every --commit-rows rows (the crash test drives it). Returns the exit code.
+int run_lake(const LakeOptions& options);
+
+}  // namespace millrace

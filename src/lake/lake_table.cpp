@@ -1,0 +1,360 @@
+#include "lake/lake_table.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "common/mapped_file.h"
+#include "formats/parquet/parquet_reader.h"
+#include "lake/durable_file.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr const char* kCurrent = "/_manifest/current";
+
+bool valid_table_name(const std::string& name) {
+    if (name.empty() || name[0] == '.' || name[0] == '_' || name.size() > 200) return false;
+    for (char c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+            return false;
+        }
+    }
+    return true;
+}
+
+int64_t now_micros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string folder_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+std::string random_hex() {
+    std::random_device device;
+    std::mt19937_64 random((static_cast<uint64_t>(device()) << 32) ^ device() ^
+                           static_cast<uint64_t>(now_micros()));
+    char buffer[20];
+    std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(random()));
+    return buffer;
+}
+
+// flock()ed for the duration of a commit.
+class TableLock {
+public:
+    static Result<TableLock> acquire(const std::string& path) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+        while (::flock(fd, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                ::close(fd);
+                return Error(ErrorCode::kIo, "cannot lock " + path + ": " + std::strerror(errno));
+            }
+        }
+        return TableLock(fd);
+    }
+    TableLock(TableLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    TableLock& operator=(TableLock&&) = delete;
+    ~TableLock() {
+        if (fd_ >= 0) ::close(fd_);  // releases the lock
+    }
+
+private:
+    explicit TableLock(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+}  // namespace
+
+std::string data_file_name(std::string_view suffix) {
+    return "part-" + random_hex() + "-" + std::string(suffix) + ".parquet";
+}
+
+std::string LakeTable::manifest_path(uint64_t snapshot_id) const {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "/_manifest/v%010llu.json",
+                  static_cast<unsigned long long>(snapshot_id));
+    return path_ + buffer;
+}
+
+Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
+                                    const Schema& schema,
+                                    const std::vector<std::string>& partition_by) {
+    if (!valid_table_name(name)) {
+        return Error(
+            ErrorCode::kInvalidArgument,
+            "bad table name `" + name + "` (letters, digits, _ - .; not starting with _ or .)");
+    }
+    if (schema.empty()) return Error(ErrorCode::kInvalidArgument, "a table needs columns");
+    MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(partition_by, schema));
+    const std::string path = data_dir + "/lake/" + name;
+    std::error_code error;
+    if (std::filesystem::exists(path + kCurrent, error)) {
+        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
+    }
+    MILLRACE_TRY(create_directories_durably(path + "/_manifest"));
+    auto shared = std::make_shared<const Schema>(schema);
+    LakeTable table(name, path, shared, std::move(spec));
+    Manifest m;
+    m.snapshot_id = 0;
+    m.committed_at_micros = now_micros();
+    m.operation = "create";
+    m.schema_text = schema_metadata_text(schema);
+    m.partition_by = partition_by;
+    // The schema must survive its text form (column names with `,` or `:` would not).
+    auto reparsed = parse_schema_spec(m.schema_text);
+    if (!reparsed.ok() || !(*reparsed == schema)) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "column names of a lake table must not contain `,` or `:`");
+    }
+    MILLRACE_TRY(write_file_durably(table.manifest_path(0), m.to_json(schema)));
+    MILLRACE_TRY(write_file_durably(path + kCurrent, "0\n"));
+    return table;
+}
+
+Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string& name) {
+    if (!valid_table_name(name)) {
+        return Error(ErrorCode::kInvalidArgument, "bad table name `" + name + "`");
+    }
+    const std::string path = data_dir + "/lake/" + name;
+    std::error_code error;
+    if (!std::filesystem::exists(path + kCurrent, error)) {
+        return Error(ErrorCode::kNotFound, "no lake table `" + name + "` in " + data_dir + "/lake");
+    }
+    LakeTable probe(name, path, nullptr, PartitionSpec());
+    MILLRACE_ASSIGN_OR_RETURN(Manifest m, probe.snapshot());
+    MILLRACE_ASSIGN_OR_RETURN(Schema schema, manifest_schema(m));
+    MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, schema));
+    return LakeTable(name, path, std::make_shared<const Schema>(std::move(schema)),
+                     std::move(spec));
+}
+
+Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
+    std::vector<std::string> names;
+    std::error_code error;
+    const std::string root = data_dir + "/lake";
+    if (!std::filesystem::is_directory(root, error)) return names;
+    for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
+        const std::string name = entry.path().filename().string();
+        if (valid_table_name(name) &&
+            std::filesystem::exists(entry.path() / "_manifest" / "current", error)) {
+            names.push_back(name);
+        }
+    }
+    if (error) return Error(ErrorCode::kIo, "cannot list " + root + ": " + error.message());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+Result<uint64_t> LakeTable::current_snapshot_id() const {
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path_ + kCurrent));
+    char* end = nullptr;
+    const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
+    if (end == text.c_str() || (*end != '\n' && *end != '\0')) {
+        return Error(ErrorCode::kCorruption, path_ + kCurrent + ": not a snapshot id");
+    }
+    return static_cast<uint64_t>(id);
+}
+
+Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const {
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
+    const uint64_t id = snapshot_id.value_or(current);
+    if (id > current) {
+        return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no snapshot " +
+                                               std::to_string(id) + " (current is " +
+                                               std::to_string(current) + ")");
+    }
+    const std::string file = manifest_path(id);
+    auto text = read_file(file);
+    if (!text.ok()) {
+        if (text.error().code() == ErrorCode::kNotFound) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no snapshot " + std::to_string(id));
+        }
+        return std::move(text).error();
+    }
+    MILLRACE_ASSIGN_OR_RETURN(Manifest m, Manifest::parse(*text, file));
+    if (m.snapshot_id != id) return Error(ErrorCode::kCorruption, file + ": wrong snapshot id");
+    return m;
+}
+
+Result<std::vector<Manifest>> LakeTable::history() const {
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
+    std::vector<Manifest> out;
+    for (uint64_t id = 0; id <= current; ++id) {
+        auto m = snapshot(id);
+        if (!m.ok()) {
+            if (m.error().code() == ErrorCode::kNotFound) continue;
+            return std::move(m).error();
+        }
+        out.push_back(std::move(m).value());
+    }
+    return out;
+}
+
+Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
+                                             const std::function<Status(Batch)>& on_batch) const {
+    MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot(options.snapshot_id));
+    ScanStats stats;
+    stats.snapshot_id = m.snapshot_id;
+    std::vector<std::string> columns = options.columns;
+    if (columns.empty()) {
+        for (const Field& field : schema_->fields()) columns.push_back(field.name);
+    }
+    for (const std::string& column : columns) {
+        if (!schema_->index_of(column)) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + column + "`");
+        }
+    }
+    std::vector<std::size_t> predicate_columns;
+    for (const ColumnPredicate& p : options.predicates) {
+        auto index = schema_->index_of(p.column);
+        if (!index) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + p.column + "`");
+        }
+        predicate_columns.push_back(*index);
+    }
+    for (const DataFile& file : m.files) {
+        ++stats.files;
+        bool may_match = true;
+        for (std::size_t i = 0; i < options.predicates.size() && may_match; ++i) {
+            const std::size_t c = predicate_columns[i];
+            if (c < file.columns.size()) {
+                may_match = statistics_may_match(file.columns[c], options.predicates[i].op,
+                                                 options.predicates[i].value);
+            }
+        }
+        if (!may_match) {
+            ++stats.files_skipped;
+            continue;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + file.path));
+        ParquetScanOptions scan;
+        MILLRACE_ASSIGN_OR_RETURN(scan.columns, reader->column_indices(columns));
+        scan.predicates = options.predicates;
+        MILLRACE_ASSIGN_OR_RETURN(std::size_t skipped, reader->scan(scan, [&](Batch batch) {
+            stats.rows += batch.num_rows();
+            return on_batch(std::move(batch));
+        }));
+        stats.row_groups_skipped += skipped;
+    }
+    return stats;
+}
+
+Result<uint64_t> LakeTable::commit_files(const std::vector<std::string>& removed,
+                                         const std::vector<DataFile>& added, bool overwrite,
+                                         const std::string& operation, const std::string& writer,
+                                         std::optional<uint64_t> checkpoint) const {
+    MILLRACE_ASSIGN_OR_RETURN(TableLock lock, TableLock::acquire(path_ + "/_manifest/.lock"));
+    MILLRACE_ASSIGN_OR_RETURN(Manifest current, snapshot());
+    if (!writer.empty() && checkpoint) {
+        auto it = current.writers.find(writer);
+        if (it != current.writers.end() && it->second >= *checkpoint) return current.snapshot_id;
+    }
+    std::set<std::string> drop(removed.begin(), removed.end());
+    std::set<std::string> overwritten;
+    if (overwrite) {
+        for (const DataFile& f : added) overwritten.insert(folder_of(f.path));
+    }
+    Manifest next;
+    next.snapshot_id = current.snapshot_id + 1;
+    next.parent_id = current.snapshot_id;
+    next.committed_at_micros = now_micros();
+    next.operation = operation;
+    next.schema_text = current.schema_text;
+    next.partition_by = current.partition_by;
+    next.writers = current.writers;
+    if (!writer.empty() && checkpoint) next.writers[writer] = *checkpoint;
+    std::size_t dropped = 0;
+    for (DataFile& f : current.files) {
+        if (drop.count(f.path) > 0) {
+            ++dropped;
+            continue;
+        }
+        if (overwritten.count(folder_of(f.path)) > 0) continue;
+        next.files.push_back(std::move(f));
+    }
+    if (dropped != drop.size()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "commit conflict on `" + name_ + "`: files to replace are no longer live");
+    }
+    next.files.insert(next.files.end(), added.begin(), added.end());
+    MILLRACE_TRY(write_file_durably(manifest_path(next.snapshot_id), next.to_json(*schema_)));
+    // The commit point: `current` names the new manifest.
+    MILLRACE_TRY(write_file_durably(path_ + kCurrent, std::to_string(next.snapshot_id) + "\n"));
+    return next.snapshot_id;
+}
+
+Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
+    MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot());
+    CompactResult result;
+    result.snapshot_id = m.snapshot_id;
+    std::map<std::string, std::vector<const DataFile*>> small;
+    for (const DataFile& f : m.files) {
+        if (f.bytes < options.small_file_bytes) small[folder_of(f.path)].push_back(&f);
+    }
+    std::vector<std::string> removed;
+    std::vector<DataFile> added;
+    const std::string staging = path_ + "/_staging/_compact";
+    for (const auto& [folder, files] : small) {
+        if (files.size() < std::max<std::size_t>(2, options.min_files)) continue;
+        MILLRACE_TRY(create_directories_durably(staging));
+        const std::string name = data_file_name("compact");
+        const std::string staged = staging + "/" + name;
+        ParquetWriterOptions parquet = options.parquet;
+        parquet.sync = true;
+        MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(staged, schema_, parquet));
+        for (const DataFile* f : files) {
+            MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + f->path));
+            if (!(*reader->schema() == *schema_)) {
+                return Error(ErrorCode::kCorruption,
+                             path_ + "/" + f->path + ": schema differs from the table's");
+            }
+            auto scanned = reader->scan({}, [&](Batch batch) {
+                // Batches read back carry the file's schema object: rewrap with the table's.
+                std::vector<std::shared_ptr<const Column>> columns;
+                for (std::size_t c = 0; c < batch.num_columns(); ++c) {
+                    columns.push_back(batch.column_ptr(c));
+                }
+                return writer->write(Batch(schema_, std::move(columns), batch.num_rows()));
+            });
+            if (!scanned.ok()) return std::move(scanned).error();
+            removed.push_back(f->path);
+        }
+        MILLRACE_TRY(writer->close());
+        DataFile out;
+        out.path = folder.empty() ? name : folder + "/" + name;
+        out.partition = PartitionSpec::split_folder(folder);
+        out.rows = writer->rows_written();
+        out.bytes = writer->bytes_written();
+        out.columns = writer->statistics();
+        MILLRACE_TRY(create_directories_durably(folder.empty() ? path_ : path_ + "/" + folder));
+        MILLRACE_TRY(rename_durably(staged, path_ + "/" + out.path));
+        added.push_back(std::move(out));
+        result.files_removed += files.size();
+        ++result.files_added;
+    }
+    if (added.empty()) return result;
+    MILLRACE_ASSIGN_OR_RETURN(result.snapshot_id,
+                              commit_files(removed, added, false, "compact", "", std::nullopt));
+    return result;
+}
+
+}  // namespace millrace

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "formats/parquet/column_statistics.h"
+#include "formats/parquet/parquet_writer.h"
+#include "lake/manifest.h"
+#include "lake/partition_spec.h"
+#include "types/batch.h"
+
+namespace millrace {
+
+/// A lake table: Parquet files in Hive-style partition folders plus a manifest per snapshot,
+/// swapped atomically on commit (ARCHITECTURE.md §6). On disk:
+///
+///   <data_dir>/lake/<table>/
+///     _manifest/
+///       v0000000000.json        snapshot 0: the empty table (schema, partition_by)
+///       v0000000001.json        snapshot 1: every live file, with rows and column statistics
+///       current                 "1\n": the committed snapshot. Replaced by write-temp + fsync +
+///                               rename + fsync(folder): THE commit point. Manifests with a
+///                               higher id than `current` are leftovers of a crashed commit
+///                               and are never read.
+///       .lock                   flock()ed by committers (one commit at a time per table)
+///     _staging/<writer_id>/
+///       open/…                  files a LakeWriter is writing (not yet pre-committed)
+///       ckpt-<id>/…             files pre-committed for checkpoint <id> (closed, fsynced)
+///       ckpt-<id>.json          the pre-commit record: staged → final paths, rows, statistics
+///       done-<id>               marks the last committed checkpoint that wrote no rows (such
+///                               commits make no snapshot)
+///     day=2026-11-23/
+///       part-<random>-<n>.parquet   committed data files (and files of older snapshots)
+///
+/// Readers list files from the manifest `current` names (or an older one, AS OF a snapshot id),
+/// so they never see staged files or files of a commit that did not reach `current`. Files
+/// dropped by an overwrite or a compaction stay on disk for older snapshots (no vacuum yet).
+///
+/// A LakeTable object is a handle: cheap, immutable, safe to share between threads. Each read
+/// goes to the manifest on disk, so it sees the latest commit. One process writes a table at a
+/// time (the lock serializes commits; concurrent appenders would each need their own writer_id).
+class LakeTable {
+public:
+    /// Creates `<data_dir>/lake/<name>/` with snapshot 0. kAlreadyExists if it has a manifest.
+    static Result<LakeTable> create(const std::string& data_dir, const std::string& name,
+                                    const Schema& schema,
+                                    const std::vector<std::string>& partition_by = {});
+    /// Opens an existing table (kNotFound otherwise).
+    static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
+    /// Names of the tables under `<data_dir>/lake/`, sorted.
+    static Result<std::vector<std::string>> list(const std::string& data_dir);
+
+    const std::string& name() const { return name_; }
+    /// The table folder.
+    const std::string& path() const { return path_; }
+    const std::shared_ptr<const Schema>& schema() const { return schema_; }
+    const PartitionSpec& partition_spec() const { return spec_; }
+
+    /// The id `current` names.
+    Result<uint64_t> current_snapshot_id() const;
+    /// The committed manifest, or the one of an older snapshot (AS OF).
+    Result<Manifest> snapshot(std::optional<uint64_t> snapshot_id = std::nullopt) const;
+    /// Every committed snapshot, oldest first (files omitted from each but the counts kept).
+    Result<std::vector<Manifest>> history() const;
+
+    struct ScanOptions {
+        std::vector<std::string> columns;  // empty = all, in schema order
+        std::vector<ColumnPredicate> predicates;
+        std::optional<uint64_t> snapshot_id;  // AS OF; default the current snapshot
+    };
+    struct ScanStats {
+        uint64_t snapshot_id = 0;
+        std::size_t files = 0;
+        std::size_t files_skipped = 0;  // ruled out by manifest statistics
+        std::size_t row_groups_skipped = 0;
+        uint64_t rows = 0;
+    };
+    /// Reads the snapshot's files (those the predicates do not rule out), one Batch per row
+    /// group, in manifest order. Predicates only skip; callers still filter the rows.
+    Result<ScanStats> scan(const ScanOptions& options,
+                           const std::function<Status(Batch)>& on_batch) const;
+
+    struct CompactOptions {
+        uint64_t small_file_bytes = 32ull << 20;  // files below this are merged...
+        std::size_t min_files = 2;                // ...when a partition has at least this many
+        ParquetWriterOptions parquet;
+    };
+    struct CompactResult {
+        uint64_t snapshot_id = 0;  // the new snapshot (or the current one when nothing to do)
+        std::size_t files_removed = 0;
+        std::size_t files_added = 0;
+    };
+    /// Merges small files per partition into one and commits the swap as a new snapshot.
+    Result<CompactResult> compact(const CompactOptions& options) const;
+
+    // ---- used by LakeWriter ----
+
+    std::string manifest_path(uint64_t snapshot_id) const;
+    /// Commits a change under the table lock: drop `removed` paths (and, when `overwrite`, every
+    /// file in the partitions of `added`), add `added`, record `writer` -> `checkpoint`. Skipped
+    /// (returns the current id) when the manifest shows this writer at `checkpoint` or later.
+    Result<uint64_t> commit_files(const std::vector<std::string>& removed,
+                                  const std::vector<DataFile>& added, bool overwrite,
+                                  const std::string& operation, const std::string& writer,
+                                  std::optional<uint64_t> checkpoint) const;
+
+private:
+    LakeTable(std::string name, std::string path, std::shared_ptr<const Schema> schema,
+              PartitionSpec spec)
+        : name_(std::move(name)),
+          path_(std::move(path)),
+          schema_(std::move(schema)),
+          spec_(std::move(spec)) {}
+
+    std::string name_;
+    std::string path_;
+    std::shared_ptr<const Schema> schema_;
+    PartitionSpec spec_;
+};
+
+/// A data file name no other writer will pick: "part-<16 random hex>-<suffix>.parquet".
+std::string data_file_name(std::string_view suffix);
+
+}  // namespace millrace

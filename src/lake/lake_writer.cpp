@@ -1,0 +1,266 @@
+#include "lake/lake_writer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "common/mapped_file.h"
+#include "lake/durable_file.h"
+
+namespace millrace {
+
+namespace {
+
+std::string join(const std::string& folder, const std::string& name) {
+    return folder.empty() ? name : folder + "/" + name;
+}
+
+}  // namespace
+
+class LakeWriter::Impl {
+public:
+    Impl(LakeTable table, LakeWriterOptions options)
+        : table_(std::move(table)), options_(std::move(options)) {
+        options_.parquet.sync = true;
+        if (options_.max_file_rows == 0) options_.max_file_rows = 1;
+        staging_ = table_.path() + "/_staging/" + options_.writer_id;
+        open_dir_ = staging_ + "/open";
+    }
+
+    Status write(const Batch& batch) {
+        if (batch.num_rows() == 0) return {};
+        if (!(batch.schema() == *table_.schema())) {
+            return Error(ErrorCode::kTypeMismatch, "batch schema " + batch.schema().to_string() +
+                                                       " differs from table `" + table_.name() +
+                                                       "`'s " + table_.schema()->to_string());
+        }
+        // Rewrap so that every ParquetWriter sees the table's schema object.
+        std::vector<std::shared_ptr<const Column>> columns;
+        for (std::size_t c = 0; c < batch.num_columns(); ++c)
+            columns.push_back(batch.column_ptr(c));
+        Batch rows(table_.schema(), std::move(columns), batch.num_rows());
+        pending_rows_ += rows.num_rows();
+        if (table_.partition_spec().empty()) return write_to("", rows);
+        const std::vector<std::string> folders = table_.partition_spec().folders(rows);
+        bool single = true;
+        for (const std::string& f : folders) {
+            if (f != folders[0]) {
+                single = false;
+                break;
+            }
+        }
+        if (single) return write_to(folders[0], rows);
+        std::map<std::string, std::vector<uint32_t>> groups;
+        for (std::size_t r = 0; r < folders.size(); ++r) {
+            groups[folders[r]].push_back(static_cast<uint32_t>(r));
+        }
+        for (const auto& [folder, indices] : groups) {
+            MILLRACE_TRY(write_to(folder, rows.take(indices)));
+        }
+        return {};
+    }
+
+    Status pre_commit(uint64_t checkpoint) {
+        for (auto& [folder, file] : open_) MILLRACE_TRY(close_file(folder, file));
+        open_.clear();
+        const std::string checkpoint_dir = staging_ + "/ckpt-" + std::to_string(checkpoint);
+        std::error_code error;
+        if (std::filesystem::exists(checkpoint_dir, error)) {
+            return Error(ErrorCode::kAlreadyExists, "checkpoint " + std::to_string(checkpoint) +
+                                                        " of writer `" + options_.writer_id +
+                                                        "` is already pre-committed");
+        }
+        if (!closed_.empty()) {
+            std::set<std::string> folders;
+            for (const DataFile& f : closed_) {
+                const std::size_t slash = f.path.rfind('/');
+                folders.insert(slash == std::string::npos ? "" : f.path.substr(0, slash));
+            }
+            for (const std::string& folder : folders) {
+                MILLRACE_TRY(sync_folder(folder.empty() ? open_dir_ : open_dir_ + "/" + folder));
+            }
+            MILLRACE_TRY(rename_durably(open_dir_, checkpoint_dir));
+        }
+        Manifest record;
+        record.snapshot_id = checkpoint;
+        record.operation = options_.overwrite_partitions ? "overwrite" : "append";
+        record.schema_text = schema_metadata_text(*table_.schema());
+        record.files = std::move(closed_);
+        closed_.clear();
+        MILLRACE_TRY(create_directories_durably(staging_));
+        MILLRACE_TRY(write_file_durably(record_path(checkpoint), record.to_json(*table_.schema())));
+        pending_rows_ = 0;
+        return {};
+    }
+
+    Result<uint64_t> commit(uint64_t checkpoint) {
+        const std::string record_file = record_path(checkpoint);
+        std::error_code error;
+        if (!std::filesystem::exists(record_file, error)) {
+            MILLRACE_ASSIGN_OR_RETURN(Manifest current, table_.snapshot());
+            auto it = current.writers.find(options_.writer_id);
+            if (it != current.writers.end() && it->second >= checkpoint) return current.snapshot_id;
+            if (std::filesystem::exists(done_path(checkpoint), error)) return current.snapshot_id;
+            return Error(ErrorCode::kNotFound, "checkpoint " + std::to_string(checkpoint) +
+                                                   " of writer `" + options_.writer_id +
+                                                   "` was not pre-committed on table `" +
+                                                   table_.name() + "`");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(record_file));
+        MILLRACE_ASSIGN_OR_RETURN(Manifest record, Manifest::parse(text, record_file));
+        const std::string checkpoint_dir = staging_ + "/ckpt-" + std::to_string(checkpoint);
+        for (const DataFile& f : record.files) {
+            const std::string from = checkpoint_dir + "/" + f.path;
+            const std::string to = table_.path() + "/" + f.path;
+            if (std::filesystem::exists(from, error)) {
+                const std::size_t slash = to.rfind('/');
+                MILLRACE_TRY(create_directories_durably(to.substr(0, slash)));
+                MILLRACE_TRY(rename_durably(from, to));
+            } else if (!std::filesystem::exists(to, error)) {
+                return Error(ErrorCode::kCorruption, "staged file " + from + " of checkpoint " +
+                                                         std::to_string(checkpoint) +
+                                                         " is missing");
+            }
+        }
+        if (record.files.empty()) {
+            // Nothing was written in this checkpoint: no new snapshot (a streaming sink would
+            // otherwise add one per checkpoint interval). The record becomes a `done-<id>`
+            // marker so that replaying the commit stays a no-op; older markers go.
+            MILLRACE_ASSIGN_OR_RETURN(uint64_t current, table_.current_snapshot_id());
+            for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
+                const std::string name = entry.path().filename().string();
+                if (name.rfind("done-", 0) == 0) std::filesystem::remove(entry.path(), error);
+            }
+            MILLRACE_TRY(rename_durably(record_file, done_path(checkpoint)));
+            MILLRACE_TRY(remove_checkpoint(checkpoint));
+            return current;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(
+            uint64_t snapshot,
+            table_.commit_files({}, record.files, record.operation == "overwrite", record.operation,
+                                options_.writer_id, checkpoint));
+        MILLRACE_TRY(remove_checkpoint(checkpoint));
+        return snapshot;
+    }
+
+    Status abort() {
+        open_.clear();  // ParquetWriters close their descriptors; the files are removed below
+        closed_.clear();
+        pending_rows_ = 0;
+        std::error_code error;
+        std::filesystem::remove_all(open_dir_, error);
+        if (error)
+            return Error(ErrorCode::kIo, "cannot remove " + open_dir_ + ": " + error.message());
+        if (std::filesystem::is_directory(staging_, error)) {
+            for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
+                const std::string name = entry.path().filename().string();
+                if (name.rfind("ckpt-", 0) == 0) std::filesystem::remove_all(entry.path(), error);
+            }
+            MILLRACE_TRY(sync_folder(staging_));
+        }
+        return {};
+    }
+
+    Result<std::vector<uint64_t>> pending_checkpoints() const {
+        std::vector<uint64_t> ids;
+        std::error_code error;
+        if (!std::filesystem::is_directory(staging_, error)) return ids;
+        for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("ckpt-", 0) == 0 && name.size() > 10 &&
+                name.compare(name.size() - 5, 5, ".json") == 0) {
+                ids.push_back(std::stoull(name.substr(5, name.size() - 10)));
+            }
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+
+    uint64_t pending_rows() const { return pending_rows_; }
+
+private:
+    struct OpenFile {
+        std::string name;
+        std::unique_ptr<ParquetWriter> writer;
+    };
+
+    std::string record_path(uint64_t checkpoint) const {
+        return staging_ + "/ckpt-" + std::to_string(checkpoint) + ".json";
+    }
+
+    std::string done_path(uint64_t checkpoint) const {
+        return staging_ + "/done-" + std::to_string(checkpoint);
+    }
+
+    Status remove_checkpoint(uint64_t checkpoint) {
+        std::error_code error;
+        std::filesystem::remove_all(staging_ + "/ckpt-" + std::to_string(checkpoint), error);
+        std::filesystem::remove(record_path(checkpoint), error);
+        return sync_folder(staging_);
+    }
+
+    Status write_to(const std::string& folder, const Batch& rows) {
+        auto it = open_.find(folder);
+        if (it == open_.end()) {
+            OpenFile file;
+            file.name = data_file_name(options_.writer_id);
+            const std::string dir = folder.empty() ? open_dir_ : open_dir_ + "/" + folder;
+            MILLRACE_TRY(create_directories_durably(dir));
+            MILLRACE_ASSIGN_OR_RETURN(
+                file.writer,
+                ParquetWriter::open(dir + "/" + file.name, table_.schema(), options_.parquet));
+            it = open_.emplace(folder, std::move(file)).first;
+        }
+        MILLRACE_TRY(it->second.writer->write(rows));
+        if (it->second.writer->rows_written() >= options_.max_file_rows) {
+            MILLRACE_TRY(close_file(folder, it->second));
+            open_.erase(it);
+        }
+        return {};
+    }
+
+    Status close_file(const std::string& folder, OpenFile& file) {
+        MILLRACE_TRY(file.writer->close());
+        DataFile f;
+        f.path = join(folder, file.name);
+        f.partition = PartitionSpec::split_folder(folder);
+        f.rows = file.writer->rows_written();
+        f.bytes = file.writer->bytes_written();
+        f.columns = file.writer->statistics();
+        closed_.push_back(std::move(f));
+        return {};
+    }
+
+    LakeTable table_;
+    LakeWriterOptions options_;
+    std::string staging_;
+    std::string open_dir_;
+    std::map<std::string, OpenFile> open_;
+    std::vector<DataFile> closed_;
+    uint64_t pending_rows_ = 0;
+};
+
+Result<std::unique_ptr<LakeWriter>> LakeWriter::open(LakeTable table, LakeWriterOptions options) {
+    if (options.writer_id.empty() || options.writer_id.find('/') != std::string::npos ||
+        options.writer_id[0] == '.' || options.writer_id[0] == '_') {
+        return Error(ErrorCode::kInvalidArgument, "bad writer id `" + options.writer_id + "`");
+    }
+    return std::unique_ptr<LakeWriter>(
+        new LakeWriter(std::make_unique<Impl>(std::move(table), std::move(options))));
+}
+
+LakeWriter::LakeWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LakeWriter::~LakeWriter() = default;
+Status LakeWriter::write(const Batch& batch) { return impl_->write(batch); }
+Status LakeWriter::pre_commit(uint64_t checkpoint_id) { return impl_->pre_commit(checkpoint_id); }
+Result<uint64_t> LakeWriter::commit(uint64_t checkpoint_id) { return impl_->commit(checkpoint_id); }
+Status LakeWriter::abort() { return impl_->abort(); }
+Result<std::vector<uint64_t>> LakeWriter::pending_checkpoints() const {
+    return impl_->pending_checkpoints();
+}
+uint64_t LakeWriter::pending_rows() const { return impl_->pending_rows(); }
+
+}  // namespace millrace

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "formats/parquet/column_statistics.h"
+#include "types/schema.h"
+
+namespace millrace {
+
+/// One live Parquet file of a lake table.
+struct DataFile {
+    std::string path;  // relative to the table folder, e.g. "day=2026-11-23/part-….parquet"
+    std::vector<std::pair<std::string, std::string>> partition;  // key=value of its folder
+    uint64_t rows = 0;
+    uint64_t bytes = 0;
+    std::vector<ColumnStatistics> columns;  // schema order
+};
+
+/// One snapshot of a lake table: the complete list of its live files. Stored as
+/// `_manifest/v<10-digit id>.json` (see lake_table.h for the layout):
+///
+///   {"format": 1, "snapshot_id": 3, "parent_id": 2, "committed_at": "2026-11-23T21:00:00Z",
+///    "operation": "append", "schema": "id: int64 not null, ts: timestamp",
+///    "partition_by": ["date(ts)"], "writers": {"sink-1": 17},
+///    "files": [{"path": "day=2026-11-23/part-3f…-0.parquet", "partition": {"day": "2026-11-23"},
+///               "rows": 1000, "bytes": 4096,
+///               "columns": {"id": {"min": "1", "max": "1000", "nulls": 0}, …}}]}
+///
+/// Statistic values are strings in a per-type text form (integers, days and microseconds as
+/// decimal, doubles with 17 digits, bytes as hex) so that no JSON number loses precision.
+/// `writers` holds the last checkpoint each two-phase-commit writer committed, which makes a
+/// replayed commit a no-op.
+struct Manifest {
+    uint64_t snapshot_id = 0;
+    uint64_t parent_id = 0;
+    int64_t committed_at_micros = 0;
+    std::string operation = "create";  // create, append, overwrite, compact
+    std::string schema_text;
+    std::vector<std::string> partition_by;
+    std::map<std::string, uint64_t> writers;
+    std::vector<DataFile> files;
+
+    uint64_t total_rows() const;
+    uint64_t total_bytes() const;
+
+    std::string to_json(const Schema& schema) const;
+    /// Parses a manifest; `source` names it in errors.
+    static Result<Manifest> parse(std::string_view json, const std::string& source);
+};
+
+/// The schema a manifest's text describes.
+Result<Schema> manifest_schema(const Manifest& manifest);
+
+}  // namespace millrace

@@ -1,0 +1,224 @@
+#include "lake/partition_spec.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include "types/time_codec.h"
+
+namespace millrace {
+
+namespace {
+
+std::string trim(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+    }
+    return std::string(text);
+}
+
+std::string lower(std::string_view text) {
+    std::string out;
+    for (char c : text)
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return out;
+}
+
+bool is_identifier(std::string_view text) {
+    if (text.empty()) return false;
+    for (char c : text) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    }
+    return true;
+}
+
+void append_escaped(std::string& out, std::string_view value) {
+    static const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7F || c == '/' || c == '=' || c == '%' || c == '\\' || c == ':' ||
+            c == '"' || c == '#' || c == '?' || c == '*') {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+}
+
+void append_day(std::string& out, int64_t days) {
+    int year = 0;
+    unsigned month = 0, day = 0;
+    civil_from_days(static_cast<int32_t>(days), &year, &month, &day);
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02u", year, month, day);
+    out += buffer;
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+    const int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+}  // namespace
+
+Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& partition_by,
+                                           const Schema& schema) {
+    PartitionSpec spec;
+    for (const std::string& raw : partition_by) {
+        std::string text = trim(raw);
+        Item item;
+        item.text = text;
+        // Optional trailing `as <name>`.
+        std::string alias;
+        const std::string low = lower(text);
+        const std::size_t as = low.rfind(" as ");
+        if (as != std::string::npos) {
+            alias = trim(std::string_view(text).substr(as + 4));
+            text = trim(std::string_view(text).substr(0, as));
+            if (!is_identifier(alias)) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "partition_by `" + raw + "`: `" + alias + "` is not a name");
+            }
+        }
+        std::string column = text;
+        const std::size_t open = text.find('(');
+        if (open != std::string::npos) {
+            if (text.back() != ')') {
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "partition_by `" + raw + "`: expected date(<column>) or hour(<column>)");
+            }
+            const std::string function = lower(trim(std::string_view(text).substr(0, open)));
+            column = trim(std::string_view(text).substr(open + 1, text.size() - open - 2));
+            if (function == "date" || function == "day") {
+                item.kind = Item::Kind::kDay;
+                item.name = "day";
+            } else if (function == "hour") {
+                item.kind = Item::Kind::kHour;
+                item.name = "hour";
+            } else {
+                return Error(ErrorCode::kUnsupported,
+                             "partition_by `" + raw +
+                                 "`: only date(<column>) and hour(<column>) "
+                                 "are supported (the SQL engine will bring other expressions)");
+            }
+        } else {
+            item.name = column;
+        }
+        auto index = schema.index_of(column);
+        if (!index) {
+            return Error(ErrorCode::kNotFound, "partition_by `" + raw + "`: no column `" + column +
+                                                   "` in " + schema.to_string());
+        }
+        item.column = *index;
+        const DataType type = schema.field(*index).type;
+        if (item.kind == Item::Kind::kDay && type != DataType::kTimestamp &&
+            type != DataType::kDate) {
+            return Error(ErrorCode::kTypeMismatch,
+                         "partition_by `" + raw + "`: date() needs a timestamp or date column");
+        }
+        if (item.kind == Item::Kind::kHour && type != DataType::kTimestamp) {
+            return Error(ErrorCode::kTypeMismatch,
+                         "partition_by `" + raw + "`: hour() needs a timestamp column");
+        }
+        if (item.kind == Item::Kind::kColumn &&
+            (type == DataType::kFloat64 || type == DataType::kBytes ||
+             type == DataType::kTimestamp)) {
+            return Error(ErrorCode::kTypeMismatch,
+                         "partition_by `" + raw + "`: cannot partition by a " +
+                             std::string(type_name(type)) +
+                             " column (use date(col) or hour(col) for timestamps)");
+        }
+        if (!alias.empty()) item.name = alias;
+        for (const Item& other : spec.items_) {
+            if (other.name == item.name) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "partition_by names `" + item.name + "` twice");
+            }
+        }
+        spec.items_.push_back(std::move(item));
+    }
+    return spec;
+}
+
+std::vector<std::string> PartitionSpec::texts() const {
+    std::vector<std::string> out;
+    for (const Item& item : items_) out.push_back(item.text);
+    return out;
+}
+
+std::vector<std::string> PartitionSpec::folders(const Batch& batch) const {
+    std::vector<std::string> out(batch.num_rows());
+    if (items_.empty()) return out;
+    for (std::size_t row = 0; row < batch.num_rows(); ++row) {
+        std::string& folder = out[row];
+        for (const Item& item : items_) {
+            if (!folder.empty()) folder.push_back('/');
+            folder += item.name;
+            folder.push_back('=');
+            const Column& column = batch.column(item.column);
+            if (column.is_null(row)) {
+                folder += "__HIVE_DEFAULT_PARTITION__";
+                continue;
+            }
+            switch (item.kind) {
+                case Item::Kind::kDay:
+                    if (column.type() == DataType::kDate) {
+                        append_day(folder, column.value<int32_t>(row));
+                    } else {
+                        append_day(folder, floor_div(column.value<int64_t>(row), 86'400'000'000));
+                    }
+                    break;
+                case Item::Kind::kHour: {
+                    const int64_t hours = floor_div(column.value<int64_t>(row), 3'600'000'000);
+                    append_day(folder, floor_div(hours, 24));
+                    char buffer[8];
+                    std::snprintf(buffer, sizeof(buffer), "-%02d",
+                                  static_cast<int>(hours - floor_div(hours, 24) * 24));
+                    folder += buffer;
+                    break;
+                }
+                case Item::Kind::kColumn:
+                    switch (column.type()) {
+                        case DataType::kBool:
+                            folder += column.value<uint8_t>(row) ? "true" : "false";
+                            break;
+                        case DataType::kInt32:
+                            folder += std::to_string(column.value<int32_t>(row));
+                            break;
+                        case DataType::kInt64:
+                            folder += std::to_string(column.value<int64_t>(row));
+                            break;
+                        case DataType::kDate:
+                            append_day(folder, column.value<int32_t>(row));
+                            break;
+                        default:
+                            append_escaped(folder, column.string_at(row));
+                    }
+                    break;
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> PartitionSpec::split_folder(
+    std::string_view folder) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!folder.empty()) {
+        const std::size_t slash = folder.find('/');
+        const std::string_view part = folder.substr(0, slash);
+        const std::size_t eq = part.find('=');
+        if (eq != std::string_view::npos) {
+            out.emplace_back(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+        }
+        if (slash == std::string_view::npos) break;
+        folder.remove_prefix(slash + 1);
+    }
+    return out;
+}
+
+}  // namespace millrace

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "types/batch.h"
+#include "types/schema.h"
+
+namespace millrace {
+
+/// How a lake table splits its rows into Hive-style partition folders. Each item of
+/// `partition_by` is one path level:
+///
+///   item                  folder                        column types
+///   store_id              store_id=42/                  bool, int32, int64, string, date
+///   date(ts)              day=2026-11-23/               timestamp (UTC day) or date
+///   hour(ts)              hour=2026-11-23-05/           timestamp (UTC hour)
+///   date(ts) as d         d=2026-11-23/                 (`as` renames any item)
+///
+/// A null value goes to `<name>=__HIVE_DEFAULT_PARTITION__`; string values are percent-encoded
+/// where a path or Hive would misread them (/ = % and control bytes). Plain columns stay in the
+/// data files as well, so every file is complete on its own; DuckDB's hive_partitioning reads the
+/// same value back from the path. (The SQL engine will bring general expressions; this parser
+/// knows the two forms above.)
+class PartitionSpec {
+public:
+    struct Item {
+        enum class Kind { kColumn, kDay, kHour };
+        Kind kind = Kind::kColumn;
+        std::size_t column = 0;  // index in the schema
+        std::string name;        // folder key
+        std::string text;        // as written, for manifests and messages
+    };
+
+    static Result<PartitionSpec> parse(const std::vector<std::string>& partition_by,
+                                       const Schema& schema);
+
+    bool empty() const { return items_.empty(); }
+    const std::vector<Item>& items() const { return items_; }
+    std::vector<std::string> texts() const;
+
+    /// The relative folder of every row ("" for an unpartitioned table), e.g.
+    /// "day=2026-11-23/store_id=42". Rows of one folder are consecutive in most inputs, so the
+    /// result is run-length friendly but nothing depends on it.
+    std::vector<std::string> folders(const Batch& batch) const;
+
+    /// key=value pairs of a folder path.
+    static std::vector<std::pair<std::string, std::string>> split_folder(std::string_view folder);
+
+private:
+    std::vector<Item> items_;
+};
+
+}  // namespace millrace
