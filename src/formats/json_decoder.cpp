@@ -373,6 +373,10 @@ private:
                 builder_.rollback_row();
                 pending.reason = std::move(reason_);
             }
+            // simdjson 3.0.1 advances the stream with skip_child() on the current document's
+            // iterator, which dereferences a null parser when a syntax error killed that
+            // iterator (found by fuzz_json_decoder). Such a window goes on line by line.
+            if (!static_cast<od::document&>(reference).is_alive()) return fall_back();
         }
         if (stream.truncated_bytes() > 0) return fall_back();
         MILLRACE_ASSIGN_OR_RETURN(bool settled, settle(size));
