@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the richest end-to-end example that works today. It grows with the project.
 # Today: the retail batch job of seed 002 (a week of per-store POS CSV files → checks → SQL views
-# → daily sales per store, bad rows dead-lettered with reasons), then a day of food-delivery
+# → daily sales per store into CSV files and a Parquet lake table, bad rows dead-lettered with
+# reasons), then a day of food-delivery
 # order events pushed through the codecs with bad records going to a dead-letter file.
 set -euo pipefail
 MILLRACE=${1:-build/release/src/cli/millrace}
@@ -32,18 +33,23 @@ column -s, -t <"$RETAIL/out/daily_totals.csv" | head -8
 echo "first dead-letter record:"
 head -n 1 "$RETAIL/out/rejected.ndjson" | cut -c1-240
 
-step "5. Generate 500,000 order events, 0.5% of them deliberately bad"
+step "5. Ask the lake: the daily sales landed in a Parquet table partitioned by day"
+"$MILLRACE" query "SELECT day, count(*) AS stores, sum(transactions) AS transactions, round(sum(revenue), 2) AS revenue
+                   FROM daily_store_sales GROUP BY day ORDER BY day" -p "$RETAIL"
+"$MILLRACE" lake history daily_store_sales -p "$RETAIL"
+
+step "6. Generate 500,000 order events, 0.5% of them deliberately bad"
 "$MILLRACE" generate orders --rows 500000 --bad-fraction 0.005 --seed 2026 -o "$OUT/orders.ndjson"
 head -c 400 "$OUT/orders.ndjson"; echo "..."
 
 SCHEMA="order_id: string not null, user_id: string, restaurant_id: string, timestamp: timestamp not null, status: string, amount: double not null, items: int32, city: string"
-step "6. Decode NDJSON through the declared schema, encode CSV; bad records to a dead-letter file"
+step "7. Decode NDJSON through the declared schema, encode CSV; bad records to a dead-letter file"
 "$MILLRACE" convert "$OUT/orders.ndjson" "$OUT/orders.csv" --schema "$SCHEMA" \
   --errors "$OUT/orders_dead_letter.ndjson"
 echo "first dead-letter records:"
 head -n 3 "$OUT/orders_dead_letter.ndjson" | cut -c1-220
 
-step "7. And back: CSV -> NDJSON (with schema inference this time)"
+step "8. And back: CSV -> NDJSON (with schema inference this time)"
 "$MILLRACE" convert "$OUT/orders.csv" "$OUT/orders_roundtrip.ndjson"
 
 step "Where to look"
@@ -51,6 +57,7 @@ cat <<TXT
   POS files:     $RETAIL/incoming/sales_*.csv
   daily sales:   $RETAIL/out/daily_store_sales.csv, $RETAIL/out/daily_totals.csv
   rejected rows: $RETAIL/out/rejected.ndjson (file, line, reason, original text)
+  lake table:    $RETAIL/data/lake/daily_store_sales/ (Parquet, day=... partitions; DuckDB: read_parquet)
   the pipeline:  examples/retail-daily-sales/pipelines/daily_sales.yaml (SQL views, checks, sinks)
   events:        $OUT/orders.ndjson
   as CSV:        $OUT/orders.csv

@@ -7,6 +7,7 @@
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
+#include "cli/query_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/topic_command.h"
@@ -211,6 +212,18 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
 
+    auto* query =
+        app.add_subcommand("query", "Run one SQL query over the lake tables of a project");
+    QueryOptions query_options;
+    query
+        ->add_option("sql", query_options.sql,
+                     "A SELECT; a table AS OF a snapshot is \"table@<id>\"")
+        ->required();
+    query->add_option("-d,--data-dir", query_options.data_dir, "The data directory");
+    query->add_option("-p,--project", query_options.project,
+                      "A project directory whose data_dir to use (default: .)");
+    query->add_option("-f,--format", query_options.format, "table (default), csv or json");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -236,6 +249,7 @@ int run_cli(int argc, char** argv) {
     if (*generate) return run_generate(generate_options);
     if (*lake) return run_lake(lake_options);
     if (*run) return run_pipeline_command(run_options);
+    if (*query) return run_query(query_options);
     if (*explain) return run_explain_command(explain_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);

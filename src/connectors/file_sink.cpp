@@ -11,6 +11,7 @@
 #include "formats/csv_decoder.h"
 #include "formats/csv_encoder.h"
 #include "formats/json_encoder.h"
+#include "formats/parquet/parquet_writer.h"
 
 namespace millrace {
 
@@ -38,16 +39,19 @@ Status create_parent_directories(const std::string& path) {
 
 Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat format,
                                                    std::shared_ptr<const Schema> schema) {
-    if (format == DataFormat::kParquet) {
-        return Error(ErrorCode::kUnsupported,
-                     fmt::format("{}: parquet file sinks are not available in this build", path));
-    }
     std::unique_ptr<FileSink> sink(new FileSink());
     sink->path_ = std::move(path);
     sink->format_ = format;
     sink->schema_ = std::move(schema);
     MILLRACE_TRY(create_parent_directories(sink->path_));
     sink->temp_path_ = fmt::format("{}.tmp-{}", sink->path_, ::getpid());
+    if (format == DataFormat::kParquet) {
+        ParquetWriterOptions options;
+        options.sync = true;
+        MILLRACE_ASSIGN_OR_RETURN(sink->parquet_,
+                                  ParquetWriter::open(sink->temp_path_, sink->schema_, options));
+        return sink;
+    }
     sink->file_ = std::fopen(sink->temp_path_.c_str(), "wb");
     if (sink->file_ == nullptr) return io_error("cannot create", sink->temp_path_);
     if (format == DataFormat::kCsv) {
@@ -59,7 +63,13 @@ Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat 
 
 FileSink::~FileSink() { abort(); }
 
+FileSink::FileSink() = default;
+
 void FileSink::abort() {
+    if (parquet_ && !finished_) {
+        parquet_.reset();
+        ::unlink(temp_path_.c_str());
+    }
     if (file_ != nullptr) {
         std::fclose(file_);
         file_ = nullptr;
@@ -78,6 +88,7 @@ Status FileSink::flush_buffer() {
 
 Status FileSink::push(Batch batch) {
     rows_ += batch.num_rows();
+    if (parquet_) return parquet_->write(batch);
     if (format_ == DataFormat::kCsv) {
         CsvEncoder encoder{CsvOptions{}};
         encoder.encode(batch, buffer_);
@@ -90,6 +101,15 @@ Status FileSink::push(Batch batch) {
 }
 
 Status FileSink::finish() {
+    if (parquet_) {
+        MILLRACE_TRY(parquet_->close());
+        bytes_ = parquet_->bytes_written();
+        parquet_.reset();
+        if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+            return io_error("cannot rename into place", path_);
+        finished_ = true;
+        return {};
+    }
     MILLRACE_TRY(flush_buffer());
     if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
         return io_error("cannot flush", temp_path_);

@@ -9,9 +9,9 @@
 
 namespace millrace {
 
-/// Writes the Batches of a plan to one CSV or NDJSON file. The file appears whole or not at
-/// all: rows go to `<path>.tmp-<pid>` in the same directory, which is flushed, fsynced and
-/// renamed over `path` on finish() (so a failed or killed run never leaves half a file, and a
+/// Writes the Batches of a plan to one CSV, NDJSON or Parquet (zstd) file. The file appears whole
+/// or not at all: rows go to `<path>.tmp-<pid>` in the same directory, which is flushed, fsynced
+/// and renamed over `path` on finish() (so a failed or killed run never leaves half a file, and a
 /// re-run replaces the previous output). Parent directories are created.
 class FileSink final : public BatchSink {
 public:
@@ -29,7 +29,7 @@ public:
     uint64_t bytes_written() const { return bytes_; }
 
 private:
-    FileSink() = default;
+    FileSink();
     Status flush_buffer();
 
     std::string path_;
@@ -37,6 +37,7 @@ private:
     DataFormat format_ = DataFormat::kCsv;
     std::shared_ptr<const Schema> schema_;
     std::FILE* file_ = nullptr;
+    std::unique_ptr<class ParquetWriter> parquet_;
     std::string buffer_;
     uint64_t rows_ = 0;
     uint64_t bytes_ = 0;

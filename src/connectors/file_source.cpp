@@ -13,6 +13,7 @@
 #include "formats/csv_decoder.h"
 #include "formats/json_decoder.h"
 #include "formats/json_schema_inference.h"
+#include "formats/parquet/parquet_reader.h"
 
 namespace millrace {
 
@@ -38,13 +39,6 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
     auto source = std::make_unique<FileSource>();
     source->name_ = spec.name;
     source->format_ = spec.format;
-    if (spec.format == DataFormat::kParquet) {
-        return Error(
-            ErrorCode::kUnsupported,
-            fmt::format("source `{}`: parquet file sources are not available in this build",
-                        spec.name),
-            spec.location);
-    }
     auto files = expand_file_pattern(spec.path);
     if (!files.ok())
         return Error(ErrorCode::kNotFound,
@@ -53,6 +47,16 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
     source->files_ = std::move(files).value();
     if (spec.schema) {
         source->schema_ = std::make_shared<const Schema>(*spec.schema);
+        return source;
+    }
+    if (spec.format == DataFormat::kParquet) {
+        // A Parquet file carries its schema.
+        auto reader = ParquetReader::open(source->files_[0]);
+        if (!reader.ok())
+            return Error(reader.error().code(),
+                         fmt::format("source `{}`: {}", spec.name, reader.error().message()),
+                         spec.location);
+        source->schema_ = (*reader)->schema();
         return source;
     }
     // Infer from the start of the first file.
@@ -73,6 +77,45 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
 }
 
 Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
+    if (format_ == DataFormat::kParquet) {
+        auto reader = ParquetReader::open(path);
+        if (!reader.ok())
+            return std::move(reader).error().with_context(fmt::format("source `{}`", name_));
+        // Columns by name, so files written with another column order still line up.
+        std::vector<std::size_t> columns;
+        for (const Field& field : schema_->fields()) {
+            auto index = (*reader)->schema()->index_of(field.name);
+            if (!index) {
+                return Error(ErrorCode::kNotFound, fmt::format("source `{}`: {} has no column `{}`",
+                                                               name_, path, field.name));
+            }
+            if ((*reader)->schema()->field(*index).type != field.type) {
+                return Error(
+                    ErrorCode::kTypeMismatch,
+                    fmt::format("source `{}`: column `{}` of {} is {}, the source declares {}",
+                                name_, field.name, path,
+                                type_name((*reader)->schema()->field(*index).type),
+                                type_name(field.type)));
+            }
+            columns.push_back(*index);
+        }
+        struct stat info {};
+        if (::stat(path.c_str(), &info) == 0) bytes += static_cast<uint64_t>(info.st_size);
+        for (std::size_t group = 0; group < (*reader)->num_row_groups(); ++group) {
+            MILLRACE_ASSIGN_OR_RETURN(Batch batch, (*reader)->read_row_group(group, columns));
+            Batch renamed(
+                schema_,
+                [&] {
+                    std::vector<std::shared_ptr<const Column>> cols;
+                    for (std::size_t c = 0; c < batch.num_columns(); ++c)
+                        cols.push_back(batch.column_ptr(c));
+                    return cols;
+                }(),
+                batch.num_rows());
+            MILLRACE_TRY(sink.on_batch(std::move(renamed)));
+        }
+        return {};
+    }
     auto file = MappedFile::open(path);
     if (!file.ok()) return std::move(file).error().with_context(fmt::format("source `{}`", name_));
     bytes += file->bytes().size();

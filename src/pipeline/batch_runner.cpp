@@ -10,6 +10,7 @@
 #include "connectors/dead_letter_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "connectors/lake_sink.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
 #include "exec/expression_evaluator.h"
@@ -43,11 +44,16 @@ struct PreparedSink {
     std::unique_ptr<sql::LogicalNode> plan;
     std::unique_ptr<FileSink> file;
     std::unique_ptr<TopicSink> topic;
+    std::unique_ptr<LakeSink> lake;
     std::unique_ptr<ExecutablePlan> executable;
     BatchSink& output() {
-        return file ? static_cast<BatchSink&>(*file) : static_cast<BatchSink&>(*topic);
+        if (file) return *file;
+        if (topic) return *topic;
+        return *lake;
     }
-    uint64_t rows_written() const { return file ? file->rows_written() : topic->rows_written(); }
+    uint64_t rows_written() const {
+        return file ? file->rows_written() : topic ? topic->rows_written() : lake->rows_written();
+    }
 };
 
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
@@ -182,11 +188,13 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             prepared.dead_letter_sink = &sink;
             continue;
         }
-        if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic) {
+        if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic &&
+            sink.kind != SinkKind::kLake) {
             return Error(
                 ErrorCode::kUnsupported,
-                fmt::format("sink {} is not available in this build; use a file or topic sink",
-                            sink_target(sink)),
+                fmt::format(
+                    "sink {} is not available in this build; use a file, topic or lake sink",
+                    sink_target(sink)),
                 sink.location);
         }
         auto plan = catalog.relation(sink.from);
@@ -202,6 +210,11 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         if (open_outputs && sink.kind == SinkKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(p.file,
                                       FileSink::create(sink.path, sink.format, p.plan->schema));
+        } else if (open_outputs && sink.kind == SinkKind::kLake) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                p.lake,
+                LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
+                                 fmt::format("{}-{}", pipeline.name, prepared.sinks.size())));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));

@@ -7,6 +7,7 @@ expect_eq "$rc" "0" "the demo exits 0"
 expect_contains "$out" "project \`order-monitoring\` is valid" "the demo validates its project"
 expect_contains "$out" "pipeline daily_sales (batch)" "the demo runs the retail pipeline"
 expect_contains "$out" "350000 sales records" "the demo generates a week of sales"
+expect_contains "$out" "(7 rows)" "the demo queries the lake table: one row per day"
 sales_read=$(grep -oE '[0-9]+ rows read' <<<"$out" | head -1 | cut -d' ' -f1)
 sales_rejected=$(grep -oE 'rows read, [0-9]+ rejected' <<<"$out" | head -1 | grep -oE '[0-9]+ rejected' | cut -d' ' -f1)
 expect_eq "$((sales_read + sales_rejected))" "350000" "retail counts add up"

@@ -389,7 +389,8 @@ TEST(JsonDecoderFuzzRegression, MalformedLinesOnTheBulkPath) {
         big.push_back('\n');
         ++reps;
     }
-    auto schema = std::make_shared<const Schema>(std::vector<Field>{{"l", DataType::kInt64, false}});
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"l", DataType::kInt64, false}});
     JsonOptions options;
     options.decode.batch_rows = 7;
     JsonDecoder bulk(schema, options);

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/operator.h"
+
+namespace millrace {
+
+class LakeWriter;
+
+/// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is created on
+/// first use with the plan's schema and the sink's `partition_by`, or opened (its schema must
+/// match). Rows are staged as Parquet files; finish() pre-commits and commits them as one
+/// snapshot, so readers see all of a run or none of it. Batch runs overwrite the partitions
+/// they write (a re-run of a day replaces that day: the seed's "re-runs produce the same
+/// outcome"); the streaming runtime will call the LakeWriter's two phases on its checkpoints.
+class LakeSink final : public BatchSink {
+public:
+    static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,
+                                                    const std::string& table,
+                                                    const std::vector<std::string>& partition_by,
+                                                    std::shared_ptr<const Schema> schema,
+                                                    const std::string& writer_id);
+    ~LakeSink() override;
+    Status push(Batch batch) override;
+    Status finish() override;
+    uint64_t rows_written() const { return rows_; }
+    uint64_t snapshot_id() const { return snapshot_id_; }
+
+private:
+    std::unique_ptr<LakeWriter> writer_;
+    uint64_t rows_ = 0;
+    uint64_t snapshot_id_ = 0;
+    bool finished_ = false;
+};
+
+}  // namespace millrace

@@ -1,0 +1,162 @@
+#include "pipeline/lake_query.h"
+
+#include <fmt/format.h>
+
+#include "exec/plan_builder.h"
+#include "lake/lake_table.h"
+#include "sql/binder.h"
+#include "sql/optimizer.h"
+#include "sql/parser.h"
+
+namespace millrace {
+
+namespace {
+
+/// Lake tables as SQL relations.
+class LakeCatalog final : public sql::Catalog {
+public:
+    explicit LakeCatalog(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+    Result<sql::LogicalPlan> relation(std::string_view name) override {
+        std::string table(name);
+        std::optional<uint64_t> snapshot;
+        if (auto at = table.find('@'); at != std::string::npos) {
+            char* end = nullptr;
+            std::string digits = table.substr(at + 1);
+            unsigned long long id = std::strtoull(digits.c_str(), &end, 10);
+            if (digits.empty() || *end != '\0') {
+                return Error(ErrorCode::kInvalidArgument,
+                             fmt::format("`{}`: a snapshot is written table@<id>, e.g. \"{}@3\"",
+                                         name, table.substr(0, at)));
+            }
+            snapshot = id;
+            table.resize(at);
+        }
+        auto opened = LakeTable::open(data_dir_, table);
+        if (!opened.ok())
+            return Error(ErrorCode::kNotFound, fmt::format("unknown lake table `{}`", table));
+        auto scan = std::make_unique<sql::LogicalNode>();
+        scan->kind = sql::LogicalNode::Kind::kScan;
+        scan->source = std::string(name);
+        scan->source_schema = opened->schema();
+        scan->schema = opened->schema();
+        for (std::size_t i = 0; i < opened->schema()->size(); ++i) scan->columns.push_back(i);
+        tables_.emplace(std::string(name), Entry{std::move(opened).value(), snapshot});
+        return scan;
+    }
+
+    std::vector<std::string> relation_names() const override {
+        auto names = LakeTable::list(data_dir_);
+        return names.ok() ? names.value() : std::vector<std::string>{};
+    }
+
+    struct Entry {
+        LakeTable table;
+        std::optional<uint64_t> snapshot;
+    };
+    const Entry& entry(const std::string& name) const { return tables_.at(name); }
+
+private:
+    std::string data_dir_;
+    std::map<std::string, Entry> tables_;
+};
+
+/// `#col op constant` conjuncts of a scan's filters, for file and row-group skipping.
+std::vector<ColumnPredicate> predicates_of(const sql::LogicalNode& scan) {
+    std::vector<ColumnPredicate> out;
+    for (const sql::BoundExpr& f : scan.filters) {
+        if (f.kind != sql::BoundExpr::Kind::kCall || f.args.size() != 2) continue;
+        const sql::BoundExpr& a = f.args[0];
+        const sql::BoundExpr& b = f.args[1];
+        if (a.kind != sql::BoundExpr::Kind::kColumn || b.kind != sql::BoundExpr::Kind::kConstant ||
+            b.constant.is_null())
+            continue;
+        CompareOp op;
+        switch (f.function) {
+            case sql::Function::kEqual:
+                op = CompareOp::kEq;
+                break;
+            case sql::Function::kLess:
+                op = CompareOp::kLt;
+                break;
+            case sql::Function::kLessEqual:
+                op = CompareOp::kLe;
+                break;
+            case sql::Function::kGreater:
+                op = CompareOp::kGt;
+                break;
+            case sql::Function::kGreaterEqual:
+                op = CompareOp::kGe;
+                break;
+            default:
+                continue;
+        }
+        out.push_back(ColumnPredicate{scan.schema->field(a.column).name, op, b.constant});
+    }
+    return out;
+}
+
+}  // namespace
+
+Status query_lake(const std::string& data_dir, const std::string& sql,
+                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output) {
+    MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
+    LakeCatalog catalog(data_dir);
+    MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, catalog));
+    sql::optimize(plan);
+    MILLRACE_TRY(on_schema(*plan->schema));
+    ExecContext context;
+    std::string first_error;
+    context.dead_letter = [&](DeadLetterRow row) {
+        if (first_error.empty()) first_error = fmt::format("{}: {}", row.reason, row.row_json);
+    };
+    MILLRACE_ASSIGN_OR_RETURN(auto executable, build_plan(*plan, output, context, "query"));
+    // Scan nodes in the order build_plan listed the inputs, to read their pushed filters.
+    std::vector<const sql::LogicalNode*> scans;
+    std::function<void(const sql::LogicalNode&)> collect = [&](const sql::LogicalNode& node) {
+        if (node.kind == sql::LogicalNode::Kind::kScan ||
+            node.kind == sql::LogicalNode::Kind::kSingleRow) {
+            scans.push_back(&node);
+            return;
+        }
+        if (node.kind == sql::LogicalNode::Kind::kJoin) {
+            collect(*node.children[1]);
+            collect(*node.children[0]);
+            return;
+        }
+        for (const auto& child : node.children) collect(*child);
+    };
+    collect(*plan);
+    for (std::size_t i = 0; i < executable->inputs().size(); ++i) {
+        const ScanInput& input = executable->inputs()[i];
+        if (input.source.empty()) {
+            MILLRACE_TRY(input.entry->push(Batch(input.schema, {}, 1)));
+            MILLRACE_TRY(input.entry->finish());
+            continue;
+        }
+        const auto& entry = catalog.entry(input.source);
+        LakeTable::ScanOptions options;
+        for (std::size_t c : input.columns)
+            options.columns.push_back(entry.table.schema()->field(c).name);
+        if (i < scans.size() && scans[i]->kind == sql::LogicalNode::Kind::kScan)
+            options.predicates = predicates_of(*scans[i]);
+        options.snapshot_id = entry.snapshot;
+        MILLRACE_TRY(entry.table.scan(options, [&](Batch batch) {
+            Batch renamed(
+                input.schema,
+                [&] {
+                    std::vector<std::shared_ptr<const Column>> cols;
+                    for (std::size_t c = 0; c < batch.num_columns(); ++c)
+                        cols.push_back(batch.column_ptr(c));
+                    return cols;
+                }(),
+                batch.num_rows());
+            return input.entry->push(std::move(renamed));
+        }));
+        MILLRACE_TRY(input.entry->finish());
+    }
+    if (!first_error.empty()) return Error(ErrorCode::kInvalidArgument, first_error);
+    return {};
+}
+
+}  // namespace millrace

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+#include "exec/operator.h"
+
+namespace millrace {
+
+/// Runs one SELECT over the lake tables of a data directory (`millrace query`): every table
+/// under `<data_dir>/lake/` is a relation; `"table@<snapshot>"` (a quoted name) reads the table
+/// AS OF that snapshot. Scans read only the columns the query uses and skip files and row
+/// groups whose statistics rule out the pushed-down `column <op> constant` filters. Rows go to
+/// `output`; the query's schema is passed to `on_schema` first.
+Status query_lake(const std::string& data_dir, const std::string& sql,
+                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output);
+
+}  // namespace millrace
