@@ -9,8 +9,12 @@
 #include "common/metrics_registry.h"
 #include "log/log.h"
 #include "project/project_loader.h"
+#include "scheduler/job_parser.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/state_store.h"
 #include "server/http_server.h"
 #include "server/ingest_handler.h"
+#include "server/jobs_handler.h"
 #include "server/topic_handler.h"
 
 namespace millrace {
@@ -106,6 +110,44 @@ int run_serve(const ServeOptions& options) {
     TopicHandler topics(**log);
     topics.add_routes(router);
     add_status_routes(router, metrics);
+    // The scheduler runs alongside the server when the project has jobs: cron schedules and
+    // file triggers fire, and /v1/jobs, /v1/runs and POST /v1/jobs/{job}/trigger drive it.
+    std::vector<JobDefinition> jobs;
+    for (const JobSpec& spec : project->jobs) {
+        Result<JobDefinition> job = load_job(spec, *project, errors);
+        if (job.ok()) jobs.push_back(std::move(job).value());
+    }
+    if (!errors.empty()) {
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        return 1;
+    }
+    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<JobsHandler> jobs_handler;
+    if (!jobs.empty()) {
+        SchedulerOptions scheduler_options;
+        scheduler_options.on_event = [&logger](const std::string& line) {
+            logger.info("scheduler", line);
+        };
+        scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
+        if (Status started = scheduler->start(); !started.ok()) {
+            std::fprintf(stderr, "millrace serve: scheduler: %s\n",
+                         started.error().to_string().c_str());
+            return 1;
+        }
+        if (Status enabled = scheduler->enable_schedules(); !enabled.ok()) {
+            std::fprintf(stderr, "millrace serve: scheduler: %s\n",
+                         enabled.error().to_string().c_str());
+            return 1;
+        }
+        auto store = StateStore::open(project->data_dir + "/scheduler.db");
+        if (!store.ok()) {
+            std::fprintf(stderr, "millrace serve: %s\n", store.error().to_string().c_str());
+            return 1;
+        }
+        jobs_handler = std::make_unique<JobsHandler>(
+            *scheduler, std::make_unique<StateStore>(std::move(store).value()));
+        jobs_handler->add_routes(router);
+    }
     HttpServer server(server_options, router, logger);
     if (Status status = server.start(); !status.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
@@ -115,10 +157,12 @@ int run_serve(const ServeOptions& options) {
                 {{"project", project->name},
                  {"data_dir", project->data_dir},
                  {"port", static_cast<int64_t>(server.port())},
-                 {"topics", static_cast<int64_t>((*log)->list_topics().size())}});
+                 {"topics", static_cast<int64_t>((*log)->list_topics().size())},
+                 {"jobs", static_cast<int64_t>(jobs.size())}});
     server.wait_for_signal();
     logger.info("serve", "stopping");
     server.stop();
+    if (scheduler) scheduler->stop();
     (*log)->stop();
     logger.info("serve", "stopped");
     return 0;

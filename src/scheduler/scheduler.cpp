@@ -661,9 +661,15 @@ private:
         const TemplateContext context = template_context(run);
         switch (task.kind) {
             case TaskKind::kShell:
-            case TaskKind::kPipeline: {
+            case TaskKind::kPipeline:
+            case TaskKind::kCompact: {
                 ChildProcess::Options spawn;
-                if (task.kind == TaskKind::kShell) {
+                if (task.kind == TaskKind::kCompact) {
+                    // `millrace lake compact` in a child process, like a pipeline run.
+                    spawn.argv = {options_.millrace_binary, "lake", "compact", task.target, "-p",
+                                  project_.root_dir};
+                    spawn.cwd = project_.root_dir;
+                } else if (task.kind == TaskKind::kShell) {
                     Result<std::string> command = render_template(task.command, context);
                     if (!command.ok()) return fail_now(command.error().message());
                     spawn.argv = {"/bin/sh", "-c", *command};
@@ -750,12 +756,10 @@ private:
                 poke(run_id, i, generation, path.string());
                 break;
             }
-            case TaskKind::kMaterialize:
-            case TaskKind::kCompact: {
-                const std::string message =
-                    std::string(enum_name(task.kind)) + " `" + task.target +
-                    "` skipped: not available in this build (needs the " +
-                    (task.kind == TaskKind::kCompact ? "lake" : "online store") + ")";
+            case TaskKind::kMaterialize: {
+                const std::string message = std::string(enum_name(task.kind)) + " `" + task.target +
+                                            "` skipped: not available in this build (needs the "
+                                            "online store)";
                 append_log(slot.log_path, message);
                 save_attempt(run, i, 0);
                 add_timer(clock_.now_micros(), [this, run_id, i, generation, message] {

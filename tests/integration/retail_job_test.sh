@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples/retail-daily-sales/jobs/daily_sales.yaml as the example README runs it: one day now,
 # then a backfill; the sensor waits for the day's file, the pipeline runs as a child process
-# (its report lands in the task log), the check passes, the compaction is reported as skipped.
+# (its report lands in the task log), the check passes, the lake partition is compacted.
 source "$(dirname "$0")/lib/common.sh"
 
 project=$WORK/retail
@@ -13,7 +13,7 @@ expect_contains "$("$MILLRACE" jobs list "$project")" "daily_sales" "the job is 
 out=$("$MILLRACE" jobs run "$project" daily_sales --date 2026-11-02 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "0" "the day's run succeeds"
 expect_contains "$out" "found $project/incoming/sales_20261102.csv" "the sensor waits for that day's file"
-expect_contains "$out" "compact_partition        skipped" "the compaction is skipped until the lake lands"
+expect_contains "$out" "compact_partition        success" "the lake table is compacted"
 logs=$("$MILLRACE" jobs logs "$project" 'daily_sales@2026-11-02T01:00:00Z' run_pipeline)
 expect_contains "$logs" "pipeline daily_sales (batch)" "the pipeline's report is in the task log"
 out=$("$MILLRACE" jobs backfill "$project" daily_sales --from 2026-11-01 --to 2026-11-03 --concurrency 2 2>&1) && rc=0 || rc=$?

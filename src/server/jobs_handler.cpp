@@ -1,0 +1,241 @@
+#include "server/jobs_handler.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <mutex>
+
+#include "common/json_string.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/state_store.h"
+#include "types/time_codec.h"
+
+namespace millrace {
+
+namespace {
+
+std::string time_text(int64_t micros) {
+    return micros == 0 ? "null" : "\"" + format_timestamp(micros) + "\"";
+}
+
+void append_run(std::string& out, const RunRecord& run) {
+    out += "{\"run_id\":";
+    append_json_string(out, run.run_id);
+    out += ",\"job\":";
+    append_json_string(out, run.job);
+    out += ",\"version\":";
+    append_json_string(out, run.version);
+    out += ",\"state\":";
+    append_json_string(out, run.state);
+    out += ",\"lane\":";
+    append_json_string(out, run.lane);
+    out += fmt::format(
+        ",\"interval_start\":{},\"interval_end\":{},\"started_at\":{},\"finished_at\":{}}}",
+        time_text(run.interval_start), time_text(run.interval_end), time_text(run.started_at),
+        time_text(run.finished_at));
+}
+
+HttpResponse json(std::string body, int status = 200) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    response.body += '\n';
+    return response;
+}
+
+HttpResponse from_error(const Error& error) {
+    switch (error.code()) {
+        case ErrorCode::kNotFound:
+            return json_error(404, error.message());
+        case ErrorCode::kAlreadyExists:
+            return json_error(409, error.message());
+        case ErrorCode::kInvalidArgument:
+        case ErrorCode::kParse:
+        case ErrorCode::kConfig:
+        case ErrorCode::kOutOfRange:
+            return json_error(400, error.message());
+        default:
+            return json_error(500, error.message());
+    }
+}
+
+}  // namespace
+
+struct JobsHandler::Impl {
+    Impl(Scheduler& s, std::unique_ptr<StateStore> st) : scheduler(s), store(std::move(st)) {}
+    Scheduler& scheduler;
+    std::unique_ptr<StateStore> store;
+    std::mutex store_mutex;
+
+    HttpResponse list_jobs() {
+        std::string out = "{\"jobs\":[";
+        bool first = true;
+        for (const JobDefinition& job : scheduler.jobs()) {
+            if (!first) out += ",";
+            first = false;
+            out += "{\"name\":";
+            append_json_string(out, job.name);
+            out += ",\"schedule\":";
+            append_json_string(out, job.schedule);
+            out += ",\"timezone\":";
+            append_json_string(out, job.timezone);
+            out += ",\"version\":";
+            append_json_string(out, job.version);
+            out += ",\"tasks\":[";
+            for (std::size_t t = 0; t < job.tasks.size(); ++t) {
+                if (t > 0) out += ",";
+                append_json_string(out, job.tasks[t].name);
+            }
+            out += "]}";
+        }
+        out += "]}";
+        return json(std::move(out));
+    }
+
+    HttpResponse trigger(const HttpRequest& request) {
+        const std::string& name = request.param("job");
+        const JobDefinition* job = nullptr;
+        for (const JobDefinition& j : scheduler.jobs()) {
+            if (j.name == name) job = &j;
+        }
+        if (job == nullptr) return json_error(404, fmt::format("unknown job `{}`", name));
+        const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        int64_t start = now, end = now;
+        if (!job->schedule.empty()) {
+            auto latest = scheduler.latest_interval(job->name, now);
+            if (latest.ok()) std::tie(start, end) = *latest;
+        }
+        if (!request.body.empty()) {
+            simdjson::dom::parser parser;
+            simdjson::dom::object body;
+            if (parser.parse(request.body).get_object().get(body)) {
+                return json_error(400,
+                                  "the body must be a JSON object, e.g. {\"interval_start\": "
+                                  "\"2026-11-01T00:00:00Z\"}");
+            }
+            for (auto [key, target] :
+                 {std::pair<std::string_view, int64_t*>{"interval_start", &start},
+                  std::pair<std::string_view, int64_t*>{"interval_end", &end}}) {
+                std::string_view text;
+                if (body[key].get_string().get(text)) continue;
+                auto micros = parse_timestamp(text);
+                if (!micros)
+                    return json_error(400, fmt::format("`{}`: not a timestamp: {}", key, text));
+                *target = *micros;
+            }
+            if (end < start) end = start;
+        }
+        Result<std::string> run =
+            scheduler.submit_run(job->name, start, end, Scheduler::Lane::kManual);
+        if (!run.ok()) return from_error(run.error());
+        std::string out = "{\"run_id\":";
+        append_json_string(out, *run);
+        out += ",\"job\":";
+        append_json_string(out, job->name);
+        out += fmt::format(",\"interval_start\":{},\"interval_end\":{}}}", time_text(start),
+                           time_text(end));
+        return json(std::move(out), 202);
+    }
+
+    HttpResponse list_runs(const HttpRequest& request) {
+        std::string job;
+        if (const std::string* j = request.query_param("job")) job = *j;
+        int64_t limit = 50;
+        if (const std::string* l = request.query_param("limit")) {
+            auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+            if (ec != std::errc() || ptr != l->data() + l->size() || limit <= 0 || limit > 10000) {
+                return json_error(400, "limit must be an integer from 1 to 10000");
+            }
+        }
+        std::vector<RunRecord> runs;
+        {
+            std::lock_guard lock(store_mutex);
+            if (job.empty()) {
+                for (const JobDefinition& j : scheduler.jobs()) {
+                    auto some = store->list_runs(j.name, static_cast<int>(limit));
+                    if (!some.ok()) return from_error(some.error());
+                    runs.insert(runs.end(), some->begin(), some->end());
+                }
+            } else {
+                auto some = store->list_runs(job, static_cast<int>(limit));
+                if (!some.ok()) return from_error(some.error());
+                runs = std::move(some).value();
+            }
+        }
+        std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) {
+            return a.created_at > b.created_at;
+        });
+        if (runs.size() > static_cast<std::size_t>(limit))
+            runs.resize(static_cast<std::size_t>(limit));
+        std::string out = "{\"runs\":[";
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (i > 0) out += ",";
+            append_run(out, runs[i]);
+        }
+        out += "]}";
+        return json(std::move(out));
+    }
+
+    HttpResponse describe_run(const HttpRequest& request) {
+        const std::string& run_id = request.param("run");
+        std::lock_guard lock(store_mutex);
+        std::string job = run_id.substr(0, run_id.find('@'));
+        auto runs = store->list_runs(job, 100000);
+        if (!runs.ok()) return from_error(runs.error());
+        for (const RunRecord& run : *runs) {
+            if (run.run_id != run_id) continue;
+            auto tasks = store->tasks_of_run(run_id);
+            if (!tasks.ok()) return from_error(tasks.error());
+            std::string out;
+            append_run(out, run);
+            out.pop_back();  // reopen the object for the tasks
+            out += ",\"tasks\":[";
+            for (std::size_t t = 0; t < tasks->size(); ++t) {
+                const TaskRecord& task = (*tasks)[t];
+                if (t > 0) out += ",";
+                out += "{\"task\":";
+                append_json_string(out, task.task);
+                out += ",\"state\":";
+                append_json_string(out, task.state);
+                out += fmt::format(
+                    ",\"attempts\":{},\"started_at\":{},\"finished_at\":{},\"log\":", task.attempts,
+                    time_text(task.started_at), time_text(task.finished_at));
+                append_json_string(out, task.log_path);
+                out += ",\"message\":";
+                append_json_string(out, task.message);
+                out += "}";
+            }
+            out += "]}";
+            return json(std::move(out));
+        }
+        return json_error(404, fmt::format("unknown run `{}`", run_id));
+    }
+};
+
+JobsHandler::JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store)
+    : impl_(std::make_unique<Impl>(scheduler, std::move(store))) {}
+
+JobsHandler::~JobsHandler() = default;
+
+void JobsHandler::add_routes(Router& router) {
+    Impl* impl = impl_.get();
+    router.add(HttpMethod::kGet, "/v1/jobs", "jobs_list",
+               [impl](HttpRequest&, HttpResponder respond) { respond(impl->list_jobs()); });
+    router.add(
+        HttpMethod::kPost, "/v1/jobs/{job}/trigger", "jobs_trigger",
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->trigger(request)); });
+    router.add(
+        HttpMethod::kGet, "/v1/runs", "runs_list",
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->list_runs(request)); });
+    router.add(HttpMethod::kGet, "/v1/runs/{run}", "runs_describe",
+               [impl](HttpRequest& request, HttpResponder respond) {
+                   respond(impl->describe_run(request));
+               });
+}
+
+}  // namespace millrace

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `millrace serve` runs the scheduler beside the server: the retail example's nightly job is
+# listed at /v1/jobs, triggered over HTTP for a given day (seed 004's API-triggered job), and its
+# run and tasks are visible at /v1/runs; bad requests get 4xx JSON errors.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/server.sh"
+
+project=$WORK/retail
+cp -r "$ROOT/examples/retail-daily-sales" "$project"
+rm -rf "$project/incoming" "$project/out" "$project/data"
+"$MILLRACE" generate sales --days 1 --stores 4 --rows-per-day 2000 --start 2026-11-01 \
+  --output-dir "$project/incoming" >/dev/null 2>&1
+port=$(free_port)
+url=http://127.0.0.1:$port
+start_server "$project" "$port" "$WORK/serve.log"
+
+jobs=$(curl -s "$url/v1/jobs")
+expect_contains "$jobs" '"name":"daily_sales"' "the job is listed"
+expect_contains "$jobs" '"tasks":["wait_for_sales","run_pipeline","check_outputs","compact_partition"]' "with its tasks"
+
+# The interval of 2026-11-01 in the job's time zone (Europe/Paris, UTC+1 in November).
+body='{"interval_start":"2026-10-31T23:00:00Z","interval_end":"2026-11-01T23:00:00Z"}'
+out=$(curl -s -w ' %{http_code}' -X POST -d "$body" "$url/v1/jobs/daily_sales/trigger")
+expect_contains "$out" ' 202' "a trigger is accepted (202)"
+run_id=$(grep -oE '"run_id":"[^"]*"' <<<"$out" | cut -d'"' -f4)
+expect_contains "$run_id" "daily_sales@" "the trigger returns the run id"
+state=""
+for _ in $(seq 1 150); do
+  run=$(curl -s "$url/v1/runs/$(printf '%s' "$run_id" | sed 's/:/%3A/g; s/+/%2B/g')")
+  state=$(grep -oE '^\{"run_id":"[^"]*","job":"[^"]*","version":"[^"]*","state":"[^"]*"' <<<"$run" | grep -oE '"state":"[^"]*"' | cut -d'"' -f4)
+  if [ "$state" = "success" ] || [ "$state" = "failed" ]; then break; fi
+  sleep 0.2
+done
+expect_eq "$state" "success" "the triggered run succeeds"
+expect_contains "$run" '"task":"run_pipeline","state":"success"' "its pipeline task succeeded"
+expect_contains "$run" '"task":"compact_partition","state":"success"' "and the lake was compacted"
+runs=$(curl -s "$url/v1/runs?job=daily_sales&limit=5")
+expect_contains "$runs" "\"run_id\":\"$run_id\"" "the run is in /v1/runs"
+[ -s "$project/out/daily_store_sales.csv" ] && pass "the pipeline wrote its output" || fail "no pipeline output"
+
+out=$(curl -s -w ' %{http_code}' -X POST -d "$body" "$url/v1/jobs/daily_sales/trigger")
+expect_contains "$out" ' 409' "the same interval is not run twice (409)"
+out=$(curl -s -w ' %{http_code}' -X POST "$url/v1/jobs/nightly/trigger")
+expect_contains "$out" ' 404' "an unknown job is a 404"
+expect_contains "$out" '"error":"unknown job `nightly`"' "with a JSON error"
+out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start": "yesterday"}' "$url/v1/jobs/daily_sales/trigger")
+expect_contains "$out" ' 400' "a bad interval is a 400"
+out=$(curl -s -w ' %{http_code}' "$url/v1/runs?limit=zero")
+expect_contains "$out" ' 400' "a bad limit is a 400"
+stop_server
+finish
