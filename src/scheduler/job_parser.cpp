@@ -46,7 +46,7 @@ SourceLocation inside(const ConfigNode& node, int column) {
 class JobParser {
 public:
     JobParser(std::vector<Error>& errors, const std::string& file, const Project& project)
-        : errors_(errors), reader_(errors), file_(file), project_(project) {}
+        : reader_(errors), file_(file), project_(project) {}
 
     JobDefinition parse(const ConfigNode& root) {
         job_.file = file_;
@@ -431,7 +431,6 @@ private:
         job_.tasks.push_back(std::move(task));
     }
 
-    std::vector<Error>& errors_;
     ConfigReader reader_;
     std::string file_;
     const Project& project_;
