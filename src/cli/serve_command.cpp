@@ -8,6 +8,8 @@
 #include "common/logger.h"
 #include "common/metrics_registry.h"
 #include "log/log.h"
+#include "log/partition.h"
+#include "log/topic.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/scheduler.h"
@@ -127,6 +129,16 @@ int run_serve(const ServeOptions& options) {
         SchedulerOptions scheduler_options;
         scheduler_options.on_event = [&logger](const std::string& line) {
             logger.info("scheduler", line);
+        };
+        Log* log_ptr = log->get();
+        scheduler_options.topic_records =
+            [log_ptr](const std::string& name) -> std::optional<int64_t> {
+            std::shared_ptr<Topic> topic = log_ptr->find_topic(name);
+            if (!topic) return std::nullopt;
+            int64_t total = 0;
+            for (int32_t p = 0; p < topic->partition_count(); ++p)
+                total += topic->partition(p)->end_offset();
+            return total;
         };
         scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
         if (Status started = scheduler->start(); !started.ok()) {

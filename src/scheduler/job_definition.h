@@ -71,6 +71,16 @@ struct FileTrigger {
     SourceLocation location;
 };
 
+/// `triggers: [{topic: orders, records: 1000}]`: a run starts each time at least `records` new
+/// records have arrived in the log topic since the last check that fired (needs the embedded
+/// log: `millrace serve` provides it).
+struct TopicTrigger {
+    std::string topic;
+    int64_t records = 1;
+    std::chrono::microseconds poke_interval{std::chrono::seconds(1)};
+    SourceLocation location;
+};
+
 /// A job (jobs/*.yaml): a DAG of tasks with a schedule and an execution policy. Plain values;
 /// built by job_parser.h. `source_text` is the file as written and `version` a hash of it, so
 /// each run can be pinned to the definition it started with.
@@ -89,6 +99,7 @@ struct JobDefinition {
     OrphanPolicy on_orphan = OrphanPolicy::kRetry;
     std::vector<std::string> webhooks;  // URLs notified of failures, recoveries, SLA misses
     std::vector<FileTrigger> file_triggers;
+    std::vector<TopicTrigger> topic_triggers;
     std::vector<TaskDefinition> tasks;  // file order
     std::string source_text;
     std::string version;  // 16 hex digits

@@ -205,11 +205,29 @@ private:
             MapReader trigger(reader_, item, "trigger of " + what_);
             if (!trigger.is_map()) continue;
             if (const ConfigNode* topic = trigger.optional("topic"); present(topic)) {
-                trigger.allow({"records"});
-                reader_.error(ErrorCode::kUnsupported,
-                              "topic triggers are not available in this build (they need the "
-                              "embedded log); use `schedule:` or a wait_for_file task",
-                              topic->location());
+                TopicTrigger topic_trigger;
+                topic_trigger.location = topic->location();
+                if (auto text = reader_.non_empty(*topic, "`topic` of a trigger of " + what_)) {
+                    topic_trigger.topic = *text;
+                }
+                if (const ConfigNode* records = trigger.optional("records"); present(records)) {
+                    char* end = nullptr;
+                    const std::string& text = records->scalar();
+                    long long n = std::strtoll(text.c_str(), &end, 10);
+                    if (text.empty() || *end != '\0' || n < 1) {
+                        reader_.error(ErrorCode::kConfig,
+                                      "`records` of a topic trigger must be a whole number >= 1",
+                                      records->location());
+                    } else {
+                        topic_trigger.records = n;
+                    }
+                }
+                if (const ConfigNode* poke = trigger.optional("poke_interval"); present(poke)) {
+                    if (auto v = reader_.duration(*poke, "`poke_interval` of a trigger")) {
+                        topic_trigger.poke_interval = std::max(*v, std::chrono::microseconds(1000));
+                    }
+                }
+                if (!topic_trigger.topic.empty()) job_.topic_triggers.push_back(topic_trigger);
             } else if (const ConfigNode* file = trigger.optional("file"); present(file)) {
                 FileTrigger file_trigger;
                 file_trigger.location = file->location();

@@ -256,6 +256,19 @@ public:
                 arm_cron(job->name, clock_.now_micros());
             }
             for (const auto& [name, job] : current_) {
+                for (std::size_t t = 0; t < job->topic_triggers.size(); ++t) {
+                    const TopicTrigger& trigger = job->topic_triggers[t];
+                    if (!options_.topic_records) {
+                        emit("topic trigger of " + name + " on `" + trigger.topic +
+                             "` is idle: it needs the embedded log (run `millrace serve`)");
+                        continue;
+                    }
+                    auto baseline = std::make_shared<int64_t>(
+                        options_.topic_records(trigger.topic).value_or(0));
+                    poll_topic_trigger(name, t, baseline);
+                }
+            }
+            for (const auto& [name, job] : current_) {
                 for (std::size_t t = 0; t < job->file_triggers.size(); ++t) {
                     auto seen = std::make_shared<std::set<std::string>>(
                         glob_paths(job->file_triggers[t].pattern));
@@ -1261,6 +1274,29 @@ private:
         }
         ::globfree(&matches);
         return paths;
+    }
+
+    // One timer per topic trigger: `records` new records since the last firing start one run.
+    void poll_topic_trigger(const std::string& job_name, std::size_t index,
+                            const std::shared_ptr<int64_t>& baseline) {
+        auto it = current_.find(job_name);
+        if (it == current_.end()) return;
+        const TopicTrigger& trigger = it->second->topic_triggers[index];
+        std::optional<int64_t> records = options_.topic_records(trigger.topic);
+        if (records) {
+            if (*records < *baseline) *baseline = *records;  // the topic was recreated
+            if (*records - *baseline >= trigger.records) {
+                const int64_t now = clock_.now_micros();
+                Result<std::string> id = submit_now(job_name, now, now, Lane::kScheduled);
+                emit("topic trigger: " + std::to_string(*records - *baseline) +
+                     " new records in `" + trigger.topic + "` -> " +
+                     (id.ok() ? *id : id.error().message()));
+                *baseline = *records;
+            }
+        }
+        add_timer(
+            clock_.now_micros() + trigger.poke_interval.count(),
+            [this, job_name, index, baseline] { poll_topic_trigger(job_name, index, baseline); });
     }
 
     // One timer per file trigger: new matches since the last poll start one run.

@@ -33,6 +33,9 @@ struct SchedulerOptions {
     /// Called on the scheduler thread with one line per notable event (run started, task
     /// failed, backfill progress...). Must not block.
     std::function<void(const std::string&)> on_event;
+    /// Records ever appended to a log topic (the sum of its partitions' end offsets), nullopt
+    /// for an unknown topic. Topic triggers poll it; without it they are reported and idle.
+    std::function<std::optional<int64_t>(const std::string& topic)> topic_records;
     /// Tests: when set, every task attempt runs this (on the scheduler thread) instead of its
     /// kind's runner.
     std::function<FakeTaskOutcome(const TaskDefinition&, int attempt)> fake_runner;

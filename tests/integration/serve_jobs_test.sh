@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `millrace serve` runs the scheduler beside the server: the retail example's nightly job is
 # listed at /v1/jobs, triggered over HTTP for a given day (seed 004's API-triggered job), and its
-# run and tasks are visible at /v1/runs; bad requests get 4xx JSON errors.
+# run and tasks are visible at /v1/runs; bad requests get 4xx JSON errors; a topic trigger
+# starts a job when enough records arrive.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -10,6 +11,18 @@ cp -r "$ROOT/examples/retail-daily-sales" "$project"
 rm -rf "$project/incoming" "$project/out" "$project/data"
 "$MILLRACE" generate sales --days 1 --stores 4 --rows-per-day 2000 --start 2026-11-01 \
   --output-dir "$project/incoming" >/dev/null 2>&1
+# A second job, triggered by records arriving in a log topic (seed 004's event-driven jobs).
+cat >>"$project/millrace.yaml" <<'YAML'
+topics:
+  clicks: { partitions: 2 }
+YAML
+cat >"$project/jobs/on_clicks.yaml" <<'YAML'
+name: on_clicks
+triggers: [{ topic: clicks, records: 5, poke_interval: 100ms }]
+tasks:
+  count: { kind: shell, command: "echo fired >> out/fired.txt" }
+YAML
+mkdir -p "$project/out"
 port=$(free_port)
 url=http://127.0.0.1:$port
 start_server "$project" "$port" "$WORK/serve.log"
@@ -47,5 +60,15 @@ out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start": "yesterday"}' "$
 expect_contains "$out" ' 400' "a bad interval is a 400"
 out=$(curl -s -w ' %{http_code}' "$url/v1/runs?limit=zero")
 expect_contains "$out" ' 400' "a bad limit is a 400"
+# Four records do not fire the topic trigger; the fifth does.
+curl -s -H 'Content-Type: application/x-ndjson' --data-binary $'{"u":1}\n{"u":2}\n{"u":3}\n{"u":4}' "$url/v1/ingest/clicks" >/dev/null
+sleep 0.5
+expect_eq "$(curl -s "$url/v1/runs?job=on_clicks" | grep -c '"run_id"' || true)" "0" "fewer records than the trigger's count start nothing"
+curl -s -H 'Content-Type: application/x-ndjson' --data-binary '{"u":5}' "$url/v1/ingest/clicks" >/dev/null
+for _ in $(seq 1 50); do
+  if grep -q fired "$project/out/fired.txt" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+expect_eq "$(cat "$project/out/fired.txt" 2>/dev/null)" "fired" "the fifth record triggers a run of on_clicks"
 stop_server
 finish

@@ -110,10 +110,22 @@ TEST(JobParser, MissingPipelineCronAndZoneErrors) {
     ASSERT_FALSE(job.ok());
     EXPECT_NE(job.error().message().find("did you mean `ds`"), std::string::npos);
 
-    job =
-        parse("name: j\ntriggers: [{ topic: sales }]\ntasks:\n  a: { kind: shell, command: x }\n");
+    job = parse(
+        "name: j\ntriggers: [{ topic: sales, records: 0 }]\ntasks:\n  a: { kind: shell, command: x "
+        "}\n");
     ASSERT_FALSE(job.ok());
-    EXPECT_EQ(job.error().code(), ErrorCode::kUnsupported);
+    EXPECT_EQ(job.error().code(), ErrorCode::kConfig);
+}
+
+TEST(JobParser, TopicTriggers) {
+    auto job = parse(
+        "name: j\ntriggers: [{ topic: sales, records: 500, poke_interval: 2s }]\ntasks:\n  a: { "
+        "kind: shell, command: x }\n");
+    ASSERT_TRUE(job.ok()) << job.error().to_string();
+    ASSERT_EQ(job->topic_triggers.size(), 1u);
+    EXPECT_EQ(job->topic_triggers[0].topic, "sales");
+    EXPECT_EQ(job->topic_triggers[0].records, 500);
+    EXPECT_EQ(job->topic_triggers[0].poke_interval, std::chrono::seconds(2));
 }
 
 TEST(JobParser, FileTriggers) {
