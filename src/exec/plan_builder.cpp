@@ -38,14 +38,7 @@ public:
             case LogicalNode::Kind::kScan: {
                 BatchSink* entry = output;
                 if (!node.filters.empty()) {
-                    sql::BoundExpr predicate;
-                    if (node.filters.size() == 1) {
-                        predicate = node.filters[0];
-                    } else {
-                        predicate.kind = sql::BoundExpr::Kind::kAnd;
-                        predicate.type = DataType::kBool;
-                        predicate.args = node.filters;
-                    }
+                    sql::BoundExpr predicate = sql::make_conjunction(node.filters);
                     auto* filter =
                         make<FilterOperator>(folded(std::move(predicate)), context_, origin_);
                     filter->set_output(output);

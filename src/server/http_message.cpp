@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "common/check.h"
+#include "common/error.h"
 #include "common/json_string.h"
 
 namespace millrace {
@@ -79,6 +80,30 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
         }
     }
     return out;
+}
+
+HttpResponse json_response(std::string body, int status) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    response.body += '\n';
+    return response;
+}
+
+HttpResponse json_error_for(const Error& error) {
+    switch (error.code()) {
+        case ErrorCode::kNotFound:
+            return json_error(404, error.message());
+        case ErrorCode::kAlreadyExists:
+            return json_error(409, error.message());
+        case ErrorCode::kInvalidArgument:
+        case ErrorCode::kParse:
+        case ErrorCode::kConfig:
+        case ErrorCode::kOutOfRange:
+            return json_error(400, error.message());
+        default:
+            return json_error(500, error.message());
+    }
 }
 
 }  // namespace millrace

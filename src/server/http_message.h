@@ -43,6 +43,13 @@ using HttpResponder = std::function<void(HttpResponse)>;
 /// `{"error": message}` with the given status: the shape of every error response.
 HttpResponse json_error(int status, std::string_view message);
 
+/// A JSON body (a trailing newline is added) with the given status.
+HttpResponse json_response(std::string body, int status = 200);
+
+/// The response for an Error: kNotFound 404, kAlreadyExists 409, bad input (kInvalidArgument,
+/// kParse, kConfig, kOutOfRange) 400, anything else 500; body `{"error": message}`.
+HttpResponse json_error_for(const class Error& error);
+
 /// Decodes %XX and '+' (query strings); invalid escapes are kept as they are.
 std::string url_decode(std::string_view text, bool plus_is_space);
 

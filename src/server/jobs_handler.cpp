@@ -38,30 +38,6 @@ void append_run(std::string& out, const RunRecord& run) {
         time_text(run.finished_at));
 }
 
-HttpResponse json(std::string body, int status = 200) {
-    HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    response.body += '\n';
-    return response;
-}
-
-HttpResponse from_error(const Error& error) {
-    switch (error.code()) {
-        case ErrorCode::kNotFound:
-            return json_error(404, error.message());
-        case ErrorCode::kAlreadyExists:
-            return json_error(409, error.message());
-        case ErrorCode::kInvalidArgument:
-        case ErrorCode::kParse:
-        case ErrorCode::kConfig:
-        case ErrorCode::kOutOfRange:
-            return json_error(400, error.message());
-        default:
-            return json_error(500, error.message());
-    }
-}
-
 }  // namespace
 
 struct JobsHandler::Impl {
@@ -92,7 +68,7 @@ struct JobsHandler::Impl {
             out += "]}";
         }
         out += "]}";
-        return json(std::move(out));
+        return json_response(std::move(out));
     }
 
     HttpResponse trigger(const HttpRequest& request) {
@@ -132,14 +108,14 @@ struct JobsHandler::Impl {
         }
         Result<std::string> run =
             scheduler.submit_run(job->name, start, end, Scheduler::Lane::kManual);
-        if (!run.ok()) return from_error(run.error());
+        if (!run.ok()) return json_error_for(run.error());
         std::string out = "{\"run_id\":";
         append_json_string(out, *run);
         out += ",\"job\":";
         append_json_string(out, job->name);
         out += fmt::format(",\"interval_start\":{},\"interval_end\":{}}}", time_text(start),
                            time_text(end));
-        return json(std::move(out), 202);
+        return json_response(std::move(out), 202);
     }
 
     HttpResponse list_runs(const HttpRequest& request) {
@@ -158,12 +134,12 @@ struct JobsHandler::Impl {
             if (job.empty()) {
                 for (const JobDefinition& j : scheduler.jobs()) {
                     auto some = store->list_runs(j.name, static_cast<int>(limit));
-                    if (!some.ok()) return from_error(some.error());
+                    if (!some.ok()) return json_error_for(some.error());
                     runs.insert(runs.end(), some->begin(), some->end());
                 }
             } else {
                 auto some = store->list_runs(job, static_cast<int>(limit));
-                if (!some.ok()) return from_error(some.error());
+                if (!some.ok()) return json_error_for(some.error());
                 runs = std::move(some).value();
             }
         }
@@ -178,7 +154,7 @@ struct JobsHandler::Impl {
             append_run(out, runs[i]);
         }
         out += "]}";
-        return json(std::move(out));
+        return json_response(std::move(out));
     }
 
     HttpResponse describe_run(const HttpRequest& request) {
@@ -186,11 +162,11 @@ struct JobsHandler::Impl {
         std::lock_guard lock(store_mutex);
         std::string job = run_id.substr(0, run_id.find('@'));
         auto runs = store->list_runs(job, 100000);
-        if (!runs.ok()) return from_error(runs.error());
+        if (!runs.ok()) return json_error_for(runs.error());
         for (const RunRecord& run : *runs) {
             if (run.run_id != run_id) continue;
             auto tasks = store->tasks_of_run(run_id);
-            if (!tasks.ok()) return from_error(tasks.error());
+            if (!tasks.ok()) return json_error_for(tasks.error());
             std::string out;
             append_run(out, run);
             out.pop_back();  // reopen the object for the tasks
@@ -211,7 +187,7 @@ struct JobsHandler::Impl {
                 out += "}";
             }
             out += "]}";
-            return json(std::move(out));
+            return json_response(std::move(out));
         }
         return json_error(404, fmt::format("unknown run `{}`", run_id));
     }

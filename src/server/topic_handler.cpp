@@ -21,30 +21,6 @@ bool query_integer(const HttpRequest& request, std::string_view name, int64_t& v
     return ec == std::errc() && ptr == end && value >= 0;
 }
 
-HttpResponse ok_json(std::string body, int status = 200) {
-    HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    response.body += '\n';
-    return response;
-}
-
-HttpResponse from_error(const Error& error) {
-    switch (error.code()) {
-        case ErrorCode::kNotFound:
-            return json_error(404, error.message());
-        case ErrorCode::kAlreadyExists:
-            return json_error(409, error.message());
-        case ErrorCode::kInvalidArgument:
-        case ErrorCode::kParse:
-        case ErrorCode::kConfig:
-        case ErrorCode::kOutOfRange:
-            return json_error(400, error.message());
-        default:
-            return json_error(500, error.to_string());
-    }
-}
-
 }  // namespace
 
 TopicHandler::TopicHandler(Log& log) : log_(log) {}
@@ -73,7 +49,7 @@ HttpResponse TopicHandler::list() const {
         body += topic->describe_json();
     }
     body += "]}";
-    return ok_json(std::move(body));
+    return json_response(std::move(body));
 }
 
 HttpResponse TopicHandler::create(const HttpRequest& request) {
@@ -86,25 +62,26 @@ HttpResponse TopicHandler::create(const HttpRequest& request) {
     }
     const std::string topic_name(name);
     auto config = topic_config_from_json(request.body);
-    if (!config.ok()) return from_error(config.error());
+    if (!config.ok()) return json_error_for(config.error());
     auto topic = log_.create_topic(topic_name, *config);
-    if (!topic.ok()) return from_error(topic.error());
-    return ok_json((*topic)->describe_json(), 201);
+    if (!topic.ok()) return json_error_for(topic.error());
+    return json_response((*topic)->describe_json(), 201);
 }
 
 HttpResponse TopicHandler::describe(const HttpRequest& request) const {
     auto topic = log_.find_topic(request.param("topic"));
     if (!topic) return json_error(404, "unknown topic `" + request.param("topic") + "`");
-    return ok_json(topic->describe_json());
+    return json_response(topic->describe_json());
 }
 
 HttpResponse TopicHandler::remove(const HttpRequest& request) {
     const std::string& name = request.param("topic");
-    if (Status status = log_.delete_topic(name); !status.ok()) return from_error(status.error());
+    if (Status status = log_.delete_topic(name); !status.ok())
+        return json_error_for(status.error());
     std::string body = "{\"deleted\":";
     append_json_string(body, name);
     body += '}';
-    return ok_json(std::move(body));
+    return json_response(std::move(body));
 }
 
 HttpResponse TopicHandler::records(const HttpRequest& request) const {
@@ -136,7 +113,7 @@ HttpResponse TopicHandler::records(const HttpRequest& request) const {
     std::vector<RecordView> views;
     auto next = partition->read(offset, end, static_cast<std::size_t>(max), std::size_t{16} << 20,
                                 buffer, views);
-    if (!next.ok()) return from_error(next.error());
+    if (!next.ok()) return json_error_for(next.error());
     std::string body = "{\"topic\":";
     append_json_string(body, name);
     body += ",\"partition\":" + std::to_string(partition_id) +
@@ -164,12 +141,12 @@ HttpResponse TopicHandler::records(const HttpRequest& request) const {
         body += '}';
     }
     body += "]}";
-    return ok_json(std::move(body));
+    return json_response(std::move(body));
 }
 
 void add_status_routes(Router& router, const MetricsRegistry& metrics) {
     router.add(HttpMethod::kGet, "/healthz", "healthz", [](HttpRequest&, HttpResponder respond) {
-        respond(ok_json("{\"status\":\"ok\"}"));
+        respond(json_response("{\"status\":\"ok\"}"));
     });
     router.add(HttpMethod::kGet, "/metrics", "metrics",
                [&metrics](HttpRequest&, HttpResponder respond) {

@@ -49,23 +49,6 @@ LogicalPlan make_project(LogicalPlan child, std::vector<BoundExpr> exprs,
     return node;
 }
 
-void split_conjuncts(BoundExpr expr, std::vector<BoundExpr>& out) {
-    if (expr.kind == BoundExpr::Kind::kAnd) {
-        for (auto& arg : expr.args) split_conjuncts(std::move(arg), out);
-        return;
-    }
-    out.push_back(std::move(expr));
-}
-
-BoundExpr make_and(std::vector<BoundExpr> conjuncts) {
-    if (conjuncts.size() == 1) return std::move(conjuncts[0]);
-    BoundExpr out;
-    out.kind = BoundExpr::Kind::kAnd;
-    out.type = DataType::kBool;
-    out.args = std::move(conjuncts);
-    return out;
-}
-
 /// The side of a join an expression reads: 1 left only, 2 right only, 3 both, 0 neither.
 int sides(const BoundExpr& expr, std::size_t left_width) {
     std::vector<bool> used;
@@ -263,7 +246,7 @@ public:
             residual.push_back(std::move(conjunct));
         }
         if (!residual.empty()) {
-            node->predicate = make_and(std::move(residual));
+            node->predicate = make_conjunction(std::move(residual));
             node->has_predicate = true;
         }
         std::vector<Field> fields;

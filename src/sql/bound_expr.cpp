@@ -82,6 +82,23 @@ std::string_view aggregate_name(Aggregate aggregate) {
     return kNames[static_cast<std::size_t>(aggregate)];
 }
 
+void split_conjuncts(BoundExpr expr, std::vector<BoundExpr>& out) {
+    if (expr.kind == BoundExpr::Kind::kAnd) {
+        for (auto& arg : expr.args) split_conjuncts(std::move(arg), out);
+        return;
+    }
+    out.push_back(std::move(expr));
+}
+
+BoundExpr make_conjunction(std::vector<BoundExpr> conjuncts) {
+    if (conjuncts.size() == 1) return std::move(conjuncts[0]);
+    BoundExpr out;
+    out.kind = BoundExpr::Kind::kAnd;
+    out.type = DataType::kBool;
+    out.args = std::move(conjuncts);
+    return out;
+}
+
 BoundExpr BoundExpr::column_ref(std::size_t index, DataType type, std::string name) {
     BoundExpr e;
     e.kind = Kind::kColumn;

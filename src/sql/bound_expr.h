@@ -159,4 +159,9 @@ struct BoundExpr {
     std::string to_string() const;
 };
 
+/// Appends the conjuncts of `expr` (the arguments of nested ANDs, or `expr` itself) to `out`.
+void split_conjuncts(BoundExpr expr, std::vector<BoundExpr>& out);
+/// The AND of `conjuncts` (the single one itself); `conjuncts` must not be empty.
+BoundExpr make_conjunction(std::vector<BoundExpr> conjuncts);
+
 }  // namespace millrace::sql

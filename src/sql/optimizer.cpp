@@ -9,23 +9,6 @@ namespace {
 constexpr std::size_t kDropped = static_cast<std::size_t>(-1);
 using Node = LogicalNode;
 
-void split(BoundExpr expr, std::vector<BoundExpr>& out) {
-    if (expr.kind == BoundExpr::Kind::kAnd) {
-        for (auto& arg : expr.args) split(std::move(arg), out);
-        return;
-    }
-    out.push_back(std::move(expr));
-}
-
-BoundExpr conjunction(std::vector<BoundExpr> conjuncts) {
-    if (conjuncts.size() == 1) return std::move(conjuncts[0]);
-    BoundExpr out;
-    out.kind = BoundExpr::Kind::kAnd;
-    out.type = DataType::kBool;
-    out.args = std::move(conjuncts);
-    return out;
-}
-
 std::vector<bool> columns_of(const BoundExpr& expr) {
     std::vector<bool> used;
     expr.collect_columns(used);
@@ -38,7 +21,7 @@ void wrap_filter(LogicalPlan& node, std::vector<BoundExpr> conjuncts) {
     auto filter = std::make_unique<Node>();
     filter->kind = Node::Kind::kFilter;
     filter->schema = node->schema;
-    filter->predicate = conjunction(std::move(conjuncts));
+    filter->predicate = make_conjunction(std::move(conjuncts));
     filter->has_predicate = true;
     filter->children.push_back(std::move(node));
     node = std::move(filter);
@@ -53,7 +36,7 @@ void push_down(LogicalPlan& node, std::vector<BoundExpr> conjuncts) {
             return;
         case Node::Kind::kFilter: {
             std::vector<BoundExpr> all;
-            split(std::move(node->predicate), all);
+            split_conjuncts(std::move(node->predicate), all);
             for (auto& c : conjuncts) all.push_back(std::move(c));
             LogicalPlan child = std::move(node->children[0]);
             node = std::move(child);
@@ -123,7 +106,7 @@ void push_down(LogicalPlan& node, std::vector<BoundExpr> conjuncts) {
             // The join's own ON conjuncts that read one side only of an inner join go down too.
             if (node->join_type == JoinType::kInner && node->has_predicate) {
                 std::vector<BoundExpr> residual;
-                split(std::move(node->predicate), residual);
+                split_conjuncts(std::move(node->predicate), residual);
                 std::vector<BoundExpr> keep;
                 for (auto& c : residual) {
                     std::vector<bool> used = columns_of(c);
@@ -141,7 +124,7 @@ void push_down(LogicalPlan& node, std::vector<BoundExpr> conjuncts) {
                     }
                 }
                 node->has_predicate = !keep.empty();
-                if (!keep.empty()) node->predicate = conjunction(std::move(keep));
+                if (!keep.empty()) node->predicate = make_conjunction(std::move(keep));
             }
             push_down(node->children[0], std::move(left));
             push_down(node->children[1], std::move(right));
