@@ -11,9 +11,10 @@ packages=(
   # libraries
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
+  librocksdb-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk nats-server redis-server
+  wrk nats-server redis-server nginx-light
   nodejs
 )
 
