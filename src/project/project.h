@@ -143,6 +143,16 @@ struct JobSpec {
     ConfigNode config;  // the document's root map
 };
 
+/// A serving route file (routes/*.yaml): a YAML-declared HTTP endpoint over a feature view
+/// (`GET /feature/user?uid=123`). Only its name is interpreted here; the whole document is kept
+/// for the server (server/feature_route.h) to read against the project's feature views.
+struct RouteSpec {
+    std::string name;
+    std::string file;
+    SourceLocation location;
+    ConfigNode config;  // the document's root map
+};
+
 /// When a topic's appends are forced to disk (see log/topic_config.h).
 enum class TopicFsync { kAlways, kInterval, kNever };
 /// What ingestion does with a record that is not JSON or breaks the topic's schema.
@@ -176,6 +186,10 @@ struct Project {
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;
     std::vector<JobSpec> jobs;
+    std::vector<RouteSpec> routes;
+    /// The `serving:` block of millrace.yaml as written (server/serving_config.h reads it);
+    /// nullopt when absent.
+    std::optional<ConfigNode> serving;
     /// Things worth telling the user that do not stop the project from loading, e.g. an
     /// include pattern that matched no file.
     std::vector<Error> warnings;

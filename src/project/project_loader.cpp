@@ -20,7 +20,7 @@ constexpr std::string_view kProjectFile = "millrace.yaml";
 constexpr std::string_view kDefaultDataDir = "data";
 constexpr std::string_view kDefaultListenHttp = "127.0.0.1:8080";
 
-enum class FileKind { kPipeline, kFeatureView, kJob };
+enum class FileKind { kPipeline, kFeatureView, kJob, kRoute };
 
 std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
 
@@ -140,6 +140,11 @@ private:
         }
         if (const ConfigNode* topics = map.optional("topics"); present(topics)) {
             parse_topics(*topics);
+        }
+        if (const ConfigNode* serving = map.optional("serving"); present(serving)) {
+            if (reader_.expect_map(*serving, "`serving` of the project")) {
+                project_.serving = *serving;
+            }
         }
         std::vector<std::string> files;
         if (const ConfigNode* include = map.optional("include"); present(include)) {
@@ -402,6 +407,14 @@ private:
                 if (name) project_.jobs.push_back(JobSpec{*name, file, root.location(), root});
                 break;
             }
+            case FileKind::kRoute: {
+                std::optional<std::string> name = read_definition(root, "route");
+                note_definition(root, "route", route_names_);
+                if (name) {
+                    project_.routes.push_back(RouteSpec{*name, file, root.location(), root});
+                }
+                break;
+            }
         }
     }
 
@@ -411,26 +424,31 @@ private:
             return reader_.choice<FileKind>(*kind, "`kind` of " + backticks(file),
                                             {{"pipeline", FileKind::kPipeline},
                                              {"feature_view", FileKind::kFeatureView},
-                                             {"job", FileKind::kJob}});
+                                             {"job", FileKind::kJob},
+                                             {"route", FileKind::kRoute}});
         }
         if (folder == "pipelines") return FileKind::kPipeline;
         if (folder == "features" || folder == "feature_views") return FileKind::kFeatureView;
         if (folder == "jobs") return FileKind::kJob;
+        if (folder == "routes") return FileKind::kRoute;
         auto has = [&root](std::initializer_list<std::string_view> keys) {
             return std::any_of(keys.begin(), keys.end(),
                                [&root](std::string_view key) { return root.find(key); });
         };
         if (has({"sources", "sinks", "views"})) return FileKind::kPipeline;
+        // Before feature views: a route has `features:` too.
+        if (root.find("path") && root.find("view")) return FileKind::kRoute;
         if (has({"features", "entity", "entities"})) return FileKind::kFeatureView;
         if (has({"schedule", "steps", "tasks", "command"})) return FileKind::kJob;
         reader_.error(ErrorCode::kConfig,
                       "cannot tell what " + backticks(file) +
-                          " defines; add `kind: pipeline`, `kind: feature_view` or `kind: job`",
+                          " defines; add `kind: pipeline`, `kind: feature_view`, `kind: job` or "
+                          "`kind: route`",
                       root.location());
         return std::nullopt;
     }
 
-    // The name of a feature view or job; the rest of its document is kept for later.
+    // The name of a feature view, job or route; the rest of its document is kept for later.
     std::optional<std::string> read_definition(const ConfigNode& root,
                                                const std::string& kind_name) {
         const ConfigNode* name = root.find("name");
@@ -468,6 +486,7 @@ private:
     std::map<std::string, SourceLocation> pipeline_names_;
     std::map<std::string, SourceLocation> feature_view_names_;
     std::map<std::string, SourceLocation> job_names_;
+    std::map<std::string, SourceLocation> route_names_;
 };
 
 }  // namespace

@@ -35,6 +35,15 @@ std::string_view HttpRequest::header(std::string_view name) const {
     return {};
 }
 
+std::string_view HttpResponse::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) {
+            return value;
+        }
+    }
+    return {};
+}
+
 const std::string* HttpRequest::query_param(std::string_view name) const {
     for (const auto& [key, value] : query) {
         if (key == name) return &value;

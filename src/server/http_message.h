@@ -35,6 +35,12 @@ struct HttpResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    /// Extra response headers (ETag, Cache-Control, Retry-After, WWW-Authenticate), written as
+    /// given after Server and Content-Type.
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    /// The first extra header named `name` (case-insensitive), or "".
+    std::string_view header(std::string_view name) const;
 };
 
 /// Sends the response of one request. Call exactly once, from any thread.

@@ -183,6 +183,7 @@ private:
             static_cast<http::status>(response.status), version_);
         message->set(http::field::server, "millrace");
         message->set(http::field::content_type, response.content_type);
+        for (auto& [name, value] : response.headers) message->set(name, value);
         message->keep_alive(keep_alive_ && !close_after);
         message->body() = std::move(response.body);
         message->prepare_payload();

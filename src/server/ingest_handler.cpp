@@ -72,7 +72,7 @@ void IngestHandler::add_routes(Router& router) {
     router.add(HttpMethod::kPost, "/v1/ingest/{topic}", "ingest",
                [this](HttpRequest& request, HttpResponder responder) {
                    handle(request, std::move(responder));
-               });
+               }, "ingest");
 }
 
 void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {

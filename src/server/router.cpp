@@ -17,12 +17,35 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return parts;
 }
 
+bool is_parameter(std::string_view segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// "/a/b" for the segments {a, b}; "/" for none.
+std::string join_path(const std::vector<std::string_view>& segments) {
+    if (segments.empty()) return "/";
+    std::string path;
+    for (std::string_view segment : segments) {
+        path += '/';
+        path += segment;
+    }
+    return path;
+}
+
+// True when `path` is already as join_path(split_path(path)) would make it.
+bool is_normalized(std::string_view path) {
+    if (path.empty() || path.front() != '/') return false;
+    if (path.size() > 1 && path.back() == '/') return false;
+    return path.find("//") == std::string_view::npos;
+}
+
 }  // namespace
 
 struct Router::Route {
     HttpMethod method;
     std::vector<std::string> segments;  // "{name}" = parameter
     std::string name;
+    std::string group;
     Handler handler;
     Counter* ok;
     Counter* client_error;
@@ -37,10 +60,18 @@ Router::Router(MetricsRegistry& metrics)
 
 Router::~Router() = default;
 
-void Router::add(HttpMethod method, std::string_view pattern, std::string name, Handler handler) {
+void Router::add(HttpMethod method, std::string_view pattern, std::string name, Handler handler,
+                 std::string group) {
     auto route = std::make_unique<Route>();
     route->method = method;
-    for (std::string_view part : split_path(pattern)) route->segments.emplace_back(part);
+    route->group = std::move(group);
+    const std::vector<std::string_view> parts = split_path(pattern);
+    bool literal = true;
+    for (std::string_view part : parts) {
+        route->segments.emplace_back(part);
+        if (is_parameter(part)) literal = false;
+    }
+    if (literal) literal_[join_path(parts)].push_back(route.get());
     const char* help = "HTTP requests by route and status class.";
     route->ok = &metrics_.counter("millrace_http_requests_total", help,
                                   {{"route", name}, {"status", "2xx"}});
@@ -56,7 +87,22 @@ void Router::add(HttpMethod method, std::string_view pattern, std::string name, 
     routes_.push_back(std::move(route));
 }
 
+void Router::set_guard(Guard guard) { guard_ = std::move(guard); }
+
 void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
+    // Fast path: a literal route (YAML feature routes, /metrics), found without splitting.
+    {
+        auto it = is_normalized(request.path) ? literal_.find(request.path)
+                                              : literal_.find(join_path(split_path(request.path)));
+        if (it != literal_.end()) {
+            for (const Route* route : it->second) {
+                if (route->method == request.method) {
+                    request.params.clear();
+                    return run(*route, request, std::move(responder));
+                }
+            }
+        }
+    }
     const std::vector<std::string_view> parts = split_path(request.path);
     bool path_matched = false;
     for (const auto& route : routes_) {
@@ -65,7 +111,7 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         bool match = true;
         for (std::size_t i = 0; i < parts.size() && match; ++i) {
             const std::string& segment = route->segments[i];
-            if (segment.size() > 2 && segment.front() == '{' && segment.back() == '}') {
+            if (is_parameter(segment)) {
                 params.emplace_back(segment.substr(1, segment.size() - 2),
                                     url_decode(parts[i], false));
             } else {
@@ -76,22 +122,7 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         path_matched = true;
         if (route->method != request.method) continue;
         request.params = std::move(params);
-        const auto start = std::chrono::steady_clock::now();
-        const Route* matched = route.get();
-        route->handler(request, [matched, start,
-                                 responder = std::move(responder)](HttpResponse response) {
-            const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-            matched->latency->observe(elapsed.count());
-            if (response.status >= 500) {
-                matched->server_error->increment();
-            } else if (response.status >= 400) {
-                matched->client_error->increment();
-            } else {
-                matched->ok->increment();
-            }
-            responder(std::move(response));
-        });
-        return;
+        return run(*route, request, std::move(responder));
     }
     unmatched_->increment();
     if (path_matched) {
@@ -100,6 +131,30 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
     } else {
         responder(json_error(404, "no route for " + request.path));
     }
+}
+
+void Router::run(const Route& route, HttpRequest& request, HttpResponder responder) const {
+    const auto start = std::chrono::steady_clock::now();
+    const Route* matched = &route;
+    HttpResponder observed = [matched, start,
+                              responder = std::move(responder)](HttpResponse response) {
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        matched->latency->observe(elapsed.count());
+        if (response.status >= 500) {
+            matched->server_error->increment();
+        } else if (response.status >= 400) {
+            matched->client_error->increment();
+        } else {
+            matched->ok->increment();
+        }
+        responder(std::move(response));
+    };
+    if (guard_ && !route.group.empty()) {
+        if (std::optional<HttpResponse> denied = guard_(request, route.group)) {
+            return observed(std::move(*denied));
+        }
+    }
+    route.handler(request, std::move(observed));
 }
 
 }  // namespace millrace

@@ -356,6 +356,42 @@ TEST(ProjectLoader, DecidesWhatAFileDefines) {
     ASSERT_EQ(loaded.feature_views.size(), 1u);
 }
 
+TEST(ProjectLoader, RoutesAndServingBlock) {
+    TempProject project;
+    project.write("millrace.yaml", R"(name: p
+include: [routes/*.yaml, misc/*.yaml]
+serving:
+  max_batch_keys: 10
+  auth: { tokens: [ { token: abc, scopes: [features] } ] }
+)");
+    project.write("routes/user.yaml",
+                  "name: user\npath: /feature/user\nview: user_features\nkey: {uid: user_id}\n");
+    project.write("misc/by_keys.yaml",
+                  "name: item\npath: /feature/item\nview: items\nfeatures: [a]\n");
+    project.write("misc/by_kind.yaml", "kind: route\nname: third\n");
+    const Project loaded = load_ok(project);
+    ASSERT_EQ(loaded.routes.size(), 3u);
+    EXPECT_EQ(loaded.routes[0].name, "user");   // by folder
+    EXPECT_EQ(loaded.routes[1].name, "item");   // by keys: path + view, despite `features`
+    EXPECT_EQ(loaded.routes[2].name, "third");  // by kind
+    EXPECT_TRUE(loaded.feature_views.empty());
+    ASSERT_TRUE(loaded.serving.has_value());
+    ASSERT_NE(loaded.serving->find("max_batch_keys"), nullptr);
+    EXPECT_EQ(loaded.serving->find("max_batch_keys")->scalar(), "10");
+    EXPECT_EQ(loaded.routes[0].config.find("path")->scalar(), "/feature/user");
+}
+
+TEST(ProjectLoader, BadRoutesAndServing) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\nserving: [1]\ninclude: [routes/*.yaml]\n");
+    project.write("routes/a.yaml", "name: r\npath: /a\n");
+    project.write("routes/b.yaml", "name: r\npath: /b\n");
+    EXPECT_EQ(load_errors(project), (Strings{
+                                        "config $/millrace.yaml:2:10",  // serving not a map
+                                        "config $/routes/b.yaml:1:7",   // duplicate route
+                                    }));
+}
+
 TEST(ProjectLoader, BadDefinitions) {
     TempProject project;
     project.write("millrace.yaml",

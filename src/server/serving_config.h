@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace millrace {
+
+struct Project;
+
+/// The route groups bearer tokens are scoped to (ARCHITECTURE.md §7). Router routes name their
+/// group as text ("ingest", "features", "admin"); these are the bits of a token's scopes.
+enum class RouteGroup : uint8_t { kIngest = 1, kFeatures = 2, kAdmin = 4 };
+
+/// One accepted bearer token and the groups it may call (a bit set of RouteGroup).
+struct ServingToken {
+    std::string token;
+    uint8_t scopes = 0;
+};
+
+/// Where sampled serving requests are recorded (`millrace replay` reads the topic).
+struct CaptureConfig {
+    std::string topic = "feature_requests";
+    double sample = 1.0;  // fraction of requests recorded, in [0, 1]
+};
+
+/// The `serving:` block of millrace.yaml:
+///
+///   serving:
+///     max_batch_keys: 1000        # keys in one batch / Feast request; more is 413
+///     request_timeout: 1s         # a lookup slower than this answers 503 (routes may override)
+///     cache_rows: 100000          # rows of the online store's LRU cache (default: the store's)
+///     auth:                       # no tokens: no auth
+///       tokens:
+///         - { token: "s3cret", scopes: [features] }
+///         - { token_env: MILLRACE_ADMIN_TOKEN, scopes: [ingest, features, admin] }
+///     capture: { topic: feature_requests, sample: 1.0 }   # or `capture: true`
+struct ServingConfig {
+    std::size_t max_batch_keys = 1000;
+    std::chrono::microseconds request_timeout{1'000'000};
+    std::optional<std::size_t> cache_rows;
+    std::vector<ServingToken> tokens;
+    std::optional<CaptureConfig> capture;
+};
+
+/// Reads the environment variable a `token_env` names (tests pass their own).
+using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// The process environment (getenv).
+std::optional<std::string> process_environment(const std::string& name);
+
+/// Reads `project.serving` (defaults when absent). Every problem is appended to `errors` with
+/// file:line:column (unknown keys with did-you-mean, wrong kinds, bad durations, a scope that
+/// is not a group, a token_env that is unset or empty, a sample outside [0, 1]).
+ServingConfig parse_serving_config(const Project& project, std::vector<Error>& errors,
+                                   const EnvironmentLookup& environment = process_environment);
+
+}  // namespace millrace
