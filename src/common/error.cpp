@@ -26,6 +26,8 @@ std::string_view error_code_name(ErrorCode code) {
             return "resource_exhausted";
         case ErrorCode::kUnsupported:
             return "unsupported";
+        case ErrorCode::kUnavailable:
+            return "unavailable";
         case ErrorCode::kInternal:
             return "internal";
     }

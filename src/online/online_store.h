@@ -38,6 +38,9 @@ struct FeatureLookup {
     FeatureStatus status = FeatureStatus::kNotFound;
     /// The stored row for kPresent and kOutsideMaxAge (shared with the cache; never modified).
     std::shared_ptr<const FeatureRow> row;
+    /// Non-empty when the store could not read this key (I/O error, corruption, a key of the
+    /// wrong shape): status is then kNotFound, and a server should answer 500 with this text.
+    std::string error;
 };
 
 /// Which columns of an upserted Batch feed the view. Every entity key must be present; features
@@ -66,6 +69,9 @@ struct OnlineStoreOptions {
     bool create_if_missing = true;
     /// Opens without the lock a writer needs (RocksDB read-only mode); upserts then fail.
     bool read_only = false;
+    /// Views whose rows are dropped at open and whose layout is recorded anew (a rebuild;
+    /// `millrace materialize --rebuild`), also when their layout changed.
+    std::vector<std::string> rebuild_views;
 };
 
 /// The online feature store (ARCHITECTURE.md §6): RocksDB under `<data_dir>/online/`, one
@@ -82,6 +88,7 @@ struct OnlineStoreOptions {
 /// refused at open with a message saying to rebuild it (`millrace materialize --rebuild`);
 /// a corrupt store is refused with RocksDB's reason. Only one process may open the store for
 /// writing (RocksDB's LOCK file); a second gets kUnavailable naming the lock.
+/// A missing store opened with create_if_missing false is kNotFound.
 ///
 /// Threads: lookup() from any number of threads; upsert() from any thread (serialized per view
 /// by RocksDB, cache entries invalidated).
@@ -97,8 +104,6 @@ public:
                                                      MetricsRegistry* metrics);
     /// `<data_dir>/online`.
     static std::string directory(std::string_view data_dir);
-    /// Deletes every row of `view` (a rebuild); the layout is recorded anew.
-    Status clear_view(std::string_view view);
 
     ~OnlineStore();
     OnlineStore(const OnlineStore&) = delete;

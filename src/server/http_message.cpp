@@ -110,6 +110,8 @@ HttpResponse json_error_for(const Error& error) {
         case ErrorCode::kConfig:
         case ErrorCode::kOutOfRange:
             return json_error(400, error.message());
+        case ErrorCode::kUnavailable:
+            return json_error(503, error.message());
         default:
             return json_error(500, error.message());
     }

@@ -1,0 +1,323 @@
+#include "online/online_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/metrics_registry.h"
+#include "types/batch.h"
+
+namespace millrace {
+namespace {
+
+constexpr int64_t kHour = 3'600'000'000;
+constexpr int64_t kNow = 1'795'392'000'000'000;  // 2026-11-23T00:00Z
+
+FeatureView user_view() {
+    FeatureView view;
+    view.name = "user_features";
+    view.entities = {{"user_id", DataType::kInt64}};
+    view.features = {{"clicks", DataType::kInt64, Value::int64(0), ""},
+                     {"price", DataType::kFloat64, Value::float64(0), ""},
+                     {"segment", DataType::kString, Value(), ""}};
+    view.ttl = std::chrono::hours(24);
+    view.source = FeatureSourceKind::kPipeline;
+    view.pipeline = "p";
+    return view;
+}
+
+class OnlineStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-online-test-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                   .string();
+        std::filesystem::remove_all(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::unique_ptr<OnlineStore> open(OnlineStoreOptions options = {},
+                                      std::vector<FeatureView> views = {user_view()}) {
+        Result<std::unique_ptr<OnlineStore>> store =
+            OnlineStore::open(dir_, std::move(views), options, &metrics_);
+        EXPECT_TRUE(store.ok()) << store.error().to_string();
+        return store.ok() ? std::move(*store) : nullptr;
+    }
+
+    static FeatureRow row(int64_t event_time, int64_t clicks, double price, std::string segment) {
+        return FeatureRow{event_time, event_time,
+                          {Value::int64(clicks), Value::float64(price),
+                           Value::string(std::move(segment))}};
+    }
+
+    static FeatureLookup get(const OnlineStore& store, int64_t user,
+                             std::optional<std::chrono::microseconds> max_age = std::nullopt,
+                             int64_t now = kNow) {
+        std::vector<std::vector<Value>> keys = {{Value::int64(user)}};
+        std::vector<FeatureLookup> out;
+        store.lookup(*store.find_view("user_features"), keys, now, max_age, out);
+        EXPECT_EQ(out.size(), 1u);
+        return out.at(0);
+    }
+
+    std::string dir_;
+    MetricsRegistry metrics_;
+};
+
+TEST_F(OnlineStoreTest, UpsertThenLookup) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    const FeatureView& view = *store->find_view("user_features");
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(7)}, row(kNow - kHour, 3, 9.5, "gold")).ok());
+    FeatureLookup found = get(*store, 7);
+    EXPECT_EQ(found.status, FeatureStatus::kPresent);
+    ASSERT_TRUE(found.row);
+    EXPECT_EQ(found.row->values[0], Value::int64(3));
+    EXPECT_EQ(found.row->values[1], Value::float64(9.5));
+    EXPECT_EQ(found.row->values[2], Value::string("gold"));
+    EXPECT_EQ(found.row->event_time_us, kNow - kHour);
+    EXPECT_EQ(get(*store, 8).status, FeatureStatus::kNotFound);
+    EXPECT_TRUE(get(*store, 8).error.empty());
+}
+
+TEST_F(OnlineStoreTest, OlderEventTimeNeverOverwritesNewer) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(1)}, row(kNow - kHour, 10, 1, "new")).ok());
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(10));  // now cached
+    ASSERT_TRUE(
+        store->upsert_row(view, {Value::int64(1)}, row(kNow - 5 * kHour, 99, 1, "old")).ok());
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(10));
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(1)}, row(kNow, 11, 1, "newer")).ok());
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(11));  // the cache was invalidated
+    // The same holds after a restart (merge operands resolved from disk) and a flush.
+    ASSERT_TRUE(store->flush().ok());
+    store.reset();
+    store = open();
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(11));
+    EXPECT_EQ(get(*store, 1).row->values[2], Value::string("newer"));
+}
+
+TEST_F(OnlineStoreTest, TtlAndMaxAge) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(1)}, row(kNow - 2 * kHour, 1, 1, "a")).ok());
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(2)}, row(kNow - 30 * kHour, 2, 2, "b")).ok());
+    EXPECT_EQ(get(*store, 1).status, FeatureStatus::kPresent);
+    FeatureLookup expired = get(*store, 2);
+    EXPECT_EQ(expired.status, FeatureStatus::kOutsideMaxAge);
+    EXPECT_TRUE(expired.row);  // reported, served as defaults by the caller
+    EXPECT_EQ(get(*store, 1, std::chrono::hours(1)).status, FeatureStatus::kOutsideMaxAge);
+    // A request cannot widen the view's TTL.
+    EXPECT_EQ(get(*store, 2, std::chrono::hours(48)).status, FeatureStatus::kOutsideMaxAge);
+    EXPECT_EQ(get(*store, 2, std::nullopt, kNow - 10 * kHour).status, FeatureStatus::kPresent);
+}
+
+TEST_F(OnlineStoreTest, BatchUpsertConvertsAndRejects) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    auto schema = std::make_shared<const Schema>(std::vector<Field>{
+        {"user_id", DataType::kString, true},
+        {"clicks", DataType::kInt32, true},
+        {"price", DataType::kInt64, true},  // int → double
+        {"computed_at", DataType::kTimestamp, true},
+        {"extra", DataType::kString, true},
+    });
+    BatchBuilder builder(schema);
+    auto add = [&](std::optional<std::string> user, int32_t clicks, int64_t price) {
+        if (user) builder.column(0).append_string(*user); else builder.column(0).append_null();
+        builder.column(1).append_int32(clicks);
+        builder.column(2).append_int64(price);
+        builder.column(3).append_timestamp(kNow - kHour);
+        builder.column(4).append_string("x");
+        builder.commit_row();
+    };
+    add("1", 5, 20);
+    add(std::nullopt, 6, 21);
+    add("abc", 7, 22);
+    add("2", 8, 23);
+    Batch batch = builder.finish();
+    Result<UpsertColumns> columns = match_upsert_columns(view, batch.schema(), "computed_at");
+    ASSERT_TRUE(columns.ok()) << columns.error().to_string();
+    EXPECT_EQ(columns->feature_columns[2], -1);  // segment: not in the batch → null
+    Result<UpsertCounts> counts = store->upsert(view, batch, *columns, kNow);
+    ASSERT_TRUE(counts.ok()) << counts.error().to_string();
+    EXPECT_EQ(counts->rows, 2);
+    EXPECT_EQ(counts->rejected, 2);
+    ASSERT_EQ(counts->errors.size(), 2u);
+    EXPECT_NE(counts->errors[0].find("row 1: key `user_id` is null"), std::string::npos);
+    EXPECT_NE(counts->errors[1].find("row 2: key `user_id`"), std::string::npos);
+    FeatureLookup two = get(*store, 2);
+    ASSERT_EQ(two.status, FeatureStatus::kPresent);
+    EXPECT_EQ(two.row->values[0], Value::int64(8));
+    EXPECT_EQ(two.row->values[1], Value::float64(23));
+    EXPECT_TRUE(two.row->values[2].is_null());
+    EXPECT_EQ(two.row->event_time_us, kNow - kHour);
+    EXPECT_EQ(two.row->write_time_us, kNow);
+    EXPECT_EQ(metrics_.counter("millrace_online_rows_written_total", "",
+                               {{"view", "user_features"}}).value(), 2u);
+
+    Result<UpsertColumns> missing = match_upsert_columns(view, batch.schema(), "nope");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.error().message().find("`nope`"), std::string::npos);
+}
+
+TEST_F(OnlineStoreTest, CacheCountsHitsAndMisses) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(1)}, row(kNow, 1, 1, "a")).ok());
+    get(*store, 1);
+    get(*store, 1);
+    get(*store, 5);
+    get(*store, 5);  // negative entries are cached too
+    auto& hits = metrics_.counter("millrace_online_cache_requests_total", "",
+                                  {{"view", "user_features"}, {"result", "hit"}});
+    auto& misses = metrics_.counter("millrace_online_cache_requests_total", "",
+                                    {{"view", "user_features"}, {"result", "miss"}});
+    EXPECT_EQ(hits.value(), 2u);
+    EXPECT_EQ(misses.value(), 2u);
+    // A write to a negatively cached key is visible at once.
+    ASSERT_TRUE(store->upsert_row(view, {Value::int64(5)}, row(kNow, 5, 5, "e")).ok());
+    EXPECT_EQ(get(*store, 5).status, FeatureStatus::kPresent);
+}
+
+TEST_F(OnlineStoreTest, CacheEvictsBeyondCapacity) {
+    OnlineStoreOptions options;
+    options.cache_rows = 64;
+    auto store = open(options);
+    const FeatureView& view = *store->find_view("user_features");
+    for (int64_t user = 0; user < 1000; ++user) {
+        ASSERT_TRUE(store->upsert_row(view, {Value::int64(user)}, row(kNow, user, 1, "s")).ok());
+    }
+    for (int round = 0; round < 2; ++round) {
+        for (int64_t user = 0; user < 1000; ++user) {
+            FeatureLookup found = get(*store, user);
+            ASSERT_EQ(found.status, FeatureStatus::kPresent);
+            ASSERT_EQ(found.row->values[0], Value::int64(user));
+        }
+    }
+}
+
+TEST_F(OnlineStoreTest, ChangedLayoutIsRefusedUntilRebuilt) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                      row(kNow, 1, 1, "a"))
+                        .ok());
+    }
+    FeatureView changed = user_view();
+    changed.features[0].type = DataType::kFloat64;
+    Result<std::unique_ptr<OnlineStore>> refused =
+        OnlineStore::open(dir_, {changed}, OnlineStoreOptions{}, nullptr);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kConfig);
+    EXPECT_NE(refused.error().message().find("--rebuild"), std::string::npos);
+
+    OnlineStoreOptions rebuild;
+    rebuild.rebuild_views = {"user_features"};
+    auto store = open(rebuild, {changed});
+    ASSERT_TRUE(store);
+    EXPECT_EQ(get(*store, 1).status, FeatureStatus::kNotFound);
+    store.reset();
+    EXPECT_TRUE(open(OnlineStoreOptions{}, {changed}));  // the new layout is recorded
+}
+
+TEST_F(OnlineStoreTest, SecondWriterGetsUnavailable) {
+    auto store = open();
+    Result<std::unique_ptr<OnlineStore>> second =
+        OnlineStore::open(dir_, {user_view()}, OnlineStoreOptions{}, nullptr);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(second.error().message().find("in use by another process"), std::string::npos);
+}
+
+TEST_F(OnlineStoreTest, MissingStoreIsNotFoundWhenNotCreating) {
+    OnlineStoreOptions options;
+    options.create_if_missing = false;
+    Result<std::unique_ptr<OnlineStore>> store =
+        OnlineStore::open(dir_, {user_view()}, options, nullptr);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(OnlineStoreTest, CorruptStoreRefusesToOpen) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                      row(kNow, 1, 1, "a"))
+                        .ok());
+        ASSERT_TRUE(store->flush().ok());
+    }
+    // Damage every MANIFEST: RocksDB cannot tell which files make up the store.
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        if (entry.path().filename().string().rfind("MANIFEST-", 0) == 0) {
+            std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+            file.seekp(10);
+            file.write("garbage garbage garbage garbage", 31);
+        }
+    }
+    Result<std::unique_ptr<OnlineStore>> store =
+        OnlineStore::open(dir_, {user_view()}, OnlineStoreOptions{}, nullptr);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.error().code(), ErrorCode::kCorruption) << store.error().to_string();
+    EXPECT_NE(store.error().message().find("millrace materialize"), std::string::npos);
+}
+
+TEST_F(OnlineStoreTest, ReadOnlyOpenSeesRowsAndRefusesWrites) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                      row(kNow, 1, 1, "a"))
+                        .ok());
+    }
+    OnlineStoreOptions options;
+    options.read_only = true;
+    auto store = open(options);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(get(*store, 1).status, FeatureStatus::kPresent);
+    EXPECT_FALSE(store->upsert_row(*store->find_view("user_features"), {Value::int64(2)},
+                                   row(kNow, 1, 1, "a"))
+                     .ok());
+}
+
+TEST_F(OnlineStoreTest, MultiColumnStringKeys) {
+    FeatureView view;
+    view.name = "pair";
+    view.entities = {{"a", DataType::kString}, {"b", DataType::kString}};
+    view.features = {{"n", DataType::kInt64, Value(), ""}};
+    auto store = open(OnlineStoreOptions{}, {view});
+    const FeatureView& stored = *store->find_view("pair");
+    FeatureRow r{kNow, kNow, {Value::int64(1)}};
+    ASSERT_TRUE(store->upsert_row(stored, {Value::string("ab"), Value::string("c")}, r).ok());
+    std::vector<std::vector<Value>> keys = {{Value::string("ab"), Value::string("c")},
+                                            {Value::string("a"), Value::string("bc")},
+                                            {Value::string("ab")}};
+    std::vector<FeatureLookup> out;
+    store->lookup(stored, keys, kNow, std::nullopt, out);
+    EXPECT_EQ(out[0].status, FeatureStatus::kPresent);
+    EXPECT_EQ(out[1].status, FeatureStatus::kNotFound);  // no ambiguity between "ab"+"c", "a"+"bc"
+    EXPECT_FALSE(out[2].error.empty());                  // wrong shape
+}
+
+TEST(EntityKeyTest, ParsesAndNamesWrongTypes) {
+    EntityKey id{"user_id", DataType::kInt64};
+    EXPECT_EQ(*parse_entity_key(id, "42"), Value::int64(42));
+    Result<Value> bad = parse_entity_key(id, "abc");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "key `user_id` must be an int64, got `abc`");
+    EXPECT_FALSE(parse_entity_key(id, "").ok());
+    EntityKey day{"day", DataType::kDate};
+    EXPECT_TRUE(parse_entity_key(day, "2026-11-23").ok());
+    EXPECT_FALSE(parse_entity_key(day, "yesterday").ok());
+    EXPECT_EQ(*convert_entity_key(id, Value::string("7")), Value::int64(7));
+    EXPECT_EQ(*convert_entity_key({"n", DataType::kInt32}, Value::int64(7)), Value::int32(7));
+    EXPECT_FALSE(convert_entity_key(id, Value::float64(1.5)).ok());
+    EXPECT_FALSE(convert_entity_key(id, Value()).ok());
+    EXPECT_FALSE(convert_entity_key({"s", DataType::kString}, Value::int64(3)).ok());
+}
+
+}  // namespace
+}  // namespace millrace
