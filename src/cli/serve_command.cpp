@@ -10,14 +10,20 @@
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
+#include "online/online_store.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
+#include "server/bearer_auth.h"
+#include "server/feature_handler.h"
+#include "server/feature_route.h"
 #include "server/http_server.h"
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
+#include "server/serving_config.h"
 #include "server/topic_handler.h"
+#include "server/traffic_capture.h"
 
 namespace millrace {
 
@@ -106,7 +112,61 @@ int run_serve(const ServeOptions& options) {
     server_options.max_body_bytes = options.max_body_bytes;
     server_options.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
     server_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
+    // Feature serving (issue 6): the project's feature views from the online store, its
+    // YAML routes, and the `serving:` block (auth, limits, capture).
+    ServingConfig serving = parse_serving_config(*project, errors);
+    std::vector<FeatureView> views;
+    if (!project->feature_views.empty()) {
+        auto loaded = load_feature_views(*project, &errors);
+        if (loaded.ok()) {
+            views = std::move(loaded).value();
+        } else if (errors.empty()) {
+            errors.push_back(loaded.error());
+        }
+    }
+    std::vector<FeatureRoute> routes = parse_feature_routes(*project, views, errors);
+    if (!errors.empty()) {
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        return 1;
+    }
+    std::unique_ptr<OnlineStore> store;
+    std::unique_ptr<TrafficCapture> capture;
+    std::unique_ptr<FeatureHandler> features;
+    if (!views.empty()) {
+        OnlineStoreOptions store_options;
+        if (serving.cache_rows) store_options.cache_rows = *serving.cache_rows;
+        auto opened = OnlineStore::open(OnlineStore::directory(project->data_dir),
+                                        std::move(views), store_options, &metrics);
+        if (!opened.ok()) {
+            std::fprintf(stderr, "millrace serve: %s\n", opened.error().to_string().c_str());
+            return 1;
+        }
+        store = std::move(opened).value();
+        if (serving.capture) {
+            TopicConfig capture_config;
+            capture_config.fsync = FsyncPolicy::kInterval;
+            auto topic = (*log)->ensure_topic(serving.capture->topic, capture_config);
+            if (!topic.ok()) {
+                std::fprintf(stderr, "millrace serve: capture topic `%s`: %s\n",
+                             serving.capture->topic.c_str(), topic.error().to_string().c_str());
+                return 1;
+            }
+            capture = std::make_unique<TrafficCapture>(std::move(topic).value(),
+                                                       serving.capture->sample, metrics);
+        }
+    }
     Router router(metrics);
+    BearerAuth auth(serving.tokens);
+    if (auth.enabled()) {
+        router.set_guard([&auth](const HttpRequest& request, std::string_view group) {
+            return auth.check(request, group);
+        });
+    }
+    if (store) {
+        features = std::make_unique<FeatureHandler>(*store, serving, std::move(routes), clock,
+                                                    metrics, capture.get());
+        features->add_routes(router);
+    }
     IngestHandler ingest(**log, clock, metrics);
     ingest.add_routes(router);
     TopicHandler topics(**log);
@@ -170,11 +230,14 @@ int run_serve(const ServeOptions& options) {
                  {"data_dir", project->data_dir},
                  {"port", static_cast<int64_t>(server.port())},
                  {"topics", static_cast<int64_t>((*log)->list_topics().size())},
-                 {"jobs", static_cast<int64_t>(jobs.size())}});
+                 {"jobs", static_cast<int64_t>(jobs.size())},
+                 {"feature_views", static_cast<int64_t>(store ? store->views().size() : 0)},
+                 {"auth", auth.enabled()}});
     server.wait_for_signal();
     logger.info("serve", "stopping");
     server.stop();
     if (scheduler) scheduler->stop();
+    if (capture) capture->stop();
     (*log)->stop();
     logger.info("serve", "stopped");
     return 0;

@@ -226,6 +226,10 @@ struct RequestContext {
     bool capture = false;  // lookups, not upserts
 };
 
+Clock_::time_point start_of(const HttpRequest& request) {
+    return request.received == Clock_::time_point{} ? Clock_::now() : request.received;
+}
+
 std::string timeout_message(std::chrono::microseconds timeout) {
     return "timed out after " + format_duration(timeout);
 }
@@ -284,7 +288,7 @@ public:
         router.add(
             HttpMethod::kGet, "/v1/features/{view}", "features_get",
             [this](HttpRequest& request, HttpResponder respond) {
-                RequestContext context{Clock_::now(), config_.request_timeout, "no-cache", true,
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache", true,
                                        true};
                 finish(request, std::move(respond), context, get_view(request, context));
             },
@@ -292,7 +296,7 @@ public:
         router.add(
             HttpMethod::kPost, "/v1/features/{view}/batch", "features_batch",
             [this](HttpRequest& request, HttpResponder respond) {
-                RequestContext context{Clock_::now(), config_.request_timeout, "no-cache", false,
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
                                        true};
                 finish(request, std::move(respond), context, batch(request, context));
             },
@@ -306,7 +310,7 @@ public:
         router.add(
             HttpMethod::kPost, "/get-online-features", "feast_get_online_features",
             [this](HttpRequest& request, HttpResponder respond) {
-                RequestContext context{Clock_::now(), config_.request_timeout, "no-cache", false,
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
                                        true};
                 finish(request, std::move(respond), context, feast(request, context));
             },
@@ -316,7 +320,7 @@ public:
             router.add(
                 HttpMethod::kGet, state->route.path, "route:" + state->route.name,
                 [this, state](HttpRequest& request, HttpResponder respond) {
-                    RequestContext context{Clock_::now(), state->timeout,
+                    RequestContext context{start_of(request), state->timeout,
                                            state->route.cache_control, true, true};
                     finish(request, std::move(respond), context,
                            serve_route(*state, request, context));
@@ -408,7 +412,14 @@ private:
         return std::nullopt;
     }
 
-    std::optional<HttpResponse> check_timeout(const RequestContext& context) const {
+    // A store failure (I/O, corruption) or a lookup past the timeout.
+    std::optional<HttpResponse> check_lookups(const RequestContext& context,
+                                              const std::vector<FeatureLookup>& lookups) const {
+        for (const FeatureLookup& lookup : lookups) {
+            if (!lookup.error.empty()) [[unlikely]] {
+                return json_error(500, "online store: " + lookup.error);
+            }
+        }
         if (Clock_::now() - context.start > context.timeout) {
             return json_error(503, timeout_message(context.timeout));
         }
@@ -516,7 +527,7 @@ private:
         store_.lookup(*view->view, std::span<const std::vector<Value>>(keys.data(), 1),
                       clock_.now_micros(), max_age, lookups);
         count(*view, lookups);
-        if (auto error = check_timeout(context)) return *error;
+        if (auto error = check_lookups(context, lookups)) return *error;
         HttpResponse response;
         std::string& out = response.body;
         out.reserve(256);
@@ -559,7 +570,7 @@ private:
         store_.lookup(*view.view, std::span<const std::vector<Value>>(keys.data(), 1),
                       clock_.now_micros(), max_age, lookups);
         count(view, lookups);
-        if (auto error = check_timeout(context)) return *error;
+        if (auto error = check_lookups(context, lookups)) return *error;
         const FeatureLookup& lookup = lookups[0];
         HttpResponse response;
         std::string& out = response.body;
@@ -734,7 +745,7 @@ private:
         store_.lookup(*view->view, std::span<const std::vector<Value>>(keys.data(), keys.size()),
                       clock_.now_micros(), max_age, lookups);
         count(*view, lookups);
-        if (auto error = check_timeout(context)) return *error;
+        if (auto error = check_lookups(context, lookups)) return *error;
         HttpResponse response;
         std::string& out = response.body;
         out.reserve(64 + keys.size() * (32 + 24 * selection.size()));
@@ -1045,8 +1056,8 @@ private:
                           std::span<const std::vector<Value>>(lookup.keys.data(), rows),
                           clock_.now_micros(), max_age, lookup.lookups);
             count(*view, lookup.lookups);
+            if (auto error = check_lookups(context, lookup.lookups)) return *error;
         }
-        if (auto error = check_timeout(context)) return *error;
 
         HttpResponse response;
         std::string& out = response.body;

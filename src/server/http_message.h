@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> params;   // path parameters ({topic})
     std::string body;
     std::string remote_address;  // the peer's IP address
+    /// When the server had read the request's headers (time in queues counts against request
+    /// timeouts); the epoch when unknown (a request built by a test), then handlers use the
+    /// time they start.
+    std::chrono::steady_clock::time_point received{};
 
     /// The first header named `name` (case-insensitive), or "".
     std::string_view header(std::string_view name) const;

@@ -109,6 +109,7 @@ private:
     void on_header(beast::error_code ec) {
         if (ec) return on_read_error(ec);
         timer_.cancel();
+        received_ = std::chrono::steady_clock::now();
         const auto& header = parser_->get();
         if (header.version() < 11) keep_alive_ = false;
         if (beast::iequals(header[http::field::expect], "100-continue")) {
@@ -168,6 +169,7 @@ private:
         }
         request.body = std::move(message.body());
         request.remote_address = remote_address_;
+        request.received = received_;
         router_.dispatch(request, [self = shared_from_this()](HttpResponse response) {
             net::post(self->socket_.get_executor(),
                       [self, response = std::move(response)]() mutable {
@@ -214,6 +216,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::string remote_address_;
+    std::chrono::steady_clock::time_point received_{};
     bool keep_alive_ = true;
     bool timed_out_ = false;
     unsigned version_ = 11;

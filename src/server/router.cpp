@@ -1,5 +1,9 @@
 #include "server/router.h"
 
+#include <algorithm>
+
+#include "common/suggest.h"
+
 namespace millrace {
 
 namespace {
@@ -129,7 +133,17 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         responder(json_error(405, "method " + std::string(enum_name(request.method)) +
                                       " is not allowed on " + request.path));
     } else {
-        responder(json_error(404, "no route for " + request.path));
+        // A near miss of a literal route (a YAML feature route such as /feature/user) is
+        // named; parameterized API routes are documented, not guessed.
+        std::vector<std::string> paths;
+        paths.reserve(literal_.size());
+        for (const auto& [path, routes] : literal_) paths.push_back(path);
+        std::sort(paths.begin(), paths.end());
+        std::string message = "no route for " + request.path;
+        if (std::optional<std::string> near = closest_match(request.path, paths)) {
+            message += "; did you mean " + *near + "?";
+        }
+        responder(json_error(404, message));
     }
 }
 

@@ -44,6 +44,33 @@ TEST(Router, MatchesLiteralsAndParameters) {
     EXPECT_NE(text.find("millrace_http_unmatched_requests_total 2"), std::string::npos);
 }
 
+TEST(Router, GuardSeesTheRouteGroup) {
+    MetricsRegistry metrics;
+    Router router(metrics);
+    auto ok = [](HttpRequest&, HttpResponder respond) { respond(HttpResponse{}); };
+    router.add(HttpMethod::kGet, "/open", "open", ok);
+    router.add(HttpMethod::kGet, "/admin/{x}", "admin", ok, "admin");
+    router.add(HttpMethod::kGet, "/feature/user", "route:user", ok, "features");
+    std::vector<std::string> seen;
+    router.set_guard([&](const HttpRequest&, std::string_view group) -> std::optional<HttpResponse> {
+        seen.emplace_back(group);
+        if (group == "admin") return json_error(403, "no");
+        return std::nullopt;
+    });
+    EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/open").status, 200);
+    EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/admin/1").status, 403);
+    EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/feature/user/").status, 200);
+    EXPECT_EQ(seen, (std::vector<std::string>{"admin", "features"}));
+    EXPECT_NE(metrics.render_prometheus().find(
+                  "millrace_http_requests_total{route=\"admin\",status=\"4xx\"} 1"),
+              std::string::npos);
+    const HttpResponse missing = dispatch(router, HttpMethod::kGet, "/feature/usr");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body,
+              "{\"error\":\"no route for /feature/usr; did you mean /feature/user?\"}\n");
+    EXPECT_EQ(dispatch(router, HttpMethod::kPost, "/feature/user").status, 405);
+}
+
 TEST(HttpMessage, HeadersQueryAndDecoding) {
     HttpRequest request;
     request.headers = {{"Content-Type", "application/json"}};
