@@ -135,8 +135,8 @@ int run_serve(const ServeOptions& options) {
     if (!views.empty()) {
         OnlineStoreOptions store_options;
         if (serving.cache_rows) store_options.cache_rows = *serving.cache_rows;
-        auto opened = OnlineStore::open(OnlineStore::directory(project->data_dir),
-                                        std::move(views), store_options, &metrics);
+        auto opened = OnlineStore::open(OnlineStore::directory(project->data_dir), std::move(views),
+                                        store_options, &metrics);
         if (!opened.ok()) {
             std::fprintf(stderr, "millrace serve: %s\n", opened.error().to_string().c_str());
             return 1;

@@ -34,8 +34,8 @@ namespace millrace {
 /// bad type specs and durations (see parse_pipeline), an include naming a file that does not
 /// exist (kNotFound), files it cannot tell the kind of, and pipelines, feature views, jobs or
 /// routes defined twice (kConfig). Feature views, jobs and routes keep their documents as
-/// ConfigNodes for the subsystem that reads them; only their names are checked here. A glob pattern that matches nothing is not an error; it is recorded
-/// in Project::warnings.
+/// ConfigNodes for the subsystem that reads them; only their names are checked here. A glob
+/// pattern that matches nothing is not an error; it is recorded in Project::warnings.
 ///
 /// Returns the Project when nothing was wrong, else the first error. Paths in the Project
 /// (root_dir, data_dir, file sources and sinks) are absolute; file names in error locations are

@@ -12,9 +12,9 @@ namespace millrace {
 /// Bearer-token auth scoped to route groups (ARCHITECTURE.md §7), installed as the Router's
 /// guard so every route of a group gets it, whoever registered the route:
 ///
-///   no or malformed `Authorization: Bearer <token>`   401 + WWW-Authenticate: Bearer
-///   an unknown token                                  401 + WWW-Authenticate: Bearer error="invalid_token"
-///   a token without the route's group in its scopes   403 + WWW-Authenticate: ... error="insufficient_scope"
+///   no or malformed `Authorization: Bearer <token>`  401, WWW-Authenticate: Bearer
+///   an unknown token                                 401, ... error="invalid_token"
+///   a token without the route's group in its scopes  403, ... error="insufficient_scope"
 ///
 /// Tokens are compared in constant time. With no tokens configured there is no auth (and
 /// `millrace serve` installs no guard at all).

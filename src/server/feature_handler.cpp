@@ -247,10 +247,10 @@ public:
             for (FeatureStatus status : {FeatureStatus::kPresent, FeatureStatus::kNotFound,
                                          FeatureStatus::kOutsideMaxAge}) {
                 state.keys_by_status[static_cast<std::size_t>(status_index(status))] =
-                    &metrics.counter("millrace_feature_keys_total",
-                                     "Keys looked up by the serving API, by view and status.",
-                                     {{"view", view.name},
-                                      {"status", std::string(enum_name(status))}});
+                    &metrics.counter(
+                        "millrace_feature_keys_total",
+                        "Keys looked up by the serving API, by view and status.",
+                        {{"view", view.name}, {"status", std::string(enum_name(status))}});
             }
             for (const FeatureSpec& feature : view.features) {
                 state.feature_names.push_back(feature.name);
@@ -296,22 +296,20 @@ public:
         router.add(
             HttpMethod::kPost, "/v1/features/{view}/batch", "features_batch",
             [this](HttpRequest& request, HttpResponder respond) {
-                RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
-                                       true};
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache",
+                                       false, true};
                 finish(request, std::move(respond), context, batch(request, context));
             },
             "features");
         router.add(
             HttpMethod::kPost, "/v1/features/{view}/upsert", "features_upsert",
-            [this](HttpRequest& request, HttpResponder respond) {
-                respond(upsert(request));
-            },
+            [this](HttpRequest& request, HttpResponder respond) { respond(upsert(request)); },
             "ingest");
         router.add(
             HttpMethod::kPost, "/get-online-features", "feast_get_online_features",
             [this](HttpRequest& request, HttpResponder respond) {
-                RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
-                                       true};
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache",
+                                       false, true};
                 finish(request, std::move(respond), context, feast(request, context));
             },
             "features");
@@ -350,8 +348,8 @@ private:
             const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
                 Clock_::now() - context.start);
             capture_->record(clock_.now_micros(), enum_name(request.method),
-                             request_target(request), request.body, response.status,
-                             response.body, latency.count());
+                             request_target(request), request.body, response.status, response.body,
+                             latency.count());
         }
         respond(std::move(response));
     }
@@ -401,12 +399,12 @@ private:
         }
     }
 
-    static std::optional<HttpResponse> parse_max_age(std::string_view text,
-                                                     std::optional<std::chrono::microseconds>& out) {
+    static std::optional<HttpResponse> parse_max_age(
+        std::string_view text, std::optional<std::chrono::microseconds>& out) {
         Result<std::chrono::microseconds> parsed = parse_duration(text);
         if (!parsed.ok()) {
-            return json_error(400, "invalid max_age " + backticks(text) + ": " +
-                                       parsed.error().message());
+            return json_error(
+                400, "invalid max_age " + backticks(text) + ": " + parsed.error().message());
         }
         out = *parsed;
         return std::nullopt;
@@ -428,7 +426,8 @@ private:
 
     void count(const ViewState& view, const std::vector<FeatureLookup>& lookups) const {
         std::array<uint64_t, 3> counts{};
-        for (const FeatureLookup& lookup : lookups) ++counts[static_cast<std::size_t>(status_index(lookup.status))];
+        for (const FeatureLookup& lookup : lookups)
+            ++counts[static_cast<std::size_t>(status_index(lookup.status))];
         for (std::size_t i = 0; i < counts.size(); ++i) {
             if (counts[i] > 0) view.keys_by_status[i]->increment(counts[i]);
         }
@@ -455,9 +454,8 @@ private:
             if (i > 0) out += ',';
             const auto index = static_cast<std::size_t>(selection[i]);
             out += view.feature_keys[index];
-            const Value* value = present && index < lookup.row->values.size()
-                                     ? &lookup.row->values[index]
-                                     : nullptr;
+            const Value* value =
+                present && index < lookup.row->values.size() ? &lookup.row->values[index] : nullptr;
             append_feature_value(out, value != nullptr && !value->is_null()
                                           ? *value
                                           : view.view->features[index].default_value);
@@ -490,16 +488,15 @@ private:
                 text = request.query_param("key");
             }
             if (text == nullptr) {
-                return json_error(400, "missing key parameter " + backticks(name) +
-                                           (params == nullptr && view.entities.size() == 1
-                                                ? " (or `key`)"
-                                                : ""));
+                return json_error(
+                    400, "missing key parameter " + backticks(name) +
+                             (params == nullptr && view.entities.size() == 1 ? " (or `key`)" : ""));
             }
             Result<Value> value = parse_entity_key(entity, *text);
             if (!value.ok()) {
                 if (params != nullptr && name != entity.name) {
-                    return json_error(400, "query parameter " + backticks(name) + ": " +
-                                               value.error().message());
+                    return json_error(
+                        400, "query parameter " + backticks(name) + ": " + value.error().message());
                 }
                 return json_error(400, value.error().message());
             }
@@ -592,9 +589,8 @@ private:
             if (i > 0) out += ',';
             out += route.feature_keys[i];
             const auto index = static_cast<std::size_t>(feature.feature_index);
-            const Value* value = present && index < lookup.row->values.size()
-                                     ? &lookup.row->values[index]
-                                     : nullptr;
+            const Value* value =
+                present && index < lookup.row->values.size() ? &lookup.row->values[index] : nullptr;
             if (value == nullptr || value->is_null()) {
                 append_feature_value(out, feature.default_value);
             } else if (feature.convert) {
@@ -612,7 +608,8 @@ private:
                                                   const std::string& body,
                                                   simdjson::dom::element& root) {
         if (auto error = parser.parse(body).get(root); error) {
-            return json_error(400, describe_json_syntax_error(body, simdjson::error_message(error)));
+            return json_error(400,
+                              describe_json_syntax_error(body, simdjson::error_message(error)));
         }
         return std::nullopt;
     }
@@ -655,8 +652,7 @@ private:
             return std::nullopt;
         }
         if (view.entities.size() != 1) {
-            return "view " + backticks(view.name) + " has " +
-                   std::to_string(view.entities.size()) +
+            return "view " + backticks(view.name) + " has " + std::to_string(view.entities.size()) +
                    " entities; give each key as an object, as in {\"" + view.entities[0].name +
                    "\": ...}";
         }
@@ -672,8 +668,7 @@ private:
     }
 
     // `"features": [...]` of a request body into a selection (all when absent).
-    std::optional<HttpResponse> select_from_json(const ViewState& view,
-                                                 simdjson::dom::object body,
+    std::optional<HttpResponse> select_from_json(const ViewState& view, simdjson::dom::object body,
                                                  Selection& selection) const {
         simdjson::dom::element features;
         if (body["features"].get(features) != simdjson::SUCCESS || features.is_null()) {
@@ -775,8 +770,8 @@ private:
         const std::vector<std::string_view>& rows = *split;
         if (rows.empty()) return json_error(400, "the request has no rows");
         if (rows.size() > kMaxUpsertRows) {
-            return json_error(413, "more than " + std::to_string(kMaxUpsertRows) +
-                                       " rows in one request");
+            return json_error(
+                413, "more than " + std::to_string(kMaxUpsertRows) + " rows in one request");
         }
         thread_local simdjson::dom::parser parser;
         std::vector<std::pair<std::size_t, std::string>> errors;
@@ -915,8 +910,8 @@ private:
             return json_error(400, "the request body must be a JSON object");
         }
         bool full_names = false;
-        if (simdjson::dom::element flag; body["full_feature_names"].get(flag) == simdjson::SUCCESS &&
-                                         !flag.is_null()) {
+        if (simdjson::dom::element flag;
+            body["full_feature_names"].get(flag) == simdjson::SUCCESS && !flag.is_null()) {
             if (flag.get_bool().get(full_names) != simdjson::SUCCESS) {
                 return json_error(400, "`full_feature_names` must be true or false");
             }
@@ -926,13 +921,14 @@ private:
         std::vector<std::string> response_names;  // when a route renames
         simdjson::dom::element features;
         simdjson::dom::element service;
-        const bool has_features = body["features"].get(features) == simdjson::SUCCESS &&
-                                  !features.is_null();
-        const bool has_service = body["feature_service"].get(service) == simdjson::SUCCESS &&
-                                 !service.is_null();
+        const bool has_features =
+            body["features"].get(features) == simdjson::SUCCESS && !features.is_null();
+        const bool has_service =
+            body["feature_service"].get(service) == simdjson::SUCCESS && !service.is_null();
         if (has_features == has_service) {
-            return json_error(400, "give either `features` ([\"view:feature\", ...]) or "
-                                   "`feature_service`");
+            return json_error(400,
+                              "give either `features` ([\"view:feature\", ...]) or "
+                              "`feature_service`");
         }
         if (has_features) {
             simdjson::dom::array list;
@@ -942,8 +938,7 @@ private:
             for (simdjson::dom::element item : list) {
                 std::string_view reference;
                 if (item.get_string().get(reference) != simdjson::SUCCESS) {
-                    return json_error(400,
-                                      "`features` must be an array of \"view:feature\" names");
+                    return json_error(400, "`features` must be an array of \"view:feature\" names");
                 }
                 const std::size_t colon = reference.find(':');
                 if (colon == std::string_view::npos) {
@@ -989,8 +984,9 @@ private:
         // Entities: column name -> array of values, all of one length.
         simdjson::dom::object entities;
         if (body["entities"].get_object().get(entities) != simdjson::SUCCESS) {
-            return json_error(400, "`entities` must be an object of arrays, as in "
-                                   "{\"user_id\": [1, 2]}");
+            return json_error(400,
+                              "`entities` must be an object of arrays, as in "
+                              "{\"user_id\": [1, 2]}");
         }
         std::vector<std::pair<std::string_view, simdjson::dom::array>> columns;
         std::size_t rows = 0;
@@ -1000,11 +996,10 @@ private:
                 return json_error(400, "entity " + backticks(field.key) + " must be an array");
             }
             if (!columns.empty() && values.size() != rows) {
-                return json_error(400, "entity arrays differ in length: " +
-                                           backticks(columns.front().first) + " has " +
-                                           std::to_string(rows) + " values, " +
-                                           backticks(field.key) + " has " +
-                                           std::to_string(values.size()));
+                return json_error(
+                    400, "entity arrays differ in length: " + backticks(columns.front().first) +
+                             " has " + std::to_string(rows) + " values, " + backticks(field.key) +
+                             " has " + std::to_string(values.size()));
             }
             rows = values.size();
             columns.emplace_back(field.key, values);
@@ -1029,8 +1024,8 @@ private:
                     if (column.first == entity.name) values = &column.second;
                 }
                 if (values == nullptr) {
-                    return json_error(400, "missing entity " + backticks(entity.name) +
-                                               " (view " + backticks(view->view->name) +
+                    return json_error(400, "missing entity " + backticks(entity.name) + " (view " +
+                                               backticks(view->view->name) +
                                                " needs it) in `entities`");
                 }
                 std::size_t row = 0;
@@ -1040,8 +1035,8 @@ private:
                         return json_error(400, "entities." + std::string(entity.name) + "[" +
                                                    std::to_string(row) + "]: key " +
                                                    backticks(entity.name) + " must be " +
-                                                   std::string(type_name(entity.type)) +
-                                                   ", got " + json_kind(element));
+                                                   std::string(type_name(entity.type)) + ", got " +
+                                                   json_kind(element));
                     }
                     Result<Value> value = convert_entity_key(entity, *scalar);
                     if (!value.ok()) {
@@ -1087,7 +1082,8 @@ private:
                 out += simdjson::minify(element);
             }
             out += "],\"statuses\":[";
-            for (std::size_t row = 0; row < rows; ++row) out += row == 0 ? "\"PRESENT\"" : ",\"PRESENT\"";
+            for (std::size_t row = 0; row < rows; ++row)
+                out += row == 0 ? "\"PRESENT\"" : ",\"PRESENT\"";
             out += "],\"event_timestamps\":[";
             for (std::size_t row = 0; row < rows; ++row) {
                 if (row > 0) out += ',';
@@ -1112,8 +1108,8 @@ private:
                                              index < found.row->values.size()
                                          ? &found.row->values[index]
                                          : nullptr;
-                append_feature_value(out, value != nullptr && !value->is_null() ? *value
-                                                                                : fallback);
+                append_feature_value(out,
+                                     value != nullptr && !value->is_null() ? *value : fallback);
             }
             out += "],\"statuses\":[";
             for (std::size_t row = 0; row < rows; ++row) {

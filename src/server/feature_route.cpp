@@ -232,13 +232,11 @@ private:
         return feature;
     }
 
-    void parse_features(const ConfigNode* node, const FeatureView& view,
-                        const std::string& what) {
+    void parse_features(const ConfigNode* node, const FeatureView& view, const std::string& what) {
         const std::string features_what = key_of("features", what);
         if (!present(node)) {
             for (std::size_t i = 0; i < view.features.size(); ++i) {
-                route_.features.push_back(
-                    plain(view, static_cast<int>(i), view.features[i].name));
+                route_.features.push_back(plain(view, static_cast<int>(i), view.features[i].name));
             }
             return;
         }
@@ -275,8 +273,7 @@ private:
             if (entry.value.is_null()) {  // `clicks_30d:` = as is
                 const int index = view.feature_index(entry.key);
                 if (index < 0) {
-                    feature_of(ConfigNode::scalar(entry.key, entry.key_location), view,
-                               entry_what);
+                    feature_of(ConfigNode::scalar(entry.key, entry.key_location), view, entry_what);
                     continue;
                 }
                 add(plain(view, index, entry.key), entry.key_location);
@@ -295,8 +292,7 @@ private:
             } else {
                 index = view.feature_index(entry.key);
                 if (index < 0) {
-                    feature_of(ConfigNode::scalar(entry.key, entry.key_location), view,
-                               entry_what);
+                    feature_of(ConfigNode::scalar(entry.key, entry.key_location), view, entry_what);
                 }
             }
             const ConfigNode* type = map.optional("type");
@@ -307,7 +303,8 @@ private:
             const DataType stored = feature.type;
             bool ok = true;
             if (present(type)) {
-                std::optional<std::string> text = reader_.non_empty(*type, key_of("type", entry_what));
+                std::optional<std::string> text =
+                    reader_.non_empty(*type, key_of("type", entry_what));
                 std::optional<DataType> parsed = text ? parse_type_name(*text) : std::nullopt;
                 if (text && !parsed) {
                     reader_.error(ErrorCode::kConfig,
@@ -318,12 +315,13 @@ private:
                                   type->location());
                     ok = false;
                 } else if (parsed && !can_convert_feature(stored, *parsed)) {
-                    reader_.error(ErrorCode::kConfig,
-                                  "cannot serve feature " +
-                                      backticks(view.features[static_cast<std::size_t>(index)].name) +
-                                      " (" + std::string(type_name(stored)) + ") as " +
-                                      std::string(type_name(*parsed)) + " for " + entry_what,
-                                  type->location());
+                    reader_.error(
+                        ErrorCode::kConfig,
+                        "cannot serve feature " +
+                            backticks(view.features[static_cast<std::size_t>(index)].name) + " (" +
+                            std::string(type_name(stored)) + ") as " +
+                            std::string(type_name(*parsed)) + " for " + entry_what,
+                        type->location());
                     ok = false;
                 } else if (parsed) {
                     feature.type = *parsed;
@@ -363,8 +361,9 @@ private:
             if (rps->is_scalar()) value = parse_double_text(rps->scalar());
             if (!value || !(*value > 0) || *value > 1e9) {
                 reader_.error(ErrorCode::kConfig,
-                              key_of("rps", what) + " must be a number of requests per second "
-                                                    "greater than 0",
+                              key_of("rps", what) +
+                                  " must be a number of requests per second "
+                                  "greater than 0",
                               rps->location());
                 ok = false;
             } else {

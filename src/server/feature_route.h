@@ -20,7 +20,7 @@ struct RouteSpec;
 /// which type, and what to serve when the row is missing, expired or the value null.
 struct RouteFeature {
     std::string response_name;
-    int feature_index = -1;  // in the view
+    int feature_index = -1;            // in the view
     DataType type = DataType::kInt64;  // served type
     bool convert = false;              // type differs from the view's: cast_value on each read
     Value default_value;               // already of `type` (or null)

@@ -69,10 +69,12 @@ IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metr
       bytes_(metrics.counter("millrace_ingest_bytes_total", "Request body bytes ingested.")) {}
 
 void IngestHandler::add_routes(Router& router) {
-    router.add(HttpMethod::kPost, "/v1/ingest/{topic}", "ingest",
-               [this](HttpRequest& request, HttpResponder responder) {
-                   handle(request, std::move(responder));
-               }, "ingest");
+    router.add(
+        HttpMethod::kPost, "/v1/ingest/{topic}", "ingest",
+        [this](HttpRequest& request, HttpResponder responder) {
+            handle(request, std::move(responder));
+        },
+        "ingest");
 }
 
 void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {

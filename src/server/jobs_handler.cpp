@@ -200,18 +200,23 @@ JobsHandler::~JobsHandler() = default;
 
 void JobsHandler::add_routes(Router& router) {
     Impl* impl = impl_.get();
-    router.add(HttpMethod::kGet, "/v1/jobs", "jobs_list",
-               [impl](HttpRequest&, HttpResponder respond) { respond(impl->list_jobs()); }, "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/jobs", "jobs_list",
+        [impl](HttpRequest&, HttpResponder respond) { respond(impl->list_jobs()); }, "admin");
     router.add(
         HttpMethod::kPost, "/v1/jobs/{job}/trigger", "jobs_trigger",
-        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->trigger(request)); }, "admin");
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->trigger(request)); },
+        "admin");
     router.add(
         HttpMethod::kGet, "/v1/runs", "runs_list",
-        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->list_runs(request)); }, "admin");
-    router.add(HttpMethod::kGet, "/v1/runs/{run}", "runs_describe",
-               [impl](HttpRequest& request, HttpResponder respond) {
-                   respond(impl->describe_run(request));
-               }, "admin");
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->list_runs(request)); },
+        "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/runs/{run}", "runs_describe",
+        [impl](HttpRequest& request, HttpResponder respond) {
+            respond(impl->describe_run(request));
+        },
+        "admin");
 }
 
 }  // namespace millrace

@@ -184,8 +184,8 @@ std::string describe_json_syntax_error(std::string_view text, std::string_view f
             ++column;
         }
     }
-    return "malformed JSON at line " + std::to_string(line) + ", column " +
-           std::to_string(column) + ": " + (error ? error->reason : std::string(fallback));
+    return "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
+           ": " + (error ? error->reason : std::string(fallback));
 }
 
 }  // namespace millrace

@@ -26,16 +26,23 @@ bool query_integer(const HttpRequest& request, std::string_view name, int64_t& v
 TopicHandler::TopicHandler(Log& log) : log_(log) {}
 
 void TopicHandler::add_routes(Router& router) {
-    router.add(HttpMethod::kGet, "/v1/topics", "topics_list",
-               [this](HttpRequest&, HttpResponder respond) { respond(list()); }, "admin");
-    router.add(HttpMethod::kPost, "/v1/topics", "topics_create",
-               [this](HttpRequest& request, HttpResponder respond) { respond(create(request)); }, "admin");
-    router.add(HttpMethod::kGet, "/v1/topics/{topic}", "topics_describe",
-               [this](HttpRequest& request, HttpResponder respond) { respond(describe(request)); }, "admin");
-    router.add(HttpMethod::kDelete, "/v1/topics/{topic}", "topics_delete",
-               [this](HttpRequest& request, HttpResponder respond) { respond(remove(request)); }, "admin");
-    router.add(HttpMethod::kGet, "/v1/topics/{topic}/records", "topic_records",
-               [this](HttpRequest& request, HttpResponder respond) { respond(records(request)); }, "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/topics", "topics_list",
+        [this](HttpRequest&, HttpResponder respond) { respond(list()); }, "admin");
+    router.add(
+        HttpMethod::kPost, "/v1/topics", "topics_create",
+        [this](HttpRequest& request, HttpResponder respond) { respond(create(request)); }, "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/topics/{topic}", "topics_describe",
+        [this](HttpRequest& request, HttpResponder respond) { respond(describe(request)); },
+        "admin");
+    router.add(
+        HttpMethod::kDelete, "/v1/topics/{topic}", "topics_delete",
+        [this](HttpRequest& request, HttpResponder respond) { respond(remove(request)); }, "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/topics/{topic}/records", "topic_records",
+        [this](HttpRequest& request, HttpResponder respond) { respond(records(request)); },
+        "admin");
 }
 
 HttpResponse TopicHandler::list() const {

@@ -43,8 +43,7 @@ public:
     bool sampled() const;
 
     void record(int64_t ts_us, std::string_view method, std::string_view target,
-                std::string_view body, int status, std::string_view response,
-                int64_t latency_us);
+                std::string_view body, int status, std::string_view response, int64_t latency_us);
 
     void stop();
 

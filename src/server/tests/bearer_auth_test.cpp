@@ -6,8 +6,8 @@ namespace millrace {
 namespace {
 
 BearerAuth make_auth() {
-    return BearerAuth({{"reader-token", static_cast<uint8_t>(RouteGroup::kFeatures)},
-                       {"admin-token", 7}});
+    return BearerAuth(
+        {{"reader-token", static_cast<uint8_t>(RouteGroup::kFeatures)}, {"admin-token", 7}});
 }
 
 HttpRequest with_authorization(std::string value) {

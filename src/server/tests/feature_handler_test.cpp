@@ -66,13 +66,15 @@ protected:
         const FeatureView& user = *store_->find_view("user_features");
         ASSERT_TRUE(store_
                         ->upsert_row(user, {Value::int64(1)},
-                                     FeatureRow{kNow - kHour, kNow - kHour,
+                                     FeatureRow{kNow - kHour,
+                                                kNow - kHour,
                                                 {Value::int64(5), Value::float64(12.5),
                                                  Value::int64(7), Value::string("a\"b")}})
                         .ok());
         ASSERT_TRUE(store_
                         ->upsert_row(user, {Value::int64(2)},
-                                     FeatureRow{kNow - 48 * kHour, kNow - 48 * kHour,
+                                     FeatureRow{kNow - 48 * kHour,
+                                                kNow - 48 * kHour,
                                                 {Value::int64(9), Value(), Value(), Value()}})
                         .ok());
         const FeatureView& pair = *store_->find_view("user_item");
@@ -197,8 +199,9 @@ TEST_F(FeatureHandlerTest, GetBadInput) {
     expect_error(get("/v1/features/user_item", {{"user_id", "1"}}), 400,
                  "missing key parameter `item_id`");
     expect_error(get("/v1/features/user_features", {{"user_id", "1"}, {"features", "clickz_30d"}}),
-                 400, "unknown feature `clickz_30d` of view `user_features`; did you mean "
-                      "`clicks_30d`?");
+                 400,
+                 "unknown feature `clickz_30d` of view `user_features`; did you mean "
+                 "`clicks_30d`?");
     const HttpResponse bad_age =
         get("/v1/features/user_features", {{"user_id", "1"}, {"max_age", "soon"}});
     EXPECT_EQ(bad_age.status, 400);
@@ -291,12 +294,10 @@ TEST_F(FeatureHandlerTest, Upsert) {
     EXPECT_NE(response.body.find("\"avg_viewed_price\":2.0"), std::string::npos) << response.body;
 
     // A JSON array works too; nothing good is 400; other media types are 415.
-    response = post("/v1/features/user_item/upsert",
-                    R"([{"user_id":2,"item_id":"y","score":1}])",
+    response = post("/v1/features/user_item/upsert", R"([{"user_id":2,"item_id":"y","score":1}])",
                     {{"Content-Type", "application/json"}});
     EXPECT_EQ(response.status, 200) << response.body;
-    EXPECT_EQ(post("/v1/features/user_features/upsert", "{\"user_id\":\"q\"}", ndjson).status,
-              400);
+    EXPECT_EQ(post("/v1/features/user_features/upsert", "{\"user_id\":\"q\"}", ndjson).status, 400);
     EXPECT_EQ(post("/v1/features/user_features/upsert", "{\"user_id\":1}").status, 415);
     EXPECT_EQ(post("/v1/features/user_features/upsert", "", ndjson).status, 400);
 }
@@ -345,8 +346,9 @@ cache_control: "private, max-age=5"
 
 TEST_F(FeatureHandlerTest, RouteRateLimitAndTimeout) {
     std::vector<FeatureRoute> routes;
-    routes.push_back(route_of(
-        "name: limited\npath: /limited\nview: user_features\nrate_limit: { rps: 0.001, burst: 2 }\n"));
+    routes.push_back(
+        route_of("name: limited\npath: /limited\nview: user_features\nrate_limit: { rps: 0.001, "
+                 "burst: 2 }\n"));
     routes.push_back(route_of("name: slow\npath: /slow\nview: user_features\ntimeout: 1us\n"));
     start({}, std::move(routes));
     EXPECT_EQ(get("/limited", {{"user_id", "1"}}).status, 200);
@@ -371,14 +373,14 @@ TEST_F(FeatureHandlerTest, AuthByRouteGroup) {
           {{"reader", static_cast<uint8_t>(RouteGroup::kFeatures)},
            {"writer", static_cast<uint8_t>(RouteGroup::kIngest)}});
     EXPECT_EQ(get("/v1/features/user_features", {{"user_id", "1"}}).status, 401);
-    EXPECT_EQ(get("/v1/features/user_features", {{"user_id", "1"}},
-                  {{"Authorization", "Bearer reader"}})
-                  .status,
-              200);
-    EXPECT_EQ(get("/v1/features/user_features", {{"user_id", "1"}},
-                  {{"Authorization", "Bearer writer"}})
-                  .status,
-              403);
+    EXPECT_EQ(
+        get("/v1/features/user_features", {{"user_id", "1"}}, {{"Authorization", "Bearer reader"}})
+            .status,
+        200);
+    EXPECT_EQ(
+        get("/v1/features/user_features", {{"user_id", "1"}}, {{"Authorization", "Bearer writer"}})
+            .status,
+        403);
     const std::string row = "{\"user_id\":9,\"clicks_30d\":1}";
     EXPECT_EQ(post("/v1/features/user_features/upsert", row,
                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer reader"}})
@@ -392,8 +394,8 @@ TEST_F(FeatureHandlerTest, AuthByRouteGroup) {
 
 TEST_F(FeatureHandlerTest, FeastShape) {
     std::vector<FeatureRoute> routes;
-    routes.push_back(route_of(
-        "name: user\npath: /feature/user\nview: user_features\nfeatures: [segment]\n"));
+    routes.push_back(
+        route_of("name: user\npath: /feature/user\nview: user_features\nfeatures: [segment]\n"));
     start({}, std::move(routes));
     HttpResponse response = post("/get-online-features", R"({
         "features": ["user_features:clicks_30d", "user_features:segment"],
@@ -431,18 +433,30 @@ TEST_F(FeatureHandlerTest, FeastShape) {
     EXPECT_NE(response.body.find("{\"values\":[0.75]"), std::string::npos);
 
     EXPECT_EQ(post("/get-online-features", R"({"features":["user_features:clickz"],
-        "entities":{"user_id":[1]}})").status, 400);
+        "entities":{"user_id":[1]}})")
+                  .status,
+              400);
     EXPECT_EQ(post("/get-online-features", R"({"features":["user_featres:clicks_30d"],
-        "entities":{"user_id":[1]}})").status, 404);
+        "entities":{"user_id":[1]}})")
+                  .status,
+              404);
     EXPECT_EQ(post("/get-online-features", R"({"features":["user_item:score"],
-        "entities":{"user_id":[1]}})").status, 400);  // item_id missing
+        "entities":{"user_id":[1]}})")
+                  .status,
+              400);  // item_id missing
     EXPECT_EQ(post("/get-online-features", R"({"features":["user_item:score"],
-        "entities":{"user_id":[1],"item_id":["a","b"]}})").status, 400);  // lengths differ
+        "entities":{"user_id":[1],"item_id":["a","b"]}})")
+                  .status,
+              400);  // lengths differ
     EXPECT_EQ(post("/get-online-features", R"({"features":["clicks_30d"],
-        "entities":{"user_id":[1]}})").status, 400);  // no view
+        "entities":{"user_id":[1]}})")
+                  .status,
+              400);  // no view
     EXPECT_EQ(post("/get-online-features", R"({"entities":{"user_id":[1]}})").status, 400);
     EXPECT_EQ(post("/get-online-features", R"({"feature_service":"nope",
-        "entities":{"user_id":[1]}})").status, 404);
+        "entities":{"user_id":[1]}})")
+                  .status,
+              404);
     EXPECT_EQ(post("/get-online-features", "{").status, 400);
 }
 

@@ -142,8 +142,7 @@ TEST(FeatureRoute, MultiEntityKeys) {
 
 TEST(FeatureRoute, ErrorsPointAtTheValue) {
     EXPECT_EQ(positions("name: r\npath: feature/user\nview: user_features\n"), Strings{"2:7"});
-    EXPECT_EQ(positions("name: r\npath: /v1/features/x\nview: user_features\n"),
-              Strings{"2:7"});
+    EXPECT_EQ(positions("name: r\npath: /v1/features/x\nview: user_features\n"), Strings{"2:7"});
     EXPECT_EQ(positions("name: r\npath: /a?b=1\nview: user_features\n"), Strings{"2:7"});
     EXPECT_EQ(positions("name: r\nview: user_features\n"), Strings{"1:1"});  // no path
     EXPECT_EQ(positions("name: r\npath: /a\nview: user_featurs\n"), Strings{"3:7"});
@@ -175,8 +174,7 @@ TEST(FeatureRoute, ErrorsPointAtTheValue) {
               Strings{"4:20"});
     EXPECT_EQ(positions("name: r\npath: /a\nview: user_features\ntimeout: 5 ms\n"),
               Strings{"4:11"});
-    EXPECT_EQ(positions("name: r\npath: /a\nview: user_features\ncolour: red\n"),
-              Strings{"4:1"});
+    EXPECT_EQ(positions("name: r\npath: /a\nview: user_features\ncolour: red\n"), Strings{"4:1"});
 }
 
 TEST(FeatureRoute, CollectsEveryErrorWithHints) {

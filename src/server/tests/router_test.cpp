@@ -52,11 +52,12 @@ TEST(Router, GuardSeesTheRouteGroup) {
     router.add(HttpMethod::kGet, "/admin/{x}", "admin", ok, "admin");
     router.add(HttpMethod::kGet, "/feature/user", "route:user", ok, "features");
     std::vector<std::string> seen;
-    router.set_guard([&](const HttpRequest&, std::string_view group) -> std::optional<HttpResponse> {
-        seen.emplace_back(group);
-        if (group == "admin") return json_error(403, "no");
-        return std::nullopt;
-    });
+    router.set_guard(
+        [&](const HttpRequest&, std::string_view group) -> std::optional<HttpResponse> {
+            seen.emplace_back(group);
+            if (group == "admin") return json_error(403, "no");
+            return std::nullopt;
+        });
     EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/open").status, 200);
     EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/admin/1").status, 403);
     EXPECT_EQ(dispatch(router, HttpMethod::kGet, "/feature/user/").status, 200);

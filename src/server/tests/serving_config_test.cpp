@@ -56,7 +56,7 @@ TEST(ServingConfig, ReadsEverything) {
       - { token_env: ADMIN_TOKEN, scopes: [ingest, features, admin] }
   capture: { topic: reqs, sample: 0.25 }
 )"),
-                                                 errors, fake_env);
+                                                errors, fake_env);
     EXPECT_TRUE(errors.empty()) << errors.front().to_string();
     EXPECT_EQ(config.max_batch_keys, 50u);
     EXPECT_EQ(config.request_timeout, std::chrono::milliseconds(200));
