@@ -17,7 +17,9 @@ struct ServeOptions {
 
 /// `millrace serve <project>`: opens the project's log, creates its declared topics, serves
 /// HTTP (ingest, topics, /metrics, /healthz) on listen.http until SIGINT or SIGTERM, then stops
-/// gracefully (no new requests, pending fsyncs done).
+/// gracefully (no new requests, pending fsyncs done). With feature views it also opens the
+/// online store and serves it (server/feature_handler.h, YAML routes, the `serving:` block:
+/// limits, bearer-token auth for every route group, traffic capture; docs/serving.md).
 int run_serve(const ServeOptions& options);
 
 }  // namespace millrace
