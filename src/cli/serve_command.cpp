@@ -143,8 +143,12 @@ int run_serve(const ServeOptions& options) {
         }
         store = std::move(opened).value();
         if (serving.capture) {
+            // Bounded by default (a week, 1 GiB); declare the topic under `topics:` to keep
+            // more or less.
             TopicConfig capture_config;
             capture_config.fsync = FsyncPolicy::kInterval;
+            capture_config.retention_bytes = int64_t{1} << 30;
+            capture_config.retention_ms = int64_t{7} * 24 * 3600 * 1000;
             auto topic = (*log)->ensure_topic(serving.capture->topic, capture_config);
             if (!topic.ok()) {
                 std::fprintf(stderr, "millrace serve: capture topic `%s`: %s\n",
