@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "common/json_string.h"
 #include "types/time_codec.h"
@@ -83,12 +84,36 @@ void append_converted_value(std::string& out, const Value& value, DataType type,
     append_feature_value(out, converted.ok() ? *converted : fallback);
 }
 
-std::string body_etag(std::string_view body) {
-    uint64_t hash = 14695981039346656037ull;
-    for (char c : body) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 1099511628211ull;
+namespace {
+
+uint64_t mix(uint64_t value) {
+    value ^= value >> 33;
+    value *= 0xff51afd7ed558ccdull;
+    value ^= value >> 33;
+    value *= 0xc4ceb9fe1a85ec53ull;
+    value ^= value >> 33;
+    return value;
+}
+
+// 64-bit hash of `body`, eight bytes per step (the ETag is computed on every GET).
+uint64_t body_hash(std::string_view body) {
+    uint64_t hash = 0x9e3779b97f4a7c15ull ^ body.size();
+    std::size_t i = 0;
+    for (; i + 8 <= body.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, body.data() + i, 8);
+        hash = (hash ^ mix(word)) * 0x100000001b3ull;
+        hash = (hash << 31) | (hash >> 33);
     }
+    uint64_t tail = 0;
+    std::memcpy(&tail, body.data() + i, body.size() - i);
+    return mix(hash ^ mix(tail ^ 0x5bd1e995ull));
+}
+
+}  // namespace
+
+std::string body_etag(std::string_view body) {
+    uint64_t hash = body_hash(body);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string etag(18, '"');
     for (int i = 0; i < 16; ++i) {

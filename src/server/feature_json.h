@@ -32,7 +32,8 @@ void append_converted_value(std::string& out, const Value& value, DataType type,
 void append_int(std::string& out, int64_t value);
 void append_double(std::string& out, double value);
 
-/// A strong ETag for a response body: `"` + 16 hex digits of its 64-bit FNV-1a hash + `"`.
+/// A strong ETag for a response body: `"` + 16 hex digits of a 64-bit hash of it + `"` (not a
+/// cryptographic hash: it tells versions of one resource apart).
 std::string body_etag(std::string_view body);
 
 /// True when an If-None-Match header value (`"a", W/"b"` or `*`) matches `etag`.
