@@ -7,6 +7,7 @@
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
+#include "cli/materialize_command.h"
 #include "cli/query_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
@@ -94,6 +95,20 @@ int run_cli(int argc, char** argv) {
     explain->add_option("project-dir", explain_options.project_dir, "The project directory")
         ->required();
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
+
+    auto* materialize = app.add_subcommand(
+        "materialize", "Load feature views from their lake tables into the online store");
+    MaterializeCommandOptions materialize_options;
+    materialize->add_option("project-dir", materialize_options.project_dir, "The project directory")
+        ->required();
+    materialize->add_option("views", materialize_options.views,
+                            "Feature views to load (default: every view with a lake source)");
+    materialize->add_option("--since", materialize_options.since,
+                            "Only rows with an event time from then on: a timestamp "
+                            "(2026-11-01T00:00:00Z) or a duration back from now (7d)");
+    materialize->add_flag("--rebuild", materialize_options.rebuild,
+                          "Drop the views' rows first (after a feature change); moves a corrupt "
+                          "store aside and builds a new one");
 
     auto* serve = app.add_subcommand(
         "serve", "Serve HTTP ingestion and topics for a project until SIGINT/SIGTERM");
@@ -251,6 +266,7 @@ int run_cli(int argc, char** argv) {
     if (*run) return run_pipeline_command(run_options);
     if (*query) return run_query(query_options);
     if (*explain) return run_explain_command(explain_options);
+    if (*materialize) return run_materialize_command(materialize_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
     if (*jobs) {
