@@ -466,7 +466,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     return report;
 }
 
-Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped) {
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
+                          const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
         if (source.schema) {
@@ -498,6 +499,18 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             Error e = std::move(plan).error();
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
+        }
+        if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
+            MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,
+                                      find_feature_view(*feature_views, sink));
+            auto mapped = OnlineSink::map_columns(*view, *plan.value()->schema, sink.key,
+                                                  sink.event_time);
+            if (!mapped.ok()) {
+                return Error(mapped.error().code(),
+                             fmt::format("sink {}: {}", sink_target(sink),
+                                         mapped.error().message()),
+                             sink.location);
+            }
         }
     }
     return {};
