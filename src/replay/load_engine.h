@@ -85,6 +85,10 @@ struct LoadReport {
     std::string aborted;          // why the run stopped early ("" when it did not)
     std::string last_error;       // the last connection error's text, for messages
     LatencyHistogram latency;
+    /// Open loop: how late each request went out (actual send - intended send). Large values
+    /// mean every connection was busy (the server is slow) or this process did not get the CPU;
+    /// the latencies include it either way.
+    LatencyHistogram send_lag;
 
     uint64_t non_2xx() const;
     /// Requests that did not get a 2xx response.

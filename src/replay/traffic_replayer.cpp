@@ -27,11 +27,25 @@ std::string percent_encode(std::string_view text) {
     return out;
 }
 
-/// Up to kShownBodyBytes of `body` around byte `from`, with "..." where it was cut.
+/// Up to kShownBodyBytes of `body` from a little before byte `from`, with "..." where it was
+/// cut and control characters escaped (\n, \xNN), so a report stays one line per body.
 std::string excerpt(const std::string& body, int64_t from) {
     const std::size_t start = from > 40 ? static_cast<std::size_t>(from) - 40 : 0;
     std::string out = start > 0 ? "..." : "";
-    out += body.substr(start, kShownBodyBytes);
+    for (std::size_t i = start; i < body.size() && i < start + kShownBodyBytes; ++i) {
+        const auto c = static_cast<unsigned char>(body[i]);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += fmt::format("\\x{:02x}", c);
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
     if (start + kShownBodyBytes < body.size()) out += "...";
     return out;
 }
