@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
         bool has_type = false;
         for (const auto& [name, value] : header_pairs) {
             std::string lower = name;
-            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (char& c : lower)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             has_type = has_type || lower == "content-type";
         }
         if (!has_type) header_pairs.emplace_back("Content-Type", "application/json");

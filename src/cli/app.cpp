@@ -230,7 +230,9 @@ int run_cli(int argc, char** argv) {
         "Replay requests captured in a topic of one instance against another (staging, load "
         "test) and report latency percentiles and response mismatches");
     ReplayCommandOptions replay_options;
-    replay->add_option("--from", replay_options.from, "The instance holding the topic, http://host:port")
+    replay
+        ->add_option("--from", replay_options.from,
+                     "The instance holding the topic, http://host:port")
         ->required();
     replay->add_option("--topic", replay_options.topic, "The topic of captured requests")
         ->required();

@@ -88,8 +88,9 @@ Status HttpClient::connect_socket() {
 }
 
 Result<HttpReply> HttpClient::get(std::string_view target) {
-    std::string request = "GET " + base_.path_prefix + std::string(target) + " HTTP/1.1\r\nHost: " +
-                          base_.authority() + "\r\nAccept: application/json\r\n\r\n";
+    std::string request = "GET " + base_.path_prefix + std::string(target) +
+                          " HTTP/1.1\r\nHost: " + base_.authority() +
+                          "\r\nAccept: application/json\r\n\r\n";
     // A kept-alive connection the server has since closed fails at once: retry on a new one.
     if (fd_ >= 0) {
         auto reply = exchange(request);
@@ -111,7 +112,8 @@ Result<HttpReply> HttpClient::exchange(const std::string& request) {
         if (n > 0) {
             sent += static_cast<std::size_t>(n);
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!wait_for(fd_, POLLOUT, deadline)) return Error(ErrorCode::kIo, where + "timed out");
+            if (!wait_for(fd_, POLLOUT, deadline))
+                return Error(ErrorCode::kIo, where + "timed out");
         } else {
             return Error(ErrorCode::kIo, where + std::strerror(errno));
         }

@@ -17,7 +17,8 @@ bool icontains_token(std::string_view list, std::string_view token) {
     while (!list.empty()) {
         const std::size_t comma = list.find(',');
         std::string_view item = list.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         if (iequals(item, token)) return true;
         if (comma == std::string_view::npos) break;
@@ -142,7 +143,8 @@ Result<std::size_t> HttpResponseParser::parse(std::string_view input) {
             }
             case State::kBody:
             case State::kChunkData: {
-                const auto n = static_cast<std::size_t>(std::min<uint64_t>(remaining_, rest.size()));
+                const auto n =
+                    static_cast<std::size_t>(std::min<uint64_t>(remaining_, rest.size()));
                 take_body(rest.substr(0, n));
                 used += n;
                 remaining_ -= n;
@@ -153,7 +155,8 @@ Result<std::size_t> HttpResponseParser::parse(std::string_view input) {
             }
             case State::kChunkDataEnd: {
                 if (rest.size() < 2) return used;
-                if (rest[0] != '\r' || rest[1] != '\n') return parse_error("chunk not ended by CRLF");
+                if (rest[0] != '\r' || rest[1] != '\n')
+                    return parse_error("chunk not ended by CRLF");
                 used += 2;
                 state_ = State::kChunkSize;
                 break;

@@ -49,8 +49,16 @@ public:
     uint64_t body_bytes() const { return body_bytes_; }
 
 private:
-    enum class State { kHeaders, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
-                       kUntilClose, kDone };
+    enum class State {
+        kHeaders,
+        kBody,
+        kChunkSize,
+        kChunkData,
+        kChunkDataEnd,
+        kTrailers,
+        kUntilClose,
+        kDone
+    };
 
     Result<std::size_t> parse_headers(std::string_view input);
     void take_body(std::string_view bytes);

@@ -36,7 +36,8 @@ Result<HttpUrl> HttpUrl::parse(std::string_view url) {
     if (!authority.empty()) {  // ":port"
         authority.remove_prefix(1);
         unsigned port = 0;
-        auto [ptr, ec] = std::from_chars(authority.data(), authority.data() + authority.size(), port);
+        auto [ptr, ec] =
+            std::from_chars(authority.data(), authority.data() + authority.size(), port);
         if (ec != std::errc() || ptr != authority.data() + authority.size() || port == 0 ||
             port > 65535) {
             return invalid("the port must be a number in 1..65535");

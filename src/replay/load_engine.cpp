@@ -6,8 +6,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/prctl.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,10 +71,10 @@ std::string LoadReport::to_json() const {
         micros(latency.value_at_percentile(50)), micros(latency.value_at_percentile(90)),
         micros(latency.value_at_percentile(99)), micros(latency.value_at_percentile(99.9)),
         micros(latency.max()));
-    out += fmt::format(",\"send_lag_us\":{{\"p50\":{:.1f},\"p99\":{:.1f},\"p99_9\":{:.1f},\"max\":{:.1f}}}",
-                       micros(send_lag.value_at_percentile(50)),
-                       micros(send_lag.value_at_percentile(99)),
-                       micros(send_lag.value_at_percentile(99.9)), micros(send_lag.max()));
+    out += fmt::format(
+        ",\"send_lag_us\":{{\"p50\":{:.1f},\"p99\":{:.1f},\"p99_9\":{:.1f},\"max\":{:.1f}}}",
+        micros(send_lag.value_at_percentile(50)), micros(send_lag.value_at_percentile(99)),
+        micros(send_lag.value_at_percentile(99.9)), micros(send_lag.max()));
     if (!aborted.empty()) {
         out += ",\"aborted\":";
         append_json_string(out, aborted);
@@ -212,8 +212,8 @@ Status Runner::resolve() {
     const std::string port = std::to_string(options_.target.port);
     const int rc = ::getaddrinfo(options_.target.host.c_str(), port.c_str(), &hints, &found);
     if (rc != 0 || found == nullptr) {
-        return Error(ErrorCode::kIo, "cannot resolve `" + options_.target.host +
-                                         "`: " + ::gai_strerror(rc));
+        return Error(ErrorCode::kIo,
+                     "cannot resolve `" + options_.target.host + "`: " + ::gai_strerror(rc));
     }
     std::memcpy(&address_, found->ai_addr, found->ai_addrlen);
     address_length_ = found->ai_addrlen;
@@ -279,8 +279,8 @@ void Runner::close_connection(std::size_t id) {
 
 void Runner::fail_connect(std::size_t id, int64_t now, int error) {
     ++report_.connect_errors;
-    report_.last_error = "cannot connect to " + options_.target.authority() + ": " +
-                         errno_text(error);
+    report_.last_error =
+        "cannot connect to " + options_.target.authority() + ": " + errno_text(error);
     close_connection(id);
     connections_[id].reconnect_at_ns = now + kReconnectDelayNs;
 }
@@ -361,10 +361,17 @@ void Runner::fail_request(std::size_t id, RequestOutcome outcome, const std::str
                           int64_t now) {
     Connection& connection = connections_[id];
     switch (outcome) {
-        case RequestOutcome::kTimeout: ++report_.timeouts; break;
-        case RequestOutcome::kIoError: ++report_.io_errors; break;
-        case RequestOutcome::kParseError: ++report_.parse_errors; break;
-        default: break;
+        case RequestOutcome::kTimeout:
+            ++report_.timeouts;
+            break;
+        case RequestOutcome::kIoError:
+            ++report_.io_errors;
+            break;
+        case RequestOutcome::kParseError:
+            ++report_.parse_errors;
+            break;
+        default:
+            break;
     }
     RequestResult result;
     result.index = connection.index;
@@ -377,7 +384,8 @@ void Runner::fail_request(std::size_t id, RequestOutcome outcome, const std::str
 
 void Runner::complete(std::size_t id, int64_t now) {
     Connection& connection = connections_[id];
-    const int64_t from = options_.schedule.open_loop() ? connection.intended_ns : connection.sent_ns;
+    const int64_t from =
+        options_.schedule.open_loop() ? connection.intended_ns : connection.sent_ns;
     const int64_t latency = std::max<int64_t>(now - from, 0);
     report_.latency.record(static_cast<uint64_t>(latency));
     ++report_.completed;
@@ -508,10 +516,10 @@ void Runner::sweep(int64_t now) {
         switch (connection.state) {
             case ConnectionState::kBusy:
                 if (now - connection.sent_ns > request_timeout) {
-                    fail_request(id, RequestOutcome::kTimeout,
-                                 fmt::format("no response within {} ms",
-                                             options_.request_timeout.count()),
-                                 now);
+                    fail_request(
+                        id, RequestOutcome::kTimeout,
+                        fmt::format("no response within {} ms", options_.request_timeout.count()),
+                        now);
                 }
                 break;
             case ConnectionState::kConnecting:
@@ -554,8 +562,7 @@ Result<LoadReport> Runner::run() {
     MILLRACE_TRY(resolve());
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) return Error(ErrorCode::kIo, "epoll_create1: " + errno_text(errno));
-    host_header_ = options_.target.port == 80 ? options_.target.host
-                                              : options_.target.authority();
+    host_header_ = options_.target.port == 80 ? options_.target.host : options_.target.authority();
     report_.target = "http://" + options_.target.authority() + options_.target.path_prefix;
     report_.connections = std::max(options_.connections, 1);
     switch (options_.schedule.kind()) {
@@ -601,10 +608,9 @@ Result<LoadReport> Runner::run() {
     start_ns_ = now_ns();
     last_progress_ns_ = start_ns_;
     int64_t next_sweep = start_ns_ + kSweepIntervalNs;
-    const int64_t give_up_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.request_timeout +
-                                                             options_.connect_timeout)
-            .count();
+    const int64_t give_up_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   options_.request_timeout + options_.connect_timeout)
+                                   .count();
     int64_t drain_deadline = 0;
     while (true) {
         int64_t now = now_ns();
@@ -639,9 +645,9 @@ Result<LoadReport> Runner::run() {
         // Past the duration, what is still waiting for a connection gets one request timeout.
         if (options_.duration && drain_deadline == 0 &&
             now - start_ns_ >= options_.duration->count()) {
-            drain_deadline = now + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       options_.request_timeout)
-                                       .count();
+            drain_deadline =
+                now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.request_timeout)
+                          .count();
         }
         if (drain_deadline != 0 && now >= drain_deadline) {
             finishing_ = true;  // time out what is in flight

@@ -32,21 +32,21 @@ struct HttpRequestSpec {
 
 /// How a request ended.
 enum class RequestOutcome {
-    kResponse,     // a complete response (any status)
-    kTimeout,      // no complete response within the request timeout
-    kIoError,      // the connection failed or closed mid-response
-    kParseError,   // the response was not valid HTTP/1.1
-    kUnsent,       // the run ended before a connection was free to send it
+    kResponse,    // a complete response (any status)
+    kTimeout,     // no complete response within the request timeout
+    kIoError,     // the connection failed or closed mid-response
+    kParseError,  // the response was not valid HTTP/1.1
+    kUnsent,      // the run ended before a connection was free to send it
 };
 
 /// Passed to the response callback, valid only during the call.
 struct RequestResult {
     uint64_t index = 0;
     RequestOutcome outcome = RequestOutcome::kResponse;
-    int status = 0;            // kResponse only
-    std::string_view body;     // kResponse with LoadOptions::keep_bodies
-    int64_t latency_ns = 0;    // kResponse: from the intended send time (open loop)
-    std::string_view error;    // a reason when not kResponse
+    int status = 0;          // kResponse only
+    std::string_view body;   // kResponse with LoadOptions::keep_bodies
+    int64_t latency_ns = 0;  // kResponse: from the intended send time (open loop)
+    std::string_view error;  // a reason when not kResponse
 };
 
 /// Fills `request` with request number `index` (0, 1, 2, ...); false when there are no more.
@@ -69,21 +69,21 @@ struct LoadOptions {
 /// What a run measured. Latencies in nanoseconds, of complete responses of any status.
 struct LoadReport {
     std::string target;
-    std::string schedule;      // "fixed_rate", "as_fast_as_possible" or "recorded_offsets"
-    double offered_rate = 0;   // fixed_rate: the rate; otherwise sent / sending time
+    std::string schedule;     // "fixed_rate", "as_fast_as_possible" or "recorded_offsets"
+    double offered_rate = 0;  // fixed_rate: the rate; otherwise sent / sending time
     int connections = 0;
     uint64_t sent = 0;
-    uint64_t completed = 0;    // complete responses
+    uint64_t completed = 0;  // complete responses
     std::map<int, uint64_t> by_status;
     uint64_t connect_errors = 0;  // failed connection attempts (initial and reconnects)
     uint64_t timeouts = 0;
     uint64_t io_errors = 0;
     uint64_t parse_errors = 0;
-    uint64_t unsent = 0;       // due, but the run ended before a connection was free
-    double elapsed_seconds = 0;   // start to the last completion
-    double achieved_rate = 0;     // completed / elapsed_seconds
-    std::string aborted;          // why the run stopped early ("" when it did not)
-    std::string last_error;       // the last connection error's text, for messages
+    uint64_t unsent = 0;         // due, but the run ended before a connection was free
+    double elapsed_seconds = 0;  // start to the last completion
+    double achieved_rate = 0;    // completed / elapsed_seconds
+    std::string aborted;         // why the run stopped early ("" when it did not)
+    std::string last_error;      // the last connection error's text, for messages
     LatencyHistogram latency;
     /// Open loop: how late each request went out (actual send - intended send). Large values
     /// mean every connection was busy (the server is slow) or this process did not get the CPU;

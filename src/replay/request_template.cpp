@@ -43,8 +43,8 @@ Result<RequestTemplate> RequestTemplate::parse(std::string_view text) {
         }
         const std::size_t close = rest.find('}');
         if (close == std::string_view::npos) {
-            return Error(ErrorCode::kParse, "unclosed placeholder at character " +
-                                                std::to_string(at + 1));
+            return Error(ErrorCode::kParse,
+                         "unclosed placeholder at character " + std::to_string(at + 1));
         }
         const std::string_view placeholder = rest.substr(0, close + 1);
         const auto fields = split(rest.substr(6, close - 6), ':');

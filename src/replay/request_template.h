@@ -32,7 +32,7 @@ public:
 private:
     struct Part {
         bool literal = true;
-        std::string text;  // literal
+        std::string text;    // literal
         uint32_t count = 0;  // 0: {rand}, else {keys:count}
         int64_t low = 0;
         int64_t high = 0;

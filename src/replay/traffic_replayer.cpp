@@ -68,9 +68,9 @@ Result<std::vector<TrafficReplayer::Replayable>> TrafficReplayer::fetch(ReplayRe
                      "unknown topic `" + options_.topic + "` on " + source.authority());
     }
     if (described.status != 200) {
-        return Error(ErrorCode::kIo, fmt::format("GET {} on {}: status {}: {}", topic_path,
-                                                 source.authority(), described.status,
-                                                 described.body.substr(0, 200)));
+        return Error(ErrorCode::kIo,
+                     fmt::format("GET {} on {}: status {}: {}", topic_path, source.authority(),
+                                 described.status, described.body.substr(0, 200)));
     }
     auto ranges = parse_topic_description(described.body);
     if (!ranges.ok()) {
@@ -88,20 +88,19 @@ Result<std::vector<TrafficReplayer::Replayable>> TrafficReplayer::fetch(ReplayRe
         int64_t offset = range.start_offset;
         uint64_t taken = 0;
         while (offset < range.end_offset && taken < options_.limit) {
-            const int64_t max = static_cast<int64_t>(
-                std::min<uint64_t>(kPageRecords, options_.limit - taken));
+            const int64_t max =
+                static_cast<int64_t>(std::min<uint64_t>(kPageRecords, options_.limit - taken));
             const std::string path = fmt::format("{}/records?partition={}&offset={}&max={}",
                                                  topic_path, range.partition, offset, max);
             MILLRACE_ASSIGN_OR_RETURN(HttpReply reply, client.get(path));
             if (reply.status != 200) {
-                return Error(ErrorCode::kIo, fmt::format("GET {} on {}: status {}: {}", path,
-                                                         source.authority(), reply.status,
-                                                         reply.body.substr(0, 200)));
+                return Error(ErrorCode::kIo,
+                             fmt::format("GET {} on {}: status {}: {}", path, source.authority(),
+                                         reply.status, reply.body.substr(0, 200)));
             }
             auto page = parse_topic_records_page(reply.body);
             if (!page.ok()) {
-                return Error(ErrorCode::kParse,
-                             "GET " + path + ": " + page.error().message());
+                return Error(ErrorCode::kParse, "GET " + path + ": " + page.error().message());
             }
             if (page->records.empty() || page->next_offset <= offset) break;  // nothing more
             for (CapturedRecord& record : page->records) {
@@ -111,9 +110,9 @@ Result<std::vector<TrafficReplayer::Replayable>> TrafficReplayer::fetch(ReplayRe
                 if (!record.request) {
                     ++report.malformed;
                     if (report.malformed_examples.size() < options_.examples) {
-                        report.malformed_examples.push_back(fmt::format(
-                            "partition {} offset {}: {}", record.partition, record.offset,
-                            record.error));
+                        report.malformed_examples.push_back(
+                            fmt::format("partition {} offset {}: {}", record.partition,
+                                        record.offset, record.error));
                     }
                     continue;
                 }
@@ -123,10 +122,9 @@ Result<std::vector<TrafficReplayer::Replayable>> TrafficReplayer::fetch(ReplayRe
         }
     }
     // Oldest first across partitions; ties keep partition and offset order.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const Replayable& a, const Replayable& b) {
-                         return a.request.ts_us < b.request.ts_us;
-                     });
+    std::stable_sort(records.begin(), records.end(), [](const Replayable& a, const Replayable& b) {
+        return a.request.ts_us < b.request.ts_us;
+    });
     if (records.size() > options_.limit) records.resize(options_.limit);
     return records;
 }
@@ -209,16 +207,16 @@ Result<ReplayReport> TrafficReplayer::run() {
     LoadEngine engine(load);
     auto result = engine.run(generate, compare);
     if (!result.ok()) {
-        return Error(result.error().code(), "replaying against " + target.authority() + ": " +
-                                                result.error().message());
+        return Error(result.error().code(),
+                     "replaying against " + target.authority() + ": " + result.error().message());
     }
     report.load = std::move(result).value();
     return report;
 }
 
 std::string ReplayReport::to_text() const {
-    std::string out = fmt::format("read {} captured request(s) from topic `{}` on {}", records_read,
-                                  topic, from);
+    std::string out =
+        fmt::format("read {} captured request(s) from topic `{}` on {}", records_read, topic, from);
     if (malformed > 0) out += fmt::format(", {} malformed (skipped)", malformed);
     out += '\n';
     for (const std::string& example : malformed_examples) out += "  malformed: " + example + '\n';

@@ -13,17 +13,17 @@
 namespace millrace {
 
 struct ReplayOptions {
-    std::string from;    // source instance, http://host:port
-    std::string topic;   // captured requests (CapturedRequest records)
-    std::string target;  // instance to replay against
-    double rate = 0;     // requests/s, open loop; 0 = as fast as the connections allow
+    std::string from;               // source instance, http://host:port
+    std::string topic;              // captured requests (CapturedRequest records)
+    std::string target;             // instance to replay against
+    double rate = 0;                // requests/s, open loop; 0 = as fast as the connections allow
     std::optional<double> speedup;  // instead of rate: the recorded spacing divided by this
     uint64_t limit = UINT64_MAX;    // replay at most this many (the earliest by ts_us)
     int partition = -1;             // -1: every partition
     bool compare_bodies = false;    // a different body is a mismatch too
     int connections = 8;
     std::chrono::milliseconds timeout{5000};
-    std::size_t examples = 5;       // mismatches and malformed records shown in full
+    std::size_t examples = 5;  // mismatches and malformed records shown in full
 };
 
 /// A request whose replayed response differs from the recorded one.
@@ -33,9 +33,9 @@ struct ReplayMismatch {
     std::string method;
     std::string target;
     int expected_status = 0;
-    int got_status = 0;          // 0: no response (error says why)
-    std::string expected_body;   // truncated
-    std::string got_body;        // truncated
+    int got_status = 0;         // 0: no response (error says why)
+    std::string expected_body;  // truncated
+    std::string got_body;       // truncated
     std::string error;
     int64_t first_difference = -1;  // byte offset where the bodies first differ
 };

@@ -30,12 +30,15 @@ TEST(CapturedRequest, OptionalFieldsDefault) {
 
 TEST(CapturedRequest, MalformedRecordsAreParseErrors) {
     for (const char* bad : {
-             "not json", "[1,2]", R"({"target":"/x","status":200})",
+             "not json",
+             "[1,2]",
+             R"({"target":"/x","status":200})",
              R"({"method":"get","target":"/x","status":200})",
              R"({"method":"GET","target":"x","status":200})",
              R"({"method":"GET","target":"/a b","status":200})",
              R"({"method":"GET","target":"/a\r\nX: y","status":200})",
-             R"({"method":"GET","target":"/x"})", R"({"method":"GET","target":"/x","status":"200"})",
+             R"({"method":"GET","target":"/x"})",
+             R"({"method":"GET","target":"/x","status":"200"})",
              R"({"method":"GET","target":"/x","status":42})",
              R"({"method":"GET","target":"/x","status":200,"body":5})",
          }) {

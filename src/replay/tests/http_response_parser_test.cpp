@@ -67,7 +67,8 @@ TEST(HttpResponseParser, BodyNotKeptIsStillCounted) {
 
 TEST(HttpResponseParser, ConnectionCloseAndHttp10) {
     HttpResponseParser parser;
-    ASSERT_TRUE(feed(parser, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 99).ok());
+    ASSERT_TRUE(
+        feed(parser, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 99).ok());
     EXPECT_TRUE(parser.done());
     EXPECT_FALSE(parser.keep_alive());
     parser.reset();
@@ -92,7 +93,10 @@ TEST(HttpResponseParser, ReadUntilClose) {
 
 TEST(HttpResponseParser, InterimResponsesAreSkipped) {
     HttpResponseParser parser(true);
-    ASSERT_TRUE(feed(parser, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", 5).ok());
+    ASSERT_TRUE(
+        feed(parser,
+             "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", 5)
+            .ok());
     EXPECT_TRUE(parser.done());
     EXPECT_EQ(parser.status(), 201);
     EXPECT_EQ(parser.body(), "ok");
@@ -115,8 +119,8 @@ TEST(HttpResponseParser, EarlyCloseIsAnError) {
 
 TEST(HttpResponseParser, MalformedInputIsAnErrorNotACrash) {
     for (const std::string bad :
-         {"SMTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-          "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+         {"SMTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",

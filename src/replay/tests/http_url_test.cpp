@@ -24,9 +24,9 @@ TEST(HttpUrl, HostPortAndPrefix) {
 }
 
 TEST(HttpUrl, RejectsWhatItCannotServe) {
-    for (const char* bad : {"https://x", "ftp://x", "127.0.0.1:80", "http://", "http://:80",
-                            "http://x:0", "http://x:70000", "http://x:8a", "http://u@x",
-                            "http://x/p?q=1", "http://[::1"}) {
+    for (const char* bad :
+         {"https://x", "ftp://x", "127.0.0.1:80", "http://", "http://:80", "http://x:0",
+          "http://x:70000", "http://x:8a", "http://u@x", "http://x/p?q=1", "http://[::1"}) {
         auto url = HttpUrl::parse(bad);
         ASSERT_FALSE(url.ok()) << bad;
         EXPECT_EQ(url.error().code(), ErrorCode::kInvalidArgument);

@@ -30,7 +30,8 @@ struct Answer {
 /// request with handler(method, target, body).
 class TestServer {
 public:
-    using Handler = std::function<Answer(const std::string&, const std::string&, const std::string&)>;
+    using Handler =
+        std::function<Answer(const std::string&, const std::string&, const std::string&)>;
 
     explicit TestServer(Handler handler) : handler_(std::move(handler)) {
         listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -141,14 +142,14 @@ LoadOptions options_for(const TestServer& server, LoadSchedule schedule, int con
 }
 
 TEST(LoadEngine, SendsEveryRequestAndCountsStatuses) {
-    TestServer server([](const std::string& method, const std::string& target,
-                         const std::string& body) {
-        Answer answer;
-        answer.body = method + " " + target + " " + body;
-        if (target == "/missing") answer.status = 404;
-        if (target == "/chunked") answer.chunked = true;
-        return answer;
-    });
+    TestServer server(
+        [](const std::string& method, const std::string& target, const std::string& body) {
+            Answer answer;
+            answer.body = method + " " + target + " " + body;
+            if (target == "/missing") answer.status = 404;
+            if (target == "/chunked") answer.chunked = true;
+            return answer;
+        });
     auto options = options_for(server, LoadSchedule::fixed_rate(2000), 4);
     options.max_requests = 300;
     options.keep_bodies = true;
@@ -273,9 +274,8 @@ TEST(LoadEngine, UnreachableTargetIsAnError) {
 }
 
 TEST(LoadEngine, DurationBoundsAFixedRateRun) {
-    TestServer server([](const std::string&, const std::string&, const std::string&) {
-        return Answer{};
-    });
+    TestServer server(
+        [](const std::string&, const std::string&, const std::string&) { return Answer{}; });
     auto options = options_for(server, LoadSchedule::fixed_rate(1000), 4);
     options.duration = std::chrono::milliseconds(200);
     LoadEngine engine(options);

@@ -1,7 +1,6 @@
 #include "replay/request_template.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 namespace millrace {
