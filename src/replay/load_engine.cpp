@@ -695,7 +695,10 @@ Result<LoadReport> Runner::run() {
                                                : report_.aborted;
         report(result);
     }
-    const int64_t end = last_completion_ns_ > 0 ? last_completion_ns_ : now_ns();
+    // A run bounded by a duration lasted at least that long, even when its last answer came
+    // earlier (or never): the achieved rate is then per second of the run.
+    int64_t end = last_completion_ns_ > 0 ? last_completion_ns_ : now_ns();
+    if (options_.duration) end = std::max(end, start_ns_ + options_.duration->count());
     report_.elapsed_seconds = static_cast<double>(end - start_ns_) / 1e9;
     if (report_.elapsed_seconds > 0) {
         report_.achieved_rate = static_cast<double>(report_.completed) / report_.elapsed_seconds;

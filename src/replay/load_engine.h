@@ -80,7 +80,7 @@ struct LoadReport {
     uint64_t io_errors = 0;
     uint64_t parse_errors = 0;
     uint64_t unsent = 0;         // due, but the run ended before a connection was free
-    double elapsed_seconds = 0;  // start to the last completion
+    double elapsed_seconds = 0;  // start to the last completion, at least the duration
     double achieved_rate = 0;    // completed / elapsed_seconds
     std::string aborted;         // why the run stopped early ("" when it did not)
     std::string last_error;      // the last connection error's text, for messages
