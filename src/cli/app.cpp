@@ -248,6 +248,11 @@ int run_cli(int argc, char** argv) {
                        "Keep-alive connections to the target (default 8)");
     replay->add_option("--timeout-ms", replay_options.timeout_ms,
                        "Per-request timeout (default 5000)");
+    replay->add_option("--header,-H", replay_options.headers,
+                       "\"Name: value\" added to every replayed request (repeatable), e.g. a "
+                       "bearer token");
+    replay->add_option("--from-header", replay_options.source_headers,
+                       "\"Name: value\" added to the reads of the source's topic API");
     replay->add_flag("--compare", replay_options.compare,
                      "A different response body is a mismatch too (not only the status)");
     replay->add_flag("--fail-on-mismatch", replay_options.fail_on_mismatch,

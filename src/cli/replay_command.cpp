@@ -17,6 +17,8 @@ int run_replay(const ReplayCommandOptions& options) {
     replay.partition = options.partition;
     replay.compare_bodies = options.compare;
     replay.connections = options.connections;
+    replay.headers = options.headers;
+    replay.source_headers = options.source_headers;
     if (options.timeout_ms <= 0) {
         std::fprintf(stderr, "millrace replay: --timeout-ms must be positive\n");
         return 1;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace millrace {
 
@@ -18,6 +19,8 @@ struct ReplayCommandOptions {
     bool json = false;
     int connections = 8;
     int64_t timeout_ms = 5000;
+    std::vector<std::string> headers;         // --header, on replayed requests
+    std::vector<std::string> source_headers;  // --from-header, on topic reads
 };
 
 /// `millrace replay`: replays captured requests from a topic of one instance against another and

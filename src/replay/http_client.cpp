@@ -38,8 +38,9 @@ bool wait_for(int fd, short events, int64_t deadline_ms) {
 
 }  // namespace
 
-HttpClient::HttpClient(HttpUrl base, std::chrono::milliseconds timeout)
-    : base_(std::move(base)), timeout_(timeout) {}
+HttpClient::HttpClient(HttpUrl base, std::chrono::milliseconds timeout,
+                       std::vector<std::string> headers)
+    : base_(std::move(base)), timeout_(timeout), headers_(std::move(headers)) {}
 
 HttpClient::~HttpClient() { close_socket(); }
 
@@ -90,7 +91,9 @@ Status HttpClient::connect_socket() {
 Result<HttpReply> HttpClient::get(std::string_view target) {
     std::string request = "GET " + base_.path_prefix + std::string(target) +
                           " HTTP/1.1\r\nHost: " + base_.authority() +
-                          "\r\nAccept: application/json\r\n\r\n";
+                          "\r\nAccept: application/json\r\n";
+    for (const std::string& header : headers_) request += header + "\r\n";
+    request += "\r\n";
     // A kept-alive connection the server has since closed fails at once: retry on a new one.
     if (fd_ >= 0) {
         auto reply = exchange(request);

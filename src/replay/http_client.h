@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "replay/http_url.h"
@@ -20,7 +21,9 @@ struct HttpReply {
 /// load (LoadEngine is). Not thread-safe; closes its socket on destruction.
 class HttpClient {
 public:
-    explicit HttpClient(HttpUrl base, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// `headers` ("Name: value" lines without CRLF, e.g. an Authorization) go on every request.
+    explicit HttpClient(HttpUrl base, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                        std::vector<std::string> headers = {});
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
@@ -36,6 +39,7 @@ private:
 
     HttpUrl base_;
     std::chrono::milliseconds timeout_;
+    std::vector<std::string> headers_;
     int fd_ = -1;
 };
 

@@ -60,7 +60,8 @@ int64_t first_difference(const std::string& a, const std::string& b) {
 
 Result<std::vector<TrafficReplayer::Replayable>> TrafficReplayer::fetch(ReplayReport& report) {
     MILLRACE_ASSIGN_OR_RETURN(HttpUrl source, HttpUrl::parse(options_.from));
-    HttpClient client(source, options_.timeout);
+    for (const std::string& header : options_.source_headers) MILLRACE_TRY(parse_header(header));
+    HttpClient client(source, options_.timeout, options_.source_headers);
     const std::string topic_path = "/v1/topics/" + percent_encode(options_.topic);
     MILLRACE_ASSIGN_OR_RETURN(HttpReply described, client.get(topic_path));
     if (described.status == 404) {
@@ -142,6 +143,11 @@ Result<ReplayReport> TrafficReplayer::run() {
         return Error(ErrorCode::kInvalidArgument, "connections must be in 1..10000");
     }
     MILLRACE_ASSIGN_OR_RETURN(HttpUrl target, HttpUrl::parse(options_.target));
+    std::vector<std::pair<std::string, std::string>> extra_headers;
+    for (const std::string& header : options_.headers) {
+        MILLRACE_ASSIGN_OR_RETURN(auto pair, parse_header(header));
+        extra_headers.push_back(std::move(pair));
+    }
     ReplayReport report;
     report.from = options_.from;
     report.topic = options_.topic;
@@ -170,6 +176,7 @@ Result<ReplayReport> TrafficReplayer::run() {
         spec.target = request.target;
         spec.body = request.body;
         spec.headers.emplace_back("X-Millrace-Replay", "1");
+        spec.headers.insert(spec.headers.end(), extra_headers.begin(), extra_headers.end());
         if (!request.body.empty()) spec.headers.emplace_back("Content-Type", "application/json");
         spec.recorded_offset_ns = (request.ts_us - first_ts) * 1000;
         return true;
@@ -212,6 +219,21 @@ Result<ReplayReport> TrafficReplayer::run() {
     }
     report.load = std::move(result).value();
     return report;
+}
+
+Result<std::pair<std::string, std::string>> TrafficReplayer::parse_header(std::string_view header) {
+    const std::size_t colon = header.find(':');
+    if (colon == 0 || colon == std::string_view::npos ||
+        header.find_first_of("\r\n") != std::string_view::npos ||
+        header.substr(0, colon).find_first_of(" \t") != std::string_view::npos) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "bad header `" + std::string(header) + "`: expected \"Name: value\"");
+    }
+    std::string_view value = header.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    return std::pair<std::string, std::string>(std::string(header.substr(0, colon)),
+                                               std::string(value));
 }
 
 std::string ReplayReport::to_text() const {

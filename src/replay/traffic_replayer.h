@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -24,6 +26,10 @@ struct ReplayOptions {
     int connections = 8;
     std::chrono::milliseconds timeout{5000};
     std::size_t examples = 5;  // mismatches and malformed records shown in full
+    /// "Name: value" headers added to every replayed request (e.g. the target's bearer token;
+    /// captured records carry no headers) and to the reads of the source's topic API.
+    std::vector<std::string> headers;
+    std::vector<std::string> source_headers;
 };
 
 /// A request whose replayed response differs from the recorded one.
@@ -70,6 +76,9 @@ public:
     /// kInvalidArgument for bad options/URLs, kNotFound for an unknown topic, kIo when the
     /// source or the target cannot be reached; malformed records are counted, not errors.
     Result<ReplayReport> run();
+
+    /// Splits "Name: value"; kInvalidArgument when there is no name or it has CR/LF.
+    static Result<std::pair<std::string, std::string>> parse_header(std::string_view header);
 
 private:
     /// A well-formed captured request and where it was read.

@@ -98,6 +98,10 @@ expect_contains "$(tail -1 <<<"$out")" '"schedule":"recorded_offsets"' "--speedu
 # 7 requests recorded over 60 ms, replayed at half speed: the last one is due 120 ms in.
 if [ "$took_ms" -ge 120 ]; then pass "--speedup 0.5 stretches 60 ms of traffic to >= 120 ms ($took_ms ms)"; else fail "--speedup 0.5 took only $took_ms ms"; fi
 
+out=$("$MILLRACE" replay --from "$url_a" --topic feature_requests --target "$url_b" --limit 5 \
+  -H 'Authorization: Bearer staging-token' --from-header 'Authorization: Bearer prod-token' --json)
+expect_contains "$(tail -1 <<<"$out")" '"matched":5,' "extra headers on replayed requests and topic reads"
+
 # Bad inputs: clear messages and exit code 1, never a crash.
 code=0
 out=$("$MILLRACE" replay --from "$url_a" --topic no_such_topic --target "$url_b" 2>&1) || code=$?
@@ -116,6 +120,8 @@ out=$("$MILLRACE" replay --from "$url_a" --topic feature_requests --target "$url
 expect_contains "$out" "there is no partition 5" "bad partition named"
 out=$("$MILLRACE" replay --from "$url_a" --topic feature_requests --target "$url_b" --rate 10 --speedup 2 2>&1 || true)
 expect_contains "$out" "not both" "rate and speedup together refused"
+out=$("$MILLRACE" replay --from "$url_a" --topic feature_requests --target "$url_b" -H 'no colon' 2>&1 || true)
+expect_contains "$out" 'bad header `no colon`' "a malformed --header is refused"
 
 # The target stopped (staging is down): a clear error before anything is sent.
 stop_b
