@@ -9,6 +9,7 @@
 #include "cli/lake_command.h"
 #include "cli/materialize_command.h"
 #include "cli/query_command.h"
+#include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/topic_command.h"
@@ -240,6 +241,40 @@ int run_cli(int argc, char** argv) {
                       "A project directory whose data_dir to use (default: .)");
     query->add_option("-f,--format", query_options.format, "table (default), csv or json");
 
+    auto* replay = app.add_subcommand(
+        "replay",
+        "Replay requests captured in a topic of one instance against another (staging, load "
+        "test) and report latency percentiles and response mismatches");
+    ReplayCommandOptions replay_options;
+    replay
+        ->add_option("--from", replay_options.from,
+                     "The instance holding the topic, http://host:port")
+        ->required();
+    replay->add_option("--topic", replay_options.topic, "The topic of captured requests")
+        ->required();
+    replay->add_option("--target", replay_options.target, "The instance to replay against")
+        ->required();
+    replay->add_option("--rate", replay_options.rate,
+                       "Requests per second, open loop (0 = as fast as the connections allow)");
+    replay->add_option("--speedup", replay_options.speedup,
+                       "Instead of --rate: keep the recorded spacing, divided by this");
+    replay->add_option("--limit", replay_options.limit, "Replay at most this many requests");
+    replay->add_option("--partition", replay_options.partition, "Only this partition");
+    replay->add_option("--connections,-c", replay_options.connections,
+                       "Keep-alive connections to the target (default 8)");
+    replay->add_option("--timeout-ms", replay_options.timeout_ms,
+                       "Per-request timeout (default 5000)");
+    replay->add_option("--header,-H", replay_options.headers,
+                       "\"Name: value\" added to every replayed request (repeatable), e.g. a "
+                       "bearer token");
+    replay->add_option("--from-header", replay_options.source_headers,
+                       "\"Name: value\" added to the reads of the source's topic API");
+    replay->add_flag("--compare", replay_options.compare,
+                     "A different response body is a mismatch too (not only the status)");
+    replay->add_flag("--fail-on-mismatch", replay_options.fail_on_mismatch,
+                     "Exit with 2 when any response mismatched");
+    replay->add_flag("--json", replay_options.json, "Also print the report as one JSON line");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -270,6 +305,7 @@ int run_cli(int argc, char** argv) {
     if (*materialize) return run_materialize_command(materialize_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
+    if (*replay) return run_replay(replay_options);
     if (*jobs) {
         for (CLI::App* action : jobs->get_subcommands()) jobs_options.action = action->get_name();
         return run_jobs_command(jobs_options);
