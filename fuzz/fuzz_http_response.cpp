@@ -9,7 +9,7 @@
 
 #include "common/check.h"
 #include "replay/captured_request.h"
-#include "replay/http_response_parser.h"
+#include "net/http_response_parser.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "common/suggest.h"
 #include "connectors/feature_writer.h"
-#include "connectors/http_client.h"
+#include "net/http_client.h"
 #include "online/feature_view.h"
 #include "online/online_store.h"
 #include "pipeline/materialize.h"
@@ -43,7 +43,7 @@ Result<std::optional<int64_t>> parse_since(const std::string& text) {
 int materialize_through_server(const Project& project, const std::vector<const FeatureView*>& views,
                                std::optional<int64_t> since, const Error& lock_error) {
     const std::string url = "http://" + project.listen_http;
-    Result<HttpEndpoint> endpoint = parse_http_url(url);
+    Result<HttpUrl> endpoint = HttpUrl::parse(url);
     if (!endpoint.ok()) {
         print_error(endpoint.error());
         return 1;
@@ -54,7 +54,7 @@ int materialize_through_server(const Project& project, const std::vector<const F
     for (const FeatureView* view : views) {
         std::string target = fmt::format("/v1/admin/materialize/{}", view->name);
         if (since) target += fmt::format("?since_us={}", *since);
-        Result<HttpClientResponse> response = client.request("POST", target);
+        Result<HttpReply> response = client.request("POST", target);
         if (!response.ok()) {
             std::fprintf(stderr, "error: %s\n  and %s\n", lock_error.message().c_str(),
                          response.error().message().c_str());

@@ -4,7 +4,7 @@
 #include <simdjson.h>
 
 #include "common/clock.h"
-#include "connectors/http_client.h"
+#include "net/http_client.h"
 #include "formats/json_encoder.h"
 #include "project/project.h"
 #include "types/batch.h"
@@ -34,7 +34,7 @@ private:
 /// entity and feature names and `event_timestamp`.
 class HttpFeatureWriter final : public FeatureWriter {
 public:
-    HttpFeatureWriter(HttpEndpoint endpoint, std::string url)
+    HttpFeatureWriter(HttpUrl endpoint, std::string url)
         : client_(std::move(endpoint), std::chrono::seconds(60)), url_(std::move(url)) {}
 
     Result<UpsertCounts> upsert(const FeatureView& view, const Batch& batch,
@@ -75,8 +75,7 @@ public:
             body.clear();
             encoder.encode(renamed.take(rows), body);
             MILLRACE_ASSIGN_OR_RETURN(
-                HttpClientResponse response,
-                client_.request("POST", target, body, "application/x-ndjson"));
+                HttpReply response, client_.request("POST", target, body, "application/x-ndjson"));
             if (response.status != 200) {
                 return Error(response.status == 404 ? ErrorCode::kNotFound : ErrorCode::kIo,
                              fmt::format("{} answered {} to {}: {}", url_, response.status,
@@ -127,7 +126,7 @@ std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store) {
 }
 
 Result<std::unique_ptr<FeatureWriter>> make_http_feature_writer(const std::string& url) {
-    MILLRACE_ASSIGN_OR_RETURN(HttpEndpoint endpoint, parse_http_url(url));
+    MILLRACE_ASSIGN_OR_RETURN(HttpUrl endpoint, HttpUrl::parse(url));
     return std::unique_ptr<FeatureWriter>(new HttpFeatureWriter(std::move(endpoint), url));
 }
 
@@ -145,9 +144,9 @@ Result<OpenedFeatureWriter> open_feature_writer(const Project& project,
     if (store.error().code() != ErrorCode::kUnavailable) return store.error();
     // A server holds the store: write through it.
     const std::string url = "http://" + project.listen_http;
-    MILLRACE_ASSIGN_OR_RETURN(HttpEndpoint endpoint, parse_http_url(url));
+    MILLRACE_ASSIGN_OR_RETURN(HttpUrl endpoint, HttpUrl::parse(url));
     HttpClient probe(endpoint, std::chrono::seconds(5));
-    Result<HttpClientResponse> health = probe.request("GET", "/healthz");
+    Result<HttpReply> health = probe.get("/healthz");
     if (!health.ok()) {
         return Error(ErrorCode::kUnavailable,
                      fmt::format("{}, and no millrace serve answers at {} ({})",

@@ -17,7 +17,7 @@
 #include <cstring>
 
 #include "common/json_string.h"
-#include "replay/http_response_parser.h"
+#include "net/http_response_parser.h"
 
 namespace millrace {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "replay/http_url.h"
+#include "net/http_url.h"
 #include "replay/latency_histogram.h"
 #include "replay/load_schedule.h"
 

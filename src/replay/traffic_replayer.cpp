@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "common/json_string.h"
-#include "replay/http_client.h"
+#include "net/http_client.h"
 
 namespace millrace {
 

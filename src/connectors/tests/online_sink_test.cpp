@@ -6,7 +6,6 @@
 #include <filesystem>
 
 #include "connectors/feature_writer.h"
-#include "connectors/http_client.h"
 #include "types/batch.h"
 
 namespace millrace {
@@ -100,30 +99,6 @@ TEST_F(OnlineSinkTest, MappingErrorsNameTheColumns) {
     EXPECT_NE(bad_time.error().message().find("must be a timestamp"), std::string::npos);
     auto missing_time = OnlineSink::map_columns(view, *schema_, {"town"}, "t");
     ASSERT_FALSE(missing_time.ok());
-}
-
-TEST(HttpUrlTest, Parses) {
-    auto a = parse_http_url("http://127.0.0.1:8090");
-    ASSERT_TRUE(a.ok());
-    EXPECT_EQ(a->host, "127.0.0.1");
-    EXPECT_EQ(a->port, 8090);
-    EXPECT_EQ(a->base_path, "");
-    auto b = parse_http_url("localhost:80/api/");
-    ASSERT_TRUE(b.ok());
-    EXPECT_EQ(b->base_path, "/api");
-    auto c = parse_http_url("http://example.com");
-    ASSERT_TRUE(c.ok());
-    EXPECT_EQ(c->port, 80);
-    EXPECT_FALSE(parse_http_url("https://x:1").ok());
-    EXPECT_FALSE(parse_http_url("http://x:99999").ok());
-    EXPECT_FALSE(parse_http_url("http://:80").ok());
-}
-
-TEST(HttpClientTest, UnreachableServerIsUnavailable) {
-    HttpClient client(HttpEndpoint{"127.0.0.1", 1, ""}, std::chrono::milliseconds(500));
-    auto response = client.request("GET", "/healthz");
-    ASSERT_FALSE(response.ok());
-    EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
 }
 
 }  // namespace

@@ -1,18 +1,20 @@
-#include "replay/http_client.h"
+#include "net/http_client.h"
 
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
-#include "replay/http_response_parser.h"
+#include "net/http_response_parser.h"
 
 namespace millrace {
 
@@ -57,7 +59,7 @@ Status HttpClient::connect_socket() {
     const std::string port = std::to_string(base_.port);
     const int rc = ::getaddrinfo(base_.host.c_str(), port.c_str(), &hints, &found);
     if (rc != 0 || found == nullptr) {
-        return Error(ErrorCode::kIo, "cannot resolve `" + base_.host + "`: " + ::gai_strerror(rc));
+        return Error(ErrorCode::kUnavailable, "cannot resolve `" + base_.host + "`: " + ::gai_strerror(rc));
     }
     const std::string where = "cannot connect to " + base_.authority() + ": ";
     fd_ = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -72,43 +74,62 @@ Status HttpClient::connect_socket() {
     ::freeaddrinfo(found);
     if (connected != 0 && connect_errno != EINPROGRESS) {
         close_socket();
-        return Error(ErrorCode::kIo, where + std::strerror(connect_errno));
+        return Error(ErrorCode::kUnavailable, where + std::strerror(connect_errno));
     }
     if (!wait_for(fd_, POLLOUT, now_ms() + timeout_.count())) {
         close_socket();
-        return Error(ErrorCode::kIo, where + "timed out");
+        return Error(ErrorCode::kUnavailable, where + "timed out");
     }
     int error = 0;
     socklen_t length = sizeof error;
     ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0) {
         close_socket();
-        return Error(ErrorCode::kIo, where + std::strerror(error));
+        return Error(ErrorCode::kUnavailable, where + std::strerror(error));
     }
     return {};
 }
 
-Result<HttpReply> HttpClient::get(std::string_view target) {
-    std::string request = "GET " + base_.path_prefix + std::string(target) +
+Result<HttpReply> HttpClient::get(std::string_view target) { return request("GET", target); }
+
+Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target,
+                                      std::string_view body, std::string_view content_type) {
+    std::string request = std::string(method) + " " + base_.path_prefix + std::string(target) +
                           " HTTP/1.1\r\nHost: " + base_.authority() +
                           "\r\nAccept: application/json\r\n";
-    for (const std::string& header : headers_) request += header + "\r\n";
+    bool has_authorization = false;
+    for (const std::string& header : headers_) {
+        request += header + "\r\n";
+        if (header.size() > 14 && strncasecmp(header.c_str(), "authorization:", 14) == 0) {
+            has_authorization = true;
+        }
+    }
+    if (!has_authorization) {
+        if (const char* token = std::getenv("MILLRACE_TOKEN"); token != nullptr && *token) {
+            request += "Authorization: Bearer " + std::string(token) + "\r\n";
+        }
+    }
+    if (!body.empty() || method == "POST" || method == "PUT") {
+        request += "Content-Type: " + std::string(content_type) +
+                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    }
     request += "\r\n";
+    request += body;
     // A kept-alive connection the server has since closed fails at once: retry on a new one.
     if (fd_ >= 0) {
-        auto reply = exchange(request);
+        auto reply = exchange(request, method);
         if (reply.ok()) return reply;
         close_socket();
     }
     MILLRACE_TRY(connect_socket());
-    auto reply = exchange(request);
+    auto reply = exchange(request, method);
     if (!reply.ok()) close_socket();
     return reply;
 }
 
-Result<HttpReply> HttpClient::exchange(const std::string& request) {
+Result<HttpReply> HttpClient::exchange(const std::string& request, std::string_view method) {
     const int64_t deadline = now_ms() + timeout_.count();
-    const std::string where = "GET from " + base_.authority() + ": ";
+    const std::string where = std::string(method) + " to " + base_.authority() + ": ";
     std::size_t sent = 0;
     while (sent < request.size()) {
         const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -127,7 +148,10 @@ Result<HttpReply> HttpClient::exchange(const std::string& request) {
     while (!parser.done()) {
         const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!wait_for(fd_, POLLIN, deadline)) return Error(ErrorCode::kIo, where + "timed out");
+            if (!wait_for(fd_, POLLIN, deadline)) {
+                return Error(ErrorCode::kUnavailable,
+                             where + "no answer within " + std::to_string(timeout_.count()) + " ms");
+            }
             continue;
         }
         if (n < 0) return Error(ErrorCode::kIo, where + std::strerror(errno));

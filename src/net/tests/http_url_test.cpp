@@ -1,4 +1,5 @@
-#include "replay/http_url.h"
+#include "net/http_url.h"
+#include "net/http_client.h"
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,21 @@ TEST(HttpUrl, RejectsWhatItCannotServe) {
         ASSERT_FALSE(url.ok()) << bad;
         EXPECT_EQ(url.error().code(), ErrorCode::kInvalidArgument);
     }
+}
+
+}  // namespace
+}  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(HttpClient, UnreachableServerIsUnavailable) {
+    auto url = HttpUrl::parse("http://127.0.0.1:1");
+    ASSERT_TRUE(url.ok());
+    HttpClient client(*url, std::chrono::milliseconds(500));
+    auto response = client.request("POST", "/v1/x", "{}");
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "replay/http_url.h"
+#include "net/http_url.h"
 
 #include <charconv>
 
