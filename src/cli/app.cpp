@@ -7,7 +7,9 @@
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
+#include "cli/materialize_command.h"
 #include "cli/query_command.h"
+#include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/topic_command.h"
@@ -65,17 +67,18 @@ int run_cli(int argc, char** argv) {
     auto* generate = app.add_subcommand("generate", "Write deterministic test data");
     GenerateOptions generate_options;
     generate->add_option("dataset", generate_options.dataset,
-                         "Dataset: orders (events) or sales (retail POS, one CSV per day)");
+                         "Dataset: orders (events), sales (retail POS, one CSV per day) or activity (user events for features, one CSV per day)");
     generate->add_option("--rows,-n", generate_options.rows, "Number of records");
     generate->add_option("--format,-f", generate_options.format, "ndjson or csv");
     generate->add_option("--bad-fraction", generate_options.bad_fraction,
                          "Share of deliberately bad records (0..1)");
     generate->add_option("--seed", generate_options.seed, "Random seed");
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
-    generate->add_option("--days", generate_options.days, "sales: number of days (files)");
+    generate->add_option("--days", generate_options.days, "sales, activity: number of days (files)");
     generate->add_option("--stores", generate_options.stores, "sales: number of stores");
-    generate->add_option("--rows-per-day", generate_options.rows_per_day, "sales: rows per file");
-    generate->add_option("--start", generate_options.start, "sales: first day, YYYY-MM-DD");
+    generate->add_option("--users", generate_options.users, "activity: number of users");
+    generate->add_option("--rows-per-day", generate_options.rows_per_day, "sales, activity: rows per file");
+    generate->add_option("--start", generate_options.start, "sales, activity: first day, YYYY-MM-DD (activity: default the last --days days)");
     generate->add_option("--target-bytes", generate_options.target_bytes,
                          "sales: total size of all files (e.g. 1G); sets --rows-per-day");
     generate->add_option("--output-dir", generate_options.output_dir,
@@ -94,6 +97,20 @@ int run_cli(int argc, char** argv) {
     explain->add_option("project-dir", explain_options.project_dir, "The project directory")
         ->required();
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
+
+    auto* materialize = app.add_subcommand(
+        "materialize", "Load feature views from their lake tables into the online store");
+    MaterializeCommandOptions materialize_options;
+    materialize->add_option("project-dir", materialize_options.project_dir, "The project directory")
+        ->required();
+    materialize->add_option("views", materialize_options.views,
+                            "Feature views to load (default: every view with a lake source)");
+    materialize->add_option("--since", materialize_options.since,
+                            "Only rows with an event time from then on: a timestamp "
+                            "(2026-11-01T00:00:00Z) or a duration back from now (7d)");
+    materialize->add_flag("--rebuild", materialize_options.rebuild,
+                          "Drop the views' rows first (after a feature change); moves a corrupt "
+                          "store aside and builds a new one");
 
     auto* serve = app.add_subcommand(
         "serve", "Serve HTTP ingestion and topics for a project until SIGINT/SIGTERM");
@@ -224,6 +241,40 @@ int run_cli(int argc, char** argv) {
                       "A project directory whose data_dir to use (default: .)");
     query->add_option("-f,--format", query_options.format, "table (default), csv or json");
 
+    auto* replay = app.add_subcommand(
+        "replay",
+        "Replay requests captured in a topic of one instance against another (staging, load "
+        "test) and report latency percentiles and response mismatches");
+    ReplayCommandOptions replay_options;
+    replay
+        ->add_option("--from", replay_options.from,
+                     "The instance holding the topic, http://host:port")
+        ->required();
+    replay->add_option("--topic", replay_options.topic, "The topic of captured requests")
+        ->required();
+    replay->add_option("--target", replay_options.target, "The instance to replay against")
+        ->required();
+    replay->add_option("--rate", replay_options.rate,
+                       "Requests per second, open loop (0 = as fast as the connections allow)");
+    replay->add_option("--speedup", replay_options.speedup,
+                       "Instead of --rate: keep the recorded spacing, divided by this");
+    replay->add_option("--limit", replay_options.limit, "Replay at most this many requests");
+    replay->add_option("--partition", replay_options.partition, "Only this partition");
+    replay->add_option("--connections,-c", replay_options.connections,
+                       "Keep-alive connections to the target (default 8)");
+    replay->add_option("--timeout-ms", replay_options.timeout_ms,
+                       "Per-request timeout (default 5000)");
+    replay->add_option("--header,-H", replay_options.headers,
+                       "\"Name: value\" added to every replayed request (repeatable), e.g. a "
+                       "bearer token");
+    replay->add_option("--from-header", replay_options.source_headers,
+                       "\"Name: value\" added to the reads of the source's topic API");
+    replay->add_flag("--compare", replay_options.compare,
+                     "A different response body is a mismatch too (not only the status)");
+    replay->add_flag("--fail-on-mismatch", replay_options.fail_on_mismatch,
+                     "Exit with 2 when any response mismatched");
+    replay->add_flag("--json", replay_options.json, "Also print the report as one JSON line");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -251,8 +302,10 @@ int run_cli(int argc, char** argv) {
     if (*run) return run_pipeline_command(run_options);
     if (*query) return run_query(query_options);
     if (*explain) return run_explain_command(explain_options);
+    if (*materialize) return run_materialize_command(materialize_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
+    if (*replay) return run_replay(replay_options);
     if (*jobs) {
         for (CLI::App* action : jobs->get_subcommands()) jobs_options.action = action->get_name();
         return run_jobs_command(jobs_options);

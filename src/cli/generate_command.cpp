@@ -1,6 +1,7 @@
 #include "cli/generate_command.h"
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <system_error>
 
+#include "datagen/activity_generator.h"
 #include "datagen/order_generator.h"
 #include "datagen/pos_sales_generator.h"
 #include "formats/file_format.h"
@@ -22,7 +24,8 @@ bool write_all(std::FILE* out, const std::string& chunk) {
 }
 
 int run_generate_sales(const GenerateOptions& options) {
-    const std::optional<int32_t> start = parse_date(options.start);
+    const std::optional<int32_t> start =
+        parse_date(options.start.empty() ? "2026-11-01" : options.start);
     if (!start) {
         std::fprintf(stderr, "millrace generate: --start must be a date YYYY-MM-DD, got `%s`\n",
                      options.start.c_str());
@@ -114,6 +117,80 @@ int run_generate_sales(const GenerateOptions& options) {
     return 0;
 }
 
+int run_generate_activity(const GenerateOptions& options) {
+    std::optional<int32_t> start;
+    if (options.start.empty()) {  // the last `days` days, ending yesterday
+        const int64_t today =
+            std::chrono::duration_cast<std::chrono::hours>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count() /
+            24;
+        start = static_cast<int32_t>(today - options.days);
+    } else {
+        start = parse_date(options.start);
+    }
+    if (!start) {
+        std::fprintf(stderr, "millrace generate: --start must be a date YYYY-MM-DD, got `%s`\n",
+                     options.start.c_str());
+        return 1;
+    }
+    if (options.days == 0 || options.users == 0) {
+        std::fprintf(stderr, "millrace generate: --days and --users must be at least 1\n");
+        return 1;
+    }
+    if (!options.format.empty() && options.format != "csv") {
+        std::fprintf(stderr, "millrace generate: dataset `activity` is written as csv only\n");
+        return 1;
+    }
+    ActivityGeneratorOptions generator_options;
+    generator_options.seed = options.seed;
+    generator_options.bad_fraction = options.bad_fraction;
+    generator_options.start_day = *start;
+    generator_options.users = options.users;
+    std::error_code ec;
+    std::filesystem::create_directories(options.output_dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "millrace generate: cannot create directory %s: %s\n",
+                     options.output_dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    ActivityGenerator generator(generator_options);
+    std::string chunk;
+    uint64_t total_bytes = 0;
+    for (uint32_t d = 0; d < options.days; ++d) {
+        generator.begin_day(d, options.rows_per_day);
+        const std::string path = (std::filesystem::path(options.output_dir) /
+                                  ActivityGenerator::file_name(generator.day()))
+                                     .string();
+        std::FILE* out = std::fopen(path.c_str(), "wb");
+        if (out == nullptr) {
+            std::fprintf(stderr, "millrace generate: cannot create %s\n", path.c_str());
+            return 1;
+        }
+        chunk.assign(ActivityGenerator::kCsvHeader);
+        bool ok = true;
+        while (ok) {
+            const uint64_t appended = generator.append_csv(chunk, 16'384);
+            ok = write_all(out, chunk);
+            total_bytes += chunk.size();
+            chunk.clear();
+            if (appended == 0) break;
+        }
+        ok = std::fclose(out) == 0 && ok;
+        if (!ok) {
+            std::fprintf(stderr, "millrace generate: writing %s failed\n", path.c_str());
+            return 1;
+        }
+    }
+    std::fprintf(stderr,
+                 "generate: %llu activity events (%llu deliberately bad) of %u users in %u "
+                 "files, %llu bytes -> %s\n",
+                 static_cast<unsigned long long>(generator.generated()),
+                 static_cast<unsigned long long>(generator.bad()), options.users, options.days,
+                 static_cast<unsigned long long>(total_bytes), options.output_dir.c_str());
+    return 0;
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_byte_size(std::string_view text) {
@@ -157,8 +234,9 @@ int run_generate(const GenerateOptions& options) {
         return 1;
     }
     if (options.dataset == "sales") return run_generate_sales(options);
+    if (options.dataset == "activity") return run_generate_activity(options);
     if (options.dataset != "orders") {
-        std::fprintf(stderr, "millrace generate: unknown dataset `%s` (available: orders, sales)\n",
+        std::fprintf(stderr, "millrace generate: unknown dataset `%s` (available: orders, sales, activity)\n",
                      options.dataset.c_str());
         return 1;
     }

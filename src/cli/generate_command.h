@@ -18,7 +18,10 @@ struct GenerateOptions {
     uint32_t days = 7;
     uint32_t stores = 20;
     uint64_t rows_per_day = 10'000;
-    std::string start = "2026-11-01";
+    std::string start;  // sales: default 2026-11-01; activity: default `days` days ago
+    // dataset `activity` (seed 004 user events, one CSV per day; also uses days, rows_per_day,
+    // start, output_dir):
+    uint32_t users = 10'000;
     std::string target_bytes;  // e.g. 1G: sets rows_per_day so all files total about this much
     std::string output_dir = ".";
 };
@@ -28,7 +31,7 @@ struct GenerateOptions {
 std::optional<uint64_t> parse_byte_size(std::string_view text);
 
 /// `millrace generate`: writes deterministic test data (datagen/) to a file or stdout
-/// (`orders`), or one CSV file per day into a directory (`sales`).
+/// (`orders`), or one CSV file per day into a directory (`sales`, `activity`).
 int run_generate(const GenerateOptions& options);
 
 }  // namespace millrace

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "online/feature_view.h"
 #include "pipeline/batch_runner.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
@@ -23,9 +24,12 @@ int run_validate(const std::string& project_dir) {
     }
     std::vector<std::string> notes;
     if (project.ok()) {
-        // SQL binding: every view and check against its sources' schemas.
+        // Feature views: entities, features, types, defaults, TTL, source.
+        Result<std::vector<FeatureView>> views = load_feature_views(*project, &errors);
+        // SQL binding: every view and check against its sources' schemas; online sinks
+        // against their feature views.
         for (const PipelineSpec& pipeline : project->pipelines) {
-            Status status = check_pipeline_sql(pipeline, notes);
+            Status status = check_pipeline_sql(pipeline, notes, views.ok() ? &*views : nullptr);
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());

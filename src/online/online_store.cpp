@@ -38,7 +38,6 @@ namespace {
 
 constexpr std::string_view kColumnFamilyPrefix = "view.";
 constexpr std::string_view kLayoutKeyPrefix = "layout/";
-constexpr std::size_t kMaxReportedErrors = 5;
 
 /// Per key, keeps the row with the greatest event time; a tie goes to the later write, and a
 /// full tie to the newer operand. Bytes that are not a row lose to bytes that are.
@@ -478,9 +477,7 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
     UpsertCounts counts;
     auto reject = [&](std::size_t row, std::string reason) {
         ++counts.rejected;
-        if (counts.errors.size() < kMaxReportedErrors) {
-            counts.errors.push_back(fmt::format("row {}: {}", row, std::move(reason)));
-        }
+        counts.rejects.push_back({static_cast<uint32_t>(row), std::move(reason)});
     };
 
     rocksdb::WriteBatch write_batch;

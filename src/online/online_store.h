@@ -57,9 +57,13 @@ Result<UpsertColumns> match_upsert_columns(const FeatureView& view, const class 
                                            std::string_view event_time_column);
 
 struct UpsertCounts {
-    int64_t rows = 0;             // rows handed to the store
-    int64_t rejected = 0;         // null key or a value that does not convert (see errors)
-    std::vector<std::string> errors;  // the first few reasons, for messages
+    int64_t rows = 0;      // rows written to the store
+    int64_t rejected = 0;  // rows with a null key or a value that does not convert
+    struct Reject {
+        uint32_t row;        // in the upserted batch
+        std::string reason;  // "key `user_id` is null"
+    };
+    std::vector<Reject> rejects;  // every rejected row, in row order
 };
 
 struct OnlineStoreOptions {

@@ -7,10 +7,13 @@
 
 #include "common/clock.h"
 #include "common/mapped_file.h"
+#include "common/suggest.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
 #include "connectors/lake_sink.h"
+#include "connectors/online_sink.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
 #include "exec/expression_evaluator.h"
@@ -45,13 +48,17 @@ struct PreparedSink {
     std::unique_ptr<FileSink> file;
     std::unique_ptr<TopicSink> topic;
     std::unique_ptr<LakeSink> lake;
+    const FeatureView* feature_view = nullptr;  // kOnline
+    std::unique_ptr<OnlineSink> online;
     std::unique_ptr<ExecutablePlan> executable;
     BatchSink& output() {
         if (file) return *file;
         if (topic) return *topic;
+        if (online) return *online;
         return *lake;
     }
     uint64_t rows_written() const {
+        if (online) return online->rows_written();
         return file ? file->rows_written() : topic ? topic->rows_written() : lake->rows_written();
     }
 };
@@ -122,7 +129,27 @@ struct Prepared {
     std::vector<PreparedSource> sources;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
+    std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
+    OpenedFeatureWriter features;            // opened by runs with an online sink
 };
+
+/// The feature view an online sink names, with a did-you-mean when there is none.
+Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& views,
+                                             const SinkSpec& sink) {
+    std::vector<std::string> names;
+    for (const FeatureView& view : views) {
+        if (view.name == sink.feature_view) return &view;
+        names.push_back(view.name);
+    }
+    std::string message = fmt::format("online sink: feature view `{}` is not defined",
+                                      sink.feature_view);
+    if (auto near = closest_match(sink.feature_view, names)) {
+        message += fmt::format("; did you mean `{}`?", *near);
+    } else if (names.empty()) {
+        message += " (add a features/*.yaml file and include it in millrace.yaml)";
+    }
+    return Error(ErrorCode::kNotFound, std::move(message), sink.location);
+}
 
 Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
     if (pipeline.mode != PipelineMode::kBatch) {
@@ -188,15 +215,6 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             prepared.dead_letter_sink = &sink;
             continue;
         }
-        if (sink.kind != SinkKind::kFile && sink.kind != SinkKind::kTopic &&
-            sink.kind != SinkKind::kLake) {
-            return Error(
-                ErrorCode::kUnsupported,
-                fmt::format(
-                    "sink {} is not available in this build; use a file, topic or lake sink",
-                    sink_target(sink)),
-                sink.location);
-        }
         auto plan = catalog.relation(sink.from);
         if (!plan.ok()) {
             Error e = std::move(plan).error();
@@ -207,7 +225,22 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         p.spec = &sink;
         p.plan = std::move(plan).value();
         sql::optimize(p.plan);
-        if (open_outputs && sink.kind == SinkKind::kFile) {
+        if (sink.kind == SinkKind::kOnline) {
+            if (prepared.feature_views.empty()) {
+                MILLRACE_ASSIGN_OR_RETURN(prepared.feature_views,
+                                          load_feature_views(project, nullptr));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(p.feature_view,
+                                      find_feature_view(prepared.feature_views, sink));
+            auto mapped = OnlineSink::map_columns(*p.feature_view, *p.plan->schema, sink.key,
+                                                  sink.event_time);
+            if (!mapped.ok()) {
+                return Error(mapped.error().code(),
+                             fmt::format("sink {}: {}", sink_target(sink),
+                                         mapped.error().message()),
+                             sink.location);
+            }
+        } else if (open_outputs && sink.kind == SinkKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(p.file,
                                       FileSink::create(sink.path, sink.format, p.plan->schema));
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
@@ -220,6 +253,11 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
                 p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
+    }
+    if (open_outputs && !prepared.feature_views.empty()) {
+        auto opened = open_feature_writer(project, prepared.feature_views);
+        if (!opened.ok()) return std::move(opened).error().with_context("opening the online store");
+        prepared.features = std::move(opened).value();
     }
     return prepared;
 }
@@ -334,6 +372,19 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
     for (PreparedSink& sink : prepared.sinks) {
+        if (sink.feature_view != nullptr) {
+            const std::string from = sink.spec->from;
+            DeadLetterWriter* writer = dead_letters.get();
+            MILLRACE_ASSIGN_OR_RETURN(
+                sink.online,
+                OnlineSink::create(*prepared.features.writer, *sink.feature_view,
+                                   *sink.plan->schema, sink.spec->key, sink.spec->event_time,
+                                   [writer, from](const std::string& reason, const Batch& batch,
+                                                  std::size_t row) {
+                                       writer->add_row("online", "view", from, reason,
+                                                       row_to_json(batch, row));
+                                   }));
+        }
         MILLRACE_ASSIGN_OR_RETURN(sink.executable,
                                   build_plan(*sink.plan, sink.output(), context, sink.spec->from));
     }
@@ -415,7 +466,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     return report;
 }
 
-Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped) {
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
+                          const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
         if (source.schema) {
@@ -447,6 +499,18 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             Error e = std::move(plan).error();
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
+        }
+        if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
+            MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,
+                                      find_feature_view(*feature_views, sink));
+            auto mapped = OnlineSink::map_columns(*view, *plan.value()->schema, sink.key,
+                                                  sink.event_time);
+            if (!mapped.ok()) {
+                return Error(mapped.error().code(),
+                             fmt::format("sink {}: {}", sink_target(sink),
+                                         mapped.error().message()),
+                             sink.location);
+            }
         }
     }
     return {};

@@ -11,6 +11,8 @@
 
 namespace millrace {
 
+struct FeatureView;
+
 struct RunOptions {
     /// Bytes a join's build side or a sort may hold (ExecContext::memory_limit_bytes).
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
@@ -57,7 +59,10 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
 /// check against the sources' schemas (declared, or inferred from the files when present).
 /// Sources whose schema cannot be known without data are noted in `skipped` instead.
-Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped);
+/// With `feature_views`, online sinks are checked too: the view exists and the sink's columns
+/// map onto its keys, features and event time.
+Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
+                          const std::vector<FeatureView>* feature_views = nullptr);
 
 /// The optimized logical plan of every sink of a pipeline, as text (`millrace explain`).
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline);

@@ -548,9 +548,16 @@ private:
                     sink.feature_view = *text;
                 }
             }
-            if (const ConfigNode* key = online_map.required("key")) {
+            if (const ConfigNode* key = online_map.optional("key"); key && !key->is_null()) {
                 if (auto list = reader_.scalar_list(*key, key_of("key", online_map.what()))) {
                     sink.key = std::move(*list);
+                }
+            }
+            if (const ConfigNode* time = online_map.optional("event_time");
+                time && !time->is_null()) {
+                if (auto text = reader_.non_empty(*time, key_of("event_time", online_map.what()));
+                    text && reader_.sql_name(*text, time->location(), "event time column")) {
+                    sink.event_time = *text;
                 }
             }
             online_map.finish();

@@ -101,7 +101,9 @@ struct SinkSpec {
     std::string table;                      // kLake
     std::vector<std::string> partition_by;  // kLake: SQL expressions, e.g. date(window_start)
     std::string feature_view;               // kOnline
-    std::vector<std::string> key;           // kOnline: entity key columns
+    std::vector<std::string> key;           // kOnline: columns feeding the view's entity keys;
+                                            // empty = the entity names
+    std::string event_time;                 // kOnline: a timestamp column; "" = write time
     std::string topic;                      // kTopic
     std::string path;                       // kFile: absolute
     DataFormat format = DataFormat::kJson;  // kFile

@@ -13,8 +13,8 @@
 
 namespace millrace {
 
-/// What a task does. `materialize` and `compact` are accepted and validated but report
-/// "not available in this build" when run, until the online store and the lake land.
+/// What a task does. `pipeline`, `materialize` and `compact` run `millrace run`, `millrace
+/// materialize` and `millrace lake compact` in a child process.
 enum class TaskKind { kPipeline, kShell, kHttp, kWaitForFile, kMaterialize, kCompact };
 
 /// "pipeline", "shell", "http", "wait_for_file", "materialize", "compact".

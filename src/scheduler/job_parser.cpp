@@ -434,6 +434,19 @@ private:
                 if (const ConfigNode* node = map.required("feature_view")) {
                     if (auto text = reader_.non_empty(*node, key_of("feature_view", what))) {
                         task.target = *text;
+                        std::vector<std::string> names;
+                        bool found = false;
+                        for (const auto& v : project_.feature_views) {
+                            names.push_back(v.name);
+                            found = found || v.name == *text;
+                        }
+                        if (!found) {
+                            reader_.error(ErrorCode::kNotFound,
+                                          "task " + backticks(task.name) +
+                                              " materializes unknown feature view " +
+                                              backticks(*text) + did_you_mean(*text, names),
+                                          node->location());
+                        }
                     }
                 }
                 break;

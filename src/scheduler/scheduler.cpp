@@ -675,9 +675,16 @@ private:
         switch (task.kind) {
             case TaskKind::kShell:
             case TaskKind::kPipeline:
+            case TaskKind::kMaterialize:
             case TaskKind::kCompact: {
                 ChildProcess::Options spawn;
-                if (task.kind == TaskKind::kCompact) {
+                if (task.kind == TaskKind::kMaterialize) {
+                    // `millrace materialize` in a child process; under `millrace serve` it
+                    // finds the store held and asks the server to do the loading.
+                    spawn.argv = {options_.millrace_binary, "materialize", project_.root_dir,
+                                  task.target};
+                    spawn.cwd = project_.root_dir;
+                } else if (task.kind == TaskKind::kCompact) {
                     // `millrace lake compact` in a child process, like a pipeline run.
                     spawn.argv = {options_.millrace_binary, "lake", "compact", task.target, "-p",
                                   project_.root_dir};
@@ -767,17 +774,6 @@ private:
                 append_log(slot.log_path, "waiting for " + path.string());
                 save_attempt(run, i, 0);
                 poke(run_id, i, generation, path.string());
-                break;
-            }
-            case TaskKind::kMaterialize: {
-                const std::string message = std::string(enum_name(task.kind)) + " `" + task.target +
-                                            "` skipped: not available in this build (needs the "
-                                            "online store)";
-                append_log(slot.log_path, message);
-                save_attempt(run, i, 0);
-                add_timer(clock_.now_micros(), [this, run_id, i, generation, message] {
-                    finish_attempt(run_id, i, generation, -2, message);
-                });
                 break;
             }
         }

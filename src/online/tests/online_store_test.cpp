@@ -147,9 +147,11 @@ TEST_F(OnlineStoreTest, BatchUpsertConvertsAndRejects) {
     ASSERT_TRUE(counts.ok()) << counts.error().to_string();
     EXPECT_EQ(counts->rows, 2);
     EXPECT_EQ(counts->rejected, 2);
-    ASSERT_EQ(counts->errors.size(), 2u);
-    EXPECT_NE(counts->errors[0].find("row 1: key `user_id` is null"), std::string::npos);
-    EXPECT_NE(counts->errors[1].find("row 2: key `user_id`"), std::string::npos);
+    ASSERT_EQ(counts->rejects.size(), 2u);
+    EXPECT_EQ(counts->rejects[0].row, 1u);
+    EXPECT_EQ(counts->rejects[0].reason, "key `user_id` is null");
+    EXPECT_EQ(counts->rejects[1].row, 2u);
+    EXPECT_NE(counts->rejects[1].reason.find("key `user_id`"), std::string::npos);
     FeatureLookup two = get(*store, 2);
     ASSERT_EQ(two.status, FeatureStatus::kPresent);
     EXPECT_EQ(two.row->values[0], Value::int64(8));

@@ -379,7 +379,7 @@ TEST(PipelineParser, BadSinkSettings) {
 sources: {s: {topic: t}}
 sinks:
   - {from: s, online: {key: [a]}}
-  - {from: s, online: {feature_view: f}}
+  - {from: s, online: {feature_view: f, event_time: '1x'}}
   - {from: s, topic: 'bad topic'}
   - {from: s, lake: {table: t, zone: x}}
   - {from: '', topic: t}
@@ -388,7 +388,7 @@ sinks:
 )"),
               (Strings{
                   "config@4:23",   // online without feature_view
-                  "config@5:23",   // online without key
+                  "config@5:53",   // event_time not a column name
                   "config@6:22",   // topic name
                   "config@7:32",   // unknown key in lake
                   "config@8:12",   // empty from

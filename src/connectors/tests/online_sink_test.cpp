@@ -1,0 +1,105 @@
+#include "connectors/online_sink.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "connectors/feature_writer.h"
+#include "types/batch.h"
+
+namespace millrace {
+namespace {
+
+constexpr int64_t kNow = 1'795'392'000'000'000;
+
+class OnlineSinkTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-online-sink-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                   .string();
+        std::filesystem::remove_all(dir_);
+        FeatureView view;
+        view.name = "city_orders";
+        view.entities = {{"city", DataType::kString}};
+        view.features = {{"orders", DataType::kInt64, Value::int64(0), ""},
+                         {"revenue", DataType::kFloat64, Value::float64(0), ""}};
+        auto store = OnlineStore::open(dir_, {view}, OnlineStoreOptions{}, nullptr);
+        ASSERT_TRUE(store.ok()) << store.error().to_string();
+        store_ = std::move(*store);
+        writer_ = make_store_feature_writer(*store_);
+        schema_ = std::make_shared<const Schema>(std::vector<Field>{
+            {"town", DataType::kString, true},
+            {"orders", DataType::kInt64, true},
+            {"revenue", DataType::kFloat64, true},
+            {"window_end", DataType::kTimestamp, true},
+        });
+    }
+    void TearDown() override {
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    Batch rows(std::vector<std::tuple<std::optional<std::string>, int64_t, int64_t>> data) {
+        BatchBuilder builder(schema_);
+        for (const auto& [town, orders, end] : data) {
+            if (town) builder.column(0).append_string(*town); else builder.column(0).append_null();
+            builder.column(1).append_int64(orders);
+            builder.column(2).append_double(orders * 2.5);
+            builder.column(3).append_timestamp(end);
+            builder.commit_row();
+        }
+        return builder.finish();
+    }
+
+    std::string dir_;
+    std::unique_ptr<OnlineStore> store_;
+    std::unique_ptr<FeatureWriter> writer_;
+    std::shared_ptr<const Schema> schema_;
+};
+
+TEST_F(OnlineSinkTest, UpsertsByRenamedKeyAndSendsRejectsOn) {
+    std::vector<std::string> rejected;
+    auto sink = OnlineSink::create(
+        *writer_, *store_->find_view("city_orders"), *schema_, {"town"}, "window_end",
+        [&](const std::string& reason, const Batch& batch, std::size_t row) {
+            rejected.push_back(reason + " @" + batch.value_at(row, 1).to_string());
+        });
+    ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+    ASSERT_TRUE((*sink)->push(rows({{"paris", 3, kNow}, {std::nullopt, 4, kNow}})).ok());
+    // A late, older window for paris does not overwrite the newer one.
+    ASSERT_TRUE((*sink)->push(rows({{"paris", 1, kNow - 60'000'000}, {"lyon", 2, kNow}})).ok());
+    ASSERT_TRUE((*sink)->finish().ok());
+    EXPECT_EQ((*sink)->rows_written(), 3u);
+    EXPECT_EQ((*sink)->rows_rejected(), 1u);
+    ASSERT_EQ(rejected.size(), 1u);
+    EXPECT_EQ(rejected[0], "key `city` is null @4");
+
+    std::vector<std::vector<Value>> keys = {{Value::string("paris")}, {Value::string("lyon")}};
+    std::vector<FeatureLookup> out;
+    store_->lookup(*store_->find_view("city_orders"), keys, kNow, std::nullopt, out);
+    ASSERT_EQ(out[0].status, FeatureStatus::kPresent);
+    EXPECT_EQ(out[0].row->values[0], Value::int64(3));
+    EXPECT_EQ(out[0].row->event_time_us, kNow);
+    EXPECT_EQ(out[1].row->values[1], Value::float64(5.0));
+}
+
+TEST_F(OnlineSinkTest, MappingErrorsNameTheColumns) {
+    const FeatureView& view = *store_->find_view("city_orders");
+    auto no_key = OnlineSink::map_columns(view, *schema_, {}, "");
+    ASSERT_FALSE(no_key.ok());
+    EXPECT_NE(no_key.error().message().find("key column `city`"), std::string::npos);
+    auto too_many = OnlineSink::map_columns(view, *schema_, {"town", "orders"}, "");
+    ASSERT_FALSE(too_many.ok());
+    EXPECT_NE(too_many.error().message().find("lists 2 column(s)"), std::string::npos);
+    auto bad_time = OnlineSink::map_columns(view, *schema_, {"town"}, "orders");
+    ASSERT_FALSE(bad_time.ok());
+    EXPECT_NE(bad_time.error().message().find("must be a timestamp"), std::string::npos);
+    auto missing_time = OnlineSink::map_columns(view, *schema_, {"town"}, "t");
+    ASSERT_FALSE(missing_time.ok());
+}
+
+}  // namespace
+}  // namespace millrace

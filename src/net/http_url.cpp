@@ -1,0 +1,55 @@
+#include "net/http_url.h"
+
+#include <charconv>
+
+namespace millrace {
+
+std::string HttpUrl::authority() const { return host + ":" + std::to_string(port); }
+
+Result<HttpUrl> HttpUrl::parse(std::string_view url) {
+    const std::string text(url);
+    auto invalid = [&](const std::string& why) {
+        return Error(ErrorCode::kInvalidArgument, "bad URL `" + text + "`: " + why);
+    };
+    constexpr std::string_view kScheme = "http://";
+    if (url.starts_with("https://")) return invalid("https is not supported, use http://");
+    if (!url.starts_with(kScheme)) return invalid("it must start with http://");
+    url.remove_prefix(kScheme.size());
+    const std::size_t slash = url.find_first_of("/?#");
+    std::string_view authority = url.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? "" : url.substr(slash);
+    if (!path.empty() && path.front() != '/') return invalid("a query or fragment needs a path");
+    if (authority.find('@') != std::string_view::npos) return invalid("user info is not supported");
+    HttpUrl result;
+    if (authority.starts_with('[')) {
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) return invalid("unclosed [ in the host");
+        result.host = std::string(authority.substr(1, close - 1));
+        authority.remove_prefix(close + 1);
+        if (!authority.empty() && authority.front() != ':') return invalid("junk after the host");
+    } else {
+        const std::size_t colon = authority.find(':');
+        result.host = std::string(authority.substr(0, colon));
+        authority = colon == std::string_view::npos ? "" : authority.substr(colon);
+    }
+    if (result.host.empty()) return invalid("no host");
+    if (!authority.empty()) {  // ":port"
+        authority.remove_prefix(1);
+        unsigned port = 0;
+        auto [ptr, ec] =
+            std::from_chars(authority.data(), authority.data() + authority.size(), port);
+        if (ec != std::errc() || ptr != authority.data() + authority.size() || port == 0 ||
+            port > 65535) {
+            return invalid("the port must be a number in 1..65535");
+        }
+        result.port = static_cast<uint16_t>(port);
+    }
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    if (path.find_first_of("?#") != std::string_view::npos) {
+        return invalid("a base URL cannot have a query or fragment");
+    }
+    result.path_prefix = std::string(path);
+    return result;
+}
+
+}  // namespace millrace
