@@ -21,6 +21,7 @@
 #include "server/http_server.h"
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
+#include "server/materialize_handler.h"
 #include "server/serving_config.h"
 #include "server/topic_handler.h"
 #include "server/traffic_capture.h"
@@ -132,6 +133,7 @@ int run_serve(const ServeOptions& options) {
     std::unique_ptr<OnlineStore> store;
     std::unique_ptr<TrafficCapture> capture;
     std::unique_ptr<FeatureHandler> features;
+    std::unique_ptr<MaterializeHandler> materialize;
     if (!views.empty()) {
         OnlineStoreOptions store_options;
         if (serving.cache_rows) store_options.cache_rows = *serving.cache_rows;
@@ -170,6 +172,9 @@ int run_serve(const ServeOptions& options) {
         features = std::make_unique<FeatureHandler>(*store, serving, std::move(routes), clock,
                                                     metrics, capture.get());
         features->add_routes(router);
+        // `millrace materialize` asks the server holding the store to load a view.
+        materialize = std::make_unique<MaterializeHandler>(*project, *store);
+        materialize->add_routes(router);
     }
     IngestHandler ingest(**log, clock, metrics);
     ingest.add_routes(router);

@@ -26,10 +26,12 @@ MaterializeHandler::~MaterializeHandler() {
 }
 
 void MaterializeHandler::add_routes(Router& router) {
-    router.add(HttpMethod::kPost, "/v1/admin/materialize/{view}", "admin_materialize",
-               [this](HttpRequest& request, HttpResponder responder) {
-                   handle(request, std::move(responder));
-               });
+    router.add(
+        HttpMethod::kPost, "/v1/admin/materialize/{view}", "admin_materialize",
+        [this](HttpRequest& request, HttpResponder responder) {
+            handle(request, std::move(responder));
+        },
+        "admin");
 }
 
 void MaterializeHandler::handle(HttpRequest& request, HttpResponder responder) {
@@ -63,8 +65,7 @@ void MaterializeHandler::handle(HttpRequest& request, HttpResponder responder) {
         }
         threads_.emplace_back([this, view, options, name, responder = std::move(responder)] {
             std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(store_);
-            Result<MaterializeReport> report =
-                materialize_view(project_, *view, *writer, options);
+            Result<MaterializeReport> report = materialize_view(project_, *view, *writer, options);
             {
                 std::lock_guard lock(mutex_);
                 running_.erase(name);
