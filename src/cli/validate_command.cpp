@@ -7,6 +7,8 @@
 #include "pipeline/batch_runner.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
+#include "server/feature_route.h"
+#include "server/serving_config.h"
 
 namespace millrace {
 
@@ -35,6 +37,12 @@ int run_validate(const std::string& project_dir) {
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
         // Jobs: task kinds, dependencies (cycles), cron schedules, time zones, templates.
         for (const JobSpec& job : project->jobs) (void)load_job(job, *project, errors);
+        // Serving: the `serving:` block (token_env variables are the server's secrets and need
+        // not be set here) and the YAML routes against the feature views.
+        (void)parse_serving_config(*project, errors, [](const std::string&) {
+            return std::optional<std::string>("set at serve time");
+        });
+        if (views.ok()) (void)parse_feature_routes(*project, *views, errors);
     }
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());

@@ -179,4 +179,23 @@ expect_contains "$records" '"ts_us":' "captured timestamp"
 
 stop_server
 expect_contains "$(cat "$WORK/serve.log")" '"msg":"stopped"' "graceful stop"
+
+# `millrace validate` checks routes and the serving block, every error with file:line:column
+# (token_env need not be set to validate).
+expect_contains "$(env -u IT_ADMIN_TOKEN "$MILLRACE" validate "$project")" "is valid" "validate: the project is valid"
+cat > "$project/routes/broken.yaml" <<'YAML'
+name: broken
+path: /feature/broken
+view: user_featurs
+YAML
+cat > "$project/routes/broken2.yaml" <<'YAML'
+name: broken2
+path: /feature/broken2
+view: user_features
+features:
+  price: { feature: avg_viewed_price, type: int64 }
+YAML
+out=$("$MILLRACE" validate "$project" 2>&1 || true)
+expect_contains "$out" "routes/broken.yaml:3:7: error: unknown feature view \`user_featurs\` for route \`broken\`; did you mean \`user_features\`?" "validate: unknown view with its position"
+expect_contains "$out" "routes/broken2.yaml:5:45: error: cannot serve feature \`avg_viewed_price\` (double) as int64" "validate: impossible conversion at its type"
 finish
