@@ -56,7 +56,6 @@ void TrafficCapture::record(int64_t ts_us, std::string_view method, std::string_
     line += ",\"status\":";
     line += std::to_string(status);
     line += ",\"response\":";
-    while (!response.empty() && response.back() == '\n') response.remove_suffix(1);
     append_json_string(line, response);
     line += ",\"latency_us\":";
     line += std::to_string(latency_us);

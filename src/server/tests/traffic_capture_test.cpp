@@ -69,11 +69,11 @@ TEST_F(TrafficCaptureTest, RecordsInTheReplayFormat) {
         records(),
         (std::vector<std::string>{
             "{\"ts_us\":1700000000000001,\"method\":\"GET\",\"target\":\"/feature/user?uid=12\","
-            "\"body\":\"\",\"status\":200,\"response\":\"{\\\"key\\\":{\\\"uid\\\":12}}\","
+            "\"body\":\"\",\"status\":200,\"response\":\"{\\\"key\\\":{\\\"uid\\\":12}}\\n\","
             "\"latency_us\":180}",
             "{\"ts_us\":1700000000000002,\"method\":\"POST\",\"target\":\"/get-online-features\","
             "\"body\":\"{\\\"a\\\":\\\"b\\\"}\",\"status\":400,\"response\":\"{\\\"error\\\":"
-            "\\\"x\\\"}\",\"latency_us\":7}"}));
+            "\\\"x\\\"}\\n\",\"latency_us\":7}"}));
     EXPECT_NE(
         metrics_.render_prometheus().find("millrace_capture_records_total{outcome=\"captured\"} 2"),
         std::string::npos);
