@@ -2,8 +2,10 @@
 # `make demo`: the richest end-to-end example that works today. It grows with the project.
 # Today: the retail batch job of seed 002 (a week of per-store POS CSV files → checks → SQL views
 # → daily sales per store into CSV files and a Parquet lake table, bad rows dead-lettered with
-# reasons), then a day of food-delivery
-# order events pushed through the codecs with bad records going to a dead-letter file.
+# reasons); seed 004's online feature platform (user activity → features in the lake →
+# materialized into the online store → served by YAML routes over HTTP, a job refreshing them
+# through the server, captured traffic replayed); then a day of food-delivery order events
+# pushed through the codecs with bad records going to a dead-letter file.
 set -euo pipefail
 MILLRACE=${1:-build/release/src/cli/millrace}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,6 +16,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "1. Validate the example projects (YAML, schemas and every view's SQL)"
 "$MILLRACE" validate "$ROOT/examples/retail-daily-sales"
 "$MILLRACE" validate "$ROOT/examples/order-monitoring"
+"$MILLRACE" validate "$ROOT/examples/feature-platform"
 
 RETAIL="$OUT/retail-daily-sales"
 cp -r "$ROOT/examples/retail-daily-sales" "$RETAIL"
@@ -38,18 +41,56 @@ step "5. Ask the lake: the daily sales landed in a Parquet table partitioned by 
                    FROM daily_store_sales GROUP BY day ORDER BY day" -p "$RETAIL"
 "$MILLRACE" lake history daily_store_sales -p "$RETAIL"
 
-step "6. Generate 500,000 order events, 0.5% of them deliberately bad"
+FEATURES="$OUT/feature-platform"
+cp -r "$ROOT/examples/feature-platform" "$FEATURES"
+rm -rf "$FEATURES/incoming" "$FEATURES/out" "$FEATURES/data"
+PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+sed -i "s/127.0.0.1:8090/127.0.0.1:$PORT/" "$FEATURES/millrace.yaml"
+URL=http://127.0.0.1:$PORT
+step "6. Online features (seed 004): 35 days of user activity -> features in the lake"
+"$MILLRACE" generate activity --days 35 --rows-per-day 20000 --users 10000 --bad-fraction 0.001 \
+  --seed 2026 --output-dir "$FEATURES/incoming"
+"$MILLRACE" run "$FEATURES" user_features
+
+step "7. Materialize them into the online store (RocksDB; newest event time per key wins)"
+"$MILLRACE" materialize "$FEATURES"
+
+step "8. Serve them: YAML routes, the Feast API, a job refreshing through the server"
+"$MILLRACE" serve "$FEATURES" >"$OUT/serve.log" 2>&1 &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+show() { echo "\$ curl $*"; curl -s "$@"; echo; }
+show "$URL/feature/user?uid=1"
+show "$URL/feature/user?uid=99999999"
+show "$URL/feature/user?uid=abc"
+show "$URL/feature/product?pid=7"
+show -d '{"features":["user_features:clicks_30d"],"entities":{"user_id":[1,2]}}' "$URL/get-online-features"
+show -X POST "$URL/v1/jobs/refresh_features/trigger"
+for _ in $(seq 1 100); do
+  state=$(curl -s "$URL/v1/runs?job=refresh_features" | grep -oE '"state":"[a-z_]+"' | head -1)
+  case "$state" in *success*|*failed*) break ;; esac; sleep 0.1
+done
+echo "refresh_features: $state"
+show "$URL/feature/user?uid=1"
+curl -s "$URL/metrics" | grep -E '^millrace_online_cache_requests_total|^millrace_http_requests_total\{route="route:user"' || true
+step "9. Replay the captured serving traffic against the server, comparing responses"
+echo "(the refresh in step 8 re-stamped every row, so the replay shows which answers changed)"
+"$MILLRACE" replay --from "$URL" --topic feature_requests --target "$URL" --rate 100 --limit 5 --compare || true
+kill -TERM $SERVE_PID; wait $SERVE_PID 2>/dev/null || true; trap - EXIT
+
+step "10. Generate 500,000 order events, 0.5% of them deliberately bad"
 "$MILLRACE" generate orders --rows 500000 --bad-fraction 0.005 --seed 2026 -o "$OUT/orders.ndjson"
 head -c 400 "$OUT/orders.ndjson"; echo "..."
 
 SCHEMA="order_id: string not null, user_id: string, restaurant_id: string, timestamp: timestamp not null, status: string, amount: double not null, items: int32, city: string"
-step "7. Decode NDJSON through the declared schema, encode CSV; bad records to a dead-letter file"
+step "11. Decode NDJSON through the declared schema, encode CSV; bad records to a dead-letter file"
 "$MILLRACE" convert "$OUT/orders.ndjson" "$OUT/orders.csv" --schema "$SCHEMA" \
   --errors "$OUT/orders_dead_letter.ndjson"
 echo "first dead-letter records:"
 head -n 3 "$OUT/orders_dead_letter.ndjson" | cut -c1-220
 
-step "8. And back: CSV -> NDJSON (with schema inference this time)"
+step "12. And back: CSV -> NDJSON (with schema inference this time)"
 "$MILLRACE" convert "$OUT/orders.csv" "$OUT/orders_roundtrip.ndjson"
 
 step "Where to look"
@@ -59,6 +100,8 @@ cat <<TXT
   rejected rows: $RETAIL/out/rejected.ndjson (file, line, reason, original text)
   lake table:    $RETAIL/data/lake/daily_store_sales/ (Parquet, day=... partitions; DuckDB: read_parquet)
   the pipeline:  examples/retail-daily-sales/pipelines/daily_sales.yaml (SQL views, checks, sinks)
+  features:      examples/feature-platform (README: curl commands); lake tables and online store
+                 under $FEATURES/data; serve it: $MILLRACE serve $FEATURES
   events:        $OUT/orders.ndjson
   as CSV:        $OUT/orders.csv
   dead letters:  $OUT/orders_dead_letter.ndjson (one JSON line per rejected record: reason, line, raw bytes)
