@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "common/check.h"
-#include "replay/captured_request.h"
 #include "net/http_response_parser.h"
+#include "replay/captured_request.h"
 
 namespace {
 

@@ -38,7 +38,8 @@ struct Server {
         const FeatureView& stored = *store->find_view("user_features");
         for (int user = 0; user < kUsers; ++user) {
             (void)store->upsert_row(stored, {Value::int64(user)},
-                                    FeatureRow{kNow, kNow,
+                                    FeatureRow{kNow,
+                                               kNow,
                                                {Value::int64(user % 97), Value::float64(user * 0.5),
                                                 Value::int64(user % 13), Value::string("seg")}});
         }

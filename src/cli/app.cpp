@@ -67,18 +67,23 @@ int run_cli(int argc, char** argv) {
     auto* generate = app.add_subcommand("generate", "Write deterministic test data");
     GenerateOptions generate_options;
     generate->add_option("dataset", generate_options.dataset,
-                         "Dataset: orders (events), sales (retail POS, one CSV per day) or activity (user events for features, one CSV per day)");
+                         "Dataset: orders (events), sales (retail POS, one CSV per day) or "
+                         "activity (user events for features, one CSV per day)");
     generate->add_option("--rows,-n", generate_options.rows, "Number of records");
     generate->add_option("--format,-f", generate_options.format, "ndjson or csv");
     generate->add_option("--bad-fraction", generate_options.bad_fraction,
                          "Share of deliberately bad records (0..1)");
     generate->add_option("--seed", generate_options.seed, "Random seed");
     generate->add_option("--output,-o", generate_options.output, "Output file, or - for stdout");
-    generate->add_option("--days", generate_options.days, "sales, activity: number of days (files)");
+    generate->add_option("--days", generate_options.days,
+                         "sales, activity: number of days (files)");
     generate->add_option("--stores", generate_options.stores, "sales: number of stores");
     generate->add_option("--users", generate_options.users, "activity: number of users");
-    generate->add_option("--rows-per-day", generate_options.rows_per_day, "sales, activity: rows per file");
-    generate->add_option("--start", generate_options.start, "sales, activity: first day, YYYY-MM-DD (activity: default the last --days days)");
+    generate->add_option("--rows-per-day", generate_options.rows_per_day,
+                         "sales, activity: rows per file");
+    generate->add_option(
+        "--start", generate_options.start,
+        "sales, activity: first day, YYYY-MM-DD (activity: default the last --days days)");
     generate->add_option("--target-bytes", generate_options.target_bytes,
                          "sales: total size of all files (e.g. 1G); sets --rows-per-day");
     generate->add_option("--output-dir", generate_options.output_dir,

@@ -1,8 +1,8 @@
 #include "cli/generate_command.h"
 
 #include <cerrno>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -120,11 +120,10 @@ int run_generate_sales(const GenerateOptions& options) {
 int run_generate_activity(const GenerateOptions& options) {
     std::optional<int32_t> start;
     if (options.start.empty()) {  // the last `days` days, ending yesterday
-        const int64_t today =
-            std::chrono::duration_cast<std::chrono::hours>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count() /
-            24;
+        const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count() /
+                              24;
         start = static_cast<int32_t>(today - options.days);
     } else {
         start = parse_date(options.start);
@@ -236,8 +235,10 @@ int run_generate(const GenerateOptions& options) {
     if (options.dataset == "sales") return run_generate_sales(options);
     if (options.dataset == "activity") return run_generate_activity(options);
     if (options.dataset != "orders") {
-        std::fprintf(stderr, "millrace generate: unknown dataset `%s` (available: orders, sales, activity)\n",
-                     options.dataset.c_str());
+        std::fprintf(
+            stderr,
+            "millrace generate: unknown dataset `%s` (available: orders, sales, activity)\n",
+            options.dataset.c_str());
         return 1;
     }
     auto format = parse_file_format(options.format.empty() ? "ndjson" : options.format);

@@ -106,10 +106,12 @@ int run_materialize_command(const MaterializeCommandOptions& options) {
             if (view.source == FeatureSourceKind::kLake) selected.push_back(view.name);
         }
         if (selected.empty()) {
-            std::fprintf(stderr, "error: project `%s` has no feature view with a lake source "
-                                 "(feature views: %s)\n",
-                         project.name.c_str(),
-                         names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")).c_str());
+            std::fprintf(
+                stderr,
+                "error: project `%s` has no feature view with a lake source "
+                "(feature views: %s)\n",
+                project.name.c_str(),
+                names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")).c_str());
             return 1;
         }
     }
@@ -117,7 +119,8 @@ int run_materialize_command(const MaterializeCommandOptions& options) {
         const auto it = std::find(names.begin(), names.end(), name);
         if (it == names.end()) {
             std::string hint;
-            if (auto near = closest_match(name, names)) hint = fmt::format("; did you mean `{}`?", *near);
+            if (auto near = closest_match(name, names))
+                hint = fmt::format("; did you mean `{}`?", *near);
             std::fprintf(stderr, "error: project `%s` has no feature view `%s`%s\n",
                          project.name.c_str(), name.c_str(), hint.c_str());
             return 1;
@@ -131,16 +134,16 @@ int run_materialize_command(const MaterializeCommandOptions& options) {
         OnlineStore::open(dir, *all_views, store_options, nullptr);
     if (!store.ok() && store.error().code() == ErrorCode::kCorruption && options.rebuild) {
         // Move the damaged store aside (kept for inspection) and start a new one.
-        const std::string aside = fmt::format(
-            "{}.corrupt-{}", dir,
-            std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count());
+        const std::string aside =
+            fmt::format("{}.corrupt-{}", dir,
+                        std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
         std::error_code ec;
         std::filesystem::rename(dir, aside, ec);
         if (ec) {
-            std::fprintf(stderr, "error: cannot move the corrupt store %s aside: %s\n",
-                         dir.c_str(), ec.message().c_str());
+            std::fprintf(stderr, "error: cannot move the corrupt store %s aside: %s\n", dir.c_str(),
+                         ec.message().c_str());
             return 1;
         }
         std::printf("moved the corrupt online store to %s; building a new one\n", aside.c_str());

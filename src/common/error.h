@@ -18,7 +18,7 @@ enum class ErrorCode {
     kCorruption,         // stored bytes fail their checks
     kResourceExhausted,  // a configured limit was reached
     kUnsupported,
-    kUnavailable,        // held by another process or not running (a lock, a server)
+    kUnavailable,  // held by another process or not running (a lock, a server)
     kInternal,
 };
 

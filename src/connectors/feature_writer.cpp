@@ -4,8 +4,8 @@
 #include <simdjson.h>
 
 #include "common/clock.h"
-#include "net/http_client.h"
 #include "formats/json_encoder.h"
+#include "net/http_client.h"
 #include "project/project.h"
 #include "types/batch.h"
 
@@ -78,8 +78,8 @@ public:
                 HttpReply response, client_.request("POST", target, body, "application/x-ndjson"));
             if (response.status != 200) {
                 return Error(response.status == 404 ? ErrorCode::kNotFound : ErrorCode::kIo,
-                             fmt::format("{} answered {} to {}: {}", url_, response.status,
-                                         target, response.body));
+                             fmt::format("{} answered {} to {}: {}", url_, response.status, target,
+                                         response.body));
             }
             MILLRACE_TRY(read_response(response.body, first, counts));
         }
@@ -95,8 +95,8 @@ private:
         simdjson::dom::parser parser;
         simdjson::dom::element root;
         if (parser.parse(body).get(root) != simdjson::SUCCESS) {
-            return Error(ErrorCode::kIo, fmt::format("{}: the upsert answer is not JSON: {}",
-                                                     url_, body.substr(0, 200)));
+            return Error(ErrorCode::kIo, fmt::format("{}: the upsert answer is not JSON: {}", url_,
+                                                     body.substr(0, 200)));
         }
         int64_t upserted = 0;
         if (root["upserted"].get(upserted) == simdjson::SUCCESS) counts.rows += upserted;
@@ -133,9 +133,8 @@ Result<std::unique_ptr<FeatureWriter>> make_http_feature_writer(const std::strin
 Result<OpenedFeatureWriter> open_feature_writer(const Project& project,
                                                 std::vector<FeatureView> views) {
     OpenedFeatureWriter opened;
-    Result<std::unique_ptr<OnlineStore>> store =
-        OnlineStore::open(OnlineStore::directory(project.data_dir), std::move(views),
-                          OnlineStoreOptions{}, nullptr);
+    Result<std::unique_ptr<OnlineStore>> store = OnlineStore::open(
+        OnlineStore::directory(project.data_dir), std::move(views), OnlineStoreOptions{}, nullptr);
     if (store.ok()) {
         opened.store = std::move(*store);
         opened.writer = make_store_feature_writer(*opened.store);

@@ -13,11 +13,11 @@ Result<UpsertColumns> OnlineSink::map_columns(const FeatureView& view, const Sch
     if (!key.empty() && key.size() != view.entities.size()) {
         std::vector<std::string> names;
         for (const EntityKey& entity : view.entities) names.push_back(entity.name);
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("`key` lists {} column(s) but feature view `{}` has {} entity "
-                                 "key(s): [{}]",
-                                 key.size(), view.name, view.entities.size(),
-                                 fmt::join(names, ", ")));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("`key` lists {} column(s) but feature view `{}` has {} entity "
+                        "key(s): [{}]",
+                        key.size(), view.name, view.entities.size(), fmt::join(names, ", ")));
     }
     UpsertColumns out;
     for (std::size_t k = 0; k < view.entities.size(); ++k) {
@@ -62,12 +62,9 @@ Result<UpsertColumns> OnlineSink::map_columns(const FeatureView& view, const Sch
     return out;
 }
 
-Result<std::unique_ptr<OnlineSink>> OnlineSink::create(FeatureWriter& writer,
-                                                       const FeatureView& view,
-                                                       const Schema& schema,
-                                                       const std::vector<std::string>& key,
-                                                       const std::string& event_time,
-                                                       RejectHandler on_reject) {
+Result<std::unique_ptr<OnlineSink>> OnlineSink::create(
+    FeatureWriter& writer, const FeatureView& view, const Schema& schema,
+    const std::vector<std::string>& key, const std::string& event_time, RejectHandler on_reject) {
     MILLRACE_ASSIGN_OR_RETURN(UpsertColumns columns, map_columns(view, schema, key, event_time));
     return std::unique_ptr<OnlineSink>(
         new OnlineSink(writer, view, std::move(columns), std::move(on_reject)));
@@ -75,7 +72,10 @@ Result<std::unique_ptr<OnlineSink>> OnlineSink::create(FeatureWriter& writer,
 
 OnlineSink::OnlineSink(FeatureWriter& writer, const FeatureView& view, UpsertColumns columns,
                        RejectHandler on_reject)
-    : writer_(writer), view_(view), columns_(std::move(columns)), on_reject_(std::move(on_reject)) {}
+    : writer_(writer),
+      view_(view),
+      columns_(std::move(columns)),
+      on_reject_(std::move(on_reject)) {}
 
 Status OnlineSink::push(Batch batch) {
     if (batch.num_rows() == 0) return {};

@@ -25,14 +25,13 @@ class FeatureWriter;
 /// rows in = rows_written + rows_rejected.
 class OnlineSink final : public BatchSink {
 public:
-    using RejectHandler = std::function<void(const std::string& reason, const Batch& batch,
-                                             std::size_t row)>;
+    using RejectHandler =
+        std::function<void(const std::string& reason, const Batch& batch, std::size_t row)>;
 
     /// kNotFound for a key or event-time column the plan lacks; kInvalidArgument when `key`
     /// does not list one column per entity.
     static Result<std::unique_ptr<OnlineSink>> create(FeatureWriter& writer,
-                                                      const FeatureView& view,
-                                                      const Schema& schema,
+                                                      const FeatureView& view, const Schema& schema,
                                                       const std::vector<std::string>& key,
                                                       const std::string& event_time,
                                                       RejectHandler on_reject);

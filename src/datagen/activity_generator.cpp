@@ -30,7 +30,9 @@ uint64_t mix(uint64_t value) {
 }  // namespace
 
 ActivityGenerator::ActivityGenerator(ActivityGeneratorOptions options)
-    : options_(options), state_(options.seed * 0x2545f4914f6cdd1dULL + 1), day_(options.start_day) {}
+    : options_(options),
+      state_(options.seed * 0x2545f4914f6cdd1dULL + 1),
+      day_(options.start_day) {}
 
 std::shared_ptr<const Schema> ActivityGenerator::schema() {
     return std::make_shared<const Schema>(std::vector<Field>{
@@ -85,8 +87,10 @@ uint64_t ActivityGenerator::append_csv(std::string& out, uint64_t count) {
         const std::string_view category = kCategories[product_bits % kCategories.size()];
         const uint64_t price_cents = 199 + (product_bits >> 8) % 49'800;
         const double t = uniform();
-        const std::string_view type =
-            t < 0.70 ? "view" : t < 0.90 ? "click" : t < 0.97 ? "add_to_cart" : "purchase";
+        const std::string_view type = t < 0.70   ? "view"
+                                      : t < 0.90 ? "click"
+                                      : t < 0.97 ? "add_to_cart"
+                                                 : "purchase";
         const uint64_t session = (next() >> 60) % 3;
         const bool bad = options_.bad_fraction > 0 && uniform() < options_.bad_fraction;
         const uint64_t bad_kind = bad ? next() % 3 : 0;

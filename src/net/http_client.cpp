@@ -59,7 +59,8 @@ Status HttpClient::connect_socket() {
     const std::string port = std::to_string(base_.port);
     const int rc = ::getaddrinfo(base_.host.c_str(), port.c_str(), &hints, &found);
     if (rc != 0 || found == nullptr) {
-        return Error(ErrorCode::kUnavailable, "cannot resolve `" + base_.host + "`: " + ::gai_strerror(rc));
+        return Error(ErrorCode::kUnavailable,
+                     "cannot resolve `" + base_.host + "`: " + ::gai_strerror(rc));
     }
     const std::string where = "cannot connect to " + base_.authority() + ": ";
     fd_ = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -149,8 +150,8 @@ Result<HttpReply> HttpClient::exchange(const std::string& request, std::string_v
         const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (!wait_for(fd_, POLLIN, deadline)) {
-                return Error(ErrorCode::kUnavailable,
-                             where + "no answer within " + std::to_string(timeout_.count()) + " ms");
+                return Error(ErrorCode::kUnavailable, where + "no answer within " +
+                                                          std::to_string(timeout_.count()) + " ms");
             }
             continue;
         }

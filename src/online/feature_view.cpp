@@ -88,9 +88,9 @@ private:
         std::optional<DataType> type = parse_type_name(*text);
         if (!type) {
             std::vector<std::string> names;
-            for (DataType t : {DataType::kBool, DataType::kInt32, DataType::kInt64,
-                               DataType::kFloat64, DataType::kString, DataType::kBytes,
-                               DataType::kTimestamp, DataType::kDate}) {
+            for (DataType t :
+                 {DataType::kBool, DataType::kInt32, DataType::kInt64, DataType::kFloat64,
+                  DataType::kString, DataType::kBytes, DataType::kTimestamp, DataType::kDate}) {
                 names.emplace_back(type_name(t));
             }
             std::string message = fmt::format("{}: unknown type {}", what, backticks(*text));
@@ -118,8 +118,8 @@ private:
         } else if (node.is_map()) {  // `entities: { user_id: int64 }`
             for (const ConfigEntry& entry : node.entries()) {
                 if (!reader_.sql_name(entry.key, entry.key_location, "entity key")) continue;
-                std::optional<DataType> type =
-                    type_of(entry.value, fmt::format("type of entity key {}", backticks(entry.key)));
+                std::optional<DataType> type = type_of(
+                    entry.value, fmt::format("type of entity key {}", backticks(entry.key)));
                 if (!type) continue;
                 if (*type == DataType::kFloat64 || *type == DataType::kBytes) {
                     reader_.error(ErrorCode::kConfig,
@@ -133,8 +133,9 @@ private:
             }
         } else {
             reader_.error(ErrorCode::kConfig,
-                          what + " must be a map of key columns to types, e.g. "
-                                 "`{ user_id: int64 }`",
+                          what +
+                              " must be a map of key columns to types, e.g. "
+                              "`{ user_id: int64 }`",
                           node.location());
             return;
         }
@@ -148,8 +149,9 @@ private:
         const std::string what = key_of("features", what_);
         if (!node.is_map()) {
             reader_.error(ErrorCode::kConfig,
-                          what + " must be a map of feature names to types or "
-                                 "`{ type, default, description }`",
+                          what +
+                              " must be a map of feature names to types or "
+                              "`{ type, default, description }`",
                           node.location());
             return;
         }
@@ -208,8 +210,9 @@ private:
         const ConfigNode* pipeline = map.optional("pipeline");
         if (present(lake) == present(pipeline)) {
             reader_.error(ErrorCode::kConfig,
-                          what + " must have exactly one of `lake: { table, event_time }` or "
-                                 "`pipeline: <name>`",
+                          what +
+                              " must have exactly one of `lake: { table, event_time }` or "
+                              "`pipeline: <name>`",
                           map.location());
         } else if (present(lake)) {
             view.source = FeatureSourceKind::kLake;
@@ -244,8 +247,8 @@ private:
             for (const std::string& name : seen) {
                 if (name == feature.name) {
                     reader_.error(ErrorCode::kConfig,
-                                  fmt::format("{}: {} is both an entity key and a feature",
-                                              what_, backticks(name)),
+                                  fmt::format("{}: {} is both an entity key and a feature", what_,
+                                              backticks(name)),
                                   view.location);
                 }
             }

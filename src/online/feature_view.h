@@ -63,9 +63,9 @@ struct FeatureView {
     std::vector<FeatureSpec> features;
     std::optional<std::chrono::microseconds> ttl;
     FeatureSourceKind source = FeatureSourceKind::kLake;
-    std::string lake_table;       // kLake
-    std::string event_time;       // kLake: a timestamp column of the table; "" = write time
-    std::string pipeline;         // kPipeline
+    std::string lake_table;  // kLake
+    std::string event_time;  // kLake: a timestamp column of the table; "" = write time
+    std::string pipeline;    // kPipeline
 
     /// Index of a feature by name, or -1.
     int feature_index(std::string_view feature) const;

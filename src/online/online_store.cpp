@@ -289,12 +289,11 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::open(const std::string& dir,
                                           {{"view", name}, {"status", "PRESENT"}});
             m.not_found = &metrics->counter("millrace_online_lookups_total", lookup_help,
                                             {{"view", name}, {"status", "NOT_FOUND"}});
-            m.outside_max_age =
-                &metrics->counter("millrace_online_lookups_total", lookup_help,
-                                  {{"view", name}, {"status", "OUTSIDE_MAX_AGE"}});
-            m.rows_written = &metrics->counter("millrace_online_rows_written_total",
-                                               "Rows upserted into the online store.",
-                                               {{"view", name}});
+            m.outside_max_age = &metrics->counter("millrace_online_lookups_total", lookup_help,
+                                                  {{"view", name}, {"status", "OUTSIDE_MAX_AGE"}});
+            m.rows_written =
+                &metrics->counter("millrace_online_rows_written_total",
+                                  "Rows upserted into the online store.", {{"view", name}});
         }
     }
     return std::unique_ptr<OnlineStore>(new OnlineStore(std::move(impl)));
@@ -339,9 +338,10 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
             valid = !key[k].is_null() && key[k].type() == stored_view.entities[k].type;
         }
         if (!valid) {
-            out[i].error = fmt::format("a key of feature view {} needs {} value(s) of the "
-                                       "entity types",
-                                       backticks(stored_view.name), stored_view.entities.size());
+            out[i].error = fmt::format(
+                "a key of feature view {} needs {} value(s) of the "
+                "entity types",
+                backticks(stored_view.name), stored_view.entities.size());
             continue;
         }
         cache_key.clear();
@@ -366,7 +366,8 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
     if (!misses.empty() && handle != nullptr) {
         std::vector<rocksdb::Slice> slices;
         slices.reserve(misses.size());
-        for (const Miss& miss : misses) slices.emplace_back(miss.key.data() + 1, miss.key.size() - 1);
+        for (const Miss& miss : misses)
+            slices.emplace_back(miss.key.data() + 1, miss.key.size() - 1);
         std::vector<rocksdb::PinnableSlice> values(misses.size());
         std::vector<rocksdb::Status> statuses(misses.size());
         impl_->db->MultiGet(rocksdb::ReadOptions(), handle, misses.size(), slices.data(),
@@ -384,10 +385,11 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
             std::optional<FeatureRow> row =
                 decode_row(stored_view, {values[m].data(), values[m].size()});
             if (!row) {
-                result.error = fmt::format("online store {}: a row of view {} does not decode; "
-                                           "rebuild the view with `millrace materialize "
-                                           "--rebuild`",
-                                           impl_->dir, backticks(stored_view.name));
+                result.error = fmt::format(
+                    "online store {}: a row of view {} does not decode; "
+                    "rebuild the view with `millrace materialize "
+                    "--rebuild`",
+                    impl_->dir, backticks(stored_view.name));
                 continue;
             }
             auto shared = std::make_shared<const FeatureRow>(std::move(*row));
@@ -400,8 +402,7 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
 
     std::optional<std::chrono::microseconds> ttl = stored_view.ttl;
     if (max_age && (!ttl || *max_age < *ttl)) ttl = max_age;
-    const int64_t oldest =
-        ttl ? now_us - ttl->count() : std::numeric_limits<int64_t>::min();
+    const int64_t oldest = ttl ? now_us - ttl->count() : std::numeric_limits<int64_t>::min();
     uint64_t present = 0;
     uint64_t not_found = 0;
     uint64_t outside = 0;
@@ -430,11 +431,11 @@ Result<UpsertColumns> match_upsert_columns(const FeatureView& view, const Schema
     for (const EntityKey& key : view.entities) {
         std::optional<std::size_t> index = schema.index_of(key.name);
         if (!index) {
-            return Error(ErrorCode::kInvalidArgument,
-                         fmt::format("feature view {} needs the key column {}, which the rows "
-                                     "do not have (they have {})",
-                                     backticks(view.name), backticks(key.name),
-                                     schema.to_string()));
+            return Error(
+                ErrorCode::kInvalidArgument,
+                fmt::format("feature view {} needs the key column {}, which the rows "
+                            "do not have (they have {})",
+                            backticks(view.name), backticks(key.name), schema.to_string()));
         }
         columns.key_columns.push_back(static_cast<int>(*index));
     }
@@ -506,8 +507,8 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
             Result<Value> cast =
                 cast_value(batch.value_at(row, columns.key_columns[k]), entity.type);
             if (!cast.ok()) {
-                reject(row, fmt::format("key {}: {}", backticks(entity.name),
-                                        cast.error().message()));
+                reject(row,
+                       fmt::format("key {}: {}", backticks(entity.name), cast.error().message()));
                 ok = false;
                 break;
             }
@@ -519,8 +520,7 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
         if (columns.event_time_column >= 0) {
             const Column& column = batch.column(columns.event_time_column);
             if (!column.is_null(row)) {
-                event_time = batch.schema().field(columns.event_time_column).type ==
-                                     DataType::kDate
+                event_time = batch.schema().field(columns.event_time_column).type == DataType::kDate
                                  ? int64_t{column.values<int32_t>()[row]} * 86'400'000'000
                                  : column.values<int64_t>()[row];
             }
@@ -547,8 +547,7 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
             if (!cast->is_null()) encoder.append_value(f, feature.type, *cast);
         }
         if (!ok) continue;
-        write_batch.Merge(handle, rocksdb::Slice(key.data() + 1, key.size() - 1),
-                          encoder.bytes());
+        write_batch.Merge(handle, rocksdb::Slice(key.data() + 1, key.size() - 1), encoder.bytes());
         written_keys.push_back(key);
         ++counts.rows;
     }
@@ -575,16 +574,16 @@ Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>
     }
     const FeatureView& stored_view = impl_->views[index];
     if (key.size() != stored_view.entities.size()) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("feature view {} has {} key column(s), got {}",
-                                 backticks(stored_view.name), stored_view.entities.size(),
-                                 key.size()));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("feature view {} has {} key column(s), got {}", backticks(stored_view.name),
+                        stored_view.entities.size(), key.size()));
     }
     if (row.values.size() != stored_view.features.size()) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("feature view {} has {} feature(s), got {}",
-                                 backticks(stored_view.name), stored_view.features.size(),
-                                 row.values.size()));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("feature view {} has {} feature(s), got {}", backticks(stored_view.name),
+                        stored_view.features.size(), row.values.size()));
     }
     std::string encoded_key(1, static_cast<char>(index));
     for (std::size_t k = 0; k < key.size(); ++k) {
@@ -605,9 +604,9 @@ Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>
         }
         Result<Value> cast = cast_value(value, feature.type);
         if (!cast.ok()) {
-            return Error(ErrorCode::kInvalidArgument,
-                         fmt::format("feature {}: {}", backticks(feature.name),
-                                     cast.error().message()));
+            return Error(
+                ErrorCode::kInvalidArgument,
+                fmt::format("feature {}: {}", backticks(feature.name), cast.error().message()));
         }
         if (!cast->is_null()) encoder.append_value(f, feature.type, *cast);
     }
@@ -651,12 +650,11 @@ Result<Value> parse_entity_key(const EntityKey& entity, std::string_view text) {
         Result<Value> cast = cast_value(Value::string(std::string(text)), entity.type);
         if (cast.ok() && !cast->is_null()) return std::move(*cast);
     }
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("key {} must be a{} {}, got {}", backticks(entity.name),
-                             entity.type == DataType::kInt32 || entity.type == DataType::kInt64
-                                 ? "n"
-                                 : "",
-                             type_name(entity.type), backticks(text)));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("key {} must be a{} {}, got {}", backticks(entity.name),
+                    entity.type == DataType::kInt32 || entity.type == DataType::kInt64 ? "n" : "",
+                    type_name(entity.type), backticks(text)));
 }
 
 Result<Value> convert_entity_key(const EntityKey& entity, const Value& value) {
@@ -671,12 +669,11 @@ Result<Value> convert_entity_key(const EntityKey& entity, const Value& value) {
         Result<Value> cast = cast_value(value, entity.type);
         if (cast.ok()) return std::move(*cast);
     }
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("key {} must be a{} {}, got {} ({})", backticks(entity.name),
-                             entity.type == DataType::kInt32 || entity.type == DataType::kInt64
-                                 ? "n"
-                                 : "",
-                             type_name(entity.type), value.to_string(), type_name(value.type())));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("key {} must be a{} {}, got {} ({})", backticks(entity.name),
+                    entity.type == DataType::kInt32 || entity.type == DataType::kInt64 ? "n" : "",
+                    type_name(entity.type), value.to_string(), type_name(value.type())));
 }
 
 }  // namespace millrace

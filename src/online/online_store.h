@@ -21,9 +21,9 @@ class MetricsRegistry;
 
 /// What an online read found for one key (Feast's FieldStatus names).
 enum class FeatureStatus {
-    kPresent,         // a row younger than the TTL (or max age)
-    kNotFound,        // no row for this key
-    kOutsideMaxAge,   // a row older than the TTL or the request's max age; served as defaults
+    kPresent,        // a row younger than the TTL (or max age)
+    kNotFound,       // no row for this key
+    kOutsideMaxAge,  // a row older than the TTL or the request's max age; served as defaults
 };
 std::string_view enum_name(FeatureStatus status);  // "PRESENT", "NOT_FOUND", "OUTSIDE_MAX_AGE"
 
@@ -97,7 +97,8 @@ struct OnlineStoreOptions {
 /// Threads: lookup() from any number of threads; upsert() from any thread (serialized per view
 /// by RocksDB, cache entries invalidated).
 ///
-/// Metrics (when a registry is given): millrace_online_cache_requests_total{view,result="hit"|"miss"},
+/// Metrics (when a registry is given):
+/// millrace_online_cache_requests_total{view,result="hit"|"miss"},
 /// millrace_online_rows_written_total{view}, millrace_online_lookups_total{view,status}.
 class OnlineStore {
 public:
@@ -119,8 +120,8 @@ public:
     /// Reads one row per key. `keys[i]` holds one Value per entity key, already of the entity's
     /// type (see parse_entity_key). `now_us` is the reader's clock; `max_age` narrows the TTL.
     /// `out` is resized to keys.size().
-    void lookup(const FeatureView& view, std::span<const std::vector<Value>> keys,
-                int64_t now_us, std::optional<std::chrono::microseconds> max_age,
+    void lookup(const FeatureView& view, std::span<const std::vector<Value>> keys, int64_t now_us,
+                std::optional<std::chrono::microseconds> max_age,
                 std::vector<FeatureLookup>& out) const;
 
     /// Upserts every row of `batch`; rows with a null key or unconvertible values are counted

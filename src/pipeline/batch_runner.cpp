@@ -141,8 +141,8 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
         if (view.name == sink.feature_view) return &view;
         names.push_back(view.name);
     }
-    std::string message = fmt::format("online sink: feature view `{}` is not defined",
-                                      sink.feature_view);
+    std::string message =
+        fmt::format("online sink: feature view `{}` is not defined", sink.feature_view);
     if (auto near = closest_match(sink.feature_view, names)) {
         message += fmt::format("; did you mean `{}`?", *near);
     } else if (names.empty()) {
@@ -235,10 +235,10 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             auto mapped = OnlineSink::map_columns(*p.feature_view, *p.plan->schema, sink.key,
                                                   sink.event_time);
             if (!mapped.ok()) {
-                return Error(mapped.error().code(),
-                             fmt::format("sink {}: {}", sink_target(sink),
-                                         mapped.error().message()),
-                             sink.location);
+                return Error(
+                    mapped.error().code(),
+                    fmt::format("sink {}: {}", sink_target(sink), mapped.error().message()),
+                    sink.location);
             }
         } else if (open_outputs && sink.kind == SinkKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(p.file,
@@ -377,13 +377,12 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
             DeadLetterWriter* writer = dead_letters.get();
             MILLRACE_ASSIGN_OR_RETURN(
                 sink.online,
-                OnlineSink::create(*prepared.features.writer, *sink.feature_view,
-                                   *sink.plan->schema, sink.spec->key, sink.spec->event_time,
-                                   [writer, from](const std::string& reason, const Batch& batch,
-                                                  std::size_t row) {
-                                       writer->add_row("online", "view", from, reason,
-                                                       row_to_json(batch, row));
-                                   }));
+                OnlineSink::create(
+                    *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
+                    sink.spec->key, sink.spec->event_time,
+                    [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
+                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
+                    }));
         }
         MILLRACE_ASSIGN_OR_RETURN(sink.executable,
                                   build_plan(*sink.plan, sink.output(), context, sink.spec->from));
@@ -503,13 +502,13 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,
                                       find_feature_view(*feature_views, sink));
-            auto mapped = OnlineSink::map_columns(*view, *plan.value()->schema, sink.key,
-                                                  sink.event_time);
+            auto mapped =
+                OnlineSink::map_columns(*view, *plan.value()->schema, sink.key, sink.event_time);
             if (!mapped.ok()) {
-                return Error(mapped.error().code(),
-                             fmt::format("sink {}: {}", sink_target(sink),
-                                         mapped.error().message()),
-                             sink.location);
+                return Error(
+                    mapped.error().code(),
+                    fmt::format("sink {}: {}", sink_target(sink), mapped.error().message()),
+                    sink.location);
             }
         }
     }

@@ -4,7 +4,6 @@
 #include <simdjson.h>
 
 #include "common/json_string.h"
-
 #include "connectors/feature_writer.h"
 #include "lake/lake_table.h"
 #include "online/feature_view.h"
@@ -113,10 +112,11 @@ std::string materialize_report_json(const MaterializeReport& report) {
     append_json_string(out, report.view);
     out += ",\"table\":";
     append_json_string(out, report.table);
-    out += fmt::format(",\"snapshot_id\":{},\"files\":{},\"files_skipped\":{},\"rows_read\":{},"
-                       "\"rows_written\":{},\"rows_rejected\":{},\"rejects\":[",
-                       report.snapshot_id, report.files, report.files_skipped, report.rows_read,
-                       report.rows_written, report.rows_rejected);
+    out += fmt::format(
+        ",\"snapshot_id\":{},\"files\":{},\"files_skipped\":{},\"rows_read\":{},"
+        "\"rows_written\":{},\"rows_rejected\":{},\"rejects\":[",
+        report.snapshot_id, report.files, report.files_skipped, report.rows_read,
+        report.rows_written, report.rows_rejected);
     for (std::size_t i = 0; i < report.first_rejects.size(); ++i) {
         if (i > 0) out += ',';
         append_json_string(out, report.first_rejects[i]);
@@ -129,8 +129,8 @@ Result<MaterializeReport> parse_materialize_report(std::string_view json) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
-        return Error(ErrorCode::kParse, fmt::format("not a materialize report: {}",
-                                                    json.substr(0, 200)));
+        return Error(ErrorCode::kParse,
+                     fmt::format("not a materialize report: {}", json.substr(0, 200)));
     }
     MaterializeReport report;
     std::string_view text;

@@ -24,10 +24,10 @@ struct MaterializeReport {
     std::string table;
     uint64_t snapshot_id = 0;
     std::size_t files = 0;
-    std::size_t files_skipped = 0;  // ruled out by --since and the manifest statistics
-    uint64_t rows_read = 0;         // rows of the table considered (after --since)
-    uint64_t rows_written = 0;      // upserted
-    uint64_t rows_rejected = 0;     // null key or unconvertible value
+    std::size_t files_skipped = 0;           // ruled out by --since and the manifest statistics
+    uint64_t rows_read = 0;                  // rows of the table considered (after --since)
+    uint64_t rows_written = 0;               // upserted
+    uint64_t rows_rejected = 0;              // null key or unconvertible value
     std::vector<std::string> first_rejects;  // up to 5 reasons, "row 12 of <file>: ..."
     std::chrono::microseconds duration{0};
 };

@@ -52,8 +52,8 @@ void MaterializeHandler::handle(HttpRequest& request, HttpResponder responder) {
         auto [end, ec] = std::from_chars(since->data(), since->data() + since->size(), value);
         if (ec != std::errc() || end != since->data() + since->size()) {
             return responder(json_error(
-                400, fmt::format("since_us must be microseconds since the epoch, got `{}`",
-                                 *since)));
+                400,
+                fmt::format("since_us must be microseconds since the epoch, got `{}`", *since)));
         }
         options.since_us = value;
     }

@@ -45,7 +45,10 @@ protected:
     Batch rows(std::vector<std::tuple<std::optional<std::string>, int64_t, int64_t>> data) {
         BatchBuilder builder(schema_);
         for (const auto& [town, orders, end] : data) {
-            if (town) builder.column(0).append_string(*town); else builder.column(0).append_null();
+            if (town)
+                builder.column(0).append_string(*town);
+            else
+                builder.column(0).append_null();
             builder.column(1).append_int64(orders);
             builder.column(2).append_double(orders * 2.5);
             builder.column(3).append_timestamp(end);

@@ -1,7 +1,8 @@
 #include "net/http_url.h"
-#include "net/http_client.h"
 
 #include <gtest/gtest.h>
+
+#include "net/http_client.h"
 
 namespace millrace {
 namespace {

@@ -92,8 +92,10 @@ colour: blue
         }
         return false;
     };
-    EXPECT_TRUE(has("unknown type `dobule`; did you mean `double`?", 2)) << ::testing::PrintToString(messages);
-    EXPECT_TRUE(has("invalid input syntax for type int64", 4)) << ::testing::PrintToString(messages);
+    EXPECT_TRUE(has("unknown type `dobule`; did you mean `double`?", 2))
+        << ::testing::PrintToString(messages);
+    EXPECT_TRUE(has("invalid input syntax for type int64", 4))
+        << ::testing::PrintToString(messages);
     EXPECT_TRUE(has("missing `type`", 5)) << ::testing::PrintToString(messages);
     EXPECT_TRUE(has("must be positive", 6)) << ::testing::PrintToString(messages);
     EXPECT_TRUE(has("exactly one of", 7)) << ::testing::PrintToString(messages);
@@ -115,12 +117,15 @@ source: { pipeline: p }
 }
 
 TEST(FeatureViewTest, LayoutFingerprintFollowsTypesAndOrder) {
-    Parsed a = parse("name: v\nentities: { id: int64 }\nfeatures: { x: int64, y: double }\n"
-                     "source: { pipeline: p }\n");
-    Parsed b = parse("name: v\nentities: { id: int64 }\nfeatures: { x: double, y: double }\n"
-                     "source: { pipeline: p }\n");
-    Parsed c = parse("name: v\nentities: { id: int64 }\nfeatures: { x: int64, y: double }\n"
-                     "ttl: 1h\nsource: { lake: { table: t } }\n");
+    Parsed a = parse(
+        "name: v\nentities: { id: int64 }\nfeatures: { x: int64, y: double }\n"
+        "source: { pipeline: p }\n");
+    Parsed b = parse(
+        "name: v\nentities: { id: int64 }\nfeatures: { x: double, y: double }\n"
+        "source: { pipeline: p }\n");
+    Parsed c = parse(
+        "name: v\nentities: { id: int64 }\nfeatures: { x: int64, y: double }\n"
+        "ttl: 1h\nsource: { lake: { table: t } }\n");
     ASSERT_TRUE(a.view && b.view && c.view);
     EXPECT_NE(a.view->layout_fingerprint(), b.view->layout_fingerprint());
     EXPECT_EQ(a.view->layout_fingerprint(), c.view->layout_fingerprint());

@@ -48,9 +48,10 @@ protected:
     }
 
     static FeatureRow row(int64_t event_time, int64_t clicks, double price, std::string segment) {
-        return FeatureRow{event_time, event_time,
-                          {Value::int64(clicks), Value::float64(price),
-                           Value::string(std::move(segment))}};
+        return FeatureRow{
+            event_time,
+            event_time,
+            {Value::int64(clicks), Value::float64(price), Value::string(std::move(segment))}};
     }
 
     static FeatureLookup get(const OnlineStore& store, int64_t user,
@@ -128,7 +129,10 @@ TEST_F(OnlineStoreTest, BatchUpsertConvertsAndRejects) {
     });
     BatchBuilder builder(schema);
     auto add = [&](std::optional<std::string> user, int32_t clicks, int64_t price) {
-        if (user) builder.column(0).append_string(*user); else builder.column(0).append_null();
+        if (user)
+            builder.column(0).append_string(*user);
+        else
+            builder.column(0).append_null();
         builder.column(1).append_int32(clicks);
         builder.column(2).append_int64(price);
         builder.column(3).append_timestamp(kNow - kHour);
@@ -159,8 +163,10 @@ TEST_F(OnlineStoreTest, BatchUpsertConvertsAndRejects) {
     EXPECT_TRUE(two.row->values[2].is_null());
     EXPECT_EQ(two.row->event_time_us, kNow - kHour);
     EXPECT_EQ(two.row->write_time_us, kNow);
-    EXPECT_EQ(metrics_.counter("millrace_online_rows_written_total", "",
-                               {{"view", "user_features"}}).value(), 2u);
+    EXPECT_EQ(
+        metrics_.counter("millrace_online_rows_written_total", "", {{"view", "user_features"}})
+            .value(),
+        2u);
 
     Result<UpsertColumns> missing = match_upsert_columns(view, batch.schema(), "nope");
     ASSERT_FALSE(missing.ok());
@@ -206,8 +212,9 @@ TEST_F(OnlineStoreTest, CacheEvictsBeyondCapacity) {
 TEST_F(OnlineStoreTest, ChangedLayoutIsRefusedUntilRebuilt) {
     {
         auto store = open();
-        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
-                                      row(kNow, 1, 1, "a"))
+        ASSERT_TRUE(store
+                        ->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                     row(kNow, 1, 1, "a"))
                         .ok());
     }
     FeatureView changed = user_view();
@@ -248,8 +255,9 @@ TEST_F(OnlineStoreTest, MissingStoreIsNotFoundWhenNotCreating) {
 TEST_F(OnlineStoreTest, CorruptStoreRefusesToOpen) {
     {
         auto store = open();
-        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
-                                      row(kNow, 1, 1, "a"))
+        ASSERT_TRUE(store
+                        ->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                     row(kNow, 1, 1, "a"))
                         .ok());
         ASSERT_TRUE(store->flush().ok());
     }
@@ -271,8 +279,9 @@ TEST_F(OnlineStoreTest, CorruptStoreRefusesToOpen) {
 TEST_F(OnlineStoreTest, ReadOnlyOpenSeesRowsAndRefusesWrites) {
     {
         auto store = open();
-        ASSERT_TRUE(store->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
-                                      row(kNow, 1, 1, "a"))
+        ASSERT_TRUE(store
+                        ->upsert_row(*store->find_view("user_features"), {Value::int64(1)},
+                                     row(kNow, 1, 1, "a"))
                         .ok());
     }
     OnlineStoreOptions options;
@@ -280,8 +289,9 @@ TEST_F(OnlineStoreTest, ReadOnlyOpenSeesRowsAndRefusesWrites) {
     auto store = open(options);
     ASSERT_TRUE(store);
     EXPECT_EQ(get(*store, 1).status, FeatureStatus::kPresent);
-    EXPECT_FALSE(store->upsert_row(*store->find_view("user_features"), {Value::int64(2)},
-                                   row(kNow, 1, 1, "a"))
+    EXPECT_FALSE(store
+                     ->upsert_row(*store->find_view("user_features"), {Value::int64(2)},
+                                  row(kNow, 1, 1, "a"))
                      .ok());
 }
 

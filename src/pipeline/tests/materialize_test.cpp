@@ -39,10 +39,10 @@ protected:
 
     // One snapshot of (user, clicks, computed_at) rows.
     void write_table(const std::vector<std::tuple<int64_t, int64_t, int64_t>>& rows) {
-        auto schema = std::make_shared<const Schema>(std::vector<Field>{
-            {"user_id", DataType::kInt64, true},
-            {"clicks", DataType::kInt64, true},
-            {"computed_at", DataType::kTimestamp, true}});
+        auto schema = std::make_shared<const Schema>(
+            std::vector<Field>{{"user_id", DataType::kInt64, true},
+                               {"clicks", DataType::kInt64, true},
+                               {"computed_at", DataType::kTimestamp, true}});
         Result<LakeTable> table = LakeTable::open(dir_, "user_features");
         if (!table.ok()) table = LakeTable::create(dir_, "user_features", *schema, {});
         ASSERT_TRUE(table.ok()) << table.error().to_string();
