@@ -23,6 +23,50 @@ bool write_all(std::FILE* out, const std::string& chunk) {
     return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
 }
 
+/// Writes `days` CSV files (one per day, named by the generator) of `rows_per_day` rows each into
+/// options.output_dir; returns the bytes written, or nullopt after printing the error. Works with
+/// any generator with begin_day/day/append_csv/file_name/kCsvHeader (sales, activity).
+template <typename Generator>
+std::optional<uint64_t> write_day_files(const GenerateOptions& options, Generator& generator,
+                                        uint64_t rows_per_day) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.output_dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "millrace generate: cannot create directory %s: %s\n",
+                     options.output_dir.c_str(), ec.message().c_str());
+        return std::nullopt;
+    }
+    std::string chunk;
+    constexpr uint64_t kChunkRows = 16'384;
+    uint64_t total_bytes = 0;
+    for (uint32_t d = 0; d < options.days; ++d) {
+        generator.begin_day(d, rows_per_day);
+        const std::string path =
+            (std::filesystem::path(options.output_dir) / Generator::file_name(generator.day()))
+                .string();
+        std::FILE* out = std::fopen(path.c_str(), "wb");
+        if (out == nullptr) {
+            std::fprintf(stderr, "millrace generate: cannot create %s\n", path.c_str());
+            return std::nullopt;
+        }
+        chunk.assign(Generator::kCsvHeader);
+        bool ok = true;
+        while (ok) {
+            const uint64_t appended = generator.append_csv(chunk, kChunkRows);
+            ok = write_all(out, chunk);
+            total_bytes += chunk.size();
+            chunk.clear();
+            if (appended == 0) break;
+        }
+        ok = std::fclose(out) == 0 && ok;
+        if (!ok) {
+            std::fprintf(stderr, "millrace generate: writing %s failed\n", path.c_str());
+            return std::nullopt;
+        }
+    }
+    return total_bytes;
+}
+
 int run_generate_sales(const GenerateOptions& options) {
     const std::optional<int32_t> start =
         parse_date(options.start.empty() ? "2026-11-01" : options.start);
@@ -70,42 +114,9 @@ int run_generate_sales(const GenerateOptions& options) {
         rows_per_day = std::max<uint64_t>(
             1, static_cast<uint64_t>(per_day / (bytes_per_row + std::max(0.0, wider))));
     }
-    std::error_code ec;
-    std::filesystem::create_directories(options.output_dir, ec);
-    if (ec) {
-        std::fprintf(stderr, "millrace generate: cannot create directory %s: %s\n",
-                     options.output_dir.c_str(), ec.message().c_str());
-        return 1;
-    }
     PosSalesGenerator generator(generator_options);
-    std::string chunk;
-    constexpr uint64_t kChunkRows = 16'384;
-    uint64_t total_bytes = 0;
-    for (uint32_t d = 0; d < options.days; ++d) {
-        generator.begin_day(d, rows_per_day);
-        const std::string path = (std::filesystem::path(options.output_dir) /
-                                  PosSalesGenerator::file_name(generator.day()))
-                                     .string();
-        std::FILE* out = std::fopen(path.c_str(), "wb");
-        if (out == nullptr) {
-            std::fprintf(stderr, "millrace generate: cannot create %s\n", path.c_str());
-            return 1;
-        }
-        chunk.assign(PosSalesGenerator::kCsvHeader);
-        bool ok = true;
-        while (ok) {
-            const uint64_t appended = generator.append_csv(chunk, kChunkRows);
-            ok = write_all(out, chunk);
-            total_bytes += chunk.size();
-            chunk.clear();
-            if (appended == 0) break;
-        }
-        ok = std::fclose(out) == 0 && ok;
-        if (!ok) {
-            std::fprintf(stderr, "millrace generate: writing %s failed\n", path.c_str());
-            return 1;
-        }
-    }
+    const std::optional<uint64_t> total_bytes = write_day_files(options, generator, rows_per_day);
+    if (!total_bytes) return 1;
     std::fprintf(stderr,
                  "generate: %llu sales records (%llu deliberately bad, %llu null store_id, %llu "
                  "null amount) in %u files, %llu bytes -> %s\n",
@@ -113,7 +124,7 @@ int run_generate_sales(const GenerateOptions& options) {
                  static_cast<unsigned long long>(generator.bad()),
                  static_cast<unsigned long long>(generator.null_store()),
                  static_cast<unsigned long long>(generator.null_amount()), options.days,
-                 static_cast<unsigned long long>(total_bytes), options.output_dir.c_str());
+                 static_cast<unsigned long long>(*total_bytes), options.output_dir.c_str());
     return 0;
 }
 
@@ -146,47 +157,16 @@ int run_generate_activity(const GenerateOptions& options) {
     generator_options.bad_fraction = options.bad_fraction;
     generator_options.start_day = *start;
     generator_options.users = options.users;
-    std::error_code ec;
-    std::filesystem::create_directories(options.output_dir, ec);
-    if (ec) {
-        std::fprintf(stderr, "millrace generate: cannot create directory %s: %s\n",
-                     options.output_dir.c_str(), ec.message().c_str());
-        return 1;
-    }
     ActivityGenerator generator(generator_options);
-    std::string chunk;
-    uint64_t total_bytes = 0;
-    for (uint32_t d = 0; d < options.days; ++d) {
-        generator.begin_day(d, options.rows_per_day);
-        const std::string path = (std::filesystem::path(options.output_dir) /
-                                  ActivityGenerator::file_name(generator.day()))
-                                     .string();
-        std::FILE* out = std::fopen(path.c_str(), "wb");
-        if (out == nullptr) {
-            std::fprintf(stderr, "millrace generate: cannot create %s\n", path.c_str());
-            return 1;
-        }
-        chunk.assign(ActivityGenerator::kCsvHeader);
-        bool ok = true;
-        while (ok) {
-            const uint64_t appended = generator.append_csv(chunk, 16'384);
-            ok = write_all(out, chunk);
-            total_bytes += chunk.size();
-            chunk.clear();
-            if (appended == 0) break;
-        }
-        ok = std::fclose(out) == 0 && ok;
-        if (!ok) {
-            std::fprintf(stderr, "millrace generate: writing %s failed\n", path.c_str());
-            return 1;
-        }
-    }
+    const std::optional<uint64_t> total_bytes =
+        write_day_files(options, generator, options.rows_per_day);
+    if (!total_bytes) return 1;
     std::fprintf(stderr,
                  "generate: %llu activity events (%llu deliberately bad) of %u users in %u "
                  "files, %llu bytes -> %s\n",
                  static_cast<unsigned long long>(generator.generated()),
                  static_cast<unsigned long long>(generator.bad()), options.users, options.days,
-                 static_cast<unsigned long long>(total_bytes), options.output_dir.c_str());
+                 static_cast<unsigned long long>(*total_bytes), options.output_dir.c_str());
     return 0;
 }
 

@@ -123,6 +123,19 @@ public:
         }
     }
 
+    /// The index of a view upserts may write to: kUnsupported when read-only, kNotFound for a
+    /// view the store was not opened with.
+    Result<int> writable_view(const FeatureView& view) const {
+        if (read_only)
+            return Error(ErrorCode::kUnsupported, "the online store was opened read-only");
+        const int index = view_index(view);
+        if (index < 0 || view_handles[index] == nullptr) {
+            return Error(ErrorCode::kNotFound,
+                         fmt::format("unknown feature view {}", backticks(view.name)));
+        }
+        return index;
+    }
+
     int view_index(const FeatureView& view) const {
         for (std::size_t i = 0; i < views.size(); ++i) {
             if (&views[i] == &view || views[i].name == view.name) return static_cast<int>(i);
@@ -465,14 +478,7 @@ Result<UpsertColumns> match_upsert_columns(const FeatureView& view, const Schema
 
 Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& batch,
                                          const UpsertColumns& columns, int64_t write_time_us) {
-    if (impl_->read_only) {
-        return Error(ErrorCode::kUnsupported, "the online store was opened read-only");
-    }
-    const int index = impl_->view_index(view);
-    if (index < 0 || impl_->view_handles[index] == nullptr) {
-        return Error(ErrorCode::kNotFound,
-                     fmt::format("unknown feature view {}", backticks(view.name)));
-    }
+    MILLRACE_ASSIGN_OR_RETURN(const int index, impl_->writable_view(view));
     const FeatureView& stored_view = impl_->views[index];
     rocksdb::ColumnFamilyHandle* handle = impl_->view_handles[index];
     UpsertCounts counts;
@@ -564,14 +570,7 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
 
 Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>& key,
                                const FeatureRow& row) {
-    if (impl_->read_only) {
-        return Error(ErrorCode::kUnsupported, "the online store was opened read-only");
-    }
-    const int index = impl_->view_index(view);
-    if (index < 0 || impl_->view_handles[index] == nullptr) {
-        return Error(ErrorCode::kNotFound,
-                     fmt::format("unknown feature view {}", backticks(view.name)));
-    }
+    MILLRACE_ASSIGN_OR_RETURN(const int index, impl_->writable_view(view));
     const FeatureView& stored_view = impl_->views[index];
     if (key.size() != stored_view.entities.size()) {
         return Error(
