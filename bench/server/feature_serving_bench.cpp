@@ -99,7 +99,34 @@ void run(benchmark::State& state, const char* path, const char* param) {
 void BM_GetView(benchmark::State& state) { run(state, "/v1/features/user_features", "user_id"); }
 void BM_YamlRoute(benchmark::State& state) { run(state, "/feature/user", "uid"); }
 
+// POST /v1/features/{view}/batch with 100 keys (the batch figure), all cache hits.
+void BM_Batch100(benchmark::State& state) {
+    Server& s = server();
+    std::size_t bytes = 0;
+    int user = 0;
+    for (auto _ : state) {
+        HttpRequest request;
+        request.method = HttpMethod::kPost;
+        request.path = "/v1/features/user_features/batch";
+        request.headers.emplace_back("Content-Type", "application/json");
+        request.body = "{\"keys\":[";
+        for (int i = 0; i < 100; ++i) {
+            if (i > 0) request.body += ',';
+            request.body += std::to_string(user);
+            user = (user + 7919) % kUsers;
+        }
+        request.body += "]}";
+        s.router->dispatch(request, [&](HttpResponse response) {
+            bytes += response.body.size();
+            benchmark::DoNotOptimize(response);
+        });
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+
 BENCHMARK(BM_GetView)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_Batch100)->UseRealTime();
 BENCHMARK(BM_YamlRoute)->ThreadRange(1, 2)->UseRealTime();
 
 }  // namespace
