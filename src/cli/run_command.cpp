@@ -70,7 +70,10 @@ int run_pipeline_command(const RunCommandOptions& options) {
     Result<RunReport> report = run_batch_pipeline(project, *pipeline, run_options);
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
-        std::fprintf(stderr, "pipeline `%s` failed; no sink was written\n", pipeline->name.c_str());
+        std::fprintf(stderr,
+                     "pipeline `%s` failed; no file, topic or lake sink was written (online "
+                     "sinks keep what they upserted; a re-run converges)\n",
+                     pipeline->name.c_str());
         return 1;
     }
     std::string out = fmt::format("pipeline {} (batch)\n", report->pipeline);

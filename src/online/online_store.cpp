@@ -368,8 +368,7 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
             ++hits;
             continue;
         }
-        const uint64_t generation = impl_->cache->generation(cache_key);
-        misses.push_back(Miss{i, cache_key, generation});
+        misses.push_back(Miss{i, cache_key, hit.generation});
     }
     if (metrics.cache_hits != nullptr && impl_->cache->enabled()) {
         metrics.cache_hits->increment(hits);

@@ -21,16 +21,9 @@ RowCache::Hit RowCache::get(std::string_view key) {
     Shard& shard = shard_for(key);
     std::lock_guard lock(shard.mutex);
     auto it = shard.index.find(key);
-    if (it == shard.index.end()) return {};
+    if (it == shard.index.end()) return {false, nullptr, shard.generation};
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    return {true, it->second->row};
-}
-
-uint64_t RowCache::generation(std::string_view key) {
-    if (capacity_per_shard_ == 0) return 0;
-    Shard& shard = shard_for(key);
-    std::lock_guard lock(shard.mutex);
-    return shard.generation;
+    return {true, it->second->row, shard.generation};
 }
 
 void RowCache::insert(std::string_view key, std::shared_ptr<const FeatureRow> row,

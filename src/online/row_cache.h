@@ -30,10 +30,9 @@ public:
     struct Hit {
         bool found = false;
         std::shared_ptr<const FeatureRow> row;  // null for a cached "not found"
+        uint64_t generation = 0;  // when not found: pass to insert() after reading the store
     };
     Hit get(std::string_view key);
-    /// The generation to pass to insert() after reading `key` from the store.
-    uint64_t generation(std::string_view key);
     void insert(std::string_view key, std::shared_ptr<const FeatureRow> row,
                 uint64_t generation_before_read);
     void erase(std::string_view key);

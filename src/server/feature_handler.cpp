@@ -123,6 +123,21 @@ std::string json_kind(simdjson::dom::element element) {
     }
 }
 
+/// Appends the entity key in JSON `field` to `key`, converted to the entity's type; the reason
+/// when it cannot be (a non-scalar, null, or a value of the wrong type).
+std::optional<std::string> append_entity_key(const EntityKey& entity, simdjson::dom::element field,
+                                             std::vector<Value>& key) {
+    std::optional<Value> scalar = json_scalar(field);
+    if (!scalar || scalar->is_null()) {
+        return "key `" + entity.name + "` must be " + std::string(type_name(entity.type)) +
+               ", got " + json_kind(field);
+    }
+    Result<Value> value = convert_entity_key(entity, *scalar);
+    if (!value.ok()) return value.error().message();
+    key.push_back(std::move(value).value());
+    return std::nullopt;
+}
+
 /// A JSON value as a stored feature of `type`; kInvalidArgument naming the feature otherwise.
 Result<Value> feature_from_json(const FeatureSpec& feature, simdjson::dom::element element) {
     using simdjson::dom::element_type;
@@ -630,14 +645,7 @@ private:
                 if (object[entity.name].get(field) != simdjson::SUCCESS) {
                     return "missing key " + backticks(entity.name);
                 }
-                std::optional<Value> scalar = json_scalar(field);
-                if (!scalar || scalar->is_null()) {
-                    return "key " + backticks(entity.name) + " must be " +
-                           std::string(type_name(entity.type)) + ", got " + json_kind(field);
-                }
-                Result<Value> value = convert_entity_key(entity, *scalar);
-                if (!value.ok()) return value.error().message();
-                key.push_back(std::move(value).value());
+                if (auto error = append_entity_key(entity, field, key)) return error;
             }
             for (auto field : object) {
                 bool known = false;
@@ -875,14 +883,7 @@ private:
             if (object[entity.name].get(field) != simdjson::SUCCESS) {
                 return "missing key " + backticks(entity.name);
             }
-            std::optional<Value> scalar = json_scalar(field);
-            if (!scalar || scalar->is_null()) {
-                return "key " + backticks(entity.name) + " must be " +
-                       std::string(type_name(entity.type)) + ", got " + json_kind(field);
-            }
-            Result<Value> value = convert_entity_key(entity, *scalar);
-            if (!value.ok()) return value.error().message();
-            key.push_back(std::move(value).value());
+            if (auto error = append_entity_key(entity, field, key)) return error;
         }
         return std::nullopt;
     }
