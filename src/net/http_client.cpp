@@ -41,8 +41,11 @@ bool wait_for(int fd, short events, int64_t deadline_ms) {
 }  // namespace
 
 HttpClient::HttpClient(HttpUrl base, std::chrono::milliseconds timeout,
-                       std::vector<std::string> headers)
-    : base_(std::move(base)), timeout_(timeout), headers_(std::move(headers)) {}
+                       std::vector<std::string> headers, bool send_environment_token)
+    : base_(std::move(base)),
+      timeout_(timeout),
+      headers_(std::move(headers)),
+      send_environment_token_(send_environment_token) {}
 
 HttpClient::~HttpClient() { close_socket(); }
 
@@ -105,7 +108,7 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
             has_authorization = true;
         }
     }
-    if (!has_authorization) {
+    if (!has_authorization && send_environment_token_) {
         if (const char* token = std::getenv("MILLRACE_TOKEN"); token != nullptr && *token) {
             request += "Authorization: Bearer " + std::string(token) + "\r\n";
         }

@@ -22,12 +22,14 @@ struct HttpReply {
 /// LoadEngine is). Not thread-safe; closes its socket on destruction.
 ///
 /// `Authorization: Bearer $MILLRACE_TOKEN` goes on every request when that environment variable
-/// is set and `headers` has no Authorization of its own.
+/// is set, `headers` has no Authorization of its own and `send_environment_token` is true (it is
+/// false for requests to servers that are not Millrace, such as a job's webhooks, so the token
+/// never leaves for a third party).
 class HttpClient {
 public:
     /// `headers` ("Name: value" lines without CRLF, e.g. an Authorization) go on every request.
     explicit HttpClient(HttpUrl base, std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                        std::vector<std::string> headers = {});
+                        std::vector<std::string> headers = {}, bool send_environment_token = true);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
@@ -49,6 +51,7 @@ private:
     HttpUrl base_;
     std::chrono::milliseconds timeout_;
     std::vector<std::string> headers_;
+    bool send_environment_token_;
     int fd_ = -1;
 };
 

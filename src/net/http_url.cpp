@@ -52,4 +52,23 @@ Result<HttpUrl> HttpUrl::parse(std::string_view url) {
     return result;
 }
 
+Result<HttpEndpoint> HttpEndpoint::parse(std::string_view url) {
+    constexpr std::string_view kScheme = "http://";
+    std::string_view rest = url;
+    if (url.starts_with(kScheme)) rest.remove_prefix(kScheme.size());
+    const std::size_t start = rest.find_first_of("/?#");
+    const std::size_t split =
+        start == std::string_view::npos ? url.size() : url.size() - rest.size() + start;
+    MILLRACE_ASSIGN_OR_RETURN(HttpUrl server, HttpUrl::parse(url.substr(0, split)));
+    std::string_view target = url.substr(split);
+    if (const std::size_t hash = target.find('#'); hash != std::string_view::npos) {
+        target = target.substr(0, hash);
+    }
+    HttpEndpoint endpoint{std::move(server), std::string(target)};
+    if (endpoint.target.empty() || endpoint.target.front() != '/') {
+        endpoint.target.insert(0, "/");
+    }
+    return endpoint;
+}
+
 }  // namespace millrace

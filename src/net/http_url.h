@@ -22,4 +22,15 @@ struct HttpUrl {
     static Result<HttpUrl> parse(std::string_view url);
 };
 
+/// A full URL split into the server to connect to and the request target to send it
+/// (`http://h:1/a/b?q=1` → server `h:1`, target `/a/b?q=1`; the target is "/" when the URL has
+/// no path; a fragment is dropped, as browsers do).
+struct HttpEndpoint {
+    HttpUrl server;
+    std::string target;
+
+    /// kInvalidArgument naming the problem, as HttpUrl::parse.
+    static Result<HttpEndpoint> parse(std::string_view url);
+};
+
 }  // namespace millrace

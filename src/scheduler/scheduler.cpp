@@ -20,9 +20,9 @@
 #include <unordered_map>
 
 #include "common/json_string.h"
+#include "net/http_client.h"
 #include "scheduler/child_process.h"
 #include "scheduler/cron_expression.h"
-#include "scheduler/http_client.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/retry_backoff.h"
 #include "scheduler/template.h"
@@ -31,6 +31,16 @@
 namespace millrace {
 
 namespace {
+
+/// One request to a URL of the job's (an `http` task or a webhook): a connection of its own, and
+/// no Millrace token from the environment, since the receiver is usually not Millrace.
+Result<HttpReply> send_http_request(const std::string& method, const std::string& url,
+                                    const std::string& body, std::string_view content_type,
+                                    std::chrono::milliseconds timeout) {
+    MILLRACE_ASSIGN_OR_RETURN(HttpEndpoint endpoint, HttpEndpoint::parse(url));
+    HttpClient client(std::move(endpoint.server), timeout, {}, /*send_environment_token=*/false);
+    return client.request(method, endpoint.target, body, content_type);
+}
 
 constexpr int64_t kMicros = 1'000'000;
 constexpr std::size_t kWebhookQueueLimit = 1000;
@@ -742,7 +752,8 @@ private:
                                                         expected = task.expected_status, timeout,
                                                         log_path, run_id, i, generation,
                                                         thread_id] {
-                    Result<HttpResponse> response = http_request(method, url, body, "", timeout);
+                    Result<HttpReply> response =
+                        send_http_request(method, url, body, "text/plain", timeout);
                     int code = 0;
                     std::string message;
                     if (!response.ok()) {
@@ -1352,7 +1363,7 @@ private:
                 item = std::move(webhook_queue_.front());
                 webhook_queue_.pop_front();
             }
-            Result<HttpResponse> response = http_request(
+            Result<HttpReply> response = send_http_request(
                 "POST", item.first, item.second, "application/json", std::chrono::seconds(5));
             if (!response.ok()) {
                 post([this, url = item.first, message = response.error().message()] {

@@ -35,6 +35,24 @@ TEST(HttpUrl, RejectsWhatItCannotServe) {
     }
 }
 
+TEST(HttpEndpoint, SplitsServerAndTarget) {
+    auto endpoint = HttpEndpoint::parse("http://hooks.local:9000/a/b?x=1&y=2#frag");
+    ASSERT_TRUE(endpoint.ok());
+    EXPECT_EQ(endpoint->server.authority(), "hooks.local:9000");
+    EXPECT_EQ(endpoint->server.path_prefix, "");
+    EXPECT_EQ(endpoint->target, "/a/b?x=1&y=2");
+    endpoint = HttpEndpoint::parse("http://[::1]:81");
+    ASSERT_TRUE(endpoint.ok());
+    EXPECT_EQ(endpoint->server.host, "::1");
+    EXPECT_EQ(endpoint->target, "/");
+    endpoint = HttpEndpoint::parse("http://h?q=1");
+    ASSERT_TRUE(endpoint.ok());
+    EXPECT_EQ(endpoint->target, "/?q=1");
+    for (const char* bad : {"https://h/x", "h/x", "http:///x", "http://h:0/x"}) {
+        EXPECT_FALSE(HttpEndpoint::parse(bad).ok()) << bad;
+    }
+}
+
 }  // namespace
 }  // namespace millrace
 

@@ -1,10 +1,17 @@
 #include "scheduler/scheduler.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "common/yaml_document.h"
 #include "scheduler/job_parser.h"
@@ -262,6 +269,128 @@ TEST(Scheduler, CronFiresWithAManualClock) {
     EXPECT_EQ(summary->run.state, "success");
     EXPECT_EQ(summary->run.interval_end, 10 * kDay);
     EXPECT_EQ(ran.load(), 1);
+}
+
+/// A local HTTP receiver for `http` tasks and webhooks: answers `/fail...` with 500 and
+/// everything else with 200, and records each request's head (request line and headers) and
+/// body.
+class Receiver {
+public:
+    Receiver() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+        socklen_t length = sizeof(address);
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        ::listen(fd_, 16);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~Receiver() {
+        stopping_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    std::vector<std::pair<std::string, std::string>> requests() {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+private:
+    void serve() {
+        while (!stopping_) {
+            pollfd entry{fd_, POLLIN, 0};
+            if (::poll(&entry, 1, 50) != 1) continue;
+            const int client = ::accept(fd_, nullptr, nullptr);
+            if (client < 0) continue;
+            std::string data;
+            char buffer[4096];
+            std::size_t header_end = std::string::npos, want = 0;
+            while (header_end == std::string::npos || data.size() < header_end + 4 + want) {
+                const ssize_t n = ::recv(client, buffer, sizeof(buffer), 0);
+                if (n <= 0) break;
+                data.append(buffer, static_cast<std::size_t>(n));
+                if (header_end == std::string::npos &&
+                    (header_end = data.find("\r\n\r\n")) != std::string::npos) {
+                    const std::size_t at = data.find("Content-Length: ");
+                    if (at != std::string::npos && at < header_end) {
+                        want = std::stoul(data.substr(at + 16));
+                    }
+                }
+            }
+            const std::string head = data.substr(0, header_end);
+            const std::string body =
+                header_end == std::string::npos ? "" : data.substr(header_end + 4);
+            {
+                std::lock_guard lock(mutex_);
+                requests_.emplace_back(head, body);
+            }
+            const bool fail = head.find(" /fail") != std::string::npos;
+            const std::string response = fail ? "HTTP/1.1 500 Internal Server Error\r\n"
+                                                "Content-Length: 0\r\nConnection: close\r\n\r\n"
+                                              : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                                "Connection: close\r\n\r\nok";
+            (void)::send(client, response.data(), response.size(), MSG_NOSIGNAL);
+            ::close(client);
+        }
+    }
+
+    int fd_ = -1;
+    uint16_t port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+    std::mutex mutex_;
+    std::vector<std::pair<std::string, std::string>> requests_;
+};
+
+TEST(Scheduler, HttpTasksAndFailureWebhooksReachALocalReceiver) {
+    Fixture f("http");
+    Receiver receiver;
+    SystemClock clock;
+    setenv("MILLRACE_TOKEN", "secret-token", 1);
+    const std::string text = "name: j\nwebhooks: [\"" + receiver.url("/hook") +
+                             "\"]\ntasks:\n"
+                             "  ping: { kind: http, method: POST, url: \"" +
+                             receiver.url("/ping?day={{ ds }}") +
+                             "\", body: \"day {{ ds }}\" }\n"
+                             "  broken: { kind: http, url: \"" +
+                             receiver.url("/fail") + "\", depends_on: [ping] }\n";
+    Scheduler scheduler(f.project, {f.job(text)}, SchedulerOptions{}, clock);
+    ASSERT_TRUE(scheduler.start().ok());
+    auto id = scheduler.submit_run("j", kDay, 2 * kDay, Scheduler::Lane::kManual);
+    ASSERT_TRUE(id.ok()) << id.error().to_string();
+    auto summary = scheduler.wait_run(*id);
+    ASSERT_TRUE(summary.ok());
+    EXPECT_EQ(summary->run.state, "failed");
+    auto s = states(*summary);
+    EXPECT_EQ(s["ping"], "success");
+    EXPECT_EQ(s["broken"], "failed");
+    // The webhook is sent from its own thread after the run ends.
+    std::vector<std::pair<std::string, std::string>> requests;
+    for (int i = 0; i < 100; ++i) {
+        requests = receiver.requests();
+        if (requests.size() >= 3) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    unsetenv("MILLRACE_TOKEN");
+    ASSERT_EQ(requests.size(), 3u);
+    auto request_line = [](const std::string& head) { return head.substr(0, head.find("\r\n")); };
+    EXPECT_EQ(request_line(requests[0].first), "POST /ping?day=1970-01-02 HTTP/1.1");
+    EXPECT_EQ(requests[0].second, "day 1970-01-02");
+    EXPECT_EQ(request_line(requests[1].first), "GET /fail HTTP/1.1");
+    EXPECT_EQ(request_line(requests[2].first), "POST /hook HTTP/1.1");
+    // Millrace's own token never goes to a job's receivers.
+    for (const auto& [head, body] : requests) {
+        EXPECT_EQ(head.find("Authorization"), std::string::npos) << head;
+    }
+    EXPECT_NE(requests[2].second.find("\"event\":\"failure\""), std::string::npos);
+    EXPECT_NE(requests[2].second.find("\"task\":\"broken\""), std::string::npos);
+    EXPECT_NE(requests[2].second.find("returned 500, expected 200"), std::string::npos);
 }
 
 }  // namespace
