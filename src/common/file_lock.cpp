@@ -99,8 +99,7 @@ Result<FileLock> FileLock::try_acquire(const std::string& path, std::string_view
             ::close(fd);
             std::optional<LockHolder> holder;
             if (text.ok()) holder = parse_holder(*text);
-            return Error(ErrorCode::kUnavailable,
-                         path + " is held by " + describe_holder(holder));
+            return Error(ErrorCode::kUnavailable, path + " is held by " + describe_holder(holder));
         }
         Error error = errno_error("locking", path);
         ::close(fd);
@@ -119,8 +118,8 @@ Status FileLock::write_contents() {
     if (::ftruncate(fd_, 0) != 0) return errno_error("truncating", path_);
     std::size_t done = 0;
     while (done < text.size()) {
-        const ssize_t n = ::pwrite(fd_, text.data() + done, text.size() - done,
-                                   static_cast<off_t>(done));
+        const ssize_t n =
+            ::pwrite(fd_, text.data() + done, text.size() - done, static_cast<off_t>(done));
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno_error("writing", path_);

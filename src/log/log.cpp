@@ -69,8 +69,7 @@ std::vector<std::string> Log::damage() const {
     for (const auto& [name, topic] : topics_) {
         for (PartitionId p = 0; p < topic->partition_count(); ++p) {
             for (const std::string& range : topic->partition(p)->damage()) {
-                out.push_back("topic `" + name + "` partition " + std::to_string(p) + ": " +
-                              range);
+                out.push_back("topic `" + name + "` partition " + std::to_string(p) + ": " + range);
             }
         }
     }
@@ -138,8 +137,9 @@ Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name, const To
     std::error_code error;
     if (fs::exists(topic_dir, error)) {
         return Error(ErrorCode::kAlreadyExists,
-                     topic_dir + " exists but is not a topic (no topic.json); move it aside to "
-                                 "create topic `" +
+                     topic_dir +
+                         " exists but is not a topic (no topic.json); move it aside to "
+                         "create topic `" +
                          std::string(name) + "`");
     }
     // Built aside and renamed into place: a failure or crash midway leaves no topic folder,

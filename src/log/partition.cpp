@@ -52,8 +52,9 @@ Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
         !(in >> checkpoint.segment >> checkpoint.position >> checkpoint.end_offset) ||
         checkpoint.segment < 0 || checkpoint.end_offset < checkpoint.segment) {
         return Error(ErrorCode::kCorruption,
-                     path + " is damaged; move it aside to recover without it (a torn tail is "
-                            "then told from damage by the scan alone)");
+                     path +
+                         " is damaged; move it aside to recover without it (a torn tail is "
+                         "then told from damage by the scan alone)");
     }
     return std::optional<Checkpoint>(checkpoint);
 }
@@ -137,10 +138,9 @@ Status Partition::save_checkpoint() {
         if (durable_ == checkpointed_) return {};
         checkpoint = {durable_segment_, durable_position_, durable_};
     }
-    const std::string text = std::string(kCheckpointMagic) + "\n" +
-                             std::to_string(checkpoint.segment) + " " +
-                             std::to_string(checkpoint.position) + " " +
-                             std::to_string(checkpoint.end_offset) + "\n";
+    const std::string text =
+        std::string(kCheckpointMagic) + "\n" + std::to_string(checkpoint.segment) + " " +
+        std::to_string(checkpoint.position) + " " + std::to_string(checkpoint.end_offset) + "\n";
     MILLRACE_TRY(write_file_atomically(dir_ + "/durable.checkpoint", text));
     std::lock_guard lock(durable_mutex_);
     checkpointed_ = checkpoint.end_offset;

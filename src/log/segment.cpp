@@ -110,7 +110,7 @@ Result<std::shared_ptr<Segment>> Segment::create(const std::string& dir, Offset 
 }
 
 Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, Offset base,
-                                                const SegmentOpenOptions& options) {
+                                               const SegmentOpenOptions& options) {
     std::shared_ptr<Segment> segment(new Segment(segment_path_prefix(dir, base), base));
     MILLRACE_TRY(segment->open_files(false, options.read_only));
     bool indexes_ok = false;
@@ -266,8 +266,8 @@ Status Segment::recover(const SegmentOpenOptions& options) {
                     // damage is reported by the process that holds the log.
                     end = position;
                     if (!torn) {
-                        damage_.push_back({position, file_size, next,
-                                           std::max(next, options.assigned_end)});
+                        damage_.push_back(
+                            {position, file_size, next, std::max(next, options.assigned_end)});
                         next = std::max(next, options.assigned_end);
                     }
                 } else {
@@ -296,8 +296,7 @@ Status Segment::recover(const SegmentOpenOptions& options) {
     }
     if (options.active && options.durable_position > file_size && !options.read_only) {
         // The checkpoint says more was durable than the file holds: the file lost data.
-        damage_.push_back(
-            {file_size, file_size, next, std::max(next, options.assigned_end)});
+        damage_.push_back({file_size, file_size, next, std::max(next, options.assigned_end)});
         next = std::max(next, options.assigned_end);
     } else if (next < options.assigned_end && !options.read_only) {
         // Offsets were assigned beyond what the file holds (a lost tail the checkpoint knows

@@ -92,8 +92,7 @@ TEST_F(FileLockTest, HeldByAChildProcessAndReleasedWhenItIsKilled) {
     auto refused = FileLock::try_acquire(path_, "parent");
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
-    EXPECT_NE(refused.error().message().find("process " + std::to_string(child)),
-              std::string::npos)
+    EXPECT_NE(refused.error().message().find("process " + std::to_string(child)), std::string::npos)
         << refused.error().message();
     EXPECT_NE(refused.error().message().find("millrace test-holder"), std::string::npos);
 
