@@ -68,8 +68,9 @@ std::vector<std::string> Log::damage() const {
     std::vector<std::string> out;
     for (const auto& [name, topic] : topics_) {
         for (PartitionId p = 0; p < topic->partition_count(); ++p) {
-            for (const std::string& range : topic->partition(p)->damage()) {
-                out.push_back("topic `" + name + "` partition " + std::to_string(p) + ": " + range);
+            for (const PartitionDamage& damage : topic->partition(p)->damage()) {
+                out.push_back("topic `" + name + "` partition " + std::to_string(p) + ": " +
+                              damage.description);
             }
         }
     }

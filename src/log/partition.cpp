@@ -79,17 +79,18 @@ Result<std::shared_ptr<Partition>> Partition::open(std::string dir, PartitionId 
 
 Status Partition::load() {
     MILLRACE_ASSIGN_OR_RETURN(std::vector<Offset> bases, list_segments(dir_));
-    if (bases.empty()) {
-        if (read_only_) {
-            return Error(ErrorCode::kUnavailable,
-                         "partition " + dir_ + " has no segment yet (being created)");
-        }
-        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::create(dir_, 0));
-        segments_.push_back(std::move(segment));
-        MILLRACE_TRY(sync_directory(dir_));
+    if (bases.empty() && read_only_) {
+        return Error(ErrorCode::kCorruption, "partition " + dir_ + " has no segment");
     }
     MILLRACE_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint,
                               read_checkpoint(dir_ + "/durable.checkpoint"));
+    if (bases.empty()) {
+        // A new partition; or one whose segments are gone, whose offsets must not be reused.
+        const Offset base = checkpoint ? checkpoint->end_offset : 0;
+        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::create(dir_, base));
+        segments_.push_back(std::move(segment));
+        MILLRACE_TRY(sync_directory(dir_));
+    }
     for (std::size_t i = 0; i < bases.size(); ++i) {
         SegmentOpenOptions options;
         options.active = i + 1 == bases.size();
@@ -118,12 +119,12 @@ Status Partition::load() {
     return {};
 }
 
-std::vector<std::string> Partition::damage() const {
+std::vector<PartitionDamage> Partition::damage() const {
     std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
+    std::vector<PartitionDamage> out;
     for (const auto& segment : segments_) {
         for (const SegmentDamage& damage : segment->damage()) {
-            out.push_back(segment->describe(damage));
+            out.push_back({segment->describe(damage), damage.first_offset, damage.end_offset});
         }
     }
     return out;

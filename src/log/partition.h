@@ -16,6 +16,14 @@
 
 namespace millrace {
 
+/// A damaged range of a partition's segments: readers of offsets [first_offset, end_offset)
+/// get kCorruption; from end_offset on they read on.
+struct PartitionDamage {
+    std::string description;  // "<file> bytes [a, b) (offsets [x, y))"
+    Offset first_offset = 0;
+    Offset end_offset = 0;
+};
+
 /// Offsets an append assigned: [first, last], both inclusive.
 struct AppendResult {
     Offset first = 0;
@@ -77,8 +85,8 @@ public:
     int segment_count() const;
     /// Bytes the last recovery cut off the active segment.
     uint64_t recovered_truncated_bytes() const { return truncated_bytes_; }
-    /// Damaged ranges recovery found, one line each ("<file> bytes [a, b) (offsets [x, y))").
-    std::vector<std::string> damage() const;
+    /// Damaged ranges recovery found (kept on disk), oldest first.
+    std::vector<PartitionDamage> damage() const;
     bool read_only() const { return read_only_; }
 
     /// The topic was deleted (its folder renamed away): stop writing checkpoints, so a topic
