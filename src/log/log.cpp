@@ -65,7 +65,7 @@ Status Log::set_address(std::string_view address) {
 
 std::vector<std::string> Log::damage() const {
     std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
+    std::vector<std::string> out = unloaded_;
     for (const auto& [name, topic] : topics_) {
         for (PartitionId p = 0; p < topic->partition_count(); ++p) {
             for (const PartitionDamage& damage : topic->partition(p)->damage()) {
@@ -91,7 +91,9 @@ Status Log::load() {
         std::ifstream in(entry.path() / "topic.json");
         if (!in) {
             // Creation renames a complete folder into place, so this is not one of ours (or
-            // an older version's unfinished creation): leave it, and refuse to reuse the name.
+            // an older version's unfinished creation): leave it, report it, and refuse to
+            // create a topic over it.
+            unloaded_.push_back(entry.path().string() + " has no topic.json; not loaded, kept");
             continue;
         }
         std::stringstream text;

@@ -88,7 +88,7 @@ public:
     /// second writer can send its records there. No-op when read-only.
     Status set_address(std::string_view address);
     /// One line per damaged range recovery kept ("topic `t` partition p: <file> bytes [a, b)
-    /// (offsets [x, y))").
+    /// (offsets [x, y))") and per folder that looks like a topic but has no topic.json.
     std::vector<std::string> damage() const;
 
     /// Syncs every partition and stops the flusher. Idempotent.
@@ -109,6 +109,7 @@ private:
     std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;
     uint64_t deletions_ = 0;
     uint64_t creations_ = 0;
+    std::vector<std::string> unloaded_;  // set by load()
 };
 
 }  // namespace millrace

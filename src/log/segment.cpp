@@ -261,20 +261,14 @@ Status Segment::recover(const SegmentOpenOptions& options) {
                 // Nothing valid follows. Beyond the durable position of the segment being
                 // written, that is the torn write of a crash; otherwise it is damage.
                 const bool torn = options.active && position >= options.durable_position;
-                if (torn || options.read_only) {
-                    // A reader also stops here: it may be a writer's append in progress. Real
-                    // damage is reported by the process that holds the log.
-                    end = position;
-                    if (!torn) {
-                        damage_.push_back(
-                            {position, file_size, next, std::max(next, options.assigned_end)});
-                        next = std::max(next, options.assigned_end);
-                    }
-                } else {
+                if (!torn) {
                     const Offset assigned = std::max(next, options.assigned_end);
                     damage_.push_back({position, file_size, next, assigned});
                     next = assigned;
+                    since_index = kIndexIntervalBytes;  // the next append gets an entry
                 }
+                // A reader stops before the tail either way: it may be an append in progress.
+                if (torn || options.read_only) end = position;
                 break;
             }
             MILLRACE_ASSIGN_OR_RETURN(valid,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "log/partition_reader.h"
@@ -389,6 +390,25 @@ TEST(Log, FailedTopicCreationLeavesNoFolder) {
     auto created = (*log)->create_topic("big", config);
     ASSERT_TRUE(created.ok()) << created.error().to_string();
     EXPECT_EQ((*created)->partition_count(), 16);
+}
+
+TEST(Log, AFolderWithoutTopicJsonIsReportedAndNeverDeleted) {
+    LogTestDir dir;
+    SystemClock clock;
+    std::filesystem::create_directories(dir.path() + "/log/orders/0");
+    {
+        std::ofstream keep(dir.path() + "/log/orders/0/00000000000000000000.log");
+        keep << "someone's bytes";
+    }
+    auto log = Log::open(dir.path(), clock);
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->find_topic("orders"), nullptr);
+    ASSERT_EQ((*log)->damage().size(), 1u);
+    EXPECT_NE((*log)->damage()[0].find("orders has no topic.json"), std::string::npos);
+    auto created = (*log)->create_topic("orders", TopicConfig{});
+    ASSERT_FALSE(created.ok());
+    EXPECT_EQ(created.error().code(), ErrorCode::kAlreadyExists);
+    EXPECT_TRUE(std::filesystem::exists(dir.path() + "/log/orders/0/00000000000000000000.log"));
 }
 
 }  // namespace millrace
