@@ -49,8 +49,8 @@ Result<ConsumerOffsets::Positions> ConsumerOffsets::load(const std::string& cons
 Status ConsumerOffsets::store(const std::string& consumer, const Positions& positions) {
     if (read_only_) {
         return Error(ErrorCode::kUnavailable, "consumer offsets in " + dir_ +
-                                                  " are read-only here: another process holds "
-                                                  "the log");
+                                                  " cannot be committed: the log was opened "
+                                                  "read-only (another process may hold it)");
     }
     if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir_);
     std::string text(kMagicLine);

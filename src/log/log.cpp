@@ -52,10 +52,13 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& data_dir, const Clock&
 
 Status Log::check_writable(std::string_view what) const {
     if (lock_) return {};
-    return Error(ErrorCode::kUnavailable,
-                 std::string(what) + ": the log in " + dir_ + " is open read-only (held by " +
-                     FileLock::describe_holder(FileLock::read_holder(dir_ + "/_writer.lock")) +
-                     ")");
+    const std::string lock_file = dir_ + "/_writer.lock";
+    std::string why = "the log in " + dir_ + " was opened read-only";
+    if (FileLock::locked(lock_file)) {
+        why +=
+            " (it is held by " + FileLock::describe_holder(FileLock::read_holder(lock_file)) + ")";
+    }
+    return Error(ErrorCode::kUnavailable, std::string(what) + ": " + why);
 }
 
 Status Log::set_address(std::string_view address) {
