@@ -38,10 +38,14 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& data_dir, const Clock&
         auto acquired = FileLock::try_acquire(lock_path(data_dir), options.command);
         if (!acquired.ok()) {
             if (acquired.error().code() != ErrorCode::kUnavailable) return acquired.error();
-            return Error(ErrorCode::kUnavailable,
-                         "data directory `" + data_dir + "` log is in use by " +
-                             FileLock::describe_holder(FileLock::read_holder(lock_path(data_dir))) +
-                             "; stop it or send records through its HTTP API");
+            const std::optional<LockHolder> holder = FileLock::read_holder(lock_path(data_dir));
+            const std::string advice =
+                holder && !holder->address.empty()
+                    ? "; stop it or send records through its HTTP API at http://" + holder->address
+                    : "; stop it or wait for it to finish";
+            return Error(ErrorCode::kUnavailable, "data directory `" + data_dir +
+                                                      "` log is in use by " +
+                                                      FileLock::describe_holder(holder) + advice);
         }
         lock = std::move(acquired).value();
     }
