@@ -109,7 +109,9 @@ public:
     /// fills), stopping after about `max_records` records or `max_bytes` bytes (at least one
     /// batch is read when any record is due). Returns the offset to continue from.
     /// kOutOfRange when `from` is below start_offset() (removed by retention) or above
-    /// end_offset().
+    /// end_offset(). kCorruption, naming the file, bytes and offsets and where intact records
+    /// resume, when the next batch due is damaged (a recovered range or a CRC mismatch); the
+    /// records before it are returned by the call before.
     Result<Offset> read(Offset from, Offset bound, std::size_t max_records, std::size_t max_bytes,
                         std::string& buffer, std::vector<RecordView>& out) const;
 

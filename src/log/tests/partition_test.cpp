@@ -162,6 +162,37 @@ TEST(Partition, RecoveryKeepsDamageInTheMiddleAndCutsOnlyTheTornTail) {
     EXPECT_EQ(read_values(**partition, 7, 12).size(), 5u);
 }
 
+TEST(Partition, DamageInASealedSegmentIsNeverReadAsData) {
+    LogTestDir dir;
+    std::string first_segment;
+    {
+        auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+        ASSERT_TRUE(partition.ok());
+        append_values(**partition, 0, 100);
+        ASSERT_GT((*partition)->segment_count(), 2);
+    }
+    first_segment = segment_path_prefix(dir.path() + "/0", 0) + ".log";
+    {
+        const int fd = ::open(first_segment.c_str(), O_WRONLY);
+        ASSERT_GE(fd, 0);
+        const char flip = 'Q';
+        ASSERT_EQ(::pwrite(fd, &flip, 1, 80), 1);  // record 0's value, after its index was built
+        ::close(fd);
+    }
+    auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+    ASSERT_TRUE(partition.ok());
+    EXPECT_EQ((*partition)->end_offset(), 100);
+    std::string buffer;
+    std::vector<RecordView> views;
+    auto damaged = (*partition)->read(0, 100, 100, 1 << 20, buffer, views);
+    ASSERT_FALSE(damaged.ok());
+    EXPECT_EQ(damaged.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(damaged.error().message().find(first_segment), std::string::npos);
+    EXPECT_NE(damaged.error().message().find("offsets [0, 1)"), std::string::npos)
+        << damaged.error().message();
+    EXPECT_EQ(read_values(**partition, 1, 100).size(), 99u);
+}
+
 TEST(Partition, RetentionBySizeAndAge) {
     LogTestDir dir;
     TopicConfig config = small_segments();
