@@ -84,7 +84,6 @@ Segment::~Segment() {
 }
 
 Status Segment::open_files(bool truncate, bool read_only) {
-    read_only_ = read_only;
     if (read_only) {
         log_fd_ = ::open((prefix_ + ".log").c_str(), O_RDONLY | O_CLOEXEC);
         if (log_fd_ < 0) return io_error("opening " + prefix_ + ".log");

@@ -166,9 +166,8 @@ private:
     std::atomic<int64_t> max_timestamp_;
     uint64_t truncated_bytes_ = 0;
     std::vector<SegmentDamage> damage_;  // set by recovery, then read-only
-    bool read_only_ = false;
-    uint64_t bytes_since_index_ = 0;  // writer only
-    mutable std::mutex index_mutex_;  // guards the two vectors (appended by the writer)
+    uint64_t bytes_since_index_ = 0;     // writer only
+    mutable std::mutex index_mutex_;     // guards the two vectors (appended by the writer)
     std::vector<IndexEntry> index_;
     std::vector<TimeEntry> time_index_;
 };
