@@ -2,7 +2,8 @@
 # One writer per data directory: `millrace topic produce` beside a running `millrace serve`
 # sends its records through the server (all of them arrive), readers work beside it, other
 # writers (a second serve, topic create, consume --consumer, a second jobs serve) refuse naming
-# the holder's pid, and a kill -9 leaves no stale lock behind.
+# the holder's pid, a kill -9 leaves no stale lock behind, and a flipped byte in a segment is
+# reported and skipped, never cut.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -71,6 +72,26 @@ expect_eq "$ids" "5001" "all 5001 acknowledged records survive (no silent loss)"
 stop_server
 out=$("$MILLRACE" topic create other --project "$project" 2>&1)
 expect_contains "$out" "created topic" "after serve stopped, topic create works"
+
+# One flipped byte in the middle of a segment: nothing is cut, the damage is reported (log,
+# metric, readers), the records after it are intact and new records get fresh offsets.
+segment=$project/data/log/events/0/00000000000000000000.log
+[ -f "$segment" ] || segment=$(find "$project" -path '*/log/events/0/*.log' | head -1)
+size_before=$(stat -c %s "$segment")
+node -e "const fs=require('fs');const fd=fs.openSync(process.argv[1],'r+');const b=Buffer.alloc(1);
+const at=Math.floor(fs.fstatSync(fd).size/2);fs.readSync(fd,b,0,1,at);b[0]^=0x5a;fs.writeSync(fd,b,0,1,at)" "$segment"
+start_server "$project" "$port" "$WORK/serve3.log"
+expect_eq "$(stat -c %s "$segment")" "$size_before" "a flipped byte cuts nothing"
+expect_contains "$(cat "$WORK/serve3.log")" "damaged log data kept" "serve logs the damage"
+expect_contains "$(curl -s "$url/metrics")" "millrace_log_damaged_ranges 1" "and counts it"
+rc=0; out=$("$MILLRACE" topic consume events --project "$project" --partition 0 2>&1 >/dev/null) || rc=$?
+expect_eq "$([ "$rc" -ne 0 ] && echo failed)" "failed" "consume stops at the damage"
+expect_contains "$out" "damaged log data: $segment bytes [" "naming the file and range"
+resume=$(grep -oE 'records from offset [0-9]+' <<<"$out" | grep -oE '[0-9]+$')
+end=$(curl -s "$url/v1/topics/events" | grep -oE '"partition":0,"start_offset":0,"end_offset":[0-9]+' | grep -oE '[0-9]+$')
+after=$("$MILLRACE" topic consume events --project "$project" --partition 0 --offset "$resume" 2>/dev/null | wc -l | tr -d ' ')
+expect_eq "$after" "$((end - resume))" "every record after the damage is intact"
+stop_server
 
 # Two schedulers on one data directory: the second refuses naming the first.
 mkdir -p "$project/jobs"
