@@ -363,7 +363,13 @@ int serve(const Loaded& loaded) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     SystemClock clock;
-    Scheduler scheduler(loaded.project, loaded.jobs, scheduler_options(), clock);
+    SchedulerOptions options = scheduler_options();
+    options.process_command = "millrace jobs serve";
+    Scheduler scheduler(loaded.project, loaded.jobs, options, clock);
+    if (Status claimed = scheduler.claim_schedules(); !claimed.ok()) {
+        std::fprintf(stderr, "error: %s\n", claimed.error().message().c_str());
+        return 1;
+    }
     if (Status started = scheduler.start(); !started.ok()) {
         std::fprintf(stderr, "%s\n", started.error().to_string().c_str());
         return 1;

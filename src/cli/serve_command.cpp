@@ -83,10 +83,23 @@ int run_serve(const ServeOptions& options) {
     SystemClock clock;
     Logger logger(stderr, LogLevel::kInfo, &clock);
     MetricsRegistry metrics;
-    auto log = Log::open(project->data_dir, clock);
+    LogOptions log_options;
+    log_options.command = "millrace serve";
+    auto log = Log::open(project->data_dir, clock, log_options);
     if (!log.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", log.error().to_string().c_str());
         return 1;
+    }
+    {
+        const std::vector<std::string> damage = (*log)->damage();
+        for (const std::string& range : damage) {
+            logger.error("log", "damaged log data kept; readers get an error for its offsets",
+                         {{"range", range}});
+        }
+        metrics
+            .gauge("millrace_log_damaged_ranges",
+                   "Damaged ranges of log segments found by recovery (kept, not read)")
+            .set(static_cast<double>(damage.size()));
     }
     for (const TopicSpec& spec : project->topics) {
         auto topic = (*log)->ensure_topic(spec.name, to_topic_config(spec));
@@ -209,7 +222,13 @@ int run_serve(const ServeOptions& options) {
                 total += topic->partition(p)->end_offset();
             return total;
         };
+        scheduler_options.process_command = "millrace serve";
         scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
+        if (Status claimed = scheduler->claim_schedules(); !claimed.ok()) {
+            std::fprintf(stderr, "millrace serve: scheduler: %s\n",
+                         claimed.error().message().c_str());
+            return 1;
+        }
         if (Status started = scheduler->start(); !started.ok()) {
             std::fprintf(stderr, "millrace serve: scheduler: %s\n",
                          started.error().to_string().c_str());
@@ -233,6 +252,18 @@ int run_serve(const ServeOptions& options) {
     if (Status status = server.start(); !status.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
         return 1;
+    }
+    {
+        // `millrace topic produce` finds this in the log's lock file and sends its records here.
+        std::string host = server_options.address;
+        if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+        if (host == "::") host = "::1";
+        if (host.find(':') != std::string::npos) host = "[" + host + "]";
+        if (Status recorded = (*log)->set_address(host + ":" + std::to_string(server.port()));
+            !recorded.ok()) {
+            logger.warn("serve", "cannot record the address in the log's lock file",
+                        {{"error", recorded.error().to_string()}});
+        }
     }
     logger.info("serve", "ready",
                 {{"project", project->name},

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/file_lock.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/partition_reader.h"
+#include "net/http_client.h"
+#include "net/http_url.h"
 #include "project/project_loader.h"
 
 namespace millrace {
@@ -35,14 +38,72 @@ Result<std::string> resolve_data_dir(const TopicCommandOptions& options) {
     return project->data_dir;
 }
 
-int produce(Topic& topic, const TopicCommandOptions& options) {
-    std::istream* in = &std::cin;
-    std::ifstream file;
-    if (options.input != "-") {
-        file.open(options.input);
-        if (!file) return fail("cannot open " + options.input);
-        in = &file;
+/// Sends the records to the process that holds the log, through its ingest API, in requests
+/// of at most 1,000 records or 1 MiB.
+int produce_through_server(const std::string& topic, const TopicCommandOptions& options,
+                           const LockHolder& holder, std::istream& in) {
+    if (!options.key_field.empty() && options.key_field != "key") {
+        return fail("the log is held by " + FileLock::describe_holder(holder) +
+                    ", whose ingest API takes keys from the `key` field only; stop it to "
+                    "produce with --key-field " +
+                    options.key_field);
     }
+    const std::string url = "http://" + holder.address;
+    Result<HttpUrl> endpoint = HttpUrl::parse(url);
+    if (!endpoint.ok()) return fail(endpoint.error().to_string());
+    HttpClient client(*endpoint, std::chrono::minutes(5));
+    std::fprintf(stderr, "the log is held by %s; producing through %s\n",
+                 FileLock::describe_holder(holder).c_str(), url.c_str());
+    const std::string target = "/v1/ingest/" + topic;
+    simdjson::dom::parser parser;
+    std::string body;
+    std::size_t lines = 0;
+    uint64_t accepted = 0;
+    uint64_t rejected = 0;
+    auto send = [&]() -> bool {
+        Result<HttpReply> reply = client.request("POST", target, body, "application/x-ndjson");
+        if (!reply.ok()) {
+            fail("sending records to " + url + ": " + reply.error().message() +
+                 " (the log is held by " + FileLock::describe_holder(holder) + ")");
+            return false;
+        }
+        simdjson::dom::element result;
+        int64_t ok_count = 0;
+        int64_t bad_count = 0;
+        const bool parsed = parser.parse(reply->body).get(result) == simdjson::SUCCESS &&
+                            result["accepted"].get_int64().get(ok_count) == simdjson::SUCCESS;
+        if (parsed && result["rejected"].get_int64().get(bad_count) != simdjson::SUCCESS) {
+            bad_count = 0;
+        }
+        if (reply->status != 200 && !(reply->status == 400 && parsed)) {
+            fail(url + target + " answered " + std::to_string(reply->status) + ": " + reply->body);
+            return false;
+        }
+        accepted += static_cast<uint64_t>(ok_count);
+        rejected += static_cast<uint64_t>(bad_count);
+        if (bad_count > 0) std::fprintf(stderr, "rejected records: %s\n", reply->body.c_str());
+        body.clear();
+        lines = 0;
+        return true;
+    };
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        body += line;
+        body += '\n';
+        if ((++lines == 1000 || body.size() >= (std::size_t{1} << 20)) && !send()) return 1;
+    }
+    if (lines > 0 && !send()) return 1;
+    std::fprintf(stderr, "produced %llu records to `%s` through %s\n",
+                 static_cast<unsigned long long>(accepted), topic.c_str(), url.c_str());
+    if (rejected > 0) {
+        return fail(std::to_string(rejected) + " records were rejected by the server");
+    }
+    return 0;
+}
+
+int produce(Topic& topic, const TopicCommandOptions& options, std::istream* in) {
     SystemClock clock;
     simdjson::dom::parser parser;
     std::vector<std::string> lines;
@@ -136,8 +197,40 @@ int run_topic(const TopicCommandOptions& options) {
     auto data_dir = resolve_data_dir(options);
     if (!data_dir.ok()) return fail(data_dir.error().message());
     SystemClock clock;
-    auto log = Log::open(*data_dir, clock);
-    if (!log.ok()) return fail(log.error().to_string());
+    // Reading needs no lock, so it works beside `millrace serve`; anything that writes (records,
+    // topics, a consumer's committed offsets) takes the writer lock.
+    const bool reads = options.action == "list" || options.action == "describe" ||
+                       (options.action == "consume" && options.consumer.empty());
+    LogOptions log_options;
+    log_options.access = reads ? LogAccess::kReadOnly : LogAccess::kReadWrite;
+    log_options.command = "millrace topic " + options.action;
+    std::istream* in = &std::cin;
+    std::ifstream file;
+    if (options.action == "produce" && options.input != "-") {
+        file.open(options.input);
+        if (!file) return fail("cannot open " + options.input);
+        in = &file;
+    }
+    auto log = Log::open(*data_dir, clock, log_options);
+    if (!log.ok() && log.error().code() == ErrorCode::kUnavailable && options.action == "produce" &&
+        !options.name.empty()) {
+        const std::optional<LockHolder> holder = FileLock::read_holder(Log::lock_path(*data_dir));
+        if (holder && !holder->address.empty()) {
+            return produce_through_server(options.name, options, *holder, *in);
+        }
+    }
+    if (!log.ok()) {
+        if (log.error().code() == ErrorCode::kUnavailable && options.action == "consume") {
+            return fail(log.error().message() +
+                        " (committing the offsets of --consumer writes to the log; consume "
+                        "without --consumer to read beside it)");
+        }
+        return fail(log.error().to_string());
+    }
+    for (const std::string& damage : (*log)->damage()) {
+        std::fprintf(stderr, "millrace topic: warning: damaged log data kept: %s\n",
+                     damage.c_str());
+    }
     if (options.action == "list") {
         for (const std::string& name : (*log)->list_topics()) std::printf("%s\n", name.c_str());
         return 0;
@@ -179,7 +272,7 @@ int run_topic(const TopicCommandOptions& options) {
         std::printf("%s\n", topic->describe_json().c_str());
         return 0;
     }
-    if (options.action == "produce") return produce(*topic, options);
+    if (options.action == "produce") return produce(*topic, options, in);
     if (options.action == "consume") return consume(**log, *topic, options);
     return fail("unknown action `" + options.action +
                 "` (create, list, describe, produce, consume, delete)");

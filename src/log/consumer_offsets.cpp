@@ -17,7 +17,8 @@ constexpr std::string_view kMagicLine = "millrace-offsets 1";
 constexpr std::string_view kSuffix = ".offsets";
 }  // namespace
 
-ConsumerOffsets::ConsumerOffsets(std::string dir) : dir_(std::move(dir)) {}
+ConsumerOffsets::ConsumerOffsets(std::string dir, bool read_only)
+    : dir_(std::move(dir)), read_only_(read_only) {}
 
 Result<ConsumerOffsets::Positions> ConsumerOffsets::load(const std::string& consumer) {
     if (auto it = cache_.find(consumer); it != cache_.end()) return it->second;
@@ -46,6 +47,11 @@ Result<ConsumerOffsets::Positions> ConsumerOffsets::load(const std::string& cons
 }
 
 Status ConsumerOffsets::store(const std::string& consumer, const Positions& positions) {
+    if (read_only_) {
+        return Error(ErrorCode::kUnavailable, "consumer offsets in " + dir_ +
+                                                  " cannot be committed: the log was opened "
+                                                  "read-only (another process may hold it)");
+    }
     if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir_);
     std::string text(kMagicLine);
     text += '\n';

@@ -23,7 +23,9 @@ namespace millrace {
 /// commits are serialized.
 class ConsumerOffsets {
 public:
-    explicit ConsumerOffsets(std::string dir);
+    /// `read_only`: commits and forget_topic fail with kUnavailable (the log is held by another
+    /// process, whose cache of these files a commit from here would contradict).
+    explicit ConsumerOffsets(std::string dir, bool read_only = false);
 
     /// Stores `offset` for (consumer, topic, partition), durably, before returning.
     Status commit(const std::string& consumer, const std::string& topic, PartitionId partition,
@@ -41,6 +43,7 @@ private:
     Status store(const std::string& consumer, const Positions& positions);
 
     std::string dir_;
+    bool read_only_ = false;
     std::mutex mutex_;
     std::map<std::string, Positions> cache_;
 };

@@ -81,9 +81,14 @@ void DurabilityFlusher::run() {
                 (void)partition->sync();
             }
         }
-        if (now - last_retention >= kRetentionPeriodMicros) {
+        if (stopping || now - last_retention >= kRetentionPeriodMicros) {
             last_retention = now;
-            for (const auto& partition : all) (void)partition->apply_retention(now / 1000);
+            for (const auto& partition : all) {
+                // Best effort: a stale checkpoint only makes recovery keep (and report) a torn
+                // tail it could have cut; the next tick tries again.
+                (void)partition->save_checkpoint();
+                if (!stopping) (void)partition->apply_retention(now / 1000);
+            }
         }
         lock.lock();
         if (stopping && requested_.empty()) return;

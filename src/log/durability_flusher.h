@@ -17,7 +17,8 @@ namespace millrace {
 ///   soon as it is free; appends that arrive while an fsync runs wait for the next one and share
 ///   it (group commit).
 /// - Partitions with fsync: interval are fsynced every fsync_interval when they have new data.
-/// - Every second, retention is applied to every partition.
+/// - Every second, retention is applied to every partition and its durable checkpoint saved
+///   (partition.h); on stop, after the last syncs, the checkpoints are saved once more.
 ///
 /// Partitions are held weakly: a deleted topic's partitions drop out by themselves.
 /// Threads: all members are safe from any thread; stop() joins the thread (idempotent).

@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <optional>
 
 #include "log/atomic_file.h"
+#include "log/crc32c.h"
 #include "log/segment.h"
 
 namespace millrace {
@@ -30,36 +34,118 @@ Result<std::vector<Offset>> list_segments(const std::string& dir) {
     return bases;
 }
 
+constexpr std::string_view kCheckpointMagic = "millrace-durable 1";
+
+struct Checkpoint {
+    Offset segment = 0;
+    uint64_t position = 0;
+    Offset end_offset = 0;
+};
+
+/// The durable checkpoint, or nullopt when there is none (a partition from before checkpoints,
+/// or one that was never synced). A damaged checkpoint is an error: guessing could cut data.
+Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::optional<Checkpoint>();
+    std::string magic;
+    Checkpoint checkpoint;
+    if (!std::getline(in, magic) || magic != kCheckpointMagic ||
+        !(in >> checkpoint.segment >> checkpoint.position >> checkpoint.end_offset) ||
+        checkpoint.segment < 0 || checkpoint.end_offset < checkpoint.segment) {
+        return Error(ErrorCode::kCorruption,
+                     path +
+                         " is damaged; move it aside to recover without it (a torn tail is "
+                         "then told from damage by the scan alone)");
+    }
+    return std::optional<Checkpoint>(checkpoint);
+}
+
 }  // namespace
 
-Partition::Partition(std::string dir, PartitionId id, TopicConfig config)
-    : dir_(std::move(dir)), id_(id), config_(std::move(config)) {}
+Partition::Partition(std::string dir, PartitionId id, TopicConfig config, bool read_only)
+    : dir_(std::move(dir)), id_(id), config_(std::move(config)), read_only_(read_only) {}
 
 Partition::~Partition() = default;
 
 Result<std::shared_ptr<Partition>> Partition::open(std::string dir, PartitionId id,
-                                                   TopicConfig config) {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir);
-    std::shared_ptr<Partition> partition(new Partition(std::move(dir), id, std::move(config)));
+                                                   TopicConfig config, bool read_only) {
+    if (!read_only && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return io_error("creating " + dir);
+    }
+    std::shared_ptr<Partition> partition(
+        new Partition(std::move(dir), id, std::move(config), read_only));
     MILLRACE_TRY(partition->load());
     return partition;
 }
 
 Status Partition::load() {
     MILLRACE_ASSIGN_OR_RETURN(std::vector<Offset> bases, list_segments(dir_));
+    if (bases.empty() && read_only_) {
+        return Error(ErrorCode::kCorruption, "partition " + dir_ + " has no segment");
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint,
+                              read_checkpoint(dir_ + "/durable.checkpoint"));
     if (bases.empty()) {
-        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::create(dir_, 0));
+        // A new partition; or one whose segments are gone, whose offsets must not be reused.
+        const Offset base = checkpoint ? checkpoint->end_offset : 0;
+        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::create(dir_, base));
         segments_.push_back(std::move(segment));
         MILLRACE_TRY(sync_directory(dir_));
     }
     for (std::size_t i = 0; i < bases.size(); ++i) {
-        const bool active = i + 1 == bases.size();
-        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::open(dir_, bases[i], active));
-        if (active) truncated_bytes_ = segment->truncated_bytes();
+        SegmentOpenOptions options;
+        options.active = i + 1 == bases.size();
+        options.read_only = read_only_;
+        if (options.active) {
+            if (checkpoint && checkpoint->segment == bases[i]) {
+                options.durable_position = checkpoint->position;
+            }
+            if (checkpoint) options.assigned_end = checkpoint->end_offset;
+        } else {
+            options.durable_position = std::numeric_limits<uint64_t>::max();
+            options.assigned_end = bases[i + 1];
+        }
+        MILLRACE_ASSIGN_OR_RETURN(auto segment, Segment::open(dir_, bases[i], options));
+        if (options.active) truncated_bytes_ = segment->truncated_bytes();
         segments_.push_back(std::move(segment));
     }
-    MILLRACE_TRY(segments_.back()->sync());
+    if (!read_only_) MILLRACE_TRY(segments_.back()->sync());
     durable_ = segments_.back()->next_offset();
+    durable_segment_ = segments_.back()->base_offset();
+    durable_position_ = segments_.back()->size();
+    if (checkpoint && checkpoint->segment == durable_segment_ &&
+        checkpoint->position == durable_position_ && checkpoint->end_offset == durable_) {
+        checkpointed_ = durable_;  // still true: no need to write it again
+    }
+    return {};
+}
+
+std::vector<PartitionDamage> Partition::damage() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PartitionDamage> out;
+    for (const auto& segment : segments_) {
+        for (const SegmentDamage& damage : segment->damage()) {
+            out.push_back({segment->describe(damage), damage.first_offset, damage.end_offset});
+        }
+    }
+    return out;
+}
+
+Status Partition::save_checkpoint() {
+    if (read_only_ || removed_.load(std::memory_order_acquire)) return {};
+    std::lock_guard checkpoint_lock(checkpoint_mutex_);
+    Checkpoint checkpoint;
+    {
+        std::lock_guard lock(durable_mutex_);
+        if (durable_ == checkpointed_) return {};
+        checkpoint = {durable_segment_, durable_position_, durable_};
+    }
+    const std::string text =
+        std::string(kCheckpointMagic) + "\n" + std::to_string(checkpoint.segment) + " " +
+        std::to_string(checkpoint.position) + " " + std::to_string(checkpoint.end_offset) + "\n";
+    MILLRACE_TRY(write_file_atomically(dir_ + "/durable.checkpoint", text));
+    std::lock_guard lock(durable_mutex_);
+    checkpointed_ = checkpoint.end_offset;
     return {};
 }
 
@@ -84,6 +170,9 @@ Result<AppendResult> Partition::append_encoded(std::string& batch) {
         return Error(ErrorCode::kResourceExhausted,
                      "record batch of " + std::to_string(batch.size()) + " bytes exceeds " +
                          std::to_string(record_batch::kMaxBatchSize));
+    }
+    if (read_only_) {
+        return Error(ErrorCode::kUnavailable, "partition " + dir_ + " is open read-only");
     }
     std::lock_guard lock(mutex_);
     if (segments_.back()->size() > 0 &&
@@ -126,19 +215,26 @@ int Partition::segment_count() const {
 }
 
 Status Partition::sync() {
+    if (read_only_) return {};
     std::lock_guard sync_lock(sync_mutex_);
     std::shared_ptr<Segment> active;
     Offset target = 0;
+    uint64_t position = 0;
     {
         std::lock_guard lock(mutex_);
         active = segments_.back();
         target = active->next_offset();
+        position = active->size();
     }
     Status status = active->sync();
     std::vector<std::pair<Offset, DurableCallback>> due;
     {
         std::lock_guard lock(durable_mutex_);
-        if (status.ok()) durable_ = std::max(durable_, target);
+        if (status.ok() && target >= durable_) {
+            durable_ = target;
+            durable_segment_ = active->base_offset();
+            durable_position_ = position;
+        }
         auto keep = std::partition(waiters_.begin(), waiters_.end(),
                                    [&](const auto& waiter) { return waiter.first > target; });
         due.assign(std::make_move_iterator(keep), std::make_move_iterator(waiters_.end()));
@@ -191,10 +287,25 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
             MILLRACE_ASSIGN_OR_RETURN(std::size_t got,
                                       segment.read(position, header_bytes, sizeof(header_bytes)));
             const record_batch::Header header = record_batch::read_header(header_bytes);
+            if (const SegmentDamage* damage = segment.damage_at(position, from)) {
+                if (!buffer.empty()) {
+                    done = true;  // hand out what precedes it; the next read reports it
+                    break;
+                }
+                return Error(ErrorCode::kCorruption,
+                             "damaged log data: " + segment.describe(*damage) +
+                                 "; records from offset " + std::to_string(damage->end_offset) +
+                                 " on are intact (read from there to skip it)");
+            }
+            if (const uint64_t after = segment.skip_damage(position); after != position) {
+                position = after;
+                continue;
+            }
             if (got != sizeof(header_bytes) || header.batch_length < 0 ||
                 header.total_size() > record_batch::kMaxBatchSize ||
                 header.total_size() > size - position) {
-                return Error(ErrorCode::kCorruption, "bad batch header in partition " + dir_);
+                return Error(ErrorCode::kCorruption, "bad batch header in " + segment.log_path() +
+                                                         " at byte " + std::to_string(position));
             }
             if (header.base_offset >= bound) {
                 done = true;
@@ -206,7 +317,27 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
                 MILLRACE_ASSIGN_OR_RETURN(
                     got, segment.read(position, buffer.data() + at, header.total_size()));
                 if (got != header.total_size()) {
-                    return Error(ErrorCode::kCorruption, "short batch in partition " + dir_);
+                    return Error(ErrorCode::kCorruption, "short batch in " + segment.log_path() +
+                                                             " at byte " +
+                                                             std::to_string(position));
+                }
+                // Recovery checked the active segment; this catches damage that appeared in a
+                // sealed one since (its indexes load without a scan), so it is never read as data.
+                if (crc32c(buffer.data() + at + 21, header.total_size() - 21) != header.crc) {
+                    if (at > 0) {
+                        buffer.resize(at);  // hand out what precedes it first
+                        done = true;
+                        break;
+                    }
+                    return Error(
+                        ErrorCode::kCorruption,
+                        "damaged log data: " + segment.log_path() + " bytes [" +
+                            std::to_string(position) + ", " +
+                            std::to_string(position + header.total_size()) +
+                            ") fail their CRC (offsets [" + std::to_string(header.base_offset) +
+                            ", " + std::to_string(header.last_offset() + 1) +
+                            ")); records from offset " + std::to_string(header.last_offset() + 1) +
+                            " on are intact (read from there to skip it)");
                 }
                 records += static_cast<std::size_t>(header.record_count);
                 if (header.last_offset() + 1 >= bound || records >= max_records ||
@@ -241,6 +372,7 @@ Offset Partition::offset_for_time(int64_t timestamp_ms) const {
 }
 
 Result<int> Partition::apply_retention(int64_t now_ms) {
+    if (read_only_) return 0;
     std::vector<std::shared_ptr<Segment>> removed;
     {
         std::lock_guard lock(mutex_);

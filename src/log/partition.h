@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +15,14 @@
 #include "log/topic_config.h"
 
 namespace millrace {
+
+/// A damaged range of a partition's segments: readers of offsets [first_offset, end_offset)
+/// get kCorruption; from end_offset on they read on.
+struct PartitionDamage {
+    std::string description;  // "<file> bytes [a, b) (offsets [x, y))"
+    Offset first_offset = 0;
+    Offset end_offset = 0;
+};
 
 /// Offsets an append assigned: [first, last], both inclusive.
 struct AppendResult {
@@ -32,7 +41,17 @@ struct AppendResult {
 /// and every fsync_interval (fsync: interval).
 ///
 /// Recovery on open: sealed segments are trusted (they were synced when rolled); the active
-/// segment is scanned and a torn or corrupt tail cut off (Segment::open with recover).
+/// segment is scanned (segment.h "Recovery"): only a torn tail beyond the last durable position
+/// is cut; damage is kept, reported by damage() and refused to readers, and offsets continue
+/// after the highest one ever assigned. The last durable position comes from a checkpoint file
+/// the partition rewrites (atomically) at most once per second after an fsync and on stop:
+///
+///   <dir>/durable.checkpoint
+///     millrace-durable 1\n
+///     <active segment base> <durable byte position> <durable end offset>\n
+///
+/// A partition opened read-only (a reader beside the process that holds the log) never
+/// writes: no recovery cut, no sync, no retention, no appends (kUnavailable).
 ///
 /// Threads: every member function is safe from any thread. Appends are serialized by a mutex;
 /// reads copy the segment list under it and read without it.
@@ -41,7 +60,7 @@ public:
     using DurableCallback = std::function<void(Status)>;
 
     static Result<std::shared_ptr<Partition>> open(std::string dir, PartitionId id,
-                                                   TopicConfig config);
+                                                   TopicConfig config, bool read_only = false);
     ~Partition();
     Partition(const Partition&) = delete;
     Partition& operator=(const Partition&) = delete;
@@ -66,6 +85,17 @@ public:
     int segment_count() const;
     /// Bytes the last recovery cut off the active segment.
     uint64_t recovered_truncated_bytes() const { return truncated_bytes_; }
+    /// Damaged ranges recovery found (kept on disk), oldest first.
+    std::vector<PartitionDamage> damage() const;
+    bool read_only() const { return read_only_; }
+
+    /// The topic was deleted (its folder renamed away): stop writing checkpoints, so a topic
+    /// created again under the same name never gets this one's.
+    void mark_removed() { removed_.store(true, std::memory_order_release); }
+
+    /// Rewrites the durable checkpoint when the durable position moved since the last one.
+    /// Called by the flusher (about once per second) and on stop; no-op when read-only.
+    Status save_checkpoint();
 
     /// fsyncs the active segment, advances durable_offset() and runs due callbacks.
     Status sync();
@@ -79,7 +109,9 @@ public:
     /// fills), stopping after about `max_records` records or `max_bytes` bytes (at least one
     /// batch is read when any record is due). Returns the offset to continue from.
     /// kOutOfRange when `from` is below start_offset() (removed by retention) or above
-    /// end_offset().
+    /// end_offset(). kCorruption, naming the file, bytes and offsets and where intact records
+    /// resume, when the next batch due is damaged (a recovered range or a CRC mismatch); the
+    /// records before it are returned by the call before.
     Result<Offset> read(Offset from, Offset bound, std::size_t max_records, std::size_t max_bytes,
                         std::string& buffer, std::vector<RecordView>& out) const;
 
@@ -93,13 +125,15 @@ public:
     Result<int> apply_retention(int64_t now_ms);
 
 private:
-    Partition(std::string dir, PartitionId id, TopicConfig config);
+    Partition(std::string dir, PartitionId id, TopicConfig config, bool read_only);
     Status load();
     Status roll_locked();
 
     std::string dir_;
     PartitionId id_;
     TopicConfig config_;
+    bool read_only_ = false;
+    std::atomic<bool> removed_{false};
     uint64_t truncated_bytes_ = 0;
 
     mutable std::mutex mutex_;  // segments_ and appends
@@ -108,6 +142,10 @@ private:
     mutable std::mutex durable_mutex_;  // durable_ and waiters_; also serializes sync()
     std::mutex sync_mutex_;
     Offset durable_ = 0;
+    Offset durable_segment_ = 0;     // base of the segment durable_position_ is in
+    uint64_t durable_position_ = 0;  // bytes of that segment known durable
+    Offset checkpointed_ = -1;       // durable_ when the checkpoint was last written
+    std::mutex checkpoint_mutex_;    // serializes save_checkpoint()
     std::vector<std::pair<Offset, DurableCallback>> waiters_;
 };
 

@@ -83,7 +83,15 @@ Segment::~Segment() {
     }
 }
 
-Status Segment::open_files(bool truncate) {
+Status Segment::open_files(bool truncate, bool read_only) {
+    if (read_only) {
+        log_fd_ = ::open((prefix_ + ".log").c_str(), O_RDONLY | O_CLOEXEC);
+        if (log_fd_ < 0) return io_error("opening " + prefix_ + ".log");
+        // A reader keeps its indexes in memory only; the index files may be absent or behind.
+        index_fd_ = ::open((prefix_ + ".index").c_str(), O_RDONLY | O_CLOEXEC);
+        time_fd_ = ::open((prefix_ + ".timeindex").c_str(), O_RDONLY | O_CLOEXEC);
+        return {};
+    }
     const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
     log_fd_ = ::open((prefix_ + ".log").c_str(), flags, 0644);
     if (log_fd_ < 0) return io_error("opening " + prefix_ + ".log");
@@ -96,16 +104,19 @@ Status Segment::open_files(bool truncate) {
 
 Result<std::shared_ptr<Segment>> Segment::create(const std::string& dir, Offset base) {
     std::shared_ptr<Segment> segment(new Segment(segment_path_prefix(dir, base), base));
-    MILLRACE_TRY(segment->open_files(true));
+    MILLRACE_TRY(segment->open_files(true, false));
     return segment;
 }
 
-Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, Offset base, bool recover) {
+Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, Offset base,
+                                               const SegmentOpenOptions& options) {
     std::shared_ptr<Segment> segment(new Segment(segment_path_prefix(dir, base), base));
-    MILLRACE_TRY(segment->open_files(false));
+    MILLRACE_TRY(segment->open_files(false, options.read_only));
     bool indexes_ok = false;
-    if (!recover) MILLRACE_TRY(segment->load_indexes(indexes_ok));
-    if (!indexes_ok) MILLRACE_TRY(segment->recover());
+    if (!options.active && segment->index_fd_ >= 0 && segment->time_fd_ >= 0) {
+        MILLRACE_TRY(segment->load_indexes(indexes_ok));
+    }
+    if (!indexes_ok) MILLRACE_TRY(segment->recover(options));
     return segment;
 }
 
@@ -162,12 +173,70 @@ void Segment::add_index_entries(const record_batch::Header& header, uint64_t pos
     put_be32(time_bytes, relative);
 }
 
-Status Segment::recover() {
+Result<bool> Segment::valid_batch_at(uint64_t position, uint64_t file_size, Offset next,
+                                     record_batch::Header& header, std::string& batch) const {
+    if (file_size - position < record_batch::kHeaderSize) return false;
+    char header_bytes[record_batch::kHeaderSize];
+    MILLRACE_ASSIGN_OR_RETURN(std::size_t got, read(position, header_bytes, sizeof(header_bytes)));
+    if (got != sizeof(header_bytes)) return false;
+    header = record_batch::read_header(header_bytes);
+    if (header.magic != record_batch::kMagic || header.batch_length < 0 ||
+        header.total_size() < record_batch::kHeaderSize ||
+        header.total_size() > record_batch::kMaxBatchSize ||
+        header.total_size() > file_size - position || header.base_offset < next ||
+        header.last_offset_delta < 0 ||
+        header.last_offset() - base_ > std::numeric_limits<uint32_t>::max() - 1) {
+        return false;
+    }
+    batch.resize(header.total_size());
+    MILLRACE_ASSIGN_OR_RETURN(got, read(position, batch.data(), batch.size()));
+    return got == batch.size() && record_batch::validate(batch).ok();
+}
+
+Result<std::optional<uint64_t>> Segment::find_next_batch(uint64_t from, uint64_t file_size,
+                                                         Offset next) const {
+    // Reads the rest of the file in chunks and tries every byte position whose header looks
+    // plausible (magic 2, sane length, offsets ahead); only those pay for a CRC check.
+    constexpr std::size_t kChunk = std::size_t{1} << 20;
+    std::string chunk;
+    std::string batch;
+    record_batch::Header header;
+    for (uint64_t start = from; start + record_batch::kHeaderSize <= file_size;) {
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<uint64_t>(kChunk + record_batch::kHeaderSize, file_size - start));
+        chunk.resize(want);
+        MILLRACE_ASSIGN_OR_RETURN(std::size_t got, read(start, chunk.data(), want));
+        if (got < record_batch::kHeaderSize) break;
+        const std::size_t candidates = got - record_batch::kHeaderSize + 1;
+        for (std::size_t i = 0; i < candidates && i < kChunk; ++i) {
+            if (chunk[i + 16] != record_batch::kMagic) continue;
+            const record_batch::Header h = record_batch::read_header(chunk.data() + i);
+            // The offsets a damaged range can hold are bounded by its bytes (a record takes
+            // more than one), which also rejects a batch whose base offset (outside the CRC)
+            // was hit.
+            const uint64_t skipped = start + i - from;
+            if (h.batch_length < 0 || h.base_offset < next ||
+                static_cast<uint64_t>(h.base_offset - next) > skipped ||
+                h.total_size() > record_batch::kMaxBatchSize ||
+                h.total_size() > file_size - (start + i)) {
+                continue;
+            }
+            MILLRACE_ASSIGN_OR_RETURN(bool valid,
+                                      valid_batch_at(start + i, file_size, next, header, batch));
+            if (valid) return std::optional<uint64_t>(start + i);
+        }
+        start += kChunk;
+    }
+    return std::optional<uint64_t>();
+}
+
+Status Segment::recover(const SegmentOpenOptions& options) {
     {
         std::lock_guard lock(index_mutex_);
         index_.clear();
         time_index_.clear();
     }
+    damage_.clear();
     struct stat info {};
     if (::fstat(log_fd_, &info) != 0) return io_error("stat " + prefix_ + ".log");
     const auto file_size = static_cast<uint64_t>(info.st_size);
@@ -179,22 +248,35 @@ Status Segment::recover() {
     std::string batch;
     std::string ignored_index;
     std::string ignored_time;
-    while (file_size - position >= record_batch::kHeaderSize) {
-        char header_bytes[record_batch::kHeaderSize];
-        MILLRACE_ASSIGN_OR_RETURN(std::size_t got,
-                                  read(position, header_bytes, sizeof(header_bytes)));
-        if (got != sizeof(header_bytes)) break;
-        const record_batch::Header header = record_batch::read_header(header_bytes);
-        if (header.batch_length < 0 || header.total_size() < record_batch::kHeaderSize ||
-            header.total_size() > record_batch::kMaxBatchSize ||
-            header.total_size() > file_size - position || header.base_offset != next ||
-            header.last_offset_delta < 0 ||
-            header.last_offset() - base_ > std::numeric_limits<uint32_t>::max() - 1) {
-            break;
+    record_batch::Header header;
+    uint64_t end = file_size;  // bytes of the file this segment keeps
+    while (position < file_size) {
+        MILLRACE_ASSIGN_OR_RETURN(bool valid,
+                                  valid_batch_at(position, file_size, next, header, batch));
+        if (!valid || header.base_offset != next) {
+            MILLRACE_ASSIGN_OR_RETURN(std::optional<uint64_t> resume,
+                                      find_next_batch(position, file_size, next));
+            if (!resume) {
+                // Nothing valid follows. Beyond the durable position of the segment being
+                // written, that is the torn write of a crash; otherwise it is damage.
+                const bool torn = options.active && position >= options.durable_position;
+                if (!torn) {
+                    const Offset assigned = std::max(next, options.assigned_end);
+                    damage_.push_back({position, file_size, next, assigned});
+                    next = assigned;
+                    since_index = kIndexIntervalBytes;  // the next append gets an entry
+                }
+                // A reader stops before the tail either way: it may be an append in progress.
+                if (torn || options.read_only) end = position;
+                break;
+            }
+            MILLRACE_ASSIGN_OR_RETURN(valid,
+                                      valid_batch_at(*resume, file_size, next, header, batch));
+            damage_.push_back({position, *resume, next, header.base_offset});
+            position = *resume;
+            next = header.base_offset;
+            since_index = kIndexIntervalBytes;  // readers past the damage start after it
         }
-        batch.resize(header.total_size());
-        MILLRACE_ASSIGN_OR_RETURN(got, read(position, batch.data(), batch.size()));
-        if (got != batch.size() || !record_batch::validate(batch).ok()) break;
         if (since_index >= kIndexIntervalBytes) {
             add_index_entries(header, position, ignored_index, ignored_time);
             since_index = 0;
@@ -205,17 +287,48 @@ Status Segment::recover() {
         max_timestamp = std::max(max_timestamp, header.max_timestamp);
         max_timestamp_.store(max_timestamp, std::memory_order_relaxed);
     }
-    if (position < file_size) {
-        truncated_bytes_ = file_size - position;
-        if (::ftruncate(log_fd_, static_cast<off_t>(position)) != 0) {
+    if (options.active && options.durable_position > file_size && !options.read_only) {
+        // The checkpoint says more was durable than the file holds: the file lost data.
+        damage_.push_back({file_size, file_size, next, std::max(next, options.assigned_end)});
+        next = std::max(next, options.assigned_end);
+    } else if (next < options.assigned_end && !options.read_only) {
+        // Offsets were assigned beyond what the file holds (a lost tail the checkpoint knows
+        // of): never hand them out again.
+        damage_.push_back({end, end, next, options.assigned_end});
+        next = options.assigned_end;
+    }
+    if (end < file_size && !options.read_only) {
+        truncated_bytes_ = file_size - end;
+        if (::ftruncate(log_fd_, static_cast<off_t>(end)) != 0) {
             return io_error("truncating " + prefix_ + ".log");
         }
         if (::fdatasync(log_fd_) != 0) return io_error("syncing " + prefix_ + ".log");
     }
     bytes_since_index_ = since_index;
     next_offset_.store(next, std::memory_order_release);
-    size_.store(position, std::memory_order_release);
+    size_.store(end, std::memory_order_release);
+    if (options.read_only) return {};
     return rewrite_indexes();
+}
+
+const SegmentDamage* Segment::damage_at(uint64_t position, Offset from) const {
+    for (const SegmentDamage& damage : damage_) {
+        if (damage.position == position && from < damage.end_offset) return &damage;
+    }
+    return nullptr;
+}
+
+uint64_t Segment::skip_damage(uint64_t position) const {
+    for (const SegmentDamage& damage : damage_) {
+        if (damage.position == position) return damage.end_position;
+    }
+    return position;
+}
+
+std::string Segment::describe(const SegmentDamage& damage) const {
+    return prefix_ + ".log bytes [" + std::to_string(damage.position) + ", " +
+           std::to_string(damage.end_position) + ") (offsets [" +
+           std::to_string(damage.first_offset) + ", " + std::to_string(damage.end_offset) + "))";
 }
 
 Status Segment::rewrite_indexes() {

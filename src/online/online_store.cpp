@@ -1,5 +1,6 @@
 #include "online/online_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -8,9 +9,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "common/metrics_registry.h"
@@ -68,6 +71,27 @@ public:
     const char* Name() const override { return "millrace.keep_newest_row"; }
 };
 
+/// "process 1234 (millrace serve)" for the process holding RocksDB's LOCK file (an fcntl lock,
+/// which F_GETLK reports with its owner's pid), or "another process".
+std::string lock_holder(const std::string& dir) {
+    const int fd = ::open((dir + "/LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "another process";
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    const bool known = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    ::close(fd);
+    if (!known || probe.l_pid <= 0) return "another process";
+    std::string command;
+    std::ifstream cmdline("/proc/" + std::to_string(probe.l_pid) + "/cmdline");
+    std::string argument;
+    for (int i = 0; i < 2 && std::getline(cmdline, argument, '\0'); ++i) {
+        if (i == 0) argument = std::filesystem::path(argument).filename().string();
+        command += (command.empty() ? "" : " ") + argument;
+    }
+    return fmt::format("process {}{}", probe.l_pid, command.empty() ? "" : " (" + command + ")");
+}
+
 Error store_error(const std::string& dir, const rocksdb::Status& status) {
     const std::string reason = status.ToString();
     if (status.IsCorruption()) {
@@ -79,9 +103,9 @@ Error store_error(const std::string& dir, const rocksdb::Status& status) {
     }
     if (status.IsIOError() && reason.find("lock") != std::string::npos) {
         return Error(ErrorCode::kUnavailable,
-                     fmt::format("online store {} is in use by another process (is `millrace "
-                                 "serve` running?): {}",
-                                 dir, reason));
+                     fmt::format("online store {} is in use by {} (is `millrace serve` "
+                                 "running?): {}",
+                                 dir, lock_holder(dir), reason));
     }
     if (status.IsInvalidArgument() && reason.find("does not exist") != std::string::npos) {
         return Error(ErrorCode::kNotFound, fmt::format("online store {} does not exist", dir));

@@ -162,12 +162,18 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     Prepared prepared;
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     bool needs_log = false;
+    bool writes_log = false;
     for (const SourceSpec& source : pipeline.sources)
         needs_log = needs_log || source.kind == SourceKind::kTopic;
     for (const SinkSpec& sink : pipeline.sinks)
-        needs_log = needs_log || (open_outputs && sink.kind == SinkKind::kTopic);
-    if (needs_log) {
-        auto log = Log::open(project.data_dir, *prepared.clock);
+        writes_log = writes_log || (open_outputs && sink.kind == SinkKind::kTopic);
+    if (needs_log || writes_log) {
+        // Topic sources read beside a running `millrace serve`; topic sinks need the log's
+        // writer lock (kUnavailable naming the process that holds it).
+        LogOptions log_options;
+        log_options.access = writes_log ? LogAccess::kReadWrite : LogAccess::kReadOnly;
+        log_options.command = "millrace run " + pipeline.name;
+        auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
         prepared.log = std::move(log).value();
     }

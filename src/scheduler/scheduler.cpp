@@ -258,7 +258,20 @@ public:
         return call<Status>([=, this] { return rerun_now(run_id, task); });
     }
 
+    Status claim_schedules() {
+        if (schedules_lock_) return {};
+        std::error_code error;
+        std::filesystem::create_directories(
+            std::filesystem::path(options_.state_path).parent_path(), error);
+        MILLRACE_ASSIGN_OR_RETURN(
+            FileLock lock,
+            StateStore::lock_schedules(options_.state_path, options_.process_command));
+        schedules_lock_ = std::move(lock);
+        return {};
+    }
+
     Status enable_schedules() {
+        MILLRACE_TRY(claim_schedules());
         return call<Status>([this]() -> Status {
             for (const auto& [name, job] : current_) {
                 if (job->schedule.empty()) continue;
@@ -1380,6 +1393,7 @@ private:
     std::map<std::string, std::shared_ptr<const JobDefinition>> current_;
     std::map<std::string, std::shared_ptr<const JobDefinition>> pinned_;
     std::unique_ptr<StateStore> store_;
+    std::optional<FileLock> schedules_lock_;  // held while this process fires schedules
     int64_t self_pid_ = 0;
     std::string self_start_;
 
@@ -1462,6 +1476,8 @@ Result<std::pair<int64_t, int64_t>> Scheduler::latest_interval(const std::string
 }
 
 Status Scheduler::enable_schedules() { return loop_->enable_schedules(); }
+
+Status Scheduler::claim_schedules() { return loop_->claim_schedules(); }
 
 const std::vector<JobDefinition>& Scheduler::jobs() const { return loop_->jobs(); }
 

@@ -36,6 +36,8 @@ struct SchedulerOptions {
     /// Records ever appended to a log topic (the sum of its partitions' end offsets), nullopt
     /// for an unknown topic. Topic triggers poll it; without it they are reported and idle.
     std::function<std::optional<int64_t>(const std::string& topic)> topic_records;
+    /// Recorded in the schedule lock (StateStore::lock_schedules) by enable_schedules().
+    std::string process_command = "millrace";
     /// Tests: when set, every task attempt runs this (on the scheduler thread) instead of its
     /// kind's runner.
     std::function<FakeTaskOutcome(const TaskDefinition&, int attempt)> fake_runner;
@@ -102,8 +104,13 @@ public:
 
     /// Arms the cron schedules: catches up missed intervals (jobs with `catchup: true`; with
     /// catchup off only the latest missed one), then fires each interval as it ends; and
-    /// starts polling the jobs' file triggers.
+    /// starts polling the jobs' file triggers. Takes the schedule lock first: kUnavailable
+    /// naming the other process when one already fires this state store's schedules.
     Status enable_schedules();
+    /// Takes the schedule lock now (enable_schedules() does it too): a `serve` calls it before
+    /// start(), so a second one refuses before it touches any run. kUnavailable naming the
+    /// process that holds it.
+    Status claim_schedules();
 
     const std::vector<JobDefinition>& jobs() const;
 

@@ -157,6 +157,19 @@ StateStore::StateStore(StateStore&&) noexcept = default;
 StateStore& StateStore::operator=(StateStore&&) noexcept = default;
 StateStore::~StateStore() = default;
 
+Result<FileLock> StateStore::lock_schedules(const std::string& path, std::string_view command) {
+    const std::string lock_path = path + ".schedules.lock";
+    auto lock = FileLock::try_acquire(lock_path, command);
+    if (!lock.ok() && lock.error().code() == ErrorCode::kUnavailable) {
+        return Error(ErrorCode::kUnavailable,
+                     "the schedules of " + path + " are run by " +
+                         FileLock::describe_holder(FileLock::read_holder(lock_path)) +
+                         "; stop it first (`millrace jobs run` and the /v1/jobs API of that "
+                         "process still work beside it)");
+    }
+    return lock;
+}
+
 Result<StateStore> StateStore::open(const std::string& path) {
     auto impl = std::make_unique<Impl>();
     if (sqlite3_open_v2(path.c_str(), &impl->db,

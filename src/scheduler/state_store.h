@@ -4,8 +4,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/file_lock.h"
 #include "common/result.h"
 #include "scheduler/job_definition.h"
 
@@ -69,10 +71,17 @@ struct AttemptRecord {
 ///            message)                                           PK (run_id, task, attempt)
 ///
 /// Several processes may open the same database (a `jobs serve` and a `jobs run`): claiming a
-/// run is one IMMEDIATE transaction. One StateStore object is used by one thread at a time.
+/// run is one IMMEDIATE transaction. Only one of them may fire schedules and triggers: it holds
+/// the schedule lock (lock_schedules) for its lifetime. One StateStore object is used by one
+/// thread at a time.
 class StateStore {
 public:
     static Result<StateStore> open(const std::string& path);
+
+    /// Takes `<path>.schedules.lock` (FileLock) for a scheduler that fires schedules and
+    /// triggers, so two `serve`/`jobs serve` processes on one data directory never both do.
+    /// kUnavailable naming the holder's pid and command otherwise.
+    static Result<FileLock> lock_schedules(const std::string& path, std::string_view command);
     StateStore(StateStore&&) noexcept;
     StateStore& operator=(StateStore&&) noexcept;
     ~StateStore();

@@ -112,7 +112,7 @@ TEST(Partition, RecoveryTruncatesTornTail) {
     EXPECT_EQ(read_values(**partition, 0, 12).size(), 12u);
 }
 
-TEST(Partition, RecoveryTruncatesAtCorruptBatchAndGarbage) {
+TEST(Partition, RecoveryKeepsDamageInTheMiddleAndCutsOnlyTheTornTail) {
     LogTestDir dir;
     {
         auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
@@ -135,8 +135,62 @@ TEST(Partition, RecoveryTruncatesAtCorruptBatchAndGarbage) {
     }
     auto partition = Partition::open(dir.path() + "/0", 0, TopicConfig{});
     ASSERT_TRUE(partition.ok());
-    EXPECT_EQ((*partition)->end_offset(), 6);
-    EXPECT_EQ(std::filesystem::file_size(log), batch * 6);
+    // The garbage after the last batch is a torn tail; the damaged batch 6 is kept and
+    // reported, and batches 7..9 after it are not lost.
+    EXPECT_EQ((*partition)->end_offset(), 10);
+    EXPECT_EQ(std::filesystem::file_size(log), size);
+    ASSERT_EQ((*partition)->damage().size(), 1u);
+    EXPECT_EQ((*partition)->damage()[0].first_offset, 6);
+    EXPECT_EQ((*partition)->damage()[0].end_offset, 7);
+    EXPECT_NE((*partition)->damage()[0].description.find(log), std::string::npos);
+    // Readers get what precedes the damage, then an error naming it; past it they read on.
+    std::string buffer;
+    std::vector<RecordView> views;
+    auto first = (*partition)->read(0, 10, 100, 1 << 20, buffer, views);
+    ASSERT_TRUE(first.ok());
+    ASSERT_EQ(views.size(), 6u);
+    EXPECT_EQ(*first, 6);
+    views.clear();
+    auto damaged = (*partition)->read(6, 10, 100, 1 << 20, buffer, views);
+    ASSERT_FALSE(damaged.ok());
+    EXPECT_EQ(damaged.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(damaged.error().message().find(log), std::string::npos);
+    EXPECT_EQ(read_values(**partition, 7, 10),
+              (std::vector<std::string>{value_of(7), value_of(8), value_of(9)}));
+    // Appends continue after the highest offset, never reusing one.
+    append_values(**partition, 10, 12);
+    EXPECT_EQ(read_values(**partition, 7, 12).size(), 5u);
+}
+
+TEST(Partition, DamageInASealedSegmentIsNeverReadAsData) {
+    LogTestDir dir;
+    std::string first_segment;
+    {
+        auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+        ASSERT_TRUE(partition.ok());
+        append_values(**partition, 0, 100);
+        ASSERT_GT((*partition)->segment_count(), 2);
+    }
+    first_segment = segment_path_prefix(dir.path() + "/0", 0) + ".log";
+    {
+        const int fd = ::open(first_segment.c_str(), O_WRONLY);
+        ASSERT_GE(fd, 0);
+        const char flip = 'Q';
+        ASSERT_EQ(::pwrite(fd, &flip, 1, 80), 1);  // record 0's value, after its index was built
+        ::close(fd);
+    }
+    auto partition = Partition::open(dir.path() + "/0", 0, small_segments());
+    ASSERT_TRUE(partition.ok());
+    EXPECT_EQ((*partition)->end_offset(), 100);
+    std::string buffer;
+    std::vector<RecordView> views;
+    auto damaged = (*partition)->read(0, 100, 100, 1 << 20, buffer, views);
+    ASSERT_FALSE(damaged.ok());
+    EXPECT_EQ(damaged.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(damaged.error().message().find(first_segment), std::string::npos);
+    EXPECT_NE(damaged.error().message().find("offsets [0, 1)"), std::string::npos)
+        << damaged.error().message();
+    EXPECT_EQ(read_values(**partition, 1, 100).size(), 99u);
 }
 
 TEST(Partition, RetentionBySizeAndAge) {

@@ -1,8 +1,11 @@
 #include "online/online_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -241,6 +244,47 @@ TEST_F(OnlineStoreTest, SecondWriterGetsUnavailable) {
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
     EXPECT_NE(second.error().message().find("in use by another process"), std::string::npos);
+}
+
+// Run by SecondWriterInAnotherProcessIsNamed in a child process (the environment variable names
+// the store): holds the store until it is killed.
+TEST(OnlineStoreLockHolder, HoldsTheStoreWhenAskedTo) {
+    const char* dir = std::getenv("MILLRACE_TEST_HOLD_ONLINE_STORE");
+    if (dir == nullptr) GTEST_SKIP() << "helper for SecondWriterInAnotherProcessIsNamed";
+    auto store = OnlineStore::open(dir, {user_view()}, OnlineStoreOptions{}, nullptr);
+    ASSERT_TRUE(store.ok());
+    std::ofstream(std::string(dir) + ".ready") << "ready";
+    for (int i = 0; i < 600; ++i) ::usleep(100'000);  // killed long before
+}
+
+TEST_F(OnlineStoreTest, SecondWriterInAnotherProcessIsNamed) {
+    { auto created = open(); }  // create it, then let the child hold it
+    const std::string ready = dir_ + ".ready";
+    std::filesystem::remove(ready);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // A fresh process image, so no RocksDB thread of this one is inherited.
+        ::setenv("MILLRACE_TEST_HOLD_ONLINE_STORE", dir_.c_str(), 1);
+        ::execl("/proc/self/exe", "online_tests",
+                "--gtest_filter=OnlineStoreLockHolder.HoldsTheStoreWhenAskedTo",
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ASSERT_GT(child, 0);
+    for (int i = 0; i < 300 && !std::filesystem::exists(ready); ++i) ::usleep(50'000);
+    ASSERT_TRUE(std::filesystem::exists(ready));
+    Result<std::unique_ptr<OnlineStore>> second =
+        OnlineStore::open(dir_, {user_view()}, OnlineStoreOptions{}, nullptr);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    std::filesystem::remove(ready);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(second.error().message().find("in use by process " + std::to_string(child) +
+                                            " (online_tests"),
+              std::string::npos)
+        << second.error().message();
 }
 
 TEST_F(OnlineStoreTest, MissingStoreIsNotFoundWhenNotCreating) {

@@ -1,6 +1,7 @@
 #include "scheduler/state_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -54,6 +55,24 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
     ASSERT_TRUE(last.ok());
     EXPECT_TRUE(last->has_value());
     EXPECT_FALSE(store->last_interval_end("other")->has_value());
+}
+
+TEST(StateStore, OneProcessFiresSchedules) {
+    const std::string path = temp_db("schedules");
+    {
+        auto first = StateStore::lock_schedules(path, "millrace jobs serve");
+        ASSERT_TRUE(first.ok()) << first.error().to_string();
+        auto second = StateStore::lock_schedules(path, "millrace serve");
+        ASSERT_FALSE(second.ok());
+        EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+        EXPECT_NE(second.error().message().find("process " + std::to_string(::getpid()) +
+                                                " (millrace jobs serve)"),
+                  std::string::npos)
+            << second.error().message();
+        // The database itself stays shared: a `jobs run` opens it beside the scheduler.
+        EXPECT_TRUE(StateStore::open(path).ok());
+    }
+    EXPECT_TRUE(StateStore::lock_schedules(path, "millrace serve").ok());
 }
 
 }  // namespace
