@@ -215,7 +215,7 @@ int run_cli(int argc, char** argv) {
                      "list | describe | files | history | compact | import")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
-    lake->add_option("--data-dir", lake_options.data_dir, "The data directory (holds lake/)");
+    lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
     lake->add_option("--project,-p", lake_options.project,
                      "A project directory whose data_dir to use (default: .)");
     lake->add_option("--snapshot", lake_options.snapshot, "describe/files AS OF this snapshot id");
