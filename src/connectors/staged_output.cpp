@@ -27,6 +27,22 @@ std::string folder_of(const std::string& path) {
 
 }  // namespace
 
+Status refuse_input_as_output(const std::string& output, std::span<const std::string> inputs) {
+    struct stat out {};
+    if (output == "-" || ::stat(output.c_str(), &out) != 0) return {};
+    for (const std::string& input : inputs) {
+        struct stat in {};
+        if (input == "-" || ::stat(input.c_str(), &in) != 0) continue;
+        if (in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "output " + output + " is the input " + input +
+                             " (writing it would destroy the data being read); choose another "
+                             "output path");
+        }
+    }
+    return {};
+}
+
 Result<StagedOutput> StagedOutput::create(const std::string& path,
                                           std::span<const std::string> inputs) {
     if (path.empty()) return Error(ErrorCode::kInvalidArgument, "an output path is empty");
@@ -36,16 +52,7 @@ Result<StagedOutput> StagedOutput::create(const std::string& path,
         if (S_ISDIR(output.st_mode)) {
             return Error(ErrorCode::kInvalidArgument, "output " + path + " is a folder");
         }
-        for (const std::string& input : inputs) {
-            struct stat in {};
-            if (input == "-" || ::stat(input.c_str(), &in) != 0) continue;
-            if (in.st_dev == output.st_dev && in.st_ino == output.st_ino) {
-                return Error(ErrorCode::kInvalidArgument,
-                             "output " + path + " is the input " + input +
-                                 " (writing it would destroy the data being read); "
-                                 "choose another output path");
-            }
-        }
+        MILLRACE_TRY(refuse_input_as_output(path, inputs));
     }
     // A symlink (even one whose target does not exist yet) is followed, so that the rename
     // replaces its target rather than the link.

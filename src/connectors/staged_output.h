@@ -52,4 +52,8 @@ private:
     bool moved_ = false;
 };
 
+/// kInvalidArgument when `output` exists and is one of `inputs` (the same device and inode, so
+/// a symlink or hard link to an input counts). "-" (a standard stream) is never a match.
+Status refuse_input_as_output(const std::string& output, std::span<const std::string> inputs);
+
 }  // namespace millrace
