@@ -108,6 +108,35 @@ wait
 expect_eq "$rc" "0" "convert reads a FIFO"
 expect_eq "$(wc -l < fifo.ndjson)" "20000" "every record of the FIFO is converted"
 
+# 9. `run` follows the same rule: a file sink or dead-letter file that is a source file of the
+# run is refused before anything is written, and the source stays intact.
+mkdir -p proj/pipelines
+printf 'name: p\ndata_dir: ./data\ninclude: [pipelines/*.yaml]\n' > proj/millrace.yaml
+printf 'a,b\n1,x\n2,y\n' > proj/in.csv
+write_pipeline() {  # <file sink path> <dead-letter path>
+  cat > proj/pipelines/copy.yaml <<EOF
+name: copy
+mode: batch
+sources:
+  rows:
+    file: { path: in.csv, format: csv }
+    schema: { a: int64, b: string }
+views:
+  everything: SELECT a, b FROM rows
+sinks:
+  - { from: everything, file: { path: $1, format: csv } }
+  - { from: dead_letter, file: { path: $2, format: json } }
+EOF
+}
+write_pipeline in.csv rejected.ndjson
+out=$("$MILLRACE" run proj copy 2>&1); rc=$?
+expect_eq "$rc" "1" "run refuses a file sink that is its source"
+expect_contains "$out" "is the input" "run says why"
+write_pipeline out.csv in.csv
+out=$("$MILLRACE" run proj copy 2>&1); rc=$?
+expect_eq "$rc" "1" "run refuses a dead-letter file that is its source"
+expect_eq "$(wc -l < proj/in.csv)" "3" "the source file is intact"
+
 out=$("$MILLRACE" --version); expect_contains "$out" "millrace 0.1.0" "--version"
 out=$("$MILLRACE" help convert); expect_contains "$out" "--schema" "help convert"
 set -e
