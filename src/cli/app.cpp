@@ -225,10 +225,15 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--partition-by", lake_options.partition_by,
                      "import --create: column, date(col) or hour(col); repeatable");
     lake->add_flag("--overwrite", lake_options.overwrite,
-                   "import: replace the partitions written (idempotent re-runs)");
+                   "import: replace each partition the import writes, once (its first commit "
+                   "into a partition replaces it, later commits append): re-runs are idempotent");
     lake->add_option("--commit-rows", lake_options.commit_rows,
-                     "import: commit every N rows (default: once at the end)");
-    lake->add_option("--writer-id", lake_options.writer_id, "import: two-phase-commit writer id");
+                     "import: commit every N rows (default: once at the end). An interrupted "
+                     "import re-run on the same unchanged file resumes after the rows it "
+                     "committed; a failed commit is dropped, never adopted by a later import");
+    lake->add_option("--writer-id", lake_options.writer_id,
+                     "import: names the import's resume record (default `import`); concurrent "
+                     "imports may share it, but only one resumable import per id at a time");
     lake->add_option("--compression", lake_options.compression,
                      "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
