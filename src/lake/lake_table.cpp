@@ -338,7 +338,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         next.files.push_back(std::move(f));
     }
     if (dropped != drop.size()) {
-        return Error(ErrorCode::kInvalidArgument,
+        return Error(ErrorCode::kUnavailable,
                      "commit conflict on `" + name_ + "`: files to replace are no longer live");
     }
     next.files.insert(next.files.end(), change.added.begin(), change.added.end());
@@ -349,6 +349,19 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
 }
 
 Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
+    // A writer may replace the files being merged meanwhile (an overwrite of the same day):
+    // the merge is redone on the newer snapshot, a few times at most.
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        auto result = compact_once(options);
+        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
+            attempt == kAttempts) {
+            return result;
+        }
+    }
+}
+
+Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& options) const {
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot());
     CompactResult result;
     result.snapshot_id = m.snapshot_id;
@@ -407,7 +420,13 @@ Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& option
     change.removed = std::move(removed);
     change.added = std::move(added);
     change.operation = "compact";
-    MILLRACE_ASSIGN_OR_RETURN(result.snapshot_id, commit(change));
+    auto committed = commit(change);
+    if (!committed.ok()) {
+        // Not committed: the merged files are referenced by no manifest.
+        for (const DataFile& f : change.added) ::unlink((path_ + "/" + f.path).c_str());
+        return std::move(committed).error();
+    }
+    result.snapshot_id = *committed;
     return result;
 }
 

@@ -102,7 +102,9 @@ public:
         std::size_t files_removed = 0;
         std::size_t files_added = 0;
     };
-    /// Merges small files per partition into one and commits the swap as a new snapshot.
+    /// Merges small files per partition into one and commits the swap as a new snapshot. When a
+    /// concurrent commit replaced some of the files meanwhile, the merge is redone on the newer
+    /// snapshot (a few attempts, then kUnavailable).
     Result<CompactResult> compact(const CompactOptions& options) const;
 
     // ---- used by LakeWriter ----
@@ -125,11 +127,13 @@ public:
         std::map<std::string, std::optional<std::string>> progress;
     };
     /// Commits `change` under the table lock as snapshot current + 1: the new manifest is written,
-    /// then `current` is swapped to name it. Commits of any number of writers (threads or
+    /// then `current` is swapped to name it. kUnavailable (a conflict) when a `removed` file is no
+    /// longer live. Commits of any number of writers (threads or
     /// processes) serialize on the lock; each sees the previous one's files.
     Result<uint64_t> commit(const Change& change) const;
 
 private:
+    Result<CompactResult> compact_once(const CompactOptions& options) const;
     /// The manifest of `id`, without the corruption hint snapshot() adds.
     Result<Manifest> read_snapshot(uint64_t id) const;
     /// The newest snapshot below `below` whose manifest reads, or nullopt.
