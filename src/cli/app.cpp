@@ -232,8 +232,8 @@ int run_cli(int argc, char** argv) {
                      "import re-run on the same unchanged file resumes after the rows it "
                      "committed; a failed commit is dropped, never adopted by a later import");
     lake->add_option("--writer-id", lake_options.writer_id,
-                     "import: names the import's resume record (default `import`); concurrent "
-                     "imports may share it, but only one resumable import per id at a time");
+                     "import: with the input file, names the import's resume record (default "
+                     "`import`)");
     lake->add_option("--compression", lake_options.compression,
                      "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,

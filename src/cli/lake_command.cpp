@@ -47,8 +47,8 @@ std::string when(int64_t micros) {
     return out;
 }
 
-// What an unfinished import committed so far, kept in the manifest's `progress` under the
-// writer id and updated atomically with each of its commits (see `millrace lake --help`):
+// What an unfinished import committed so far, kept in the manifest's `progress` under
+// "<writer id>:<resolved input path>" and updated atomically with each of its commits:
 //
 //   input /abs/path/orders.csv      the input, identified by resolved path, size and mtime
 //   size 1234567
@@ -245,14 +245,16 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
         MILLRACE_ASSIGN_OR_RETURN(progress, identify_input(options.input));
     }
 
-    // An interrupted import of the same input (same resolved path, size and mtime) by the same
-    // writer id resumes after the rows it committed; another input starts from the beginning.
+    // An interrupted import of the same file by the same writer id resumes after the rows it
+    // committed, if the file is unchanged (size and mtime); a changed file starts over. Keyed by
+    // writer id and file, so concurrent imports of different files never touch each other's.
+    const std::string progress_key = options.writer_id + ":" + progress.input;
     MILLRACE_ASSIGN_OR_RETURN(Manifest current, table->snapshot());
     bool progress_recorded = false;
-    if (auto it = current.progress.find(options.writer_id); it != current.progress.end()) {
+    if (auto it = current.progress.find(progress_key); regular && it != current.progress.end()) {
         progress_recorded = true;
         auto earlier = ImportProgress::parse(it->second);
-        if (earlier && regular && earlier->same_input(progress)) {
+        if (earlier && earlier->same_input(progress)) {
             progress.rows = earlier->rows;
             if (options.overwrite) progress.replaced = earlier->replaced;
             std::fprintf(stderr,
@@ -261,9 +263,10 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
                          progress.input.c_str(), static_cast<unsigned long long>(progress.rows));
         } else {
             std::fprintf(stderr,
-                         "lake import: an interrupted import of %s by writer `%s` is not "
-                         "resumed (the input differs); its committed rows stay\n",
-                         earlier ? earlier->input.c_str() : "?", options.writer_id.c_str());
+                         "lake import: %s changed since an interrupted import of it (%llu rows "
+                         "committed, which stay); importing it from the start\n",
+                         progress.input.c_str(),
+                         static_cast<unsigned long long>(earlier ? earlier->rows : 0));
         }
     }
 
@@ -286,7 +289,7 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     }
     MILLRACE_ASSIGN_OR_RETURN(auto writer, LakeWriter::open(*table, writer_options));
     const uint64_t resumed_rows = progress.rows;
-    ImportSink sink(*writer, options.commit_rows, options.overwrite, options.writer_id,
+    ImportSink sink(*writer, options.commit_rows, options.overwrite, progress_key,
                     std::move(progress), progress_recorded);
     if (parquet) {
         auto scanned =

@@ -27,7 +27,7 @@ struct DataFile {
 ///   {"format": 1, "snapshot_id": 3, "parent_id": 2, "committed_at": "2026-11-23T21:00:00Z",
 ///    "operation": "append", "schema": "id: int64 not null, ts: timestamp",
 ///    "partition_by": ["date(ts)"], "writers": {"sink-1": 17},
-///    "progress": {"import": "input /data/orders.csv\nsize 1234\n…"},
+///    "progress": {"import:/data/orders.csv": "input /data/orders.csv\nsize 1234\n…"},
 ///    "files": [{"path": "day=2026-11-23/part-3f…-0.parquet", "partition": {"day": "2026-11-23"},
 ///               "rows": 1000, "bytes": 4096,
 ///               "columns": {"id": {"min": "1", "max": "1000", "nulls": 0}, …}}]}
