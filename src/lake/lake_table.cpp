@@ -146,8 +146,9 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
         // The schema and partitioning never change, so any intact snapshot has them: the table
         // still opens, its older snapshots stay readable AS OF their ids, and reads of the
         // corrupt one report it.
-        MILLRACE_ASSIGN_OR_RETURN(uint64_t current_id, probe.current_snapshot_id());
-        auto intact = probe.newest_intact_snapshot(current_id);
+        auto current_id = probe.current_snapshot_id();
+        auto intact =
+            probe.newest_intact_snapshot(current_id.ok() ? *current_id : probe.manifests_end());
         if (intact) current = std::move(*intact);
     }
     if (!current.ok()) return std::move(current).error();
@@ -180,13 +181,39 @@ Result<uint64_t> LakeTable::current_snapshot_id() const {
     char* end = nullptr;
     const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
     if (end == text.c_str() || (*end != '\n' && *end != '\0')) {
-        return Error(ErrorCode::kCorruption, path_ + kCurrent + ": not a snapshot id");
+        std::string hint = "; no snapshot manifest is intact";
+        if (auto intact = newest_intact_snapshot(manifests_end())) {
+            const std::string older = std::to_string((*intact)->snapshot_id);
+            hint = "; the newest intact snapshot manifest is " + older +
+                   ": read it explicitly as \"" + name_ + "@" + older + "\"";
+        }
+        return Error(
+            ErrorCode::kCorruption,
+            path_ + kCurrent + ": not a snapshot id (the commit pointer is corrupt)" + hint);
     }
     return static_cast<uint64_t>(id);
 }
 
+uint64_t LakeTable::manifests_end() const {
+    uint64_t end = 0;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(path_ + "/_manifest", error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != 16 || name[0] != 'v' || name.compare(11, 5, ".json") != 0) continue;
+        end = std::max<uint64_t>(end, std::strtoull(name.c_str() + 1, nullptr, 10) + 1);
+    }
+    return end;
+}
+
 Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const {
-    MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
+    auto current_id = current_snapshot_id();
+    if (!current_id.ok() && snapshot_id && current_id.error().code() == ErrorCode::kCorruption) {
+        // The commit pointer is unreadable but an explicit snapshot was asked for: its manifest
+        // says for itself whether it is intact.
+        return read_snapshot(*snapshot_id);
+    }
+    if (!current_id.ok()) return std::move(current_id).error();
+    const uint64_t current = *current_id;
     const uint64_t id = snapshot_id.value_or(current);
     if (id > current) {
         return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no snapshot " +
@@ -224,6 +251,8 @@ Result<Manifest> LakeTable::read_snapshot(uint64_t id) const {
 }
 
 std::optional<Result<Manifest>> LakeTable::newest_intact_snapshot(uint64_t below) const {
+    // Manifests above `current` are leftovers of crashed commits, never committed: callers pass
+    // `current` (or, when it is unreadable, the end of the manifests on disk).
     for (uint64_t id = below; id-- > 0;) {
         auto m = read_snapshot(id);
         if (m.ok()) return m;

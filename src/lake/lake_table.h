@@ -136,6 +136,8 @@ private:
     Result<CompactResult> compact_once(const CompactOptions& options) const;
     /// The manifest of `id`, without the corruption hint snapshot() adds.
     Result<Manifest> read_snapshot(uint64_t id) const;
+    /// One past the highest manifest id on disk (0 when none).
+    uint64_t manifests_end() const;
     /// The newest snapshot below `below` whose manifest reads, or nullopt.
     std::optional<Result<Manifest>> newest_intact_snapshot(uint64_t below) const;
 

@@ -367,6 +367,14 @@ TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
     ASSERT_TRUE((*writer)->write(rows(100, 1)).ok());
     ASSERT_TRUE((*writer)->pre_commit(4).ok());
     EXPECT_EQ((*writer)->commit(4).error().code(), ErrorCode::kCorruption);
+
+    // A torn commit pointer: reported too, and an explicit snapshot still reads.
+    ASSERT_TRUE(write_file_atomic(table->path() + "/_manifest/current", "").ok());
+    auto pointerless = LakeTable::open(dir_, "orders");
+    ASSERT_TRUE(pointerless.ok()) << pointerless.error().to_string();
+    EXPECT_EQ(pointerless->snapshot().error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(pointerless->snapshot().error().message().find("\"orders@2\""), std::string::npos);
+    EXPECT_EQ(count(*pointerless, 2), 20u);
 }
 
 TEST_F(LakeWriterTest, ScanSkipsFilesByStatisticsAndCompactionMergesSmallFiles) {
