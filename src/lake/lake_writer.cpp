@@ -1,9 +1,9 @@
 #include "lake/lake_writer.h"
 
-#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
