@@ -227,18 +227,22 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
         MILLRACE_ASSIGN_OR_RETURN(LakeTable opened, LakeTable::open(data_dir, options.table));
         table.emplace(std::move(opened));
     }
-    // Input first, so that what cannot be read fails before anything is staged.
-    std::optional<InputFile> input_bytes;
-    if (!parquet) {
-        MILLRACE_ASSIGN_OR_RETURN(InputFile opened, InputFile::open(options.input));
-        input_bytes.emplace(std::move(opened));
-    }
-    const bool regular = parquet || input_bytes->is_regular();
-    if (options.commit_rows > 0 && !regular) {
+    // Checked before a pipe is read (reading it consumes it); a missing file is reported when
+    // it is opened.
+    struct stat info {};
+    const bool exists = parquet || ::stat(options.input.c_str(), &info) == 0;
+    const bool regular = parquet || (exists && S_ISREG(info.st_mode));
+    if (options.commit_rows > 0 && exists && !regular) {
         return Error(ErrorCode::kInvalidArgument,
                      "--commit-rows needs a regular file as --input (an interrupted import "
                      "resumes at a position in the file, and " +
                          options.input + " cannot be read twice)");
+    }
+    // Input before staging, so that what cannot be read fails before anything is staged.
+    std::optional<InputFile> input_bytes;
+    if (!parquet) {
+        MILLRACE_ASSIGN_OR_RETURN(InputFile opened, InputFile::open(options.input));
+        input_bytes.emplace(std::move(opened));
     }
     ImportProgress progress;
     if (regular) {

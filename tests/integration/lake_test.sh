@@ -194,6 +194,19 @@ for pid in "${pids[@]}"; do wait "$pid" || failed_writers=$((failed_writers + 1)
 expect_eq "$failed_writers" "0" "four concurrent importers all succeed"
 expect_eq "$(counts data together)" "20000 20000" "concurrent importers commit every row once"
 
+# 8b. A FIFO as import input is streamed; --commit-rows on it is refused (it cannot be re-read
+# to resume).
+mkfifo pipe.ndjson
+cat part1.ndjson > pipe.ndjson &
+"$MILLRACE" lake import piped -d data -i pipe.ndjson --schema "$schema" --create 2>/dev/null
+wait
+expect_eq "$(counts data piped)" "3000 3000" "a FIFO input is imported whole"
+set +e
+out=$("$MILLRACE" lake import piped -d data -i pipe.ndjson --schema "$schema" --commit-rows 100 2>&1); rc=$?
+set -e
+expect_eq "$rc" "1" "--commit-rows with a FIFO input is refused"
+expect_contains "$out" "needs a regular file" "and says why"
+
 # 9. A truncated manifest is reported (file, what is wrong) with the intact snapshot to read
 # instead; older snapshots stay readable and listed; nothing older is served as current.
 "$MILLRACE" lake import torn -d data -i part1.ndjson --schema "$schema" --create 2>/dev/null

@@ -336,6 +336,15 @@ TEST_F(LakeWriterTest, ConcurrentWritersOfOneTableCommitEveryRowOnce) {
     }
 }
 
+TEST_F(LakeWriterTest, ReplacingFilesNoLongerLiveIsAConflict) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    LakeTable::Change change;
+    change.removed = {"part-gone-0.parquet"};  // replaced by a concurrent commit, say
+    change.operation = "compact";
+    EXPECT_EQ(table->commit(change).error().code(), ErrorCode::kUnavailable);
+    EXPECT_EQ(*table->current_snapshot_id(), 0u);
+}
+
 TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
     auto table = LakeTable::create(dir_, "orders", *schema_);
     auto writer = LakeWriter::open(*table);
