@@ -215,7 +215,7 @@ int run_cli(int argc, char** argv) {
                      "list | describe | files | history | compact | import")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
-    lake->add_option("--data-dir", lake_options.data_dir, "The data directory (holds lake/)");
+    lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
     lake->add_option("--project,-p", lake_options.project,
                      "A project directory whose data_dir to use (default: .)");
     lake->add_option("--snapshot", lake_options.snapshot, "describe/files AS OF this snapshot id");
@@ -225,10 +225,15 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--partition-by", lake_options.partition_by,
                      "import --create: column, date(col) or hour(col); repeatable");
     lake->add_flag("--overwrite", lake_options.overwrite,
-                   "import: replace the partitions written (idempotent re-runs)");
+                   "import: replace each partition the import writes, once (its first commit "
+                   "into a partition replaces it, later commits append): re-runs are idempotent");
     lake->add_option("--commit-rows", lake_options.commit_rows,
-                     "import: commit every N rows (default: once at the end)");
-    lake->add_option("--writer-id", lake_options.writer_id, "import: two-phase-commit writer id");
+                     "import: commit every N rows (default: once at the end). An interrupted "
+                     "import re-run on the same unchanged file resumes after the rows it "
+                     "committed; a failed commit is dropped, never adopted by a later import");
+    lake->add_option("--writer-id", lake_options.writer_id,
+                     "import: with the input file, names the import's resume record (default "
+                     "`import`)");
     lake->add_option("--compression", lake_options.compression,
                      "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,

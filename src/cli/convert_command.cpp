@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
 
 #include "common/json_string.h"
-#include "common/mapped_file.h"
+#include "connectors/input_file.h"
+#include "connectors/staged_output.h"
 #include "formats/csv_decoder.h"
 #include "formats/csv_encoder.h"
 #include "formats/file_format.h"
@@ -144,6 +146,25 @@ Result<EpochUnit> parse_epoch_unit(const std::string& text) {
                  "unknown epoch unit `" + text + "` (expected auto, s, ms or us)");
 }
 
+// kInvalidArgument when `output` names the same file as `input` (the same inode, when both
+// exist: a symlink or hard link counts) or the same path once resolved (when it does not exist
+// yet).
+Status refuse_same_file(const std::string& input, const std::string& output, const char* what) {
+    if (input == "-" || output == "-" || input.empty() || output.empty()) return {};
+    std::error_code error;
+    const bool same_inode = std::filesystem::exists(input, error) &&
+                            std::filesystem::exists(output, error) &&
+                            std::filesystem::equivalent(input, output, error);
+    const bool same_path = std::filesystem::weakly_canonical(input, error) ==
+                           std::filesystem::weakly_canonical(output, error);
+    if (same_inode || same_path) {
+        return Error(ErrorCode::kInvalidArgument,
+                     std::string(what) + " " + output + " is the same file as " + input +
+                         " (writing it would destroy the data being read); choose another path");
+    }
+    return {};
+}
+
 bool ends_with(const std::string& text, std::string_view suffix) {
     return text.size() >= suffix.size() &&
            text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -206,21 +227,21 @@ Status convert(const ConvertOptions& options) {
         parquet_options.threads = std::max(1u, std::thread::hardware_concurrency());
     }
 
-    // A file is mapped; standard input ("-") is read whole, as there is nothing to map.
-    std::optional<MappedFile> mapped;
-    std::string piped;
-    if (parquet_input) {
-        // Decoded through the reader below; nothing to map here.
-    } else if (options.input == "-") {
-        char chunk[1 << 16];
-        std::size_t n = 0;
-        while ((n = std::fread(chunk, 1, sizeof(chunk), stdin)) > 0) piped.append(chunk, n);
-        if (std::ferror(stdin)) return Error(ErrorCode::kIo, "reading standard input failed");
-    } else {
-        MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(options.input));
-        mapped.emplace(std::move(file));
+    // Outputs are refused up front when they are the input (or each other): writing them would
+    // destroy the data being read.
+    MILLRACE_TRY(refuse_same_file(options.input, options.output, "output"));
+    if (!options.errors.empty()) {
+        MILLRACE_TRY(refuse_same_file(options.input, options.errors, "--errors file"));
+        MILLRACE_TRY(refuse_same_file(options.output, options.errors, "--errors file"));
     }
-    const std::string_view bytes = mapped ? mapped->bytes() : std::string_view(piped);
+
+    // A regular file is mapped; a pipe, FIFO or standard input ("-") is read to its end.
+    std::optional<InputFile> input;
+    if (!parquet_input) {
+        MILLRACE_ASSIGN_OR_RETURN(InputFile opened, InputFile::open(options.input));
+        input.emplace(std::move(opened));
+    }
+    const std::string_view bytes = input ? input->bytes() : std::string_view();
 
     std::shared_ptr<const Schema> schema;
     if (parquet_input) {
@@ -254,29 +275,34 @@ Status convert(const ConvertOptions& options) {
         std::fprintf(stderr, "convert: inferred schema %s\n", schema->to_string().c_str());
     }
 
+    // Outputs are staged next to their final path and renamed into place only when the run
+    // succeeds: a failed run leaves no half-written file and the previous one untouched.
+    const std::vector<std::string> inputs = {options.input};
+    std::optional<StagedOutput> staged_output;
     std::FILE* out = stdout;
-    if (to == FileFormat::kParquet) {
-        out = nullptr;
-    } else if (options.output != "-") {
-        out = std::fopen(options.output.c_str(), "wb");
-        if (out == nullptr) {
-            return Error(ErrorCode::kIo, "cannot create " + options.output);
+    if (options.output != "-") {
+        MILLRACE_ASSIGN_OR_RETURN(StagedOutput staged,
+                                  StagedOutput::create(options.output, inputs));
+        staged_output.emplace(std::move(staged));
+        if (to == FileFormat::kParquet) {
+            out = nullptr;
+        } else {
+            MILLRACE_ASSIGN_OR_RETURN(out, staged_output->stream());
         }
     }
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out_closer(
-        out == stdout ? nullptr : out, [](std::FILE* f) { return f ? std::fclose(f) : 0; });
+    std::optional<StagedOutput> staged_errors;
     std::FILE* errors = nullptr;
     if (!options.errors.empty()) {
-        errors = std::fopen(options.errors.c_str(), "wb");
-        if (errors == nullptr) return Error(ErrorCode::kIo, "cannot create " + options.errors);
+        MILLRACE_ASSIGN_OR_RETURN(StagedOutput staged,
+                                  StagedOutput::create(options.errors, inputs));
+        staged_errors.emplace(std::move(staged));
+        MILLRACE_ASSIGN_OR_RETURN(errors, staged_errors->stream());
     }
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> errors_closer(
-        errors, [](std::FILE* f) { return std::fclose(f); });
 
     ConvertSink sink(to, output_csv, !options.no_header, out, errors, options.input);
     if (to == FileFormat::kParquet) {
-        MILLRACE_ASSIGN_OR_RETURN(auto writer,
-                                  ParquetWriter::open(options.output, schema, parquet_options));
+        MILLRACE_ASSIGN_OR_RETURN(
+            auto writer, ParquetWriter::open(staged_output->temp_path(), schema, parquet_options));
         sink.set_parquet(std::move(writer));
     }
     const auto start = std::chrono::steady_clock::now();
@@ -302,6 +328,10 @@ Status convert(const ConvertOptions& options) {
     if ((out != nullptr && std::fflush(out) != 0) || sink.write_failed()) {
         return Error(ErrorCode::kIo, "writing " + options.output + " failed");
     }
+    // The rejected records explain a failed run too: their file is kept either way.
+    if (staged_errors) MILLRACE_TRY(staged_errors->commit());
+    const bool too_many_errors = options.max_errors && sink.rejected() > *options.max_errors;
+    if (staged_output && !too_many_errors) MILLRACE_TRY(staged_output->commit());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const uint64_t records = sink.rows() + sink.rejected();
@@ -317,11 +347,11 @@ Status convert(const ConvertOptions& options) {
         sink.rejected() > 0 && errors != nullptr ? (" (reasons in " + options.errors + ")").c_str()
                                                  : "",
         seconds, static_cast<double>(input_bytes) / 1e6 / (seconds > 0 ? seconds : 1e-9));
-    if (options.max_errors && sink.rejected() > *options.max_errors) {
-        return Error(ErrorCode::kResourceExhausted,
-                     std::to_string(sink.rejected()) +
-                         " records rejected, more than --max-errors " +
-                         std::to_string(*options.max_errors));
+    if (too_many_errors) {
+        return Error(
+            ErrorCode::kResourceExhausted,
+            std::to_string(sink.rejected()) + " records rejected, more than --max-errors " +
+                std::to_string(*options.max_errors) + "; " + options.output + " was not written");
     }
     return {};
 }

@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <system_error>
 
+#include "connectors/staged_output.h"
 #include "datagen/activity_generator.h"
 #include "datagen/order_generator.h"
 #include "datagen/pos_sales_generator.h"
@@ -44,11 +46,13 @@ std::optional<uint64_t> write_day_files(const GenerateOptions& options, Generato
         const std::string path =
             (std::filesystem::path(options.output_dir) / Generator::file_name(generator.day()))
                 .string();
-        std::FILE* out = std::fopen(path.c_str(), "wb");
-        if (out == nullptr) {
-            std::fprintf(stderr, "millrace generate: cannot create %s\n", path.c_str());
+        auto staged = StagedOutput::create(path);
+        auto stream = staged.ok() ? staged->stream() : Result<std::FILE*>(staged.error());
+        if (!stream.ok()) {
+            std::fprintf(stderr, "millrace generate: %s\n", stream.error().message().c_str());
             return std::nullopt;
         }
+        std::FILE* out = *stream;
         chunk.assign(Generator::kCsvHeader);
         bool ok = true;
         while (ok) {
@@ -58,7 +62,7 @@ std::optional<uint64_t> write_day_files(const GenerateOptions& options, Generato
             chunk.clear();
             if (appended == 0) break;
         }
-        ok = std::fclose(out) == 0 && ok;
+        ok = ok && staged->commit().ok();
         if (!ok) {
             std::fprintf(stderr, "millrace generate: writing %s failed\n", path.c_str());
             return std::nullopt;
@@ -231,13 +235,18 @@ int run_generate(const GenerateOptions& options) {
         std::fprintf(stderr, "millrace generate: --bad-fraction must be between 0 and 1\n");
         return 1;
     }
+    // A file is staged and renamed into place when complete: a failed run leaves no half file.
     std::FILE* out = stdout;
+    std::optional<StagedOutput> staged;
     if (options.output != "-") {
-        out = std::fopen(options.output.c_str(), "wb");
-        if (out == nullptr) {
-            std::fprintf(stderr, "millrace generate: cannot create %s\n", options.output.c_str());
+        auto created = StagedOutput::create(options.output);
+        auto stream = created.ok() ? created->stream() : Result<std::FILE*>(created.error());
+        if (!stream.ok()) {
+            std::fprintf(stderr, "millrace generate: %s\n", stream.error().message().c_str());
             return 1;
         }
+        out = *stream;
+        staged.emplace(std::move(created).value());
     }
     OrderGeneratorOptions generator_options;
     generator_options.seed = options.seed;
@@ -258,7 +267,7 @@ int run_generate(const GenerateOptions& options) {
     }
     if (options.rows == 0 && *format == FileFormat::kCsv) generator.append_csv(chunk, 0, true);
     ok = ok && std::fflush(out) == 0;
-    if (out != stdout) ok = std::fclose(out) == 0 && ok;
+    if (staged) ok = ok && staged->commit().ok();
     if (!ok) {
         std::fprintf(stderr, "millrace generate: writing %s failed\n", options.output.c_str());
         return 1;

@@ -1,9 +1,18 @@
 #include "cli/lake_command.h"
 
-#include <cstdio>
-#include <memory>
+#include <limits.h>
+#include <sys/stat.h>
 
-#include "common/mapped_file.h"
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "connectors/input_file.h"
 #include "formats/csv_decoder.h"
 #include "formats/file_format.h"
 #include "formats/json_decoder.h"
@@ -38,16 +47,105 @@ std::string when(int64_t micros) {
     return out;
 }
 
-// Commits to a LakeWriter every `commit_rows` rows, as checkpoints would.
+// What an unfinished import committed so far, kept in the manifest's `progress` under
+// "<writer id>:<resolved input path>" and updated atomically with each of its commits:
+//
+//   input /abs/path/orders.csv      the input, identified by resolved path, size and mtime
+//   size 1234567
+//   mtime 1764962400123456789
+//   rows 200000                     rows (in input order, rejected records not counted) committed
+//   replaced day=2026-11-23         --overwrite: partitions already replaced by this import
+struct ImportProgress {
+    std::string input;
+    uint64_t size = 0;
+    uint64_t mtime = 0;
+    uint64_t rows = 0;
+    std::set<std::string> replaced;
+
+    bool same_input(const ImportProgress& other) const {
+        return input == other.input && size == other.size && mtime == other.mtime;
+    }
+
+    std::string to_text() const {
+        std::string out = "input " + input + "\nsize " + std::to_string(size) + "\nmtime " +
+                          std::to_string(mtime) + "\nrows " + std::to_string(rows) + "\n";
+        for (const std::string& folder : replaced) out += "replaced " + folder + "\n";
+        return out;
+    }
+
+    static std::optional<ImportProgress> parse(const std::string& text) {
+        ImportProgress p;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            const std::string line = text.substr(start, end - start);
+            start = end + 1;
+            const std::size_t space = line.find(' ');
+            if (space == std::string::npos) return std::nullopt;
+            const std::string key = line.substr(0, space);
+            const std::string value = line.substr(space + 1);
+            if (key == "input") {
+                p.input = value;
+            } else if (key == "replaced") {
+                p.replaced.insert(value);
+            } else if (key == "size" || key == "mtime" || key == "rows") {
+                char* stop = nullptr;
+                const uint64_t number = std::strtoull(value.c_str(), &stop, 10);
+                if (stop == value.c_str() || *stop != '\0') return std::nullopt;
+                (key == "size" ? p.size : key == "mtime" ? p.mtime : p.rows) = number;
+            }
+        }
+        if (p.input.empty()) return std::nullopt;
+        return p;
+    }
+};
+
+Result<ImportProgress> identify_input(const std::string& path) {
+    ImportProgress p;
+    char resolved[PATH_MAX];
+    struct stat info {};
+    if (::realpath(path.c_str(), resolved) == nullptr || ::stat(resolved, &info) != 0) {
+        return Error(ErrorCode::kNotFound, "cannot open " + path + ": " + std::strerror(errno));
+    }
+    p.input = resolved;
+    p.size = static_cast<uint64_t>(info.st_size);
+    p.mtime = static_cast<uint64_t>(info.st_mtim.tv_sec) * 1'000'000'000ull +
+              static_cast<uint64_t>(info.st_mtim.tv_nsec);
+    return p;
+}
+
+// Commits to a LakeWriter every `commit_rows` rows, as checkpoints would, recording the import's
+// progress with each intermediate commit. The first `skip` rows were committed by an interrupted
+// run of the same import and are not written again.
 class ImportSink final : public DecodeSink {
 public:
-    ImportSink(LakeWriter& writer, uint64_t commit_rows, uint64_t first_checkpoint)
-        : writer_(writer), commit_rows_(commit_rows), checkpoint_(first_checkpoint) {}
+    ImportSink(LakeWriter& writer, uint64_t commit_rows, bool overwrite, std::string progress_key,
+               ImportProgress progress, bool progress_recorded)
+        : writer_(writer),
+          commit_rows_(commit_rows),
+          overwrite_(overwrite),
+          progress_key_(std::move(progress_key)),
+          progress_(std::move(progress)),
+          skip_(progress_.rows),
+          progress_recorded_(progress_recorded) {}
 
     Status on_batch(Batch batch) override {
+        if (skip_ >= batch.num_rows()) {
+            skip_ -= batch.num_rows();
+            return {};
+        }
+        if (skip_ > 0) {
+            std::vector<uint32_t> rest;
+            for (std::size_t r = skip_; r < batch.num_rows(); ++r) {
+                rest.push_back(static_cast<uint32_t>(r));
+            }
+            skip_ = 0;
+            batch = batch.take(rest);
+        }
         MILLRACE_TRY(writer_.write(batch));
         rows_ += batch.num_rows();
-        if (commit_rows_ > 0 && writer_.pending_rows() >= commit_rows_) return commit();
+        if (commit_rows_ > 0 && writer_.pending_rows() >= commit_rows_) return commit(false);
         return {};
     }
     void on_error(RowError error) override {
@@ -56,26 +154,47 @@ public:
             std::fprintf(stderr, "rejected line %llu: %s\n",
                          static_cast<unsigned long long>(error.line), error.reason.c_str());
     }
-    Status commit() {
+    /// `last`: the import is complete, so its progress entry goes.
+    Status commit(bool last) {
+        ImportProgress next = progress_;
+        next.rows += writer_.pending_rows();
+        if (overwrite_) {
+            // Recorded with the commit that replaces them, so a resumed run appends to them.
+            next.replaced = writer_.replaced_partitions();
+            const std::set<std::string> staged = writer_.staged_partitions();
+            next.replaced.insert(staged.begin(), staged.end());
+        }
         MILLRACE_TRY(writer_.pre_commit(checkpoint_));
-        MILLRACE_ASSIGN_OR_RETURN(uint64_t snapshot, writer_.commit(checkpoint_));
+        std::map<std::string, std::optional<std::string>> progress;
+        if (!last) {
+            progress[progress_key_] = next.to_text();
+        } else if (progress_recorded_) {
+            progress[progress_key_] = std::nullopt;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t snapshot, writer_.commit(checkpoint_, progress));
+        progress_ = std::move(next);
+        progress_recorded_ = !last;
         std::fprintf(stderr, "lake import: checkpoint %llu committed as snapshot %llu\n",
                      static_cast<unsigned long long>(checkpoint_),
                      static_cast<unsigned long long>(snapshot));
         ++checkpoint_;
-        ++commits_;
         return {};
     }
     uint64_t rows() const { return rows_; }
     uint64_t rejected() const { return rejected_; }
+    bool progress_recorded() const { return progress_recorded_; }
 
 private:
     LakeWriter& writer_;
     uint64_t commit_rows_;
-    uint64_t checkpoint_;
+    bool overwrite_;
+    std::string progress_key_;
+    ImportProgress progress_;
+    uint64_t skip_;
+    bool progress_recorded_;
+    uint64_t checkpoint_ = 1;
     uint64_t rows_ = 0;
     uint64_t rejected_ = 0;
-    uint64_t commits_ = 0;
 };
 
 Status import(const LakeOptions& options, const std::string& data_dir) {
@@ -108,9 +227,60 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
         MILLRACE_ASSIGN_OR_RETURN(LakeTable opened, LakeTable::open(data_dir, options.table));
         table.emplace(std::move(opened));
     }
+    // Checked before a pipe is read (reading it consumes it); a missing file is reported when
+    // it is opened.
+    struct stat info {};
+    const bool exists = parquet || ::stat(options.input.c_str(), &info) == 0;
+    const bool regular = parquet || (exists && S_ISREG(info.st_mode));
+    if (options.commit_rows > 0 && exists && !regular) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "--commit-rows needs a regular file as --input (an interrupted import "
+                     "resumes at a position in the file, and " +
+                         options.input + " cannot be read twice)");
+    }
+    // Input before staging, so that what cannot be read fails before anything is staged.
+    std::optional<InputFile> input_bytes;
+    if (!parquet) {
+        MILLRACE_ASSIGN_OR_RETURN(InputFile opened, InputFile::open(options.input));
+        input_bytes.emplace(std::move(opened));
+    }
+    ImportProgress progress;
+    if (regular) {
+        MILLRACE_ASSIGN_OR_RETURN(progress, identify_input(options.input));
+    }
+
+    // An interrupted import of the same file by the same writer id resumes after the rows it
+    // committed, if the file is unchanged (size and mtime); a changed file starts over. Keyed by
+    // writer id and file, so concurrent imports of different files never touch each other's.
+    const std::string progress_key = options.writer_id + ":" + progress.input;
+    MILLRACE_ASSIGN_OR_RETURN(Manifest current, table->snapshot());
+    bool progress_recorded = false;
+    if (auto it = current.progress.find(progress_key); regular && it != current.progress.end()) {
+        progress_recorded = true;
+        auto earlier = ImportProgress::parse(it->second);
+        if (earlier && earlier->same_input(progress)) {
+            progress.rows = earlier->rows;
+            if (options.overwrite) progress.replaced = earlier->replaced;
+            std::fprintf(stderr,
+                         "lake import: resuming an interrupted import of %s after the %llu rows "
+                         "it committed\n",
+                         progress.input.c_str(), static_cast<unsigned long long>(progress.rows));
+        } else {
+            std::fprintf(stderr,
+                         "lake import: %s changed since an interrupted import of it (%llu rows "
+                         "committed, which stay); importing it from the start\n",
+                         progress.input.c_str(),
+                         static_cast<unsigned long long>(earlier ? earlier->rows : 0));
+        }
+    }
+
     LakeWriterOptions writer_options;
     writer_options.writer_id = options.writer_id;
+    // Private staging: what a failed or killed import staged is dropped, never committed by the
+    // next import; an interrupted import resumes from its recorded progress instead.
+    writer_options.staging = LakeStaging::kPrivate;
     writer_options.overwrite_partitions = options.overwrite;
+    writer_options.replaced_partitions = progress.replaced;
     if (options.compression == "zstd") {
         writer_options.parquet.codec = ParquetCodec::kZstd;
     } else if (options.compression == "snappy") {
@@ -122,35 +292,29 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
                                                       "` (expected zstd, snappy or none)");
     }
     MILLRACE_ASSIGN_OR_RETURN(auto writer, LakeWriter::open(*table, writer_options));
-    // Recovery: finish what a crashed import pre-committed, drop the rest.
-    MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> pending, writer->pending_checkpoints());
-    for (uint64_t checkpoint : pending) {
-        auto committed = writer->commit(checkpoint);
-        if (!committed.ok()) return std::move(committed).error();
-    }
-    MILLRACE_TRY(writer->abort());
-    MILLRACE_ASSIGN_OR_RETURN(Manifest current, table->snapshot());
-    const auto last = current.writers.find(options.writer_id);
-    ImportSink sink(*writer, options.commit_rows,
-                    last == current.writers.end() ? 1 : last->second + 1);
+    const uint64_t resumed_rows = progress.rows;
+    ImportSink sink(*writer, options.commit_rows, options.overwrite, progress_key,
+                    std::move(progress), progress_recorded);
     if (parquet) {
         auto scanned =
             parquet->scan({}, [&](Batch batch) { return sink.on_batch(std::move(batch)); });
         if (!scanned.ok()) return std::move(scanned).error();
+    } else if (*format == FileFormat::kJson) {
+        JsonDecoder decoder(table->schema());
+        MILLRACE_TRY(decoder.decode(input_bytes->bytes(), sink));
     } else {
-        MILLRACE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(options.input));
-        if (*format == FileFormat::kJson) {
-            JsonDecoder decoder(table->schema());
-            MILLRACE_TRY(decoder.decode(file.bytes(), sink));
-        } else {
-            CsvDecoder decoder(table->schema(), CsvOptions{});
-            MILLRACE_TRY(decoder.decode(file.bytes(), sink));
-        }
+        CsvDecoder decoder(table->schema(), CsvOptions{});
+        MILLRACE_TRY(decoder.decode(input_bytes->bytes(), sink));
     }
-    if (writer->pending_rows() > 0 || options.commit_rows == 0) MILLRACE_TRY(sink.commit());
-    std::fprintf(stderr, "lake import: %llu rows into `%s` (%llu rejected)\n",
+    if (writer->pending_rows() > 0 || options.commit_rows == 0 || sink.progress_recorded()) {
+        MILLRACE_TRY(sink.commit(true));
+    }
+    const std::string resumed = resumed_rows > 0 ? ", " + std::to_string(resumed_rows) +
+                                                       " committed before the interruption"
+                                                 : "";
+    std::fprintf(stderr, "lake import: %llu rows into `%s` (%llu rejected%s)\n",
                  static_cast<unsigned long long>(sink.rows()), options.table.c_str(),
-                 static_cast<unsigned long long>(sink.rejected()));
+                 static_cast<unsigned long long>(sink.rejected()), resumed.c_str());
     return {};
 }
 
@@ -158,14 +322,23 @@ Status run(const LakeOptions& options) {
     MILLRACE_ASSIGN_OR_RETURN(std::string data_dir, data_dir_of(options));
     if (options.action == "list") {
         MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> names, LakeTable::list(data_dir));
+        // A corrupt table is reported in its line and at the end; the others are still listed.
+        std::optional<Error> corrupt;
         for (const std::string& name : names) {
-            MILLRACE_ASSIGN_OR_RETURN(LakeTable table, LakeTable::open(data_dir, name));
-            MILLRACE_ASSIGN_OR_RETURN(Manifest m, table.snapshot());
+            auto table = LakeTable::open(data_dir, name);
+            Result<Manifest> m =
+                table.ok() ? table->snapshot() : Result<Manifest>(std::move(table).error());
+            if (!m.ok()) {
+                std::printf("%s\tunreadable\n", name.c_str());
+                if (!corrupt) corrupt = std::move(m).error();
+                continue;
+            }
             std::printf("%s\tsnapshot %llu\t%zu files\t%llu rows\t%llu bytes\n", name.c_str(),
-                        static_cast<unsigned long long>(m.snapshot_id), m.files.size(),
-                        static_cast<unsigned long long>(m.total_rows()),
-                        static_cast<unsigned long long>(m.total_bytes()));
+                        static_cast<unsigned long long>(m->snapshot_id), m->files.size(),
+                        static_cast<unsigned long long>(m->total_rows()),
+                        static_cast<unsigned long long>(m->total_bytes()));
         }
+        if (corrupt) return std::move(*corrupt);
         return {};
     }
     if (options.table.empty()) {
@@ -213,13 +386,28 @@ Status run(const LakeOptions& options) {
     }
     if (options.action == "history") {
         MILLRACE_ASSIGN_OR_RETURN(std::vector<Manifest> history, table.history());
-        for (const Manifest& m : history) {
-            std::printf("%llu\tparent %llu\t%s\t%s\t%zu files\t%llu rows\n",
-                        static_cast<unsigned long long>(m.snapshot_id),
-                        static_cast<unsigned long long>(m.parent_id),
-                        when(m.committed_at_micros).c_str(), m.operation.c_str(), m.files.size(),
-                        static_cast<unsigned long long>(m.total_rows()));
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t current, table.current_snapshot_id());
+        // Corrupt snapshots are shown where they belong, with what is wrong; the intact ones
+        // stay listed (and readable AS OF their ids).
+        std::optional<Error> corrupt;
+        std::size_t next = 0;
+        for (uint64_t id = 0; id <= current; ++id) {
+            if (next < history.size() && history[next].snapshot_id == id) {
+                const Manifest& m = history[next++];
+                std::printf("%llu\tparent %llu\t%s\t%s\t%zu files\t%llu rows\n",
+                            static_cast<unsigned long long>(m.snapshot_id),
+                            static_cast<unsigned long long>(m.parent_id),
+                            when(m.committed_at_micros).c_str(), m.operation.c_str(),
+                            m.files.size(), static_cast<unsigned long long>(m.total_rows()));
+                continue;
+            }
+            auto m = table.snapshot(id);
+            if (m.ok() || m.error().code() != ErrorCode::kCorruption) continue;
+            std::printf("%llu\tcorrupt\t%s\n", static_cast<unsigned long long>(id),
+                        table.manifest_path(id).c_str());
+            if (!corrupt) corrupt = std::move(m).error();
         }
+        if (corrupt) return std::move(*corrupt);
         return {};
     }
     if (options.action == "compact") {

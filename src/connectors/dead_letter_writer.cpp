@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/json_string.h"
+#include "connectors/staged_output.h"
 
 namespace millrace {
 
@@ -24,8 +25,9 @@ std::string reason_class(const std::string& reason) {
 
 }  // namespace
 
-Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(std::string path,
-                                                                   std::string pipeline) {
+Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(
+    std::string path, std::string pipeline, std::span<const std::string> inputs) {
+    MILLRACE_TRY(refuse_input_as_output(path, inputs));
     auto writer = std::make_unique<DeadLetterWriter>();
     writer->path_ = std::move(path);
     writer->pipeline_ = std::move(pipeline);

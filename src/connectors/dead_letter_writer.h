@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "common/result.h"
@@ -22,7 +23,9 @@ namespace millrace {
 /// FileSink: whole on finish(), or not at all.
 class DeadLetterWriter {
 public:
-    static Result<std::unique_ptr<DeadLetterWriter>> create(std::string path, std::string pipeline);
+    /// `inputs`: files the run reads, which `path` must not be.
+    static Result<std::unique_ptr<DeadLetterWriter>> create(
+        std::string path, std::string pipeline, std::span<const std::string> inputs = {});
     ~DeadLetterWriter() { abort(); }
 
     void add_decode_error(const std::string& source, const std::string& file, uint64_t line,

@@ -38,22 +38,23 @@ Status create_parent_directories(const std::string& path) {
 }
 
 Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat format,
-                                                   std::shared_ptr<const Schema> schema) {
+                                                   std::shared_ptr<const Schema> schema,
+                                                   std::span<const std::string> inputs) {
     std::unique_ptr<FileSink> sink(new FileSink());
     sink->path_ = std::move(path);
     sink->format_ = format;
     sink->schema_ = std::move(schema);
     MILLRACE_TRY(create_parent_directories(sink->path_));
-    sink->temp_path_ = fmt::format("{}.tmp-{}", sink->path_, ::getpid());
+    MILLRACE_ASSIGN_OR_RETURN(StagedOutput output, StagedOutput::create(sink->path_, inputs));
+    sink->output_.emplace(std::move(output));
     if (format == DataFormat::kParquet) {
         ParquetWriterOptions options;
         options.sync = true;
-        MILLRACE_ASSIGN_OR_RETURN(sink->parquet_,
-                                  ParquetWriter::open(sink->temp_path_, sink->schema_, options));
+        MILLRACE_ASSIGN_OR_RETURN(sink->parquet_, ParquetWriter::open(sink->output_->temp_path(),
+                                                                      sink->schema_, options));
         return sink;
     }
-    sink->file_ = std::fopen(sink->temp_path_.c_str(), "wb");
-    if (sink->file_ == nullptr) return io_error("cannot create", sink->temp_path_);
+    MILLRACE_ASSIGN_OR_RETURN(sink->file_, sink->output_->stream());
     if (format == DataFormat::kCsv) {
         CsvEncoder encoder{CsvOptions{}};
         encoder.write_header(*sink->schema_, sink->buffer_);
@@ -66,21 +67,16 @@ FileSink::~FileSink() { abort(); }
 FileSink::FileSink() = default;
 
 void FileSink::abort() {
-    if (parquet_ && !finished_) {
-        parquet_.reset();
-        ::unlink(temp_path_.c_str());
-    }
-    if (file_ != nullptr) {
-        std::fclose(file_);
-        file_ = nullptr;
-        if (!finished_) ::unlink(temp_path_.c_str());
-    }
+    if (finished_) return;
+    parquet_.reset();
+    file_ = nullptr;  // owned by output_
+    output_.reset();  // removes the temporary file
 }
 
 Status FileSink::flush_buffer() {
     if (buffer_.empty()) return {};
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
-        return io_error("cannot write", temp_path_);
+        return io_error("cannot write", output_->temp_path());
     bytes_ += buffer_.size();
     buffer_.clear();
     return {};
@@ -105,18 +101,11 @@ Status FileSink::finish() {
         MILLRACE_TRY(parquet_->close());
         bytes_ = parquet_->bytes_written();
         parquet_.reset();
-        if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-            return io_error("cannot rename into place", path_);
-        finished_ = true;
-        return {};
+    } else {
+        MILLRACE_TRY(flush_buffer());
     }
-    MILLRACE_TRY(flush_buffer());
-    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
-        return io_error("cannot flush", temp_path_);
-    std::fclose(file_);
     file_ = nullptr;
-    if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-        return io_error("cannot rename into place", path_);
+    MILLRACE_TRY(output_->commit());
     finished_ = true;
     return {};
 }

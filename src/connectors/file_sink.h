@@ -2,21 +2,26 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
+#include "connectors/staged_output.h"
 #include "exec/operator.h"
 #include "project/project.h"
 
 namespace millrace {
 
 /// Writes the Batches of a plan to one CSV, NDJSON or Parquet (zstd) file. The file appears whole
-/// or not at all: rows go to `<path>.tmp-<pid>` in the same directory, which is flushed, fsynced
-/// and renamed over `path` on finish() (so a failed or killed run never leaves half a file, and a
-/// re-run replaces the previous output). Parent directories are created.
+/// or not at all (a StagedOutput): rows go to a temporary file in the same directory, which is
+/// flushed, fsynced and renamed over `path` on finish() (so a failed or killed run never leaves
+/// half a file, and a re-run replaces the previous output). Parent directories are created. A
+/// path that is one of `inputs` (the files the run reads) is refused.
 class FileSink final : public BatchSink {
 public:
     static Result<std::unique_ptr<FileSink>> create(std::string path, DataFormat format,
-                                                    std::shared_ptr<const Schema> schema);
+                                                    std::shared_ptr<const Schema> schema,
+                                                    std::span<const std::string> inputs = {});
     ~FileSink() override;
 
     Status push(Batch batch) override;
@@ -33,7 +38,7 @@ private:
     Status flush_buffer();
 
     std::string path_;
-    std::string temp_path_;
+    std::optional<StagedOutput> output_;
     DataFormat format_ = DataFormat::kCsv;
     std::shared_ptr<const Schema> schema_;
     std::FILE* file_ = nullptr;

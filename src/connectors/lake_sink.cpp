@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
 
@@ -26,9 +24,13 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                      table, lake->schema()->to_string(), schema->to_string()));
         }
     } else if (opened.error().code() == ErrorCode::kNotFound) {
-        MILLRACE_ASSIGN_OR_RETURN(LakeTable created,
-                                  LakeTable::create(data_dir, table, *schema, partition_by));
-        lake.emplace(std::move(created));
+        auto created = LakeTable::create(data_dir, table, *schema, partition_by);
+        if (!created.ok() && created.error().code() == ErrorCode::kAlreadyExists) {
+            // Another writer created it first (concurrent runs): use theirs.
+            return create(data_dir, table, partition_by, std::move(schema), writer_id);
+        }
+        if (!created.ok()) return std::move(created).error();
+        lake.emplace(std::move(created).value());
     } else {
         return std::move(opened).error();
     }
@@ -36,9 +38,11 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
     LakeWriterOptions options;
     options.writer_id = writer_id;
     options.overwrite_partitions = true;
+    // A run is all or nothing and a failed run is re-run whole, so its staging is private: runs
+    // of one pipeline may write at once (a backfill), and what a killed run staged is dropped
+    // by the next writer of the table, never committed.
+    options.staging = LakeStaging::kPrivate;
     MILLRACE_ASSIGN_OR_RETURN(sink->writer_, LakeWriter::open(std::move(*lake), options));
-    // A previous run killed between pre-commit and commit left staged files: drop them.
-    MILLRACE_TRY(sink->writer_->abort());
     return sink;
 }
 
@@ -52,11 +56,9 @@ Status LakeSink::push(Batch batch) {
 }
 
 Status LakeSink::finish() {
-    // One checkpoint per run; ids only grow, so a later run never looks like a replay.
-    const auto checkpoint =
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+    // One checkpoint per run, in a staging folder of this run alone: its id only has to be
+    // unique within the run. Snapshot ids come from the table's manifest counter.
+    constexpr uint64_t checkpoint = 1;
     MILLRACE_TRY(writer_->pre_commit(checkpoint));
     MILLRACE_ASSIGN_OR_RETURN(snapshot_id_, writer_->commit(checkpoint));
     finished_ = true;

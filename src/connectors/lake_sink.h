@@ -15,7 +15,8 @@ class LakeWriter;
 /// match). Rows are staged as Parquet files; finish() pre-commits and commits them as one
 /// snapshot, so readers see all of a run or none of it. Batch runs overwrite the partitions
 /// they write (a re-run of a day replaces that day: the seed's "re-runs produce the same
-/// outcome"); the streaming runtime will call the LakeWriter's two phases on its checkpoints.
+/// outcome"). Staging is private to the sink (LakeStaging::kPrivate): runs of one pipeline may
+/// write one table at once (a backfill), and a killed run's files are dropped, never committed.
 class LakeSink final : public BatchSink {
 public:
     static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,

@@ -4,11 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include "common/mapped_file.h"
 
 namespace millrace {
 
@@ -48,7 +47,37 @@ Status create_directories_durably(const std::string& path) {
 }
 
 Status write_file_durably(const std::string& path, std::string_view bytes) {
-    MILLRACE_TRY(write_file_atomic(path, bytes));
+    // The temporary name is unique per call: two processes writing the same path (creating one
+    // table at once) must not rename each other's half-written file.
+    static std::atomic<uint64_t> sequence{0};
+    const std::string temporary =
+        path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(sequence.fetch_add(1));
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create", temporary);
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            Error error = io_error("cannot write", temporary);
+            ::close(fd);
+            ::unlink(temporary.c_str());
+            return error;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        Error error = io_error("cannot fsync", temporary);
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        return error;
+    }
+    ::close(fd);
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        Error error = io_error("cannot rename " + temporary + " to", path);
+        ::unlink(temporary.c_str());
+        return error;
+    }
     return sync_folder(parent_of(path));
 }
 

@@ -16,6 +16,7 @@
 #include "common/mapped_file.h"
 #include "formats/parquet/parquet_reader.h"
 #include "lake/durable_file.h"
+#include "lake/staging_folder.h"
 
 namespace millrace {
 
@@ -103,11 +104,14 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
     if (schema.empty()) return Error(ErrorCode::kInvalidArgument, "a table needs columns");
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(partition_by, schema));
     const std::string path = data_dir + "/lake/" + name;
+    MILLRACE_TRY(create_directories_durably(path + "/_manifest"));
+    // Two processes may create one table at once (the first runs of two writers): the lock
+    // makes one the creator and the other see kAlreadyExists.
+    MILLRACE_ASSIGN_OR_RETURN(TableLock lock, TableLock::acquire(path + "/_manifest/.lock"));
     std::error_code error;
     if (std::filesystem::exists(path + kCurrent, error)) {
         return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
     }
-    MILLRACE_TRY(create_directories_durably(path + "/_manifest"));
     auto shared = std::make_shared<const Schema>(schema);
     LakeTable table(name, path, shared, std::move(spec));
     Manifest m;
@@ -137,7 +141,18 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
         return Error(ErrorCode::kNotFound, "no lake table `" + name + "` in " + data_dir + "/lake");
     }
     LakeTable probe(name, path, nullptr, PartitionSpec());
-    MILLRACE_ASSIGN_OR_RETURN(Manifest m, probe.snapshot());
+    auto current = probe.snapshot();
+    if (!current.ok() && current.error().code() == ErrorCode::kCorruption) {
+        // The schema and partitioning never change, so any intact snapshot has them: the table
+        // still opens, its older snapshots stay readable AS OF their ids, and reads of the
+        // corrupt one report it.
+        auto current_id = probe.current_snapshot_id();
+        auto intact =
+            probe.newest_intact_snapshot(current_id.ok() ? *current_id : probe.manifests_end());
+        if (intact) current = std::move(*intact);
+    }
+    if (!current.ok()) return std::move(current).error();
+    const Manifest& m = *current;
     MILLRACE_ASSIGN_OR_RETURN(Schema schema, manifest_schema(m));
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, schema));
     return LakeTable(name, path, std::make_shared<const Schema>(std::move(schema)),
@@ -166,19 +181,61 @@ Result<uint64_t> LakeTable::current_snapshot_id() const {
     char* end = nullptr;
     const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
     if (end == text.c_str() || (*end != '\n' && *end != '\0')) {
-        return Error(ErrorCode::kCorruption, path_ + kCurrent + ": not a snapshot id");
+        std::string hint = "; no snapshot manifest is intact";
+        if (auto intact = newest_intact_snapshot(manifests_end())) {
+            const std::string older = std::to_string((*intact)->snapshot_id);
+            hint = "; the newest intact snapshot manifest is " + older +
+                   ": read it explicitly as \"" + name_ + "@" + older + "\"";
+        }
+        return Error(
+            ErrorCode::kCorruption,
+            path_ + kCurrent + ": not a snapshot id (the commit pointer is corrupt)" + hint);
     }
     return static_cast<uint64_t>(id);
 }
 
+uint64_t LakeTable::manifests_end() const {
+    uint64_t end = 0;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(path_ + "/_manifest", error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != 16 || name[0] != 'v' || name.compare(11, 5, ".json") != 0) continue;
+        end = std::max<uint64_t>(end, std::strtoull(name.c_str() + 1, nullptr, 10) + 1);
+    }
+    return end;
+}
+
 Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const {
-    MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
+    auto current_id = current_snapshot_id();
+    if (!current_id.ok() && snapshot_id && current_id.error().code() == ErrorCode::kCorruption) {
+        // The commit pointer is unreadable but an explicit snapshot was asked for: its manifest
+        // says for itself whether it is intact.
+        return read_snapshot(*snapshot_id);
+    }
+    if (!current_id.ok()) return std::move(current_id).error();
+    const uint64_t current = *current_id;
     const uint64_t id = snapshot_id.value_or(current);
     if (id > current) {
         return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no snapshot " +
                                                std::to_string(id) + " (current is " +
                                                std::to_string(current) + ")");
     }
+    auto m = read_snapshot(id);
+    if (m.ok() || m.error().code() != ErrorCode::kCorruption) return m;
+    std::string hint;
+    if (auto intact = newest_intact_snapshot(id)) {
+        const uint64_t older = (*intact)->snapshot_id;
+        hint = "; the newest intact snapshot is " + std::to_string(older) +
+               ": read it explicitly as \"" + name_ + "@" + std::to_string(older) +
+               "\" (`millrace lake history " + name_ + "` lists the readable snapshots)";
+    } else {
+        hint = "; no older snapshot is intact";
+    }
+    return Error(ErrorCode::kCorruption, "snapshot " + std::to_string(id) + " of lake table `" +
+                                             name_ + "` is corrupt: " + m.error().message() + hint);
+}
+
+Result<Manifest> LakeTable::read_snapshot(uint64_t id) const {
     const std::string file = manifest_path(id);
     auto text = read_file(file);
     if (!text.ok()) {
@@ -193,13 +250,26 @@ Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const 
     return m;
 }
 
+std::optional<Result<Manifest>> LakeTable::newest_intact_snapshot(uint64_t below) const {
+    // Manifests above `current` are leftovers of crashed commits, never committed: callers pass
+    // `current` (or, when it is unreadable, the end of the manifests on disk).
+    for (uint64_t id = below; id-- > 0;) {
+        auto m = read_snapshot(id);
+        if (m.ok()) return m;
+    }
+    return std::nullopt;
+}
+
 Result<std::vector<Manifest>> LakeTable::history() const {
     MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
     std::vector<Manifest> out;
     for (uint64_t id = 0; id <= current; ++id) {
-        auto m = snapshot(id);
+        auto m = read_snapshot(id);
         if (!m.ok()) {
-            if (m.error().code() == ErrorCode::kNotFound) continue;
+            if (m.error().code() == ErrorCode::kNotFound ||
+                m.error().code() == ErrorCode::kCorruption) {
+                continue;
+            }
             return std::move(m).error();
         }
         out.push_back(std::move(m).value());
@@ -258,44 +328,49 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
     return stats;
 }
 
-Result<uint64_t> LakeTable::commit_files(const std::vector<std::string>& removed,
-                                         const std::vector<DataFile>& added, bool overwrite,
-                                         const std::string& operation, const std::string& writer,
-                                         std::optional<uint64_t> checkpoint) const {
+Result<uint64_t> LakeTable::commit(const Change& change) const {
     MILLRACE_ASSIGN_OR_RETURN(TableLock lock, TableLock::acquire(path_ + "/_manifest/.lock"));
     MILLRACE_ASSIGN_OR_RETURN(Manifest current, snapshot());
-    if (!writer.empty() && checkpoint) {
-        auto it = current.writers.find(writer);
-        if (it != current.writers.end() && it->second >= *checkpoint) return current.snapshot_id;
+    if (!change.writer.empty() && change.checkpoint) {
+        auto it = current.writers.find(change.writer);
+        if (it != current.writers.end() && it->second >= *change.checkpoint) {
+            return current.snapshot_id;
+        }
     }
-    std::set<std::string> drop(removed.begin(), removed.end());
-    std::set<std::string> overwritten;
-    if (overwrite) {
-        for (const DataFile& f : added) overwritten.insert(folder_of(f.path));
-    }
+    std::set<std::string> drop(change.removed.begin(), change.removed.end());
     Manifest next;
     next.snapshot_id = current.snapshot_id + 1;
     next.parent_id = current.snapshot_id;
     next.committed_at_micros = now_micros();
-    next.operation = operation;
+    next.operation = change.operation;
     next.schema_text = current.schema_text;
     next.partition_by = current.partition_by;
     next.writers = current.writers;
-    if (!writer.empty() && checkpoint) next.writers[writer] = *checkpoint;
+    if (!change.writer.empty() && change.checkpoint) {
+        next.writers[change.writer] = *change.checkpoint;
+    }
+    next.progress = current.progress;
+    for (const auto& [writer, state] : change.progress) {
+        if (state) {
+            next.progress[writer] = *state;
+        } else {
+            next.progress.erase(writer);
+        }
+    }
     std::size_t dropped = 0;
     for (DataFile& f : current.files) {
         if (drop.count(f.path) > 0) {
             ++dropped;
             continue;
         }
-        if (overwritten.count(folder_of(f.path)) > 0) continue;
+        if (change.replaced_partitions.count(folder_of(f.path)) > 0) continue;
         next.files.push_back(std::move(f));
     }
     if (dropped != drop.size()) {
-        return Error(ErrorCode::kInvalidArgument,
+        return Error(ErrorCode::kUnavailable,
                      "commit conflict on `" + name_ + "`: files to replace are no longer live");
     }
-    next.files.insert(next.files.end(), added.begin(), added.end());
+    next.files.insert(next.files.end(), change.added.begin(), change.added.end());
     MILLRACE_TRY(write_file_durably(manifest_path(next.snapshot_id), next.to_json(*schema_)));
     // The commit point: `current` names the new manifest.
     MILLRACE_TRY(write_file_durably(path_ + kCurrent, std::to_string(next.snapshot_id) + "\n"));
@@ -303,6 +378,19 @@ Result<uint64_t> LakeTable::commit_files(const std::vector<std::string>& removed
 }
 
 Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
+    // A writer may replace the files being merged meanwhile (an overwrite of the same day):
+    // the merge is redone on the newer snapshot, a few times at most.
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        auto result = compact_once(options);
+        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
+            attempt == kAttempts) {
+            return result;
+        }
+    }
+}
+
+Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& options) const {
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot());
     CompactResult result;
     result.snapshot_id = m.snapshot_id;
@@ -312,10 +400,15 @@ Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& option
     }
     std::vector<std::string> removed;
     std::vector<DataFile> added;
-    const std::string staging = path_ + "/_staging/_compact";
+    std::optional<StagingFolder> staging_folder;
     for (const auto& [folder, files] : small) {
         if (files.size() < std::max<std::size_t>(2, options.min_files)) continue;
-        MILLRACE_TRY(create_directories_durably(staging));
+        if (!staging_folder) {
+            MILLRACE_ASSIGN_OR_RETURN(StagingFolder claimed,
+                                      StagingFolder::claim_private(path_, "compact"));
+            staging_folder.emplace(std::move(claimed));
+        }
+        const std::string& staging = staging_folder->path();
         const std::string name = data_file_name("compact");
         const std::string staged = staging + "/" + name;
         ParquetWriterOptions parquet = options.parquet;
@@ -352,8 +445,17 @@ Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& option
         ++result.files_added;
     }
     if (added.empty()) return result;
-    MILLRACE_ASSIGN_OR_RETURN(result.snapshot_id,
-                              commit_files(removed, added, false, "compact", "", std::nullopt));
+    Change change;
+    change.removed = std::move(removed);
+    change.added = std::move(added);
+    change.operation = "compact";
+    auto committed = commit(change);
+    if (!committed.ok()) {
+        // Not committed: the merged files are referenced by no manifest.
+        for (const DataFile& f : change.added) ::unlink((path_ + "/" + f.path).c_str());
+        return std::move(committed).error();
+    }
+    result.snapshot_id = *committed;
     return result;
 }
 

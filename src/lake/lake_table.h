@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,9 @@ namespace millrace {
 ///                               rename + fsync(folder): THE commit point. Manifests with a
 ///                               higher id than `current` are leftovers of a crashed commit
 ///                               and are never read.
-///       .lock                   flock()ed by committers (one commit at a time per table)
+///       .lock                   flock()ed by committers (one commit at a time per table) and by
+///                               create (one creator)
+///     _staging/                 see staging_folder.h: named and private writer folders
 ///     _staging/<writer_id>/
 ///       open/…                  files a LakeWriter is writing (not yet pre-committed)
 ///       ckpt-<id>/…             files pre-committed for checkpoint <id> (closed, fsynced)
@@ -63,9 +67,12 @@ public:
 
     /// The id `current` names.
     Result<uint64_t> current_snapshot_id() const;
-    /// The committed manifest, or the one of an older snapshot (AS OF).
+    /// The committed manifest, or the one of an older snapshot (AS OF). A manifest that does not
+    /// parse is kCorruption, naming the file, what is wrong and the newest intact older snapshot
+    /// to read explicitly instead: an older snapshot is never served in place of the one asked.
     Result<Manifest> snapshot(std::optional<uint64_t> snapshot_id = std::nullopt) const;
-    /// Every committed snapshot, oldest first (files omitted from each but the counts kept).
+    /// Every readable committed snapshot, oldest first. Corrupt manifests are left out (read
+    /// snapshot(id) for why), so the intact ones stay listed.
     Result<std::vector<Manifest>> history() const;
 
     struct ScanOptions {
@@ -95,21 +102,45 @@ public:
         std::size_t files_removed = 0;
         std::size_t files_added = 0;
     };
-    /// Merges small files per partition into one and commits the swap as a new snapshot.
+    /// Merges small files per partition into one and commits the swap as a new snapshot. When a
+    /// concurrent commit replaced some of the files meanwhile, the merge is redone on the newer
+    /// snapshot (a few attempts, then kUnavailable).
     Result<CompactResult> compact(const CompactOptions& options) const;
 
     // ---- used by LakeWriter ----
 
     std::string manifest_path(uint64_t snapshot_id) const;
-    /// Commits a change under the table lock: drop `removed` paths (and, when `overwrite`, every
-    /// file in the partitions of `added`), add `added`, record `writer` -> `checkpoint`. Skipped
-    /// (returns the current id) when the manifest shows this writer at `checkpoint` or later.
-    Result<uint64_t> commit_files(const std::vector<std::string>& removed,
-                                  const std::vector<DataFile>& added, bool overwrite,
-                                  const std::string& operation, const std::string& writer,
-                                  std::optional<uint64_t> checkpoint) const;
+
+    /// One change to the table, applied atomically by commit().
+    struct Change {
+        std::vector<std::string> removed;  // live paths to drop (a conflict when not live)
+        std::vector<DataFile> added;
+        /// Partition folders whose live files this commit drops (an overwrite); "" is the
+        /// unpartitioned root.
+        std::set<std::string> replaced_partitions;
+        std::string operation;
+        /// With `checkpoint`: record writer -> checkpoint, and skip the commit (returning the
+        /// current id) when the manifest already shows this writer at `checkpoint` or later.
+        std::string writer;
+        std::optional<uint64_t> checkpoint;
+        /// Progress entries to set (a value) or erase (nullopt), see Manifest::progress.
+        std::map<std::string, std::optional<std::string>> progress;
+    };
+    /// Commits `change` under the table lock as snapshot current + 1: the new manifest is written,
+    /// then `current` is swapped to name it. kUnavailable (a conflict) when a `removed` file is no
+    /// longer live. Commits of any number of writers (threads or
+    /// processes) serialize on the lock; each sees the previous one's files.
+    Result<uint64_t> commit(const Change& change) const;
 
 private:
+    Result<CompactResult> compact_once(const CompactOptions& options) const;
+    /// The manifest of `id`, without the corruption hint snapshot() adds.
+    Result<Manifest> read_snapshot(uint64_t id) const;
+    /// One past the highest manifest id on disk (0 when none).
+    uint64_t manifests_end() const;
+    /// The newest snapshot below `below` whose manifest reads, or nullopt.
+    std::optional<Result<Manifest>> newest_intact_snapshot(uint64_t below) const;
+
     LakeTable(std::string name, std::string path, std::shared_ptr<const Schema> schema,
               PartitionSpec spec)
         : name_(std::move(name)),

@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "common/mapped_file.h"
 #include "lake/durable_file.h"
+#include "lake/staging_folder.h"
 
 namespace millrace {
 
@@ -18,16 +20,27 @@ std::string join(const std::string& folder, const std::string& name) {
     return folder.empty() ? name : folder + "/" + name;
 }
 
+std::string folder_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
 }  // namespace
 
 class LakeWriter::Impl {
 public:
-    Impl(LakeTable table, LakeWriterOptions options)
-        : table_(std::move(table)), options_(std::move(options)) {
+    Impl(LakeTable table, LakeWriterOptions options, StagingFolder folder)
+        : table_(std::move(table)), options_(std::move(options)), folder_(std::move(folder)) {
         options_.parquet.sync = true;
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
-        staging_ = table_.path() + "/_staging/" + options_.writer_id;
+        replaced_ = options_.replaced_partitions;
+        staging_ = folder_.path();
         open_dir_ = staging_ + "/open";
+    }
+
+    ~Impl() {
+        // Writers close their descriptors before the private folder goes with folder_.
+        open_.clear();
     }
 
     Status write(const Batch& batch) {
@@ -96,13 +109,17 @@ public:
         return {};
     }
 
-    Result<uint64_t> commit(uint64_t checkpoint) {
+    Result<uint64_t> commit(uint64_t checkpoint,
+                            const std::map<std::string, std::optional<std::string>>& progress) {
+        const bool named = options_.staging == LakeStaging::kNamed;
         const std::string record_file = record_path(checkpoint);
         std::error_code error;
         if (!std::filesystem::exists(record_file, error)) {
             MILLRACE_ASSIGN_OR_RETURN(Manifest current, table_.snapshot());
             auto it = current.writers.find(options_.writer_id);
-            if (it != current.writers.end() && it->second >= checkpoint) return current.snapshot_id;
+            if (named && it != current.writers.end() && it->second >= checkpoint) {
+                return current.snapshot_id;
+            }
             if (std::filesystem::exists(done_path(checkpoint), error)) return current.snapshot_id;
             return Error(ErrorCode::kNotFound, "checkpoint " + std::to_string(checkpoint) +
                                                    " of writer `" + options_.writer_id +
@@ -111,21 +128,7 @@ public:
         }
         MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(record_file));
         MILLRACE_ASSIGN_OR_RETURN(Manifest record, Manifest::parse(text, record_file));
-        const std::string checkpoint_dir = staging_ + "/ckpt-" + std::to_string(checkpoint);
-        for (const DataFile& f : record.files) {
-            const std::string from = checkpoint_dir + "/" + f.path;
-            const std::string to = table_.path() + "/" + f.path;
-            if (std::filesystem::exists(from, error)) {
-                const std::size_t slash = to.rfind('/');
-                MILLRACE_TRY(create_directories_durably(to.substr(0, slash)));
-                MILLRACE_TRY(rename_durably(from, to));
-            } else if (!std::filesystem::exists(to, error)) {
-                return Error(ErrorCode::kCorruption, "staged file " + from + " of checkpoint " +
-                                                         std::to_string(checkpoint) +
-                                                         " is missing");
-            }
-        }
-        if (record.files.empty()) {
+        if (record.files.empty() && progress.empty()) {
             // Nothing was written in this checkpoint: no new snapshot (a streaming sink would
             // otherwise add one per checkpoint interval). The record becomes a `done-<id>`
             // marker so that replaying the commit stays a no-op; older markers go.
@@ -138,17 +141,74 @@ public:
             MILLRACE_TRY(remove_checkpoint(checkpoint));
             return current;
         }
-        MILLRACE_ASSIGN_OR_RETURN(
-            uint64_t snapshot,
-            table_.commit_files({}, record.files, record.operation == "overwrite", record.operation,
-                                options_.writer_id, checkpoint));
+        const std::string checkpoint_dir = staging_ + "/ckpt-" + std::to_string(checkpoint);
+        // Files moved into the table by this call, put back if the commit does not happen.
+        std::vector<std::pair<std::string, std::string>> moved;
+        auto put_back = [&] {
+            for (const auto& [from, to] : moved) (void)::rename(to.c_str(), from.c_str());
+        };
+        for (const DataFile& f : record.files) {
+            const std::string from = checkpoint_dir + "/" + f.path;
+            const std::string to = table_.path() + "/" + f.path;
+            if (std::filesystem::exists(from, error)) {
+                const std::size_t slash = to.rfind('/');
+                Status moved_one = create_directories_durably(to.substr(0, slash));
+                if (moved_one.ok()) moved_one = rename_durably(from, to);
+                if (!moved_one.ok()) {
+                    put_back();
+                    return std::move(moved_one).error();
+                }
+                moved.emplace_back(from, to);
+            } else if (!std::filesystem::exists(to, error)) {
+                put_back();
+                return Error(ErrorCode::kCorruption, "staged file " + from + " of checkpoint " +
+                                                         std::to_string(checkpoint) +
+                                                         " is missing");
+            }
+        }
+        LakeTable::Change change;
+        change.added = record.files;
+        change.operation = record.operation;
+        if (record.operation == "overwrite") {
+            for (const DataFile& f : record.files) {
+                const std::string folder = folder_of(f.path);
+                if (replaced_.count(folder) == 0) change.replaced_partitions.insert(folder);
+            }
+        }
+        if (named) {
+            change.writer = options_.writer_id;
+            change.checkpoint = checkpoint;
+        }
+        change.progress = progress;
+        auto snapshot = table_.commit(change);
+        if (!snapshot.ok() && !record.files.empty()) {
+            // The swap of `current` may have happened before the failure (an fsync of the folder
+            // after the rename): then the commit stands. Otherwise the table is unchanged and
+            // the files go back to staging, for abort() to drop.
+            auto now = table_.snapshot();
+            bool committed = false;
+            if (now.ok()) {
+                for (const DataFile& f : now->files) {
+                    if (f.path == record.files.front().path) committed = true;
+                }
+            }
+            if (!committed) {
+                put_back();
+                return std::move(snapshot).error();
+            }
+            snapshot = now->snapshot_id;
+        }
+        if (!snapshot.ok()) return std::move(snapshot).error();
+        replaced_.insert(change.replaced_partitions.begin(), change.replaced_partitions.end());
+        staged_.clear();
         MILLRACE_TRY(remove_checkpoint(checkpoint));
-        return snapshot;
+        return *snapshot;
     }
 
     Status abort() {
         open_.clear();  // ParquetWriters close their descriptors; the files are removed below
         closed_.clear();
+        staged_.clear();
         pending_rows_ = 0;
         std::error_code error;
         std::filesystem::remove_all(open_dir_, error);
@@ -180,6 +240,8 @@ public:
     }
 
     uint64_t pending_rows() const { return pending_rows_; }
+    const std::set<std::string>& replaced_partitions() const { return replaced_; }
+    const std::set<std::string>& staged_partitions() const { return staged_; }
 
 private:
     struct OpenFile {
@@ -203,6 +265,7 @@ private:
     }
 
     Status write_to(const std::string& folder, const Batch& rows) {
+        staged_.insert(folder);
         auto it = open_.find(folder);
         if (it == open_.end()) {
             OpenFile file;
@@ -236,6 +299,9 @@ private:
 
     LakeTable table_;
     LakeWriterOptions options_;
+    StagingFolder folder_;
+    std::set<std::string> replaced_;
+    std::set<std::string> staged_;  // folders written since the last commit or abort
     std::string staging_;
     std::string open_dir_;
     std::map<std::string, OpenFile> open_;
@@ -248,19 +314,39 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::open(LakeTable table, LakeWriter
         options.writer_id[0] == '.' || options.writer_id[0] == '_') {
         return Error(ErrorCode::kInvalidArgument, "bad writer id `" + options.writer_id + "`");
     }
-    return std::unique_ptr<LakeWriter>(
-        new LakeWriter(std::make_unique<Impl>(std::move(table), std::move(options))));
+    // Files of writers that died (crashed, killed, failed) before committing are dropped here,
+    // never committed by this writer.
+    MILLRACE_TRY(StagingFolder::sweep_abandoned(table.path()));
+    std::optional<StagingFolder> folder;
+    if (options.staging == LakeStaging::kNamed) {
+        MILLRACE_ASSIGN_OR_RETURN(StagingFolder claimed,
+                                  StagingFolder::claim_named(table.path(), options.writer_id));
+        folder.emplace(std::move(claimed));
+    } else {
+        MILLRACE_ASSIGN_OR_RETURN(StagingFolder claimed,
+                                  StagingFolder::claim_private(table.path(), options.writer_id));
+        folder.emplace(std::move(claimed));
+    }
+    return std::unique_ptr<LakeWriter>(new LakeWriter(
+        std::make_unique<Impl>(std::move(table), std::move(options), std::move(*folder))));
 }
 
 LakeWriter::LakeWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LakeWriter::~LakeWriter() = default;
 Status LakeWriter::write(const Batch& batch) { return impl_->write(batch); }
 Status LakeWriter::pre_commit(uint64_t checkpoint_id) { return impl_->pre_commit(checkpoint_id); }
-Result<uint64_t> LakeWriter::commit(uint64_t checkpoint_id) { return impl_->commit(checkpoint_id); }
+Result<uint64_t> LakeWriter::commit(
+    uint64_t checkpoint_id, const std::map<std::string, std::optional<std::string>>& progress) {
+    return impl_->commit(checkpoint_id, progress);
+}
 Status LakeWriter::abort() { return impl_->abort(); }
 Result<std::vector<uint64_t>> LakeWriter::pending_checkpoints() const {
     return impl_->pending_checkpoints();
 }
 uint64_t LakeWriter::pending_rows() const { return impl_->pending_rows(); }
+const std::set<std::string>& LakeWriter::replaced_partitions() const {
+    return impl_->replaced_partitions();
+}
+std::set<std::string> LakeWriter::staged_partitions() const { return impl_->staged_partitions(); }
 
 }  // namespace millrace

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,13 +15,31 @@
 
 namespace millrace {
 
+/// Where a LakeWriter stages its files, and so what survives it (staging_folder.h).
+enum class LakeStaging {
+    /// `_staging/<writer_id>/`: pre-committed checkpoints survive a crash and the restarted
+    /// writer (same id) commits or aborts them; commits record writer -> checkpoint so that a
+    /// replayed commit is a no-op. One live writer per id (another gets kUnavailable).
+    kNamed,
+    /// A folder of this writer object alone, removed when it ends or, after a crash, by the next
+    /// writer of the table: nothing it staged is ever committed by anyone else. Nothing is
+    /// recorded per writer in the manifest. For batch jobs, which redo or resume a failed run
+    /// themselves; any number may run at once, even with one writer_id.
+    kPrivate,
+};
+
 struct LakeWriterOptions {
-    /// Stable across restarts of the same sink: it names the staging folder and the
-    /// writer -> last checkpoint entry that makes replayed commits no-ops.
+    /// Names the staging folder (kNamed: stable across restarts of the same sink) and the
+    /// data files.
     std::string writer_id = "default";
-    /// Overwrite: a commit replaces every file of the partitions it writes (idempotent re-runs
-    /// of a day); append: it adds files.
+    LakeStaging staging = LakeStaging::kNamed;
+    /// Overwrite: the first commit of this writer into a partition replaces the partition's
+    /// files; its later commits into the same partition append (so a job committing in several
+    /// steps replaces each partition once, with all of its rows). Append: commits add files.
     bool overwrite_partitions = false;
+    /// Partition folders an earlier run of the same job already replaced (a resumed job passes
+    /// what the interrupted run recorded), so they are appended to, not replaced again.
+    std::set<std::string> replaced_partitions;
     /// A new file is started in a partition after this many rows.
     uint64_t max_file_rows = 8ull << 20;
     ParquetWriterOptions parquet;
@@ -36,6 +57,10 @@ struct LakeWriterOptions {
 ///                        calling it again, e.g. after a crash and restore, is a no-op.
 ///   abort()              drop open files and pre-committed-but-uncommitted checkpoints.
 ///
+/// A commit that fails (say the disk fills while the manifest is written) leaves the table as it
+/// was and the checkpoint's files back in staging, where abort() or the end of a private writer
+/// drops them: they are never adopted by a later commit of another writer.
+///
 /// After a crash, the runtime calls commit(c) for the last completed checkpoint c (the record
 /// survived in staging), then abort() for anything newer. pending_checkpoints() lists the
 /// records found. Not thread-safe: one writer per sink instance.
@@ -49,8 +74,10 @@ public:
 
     Status write(const Batch& batch);
     Status pre_commit(uint64_t checkpoint_id);
-    /// Returns the snapshot id that holds the checkpoint's files.
-    Result<uint64_t> commit(uint64_t checkpoint_id);
+    /// Returns the snapshot id that holds the checkpoint's files. `progress` entries are set
+    /// (or erased, nullopt) in the same commit (Manifest::progress).
+    Result<uint64_t> commit(uint64_t checkpoint_id,
+                            const std::map<std::string, std::optional<std::string>>& progress = {});
     Status abort();
 
     /// Checkpoints pre-committed by this writer_id and not yet committed, ascending.
@@ -58,6 +85,10 @@ public:
 
     /// Rows written since the last pre_commit.
     uint64_t pending_rows() const;
+    /// Partition folders this writer (and the runs named in the options) replaced so far.
+    const std::set<std::string>& replaced_partitions() const;
+    /// Partition folders of the rows written or pre-committed and not yet committed.
+    std::set<std::string> staged_partitions() const;
 
     class Impl;
 

@@ -123,7 +123,20 @@ std::string Manifest::to_json(const Schema& schema) const {
         append_json_string(out, writer);
         out += ": " + std::to_string(checkpoint);
     }
-    out += "},\n \"files\": [";
+    out += "}";
+    if (!progress.empty()) {
+        out += ", \"progress\": {";
+        first = true;
+        for (const auto& [writer, state] : progress) {
+            if (!first) out += ", ";
+            first = false;
+            append_json_string(out, writer);
+            out += ": ";
+            append_json_string(out, state);
+        }
+        out += "}";
+    }
+    out += ",\n \"files\": [";
     for (std::size_t i = 0; i < files.size(); ++i) {
         const DataFile& f = files[i];
         out += i > 0 ? ",\n  {\"path\": " : "\n  {\"path\": ";
@@ -196,6 +209,12 @@ Result<Manifest> Manifest::parse(std::string_view json, const std::string& sourc
         for (auto field : object) {
             if (field.value.get(u) != simdjson::SUCCESS) return corrupt("bad writers");
             m.writers[std::string(field.key)] = u;
+        }
+    }
+    if (root["progress"].get(object) == simdjson::SUCCESS) {
+        for (auto field : object) {
+            if (field.value.get(text) != simdjson::SUCCESS) return corrupt("bad progress");
+            m.progress[std::string(field.key)] = std::string(text);
         }
     }
     if (root["files"].get(array) != simdjson::SUCCESS) return corrupt("no files");

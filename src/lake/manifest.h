@@ -27,6 +27,7 @@ struct DataFile {
 ///   {"format": 1, "snapshot_id": 3, "parent_id": 2, "committed_at": "2026-11-23T21:00:00Z",
 ///    "operation": "append", "schema": "id: int64 not null, ts: timestamp",
 ///    "partition_by": ["date(ts)"], "writers": {"sink-1": 17},
+///    "progress": {"import:/data/orders.csv": "input /data/orders.csv\nsize 1234\n…"},
 ///    "files": [{"path": "day=2026-11-23/part-3f…-0.parquet", "partition": {"day": "2026-11-23"},
 ///               "rows": 1000, "bytes": 4096,
 ///               "columns": {"id": {"min": "1", "max": "1000", "nulls": 0}, …}}]}
@@ -34,7 +35,9 @@ struct DataFile {
 /// Statistic values are strings in a per-type text form (integers, days and microseconds as
 /// decimal, doubles with 17 digits, bytes as hex) so that no JSON number loses precision.
 /// `writers` holds the last checkpoint each two-phase-commit writer committed, which makes a
-/// replayed commit a no-op.
+/// replayed commit a no-op. `progress` holds, per writer, what an unfinished multi-commit job
+/// (`lake import --commit-rows`) has committed so far, set atomically with each of its commits
+/// and erased by its last one: a re-run resumes from it instead of duplicating rows.
 struct Manifest {
     uint64_t snapshot_id = 0;
     uint64_t parent_id = 0;
@@ -43,6 +46,7 @@ struct Manifest {
     std::string schema_text;
     std::vector<std::string> partition_by;
     std::map<std::string, uint64_t> writers;
+    std::map<std::string, std::string> progress;
     std::vector<DataFile> files;
 
     uint64_t total_rows() const;

@@ -129,6 +129,7 @@ struct Prepared {
     std::vector<PreparedSource> sources;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
+    std::vector<std::string> input_files;    // of the file sources
     std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
     OpenedFeatureWriter features;            // opened by runs with an online sink
 };
@@ -180,7 +181,11 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     for (const SourceSpec& source : pipeline.sources) {
         std::unique_ptr<BoundedSource> reader;
         if (source.kind == SourceKind::kFile) {
-            MILLRACE_ASSIGN_OR_RETURN(reader, FileSource::open(source));
+            MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
+            // File sinks and dead letters must not write over what the run reads.
+            prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
+                                        files->files().end());
+            reader = std::move(files);
         } else if (source.kind == SourceKind::kTopic) {
             MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
         } else {
@@ -247,8 +252,9 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
                     sink.location);
             }
         } else if (open_outputs && sink.kind == SinkKind::kFile) {
-            MILLRACE_ASSIGN_OR_RETURN(p.file,
-                                      FileSink::create(sink.path, sink.format, p.plan->schema));
+            MILLRACE_ASSIGN_OR_RETURN(
+                p.file,
+                FileSink::create(sink.path, sink.format, p.plan->schema, prepared.input_files));
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.lake,
@@ -367,8 +373,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         prepared.dead_letter_sink != nullptr && prepared.dead_letter_sink->kind == SinkKind::kFile
             ? prepared.dead_letter_sink->path
             : fmt::format("{}/dead_letter/{}.ndjson", project.data_dir, pipeline.name);
-    MILLRACE_ASSIGN_OR_RETURN(std::unique_ptr<DeadLetterWriter> dead_letters,
-                              DeadLetterWriter::create(dead_letter_path, pipeline.name));
+    MILLRACE_ASSIGN_OR_RETURN(
+        std::unique_ptr<DeadLetterWriter> dead_letters,
+        DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
 
     ExecContext context;
     context.memory_limit_bytes = options.memory_limit_bytes;

@@ -33,8 +33,12 @@ public:
             table.resize(at);
         }
         auto opened = LakeTable::open(data_dir_, table);
-        if (!opened.ok())
+        if (!opened.ok()) {
+            // Only a missing table is "unknown"; a table that exists but cannot be read says
+            // why (a corrupt manifest names its file and the intact snapshots).
+            if (opened.error().code() != ErrorCode::kNotFound) return std::move(opened).error();
             return Error(ErrorCode::kNotFound, fmt::format("unknown lake table `{}`", table));
+        }
         auto scan = std::make_unique<sql::LogicalNode>();
         scan->kind = sql::LogicalNode::Kind::kScan;
         scan->source = std::string(name);

@@ -68,6 +68,75 @@ out=$("$MILLRACE" convert dirty.ndjson y.csv --schema "$schema" --max-errors 3 2
 expect_eq "$rc" "1" "--max-errors fails the run"
 out=$(echo '{"a":1}' | "$MILLRACE" convert - x.csv --schema "a: int64" 2>&1); rc=$?
 expect_contains "$out" "--from json|csv" "stdin without --from asks for it"
+
+# 7. Outputs are written whole or not at all, and never over the input: an output that is the
+# input (the same name, a symlink or a hard link to it) is refused and the input stays intact.
+cp orders.csv same.csv
+sum_before=$(cksum < same.csv)
+out=$("$MILLRACE" convert same.csv same.csv --schema "$schema" 2>&1); rc=$?
+expect_eq "$rc" "1" "convert same.csv same.csv exits 1"
+expect_contains "$out" "is the same file as" "same input and output is refused with a reason"
+ln -s same.csv link_to_same.csv
+out=$("$MILLRACE" convert same.csv link_to_same.csv --to json --schema "$schema" 2>&1); rc=$?
+expect_eq "$rc" "1" "an output symlink to the input is refused"
+ln same.csv hardlink.csv
+out=$("$MILLRACE" convert same.csv hardlink.csv --schema "$schema" 2>&1); rc=$?
+expect_eq "$rc" "1" "an output hard link to the input is refused"
+out=$("$MILLRACE" convert same.csv other.ndjson --schema "$schema" --errors same.csv 2>&1); rc=$?
+expect_eq "$rc" "1" "an --errors file that is the input is refused"
+expect_eq "$(cksum < same.csv)" "$sum_before" "the input is intact after the refusals"
+# A symlink output is followed: its target is written, the link stays.
+ln -s target.ndjson link_out.ndjson
+"$MILLRACE" convert same.csv link_out.ndjson --schema "$schema" 2>/dev/null
+if [ -L link_out.ndjson ] && [ "$(wc -l < target.ndjson)" == "20000" ]; then
+  pass "an output symlink's target is written and the link kept"
+else
+  fail "output symlink: link or target wrong"
+fi
+# A failed run leaves the previous output untouched and no temporary file behind.
+echo previous > kept.csv
+out=$("$MILLRACE" convert dirty.ndjson kept.csv --schema "$schema" --max-errors 0 2>&1); rc=$?
+expect_eq "$rc" "1" "--max-errors 0 over dirty input fails"
+expect_eq "$(head -n 1 kept.csv)" "previous" "a failed run does not replace the output"
+expect_eq "$(find . -name '*.tmp-*' | wc -l)" "0" "no temporary output is left behind"
+
+# 8. A FIFO as input is streamed (it cannot be mapped).
+mkfifo orders.fifo
+cat orders.csv > orders.fifo &
+out=$("$MILLRACE" convert orders.fifo fifo.ndjson --from csv --schema "$schema" 2>&1); rc=$?
+wait
+expect_eq "$rc" "0" "convert reads a FIFO"
+expect_eq "$(wc -l < fifo.ndjson)" "20000" "every record of the FIFO is converted"
+
+# 9. `run` follows the same rule: a file sink or dead-letter file that is a source file of the
+# run is refused before anything is written, and the source stays intact.
+mkdir -p proj/pipelines
+printf 'name: p\ndata_dir: ./data\ninclude: [pipelines/*.yaml]\n' > proj/millrace.yaml
+printf 'a,b\n1,x\n2,y\n' > proj/in.csv
+write_pipeline() {  # <file sink path> <dead-letter path>
+  cat > proj/pipelines/copy.yaml <<EOF
+name: copy
+mode: batch
+sources:
+  rows:
+    file: { path: in.csv, format: csv }
+    schema: { a: int64, b: string }
+views:
+  everything: SELECT a, b FROM rows
+sinks:
+  - { from: everything, file: { path: $1, format: csv } }
+  - { from: dead_letter, file: { path: $2, format: json } }
+EOF
+}
+write_pipeline in.csv rejected.ndjson
+out=$("$MILLRACE" run proj copy 2>&1); rc=$?
+expect_eq "$rc" "1" "run refuses a file sink that is its source"
+expect_contains "$out" "is the input" "run says why"
+write_pipeline out.csv in.csv
+out=$("$MILLRACE" run proj copy 2>&1); rc=$?
+expect_eq "$rc" "1" "run refuses a dead-letter file that is its source"
+expect_eq "$(wc -l < proj/in.csv)" "3" "the source file is intact"
+
 out=$("$MILLRACE" --version); expect_contains "$out" "millrace 0.1.0" "--version"
 out=$("$MILLRACE" help convert); expect_contains "$out" "--schema" "help convert"
 set -e

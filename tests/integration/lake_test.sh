@@ -104,10 +104,125 @@ for i in $(seq 1 8); do
   else
     pass "crash $i: killed before the first commit, table empty"
   fi
-  # Recovery: commits what was pre-committed, removes the rest, leaves a readable table.
+  # The next import drops what the killed one staged (never commits it) and leaves a readable
+  # table.
   "$MILLRACE" lake import t --data-dir crash -i empty.ndjson --schema "$schema" 2>/dev/null
   leftovers=$(find crash/lake/t/_staging -type f ! -name 'done-*' 2>/dev/null | wc -l)
   expect_eq "$leftovers" "0" "crash $i: recovery leaves no staged files"
 done
 if [ "$kills" -gt 0 ]; then pass "killed the writer $kills times"; else fail "the writer was never killed"; fi
+
+# Rows and distinct order ids of a table's current snapshot, through `millrace query`.
+counts() {  # <data-dir> <table>
+  "$MILLRACE" query -d "$1" "SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM $2" \
+    | sed -n 3p | tr -s ' ' | sed 's/ $//'
+}
+# Blocks the manifest of the snapshot <n> ahead of the current one (a folder in its way, as a
+# full disk would refuse the write): that commit fails, the ones before it succeed.
+block_commit() {  # <data-dir> <table> <n>
+  local current
+  current=$(tr -d '\n' < "$1/lake/$2/_manifest/current")
+  mkdir "$1/lake/$2/_manifest/v$(printf %010d $((current + $3))).json"
+}
+unblock_commits() { rmdir "$1"/lake/"$2"/_manifest/v*.json 2>/dev/null || true; }
+
+# 5. --overwrite applies once per import: with --commit-rows, each partition is replaced by the
+# import's first commit into it and appended to by its later ones, so every row stays; a
+# re-run gives the same table. (`-d` is --data-dir for every lake subcommand.)
+for run in 1 2; do
+  "$MILLRACE" lake import ow -d data -i orders.ndjson --schema "$schema" --create \
+    --partition-by "date(timestamp)" --commit-rows 8192 --overwrite 2>/dev/null
+  expect_eq "$(counts data ow)" "100000 100000" "overwrite with --commit-rows, run $run: every row once"
+done
+
+# 6. A failed import changes nothing, and the next import does not commit what it staged.
+head -n 3000 orders.ndjson > part1.ndjson
+sed -n 3001,6000p orders.ndjson > part2.ndjson
+sed -n 6001,9000p orders.ndjson > part3.ndjson
+"$MILLRACE" lake import failed -d data -i part1.ndjson --schema "$schema" --create \
+  --partition-by "date(timestamp)" 2>/dev/null
+block_commit data failed 1
+set +e
+"$MILLRACE" lake import failed -d data -i part2.ndjson --schema "$schema" 2>failed.log; rc=$?
+set -e
+expect_eq "$rc" "1" "an import whose manifest cannot be written exits 1"
+expect_eq "$(counts data failed)" "3000 3000" "the failed import left the table unchanged"
+unblock_commits data failed
+"$MILLRACE" lake import failed -d data -i part3.ndjson --schema "$schema" 2>/dev/null
+expect_eq "$(counts data failed)" "6000 6000" "the next import commits only its own rows"
+parquet=$(find data/lake/failed -name '*.parquet' | wc -l)
+listed=$("$MILLRACE" lake files failed -d data | wc -l)
+expect_eq "$parquet" "$listed" "no file of the failed import is left on disk"
+
+# 7. An import interrupted after some commits resumes where it stopped when re-run on the same
+# input: no row twice, none missing; the whole input, appended or overwritten.
+for mode in append overwrite; do
+  flag=""; [ "$mode" == "overwrite" ] && flag="--overwrite"
+  "$MILLRACE" lake import "resume_$mode" -d data -i part1.ndjson --schema "$schema" --create \
+    --partition-by "date(timestamp)" 2>/dev/null  # rows the import must keep (append) or replace
+  block_commit data "resume_$mode" 4
+  set +e
+  "$MILLRACE" lake import "resume_$mode" -d data -i orders.ndjson --schema "$schema" \
+    --commit-rows 8192 $flag 2>/dev/null; rc=$?
+  set -e
+  expect_eq "$rc" "1" "$mode: the import is interrupted at its 4th commit"
+  unblock_commits data "resume_$mode"
+  "$MILLRACE" lake import "resume_$mode" -d data -i orders.ndjson --schema "$schema" \
+    --commit-rows 8192 $flag 2>resume.log
+  expect_contains "$(cat resume.log)" "resuming an interrupted import" "$mode: the re-run resumes"
+  if [ "$mode" == "append" ]; then
+    expect_eq "$(counts data resume_append)" "103000 100000" "append: the earlier rows plus each input row once"
+  else
+    expect_eq "$(counts data resume_overwrite)" "100000 100000" "overwrite: each input row once"
+  fi
+done
+
+# 8. Concurrent imports into one table with one writer id (as parallel runs of one job) all
+# commit, every row once.
+: > slices.pids
+for k in 0 1 2 3; do
+  sed -n "$((k * 5000 + 1)),$(((k + 1) * 5000))p" orders.ndjson > "slice$k.ndjson"
+done
+pids=()
+for k in 0 1 2 3; do
+  "$MILLRACE" lake import together -d data -i "slice$k.ndjson" --schema "$schema" --create \
+    --partition-by "date(timestamp)" --commit-rows 1000 2>"together$k.log" &
+  pids+=($!)
+done
+failed_writers=0
+for pid in "${pids[@]}"; do wait "$pid" || failed_writers=$((failed_writers + 1)); done
+expect_eq "$failed_writers" "0" "four concurrent importers all succeed"
+expect_eq "$(counts data together)" "20000 20000" "concurrent importers commit every row once"
+
+# 8b. A FIFO as import input is streamed; --commit-rows on it is refused (it cannot be re-read
+# to resume).
+mkfifo pipe.ndjson
+cat part1.ndjson > pipe.ndjson &
+"$MILLRACE" lake import piped -d data -i pipe.ndjson --schema "$schema" --create 2>/dev/null
+wait
+expect_eq "$(counts data piped)" "3000 3000" "a FIFO input is imported whole"
+set +e
+out=$("$MILLRACE" lake import piped -d data -i pipe.ndjson --schema "$schema" --commit-rows 100 2>&1); rc=$?
+set -e
+expect_eq "$rc" "1" "--commit-rows with a FIFO input is refused"
+expect_contains "$out" "needs a regular file" "and says why"
+
+# 9. A truncated manifest is reported (file, what is wrong) with the intact snapshot to read
+# instead; older snapshots stay readable and listed; nothing older is served as current.
+"$MILLRACE" lake import torn -d data -i part1.ndjson --schema "$schema" --create 2>/dev/null
+"$MILLRACE" lake import torn -d data -i part2.ndjson --schema "$schema" 2>/dev/null
+manifest=data/lake/torn/_manifest/v0000000002.json
+truncate -s 200 "$manifest"
+set +e
+out=$("$MILLRACE" query -d data "SELECT count(*) AS n FROM torn" 2>&1); rc=$?
+set -e
+expect_eq "$rc" "1" "a query of the corrupt snapshot fails"
+expect_contains "$out" "$manifest" "the error names the corrupt manifest"
+expect_contains "$out" "\"torn@1\"" "the error names the intact snapshot to read"
+expect_eq "$("$MILLRACE" query -d data 'SELECT count(*) AS n FROM "torn@1"' | sed -n 3p | tr -d ' ')" "3000" "AS OF the intact snapshot works"
+set +e
+history=$("$MILLRACE" lake history torn -d data 2>/dev/null)
+set -e
+expect_contains "$history" "1	parent 0" "lake history still lists the intact snapshots"
+expect_contains "$history" "2	corrupt" "lake history marks the corrupt one"
 finish

@@ -19,6 +19,12 @@ expect_contains "$logs" "pipeline daily_sales (batch)" "the pipeline's report is
 out=$("$MILLRACE" jobs backfill "$project" daily_sales --from 2026-11-01 --to 2026-11-03 --concurrency 2 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "0" "the backfill succeeds"
 expect_contains "$out" "2 interval(s) to run, 1 already run" "the day already run is skipped"
+# Two runs at once write the same lake table: each must commit on its first attempt (a retry
+# would hide a lost race) and the table must hold each store and day once.
+retried=$("$MILLRACE" jobs history "$project" daily_sales | grep -E "attempt [2-9]" || true)
+expect_eq "$retried" "" "no task of the concurrent runs needed a retry"
+counts=$("$MILLRACE" query -d "$project/data" "SELECT count(*) AS n, count(DISTINCT CAST(store_id AS VARCHAR) || '|' || CAST(day AS VARCHAR)) AS d FROM daily_store_sales" | sed -n 3p | tr -s ' ')
+expect_eq "$(cut -d' ' -f1 <<<"$counts")" "$(cut -d' ' -f2 <<<"$counts")" "each store and day is in the lake table once"
 # No file for 2026-11-04: the sensor times out (shortened here) and the run fails.
 sed -i 's/timeout: 6h/timeout: 1s/' "$project/jobs/daily_sales.yaml"
 out=$("$MILLRACE" jobs run "$project" daily_sales --date 2026-11-04 2>&1) && rc=0 || rc=$?

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "common/mapped_file.h"
 #include "lake/lake_table.h"
@@ -97,7 +99,13 @@ TEST_F(LakeWriterTest, AbortDropsStagedFiles) {
     ASSERT_TRUE((*writer)->write(rows(10, 10)).ok());
     ASSERT_TRUE((*writer)->abort().ok());
     EXPECT_EQ(count(*table), 0u);
-    EXPECT_TRUE(std::filesystem::is_empty(table->path() + "/_staging/default"));
+    // Nothing staged is left; `.owner` is the live writer's lock (staging_folder.h).
+    std::vector<std::string> left;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(table->path() + "/_staging/default")) {
+        left.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(left, std::vector<std::string>{".owner"});
     EXPECT_EQ((*writer)->commit(1).error().code(), ErrorCode::kNotFound);
 }
 
@@ -153,6 +161,229 @@ TEST_F(LakeWriterTest, OverwriteReplacesOnlyItsPartitions) {
         ASSERT_TRUE((*rerun)->commit(run).ok());
         EXPECT_EQ(count(*table), 48u);
     }
+}
+
+TEST_F(LakeWriterTest, OverwriteReplacesEachPartitionOnceAcrossTheWritersCommits) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    {
+        auto first = LakeWriter::open(*table);
+        ASSERT_TRUE((*first)->write(rows(0, 72)).ok());  // three days of old rows
+        ASSERT_TRUE((*first)->pre_commit(1).ok());
+        ASSERT_TRUE((*first)->commit(1).ok());
+    }
+    LakeWriterOptions options;
+    options.writer_id = "import";
+    options.staging = LakeStaging::kPrivate;
+    options.overwrite_partitions = true;
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    // A job committing every 12 rows: days 1 and 2 are replaced by their first commit and
+    // appended to by the later ones; day 3, never written, keeps its old rows.
+    for (uint64_t c = 1; c <= 4; ++c) {
+        ASSERT_TRUE((*writer)->write(rows(100 + static_cast<int64_t>(c - 1) * 12, 12)).ok());
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        auto committed = (*writer)->commit(c);
+        ASSERT_TRUE(committed.ok()) << committed.error().to_string();
+    }
+    // Rows 100..147 (one an hour) fall on the 5th to 7th day, none of the old rows' days.
+    EXPECT_EQ(count(*table), 72u + 48u);
+    EXPECT_EQ((*writer)->replaced_partitions().size(), 3u);
+
+    // The same job writing old days again replaces each of them once, with all its rows.
+    auto again = LakeWriter::open(*table, options);
+    for (uint64_t c = 1; c <= 6; ++c) {
+        // Rows 0..47: the first two days, 8 rows a commit.
+        ASSERT_TRUE((*again)->write(rows(static_cast<int64_t>(c - 1) * 8, 8)).ok());
+        ASSERT_TRUE((*again)->pre_commit(c).ok());
+        ASSERT_TRUE((*again)->commit(c).ok());
+    }
+    EXPECT_EQ(count(*table), 72u + 48u);
+}
+
+TEST_F(LakeWriterTest, FailedCommitIsDroppedAndNeverAdoptedByTheNextWriter) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    LakeWriterOptions options;
+    options.writer_id = "import";
+    options.staging = LakeStaging::kPrivate;
+    {
+        auto writer = LakeWriter::open(*table, options);
+        ASSERT_TRUE((*writer)->write(rows(0, 10)).ok());
+        ASSERT_TRUE((*writer)->pre_commit(1).ok());
+        ASSERT_TRUE((*writer)->commit(1).ok());
+    }
+    {
+        // The manifest of snapshot 2 cannot be written (a folder in its way, as a full disk
+        // would refuse it): the commit fails and the table stays at snapshot 1.
+        std::filesystem::create_directory(table->manifest_path(2));
+        auto writer = LakeWriter::open(*table, options);
+        ASSERT_TRUE((*writer)->write(rows(100, 30)).ok());
+        ASSERT_TRUE((*writer)->pre_commit(1).ok());
+        auto failed = (*writer)->commit(1);
+        ASSERT_FALSE(failed.ok());
+        EXPECT_EQ(failed.error().code(), ErrorCode::kIo);
+        EXPECT_EQ(*table->current_snapshot_id(), 1u);
+        EXPECT_EQ(count(*table), 10u);
+        std::filesystem::remove(table->manifest_path(2));
+        // The writer ends here without committing (the process would exit 1).
+    }
+    auto next = LakeWriter::open(*table, options);
+    ASSERT_TRUE((*next)->write(rows(200, 5)).ok());
+    ASSERT_TRUE((*next)->pre_commit(1).ok());
+    ASSERT_TRUE((*next)->commit(1).ok());
+    EXPECT_EQ(count(*table), 15u);  // not 45: the failed writer's 30 rows are gone
+    // No file of the failed writer is left anywhere: not staged, not in a partition folder.
+    std::size_t parquet_files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(table->path())) {
+        if (entry.path().extension() == ".parquet") ++parquet_files;
+    }
+    EXPECT_EQ(parquet_files, table->snapshot()->files.size());
+}
+
+TEST_F(LakeWriterTest, StagingOfAKilledPrivateWriterIsSweptNotCommitted) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    const std::string staging = table->path() + "/_staging";
+    // What a writer killed between pre-commit and commit leaves: a private folder with a
+    // pre-commit record, whose owner lock nobody holds.
+    std::filesystem::create_directories(staging + "/_tx-import-1-dead/ckpt-1");
+    ASSERT_TRUE(write_file_atomic(staging + "/_tx-import-1-dead/.owner", "").ok());
+    ASSERT_TRUE(write_file_atomic(staging + "/_tx-import-1-dead/ckpt-1.json", "{}").ok());
+    LakeWriterOptions options;
+    options.writer_id = "import";
+    options.staging = LakeStaging::kPrivate;
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok());
+    EXPECT_FALSE(std::filesystem::exists(staging + "/_tx-import-1-dead"));
+    EXPECT_TRUE((*writer)->pending_checkpoints()->empty());
+    // A live writer's folder is not swept by another.
+    auto other = LakeWriter::open(*table, options);
+    ASSERT_TRUE((*other)->write(rows(0, 3)).ok());
+    auto third = LakeWriter::open(*table, options);  // one writer id, two live writers
+    ASSERT_TRUE(third.ok());
+    ASSERT_TRUE((*other)->pre_commit(1).ok());
+    ASSERT_TRUE((*other)->commit(1).ok());
+    EXPECT_EQ(count(*table), 3u);
+}
+
+TEST_F(LakeWriterTest, NamedWriterIdIsHeldByOneLiveWriter) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    auto first = LakeWriter::open(*table);
+    ASSERT_TRUE(first.ok());
+    auto second = LakeWriter::open(*table);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+    first->reset();
+    EXPECT_TRUE(LakeWriter::open(*table).ok());
+}
+
+TEST_F(LakeWriterTest, ConcurrentWritersOfOneTableCommitEveryRowOnce) {
+    constexpr int kWriters = 6;
+    constexpr int kCommits = 5;
+    constexpr int64_t kRows = 40;
+    std::vector<std::thread> threads;
+    std::vector<std::string> failures(kWriters);
+    for (int w = 0; w < kWriters; ++w) {
+        threads.emplace_back([&, w] {
+            // Every thread creates-or-opens the table, as concurrent first runs do.
+            auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+            if (!table.ok()) table = LakeTable::open(dir_, "t");
+            if (!table.ok()) {
+                failures[w] = table.error().to_string();
+                return;
+            }
+            LakeWriterOptions options;
+            options.writer_id = "backfill";  // one id for all: each still stages privately
+            options.staging = LakeStaging::kPrivate;
+            auto writer = LakeWriter::open(*table, options);
+            if (!writer.ok()) {
+                failures[w] = writer.error().to_string();
+                return;
+            }
+            for (int c = 1; c <= kCommits; ++c) {
+                const int64_t first = (static_cast<int64_t>(w) * kCommits + c - 1) * kRows;
+                Status status = (*writer)->write(rows(first, kRows));
+                if (status.ok()) status = (*writer)->pre_commit(static_cast<uint64_t>(c));
+                if (status.ok()) {
+                    auto committed = (*writer)->commit(static_cast<uint64_t>(c));
+                    if (!committed.ok()) status = std::move(committed).error();
+                }
+                if (!status.ok()) {
+                    failures[w] = status.error().to_string();
+                    return;
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    for (const std::string& failure : failures) EXPECT_EQ(failure, "");
+    auto table = LakeTable::open(dir_, "t");
+    ASSERT_TRUE(table.ok());
+    EXPECT_EQ(*table->current_snapshot_id(), static_cast<uint64_t>(kWriters * kCommits));
+    std::vector<int> seen(kWriters * kCommits * kRows, 0);
+    LakeTable::ScanOptions scan;
+    scan.columns = {"id"};
+    ASSERT_TRUE(
+        table
+            ->scan(scan,
+                   [&](Batch batch) {
+                       for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                           ++seen[static_cast<std::size_t>(batch.column(0).value<int64_t>(r))];
+                       }
+                       return Status();
+                   })
+            .ok());
+    for (std::size_t id = 0; id < seen.size(); ++id) {
+        ASSERT_EQ(seen[id], 1) << "row " << id;
+    }
+}
+
+TEST_F(LakeWriterTest, ReplacingFilesNoLongerLiveIsAConflict) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    LakeTable::Change change;
+    change.removed = {"part-gone-0.parquet"};  // replaced by a concurrent commit, say
+    change.operation = "compact";
+    EXPECT_EQ(table->commit(change).error().code(), ErrorCode::kUnavailable);
+    EXPECT_EQ(*table->current_snapshot_id(), 0u);
+}
+
+TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
+    auto table = LakeTable::create(dir_, "orders", *schema_);
+    auto writer = LakeWriter::open(*table);
+    for (uint64_t c = 1; c <= 3; ++c) {
+        ASSERT_TRUE((*writer)->write(rows(static_cast<int64_t>(c) * 10, 10)).ok());
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        ASSERT_TRUE((*writer)->commit(c).ok());
+    }
+    // Snapshot 3 (current) is truncated.
+    auto text = read_file(table->manifest_path(3));
+    ASSERT_TRUE(text.ok());
+    std::filesystem::resize_file(table->manifest_path(3), text->size() / 2);
+
+    auto reopened = LakeTable::open(dir_, "orders");  // still opens: the table exists
+    ASSERT_TRUE(reopened.ok()) << reopened.error().to_string();
+    auto current = reopened->snapshot();
+    ASSERT_FALSE(current.ok());  // never an older snapshot in its place
+    EXPECT_EQ(current.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(current.error().message().find(table->manifest_path(3)), std::string::npos);
+    EXPECT_NE(current.error().message().find("\"orders@2\""), std::string::npos);
+    LakeTable::ScanOptions latest;
+    EXPECT_EQ(reopened->scan(latest, [](Batch) { return Status(); }).error().code(),
+              ErrorCode::kCorruption);
+    EXPECT_EQ(count(*reopened, 2), 20u);  // AS OF an intact snapshot works
+    auto history = reopened->history();
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->size(), 3u);  // 0, 1, 2
+    // A commit on top of a corrupt snapshot is refused rather than built on an older one.
+    ASSERT_TRUE((*writer)->write(rows(100, 1)).ok());
+    ASSERT_TRUE((*writer)->pre_commit(4).ok());
+    EXPECT_EQ((*writer)->commit(4).error().code(), ErrorCode::kCorruption);
+
+    // A torn commit pointer: reported too, and an explicit snapshot still reads.
+    ASSERT_TRUE(write_file_atomic(table->path() + "/_manifest/current", "").ok());
+    auto pointerless = LakeTable::open(dir_, "orders");
+    ASSERT_TRUE(pointerless.ok()) << pointerless.error().to_string();
+    EXPECT_EQ(pointerless->snapshot().error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(pointerless->snapshot().error().message().find("\"orders@2\""), std::string::npos);
+    EXPECT_EQ(count(*pointerless, 2), 20u);
 }
 
 TEST_F(LakeWriterTest, ScanSkipsFilesByStatisticsAndCompactionMergesSmallFiles) {
