@@ -724,6 +724,10 @@ Result<object> parse_tree(std::string_view sql, simdjson::dom::parser& json_pars
         int offset = guard.result.error->cursorpos > 0 ? guard.result.error->cursorpos - 1 : -1;
         if (offset >= static_cast<int>(sql.size())) offset = -1;
         std::string message = guard.result.error->message;
+        if (message.starts_with("memory exhausted")) {
+            // Bison's stack limit: what hits it is nesting (parentheses, right-nested AND/OR).
+            message = "the SQL is nested too deeply to parse (" + message + ")";
+        }
         if (offset < 0 && message.find("end of input") != std::string::npos) {
             offset = static_cast<int>(sql.size());
         }

@@ -101,7 +101,13 @@ expected=$(duckdb "SELECT a.id, b.id AS bid FROM 'a.csv' a CROSS JOIN 'a.csv' b 
                    ORDER BY a.v * b.v DESC, a.id, b.id LIMIT 3" | rows_of)
 expect_eq "$(tail -n +2 <<<"$out" | tr '\n' ' ' | sed 's/ $//')" "$expected" "query: ORDER BY ... LIMIT 3 over a 40M-row join equals DuckDB"
 
-# 5. A row that fails fails the query: no rows on stdout, the error on stderr, exit 1.
+# 5. A WHERE with 5,000 OR terms (an IN list with a hash set) selects the rows DuckDB selects.
+terms=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "%sid = %d", (i ? " OR " : ""), i * 3 }')
+expect_eq "$("$MILLRACE" query -d data -f csv "SELECT count(*) AS n, sum(v) AS s FROM a WHERE $terms" | tail -n +2)" \
+  "$(duckdb "SELECT count(*) AS n, sum(v) AS s FROM 'a.csv' WHERE $terms" | rows_of)" \
+  "a 5,000-term OR returns DuckDB's rows"
+
+# 6. A row that fails fails the query: no rows on stdout, the error on stderr, exit 1.
 printf 'id,x\n1,2\n2,0\n3,5\n' > t.csv
 "$MILLRACE" convert t.csv t.parquet --schema "id: int64, x: int64" 2>/dev/null
 "$MILLRACE" lake import t --data-dir data -i t.parquet --create 2>/dev/null
