@@ -113,6 +113,51 @@ BoundExpr or_of_equalities_as_in(BoundExpr disjunction) {
     return disjunction;
 }
 
+/// Why a SQL keyword that PostgreSQL evaluates to a value (USER, CURRENT_TIME, ...) cannot be
+/// used, and, when the scope has a column of that name, how to read the column instead.
+std::string sql_keyword_message(const AstExpr& expr, const Scope& scope) {
+    const std::string& keyword = expr.name;
+    std::string bare = keyword;
+    if (bare.ends_with("(n)")) bare.resize(bare.size() - 3);
+    std::string upper = bare;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string message;
+    if (bare == "user" || bare == "current_user" || bare == "session_user" ||
+        bare == "current_role") {
+        message = fmt::format(
+            "`{}` is the SQL keyword {}, which in PostgreSQL is the name of the database user; "
+            "Millrace SQL has no database users",
+            bare, upper);
+    } else if (bare == "current_catalog" || bare == "current_schema") {
+        message = fmt::format(
+            "`{}` is the SQL keyword {}, PostgreSQL's current database or schema, which Millrace "
+            "SQL does not have",
+            bare, upper);
+    } else if (bare == "current_time" || bare == "localtime") {
+        message = fmt::format(
+            "{} is a time of day, a type Millrace SQL does not have; use CURRENT_TIMESTAMP (or "
+            "now()) and date_trunc or extract",
+            upper);
+    } else if (keyword.ends_with("(n)")) {
+        message =
+            fmt::format("{}(precision) is not supported; use {} (microseconds)", upper, upper);
+    } else {
+        message = fmt::format("the SQL keyword {} is not supported", upper);
+    }
+    const bool column_exists =
+        std::any_of(scope.columns.begin(), scope.columns.end(),
+                    [&](const ScopeColumn& c) { return !c.hidden && lower(c.name) == bare; });
+    if (column_exists) {
+        message += fmt::format(
+            ". To read the column `{0}`, quote its name: \"{0}\" (unquoted, {1} is the keyword, "
+            "as in PostgreSQL)",
+            bare, upper);
+    } else if (bare == "user") {
+        message += "; a column named user is written \"user\"";
+    }
+    return message;
+}
+
 /// Parses INTERVAL text: '1 minute', '5 seconds', '2 hours 30 minutes', '1 day', '00:01:00'.
 std::optional<int64_t> parse_interval(std::string_view text) {
     int64_t total = 0;
@@ -976,6 +1021,8 @@ Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope
         }
         case AstKind::kFunction:
             return bind_function(expr, scope, allow_aggregates);
+        case AstKind::kSqlKeyword:
+            return error(ErrorCode::kUnsupported, expr.location, sql_keyword_message(expr, scope));
         case AstKind::kOperator: {
             MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args,
                                       bind_args(expr, scope, allow_aggregates));

@@ -263,8 +263,17 @@ public:
             } else if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP") {
                 out->name = "now";
             } else {
-                return error_at(out->location,
-                                fmt::format("unsupported SQL value function {}", op));
+                // USER, CURRENT_USER, CURRENT_TIME, ...: the binder says why each is not
+                // available (and, for `user`, how to name a column of that name).
+                out->kind = AstKind::kSqlKeyword;
+                std::string_view keyword = op;
+                if (keyword.starts_with("SVFOP_")) keyword.remove_prefix(6);
+                const bool precision = keyword.ends_with("_N");
+                if (precision) keyword.remove_suffix(2);
+                out->name = std::string(keyword);
+                for (char& c : out->name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (precision) out->name += "(n)";
             }
             return out;
         }
