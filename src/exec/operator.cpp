@@ -49,6 +49,7 @@ Status MemoryReservation::resize(std::size_t bytes) {
 }
 
 void MemoryReservation::release() {
+    if (bytes_ == 0) return;
     context_.memory_used_bytes -= bytes_;
     bytes_ = 0;
 }

@@ -58,7 +58,8 @@ struct ExecContext {
 
 /// One buffering operator's share of ExecContext's memory limit. resize() moves the held amount
 /// up or down; growing past the limit fails, naming `holder` ("the build side of the join in
-/// `v`") and the limit, with `advice` on what to change. Releases what it holds when destroyed.
+/// `v`") and the limit, with `advice` on what to change. Releases what it holds when destroyed,
+/// so the ExecContext must outlive every operator built against it.
 class MemoryReservation {
 public:
     MemoryReservation(ExecContext& context, std::string holder, std::string advice);
