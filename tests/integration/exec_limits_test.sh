@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory limits and failing rows through the real binary: a cross join far larger than
 # --memory-limit streams through `millrace run` and `millrace query` (the process is also held
-# under a 1 GB address-space cap, which materializing the product would break); ORDER BY ...
+# under a 2 GB address-space cap, which materializing the product would break); ORDER BY ...
 # LIMIT over a join keeps only the limit; a sort that cannot fit names ORDER BY and the limit;
 # a query whose row fails (division by zero) prints no rows and exits 1.
 source "$(dirname "$0")/lib/common.sh"
@@ -59,8 +59,9 @@ sinks:
   - { from: everything, file: { path: $WORK/out/everything.csv, format: csv } }
 YAML
 
-# 1. 20k x 20k = 400M joined rows, counted under a 1 MiB limit and a 1 GB address space.
-if (ulimit -v 1000000; "$MILLRACE" run project cross --memory-limit 1M >run.log 2>&1); then
+# 1. 20k x 20k = 400M joined rows (~10 GB if held), counted under a 1 MiB limit and a 2 GB
+#    address space.
+if (ulimit -v 2000000; export MALLOC_ARENA_MAX=2; "$MILLRACE" run project cross --memory-limit 1M >run.log 2>&1); then
   pass "a 400M-row cross join runs under --memory-limit 1M"
 else
   fail "cross join under --memory-limit 1M: $(tail -3 run.log)"
@@ -70,7 +71,7 @@ expected=$(duckdb "SELECT count(*) AS n, sum(a.v) AS sv, max(a.v + b.w) AS top F
 expect_eq "$(tail -n +2 out/pairs.csv 2>/dev/null)" "$expected" "the cross join's count and sums equal DuckDB's"
 
 # 2. ORDER BY ... LIMIT 5 over a 100M-row join keeps five rows, not the join.
-if (ulimit -v 1000000; "$MILLRACE" run project top --memory-limit 1M >top.log 2>&1); then
+if (ulimit -v 2000000; export MALLOC_ARENA_MAX=2; "$MILLRACE" run project top --memory-limit 1M >top.log 2>&1); then
   pass "ORDER BY ... LIMIT 5 over a 100M-row join runs under --memory-limit 1M"
 else
   fail "ORDER BY ... LIMIT 5 under --memory-limit 1M: $(tail -3 top.log)"
@@ -92,10 +93,10 @@ if [ -e out/everything.csv ]; then fail "the failed run left out/everything.csv"
 "$MILLRACE" convert a.csv a.parquet --schema "id: int64 not null, v: int64 not null" 2>/dev/null
 "$MILLRACE" lake import a --data-dir data -i a.parquet --create 2>/dev/null
 "$MILLRACE" lake import b --data-dir data -i a.parquet --create 2>/dev/null
-out=$( (ulimit -v 1000000; "$MILLRACE" query -d data --memory-limit 1M -f csv \
+out=$( (ulimit -v 2000000; export MALLOC_ARENA_MAX=2; "$MILLRACE" query -d data --memory-limit 1M -f csv \
          "SELECT count(*) AS n FROM a CROSS JOIN b") 2>&1) || true
 expect_eq "$out" $'n\n400000000' "query: a 400M-row cross join counted under --memory-limit 1M"
-out=$( (ulimit -v 1000000; "$MILLRACE" query -d data --memory-limit 1M -f csv \
+out=$( (ulimit -v 2000000; export MALLOC_ARENA_MAX=2; "$MILLRACE" query -d data --memory-limit 1M -f csv \
          "SELECT a.id, b.id AS bid FROM a CROSS JOIN b WHERE a.id < 2000 ORDER BY a.v * b.v DESC, a.id, b.id LIMIT 3") 2>&1) || true
 expected=$(duckdb "SELECT a.id, b.id AS bid FROM 'a.csv' a CROSS JOIN 'a.csv' b WHERE a.id < 2000
                    ORDER BY a.v * b.v DESC, a.id, b.id LIMIT 3" | rows_of)

@@ -25,6 +25,11 @@ if grep -q SVFOP <<<"$err"; then fail "query: the error shows an enum name: $err
 expect_eq "$("$MILLRACE" query -d data -f csv "SELECT id, \"user\" FROM logins WHERE \"user\" <> 'root' ORDER BY id")" \
   $'id,user\n1,alice\n3,carol' "query: quoted \"user\" reads the column"
 
+set +e
+err=$("$MILLRACE" query -d data "SELECT * FROM user" 2>&1 >/dev/null)
+set -e
+expect_contains "$err" 'a table named user is written "user"' "query: FROM user says to quote the table name"
+
 # 2. A pipeline: the error maps into the YAML file, for validate, explain and run.
 mkdir -p project/pipelines
 cat > project/millrace.yaml <<'YAML'

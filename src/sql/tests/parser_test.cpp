@@ -92,6 +92,22 @@ TEST(Parser, SqlValueKeywordsAreNamedNotEnumerated) {
     EXPECT_EQ(quoted.value()->items[0].expr->names.back(), "user");
 }
 
+TEST(Parser, ReservedWordAsANameSaysToQuoteIt) {
+    auto stmt = parse_select("SELECT id, order FROM t");
+    ASSERT_FALSE(stmt.ok());
+    EXPECT_NE(stmt.error().message().find("written \"order\""), std::string::npos)
+        << stmt.error().message();
+    auto table = parse_select("SELECT * FROM user");
+    ASSERT_FALSE(table.ok());
+    EXPECT_NE(table.error().message().find("written \"user\""), std::string::npos)
+        << table.error().message();
+    EXPECT_TRUE(parse_select("SELECT id, \"order\" FROM \"user\"").ok());
+    // Other syntax errors get no such hint.
+    auto other = parse_select("SELECT a FROM FROM t");
+    ASSERT_FALSE(other.ok());
+    EXPECT_EQ(other.error().message().find("reserved word"), std::string::npos);
+}
+
 TEST(Parser, RejectsOtherStatements) {
     auto stmt = parse_select("DELETE FROM t");
     ASSERT_FALSE(stmt.ok());
