@@ -2,24 +2,92 @@
 
 #include <fmt/format.h>
 
-#include <unordered_map>
-
 #include "exec/expression_evaluator.h"
 #include "exec/key_encoder.h"
+#include "sketch/hash.h"
 
 namespace millrace {
 
 namespace {
 
-/// What one entry of the build table costs beyond its key's characters: the map node, its
-/// string and vector headers, the bucket pointer.
-constexpr std::size_t kTableEntryBytes = 96;
+constexpr uint32_t kNoRow = UINT32_MAX;
 
 /// build_matched values: a build row that never matched, matched, or was dead-lettered (its key
 /// failed to evaluate) and so must not come out of a RIGHT/FULL join either.
 constexpr uint8_t kUnmatched = 0;
 constexpr uint8_t kMatched = 1;
 constexpr uint8_t kRejected = 2;
+
+/// The build side's rows by encoded key: open addressing over the distinct keys (kept in one
+/// arena), and the rows of one key chained through `next_` in build order. About 24 bytes per
+/// distinct key plus its encoding, and 4 per row.
+class JoinTable {
+public:
+    explicit JoinTable(std::size_t rows = 0) : next_(rows, kNoRow) {}
+
+    /// Adds build row `row` under `key`. Rows must come in descending order, so that each chain
+    /// runs in ascending (build) order.
+    void add(std::string_view key, uint32_t row) {
+        const uint32_t k = find_or_insert(key);
+        next_[row] = heads_[k];
+        heads_[k] = row;
+    }
+    /// The first build row of `key`, or kNoRow.
+    uint32_t first(std::string_view key) const {
+        if (slots_.empty()) return kNoRow;
+        const uint64_t hash = hash_string(key);
+        for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+            const uint32_t entry = slots_[slot];
+            if (entry == 0) return kNoRow;
+            if (hashes_[entry - 1] == hash && key_of(entry - 1) == key) return heads_[entry - 1];
+        }
+    }
+    uint32_t next(uint32_t row) const { return next_[row]; }
+    std::size_t memory_bytes() const {
+        return arena_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
+               hashes_.capacity() * sizeof(uint64_t) + heads_.capacity() * sizeof(uint32_t) +
+               slots_.capacity() * sizeof(uint32_t) + next_.capacity() * sizeof(uint32_t);
+    }
+
+private:
+    std::string_view key_of(uint32_t k) const {
+        return std::string_view(arena_).substr(offsets_[k], offsets_[k + 1] - offsets_[k]);
+    }
+    void grow() {
+        const std::size_t capacity = slots_.empty() ? 1024 : slots_.size() * 2;
+        slots_.assign(capacity, 0);
+        mask_ = capacity - 1;
+        for (uint32_t k = 0; k < hashes_.size(); ++k) {
+            std::size_t slot = hashes_[k] & mask_;
+            while (slots_[slot] != 0) slot = (slot + 1) & mask_;
+            slots_[slot] = k + 1;
+        }
+    }
+    uint32_t find_or_insert(std::string_view key) {
+        if ((hashes_.size() + 1) * 2 > slots_.size()) grow();
+        const uint64_t hash = hash_string(key);
+        std::size_t slot = hash & mask_;
+        for (; slots_[slot] != 0; slot = (slot + 1) & mask_) {
+            const uint32_t k = slots_[slot] - 1;
+            if (hashes_[k] == hash && key_of(k) == key) return k;
+        }
+        const auto k = static_cast<uint32_t>(hashes_.size());
+        arena_.append(key);
+        offsets_.push_back(static_cast<uint32_t>(arena_.size()));
+        hashes_.push_back(hash);
+        heads_.push_back(kNoRow);
+        slots_[slot] = k + 1;
+        return k;
+    }
+
+    std::string arena_;
+    std::vector<uint32_t> offsets_{0};
+    std::vector<uint64_t> hashes_;
+    std::vector<uint32_t> heads_;  // per key: its first row
+    std::vector<uint32_t> slots_;  // key index + 1; 0 = empty
+    std::size_t mask_ = 0;
+    std::vector<uint32_t> next_;  // per build row: the next row of its key
+};
 
 /// A column of `rows` nulls (the missing side of an outer join's row).
 std::shared_ptr<const Column> null_column(DataType type, std::size_t rows) {
@@ -63,7 +131,7 @@ struct HashJoinOperator::State {
     std::size_t build_bytes = 0;
     Batch build;  // all build rows, once finished
     bool built = false;
-    std::unordered_map<std::string, std::vector<uint32_t>> table;
+    JoinTable table;
     std::vector<uint8_t> build_matched;
     std::vector<Batch> waiting_probes;
     bool probe_finished = false;
@@ -131,18 +199,16 @@ Status HashJoinOperator::BuildPort::finish() {
         MILLRACE_TRY(s.context->row_error(
             DeadLetterRow{s.origin, entry.message, row_to_json(s.build, entry.row)}));
     }
-    std::size_t table_bytes = 0;
-    for (std::size_t i = 0; i < rows; ++i) {
+    // Backwards, so that each key's chain lists its rows in build order.
+    s.table = JoinTable(rows);
+    for (std::size_t i = rows; i-- > 0;) {
         if (s.build_matched[i] == kRejected) continue;
         s.scratch.clear();
         if (!KeyEncoder::encode(pointers, i, s.scratch)) continue;  // null keys never match
-        auto [it, inserted] = s.table.try_emplace(s.scratch);
-        if (inserted) table_bytes += s.scratch.size() + kTableEntryBytes;
-        it->second.push_back(static_cast<uint32_t>(i));
+        s.table.add(s.scratch, static_cast<uint32_t>(i));
     }
     keys.clear();
-    table_bytes += rows * (sizeof(uint32_t) + 1) + s.table.bucket_count() * sizeof(void*);
-    MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + table_bytes));
+    MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + s.table.memory_bytes() + rows));
     s.built = true;
     std::vector<Batch> waiting = std::move(s.waiting_probes);
     s.waiting_probes.clear();
@@ -227,9 +293,7 @@ Status HashJoinOperator::probe(const Batch& batch) {
         if (key_errors.has(static_cast<uint32_t>(i))) continue;
         s.scratch.clear();
         if (!KeyEncoder::encode(pointers, i, s.scratch)) continue;
-        auto it = s.table.find(s.scratch);
-        if (it == s.table.end()) continue;
-        for (uint32_t r : it->second) {
+        for (uint32_t r = s.table.first(s.scratch); r != kNoRow; r = s.table.next(r)) {
             s.left_rows.push_back(static_cast<uint32_t>(i));
             s.right_rows.push_back(r);
             if (s.left_rows.size() == kOutputBatchRows)
@@ -286,7 +350,7 @@ Status HashJoinOperator::finish() {
         MILLRACE_TRY(flush());
     }
     // Every row is out: free the build side before downstream operators buffer more.
-    s.table.clear();
+    s.table = JoinTable();
     s.build = Batch::empty(s.right_schema);
     s.build_matched = {};
     s.build_memory.release();
