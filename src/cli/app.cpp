@@ -250,6 +250,9 @@ int run_cli(int argc, char** argv) {
     query->add_option("-p,--project", query_options.project,
                       "A project directory whose data_dir to use (default: .)");
     query->add_option("-f,--format", query_options.format, "table (default), csv or json");
+    query->add_option("--memory-limit", query_options.memory_limit,
+                      "Memory the query's joins, sorts and aggregates may hold together, e.g. "
+                      "512M (default 4G)");
 
     auto* replay = app.add_subcommand(
         "replay",

@@ -9,10 +9,13 @@ struct QueryOptions {
     std::string data_dir;          // explicit --data-dir
     std::string project;           // or a project directory whose data_dir is used (default .)
     std::string format = "table";  // table, csv or json
+    std::string memory_limit;      // e.g. 512M, 4G; "" = the default
 };
 
 /// `millrace query "<SQL>"`: one SELECT over the lake tables of a data directory, printed as an
-/// aligned table (default), CSV or NDJSON. Exit 1 with file-less line:column errors on bad SQL.
+/// aligned table (default), CSV or NDJSON. Rows are printed only once the whole query has
+/// succeeded; a failed query prints its error (bad SQL as `<query>:line:column: error: ...`)
+/// and no rows, and exits 1.
 int run_query(const QueryOptions& options);
 
 }  // namespace millrace

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 #include "exec/operand.h"
 #include "exec/scalar_functions.h"
@@ -254,6 +255,72 @@ ColumnPtr cast_column(const Operand& a, std::size_t n, DataType from, DataType t
     return std::make_shared<const Column>(out.finish());
 }
 
+/// Lists longer than this are answered with a hash set; shorter ones compare item by item.
+constexpr std::size_t kInListHashThreshold = 8;
+
+/// x IN (constants...) with a hash set of the constants, built once per call from the bound
+/// constants (no per-item columns). Same answers as the item-by-item loop: PostgreSQL's float
+/// equality (NaN equals NaN, -0 equals 0), nulls as SQL requires.
+ColumnPtr in_constant_set(const BoundExpr& expr, const Operand& probe, std::size_t n) {
+    ColumnBuilder out(DataType::kBool, n);
+    bool null_item = false;
+    dispatch(expr.args[0].type, [&](auto tag) {
+        using T = decltype(tag);
+        std::unordered_set<T> set;
+        set.reserve(expr.args.size());
+        bool nan_item = false;
+        for (std::size_t k = 1; k < expr.args.size(); ++k) {
+            const Value& v = expr.args[k].constant;
+            if (v.is_null()) {
+                null_item = true;
+            } else if constexpr (std::is_same_v<T, std::string_view>) {
+                set.insert(std::string_view(v.as_string()));
+            } else if constexpr (std::is_same_v<T, double>) {
+                if (std::isnan(v.as_double())) {
+                    nan_item = true;
+                } else {
+                    set.insert(v.as_double());
+                }
+            } else if constexpr (std::is_same_v<T, uint8_t>) {
+                set.insert(v.as_bool() ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, int32_t>) {
+                set.insert(v.as_int32());
+            } else {
+                set.insert(v.as_int64());
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (probe.null(i)) {
+                out.append_null();
+                continue;
+            }
+            const T x = get<T>(probe, i);
+            bool found = false;
+            if constexpr (std::is_same_v<T, double>) {
+                found = std::isnan(x) ? nan_item : set.contains(x);
+            } else {
+                found = set.contains(x);
+            }
+            if (found) {
+                out.append_bool(!expr.negated);
+            } else if (null_item) {
+                out.append_null();
+            } else {
+                out.append_bool(expr.negated);
+            }
+        }
+        return 0;
+    });
+    return std::make_shared<const Column>(out.finish());
+}
+
+bool is_constant_list(const BoundExpr& expr) {
+    for (std::size_t k = 1; k < expr.args.size(); ++k) {
+        if (expr.args[k].kind != Kind::kConstant) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 Value Operand::value(std::size_t i) const {
@@ -304,6 +371,19 @@ ColumnPtr ExpressionEvaluator::evaluate(const BoundExpr& expr, const Batch& batc
         case Kind::kAggregate:
             MILLRACE_CHECK(false, "aggregate left in an expression: " + expr.to_string());
             return nullptr;
+        case Kind::kAnd:
+        case Kind::kOr:
+            return and_or(expr, batch, errors);
+        case Kind::kIn:
+            if (expr.args.size() > kInListHashThreshold + 1 && is_constant_list(expr)) {
+                const bool constant_probe = expr.args[0].kind == Kind::kConstant;
+                Operand probe{constant_probe
+                                  ? constant_column(expr.args[0].constant, expr.args[0].type, 1)
+                                  : evaluate(expr.args[0], batch, errors),
+                              constant_probe};
+                return in_constant_set(expr, probe, n);
+            }
+            break;
         default:
             break;
     }
@@ -320,34 +400,6 @@ ColumnPtr ExpressionEvaluator::evaluate(const BoundExpr& expr, const Batch& batc
     switch (expr.kind) {
         case Kind::kCast:
             return cast_column(args[0], n, expr.args[0].type, expr.type, errors);
-        case Kind::kAnd:
-        case Kind::kOr: {
-            // Three-valued: AND is false if any false, else null if any null, else true.
-            bool is_and = expr.kind == Kind::kAnd;
-            ColumnBuilder out(DataType::kBool, n);
-            for (std::size_t i = 0; i < n; ++i) {
-                bool saw_null = false, decided = false;
-                for (const Operand& a : args) {
-                    if (a.null(i)) {
-                        saw_null = true;
-                        continue;
-                    }
-                    bool v = a.get<uint8_t>(i) != 0;
-                    if (v != is_and) {
-                        decided = true;
-                        break;
-                    }
-                }
-                if (decided) {
-                    out.append_bool(!is_and);
-                } else if (saw_null) {
-                    out.append_null();
-                } else {
-                    out.append_bool(is_and);
-                }
-            }
-            return std::make_shared<const Column>(out.finish());
-        }
         case Kind::kNot: {
             ColumnBuilder out(DataType::kBool, n);
             for (std::size_t i = 0; i < n; ++i) {
@@ -468,6 +520,42 @@ ColumnPtr ExpressionEvaluator::evaluate(const BoundExpr& expr, const Batch& batc
         default:
             return evaluate_scalar_function(expr, args, n, errors);
     }
+}
+
+ColumnPtr ExpressionEvaluator::and_or(const BoundExpr& expr, const Batch& batch,
+                                      RowErrors& errors) {
+    // Three-valued: AND is false if any false, else null if any null, else true (OR mirrored).
+    // The arguments are folded in one at a time, so a chain of thousands of terms holds one
+    // argument's column at a time, not all of them.
+    const bool is_and = expr.kind == Kind::kAnd;
+    const std::size_t n = batch.num_rows();
+    enum : uint8_t { kOpen = 0, kSawNull = 1, kDecided = 2 };
+    std::vector<uint8_t> state(n, kOpen);
+    for (const BoundExpr& arg : expr.args) {
+        const bool constant = arg.kind == Kind::kConstant;
+        Operand a{
+            constant ? constant_column(arg.constant, arg.type, 1) : evaluate(arg, batch, errors),
+            constant};
+        for (std::size_t i = 0; i < n; ++i) {
+            if (state[i] == kDecided) continue;
+            if (a.null(i)) {
+                state[i] = kSawNull;
+            } else if ((a.get<uint8_t>(i) != 0) != is_and) {
+                state[i] = kDecided;
+            }
+        }
+    }
+    ColumnBuilder out(DataType::kBool, n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (state[i] == kDecided) {
+            out.append_bool(!is_and);
+        } else if (state[i] == kSawNull) {
+            out.append_null();
+        } else {
+            out.append_bool(is_and);
+        }
+    }
+    return std::make_shared<const Column>(out.finish());
 }
 
 Result<Value> ExpressionEvaluator::evaluate_constant(const BoundExpr& expr) {

@@ -29,6 +29,9 @@ public:
     /// Evaluates an expression without column references once (constant folding); the error of
     /// a failing constant (e.g. 1/0) comes back as an Error.
     static Result<Value> evaluate_constant(const sql::BoundExpr& expr);
+
+private:
+    ColumnPtr and_or(const sql::BoundExpr& expr, const Batch& batch, RowErrors& errors);
 };
 
 /// Replaces every column-free subexpression by its value (constant folding); expressions whose

@@ -22,7 +22,8 @@ Status FilterOperator::push(Batch batch) {
         }
     }
     for (const auto& entry : errors_.entries()) {
-        context_.dead_letter(DeadLetterRow{origin_, entry.message, row_to_json(batch, entry.row)});
+        MILLRACE_TRY(context_.row_error(
+            DeadLetterRow{origin_, entry.message, row_to_json(batch, entry.row)}));
     }
     rows_filtered_ += n - selection_.size() - errors_.size();
     if (selection_.size() == n) return emit(std::move(batch));

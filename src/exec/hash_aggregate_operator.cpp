@@ -17,6 +17,10 @@ using sql::Aggregate;
 
 namespace {
 
+/// What a std::unordered_set<std::string> node costs beyond its key's characters (node, hash,
+/// bucket pointer, string header).
+constexpr std::size_t kSetNodeBytes = 64;
+
 /// The running value of one aggregate for every group (arrays indexed by group id).
 struct Accumulator {
     Aggregate function;
@@ -31,6 +35,29 @@ struct Accumulator {
     std::vector<std::unordered_set<std::string>> distinct;
     std::vector<HyperLogLog> hll;
     std::vector<DDSketch> quantiles;
+    std::vector<uint32_t> counted_sketch_bytes;  // per group: the sketch's size last counted
+
+    /// Bytes per group of the arrays resize() grows (what a group's state holds beyond them,
+    /// strings, distinct sets and sketches, is counted as it grows: see `grown_bytes`).
+    std::size_t bytes_per_group() const {
+        switch (function) {
+            case Aggregate::kCountStar:
+            case Aggregate::kCount:
+                return sizeof(int64_t);
+            case Aggregate::kCountDistinct:
+                return sizeof(std::unordered_set<std::string>);
+            case Aggregate::kApproxCountDistinct:
+                return sizeof(HyperLogLog);
+            case Aggregate::kApproxPercentile:
+                return sizeof(DDSketch);
+            case Aggregate::kAvg:
+                return 2 * sizeof(int64_t) + sizeof(double);
+            default:
+                return 1 + (input_type == DataType::kString || input_type == DataType::kBytes
+                                ? sizeof(std::string)
+                                : sizeof(int64_t));
+        }
+    }
 
     void resize(std::size_t groups) {
         switch (function) {
@@ -97,6 +124,11 @@ struct HashAggregateOperator::State {
     std::size_t mask = 0;
     std::string scratch;
     std::vector<uint32_t> group_ids;
+    std::optional<MemoryReservation> memory;
+    // Bytes of per-group state that grows in place: distinct values, min/max strings, sketches.
+    std::size_t grown_bytes = 0;
+    std::vector<uint32_t> touched_stamp;  // per group: the batch that last touched it
+    uint32_t batch_stamp = 0;
 
     std::size_t group_count() const { return group_hashes.size(); }
 
@@ -154,7 +186,8 @@ struct HashAggregateOperator::State {
                     if (column->is_null(i)) continue;
                     scratch.clear();
                     KeyEncoder::encode(one, i, scratch);
-                    acc.distinct[gids[i]].insert(scratch);
+                    if (acc.distinct[gids[i]].insert(scratch).second)
+                        grown_bytes += scratch.size() + kSetNodeBytes;
                 }
                 return {};
             }
@@ -231,8 +264,11 @@ struct HashAggregateOperator::State {
                     uint32_t g = gids[i];
                     if (!acc.strings.empty()) {
                         std::string_view v = column->string_at(i);
-                        if (!acc.has[g] || (is_min ? v < acc.strings[g] : v > acc.strings[g]))
+                        if (!acc.has[g] || (is_min ? v < acc.strings[g] : v > acc.strings[g])) {
+                            std::size_t before = acc.strings[g].capacity();
                             acc.strings[g].assign(v);
+                            grown_bytes += acc.strings[g].capacity() - before;
+                        }
                     } else if (!acc.doubles.empty()) {
                         double v = column->value<double>(i);
                         // NaN sorts above every number (PostgreSQL)
@@ -253,6 +289,36 @@ struct HashAggregateOperator::State {
             }
         }
         return {};
+    }
+
+    /// Counts what the sketches of the groups `group_ids[0, n)` grew by in this batch.
+    void count_sketch_growth(std::size_t n) {
+        bool any = false;
+        for (const auto& acc : accumulators) {
+            any = any || acc.function == Aggregate::kApproxCountDistinct ||
+                  acc.function == Aggregate::kApproxPercentile;
+        }
+        if (!any) return;
+        ++batch_stamp;
+        touched_stamp.resize(group_count(), 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const uint32_t g = group_ids[i];
+            if (touched_stamp[g] == batch_stamp) continue;
+            touched_stamp[g] = batch_stamp;
+            for (auto& acc : accumulators) {
+                std::size_t now = 0;
+                if (acc.function == Aggregate::kApproxCountDistinct) {
+                    now = acc.hll[g].memory_bytes() - sizeof(HyperLogLog);
+                } else if (acc.function == Aggregate::kApproxPercentile) {
+                    now = acc.quantiles[g].memory_bytes() - sizeof(DDSketch);
+                } else {
+                    continue;
+                }
+                acc.counted_sketch_bytes.resize(group_count(), 0);
+                grown_bytes = grown_bytes + now - acc.counted_sketch_bytes[g];
+                acc.counted_sketch_bytes[g] = static_cast<uint32_t>(now);
+            }
+        }
     }
 
     void append_result(Accumulator& acc, uint32_t g, ColumnBuilder& out) {
@@ -323,6 +389,8 @@ HashAggregateOperator::HashAggregateOperator(std::vector<sql::BoundExpr> keys,
     state_->schema = std::move(schema);
     state_->context = &context;
     state_->origin = std::move(origin);
+    state_->memory.emplace(context, fmt::format("GROUP BY in `{}`", state_->origin),
+                           "group by fewer keys or filter the rows first");
     for (const auto& call : state_->calls) {
         Accumulator acc;
         acc.function = call.function;
@@ -361,8 +429,8 @@ Status HashAggregateOperator::push(Batch batch) {
             if (!s.errors.has(static_cast<uint32_t>(i))) keep.push_back(static_cast<uint32_t>(i));
         }
         for (const auto& entry : s.errors.entries()) {
-            s.context->dead_letter(
-                DeadLetterRow{s.origin, entry.message, row_to_json(batch, entry.row)});
+            MILLRACE_TRY(s.context->row_error(
+                DeadLetterRow{s.origin, entry.message, row_to_json(batch, entry.row)}));
         }
         rows_in_ -= n;
         return push(batch.take(keep));
@@ -391,19 +459,15 @@ Status HashAggregateOperator::push(Batch batch) {
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
         MILLRACE_TRY(s.update(s.accumulators[a], arg_columns[a].get(), n));
     }
-    // Groups are bounded like a join's build side: a clear error, never an OOM kill. The
-    // estimate counts keys, the table and ~24 bytes per aggregate and group (sketches and
-    // distinct sets hold more; they are counted at their current size where cheap).
-    std::size_t bytes = s.arena.size() + s.slots.size() * sizeof(uint32_t) +
-                        s.group_hashes.size() * 12 + s.group_count() * s.accumulators.size() * 24;
-    if (bytes > s.context->memory_limit_bytes) {
-        return Error(ErrorCode::kResourceExhausted,
-                     fmt::format("GROUP BY in {} holds {} groups, more than the memory limit of {} "
-                                 "MiB; group by fewer "
-                                 "keys, filter first, or raise --memory-limit",
-                                 s.origin, s.group_count(), s.context->memory_limit_bytes >> 20));
-    }
-    return {};
+    s.count_sketch_growth(n);
+    // Groups count against the memory limit: a clear error, never an OOM kill.
+    std::size_t per_group = s.accumulators.size() * sizeof(uint32_t);
+    for (const auto& acc : s.accumulators) per_group += acc.bytes_per_group();
+    const std::size_t bytes = s.arena.capacity() + s.slots.size() * sizeof(uint32_t) +
+                              s.key_offsets.capacity() * sizeof(uint32_t) +
+                              s.group_hashes.capacity() * sizeof(uint64_t) +
+                              s.group_count() * per_group + s.grown_bytes;
+    return s.memory->resize(bytes);
 }
 
 Status HashAggregateOperator::finish() {
@@ -412,10 +476,9 @@ Status HashAggregateOperator::finish() {
         s.find_or_insert("");
         for (auto& acc : s.accumulators) acc.resize(1);
     }
-    constexpr std::size_t kBatchRows = 8192;
     std::size_t groups = s.group_count();
-    for (std::size_t start = 0; start < groups; start += kBatchRows) {
-        std::size_t end = std::min(groups, start + kBatchRows);
+    for (std::size_t start = 0; start < groups; start += kOutputBatchRows) {
+        std::size_t end = std::min(groups, start + kOutputBatchRows);
         std::vector<ColumnBuilder> key_builders;
         for (std::size_t k = 0; k < s.keys.size(); ++k)
             key_builders.emplace_back(s.schema->field(k).type, end - start);
@@ -433,6 +496,16 @@ Status HashAggregateOperator::finish() {
         for (auto& b : agg_builders) columns.push_back(std::make_shared<const Column>(b.finish()));
         MILLRACE_TRY(emit(Batch(s.schema, std::move(columns), end - start)));
     }
+    // The groups are out: free them before downstream operators buffer more.
+    s.accumulators.clear();
+    s.arena = std::string();
+    s.key_offsets = {0};
+    s.group_hashes = {};
+    s.slots = {};
+    s.mask = 0;
+    s.touched_stamp = {};
+    s.grown_bytes = 0;
+    s.memory->release();
     return output_->finish();
 }
 

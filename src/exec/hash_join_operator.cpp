@@ -2,15 +2,100 @@
 
 #include <fmt/format.h>
 
-#include <unordered_map>
-
 #include "exec/expression_evaluator.h"
 #include "exec/key_encoder.h"
+#include "sketch/hash.h"
 
 namespace millrace {
 
 namespace {
+
 constexpr uint32_t kNoRow = UINT32_MAX;
+
+/// build_matched values: a build row that never matched, matched, or was dead-lettered (its key
+/// failed to evaluate) and so must not come out of a RIGHT/FULL join either.
+constexpr uint8_t kUnmatched = 0;
+constexpr uint8_t kMatched = 1;
+constexpr uint8_t kRejected = 2;
+
+/// The build side's rows by encoded key: open addressing over the distinct keys (kept in one
+/// arena), and the rows of one key chained through `next_` in build order. About 24 bytes per
+/// distinct key plus its encoding, and 4 per row.
+class JoinTable {
+public:
+    explicit JoinTable(std::size_t rows = 0) : next_(rows, kNoRow) {}
+
+    /// Adds build row `row` under `key`. Rows must come in descending order, so that each chain
+    /// runs in ascending (build) order.
+    void add(std::string_view key, uint32_t row) {
+        const uint32_t k = find_or_insert(key);
+        next_[row] = heads_[k];
+        heads_[k] = row;
+    }
+    /// The first build row of `key`, or kNoRow.
+    uint32_t first(std::string_view key) const {
+        if (slots_.empty()) return kNoRow;
+        const uint64_t hash = hash_string(key);
+        for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+            const uint32_t entry = slots_[slot];
+            if (entry == 0) return kNoRow;
+            if (hashes_[entry - 1] == hash && key_of(entry - 1) == key) return heads_[entry - 1];
+        }
+    }
+    uint32_t next(uint32_t row) const { return next_[row]; }
+    std::size_t memory_bytes() const {
+        return arena_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
+               hashes_.capacity() * sizeof(uint64_t) + heads_.capacity() * sizeof(uint32_t) +
+               slots_.capacity() * sizeof(uint32_t) + next_.capacity() * sizeof(uint32_t);
+    }
+
+private:
+    std::string_view key_of(uint32_t k) const {
+        return std::string_view(arena_).substr(offsets_[k], offsets_[k + 1] - offsets_[k]);
+    }
+    void grow() {
+        const std::size_t capacity = slots_.empty() ? 1024 : slots_.size() * 2;
+        slots_.assign(capacity, 0);
+        mask_ = capacity - 1;
+        for (uint32_t k = 0; k < hashes_.size(); ++k) {
+            std::size_t slot = hashes_[k] & mask_;
+            while (slots_[slot] != 0) slot = (slot + 1) & mask_;
+            slots_[slot] = k + 1;
+        }
+    }
+    uint32_t find_or_insert(std::string_view key) {
+        if ((hashes_.size() + 1) * 2 > slots_.size()) grow();
+        const uint64_t hash = hash_string(key);
+        std::size_t slot = hash & mask_;
+        for (; slots_[slot] != 0; slot = (slot + 1) & mask_) {
+            const uint32_t k = slots_[slot] - 1;
+            if (hashes_[k] == hash && key_of(k) == key) return k;
+        }
+        const auto k = static_cast<uint32_t>(hashes_.size());
+        arena_.append(key);
+        offsets_.push_back(static_cast<uint32_t>(arena_.size()));
+        hashes_.push_back(hash);
+        heads_.push_back(kNoRow);
+        slots_[slot] = k + 1;
+        return k;
+    }
+
+    std::string arena_;
+    std::vector<uint32_t> offsets_{0};
+    std::vector<uint64_t> hashes_;
+    std::vector<uint32_t> heads_;  // per key: its first row
+    std::vector<uint32_t> slots_;  // key index + 1; 0 = empty
+    std::size_t mask_ = 0;
+    std::vector<uint32_t> next_;  // per build row: the next row of its key
+};
+
+/// A column of `rows` nulls (the missing side of an outer join's row).
+std::shared_ptr<const Column> null_column(DataType type, std::size_t rows) {
+    ColumnBuilder b(type, rows);
+    for (std::size_t k = 0; k < rows; ++k) b.append_null();
+    return std::make_shared<const Column>(b.finish());
+}
+
 }  // namespace
 
 class HashJoinOperator::BuildPort final : public BatchSink {
@@ -24,6 +109,15 @@ private:
 };
 
 struct HashJoinOperator::State {
+    State(ExecContext& context, const std::string& origin)
+        : build_memory(context,
+                       fmt::format("the build side (right input) of the join in `{}`", origin),
+                       "join the smaller relation on the right or filter it first"),
+          waiting_memory(
+              context,
+              fmt::format("probe rows waiting for the build side of the join in `{}`", origin),
+              "read the right input of the join before its left input") {}
+
     sql::JoinType type;
     std::vector<sql::BoundExpr> left_keys, right_keys;
     std::optional<sql::BoundExpr> residual;
@@ -37,12 +131,17 @@ struct HashJoinOperator::State {
     std::size_t build_bytes = 0;
     Batch build;  // all build rows, once finished
     bool built = false;
-    std::unordered_map<std::string, std::vector<uint32_t>> table;
+    JoinTable table;
     std::vector<uint8_t> build_matched;
     std::vector<Batch> waiting_probes;
     bool probe_finished = false;
     std::unique_ptr<BuildPort> port;
     std::string scratch;
+    MemoryReservation build_memory;
+    MemoryReservation waiting_memory;
+
+    // The pairs of the output batch being assembled: probe row, build row.
+    std::vector<uint32_t> left_rows, right_rows;
 };
 
 HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExpr> left_keys,
@@ -52,7 +151,7 @@ HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExp
                                    std::shared_ptr<const Schema> right_schema,
                                    std::shared_ptr<const Schema> schema, ExecContext& context,
                                    std::string origin)
-    : state_(std::make_unique<State>()) {
+    : state_(std::make_unique<State>(context, origin)) {
     State& s = *state_;
     s.type = type;
     s.left_keys = std::move(left_keys);
@@ -73,40 +172,51 @@ BatchSink& HashJoinOperator::build_side() { return *state_->port; }
 Status HashJoinOperator::BuildPort::push(Batch batch) {
     State& s = *join_.state_;
     s.build_bytes += batch.memory_bytes();
-    if (s.build_bytes > s.context->memory_limit_bytes) {
-        return Error(
-            ErrorCode::kResourceExhausted,
-            fmt::format(
-                "the build side of the join in {} holds more than the memory limit of {} MiB; join "
-                "a smaller "
-                "relation on the right, filter it first, or raise the pipeline's memory_limit",
-                s.origin, s.context->memory_limit_bytes >> 20));
-    }
+    MILLRACE_TRY(s.build_memory.resize(s.build_bytes));
     s.build_batches.push_back(std::move(batch));
     return {};
 }
 
 Status HashJoinOperator::BuildPort::finish() {
     State& s = *join_.state_;
+    // The batches and their concatenation are both alive while it is made.
+    MILLRACE_TRY(s.build_memory.resize(2 * s.build_bytes));
     s.build = s.build_batches.empty() ? Batch::empty(s.right_schema)
                                       : concat_batches(s.right_schema, s.build_batches);
     s.build_batches.clear();
-    s.build_matched.assign(s.build.num_rows(), 0);
+    s.build_batches.shrink_to_fit();
+    const std::size_t rows = s.build.num_rows();
+    s.build_matched.assign(rows, kUnmatched);
     std::vector<ColumnPtr> keys;
     std::vector<const Column*> pointers;
+    s.errors.clear();
     for (const auto& key : s.right_keys) {
         keys.push_back(s.evaluator.evaluate(key, s.build, s.errors));
         pointers.push_back(keys.back().get());
     }
-    s.errors.clear();
-    for (std::size_t i = 0; i < s.build.num_rows(); ++i) {
+    for (const auto& entry : s.errors.entries()) {
+        s.build_matched[entry.row] = kRejected;
+        MILLRACE_TRY(s.context->row_error(
+            DeadLetterRow{s.origin, entry.message, row_to_json(s.build, entry.row)}));
+    }
+    // Backwards, so that each key's chain lists its rows in build order.
+    s.table = JoinTable(rows);
+    for (std::size_t i = rows; i-- > 0;) {
+        if (s.build_matched[i] == kRejected) continue;
         s.scratch.clear();
         if (!KeyEncoder::encode(pointers, i, s.scratch)) continue;  // null keys never match
-        s.table[s.scratch].push_back(static_cast<uint32_t>(i));
+        s.table.add(s.scratch, static_cast<uint32_t>(i));
     }
+    keys.clear();
+    MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + s.table.memory_bytes() + rows));
     s.built = true;
     std::vector<Batch> waiting = std::move(s.waiting_probes);
-    for (const Batch& b : waiting) MILLRACE_TRY(join_.probe(b));
+    s.waiting_probes.clear();
+    for (Batch& b : waiting) {
+        MILLRACE_TRY(join_.probe(b));
+        b = Batch::empty(b.schema_ptr());
+    }
+    s.waiting_memory.release();
     if (s.probe_finished) return join_.finish();
     return {};
 }
@@ -114,10 +224,47 @@ Status HashJoinOperator::BuildPort::finish() {
 Status HashJoinOperator::push(Batch batch) {
     rows_in_ += batch.num_rows();
     if (!state_->built) {
+        MILLRACE_TRY(state_->waiting_memory.grow(batch.memory_bytes()));
         state_->waiting_probes.push_back(std::move(batch));
         return {};
     }
     return probe(batch);
+}
+
+Status HashJoinOperator::emit_pairs(const Batch& batch, std::vector<uint8_t>& left_matched) {
+    State& s = *state_;
+    if (s.left_rows.empty()) return {};
+    std::vector<std::shared_ptr<const Column>> columns;
+    columns.reserve(s.schema->size());
+    for (std::size_t c = 0; c < batch.num_columns(); ++c)
+        columns.push_back(std::make_shared<const Column>(take_rows(batch.column(c), s.left_rows)));
+    for (std::size_t c = 0; c < s.build.num_columns(); ++c)
+        columns.push_back(
+            std::make_shared<const Column>(take_rows(s.build.column(c), s.right_rows)));
+    Batch joined(s.schema, std::move(columns), s.left_rows.size());
+    if (s.residual) {
+        RowErrors residual_errors;
+        ColumnPtr keep = s.evaluator.evaluate(*s.residual, joined, residual_errors);
+        for (const auto& entry : residual_errors.entries()) {
+            MILLRACE_TRY(s.context->row_error(
+                DeadLetterRow{s.origin, entry.message, row_to_json(joined, entry.row)}));
+        }
+        std::vector<uint32_t> selection;
+        for (std::size_t i = 0; i < joined.num_rows(); ++i) {
+            if (!keep->is_null(i) && keep->value<uint8_t>(i)) {
+                selection.push_back(static_cast<uint32_t>(i));
+                left_matched[s.left_rows[i]] = kMatched;
+                s.build_matched[s.right_rows[i]] = kMatched;
+            }
+        }
+        if (selection.size() != joined.num_rows()) joined = joined.take(selection);
+    } else {
+        for (uint32_t l : s.left_rows) left_matched[l] = kMatched;
+        for (uint32_t r : s.right_rows) s.build_matched[r] = kMatched;
+    }
+    s.left_rows.clear();
+    s.right_rows.clear();
+    return emit(std::move(joined));
 }
 
 Status HashJoinOperator::probe(const Batch& batch) {
@@ -130,81 +277,49 @@ Status HashJoinOperator::probe(const Batch& batch) {
         keys.push_back(s.evaluator.evaluate(key, batch, s.errors));
         pointers.push_back(keys.back().get());
     }
-    std::vector<uint32_t> left_rows, right_rows;
+    RowErrors key_errors = std::move(s.errors);
+    s.errors.clear();
+    for (const auto& entry : key_errors.entries()) {
+        MILLRACE_TRY(s.context->row_error(
+            DeadLetterRow{s.origin, entry.message, row_to_json(batch, entry.row)}));
+    }
+    // The output goes out in batches of at most kOutputBatchRows rows as the probe walks its
+    // matches: a key that matches many build rows (a cross join matches all of them) never
+    // makes the whole product exist at once.
+    std::vector<uint8_t> left_matched(n, kUnmatched);
+    s.left_rows.clear();
+    s.right_rows.clear();
     for (std::size_t i = 0; i < n; ++i) {
-        if (s.errors.has(static_cast<uint32_t>(i))) continue;
+        if (key_errors.has(static_cast<uint32_t>(i))) continue;
         s.scratch.clear();
         if (!KeyEncoder::encode(pointers, i, s.scratch)) continue;
-        auto it = s.table.find(s.scratch);
-        if (it == s.table.end()) continue;
-        for (uint32_t r : it->second) {
-            left_rows.push_back(static_cast<uint32_t>(i));
-            right_rows.push_back(r);
+        for (uint32_t r = s.table.first(s.scratch); r != kNoRow; r = s.table.next(r)) {
+            s.left_rows.push_back(static_cast<uint32_t>(i));
+            s.right_rows.push_back(r);
+            if (s.left_rows.size() == kOutputBatchRows)
+                MILLRACE_TRY(emit_pairs(batch, left_matched));
         }
     }
-    for (const auto& entry : s.errors.entries()) {
-        s.context->dead_letter(
-            DeadLetterRow{s.origin, entry.message, row_to_json(batch, entry.row)});
-    }
-    auto assemble = [&](const std::vector<uint32_t>& lrows, const std::vector<uint32_t>& rrows) {
-        std::vector<std::shared_ptr<const Column>> columns;
-        for (std::size_t c = 0; c < batch.num_columns(); ++c) {
-            ColumnBuilder b(batch.column(c).type(), lrows.size());
-            for (uint32_t r : lrows) {
-                if (r == kNoRow)
-                    b.append_null();
-                else
-                    b.append_from(batch.column(c), r);
-            }
-            columns.push_back(std::make_shared<const Column>(b.finish()));
-        }
-        for (std::size_t c = 0; c < s.build.num_columns(); ++c) {
-            ColumnBuilder b(s.build.column(c).type(), rrows.size());
-            for (uint32_t r : rrows) {
-                if (r == kNoRow)
-                    b.append_null();
-                else
-                    b.append_from(s.build.column(c), r);
-            }
-            columns.push_back(std::make_shared<const Column>(b.finish()));
-        }
-        return Batch(s.schema, std::move(columns), lrows.size());
-    };
-    Batch joined = assemble(left_rows, right_rows);
-    std::vector<uint8_t> left_matched(n, 0);
-    if (s.residual && joined.num_rows() > 0) {
-        RowErrors residual_errors;
-        ColumnPtr keep = s.evaluator.evaluate(*s.residual, joined, residual_errors);
-        std::vector<uint32_t> selection;
-        for (std::size_t i = 0; i < joined.num_rows(); ++i) {
-            if (!keep->is_null(i) && keep->value<uint8_t>(i))
-                selection.push_back(static_cast<uint32_t>(i));
-        }
-        for (const auto& entry : residual_errors.entries()) {
-            s.context->dead_letter(
-                DeadLetterRow{s.origin, entry.message, row_to_json(joined, entry.row)});
-        }
-        std::vector<uint32_t> l2, r2;
-        for (uint32_t i : selection) {
-            l2.push_back(left_rows[i]);
-            r2.push_back(right_rows[i]);
-        }
-        left_rows = std::move(l2);
-        right_rows = std::move(r2);
-        if (selection.size() != joined.num_rows()) joined = joined.take(selection);
-    }
-    for (uint32_t l : left_rows) left_matched[l] = 1;
-    for (uint32_t r : right_rows) s.build_matched[r] = 1;
-    MILLRACE_TRY(emit(std::move(joined)));
+    MILLRACE_TRY(emit_pairs(batch, left_matched));
     if (s.type == sql::JoinType::kLeft || s.type == sql::JoinType::kFull) {
-        std::vector<uint32_t> lrows, rrows;
+        std::vector<uint32_t> rows;
+        auto flush = [&]() -> Status {
+            if (rows.empty()) return {};
+            std::vector<std::shared_ptr<const Column>> columns;
+            for (std::size_t c = 0; c < batch.num_columns(); ++c)
+                columns.push_back(std::make_shared<const Column>(take_rows(batch.column(c), rows)));
+            for (std::size_t c = 0; c < s.right_schema->size(); ++c)
+                columns.push_back(null_column(s.right_schema->field(c).type, rows.size()));
+            Batch out(s.schema, std::move(columns), rows.size());
+            rows.clear();
+            return emit(std::move(out));
+        };
         for (std::size_t i = 0; i < n; ++i) {
-            if (!left_matched[i] && !s.errors.has(static_cast<uint32_t>(i))) {
-                lrows.push_back(static_cast<uint32_t>(i));
-                rrows.push_back(kNoRow);
-            }
+            if (left_matched[i] != kUnmatched || key_errors.has(static_cast<uint32_t>(i))) continue;
+            rows.push_back(static_cast<uint32_t>(i));
+            if (rows.size() == kOutputBatchRows) MILLRACE_TRY(flush());
         }
-        if (!lrows.empty()) MILLRACE_TRY(emit(assemble(lrows, rrows)));
+        MILLRACE_TRY(flush());
     }
     return {};
 }
@@ -214,23 +329,31 @@ Status HashJoinOperator::finish() {
     s.probe_finished = true;
     if (!s.built) return {};  // finishes when the build side does
     if (s.type == sql::JoinType::kRight || s.type == sql::JoinType::kFull) {
-        std::vector<std::shared_ptr<const Column>> columns;
         std::vector<uint32_t> rows;
+        auto flush = [&]() -> Status {
+            if (rows.empty()) return {};
+            std::vector<std::shared_ptr<const Column>> columns;
+            for (std::size_t c = 0; c < s.left_schema->size(); ++c)
+                columns.push_back(null_column(s.left_schema->field(c).type, rows.size()));
+            for (std::size_t c = 0; c < s.build.num_columns(); ++c)
+                columns.push_back(
+                    std::make_shared<const Column>(take_rows(s.build.column(c), rows)));
+            Batch out(s.schema, std::move(columns), rows.size());
+            rows.clear();
+            return emit(std::move(out));
+        };
         for (std::size_t i = 0; i < s.build.num_rows(); ++i) {
-            if (!s.build_matched[i]) rows.push_back(static_cast<uint32_t>(i));
+            if (s.build_matched[i] != kUnmatched) continue;
+            rows.push_back(static_cast<uint32_t>(i));
+            if (rows.size() == kOutputBatchRows) MILLRACE_TRY(flush());
         }
-        if (!rows.empty()) {
-            for (std::size_t c = 0; c < s.left_schema->size(); ++c) {
-                ColumnBuilder b(s.left_schema->field(c).type, rows.size());
-                for (std::size_t k = 0; k < rows.size(); ++k) b.append_null();
-                columns.push_back(std::make_shared<const Column>(b.finish()));
-            }
-            Batch right = s.build.take(rows);
-            for (std::size_t c = 0; c < right.num_columns(); ++c)
-                columns.push_back(right.column_ptr(c));
-            MILLRACE_TRY(emit(Batch(s.schema, std::move(columns), rows.size())));
-        }
+        MILLRACE_TRY(flush());
     }
+    // Every row is out: free the build side before downstream operators buffer more.
+    s.table = JoinTable();
+    s.build = Batch::empty(s.right_schema);
+    s.build_matched = {};
+    s.build_memory.release();
     return output_->finish();
 }
 

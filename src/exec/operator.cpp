@@ -1,5 +1,7 @@
 #include "exec/operator.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "common/json_string.h"
@@ -7,6 +9,58 @@
 #include "types/value_cast.h"
 
 namespace millrace {
+
+Status ExecContext::row_error(DeadLetterRow row) {
+    if (row_error_policy == RowErrorPolicy::kFail) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("{} (in {}, row {})", row.reason, row.origin, row.row_json));
+    }
+    dead_letter(std::move(row));
+    return {};
+}
+
+MemoryReservation::MemoryReservation(ExecContext& context, std::string holder, std::string advice)
+    : context_(context), holder_(std::move(holder)), advice_(std::move(advice)) {}
+
+MemoryReservation::~MemoryReservation() { release(); }
+
+Status MemoryReservation::resize(std::size_t bytes) {
+    if (bytes <= bytes_) {
+        context_.memory_used_bytes -= bytes_ - bytes;
+        bytes_ = bytes;
+        return {};
+    }
+    const std::size_t more = bytes - bytes_;
+    const std::size_t others = context_.memory_used_bytes - bytes_;
+    if (context_.memory_used_bytes + more > context_.memory_limit_bytes) {
+        std::string message =
+            fmt::format("memory limit of {} reached: {} needs {}",
+                        format_bytes(context_.memory_limit_bytes), holder_, format_bytes(bytes));
+        if (others > 0)
+            message +=
+                fmt::format(" while other operators of the run hold {}", format_bytes(others));
+        message += fmt::format("; {}, or raise the limit (--memory-limit)", advice_);
+        return Error(ErrorCode::kResourceExhausted, std::move(message));
+    }
+    context_.memory_used_bytes += more;
+    bytes_ = bytes;
+    context_.memory_peak_bytes = std::max(context_.memory_peak_bytes, context_.memory_used_bytes);
+    return {};
+}
+
+void MemoryReservation::release() {
+    if (bytes_ == 0) return;
+    context_.memory_used_bytes -= bytes_;
+    bytes_ = 0;
+}
+
+std::string format_bytes(std::size_t bytes) {
+    const double value = static_cast<double>(bytes);
+    if (bytes >= (std::size_t{1} << 30)) return fmt::format("{:.4g} GiB", value / (1 << 30));
+    if (bytes >= (std::size_t{1} << 20)) return fmt::format("{:.4g} MiB", value / (1 << 20));
+    if (bytes >= (std::size_t{1} << 10)) return fmt::format("{:.4g} KiB", value / (1 << 10));
+    return fmt::format("{} bytes", bytes);
+}
 
 std::string row_to_json(const Batch& batch, std::size_t row) {
     std::string out = "{";

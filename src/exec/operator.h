@@ -30,12 +30,57 @@ struct DeadLetterRow {
     std::string row_json;  // the failing row's values as a JSON object
 };
 
-/// Shared by the operators of one plan: the dead-letter route and limits.
+/// What an operator does with a row it could not evaluate.
+enum class RowErrorPolicy {
+    kDeadLetter,  // route it to `dead_letter` and go on (pipelines: one bad row never stops a run)
+    kFail,        // fail the whole plan with the row's error (`millrace query`, as PostgreSQL does)
+};
+
+/// Shared by the operators of one plan (or of every plan of one run): the dead-letter route, the
+/// row-error policy and the memory limit. Every operator that buffers rows or state (a join's
+/// build side and waiting probe rows, sort, top-N, aggregate groups) holds a MemoryReservation
+/// against `memory_limit_bytes`; the sum over all of them never exceeds it, and the one that
+/// would cross it fails with kResourceExhausted naming itself and the limit. Streaming operators
+/// (filter, project, limit, union, a join's output) hold at most one batch and are not counted.
+/// Single-threaded, like the operators.
 struct ExecContext {
     std::function<void(DeadLetterRow)> dead_letter = [](DeadLetterRow) {};
-    /// Bytes a join's build side or a sort may hold before failing with kResourceExhausted.
+    RowErrorPolicy row_error_policy = RowErrorPolicy::kDeadLetter;
+    /// Bytes all buffering operators together may hold.
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// Bytes they hold now and the most they held at once (kept by MemoryReservation).
+    std::size_t memory_used_bytes = 0;
+    std::size_t memory_peak_bytes = 0;
+
+    /// A row that failed evaluation: dead-lettered (ok), or the plan's error under kFail.
+    Status row_error(DeadLetterRow row);
 };
+
+/// One buffering operator's share of ExecContext's memory limit. resize() moves the held amount
+/// up or down; growing past the limit fails, naming `holder` ("the build side of the join in
+/// `v`") and the limit, with `advice` on what to change. Releases what it holds when destroyed,
+/// so the ExecContext must outlive every operator built against it.
+class MemoryReservation {
+public:
+    MemoryReservation(ExecContext& context, std::string holder, std::string advice);
+    ~MemoryReservation();
+    MemoryReservation(const MemoryReservation&) = delete;
+    MemoryReservation& operator=(const MemoryReservation&) = delete;
+
+    Status resize(std::size_t bytes);
+    Status grow(std::size_t bytes) { return resize(bytes_ + bytes); }
+    void release();
+    std::size_t bytes() const { return bytes_; }
+
+private:
+    ExecContext& context_;
+    std::string holder_;
+    std::string advice_;
+    std::size_t bytes_ = 0;
+};
+
+/// "512 KiB", "4 GiB", "100 bytes": a byte count for messages.
+std::string format_bytes(std::size_t bytes);
 
 /// An operator: consumes Batches, pushes results to its output. Single-threaded; one instance
 /// per plan (and, in the streaming runtime, per parallel subtask).
@@ -59,6 +104,9 @@ protected:
 
 /// Renders row `row` of `batch` as a JSON object (for dead-letter records).
 std::string row_to_json(const Batch& batch, std::size_t row);
+
+/// Rows per batch that operators emit (sort, top-N, aggregate results, join output).
+inline constexpr std::size_t kOutputBatchRows = 8192;
 
 /// Concatenates batches of one schema into one.
 Batch concat_batches(const std::shared_ptr<const Schema>& schema,

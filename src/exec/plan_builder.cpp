@@ -6,6 +6,7 @@
 #include "exec/hash_join_operator.h"
 #include "exec/project_operator.h"
 #include "exec/sort_operator.h"
+#include "exec/top_n_operator.h"
 
 namespace millrace {
 
@@ -97,14 +98,25 @@ public:
                 return {};
             }
             case LogicalNode::Kind::kSort: {
-                auto* sort = make<SortOperator>(node.sort_keys, node.schema, context_);
+                auto* sort = make<SortOperator>(node.sort_keys, node.schema, context_, origin_);
                 sort->set_output(output);
                 return build(*node.children[0], sort);
             }
             case LogicalNode::Kind::kLimit: {
                 auto* limit = make<LimitOperator>(node.limit, node.offset);
                 limit->set_output(output);
-                return build(*node.children[0], limit);
+                const LogicalNode& child = *node.children[0];
+                if (child.kind == LogicalNode::Kind::kSort && node.limit >= 0) {
+                    // ORDER BY + LIMIT: keep only the rows that can come out, not the input.
+                    const int64_t keep =
+                        node.limit > INT64_MAX - node.offset ? INT64_MAX : node.limit + node.offset;
+                    auto* top =
+                        make<TopNOperator>(child.sort_keys, child.schema,
+                                           static_cast<std::size_t>(keep), context_, origin_);
+                    top->set_output(limit);
+                    return build(*child.children[0], top);
+                }
+                return build(child, limit);
             }
         }
         return Error(ErrorCode::kInternal, "unhandled plan node");

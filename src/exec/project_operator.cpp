@@ -24,7 +24,8 @@ Status ProjectOperator::push(Batch batch) {
         if (!errors_.has(static_cast<uint32_t>(i))) keep.push_back(static_cast<uint32_t>(i));
     }
     for (const auto& entry : errors_.entries()) {
-        context_.dead_letter(DeadLetterRow{origin_, entry.message, row_to_json(batch, entry.row)});
+        MILLRACE_TRY(context_.row_error(
+            DeadLetterRow{origin_, entry.message, row_to_json(batch, entry.row)}));
     }
     if (keep.empty()) return {};
     return emit(out.take(keep));

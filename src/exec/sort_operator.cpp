@@ -9,25 +9,28 @@
 namespace millrace {
 
 SortOperator::SortOperator(std::vector<sql::SortKey> keys, std::shared_ptr<const Schema> schema,
-                           ExecContext& context)
-    : keys_(std::move(keys)), schema_(std::move(schema)), context_(context) {}
+                           ExecContext& context, const std::string& origin)
+    : keys_(std::move(keys)),
+      schema_(std::move(schema)),
+      memory_(context, fmt::format("ORDER BY in `{}`", origin),
+              "add a LIMIT (which keeps only that many rows), aggregate or filter first") {}
 
 Status SortOperator::push(Batch batch) {
     rows_in_ += batch.num_rows();
     bytes_ += batch.memory_bytes();
-    if (bytes_ > context_.memory_limit_bytes) {
-        return Error(ErrorCode::kResourceExhausted,
-                     fmt::format("ORDER BY input holds more than the memory limit of {} MiB; add a "
-                                 "LIMIT or aggregate first",
-                                 context_.memory_limit_bytes >> 20));
-    }
+    MILLRACE_TRY(memory_.resize(bytes_));
     batches_.push_back(std::move(batch));
     return {};
 }
 
 Status SortOperator::finish() {
+    std::size_t rows = 0;
+    for (const Batch& b : batches_) rows += b.num_rows();
+    // The batches, their concatenation and the permutation are alive together while sorting.
+    MILLRACE_TRY(memory_.resize(2 * bytes_ + rows * sizeof(uint32_t)));
     Batch all = batches_.empty() ? Batch::empty(schema_) : concat_batches(schema_, batches_);
     batches_.clear();
+    batches_.shrink_to_fit();
     std::vector<uint32_t> order(all.num_rows());
     std::iota(order.begin(), order.end(), 0);
     auto compare = [&](uint32_t a, uint32_t b) {
@@ -72,13 +75,15 @@ Status SortOperator::finish() {
         return false;
     };
     std::stable_sort(order.begin(), order.end(), compare);
-    constexpr std::size_t kBatchRows = 8192;
-    for (std::size_t start = 0; start < order.size(); start += kBatchRows) {
-        std::size_t end = std::min(order.size(), start + kBatchRows);
-        std::vector<uint32_t> rows(order.begin() + static_cast<std::ptrdiff_t>(start),
-                                   order.begin() + static_cast<std::ptrdiff_t>(end));
-        MILLRACE_TRY(emit(all.take(rows)));
+    for (std::size_t start = 0; start < order.size(); start += kOutputBatchRows) {
+        std::size_t end = std::min(order.size(), start + kOutputBatchRows);
+        std::vector<uint32_t> slice(order.begin() + static_cast<std::ptrdiff_t>(start),
+                                    order.begin() + static_cast<std::ptrdiff_t>(end));
+        MILLRACE_TRY(emit(all.take(slice)));
     }
+    all = Batch::empty(schema_);
+    bytes_ = 0;
+    memory_.release();
     return output_->finish();
 }
 

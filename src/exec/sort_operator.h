@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "exec/operator.h"
@@ -7,19 +8,20 @@
 
 namespace millrace {
 
-/// ORDER BY: collects its input (bounded by ExecContext's memory limit), sorts stably by the
-/// keys with PostgreSQL's null placement, and emits sorted batches on finish().
+/// ORDER BY without LIMIT (with a LIMIT the plan uses TopNOperator): collects its input, sorts
+/// stably by the keys with PostgreSQL's null placement, and emits sorted batches on finish().
+/// What it holds counts against ExecContext's memory limit.
 class SortOperator final : public Operator {
 public:
     SortOperator(std::vector<sql::SortKey> keys, std::shared_ptr<const Schema> schema,
-                 ExecContext& context);
+                 ExecContext& context, const std::string& origin);
     Status push(Batch batch) override;
     Status finish() override;
 
 private:
     std::vector<sql::SortKey> keys_;
     std::shared_ptr<const Schema> schema_;
-    ExecContext& context_;
+    MemoryReservation memory_;
     std::vector<Batch> batches_;
     std::size_t bytes_ = 0;
 };

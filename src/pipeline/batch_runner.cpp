@@ -366,6 +366,8 @@ private:
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options) {
     auto started = std::chrono::steady_clock::now();
+    // Declared first so that it outlives the operators `prepared` ends up owning.
+    ExecContext context;
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true));
     RunReport report;
     report.pipeline = pipeline.name;
@@ -377,7 +379,6 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         std::unique_ptr<DeadLetterWriter> dead_letters,
         DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
 
-    ExecContext context;
     context.memory_limit_bytes = options.memory_limit_bytes;
     // Rows that fail evaluation inside a plan: origin is the sink's `from`.
     std::string current_origin;

@@ -14,7 +14,8 @@ namespace millrace {
 struct FeatureView;
 
 struct RunOptions {
-    /// Bytes a join's build side or a sort may hold (ExecContext::memory_limit_bytes).
+    /// Bytes the run's buffering operators (joins, sorts, top-N, aggregates) may hold together
+    /// (ExecContext::memory_limit_bytes).
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
 };
 

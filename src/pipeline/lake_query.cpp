@@ -100,20 +100,32 @@ std::vector<ColumnPredicate> predicates_of(const sql::LogicalNode& scan) {
     return out;
 }
 
+/// The SQL's line:column errors name where the SQL came from: the command line.
+Error in_query_text(Error error) {
+    if (!error.location().file.empty() || error.location().line == 0) return error;
+    SourceLocation location = error.location();
+    location.file = "<query>";
+    return Error(error.code(), error.message(), std::move(location));
+}
+
 }  // namespace
 
 Status query_lake(const std::string& data_dir, const std::string& sql,
-                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output) {
-    MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
+                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
+                  std::size_t memory_limit_bytes) {
+    auto stmt = sql::parse_select(sql);
+    if (!stmt.ok()) return in_query_text(std::move(stmt).error());
     LakeCatalog catalog(data_dir);
-    MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, catalog));
+    auto bound = sql::bind_select(*stmt.value(), sql, catalog);
+    if (!bound.ok()) return in_query_text(std::move(bound).error());
+    sql::LogicalPlan plan = std::move(bound).value();
     sql::optimize(plan);
     MILLRACE_TRY(on_schema(*plan->schema));
     ExecContext context;
-    std::string first_error;
-    context.dead_letter = [&](DeadLetterRow row) {
-        if (first_error.empty()) first_error = fmt::format("{}: {}", row.reason, row.row_json);
-    };
+    context.memory_limit_bytes = memory_limit_bytes;
+    // A query has no dead-letter output: a row that fails evaluation fails the query, as in
+    // PostgreSQL (an aggregate over the other rows would be a wrong answer).
+    context.row_error_policy = RowErrorPolicy::kFail;
     MILLRACE_ASSIGN_OR_RETURN(auto executable, build_plan(*plan, output, context, "query"));
     // Scan nodes in the order build_plan listed the inputs, to read their pushed filters.
     std::vector<const sql::LogicalNode*> scans;
@@ -159,7 +171,6 @@ Status query_lake(const std::string& data_dir, const std::string& sql,
         }));
         MILLRACE_TRY(input.entry->finish());
     }
-    if (!first_error.empty()) return Error(ErrorCode::kInvalidArgument, first_error);
     return {};
 }
 

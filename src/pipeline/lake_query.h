@@ -7,12 +7,18 @@
 
 namespace millrace {
 
+/// What `millrace query` may hold in memory unless told otherwise.
+inline constexpr std::size_t kDefaultQueryMemoryLimit = std::size_t{4} << 30;
+
 /// Runs one SELECT over the lake tables of a data directory (`millrace query`): every table
 /// under `<data_dir>/lake/` is a relation; `"table@<snapshot>"` (a quoted name) reads the table
 /// AS OF that snapshot. Scans read only the columns the query uses and skip files and row
 /// groups whose statistics rule out the pushed-down `column <op> constant` filters. Rows go to
-/// `output`; the query's schema is passed to `on_schema` first.
+/// `output`; the query's schema is passed to `on_schema` first. A row that fails evaluation
+/// (division by zero, a bad cast) fails the query. Joins, sorts and aggregates together hold at
+/// most `memory_limit_bytes` (ExecContext). Errors in the SQL carry the file name `<query>`.
 Status query_lake(const std::string& data_dir, const std::string& sql,
-                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output);
+                  const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
+                  std::size_t memory_limit_bytes = kDefaultQueryMemoryLimit);
 
 }  // namespace millrace

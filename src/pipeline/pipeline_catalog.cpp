@@ -57,10 +57,18 @@ Result<sql::LogicalPlan> PipelineCatalog::bind_view(const ViewSpec& view) {
     binding_.push_back(view.name);
     auto map_error = [&](Error error) {
         SourceLocation location = error.location();
-        if (location.file.empty() && location.line > 0)
-            location = view.sql.location_of(location.line, location.column);
-        if (!location.known()) location = view.location;
         std::string message = error.message();
+        if (location.file.empty() && location.line > 0) {
+            const SourceLocation in_sql = location;
+            location = view.sql.location_of(in_sql.line, in_sql.column);
+            // A view whose text has no file position still names where in the SQL.
+            if (location.file.empty()) {
+                message += fmt::format(" (line {}, column {} of the view's SQL)", in_sql.line,
+                                       in_sql.column);
+                location = view.location;
+            }
+        }
+        if (!location.known()) location = view.location;
         if (message.rfind("view `", 0) != 0)
             message = fmt::format("view `{}`: {}", view.name, message);
         return Error(error.code(), message, location);

@@ -57,6 +57,11 @@ public:
     /// The q-quantile (see the guarantee above); nullopt when the sketch is empty or q is
     /// outside [0, 1] or NaN.
     std::optional<double> quantile(double q) const;
+    /// Bytes this sketch holds (for memory limits).
+    std::size_t memory_bytes() const {
+        return sizeof(*this) +
+               (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(uint64_t);
+    }
 
     /// Serialized form, for checkpointed aggregate state (little-endian):
     ///

@@ -51,6 +51,10 @@ public:
     Status merge(const HyperLogLog& other);
     /// Estimated number of distinct hashes added; 0 for an empty sketch.
     uint64_t estimate() const;
+    /// Bytes this sketch holds (for memory limits).
+    std::size_t memory_bytes() const {
+        return sizeof(*this) + hashes_.capacity() * sizeof(uint64_t) + registers_.capacity();
+    }
 
     /// Serialized form, for checkpointed aggregate state (little-endian):
     ///

@@ -77,6 +77,8 @@ std::string AstExpr::to_sql() const {
                                args[1]->to_sql());
         case AstKind::kInterval:
             return fmt::format("INTERVAL '{}'", text);
+        case AstKind::kSqlKeyword:
+            return name;
     }
     return "?";
 }

@@ -36,6 +36,8 @@ enum class AstKind {
     kNullIf,        // args[0], args[1]
     kDistinctFrom,  // args[0] IS [NOT] DISTINCT FROM args[1]; negated = IS NOT DISTINCT FROM
     kInterval,      // text = '1 minute' (INTERVAL literal)
+    kSqlKeyword,    // a keyword that is a value in SQL but not here: name = `user`,
+                    // `current_user`, `current_time`, ... (the binder explains; see docs/sql.md)
 };
 
 struct AstExpr {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <unordered_map>
 
 #include "common/suggest.h"
 #include "sql/parser.h"
@@ -37,6 +38,124 @@ BoundExpr call(Function function, DataType type, std::vector<BoundExpr> args, in
     e.args = std::move(args);
     e.location = location;
     return e;
+}
+
+/// `x = c1 OR y = c2 OR x = c3 ...` with column-free c's: the equalities on one expression
+/// become one `x IN (c1, c3, ...)` (same three-valued result: true if any equal, else null if x
+/// or a c is null, else false), which the evaluator answers with one hash lookup per row
+/// instead of one comparison per term. Other arguments keep their places.
+BoundExpr or_of_equalities_as_in(BoundExpr disjunction) {
+    struct Group {
+        std::size_t first;  // index of its first term in disjunction.args
+        std::vector<std::size_t> terms;
+    };
+    // The probed side of an equality with a column-free other side, or -1.
+    auto probed_side = [](const BoundExpr& e) -> int {
+        if (e.kind != BoundExpr::Kind::kCall || e.function != Function::kEqual ||
+            e.args.size() != 2)
+            return -1;
+        const bool left_free = e.args[0].is_column_free();
+        const bool right_free = e.args[1].is_column_free();
+        if (left_free == right_free) return -1;
+        return left_free ? 1 : 0;
+    };
+    std::vector<Group> groups;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_text;  // -> group indexes
+    for (std::size_t i = 0; i < disjunction.args.size(); ++i) {
+        const int side = probed_side(disjunction.args[i]);
+        if (side < 0) continue;
+        const BoundExpr& probed = disjunction.args[i].args[static_cast<std::size_t>(side)];
+        std::vector<std::size_t>& candidates = by_text[probed.to_string()];
+        bool placed = false;
+        for (std::size_t g : candidates) {
+            const BoundExpr& first = disjunction.args[groups[g].first];
+            if (first.args[static_cast<std::size_t>(probed_side(first))] == probed) {
+                groups[g].terms.push_back(i);
+                placed = true;
+                break;
+            }
+        }
+        if (!placed) {
+            candidates.push_back(groups.size());
+            groups.push_back(Group{i, {i}});
+        }
+    }
+    std::vector<std::optional<BoundExpr>> replacement(disjunction.args.size());
+    std::vector<uint8_t> absorbed(disjunction.args.size(), 0);
+    bool changed = false;
+    for (Group& group : groups) {
+        if (group.terms.size() < 2) continue;
+        changed = true;
+        BoundExpr in;
+        in.kind = BoundExpr::Kind::kIn;
+        in.type = DataType::kBool;
+        in.location = disjunction.args[group.first].location;
+        for (std::size_t term : group.terms) {
+            BoundExpr& equality = disjunction.args[term];
+            const auto side = static_cast<std::size_t>(probed_side(equality));
+            if (in.args.empty()) in.args.push_back(std::move(equality.args[side]));
+            in.args.push_back(std::move(equality.args[1 - side]));
+            absorbed[term] = 1;
+        }
+        replacement[group.first] = std::move(in);
+    }
+    if (!changed) return disjunction;
+    std::vector<BoundExpr> args;
+    for (std::size_t i = 0; i < disjunction.args.size(); ++i) {
+        if (replacement[i]) {
+            args.push_back(std::move(*replacement[i]));
+        } else if (!absorbed[i]) {
+            args.push_back(std::move(disjunction.args[i]));
+        }
+    }
+    if (args.size() == 1) return std::move(args[0]);
+    disjunction.args = std::move(args);
+    return disjunction;
+}
+
+/// Why a SQL keyword that PostgreSQL evaluates to a value (USER, CURRENT_TIME, ...) cannot be
+/// used, and, when the scope has a column of that name, how to read the column instead.
+std::string sql_keyword_message(const AstExpr& expr, const Scope& scope) {
+    const std::string& keyword = expr.name;
+    std::string bare = keyword;
+    if (bare.ends_with("(n)")) bare.resize(bare.size() - 3);
+    std::string upper = bare;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string message;
+    if (bare == "user" || bare == "current_user" || bare == "session_user" ||
+        bare == "current_role") {
+        message = fmt::format(
+            "`{}` is the SQL keyword {}, which in PostgreSQL is the name of the database user; "
+            "Millrace SQL has no database users",
+            bare, upper);
+    } else if (bare == "current_catalog" || bare == "current_schema") {
+        message = fmt::format(
+            "`{}` is the SQL keyword {}, PostgreSQL's current database or schema, which Millrace "
+            "SQL does not have",
+            bare, upper);
+    } else if (bare == "current_time" || bare == "localtime") {
+        message = fmt::format(
+            "{} is a time of day, a type Millrace SQL does not have; use CURRENT_TIMESTAMP (or "
+            "now()) and date_trunc or extract",
+            upper);
+    } else if (keyword.ends_with("(n)")) {
+        message =
+            fmt::format("{}(precision) is not supported; use {} (microseconds)", upper, upper);
+    } else {
+        message = fmt::format("the SQL keyword {} is not supported", upper);
+    }
+    const bool column_exists =
+        std::any_of(scope.columns.begin(), scope.columns.end(),
+                    [&](const ScopeColumn& c) { return !c.hidden && lower(c.name) == bare; });
+    if (column_exists) {
+        message += fmt::format(
+            ". To read the column `{0}`, quote its name: \"{0}\" (unquoted, {1} is the keyword, "
+            "as in PostgreSQL)",
+            bare, upper);
+    } else if (bare == "user") {
+        message += "; a column named user is written \"user\"";
+    }
+    return message;
 }
 
 /// Parses INTERVAL text: '1 minute', '5 seconds', '2 hours 30 minutes', '1 day', '00:01:00'.
@@ -902,6 +1021,8 @@ Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope
         }
         case AstKind::kFunction:
             return bind_function(expr, scope, allow_aggregates);
+        case AstKind::kSqlKeyword:
+            return error(ErrorCode::kUnsupported, expr.location, sql_keyword_message(expr, scope));
         case AstKind::kOperator: {
             MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args,
                                       bind_args(expr, scope, allow_aggregates));
@@ -935,6 +1056,7 @@ Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope
             out.type = DataType::kBool;
             out.location = expr.location;
             out.args = std::move(args);
+            if (out.kind == BoundExpr::Kind::kOr) return or_of_equalities_as_in(std::move(out));
             return out;
         }
         case AstKind::kIsNull: {

@@ -4,6 +4,7 @@
 #include <pg_query.h>
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 
 namespace millrace::sql {
@@ -30,6 +31,18 @@ public:
 
     Error error_at(int location, std::string message) const {
         return Error(ErrorCode::kParse, std::move(message), location_in_text(sql_, location));
+    }
+
+    /// The identifier-like word at byte `location` of the SQL, lower case.
+    std::string word_at(int location) const {
+        std::string word;
+        for (std::size_t i = static_cast<std::size_t>(std::max(location, 0)); i < sql_.size();
+             ++i) {
+            const auto c = static_cast<unsigned char>(sql_[i]);
+            if (!std::isalnum(c) && c != '_') break;
+            word += static_cast<char>(std::tolower(c));
+        }
+        return word;
     }
 
     int64_t integer_at(int location) const {
@@ -263,8 +276,17 @@ public:
             } else if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP") {
                 out->name = "now";
             } else {
-                return error_at(out->location,
-                                fmt::format("unsupported SQL value function {}", op));
+                // USER, CURRENT_USER, CURRENT_TIME, ...: the binder says why each is not
+                // available (and, for `user`, how to name a column of that name).
+                out->kind = AstKind::kSqlKeyword;
+                std::string_view keyword = op;
+                if (keyword.starts_with("SVFOP_")) keyword.remove_prefix(6);
+                const bool precision = keyword.ends_with("_N");
+                if (precision) keyword.remove_suffix(2);
+                out->name = std::string(keyword);
+                for (char& c : out->name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (precision) out->name += "(n)";
             }
             return out;
         }
@@ -564,7 +586,16 @@ public:
                 for (element call : pair) {
                     std::string_view call_type;
                     object call_body;
-                    if (!node_type(call, call_type, call_body) || call_type != "FuncCall") continue;
+                    if (node_type(call, call_type, call_body) && call_type == "SQLValueFunction") {
+                        // FROM user: PostgreSQL reads the keyword USER as a function here.
+                        const int at = location_of(call_body);
+                        const std::string name = word_at(at);
+                        return error_at(at,
+                                        fmt::format("`{0}` is a reserved word in SQL, not a "
+                                                    "table: a table named {0} is written \"{0}\"",
+                                                    name));
+                    }
+                    if (call_type != "FuncCall") continue;
                     std::vector<std::string> names = string_list(call_body["funcname"]);
                     item.name = names.empty() ? "" : names.back();
                     item.location = location_of(call_body);
@@ -716,6 +747,35 @@ struct ParseResultGuard {
     ~ParseResultGuard() { pg_query_free_parse_result(result); }
 };
 
+/// For "syntax error at or near \"order\"": PostgreSQL's reserved words that people also use
+/// as column or table names, and how to write them as names.
+std::optional<std::string> reserved_word_hint(std::string_view message) {
+    constexpr std::string_view kPrefix = "syntax error at or near \"";
+    if (!message.starts_with(kPrefix) || !message.ends_with("\"")) return std::nullopt;
+    std::string word(message.substr(kPrefix.size(), message.size() - kPrefix.size() - 1));
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static constexpr std::string_view kNameLike[] = {
+        "all",          "analyse",      "analyze",     "any",        "array",
+        "asc",          "both",         "case",        "cast",       "check",
+        "collate",      "column",       "constraint",  "create",     "current_catalog",
+        "current_role", "current_user", "default",     "deferrable", "desc",
+        "do",           "end",          "fetch",       "for",        "foreign",
+        "grant",        "group",        "initially",   "into",       "lateral",
+        "leading",      "limit",        "offset",      "only",       "order",
+        "placing",      "primary",      "references",  "returning",  "session_user",
+        "some",         "symmetric",    "system_user", "table",      "to",
+        "trailing",     "unique",       "user",        "variadic",   "window"};
+    for (std::string_view reserved : kNameLike) {
+        if (word == reserved) {
+            return fmt::format(
+                " (`{0}` is a reserved word in SQL: a column or table named {0} "
+                "is written \"{0}\")",
+                word);
+        }
+    }
+    return std::nullopt;
+}
+
 Result<object> parse_tree(std::string_view sql, simdjson::dom::parser& json_parser,
                           std::string& storage, ErrorCode code) {
     std::string text(sql);
@@ -724,6 +784,11 @@ Result<object> parse_tree(std::string_view sql, simdjson::dom::parser& json_pars
         int offset = guard.result.error->cursorpos > 0 ? guard.result.error->cursorpos - 1 : -1;
         if (offset >= static_cast<int>(sql.size())) offset = -1;
         std::string message = guard.result.error->message;
+        if (auto hint = reserved_word_hint(message)) message += *hint;
+        if (message.starts_with("memory exhausted")) {
+            // Bison's stack limit: what hits it is nesting (parentheses, right-nested AND/OR).
+            message = "the SQL is nested too deeply to parse (" + message + ")";
+        }
         if (offset < 0 && message.find("end of input") != std::string::npos) {
             offset = static_cast<int>(sql.size());
         }

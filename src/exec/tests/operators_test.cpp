@@ -82,6 +82,15 @@ TEST_F(OperatorsTest, AggregateOverMemoryLimitFailsClearly) {
                 ElementsAre(HasSubstr("memory limit")));
 }
 
+TEST_F(OperatorsTest, OrChainsOfEqualitiesInHavingAndOnAggregates) {
+    EXPECT_THAT(query("SELECT store FROM orders GROUP BY store HAVING sum(id) = 4 OR sum(id) = 5 "
+                      "OR sum(id) = 2 ORDER BY store"),
+                ElementsAre("a", "b", "z", "NULL"));
+    EXPECT_THAT(query("SELECT store, count(*) FROM orders GROUP BY store HAVING count(*) = 2 OR "
+                      "count(*) = 3"),
+                ElementsAre("a|2"));
+}
+
 TEST_F(OperatorsTest, SortNullsAndLimit) {
     EXPECT_THAT(query("SELECT amount FROM orders ORDER BY amount"),
                 ElementsAre("1", "2", "5", "10", "NULL"));

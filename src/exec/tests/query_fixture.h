@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,34 +75,44 @@ public:
         return names;
     }
 
-    /// Runs `sql`; rows as text, or "ERROR: message". Dead letters go to `dead_letters`.
-    std::vector<std::string> query(const std::string& sql) {
-        auto stmt = sql::parse_select(sql);
-        if (!stmt.ok()) return {"ERROR: " + stmt.error().message()};
-        auto plan = sql::bind_select(**stmt, sql, *this);
-        if (!plan.ok()) return {"ERROR: " + plan.error().message()};
-        sql::optimize(*plan);
-        RowCollector collector;
-        ExecContext context;
-        context.memory_limit_bytes = memory_limit;
-        context.dead_letter = [this](DeadLetterRow row) { dead_letters.push_back(row.reason); };
-        auto executable = build_plan(**plan, collector, context, "test");
-        if (!executable.ok()) return {"ERROR: " + executable.error().message()};
+    /// Runs `sql` into `sink` with `context` (its limits and row-error policy as given).
+    Status run(const std::string& sql, BatchSink& sink, ExecContext& context) {
+        MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
+        MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, *this));
+        sql::optimize(plan);
+        MILLRACE_ASSIGN_OR_RETURN(auto executable, build_plan(*plan, sink, context, "test"));
         std::vector<std::vector<Batch>> inputs;
-        for (const ScanInput& input : (*executable)->inputs()) {
+        for (const ScanInput& input : executable->inputs()) {
             if (input.source.empty()) {
                 inputs.push_back({});
             } else {
                 inputs.push_back({tables_[input.source].second});
             }
         }
-        Status status = (*executable)->run_with(inputs);
-        if (!status.ok()) return {"ERROR: " + status.error().message()};
+        return executable->run_with(inputs);
+    }
+
+    /// Runs `sql`; rows as text, or "ERROR: message" (its code in `last_error`).
+    /// Dead letters go to `dead_letters`.
+    std::vector<std::string> query(const std::string& sql) {
+        RowCollector collector;
+        ExecContext context;
+        context.memory_limit_bytes = memory_limit;
+        context.row_error_policy = row_error_policy;
+        context.dead_letter = [this](DeadLetterRow row) { dead_letters.push_back(row.reason); };
+        Status status = run(sql, collector, context);
+        last_error.reset();
+        if (!status.ok()) {
+            last_error = status.error().code();
+            return {"ERROR: " + status.error().message()};
+        }
         return collector.rows;
     }
 
     std::vector<std::string> dead_letters;
     std::size_t memory_limit = std::size_t{1} << 30;
+    RowErrorPolicy row_error_policy = RowErrorPolicy::kDeadLetter;
+    std::optional<ErrorCode> last_error;
 
 private:
     std::map<std::string, std::pair<std::shared_ptr<const Schema>, Batch>> tables_;

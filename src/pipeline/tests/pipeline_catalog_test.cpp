@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/config_node.h"
 #include "project/pipeline_parser.h"
 
 namespace millrace {
@@ -73,6 +74,54 @@ sinks:
     EXPECT_EQ(status.error().location().line, 10);
     EXPECT_EQ(status.error().location().column, 12);
     EXPECT_NE(status.error().message().find("did you mean `amount`"), std::string::npos);
+}
+
+TEST(PipelineCatalog, ErrorsInSqlWithoutAFilePositionStillSayWhere) {
+    PipelineSpec spec = parse(std::string(kHeader) + R"(views:
+  v: SELECT amout FROM orders
+sinks:
+  - { from: v, file: { path: out.csv, format: csv } }
+)");
+    spec.views[0].sql.origin = ConfigNode();  // SQL that did not come from a YAML scalar
+    PipelineCatalog catalog(spec, schemas());
+    Status status = catalog.bind_all_views();
+    ASSERT_FALSE(status.ok());
+    // Never a bare "1:8": the view's place in the file, and the position inside its SQL.
+    EXPECT_EQ(status.error().location().file, "p.yaml");
+    EXPECT_NE(status.error().message().find("view `v`"), std::string::npos);
+    EXPECT_NE(status.error().message().find("line 1, column 8"), std::string::npos)
+        << status.error().to_string();
+}
+
+TEST(PipelineCatalog, UserColumnNeedsQuotesAndTheErrorSaysSo) {
+    PipelineSpec spec = parse(R"(name: p
+mode: batch
+sources:
+  logins:
+    file: { path: logins.csv, format: csv }
+    schema: { id: int64 not null, user: string }
+views:
+  bare: SELECT id, user FROM logins
+  quoted: SELECT id, "user" FROM logins WHERE "user" <> 'root'
+sinks:
+  - { from: quoted, file: { path: out.csv, format: csv } }
+)");
+    std::map<std::string, std::shared_ptr<const Schema>> logins = {
+        {"logins", std::make_shared<const Schema>(std::vector<Field>{
+                       {"id", DataType::kInt64, false}, {"user", DataType::kString, true}})}};
+    PipelineCatalog catalog(spec, logins);
+    auto quoted = catalog.relation("quoted");
+    ASSERT_TRUE(quoted.ok()) << quoted.error().to_string();
+    EXPECT_EQ((*quoted)->schema->field(1).name, "user");
+    auto bare = catalog.relation("bare");
+    ASSERT_FALSE(bare.ok());
+    EXPECT_EQ(bare.error().code(), ErrorCode::kUnsupported);
+    EXPECT_EQ(bare.error().location().file, "p.yaml");
+    EXPECT_EQ(bare.error().location().line, 8);
+    EXPECT_EQ(bare.error().location().column, 20);
+    EXPECT_NE(bare.error().message().find("quote its name: \"user\""), std::string::npos)
+        << bare.error().to_string();
+    EXPECT_EQ(bare.error().message().find("SVFOP"), std::string::npos);
 }
 
 }  // namespace

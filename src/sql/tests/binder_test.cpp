@@ -17,6 +17,8 @@ public:
                                                               {"amount", DataType::kFloat64, true},
                                                               {"ts", DataType::kTimestamp, true},
                                                               {"qty", DataType::kInt32, true}});
+        tables_["logins"] = std::make_shared<const Schema>(
+            std::vector<Field>{{"id", DataType::kInt64, false}, {"user", DataType::kString, true}});
         tables_["stores"] = std::make_shared<const Schema>(std::vector<Field>{
             {"store", DataType::kString, false}, {"city", DataType::kString, true}});
     }
@@ -31,7 +33,9 @@ public:
         for (std::size_t i = 0; i < it->second->size(); ++i) scan->columns.push_back(i);
         return scan;
     }
-    std::vector<std::string> relation_names() const override { return {"orders", "stores"}; }
+    std::vector<std::string> relation_names() const override {
+        return {"orders", "logins", "stores"};
+    }
 
 private:
     std::map<std::string, std::shared_ptr<const Schema>> tables_;
@@ -55,6 +59,34 @@ TEST(Binder, TypesAndNames) {
     EXPECT_EQ(s.field(2).type, DataType::kInt32);
     EXPECT_EQ(s.field(3).type, DataType::kInt64);
     EXPECT_EQ(s.field(4).type, DataType::kString);
+}
+
+TEST(Binder, UserIsTheKeywordAndQuotedUserTheColumn) {
+    auto quoted =
+        bind("SELECT \"user\", id FROM logins WHERE \"user\" <> 'root' ORDER BY \"user\"");
+    ASSERT_TRUE(quoted.ok()) << quoted.error().to_string();
+    EXPECT_EQ((*quoted)->schema->field(0).name, "user");
+
+    auto bare = bind("SELECT id FROM logins WHERE user = 'root'");
+    ASSERT_FALSE(bare.ok());
+    EXPECT_EQ(bare.error().code(), ErrorCode::kUnsupported);
+    EXPECT_EQ(bare.error().location().line, 1);
+    EXPECT_EQ(bare.error().location().column, 29);
+    EXPECT_NE(bare.error().message().find("quote its name: \"user\""), std::string::npos)
+        << bare.error().message();
+
+    // Every such keyword gets a sentence, never PostgreSQL's enum name.
+    for (const char* sql :
+         {"SELECT user FROM orders", "SELECT current_user", "SELECT session_user",
+          "SELECT current_role", "SELECT current_catalog", "SELECT current_schema",
+          "SELECT current_time", "SELECT current_time(3)", "SELECT localtime",
+          "SELECT localtime(1)", "SELECT current_timestamp(3)", "SELECT localtimestamp(3)"}) {
+        auto plan = bind(sql);
+        ASSERT_FALSE(plan.ok()) << sql;
+        EXPECT_EQ(plan.error().code(), ErrorCode::kUnsupported) << sql;
+        EXPECT_EQ(plan.error().message().find("SVFOP"), std::string::npos)
+            << plan.error().message();
+    }
 }
 
 TEST(Binder, UnknownColumnSuggests) {

@@ -65,6 +65,49 @@ TEST(Parser, SyntaxErrorPointsAtToken) {
     EXPECT_EQ(stmt.error().location().column, 10);
 }
 
+TEST(Parser, SqlValueKeywordsAreNamedNotEnumerated) {
+    // USER, CURRENT_TIME, ... parse (the binder explains each); "user" quoted is a column.
+    struct Case {
+        const char* sql;
+        const char* name;
+    };
+    for (const Case& c :
+         {Case{"SELECT user", "user"}, Case{"SELECT current_user", "current_user"},
+          Case{"SELECT session_user", "session_user"}, Case{"SELECT current_role", "current_role"},
+          Case{"SELECT current_catalog", "current_catalog"},
+          Case{"SELECT current_schema", "current_schema"},
+          Case{"SELECT current_time", "current_time"},
+          Case{"SELECT current_time(3)", "current_time(n)"}, Case{"SELECT localtime", "localtime"},
+          Case{"SELECT localtime(2)", "localtime(n)"},
+          Case{"SELECT current_timestamp(3)", "current_timestamp(n)"},
+          Case{"SELECT localtimestamp(3)", "localtimestamp(n)"}}) {
+        auto stmt = parse_select(c.sql);
+        ASSERT_TRUE(stmt.ok()) << c.sql << ": " << stmt.error().to_string();
+        EXPECT_EQ((*stmt)->items[0].expr->kind, AstKind::kSqlKeyword) << c.sql;
+        EXPECT_EQ((*stmt)->items[0].expr->name, c.name);
+    }
+    auto quoted = parse_select("SELECT \"user\" FROM t");
+    ASSERT_TRUE(quoted.ok());
+    EXPECT_EQ(quoted.value()->items[0].expr->kind, AstKind::kColumn);
+    EXPECT_EQ(quoted.value()->items[0].expr->names.back(), "user");
+}
+
+TEST(Parser, ReservedWordAsANameSaysToQuoteIt) {
+    auto stmt = parse_select("SELECT id, order FROM t");
+    ASSERT_FALSE(stmt.ok());
+    EXPECT_NE(stmt.error().message().find("written \"order\""), std::string::npos)
+        << stmt.error().message();
+    auto table = parse_select("SELECT * FROM user");
+    ASSERT_FALSE(table.ok());
+    EXPECT_NE(table.error().message().find("written \"user\""), std::string::npos)
+        << table.error().message();
+    EXPECT_TRUE(parse_select("SELECT id, \"order\" FROM \"user\"").ok());
+    // Other syntax errors get no such hint.
+    auto other = parse_select("SELECT a FROM FROM t");
+    ASSERT_FALSE(other.ok());
+    EXPECT_EQ(other.error().message().find("reserved word"), std::string::npos);
+}
+
 TEST(Parser, RejectsOtherStatements) {
     auto stmt = parse_select("DELETE FROM t");
     ASSERT_FALSE(stmt.ok());
