@@ -148,6 +148,7 @@ int run_serve(const ServeOptions& options) {
         logger.warn("serve", "serving without auth on a non-loopback address",
                     {{"listen", listen}, {"auth", "none"}});
     }
+    WriteHealth log_health;  // failed appends and fsyncs (ingestion, capture), for /readyz
     std::unique_ptr<OnlineStore> store;
     std::unique_ptr<TrafficCapture> capture;
     std::unique_ptr<FeatureHandler> features;
@@ -175,8 +176,8 @@ int run_serve(const ServeOptions& options) {
                              serving.capture->topic.c_str(), topic.error().to_string().c_str());
                 return 1;
             }
-            capture = std::make_unique<TrafficCapture>(std::move(topic).value(),
-                                                       serving.capture->sample, metrics);
+            capture = std::make_unique<TrafficCapture>(
+                std::move(topic).value(), serving.capture->sample, metrics, 10'000, &log_health);
         }
     }
     Router router(metrics);
@@ -194,7 +195,6 @@ int run_serve(const ServeOptions& options) {
         materialize = std::make_unique<MaterializeHandler>(*project, *store);
         materialize->add_routes(router);
     }
-    WriteHealth log_health;  // failed appends and fsyncs of ingestion, for /readyz
     IngestHandler ingest(**log, clock, metrics, &log_health);
     ingest.add_routes(router);
     TopicHandler topics(**log);

@@ -123,21 +123,6 @@ std::string json_kind(simdjson::dom::element element) {
     }
 }
 
-/// Appends the entity key in JSON `field` to `key`, converted to the entity's type; the reason
-/// when it cannot be (a non-scalar, null, or a value of the wrong type).
-std::optional<std::string> append_entity_key(const EntityKey& entity, simdjson::dom::element field,
-                                             std::vector<Value>& key) {
-    std::optional<Value> scalar = json_scalar(field);
-    if (!scalar || scalar->is_null()) {
-        return "key `" + entity.name + "` must be " + std::string(type_name(entity.type)) +
-               ", got " + json_kind(field);
-    }
-    Result<Value> value = convert_entity_key(entity, *scalar);
-    if (!value.ok()) return value.error().message();
-    key.push_back(std::move(value).value());
-    return std::nullopt;
-}
-
 /// A JSON number or RFC 3339 string as a timestamp. Numbers are epoch seconds, milliseconds or
 /// microseconds told apart by magnitude (epoch_number_to_micros: the rule of every JSON reader
 /// of the project), so 1704067200, 1704067200000 and 1704067200000000 are the same instant.
@@ -153,6 +138,29 @@ std::optional<int64_t> timestamp_from_json(simdjson::dom::element element) {
         default:
             return std::nullopt;
     }
+}
+
+/// Appends the entity key in JSON `field` to `key`, converted to the entity's type; the reason
+/// when it cannot be (a non-scalar, null, or a value of the wrong type).
+std::optional<std::string> append_entity_key(const EntityKey& entity, simdjson::dom::element field,
+                                             std::vector<Value>& key) {
+    if (entity.type == DataType::kTimestamp &&
+        field.type() != simdjson::dom::element_type::STRING) {
+        // A number is an epoch number, by the same unit rule as event times.
+        if (std::optional<int64_t> micros = timestamp_from_json(field)) {
+            key.push_back(Value::timestamp(*micros));
+            return std::nullopt;
+        }
+    }
+    std::optional<Value> scalar = json_scalar(field);
+    if (!scalar || scalar->is_null()) {
+        return "key `" + entity.name + "` must be " + std::string(type_name(entity.type)) +
+               ", got " + json_kind(field);
+    }
+    Result<Value> value = convert_entity_key(entity, *scalar);
+    if (!value.ok()) return value.error().message();
+    key.push_back(std::move(value).value());
+    return std::nullopt;
 }
 
 /// A JSON value as a stored feature of `type`; kInvalidArgument naming the feature otherwise.
@@ -676,15 +684,7 @@ private:
                    " entities; give each key as an object, as in {\"" + view.entities[0].name +
                    "\": ...}";
         }
-        std::optional<Value> scalar = json_scalar(element);
-        if (!scalar || scalar->is_null()) {
-            return "key " + backticks(view.entities[0].name) + " must be " +
-                   std::string(type_name(view.entities[0].type)) + ", got " + json_kind(element);
-        }
-        Result<Value> value = convert_entity_key(view.entities[0], *scalar);
-        if (!value.ok()) return value.error().message();
-        key.push_back(std::move(value).value());
-        return std::nullopt;
+        return append_entity_key(view.entities[0], element, key);
     }
 
     // `"features": [...]` of a request body into a selection (all when absent).
@@ -1053,21 +1053,11 @@ private:
                 }
                 std::size_t row = 0;
                 for (simdjson::dom::element element : *values) {
-                    std::optional<Value> scalar = json_scalar(element);
-                    if (!scalar || scalar->is_null()) {
+                    if (auto problem = append_entity_key(entity, element, lookup.keys[row])) {
                         return json_error(400, "entities." + std::string(entity.name) + "[" +
-                                                   std::to_string(row) + "]: key " +
-                                                   backticks(entity.name) + " must be " +
-                                                   std::string(type_name(entity.type)) + ", got " +
-                                                   json_kind(element));
+                                                   std::to_string(row) + "]: " + *problem);
                     }
-                    Result<Value> value = convert_entity_key(entity, *scalar);
-                    if (!value.ok()) {
-                        return json_error(400, "entities." + std::string(entity.name) + "[" +
-                                                   std::to_string(row) +
-                                                   "]: " + value.error().message());
-                    }
-                    lookup.keys[row++].push_back(std::move(value).value());
+                    ++row;
                 }
             }
             store_.lookup(*view->view,

@@ -396,6 +396,32 @@ TEST_F(FeatureHandlerTest, EpochNumbersFollowOneUnitRule) {
               std::string::npos);
 }
 
+TEST_F(FeatureHandlerTest, TimestampKeysFromJsonNumbersFollowTheSameRule) {
+    FeatureView daily;
+    daily.name = "daily";
+    daily.entities = {{"day", DataType::kTimestamp}};
+    daily.features = {{"n", DataType::kInt64, Value::int64(0), ""}};
+    daily.lake_table = "daily";
+    store_.reset();
+    auto store = OnlineStore::open(dir_, {user_view(), pair_view(), daily}, {}, &metrics_);
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    store_ = std::move(store).value();
+    start();
+    // Epoch seconds as the key of the push, milliseconds in the batch, microseconds in Feast:
+    // one instant, 2026-11-23T00:00:00Z.
+    HttpResponse response = post("/v1/features/daily/upsert", "{\"day\":1795392000,\"n\":7}",
+                                 {{"Content-Type", "application/json"}});
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":1,")) << response.body;
+    EXPECT_NE(get("/v1/features/daily", {{"day", "2026-11-23T00:00:00Z"}}).body.find("\"n\":7"),
+              std::string::npos);
+    response = post("/v1/features/daily/batch", "{\"keys\":[1795392000000]}");
+    EXPECT_NE(response.body.find("\"status\":\"PRESENT\""), std::string::npos) << response.body;
+    response = post("/get-online-features",
+                    "{\"features\":[\"daily:n\"],\"entities\":{\"day\":[1795392000000000]}}");
+    EXPECT_NE(response.body.find("{\"values\":[7],\"statuses\":[\"PRESENT\"]"), std::string::npos)
+        << response.body;
+}
+
 TEST_F(FeatureHandlerTest, YamlRoute) {
     FeatureRoute route = route_of(R"(name: user
 path: /feature/user
