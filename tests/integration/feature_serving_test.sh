@@ -209,11 +209,11 @@ open_project=$WORK/open
 mkdir -p "$open_project/features"
 cp "$project/features/user_features.yaml" "$open_project/features/"
 printf 'name: open\ninclude: [features/*.yaml]\nlisten: { http: "0.0.0.0:%s" }\n' "$(free_port)" >"$open_project/millrace.yaml"
-out=$("$MILLRACE" serve "$open_project" 2>&1) && rc=0 || rc=$?
+out=$(timeout 10 "$MILLRACE" serve "$open_project" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "serve on 0.0.0.0 without tokens refuses to start"
 expect_contains "$out" "millrace.yaml:3:17: error: refusing to serve on \`listen.http\` 0.0.0.0:" "the refusal points at listen.http"
 expect_contains "$out" 'serving: { auth: none }' "and names the fixes"
-out=$("$MILLRACE" serve "$open_project" --listen "0.0.0.0:$(free_port)" 2>&1) && rc=0 || rc=$?
+out=$(timeout 10 "$MILLRACE" serve "$open_project" --listen "0.0.0.0:$(free_port)" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "the same with --listen"
 expect_contains "$out" "refusing to serve on --listen 0.0.0.0:" "naming the flag"
 printf 'serving: { auth: none }\n' >>"$open_project/millrace.yaml"
