@@ -213,6 +213,9 @@ out=$(timeout 10 "$MILLRACE" serve "$open_project" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "serve on 0.0.0.0 without tokens refuses to start"
 expect_contains "$out" "millrace.yaml:3:17: error: refusing to serve on \`listen.http\` 0.0.0.0:" "the refusal points at listen.http"
 expect_contains "$out" 'serving: { auth: none }' "and names the fixes"
+out=$("$MILLRACE" validate "$open_project" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "validate reports it too"
+expect_contains "$out" "millrace.yaml:3:17: error: refusing to serve on \`listen.http\` 0.0.0.0:" "validate: at listen.http"
 out=$(timeout 10 "$MILLRACE" serve "$open_project" --listen "0.0.0.0:$(free_port)" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "the same with --listen"
 expect_contains "$out" "refusing to serve on --listen 0.0.0.0:" "naming the flag"
