@@ -107,10 +107,9 @@ std::string backticks(std::string_view text) { return fmt::format("`{}`", text);
 /// view allows (a row from the future would win every later upsert until its time comes).
 std::optional<std::string> future_event_time(const FeatureView& view, int64_t event_time_us,
                                              int64_t write_time_us) {
-    const int64_t skew = view.max_event_time_skew.count();
-    if (event_time_us <= write_time_us || event_time_us - write_time_us <= skew) {
-        return std::nullopt;
-    }
+    int64_t ahead = 0;
+    const bool overflow = __builtin_sub_overflow(event_time_us, write_time_us, &ahead);
+    if (!overflow && ahead <= view.max_event_time_skew.count()) return std::nullopt;
     return fmt::format(
         "event time {} is more than {} ahead of the clock ({}); feature view {} allows "
         "`max_event_time_skew: {}`",
@@ -610,10 +609,13 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
                 locks[i] = std::unique_lock(impl_->key_locks[i]);
             }
             status = impl_->db->Write(rocksdb::WriteOptions(), &write_batch);
+            // Under the locks, so a single-row upsert never reads a cached row this replaced.
+            if (status.ok()) {
+                for (const std::string& written : written_keys) impl_->cache->erase(written);
+            }
         }
         if (!status.ok()) return impl_->write_failed(status);
         impl_->write_health.succeeded();
-        for (const std::string& written : written_keys) impl_->cache->erase(written);
         if (impl_->metrics[index].rows_written != nullptr) {
             impl_->metrics[index].rows_written->increment(counts.rows);
         }
