@@ -192,7 +192,7 @@ int run_serve(const ServeOptions& options) {
                                                     metrics, capture.get());
         features->add_routes(router);
         // `millrace materialize` asks the server holding the store to load a view.
-        materialize = std::make_unique<MaterializeHandler>(*project, *store);
+        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock);
         materialize->add_routes(router);
     }
     IngestHandler ingest(**log, clock, metrics, &log_health);

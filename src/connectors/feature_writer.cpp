@@ -17,7 +17,8 @@ constexpr std::size_t kRowsPerRequest = 5000;
 
 class StoreFeatureWriter final : public FeatureWriter {
 public:
-    explicit StoreFeatureWriter(OnlineStore& store) : store_(store) {}
+    StoreFeatureWriter(OnlineStore& store, const Clock* clock)
+        : store_(store), clock_(clock != nullptr ? *clock : system_clock_) {}
     Result<UpsertCounts> upsert(const FeatureView& view, const Batch& batch,
                                 const UpsertColumns& columns) override {
         return store_.upsert(view, batch, columns, clock_.now_micros());
@@ -27,7 +28,8 @@ public:
 
 private:
     OnlineStore& store_;
-    SystemClock clock_;
+    SystemClock system_clock_;
+    const Clock& clock_;
 };
 
 /// Sends rows as NDJSON to `POST /v1/features/{view}/upsert`: each row an object with the
@@ -128,8 +130,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store) {
-    return std::make_unique<StoreFeatureWriter>(store);
+std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store, const Clock* clock) {
+    return std::make_unique<StoreFeatureWriter>(store, clock);
 }
 
 Result<std::unique_ptr<FeatureWriter>> make_http_feature_writer(const std::string& url) {
