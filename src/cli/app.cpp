@@ -284,6 +284,10 @@ int run_cli(int argc, char** argv) {
                        "\"Name: value\" added to the reads of the source's topic API");
     replay->add_flag("--compare", replay_options.compare,
                      "A different response body is a mismatch too (not only the status)");
+    replay->add_option("--ignore-field", replay_options.ignored_fields,
+                       "With --compare: a JSON field left out of the comparison (repeatable); a "
+                       "bare key matches at any depth (event_timestamp), a dotted path from the "
+                       "top (metadata.event_timestamp)");
     replay->add_flag("--fail-on-mismatch", replay_options.fail_on_mismatch,
                      "Exit with 2 when any response mismatched");
     replay->add_flag("--json", replay_options.json, "Also print the report as one JSON line");

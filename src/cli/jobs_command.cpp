@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "project/duration.h"
 #include "project/project_loader.h"
 #include "scheduler/cron_expression.h"
 #include "scheduler/job_parser.h"
@@ -90,9 +91,13 @@ std::optional<int64_t> parse_time(const std::string& text, const JobDefinition& 
     return std::nullopt;
 }
 
+// How long a run, task or attempt took: "1.234s" under a minute, then "5m3s", "1h30m" (whole
+// seconds, the units config files use); "-" until it finished.
 std::string seconds_text(int64_t start, int64_t end) {
     if (start == 0 || end == 0 || end < start) return "-";
-    return fmt::format("{:.3f}s", double(end - start) / kMicros);
+    const int64_t elapsed = end - start;
+    if (elapsed < 60 * kMicros) return fmt::format("{:.3f}s", double(elapsed) / kMicros);
+    return format_duration(std::chrono::seconds((elapsed + kMicros / 2) / kMicros));
 }
 
 void print_summary(const RunSummary& summary) {
@@ -170,16 +175,17 @@ int show_job(const JobDefinition& job) {
                     std::string(enum_name(task.kind)).c_str(), detail.c_str(),
                     deps.empty() ? "" : "  <- ", deps.c_str());
         if (task.retry.retries > 0 || task.timeout || task.sla) {
-            std::printf(
-                "    %s%s%s\n",
-                task.retry.retries > 0
-                    ? fmt::format("retries {} (delay {} us, max {} us) ", task.retry.retries,
-                                  task.retry.delay.count(), task.retry.max_delay.count())
-                          .c_str()
-                    : "",
-                task.timeout ? fmt::format("timeout {} ms ", task.timeout->count() / 1000).c_str()
-                             : "",
-                task.sla ? fmt::format("sla {} ms", task.sla->count() / 1000).c_str() : "");
+            std::printf("    %s%s%s\n",
+                        task.retry.retries > 0
+                            ? fmt::format("retries {} (delay {}, max {}) ", task.retry.retries,
+                                          format_duration(task.retry.delay),
+                                          format_duration(task.retry.max_delay))
+                                  .c_str()
+                            : "",
+                        task.timeout
+                            ? fmt::format("timeout {} ", format_duration(*task.timeout)).c_str()
+                            : "",
+                        task.sla ? fmt::format("sla {}", format_duration(*task.sla)).c_str() : "");
         }
     }
     return 0;

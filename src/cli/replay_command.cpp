@@ -16,6 +16,7 @@ int run_replay(const ReplayCommandOptions& options) {
     if (options.limit >= 0) replay.limit = static_cast<uint64_t>(options.limit);
     replay.partition = options.partition;
     replay.compare_bodies = options.compare;
+    replay.ignored_fields = options.ignored_fields;
     replay.connections = options.connections;
     replay.headers = options.headers;
     replay.source_headers = options.source_headers;

@@ -21,6 +21,7 @@ struct ReplayCommandOptions {
     int64_t timeout_ms = 5000;
     std::vector<std::string> headers;         // --header, on replayed requests
     std::vector<std::string> source_headers;  // --from-header, on topic reads
+    std::vector<std::string> ignored_fields;  // --ignore-field, with --compare
 };
 
 /// `millrace replay`: replays captured requests from a topic of one instance against another and

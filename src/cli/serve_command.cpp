@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/metrics_registry.h"
+#include "common/write_health.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
@@ -22,6 +23,7 @@
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
 #include "server/materialize_handler.h"
+#include "server/readiness.h"
 #include "server/serving_config.h"
 #include "server/topic_handler.h"
 #include "server/traffic_capture.h"
@@ -139,10 +141,27 @@ int run_serve(const ServeOptions& options) {
         }
     }
     std::vector<FeatureRoute> routes = parse_feature_routes(*project, views, errors);
+    // No auth where other machines can reach the server only when the project says so.
+    const std::string listen = options.listen.empty() ? project->listen_http : options.listen;
+    if (auto refused = check_listen_auth(
+            serving, server_options.address,
+            options.listen.empty() ? "`listen.http` " + listen : "--listen " + listen,
+            options.listen.empty() ? project->listen_location : SourceLocation{})) {
+        errors.push_back(std::move(*refused));
+    }
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
         return 1;
     }
+    if (serving.auth_none && !is_loopback_host(server_options.address)) {
+        std::fprintf(stderr,
+                     "WARNING: millrace serve listens on %s with NO AUTH (`serving: { auth: none "
+                     "}`): anyone who reaches it can trigger jobs, delete topics and ingest\n",
+                     listen.c_str());
+        logger.warn("serve", "serving without auth on a non-loopback address",
+                    {{"listen", listen}, {"auth", "none"}});
+    }
+    WriteHealth log_health;  // failed appends and fsyncs (ingestion, capture), for /readyz
     std::unique_ptr<OnlineStore> store;
     std::unique_ptr<TrafficCapture> capture;
     std::unique_ptr<FeatureHandler> features;
@@ -170,8 +189,8 @@ int run_serve(const ServeOptions& options) {
                              serving.capture->topic.c_str(), topic.error().to_string().c_str());
                 return 1;
             }
-            capture = std::make_unique<TrafficCapture>(std::move(topic).value(),
-                                                       serving.capture->sample, metrics);
+            capture = std::make_unique<TrafficCapture>(
+                std::move(topic).value(), serving.capture->sample, metrics, 10'000, &log_health);
         }
     }
     Router router(metrics);
@@ -186,14 +205,28 @@ int run_serve(const ServeOptions& options) {
                                                     metrics, capture.get());
         features->add_routes(router);
         // `millrace materialize` asks the server holding the store to load a view.
-        materialize = std::make_unique<MaterializeHandler>(*project, *store);
+        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock);
         materialize->add_routes(router);
     }
-    IngestHandler ingest(**log, clock, metrics);
+    IngestHandler ingest(**log, clock, metrics, &log_health);
     ingest.add_routes(router);
     TopicHandler topics(**log);
     topics.add_routes(router);
     add_status_routes(router, metrics);
+    // /readyz: the log, the lake and the online store can write (/healthz stays liveness).
+    std::vector<ReadinessComponent> storage;
+    storage.push_back({"log", project->data_dir + "/log", &log_health, {}, {}});
+    storage.push_back({"lake", project->data_dir + "/lake", nullptr, {}, {}});
+    if (store) {
+        OnlineStore* online = store.get();
+        storage.push_back({"online_store", OnlineStore::directory(project->data_dir), nullptr,
+                           [online] { return online->probe_write(); },
+                           [online] { return online->last_write_failure(); }});
+    }
+    ReadinessOptions readiness_options;
+    readiness_options.min_free_bytes = serving.min_free_bytes;
+    Readiness readiness(std::move(storage), readiness_options, clock);
+    readiness.add_routes(router);
     // The scheduler runs alongside the server when the project has jobs: cron schedules and
     // file triggers fire, and /v1/jobs, /v1/runs and POST /v1/jobs/{job}/trigger drive it.
     std::vector<JobDefinition> jobs;
@@ -245,7 +278,7 @@ int run_serve(const ServeOptions& options) {
             return 1;
         }
         jobs_handler = std::make_unique<JobsHandler>(
-            *scheduler, std::make_unique<StateStore>(std::move(store).value()));
+            *scheduler, std::make_unique<StateStore>(std::move(store).value()), clock);
         jobs_handler->add_routes(router);
     }
     HttpServer server(server_options, router, logger);

@@ -39,9 +39,19 @@ int run_validate(const std::string& project_dir) {
         for (const JobSpec& job : project->jobs) (void)load_job(job, *project, errors);
         // Serving: the `serving:` block (token_env variables are the server's secrets and need
         // not be set here) and the YAML routes against the feature views.
-        (void)parse_serving_config(*project, errors, [](const std::string&) {
-            return std::optional<std::string>("set at serve time");
-        });
+        const ServingConfig serving = parse_serving_config(
+            *project, errors,
+            [](const std::string&) { return std::optional<std::string>("set at serve time"); });
+        // `serve` refuses to listen beyond loopback without auth (unless `auth: none`).
+        const std::string& listen = project->listen_http;
+        std::string host = listen.substr(0, listen.rfind(':'));
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        if (auto refused = check_listen_auth(serving, host, "`listen.http` " + listen,
+                                             project->listen_location)) {
+            errors.push_back(std::move(*refused));
+        }
         if (views.ok()) (void)parse_feature_routes(*project, *views, errors);
     }
     if (!errors.empty()) {

@@ -17,7 +17,8 @@ constexpr std::size_t kRowsPerRequest = 5000;
 
 class StoreFeatureWriter final : public FeatureWriter {
 public:
-    explicit StoreFeatureWriter(OnlineStore& store) : store_(store) {}
+    StoreFeatureWriter(OnlineStore& store, const Clock* clock)
+        : store_(store), clock_(clock != nullptr ? *clock : system_clock_) {}
     Result<UpsertCounts> upsert(const FeatureView& view, const Batch& batch,
                                 const UpsertColumns& columns) override {
         return store_.upsert(view, batch, columns, clock_.now_micros());
@@ -27,7 +28,8 @@ public:
 
 private:
     OnlineStore& store_;
-    SystemClock clock_;
+    SystemClock system_clock_;
+    const Clock& clock_;
 };
 
 /// Sends rows as NDJSON to `POST /v1/features/{view}/upsert`: each row an object with the
@@ -76,7 +78,11 @@ public:
             encoder.encode(renamed.take(rows), body);
             MILLRACE_ASSIGN_OR_RETURN(
                 HttpReply response, client_.request("POST", target, body, "application/x-ndjson"));
-            if (response.status != 200) {
+            // 400 with per-row errors: every row of the request was rejected, which is row
+            // errors (dead letters), not a failed write.
+            const bool all_rejected =
+                response.status == 400 && response.body.find("\"errors\":[{") != std::string::npos;
+            if (response.status != 200 && !all_rejected) {
                 return Error(response.status == 404 ? ErrorCode::kNotFound : ErrorCode::kIo,
                              fmt::format("{} answered {} to {}: {}", url_, response.status, target,
                                          response.body));
@@ -90,7 +96,8 @@ public:
     std::string describe() const override { return "millrace serve at " + url_; }
 
 private:
-    // {"upserted": N, "rejected": M, "errors": [{"index": i, "error": "..."}]}
+    // {"upserted": N, "unchanged": U, "rejected": M, "errors": [{"index": i, "error": "..."}]}
+    // Unchanged rows (the store keeps a newer one) are taken rows, as with a local store.
     Status read_response(const std::string& body, std::size_t first, UpsertCounts& counts) {
         simdjson::dom::parser parser;
         simdjson::dom::element root;
@@ -100,6 +107,8 @@ private:
         }
         int64_t upserted = 0;
         if (root["upserted"].get(upserted) == simdjson::SUCCESS) counts.rows += upserted;
+        int64_t unchanged = 0;
+        if (root["unchanged"].get(unchanged) == simdjson::SUCCESS) counts.rows += unchanged;
         simdjson::dom::array errors;
         if (root["errors"].get(errors) == simdjson::SUCCESS) {
             for (simdjson::dom::element error : errors) {
@@ -121,8 +130,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store) {
-    return std::make_unique<StoreFeatureWriter>(store);
+std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store, const Clock* clock) {
+    return std::make_unique<StoreFeatureWriter>(store, clock);
 }
 
 Result<std::unique_ptr<FeatureWriter>> make_http_feature_writer(const std::string& url) {

@@ -10,6 +10,7 @@
 namespace millrace {
 
 class Batch;
+class Clock;
 struct Project;
 
 /// Where feature rows go (the `online` sink, materialization): the online store opened in this
@@ -29,8 +30,11 @@ public:
     virtual std::string describe() const = 0;
 };
 
-/// Writes into a store this process opened.
-std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store);
+/// Writes into a store this process opened, stamping rows with `clock`'s time (the write time,
+/// and the "now" event times are checked against); the system clock when null. `clock` must
+/// outlive the writer.
+std::unique_ptr<FeatureWriter> make_store_feature_writer(OnlineStore& store,
+                                                         const Clock* clock = nullptr);
 
 /// Writes through a running server (base URL `http://host:port`).
 Result<std::unique_ptr<FeatureWriter>> make_http_feature_writer(const std::string& url);

@@ -75,6 +75,11 @@ public:
             }
         }
         if (const ConfigNode* node = map.required("source")) parse_source(*node, view);
+        if (const ConfigNode* node = map.optional("max_event_time_skew"); present(node)) {
+            if (auto skew = reader_.duration(*node, key_of("max_event_time_skew", what_))) {
+                view.max_event_time_skew = *skew;
+            }
+        }
         map.finish();
         check_names(view);
         if (reader_.error_count() != errors_before) return std::nullopt;

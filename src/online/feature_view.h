@@ -48,6 +48,8 @@ enum class FeatureSourceKind {
 ///     avg_viewed_price: { type: double, default: 0.0 }
 ///     segment: string                       # short form: type only, null default
 ///   ttl: 2d                                 # optional; rows older than this are expired
+///   max_event_time_skew: 1h                 # optional (default 1d): rows whose event time is
+///                                           # further ahead of the writer's clock are rejected
 ///   source:
 ///     lake: { table: user_features, event_time: computed_at }
 ///     # or: pipeline: user_activity          (its sink `online: {feature_view: ...}`)
@@ -62,6 +64,11 @@ struct FeatureView {
     std::vector<EntityKey> entities;
     std::vector<FeatureSpec> features;
     std::optional<std::chrono::microseconds> ttl;
+    /// How far a row's event time may be ahead of the writer's clock. Keep-newest would let a
+    /// row from the future (a unit mix-up, 9999-12-31) pin its key until then, so such rows are
+    /// rejected at every write (upsert API, materialize, online sinks) with a reason.
+    std::chrono::microseconds max_event_time_skew = kDefaultMaxEventTimeSkew;
+    static constexpr std::chrono::microseconds kDefaultMaxEventTimeSkew = std::chrono::hours(24);
     FeatureSourceKind source = FeatureSourceKind::kLake;
     std::string lake_table;  // kLake
     std::string event_time;  // kLake: a timestamp column of the table; "" = write time

@@ -12,15 +12,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <mutex>
 
 #include "common/metrics_registry.h"
+#include "common/write_health.h"
 #include "online/feature_row_codec.h"
 #include "online/row_cache.h"
+#include "project/duration.h"
 #include "types/batch.h"
 #include "types/schema.h"
+#include "types/time_codec.h"
 #include "types/value_cast.h"
 
 namespace millrace {
@@ -37,9 +43,15 @@ std::string_view enum_name(FeatureStatus status) {
     return "NOT_FOUND";
 }
 
+std::string_view enum_name(UpsertOutcome outcome) {
+    return outcome == UpsertOutcome::kStored ? "upserted" : "unchanged";
+}
+
 namespace {
 
 constexpr std::string_view kColumnFamilyPrefix = "view.";
+constexpr std::string_view kProbeKey = "probe/readyz";
+constexpr std::size_t kKeyLockStripes = 64;
 constexpr std::string_view kLayoutKeyPrefix = "layout/";
 
 /// Per key, keeps the row with the greatest event time; a tie goes to the later write, and a
@@ -115,6 +127,21 @@ Error store_error(const std::string& dir, const rocksdb::Status& status) {
 
 std::string backticks(std::string_view text) { return fmt::format("`{}`", text); }
 
+/// The reason a row's event time is refused: further ahead of the writer's clock than the
+/// view allows (a row from the future would win every later upsert until its time comes).
+std::optional<std::string> future_event_time(const FeatureView& view, int64_t event_time_us,
+                                             int64_t write_time_us) {
+    int64_t ahead = 0;
+    const bool overflow = __builtin_sub_overflow(event_time_us, write_time_us, &ahead);
+    if (!overflow && ahead <= view.max_event_time_skew.count()) return std::nullopt;
+    return fmt::format(
+        "event time {} is more than {} ahead of the clock ({}); feature view {} allows "
+        "`max_event_time_skew: {}`",
+        format_timestamp(event_time_us), format_duration(view.max_event_time_skew),
+        format_timestamp(write_time_us), backticks(view.name),
+        format_duration(view.max_event_time_skew));
+}
+
 struct ViewMetrics {
     Counter* cache_hits = nullptr;
     Counter* cache_misses = nullptr;
@@ -137,6 +164,20 @@ public:
     std::unique_ptr<RowCache> cache;
     std::vector<ViewMetrics> metrics;
     bool read_only = false;
+    /// Taken by every write: one stripe (by key hash) for a single-row upsert's read and
+    /// write, all of them (in order) for a batch, so a single-row upsert's answer is exact.
+    std::array<std::mutex, kKeyLockStripes> key_locks;
+    WriteHealth write_health;
+
+    std::mutex& key_lock(std::string_view encoded_key) {
+        return key_locks[std::hash<std::string_view>{}(encoded_key) % kKeyLockStripes];
+    }
+
+    Error write_failed(const rocksdb::Status& status) {
+        Error error = store_error(dir, status);
+        write_health.failed(error.message());
+        return error;
+    }
 
     ~Impl() {
         if (db) {
@@ -554,6 +595,10 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
                                  : column.values<int64_t>()[row];
             }
         }
+        if (auto reason = future_event_time(stored_view, event_time, write_time_us)) {
+            reject(row, std::move(*reason));
+            continue;
+        }
         encoder.begin(event_time, write_time_us, stored_view.features.size());
         for (std::size_t f = 0; ok && f < stored_view.features.size(); ++f) {
             const int source = columns.feature_columns[f];
@@ -581,9 +626,20 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
         ++counts.rows;
     }
     if (counts.rows > 0) {
-        rocksdb::Status status = impl_->db->Write(rocksdb::WriteOptions(), &write_batch);
-        if (!status.ok()) return store_error(impl_->dir, status);
-        for (const std::string& written : written_keys) impl_->cache->erase(written);
+        rocksdb::Status status;
+        {
+            std::array<std::unique_lock<std::mutex>, kKeyLockStripes> locks;
+            for (std::size_t i = 0; i < kKeyLockStripes; ++i) {
+                locks[i] = std::unique_lock(impl_->key_locks[i]);
+            }
+            status = impl_->db->Write(rocksdb::WriteOptions(), &write_batch);
+            // Under the locks, so a single-row upsert never reads a cached row this replaced.
+            if (status.ok()) {
+                for (const std::string& written : written_keys) impl_->cache->erase(written);
+            }
+        }
+        if (!status.ok()) return impl_->write_failed(status);
+        impl_->write_health.succeeded();
         if (impl_->metrics[index].rows_written != nullptr) {
             impl_->metrics[index].rows_written->increment(counts.rows);
         }
@@ -591,8 +647,9 @@ Result<UpsertCounts> OnlineStore::upsert(const FeatureView& view, const Batch& b
     return counts;
 }
 
-Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>& key,
-                               const FeatureRow& row) {
+Result<UpsertOutcome> OnlineStore::upsert_row(const FeatureView& view,
+                                              const std::vector<Value>& key,
+                                              const FeatureRow& row) {
     MILLRACE_ASSIGN_OR_RETURN(const int index, impl_->writable_view(view));
     const FeatureView& stored_view = impl_->views[index];
     if (key.size() != stored_view.entities.size()) {
@@ -606,6 +663,9 @@ Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>
             ErrorCode::kInvalidArgument,
             fmt::format("feature view {} has {} feature(s), got {}", backticks(stored_view.name),
                         stored_view.features.size(), row.values.size()));
+    }
+    if (auto reason = future_event_time(stored_view, row.event_time_us, row.write_time_us)) {
+        return Error(ErrorCode::kInvalidArgument, std::move(*reason));
     }
     std::string encoded_key(1, static_cast<char>(index));
     for (std::size_t k = 0; k < key.size(); ++k) {
@@ -632,15 +692,52 @@ Status OnlineStore::upsert_row(const FeatureView& view, const std::vector<Value>
         }
         if (!cast->is_null()) encoder.append_value(f, feature.type, *cast);
     }
-    rocksdb::Status status = impl_->db->Merge(
-        rocksdb::WriteOptions(), impl_->view_handles[index],
-        rocksdb::Slice(encoded_key.data() + 1, encoded_key.size() - 1), encoder.bytes());
-    if (!status.ok()) return store_error(impl_->dir, status);
+    const rocksdb::Slice store_key(encoded_key.data() + 1, encoded_key.size() - 1);
+    std::lock_guard lock(impl_->key_lock(encoded_key));
+    // The key's current times: from the cache, else from RocksDB (the merge resolved).
+    std::optional<RowTimes> current;
+    RowCache::Hit hit = impl_->cache->get(encoded_key);
+    if (hit.found) {
+        if (hit.row) current = RowTimes{hit.row->event_time_us, hit.row->write_time_us};
+    } else {
+        rocksdb::PinnableSlice stored;
+        rocksdb::Status got =
+            impl_->db->Get(rocksdb::ReadOptions(), impl_->view_handles[index], store_key, &stored);
+        if (got.ok()) {
+            current = peek_row_times({stored.data(), stored.size()});
+        } else if (!got.IsNotFound()) {
+            return store_error(impl_->dir, got);
+        }
+    }
+    // KeepNewestRow's rule: the older event time loses; on a tie, the earlier write.
+    if (current && (row.event_time_us < current->event_time_us ||
+                    (row.event_time_us == current->event_time_us &&
+                     row.write_time_us < current->write_time_us))) {
+        return UpsertOutcome::kUnchanged;
+    }
+    rocksdb::Status status = impl_->db->Merge(rocksdb::WriteOptions(), impl_->view_handles[index],
+                                              store_key, encoder.bytes());
+    if (!status.ok()) return impl_->write_failed(status);
+    impl_->write_health.succeeded();
     impl_->cache->erase(encoded_key);
     if (impl_->metrics[index].rows_written != nullptr) {
         impl_->metrics[index].rows_written->increment();
     }
+    return UpsertOutcome::kStored;
+}
+
+Status OnlineStore::probe_write() {
+    if (impl_->read_only) return {};
+    rocksdb::WriteOptions options;
+    options.sync = true;  // the WAL reaches the disk, as a full disk would refuse
+    rocksdb::Status status = impl_->db->Put(options, kProbeKey, "1");
+    if (!status.ok()) return impl_->write_failed(status);
+    impl_->write_health.succeeded();
     return {};
+}
+
+std::optional<std::string> OnlineStore::last_write_failure() const {
+    return impl_->write_health.last_failure();
 }
 
 Status OnlineStore::flush() {

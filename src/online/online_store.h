@@ -56,9 +56,18 @@ struct UpsertColumns {
 Result<UpsertColumns> match_upsert_columns(const FeatureView& view, const class Schema& schema,
                                            std::string_view event_time_column);
 
+/// What an upsert of one row did (the store keeps the newest row per key).
+enum class UpsertOutcome {
+    kStored,     // the row is now the key's row: no row yet, an older event time, or a tie
+                 // on event time with an earlier write
+    kUnchanged,  // the key keeps a row with a newer event time; nothing was written
+};
+std::string_view enum_name(UpsertOutcome outcome);  // "upserted", "unchanged"
+
 struct UpsertCounts {
     int64_t rows = 0;      // rows written to the store
-    int64_t rejected = 0;  // rows with a null key or a value that does not convert
+    int64_t rejected = 0;  // rows with a null key, a value that does not convert, or an event
+                           // time too far ahead of the clock (max_event_time_skew)
     struct Reject {
         uint32_t row;        // in the upserted batch
         std::string reason;  // "key `user_id` is null"
@@ -124,14 +133,28 @@ public:
                 std::optional<std::chrono::microseconds> max_age,
                 std::vector<FeatureLookup>& out) const;
 
-    /// Upserts every row of `batch`; rows with a null key or unconvertible values are counted
-    /// as rejected, the rest written in one atomic write batch.
+    /// Upserts every row of `batch`; rows with a null key, unconvertible values or an event
+    /// time more than the view's max_event_time_skew after `write_time_us` (the writer's
+    /// clock) are counted as rejected with their reason, the rest written in one atomic write
+    /// batch. Blind writes: the merge operator keeps the newest row per key.
     Result<UpsertCounts> upsert(const FeatureView& view, const Batch& batch,
                                 const UpsertColumns& columns, int64_t write_time_us);
 
-    /// Upserts one row given as Values (the HTTP push path and tests).
-    Status upsert_row(const FeatureView& view, const std::vector<Value>& key,
-                      const FeatureRow& row);
+    /// Upserts one row given as Values (the HTTP push path and tests) and says whether it
+    /// became the key's row. The key's current row is read first (the cache, else one
+    /// RocksDB read) under a lock striped by key that every writer of this store takes, so
+    /// the answer is exact and a row that would lose is not written at all. kInvalidArgument
+    /// for a key or values that do not fit the view and for an event time more than the
+    /// view's max_event_time_skew after row.write_time_us (the writer's clock).
+    Result<UpsertOutcome> upsert_row(const FeatureView& view, const std::vector<Value>& key,
+                                     const FeatureRow& row);
+
+    /// A real write into the store (a small key of its own, synced), for readiness probes.
+    /// Its success clears the last write failure.
+    Status probe_write();
+
+    /// The last failed write (RocksDB's reason) until a later write succeeds, for `/readyz`.
+    std::optional<std::string> last_write_failure() const;
 
     /// Flushes memtables to disk (materialize calls it before it reports success).
     Status flush();

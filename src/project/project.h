@@ -181,9 +181,10 @@ struct TopicSpec {
 struct Project {
     std::string name;
     std::string description;
-    std::string root_dir;     // absolute, normalized
-    std::string data_dir;     // absolute; default <root_dir>/data
-    std::string listen_http;  // host:port; default 127.0.0.1:8080
+    std::string root_dir;            // absolute, normalized
+    std::string data_dir;            // absolute; default <root_dir>/data
+    std::string listen_http;         // host:port; default 127.0.0.1:8080
+    SourceLocation listen_location;  // of `listen.http`; unknown when defaulted
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

@@ -270,6 +270,7 @@ private:
             if (auto text = reader_.non_empty(*http, what)) {
                 if (is_valid_listen_address(*text)) {
                     project_.listen_http = *text;
+                    project_.listen_location = http->location();
                 } else {
                     reader_.error(ErrorCode::kConfig,
                                   "invalid address " + backticks(*text) + " for " + what +

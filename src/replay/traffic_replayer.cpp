@@ -7,6 +7,7 @@
 
 #include "common/json_string.h"
 #include "net/http_client.h"
+#include "replay/body_comparator.h"
 
 namespace millrace {
 
@@ -148,6 +149,11 @@ Result<ReplayReport> TrafficReplayer::run() {
         MILLRACE_ASSIGN_OR_RETURN(auto pair, parse_header(header));
         extra_headers.push_back(std::move(pair));
     }
+    if (!options_.ignored_fields.empty() && !options_.compare_bodies) {
+        return Error(ErrorCode::kInvalidArgument, "--ignore-field needs --compare");
+    }
+    MILLRACE_ASSIGN_OR_RETURN(BodyComparator bodies,
+                              BodyComparator::create(options_.ignored_fields));
     ReplayReport report;
     report.from = options_.from;
     report.topic = options_.topic;
@@ -186,8 +192,8 @@ Result<ReplayReport> TrafficReplayer::run() {
         const CapturedRequest& expected = record.request;
         const bool got_response = result.outcome == RequestOutcome::kResponse;
         const bool status_differs = !got_response || result.status != expected.status;
-        const bool body_differs =
-            !status_differs && options_.compare_bodies && result.body != expected.response;
+        const bool body_differs = !status_differs && options_.compare_bodies &&
+                                  !bodies.equal(expected.response, result.body);
         if (!status_differs && !body_differs) {
             ++report.matched;
             return;

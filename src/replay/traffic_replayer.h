@@ -23,6 +23,9 @@ struct ReplayOptions {
     uint64_t limit = UINT64_MAX;    // replay at most this many (the earliest by ts_us)
     int partition = -1;             // -1: every partition
     bool compare_bodies = false;    // a different body is a mismatch too
+    /// With compare_bodies: JSON fields left out of the comparison, bare keys (any depth) or
+    /// dotted paths from the top (body_comparator.h), e.g. `event_timestamp`.
+    std::vector<std::string> ignored_fields;
     int connections = 8;
     std::chrono::milliseconds timeout{5000};
     std::size_t examples = 5;  // mismatches and malformed records shown in full

@@ -123,10 +123,35 @@ std::string json_kind(simdjson::dom::element element) {
     }
 }
 
+/// A JSON number or RFC 3339 string as a timestamp. Numbers are epoch seconds, milliseconds or
+/// microseconds told apart by magnitude (epoch_number_to_micros: the rule of every JSON reader
+/// of the project), so 1704067200, 1704067200000 and 1704067200000000 are the same instant.
+std::optional<int64_t> timestamp_from_json(simdjson::dom::element element) {
+    using simdjson::dom::element_type;
+    switch (element.type()) {
+        case element_type::INT64:
+            return epoch_number_to_micros(int64_t(element));
+        case element_type::DOUBLE:
+            return epoch_number_to_micros(double(element));
+        case element_type::STRING:
+            return parse_timestamp(std::string_view(element));
+        default:
+            return std::nullopt;
+    }
+}
+
 /// Appends the entity key in JSON `field` to `key`, converted to the entity's type; the reason
 /// when it cannot be (a non-scalar, null, or a value of the wrong type).
 std::optional<std::string> append_entity_key(const EntityKey& entity, simdjson::dom::element field,
                                              std::vector<Value>& key) {
+    if (entity.type == DataType::kTimestamp &&
+        field.type() != simdjson::dom::element_type::STRING) {
+        // A number is an epoch number, by the same unit rule as event times.
+        if (std::optional<int64_t> micros = timestamp_from_json(field)) {
+            key.push_back(Value::timestamp(*micros));
+            return std::nullopt;
+        }
+    }
     std::optional<Value> scalar = json_scalar(field);
     if (!scalar || scalar->is_null()) {
         return "key `" + entity.name + "` must be " + std::string(type_name(entity.type)) +
@@ -187,12 +212,7 @@ Result<Value> feature_from_json(const FeatureSpec& feature, simdjson::dom::eleme
             }
             return refuse();
         case DataType::kTimestamp:
-            if (kind == element_type::INT64) return Value::timestamp(int64_t(element));
-            if (kind == element_type::STRING) {
-                if (auto micros = parse_timestamp(std::string_view(element))) {
-                    return Value::timestamp(*micros);
-                }
-            }
+            if (auto micros = timestamp_from_json(element)) return Value::timestamp(*micros);
             return refuse();
         case DataType::kDate:
             if (kind == element_type::STRING) {
@@ -664,15 +684,7 @@ private:
                    " entities; give each key as an object, as in {\"" + view.entities[0].name +
                    "\": ...}";
         }
-        std::optional<Value> scalar = json_scalar(element);
-        if (!scalar || scalar->is_null()) {
-            return "key " + backticks(view.entities[0].name) + " must be " +
-                   std::string(type_name(view.entities[0].type)) + ", got " + json_kind(element);
-        }
-        Result<Value> value = convert_entity_key(view.entities[0], *scalar);
-        if (!value.ok()) return value.error().message();
-        key.push_back(std::move(value).value());
-        return std::nullopt;
+        return append_entity_key(view.entities[0], element, key);
     }
 
     // `"features": [...]` of a request body into a selection (all when absent).
@@ -783,16 +795,24 @@ private:
         }
         thread_local simdjson::dom::parser parser;
         std::vector<std::pair<std::size_t, std::string>> errors;
+        std::vector<std::size_t> unchanged;
         std::size_t upserted = 0;
         const int64_t now_us = clock_.now_micros();
         std::vector<Value> key;
         FeatureRow row;
+        bool store_failed = false;
         for (std::size_t index = 0; index < rows.size(); ++index) {
             std::optional<std::string> problem =
                 upsert_one(spec, parser, rows[index], now_us, key, row);
             if (!problem) {
-                Status stored = store_.upsert_row(spec, key, row);
-                if (!stored.ok()) problem = stored.error().message();
+                Result<UpsertOutcome> stored = store_.upsert_row(spec, key, row);
+                if (!stored.ok()) {
+                    problem = stored.error().message();
+                    store_failed |= stored.error().code() != ErrorCode::kInvalidArgument;
+                } else if (*stored == UpsertOutcome::kUnchanged) {
+                    unchanged.push_back(index);
+                    continue;
+                }
             }
             if (problem) {
                 errors.emplace_back(index, std::move(*problem));
@@ -801,7 +821,14 @@ private:
             }
         }
         std::string body = "{\"upserted\":" + std::to_string(upserted) +
-                           ",\"rejected\":" + std::to_string(errors.size()) + ",\"errors\":[";
+                           ",\"unchanged\":" + std::to_string(unchanged.size()) +
+                           ",\"rejected\":" + std::to_string(errors.size()) +
+                           ",\"unchanged_rows\":[";
+        for (std::size_t i = 0; i < unchanged.size(); ++i) {
+            if (i > 0) body += ',';
+            body += std::to_string(unchanged[i]);
+        }
+        body += "],\"errors\":[";
         for (std::size_t i = 0; i < errors.size(); ++i) {
             if (i > 0) body += ',';
             body += "{\"index\":" + std::to_string(errors[i].first) + ",\"error\":";
@@ -810,9 +837,11 @@ private:
         }
         body += ']';
         int status = 200;
-        if (upserted == 0) {
-            status = 400;
-            body += ",\"error\":\"no row of the request is valid\"";
+        if (errors.size() == rows.size()) {
+            // Nothing of the request could be taken: the store failing is the server's fault.
+            status = store_failed ? 500 : 400;
+            body += store_failed ? ",\"error\":\"the online store could not write\""
+                                 : ",\"error\":\"no row of the request is valid\"";
         }
         body += '}';
         return json_response(std::move(body), status);
@@ -839,21 +868,14 @@ private:
         for (auto field : object) {
             const std::string_view name = field.key;
             if (name == "event_timestamp") {
-                if (field.value.type() == simdjson::dom::element_type::INT64) {
-                    row.event_time_us = int64_t(field.value);
-                } else if (std::string_view text_value;
-                           field.value.get_string().get(text_value) == simdjson::SUCCESS) {
-                    std::optional<int64_t> micros = parse_timestamp(text_value);
-                    if (!micros) {
-                        return "`event_timestamp` " + backticks(text_value) +
-                               " is not an RFC 3339 timestamp";
-                    }
-                    row.event_time_us = *micros;
-                } else if (!field.value.is_null()) {
-                    return std::string(
-                        "`event_timestamp` must be an RFC 3339 string or microseconds since "
-                        "the epoch");
+                if (field.value.is_null()) continue;
+                std::optional<int64_t> micros = timestamp_from_json(field.value);
+                if (!micros) {
+                    return "`event_timestamp` must be an RFC 3339 string or an epoch number "
+                           "(seconds, milliseconds or microseconds) in years 0001 to 9999, got " +
+                           std::string(simdjson::minify(field.value));
                 }
+                row.event_time_us = *micros;
                 continue;
             }
             bool is_key = false;
@@ -1031,21 +1053,11 @@ private:
                 }
                 std::size_t row = 0;
                 for (simdjson::dom::element element : *values) {
-                    std::optional<Value> scalar = json_scalar(element);
-                    if (!scalar || scalar->is_null()) {
+                    if (auto problem = append_entity_key(entity, element, lookup.keys[row])) {
                         return json_error(400, "entities." + std::string(entity.name) + "[" +
-                                                   std::to_string(row) + "]: key " +
-                                                   backticks(entity.name) + " must be " +
-                                                   std::string(type_name(entity.type)) + ", got " +
-                                                   json_kind(element));
+                                                   std::to_string(row) + "]: " + *problem);
                     }
-                    Result<Value> value = convert_entity_key(entity, *scalar);
-                    if (!value.ok()) {
-                        return json_error(400, "entities." + std::string(entity.name) + "[" +
-                                                   std::to_string(row) +
-                                                   "]: " + value.error().message());
-                    }
-                    lookup.keys[row++].push_back(std::move(value).value());
+                    ++row;
                 }
             }
             store_.lookup(*view->view,

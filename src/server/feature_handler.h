@@ -27,9 +27,15 @@ class TrafficCapture;
 ///        "max_age":"10s"?}  →  {"view":"v","results":[<the GET object without "view">...]}
 ///        in key order; more than serving.max_batch_keys keys is 413.             group features
 ///   POST /v1/features/{view}/upsert  NDJSON or a JSON array of rows {"user_id":1,
-///        "clicks_30d":5, "event_timestamp":"2024-01-01T00:00:00Z" | 1704067200000000}
-///        → {"upserted":n,"rejected":m,"errors":[{"index":i,"error":"..."}]}; 400 when no
-///        row was good; 415 for another Content-Type.                              group ingest
+///        "clicks_30d":5, "event_timestamp":"2024-01-01T00:00:00Z" | <epoch number>}
+///        → {"upserted":n,"unchanged":u,"rejected":m,"unchanged_rows":[i,...],
+///           "errors":[{"index":i,"error":"..."}]}: per row, stored (upserted), kept the
+///        store's newer row (unchanged; OnlineStore::upsert_row) or rejected with the reason
+///        (including an event time beyond the view's max_event_time_skew). 200 when a row was
+///        taken, 400 when every row was rejected, 500 when the store could not write; 415 for
+///        another Content-Type. Epoch numbers (event_timestamp, timestamp features) are
+///        seconds, milliseconds or microseconds by magnitude (epoch_number_to_micros).
+///                                                                                 group ingest
 ///   GET  <route path>?<param>=...   a YAML route (server/feature_route.h): the GET object with
 ///        the route's names, conversions and defaults; its rate limit (429 + Retry-After) and
 ///        timeout; metrics route label `route:<name>`.                            route's group
@@ -37,7 +43,10 @@ class TrafficCapture;
 ///
 /// Feast: request {"features": ["view:feature", ...] | "feature_service": "<route or view>",
 /// "entities": {"user_id": [1, 2]}, "full_feature_names": false, "max_age": "10s"} (max_age is
-/// ours: it narrows the views' TTL). Response, column-major with the entity columns first:
+/// ours: it narrows the views' TTL). Features may come from views with different entities:
+/// row i is the i-th value of every entity array, and each view reads its own entities'
+/// columns (a view whose entity is missing is a 400 naming it). Response, column-major with the
+/// entity columns first:
 ///
 ///   {"metadata": {"feature_names": ["user_id", "clicks_30d"]},
 ///    "results": [{"values": [1, 2], "statuses": ["PRESENT", "PRESENT"],

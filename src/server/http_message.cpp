@@ -59,13 +59,38 @@ const std::string& HttpRequest::param(std::string_view name) const {
     return params.front().second;
 }
 
+namespace {
+
+// The message without the "error: " of Error::to_string() ("error: x" and "file:1:2: error: x"
+// become "x" and "file:1:2: x"): the body's key already says it is an error, and a message
+// that passed through to_string() somewhere upstream must not say it twice.
+std::string_view strip_error_prefix(std::string_view message, std::string& scratch) {
+    constexpr std::string_view kPrefix = "error: ";
+    if (message.starts_with(kPrefix)) return message.substr(kPrefix.size());
+    const std::size_t at = message.find(": error: ");
+    if (at == std::string_view::npos) return message;
+    // Only after a location (no spaces before it), not inside a sentence.
+    if (message.substr(0, at).find(' ') != std::string_view::npos) return message;
+    scratch.assign(message.substr(0, at + 2));
+    scratch.append(message.substr(at + 2 + kPrefix.size()));
+    return scratch;
+}
+
+}  // namespace
+
 HttpResponse json_error(int status, std::string_view message) {
     HttpResponse response;
     response.status = status;
     response.body = "{\"error\":";
-    append_json_string(response.body, message);
+    std::string scratch;
+    append_json_string(response.body, strip_error_prefix(message, scratch));
     response.body += "}\n";
     return response;
+}
+
+HttpResponse json_error(int status, const Error& error) {
+    if (!error.location().known()) return json_error(status, error.message());
+    return json_error(status, error.location().to_string() + ": " + error.message());
 }
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
@@ -102,18 +127,18 @@ HttpResponse json_response(std::string body, int status) {
 HttpResponse json_error_for(const Error& error) {
     switch (error.code()) {
         case ErrorCode::kNotFound:
-            return json_error(404, error.message());
+            return json_error(404, error);
         case ErrorCode::kAlreadyExists:
-            return json_error(409, error.message());
+            return json_error(409, error);
         case ErrorCode::kInvalidArgument:
         case ErrorCode::kParse:
         case ErrorCode::kConfig:
         case ErrorCode::kOutOfRange:
-            return json_error(400, error.message());
+            return json_error(400, error);
         case ErrorCode::kUnavailable:
-            return json_error(503, error.message());
+            return json_error(503, error);
         default:
-            return json_error(500, error.message());
+            return json_error(500, error);
     }
 }
 

@@ -51,14 +51,19 @@ struct HttpResponse {
 /// Sends the response of one request. Call exactly once, from any thread.
 using HttpResponder = std::function<void(HttpResponse)>;
 
-/// `{"error": message}` with the given status: the shape of every error response.
+/// `{"error": message}` with the given status: the shape of every error response, built here
+/// and nowhere else. The message appears once: an "error: " prefix (Error::to_string()'s) is
+/// dropped, since the key says it already.
 HttpResponse json_error(int status, std::string_view message);
+/// `{"error": "<file:line:column: >message"}` for an Error (its location when it has one).
+HttpResponse json_error(int status, const class Error& error);
 
 /// A JSON body (a trailing newline is added) with the given status.
 HttpResponse json_response(std::string body, int status = 200);
 
 /// The response for an Error: kNotFound 404, kAlreadyExists 409, bad input (kInvalidArgument,
-/// kParse, kConfig, kOutOfRange) 400, anything else 500; body `{"error": message}`.
+/// kParse, kConfig, kOutOfRange) 400, kUnavailable 503, anything else 500; body
+/// `{"error": message}`.
 HttpResponse json_error_for(const class Error& error);
 
 /// Decodes %XX and '+' (query strings); invalid escapes are kept as they are.

@@ -57,9 +57,11 @@ struct RecordError {
 
 }  // namespace
 
-IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metrics)
+IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metrics,
+                             WriteHealth* health)
     : log_(log),
       clock_(clock),
+      health_(health),
       accepted_(metrics.counter("millrace_ingest_records_total", "Records received over HTTP.",
                                 {{"outcome", "accepted"}})),
       rejected_(metrics.counter("millrace_ingest_records_total", "Records received over HTTP.",
@@ -67,6 +69,16 @@ IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metr
       dead_lettered_(metrics.counter("millrace_ingest_records_total", "Records received over HTTP.",
                                      {{"outcome", "dead_letter"}})),
       bytes_(metrics.counter("millrace_ingest_bytes_total", "Request body bytes ingested.")) {}
+
+namespace {
+
+// A failed append or fsync: 500 with the log's message, remembered for /readyz.
+HttpResponse write_failed(WriteHealth* health, const Error& error) {
+    if (health != nullptr) health->failed(error.message());
+    return json_error(500, error);
+}
+
+}  // namespace
 
 void IngestHandler::add_routes(Router& router) {
     router.add(
@@ -179,7 +191,7 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     std::vector<PartitionAppend> appends;
     if (!good.empty()) {
         auto appended = topic->append(good);
-        if (!appended.ok()) return responder(json_error(500, appended.error().to_string()));
+        if (!appended.ok()) return responder(write_failed(health_, appended.error()));
         appends = std::move(appended).value();
     }
     accepted_.increment(good.size());
@@ -191,7 +203,7 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
         dlq_config.fsync = config.fsync;
         dlq_config.fsync_interval = config.fsync_interval;
         auto made = log_.ensure_topic(topic_name + "_dlq", dlq_config);
-        if (!made.ok()) return responder(json_error(500, made.error().to_string()));
+        if (!made.ok()) return responder(write_failed(health_, made.error()));
         dlq = std::move(made).value();
         std::vector<std::string> letters;
         letters.reserve(errors.size());
@@ -207,7 +219,7 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
             inputs.push_back({std::nullopt, letter, now_ms});
         }
         auto appended = dlq->append(inputs);
-        if (!appended.ok()) return responder(json_error(500, appended.error().to_string()));
+        if (!appended.ok()) return responder(write_failed(health_, appended.error()));
         dlq_appends = std::move(appended).value();
         dead_lettered_.increment(errors.size());
     } else {
@@ -239,9 +251,10 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     }
     body += "}\n";
 
-    auto respond = [responder = std::move(responder), status,
+    auto respond = [health = health_, responder = std::move(responder), status,
                     body = std::move(body)](Status durable) mutable {
-        if (!durable.ok()) return responder(json_error(500, durable.error().to_string()));
+        if (!durable.ok()) return responder(write_failed(health, durable.error()));
+        if (health != nullptr) health->succeeded();
         HttpResponse response;
         response.status = status;
         response.body = std::move(body);

@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/metrics_registry.h"
+#include "common/write_health.h"
 #include "log/fwd.h"
 #include "server/router.h"
 
@@ -28,10 +29,14 @@ namespace millrace {
 /// 400 (same body plus "error") when no record could be stored and none was dead-lettered, or
 /// the body is empty or an unclosed array; 404 for an unknown topic; 413 for more than 100,000
 /// records in one request.
+/// A failed append or fsync answers 500 with the log's message and is reported to `health`
+/// (when given) for `/readyz`; a durable append clears it.
 /// Threads: handle() runs on any server thread; per-thread parser state.
 class IngestHandler {
 public:
-    IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metrics);
+    /// `log`, `clock`, `metrics` and `health` (may be null) must outlive the handler.
+    IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metrics,
+                  WriteHealth* health = nullptr);
 
     void add_routes(Router& router);
     void handle(HttpRequest& request, HttpResponder responder);
@@ -39,6 +44,7 @@ public:
 private:
     Log& log_;
     const Clock& clock_;
+    WriteHealth* health_;
     Counter& accepted_;
     Counter& rejected_;
     Counter& dead_lettered_;

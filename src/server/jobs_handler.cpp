@@ -7,7 +7,9 @@
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <tuple>
 
+#include "common/clock.h"
 #include "common/json_string.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
@@ -17,9 +19,11 @@ namespace millrace {
 
 namespace {
 
-std::string time_text(int64_t micros) {
-    return micros == 0 ? "null" : "\"" + format_timestamp(micros) + "\"";
-}
+// A time that is always present (interval bounds): 0 is 1970-01-01T00:00:00Z like any other.
+std::string time_text(int64_t micros) { return "\"" + format_timestamp(micros) + "\""; }
+
+// A time the state store keeps as 0 until it happens (started_at, finished_at): null then.
+std::string optional_time_text(int64_t micros) { return micros == 0 ? "null" : time_text(micros); }
 
 void append_run(std::string& out, const RunRecord& run) {
     out += "{\"run_id\":";
@@ -34,16 +38,18 @@ void append_run(std::string& out, const RunRecord& run) {
     append_json_string(out, run.lane);
     out += fmt::format(
         ",\"interval_start\":{},\"interval_end\":{},\"started_at\":{},\"finished_at\":{}}}",
-        time_text(run.interval_start), time_text(run.interval_end), time_text(run.started_at),
-        time_text(run.finished_at));
+        time_text(run.interval_start), time_text(run.interval_end),
+        optional_time_text(run.started_at), optional_time_text(run.finished_at));
 }
 
 }  // namespace
 
 struct JobsHandler::Impl {
-    Impl(Scheduler& s, std::unique_ptr<StateStore> st) : scheduler(s), store(std::move(st)) {}
+    Impl(Scheduler& s, std::unique_ptr<StateStore> st, const Clock& c)
+        : scheduler(s), store(std::move(st)), clock(c) {}
     Scheduler& scheduler;
     std::unique_ptr<StateStore> store;
+    const Clock& clock;
     std::mutex store_mutex;
 
     HttpResponse list_jobs() {
@@ -78,9 +84,7 @@ struct JobsHandler::Impl {
             if (j.name == name) job = &j;
         }
         if (job == nullptr) return json_error(404, fmt::format("unknown job `{}`", name));
-        const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+        const int64_t now = clock.now_micros();
         int64_t start = now, end = now;
         if (!job->schedule.empty()) {
             auto latest = scheduler.latest_interval(job->name, now);
@@ -94,17 +98,41 @@ struct JobsHandler::Impl {
                                   "the body must be a JSON object, e.g. {\"interval_start\": "
                                   "\"2026-11-01T00:00:00Z\"}");
             }
-            for (auto [key, target] :
-                 {std::pair<std::string_view, int64_t*>{"interval_start", &start},
-                  std::pair<std::string_view, int64_t*>{"interval_end", &end}}) {
+            bool start_given = false;
+            bool end_given = false;
+            for (auto [key, target, given] : {std::tuple<std::string_view, int64_t*, bool*>{
+                                                  "interval_start", &start, &start_given},
+                                              std::tuple<std::string_view, int64_t*, bool*>{
+                                                  "interval_end", &end, &end_given}}) {
+                simdjson::dom::element value;
+                if (body[key].get(value) != simdjson::SUCCESS || value.is_null()) continue;
                 std::string_view text;
-                if (body[key].get_string().get(text)) continue;
+                if (value.get_string().get(text) != simdjson::SUCCESS) {
+                    return json_error(
+                        400, fmt::format("`{}` must be an RFC 3339 timestamp string, got {}", key,
+                                         simdjson::minify(value)));
+                }
                 auto micros = parse_timestamp(text);
                 if (!micros)
                     return json_error(400, fmt::format("`{}`: not a timestamp: {}", key, text));
                 *target = *micros;
+                *given = true;
             }
-            if (end < start) end = start;
+            if (end < start) {
+                // Both given: the caller's interval is backwards. One given: the other bound
+                // was the latest interval's, which the given one passed; the run covers [start,
+                // start].
+                if (start_given && end_given) {
+                    return json_error(
+                        400, fmt::format("`interval_start` ({}) is after `interval_end` ({})",
+                                         format_timestamp(start), format_timestamp(end)));
+                }
+                if (end_given) {
+                    start = end;
+                } else {
+                    end = start;
+                }
+            }
         }
         Result<std::string> run =
             scheduler.submit_run(job->name, start, end, Scheduler::Lane::kManual);
@@ -180,7 +208,7 @@ struct JobsHandler::Impl {
                 append_json_string(out, task.state);
                 out += fmt::format(
                     ",\"attempts\":{},\"started_at\":{},\"finished_at\":{},\"log\":", task.attempts,
-                    time_text(task.started_at), time_text(task.finished_at));
+                    optional_time_text(task.started_at), optional_time_text(task.finished_at));
                 append_json_string(out, task.log_path);
                 out += ",\"message\":";
                 append_json_string(out, task.message);
@@ -193,8 +221,9 @@ struct JobsHandler::Impl {
     }
 };
 
-JobsHandler::JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store)
-    : impl_(std::make_unique<Impl>(scheduler, std::move(store))) {}
+JobsHandler::JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store,
+                         const Clock& clock)
+    : impl_(std::make_unique<Impl>(scheduler, std::move(store), clock)) {}
 
 JobsHandler::~JobsHandler() = default;
 

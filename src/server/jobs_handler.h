@@ -7,6 +7,7 @@
 
 namespace millrace {
 
+class Clock;
 class Scheduler;
 class StateStore;
 
@@ -16,15 +17,21 @@ class StateStore;
 ///   POST /v1/jobs/{job}/trigger        start a run now (seed 004's API-triggered job); optional
 ///                                      JSON body {"interval_start": "...", "interval_end": "..."}
 ///                                      (RFC 3339); 202 {"run_id": ...}, 409 when that interval's
-///                                      run exists
+///                                      run exists, 400 when interval_start is after
+///                                      interval_end (when only one is given, the other
+///                                      defaults to the latest interval's, moved to meet it)
 ///   GET  /v1/runs?job=&limit=          recent runs, newest first
 ///   GET  /v1/runs/{run}                one run with its tasks (state, attempts, log path)
+///
+/// Times are RFC 3339 strings; 1970-01-01T00:00:00Z is a time like any other. `started_at`
+/// and `finished_at` are null until the run or task started or finished.
 ///
 /// Threads: handlers run on server threads; the Scheduler's public methods are thread-safe and
 /// the state store is read through its own SQLite connection, guarded by a mutex.
 class JobsHandler {
 public:
-    JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store);
+    /// `scheduler` and `clock` (the default interval of a trigger) must outlive the handler.
+    JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store, const Clock& clock);
     ~JobsHandler();
     void add_routes(Router& router);
 

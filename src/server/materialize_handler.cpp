@@ -11,8 +11,9 @@
 
 namespace millrace {
 
-MaterializeHandler::MaterializeHandler(const Project& project, OnlineStore& store)
-    : project_(project), store_(store) {}
+MaterializeHandler::MaterializeHandler(const Project& project, OnlineStore& store,
+                                       const Clock* clock)
+    : project_(project), store_(store), clock_(clock) {}
 
 MaterializeHandler::~MaterializeHandler() {
     std::vector<std::thread> threads;
@@ -64,7 +65,7 @@ void MaterializeHandler::handle(HttpRequest& request, HttpResponder responder) {
                 409, fmt::format("feature view `{}` is being materialized already", name)));
         }
         threads_.emplace_back([this, view, options, name, responder = std::move(responder)] {
-            std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(store_);
+            std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(store_, clock_);
             Result<MaterializeReport> report = materialize_view(project_, *view, *writer, options);
             {
                 std::lock_guard lock(mutex_);

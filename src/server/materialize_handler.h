@@ -12,6 +12,7 @@
 
 namespace millrace {
 
+class Clock;
 class OnlineStore;
 struct Project;
 
@@ -23,7 +24,9 @@ struct Project;
 /// view is being materialized.
 class MaterializeHandler {
 public:
-    MaterializeHandler(const Project& project, OnlineStore& store);
+    /// `project`, `store` and `clock` (the rows' write time; the system clock when null) must
+    /// outlive the handler.
+    MaterializeHandler(const Project& project, OnlineStore& store, const Clock* clock = nullptr);
     ~MaterializeHandler();  // waits for running loads
     void add_routes(Router& router);
 
@@ -32,6 +35,7 @@ private:
 
     const Project& project_;
     OnlineStore& store_;
+    const Clock* clock_;
     std::mutex mutex_;
     std::set<std::string> running_;
     std::vector<std::thread> threads_;

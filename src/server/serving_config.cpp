@@ -1,5 +1,6 @@
 #include "server/serving_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "project/config_reader.h"
@@ -112,11 +113,34 @@ ServingConfig parse_serving_config(const Project& project, std::vector<Error>& e
         }
     }
     if (const ConfigNode* auth = map.optional("auth"); present(auth)) {
-        MapReader auth_map(reader, *auth, key_of("auth", what));
-        if (const ConfigNode* tokens = auth_map.optional("tokens"); present(tokens)) {
-            parse_tokens(reader, *tokens, config, environment);
+        config.auth_location = auth->location();
+        if (auth->is_scalar()) {
+            if (auth->scalar() == "none") {
+                config.auth_none = true;
+            } else {
+                reader.error(ErrorCode::kConfig,
+                             key_of("auth", what) +
+                                 " must be `none` or a map with `tokens`, got `" + auth->scalar() +
+                                 "`",
+                             auth->location());
+            }
+        } else {
+            MapReader auth_map(reader, *auth, key_of("auth", what));
+            if (const ConfigNode* tokens = auth_map.optional("tokens"); present(tokens)) {
+                parse_tokens(reader, *tokens, config, environment);
+            }
+            auth_map.finish();
         }
-        auth_map.finish();
+    }
+    if (const ConfigNode* readiness = map.optional("readiness"); present(readiness)) {
+        MapReader readiness_map(reader, *readiness, key_of("readiness", what));
+        if (const ConfigNode* value = readiness_map.optional("min_free_bytes"); present(value)) {
+            if (auto n = reader.integer(*value, key_of("min_free_bytes", readiness_map.what()), 0,
+                                        int64_t{1} << 50)) {
+                config.min_free_bytes = *n;
+            }
+        }
+        readiness_map.finish();
     }
     if (const ConfigNode* capture = map.optional("capture"); present(capture)) {
         const std::string capture_what = key_of("capture", what);
@@ -152,6 +176,41 @@ ServingConfig parse_serving_config(const Project& project, std::vector<Error>& e
     }
     map.finish();
     return config;
+}
+
+bool is_loopback_host(std::string_view host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+    // 127.0.0.0/8 as a dotted quad.
+    if (!host.starts_with("127.")) return false;
+    int parts = 0;
+    std::size_t start = 0;
+    while (start <= host.size()) {
+        const std::size_t dot = std::min(host.find('.', start), host.size());
+        const std::string_view part = host.substr(start, dot - start);
+        if (part.empty() || part.size() > 3) return false;
+        int value = 0;
+        for (char c : part) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + (c - '0');
+        }
+        if (value > 255) return false;
+        ++parts;
+        start = dot + 1;
+    }
+    return parts == 4;
+}
+
+std::optional<Error> check_listen_auth(const ServingConfig& config, std::string_view host,
+                                       std::string_view listen, const SourceLocation& location) {
+    if (is_loopback_host(host) || !config.tokens.empty() || config.auth_none) return std::nullopt;
+    return Error(ErrorCode::kConfig,
+                 "refusing to serve on " + std::string(listen) +
+                     " without auth: other machines can reach it, and the API triggers jobs "
+                     "(which run shell commands), deletes topics and ingests. Add bearer tokens "
+                     "(`serving: { auth: { tokens: [{ token_env: MILLRACE_TOKEN, scopes: [ingest, "
+                     "features, admin] }] } }`), listen on 127.0.0.1, or, to run without auth on "
+                     "purpose, set `serving: { auth: none }`",
+                 location);
 }
 
 }  // namespace millrace

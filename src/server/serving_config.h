@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -36,18 +37,36 @@ struct CaptureConfig {
 ///     max_batch_keys: 1000        # keys in one batch / Feast request; more is 413
 ///     request_timeout: 1s         # a lookup slower than this answers 503 (routes may override)
 ///     cache_rows: 100000          # rows of the online store's LRU cache (default: the store's)
-///     auth:                       # no tokens: no auth
+///     auth:                       # no tokens: no auth (on a loopback address only)
 ///       tokens:
 ///         - { token: "s3cret", scopes: [features] }
 ///         - { token_env: MILLRACE_ADMIN_TOKEN, scopes: [ingest, features, admin] }
+///     # auth: none                # instead: no auth on purpose, on any address
 ///     capture: { topic: feature_requests, sample: 1.0 }   # or `capture: true`
+///     readiness: { min_free_bytes: 67108864 }   # /readyz: free space each store needs
 struct ServingConfig {
     std::size_t max_batch_keys = 1000;
     std::chrono::microseconds request_timeout{1'000'000};
     std::optional<std::size_t> cache_rows;
     std::vector<ServingToken> tokens;
+    /// `auth: none`: the project says it runs without auth, also where others can reach it.
+    bool auth_none = false;
+    SourceLocation auth_location;  // of `auth`, when given
     std::optional<CaptureConfig> capture;
+    /// /readyz reports a storage directory whose file system has less free space as failing.
+    int64_t min_free_bytes = int64_t{64} << 20;
 };
+
+/// True for an address only this machine can reach: 127.0.0.0/8, ::1, `localhost`.
+bool is_loopback_host(std::string_view host);
+
+/// `millrace serve` refuses to listen where other machines reach it (`host` is not loopback)
+/// with no bearer tokens, unless the project says `serving: { auth: none }`: the API can
+/// trigger jobs (which run shell commands), delete topics and ingest. kConfig at
+/// `listen_location` (millrace.yaml's `listen.http`; unknown for a --listen flag), naming
+/// the fixes; nullopt when serving is allowed.
+std::optional<Error> check_listen_auth(const ServingConfig& config, std::string_view host,
+                                       std::string_view listen, const SourceLocation& location);
 
 /// Reads the environment variable a `token_env` names (tests pass their own).
 using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;

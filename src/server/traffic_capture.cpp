@@ -16,7 +16,8 @@ constexpr auto kFlushInterval = std::chrono::milliseconds(5);
 }  // namespace
 
 TrafficCapture::TrafficCapture(std::shared_ptr<Topic> topic, double sample,
-                               MetricsRegistry& metrics, std::size_t max_queued)
+                               MetricsRegistry& metrics, std::size_t max_queued,
+                               WriteHealth* health)
     : topic_(std::move(topic)),
       sample_(sample),
       max_queued_(max_queued),
@@ -29,6 +30,7 @@ TrafficCapture::TrafficCapture(std::shared_ptr<Topic> topic, double sample,
       failed_(metrics.counter("millrace_capture_records_total",
                               "Serving requests recorded for replay, by outcome.",
                               {{"outcome", "failed"}})),
+      health_(health),
       worker_([this] { run(); }) {}
 
 TrafficCapture::~TrafficCapture() { stop(); }
@@ -86,10 +88,13 @@ void TrafficCapture::run() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
         for (const std::string& line : batch) inputs.push_back({std::nullopt, line, now_ms});
-        if (topic_->append(inputs).ok()) {
+        Result<std::vector<PartitionAppend>> appended = topic_->append(inputs);
+        if (appended.ok()) {
             captured_.increment(batch.size());
+            if (health_ != nullptr) health_->succeeded();
         } else {
             failed_.increment(batch.size());
+            if (health_ != nullptr) health_->failed(appended.error().message());
         }
         batch.clear();
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/metrics_registry.h"
+#include "common/write_health.h"
 #include "log/fwd.h"
 
 namespace millrace {
@@ -32,9 +33,10 @@ namespace millrace {
 /// (idempotent; the destructor calls it). Threads: record() from any thread.
 class TrafficCapture {
 public:
-    /// `sample` in [0, 1]: the fraction of requests recorded.
+    /// `sample` in [0, 1]: the fraction of requests recorded. Failed appends are reported to
+    /// `health` (the log's, for /readyz; may be null), which must outlive the object.
     TrafficCapture(std::shared_ptr<Topic> topic, double sample, MetricsRegistry& metrics,
-                   std::size_t max_queued = 10'000);
+                   std::size_t max_queued = 10'000, WriteHealth* health = nullptr);
     ~TrafficCapture();
     TrafficCapture(const TrafficCapture&) = delete;
     TrafficCapture& operator=(const TrafficCapture&) = delete;
@@ -56,6 +58,7 @@ private:
     Counter& captured_;
     Counter& dropped_;
     Counter& failed_;
+    WriteHealth* health_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<std::string> queue_;

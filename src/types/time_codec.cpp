@@ -1,5 +1,6 @@
 #include "types/time_codec.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace millrace {
@@ -290,6 +291,36 @@ std::string format_date(int32_t days) {
     std::string out;
     append_date(out, days);
     return out;
+}
+
+namespace {
+
+constexpr int64_t kMinEpochMicros = -62'135'596'800'000'000LL;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxEpochMicros = 253'402'300'799'999'999LL;  // 9999-12-31T23:59:59.999999Z
+
+}  // namespace
+
+std::optional<int64_t> epoch_number_to_micros(int64_t value) {
+    const int64_t magnitude = value < 0 ? -(value + 1) : value;
+    const int64_t scale = magnitude < 100'000'000'000LL       ? 1'000'000
+                          : magnitude < 100'000'000'000'000LL ? 1'000
+                                                              : 1;
+    int64_t micros = 0;
+    if (__builtin_mul_overflow(value, scale, &micros)) return std::nullopt;
+    if (micros < kMinEpochMicros || micros > kMaxEpochMicros) return std::nullopt;
+    return micros;
+}
+
+std::optional<int64_t> epoch_number_to_micros(double value) {
+    if (!std::isfinite(value)) return std::nullopt;
+    const double magnitude = std::fabs(value);
+    const double scale = magnitude < 1e11 ? 1e6 : magnitude < 1e14 ? 1e3 : 1.0;
+    const double scaled = std::floor(value * scale);
+    if (!(scaled >= static_cast<double>(kMinEpochMicros) &&
+          scaled <= static_cast<double>(kMaxEpochMicros))) {
+        return std::nullopt;
+    }
+    return static_cast<int64_t>(scaled);
 }
 
 }  // namespace millrace

@@ -30,6 +30,13 @@ private:
     bool valid_ = false;
 };
 
+/// An epoch number whose unit is told by its magnitude, as JSON readers take numbers for
+/// timestamps (JsonDecoder's EpochUnit::kAuto, the rule ClickHouse's best-effort parsing uses):
+/// |n| < 1e11 seconds, < 1e14 milliseconds, otherwise microseconds. Doubles keep their fraction
+/// (floored to the microsecond). nullopt outside years 0001..9999.
+std::optional<int64_t> epoch_number_to_micros(int64_t value);
+std::optional<int64_t> epoch_number_to_micros(double value);
+
 /// Accepts YYYY-MM-DD.
 std::optional<int32_t> parse_date(std::string_view text);
 

@@ -77,6 +77,31 @@ out=$("$MILLRACE" replay --from "$url" --topic feature_requests --target "$url" 
 expect_eq "$rc" "0" "replay exits 0"
 expect_contains "$out" "matched 7, mismatches 0" "replayed responses match the captured ones"
 
+# The README's Feast request: features of two views with different entities, each view taking
+# its entity from `entities`, rows aligned by index; a view whose entity is missing is a 400.
+out=$(curl -s -w ' %{http_code}' -d '{"features":["user_features:clicks_30d","product_features:heat_7d"],
+          "entities":{"user_id":[1,2],"product_id":[7,8]}}' "$url/get-online-features" | tr -d '\n')
+expect_contains "$out" '{"metadata":{"feature_names":["user_id","product_id","clicks_30d","heat_7d"]},"results":[{"values":[1,2],' "Feast: two views, two entities"
+expect_contains "$out" '{"values":[7,8],"statuses":["PRESENT","PRESENT"]' "Feast: the product entity column"
+expect_contains "$out" ' 200' "Feast: two views answer 200"
+out=$(curl -s -w ' %{http_code}' -d '{"features":["user_features:clicks_30d","product_features:heat_7d"],"entities":{"user_id":[1,2]}}' "$url/get-online-features" | tr -d '\n')
+expect_contains "$out" 'missing entity `product_id` (view `product_features` needs it)' "Feast: a missing entity is named"
+expect_contains "$out" ' 400' "Feast: a missing entity is a 400"
+
+# The README's push: a row without event_timestamp (now) is served by the route at once.
+out=$(curl -s -H 'Content-Type: application/x-ndjson' \
+  --data-binary '{"user_id":123456,"clicks_30d":5,"purchases_30d":1}' \
+  "$url/v1/features/user_features/upsert")
+expect_eq "$out" '{"upserted":1,"unchanged":0,"rejected":0,"unchanged_rows":[],"errors":[]}' "push: the README's upsert"
+got=$(curl -s "$url/feature/user?uid=123456")
+expect_contains "$got" '"status":"PRESENT"' "push: the route serves the pushed row"
+expect_contains "$got" '"clicks_30d":5.0,"purchases_30d":1,' "push: with its values"
+expect_contains "$(curl -s -w ' %{http_code}' "$url/readyz")" '{"status":"ready"' "/readyz: ready"
+
+# jobs show: durations as the YAML writes them.
+out=$("$MILLRACE" jobs show "$project" refresh_features)
+expect_contains "$out" "retries 2 (delay 30s, max 10m) timeout 1h" "jobs show: human durations"
+
 # The nightly job, triggered over HTTP: its materialize tasks go through the server.
 before=$(curl -s "$url/feature/user?uid=1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).event_timestamp))')
 curl -s -X POST "$url/v1/jobs/refresh_features/trigger" >/dev/null

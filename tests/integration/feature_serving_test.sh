@@ -88,12 +88,32 @@ out=$(curl -s "${W[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @-
 {"user_id":3,"clicks_30d":9,"event_timestamp":"2020-01-01T00:00:00Z"}
 NDJSON
 )
-expect_contains "$out" '"upserted":2,"rejected":2' "upsert: good rows stored, bad ones rejected"
+expect_contains "$out" '"upserted":2,"unchanged":0,"rejected":2' "upsert: good rows stored, bad ones rejected"
 expect_contains "$out" '{"index":1,"error":"key `user_id` must be an int64, got `x`"}' "upsert: per-row error by index"
 expect_contains "$out" 'did you mean `clicks_30d`?' "upsert: unknown feature with a hint"
 out=$(curl -s "${W[@]}" -H 'Content-Type: application/json' \
   -d '[{"user_id":1,"item_id":"book","score":0.75}]' "$url/v1/features/user_item/upsert")
 expect_contains "$out" '"upserted":1' "upsert: JSON array into a two-entity view"
+
+# Event times from the future would pin a key forever: rejected per row with the reason, never
+# stored; an older row than the stored one changes nothing and says so.
+out=$(call "${W[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @- \
+  "$url/v1/features/user_features/upsert" <<'NDJSON'
+{"user_id":5,"clicks_30d":1,"event_timestamp":"9999-12-31T00:00:00Z"}
+{"user_id":5,"clicks_30d":1,"event_timestamp":9223372036854775807}
+NDJSON
+)
+expect_contains "$out" '"upserted":0,"unchanged":0,"rejected":2' "future event times: every row rejected"
+expect_contains "$out" 'ahead of the clock' "future event times: the reason"
+expect_contains "$out" ' 400' "future event times only: 400"
+expect_contains "$(curl -s "${R[@]}" "$url/v1/features/user_features?user_id=5")" '"status":"NOT_FOUND"' "a rejected future row is not stored"
+out=$(curl -s "${W[@]}" -H 'Content-Type: application/x-ndjson' \
+  --data-binary '{"user_id":5,"clicks_30d":2}' "$url/v1/features/user_features/upsert")
+expect_contains "$out" '"upserted":1,"unchanged":0' "the key takes later upserts"
+out=$(curl -s "${W[@]}" -H 'Content-Type: application/x-ndjson' \
+  --data-binary '{"user_id":1,"clicks_30d":99,"event_timestamp":"2024-01-01T00:00:00Z"}' \
+  "$url/v1/features/user_features/upsert")
+expect_contains "$out" '"upserted":0,"unchanged":1,"rejected":0,"unchanged_rows":[0]' "an older row: unchanged, not upserted"
 
 # Reads.
 out=$(curl -s "${R[@]}" "$url/v1/features/user_features?user_id=1")
@@ -157,6 +177,10 @@ expect_eq "$(code "${W[@]}" -H 'Content-Type: application/json' -d '{"a":1}' "$u
 expect_eq "$(code "${R[@]}" "$url/v1/topics")" "403" "admin route with a features token: 403"
 expect_eq "$(code "${A[@]}" "$url/v1/topics")" "200" "admin route with the token_env token"
 expect_eq "$(code "$url/healthz")" "200" "/healthz stays open"
+out=$(call "$url/readyz")
+expect_contains "$out" '{"status":"ready","components":{"log":{"status":"ok"' "/readyz: open, every component ready"
+expect_contains "$out" '"online_store":{"status":"ok"' "/readyz: the online store is checked"
+expect_contains "$out" ' 200' "/readyz: 200"
 
 # Rate limit (burst 2, then 429 + Retry-After) and the route's timeout (1us: 503).
 expect_eq "$(code "${R[@]}" "$url/feature/limited?user_id=1") $(code "${R[@]}" "$url/feature/limited?user_id=1")" "200 200" "within the burst"
@@ -179,6 +203,34 @@ expect_contains "$records" '"ts_us":' "captured timestamp"
 
 stop_server
 expect_contains "$(cat "$WORK/serve.log")" '"msg":"stopped"' "graceful stop"
+
+# No auth where other machines reach the server only when the project says so.
+open_project=$WORK/open
+mkdir -p "$open_project/features"
+cp "$project/features/user_features.yaml" "$open_project/features/"
+printf 'name: open\ninclude: [features/*.yaml]\nlisten: { http: "0.0.0.0:%s" }\n' "$(free_port)" >"$open_project/millrace.yaml"
+out=$(timeout 10 "$MILLRACE" serve "$open_project" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "serve on 0.0.0.0 without tokens refuses to start"
+expect_contains "$out" "millrace.yaml:3:17: error: refusing to serve on \`listen.http\` 0.0.0.0:" "the refusal points at listen.http"
+expect_contains "$out" 'serving: { auth: none }' "and names the fixes"
+out=$("$MILLRACE" validate "$open_project" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "validate reports it too"
+expect_contains "$out" "millrace.yaml:3:17: error: refusing to serve on \`listen.http\` 0.0.0.0:" "validate: at listen.http"
+out=$(timeout 10 "$MILLRACE" serve "$open_project" --listen "0.0.0.0:$(free_port)" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "the same with --listen"
+expect_contains "$out" "refusing to serve on --listen 0.0.0.0:" "naming the flag"
+printf 'serving: { auth: none }\n' >>"$open_project/millrace.yaml"
+open_port=$(free_port)
+"$MILLRACE" serve "$open_project" --listen "0.0.0.0:$open_port" >"$WORK/open.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  if curl -sf "http://127.0.0.1:$open_port/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.05
+done
+expect_eq "$(code "http://127.0.0.1:$open_port/healthz")" "200" "with auth: none it starts"
+stop_server
+expect_contains "$(cat "$WORK/open.log")" "WARNING: millrace serve listens on 0.0.0.0:$open_port with NO AUTH" "and warns on stderr"
+expect_contains "$(cat "$WORK/open.log")" '"msg":"serving without auth on a non-loopback address"' "and in the log"
 
 # `millrace validate` checks routes and the serving block, every error with file:line:column
 # (token_env need not be set to validate).

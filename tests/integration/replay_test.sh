@@ -102,6 +102,28 @@ out=$("$MILLRACE" replay --from "$url_a" --topic feature_requests --target "$url
   -H 'Authorization: Bearer staging-token' --from-header 'Authorization: Bearer prod-token' --json)
 expect_contains "$(tail -1 <<<"$out")" '"matched":5,' "extra headers on replayed requests and topic reads"
 
+# --ignore-field: a field a refresh changes (event_timestamp) left out of the body comparison.
+curl -s -X POST -d '{"name":"refreshed","partitions":1}' "$url_a/v1/topics" >/dev/null
+{
+  echo "{\"ts_us\":$t0,\"method\":\"GET\",\"target\":\"/healthz\",\"status\":200,\"response\":\"{\\\"status\\\":\\\"ok\\\",\\\"event_timestamp\\\":\\\"2024-01-01T00:00:00Z\\\"}\"}"
+  echo "{\"ts_us\":$((t0 + 1000)),\"method\":\"GET\",\"target\":\"/v1/topics\",\"status\":200,\"response\":\"{\\\"topics\\\":[],\\\"metadata\\\":{\\\"event_timestamp\\\":1}}\"}"
+} | curl -s -H 'Content-Type: application/x-ndjson' --data-binary @- "$url_a/v1/ingest/refreshed" >/dev/null
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --compare --json)
+expect_contains "$(tail -1 <<<"$out")" '"matched":0,"mismatches":2,"status_mismatches":0,"body_mismatches":2' "bodies differ in event_timestamp (and the topic list)"
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --compare --json \
+  --ignore-field event_timestamp)
+expect_contains "$(tail -1 <<<"$out")" '"matched":1,"mismatches":1,' "--ignore-field event_timestamp: the field is left out"
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --compare --json \
+  --ignore-field metadata --ignore-field topics)
+expect_contains "$(tail -1 <<<"$out")" '"matched":1,"mismatches":1,' "other fields ignored, event_timestamp counts again"
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --compare --json \
+  --ignore-field event_timestamp --ignore-field metadata --ignore-field topics)
+expect_contains "$(tail -1 <<<"$out")" '"matched":2,"mismatches":0,' "--ignore-field is repeatable"
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --ignore-field a..b 2>&1 || true)
+expect_contains "$out" 'needs --compare' "--ignore-field without --compare is refused"
+out=$("$MILLRACE" replay --from "$url_a" --topic refreshed --target "$url_b" --compare --ignore-field a..b 2>&1 || true)
+expect_contains "$out" '--ignore-field `a..b`' "an empty path segment is refused"
+
 # Bad inputs: clear messages and exit code 1, never a crash.
 code=0
 out=$("$MILLRACE" replay --from "$url_a" --topic no_such_topic --target "$url_b" 2>&1) || code=$?

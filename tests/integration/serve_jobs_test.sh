@@ -70,5 +70,14 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 expect_eq "$(cat "$project/out/fired.txt" 2>/dev/null)" "fired" "the fifth record triggers a run of on_clicks"
+
+# A backwards interval is refused; the epoch is a time like any other (not null).
+out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start":"2026-11-02T00:00:00Z","interval_end":"2026-11-01T00:00:00Z"}' "$url/v1/jobs/on_clicks/trigger" | tr -d '\n')
+expect_eq "$out" '{"error":"`interval_start` (2026-11-02T00:00:00Z) is after `interval_end` (2026-11-01T00:00:00Z)"} 400' "start after end: 400"
+out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start":1}' "$url/v1/jobs/on_clicks/trigger")
+expect_contains "$out" ' 400' "a non-string interval bound: 400"
+out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start":"1970-01-01T00:00:00Z","interval_end":"1970-01-01T01:00:00Z"}' "$url/v1/jobs/on_clicks/trigger" | tr -d '\n')
+expect_contains "$out" '"interval_start":"1970-01-01T00:00:00Z","interval_end":"1970-01-01T01:00:00Z"} 202' "the epoch is rendered as a time"
+expect_contains "$(curl -s "$url/v1/runs?job=on_clicks")" '"interval_start":"1970-01-01T00:00:00Z"' "also in /v1/runs"
 stop_server
 finish

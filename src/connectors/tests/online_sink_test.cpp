@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
+#include "common/clock.h"
 #include "connectors/feature_writer.h"
 #include "types/batch.h"
 
@@ -87,6 +89,36 @@ TEST_F(OnlineSinkTest, UpsertsByRenamedKeyAndSendsRejectsOn) {
     EXPECT_EQ(out[0].row->values[0], Value::int64(3));
     EXPECT_EQ(out[0].row->event_time_us, kNow);
     EXPECT_EQ(out[1].row->values[1], Value::float64(5.0));
+}
+
+TEST_F(OnlineSinkTest, EventTimesAheadOfTheWritersClockAreDeadLetters) {
+    // The writer's clock is the injected one: two days after it is the future, whatever the
+    // machine's clock says.
+    ManualClock clock(kNow);
+    std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(*store_, &clock);
+    std::vector<std::string> rejected;
+    auto sink = OnlineSink::create(
+        *writer, *store_->find_view("city_orders"), *schema_, {"town"}, "window_end",
+        [&](const std::string& reason, const Batch&, std::size_t) { rejected.push_back(reason); });
+    ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+    constexpr int64_t kDay = 86'400'000'000;
+    ASSERT_TRUE((*sink)
+                    ->push(rows({{"paris", 3, kNow + 2 * kDay},
+                                 {"lyon", 4, std::numeric_limits<int64_t>::max()},
+                                 {"nice", 5, kNow + kDay / 2}}))
+                    .ok());
+    ASSERT_TRUE((*sink)->finish().ok());
+    EXPECT_EQ((*sink)->rows_written(), 1u);
+    EXPECT_EQ((*sink)->rows_rejected(), 2u);
+    ASSERT_EQ(rejected.size(), 2u);
+    EXPECT_NE(rejected[0].find("is more than 1d ahead of the clock (2026-11-23T00:00:00Z)"),
+              std::string::npos)
+        << rejected[0];
+    std::vector<std::vector<Value>> keys = {{Value::string("paris")}, {Value::string("nice")}};
+    std::vector<FeatureLookup> out;
+    store_->lookup(*store_->find_view("city_orders"), keys, kNow, std::nullopt, out);
+    EXPECT_EQ(out[0].status, FeatureStatus::kNotFound);
+    EXPECT_EQ(out[1].status, FeatureStatus::kPresent);
 }
 
 TEST_F(OnlineSinkTest, MappingErrorsNameTheColumns) {

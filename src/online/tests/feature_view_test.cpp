@@ -57,6 +57,28 @@ source:
     EXPECT_EQ(view.feature_index("nope"), -1);
 }
 
+TEST(FeatureViewTest, MaxEventTimeSkew) {
+    Parsed parsed = parse(R"(name: v
+entities: [user_id]
+features: { score: double }
+max_event_time_skew: 1h
+source: { pipeline: scoring }
+)");
+    ASSERT_TRUE(parsed.view) << parsed.errors.front().to_string();
+    EXPECT_EQ(parsed.view->max_event_time_skew, std::chrono::hours(1));
+    parsed = parse(
+        "name: v\nentities: [user_id]\nfeatures: { score: double }\n"
+        "source: { pipeline: scoring }\n");
+    ASSERT_TRUE(parsed.view);
+    EXPECT_EQ(parsed.view->max_event_time_skew, std::chrono::hours(24));
+    parsed = parse(
+        "name: v\nentities: [user_id]\nfeatures: { score: double }\n"
+        "source: { pipeline: scoring }\nmax_event_time_skew: soon\n");
+    EXPECT_FALSE(parsed.view);
+    ASSERT_FALSE(parsed.errors.empty());
+    EXPECT_EQ(parsed.errors[0].location().line, 5);
+}
+
 TEST(FeatureViewTest, ListOfEntitiesMeansInt64AndPipelineSource) {
     Parsed parsed = parse(R"(name: v
 entities: [user_id, item_id]

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "common/metrics_registry.h"
 #include "types/batch.h"
@@ -103,6 +104,91 @@ TEST_F(OnlineStoreTest, OlderEventTimeNeverOverwritesNewer) {
     store = open();
     EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(11));
     EXPECT_EQ(get(*store, 1).row->values[2], Value::string("newer"));
+}
+
+TEST_F(OnlineStoreTest, UpsertRowSaysWhetherTheRowWon) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    Result<UpsertOutcome> first = store->upsert_row(view, {Value::int64(1)}, row(kNow, 1, 1, "a"));
+    ASSERT_TRUE(first.ok()) << first.error().to_string();
+    EXPECT_EQ(*first, UpsertOutcome::kStored);
+    // Older: the store keeps the newer row and nothing is written (not even a merge operand).
+    Result<UpsertOutcome> older =
+        store->upsert_row(view, {Value::int64(1)}, row(kNow - kHour, 2, 2, "b"));
+    ASSERT_TRUE(older.ok());
+    EXPECT_EQ(*older, UpsertOutcome::kUnchanged);
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(1));
+    // Uncached (after a restart) the answer comes from RocksDB.
+    store.reset();
+    store = open();
+    const FeatureView& reopened = *store->find_view("user_features");
+    EXPECT_EQ(*store->upsert_row(reopened, {Value::int64(1)}, row(kNow - kHour, 2, 2, "b")),
+              UpsertOutcome::kUnchanged);
+    // Same event time, later write: a correction wins.
+    FeatureRow correction = row(kNow, 3, 3, "c");
+    correction.write_time_us = kNow + 1;
+    EXPECT_EQ(*store->upsert_row(reopened, {Value::int64(1)}, correction), UpsertOutcome::kStored);
+    EXPECT_EQ(get(*store, 1).row->values[0], Value::int64(3));
+    EXPECT_EQ(*store->upsert_row(reopened, {Value::int64(1)}, row(kNow + kHour, 4, 4, "d")),
+              UpsertOutcome::kStored);
+}
+
+TEST_F(OnlineStoreTest, EventTimesBeyondTheSkewAreRejected) {
+    auto store = open();
+    const FeatureView& view = *store->find_view("user_features");
+    // A row from 9999 (or int64 max) would win every later upsert: refused, never stored.
+    for (int64_t future : {int64_t{253'402'214'400'000'000}, std::numeric_limits<int64_t>::max(),
+                           kNow + 25 * kHour}) {
+        FeatureRow pinned = row(future, 9, 9, "future");
+        pinned.write_time_us = kNow;
+        Result<UpsertOutcome> refused = store->upsert_row(view, {Value::int64(1)}, pinned);
+        ASSERT_FALSE(refused.ok()) << future;
+        EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+        EXPECT_NE(refused.error().message().find("max_event_time_skew"), std::string::npos)
+            << refused.error().message();
+    }
+    EXPECT_EQ(get(*store, 1).status, FeatureStatus::kNotFound);
+    // Within the skew (default 1 day) is fine: clocks differ a little.
+    FeatureRow soon = row(kNow + 2 * kHour, 1, 1, "soon");
+    soon.write_time_us = kNow;
+    EXPECT_TRUE(store->upsert_row(view, {Value::int64(1)}, soon).ok());
+
+    // A view may narrow it; batches (materialize, online sinks) reject such rows with a reason.
+    FeatureView strict = user_view();
+    strict.max_event_time_skew = std::chrono::minutes(5);
+    store.reset();
+    store = open({}, {strict});
+    const FeatureView& narrow = *store->find_view("user_features");
+    auto schema = std::make_shared<const Schema>(std::vector<Field>{
+        {"user_id", DataType::kInt64, true}, {"computed_at", DataType::kTimestamp, true}});
+    BatchBuilder builder(schema);
+    for (auto [user, time] : {std::pair<int64_t, int64_t>{2, kNow},
+                              {3, kNow + kHour},
+                              {4, std::numeric_limits<int64_t>::max()},
+                              {5, kNow + 60'000'000}}) {
+        builder.column(0).append_int64(user);
+        builder.column(1).append_timestamp(time);
+        builder.commit_row();
+    }
+    Batch batch = builder.finish();
+    Result<UpsertColumns> columns = match_upsert_columns(narrow, batch.schema(), "computed_at");
+    ASSERT_TRUE(columns.ok());
+    Result<UpsertCounts> counts = store->upsert(narrow, batch, *columns, kNow);
+    ASSERT_TRUE(counts.ok()) << counts.error().to_string();
+    EXPECT_EQ(counts->rows, 2);
+    ASSERT_EQ(counts->rejects.size(), 2u);
+    EXPECT_EQ(counts->rejects[0].row, 1u);
+    EXPECT_EQ(counts->rejects[1].row, 2u);
+    EXPECT_NE(counts->rejects[0].reason.find("more than 5m ahead"), std::string::npos)
+        << counts->rejects[0].reason;
+    EXPECT_EQ(get(*store, 3).status, FeatureStatus::kNotFound);
+    EXPECT_EQ(get(*store, 5).status, FeatureStatus::kPresent);
+}
+
+TEST_F(OnlineStoreTest, ProbeWriteAndLastFailure) {
+    auto store = open();
+    EXPECT_TRUE(store->probe_write().ok());
+    EXPECT_FALSE(store->last_write_failure().has_value());
 }
 
 TEST_F(OnlineStoreTest, TtlAndMaxAge) {

@@ -277,7 +277,8 @@ TEST_F(FeatureHandlerTest, Upsert) {
                                  "{\"user_id\":8,\n",
                                  ndjson);
     EXPECT_EQ(response.status, 200);
-    EXPECT_TRUE(response.body.starts_with("{\"upserted\":2,\"rejected\":6,")) << response.body;
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":2,\"unchanged\":0,\"rejected\":6,"))
+        << response.body;
     for (int index : {1, 2, 3, 4, 5, 7}) {
         EXPECT_NE(response.body.find("{\"index\":" + std::to_string(index) + ","),
                   std::string::npos)
@@ -300,6 +301,125 @@ TEST_F(FeatureHandlerTest, Upsert) {
     EXPECT_EQ(post("/v1/features/user_features/upsert", "{\"user_id\":\"q\"}", ndjson).status, 400);
     EXPECT_EQ(post("/v1/features/user_features/upsert", "{\"user_id\":1}").status, 415);
     EXPECT_EQ(post("/v1/features/user_features/upsert", "", ndjson).status, 400);
+}
+
+TEST_F(FeatureHandlerTest, UpsertRejectsEventTimesFromTheFuture) {
+    start();
+    const std::vector<std::pair<std::string, std::string>> ndjson = {
+        {"Content-Type", "application/x-ndjson"}};
+    // 9999-12-31 and int64 max would pin the key forever: rejected per row, nothing stored.
+    HttpResponse response = post("/v1/features/user_features/upsert",
+                                 "{\"user_id\":10,\"clicks_30d\":1,"
+                                 "\"event_timestamp\":\"9999-12-31T00:00:00Z\"}\n"
+                                 "{\"user_id\":11,\"clicks_30d\":1,"
+                                 "\"event_timestamp\":9223372036854775807}\n"
+                                 "{\"user_id\":12,\"clicks_30d\":1,"
+                                 "\"event_timestamp\":\"2026-11-23T02:00:00Z\"}\n"
+                                 "{\"user_id\":13,\"clicks_30d\":1,"
+                                 "\"event_timestamp\":\"2026-11-25T00:00:00Z\"}\n",
+                                 ndjson);
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":1,\"unchanged\":0,\"rejected\":3,"))
+        << response.body;
+    for (int index : {0, 1, 3}) {
+        EXPECT_NE(response.body.find("{\"index\":" + std::to_string(index) + ","),
+                  std::string::npos)
+            << index << " " << response.body;
+    }
+    EXPECT_NE(response.body.find("max_event_time_skew"), std::string::npos) << response.body;
+    for (const char* user : {"10", "11", "13"}) {
+        EXPECT_NE(get("/v1/features/user_features", {{"user_id", user}}).body.find("NOT_FOUND"),
+                  std::string::npos)
+            << user;
+    }
+    // One row alone, from the future: a 400 with the reason.
+    response = post("/v1/features/user_features/upsert",
+                    "{\"user_id\":10,\"event_timestamp\":\"9999-12-31T00:00:00Z\"}", ndjson);
+    EXPECT_EQ(response.status, 400);
+    EXPECT_NE(response.body.find("is more than 1d ahead of the clock"), std::string::npos)
+        << response.body;
+    // The key is not pinned: a normal row is stored and served.
+    response = post(
+        "/v1/features/user_features/upsert",
+        "{\"user_id\":10,\"clicks_30d\":4,\"event_timestamp\":\"2026-11-22T00:00:00Z\"}", ndjson);
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":1,")) << response.body;
+    EXPECT_NE(get("/v1/features/user_features", {{"user_id", "10"}}).body.find("\"clicks_30d\":4"),
+              std::string::npos);
+}
+
+TEST_F(FeatureHandlerTest, UpsertSaysWhichRowsChangedNothing) {
+    start();
+    const std::vector<std::pair<std::string, std::string>> ndjson = {
+        {"Content-Type", "application/x-ndjson"}};
+    // User 1's row is from 2026-11-22T23:00Z: an older one changes nothing and says so.
+    HttpResponse response = post("/v1/features/user_features/upsert",
+                                 "{\"user_id\":1,\"clicks_30d\":99,"
+                                 "\"event_timestamp\":\"2026-11-22T00:00:00Z\"}\n"
+                                 "{\"user_id\":20,\"clicks_30d\":1}\n",
+                                 ndjson);
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.body,
+              "{\"upserted\":1,\"unchanged\":1,\"rejected\":0,\"unchanged_rows\":[0],"
+              "\"errors\":[]}\n");
+    EXPECT_NE(get("/v1/features/user_features", {{"user_id", "1"}}).body.find("\"clicks_30d\":5"),
+              std::string::npos);
+    // Only unchanged rows: still 200 (nothing was wrong with them).
+    response = post("/v1/features/user_features/upsert",
+                    "{\"user_id\":1,\"event_timestamp\":\"2020-01-01T00:00:00Z\"}", ndjson);
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":0,\"unchanged\":1,")) << response.body;
+}
+
+TEST_F(FeatureHandlerTest, EpochNumbersFollowOneUnitRule) {
+    start();
+    const std::vector<std::pair<std::string, std::string>> ndjson = {
+        {"Content-Type", "application/x-ndjson"}};
+    // Seconds, milliseconds and microseconds of 2026-11-22T12:00:00Z, told apart by magnitude;
+    // the same rule for timestamp features.
+    HttpResponse response = post("/v1/features/user_features/upsert",
+                                 "{\"user_id\":30,\"event_timestamp\":1795348800}\n"
+                                 "{\"user_id\":31,\"event_timestamp\":1795348800000}\n"
+                                 "{\"user_id\":32,\"event_timestamp\":1795348800000000}\n"
+                                 "{\"user_id\":33,\"event_timestamp\":1795348800.5}\n"
+                                 "{\"user_id\":34,\"event_timestamp\":true}\n",
+                                 ndjson);
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":4,\"unchanged\":0,\"rejected\":1,"))
+        << response.body;
+    for (const char* user : {"30", "31", "32"}) {
+        EXPECT_NE(get("/v1/features/user_features", {{"user_id", user}})
+                      .body.find("\"event_timestamp\":\"2026-11-22T12:00:00Z\""),
+                  std::string::npos)
+            << user;
+    }
+    EXPECT_NE(get("/v1/features/user_features", {{"user_id", "33"}})
+                  .body.find("\"event_timestamp\":\"2026-11-22T12:00:00.500000Z\""),
+              std::string::npos);
+}
+
+TEST_F(FeatureHandlerTest, TimestampKeysFromJsonNumbersFollowTheSameRule) {
+    FeatureView daily;
+    daily.name = "daily";
+    daily.entities = {{"day", DataType::kTimestamp}};
+    daily.features = {{"n", DataType::kInt64, Value::int64(0), ""}};
+    daily.lake_table = "daily";
+    store_.reset();
+    auto store = OnlineStore::open(dir_, {user_view(), pair_view(), daily}, {}, &metrics_);
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    store_ = std::move(store).value();
+    start();
+    // Epoch seconds as the key of the push, milliseconds in the batch, microseconds in Feast:
+    // one instant, 2026-11-23T00:00:00Z.
+    HttpResponse response = post("/v1/features/daily/upsert", "{\"day\":1795392000,\"n\":7}",
+                                 {{"Content-Type", "application/json"}});
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":1,")) << response.body;
+    EXPECT_NE(get("/v1/features/daily", {{"day", "2026-11-23T00:00:00Z"}}).body.find("\"n\":7"),
+              std::string::npos);
+    response = post("/v1/features/daily/batch", "{\"keys\":[1795392000000]}");
+    EXPECT_NE(response.body.find("\"status\":\"PRESENT\""), std::string::npos) << response.body;
+    response = post("/get-online-features",
+                    "{\"features\":[\"daily:n\"],\"entities\":{\"day\":[1795392000000000]}}");
+    EXPECT_NE(response.body.find("{\"values\":[7],\"statuses\":[\"PRESENT\"]"), std::string::npos)
+        << response.body;
 }
 
 TEST_F(FeatureHandlerTest, YamlRoute) {

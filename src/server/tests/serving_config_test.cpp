@@ -92,5 +92,48 @@ TEST(ServingConfig, ErrorsWithPositions) {
               3u);
 }
 
+TEST(ServingConfig, AuthNoneAndReadiness) {
+    std::vector<Error> errors;
+    ServingConfig config = parse_serving_config(
+        with_serving("serving:\n  auth: none\n  readiness: { min_free_bytes: 1024 }\n"), errors,
+        fake_env);
+    EXPECT_TRUE(errors.empty()) << errors.front().to_string();
+    EXPECT_TRUE(config.auth_none);
+    EXPECT_EQ(config.auth_location.line, 2);
+    EXPECT_EQ(config.min_free_bytes, 1024);
+    EXPECT_EQ(parse_serving_config(Project{}, errors).min_free_bytes, int64_t{64} << 20);
+    EXPECT_EQ(positions("serving:\n  auth: nobody\n"), std::vector<std::string>{"2:9"});
+    EXPECT_EQ(positions("serving:\n  readiness: { min_free: 1 }\n"),
+              std::vector<std::string>{"2:16"});
+}
+
+TEST(ServingConfig, LoopbackHosts) {
+    for (std::string_view host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
+        EXPECT_TRUE(is_loopback_host(host)) << host;
+    }
+    for (std::string_view host : {"0.0.0.0", "::", "", "10.0.0.1", "127.0.0", "127.0.0.1.5",
+                                  "127.0.0.256", "example.com", "1270.0.0.1"}) {
+        EXPECT_FALSE(is_loopback_host(host)) << host;
+    }
+}
+
+TEST(ServingConfig, NoAuthBeyondLoopbackOnlyWhenSaid) {
+    const SourceLocation at{"millrace.yaml", 4, 11};
+    ServingConfig open;
+    EXPECT_FALSE(check_listen_auth(open, "127.0.0.1", "127.0.0.1:8080", at).has_value());
+    std::optional<Error> refused = check_listen_auth(open, "0.0.0.0", "0.0.0.0:8080", at);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->code(), ErrorCode::kConfig);
+    EXPECT_EQ(refused->location().line, 4);
+    EXPECT_NE(refused->message().find("auth: none"), std::string::npos);
+    EXPECT_NE(refused->message().find("tokens"), std::string::npos);
+    ServingConfig with_tokens;
+    with_tokens.tokens.push_back({"t", 7});
+    EXPECT_FALSE(check_listen_auth(with_tokens, "0.0.0.0", "0.0.0.0:8080", at).has_value());
+    ServingConfig none;
+    none.auth_none = true;
+    EXPECT_FALSE(check_listen_auth(none, "0.0.0.0", "0.0.0.0:8080", at).has_value());
+}
+
 }  // namespace
 }  // namespace millrace
