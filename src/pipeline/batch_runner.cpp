@@ -151,13 +151,54 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
     return Error(ErrorCode::kNotFound, std::move(message), sink.location);
 }
 
-Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
+}  // namespace
+
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     if (pipeline.mode != PipelineMode::kBatch) {
-        return Error(ErrorCode::kUnsupported,
-                     fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs batch "
-                                 "pipelines (the streaming runtime is not in this build)",
-                                 pipeline.name),
-                     pipeline.location);
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs "
+                                        "batch pipelines (the streaming runtime is not in this "
+                                        "build)",
+                                        pipeline.name),
+                            pipeline.location);
+        return;
+    }
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("source `{}`: {} sources are not available to batch runs "
+                                        "in this build; use a file or topic source",
+                                        source.name, enum_name(source.kind)),
+                            source.location);
+    }
+    for (const CheckSpec& check : pipeline.checks) {
+        if (pipeline.find_source(check.target) != nullptr) continue;
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("checks on views (`{}`) are not supported yet; put the "
+                                        "check on a source or filter in the view",
+                                        check.target),
+                            check.location);
+    }
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from != kDeadLetterName || sink.kind == SinkKind::kFile ||
+            sink.kind == SinkKind::kTopic) {
+            continue;
+        }
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("dead letters of a batch run go to a file or topic sink; "
+                                        "{} is not available in this build",
+                                        sink_target(sink)),
+                            sink.location);
+    }
+}
+
+namespace {
+
+Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
+    {
+        std::vector<Error> unsupported;
+        check_batch_support(pipeline, unsupported);
+        if (!unsupported.empty()) return unsupported.front();
     }
     Prepared prepared;
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
@@ -190,15 +231,6 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, source, *reader->schema()));
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
-    }
-    for (const CheckSpec& check : pipeline.checks) {
-        if (pipeline.find_source(check.target) == nullptr) {
-            return Error(ErrorCode::kUnsupported,
-                         fmt::format("checks on views (`{}`) are not supported yet; put the check "
-                                     "on a source or filter in the view",
-                                     check.target),
-                         check.location);
-        }
     }
     PipelineCatalog catalog(pipeline, schemas);
     MILLRACE_TRY(catalog.bind_all_views());

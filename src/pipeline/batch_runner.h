@@ -56,6 +56,12 @@ struct RunReport {
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options);
 
+/// What `millrace run` refuses in a pipeline whatever its data, apart from SQL errors: a
+/// streaming pipeline, sources other than files and topics (kafka), checks on views, dead
+/// letters sent anywhere but a file or topic. Each problem is appended to `errors` at the
+/// location of what is refused, so `millrace validate` reports exactly what `run` would.
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
+
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
 /// check against the sources' schemas (declared, or inferred from the files when present).
 /// Sources whose schema cannot be known without data are noted in `skipped` instead.

@@ -61,7 +61,8 @@ struct SourceSpec {
     SourceLocation location;  // the source's key under `sources:`
     SourceKind kind = SourceKind::kTopic;
     std::string topic;                              // kTopic, kKafka
-    std::string path;                               // kFile: absolute
+    std::string path;                               // kFile: absolute; may hold {{ vars }}
+    SourceLocation path_location;                   // kFile: the path as written
     std::vector<std::string> brokers;               // kKafka: host:port
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
@@ -105,7 +106,8 @@ struct SinkSpec {
                                             // empty = the entity names
     std::string event_time;                 // kOnline: a timestamp column; "" = write time
     std::string topic;                      // kTopic
-    std::string path;                       // kFile: absolute
+    std::string path;                       // kFile: absolute; may hold {{ vars }}
+    SourceLocation path_location;           // kFile: the path as written
     DataFormat format = DataFormat::kJson;  // kFile
 };
 
@@ -118,10 +120,12 @@ struct PipelineSpec {
     PipelineMode mode = PipelineMode::kBatch;
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
-    std::vector<SourceSpec> sources;                               // in file order
-    std::vector<ViewSpec> views;                                   // in file order
-    std::vector<CheckSpec> checks;  // grouped by target, in file order
-    std::vector<SinkSpec> sinks;    // in file order
+    /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
+    std::map<std::string, std::string> variables;
+    std::vector<SourceSpec> sources;  // in file order
+    std::vector<ViewSpec> views;      // in file order
+    std::vector<CheckSpec> checks;    // grouped by target, in file order
+    std::vector<SinkSpec> sinks;      // in file order
 
     const SourceSpec* find_source(std::string_view source_name) const;
     const ViewSpec* find_view(std::string_view view_name) const;
