@@ -96,8 +96,12 @@ int run_pipeline_command(const RunCommandOptions& options) {
         if (s.rows_dropped_by_checks > 0)
             out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
         if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
-        out += fmt::format(" ({} {}{}, {:.1f} MB)\n", s.files, s.unit, s.files == 1 ? "" : "s",
-                           static_cast<double>(s.bytes) / 1e6);
+        out += fmt::format(" ({} {}{}", s.files, s.unit, s.files == 1 ? "" : "s");
+        if (!s.bad_files.empty()) out += fmt::format(", {} set aside", s.bad_files.size());
+        out += fmt::format(", {:.1f} MB)\n", static_cast<double>(s.bytes) / 1e6);
+        for (const SourceReport::BadFile& bad : s.bad_files) {
+            out += fmt::format("    set aside {}: {}\n", bad.path, bad.reason);
+        }
     }
     for (const SinkReport& s : report->sinks) {
         out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,

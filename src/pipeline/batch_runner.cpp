@@ -306,13 +306,34 @@ public:
 
     void on_file(const std::string& path) override { file_ = path; }
 
+    void on_bad_file(const std::string& path, const std::string& reason) override {
+        report_.bad_files.push_back(SourceReport::BadFile{path, reason});
+        dead_letters_.add_bad_file(source_.spec->name, path, reason);
+    }
+
     void on_error(RowError error) override {
         ++report_.rows_rejected;
-        dead_letters_.add_decode_error(source_.spec->name, file_, error.line, error.record_index,
-                                       error.reason, error.raw);
+        switch (source_.spec->on_error) {
+            case OnRecordError::kDeadLetter:
+                dead_letters_.add_decode_error(source_.spec->name, file_, error.line,
+                                               error.record_index, error.reason, error.raw);
+                break;
+            case OnRecordError::kDrop:
+                break;
+            case OnRecordError::kFail:
+                if (failure_.ok()) {
+                    failure_ =
+                        Error(ErrorCode::kInvalidArgument,
+                              fmt::format("source `{}` (on_error: fail): {} line {}: {}",
+                                          source_.spec->name, file_, error.line, error.reason),
+                              source_.spec->location);
+                }
+                break;
+        }
     }
 
     Status on_batch(Batch batch) override {
+        MILLRACE_TRY(failure_);
         report_.rows_read += batch.num_rows();
         if (!source_.checks.empty()) {
             MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
@@ -325,6 +346,7 @@ public:
     }
 
     Status finish() {
+        MILLRACE_TRY(failure_);
         for (const ScanInput* input : inputs_) MILLRACE_TRY(input->entry->finish());
         return {};
     }
@@ -377,6 +399,7 @@ private:
     DeadLetterWriter& dead_letters_;
     SourceReport& report_;
     std::string file_;
+    Status failure_;  // the first bad record of an `on_error: fail` source
     ExpressionEvaluator evaluator_;
     RowErrors errors_;
 };

@@ -28,6 +28,13 @@ struct SourceReport {
     uint64_t rows_failed_checks = 0;
     uint64_t rows_dropped_by_checks = 0;
     uint64_t check_warnings = 0;
+    /// Files set aside whole (unreadable, corrupt), with the reason; their records are in
+    /// neither rows_read nor rows_rejected, and each has a dead-letter record (stage "file").
+    struct BadFile {
+        std::string path;
+        std::string reason;
+    };
+    std::vector<BadFile> bad_files;
 };
 
 struct SinkReport {

@@ -164,6 +164,7 @@ private:
         const ConfigNode* event_time = map.optional("event_time");
         const ConfigNode* watermark_delay = map.optional("watermark_delay");
         const ConfigNode* on_error = map.optional("on_error");
+        const ConfigNode* max_bad_files = map.optional("max_bad_files");
         if (!map.is_map()) {
             spec_.sources.push_back(std::move(source));  // known, so references to it resolve
             return;
@@ -246,6 +247,15 @@ private:
                                                    {"drop", OnRecordError::kDrop},
                                                    {"fail", OnRecordError::kFail}})) {
                 source.on_error = *action;
+            }
+        }
+        if (present(max_bad_files)) {
+            const std::string bad_what = key_of("max_bad_files", what);
+            if (kind_key != "file") {
+                reader_.error(ErrorCode::kConfig, bad_what + " applies to file sources only",
+                              map.key_location("max_bad_files"));
+            } else if (auto value = reader_.integer(*max_bad_files, bad_what, 0, 1'000'000'000)) {
+                source.max_bad_files = *value;
             }
         }
         map.finish();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -73,6 +74,13 @@ struct SourceSpec {
     std::optional<std::string> event_time;         // a timestamp column of the schema
     std::chrono::microseconds watermark_delay{0};  // allowed lateness (needs event_time)
     OnRecordError on_error = OnRecordError::kDeadLetter;
+    /// kFile: files that cannot be read at all (corrupt, unreadable, a bad header) set aside
+    /// before the run fails; nullopt = unlimited unless on_error is fail (then 0).
+    std::optional<int64_t> max_bad_files;
+    int64_t bad_file_budget() const {
+        if (max_bad_files) return *max_bad_files;
+        return on_error == OnRecordError::kFail ? 0 : std::numeric_limits<int64_t>::max();
+    }
 };
 
 /// A named SQL query over sources and other views; bound later by the SQL engine.
