@@ -69,6 +69,9 @@ int run_pipeline_command(const RunCommandOptions& options) {
     std::optional<PipelineSpec> pipeline = load_pipeline(options, project);
     if (!pipeline) return 1;
     RunOptions run_options;
+    for (const std::string& assignment : options.vars) {
+        if (assignment.rfind("run_id=", 0) == 0) run_options.run_tag = assignment.substr(7);
+    }
     if (!options.memory_limit.empty()) {
         auto size = parse_size(options.memory_limit);
         if (!size) {

@@ -133,6 +133,21 @@ struct Prepared {
     OpenedFeatureWriter features;            // opened by runs with an online sink
 };
 
+/// The two-phase-commit writer id of a lake sink: its staging folder. Runs of one pipeline for
+/// different intervals (a backfill with --concurrency) must not share it; a retried run keeps
+/// its id and so takes over what its failed attempt staged.
+std::string lake_writer_id(const std::string& pipeline, std::size_t sink, const std::string& tag) {
+    std::string id = fmt::format("{}-{}", pipeline, sink);
+    if (tag.empty()) return id;
+    id += '-';
+    for (char c : tag) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+        id += plain ? c : '-';
+    }
+    return id;
+}
+
 /// The feature view an online sink names, with a did-you-mean when there is none.
 Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& views,
                                              const SinkSpec& sink) {
@@ -194,7 +209,8 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
 
 namespace {
 
-Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
+Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs,
+                         const std::string& run_tag = "") {
     {
         std::vector<Error> unsupported;
         check_batch_support(pipeline, unsupported);
@@ -279,7 +295,7 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             MILLRACE_ASSIGN_OR_RETURN(
                 p.lake,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
-                                 fmt::format("{}-{}", pipeline.name, prepared.sinks.size())));
+                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag)));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
@@ -409,7 +425,7 @@ private:
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options) {
     auto started = std::chrono::steady_clock::now();
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true, options.run_tag));
     RunReport report;
     report.pipeline = pipeline.name;
     std::string dead_letter_path =

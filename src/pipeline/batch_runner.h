@@ -16,6 +16,9 @@ struct FeatureView;
 struct RunOptions {
     /// Bytes a join's build side or a sort may hold (ExecContext::memory_limit_bytes).
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// Tells concurrent runs of one pipeline apart (the scheduler's run id): lake sinks stage
+    /// their files under a writer id that includes it. "" = the pipeline and sink alone.
+    std::string run_tag;
 };
 
 struct SourceReport {
