@@ -62,7 +62,7 @@ __stop_servers() {
 # curl fails on an HTTP error status, unless the line's comment names that status.
 curl() {
   local out code
-  out=$(command curl -w '\n%{http_code}' "$@") || return
+  out=$(command curl --no-progress-meter -w '\n%{http_code}' "$@") || return
   code=${out##*$'\n'}
   printf '%s\n' "${out%$'\n'*}"
   if [ -n "$__expect_status" ]; then
