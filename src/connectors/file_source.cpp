@@ -80,23 +80,19 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
 Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
     if (format_ == DataFormat::kParquet) {
         auto reader = ParquetReader::open(path);
-        if (!reader.ok())
-            return std::move(reader).error().with_context(fmt::format("source `{}`", name_));
+        if (!reader.ok()) return std::move(reader).error();
         // Columns by name, so files written with another column order still line up.
         std::vector<std::size_t> columns;
         for (const Field& field : schema_->fields()) {
             auto index = (*reader)->schema()->index_of(field.name);
             if (!index) {
-                return Error(ErrorCode::kNotFound, fmt::format("source `{}`: {} has no column `{}`",
-                                                               name_, path, field.name));
+                return Error(ErrorCode::kNotFound, fmt::format("no column `{}`", field.name));
             }
             if ((*reader)->schema()->field(*index).type != field.type) {
-                return Error(
-                    ErrorCode::kTypeMismatch,
-                    fmt::format("source `{}`: column `{}` of {} is {}, the source declares {}",
-                                name_, field.name, path,
-                                type_name((*reader)->schema()->field(*index).type),
-                                type_name(field.type)));
+                return Error(ErrorCode::kTypeMismatch,
+                             fmt::format("column `{}` is {}, the source declares {}", field.name,
+                                         type_name((*reader)->schema()->field(*index).type),
+                                         type_name(field.type)));
             }
             columns.push_back(*index);
         }
@@ -118,7 +114,7 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
         return {};
     }
     auto file = MappedFile::open(path);
-    if (!file.ok()) return std::move(file).error().with_context(fmt::format("source `{}`", name_));
+    if (!file.ok()) return std::move(file).error();
     bytes += file->bytes().size();
     Status status;
     if (format_ == DataFormat::kCsv) {
@@ -129,10 +125,7 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
         status = decoder.decode(file->bytes(), sink);
         if (status.ok()) status = decoder.flush(sink);
     }
-    if (!status.ok())
-        return std::move(status).error().with_context(
-            fmt::format("source `{}`, file {}", name_, path));
-    return {};
+    return status;
 }
 
 namespace {
@@ -165,10 +158,18 @@ private:
 
 Status FileSource::set_aside(const std::string& path, Error error, Listener* listener) {
     if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
-        if (bad_file_budget_ == 0) return error;
-        return std::move(error).with_context(
-            fmt::format("{} file{} of source `{}` set aside already, max_bad_files: {}", bad_files_,
-                        bad_files_ == 1 ? "" : "s", name_, bad_file_budget_));
+        std::string context = fmt::format("source `{}`, file {}", name_, path);
+        if (bad_file_budget_ > 0) {
+            context += fmt::format(" ({} file{} set aside already, max_bad_files: {})", bad_files_,
+                                   bad_files_ == 1 ? "" : "s", bad_file_budget_);
+        }
+        if (error.location().file.empty() && error.location().line > 0) {
+            // A decoder's line number: within this file.
+            SourceLocation where = error.location();
+            where.file = path;
+            error = Error(error.code(), error.message(), where);
+        }
+        return std::move(error).with_context(context);
     }
     ++bad_files_;
     if (listener) listener->on_bad_file(path, error.message());
@@ -203,7 +204,11 @@ Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) 
             Status status = decode_file(path, forward, bytes);
             bytes_read_ += bytes;
             if (status.ok()) continue;
-            if (forward.sink_failed() || forward.delivered()) return status;
+            if (forward.sink_failed()) return status;
+            if (forward.delivered()) {
+                return std::move(status).error().with_context(
+                    fmt::format("source `{}`, file {}", name_, path));
+            }
             bytes_read_ -= bytes;
             MILLRACE_TRY(set_aside(path, std::move(status).error(), listener));
         }

@@ -45,7 +45,8 @@ public:
     Status read(DecodeSink& sink, Listener* listener, unsigned threads);
 
 private:
-    /// Decodes one file into `sink` (any thread).
+    /// Decodes one file into `sink` (any thread). A file's own errors carry no source or file
+    /// context (they become the reason of a set-aside file); set_aside() adds it when failing.
     Status decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const;
     /// A file could not be decoded: sets it aside (ok) within the budget, else the error.
     Status set_aside(const std::string& path, Error error, Listener* listener);
