@@ -31,8 +31,8 @@ int run_cli(int argc, char** argv) {
     app.fallthrough(false);
 
     auto* help = app.add_subcommand("help", "Show help for millrace or one of its commands");
-    std::string help_topic;
-    help->add_option("command", help_topic, "The command to explain");
+    std::vector<std::string> help_topic;
+    help->add_option("command", help_topic, "The command to explain, e.g. `run` or `jobs run`");
 
     auto* validate = app.add_subcommand(
         "validate", "Check a project and every file it includes, without running it");
@@ -302,15 +302,27 @@ int run_cli(int argc, char** argv) {
                        stdout);
             return 0;
         }
-        for (CLI::App* command : app.get_subcommands({})) {
-            if (command->get_name() == help_topic) {
-                std::fputs(command->help("millrace").c_str(), stdout);
-                return 0;
+        // `millrace help jobs run`: down the command tree, one word at a time.
+        CLI::App* command = &app;
+        std::string prefix = "millrace";
+        std::string path;
+        for (const std::string& word : help_topic) {
+            CLI::App* next = nullptr;
+            for (CLI::App* sub : command->get_subcommands({})) {
+                if (sub->get_name() == word) next = sub;
             }
+            path += (path.empty() ? "" : " ") + word;
+            if (next == nullptr) {
+                std::fprintf(stderr,
+                             "millrace help: unknown command `%s`; `millrace help` lists them\n",
+                             path.c_str());
+                return 1;
+            }
+            if (command != &app) prefix += " " + command->get_name();
+            command = next;
         }
-        std::fprintf(stderr, "millrace help: unknown command `%s`; `millrace help` lists them\n",
-                     help_topic.c_str());
-        return 1;
+        std::fputs(command->help(prefix).c_str(), stdout);
+        return 0;
     }
     if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);

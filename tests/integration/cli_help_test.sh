@@ -18,6 +18,8 @@ run_help=$("$MILLRACE" help run)
 expect_contains "$run_help" "Usage: millrace run" "help run shows run's usage"
 expect_contains "$run_help" "--var" "help run lists its options"
 expect_eq "$("$MILLRACE" run --help)" "$run_help" "millrace run --help says the same"
+expect_eq "$("$MILLRACE" help jobs run)" "$("$MILLRACE" jobs run --help)" "help jobs run equals jobs run --help"
+expect_contains "$("$MILLRACE" help jobs)" "backfill" "help jobs lists the jobs subcommands"
 err=$("$MILLRACE" help nonsense 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "help of an unknown command exits 1"
 expect_contains "$err" "unknown command \`nonsense\`" "and names it"
