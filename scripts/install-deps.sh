@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nats-server redis-server nginx-light
   nodejs
+  # the commands of the README and docs (tests/integration/docs_commands_test.sh)
+  curl make tar coreutils
 )
 
 sudo_cmd=()

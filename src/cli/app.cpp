@@ -31,16 +31,20 @@ int run_cli(int argc, char** argv) {
     app.fallthrough(false);
 
     auto* help = app.add_subcommand("help", "Show help for millrace or one of its commands");
-    std::string help_topic;
-    help->add_option("command", help_topic, "The command to explain");
+    std::vector<std::string> help_topic;
+    help->add_option("command", help_topic, "The command to explain, e.g. `run` or `jobs run`");
 
     auto* validate = app.add_subcommand(
-        "validate", "Check a project (millrace.yaml and every included file) without running it");
+        "validate", "Check a project and every file it includes, without running it");
     std::string project_dir;
+    std::vector<std::string> validate_vars;
     validate->add_option("project-dir", project_dir, "The project directory")->required();
+    validate->add_option("--var", validate_vars,
+                         "name=value for {{ name }} in pipeline file paths (repeatable; "
+                         "default: the pipeline's vars, else any file)");
 
     auto* convert = app.add_subcommand(
-        "convert", "Convert a file between formats (json/ndjson, csv, parquet) through a schema");
+        "convert", "Convert a file between JSON, CSV and Parquet through a schema");
     ConvertOptions convert_options;
     convert->add_option("input", convert_options.input, "Input file, or - for stdin")->required();
     convert->add_option("output", convert_options.output, "Output file, or - for stdout")
@@ -95,6 +99,9 @@ int run_cli(int argc, char** argv) {
     run->add_option("pipeline", run_options.pipeline, "The pipeline's name")->required();
     run->add_option("--memory-limit", run_options.memory_limit,
                     "Memory a join build side or sort may hold, e.g. 512M, 4G (default 4G)");
+    run->add_option("--var", run_options.vars,
+                    "name=value for {{ name }} in the pipeline's file paths, e.g. ds=2026-11-03 "
+                    "(repeatable; ds also sets ds_nodash)");
 
     auto* explain =
         app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");
@@ -102,6 +109,8 @@ int run_cli(int argc, char** argv) {
     explain->add_option("project-dir", explain_options.project_dir, "The project directory")
         ->required();
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
+    explain->add_option("--var", explain_options.vars,
+                        "name=value for {{ name }} in the pipeline's file paths (repeatable)");
 
     auto* materialize = app.add_subcommand(
         "materialize", "Load feature views from their lake tables into the online store");
@@ -117,8 +126,8 @@ int run_cli(int argc, char** argv) {
                           "Drop the views' rows first (after a feature change); moves a corrupt "
                           "store aside and builds a new one");
 
-    auto* serve = app.add_subcommand(
-        "serve", "Serve HTTP ingestion and topics for a project until SIGINT/SIGTERM");
+    auto* serve =
+        app.add_subcommand("serve", "Serve a project over HTTP: ingest, topics, features, jobs");
     ServeOptions serve_options;
     serve->add_option("project-dir", serve_options.project_dir, "The project directory")
         ->required();
@@ -132,7 +141,7 @@ int run_cli(int argc, char** argv) {
                       "Time allowed for a request's body (default 30000)");
 
     auto* topic = app.add_subcommand(
-        "topic", "Topics of a data directory: create, list, describe, produce, consume, delete");
+        "topic", "Manage topics: create, list, describe, produce, consume, delete");
     TopicCommandOptions topic_options;
     topic
         ->add_option("action", topic_options.action,
@@ -207,9 +216,8 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
-    auto* lake = app.add_subcommand(
-        "lake",
-        "Inspect and maintain lake tables: list, describe, files, history, compact, import");
+    auto* lake =
+        app.add_subcommand("lake", "Lake tables: list, describe, files, history, compact, import");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
                      "list | describe | files | history | compact | import")
@@ -255,9 +263,7 @@ int run_cli(int argc, char** argv) {
                       "512M (default 4G)");
 
     auto* replay = app.add_subcommand(
-        "replay",
-        "Replay requests captured in a topic of one instance against another (staging, load "
-        "test) and report latency percentiles and response mismatches");
+        "replay", "Replay captured requests against an instance; latency, mismatches");
     ReplayCommandOptions replay_options;
     replay
         ->add_option("--from", replay_options.from,
@@ -300,19 +306,37 @@ int run_cli(int argc, char** argv) {
 
     if (*help) {
         if (help_topic.empty()) {
-            std::fputs(app.help().c_str(), stdout);
+            // CLI11's App::help() describes the parsed subcommand (here `help` itself, a usage
+            // line); the list of commands is the top-level app's own help.
+            std::fputs(app.get_formatter()
+                           ->make_help(&app, "millrace", CLI::AppFormatMode::Normal)
+                           .c_str(),
+                       stdout);
             return 0;
         }
-        for (CLI::App* command : app.get_subcommands({})) {
-            if (command->get_name() == help_topic) {
-                std::fputs(command->help().c_str(), stdout);
-                return 0;
+        // `millrace help jobs run`: down the command tree, one word at a time.
+        CLI::App* command = &app;
+        std::string prefix = "millrace";
+        std::string path;
+        for (const std::string& word : help_topic) {
+            CLI::App* next = nullptr;
+            for (CLI::App* sub : command->get_subcommands({})) {
+                if (sub->get_name() == word) next = sub;
             }
+            path += (path.empty() ? "" : " ") + word;
+            if (next == nullptr) {
+                std::fprintf(stderr,
+                             "millrace help: unknown command `%s`; `millrace help` lists them\n",
+                             path.c_str());
+                return 1;
+            }
+            if (command != &app) prefix += " " + command->get_name();
+            command = next;
         }
-        std::fprintf(stderr, "millrace help: unknown command `%s`\n", help_topic.c_str());
-        return 1;
+        std::fputs(command->help(prefix).c_str(), stdout);
+        return 0;
     }
-    if (*validate) return run_validate(project_dir);
+    if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
     if (*lake) return run_lake(lake_options);

@@ -6,19 +6,22 @@
 #include <vector>
 
 #include "pipeline/batch_runner.h"
+#include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 
 namespace millrace {
 
 namespace {
 
-const PipelineSpec* load_pipeline(const RunCommandOptions& options, Project& project) {
+/// Loads the project and returns the pipeline with the run's variables filled into its file
+/// paths; nullopt after printing why not.
+std::optional<PipelineSpec> load_pipeline(const RunCommandOptions& options, Project& project) {
     std::vector<Error> errors;
     Result<Project> loaded = load_project(options.project_dir, &errors);
     if (!loaded.ok() && errors.empty()) errors.push_back(loaded.error());
     if (!errors.empty()) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
-        return nullptr;
+        return std::nullopt;
     }
     project = std::move(loaded).value();
     const PipelineSpec* pipeline = project.find_pipeline(options.pipeline);
@@ -28,9 +31,17 @@ const PipelineSpec* load_pipeline(const RunCommandOptions& options, Project& pro
         std::fprintf(stderr, "error: project `%s` has no pipeline `%s` (pipelines: %s)\n",
                      project.name.c_str(), options.pipeline.c_str(),
                      names.empty() ? "none" : names.c_str());
-        return nullptr;
+        return std::nullopt;
     }
-    return pipeline;
+    Result<PipelineSpec> bound = [&]() -> Result<PipelineSpec> {
+        MILLRACE_ASSIGN_OR_RETURN(auto given, parse_variable_assignments(options.vars));
+        return bind_pipeline_variables(*pipeline, given);
+    }();
+    if (!bound.ok()) {
+        std::fprintf(stderr, "%s\n", bound.error().to_string().c_str());
+        return std::nullopt;
+    }
+    return std::move(bound).value();
 }
 
 std::optional<std::size_t> parse_size(const std::string& text) {
@@ -55,9 +66,12 @@ std::optional<std::size_t> parse_size(const std::string& text) {
 
 int run_pipeline_command(const RunCommandOptions& options) {
     Project project;
-    const PipelineSpec* pipeline = load_pipeline(options, project);
-    if (pipeline == nullptr) return 1;
+    std::optional<PipelineSpec> pipeline = load_pipeline(options, project);
+    if (!pipeline) return 1;
     RunOptions run_options;
+    for (const std::string& assignment : options.vars) {
+        if (assignment.rfind("run_id=", 0) == 0) run_options.run_tag = assignment.substr(7);
+    }
     if (!options.memory_limit.empty()) {
         auto size = parse_size(options.memory_limit);
         if (!size) {
@@ -85,8 +99,12 @@ int run_pipeline_command(const RunCommandOptions& options) {
         if (s.rows_dropped_by_checks > 0)
             out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
         if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
-        out += fmt::format(" ({} {}{}, {:.1f} MB)\n", s.files, s.unit, s.files == 1 ? "" : "s",
-                           static_cast<double>(s.bytes) / 1e6);
+        out += fmt::format(" ({} {}{}", s.files, s.unit, s.files == 1 ? "" : "s");
+        if (!s.bad_files.empty()) out += fmt::format(", {} set aside", s.bad_files.size());
+        out += fmt::format(", {:.1f} MB)\n", static_cast<double>(s.bytes) / 1e6);
+        for (const SourceReport::BadFile& bad : s.bad_files) {
+            out += fmt::format("    set aside {}: {}\n", bad.path, bad.reason);
+        }
     }
     for (const SinkReport& s : report->sinks) {
         out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,
@@ -104,8 +122,8 @@ int run_pipeline_command(const RunCommandOptions& options) {
 
 int run_explain_command(const RunCommandOptions& options) {
     Project project;
-    const PipelineSpec* pipeline = load_pipeline(options, project);
-    if (pipeline == nullptr) return 1;
+    std::optional<PipelineSpec> pipeline = load_pipeline(options, project);
+    if (!pipeline) return 1;
     Result<std::string> plan = explain_pipeline(project, *pipeline);
     if (!plan.ok()) {
         std::fprintf(stderr, "%s\n", plan.error().to_string().c_str());

@@ -1,13 +1,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace millrace {
 
 struct RunCommandOptions {
     std::string project_dir;
     std::string pipeline;
-    std::string memory_limit;  // e.g. 4G, 512M; "" = default
+    std::string memory_limit;       // e.g. 4G, 512M; "" = default
+    std::vector<std::string> vars;  // name=value for {{ name }} in file paths
 };
 
 /// `millrace run <project> <pipeline>`: runs a batch pipeline and prints rows read/rejected per

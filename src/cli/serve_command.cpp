@@ -118,6 +118,15 @@ int run_serve(const ServeOptions& options) {
                          {"declared", topic_config_to_json(wanted)}});
         }
     }
+    // Pipelines are not run by the server: batch ones by `millrace run` or a job's pipeline
+    // task; streaming ones by nothing yet, which must not pass unnoticed.
+    for (const PipelineSpec& pipeline : project->pipelines) {
+        if (pipeline.mode != PipelineMode::kStreaming) continue;
+        logger.warn("serve",
+                    "pipeline is mode: streaming; this build has no streaming runtime, so it is "
+                    "not run",
+                    {{"pipeline", pipeline.name}, {"file", pipeline.location.to_string()}});
+    }
     HttpServerOptions server_options;
     if (!split_listen(options.listen.empty() ? project->listen_http : options.listen,
                       server_options.address, server_options.port)) {

@@ -5,6 +5,7 @@
 
 #include "online/feature_view.h"
 #include "pipeline/batch_runner.h"
+#include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
 #include "server/feature_route.h"
@@ -12,8 +13,13 @@
 
 namespace millrace {
 
-int run_validate(const std::string& project_dir) {
+int run_validate(const std::string& project_dir, const std::vector<std::string>& vars) {
     std::vector<Error> errors;
+    Result<std::map<std::string, std::string>> given = parse_variable_assignments(vars);
+    if (!given.ok()) {
+        std::fprintf(stderr, "%s\n", given.error().to_string().c_str());
+        return 1;
+    }
     Result<Project> project = load_project(project_dir, &errors);
     if (!project.ok() && errors.empty()) errors.push_back(project.error());
     if (project.ok()) {
@@ -30,8 +36,45 @@ int run_validate(const std::string& project_dir) {
         Result<std::vector<FeatureView>> views = load_feature_views(*project, &errors);
         // SQL binding: every view and check against its sources' schemas; online sinks
         // against their feature views.
-        for (const PipelineSpec& pipeline : project->pipelines) {
-            Status status = check_pipeline_sql(pipeline, notes, views.ok() ? &*views : nullptr);
+        for (const auto& [name, value] : *given) {
+            bool known = is_builtin_pipeline_variable(name);
+            for (const PipelineSpec& pipeline : project->pipelines) {
+                known = known || pipeline.variables.count(name) > 0;
+            }
+            if (!known) {
+                errors.emplace_back(ErrorCode::kInvalidArgument,
+                                    "--var " + name + ": no pipeline declares a variable `" + name +
+                                        "` under `vars:`");
+            }
+        }
+        for (const PipelineSpec& declared : project->pipelines) {
+            // What `run` refuses whatever the data; a streaming pipeline is described but not
+            // runnable in this build, which is worth a warning rather than an error.
+            std::vector<Error> unsupported;
+            check_batch_support(declared, unsupported);
+            if (declared.mode == PipelineMode::kStreaming) {
+                std::fprintf(stderr,
+                             "%s: warning: pipeline `%s` is mode: streaming, which this build "
+                             "does not run (`millrace run` refuses it, `millrace serve` skips "
+                             "it); checked as written\n",
+                             declared.location.to_string().c_str(), declared.name.c_str());
+            } else {
+                for (Error& error : unsupported) errors.push_back(std::move(error));
+            }
+            // File paths with {{ variables }}: the given values, the pipeline's defaults, else
+            // any file (said in a note).
+            std::map<std::string, std::string> mine;
+            for (const auto& [name, value] : *given) {
+                if (is_builtin_pipeline_variable(name) || declared.variables.count(name) > 0) {
+                    mine[name] = value;
+                }
+            }
+            Result<PipelineSpec> pipeline = bind_pipeline_variables(declared, mine, &notes);
+            if (!pipeline.ok()) {
+                errors.push_back(std::move(pipeline).error());
+                continue;
+            }
+            Status status = check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr);
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());

@@ -22,6 +22,9 @@ public:
     public:
         virtual ~Listener() = default;
         virtual void on_file(const std::string& where) = 0;
+        /// A whole input unit was set aside without any of its records being delivered (a
+        /// corrupt or unreadable file, within the source's max_bad_files).
+        virtual void on_bad_file(const std::string& /*where*/, const std::string& /*reason*/) {}
     };
 
     virtual const std::string& name() const = 0;

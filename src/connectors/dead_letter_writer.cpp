@@ -62,6 +62,23 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
+void DeadLetterWriter::add_bad_file(const std::string& source, const std::string& file,
+                                    const std::string& reason) {
+    buffer_ += "{\"pipeline\":";
+    append_json_string(buffer_, pipeline_);
+    buffer_ += ",\"source\":";
+    append_json_string(buffer_, source);
+    buffer_ += ",\"file\":";
+    append_json_string(buffer_, file);
+    buffer_ += ",\"stage\":\"file\",\"reason\":";
+    append_json_string(buffer_, reason);
+    buffer_ += "}\n";
+    ++count_;
+    ++reasons_["file set aside: " + reason_class(reason)];
+    ++by_origin_[source];
+    if (buffer_.size() > (1u << 20)) error_ = flush();
+}
+
 void DeadLetterWriter::add_row(const std::string& stage, const std::string& origin_key,
                                const std::string& origin, const std::string& reason,
                                const std::string& row_json, const std::string& check) {

@@ -16,6 +16,8 @@ namespace millrace {
 ///
 ///   {"pipeline":"retail","source":"sales","file":"…/sales_20261101.csv","line":17,"record":15,
 ///    "stage":"decode","reason":"field `amount`: expected double, got \"abc\"","raw":"…"}
+///   {"pipeline":"retail","source":"sales","file":"…/sales_20261102.csv","stage":"file",
+///    "reason":"malformed CSV header, …"}
 ///   {"pipeline":"retail","source":"sales","stage":"check","check":"not_null(amount)",…,"row":{…}}
 ///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
 ///
@@ -30,6 +32,9 @@ public:
 
     void add_decode_error(const std::string& source, const std::string& file, uint64_t line,
                           uint64_t record, const std::string& reason, const std::string& raw);
+    /// A whole file set aside (stage "file"): it could not be read, none of its records were.
+    void add_bad_file(const std::string& source, const std::string& file,
+                      const std::string& reason);
     void add_row(const std::string& stage, const std::string& origin_key, const std::string& origin,
                  const std::string& reason, const std::string& row_json,
                  const std::string& check = "");

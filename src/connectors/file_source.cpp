@@ -39,6 +39,7 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
     auto source = std::make_unique<FileSource>();
     source->name_ = spec.name;
     source->format_ = spec.format;
+    source->bad_file_budget_ = spec.bad_file_budget();
     auto files = expand_file_pattern(spec.path);
     if (!files.ok())
         return Error(ErrorCode::kNotFound,
@@ -79,23 +80,19 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
 Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
     if (format_ == DataFormat::kParquet) {
         auto reader = ParquetReader::open(path);
-        if (!reader.ok())
-            return std::move(reader).error().with_context(fmt::format("source `{}`", name_));
+        if (!reader.ok()) return std::move(reader).error();
         // Columns by name, so files written with another column order still line up.
         std::vector<std::size_t> columns;
         for (const Field& field : schema_->fields()) {
             auto index = (*reader)->schema()->index_of(field.name);
             if (!index) {
-                return Error(ErrorCode::kNotFound, fmt::format("source `{}`: {} has no column `{}`",
-                                                               name_, path, field.name));
+                return Error(ErrorCode::kNotFound, fmt::format("no column `{}`", field.name));
             }
             if ((*reader)->schema()->field(*index).type != field.type) {
-                return Error(
-                    ErrorCode::kTypeMismatch,
-                    fmt::format("source `{}`: column `{}` of {} is {}, the source declares {}",
-                                name_, field.name, path,
-                                type_name((*reader)->schema()->field(*index).type),
-                                type_name(field.type)));
+                return Error(ErrorCode::kTypeMismatch,
+                             fmt::format("column `{}` is {}, the source declares {}", field.name,
+                                         type_name((*reader)->schema()->field(*index).type),
+                                         type_name(field.type)));
             }
             columns.push_back(*index);
         }
@@ -117,7 +114,7 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
         return {};
     }
     auto file = MappedFile::open(path);
-    if (!file.ok()) return std::move(file).error().with_context(fmt::format("source `{}`", name_));
+    if (!file.ok()) return std::move(file).error();
     bytes += file->bytes().size();
     Status status;
     if (format_ == DataFormat::kCsv) {
@@ -128,18 +125,92 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
         status = decoder.decode(file->bytes(), sink);
         if (status.ok()) status = decoder.flush(sink);
     }
-    if (!status.ok())
-        return std::move(status).error().with_context(
-            fmt::format("source `{}`, file {}", name_, path));
+    return status;
+}
+
+namespace {
+
+/// Passes records on to the real sink and remembers whether it failed (then the error is the
+/// sink's, not the file's) or was given anything (then the file can no longer be set aside).
+class ForwardingSink final : public DecodeSink {
+public:
+    explicit ForwardingSink(DecodeSink& sink) : sink_(sink) {}
+    Status on_batch(Batch batch) override {
+        delivered_ = true;
+        Status status = sink_.on_batch(std::move(batch));
+        if (!status.ok()) sink_failed_ = true;
+        return status;
+    }
+    void on_error(RowError error) override {
+        delivered_ = true;
+        sink_.on_error(std::move(error));
+    }
+    bool sink_failed() const { return sink_failed_; }
+    bool delivered() const { return delivered_; }
+
+private:
+    DecodeSink& sink_;
+    bool sink_failed_ = false;
+    bool delivered_ = false;
+};
+
+}  // namespace
+
+Status FileSource::set_aside(const std::string& path, Error error, Listener* listener) {
+    if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
+        std::string context = fmt::format("source `{}`, file {}", name_, path);
+        if (bad_file_budget_ > 0) {
+            context += fmt::format(" ({} file{} set aside already, max_bad_files: {})", bad_files_,
+                                   bad_files_ == 1 ? "" : "s", bad_file_budget_);
+        }
+        if (error.location().file.empty() && error.location().line > 0) {
+            // A decoder's line number: within this file.
+            SourceLocation where = error.location();
+            where.file = path;
+            error = Error(error.code(), error.message(), where);
+        }
+        return std::move(error).with_context(context);
+    }
+    ++bad_files_;
+    if (listener) listener->on_bad_file(path, error.message());
     return {};
 }
 
 Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    bad_files_ = 0;
     if (files_.size() < 2 || threads < 2) {
         for (const std::string& path : files_) {
             if (listener) listener->on_file(path);
-            MILLRACE_TRY(decode_file(path, sink, bytes_read_));
+            if (format_ == DataFormat::kParquet) {
+                // A Parquet file can turn out corrupt in a later row group: decode it whole
+                // before delivering any of it, so that it can still be set aside.
+                CollectingSink collected;
+                uint64_t bytes = 0;
+                if (Status status = decode_file(path, collected, bytes); !status.ok()) {
+                    MILLRACE_TRY(set_aside(path, std::move(status).error(), listener));
+                    continue;
+                }
+                bytes_read_ += bytes;
+                for (RowError& error : collected.errors) sink.on_error(std::move(error));
+                for (Batch& batch : collected.batches)
+                    MILLRACE_TRY(sink.on_batch(std::move(batch)));
+                continue;
+            }
+            // CSV and JSON fail a whole file only before its first record (unreadable, bad
+            // header), so they stream.
+            ForwardingSink forward(sink);
+            uint64_t bytes = 0;
+            Status status = decode_file(path, forward, bytes);
+            bytes_read_ += bytes;
+            if (status.ok()) continue;
+            if (forward.sink_failed()) return status;
+            if (forward.delivered()) {
+                return std::move(status).error().with_context(
+                    fmt::format("source `{}`, file {}", name_, path));
+            }
+            bytes_read_ -= bytes;
+            MILLRACE_TRY(set_aside(path, std::move(status).error(), listener));
         }
         return {};
     }
@@ -188,13 +259,17 @@ Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) 
         }
         FileResult& result = results[i];
         if (listener) listener->on_file(files_[i]);
-        bytes_read_ += result.bytes;
-        for (RowError& error : result.collected.errors) sink.on_error(std::move(error));
-        for (Batch& batch : result.collected.batches) {
-            status = sink.on_batch(std::move(batch));
-            if (!status.ok()) break;
+        if (!result.status.ok()) {
+            // Decoded into memory, so nothing of it reached the sink: set it aside whole.
+            status = set_aside(files_[i], std::move(result.status).error(), listener);
+        } else {
+            bytes_read_ += result.bytes;
+            for (RowError& error : result.collected.errors) sink.on_error(std::move(error));
+            for (Batch& batch : result.collected.batches) {
+                status = sink.on_batch(std::move(batch));
+                if (!status.ok()) break;
+            }
         }
-        if (status.ok()) status = std::move(result.status);
         result.collected = CollectingSink();
         {
             std::lock_guard lock(mutex);

@@ -16,6 +16,11 @@ namespace millrace {
 /// read in sorted file order. The schema is the declared one, or inferred from the first file
 /// (CSV header and values, JSON records). Records that do not decode go to the sink's
 /// on_error with the file they came from (see FileRowError).
+///
+/// A file that cannot be read at all (unreadable, a corrupt Parquet file, a CSV header that
+/// lacks a declared column) is set aside whole, none of its records delivered, and reported to
+/// the listener's on_bad_file with the reason, as long as the source's max_bad_files allows;
+/// one more fails the read. Errors from the sink are never blamed on a file.
 class FileSource final : public BoundedSource {
 public:
     /// Expands the pattern and settles the schema. kNotFound when no file matches.
@@ -25,6 +30,8 @@ public:
     const std::shared_ptr<const Schema>& schema() const override { return schema_; }
     const std::vector<std::string>& files() const { return files_; }
     uint64_t bytes_read() const override { return bytes_read_; }
+    /// Files set aside by the last read().
+    std::size_t bad_files() const { return bad_files_; }
     std::size_t units() const override { return files_.size(); }
     std::string unit_name() const override { return "file"; }
 
@@ -38,14 +45,19 @@ public:
     Status read(DecodeSink& sink, Listener* listener, unsigned threads);
 
 private:
-    /// Decodes one file into `sink` (any thread).
+    /// Decodes one file into `sink` (any thread). A file's own errors carry no source or file
+    /// context (they become the reason of a set-aside file); set_aside() adds it when failing.
     Status decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const;
+    /// A file could not be decoded: sets it aside (ok) within the budget, else the error.
+    Status set_aside(const std::string& path, Error error, Listener* listener);
 
     std::string name_;
     DataFormat format_ = DataFormat::kCsv;
     std::vector<std::string> files_;
     std::shared_ptr<const Schema> schema_;
     uint64_t bytes_read_ = 0;
+    int64_t bad_file_budget_ = 0;
+    std::size_t bad_files_ = 0;
 };
 
 /// Expands a path or glob pattern into the sorted list of regular files it names.

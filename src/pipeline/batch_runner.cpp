@@ -134,6 +134,21 @@ struct Prepared {
     OpenedFeatureWriter features;            // opened by runs with an online sink
 };
 
+/// The two-phase-commit writer id of a lake sink: its staging folder. Runs of one pipeline for
+/// different intervals (a backfill with --concurrency) must not share it; a retried run keeps
+/// its id and so takes over what its failed attempt staged.
+std::string lake_writer_id(const std::string& pipeline, std::size_t sink, const std::string& tag) {
+    std::string id = fmt::format("{}-{}", pipeline, sink);
+    if (tag.empty()) return id;
+    id += '-';
+    for (char c : tag) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+        id += plain ? c : '-';
+    }
+    return id;
+}
+
 /// The feature view an online sink names, with a did-you-mean when there is none.
 Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& views,
                                              const SinkSpec& sink) {
@@ -152,13 +167,55 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
     return Error(ErrorCode::kNotFound, std::move(message), sink.location);
 }
 
-Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs) {
+}  // namespace
+
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     if (pipeline.mode != PipelineMode::kBatch) {
-        return Error(ErrorCode::kUnsupported,
-                     fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs batch "
-                                 "pipelines (the streaming runtime is not in this build)",
-                                 pipeline.name),
-                     pipeline.location);
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs "
+                                        "batch pipelines (the streaming runtime is not in this "
+                                        "build)",
+                                        pipeline.name),
+                            pipeline.location);
+        return;
+    }
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("source `{}`: {} sources are not available to batch runs "
+                                        "in this build; use a file or topic source",
+                                        source.name, enum_name(source.kind)),
+                            source.location);
+    }
+    for (const CheckSpec& check : pipeline.checks) {
+        if (pipeline.find_source(check.target) != nullptr) continue;
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("checks on views (`{}`) are not supported yet; put the "
+                                        "check on a source or filter in the view",
+                                        check.target),
+                            check.location);
+    }
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from != kDeadLetterName || sink.kind == SinkKind::kFile ||
+            sink.kind == SinkKind::kTopic) {
+            continue;
+        }
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("dead letters of a batch run go to a file or topic sink; "
+                                        "{} is not available in this build",
+                                        sink_target(sink)),
+                            sink.location);
+    }
+}
+
+namespace {
+
+Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs,
+                         const std::string& run_tag = "") {
+    {
+        std::vector<Error> unsupported;
+        check_batch_support(pipeline, unsupported);
+        if (!unsupported.empty()) return unsupported.front();
     }
     Prepared prepared;
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
@@ -201,15 +258,6 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, source, *reader->schema()));
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
-    }
-    for (const CheckSpec& check : pipeline.checks) {
-        if (pipeline.find_source(check.target) == nullptr) {
-            return Error(ErrorCode::kUnsupported,
-                         fmt::format("checks on views (`{}`) are not supported yet; put the check "
-                                     "on a source or filter in the view",
-                                     check.target),
-                         check.location);
-        }
     }
     PipelineCatalog catalog(pipeline, schemas);
     MILLRACE_TRY(catalog.bind_all_views());
@@ -259,7 +307,7 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             MILLRACE_ASSIGN_OR_RETURN(
                 p.lake,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
-                                 fmt::format("{}-{}", pipeline.name, prepared.sinks.size())));
+                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag)));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
@@ -286,13 +334,34 @@ public:
 
     void on_file(const std::string& path) override { file_ = path; }
 
+    void on_bad_file(const std::string& path, const std::string& reason) override {
+        report_.bad_files.push_back(SourceReport::BadFile{path, reason});
+        dead_letters_.add_bad_file(source_.spec->name, path, reason);
+    }
+
     void on_error(RowError error) override {
         ++report_.rows_rejected;
-        dead_letters_.add_decode_error(source_.spec->name, file_, error.line, error.record_index,
-                                       error.reason, error.raw);
+        switch (source_.spec->on_error) {
+            case OnRecordError::kDeadLetter:
+                dead_letters_.add_decode_error(source_.spec->name, file_, error.line,
+                                               error.record_index, error.reason, error.raw);
+                break;
+            case OnRecordError::kDrop:
+                break;
+            case OnRecordError::kFail:
+                if (failure_.ok()) {
+                    failure_ =
+                        Error(ErrorCode::kInvalidArgument,
+                              fmt::format("source `{}` (on_error: fail): {} line {}: {}",
+                                          source_.spec->name, file_, error.line, error.reason),
+                              source_.spec->location);
+                }
+                break;
+        }
     }
 
     Status on_batch(Batch batch) override {
+        MILLRACE_TRY(failure_);
         report_.rows_read += batch.num_rows();
         if (!source_.checks.empty()) {
             MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
@@ -305,6 +374,7 @@ public:
     }
 
     Status finish() {
+        MILLRACE_TRY(failure_);
         for (const ScanInput* input : inputs_) MILLRACE_TRY(input->entry->finish());
         return {};
     }
@@ -357,6 +427,7 @@ private:
     DeadLetterWriter& dead_letters_;
     SourceReport& report_;
     std::string file_;
+    Status failure_;  // the first bad record of an `on_error: fail` source
     ExpressionEvaluator evaluator_;
     RowErrors errors_;
 };
@@ -368,7 +439,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     auto started = std::chrono::steady_clock::now();
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true, options.run_tag));
     RunReport report;
     report.pipeline = pipeline.name;
     std::string dead_letter_path =

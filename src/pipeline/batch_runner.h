@@ -17,6 +17,9 @@ struct RunOptions {
     /// Bytes the run's buffering operators (joins, sorts, top-N, aggregates) may hold together
     /// (ExecContext::memory_limit_bytes).
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// Tells concurrent runs of one pipeline apart (the scheduler's run id): lake sinks stage
+    /// their files under a writer id that includes it. "" = the pipeline and sink alone.
+    std::string run_tag;
 };
 
 struct SourceReport {
@@ -29,6 +32,13 @@ struct SourceReport {
     uint64_t rows_failed_checks = 0;
     uint64_t rows_dropped_by_checks = 0;
     uint64_t check_warnings = 0;
+    /// Files set aside whole (unreadable, corrupt), with the reason; their records are in
+    /// neither rows_read nor rows_rejected, and each has a dead-letter record (stage "file").
+    struct BadFile {
+        std::string path;
+        std::string reason;
+    };
+    std::vector<BadFile> bad_files;
 };
 
 struct SinkReport {
@@ -56,6 +66,12 @@ struct RunReport {
 /// reason. Outputs appear atomically at the end; on failure none is left half-written.
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options);
+
+/// What `millrace run` refuses in a pipeline whatever its data, apart from SQL errors: a
+/// streaming pipeline, sources other than files and topics (kafka), checks on views, dead
+/// letters sent anywhere but a file or topic. Each problem is appended to `errors` at the
+/// location of what is refused, so `millrace validate` reports exactly what `run` would.
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
 
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
 /// check against the sources' schemas (declared, or inferred from the files when present).

@@ -7,6 +7,7 @@
 #include "common/suggest.h"
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
+#include "project/pipeline_variables.h"
 
 namespace millrace {
 
@@ -50,6 +51,7 @@ const std::vector<std::string>& canonical_type_names() {
 struct FileTarget {
     std::string path;
     std::optional<DataFormat> format;
+    SourceLocation location;  // the path scalar
 };
 
 class PipelineParser {
@@ -110,6 +112,8 @@ public:
                 }
             }
         }
+        // Before the sources and sinks, whose paths may use them.
+        if (const ConfigNode* vars = map.optional("vars"); present(vars)) parse_vars(*vars);
         if (const ConfigNode* sources = map.required("sources")) parse_sources(*sources);
         if (const ConfigNode* views = map.optional("views"); present(views)) parse_views(*views);
         if (const ConfigNode* checks = map.optional("checks"); present(checks)) {
@@ -121,6 +125,19 @@ public:
     }
 
 private:
+    // ---- vars ---------------------------------------------------------------------------
+
+    void parse_vars(const ConfigNode& node) {
+        const std::string what = key_of("vars", what_);
+        if (!reader_.expect_map(node, what)) return;
+        for (const ConfigEntry& entry : node.entries()) {
+            if (!reader_.sql_name(entry.key, entry.key_location, "a variable")) continue;
+            if (auto value = reader_.scalar(entry.value, key_of(entry.key, what))) {
+                spec_.variables[entry.key] = *value;
+            }
+        }
+    }
+
     // ---- sources ------------------------------------------------------------------------
 
     void parse_sources(const ConfigNode& node) {
@@ -147,6 +164,7 @@ private:
         const ConfigNode* event_time = map.optional("event_time");
         const ConfigNode* watermark_delay = map.optional("watermark_delay");
         const ConfigNode* on_error = map.optional("on_error");
+        const ConfigNode* max_bad_files = map.optional("max_bad_files");
         if (!map.is_map()) {
             spec_.sources.push_back(std::move(source));  // known, so references to it resolve
             return;
@@ -167,6 +185,7 @@ private:
             source.kind = SourceKind::kFile;
             FileTarget target = read_file_target(*file, key_of("file", what));
             source.path = target.path;
+            source.path_location = target.location;
             nested_format = target.format;
             if (nested_format && explicit_format && *nested_format != *explicit_format) {
                 reader_.error(ErrorCode::kConfig,
@@ -228,6 +247,15 @@ private:
                                                    {"drop", OnRecordError::kDrop},
                                                    {"fail", OnRecordError::kFail}})) {
                 source.on_error = *action;
+            }
+        }
+        if (present(max_bad_files)) {
+            const std::string bad_what = key_of("max_bad_files", what);
+            if (kind_key != "file") {
+                reader_.error(ErrorCode::kConfig, bad_what + " applies to file sources only",
+                              map.key_location("max_bad_files"));
+            } else if (auto value = reader_.integer(*max_bad_files, bad_what, 0, 1'000'000'000)) {
+                source.max_bad_files = *value;
             }
         }
         map.finish();
@@ -571,6 +599,7 @@ private:
             sink.kind = SinkKind::kFile;
             FileTarget target = read_file_target(*file, key_of("file", what));
             sink.path = target.path;
+            sink.path_location = target.location;
             if (target.format) {
                 sink.format = *target.format;
             } else if (!target.path.empty()) {
@@ -638,11 +667,14 @@ private:
     FileTarget read_file_target(const ConfigNode& node, const std::string& what) {
         FileTarget target;
         std::optional<std::string> path;
+        const ConfigNode* path_node = nullptr;
         if (node.is_scalar()) {
             path = reader_.non_empty(node, what);
+            path_node = &node;
         } else if (node.is_map()) {
             MapReader map(reader_, node, what);
-            if (const ConfigNode* path_node = map.required("path")) {
+            path_node = map.required("path");
+            if (path_node != nullptr) {
                 path = reader_.non_empty(*path_node, key_of("path", what));
             }
             if (const ConfigNode* format = map.optional("format"); present(format)) {
@@ -655,7 +687,16 @@ private:
                               ", got " + std::string(node.kind_name()),
                           node.location());
         }
-        if (path) target.path = resolve_path(project_dir_, *path);
+        if (path) {
+            target.location = path_node->location();
+            if (Status variables = check_pipeline_variables(*path, spec_.variables);
+                !variables.ok()) {
+                reader_.error(
+                    variables.error().code(), what + ": " + variables.error().message(),
+                    path_node->location_in_scalar(1, variables.error().location().column));
+            }
+            target.path = resolve_path(project_dir_, *path);
+        }
         return target;
     }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,7 +62,8 @@ struct SourceSpec {
     SourceLocation location;  // the source's key under `sources:`
     SourceKind kind = SourceKind::kTopic;
     std::string topic;                              // kTopic, kKafka
-    std::string path;                               // kFile: absolute
+    std::string path;                               // kFile: absolute; may hold {{ vars }}
+    SourceLocation path_location;                   // kFile: the path as written
     std::vector<std::string> brokers;               // kKafka: host:port
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
@@ -72,6 +74,13 @@ struct SourceSpec {
     std::optional<std::string> event_time;         // a timestamp column of the schema
     std::chrono::microseconds watermark_delay{0};  // allowed lateness (needs event_time)
     OnRecordError on_error = OnRecordError::kDeadLetter;
+    /// kFile: files that cannot be read at all (corrupt, unreadable, a bad header) set aside
+    /// before the run fails; nullopt = unlimited unless on_error is fail (then 0).
+    std::optional<int64_t> max_bad_files;
+    int64_t bad_file_budget() const {
+        if (max_bad_files) return *max_bad_files;
+        return on_error == OnRecordError::kFail ? 0 : std::numeric_limits<int64_t>::max();
+    }
 };
 
 /// A named SQL query over sources and other views; bound later by the SQL engine.
@@ -105,7 +114,8 @@ struct SinkSpec {
                                             // empty = the entity names
     std::string event_time;                 // kOnline: a timestamp column; "" = write time
     std::string topic;                      // kTopic
-    std::string path;                       // kFile: absolute
+    std::string path;                       // kFile: absolute; may hold {{ vars }}
+    SourceLocation path_location;           // kFile: the path as written
     DataFormat format = DataFormat::kJson;  // kFile
 };
 
@@ -118,10 +128,12 @@ struct PipelineSpec {
     PipelineMode mode = PipelineMode::kBatch;
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
-    std::vector<SourceSpec> sources;                               // in file order
-    std::vector<ViewSpec> views;                                   // in file order
-    std::vector<CheckSpec> checks;  // grouped by target, in file order
-    std::vector<SinkSpec> sinks;    // in file order
+    /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
+    std::map<std::string, std::string> variables;
+    std::vector<SourceSpec> sources;  // in file order
+    std::vector<ViewSpec> views;      // in file order
+    std::vector<CheckSpec> checks;    // grouped by target, in file order
+    std::vector<SinkSpec> sinks;      // in file order
 
     const SourceSpec* find_source(std::string_view source_name) const;
     const ViewSpec* find_view(std::string_view view_name) const;

@@ -723,8 +723,20 @@ private:
                     }
                     spawn.cwd = task.cwd.empty() ? project_.root_dir : task.cwd;
                 } else {
+                    // The run's interval reaches the pipeline as variables of its file paths
+                    // (`incoming/sales_{{ ds_nodash }}.csv` reads that day's file only).
                     spawn.argv = {options_.millrace_binary, "run", project_.root_dir,
                                   task.pipeline};
+                    for (const char* name :
+                         {"ds", "ds_nodash", "data_interval_start", "data_interval_end"}) {
+                        Result<std::string> value =
+                            render_template(fmt::format("{{{{ {} }}}}", name), context);
+                        if (!value.ok()) return fail_now(value.error().message());
+                        spawn.argv.push_back("--var");
+                        spawn.argv.push_back(fmt::format("{}={}", name, *value));
+                    }
+                    spawn.argv.push_back("--var");
+                    spawn.argv.push_back("run_id=" + run_id);
                     spawn.cwd = project_.root_dir;
                 }
                 spawn.env["MILLRACE_RUN_ID"] = run_id;

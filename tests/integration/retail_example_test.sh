@@ -73,7 +73,7 @@ expect_eq "$rows" '{"n":"15"}' "a re-run overwrites the days it writes in the la
 sed -i 's/sum(quantity)/sum(quantty)/' "$project/pipelines/daily_sales.yaml"
 err=$("$MILLRACE" run "$project" daily_sales 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "a bad view fails the run"
-expect_contains "$err" "pipelines/daily_sales.yaml:22:16: error" "the error names file and line"
+expect_contains "$err" "pipelines/daily_sales.yaml:25:16: error" "the error names file and line"
 expect_contains "$err" 'unknown column `quantty`, did you mean `quantity`?' "the error suggests the column"
 expect_eq "$(md5sum <"$project/out/daily_store_sales.csv")" "$first" "a failed run leaves the previous output"
 err=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?

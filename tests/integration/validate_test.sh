@@ -6,6 +6,18 @@ source "$(dirname "$0")/lib/common.sh"
 out=$("$MILLRACE" validate "$ROOT/examples/order-monitoring" 2>&1); rc=$?
 expect_eq "$rc" "0" "the example project is valid"
 expect_contains "$out" "1 pipeline" "the example's pipeline is counted"
+expect_contains "$out" "order_metrics.yaml:1:1: warning: pipeline \`order_metrics\` is mode: streaming" "validate says the streaming pipeline is not run by this build"
+out=$("$MILLRACE" run "$ROOT/examples/order-monitoring" order_metrics 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "run refuses a streaming pipeline"
+expect_contains "$out" "the streaming runtime is not in this build" "clearly"
+# serve does not run it either, and says so in its log.
+source "$(dirname "$0")/lib/server.sh"
+cp -r "$ROOT/examples/order-monitoring" "$WORK/orders"
+rm -rf "$WORK/orders/data"
+port=$(free_port)
+start_server "$WORK/orders" "$port" "$WORK/serve.log"
+stop_server
+expect_contains "$(cat "$WORK/serve.log")" '"msg":"pipeline is mode: streaming; this build has no streaming runtime, so it is not run","pipeline":"order_metrics"' "serve logs that it does not run the streaming pipeline"
 
 mkdir -p "$WORK/broken/pipelines"
 cd "$WORK/broken"
@@ -37,6 +49,76 @@ expect_contains "$out" "pipelines/p.yaml:10:23: error:" "bad duration at 10:23"
 expect_contains "$out" "pipelines/p.yaml:14:13: error: sink #1 reads from \`nowhere\`" "unknown sink input at 14:13"
 expect_contains "$out" "pipelines/p.yaml:3:1: error: unknown key \`sorces\`" "unknown pipeline key at 3:1"
 expect_contains "$out" "6 errors" "all errors reported, not just the first"
+
+# What `run` refuses, `validate` reports, at the same file:line:column.
+mkdir -p "$WORK/refused/pipelines" "$WORK/refused/in"
+printf 'id,amount\n1,2\n' > "$WORK/refused/in/a.csv"
+printf 'name: refused\ndata_dir: ./data\ninclude: [pipelines/*.yaml]\n' > "$WORK/refused/millrace.yaml"
+cat > "$WORK/refused/pipelines/p.yaml" <<'YAML'
+name: p
+sources:
+  s: { file: in/a.csv, schema: "id: int64, amount: double" }
+views:
+  v: SELECT * FROM s
+checks:
+  v:
+    - not_null: [id]
+sinks:
+  - { from: v, file: out/v.csv }
+YAML
+set +e
+out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
+run=$("$MILLRACE" run "$WORK/refused" p 2>&1)
+set -e
+expect_eq "$rc" "1" "validate refuses a check on a view, as run does"
+expect_contains "$out" "pipelines/p.yaml:8:7: error: checks on views (\`v\`) are not supported yet" "validate: at the check"
+expect_contains "$run" "pipelines/p.yaml:8:7: error: checks on views (\`v\`) are not supported yet" "run: at the same place"
+cat > "$WORK/refused/pipelines/p.yaml" <<'YAML'
+name: p
+sources:
+  s: { file: in/a.csv, schema: "id: int64, amount: double" }
+  k: { kafka: { brokers: "h:9092", topic: t }, schema: "id: int64" }
+sinks:
+  - { from: s, file: out/s.csv }
+  - { from: dead_letter, lake: { table: dlq } }
+YAML
+set +e
+out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
+set -e
+expect_eq "$rc" "1" "validate refuses what run refuses"
+expect_contains "$out" "pipelines/p.yaml:4:3: error: source \`k\`: kafka sources are not available" "a kafka source"
+expect_contains "$out" "pipelines/p.yaml:7:5: error: dead letters of a batch run go to a file or topic sink" "dead letters to a lake table"
+printf 'name: p\nsources:\n  s: { file: "in/{{ day }}.csv" }\nsinks:\n  - { from: s, file: o.csv }\n' > "$WORK/refused/pipelines/p.yaml"
+set +e
+out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
+set -e
+expect_eq "$rc" "1" "an unknown path variable is a config error"
+expect_contains "$out" "pipelines/p.yaml:3:18: error: \`file\` of source \`s\`: unknown variable \`day\`" "at its {{"
+cat > "$WORK/refused/pipelines/p.yaml" <<'YAML'
+name: p
+vars: { day: a }
+sources:
+  s: { file: "in/{{ day }}.csv", schema: "id: int64, amount: double" }
+  t: { file: "in/{{ ds }}.csv" }
+sinks:
+  - { from: s, file: out/s.csv }
+  - { from: t, file: out/t.csv }
+YAML
+set +e
+out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
+set -e
+expect_eq "$rc" "0" "validate accepts path variables without --var"
+expect_contains "$out" "assumed \`{{ day }}\` = \`a\` (its default under vars:)" "saying which default it used"
+expect_contains "$out" "assumed \`{{ ds }}\` = \`*\` (any file)" "and what it assumed for a variable without a value"
+set +e
+out=$("$MILLRACE" validate "$WORK/refused" --var ds=a --var day=b 2>&1); rc=$?
+run=$("$MILLRACE" run "$WORK/refused" p 2>&1); run_rc=$?
+set -e
+expect_eq "$rc" "0" "validate accepts --var values"
+expect_eq "$run_rc" "1" "run without a value for {{ ds }} fails"
+expect_contains "$run" "pipelines/p.yaml:5:14: error: source \`t\` uses \`{{ ds }}\`, which has no value" "at the path, saying how to give it"
+out=$("$MILLRACE" run "$WORK/refused" p --var ds=a 2>&1)
+expect_contains "$out" "1 rows read" "run --var fills the path"
 
 printf 'name: [unclosed\n' > "$WORK/broken/millrace.yaml"
 set +e

@@ -113,5 +113,61 @@ TEST_F(FileSourceTest, DeadLetterWriterCountsReasons) {
     EXPECT_EQ(lines, 3);
 }
 
+/// Records what a FileSource reports per file.
+class RecordingListener final : public BoundedSource::Listener {
+public:
+    void on_file(const std::string& path) override { files.push_back(path); }
+    void on_bad_file(const std::string& path, const std::string& reason) override {
+        bad.emplace_back(path, reason);
+    }
+    std::vector<std::string> files;
+    std::vector<std::pair<std::string, std::string>> bad;
+};
+
+TEST_F(FileSourceTest, CorruptFileIsSetAsideWholeWithItsReason) {
+    write("s_1.csv", "id,amount\n1,10\n2,20\n");
+    const std::string bad = write("s_2.csv", "id,\"amount\n3,30\n");  // unterminated header
+    write("s_3.csv", "id,amount\n4,40\n");
+    SourceSpec s = spec("s_*.csv");
+    s.schema = parse_schema_spec("id: int64 not null, amount: double").value();
+    for (unsigned threads : {1u, 2u}) {
+        auto source = FileSource::open(s);
+        ASSERT_TRUE(source.ok()) << source.error().to_string();
+        CollectingSink sink;
+        RecordingListener listener;
+        Status status = (*source)->read(sink, &listener, threads);
+        ASSERT_TRUE(status.ok()) << status.error().to_string();
+        EXPECT_EQ(sink.rows, 3u) << "threads " << threads;
+        ASSERT_EQ(listener.bad.size(), 1u);
+        EXPECT_EQ(listener.bad[0].first, bad);
+        EXPECT_NE(listener.bad[0].second.find("malformed CSV header"), std::string::npos);
+        EXPECT_EQ((*source)->bad_files(), 1u);
+    }
+}
+
+TEST_F(FileSourceTest, MaxBadFilesBoundsWhatIsSetAside) {
+    write("s_1.csv", "id,amount\n1,10\n");
+    write("s_2.csv", "nothing,here\n1,2\n");  // no `id` column, which is not null
+    SourceSpec s = spec("s_*.csv");
+    s.schema = parse_schema_spec("id: int64 not null, amount: double").value();
+    s.max_bad_files = 0;
+    for (unsigned threads : {1u, 2u}) {
+        auto source = FileSource::open(s);
+        ASSERT_TRUE(source.ok());
+        CollectingSink sink;
+        RecordingListener listener;
+        Status status = (*source)->read(sink, &listener, threads);
+        ASSERT_FALSE(status.ok()) << "threads " << threads;
+        EXPECT_NE(status.error().message().find("s_2.csv"), std::string::npos);
+        EXPECT_TRUE(listener.bad.empty());
+    }
+    s.max_bad_files.reset();
+    s.on_error = OnRecordError::kFail;  // no limit given: 0 with on_error: fail
+    auto source = FileSource::open(s);
+    ASSERT_TRUE(source.ok());
+    CollectingSink sink;
+    EXPECT_FALSE((*source)->read(sink, nullptr, 1).ok());
+}
+
 }  // namespace
 }  // namespace millrace
