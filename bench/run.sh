@@ -20,7 +20,7 @@ if [ -f "$out/millrace_bench_orders.parquet" ]; then
   node "$(dirname "$0")/parquet/duckdb_copy.mjs" "$out/millrace_bench_orders.parquet" "$out/duckdb_copy.json"
 fi
 node "$(dirname "$0")/summarize.mjs" "$out"
-# End-to-end: `millrace run` of the retail example on ~1 GB of CSV vs DuckDB (issue #3).
+# End-to-end: `millrace run` of the retail example on ~1 GB of CSV vs DuckDB.
 echo "== retail end to end (millrace run vs DuckDB)"
 bash "$(dirname "$0")/pipeline/retail_e2e.sh" "$build/src/cli/millrace"
 bash "$(dirname "$0")/log/run.sh" "$build"

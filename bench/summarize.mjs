@@ -1,5 +1,5 @@
 // Prints the headline figures from Google Benchmark JSON outputs: medians, MB/s, rows/s, and
-// the ratios against the peers named in the issues.
+// the ratios against their peers.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -2,7 +2,7 @@
 #
 # millrace_library(<subsystem> DEPS <libs...>)
 #   Builds src/<subsystem>/*.cpp into the static library millrace_<subsystem>. DEPS lists only the
-#   layers the subsystem may use (ARCHITECTURE.md §2), so a wrong include fails the link.
+#   layers the subsystem may use (docs/architecture.md §2), so a wrong include fails the link.
 # millrace_unit_tests(<subsystem>)
 #   Builds src/<subsystem>/tests/*_test.cpp into one GoogleTest binary <subsystem>_tests.
 
@@ -38,7 +38,7 @@ function(millrace_library subsystem)
       gtest_discover_tests(${subsystem}_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
     endif()
   endif()
-  # Every header must compile on its own (CONVENTIONS.md "Headers and build time").
+  # Every header must compile on its own (docs/dev/conventions.md, "Headers").
   file(GLOB headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.h)
   set(checks)
   foreach(header ${headers})

@@ -10,7 +10,7 @@
 #      `millrace serve`; wrk saturation on GET /v1/features/user_features?key=<random>, loadgen
 #      at 20k req/s for p50/p99/p99.9, and loadgen POSTing batches of 100 random keys.
 #      Skipped ("skipped: feature serving not available") when the binary cannot serve views.
-# Goals (issue 6): p99 < 500 us at 20k/s; saturation >= 0.5 x nginx and >= 0.5 x redis GET;
+# Goals: p99 < 500 us at 20k/s; saturation >= 0.5 x nginx and >= 0.5 x redis GET;
 # batch of 100 keys p99 < 2 ms.
 # Usage: bench/online/run.sh <release-build-dir> [seconds per run, default 10]
 set -euo pipefail

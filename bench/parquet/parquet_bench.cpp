@@ -1,7 +1,7 @@
 // Parquet write and read of 10M order rows (8 columns: 3 string ids, timestamp, status, amount,
 // items, city), from Batches already in memory. bench/parquet/duckdb_copy.mjs times DuckDB's
 // `COPY ... TO ... (FORMAT parquet, COMPRESSION zstd)` on the same rows in the same `make bench`
-// run; bench/summarize.mjs prints the ratios (issue 5 goals: time <= 1.0, size <= 1.1).
+// run; bench/summarize.mjs prints the ratios (goals: time <= 1.0, size <= 1.1).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

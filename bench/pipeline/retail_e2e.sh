@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of issue #3: `millrace run` of the retail example over ~1 GB of POS CSV
+# End-to-end benchmark: `millrace run` of the retail example over ~1 GB of POS CSV
 # vs DuckDB (COPY (SELECT ... FROM read_csv(...) GROUP BY ...) TO ...) on the same files, in the
 # same run, alternating, RUNS times each. Prints both medians and the ratio.
 # Usage: bench/pipeline/retail_e2e.sh <millrace-binary> [data-dir]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the richest end-to-end example that works today. It grows with the project.
-# Today: the retail batch job of seed 002 (a week of per-store POS CSV files → checks → SQL views
+# Today: the retail batch job (a week of per-store POS CSV files → checks → SQL views
 # → daily sales per store into CSV files and a Parquet lake table, bad rows dead-lettered with
-# reasons); seed 004's online feature platform (user activity → features in the lake →
+# reasons); the online feature platform (user activity → features in the lake →
 # materialized into the online store → served by YAML routes over HTTP, a job refreshing them
 # through the server, captured traffic replayed); then a day of food-delivery order events
 # pushed through the codecs with bad records going to a dead-letter file.
@@ -47,7 +47,7 @@ rm -rf "$FEATURES/incoming" "$FEATURES/out" "$FEATURES/data"
 PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 sed -i "s/127.0.0.1:8090/127.0.0.1:$PORT/" "$FEATURES/millrace.yaml"
 URL=http://127.0.0.1:$PORT
-step "6. Online features (seed 004): 35 days of user activity -> features in the lake"
+step "6. Online features: 35 days of user activity -> features in the lake"
 "$MILLRACE" generate activity --days 35 --rows-per-day 20000 --users 10000 --bad-fraction 0.001 \
   --seed 2026 --output-dir "$FEATURES/incoming"
 "$MILLRACE" run "$FEATURES" user_features

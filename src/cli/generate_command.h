@@ -19,7 +19,7 @@ struct GenerateOptions {
     uint32_t stores = 20;
     uint64_t rows_per_day = 10'000;
     std::string start;  // sales: default 2026-11-01; activity: default `days` days ago
-    // dataset `activity` (seed 004 user events, one CSV per day; also uses days, rows_per_day,
+    // dataset `activity` (web and app user events, one CSV per day; also uses days, rows_per_day,
     // start, output_dir):
     uint32_t users = 10'000;
     std::string target_bytes;  // e.g. 1G: sets rows_per_day so all files total about this much

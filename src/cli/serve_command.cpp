@@ -137,7 +137,7 @@ int run_serve(const ServeOptions& options) {
     server_options.max_body_bytes = options.max_body_bytes;
     server_options.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
     server_options.body_timeout = std::chrono::milliseconds(options.body_timeout_ms);
-    // Feature serving (issue 6): the project's feature views from the online store, its
+    // Feature serving: the project's feature views from the online store, its
     // YAML routes, and the `serving:` block (auth, limits, capture).
     ServingConfig serving = parse_serving_config(*project, errors);
     std::vector<FeatureView> views;

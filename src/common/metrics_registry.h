@@ -73,7 +73,7 @@ struct MetricLabel {
 };
 using MetricLabels = std::vector<MetricLabel>;
 
-/// Every metric of the process, rendered for Prometheus at /metrics (ARCHITECTURE.md §8).
+/// Every metric of the process, rendered for Prometheus at /metrics (docs/architecture.md §8).
 ///
 /// Metrics are grouped in families: a name, help text, a kind and a fixed set of label names;
 /// each distinct set of label values is one metric of the family. Asking for a metric returns a

@@ -12,7 +12,7 @@
 namespace millrace {
 
 /// The dead-letter queue of a batch run: one NDJSON line per rejected record, with where it
-/// came from and why (ARCHITECTURE.md §9):
+/// came from and why (docs/architecture.md §9):
 ///
 ///   {"pipeline":"retail","source":"sales","file":"…/sales_20261101.csv","line":17,"record":15,
 ///    "stage":"decode","reason":"field `amount`: expected double, got \"abc\"","raw":"…"}

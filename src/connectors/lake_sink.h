@@ -14,7 +14,7 @@ class LakeWriter;
 /// first use with the plan's schema and the sink's `partition_by`, or opened (its schema must
 /// match). Rows are staged as Parquet files; finish() pre-commits and commits them as one
 /// snapshot, so readers see all of a run or none of it. Batch runs overwrite the partitions
-/// they write (a re-run of a day replaces that day: the seed's "re-runs produce the same
+/// they write (a re-run of a day replaces that day: the promise that "re-runs produce the same
 /// outcome"). Staging is private to the sink (LakeStaging::kPrivate): runs of one pipeline may
 /// write one table at once (a backfill), and a killed run's files are dropped, never committed.
 class LakeSink final : public BatchSink {

@@ -17,7 +17,7 @@ struct ActivityGeneratorOptions {
     uint32_t products = 2'000;
 };
 
-/// Generates the user-activity log of seed 004's online feature platform (web and app events
+/// Generates the user-activity log of the online feature platform example (web and app events
 /// that recommendations learn from), one CSV file per day, `activity_YYYYMMDD.csv`,
 /// deterministically from a seed. Columns (schema()):
 ///

@@ -17,11 +17,11 @@ struct OrderGeneratorOptions {
     uint32_t restaurants = 500;
 };
 
-/// Generates the food-delivery order events of the seeds' real-time order-monitoring scenario
-/// (seed 002), as NDJSON or CSV text, deterministically from a seed. With bad_fraction > 0 it
-/// mixes in the bad records real feeds carry: malformed JSON / ragged CSV rows, wrong types,
-/// missing required fields, invalid UTF-8, impossible timestamps. Used by `millrace generate`,
-/// the demo, benchmarks and tests.
+/// Generates the food-delivery order events of the real-time order-monitoring scenario
+/// (examples/order-monitoring), as NDJSON or CSV text, deterministically from a seed. With
+/// bad_fraction > 0 it mixes in the bad records real feeds carry: malformed JSON / ragged CSV rows,
+/// wrong types, missing required fields, invalid UTF-8, impossible timestamps. Used by `millrace
+/// generate`, the demo, benchmarks and tests.
 class OrderGenerator {
 public:
     explicit OrderGenerator(OrderGeneratorOptions options = {});

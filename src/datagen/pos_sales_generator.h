@@ -18,9 +18,9 @@ struct PosSalesGeneratorOptions {
     uint32_t products = 2'000;
 };
 
-/// Generates the point-of-sale rows of the seeds' retail "daily sales per store" batch
-/// scenario (seed 002): one CSV file per day, `sales_YYYYMMDD.csv`, deterministically from a
-/// seed. Columns (schema()):
+/// Generates the point-of-sale rows of the retail "daily sales per store" batch
+/// scenario (examples/retail-daily-sales): one CSV file per day, `sales_YYYYMMDD.csv`,
+/// deterministically from a seed. Columns (schema()):
 ///
 ///   sale_id,store_id,sold_at,product_id,category,quantity,unit_price,amount,payment_type
 ///   1,7,2026-11-01T08:00:04Z,P00431,dairy,2,3.49,6.98,card

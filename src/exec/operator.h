@@ -11,8 +11,8 @@
 namespace millrace {
 
 /// Where Batches go: the next operator, a sink, or a test collector. The push interface is
-/// what lets batch and streaming mode share operators (ARCHITECTURE.md §1): a bounded run calls
-/// push() for every input batch and finish() once at the end of input; the streaming runtime
+/// what lets batch and streaming mode share operators (docs/architecture.md §1): a bounded run
+/// calls push() for every input batch and finish() once at the end of input; the streaming runtime
 /// calls push() forever and adds checkpoint hooks beside it.
 class BatchSink {
 public:

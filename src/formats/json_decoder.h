@@ -21,7 +21,7 @@ struct JsonOptions {
     EpochUnit epoch_unit = EpochUnit::kAuto;
 };
 
-/// Decodes JSON records into Batches of a declared schema (ARCHITECTURE.md §1): NDJSON (one
+/// Decodes JSON records into Batches of a declared schema (docs/architecture.md §1): NDJSON (one
 /// object per line) or one JSON array of objects. Objects are matched to the schema by field
 /// name; absent fields are null; fields not in the schema are dropped, unless the schema has a
 /// string column named `_extra`, which then receives them as one JSON object.

@@ -19,7 +19,7 @@
 namespace millrace {
 
 /// A lake table: Parquet files in Hive-style partition folders plus a manifest per snapshot,
-/// swapped atomically on commit (ARCHITECTURE.md §6). On disk:
+/// swapped atomically on commit (docs/architecture.md §6). On disk:
 ///
 ///   <data_dir>/lake/<table>/
 ///     _manifest/

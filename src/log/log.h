@@ -34,7 +34,7 @@ struct LogOptions {
     std::string command = "millrace";
 };
 
-/// The embedded durable log (ARCHITECTURE.md §6): every topic under `<data_dir>/log/`.
+/// The embedded durable log (docs/architecture.md §6): every topic under `<data_dir>/log/`.
 ///
 ///   <data_dir>/log/
 ///     _writer.lock                  held (flock) by the one process that writes (FileLock)

@@ -37,7 +37,7 @@ enum class FeatureSourceKind {
     kPipeline,  // a pipeline's `online` sink upserts into it
 };
 
-/// A feature view (features/*.yaml, ARCHITECTURE.md §6):
+/// A feature view (features/*.yaml, docs/architecture.md §6):
 ///
 ///   name: user_features
 ///   description: Per-user activity features for recommendations

@@ -87,7 +87,7 @@ struct OnlineStoreOptions {
     std::vector<std::string> rebuild_views;
 };
 
-/// The online feature store (ARCHITECTURE.md §6): RocksDB under `<data_dir>/online/`, one
+/// The online feature store (docs/architecture.md §6): RocksDB under `<data_dir>/online/`, one
 /// column family per feature view, key = the encoded entity key, value = the encoded feature
 /// row with its event and write times; an LRU cache of decoded rows in front.
 ///

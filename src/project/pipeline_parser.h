@@ -10,7 +10,7 @@
 
 namespace millrace {
 
-/// Parses the text of one pipeline file (ARCHITECTURE.md §3) into a PipelineSpec, without
+/// Parses the text of one pipeline file (docs/architecture.md §3) into a PipelineSpec, without
 /// touching the disk: `file` only names the text in error locations, and relative paths in it
 /// (file sources and sinks) resolve against `project_dir`.
 ///

@@ -15,7 +15,7 @@
 
 namespace millrace {
 
-/// The model of a Millrace project (ARCHITECTURE.md §3): what millrace.yaml and the files it
+/// The model of a Millrace project (docs/architecture.md §3): what millrace.yaml and the files it
 /// includes say, checked and resolved (relative paths made absolute, defaults filled in) by
 /// project_loader.h. Plain values; every spec remembers where it was written, so later stages
 /// (SQL binding, connector setup) can still point errors at the user's file.

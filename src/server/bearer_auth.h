@@ -9,7 +9,7 @@
 
 namespace millrace {
 
-/// Bearer-token auth scoped to route groups (ARCHITECTURE.md §7), installed as the Router's
+/// Bearer-token auth scoped to route groups (docs/architecture.md §7), installed as the Router's
 /// guard so every route of a group gets it, whoever registered the route:
 ///
 ///   no or malformed `Authorization: Bearer <token>`  401, WWW-Authenticate: Bearer

@@ -14,7 +14,7 @@ namespace millrace {
 class OnlineStore;
 class TrafficCapture;
 
-/// Online feature serving over the OnlineStore (ARCHITECTURE.md §7; seed 004's Go serving
+/// Online feature serving over the OnlineStore (docs/architecture.md §7; the Go serving
 /// layer). Routes, all answering JSON, errors as {"error": "..."}:
 ///
 ///   GET  /v1/features/{view}?user_id=1[&item_id=2][&features=a,b][&max_age=10s]

@@ -32,7 +32,7 @@ struct RateLimitSpec {
     int64_t burst = 1;
 };
 
-/// A YAML-declared serving route (routes/*.yaml; the seed's "routes registered from YAML"):
+/// A YAML-declared serving route (routes/*.yaml: routes registered from YAML):
 ///
 ///   name: user
 ///   path: /feature/user            # GET; a literal path, not under /v1/

@@ -25,7 +25,7 @@ struct HttpServerOptions {
     std::chrono::milliseconds body_timeout{30'000};
 };
 
-/// The HTTP/1.1 server (ARCHITECTURE.md §7), on Boost.Beast: one io_context run by `threads`
+/// The HTTP/1.1 server (docs/architecture.md §7), on Boost.Beast: one io_context run by `threads`
 /// threads, one strand per connection, keep-alive, and the Router for everything past parsing.
 ///
 /// Before a request reaches the router: a request line or header that does not parse → 400,

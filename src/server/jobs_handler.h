@@ -11,10 +11,10 @@ class Clock;
 class Scheduler;
 class StateStore;
 
-/// The scheduler's admin API on the server (ARCHITECTURE §7, issue #7):
+/// The scheduler's admin API on the server (docs/architecture.md §7):
 ///
 ///   GET  /v1/jobs                      jobs with schedule, triggers and tasks
-///   POST /v1/jobs/{job}/trigger        start a run now (seed 004's API-triggered job); optional
+///   POST /v1/jobs/{job}/trigger        start a run now (an API-triggered job); optional
 ///                                      JSON body {"interval_start": "...", "interval_end": "..."}
 ///                                      (RFC 3339); 202 {"run_id": ...}, 409 when that interval's
 ///                                      run exists, 400 when interval_start is after

@@ -15,7 +15,7 @@ namespace millrace {
 
 struct Project;
 
-/// The route groups bearer tokens are scoped to (ARCHITECTURE.md §7). Router routes name their
+/// The route groups bearer tokens are scoped to (docs/architecture.md §7). Router routes name their
 /// group as text ("ingest", "features", "admin"); these are the bits of a token's scopes.
 enum class RouteGroup : uint8_t { kIngest = 1, kFeatures = 2, kAdmin = 4 };
 

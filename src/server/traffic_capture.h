@@ -16,7 +16,7 @@
 
 namespace millrace {
 
-/// Records sampled serving requests into a log topic (seed 004's traffic replay: real request
+/// Records sampled serving requests into a log topic (traffic replay: real request
 /// parameters kept to be replayed against staging or a load test by `millrace replay`). One
 /// JSON object per request, in this exact shape (the replay tool reads it):
 ///

@@ -14,7 +14,7 @@ namespace millrace {
 class Value;
 
 /// A set of rows in columnar form: one Column per schema field, all of num_rows() values. The
-/// unit of work of every decoder, operator and encoder (ARCHITECTURE.md §1), typically 1–8k
+/// unit of work of every decoder, operator and encoder (docs/architecture.md §1), typically 1–8k
 /// rows. Batches are immutable values that share their schema and columns, so projecting,
 /// renaming or passing a Batch between threads never copies data.
 ///

@@ -6,7 +6,7 @@
 
 namespace millrace {
 
-/// The logical types of Millrace values (ARCHITECTURE.md §1). Each has one physical
+/// The logical types of Millrace values (docs/architecture.md §1). Each has one physical
 /// representation in a Column:
 ///
 ///   type       physical     meaning

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# examples/feature-platform as its README runs it (seed 004): user activity → pipeline → lake →
+# examples/feature-platform as its README runs it: user activity → pipeline → lake →
 # `millrace materialize` → `millrace serve` answering GET /feature/user?uid=… with the values
 # DuckDB computes from the same files; the nightly job triggered over HTTP materializes through
 # the server; captured traffic replays with no mismatch; a corrupt store refuses to start and

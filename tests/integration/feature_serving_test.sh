@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Online feature serving (issue 6, seed 004's feature platform): `millrace serve` on a project
+# Online feature serving: `millrace serve` on a project
 # with feature views, YAML routes and a `serving:` block; rows pushed over
 # POST /v1/features/{view}/upsert, then every read route and every bad-input answer checked
 # with curl: 404/400/413/401/403/429/503/304, Feast's response shape, auth on the log's routes

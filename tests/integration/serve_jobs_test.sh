@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `millrace serve` runs the scheduler beside the server: the retail example's nightly job is
-# listed at /v1/jobs, triggered over HTTP for a given day (seed 004's API-triggered job), and its
+# listed at /v1/jobs, triggered over HTTP for a given day (an API-triggered job), and its
 # run and tasks are visible at /v1/runs; bad requests get 4xx JSON errors; a topic trigger
 # starts a job when enough records arrive.
 source "$(dirname "$0")/lib/common.sh"
@@ -11,7 +11,7 @@ cp -r "$ROOT/examples/retail-daily-sales" "$project"
 rm -rf "$project/incoming" "$project/out" "$project/data"
 "$MILLRACE" generate sales --days 1 --stores 4 --rows-per-day 2000 --start 2026-11-01 \
   --output-dir "$project/incoming" >/dev/null 2>&1
-# A second job, triggered by records arriving in a log topic (seed 004's event-driven jobs).
+# A second job, triggered by records arriving in a log topic (event-driven jobs).
 cat >>"$project/millrace.yaml" <<'YAML'
 topics:
   clicks: { partitions: 2 }

@@ -23,7 +23,4 @@ if [ -n "${ORACLE_SELF_TEST:-}" ]; then
   exit $?
 fi
 
-# Until the SQL engine lands (issue #3) there is no `run` command: check the harness against
-
-
 oracle

@@ -7,7 +7,7 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-// The pipeline of ARCHITECTURE.md §3.
+// The pipeline of docs/architecture.md §3.
 constexpr std::string_view kOrderMetrics = R"(name: order_metrics
 mode: streaming                    # or batch
 sources:

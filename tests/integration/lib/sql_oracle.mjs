@@ -181,7 +181,7 @@ function runPipeline(project, name) {
 }
 
 function generateWithMillrace() {
-  // Retail POS files (seed 002 batch scenario), one per day: a glob source.
+  // Retail POS files (the retail batch scenario), one per day: a glob source.
   const salesDir = path.join(dataDir, 'sales');
   const sales = runMillrace(['generate', 'sales', '--days', '3', '--stores', '8',
     '--rows-per-day', '4000', '--seed', '11', '--output-dir', salesDir]);
