@@ -67,10 +67,11 @@ FileSink::~FileSink() { abort(); }
 FileSink::FileSink() = default;
 
 void FileSink::abort() {
-    if (finished_) return;
+    if (ids_.last_committed() != 0) return;
     parquet_.reset();
     file_ = nullptr;  // owned by output_
     output_.reset();  // removes the temporary file
+    ids_.aborted();
 }
 
 Status FileSink::flush_buffer() {
@@ -82,7 +83,11 @@ Status FileSink::flush_buffer() {
     return {};
 }
 
-Status FileSink::push(Batch batch) {
+Status FileSink::write(Batch batch) {
+    if (encoded_ || !output_) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("file sink {}: written after pre_commit or abort", path_));
+    }
     rows_ += batch.num_rows();
     if (parquet_) return parquet_->write(batch);
     if (format_ == DataFormat::kCsv) {
@@ -96,17 +101,32 @@ Status FileSink::push(Batch batch) {
     return {};
 }
 
-Status FileSink::finish() {
-    if (parquet_) {
-        MILLRACE_TRY(parquet_->close());
-        bytes_ = parquet_->bytes_written();
-        parquet_.reset();
-    } else {
-        MILLRACE_TRY(flush_buffer());
+Status FileSink::pre_commit(uint64_t commit_id) {
+    MILLRACE_TRY(ids_.check_pre_commit(commit_id));
+    if (ids_.last_committed() != 0 || !output_) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("file sink {}: a file is committed once", path_));
     }
-    file_ = nullptr;
+    if (!encoded_) {
+        if (parquet_) {
+            MILLRACE_TRY(parquet_->close());
+            bytes_ = parquet_->bytes_written();
+            parquet_.reset();
+        } else {
+            MILLRACE_TRY(flush_buffer());
+        }
+        file_ = nullptr;
+        encoded_ = true;
+    }
+    ids_.pre_committed(commit_id);
+    return {};
+}
+
+Status FileSink::commit(uint64_t commit_id) {
+    MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
+    if (replay) return {};
     MILLRACE_TRY(output_->commit());
-    finished_ = true;
+    ids_.committed(commit_id);
     return {};
 }
 

@@ -46,6 +46,7 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
                      fmt::format("source `{}`: {}", spec.name, files.error().message()),
                      spec.location);
     source->files_ = std::move(files).value();
+    source->set_aside_.assign(source->files_.size(), false);
     if (spec.schema) {
         source->schema_ = std::make_shared<const Schema>(*spec.schema);
         return source;
@@ -156,7 +157,8 @@ private:
 
 }  // namespace
 
-Status FileSource::set_aside(const std::string& path, Error error, Listener* listener) {
+Status FileSource::set_aside(std::size_t index, Error error, Listener* listener) {
+    const std::string& path = files_[index];
     if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
         std::string context = fmt::format("source `{}`, file {}", name_, path);
         if (bad_file_budget_ > 0) {
@@ -172,48 +174,70 @@ Status FileSource::set_aside(const std::string& path, Error error, Listener* lis
         return std::move(error).with_context(context);
     }
     ++bad_files_;
-    if (listener) listener->on_bad_file(path, error.message());
+    set_aside_[index] = true;
+    if (listener) listener->on_unit_set_aside(path, error.message());
+    return {};
+}
+
+Status FileSource::read_file(std::size_t index, DecodeSink& sink, Listener* listener) {
+    const std::string& path = files_[index];
+    if (listener) listener->on_unit_start(path);
+    if (format_ == DataFormat::kParquet) {
+        // A Parquet file can turn out corrupt in a later row group: decode it whole before
+        // delivering any of it, so that it can still be set aside.
+        CollectingSink collected;
+        uint64_t bytes = 0;
+        if (Status status = decode_file(path, collected, bytes); !status.ok())
+            return set_aside(index, std::move(status).error(), listener);
+        bytes_read_ += bytes;
+        for (RowError& error : collected.errors) sink.on_error(std::move(error));
+        for (Batch& batch : collected.batches) MILLRACE_TRY(sink.on_batch(std::move(batch)));
+        return {};
+    }
+    // CSV and JSON fail a whole file only before its first record (unreadable, bad header), so
+    // they stream.
+    ForwardingSink forward(sink);
+    uint64_t bytes = 0;
+    Status status = decode_file(path, forward, bytes);
+    bytes_read_ += bytes;
+    if (status.ok()) return {};
+    if (forward.sink_failed()) return status;
+    if (forward.delivered()) {
+        return std::move(status).error().with_context(
+            fmt::format("source `{}`, file {}", name_, path));
+    }
+    bytes_read_ -= bytes;
+    return set_aside(index, std::move(status).error(), listener);
+}
+
+Result<PollResult> FileSource::poll(DecodeSink& sink, std::size_t /*max_records*/,
+                                    Listener* listener) {
+    if (next_ >= files_.size()) return PollResult::kEnd;
+    MILLRACE_TRY(read_file(next_, sink, listener));
+    ++next_;
+    return PollResult::kData;
+}
+
+Status FileSource::seek(const SourcePosition& position) {
+    if (position.unit > files_.size() || position.offset != 0 || position.line != 0) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("source `{}`: cannot seek to {} ({} files; positions are at the "
+                                 "start of a file)",
+                                 name_, position.to_string(), files_.size()));
+    }
+    next_ = position.unit;
+    // Files after the position are read again, and may be set aside again.
+    bad_files_ = 0;
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        if (i >= next_) set_aside_[i] = false;
+        if (set_aside_[i]) ++bad_files_;
+    }
     return {};
 }
 
 Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    bad_files_ = 0;
-    if (files_.size() < 2 || threads < 2) {
-        for (const std::string& path : files_) {
-            if (listener) listener->on_file(path);
-            if (format_ == DataFormat::kParquet) {
-                // A Parquet file can turn out corrupt in a later row group: decode it whole
-                // before delivering any of it, so that it can still be set aside.
-                CollectingSink collected;
-                uint64_t bytes = 0;
-                if (Status status = decode_file(path, collected, bytes); !status.ok()) {
-                    MILLRACE_TRY(set_aside(path, std::move(status).error(), listener));
-                    continue;
-                }
-                bytes_read_ += bytes;
-                for (RowError& error : collected.errors) sink.on_error(std::move(error));
-                for (Batch& batch : collected.batches)
-                    MILLRACE_TRY(sink.on_batch(std::move(batch)));
-                continue;
-            }
-            // CSV and JSON fail a whole file only before its first record (unreadable, bad
-            // header), so they stream.
-            ForwardingSink forward(sink);
-            uint64_t bytes = 0;
-            Status status = decode_file(path, forward, bytes);
-            bytes_read_ += bytes;
-            if (status.ok()) continue;
-            if (forward.sink_failed()) return status;
-            if (forward.delivered()) {
-                return std::move(status).error().with_context(
-                    fmt::format("source `{}`, file {}", name_, path));
-            }
-            bytes_read_ -= bytes;
-            MILLRACE_TRY(set_aside(path, std::move(status).error(), listener));
-        }
-        return {};
-    }
+    if (files_.size() - next_ < 2 || threads < 2) return SourceReader::read_to_end(sink, listener);
     // Parallel: workers decode whole files into CollectingSinks; this thread replays them in
     // file order into `sink`.
     struct FileResult {
@@ -225,7 +249,7 @@ Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) 
     std::vector<FileResult> results(files_.size());
     std::mutex mutex;
     std::condition_variable changed;
-    std::size_t next = 0, consumed = 0;
+    std::size_t next = next_, consumed = next_;
     bool stop = false;
     const std::size_t window = threads + 1;
     auto work = [&] {
@@ -249,19 +273,19 @@ Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) 
         }
     };
     std::vector<std::thread> workers;
-    for (unsigned t = 0; t < std::min<std::size_t>(threads, files_.size()); ++t)
+    for (unsigned t = 0; t < std::min<std::size_t>(threads, files_.size() - next_); ++t)
         workers.emplace_back(work);
     Status status;
-    for (std::size_t i = 0; i < files_.size() && status.ok(); ++i) {
+    for (std::size_t i = next_; i < files_.size() && status.ok(); ++i) {
         {
             std::unique_lock lock(mutex);
             changed.wait(lock, [&] { return results[i].done; });
         }
         FileResult& result = results[i];
-        if (listener) listener->on_file(files_[i]);
+        if (listener) listener->on_unit_start(files_[i]);
         if (!result.status.ok()) {
             // Decoded into memory, so nothing of it reached the sink: set it aside whole.
-            status = set_aside(files_[i], std::move(result.status).error(), listener);
+            status = set_aside(i, std::move(result.status).error(), listener);
         } else {
             bytes_read_ += result.bytes;
             for (RowError& error : result.collected.errors) sink.on_error(std::move(error));
@@ -271,6 +295,7 @@ Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) 
             }
         }
         result.collected = CollectingSink();
+        if (status.ok()) next_ = i + 1;
         {
             std::lock_guard lock(mutex);
             consumed = i + 1;

@@ -47,22 +47,35 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
 }
 
 LakeSink::~LakeSink() {
-    if (writer_ && !finished_) (void)writer_->abort();
+    // Anything written and not committed is dropped with the writer's private staging folder.
+    if (writer_) (void)writer_->abort();
 }
 
-Status LakeSink::push(Batch batch) {
+Status LakeSink::write(Batch batch) {
     rows_ += batch.num_rows();
     return writer_->write(batch);
 }
 
-Status LakeSink::finish() {
-    // One checkpoint per run, in a staging folder of this run alone: its id only has to be
-    // unique within the run. Snapshot ids come from the table's manifest counter.
-    constexpr uint64_t checkpoint = 1;
-    MILLRACE_TRY(writer_->pre_commit(checkpoint));
-    MILLRACE_ASSIGN_OR_RETURN(snapshot_id_, writer_->commit(checkpoint));
-    finished_ = true;
+Status LakeSink::pre_commit(uint64_t commit_id) {
+    MILLRACE_TRY(ids_.check_pre_commit(commit_id));
+    MILLRACE_TRY(writer_->pre_commit(commit_id));
+    ids_.pre_committed(commit_id);
     return {};
+}
+
+Status LakeSink::commit(uint64_t commit_id) {
+    MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
+    if (replay) return {};
+    MILLRACE_ASSIGN_OR_RETURN(snapshot_id_, writer_->commit(commit_id));
+    ids_.committed(commit_id);
+    return {};
+}
+
+void LakeSink::abort() {
+    // A failed abort leaves staged files in the private folder, which the next writer of the
+    // table removes; nothing of them is ever committed.
+    (void)writer_->abort();
+    ids_.aborted();
 }
 
 }  // namespace millrace

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/operator.h"
+#include "connectors/sink.h"
 
 namespace millrace {
 
@@ -12,12 +12,13 @@ class LakeWriter;
 
 /// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is created on
 /// first use with the plan's schema and the sink's `partition_by`, or opened (its schema must
-/// match). Rows are staged as Parquet files; finish() pre-commits and commits them as one
-/// snapshot, so readers see all of a run or none of it. Batch runs overwrite the partitions
-/// they write (a re-run of a day replaces that day: the promise that "re-runs produce the same
-/// outcome"). Staging is private to the sink (LakeStaging::kPrivate): runs of one pipeline may
-/// write one table at once (a backfill), and a killed run's files are dropped, never committed.
-class LakeSink final : public BatchSink {
+/// match). A transactional Sink: rows are staged as Parquet files, pre_commit() closes and
+/// fsyncs them, commit() makes them one snapshot, so readers see all of a run or none of it. Batch
+/// runs overwrite the partitions they write (a re-run of a day replaces that day: the promise that
+/// "re-runs produce the same outcome"). Staging is private to the sink (LakeStaging::kPrivate):
+/// runs of one pipeline may write one table at once (a backfill), and a killed run's files are
+/// dropped, never committed.
+class LakeSink final : public Sink {
 public:
     static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,
                                                     const std::string& table,
@@ -25,16 +26,22 @@ public:
                                                     std::shared_ptr<const Schema> schema,
                                                     const std::string& writer_id);
     ~LakeSink() override;
-    Status push(Batch batch) override;
-    Status finish() override;
-    uint64_t rows_written() const { return rows_; }
+    Status write(Batch batch) override;
+    Status pre_commit(uint64_t commit_id) override;
+    /// The table's snapshot counter numbers the snapshot; `commit_id` only names the staged
+    /// checkpoint.
+    Status commit(uint64_t commit_id) override;
+    void abort() override;
+    uint64_t rows_written() const override { return rows_; }
+    DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kTransactional; }
+    /// The snapshot of the last commit (0 before one).
     uint64_t snapshot_id() const { return snapshot_id_; }
 
 private:
     std::unique_ptr<LakeWriter> writer_;
     uint64_t rows_ = 0;
     uint64_t snapshot_id_ = 0;
-    bool finished_ = false;
+    CommitIds ids_;
 };
 
 }  // namespace millrace

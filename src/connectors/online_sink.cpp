@@ -77,7 +77,7 @@ OnlineSink::OnlineSink(FeatureWriter& writer, const FeatureView& view, UpsertCol
       columns_(std::move(columns)),
       on_reject_(std::move(on_reject)) {}
 
-Status OnlineSink::push(Batch batch) {
+Status OnlineSink::write(Batch batch) {
     if (batch.num_rows() == 0) return {};
     MILLRACE_ASSIGN_OR_RETURN(UpsertCounts counts, writer_.upsert(view_, batch, columns_));
     rows_ += static_cast<uint64_t>(counts.rows);
@@ -90,6 +90,17 @@ Status OnlineSink::push(Batch batch) {
     return {};
 }
 
-Status OnlineSink::finish() { return writer_.flush(); }
+Status OnlineSink::pre_commit(uint64_t commit_id) {
+    MILLRACE_TRY(ids_.check_pre_commit(commit_id));
+    MILLRACE_TRY(writer_.flush());
+    ids_.pre_committed(commit_id);
+    return {};
+}
+
+Status OnlineSink::commit(uint64_t commit_id) {
+    MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
+    if (!replay) ids_.committed(commit_id);
+    return {};
+}
 
 }  // namespace millrace

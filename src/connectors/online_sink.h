@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/operator.h"
+#include "connectors/sink.h"
 #include "online/feature_view.h"
 #include "online/online_store.h"
 
@@ -23,7 +23,11 @@ class FeatureWriter;
 /// timestamp column (default: the write time). Rows that cannot be stored (a null key, a value
 /// that does not convert) go to `on_reject` with their reason, so counts add up:
 /// rows in = rows_written + rows_rejected.
-class OnlineSink final : public BatchSink {
+///
+/// An idempotent Sink: write() upserts at once (readers may see the rows before commit), and
+/// pre_commit() flushes the store's writer; abort() cannot take upserts back, but a re-run
+/// writes the same values again.
+class OnlineSink final : public Sink {
 public:
     using RejectHandler =
         std::function<void(const std::string& reason, const Batch& batch, std::size_t row)>;
@@ -35,9 +39,12 @@ public:
                                                       const std::vector<std::string>& key,
                                                       const std::string& event_time,
                                                       RejectHandler on_reject);
-    Status push(Batch batch) override;
-    Status finish() override;
-    uint64_t rows_written() const { return rows_; }
+    Status write(Batch batch) override;
+    Status pre_commit(uint64_t commit_id) override;
+    Status commit(uint64_t commit_id) override;
+    void abort() override { ids_.aborted(); }
+    uint64_t rows_written() const override { return rows_; }
+    DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kIdempotent; }
     uint64_t rows_rejected() const { return rejected_; }
 
     /// The mapping create() uses, for `millrace validate` (no writer needed).
@@ -55,6 +62,7 @@ private:
     RejectHandler on_reject_;
     uint64_t rows_ = 0;
     uint64_t rejected_ = 0;
+    CommitIds ids_;
 };
 
 }  // namespace millrace

@@ -28,7 +28,7 @@ Result<std::unique_ptr<TopicSink>> TopicSink::create(Log& log, const std::string
     return sink;
 }
 
-Status TopicSink::push(Batch batch) {
+Status TopicSink::write(Batch batch) {
     const std::size_t n = batch.num_rows();
     if (n == 0) return {};
     buffer_.clear();
@@ -61,10 +61,23 @@ Status TopicSink::push(Batch batch) {
     return {};
 }
 
-Status TopicSink::finish() {
+Status TopicSink::pre_commit(uint64_t commit_id) {
+    MILLRACE_TRY(ids_.check_pre_commit(commit_id));
     MILLRACE_TRY(topic_->wait_durable(pending_->appends));
     pending_->appends.clear();
+    ids_.pre_committed(commit_id);
     return {};
+}
+
+Status TopicSink::commit(uint64_t commit_id) {
+    MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
+    if (!replay) ids_.committed(commit_id);
+    return {};
+}
+
+void TopicSink::abort() {
+    pending_->appends.clear();
+    ids_.aborted();
 }
 
 }  // namespace millrace

@@ -43,29 +43,63 @@ Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, L
         const auto& partition = source->topic_->partition(p);
         source->bounds_.push_back(Range{partition->start_offset(), partition->end_offset()});
     }
+    if (!source->bounds_.empty()) source->offset_ = source->bounds_[0].from;
     return source;
 }
 
-Status TopicSource::read(DecodeSink& sink, Listener* listener) {
-    JsonDecoder decoder(schema_);
-    std::vector<RecordView> records;
-    for (std::size_t p = 0; p < bounds_.size(); ++p) {
-        if (listener) listener->on_file(fmt::format("topic {} partition {}", topic_->name(), p));
-        PartitionReader reader(topic_->partition(static_cast<int32_t>(p)), bounds_[p].from,
-                               bounds_[p].bound);
-        while (true) {
-            auto more = reader.next(records);
-            if (!more.ok())
-                return std::move(more).error().with_context(fmt::format("source `{}`", name_));
-            if (!more.value()) break;
-            for (const RecordView& record : records) {
-                bytes_read_ += record.value.size();
-                MILLRACE_TRY(decoder.decode_record(record.value,
-                                                   static_cast<uint64_t>(record.offset), 0, sink));
-            }
-        }
-        MILLRACE_TRY(decoder.flush(sink));
+Result<PollResult> TopicSource::poll(DecodeSink& sink, std::size_t max_records,
+                                     Listener* listener) {
+    // Past partitions that are done (or empty) to the next record.
+    while (partition_ < bounds_.size() && offset_ >= bounds_[partition_].bound) {
+        ++partition_;
+        reader_.reset();
+        if (partition_ < bounds_.size()) offset_ = bounds_[partition_].from;
     }
+    if (partition_ >= bounds_.size()) return PollResult::kEnd;
+    if (!reader_) {
+        if (listener) {
+            listener->on_unit_start(
+                fmt::format("topic {} partition {}", topic_->name(), partition_));
+        }
+        reader_.emplace(topic_->partition(static_cast<int32_t>(partition_)), offset_,
+                        bounds_[partition_].bound);
+    }
+    auto more = reader_->next(records_, std::max<std::size_t>(max_records, 1));
+    if (!more.ok()) return std::move(more).error().with_context(fmt::format("source `{}`", name_));
+    JsonDecoder decoder(schema_);
+    std::size_t taken = 0;
+    for (const RecordView& record : records_) {
+        if (taken == max_records && max_records > 0) break;
+        bytes_read_ += record.value.size();
+        MILLRACE_TRY(
+            decoder.decode_record(record.value, static_cast<uint64_t>(record.offset), 0, sink));
+        offset_ = record.offset + 1;
+        ++taken;
+    }
+    MILLRACE_TRY(decoder.flush(sink));
+    // The reader went past what was taken: start a new one at offset_ next time.
+    if (!more.value() || reader_->position() != offset_) reader_.reset();
+    if (!more.value()) offset_ = bounds_[partition_].bound;
+    return PollResult::kData;
+}
+
+SourcePosition TopicSource::position() const {
+    return SourcePosition{partition_, static_cast<uint64_t>(offset_), 0};
+}
+
+Status TopicSource::seek(const SourcePosition& position) {
+    if (position.unit > bounds_.size() ||
+        (position.unit < bounds_.size() &&
+         (static_cast<int64_t>(position.offset) < bounds_[position.unit].from ||
+          static_cast<int64_t>(position.offset) > bounds_[position.unit].bound)) ||
+        position.line != 0) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("source `{}`: {} is outside the partitions and offsets read",
+                                 name_, position.to_string()));
+    }
+    partition_ = position.unit;
+    offset_ = static_cast<int64_t>(position.offset);
+    reader_.reset();
     return {};
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "connectors/bounded_source.h"
+#include "connectors/source.h"
+#include "log/partition_reader.h"
 #include "project/project.h"
 
 namespace millrace {
@@ -17,7 +19,10 @@ class Topic;
 /// so a batch run sees a fixed set of records and a re-run over the same offsets sees the same
 /// ones. Record values are JSON objects (what the ingestion server stores), decoded through the
 /// source's schema; offsets travel in RowErrors as record_index.
-class TopicSource final : public BoundedSource {
+///
+/// A bounded SourceReader: partitions are read one after the other, and a position is
+/// {unit: partition, offset: the next record's offset}.
+class TopicSource final : public SourceReader {
 public:
     /// kNotFound for an unknown topic; the schema is the source's, else the topic's declared
     /// one; a topic without either is refused (nothing to decode records into).
@@ -25,7 +30,9 @@ public:
 
     const std::string& name() const override { return name_; }
     const std::shared_ptr<const Schema>& schema() const override { return schema_; }
-    Status read(DecodeSink& sink, Listener* listener) override;
+    Result<PollResult> poll(DecodeSink& sink, std::size_t max_records, Listener* listener) override;
+    SourcePosition position() const override;
+    Status seek(const SourcePosition& position) override;
     std::size_t units() const override { return bounds_.size(); }
     std::string unit_name() const override { return "partition"; }
     uint64_t bytes_read() const override { return bytes_read_; }
@@ -43,6 +50,10 @@ private:
     std::shared_ptr<const Schema> schema_;
     std::vector<Range> bounds_;
     uint64_t bytes_read_ = 0;
+    std::size_t partition_ = 0;              // the partition being read
+    int64_t offset_ = 0;                     // the next offset in it
+    std::optional<PartitionReader> reader_;  // positioned at offset_ when set
+    std::vector<RecordView> records_;
 };
 
 }  // namespace millrace

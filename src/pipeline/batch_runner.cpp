@@ -20,6 +20,7 @@
 #include "exec/plan_builder.h"
 #include "log/log.h"
 #include "log/topic.h"
+#include "pipeline/commit_counter.h"
 #include "pipeline/pipeline_catalog.h"
 #include "sql/optimizer.h"
 #include "sql/parser.h"
@@ -38,29 +39,40 @@ struct BoundCheck {
 
 struct PreparedSource {
     const SourceSpec* spec = nullptr;
-    std::unique_ptr<BoundedSource> reader;
+    std::unique_ptr<SourceReader> reader;
     std::vector<BoundCheck> checks;
 };
 
 struct PreparedSink {
     const SinkSpec* spec = nullptr;
     std::unique_ptr<sql::LogicalNode> plan;
-    std::unique_ptr<FileSink> file;
-    std::unique_ptr<TopicSink> topic;
-    std::unique_ptr<LakeSink> lake;
     const FeatureView* feature_view = nullptr;  // kOnline
-    std::unique_ptr<OnlineSink> online;
+    /// Opened when the run writes (the online sink once the dead-letter writer exists).
+    std::unique_ptr<Sink> output;
+    // Declared after `output` and before `executable`, which pushes into it: destroyed in
+    // the reverse order.
+    std::unique_ptr<SinkInput> input;
     std::unique_ptr<ExecutablePlan> executable;
-    BatchSink& output() {
-        if (file) return *file;
-        if (topic) return *topic;
-        if (online) return *online;
-        return *lake;
+};
+
+/// Aborts every opened sink unless the run committed, so a failed run leaves nothing half
+/// done (a transactional sink's target stays as it was).
+class AbortUnlessCommitted {
+public:
+    explicit AbortUnlessCommitted(std::vector<PreparedSink>& sinks) : sinks_(sinks) {}
+    ~AbortUnlessCommitted() {
+        if (committed_) return;
+        for (PreparedSink& sink : sinks_) {
+            if (sink.output) sink.output->abort();
+        }
     }
-    uint64_t rows_written() const {
-        if (online) return online->rows_written();
-        return file ? file->rows_written() : topic ? topic->rows_written() : lake->rows_written();
-    }
+    AbortUnlessCommitted(const AbortUnlessCommitted&) = delete;
+    AbortUnlessCommitted& operator=(const AbortUnlessCommitted&) = delete;
+    void committed() { committed_ = true; }
+
+private:
+    std::vector<PreparedSink>& sinks_;
+    bool committed_ = false;
 };
 
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
@@ -236,7 +248,7 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         prepared.log = std::move(log).value();
     }
     for (const SourceSpec& source : pipeline.sources) {
-        std::unique_ptr<BoundedSource> reader;
+        std::unique_ptr<SourceReader> reader;
         if (source.kind == SourceKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
             // File sinks and dead letters must not write over what the run reads.
@@ -301,16 +313,16 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             }
         } else if (open_outputs && sink.kind == SinkKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(
-                p.file,
+                p.output,
                 FileSink::create(sink.path, sink.format, p.plan->schema, prepared.input_files));
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
             MILLRACE_ASSIGN_OR_RETURN(
-                p.lake,
+                p.output,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
                                  lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag)));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
-                p.topic, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
+                p.output, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
     }
@@ -323,7 +335,7 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
 }
 
 /// Feeds a source's decoded batches through its checks into every plan input that scans it.
-class SourceFanOut final : public DecodeSink, public BoundedSource::Listener {
+class SourceFanOut final : public DecodeSink, public SourceReader::Listener {
 public:
     SourceFanOut(PreparedSource& source, std::vector<const ScanInput*> inputs,
                  DeadLetterWriter& dead_letters, SourceReport& report)
@@ -332,9 +344,9 @@ public:
           dead_letters_(dead_letters),
           report_(report) {}
 
-    void on_file(const std::string& path) override { file_ = path; }
+    void on_unit_start(const std::string& where) override { file_ = where; }
 
-    void on_bad_file(const std::string& path, const std::string& reason) override {
+    void on_unit_set_aside(const std::string& path, const std::string& reason) override {
         report_.bad_files.push_back(SourceReport::BadFile{path, reason});
         dead_letters_.add_bad_file(source_.spec->name, path, reason);
     }
@@ -440,6 +452,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true, options.run_tag));
+    AbortUnlessCommitted abort_guard(prepared.sinks);
     RunReport report;
     report.pipeline = pipeline.name;
     std::string dead_letter_path =
@@ -461,7 +474,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
             const std::string from = sink.spec->from;
             DeadLetterWriter* writer = dead_letters.get();
             MILLRACE_ASSIGN_OR_RETURN(
-                sink.online,
+                sink.output,
                 OnlineSink::create(
                     *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
                     sink.spec->key, sink.spec->event_time,
@@ -469,8 +482,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
                         writer->add_row("online", "view", from, reason, row_to_json(batch, row));
                     }));
         }
+        sink.input = std::make_unique<SinkInput>(*sink.output);
         MILLRACE_ASSIGN_OR_RETURN(sink.executable,
-                                  build_plan(*sink.plan, sink.output(), context, sink.spec->from));
+                                  build_plan(*sink.plan, *sink.input, context, sink.spec->from));
     }
     // Which plan inputs read each source; sources in the order their first input appears
     // (a join's build side is listed before its probe side, so build inputs are read first).
@@ -508,10 +522,17 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         auto report_it = std::find_if(report.sources.begin(), report.sources.end(),
                                       [&](const SourceReport& s) { return s.name == name; });
         SourceFanOut fan_out(*it, inputs[name], *dead_letters, *report_it);
-        MILLRACE_TRY(it->reader->read(fan_out, &fan_out));
+        MILLRACE_TRY(it->reader->read_to_end(fan_out, &fan_out));
         report_it->bytes = it->reader->bytes_read();
         MILLRACE_TRY(fan_out.finish());
     }
+    // Every plan has finished: commit the sinks together, pre-committing all of them first so
+    // that a sink failing to make its rows durable leaves every target as it was.
+    MILLRACE_ASSIGN_OR_RETURN(const uint64_t commit_id,
+                              next_commit_id(project.data_dir, pipeline.name));
+    for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->pre_commit(commit_id));
+    for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->commit(commit_id));
+    abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
     if (prepared.dead_letter_sink != nullptr &&
         prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters->count() > 0) {
@@ -540,7 +561,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     if (prepared.log) prepared.log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
-            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.rows_written()});
+            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
     }
     report.dead_letters = dead_letters->count();
     report.dead_letter_path = dead_letters->path();

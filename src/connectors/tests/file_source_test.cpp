@@ -8,6 +8,7 @@
 
 #include "connectors/dead_letter_writer.h"
 #include "connectors/file_sink.h"
+#include "connectors/tests/sink_test_util.h"
 
 namespace millrace {
 namespace {
@@ -79,15 +80,15 @@ TEST_F(FileSourceTest, FileSinkAppearsOnlyOnFinish) {
         BatchBuilder b(schema);
         b.column(0).append_int64(7);
         b.commit_row();
-        ASSERT_TRUE((*sink)->push(b.finish()).ok());
+        ASSERT_TRUE((*sink)->write(b.finish()).ok());
         EXPECT_FALSE(std::filesystem::exists(path));
-        // destroyed without finish(): a failed run leaves nothing behind
+        // destroyed without commit: a failed run leaves nothing behind
     }
     EXPECT_FALSE(std::filesystem::exists(path));
     EXPECT_TRUE(std::filesystem::is_empty(dir_ / "out"));
     auto sink = FileSink::create(path, DataFormat::kCsv, schema);
     ASSERT_TRUE(sink.ok());
-    ASSERT_TRUE((*sink)->finish().ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
     std::ifstream in(path);
     std::string header;
     std::getline(in, header);
@@ -114,10 +115,10 @@ TEST_F(FileSourceTest, DeadLetterWriterCountsReasons) {
 }
 
 /// Records what a FileSource reports per file.
-class RecordingListener final : public BoundedSource::Listener {
+class RecordingListener final : public SourceReader::Listener {
 public:
-    void on_file(const std::string& path) override { files.push_back(path); }
-    void on_bad_file(const std::string& path, const std::string& reason) override {
+    void on_unit_start(const std::string& path) override { files.push_back(path); }
+    void on_unit_set_aside(const std::string& path, const std::string& reason) override {
         bad.emplace_back(path, reason);
     }
     std::vector<std::string> files;

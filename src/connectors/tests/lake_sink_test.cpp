@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/tests/sink_test_util.h"
 #include "lake/lake_table.h"
 #include "types/batch.h"
 
@@ -60,9 +61,9 @@ TEST_F(LakeSinkTest, ConcurrentRunsOfOnePipelineCommitEveryRow) {
             const std::string day = "2026-11-0" + std::to_string(run + 1);
             Status status;
             for (int64_t b = 0; b < 4 && status.ok(); ++b) {
-                status = (*sink)->push(rows(day, run * kRows + b * (kRows / 4), kRows / 4));
+                status = (*sink)->write(rows(day, run * kRows + b * (kRows / 4), kRows / 4));
             }
-            if (status.ok()) status = (*sink)->finish();
+            if (status.ok()) status = commit_once(**sink);
             if (!status.ok()) failures[run] = status.error().to_string();
         });
     }
@@ -85,17 +86,17 @@ TEST_F(LakeSinkTest, ConcurrentRunsOfOnePipelineCommitEveryRow) {
     EXPECT_EQ(*table->current_snapshot_id(), static_cast<uint64_t>(kRuns));
 }
 
-// A run that fails (or is killed) before finish() leaves nothing for the next run to commit.
+// A run that fails (or is killed) before commit leaves nothing for the next run to commit.
 TEST_F(LakeSinkTest, UnfinishedRunIsNeverCommittedByTheNext) {
     {
         auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
         ASSERT_TRUE(sink.ok());
-        ASSERT_TRUE((*sink)->push(rows("2026-11-01", 0, 100)).ok());
+        ASSERT_TRUE((*sink)->write(rows("2026-11-01", 0, 100)).ok());
     }
     auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
     ASSERT_TRUE(sink.ok());
-    ASSERT_TRUE((*sink)->push(rows("2026-11-02", 1000, 10)).ok());
-    ASSERT_TRUE((*sink)->finish().ok());
+    ASSERT_TRUE((*sink)->write(rows("2026-11-02", 1000, 10)).ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
     sink->reset();  // the run ends
     auto table = LakeTable::open(dir_, "daily");
     EXPECT_EQ(table->snapshot()->total_rows(), 10u);

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "connectors/feature_writer.h"
+#include "connectors/tests/sink_test_util.h"
 #include "types/batch.h"
 
 namespace millrace {
@@ -73,10 +74,10 @@ TEST_F(OnlineSinkTest, UpsertsByRenamedKeyAndSendsRejectsOn) {
             rejected.push_back(reason + " @" + batch.value_at(row, 1).to_string());
         });
     ASSERT_TRUE(sink.ok()) << sink.error().to_string();
-    ASSERT_TRUE((*sink)->push(rows({{"paris", 3, kNow}, {std::nullopt, 4, kNow}})).ok());
+    ASSERT_TRUE((*sink)->write(rows({{"paris", 3, kNow}, {std::nullopt, 4, kNow}})).ok());
     // A late, older window for paris does not overwrite the newer one.
-    ASSERT_TRUE((*sink)->push(rows({{"paris", 1, kNow - 60'000'000}, {"lyon", 2, kNow}})).ok());
-    ASSERT_TRUE((*sink)->finish().ok());
+    ASSERT_TRUE((*sink)->write(rows({{"paris", 1, kNow - 60'000'000}, {"lyon", 2, kNow}})).ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
     EXPECT_EQ((*sink)->rows_written(), 3u);
     EXPECT_EQ((*sink)->rows_rejected(), 1u);
     ASSERT_EQ(rejected.size(), 1u);
@@ -103,11 +104,11 @@ TEST_F(OnlineSinkTest, EventTimesAheadOfTheWritersClockAreDeadLetters) {
     ASSERT_TRUE(sink.ok()) << sink.error().to_string();
     constexpr int64_t kDay = 86'400'000'000;
     ASSERT_TRUE((*sink)
-                    ->push(rows({{"paris", 3, kNow + 2 * kDay},
-                                 {"lyon", 4, std::numeric_limits<int64_t>::max()},
-                                 {"nice", 5, kNow + kDay / 2}}))
+                    ->write(rows({{"paris", 3, kNow + 2 * kDay},
+                                  {"lyon", 4, std::numeric_limits<int64_t>::max()},
+                                  {"nice", 5, kNow + kDay / 2}}))
                     .ok());
-    ASSERT_TRUE((*sink)->finish().ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
     EXPECT_EQ((*sink)->rows_written(), 1u);
     EXPECT_EQ((*sink)->rows_rejected(), 2u);
     ASSERT_EQ(rejected.size(), 2u);

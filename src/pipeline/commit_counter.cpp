@@ -1,0 +1,83 @@
+#include "pipeline/commit_counter.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+
+#include "common/mapped_file.h"
+
+namespace millrace {
+
+namespace {
+
+/// Closes the lock file (releasing the flock) however the function returns.
+class LockedFile {
+public:
+    explicit LockedFile(int fd) : fd_(fd) {}
+    ~LockedFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    LockedFile(const LockedFile&) = delete;
+    LockedFile& operator=(const LockedFile&) = delete;
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    std::string folder_name;
+    for (char c : pipeline) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        folder_name += plain ? c : '-';
+    }
+    if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
+    const std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    if (error) {
+        return Error(ErrorCode::kIo,
+                     fmt::format("cannot create directory {}: {}", folder, error.message()));
+    }
+    const std::string lock_path = folder + "/commit_id.lock";
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return Error(ErrorCode::kIo,
+                     fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
+    }
+    LockedFile locked(fd);
+    int rc;
+    do {
+        rc = ::flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        return Error(ErrorCode::kIo,
+                     fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
+    }
+    const std::string path = folder + "/commit_id";
+    uint64_t last = 0;
+    if (std::filesystem::exists(path, error)) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+        auto [end, parsed] = std::from_chars(text.data(), text.data() + text.size(), last);
+        if (parsed != std::errc() || end != text.data() + text.size()) {
+            return Error(ErrorCode::kCorruption,
+                         fmt::format("{} does not hold a commit id (`{}`); it is rewritten by "
+                                     "the next run once removed",
+                                     path, text));
+        }
+    }
+    const uint64_t next = last + 1;
+    MILLRACE_TRY(write_file_atomic(path, fmt::format("{}\n", next)));
+    return next;
+}
+
+}  // namespace millrace
