@@ -1,0 +1,150 @@
+#include "pipeline/batch_runner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/mapped_file.h"
+#include "lake/lake_table.h"
+#include "pipeline/commit_counter.h"
+#include "project/project_loader.h"
+
+namespace millrace {
+namespace {
+
+class BatchRunnerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-batch-runner-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                   .string();
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_ + "/pipelines");
+        std::filesystem::create_directories(dir_ + "/in");
+        write("millrace.yaml", "name: p\ndata_dir: ./data\ninclude: [pipelines/*.yaml]\n");
+        write("in/a.csv", "id,amount\n1,10\n2,20\n3,30\n");
+        write("in/b.csv", "id,amount\n4,40\n5,-1\n");
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ + "/" + name) << text;
+    }
+    /// Two sources, each feeding a file sink and a lake sink; `b_check` is the check on b.
+    void write_pipeline(const std::string& b_check) {
+        write("pipelines/two.yaml", R"(name: two
+mode: batch
+sources:
+  a:
+    file: { path: in/a.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+  b:
+    file: { path: in/b.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+checks:
+  b:
+    - expect: ")" + b_check + R"("
+      on_fail: fail
+views:
+  from_a: SELECT id, amount FROM a
+  from_b: SELECT id, amount FROM b
+sinks:
+  - { from: from_a, file: { path: out/a.csv, format: csv } }
+  - { from: from_a, lake: { table: a_rows } }
+  - { from: from_b, file: { path: out/b.csv, format: csv } }
+)");
+    }
+    Result<RunReport> run() {
+        std::vector<Error> errors;
+        auto project = load_project(dir_, &errors);
+        if (!project.ok()) return std::move(project).error();
+        project_ = std::move(project).value();
+        const PipelineSpec* pipeline = project_.find_pipeline("two");
+        if (pipeline == nullptr) return Error(ErrorCode::kNotFound, "no pipeline `two`");
+        return run_batch_pipeline(project_, *pipeline, RunOptions{});
+    }
+    uint64_t lake_rows() {
+        auto table = LakeTable::open(dir_ + "/data", "a_rows");
+        if (!table.ok()) return 0;
+        uint64_t rows = 0;
+        EXPECT_TRUE(table
+                        ->scan(LakeTable::ScanOptions{},
+                               [&](Batch batch) {
+                                   rows += batch.num_rows();
+                                   return Status();
+                               })
+                        .ok());
+        return rows;
+    }
+
+    std::string dir_;
+    Project project_;
+};
+
+TEST_F(BatchRunnerTest, WritesEverySinkAndReportsWhatItWrote) {
+    write_pipeline("amount IS NULL OR amount > -1000");
+    auto report = run();
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    ASSERT_EQ(report->sinks.size(), 3u);
+    EXPECT_EQ(report->sinks[0].rows_written, 3u);
+    EXPECT_EQ(report->sinks[1].rows_written, 3u);
+    EXPECT_EQ(report->sinks[2].rows_written, 2u);
+    ASSERT_EQ(report->sources.size(), 2u);
+    EXPECT_EQ(report->sources[0].rows_read + report->sources[1].rows_read, 5u);
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/out/a.csv"));
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/out/b.csv"));
+    EXPECT_EQ(lake_rows(), 3u);
+    // A re-run replaces what the first one wrote (its lake partitions, its files).
+    ASSERT_TRUE(run().ok());
+    EXPECT_EQ(lake_rows(), 3u);
+}
+
+// One failing source fails the whole run, and no sink is left committed: before the sinks were
+// driven through one commit, the sinks fed by the source read first were already committed.
+TEST_F(BatchRunnerTest, AFailedRunCommitsNoSink) {
+    write_pipeline("amount >= 0");  // b has a negative amount: on_fail: fail
+    auto report = run();
+    ASSERT_FALSE(report.ok());
+    EXPECT_NE(report.error().message().find("failed"), std::string::npos)
+        << report.error().to_string();
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/a.csv"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/b.csv"));
+    EXPECT_EQ(lake_rows(), 0u);
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/out", error)) {
+        ADD_FAILURE() << "left behind: " << entry.path();
+    }
+}
+
+TEST_F(BatchRunnerTest, CommitIdsComeFromTheCounterOfThePipeline) {
+    write_pipeline("amount IS NULL OR amount > -1000");
+    ASSERT_TRUE(run().ok());
+    ASSERT_TRUE(run().ok());
+    auto stored = read_file(dir_ + "/data/pipelines/two/commit_id");
+    ASSERT_TRUE(stored.ok()) << stored.error().to_string();
+    EXPECT_EQ(*stored, "2\n");
+    auto next = next_commit_id(dir_ + "/data", "two");
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(*next, 3u);
+}
+
+TEST(CommitCounter, GrowsAcrossCallsAndRefusesAGarbledFile) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             ("millrace-commit-counter-" + std::to_string(::getpid())))
+                                .string();
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(next_commit_id(dir, "p").value(), 1u);
+    EXPECT_EQ(next_commit_id(dir, "p").value(), 2u);
+    EXPECT_EQ(next_commit_id(dir, "other").value(), 1u);
+    EXPECT_EQ(next_commit_id(dir, "a/../b").value(), 1u) << "names cannot leave the folder";
+    std::ofstream(dir + "/pipelines/p/commit_id") << "garbage";
+    EXPECT_EQ(next_commit_id(dir, "p").error().code(), ErrorCode::kCorruption);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace millrace
