@@ -22,7 +22,7 @@ namespace millrace {
 ///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
 ///
 /// Counts per (stage, origin) and per reason are kept for the run report. Written like a
-/// FileSink: whole on finish(), or not at all.
+/// StagedOutput: whole on finish(), or not at all.
 class DeadLetterWriter {
 public:
     /// `inputs`: files the run reads, which `path` must not be.
