@@ -16,26 +16,17 @@
 #include "connectors/online_sink.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
-#include "exec/expression_evaluator.h"
 #include "exec/plan_builder.h"
 #include "log/log.h"
 #include "log/topic.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/pipeline_catalog.h"
+#include "pipeline/source_fan_out.h"
 #include "sql/optimizer.h"
-#include "sql/parser.h"
 
 namespace millrace {
 
 namespace {
-
-/// A check of a source, bound: rows where `predicate` is not true fail it.
-struct BoundCheck {
-    std::string label;  // not_null(amount), expect(amount >= 0)
-    sql::BoundExpr predicate;
-    CheckAction action = CheckAction::kDeadLetter;
-    SourceLocation location;
-};
 
 struct PreparedSource {
     const SourceSpec* spec = nullptr;
@@ -74,50 +65,6 @@ private:
     std::vector<PreparedSink>& sinks_;
     bool committed_ = false;
 };
-
-Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
-                                            const Schema& schema) {
-    std::vector<BoundCheck> out;
-    for (const CheckSpec& check : pipeline.checks) {
-        if (check.target != source.name) continue;
-        if (check.kind == CheckKind::kNotNull) {
-            for (const std::string& column : check.columns) {
-                auto index = schema.index_of(column);
-                if (!index) {
-                    return Error(ErrorCode::kNotFound,
-                                 fmt::format("check not_null on `{}`: unknown column `{}`",
-                                             source.name, column),
-                                 check.location);
-                }
-                sql::BoundExpr is_null;
-                is_null.kind = sql::BoundExpr::Kind::kIsNull;
-                is_null.type = DataType::kBool;
-                is_null.negated = true;
-                is_null.args.push_back(
-                    sql::BoundExpr::column_ref(*index, schema.field(*index).type, column));
-                std::string label =
-                    check.name.empty() ? fmt::format("not_null({})", column) : check.name;
-                out.push_back(BoundCheck{label, std::move(is_null), check.on_fail, check.location});
-            }
-            continue;
-        }
-        auto parsed = sql::parse_expression(check.expression.text);
-        auto map_error = [&](const Error& error) {
-            SourceLocation location = error.location();
-            if (location.file.empty() && location.line > 0)
-                location = check.expression.location_of(location.line, location.column);
-            return Error(error.code(),
-                         fmt::format("check on `{}`: {}", source.name, error.message()), location);
-        };
-        if (!parsed.ok()) return map_error(parsed.error());
-        auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
-        if (!bound.ok()) return map_error(bound.error());
-        std::string label =
-            check.name.empty() ? fmt::format("expect({})", check.expression.text) : check.name;
-        out.push_back(BoundCheck{label, std::move(bound).value(), check.on_fail, check.location});
-    }
-    return out;
-}
 
 std::string sink_target(const SinkSpec& sink) {
     switch (sink.kind) {
@@ -334,116 +281,6 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     return prepared;
 }
 
-/// Feeds a source's decoded batches through its checks into every plan input that scans it.
-class SourceFanOut final : public DecodeSink, public SourceReader::Listener {
-public:
-    SourceFanOut(PreparedSource& source, std::vector<const ScanInput*> inputs,
-                 DeadLetterWriter& dead_letters, SourceReport& report)
-        : source_(source),
-          inputs_(std::move(inputs)),
-          dead_letters_(dead_letters),
-          report_(report) {}
-
-    void on_unit_start(const std::string& where) override { file_ = where; }
-
-    void on_unit_set_aside(const std::string& path, const std::string& reason) override {
-        report_.bad_files.push_back(SourceReport::BadFile{path, reason});
-        dead_letters_.add_bad_file(source_.spec->name, path, reason);
-    }
-
-    void on_error(RowError error) override {
-        ++report_.rows_rejected;
-        switch (source_.spec->on_error) {
-            case OnRecordError::kDeadLetter:
-                dead_letters_.add_decode_error(source_.spec->name, file_, error.line,
-                                               error.record_index, error.reason, error.raw);
-                break;
-            case OnRecordError::kDrop:
-                break;
-            case OnRecordError::kFail:
-                if (failure_.ok()) {
-                    failure_ =
-                        Error(ErrorCode::kInvalidArgument,
-                              fmt::format("source `{}` (on_error: fail): {} line {}: {}",
-                                          source_.spec->name, file_, error.line, error.reason),
-                              source_.spec->location);
-                }
-                break;
-        }
-    }
-
-    Status on_batch(Batch batch) override {
-        MILLRACE_TRY(failure_);
-        report_.rows_read += batch.num_rows();
-        if (!source_.checks.empty()) {
-            MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
-        }
-        if (batch.num_rows() == 0) return {};
-        for (const ScanInput* input : inputs_) {
-            MILLRACE_TRY(input->entry->push(batch.project(input->columns)));
-        }
-        return {};
-    }
-
-    Status finish() {
-        MILLRACE_TRY(failure_);
-        for (const ScanInput* input : inputs_) MILLRACE_TRY(input->entry->finish());
-        return {};
-    }
-
-private:
-    Result<Batch> apply_checks(Batch batch) {
-        const std::size_t n = batch.num_rows();
-        std::vector<uint8_t> keep(n, 1);
-        for (const BoundCheck& check : source_.checks) {
-            errors_.clear();
-            ColumnPtr result = evaluator_.evaluate(check.predicate, batch, errors_);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (!keep[i]) continue;
-                bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
-                if (passed) continue;
-                switch (check.action) {
-                    case CheckAction::kWarn:
-                        ++report_.check_warnings;
-                        break;
-                    case CheckAction::kDrop:
-                        ++report_.rows_dropped_by_checks;
-                        keep[i] = 0;
-                        break;
-                    case CheckAction::kDeadLetter:
-                        ++report_.rows_failed_checks;
-                        keep[i] = 0;
-                        dead_letters_.add_row("check", "source", source_.spec->name,
-                                              fmt::format("check {} failed", check.label),
-                                              row_to_json(batch, i), check.label);
-                        break;
-                    case CheckAction::kFail:
-                        return Error(
-                            ErrorCode::kInvalidArgument,
-                            fmt::format("check {} on source `{}` failed (on_fail: fail) for row {}",
-                                        check.label, source_.spec->name, row_to_json(batch, i)),
-                            check.location);
-                }
-            }
-        }
-        std::vector<uint32_t> rows;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (keep[i]) rows.push_back(static_cast<uint32_t>(i));
-        }
-        if (rows.size() == n) return batch;
-        return batch.take(rows);
-    }
-
-    PreparedSource& source_;
-    std::vector<const ScanInput*> inputs_;
-    DeadLetterWriter& dead_letters_;
-    SourceReport& report_;
-    std::string file_;
-    Status failure_;  // the first bad record of an `on_error: fail` source
-    ExpressionEvaluator evaluator_;
-    RowErrors errors_;
-};
-
 }  // namespace
 
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
@@ -521,7 +358,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
                                [&](const PreparedSource& s) { return s.spec->name == name; });
         auto report_it = std::find_if(report.sources.begin(), report.sources.end(),
                                       [&](const SourceReport& s) { return s.name == name; });
-        SourceFanOut fan_out(*it, inputs[name], *dead_letters, *report_it);
+        SourceFanOut fan_out(*it->spec, it->checks, inputs[name], *dead_letters, *report_it);
         MILLRACE_TRY(it->reader->read_to_end(fan_out, &fan_out));
         report_it->bytes = it->reader->bytes_read();
         MILLRACE_TRY(fan_out.finish());

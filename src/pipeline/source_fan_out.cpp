@@ -1,0 +1,142 @@
+#include "pipeline/source_fan_out.h"
+
+#include <fmt/format.h>
+
+#include "connectors/dead_letter_writer.h"
+#include "exec/operator.h"
+#include "sql/binder.h"
+#include "sql/parser.h"
+
+namespace millrace {
+
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
+                                            const Schema& schema) {
+    std::vector<BoundCheck> out;
+    for (const CheckSpec& check : pipeline.checks) {
+        if (check.target != source.name) continue;
+        if (check.kind == CheckKind::kNotNull) {
+            for (const std::string& column : check.columns) {
+                auto index = schema.index_of(column);
+                if (!index) {
+                    return Error(ErrorCode::kNotFound,
+                                 fmt::format("check not_null on `{}`: unknown column `{}`",
+                                             source.name, column),
+                                 check.location);
+                }
+                sql::BoundExpr is_null;
+                is_null.kind = sql::BoundExpr::Kind::kIsNull;
+                is_null.type = DataType::kBool;
+                is_null.negated = true;
+                is_null.args.push_back(
+                    sql::BoundExpr::column_ref(*index, schema.field(*index).type, column));
+                std::string label =
+                    check.name.empty() ? fmt::format("not_null({})", column) : check.name;
+                out.push_back(BoundCheck{label, std::move(is_null), check.on_fail, check.location});
+            }
+            continue;
+        }
+        auto parsed = sql::parse_expression(check.expression.text);
+        auto map_error = [&](const Error& error) {
+            SourceLocation location = error.location();
+            if (location.file.empty() && location.line > 0)
+                location = check.expression.location_of(location.line, location.column);
+            return Error(error.code(),
+                         fmt::format("check on `{}`: {}", source.name, error.message()), location);
+        };
+        if (!parsed.ok()) return map_error(parsed.error());
+        auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
+        if (!bound.ok()) return map_error(bound.error());
+        std::string label =
+            check.name.empty() ? fmt::format("expect({})", check.expression.text) : check.name;
+        out.push_back(BoundCheck{label, std::move(bound).value(), check.on_fail, check.location});
+    }
+    return out;
+}
+
+void SourceFanOut::on_unit_set_aside(const std::string& path, const std::string& reason) {
+    report_.bad_files.push_back(SourceReport::BadFile{path, reason});
+    dead_letters_.add_bad_file(spec_.name, path, reason);
+}
+
+void SourceFanOut::on_error(RowError error) {
+    ++report_.rows_rejected;
+    switch (spec_.on_error) {
+        case OnRecordError::kDeadLetter:
+            dead_letters_.add_decode_error(spec_.name, unit_, error.line, error.record_index,
+                                           error.reason, error.raw);
+            break;
+        case OnRecordError::kDrop:
+            break;
+        case OnRecordError::kFail:
+            if (failure_.ok()) {
+                failure_ = Error(ErrorCode::kInvalidArgument,
+                                 fmt::format("source `{}` (on_error: fail): {} line {}: {}",
+                                             spec_.name, unit_, error.line, error.reason),
+                                 spec_.location);
+            }
+            break;
+    }
+}
+
+Status SourceFanOut::on_batch(Batch batch) {
+    MILLRACE_TRY(failure_);
+    report_.rows_read += batch.num_rows();
+    if (!checks_.empty()) {
+        MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
+    }
+    if (batch.num_rows() == 0) return {};
+    for (const ScanInput* input : inputs_) {
+        MILLRACE_TRY(input->entry->push(batch.project(input->columns)));
+    }
+    return {};
+}
+
+Status SourceFanOut::finish() {
+    MILLRACE_TRY(failure_);
+    for (const ScanInput* input : inputs_) MILLRACE_TRY(input->entry->finish());
+    return {};
+}
+
+Result<Batch> SourceFanOut::apply_checks(Batch batch) {
+    const std::size_t n = batch.num_rows();
+    std::vector<uint8_t> keep(n, 1);
+    for (const BoundCheck& check : checks_) {
+        errors_.clear();
+        ColumnPtr result = evaluator_.evaluate(check.predicate, batch, errors_);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!keep[i]) continue;
+            bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
+            if (passed) continue;
+            switch (check.action) {
+                case CheckAction::kWarn:
+                    ++report_.check_warnings;
+                    break;
+                case CheckAction::kDrop:
+                    ++report_.rows_dropped_by_checks;
+                    keep[i] = 0;
+                    break;
+                case CheckAction::kDeadLetter:
+                    ++report_.rows_failed_checks;
+                    keep[i] = 0;
+                    dead_letters_.add_row("check", "source", spec_.name,
+                                          fmt::format("check {} failed", check.label),
+                                          row_to_json(batch, i), check.label);
+                    break;
+                case CheckAction::kFail:
+                    return Error(
+                        ErrorCode::kInvalidArgument,
+                        fmt::format("check {} on source `{}` failed (on_fail: fail) for row {}",
+                                    check.label, spec_.name, row_to_json(batch, i)),
+                        check.location);
+            }
+        }
+    }
+    std::vector<uint32_t> rows;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (keep[i]) rows.push_back(static_cast<uint32_t>(i));
+    }
+    if (rows.size() == n) return batch;
+    return batch.take(rows);
+}
+
+}  // namespace millrace

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "connectors/source.h"
+#include "exec/expression_evaluator.h"
+#include "exec/plan_builder.h"
+#include "formats/decode_sink.h"
+#include "pipeline/batch_runner.h"
+#include "project/project.h"
+#include "sql/bound_expr.h"
+
+namespace millrace {
+
+class DeadLetterWriter;
+
+/// A check of a source, bound: rows where `predicate` is not true fail it.
+struct BoundCheck {
+    std::string label;  // not_null(amount), expect(amount >= 0)
+    sql::BoundExpr predicate;
+    CheckAction action = CheckAction::kDeadLetter;
+    SourceLocation location;
+};
+
+/// The checks of `pipeline` on `source`, bound against the source's schema; SQL errors point
+/// into the pipeline file.
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
+                                            const Schema& schema);
+
+/// Feeds a source's decoded batches through its checks into every plan input that scans it.
+class SourceFanOut final : public DecodeSink, public SourceReader::Listener {
+public:
+    SourceFanOut(const SourceSpec& spec, const std::vector<BoundCheck>& checks,
+                 std::vector<const ScanInput*> inputs, DeadLetterWriter& dead_letters,
+                 SourceReport& report)
+        : spec_(spec),
+          checks_(checks),
+          inputs_(std::move(inputs)),
+          dead_letters_(dead_letters),
+          report_(report) {}
+
+    void on_unit_start(const std::string& where) override { unit_ = where; }
+    void on_unit_set_aside(const std::string& path, const std::string& reason) override;
+    void on_error(RowError error) override;
+    /// Applies the checks, then pushes the surviving rows into every plan input.
+    Status on_batch(Batch batch) override;
+
+    /// End of the source: finishes every plan input it feeds.
+    Status finish();
+
+private:
+    Result<Batch> apply_checks(Batch batch);
+
+    const SourceSpec& spec_;
+    const std::vector<BoundCheck>& checks_;
+    std::vector<const ScanInput*> inputs_;
+    DeadLetterWriter& dead_letters_;
+    SourceReport& report_;
+    std::string unit_;  // the file or topic partition being read
+    Status failure_;    // the first bad record of an `on_error: fail` source
+    ExpressionEvaluator evaluator_;
+    RowErrors errors_;
+};
+
+}  // namespace millrace
