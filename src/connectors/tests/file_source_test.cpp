@@ -71,7 +71,7 @@ TEST_F(FileSourceTest, NoMatchingFileIsNotFound) {
     EXPECT_EQ(source.error().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(FileSourceTest, FileSinkAppearsOnlyOnFinish) {
+TEST_F(FileSourceTest, FileSinkAppearsOnlyOnCommit) {
     auto schema = std::make_shared<const Schema>(std::vector<Field>{{"x", DataType::kInt64, true}});
     std::string path = (dir_ / "out" / "result.csv").string();
     {
@@ -168,6 +168,35 @@ TEST_F(FileSourceTest, MaxBadFilesBoundsWhatIsSetAside) {
     ASSERT_TRUE(source.ok());
     CollectingSink sink;
     EXPECT_FALSE((*source)->read(sink, nullptr, 1).ok());
+}
+
+// Seeking back over a set-aside file reads it again without counting it twice against
+// max_bad_files, and polling sets aside what reading to the end does.
+TEST_F(FileSourceTest, SeekingBackRecountsSetAsideFiles) {
+    write("s_1.csv", "id,amount\n1,10\n");
+    write("s_2.csv", "nothing,here\n1,2\n");  // no `id` column, which is not null
+    write("s_3.csv", "id,amount\n3,30\n");
+    SourceSpec s = spec("s_*.csv");
+    s.schema = parse_schema_spec("id: int64 not null, amount: double").value();
+    s.max_bad_files = 1;
+    auto source = FileSource::open(s);
+    ASSERT_TRUE(source.ok());
+    for (int pass = 0; pass < 3; ++pass) {
+        CollectingSink sink;
+        RecordingListener listener;
+        PollResult result = PollResult::kData;
+        while (result == PollResult::kData) {
+            auto polled = (*source)->poll(sink, 1, &listener);
+            ASSERT_TRUE(polled.ok()) << "pass " << pass << ": " << polled.error().to_string();
+            result = *polled;
+        }
+        EXPECT_EQ(sink.rows, 2u);
+        EXPECT_EQ(listener.files.size(), 3u);
+        EXPECT_EQ(listener.bad.size(), 1u);
+        EXPECT_EQ((*source)->bad_files(), 1u);
+        ASSERT_TRUE((*source)->seek(SourcePosition{}).ok());
+        EXPECT_EQ((*source)->bad_files(), 0u);
+    }
 }
 
 }  // namespace

@@ -108,5 +108,29 @@ TEST_F(LakeSinkTest, UnfinishedRunIsNeverCommittedByTheNext) {
     EXPECT_EQ(staged, 0u);
 }
 
+// A re-run replaces the partitions it writes; a replayed commit changes nothing; a table
+// written with another schema is refused before any row moves.
+TEST_F(LakeSinkTest, ReRunsReplaceTheirPartitionsAndReplaysChangeNothing) {
+    for (uint64_t run = 1; run <= 2; ++run) {
+        auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+        ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+        ASSERT_TRUE((*sink)->write(rows("2026-11-01", 0, 20)).ok());
+        ASSERT_TRUE((*sink)->pre_commit(run).ok());
+        ASSERT_TRUE((*sink)->commit(run).ok());
+        const uint64_t snapshot = (*sink)->snapshot_id();
+        ASSERT_TRUE((*sink)->commit(run).ok());
+        EXPECT_EQ((*sink)->snapshot_id(), snapshot);
+        auto table = LakeTable::open(dir_, "daily");
+        ASSERT_TRUE(table.ok());
+        EXPECT_EQ(table->snapshot()->total_rows(), 20u) << "run " << run;
+        EXPECT_EQ(*table->current_snapshot_id(), snapshot);
+    }
+    auto other =
+        std::make_shared<const Schema>(std::vector<Field>{{"day", DataType::kInt64, false}});
+    auto refused = LakeSink::create(dir_, "daily", {"day"}, other, "daily-0");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
+}
+
 }  // namespace
 }  // namespace millrace
