@@ -4,6 +4,7 @@
 
 #include "exec/expression_evaluator.h"
 #include "exec/key_encoder.h"
+#include "exec/operator_state.h"
 #include "sketch/hash.h"
 
 namespace millrace {
@@ -101,8 +102,11 @@ std::shared_ptr<const Column> null_column(DataType type, std::size_t rows) {
 class HashJoinOperator::BuildPort final : public BatchSink {
 public:
     explicit BuildPort(HashJoinOperator& join) : join_(join) {}
-    Status push(Batch batch) override;
-    Status finish() override;
+    Status push(Batch batch) override { return join_.arrive(kBuild, Input{std::move(batch)}); }
+    Status finish() override { return join_.arrive(kBuild, Input{std::nullopt, std::nullopt}); }
+    Status on_control(const ControlSignal& signal) override {
+        return join_.arrive(kBuild, Input{std::nullopt, signal});
+    }
 
 private:
     HashJoinOperator& join_;
@@ -142,6 +146,13 @@ struct HashJoinOperator::State {
 
     // The pairs of the output batch being assembled: probe row, build row.
     std::vector<uint32_t> left_rows, right_rows;
+
+    // Time and checkpoints, per port (kProbe, kBuild).
+    std::optional<int64_t> watermark[2];  // the latest watermark of each input
+    std::optional<int64_t> forwarded_watermark;
+    std::optional<uint64_t> barrier[2];  // a barrier that arrived and waits for the other
+    bool input_finished[2] = {false, false};
+    std::vector<Input> held[2];  // what arrived behind a waiting barrier
 };
 
 HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExpr> left_keys,
@@ -169,24 +180,38 @@ HashJoinOperator::~HashJoinOperator() = default;
 
 BatchSink& HashJoinOperator::build_side() { return *state_->port; }
 
-Status HashJoinOperator::BuildPort::push(Batch batch) {
-    State& s = *join_.state_;
+Status HashJoinOperator::build_push(Batch batch) {
+    State& s = *state_;
     s.build_bytes += batch.memory_bytes();
     MILLRACE_TRY(s.build_memory.resize(s.build_bytes));
     s.build_batches.push_back(std::move(batch));
     return {};
 }
 
-Status HashJoinOperator::BuildPort::finish() {
-    State& s = *join_.state_;
+Status HashJoinOperator::build_finish() {
+    State& s = *state_;
     // The batches and their concatenation are both alive while it is made.
     MILLRACE_TRY(s.build_memory.resize(2 * s.build_bytes));
     s.build = s.build_batches.empty() ? Batch::empty(s.right_schema)
                                       : concat_batches(s.right_schema, s.build_batches);
     s.build_batches.clear();
     s.build_batches.shrink_to_fit();
+    s.build_matched.assign(s.build.num_rows(), kUnmatched);
+    MILLRACE_TRY(index_build(true));
+    std::vector<Batch> waiting = std::move(s.waiting_probes);
+    s.waiting_probes.clear();
+    for (Batch& b : waiting) {
+        MILLRACE_TRY(probe(b));
+        b = Batch::empty(b.schema_ptr());
+    }
+    s.waiting_memory.release();
+    if (s.probe_finished) return probe_finish();
+    return {};
+}
+
+Status HashJoinOperator::index_build(bool report_errors) {
+    State& s = *state_;
     const std::size_t rows = s.build.num_rows();
-    s.build_matched.assign(rows, kUnmatched);
     std::vector<ColumnPtr> keys;
     std::vector<const Column*> pointers;
     s.errors.clear();
@@ -196,6 +221,8 @@ Status HashJoinOperator::BuildPort::finish() {
     }
     for (const auto& entry : s.errors.entries()) {
         s.build_matched[entry.row] = kRejected;
+        // A restored build side reported its bad rows before it was saved.
+        if (!report_errors) continue;
         MILLRACE_TRY(s.context->row_error(
             DeadLetterRow{s.origin, entry.message, row_to_json(s.build, entry.row)}));
     }
@@ -210,19 +237,93 @@ Status HashJoinOperator::BuildPort::finish() {
     keys.clear();
     MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + s.table.memory_bytes() + rows));
     s.built = true;
-    std::vector<Batch> waiting = std::move(s.waiting_probes);
-    s.waiting_probes.clear();
-    for (Batch& b : waiting) {
-        MILLRACE_TRY(join_.probe(b));
-        b = Batch::empty(b.schema_ptr());
-    }
-    s.waiting_memory.release();
-    if (s.probe_finished) return join_.finish();
     return {};
 }
 
-Status HashJoinOperator::push(Batch batch) {
-    rows_in_ += batch.num_rows();
+Status HashJoinOperator::push(Batch batch) { return arrive(kProbe, Input{std::move(batch)}); }
+
+Status HashJoinOperator::finish() { return arrive(kProbe, Input{std::nullopt, std::nullopt}); }
+
+Status HashJoinOperator::on_control(const ControlSignal& signal) {
+    return arrive(kProbe, Input{std::nullopt, signal});
+}
+
+Status HashJoinOperator::arrive(Port port, Input input) {
+    State& s = *state_;
+    // Behind a barrier that waits for the other input: the input belongs to the next
+    // checkpoint, so it waits too.
+    if (s.barrier[port]) {
+        s.held[port].push_back(std::move(input));
+        return {};
+    }
+    if (input.batch) {
+        return port == kBuild ? build_push(std::move(*input.batch))
+                              : probe_push(std::move(*input.batch));
+    }
+    if (!input.signal) {
+        s.input_finished[port] = true;
+        MILLRACE_TRY(port == kBuild ? build_finish() : probe_finish());
+        // A finished input sends no more barriers: one waiting on the other input is aligned.
+        const Port other = port == kBuild ? kProbe : kBuild;
+        if (s.barrier[other]) return align(*s.barrier[other]);
+        return forward_watermark();
+    }
+    const ControlSignal& signal = *input.signal;
+    if (signal.kind == ControlSignal::Kind::kWatermark) {
+        if (!s.watermark[port] || signal.watermark_micros > *s.watermark[port])
+            s.watermark[port] = signal.watermark_micros;
+        return forward_watermark();
+    }
+    const Port other = port == kBuild ? kProbe : kBuild;
+    if (s.barrier[other] && *s.barrier[other] != signal.checkpoint_id) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("the join in `{}` got checkpoint barrier {} on one input while "
+                                 "barrier {} waits on the other",
+                                 s.origin, signal.checkpoint_id, *s.barrier[other]));
+    }
+    if (s.barrier[other] || s.input_finished[other]) return align(signal.checkpoint_id);
+    s.barrier[port] = signal.checkpoint_id;
+    return {};
+}
+
+Status HashJoinOperator::align(uint64_t checkpoint_id) {
+    State& s = *state_;
+    s.barrier[kProbe].reset();
+    s.barrier[kBuild].reset();
+    MILLRACE_TRY(output_->on_control(ControlSignal::barrier(checkpoint_id)));
+    // What waited behind the barrier, in arrival order per input (the build input first: its
+    // rows may be needed by the probe rows).
+    for (Port port : {kBuild, kProbe}) {
+        std::vector<Input> held = std::move(s.held[port]);
+        s.held[port].clear();
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            if (s.barrier[port]) {
+                // Another barrier among the held input: the rest waits again, in order.
+                for (std::size_t j = i; j < held.size(); ++j)
+                    s.held[port].push_back(std::move(held[j]));
+                break;
+            }
+            MILLRACE_TRY(arrive(port, std::move(held[i])));
+        }
+    }
+    return {};
+}
+
+Status HashJoinOperator::forward_watermark() {
+    State& s = *state_;
+    // A finished input holds nothing back; one not heard from yet holds everything back.
+    std::optional<int64_t> low;
+    for (Port port : {kProbe, kBuild}) {
+        if (s.input_finished[port]) continue;
+        if (!s.watermark[port]) return {};
+        if (!low || *s.watermark[port] < *low) low = s.watermark[port];
+    }
+    if (!low || (s.forwarded_watermark && *low <= *s.forwarded_watermark)) return {};
+    s.forwarded_watermark = low;
+    return output_->on_control(ControlSignal::watermark(*low));
+}
+
+Status HashJoinOperator::probe_push(Batch batch) {
     if (!state_->built) {
         MILLRACE_TRY(state_->waiting_memory.grow(batch.memory_bytes()));
         state_->waiting_probes.push_back(std::move(batch));
@@ -324,7 +425,7 @@ Status HashJoinOperator::probe(const Batch& batch) {
     return {};
 }
 
-Status HashJoinOperator::finish() {
+Status HashJoinOperator::probe_finish() {
     State& s = *state_;
     s.probe_finished = true;
     if (!s.built) return {};  // finishes when the build side does
@@ -355,6 +456,72 @@ Status HashJoinOperator::finish() {
     s.build_matched = {};
     s.build_memory.release();
     return output_->finish();
+}
+
+// State body (after the envelope of exec/operator_state.h):
+//
+//   u8 built (the build input finished)
+//   built:      batch build side (all rows), bytes one byte per build row (0 unmatched,
+//               1 matched, 2 rejected: its key failed to evaluate)
+//   not built:  u64 batches, then each: batch of the build input so far;
+//               u64 batches, then each: batch of probe rows waiting for the build side
+//   u8 probe input finished
+//
+// Input held behind a waiting barrier is not part of the state: it follows the checkpoint.
+Result<std::string> HashJoinOperator::serialize_state() const {
+    const State& s = *state_;
+    StateWriter out(OperatorStateKind::kHashJoin);
+    out.u8(s.built ? 1 : 0);
+    if (s.built) {
+        out.batch(s.build);
+        out.bytes(std::string_view(reinterpret_cast<const char*>(s.build_matched.data()),
+                                   s.build_matched.size()));
+    } else {
+        out.u64(s.build_batches.size());
+        for (const Batch& b : s.build_batches) out.batch(b);
+        out.u64(s.waiting_probes.size());
+        for (const Batch& b : s.waiting_probes) out.batch(b);
+    }
+    out.u8(s.probe_finished ? 1 : 0);
+    return std::move(out).finish();
+}
+
+Status HashJoinOperator::restore_state(std::string_view bytes) {
+    State& s = *state_;
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kHashJoin));
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t built, in.u8());
+    s.build_batches.clear();
+    s.waiting_probes.clear();
+    s.build_bytes = 0;
+    s.waiting_memory.release();
+    if (built != 0) {
+        MILLRACE_ASSIGN_OR_RETURN(s.build, in.batch(s.right_schema));
+        MILLRACE_ASSIGN_OR_RETURN(std::string_view matched, in.bytes());
+        if (matched.size() != s.build.num_rows()) return in.corrupt("build rows and flags differ");
+        s.build_matched.assign(matched.begin(), matched.end());
+        for (uint8_t flag : s.build_matched) {
+            if (flag > kRejected) return in.corrupt("bad build row flag");
+        }
+        MILLRACE_TRY(index_build(false));
+    } else {
+        s.built = false;
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t build_batches, in.count(12));
+        for (uint64_t i = 0; i < build_batches; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(Batch b, in.batch(s.right_schema));
+            MILLRACE_TRY(build_push(std::move(b)));
+        }
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t waiting, in.count(12));
+        for (uint64_t i = 0; i < waiting; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(Batch b, in.batch(s.left_schema));
+            MILLRACE_TRY(s.waiting_memory.grow(b.memory_bytes()));
+            s.waiting_probes.push_back(std::move(b));
+        }
+    }
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t probe_finished, in.u8());
+    s.probe_finished = probe_finished != 0;
+    s.input_finished[kProbe] = s.probe_finished;
+    return in.expect_end();
 }
 
 }  // namespace millrace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ public:
                  ExecContext& context, const std::string& origin);
     Status push(Batch batch) override;
     Status finish() override;
+    /// The input collected so far.
+    Result<std::string> serialize_state() const override;
+    Status restore_state(std::string_view bytes) override;
 
 private:
     std::vector<sql::SortKey> keys_;
@@ -32,26 +36,32 @@ public:
     LimitOperator(int64_t limit, int64_t offset) : limit_(limit), offset_(offset) {}
     Status push(Batch batch) override;
     Status finish() override { return output_->finish(); }
-    bool done() const { return limit_ >= 0 && static_cast<int64_t>(rows_out_) >= limit_; }
+    bool done() const { return limit_ >= 0 && static_cast<int64_t>(emitted_) >= limit_; }
 
 private:
     int64_t limit_;
     int64_t offset_;
     int64_t skipped_ = 0;
+    uint64_t emitted_ = 0;
 };
 
-/// UNION ALL: forwards every input; finishes downstream when all `inputs` finished.
+/// UNION ALL: forwards every input; finishes downstream when all `inputs` finished. Its inputs
+/// share one port, so it cannot tell them apart: a checkpoint barrier goes downstream once it
+/// has arrived as often as inputs are still open (not aligned: nothing is held back, which is
+/// correct because the union keeps no state), and watermarks are not forwarded, since the
+/// minimum over inputs it cannot distinguish is unknown (holding time back is safe, moving it
+/// early is not).
 class UnionOperator final : public Operator {
 public:
     explicit UnionOperator(std::size_t inputs) : remaining_(inputs) {}
-    Status push(Batch batch) override {
-        rows_in_ += batch.num_rows();
-        return emit(std::move(batch));
-    }
-    Status finish() override { return --remaining_ == 0 ? output_->finish() : Status{}; }
+    Status push(Batch batch) override { return emit(std::move(batch)); }
+    Status finish() override;
+    Status on_control(const ControlSignal& signal) override;
 
 private:
     std::size_t remaining_;
+    std::optional<uint64_t> barrier_;  // the barrier being counted
+    std::size_t barrier_arrivals_ = 0;
 };
 
 }  // namespace millrace
