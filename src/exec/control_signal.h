@@ -12,10 +12,11 @@ namespace millrace {
 ///               every batch after it to the next. An operator saves its state
 ///               (Operator::serialize_state) when the barrier has reached it on every input.
 ///
-/// One-input operators forward both unchanged. A two-input operator forwards the minimum of its
-/// inputs' watermarks (an input it has not heard from holds it back) and a barrier once it has
-/// arrived on both inputs, holding back the batches of the input that delivered it first until
-/// then (an aligned barrier), so its saved state contains exactly the rows before the barrier.
+/// One-input operators forward both unchanged. An operator with several inputs (join, union;
+/// exec/input_aligner.h) forwards the minimum of its open inputs' watermarks (an input it has
+/// not heard from holds it back) and a barrier once it has arrived on every open input, holding
+/// back what arrives behind it on the inputs that delivered it first until then (an aligned
+/// barrier), so that state saved at the barrier contains exactly the rows before it.
 struct ControlSignal {
     enum class Kind : uint8_t { kWatermark, kBarrier };
     Kind kind = Kind::kWatermark;

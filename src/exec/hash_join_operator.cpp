@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "exec/expression_evaluator.h"
+#include "exec/input_aligner.h"
 #include "exec/key_encoder.h"
 #include "exec/operator_state.h"
 #include "sketch/hash.h"
@@ -99,22 +100,36 @@ std::shared_ptr<const Column> null_column(DataType type, std::size_t rows) {
 
 }  // namespace
 
+/// The build (right) input's port: into the join's InputAligner as port kBuild.
 class HashJoinOperator::BuildPort final : public BatchSink {
 public:
-    explicit BuildPort(HashJoinOperator& join) : join_(join) {}
-    Status push(Batch batch) override { return join_.arrive(kBuild, Input{std::move(batch)}); }
-    Status finish() override { return join_.arrive(kBuild, Input{std::nullopt, std::nullopt}); }
+    explicit BuildPort(InputAligner& inputs) : inputs_(inputs) {}
+    Status push(Batch batch) override {
+        return inputs_.arrive(kBuild, PortInput::of(std::move(batch)));
+    }
+    Status finish() override { return inputs_.arrive(kBuild, PortInput::end()); }
     Status on_control(const ControlSignal& signal) override {
-        return join_.arrive(kBuild, Input{std::nullopt, signal});
+        return inputs_.arrive(kBuild, PortInput::of(signal));
     }
 
 private:
-    HashJoinOperator& join_;
+    InputAligner& inputs_;
 };
 
 struct HashJoinOperator::State {
-    State(ExecContext& context, const std::string& origin)
-        : build_memory(context,
+    State(HashJoinOperator& join, ExecContext& context, const std::string& origin)
+        : inputs(
+              2,
+              [&join](std::size_t port, PortInput input) {
+                  if (port == kBuild)
+                      return input.batch ? join.build_push(std::move(*input.batch))
+                                         : join.build_finish();
+                  return input.batch ? join.probe_push(std::move(*input.batch))
+                                     : join.probe_finish();
+              },
+              [&join](const ControlSignal& signal) { return join.output_->on_control(signal); },
+              fmt::format("the join in `{}`", origin)),
+          build_memory(context,
                        fmt::format("the build side (right input) of the join in `{}`", origin),
                        "join the smaller relation on the right or filter it first"),
           waiting_memory(
@@ -130,6 +145,8 @@ struct HashJoinOperator::State {
     std::string origin;
     ExpressionEvaluator evaluator;
     RowErrors errors;
+    // Ports kProbe and kBuild: watermarks and aligned barriers.
+    InputAligner inputs;
 
     std::vector<Batch> build_batches;
     std::size_t build_bytes = 0;
@@ -146,13 +163,6 @@ struct HashJoinOperator::State {
 
     // The pairs of the output batch being assembled: probe row, build row.
     std::vector<uint32_t> left_rows, right_rows;
-
-    // Time and checkpoints, per port (kProbe, kBuild).
-    std::optional<int64_t> watermark[2];  // the latest watermark of each input
-    std::optional<int64_t> forwarded_watermark;
-    std::optional<uint64_t> barrier[2];  // a barrier that arrived and waits for the other
-    bool input_finished[2] = {false, false};
-    std::vector<Input> held[2];  // what arrived behind a waiting barrier
 };
 
 HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExpr> left_keys,
@@ -162,7 +172,7 @@ HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExp
                                    std::shared_ptr<const Schema> right_schema,
                                    std::shared_ptr<const Schema> schema, ExecContext& context,
                                    std::string origin)
-    : state_(std::make_unique<State>(context, origin)) {
+    : state_(std::make_unique<State>(*this, context, origin)) {
     State& s = *state_;
     s.type = type;
     s.left_keys = std::move(left_keys);
@@ -173,7 +183,7 @@ HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExp
     s.schema = std::move(schema);
     s.context = &context;
     s.origin = std::move(origin);
-    s.port = std::make_unique<BuildPort>(*this);
+    s.port = std::make_unique<BuildPort>(s.inputs);
 }
 
 HashJoinOperator::~HashJoinOperator() = default;
@@ -240,87 +250,14 @@ Status HashJoinOperator::index_build(bool report_errors) {
     return {};
 }
 
-Status HashJoinOperator::push(Batch batch) { return arrive(kProbe, Input{std::move(batch)}); }
+Status HashJoinOperator::push(Batch batch) {
+    return state_->inputs.arrive(kProbe, PortInput::of(std::move(batch)));
+}
 
-Status HashJoinOperator::finish() { return arrive(kProbe, Input{std::nullopt, std::nullopt}); }
+Status HashJoinOperator::finish() { return state_->inputs.arrive(kProbe, PortInput::end()); }
 
 Status HashJoinOperator::on_control(const ControlSignal& signal) {
-    return arrive(kProbe, Input{std::nullopt, signal});
-}
-
-Status HashJoinOperator::arrive(Port port, Input input) {
-    State& s = *state_;
-    // Behind a barrier that waits for the other input: the input belongs to the next
-    // checkpoint, so it waits too.
-    if (s.barrier[port]) {
-        s.held[port].push_back(std::move(input));
-        return {};
-    }
-    if (input.batch) {
-        return port == kBuild ? build_push(std::move(*input.batch))
-                              : probe_push(std::move(*input.batch));
-    }
-    if (!input.signal) {
-        s.input_finished[port] = true;
-        MILLRACE_TRY(port == kBuild ? build_finish() : probe_finish());
-        // A finished input sends no more barriers: one waiting on the other input is aligned.
-        const Port other = port == kBuild ? kProbe : kBuild;
-        if (s.barrier[other]) return align(*s.barrier[other]);
-        return forward_watermark();
-    }
-    const ControlSignal& signal = *input.signal;
-    if (signal.kind == ControlSignal::Kind::kWatermark) {
-        if (!s.watermark[port] || signal.watermark_micros > *s.watermark[port])
-            s.watermark[port] = signal.watermark_micros;
-        return forward_watermark();
-    }
-    const Port other = port == kBuild ? kProbe : kBuild;
-    if (s.barrier[other] && *s.barrier[other] != signal.checkpoint_id) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("the join in `{}` got checkpoint barrier {} on one input while "
-                                 "barrier {} waits on the other",
-                                 s.origin, signal.checkpoint_id, *s.barrier[other]));
-    }
-    if (s.barrier[other] || s.input_finished[other]) return align(signal.checkpoint_id);
-    s.barrier[port] = signal.checkpoint_id;
-    return {};
-}
-
-Status HashJoinOperator::align(uint64_t checkpoint_id) {
-    State& s = *state_;
-    s.barrier[kProbe].reset();
-    s.barrier[kBuild].reset();
-    MILLRACE_TRY(output_->on_control(ControlSignal::barrier(checkpoint_id)));
-    // What waited behind the barrier, in arrival order per input (the build input first: its
-    // rows may be needed by the probe rows).
-    for (Port port : {kBuild, kProbe}) {
-        std::vector<Input> held = std::move(s.held[port]);
-        s.held[port].clear();
-        for (std::size_t i = 0; i < held.size(); ++i) {
-            if (s.barrier[port]) {
-                // Another barrier among the held input: the rest waits again, in order.
-                for (std::size_t j = i; j < held.size(); ++j)
-                    s.held[port].push_back(std::move(held[j]));
-                break;
-            }
-            MILLRACE_TRY(arrive(port, std::move(held[i])));
-        }
-    }
-    return {};
-}
-
-Status HashJoinOperator::forward_watermark() {
-    State& s = *state_;
-    // A finished input holds nothing back; one not heard from yet holds everything back.
-    std::optional<int64_t> low;
-    for (Port port : {kProbe, kBuild}) {
-        if (s.input_finished[port]) continue;
-        if (!s.watermark[port]) return {};
-        if (!low || *s.watermark[port] < *low) low = s.watermark[port];
-    }
-    if (!low || (s.forwarded_watermark && *low <= *s.forwarded_watermark)) return {};
-    s.forwarded_watermark = low;
-    return output_->on_control(ControlSignal::watermark(*low));
+    return state_->inputs.arrive(kProbe, PortInput::of(signal));
 }
 
 Status HashJoinOperator::probe_push(Batch batch) {
@@ -520,7 +457,7 @@ Status HashJoinOperator::restore_state(std::string_view bytes) {
     }
     MILLRACE_ASSIGN_OR_RETURN(uint8_t probe_finished, in.u8());
     s.probe_finished = probe_finished != 0;
-    s.input_finished[kProbe] = s.probe_finished;
+    if (s.probe_finished) s.inputs.set_finished(kProbe);
     return in.expect_end();
 }
 

@@ -53,15 +53,10 @@ public:
 private:
     struct State;
     class BuildPort;
-    enum Port : uint8_t { kProbe = 0, kBuild = 1 };
-    /// One thing that arrives at a port: a batch, a control signal, or (neither) its end.
-    struct Input {
-        std::optional<Batch> batch;
-        std::optional<ControlSignal> signal;
-    };
-    Status arrive(Port port, Input input);
-    Status align(uint64_t checkpoint_id);
-    Status forward_watermark();
+    /// Input ports; the build side is port 0 so that, after a barrier, its held rows are
+    /// delivered before the probe rows that may need them.
+    static constexpr std::size_t kBuild = 0;
+    static constexpr std::size_t kProbe = 1;
     Status build_push(Batch batch);
     Status build_finish();
     Status probe_push(Batch batch);

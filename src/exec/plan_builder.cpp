@@ -97,7 +97,8 @@ public:
             case LogicalNode::Kind::kUnionAll: {
                 auto* union_op = make<UnionOperator>(node.children.size());
                 union_op->set_output(output);
-                for (const auto& child : node.children) MILLRACE_TRY(build(*child, union_op));
+                for (std::size_t i = 0; i < node.children.size(); ++i)
+                    MILLRACE_TRY(build(*node.children[i], &union_op->input(i)));
                 return {};
             }
             case LogicalNode::Kind::kSort: {

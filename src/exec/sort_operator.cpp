@@ -133,31 +133,43 @@ Status LimitOperator::push(Batch batch) {
     return emit(batch.take(rows));
 }
 
-Status UnionOperator::finish() {
-    if (--remaining_ == 0) return output_->finish();
-    // An input that finished sends no more barriers: one counted so far may now be complete.
-    if (barrier_ && barrier_arrivals_ >= remaining_) {
-        const uint64_t id = *barrier_;
-        barrier_.reset();
-        barrier_arrivals_ = 0;
-        return output_->on_control(ControlSignal::barrier(id));
+class UnionOperator::Port final : public BatchSink {
+public:
+    Port(InputAligner& aligner, std::size_t index) : aligner_(aligner), index_(index) {}
+    Status push(Batch batch) override {
+        return aligner_.arrive(index_, PortInput::of(std::move(batch)));
     }
-    return {};
+    Status finish() override { return aligner_.arrive(index_, PortInput::end()); }
+    Status on_control(const ControlSignal& signal) override {
+        return aligner_.arrive(index_, PortInput::of(signal));
+    }
+
+private:
+    InputAligner& aligner_;
+    std::size_t index_;
+};
+
+UnionOperator::UnionOperator(std::size_t inputs) : remaining_(inputs) {
+    aligner_ = std::make_unique<InputAligner>(
+        inputs,
+        [this](std::size_t, PortInput input) -> Status {
+            if (input.batch) return emit(std::move(*input.batch));
+            return --remaining_ == 0 ? output_->finish() : Status{};
+        },
+        [this](const ControlSignal& signal) { return output_->on_control(signal); }, "UNION ALL");
+    for (std::size_t i = 0; i < inputs; ++i) ports_.push_back(std::make_unique<Port>(*aligner_, i));
 }
 
-Status UnionOperator::on_control(const ControlSignal& signal) {
-    if (signal.kind == ControlSignal::Kind::kWatermark) return {};
-    if (barrier_ && *barrier_ != signal.checkpoint_id) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("UNION ALL got checkpoint barrier {} while barrier {} had "
-                                 "arrived on only some inputs",
-                                 signal.checkpoint_id, *barrier_));
-    }
-    barrier_ = signal.checkpoint_id;
-    if (++barrier_arrivals_ < remaining_) return {};
-    barrier_.reset();
-    barrier_arrivals_ = 0;
-    return output_->on_control(signal);
+UnionOperator::~UnionOperator() = default;
+
+BatchSink& UnionOperator::input(std::size_t i) { return *ports_[i]; }
+
+Status UnionOperator::push(Batch) {
+    return Error(ErrorCode::kInternal, "UNION ALL takes its input through input(i)");
+}
+
+Status UnionOperator::finish() {
+    return Error(ErrorCode::kInternal, "UNION ALL takes its input through input(i)");
 }
 
 }  // namespace millrace

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/input_aligner.h"
 #include "exec/operator.h"
 #include "sql/logical_plan.h"
 
@@ -45,23 +46,23 @@ private:
     uint64_t emitted_ = 0;
 };
 
-/// UNION ALL: forwards every input; finishes downstream when all `inputs` finished. Its inputs
-/// share one port, so it cannot tell them apart: a checkpoint barrier goes downstream once it
-/// has arrived as often as inputs are still open (not aligned: nothing is held back, which is
-/// correct because the union keeps no state), and watermarks are not forwarded, since the
-/// minimum over inputs it cannot distinguish is unknown (holding time back is safe, moving it
-/// early is not).
+/// UNION ALL: forwards every input; finishes downstream when all inputs finished. Each input
+/// pushes into its own port (input(i)), so that control signals are merged as for any
+/// multi-input operator (InputAligner: minimum watermark, aligned barriers). The operator
+/// itself accepts no input.
 class UnionOperator final : public Operator {
 public:
-    explicit UnionOperator(std::size_t inputs) : remaining_(inputs) {}
-    Status push(Batch batch) override { return emit(std::move(batch)); }
+    explicit UnionOperator(std::size_t inputs);
+    ~UnionOperator() override;
+    BatchSink& input(std::size_t i);
+    Status push(Batch batch) override;
     Status finish() override;
-    Status on_control(const ControlSignal& signal) override;
 
 private:
+    class Port;
+    std::unique_ptr<InputAligner> aligner_;
+    std::vector<std::unique_ptr<Port>> ports_;
     std::size_t remaining_;
-    std::optional<uint64_t> barrier_;  // the barrier being counted
-    std::size_t barrier_arrivals_ = 0;
 };
 
 }  // namespace millrace
