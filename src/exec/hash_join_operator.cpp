@@ -441,6 +441,8 @@ Status HashJoinOperator::restore_state(std::string_view bytes) {
             if (flag > kRejected) return in.corrupt("bad build row flag");
         }
         MILLRACE_TRY(index_build(false));
+        // The build input had ended: it holds no barrier or watermark back.
+        s.inputs.set_finished(kBuild);
     } else {
         s.built = false;
         MILLRACE_ASSIGN_OR_RETURN(uint64_t build_batches, in.count(12));

@@ -199,5 +199,35 @@ TEST_F(HashJoinOperatorTest, BarriersOfDifferentCheckpointsOnTheTwoInputsAreAnEr
     EXPECT_EQ(status.error().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(HashJoinOperatorTest, ARestoredJoinWhoseBuildSideEndedWaitsOnlyForTheProbeSide) {
+    add_numbers("a", 4);
+    add_numbers("b", 4);
+    const std::string sql = "SELECT a.id, b.id FROM a JOIN b ON a.id = b.id";
+    std::vector<std::string> saved;
+    {
+        testing::RowCollector sink;
+        ExecContext context;
+        auto planned = plan(sql, sink, context);
+        ASSERT_TRUE(planned.ok());
+        const ScanInput& build = planned.value()->inputs()[0];
+        ASSERT_TRUE(build.entry->push(table("b").project(build.columns)).ok());
+        ASSERT_TRUE(build.entry->finish().ok());
+        saved = planned.value()->serialize_state().value();
+    }
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(sql, sink, context);
+    ASSERT_TRUE(planned.ok());
+    ASSERT_TRUE(planned.value()->restore_state(saved).ok());
+    const ScanInput& probe = planned.value()->inputs()[1];
+    ASSERT_TRUE(probe.entry->on_control(ControlSignal::watermark(8)).ok());
+    ASSERT_TRUE(probe.entry->on_control(ControlSignal::barrier(3)).ok());
+    ASSERT_TRUE(probe.entry->push(table("a").project(probe.columns)).ok());
+    ASSERT_TRUE(probe.entry->finish().ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::watermark(8), ControlSignal::barrier(3)));
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("0|0", "1|1", "2|2", "3|3"));
+    EXPECT_EQ(sink.finished, 1);
+}
+
 }  // namespace
 }  // namespace millrace
