@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "common/clock.h"
 #include "exec/operand.h"
 #include "exec/scalar_functions.h"
 #include "types/value_cast.h"
@@ -321,6 +322,15 @@ bool is_constant_list(const BoundExpr& expr) {
     return true;
 }
 
+/// now() or current_date (UTC) at the statement time.
+Value statement_value(Function function, int64_t micros) {
+    constexpr int64_t kMicrosPerDay = 86400000000LL;
+    if (function == Function::kNow) return Value::timestamp(micros);
+    int64_t days = micros / kMicrosPerDay;
+    if (micros % kMicrosPerDay < 0) --days;
+    return Value::date(static_cast<int32_t>(days));
+}
+
 }  // namespace
 
 Value Operand::value(std::size_t i) const {
@@ -517,6 +527,9 @@ ColumnPtr ExpressionEvaluator::evaluate(const BoundExpr& expr, const Batch& batc
         case Function::kIsDistinct:
         case Function::kIsNotDistinct:
             return comparison(f, args[0], args[1], n, expr.args[0].type);
+        case Function::kNow:
+        case Function::kCurrentDate:
+            return constant_column(statement_value(f, statement_time()), expr.type, n);
         default:
             return evaluate_scalar_function(expr, args, n, errors);
     }
@@ -569,8 +582,21 @@ Result<Value> ExpressionEvaluator::evaluate_constant(const BoundExpr& expr) {
     return operand.value(0);
 }
 
-void fold_constants(BoundExpr& expr) {
-    for (BoundExpr& arg : expr.args) fold_constants(arg);
+int64_t ExpressionEvaluator::statement_time() {
+    if (!statement_time_) statement_time_ = SystemClock().now_micros();
+    return *statement_time_;
+}
+
+void fold_constants(BoundExpr& expr, int64_t statement_time_micros) {
+    for (BoundExpr& arg : expr.args) fold_constants(arg, statement_time_micros);
+    if (expr.kind == Kind::kCall &&
+        (expr.function == Function::kNow || expr.function == Function::kCurrentDate)) {
+        BoundExpr folded = BoundExpr::constant_of(
+            statement_value(expr.function, statement_time_micros), expr.type);
+        folded.location = expr.location;
+        expr = std::move(folded);
+        return;
+    }
     if (expr.kind == Kind::kConstant || expr.kind == Kind::kAggregate || expr.kind == Kind::kColumn)
         return;
     if (!expr.is_column_free()) return;

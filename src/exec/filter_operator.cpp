@@ -7,7 +7,6 @@ FilterOperator::FilterOperator(sql::BoundExpr predicate, ExecContext& context, s
 
 Status FilterOperator::push(Batch batch) {
     const std::size_t n = batch.num_rows();
-    rows_in_ += n;
     errors_.clear();
     ColumnPtr result = evaluator_.evaluate(predicate_, batch, errors_);
     selection_.clear();
@@ -25,7 +24,6 @@ Status FilterOperator::push(Batch batch) {
         MILLRACE_TRY(context_.row_error(
             DeadLetterRow{origin_, entry.message, row_to_json(batch, entry.row)}));
     }
-    rows_filtered_ += n - selection_.size() - errors_.size();
     if (selection_.size() == n) return emit(std::move(batch));
     if (selection_.empty()) return {};
     return emit(batch.take(selection_));

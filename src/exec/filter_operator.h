@@ -13,7 +13,6 @@ public:
     FilterOperator(sql::BoundExpr predicate, ExecContext& context, std::string origin);
     Status push(Batch batch) override;
     Status finish() override { return output_->finish(); }
-    uint64_t rows_filtered() const { return rows_filtered_; }
 
 private:
     sql::BoundExpr predicate_;
@@ -22,7 +21,6 @@ private:
     ExpressionEvaluator evaluator_;
     RowErrors errors_;
     std::vector<uint32_t> selection_;
-    uint64_t rows_filtered_ = 0;
 };
 
 }  // namespace millrace

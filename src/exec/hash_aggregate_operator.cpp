@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "exec/key_encoder.h"
+#include "exec/operator_state.h"
 #include "sketch/dd_sketch.h"
 #include "sketch/hash.h"
 #include "sketch/hyper_log_log.h"
@@ -321,6 +322,162 @@ struct HashAggregateOperator::State {
         }
     }
 
+    /// Counts the groups against the memory limit: a clear error, never an OOM kill.
+    Status account() {
+        std::size_t per_group = accumulators.size() * sizeof(uint32_t);
+        for (const auto& acc : accumulators) per_group += acc.bytes_per_group();
+        const std::size_t bytes = arena.capacity() + slots.size() * sizeof(uint32_t) +
+                                  key_offsets.capacity() * sizeof(uint32_t) +
+                                  group_hashes.capacity() * sizeof(uint64_t) +
+                                  group_count() * per_group + grown_bytes;
+        return memory->resize(bytes);
+    }
+
+    // State body (after the envelope of exec/operator_state.h):
+    //
+    //   u32 accumulators, then per accumulator: u8 Aggregate
+    //   u64 groups, then per group (in first-seen order): bytes encoded key
+    //   per accumulator, per group, by its function:
+    //     count(*), count      i64 count
+    //     count(DISTINCT)      u64 values, then per value: bytes encoded value (KeyEncoder)
+    //     approx_count_distinct bytes HyperLogLog::serialize()
+    //     approx_percentile    bytes DDSketch::serialize()
+    //     avg                  i64 count, i64 integer sum, f64 double sum
+    //     sum, min, max,       u8 has a value, then when it has: bytes (string/bytes input),
+    //     bool_and, bool_or    f64 (double input) or i64 (every other input)
+    void serialize(StateWriter& out) const {
+        out.u32(static_cast<uint32_t>(accumulators.size()));
+        for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc.function));
+        const std::size_t groups = group_count();
+        out.u64(groups);
+        for (uint32_t g = 0; g < groups; ++g) out.bytes(key_of(g));
+        for (const auto& acc : accumulators) {
+            for (uint32_t g = 0; g < groups; ++g) {
+                switch (acc.function) {
+                    case Aggregate::kCountStar:
+                    case Aggregate::kCount:
+                        out.i64(acc.counts[g]);
+                        break;
+                    case Aggregate::kCountDistinct: {
+                        // Sorted, so that equal states serialize to equal bytes.
+                        std::vector<std::string_view> values(acc.distinct[g].begin(),
+                                                             acc.distinct[g].end());
+                        std::sort(values.begin(), values.end());
+                        out.u64(values.size());
+                        for (std::string_view v : values) out.bytes(v);
+                        break;
+                    }
+                    case Aggregate::kApproxCountDistinct:
+                        out.bytes(acc.hll[g].serialize());
+                        break;
+                    case Aggregate::kApproxPercentile:
+                        out.bytes(acc.quantiles[g].serialize());
+                        break;
+                    case Aggregate::kAvg:
+                        out.i64(acc.counts[g]);
+                        out.i64(acc.ints[g]);
+                        out.f64(acc.doubles[g]);
+                        break;
+                    default:
+                        out.u8(acc.has[g]);
+                        if (!acc.has[g]) break;
+                        if (!acc.strings.empty()) {
+                            out.bytes(acc.strings[g]);
+                        } else if (!acc.doubles.empty()) {
+                            out.f64(acc.doubles[g]);
+                        } else {
+                            out.i64(acc.ints[g]);
+                        }
+                }
+            }
+        }
+    }
+
+    Status restore(StateReader& in) {
+        MILLRACE_ASSIGN_OR_RETURN(uint32_t stored, in.u32());
+        if (stored != accumulators.size()) return in.corrupt("state of another aggregate");
+        for (const auto& acc : accumulators) {
+            MILLRACE_ASSIGN_OR_RETURN(uint8_t function, in.u8());
+            if (function != static_cast<uint8_t>(acc.function))
+                return in.corrupt("state of another aggregate");
+        }
+        arena.clear();
+        key_offsets = {0};
+        group_hashes.clear();
+        slots.clear();
+        mask = 0;
+        grown_bytes = 0;
+        touched_stamp.clear();
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t groups, in.count(8));
+        for (uint64_t g = 0; g < groups; ++g) {
+            MILLRACE_ASSIGN_OR_RETURN(std::string_view key, in.bytes());
+            if (find_or_insert(key) != g) return in.corrupt("duplicate group key");
+        }
+        for (auto& acc : accumulators) {
+            acc = Accumulator{acc.function, acc.input_type, acc.output_type, acc.fraction};
+            acc.resize(groups);
+            for (uint32_t g = 0; g < groups; ++g) {
+                switch (acc.function) {
+                    case Aggregate::kCountStar:
+                    case Aggregate::kCount: {
+                        MILLRACE_ASSIGN_OR_RETURN(acc.counts[g], in.i64());
+                        break;
+                    }
+                    case Aggregate::kCountDistinct: {
+                        MILLRACE_ASSIGN_OR_RETURN(uint64_t values, in.count(8));
+                        for (uint64_t v = 0; v < values; ++v) {
+                            MILLRACE_ASSIGN_OR_RETURN(std::string_view value, in.bytes());
+                            if (acc.distinct[g].emplace(value).second)
+                                grown_bytes += value.size() + kSetNodeBytes;
+                        }
+                        break;
+                    }
+                    case Aggregate::kApproxCountDistinct: {
+                        MILLRACE_ASSIGN_OR_RETURN(std::string_view bytes, in.bytes());
+                        MILLRACE_ASSIGN_OR_RETURN(
+                            acc.hll[g],
+                            HyperLogLog::deserialize(std::span<const uint8_t>(
+                                reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+                        break;
+                    }
+                    case Aggregate::kApproxPercentile: {
+                        MILLRACE_ASSIGN_OR_RETURN(std::string_view bytes, in.bytes());
+                        MILLRACE_ASSIGN_OR_RETURN(
+                            acc.quantiles[g],
+                            DDSketch::deserialize(std::span<const uint8_t>(
+                                reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+                        break;
+                    }
+                    case Aggregate::kAvg: {
+                        MILLRACE_ASSIGN_OR_RETURN(acc.counts[g], in.i64());
+                        MILLRACE_ASSIGN_OR_RETURN(acc.ints[g], in.i64());
+                        MILLRACE_ASSIGN_OR_RETURN(acc.doubles[g], in.f64());
+                        break;
+                    }
+                    default: {
+                        MILLRACE_ASSIGN_OR_RETURN(acc.has[g], in.u8());
+                        if (!acc.has[g]) break;
+                        if (!acc.strings.empty()) {
+                            MILLRACE_ASSIGN_OR_RETURN(std::string_view v, in.bytes());
+                            acc.strings[g].assign(v);
+                            grown_bytes += acc.strings[g].capacity();
+                        } else if (!acc.doubles.empty()) {
+                            MILLRACE_ASSIGN_OR_RETURN(acc.doubles[g], in.f64());
+                        } else {
+                            MILLRACE_ASSIGN_OR_RETURN(acc.ints[g], in.i64());
+                        }
+                    }
+                }
+            }
+        }
+        MILLRACE_TRY(in.expect_end());
+        // The sketches are counted as if every group had been touched by one batch.
+        group_ids.resize(groups);
+        for (uint32_t g = 0; g < groups; ++g) group_ids[g] = g;
+        count_sketch_growth(groups);
+        return account();
+    }
+
     void append_result(Accumulator& acc, uint32_t g, ColumnBuilder& out) {
         switch (acc.function) {
             case Aggregate::kCountStar:
@@ -409,7 +566,6 @@ std::size_t HashAggregateOperator::groups() const { return state_->group_count()
 Status HashAggregateOperator::push(Batch batch) {
     State& s = *state_;
     const std::size_t n = batch.num_rows();
-    rows_in_ += n;
     s.errors.clear();
     std::vector<ColumnPtr> key_columns;
     std::vector<const Column*> key_pointers;
@@ -432,7 +588,6 @@ Status HashAggregateOperator::push(Batch batch) {
             MILLRACE_TRY(s.context->row_error(
                 DeadLetterRow{s.origin, entry.message, row_to_json(batch, entry.row)}));
         }
-        rows_in_ -= n;
         return push(batch.take(keep));
     }
     s.group_ids.resize(n);
@@ -460,14 +615,19 @@ Status HashAggregateOperator::push(Batch batch) {
         MILLRACE_TRY(s.update(s.accumulators[a], arg_columns[a].get(), n));
     }
     s.count_sketch_growth(n);
-    // Groups count against the memory limit: a clear error, never an OOM kill.
-    std::size_t per_group = s.accumulators.size() * sizeof(uint32_t);
-    for (const auto& acc : s.accumulators) per_group += acc.bytes_per_group();
-    const std::size_t bytes = s.arena.capacity() + s.slots.size() * sizeof(uint32_t) +
-                              s.key_offsets.capacity() * sizeof(uint32_t) +
-                              s.group_hashes.capacity() * sizeof(uint64_t) +
-                              s.group_count() * per_group + s.grown_bytes;
-    return s.memory->resize(bytes);
+    return s.account();
+}
+
+Result<std::string> HashAggregateOperator::serialize_state() const {
+    StateWriter out(OperatorStateKind::kHashAggregate);
+    state_->serialize(out);
+    return std::move(out).finish();
+}
+
+Status HashAggregateOperator::restore_state(std::string_view bytes) {
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kHashAggregate));
+    return state_->restore(in);
 }
 
 Status HashAggregateOperator::finish() {

@@ -13,7 +13,9 @@ namespace millrace {
 /// GROUP BY: groups rows by the encoded values of the key expressions in an open-addressing
 /// hash table and updates one accumulator array per aggregate, column at a time. Emits on
 /// finish(): the keys, then the aggregates, per group in first-seen order; with no keys,
-/// exactly one row even for no input (count = 0, sum = null), as SQL requires.
+/// exactly one row even for no input (count = 0, sum = null), as SQL requires. Its state (the
+/// groups' keys and accumulators, sketches included) serializes mid-input: a restored operator
+/// given the rest of the input finishes with the result of an uninterrupted run.
 class HashAggregateOperator final : public Operator {
 public:
     HashAggregateOperator(std::vector<sql::BoundExpr> keys,
@@ -24,6 +26,9 @@ public:
     Status push(Batch batch) override;
     Status finish() override;
     std::size_t groups() const;
+    /// The groups and their accumulators (format in the .cpp). Valid until finish().
+    Result<std::string> serialize_state() const override;
+    Status restore_state(std::string_view bytes) override;
 
 private:
     struct State;

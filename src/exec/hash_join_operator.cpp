@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "exec/expression_evaluator.h"
+#include "exec/input_aligner.h"
 #include "exec/key_encoder.h"
+#include "exec/operator_state.h"
 #include "sketch/hash.h"
 
 namespace millrace {
@@ -98,19 +100,36 @@ std::shared_ptr<const Column> null_column(DataType type, std::size_t rows) {
 
 }  // namespace
 
+/// The build (right) input's port: into the join's InputAligner as port kBuild.
 class HashJoinOperator::BuildPort final : public BatchSink {
 public:
-    explicit BuildPort(HashJoinOperator& join) : join_(join) {}
-    Status push(Batch batch) override;
-    Status finish() override;
+    explicit BuildPort(InputAligner& inputs) : inputs_(inputs) {}
+    Status push(Batch batch) override {
+        return inputs_.arrive(kBuild, PortInput::of(std::move(batch)));
+    }
+    Status finish() override { return inputs_.arrive(kBuild, PortInput::end()); }
+    Status on_control(const ControlSignal& signal) override {
+        return inputs_.arrive(kBuild, PortInput::of(signal));
+    }
 
 private:
-    HashJoinOperator& join_;
+    InputAligner& inputs_;
 };
 
 struct HashJoinOperator::State {
-    State(ExecContext& context, const std::string& origin)
-        : build_memory(context,
+    State(HashJoinOperator& join, ExecContext& context, const std::string& origin)
+        : inputs(
+              2,
+              [&join](std::size_t port, PortInput input) {
+                  if (port == kBuild)
+                      return input.batch ? join.build_push(std::move(*input.batch))
+                                         : join.build_finish();
+                  return input.batch ? join.probe_push(std::move(*input.batch))
+                                     : join.probe_finish();
+              },
+              [&join](const ControlSignal& signal) { return join.output_->on_control(signal); },
+              fmt::format("the join in `{}`", origin)),
+          build_memory(context,
                        fmt::format("the build side (right input) of the join in `{}`", origin),
                        "join the smaller relation on the right or filter it first"),
           waiting_memory(
@@ -126,6 +145,8 @@ struct HashJoinOperator::State {
     std::string origin;
     ExpressionEvaluator evaluator;
     RowErrors errors;
+    // Ports kProbe and kBuild: watermarks and aligned barriers.
+    InputAligner inputs;
 
     std::vector<Batch> build_batches;
     std::size_t build_bytes = 0;
@@ -151,7 +172,7 @@ HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExp
                                    std::shared_ptr<const Schema> right_schema,
                                    std::shared_ptr<const Schema> schema, ExecContext& context,
                                    std::string origin)
-    : state_(std::make_unique<State>(context, origin)) {
+    : state_(std::make_unique<State>(*this, context, origin)) {
     State& s = *state_;
     s.type = type;
     s.left_keys = std::move(left_keys);
@@ -162,31 +183,45 @@ HashJoinOperator::HashJoinOperator(sql::JoinType type, std::vector<sql::BoundExp
     s.schema = std::move(schema);
     s.context = &context;
     s.origin = std::move(origin);
-    s.port = std::make_unique<BuildPort>(*this);
+    s.port = std::make_unique<BuildPort>(s.inputs);
 }
 
 HashJoinOperator::~HashJoinOperator() = default;
 
 BatchSink& HashJoinOperator::build_side() { return *state_->port; }
 
-Status HashJoinOperator::BuildPort::push(Batch batch) {
-    State& s = *join_.state_;
+Status HashJoinOperator::build_push(Batch batch) {
+    State& s = *state_;
     s.build_bytes += batch.memory_bytes();
     MILLRACE_TRY(s.build_memory.resize(s.build_bytes));
     s.build_batches.push_back(std::move(batch));
     return {};
 }
 
-Status HashJoinOperator::BuildPort::finish() {
-    State& s = *join_.state_;
+Status HashJoinOperator::build_finish() {
+    State& s = *state_;
     // The batches and their concatenation are both alive while it is made.
     MILLRACE_TRY(s.build_memory.resize(2 * s.build_bytes));
     s.build = s.build_batches.empty() ? Batch::empty(s.right_schema)
                                       : concat_batches(s.right_schema, s.build_batches);
     s.build_batches.clear();
     s.build_batches.shrink_to_fit();
+    s.build_matched.assign(s.build.num_rows(), kUnmatched);
+    MILLRACE_TRY(index_build(true));
+    std::vector<Batch> waiting = std::move(s.waiting_probes);
+    s.waiting_probes.clear();
+    for (Batch& b : waiting) {
+        MILLRACE_TRY(probe(b));
+        b = Batch::empty(b.schema_ptr());
+    }
+    s.waiting_memory.release();
+    if (s.probe_finished) return probe_finish();
+    return {};
+}
+
+Status HashJoinOperator::index_build(bool report_errors) {
+    State& s = *state_;
     const std::size_t rows = s.build.num_rows();
-    s.build_matched.assign(rows, kUnmatched);
     std::vector<ColumnPtr> keys;
     std::vector<const Column*> pointers;
     s.errors.clear();
@@ -196,6 +231,8 @@ Status HashJoinOperator::BuildPort::finish() {
     }
     for (const auto& entry : s.errors.entries()) {
         s.build_matched[entry.row] = kRejected;
+        // A restored build side reported its bad rows before it was saved.
+        if (!report_errors) continue;
         MILLRACE_TRY(s.context->row_error(
             DeadLetterRow{s.origin, entry.message, row_to_json(s.build, entry.row)}));
     }
@@ -210,19 +247,20 @@ Status HashJoinOperator::BuildPort::finish() {
     keys.clear();
     MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + s.table.memory_bytes() + rows));
     s.built = true;
-    std::vector<Batch> waiting = std::move(s.waiting_probes);
-    s.waiting_probes.clear();
-    for (Batch& b : waiting) {
-        MILLRACE_TRY(join_.probe(b));
-        b = Batch::empty(b.schema_ptr());
-    }
-    s.waiting_memory.release();
-    if (s.probe_finished) return join_.finish();
     return {};
 }
 
 Status HashJoinOperator::push(Batch batch) {
-    rows_in_ += batch.num_rows();
+    return state_->inputs.arrive(kProbe, PortInput::of(std::move(batch)));
+}
+
+Status HashJoinOperator::finish() { return state_->inputs.arrive(kProbe, PortInput::end()); }
+
+Status HashJoinOperator::on_control(const ControlSignal& signal) {
+    return state_->inputs.arrive(kProbe, PortInput::of(signal));
+}
+
+Status HashJoinOperator::probe_push(Batch batch) {
     if (!state_->built) {
         MILLRACE_TRY(state_->waiting_memory.grow(batch.memory_bytes()));
         state_->waiting_probes.push_back(std::move(batch));
@@ -324,7 +362,7 @@ Status HashJoinOperator::probe(const Batch& batch) {
     return {};
 }
 
-Status HashJoinOperator::finish() {
+Status HashJoinOperator::probe_finish() {
     State& s = *state_;
     s.probe_finished = true;
     if (!s.built) return {};  // finishes when the build side does
@@ -355,6 +393,74 @@ Status HashJoinOperator::finish() {
     s.build_matched = {};
     s.build_memory.release();
     return output_->finish();
+}
+
+// State body (after the envelope of exec/operator_state.h):
+//
+//   u8 built (the build input finished)
+//   built:      batch build side (all rows), bytes one byte per build row (0 unmatched,
+//               1 matched, 2 rejected: its key failed to evaluate)
+//   not built:  u64 batches, then each: batch of the build input so far;
+//               u64 batches, then each: batch of probe rows waiting for the build side
+//   u8 probe input finished
+//
+// Input held behind a waiting barrier is not part of the state: it follows the checkpoint.
+Result<std::string> HashJoinOperator::serialize_state() const {
+    const State& s = *state_;
+    StateWriter out(OperatorStateKind::kHashJoin);
+    out.u8(s.built ? 1 : 0);
+    if (s.built) {
+        out.batch(s.build);
+        out.bytes(std::string_view(reinterpret_cast<const char*>(s.build_matched.data()),
+                                   s.build_matched.size()));
+    } else {
+        out.u64(s.build_batches.size());
+        for (const Batch& b : s.build_batches) out.batch(b);
+        out.u64(s.waiting_probes.size());
+        for (const Batch& b : s.waiting_probes) out.batch(b);
+    }
+    out.u8(s.probe_finished ? 1 : 0);
+    return std::move(out).finish();
+}
+
+Status HashJoinOperator::restore_state(std::string_view bytes) {
+    State& s = *state_;
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kHashJoin));
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t built, in.u8());
+    s.build_batches.clear();
+    s.waiting_probes.clear();
+    s.build_bytes = 0;
+    s.waiting_memory.release();
+    if (built != 0) {
+        MILLRACE_ASSIGN_OR_RETURN(s.build, in.batch(s.right_schema));
+        MILLRACE_ASSIGN_OR_RETURN(std::string_view matched, in.bytes());
+        if (matched.size() != s.build.num_rows()) return in.corrupt("build rows and flags differ");
+        s.build_matched.assign(matched.begin(), matched.end());
+        for (uint8_t flag : s.build_matched) {
+            if (flag > kRejected) return in.corrupt("bad build row flag");
+        }
+        MILLRACE_TRY(index_build(false));
+        // The build input had ended: it holds no barrier or watermark back.
+        s.inputs.set_finished(kBuild);
+    } else {
+        s.built = false;
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t build_batches, in.count(12));
+        for (uint64_t i = 0; i < build_batches; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(Batch b, in.batch(s.right_schema));
+            MILLRACE_TRY(build_push(std::move(b)));
+        }
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t waiting, in.count(12));
+        for (uint64_t i = 0; i < waiting; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(Batch b, in.batch(s.left_schema));
+            MILLRACE_TRY(s.waiting_memory.grow(b.memory_bytes()));
+            s.waiting_probes.push_back(std::move(b));
+        }
+    }
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t probe_finished, in.u8());
+    s.probe_finished = probe_finished != 0;
+    if (s.probe_finished) s.inputs.set_finished(kProbe);
+    return in.expect_end();
 }
 
 }  // namespace millrace

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "exec/operator.h"
@@ -18,6 +20,15 @@ namespace millrace {
 /// rows that arrive before it is complete, count against ExecContext's memory limit: beyond it
 /// the join fails with kResourceExhausted naming itself and the limit (never an OOM kill).
 ///
+/// Control signals: a watermark goes downstream as the minimum of both inputs' latest ones; a
+/// checkpoint barrier once it has arrived on both inputs (aligned: batches, signals and the end
+/// of an input that arrive behind a barrier wait until the other input's barrier comes, so the
+/// state saved at the barrier holds exactly the rows before it). A finished input counts as
+/// having delivered every later barrier and holds no watermark back.
+///
+/// State (serialize_state): the build side, which build rows matched, and probe rows waiting
+/// for the build side.
+///
 /// Output columns: the left columns, then the right columns.
 class HashJoinOperator final : public Operator {
 public:
@@ -32,12 +43,26 @@ public:
     /// The probe (left) port.
     Status push(Batch batch) override;
     Status finish() override;
+    Status on_control(const ControlSignal& signal) override;
     /// The build (right) port.
     BatchSink& build_side();
+
+    Result<std::string> serialize_state() const override;
+    Status restore_state(std::string_view bytes) override;
 
 private:
     struct State;
     class BuildPort;
+    /// Input ports; the build side is port 0 so that, after a barrier, its held rows are
+    /// delivered before the probe rows that may need them.
+    static constexpr std::size_t kBuild = 0;
+    static constexpr std::size_t kProbe = 1;
+    Status build_push(Batch batch);
+    Status build_finish();
+    Status probe_push(Batch batch);
+    Status probe_finish();
+    /// Hashes the build side's keys; dead-letters the rows whose key fails when `report_errors`.
+    Status index_build(bool report_errors);
     Status probe(const Batch& batch);
     /// Emits the pending (probe row, build row) pairs of `batch` that pass the residual.
     Status emit_pairs(const Batch& batch, std::vector<uint8_t>& left_matched);

@@ -19,6 +19,17 @@ Status ExecContext::row_error(DeadLetterRow row) {
     return {};
 }
 
+int64_t ExecContext::statement_time_micros() {
+    if (!statement_time_)
+        statement_time_ = clock != nullptr ? clock->now_micros() : SystemClock().now_micros();
+    return *statement_time_;
+}
+
+Status Operator::restore_state(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    return Error(ErrorCode::kCorruption, "state given to an operator that keeps none");
+}
+
 MemoryReservation::MemoryReservation(ExecContext& context, std::string holder, std::string advice)
     : context_(context), holder_(std::move(holder)), advice_(std::move(advice)) {}
 

@@ -3,9 +3,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "common/clock.h"
 #include "common/result.h"
+#include "exec/control_signal.h"
 #include "types/batch.h"
 
 namespace millrace {
@@ -13,13 +17,20 @@ namespace millrace {
 /// Where Batches go: the next operator, a sink, or a test collector. The push interface is
 /// what lets batch and streaming mode share operators (docs/architecture.md §1): a bounded run
 /// calls push() for every input batch and finish() once at the end of input; the streaming runtime
-/// calls push() forever and adds checkpoint hooks beside it.
+/// calls push() forever and sends control signals (watermarks, checkpoint barriers) between the
+/// batches through on_control(), in order with them.
 class BatchSink {
 public:
     virtual ~BatchSink() = default;
     virtual Status push(Batch batch) = 0;
     /// End of input: blocking operators (aggregate, sort) emit here, then finish downstream.
     virtual Status finish() = 0;
+    /// A watermark or checkpoint barrier, after every batch pushed before it. Terminal sinks
+    /// that have no use for time ignore it (the default); operators forward it.
+    virtual Status on_control(const ControlSignal& signal) {
+        (void)signal;
+        return {};
+    }
 };
 
 /// A row an operator could not process (a per-row evaluation error): routed to the pipeline's
@@ -43,7 +54,13 @@ enum class RowErrorPolicy {
 /// would cross it fails with kResourceExhausted naming itself and the limit. Streaming operators
 /// (filter, project, limit, union, a join's output) hold at most one batch and are not counted.
 /// Single-threaded, like the operators.
+///
+/// `clock` is the project's clock (cli/ passes its one SystemClock, tests a ManualClock); null
+/// means the operating system's clock. SQL's now()/current_date read it through
+/// statement_time_micros(), once per context, so every plan of one run sees the same instant (as
+/// PostgreSQL's now() is fixed per transaction).
 struct ExecContext {
+    const Clock* clock = nullptr;
     std::function<void(DeadLetterRow)> dead_letter = [](DeadLetterRow) {};
     RowErrorPolicy row_error_policy = RowErrorPolicy::kDeadLetter;
     /// Bytes all buffering operators together may hold.
@@ -54,6 +71,11 @@ struct ExecContext {
 
     /// A row that failed evaluation: dead-lettered (ok), or the plan's error under kFail.
     Status row_error(DeadLetterRow row);
+    /// The statement's time: the clock's reading the first time it is asked, then the same.
+    int64_t statement_time_micros();
+
+private:
+    std::optional<int64_t> statement_time_;
 };
 
 /// One buffering operator's share of ExecContext's memory limit. resize() moves the held amount
@@ -84,22 +106,32 @@ std::string format_bytes(std::size_t bytes);
 
 /// An operator: consumes Batches, pushes results to its output. Single-threaded; one instance
 /// per plan (and, in the streaming runtime, per parallel subtask).
+///
+/// Control signals are forwarded downstream unchanged by default; an operator with two inputs
+/// (HashJoinOperator) or one that holds rows back overrides on_control(). An operator that holds
+/// state across batches (HashAggregateOperator, HashJoinOperator, SortOperator, TopNOperator)
+/// overrides serialize_state()/restore_state(): at a checkpoint barrier the runtime saves the
+/// bytes, and after a restart restores them into a freshly built operator of the same plan,
+/// which then continues with the input that followed the barrier. The bytes use the envelope
+/// of exec/operator_state.h. Stateless operators serialize to nothing.
 class Operator : public BatchSink {
 public:
     void set_output(BatchSink* output) { output_ = output; }
     BatchSink* output() const { return output_; }
-    uint64_t rows_in() const { return rows_in_; }
-    uint64_t rows_out() const { return rows_out_; }
+
+    Status on_control(const ControlSignal& signal) override { return output_->on_control(signal); }
+    /// The operator's state as bytes; empty for a stateless operator.
+    virtual Result<std::string> serialize_state() const { return std::string(); }
+    /// Replaces the state with what serialize_state() wrote (of an operator built from the same
+    /// plan); ErrorCode::kCorruption for bytes it did not write. Call before any input.
+    virtual Status restore_state(std::string_view bytes);
 
 protected:
     Status emit(Batch batch) {
         if (batch.num_rows() == 0) return {};
-        rows_out_ += batch.num_rows();
         return output_->push(std::move(batch));
     }
     BatchSink* output_ = nullptr;
-    uint64_t rows_in_ = 0;
-    uint64_t rows_out_ = 0;
 };
 
 /// Renders row `row` of `batch` as a JSON object (for dead-letter records).

@@ -1,5 +1,7 @@
 #include "exec/plan_builder.h"
 
+#include <fmt/format.h>
+
 #include "exec/expression_evaluator.h"
 #include "exec/filter_operator.h"
 #include "exec/hash_aggregate_operator.h"
@@ -17,7 +19,7 @@ using sql::LogicalNode;
 class Builder {
 public:
     Builder(ExecContext& context, const std::string& origin,
-            std::vector<std::unique_ptr<BatchSink>>& operators, std::vector<ScanInput>& inputs)
+            std::vector<std::unique_ptr<Operator>>& operators, std::vector<ScanInput>& inputs)
         : context_(context), origin_(origin), operators_(operators), inputs_(inputs) {}
 
     template <typename T, typename... Args>
@@ -28,8 +30,8 @@ public:
         return raw;
     }
 
-    static sql::BoundExpr folded(sql::BoundExpr expr) {
-        fold_constants(expr);
+    sql::BoundExpr folded(sql::BoundExpr expr) {
+        fold_constants(expr, context_.statement_time_micros());
         return expr;
     }
 
@@ -69,7 +71,8 @@ public:
                 for (const auto& e : node.group_keys) keys.push_back(folded(e));
                 std::vector<sql::AggregateCall> calls = node.aggregates;
                 for (auto& call : calls) {
-                    for (auto& arg : call.args) fold_constants(arg);
+                    for (auto& arg : call.args)
+                        fold_constants(arg, context_.statement_time_micros());
                 }
                 auto* aggregate = make<HashAggregateOperator>(std::move(keys), std::move(calls),
                                                               node.schema, context_, origin_);
@@ -94,7 +97,8 @@ public:
             case LogicalNode::Kind::kUnionAll: {
                 auto* union_op = make<UnionOperator>(node.children.size());
                 union_op->set_output(output);
-                for (const auto& child : node.children) MILLRACE_TRY(build(*child, union_op));
+                for (std::size_t i = 0; i < node.children.size(); ++i)
+                    MILLRACE_TRY(build(*node.children[i], &union_op->input(i)));
                 return {};
             }
             case LogicalNode::Kind::kSort: {
@@ -125,7 +129,7 @@ public:
 private:
     ExecContext& context_;
     const std::string& origin_;
-    std::vector<std::unique_ptr<BatchSink>>& operators_;
+    std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
 };
 
@@ -138,6 +142,27 @@ Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan,
     Builder builder(context, origin, executable->operators_, executable->inputs_);
     MILLRACE_TRY(builder.build(plan, &output));
     return executable;
+}
+
+Result<std::vector<std::string>> ExecutablePlan::serialize_state() const {
+    std::vector<std::string> states;
+    states.reserve(operators_.size());
+    for (const auto& op : operators_) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string state, op->serialize_state());
+        states.push_back(std::move(state));
+    }
+    return states;
+}
+
+Status ExecutablePlan::restore_state(const std::vector<std::string>& states) {
+    if (states.size() != operators_.size()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("saved state of {} operators for a plan of {}", states.size(),
+                                 operators_.size()));
+    }
+    for (std::size_t i = 0; i < states.size(); ++i)
+        MILLRACE_TRY(operators_[i]->restore_state(states[i]));
+    return {};
 }
 
 Status ExecutablePlan::run_with(const std::vector<std::vector<Batch>>& batches) {

@@ -29,10 +29,17 @@ public:
     /// over in-memory data).
     Status run_with(const std::vector<std::vector<Batch>>& batches);
 
+    /// The state of every operator, one entry per operator in build order (empty for stateless
+    /// ones): what a checkpoint saves once a barrier has passed the whole plan.
+    Result<std::vector<std::string>> serialize_state() const;
+    /// Restores what serialize_state() returned for a plan built from the same logical plan,
+    /// before any input; ErrorCode::kCorruption when it does not fit this plan.
+    Status restore_state(const std::vector<std::string>& states);
+
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
                                                               ExecContext&, const std::string&);
-    std::vector<std::unique_ptr<BatchSink>> operators_;
+    std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<ScanInput> inputs_;
 };
 

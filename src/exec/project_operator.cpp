@@ -12,7 +12,6 @@ ProjectOperator::ProjectOperator(std::vector<sql::BoundExpr> exprs,
 
 Status ProjectOperator::push(Batch batch) {
     const std::size_t n = batch.num_rows();
-    rows_in_ += n;
     errors_.clear();
     std::vector<std::shared_ptr<const Column>> columns;
     columns.reserve(exprs_.size());

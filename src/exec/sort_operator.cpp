@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "exec/operator_state.h"
+
 namespace millrace {
 
 SortOperator::SortOperator(std::vector<sql::SortKey> keys, std::shared_ptr<const Schema> schema,
@@ -16,7 +18,6 @@ SortOperator::SortOperator(std::vector<sql::SortKey> keys, std::shared_ptr<const
               "add a LIMIT (which keeps only that many rows), aggregate or filter first") {}
 
 Status SortOperator::push(Batch batch) {
-    rows_in_ += batch.num_rows();
     bytes_ += batch.memory_bytes();
     MILLRACE_TRY(memory_.resize(bytes_));
     batches_.push_back(std::move(batch));
@@ -87,8 +88,30 @@ Status SortOperator::finish() {
     return output_->finish();
 }
 
+// State body (after the envelope of exec/operator_state.h):
+//
+//   u64 batches, then each: batch (the input so far, in arrival order)
+Result<std::string> SortOperator::serialize_state() const {
+    StateWriter out(OperatorStateKind::kSort);
+    out.u64(batches_.size());
+    for (const Batch& b : batches_) out.batch(b);
+    return std::move(out).finish();
+}
+
+Status SortOperator::restore_state(std::string_view bytes) {
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in, StateReader::open(bytes, OperatorStateKind::kSort));
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t batches, in.count(12));
+    batches_.clear();
+    bytes_ = 0;
+    MILLRACE_TRY(memory_.resize(0));
+    for (uint64_t i = 0; i < batches; ++i) {
+        MILLRACE_ASSIGN_OR_RETURN(Batch b, in.batch(schema_));
+        MILLRACE_TRY(push(std::move(b)));
+    }
+    return in.expect_end();
+}
+
 Status LimitOperator::push(Batch batch) {
-    rows_in_ += batch.num_rows();
     if (done()) return {};
     std::size_t n = batch.num_rows();
     std::size_t begin = 0;
@@ -101,12 +124,52 @@ Status LimitOperator::push(Batch batch) {
     std::size_t end = n;
     if (limit_ >= 0)
         end = std::min<std::size_t>(
-            n, begin + static_cast<std::size_t>(limit_ - static_cast<int64_t>(rows_out_)));
-    if (begin == 0 && end == n) return emit(std::move(batch));
+            n, begin + static_cast<std::size_t>(limit_ - static_cast<int64_t>(emitted_)));
     if (end <= begin) return {};
+    emitted_ += end - begin;
+    if (begin == 0 && end == n) return emit(std::move(batch));
     std::vector<uint32_t> rows;
     for (std::size_t i = begin; i < end; ++i) rows.push_back(static_cast<uint32_t>(i));
     return emit(batch.take(rows));
+}
+
+class UnionOperator::Port final : public BatchSink {
+public:
+    Port(InputAligner& aligner, std::size_t index) : aligner_(aligner), index_(index) {}
+    Status push(Batch batch) override {
+        return aligner_.arrive(index_, PortInput::of(std::move(batch)));
+    }
+    Status finish() override { return aligner_.arrive(index_, PortInput::end()); }
+    Status on_control(const ControlSignal& signal) override {
+        return aligner_.arrive(index_, PortInput::of(signal));
+    }
+
+private:
+    InputAligner& aligner_;
+    std::size_t index_;
+};
+
+UnionOperator::UnionOperator(std::size_t inputs) : remaining_(inputs) {
+    aligner_ = std::make_unique<InputAligner>(
+        inputs,
+        [this](std::size_t, PortInput input) -> Status {
+            if (input.batch) return emit(std::move(*input.batch));
+            return --remaining_ == 0 ? output_->finish() : Status{};
+        },
+        [this](const ControlSignal& signal) { return output_->on_control(signal); }, "UNION ALL");
+    for (std::size_t i = 0; i < inputs; ++i) ports_.push_back(std::make_unique<Port>(*aligner_, i));
+}
+
+UnionOperator::~UnionOperator() = default;
+
+BatchSink& UnionOperator::input(std::size_t i) { return *ports_[i]; }
+
+Status UnionOperator::push(Batch) {
+    return Error(ErrorCode::kInternal, "UNION ALL takes its input through input(i)");
+}
+
+Status UnionOperator::finish() {
+    return Error(ErrorCode::kInternal, "UNION ALL takes its input through input(i)");
 }
 
 }  // namespace millrace

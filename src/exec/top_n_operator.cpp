@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "exec/operator_state.h"
+
 namespace millrace {
 
 namespace {
@@ -125,7 +127,6 @@ Status TopNOperator::store(const Batch& batch, std::size_t row, Row& into) {
 
 Status TopNOperator::push(Batch batch) {
     const std::size_t rows = batch.num_rows();
-    rows_in_ += rows;
     auto worse = [this](const Row& a, const Row& b) { return before(a, b); };
     for (std::size_t i = 0; i < rows; ++i, ++sequence_) {
         if (n_ == 0) break;
@@ -168,6 +169,48 @@ Status TopNOperator::finish() {
     bytes_ = 0;
     memory_.release();
     return output_->finish();
+}
+
+// State body (after the envelope of exec/operator_state.h):
+//
+//   u64 rows seen (the next arrival number), batch the kept rows (in heap order),
+//   then per kept row: u64 its arrival number (ties keep arrival order)
+Result<std::string> TopNOperator::serialize_state() const {
+    StateWriter out(OperatorStateKind::kTopN);
+    out.u64(sequence_);
+    BatchBuilder builder(schema_, heap_.size());
+    for (const Row& row : heap_) {
+        for (std::size_t c = 0; c < schema_->size(); ++c) {
+            if (row.values[c].is_null()) {
+                builder.column(c).append_null();
+            } else {
+                builder.column(c).append_value(row.values[c]);
+            }
+        }
+        builder.commit_row();
+    }
+    out.batch(builder.finish());
+    for (const Row& row : heap_) out.u64(row.sequence);
+    return std::move(out).finish();
+}
+
+Status TopNOperator::restore_state(std::string_view bytes) {
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in, StateReader::open(bytes, OperatorStateKind::kTopN));
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t sequence, in.u64());
+    MILLRACE_ASSIGN_OR_RETURN(Batch kept, in.batch(schema_));
+    if (kept.num_rows() > n_) return in.corrupt("more rows than the limit");
+    heap_.clear();
+    bytes_ = 0;
+    for (std::size_t r = 0; r < kept.num_rows(); ++r) {
+        heap_.emplace_back();
+        MILLRACE_TRY(store(kept, r, heap_.back()));
+        MILLRACE_ASSIGN_OR_RETURN(heap_.back().sequence, in.u64());
+    }
+    MILLRACE_TRY(in.expect_end());
+    sequence_ = sequence;
+    std::make_heap(heap_.begin(), heap_.end(),
+                   [this](const Row& a, const Row& b) { return before(a, b); });
+    return {};
 }
 
 }  // namespace millrace

@@ -24,6 +24,9 @@ public:
     Status finish() override;
     /// Rows held now (never more than n).
     std::size_t rows_held() const { return heap_.size(); }
+    /// The rows kept so far and the arrival count.
+    Result<std::string> serialize_state() const override;
+    Status restore_state(std::string_view bytes) override;
 
 private:
     struct Row {

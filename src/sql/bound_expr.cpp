@@ -62,7 +62,9 @@ std::string_view function_name(Function function) {
                                                   "to_timestamp",
                                                   "epoch",
                                                   "nullif",
-                                                  "time_bucket"};
+                                                  "time_bucket",
+                                                  "now",
+                                                  "current_date"};
     auto index = static_cast<std::size_t>(function);
     return index < std::size(kNames) ? kNames[index] : "?";
 }

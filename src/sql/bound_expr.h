@@ -80,6 +80,11 @@ enum class Function : uint8_t {
     kNullIf,
     // windows: time_bucket(ts, size micros constant) = start of the tumbling window of ts
     kTimeBucket,
+    // the statement's time (now(), current_timestamp) and its UTC date (current_date): read from
+    // the execution context's clock once per run, not here, so that binding stays pure and tests
+    // can set the time; exec folds them into constants when it builds a plan
+    kNow,
+    kCurrentDate,
 };
 
 /// Aggregate functions (GROUP BY).

@@ -982,17 +982,8 @@ Result<BoundExpr> ExpressionBinder::bind_function(const AstExpr& expr, const Sco
         MILLRACE_TRY(need(0, DataType::kTimestamp));
         return call(Function::kEpoch, DataType::kFloat64, std::move(args), location);
     }
-    if (name == "now" || name == "current_date") {
-        // Batch mode: the time the query is planned, fixed for the whole run (as PostgreSQL's
-        // now() is fixed per transaction).
-        auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-        if (name == "now")
-            return BoundExpr::constant_of(Value::timestamp(micros), DataType::kTimestamp);
-        return BoundExpr::constant_of(Value::date(static_cast<int32_t>(micros / 86400000000LL)),
-                                      DataType::kDate);
-    }
+    if (name == "now") return call(Function::kNow, DataType::kTimestamp, {}, location);
+    if (name == "current_date") return call(Function::kCurrentDate, DataType::kDate, {}, location);
     return error(ErrorCode::kInternal, location, fmt::format("function {}() has no binding", name));
 }
 
@@ -1080,7 +1071,6 @@ Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope
                              "IS TRUE/FALSE needs a boolean");
             // IS TRUE = coalesce(x, false); IS NOT TRUE = NOT coalesce(x, false);
             // IS FALSE = coalesce(NOT x, false); IS NOT FALSE = coalesce(x, true)
-            bool is_false = expr.name == "IS_FALSE" || expr.name == "IS_NOT_FALSE";
             bool negate = expr.name == "IS_NOT_TRUE";
             if (expr.name == "IS_FALSE") {
                 BoundExpr n;
@@ -1096,7 +1086,6 @@ Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope
             out.args.push_back(std::move(arg));
             out.args.push_back(BoundExpr::constant_of(Value::boolean(expr.name == "IS_NOT_FALSE"),
                                                       DataType::kBool));
-            (void)is_false;
             if (negate) {
                 BoundExpr n;
                 n.kind = BoundExpr::Kind::kNot;

@@ -108,7 +108,7 @@ TEST_F(ExpressionEvaluatorTest, ConstantFolding) {
     sum.type = DataType::kInt32;
     sum.args.push_back(sql::BoundExpr::constant_of(Value::int32(2), DataType::kInt32));
     sum.args.push_back(sql::BoundExpr::constant_of(Value::int32(3), DataType::kInt32));
-    fold_constants(sum);
+    fold_constants(sum, 0);
     ASSERT_TRUE(sum.is_constant());
     EXPECT_EQ(sum.constant, Value::int32(5));
 }
@@ -201,7 +201,7 @@ TEST_F(ExpressionEvaluatorTest, LongOrChainsAnswerLikeTheirTerms) {
         auto bound = sql::bind_predicate(*parsed.value(), *c.sql, *schema);
         ASSERT_TRUE(bound.ok()) << bound.error().to_string();
         sql::BoundExpr predicate = std::move(bound).value();
-        fold_constants(predicate);
+        fold_constants(predicate, 0);
         ASSERT_EQ(predicate.kind, sql::BoundExpr::Kind::kIn);
         EXPECT_EQ(as_text(*evaluator.evaluate(predicate, batch, errors)), expected) << c.column;
         EXPECT_TRUE(errors.empty());
@@ -216,6 +216,27 @@ TEST_F(ExpressionEvaluatorTest, LongOrChainsAnswerLikeTheirTerms) {
         }
     }
     EXPECT_THAT(selected, ElementsAre(fmt::format("{}|{}", count, sum)));
+}
+
+TEST_F(ExpressionEvaluatorTest, NowAndCurrentDateReadTheContextClock) {
+    ManualClock manual(1'767'323'045'123'456);  // 2026-01-02T03:04:05.123456Z
+    clock = &manual;
+    EXPECT_THAT(query("SELECT now(), current_timestamp, current_date, now() - INTERVAL '1 day'"),
+                ::testing::ElementsAre("2026-01-02T03:04:05.123456Z|2026-01-02T03:04:05.123456Z|"
+                                       "2026-01-02|2026-01-01T03:04:05.123456Z"));
+    manual.set_micros(-1);  // one microsecond before the epoch: the day before
+    EXPECT_THAT(query("SELECT current_date"), ::testing::ElementsAre("1969-12-31"));
+}
+
+TEST_F(ExpressionEvaluatorTest, OneContextHasOneStatementTime) {
+    ManualClock manual(1'000'000);
+    testing::RowCollector first, second;
+    ExecContext context;
+    context.clock = &manual;
+    ASSERT_TRUE(run("SELECT now()", first, context).ok());
+    manual.advance_micros(5'000'000);
+    ASSERT_TRUE(run("SELECT now()", second, context).ok());
+    EXPECT_EQ(first.rows, second.rows);
 }
 
 }  // namespace

@@ -102,5 +102,132 @@ TEST_F(HashJoinOperatorTest, RowErrorFailsThePlanUnderTheFailPolicy) {
     EXPECT_TRUE(dead_letters.empty());
 }
 
+TEST_F(HashJoinOperatorTest, StateRoundTripsAtEveryPointOfTheInput) {
+    add_numbers("a", 900);
+    add_numbers("b", 500);
+    for (const char* sql :
+         {"SELECT a.id, b.id FROM a JOIN b ON a.v = b.v ORDER BY a.id, b.id",
+          "SELECT a.id, b.id FROM a FULL JOIN b ON a.v = b.id ORDER BY a.id, b.id",
+          "SELECT a.id, b.id FROM a RIGHT JOIN b ON a.id = b.v AND a.id < 300"}) {
+        const std::vector<std::string> uninterrupted = query(sql);
+        ASSERT_FALSE(uninterrupted.empty());
+        const std::size_t steps = steps_of(sql, 200);
+        ASSERT_GE(steps, 6u);
+        for (std::size_t cut = 0; cut < steps; ++cut) {
+            std::vector<std::string> resumed = query_resumed(sql, 200, cut);
+            std::sort(resumed.begin(), resumed.end());
+            std::vector<std::string> expected = uninterrupted;
+            std::sort(expected.begin(), expected.end());
+            EXPECT_EQ(resumed, expected) << sql << ", cut " << cut;
+        }
+    }
+}
+
+TEST_F(HashJoinOperatorTest, WatermarkIsTheMinimumOfBothInputs) {
+    add_numbers("a", 10);
+    add_numbers("b", 10);
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan("SELECT a.id, b.id FROM a JOIN b ON a.id = b.id", sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    BatchSink& build = *planned.value()->inputs()[0].entry;
+    BatchSink& probe = *planned.value()->inputs()[1].entry;
+    ASSERT_TRUE(build.on_control(ControlSignal::watermark(10)).ok());
+    EXPECT_TRUE(sink.signals.empty());  // the probe input has not said anything yet
+    ASSERT_TRUE(probe.on_control(ControlSignal::watermark(5)).ok());
+    ASSERT_TRUE(probe.on_control(ControlSignal::watermark(20)).ok());
+    ASSERT_TRUE(build.on_control(ControlSignal::watermark(30)).ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::watermark(5), ControlSignal::watermark(10),
+                                          ControlSignal::watermark(20)));
+}
+
+TEST_F(HashJoinOperatorTest, BarrierIsAlignedAndItsStateHoldsOnlyTheRowsBeforeIt) {
+    add_numbers("a", 6);
+    add_numbers("b", 6);
+    const std::string sql = "SELECT a.id, b.id FROM a JOIN b ON a.id = b.id";
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(sql, sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    ExecutablePlan& p = *planned.value();
+    const ScanInput& build = p.inputs()[0];
+    const ScanInput& probe = p.inputs()[1];
+    auto rows = [](const Batch& all, std::vector<uint32_t> r) { return all.take(r); };
+    const Batch b = table("b").project(build.columns);
+    const Batch a = table("a").project(probe.columns);
+
+    ASSERT_TRUE(build.entry->push(rows(b, {0, 1, 2})).ok());
+    ASSERT_TRUE(build.entry->on_control(ControlSignal::barrier(7)).ok());
+    // Behind the barrier: waits until the probe input's barrier arrives.
+    ASSERT_TRUE(build.entry->push(rows(b, {3, 4, 5})).ok());
+    ASSERT_TRUE(build.entry->finish().ok());
+    EXPECT_TRUE(sink.signals.empty());
+
+    // The state at this point is the checkpoint's: the three rows before the barrier.
+    auto saved = p.serialize_state();
+    ASSERT_TRUE(saved.ok());
+    {
+        testing::RowCollector restored_sink;
+        ExecContext restored_context;
+        auto restored = plan(sql, restored_sink, restored_context);
+        ASSERT_TRUE(restored.ok());
+        ASSERT_TRUE(restored.value()->restore_state(saved.value()).ok());
+        ASSERT_TRUE(restored.value()->inputs()[0].entry->finish().ok());
+        ASSERT_TRUE(restored.value()->inputs()[1].entry->push(a).ok());
+        ASSERT_TRUE(restored.value()->inputs()[1].entry->finish().ok());
+        EXPECT_THAT(restored_sink.rows, UnorderedElementsAre("0|0", "1|1", "2|2"));
+    }
+
+    ASSERT_TRUE(probe.entry->on_control(ControlSignal::barrier(7)).ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::barrier(7)));
+    ASSERT_TRUE(probe.entry->push(a).ok());
+    ASSERT_TRUE(probe.entry->finish().ok());
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("0|0", "1|1", "2|2", "3|3", "4|4", "5|5"));
+    EXPECT_EQ(sink.finished, 1);
+}
+
+TEST_F(HashJoinOperatorTest, BarriersOfDifferentCheckpointsOnTheTwoInputsAreAnError) {
+    add_numbers("a", 3);
+    add_numbers("b", 3);
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan("SELECT a.id, b.id FROM a JOIN b ON a.id = b.id", sink, context);
+    ASSERT_TRUE(planned.ok());
+    ASSERT_TRUE(planned.value()->inputs()[0].entry->on_control(ControlSignal::barrier(1)).ok());
+    Status status = planned.value()->inputs()[1].entry->on_control(ControlSignal::barrier(2));
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(HashJoinOperatorTest, ARestoredJoinWhoseBuildSideEndedWaitsOnlyForTheProbeSide) {
+    add_numbers("a", 4);
+    add_numbers("b", 4);
+    const std::string sql = "SELECT a.id, b.id FROM a JOIN b ON a.id = b.id";
+    std::vector<std::string> saved;
+    {
+        testing::RowCollector sink;
+        ExecContext context;
+        auto planned = plan(sql, sink, context);
+        ASSERT_TRUE(planned.ok());
+        const ScanInput& build = planned.value()->inputs()[0];
+        ASSERT_TRUE(build.entry->push(table("b").project(build.columns)).ok());
+        ASSERT_TRUE(build.entry->finish().ok());
+        saved = planned.value()->serialize_state().value();
+    }
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(sql, sink, context);
+    ASSERT_TRUE(planned.ok());
+    ASSERT_TRUE(planned.value()->restore_state(saved).ok());
+    const ScanInput& probe = planned.value()->inputs()[1];
+    ASSERT_TRUE(probe.entry->on_control(ControlSignal::watermark(8)).ok());
+    ASSERT_TRUE(probe.entry->on_control(ControlSignal::barrier(3)).ok());
+    ASSERT_TRUE(probe.entry->push(table("a").project(probe.columns)).ok());
+    ASSERT_TRUE(probe.entry->finish().ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::watermark(8), ControlSignal::barrier(3)));
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("0|0", "1|1", "2|2", "3|3"));
+    EXPECT_EQ(sink.finished, 1);
+}
+
 }  // namespace
 }  // namespace millrace

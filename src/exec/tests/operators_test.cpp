@@ -138,5 +138,41 @@ TEST_F(OperatorsTest, TumbleWindowsInBatch) {
                     "1970-01-01T00:01:00Z|1970-01-01T00:02:00Z|5"));
 }
 
+TEST_F(OperatorsTest, ControlSignalsTravelThroughAPlanInOrder) {
+    // Filter, aggregate, project and sort forward what they are given, in order.
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(
+        "SELECT store, count(*) AS n FROM orders WHERE amount > 1 GROUP BY store ORDER BY store",
+        sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    BatchSink& entry = *planned.value()->inputs()[0].entry;
+    ASSERT_TRUE(entry.on_control(ControlSignal::watermark(5)).ok());
+    ASSERT_TRUE(entry.on_control(ControlSignal::barrier(1)).ok());
+    ASSERT_TRUE(entry.on_control(ControlSignal::watermark(9)).ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::watermark(5), ControlSignal::barrier(1),
+                                          ControlSignal::watermark(9)));
+    EXPECT_TRUE(sink.rows.empty());
+}
+
+TEST_F(OperatorsTest, UnionForwardsABarrierOnceEveryInputDeliveredIt) {
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan("SELECT id FROM orders UNION ALL SELECT id FROM orders UNION ALL SELECT 7",
+                        sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    const auto& inputs = planned.value()->inputs();
+    ASSERT_EQ(inputs.size(), 3u);
+    ASSERT_TRUE(inputs[0].entry->on_control(ControlSignal::barrier(4)).ok());
+    ASSERT_TRUE(inputs[1].entry->on_control(ControlSignal::watermark(3)).ok());
+    ASSERT_TRUE(inputs[1].entry->on_control(ControlSignal::barrier(4)).ok());
+    EXPECT_TRUE(sink.signals.empty());
+    // The last input finishes instead of sending the barrier: the barrier is complete.
+    ASSERT_TRUE(inputs[2].entry->push(Batch(inputs[2].schema, {}, 1)).ok());
+    ASSERT_TRUE(inputs[2].entry->finish().ok());
+    EXPECT_THAT(sink.signals, ElementsAre(ControlSignal::barrier(4)));
+    EXPECT_THAT(sink.rows, ElementsAre("7"));
+}
+
 }  // namespace
 }  // namespace millrace

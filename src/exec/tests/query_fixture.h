@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,7 +36,12 @@ public:
         ++finished;
         return {};
     }
+    Status on_control(const ControlSignal& signal) override {
+        signals.push_back(signal);
+        return {};
+    }
     std::vector<std::string> rows;
+    std::vector<ControlSignal> signals;
     int finished = 0;
 };
 
@@ -92,11 +99,99 @@ public:
         return executable->run_with(inputs);
     }
 
+    /// The rows of table `name`, in one batch.
+    const Batch& table(const std::string& name) { return tables_[name].second; }
+
+    /// Builds the plan of `sql` pushing into `sink`.
+    Result<std::unique_ptr<ExecutablePlan>> plan(const std::string& sql, BatchSink& sink,
+                                                 ExecContext& context) {
+        MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
+        MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, *this));
+        sql::optimize(plan);
+        return build_plan(*plan, sink, context, "test");
+    }
+
+    /// Runs `sql` over its tables cut into batches of `batch_rows` rows, interrupted: the run's
+    /// steps (each input's batches, then its finish(), inputs in the plan's order) stop after
+    /// `cut` steps, the plan's state is saved and the plan destroyed; a new plan restores the
+    /// state and takes the remaining steps. Rows of both plans go to one collector, as they
+    /// would reach a sink across a restart. Rows as text, or "ERROR: message".
+    std::vector<std::string> query_resumed(const std::string& sql, std::size_t batch_rows,
+                                           std::size_t cut) {
+        RowCollector collector;
+        std::vector<std::function<Status(ExecutablePlan&)>> steps;
+        {
+            ExecContext context;
+            auto planned = plan(sql, collector, context);
+            if (!planned.ok()) return {"ERROR: " + planned.error().message()};
+            for (std::size_t i = 0; i < planned.value()->inputs().size(); ++i) {
+                const ScanInput input = planned.value()->inputs()[i];
+                std::vector<Batch> batches;
+                if (input.source.empty()) {
+                    batches.push_back(Batch(input.schema, {}, 1));
+                } else {
+                    const Batch& all = tables_[input.source].second;
+                    for (std::size_t start = 0; start < all.num_rows(); start += batch_rows) {
+                        std::vector<uint32_t> rows;
+                        for (std::size_t r = start;
+                             r < std::min(all.num_rows(), start + batch_rows); ++r)
+                            rows.push_back(static_cast<uint32_t>(r));
+                        batches.push_back(all.take(rows).project(input.columns));
+                    }
+                }
+                for (Batch& b : batches) {
+                    steps.push_back(
+                        [i, b](ExecutablePlan& p) { return p.inputs()[i].entry->push(b); });
+                }
+                steps.push_back([i](ExecutablePlan& p) { return p.inputs()[i].entry->finish(); });
+            }
+        }
+        std::vector<std::string> states;
+        {
+            ExecContext context;
+            auto first = plan(sql, collector, context);
+            if (!first.ok()) return {"ERROR: " + first.error().message()};
+            for (std::size_t s = 0; s < std::min(cut, steps.size()); ++s) {
+                Status status = steps[s](*first.value());
+                if (!status.ok()) return {"ERROR: " + status.error().message()};
+            }
+            auto saved = first.value()->serialize_state();
+            if (!saved.ok()) return {"ERROR: " + saved.error().message()};
+            states = std::move(saved).value();
+        }
+        ExecContext context;
+        auto second = plan(sql, collector, context);
+        if (!second.ok()) return {"ERROR: " + second.error().message()};
+        Status restored = second.value()->restore_state(states);
+        if (!restored.ok()) return {"ERROR: " + restored.error().message()};
+        for (std::size_t s = cut; s < steps.size(); ++s) {
+            Status status = steps[s](*second.value());
+            if (!status.ok()) return {"ERROR: " + status.error().message()};
+        }
+        return collector.rows;
+    }
+
+    /// The number of steps query_resumed() cuts (every batch and finish of every input).
+    std::size_t steps_of(const std::string& sql, std::size_t batch_rows) {
+        RowCollector collector;
+        ExecContext context;
+        auto planned = plan(sql, collector, context);
+        if (!planned.ok()) return 0;
+        std::size_t steps = 0;
+        for (const ScanInput& input : planned.value()->inputs()) {
+            const std::size_t rows =
+                input.source.empty() ? 1 : tables_[input.source].second.num_rows();
+            steps += (rows + batch_rows - 1) / batch_rows + 1;
+        }
+        return steps;
+    }
+
     /// Runs `sql`; rows as text, or "ERROR: message" (its code in `last_error`).
     /// Dead letters go to `dead_letters`.
     std::vector<std::string> query(const std::string& sql) {
         RowCollector collector;
         ExecContext context;
+        context.clock = clock;
         context.memory_limit_bytes = memory_limit;
         context.row_error_policy = row_error_policy;
         context.dead_letter = [this](DeadLetterRow row) { dead_letters.push_back(row.reason); };
@@ -110,6 +205,7 @@ public:
     }
 
     std::vector<std::string> dead_letters;
+    const Clock* clock = nullptr;
     std::size_t memory_limit = std::size_t{1} << 30;
     RowErrorPolicy row_error_policy = RowErrorPolicy::kDeadLetter;
     std::optional<ErrorCode> last_error;

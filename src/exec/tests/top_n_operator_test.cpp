@@ -112,5 +112,23 @@ TEST_F(TopNQueryTest, OrderByLimitOverALargeJoinHoldsOnlyTheLimit) {
     EXPECT_THAT(sorted, ElementsAre(HasSubstr("ORDER BY in `test`")));
 }
 
+class TopNStateTest : public ::testing::Test, public millrace::testing::QueryFixture {};
+
+TEST_F(TopNStateTest, StateRoundTripsAndKeepsTiesInArrivalOrder) {
+    std::vector<std::vector<Value>> rows;
+    for (int i = 0; i < 1000; ++i) {
+        rows.push_back({i % 9 == 0 ? Value::null() : Value::int64((i * 37) % 50),
+                        Value::string(fmt::format("r{}", i))});
+    }
+    add_table("t", {{"k", DataType::kInt64, true}, {"tag", DataType::kString, false}}, rows);
+    for (const char* sql : {"SELECT k, tag FROM t ORDER BY k LIMIT 25",
+                            "SELECT k, tag FROM t ORDER BY k DESC NULLS LAST LIMIT 7 OFFSET 3"}) {
+        const std::vector<std::string> uninterrupted = query(sql);
+        ASSERT_FALSE(uninterrupted.empty());
+        for (std::size_t cut = 0; cut < steps_of(sql, 150); ++cut)
+            EXPECT_EQ(query_resumed(sql, 150, cut), uninterrupted) << sql << ", cut " << cut;
+    }
+}
+
 }  // namespace
 }  // namespace millrace

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+
+namespace millrace {
+
+/// A signal that travels beside the Batches of a plan, in order with them (BatchSink::on_control).
+///
+///   kWatermark  every row still to come has an event time >= `watermark_micros`
+///               (microseconds since the epoch); event-time windows and timers fire on it.
+///   kBarrier    checkpoint `checkpoint_id`: every batch before it belongs to the checkpoint,
+///               every batch after it to the next. An operator saves its state
+///               (Operator::serialize_state) when the barrier has reached it on every input.
+///
+/// One-input operators forward both unchanged. An operator with several inputs (join, union;
+/// exec/input_aligner.h) forwards the minimum of its open inputs' watermarks (an input it has
+/// not heard from holds it back) and a barrier once it has arrived on every open input, holding
+/// back what arrives behind it on the inputs that delivered it first until then (an aligned
+/// barrier), so that state saved at the barrier contains exactly the rows before it.
+struct ControlSignal {
+    enum class Kind : uint8_t { kWatermark, kBarrier };
+    Kind kind = Kind::kWatermark;
+    int64_t watermark_micros = 0;  // kWatermark
+    uint64_t checkpoint_id = 0;    // kBarrier
+
+    static ControlSignal watermark(int64_t micros) {
+        return ControlSignal{Kind::kWatermark, micros, 0};
+    }
+    static ControlSignal barrier(uint64_t id) { return ControlSignal{Kind::kBarrier, 0, id}; }
+    bool operator==(const ControlSignal&) const = default;
+};
+
+}  // namespace millrace

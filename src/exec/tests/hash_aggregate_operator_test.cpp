@@ -1,0 +1,102 @@
+#include "exec/hash_aggregate_operator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "exec/operator_state.h"
+#include "exec/tests/query_fixture.h"
+
+namespace millrace {
+namespace {
+
+class HashAggregateOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
+protected:
+    /// t(k string, v int64, d double, s string, b bool): 3000 rows over 7 keys, with nulls.
+    void SetUp() override {
+        std::vector<std::vector<Value>> rows;
+        for (int i = 0; i < 3000; ++i) {
+            rows.push_back({
+                Value::string("k" + std::to_string(i % 7)),
+                i % 11 == 0 ? Value::null() : Value::int64((int64_t{i} * 7919) % 1000 - 300),
+                i % 13 == 0 ? Value::null() : Value::float64(static_cast<double>(i % 97) * 1.25),
+                Value::string("s" + std::to_string((i * 31) % 401)),
+                Value::boolean(i % 5 != 0),
+            });
+        }
+        add_table("t",
+                  {{"k", DataType::kString, false},
+                   {"v", DataType::kInt64, true},
+                   {"d", DataType::kFloat64, true},
+                   {"s", DataType::kString, false},
+                   {"b", DataType::kBool, false}},
+                  rows);
+    }
+};
+
+constexpr const char* kEveryAggregate =
+    "SELECT k, count(*), count(v), count(DISTINCT s), sum(v), sum(d), avg(v), avg(d), min(s), "
+    "max(s), min(d), max(v), bool_and(b), bool_or(b), approx_count_distinct(s), "
+    "approx_percentile(d, 0.5), approx_percentile(v, 0.9) FROM t GROUP BY k";
+
+TEST_F(HashAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
+    const std::vector<std::string> uninterrupted = query(kEveryAggregate);
+    ASSERT_EQ(uninterrupted.size(), 7u) << uninterrupted[0];
+    // Cut after every step: before any input, after each batch, after the end of input.
+    const std::size_t steps = steps_of(kEveryAggregate, 700);
+    ASSERT_EQ(steps, 6u);
+    for (std::size_t cut = 0; cut < steps; ++cut) {
+        EXPECT_EQ(query_resumed(kEveryAggregate, 700, cut), uninterrupted) << "cut " << cut;
+    }
+}
+
+TEST_F(HashAggregateOperatorTest, GlobalAggregateStateRoundTrips) {
+    const std::string sql = "SELECT count(*), sum(v), avg(d), count(DISTINCT k) FROM t";
+    const std::vector<std::string> uninterrupted = query(sql);
+    for (std::size_t cut = 0; cut < steps_of(sql, 1000); ++cut)
+        EXPECT_EQ(query_resumed(sql, 1000, cut), uninterrupted) << "cut " << cut;
+    const std::string empty = "SELECT count(*), sum(v) FROM t WHERE v > 100000";
+    EXPECT_EQ(query_resumed(empty, 1000, 1), query(empty));
+}
+
+TEST_F(HashAggregateOperatorTest, CorruptStateIsRefusedNeverACrash) {
+    std::string state;
+    {
+        testing::RowCollector rows;
+        ExecContext context;
+        auto planned = plan(kEveryAggregate, rows, context);
+        ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+        const ScanInput& input = planned.value()->inputs()[0];
+        ASSERT_TRUE(input.entry->push(table("t").project(input.columns)).ok());
+        auto saved = planned.value()->serialize_state();
+        ASSERT_TRUE(saved.ok());
+        for (const std::string& s : saved.value()) {
+            if (!s.empty()) state = s;
+        }
+    }
+    ASSERT_FALSE(state.empty());
+    auto restore = [&](const std::string& bytes) -> Status {
+        testing::RowCollector rows;
+        ExecContext context;
+        MILLRACE_ASSIGN_OR_RETURN(auto planned, plan(kEveryAggregate, rows, context));
+        std::vector<std::string> states;
+        MILLRACE_ASSIGN_OR_RETURN(states, planned->serialize_state());
+        for (std::string& s : states) {
+            if (s.starts_with("MRST")) s = bytes;
+        }
+        return planned->restore_state(states);
+    };
+    ASSERT_TRUE(restore(state).ok());
+    // Every truncation, and a flipped kind, is a corruption error.
+    for (std::size_t length = 0; length < state.size(); length += 1 + length / 64) {
+        Status status = restore(state.substr(0, length));
+        ASSERT_FALSE(status.ok()) << length;
+        EXPECT_EQ(status.error().code(), ErrorCode::kCorruption);
+    }
+    std::string other_kind = state;
+    other_kind[6] = static_cast<char>(OperatorStateKind::kSort);
+    EXPECT_EQ(restore(other_kind).error().code(), ErrorCode::kCorruption);
+    EXPECT_EQ(restore(state + "x").error().code(), ErrorCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace millrace
