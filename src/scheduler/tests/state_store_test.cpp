@@ -26,7 +26,7 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
         run.run_id = "j@2026-11-23T00:00:00Z";
         run.job = "j";
         run.version = "v1";
-        run.state = "queued";
+        run.state = RunState::kQueued;
         auto first = store->claim_run(run);
         ASSERT_TRUE(first.ok());
         EXPECT_EQ(first->first, StateStore::ClaimOutcome::kCreated);
@@ -35,14 +35,14 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
         ASSERT_TRUE(second.ok());
         EXPECT_EQ(second->first, StateStore::ClaimOutcome::kExists);
         EXPECT_EQ(second->second.version, "v1");
-        TaskRecord task{run.run_id, "a", "success", 1, 1, 2, "/log", ""};
+        TaskRecord task{run.run_id, "a", TaskState::kSuccess, 1, 1, 2, "/log", ""};
         ASSERT_TRUE(store->save_task(task).ok());
-        task.state = "failed";
+        task.state = TaskState::kFailed;
         ASSERT_TRUE(store->save_task(task).ok());
         auto tasks = store->tasks_of_run(run.run_id);
         ASSERT_TRUE(tasks.ok());
         ASSERT_EQ(tasks->size(), 1u);
-        EXPECT_EQ((*tasks)[0].state, "failed");
+        EXPECT_EQ((*tasks)[0].state, TaskState::kFailed);
     }
     // Reopening applies no migration twice and keeps the data.
     auto store = StateStore::open(path);
