@@ -291,11 +291,13 @@ void RunEngine::launch(ActiveRun& run, std::size_t i) {
     attempt.context.run_id = run.record.run_id;
     attempt.context.project_dir = project_.root_dir;
     attempt.log_path = slot.log_path;
+    // The attempt may end inside start() (a command that cannot be rendered), and with it the
+    // run: nothing of `run` is used after it.
     const int64_t started = slot.started;
+    const std::optional<std::chrono::microseconds> timeout = task.timeout;
     runner_.start(attempt);
-    if (task.timeout) {
-        loop_.add_timer(started + task.timeout->count(),
-                        [this, key = attempt.key] { on_timeout(key); });
+    if (timeout) {
+        loop_.add_timer(started + timeout->count(), [this, key = attempt.key] { on_timeout(key); });
     }
 }
 
