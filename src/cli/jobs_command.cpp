@@ -289,6 +289,10 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
             scheduler.submit_run(job.name, start, end, Scheduler::Lane::kBackfill);
         if (id.ok()) {
             ids.push_back(*id);
+        } else if (id.error().code() != ErrorCode::kAlreadyExists) {
+            // Scheduling stopped (a state-store write failed): nothing more will start.
+            std::fprintf(stderr, "%s\n", id.error().to_string().c_str());
+            return 1;
         } else {
             ++skipped;
             std::printf("skip %s\n", id.error().message().c_str());
@@ -301,8 +305,8 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
     for (const std::string& id : ids) {
         Result<RunSummary> summary = scheduler.wait_run(id);
         ++done;
-        const std::string state =
-            summary.ok() ? std::string(to_string(summary->run.state)) : "error";
+        const std::string state = summary.ok() ? std::string(to_string(summary->run.state))
+                                               : "error: " + summary.error().message();
         if (state != "success") ++failed;
         std::printf("[%zu/%zu] %s %s\n", done, ids.size(), id.c_str(), state.c_str());
         std::fflush(stdout);
@@ -389,8 +393,19 @@ int serve(const Loaded& loaded) {
     }
     std::fprintf(stderr, "scheduler serving %zu job(s) of %s; SIGTERM or Ctrl-C stops\n",
                  loaded.jobs.size(), loaded.project.name.c_str());
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    // Wakes once a second to see whether scheduling stopped (a failed state-store write): then
+    // exits 1 with the reason, so a supervisor notices instead of a scheduler that fires nothing.
+    const timespec tick{1, 0};
+    int signal = -1;
+    while (signal < 0) {
+        signal = sigtimedwait(&stop_signals, nullptr, &tick);
+        if (signal >= 0) break;
+        if (Status health = scheduler.health(); !health.ok()) {
+            std::fprintf(stderr, "%s\n", health.error().to_string().c_str());
+            scheduler.stop();
+            return 1;
+        }
+    }
     std::fprintf(stderr, "scheduler stopping (%s)\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     scheduler.stop();
     return 0;
