@@ -1,6 +1,7 @@
 #include "scheduler/state_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -55,6 +56,27 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
     ASSERT_TRUE(last.ok());
     EXPECT_TRUE(last->has_value());
     EXPECT_FALSE(store->last_interval_end("other")->has_value());
+}
+
+// A state no version writes (a newer build's database, or a damaged one) is reported, not
+// read as some other state.
+TEST(StateStore, AnUnknownStoredStateIsCorruption) {
+    const std::string path = temp_db("unknown-state");
+    auto store = StateStore::open(path);
+    ASSERT_TRUE(store.ok());
+    RunRecord run;
+    run.run_id = "j@2026-11-23T00:00:00Z";
+    run.job = "j";
+    ASSERT_TRUE(store->claim_run(run).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE runs SET state = 'paused'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto found = store->find_run(run.run_id);
+    ASSERT_FALSE(found.ok());
+    EXPECT_EQ(found.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(found.error().message().find("paused"), std::string::npos);
 }
 
 TEST(StateStore, OneProcessFiresSchedules) {
