@@ -129,7 +129,6 @@ void RunEngine::end_iteration() {
 }
 
 void RunEngine::drop_runs() {
-    const Error stopped(ErrorCode::kResourceExhausted, "the scheduler stopped");
     for (auto& [id, run] : runs_) {
         for (const RunWaiter& waiter : run->waiters) {
             waiter->set_value(Error(ErrorCode::kResourceExhausted,

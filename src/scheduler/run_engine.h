@@ -33,7 +33,8 @@ class WebhookSender;
 /// run and no task (submit and rerun return the error). Attempts already running finish; their
 /// runs stay `running` in the store and the next scheduler start recovers them.
 ///
-/// Threads: everything but health() runs on the event loop's thread.
+/// Threads: open() and recover() run before the event loop starts; everything else but health()
+/// on the loop's thread.
 class RunEngine final : public TaskReporter {
 public:
     struct Settings {
