@@ -129,7 +129,7 @@ void BM_FanOutFanIn10k(benchmark::State& state) {
         const int64_t t0 = clock.now_micros();
         auto id = scheduler.submit_run("wide", start, start + kDay, Scheduler::Lane::kManual);
         auto summary = scheduler.wait_run(*id);
-        if (summary->run.state != "success") state.SkipWithError("run failed");
+        if (summary->run.state != RunState::kSuccess) state.SkipWithError("run failed");
         seconds += double(clock.now_micros() - t0) / 1e6;
     }
     state.counters["tasks_per_s"] =

@@ -102,13 +102,14 @@ std::string seconds_text(int64_t start, int64_t end) {
 
 void print_summary(const RunSummary& summary) {
     std::printf("run %s: %s (interval %s .. %s, %s)\n", summary.run.run_id.c_str(),
-                summary.run.state.c_str(), format_utc_timestamp(summary.run.interval_start).c_str(),
+                std::string(to_string(summary.run.state)).c_str(),
+                format_utc_timestamp(summary.run.interval_start).c_str(),
                 format_utc_timestamp(summary.run.interval_end).c_str(),
                 seconds_text(summary.run.started_at, summary.run.finished_at).c_str());
     for (const TaskRecord& t : summary.tasks) {
-        std::printf("  %-24s %-16s attempts %-3d %-9s %s\n", t.task.c_str(), t.state.c_str(),
-                    t.attempts, seconds_text(t.started_at, t.finished_at).c_str(),
-                    t.message.c_str());
+        std::printf("  %-24s %-16s attempts %-3d %-9s %s\n", t.task.c_str(),
+                    std::string(to_string(t.state)).c_str(), t.attempts,
+                    seconds_text(t.started_at, t.finished_at).c_str(), t.message.c_str());
     }
 }
 
@@ -130,7 +131,8 @@ int list_jobs(const Loaded& loaded) {
         if (store.ok()) {
             auto runs = store->list_runs(job.name, 1);
             if (runs.ok() && !runs->empty()) {
-                last = "last " + runs->front().run_id + " " + runs->front().state;
+                last = "last " + runs->front().run_id + " " +
+                       std::string(to_string(runs->front().state));
             }
         }
         std::printf("%-24s %-16s %-16s %3zu tasks  %s\n", job.name.c_str(),
@@ -253,7 +255,7 @@ int run_job(const Loaded& loaded, const JobDefinition& job, const JobsCommandOpt
         return 1;
     }
     print_summary(*summary);
-    return summary->run.state == "success" ? 0 : 1;
+    return summary->run.state == RunState::kSuccess ? 0 : 1;
 }
 
 int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOptions& options) {
@@ -287,6 +289,10 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
             scheduler.submit_run(job.name, start, end, Scheduler::Lane::kBackfill);
         if (id.ok()) {
             ids.push_back(*id);
+        } else if (id.error().code() != ErrorCode::kAlreadyExists) {
+            // Scheduling stopped (a state-store write failed): nothing more will start.
+            std::fprintf(stderr, "%s\n", id.error().to_string().c_str());
+            return 1;
         } else {
             ++skipped;
             std::printf("skip %s\n", id.error().message().c_str());
@@ -299,7 +305,8 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
     for (const std::string& id : ids) {
         Result<RunSummary> summary = scheduler.wait_run(id);
         ++done;
-        const std::string state = summary.ok() ? summary->run.state : "error";
+        const std::string state = summary.ok() ? std::string(to_string(summary->run.state))
+                                               : "error: " + summary.error().message();
         if (state != "success") ++failed;
         std::printf("[%zu/%zu] %s %s\n", done, ids.size(), id.c_str(), state.c_str());
         std::fflush(stdout);
@@ -320,15 +327,15 @@ int history(const Loaded& loaded, const JobsCommandOptions& options) {
         return 1;
     }
     for (const RunRecord& run : *runs) {
-        std::printf("%-44s %-9s %-9s version %s  %s\n", run.run_id.c_str(), run.state.c_str(),
-                    run.lane.c_str(), run.version.c_str(),
-                    seconds_text(run.started_at, run.finished_at).c_str());
+        std::printf("%-44s %-9s %-9s version %s  %s\n", run.run_id.c_str(),
+                    std::string(to_string(run.state)).c_str(), run.lane.c_str(),
+                    run.version.c_str(), seconds_text(run.started_at, run.finished_at).c_str());
         if (!options.job.empty() || options.limit <= 5) {
             auto attempts = store->attempts_of_run(run.run_id);
             if (!attempts.ok()) continue;
             for (const AttemptRecord& a : *attempts) {
                 std::printf("    %-22s attempt %d  %-10s exit %-4d %-9s %s\n", a.task.c_str(),
-                            a.attempt, a.state.c_str(), a.exit_code,
+                            a.attempt, std::string(to_string(a.state)).c_str(), a.exit_code,
                             seconds_text(a.started_at, a.finished_at).c_str(), a.message.c_str());
             }
         }
@@ -351,8 +358,8 @@ int logs(const Loaded& loaded, const JobsCommandOptions& options) {
     }
     for (const AttemptRecord& a : *attempts) {
         if (!options.task.empty() && a.task != options.task) continue;
-        std::printf("==> %s attempt %d (%s) %s <==\n", a.task.c_str(), a.attempt, a.state.c_str(),
-                    a.log_path.c_str());
+        std::printf("==> %s attempt %d (%s) %s <==\n", a.task.c_str(), a.attempt,
+                    std::string(to_string(a.state)).c_str(), a.log_path.c_str());
         std::ifstream in(a.log_path);
         std::string line;
         while (std::getline(in, line)) std::printf("%s\n", line.c_str());
@@ -386,8 +393,19 @@ int serve(const Loaded& loaded) {
     }
     std::fprintf(stderr, "scheduler serving %zu job(s) of %s; SIGTERM or Ctrl-C stops\n",
                  loaded.jobs.size(), loaded.project.name.c_str());
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    // Wakes once a second to see whether scheduling stopped (a failed state-store write): then
+    // exits 1 with the reason, so a supervisor notices instead of a scheduler that fires nothing.
+    const timespec tick{1, 0};
+    int signal = -1;
+    while (signal < 0) {
+        signal = sigtimedwait(&stop_signals, nullptr, &tick);
+        if (signal >= 0) break;
+        if (Status health = scheduler.health(); !health.ok()) {
+            std::fprintf(stderr, "%s\n", health.error().to_string().c_str());
+            scheduler.stop();
+            return 1;
+        }
+    }
     std::fprintf(stderr, "scheduler stopping (%s)\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     scheduler.stop();
     return 0;

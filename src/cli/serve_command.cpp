@@ -232,6 +232,20 @@ int run_serve(const ServeOptions& options) {
                            [online] { return online->probe_write(); },
                            [online] { return online->last_write_failure(); }});
     }
+    // A scheduler whose state store failed a write stops scheduling and is not ready.
+    std::unique_ptr<Scheduler> scheduler;
+    if (!project->jobs.empty()) {
+        storage.push_back({"scheduler",
+                           project->data_dir,
+                           nullptr,
+                           {},
+                           [&scheduler]() -> std::optional<std::string> {
+                               if (!scheduler) return std::nullopt;
+                               Status health = scheduler->health();
+                               if (health.ok()) return std::nullopt;
+                               return health.error().message();
+                           }});
+    }
     ReadinessOptions readiness_options;
     readiness_options.min_free_bytes = serving.min_free_bytes;
     Readiness readiness(std::move(storage), readiness_options, clock);
@@ -247,7 +261,6 @@ int run_serve(const ServeOptions& options) {
         for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
         return 1;
     }
-    std::unique_ptr<Scheduler> scheduler;
     std::unique_ptr<JobsHandler> jobs_handler;
     if (!jobs.empty()) {
         SchedulerOptions scheduler_options;

@@ -11,14 +11,9 @@
 #include "project/project.h"
 #include "scheduler/job_definition.h"
 #include "scheduler/state_store.h"
+#include "scheduler/task_runner.h"
 
 namespace millrace {
-
-/// What a fake task runner (tests, benchmarks of the core) reports for one attempt.
-struct FakeTaskOutcome {
-    int exit_code = 0;
-    std::string message;
-};
 
 struct SchedulerOptions {
     /// The millrace executable a `pipeline` task runs (`millrace run <project> <pipeline>`);
@@ -38,27 +33,25 @@ struct SchedulerOptions {
     std::function<std::optional<int64_t>(const std::string& topic)> topic_records;
     /// Recorded in the schedule lock (StateStore::lock_schedules) by enable_schedules().
     std::string process_command = "millrace";
-    /// Tests: when set, every task attempt runs this (on the scheduler thread) instead of its
-    /// kind's runner.
-    std::function<FakeTaskOutcome(const TaskDefinition&, int attempt)> fake_runner;
-};
-
-/// A run's outcome with its tasks, as stored.
-struct RunSummary {
-    RunRecord run;
-    std::vector<TaskRecord> tasks;
 };
 
 /// The scheduler: runs jobs' DAGs with retries, timeouts, concurrency limits, SLAs and
 /// webhooks, persisting every state change in a StateStore. The entry point for the CLI
-/// (`millrace jobs ...`) and, later, for `millrace serve` and the `/v1/jobs` admin API (submit,
-/// wait, rerun and the state store's queries are what those routes need).
+/// (`millrace jobs ...`) and for `millrace serve`'s `/v1/jobs` API (src/server/jobs_handler.h).
 ///
-/// Design: one event-loop thread owns every active run. It sleeps in epoll on an eventfd (for
-/// commands posted by other threads) and on the pidfds of running task processes, with a
-/// timeout to the earliest timer (retries, timeouts, sensor pokes, SLA deadlines, cron ticks).
-/// A state transition pushes the tasks it makes ready; nothing rescans all tasks. A task
-/// process runs in its own process group; a timeout kills the group.
+/// Design: one event-loop thread (common/event_loop.h) owns every active run. It sleeps in
+/// epoll on an eventfd (for commands posted by other threads) and on the pidfds of running task
+/// processes, with a timeout to the earliest timer (retries, timeouts, sensor pokes, SLA
+/// deadlines, cron ticks). A state transition pushes the tasks it makes ready; nothing rescans
+/// all tasks. The parts, each in its own file:
+///   - run_engine.h: the run and task state machines (task_state.h), limits (run_budgets.h)
+///     and persistence;
+///   - task_runner.h: how an attempt runs; process_runner.h spawns task processes (each in its
+///     own process group, which a timeout kills), sends `http` tasks' requests and polls
+///     `wait_for_file` sensors;
+///   - triggers.h: cron schedules with catch-up, file and topic triggers;
+///   - http_tasks.h: `http` task requests and webhooks;
+///   - run_recovery.h: rebuilding a stored run after a restart or for a re-run.
 ///
 /// Idempotence: a run's id is `<job>@<interval start>`; claiming it is a transaction in the
 /// state store, so a run is never started twice, also across processes and restarts. On
@@ -66,12 +59,18 @@ struct RunSummary {
 /// left behind are killed and those tasks retried or failed (the job's `on_orphan`), and each
 /// run resumes with the job definition version it started with.
 ///
+/// State-store failures: a write that fails stops scheduling (no run or task starts after it);
+/// health() then returns the reason, waiters get it as their error, and submit_run()/rerun()
+/// refuse with it. `millrace serve` shows it in /readyz and GET /v1/jobs.
+///
 /// Thread-safety: public methods may be called from any thread after start(); stop() (also
 /// run by the destructor) kills running task processes, leaving their runs to be recovered.
 class Scheduler {
 public:
+    /// `runner`: how task attempts run; nullptr = the real one (ProcessTaskRunner: processes,
+    /// HTTP requests, file sensors). Tests pass a fake.
     Scheduler(const Project& project, std::vector<JobDefinition> jobs, SchedulerOptions options,
-              const Clock& clock);
+              const Clock& clock, std::unique_ptr<TaskRunner> runner = nullptr);
     ~Scheduler();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
@@ -114,9 +113,12 @@ public:
 
     const std::vector<JobDefinition>& jobs() const;
 
+    /// ok while scheduling works; after a failed state-store write, why it stopped.
+    Status health() const;
+
 private:
-    class Loop;
-    std::unique_ptr<Loop> loop_;
+    struct Parts;
+    std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace millrace

@@ -69,6 +69,11 @@ public:
                           SQLITE_TRANSIENT);
         return *this;
     }
+    Statement& bind(int index, std::string_view text) {
+        sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                          SQLITE_TRANSIENT);
+        return *this;
+    }
     Statement& bind(int index, int64_t value) {
         sqlite3_bind_int64(stmt_, index, value);
         return *this;
@@ -99,7 +104,14 @@ private:
     int rc_;
 };
 
-RunRecord read_run(Statement& s) {
+// States are stored as the strings of task_state.h; one no version writes is corruption (or a
+// newer build's database), reported instead of guessed.
+Error unknown_state(std::string_view what, const std::string& text) {
+    return Error(ErrorCode::kCorruption,
+                 "scheduler db: unknown " + std::string(what) + " state `" + text + "`");
+}
+
+Result<RunRecord> read_run(Statement& s) {
     RunRecord r;
     r.run_id = s.text(0);
     r.job = s.text(1);
@@ -107,7 +119,10 @@ RunRecord read_run(Statement& s) {
     r.interval_start = s.integer(3);
     r.interval_end = s.integer(4);
     r.lane = s.text(5);
-    r.state = s.text(6);
+    const std::string state = s.text(6);
+    std::optional<RunState> parsed = parse_run_state(state);
+    if (!parsed) return unknown_state("run", state);
+    r.state = *parsed;
     r.created_at = s.integer(7);
     r.started_at = s.integer(8);
     r.finished_at = s.integer(9);
@@ -146,7 +161,8 @@ struct StateStore::Impl {
         while (true) {
             MILLRACE_ASSIGN_OR_RETURN(bool row, s.step());
             if (!row) break;
-            out.push_back(read_run(s));
+            MILLRACE_ASSIGN_OR_RETURN(RunRecord run, read_run(s));
+            out.push_back(std::move(run));
         }
         return out;
     }
@@ -268,7 +284,10 @@ Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(con
             impl_->db, impl_->statements,
             (std::string("INSERT INTO runs(") + kRunColumns + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
         s.bind(1, run.run_id).bind(2, run.job).bind(3, run.version).bind(4, run.interval_start);
-        s.bind(5, run.interval_end).bind(6, run.lane).bind(7, run.state).bind(8, run.created_at);
+        s.bind(5, run.interval_end)
+            .bind(6, run.lane)
+            .bind(7, to_string(run.state))
+            .bind(8, run.created_at);
         s.bind(9, run.started_at).bind(10, run.finished_at).bind(11, run.owner_pid);
         s.bind(12, run.owner_start);
         MILLRACE_TRY(s.run());
@@ -285,18 +304,21 @@ Result<std::pair<StateStore::ClaimOutcome, RunRecord>> StateStore::claim_run(con
 }
 
 Status StateStore::take_over_run(const std::string& run_id, int64_t owner_pid,
-                                 const std::string& owner_start, const std::string& state) {
+                                 const std::string& owner_start, RunState state) {
     Statement s(impl_->db, impl_->statements,
                 "UPDATE runs SET owner_pid = ?, owner_start = ?, state = ?, finished_at = 0 "
                 "WHERE run_id = ?");
-    s.bind(1, owner_pid).bind(2, owner_start).bind(3, state).bind(4, run_id);
+    s.bind(1, owner_pid).bind(2, owner_start).bind(3, to_string(state)).bind(4, run_id);
     return s.run();
 }
 
 Status StateStore::update_run(const RunRecord& run) {
     Statement s(impl_->db, impl_->statements,
                 "UPDATE runs SET state = ?, started_at = ?, finished_at = ? WHERE run_id = ?");
-    s.bind(1, run.state).bind(2, run.started_at).bind(3, run.finished_at).bind(4, run.run_id);
+    s.bind(1, to_string(run.state))
+        .bind(2, run.started_at)
+        .bind(3, run.finished_at)
+        .bind(4, run.run_id);
     return s.run();
 }
 
@@ -315,10 +337,10 @@ Result<std::vector<RunRecord>> StateStore::list_runs(const std::string& job, int
     return impl_->runs(sql, job, limit);
 }
 
-Result<std::vector<RunRecord>> StateStore::runs_in_state(const std::string& state) {
+Result<std::vector<RunRecord>> StateStore::runs_in_state(RunState state) {
     return impl_->runs(
         std::string("SELECT ") + kRunColumns + " FROM runs WHERE state = ? ORDER BY interval_start",
-        state, 0);
+        std::string(to_string(state)), 0);
 }
 
 Result<std::optional<int64_t>> StateStore::last_interval_end(const std::string& job) {
@@ -338,7 +360,7 @@ Status StateStore::save_task(const TaskRecord& t) {
                 "ON CONFLICT(run_id, task) DO UPDATE SET state = excluded.state, attempts = "
                 "excluded.attempts, started_at = excluded.started_at, finished_at = "
                 "excluded.finished_at, log_path = excluded.log_path, message = excluded.message");
-    s.bind(1, t.run_id).bind(2, t.task).bind(3, t.state).bind(4, int64_t{t.attempts});
+    s.bind(1, t.run_id).bind(2, t.task).bind(3, to_string(t.state)).bind(4, int64_t{t.attempts});
     s.bind(5, t.started_at).bind(6, t.finished_at).bind(7, t.log_path).bind(8, t.message);
     return s.run();
 }
@@ -356,7 +378,10 @@ Result<std::vector<TaskRecord>> StateStore::tasks_of_run(const std::string& run_
         TaskRecord t;
         t.run_id = s.text(0);
         t.task = s.text(1);
-        t.state = s.text(2);
+        const std::string state = s.text(2);
+        std::optional<TaskState> parsed = parse_task_state(state);
+        if (!parsed) return unknown_state("task", state);
+        t.state = *parsed;
         t.attempts = static_cast<int>(s.integer(3));
         t.started_at = s.integer(4);
         t.finished_at = s.integer(5);
@@ -375,7 +400,7 @@ Status StateStore::save_attempt(const AttemptRecord& a) {
                 "excluded.pid, started_at = excluded.started_at, finished_at = "
                 "excluded.finished_at, exit_code = excluded.exit_code, log_path = "
                 "excluded.log_path, message = excluded.message");
-    s.bind(1, a.run_id).bind(2, a.task).bind(3, int64_t{a.attempt}).bind(4, a.state);
+    s.bind(1, a.run_id).bind(2, a.task).bind(3, int64_t{a.attempt}).bind(4, to_string(a.state));
     s.bind(5, a.pid).bind(6, a.started_at).bind(7, a.finished_at).bind(8, int64_t{a.exit_code});
     s.bind(9, a.log_path).bind(10, a.message);
     return s.run();
@@ -396,7 +421,10 @@ Result<std::vector<AttemptRecord>> StateStore::attempts_of_run(const std::string
         a.run_id = s.text(0);
         a.task = s.text(1);
         a.attempt = static_cast<int>(s.integer(2));
-        a.state = s.text(3);
+        const std::string state = s.text(3);
+        std::optional<AttemptState> parsed = parse_attempt_state(state);
+        if (!parsed) return unknown_state("attempt", state);
+        a.state = *parsed;
         a.pid = s.integer(4);
         a.started_at = s.integer(5);
         a.finished_at = s.integer(6);

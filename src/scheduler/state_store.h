@@ -10,6 +10,7 @@
 #include "common/file_lock.h"
 #include "common/result.h"
 #include "scheduler/job_definition.h"
+#include "scheduler/task_state.h"
 
 namespace millrace {
 
@@ -21,8 +22,8 @@ struct RunRecord {
     std::string version;         // the job definition version the run is pinned to
     int64_t interval_start = 0;  // UTC micros
     int64_t interval_end = 0;
-    std::string lane;   // "scheduled", "manual" or "backfill"
-    std::string state;  // queued, running, success, failed
+    std::string lane;  // "scheduled", "manual" or "backfill"
+    RunState state = RunState::kQueued;
     int64_t created_at = 0;
     int64_t started_at = 0;
     int64_t finished_at = 0;
@@ -34,8 +35,7 @@ struct RunRecord {
 struct TaskRecord {
     std::string run_id;
     std::string task;
-    std::string state;  // pending, queued, running, up_for_retry, success, failed,
-                        // upstream_failed, skipped
+    TaskState state = TaskState::kPending;
     int attempts = 0;
     int64_t started_at = 0;
     int64_t finished_at = 0;
@@ -48,7 +48,7 @@ struct AttemptRecord {
     std::string run_id;
     std::string task;
     int attempt = 0;
-    std::string state;  // running, success, failed, timed_out, orphaned, skipped
+    AttemptState state = AttemptState::kRunning;
     int64_t pid = 0;
     int64_t started_at = 0;
     int64_t finished_at = 0;
@@ -57,9 +57,17 @@ struct AttemptRecord {
     std::string message;
 };
 
+/// A run's outcome with its tasks, as stored.
+struct RunSummary {
+    RunRecord run;
+    std::vector<TaskRecord> tasks;
+};
+
 /// Scheduler state in SQLite (`<data_dir>/scheduler.db`, WAL mode): job definition versions,
-/// runs, task instances and attempts. The schema is created and upgraded by numbered migrations
-/// recorded in `schema_migrations`; a database newer than this build is refused.
+/// runs, task instances and attempts. States are enums in memory (task_state.h) and their
+/// to_string() text in the database, converted here only. The schema is created and upgraded by
+/// numbered migrations recorded in `schema_migrations`; a database newer than this build is
+/// refused.
 ///
 ///   schema_migrations(version PK, applied_at)
 ///   job_versions(job, version, file, source, created_at)          PK (job, version)
@@ -103,12 +111,12 @@ public:
     Result<std::pair<ClaimOutcome, RunRecord>> claim_run(const RunRecord& run);
     /// Takes over a run (owner and state), e.g. when resuming after a crash.
     Status take_over_run(const std::string& run_id, int64_t owner_pid,
-                         const std::string& owner_start, const std::string& state);
+                         const std::string& owner_start, RunState state);
     Status update_run(const RunRecord& run);
     Result<std::optional<RunRecord>> find_run(const std::string& run_id);
     /// Newest first; job "" = all jobs.
     Result<std::vector<RunRecord>> list_runs(const std::string& job, int limit);
-    Result<std::vector<RunRecord>> runs_in_state(const std::string& state);
+    Result<std::vector<RunRecord>> runs_in_state(RunState state);
     /// The greatest interval_end of the job's runs; nullopt when none.
     Result<std::optional<int64_t>> last_interval_end(const std::string& job);
 

@@ -33,7 +33,7 @@ void append_run(std::string& out, const RunRecord& run) {
     out += ",\"version\":";
     append_json_string(out, run.version);
     out += ",\"state\":";
-    append_json_string(out, run.state);
+    append_json_string(out, to_string(run.state));
     out += ",\"lane\":";
     append_json_string(out, run.lane);
     out += fmt::format(
@@ -73,7 +73,15 @@ struct JobsHandler::Impl {
             }
             out += "]}";
         }
-        out += "]}";
+        // Why scheduling stopped, when a state-store write failed.
+        out += "],\"scheduler\":{\"status\":";
+        if (Status health = scheduler.health(); health.ok()) {
+            out += "\"ok\"}}";
+        } else {
+            out += "\"failed\",\"reason\":";
+            append_json_string(out, health.error().message());
+            out += "}}";
+        }
         return json_response(std::move(out));
     }
 
@@ -205,7 +213,7 @@ struct JobsHandler::Impl {
                 out += "{\"task\":";
                 append_json_string(out, task.task);
                 out += ",\"state\":";
-                append_json_string(out, task.state);
+                append_json_string(out, to_string(task.state));
                 out += fmt::format(
                     ",\"attempts\":{},\"started_at\":{},\"finished_at\":{},\"log\":", task.attempts,
                     optional_time_text(task.started_at), optional_time_text(task.finished_at));

@@ -175,6 +175,35 @@ kill -TERM $server; wait $server || true
 expect_eq "$(grep -c 'new.csv' "$S/ondrop" 2>/dev/null || echo 0)" "1" "a new file starts one run"
 expect_contains "$(cat "$WORK/serve2.out")" "file trigger: $project/drop/new.csv" "the trigger names the file"
 
+# --- a failed state-store write stops scheduling and says why --------------------------------
+cat >"$project/jobs/store.yaml" <<YAML
+name: store
+tasks:
+  write: { kind: shell, command: "touch $S/store_ran" }
+YAML
+db=$project/data/scheduler.db
+# Every new attempt row fails, as on a full disk (installed through a connection of its own).
+sqlite3 "$db" "CREATE TRIGGER fail_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;"
+out=$("$MILLRACE" jobs run "$project" store --date 2026-11-05 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "jobs run fails when the state store cannot be written"
+expect_contains "$out" "scheduling stopped: a state store write failed" "the failure says scheduling stopped"
+expect_contains "$out" "injected write failure" "and why"
+expect_eq "$([ -e "$S/store_ran" ] && echo ran || echo 'not run')" "not run" "no task starts after the failed write"
+# `jobs serve` exits 1 with the reason once a write failed (here the ondrop file trigger's run).
+"$MILLRACE" jobs serve "$project" >"$WORK/serve3.out" 2>&1 &
+server=$!
+sleep 0.5
+touch "$project/drop/newer.csv"
+for _ in $(seq 100); do kill -0 $server 2>/dev/null || break; sleep 0.1; done
+kill -TERM $server 2>/dev/null || true
+wait $server && rc=0 || rc=$?
+expect_eq "$rc" "1" "jobs serve exits 1 when a state-store write fails"
+expect_contains "$(cat "$WORK/serve3.out")" "scheduling stopped: a state store write failed" "and says why"
+sqlite3 "$db" "DROP TRIGGER fail_attempts;"
+out=$("$MILLRACE" jobs run "$project" store --date 2026-11-05 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "once the store is writable again the interrupted run is taken over and finishes"
+expect_eq "$([ -e "$S/store_ran" ] && echo ran || echo 'not run')" "ran" "its task ran"
+
 # --- bad input ------------------------------------------------------------------------------
 bad=$WORK/bad
 mkdir -p "$bad/jobs"

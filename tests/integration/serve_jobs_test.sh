@@ -30,6 +30,8 @@ start_server "$project" "$port" "$WORK/serve.log"
 jobs=$(curl -s "$url/v1/jobs")
 expect_contains "$jobs" '"name":"daily_sales"' "the job is listed"
 expect_contains "$jobs" '"tasks":["wait_for_sales","run_pipeline","check_outputs","compact_partition"]' "with its tasks"
+expect_contains "$jobs" '"scheduler":{"status":"ok"}' "the scheduler's status is listed"
+expect_contains "$(curl -s "$url/readyz")" '"scheduler":{"status":"ok"' "/readyz checks the scheduler"
 
 # The interval of 2026-11-01 in the job's time zone (Europe/Paris, UTC+1 in November).
 body='{"interval_start":"2026-10-31T23:00:00Z","interval_end":"2026-11-01T23:00:00Z"}'
@@ -79,5 +81,22 @@ expect_contains "$out" ' 400' "a non-string interval bound: 400"
 out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start":"1970-01-01T00:00:00Z","interval_end":"1970-01-01T01:00:00Z"}' "$url/v1/jobs/on_clicks/trigger" | tr -d '\n')
 expect_contains "$out" '"interval_start":"1970-01-01T00:00:00Z","interval_end":"1970-01-01T01:00:00Z"} 202' "the epoch is rendered as a time"
 expect_contains "$(curl -s "$url/v1/runs?job=on_clicks")" '"interval_start":"1970-01-01T00:00:00Z"' "also in /v1/runs"
+
+# A state-store write that fails (here: a trigger installed through a connection of its own,
+# as a full disk would) stops scheduling; /readyz and /v1/jobs say why.
+sqlite3 "$project/data/scheduler.db" "CREATE TRIGGER fail_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;"
+curl -s -X POST -d '{"interval_start":"1970-01-02T00:00:00Z","interval_end":"1970-01-02T01:00:00Z"}' "$url/v1/jobs/on_clicks/trigger" >/dev/null
+ready=""
+for _ in $(seq 1 50); do
+  ready=$(curl -s -w ' %{http_code}' "$url/readyz")
+  if grep -q ' 503$' <<<"$ready"; then break; fi
+  sleep 0.1
+done
+expect_contains "$ready" ' 503' "/readyz: not ready once a state-store write failed"
+expect_contains "$ready" '"failing":["scheduler"]' "the scheduler is the failing component"
+expect_contains "$ready" 'injected write failure' "with the reason"
+expect_contains "$(curl -s "$url/v1/jobs")" '"scheduler":{"status":"failed","reason":"scheduling stopped: a state store write failed: ' "/v1/jobs shows the scheduler failed"
+out=$(curl -s -w ' %{http_code}' -X POST -d '{"interval_start":"1970-01-03T00:00:00Z","interval_end":"1970-01-03T01:00:00Z"}' "$url/v1/jobs/on_clicks/trigger")
+expect_contains "$out" 'scheduling stopped' "a new trigger is refused with the reason"
 stop_server
 finish

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/event_loop.h"
 #include "common/yaml_document.h"
 #include "scheduler/job_parser.h"
 
@@ -20,6 +22,38 @@ namespace millrace {
 namespace {
 
 constexpr int64_t kDay = int64_t{86400} * 1'000'000;
+
+struct FakeTaskOutcome {
+    int exit_code = 0;
+    std::string message;
+};
+
+// A TaskRunner that starts nothing: `fn` decides each attempt's outcome when it starts, and
+// the outcome is reported in the loop's next timer pass, as a very fast process would.
+class FunctionTaskRunner final : public TaskRunner {
+public:
+    using Fn = std::function<FakeTaskOutcome(const TaskDefinition&, int attempt)>;
+    FunctionTaskRunner(Fn fn, const Clock& clock) : fn_(std::move(fn)), clock_(clock) {}
+
+    void attach(EventLoop& loop, TaskReporter& reporter) override {
+        loop_ = &loop;
+        reporter_ = &reporter;
+    }
+    void start(const TaskAttempt& attempt) override {
+        FakeTaskOutcome outcome = fn_(*attempt.task, attempt.attempt);
+        loop_->add_timer(clock_.now_micros(), [this, key = attempt.key, outcome] {
+            reporter_->attempt_finished(key, outcome.exit_code, outcome.message);
+        });
+    }
+    bool cancel(const AttemptKey&) override { return false; }
+    void stop() override {}
+
+private:
+    Fn fn_;
+    const Clock& clock_;
+    EventLoop* loop_ = nullptr;
+    TaskReporter* reporter_ = nullptr;
+};
 
 struct Fixture {
     Project project;
@@ -70,7 +104,7 @@ int peak_overlap(const std::vector<TaskRecord>& tasks) {
 
 std::map<std::string, std::string> states(const RunSummary& summary) {
     std::map<std::string, std::string> out;
-    for (const TaskRecord& t : summary.tasks) out[t.task] = t.state;
+    for (const TaskRecord& t : summary.tasks) out[t.task] = std::string(to_string(t.state));
     return out;
 }
 
@@ -80,20 +114,21 @@ TEST(Scheduler, RunsTheDagInDependencyOrderWithRetries) {
     std::mutex mutex;
     std::vector<std::string> order;
     SchedulerOptions options;
-    options.fake_runner = [&](const TaskDefinition& task, int attempt) {
+    FunctionTaskRunner::Fn fake = [&](const TaskDefinition& task, int attempt) {
         std::lock_guard lock(mutex);
         order.push_back(task.name + std::to_string(attempt));
         // b fails on its first attempt, then succeeds.
         return FakeTaskOutcome{task.name == "b" && attempt == 1 ? 1 : 0, ""};
     };
-    Scheduler scheduler(f.project, {f.job(kDiamond)}, options, clock);
+    Scheduler scheduler(f.project, {f.job(kDiamond)}, options, clock,
+                        std::make_unique<FunctionTaskRunner>(fake, clock));
     ASSERT_TRUE(scheduler.start().ok());
     auto id = scheduler.submit_run("j", 0, kDay, Scheduler::Lane::kManual);
     ASSERT_TRUE(id.ok()) << id.error().to_string();
     EXPECT_EQ(*id, "j@1970-01-01T00:00:00Z");
     auto summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "success");
+    EXPECT_EQ(to_string(summary->run.state), "success");
     EXPECT_EQ(order.front(), "a1");
     EXPECT_EQ(order.back(), "d1");
     EXPECT_NE(std::find(order.begin(), order.end(), "b2"), order.end());
@@ -111,16 +146,17 @@ TEST(Scheduler, UpstreamFailedPropagatesAndRerunResumes) {
     SystemClock clock;
     bool c_fails = true;
     SchedulerOptions options;
-    options.fake_runner = [&](const TaskDefinition& task, int) {
+    FunctionTaskRunner::Fn fake = [&](const TaskDefinition& task, int) {
         return FakeTaskOutcome{task.name == "c" && c_fails ? 1 : 0, "boom"};
     };
-    Scheduler scheduler(f.project, {f.job(kDiamond)}, options, clock);
+    Scheduler scheduler(f.project, {f.job(kDiamond)}, options, clock,
+                        std::make_unique<FunctionTaskRunner>(fake, clock));
     ASSERT_TRUE(scheduler.start().ok());
     auto id = scheduler.submit_run("j", kDay, 2 * kDay, Scheduler::Lane::kManual);
     ASSERT_TRUE(id.ok());
     auto summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "failed");
+    EXPECT_EQ(to_string(summary->run.state), "failed");
     auto s = states(*summary);
     EXPECT_EQ(s["a"], "success");
     EXPECT_EQ(s["b"], "success");
@@ -131,7 +167,7 @@ TEST(Scheduler, UpstreamFailedPropagatesAndRerunResumes) {
     ASSERT_TRUE(scheduler.rerun(*id, "").ok());
     summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "success");
+    EXPECT_EQ(to_string(summary->run.state), "success");
     for (const TaskRecord& t : summary->tasks) {
         EXPECT_EQ(t.attempts, t.task == "c" ? 2 : 1) << t.task;  // a, b not re-run
     }
@@ -151,7 +187,7 @@ TEST(Scheduler, JobConcurrencyLimitHolds) {
     ASSERT_TRUE(id.ok());
     auto summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "success");
+    EXPECT_EQ(to_string(summary->run.state), "success");
     // At no instant were more than 3 tasks between start and finish.
     EXPECT_LE(peak_overlap(summary->tasks), 3);
 }
@@ -219,7 +255,7 @@ TEST(Scheduler, TimeoutKillsTheProcessGroup) {
     ASSERT_TRUE(id.ok());
     auto summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "failed");
+    EXPECT_EQ(to_string(summary->run.state), "failed");
     EXPECT_NE(summary->tasks[0].message.find("timed out"), std::string::npos);
     std::this_thread::sleep_for(std::chrono::milliseconds(1300));
     EXPECT_FALSE(std::filesystem::exists(marker)) << "the background child outlived the timeout";
@@ -247,14 +283,14 @@ TEST(Scheduler, CronFiresWithAManualClock) {
     ManualClock clock(10 * kDay - 1000);
     std::atomic<int> ran{0};
     SchedulerOptions options;
-    options.fake_runner = [&](const TaskDefinition&, int) {
+    FunctionTaskRunner::Fn fake = [&](const TaskDefinition&, int) {
         ++ran;
         return FakeTaskOutcome{};
     };
     Scheduler scheduler(f.project,
                         {f.job("name: j\nschedule: \"@daily\"\ntasks:\n  a: { kind: shell, "
                                "command: x }\n")},
-                        options, clock);
+                        options, clock, std::make_unique<FunctionTaskRunner>(fake, clock));
     ASSERT_TRUE(scheduler.start().ok());
     ASSERT_TRUE(scheduler.enable_schedules().ok());
     EXPECT_EQ(ran.load(), 0);  // a new job without catchup waits for its next interval
@@ -266,7 +302,7 @@ TEST(Scheduler, CronFiresWithAManualClock) {
         summary = scheduler.wait_run(Scheduler::run_id_for("j", 9 * kDay));
     }
     ASSERT_TRUE(summary.ok()) << summary.error().to_string();
-    EXPECT_EQ(summary->run.state, "success");
+    EXPECT_EQ(to_string(summary->run.state), "success");
     EXPECT_EQ(summary->run.interval_end, 10 * kDay);
     EXPECT_EQ(ran.load(), 1);
 }
@@ -366,7 +402,7 @@ TEST(Scheduler, HttpTasksAndFailureWebhooksReachALocalReceiver) {
     ASSERT_TRUE(id.ok()) << id.error().to_string();
     auto summary = scheduler.wait_run(*id);
     ASSERT_TRUE(summary.ok());
-    EXPECT_EQ(summary->run.state, "failed");
+    EXPECT_EQ(to_string(summary->run.state), "failed");
     auto s = states(*summary);
     EXPECT_EQ(s["ping"], "success");
     EXPECT_EQ(s["broken"], "failed");
@@ -391,6 +427,70 @@ TEST(Scheduler, HttpTasksAndFailureWebhooksReachALocalReceiver) {
     EXPECT_NE(requests[2].second.find("\"event\":\"failure\""), std::string::npos);
     EXPECT_NE(requests[2].second.find("\"task\":\"broken\""), std::string::npos);
     EXPECT_NE(requests[2].second.find("returned 500, expected 200"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(Scheduler, AFailedStateStoreWriteStopsSchedulingAndSaysWhy) {
+    Fixture f("failing-store");
+    SystemClock clock;
+    std::atomic<int> started{0};
+    FunctionTaskRunner::Fn fake = [&](const TaskDefinition&, int) {
+        ++started;
+        return FakeTaskOutcome{};
+    };
+    std::mutex mutex;
+    std::vector<std::string> events;
+    SchedulerOptions options;
+    options.on_event = [&](const std::string& line) {
+        std::lock_guard lock(mutex);
+        events.push_back(line);
+    };
+    Scheduler scheduler(f.project, {f.job(kDiamond)}, options, clock,
+                        std::make_unique<FunctionTaskRunner>(fake, clock));
+    ASSERT_TRUE(scheduler.start().ok());
+    EXPECT_TRUE(scheduler.health().ok());
+
+    // From now on every attempt write fails, as on a full disk: a trigger installed through a
+    // connection of its own (no hook in the store itself).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((f.project.data_dir + "/scheduler.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER fail_attempts BEFORE INSERT ON attempts BEGIN "
+                           "SELECT RAISE(ABORT, 'injected write failure'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+
+    auto id = scheduler.submit_run("j", 0, kDay, Scheduler::Lane::kManual);
+    ASSERT_TRUE(id.ok()) << id.error().to_string();  // the claim itself could be written
+    auto summary = scheduler.wait_run(*id);
+    ASSERT_FALSE(summary.ok());
+    EXPECT_NE(summary.error().message().find("injected write failure"), std::string::npos)
+        << summary.error().to_string();
+    EXPECT_EQ(started.load(), 0);  // the first task's attempt could not be stored: not started
+
+    Status health = scheduler.health();
+    ASSERT_FALSE(health.ok());
+    EXPECT_NE(health.error().message().find("scheduling stopped"), std::string::npos);
+    EXPECT_NE(health.error().message().find("injected write failure"), std::string::npos);
+    // Nothing new starts.
+    auto next = scheduler.submit_run("j", kDay, 2 * kDay, Scheduler::Lane::kManual);
+    ASSERT_FALSE(next.ok());
+    EXPECT_EQ(next.error().code(), health.error().code());
+    EXPECT_FALSE(scheduler.rerun(*id, "").ok());
+    EXPECT_EQ(started.load(), 0);
+    std::lock_guard lock(mutex);
+    EXPECT_NE(std::find_if(events.begin(), events.end(),
+                           [](const std::string& line) {
+                               return line.find("scheduling stopped") != std::string::npos;
+                           }),
+              events.end());
 }
 
 }  // namespace

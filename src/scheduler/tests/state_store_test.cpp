@@ -1,6 +1,7 @@
 #include "scheduler/state_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,7 +27,7 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
         run.run_id = "j@2026-11-23T00:00:00Z";
         run.job = "j";
         run.version = "v1";
-        run.state = "queued";
+        run.state = RunState::kQueued;
         auto first = store->claim_run(run);
         ASSERT_TRUE(first.ok());
         EXPECT_EQ(first->first, StateStore::ClaimOutcome::kCreated);
@@ -35,14 +36,14 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
         ASSERT_TRUE(second.ok());
         EXPECT_EQ(second->first, StateStore::ClaimOutcome::kExists);
         EXPECT_EQ(second->second.version, "v1");
-        TaskRecord task{run.run_id, "a", "success", 1, 1, 2, "/log", ""};
+        TaskRecord task{run.run_id, "a", TaskState::kSuccess, 1, 1, 2, "/log", ""};
         ASSERT_TRUE(store->save_task(task).ok());
-        task.state = "failed";
+        task.state = TaskState::kFailed;
         ASSERT_TRUE(store->save_task(task).ok());
         auto tasks = store->tasks_of_run(run.run_id);
         ASSERT_TRUE(tasks.ok());
         ASSERT_EQ(tasks->size(), 1u);
-        EXPECT_EQ((*tasks)[0].state, "failed");
+        EXPECT_EQ((*tasks)[0].state, TaskState::kFailed);
     }
     // Reopening applies no migration twice and keeps the data.
     auto store = StateStore::open(path);
@@ -55,6 +56,27 @@ TEST(StateStore, MigratesAndClaimsRunsOnce) {
     ASSERT_TRUE(last.ok());
     EXPECT_TRUE(last->has_value());
     EXPECT_FALSE(store->last_interval_end("other")->has_value());
+}
+
+// A state no version writes (a newer build's database, or a damaged one) is reported, not
+// read as some other state.
+TEST(StateStore, AnUnknownStoredStateIsCorruption) {
+    const std::string path = temp_db("unknown-state");
+    auto store = StateStore::open(path);
+    ASSERT_TRUE(store.ok());
+    RunRecord run;
+    run.run_id = "j@2026-11-23T00:00:00Z";
+    run.job = "j";
+    ASSERT_TRUE(store->claim_run(run).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE runs SET state = 'paused'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto found = store->find_run(run.run_id);
+    ASSERT_FALSE(found.ok());
+    EXPECT_EQ(found.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(found.error().message().find("paused"), std::string::npos);
 }
 
 TEST(StateStore, OneProcessFiresSchedules) {
