@@ -49,7 +49,4 @@ private:
     bool finished_ = false;
 };
 
-/// Creates the directories of `path` (like mkdir -p of its parent).
-Status create_parent_directories(const std::string& path);
-
 }  // namespace millrace

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/topic_config.h"
 
 namespace millrace {
@@ -58,7 +58,7 @@ Status ConsumerOffsets::store(const std::string& consumer, const Positions& posi
     for (const auto& [key, offset] : positions) {
         text += key.first + " " + std::to_string(key.second) + " " + std::to_string(offset) + "\n";
     }
-    MILLRACE_TRY(write_file_atomically(dir_ + "/" + consumer + std::string(kSuffix), text));
+    MILLRACE_TRY(write_file_durably(dir_ + "/" + consumer + std::string(kSuffix), text));
     cache_[consumer] = positions;
     return {};
 }

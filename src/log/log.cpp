@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/partition.h"
 #include "log/segment.h"
 
@@ -168,7 +168,7 @@ Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name, const To
             MILLRACE_TRY(segment->sync());
             MILLRACE_TRY(sync_directory(partition_dir));
         }
-        MILLRACE_TRY(write_file_atomically(building + "/topic.json", topic_config_to_json(config)));
+        MILLRACE_TRY(write_file_durably(building + "/topic.json", topic_config_to_json(config)));
         if (std::rename(building.c_str(), topic_dir.c_str()) != 0) {
             return io_error("renaming " + building + " to " + topic_dir);
         }

@@ -10,7 +10,7 @@
 #include <limits>
 #include <optional>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/crc32c.h"
 #include "log/segment.h"
 
@@ -143,7 +143,7 @@ Status Partition::save_checkpoint() {
     const std::string text =
         std::string(kCheckpointMagic) + "\n" + std::to_string(checkpoint.segment) + " " +
         std::to_string(checkpoint.position) + " " + std::to_string(checkpoint.end_offset) + "\n";
-    MILLRACE_TRY(write_file_atomically(dir_ + "/durable.checkpoint", text));
+    MILLRACE_TRY(write_file_durably(dir_ + "/durable.checkpoint", text));
     std::lock_guard lock(durable_mutex_);
     checkpointed_ = checkpoint.end_offset;
     return {};

@@ -9,8 +9,6 @@ namespace millrace {
 
 namespace {
 
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-
 // "`a`, `b` or `c`"
 std::string join(const std::vector<std::string>& words) {
     std::string out;

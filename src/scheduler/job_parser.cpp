@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/config_node.h"
 #include "common/suggest.h"
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
@@ -18,16 +19,6 @@
 namespace millrace {
 
 namespace {
-
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-    if (std::optional<std::string> near = closest_match(word, candidates)) {
-        return "; did you mean " + backticks(*near) + "?";
-    }
-    return "";
-}
 
 std::string hash_hex(std::string_view text) {
     uint64_t hash = 1469598103934665603ull;
