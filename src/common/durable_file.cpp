@@ -11,16 +11,12 @@
 
 namespace millrace {
 
-namespace {
-
-std::string parent_of(const std::string& path) {
+std::string parent_directory(const std::string& path) {
     const std::size_t slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";
     return path.substr(0, slash);
 }
-
-}  // namespace
 
 Error io_error(std::string_view what) {
     return Error(ErrorCode::kIo, std::string(what) + ": " + std::strerror(errno));
@@ -38,7 +34,7 @@ Status sync_directory(const std::string& path) {
 Status create_directories_durably(const std::string& path) {
     std::error_code error;
     if (path.empty() || std::filesystem::is_directory(path, error)) return {};
-    const std::string parent = parent_of(path);
+    const std::string parent = parent_directory(path);
     if (parent != path) MILLRACE_TRY(create_directories_durably(parent));
     if (::mkdir(path.c_str(), 0755) != 0) {
         if (errno == EEXIST && std::filesystem::is_directory(path, error)) return {};
@@ -96,15 +92,16 @@ Status write_file_durably(const std::string& path, std::string_view bytes) {
         ::unlink(temporary.c_str());
         return error;
     }
-    return sync_directory(parent_of(path));
+    return sync_directory(parent_directory(path));
 }
 
 Status rename_durably(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0) {
         return io_error("cannot rename " + from + " to " + to);
     }
-    MILLRACE_TRY(sync_directory(parent_of(to)));
-    if (parent_of(from) != parent_of(to)) MILLRACE_TRY(sync_directory(parent_of(from)));
+    MILLRACE_TRY(sync_directory(parent_directory(to)));
+    if (parent_directory(from) != parent_directory(to))
+        MILLRACE_TRY(sync_directory(parent_directory(from)));
     return {};
 }
 

@@ -18,6 +18,9 @@ namespace millrace {
 /// An Error of kind kIo for the current errno: "<what>: <strerror>".
 Error io_error(std::string_view what);
 
+/// The folder holding `path`: "." for a bare name, "/" for an entry of the root.
+std::string parent_directory(const std::string& path);
+
 /// fsyncs a folder, so that the entries created, renamed or removed in it survive a crash.
 Status sync_directory(const std::string& path);
 

@@ -59,7 +59,6 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     buffer_ += "}\n";
     ++count_;
     ++reasons_[reason_class(reason)];
-    ++by_origin_[source];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
@@ -76,7 +75,6 @@ void DeadLetterWriter::add_bad_file(const std::string& source, const std::string
     buffer_ += "}\n";
     ++count_;
     ++reasons_["file set aside: " + reason_class(reason)];
-    ++by_origin_[source];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
@@ -102,7 +100,6 @@ void DeadLetterWriter::add_row(const std::string& stage, const std::string& orig
     buffer_ += "}\n";
     ++count_;
     ++reasons_[reason_class(reason)];
-    ++by_origin_[origin];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 

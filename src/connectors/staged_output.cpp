@@ -19,13 +19,6 @@ Error io_error(const std::string& what, const std::string& path) {
     return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
 }
 
-std::string folder_of(const std::string& path) {
-    const std::size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 Status refuse_input_as_output(const std::string& output, std::span<const std::string> inputs) {
@@ -64,7 +57,7 @@ Result<StagedOutput> StagedOutput::create(const std::string& path,
         const ssize_t n = ::readlink(target.c_str(), buffer, sizeof(buffer) - 1);
         if (n < 0) return io_error("cannot read the link", target);
         const std::string points_to(buffer, static_cast<std::size_t>(n));
-        target = points_to.front() == '/' ? points_to : folder_of(target) + "/" + points_to;
+        target = points_to.front() == '/' ? points_to : parent_directory(target) + "/" + points_to;
     }
     std::string temp = unique_temporary_path(target);
     // Created here, so a folder that refuses it fails before any input is read.

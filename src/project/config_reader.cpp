@@ -28,6 +28,12 @@ std::string key_of(std::string_view key, std::string_view what) {
     return backticks(key) + " of " + std::string(what);
 }
 
+std::string document_what(const ConfigNode& root, std::string_view kind) {
+    const ConfigNode* name = root.find("name");
+    if (name == nullptr || !name->is_scalar()) return std::string(kind);
+    return std::string(kind) + " " + backticks(name->scalar());
+}
+
 void ConfigReader::error(ErrorCode code, std::string message, SourceLocation location) {
     errors_.emplace_back(code, std::move(message), std::move(location));
 }

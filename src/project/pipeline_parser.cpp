@@ -52,10 +52,7 @@ public:
     PipelineSpec parse(const ConfigNode& root) {
         spec_.file = file_;
         spec_.location = root.location();
-        const ConfigNode* name_peek = root.find("name");
-        what_ = name_peek != nullptr && name_peek->is_scalar()
-                    ? "pipeline " + backticks(name_peek->scalar())
-                    : std::string("pipeline");
+        what_ = document_what(root, "pipeline");
         MapReader map(reader_, root, what_);
         if (!map.is_map()) return std::move(spec_);
 

@@ -42,10 +42,7 @@ public:
     JobDefinition parse(const ConfigNode& root) {
         job_.file = file_;
         job_.location = root.location();
-        const ConfigNode* name_peek = root.find("name");
-        what_ = name_peek != nullptr && name_peek->is_scalar()
-                    ? "job " + backticks(name_peek->scalar())
-                    : std::string("job");
+        what_ = document_what(root, "job");
         MapReader map(reader_, root, what_);
         if (!map.is_map()) return std::move(job_);
         map.allow({"kind"});

@@ -261,16 +261,7 @@ void FeatureServing::append_lookup(std::string& out, const ViewState& view,
                                    const std::vector<std::string>& entity_keys,
                                    const std::vector<Value>& key, const FeatureLookup& lookup,
                                    const Selection& selection) {
-    out += "\"key\":{";
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        if (i > 0) out += ',';
-        out += entity_keys[i];
-        append_feature_value(out, key[i]);
-    }
-    out += "},\"status\":\"";
-    out += enum_name(lookup.status);
-    out += "\",\"event_timestamp\":";
-    append_event_time(out, lookup);
+    append_key_status_time(out, entity_keys, key, lookup);
     out += ",\"features\":{";
     const bool present = lookup.status == FeatureStatus::kPresent && lookup.row != nullptr;
     for (std::size_t i = 0; i < selection.size(); ++i) {
@@ -284,6 +275,22 @@ void FeatureServing::append_lookup(std::string& out, const ViewState& view,
                                       : view.view->features[index].default_value);
     }
     out += '}';
+}
+
+void FeatureServing::append_key_status_time(std::string& out,
+                                            const std::vector<std::string>& entity_keys,
+                                            const std::vector<Value>& key,
+                                            const FeatureLookup& lookup) {
+    out += "\"key\":{";
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        if (i > 0) out += ',';
+        out += entity_keys[i];
+        append_feature_value(out, key[i]);
+    }
+    out += "},\"status\":\"";
+    out += enum_name(lookup.status);
+    out += "\",\"event_timestamp\":";
+    append_event_time(out, lookup);
 }
 
 void FeatureServing::append_event_time(std::string& out, const FeatureLookup& lookup) {

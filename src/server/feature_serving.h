@@ -134,6 +134,11 @@ private:
                               const std::vector<Value>& key, const FeatureLookup& lookup,
                               const Selection& selection);
 
+    // `"key":{...},"status":"...","event_timestamp":...` (no trailing comma).
+    static void append_key_status_time(std::string& out,
+                                       const std::vector<std::string>& entity_keys,
+                                       const std::vector<Value>& key, const FeatureLookup& lookup);
+
     static void append_event_time(std::string& out, const FeatureLookup& lookup);
 
     // Reads the key of a single-key GET from the query: one parameter per entity, named after

@@ -42,16 +42,8 @@ HttpResponse FeatureServing::serve_route(const RouteState& route, HttpRequest& r
     HttpResponse response;
     std::string& out = response.body;
     out.reserve(256);
-    out += "{\"key\":{";
-    for (std::size_t i = 0; i < keys[0].size(); ++i) {
-        if (i > 0) out += ',';
-        out += route.entity_keys[i];
-        append_feature_value(out, keys[0][i]);
-    }
-    out += "},\"status\":\"";
-    out += enum_name(lookup.status);
-    out += "\",\"event_timestamp\":";
-    append_event_time(out, lookup);
+    out += '{';
+    append_key_status_time(out, route.entity_keys, keys[0], lookup);
     out += ",\"features\":{";
     const bool present = lookup.status == FeatureStatus::kPresent && lookup.row != nullptr;
     for (std::size_t i = 0; i < route.route.features.size(); ++i) {
