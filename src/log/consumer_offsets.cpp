@@ -52,7 +52,7 @@ Status ConsumerOffsets::store(const std::string& consumer, const Positions& posi
                                                   " cannot be committed: the log was opened "
                                                   "read-only (another process may hold it)");
     }
-    if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir_);
+    MILLRACE_TRY(create_directories_durably(dir_));
     std::string text(kMagicLine);
     text += '\n';
     for (const auto& [key, offset] : positions) {

@@ -30,11 +30,7 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& data_dir, const Clock&
                                        const LogOptions& options) {
     std::optional<FileLock> lock;
     if (options.access == LogAccess::kReadWrite) {
-        std::error_code error;
-        fs::create_directories(data_dir + "/log", error);
-        if (error) {
-            return Error(ErrorCode::kIo, "creating " + data_dir + "/log: " + error.message());
-        }
+        MILLRACE_TRY(create_directories_durably(data_dir + "/log"));
         auto acquired = FileLock::try_acquire(lock_path(data_dir), options.command);
         if (!acquired.ok()) {
             if (acquired.error().code() != ErrorCode::kUnavailable) return acquired.error();

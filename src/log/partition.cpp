@@ -69,9 +69,7 @@ Partition::~Partition() = default;
 
 Result<std::shared_ptr<Partition>> Partition::open(std::string dir, PartitionId id,
                                                    TopicConfig config, bool read_only) {
-    if (!read_only && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return io_error("creating " + dir);
-    }
+    if (!read_only) MILLRACE_TRY(create_directories_durably(dir));
     std::shared_ptr<Partition> partition(
         new Partition(std::move(dir), id, std::move(config), read_only));
     MILLRACE_TRY(partition->load());

@@ -11,11 +11,10 @@ namespace millrace::serving {
 
 HttpResponse FeatureServing::feast(HttpRequest& request, const RequestContext& context) const {
     thread_local simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    if (auto error = parse_body(parser, request.body, root)) return *error;
     simdjson::dom::object body;
-    if (root.get_object().get(body) != simdjson::SUCCESS) {
-        return json_error(400, "the request body must be a JSON object");
+    if (auto error = parse_object_body(parser, request.body,
+                                       "the request body must be a JSON object", body)) {
+        return *error;
     }
     bool full_names = false;
     if (simdjson::dom::element flag;

@@ -116,11 +116,10 @@ HttpResponse FeatureServing::batch(HttpRequest& request, const RequestContext& c
     const ViewState* view = find_view(request.param("view"));
     if (view == nullptr) return unknown_view(request.param("view"));
     thread_local simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    if (auto error = parse_body(parser, request.body, root)) return *error;
     simdjson::dom::object body;
-    if (root.get_object().get(body) != simdjson::SUCCESS) {
-        return json_error(400, "the request body must be a JSON object with `keys`");
+    if (auto error = parse_object_body(
+            parser, request.body, "the request body must be a JSON object with `keys`", body)) {
+        return *error;
     }
     simdjson::dom::array list;
     if (body["keys"].get_array().get(list) != simdjson::SUCCESS) {

@@ -335,13 +335,17 @@ std::optional<HttpResponse> FeatureServing::key_from_query(const FeatureView& vi
     return std::nullopt;
 }
 
-// Parses a request body as one JSON document; a 400 naming the position when it is not.
-std::optional<HttpResponse> FeatureServing::parse_body(simdjson::dom::parser& parser,
-                                                       const std::string& body,
-                                                       simdjson::dom::element& root) {
+// Parses a request body as one JSON object; a 400 naming the position when it is not JSON, or
+// saying `not_an_object` when it is JSON of another kind.
+std::optional<HttpResponse> FeatureServing::parse_object_body(simdjson::dom::parser& parser,
+                                                              const std::string& body,
+                                                              std::string_view not_an_object,
+                                                              simdjson::dom::object& object) {
+    simdjson::dom::element root;
     if (auto error = parser.parse(body).get(root); error) {
         return json_error(400, describe_json_syntax_error(body, simdjson::error_message(error)));
     }
+    if (root.get_object().get(object) != simdjson::SUCCESS) return json_error(400, not_an_object);
     return std::nullopt;
 }
 

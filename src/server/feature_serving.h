@@ -156,10 +156,12 @@ private:
                              const RequestContext& context) const;
 
     // ---- shared by the JSON-body routes (feature_serving.cpp) ----
-    // Parses a request body as one JSON document; a 400 naming the position when it is not.
-    static std::optional<HttpResponse> parse_body(simdjson::dom::parser& parser,
-                                                  const std::string& body,
-                                                  simdjson::dom::element& root);
+    // Parses a request body as one JSON object; a 400 naming the position when it is not JSON,
+    // or saying `not_an_object` when it is JSON of another kind.
+    static std::optional<HttpResponse> parse_object_body(simdjson::dom::parser& parser,
+                                                         const std::string& body,
+                                                         std::string_view not_an_object,
+                                                         simdjson::dom::object& object);
 
     static std::string too_many_keys(std::size_t count, std::size_t limit);
 

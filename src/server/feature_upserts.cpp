@@ -9,20 +9,6 @@
 
 namespace millrace::serving {
 
-namespace {
-
-bool is_json_media_type(std::string_view content_type) {
-    std::string_view media = content_type.substr(0, content_type.find(';'));
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    std::string lower(media);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower == "application/json" || lower == "application/x-ndjson" ||
-           lower == "application/ndjson" || lower == "application/jsonl" ||
-           lower == "application/x-jsonlines";
-}
-
-}  // namespace
-
 HttpResponse FeatureServing::upsert(HttpRequest& request) const {
     const ViewState* view = find_view(request.param("view"));
     if (view == nullptr) return unknown_view(request.param("view"));

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <cctype>
+
 #include "common/check.h"
 #include "common/error.h"
 #include "common/json_string.h"
@@ -77,6 +79,16 @@ std::string_view strip_error_prefix(std::string_view message, std::string& scrat
 }
 
 }  // namespace
+
+bool is_json_media_type(std::string_view content_type, bool json_seq) {
+    std::string_view media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    std::string lower(media);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "application/json" || lower == "application/x-ndjson" ||
+           lower == "application/ndjson" || lower == "application/jsonl" ||
+           lower == "application/x-jsonlines" || (json_seq && lower == "application/json-seq");
+}
 
 HttpResponse json_error(int status, std::string_view message) {
     HttpResponse response;

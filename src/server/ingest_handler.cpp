@@ -15,17 +15,6 @@ namespace millrace {
 
 namespace {
 
-bool is_json_media_type(std::string_view content_type) {
-    const std::size_t semicolon = content_type.find(';');
-    std::string_view media = content_type.substr(0, semicolon);
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    std::string lower(media);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower == "application/json" || lower == "application/x-ndjson" ||
-           lower == "application/ndjson" || lower == "application/jsonl" ||
-           lower == "application/x-jsonlines" || lower == "application/json-seq";
-}
-
 /// Collects the reasons of rejected records; the rows themselves are not needed.
 class ErrorOnlySink final : public DecodeSink {
 public:
@@ -93,7 +82,7 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     const std::string& topic_name = request.param("topic");
     std::shared_ptr<Topic> topic = log_.find_topic(topic_name);
     if (!topic) return responder(json_error(404, "unknown topic `" + topic_name + "`"));
-    if (!is_json_media_type(request.header("Content-Type"))) {
+    if (!is_json_media_type(request.header("Content-Type"), true)) {
         return responder(
             json_error(415, "Content-Type must be application/json or application/x-ndjson, got `" +
                                 std::string(request.header("Content-Type")) + "`"));
