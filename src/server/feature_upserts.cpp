@@ -27,7 +27,7 @@ HttpResponse FeatureServing::upsert(HttpRequest& request) const {
                           "more than " + std::to_string(kMaxUpsertRows) + " rows in one request");
     }
     thread_local simdjson::dom::parser parser;
-    std::vector<std::pair<std::size_t, std::string>> errors;
+    std::vector<RecordError> errors;
     std::vector<std::size_t> unchanged;
     std::size_t upserted = 0;
     const int64_t now_us = clock_.now_micros();
@@ -48,7 +48,7 @@ HttpResponse FeatureServing::upsert(HttpRequest& request) const {
             }
         }
         if (problem) {
-            errors.emplace_back(index, std::move(*problem));
+            errors.push_back({index, std::move(*problem)});
         } else {
             ++upserted;
         }
@@ -60,14 +60,8 @@ HttpResponse FeatureServing::upsert(HttpRequest& request) const {
         if (i > 0) body += ',';
         body += std::to_string(unchanged[i]);
     }
-    body += "],\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-        if (i > 0) body += ',';
-        body += "{\"index\":" + std::to_string(errors[i].first) + ",\"error\":";
-        append_json_string(body, errors[i].second);
-        body += '}';
-    }
-    body += ']';
+    body += "],\"errors\":";
+    append_record_errors(body, errors);
     int status = 200;
     if (errors.size() == rows.size()) {
         // Nothing of the request could be taken: the store failing is the server's fault.

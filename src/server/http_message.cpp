@@ -90,6 +90,17 @@ bool is_json_media_type(std::string_view content_type, bool json_seq) {
            lower == "application/x-jsonlines" || (json_seq && lower == "application/json-seq");
 }
 
+void append_record_errors(std::string& out, const std::vector<RecordError>& errors) {
+    out += '[';
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        if (i > 0) out += ',';
+        out += "{\"index\":" + std::to_string(errors[i].index) + ",\"error\":";
+        append_json_string(out, errors[i].reason);
+        out += '}';
+    }
+    out += ']';
+}
+
 HttpResponse json_error(int status, std::string_view message) {
     HttpResponse response;
     response.status = status;

@@ -39,11 +39,6 @@ JsonDecoder& decoder_for(const std::string& schema_spec) {
 /// Bounds the per-request bookkeeping (a 16 MiB body of `{}` lines would be 5 M records).
 constexpr std::size_t kMaxRecordsPerRequest = 100'000;
 
-struct RecordError {
-    std::size_t index;
-    std::string reason;
-};
-
 }  // namespace
 
 IngestHandler::IngestHandler(Log& log, const Clock& clock, MetricsRegistry& metrics,
@@ -225,14 +220,8 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
                 ",\"first\":" + std::to_string(appends[i].first) +
                 ",\"last\":" + std::to_string(appends[i].last) + "}";
     }
-    body += "],\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-        if (i > 0) body += ',';
-        body += "{\"index\":" + std::to_string(errors[i].index) + ",\"error\":";
-        append_json_string(body, errors[i].reason);
-        body += '}';
-    }
-    body += ']';
+    body += "],\"errors\":";
+    append_record_errors(body, errors);
     int status = 200;
     if (good.empty() && !dlq) {
         status = 400;
