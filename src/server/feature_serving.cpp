@@ -111,34 +111,29 @@ FeatureServing::FeatureServing(OnlineStore& store, ServingConfig config,
 }
 
 void FeatureServing::add_routes(Router& router) {
-    router.add(
-        HttpMethod::kGet, "/v1/features/{view}", "features_get",
-        [this](HttpRequest& request, HttpResponder respond) {
-            RequestContext context{start_of(request), config_.request_timeout, "no-cache", true,
-                                   true};
-            finish(request, std::move(respond), context, get_view(request, context));
-        },
-        "features");
-    router.add(
-        HttpMethod::kPost, "/v1/features/{view}/batch", "features_batch",
-        [this](HttpRequest& request, HttpResponder respond) {
-            RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
-                                   true};
-            finish(request, std::move(respond), context, batch(request, context));
-        },
-        "features");
+    // The lookup routes share their framing: a context (default timeout, no-cache, ETag only
+    // for GET, captured for replay), then finish().
+    using Lookup = HttpResponse (FeatureServing::*)(HttpRequest&, const RequestContext&) const;
+    const auto add_lookup = [&](HttpMethod method, std::string path, std::string metric,
+                                Lookup lookup) {
+        router.add(
+            method, std::move(path), std::move(metric),
+            [this, method, lookup](HttpRequest& request, HttpResponder respond) {
+                RequestContext context{start_of(request), config_.request_timeout, "no-cache",
+                                       method == HttpMethod::kGet, true};
+                finish(request, std::move(respond), context, (this->*lookup)(request, context));
+            },
+            "features");
+    };
+    add_lookup(HttpMethod::kGet, "/v1/features/{view}", "features_get", &FeatureServing::get_view);
+    add_lookup(HttpMethod::kPost, "/v1/features/{view}/batch", "features_batch",
+               &FeatureServing::batch);
     router.add(
         HttpMethod::kPost, "/v1/features/{view}/upsert", "features_upsert",
         [this](HttpRequest& request, HttpResponder respond) { respond(upsert(request)); },
         "ingest");
-    router.add(
-        HttpMethod::kPost, "/get-online-features", "feast_get_online_features",
-        [this](HttpRequest& request, HttpResponder respond) {
-            RequestContext context{start_of(request), config_.request_timeout, "no-cache", false,
-                                   true};
-            finish(request, std::move(respond), context, feast(request, context));
-        },
-        "features");
+    add_lookup(HttpMethod::kPost, "/get-online-features", "feast_get_online_features",
+               &FeatureServing::feast);
     for (const auto& route : routes_) {
         const RouteState* state = route.get();
         router.add(
