@@ -17,7 +17,7 @@ packages=(
   wrk nats-server redis-server nginx-light
   nodejs
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
-  curl make tar coreutils
+  curl make tar coreutils procps
 )
 
 sudo_cmd=()

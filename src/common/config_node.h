@@ -96,4 +96,7 @@ struct ConfigEntry {
     ConfigNode value;
 };
 
+/// A key given with a value: `key:` alone (null) counts as not given for optional settings.
+inline bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
+
 }  // namespace millrace

@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <utility>
+
 namespace millrace {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -61,6 +63,20 @@ std::string Error::to_string() const {
     std::string where = location_.to_string();
     if (where.empty()) return "error: " + message_;
     return where + ": error: " + message_;
+}
+
+SourceLocation location_at(std::string_view text, std::size_t offset, std::string file) {
+    int line = 1;
+    int column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return SourceLocation{std::move(file), line, column};
 }
 
 }  // namespace millrace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,9 @@ struct SourceLocation {
     /// "file:line:column", "file:line", "file" or "" depending on what is known.
     std::string to_string() const;
 };
+
+/// The 1-based line and column of byte `offset` of `text` (a column counts bytes), in `file`.
+SourceLocation location_at(std::string_view text, std::size_t offset, std::string file);
 
 /// An expected failure, as a value: code, message, and where in the user's input it comes from.
 /// Cheap to move; returned through Result<T>.

@@ -72,33 +72,4 @@ Result<std::string> read_file(const std::string& path) {
     return std::string(file.bytes());
 }
 
-Status write_file_atomic(const std::string& path, std::string_view bytes) {
-    const std::string temporary = path + ".tmp";
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return io_error("cannot create", temporary, errno);
-    std::size_t written = 0;
-    while (written < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int saved = errno;
-            ::close(fd);
-            ::unlink(temporary.c_str());
-            return io_error("cannot write", temporary, saved);
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        int saved = errno;
-        ::unlink(temporary.c_str());
-        return io_error("cannot sync", temporary, saved);
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        int saved = errno;
-        ::unlink(temporary.c_str());
-        return io_error("cannot rename to", path, saved);
-    }
-    return {};
-}
-
 }  // namespace millrace

@@ -36,8 +36,4 @@ private:
 /// Reads a whole (small) file into a string.
 Result<std::string> read_file(const std::string& path);
 
-/// Writes `bytes` to `path` through a temporary file, fsync and rename, so readers see either the
-/// old or the new file, never a torn one.
-Status write_file_atomic(const std::string& path, std::string_view bytes);
-
 }  // namespace millrace

@@ -59,4 +59,13 @@ std::optional<std::string> closest_match(std::string_view word,
     return candidates[*best_index];
 }
 
+std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    if (std::optional<std::string> near = closest_match(word, candidates)) {
+        return "; did you mean " + backticks(*near) + "?";
+    }
+    return "";
+}
+
 }  // namespace millrace

@@ -20,4 +20,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string>& candidates);
 
+/// "`name`": how messages quote a name the user wrote or may write.
+std::string backticks(std::string_view text);
+
+/// "; did you mean `near`?" when closest_match() finds a candidate near `word`, else "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace millrace

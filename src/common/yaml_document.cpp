@@ -373,21 +373,6 @@ private:
     std::size_t bytes_ = 0;
 };
 
-// 1-based line and column of byte `offset`, for errors found before yaml-cpp runs.
-SourceLocation location_at(std::string_view text, std::size_t offset, const std::string& file) {
-    int line = 1;
-    int column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return SourceLocation{file, line, column};
-}
-
 }  // namespace
 
 Result<YamlDocument> YamlDocument::parse(std::string_view text, std::string file,

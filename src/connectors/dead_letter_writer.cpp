@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/durable_file.h"
 #include "common/json_string.h"
 #include "connectors/staged_output.h"
 
@@ -31,8 +32,8 @@ Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(
     auto writer = std::make_unique<DeadLetterWriter>();
     writer->path_ = std::move(path);
     writer->pipeline_ = std::move(pipeline);
-    MILLRACE_TRY(create_parent_directories(writer->path_));
-    writer->temp_path_ = fmt::format("{}.tmp-{}", writer->path_, ::getpid());
+    MILLRACE_TRY(create_parent_directories_durably(writer->path_));
+    writer->temp_path_ = unique_temporary_path(writer->path_);
     writer->file_ = std::fopen(writer->temp_path_.c_str(), "wb");
     if (writer->file_ == nullptr) {
         return Error(ErrorCode::kIo,
@@ -58,7 +59,6 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     buffer_ += "}\n";
     ++count_;
     ++reasons_[reason_class(reason)];
-    ++by_origin_[source];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
@@ -75,7 +75,6 @@ void DeadLetterWriter::add_bad_file(const std::string& source, const std::string
     buffer_ += "}\n";
     ++count_;
     ++reasons_["file set aside: " + reason_class(reason)];
-    ++by_origin_[source];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
@@ -101,7 +100,6 @@ void DeadLetterWriter::add_row(const std::string& stage, const std::string& orig
     buffer_ += "}\n";
     ++count_;
     ++reasons_[reason_class(reason)];
-    ++by_origin_[origin];
     if (buffer_.size() > (1u << 20)) error_ = flush();
 }
 
@@ -124,10 +122,7 @@ Status DeadLetterWriter::finish() {
     }
     std::fclose(file_);
     file_ = nullptr;
-    if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-        return Error(ErrorCode::kIo,
-                     fmt::format("cannot rename {} into place: {}", path_, std::strerror(errno)));
-    }
+    MILLRACE_TRY(rename_durably(temp_path_, path_));
     finished_ = true;
     return {};
 }

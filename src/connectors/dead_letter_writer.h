@@ -21,8 +21,8 @@ namespace millrace {
 ///   {"pipeline":"retail","source":"sales","stage":"check","check":"not_null(amount)",…,"row":{…}}
 ///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
 ///
-/// Counts per (stage, origin) and per reason are kept for the run report. Written like a
-/// StagedOutput: whole on finish(), or not at all.
+/// Counts per reason are kept for the run report. Written like a StagedOutput: whole on
+/// finish(), or not at all.
 class DeadLetterWriter {
 public:
     /// `inputs`: files the run reads, which `path` must not be.
@@ -45,8 +45,6 @@ public:
     const std::string& path() const { return path_; }
     /// Records per reason (reasons with their column values cut to the first few words).
     const std::map<std::string, uint64_t>& reasons() const { return reasons_; }
-    /// Records per origin (source or view name).
-    const std::map<std::string, uint64_t>& by_origin() const { return by_origin_; }
 
 private:
     Status flush();
@@ -57,7 +55,6 @@ private:
     std::string buffer_;
     uint64_t count_ = 0;
     std::map<std::string, uint64_t> reasons_;
-    std::map<std::string, uint64_t> by_origin_;
     bool finished_ = false;
     Status error_;
 };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/durable_file.h"
 #include "formats/csv_decoder.h"
 #include "formats/csv_encoder.h"
 #include "formats/json_encoder.h"
@@ -23,20 +24,6 @@ Error io_error(std::string_view what, const std::string& path) {
 }
 }  // namespace
 
-Status create_parent_directories(const std::string& path) {
-    std::size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos || slash == 0) return {};
-    std::string dir = path.substr(0, slash);
-    for (std::size_t i = 1; i <= dir.size(); ++i) {
-        if (i == dir.size() || dir[i] == '/') {
-            std::string prefix = dir.substr(0, i);
-            if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-                return io_error("cannot create directory", prefix);
-        }
-    }
-    return {};
-}
-
 Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat format,
                                                    std::shared_ptr<const Schema> schema,
                                                    std::span<const std::string> inputs) {
@@ -44,7 +31,7 @@ Result<std::unique_ptr<FileSink>> FileSink::create(std::string path, DataFormat 
     sink->path_ = std::move(path);
     sink->format_ = format;
     sink->schema_ = std::move(schema);
-    MILLRACE_TRY(create_parent_directories(sink->path_));
+    MILLRACE_TRY(create_parent_directories_durably(sink->path_));
     MILLRACE_ASSIGN_OR_RETURN(StagedOutput output, StagedOutput::create(sink->path_, inputs));
     sink->output_.emplace(std::move(output));
     if (format == DataFormat::kParquet) {

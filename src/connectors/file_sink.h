@@ -54,7 +54,4 @@ private:
     bool encoded_ = false;  // pre-committed: nothing more can be written
 };
 
-/// Creates the directories of `path` (like mkdir -p of its parent).
-Status create_parent_directories(const std::string& path);
-
 }  // namespace millrace

@@ -4,11 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <utility>
+
+#include "common/durable_file.h"
 
 namespace millrace {
 
@@ -16,13 +17,6 @@ namespace {
 
 Error io_error(const std::string& what, const std::string& path) {
     return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
-}
-
-std::string folder_of(const std::string& path) {
-    const std::size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
 }
 
 }  // namespace
@@ -63,11 +57,9 @@ Result<StagedOutput> StagedOutput::create(const std::string& path,
         const ssize_t n = ::readlink(target.c_str(), buffer, sizeof(buffer) - 1);
         if (n < 0) return io_error("cannot read the link", target);
         const std::string points_to(buffer, static_cast<std::size_t>(n));
-        target = points_to.front() == '/' ? points_to : folder_of(target) + "/" + points_to;
+        target = points_to.front() == '/' ? points_to : parent_directory(target) + "/" + points_to;
     }
-    static std::atomic<uint64_t> sequence{0};
-    std::string temp =
-        target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(sequence.fetch_add(1));
+    std::string temp = unique_temporary_path(target);
     // Created here, so a folder that refuses it fails before any input is read.
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot create", temp);
@@ -108,21 +100,10 @@ Status StagedOutput::commit() {
         if (!flushed || !closed) return error;
     } else {
         // Written by name (Parquet) or not at all: make sure the bytes are durable.
-        const int fd = ::open(temp_path_.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return io_error("cannot open", temp_path_);
-        const int rc = ::fsync(fd);
-        ::close(fd);
-        if (rc != 0) return io_error("cannot fsync", temp_path_);
+        MILLRACE_TRY(sync_file(temp_path_));
     }
-    if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-        return io_error("cannot rename " + temp_path_ + " to", target_);
-    }
+    MILLRACE_TRY(rename_durably(temp_path_, target_));
     committed_ = true;
-    const int folder = ::open(folder_of(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (folder >= 0) {
-        ::fsync(folder);
-        ::close(folder);
-    }
     return {};
 }
 

@@ -78,7 +78,6 @@ public:
     CsvDecoder(std::shared_ptr<const Schema> schema, CsvOptions options);
 
     const Schema& schema() const { return *schema_; }
-    const CsvOptions& options() const { return options_; }
 
     /// Decodes a complete input (a whole file's bytes). Returns an Error for unusable options
     /// (kInvalidArgument), a bad header (kParse, kNotFound; see above), or the first non-ok

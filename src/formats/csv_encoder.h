@@ -31,8 +31,6 @@ class CsvEncoder {
 public:
     explicit CsvEncoder(CsvOptions options);
 
-    const CsvOptions& options() const { return options_; }
-
     /// Appends the header record: the schema's field names.
     void write_header(const Schema& schema, std::string& out);
 

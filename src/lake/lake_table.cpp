@@ -13,9 +13,9 @@
 #include <random>
 #include <set>
 
+#include "common/durable_file.h"
 #include "common/mapped_file.h"
 #include "formats/parquet/parquet_reader.h"
-#include "lake/durable_file.h"
 #include "lake/staging_folder.h"
 
 namespace millrace {

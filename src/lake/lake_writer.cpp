@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
+#include "common/durable_file.h"
 #include "common/mapped_file.h"
-#include "lake/durable_file.h"
 #include "lake/staging_folder.h"
 
 namespace millrace {
@@ -93,7 +93,7 @@ public:
                 folders.insert(slash == std::string::npos ? "" : f.path.substr(0, slash));
             }
             for (const std::string& folder : folders) {
-                MILLRACE_TRY(sync_folder(folder.empty() ? open_dir_ : open_dir_ + "/" + folder));
+                MILLRACE_TRY(sync_directory(folder.empty() ? open_dir_ : open_dir_ + "/" + folder));
             }
             MILLRACE_TRY(rename_durably(open_dir_, checkpoint_dir));
         }
@@ -219,7 +219,7 @@ public:
                 const std::string name = entry.path().filename().string();
                 if (name.rfind("ckpt-", 0) == 0) std::filesystem::remove_all(entry.path(), error);
             }
-            MILLRACE_TRY(sync_folder(staging_));
+            MILLRACE_TRY(sync_directory(staging_));
         }
         return {};
     }
@@ -261,7 +261,7 @@ private:
         std::error_code error;
         std::filesystem::remove_all(staging_ + "/ckpt-" + std::to_string(checkpoint), error);
         std::filesystem::remove(record_path(checkpoint), error);
-        return sync_folder(staging_);
+        return sync_directory(staging_);
     }
 
     Status write_to(const std::string& folder, const Batch& rows) {

@@ -144,12 +144,6 @@ Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& parti
     return spec;
 }
 
-std::vector<std::string> PartitionSpec::texts() const {
-    std::vector<std::string> out;
-    for (const Item& item : items_) out.push_back(item.text);
-    return out;
-}
-
 std::vector<std::string> PartitionSpec::folders(const Batch& batch) const {
     std::vector<std::string> out(batch.num_rows());
     if (items_.empty()) return out;

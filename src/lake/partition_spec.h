@@ -40,7 +40,6 @@ public:
 
     bool empty() const { return items_.empty(); }
     const std::vector<Item>& items() const { return items_; }
-    std::vector<std::string> texts() const;
 
     /// The relative folder of every row ("" for an unpartitioned table), e.g.
     /// "day=2026-11-23/store_id=42". Rows of one folder are consecutive in most inputs, so the

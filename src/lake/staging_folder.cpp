@@ -12,17 +12,13 @@
 #include <random>
 #include <utility>
 
-#include "lake/durable_file.h"
+#include "common/durable_file.h"
 
 namespace millrace {
 
 namespace {
 
 constexpr std::string_view kPrivatePrefix = "_tx-";
-
-Error io_error(const std::string& what, const std::string& path) {
-    return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
-}
 
 std::string token() {
     std::random_device device;
@@ -37,14 +33,14 @@ std::string token() {
 Result<int> try_lock_owner(const std::string& folder, bool create) {
     const std::string path = folder + "/.owner";
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-    if (fd < 0) return io_error("cannot open", path);
+    if (fd < 0) return io_error("cannot open " + path);
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR) continue;
         const int saved = errno;
         ::close(fd);
         if (saved == EWOULDBLOCK) return -1;
         errno = saved;
-        return io_error("cannot lock", path);
+        return io_error("cannot lock " + path);
     }
     return fd;
 }
@@ -72,7 +68,7 @@ Result<StagingFolder> StagingFolder::claim_private(const std::string& table_path
     // Locked before it gets the name sweep_abandoned() looks at, so no sweeper can take it
     // for abandoned while it is being set up.
     const std::string setup = root + "/.new-" + id;
-    if (::mkdir(setup.c_str(), 0755) != 0) return io_error("cannot create folder", setup);
+    if (::mkdir(setup.c_str(), 0755) != 0) return io_error("cannot create folder " + setup);
     auto fd = try_lock_owner(setup, true);
     if (!fd.ok() || *fd < 0) {
         std::error_code ignored;
@@ -83,8 +79,9 @@ Result<StagingFolder> StagingFolder::claim_private(const std::string& table_path
     std::string name(kPrivatePrefix);
     for (char c : label) name.push_back(c == '/' ? '_' : c);
     const std::string folder = root + "/" + name + "-" + id;
-    if (::rename(setup.c_str(), folder.c_str()) != 0) {
-        Error error = io_error("cannot rename " + setup + " to", folder);
+    // Durable, so that after a crash a recovered writer finds its folder under its final name.
+    if (Status renamed = rename_durably(setup, folder); !renamed.ok()) {
+        Error error = std::move(renamed).error();
         ::close(*fd);
         std::error_code ignored;
         std::filesystem::remove_all(setup, ignored);
@@ -108,7 +105,7 @@ Status StagingFolder::sweep_abandoned(const std::string& table_path) {
         if (error) return Error(ErrorCode::kIo, "cannot remove " + entry.path().string());
         abandoned.push_back(name);
     }
-    if (!abandoned.empty()) MILLRACE_TRY(sync_folder(root));
+    if (!abandoned.empty()) MILLRACE_TRY(sync_directory(root));
     return {};
 }
 

@@ -38,7 +38,6 @@ public:
     ~StagingFolder();
 
     const std::string& path() const { return path_; }
-    bool is_private() const { return private_; }
 
 private:
     StagingFolder(std::string path, int fd, bool is_private)

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/topic_config.h"
 
 namespace millrace {
@@ -52,13 +52,13 @@ Status ConsumerOffsets::store(const std::string& consumer, const Positions& posi
                                                   " cannot be committed: the log was opened "
                                                   "read-only (another process may hold it)");
     }
-    if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return io_error("creating " + dir_);
+    MILLRACE_TRY(create_directories_durably(dir_));
     std::string text(kMagicLine);
     text += '\n';
     for (const auto& [key, offset] : positions) {
         text += key.first + " " + std::to_string(key.second) + " " + std::to_string(offset) + "\n";
     }
-    MILLRACE_TRY(write_file_atomically(dir_ + "/" + consumer + std::string(kSuffix), text));
+    MILLRACE_TRY(write_file_durably(dir_ + "/" + consumer + std::string(kSuffix), text));
     cache_[consumer] = positions;
     return {};
 }

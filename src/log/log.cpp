@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/partition.h"
 #include "log/segment.h"
 
@@ -30,11 +30,7 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& data_dir, const Clock&
                                        const LogOptions& options) {
     std::optional<FileLock> lock;
     if (options.access == LogAccess::kReadWrite) {
-        std::error_code error;
-        fs::create_directories(data_dir + "/log", error);
-        if (error) {
-            return Error(ErrorCode::kIo, "creating " + data_dir + "/log: " + error.message());
-        }
+        MILLRACE_TRY(create_directories_durably(data_dir + "/log"));
         auto acquired = FileLock::try_acquire(lock_path(data_dir), options.command);
         if (!acquired.ok()) {
             if (acquired.error().code() != ErrorCode::kUnavailable) return acquired.error();
@@ -168,7 +164,7 @@ Result<std::shared_ptr<Topic>> Log::create_topic(std::string_view name, const To
             MILLRACE_TRY(segment->sync());
             MILLRACE_TRY(sync_directory(partition_dir));
         }
-        MILLRACE_TRY(write_file_atomically(building + "/topic.json", topic_config_to_json(config)));
+        MILLRACE_TRY(write_file_durably(building + "/topic.json", topic_config_to_json(config)));
         if (std::rename(building.c_str(), topic_dir.c_str()) != 0) {
             return io_error("renaming " + building + " to " + topic_dir);
         }

@@ -10,7 +10,7 @@
 #include <limits>
 #include <optional>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 #include "log/crc32c.h"
 #include "log/segment.h"
 
@@ -69,9 +69,7 @@ Partition::~Partition() = default;
 
 Result<std::shared_ptr<Partition>> Partition::open(std::string dir, PartitionId id,
                                                    TopicConfig config, bool read_only) {
-    if (!read_only && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return io_error("creating " + dir);
-    }
+    if (!read_only) MILLRACE_TRY(create_directories_durably(dir));
     std::shared_ptr<Partition> partition(
         new Partition(std::move(dir), id, std::move(config), read_only));
     MILLRACE_TRY(partition->load());
@@ -143,7 +141,7 @@ Status Partition::save_checkpoint() {
     const std::string text =
         std::string(kCheckpointMagic) + "\n" + std::to_string(checkpoint.segment) + " " +
         std::to_string(checkpoint.position) + " " + std::to_string(checkpoint.end_offset) + "\n";
-    MILLRACE_TRY(write_file_atomically(dir_ + "/durable.checkpoint", text));
+    MILLRACE_TRY(write_file_durably(dir_ + "/durable.checkpoint", text));
     std::lock_guard lock(durable_mutex_);
     checkpointed_ = checkpoint.end_offset;
     return {};

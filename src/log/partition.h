@@ -87,7 +87,6 @@ public:
     uint64_t recovered_truncated_bytes() const { return truncated_bytes_; }
     /// Damaged ranges recovery found (kept on disk), oldest first.
     std::vector<PartitionDamage> damage() const;
-    bool read_only() const { return read_only_; }
 
     /// The topic was deleted (its folder renamed away): stop writing checkpoints, so a topic
     /// created again under the same name never gets this one's.

@@ -37,7 +37,6 @@ public:
 
     /// The offset the next record read will have.
     Offset position() const { return position_; }
-    Offset bound() const { return bound_; }
 
 private:
     std::shared_ptr<Partition> partition_;

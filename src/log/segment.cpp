@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "log/atomic_file.h"
+#include "common/durable_file.h"
 
 namespace millrace {
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/config_node.h"
 #include "common/suggest.h"
 #include "project/config_reader.h"
 #include "project/project.h"
@@ -28,9 +29,6 @@ std::string FeatureView::layout_fingerprint() const {
 }
 
 namespace {
-
-std::string backticks(std::string_view text) { return fmt::format("`{}`", text); }
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
 
 class FeatureViewParser {
 public:

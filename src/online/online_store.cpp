@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "common/metrics_registry.h"
+#include "common/suggest.h"
 #include "common/write_health.h"
 #include "online/feature_row_codec.h"
 #include "online/row_cache.h"
@@ -124,8 +125,6 @@ Error store_error(const std::string& dir, const rocksdb::Status& status) {
     }
     return Error(ErrorCode::kIo, fmt::format("online store {}: {}", dir, reason));
 }
-
-std::string backticks(std::string_view text) { return fmt::format("`{}`", text); }
 
 /// The reason a row's event time is refused: further ahead of the writer's clock than the
 /// view allows (a row from the future would win every later upsert until its time comes).

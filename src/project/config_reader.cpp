@@ -9,8 +9,6 @@ namespace millrace {
 
 namespace {
 
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-
 // "`a`, `b` or `c`"
 std::string join(const std::vector<std::string>& words) {
     std::string out;
@@ -28,6 +26,12 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 std::string key_of(std::string_view key, std::string_view what) {
     return backticks(key) + " of " + std::string(what);
+}
+
+std::string document_what(const ConfigNode& root, std::string_view kind) {
+    const ConfigNode* name = root.find("name");
+    if (name == nullptr || !name->is_scalar()) return std::string(kind);
+    return std::string(kind) + " " + backticks(name->scalar());
 }
 
 void ConfigReader::error(ErrorCode code, std::string message, SourceLocation location) {

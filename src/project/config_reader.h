@@ -119,4 +119,8 @@ private:
 /// "`key` of <what>": the usual way to name a value inside a map in messages.
 std::string key_of(std::string_view key, std::string_view what);
 
+/// "<kind> `name`" for a document whose `name` is a scalar, else just "<kind>": how messages
+/// name a pipeline or job before its name has been checked.
+std::string document_what(const ConfigNode& root, std::string_view kind);
+
 }  // namespace millrace

@@ -4,6 +4,7 @@
 #include <array>
 #include <filesystem>
 
+#include "common/config_node.h"
 #include "common/suggest.h"
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
@@ -12,18 +13,6 @@
 namespace millrace {
 
 namespace {
-
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-
-// A key given with a value; `key:` alone (null) counts as not given for optional settings.
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-    if (std::optional<std::string> near = closest_match(word, candidates)) {
-        return "; did you mean " + backticks(*near) + "?";
-    }
-    return "";
-}
 
 // The first word of `text` starting at 0-based `position`, if a word starts there.
 std::string_view word_at(std::string_view text, std::size_t position) {
@@ -63,10 +52,7 @@ public:
     PipelineSpec parse(const ConfigNode& root) {
         spec_.file = file_;
         spec_.location = root.location();
-        const ConfigNode* name_peek = root.find("name");
-        what_ = name_peek != nullptr && name_peek->is_scalar()
-                    ? "pipeline " + backticks(name_peek->scalar())
-                    : std::string("pipeline");
+        what_ = document_what(root, "pipeline");
         MapReader map(reader_, root, what_);
         if (!map.is_map()) return std::move(spec_);
 

@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "common/config_node.h"
+#include "common/suggest.h"
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
 #include "project/pipeline_parser.h"
@@ -21,10 +23,6 @@ constexpr std::string_view kDefaultDataDir = "data";
 constexpr std::string_view kDefaultListenHttp = "127.0.0.1:8080";
 
 enum class FileKind { kPipeline, kFeatureView, kJob, kRoute };
-
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
 
 bool has_glob_characters(std::string_view pattern) {
     return pattern.find_first_of("*?[") != std::string_view::npos;

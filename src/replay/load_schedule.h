@@ -26,7 +26,6 @@ public:
 
     Kind kind() const { return kind_; }
     double rate() const { return rate_; }
-    double speedup() const { return speedup_; }
     bool open_loop() const { return kind_ != Kind::kAsFastAsPossible; }
 
     /// Nanoseconds after the start when request `index` is due; `recorded_offset_ns` is used by

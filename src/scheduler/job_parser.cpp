@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/config_node.h"
 #include "common/suggest.h"
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
@@ -18,16 +19,6 @@
 namespace millrace {
 
 namespace {
-
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-    if (std::optional<std::string> near = closest_match(word, candidates)) {
-        return "; did you mean " + backticks(*near) + "?";
-    }
-    return "";
-}
 
 std::string hash_hex(std::string_view text) {
     uint64_t hash = 1469598103934665603ull;
@@ -51,10 +42,7 @@ public:
     JobDefinition parse(const ConfigNode& root) {
         job_.file = file_;
         job_.location = root.location();
-        const ConfigNode* name_peek = root.find("name");
-        what_ = name_peek != nullptr && name_peek->is_scalar()
-                    ? "job " + backticks(name_peek->scalar())
-                    : std::string("job");
+        what_ = document_what(root, "job");
         MapReader map(reader_, root, what_);
         if (!map.is_map()) return std::move(job_);
         map.allow({"kind"});

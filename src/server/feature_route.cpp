@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/config_node.h"
 #include "common/suggest.h"
 #include "project/config_reader.h"
 #include "project/project.h"
@@ -11,17 +12,6 @@
 namespace millrace {
 
 namespace {
-
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
-
-std::string backticks(std::string_view text) { return "`" + std::string(text) + "`"; }
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-    if (std::optional<std::string> near = closest_match(word, candidates)) {
-        return "; did you mean " + backticks(*near) + "?";
-    }
-    return "";
-}
 
 // "; known: `a`, `b`" (up to 10 names) for an unknown-name message without a near miss.
 std::string known_names(const std::vector<std::string>& names) {

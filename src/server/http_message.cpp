@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <cctype>
+
 #include "common/check.h"
 #include "common/error.h"
 #include "common/json_string.h"
@@ -77,6 +79,27 @@ std::string_view strip_error_prefix(std::string_view message, std::string& scrat
 }
 
 }  // namespace
+
+bool is_json_media_type(std::string_view content_type, bool json_seq) {
+    std::string_view media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    std::string lower(media);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "application/json" || lower == "application/x-ndjson" ||
+           lower == "application/ndjson" || lower == "application/jsonl" ||
+           lower == "application/x-jsonlines" || (json_seq && lower == "application/json-seq");
+}
+
+void append_record_errors(std::string& out, const std::vector<RecordError>& errors) {
+    out += '[';
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        if (i > 0) out += ',';
+        out += "{\"index\":" + std::to_string(errors[i].index) + ",\"error\":";
+        append_json_string(out, errors[i].reason);
+        out += '}';
+    }
+    out += ']';
+}
 
 HttpResponse json_error(int status, std::string_view message) {
     HttpResponse response;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,22 @@ using HttpResponder = std::function<void(HttpResponse)>;
 /// and nowhere else. The message appears once: an "error: " prefix (Error::to_string()'s) is
 /// dropped, since the key says it already.
 HttpResponse json_error(int status, std::string_view message);
+
+/// True when a Content-Type value (parameters ignored, any case) names JSON records:
+/// application/json, application/x-ndjson, application/ndjson, application/jsonl or
+/// application/x-jsonlines, and application/json-seq too when `json_seq` (the log's ingestion
+/// reads RFC 7464 sequences; feature upserts do not).
+bool is_json_media_type(std::string_view content_type, bool json_seq = false);
+
+/// A record of a request body that was refused: its 0-based index in the body and why.
+struct RecordError {
+    std::size_t index;
+    std::string reason;
+};
+
+/// Appends `[{"index":i,"error":"why"},...]`, the per-record errors of the record routes
+/// (ingestion, feature upserts).
+void append_record_errors(std::string& out, const std::vector<RecordError>& errors);
 /// `{"error": "<file:line:column: >message"}` for an Error (its location when it has one).
 HttpResponse json_error(int status, const class Error& error);
 

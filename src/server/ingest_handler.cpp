@@ -15,17 +15,6 @@ namespace millrace {
 
 namespace {
 
-bool is_json_media_type(std::string_view content_type) {
-    const std::size_t semicolon = content_type.find(';');
-    std::string_view media = content_type.substr(0, semicolon);
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    std::string lower(media);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower == "application/json" || lower == "application/x-ndjson" ||
-           lower == "application/ndjson" || lower == "application/jsonl" ||
-           lower == "application/x-jsonlines" || lower == "application/json-seq";
-}
-
 /// Collects the reasons of rejected records; the rows themselves are not needed.
 class ErrorOnlySink final : public DecodeSink {
 public:
@@ -49,11 +38,6 @@ JsonDecoder& decoder_for(const std::string& schema_spec) {
 
 /// Bounds the per-request bookkeeping (a 16 MiB body of `{}` lines would be 5 M records).
 constexpr std::size_t kMaxRecordsPerRequest = 100'000;
-
-struct RecordError {
-    std::size_t index;
-    std::string reason;
-};
 
 }  // namespace
 
@@ -93,7 +77,7 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     const std::string& topic_name = request.param("topic");
     std::shared_ptr<Topic> topic = log_.find_topic(topic_name);
     if (!topic) return responder(json_error(404, "unknown topic `" + topic_name + "`"));
-    if (!is_json_media_type(request.header("Content-Type"))) {
+    if (!is_json_media_type(request.header("Content-Type"), true)) {
         return responder(
             json_error(415, "Content-Type must be application/json or application/x-ndjson, got `" +
                                 std::string(request.header("Content-Type")) + "`"));
@@ -236,14 +220,8 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
                 ",\"first\":" + std::to_string(appends[i].first) +
                 ",\"last\":" + std::to_string(appends[i].last) + "}";
     }
-    body += "],\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-        if (i > 0) body += ',';
-        body += "{\"index\":" + std::to_string(errors[i].index) + ",\"error\":";
-        append_json_string(body, errors[i].reason);
-        body += '}';
-    }
-    body += ']';
+    body += "],\"errors\":";
+    append_record_errors(body, errors);
     int status = 200;
     if (good.empty() && !dlq) {
         status = 400;

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "common/error.h"
+
 namespace millrace {
 
 namespace {
@@ -174,18 +176,9 @@ private:
 std::string describe_json_syntax_error(std::string_view text, std::string_view fallback) {
     std::optional<SyntaxError> error = Scanner(text).run();
     const std::size_t offset = error ? error->offset : 0;
-    int line = 1;
-    int column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
-           ": " + (error ? error->reason : std::string(fallback));
+    const SourceLocation at = location_at(text, offset, "");
+    return "malformed JSON at line " + std::to_string(at.line) + ", column " +
+           std::to_string(at.column) + ": " + (error ? error->reason : std::string(fallback));
 }
 
 }  // namespace millrace

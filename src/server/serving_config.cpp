@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/config_node.h"
 #include "project/config_reader.h"
 #include "project/project.h"
 #include "types/value_cast.h"
@@ -10,8 +11,6 @@
 namespace millrace {
 
 namespace {
-
-bool present(const ConfigNode* node) { return node != nullptr && !node->is_null(); }
 
 void parse_tokens(ConfigReader& reader, const ConfigNode& node, ServingConfig& config,
                   const EnvironmentLookup& environment) {

@@ -39,7 +39,6 @@ public:
     /// precision must be within [kMinPrecision, kMaxPrecision] (checked).
     explicit HyperLogLog(int precision = kDefaultPrecision);
 
-    int precision() const { return precision_; }
     /// 1.04 / sqrt(2^precision).
     double standard_error() const;
     bool empty() const { return sparse_ && hashes_.empty(); }

@@ -39,6 +39,15 @@ for doc in $docs; do
   else
     fail "$doc: a command failed (see FAILED above)"
   fi
-  rm -rf "$copy"
+  # A job a document triggered may still run in its own process group after the server
+  # stopped (task processes outlive their scheduler by design): end whatever still works in
+  # this copy before removing it.
+  pkill -TERM -f -- "$copy" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    pgrep -f -- "$copy" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  pkill -KILL -f -- "$copy" 2>/dev/null || true
+  rm -rf "$copy" 2>/dev/null || { sleep 0.5; rm -rf "$copy"; }
 done
 finish

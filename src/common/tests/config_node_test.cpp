@@ -75,5 +75,13 @@ TEST(ConfigNodeDeathTest, WrongKindAccessIsAProgrammingError) {
     EXPECT_DEATH((void)ConfigNode().scalar(), "scalar\\(\\) on null");
 }
 
+TEST(ConfigNode, PresentMeansGivenWithAValue) {
+    const ConfigNode value = ConfigNode::scalar("1", at(1, 1));
+    const ConfigNode empty = ConfigNode::null(at(1, 1));
+    EXPECT_TRUE(present(&value));
+    EXPECT_FALSE(present(&empty));
+    EXPECT_FALSE(present(nullptr));
+}
+
 }  // namespace
 }  // namespace millrace

@@ -47,5 +47,12 @@ TEST(Suggest, LongHostileWordIsCheap) {
     EXPECT_EQ(closest_match(word, {"amount", "sources"}), std::nullopt);
 }
 
+TEST(Suggest, DidYouMeanQuotesTheNearestCandidate) {
+    EXPECT_EQ(backticks("sources"), "`sources`");
+    EXPECT_EQ(did_you_mean("sorces", {"sinks", "sources"}), "; did you mean `sources`?");
+    EXPECT_EQ(did_you_mean("zzzzzz", {"sinks", "sources"}), "");
+    EXPECT_EQ(did_you_mean("sources", {}), "");
+}
+
 }  // namespace
 }  // namespace millrace

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/durable_file.h"
 #include "common/mapped_file.h"
 
 namespace millrace {
@@ -37,7 +38,7 @@ protected:
 
 TEST_F(StagedOutputTest, OutputAppearsOnlyOnCommit) {
     const std::string path = dir_ + "/out.csv";
-    ASSERT_TRUE(write_file_atomic(path, "previous").ok());
+    ASSERT_TRUE(write_file_durably(path, "previous").ok());
     {
         auto output = StagedOutput::create(path);
         ASSERT_TRUE(output.ok()) << output.error().to_string();
@@ -58,7 +59,7 @@ TEST_F(StagedOutputTest, OutputAppearsOnlyOnCommit) {
 
 TEST_F(StagedOutputTest, AnOutputThatIsAnInputIsRefused) {
     const std::string input = dir_ + "/in.csv";
-    ASSERT_TRUE(write_file_atomic(input, "data").ok());
+    ASSERT_TRUE(write_file_durably(input, "data").ok());
     const std::vector<std::string> inputs = {input};
     EXPECT_EQ(StagedOutput::create(input, inputs).error().code(), ErrorCode::kInvalidArgument);
     std::filesystem::create_symlink(input, dir_ + "/link.csv");

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/durable_file.h"
 #include "common/mapped_file.h"
 #include "lake/lake_table.h"
 
@@ -133,7 +134,7 @@ TEST_F(LakeWriterTest, CrashBeforeTheManifestSwapLeavesThePreviousSnapshot) {
     ASSERT_TRUE((*writer)->pre_commit(1).ok());
     ASSERT_TRUE((*writer)->commit(1).ok());
     // A crashed commit left a manifest v2 behind without swapping `current`.
-    ASSERT_TRUE(write_file_atomic(table->manifest_path(2), "{ torn").ok());
+    ASSERT_TRUE(write_file_durably(table->manifest_path(2), "{ torn").ok());
     EXPECT_EQ(*table->current_snapshot_id(), 1u);
     EXPECT_EQ(count(*table), 5u);
     // The next commit reuses id 2 over the leftover.
@@ -245,8 +246,8 @@ TEST_F(LakeWriterTest, StagingOfAKilledPrivateWriterIsSweptNotCommitted) {
     // What a writer killed between pre-commit and commit leaves: a private folder with a
     // pre-commit record, whose owner lock nobody holds.
     std::filesystem::create_directories(staging + "/_tx-import-1-dead/ckpt-1");
-    ASSERT_TRUE(write_file_atomic(staging + "/_tx-import-1-dead/.owner", "").ok());
-    ASSERT_TRUE(write_file_atomic(staging + "/_tx-import-1-dead/ckpt-1.json", "{}").ok());
+    ASSERT_TRUE(write_file_durably(staging + "/_tx-import-1-dead/.owner", "").ok());
+    ASSERT_TRUE(write_file_durably(staging + "/_tx-import-1-dead/ckpt-1.json", "{}").ok());
     LakeWriterOptions options;
     options.writer_id = "import";
     options.staging = LakeStaging::kPrivate;
@@ -378,7 +379,7 @@ TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
     EXPECT_EQ((*writer)->commit(4).error().code(), ErrorCode::kCorruption);
 
     // A torn commit pointer: reported too, and an explicit snapshot still reads.
-    ASSERT_TRUE(write_file_atomic(table->path() + "/_manifest/current", "").ok());
+    ASSERT_TRUE(write_file_durably(table->path() + "/_manifest/current", "").ok());
     auto pointerless = LakeTable::open(dir_, "orders");
     ASSERT_TRUE(pointerless.ok()) << pointerless.error().to_string();
     EXPECT_EQ(pointerless->snapshot().error().code(), ErrorCode::kCorruption);

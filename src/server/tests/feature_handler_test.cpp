@@ -303,6 +303,30 @@ TEST_F(FeatureHandlerTest, Upsert) {
     EXPECT_EQ(post("/v1/features/user_features/upsert", "", ndjson).status, 400);
 }
 
+TEST_F(FeatureHandlerTest, UpsertReadsEpochNumbersByMagnitude) {
+    // One rule for every JSON path: seconds, milliseconds and microseconds are told apart by
+    // magnitude (epoch_number_to_micros), so all four rows carry the same instant.
+    start();
+    HttpResponse response = post("/v1/features/user_features/upsert",
+                                 R"([{"user_id":11,"clicks_30d":1,"event_timestamp":1795348800},
+                                     {"user_id":12,"clicks_30d":1,"event_timestamp":1795348800000},
+                                     {"user_id":13,"clicks_30d":1,"event_timestamp":1795348800000000},
+                                     {"user_id":14,"clicks_30d":1,"event_timestamp":1795348800.5}])",
+                                 {{"Content-Type", "application/json"}});
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_TRUE(response.body.starts_with("{\"upserted\":4,")) << response.body;
+    for (const char* user : {"11", "12", "13"}) {
+        response = get("/v1/features/user_features", {{"user_id", user}});
+        EXPECT_NE(response.body.find("\"event_timestamp\":\"2026-11-22T12:00:00Z\""),
+                  std::string::npos)
+            << user << " " << response.body;
+    }
+    response = get("/v1/features/user_features", {{"user_id", "14"}});
+    EXPECT_NE(response.body.find("\"event_timestamp\":\"2026-11-22T12:00:00.500000Z\""),
+              std::string::npos)
+        << response.body;
+}
+
 TEST_F(FeatureHandlerTest, UpsertRejectsEventTimesFromTheFuture) {
     start();
     const std::vector<std::pair<std::string, std::string>> ndjson = {

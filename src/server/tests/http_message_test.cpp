@@ -27,5 +27,15 @@ TEST(HttpMessage, ErrorBodiesCarryTheMessageOnce) {
               "{\"error\":\"the parser said: error: x\"}\n");
 }
 
+TEST(HttpMessage, JsonMediaTypes) {
+    EXPECT_TRUE(is_json_media_type("application/json"));
+    EXPECT_TRUE(is_json_media_type("Application/X-NDJSON; charset=utf-8"));
+    EXPECT_TRUE(is_json_media_type("application/jsonl "));
+    EXPECT_FALSE(is_json_media_type("text/csv"));
+    EXPECT_FALSE(is_json_media_type(""));
+    EXPECT_FALSE(is_json_media_type("application/json-seq"));
+    EXPECT_TRUE(is_json_media_type("application/json-seq", true));
+}
+
 }  // namespace
 }  // namespace millrace
