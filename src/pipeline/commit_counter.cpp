@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/durable_file.h"
 #include "common/mapped_file.h"
 
 namespace millrace {
@@ -41,12 +42,8 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
     }
     if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
     const std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    MILLRACE_TRY(create_directories_durably(folder));
     std::error_code error;
-    std::filesystem::create_directories(folder, error);
-    if (error) {
-        return Error(ErrorCode::kIo,
-                     fmt::format("cannot create directory {}: {}", folder, error.message()));
-    }
     const std::string lock_path = folder + "/commit_id.lock";
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -76,7 +73,7 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         }
     }
     const uint64_t next = last + 1;
-    MILLRACE_TRY(write_file_atomic(path, fmt::format("{}\n", next)));
+    MILLRACE_TRY(write_file_durably(path, fmt::format("{}\n", next)));
     return next;
 }
 
