@@ -188,7 +188,7 @@ checks:
       on_fail: fail
 sinks:
   - from: v
-    file: ../shared/out.ndjson
+    file: ../common/out.ndjson
   - from: clicks
     lake: { table: clicks }
   - from: clicks
@@ -223,7 +223,7 @@ sinks:
     EXPECT_EQ(spec.checks[0].name, "id_present");
     EXPECT_EQ(spec.checks[1].target, "v");
     EXPECT_EQ(spec.checks[1].on_fail, CheckAction::kFail);
-    EXPECT_EQ(spec.sinks[0].path, "/shared/out.ndjson");
+    EXPECT_EQ(spec.sinks[0].path, "/common/out.ndjson");
     EXPECT_EQ(spec.sinks[0].format, DataFormat::kNdjson);
     EXPECT_TRUE(spec.sinks[1].partition_by.empty());
     EXPECT_EQ(spec.sinks[2].key, (Strings{"id"}));

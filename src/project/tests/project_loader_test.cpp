@@ -441,12 +441,12 @@ TEST(ProjectLoader, TrailingSlashAndDotsInTheDirectory) {
 
 TEST(ProjectLoader, IncludesOutsideTheProject) {
     TempProject project("/inner");
-    project.write("millrace.yaml", "name: p\ninclude: ['../shared/*.yaml']\n");
-    project.write("../shared/j.yaml", "kind: job\nname: shared\n");
+    project.write("millrace.yaml", "name: p\ninclude: ['../common/*.yaml']\n");
+    project.write("../common/j.yaml", "kind: job\nname: shared\n");
     const Project loaded = load_ok(project);
     ASSERT_EQ(loaded.jobs.size(), 1u);
     EXPECT_EQ(loaded.jobs[0].file,
-              fs::path(project.dir()).parent_path().string() + "/shared/j.yaml");
+              fs::path(project.dir()).parent_path().string() + "/common/j.yaml");
 }
 
 }  // namespace
