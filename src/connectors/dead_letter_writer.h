@@ -3,11 +3,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "connectors/file_sink.h"
+#include "connectors/staged_output.h"
 
 namespace millrace {
 
@@ -47,15 +50,18 @@ public:
     const std::map<std::string, uint64_t>& reasons() const { return reasons_; }
 
 private:
+    /// `{"pipeline":…,"<origin_key>":<origin>` — the start every record shares.
+    void begin_record(std::string_view origin_key, const std::string& origin);
+    /// Closes the record, counts it under `reason_key` and flushes a full buffer.
+    void end_record(const std::string& reason_key);
     Status flush();
     std::string path_;
-    std::string temp_path_;
-    std::string pipeline_;
+    std::optional<StagedOutput> output_;
     std::FILE* file_ = nullptr;
+    std::string pipeline_;
     std::string buffer_;
     uint64_t count_ = 0;
     std::map<std::string, uint64_t> reasons_;
-    bool finished_ = false;
     Status error_;
 };
 
