@@ -110,6 +110,20 @@ Result<FileLock> FileLock::try_acquire(const std::string& path, std::string_view
     return lock;
 }
 
+Result<FileLock> FileLock::acquire_waiting(const std::string& path, std::string_view command) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return errno_error("opening lock file", path);
+    while (::flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        Error error = errno_error("locking", path);
+        ::close(fd);
+        return error;
+    }
+    FileLock lock(fd, path, std::string(command));
+    MILLRACE_TRY(lock.write_contents());
+    return lock;
+}
+
 Status FileLock::write_contents() {
     std::string text = "pid " + std::to_string(::getpid()) + "\ncommand " + command_ + "\n";
     if (!address_.empty()) text += "address " + address_ + "\n";

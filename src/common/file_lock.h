@@ -35,6 +35,9 @@ public:
     /// Creates `path` if needed and takes the lock. kUnavailable when another holder has it; the
     /// message names that holder's pid and command (see describe_holder()).
     static Result<FileLock> try_acquire(const std::string& path, std::string_view command);
+    /// Creates `path` if needed and waits until the lock is free (for short critical sections
+    /// that writers take in turn, such as a table commit or a counter update).
+    static Result<FileLock> acquire_waiting(const std::string& path, std::string_view command);
 
     /// What the lock file at `path` says; nullopt when it is missing or unreadable. Does not take
     /// the lock: the holder may be gone (then locked() is false).

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/durable_file.h"
+#include "common/file_lock.h"
 #include "common/mapped_file.h"
 #include "formats/parquet/parquet_reader.h"
 #include "lake/staging_folder.h"
@@ -54,32 +55,6 @@ std::string random_hex() {
     return buffer;
 }
 
-// flock()ed for the duration of a commit.
-class TableLock {
-public:
-    static Result<TableLock> acquire(const std::string& path) {
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
-        while (::flock(fd, LOCK_EX) != 0) {
-            if (errno != EINTR) {
-                ::close(fd);
-                return Error(ErrorCode::kIo, "cannot lock " + path + ": " + std::strerror(errno));
-            }
-        }
-        return TableLock(fd);
-    }
-    TableLock(TableLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    TableLock& operator=(TableLock&&) = delete;
-    ~TableLock() {
-        if (fd_ >= 0) ::close(fd_);  // releases the lock
-    }
-
-private:
-    explicit TableLock(int fd) : fd_(fd) {}
-    int fd_;
-};
-
 }  // namespace
 
 std::string data_file_name(std::string_view suffix) {
@@ -107,7 +82,9 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
     MILLRACE_TRY(create_directories_durably(path + "/_manifest"));
     // Two processes may create one table at once (the first runs of two writers): the lock
     // makes one the creator and the other see kAlreadyExists.
-    MILLRACE_ASSIGN_OR_RETURN(TableLock lock, TableLock::acquire(path + "/_manifest/.lock"));
+    // Held for the duration of a create or commit: concurrent writers take turns.
+    MILLRACE_ASSIGN_OR_RETURN(FileLock lock,
+                              FileLock::acquire_waiting(path + "/_manifest/.lock", "lake commit"));
     std::error_code error;
     if (std::filesystem::exists(path + kCurrent, error)) {
         return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
@@ -329,7 +306,8 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
 }
 
 Result<uint64_t> LakeTable::commit(const Change& change) const {
-    MILLRACE_ASSIGN_OR_RETURN(TableLock lock, TableLock::acquire(path_ + "/_manifest/.lock"));
+    MILLRACE_ASSIGN_OR_RETURN(FileLock lock,
+                              FileLock::acquire_waiting(path_ + "/_manifest/.lock", "lake commit"));
     MILLRACE_ASSIGN_OR_RETURN(Manifest current, snapshot());
     if (!change.writer.empty() && change.checkpoint) {
         auto it = current.writers.find(change.writer);

@@ -1,9 +1,6 @@
 #include "pipeline/commit_counter.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -11,27 +8,10 @@
 #include <filesystem>
 
 #include "common/durable_file.h"
+#include "common/file_lock.h"
 #include "common/mapped_file.h"
 
 namespace millrace {
-
-namespace {
-
-/// Closes the lock file (releasing the flock) however the function returns.
-class LockedFile {
-public:
-    explicit LockedFile(int fd) : fd_(fd) {}
-    ~LockedFile() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    LockedFile(const LockedFile&) = delete;
-    LockedFile& operator=(const LockedFile&) = delete;
-
-private:
-    int fd_;
-};
-
-}  // namespace
 
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
     std::string folder_name;
@@ -45,20 +25,7 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
     MILLRACE_TRY(create_directories_durably(folder));
     std::error_code error;
     const std::string lock_path = folder + "/commit_id.lock";
-    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return Error(ErrorCode::kIo,
-                     fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
-    }
-    LockedFile locked(fd);
-    int rc;
-    do {
-        rc = ::flock(fd, LOCK_EX);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-        return Error(ErrorCode::kIo,
-                     fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
-    }
+    MILLRACE_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire_waiting(lock_path, "commit id"));
     const std::string path = folder + "/commit_id";
     uint64_t last = 0;
     if (std::filesystem::exists(path, error)) {

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 namespace millrace {
 
@@ -117,6 +119,24 @@ TEST_F(FileLockTest, ReleasedWhenTheHolderExitsWithoutCleanup) {
     EXPECT_EQ(WEXITSTATUS(status), 0);
     EXPECT_FALSE(FileLock::locked(path_));
     EXPECT_TRUE(FileLock::try_acquire(path_, "parent").ok());
+}
+
+TEST_F(FileLockTest, AcquireWaitingTakesTheLockOnceTheHolderIsGone) {
+    const pid_t child = spawn_holder();
+    // Kill the holder from another thread while this one waits for the lock.
+    std::thread killer([child] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ::kill(child, SIGKILL);
+    });
+    auto lock = FileLock::acquire_waiting(path_, "waiter");
+    killer.join();
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(lock.ok()) << lock.error().to_string();
+    EXPECT_FALSE(FileLock::try_acquire(path_, "third").ok());
+    const auto holder = FileLock::read_holder(path_);
+    ASSERT_TRUE(holder.has_value());
+    EXPECT_EQ(holder->pid, ::getpid());
 }
 
 }  // namespace millrace
