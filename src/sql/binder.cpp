@@ -7,6 +7,7 @@
 
 #include "common/suggest.h"
 #include "sql/expression_binder.h"
+#include "sql/function_registry.h"
 #include "sql/parser.h"
 
 namespace millrace::sql {
@@ -373,18 +374,7 @@ public:
 
     static bool has_aggregate(const AstExpr& expr) {
         if (expr.kind == AstKind::kFunction) {
-            static const std::set<std::string> kNames{"count",
-                                                      "sum",
-                                                      "avg",
-                                                      "min",
-                                                      "max",
-                                                      "approx_count_distinct",
-                                                      "approx_percentile",
-                                                      "percentile_approx",
-                                                      "bool_and",
-                                                      "bool_or",
-                                                      "every"};
-            if (kNames.count(expr.name) > 0) return true;
+            if (is_aggregate_function_name(expr.name)) return true;
         }
         for (const auto& arg : expr.args) {
             if (arg && has_aggregate(*arg)) return true;
@@ -726,10 +716,7 @@ public:
                 fields.push_back(Field{name, keys[i].type, true});
             }
             for (std::size_t i = 0; i < aggregates.size(); ++i) {
-                bool nullable = aggregates[i].function != Aggregate::kCountStar &&
-                                aggregates[i].function != Aggregate::kCount &&
-                                aggregates[i].function != Aggregate::kCountDistinct &&
-                                aggregates[i].function != Aggregate::kApproxCountDistinct;
+                const bool nullable = aggregate_function(aggregates[i].function).nullable;
                 fields.push_back(Field{fmt::format("_agg_{}", i), aggregates[i].type, nullable});
             }
             aggregate->schema = make_schema(std::move(fields));

@@ -102,6 +102,7 @@ enum class Aggregate : uint8_t {
     kBoolOr,
 };
 
+/// The name of a function in EXPLAIN and messages (from the registry, function_registry.h).
 std::string_view function_name(Function function);
 std::string_view aggregate_name(Aggregate aggregate);
 

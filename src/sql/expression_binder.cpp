@@ -9,12 +9,12 @@
 #include <unordered_map>
 
 #include "common/suggest.h"
+#include "sql/function_registry.h"
+#include "sql/interval_literal.h"
 #include "sql/parser.h"
 #include "types/value_cast.h"
 
 namespace millrace::sql {
-
-namespace {
 
 bool is_untyped_literal(const BoundExpr& e) {
     return e.kind == BoundExpr::Kind::kConstant && e.type == DataType::kString && !e.interval;
@@ -23,6 +23,8 @@ bool is_untyped_literal(const BoundExpr& e) {
 bool is_null_literal(const BoundExpr& e) {
     return e.kind == BoundExpr::Kind::kConstant && e.constant.is_null();
 }
+
+namespace {
 
 std::string lower(std::string_view text) {
     std::string out(text);
@@ -157,158 +159,6 @@ std::string sql_keyword_message(const AstExpr& expr, const Scope& scope) {
     }
     return message;
 }
-
-/// Parses INTERVAL text: '1 minute', '5 seconds', '2 hours 30 minutes', '1 day', '00:01:00'.
-std::optional<int64_t> parse_interval(std::string_view text) {
-    int64_t total = 0;
-    std::size_t i = 0;
-    bool any = false;
-    auto skip_space = [&] {
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    };
-    skip_space();
-    if (text.find(':') != std::string_view::npos) {
-        int h = 0, m = 0;
-        double s = 0;
-        if (std::sscanf(std::string(text).c_str(), "%d:%d:%lf", &h, &m, &s) >= 2 && h >= -1000000 &&
-            h <= 1000000 && m >= -1000000 && m <= 1000000 && std::fabs(s) < 1e9) {
-            return (int64_t{h} * 3600 + int64_t{m} * 60) * 1000000 + static_cast<int64_t>(s * 1e6);
-        }
-        return std::nullopt;
-    }
-    while (i < text.size()) {
-        std::size_t start = i;
-        if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-        while (i < text.size() &&
-               (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-            ++i;
-        if (start == i) return std::nullopt;
-        double amount = std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
-        skip_space();
-        std::size_t unit_start = i;
-        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-        std::string unit = lower(text.substr(unit_start, i - unit_start));
-        if (unit.size() > 3 && unit.back() == 's') unit.pop_back();
-        double micros = 0;
-        if (unit == "microsecond" || unit == "u" || unit == "us")
-            micros = 1;
-        else if (unit == "millisecond" || unit == "ms")
-            micros = 1e3;
-        else if (unit == "second" || unit == "sec" || unit == "")
-            micros = 1e6;
-        else if (unit == "minute" || unit == "min")
-            micros = 60e6;
-        else if (unit == "hour" || unit == "h")
-            micros = 3600e6;
-        else if (unit == "day" || unit == "d")
-            micros = 86400e6;
-        else if (unit == "week" || unit == "w")
-            micros = 7 * 86400e6;
-        else
-            return std::nullopt;
-        double part = amount * micros;
-        if (!(std::fabs(part) < 1e18) || std::fabs(static_cast<double>(total) + part) >= 1e18)
-            return std::nullopt;
-        total += static_cast<int64_t>(part);
-        any = true;
-        skip_space();
-        if (i < text.size() && text[i] == ',') ++i;
-        skip_space();
-    }
-    if (!any) return std::nullopt;
-    return total;
-}
-
-struct FunctionInfo {
-    std::string_view name;
-    int min_args;
-    int max_args;
-};
-
-constexpr FunctionInfo kScalarFunctions[] = {
-    {"lower", 1, 1},
-    {"upper", 1, 1},
-    {"length", 1, 1},
-    {"char_length", 1, 1},
-    {"character_length", 1, 1},
-    {"substr", 2, 3},
-    {"substring", 2, 3},
-    {"trim", 1, 2},
-    {"btrim", 1, 2},
-    {"ltrim", 1, 2},
-    {"rtrim", 1, 2},
-    {"replace", 3, 3},
-    {"left", 2, 2},
-    {"right", 2, 2},
-    {"strpos", 2, 2},
-    {"reverse", 1, 1},
-    {"split_part", 3, 3},
-    {"starts_with", 2, 2},
-    {"lpad", 2, 3},
-    {"rpad", 2, 3},
-    {"concat", 1, 100},
-    {"abs", 1, 1},
-    {"round", 1, 2},
-    {"floor", 1, 1},
-    {"ceil", 1, 1},
-    {"ceiling", 1, 1},
-    {"sqrt", 1, 1},
-    {"power", 2, 2},
-    {"pow", 2, 2},
-    {"ln", 1, 1},
-    {"exp", 1, 1},
-    {"sign", 1, 1},
-    {"mod", 2, 2},
-    {"greatest", 1, 100},
-    {"least", 1, 100},
-    {"date_trunc", 2, 2},
-    {"extract", 2, 2},
-    {"date_part", 2, 2},
-    {"date", 1, 1},
-    {"to_timestamp", 1, 1},
-    {"epoch", 1, 1},
-    {"now", 0, 0},
-    {"current_date", 0, 0},
-    {"coalesce", 1, 100},
-    {"nullif", 2, 2},
-};
-
-constexpr std::string_view kAggregateFunctions[] = {
-    "count",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "approx_count_distinct",
-    "approx_percentile",
-    "percentile_approx",
-    "bool_and",
-    "bool_or",
-    "every",
-};
-
-bool is_aggregate_name(std::string_view name) {
-    return std::find(std::begin(kAggregateFunctions), std::end(kAggregateFunctions), name) !=
-           std::end(kAggregateFunctions);
-}
-
-const std::vector<std::string>& function_names() {
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> out;
-        for (const auto& f : kScalarFunctions) out.emplace_back(f.name);
-        for (auto name : kAggregateFunctions) out.emplace_back(name);
-        return out;
-    }();
-    return names;
-}
-
-constexpr std::string_view kTruncUnits[] = {"microseconds", "milliseconds", "second", "minute",
-                                            "hour",         "day",          "week",   "month",
-                                            "quarter",      "year"};
-constexpr std::string_view kExtractFields[] = {
-    "microsecond", "microseconds", "millisecond", "milliseconds", "second", "minute",
-    "hour",        "day",          "dow",         "isodow",       "doy",    "week",
-    "month",       "quarter",      "year",        "epoch"};
 
 }  // namespace
 
@@ -498,172 +348,8 @@ Result<std::vector<BoundExpr>> ExpressionBinder::bind_args(const AstExpr& expr, 
     return args;
 }
 
-Result<BoundExpr> ExpressionBinder::bind_comparison(Function function, BoundExpr left,
-                                                    BoundExpr right, int location) const {
-    std::optional<DataType> type = common_type(left, right);
-    if (!type) {
-        return error(
-            ErrorCode::kTypeMismatch, location,
-            fmt::format("cannot compare {} with {}", type_name(left.type), type_name(right.type)));
-    }
-    if (is_untyped_literal(left) && is_untyped_literal(right)) type = DataType::kString;
-    MILLRACE_ASSIGN_OR_RETURN(left, cast(std::move(left), *type, location));
-    MILLRACE_ASSIGN_OR_RETURN(right, cast(std::move(right), *type, location));
-    std::vector<BoundExpr> args;
-    args.push_back(std::move(left));
-    args.push_back(std::move(right));
-    return call(function, DataType::kBool, std::move(args), location);
-}
-
-Result<BoundExpr> ExpressionBinder::bind_operator(const AstExpr& expr,
-                                                  std::vector<BoundExpr> args) const {
-    const std::string& op = expr.name;
-    int location = expr.location;
-    if (args.size() == 1) {
-        BoundExpr& arg = args[0];
-        if (op == "+") return std::move(arg);
-        if (op == "-") {
-            if (arg.kind == BoundExpr::Kind::kConstant && !arg.constant.is_null()) {
-                if (arg.type == DataType::kInt32)
-                    return BoundExpr::constant_of(Value::int32(-arg.constant.as_int32()), arg.type);
-                if (arg.type == DataType::kInt64 && arg.constant.as_int64() != INT64_MIN) {
-                    BoundExpr out =
-                        BoundExpr::constant_of(Value::int64(-arg.constant.as_int64()), arg.type);
-                    out.interval = arg.interval;
-                    return out;
-                }
-                if (arg.type == DataType::kFloat64)
-                    return BoundExpr::constant_of(Value::float64(-arg.constant.as_double()),
-                                                  arg.type);
-            }
-            if (is_untyped_literal(arg)) {
-                MILLRACE_ASSIGN_OR_RETURN(arg, cast(std::move(arg), DataType::kFloat64, location));
-            }
-            if (!is_numeric(arg.type)) {
-                return error(ErrorCode::kTypeMismatch, location,
-                             fmt::format("operator - cannot negate {}", type_name(arg.type)));
-            }
-            DataType type = arg.type;
-            return call(Function::kNegate, type, std::move(args), location);
-        }
-        return error(ErrorCode::kUnsupported, location,
-                     fmt::format("unsupported prefix operator {}", op));
-    }
-    BoundExpr& left = args[0];
-    BoundExpr& right = args[1];
-    static const std::pair<std::string_view, Function> kComparisons[] = {
-        {"=", Function::kEqual},        {"<>", Function::kNotEqual},  {"!=", Function::kNotEqual},
-        {"<", Function::kLess},         {"<=", Function::kLessEqual}, {">", Function::kGreater},
-        {">=", Function::kGreaterEqual}};
-    for (const auto& [name, function] : kComparisons) {
-        if (op == name)
-            return bind_comparison(function, std::move(left), std::move(right), location);
-    }
-    if (op == "||") {
-        for (BoundExpr* e : {&left, &right}) {
-            if (e->type != DataType::kString) {
-                MILLRACE_ASSIGN_OR_RETURN(*e, cast(std::move(*e), DataType::kString, location));
-            }
-        }
-        return call(Function::kConcat, DataType::kString, std::move(args), location);
-    }
-    if (op == "+" || op == "-") {
-        bool add = op == "+";
-        // timestamp ± interval, date ± integer days, date - date
-        if (left.interval || right.interval) {
-            if (right.interval && (left.type == DataType::kTimestamp ||
-                                   left.type == DataType::kDate || is_untyped_literal(left))) {
-                MILLRACE_ASSIGN_OR_RETURN(left,
-                                          cast(std::move(left), DataType::kTimestamp, location));
-                right.interval = false;
-                return call(
-                    add ? Function::kTimestampAddMicros : Function::kTimestampSubtractMicros,
-                    DataType::kTimestamp, std::move(args), location);
-            }
-            if (add && left.interval &&
-                (right.type == DataType::kTimestamp || right.type == DataType::kDate)) {
-                MILLRACE_ASSIGN_OR_RETURN(right,
-                                          cast(std::move(right), DataType::kTimestamp, location));
-                left.interval = false;
-                std::swap(args[0], args[1]);
-                return call(Function::kTimestampAddMicros, DataType::kTimestamp, std::move(args),
-                            location);
-            }
-            if (left.interval && right.interval) {
-                int64_t a = left.constant.as_int64(), b = right.constant.as_int64();
-                BoundExpr out =
-                    BoundExpr::constant_of(Value::int64(add ? a + b : a - b), DataType::kInt64);
-                out.interval = true;
-                return out;
-            }
-            return error(ErrorCode::kTypeMismatch, location,
-                         fmt::format("operator {} is not defined for {} and interval", op,
-                                     type_name(left.interval ? right.type : left.type)));
-        }
-        if (left.type == DataType::kDate && (is_integer(right.type) || is_untyped_literal(right))) {
-            if (is_untyped_literal(right)) {
-                MILLRACE_ASSIGN_OR_RETURN(right,
-                                          cast(std::move(right), DataType::kInt32, location));
-            }
-            if (right.type != DataType::kInt32) {
-                MILLRACE_ASSIGN_OR_RETURN(right,
-                                          cast(std::move(right), DataType::kInt32, location));
-            }
-            return call(add ? Function::kDateAddDays : Function::kDateSubtractDays, DataType::kDate,
-                        std::move(args), location);
-        }
-        if (add && is_integer(left.type) && right.type == DataType::kDate) {
-            MILLRACE_ASSIGN_OR_RETURN(left, cast(std::move(left), DataType::kInt32, location));
-            std::swap(args[0], args[1]);
-            return call(Function::kDateAddDays, DataType::kDate, std::move(args), location);
-        }
-        if (!add && left.type == DataType::kDate && right.type == DataType::kDate) {
-            return call(Function::kDateDiffDays, DataType::kInt32, std::move(args), location);
-        }
-        if (!add && left.type == DataType::kTimestamp && right.type == DataType::kTimestamp) {
-            return error(ErrorCode::kUnsupported, location,
-                         "timestamp - timestamp (an interval) is not supported; use epoch(a) - "
-                         "epoch(b) for seconds");
-        }
-    }
-    Function function;
-    if (op == "+")
-        function = Function::kAdd;
-    else if (op == "-")
-        function = Function::kSubtract;
-    else if (op == "*")
-        function = Function::kMultiply;
-    else if (op == "/")
-        function = Function::kDivide;
-    else if (op == "%")
-        function = Function::kModulo;
-    else
-        return error(ErrorCode::kUnsupported, location, fmt::format("unsupported operator {}", op));
-    for (BoundExpr* e : {&left, &right}) {
-        if (is_untyped_literal(*e)) {
-            DataType other = (e == &left ? right : left).type;
-            MILLRACE_ASSIGN_OR_RETURN(
-                *e, cast(std::move(*e), is_numeric(other) ? other : DataType::kFloat64, location));
-        }
-        if (is_null_literal(*e)) e->type = DataType::kInt32;
-    }
-    if (!is_numeric(left.type) || !is_numeric(right.type)) {
-        std::string hint =
-            (op == "+" && (left.type == DataType::kString || right.type == DataType::kString))
-                ? " (use || to concatenate strings)"
-                : "";
-        return error(ErrorCode::kTypeMismatch, location,
-                     fmt::format("operator {} is not defined for {} and {}: `{}`{}", op,
-                                 type_name(left.type), type_name(right.type), expr.to_sql(), hint));
-    }
-    DataType type = *common_type(left, right);
-    if (left.type == DataType::kInt32 && right.type == DataType::kInt32) type = DataType::kInt32;
-    MILLRACE_ASSIGN_OR_RETURN(left, cast(std::move(left), type, location));
-    MILLRACE_ASSIGN_OR_RETURN(right, cast(std::move(right), type, location));
-    return call(function, type, std::move(args), location);
-}
-
-Result<BoundExpr> ExpressionBinder::bind_aggregate(const AstExpr& expr, const Scope& scope) {
+Result<BoundExpr> ExpressionBinder::bind_aggregate(const AstExpr& expr, const Scope& scope,
+                                                   const AggregateFunctionInfo& info) {
     if (in_aggregate_) {
         return error(ErrorCode::kInvalidArgument, expr.location,
                      "aggregate function calls cannot be nested");
@@ -672,319 +358,73 @@ Result<BoundExpr> ExpressionBinder::bind_aggregate(const AstExpr& expr, const Sc
     auto args_result = bind_args(expr, scope, false);
     in_aggregate_ = false;
     MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args, std::move(args_result));
-    BoundExpr out;
-    out.kind = BoundExpr::Kind::kAggregate;
-    out.location = expr.location;
-    out.distinct = expr.distinct;
-    const std::string& name = expr.name;
-    auto expect_args = [&](std::size_t n) -> Status {
-        if (args.size() != n) {
-            return error(ErrorCode::kInvalidArgument, expr.location,
-                         fmt::format("{}() takes {} argument{}, got {}", name, n, n == 1 ? "" : "s",
-                                     args.size()));
-        }
-        return {};
-    };
-    if (name == "count") {
-        if (expr.star) {
-            out.aggregate = Aggregate::kCountStar;
-            out.type = DataType::kInt64;
-            return out;
-        }
-        MILLRACE_TRY(expect_args(1));
-        out.aggregate = expr.distinct ? Aggregate::kCountDistinct : Aggregate::kCount;
-        out.type = DataType::kInt64;
-    } else if (name == "sum" || name == "avg") {
-        MILLRACE_TRY(expect_args(1));
-        if (is_untyped_literal(args[0])) {
-            MILLRACE_ASSIGN_OR_RETURN(args[0],
-                                      cast(std::move(args[0]), DataType::kFloat64, expr.location));
-        }
-        if (!is_numeric(args[0].type)) {
-            return error(ErrorCode::kTypeMismatch, expr.location,
-                         fmt::format("{}() needs a number, not {}: `{}`", name,
-                                     type_name(args[0].type), expr.to_sql()));
-        }
-        if (expr.distinct)
-            return error(
-                ErrorCode::kUnsupported, expr.location,
-                fmt::format("{}(DISTINCT ...) is not supported; only count(DISTINCT ...)", name));
-        out.aggregate = name == "sum" ? Aggregate::kSum : Aggregate::kAvg;
-        out.type = name == "avg" || args[0].type == DataType::kFloat64 ? DataType::kFloat64
-                                                                       : DataType::kInt64;
-    } else if (name == "min" || name == "max") {
-        MILLRACE_TRY(expect_args(1));
-        out.aggregate = name == "min" ? Aggregate::kMin : Aggregate::kMax;
-        out.type = args[0].type;
-    } else if (name == "approx_count_distinct") {
-        MILLRACE_TRY(expect_args(1));
-        out.aggregate = Aggregate::kApproxCountDistinct;
-        out.type = DataType::kInt64;
-    } else if (name == "approx_percentile" || name == "percentile_approx") {
-        MILLRACE_TRY(expect_args(2));
-        if (!is_numeric(args[0].type)) {
-            return error(ErrorCode::kTypeMismatch, expr.location,
-                         fmt::format("{}() needs a number, not {}", name, type_name(args[0].type)));
-        }
-        MILLRACE_ASSIGN_OR_RETURN(args[1],
-                                  cast(std::move(args[1]), DataType::kFloat64, expr.location));
-        if (!args[1].is_constant() || args[1].constant.is_null() ||
-            args[1].constant.as_double() < 0 || args[1].constant.as_double() > 1) {
-            return error(
-                ErrorCode::kInvalidArgument, expr.args[1]->location,
-                fmt::format("{}() needs a constant fraction between 0 and 1 as its second argument",
-                            name));
-        }
-        out.aggregate = Aggregate::kApproxPercentile;
-        out.type = DataType::kFloat64;
-    } else {  // bool_and, bool_or, every
-        MILLRACE_TRY(expect_args(1));
-        MILLRACE_ASSIGN_OR_RETURN(args[0],
-                                  cast(std::move(args[0]), DataType::kBool, expr.location));
-        out.aggregate = name == "bool_or" ? Aggregate::kBoolOr : Aggregate::kBoolAnd;
-        out.type = DataType::kBool;
-    }
-    if (expr.distinct && out.aggregate != Aggregate::kCountDistinct &&
-        out.aggregate != Aggregate::kMin && out.aggregate != Aggregate::kMax &&
-        out.aggregate != Aggregate::kApproxCountDistinct) {
+    if (!(expr.star && info.allows_star)) MILLRACE_TRY(check_arity(expr, info.min_args, info.max_args, args.size()));
+    CallBinding call{*this, expr, expr.name, std::move(args), expr.location};
+    MILLRACE_ASSIGN_OR_RETURN(BoundExpr out, info.bind(call));
+    if (expr.distinct && !aggregate_function(out.aggregate).allows_distinct) {
         return error(ErrorCode::kUnsupported, expr.location,
-                     fmt::format("{}(DISTINCT ...) is not supported", name));
+                     fmt::format("{}(DISTINCT ...) is not supported", expr.name));
     }
-    out.args = std::move(args);
     return out;
+}
+
+Status ExpressionBinder::check_arity(const AstExpr& expr, int min_args, int max_args,
+                                     std::size_t count) const {
+    const auto n = static_cast<int>(count);
+    if (n >= min_args && n <= max_args) return {};
+    return error(ErrorCode::kInvalidArgument, expr.location,
+                 min_args == max_args
+                     ? fmt::format("{}() takes {} argument{}, got {}", expr.name, min_args,
+                                   min_args == 1 ? "" : "s", n)
+                     : fmt::format("{}() takes {} to {} arguments, got {}", expr.name, min_args,
+                                   max_args, n));
 }
 
 Result<BoundExpr> ExpressionBinder::bind_function(const AstExpr& expr, const Scope& scope,
                                                   bool allow_aggregates) {
     const std::string& name = expr.name;
-    if (is_aggregate_name(name)) {
+    if (const AggregateFunctionInfo* aggregate = find_aggregate_function(name)) {
         if (!allow_aggregates && !in_aggregate_) {
             return error(ErrorCode::kInvalidArgument, expr.location,
                          fmt::format("aggregate function {}() is not allowed here (only in SELECT, "
                                      "HAVING and ORDER BY of a query)",
                                      name));
         }
-        return bind_aggregate(expr, scope);
+        return bind_aggregate(expr, scope, *aggregate);
     }
-    const FunctionInfo* info = nullptr;
-    for (const auto& f : kScalarFunctions) {
-        if (f.name == name) info = &f;
+    if (name == "coalesce") {
+        // The function-call spelling of COALESCE (syntax, not a function of the registry).
+        MILLRACE_TRY(check_arity(expr, 1, 100, expr.args.size()));
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args,
+                                  bind_args(expr, scope, allow_aggregates));
+        std::vector<BoundExpr*> pointers;
+        for (auto& arg : args) pointers.push_back(&arg);
+        MILLRACE_TRY(unify(pointers, expr.location, "coalesce()"));
+        BoundExpr out;
+        out.kind = BoundExpr::Kind::kCoalesce;
+        out.type = args[0].type;
+        out.location = expr.location;
+        out.args = std::move(args);
+        return out;
     }
-    if (info == nullptr) {
+    const ScalarFunctionInfo* info = find_scalar_function(name);
+    if (info == nullptr || info->bind == nullptr) {
         if (name == "tumble" || name == "hop" || name == "session") {
             return error(ErrorCode::kInvalidArgument, expr.location,
                          fmt::format("{}() is a table function: use it in FROM, e.g. FROM "
                                      "{}(events, ts, INTERVAL '1 minute')",
                                      name, name));
         }
-        auto hint = closest_match(name, function_names());
+        auto hint = closest_match(name, callable_function_names());
         return error(ErrorCode::kNotFound, expr.location,
                      fmt::format("unknown function {}(){}", name,
                                  hint ? fmt::format(", did you mean {}()?", *hint) : ""));
     }
-    int count = static_cast<int>(expr.args.size());
-    if (count < info->min_args || count > info->max_args) {
-        return error(ErrorCode::kInvalidArgument, expr.location,
-                     info->min_args == info->max_args
-                         ? fmt::format("{}() takes {} argument{}, got {}", name, info->min_args,
-                                       info->min_args == 1 ? "" : "s", count)
-                         : fmt::format("{}() takes {} to {} arguments, got {}", name,
-                                       info->min_args, info->max_args, count));
-    }
+    MILLRACE_TRY(check_arity(expr, info->min_args, info->max_args, expr.args.size()));
     MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args,
                               bind_args(expr, scope, allow_aggregates));
-    int location = expr.location;
-    auto need = [&](std::size_t i, DataType type) -> Status {
-        if (args[i].type == type && !args[i].interval) return {};
-        if (is_untyped_literal(args[i]) || is_null_literal(args[i]) ||
-            (is_numeric(type) && is_numeric(args[i].type)) ||
-            (type == DataType::kTimestamp && args[i].type == DataType::kDate)) {
-            MILLRACE_ASSIGN_OR_RETURN(args[i], cast(std::move(args[i]), type, args[i].location));
-            return {};
-        }
-        return error(ErrorCode::kTypeMismatch, args[i].location >= 0 ? args[i].location : location,
-                     fmt::format("argument {} of {}() must be {}, not {}", i + 1, name,
-                                 type_name(type), type_name(args[i].type)));
-    };
-    auto string_fn = [&](Function f, DataType result) -> Result<BoundExpr> {
-        MILLRACE_TRY(need(0, DataType::kString));
-        return call(f, result, std::move(args), location);
-    };
-    if (name == "lower") return string_fn(Function::kLower, DataType::kString);
-    if (name == "upper") return string_fn(Function::kUpper, DataType::kString);
-    if (name == "length" || name == "char_length" || name == "character_length")
-        return string_fn(Function::kLength, DataType::kInt32);
-    if (name == "reverse") return string_fn(Function::kReverse, DataType::kString);
-    if (name == "substr" || name == "substring") {
-        MILLRACE_TRY(need(1, DataType::kInt32));
-        if (args.size() == 3) MILLRACE_TRY(need(2, DataType::kInt32));
-        return string_fn(Function::kSubstr, DataType::kString);
-    }
-    if (name == "trim" || name == "btrim" || name == "ltrim" || name == "rtrim") {
-        if (args.size() == 2) MILLRACE_TRY(need(1, DataType::kString));
-        return string_fn(name == "ltrim"   ? Function::kLtrim
-                         : name == "rtrim" ? Function::kRtrim
-                                           : Function::kTrim,
-                         DataType::kString);
-    }
-    if (name == "replace") {
-        MILLRACE_TRY(need(1, DataType::kString));
-        MILLRACE_TRY(need(2, DataType::kString));
-        return string_fn(Function::kReplace, DataType::kString);
-    }
-    if (name == "left" || name == "right") {
-        MILLRACE_TRY(need(1, DataType::kInt32));
-        return string_fn(name == "left" ? Function::kLeft : Function::kRight, DataType::kString);
-    }
-    if (name == "strpos" || name == "starts_with") {
-        MILLRACE_TRY(need(1, DataType::kString));
-        return string_fn(name == "strpos" ? Function::kStrpos : Function::kStartsWith,
-                         name == "strpos" ? DataType::kInt32 : DataType::kBool);
-    }
-    if (name == "split_part") {
-        MILLRACE_TRY(need(1, DataType::kString));
-        MILLRACE_TRY(need(2, DataType::kInt32));
-        return string_fn(Function::kSplitPart, DataType::kString);
-    }
-    if (name == "lpad" || name == "rpad") {
-        MILLRACE_TRY(need(1, DataType::kInt32));
-        if (args.size() == 3) MILLRACE_TRY(need(2, DataType::kString));
-        return string_fn(name == "lpad" ? Function::kLpad : Function::kRpad, DataType::kString);
-    }
-    if (name == "concat") {
-        for (auto& arg : args) {
-            if (arg.type != DataType::kString) {
-                MILLRACE_ASSIGN_OR_RETURN(arg, cast(std::move(arg), DataType::kString, location));
-            }
-        }
-        return call(Function::kConcatFunction, DataType::kString, std::move(args), location);
-    }
-    auto numeric_arg = [&](std::size_t i) -> Status {
-        if (is_untyped_literal(args[i]) || is_null_literal(args[i]))
-            return need(i, DataType::kFloat64);
-        if (!is_numeric(args[i].type)) {
-            return error(ErrorCode::kTypeMismatch,
-                         args[i].location >= 0 ? args[i].location : location,
-                         fmt::format("argument {} of {}() must be a number, not {}", i + 1, name,
-                                     type_name(args[i].type)));
-        }
-        return {};
-    };
-    if (name == "abs" || name == "sign") {
-        MILLRACE_TRY(numeric_arg(0));
-        DataType type = args[0].type;
-        return call(name == "abs" ? Function::kAbs : Function::kSign, type, std::move(args),
-                    location);
-    }
-    if (name == "round") {
-        MILLRACE_TRY(numeric_arg(0));
-        MILLRACE_TRY(need(0, DataType::kFloat64));
-        if (args.size() == 2) MILLRACE_TRY(need(1, DataType::kInt32));
-        return call(Function::kRound, DataType::kFloat64, std::move(args), location);
-    }
-    if (name == "floor" || name == "ceil" || name == "ceiling" || name == "sqrt" || name == "ln" ||
-        name == "exp") {
-        MILLRACE_TRY(numeric_arg(0));
-        MILLRACE_TRY(need(0, DataType::kFloat64));
-        Function f = name == "floor"  ? Function::kFloor
-                     : name == "sqrt" ? Function::kSqrt
-                     : name == "ln"   ? Function::kLn
-                     : name == "exp"  ? Function::kExp
-                                      : Function::kCeil;
-        return call(f, DataType::kFloat64, std::move(args), location);
-    }
-    if (name == "power" || name == "pow") {
-        MILLRACE_TRY(need(0, DataType::kFloat64));
-        MILLRACE_TRY(need(1, DataType::kFloat64));
-        return call(Function::kPower, DataType::kFloat64, std::move(args), location);
-    }
-    if (name == "mod") {
-        AstExpr op;
-        op.kind = AstKind::kOperator;
-        op.name = "%";
-        op.location = location;
-        return bind_operator(op, std::move(args));
-    }
-    if (name == "greatest" || name == "least" || name == "coalesce") {
-        std::vector<BoundExpr*> pointers;
-        for (auto& arg : args) pointers.push_back(&arg);
-        MILLRACE_TRY(unify(pointers, location, fmt::format("{}()", name)));
-        DataType type = args[0].type;
-        if (name == "coalesce") {
-            BoundExpr out;
-            out.kind = BoundExpr::Kind::kCoalesce;
-            out.type = type;
-            out.location = location;
-            out.args = std::move(args);
-            return out;
-        }
-        return call(name == "greatest" ? Function::kGreatest : Function::kLeast, type,
-                    std::move(args), location);
-    }
-    if (name == "nullif") {
-        std::vector<BoundExpr*> pointers{&args[0], &args[1]};
-        MILLRACE_TRY(unify(pointers, location, "nullif()"));
-        DataType type = args[0].type;
-        return call(Function::kNullIf, type, std::move(args), location);
-    }
-    if (name == "date_trunc" || name == "extract" || name == "date_part") {
-        if (!args[0].is_constant() || args[0].type != DataType::kString ||
-            args[0].constant.is_null()) {
-            return error(
-                ErrorCode::kInvalidArgument, location,
-                fmt::format("the first argument of {}() must be a constant unit such as 'day'",
-                            name));
-        }
-        std::string unit = lower(args[0].constant.as_string());
-        if (unit.size() > 1 && unit.back() == 's' && unit != "microseconds" &&
-            unit != "milliseconds")
-            unit.pop_back();
-        if (unit == "microsecond") unit = "microseconds";
-        if (unit == "millisecond") unit = "milliseconds";
-        bool is_trunc = name == "date_trunc";
-        bool known = false;
-        if (is_trunc) {
-            for (auto u : kTruncUnits) known = known || u == unit;
-        } else {
-            for (auto u : kExtractFields) known = known || u == unit;
-        }
-        if (!known) {
-            std::vector<std::string> units;
-            if (is_trunc) {
-                for (auto u : kTruncUnits) units.emplace_back(u);
-            } else {
-                for (auto u : kExtractFields) units.emplace_back(u);
-            }
-            auto hint = closest_match(unit, units);
-            return error(ErrorCode::kInvalidArgument,
-                         args[0].location >= 0 ? args[0].location : location,
-                         fmt::format("unknown unit '{}' for {}(){}", unit, name,
-                                     hint ? fmt::format(", did you mean '{}'?", *hint) : ""));
-        }
-        args[0].constant = Value::string(unit);
-        if (args[1].type != DataType::kDate || is_trunc)
-            MILLRACE_TRY(need(1, DataType::kTimestamp));
-        if (is_trunc)
-            return call(Function::kDateTrunc, DataType::kTimestamp, std::move(args), location);
-        return call(Function::kExtract, unit == "epoch" ? DataType::kFloat64 : DataType::kInt64,
-                    std::move(args), location);
-    }
-    if (name == "date") {
-        if (args[0].type != DataType::kDate) MILLRACE_TRY(need(0, DataType::kTimestamp));
-        if (args[0].type == DataType::kDate) return std::move(args[0]);
-        return call(Function::kToDate, DataType::kDate, std::move(args), location);
-    }
-    if (name == "to_timestamp") {
-        MILLRACE_TRY(need(0, DataType::kFloat64));
-        return call(Function::kToTimestamp, DataType::kTimestamp, std::move(args), location);
-    }
-    if (name == "epoch") {
-        MILLRACE_TRY(need(0, DataType::kTimestamp));
-        return call(Function::kEpoch, DataType::kFloat64, std::move(args), location);
-    }
-    if (name == "now") return call(Function::kNow, DataType::kTimestamp, {}, location);
-    if (name == "current_date") return call(Function::kCurrentDate, DataType::kDate, {}, location);
-    return error(ErrorCode::kInternal, location, fmt::format("function {}() has no binding", name));
+    CallBinding call{*this, expr, name, std::move(args), expr.location};
+    return info->bind(call);
 }
 
 Result<BoundExpr> ExpressionBinder::bind(const AstExpr& expr, const Scope& scope,

@@ -10,6 +10,13 @@
 
 namespace millrace::sql {
 
+struct AggregateFunctionInfo;
+
+/// A string literal not yet given a type ('2026-01-01' takes the type of what it meets).
+bool is_untyped_literal(const BoundExpr& e);
+/// A NULL literal.
+bool is_null_literal(const BoundExpr& e);
+
 /// A column visible to expressions: `qualifier.name` (qualifier = table alias or name).
 struct ScopeColumn {
     std::string qualifier;
@@ -44,18 +51,24 @@ public:
     Error error(ErrorCode code, int location, std::string message) const;
     std::string_view sql() const { return sql_; }
 
+    /// Binds an operator (`+`, `=`, `||`, ...) over bound arguments: one for a prefix operator.
+    Result<BoundExpr> bind_operator(const AstExpr& expr, std::vector<BoundExpr> args) const;
+    /// Casts every expression to their common type (CASE branches, COALESCE, IN lists,
+    /// greatest()); `what` names the construct in the error.
+    Status unify(std::vector<BoundExpr*> exprs, int location, std::string_view what) const;
+
 private:
     Result<BoundExpr> bind_column(const AstExpr& expr, const Scope& scope) const;
     Result<BoundExpr> bind_literal(const AstExpr& expr) const;
-    Result<BoundExpr> bind_operator(const AstExpr& expr, std::vector<BoundExpr> args) const;
     Result<BoundExpr> bind_comparison(Function function, BoundExpr left, BoundExpr right,
                                       int location) const;
     Result<BoundExpr> bind_function(const AstExpr& expr, const Scope& scope, bool allow_aggregates);
-    Result<BoundExpr> bind_aggregate(const AstExpr& expr, const Scope& scope);
+    Result<BoundExpr> bind_aggregate(const AstExpr& expr, const Scope& scope,
+                                     const AggregateFunctionInfo& info);
+    /// The registry's arity of a call, with the "f() takes N arguments" error.
+    Status check_arity(const AstExpr& expr, int min_args, int max_args, std::size_t count) const;
     Result<std::vector<BoundExpr>> bind_args(const AstExpr& expr, const Scope& scope,
                                              bool allow_aggregates);
-    /// Casts every expression to their common type (CASE branches, COALESCE, IN lists).
-    Status unify(std::vector<BoundExpr*> exprs, int location, std::string_view what) const;
 
     std::string_view sql_;
     bool in_aggregate_ = false;
