@@ -6,106 +6,13 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "exec/aggregate_function.h"
 #include "exec/key_encoder.h"
 #include "exec/operator_state.h"
-#include "sketch/dd_sketch.h"
 #include "sketch/hash.h"
-#include "sketch/hyper_log_log.h"
 
 namespace millrace {
 
-using sql::Aggregate;
-
-namespace {
-
-/// What a std::unordered_set<std::string> node costs beyond its key's characters (node, hash,
-/// bucket pointer, string header).
-constexpr std::size_t kSetNodeBytes = 64;
-
-/// The running value of one aggregate for every group (arrays indexed by group id).
-struct Accumulator {
-    Aggregate function;
-    DataType input_type = DataType::kInt64;
-    DataType output_type = DataType::kInt64;
-    double fraction = 0;  // approx_percentile
-    std::vector<int64_t> counts;
-    std::vector<int64_t> ints;
-    std::vector<double> doubles;
-    std::vector<uint8_t> has;
-    std::vector<std::string> strings;
-    std::vector<std::unordered_set<std::string>> distinct;
-    std::vector<HyperLogLog> hll;
-    std::vector<DDSketch> quantiles;
-    std::vector<uint32_t> counted_sketch_bytes;  // per group: the sketch's size last counted
-
-    /// Bytes per group of the arrays resize() grows (what a group's state holds beyond them,
-    /// strings, distinct sets and sketches, is counted as it grows: see `grown_bytes`).
-    std::size_t bytes_per_group() const {
-        switch (function) {
-            case Aggregate::kCountStar:
-            case Aggregate::kCount:
-                return sizeof(int64_t);
-            case Aggregate::kCountDistinct:
-                return sizeof(std::unordered_set<std::string>);
-            case Aggregate::kApproxCountDistinct:
-                return sizeof(HyperLogLog);
-            case Aggregate::kApproxPercentile:
-                return sizeof(DDSketch);
-            case Aggregate::kAvg:
-                return 2 * sizeof(int64_t) + sizeof(double);
-            default:
-                return 1 + (input_type == DataType::kString || input_type == DataType::kBytes
-                                ? sizeof(std::string)
-                                : sizeof(int64_t));
-        }
-    }
-
-    void resize(std::size_t groups) {
-        switch (function) {
-            case Aggregate::kCountStar:
-            case Aggregate::kCount:
-                counts.resize(groups, 0);
-                break;
-            case Aggregate::kCountDistinct:
-                distinct.resize(groups);
-                break;
-            case Aggregate::kApproxCountDistinct:
-                hll.resize(groups);
-                break;
-            case Aggregate::kApproxPercentile:
-                quantiles.resize(groups);
-                break;
-            case Aggregate::kAvg:
-                counts.resize(groups, 0);
-                ints.resize(groups, 0);
-                doubles.resize(groups, 0);
-                break;
-            default:
-                has.resize(groups, 0);
-                if (input_type == DataType::kString || input_type == DataType::kBytes) {
-                    strings.resize(groups);
-                } else if (input_type == DataType::kFloat64) {
-                    doubles.resize(groups, 0);
-                } else {
-                    ints.resize(groups, 0);
-                }
-        }
-    }
-};
-
-int64_t as_int64(const Column& c, std::size_t row) {
-    switch (c.type()) {
-        case DataType::kBool:
-            return c.value<uint8_t>(row);
-        case DataType::kInt32:
-        case DataType::kDate:
-            return c.value<int32_t>(row);
-        default:
-            return c.value<int64_t>(row);
-    }
-}
-
-}  // namespace
 
 struct HashAggregateOperator::State {
     std::vector<sql::BoundExpr> keys;
@@ -115,7 +22,7 @@ struct HashAggregateOperator::State {
     std::string origin;
     ExpressionEvaluator evaluator;
     RowErrors errors;
-    std::vector<Accumulator> accumulators;
+    std::vector<std::unique_ptr<AggregateState>> accumulators;  // one per call
 
     // Groups: encoded keys in one arena, open addressing over group ids.
     std::string arena;
@@ -126,10 +33,6 @@ struct HashAggregateOperator::State {
     std::string scratch;
     std::vector<uint32_t> group_ids;
     std::optional<MemoryReservation> memory;
-    // Bytes of per-group state that grows in place: distinct values, min/max strings, sketches.
-    std::size_t grown_bytes = 0;
-    std::vector<uint32_t> touched_stamp;  // per group: the batch that last touched it
-    uint32_t batch_stamp = 0;
 
     std::size_t group_count() const { return group_hashes.size(); }
 
@@ -168,164 +71,14 @@ struct HashAggregateOperator::State {
         return group;
     }
 
-    Status update(Accumulator& acc, const Column* column, std::size_t n) {
-        const uint32_t* gids = group_ids.data();
-        switch (acc.function) {
-            case Aggregate::kCountStar:
-                for (std::size_t i = 0; i < n; ++i) ++acc.counts[gids[i]];
-                return {};
-            case Aggregate::kCount:
-                if (!column->has_nulls()) {
-                    for (std::size_t i = 0; i < n; ++i) ++acc.counts[gids[i]];
-                } else {
-                    for (std::size_t i = 0; i < n; ++i) acc.counts[gids[i]] += column->is_valid(i);
-                }
-                return {};
-            case Aggregate::kCountDistinct: {
-                std::vector<const Column*> one{column};
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (column->is_null(i)) continue;
-                    scratch.clear();
-                    KeyEncoder::encode(one, i, scratch);
-                    if (acc.distinct[gids[i]].insert(scratch).second)
-                        grown_bytes += scratch.size() + kSetNodeBytes;
-                }
-                return {};
-            }
-            case Aggregate::kApproxCountDistinct:
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (column->is_null(i)) continue;
-                    uint64_t hash = 0;
-                    switch (column->type()) {
-                        case DataType::kFloat64:
-                            hash = hash_double(column->value<double>(i));
-                            break;
-                        case DataType::kString:
-                        case DataType::kBytes:
-                            hash = hash_string(column->string_at(i));
-                            break;
-                        default:
-                            hash = hash_int64(as_int64(*column, i));
-                            break;
-                    }
-                    acc.hll[gids[i]].add_hash(hash);
-                }
-                return {};
-            case Aggregate::kApproxPercentile:
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (column->is_null(i)) continue;
-                    double v = column->type() == DataType::kFloat64
-                                   ? column->value<double>(i)
-                                   : static_cast<double>(as_int64(*column, i));
-                    acc.quantiles[gids[i]].add(v);
-                }
-                return {};
-            case Aggregate::kSum:
-                if (column->type() == DataType::kFloat64) {
-                    const double* v = column->values<double>().data();
-                    for (std::size_t i = 0; i < n; ++i) {
-                        if (column->is_null(i)) continue;
-                        acc.doubles[gids[i]] += v[i];
-                        acc.has[gids[i]] = 1;
-                    }
-                } else {
-                    for (std::size_t i = 0; i < n; ++i) {
-                        if (column->is_null(i)) continue;
-                        int64_t& sum = acc.ints[gids[i]];
-                        if (__builtin_add_overflow(sum, as_int64(*column, i), &sum)) {
-                            return Error(ErrorCode::kOutOfRange,
-                                         fmt::format("bigint out of range in sum() of {}", origin));
-                        }
-                        acc.has[gids[i]] = 1;
-                    }
-                }
-                return {};
-            case Aggregate::kAvg:
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (column->is_null(i)) continue;
-                    uint32_t g = gids[i];
-                    ++acc.counts[g];
-                    if (column->type() == DataType::kFloat64) {
-                        acc.doubles[g] += column->value<double>(i);
-                    } else if (__builtin_add_overflow(acc.ints[g], as_int64(*column, i),
-                                                      &acc.ints[g])) {
-                        return Error(ErrorCode::kOutOfRange,
-                                     fmt::format("bigint out of range in avg() of {}", origin));
-                    }
-                }
-                return {};
-            case Aggregate::kMin:
-            case Aggregate::kMax:
-            case Aggregate::kBoolAnd:
-            case Aggregate::kBoolOr: {
-                bool is_min =
-                    acc.function == Aggregate::kMin || acc.function == Aggregate::kBoolAnd;
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (column->is_null(i)) continue;
-                    uint32_t g = gids[i];
-                    if (!acc.strings.empty()) {
-                        std::string_view v = column->string_at(i);
-                        if (!acc.has[g] || (is_min ? v < acc.strings[g] : v > acc.strings[g])) {
-                            std::size_t before = acc.strings[g].capacity();
-                            acc.strings[g].assign(v);
-                            grown_bytes += acc.strings[g].capacity() - before;
-                        }
-                    } else if (!acc.doubles.empty()) {
-                        double v = column->value<double>(i);
-                        // NaN sorts above every number (PostgreSQL)
-                        auto less = [](double a, double b) {
-                            return std::isnan(b) ? !std::isnan(a) : (!std::isnan(a) && a < b);
-                        };
-                        if (!acc.has[g] ||
-                            (is_min ? less(v, acc.doubles[g]) : less(acc.doubles[g], v)))
-                            acc.doubles[g] = v;
-                    } else {
-                        int64_t v = as_int64(*column, i);
-                        if (!acc.has[g] || (is_min ? v < acc.ints[g] : v > acc.ints[g]))
-                            acc.ints[g] = v;
-                    }
-                    acc.has[g] = 1;
-                }
-                return {};
-            }
-        }
-        return {};
-    }
-
-    /// Counts what the sketches of the groups `group_ids[0, n)` grew by in this batch.
-    void count_sketch_growth(std::size_t n) {
-        bool any = false;
-        for (const auto& acc : accumulators) {
-            any = any || acc.function == Aggregate::kApproxCountDistinct ||
-                  acc.function == Aggregate::kApproxPercentile;
-        }
-        if (!any) return;
-        ++batch_stamp;
-        touched_stamp.resize(group_count(), 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const uint32_t g = group_ids[i];
-            if (touched_stamp[g] == batch_stamp) continue;
-            touched_stamp[g] = batch_stamp;
-            for (auto& acc : accumulators) {
-                std::size_t now = 0;
-                if (acc.function == Aggregate::kApproxCountDistinct) {
-                    now = acc.hll[g].memory_bytes() - sizeof(HyperLogLog);
-                } else if (acc.function == Aggregate::kApproxPercentile) {
-                    now = acc.quantiles[g].memory_bytes() - sizeof(DDSketch);
-                } else {
-                    continue;
-                }
-                acc.counted_sketch_bytes.resize(group_count(), 0);
-                grown_bytes = grown_bytes + now - acc.counted_sketch_bytes[g];
-                acc.counted_sketch_bytes[g] = static_cast<uint32_t>(now);
-            }
-        }
-    }
-
     /// Counts the groups against the memory limit: a clear error, never an OOM kill.
     Status account() {
         std::size_t per_group = accumulators.size() * sizeof(uint32_t);
-        for (const auto& acc : accumulators) per_group += acc.bytes_per_group();
+        std::size_t grown_bytes = 0;
+        for (const auto& acc : accumulators) {
+            per_group += acc->bytes_per_group();
+            grown_bytes += acc->grown_bytes();
+        }
         const std::size_t bytes = arena.capacity() + slots.size() * sizeof(uint32_t) +
                                   key_offsets.capacity() * sizeof(uint32_t) +
                                   group_hashes.capacity() * sizeof(uint64_t) +
@@ -337,7 +90,8 @@ struct HashAggregateOperator::State {
     //
     //   u32 accumulators, then per accumulator: u8 Aggregate
     //   u64 groups, then per group (in first-seen order): bytes encoded key
-    //   per accumulator, per group, by its function:
+    //   per accumulator, per group: the group's state as its AggregateState::serialize writes
+    //   it (each format is drawn beside its class in exec/aggregate_function.cpp):
     //     count(*), count      i64 count
     //     count(DISTINCT)      u64 values, then per value: bytes encoded value (KeyEncoder)
     //     approx_count_distinct bytes HyperLogLog::serialize()
@@ -347,50 +101,28 @@ struct HashAggregateOperator::State {
     //     bool_and, bool_or    f64 (double input) or i64 (every other input)
     void serialize(StateWriter& out) const {
         out.u32(static_cast<uint32_t>(accumulators.size()));
-        for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc.function));
+        for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc->function()));
         const std::size_t groups = group_count();
         out.u64(groups);
         for (uint32_t g = 0; g < groups; ++g) out.bytes(key_of(g));
         for (const auto& acc : accumulators) {
-            for (uint32_t g = 0; g < groups; ++g) {
-                switch (acc.function) {
-                    case Aggregate::kCountStar:
-                    case Aggregate::kCount:
-                        out.i64(acc.counts[g]);
-                        break;
-                    case Aggregate::kCountDistinct: {
-                        // Sorted, so that equal states serialize to equal bytes.
-                        std::vector<std::string_view> values(acc.distinct[g].begin(),
-                                                             acc.distinct[g].end());
-                        std::sort(values.begin(), values.end());
-                        out.u64(values.size());
-                        for (std::string_view v : values) out.bytes(v);
-                        break;
-                    }
-                    case Aggregate::kApproxCountDistinct:
-                        out.bytes(acc.hll[g].serialize());
-                        break;
-                    case Aggregate::kApproxPercentile:
-                        out.bytes(acc.quantiles[g].serialize());
-                        break;
-                    case Aggregate::kAvg:
-                        out.i64(acc.counts[g]);
-                        out.i64(acc.ints[g]);
-                        out.f64(acc.doubles[g]);
-                        break;
-                    default:
-                        out.u8(acc.has[g]);
-                        if (!acc.has[g]) break;
-                        if (!acc.strings.empty()) {
-                            out.bytes(acc.strings[g]);
-                        } else if (!acc.doubles.empty()) {
-                            out.f64(acc.doubles[g]);
-                        } else {
-                            out.i64(acc.ints[g]);
-                        }
-                }
-            }
+            for (uint32_t g = 0; g < groups; ++g) acc->serialize(g, out);
         }
+    }
+
+    /// Fresh, empty accumulators for the calls.
+    std::vector<std::unique_ptr<AggregateState>> make_accumulators() const {
+        std::vector<std::unique_ptr<AggregateState>> out;
+        for (const auto& call : calls) out.push_back(make_aggregate_state(call, origin));
+        return out;
+    }
+
+    void clear_groups() {
+        arena.clear();
+        key_offsets = {0};
+        group_hashes.clear();
+        slots.clear();
+        mask = 0;
     }
 
     Status restore(StateReader& in) {
@@ -398,141 +130,35 @@ struct HashAggregateOperator::State {
         if (stored != accumulators.size()) return in.corrupt("state of another aggregate");
         for (const auto& acc : accumulators) {
             MILLRACE_ASSIGN_OR_RETURN(uint8_t function, in.u8());
-            if (function != static_cast<uint8_t>(acc.function))
+            if (function != static_cast<uint8_t>(acc->function()))
                 return in.corrupt("state of another aggregate");
         }
-        arena.clear();
-        key_offsets = {0};
-        group_hashes.clear();
-        slots.clear();
-        mask = 0;
-        grown_bytes = 0;
-        touched_stamp.clear();
+        clear_groups();
+        accumulators = make_accumulators();
         MILLRACE_ASSIGN_OR_RETURN(uint64_t groups, in.count(8));
         for (uint64_t g = 0; g < groups; ++g) {
             MILLRACE_ASSIGN_OR_RETURN(std::string_view key, in.bytes());
             if (find_or_insert(key) != g) return in.corrupt("duplicate group key");
         }
         for (auto& acc : accumulators) {
-            acc = Accumulator{acc.function, acc.input_type, acc.output_type, acc.fraction};
-            acc.resize(groups);
-            for (uint32_t g = 0; g < groups; ++g) {
-                switch (acc.function) {
-                    case Aggregate::kCountStar:
-                    case Aggregate::kCount: {
-                        MILLRACE_ASSIGN_OR_RETURN(acc.counts[g], in.i64());
-                        break;
-                    }
-                    case Aggregate::kCountDistinct: {
-                        MILLRACE_ASSIGN_OR_RETURN(uint64_t values, in.count(8));
-                        for (uint64_t v = 0; v < values; ++v) {
-                            MILLRACE_ASSIGN_OR_RETURN(std::string_view value, in.bytes());
-                            if (acc.distinct[g].emplace(value).second)
-                                grown_bytes += value.size() + kSetNodeBytes;
-                        }
-                        break;
-                    }
-                    case Aggregate::kApproxCountDistinct: {
-                        MILLRACE_ASSIGN_OR_RETURN(std::string_view bytes, in.bytes());
-                        MILLRACE_ASSIGN_OR_RETURN(
-                            acc.hll[g],
-                            HyperLogLog::deserialize(std::span<const uint8_t>(
-                                reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
-                        break;
-                    }
-                    case Aggregate::kApproxPercentile: {
-                        MILLRACE_ASSIGN_OR_RETURN(std::string_view bytes, in.bytes());
-                        MILLRACE_ASSIGN_OR_RETURN(
-                            acc.quantiles[g],
-                            DDSketch::deserialize(std::span<const uint8_t>(
-                                reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
-                        break;
-                    }
-                    case Aggregate::kAvg: {
-                        MILLRACE_ASSIGN_OR_RETURN(acc.counts[g], in.i64());
-                        MILLRACE_ASSIGN_OR_RETURN(acc.ints[g], in.i64());
-                        MILLRACE_ASSIGN_OR_RETURN(acc.doubles[g], in.f64());
-                        break;
-                    }
-                    default: {
-                        MILLRACE_ASSIGN_OR_RETURN(acc.has[g], in.u8());
-                        if (!acc.has[g]) break;
-                        if (!acc.strings.empty()) {
-                            MILLRACE_ASSIGN_OR_RETURN(std::string_view v, in.bytes());
-                            acc.strings[g].assign(v);
-                            grown_bytes += acc.strings[g].capacity();
-                        } else if (!acc.doubles.empty()) {
-                            MILLRACE_ASSIGN_OR_RETURN(acc.doubles[g], in.f64());
-                        } else {
-                            MILLRACE_ASSIGN_OR_RETURN(acc.ints[g], in.i64());
-                        }
-                    }
-                }
-            }
+            acc->resize(groups);
+            for (uint32_t g = 0; g < groups; ++g) MILLRACE_TRY(acc->restore(g, in));
         }
         MILLRACE_TRY(in.expect_end());
-        // The sketches are counted as if every group had been touched by one batch.
-        group_ids.resize(groups);
-        for (uint32_t g = 0; g < groups; ++g) group_ids[g] = g;
-        count_sketch_growth(groups);
         return account();
     }
 
-    void append_result(Accumulator& acc, uint32_t g, ColumnBuilder& out) {
-        switch (acc.function) {
-            case Aggregate::kCountStar:
-            case Aggregate::kCount:
-                out.append_int64(acc.counts[g]);
-                return;
-            case Aggregate::kCountDistinct:
-                out.append_int64(static_cast<int64_t>(acc.distinct[g].size()));
-                return;
-            case Aggregate::kApproxCountDistinct:
-                out.append_int64(static_cast<int64_t>(acc.hll[g].estimate()));
-                return;
-            case Aggregate::kApproxPercentile: {
-                std::optional<double> q = acc.quantiles[g].quantile(acc.fraction);
-                if (q) {
-                    out.append_double(*q);
-                } else {
-                    out.append_null();
-                }
-                return;
-            }
-            case Aggregate::kAvg:
-                if (acc.counts[g] == 0) {
-                    out.append_null();
-                } else if (acc.input_type == DataType::kFloat64) {
-                    out.append_double(acc.doubles[g] / static_cast<double>(acc.counts[g]));
-                } else {
-                    out.append_double(static_cast<double>(acc.ints[g]) /
-                                      static_cast<double>(acc.counts[g]));
-                }
-                return;
-            default:
-                if (!acc.has[g]) {
-                    out.append_null();
-                    return;
-                }
-                if (!acc.strings.empty()) {
-                    out.append_string(acc.strings[g]);
-                } else if (!acc.doubles.empty()) {
-                    out.append_double(acc.doubles[g]);
-                } else {
-                    switch (acc.output_type) {
-                        case DataType::kBool:
-                            out.append_bool(acc.ints[g] != 0);
-                            break;
-                        case DataType::kInt32:
-                        case DataType::kDate:
-                            out.append<int32_t>(static_cast<int32_t>(acc.ints[g]));
-                            break;
-                        default:
-                            out.append<int64_t>(acc.ints[g]);
-                            break;
-                    }
-                }
+    /// Folds every group of `other` (a state of the same calls) into the matching group here.
+    Status merge(const State& other) {
+        const std::size_t groups = other.group_count();
+        std::vector<uint32_t> into(groups);
+        for (uint32_t g = 0; g < groups; ++g) into[g] = find_or_insert(other.key_of(g));
+        for (std::size_t a = 0; a < accumulators.size(); ++a) {
+            accumulators[a]->resize(group_count());
+            for (uint32_t g = 0; g < groups; ++g)
+                MILLRACE_TRY(accumulators[a]->merge(into[g], *other.accumulators[a], g));
         }
+        return account();
     }
 };
 
@@ -548,15 +174,7 @@ HashAggregateOperator::HashAggregateOperator(std::vector<sql::BoundExpr> keys,
     state_->origin = std::move(origin);
     state_->memory.emplace(context, fmt::format("GROUP BY in `{}`", state_->origin),
                            "group by fewer keys or filter the rows first");
-    for (const auto& call : state_->calls) {
-        Accumulator acc;
-        acc.function = call.function;
-        acc.output_type = call.type;
-        acc.input_type = call.args.empty() ? DataType::kInt64 : call.args[0].type;
-        if (call.function == Aggregate::kApproxPercentile)
-            acc.fraction = call.args[1].constant.as_double();
-        state_->accumulators.push_back(std::move(acc));
-    }
+    state_->accumulators = state_->make_accumulators();
 }
 
 HashAggregateOperator::~HashAggregateOperator() = default;
@@ -610,11 +228,10 @@ Status HashAggregateOperator::push(Batch batch) {
             }
         }
     }
-    for (auto& acc : s.accumulators) acc.resize(s.group_count());
+    for (auto& acc : s.accumulators) acc->resize(s.group_count());
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
-        MILLRACE_TRY(s.update(s.accumulators[a], arg_columns[a].get(), n));
+        MILLRACE_TRY(s.accumulators[a]->update(arg_columns[a].get(), s.group_ids.data(), n));
     }
-    s.count_sketch_growth(n);
     return s.account();
 }
 
@@ -630,11 +247,26 @@ Status HashAggregateOperator::restore_state(std::string_view bytes) {
     return state_->restore(in);
 }
 
+Status HashAggregateOperator::merge_state(std::string_view bytes) {
+    State other;
+    other.calls = state_->calls;
+    other.origin = state_->origin;
+    other.accumulators = other.make_accumulators();
+    // The state being merged holds memory too until it is folded in.
+    other.memory.emplace(*state_->context,
+                         fmt::format("merging a GROUP BY state in `{}`", state_->origin),
+                         "group by fewer keys or filter the rows first");
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kHashAggregate));
+    MILLRACE_TRY(other.restore(in));
+    return state_->merge(other);
+}
+
 Status HashAggregateOperator::finish() {
     State& s = *state_;
     if (s.keys.empty() && s.group_count() == 0) {
         s.find_or_insert("");
-        for (auto& acc : s.accumulators) acc.resize(1);
+        for (auto& acc : s.accumulators) acc->resize(1);
     }
     std::size_t groups = s.group_count();
     for (std::size_t start = 0; start < groups; start += kOutputBatchRows) {
@@ -649,7 +281,7 @@ Status HashAggregateOperator::finish() {
             if (!s.keys.empty())
                 KeyEncoder::decode(s.key_of(static_cast<uint32_t>(g)), key_builders);
             for (std::size_t a = 0; a < s.calls.size(); ++a)
-                s.append_result(s.accumulators[a], static_cast<uint32_t>(g), agg_builders[a]);
+                s.accumulators[a]->finalize(static_cast<uint32_t>(g), agg_builders[a]);
         }
         std::vector<std::shared_ptr<const Column>> columns;
         for (auto& b : key_builders) columns.push_back(std::make_shared<const Column>(b.finish()));
@@ -663,8 +295,6 @@ Status HashAggregateOperator::finish() {
     s.group_hashes = {};
     s.slots = {};
     s.mask = 0;
-    s.touched_stamp = {};
-    s.grown_bytes = 0;
     s.memory->release();
     return output_->finish();
 }

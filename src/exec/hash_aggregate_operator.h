@@ -29,6 +29,10 @@ public:
     /// The groups and their accumulators (format in the .cpp). Valid until finish().
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;
+    /// Folds a state that serialize_state() of an operator of the same plan wrote into this
+    /// one, group by group (AggregateState::merge): partial aggregation of parallel subtasks
+    /// and windows. Valid until finish().
+    Status merge_state(std::string_view bytes);
 
 private:
     struct State;
