@@ -115,9 +115,7 @@ public:
         }
         return {};
     }
-    std::size_t bytes_per_group() const override {
-        return sizeof(std::unordered_set<std::string>);
-    }
+    std::size_t bytes_per_group() const override { return sizeof(std::unordered_set<std::string>); }
 
 private:
     void insert(uint32_t g, std::string_view value) {
@@ -293,13 +291,12 @@ public:
         MILLRACE_ASSIGN_OR_RETURN(doubles_[g], in.f64());
         return {};
     }
-    std::size_t bytes_per_group() const override {
-        return 2 * sizeof(int64_t) + sizeof(double);
-    }
+    std::size_t bytes_per_group() const override { return 2 * sizeof(int64_t) + sizeof(double); }
 
 private:
     Error overflow() const {
-        return Error(ErrorCode::kOutOfRange, fmt::format("bigint out of range in avg() of {}", origin_));
+        return Error(ErrorCode::kOutOfRange,
+                     fmt::format("bigint out of range in avg() of {}", origin_));
     }
     DataType input_;
     std::string origin_;
@@ -429,7 +426,8 @@ public:
 
 private:
     Error overflow() const {
-        return Error(ErrorCode::kOutOfRange, fmt::format("bigint out of range in sum() of {}", origin_));
+        return Error(ErrorCode::kOutOfRange,
+                     fmt::format("bigint out of range in sum() of {}", origin_));
     }
     std::string origin_;
 };
@@ -504,11 +502,13 @@ const AggregateFunction kAggregateFunctions[] = {
          return std::make_unique<CountDistinctState>();
      }},
     {Aggregate::kSum,
-     [](const sql::AggregateCall& call, std::string_view origin) -> std::unique_ptr<AggregateState> {
+     [](const sql::AggregateCall& call,
+        std::string_view origin) -> std::unique_ptr<AggregateState> {
          return std::make_unique<SumState>(input_type(call), call.type, std::string(origin));
      }},
     {Aggregate::kAvg,
-     [](const sql::AggregateCall& call, std::string_view origin) -> std::unique_ptr<AggregateState> {
+     [](const sql::AggregateCall& call,
+        std::string_view origin) -> std::unique_ptr<AggregateState> {
          return std::make_unique<AvgState>(input_type(call), std::string(origin));
      }},
     {Aggregate::kMin,

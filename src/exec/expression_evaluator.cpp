@@ -322,15 +322,6 @@ bool is_constant_list(const BoundExpr& expr) {
     return true;
 }
 
-/// now() or current_date (UTC) at the statement time.
-Value statement_value(Function function, int64_t micros) {
-    constexpr int64_t kMicrosPerDay = 86400000000LL;
-    if (function == Function::kNow) return Value::timestamp(micros);
-    int64_t days = micros / kMicrosPerDay;
-    if (micros % kMicrosPerDay < 0) --days;
-    return Value::date(static_cast<int32_t>(days));
-}
-
 }  // namespace
 
 Value Operand::value(std::size_t i) const {
@@ -501,38 +492,33 @@ ColumnPtr ExpressionEvaluator::evaluate(const BoundExpr& expr, const Batch& batc
         default:
             MILLRACE_CHECK(false, "unhandled expression kind");
     }
-    Function f = expr.function;
-    switch (f) {
-        case Function::kAdd:
-        case Function::kSubtract:
-        case Function::kMultiply:
-        case Function::kDivide:
-        case Function::kModulo:
-            return dispatch(expr.type, [&](auto tag) -> ColumnPtr {
-                using T = decltype(tag);
-                if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||
-                              std::is_same_v<T, double>) {
-                    return arithmetic<T>(f, args[0], args[1], n, expr.type, errors);
-                } else {
-                    MILLRACE_CHECK(false, "arithmetic on a non-numeric type");
-                    return nullptr;
-                }
-            });
-        case Function::kEqual:
-        case Function::kNotEqual:
-        case Function::kLess:
-        case Function::kLessEqual:
-        case Function::kGreater:
-        case Function::kGreaterEqual:
-        case Function::kIsDistinct:
-        case Function::kIsNotDistinct:
-            return comparison(f, args[0], args[1], n, expr.args[0].type);
-        case Function::kNow:
-        case Function::kCurrentDate:
-            return constant_column(statement_value(f, statement_time()), expr.type, n);
-        default:
-            return evaluate_scalar_function(expr, args, n, errors);
-    }
+    const Function f = expr.function;
+    const ScalarKernel kernel = find_scalar_kernel(f);
+    MILLRACE_CHECK(kernel != nullptr,
+                   fmt::format("no kernel for function {}", sql::function_name(f)));
+    KernelContext context{errors};
+    if (f == Function::kNow || f == Function::kCurrentDate)
+        context.statement_time_micros = statement_time();
+    return kernel(expr, args, n, context);
+}
+
+ColumnPtr arithmetic_kernel(const BoundExpr& expr, const std::vector<Operand>& args, std::size_t n,
+                            KernelContext& context) {
+    return dispatch(expr.type, [&](auto tag) -> ColumnPtr {
+        using T = decltype(tag);
+        if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||
+                      std::is_same_v<T, double>) {
+            return arithmetic<T>(expr.function, args[0], args[1], n, expr.type, context.errors);
+        } else {
+            MILLRACE_CHECK(false, "arithmetic on a non-numeric type");
+            return nullptr;
+        }
+    });
+}
+
+ColumnPtr comparison_kernel(const BoundExpr& expr, const std::vector<Operand>& args, std::size_t n,
+                            KernelContext&) {
+    return comparison(expr.function, args[0], args[1], n, expr.args[0].type);
 }
 
 ColumnPtr ExpressionEvaluator::and_or(const BoundExpr& expr, const Batch& batch,
@@ -592,7 +578,7 @@ void fold_constants(BoundExpr& expr, int64_t statement_time_micros) {
     if (expr.kind == Kind::kCall &&
         (expr.function == Function::kNow || expr.function == Function::kCurrentDate)) {
         BoundExpr folded = BoundExpr::constant_of(
-            statement_value(expr.function, statement_time_micros), expr.type);
+            statement_time_value(expr.function, statement_time_micros), expr.type);
         folded.location = expr.location;
         expr = std::move(folded);
         return;

@@ -13,7 +13,6 @@
 
 namespace millrace {
 
-
 struct HashAggregateOperator::State {
     std::vector<sql::BoundExpr> keys;
     std::vector<sql::AggregateCall> calls;

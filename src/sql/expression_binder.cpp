@@ -358,7 +358,8 @@ Result<BoundExpr> ExpressionBinder::bind_aggregate(const AstExpr& expr, const Sc
     auto args_result = bind_args(expr, scope, false);
     in_aggregate_ = false;
     MILLRACE_ASSIGN_OR_RETURN(std::vector<BoundExpr> args, std::move(args_result));
-    if (!(expr.star && info.allows_star)) MILLRACE_TRY(check_arity(expr, info.min_args, info.max_args, args.size()));
+    if (!(expr.star && info.allows_star))
+        MILLRACE_TRY(check_arity(expr, info.min_args, info.max_args, args.size()));
     CallBinding call{*this, expr, expr.name, std::move(args), expr.location};
     MILLRACE_ASSIGN_OR_RETURN(BoundExpr out, info.bind(call));
     if (expr.distinct && !aggregate_function(out.aggregate).allows_distinct) {
@@ -373,11 +374,10 @@ Status ExpressionBinder::check_arity(const AstExpr& expr, int min_args, int max_
     const auto n = static_cast<int>(count);
     if (n >= min_args && n <= max_args) return {};
     return error(ErrorCode::kInvalidArgument, expr.location,
-                 min_args == max_args
-                     ? fmt::format("{}() takes {} argument{}, got {}", expr.name, min_args,
-                                   min_args == 1 ? "" : "s", n)
-                     : fmt::format("{}() takes {} to {} arguments, got {}", expr.name, min_args,
-                                   max_args, n));
+                 min_args == max_args ? fmt::format("{}() takes {} argument{}, got {}", expr.name,
+                                                    min_args, min_args == 1 ? "" : "s", n)
+                                      : fmt::format("{}() takes {} to {} arguments, got {}",
+                                                    expr.name, min_args, max_args, n));
 }
 
 Result<BoundExpr> ExpressionBinder::bind_function(const AstExpr& expr, const Scope& scope,

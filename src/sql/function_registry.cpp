@@ -21,8 +21,8 @@ Status CallBinding::need(std::size_t i, DataType type) {
         return {};
     }
     return error(ErrorCode::kTypeMismatch, args[i].location >= 0 ? args[i].location : location,
-                 fmt::format("argument {} of {}() must be {}, not {}", i + 1, name,
-                             type_name(type), type_name(args[i].type)));
+                 fmt::format("argument {} of {}() must be {}, not {}", i + 1, name, type_name(type),
+                             type_name(args[i].type)));
 }
 
 Status CallBinding::numeric(std::size_t i) {
@@ -77,8 +77,7 @@ constexpr std::string_view kExtractFields[] = {
 constexpr DataType kNoArgument = DataType::kBool;
 
 /// f(string[, Second[, Third]]) → Result.
-template <Function F, DataType Result, DataType Second = kNoArgument,
-          DataType Third = kNoArgument>
+template <Function F, DataType Result, DataType Second = kNoArgument, DataType Third = kNoArgument>
 millrace::Result<BoundExpr> string_rule(CallBinding& c) {
     if constexpr (Second != kNoArgument) {
         if (c.args.size() >= 2) MILLRACE_TRY(c.need(1, Second));
@@ -143,8 +142,7 @@ millrace::Result<BoundExpr> unified_rule(CallBinding& c) {
 template <Function F>
 millrace::Result<BoundExpr> time_unit_rule(CallBinding& c) {
     auto& args = c.args;
-    if (!args[0].is_constant() || args[0].type != DataType::kString ||
-        args[0].constant.is_null()) {
+    if (!args[0].is_constant() || args[0].type != DataType::kString || args[0].constant.is_null()) {
         return c.error(
             ErrorCode::kInvalidArgument, c.location,
             fmt::format("the first argument of {}() must be a constant unit such as 'day'",
@@ -252,8 +250,8 @@ millrace::Result<BoundExpr> approx_percentile_rule(CallBinding& c) {
             ErrorCode::kTypeMismatch, c.location,
             fmt::format("{}() needs a number, not {}", c.name, type_name(c.args[0].type)));
     }
-    MILLRACE_ASSIGN_OR_RETURN(
-        c.args[1], c.binder.cast(std::move(c.args[1]), DataType::kFloat64, c.location));
+    MILLRACE_ASSIGN_OR_RETURN(c.args[1],
+                              c.binder.cast(std::move(c.args[1]), DataType::kFloat64, c.location));
     const BoundExpr& q = c.args[1];
     if (!q.is_constant() || q.constant.is_null() || q.constant.as_double() < 0 ||
         q.constant.as_double() > 1) {

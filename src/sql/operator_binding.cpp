@@ -185,5 +185,4 @@ Result<BoundExpr> ExpressionBinder::bind_operator(const AstExpr& expr,
     return call(function, type, std::move(args), location);
 }
 
-
 }  // namespace millrace::sql

@@ -1,8 +1,7 @@
 #include "exec/aggregate_function.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "exec/operand.h"
 #include "sql/function_registry.h"
@@ -87,7 +86,8 @@ sql::AggregateCall call_of(const Case& c) {
     sql::AggregateCall call;
     call.function = c.id;
     call.type = c.output;
-    if (c.id != Aggregate::kCountStar) call.args.push_back(sql::BoundExpr::column_ref(0, c.input, "x"));
+    if (c.id != Aggregate::kCountStar)
+        call.args.push_back(sql::BoundExpr::column_ref(0, c.input, "x"));
     if (c.id == Aggregate::kApproxPercentile) {
         call.args.push_back(sql::BoundExpr::constant_of(Value::float64(0.9), DataType::kFloat64));
     }
@@ -101,7 +101,8 @@ std::string describe(const Case& c) {
 /// The group of row i, and the group ids of rows [begin, end).
 std::vector<uint32_t> group_ids(std::size_t begin, std::size_t end) {
     std::vector<uint32_t> out;
-    for (std::size_t i = begin; i < end; ++i) out.push_back(static_cast<uint32_t>((i * 3) % kGroups));
+    for (std::size_t i = begin; i < end; ++i)
+        out.push_back(static_cast<uint32_t>((i * 3) % kGroups));
     return out;
 }
 
