@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 
+#include "cli/command_clock.h"
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
@@ -335,6 +337,19 @@ int run_cli(int argc, char** argv) {
         }
         std::fputs(command->help(prefix).c_str(), stdout);
         return 0;
+    }
+    // The one clock of the commands that evaluate SQL (now(), current_date): the system clock
+    // unless MILLRACE_NOW fixes it; a bad MILLRACE_NOW stops them before anything runs.
+    std::unique_ptr<Clock> clock;
+    if (*validate || *run || *query || *explain) {
+        auto made = make_command_clock();
+        if (!made.ok()) {
+            std::fprintf(stderr, "error: %s\n", made.error().message().c_str());
+            return 1;
+        }
+        clock = std::move(made).value();
+        run_options.clock = clock.get();
+        query_options.clock = clock.get();
     }
     if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);

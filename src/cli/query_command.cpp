@@ -154,7 +154,7 @@ int run_query(const QueryOptions& options) {
     Printer printer(options.format);
     Status status = query_lake(
         data_dir, options.sql, [&](const Schema& schema) { return printer.set_schema(schema); },
-        printer, memory_limit);
+        printer, memory_limit, options.clock);
     if (status.ok()) status = printer.commit();
     if (!status.ok()) {
         std::fprintf(stderr, "%s\n", status.error().to_string().c_str());

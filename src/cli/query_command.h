@@ -4,12 +4,15 @@
 
 namespace millrace {
 
+class Clock;
+
 struct QueryOptions {
     std::string sql;
     std::string data_dir;          // explicit --data-dir
     std::string project;           // or a project directory whose data_dir is used (default .)
     std::string format = "table";  // table, csv or json
     std::string memory_limit;      // e.g. 512M, 4G; "" = the default
+    const Clock* clock = nullptr;  // now() and current_date; null = the system clock
 };
 
 /// `millrace query "<SQL>"`: one SELECT over the lake tables of a data directory, printed as an

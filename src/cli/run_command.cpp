@@ -69,6 +69,7 @@ int run_pipeline_command(const RunCommandOptions& options) {
     std::optional<PipelineSpec> pipeline = load_pipeline(options, project);
     if (!pipeline) return 1;
     RunOptions run_options;
+    run_options.clock = options.clock;
     for (const std::string& assignment : options.vars) {
         if (assignment.rfind("run_id=", 0) == 0) run_options.run_tag = assignment.substr(7);
     }

@@ -5,11 +5,14 @@
 
 namespace millrace {
 
+class Clock;
+
 struct RunCommandOptions {
     std::string project_dir;
     std::string pipeline;
     std::string memory_limit;       // e.g. 4G, 512M; "" = default
     std::vector<std::string> vars;  // name=value for {{ name }} in file paths
+    const Clock* clock = nullptr;   // now() and current_date; null = the system clock
 };
 
 /// `millrace run <project> <pipeline>`: runs a batch pipeline and prints rows read/rejected per

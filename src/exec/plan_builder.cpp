@@ -135,6 +135,20 @@ private:
 
 }  // namespace
 
+void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros) {
+    auto fold = [&](sql::BoundExpr& e) { fold_constants(e, statement_time_micros); };
+    for (auto& e : plan.filters) fold(e);
+    if (plan.kind == LogicalNode::Kind::kFilter || plan.has_predicate) fold(plan.predicate);
+    for (auto& e : plan.exprs) fold(e);
+    for (auto& e : plan.group_keys) fold(e);
+    for (auto& call : plan.aggregates) {
+        for (auto& arg : call.args) fold(arg);
+    }
+    for (auto& e : plan.left_keys) fold(e);
+    for (auto& e : plan.right_keys) fold(e);
+    for (auto& child : plan.children) fold_plan_constants(*child, statement_time_micros);
+}
+
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
                                                    ExecContext& context,
                                                    const std::string& origin) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,13 @@ private:
     std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<ScanInput> inputs_;
 };
+
+/// Folds every expression of `plan` (filters pushed into scans included): column-free
+/// subexpressions become constants and now()/current_date the statement time
+/// `statement_time_micros`. A run does this once, before it reads scan filters for pruning
+/// (a lake scan skips files only on `column <op> constant`), so that the plan's operators, the
+/// pruning and the checks of a run all see one instant.
+void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros);
 
 /// Builds the operators of `plan` (constant folding included) pushing into `output`. `origin`
 /// names the plan in dead-letter records (the view or sink).

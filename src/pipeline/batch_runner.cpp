@@ -301,6 +301,12 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
 
     context.memory_limit_bytes = options.memory_limit_bytes;
+    context.clock = options.clock;
+    // One instant for the whole run: the plans' now() and the checks' now() are the same.
+    const int64_t statement_time = context.statement_time_micros();
+    for (PreparedSource& source : prepared.sources) {
+        for (BoundCheck& check : source.checks) fold_constants(check.predicate, statement_time);
+    }
     // Rows that fail evaluation inside a plan: origin is the sink's `from`.
     std::string current_origin;
     context.dead_letter = [&](DeadLetterRow row) {
@@ -320,6 +326,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);
+        fold_plan_constants(*sink.plan, statement_time);
         MILLRACE_ASSIGN_OR_RETURN(sink.executable,
                                   build_plan(*sink.plan, *sink.input, context, sink.spec->from));
     }

@@ -11,6 +11,7 @@
 
 namespace millrace {
 
+class Clock;
 struct FeatureView;
 
 struct RunOptions {
@@ -20,6 +21,10 @@ struct RunOptions {
     /// Tells concurrent runs of one pipeline apart (the scheduler's run id): lake sinks stage
     /// their files under a writer id that includes it. "" = the pipeline and sink alone.
     std::string run_tag;
+    /// The project's clock (owned by the caller, cli/): now() and current_date of every plan
+    /// and check of the run are its reading when the run starts planning. Null: the system
+    /// clock.
+    const Clock* clock = nullptr;
 };
 
 struct SourceReport {

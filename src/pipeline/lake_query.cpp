@@ -112,7 +112,7 @@ Error in_query_text(Error error) {
 
 Status query_lake(const std::string& data_dir, const std::string& sql,
                   const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
-                  std::size_t memory_limit_bytes) {
+                  std::size_t memory_limit_bytes, const Clock* clock, LakeQueryStats* stats) {
     auto stmt = sql::parse_select(sql);
     if (!stmt.ok()) return in_query_text(std::move(stmt).error());
     LakeCatalog catalog(data_dir);
@@ -122,7 +122,10 @@ Status query_lake(const std::string& data_dir, const std::string& sql,
     sql::optimize(plan);
     MILLRACE_TRY(on_schema(*plan->schema));
     ExecContext context;
+    context.clock = clock;
     context.memory_limit_bytes = memory_limit_bytes;
+    // now() becomes a constant before the scans' filters are read for file skipping.
+    fold_plan_constants(*plan, context.statement_time_micros());
     // A query has no dead-letter output: a row that fails evaluation fails the query, as in
     // PostgreSQL (an aggregate over the other rows would be a wrong answer).
     context.row_error_policy = RowErrorPolicy::kFail;
@@ -157,18 +160,23 @@ Status query_lake(const std::string& data_dir, const std::string& sql,
         if (i < scans.size() && scans[i]->kind == sql::LogicalNode::Kind::kScan)
             options.predicates = predicates_of(*scans[i]);
         options.snapshot_id = entry.snapshot;
-        MILLRACE_TRY(entry.table.scan(options, [&](Batch batch) {
-            Batch renamed(
-                input.schema,
-                [&] {
-                    std::vector<std::shared_ptr<const Column>> cols;
-                    for (std::size_t c = 0; c < batch.num_columns(); ++c)
-                        cols.push_back(batch.column_ptr(c));
-                    return cols;
-                }(),
-                batch.num_rows());
-            return input.entry->push(std::move(renamed));
-        }));
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable::ScanStats scanned,
+                                  entry.table.scan(options, [&](Batch batch) {
+                                      Batch renamed(
+                                          input.schema,
+                                          [&] {
+                                              std::vector<std::shared_ptr<const Column>> cols;
+                                              for (std::size_t c = 0; c < batch.num_columns(); ++c)
+                                                  cols.push_back(batch.column_ptr(c));
+                                              return cols;
+                                          }(),
+                                          batch.num_rows());
+                                      return input.entry->push(std::move(renamed));
+                                  }));
+        if (stats != nullptr) {
+            stats->files += scanned.files;
+            stats->files_skipped += scanned.files_skipped;
+        }
         MILLRACE_TRY(input.entry->finish());
     }
     return {};

@@ -17,8 +17,18 @@ inline constexpr std::size_t kDefaultQueryMemoryLimit = std::size_t{4} << 30;
 /// `output`; the query's schema is passed to `on_schema` first. A row that fails evaluation
 /// (division by zero, a bad cast) fails the query. Joins, sorts and aggregates together hold at
 /// most `memory_limit_bytes` (ExecContext). Errors in the SQL carry the file name `<query>`.
+/// What the scans of a query read: files of the snapshots, and how many of them the pushed-down
+/// filters ruled out by their statistics.
+struct LakeQueryStats {
+    std::size_t files = 0;
+    std::size_t files_skipped = 0;
+};
+
+/// now() and current_date are `clock`'s reading when the query is planned (null: the system
+/// clock), folded into the plan before pruning, so `ts > now() - INTERVAL '1 day'` skips files.
 Status query_lake(const std::string& data_dir, const std::string& sql,
                   const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
-                  std::size_t memory_limit_bytes = kDefaultQueryMemoryLimit);
+                  std::size_t memory_limit_bytes = kDefaultQueryMemoryLimit,
+                  const Clock* clock = nullptr, LakeQueryStats* stats = nullptr);
 
 }  // namespace millrace

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/clock.h"
 #include "common/mapped_file.h"
 #include "lake/lake_table.h"
 #include "pipeline/commit_counter.h"
@@ -58,14 +59,14 @@ sinks:
   - { from: from_b, file: { path: out/b.csv, format: csv } }
 )");
     }
-    Result<RunReport> run() {
+    Result<RunReport> run(const std::string& name = "two", RunOptions options = {}) {
         std::vector<Error> errors;
         auto project = load_project(dir_, &errors);
         if (!project.ok()) return std::move(project).error();
         project_ = std::move(project).value();
-        const PipelineSpec* pipeline = project_.find_pipeline("two");
-        if (pipeline == nullptr) return Error(ErrorCode::kNotFound, "no pipeline `two`");
-        return run_batch_pipeline(project_, *pipeline, RunOptions{});
+        const PipelineSpec* pipeline = project_.find_pipeline(name);
+        if (pipeline == nullptr) return Error(ErrorCode::kNotFound, "no such pipeline");
+        return run_batch_pipeline(project_, *pipeline, options);
     }
     uint64_t lake_rows() {
         auto table = LakeTable::open(dir_ + "/data", "a_rows");
@@ -130,6 +131,40 @@ TEST_F(BatchRunnerTest, CommitIdsComeFromTheCounterOfThePipeline) {
     auto next = next_commit_id(dir_ + "/data", "two");
     ASSERT_TRUE(next.ok());
     EXPECT_EQ(*next, 3u);
+}
+
+TEST_F(BatchRunnerTest, NowIsTheRunsClockInPlansAndChecksAlike) {
+    // The check fails the run unless it sees the same fixed instant as the view.
+    write("pipelines/clock.yaml", R"(name: clock
+mode: batch
+sources:
+  a:
+    file: { path: in/a.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+checks:
+  a:
+    - expect: "now() = TIMESTAMP '2026-11-23 10:30:00' AND current_date = DATE '2026-11-23'"
+      on_fail: fail
+views:
+  stamped: SELECT id, now() AS at, current_date AS day, now() - INTERVAL '1 day' AS before FROM a
+sinks:
+  - { from: stamped, file: { path: out/stamped.csv, format: csv } }
+)");
+    ManualClock clock(1'795'392'000'000'000 + 37'800'000'000);  // 2026-11-23T10:30:00Z
+    RunOptions options;
+    options.clock = &clock;
+    auto report = run("clock", options);
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    EXPECT_EQ(report->sources[0].rows_failed_checks, 0u);
+    auto out = read_file(dir_ + "/out/stamped.csv");
+    ASSERT_TRUE(out.ok());
+    EXPECT_NE(out->find("1,2026-11-23T10:30:00Z,2026-11-23,2026-11-22T10:30:00Z"),
+              std::string::npos)
+        << *out;
+    // A clock moved on between runs gives the next run its own instant.
+    clock.set_micros(clock.now_micros() + 60'000'000);
+    auto again = run("clock", options);
+    ASSERT_FALSE(again.ok()) << "the check pins 10:30:00";
 }
 
 TEST(CommitCounter, GrowsAcrossCallsAndRefusesAGarbledFile) {
