@@ -55,7 +55,8 @@ enum class RowErrorPolicy {
 /// (filter, project, limit, union, a join's output) hold at most one batch and are not counted.
 /// Single-threaded, like the operators.
 ///
-/// `clock` is the project's clock (cli/ passes its one SystemClock, tests a ManualClock); null
+/// `clock` is the project's clock (cli/ passes its one clock, fixed by MILLRACE_NOW or the
+/// system's, tests a ManualClock); null
 /// means the operating system's clock. SQL's now()/current_date read it through
 /// statement_time_micros(), once per context, so every plan of one run sees the same instant (as
 /// PostgreSQL's now() is fixed per transaction).
