@@ -40,7 +40,4 @@ std::shared_ptr<const Column> comparison_kernel(const sql::BoundExpr& expr,
 /// now() (a timestamp) or current_date (its UTC date) at the statement time `micros`.
 Value statement_time_value(sql::Function function, int64_t micros);
 
-/// SQL LIKE: `%` any run, `_` one character (UTF-8 aware), backslash escapes.
-bool like_match(std::string_view text, std::string_view pattern, bool case_insensitive);
-
 }  // namespace millrace

@@ -74,6 +74,11 @@ private:
     bool in_aggregate_ = false;
 };
 
+/// `x = c1 OR y = c2 OR x = c3 ...` with column-free c's: the equalities on one expression
+/// become one `x IN (c1, c3, ...)` (same three-valued result), answered with one hash lookup per
+/// row instead of one comparison per term. Other arguments keep their places.
+BoundExpr or_of_equalities_as_in(BoundExpr disjunction);
+
 /// PostgreSQL's default output name of a select-list expression: the column name, the function
 /// name, the cast's operand name, "case", "coalesce", or "?column?".
 std::string default_column_name(const AstExpr& expr);

@@ -1,5 +1,9 @@
 #include <fmt/format.h>
 
+#include <optional>
+#include <string>
+#include <unordered_map>
+
 #include "sql/expression_binder.h"
 
 namespace millrace::sql {
@@ -183,6 +187,79 @@ Result<BoundExpr> ExpressionBinder::bind_operator(const AstExpr& expr,
     MILLRACE_ASSIGN_OR_RETURN(left, cast(std::move(left), type, location));
     MILLRACE_ASSIGN_OR_RETURN(right, cast(std::move(right), type, location));
     return call(function, type, std::move(args), location);
+}
+
+// `x = c1 OR y = c2 OR x = c3 ...` with column-free c's: the equalities on one expression
+// become one `x IN (c1, c3, ...)` (same three-valued result: true if any equal, else null if x
+// or a c is null, else false), which the evaluator answers with one hash lookup per row
+// instead of one comparison per term. Other arguments keep their places.
+BoundExpr or_of_equalities_as_in(BoundExpr disjunction) {
+    struct Group {
+        std::size_t first;  // index of its first term in disjunction.args
+        std::vector<std::size_t> terms;
+    };
+    // The probed side of an equality with a column-free other side, or -1.
+    auto probed_side = [](const BoundExpr& e) -> int {
+        if (e.kind != BoundExpr::Kind::kCall || e.function != Function::kEqual ||
+            e.args.size() != 2)
+            return -1;
+        const bool left_free = e.args[0].is_column_free();
+        const bool right_free = e.args[1].is_column_free();
+        if (left_free == right_free) return -1;
+        return left_free ? 1 : 0;
+    };
+    std::vector<Group> groups;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_text;  // -> group indexes
+    for (std::size_t i = 0; i < disjunction.args.size(); ++i) {
+        const int side = probed_side(disjunction.args[i]);
+        if (side < 0) continue;
+        const BoundExpr& probed = disjunction.args[i].args[static_cast<std::size_t>(side)];
+        std::vector<std::size_t>& candidates = by_text[probed.to_string()];
+        bool placed = false;
+        for (std::size_t g : candidates) {
+            const BoundExpr& first = disjunction.args[groups[g].first];
+            if (first.args[static_cast<std::size_t>(probed_side(first))] == probed) {
+                groups[g].terms.push_back(i);
+                placed = true;
+                break;
+            }
+        }
+        if (!placed) {
+            candidates.push_back(groups.size());
+            groups.push_back(Group{i, {i}});
+        }
+    }
+    std::vector<std::optional<BoundExpr>> replacement(disjunction.args.size());
+    std::vector<uint8_t> absorbed(disjunction.args.size(), 0);
+    bool changed = false;
+    for (Group& group : groups) {
+        if (group.terms.size() < 2) continue;
+        changed = true;
+        BoundExpr in;
+        in.kind = BoundExpr::Kind::kIn;
+        in.type = DataType::kBool;
+        in.location = disjunction.args[group.first].location;
+        for (std::size_t term : group.terms) {
+            BoundExpr& equality = disjunction.args[term];
+            const auto side = static_cast<std::size_t>(probed_side(equality));
+            if (in.args.empty()) in.args.push_back(std::move(equality.args[side]));
+            in.args.push_back(std::move(equality.args[1 - side]));
+            absorbed[term] = 1;
+        }
+        replacement[group.first] = std::move(in);
+    }
+    if (!changed) return disjunction;
+    std::vector<BoundExpr> args;
+    for (std::size_t i = 0; i < disjunction.args.size(); ++i) {
+        if (replacement[i]) {
+            args.push_back(std::move(*replacement[i]));
+        } else if (!absorbed[i]) {
+            args.push_back(std::move(disjunction.args[i]));
+        }
+    }
+    if (args.size() == 1) return std::move(args[0]);
+    disjunction.args = std::move(args);
+    return disjunction;
 }
 
 }  // namespace millrace::sql
