@@ -32,7 +32,7 @@ public:
     /// Folds a state that serialize_state() of an operator of the same plan wrote into this
     /// one, group by group (AggregateState::merge): partial aggregation of parallel subtasks
     /// and windows. Valid until finish().
-    Status merge_state(std::string_view bytes);
+    Status merge_state(std::string_view bytes) override;
 
 private:
     struct State;

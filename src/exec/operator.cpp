@@ -30,6 +30,11 @@ Status Operator::restore_state(std::string_view bytes) {
     return Error(ErrorCode::kCorruption, "state given to an operator that keeps none");
 }
 
+Status Operator::merge_state(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    return Error(ErrorCode::kUnsupported, "this operator's state cannot be merged");
+}
+
 MemoryReservation::MemoryReservation(ExecContext& context, std::string holder, std::string advice)
     : context_(context), holder_(std::move(holder)), advice_(std::move(advice)) {}
 

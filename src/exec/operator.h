@@ -126,6 +126,10 @@ public:
     /// Replaces the state with what serialize_state() wrote (of an operator built from the same
     /// plan); ErrorCode::kCorruption for bytes it did not write. Call before any input.
     virtual Status restore_state(std::string_view bytes);
+    /// Folds in the state another instance of the same plan's operator serialized (partial
+    /// aggregation: parallel subtasks, windows). Only operators whose state is mergeable
+    /// (HashAggregateOperator) override it; others refuse non-empty state with kUnsupported.
+    virtual Status merge_state(std::string_view bytes);
 
 protected:
     Status emit(Batch batch) {

@@ -179,6 +179,17 @@ Status ExecutablePlan::restore_state(const std::vector<std::string>& states) {
     return {};
 }
 
+Status ExecutablePlan::merge_state(const std::vector<std::string>& states) {
+    if (states.size() != operators_.size()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("saved state of {} operators for a plan of {}", states.size(),
+                                 operators_.size()));
+    }
+    for (std::size_t i = 0; i < states.size(); ++i)
+        MILLRACE_TRY(operators_[i]->merge_state(states[i]));
+    return {};
+}
+
 Status ExecutablePlan::run_with(const std::vector<std::vector<Batch>>& batches) {
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const ScanInput& input = inputs_[i];

@@ -36,6 +36,10 @@ public:
     /// Restores what serialize_state() returned for a plan built from the same logical plan,
     /// before any input; ErrorCode::kCorruption when it does not fit this plan.
     Status restore_state(const std::vector<std::string>& states);
+    /// Folds in what serialize_state() of another plan built from the same logical plan
+    /// returned (Operator::merge_state), e.g. the partial aggregates of a parallel subtask.
+    /// kUnsupported when an operator with state cannot merge (sort, join, top-N).
+    Status merge_state(const std::vector<std::string>& states);
 
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,

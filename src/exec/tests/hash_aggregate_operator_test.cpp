@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "exec/operator_state.h"
 #include "exec/tests/query_fixture.h"
 
@@ -56,6 +58,39 @@ TEST_F(HashAggregateOperatorTest, GlobalAggregateStateRoundTrips) {
         EXPECT_EQ(query_resumed(sql, 1000, cut), uninterrupted) << "cut " << cut;
     const std::string empty = "SELECT count(*), sum(v) FROM t WHERE v > 100000";
     EXPECT_EQ(query_resumed(empty, 1000, 1), query(empty));
+}
+
+TEST_F(HashAggregateOperatorTest, MergedPartialStatesEqualOneRunOverTheWholeInput) {
+    const std::vector<std::string> uninterrupted = query(kEveryAggregate);
+    const Batch& all = table("t");
+    // Two "subtasks" aggregate disjoint rows; the second merges the first's state.
+    std::vector<uint32_t> odd, even;
+    for (uint32_t r = 0; r < all.num_rows(); ++r) (r % 2 ? odd : even).push_back(r);
+    std::vector<std::string> partial;
+    {
+        testing::RowCollector rows;
+        ExecContext context;
+        auto planned = plan(kEveryAggregate, rows, context);
+        ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+        const ScanInput& input = planned.value()->inputs()[0];
+        ASSERT_TRUE(input.entry->push(all.take(odd).project(input.columns)).ok());
+        auto saved = planned.value()->serialize_state();
+        ASSERT_TRUE(saved.ok());
+        partial = saved.value();
+    }
+    testing::RowCollector rows;
+    ExecContext context;
+    auto planned = plan(kEveryAggregate, rows, context);
+    ASSERT_TRUE(planned.ok());
+    const ScanInput& input = planned.value()->inputs()[0];
+    ASSERT_TRUE(input.entry->push(all.take(even).project(input.columns)).ok());
+    ASSERT_TRUE(planned.value()->merge_state(partial).ok());
+    ASSERT_TRUE(input.entry->finish().ok());
+    std::vector<std::string> merged = rows.rows;
+    std::vector<std::string> expected = uninterrupted;
+    std::sort(merged.begin(), merged.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(merged, expected);
 }
 
 TEST_F(HashAggregateOperatorTest, CorruptStateIsRefusedNeverACrash) {
