@@ -39,15 +39,20 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
     std::vector<char*> argv;
     for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        std::string_view entry(*e);
-        const std::string name(entry.substr(0, entry.find('=')));
-        if (options.env.count(name) == 0) env_storage.emplace_back(entry);
-    }
-    for (const auto& [name, value] : options.env) env_storage.push_back(name + "=" + value);
+    // The inherited environment is passed by pointer (no copy of each entry per start); only
+    // the task's own variables are built, and they hide inherited ones of the same name.
+    std::vector<std::string> added;
+    added.reserve(options.env.size());
+    for (const auto& [name, value] : options.env) added.push_back(name + "=" + value);
     std::vector<char*> envp;
-    for (std::string& e : env_storage) envp.push_back(e.data());
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const std::string_view name = entry.substr(0, entry.find('='));
+        bool overridden = false;
+        for (const auto& [added_name, value] : options.env) overridden |= added_name == name;
+        if (!overridden) envp.push_back(*e);
+    }
+    for (std::string& entry : added) envp.push_back(entry.data());
     envp.push_back(nullptr);
 
     posix_spawn_file_actions_t actions;
