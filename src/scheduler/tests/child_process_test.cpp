@@ -104,6 +104,33 @@ TEST_F(ChildProcessTest, MissingProgramIsAnError) {
     EXPECT_FALSE(ChildProcess::spawn(options).ok());
     options.argv.clear();
     EXPECT_FALSE(ChildProcess::spawn(options).ok());
+    options.argv = {"/bin/sh", "-c", "true"};
+    options.log_path = dir_ + "/no-such-dir/task.log";  // the log cannot be opened
+    EXPECT_FALSE(ChildProcess::spawn(options).ok());
+}
+
+// A task starts with SIGPIPE and SIGTERM at their defaults even when the scheduler ignores them,
+// and with no signal blocked.
+TEST_F(ChildProcessTest, TaskSignalsStartAtTheirDefaults) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction saved_pipe {};
+    struct sigaction saved_term {};
+    ::sigaction(SIGPIPE, &ignore, &saved_pipe);
+    ::sigaction(SIGTERM, &ignore, &saved_term);
+    ChildProcess::Options options;
+    options.argv = {"/bin/sh", "-c", "kill -PIPE $$; sleep 5"};
+    options.log_path = dir_ + "/task.log";
+    Result<ChildProcess> child = ChildProcess::spawn(options);
+    options.argv = {"/bin/sh", "-c", "kill -TERM $$; sleep 5"};
+    Result<ChildProcess> second = ChildProcess::spawn(options);
+    ::sigaction(SIGPIPE, &saved_pipe, nullptr);
+    ::sigaction(SIGTERM, &saved_term, nullptr);
+    ASSERT_TRUE(child.ok() && second.ok());
+    ASSERT_TRUE(exited_within(*child, 10000));
+    EXPECT_EQ(child->reap(), 128 + SIGPIPE);
+    ASSERT_TRUE(exited_within(*second, 10000));
+    EXPECT_EQ(second->reap(), 128 + SIGTERM);
 }
 
 }  // namespace
