@@ -116,9 +116,9 @@ for (const [bench, label] of [['BM_TriggerToStart', 'trigger → task started'],
 const fan = find('BM_FanOutFanIn10k');
 const spawn = find('BM_SpawnCeiling');
 row({ figure: 'scheduler 10k-task fan-out: tasks started/s', unit: 'tasks/s', ours: fan?.tasks_per_s,
-  peer: 'bare posix_spawn, 2 threads', peerValue: spawn?.tasks_per_s, better: 'higher', goalRatio: 0.9 });
+  peer: 'the same processes from 2 bare threads', peerValue: spawn?.tasks_per_s, better: 'higher', goalRatio: 0.9 });
 row({ figure: 'scheduler fan-out: own CPU per task (not the task\'s)', unit: 'µs', ours: fan?.cpu_us_per_task,
-  peer: 'bare posix_spawn', peerValue: spawn?.cpu_us_per_task, better: 'lower' });
+  peer: 'bare threads', peerValue: spawn?.cpu_us_per_task, better: 'lower' });
 
 // Log and HTTP ingest (bench/log/run.sh).
 const log = part('log');
@@ -155,8 +155,11 @@ row({ figure: 'feature batch of 100 keys in process (parse, lookups, JSON)', uni
   ours: inProcess && inProcess.real_time / (inProcess.time_unit === 'ns' ? 1000 : inProcess.time_unit === 'ms' ? 0.001 : 1), better: 'lower' });
 
 const header = ['figure', 'Millrace (runs: min–max)', 'peer, same run', 'ratio', 'goal', 'verdict'];
+const iso = (date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+const times = Object.values(written).sort((a, b) => a - b);
 const conditions = [
-  `Written ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/summarize.mjs\` from \`${dir.replace(process.cwd() + '/', '')}\`;`,
+  times.length ? `Results written ${iso(times[0])} – ${iso(times[times.length - 1])};` : 'No results;',
+  `table written ${iso(new Date())} by \`bench/summarize.mjs\` from \`${dir.replace(process.cwd() + '/', '')}\`;`,
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
   log ? `Log part: load ${log.load_before} → ${log.load_after}.` : '',
   online ? `Online part: load ${online.load_before} → ${online.load_after}, ${online.pinning}${online.skipped ? `, skipped: ${online.skipped}` : ''}.` : '',
