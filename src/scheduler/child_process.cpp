@@ -24,18 +24,18 @@ namespace {
 // Sanitizer runtimes intercept sigaction and keep state in memory a CLONE_VM child would share:
 // sanitized builds start tasks through posix_spawn only.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kCloneSpawn = false;
+#define MILLRACE_CLONE_SPAWN 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
     __has_feature(memory_sanitizer)
-constexpr bool kCloneSpawn = false;
-#else
-constexpr bool kCloneSpawn = true;
+#define MILLRACE_CLONE_SPAWN 0
 #endif
-#else
-constexpr bool kCloneSpawn = true;
+#endif
+#ifndef MILLRACE_CLONE_SPAWN
+#define MILLRACE_CLONE_SPAWN 1
 #endif
 
+#if MILLRACE_CLONE_SPAWN
 /// What the child does between clone and execve, in the order posix_spawn's file actions would.
 struct ChildSetup {
     const char* path;
@@ -124,6 +124,7 @@ std::optional<Result<std::pair<pid_t, int>>> clone_spawn(ChildSetup& setup) {
     }
     return Result<std::pair<pid_t, int>>(std::make_pair(pid, pidfd));
 }
+#endif  // MILLRACE_CLONE_SPAWN
 
 }  // namespace
 
@@ -168,7 +169,8 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
     for (std::string& entry : added) envp.push_back(entry.data());
     envp.push_back(nullptr);
 
-    if constexpr (kCloneSpawn) {
+#if MILLRACE_CLONE_SPAWN
+    {
         ChildSetup setup{argv[0], argv.data(), envp.data(),
                          options.log_path.empty() ? nullptr : options.log_path.c_str(),
                          options.cwd.empty() ? nullptr : options.cwd.c_str()};
@@ -177,6 +179,7 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
             return ChildProcess(pid_and_fd.first, pid_and_fd.second);
         }
     }
+#endif
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
