@@ -1,51 +1,186 @@
-// Prints the headline figures from Google Benchmark JSON outputs: medians, MB/s, rows/s, and
-// the ratios against their peers.
-import { readdirSync, readFileSync } from 'node:fs';
+// The closing table of `make bench`: every figure with Millrace's value, the peer measured in the
+// same run, their ratio, the goal and whether it is met. Reads what the parts left in the results
+// directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
+// (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
+// bench/online/run.sh, bench/pipeline/retail_e2e.sh). Prints the table and, given a Markdown
+// file, writes it there between the two marker comments (replacing what was there).
+// Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
-const dir = process.argv[2];
+const [dir, markdown] = process.argv.slice(2);
+const BEGIN = '<!-- bench-summary:begin (written by bench/summarize.mjs; do not edit by hand) -->';
+const END = '<!-- bench-summary:end -->';
+
+// Google Benchmark medians by run name, and when each results file was written.
 const medians = {};
+const written = {};
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-  const data = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  for (const b of data.benchmarks) {
-    if (b.aggregate_name === 'median') medians[b.run_name.replace(/\/(min_time|iterations|real_time).*/, '')] = b;
+  let data;
+  try {
+    data = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  } catch {
+    continue;  // a part that died mid-write: its figures show as not run
+  }
+  written[file] = statSync(join(dir, file)).mtime;
+  for (const b of data.benchmarks ?? []) {
+    if (b.aggregate_name === 'median' || (b.run_type === 'iteration' && !medians[name(b)])) {
+      medians[name(b)] = b;
+    }
   }
 }
-const mbps = (b) => (b.bytes_per_second / 1e6).toFixed(0);
-const rows = (b) => (b.items_per_second / 1e6).toFixed(2);
-console.log('\nfigure                                   MB/s    Mrows/s');
-for (const [name, b] of Object.entries(medians)) {
-  if (b.bytes_per_second) console.log(`${name.padEnd(40)} ${mbps(b).padStart(6)} ${rows(b).padStart(9)}`);
+function name(b) {
+  return b.run_name.replace(/\/(min_time|iterations|real_time|threads).*/, '');
 }
-const ceiling = medians.BM_SimdjsonOnDemandCeiling;
-const ours = medians.BM_JsonDecoderNdjson;
-if (ceiling && ours) {
-  console.log(`\nNDJSON decode / simdjson on-demand ceiling: ${(ours.bytes_per_second / ceiling.bytes_per_second).toFixed(2)} (goal >= 0.5)`);
-}
-const csv = medians.BM_CsvDecode || Object.entries(medians).find(([n]) => /Csv.*Decode/i.test(n))?.[1];
-if (csv) console.log(`CSV decode: ${mbps(csv)} MB/s on one core (goal >= 300)`);
+const part = (p) => {
+  const file = join(dir, `part_${p}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+};
+const find = (prefix) => Object.entries(medians).find(([n]) => n.startsWith(prefix))?.[1];
+const median = (values) => {
+  const v = (values ?? []).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const spread = (values) => {
+  const v = (values ?? []).filter((x) => Number.isFinite(x));
+  return v.length > 1 ? ` (${fmt(Math.min(...v))}–${fmt(Math.max(...v))})` : '';
+};
+const fmt = (v) => {
+  if (v === undefined || v === null || Number.isNaN(v)) return '—';
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+};
+const reports = (list, pick) => (list ?? []).map(pick);
 
-// Scheduler (bench/scheduler): latencies in microseconds and tasks started per second.
-const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(0)} us`);
-for (const name of ['BM_TriggerToStart', 'BM_HandOff']) {
-  const b = Object.entries(medians).find(([n]) => n.startsWith(name))?.[1];
-  if (b) console.log(`scheduler ${name.slice(3)}: p50 ${us(b.p50_us)}, p99 ${us(b.p99_us)} (goal p99 < 20 ms)`);
+// Each row: figure, unit, Millrace value (+ spread), peer label and value, ratio, goal, verdict.
+// `better`: 'higher' (rates) or 'lower' (times, latencies); the ratio is always ours / peer.
+const rows = [];
+function row({ figure, unit, ours, oursRuns, peer, peerValue, peerRuns, better, goal, goalRatio }) {
+  let ratio;
+  if (ours !== undefined && peerValue !== undefined && peerValue > 0) ratio = ours / peerValue;
+  let verdict = 'not run';
+  if (ours !== undefined) {
+    const ok = [];
+    if (goal !== undefined) ok.push(better === 'higher' ? ours >= goal : ours < goal);
+    if (goalRatio !== undefined && ratio !== undefined) {
+      ok.push(better === 'higher' ? ratio >= goalRatio : ratio <= goalRatio);
+    } else if (goalRatio !== undefined) {
+      ok.push(undefined);
+    }
+    verdict = ok.length === 0 ? '—' : ok.includes(false) ? 'NOT met' : ok.includes(undefined) ? 'peer not run' : 'met';
+  }
+  const goals = [];
+  if (goal !== undefined) goals.push(`${better === 'higher' ? '≥' : '<'} ${fmt(goal)} ${unit}`);
+  if (goalRatio !== undefined) goals.push(`ratio ${better === 'higher' ? '≥' : '≤'} ${goalRatio}`);
+  rows.push([
+    figure,
+    ours === undefined ? '—' : `${fmt(ours)} ${unit}${spread(oursRuns)}`,
+    peer ? `${peer}: ${peerValue === undefined ? '—' : `${fmt(peerValue)} ${unit}${spread(peerRuns)}`}` : '—',
+    ratio === undefined ? '—' : ratio.toFixed(2),
+    goals.join(', ') || '—',
+    verdict,
+  ]);
 }
-const fan = Object.entries(medians).find(([n]) => n.startsWith('BM_FanOutFanIn10k'))?.[1];
-const ceil = Object.entries(medians).find(([n]) => n.startsWith('BM_SpawnCeiling'))?.[1];
-if (fan) {
-  const ratio = ceil ? `, ${(fan.tasks_per_s / ceil.tasks_per_s).toFixed(2)} of the bare spawn ceiling ${ceil.tasks_per_s.toFixed(0)}/s` : '';
-  console.log(`scheduler 10k fan-out/fan-in: ${fan.tasks_per_s.toFixed(0)} tasks/s (goal >= 2000)${ratio}`);
-}
+
+// Decoding (bench/formats).
+const ceiling = medians.BM_SimdjsonOnDemandCeiling;
+const json = medians.BM_JsonDecoderNdjson;
+row({ figure: 'NDJSON → Batch (JsonDecoder)', unit: 'MB/s', ours: json && json.bytes_per_second / 1e6,
+  peer: 'simdjson on-demand ceiling', peerValue: ceiling && ceiling.bytes_per_second / 1e6, better: 'higher', goalRatio: 0.5 });
+const csv = medians.BM_CsvDecodeOrders;
+row({ figure: 'CSV → Batch (CsvDecoder), one core', unit: 'MB/s', ours: csv && csv.bytes_per_second / 1e6, better: 'higher', goal: 300 });
+
+// Parquet (bench/parquet + DuckDB).
 const write = medians.BM_ParquetWriteOrders10MZstd;
 const duck = medians.DuckDB_CopyOrders10MZstd;
+row({ figure: 'Parquet write, 10M orders, zstd: time', unit: 'ms', ours: write?.real_time,
+  peer: 'DuckDB COPY', peerValue: duck?.real_time, better: 'lower', goalRatio: 1.0 });
+row({ figure: 'Parquet write, 10M orders, zstd: file size', unit: 'MB', ours: write && write.file_bytes / 1e6,
+  peer: 'DuckDB COPY', peerValue: duck && duck.file_bytes / 1e6, better: 'lower', goalRatio: 1.1 });
 const read = medians.BM_ParquetReadOrders10MProjection2;
-if (write) {
-  console.log(`\nParquet write, 10M orders, zstd: ${write.real_time.toFixed(0)} ms, ${(write.file_bytes / 1e6).toFixed(1)} MB`);
+row({ figure: 'Parquet read, 2 of 8 columns', unit: 'M rows/s', ours: read && read.items_per_second / 1e6, better: 'higher' });
+
+// Batch pipeline end to end (bench/pipeline/retail_e2e.sh).
+const retail = part('retail');
+row({ figure: 'retail batch pipeline, ~1 GB CSV: time', unit: 's', ours: median(retail?.millrace_s), oursRuns: retail?.millrace_s,
+  peer: 'DuckDB', peerValue: median(retail?.duckdb_s), peerRuns: retail?.duckdb_s, better: 'lower', goalRatio: 0.8 });
+
+// Scheduler (bench/scheduler).
+for (const [bench, label] of [['BM_TriggerToStart', 'trigger → task started'], ['BM_HandOff', 'hand-off upstream exit → downstream start']]) {
+  const b = find(bench);
+  row({ figure: `scheduler ${label}, p99`, unit: 'ms', ours: b && b.p99_us / 1000, better: 'lower', goal: 20 });
 }
-if (write && duck) {
-  console.log(`DuckDB COPY, same rows, zstd:     ${duck.real_time.toFixed(0)} ms, ${(duck.file_bytes / 1e6).toFixed(1)} MB`);
-  console.log(`wall-time ratio ours / DuckDB: ${(write.real_time / duck.real_time).toFixed(2)} (goal <= 1.0)`);
-  console.log(`file-size ratio ours / DuckDB: ${(write.file_bytes / duck.file_bytes).toFixed(2)} (goal <= 1.1)`);
+const fan = find('BM_FanOutFanIn10k');
+const spawn = find('BM_SpawnCeiling');
+row({ figure: 'scheduler 10k-task fan-out: tasks started/s', unit: 'tasks/s', ours: fan?.tasks_per_s,
+  peer: 'the same processes from 2 bare threads', peerValue: spawn?.tasks_per_s, better: 'higher', goalRatio: 0.9 });
+row({ figure: 'scheduler fan-out: own CPU per task (not the task\'s)', unit: 'µs', ours: fan?.cpu_us_per_task,
+  peer: 'bare threads', peerValue: spawn?.cpu_us_per_task, better: 'lower' });
+
+// Log and HTTP ingest (bench/log/run.sh).
+const log = part('log');
+const append = log?.append;
+row({ figure: 'log append, 1 KiB records × 100, fsync 50 ms', unit: 'MB/s', ours: median(append?.log_mb_s), oursRuns: append?.log_mb_s,
+  peer: 'dd, same block size and fsync cadence', peerValue: median(append?.dd_mb_s), peerRuns: append?.dd_mb_s, better: 'higher', goalRatio: 0.8 });
+const ingest = log?.ingest;
+row({ figure: 'HTTP ingest, 100-event bodies', unit: 'events/s', ours: median(ingest?.millrace_events_s), oursRuns: ingest?.millrace_events_s,
+  peer: 'Redis XADD, AOF everysec', peerValue: median(ingest?.redis_events_s), peerRuns: ingest?.redis_events_s, better: 'higher', goal: 400000, goalRatio: 1.0 });
+row({ figure: 'HTTP ingest vs NATS JetStream', unit: 'events/s', ours: median(ingest?.millrace_events_s),
+  peer: 'JetStream, stored', peerValue: median(ingest?.nats_stored_events_s), peerRuns: ingest?.nats_stored_events_s, better: 'higher', goalRatio: 1.0 });
+
+// Online serving (bench/online/run.sh): latency at a fixed rate, each beside loadgen's send lag.
+const online = part('online');
+const lat = (list, p) => reports(list, (r) => r.latency_us[p]);
+const lag = (list, p) => median(reports(list, (r) => r.send_lag_us[p]));
+const lagNote = (list, p) => (list ? ` [send lag ${fmt(lag(list, p))} µs]` : '');
+row({ figure: 'feature GET saturation (wrk -c64)', unit: 'req/s', ours: median(online?.millrace_rps), oursRuns: online?.millrace_rps,
+  peer: 'nginx static file', peerValue: median(online?.nginx_rps), peerRuns: online?.nginx_rps, better: 'higher', goalRatio: 0.5 });
+row({ figure: 'feature GET saturation vs redis', unit: 'req/s', ours: median(online?.millrace_rps),
+  peer: 'redis GET', peerValue: median(online?.redis_rps), peerRuns: online?.redis_rps, better: 'higher', goalRatio: 0.5 });
+for (const p of ['p50', 'p99', 'p99_9']) {
+  row({ figure: `feature GET at ${online?.rate ?? 20000}/s, ${p.replace('_', '.')}${lagNote(online?.get, p)}`, unit: 'µs',
+    ours: median(lat(online?.get, p)), oursRuns: lat(online?.get, p),
+    peer: `nginx, same loadgen${lagNote(online?.floor, p)}`, peerValue: median(lat(online?.floor, p)), peerRuns: lat(online?.floor, p),
+    better: 'lower', goal: p === 'p99' ? 500 : undefined });
 }
-if (read) console.log(`Parquet read, projection of 2 columns: ${rows(read)} M rows/s`);
+for (const p of ['p50', 'p99']) {
+  row({ figure: `feature batch of 100 keys at ${online?.batch_rate ?? 1000}/s, ${p}${lagNote(online?.batch, p)}`, unit: 'µs',
+    ours: median(lat(online?.batch, p)), oursRuns: lat(online?.batch, p), better: 'lower', goal: p === 'p99' ? 2000 : undefined });
+}
+const inProcess = find('BM_Batch100');
+row({ figure: 'feature batch of 100 keys in process (parse, lookups, JSON)', unit: 'µs',
+  ours: inProcess && inProcess.real_time / (inProcess.time_unit === 'ns' ? 1000 : inProcess.time_unit === 'ms' ? 0.001 : 1), better: 'lower' });
+
+const header = ['figure', 'Millrace (runs: min–max)', 'peer, same run', 'ratio', 'goal', 'verdict'];
+const iso = (date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+const times = Object.values(written).sort((a, b) => a - b);
+const conditions = [
+  times.length ? `Results written ${iso(times[0])} – ${iso(times[times.length - 1])};` : 'No results;',
+  `table written ${iso(new Date())} by \`bench/summarize.mjs\` from \`${dir.replace(process.cwd() + '/', '')}\`;`,
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
+  log ? `Log part: load ${log.load_before} → ${log.load_after}.` : '',
+  online ? `Online part: load ${online.load_before} → ${online.load_after}, ${online.pinning}${online.skipped ? `, skipped: ${online.skipped}` : ''}.` : '',
+  retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
+  'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
+].filter(Boolean).join(' ');
+const table = [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+
+console.log('\n== summary\n' + conditions + '\n\n' + table);
+if (markdown) {
+  const text = readFileSync(markdown, 'utf8');
+  const block = `${BEGIN}\n${conditions}\n\n${table}\n${END}`;
+  const start = text.indexOf(BEGIN.slice(0, 25));
+  const end = text.indexOf(END);
+  const updated = start >= 0 && end > start
+    ? text.slice(0, start) + block + text.slice(end + END.length)
+    : text.replace(/\n*$/, '\n\n## Summary of the last `make bench`\n\n' + block + '\n');
+  writeFileSync(markdown, updated);
+  console.log(`\nwritten into ${markdown}`);
+}

@@ -6,10 +6,15 @@
 #  (b) HTTP ingest: wrk posting 100-event NDJSON bodies (~300-byte events) over loopback to
 #      `millrace serve`, and the same events published to NATS JetStream (file storage,
 #      nats.js) and XADDed to Redis (AOF everysec, redis-benchmark pipelining 100).
+# Writes every run's figures to $MILLRACE_BENCH_DIR/part_log.json (default
+# <build>/bench-results) for bench/summarize.mjs. PARTS=append runs (a) only, PARTS=ingest (b).
 # Usage: bench/log/run.sh <release-build-dir> [seconds per HTTP run, default 10]
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
 seconds=${2:-10}
+parts=${PARTS:-append,ingest}
+results=${MILLRACE_BENCH_DIR:-$build/bench-results}
+mkdir -p "$results"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 millrace=$build/src/cli/millrace
@@ -20,15 +25,25 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+join() { local IFS=,; echo "$*"; }
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 json_field() { grep -o "\"$1\":[0-9.]*" | cut -d: -f2; }
 free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), disk: $(df --output=source "$build" | tail -1)"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), disk: $(df --output=source "$build" | tail -1)"
+echo "machine: $machine"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+append_json=null; ingest_json=null
+write_results() {
+  printf '{"part":"log","machine":"%s","load_before":"%s","load_after":"%s","append":%s,"ingest":%s}\n' \
+    "$machine" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$append_json" "$ingest_json" \
+    > "$results/part_log.json"
+}
 
+if [[ ,$parts, == *,append,* ]]; then
 echo "== (a) log append vs dd (1 KiB records, batches of 100, fsync interval 50 ms)"
-log_rates=(); dd_rates=()
+log_rates=(); dd_rates=(); syncs=()
 for run in 1 2 3; do
   out=$("$build/bench/log_append" "$work/log" --mb 1024 --record-bytes 1024 --batch 100 \
         --fsync interval --interval-ms 50)
@@ -36,7 +51,7 @@ for run in 1 2 3; do
   block=$(json_field batch_bytes <<<"$out")
   per_sync=$(json_field batches_per_interval <<<"$out")
   per_sync=${per_sync%.*}; [ "${per_sync:-0}" -ge 1 ] || per_sync=1
-  log_rates+=("$rate")
+  log_rates+=("$rate"); syncs+=("$per_sync")
   # dd: the same bytes, block size = one batch, one fdatasync per interval's worth of blocks.
   total_blocks=$(( (1024 << 20) / ${block%.*} ))
   start=$(date +%s%N)
@@ -53,6 +68,12 @@ done
 log_median=$(printf '%s\n' "${log_rates[@]}" | median)
 dd_median=$(printf '%s\n' "${dd_rates[@]}" | median)
 echo "median: log $log_median MB/s, dd $dd_median MB/s, ratio $(awk -v a="$log_median" -v b="$dd_median" 'BEGIN {printf "%.2f", a / b}')"
+append_json=$(printf '{"log_mb_s":[%s],"dd_mb_s":[%s],"block_bytes":%s,"blocks_per_fsync":[%s]}' \
+  "$(join "${log_rates[@]}")" "$(join "${dd_rates[@]}")" "${block%.*}" "$(join "${syncs[@]}")")
+write_results
+fi
+
+if [[ ,$parts, == *,ingest,* ]]; then
 
 echo "== (b) HTTP ingest, 100-event NDJSON bodies, ${seconds}s runs"
 node "$here/events.mjs" "$work/events.ndjson" 100
@@ -117,3 +138,8 @@ ns=$(printf '%s\n' "${nats_stored_rates[@]}" | median)
 r=$(printf '%s\n' "${redis_rates[@]}" | median)
 echo "median: millrace $m events/s (p50 $(printf '%s\n' "${p50s[@]}" | median) ms, p99 $(printf '%s\n' "${p99s[@]}" | median) ms), NATS JetStream $n acked / $ns stored, Redis XADD $r"
 echo "ratios: millrace/NATS acked $(awk -v a="$m" -v b="$n" 'BEGIN {printf "%.2f", a / b}'), millrace/NATS stored $(awk -v a="$m" -v b="$ns" 'BEGIN {printf "%.2f", a / b}'), millrace/Redis $(awk -v a="$m" -v b="$r" 'BEGIN {printf "%.2f", a / b}')"
+ingest_json=$(printf '{"millrace_events_s":[%s],"p50_ms":[%s],"p99_ms":[%s],"nats_acked_events_s":[%s],"nats_stored_events_s":[%s],"redis_events_s":[%s]}' \
+  "$(join "${http_rates[@]}")" "$(join "${p50s[@]}")" "$(join "${p99s[@]}")" "$(join "${nats_rates[@]}")" \
+  "$(join "${nats_stored_rates[@]}")" "$(join "${redis_rates[@]}")")
+write_results
+fi

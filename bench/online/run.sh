@@ -12,9 +12,16 @@
 #      Skipped ("skipped: feature serving not available") when the binary cannot serve views.
 # Goals: p99 < 500 us at 20k/s; saturation >= 0.5 x nginx and >= 0.5 x redis GET;
 # batch of 100 keys p99 < 2 ms.
+# Pinning: with 2 or more cores every server (nginx, redis, millrace) runs on core 0 and every
+# client (wrk, redis-benchmark, loadgen) on core 1 (`taskset`), so client and server do not
+# steal each other's core; PIN=0 turns it off. Every loadgen report (latency and send lag
+# percentiles, the spread over the runs) goes to $MILLRACE_BENCH_DIR/part_online.json (default
+# <build>/bench-results) for bench/summarize.mjs.
 # Usage: bench/online/run.sh <release-build-dir> [seconds per run, default 10]
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
+results=${MILLRACE_BENCH_DIR:-$build/bench-results}
+mkdir -p "$results"
 seconds=${2:-10}
 runs=${RUNS:-3}
 rate=${RATE:-20000}
@@ -37,32 +44,50 @@ stop_last() { kill -TERM "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2
 # `field <json> <object> <key>`: a number from loadgen's JSON, e.g. field "$out" latency_us p99.
 field() { node -e 'const j=JSON.parse(process.argv[1]); const o=process.argv[2]==="."?j:j[process.argv[2]]; console.log(o[process.argv[3]])' "$1" "$2" "$3"; }
 to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v)} else if (v ~ /ms$/) {sub(/ms$/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000000}; printf "%.0f", v}'; }
+join() { local IFS=,; echo "$*"; }
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); pinning="servers on core 0, clients on core 1"
+else
+  server_cpu=(); client_cpu=(); pinning="not pinned"
+fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
 
 # wrk_run <url> [lua script]: prints "rps p50_us p99_us".
 wrk_run() {
   local out
-  out=$(wrk -t2 -c64 -d"${seconds}s" --latency ${2:+-s "$2"} "$1")
+  out=$("${client_cpu[@]}" wrk -t2 -c64 -d"${seconds}s" --latency ${2:+-s "$2"} "$1")
   printf '%s %s %s\n' "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     "$(awk '$1 == "50%" {print $2}' <<<"$out" | to_us)" "$(awk '$1 == "99%" {print $2}' <<<"$out" | to_us)"
 }
-# loadgen_runs <label> <loadgen args...>: $runs open-loop runs; prints medians, sets LG_P99.
+# loadgen_runs <label> <loadgen args...>: $runs open-loop runs; prints medians, sets LG_P99
+# and LG_JSON (every run's loadgen report, a JSON array).
 loadgen_runs() {
   local label=$1; shift
-  local p50s=() p99s=() p999s=() lags=() rates=() errs=() out
+  local p50s=() p99s=() p999s=() lags=() rates=() errs=() reports=() out
   for run in $(seq 1 "$runs"); do
-    out=$("$loadgen" "$@" 2>/dev/null)
+    out=$("${client_cpu[@]}" "$loadgen" "$@" 2>/dev/null)
+    reports+=("$out")
     p50s+=("$(field "$out" latency_us p50)"); p99s+=("$(field "$out" latency_us p99)")
     p999s+=("$(field "$out" latency_us p99_9)"); lags+=("$(field "$out" send_lag_us p99)")
     rates+=("$(field "$out" . achieved_rate)")
     errs+=("$(node -e 'const j=JSON.parse(process.argv[1]); const e=j.errors; console.log(e.connect+e.timeout+e.io+e.parse+e.unsent+e.non_2xx)' "$out")")
-    echo "  run $run: $(field "$out" . achieved_rate) req/s, p50 ${p50s[-1]} us, p99 ${p99s[-1]} us, p99.9 ${p999s[-1]} us, max $(field "$out" latency_us max) us, send lag p99 ${lags[-1]} us, errors ${errs[-1]}"
+    echo "  run $run: $(field "$out" . achieved_rate) req/s, p50 ${p50s[-1]} us (send lag $(field "$out" send_lag_us p50)), p99 ${p99s[-1]} us (send lag ${lags[-1]}), p99.9 ${p999s[-1]} us (send lag $(field "$out" send_lag_us p99_9)), max $(field "$out" latency_us max) us, errors ${errs[-1]}"
   done
   LG_P99=$(printf '%s\n' "${p99s[@]}" | median)
+  LG_JSON="[$(join "${reports[@]}")]"
   echo "median $label: $(printf '%s\n' "${rates[@]}" | median) req/s, p50 $(printf '%s\n' "${p50s[@]}" | median) us, p99 $LG_P99 us, p99.9 $(printf '%s\n' "${p999s[@]}" | median) us (send lag p99 $(printf '%s\n' "${lags[@]}" | median) us)"
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "machine: $machine, load average $load_before, $pinning"
+nginx_rps=(); redis_rps=(); floor_json=null; millrace_rps=(); get_json=null; batch_json=null; skipped=""
+write_results() {
+  printf '{"part":"online","machine":"%s","pinning":"%s","load_before":"%s","load_after":"%s","rate":%s,"batch_rate":%s,"keys":%s,"skipped":"%s","nginx_rps":[%s],"redis_rps":[%s],"floor":%s,"millrace_rps":[%s],"get":%s,"batch":%s}\n' \
+    "$machine" "$pinning" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$rate" "$batch_rate" "$keys" \
+    "${skipped//\"/}" "$(join "${nginx_rps[@]}")" "$(join "${redis_rps[@]}")" "$floor_json" \
+    "$(join "${millrace_rps[@]}")" "$get_json" "$batch_json" > "$results/part_online.json"
+}
 
 echo "== (a) ceilings: nginx static file (wrk -t2 -c64 -d${seconds}s), redis GET (redis-benchmark -c 64)"
 nginx_port=$(free_port)
@@ -73,11 +98,11 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   sed -e "s/__PORT__/$nginx_port/" -e "/__USER__/d" "$here/nginx.conf" > "$work/nginx/nginx.conf"
 fi
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx.log" &
+"${server_cpu[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx.log" &
 pids+=($!)
 wait_port "$nginx_port"
 nginx_url=http://127.0.0.1:$nginx_port
-nginx_rps=(); nginx_p99=()
+nginx_p99=()
 for run in $(seq 1 "$runs"); do
   read -r rps p50 p99 <<<"$(wrk_run "$nginx_url/feature.json")"
   nginx_rps+=("$rps"); nginx_p99+=("$p99")
@@ -91,9 +116,10 @@ echo "open loop at $rate req/s, 32 connections, ${seconds}s:"
 loadgen_runs "loadgen -> nginx at $rate/s" --target "$nginx_url" --rate "$rate" --duration "${seconds}s" \
   --connections 32 --path-template '/feature.json?key={rand:0:999999}'
 floor_p99=$LG_P99
+floor_json=$LG_JSON
 lg_sat=()
 for run in $(seq 1 "$runs"); do
-  out=$("$loadgen" --target "$nginx_url" --rate 0 --duration "${seconds}s" --connections 64 \
+  out=$("${client_cpu[@]}" "$loadgen" --target "$nginx_url" --rate 0 --duration "${seconds}s" --connections 64 \
         --path-template '/feature.json?key={rand:0:999999}' 2>/dev/null)
   lg_sat+=("$(field "$out" . achieved_rate)")
 done
@@ -102,13 +128,12 @@ echo "closed loop, 64 connections, one thread: $lg_sat_median req/s (wrk -t2 -c6
 stop_last
 
 redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+"${server_cpu[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
 pids+=($!)
 wait_port "$redis_port"
 redis-cli -p "$redis_port" set key:000000000000 "$(cat "$work/nginx/html/feature.json")" >/dev/null
-redis_rps=()
 for run in $(seq 1 "$runs"); do
-  out=$(redis-benchmark -p "$redis_port" -t get -c 64 -n 1000000 -q 2>&1 | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
+  out=$("${client_cpu[@]}" redis-benchmark -p "$redis_port" -t get -c 64 -n 1000000 -q 2>&1 | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
   rps=$(grep -o '[0-9.]* requests per second' <<<"$out" | cut -d' ' -f1)
   redis_rps+=("$rps")
   echo "  run $run: redis GET $rps req/s ($(grep -o 'p50=[0-9.]* msec' <<<"$out" || true))"
@@ -166,7 +191,7 @@ awk -v n="$keys" 'BEGIN {
   }
 }' > "$project/incoming/user_features.csv"
 
-skip() { echo "skipped: feature serving not available ($1)"; exit 0; }
+skip() { echo "skipped: feature serving not available ($1)"; skipped=$1; write_results; exit 0; }
 if ! "$millrace" validate "$project" >"$work/validate.log" 2>&1; then
   skip "millrace validate: $(head -3 "$work/validate.log" | tr '\n' ' ')"
 fi
@@ -181,7 +206,7 @@ if "$millrace" help materialize >/dev/null 2>&1; then
 fi
 port=$(free_port)
 url=http://127.0.0.1:$port
-"$millrace" serve "$project" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+"${server_cpu[@]}" "$millrace" serve "$project" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 pids+=($!)
 wait_port "$port" || skip "millrace serve did not start: $(tail -3 "$work/serve.log" | tr '\n' ' ')"
 probe=$(curl -s -w ' %{http_code}' "$url/v1/features/user_features?key=1")
@@ -209,7 +234,6 @@ grep -q '"PRESENT"' <<<"$probe" || skip "key $((keys - 1)) is not served: ${prob
 echo "sample: $probe"
 
 export VIEW=user_features KEYS=$keys
-millrace_rps=()
 for run in $(seq 1 "$runs"); do
   read -r rps p50 p99 <<<"$(wrk_run "$url" "$here/features.lua")"
   millrace_rps+=("$rps")
@@ -221,11 +245,14 @@ echo "single-key GET, open loop at $rate req/s, 32 connections:"
 loadgen_runs "millrace GET at $rate/s" --target "$url" --rate "$rate" --duration "${seconds}s" \
   --connections 32 --path-template "/v1/features/user_features?key={rand:0:$((keys - 1))}"
 get_p99=$LG_P99
+get_json=$LG_JSON
 echo "batch of 100 keys, open loop at $batch_rate req/s, 32 connections:"
 loadgen_runs "millrace batch(100) at $batch_rate/s" --target "$url" --rate "$batch_rate" \
   --duration "${seconds}s" --connections 32 --method POST \
   --path-template /v1/features/user_features/batch --body "{\"keys\": {keys:100:0:$((keys - 1))}}"
 batch_p99=$LG_P99
+batch_json=$LG_JSON
+write_results
 stop_last
 
 verdict() { awk -v v="$1" -v goal="$2" -v dir="$3" 'BEGIN {ok = dir == "<" ? v < goal : v >= goal; print ok ? "met" : "NOT met"}'; }

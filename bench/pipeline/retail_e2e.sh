@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: `millrace run` of the retail example over ~1 GB of POS CSV
 # vs DuckDB (COPY (SELECT ... FROM read_csv(...) GROUP BY ...) TO ...) on the same files, in the
-# same run, alternating, RUNS times each. Prints both medians and the ratio.
+# same run, alternating, RUNS times each. Prints both medians and the ratio, and writes every
+# run's time to $MILLRACE_BENCH_DIR/part_retail.json (default <build>/bench-results, the build
+# holding the binary) for bench/summarize.mjs.
 # Usage: bench/pipeline/retail_e2e.sh <millrace-binary> [data-dir]
 set -euo pipefail
 millrace=$(realpath "$1")
+results=${MILLRACE_BENCH_DIR:-$(dirname "$millrace")/../../bench-results}
+mkdir -p "$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 data=${2:-$root/build/bench-data/retail}
 runs=${RUNS:-5}
@@ -55,7 +60,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 m=$(median "${m_times[@]}"); d=$(median "${d_times[@]}")
 echo "millrace run: ${m_times[*]} -> median $m s"
 echo "duckdb:       ${d_times[*]} -> median $d s"
-echo "ratio millrace/duckdb: $(echo "scale=2; $m / $d" | bc)  (goal <= 1.5)"
+echo "ratio millrace/duckdb: $(echo "scale=2; $m / $d" | bc)  (goal <= 0.8)"
+join() { local IFS=,; echo "$*"; }
+printf '{"part":"retail","input_mb":%s,"load_before":"%s","load_after":"%s","millrace_s":[%s],"duckdb_s":[%s]}\n' \
+  "$((bytes / 1000000))" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  "$(join "${m_times[@]}")" "$(join "${d_times[@]}")" > "$results/part_retail.json"
 # Same answer: rows and total revenue agree.
 node "$root/tests/integration/lib/duckdb_query.mjs" \
   "SELECT count(*) AS rows, round(sum(revenue), 2) AS revenue FROM read_csv('$data/out/daily_store_sales.csv')" \

@@ -157,9 +157,15 @@ Status Partition::roll_locked() {
 
 Result<AppendResult> Partition::append(std::span<const RecordInput> records) {
     if (records.empty()) return AppendResult{end_offset(), end_offset() - 1};
-    std::string batch;
+    // The encoding buffer is the calling thread's, reused from append to append (no allocation
+    // and no page faults per batch); one that grew past a large batch is given back.
+    constexpr std::size_t kKeptBufferBytes = 4u << 20;
+    thread_local std::string batch;
+    batch.clear();
     record_batch::encode(records, batch);
-    return append_encoded(batch);
+    Result<AppendResult> result = append_encoded(batch);
+    if (batch.capacity() > kKeptBufferBytes) std::string().swap(batch);
+    return result;
 }
 
 Result<AppendResult> Partition::append_encoded(std::string& batch) {

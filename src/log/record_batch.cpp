@@ -32,18 +32,6 @@ uint32_t get_be32(const char* in) {
 }
 uint64_t get_be64(const char* in) { return (uint64_t{get_be32(in)} << 32) | get_be32(in + 4); }
 
-void put_varint(std::string& out, int64_t value) {
-    auto zigzag = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
-    char buffer[10];
-    int length = 0;
-    while (zigzag >= 0x80) {
-        buffer[length++] = static_cast<char>((zigzag & 0x7f) | 0x80);
-        zigzag >>= 7;
-    }
-    buffer[length++] = static_cast<char>(zigzag);
-    out.append(buffer, static_cast<std::size_t>(length));
-}
-
 std::size_t varint_size(int64_t value) {
     auto zigzag = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
     std::size_t length = 1;
@@ -52,6 +40,27 @@ std::size_t varint_size(int64_t value) {
         ++length;
     }
     return length;
+}
+
+/// Writes a zig-zag varint at `out` (room for 10 bytes); returns the end.
+char* write_varint(char* out, int64_t value) {
+    auto zigzag = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+    while (zigzag >= 0x80) {
+        *out++ = static_cast<char>((zigzag & 0x7f) | 0x80);
+        zigzag >>= 7;
+    }
+    *out++ = static_cast<char>(zigzag);
+    return out;
+}
+
+/// The bytes of one record after its length varint.
+std::size_t record_body_size(const RecordInput& record, int64_t base_timestamp, std::size_t index) {
+    const int64_t key_length = record.key ? static_cast<int64_t>(record.key->size()) : int64_t{-1};
+    const auto value_length = static_cast<int64_t>(record.value.size());
+    return 1 + varint_size(record.timestamp_ms - base_timestamp) +
+           varint_size(static_cast<int64_t>(index)) + varint_size(key_length) +
+           (record.key ? record.key->size() : 0) + varint_size(value_length) + record.value.size() +
+           1;
 }
 
 /// Reads a zig-zag varint at `pos` in `in`; false when it runs past the end or over 10 bytes.
@@ -130,29 +139,41 @@ void encode(std::span<const RecordInput> records, std::string& out) {
     const std::size_t start = out.size();
     int64_t base_timestamp = records.front().timestamp_ms;
     int64_t max_timestamp = base_timestamp;
-    for (const RecordInput& record : records)
-        max_timestamp = std::max(max_timestamp, record.timestamp_ms);
-    out.resize(start + kHeaderSize);
+    // One pass for the sizes, so the batch grows once: a copy per byte of payload, no
+    // reallocation while records are appended.
+    std::size_t encoded_size = kHeaderSize;
     for (std::size_t i = 0; i < records.size(); ++i) {
         const RecordInput& record = records[i];
-        const int64_t timestamp_delta = record.timestamp_ms - base_timestamp;
+        max_timestamp = std::max(max_timestamp, record.timestamp_ms);
+        const std::size_t body = record_body_size(record, base_timestamp, i);
+        encoded_size += varint_size(static_cast<int64_t>(body)) + body;
+    }
+    out.reserve(start + encoded_size);
+    out.resize(start + kHeaderSize);
+    // Each record is at most four appends: the fixed fields up to the key's length, the key,
+    // the value's length, the value (the header count, 0, rides with the next prefix or ends
+    // the batch).
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const RecordInput& record = records[i];
         const int64_t key_length =
             record.key ? static_cast<int64_t>(record.key->size()) : int64_t{-1};
         const auto value_length = static_cast<int64_t>(record.value.size());
-        const std::size_t body = 1 + varint_size(timestamp_delta) +
-                                 varint_size(static_cast<int64_t>(i)) + varint_size(key_length) +
-                                 (record.key ? record.key->size() : 0) + varint_size(value_length) +
-                                 record.value.size() + 1;
-        out.reserve(out.size() + body + 5);
-        put_varint(out, static_cast<int64_t>(body));
-        out.push_back(0);
-        put_varint(out, timestamp_delta);
-        put_varint(out, static_cast<int64_t>(i));
-        put_varint(out, key_length);
-        if (record.key) out.append(*record.key);
-        put_varint(out, value_length);
+        char prefix[64];
+        char* at = prefix;
+        at = write_varint(at, static_cast<int64_t>(record_body_size(record, base_timestamp, i)));
+        *at++ = 0;  // attributes
+        at = write_varint(at, record.timestamp_ms - base_timestamp);
+        at = write_varint(at, static_cast<int64_t>(i));
+        at = write_varint(at, key_length);
+        if (record.key) {
+            out.append(prefix, static_cast<std::size_t>(at - prefix));
+            out.append(*record.key);
+            at = prefix;
+        }
+        at = write_varint(at, value_length);
+        out.append(prefix, static_cast<std::size_t>(at - prefix));
         out.append(record.value);
-        put_varint(out, 0);
+        out.push_back(0);  // header count
     }
     char* header = out.data() + start;
     const std::size_t total = out.size() - start;

@@ -400,13 +400,21 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
     ViewMetrics& metrics = impl_->metrics[index];
     rocksdb::ColumnFamilyHandle* handle = impl_->view_handles[index];
 
+    // The misses of one call: their keys ("<view byte><encoded key>") packed into one buffer,
+    // read with one MultiGet. The buffers are the calling thread's and keep their capacity, so
+    // a lookup allocates nothing per key but the rows it decodes (and caches).
     struct Miss {
-        std::size_t position;
-        std::string key;  // view byte + encoded key
+        std::size_t position;   // in keys
+        std::size_t key_begin;  // in miss_keys
+        std::size_t key_size;
         uint64_t generation;
     };
-    std::vector<Miss> misses;
-    std::string cache_key;
+    thread_local std::vector<Miss> misses;
+    thread_local std::string miss_keys;
+    thread_local std::string cache_key;
+    misses.clear();
+    misses.reserve(keys.size());
+    miss_keys.clear();
     uint64_t hits = 0;
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const std::vector<Value>& key = keys[i];
@@ -432,26 +440,33 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
             ++hits;
             continue;
         }
-        misses.push_back(Miss{i, cache_key, hit.generation});
+        misses.push_back(Miss{i, miss_keys.size(), cache_key.size(), hit.generation});
+        miss_keys += cache_key;
     }
     if (metrics.cache_hits != nullptr && impl_->cache->enabled()) {
         metrics.cache_hits->increment(hits);
         metrics.cache_misses->increment(misses.size());
     }
+    const auto miss_key = [&](const Miss& miss) {
+        return std::string_view(miss_keys).substr(miss.key_begin, miss.key_size);
+    };
 
     if (!misses.empty() && handle != nullptr) {
-        std::vector<rocksdb::Slice> slices;
-        slices.reserve(misses.size());
-        for (const Miss& miss : misses)
-            slices.emplace_back(miss.key.data() + 1, miss.key.size() - 1);
-        std::vector<rocksdb::PinnableSlice> values(misses.size());
-        std::vector<rocksdb::Status> statuses(misses.size());
+        thread_local std::vector<rocksdb::Slice> slices;
+        thread_local std::vector<rocksdb::PinnableSlice> values;
+        thread_local std::vector<rocksdb::Status> statuses;
+        slices.clear();
+        for (const Miss& miss : misses) {
+            slices.emplace_back(miss_keys.data() + miss.key_begin + 1, miss.key_size - 1);
+        }
+        if (values.size() < misses.size()) values.resize(misses.size());
+        statuses.resize(misses.size());
         impl_->db->MultiGet(rocksdb::ReadOptions(), handle, misses.size(), slices.data(),
                             values.data(), statuses.data());
         for (std::size_t m = 0; m < misses.size(); ++m) {
             FeatureLookup& result = out[misses[m].position];
             if (statuses[m].IsNotFound()) {
-                impl_->cache->insert(misses[m].key, nullptr, misses[m].generation);
+                impl_->cache->insert(miss_key(misses[m]), nullptr, misses[m].generation);
                 continue;
             }
             if (!statuses[m].ok()) {
@@ -469,11 +484,15 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
                 continue;
             }
             auto shared = std::make_shared<const FeatureRow>(std::move(*row));
-            impl_->cache->insert(misses[m].key, shared, misses[m].generation);
+            impl_->cache->insert(miss_key(misses[m]), shared, misses[m].generation);
             result.row = std::move(shared);
         }
+        // Unpin: a pinned value holds a RocksDB block (or memtable) until reset.
+        for (std::size_t m = 0; m < misses.size(); ++m) values[m].Reset();
     } else {
-        for (const Miss& miss : misses) impl_->cache->insert(miss.key, nullptr, miss.generation);
+        for (const Miss& miss : misses) {
+            impl_->cache->insert(miss_key(miss), nullptr, miss.generation);
+        }
     }
 
     std::optional<std::chrono::microseconds> ttl = stored_view.ttl;

@@ -1,6 +1,8 @@
 #include "scheduler/child_process.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -9,10 +11,122 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <utility>
 
 extern char** environ;
 
 namespace millrace {
+
+namespace {
+
+// Sanitizer runtimes intercept sigaction and keep state in memory a CLONE_VM child would share:
+// sanitized builds start tasks through posix_spawn only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MILLRACE_CLONE_SPAWN 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define MILLRACE_CLONE_SPAWN 0
+#endif
+#endif
+#ifndef MILLRACE_CLONE_SPAWN
+#define MILLRACE_CLONE_SPAWN 1
+#endif
+
+#if MILLRACE_CLONE_SPAWN
+/// What the child does between clone and execve, in the order posix_spawn's file actions would.
+struct ChildSetup {
+    const char* path;
+    char* const* argv;
+    char* const* envp;
+    const char* log_path;  // nullptr: inherit stdout and stderr
+    const char* cwd;       // nullptr: inherit
+    int error = 0;         // errno of the step that failed, written by the child before _exit
+};
+
+// Moves `fd` to `target` (dup2 clears close-on-exec on the copy).
+bool move_fd(int fd, int target) {
+    if (fd < 0) return false;
+    if (fd == target) return true;
+    const bool moved = ::dup2(fd, target) == target;
+    ::close(fd);
+    return moved;
+}
+
+// Runs in the child: its own stack, the parent's memory (CLONE_VM | CLONE_VFORK suspends the
+// calling thread until execve or _exit), every signal blocked. Only async-signal-safe calls.
+int run_child(void* argument) {
+    auto* setup = static_cast<ChildSetup*>(argument);
+    // The parent's handlers must not run here (they would run on this stack, in the parent's
+    // memory): every handled signal back to its default, and the ones a task expects at their
+    // default even when the scheduler ignores them.
+    for (int signal = 1; signal < NSIG; ++signal) {
+        struct sigaction current {};
+        if (::sigaction(signal, nullptr, &current) != 0) continue;  // SIGKILL, glibc's own
+        const bool handled = (current.sa_flags & SA_SIGINFO) != 0 ||
+                             (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN);
+        const bool expected_default =
+            signal == SIGTERM || signal == SIGINT || signal == SIGPIPE || signal == SIGCHLD;
+        if (!handled && !expected_default) continue;
+        struct sigaction default_action {};
+        default_action.sa_handler = SIG_DFL;
+        ::sigaction(signal, &default_action, nullptr);
+    }
+    bool ok = ::setpgid(0, 0) == 0 && move_fd(::open("/dev/null", O_RDONLY), 0);
+    if (ok && setup->log_path != nullptr) {
+        ok = move_fd(::open(setup->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644), 1) &&
+             ::dup2(1, 2) == 2;
+    }
+    if (ok && setup->cwd != nullptr) ok = ::chdir(setup->cwd) == 0;
+    if (ok) {
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execve(setup->path, setup->argv, setup->envp);
+    }
+    setup->error = errno;
+    ::_exit(127);
+}
+
+/// vfork-style start: clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on a stack this thread keeps
+/// from start to start. posix_spawn maps and unmaps a fresh stack per call, and each unmap
+/// flushes the TLBs of every core running one of our threads; the pidfd comes with the clone
+/// instead of a pidfd_open after it. nullopt when the kernel refuses CLONE_PIDFD (then
+/// posix_spawn does it).
+std::optional<Result<std::pair<pid_t, int>>> clone_spawn(ChildSetup& setup) {
+    constexpr std::size_t kStackBytes = 64 * 1024;
+    thread_local std::unique_ptr<char[]> stack;  // new[]: 16-byte aligned, as the ABI needs
+    if (!stack) stack = std::make_unique<char[]>(kStackBytes);
+    sigset_t all;
+    sigset_t saved;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+    int pidfd = -1;
+    const pid_t pid = ::clone(run_child, stack.get() + kStackBytes,
+                              CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
+    const int clone_error = errno;
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    if (pid < 0) {
+        if (clone_error == EINVAL || clone_error == ENOSYS) return std::nullopt;
+        return Result<std::pair<pid_t, int>>(
+            Error(ErrorCode::kIo, std::string("clone: ") + std::strerror(clone_error)));
+    }
+    if (setup.error != 0) {  // the child exited before execve: reap it, report why
+        ::close(pidfd);
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return Result<std::pair<pid_t, int>>(
+            Error(ErrorCode::kIo,
+                  std::string("cannot start ") + setup.path + ": " + std::strerror(setup.error)));
+    }
+    return Result<std::pair<pid_t, int>>(std::make_pair(pid, pidfd));
+}
+#endif  // MILLRACE_CLONE_SPAWN
+
+}  // namespace
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), pidfd_(other.pidfd_) {
     other.pid_ = -1;
@@ -39,17 +153,33 @@ Result<ChildProcess> ChildProcess::spawn(const Options& options) {
     std::vector<char*> argv;
     for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        std::string_view entry(*e);
-        const std::string name(entry.substr(0, entry.find('=')));
-        if (options.env.count(name) == 0) env_storage.emplace_back(entry);
-    }
-    for (const auto& [name, value] : options.env) env_storage.push_back(name + "=" + value);
+    // The inherited environment is passed by pointer (no copy of each entry per start); only
+    // the task's own variables are built, and they hide inherited ones of the same name.
+    std::vector<std::string> added;
+    added.reserve(options.env.size());
+    for (const auto& [name, value] : options.env) added.push_back(name + "=" + value);
     std::vector<char*> envp;
-    for (std::string& e : env_storage) envp.push_back(e.data());
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const std::string_view name = entry.substr(0, entry.find('='));
+        bool overridden = false;
+        for (const auto& [added_name, value] : options.env) overridden |= added_name == name;
+        if (!overridden) envp.push_back(*e);
+    }
+    for (std::string& entry : added) envp.push_back(entry.data());
     envp.push_back(nullptr);
 
+#if MILLRACE_CLONE_SPAWN
+    {
+        ChildSetup setup{argv[0], argv.data(), envp.data(),
+                         options.log_path.empty() ? nullptr : options.log_path.c_str(),
+                         options.cwd.empty() ? nullptr : options.cwd.c_str()};
+        if (std::optional<Result<std::pair<pid_t, int>>> started = clone_spawn(setup)) {
+            MILLRACE_ASSIGN_OR_RETURN(auto pid_and_fd, std::move(*started));
+            return ChildProcess(pid_and_fd.first, pid_and_fd.second);
+        }
+    }
+#endif
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);

@@ -10,9 +10,11 @@
 
 namespace millrace {
 
-/// A task's process: started with posix_spawn in a process group of its own (so a timeout can
-/// kill it with everything it started: `kill(-pgid, SIGKILL)`), stdout and stderr appended to a
-/// log file, and a pidfd to wait on with epoll. The owner reaps it with reap() once the pidfd is
+/// A task's process: started vfork-style (clone with CLONE_VM | CLONE_VFORK | CLONE_PIDFD on a
+/// stack the calling thread reuses; posix_spawn in sanitized builds or when the kernel refuses
+/// CLONE_PIDFD) in a process group of its own (so a timeout can kill it with everything it
+/// started: `kill(-pgid, SIGKILL)`), stdout and stderr appended to a log file, and a pidfd to
+/// wait on with epoll. The owner reaps it with reap() once the pidfd is
 /// readable; the destructor closes the pidfd but neither kills nor reaps.
 class ChildProcess {
 public:

@@ -27,8 +27,8 @@ namespace millrace {
 ///   - `http` tasks send one request each (HttpTasks);
 ///   - `wait_for_file` tasks poll a glob on a loop timer every `poke_interval`.
 ///
-/// Spawning: posix_spawn blocks its caller until the child has exec'ed (log file included), so
-/// only the first start of a loop iteration happens on the loop thread (no hand-off latency);
+/// Spawning: ChildProcess::spawn blocks its caller until the child has exec'ed (log file included),
+/// so only the first start of a loop iteration happens on the loop thread (no hand-off latency);
 /// the rest of a burst goes to kSpawnThreads spawner threads, whose processes the loop takes
 /// over when they are posted back.
 class ProcessTaskRunner final : public TaskRunner {

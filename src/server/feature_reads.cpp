@@ -148,14 +148,20 @@ HttpResponse FeatureServing::batch(HttpRequest& request, const RequestContext& c
     if (auto error = check_lookups(context, lookups)) return *error;
     HttpResponse response;
     std::string& out = response.body;
-    out.reserve(64 + keys.size() * (32 + 24 * selection.size()));
+    out.reserve(64 + keys.size() * (96 + 24 * selection.size()));
     out += "{\"view\":";
     out += view->name_json;
     out += ",\"results\":[";
     for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::size_t start = out.size();
         out += i == 0 ? "{" : ",{";
         append_lookup(out, *view, view->entity_keys, keys[i], lookups[i], selection);
         out += '}';
+        if (i == 0) {
+            // The first result tells the size of the rest (same view, same features): the body
+            // is written once, without regrowing (and copying) it along the way.
+            out.reserve(out.size() + (out.size() - start + 8) * (keys.size() - 1) * 5 / 4 + 8);
+        }
     }
     out += "]}\n";
     return response;

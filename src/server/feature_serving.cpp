@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "common/json_string.h"
 #include "common/suggest.h"
@@ -293,8 +294,17 @@ void FeatureServing::append_event_time(std::string& out, const FeatureLookup& lo
         out += "null";
         return;
     }
+    // Rows of one view mostly share their event time (one materialization, one source batch):
+    // the thread's last rendering is reused instead of formatting the date again per key.
+    thread_local int64_t last_time = std::numeric_limits<int64_t>::min();
+    thread_local std::string last_text;
+    if (lookup.row->event_time_us != last_time || last_text.empty()) {
+        last_text.clear();
+        append_timestamp(last_text, lookup.row->event_time_us);
+        last_time = lookup.row->event_time_us;
+    }
     out += '"';
-    append_timestamp(out, lookup.row->event_time_us);
+    out += last_text;
     out += '"';
 }
 

@@ -62,4 +62,47 @@ TEST(RecordBatch, DetectsCorruption) {
     EXPECT_FALSE(record_batch::validate(std::string_view(batch).substr(0, batch.size() - 1)).ok());
 }
 
+// Multi-byte varints everywhere (200 records, keys of 200 bytes, a timestamp before the base),
+// empty values, and a batch encoded after bytes already in the buffer: every field decodes back.
+TEST(RecordBatch, RoundTripsLongKeysAndVarints) {
+    const std::string long_key(200, 'k');
+    const std::string value(1000, 'v');
+    std::vector<RecordInput> records;
+    for (int i = 0; i < 200; ++i) {
+        records.push_back({i % 3 == 0 ? std::optional<std::string_view>(long_key) : std::nullopt,
+                           i % 5 == 0 ? std::string_view() : std::string_view(value),
+                           100000 + (i % 7) * 1000 - 3000});
+    }
+    std::string buffer = "previous bytes";
+    record_batch::encode(records, buffer);
+    const std::string_view batch = std::string_view(buffer).substr(14);
+    ASSERT_TRUE(record_batch::validate(batch).ok());
+    const record_batch::Header header = record_batch::read_header(batch.data());
+    EXPECT_EQ(header.base_timestamp, 97000);
+    EXPECT_EQ(header.max_timestamp, 103000);
+    std::vector<RecordView> views;
+    ASSERT_TRUE(record_batch::decode(batch, 0, views).ok());
+    ASSERT_EQ(views.size(), records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        EXPECT_EQ(views[i].offset, static_cast<Offset>(i));
+        EXPECT_EQ(views[i].timestamp_ms, records[i].timestamp_ms);
+        EXPECT_EQ(views[i].key.has_value(), records[i].key.has_value());
+        if (records[i].key) {
+            EXPECT_EQ(*views[i].key, *records[i].key);
+        }
+        EXPECT_EQ(views[i].value, records[i].value);
+    }
+}
+
+// The batch is sized before it is written: encoding into an empty buffer allocates once, exactly
+// the batch (growing while appending copied the batch again at every doubling).
+TEST(RecordBatch, EncodesWithOneAllocation) {
+    const std::string value(1024, 'a');
+    std::vector<RecordInput> records(100, RecordInput{std::nullopt, value, 5});
+    std::string batch;
+    record_batch::encode(records, batch);
+    EXPECT_EQ(batch.capacity(), batch.size());
+    EXPECT_TRUE(record_batch::validate(batch).ok());
+}
+
 }  // namespace millrace

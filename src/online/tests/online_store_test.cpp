@@ -444,6 +444,51 @@ TEST_F(OnlineStoreTest, MultiColumnStringKeys) {
     EXPECT_FALSE(out[2].error.empty());                  // wrong shape
 }
 
+// One lookup call with many misses reads them in one MultiGet from keys packed into one buffer:
+// long string keys (past any small-string buffer), hits, misses, absent keys and a key of the
+// wrong shape in one call, each answered in its own position, with and without the cache, and
+// again in a second call that reuses the buffers.
+TEST_F(OnlineStoreTest, BatchLookupOfLongKeysMixesHitsMissesAndErrors) {
+    FeatureView view;
+    view.name = "docs";
+    view.entities = {{"id", DataType::kString}};
+    view.features = {{"n", DataType::kInt64, Value(), ""}};
+    for (std::size_t cache_rows : {std::size_t{0}, std::size_t{1} << 10}) {
+        std::filesystem::remove_all(dir_);
+        OnlineStoreOptions options;
+        options.cache_rows = cache_rows;
+        auto store = open(options, {view});
+        ASSERT_TRUE(store);
+        const FeatureView& stored = *store->find_view("docs");
+        const auto id = [](int i) { return std::string(40 + i % 7, 'k') + std::to_string(i); };
+        for (int i = 0; i < 300; i += 2) {
+            FeatureRow r{kNow, kNow, {Value::int64(i)}};
+            ASSERT_TRUE(store->upsert_row(stored, {Value::string(id(i))}, r).ok());
+        }
+        for (int round = 0; round < 2; ++round) {
+            std::vector<std::vector<Value>> keys;
+            for (int i = 0; i < 300; ++i) keys.push_back({Value::string(id(i))});
+            keys.push_back({Value::int64(1)});  // wrong type
+            std::vector<FeatureLookup> out;
+            store->lookup(stored, keys, kNow, std::nullopt, out);
+            ASSERT_EQ(out.size(), keys.size());
+            for (int i = 0; i < 300; ++i) {
+                SCOPED_TRACE(std::to_string(cache_rows) + " " + std::to_string(round) + " " +
+                             std::to_string(i));
+                EXPECT_TRUE(out[i].error.empty());
+                if (i % 2 == 0) {
+                    ASSERT_EQ(out[i].status, FeatureStatus::kPresent);
+                    EXPECT_EQ(out[i].row->values[0], Value::int64(i));
+                } else {
+                    EXPECT_EQ(out[i].status, FeatureStatus::kNotFound);
+                }
+            }
+            EXPECT_FALSE(out[300].error.empty());
+        }
+        store.reset();
+    }
+}
+
 TEST(EntityKeyTest, ParsesAndNamesWrongTypes) {
     EntityKey id{"user_id", DataType::kInt64};
     EXPECT_EQ(*parse_entity_key(id, "42"), Value::int64(42));

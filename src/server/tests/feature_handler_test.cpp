@@ -237,6 +237,16 @@ TEST_F(FeatureHandlerTest, Batch) {
               "{\"key\":{\"user_id\":2},\"status\":\"OUTSIDE_MAX_AGE\",\"event_timestamp\":"
               "\"2026-11-21T00:00:00Z\",\"features\":{\"clicks_30d\":0}}]}\n");
     EXPECT_EQ(response.header("Cache-Control"), "no-cache");
+    // Event times alternating between rows are each rendered (no stale reuse of the last one).
+    response =
+        post("/v1/features/user_features/batch", R"({"keys":[1,2,1],"features":["clicks_30d"]})");
+    const std::string first = "\"event_timestamp\":\"2026-11-22T23:00:00Z\"";
+    const std::string second = "\"event_timestamp\":\"2026-11-21T00:00:00Z\"";
+    const std::size_t a = response.body.find(first);
+    const std::size_t b = response.body.find(second, a);
+    ASSERT_NE(a, std::string::npos) << response.body;
+    ASSERT_NE(b, std::string::npos) << response.body;
+    EXPECT_NE(response.body.find(first, b), std::string::npos) << response.body;
 
     response = post("/v1/features/user_item/batch",
                     R"({"keys":[{"user_id":1,"item_id":"x"}],"max_age":"1h"})");
