@@ -123,7 +123,8 @@ void RunEngine::end_iteration() {
             },
             [this](ActiveRun& run, std::size_t i) { launch(run, i); });
     }
-    persist(store_->commit());
+    if (persist(store_->commit())) start_launched();
+    pending_starts_.clear();
     for (auto& [waiter, summary] : finished_waiters_) waiter->set_value(summary);
     finished_waiters_.clear();
 }
@@ -278,26 +279,40 @@ void RunEngine::launch(ActiveRun& run, std::size_t i) {
     slot.finished = 0;
     slot.message.clear();
     slot.log_path = attempt_log_path(run, i, slot.attempt);
-    // Stored before it starts, so a crash in between leaves an attempt recovery can see.
+    // Stored before it starts, so a crash in between leaves an attempt recovery can see: the
+    // process starts in start_launched(), after the loop turn's transaction has committed.
     if (!save_attempt(run, i, AttemptState::kRunning, 0)) return;
-    TaskAttempt attempt;
-    attempt.key = AttemptKey{run.record.run_id, i, slot.generation};
-    attempt.task = &task;
-    attempt.attempt = slot.attempt;
-    attempt.context.interval_start_micros = run.record.interval_start;
-    attempt.context.interval_end_micros = run.record.interval_end;
-    attempt.context.zone = &run.zone;
-    attempt.context.run_id = run.record.run_id;
-    attempt.context.project_dir = project_.root_dir;
-    attempt.log_path = slot.log_path;
-    // The attempt may end inside start() (a command that cannot be rendered), and with it the
-    // run: nothing of `run` is used after it.
-    const int64_t started = slot.started;
-    const std::optional<std::chrono::microseconds> timeout = task.timeout;
-    runner_.start(attempt);
-    if (timeout) {
-        loop_.add_timer(started + timeout->count(), [this, key = attempt.key] { on_timeout(key); });
+    PendingStart pending;
+    pending.attempt.key = AttemptKey{run.record.run_id, i, slot.generation};
+    pending.attempt.task = &task;
+    pending.attempt.attempt = slot.attempt;
+    pending.attempt.context.interval_start_micros = run.record.interval_start;
+    pending.attempt.context.interval_end_micros = run.record.interval_end;
+    pending.attempt.context.zone = &run.zone;
+    pending.attempt.context.run_id = run.record.run_id;
+    pending.attempt.context.project_dir = project_.root_dir;
+    pending.attempt.log_path = slot.log_path;
+    pending.started = slot.started;
+    pending.timeout = task.timeout;
+    pending_starts_.push_back(std::move(pending));
+}
+
+void RunEngine::start_launched() {
+    if (pending_starts_.empty() || failure_) return;
+    // An attempt may end inside start() (a command that cannot be rendered), and with it its
+    // run; the runs of the others cannot end meanwhile, as their tasks are running. What those
+    // endings store goes into one more transaction.
+    if (!persist(store_->begin())) return;
+    std::vector<PendingStart> pending;
+    pending.swap(pending_starts_);
+    for (const PendingStart& p : pending) {
+        runner_.start(p.attempt);
+        if (p.timeout) {
+            loop_.add_timer(p.started + p.timeout->count(),
+                            [this, key = p.attempt.key] { on_timeout(key); });
+        }
     }
+    persist(store_->commit());
 }
 
 ActiveRun* RunEngine::find_slot(const AttemptKey& key) {

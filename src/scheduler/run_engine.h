@@ -84,6 +84,7 @@ private:
     void start_run(ActiveRun& run);
     void make_ready(ActiveRun& run, std::size_t i);
     void launch(ActiveRun& run, std::size_t i);
+    void start_launched();
     ActiveRun* find_slot(const AttemptKey& key);
     void on_timeout(const AttemptKey& key);
     void finish_attempt(const AttemptKey& key, int exit_code, const std::string& message);
@@ -118,6 +119,13 @@ private:
     std::vector<std::pair<RunWaiter, RunSummary>> finished_waiters_;
     std::map<std::string, int> backfill_done_;
     std::set<std::string> created_log_dirs_;
+    // Attempts launch() stored as running: started only once that transaction has committed.
+    struct PendingStart {
+        TaskAttempt attempt;
+        int64_t started = 0;
+        std::optional<std::chrono::microseconds> timeout;
+    };
+    std::vector<PendingStart> pending_starts_;
 
     std::optional<Error> failure_;  // loop thread
     mutable std::mutex health_mutex_;

@@ -157,6 +157,8 @@ Status RunEngine::recover() {
         [this](ActiveRun& run, std::size_t i) { launch(run, i); });
     MILLRACE_TRY(store_->commit());
     if (failure_) return *failure_;
+    start_launched();
+    if (failure_) return *failure_;
     return {};
 }
 

@@ -108,6 +108,47 @@ std::map<std::string, std::string> states(const RunSummary& summary) {
     return out;
 }
 
+// A task process starts only after its attempt is committed as running: a scheduler killed in
+// between leaves an attempt that recovery sees, never a process the store does not know of.
+TEST(Scheduler, AnAttemptIsCommittedAsRunningBeforeItsTaskStarts) {
+    Fixture f("committed-before-start");
+    SystemClock clock;
+    const std::string db_path = f.project.data_dir + "/scheduler.db";
+    std::vector<std::string> seen;  // what another connection saw as each attempt started
+    FunctionTaskRunner::Fn fake = [&](const TaskDefinition& task, int attempt) {
+        sqlite3* db = nullptr;
+        std::string state = "<none>";
+        if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_busy_timeout(db, 10000);
+            sqlite3_stmt* s = nullptr;
+            if (sqlite3_prepare_v2(db, "SELECT state FROM attempts WHERE task = ? AND attempt = ?",
+                                   -1, &s, nullptr) == SQLITE_OK) {
+                sqlite3_bind_text(s, 1, task.name.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int(s, 2, attempt);
+                if (sqlite3_step(s) == SQLITE_ROW) {
+                    state = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+                }
+            }
+            sqlite3_finalize(s);
+        }
+        sqlite3_close(db);
+        seen.push_back(task.name + std::to_string(attempt) + "=" + state);
+        return FakeTaskOutcome{task.name == "b" && attempt == 1 ? 1 : 0, ""};
+    };
+    Scheduler scheduler(f.project, {f.job(kDiamond)}, SchedulerOptions{}, clock,
+                        std::make_unique<FunctionTaskRunner>(fake, clock));
+    ASSERT_TRUE(scheduler.start().ok());
+    auto id = scheduler.submit_run("j", 0, kDay, Scheduler::Lane::kManual);
+    ASSERT_TRUE(id.ok()) << id.error().to_string();
+    auto summary = scheduler.wait_run(*id);
+    ASSERT_TRUE(summary.ok()) << summary.error().to_string();
+    EXPECT_EQ(to_string(summary->run.state), "success");
+    scheduler.stop();
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, (std::vector<std::string>{"a1=running", "b1=running", "b2=running",
+                                              "c1=running", "d1=running"}));
+}
+
 TEST(Scheduler, RunsTheDagInDependencyOrderWithRetries) {
     Fixture f("diamond");
     SystemClock clock;
