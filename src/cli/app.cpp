@@ -217,10 +217,13 @@ int run_cli(int argc, char** argv) {
         ->required();
 
     auto* lake =
-        app.add_subcommand("lake", "Lake tables: list, describe, files, history, compact, import");
+        app.add_subcommand("lake",
+                           "Lake tables (Apache Iceberg v2): list, describe, files, history, "
+                           "compact, import, expire-snapshots, remove-orphan-files, upgrade");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
-                     "list | describe | files | history | compact | import")
+                     "list | describe | files | history | compact | import | expire-snapshots | "
+                     "remove-orphan-files | upgrade")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
     lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
@@ -246,6 +249,12 @@ int run_cli(int argc, char** argv) {
                      "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
+    lake->add_option("--older-than-seconds", lake_options.older_than_seconds,
+                     "expire-snapshots: expire snapshots older than this (default 0: all but "
+                     "the retained ones); remove-orphan-files: leave files younger than this "
+                     "alone (default 3600, since a commit in progress may own them)");
+    lake->add_option("--retain-last", lake_options.retain_last,
+                     "expire-snapshots: always keep this many newest snapshots (default 1)");
 
     auto* query =
         app.add_subcommand("query", "Run one SQL query over the lake tables of a project");

@@ -32,6 +32,7 @@ public:
     Impl(LakeTable table, LakeWriterOptions options, StagingFolder folder)
         : table_(std::move(table)), options_(std::move(options)), folder_(std::move(folder)) {
         options_.parquet.sync = true;
+        options_.parquet.iceberg_schema = table_.iceberg_schema();
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
         replaced_ = options_.replaced_partitions;
         staging_ = folder_.path();

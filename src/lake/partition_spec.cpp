@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 
 #include "types/time_codec.h"
 
@@ -99,10 +100,16 @@ Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& parti
             } else if (function == "hour") {
                 item.kind = Item::Kind::kHour;
                 item.name = "hour";
+            } else if (function == "month") {
+                item.kind = Item::Kind::kMonth;
+                item.name = "month";
+            } else if (function == "year") {
+                item.kind = Item::Kind::kYear;
+                item.name = "year";
             } else {
                 return Error(ErrorCode::kUnsupported,
                              "partition_by `" + raw +
-                                 "`: only date(<column>) and hour(<column>) "
+                                 "`: only date(), hour(), month() and year() of a column "
                                  "are supported (the SQL engine will bring other expressions)");
             }
         } else {
@@ -115,10 +122,11 @@ Result<PartitionSpec> PartitionSpec::parse(const std::vector<std::string>& parti
         }
         item.column = *index;
         const DataType type = schema.field(*index).type;
-        if (item.kind == Item::Kind::kDay && type != DataType::kTimestamp &&
-            type != DataType::kDate) {
-            return Error(ErrorCode::kTypeMismatch,
-                         "partition_by `" + raw + "`: date() needs a timestamp or date column");
+        if ((item.kind == Item::Kind::kDay || item.kind == Item::Kind::kMonth ||
+             item.kind == Item::Kind::kYear) &&
+            type != DataType::kTimestamp && type != DataType::kDate) {
+            return Error(ErrorCode::kTypeMismatch, "partition_by `" + raw + "`: " + item.name +
+                                                       "() needs a timestamp or date column");
         }
         if (item.kind == Item::Kind::kHour && type != DataType::kTimestamp) {
             return Error(ErrorCode::kTypeMismatch,
@@ -166,6 +174,24 @@ std::vector<std::string> PartitionSpec::folders(const Batch& batch) const {
                         append_day(folder, floor_div(column.value<int64_t>(row), 86'400'000'000));
                     }
                     break;
+                case Item::Kind::kMonth:
+                case Item::Kind::kYear: {
+                    const int64_t days =
+                        column.type() == DataType::kDate
+                            ? column.value<int32_t>(row)
+                            : floor_div(column.value<int64_t>(row), 86'400'000'000);
+                    int year = 0;
+                    unsigned month = 0, day = 0;
+                    civil_from_days(static_cast<int32_t>(days), &year, &month, &day);
+                    char buffer[32];
+                    if (item.kind == Item::Kind::kYear) {
+                        std::snprintf(buffer, sizeof(buffer), "%04d", year);
+                    } else {
+                        std::snprintf(buffer, sizeof(buffer), "%04d-%02u", year, month);
+                    }
+                    folder += buffer;
+                    break;
+                }
                 case Item::Kind::kHour: {
                     const int64_t hours = floor_div(column.value<int64_t>(row), 3'600'000'000);
                     append_day(folder, floor_div(hours, 24));
@@ -194,6 +220,153 @@ std::vector<std::string> PartitionSpec::folders(const Batch& batch) const {
                     }
                     break;
             }
+        }
+    }
+    return out;
+}
+
+std::string_view PartitionSpec::transform(const Item& item) {
+    switch (item.kind) {
+        case Item::Kind::kColumn:
+            return "identity";
+        case Item::Kind::kDay:
+            return "day";
+        case Item::Kind::kHour:
+            return "hour";
+        case Item::Kind::kMonth:
+            return "month";
+        case Item::Kind::kYear:
+            return "year";
+    }
+    return "identity";
+}
+
+namespace {
+
+// Parses "<digits>" with an optional leading '-' into `out`; false when anything else is there.
+bool parse_int(std::string_view text, int64_t& out) {
+    if (text.empty()) return false;
+    bool negative = false;
+    if (text.front() == '-') {
+        negative = true;
+        text.remove_prefix(1);
+    }
+    if (text.empty() || text.size() > 18) return false;
+    int64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
+    }
+    out = negative ? -value : value;
+    return true;
+}
+
+// "YYYY-MM-DD" (and the year and month prefixes) as parts; false when malformed.
+bool parse_date_parts(std::string_view text, int64_t& year, int64_t& month, int64_t& day,
+                      std::size_t parts) {
+    month = 1;
+    day = 1;
+    const std::size_t first = text.find('-', 1);
+    if (!parse_int(text.substr(0, first), year)) return false;
+    if (parts == 1) return first == std::string_view::npos;
+    if (first == std::string_view::npos) return false;
+    text.remove_prefix(first + 1);
+    const std::size_t second = text.find('-');
+    if (!parse_int(text.substr(0, second), month) || month < 1 || month > 12) return false;
+    if (parts == 2) return second == std::string_view::npos;
+    if (second == std::string_view::npos) return false;
+    return parse_int(text.substr(second + 1), day) && day >= 1 && day <= 31;
+}
+
+std::string unescape(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            const std::string hex(text.substr(i + 1, 2));
+            char* end = nullptr;
+            const long c = std::strtol(hex.c_str(), &end, 16);
+            if (end == hex.c_str() + 2) {
+                out.push_back(static_cast<char>(c));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(text[i]);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<std::vector<Value>> PartitionSpec::partition_values(std::string_view folder,
+                                                           const Schema& schema) const {
+    const auto pairs = split_folder(folder);
+    auto bad = [&]() {
+        return Error(ErrorCode::kCorruption,
+                     "partition folder `" + std::string(folder) + "` does not match the spec");
+    };
+    if (pairs.size() != items_.size()) return bad();
+    std::vector<Value> out;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+        const Item& item = items_[i];
+        const std::string& text = pairs[i].second;
+        if (pairs[i].first != item.name) return bad();
+        if (text == "__HIVE_DEFAULT_PARTITION__") {
+            out.push_back(Value::null());
+            continue;
+        }
+        int64_t year = 0, month = 0, day = 0, n = 0;
+        switch (item.kind) {
+            case Item::Kind::kDay:
+                if (!parse_date_parts(text, year, month, day, 3)) return bad();
+                out.push_back(Value::date(days_from_civil(static_cast<int>(year),
+                                                          static_cast<unsigned>(month),
+                                                          static_cast<unsigned>(day))));
+                break;
+            case Item::Kind::kHour: {
+                const std::size_t dash = text.rfind('-');
+                if (dash == std::string::npos ||
+                    !parse_date_parts(text.substr(0, dash), year, month, day, 3) ||
+                    !parse_int(std::string_view(text).substr(dash + 1), n) || n < 0 || n > 23) {
+                    return bad();
+                }
+                const int64_t days =
+                    days_from_civil(static_cast<int>(year), static_cast<unsigned>(month),
+                                    static_cast<unsigned>(day));
+                out.push_back(Value::int32(static_cast<int32_t>(days * 24 + n)));
+                break;
+            }
+            case Item::Kind::kMonth:
+                if (!parse_date_parts(text, year, month, day, 2)) return bad();
+                out.push_back(Value::int32(static_cast<int32_t>((year - 1970) * 12 + month - 1)));
+                break;
+            case Item::Kind::kYear:
+                if (!parse_date_parts(text, year, month, day, 1)) return bad();
+                out.push_back(Value::int32(static_cast<int32_t>(year - 1970)));
+                break;
+            case Item::Kind::kColumn:
+                switch (schema.field(item.column).type) {
+                    case DataType::kBool:
+                        out.push_back(Value::boolean(text == "true"));
+                        break;
+                    case DataType::kInt32:
+                        if (!parse_int(text, n)) return bad();
+                        out.push_back(Value::int32(static_cast<int32_t>(n)));
+                        break;
+                    case DataType::kInt64:
+                        if (!parse_int(text, n)) return bad();
+                        out.push_back(Value::int64(n));
+                        break;
+                    case DataType::kDate:
+                        if (!parse_date_parts(text, year, month, day, 3)) return bad();
+                        out.push_back(Value::date(days_from_civil(static_cast<int>(year),
+                                                                  static_cast<unsigned>(month),
+                                                                  static_cast<unsigned>(day))));
+                        break;
+                    default:
+                        out.push_back(Value::string(unescape(text)));
+                }
+                break;
         }
     }
     return out;
