@@ -216,10 +216,8 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
-    auto* lake =
-        app.add_subcommand("lake",
-                           "Lake tables (Apache Iceberg v2): list, describe, files, history, "
-                           "compact, import, expire-snapshots, remove-orphan-files, upgrade");
+    auto* lake = app.add_subcommand(
+        "lake", "Iceberg lake tables: list, describe, history, compact, import...");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
                      "list | describe | files | history | compact | import | expire-snapshots | "

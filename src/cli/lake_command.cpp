@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -428,7 +428,9 @@ Status run(const LakeOptions& options) {
         return {};
     }
     if (options.action == "expire-snapshots") {
-        const int64_t now_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
         const int64_t older_than_ms = now_ms - options.older_than_seconds.value_or(0) * 1000;
         MILLRACE_ASSIGN_OR_RETURN(LakeTable::ExpireResult result,
                                   table.expire_snapshots(older_than_ms + 1, options.retain_last));
