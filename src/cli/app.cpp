@@ -232,7 +232,8 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--schema", lake_options.schema, "import: the schema of NDJSON/CSV input");
     lake->add_flag("--create", lake_options.create, "import: create the table if missing");
     lake->add_option("--partition-by", lake_options.partition_by,
-                     "import --create: column, date(col) or hour(col); repeatable");
+                     "import --create: column, date(col), hour(col), month(col), year(col), "
+                     "bucket(N, col), truncate(W, col); repeatable");
     lake->add_flag("--overwrite", lake_options.overwrite,
                    "import: replace each partition the import writes, once (its first commit "
                    "into a partition replaces it, later commits append): re-runs are idempotent");

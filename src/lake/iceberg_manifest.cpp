@@ -52,8 +52,10 @@ std::string partition_avro_type(const PartitionSpec::Item& item, const Schema& s
         case PartitionSpec::Item::Kind::kHour:
         case PartitionSpec::Item::Kind::kMonth:
         case PartitionSpec::Item::Kind::kYear:
+        case PartitionSpec::Item::Kind::kBucket:
             return R"("int")";
         case PartitionSpec::Item::Kind::kColumn:
+        case PartitionSpec::Item::Kind::kTruncate:
             switch (schema.field(item.column).type) {
                 case DataType::kBool:
                     return R"("boolean")";

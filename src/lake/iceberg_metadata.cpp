@@ -57,6 +57,13 @@ Result<std::string> partition_item(const Schema& schema, int64_t source_id,
     } else if (transform == "hour" || transform == "month" || transform == "year") {
         item = std::string(transform) + "(" + column + ")";
         default_name = std::string(transform);
+    } else if ((transform.rfind("bucket[", 0) == 0 || transform.rfind("truncate[", 0) == 0) &&
+               transform.back() == ']') {
+        const bool bucket = transform.front() == 'b';
+        const std::size_t open = transform.find('[');
+        const std::string width(transform.substr(open + 1, transform.size() - open - 2));
+        item = std::string(bucket ? "bucket(" : "truncate(") + width + ", " + column + ")";
+        default_name = column + (bucket ? "_bucket" : "_trunc");
     } else {
         return Error(ErrorCode::kUnsupported, source + ": partition transform `" +
                                                   std::string(transform) + "` is not supported");
@@ -112,7 +119,7 @@ std::string iceberg_partition_spec_json(const PartitionSpec& spec) {
         out += "{\"source-id\": " + std::to_string(item.column + 1) +
                ", \"field-id\": " + std::to_string(1000 + i) + ", \"name\": ";
         append_json_string(out, item.name);
-        out += ", \"transform\": \"" + std::string(PartitionSpec::transform(item)) + "\"}";
+        out += ", \"transform\": \"" + PartitionSpec::transform(item) + "\"}";
     }
     out += "]}";
     return out;

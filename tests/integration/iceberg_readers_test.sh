@@ -54,6 +54,14 @@ compare "snapshot 2" icebird2.ndjson millrace2.ndjson "$files2" 16384
 bad=$(duckdb "SELECT count(*) AS n FROM read_parquet($files, hive_partitioning=true) WHERE day <> CAST(timezone('UTC', timestamp) AS DATE)")
 expect_eq "$bad" '{"n":"0"}' "every row sits in its day partition"
 
+# 3b. bucket[N] and truncate[W] partitions (the spec's Murmur3 hash) read the same way.
+"$MILLRACE" lake import b -d data -i orders.ndjson --schema "$schema" --create \
+  --partition-by "bucket(4, user_id)" --partition-by "truncate(1, city)" 2>/dev/null
+icebird "$WORK/data/lake/b" > icebird_b.ndjson
+"$MILLRACE" query -d data -f json "SELECT * FROM b" > millrace_b.ndjson
+compare "bucket and truncate" icebird_b.ndjson millrace_b.ndjson "$(icebird "$WORK/data/lake/b" --files | duckdb_list)" 30000
+expect_eq "$(ls data/lake/b | grep -c '^user_id_bucket=')" "4" "four user_id buckets"
+
 # 4. Compaction leaves the replaced files on disk for older snapshots: a glob sees them too.
 "$MILLRACE" lake compact t -d data >/dev/null
 glob="read_parquet('$table/**/*.parquet', hive_partitioning=false)"

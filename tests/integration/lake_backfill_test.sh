@@ -4,6 +4,7 @@
 # Iceberg commits that retry on conflict), and every time the backfill succeeds on each task's
 # first attempt with every store and day once, equal to one run of the pipeline over all days.
 source "$(dirname "$0")/lib/common.sh"
+cd "$WORK"
 
 oracle=$WORK/oracle
 cp -r "$ROOT/examples/retail-daily-sales" "$oracle"

@@ -154,7 +154,7 @@ TEST(TableMetadata, RoundTripsAndRejectsWhatItCannotRead) {
     m.location = "/data/lake/x";
     m.last_sequence_number = 2;
     m.schema = all_types();
-    m.partition_by = {"date(t)", "s", "hour(t) as h"};
+    m.partition_by = {"date(t)", "s", "hour(t) as h", "bucket(8, l)", "truncate(3, s) as s3"};
     m.properties["k"] = "v \"q\"";
     IcebergSnapshot s;
     s.snapshot_id = 2;
@@ -170,7 +170,8 @@ TEST(TableMetadata, RoundTripsAndRejectsWhatItCannotRead) {
     const std::string json = m.to_json();
     EXPECT_NE(json.find("\"refs\": {\"main\": {\"snapshot-id\": 2, \"type\": \"branch\"}}"),
               std::string::npos);
-    EXPECT_NE(json.find("\"last-partition-id\": 1002"), std::string::npos);
+    EXPECT_NE(json.find("\"last-partition-id\": 1004"), std::string::npos);
+    EXPECT_NE(json.find("\"transform\": \"bucket[8]\""), std::string::npos);
     auto parsed = TableMetadata::parse(json, "v3.metadata.json");
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     EXPECT_EQ(parsed->table_uuid, m.table_uuid);
@@ -187,9 +188,9 @@ TEST(TableMetadata, RoundTripsAndRejectsWhatItCannotRead) {
     std::string v1 = json;
     v1.replace(v1.find("\"format-version\": 2"), 19, "\"format-version\": 1");
     EXPECT_EQ(TableMetadata::parse(v1, "v").error().code(), ErrorCode::kCorruption);
-    std::string bucket = json;
-    bucket.replace(bucket.find("\"transform\": \"identity\""), 23, "\"transform\": \"bucket[16]\"");
-    EXPECT_EQ(TableMetadata::parse(bucket, "v").error().code(), ErrorCode::kUnsupported);
+    std::string unknown = json;
+    unknown.replace(unknown.find("\"transform\": \"identity\""), 23, "\"transform\": \"void\"");
+    EXPECT_EQ(TableMetadata::parse(unknown, "v").error().code(), ErrorCode::kUnsupported);
     std::string dangling = json;
     dangling.replace(dangling.find("\"current-snapshot-id\": 2"), 24, "\"current-snapshot-id\": 9");
     EXPECT_EQ(TableMetadata::parse(dangling, "v").error().code(), ErrorCode::kCorruption);
