@@ -327,13 +327,13 @@ Result<LakeTable> LakeTable::upgrade(const std::string& data_dir, const std::str
         m.last_updated_ms = now_micros() / 1000;
         m.schema = schema;
         m.partition_by = old.partition_by;
-        MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, schema));
+        auto spec = PartitionSpec::parse(m.partition_by, schema);
+        if (!spec.ok()) return std::move(spec).error();
         m.properties["millrace.created-at-micros"] = std::to_string(old.committed_at_micros);
         m.properties["millrace.upgraded-from-snapshot"] = std::to_string(current);
-        MILLRACE_ASSIGN_OR_RETURN(bool created,
-                                  create_exclusively(metadata_file(path, 1), m.to_json()));
-        (void)created;  // a concurrent upgrade made it: the same table either way
-        (void)spec;
+        // Not created: a concurrent upgrade made it, the same table either way.
+        auto created = create_exclusively(metadata_file(path, 1), m.to_json());
+        if (!created.ok()) return std::move(created).error();
     }
     MILLRACE_ASSIGN_OR_RETURN(LakeTable table, open(data_dir, name));
     MILLRACE_ASSIGN_OR_RETURN(uint64_t iceberg_current, table.current_snapshot_id());
@@ -561,6 +561,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
     // change. The bound is generous (dozens of concurrent committers still get through); the
     // back-off is random so that two committers do not collide in lockstep.
     constexpr int kMaxAttempts = 200;
+    constexpr std::size_t kMaxManifests = 64;
     std::mt19937_64 random(std::random_device{}() ^ static_cast<uint64_t>(now_micros()));
     const std::string location_dir = metadata_dir(path_);
     for (int attempt = 1;; ++attempt) {
@@ -618,7 +619,8 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         for (const DataFile& f : added) added_rows += f.rows;
 
         // Manifests: an append reuses the current snapshot's manifests and adds one of its new
-        // files; a commit that drops files writes one manifest of every live file.
+        // files; a commit that drops files, or whose list has grown to kMaxManifests (a
+        // streaming sink appends one per checkpoint), writes one manifest of every live file.
         IcebergManifestCodec codec(*schema_, spec_, base.location);
         std::vector<IcebergManifestFile> list;
         std::vector<std::string> written;  // deleted again when this attempt loses
@@ -635,8 +637,11 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
                                                                   parent->manifest_list);
             if (!old.ok()) return std::move(old).error();
             list = std::move(old).value();
+        }
+        if (deleted_files == 0 && parent && list.size() < kMaxManifests) {
             for (const DataFile& f : added) entries.push_back({1, f});
         } else {
+            list.clear();
             for (const DataFile& f : kept) entries.push_back({0, f});
             for (const DataFile& f : added) entries.push_back({1, f});
         }

@@ -183,8 +183,8 @@ public:
         change.progress = progress;
         auto snapshot = table_.commit(change);
         if (!snapshot.ok() && !record.files.empty()) {
-            // The swap of `current` may have happened before the failure (an fsync of the folder
-            // after the rename): then the commit stands. Otherwise the table is unchanged and
+            // The new metadata version may have been linked before the failure (an fsync of the
+            // folder after the link): then the commit stands. Otherwise the table is unchanged and
             // the files go back to staging, for abort() to drop.
             auto now = table_.snapshot();
             bool committed = false;

@@ -306,6 +306,23 @@ TEST_F(LakeTableIcebergTest, ConcurrentProcessesCommitEveryRowExactlyOnce) {
     EXPECT_EQ(avro, static_cast<std::size_t>(2 * kProcesses * kCommits));
 }
 
+TEST_F(LakeTableIcebergTest, ManyAppendsKeepTheManifestListBounded) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    // One commit per append, as a streaming sink's checkpoints: the list is merged into one
+    // manifest when it reaches 64.
+    ASSERT_TRUE(append(*table, 0, 70, 2, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    auto list_bytes = read_file(table->snapshot_file(70));
+    ASSERT_TRUE(list_bytes.ok());
+    auto list = IcebergManifestCodec::decode_manifest_list(*list_bytes, "list");
+    ASSERT_TRUE(list.ok());
+    EXPECT_LE(list->size(), 64u);
+    EXPECT_EQ(ids(*table).size(), 140u);
+    auto older = table->snapshot(63);
+    ASSERT_TRUE(older.ok());
+    EXPECT_EQ(older->total_rows(), 126u);
+}
+
 TEST_F(LakeTableIcebergTest, ConcurrentCreatorsMakeOneTable) {
     std::vector<pid_t> children;
     for (int p = 0; p < 4; ++p) {
