@@ -1,5 +1,6 @@
 #include "lake/iceberg_manifest.h"
 
+#include <cctype>
 #include <cstring>
 
 #include "common/json_string.h"
@@ -72,12 +73,32 @@ std::string partition_avro_type(const PartitionSpec::Item& item, const Schema& s
     return R"("string")";
 }
 
+// An Avro name for a partition field ([A-Za-z_][A-Za-z0-9_]*): other characters become _x<hex>,
+// as Iceberg's own writers do; readers find the field by its field-id, not its name.
+std::string avro_name(const std::string& name) {
+    std::string out;
+    static const char* hex = "0123456789ABCDEF";
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (std::isalpha(c) || c == '_' || (std::isdigit(c) && i > 0)) {
+            out.push_back(static_cast<char>(c));
+        } else if (std::isdigit(c)) {
+            out += "_" + std::string(1, static_cast<char>(c));
+        } else {
+            out += "_x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out.empty() ? "_" : out;
+}
+
 std::string manifest_schema_json(const Schema& schema, const PartitionSpec& spec) {
     std::string partition = R"({"type": "record", "name": "r102", "fields": [)";
     for (std::size_t i = 0; i < spec.items().size(); ++i) {
         const PartitionSpec::Item& item = spec.items()[i];
         if (i > 0) partition += ", ";
-        partition += R"({"name": )" + json_string(item.name) + R"(, "type": ["null", )" +
+        partition += R"({"name": )" + json_string(avro_name(item.name)) + R"(, "type": ["null", )" +
                      partition_avro_type(item, schema) + R"(], "default": null, "field-id": )" +
                      std::to_string(1000 + i) + "}";
     }

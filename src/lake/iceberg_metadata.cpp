@@ -170,7 +170,8 @@ std::string TableMetadata::to_json() const {
         out += ",\n  \"current-snapshot-id\": " + id;
         out += ",\n  \"refs\": {\"main\": {\"snapshot-id\": " + id + ", \"type\": \"branch\"}}";
     } else {
-        out += ",\n  \"refs\": {}";
+        // -1, not an absent key: what older Iceberg readers require for "no snapshot".
+        out += ",\n  \"current-snapshot-id\": -1,\n  \"refs\": {}";
     }
     out += ",\n  \"snapshots\": [";
     for (std::size_t i = 0; i < snapshots.size(); ++i) {

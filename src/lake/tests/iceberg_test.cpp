@@ -116,6 +116,29 @@ TEST(IcebergManifestCodec, RoundTripsFilesPartitionsAndStatisticsOfEveryType) {
     }
 }
 
+TEST(IcebergManifestCodec, PartitionFieldsGetAvroNames) {
+    const Schema schema(
+        {{"store-id", DataType::kInt32, true}, {"9lives", DataType::kString, true}});
+    auto spec = PartitionSpec::parse({"store-id", "9lives"}, schema);
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    IcebergManifestCodec codec(schema, *spec, "/t");
+    DataFile f;
+    f.path = "store-id=4/9lives=x/part-1.parquet";
+    auto bytes = codec.encode_manifest({{1, f}}, 1);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+    auto reader = AvroReader::open(*bytes, "m.avro");
+    ASSERT_TRUE(reader.ok());
+    const AvroNode& data_file = *reader->schema().root().fields[4].type;
+    const AvroNode& partition = *data_file.fields[3].type;
+    ASSERT_EQ(partition.fields.size(), 2u);
+    EXPECT_EQ(partition.fields[0].name, "store_x2Did");
+    EXPECT_EQ(partition.fields[0].field_id, 1000);
+    EXPECT_EQ(partition.fields[1].name, "_9lives");
+    auto files = codec.decode_manifest(*bytes, {});
+    ASSERT_TRUE(files.ok());
+    EXPECT_EQ((*files)[0].path, f.path);
+}
+
 TEST(IcebergManifestCodec, BoundsUseTheSpecsBinaryForm) {
     EXPECT_EQ(iceberg_bound(Value::int32(1)), std::string("\x01\x00\x00\x00", 4));
     EXPECT_EQ(iceberg_bound(Value::int64(-2)), std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
