@@ -117,6 +117,16 @@ int64_t latest_version(const std::string& table_path) {
     return version;
 }
 
+// Points version-hint.text at `version` unless a newer version exists already (a faster
+// committer's hint must not go backwards). A hint only: a committer that dies before it, or a
+// race between two updates, leaves readers to find the newest version by looking past the hint,
+// and a failed update changes nothing committed, so its error is dropped.
+void update_version_hint(const std::string& table_path, int64_t version) {
+    if (is_regular_file(metadata_file(table_path, version + 1))) return;
+    (void)write_file_durably(metadata_dir(table_path) + "/version-hint.text",
+                             std::to_string(version) + "\n");
+}
+
 // Creates `path` holding `bytes`, or returns false when `path` exists (a file, or anything else
 // in the way): written to a temporary file, fsynced, then link(2)ed, which never replaces.
 Result<bool> create_exclusively(const std::string& path, std::string_view bytes) {
@@ -743,10 +753,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             return std::move(created).error();
         }
         if (*created) {
-            // A hint only: a committer that dies here leaves readers to find the version by
-            // looking past the hint.
-            (void)write_file_durably(location_dir + "/version-hint.text",
-                                     std::to_string(loaded.version + 1) + "\n");
+            update_version_hint(path_, loaded.version + 1);
             return static_cast<uint64_t>(snapshot_id);
         }
         cleanup();
@@ -843,8 +850,7 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
             bool created,
             create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json()));
         if (created) {
-            (void)write_file_durably(metadata_dir(path_) + "/version-hint.text",
-                                     std::to_string(loaded.version + 1) + "\n");
+            update_version_hint(path_, loaded.version + 1);
             result.snapshots_expired = expired.size();
             for (const std::string& file : candidates) {
                 if (live.count(file) == 0 && ::unlink(file.c_str()) == 0) ++result.files_deleted;
