@@ -248,13 +248,20 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
             bool required = false;
             if (field["id"].get(i) != simdjson::SUCCESS ||
                 field["name"].get(name) != simdjson::SUCCESS ||
-                field["type"].get(type) != simdjson::SUCCESS ||
                 field["required"].get(required) != simdjson::SUCCESS) {
                 return corrupt("bad schema field");
             }
+            if (field["type"].get(type) != simdjson::SUCCESS) {
+                return Error(ErrorCode::kUnsupported, source + ": column `" + std::string(name) +
+                                                          "` has a nested type, which Millrace "
+                                                          "does not read");
+            }
             if (i != expected_id++) {
-                return corrupt("column ids must be 1, 2, 3... in order (field `" +
-                               std::string(name) + "`)");
+                // Millrace's own tables number their columns in order; other writers' tables
+                // with evolved schemas are not read yet.
+                return Error(ErrorCode::kUnsupported,
+                             source + ": column ids must be 1, 2, 3... in order (field `" +
+                                 std::string(name) + "` has id " + std::to_string(i) + ")");
             }
             auto data_type = data_type_of(type);
             if (!data_type) {

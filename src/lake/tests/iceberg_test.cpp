@@ -214,6 +214,11 @@ TEST(TableMetadata, RoundTripsAndRejectsWhatItCannotRead) {
     std::string unknown = json;
     unknown.replace(unknown.find("\"transform\": \"identity\""), 23, "\"transform\": \"void\"");
     EXPECT_EQ(TableMetadata::parse(unknown, "v").error().code(), ErrorCode::kUnsupported);
+    std::string nested = json;
+    nested.replace(nested.find("\"type\": \"boolean\""), 17,
+                   "\"type\": {\"type\": \"list\", \"element-id\": 9, \"element\": \"int\", "
+                   "\"element-required\": false}");
+    EXPECT_EQ(TableMetadata::parse(nested, "v").error().code(), ErrorCode::kUnsupported);
     std::string dangling = json;
     dangling.replace(dangling.find("\"current-snapshot-id\": 2"), 24, "\"current-snapshot-id\": 9");
     EXPECT_EQ(TableMetadata::parse(dangling, "v").error().code(), ErrorCode::kCorruption);
