@@ -218,11 +218,12 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
-    auto* lake =
-        app.add_subcommand("lake", "Lake tables: list, describe, files, history, compact, import");
+    auto* lake = app.add_subcommand(
+        "lake", "Iceberg lake tables: list, describe, history, compact, import...");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
-                     "list | describe | files | history | compact | import")
+                     "list | describe | files | history | compact | import | expire-snapshots | "
+                     "remove-orphan-files | upgrade")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
     lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
@@ -233,7 +234,8 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--schema", lake_options.schema, "import: the schema of NDJSON/CSV input");
     lake->add_flag("--create", lake_options.create, "import: create the table if missing");
     lake->add_option("--partition-by", lake_options.partition_by,
-                     "import --create: column, date(col) or hour(col); repeatable");
+                     "import --create: column, date(col), hour(col), month(col), year(col), "
+                     "bucket(N, col), truncate(W, col); repeatable");
     lake->add_flag("--overwrite", lake_options.overwrite,
                    "import: replace each partition the import writes, once (its first commit "
                    "into a partition replaces it, later commits append): re-runs are idempotent");
@@ -248,6 +250,12 @@ int run_cli(int argc, char** argv) {
                      "import: data file codec, zstd (default), snappy or none");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
+    lake->add_option("--older-than-seconds", lake_options.older_than_seconds,
+                     "expire-snapshots: expire snapshots older than this (default 0: all but "
+                     "the retained ones); remove-orphan-files: leave files younger than this "
+                     "alone (default 3600, since a commit in progress may own them)");
+    lake->add_option("--retain-last", lake_options.retain_last,
+                     "expire-snapshots: always keep this many newest snapshots (default 1)");
 
     auto* query =
         app.add_subcommand("query", "Run one SQL query over the lake tables of a project");

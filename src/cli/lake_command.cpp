@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -345,6 +346,14 @@ Status run(const LakeOptions& options) {
         return Error(ErrorCode::kInvalidArgument, "lake " + options.action + " needs a table name");
     }
     if (options.action == "import") return import(options, data_dir);
+    if (options.action == "upgrade") {
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable upgraded, LakeTable::upgrade(data_dir, options.table));
+        MILLRACE_ASSIGN_OR_RETURN(Manifest m, upgraded.snapshot());
+        std::printf("upgraded `%s` to Iceberg: snapshot %llu, %zu files, %llu rows\n",
+                    options.table.c_str(), static_cast<unsigned long long>(m.snapshot_id),
+                    m.files.size(), static_cast<unsigned long long>(m.total_rows()));
+        return {};
+    }
     MILLRACE_ASSIGN_OR_RETURN(LakeTable table, LakeTable::open(data_dir, options.table));
     if (options.action == "describe") {
         MILLRACE_ASSIGN_OR_RETURN(Manifest m, table.snapshot(options.snapshot));
@@ -404,7 +413,7 @@ Status run(const LakeOptions& options) {
             auto m = table.snapshot(id);
             if (m.ok() || m.error().code() != ErrorCode::kCorruption) continue;
             std::printf("%llu\tcorrupt\t%s\n", static_cast<unsigned long long>(id),
-                        table.manifest_path(id).c_str());
+                        table.snapshot_file(id).c_str());
             if (!corrupt) corrupt = std::move(m).error();
         }
         if (corrupt) return std::move(*corrupt);
@@ -418,9 +427,28 @@ Status run(const LakeOptions& options) {
                     result.files_added, static_cast<unsigned long long>(result.snapshot_id));
         return {};
     }
+    if (options.action == "expire-snapshots") {
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        const int64_t older_than_ms = now_ms - options.older_than_seconds.value_or(0) * 1000;
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable::ExpireResult result,
+                                  table.expire_snapshots(older_than_ms + 1, options.retain_last));
+        std::printf("expired %zu snapshots; deleted %zu files\n", result.snapshots_expired,
+                    result.files_deleted);
+        return {};
+    }
+    if (options.action == "remove-orphan-files") {
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::size_t removed,
+            table.remove_orphan_files(options.older_than_seconds.value_or(3600) * 1000));
+        std::printf("removed %zu orphan files\n", removed);
+        return {};
+    }
     return Error(ErrorCode::kInvalidArgument,
                  "unknown lake action `" + options.action +
-                     "` (expected list, describe, files, history, compact or import)");
+                     "` (expected list, describe, files, history, compact, import, "
+                     "expire-snapshots, remove-orphan-files or upgrade)");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 namespace millrace {
 
 struct LakeOptions {
-    std::string action;  // list, describe, files, history, compact, import
+    std::string action;  // list, describe, files, history, compact, import, ... (run_lake)
     std::string table;
     std::string data_dir;              // explicit --data-dir
     std::string project;               // or a project directory whose data_dir is used
@@ -24,11 +24,15 @@ struct LakeOptions {
     std::string compression = "zstd";  // zstd, snappy or none
     // compact
     uint64_t small_file_bytes = 32ull << 20;
+    // expire-snapshots, remove-orphan-files
+    std::optional<int64_t> older_than_seconds;
+    std::size_t retain_last = 1;
 };
 
-/// `millrace lake list|describe|files|history|compact|import`: inspects and maintains lake
-/// tables (src/lake). `import` loads a Parquet, NDJSON or CSV file through a LakeWriter,
-/// committing every --commit-rows rows (the crash test drives it). Returns the exit code.
+/// `millrace lake list|describe|files|history|compact|import|expire-snapshots|
+/// remove-orphan-files|upgrade`: inspects and maintains lake tables (src/lake). `import` loads a
+/// Parquet, NDJSON or CSV file through a LakeWriter, committing every --commit-rows rows (the crash
+/// test drives it). Returns the exit code.
 int run_lake(const LakeOptions& options);
 
 }  // namespace millrace

@@ -1,7 +1,8 @@
 #include "lake/lake_table.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
+#include <simdjson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,18 +13,22 @@
 #include <filesystem>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "common/durable_file.h"
-#include "common/file_lock.h"
+#include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "formats/parquet/parquet_reader.h"
+#include "lake/iceberg_manifest.h"
+#include "lake/iceberg_metadata.h"
 #include "lake/staging_folder.h"
 
 namespace millrace {
 
 namespace {
 
-constexpr const char* kCurrent = "/_manifest/current";
+// The commit pointer of tables written before the lake became Iceberg (see upgrade()).
+constexpr const char* kLegacyCurrent = "/_manifest/current";
 
 bool valid_table_name(const std::string& name) {
     if (name.empty() || name[0] == '.' || name[0] == '_' || name.size() > 200) return false;
@@ -61,12 +66,147 @@ std::string data_file_name(std::string_view suffix) {
     return "part-" + random_hex() + "-" + std::string(suffix) + ".parquet";
 }
 
-std::string LakeTable::manifest_path(uint64_t snapshot_id) const {
-    char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "/_manifest/v%010llu.json",
-                  static_cast<unsigned long long>(snapshot_id));
-    return path_ + buffer;
+struct LakeTable::Metadata {
+    int64_t version = 0;
+    std::string file;
+    TableMetadata table;
+};
+
+namespace {
+
+std::string metadata_dir(const std::string& table_path) { return table_path + "/metadata"; }
+
+std::string metadata_file(const std::string& table_path, int64_t version) {
+    return metadata_dir(table_path) + "/v" + std::to_string(version) + ".metadata.json";
 }
+
+bool is_regular_file(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The newest metadata version on disk: from the hint up while the next version exists (a
+// committer may have died between its commit and the hint), or by listing the folder when the
+// hint is missing or names no file. 0 when the table has none.
+int64_t latest_version(const std::string& table_path) {
+    int64_t version = 0;
+    auto hint = read_file(metadata_dir(table_path) + "/version-hint.text");
+    if (hint.ok()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(hint->c_str(), &end, 10);
+        if (end != hint->c_str() && v > 0 && is_regular_file(metadata_file(table_path, v))) {
+            version = v;
+        }
+    }
+    if (version == 0) {
+        std::error_code error;
+        for (const auto& entry :
+             std::filesystem::directory_iterator(metadata_dir(table_path), error)) {
+            const std::string name = entry.path().filename().string();
+            if (name.size() < 16 || name[0] != 'v' ||
+                name.compare(name.size() - 14, 14, ".metadata.json") != 0) {
+                continue;
+            }
+            char* end = nullptr;
+            const long long v = std::strtoll(name.c_str() + 1, &end, 10);
+            if (end != name.c_str() + name.size() - 14 || v <= 0) continue;
+            if (v > version && is_regular_file(entry.path().string())) version = v;
+        }
+    }
+    while (version > 0 && is_regular_file(metadata_file(table_path, version + 1))) ++version;
+    return version;
+}
+
+// Points version-hint.text at `version` unless a newer version exists already (a faster
+// committer's hint must not go backwards). A hint only: a committer that dies before it, or a
+// race between two updates, leaves readers to find the newest version by looking past the hint,
+// and a failed update changes nothing committed, so its error is dropped.
+void update_version_hint(const std::string& table_path, int64_t version) {
+    if (is_regular_file(metadata_file(table_path, version + 1))) return;
+    (void)write_file_durably(metadata_dir(table_path) + "/version-hint.text",
+                             std::to_string(version) + "\n");
+}
+
+// Creates `path` holding `bytes`, or returns false when `path` exists (a file, or anything else
+// in the way): written to a temporary file, fsynced, then link(2)ed, which never replaces.
+Result<bool> create_exclusively(const std::string& path, std::string_view bytes) {
+    const std::string temporary = unique_temporary_path(path);
+    MILLRACE_TRY(write_file_durably(temporary, bytes));
+    const int rc = ::link(temporary.c_str(), path.c_str());
+    const int saved = errno;
+    ::unlink(temporary.c_str());
+    if (rc != 0) {
+        if (saved == EEXIST) return false;
+        errno = saved;
+        return io_error("cannot create " + path);
+    }
+    MILLRACE_TRY(sync_directory(parent_directory(path)));
+    return true;
+}
+
+std::string json_object_text(const std::map<std::string, std::string>& map) {
+    std::string out = "{";
+    for (const auto& [key, value] : map) {
+        if (out.size() > 1) out += ", ";
+        append_json_string(out, key);
+        out += ": ";
+        append_json_string(out, value);
+    }
+    return out + "}";
+}
+
+std::map<std::string, std::string> parse_json_object(const std::string& text) {
+    std::map<std::string, std::string> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::object object;
+    if (parser.parse(text).get(object) != simdjson::SUCCESS) return out;
+    for (auto field : object) {
+        std::string_view value;
+        if (field.value.get(value) == simdjson::SUCCESS) {
+            out[std::string(field.key)] = std::string(value);
+        }
+    }
+    return out;
+}
+
+std::string iceberg_operation(const std::string& operation) {
+    if (operation == "compact") return "replace";
+    if (operation == "overwrite") return "overwrite";
+    return "append";
+}
+
+std::string absolute_path(const std::string& path) {
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(path, error);
+    if (error) return path;
+    std::string out = absolute.lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+Result<std::string> read_metadata_file(const std::string& path) {
+    auto bytes = read_file(path);
+    if (!bytes.ok() && bytes.error().code() == ErrorCode::kNotFound) {
+        return Error(ErrorCode::kCorruption, path + ": missing");
+    }
+    return bytes;
+}
+
+}  // namespace
+
+Result<LakeTable::Metadata> LakeTable::load() const {
+    Metadata m;
+    m.version = latest_version(path_);
+    if (m.version == 0) {
+        return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
+    }
+    m.file = metadata_file(path_, m.version);
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_metadata_file(m.file));
+    MILLRACE_ASSIGN_OR_RETURN(m.table, TableMetadata::parse(text, m.file));
+    return m;
+}
+
+std::string LakeTable::iceberg_schema() const { return iceberg_schema_json(*schema_); }
 
 Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
@@ -78,34 +218,41 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
     }
     if (schema.empty()) return Error(ErrorCode::kInvalidArgument, "a table needs columns");
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(partition_by, schema));
-    const std::string path = data_dir + "/lake/" + name;
-    MILLRACE_TRY(create_directories_durably(path + "/_manifest"));
-    // Two processes may create one table at once (the first runs of two writers): the lock
-    // makes one the creator and the other see kAlreadyExists.
-    // Held for the duration of a create or commit: concurrent writers take turns.
-    MILLRACE_ASSIGN_OR_RETURN(FileLock lock,
-                              FileLock::acquire_waiting(path + "/_manifest/.lock", "lake commit"));
-    std::error_code error;
-    if (std::filesystem::exists(path + kCurrent, error)) {
-        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
-    }
-    auto shared = std::make_shared<const Schema>(schema);
-    LakeTable table(name, path, shared, std::move(spec));
-    Manifest m;
-    m.snapshot_id = 0;
-    m.committed_at_micros = now_micros();
-    m.operation = "create";
-    m.schema_text = schema_metadata_text(schema);
-    m.partition_by = partition_by;
-    // The schema must survive its text form (column names with `,` or `:` would not).
-    auto reparsed = parse_schema_spec(m.schema_text);
+    // Writers' pre-commit records carry the schema in its one-line text form.
+    auto reparsed = parse_schema_spec(schema_metadata_text(schema));
     if (!reparsed.ok() || !(*reparsed == schema)) {
         return Error(ErrorCode::kInvalidArgument,
                      "column names of a lake table must not contain `,` or `:`");
     }
-    MILLRACE_TRY(write_file_durably(table.manifest_path(0), m.to_json(schema)));
-    MILLRACE_TRY(write_file_durably(path + kCurrent, "0\n"));
-    return table;
+    const std::string path = data_dir + "/lake/" + name;
+    std::error_code error;
+    if (std::filesystem::exists(path + kLegacyCurrent, error)) {
+        return Error(ErrorCode::kAlreadyExists,
+                     "lake table `" + name + "` exists in " + path +
+                         " in the format before Iceberg (run `millrace lake upgrade " + name +
+                         "`)");
+    }
+    MILLRACE_TRY(create_directories_durably(metadata_dir(path)));
+    TableMetadata m;
+    m.table_uuid = random_uuid();
+    m.location = absolute_path(path);
+    m.last_updated_ms = now_micros() / 1000;
+    m.schema = schema;
+    m.partition_by = spec.items().empty() ? std::vector<std::string>{} : partition_by;
+    // The partition_by text as the metadata gives it back (e.g. `day(ts)` becomes `date(ts)`).
+    m.properties["millrace.created-at-micros"] = std::to_string(now_micros());
+    // Two processes may create one table at once (the first runs of two writers): link(2)
+    // makes one the creator and the other see kAlreadyExists.
+    if (latest_version(path) > 0) {
+        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
+    }
+    MILLRACE_ASSIGN_OR_RETURN(bool created,
+                              create_exclusively(metadata_file(path, 1), m.to_json()));
+    if (!created) {
+        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
+    }
+    MILLRACE_TRY(write_file_durably(metadata_dir(path) + "/version-hint.text", "1\n"));
+    return open(data_dir, name);
 }
 
 Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string& name) {
@@ -113,27 +260,31 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
         return Error(ErrorCode::kInvalidArgument, "bad table name `" + name + "`");
     }
     const std::string path = data_dir + "/lake/" + name;
-    std::error_code error;
-    if (!std::filesystem::exists(path + kCurrent, error)) {
+    LakeTable probe(name, path, nullptr, PartitionSpec());
+    const int64_t latest = latest_version(path);
+    if (latest == 0) {
+        std::error_code error;
+        if (std::filesystem::exists(path + kLegacyCurrent, error)) {
+            return Error(ErrorCode::kUnsupported,
+                         "lake table `" + name + "` in " + path +
+                             " is in the format before Iceberg: run `millrace lake upgrade " +
+                             name + " -d " + data_dir + "` once to convert it");
+        }
         return Error(ErrorCode::kNotFound, "no lake table `" + name + "` in " + data_dir + "/lake");
     }
-    LakeTable probe(name, path, nullptr, PartitionSpec());
-    auto current = probe.snapshot();
-    if (!current.ok() && current.error().code() == ErrorCode::kCorruption) {
-        // The schema and partitioning never change, so any intact snapshot has them: the table
-        // still opens, its older snapshots stay readable AS OF their ids, and reads of the
-        // corrupt one report it.
-        auto current_id = probe.current_snapshot_id();
-        auto intact =
-            probe.newest_intact_snapshot(current_id.ok() ? *current_id : probe.manifests_end());
-        if (intact) current = std::move(*intact);
+    auto loaded = probe.load();
+    // The schema and partitioning never change, so any intact version has them: the table still
+    // opens, and reads of its corrupt metadata report it.
+    for (int64_t v = latest - 1; !loaded.ok() && v >= 1; --v) {
+        auto text = read_file(metadata_file(path, v));
+        if (!text.ok()) continue;
+        auto parsed = TableMetadata::parse(*text, metadata_file(path, v));
+        if (parsed.ok()) loaded = Metadata{v, metadata_file(path, v), std::move(parsed).value()};
     }
-    if (!current.ok()) return std::move(current).error();
-    const Manifest& m = *current;
-    MILLRACE_ASSIGN_OR_RETURN(Schema schema, manifest_schema(m));
-    MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, schema));
-    return LakeTable(name, path, std::make_shared<const Schema>(std::move(schema)),
-                     std::move(spec));
+    if (!loaded.ok()) return std::move(loaded).error();
+    const TableMetadata& m = loaded->table;
+    MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, m.schema));
+    return LakeTable(name, path, std::make_shared<const Schema>(m.schema), std::move(spec));
 }
 
 Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
@@ -144,7 +295,8 @@ Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
     for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
         const std::string name = entry.path().filename().string();
         if (valid_table_name(name) &&
-            std::filesystem::exists(entry.path() / "_manifest" / "current", error)) {
+            (latest_version(entry.path().string()) > 0 ||
+             std::filesystem::exists(entry.path().string() + kLegacyCurrent, error))) {
             names.push_back(name);
         }
     }
@@ -153,95 +305,204 @@ Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
     return names;
 }
 
-Result<uint64_t> LakeTable::current_snapshot_id() const {
-    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path_ + kCurrent));
-    char* end = nullptr;
-    const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
-    if (end == text.c_str() || (*end != '\n' && *end != '\0')) {
-        std::string hint = "; no snapshot manifest is intact";
-        if (auto intact = newest_intact_snapshot(manifests_end())) {
-            const std::string older = std::to_string((*intact)->snapshot_id);
-            hint = "; the newest intact snapshot manifest is " + older +
-                   ": read it explicitly as \"" + name_ + "@" + older + "\"";
+Result<LakeTable> LakeTable::upgrade(const std::string& data_dir, const std::string& name) {
+    const std::string path = data_dir + "/lake/" + name;
+    const std::string legacy = path + "/_manifest";
+    std::error_code error;
+    if (!std::filesystem::exists(path + kLegacyCurrent, error)) {
+        if (latest_version(path) > 0) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "lake table `" + name + "` is an Iceberg table already");
         }
-        return Error(
-            ErrorCode::kCorruption,
-            path_ + kCurrent + ": not a snapshot id (the commit pointer is corrupt)" + hint);
+        return Error(ErrorCode::kNotFound, "no lake table `" + name + "` in " + data_dir + "/lake");
     }
-    return static_cast<uint64_t>(id);
+    MILLRACE_ASSIGN_OR_RETURN(std::string current_text, read_file(path + kLegacyCurrent));
+    char* end = nullptr;
+    const unsigned long long current = std::strtoull(current_text.c_str(), &end, 10);
+    if (end == current_text.c_str()) {
+        return Error(ErrorCode::kCorruption, path + kLegacyCurrent + ": not a snapshot id");
+    }
+    char file[32];
+    std::snprintf(file, sizeof(file), "/v%010llu.json", current);
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(legacy + file));
+    MILLRACE_ASSIGN_OR_RETURN(Manifest old, Manifest::parse(text, legacy + file));
+    MILLRACE_ASSIGN_OR_RETURN(Schema schema, manifest_schema(old));
+    // A crashed upgrade may have created the metadata already: then only the commit (if it did
+    // not happen) and the rename remain.
+    if (latest_version(path) == 0) {
+        MILLRACE_TRY(create_directories_durably(metadata_dir(path)));
+        TableMetadata m;
+        m.table_uuid = random_uuid();
+        m.location = absolute_path(path);
+        m.last_updated_ms = now_micros() / 1000;
+        m.schema = schema;
+        m.partition_by = old.partition_by;
+        auto spec = PartitionSpec::parse(m.partition_by, schema);
+        if (!spec.ok()) return std::move(spec).error();
+        m.properties["millrace.created-at-micros"] = std::to_string(old.committed_at_micros);
+        m.properties["millrace.upgraded-from-snapshot"] = std::to_string(current);
+        // Not created: a concurrent upgrade made it, the same table either way.
+        auto created = create_exclusively(metadata_file(path, 1), m.to_json());
+        if (!created.ok()) return std::move(created).error();
+    }
+    MILLRACE_ASSIGN_OR_RETURN(LakeTable table, open(data_dir, name));
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t iceberg_current, table.current_snapshot_id());
+    if (iceberg_current == 0 &&
+        (!old.files.empty() || !old.writers.empty() || !old.progress.empty())) {
+        Change change;
+        change.added = old.files;
+        change.operation = "append";
+        change.writers = old.writers;
+        for (const auto& [writer, state] : old.progress) change.progress[writer] = state;
+        auto committed = table.commit(change);
+        if (!committed.ok()) return std::move(committed).error();
+    }
+    MILLRACE_TRY(rename_durably(legacy, path + "/_manifest.pre-iceberg"));
+    return table;
 }
 
-uint64_t LakeTable::manifests_end() const {
-    uint64_t end = 0;
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(path_ + "/_manifest", error)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() != 16 || name[0] != 'v' || name.compare(11, 5, ".json") != 0) continue;
-        end = std::max<uint64_t>(end, std::strtoull(name.c_str() + 1, nullptr, 10) + 1);
+Result<uint64_t> LakeTable::current_snapshot_id() const {
+    auto m = load();
+    if (!m.ok()) {
+        if (m.error().code() != ErrorCode::kCorruption) return std::move(m).error();
+        return Error(ErrorCode::kCorruption, m.error().message() + intact_hint(nullptr, 0));
     }
-    return end;
+    return static_cast<uint64_t>(m->table.current_snapshot_id.value_or(0));
+}
+
+std::string LakeTable::snapshot_file(uint64_t snapshot_id) const {
+    auto m = load();
+    if (!m.ok()) return metadata_file(path_, latest_version(path_));
+    if (const IcebergSnapshot* s = m->table.find(static_cast<int64_t>(snapshot_id))) {
+        return s->manifest_list;
+    }
+    return m->file;
+}
+
+std::string LakeTable::intact_hint(const Metadata* metadata, uint64_t below) const {
+    std::optional<Result<Manifest>> intact;
+    if (metadata) {
+        intact = newest_intact_snapshot(*metadata, below);
+    } else {
+        // The newest metadata does not read: the current snapshot of the newest older version
+        // that does.
+        for (int64_t v = latest_version(path_) - 1; v >= 1 && !intact; --v) {
+            auto text = read_file(metadata_file(path_, v));
+            if (!text.ok()) continue;
+            auto parsed = TableMetadata::parse(*text, metadata_file(path_, v));
+            if (!parsed.ok()) continue;
+            Metadata older{v, metadata_file(path_, v), std::move(parsed).value()};
+            const uint64_t current = older.table.current_snapshot_id.value_or(0);
+            auto m = read_snapshot(older, current);
+            if (m.ok()) intact = std::move(m);
+        }
+    }
+    if (!intact) return "; no older snapshot is intact";
+    const std::string older = std::to_string((*intact)->snapshot_id);
+    return "; the newest intact snapshot is " + older + ": read it explicitly as \"" + name_ + "@" +
+           older + "\" (`millrace lake history " + name_ + "` lists the readable snapshots)";
 }
 
 Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const {
-    auto current_id = current_snapshot_id();
-    if (!current_id.ok() && snapshot_id && current_id.error().code() == ErrorCode::kCorruption) {
-        // The commit pointer is unreadable but an explicit snapshot was asked for: its manifest
-        // says for itself whether it is intact.
-        return read_snapshot(*snapshot_id);
+    auto loaded = load();
+    if (!loaded.ok()) {
+        if (loaded.error().code() != ErrorCode::kCorruption) return std::move(loaded).error();
+        if (snapshot_id) {
+            // The newest metadata is unreadable but an explicit snapshot was asked for: any
+            // older metadata version that lists it will do.
+            for (int64_t v = latest_version(path_) - 1; v >= 1; --v) {
+                auto text = read_file(metadata_file(path_, v));
+                if (!text.ok()) continue;
+                auto parsed = TableMetadata::parse(*text, metadata_file(path_, v));
+                if (!parsed.ok()) continue;
+                Metadata older{v, metadata_file(path_, v), std::move(parsed).value()};
+                if (*snapshot_id == 0 || older.table.find(static_cast<int64_t>(*snapshot_id))) {
+                    return read_snapshot(older, *snapshot_id);
+                }
+            }
+        }
+        return Error(ErrorCode::kCorruption, "lake table `" + name_ +
+                                                 "` is corrupt: " + loaded.error().message() +
+                                                 intact_hint(nullptr, 0));
     }
-    if (!current_id.ok()) return std::move(current_id).error();
-    const uint64_t current = *current_id;
+    const uint64_t current = static_cast<uint64_t>(loaded->table.current_snapshot_id.value_or(0));
     const uint64_t id = snapshot_id.value_or(current);
     if (id > current) {
         return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no snapshot " +
                                                std::to_string(id) + " (current is " +
                                                std::to_string(current) + ")");
     }
-    auto m = read_snapshot(id);
+    auto m = read_snapshot(*loaded, id);
     if (m.ok() || m.error().code() != ErrorCode::kCorruption) return m;
-    std::string hint;
-    if (auto intact = newest_intact_snapshot(id)) {
-        const uint64_t older = (*intact)->snapshot_id;
-        hint = "; the newest intact snapshot is " + std::to_string(older) +
-               ": read it explicitly as \"" + name_ + "@" + std::to_string(older) +
-               "\" (`millrace lake history " + name_ + "` lists the readable snapshots)";
-    } else {
-        hint = "; no older snapshot is intact";
-    }
     return Error(ErrorCode::kCorruption, "snapshot " + std::to_string(id) + " of lake table `" +
-                                             name_ + "` is corrupt: " + m.error().message() + hint);
+                                             name_ + "` is corrupt: " + m.error().message() +
+                                             intact_hint(&*loaded, id));
 }
 
-Result<Manifest> LakeTable::read_snapshot(uint64_t id) const {
-    const std::string file = manifest_path(id);
-    auto text = read_file(file);
-    if (!text.ok()) {
-        if (text.error().code() == ErrorCode::kNotFound) {
-            return Error(ErrorCode::kNotFound,
-                         "table `" + name_ + "` has no snapshot " + std::to_string(id));
+Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id) const {
+    const TableMetadata& t = metadata.table;
+    Manifest m;
+    m.schema_text = schema_metadata_text(t.schema);
+    m.partition_by = t.partition_by;
+    if (id == 0) {
+        m.operation = "create";
+        if (auto it = t.properties.find("millrace.created-at-micros"); it != t.properties.end()) {
+            m.committed_at_micros = std::strtoll(it->second.c_str(), nullptr, 10);
         }
-        return std::move(text).error();
+        return m;
     }
-    MILLRACE_ASSIGN_OR_RETURN(Manifest m, Manifest::parse(*text, file));
-    if (m.snapshot_id != id) return Error(ErrorCode::kCorruption, file + ": wrong snapshot id");
+    const IcebergSnapshot* s = t.find(static_cast<int64_t>(id));
+    if (!s) {
+        return Error(ErrorCode::kNotFound, "table `" + name_ + "` has no snapshot " +
+                                               std::to_string(id) + " (expired, or never made)");
+    }
+    m.snapshot_id = id;
+    m.parent_id = static_cast<uint64_t>(s->parent_id.value_or(0));
+    m.committed_at_micros = s->timestamp_ms * 1000;
+    auto summary = [&](const std::string& key) {
+        auto it = s->summary.find(key);
+        return it == s->summary.end() ? std::string() : it->second;
+    };
+    m.operation = summary("millrace.operation");
+    if (m.operation.empty()) m.operation = summary("operation");
+    for (const auto& [writer, checkpoint] : parse_json_object(summary("millrace.writers"))) {
+        m.writers[writer] = std::strtoull(checkpoint.c_str(), nullptr, 10);
+    }
+    m.progress = parse_json_object(summary("millrace.progress"));
+    MILLRACE_ASSIGN_OR_RETURN(std::string list_bytes, read_metadata_file(s->manifest_list));
+    MILLRACE_ASSIGN_OR_RETURN(
+        std::vector<IcebergManifestFile> manifests,
+        IcebergManifestCodec::decode_manifest_list(std::move(list_bytes), s->manifest_list));
+    IcebergManifestCodec codec(*schema_, spec_, t.location);
+    for (const IcebergManifestFile& manifest : manifests) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(manifest.path));
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<DataFile> files,
+                                  codec.decode_manifest(std::move(bytes), manifest));
+        for (DataFile& f : files) m.files.push_back(std::move(f));
+    }
     return m;
 }
 
-std::optional<Result<Manifest>> LakeTable::newest_intact_snapshot(uint64_t below) const {
-    // Manifests above `current` are leftovers of crashed commits, never committed: callers pass
-    // `current` (or, when it is unreadable, the end of the manifests on disk).
+std::optional<Result<Manifest>> LakeTable::newest_intact_snapshot(const Metadata& metadata,
+                                                                  uint64_t below) const {
     for (uint64_t id = below; id-- > 0;) {
-        auto m = read_snapshot(id);
+        if (id > 0 && !metadata.table.find(static_cast<int64_t>(id))) continue;
+        auto m = read_snapshot(metadata, id);
         if (m.ok()) return m;
     }
     return std::nullopt;
 }
 
 Result<std::vector<Manifest>> LakeTable::history() const {
-    MILLRACE_ASSIGN_OR_RETURN(uint64_t current, current_snapshot_id());
+    MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+    std::vector<uint64_t> ids = {0};
+    for (const IcebergSnapshot& s : loaded.table.snapshots) {
+        ids.push_back(static_cast<uint64_t>(s.snapshot_id));
+    }
+    std::sort(ids.begin(), ids.end());
     std::vector<Manifest> out;
-    for (uint64_t id = 0; id <= current; ++id) {
-        auto m = read_snapshot(id);
+    for (uint64_t id : ids) {
+        auto m = read_snapshot(loaded, id);
         if (!m.ok()) {
             if (m.error().code() == ErrorCode::kNotFound ||
                 m.error().code() == ErrorCode::kCorruption) {
@@ -306,53 +567,361 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
 }
 
 Result<uint64_t> LakeTable::commit(const Change& change) const {
-    MILLRACE_ASSIGN_OR_RETURN(FileLock lock,
-                              FileLock::acquire_waiting(path_ + "/_manifest/.lock", "lake commit"));
-    MILLRACE_ASSIGN_OR_RETURN(Manifest current, snapshot());
-    if (!change.writer.empty() && change.checkpoint) {
-        auto it = current.writers.find(change.writer);
-        if (it != current.writers.end() && it->second >= *change.checkpoint) {
-            return current.snapshot_id;
+    // Conflicts are retried: each attempt re-reads the newest snapshot and re-applies the
+    // change. The bound is generous (dozens of concurrent committers still get through); the
+    // back-off is random so that two committers do not collide in lockstep.
+    constexpr int kMaxAttempts = 200;
+    constexpr std::size_t kMaxManifests = 64;
+    std::mt19937_64 random(std::random_device{}() ^ static_cast<uint64_t>(now_micros()));
+    const std::string location_dir = metadata_dir(path_);
+    for (int attempt = 1;; ++attempt) {
+        MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+        const TableMetadata& base = loaded.table;
+        const uint64_t current_id = static_cast<uint64_t>(base.current_snapshot_id.value_or(0));
+        auto current_result = read_snapshot(loaded, current_id);
+        if (!current_result.ok()) {
+            if (current_result.error().code() != ErrorCode::kCorruption) {
+                return std::move(current_result).error();
+            }
+            return Error(ErrorCode::kCorruption,
+                         "snapshot " + std::to_string(current_id) + " of lake table `" + name_ +
+                             "` is corrupt, nothing is committed on top of it: " +
+                             current_result.error().message());
         }
-    }
-    std::set<std::string> drop(change.removed.begin(), change.removed.end());
-    Manifest next;
-    next.snapshot_id = current.snapshot_id + 1;
-    next.parent_id = current.snapshot_id;
-    next.committed_at_micros = now_micros();
-    next.operation = change.operation;
-    next.schema_text = current.schema_text;
-    next.partition_by = current.partition_by;
-    next.writers = current.writers;
-    if (!change.writer.empty() && change.checkpoint) {
-        next.writers[change.writer] = *change.checkpoint;
-    }
-    next.progress = current.progress;
-    for (const auto& [writer, state] : change.progress) {
-        if (state) {
-            next.progress[writer] = *state;
+        Manifest current = std::move(current_result).value();
+        if (!change.writer.empty() && change.checkpoint) {
+            auto it = current.writers.find(change.writer);
+            if (it != current.writers.end() && it->second >= *change.checkpoint) {
+                return current.snapshot_id;
+            }
+        }
+        const int64_t sequence = base.last_sequence_number + 1;
+        const int64_t snapshot_id = sequence;
+        std::set<std::string> drop(change.removed.begin(), change.removed.end());
+        std::vector<DataFile> kept;
+        std::size_t dropped = 0;
+        uint64_t deleted_rows = 0;
+        std::size_t deleted_files = 0;
+        for (DataFile& f : current.files) {
+            if (drop.count(f.path) > 0) {
+                ++dropped;
+                deleted_rows += f.rows;
+                ++deleted_files;
+                continue;
+            }
+            if (change.replaced_partitions.count(folder_of(f.path)) > 0) {
+                deleted_rows += f.rows;
+                ++deleted_files;
+                continue;
+            }
+            kept.push_back(std::move(f));
+        }
+        if (dropped != drop.size()) {
+            return Error(ErrorCode::kUnavailable,
+                         "commit conflict on `" + name_ + "`: files to replace are no longer live");
+        }
+        std::vector<DataFile> added = change.added;
+        for (DataFile& f : added) {
+            f.added_snapshot_id = snapshot_id;
+            f.sequence_number = sequence;
+        }
+        uint64_t added_rows = 0, total_rows = 0;
+        for (const DataFile& f : added) added_rows += f.rows;
+
+        // Manifests: an append reuses the current snapshot's manifests and adds one of its new
+        // files; a commit that drops files, or whose list has grown to kMaxManifests (a
+        // streaming sink appends one per checkpoint), writes one manifest of every live file.
+        IcebergManifestCodec codec(*schema_, spec_, base.location);
+        std::vector<IcebergManifestFile> list;
+        std::vector<std::string> written;  // deleted again when this attempt loses
+        auto cleanup = [&] {
+            for (const std::string& file : written) ::unlink(file.c_str());
+        };
+        const IcebergSnapshot* parent =
+            base.current_snapshot_id ? base.find(*base.current_snapshot_id) : nullptr;
+        std::vector<IcebergManifestEntry> entries;
+        if (deleted_files == 0 && parent) {
+            auto bytes = read_metadata_file(parent->manifest_list);
+            if (!bytes.ok()) return std::move(bytes).error();
+            auto old = IcebergManifestCodec::decode_manifest_list(std::move(bytes).value(),
+                                                                  parent->manifest_list);
+            if (!old.ok()) return std::move(old).error();
+            list = std::move(old).value();
+        }
+        if (deleted_files == 0 && parent && list.size() < kMaxManifests) {
+            for (const DataFile& f : added) entries.push_back({1, f});
         } else {
-            next.progress.erase(writer);
+            list.clear();
+            for (const DataFile& f : kept) entries.push_back({0, f});
+            for (const DataFile& f : added) entries.push_back({1, f});
+        }
+        if (!entries.empty()) {
+            auto bytes = codec.encode_manifest(entries, snapshot_id);
+            if (!bytes.ok()) return std::move(bytes).error();
+            IcebergManifestFile manifest;
+            manifest.path = base.location + "/metadata/" + random_uuid() + "-m0.avro";
+            manifest.length = static_cast<int64_t>(bytes->size());
+            manifest.sequence_number = sequence;
+            manifest.min_sequence_number = sequence;
+            manifest.added_snapshot_id = snapshot_id;
+            std::vector<DataFile> files;
+            for (const IcebergManifestEntry& e : entries) {
+                files.push_back(e.file);
+                if (e.status == 1) {
+                    ++manifest.added_files;
+                    manifest.added_rows += static_cast<int64_t>(e.file.rows);
+                } else {
+                    ++manifest.existing_files;
+                    manifest.existing_rows += static_cast<int64_t>(e.file.rows);
+                    manifest.min_sequence_number =
+                        std::min(manifest.min_sequence_number, e.file.sequence_number);
+                }
+            }
+            manifest.partitions = codec.partition_summaries(files);
+            const std::string local = location_dir + manifest.path.substr(manifest.path.rfind('/'));
+            Status wrote = write_file_durably(local, *bytes);
+            if (!wrote.ok()) return std::move(wrote).error();
+            written.push_back(local);
+            list.push_back(std::move(manifest));
+        }
+        for (const DataFile& f : kept) total_rows += f.rows;
+        total_rows += added_rows;
+
+        IcebergSnapshot snapshot;
+        snapshot.snapshot_id = snapshot_id;
+        snapshot.parent_id = base.current_snapshot_id;
+        snapshot.sequence_number = sequence;
+        snapshot.timestamp_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
+        const std::string list_name = "/snap-" + std::to_string(snapshot_id) + "-" +
+                                      std::to_string(attempt) + "-" + random_uuid() + ".avro";
+        snapshot.manifest_list = base.location + "/metadata" + list_name;
+        auto list_bytes = IcebergManifestCodec::encode_manifest_list(
+            list, snapshot_id, base.current_snapshot_id, sequence);
+        if (!list_bytes.ok()) {
+            cleanup();
+            return std::move(list_bytes).error();
+        }
+        Status wrote_list = write_file_durably(location_dir + list_name, *list_bytes);
+        if (!wrote_list.ok()) {
+            cleanup();
+            return std::move(wrote_list).error();
+        }
+        written.push_back(location_dir + list_name);
+        std::map<std::string, std::string> writers;
+        for (const auto& [writer, checkpoint] : current.writers) {
+            writers[writer] = std::to_string(checkpoint);
+        }
+        for (const auto& [writer, checkpoint] : change.writers) {
+            writers[writer] = std::to_string(checkpoint);
+        }
+        if (!change.writer.empty() && change.checkpoint) {
+            writers[change.writer] = std::to_string(*change.checkpoint);
+        }
+        std::map<std::string, std::string> progress = current.progress;
+        for (const auto& [writer, state] : change.progress) {
+            if (state) {
+                progress[writer] = *state;
+            } else {
+                progress.erase(writer);
+            }
+        }
+        snapshot.summary = {
+            {"operation", iceberg_operation(change.operation)},
+            {"millrace.operation", change.operation},
+            {"added-data-files", std::to_string(added.size())},
+            {"added-records", std::to_string(added_rows)},
+            {"deleted-data-files", std::to_string(deleted_files)},
+            {"deleted-records", std::to_string(deleted_rows)},
+            {"total-data-files", std::to_string(kept.size() + added.size())},
+            {"total-records", std::to_string(total_rows)},
+        };
+        if (!writers.empty()) snapshot.summary["millrace.writers"] = json_object_text(writers);
+        if (!progress.empty()) snapshot.summary["millrace.progress"] = json_object_text(progress);
+
+        TableMetadata next = base;
+        next.last_sequence_number = sequence;
+        next.last_updated_ms = snapshot.timestamp_ms;
+        next.current_snapshot_id = snapshot_id;
+        next.snapshot_log.emplace_back(snapshot.timestamp_ms, snapshot_id);
+        next.metadata_log.emplace_back(
+            base.last_updated_ms,
+            base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        next.snapshots.push_back(std::move(snapshot));
+        auto created = create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json());
+        if (!created.ok()) {
+            cleanup();
+            return std::move(created).error();
+        }
+        if (*created) {
+            update_version_hint(path_, loaded.version + 1);
+            return static_cast<uint64_t>(snapshot_id);
+        }
+        cleanup();
+        if (latest_version(path_) == loaded.version) {
+            // The name is taken, yet no newer version reads: something that is not a metadata
+            // file is in the way (no retry can succeed).
+            return Error(ErrorCode::kIo, "cannot commit to lake table `" + name_ +
+                                             "`: " + metadata_file(path_, loaded.version + 1) +
+                                             " exists and is not a metadata file");
+        }
+        if (attempt >= kMaxAttempts) {
+            return Error(ErrorCode::kUnavailable,
+                         "commit to lake table `" + name_ + "` lost " + std::to_string(attempt) +
+                             " times in a row to concurrent commits; nothing was committed");
+        }
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(random() % (1000 * std::min(attempt, 20) + 1)));
+    }
+}
+
+namespace {
+
+// The local file of a path the metadata holds (absolute, under the table's location as it was
+// written): the table folder may have moved since.
+std::string local_file(const std::string& table_path, const std::string& location,
+                       const std::string& path) {
+    if (path.rfind(location + "/", 0) == 0) return table_path + path.substr(location.size());
+    return path;
+}
+
+}  // namespace
+
+Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_ms,
+                                                            std::size_t retain_last) const {
+    constexpr int kMaxAttempts = 100;
+    retain_last = std::max<std::size_t>(retain_last, 1);
+    for (int attempt = 1;; ++attempt) {
+        MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+        const TableMetadata& base = loaded.table;
+        std::vector<IcebergSnapshot> snapshots = base.snapshots;
+        std::sort(snapshots.begin(), snapshots.end(),
+                  [](const IcebergSnapshot& a, const IcebergSnapshot& b) {
+                      return a.snapshot_id < b.snapshot_id;
+                  });
+        std::vector<IcebergSnapshot> kept, expired;
+        for (std::size_t i = 0; i < snapshots.size(); ++i) {
+            const IcebergSnapshot& s = snapshots[i];
+            const bool keep =
+                s.timestamp_ms >= older_than_ms || i + retain_last >= snapshots.size() ||
+                (base.current_snapshot_id && s.snapshot_id == *base.current_snapshot_id);
+            (keep ? kept : expired).push_back(s);
+        }
+        ExpireResult result;
+        if (expired.empty()) return result;
+        // Files of the kept snapshots stay; those of expired snapshots that no kept one uses go.
+        auto files_of = [&](const IcebergSnapshot& s, std::set<std::string>& out) -> Status {
+            out.insert(local_file(path_, base.location, s.manifest_list));
+            MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(s.manifest_list));
+            MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
+                                                          std::move(bytes), s.manifest_list));
+            IcebergManifestCodec codec(*schema_, spec_, base.location);
+            for (const IcebergManifestFile& manifest : manifests) {
+                out.insert(local_file(path_, base.location, manifest.path));
+                MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata_file(manifest.path));
+                MILLRACE_ASSIGN_OR_RETURN(auto files,
+                                          codec.decode_manifest(std::move(m), manifest));
+                for (const DataFile& f : files) out.insert(path_ + "/" + f.path);
+            }
+            return {};
+        };
+        std::set<std::string> live, candidates;
+        for (const IcebergSnapshot& s : kept) MILLRACE_TRY(files_of(s, live));
+        for (const IcebergSnapshot& s : expired) (void)files_of(s, candidates);
+        TableMetadata next = base;
+        next.snapshots.clear();
+        std::set<int64_t> kept_ids;
+        for (const IcebergSnapshot& s : base.snapshots) {
+            for (const IcebergSnapshot& k : kept) {
+                if (k.snapshot_id == s.snapshot_id) {
+                    next.snapshots.push_back(s);
+                    kept_ids.insert(s.snapshot_id);
+                }
+            }
+        }
+        next.snapshot_log.clear();
+        for (const auto& entry : base.snapshot_log) {
+            if (kept_ids.count(entry.second) > 0) next.snapshot_log.push_back(entry);
+        }
+        next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
+        next.metadata_log.emplace_back(
+            base.last_updated_ms,
+            base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        MILLRACE_ASSIGN_OR_RETURN(
+            bool created,
+            create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json()));
+        if (created) {
+            update_version_hint(path_, loaded.version + 1);
+            result.snapshots_expired = expired.size();
+            for (const std::string& file : candidates) {
+                if (live.count(file) == 0 && ::unlink(file.c_str()) == 0) ++result.files_deleted;
+            }
+            return result;
+        }
+        if (latest_version(path_) == loaded.version) {
+            return Error(ErrorCode::kIo, metadata_file(path_, loaded.version + 1) +
+                                             " exists and is not a metadata file");
+        }
+        if (attempt >= kMaxAttempts) {
+            return Error(ErrorCode::kUnavailable, "expire_snapshots lost to concurrent commits");
         }
     }
-    std::size_t dropped = 0;
-    for (DataFile& f : current.files) {
-        if (drop.count(f.path) > 0) {
-            ++dropped;
+}
+
+Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
+    MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+    const TableMetadata& base = loaded.table;
+    std::set<std::string> live;
+    IcebergManifestCodec codec(*schema_, spec_, base.location);
+    for (const IcebergSnapshot& s : base.snapshots) {
+        live.insert(local_file(path_, base.location, s.manifest_list));
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(s.manifest_list));
+        MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
+                                                      std::move(bytes), s.manifest_list));
+        for (const IcebergManifestFile& manifest : manifests) {
+            live.insert(local_file(path_, base.location, manifest.path));
+            MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata_file(manifest.path));
+            MILLRACE_ASSIGN_OR_RETURN(auto files, codec.decode_manifest(std::move(m), manifest));
+            for (const DataFile& f : files) live.insert(path_ + "/" + f.path);
+        }
+    }
+    const auto now = std::filesystem::file_time_type::clock::now();
+    std::size_t removed = 0;
+    std::vector<std::string> folders;
+    std::error_code error;
+    auto it = std::filesystem::recursive_directory_iterator(path_, error);
+    for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+        const std::string file = it->path().string();
+        const std::string relative = file.substr(path_.size() + 1);
+        if (it.depth() == 0 && (relative == "_staging" || relative.rfind("_manifest", 0) == 0)) {
+            it.disable_recursion_pending();  // writers' staging; the pre-Iceberg manifests
             continue;
         }
-        if (change.replaced_partitions.count(folder_of(f.path)) > 0) continue;
-        next.files.push_back(std::move(f));
+        if (it->is_directory(error)) {
+            folders.push_back(file);
+            continue;
+        }
+        if (!it->is_regular_file(error) || live.count(file) > 0) continue;
+        const std::string name = it->path().filename().string();
+        if (it.depth() == 1 && relative.rfind("metadata/", 0) == 0 &&
+            (name == "version-hint.text" || name.find(".metadata.json") != std::string::npos ||
+             name.find(".tmp-") != std::string::npos)) {
+            continue;  // metadata versions and files being written
+        }
+        if (name.find(".tmp-") != std::string::npos) continue;
+        const auto age = now - it->last_write_time(error);
+        if (error ||
+            std::chrono::duration_cast<std::chrono::milliseconds>(age).count() < min_age_ms) {
+            continue;
+        }
+        if (::unlink(file.c_str()) == 0) ++removed;
     }
-    if (dropped != drop.size()) {
-        return Error(ErrorCode::kUnavailable,
-                     "commit conflict on `" + name_ + "`: files to replace are no longer live");
+    if (error) return Error(ErrorCode::kIo, "cannot list " + path_ + ": " + error.message());
+    // Partition folders left empty, deepest first (rmdir fails on the others, which is fine).
+    std::sort(folders.rbegin(), folders.rend());
+    for (const std::string& folder : folders) {
+        if (folder != metadata_dir(path_)) ::rmdir(folder.c_str());
     }
-    next.files.insert(next.files.end(), change.added.begin(), change.added.end());
-    MILLRACE_TRY(write_file_durably(manifest_path(next.snapshot_id), next.to_json(*schema_)));
-    // The commit point: `current` names the new manifest.
-    MILLRACE_TRY(write_file_durably(path_ + kCurrent, std::to_string(next.snapshot_id) + "\n"));
-    return next.snapshot_id;
+    return removed;
 }
 
 Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
@@ -391,6 +960,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
         const std::string staged = staging + "/" + name;
         ParquetWriterOptions parquet = options.parquet;
         parquet.sync = true;
+        parquet.iceberg_schema = iceberg_schema();
         MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(staged, schema_, parquet));
         for (const DataFile* f : files) {
             MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + f->path));

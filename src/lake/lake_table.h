@@ -18,19 +18,20 @@
 
 namespace millrace {
 
-/// A lake table: Parquet files in Hive-style partition folders plus a manifest per snapshot,
-/// swapped atomically on commit (docs/architecture.md §6). On disk:
+/// A lake table: an Apache Iceberg (format version 2) table of Parquet files in Hive-style
+/// partition folders, file-based (no catalog), docs/lake.md. On disk:
 ///
 ///   <data_dir>/lake/<table>/
-///     _manifest/
-///       v0000000000.json        snapshot 0: the empty table (schema, partition_by)
-///       v0000000001.json        snapshot 1: every live file, with rows and column statistics
-///       current                 "1\n": the committed snapshot. Replaced by write-temp + fsync +
-///                               rename + fsync(folder): THE commit point. Manifests with a
-///                               higher id than `current` are leftovers of a crashed commit
-///                               and are never read.
-///       .lock                   flock()ed by committers (one commit at a time per table) and by
-///                               create (one creator)
+///     metadata/
+///       v1.metadata.json        the empty table: schema, partition spec (iceberg_metadata.h)
+///       v2.metadata.json        one more per commit: snapshots, logs, current-snapshot-id.
+///                               Created with link(2) from a fsynced temporary file, which fails
+///                               when the name exists: THE commit point, taken by at most one
+///                               committer per version (optimistic concurrency, see commit()).
+///       version-hint.text       "2\n": the newest version a committer saw, a hint only:
+///                               readers start there and look further up for newer versions
+///       snap-<id>-<attempt>-<uuid>.avro   manifest list of snapshot <id> (iceberg_manifest.h)
+///       <uuid>-m0.avro          a manifest: data files with partition tuple and statistics
 ///     _staging/                 see staging_folder.h: named and private writer folders
 ///     _staging/<writer_id>/
 ///       open/…                  files a LakeWriter is writing (not yet pre-committed)
@@ -41,20 +42,24 @@ namespace millrace {
 ///     day=2026-11-23/
 ///       part-<random>-<n>.parquet   committed data files (and files of older snapshots)
 ///
-/// Readers list files from the manifest `current` names (or an older one, AS OF a snapshot id),
-/// so they never see staged files or files of a commit that did not reach `current`. Files
-/// dropped by an overwrite or a compaction stay on disk for older snapshots (no vacuum yet).
+/// Readers list files from the manifests of the current snapshot (or an older one, AS OF a
+/// snapshot id), so they never see staged files or files of a commit that did not happen.
+/// Files dropped by an overwrite or a compaction stay on disk for older snapshots until
+/// expire_snapshots() and remove_orphan_files() delete them.
 ///
-/// A LakeTable object is a handle: cheap, immutable, safe to share between threads. Each read
-/// goes to the manifest on disk, so it sees the latest commit. One process writes a table at a
-/// time (the lock serializes commits; concurrent appenders would each need their own writer_id).
+/// Snapshot ids are 1, 2, 3... (equal to Iceberg sequence numbers); snapshot 0 is the empty
+/// table. A LakeTable object is a handle: cheap, immutable, safe to share between threads. Each
+/// read goes to the metadata on disk, so it sees the latest commit. Any number of threads and
+/// processes may commit to one table at once.
 class LakeTable {
 public:
-    /// Creates `<data_dir>/lake/<name>/` with snapshot 0. kAlreadyExists if it has a manifest.
+    /// Creates `<data_dir>/lake/<name>/` with snapshot 0 (metadata v1). kAlreadyExists if the
+    /// table exists (of two concurrent creators, one wins, the other gets kAlreadyExists).
     static Result<LakeTable> create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
                                     const std::vector<std::string>& partition_by = {});
-    /// Opens an existing table (kNotFound otherwise).
+    /// Opens an existing table (kNotFound otherwise; kUnsupported, naming `millrace lake
+    /// upgrade`, for a table in the format of Millrace before Iceberg).
     static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
     /// Names of the tables under `<data_dir>/lake/`, sorted.
     static Result<std::vector<std::string>> list(const std::string& data_dir);
@@ -65,14 +70,20 @@ public:
     const std::shared_ptr<const Schema>& schema() const { return schema_; }
     const PartitionSpec& partition_spec() const { return spec_; }
 
-    /// The id `current` names.
+    /// Converts a table of the pre-Iceberg format (`_manifest/`) in place: its current snapshot
+    /// becomes Iceberg snapshot 1 (same files, writers and progress); older snapshots are not
+    /// carried over. `_manifest/` is renamed `_manifest.pre-iceberg/`. Safe to re-run after a
+    /// crash. kInvalidArgument when there is nothing to upgrade.
+    static Result<LakeTable> upgrade(const std::string& data_dir, const std::string& name);
+
+    /// The current snapshot's id (0 for the empty table).
     Result<uint64_t> current_snapshot_id() const;
-    /// The committed manifest, or the one of an older snapshot (AS OF). A manifest that does not
-    /// parse is kCorruption, naming the file, what is wrong and the newest intact older snapshot
-    /// to read explicitly instead: an older snapshot is never served in place of the one asked.
+    /// The current snapshot, or an older one (AS OF). Metadata that does not read is
+    /// kCorruption, naming the file, what is wrong and the newest intact older snapshot to read
+    /// explicitly instead: an older snapshot is never served in place of the one asked.
     Result<Manifest> snapshot(std::optional<uint64_t> snapshot_id = std::nullopt) const;
-    /// Every readable committed snapshot, oldest first. Corrupt manifests are left out (read
-    /// snapshot(id) for why), so the intact ones stay listed.
+    /// Every readable snapshot the metadata still lists, oldest first, snapshot 0 included.
+    /// Corrupt ones are left out (read snapshot(id) for why), so the intact ones stay listed.
     Result<std::vector<Manifest>> history() const;
 
     struct ScanOptions {
@@ -107,9 +118,26 @@ public:
     /// snapshot (a few attempts, then kUnavailable).
     Result<CompactResult> compact(const CompactOptions& options) const;
 
-    // ---- used by LakeWriter ----
+    /// Drops snapshots older than `older_than_ms` (epoch milliseconds) from the metadata, but
+    /// always keeps the newest `retain_last` (at least 1) and the current one; their data files,
+    /// manifests and manifest lists that no kept snapshot uses are deleted after the commit.
+    struct ExpireResult {
+        std::size_t snapshots_expired = 0;
+        std::size_t files_deleted = 0;
+    };
+    Result<ExpireResult> expire_snapshots(int64_t older_than_ms, std::size_t retain_last) const;
+    /// Deletes files under the table folder that no snapshot in the metadata references
+    /// (data files and metadata files), leaving `_staging/`, metadata versions and anything
+    /// modified less than `older_than_ms` ago alone (a commit in progress writes such files).
+    Result<std::size_t> remove_orphan_files(int64_t min_age_ms) const;
 
-    std::string manifest_path(uint64_t snapshot_id) const;
+    /// The file that holds snapshot `id`'s list of files (its manifest list), for messages;
+    /// the current metadata file for snapshot 0 or an unknown id.
+    std::string snapshot_file(uint64_t snapshot_id) const;
+    /// The table's Iceberg schema JSON (data files carry it and its field ids).
+    std::string iceberg_schema() const;
+
+    // ---- used by LakeWriter ----
 
     /// One change to the table, applied atomically by commit().
     struct Change {
@@ -125,21 +153,31 @@ public:
         std::optional<uint64_t> checkpoint;
         /// Progress entries to set (a value) or erase (nullopt), see Manifest::progress.
         std::map<std::string, std::optional<std::string>> progress;
+        /// Writer checkpoints to record as they are (lake upgrade carries them over).
+        std::map<std::string, uint64_t> writers;
     };
-    /// Commits `change` under the table lock as snapshot current + 1: the new manifest is written,
-    /// then `current` is swapped to name it. kUnavailable (a conflict) when a `removed` file is no
-    /// longer live. Commits of any number of writers (threads or
-    /// processes) serialize on the lock; each sees the previous one's files.
+    /// Commits `change` as a new snapshot with optimistic concurrency: reads the newest metadata
+    /// version N, writes the manifest(s) and manifest list, then creates v<N+1>.metadata.json
+    /// with link(2), which never replaces a file. When another committer took N+1 first, the
+    /// change is re-applied to the newer snapshot and tried again (with a random back-off, a
+    /// bounded number of times, then kUnavailable); its own manifest files are deleted. Never a
+    /// lost or half-made commit. kUnavailable (a conflict) at once when a `removed` file is no
+    /// longer live; kCorruption when the current metadata does not read.
     Result<uint64_t> commit(const Change& change) const;
+
+    struct Metadata;
 
 private:
     Result<CompactResult> compact_once(const CompactOptions& options) const;
-    /// The manifest of `id`, without the corruption hint snapshot() adds.
-    Result<Manifest> read_snapshot(uint64_t id) const;
-    /// One past the highest manifest id on disk (0 when none).
-    uint64_t manifests_end() const;
-    /// The newest snapshot below `below` whose manifest reads, or nullopt.
-    std::optional<Result<Manifest>> newest_intact_snapshot(uint64_t below) const;
+    /// The newest metadata version, parsed.
+    Result<Metadata> load() const;
+    /// Snapshot `id` as the metadata lists it, without the corruption hint snapshot() adds.
+    Result<Manifest> read_snapshot(const Metadata& metadata, uint64_t id) const;
+    /// The newest snapshot below `below` that reads, or nullopt.
+    std::optional<Result<Manifest>> newest_intact_snapshot(const Metadata& metadata,
+                                                           uint64_t below) const;
+    /// "; the newest intact snapshot is …" for corruption messages.
+    std::string intact_hint(const Metadata* metadata, uint64_t below) const;
 
     LakeTable(std::string name, std::string path, std::shared_ptr<const Schema> schema,
               PartitionSpec spec)

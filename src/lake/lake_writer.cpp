@@ -32,6 +32,7 @@ public:
     Impl(LakeTable table, LakeWriterOptions options, StagingFolder folder)
         : table_(std::move(table)), options_(std::move(options)), folder_(std::move(folder)) {
         options_.parquet.sync = true;
+        options_.parquet.iceberg_schema = table_.iceberg_schema();
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
         replaced_ = options_.replaced_partitions;
         staging_ = folder_.path();
@@ -182,8 +183,8 @@ public:
         change.progress = progress;
         auto snapshot = table_.commit(change);
         if (!snapshot.ok() && !record.files.empty()) {
-            // The swap of `current` may have happened before the failure (an fsync of the folder
-            // after the rename): then the commit stands. Otherwise the table is unchanged and
+            // The new metadata version may have been linked before the failure (an fsync of the
+            // folder after the link): then the commit stands. Otherwise the table is unchanged and
             // the files go back to staging, for abort() to drop.
             auto now = table_.snapshot();
             bool committed = false;

@@ -23,7 +23,7 @@ enum class LakeStaging {
     kNamed,
     /// A folder of this writer object alone, removed when it ends or, after a crash, by the next
     /// writer of the table: nothing it staged is ever committed by anyone else. Nothing is
-    /// recorded per writer in the manifest. For batch jobs, which redo or resume a failed run
+    /// recorded per writer in the snapshot. For batch jobs, which redo or resume a failed run
     /// themselves; any number may run at once, even with one writer_id.
     kPrivate,
 };
@@ -53,11 +53,12 @@ struct LakeWriterOptions {
 ///                        _staging/<writer>/ckpt-<ckpt>/ and write the durable pre-commit
 ///                        record. After it returns the checkpoint's data survives a crash.
 ///   commit(ckpt)         when the checkpoint is complete: move the files into their partition
-///                        folders and swap the manifest (the atomic commit point). Idempotent:
-///                        calling it again, e.g. after a crash and restore, is a no-op.
+///                        folders and create the next metadata version (the atomic commit
+///                        point). Idempotent: calling it again, e.g. after a crash and restore,
+///                        is a no-op.
 ///   abort()              drop open files and pre-committed-but-uncommitted checkpoints.
 ///
-/// A commit that fails (say the disk fills while the manifest is written) leaves the table as it
+/// A commit that fails (say the disk fills while the metadata is written) leaves the table as it
 /// was and the checkpoint's files back in staging, where abort() or the end of a private writer
 /// drops them: they are never adopted by a later commit of another writer.
 ///

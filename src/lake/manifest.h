@@ -19,10 +19,18 @@ struct DataFile {
     uint64_t rows = 0;
     uint64_t bytes = 0;
     std::vector<ColumnStatistics> columns;  // schema order
+    /// Iceberg: the snapshot that added the file and its data sequence number (0 for a file not
+    /// yet committed; a commit fills both in).
+    int64_t added_snapshot_id = 0;
+    int64_t sequence_number = 0;
 };
 
-/// One snapshot of a lake table: the complete list of its live files. Stored as
-/// `_manifest/v<10-digit id>.json` (see lake_table.h for the layout):
+/// One snapshot of a lake table as Millrace reads it: the complete list of its live files, read
+/// from the table's Iceberg metadata (lake_table.h, iceberg_metadata.h, iceberg_manifest.h).
+///
+/// The JSON form below is not a table format any more: it is the pre-commit record a LakeWriter
+/// keeps in its staging folder (`ckpt-<id>.json`), and the format of tables written before the
+/// lake became Iceberg (`_manifest/v<10-digit id>.json`), which `millrace lake upgrade` reads:
 ///
 ///   {"format": 1, "snapshot_id": 3, "parent_id": 2, "committed_at": "2026-11-23T21:00:00Z",
 ///    "operation": "append", "schema": "id: int64 not null, ts: timestamp",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Lake tables driven through `millrace lake`: DuckDB (read_parquet with hive_partitioning) reads
-# the committed files and agrees with the manifest; a writer killed with SIGKILL at random
-# points leaves the table at a previous or the new snapshot, never in between.
+# Lake tables (Iceberg v2) driven through `millrace lake`: DuckDB (read_parquet with
+# hive_partitioning) reads the committed files and agrees with the metadata; a writer killed with
+# SIGKILL at random points leaves the table at a previous or the new snapshot, never in between.
 source "$(dirname "$0")/lib/common.sh"
 cd "$WORK"
 
@@ -10,13 +10,16 @@ schema="order_id: string not null, user_id: string, restaurant_id: string, times
 columns="{'order_id':'VARCHAR','user_id':'VARCHAR','restaurant_id':'VARCHAR','timestamp':'TIMESTAMPTZ','status':'VARCHAR','amount':'DOUBLE','items':'INTEGER','city':'VARCHAR'}"
 original="read_json('orders.ndjson', format='newline_delimited', columns=$columns)"
 
-# The committed files of a table's current snapshot, as a DuckDB list literal.
+# The committed files of a table's current snapshot (as its manifests list them), as a DuckDB
+# list literal.
 committed_files() {  # <data-dir> <table>
-  local table_dir="$1/lake/$2" current
-  current=$(tr -d '\n' < "$table_dir/_manifest/current")
-  duckdb "SELECT '[' || coalesce(string_agg('''$table_dir/' || f.path || '''', ','), '') || ']' AS l
-          FROM (SELECT unnest(files) AS f FROM read_json('$table_dir/_manifest/v$(printf %010d "$current").json', maximum_object_size=100000000))" \
-    | sed -E 's/^\{"l":"(.*)"\}$/\1/'
+  local list
+  list=$("$MILLRACE" lake files "$2" -d "$1" | cut -f1 | sed "s|^|'$1/lake/$2/|; s|\$|'|" | paste -sd, -)
+  echo "[$list]"
+}
+# The newest metadata version of a table (metadata/v<N>.metadata.json).
+metadata_version() {  # <data-dir> <table>
+  ls "$1/lake/$2/metadata" | sed -nE 's/^v([0-9]+)\.metadata\.json$/\1/p' | sort -n | tail -1
 }
 
 # 1. Import with commits every 8192 rows, partitioned by day and status.
@@ -39,7 +42,7 @@ lo=$(sed -E 's/.*"lo":([0-9.]+).*/\1/' <<<"$stats"); hi=$(sed -E 's/.*"hi":([0-9
 expect_contains "$describe" "min $lo  max $hi" "manifest statistics of amount match DuckDB's min and max"
 
 # 2. Compaction merges the small files of each partition; the rows stay the same; AS OF works.
-before=$(tr -d '\n' < data/lake/orders/_manifest/current)
+before=$("$MILLRACE" lake describe orders -d data | sed -nE 's/^snapshot: +([0-9]+) .*/\1/p')
 out=$("$MILLRACE" lake compact orders --data-dir data)
 expect_contains "$out" "compacted" "compact runs"
 after_files=$("$MILLRACE" lake files orders --data-dir data | wc -l)
@@ -85,7 +88,7 @@ for i in $(seq 1 8); do
   sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
   kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
   wait "$pid" 2>/dev/null || true
-  if [ ! -f crash/lake/t/_manifest/current ]; then continue; fi  # killed before the table existed
+  if [ ! -f crash/lake/t/metadata/v1.metadata.json ]; then continue; fi  # killed before the table existed
   files=$(committed_files crash t)
   manifest_rows=$("$MILLRACE" lake describe t --data-dir crash | sed -nE 's/^rows: +([0-9]+)$/\1/p')
   if [ "$files" == "[]" ]; then
@@ -117,14 +120,12 @@ counts() {  # <data-dir> <table>
   "$MILLRACE" query -d "$1" "SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM $2" \
     | sed -n 3p | tr -s ' ' | sed 's/ $//'
 }
-# Blocks the manifest of the snapshot <n> ahead of the current one (a folder in its way, as a
-# full disk would refuse the write): that commit fails, the ones before it succeed.
+# Blocks the metadata version of the commit <n> ahead (a folder in its way, as a full disk would
+# refuse the write): that commit fails, the ones before it succeed.
 block_commit() {  # <data-dir> <table> <n>
-  local current
-  current=$(tr -d '\n' < "$1/lake/$2/_manifest/current")
-  mkdir "$1/lake/$2/_manifest/v$(printf %010d $((current + $3))).json"
+  mkdir "$1/lake/$2/metadata/v$(($(metadata_version "$1" "$2") + $3)).metadata.json"
 }
-unblock_commits() { rmdir "$1"/lake/"$2"/_manifest/v*.json 2>/dev/null || true; }
+unblock_commits() { rmdir "$1"/lake/"$2"/metadata/v*.metadata.json 2>/dev/null || true; }
 
 # 5. --overwrite applies once per import: with --commit-rows, each partition is replaced by the
 # import's first commit into it and appended to by its later ones, so every row stays; a
@@ -207,11 +208,11 @@ set -e
 expect_eq "$rc" "1" "--commit-rows with a FIFO input is refused"
 expect_contains "$out" "needs a regular file" "and says why"
 
-# 9. A truncated manifest is reported (file, what is wrong) with the intact snapshot to read
+# 9. A truncated manifest list is reported (file, what is wrong) with the intact snapshot to read
 # instead; older snapshots stay readable and listed; nothing older is served as current.
 "$MILLRACE" lake import torn -d data -i part1.ndjson --schema "$schema" --create 2>/dev/null
 "$MILLRACE" lake import torn -d data -i part2.ndjson --schema "$schema" 2>/dev/null
-manifest=data/lake/torn/_manifest/v0000000002.json
+manifest=$(ls data/lake/torn/metadata/snap-2-*.avro)
 truncate -s 200 "$manifest"
 set +e
 out=$("$MILLRACE" query -d data "SELECT count(*) AS n FROM torn" 2>&1); rc=$?

@@ -107,6 +107,7 @@ void write_schema_element(CompactWriter& w, const SchemaElement& e) {
     w.field_binary(4, e.name);
     if (e.num_children) w.field_i32(5, *e.num_children);
     if (e.converted) w.field_i32(6, static_cast<int32_t>(*e.converted));
+    if (e.field_id) w.field_i32(9, *e.field_id);
     if (e.logical.kind != LogicalType::Kind::kNone) {
         w.field_struct(10);
         write_logical_type(w, e.logical);
@@ -369,6 +370,9 @@ void read_schema_element(CompactReader& r, SchemaElement& e) {
                 if (expect(r, t, CompactType::kI32)) {
                     e.converted = static_cast<ConvertedType>(r.read_i32());
                 }
+                break;
+            case 9:
+                if (expect(r, t, CompactType::kI32)) e.field_id = r.read_i32();
                 break;
             case 10:
                 if (t == CompactType::kStruct) {

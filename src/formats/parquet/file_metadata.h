@@ -92,6 +92,7 @@ struct SchemaElement {
     std::string name;                        // 4
     std::optional<int32_t> num_children;     // 5
     std::optional<ConvertedType> converted;  // 6
+    std::optional<int32_t> field_id;         // 9 (Iceberg column ids)
     LogicalType logical;                     // 10
 };
 

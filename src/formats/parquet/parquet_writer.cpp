@@ -529,9 +529,17 @@ public:
         root.name = "schema";
         root.num_children = static_cast<int32_t>(schema_->size());
         metadata_.schema.push_back(root);
-        for (const Field& field : schema_->fields())
+        for (const Field& field : schema_->fields()) {
             metadata_.schema.push_back(schema_element(field));
+            if (!options_.iceberg_schema.empty()) {
+                metadata_.schema.back().field_id =
+                    static_cast<int32_t>(metadata_.schema.size() - 1);
+            }
+        }
         metadata_.key_value.push_back({"millrace.schema", schema_metadata_text(*schema_)});
+        if (!options_.iceberg_schema.empty()) {
+            metadata_.key_value.push_back({"iceberg.schema", options_.iceberg_schema});
+        }
         metadata_.created_by = "millrace version 0.1.0";
         metadata_.type_defined_column_order = true;
         out_.assign("PAR1");

@@ -58,6 +58,9 @@ struct ParquetWriterOptions {
     /// Threads that encode and compress the column chunks of a row group (1 = the caller's
     /// thread only). Output is identical for any value.
     std::size_t threads = 1;
+    /// Iceberg tables: each column carries field id <position + 1> in the Parquet schema, and
+    /// this (the table's Iceberg schema JSON) is stored under the footer key `iceberg.schema`.
+    std::string iceberg_schema;
 };
 
 /// Writes Batches of one Schema to a Parquet file (see the layout above). Rows are buffered

@@ -14,6 +14,11 @@
 namespace millrace {
 namespace {
 
+// metadata/v<version>.metadata.json of a table (v1 is the empty table, v<n + 1> snapshot n).
+std::string metadata_version(const LakeTable& table, int version) {
+    return table.path() + "/metadata/v" + std::to_string(version) + ".metadata.json";
+}
+
 class LakeWriterTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -133,11 +138,14 @@ TEST_F(LakeWriterTest, CrashBeforeTheManifestSwapLeavesThePreviousSnapshot) {
     ASSERT_TRUE((*writer)->write(rows(0, 5)).ok());
     ASSERT_TRUE((*writer)->pre_commit(1).ok());
     ASSERT_TRUE((*writer)->commit(1).ok());
-    // A crashed commit left a manifest v2 behind without swapping `current`.
-    ASSERT_TRUE(write_file_durably(table->manifest_path(2), "{ torn").ok());
+    // A crashed commit left its manifest and a half-written metadata file behind: never the
+    // metadata version itself, which appears whole (link) or not at all.
+    ASSERT_TRUE(
+        write_file_durably(table->path() + "/metadata/v3.metadata.json.tmp-1-1", "{ torn").ok());
+    ASSERT_TRUE(write_file_durably(table->path() + "/metadata/junk-m0.avro", "Obj").ok());
     EXPECT_EQ(*table->current_snapshot_id(), 1u);
     EXPECT_EQ(count(*table), 5u);
-    // The next commit reuses id 2 over the leftover.
+    // The next commit takes id 2 (and metadata version 3) regardless.
     ASSERT_TRUE((*writer)->write(rows(5, 5)).ok());
     ASSERT_TRUE((*writer)->pre_commit(2).ok());
     EXPECT_EQ(*(*writer)->commit(2), 2u);
@@ -213,9 +221,9 @@ TEST_F(LakeWriterTest, FailedCommitIsDroppedAndNeverAdoptedByTheNextWriter) {
         ASSERT_TRUE((*writer)->commit(1).ok());
     }
     {
-        // The manifest of snapshot 2 cannot be written (a folder in its way, as a full disk
+        // The metadata of snapshot 2 cannot be created (a folder in its way, as a full disk
         // would refuse it): the commit fails and the table stays at snapshot 1.
-        std::filesystem::create_directory(table->manifest_path(2));
+        std::filesystem::create_directory(metadata_version(*table, 3));
         auto writer = LakeWriter::open(*table, options);
         ASSERT_TRUE((*writer)->write(rows(100, 30)).ok());
         ASSERT_TRUE((*writer)->pre_commit(1).ok());
@@ -224,7 +232,7 @@ TEST_F(LakeWriterTest, FailedCommitIsDroppedAndNeverAdoptedByTheNextWriter) {
         EXPECT_EQ(failed.error().code(), ErrorCode::kIo);
         EXPECT_EQ(*table->current_snapshot_id(), 1u);
         EXPECT_EQ(count(*table), 10u);
-        std::filesystem::remove(table->manifest_path(2));
+        std::filesystem::remove(metadata_version(*table, 3));
         // The writer ends here without committing (the process would exit 1).
     }
     auto next = LakeWriter::open(*table, options);
@@ -354,17 +362,18 @@ TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
         ASSERT_TRUE((*writer)->pre_commit(c).ok());
         ASSERT_TRUE((*writer)->commit(c).ok());
     }
-    // Snapshot 3 (current) is truncated.
-    auto text = read_file(table->manifest_path(3));
+    // The manifest list of snapshot 3 (current) is truncated.
+    const std::string list = table->snapshot_file(3);
+    auto text = read_file(list);
     ASSERT_TRUE(text.ok());
-    std::filesystem::resize_file(table->manifest_path(3), text->size() / 2);
+    std::filesystem::resize_file(list, text->size() / 2);
 
     auto reopened = LakeTable::open(dir_, "orders");  // still opens: the table exists
     ASSERT_TRUE(reopened.ok()) << reopened.error().to_string();
     auto current = reopened->snapshot();
     ASSERT_FALSE(current.ok());  // never an older snapshot in its place
     EXPECT_EQ(current.error().code(), ErrorCode::kCorruption);
-    EXPECT_NE(current.error().message().find(table->manifest_path(3)), std::string::npos);
+    EXPECT_NE(current.error().message().find(list), std::string::npos);
     EXPECT_NE(current.error().message().find("\"orders@2\""), std::string::npos);
     LakeTable::ScanOptions latest;
     EXPECT_EQ(reopened->scan(latest, [](Batch) { return Status(); }).error().code(),
@@ -378,8 +387,9 @@ TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
     ASSERT_TRUE((*writer)->pre_commit(4).ok());
     EXPECT_EQ((*writer)->commit(4).error().code(), ErrorCode::kCorruption);
 
-    // A torn commit pointer: reported too, and an explicit snapshot still reads.
-    ASSERT_TRUE(write_file_durably(table->path() + "/_manifest/current", "").ok());
+    // Torn newest metadata: reported too, and an explicit snapshot still reads (from the
+    // older metadata version that lists it).
+    ASSERT_TRUE(write_file_durably(metadata_version(*table, 4), "{").ok());
     auto pointerless = LakeTable::open(dir_, "orders");
     ASSERT_TRUE(pointerless.ok()) << pointerless.error().to_string();
     EXPECT_EQ(pointerless->snapshot().error().code(), ErrorCode::kCorruption);
@@ -429,7 +439,7 @@ TEST_F(LakeWriterTest, BadPartitionSpecsAreRejected) {
               ErrorCode::kNotFound);
     EXPECT_EQ(LakeTable::create(dir_, "t", *schema_, {"hour(store)"}).error().code(),
               ErrorCode::kTypeMismatch);
-    EXPECT_EQ(LakeTable::create(dir_, "t", *schema_, {"month(ts)"}).error().code(),
+    EXPECT_EQ(LakeTable::create(dir_, "t", *schema_, {"week(ts)"}).error().code(),
               ErrorCode::kUnsupported);
     EXPECT_EQ(LakeTable::create(dir_, "../x", *schema_).error().code(),
               ErrorCode::kInvalidArgument);

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "formats/avro_schema.h"
+#include "lake/manifest.h"
+#include "lake/partition_spec.h"
+#include "types/schema.h"
+#include "types/value.h"
+
+namespace millrace {
+
+/// One file a manifest lists (Iceberg spec, "Manifests": manifest_entry and data_file).
+/// Status 0 EXISTING (carried over from an older manifest, with its snapshot and sequence
+/// number written out), 1 ADDED (by `snapshot_id`; sequence number inherited from the manifest
+/// list when written as null), 2 DELETED.
+struct IcebergManifestEntry {
+    int status = 1;
+    DataFile file;
+};
+
+/// One manifest as a manifest list names it (Iceberg spec, "Manifest Lists": manifest_file).
+/// `partitions` is kept as decoded so that a manifest reused by a later snapshot is listed
+/// with its summaries unchanged.
+struct IcebergManifestFile {
+    std::string path;  // absolute
+    int64_t length = 0;
+    int64_t sequence_number = 0;
+    int64_t min_sequence_number = 0;
+    int64_t added_snapshot_id = 0;
+    int32_t added_files = 0;
+    int32_t existing_files = 0;
+    int32_t deleted_files = 0;
+    int64_t added_rows = 0;
+    int64_t existing_rows = 0;
+    int64_t deleted_rows = 0;
+    AvroValue partitions;  // null or an array of field_summary records
+};
+
+/// The Avro manifests and manifest lists of a Millrace Iceberg table, with the field ids of the
+/// specification. Manifests (`metadata/<uuid>-m0.avro`) hold, per data file: content 0,
+/// file_path (absolute: table location + relative path), file_format PARQUET, the partition
+/// tuple (one nullable field per partition field, ids from 1000), record_count,
+/// file_size_in_bytes, value_counts, null_value_counts, lower_bounds and upper_bounds keyed by
+/// column id, bounds in the single-value binary serialization (iceberg_bound). Their Avro file
+/// metadata carries schema, schema-id, partition-spec, partition-spec-id, format-version 2 and
+/// content "data". Manifest lists (`metadata/snap-<id>-<attempt>-<uuid>.avro`) list the
+/// manifests of one snapshot.
+class IcebergManifestCodec {
+public:
+    IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location);
+
+    Result<std::string> encode_manifest(const std::vector<IcebergManifestEntry>& entries,
+                                        int64_t snapshot_id) const;
+    /// The live files of a manifest (status 0 and 1), each with its snapshot and data sequence
+    /// number (inherited from `manifest` when null). Paths come back relative to the table;
+    /// a path outside the table location, or escaping it with `..`, is kCorruption.
+    Result<std::vector<DataFile>> decode_manifest(std::string bytes,
+                                                  const IcebergManifestFile& manifest) const;
+
+    /// Summaries (contains_null, lower and upper bound per partition field) of `files`.
+    AvroValue partition_summaries(const std::vector<DataFile>& files) const;
+
+    static Result<std::string> encode_manifest_list(const std::vector<IcebergManifestFile>& list,
+                                                    int64_t snapshot_id,
+                                                    std::optional<int64_t> parent_id,
+                                                    int64_t sequence_number);
+    static Result<std::vector<IcebergManifestFile>> decode_manifest_list(std::string bytes,
+                                                                         const std::string& source);
+
+private:
+    Schema schema_;
+    PartitionSpec spec_;
+    std::string location_;
+    std::shared_ptr<const AvroSchema> manifest_schema_;
+};
+
+/// Iceberg's single-value binary serialization (spec Appendix D): boolean one byte, int and
+/// date 4 bytes little-endian, long and timestamp 8 bytes little-endian, double IEEE 754
+/// little-endian, string UTF-8 bytes, binary as is.
+std::string iceberg_bound(const Value& value);
+/// The inverse for a column of `type`; a null Value when the bytes do not fit the type.
+Value value_from_iceberg_bound(DataType type, std::string_view bytes);
+
+}  // namespace millrace

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "lake/partition_spec.h"
+#include "types/schema.h"
+
+namespace millrace {
+
+/// One snapshot as the table metadata lists it (Iceberg spec, "Snapshots").
+struct IcebergSnapshot {
+    int64_t snapshot_id = 0;
+    std::optional<int64_t> parent_id;
+    int64_t sequence_number = 0;
+    int64_t timestamp_ms = 0;
+    /// Absolute path of the snapshot's manifest list (metadata/snap-<id>-<n>-<uuid>.avro).
+    std::string manifest_list;
+    /// "operation" (append, overwrite, replace, delete) and the counts the spec suggests
+    /// (added-data-files, deleted-data-files, added-records, deleted-records, total-records,
+    /// total-data-files), plus Millrace's own keys:
+    ///   millrace.operation   create, append, overwrite, compact (the operation as Millrace
+    ///                        names it; compact is Iceberg's `replace`)
+    ///   millrace.writers     JSON object: two-phase-commit writer -> last checkpoint committed
+    ///   millrace.progress    JSON object: per writer, what an unfinished multi-commit import
+    ///                        committed (see Manifest::progress)
+    std::map<std::string, std::string> summary;
+};
+
+/// The table metadata file of an Iceberg format-version 2 table, `metadata/v<N>.metadata.json`,
+/// the one source of truth of a lake table:
+///
+///   {"format-version": 2, "table-uuid": "…", "location": "/data/lake/orders",
+///    "last-sequence-number": 3, "last-updated-ms": …, "last-column-id": 8,
+///    "current-schema-id": 0, "schemas": [{"type": "struct", "schema-id": 0, "fields": [
+///        {"id": 1, "name": "order_id", "required": true, "type": "string"}, …]}],
+///    "default-spec-id": 0, "partition-specs": [{"spec-id": 0, "fields": [
+///        {"source-id": 4, "field-id": 1000, "name": "day", "transform": "day"}]}],
+///    "last-partition-id": 1000, "default-sort-order-id": 0,
+///    "sort-orders": [{"order-id": 0, "fields": []}],
+///    "properties": {"millrace.created-at-ms": "…"},
+///    "current-snapshot-id": 3,
+///    "refs": {"main": {"snapshot-id": 3, "type": "branch"}},
+///    "snapshots": [{"snapshot-id": 3, "parent-snapshot-id": 2, "sequence-number": 3,
+///                   "timestamp-ms": …, "manifest-list": "/data/lake/orders/metadata/snap-….avro",
+///                   "summary": {"operation": "append", …}, "schema-id": 0}, …],
+///    "snapshot-log": [{"timestamp-ms": …, "snapshot-id": 1}, …],
+///    "metadata-log": [{"timestamp-ms": …, "metadata-file": "/data/…/v1.metadata.json"}, …]}
+///
+/// Field ids of the columns are their positions + 1 (the Parquet files carry the same ids);
+/// partition field ids start at 1000. Snapshot ids count up from 1 and equal the sequence
+/// numbers: Millrace's "snapshot 0" is the empty table, which has no Iceberg snapshot
+/// (current-snapshot-id is absent). Schema and partitioning never change after create.
+struct TableMetadata {
+    std::string table_uuid;
+    std::string location;
+    int64_t last_sequence_number = 0;
+    int64_t last_updated_ms = 0;
+    Schema schema;
+    std::vector<std::string> partition_by;  // as PartitionSpec::parse takes it
+    std::map<std::string, std::string> properties;
+    std::optional<int64_t> current_snapshot_id;
+    std::vector<IcebergSnapshot> snapshots;
+    std::vector<std::pair<int64_t, int64_t>> snapshot_log;      // timestamp-ms, snapshot-id
+    std::vector<std::pair<int64_t, std::string>> metadata_log;  // timestamp-ms, metadata-file
+
+    const IcebergSnapshot* find(int64_t snapshot_id) const;
+
+    std::string to_json() const;
+    /// Parses metadata this writer (or another Iceberg v2 writer with the types Millrace has)
+    /// wrote; kCorruption naming `source` when it does not parse or is not a v2 table.
+    static Result<TableMetadata> parse(std::string_view json, const std::string& source);
+};
+
+/// The Iceberg schema JSON of a Millrace schema ({"type": "struct", "schema-id": 0, ...}).
+std::string iceberg_schema_json(const Schema& schema);
+/// The Iceberg partition spec JSON ({"spec-id": 0, "fields": [...]}).
+std::string iceberg_partition_spec_json(const PartitionSpec& spec);
+/// The Iceberg type name of a column type (boolean, int, long, double, string, binary,
+/// timestamptz, date).
+std::string_view iceberg_type_name(DataType type);
+
+/// A random UUID (version 4) in its 36-character text form.
+std::string random_uuid();
+
+}  // namespace millrace

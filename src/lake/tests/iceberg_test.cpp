@@ -1,0 +1,485 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "common/durable_file.h"
+#include "common/mapped_file.h"
+#include "formats/avro_reader.h"
+#include "formats/parquet/parquet_reader.h"
+#include "formats/parquet/parquet_writer.h"
+#include "lake/iceberg_manifest.h"
+#include "lake/iceberg_metadata.h"
+#include "lake/lake_table.h"
+#include "lake/lake_writer.h"
+
+namespace millrace {
+namespace {
+
+Schema all_types() {
+    return Schema({{"b", DataType::kBool, true},
+                   {"i", DataType::kInt32, true},
+                   {"l", DataType::kInt64, false},
+                   {"f", DataType::kFloat64, true},
+                   {"s", DataType::kString, true},
+                   {"y", DataType::kBytes, true},
+                   {"t", DataType::kTimestamp, true},
+                   {"d", DataType::kDate, true}});
+}
+
+ColumnStatistics stats(Value lo, Value hi) {
+    ColumnStatistics s;
+    s.min = std::move(lo);
+    s.max = std::move(hi);
+    s.row_count = 10;
+    s.null_count = 1;
+    return s;
+}
+
+TEST(IcebergManifestCodec, RoundTripsFilesPartitionsAndStatisticsOfEveryType) {
+    const Schema schema = all_types();
+    auto spec =
+        PartitionSpec::parse({"date(t)", "s", "month(d)", "year(t)", "hour(t) as h"}, schema);
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    IcebergManifestCodec codec(schema, *spec, "/data/lake/x");
+    DataFile f;
+    f.path = "day=2026-11-23/s=a%2Fb/month=2026-11/year=2026/h=2026-11-23-05/part-1.parquet";
+    f.rows = 10;
+    f.bytes = 999;
+    f.columns = {stats(Value::boolean(false), Value::boolean(true)),
+                 stats(Value::int32(-5), Value::int32(5)),
+                 stats(Value::int64(-9'007'199'254'740'993), Value::int64(INT64_MAX)),
+                 stats(Value::float64(0.1), Value::float64(1e300)),
+                 stats(Value::string("\"quoted\" é"), Value::string("z")),
+                 stats(Value::bytes(std::string("\x00\xff", 2)), Value::bytes("b")),
+                 stats(Value::timestamp(-1), Value::timestamp(1'795'404'600'000'001)),
+                 stats(Value::date(-3), Value::date(20000))};
+    DataFile existing = f;
+    existing.path =
+        "day=2026-11-22/s=__HIVE_DEFAULT_PARTITION__/month=2026-11/year=2026/"
+        "h=2026-11-22-00/part-0.parquet";
+    existing.added_snapshot_id = 3;
+    existing.sequence_number = 3;
+    auto bytes = codec.encode_manifest({{1, f}, {0, existing}}, 7);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+
+    // The Avro file carries the spec's metadata keys and field ids.
+    auto reader = AvroReader::open(*bytes, "m.avro");
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(reader->metadata_value("format-version"), "2");
+    EXPECT_EQ(reader->metadata_value("content"), "data");
+    EXPECT_EQ(reader->metadata_value("partition-spec-id"), "0");
+    EXPECT_NE(reader->metadata_value("schema").find("\"timestamptz\""), std::string::npos);
+    EXPECT_NE(reader->metadata_value("partition-spec").find("\"transform\": \"month\""),
+              std::string::npos);
+    const AvroNode& root = reader->schema().root();
+    EXPECT_EQ(root.fields[0].field_id, 0);
+    const AvroNode& data_file = *root.fields[4].type;
+    EXPECT_EQ(root.fields[4].field_id, 2);
+    EXPECT_EQ(data_file.fields[data_file.field_index("lower_bounds").value()].field_id, 125);
+    auto rows = reader->read_all();
+    ASSERT_TRUE(rows.ok());
+    // The partition tuple: day 2026-11-23 as days, s, months, years and hours since 1970.
+    const AvroValue& partition = rows->at(0).items[4].items[3];
+    ASSERT_EQ(partition.items.size(), 5u);
+    EXPECT_EQ(partition.items[0].integer, 20780);  // 2026-11-23
+    EXPECT_EQ(partition.items[1].bytes, "a/b");
+    EXPECT_EQ(partition.items[2].integer, (2026 - 1970) * 12 + 10);
+    EXPECT_EQ(partition.items[3].integer, 2026 - 1970);
+    EXPECT_EQ(partition.items[4].integer, 20780 * 24 + 5);
+    EXPECT_TRUE(rows->at(1).items[4].items[3].items[1].is_null());
+    // ADDED entries inherit their sequence number; EXISTING ones carry theirs.
+    EXPECT_TRUE(rows->at(0).items[2].is_null());
+    EXPECT_EQ(rows->at(1).items[2].integer, 3);
+
+    IcebergManifestFile manifest;
+    manifest.path = "/data/lake/x/metadata/m.avro";
+    manifest.sequence_number = 7;
+    manifest.added_snapshot_id = 7;
+    auto files = codec.decode_manifest(*bytes, manifest);
+    ASSERT_TRUE(files.ok()) << files.error().to_string();
+    ASSERT_EQ(files->size(), 2u);
+    const DataFile& g = (*files)[0];
+    EXPECT_EQ(g.path, f.path);
+    EXPECT_EQ(g.rows, 10u);
+    EXPECT_EQ(g.bytes, 999u);
+    EXPECT_EQ(g.sequence_number, 7);
+    EXPECT_EQ(g.added_snapshot_id, 7);
+    EXPECT_EQ((*files)[1].sequence_number, 3);
+    EXPECT_EQ((*files)[1].added_snapshot_id, 3);
+    for (std::size_t c = 0; c < f.columns.size(); ++c) {
+        EXPECT_EQ(g.columns[c].min, f.columns[c].min) << c;
+        EXPECT_EQ(g.columns[c].max, f.columns[c].max) << c;
+        EXPECT_EQ(g.columns[c].null_count, 1u);
+    }
+}
+
+TEST(IcebergManifestCodec, PartitionFieldsGetAvroNames) {
+    const Schema schema(
+        {{"store-id", DataType::kInt32, true}, {"9lives", DataType::kString, true}});
+    auto spec = PartitionSpec::parse({"store-id", "9lives"}, schema);
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    IcebergManifestCodec codec(schema, *spec, "/t");
+    DataFile f;
+    f.path = "store-id=4/9lives=x/part-1.parquet";
+    auto bytes = codec.encode_manifest({{1, f}}, 1);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+    auto reader = AvroReader::open(*bytes, "m.avro");
+    ASSERT_TRUE(reader.ok());
+    const AvroNode& data_file = *reader->schema().root().fields[4].type;
+    const AvroNode& partition = *data_file.fields[3].type;
+    ASSERT_EQ(partition.fields.size(), 2u);
+    EXPECT_EQ(partition.fields[0].name, "store_x2Did");
+    EXPECT_EQ(partition.fields[0].field_id, 1000);
+    EXPECT_EQ(partition.fields[1].name, "_9lives");
+    auto files = codec.decode_manifest(*bytes, {});
+    ASSERT_TRUE(files.ok());
+    EXPECT_EQ((*files)[0].path, f.path);
+}
+
+TEST(IcebergManifestCodec, BoundsUseTheSpecsBinaryForm) {
+    EXPECT_EQ(iceberg_bound(Value::int32(1)), std::string("\x01\x00\x00\x00", 4));
+    EXPECT_EQ(iceberg_bound(Value::int64(-2)), std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
+    EXPECT_EQ(iceberg_bound(Value::date(1)), std::string("\x01\x00\x00\x00", 4));
+    EXPECT_EQ(iceberg_bound(Value::boolean(true)), std::string("\x01", 1));
+    EXPECT_EQ(iceberg_bound(Value::float64(1.0)),
+              std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8));
+    EXPECT_EQ(iceberg_bound(Value::string("ab")), "ab");
+    EXPECT_TRUE(value_from_iceberg_bound(DataType::kInt64, "abc").is_null());
+}
+
+TEST(IcebergManifestCodec, FilesOutsideTheTableAreCorruption) {
+    const Schema schema = all_types();
+    IcebergManifestCodec codec(schema, PartitionSpec(), "/data/lake/x");
+    IcebergManifestCodec other(schema, PartitionSpec(), "/elsewhere");
+    for (const char* path : {"../../etc/passwd", "a/../../b.parquet"}) {
+        DataFile f;
+        f.path = path;
+        auto bytes = codec.encode_manifest({{1, f}}, 1);
+        ASSERT_TRUE(bytes.ok());
+        EXPECT_EQ(codec.decode_manifest(*bytes, {}).error().code(), ErrorCode::kCorruption);
+    }
+    DataFile f;
+    f.path = "part-1.parquet";
+    auto bytes = other.encode_manifest({{1, f}}, 1);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(codec.decode_manifest(*bytes, {}).error().code(), ErrorCode::kCorruption);
+    EXPECT_EQ(codec.decode_manifest("Obj\x01 truncated", {}).error().code(),
+              ErrorCode::kCorruption);
+}
+
+TEST(TableMetadata, RoundTripsAndRejectsWhatItCannotRead) {
+    TableMetadata m;
+    m.table_uuid = random_uuid();
+    EXPECT_EQ(m.table_uuid.size(), 36u);
+    m.location = "/data/lake/x";
+    m.last_sequence_number = 2;
+    m.schema = all_types();
+    m.partition_by = {"date(t)", "s", "hour(t) as h", "bucket(8, l)", "truncate(3, s) as s3"};
+    m.properties["k"] = "v \"q\"";
+    IcebergSnapshot s;
+    s.snapshot_id = 2;
+    s.parent_id = 1;
+    s.sequence_number = 2;
+    s.timestamp_ms = 1234;
+    s.manifest_list = "/data/lake/x/metadata/snap-2-1-u.avro";
+    s.summary = {{"operation", "append"}, {"millrace.writers", "{\"w\": \"3\"}"}};
+    m.snapshots = {s};
+    m.current_snapshot_id = 2;
+    m.snapshot_log = {{1234, 2}};
+    m.metadata_log = {{1000, "/data/lake/x/metadata/v1.metadata.json"}};
+    const std::string json = m.to_json();
+    EXPECT_NE(json.find("\"refs\": {\"main\": {\"snapshot-id\": 2, \"type\": \"branch\"}}"),
+              std::string::npos);
+    EXPECT_NE(json.find("\"last-partition-id\": 1004"), std::string::npos);
+    EXPECT_NE(json.find("\"transform\": \"bucket[8]\""), std::string::npos);
+    auto parsed = TableMetadata::parse(json, "v3.metadata.json");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_EQ(parsed->table_uuid, m.table_uuid);
+    EXPECT_EQ(parsed->schema, m.schema);
+    EXPECT_EQ(parsed->partition_by, m.partition_by);
+    EXPECT_EQ(parsed->properties, m.properties);
+    EXPECT_EQ(parsed->current_snapshot_id, 2);
+    ASSERT_EQ(parsed->snapshots.size(), 1u);
+    EXPECT_EQ(parsed->snapshots[0].summary, s.summary);
+    EXPECT_EQ(parsed->snapshots[0].parent_id, 1);
+    EXPECT_EQ(parsed->metadata_log, m.metadata_log);
+
+    EXPECT_EQ(TableMetadata::parse("{", "v").error().code(), ErrorCode::kCorruption);
+    std::string v1 = json;
+    v1.replace(v1.find("\"format-version\": 2"), 19, "\"format-version\": 1");
+    EXPECT_EQ(TableMetadata::parse(v1, "v").error().code(), ErrorCode::kCorruption);
+    std::string unknown = json;
+    unknown.replace(unknown.find("\"transform\": \"identity\""), 23, "\"transform\": \"void\"");
+    EXPECT_EQ(TableMetadata::parse(unknown, "v").error().code(), ErrorCode::kUnsupported);
+    std::string nested = json;
+    nested.replace(nested.find("\"type\": \"boolean\""), 17,
+                   "\"type\": {\"type\": \"list\", \"element-id\": 9, \"element\": \"int\", "
+                   "\"element-required\": false}");
+    EXPECT_EQ(TableMetadata::parse(nested, "v").error().code(), ErrorCode::kUnsupported);
+    std::string dangling = json;
+    dangling.replace(dangling.find("\"current-snapshot-id\": 2"), 24, "\"current-snapshot-id\": 9");
+    EXPECT_EQ(TableMetadata::parse(dangling, "v").error().code(), ErrorCode::kCorruption);
+}
+
+class LakeTableIcebergTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-iceberg-test-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                   .string();
+        std::filesystem::remove_all(dir_);
+        schema_ = std::make_shared<const Schema>(std::vector<Field>{
+            {"id", DataType::kInt64, false},
+            {"ts", DataType::kTimestamp, false},
+        });
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    Batch rows(int64_t first, int64_t count) {
+        BatchBuilder builder(schema_);
+        for (int64_t i = first; i < first + count; ++i) {
+            builder.column(0).append_int64(i);
+            builder.column(1).append_timestamp(1'795'392'000'000'000 + (i % 5) * 86'400'000'000);
+            builder.commit_row();
+        }
+        return builder.finish();
+    }
+
+    std::vector<int64_t> ids(const LakeTable& table) {
+        std::vector<int64_t> out;
+        LakeTable::ScanOptions options;
+        options.columns = {"id"};
+        auto stats = table.scan(options, [&](Batch batch) {
+            for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                out.push_back(batch.column(0).value<int64_t>(r));
+            }
+            return Status();
+        });
+        EXPECT_TRUE(stats.ok()) << stats.error().to_string();
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    std::string dir_;
+    std::shared_ptr<const Schema> schema_;
+};
+
+// Appends through a private LakeWriter: `commits` commits of `n` rows from `first`.
+Status append(LakeTable table, int64_t first, int commits, int64_t n,
+              const std::function<Batch(int64_t, int64_t)>& make) {
+    LakeWriterOptions options;
+    options.writer_id = "w";
+    options.staging = LakeStaging::kPrivate;
+    MILLRACE_ASSIGN_OR_RETURN(auto writer, LakeWriter::open(std::move(table), options));
+    for (int c = 1; c <= commits; ++c) {
+        MILLRACE_TRY(writer->write(make(first + (c - 1) * n, n)));
+        MILLRACE_TRY(writer->pre_commit(static_cast<uint64_t>(c)));
+        auto committed = writer->commit(static_cast<uint64_t>(c));
+        if (!committed.ok()) return std::move(committed).error();
+    }
+    return {};
+}
+
+TEST_F(LakeTableIcebergTest, ConcurrentProcessesCommitEveryRowExactlyOnce) {
+    ASSERT_TRUE(LakeTable::create(dir_, "t", *schema_, {"date(ts)"}).ok());
+    constexpr int kProcesses = 6;
+    constexpr int kCommits = 8;
+    constexpr int64_t kRows = 25;
+    std::vector<pid_t> children;
+    for (int p = 0; p < kProcesses; ++p) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            auto table = LakeTable::open(dir_, "t");
+            Status status = table.ok()
+                                ? append(*table, p * kCommits * kRows, kCommits, kRows,
+                                         [&](int64_t first, int64_t n) { return rows(first, n); })
+                                : Status(table.error());
+            if (!status.ok()) std::fprintf(stderr, "%s\n", status.error().to_string().c_str());
+            ::_exit(status.ok() ? 0 : 1);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    auto table = LakeTable::open(dir_, "t");
+    ASSERT_TRUE(table.ok());
+    std::vector<int64_t> expected(kProcesses * kCommits * kRows);
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<int64_t>(i);
+    EXPECT_EQ(ids(*table), expected);
+    // One snapshot per commit, ids 1..N, one metadata version each, none lost or doubled.
+    EXPECT_EQ(*table->current_snapshot_id(), static_cast<uint64_t>(kProcesses * kCommits));
+    auto history = table->history();
+    ASSERT_TRUE(history.ok());
+    ASSERT_EQ(history->size(), static_cast<std::size_t>(kProcesses * kCommits + 1));
+    for (std::size_t i = 0; i < history->size(); ++i) {
+        EXPECT_EQ((*history)[i].snapshot_id, i);
+        EXPECT_EQ((*history)[i].total_rows(), i * kRows);
+    }
+    EXPECT_TRUE(std::filesystem::exists(table->path() + "/metadata/v" +
+                                        std::to_string(kProcesses * kCommits + 1) +
+                                        ".metadata.json"));
+    // Losing attempts deleted their manifests: only the winners' are left.
+    std::size_t avro = 0;
+    for (const auto& e : std::filesystem::directory_iterator(table->path() + "/metadata")) {
+        avro += e.path().extension() == ".avro";
+    }
+    EXPECT_EQ(avro, static_cast<std::size_t>(2 * kProcesses * kCommits));
+}
+
+TEST_F(LakeTableIcebergTest, ManyAppendsKeepTheManifestListBounded) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    // One commit per append, as a streaming sink's checkpoints: the list is merged into one
+    // manifest when it reaches 64.
+    ASSERT_TRUE(append(*table, 0, 70, 2, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    auto list_bytes = read_file(table->snapshot_file(70));
+    ASSERT_TRUE(list_bytes.ok());
+    auto list = IcebergManifestCodec::decode_manifest_list(*list_bytes, "list");
+    ASSERT_TRUE(list.ok());
+    EXPECT_LE(list->size(), 64u);
+    EXPECT_EQ(ids(*table).size(), 140u);
+    auto older = table->snapshot(63);
+    ASSERT_TRUE(older.ok());
+    EXPECT_EQ(older->total_rows(), 126u);
+}
+
+TEST_F(LakeTableIcebergTest, ConcurrentCreatorsMakeOneTable) {
+    std::vector<pid_t> children;
+    for (int p = 0; p < 4; ++p) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            auto table = LakeTable::create(dir_, "t", *schema_);
+            if (!table.ok() && table.error().code() == ErrorCode::kAlreadyExists) {
+                table = LakeTable::open(dir_, "t");
+            }
+            Status status = table.ok()
+                                ? append(*table, p * 10, 1, 10,
+                                         [&](int64_t first, int64_t n) { return rows(first, n); })
+                                : Status(table.error());
+            ::_exit(status.ok() ? 0 : 1);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    auto table = LakeTable::open(dir_, "t");
+    ASSERT_TRUE(table.ok());
+    EXPECT_EQ(ids(*table).size(), 40u);
+}
+
+TEST_F(LakeTableIcebergTest, DataFilesCarryFieldIdsAndTheIcebergSchema) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 1, 10, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    auto snapshot = table->snapshot();
+    ASSERT_TRUE(snapshot.ok());
+    ASSERT_FALSE(snapshot->files.empty());
+    auto text = read_file(table->path() + "/" + snapshot->files[0].path);
+    ASSERT_TRUE(text.ok());
+    // The footer holds the Iceberg schema, and each column's schema element its field id (9).
+    EXPECT_NE(text->find("iceberg.schema"), std::string::npos);
+    EXPECT_NE(text->find(table->iceberg_schema()), std::string::npos);
+    auto reader = ParquetReader::open(table->path() + "/" + snapshot->files[0].path);
+    ASSERT_TRUE(reader.ok());
+}
+
+TEST_F(LakeTableIcebergTest, OverwriteAndAppendConcurrentlyLoseNothing) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 2, 50, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    // Compaction (a replace) races appends: either it wins and the appends re-apply on top, or
+    // it loses and redoes the merge.
+    std::thread appender([&] {
+        EXPECT_TRUE(
+            append(*table, 1000, 10, 5, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    });
+    for (int i = 0; i < 3; ++i) {
+        auto compacted = table->compact({});
+        EXPECT_TRUE(compacted.ok()) << compacted.error().to_string();
+    }
+    appender.join();
+    std::vector<int64_t> expected;
+    for (int64_t i = 0; i < 100; ++i) expected.push_back(i);
+    for (int64_t i = 1000; i < 1050; ++i) expected.push_back(i);
+    EXPECT_EQ(ids(*table), expected);
+}
+
+TEST_F(LakeTableIcebergTest, ExpireAndRemoveOrphansLeaveOnlyLiveFiles) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 3, 20, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    ASSERT_TRUE(table->compact({}).ok());
+    // An orphan: a data file no snapshot lists (a commit that crashed after moving it).
+    ASSERT_TRUE(
+        write_file_durably(table->path() + "/day=2026-11-23/part-orphan.parquet", "x").ok());
+    auto expired = table->expire_snapshots(INT64_MAX, 1);
+    ASSERT_TRUE(expired.ok()) << expired.error().to_string();
+    EXPECT_EQ(expired->snapshots_expired, 3u);
+    EXPECT_GT(expired->files_deleted, 0u);
+    auto removed = table->remove_orphan_files(0);
+    ASSERT_TRUE(removed.ok()) << removed.error().to_string();
+    EXPECT_EQ(*removed, 1u);
+    auto snapshot = table->snapshot();
+    ASSERT_TRUE(snapshot.ok());
+    std::set<std::string> live;
+    for (const DataFile& f : snapshot->files) live.insert(f.path);
+    std::set<std::string> on_disk;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(table->path())) {
+        const std::string rel = e.path().string().substr(table->path().size() + 1);
+        if (e.path().extension() == ".parquet" && rel.rfind("_staging", 0) != 0)
+            on_disk.insert(rel);
+    }
+    EXPECT_EQ(on_disk, live);
+    EXPECT_EQ(ids(*table).size(), 60u);
+    EXPECT_EQ(table->snapshot(2).error().code(), ErrorCode::kNotFound);  // expired
+}
+
+TEST_F(LakeTableIcebergTest, UpgradeConvertsAPreIcebergTableInPlace) {
+    // A table as Millrace wrote it before Iceberg: a data file and _manifest/ with `current`.
+    const std::string path = dir_ + "/lake/old";
+    ASSERT_TRUE(create_directories_durably(path + "/_manifest").ok());
+    ParquetWriterOptions parquet;
+    auto writer = ParquetWriter::open(path + "/part-1.parquet", schema_, parquet);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->write(rows(0, 7)).ok());
+    ASSERT_TRUE((*writer)->close().ok());
+    Manifest m;
+    m.snapshot_id = 1;
+    m.operation = "append";
+    m.schema_text = "id: int64 not null, ts: timestamp not null";
+    m.writers["sink"] = 5;
+    DataFile f;
+    f.path = "part-1.parquet";
+    f.rows = 7;
+    f.bytes = (*writer)->bytes_written();
+    f.columns = (*writer)->statistics();
+    m.files = {f};
+    ASSERT_TRUE(write_file_durably(path + "/_manifest/v0000000001.json", m.to_json(*schema_)).ok());
+    ASSERT_TRUE(write_file_durably(path + "/_manifest/current", "1\n").ok());
+
+    EXPECT_EQ(LakeTable::open(dir_, "old").error().code(), ErrorCode::kUnsupported);
+    auto upgraded = LakeTable::upgrade(dir_, "old");
+    ASSERT_TRUE(upgraded.ok()) << upgraded.error().to_string();
+    EXPECT_EQ(ids(*upgraded), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6}));
+    auto snapshot = upgraded->snapshot();
+    ASSERT_TRUE(snapshot.ok());
+    EXPECT_EQ(snapshot->writers.at("sink"), 5u);
+    EXPECT_FALSE(std::filesystem::exists(path + "/_manifest"));
+    EXPECT_TRUE(LakeTable::open(dir_, "old").ok());
+    EXPECT_EQ(LakeTable::upgrade(dir_, "old").error().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace millrace
