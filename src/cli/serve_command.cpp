@@ -8,6 +8,8 @@
 #include "common/logger.h"
 #include "common/metrics_registry.h"
 #include "common/write_health.h"
+#include "kafka/broker.h"
+#include "kafka/kafka_server.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
@@ -320,6 +322,41 @@ int run_serve(const ServeOptions& options) {
                         {{"error", recorded.error().to_string()}});
         }
     }
+    // The Kafka listener (`listen.kafka`), on the same log.
+    std::unique_ptr<kafka::Broker> kafka_broker;
+    std::unique_ptr<kafka::KafkaServer> kafka_server;
+    if (!project->kafka.listen.empty()) {
+        const KafkaSpec& spec = project->kafka;
+        kafka::KafkaServerOptions kafka_options;
+        kafka::BrokerOptions broker_options;
+        std::string advertised_host;
+        uint16_t advertised_port = 0;
+        if (!split_listen(spec.listen, kafka_options.address, kafka_options.port) ||
+            !split_listen(spec.advertised.empty() ? spec.listen : spec.advertised, advertised_host,
+                          advertised_port)) {
+            std::fprintf(stderr, "millrace serve: invalid kafka address (expected host:port)\n");
+            return 1;
+        }
+        if (advertised_host == "0.0.0.0" || advertised_host == "::") advertised_host = "127.0.0.1";
+        broker_options.advertised_host = advertised_host;
+        broker_options.advertised_port = advertised_port;
+        broker_options.auto_create_topics = spec.auto_create_topics;
+        broker_options.default_partitions = spec.default_partitions;
+        broker_options.initial_rebalance_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(spec.initial_rebalance_delay);
+        kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);
+        kafka_broker = std::make_unique<kafka::Broker>(**log, clock, logger, broker_options);
+        kafka_server = std::make_unique<kafka::KafkaServer>(kafka_options, *kafka_broker, logger);
+        Status started = kafka_broker->start();
+        if (started.ok()) started = kafka_server->start();
+        if (!started.ok()) {
+            std::fprintf(stderr, "%s: millrace serve: kafka: %s\n",
+                         spec.listen_location.to_string().c_str(),
+                         started.error().to_string().c_str());
+            server.stop();
+            return 1;
+        }
+    }
     logger.info("serve", "ready",
                 {{"project", project->name},
                  {"data_dir", project->data_dir},
@@ -331,6 +368,8 @@ int run_serve(const ServeOptions& options) {
     server.wait_for_signal();
     logger.info("serve", "stopping");
     server.stop();
+    if (kafka_server) kafka_server->stop();
+    if (kafka_broker) kafka_broker->stop();
     if (scheduler) scheduler->stop();
     if (capture) capture->stop();
     (*log)->stop();
