@@ -91,7 +91,9 @@ std::optional<std::string_view> WireReader::string(bool compact) {
         if (length != -1) ok_ = false;
         return std::nullopt;
     }
-    return take(static_cast<std::size_t>(length));
+    const std::string_view value = take(static_cast<std::size_t>(length));
+    if (!ok_) return std::nullopt;
+    return value;
 }
 
 std::optional<std::string_view> WireReader::bytes(bool compact) {
@@ -101,7 +103,9 @@ std::optional<std::string_view> WireReader::bytes(bool compact) {
         if (length != -1) ok_ = false;
         return std::nullopt;
     }
-    return take(static_cast<std::size_t>(length));
+    const std::string_view value = take(static_cast<std::size_t>(length));
+    if (!ok_) return std::nullopt;
+    return value;
 }
 
 std::optional<std::size_t> WireReader::array_length(bool compact) {
