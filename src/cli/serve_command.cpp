@@ -305,24 +305,7 @@ int run_serve(const ServeOptions& options) {
             *scheduler, std::make_unique<StateStore>(std::move(store).value()), clock);
         jobs_handler->add_routes(router);
     }
-    HttpServer server(server_options, router, logger);
-    if (Status status = server.start(); !status.ok()) {
-        std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
-        return 1;
-    }
-    {
-        // `millrace topic produce` finds this in the log's lock file and sends its records here.
-        std::string host = server_options.address;
-        if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
-        if (host == "::") host = "::1";
-        if (host.find(':') != std::string::npos) host = "[" + host + "]";
-        if (Status recorded = (*log)->set_address(host + ":" + std::to_string(server.port()));
-            !recorded.ok()) {
-            logger.warn("serve", "cannot record the address in the log's lock file",
-                        {{"error", recorded.error().to_string()}});
-        }
-    }
-    // The Kafka listener (`listen.kafka`), on the same log.
+    // The Kafka listener (`listen.kafka`), on the same log; up before /healthz answers.
     std::unique_ptr<kafka::Broker> kafka_broker;
     std::unique_ptr<kafka::KafkaServer> kafka_server;
     if (!project->kafka.listen.empty()) {
@@ -353,8 +336,24 @@ int run_serve(const ServeOptions& options) {
             std::fprintf(stderr, "%s: millrace serve: kafka: %s\n",
                          spec.listen_location.to_string().c_str(),
                          started.error().to_string().c_str());
-            server.stop();
             return 1;
+        }
+    }
+    HttpServer server(server_options, router, logger);
+    if (Status status = server.start(); !status.ok()) {
+        std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
+        return 1;
+    }
+    {
+        // `millrace topic produce` finds this in the log's lock file and sends its records here.
+        std::string host = server_options.address;
+        if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+        if (host == "::") host = "::1";
+        if (host.find(':') != std::string::npos) host = "[" + host + "]";
+        if (Status recorded = (*log)->set_address(host + ":" + std::to_string(server.port()));
+            !recorded.ok()) {
+            logger.warn("serve", "cannot record the address in the log's lock file",
+                        {{"error", recorded.error().to_string()}});
         }
     }
     logger.info("serve", "ready",
