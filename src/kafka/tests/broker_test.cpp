@@ -156,6 +156,15 @@ TEST_F(BrokerTest, CorruptBatchIsRefusedAndNothingIsAppended) {
     EXPECT_EQ(produce(batch(1), -1, "missing").integer("ErrorCode"), 3);
 }
 
+TEST_F(BrokerTest, AcksAllOnAnFsyncAlwaysTopicAnswersAfterTheFsync) {
+    TopicConfig config;
+    config.fsync = FsyncPolicy::kAlways;
+    ASSERT_TRUE(log_->create_topic("ledger", config).ok());
+    Struct answer = produce(batch(2), -1, "ledger");
+    EXPECT_EQ(answer.integer("ErrorCode"), 0);
+    EXPECT_EQ(log_->find_topic("ledger")->partition(0)->durable_offset(), 2);
+}
+
 TEST_F(BrokerTest, AcksZeroGetsNoResponse) {
     Struct request(api(ApiKey::kProduce).request);
     request.set("Acks", 0);
