@@ -239,6 +239,48 @@ TEST_F(BrokerTest, CreateAndDeleteTopicsNeverLeaveAStaleAnswer) {
     EXPECT_EQ(produce(batch(1), -1, "fresh").integer("ErrorCode"), 3);
 }
 
+TEST_F(BrokerTest, AutoCreationIsOffByDefaultAndFollowsTheRequestWhenOn) {
+    Struct metadata(api(ApiKey::kMetadata).request);
+    metadata.add("Topics").set("Name", std::string("fresh"));
+    metadata.set("AllowAutoTopicCreation", 1);
+    EXPECT_EQ(roundtrip(ApiKey::kMetadata, 8, metadata).array("Topics")[0].integer("ErrorCode"), 3);
+    EXPECT_EQ(produce(batch(1), -1, "fresh").integer("ErrorCode"), 3);
+    EXPECT_EQ(log_->find_topic("fresh"), nullptr);
+
+    broker_->stop();
+    BrokerOptions options;
+    options.auto_create_topics = true;
+    options.default_partitions = 3;
+    broker_ = std::make_unique<Broker>(*log_, clock_, logger_, options);
+    ASSERT_TRUE(broker_->start().ok());
+    metadata.set("AllowAutoTopicCreation", 0);  // a consumer's request: never creates
+    EXPECT_EQ(roundtrip(ApiKey::kMetadata, 8, metadata).array("Topics")[0].integer("ErrorCode"), 3);
+    metadata.set("AllowAutoTopicCreation", 1);
+    Struct created = roundtrip(ApiKey::kMetadata, 8, metadata);
+    EXPECT_EQ(created.array("Topics")[0].integer("ErrorCode"), 0);
+    EXPECT_EQ(created.array("Topics")[0].array("Partitions").size(), 3u);
+    EXPECT_EQ(produce(batch(1), -1, "other").integer("ErrorCode"), 0);  // Produce creates too
+}
+
+TEST_F(BrokerTest, ListOffsetsLatestEarliestAndByTimestamp) {
+    ASSERT_EQ(produce(batch(3)).integer("ErrorCode"), 0);  // timestamps 1000
+    auto list = [&](int64_t timestamp) {
+        Struct request(api(ApiKey::kListOffsets).request);
+        request.set("ReplicaId", -1);
+        Struct& topic = request.add("Topics");
+        topic.set("Name", std::string("orders"));
+        topic.add("Partitions").set("PartitionIndex", 0).set("Timestamp", timestamp);
+        return roundtrip(ApiKey::kListOffsets, 5, request)
+            .array("Topics")[0]
+            .array("Partitions")[0];
+    };
+    EXPECT_EQ(list(-1).integer("Offset"), 3);
+    EXPECT_EQ(list(-2).integer("Offset"), 0);
+    EXPECT_EQ(list(500).integer("Offset"), 0);
+    EXPECT_EQ(list(500).integer("Timestamp"), 1000);
+    EXPECT_EQ(list(5000).integer("Offset"), -1);  // no record at or after it
+}
+
 TEST_F(BrokerTest, OffsetCommitGoesToTheLogsConsumerOffsets) {
     Struct commit(api(ApiKey::kOffsetCommit).request);
     commit.set("GroupId", std::string("billing"));
