@@ -328,7 +328,8 @@ int run_serve(const ServeOptions& options) {
         broker_options.initial_rebalance_delay =
             std::chrono::duration_cast<std::chrono::milliseconds>(spec.initial_rebalance_delay);
         kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);
-        kafka_broker = std::make_unique<kafka::Broker>(**log, clock, logger, broker_options);
+        kafka_broker =
+            std::make_unique<kafka::Broker>(**log, clock, logger, broker_options, &metrics);
         kafka_server = std::make_unique<kafka::KafkaServer>(kafka_options, *kafka_broker, logger);
         Status started = kafka_broker->start();
         if (started.ok()) started = kafka_server->start();

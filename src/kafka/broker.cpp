@@ -1,6 +1,7 @@
 #include "kafka/broker.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -122,13 +123,52 @@ TopicConfig config_from_kafka(const Struct& topic, int32_t default_partitions,
 
 }  // namespace
 
+/// Request and batch counters; all null without a registry.
+struct BrokerMetrics {
+    explicit BrokerMetrics(MetricsRegistry* registry) {
+        if (registry == nullptr) return;
+        constexpr std::string_view kRequests = "millrace_kafka_requests_total";
+        constexpr std::string_view kRequestsHelp = "Kafka requests by API and outcome.";
+        for (const ApiSpec& api : supported_apis()) {
+            const auto key = static_cast<std::size_t>(api.key);
+            const std::string name(api.name);
+            ok[key] =
+                &registry->counter(kRequests, kRequestsHelp, {{"api", name}, {"outcome", "ok"}});
+            unsupported[key] = &registry->counter(
+                kRequests, kRequestsHelp, {{"api", name}, {"outcome", "unsupported_version"}});
+            malformed[key] = &registry->counter(kRequests, kRequestsHelp,
+                                                {{"api", name}, {"outcome", "malformed"}});
+        }
+        unknown_api = &registry->counter(kRequests, kRequestsHelp,
+                                         {{"api", "unknown"}, {"outcome", "unsupported_version"}});
+        constexpr std::string_view kBatches = "millrace_kafka_produce_batches_total";
+        constexpr std::string_view kBatchesHelp = "Record batches of Kafka Produce requests.";
+        stored = &registry->counter(kBatches, kBatchesHelp, {{"outcome", "stored"}});
+        duplicate = &registry->counter(kBatches, kBatchesHelp, {{"outcome", "duplicate"}});
+        refused = &registry->counter(kBatches, kBatchesHelp, {{"outcome", "refused"}});
+    }
+    static void count(Counter* counter, uint64_t amount = 1) {
+        if (counter != nullptr) counter->increment(amount);
+    }
+    static constexpr std::size_t kKeys = 64;  // every ApiKey we support is below
+    std::array<Counter*, kKeys> ok{};
+    std::array<Counter*, kKeys> unsupported{};
+    std::array<Counter*, kKeys> malformed{};
+    Counter* unknown_api = nullptr;
+    Counter* stored = nullptr;
+    Counter* duplicate = nullptr;
+    Counter* refused = nullptr;
+};
+
 class Broker::Impl {
 public:
-    Impl(Log& log, const Clock& clock, const Logger& logger, const BrokerOptions& options)
+    Impl(Log& log, const Clock& clock, const Logger& logger, const BrokerOptions& options,
+         MetricsRegistry* metrics)
         : log_(log),
           clock_(clock),
           logger_(logger),
           options_(options),
+          metrics_(metrics),
           loop_(clock),
           groups_(loop_, clock, options.initial_rebalance_delay),
           producers_(log.dir()) {}
@@ -190,6 +230,7 @@ private:
     const Clock& clock_;
     const Logger& logger_;
     BrokerOptions options_;
+    BrokerMetrics metrics_;
     EventLoop loop_;
     GroupCoordinator groups_;  // loop thread only
     ProducerStates producers_;
@@ -208,12 +249,15 @@ void Broker::Impl::handle(std::string_view frame, const std::string& client_host
         logger_.warn("kafka", "unsupported API key",
                      {{"api_key", static_cast<int64_t>(peeked->api_key)},
                       {"version", static_cast<int64_t>(peeked->api_version)}});
+        BrokerMetrics::count(metrics_.unknown_api);
         WireWriter writer;
         writer.int16(code(KafkaError::kUnsupportedVersion));
         respond(frame_response(peeked->correlation_id, false, writer.buffer()));
         return;
     }
+    const auto key = static_cast<std::size_t>(api->key);
     if (peeked->api_version < api->min_version || peeked->api_version > api->max_version) {
+        BrokerMetrics::count(metrics_.unsupported[key]);
         logger_.warn("kafka", "unsupported API version",
                      {{"api", api->name},
                       {"version", static_cast<int64_t>(peeked->api_version)},
@@ -247,12 +291,14 @@ void Broker::Impl::handle(std::string_view frame, const std::string& client_host
                      {{"api", api->name},
                       {"version", static_cast<int64_t>(peeked->api_version)},
                       {"error", body.error().message()}});
+        BrokerMetrics::count(metrics_.malformed[key]);
         Struct answer(api->response);
         if (has_field(api->response, "ErrorCode"))
             answer.set("ErrorCode", code(KafkaError::kInvalidRequest));
         respond(encode_response(*api, *peeked, answer));
         return;
     }
+    BrokerMetrics::count(metrics_.ok[key]);
     Request request{api, std::move(header).value(), std::move(body).value(), client_host};
     switch (api->key) {
         case ApiKey::kApiVersions:
@@ -392,6 +438,7 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
                              {{"topic", name},
                               {"partition", static_cast<int64_t>(index)},
                               {"error", static_cast<int64_t>(checked.error)}});
+                BrokerMetrics::count(metrics_.refused);
                 fail(checked.error);
                 continue;
             }
@@ -411,6 +458,8 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
                 continue;
             }
             entry.set("BaseOffset", appended->base_offset);
+            BrokerMetrics::count(appended->appended ? metrics_.stored : metrics_.duplicate,
+                                 checked.batches.size());
             if (appended->appended)
                 pending.appends.push_back({index, appended->base_offset, appended->last_offset});
         }
@@ -840,8 +889,10 @@ void Broker::Impl::group_request(Request& request, Respond& respond) {
     });
 }
 
-Broker::Broker(Log& log, const Clock& clock, const Logger& logger, BrokerOptions options)
-    : impl_(std::make_unique<Impl>(log, clock, logger, options)), options_(std::move(options)) {}
+Broker::Broker(Log& log, const Clock& clock, const Logger& logger, BrokerOptions options,
+               MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(log, clock, logger, options, metrics)),
+      options_(std::move(options)) {}
 
 Broker::~Broker() { stop(); }
 

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/logger.h"
+#include "common/metrics_registry.h"
 #include "common/result.h"
 #include "log/fwd.h"
 
@@ -56,8 +57,11 @@ public:
     /// The response frame (with its size prefix), or nullopt for "no response" (acks=0).
     using Respond = std::function<void(std::optional<std::string> frame)>;
 
-    /// `log`, `clock` and `logger` must outlive the broker.
-    Broker(Log& log, const Clock& clock, const Logger& logger, BrokerOptions options);
+    /// `log`, `clock`, `logger` and `metrics` (optional) must outlive the broker. Metrics:
+    /// millrace_kafka_requests_total{api, outcome=ok|unsupported_version|malformed} and
+    /// millrace_kafka_produce_batches_total{outcome=stored|duplicate|refused}.
+    Broker(Log& log, const Clock& clock, const Logger& logger, BrokerOptions options,
+           MetricsRegistry* metrics = nullptr);
     ~Broker();
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;

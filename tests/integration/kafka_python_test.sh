@@ -199,6 +199,10 @@ expect_contains "$out" "apiversions 4 35 True" "ApiVersions v9 gets error 35 wit
 expect_contains "$out" "fetch v99 answered 5" "an unsupported Fetch version is answered"
 expect_contains "$out" "oversized answered 6" "a frame over max_request_bytes is answered"
 expect_contains "$out" "still open (7, 0)" "the connection stays usable"
+metrics=$(curl -s "http://127.0.0.1:$port/metrics")
+expect_contains "$metrics" 'millrace_kafka_produce_batches_total{outcome="refused"} 1' "the refused batch is counted"
+expect_contains "$metrics" 'millrace_kafka_requests_total{api="ApiVersions",outcome="unsupported_version"} 1' \
+  "unsupported versions are counted"
 stop_server
 
 raw=$("$MILLRACE" topic consume raw -p "$project" | tr '\n' ' ')
