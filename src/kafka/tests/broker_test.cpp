@@ -304,6 +304,14 @@ TEST_F(BrokerTest, OffsetCommitGoesToTheLogsConsumerOffsets) {
     EXPECT_EQ(partitions[0].integer("CommittedOffset"), -1);  // none: -1, no error
     EXPECT_EQ(partitions[0].integer("ErrorCode"), 0);
     EXPECT_EQ(partitions[1].integer("CommittedOffset"), 42);
+    // v7 is flexible: compact encoding, tagged fields, response header v1.
+    Struct flexible = roundtrip(ApiKey::kOffsetFetch, 7, fetch);
+    EXPECT_EQ(flexible.array("Topics")[0].array("Partitions")[1].integer("CommittedOffset"), 42);
+    // v2+: a null topic list asks for every committed partition of the group.
+    fetch.set_null("Topics");
+    Struct all = roundtrip(ApiKey::kOffsetFetch, 5, fetch);
+    ASSERT_EQ(all.array("Topics").size(), 1u);
+    EXPECT_EQ(all.array("Topics")[0].array("Partitions").size(), 1u);
 }
 
 }  // namespace
