@@ -433,6 +433,8 @@ const Schema kDeleteTopicsResponse = {
 const Schema kInitProducerIdRequest = {
     {"TransactionalId", kString, from(0), from(0)},
     {"TransactionTimeoutMs", kInt32, from(0)},
+    {"ProducerId", kInt64, from(3), kNone, {}, -1},
+    {"ProducerEpoch", kInt16, from(3), kNone, {}, -1},
 };
 const Schema kInitProducerIdResponse = {
     {"ThrottleTimeMs", kInt32, from(0)},
@@ -518,7 +520,7 @@ const std::vector<ApiSpec>& supported_apis() {
          kCreateTopicsResponse},
         {ApiKey::kDeleteTopics, "DeleteTopics", 0, 3, kNotFlexible, kDeleteTopicsRequest,
          kDeleteTopicsResponse},
-        {ApiKey::kInitProducerId, "InitProducerId", 0, 1, kNotFlexible, kInitProducerIdRequest,
+        {ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2, kInitProducerIdRequest,
          kInitProducerIdResponse},
         {ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 2, kNotFlexible, kDescribeConfigsRequest,
          kDescribeConfigsResponse},

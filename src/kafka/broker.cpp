@@ -803,6 +803,17 @@ void Broker::Impl::init_producer_id(Request& request, Respond& respond) {
         reply(request, body, respond);
         return;
     }
+    // v3+ (KIP-360): a producer that knows its id asks for the next epoch of it.
+    const int64_t known_id = request.body.integer("ProducerId");
+    if (known_id >= 0) {
+        const auto epoch = static_cast<int16_t>(request.body.integer("ProducerEpoch"));
+        if (std::optional<int16_t> next = producers_.bump_epoch(known_id, epoch)) {
+            body.set("ProducerId", known_id);
+            body.set("ProducerEpoch", *next);
+            reply(request, body, respond);
+            return;
+        }
+    }
     auto id = producers_.new_producer();
     if (!id.ok()) {
         logger_.warn("kafka", "cannot allocate a producer id", {{"error", id.error().to_string()}});

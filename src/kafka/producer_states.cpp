@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::size_t kRetainedBatches = 5;
 constexpr Offset kRebuildWindow = 100'000;
+constexpr int64_t kFirstProducerId = 1000;
 
 struct ProducerFields {
     int64_t producer_id = -1;
@@ -45,7 +46,8 @@ int32_t next_sequence(int32_t last) { return last == INT32_MAX ? 0 : last + 1; }
 
 }  // namespace
 
-ProducerStates::ProducerStates(std::string log_dir) : path_(log_dir + "/_kafka/producer_ids") {}
+ProducerStates::ProducerStates(std::string log_dir)
+    : path_(log_dir + "/_kafka/producer_ids"), next_id_(kFirstProducerId) {}
 
 Status ProducerStates::load() {
     std::ifstream in(path_);
@@ -62,6 +64,15 @@ Result<int64_t> ProducerStates::new_producer() {
     MILLRACE_TRY(write_file_durably(path_, std::to_string(id + 1) + "\n"));
     next_id_ = id + 1;
     return id;
+}
+
+std::optional<int16_t> ProducerStates::bump_epoch(int64_t producer_id, int16_t epoch) {
+    std::lock_guard lock(mutex_);
+    if (producer_id < kFirstProducerId || producer_id >= next_id_ || epoch < 0 ||
+        epoch >= INT16_MAX - 1) {
+        return std::nullopt;
+    }
+    return static_cast<int16_t>(epoch + 1);
 }
 
 void ProducerStates::remember(const Key& key, int16_t epoch, const BatchMetadata& batch) {

@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -46,6 +47,10 @@ public:
     Status load();
     /// A new producer id, durable before it is returned.
     Result<int64_t> new_producer();
+    /// KIP-360: the epoch after `epoch` for a producer id we handed out (the producer keeps its
+    /// id and its partitions start its sequences over); nullopt for an id we never issued or an
+    /// exhausted epoch, which get a new id instead.
+    std::optional<int16_t> bump_epoch(int64_t producer_id, int16_t epoch);
 
     /// Appends validated batches to `partition` (of `topic`), deduplicating idempotent ones.
     Result<ProduceOutcome> append(const std::string& topic, Partition& partition,
@@ -71,7 +76,7 @@ private:
 
     std::string path_;
     std::mutex mutex_;
-    int64_t next_id_ = 1000;
+    int64_t next_id_;
     std::map<Key, Entry> entries_;
     std::set<std::pair<std::string, PartitionId>> rebuilt_;
 };

@@ -20,7 +20,7 @@ namespace {
 const ApiSpec& api(ApiKey key) { return *find_api(static_cast<int16_t>(key)); }
 
 /// A RecordBatch as a producer writes it, optionally idempotent.
-std::string batch(int count, int64_t producer_id = -1, int32_t sequence = -1) {
+std::string batch(int count, int64_t producer_id = -1, int32_t sequence = -1, int16_t epoch = 0) {
     std::vector<std::string> values;
     std::vector<RecordInput> records;
     for (int i = 0; i < count; ++i) values.push_back("v" + std::to_string(i));
@@ -32,7 +32,7 @@ std::string batch(int count, int64_t producer_id = -1, int32_t sequence = -1) {
             out[at + i] = static_cast<char>(value >> (8 * (bytes - 1 - i)));
     };
     put(43, static_cast<uint64_t>(producer_id), 8);
-    put(51, producer_id < 0 ? 0xffff : 0, 2);
+    put(51, producer_id < 0 ? 0xffff : static_cast<uint16_t>(epoch), 2);
     put(53, static_cast<uint32_t>(sequence), 4);
     put(17, crc32c(out.data() + 21, out.size() - 21), 4);
     return out;
@@ -193,6 +193,30 @@ TEST_F(BrokerTest, IdempotentProducerDeduplicatesAndRefusesGaps) {
     EXPECT_EQ(produce(batch(3, 5000, 2)).integer("BaseOffset"), 2);
     EXPECT_EQ(produce(batch(1, 5000, 9)).integer("ErrorCode"), 45);
     EXPECT_EQ(produce(batch(1, 5000, 5)).integer("BaseOffset"), 5);
+}
+
+TEST_F(BrokerTest, InitProducerIdHandsOutIdsAndBumpsEpochs) {
+    Struct request(api(ApiKey::kInitProducerId).request);
+    request.set("TransactionTimeoutMs", 60000);
+    Struct first = roundtrip(ApiKey::kInitProducerId, 4, request);  // flexible
+    ASSERT_EQ(first.integer("ErrorCode"), 0);
+    const int64_t id = first.integer("ProducerId");
+    EXPECT_EQ(first.integer("ProducerEpoch"), 0);
+    EXPECT_NE(roundtrip(ApiKey::kInitProducerId, 0, request).integer("ProducerId"), id);
+    // KIP-360: the same id, the next epoch; the old epoch is fenced on the partitions.
+    ASSERT_EQ(produce(batch(2, id, 0, 0)).integer("ErrorCode"), 0);
+    request.set("ProducerId", id).set("ProducerEpoch", 0);
+    Struct bumped = roundtrip(ApiKey::kInitProducerId, 4, request);
+    EXPECT_EQ(bumped.integer("ProducerId"), id);
+    EXPECT_EQ(bumped.integer("ProducerEpoch"), 1);
+    EXPECT_EQ(produce(batch(1, id, 0, 1)).integer("ErrorCode"), 0);
+    EXPECT_EQ(produce(batch(1, id, 2, 0)).integer("ErrorCode"), 47);
+    // An id we never issued gets a fresh one.
+    request.set("ProducerId", 5);
+    EXPECT_NE(roundtrip(ApiKey::kInitProducerId, 4, request).integer("ProducerId"), 5);
+    // Transactions are not supported.
+    request.set("TransactionalId", std::string("tx"));
+    EXPECT_NE(roundtrip(ApiKey::kInitProducerId, 4, request).integer("ErrorCode"), 0);
 }
 
 TEST_F(BrokerTest, FetchServesStoredBytesAsTheyAre) {
