@@ -498,20 +498,18 @@ void Broker::Impl::fetch(Request& request, Respond& respond) {
     const int64_t deadline = clock_.now_micros() + std::min<int64_t>(wait_ms, 30000) * 1000;
     if (try_fetch(shared, shared_respond, wait_ms == 0 ? 0 : deadline)) return;
     // Long poll: look again on the loop until data arrives or the wait is over.
+    // The pending timer owns the poll; the poll only refers to itself weakly, so a fetch still
+    // waiting when the loop stops is freed with the loop's timers.
     auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, shared, shared_respond, deadline, poll] {
-        if (try_fetch(shared, shared_respond, deadline)) {
-            *poll = nullptr;  // breaks the cycle
-            return;
+    std::weak_ptr<std::function<void()>> weak = poll;
+    *poll = [this, shared, shared_respond, deadline, weak] {
+        if (try_fetch(shared, shared_respond, deadline)) return;
+        if (auto self = weak.lock()) {
+            loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [self] { (*self)(); });
         }
-        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] {
-            if (*poll) (*poll)();
-        });
     };
     loop_.post([this, poll] {
-        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] {
-            if (*poll) (*poll)();
-        });
+        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] { (*poll)(); });
     });
 }
 
@@ -546,8 +544,9 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
                 entry.set("ErrorCode", code(KafkaError::kOffsetOutOfRange));
                 continue;
             }
-            if (offset == end) continue;
-            // KIP-74: the first batch goes out whole even beyond the limits.
+            // KIP-74: the response's first batch goes out whole even beyond the limits; once
+            // the response is full, the other partitions get nothing this time.
+            if (offset == end || (total > 0 && total >= max_bytes)) continue;
             const int64_t limit = std::min<int64_t>(
                 std::max<int64_t>(1, partition_request.integer("PartitionMaxBytes")),
                 std::max<int64_t>(1, max_bytes - total));

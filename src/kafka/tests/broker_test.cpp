@@ -238,6 +238,53 @@ TEST_F(BrokerTest, FetchServesStoredBytesAsTheyAre) {
     EXPECT_EQ(partition.string("Records"), sent);  // base offset 0 as assigned
 }
 
+TEST_F(BrokerTest, FetchWaitsForDataAndKeepsToMaxBytesAfterTheFirstBatch) {
+    auto fetch_request = [](int64_t wait_ms, int64_t max_bytes, int64_t offset) {
+        Struct request(api(ApiKey::kFetch).request);
+        request.set("MaxWaitMs", wait_ms).set("MinBytes", 1).set("MaxBytes", max_bytes);
+        Struct& topic = request.add("Topics");
+        topic.set("Topic", std::string("orders"));
+        for (int32_t p = 0; p < 2; ++p) {
+            topic.add("Partitions")
+                .set("Partition", p)
+                .set("FetchOffset", offset)
+                .set("PartitionMaxBytes", 1 << 20);
+        }
+        return request;
+    };
+    // A long poll at the end of the log is answered when records arrive.
+    auto waiting = std::async(std::launch::async, [&] {
+        return roundtrip(ApiKey::kFetch, 11, fetch_request(30000, 1 << 20, 0));
+    });
+    ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+    ASSERT_EQ(produce(batch(2)).integer("ErrorCode"), 0);
+    Struct woken = waiting.get();
+    EXPECT_FALSE(woken.array("Responses")[0].array("Partitions")[0].string("Records").empty());
+
+    // Partition 1 gets a batch too; with MaxBytes 1 only the first partition's batch comes.
+    Struct request(api(ApiKey::kProduce).request);
+    request.set("Acks", 1);
+    Struct& data = request.add("TopicData");
+    data.set("Name", std::string("orders"));
+    data.add("PartitionData").set("Index", 1).set("Records", batch(3));
+    ASSERT_EQ(roundtrip(ApiKey::kProduce, 7, request)
+                  .array("Responses")[0]
+                  .array("PartitionResponses")[0]
+                  .integer("ErrorCode"),
+              0);
+    Struct small = roundtrip(ApiKey::kFetch, 11, fetch_request(0, 1, 0));
+    const auto& partitions = small.array("Responses")[0].array("Partitions");
+    EXPECT_FALSE(partitions[0].string("Records").empty());
+    EXPECT_TRUE(partitions[1].string("Records").empty());
+    EXPECT_EQ(partitions[1].integer("HighWatermark"), 3);
+    // Beyond the end: OFFSET_OUT_OF_RANGE.
+    EXPECT_EQ(roundtrip(ApiKey::kFetch, 11, fetch_request(0, 1 << 20, 99))
+                  .array("Responses")[0]
+                  .array("Partitions")[0]
+                  .integer("ErrorCode"),
+              1);
+}
+
 TEST_F(BrokerTest, CreateAndDeleteTopicsNeverLeaveAStaleAnswer) {
     Struct create(api(ApiKey::kCreateTopics).request);
     create.add("Topics")
