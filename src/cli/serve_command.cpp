@@ -306,8 +306,10 @@ int run_serve(const ServeOptions& options) {
         jobs_handler->add_routes(router);
     }
     // The Kafka listener (`listen.kafka`), on the same log; up before /healthz answers.
-    std::unique_ptr<kafka::Broker> kafka_broker;
+    // The broker goes first: what it still holds (waiting fetches, joins) refers to the
+    // server's connections, which must outlive it.
     std::unique_ptr<kafka::KafkaServer> kafka_server;
+    std::unique_ptr<kafka::Broker> kafka_broker;
     if (!project->kafka.listen.empty()) {
         const KafkaSpec& spec = project->kafka;
         kafka::KafkaServerOptions kafka_options;
@@ -369,7 +371,8 @@ int run_serve(const ServeOptions& options) {
     logger.info("serve", "stopping");
     server.stop();
     if (kafka_server) kafka_server->stop();
-    if (kafka_broker) kafka_broker->stop();
+    kafka_broker.reset();
+    kafka_server.reset();
     if (scheduler) scheduler->stop();
     if (capture) capture->stop();
     (*log)->stop();

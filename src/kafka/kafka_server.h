@@ -30,7 +30,8 @@ struct KafkaServerOptions {
 /// A frame shorter than a request header, or a read or write error, closes the connection.
 ///
 /// Lifecycle: start() binds and starts the threads; stop() closes the listener and the
-/// connections and joins the threads (idempotent). Stop it before the Broker.
+/// connections and joins the threads (idempotent). Stop it before the Broker, and destroy the
+/// Broker before it: answers the Broker still holds refer to its connections.
 class KafkaServer {
 public:
     KafkaServer(KafkaServerOptions options, Broker& broker, const Logger& logger);
