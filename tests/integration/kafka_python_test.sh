@@ -5,7 +5,7 @@
 # `millrace topic consume --consumer` then resumes from, AdminClient create/delete topics), and
 # a raw socket: a corrupt batch is refused with CORRUPT_MESSAGE and nothing stored, unsupported
 # versions and an oversized frame are answered on a connection that stays usable, acks=0 gets
-# no response.
+# no response, pipelined answers keep request order behind an fsync and a waiting fetch.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -27,6 +27,7 @@ topics:
   order_events: { partitions: 3 }
   payments: { partitions: 2 }
   raw: { partitions: 1 }
+  ledger: { partitions: 1, fsync: always }
 YAML
 start_server "$project" "$port" "$WORK/serve.log"
 export BROKER=127.0.0.1:$kport
@@ -160,9 +161,10 @@ def batch(values):
     tail = struct.pack(">ibI", 0, 2, crc) + after_crc
     return struct.pack(">qi", 0, len(tail)) + tail
 
-def produce_body(records, acks=-1):
-    return (struct.pack(">hhi", -1, acks, 5000) + struct.pack(">i", 1) + struct.pack(">h", 3) + b"raw"
-            + struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records)) + records)
+def produce_body(records, acks=-1, topic=b"raw"):
+    return (struct.pack(">hhi", -1, acks, 5000) + struct.pack(">i", 1) + struct.pack(">h", len(topic))
+            + topic + struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records))
+            + records)
 
 def produce_error(response):
     # correlation, responses[1]: name, partitions[1]: index, error_code ...
@@ -191,6 +193,16 @@ print("oversized answered", struct.unpack(">i", receive()[:4])[0])
 send(18, 0, 7, b"")
 response = receive()
 print("still open", struct.unpack(">ih", response[:6]))
+# Pipelined: an acks=all produce that waits for an fsync, a fetch at the end of the log that
+# waits 300 ms for data, then requests answered at once; the answers keep request order.
+send(0, 7, 20, produce_body(batch([b"durable"]), topic=b"ledger"))
+fetch = (struct.pack(">iiiib", -1, 300, 1, 1 << 20, 0) + struct.pack(">i", 1)
+         + struct.pack(">h", 6) + b"ledger" + struct.pack(">iiqi", 1, 0, 1, 1 << 20))
+send(1, 4, 21, fetch)
+send(18, 0, 22, b"")
+send(3, 1, 23, struct.pack(">i", 0))
+order = [struct.unpack(">i", receive()[:4])[0] for _ in range(4)]
+print("order", order)
 PY
 )
 expect_contains "$out" "good (0, 0)" "raw produce stored at offset 0"
@@ -199,6 +211,7 @@ expect_contains "$out" "apiversions 4 35 True" "ApiVersions v9 gets error 35 wit
 expect_contains "$out" "fetch v99 answered 5" "an unsupported Fetch version is answered"
 expect_contains "$out" "oversized answered 6" "a frame over max_request_bytes is answered"
 expect_contains "$out" "still open (7, 0)" "the connection stays usable"
+expect_contains "$out" "order [20, 21, 22, 23]" "pipelined answers come back in request order"
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 expect_contains "$metrics" 'millrace_kafka_produce_batches_total{outcome="refused"} 1' "the refused batch is counted"
 expect_contains "$metrics" 'millrace_kafka_requests_total{api="ApiVersions",outcome="unsupported_version"} 1' \
