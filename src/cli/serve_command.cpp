@@ -323,6 +323,15 @@ int run_serve(const ServeOptions& options) {
             return 1;
         }
         if (advertised_host == "0.0.0.0" || advertised_host == "::") advertised_host = "127.0.0.1";
+        if (!is_loopback_host(kafka_options.address)) {
+            // The Kafka protocol has no auth here yet: say so where it cannot be missed.
+            std::fprintf(stderr,
+                         "WARNING: the Kafka listener on %s has no authentication or TLS: anyone "
+                         "who reaches it can read, write, create and delete topics\n",
+                         spec.listen.c_str());
+            logger.warn("serve", "Kafka listener without authentication on a non-loopback address",
+                        {{"listen", spec.listen}});
+        }
         broker_options.advertised_host = advertised_host;
         broker_options.advertised_port = advertised_port;
         broker_options.auto_create_topics = spec.auto_create_topics;
