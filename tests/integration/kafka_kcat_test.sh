@@ -2,8 +2,8 @@
 # kcat (librdkafka 2.0) against `millrace serve`'s Kafka listener: N keyed records produced with
 # each compression codec come back exactly N times, in order per partition and per key, from
 # kcat, from the HTTP consume API and from `millrace topic consume` (which must decompress the
-# batches kcat sent); a kcat consumer group's committed offsets are the ones
-# `millrace topic consume --consumer` resumes from.
+# batches kcat sent); a kcat consumer group's committed offsets show in the topic's description
+# and are the ones `millrace topic consume --consumer` resumes from.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -55,6 +55,13 @@ expect_eq "$total" "$n" "HTTP consume API decodes the lz4 batches"
 timeout 90 kcat -b "$broker" -G billing orders_gzip -o beginning -e -q -f '%s\n' > "$WORK/group.txt"
 expect_eq "$(wc -l < "$WORK/group.txt")" "$n" "kcat -G consumed every record"
 for i in 1 2 3 4 5; do echo "late-$i"; done | timeout 60 kcat -b "$broker" -P -t orders_gzip -z gzip
+# Millrace's own view of the group: its committed offsets and the lag of the five later records.
+described=$(curl -s "http://127.0.0.1:$port/v1/topics/orders_gzip")
+committed=$(grep -oE '"consumer":"billing","partitions":\[[^]]*\]' <<<"$described" |
+  grep -oE '"offset":[0-9]+' | awk -F: '{ sum += $2 } END { print sum }')
+lag=$(grep -oE '"consumer":"billing","partitions":\[[^]]*\]' <<<"$described" |
+  grep -oE '"lag":[0-9]+' | awk -F: '{ sum += $2 } END { print sum }')
+expect_eq "$committed $lag" "$n 5" "GET /v1/topics/{t} shows the group's committed offsets and lag"
 stop_server
 
 for z in $codecs; do
