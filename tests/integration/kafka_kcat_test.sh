@@ -42,6 +42,21 @@ for z in $codecs; do
   expect_eq "$values" "$(cut -d: -f2 "$WORK/in_$z.txt" | tr '\n' ' ')" "-z $z: every value once"
 done
 
+# Four idempotent producers at once into one topic: every record exactly once, each producer's
+# records in order within a partition.
+pids=()
+for p in 1 2 3 4; do
+  seq 1 20000 | sed "s/^/p$p-/" > "$WORK/producer_$p.txt"
+  timeout 120 kcat -b "$broker" -P -t orders_none -X enable.idempotence=true -z lz4 \
+    -l "$WORK/producer_$p.txt" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+timeout 60 kcat -b "$broker" -C -t orders_none -o beginning -e -q -f '%p %s\n' | grep ' p[1-4]-' > "$WORK/concurrent.txt"
+check=$(awk '{ split($2, v, "-"); k = $1 " " v[1]; if (v[2] + 0 <= last[k] + 0) bad++; last[k] = v[2]; seen[$2]++ }
+  END { for (r in seen) { n++; if (seen[r] > 1) dup++ } print n, dup + 0, bad + 0 }' "$WORK/concurrent.txt")
+expect_eq "$check" "80000 0 0" "4 concurrent idempotent producers: all records once, in order"
+
 # The log keeps the batches as kcat sent them (compressed) and serves them decompressed.
 total=0
 for p in 0 1 2; do
