@@ -2,8 +2,9 @@
 # kcat (librdkafka 2.0) against `millrace serve`'s Kafka listener: N keyed records produced with
 # each compression codec come back exactly N times, in order per partition and per key, from
 # kcat, from the HTTP consume API and from `millrace topic consume` (which must decompress the
-# batches kcat sent); a kcat consumer group's committed offsets show in the topic's description
-# and are the ones `millrace topic consume --consumer` resumes from.
+# batches kcat sent); four idempotent producers at once store every record once and in order;
+# HTTP-ingested records reach kcat; a kcat consumer group's committed offsets show in the
+# topic's description and are the ones `millrace topic consume --consumer` resumes from.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
