@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -339,6 +340,11 @@ int run_serve(const ServeOptions& options) {
         broker_options.initial_rebalance_delay =
             std::chrono::duration_cast<std::chrono::milliseconds>(spec.initial_rebalance_delay);
         kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);
+        // `--threads` sizes both listeners (0: one per core).
+        kafka_options.threads =
+            options.threads > 0
+                ? options.threads
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         kafka_broker =
             std::make_unique<kafka::Broker>(**log, clock, logger, broker_options, &metrics);
         kafka_server = std::make_unique<kafka::KafkaServer>(kafka_options, *kafka_broker, logger);
