@@ -12,10 +12,13 @@ packages=(
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
   librocksdb-dev
+  liblz4-dev  # lz4-compressed Kafka record batches (src/log/batch_compression.cpp)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nats-server redis-server nginx-light
   nodejs
+  # Kafka clients for tests/integration/kafka_*_test.sh
+  kcat python3-kafka python3-confluent-kafka librdkafka-dev
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )

@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "common/logger.h"
 #include "common/metrics_registry.h"
 #include "common/write_health.h"
+#include "kafka/broker.h"
+#include "kafka/kafka_server.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
@@ -303,6 +306,57 @@ int run_serve(const ServeOptions& options) {
             *scheduler, std::make_unique<StateStore>(std::move(store).value()), clock);
         jobs_handler->add_routes(router);
     }
+    // The Kafka listener (`listen.kafka`), on the same log; up before /healthz answers.
+    // The broker goes first: what it still holds (waiting fetches, joins) refers to the
+    // server's connections, which must outlive it.
+    std::unique_ptr<kafka::KafkaServer> kafka_server;
+    std::unique_ptr<kafka::Broker> kafka_broker;
+    if (!project->kafka.listen.empty()) {
+        const KafkaSpec& spec = project->kafka;
+        kafka::KafkaServerOptions kafka_options;
+        kafka::BrokerOptions broker_options;
+        std::string advertised_host;
+        uint16_t advertised_port = 0;
+        if (!split_listen(spec.listen, kafka_options.address, kafka_options.port) ||
+            !split_listen(spec.advertised.empty() ? spec.listen : spec.advertised, advertised_host,
+                          advertised_port)) {
+            std::fprintf(stderr, "millrace serve: invalid kafka address (expected host:port)\n");
+            return 1;
+        }
+        if (advertised_host == "0.0.0.0" || advertised_host == "::") advertised_host = "127.0.0.1";
+        if (!is_loopback_host(kafka_options.address)) {
+            // The Kafka protocol has no auth here yet: say so where it cannot be missed.
+            std::fprintf(stderr,
+                         "WARNING: the Kafka listener on %s has no authentication or TLS: anyone "
+                         "who reaches it can read, write, create and delete topics\n",
+                         spec.listen.c_str());
+            logger.warn("serve", "Kafka listener without authentication on a non-loopback address",
+                        {{"listen", spec.listen}});
+        }
+        broker_options.advertised_host = advertised_host;
+        broker_options.advertised_port = advertised_port;
+        broker_options.auto_create_topics = spec.auto_create_topics;
+        broker_options.default_partitions = spec.default_partitions;
+        broker_options.initial_rebalance_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(spec.initial_rebalance_delay);
+        kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);
+        // `--threads` sizes both listeners (0: one per core).
+        kafka_options.threads =
+            options.threads > 0
+                ? options.threads
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        kafka_broker =
+            std::make_unique<kafka::Broker>(**log, clock, logger, broker_options, &metrics);
+        kafka_server = std::make_unique<kafka::KafkaServer>(kafka_options, *kafka_broker, logger);
+        Status started = kafka_broker->start();
+        if (started.ok()) started = kafka_server->start();
+        if (!started.ok()) {
+            std::fprintf(stderr, "%s: millrace serve: kafka: %s\n",
+                         spec.listen_location.to_string().c_str(),
+                         started.error().to_string().c_str());
+            return 1;
+        }
+    }
     HttpServer server(server_options, router, logger);
     if (Status status = server.start(); !status.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
@@ -331,6 +385,9 @@ int run_serve(const ServeOptions& options) {
     server.wait_for_signal();
     logger.info("serve", "stopping");
     server.stop();
+    if (kafka_server) kafka_server->stop();
+    kafka_broker.reset();
+    kafka_server.reset();
     if (scheduler) scheduler->stop();
     if (capture) capture->stop();
     (*log)->stop();

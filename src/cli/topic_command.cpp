@@ -269,7 +269,7 @@ int run_topic(const TopicCommandOptions& options) {
     auto topic = (*log)->find_topic(options.name);
     if (!topic) return fail("unknown topic `" + options.name + "`");
     if (options.action == "describe") {
-        std::printf("%s\n", topic->describe_json().c_str());
+        std::printf("%s\n", topic->describe_json(&(*log)->consumer_offsets()).c_str());
         return 0;
     }
     if (options.action == "produce") return produce(*topic, options, in);

@@ -103,4 +103,24 @@ Status ConsumerOffsets::forget_topic(const std::string& topic) {
     return {};
 }
 
+std::map<std::string, std::map<PartitionId, Offset>> ConsumerOffsets::for_topic(
+    const std::string& topic) {
+    std::map<std::string, std::map<PartitionId, Offset>> out;
+    std::lock_guard lock(mutex_);
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir_, error)) return out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.ends_with(kSuffix)) continue;
+        const std::string consumer = name.substr(0, name.size() - kSuffix.size());
+        if (!is_valid_topic_name(consumer)) continue;  // a temporary file of a commit
+        auto positions = load(consumer);
+        if (!positions.ok()) continue;
+        for (const auto& [key, offset] : *positions) {
+            if (key.first == topic) out[consumer][key.second] = offset;
+        }
+    }
+    return out;
+}
+
 }  // namespace millrace

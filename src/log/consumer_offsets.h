@@ -35,6 +35,9 @@ public:
                                         PartitionId partition);
     /// Forgets a topic (when it is deleted) for every consumer.
     Status forget_topic(const std::string& topic);
+    /// Every consumer's committed offsets in `topic`: consumer → partition → offset, sorted.
+    /// Consumers whose file does not parse are left out.
+    std::map<std::string, std::map<PartitionId, Offset>> for_topic(const std::string& topic);
 
 private:
     using Positions = std::map<std::pair<std::string, PartitionId>, Offset>;

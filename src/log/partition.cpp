@@ -262,6 +262,38 @@ void Partition::when_durable(Offset end, DurableCallback callback) {
 Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_records,
                                std::size_t max_bytes, std::string& buffer,
                                std::vector<RecordView>& out) const {
+    MILLRACE_ASSIGN_OR_RETURN(const bool any,
+                              read_raw(from, bound, max_records, max_bytes, buffer));
+    if (!any) return from;
+    // Batches compressed by a Kafka client are expanded first, so the views borrow the records.
+    std::string expanded;
+    MILLRACE_ASSIGN_OR_RETURN(const bool compressed,
+                              record_batch::decompress_all(buffer, expanded));
+    if (compressed) buffer.swap(expanded);
+    const std::size_t first = out.size();
+    std::size_t at = 0;
+    while (at < buffer.size()) {
+        const record_batch::Header header = record_batch::read_header(buffer.data() + at);
+        const std::string_view batch(buffer.data() + at, header.total_size());
+        MILLRACE_TRY(record_batch::decode(batch, from, out));
+        at += header.total_size();
+    }
+    while (out.size() > first && out.back().offset >= bound) out.pop_back();
+    if (out.size() - first > max_records) out.resize(first + max_records);
+    return out.size() > first ? out.back().offset + 1 : bound;
+}
+
+Result<bool> Partition::read_batches(Offset from, std::size_t max_bytes,
+                                     std::string& buffer) const {
+    Offset bound = std::numeric_limits<Offset>::max();
+    MILLRACE_ASSIGN_OR_RETURN(
+        const bool any,
+        read_raw(from, bound, std::numeric_limits<std::size_t>::max(), max_bytes, buffer));
+    return any && !buffer.empty();
+}
+
+Result<bool> Partition::read_raw(Offset from, Offset& bound, std::size_t max_records,
+                                 std::size_t max_bytes, std::string& buffer) const {
     std::vector<std::shared_ptr<Segment>> segments;
     {
         std::lock_guard lock(mutex_);
@@ -276,7 +308,7 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
     }
     bound = std::min(bound, end);
     buffer.clear();
-    if (from >= bound || max_records == 0) return from;
+    if (from >= bound || max_records == 0) return false;
     std::size_t index = segments.size() - 1;
     while (index > 0 && segments[index]->base_offset() > from) --index;
 
@@ -353,17 +385,7 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
             position += header.total_size();
         }
     }
-    const std::size_t first = out.size();
-    std::size_t at = 0;
-    while (at < buffer.size()) {
-        const record_batch::Header header = record_batch::read_header(buffer.data() + at);
-        const std::string_view batch(buffer.data() + at, header.total_size());
-        MILLRACE_TRY(record_batch::decode(batch, from, out));
-        at += header.total_size();
-    }
-    while (out.size() > first && out.back().offset >= bound) out.pop_back();
-    if (out.size() - first > max_records) out.resize(first + max_records);
-    return out.size() > first ? out.back().offset + 1 : bound;
+    return true;
 }
 
 Offset Partition::offset_for_time(int64_t timestamp_ms) const {

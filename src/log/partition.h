@@ -71,7 +71,8 @@ public:
     /// Encodes `records` as one batch and appends it. kResourceExhausted when the batch would
     /// exceed record_batch::kMaxBatchSize (split larger appends).
     Result<AppendResult> append(std::span<const RecordInput> records);
-    /// Appends a batch already encoded by record_batch::encode (its baseOffset is overwritten).
+    /// Appends a batch already encoded by record_batch::encode, or a Kafka client's batch that
+    /// record_batch::validate accepted, as it is (its baseOffset is overwritten).
     Result<AppendResult> append_encoded(std::string& batch);
 
     /// Offset of the oldest record still kept (retention moves it forward).
@@ -114,6 +115,12 @@ public:
     Result<Offset> read(Offset from, Offset bound, std::size_t max_records, std::size_t max_bytes,
                         std::string& buffer, std::vector<RecordView>& out) const;
 
+    /// Reads whole stored batches (as stored: compressed ones stay compressed) from the one
+    /// holding `from` on into `buffer`, stopping once it holds `max_bytes` (at least one batch
+    /// when any is due). For the Kafka Fetch API, which sends them as they are. false when
+    /// nothing is due; errors as read().
+    Result<bool> read_batches(Offset from, std::size_t max_bytes, std::string& buffer) const;
+
     /// The first offset at or before the earliest record with timestamp >= `timestamp_ms`.
     Offset offset_for_time(int64_t timestamp_ms) const;
 
@@ -127,6 +134,9 @@ private:
     Partition(std::string dir, PartitionId id, TopicConfig config, bool read_only);
     Status load();
     Status roll_locked();
+    /// The batch reading shared by read() and read_batches(); clips `bound` to the end.
+    Result<bool> read_raw(Offset from, Offset& bound, std::size_t max_records,
+                          std::size_t max_bytes, std::string& buffer) const;
 
     std::string dir_;
     PartitionId id_;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "log/batch_compression.h"
 #include "log/crc32c.h"
 
 namespace millrace::record_batch {
@@ -200,6 +201,8 @@ Header read_header(const char* bytes) {
     header.batch_length = static_cast<int32_t>(get_be32(bytes + 8));
     header.magic = static_cast<int8_t>(bytes[16]);
     header.crc = get_be32(bytes + 17);
+    header.attributes = static_cast<int16_t>((static_cast<unsigned char>(bytes[21]) << 8) |
+                                             static_cast<unsigned char>(bytes[22]));
     header.last_offset_delta = static_cast<int32_t>(get_be32(bytes + 23));
     header.base_timestamp = static_cast<int64_t>(get_be64(bytes + 27));
     header.max_timestamp = static_cast<int64_t>(get_be64(bytes + 35));
@@ -221,17 +224,69 @@ Status validate(std::string_view batch) {
         header.last_offset_delta != header.record_count - 1) {
         return corrupt("record batch counts are inconsistent");
     }
+    if (header.codec() > static_cast<int8_t>(BatchCodec::kZstd)) {
+        return corrupt("record batch has unknown compression codec " +
+                       std::to_string(header.codec()));
+    }
+    std::string expanded;
+    std::string_view records = batch;
     std::size_t pos = kHeaderSize;
+    if (header.codec() != 0) {
+        expanded.assign(batch.substr(0, kHeaderSize));
+        MILLRACE_TRY(batch_compression::decompress(static_cast<BatchCodec>(header.codec()),
+                                                   batch.substr(kHeaderSize), kMaxBatchSize,
+                                                   expanded));
+        records = expanded;
+    }
     RecordView view;
     for (int32_t i = 0; i < header.record_count; ++i) {
-        if (!parse_record(batch, pos, header, view)) return corrupt("record does not parse");
+        if (!parse_record(records, pos, header, view)) return corrupt("record does not parse");
+        if (view.offset != header.base_offset + i) {
+            return corrupt("record offset deltas do not run 0..count-1");
+        }
     }
-    if (pos != batch.size()) return corrupt("bytes after the last record");
+    if (pos != records.size()) return corrupt("bytes after the last record");
     return {};
+}
+
+Result<bool> decompress_all(std::string_view batches, std::string& out) {
+    bool any = false;
+    for (std::size_t at = 0; at + kHeaderSize <= batches.size();) {
+        const Header header = read_header(batches.data() + at);
+        if (header.codec() != 0) any = true;
+        at += header.total_size();
+    }
+    if (!any) return false;
+    out.clear();
+    for (std::size_t at = 0; at + kHeaderSize <= batches.size();) {
+        const Header header = read_header(batches.data() + at);
+        if (header.batch_length < 0 || header.total_size() < kHeaderSize ||
+            header.total_size() > batches.size() - at) {
+            return corrupt("record batch length does not match");
+        }
+        const std::string_view batch = batches.substr(at, header.total_size());
+        at += header.total_size();
+        if (header.codec() == 0) {
+            out.append(batch);
+            continue;
+        }
+        const std::size_t start = out.size();
+        out.append(batch.substr(0, kHeaderSize));
+        MILLRACE_TRY(batch_compression::decompress(static_cast<BatchCodec>(header.codec()),
+                                                   batch.substr(kHeaderSize), kMaxBatchSize, out));
+        char* copy = out.data() + start;
+        const std::size_t total = out.size() - start;
+        put_be32(copy + 8, static_cast<uint32_t>(total - kLengthPrefix));
+        put_be16(copy + 21, static_cast<uint16_t>(header.attributes & ~0x7));
+        put_be32(copy + 17, crc32c(copy + 21, total - 21));
+    }
+    return true;
 }
 
 Status decode(std::string_view batch, Offset min_offset, std::vector<RecordView>& out) {
     const Header header = read_header(batch.data());
+    if (header.codec() != 0) return corrupt("compressed record batch (expand it first)");
+    if (header.control()) return {};
     std::size_t pos = kHeaderSize;
     RecordView view;
     for (int32_t i = 0; i < header.record_count; ++i) {

@@ -40,7 +40,8 @@ struct RecordView {
 ///       12     4  partitionLeaderEpoch  0 (no replication yet)
 ///       16     1  magic                 2
 ///       17     4  crc                   CRC-32C of bytes 21..end (attributes .. last record)
-///       21     2  attributes            0: no compression, CreateTime, not transactional
+///       21     2  attributes            bits 0-2 codec (batch_compression.h), 3 LogAppendTime,
+///                                        4 transactional, 5 control; 0 in batches we encode
 ///       23     4  lastOffsetDelta       record count - 1
 ///       27     8  baseTimestamp         ms; first record's timestamp
 ///       35     8  maxTimestamp          ms; largest record timestamp
@@ -61,7 +62,9 @@ struct RecordView {
 ///             headerCount varint       0
 ///
 /// baseOffset lies outside the CRC, so a batch is encoded once (outside any lock) and its base
-/// offset stamped in when the partition assigns offsets.
+/// offset stamped in when the partition assigns offsets. Batches a Kafka client produced are
+/// stored as sent: their records section may be compressed (codec bits), and their records
+/// may carry headers (skipped when decoding).
 namespace record_batch {
 
 inline constexpr std::size_t kHeaderSize = 61;
@@ -82,6 +85,7 @@ struct Header {
     int32_t batch_length = 0;
     int8_t magic = 0;
     uint32_t crc = 0;
+    int16_t attributes = 0;
     int32_t last_offset_delta = 0;
     int64_t base_timestamp = 0;
     int64_t max_timestamp = 0;
@@ -91,18 +95,29 @@ struct Header {
         return kLengthPrefix + static_cast<std::size_t>(batch_length);
     }
     Offset last_offset() const { return base_offset + last_offset_delta; }
+    int8_t codec() const { return static_cast<int8_t>(attributes & 0x7); }
+    bool transactional() const { return (attributes & 0x10) != 0; }
+    bool control() const { return (attributes & 0x20) != 0; }
 };
 
 /// Reads the header from `bytes` (at least kHeaderSize). Does not validate.
 Header read_header(const char* bytes);
 
-/// Checks a whole batch: sizes, magic, CRC, record count and that every record parses.
-/// kCorruption with the reason when it does not.
+/// Checks a whole batch: sizes, magic, CRC, codec, record count, that the records section
+/// decompresses (within kMaxBatchSize) and that every record parses with offset deltas
+/// 0..count-1. kCorruption with the reason when it does not.
 Status validate(std::string_view batch);
 
-/// Decodes the records of a validated batch into views borrowing `batch`, appending them to
-/// `out`. Records with offsets below `min_offset` are skipped.
+/// Decodes the records of a validated, uncompressed batch into views borrowing `batch`,
+/// appending them to `out`. Records with offsets below `min_offset` are skipped; control
+/// batches (transaction markers) yield none. kCorruption for a compressed batch (expand it
+/// with decompress_all first).
 Status decode(std::string_view batch, Offset min_offset, std::vector<RecordView>& out);
+
+/// `batches` is a run of whole batches. When any is compressed, writes the run to `out` with
+/// each compressed batch replaced by its uncompressed equivalent (codec bits cleared, lengths
+/// and CRC recomputed) and returns true; otherwise leaves `out` alone and returns false.
+Result<bool> decompress_all(std::string_view batches, std::string& out);
 
 }  // namespace record_batch
 

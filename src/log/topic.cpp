@@ -1,8 +1,10 @@
 #include "log/topic.h"
 
+#include <algorithm>
 #include <future>
 
 #include "common/json_string.h"
+#include "log/consumer_offsets.h"
 #include "log/crc32c.h"
 #include "log/durability_flusher.h"
 
@@ -86,7 +88,7 @@ Status Topic::wait_durable(const std::vector<PartitionAppend>& appends) {
     return future.get();
 }
 
-std::string Topic::describe_json() const {
+std::string Topic::describe_json(ConsumerOffsets* consumers) const {
     std::string out = "{\"name\":";
     append_json_string(out, name_);
     out += ",\"config\":" + topic_config_to_json(config_) + ",\"partitions\":[";
@@ -99,7 +101,31 @@ std::string Topic::describe_json() const {
                ",\"size_bytes\":" + std::to_string(partition->size_bytes()) +
                ",\"segments\":" + std::to_string(partition->segment_count()) + "}";
     }
-    out += "]}";
+    out += ']';
+    if (consumers != nullptr) {
+        out += ",\"consumers\":[";
+        bool first = true;
+        for (const auto& [consumer, positions] : consumers->for_topic(name_)) {
+            if (!first) out += ',';
+            first = false;
+            out += "{\"consumer\":";
+            append_json_string(out, consumer);
+            out += ",\"partitions\":[";
+            bool first_partition = true;
+            for (const auto& [id, offset] : positions) {
+                if (id < 0 || id >= partition_count()) continue;
+                if (!first_partition) out += ',';
+                first_partition = false;
+                const Offset lag = std::max<Offset>(0, partitions_[id]->end_offset() - offset);
+                out += "{\"partition\":" + std::to_string(id) +
+                       ",\"offset\":" + std::to_string(offset) + ",\"lag\":" + std::to_string(lag) +
+                       "}";
+            }
+            out += "]}";
+        }
+        out += ']';
+    }
+    out += '}';
     return out;
 }
 

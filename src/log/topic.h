@@ -54,8 +54,10 @@ public:
     /// Blocking form of when_durable().
     Status wait_durable(const std::vector<PartitionAppend>& appends);
     /// {"name", "config": {topic.json}, "partitions": [{"partition", "start_offset",
-    /// "end_offset", "durable_offset", "size_bytes", "segments"}]}
-    std::string describe_json() const;
+    /// "end_offset", "durable_offset", "size_bytes", "segments"}]}; with `consumers`, also
+    /// "consumers": [{"consumer", "partitions": [{"partition", "offset", "lag"}]}] (committed
+    /// positions, by the CLI, topic sources and Kafka consumer groups).
+    std::string describe_json(ConsumerOffsets* consumers = nullptr) const;
     /// fsyncs every partition now, whatever the policy (CLI produce, shutdown).
     Status sync_all();
 

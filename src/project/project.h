@@ -189,6 +189,17 @@ struct TopicSpec {
     std::vector<std::pair<std::string, std::string>> capture;
 };
 
+/// The Kafka listener: `listen.kafka` and the `kafka:` block (docs/kafka.md).
+struct KafkaSpec {
+    std::string listen;  // host:port; empty = no Kafka listener
+    SourceLocation listen_location;
+    std::string advertised;  // host:port clients dial; empty = the listen address
+    bool auto_create_topics = false;
+    int32_t default_partitions = 1;
+    int64_t max_request_bytes = int64_t{100} << 20;
+    std::chrono::microseconds initial_rebalance_delay{3'000'000};
+};
+
 /// A whole project: millrace.yaml plus everything it includes.
 struct Project {
     std::string name;
@@ -197,6 +208,7 @@ struct Project {
     std::string data_dir;            // absolute; default <root_dir>/data
     std::string listen_http;         // host:port; default 127.0.0.1:8080
     SourceLocation listen_location;  // of `listen.http`; unknown when defaulted
+    KafkaSpec kafka;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

@@ -139,6 +139,9 @@ private:
         if (const ConfigNode* topics = map.optional("topics"); present(topics)) {
             parse_topics(*topics);
         }
+        if (const ConfigNode* kafka = map.optional("kafka"); present(kafka)) {
+            parse_kafka(*kafka);
+        }
         if (const ConfigNode* serving = map.optional("serving"); present(serving)) {
             if (reader_.expect_map(*serving, "`serving` of the project")) {
                 project_.serving = *serving;
@@ -275,6 +278,62 @@ private:
                                       "; expected host:port, as in 127.0.0.1:8080",
                                   http->location());
                 }
+            }
+        }
+        if (const ConfigNode* kafka = map.optional("kafka"); present(kafka)) {
+            const std::string what = key_of("kafka", map.what());
+            if (auto text = reader_.non_empty(*kafka, what)) {
+                if (is_valid_listen_address(*text)) {
+                    project_.kafka.listen = *text;
+                    project_.kafka.listen_location = kafka->location();
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid address " + backticks(*text) + " for " + what +
+                                      "; expected host:port, as in 127.0.0.1:9092",
+                                  kafka->location());
+                }
+            }
+        }
+        map.finish();
+    }
+
+    void parse_kafka(const ConfigNode& node) {
+        MapReader map(reader_, node, "`kafka` of the project");
+        KafkaSpec& kafka = project_.kafka;
+        if (const ConfigNode* value = map.optional("advertised"); present(value)) {
+            const std::string what = key_of("advertised", map.what());
+            if (auto text = reader_.non_empty(*value, what)) {
+                if (is_valid_listen_address(*text)) {
+                    kafka.advertised = *text;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid address " + backticks(*text) + " for " + what +
+                                      "; expected host:port, as in kafka.example.com:9092",
+                                  value->location());
+                }
+            }
+        }
+        if (const ConfigNode* value = map.optional("auto_create_topics"); present(value)) {
+            if (auto flag = reader_.choice<bool>(*value, key_of("auto_create_topics", map.what()),
+                                                 {{"true", true}, {"false", false}})) {
+                kafka.auto_create_topics = *flag;
+            }
+        }
+        if (const ConfigNode* value = map.optional("partitions"); present(value)) {
+            if (auto n = reader_.integer(*value, key_of("partitions", map.what()), 1, 1024)) {
+                kafka.default_partitions = static_cast<int32_t>(*n);
+            }
+        }
+        if (const ConfigNode* value = map.optional("max_request_bytes"); present(value)) {
+            if (auto n = reader_.integer(*value, key_of("max_request_bytes", map.what()), 1024,
+                                         int64_t{1} << 30)) {
+                kafka.max_request_bytes = *n;
+            }
+        }
+        if (const ConfigNode* value = map.optional("initial_rebalance_delay"); present(value)) {
+            if (auto delay =
+                    reader_.duration(*value, key_of("initial_rebalance_delay", map.what()))) {
+                kafka.initial_rebalance_delay = *delay;
             }
         }
         map.finish();

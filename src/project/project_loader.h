@@ -20,7 +20,10 @@ namespace millrace {
 ///   name: food-delivery                 # required
 ///   description: ...                    # optional
 ///   data_dir: ./data                    # default "data", relative to dir
-///   listen: { http: 127.0.0.1:8080 }    # the default
+///   listen: { http: 127.0.0.1:8080 }    # the default; `kafka: 127.0.0.1:9092` adds the
+///                                       # Kafka listener (docs/kafka.md)
+///   kafka: { advertised: host:9092, auto_create_topics: false, partitions: 1,
+///            max_request_bytes: 104857600, initial_rebalance_delay: 3s }   # optional
 ///   include: [pipelines/*.yaml, features/*.yaml, jobs/*.yaml]
 ///   topics:                             # optional; created by `millrace serve`
 ///     events: { partitions: 4, fsync: always, on_error: dead_letter,

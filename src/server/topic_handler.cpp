@@ -78,7 +78,7 @@ HttpResponse TopicHandler::create(const HttpRequest& request) {
 HttpResponse TopicHandler::describe(const HttpRequest& request) const {
     auto topic = log_.find_topic(request.param("topic"));
     if (!topic) return json_error(404, "unknown topic `" + request.param("topic") + "`");
-    return json_response(topic->describe_json());
+    return json_response(topic->describe_json(&log_.consumer_offsets()));
 }
 
 HttpResponse TopicHandler::remove(const HttpRequest& request) {

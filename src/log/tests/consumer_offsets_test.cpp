@@ -26,6 +26,22 @@ TEST(ConsumerOffsets, CommitsSurviveReopen) {
     EXPECT_FALSE(offsets.fetch("reader", "events", 0)->has_value());
 }
 
+TEST(ConsumerOffsets, ListsEveryConsumerOfATopic) {
+    LogTestDir dir;
+    ConsumerOffsets offsets(dir.path() + "/_consumers");
+    EXPECT_TRUE(offsets.for_topic("events").empty());
+    ASSERT_TRUE(offsets.commit("billing", "events", 1, 5).ok());
+    ASSERT_TRUE(offsets.commit("billing", "clicks", 0, 9).ok());
+    ASSERT_TRUE(offsets.commit("audit", "events", 0, 2).ok());
+    // Another process's commits (read-only beside the writer) show up too.
+    ConsumerOffsets reader(dir.path() + "/_consumers", true);
+    const auto events = reader.for_topic("events");
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events.at("audit").at(0), 2);
+    EXPECT_EQ(events.at("billing").size(), 1u);
+    EXPECT_EQ(events.at("billing").at(1), 5);
+}
+
 TEST(ConsumerOffsets, RejectsBadNames) {
     LogTestDir dir;
     ConsumerOffsets offsets(dir.path());

@@ -55,6 +55,28 @@ TEST(Log, CreatesListsReopensAndDeletesTopics) {
     EXPECT_EQ((*log)->list_topics(), (std::vector<std::string>{"other"}));
 }
 
+TEST(Log, DescribeShowsCommittedConsumersWithTheirLag) {
+    LogTestDir dir;
+    SystemClock clock;
+    auto log = Log::open(dir.path(), clock);
+    ASSERT_TRUE(log.ok());
+    TopicConfig config;
+    config.partitions = 2;
+    auto topic = (*log)->create_topic("events", config);
+    ASSERT_TRUE(topic.ok());
+    std::vector<RecordInput> records(5, RecordInput{std::string_view("k"), "v", 1});
+    ASSERT_TRUE((*topic)->append(records).ok());
+    const PartitionId keyed = (*topic)->partition_for_key("k");
+    ASSERT_TRUE((*log)->consumer_offsets().commit("billing", "events", keyed, 3).ok());
+    EXPECT_EQ((*topic)->describe_json().find("consumers"), std::string::npos);
+    const std::string described = (*topic)->describe_json(&(*log)->consumer_offsets());
+    EXPECT_NE(
+        described.find("\"consumers\":[{\"consumer\":\"billing\",\"partitions\":[{\"partition\":" +
+                       std::to_string(keyed) + ",\"offset\":3,\"lag\":2}]}]"),
+        std::string::npos)
+        << described;
+}
+
 TEST(Log, KeysChoosePartitionsAndReaderStopsAtBound) {
     LogTestDir dir;
     SystemClock clock;

@@ -272,6 +272,30 @@ TEST(ProjectLoader, BrokenProjectFile) {
     EXPECT_EQ(load_errors(project), (Strings{"parse $/millrace.yaml:4:1"}));
 }
 
+TEST(ProjectLoader, ReadsTheKafkaListener) {
+    TempProject project;
+    project.write("millrace.yaml", "name: p\n");
+    EXPECT_TRUE(load_ok(project).kafka.listen.empty());
+    project.write(
+        "millrace.yaml",
+        "name: p\nlisten: {kafka: 127.0.0.1:9092}\nkafka: {advertised: 'kafka.lan:19092', "
+        "auto_create_topics: true, partitions: 4, max_request_bytes: 2048, "
+        "initial_rebalance_delay: 250ms}\n");
+    const KafkaSpec kafka = load_ok(project).kafka;
+    EXPECT_EQ(kafka.listen, "127.0.0.1:9092");
+    EXPECT_EQ(kafka.advertised, "kafka.lan:19092");
+    EXPECT_TRUE(kafka.auto_create_topics);
+    EXPECT_EQ(kafka.default_partitions, 4);
+    EXPECT_EQ(kafka.max_request_bytes, 2048);
+    EXPECT_EQ(kafka.initial_rebalance_delay, std::chrono::milliseconds(250));
+    project.write("millrace.yaml",
+                  "name: p\nlisten: {kafka: nohost}\nkafka: {auto_create_topics: maybe, "
+                  "partitons: 3}\n");
+    EXPECT_EQ(load_errors(project),
+              (Strings{"config $/millrace.yaml:2:17", "config $/millrace.yaml:3:29",
+                       "config $/millrace.yaml:3:36"}));
+}
+
 TEST(ProjectLoader, ValidatesTheListenAddress) {
     TempProject project;
     for (const char* good : {"0.0.0.0:80", "localhost:8080", "[::1]:65535", "[fe80::1]:1"}) {

@@ -1,0 +1,318 @@
+#include <algorithm>
+#include <atomic>
+
+#include "kafka/broker_impl.h"
+#include "log/log.h"
+#include "log/partition.h"
+#include "log/record_batch.h"
+#include "log/topic.h"
+
+namespace millrace::kafka {
+
+namespace {
+
+constexpr int64_t kMicrosPerMilli = 1000;
+constexpr int64_t kFetchPollMicros = 5 * kMicrosPerMilli;
+constexpr int64_t kLatestTimestamp = -1;
+constexpr int64_t kEarliestTimestamp = -2;
+
+/// The records section of a Produce partition, split into batches and each checked.
+struct CheckedBatches {
+    std::vector<std::string> batches;
+    KafkaError error = KafkaError::kNone;
+};
+
+CheckedBatches check_batches(std::string_view records) {
+    CheckedBatches out;
+    if (records.empty()) {
+        out.error = KafkaError::kInvalidRecord;
+        return out;
+    }
+    while (!records.empty()) {
+        if (records.size() < record_batch::kHeaderSize) {
+            out.error = KafkaError::kCorruptMessage;
+            return out;
+        }
+        const record_batch::Header header = record_batch::read_header(records.data());
+        if (header.batch_length < 0 || header.total_size() > records.size()) {
+            out.error = KafkaError::kCorruptMessage;
+            return out;
+        }
+        if (header.total_size() > record_batch::kMaxBatchSize) {
+            out.error = KafkaError::kMessageTooLarge;
+            return out;
+        }
+        const std::string_view batch = records.substr(0, header.total_size());
+        if (!record_batch::validate(batch).ok()) {
+            out.error = KafkaError::kCorruptMessage;
+            return out;
+        }
+        if (header.transactional() || header.control()) {
+            out.error = KafkaError::kInvalidRecord;  // no transactions yet
+            return out;
+        }
+        out.batches.emplace_back(batch);
+        records.remove_prefix(header.total_size());
+    }
+    return out;
+}
+
+}  // namespace
+
+void Broker::Impl::produce(Request& request, Respond& respond) {
+    const int16_t version = request.header.api_version;
+    const auto acks = static_cast<int16_t>(request.body.integer("Acks"));
+    Struct body(request.api->response);
+    struct Pending {
+        std::shared_ptr<Topic> topic;
+        std::vector<PartitionAppend> appends;
+    };
+    std::vector<Pending> durable;
+    for (const Struct& topic_data : request.body.array("TopicData")) {
+        const std::string& name = topic_data.string("Name");
+        Struct& topic_entry = body.add("Responses");
+        topic_entry.set("Name", name);
+        std::shared_ptr<Topic> topic = topic_for(name, true);
+        Pending pending{topic, {}};
+        for (const Struct& partition_data : topic_data.array("PartitionData")) {
+            const auto index = static_cast<int32_t>(partition_data.integer("Index"));
+            Struct& entry = topic_entry.add("PartitionResponses");
+            entry.set("Index", index);
+            entry.set("BaseOffset", -1);
+            auto fail = [&](KafkaError error) { entry.set("ErrorCode", code(error)); };
+            if (version < 3) {
+                fail(KafkaError::kUnsupportedForMessageFormat);  // legacy message sets
+                continue;
+            }
+            if (acks != -1 && acks != 0 && acks != 1) {
+                fail(KafkaError::kInvalidRequiredAcks);
+                continue;
+            }
+            if (!topic || index < 0 || index >= topic->partition_count()) {
+                fail(KafkaError::kUnknownTopicOrPartition);
+                continue;
+            }
+            if (!request.body.is_null("TransactionalId")) {
+                fail(KafkaError::kInvalidRecord);  // transactions are not supported
+                continue;
+            }
+            CheckedBatches checked = check_batches(partition_data.string("Records"));
+            if (checked.error != KafkaError::kNone) {
+                logger_.warn("kafka", "produce refused",
+                             {{"topic", name},
+                              {"partition", static_cast<int64_t>(index)},
+                              {"error", static_cast<int64_t>(checked.error)}});
+                BrokerMetrics::count(metrics_.refused);
+                fail(checked.error);
+                continue;
+            }
+            const std::shared_ptr<Partition>& partition = topic->partition(index);
+            entry.set("LogStartOffset", partition->start_offset());
+            auto appended = producers_.append(name, *partition, checked.batches);
+            if (!appended.ok()) {
+                logger_.warn("kafka", "append failed",
+                             {{"topic", name},
+                              {"partition", static_cast<int64_t>(index)},
+                              {"error", appended.error().to_string()}});
+                fail(KafkaError::kUnknownServerError);
+                continue;
+            }
+            if (appended->error != 0) {
+                entry.set("ErrorCode", appended->error);
+                continue;
+            }
+            entry.set("BaseOffset", appended->base_offset);
+            BrokerMetrics::count(appended->appended ? metrics_.stored : metrics_.duplicate,
+                                 checked.batches.size());
+            if (appended->appended)
+                pending.appends.push_back({index, appended->base_offset, appended->last_offset});
+        }
+        if (topic && !pending.appends.empty()) durable.push_back(std::move(pending));
+    }
+    if (acks == 0) {
+        respond(std::nullopt);
+        return;
+    }
+    std::string frame = encode_response(*request.api, request.header, body);
+    if (acks == 1 || durable.empty()) {
+        respond(std::move(frame));
+        return;
+    }
+    // acks=all: answer once the topic's fsync policy says the records are durable.
+    struct Waiting {
+        std::atomic<std::size_t> left;
+        std::string frame;
+        Respond respond;
+    };
+    auto waiting = std::make_shared<Waiting>();
+    waiting->left = durable.size();
+    waiting->frame = std::move(frame);
+    waiting->respond = std::move(respond);
+    for (Pending& pending : durable) {
+        pending.topic->when_durable(pending.appends, [waiting](Status) {
+            if (waiting->left.fetch_sub(1) == 1) waiting->respond(std::move(waiting->frame));
+        });
+    }
+}
+
+void Broker::Impl::fetch(Request& request, Respond& respond) {
+    auto shared = std::make_shared<Request>(std::move(request));
+    auto shared_respond = std::make_shared<Respond>(std::move(respond));
+    const int64_t wait_ms = std::max<int64_t>(0, shared->body.integer("MaxWaitMs"));
+    const int64_t deadline = clock_.now_micros() + std::min<int64_t>(wait_ms, 30000) * 1000;
+    if (try_fetch(shared, shared_respond, wait_ms == 0 ? 0 : deadline)) return;
+    // Long poll: look again on the loop until data arrives or the wait is over.
+    // The pending timer owns the poll; the poll only refers to itself weakly, so a fetch still
+    // waiting when the loop stops is freed with the loop's timers.
+    auto poll = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> weak = poll;
+    *poll = [this, shared, shared_respond, deadline, weak] {
+        if (try_fetch(shared, shared_respond, deadline)) return;
+        if (auto self = weak.lock()) {
+            loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [self] { (*self)(); });
+        }
+    };
+    loop_.post([this, poll] {
+        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] { (*poll)(); });
+    });
+}
+
+bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
+                             const std::shared_ptr<Respond>& respond, int64_t deadline) {
+    const Struct& in = request->body;
+    Struct body(request->api->response);
+    const int64_t max_bytes = std::max<int64_t>(1, in.integer("MaxBytes"));
+    int64_t total = 0;
+    for (const Struct& topic_request : in.array("Topics")) {
+        const std::string& name = topic_request.string("Topic");
+        Struct& topic_entry = body.add("Responses");
+        topic_entry.set("Topic", name);
+        std::shared_ptr<Topic> topic = log_.find_topic(name);
+        for (const Struct& partition_request : topic_request.array("Partitions")) {
+            const auto index = static_cast<int32_t>(partition_request.integer("Partition"));
+            Struct& entry = topic_entry.add("Partitions");
+            entry.set("PartitionIndex", index);
+            entry.set("HighWatermark", -1);
+            if (!topic || index < 0 || index >= topic->partition_count()) {
+                entry.set("ErrorCode", code(KafkaError::kUnknownTopicOrPartition));
+                continue;
+            }
+            const std::shared_ptr<Partition>& partition = topic->partition(index);
+            const Offset end = partition->end_offset();
+            entry.set("HighWatermark", end);
+            entry.set("LastStableOffset", end);
+            entry.set("LogStartOffset", partition->start_offset());
+            entry.set("Records", std::string());
+            const Offset offset = partition_request.integer("FetchOffset");
+            if (offset < partition->start_offset() || offset > end) {
+                entry.set("ErrorCode", code(KafkaError::kOffsetOutOfRange));
+                continue;
+            }
+            // KIP-74: the response's first batch goes out whole even beyond the limits; once
+            // the response is full, the other partitions get nothing this time.
+            if (offset == end || (total > 0 && total >= max_bytes)) continue;
+            const int64_t limit = std::min<int64_t>(
+                std::max<int64_t>(1, partition_request.integer("PartitionMaxBytes")),
+                std::max<int64_t>(1, max_bytes - total));
+            std::string batches;
+            auto read = partition->read_batches(offset, static_cast<std::size_t>(limit), batches);
+            if (!read.ok()) {
+                entry.set("ErrorCode", code(read.error().code() == ErrorCode::kOutOfRange
+                                                ? KafkaError::kOffsetOutOfRange
+                                                : KafkaError::kCorruptMessage));
+                continue;
+            }
+            total += static_cast<int64_t>(batches.size());
+            entry.set("Records", std::move(batches));
+        }
+    }
+    const int64_t min_bytes = in.integer("MinBytes");
+    if (total < std::max<int64_t>(1, min_bytes) && deadline > 0 && clock_.now_micros() < deadline &&
+        loop_.running()) {
+        return false;
+    }
+    (*respond)(encode_response(*request->api, request->header, body));
+    return true;
+}
+
+void Broker::Impl::list_offsets(Request& request, Respond& respond) {
+    Struct body(request.api->response);
+    for (const Struct& topic_request : request.body.array("Topics")) {
+        const std::string& name = topic_request.string("Name");
+        Struct& topic_entry = body.add("Topics");
+        topic_entry.set("Name", name);
+        std::shared_ptr<Topic> topic = log_.find_topic(name);
+        for (const Struct& partition_request : topic_request.array("Partitions")) {
+            const auto index = static_cast<int32_t>(partition_request.integer("PartitionIndex"));
+            Struct& entry = topic_entry.add("Partitions");
+            entry.set("PartitionIndex", index);
+            if (!topic || index < 0 || index >= topic->partition_count()) {
+                entry.set("ErrorCode", code(KafkaError::kUnknownTopicOrPartition));
+                continue;
+            }
+            const std::shared_ptr<Partition>& partition = topic->partition(index);
+            const int64_t timestamp = partition_request.integer("Timestamp");
+            entry.set("Timestamp", -1);
+            if (timestamp == kLatestTimestamp) {
+                entry.set("Offset", partition->end_offset());
+            } else if (timestamp == kEarliestTimestamp) {
+                entry.set("Offset", partition->start_offset());
+            } else {
+                // The first record at or after the timestamp (the index gives a lower bound).
+                Offset offset =
+                    std::max(partition->offset_for_time(timestamp), partition->start_offset());
+                const Offset end = partition->end_offset();
+                std::string buffer;
+                std::vector<RecordView> views;
+                bool found = false;
+                while (offset < end && !found) {
+                    views.clear();
+                    auto next = partition->read(offset, end, 1000, 1 << 20, buffer, views);
+                    if (!next.ok() || *next <= offset) break;
+                    for (const RecordView& view : views) {
+                        if (view.timestamp_ms >= timestamp) {
+                            entry.set("Offset", view.offset);
+                            entry.set("Timestamp", view.timestamp_ms);
+                            found = true;
+                            break;
+                        }
+                    }
+                    offset = *next;
+                }
+                if (!found) entry.set("Offset", -1);
+            }
+        }
+    }
+    reply(request, body, respond);
+}
+
+void Broker::Impl::init_producer_id(Request& request, Respond& respond) {
+    Struct body(request.api->response);
+    if (!request.body.is_null("TransactionalId")) {
+        body.set("ErrorCode", code(KafkaError::kInvalidRequest));  // no transactions yet
+        reply(request, body, respond);
+        return;
+    }
+    // v3+ (KIP-360): a producer that knows its id asks for the next epoch of it.
+    const int64_t known_id = request.body.integer("ProducerId");
+    if (known_id >= 0) {
+        const auto epoch = static_cast<int16_t>(request.body.integer("ProducerEpoch"));
+        if (std::optional<int16_t> next = producers_.bump_epoch(known_id, epoch)) {
+            body.set("ProducerId", known_id);
+            body.set("ProducerEpoch", *next);
+            reply(request, body, respond);
+            return;
+        }
+    }
+    auto id = producers_.new_producer();
+    if (!id.ok()) {
+        logger_.warn("kafka", "cannot allocate a producer id", {{"error", id.error().to_string()}});
+        body.set("ErrorCode", code(KafkaError::kUnknownServerError));
+    } else {
+        body.set("ProducerId", *id);
+        body.set("ProducerEpoch", 0);
+    }
+    reply(request, body, respond);
+}
+
+}  // namespace millrace::kafka
