@@ -119,12 +119,14 @@ int run_serve(const ServeOptions& options) {
         }
     }
     // Pipelines are not run by the server: batch ones by `millrace run` or a job's pipeline
-    // task; streaming ones by nothing yet, which must not pass unnoticed.
+    // task; streaming ones by `millrace run` (the server does not run them yet), which must not
+    // pass unnoticed.
     for (const PipelineSpec& pipeline : project->pipelines) {
         if (pipeline.mode != PipelineMode::kStreaming) continue;
         logger.warn("serve",
-                    "pipeline is mode: streaming; this build has no streaming runtime, so it is "
-                    "not run",
+                    "pipeline is mode: streaming; the server does not run streaming pipelines yet: "
+                    "run it with `millrace run <project> <pipeline>` (which needs the log, so "
+                    "not beside this server)",
                     {{"pipeline", pipeline.name}, {"file", pipeline.location.to_string()}});
     }
     HttpServerOptions server_options;

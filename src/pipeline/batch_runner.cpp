@@ -14,6 +14,7 @@
 #include "connectors/file_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
+#include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
 #include "exec/plan_builder.h"
@@ -21,50 +22,12 @@
 #include "log/topic.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/pipeline_catalog.h"
+#include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
+#include "pipeline/stream_runner.h"
 #include "sql/optimizer.h"
 
 namespace millrace {
-
-namespace {
-
-struct PreparedSource {
-    const SourceSpec* spec = nullptr;
-    std::unique_ptr<SourceReader> reader;
-    std::vector<BoundCheck> checks;
-};
-
-struct PreparedSink {
-    const SinkSpec* spec = nullptr;
-    std::unique_ptr<sql::LogicalNode> plan;
-    const FeatureView* feature_view = nullptr;  // kOnline
-    /// Opened when the run writes (the online sink once the dead-letter writer exists).
-    std::unique_ptr<Sink> output;
-    // Declared after `output` and before `executable`, which pushes into it: destroyed in
-    // the reverse order.
-    std::unique_ptr<SinkInput> input;
-    std::unique_ptr<ExecutablePlan> executable;
-};
-
-/// Aborts every opened sink unless the run committed, so a failed run leaves nothing half
-/// done (a transactional sink's target stays as it was).
-class AbortUnlessCommitted {
-public:
-    explicit AbortUnlessCommitted(std::vector<PreparedSink>& sinks) : sinks_(sinks) {}
-    ~AbortUnlessCommitted() {
-        if (committed_) return;
-        for (PreparedSink& sink : sinks_) {
-            if (sink.output) sink.output->abort();
-        }
-    }
-    AbortUnlessCommitted(const AbortUnlessCommitted&) = delete;
-    AbortUnlessCommitted& operator=(const AbortUnlessCommitted&) = delete;
-    void committed() { committed_ = true; }
-
-private:
-    std::vector<PreparedSink>& sinks_;
-    bool committed_ = false;
-};
 
 std::string sink_target(const SinkSpec& sink) {
     switch (sink.kind) {
@@ -80,18 +43,7 @@ std::string sink_target(const SinkSpec& sink) {
     return "?";
 }
 
-/// Everything a run needs, prepared before any data moves (so setup errors cost nothing).
-struct Prepared {
-    std::unique_ptr<SystemClock> clock =
-        std::make_unique<SystemClock>();  // outlives `log`, survives moves
-    std::unique_ptr<Log> log;             // opened when a source or sink is a topic
-    std::vector<PreparedSource> sources;
-    std::vector<PreparedSink> sinks;
-    const SinkSpec* dead_letter_sink = nullptr;
-    std::vector<std::string> input_files;    // of the file sources
-    std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
-    OpenedFeatureWriter features;            // opened by runs with an online sink
-};
+namespace {
 
 /// The two-phase-commit writer id of a lake sink: its staging folder. Runs of one pipeline for
 /// different intervals (a backfill with --concurrency) must not share it; a retried run keeps
@@ -128,22 +80,18 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
 
 }  // namespace
 
-void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
-    if (pipeline.mode != PipelineMode::kBatch) {
-        errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs "
-                                        "batch pipelines (the streaming runtime is not in this "
-                                        "build)",
-                                        pipeline.name),
-                            pipeline.location);
-        return;
-    }
+namespace {
+
+/// What neither runtime takes: kafka sources, checks on views, dead letters to a lake table or
+/// the online store.
+void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    const std::string_view runs = pipeline.mode == PipelineMode::kBatch ? "batch" : "streaming";
     for (const SourceSpec& source : pipeline.sources) {
         if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
         errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("source `{}`: {} sources are not available to batch runs "
+                            fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file or topic source",
-                                        source.name, enum_name(source.kind)),
+                                        source.name, enum_name(source.kind), runs),
                             source.location);
     }
     for (const CheckSpec& check : pipeline.checks) {
@@ -160,20 +108,41 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
             continue;
         }
         errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("dead letters of a batch run go to a file or topic sink; "
+                            fmt::format("dead letters of a {} run go to a file or topic sink; "
                                         "{} is not available in this build",
-                                        sink_target(sink)),
+                                        runs, sink_target(sink)),
                             sink.location);
     }
 }
 
-namespace {
+}  // namespace
 
-Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs,
-                         const std::string& run_tag = "") {
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    if (pipeline.mode != PipelineMode::kBatch) {
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("pipeline `{}` has mode: streaming; it runs with the "
+                                        "streaming runtime (`millrace run`), not as a batch run",
+                                        pipeline.name),
+                            pipeline.location);
+        return;
+    }
+    check_common_support(pipeline, errors);
+}
+
+void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    check_common_support(pipeline, errors);
+}
+
+Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
+                             bool open_outputs, const std::string& run_tag) {
+    const bool streaming = pipeline.mode == PipelineMode::kStreaming;
     {
         std::vector<Error> unsupported;
-        check_batch_support(pipeline, unsupported);
+        if (streaming) {
+            check_streaming_support(pipeline, unsupported);
+        } else {
+            check_batch_support(pipeline, unsupported);
+        }
         if (!unsupported.empty()) return unsupported.front();
     }
     Prepared prepared;
@@ -188,7 +157,9 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         // Topic sources read beside a running `millrace serve`; topic sinks need the log's
         // writer lock (kUnavailable naming the process that holds it).
         LogOptions log_options;
-        log_options.access = writes_log ? LogAccess::kReadWrite : LogAccess::kReadOnly;
+        // A streaming run commits its consumer offsets and sees appends as they happen, which
+        // only the log's writer does.
+        log_options.access = writes_log || streaming ? LogAccess::kReadWrite : LogAccess::kReadOnly;
         log_options.command = "millrace run " + pipeline.name;
         auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
@@ -202,6 +173,11 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
                                         files->files().end());
             reader = std::move(files);
+        } else if (source.kind == SourceKind::kTopic && streaming) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader,
+                StreamingTopicSource::open(source, *prepared.log,
+                                           StreamingTopicSource::consumer_name(pipeline.name)));
         } else if (source.kind == SourceKind::kTopic) {
             MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
         } else {
@@ -266,7 +242,8 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
-                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag)));
+                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
+                                 streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
@@ -281,14 +258,63 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     return prepared;
 }
 
-}  // namespace
+Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
+                        PlanMode mode) {
+    for (PreparedSink& sink : prepared.sinks) {
+        if (sink.feature_view != nullptr) {
+            const std::string from = sink.spec->from;
+            DeadLetterWriter* writer = &dead_letters;
+            MILLRACE_ASSIGN_OR_RETURN(
+                sink.output,
+                OnlineSink::create(
+                    *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
+                    sink.spec->key, sink.spec->event_time,
+                    [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
+                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
+                    }));
+        }
+        sink.input = std::make_unique<SinkInput>(*sink.output);
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable, build_plan(*sink.plan, *sink.input, context, sink.spec->from, mode));
+    }
+    return {};
+}
+
+Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters) {
+    if (prepared.dead_letter_sink != nullptr &&
+        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters.count() > 0) {
+        // The dead-letter file's lines become the records of the dead-letter topic.
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::shared_ptr<Topic> topic,
+            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters.path()));
+        std::vector<RecordInput> records;
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            RecordInput record;
+            record.value = std::string_view(text).substr(start, end - start);
+            record.timestamp_ms = now_ms;
+            records.push_back(record);
+            start = end + 1;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
+        MILLRACE_TRY(topic->wait_durable(appends));
+    }
+    return {};
+}
 
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options) {
     auto started = std::chrono::steady_clock::now();
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true, options.run_tag));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
+                              prepare_run(project, pipeline, true, options.run_tag));
     AbortUnlessCommitted abort_guard(prepared.sinks);
     RunReport report;
     report.pipeline = pipeline.name;
@@ -306,23 +332,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     context.dead_letter = [&](DeadLetterRow row) {
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
-    for (PreparedSink& sink : prepared.sinks) {
-        if (sink.feature_view != nullptr) {
-            const std::string from = sink.spec->from;
-            DeadLetterWriter* writer = dead_letters.get();
-            MILLRACE_ASSIGN_OR_RETURN(
-                sink.output,
-                OnlineSink::create(
-                    *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
-                    sink.spec->key, sink.spec->event_time,
-                    [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
-                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
-                    }));
-        }
-        sink.input = std::make_unique<SinkInput>(*sink.output);
-        MILLRACE_ASSIGN_OR_RETURN(sink.executable,
-                                  build_plan(*sink.plan, *sink.input, context, sink.spec->from));
-    }
+    MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kBatch));
     // Which plan inputs read each source; sources in the order their first input appears
     // (a join's build side is listed before its probe side, so build inputs are read first).
     std::vector<std::string> order;
@@ -371,30 +381,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->commit(commit_id));
     abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
-    if (prepared.dead_letter_sink != nullptr &&
-        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters->count() > 0) {
-        // The dead-letter file's lines become the records of the dead-letter topic.
-        MILLRACE_ASSIGN_OR_RETURN(
-            std::shared_ptr<Topic> topic,
-            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
-        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters->path()));
-        std::vector<RecordInput> records;
-        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
-        std::size_t start = 0;
-        while (start < text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string::npos) end = text.size();
-            RecordInput record;
-            record.value = std::string_view(text).substr(start, end - start);
-            record.timestamp_ms = now_ms;
-            records.push_back(record);
-            start = end + 1;
-        }
-        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
-        MILLRACE_TRY(topic->wait_durable(appends));
-    }
+    MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
     if (prepared.log) prepared.log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
@@ -442,6 +429,14 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
         }
+        if (pipeline.mode == PipelineMode::kStreaming) {
+            // What the streaming runtime cannot run: unwindowed aggregates, ORDER BY, LIMIT,
+            // joins that build from a topic.
+            sql::optimize(plan.value());
+            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink.from);
+            if (!streamable.ok())
+                return std::move(streamable).error().with_location(sink.from_location);
+        }
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,
                                       find_feature_view(*feature_views, sink));
@@ -459,7 +454,7 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
 }
 
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline) {
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, false));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare_run(project, pipeline, false, ""));
     std::string out;
     for (const PreparedSink& sink : prepared.sinks) {
         out += fmt::format("sink {} <- {}\n", sink_target(*sink.spec), sink.spec->from);

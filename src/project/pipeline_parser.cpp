@@ -149,6 +149,9 @@ private:
         const ConfigNode* schema = map.optional("schema");
         const ConfigNode* event_time = map.optional("event_time");
         const ConfigNode* watermark_delay = map.optional("watermark_delay");
+        const ConfigNode* allowed_lateness = map.optional("allowed_lateness");
+        const ConfigNode* idle_timeout = map.optional("idle_timeout");
+        const ConfigNode* start_from = map.optional("start_from");
         const ConfigNode* on_error = map.optional("on_error");
         const ConfigNode* max_bad_files = map.optional("max_bad_files");
         if (!map.is_map()) {
@@ -214,6 +217,7 @@ private:
             std::optional<std::string> column = reader_.non_empty(*event_time, event_time_what);
             if (column && source.schema) check_event_time(*source.schema, *column, *event_time);
             if (column) source.event_time = *column;
+            source.event_time_location = event_time->location();
         }
         if (present(watermark_delay)) {
             const std::string delay_what = key_of("watermark_delay", what);
@@ -224,6 +228,29 @@ private:
                 reader_.error(ErrorCode::kConfig,
                               delay_what + " needs an `event_time` column to delay",
                               map.key_location("watermark_delay"));
+            }
+        }
+        if (present(allowed_lateness)) {
+            const std::string lateness_what = key_of("allowed_lateness", what);
+            if (auto lateness = reader_.duration(*allowed_lateness, lateness_what)) {
+                source.allowed_lateness = *lateness;
+            }
+            if (!present(event_time)) {
+                reader_.error(ErrorCode::kConfig,
+                              lateness_what + " needs an `event_time` column to measure by",
+                              map.key_location("allowed_lateness"));
+            }
+        }
+        if (present(idle_timeout)) {
+            if (auto timeout = reader_.duration(*idle_timeout, key_of("idle_timeout", what))) {
+                source.idle_timeout = *timeout;
+            }
+        }
+        if (present(start_from)) {
+            if (auto start = reader_.choice<StartFrom>(
+                    *start_from, key_of("start_from", what),
+                    {{"earliest", StartFrom::kEarliest}, {"latest", StartFrom::kLatest}})) {
+                source.start_from = *start;
             }
         }
         if (present(on_error)) {
