@@ -94,9 +94,7 @@ int run_cli(int argc, char** argv) {
                          "sales: directory for the sales_YYYYMMDD.csv files");
 
     auto* run = app.add_subcommand(
-        "run",
-        "Run a pipeline: a batch one to completion, a streaming one until stopped (SIGINT/SIGTERM, "
-        "--duration, --until-idle)");
+        "run", "Run a pipeline (batch: to completion; streaming: until stopped)");
     RunCommandOptions run_options;
     run->add_option("project-dir", run_options.project_dir, "The project directory")->required();
     run->add_option("pipeline", run_options.pipeline, "The pipeline's name")->required();

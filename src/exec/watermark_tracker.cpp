@@ -54,12 +54,13 @@ std::optional<int64_t> WatermarkTracker::advance(int64_t now_micros) {
         candidate = std::min(candidate.value_or(*partition.max_event), *partition.max_event);
     }
     if (!held_back && !candidate) {
-        // Every partition is idle: the slowest one that delivered anything still bounds what
-        // has been seen everywhere, so the watermark stays where that puts it.
+        // Every partition is idle, so none holds the watermark back: it goes as far as the
+        // furthest partition allows. (Taking the slowest instead would make the result depend
+        // on whether a poll happened in the moment between two partitions turning idle.)
         for (const Partition& partition : partitions_) {
             if (partition.max_event)
                 candidate =
-                    std::min(candidate.value_or(*partition.max_event), *partition.max_event);
+                    std::max(candidate.value_or(*partition.max_event), *partition.max_event);
         }
     }
     if (!held_back && candidate) advance_to(saturating_sub(*candidate, holdback_));

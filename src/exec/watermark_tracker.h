@@ -11,7 +11,8 @@ namespace millrace {
 /// The event-time watermark of one streaming source (docs/architecture.md §5): per partition the
 /// greatest event time seen minus `delay` and `allowed_lateness`; the source's watermark is the
 /// minimum over its partitions, except that a partition which delivered nothing for
-/// `idle_timeout` stops holding it back (until it delivers again). A record whose event time is
+/// `idle_timeout` stops holding it back (until it delivers again; when every partition is idle,
+/// the furthest one sets it). A record whose event time is
 /// below the watermark is late: every window it could belong to may already have been emitted.
 ///
 /// The watermark never moves back, whatever partitions do (an idle partition waking up with

@@ -134,7 +134,8 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
 }
 
 Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
-                             bool open_outputs, const std::string& run_tag) {
+                             bool open_outputs, const std::string& run_tag,
+                             const SharedServices& shared) {
     const bool streaming = pipeline.mode == PipelineMode::kStreaming;
     {
         std::vector<Error> unsupported;
@@ -153,7 +154,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         needs_log = needs_log || source.kind == SourceKind::kTopic;
     for (const SinkSpec& sink : pipeline.sinks)
         writes_log = writes_log || (open_outputs && sink.kind == SinkKind::kTopic);
-    if (needs_log || writes_log) {
+    if (shared.log != nullptr) {
+        prepared.log = shared.log;  // a server's log: appends are seen as they happen
+    } else if (needs_log || writes_log) {
         // Topic sources read beside a running `millrace serve`; topic sinks need the log's
         // writer lock (kUnavailable naming the process that holds it).
         LogOptions log_options;
@@ -163,7 +166,8 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         log_options.command = "millrace run " + pipeline.name;
         auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
-        prepared.log = std::move(log).value();
+        prepared.owned_log = std::move(log).value();
+        prepared.log = prepared.owned_log.get();
     }
     for (const SourceSpec& source : pipeline.sources) {
         std::unique_ptr<SourceReader> reader;
@@ -250,7 +254,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         }
         prepared.sinks.push_back(std::move(p));
     }
-    if (open_outputs && !prepared.feature_views.empty()) {
+    if (open_outputs && !prepared.feature_views.empty() && shared.online != nullptr) {
+        prepared.features.writer = make_store_feature_writer(*shared.online);
+    } else if (open_outputs && !prepared.feature_views.empty()) {
         auto opened = open_feature_writer(project, prepared.feature_views);
         if (!opened.ok()) return std::move(opened).error().with_context("opening the online store");
         prepared.features = std::move(opened).value();
@@ -382,7 +388,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
     MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
-    if (prepared.log) prepared.log->stop();
+    if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
             SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});

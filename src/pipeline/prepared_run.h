@@ -12,6 +12,7 @@
 #include "log/log.h"
 #include "online/feature_view.h"
 #include "pipeline/source_fan_out.h"
+#include "pipeline/stream_runner.h"
 #include "project/project.h"
 #include "sql/logical_plan.h"
 
@@ -63,7 +64,8 @@ private:
 struct Prepared {
     std::unique_ptr<SystemClock> clock =
         std::make_unique<SystemClock>();  // outlives `log`, survives moves
-    std::unique_ptr<Log> log;             // opened when a source or sink is a topic
+    std::unique_ptr<Log> owned_log;       // opened when a source or sink is a topic
+    Log* log = nullptr;                   // owned_log, or the server's (SharedServices)
     std::vector<PreparedSource> sources;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
@@ -77,7 +79,8 @@ struct Prepared {
 /// (a streaming pipeline's lake sinks append). The online sinks are opened by the runner, once
 /// its dead-letter writer exists.
 Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
-                             bool open_outputs, const std::string& run_tag);
+                             bool open_outputs, const std::string& run_tag,
+                             const SharedServices& shared = {});
 
 /// Opens the online sinks (their rejected rows go to `dead_letters`) and builds every sink's
 /// plan for `mode`, pushing into its output.

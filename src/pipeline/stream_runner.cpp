@@ -141,7 +141,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     }
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare_run(project, pipeline, true, ""));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
+                              prepare_run(project, pipeline, true, "", options.shared));
     for (const PreparedSink& sink : prepared.sinks) {
         Status status = check_streaming_plan(*sink.plan, pipeline, sink.spec->from);
         if (!status.ok()) return std::move(status).error().with_location(sink.spec->from_location);
@@ -246,6 +247,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     };
 
     constexpr std::size_t kPollRecords = 4096;
+    const std::chrono::milliseconds commit_interval =
+        options.commit_interval ? *options.commit_interval
+        : pipeline.checkpoint_interval
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(*pipeline.checkpoint_interval)
+            : std::chrono::milliseconds(10000);
     auto last_data = Clock::now();
     auto last_commit = Clock::now();
     while (true) {
@@ -265,7 +271,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         const auto now = Clock::now();
         if (any_data) last_data = now;
-        if (now - last_commit >= options.commit_interval) {
+        if (now - last_commit >= commit_interval) {
             MILLRACE_TRY(commit_sinks(false));
             last_commit = now;
         }
@@ -289,7 +295,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Offsets last: a run killed before this point is read again from the previous offsets
     // (at-least-once until checkpoints), never skipped.
     for (auto& stream : streams) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
-    if (prepared.log) prepared.log->stop();
+    if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.run.sinks.push_back(
             SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});

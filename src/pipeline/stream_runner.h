@@ -16,6 +16,17 @@ namespace sql {
 struct LogicalNode;
 }
 
+class Log;
+class OnlineStore;
+
+/// What a process that already holds the project's stores lends a run (`millrace serve`): its
+/// log (so records ingested over HTTP are seen as they are appended) and its online store.
+/// Null: the run opens its own.
+struct SharedServices {
+    Log* log = nullptr;
+    OnlineStore* online = nullptr;
+};
+
 struct StreamOptions {
     /// Bytes the run's buffering operators (open windows, join build sides) may hold together.
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
@@ -26,7 +37,9 @@ struct StreamOptions {
     std::chrono::milliseconds idle_for{2000};
     /// How often the sinks that can commit more than once (lake, topic, online) commit what
     /// the closed windows produced; file sinks and the dead-letter file commit once, at the end.
-    std::chrono::milliseconds commit_interval{10000};
+    /// Default: the pipeline's checkpoint_interval, else 10 s.
+    std::optional<std::chrono::milliseconds> commit_interval;
+    SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
 };

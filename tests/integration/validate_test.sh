@@ -7,14 +7,15 @@ out=$("$MILLRACE" validate "$ROOT/examples/order-monitoring" 2>&1); rc=$?
 expect_eq "$rc" "0" "the example project is valid"
 expect_contains "$out" "1 pipeline" "the example's pipeline is counted"
 if grep -q "warning" <<<"$out"; then fail "no warning for the streaming pipeline: $out"; else pass "the streaming pipeline is checked like any other"; fi
-# serve does not run streaming pipelines, and says so in its log.
+# serve runs the streaming pipeline; without its topic it logs why it cannot and serves on.
 source "$(dirname "$0")/lib/server.sh"
 cp -r "$ROOT/examples/order-monitoring" "$WORK/orders"
 rm -rf "$WORK/orders/data"
 port=$(free_port)
 start_server "$WORK/orders" "$port" "$WORK/serve.log"
 stop_server
-expect_contains "$(cat "$WORK/serve.log")" '"msg":"pipeline is mode: streaming; the server does not run streaming pipelines yet' "serve logs that it does not run the streaming pipeline"
+expect_contains "$(cat "$WORK/serve.log")" '"msg":"streaming pipeline failed","pipeline":"order_metrics"' "serve logs that the streaming pipeline cannot run"
+expect_contains "$(cat "$WORK/serve.log")" 'topic `orders` does not exist' "and why"
 
 mkdir -p "$WORK/broken/pipelines"
 cd "$WORK/broken"
