@@ -12,6 +12,7 @@
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "connectors/generator_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_topic_source.h"
@@ -88,6 +89,9 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
     const std::string_view runs = pipeline.mode == PipelineMode::kBatch ? "batch" : "streaming";
     for (const SourceSpec& source : pipeline.sources) {
         if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
+        // A generator never ends: only a streaming run can take one.
+        if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
+            continue;
         errors.emplace_back(ErrorCode::kUnsupported,
                             fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file or topic source",
@@ -184,6 +188,8 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                            StreamingTopicSource::consumer_name(pipeline.name)));
         } else if (source.kind == SourceKind::kTopic) {
             MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
+        } else if (source.kind == SourceKind::kGenerator && streaming) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
         } else {
             return Error(ErrorCode::kUnsupported,
                          fmt::format("source `{}`: {} sources are not available to batch runs in "
@@ -405,7 +411,9 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                           const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
-        if (source.schema) {
+        if (source.kind == SourceKind::kGenerator) {
+            schemas[source.name] = OrderGenerator::schema();
+        } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {
             auto reader = FileSource::open(source);

@@ -51,7 +51,8 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
 /// watermark, and the fan-out that applies its checks.
 struct StreamInput {
     PreparedSource* source = nullptr;
-    StreamingTopicSource* topic = nullptr;
+    StreamingTopicSource* topic = nullptr;  // null for a generator
+    bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
     std::unique_ptr<SourceFanOut> fan_out;
     std::unique_ptr<WatermarkTracker> watermark;
@@ -75,7 +76,7 @@ public:
         const Column& times = batch.column(*input_.event_column);
         const auto values = times.values<int64_t>();
         const int64_t now = clock_.now_micros();
-        const std::size_t partition = input_.topic->current_partition();
+        const std::size_t partition = input_.topic ? input_.topic->current_partition() : 0;
         std::vector<uint32_t> keep;
         keep.reserve(batch.num_rows());
         for (std::size_t row = 0; row < batch.num_rows(); ++row) {
@@ -199,10 +200,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     const int64_t start_micros = prepared.clock->now_micros();
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
         PreparedSource& source = prepared.sources[i];
-        if (source.spec->kind != SourceKind::kTopic) continue;
+        if (source.spec->kind == SourceKind::kFile) continue;
         auto stream = std::make_unique<StreamInput>();
         stream->source = &source;
-        stream->topic = static_cast<StreamingTopicSource*>(source.reader.get());
+        if (source.spec->kind == SourceKind::kTopic)
+            stream->topic = static_cast<StreamingTopicSource*>(source.reader.get());
         stream->report = &report.run.sources[i];
         if (auto it = inputs.find(source.spec->name); it != inputs.end())
             stream->inputs = it->second;
@@ -254,12 +256,27 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             : std::chrono::milliseconds(10000);
     auto last_data = Clock::now();
     auto last_commit = Clock::now();
+    // The end of one source's input: its windows close, its plan inputs finish.
+    auto end_stream = [&](StreamInput& stream) -> Status {
+        stream.ended = true;
+        stream.watermark->finish();
+        MILLRACE_TRY(send_watermark(stream, report.watermarks));
+        stream.report->bytes = stream.source->reader->bytes_read();
+        return stream.fan_out->finish();
+    };
     while (true) {
         bool any_data = false;
+        bool all_ended = !streams.empty();
         for (auto& stream : streams) {
+            if (stream->ended) continue;
             LateFilter filter(*stream, *dead_letters, *prepared.clock);
             MILLRACE_ASSIGN_OR_RETURN(PollResult result,
-                                      stream->topic->poll(filter, kPollRecords, &filter));
+                                      stream->source->reader->poll(filter, kPollRecords, &filter));
+            if (result == PollResult::kEnd) {
+                MILLRACE_TRY(end_stream(*stream));
+                continue;
+            }
+            all_ended = false;
             any_data = any_data || result == PollResult::kData;
             const int64_t now = prepared.clock->now_micros();
             if (stream->event_column) {
@@ -275,6 +292,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(commit_sinks(false));
             last_commit = now;
         }
+        if (all_ended) break;  // nothing more can come
         if (options.should_stop && options.should_stop()) break;
         if (options.duration && now - started >= *options.duration) break;
         if (options.until_idle && now - last_data >= options.idle_for) break;
@@ -283,10 +301,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Stopping ends the input: every open window is emitted (state is not checkpointed, so a
     // window held open past the run would be lost), then everything commits.
     for (auto& stream : streams) {
-        stream->watermark->finish();
-        MILLRACE_TRY(send_watermark(*stream, report.watermarks));
-        stream->report->bytes = stream->topic->bytes_read();
-        MILLRACE_TRY(stream->fan_out->finish());
+        if (!stream->ended) MILLRACE_TRY(end_stream(*stream));
     }
     MILLRACE_TRY(commit_sinks(true));
     abort_guard.committed();
@@ -294,7 +309,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
     // Offsets last: a run killed before this point is read again from the previous offsets
     // (at-least-once until checkpoints), never skipped.
-    for (auto& stream : streams) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+    for (auto& stream : streams) {
+        if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+    }
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.run.sinks.push_back(

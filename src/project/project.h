@@ -21,7 +21,7 @@ namespace millrace {
 /// (SQL binding, connector setup) can still point errors at the user's file.
 
 enum class PipelineMode { kBatch, kStreaming };
-enum class SourceKind { kTopic, kFile, kKafka };
+enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
 enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
@@ -69,6 +69,12 @@ struct SourceSpec {
     std::vector<std::string> brokers;               // kKafka: host:port
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
+    /// kGenerator (streaming): synthetic events, `generator: { kind: orders, rate: 1000/s }`.
+    std::string generator_kind;    // "orders" (datagen's OrderGenerator)
+    double generator_rate = 1000;  // records per second of the clock
+    uint64_t generator_seed = 42;
+    double generator_bad_fraction = 0;        // share of deliberately bad records
+    std::optional<uint64_t> generator_limit;  // then the source ends
     DataFormat format = DataFormat::kJson;
     /// The declared columns; none means taken from the data (CSV header, Parquet metadata).
     std::optional<Schema> schema;

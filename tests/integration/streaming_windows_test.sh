@@ -162,4 +162,32 @@ err=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
 expect_contains "$err" "bad.yaml:13:13: error:" "an unwindowed GROUP BY is refused at the sink's from"
 expect_contains "$err" "GROUP BY without window_end" "saying why"
 rm "$project/pipelines/bad.yaml"
+
+# A generator source: synthetic orders paced by the clock; with a limit the run ends by itself.
+cat >"$project/pipelines/gen.yaml" <<'YAML'
+name: gen
+mode: streaming
+sources:
+  orders:
+    generator: { kind: orders, rate: 20000/s, seed: 7, bad_fraction: 0.01, limit: 20000 }
+    event_time: timestamp
+    watermark_delay: 1s
+views:
+  per_second: |
+    SELECT city, window_start, window_end, count(*) AS orders
+    FROM tumble(orders, timestamp, INTERVAL '1 second') GROUP BY city, window_start, window_end
+sinks:
+  - { from: per_second, lake: { table: gen_per_second } }
+YAML
+out=$("$MILLRACE" run "$project" gen) && rc=0 || rc=$?
+expect_eq "$rc" "0" "a streaming pipeline over a limited generator ends by itself"
+read_rows=$(grep -oE '[0-9]+ rows read' <<<"$out" | cut -d' ' -f1)
+rejected=$(grep -oE '[0-9]+ rejected' <<<"$out" | head -1 | cut -d' ' -f1)
+expect_eq "$((read_rows + rejected))" "20000" "generated = rows read + rejected (the bad ones)"
+total=$("$MILLRACE" query "SELECT sum(orders) AS n FROM gen_per_second" -p "$project" | sed -n 3p | tr -d ' ')
+expect_eq "$total" "$read_rows" "every generated order is in a window"
+sed -i 's/^mode: streaming/mode: batch/' "$project/pipelines/gen.yaml"
+err=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
+expect_contains "$err" "gen.yaml:4:3: error: source \`orders\`: generator sources are not available to batch runs" "a batch pipeline refuses a generator"
+rm "$project/pipelines/gen.yaml"
 finish

@@ -383,12 +383,18 @@ sources:
   b: {topic: t, allowed_lateness: 1s}
   c: {topic: t, start_from: beginning}
   d: {topic: t, idle_timeout: soon}
+  e: {generator: {kind: orders, rate: 1000/s, seed: 7, limit: 10, bad_fraction: 0.5}}
+  f: {generator: {kind: bids, rate: fast, limit: 0, bad_fraction: 2}}
 sinks: [{from: a, topic: o}]
 )"),
               (Strings{
-                  "config@6:17",  // allowed_lateness without event_time
-                  "config@7:29",  // start_from is earliest or latest
-                  "parse@8:31",   // not a duration
+                  "config@6:17",         // allowed_lateness without event_time
+                  "config@7:29",         // start_from is earliest or latest
+                  "parse@8:31",          // not a duration
+                  "config@10:25",        // unknown generator kind
+                  "config@10:37",        // rate
+                  "out_of_range@10:50",  // limit
+                  "config@10:67",        // bad_fraction
               }));
 }
 
