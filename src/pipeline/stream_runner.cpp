@@ -272,6 +272,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             LateFilter filter(*stream, *dead_letters, *prepared.clock);
             MILLRACE_ASSIGN_OR_RETURN(PollResult result,
                                       stream->source->reader->poll(filter, kPollRecords, &filter));
+            MILLRACE_TRY(stream->fan_out->failure());
             if (result == PollResult::kEnd) {
                 MILLRACE_TRY(end_stream(*stream));
                 continue;
