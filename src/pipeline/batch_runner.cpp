@@ -166,7 +166,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         LogOptions log_options;
         // A streaming run commits its consumer offsets and sees appends as they happen, which
         // only the log's writer does.
-        log_options.access = writes_log || streaming ? LogAccess::kReadWrite : LogAccess::kReadOnly;
+        // (`explain` only needs schemas: it reads beside a server like a batch run.)
+        log_options.access = writes_log || (streaming && open_outputs) ? LogAccess::kReadWrite
+                                                                       : LogAccess::kReadOnly;
         log_options.command = "millrace run " + pipeline.name;
         auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
@@ -181,7 +183,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
             prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
                                         files->files().end());
             reader = std::move(files);
-        } else if (source.kind == SourceKind::kTopic && streaming) {
+        } else if (source.kind == SourceKind::kTopic && streaming && open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 reader,
                 StreamingTopicSource::open(source, *prepared.log,
