@@ -413,6 +413,15 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                           const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
+        if (pipeline.mode == PipelineMode::kStreaming && source.kind != SourceKind::kFile &&
+            !source.event_time) {
+            // Not an error (processing time is a choice), but windows over a column of the data
+            // would then close by the wall clock and find rows with older times late.
+            skipped.push_back(fmt::format(
+                "pipeline `{}`: source `{}` has no event_time, so its watermark is the clock "
+                "(processing time): windows over a column of its data close by wall-clock time",
+                pipeline.name, source.name));
+        }
         if (source.kind == SourceKind::kGenerator) {
             schemas[source.name] = OrderGenerator::schema();
         } else if (source.schema) {
