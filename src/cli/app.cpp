@@ -95,7 +95,8 @@ int run_cli(int argc, char** argv) {
     generate->add_option("--output-dir", generate_options.output_dir,
                          "sales: directory for the sales_YYYYMMDD.csv files");
 
-    auto* run = app.add_subcommand("run", "Run a batch pipeline of a project to completion");
+    auto* run = app.add_subcommand(
+        "run", "Run a pipeline (batch: to completion; streaming: until stopped)");
     RunCommandOptions run_options;
     run->add_option("project-dir", run_options.project_dir, "The project directory")->required();
     run->add_option("pipeline", run_options.pipeline, "The pipeline's name")->required();
@@ -104,6 +105,15 @@ int run_cli(int argc, char** argv) {
     run->add_option("--var", run_options.vars,
                     "name=value for {{ name }} in the pipeline's file paths, e.g. ds=2026-11-03 "
                     "(repeatable; ds also sets ds_nodash)");
+    run->add_option("--duration", run_options.duration,
+                    "Streaming: stop after this long, e.g. 30s, 5m (open windows are emitted)");
+    run->add_flag("--until-idle", run_options.until_idle,
+                  "Streaming: stop once no source has delivered a record for --idle");
+    run->add_option(
+        "--idle", run_options.idle,
+        "Streaming, with --until-idle: how long the sources must be silent (default 2s)");
+    run->add_option("--commit-interval", run_options.commit_interval,
+                    "Streaming: how often lake, topic and online sinks commit (default 10s)");
 
     auto* explain =
         app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");

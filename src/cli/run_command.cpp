@@ -1,11 +1,14 @@
 #include "cli/run_command.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <cstdio>
 #include <vector>
 
 #include "pipeline/batch_runner.h"
+#include "pipeline/stream_runner.h"
+#include "project/duration.h"
 #include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 
@@ -62,6 +65,97 @@ std::optional<std::size_t> parse_size(const std::string& text) {
     return static_cast<std::size_t>(value * static_cast<double>(scale));
 }
 
+std::string source_line(const SourceReport& s) {
+    std::string out = fmt::format("  source {:<16} {:>12} rows read, {} rejected", s.name,
+                                  s.rows_read, s.rows_rejected);
+    if (s.rows_late > 0) out += fmt::format(", {} late", s.rows_late);
+    if (s.rows_failed_checks > 0) out += fmt::format(", {} failed checks", s.rows_failed_checks);
+    if (s.rows_dropped_by_checks > 0)
+        out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
+    if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
+    out += fmt::format(" ({} {}{}", s.files, s.unit, s.files == 1 ? "" : "s");
+    if (!s.bad_files.empty()) out += fmt::format(", {} set aside", s.bad_files.size());
+    out += fmt::format(", {:.1f} MB)\n", static_cast<double>(s.bytes) / 1e6);
+    for (const SourceReport::BadFile& bad : s.bad_files) {
+        out += fmt::format("    set aside {}: {}\n", bad.path, bad.reason);
+    }
+    return out;
+}
+
+std::string sinks_and_dead_letters(const RunReport& report) {
+    std::string out;
+    for (const SinkReport& s : report.sinks) {
+        out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,
+                           s.target);
+    }
+    out +=
+        fmt::format("  dead letters {:>22} -> {}\n", report.dead_letters, report.dead_letter_path);
+    for (const auto& [reason, count] : report.dead_letter_reasons) {
+        out += fmt::format("    {:>8}  {}\n", count, reason);
+    }
+    out += fmt::format("  took {:.3f} s\n", static_cast<double>(report.duration.count()) / 1e6);
+    return out;
+}
+
+/// A duration flag: nullopt after printing why it is bad.
+std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text) {
+    auto parsed = parse_duration(text);
+    if (!parsed.ok() || parsed->count() <= 0) {
+        std::fprintf(stderr, "error: %s `%s`: expected a duration such as 30s, 5m or 500ms\n", flag,
+                     text.c_str());
+        return std::nullopt;
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+}
+
+int run_streaming(const RunCommandOptions& options, const Project& project,
+                  const PipelineSpec& pipeline, std::size_t memory_limit) {
+    StreamOptions stream;
+    stream.memory_limit_bytes = memory_limit;
+    stream.until_idle = options.until_idle;
+    if (!options.duration.empty()) {
+        stream.duration = duration_flag("--duration", options.duration);
+        if (!stream.duration) return 1;
+    }
+    if (auto idle = duration_flag("--idle", options.idle)) {
+        stream.idle_for = *idle;
+    } else {
+        return 1;
+    }
+    if (!options.commit_interval.empty()) {
+        auto interval = duration_flag("--commit-interval", options.commit_interval);
+        if (!interval) return 1;
+        stream.commit_interval = *interval;
+    }
+    // SIGINT/SIGTERM stop the run gracefully (windows emitted, sinks committed): blocked here and
+    // polled between source polls, so no handler runs inside the runtime.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    stream.should_stop = [&stop_signals]() {
+        timespec zero{0, 0};
+        return sigtimedwait(&stop_signals, nullptr, &zero) > 0;
+    };
+    Result<StreamReport> report = run_streaming_pipeline(project, pipeline, stream);
+    if (!report.ok()) {
+        std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
+        std::fprintf(stderr,
+                     "pipeline `%s` failed; what it committed before stays, the rest was not "
+                     "written and its topic offsets were not committed (a re-run reads it again)\n",
+                     pipeline.name.c_str());
+        return 1;
+    }
+    std::string out = fmt::format("pipeline {} (streaming)\n", report->run.pipeline);
+    for (const SourceReport& s : report->run.sources) out += source_line(s);
+    out += sinks_and_dead_letters(report->run);
+    out += fmt::format("  {} commit{}, {} watermark advances\n", report->commits,
+                       report->commits == 1 ? "" : "s", report->watermarks);
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
 }  // namespace
 
 int run_pipeline_command(const RunCommandOptions& options) {
@@ -82,6 +176,16 @@ int run_pipeline_command(const RunCommandOptions& options) {
         }
         run_options.memory_limit_bytes = *size;
     }
+    if (pipeline->mode == PipelineMode::kStreaming) {
+        return run_streaming(options, project, *pipeline, run_options.memory_limit_bytes);
+    }
+    if (options.until_idle || !options.duration.empty() || !options.commit_interval.empty()) {
+        std::fprintf(stderr,
+                     "error: --duration, --until-idle and --commit-interval are for mode: "
+                     "streaming pipelines; `%s` is a batch pipeline\n",
+                     pipeline->name.c_str());
+        return 1;
+    }
     Result<RunReport> report = run_batch_pipeline(project, *pipeline, run_options);
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
@@ -92,31 +196,8 @@ int run_pipeline_command(const RunCommandOptions& options) {
         return 1;
     }
     std::string out = fmt::format("pipeline {} (batch)\n", report->pipeline);
-    for (const SourceReport& s : report->sources) {
-        out += fmt::format("  source {:<16} {:>12} rows read, {} rejected", s.name, s.rows_read,
-                           s.rows_rejected);
-        if (s.rows_failed_checks > 0)
-            out += fmt::format(", {} failed checks", s.rows_failed_checks);
-        if (s.rows_dropped_by_checks > 0)
-            out += fmt::format(", {} dropped by checks", s.rows_dropped_by_checks);
-        if (s.check_warnings > 0) out += fmt::format(", {} check warnings", s.check_warnings);
-        out += fmt::format(" ({} {}{}", s.files, s.unit, s.files == 1 ? "" : "s");
-        if (!s.bad_files.empty()) out += fmt::format(", {} set aside", s.bad_files.size());
-        out += fmt::format(", {:.1f} MB)\n", static_cast<double>(s.bytes) / 1e6);
-        for (const SourceReport::BadFile& bad : s.bad_files) {
-            out += fmt::format("    set aside {}: {}\n", bad.path, bad.reason);
-        }
-    }
-    for (const SinkReport& s : report->sinks) {
-        out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,
-                           s.target);
-    }
-    out += fmt::format("  dead letters {:>22} -> {}\n", report->dead_letters,
-                       report->dead_letter_path);
-    for (const auto& [reason, count] : report->dead_letter_reasons) {
-        out += fmt::format("    {:>8}  {}\n", count, reason);
-    }
-    out += fmt::format("  took {:.3f} s\n", static_cast<double>(report->duration.count()) / 1e6);
+    for (const SourceReport& s : report->sources) out += source_line(s);
+    out += sinks_and_dead_letters(*report);
     std::fputs(out.c_str(), stdout);
     return 0;
 }

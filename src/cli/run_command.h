@@ -13,9 +13,15 @@ struct RunCommandOptions {
     std::string memory_limit;       // e.g. 4G, 512M; "" = default
     std::vector<std::string> vars;  // name=value for {{ name }} in file paths
     const Clock* clock = nullptr;   // now() and current_date; null = the system clock
+    // mode: streaming only
+    std::string duration;         // "30s": stop after this long; "" = until stopped
+    bool until_idle = false;      // stop once no source delivered anything for `idle`
+    std::string idle = "2s";      // with until_idle
+    std::string commit_interval;  // "10s" default: lake/topic/online sinks commit this often
 };
 
-/// `millrace run <project> <pipeline>`: runs a batch pipeline and prints rows read/rejected per
+/// `millrace run <project> <pipeline>`: runs a batch pipeline to completion, or a streaming one
+/// until --duration, --until-idle or SIGINT/SIGTERM, and prints rows read/rejected per
 /// source, rows written per sink, dead letters with their reasons and where they went, and the
 /// time taken. Exit 0 on success, 1 on any error (printed as file:line:column: error: ...).
 int run_pipeline_command(const RunCommandOptions& options);

@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "log/partition.h"
 #include "log/topic.h"
 #include "online/online_store.h"
+#include "pipeline/stream_runner.h"
+#include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/scheduler.h"
@@ -120,15 +123,6 @@ int run_serve(const ServeOptions& options) {
                          {"stored", topic_config_to_json((*topic)->config())},
                          {"declared", topic_config_to_json(wanted)}});
         }
-    }
-    // Pipelines are not run by the server: batch ones by `millrace run` or a job's pipeline
-    // task; streaming ones by nothing yet, which must not pass unnoticed.
-    for (const PipelineSpec& pipeline : project->pipelines) {
-        if (pipeline.mode != PipelineMode::kStreaming) continue;
-        logger.warn("serve",
-                    "pipeline is mode: streaming; this build has no streaming runtime, so it is "
-                    "not run",
-                    {{"pipeline", pipeline.name}, {"file", pipeline.location.to_string()}});
     }
     HttpServerOptions server_options;
     if (!split_listen(options.listen.empty() ? project->listen_http : options.listen,
@@ -382,8 +376,49 @@ int run_serve(const ServeOptions& options) {
                  {"jobs", static_cast<int64_t>(jobs.size())},
                  {"feature_views", static_cast<int64_t>(store ? store->views().size() : 0)},
                  {"auth", auth.enabled()}});
+    // Streaming pipelines run beside the server, one thread each, on the server's log (records
+    // ingested over HTTP reach them as they are appended) and online store; batch ones are run
+    // by `millrace run` or a job's pipeline task.
+    std::atomic<bool> stop_streams{false};
+    std::vector<std::thread> streams;
+    for (const PipelineSpec& declared : project->pipelines) {
+        if (declared.mode != PipelineMode::kStreaming) continue;
+        Result<PipelineSpec> pipeline = bind_pipeline_variables(declared, {});
+        if (!pipeline.ok()) {
+            logger.error("stream", "streaming pipeline not started",
+                         {{"pipeline", declared.name}, {"error", pipeline.error().to_string()}});
+            continue;
+        }
+        streams.emplace_back([&, pipeline = std::move(pipeline).value()]() {
+            StreamOptions stream_options;
+            stream_options.shared = SharedServices{log->get(), store.get()};
+            stream_options.should_stop = [&stop_streams]() { return stop_streams.load(); };
+            logger.info("stream", "streaming pipeline started", {{"pipeline", pipeline.name}});
+            Result<StreamReport> report =
+                run_streaming_pipeline(*project, pipeline, stream_options);
+            if (!report.ok()) {
+                logger.error("stream", "streaming pipeline failed",
+                             {{"pipeline", pipeline.name}, {"error", report.error().to_string()}});
+                return;
+            }
+            uint64_t read = 0, late = 0;
+            for (const SourceReport& source : report->run.sources) {
+                read += source.rows_read;
+                late += source.rows_late;
+            }
+            logger.info("stream", "streaming pipeline stopped",
+                        {{"pipeline", pipeline.name},
+                         {"rows_read", static_cast<int64_t>(read)},
+                         {"late", static_cast<int64_t>(late)},
+                         {"dead_letters", static_cast<int64_t>(report->run.dead_letters)},
+                         {"commits", static_cast<int64_t>(report->commits)}});
+        });
+    }
     server.wait_for_signal();
     logger.info("serve", "stopping");
+    // Streams first, while the stores they commit into are still open.
+    stop_streams = true;
+    for (std::thread& stream : streams) stream.join();
     server.stop();
     if (kafka_server) kafka_server->stop();
     kafka_broker.reset();

@@ -48,19 +48,14 @@ int run_validate(const std::string& project_dir, const std::vector<std::string>&
             }
         }
         for (const PipelineSpec& declared : project->pipelines) {
-            // What `run` refuses whatever the data; a streaming pipeline is described but not
-            // runnable in this build, which is worth a warning rather than an error.
+            // What `run` refuses whatever the data.
             std::vector<Error> unsupported;
-            check_batch_support(declared, unsupported);
             if (declared.mode == PipelineMode::kStreaming) {
-                std::fprintf(stderr,
-                             "%s: warning: pipeline `%s` is mode: streaming, which this build "
-                             "does not run (`millrace run` refuses it, `millrace serve` skips "
-                             "it); checked as written\n",
-                             declared.location.to_string().c_str(), declared.name.c_str());
+                check_streaming_support(declared, unsupported);
             } else {
-                for (Error& error : unsupported) errors.push_back(std::move(error));
+                check_batch_support(declared, unsupported);
             }
+            for (Error& error : unsupported) errors.push_back(std::move(error));
             // File paths with {{ variables }}: the given values, the pipeline's defaults, else
             // any file (said in a note).
             std::map<std::string, std::string> mine;

@@ -11,7 +11,8 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                                    const std::string& table,
                                                    const std::vector<std::string>& partition_by,
                                                    std::shared_ptr<const Schema> schema,
-                                                   const std::string& writer_id) {
+                                                   const std::string& writer_id,
+                                                   LakeSinkMode mode) {
     auto opened = LakeTable::open(data_dir, table);
     std::optional<LakeTable> lake;
     if (opened.ok()) {
@@ -27,7 +28,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         auto created = LakeTable::create(data_dir, table, *schema, partition_by);
         if (!created.ok() && created.error().code() == ErrorCode::kAlreadyExists) {
             // Another writer created it first (concurrent runs): use theirs.
-            return create(data_dir, table, partition_by, std::move(schema), writer_id);
+            return create(data_dir, table, partition_by, std::move(schema), writer_id, mode);
         }
         if (!created.ok()) return std::move(created).error();
         lake.emplace(std::move(created).value());
@@ -37,7 +38,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
     auto sink = std::make_unique<LakeSink>();
     LakeWriterOptions options;
     options.writer_id = writer_id;
-    options.overwrite_partitions = true;
+    options.overwrite_partitions = mode == LakeSinkMode::kOverwrite;
     // A run is all or nothing and a failed run is re-run whole, so its staging is private: runs
     // of one pipeline may write at once (a backfill), and what a killed run staged is dropped
     // by the next writer of the table, never committed.

@@ -10,6 +10,12 @@ namespace millrace {
 
 class LakeWriter;
 
+/// What a lake sink's commits do to the partitions they write.
+enum class LakeSinkMode {
+    kOverwrite,  // a batch run: its first commit into a partition replaces it
+    kAppend,     // a streaming run: every commit adds files (windows arrive over time)
+};
+
 /// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is created on
 /// first use with the plan's schema and the sink's `partition_by`, or opened (its schema must
 /// match). A transactional Sink: rows are staged as Parquet files, pre_commit() closes and
@@ -24,7 +30,8 @@ public:
                                                     const std::string& table,
                                                     const std::vector<std::string>& partition_by,
                                                     std::shared_ptr<const Schema> schema,
-                                                    const std::string& writer_id);
+                                                    const std::string& writer_id,
+                                                    LakeSinkMode mode = LakeSinkMode::kOverwrite);
     ~LakeSink() override;
     Status write(Batch batch) override;
     Status pre_commit(uint64_t commit_id) override;

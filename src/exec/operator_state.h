@@ -36,6 +36,7 @@ enum class OperatorStateKind : uint8_t {
     kHashJoin = 2,
     kSort = 3,
     kTopN = 4,
+    kWindowAggregate = 5,
 };
 
 inline constexpr uint16_t kOperatorStateVersion = 1;

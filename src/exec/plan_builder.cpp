@@ -9,6 +9,7 @@
 #include "exec/project_operator.h"
 #include "exec/sort_operator.h"
 #include "exec/top_n_operator.h"
+#include "exec/window_aggregate_operator.h"
 
 namespace millrace {
 
@@ -19,8 +20,18 @@ using sql::LogicalNode;
 class Builder {
 public:
     Builder(ExecContext& context, const std::string& origin,
-            std::vector<std::unique_ptr<Operator>>& operators, std::vector<ScanInput>& inputs)
-        : context_(context), origin_(origin), operators_(operators), inputs_(inputs) {}
+            std::vector<std::unique_ptr<Operator>>& operators, std::vector<ScanInput>& inputs,
+            PlanMode mode)
+        : context_(context), origin_(origin), operators_(operators), inputs_(inputs), mode_(mode) {}
+
+    Error unbounded(std::string_view what) const {
+        return Error(ErrorCode::kUnsupported,
+                     fmt::format("`{}`: {} needs the end of its input, which a streaming pipeline "
+                                 "never reaches; aggregate over a window instead (GROUP BY "
+                                 "window_start, window_end of tumble() or hop(), see "
+                                 "docs/streaming.md)",
+                                 origin_, what));
+    }
 
     template <typename T, typename... Args>
     T* make(Args&&... args) {
@@ -74,8 +85,17 @@ public:
                     for (auto& arg : call.args)
                         fold_constants(arg, context_.statement_time_micros());
                 }
-                auto* aggregate = make<HashAggregateOperator>(std::move(keys), std::move(calls),
-                                                              node.schema, context_, origin_);
+                Operator* aggregate = nullptr;
+                if (mode_ == PlanMode::kStreaming) {
+                    std::optional<std::size_t> end_key = window_end_key(node);
+                    if (!end_key) return unbounded("GROUP BY without window_end");
+                    aggregate =
+                        make<WindowAggregateOperator>(std::move(keys), std::move(calls),
+                                                      node.schema, *end_key, context_, origin_);
+                } else {
+                    aggregate = make<HashAggregateOperator>(std::move(keys), std::move(calls),
+                                                            node.schema, context_, origin_);
+                }
                 aggregate->set_output(output);
                 return build(*node.children[0], aggregate);
             }
@@ -102,11 +122,13 @@ public:
                 return {};
             }
             case LogicalNode::Kind::kSort: {
+                if (mode_ == PlanMode::kStreaming) return unbounded("ORDER BY");
                 auto* sort = make<SortOperator>(node.sort_keys, node.schema, context_, origin_);
                 sort->set_output(output);
                 return build(*node.children[0], sort);
             }
             case LogicalNode::Kind::kLimit: {
+                if (mode_ == PlanMode::kStreaming) return unbounded("LIMIT");
                 auto* limit = make<LimitOperator>(node.limit, node.offset);
                 limit->set_output(output);
                 const LogicalNode& child = *node.children[0];
@@ -131,6 +153,7 @@ private:
     const std::string& origin_;
     std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
+    PlanMode mode_;
 };
 
 }  // namespace
@@ -149,11 +172,23 @@ void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros) 
     for (auto& child : plan.children) fold_plan_constants(*child, statement_time_micros);
 }
 
+std::optional<std::size_t> window_end_key(const sql::LogicalNode& aggregate) {
+    for (std::size_t i = 0; i < aggregate.group_keys.size(); ++i) {
+        const sql::BoundExpr& key = aggregate.group_keys[i];
+        if (key.kind == sql::BoundExpr::Kind::kColumn && key.type == DataType::kTimestamp &&
+            (key.name == "window_end" ||
+             (i < aggregate.schema->size() && aggregate.schema->field(i).name == "window_end"))) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
-                                                   ExecContext& context,
-                                                   const std::string& origin) {
+                                                   ExecContext& context, const std::string& origin,
+                                                   PlanMode mode) {
     auto executable = std::make_unique<ExecutablePlan>();
-    Builder builder(context, origin, executable->operators_, executable->inputs_);
+    Builder builder(context, origin, executable->operators_, executable->inputs_, mode);
     MILLRACE_TRY(builder.build(plan, &output));
     return executable;
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct ScanInput {
     std::shared_ptr<const Schema> schema;
     BatchSink* entry = nullptr;
 };
+
+/// Which runtime the operators are built for. kStreaming runs over unbounded input: a GROUP BY
+/// that includes window_end becomes a WindowAggregateOperator (windows emitted as the watermark
+/// passes them); operators that could only answer at the end of input (an unwindowed GROUP BY,
+/// ORDER BY, LIMIT) are refused with kUnsupported.
+enum class PlanMode { kBatch, kStreaming };
+
+/// The index of the window_end column among an Aggregate node's group keys (a column named
+/// window_end, as tumble() and hop() add), if there is one.
+std::optional<std::size_t> window_end_key(const sql::LogicalNode& aggregate);
 
 /// A logical plan turned into connected operators, ending in a caller's sink.
 class ExecutablePlan {
@@ -43,7 +54,8 @@ public:
 
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
-                                                              ExecContext&, const std::string&);
+                                                              ExecContext&, const std::string&,
+                                                              PlanMode);
     std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<ScanInput> inputs_;
 };
@@ -58,6 +70,7 @@ void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros);
 /// Builds the operators of `plan` (constant folding included) pushing into `output`. `origin`
 /// names the plan in dead-letter records (the view or sink).
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
-                                                   ExecContext& context, const std::string& origin);
+                                                   ExecContext& context, const std::string& origin,
+                                                   PlanMode mode = PlanMode::kBatch);
 
 }  // namespace millrace

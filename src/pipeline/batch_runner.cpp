@@ -12,8 +12,10 @@
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "connectors/generator_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
+#include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
 #include "exec/plan_builder.h"
@@ -21,50 +23,12 @@
 #include "log/topic.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/pipeline_catalog.h"
+#include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
+#include "pipeline/stream_runner.h"
 #include "sql/optimizer.h"
 
 namespace millrace {
-
-namespace {
-
-struct PreparedSource {
-    const SourceSpec* spec = nullptr;
-    std::unique_ptr<SourceReader> reader;
-    std::vector<BoundCheck> checks;
-};
-
-struct PreparedSink {
-    const SinkSpec* spec = nullptr;
-    std::unique_ptr<sql::LogicalNode> plan;
-    const FeatureView* feature_view = nullptr;  // kOnline
-    /// Opened when the run writes (the online sink once the dead-letter writer exists).
-    std::unique_ptr<Sink> output;
-    // Declared after `output` and before `executable`, which pushes into it: destroyed in
-    // the reverse order.
-    std::unique_ptr<SinkInput> input;
-    std::unique_ptr<ExecutablePlan> executable;
-};
-
-/// Aborts every opened sink unless the run committed, so a failed run leaves nothing half
-/// done (a transactional sink's target stays as it was).
-class AbortUnlessCommitted {
-public:
-    explicit AbortUnlessCommitted(std::vector<PreparedSink>& sinks) : sinks_(sinks) {}
-    ~AbortUnlessCommitted() {
-        if (committed_) return;
-        for (PreparedSink& sink : sinks_) {
-            if (sink.output) sink.output->abort();
-        }
-    }
-    AbortUnlessCommitted(const AbortUnlessCommitted&) = delete;
-    AbortUnlessCommitted& operator=(const AbortUnlessCommitted&) = delete;
-    void committed() { committed_ = true; }
-
-private:
-    std::vector<PreparedSink>& sinks_;
-    bool committed_ = false;
-};
 
 std::string sink_target(const SinkSpec& sink) {
     switch (sink.kind) {
@@ -80,18 +44,7 @@ std::string sink_target(const SinkSpec& sink) {
     return "?";
 }
 
-/// Everything a run needs, prepared before any data moves (so setup errors cost nothing).
-struct Prepared {
-    std::unique_ptr<SystemClock> clock =
-        std::make_unique<SystemClock>();  // outlives `log`, survives moves
-    std::unique_ptr<Log> log;             // opened when a source or sink is a topic
-    std::vector<PreparedSource> sources;
-    std::vector<PreparedSink> sinks;
-    const SinkSpec* dead_letter_sink = nullptr;
-    std::vector<std::string> input_files;    // of the file sources
-    std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
-    OpenedFeatureWriter features;            // opened by runs with an online sink
-};
+namespace {
 
 /// The two-phase-commit writer id of a lake sink: its staging folder. Runs of one pipeline for
 /// different intervals (a backfill with --concurrency) must not share it; a retried run keeps
@@ -128,22 +81,21 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
 
 }  // namespace
 
-void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
-    if (pipeline.mode != PipelineMode::kBatch) {
-        errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("pipeline `{}` has mode: streaming; `millrace run` runs "
-                                        "batch pipelines (the streaming runtime is not in this "
-                                        "build)",
-                                        pipeline.name),
-                            pipeline.location);
-        return;
-    }
+namespace {
+
+/// What neither runtime takes: kafka sources, checks on views, dead letters to a lake table or
+/// the online store.
+void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    const std::string_view runs = pipeline.mode == PipelineMode::kBatch ? "batch" : "streaming";
     for (const SourceSpec& source : pipeline.sources) {
         if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
+        // A generator never ends: only a streaming run can take one.
+        if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
+            continue;
         errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("source `{}`: {} sources are not available to batch runs "
+                            fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file or topic source",
-                                        source.name, enum_name(source.kind)),
+                                        source.name, enum_name(source.kind), runs),
                             source.location);
     }
     for (const CheckSpec& check : pipeline.checks) {
@@ -160,20 +112,42 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
             continue;
         }
         errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("dead letters of a batch run go to a file or topic sink; "
+                            fmt::format("dead letters of a {} run go to a file or topic sink; "
                                         "{} is not available in this build",
-                                        sink_target(sink)),
+                                        runs, sink_target(sink)),
                             sink.location);
     }
 }
 
-namespace {
+}  // namespace
 
-Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, bool open_outputs,
-                         const std::string& run_tag = "") {
+void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    if (pipeline.mode != PipelineMode::kBatch) {
+        errors.emplace_back(ErrorCode::kUnsupported,
+                            fmt::format("pipeline `{}` has mode: streaming; it runs with the "
+                                        "streaming runtime (`millrace run`), not as a batch run",
+                                        pipeline.name),
+                            pipeline.location);
+        return;
+    }
+    check_common_support(pipeline, errors);
+}
+
+void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
+    check_common_support(pipeline, errors);
+}
+
+Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
+                             bool open_outputs, const std::string& run_tag,
+                             const SharedServices& shared) {
+    const bool streaming = pipeline.mode == PipelineMode::kStreaming;
     {
         std::vector<Error> unsupported;
-        check_batch_support(pipeline, unsupported);
+        if (streaming) {
+            check_streaming_support(pipeline, unsupported);
+        } else {
+            check_batch_support(pipeline, unsupported);
+        }
         if (!unsupported.empty()) return unsupported.front();
     }
     Prepared prepared;
@@ -184,15 +158,22 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
         needs_log = needs_log || source.kind == SourceKind::kTopic;
     for (const SinkSpec& sink : pipeline.sinks)
         writes_log = writes_log || (open_outputs && sink.kind == SinkKind::kTopic);
-    if (needs_log || writes_log) {
+    if (shared.log != nullptr) {
+        prepared.log = shared.log;  // a server's log: appends are seen as they happen
+    } else if (needs_log || writes_log) {
         // Topic sources read beside a running `millrace serve`; topic sinks need the log's
         // writer lock (kUnavailable naming the process that holds it).
         LogOptions log_options;
-        log_options.access = writes_log ? LogAccess::kReadWrite : LogAccess::kReadOnly;
+        // A streaming run commits its consumer offsets and sees appends as they happen, which
+        // only the log's writer does.
+        // (`explain` only needs schemas: it reads beside a server like a batch run.)
+        log_options.access = writes_log || (streaming && open_outputs) ? LogAccess::kReadWrite
+                                                                       : LogAccess::kReadOnly;
         log_options.command = "millrace run " + pipeline.name;
         auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
-        prepared.log = std::move(log).value();
+        prepared.owned_log = std::move(log).value();
+        prepared.log = prepared.owned_log.get();
     }
     for (const SourceSpec& source : pipeline.sources) {
         std::unique_ptr<SourceReader> reader;
@@ -202,8 +183,15 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
                                         files->files().end());
             reader = std::move(files);
+        } else if (source.kind == SourceKind::kTopic && streaming && open_outputs) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader,
+                StreamingTopicSource::open(source, *prepared.log,
+                                           StreamingTopicSource::consumer_name(pipeline.name)));
         } else if (source.kind == SourceKind::kTopic) {
             MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
+        } else if (source.kind == SourceKind::kGenerator && streaming) {
+            MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
         } else {
             return Error(ErrorCode::kUnsupported,
                          fmt::format("source `{}`: {} sources are not available to batch runs in "
@@ -266,14 +254,17 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
-                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag)));
+                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
+                                 streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
     }
-    if (open_outputs && !prepared.feature_views.empty()) {
+    if (open_outputs && !prepared.feature_views.empty() && shared.online != nullptr) {
+        prepared.features.writer = make_store_feature_writer(*shared.online);
+    } else if (open_outputs && !prepared.feature_views.empty()) {
         auto opened = open_feature_writer(project, prepared.feature_views);
         if (!opened.ok()) return std::move(opened).error().with_context("opening the online store");
         prepared.features = std::move(opened).value();
@@ -281,14 +272,63 @@ Result<Prepared> prepare(const Project& project, const PipelineSpec& pipeline, b
     return prepared;
 }
 
-}  // namespace
+Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
+                        PlanMode mode) {
+    for (PreparedSink& sink : prepared.sinks) {
+        if (sink.feature_view != nullptr) {
+            const std::string from = sink.spec->from;
+            DeadLetterWriter* writer = &dead_letters;
+            MILLRACE_ASSIGN_OR_RETURN(
+                sink.output,
+                OnlineSink::create(
+                    *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
+                    sink.spec->key, sink.spec->event_time,
+                    [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
+                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
+                    }));
+        }
+        sink.input = std::make_unique<SinkInput>(*sink.output);
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable, build_plan(*sink.plan, *sink.input, context, sink.spec->from, mode));
+    }
+    return {};
+}
+
+Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters) {
+    if (prepared.dead_letter_sink != nullptr &&
+        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters.count() > 0) {
+        // The dead-letter file's lines become the records of the dead-letter topic.
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::shared_ptr<Topic> topic,
+            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters.path()));
+        std::vector<RecordInput> records;
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            RecordInput record;
+            record.value = std::string_view(text).substr(start, end - start);
+            record.timestamp_ms = now_ms;
+            records.push_back(record);
+            start = end + 1;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
+        MILLRACE_TRY(topic->wait_durable(appends));
+    }
+    return {};
+}
 
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
                                      const RunOptions& options) {
     auto started = std::chrono::steady_clock::now();
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, true, options.run_tag));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
+                              prepare_run(project, pipeline, true, options.run_tag));
     AbortUnlessCommitted abort_guard(prepared.sinks);
     RunReport report;
     report.pipeline = pipeline.name;
@@ -312,24 +352,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     context.dead_letter = [&](DeadLetterRow row) {
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
-    for (PreparedSink& sink : prepared.sinks) {
-        if (sink.feature_view != nullptr) {
-            const std::string from = sink.spec->from;
-            DeadLetterWriter* writer = dead_letters.get();
-            MILLRACE_ASSIGN_OR_RETURN(
-                sink.output,
-                OnlineSink::create(
-                    *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
-                    sink.spec->key, sink.spec->event_time,
-                    [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
-                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
-                    }));
-        }
-        sink.input = std::make_unique<SinkInput>(*sink.output);
-        fold_plan_constants(*sink.plan, statement_time);
-        MILLRACE_ASSIGN_OR_RETURN(sink.executable,
-                                  build_plan(*sink.plan, *sink.input, context, sink.spec->from));
-    }
+    // now() is one instant per run: plans and the source checks read the same value.
+    for (PreparedSink& sink : prepared.sinks) fold_plan_constants(*sink.plan, statement_time);
+    MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kBatch));
     // Which plan inputs read each source; sources in the order their first input appears
     // (a join's build side is listed before its probe side, so build inputs are read first).
     std::vector<std::string> order;
@@ -378,31 +403,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->commit(commit_id));
     abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
-    if (prepared.dead_letter_sink != nullptr &&
-        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters->count() > 0) {
-        // The dead-letter file's lines become the records of the dead-letter topic.
-        MILLRACE_ASSIGN_OR_RETURN(
-            std::shared_ptr<Topic> topic,
-            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
-        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters->path()));
-        std::vector<RecordInput> records;
-        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
-        std::size_t start = 0;
-        while (start < text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string::npos) end = text.size();
-            RecordInput record;
-            record.value = std::string_view(text).substr(start, end - start);
-            record.timestamp_ms = now_ms;
-            records.push_back(record);
-            start = end + 1;
-        }
-        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
-        MILLRACE_TRY(topic->wait_durable(appends));
-    }
-    if (prepared.log) prepared.log->stop();
+    MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
+    if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
             SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
@@ -419,7 +421,18 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                           const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
-        if (source.schema) {
+        if (pipeline.mode == PipelineMode::kStreaming && source.kind != SourceKind::kFile &&
+            !source.event_time) {
+            // Not an error (processing time is a choice), but windows over a column of the data
+            // would then close by the wall clock and find rows with older times late.
+            skipped.push_back(fmt::format(
+                "pipeline `{}`: source `{}` has no event_time, so its watermark is the clock "
+                "(processing time): windows over a column of its data close by wall-clock time",
+                pipeline.name, source.name));
+        }
+        if (source.kind == SourceKind::kGenerator) {
+            schemas[source.name] = OrderGenerator::schema();
+        } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {
             auto reader = FileSource::open(source);
@@ -449,6 +462,14 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
         }
+        if (pipeline.mode == PipelineMode::kStreaming) {
+            // What the streaming runtime cannot run: unwindowed aggregates, ORDER BY, LIMIT,
+            // joins that build from a topic.
+            sql::optimize(plan.value());
+            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink.from);
+            if (!streamable.ok())
+                return std::move(streamable).error().with_location(sink.from_location);
+        }
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,
                                       find_feature_view(*feature_views, sink));
@@ -466,7 +487,7 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
 }
 
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline) {
-    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare(project, pipeline, false));
+    MILLRACE_ASSIGN_OR_RETURN(Prepared prepared, prepare_run(project, pipeline, false, ""));
     std::string out;
     for (const PreparedSink& sink : prepared.sinks) {
         out += fmt::format("sink {} <- {}\n", sink_target(*sink.spec), sink.spec->from);

@@ -36,6 +36,8 @@ struct SourceReport {
     uint64_t rows_rejected = 0;  // records that failed to decode (dead-lettered)
     uint64_t rows_failed_checks = 0;
     uint64_t rows_dropped_by_checks = 0;
+    /// Streaming: records later than the watermark (in rows_read, and dead-lettered as `late`).
+    uint64_t rows_late = 0;
     uint64_t check_warnings = 0;
     /// Files set aside whole (unreadable, corrupt), with the reason; their records are in
     /// neither rows_read nor rows_rejected, and each has a dead-letter record (stage "file").
@@ -77,6 +79,11 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
 /// letters sent anywhere but a file or topic. Each problem is appended to `errors` at the
 /// location of what is refused, so `millrace validate` reports exactly what `run` would.
 void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
+
+/// What `millrace run` refuses in a `mode: streaming` pipeline before any data moves: kafka
+/// sources, checks on views, dead letters anywhere but a file or topic. Appended to `errors`
+/// at the location of what is refused.
+void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
 
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
 /// check against the sources' schemas (declared, or inferred from the files when present).

@@ -49,6 +49,9 @@ public:
 
     /// End of the source: finishes every plan input it feeds.
     Status finish();
+    /// The error of an `on_error: fail` source once a record failed (ok until then): a streaming
+    /// run checks it after every poll, since its source has no end to report it at.
+    Status failure() const { return failure_; }
 
 private:
     Result<Batch> apply_checks(Batch batch);

@@ -145,10 +145,14 @@ private:
         const ConfigNode* topic = map.optional("topic");
         const ConfigNode* file = map.optional("file");
         const ConfigNode* kafka = map.optional("kafka");
+        const ConfigNode* generator = map.optional("generator");
         const ConfigNode* format = map.optional("format");
         const ConfigNode* schema = map.optional("schema");
         const ConfigNode* event_time = map.optional("event_time");
         const ConfigNode* watermark_delay = map.optional("watermark_delay");
+        const ConfigNode* allowed_lateness = map.optional("allowed_lateness");
+        const ConfigNode* idle_timeout = map.optional("idle_timeout");
+        const ConfigNode* start_from = map.optional("start_from");
         const ConfigNode* on_error = map.optional("on_error");
         const ConfigNode* max_bad_files = map.optional("max_bad_files");
         if (!map.is_map()) {
@@ -156,8 +160,9 @@ private:
             return;
         }
 
-        const std::optional<std::string_view> kind_key =
-            one_of(map, {{"topic", topic}, {"file", file}, {"kafka", kafka}}, what);
+        const std::optional<std::string_view> kind_key = one_of(
+            map, {{"topic", topic}, {"file", file}, {"kafka", kafka}, {"generator", generator}},
+            what);
         std::optional<DataFormat> explicit_format;
         if (present(format)) explicit_format = read_format(*format, key_of("format", what));
         std::optional<DataFormat> nested_format;
@@ -183,6 +188,9 @@ private:
         } else if (kind_key == "kafka") {
             source.kind = SourceKind::kKafka;
             parse_kafka(*kafka, key_of("kafka", what), source);
+        } else if (kind_key == "generator") {
+            source.kind = SourceKind::kGenerator;
+            parse_generator(*generator, key_of("generator", what), source);
         }
 
         if (explicit_format || nested_format) {
@@ -214,6 +222,7 @@ private:
             std::optional<std::string> column = reader_.non_empty(*event_time, event_time_what);
             if (column && source.schema) check_event_time(*source.schema, *column, *event_time);
             if (column) source.event_time = *column;
+            source.event_time_location = event_time->location();
         }
         if (present(watermark_delay)) {
             const std::string delay_what = key_of("watermark_delay", what);
@@ -224,6 +233,29 @@ private:
                 reader_.error(ErrorCode::kConfig,
                               delay_what + " needs an `event_time` column to delay",
                               map.key_location("watermark_delay"));
+            }
+        }
+        if (present(allowed_lateness)) {
+            const std::string lateness_what = key_of("allowed_lateness", what);
+            if (auto lateness = reader_.duration(*allowed_lateness, lateness_what)) {
+                source.allowed_lateness = *lateness;
+            }
+            if (!present(event_time)) {
+                reader_.error(ErrorCode::kConfig,
+                              lateness_what + " needs an `event_time` column to measure by",
+                              map.key_location("allowed_lateness"));
+            }
+        }
+        if (present(idle_timeout)) {
+            if (auto timeout = reader_.duration(*idle_timeout, key_of("idle_timeout", what))) {
+                source.idle_timeout = *timeout;
+            }
+        }
+        if (present(start_from)) {
+            if (auto start = reader_.choice<StartFrom>(
+                    *start_from, key_of("start_from", what),
+                    {{"earliest", StartFrom::kEarliest}, {"latest", StartFrom::kLatest}})) {
+                source.start_from = *start;
             }
         }
         if (present(on_error)) {
@@ -246,6 +278,66 @@ private:
         }
         map.finish();
         spec_.sources.push_back(std::move(source));
+    }
+
+    /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`.
+    void parse_generator(const ConfigNode& node, const std::string& what, SourceSpec& source) {
+        MapReader map(reader_, node, what);
+        if (const ConfigNode* kind = map.required("kind")) {
+            if (auto name = reader_.choice<std::string>(*kind, key_of("kind", what),
+                                                        {{"orders", "orders"}})) {
+                source.generator_kind = *name;
+            }
+        }
+        if (const ConfigNode* rate = map.optional("rate"); present(rate)) {
+            // "1000/s", "60/m", "5/ms" or a number (per second).
+            std::string text = rate->is_scalar() ? std::string(rate->scalar()) : "";
+            double per = 1;
+            for (const auto& [suffix, factor] :
+                 std::initializer_list<std::pair<std::string, double>>{
+                     {"/ms", 1000.0}, {"/s", 1.0}, {"/m", 1.0 / 60}, {"/h", 1.0 / 3600}}) {
+                if (text.size() > suffix.size() && text.ends_with(suffix)) {
+                    text.resize(text.size() - suffix.size());
+                    per = factor;
+                    break;
+                }
+            }
+            char* end = nullptr;
+            const double value = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size() || !(value > 0) ||
+                value * per > 1e8) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("rate", what) +
+                                  " must be records per time, e.g. 1000/s, 60/m (at most 1e8/s)",
+                              rate->location());
+            } else {
+                source.generator_rate = value * per;
+            }
+        }
+        if (const ConfigNode* seed = map.optional("seed"); present(seed)) {
+            if (auto value = reader_.integer(*seed, key_of("seed", what), 0,
+                                             std::numeric_limits<int64_t>::max())) {
+                source.generator_seed = static_cast<uint64_t>(*value);
+            }
+        }
+        if (const ConfigNode* limit = map.optional("limit"); present(limit)) {
+            if (auto value = reader_.integer(*limit, key_of("limit", what), 1,
+                                             std::numeric_limits<int64_t>::max())) {
+                source.generator_limit = static_cast<uint64_t>(*value);
+            }
+        }
+        if (const ConfigNode* bad = map.optional("bad_fraction"); present(bad)) {
+            const std::string text = bad->is_scalar() ? std::string(bad->scalar()) : "";
+            char* end = nullptr;
+            const double value = text.empty() ? -1 : std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size() || !(value >= 0 && value <= 1)) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("bad_fraction", what) + " must be a number from 0 to 1",
+                              bad->location());
+            } else {
+                source.generator_bad_fraction = value;
+            }
+        }
     }
 
     void parse_kafka(const ConfigNode& node, const std::string& what, SourceSpec& source) {

@@ -22,6 +22,8 @@ std::string_view enum_name(SourceKind kind) {
             return "file";
         case SourceKind::kKafka:
             return "kafka";
+        case SourceKind::kGenerator:
+            return "generator";
     }
     return "unknown";
 }

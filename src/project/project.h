@@ -21,7 +21,7 @@ namespace millrace {
 /// (SQL binding, connector setup) can still point errors at the user's file.
 
 enum class PipelineMode { kBatch, kStreaming };
-enum class SourceKind { kTopic, kFile, kKafka };
+enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
 enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
@@ -29,6 +29,8 @@ enum class CheckKind { kNotNull, kExpect };
 /// What a failed check does with the record.
 enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
 enum class SinkKind { kLake, kOnline, kTopic, kFile };
+/// Where a streaming topic source starts when the pipeline has no committed offset yet.
+enum class StartFrom { kEarliest, kLatest };
 
 /// The names used in YAML: "batch", "streaming", "topic", "json", "dead_letter", "lake"...
 std::string_view enum_name(PipelineMode mode);
@@ -67,12 +69,26 @@ struct SourceSpec {
     std::vector<std::string> brokers;               // kKafka: host:port
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
+    /// kGenerator (streaming): synthetic events, `generator: { kind: orders, rate: 1000/s }`.
+    std::string generator_kind;    // "orders" (datagen's OrderGenerator)
+    double generator_rate = 1000;  // records per second of the clock
+    uint64_t generator_seed = 42;
+    double generator_bad_fraction = 0;        // share of deliberately bad records
+    std::optional<uint64_t> generator_limit;  // then the source ends
     DataFormat format = DataFormat::kJson;
     /// The declared columns; none means taken from the data (CSV header, Parquet metadata).
     std::optional<Schema> schema;
     SourceLocation schema_location;
-    std::optional<std::string> event_time;         // a timestamp column of the schema
-    std::chrono::microseconds watermark_delay{0};  // allowed lateness (needs event_time)
+    std::optional<std::string> event_time;  // a timestamp column of the schema
+    /// Streaming: how far behind the greatest event time seen the watermark stays (needs
+    /// event_time), and how much later than the watermark a record may still arrive before it
+    /// is a dead letter with reason `late` (windows close that much later).
+    std::chrono::microseconds watermark_delay{0};
+    std::chrono::microseconds allowed_lateness{0};
+    SourceLocation event_time_location;
+    /// Streaming: a partition silent this long stops holding the watermark back.
+    std::chrono::microseconds idle_timeout{std::chrono::seconds(10)};
+    StartFrom start_from = StartFrom::kEarliest;  // streaming topic sources
     OnRecordError on_error = OnRecordError::kDeadLetter;
     /// kFile: files that cannot be read at all (corrupt, unreadable, a bad header) set aside
     /// before the run fails; nullopt = unlimited unless on_error is fail (then 0).

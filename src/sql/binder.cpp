@@ -91,24 +91,45 @@ public:
         return out;
     }
 
+    /// A window size or slide: a positive INTERVAL constant, in microseconds.
+    Result<int64_t> bind_window_interval(const AstExpr& expr, const Scope& scope,
+                                         const std::string& function, std::string_view what) {
+        MILLRACE_ASSIGN_OR_RETURN(BoundExpr size, exprs_.bind(expr, scope, false));
+        if (!size.interval || size.constant.is_null() || size.constant.as_int64() <= 0) {
+            return error(ErrorCode::kInvalidArgument, expr.location,
+                         fmt::format("the window {} of {}() must be a positive INTERVAL, e.g. "
+                                     "INTERVAL '1 minute'",
+                                     what, function));
+        }
+        return size.constant.as_int64();
+    }
+
+    /// tumble(source, time, size) and hop(source, time, slide, size): the source's columns plus
+    /// window_start and window_end. A tumbling window is [time_bucket(time, size), + size); a
+    /// hopping row is in size/slide windows, [time_bucket(time, slide) - i * slide, + size) for
+    /// i in [0, size/slide), built as a UNION ALL of one projection per i so that every
+    /// operator downstream (and the batch runtime) sees plain rows.
     Result<BoundRelation> bind_table_function(const FromItem& item) {
         std::string name = item.name;
-        if (name != "tumble") {
-            if (name == "hop" || name == "session") {
+        if (name != "tumble" && name != "hop") {
+            if (name == "session") {
                 return error(ErrorCode::kUnsupported, item.location,
-                             fmt::format("{}() windows need the streaming runtime (mode: "
-                                         "streaming); batch pipelines support tumble()",
-                                         name));
+                             "session() windows are not built yet; use tumble() or hop()");
             }
             return error(ErrorCode::kNotFound, item.location,
                          fmt::format("unknown table function {}(); windows are tumble(source, "
-                                     "time_column, INTERVAL '...')",
+                                     "time_column, INTERVAL '<size>') and hop(source, "
+                                     "time_column, INTERVAL '<slide>', INTERVAL '<size>')",
                                      name));
         }
-        if (item.args.size() != 3 || item.args[0]->kind != AstKind::kColumn ||
+        const bool hop = name == "hop";
+        const std::size_t arity = hop ? 4 : 3;
+        if (item.args.size() != arity || item.args[0]->kind != AstKind::kColumn ||
             item.args[0]->names.size() != 1) {
             return error(ErrorCode::kInvalidArgument, item.location,
-                         "tumble() takes (source, time_column, INTERVAL '<size>')");
+                         hop ? "hop() takes (source, time_column, INTERVAL '<slide>', INTERVAL "
+                               "'<size>')"
+                             : "tumble() takes (source, time_column, INTERVAL '<size>')");
         }
         FromItem table;
         table.kind = FromItem::Kind::kTable;
@@ -122,41 +143,75 @@ public:
         }
         if (time.type != DataType::kTimestamp) {
             return error(ErrorCode::kTypeMismatch, item.args[1]->location,
-                         fmt::format("the time column of tumble() must be a timestamp, not {}",
+                         fmt::format("the time column of {}() must be a timestamp, not {}", name,
                                      type_name(time.type)));
         }
-        MILLRACE_ASSIGN_OR_RETURN(BoundExpr size, exprs_.bind(*item.args[2], input.scope, false));
-        if (!size.interval || size.constant.as_int64() <= 0) {
-            return error(ErrorCode::kInvalidArgument, item.args[2]->location,
-                         "the window size of tumble() must be a positive INTERVAL, e.g. INTERVAL "
-                         "'1 minute'");
+        int64_t slide = 0;
+        if (hop) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                slide, bind_window_interval(*item.args[2], input.scope, name, "slide"));
         }
-        size.interval = false;
-        std::vector<BoundExpr> exprs;
+        MILLRACE_ASSIGN_OR_RETURN(
+            const int64_t size,
+            bind_window_interval(*item.args[arity - 1], input.scope, name, "size"));
+        if (!hop) slide = size;
+        constexpr int64_t kMaxWindowsPerRow = 100;
+        if (size % slide != 0 || size / slide > kMaxWindowsPerRow) {
+            return error(ErrorCode::kInvalidArgument, item.args[arity - 1]->location,
+                         fmt::format("the size of a hop() window must be a whole multiple of its "
+                                     "slide, at most {} slides (a row is in size/slide windows)",
+                                     kMaxWindowsPerRow));
+        }
+        auto micros = [](int64_t v) {
+            BoundExpr e;
+            e.kind = BoundExpr::Kind::kConstant;
+            e.type = DataType::kInt64;
+            e.constant = Value::int64(v);
+            return e;
+        };
+        auto add = [](BoundExpr timestamp, BoundExpr amount) {
+            BoundExpr e;
+            e.kind = BoundExpr::Kind::kCall;
+            e.function = Function::kTimestampAddMicros;
+            e.type = DataType::kTimestamp;
+            e.args.push_back(std::move(timestamp));
+            e.args.push_back(std::move(amount));
+            return e;
+        };
         std::vector<std::string> names;
-        for (std::size_t i = 0; i < input.scope.columns.size(); ++i) {
-            exprs.push_back(
-                BoundExpr::column_ref(i, input.scope.columns[i].type, input.scope.columns[i].name));
-            names.push_back(input.scope.columns[i].name);
-        }
-        BoundExpr start;
-        start.kind = BoundExpr::Kind::kCall;
-        start.function = Function::kTimeBucket;
-        start.type = DataType::kTimestamp;
-        start.args.push_back(time);
-        start.args.push_back(size);
-        BoundExpr end;
-        end.kind = BoundExpr::Kind::kCall;
-        end.function = Function::kTimestampAddMicros;
-        end.type = DataType::kTimestamp;
-        end.args.push_back(start);
-        end.args.push_back(size);
-        exprs.push_back(std::move(start));
-        exprs.push_back(std::move(end));
+        for (const ScopeColumn& column : input.scope.columns) names.push_back(column.name);
         names.push_back("window_start");
         names.push_back("window_end");
+        std::vector<LogicalPlan> branches;
+        for (int64_t i = 0; i < size / slide; ++i) {
+            std::vector<BoundExpr> exprs;
+            for (std::size_t c = 0; c < input.scope.columns.size(); ++c) {
+                exprs.push_back(BoundExpr::column_ref(c, input.scope.columns[c].type,
+                                                      input.scope.columns[c].name));
+            }
+            BoundExpr start;
+            start.kind = BoundExpr::Kind::kCall;
+            start.function = Function::kTimeBucket;
+            start.type = DataType::kTimestamp;
+            start.args.push_back(time);
+            start.args.push_back(micros(slide));
+            if (i > 0) start = add(std::move(start), micros(-i * slide));
+            BoundExpr end = add(start, micros(size));
+            exprs.push_back(std::move(start));
+            exprs.push_back(std::move(end));
+            LogicalPlan child = i + 1 == size / slide ? std::move(input.plan) : input.plan->clone();
+            branches.push_back(make_project(std::move(child), std::move(exprs), names));
+        }
         BoundRelation out;
-        out.plan = make_project(std::move(input.plan), std::move(exprs), names);
+        if (branches.size() == 1) {
+            out.plan = std::move(branches.front());
+        } else {
+            auto node = std::make_unique<LogicalNode>();
+            node->kind = LogicalNode::Kind::kUnionAll;
+            node->schema = branches.front()->schema;
+            for (LogicalPlan& branch : branches) node->children.push_back(std::move(branch));
+            out.plan = std::move(node);
+        }
         std::string qualifier = item.alias.empty() ? table.name : item.alias;
         for (const Field& field : out.plan->schema->fields()) {
             out.scope.columns.push_back(ScopeColumn{qualifier, field.name, field.type, false});

@@ -374,6 +374,30 @@ sinks: [{from: a, topic: o}]
               }));
 }
 
+TEST(PipelineParser, StreamingSourceSettings) {
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a: {topic: t, schema: 'ts: timestamp', event_time: ts, allowed_lateness: 2s, idle_timeout: 1m,
+      start_from: latest}
+  b: {topic: t, allowed_lateness: 1s}
+  c: {topic: t, start_from: beginning}
+  d: {topic: t, idle_timeout: soon}
+  e: {generator: {kind: orders, rate: 1000/s, seed: 7, limit: 10, bad_fraction: 0.5}}
+  f: {generator: {kind: bids, rate: fast, limit: 0, bad_fraction: 2}}
+sinks: [{from: a, topic: o}]
+)"),
+              (Strings{
+                  "config@6:17",         // allowed_lateness without event_time
+                  "config@7:29",         // start_from is earliest or latest
+                  "parse@8:31",          // not a duration
+                  "config@10:25",        // unknown generator kind
+                  "config@10:37",        // rate
+                  "out_of_range@10:50",  // limit
+                  "config@10:67",        // bad_fraction
+              }));
+}
+
 TEST(PipelineParser, BadSinkSettings) {
     EXPECT_EQ(errors_of(R"(name: p
 sources: {s: {topic: t}}

@@ -1,0 +1,242 @@
+#include "exec/window_aggregate_operator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "exec/operator_state.h"
+#include "exec/tests/query_fixture.h"
+
+namespace millrace {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000;
+constexpr int64_t kBase = 1'767'225'600 * kSecond;  // 2026-01-01T00:00:00Z
+constexpr int64_t kDelay = 30 * kSecond;
+
+constexpr const char* kTumble =
+    "SELECT k, window_start, window_end, count(*), count(v), sum(v), avg(v), min(d), max(d), "
+    "approx_count_distinct(s), approx_percentile(v, 0.5) "
+    "FROM tumble(ev, ts, INTERVAL '1 minute') GROUP BY k, window_start, window_end";
+constexpr const char* kHop =
+    "SELECT window_start, window_end, count(*), sum(v), max(s) "
+    "FROM hop(ev, ts, INTERVAL '30 seconds', INTERVAL '2 minutes') "
+    "GROUP BY window_start, window_end";
+
+class WindowAggregateOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
+protected:
+    /// ev(k, ts, v, d, s): 3000 events a second apart, each up to 20 s out of order (within
+    /// the 30 s the watermarks below lag behind), with null values.
+    void SetUp() override {
+        std::vector<std::vector<Value>> rows;
+        for (int i = 0; i < 3000; ++i) {
+            const int64_t jitter = (int64_t{i} * 7919) % 20;
+            rows.push_back({
+                Value::string("k" + std::to_string(i % 5)),
+                Value::timestamp(kBase + (i - jitter) * kSecond + i % 1000),
+                i % 11 == 0 ? Value::null() : Value::int64((int64_t{i} * 31) % 1000 - 300),
+                Value::float64(static_cast<double>(i % 97) * 1.25),
+                Value::string("s" + std::to_string((i * 13) % 301)),
+            });
+        }
+        add_table("ev",
+                  {{"k", DataType::kString, false},
+                   {"ts", DataType::kTimestamp, false},
+                   {"v", DataType::kInt64, true},
+                   {"d", DataType::kFloat64, false},
+                   {"s", DataType::kString, false}},
+                  rows);
+    }
+
+    Result<std::unique_ptr<ExecutablePlan>> streaming_plan(const std::string& sql, BatchSink& sink,
+                                                           ExecContext& context) {
+        MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
+        MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, *this));
+        sql::optimize(plan);
+        return build_plan(*plan, sink, context, "test", PlanMode::kStreaming);
+    }
+
+    /// Feeds steps [from, to) of the event stream into `plan`: step i pushes rows
+    /// [i * kBatch, (i + 1) * kBatch) into every input, then the watermark (greatest event time
+    /// so far minus kDelay). The last step finishes the inputs.
+    Status feed(ExecutablePlan& plan, std::size_t from, std::size_t to) {
+        const Batch& all = table("ev");
+        for (std::size_t step = from; step < to; ++step) {
+            const std::size_t begin = step * kBatch;
+            const std::size_t end = std::min(all.num_rows(), begin + kBatch);
+            std::vector<uint32_t> rows;
+            int64_t greatest = 0;
+            for (std::size_t r = begin; r < end; ++r) rows.push_back(static_cast<uint32_t>(r));
+            for (std::size_t r = 0; r < end; ++r)
+                greatest = std::max(greatest, all.column(1).values<int64_t>()[r]);
+            Batch batch = all.take(rows);
+            for (const ScanInput& input : plan.inputs()) {
+                MILLRACE_TRY(input.entry->push(batch.project(input.columns)));
+                MILLRACE_TRY(input.entry->on_control(ControlSignal::watermark(greatest - kDelay)));
+            }
+        }
+        if (to == steps()) {
+            for (const ScanInput& input : plan.inputs()) MILLRACE_TRY(input.entry->finish());
+        }
+        return {};
+    }
+    std::size_t steps() { return (table("ev").num_rows() + kBatch - 1) / kBatch; }
+
+    std::vector<std::string> batch_rows(const std::string& sql) {
+        testing::RowCollector rows;
+        ExecContext context;
+        EXPECT_TRUE(run(sql, rows, context).ok());
+        std::sort(rows.rows.begin(), rows.rows.end());
+        return rows.rows;
+    }
+
+    static constexpr std::size_t kBatch = 128;
+};
+
+TEST_F(WindowAggregateOperatorTest, TumbleAndHopWindowsEqualTheBatchGroupBy) {
+    for (const char* sql : {kTumble, kHop}) {
+        testing::RowCollector rows;
+        ExecContext context;
+        std::vector<std::string> dead;
+        context.dead_letter = [&](DeadLetterRow row) { dead.push_back(row.reason); };
+        auto plan = streaming_plan(sql, rows, context);
+        ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+        ASSERT_TRUE(feed(**plan, 0, steps()).ok());
+        EXPECT_TRUE(dead.empty()) << sql;
+        std::vector<std::string> streamed = rows.rows;
+        std::sort(streamed.begin(), streamed.end());
+        EXPECT_EQ(streamed, batch_rows(sql)) << sql;
+        EXPECT_GT(streamed.size(), 40u);
+    }
+}
+
+TEST_F(WindowAggregateOperatorTest, AWindowIsEmittedOnceTheWatermarkPassesItsEndThenDropped) {
+    testing::RowCollector rows;
+    ExecContext context;
+    auto plan = streaming_plan(
+        "SELECT window_end, count(*) FROM tumble(ev, ts, INTERVAL '1 minute') GROUP BY "
+        "window_start, window_end",
+        rows, context);
+    ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+    const ScanInput& input = (*plan)->inputs()[0];
+    auto event = [&](int64_t seconds) {
+        BatchBuilder builder(input.schema);
+        for (std::size_t c = 0; c < input.schema->size(); ++c) {
+            const DataType type = input.schema->field(c).type;
+            if (type == DataType::kTimestamp) {
+                builder.column(c).append_value(Value::timestamp(kBase + seconds * kSecond));
+            } else if (type == DataType::kString) {
+                builder.column(c).append_value(Value::string("x"));
+            } else if (type == DataType::kInt64) {
+                builder.column(c).append_value(Value::int64(1));
+            } else {
+                builder.column(c).append_value(Value::float64(1));
+            }
+        }
+        builder.commit_row();
+        return builder.finish();
+    };
+    ASSERT_TRUE(input.entry->push(event(10)).ok());
+    ASSERT_TRUE(input.entry->push(event(70)).ok());
+    ASSERT_TRUE(input.entry->push(event(20)).ok());
+    ASSERT_TRUE(input.entry->on_control(ControlSignal::watermark(kBase + 59 * kSecond)).ok());
+    EXPECT_TRUE(rows.rows.empty());  // [0, 60) is still open: its end is not passed
+    ASSERT_TRUE(input.entry->on_control(ControlSignal::watermark(kBase + 60 * kSecond)).ok());
+    EXPECT_EQ(rows.rows, std::vector<std::string>{"2026-01-01T00:01:00Z|2"});
+    // The watermark reaches the sink after the rows it released.
+    ASSERT_FALSE(rows.signals.empty());
+    EXPECT_EQ(rows.signals.back(), ControlSignal::watermark(kBase + 60 * kSecond));
+    // A row for the emitted window is late: a dead letter, not a second result for it.
+    std::vector<DeadLetterRow> dead;
+    context.dead_letter = [&](DeadLetterRow row) { dead.push_back(std::move(row)); };
+    ASSERT_TRUE(input.entry->push(event(30)).ok());
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].reason, "late");
+    ASSERT_TRUE(input.entry->finish().ok());
+    EXPECT_EQ(rows.rows,
+              (std::vector<std::string>{"2026-01-01T00:01:00Z|2", "2026-01-01T00:02:00Z|1"}));
+    EXPECT_EQ(rows.finished, 1);
+}
+
+TEST_F(WindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
+    for (const char* sql : {kTumble, kHop}) {
+        std::vector<std::string> uninterrupted;
+        {
+            testing::RowCollector rows;
+            ExecContext context;
+            auto plan = streaming_plan(sql, rows, context);
+            ASSERT_TRUE(plan.ok());
+            ASSERT_TRUE(feed(**plan, 0, steps()).ok());
+            uninterrupted = rows.rows;
+        }
+        for (std::size_t cut : {std::size_t{1}, steps() / 3, steps() - 1}) {
+            testing::RowCollector rows;  // one sink across the restart
+            std::vector<std::string> saved;
+            {
+                ExecContext context;
+                auto plan = streaming_plan(sql, rows, context);
+                ASSERT_TRUE(plan.ok());
+                ASSERT_TRUE(feed(**plan, 0, cut).ok());
+                auto state = (*plan)->serialize_state();
+                ASSERT_TRUE(state.ok());
+                saved = std::move(state).value();
+            }
+            ExecContext context;
+            auto plan = streaming_plan(sql, rows, context);
+            ASSERT_TRUE(plan.ok());
+            ASSERT_TRUE((*plan)->restore_state(saved).ok());
+            ASSERT_TRUE(feed(**plan, cut, steps()).ok());
+            EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
+        }
+    }
+}
+
+TEST_F(WindowAggregateOperatorTest, CorruptStateIsRefusedNeverACrash) {
+    testing::RowCollector rows;
+    ExecContext context;
+    auto plan = streaming_plan(kTumble, rows, context);
+    ASSERT_TRUE(plan.ok());
+    ASSERT_TRUE(feed(**plan, 0, 5).ok());
+    auto states = (*plan)->serialize_state();
+    ASSERT_TRUE(states.ok());
+    std::string state;
+    for (const std::string& s : *states) {
+        if (!s.empty()) state = s;
+    }
+    ASSERT_FALSE(state.empty());
+    auto restore = [&](const std::string& bytes) -> Status {
+        testing::RowCollector other;
+        ExecContext fresh;
+        MILLRACE_ASSIGN_OR_RETURN(auto restored, streaming_plan(kTumble, other, fresh));
+        std::vector<std::string> given = *states;
+        for (std::string& s : given) {
+            if (!s.empty()) s = bytes;
+        }
+        return restored->restore_state(given);
+    };
+    ASSERT_TRUE(restore(state).ok());
+    for (std::size_t length = 0; length < state.size(); length += 1 + length / 32) {
+        Status status = restore(state.substr(0, length));
+        ASSERT_FALSE(status.ok()) << length;
+        EXPECT_EQ(status.error().code(), ErrorCode::kCorruption);
+    }
+    EXPECT_EQ(restore(state + "x").error().code(), ErrorCode::kCorruption);
+}
+
+TEST_F(WindowAggregateOperatorTest, StreamingPlansRefuseWhatNeedsTheEndOfInput) {
+    for (const char* sql : {"SELECT k, count(*) FROM ev GROUP BY k", "SELECT k FROM ev ORDER BY k",
+                            "SELECT k FROM ev LIMIT 3", "SELECT count(*) FROM ev"}) {
+        testing::RowCollector rows;
+        ExecContext context;
+        auto plan = streaming_plan(sql, rows, context);
+        ASSERT_FALSE(plan.ok()) << sql;
+        EXPECT_EQ(plan.error().code(), ErrorCode::kUnsupported) << sql;
+    }
+    testing::RowCollector rows;
+    ExecContext context;
+    EXPECT_TRUE(streaming_plan("SELECT k, ts FROM ev WHERE v > 0", rows, context).ok());
+}
+
+}  // namespace
+}  // namespace millrace

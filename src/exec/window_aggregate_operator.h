@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/hash_aggregate_operator.h"
+#include "exec/operator.h"
+#include "sql/logical_plan.h"
+
+namespace millrace {
+
+/// GROUP BY window_start, window_end, ... over an unbounded input (the streaming runtime): one
+/// HashAggregateOperator per window, keyed by the window's end, so every window is aggregated
+/// incrementally by exactly the code that aggregates a batch run. When a watermark passes a
+/// window's end, the window's groups are emitted (windows in order of their end, groups in
+/// first-seen order) and its state is dropped; finish() emits every window still open.
+///
+/// A row whose window has already been emitted, or whose window end is null, cannot be counted
+/// any more: it goes to the dead letters (reason `late`, or a null time) instead of vanishing.
+///
+/// State (serialize_state) is the last watermark and each open window's aggregate state, so a
+/// restored operator given the rest of the input emits what an uninterrupted one would.
+/// Single-threaded, like every operator.
+class WindowAggregateOperator final : public Operator {
+public:
+    /// `window_end_key`: the index in `keys` of the window_end column; it must be a column
+    /// reference into the input.
+    WindowAggregateOperator(std::vector<sql::BoundExpr> keys,
+                            std::vector<sql::AggregateCall> aggregates,
+                            std::shared_ptr<const Schema> schema, std::size_t window_end_key,
+                            ExecContext& context, std::string origin);
+    ~WindowAggregateOperator() override;
+
+    Status push(Batch batch) override;
+    Status finish() override;
+    /// Watermarks close windows before being forwarded; barriers pass through.
+    Status on_control(const ControlSignal& signal) override;
+
+    /// Windows open (aggregated, not yet emitted).
+    std::size_t open_windows() const { return windows_.size(); }
+
+    Result<std::string> serialize_state() const override;
+    Status restore_state(std::string_view bytes) override;
+
+private:
+    class WindowOutput;
+    HashAggregateOperator* window_for(int64_t end);
+    Status emit_until(int64_t watermark);
+
+    std::vector<sql::BoundExpr> keys_;
+    std::vector<sql::AggregateCall> aggregates_;
+    std::shared_ptr<const Schema> schema_;
+    std::size_t end_column_ = 0;  // the input column holding window_end
+    ExecContext& context_;
+    std::string origin_;
+    std::unique_ptr<WindowOutput> window_output_;
+    std::map<int64_t, std::unique_ptr<HashAggregateOperator>> windows_;
+    std::optional<int64_t> watermark_;
+};
+
+}  // namespace millrace

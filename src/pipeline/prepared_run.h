@@ -1,0 +1,97 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "connectors/feature_writer.h"
+#include "connectors/sink.h"
+#include "connectors/source.h"
+#include "exec/plan_builder.h"
+#include "log/log.h"
+#include "online/feature_view.h"
+#include "pipeline/source_fan_out.h"
+#include "pipeline/stream_runner.h"
+#include "project/project.h"
+#include "sql/logical_plan.h"
+
+namespace millrace {
+
+class DeadLetterWriter;
+
+/// What the batch and the streaming runner share: a pipeline's sources, bound checks, sink plans
+/// and opened outputs, prepared before any data moves (so setup errors cost nothing).
+
+struct PreparedSource {
+    const SourceSpec* spec = nullptr;
+    std::unique_ptr<SourceReader> reader;
+    std::vector<BoundCheck> checks;
+};
+
+struct PreparedSink {
+    const SinkSpec* spec = nullptr;
+    std::unique_ptr<sql::LogicalNode> plan;
+    const FeatureView* feature_view = nullptr;  // kOnline
+    /// Opened when the run writes (the online sink once the dead-letter writer exists).
+    std::unique_ptr<Sink> output;
+    // Declared after `output` and before `executable`, which pushes into it: destroyed in
+    // the reverse order.
+    std::unique_ptr<SinkInput> input;
+    std::unique_ptr<ExecutablePlan> executable;
+};
+
+/// Aborts every opened sink unless the run committed, so a failed run leaves nothing half
+/// done (a transactional sink's target stays as it was).
+class AbortUnlessCommitted {
+public:
+    explicit AbortUnlessCommitted(std::vector<PreparedSink>& sinks) : sinks_(sinks) {}
+    ~AbortUnlessCommitted() {
+        if (committed_) return;
+        for (PreparedSink& sink : sinks_) {
+            if (sink.output) sink.output->abort();
+        }
+    }
+    AbortUnlessCommitted(const AbortUnlessCommitted&) = delete;
+    AbortUnlessCommitted& operator=(const AbortUnlessCommitted&) = delete;
+    void committed() { committed_ = true; }
+
+private:
+    std::vector<PreparedSink>& sinks_;
+    bool committed_ = false;
+};
+
+struct Prepared {
+    std::unique_ptr<SystemClock> clock =
+        std::make_unique<SystemClock>();  // outlives `log`, survives moves
+    std::unique_ptr<Log> owned_log;       // opened when a source or sink is a topic
+    Log* log = nullptr;                   // owned_log, or the server's (SharedServices)
+    std::vector<PreparedSource> sources;
+    std::vector<PreparedSink> sinks;
+    const SinkSpec* dead_letter_sink = nullptr;
+    std::vector<std::string> input_files;    // of the file sources
+    std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
+    OpenedFeatureWriter features;            // opened by runs with an online sink
+};
+
+/// Opens a pipeline's sources (a streaming pipeline's topics unbounded, from its committed
+/// offsets), binds its views and checks, plans every sink and, with `open_outputs`, opens them
+/// (a streaming pipeline's lake sinks append). The online sinks are opened by the runner, once
+/// its dead-letter writer exists.
+Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
+                             bool open_outputs, const std::string& run_tag,
+                             const SharedServices& shared = {});
+
+/// Opens the online sinks (their rejected rows go to `dead_letters`) and builds every sink's
+/// plan for `mode`, pushing into its output.
+Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
+                        PlanMode mode);
+
+/// After the run committed: when the dead letters go to a topic sink, appends the finished
+/// dead-letter file's records to that topic.
+Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters);
+
+/// "file out/daily.csv", "lake table t", ... for reports and messages.
+std::string sink_target(const SinkSpec& sink);
+
+}  // namespace millrace

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "pipeline/batch_runner.h"
+#include "project/project.h"
+
+namespace millrace {
+
+namespace sql {
+struct LogicalNode;
+}
+
+class Log;
+class OnlineStore;
+
+/// What a process that already holds the project's stores lends a run (`millrace serve`): its
+/// log (so records ingested over HTTP are seen as they are appended) and its online store.
+/// Null: the run opens its own.
+struct SharedServices {
+    Log* log = nullptr;
+    OnlineStore* online = nullptr;
+};
+
+struct StreamOptions {
+    /// Bytes the run's buffering operators (open windows, join build sides) may hold together.
+    std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// Stop once this much time has passed (`--duration 30s`).
+    std::optional<std::chrono::milliseconds> duration;
+    /// Stop once no source has delivered a record for `idle_for` (`--until-idle`).
+    bool until_idle = false;
+    std::chrono::milliseconds idle_for{2000};
+    /// How often the sinks that can commit more than once (lake, topic, online) commit what
+    /// the closed windows produced; file sinks and the dead-letter file commit once, at the end.
+    /// Default: the pipeline's checkpoint_interval, else 10 s.
+    std::optional<std::chrono::milliseconds> commit_interval;
+    SharedServices shared;
+    /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
+    std::function<bool()> should_stop;
+};
+
+/// What a streaming run did: the batch report's counts (records = rows read + rejected per
+/// source; late records are in rows_late and in the dead letters with reason `late`) and the
+/// sink commits it made.
+struct StreamReport {
+    RunReport run;
+    uint64_t commits = 0;
+    uint64_t watermarks = 0;  // watermark advances sent into the plans
+};
+
+/// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole
+/// (lookup tables, the build sides of joins); topic sources are read unbounded from the
+/// pipeline's committed offsets, with per-partition watermarks on the source's event_time
+/// (processing time without one), and records later than the watermark go to the dead letters
+/// with reason `late`. Windowed aggregates emit each window once the watermark passes its end.
+/// Lake, topic and online sinks commit every `commit_interval`; when the run stops (duration,
+/// idle, should_stop) the input ends: every open window is emitted, every sink commits, and the
+/// topic sources' offsets are committed for the next run to start from.
+Result<StreamReport> run_streaming_pipeline(const Project& project, const PipelineSpec& pipeline,
+                                            const StreamOptions& options);
+
+/// What a streaming sink plan may not contain, whatever the data: operators that answer only at
+/// the end of input (an unwindowed GROUP BY, ORDER BY, LIMIT) and joins whose build (right)
+/// side reads a topic (it would never finish building). Errors name `origin` (the sink's
+/// `from`).
+Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
+                            const std::string& origin);
+
+}  // namespace millrace
