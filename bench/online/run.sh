@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Online serving figures for BENCHMARKS.md (issue 6), medians of $RUNS runs (default 3):
+# Online serving figures for BENCHMARKS.md, medians of $RUNS runs (default 3):
 #  (a) ceilings: nginx (2 workers, access_log off) serving a small static file under
 #      `wrk -t2 -c64 -d10s`, and redis-server GET under `redis-benchmark -t get -c 64 -n 1000000`;
 #  (b) the load generator's own floor: bench/online/loadgen open loop at 20k req/s against that
