@@ -288,8 +288,11 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);
-        MILLRACE_ASSIGN_OR_RETURN(
-            sink.executable, build_plan(*sink.plan, *sink.input, context, sink.spec->from, mode));
+        const PlanMode sink_mode = mode == PlanMode::kStreaming && sink_takes_upserts(*sink.spec)
+                                       ? PlanMode::kStreamingUpsert
+                                       : mode;
+        MILLRACE_ASSIGN_OR_RETURN(sink.executable, build_plan(*sink.plan, *sink.input, context,
+                                                              sink.spec->from, sink_mode));
     }
     return {};
 }
@@ -463,10 +466,10 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             return e;
         }
         if (pipeline.mode == PipelineMode::kStreaming) {
-            // What the streaming runtime cannot run: unwindowed aggregates, ORDER BY, LIMIT,
-            // joins that build from a topic.
+            // What the streaming runtime cannot run: ORDER BY, LIMIT, joins that build from a
+            // topic, unwindowed aggregates into a sink that cannot take updates.
             sql::optimize(plan.value());
-            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink.from);
+            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink);
             if (!streamable.ok())
                 return std::move(streamable).error().with_location(sink.from_location);
         }
