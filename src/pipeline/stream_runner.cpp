@@ -52,6 +52,15 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
     return {};
 }
 
+bool reads_generator(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
+    if (node.kind == sql::LogicalNode::Kind::kScan) {
+        const SourceSpec* source = pipeline.find_source(node.source);
+        return source != nullptr && source->kind == SourceKind::kGenerator;
+    }
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [&](const auto& child) { return reads_generator(*child, pipeline); });
+}
+
 bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
     if (node.kind == sql::LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
     return std::any_of(node.children.begin(), node.children.end(),
@@ -259,10 +268,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kStreaming));
     // Upserting aggregates go on from the groups the previous run saved.
     std::vector<bool> upserting(prepared.sinks.size(), false);
+    std::vector<bool> keeps_state(prepared.sinks.size(), false);
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
         upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
                        has_unwindowed_aggregate(*prepared.sinks[i].plan);
-        if (upserting[i]) {
+        // A generator has no offsets: each run makes its records again, so it starts afresh.
+        keeps_state[i] = upserting[i] && !reads_generator(*prepared.sinks[i].plan, pipeline);
+        if (keeps_state[i]) {
             MILLRACE_TRY(restore_upsert_state(upsert_state_path(project, pipeline, i),
                                               *prepared.sinks[i].executable));
         }
@@ -425,7 +437,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // and before the offsets; between the two, records are counted twice: at-least-once, as
     // the rest of this slice, until checkpoints save state and offsets together.
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
-        if (upserting[i]) {
+        if (keeps_state[i]) {
             MILLRACE_TRY(save_upsert_state(upsert_state_path(project, pipeline, i),
                                            *prepared.sinks[i].executable));
         }
