@@ -258,7 +258,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                  streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
-                p.output, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
+                p.output, TopicSink::create(*prepared.log, sink.topic,
+                                            sink.key.empty() ? std::string() : sink.key.front(),
+                                            *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
     }
@@ -472,6 +474,13 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             Status streamable = check_streaming_plan(*plan.value(), pipeline, sink);
             if (!streamable.ok())
                 return std::move(streamable).error().with_location(sink.from_location);
+        }
+        if (sink.kind == SinkKind::kTopic && !sink.key.empty() &&
+            !plan.value()->schema->index_of(sink.key.front())) {
+            return Error(ErrorCode::kConfig,
+                         fmt::format("sink {}: key column `{}` is not a column of `{}`",
+                                     sink_target(sink), sink.key.front(), sink.from),
+                         sink.location);
         }
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,

@@ -209,7 +209,11 @@ Status send_watermark(StreamInput& input, uint64_t& sent_count) {
 
 }  // namespace
 
-bool sink_takes_upserts(const SinkSpec& sink) { return sink.kind == SinkKind::kOnline; }
+bool sink_takes_upserts(const SinkSpec& sink) {
+    // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
+    // an online sink) keep the newest record per key.
+    return sink.kind == SinkKind::kOnline || (sink.kind == SinkKind::kTopic && !sink.key.empty());
+}
 
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
                             const SinkSpec& sink) {
@@ -226,7 +230,8 @@ Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pi
                      fmt::format("`{}`: a GROUP BY without window_end is a continuously updated "
                                  "table (each changed group is emitted again as an upsert), and "
                                  "{} only appends rows, so it cannot take the updates; write it to "
-                                 "an online sink (the store upserts by key), or aggregate over a "
+                                 "an online sink (the store upserts by key) or a topic sink with a "
+                                 "`key:` column, or aggregate over a "
                                  "window (GROUP BY window_start, window_end of tumble() or hop(), "
                                  "see docs/streaming.md)",
                                  origin, sink_target(sink)));

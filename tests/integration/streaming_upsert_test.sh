@@ -34,6 +34,7 @@ views:
 $view
 sinks:
   - { from: stats, online: { feature_view: account_stats } }
+  - { from: stats, topic: stats_changes, key: account_id }
 YAML
 cat >"$project/pipelines/check.yaml" <<YAML
 name: check
@@ -82,6 +83,25 @@ for k in sorted(set(expected) | set(served)):
 PY
 )
   expect_eq "$diff" "" "$1: served features equal the batch GROUP BY ($(wc -l <"$WORK/served.ndjson") accounts)"
+  # The keyed topic is a changelog: its newest record per key is the batch result too.
+  "$MILLRACE" topic consume stats_changes -p "$project" >"$WORK/changes.ndjson"
+  diff=$(/usr/bin/python3 - "$project/out/batch.csv" "$WORK/changes.ndjson" <<'PY'
+import csv, json, sys
+expected = {r["account_id"]: (int(r["tx"]), float(r["total"]), float(r["largest"]), int(r["merchants"]))
+            for r in csv.DictReader(open(sys.argv[1]))}
+newest = {}
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    r = r.get("value", r)
+    if isinstance(r, str):
+        r = json.loads(r)
+    newest[r["account_id"]] = (r["tx"], r["total"], r["largest"], r["merchants"])
+for k in sorted(set(expected) | set(newest)):
+    if expected.get(k) != newest.get(k):
+        print(k, "batch", expected.get(k), "topic", newest.get(k))
+PY
+)
+  expect_eq "$diff" "" "$1: the keyed topic's newest record per account equals the batch GROUP BY"
 }
 
 records 0 3000 1 >"$WORK/first.ndjson"
@@ -90,6 +110,7 @@ records 0 3000 1 >"$WORK/first.ndjson"
 out=$("$MILLRACE" run "$project" account_stats --until-idle 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "0" "first run exits 0"
 expect_contains "$out" "20 rows written to online feature view account_stats" "first run: one upsert per account"
+expect_contains "$out" "20 rows written to topic stats_changes" "first run: one topic record per account"
 cp "$WORK/first.ndjson" "$project/expected.ndjson"
 compare "first run"
 
@@ -129,4 +150,10 @@ expect_contains "$out" "to_file.yaml:13:13: error: \`stats\`: a GROUP BY without
 expect_contains "$out" "cannot take the updates" "validate: says why"
 out=$("$MILLRACE" run "$project" to_file --until-idle 2>&1) && rc=0 || rc=$?
 expect_contains "$out" "cannot take the updates" "run refuses it too"
+sed -i 's/lake: { table: stats } }/topic: stats_out }/' "$project/pipelines/to_file.yaml"
+out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
+expect_contains "$out" "topic stats_out only appends rows" "a topic sink without a key is refused too"
+sed -i 's/topic: stats_out }/topic: stats_out, key: acount_id }/' "$project/pipelines/to_file.yaml"
+out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
+expect_contains "$out" "to_file.yaml:13:5: error: sink topic stats_out: key column \`acount_id\` is not a column of \`stats\`" "an unknown topic key column is named"
 finish
