@@ -32,6 +32,10 @@ struct HashAggregateOperator::State {
     std::string scratch;
     std::vector<uint32_t> group_ids;
     std::optional<MemoryReservation> memory;
+    // Upserting mode: which groups changed since the last emit, as flags and in order.
+    bool upserting = false;
+    std::vector<uint8_t> changed_flags;
+    std::vector<uint32_t> changed;
 
     std::size_t group_count() const { return group_hashes.size(); }
 
@@ -117,6 +121,8 @@ struct HashAggregateOperator::State {
     }
 
     void clear_groups() {
+        changed.clear();
+        changed_flags.clear();
         arena.clear();
         key_offsets = {0};
         group_hashes.clear();
@@ -231,6 +237,16 @@ Status HashAggregateOperator::push(Batch batch) {
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
         MILLRACE_TRY(s.accumulators[a]->update(arg_columns[a].get(), s.group_ids.data(), n));
     }
+    if (s.upserting) {
+        s.changed_flags.resize(s.group_count(), 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const uint32_t group = s.group_ids[i];
+            if (s.changed_flags[group] == 0) {
+                s.changed_flags[group] = 1;
+                s.changed.push_back(group);
+            }
+        }
+    }
     return s.account();
 }
 
@@ -261,32 +277,63 @@ Status HashAggregateOperator::merge_state(std::string_view bytes) {
     return state_->merge(other);
 }
 
-Status HashAggregateOperator::finish() {
+Status HashAggregateOperator::emit_groups(const std::vector<uint32_t>& groups) {
     State& s = *state_;
-    if (s.keys.empty() && s.group_count() == 0) {
-        s.find_or_insert("");
-        for (auto& acc : s.accumulators) acc->resize(1);
-    }
-    std::size_t groups = s.group_count();
-    for (std::size_t start = 0; start < groups; start += kOutputBatchRows) {
-        std::size_t end = std::min(groups, start + kOutputBatchRows);
+    for (std::size_t start = 0; start < groups.size(); start += kOutputBatchRows) {
+        std::size_t end = std::min(groups.size(), start + kOutputBatchRows);
         std::vector<ColumnBuilder> key_builders;
         for (std::size_t k = 0; k < s.keys.size(); ++k)
             key_builders.emplace_back(s.schema->field(k).type, end - start);
         std::vector<ColumnBuilder> agg_builders;
         for (std::size_t a = 0; a < s.calls.size(); ++a)
             agg_builders.emplace_back(s.calls[a].type, end - start);
-        for (std::size_t g = start; g < end; ++g) {
-            if (!s.keys.empty())
-                KeyEncoder::decode(s.key_of(static_cast<uint32_t>(g)), key_builders);
+        for (std::size_t i = start; i < end; ++i) {
+            const uint32_t g = groups[i];
+            if (!s.keys.empty()) KeyEncoder::decode(s.key_of(g), key_builders);
             for (std::size_t a = 0; a < s.calls.size(); ++a)
-                s.accumulators[a]->finalize(static_cast<uint32_t>(g), agg_builders[a]);
+                s.accumulators[a]->finalize(g, agg_builders[a]);
         }
         std::vector<std::shared_ptr<const Column>> columns;
         for (auto& b : key_builders) columns.push_back(std::make_shared<const Column>(b.finish()));
         for (auto& b : agg_builders) columns.push_back(std::make_shared<const Column>(b.finish()));
         MILLRACE_TRY(emit(Batch(s.schema, std::move(columns), end - start)));
     }
+    return {};
+}
+
+void HashAggregateOperator::set_upserting(bool upserting) { state_->upserting = upserting; }
+
+std::size_t HashAggregateOperator::changed_groups() const { return state_->changed.size(); }
+
+Status HashAggregateOperator::emit_changed() {
+    State& s = *state_;
+    std::vector<uint32_t> groups = std::move(s.changed);
+    s.changed.clear();
+    for (uint32_t g : groups) s.changed_flags[g] = 0;
+    return emit_groups(groups);
+}
+
+Status HashAggregateOperator::on_control(const ControlSignal& signal) {
+    // Before a barrier (a sink commit follows) the updates so far go out, so they commit too.
+    if (state_->upserting && signal.kind == ControlSignal::Kind::kBarrier)
+        MILLRACE_TRY(emit_changed());
+    return output_->on_control(signal);
+}
+
+Status HashAggregateOperator::finish() {
+    State& s = *state_;
+    if (s.upserting) {
+        // The groups stay: the table goes on being updated by a later run from saved state.
+        MILLRACE_TRY(emit_changed());
+        return output_->finish();
+    }
+    if (s.keys.empty() && s.group_count() == 0) {
+        s.find_or_insert("");
+        for (auto& acc : s.accumulators) acc->resize(1);
+    }
+    std::vector<uint32_t> all(s.group_count());
+    for (uint32_t g = 0; g < all.size(); ++g) all[g] = g;
+    MILLRACE_TRY(emit_groups(all));
     // The groups are out: free them before downstream operators buffer more.
     s.accumulators.clear();
     s.arena = std::string();

@@ -26,7 +26,20 @@ public:
     Status push(Batch batch) override;
     Status finish() override;
     std::size_t groups() const;
-    /// The groups and their accumulators (format in the .cpp). Valid until finish().
+
+    /// Upserting mode (a streaming GROUP BY without window_end, a continuously updated table):
+    /// the operator remembers which groups rows reached since its last emit, a barrier emits
+    /// them (emit_changed()) before passing on, and finish() emits only them and keeps the
+    /// state, which stays serializable. Set before any input.
+    void set_upserting(bool upserting);
+    /// Emits the current values of the groups updated since the last emit (in the order they
+    /// were first updated since then), without clearing any state. Nothing when none changed.
+    Status emit_changed();
+    /// Groups updated since the last emit.
+    std::size_t changed_groups() const;
+    Status on_control(const ControlSignal& signal) override;
+    /// The groups and their accumulators (format in the .cpp). Valid until finish() (after it
+    /// too in upserting mode).
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;
     /// Folds a state that serialize_state() of an operator of the same plan wrote into this
@@ -35,6 +48,8 @@ public:
     Status merge_state(std::string_view bytes) override;
 
 private:
+    Status emit_groups(const std::vector<uint32_t>& groups);
+
     struct State;
     std::unique_ptr<State> state_;
 };

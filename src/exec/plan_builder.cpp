@@ -48,6 +48,10 @@ public:
 
     /// Builds `node` so that its output goes to `output`.
     Status build(const LogicalNode& node, BatchSink* output) {
+        // Only projections may sit above an upserting GROUP BY: a filter (HAVING) or a join
+        // there would have to take back rows it let through before, which upserts cannot do.
+        const bool at_top = at_top_;
+        if (node.kind != LogicalNode::Kind::kProject) at_top_ = false;
         switch (node.kind) {
             case LogicalNode::Kind::kScan: {
                 BatchSink* entry = output;
@@ -86,8 +90,21 @@ public:
                         fold_constants(arg, context_.statement_time_micros());
                 }
                 Operator* aggregate = nullptr;
-                if (mode_ == PlanMode::kStreaming) {
-                    std::optional<std::size_t> end_key = window_end_key(node);
+                std::optional<std::size_t> end_key = window_end_key(node);
+                if (mode_ == PlanMode::kStreamingUpsert && !end_key) {
+                    if (!at_top) {
+                        return Error(ErrorCode::kUnsupported,
+                                     fmt::format("`{}`: a GROUP BY without window_end is an "
+                                                 "upserting aggregate, so only a projection may "
+                                                 "follow it (no HAVING, join, UNION or other "
+                                                 "aggregate over it, see docs/streaming.md)",
+                                                 origin_));
+                    }
+                    auto* upserting = make<HashAggregateOperator>(std::move(keys), std::move(calls),
+                                                                  node.schema, context_, origin_);
+                    upserting->set_upserting(true);
+                    aggregate = upserting;
+                } else if (mode_ != PlanMode::kBatch) {
                     if (!end_key) return unbounded("GROUP BY without window_end");
                     aggregate =
                         make<WindowAggregateOperator>(std::move(keys), std::move(calls),
@@ -122,13 +139,13 @@ public:
                 return {};
             }
             case LogicalNode::Kind::kSort: {
-                if (mode_ == PlanMode::kStreaming) return unbounded("ORDER BY");
+                if (mode_ != PlanMode::kBatch) return unbounded("ORDER BY");
                 auto* sort = make<SortOperator>(node.sort_keys, node.schema, context_, origin_);
                 sort->set_output(output);
                 return build(*node.children[0], sort);
             }
             case LogicalNode::Kind::kLimit: {
-                if (mode_ == PlanMode::kStreaming) return unbounded("LIMIT");
+                if (mode_ != PlanMode::kBatch) return unbounded("LIMIT");
                 auto* limit = make<LimitOperator>(node.limit, node.offset);
                 limit->set_output(output);
                 const LogicalNode& child = *node.children[0];
@@ -154,6 +171,7 @@ private:
     std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
     PlanMode mode_;
+    bool at_top_ = true;  // only projections between the plan's output and this node
 };
 
 }  // namespace

@@ -26,8 +26,11 @@ struct ScanInput {
 /// Which runtime the operators are built for. kStreaming runs over unbounded input: a GROUP BY
 /// that includes window_end becomes a WindowAggregateOperator (windows emitted as the watermark
 /// passes them); operators that could only answer at the end of input (an unwindowed GROUP BY,
-/// ORDER BY, LIMIT) are refused with kUnsupported.
-enum class PlanMode { kBatch, kStreaming };
+/// ORDER BY, LIMIT) are refused with kUnsupported. kStreamingUpsert is kStreaming for a sink
+/// that takes updates by key (online store, keyed topic): a GROUP BY without window_end at the
+/// top of the plan (only projections above it) becomes an upserting HashAggregateOperator that
+/// emits the groups changed since its last emit at each barrier and at the end.
+enum class PlanMode { kBatch, kStreaming, kStreamingUpsert };
 
 /// The index of the window_end column among an Aggregate node's group keys (a column named
 /// window_end, as tumble() and hop() add), if there is one.

@@ -258,7 +258,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                  streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
-                p.output, TopicSink::create(*prepared.log, sink.topic, "", *p.plan->schema));
+                p.output, TopicSink::create(*prepared.log, sink.topic,
+                                            sink.key.empty() ? std::string() : sink.key.front(),
+                                            *p.plan->schema));
         }
         prepared.sinks.push_back(std::move(p));
     }
@@ -288,8 +290,11 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);
-        MILLRACE_ASSIGN_OR_RETURN(
-            sink.executable, build_plan(*sink.plan, *sink.input, context, sink.spec->from, mode));
+        const PlanMode sink_mode = mode == PlanMode::kStreaming && sink_takes_upserts(*sink.spec)
+                                       ? PlanMode::kStreamingUpsert
+                                       : mode;
+        MILLRACE_ASSIGN_OR_RETURN(sink.executable, build_plan(*sink.plan, *sink.input, context,
+                                                              sink.spec->from, sink_mode));
     }
     return {};
 }
@@ -463,12 +468,19 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             return e;
         }
         if (pipeline.mode == PipelineMode::kStreaming) {
-            // What the streaming runtime cannot run: unwindowed aggregates, ORDER BY, LIMIT,
-            // joins that build from a topic.
+            // What the streaming runtime cannot run: ORDER BY, LIMIT, joins that build from a
+            // topic, unwindowed aggregates into a sink that cannot take updates.
             sql::optimize(plan.value());
-            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink.from);
+            Status streamable = check_streaming_plan(*plan.value(), pipeline, sink);
             if (!streamable.ok())
                 return std::move(streamable).error().with_location(sink.from_location);
+        }
+        if (sink.kind == SinkKind::kTopic && !sink.key.empty() &&
+            !plan.value()->schema->index_of(sink.key.front())) {
+            return Error(ErrorCode::kConfig,
+                         fmt::format("sink {}: key column `{}` is not a column of `{}`",
+                                     sink_target(sink), sink.key.front(), sink.from),
+                         sink.location);
         }
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,

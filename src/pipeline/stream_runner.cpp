@@ -3,9 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
+#include "common/durable_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/streaming_topic_source.h"
 #include "exec/plan_builder.h"
@@ -44,6 +49,88 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
                                  origin));
     }
     for (const auto& child : node.children) MILLRACE_TRY(check_joins(*child, pipeline, origin));
+    return {};
+}
+
+bool reads_generator(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
+    if (node.kind == sql::LogicalNode::Kind::kScan) {
+        const SourceSpec* source = pipeline.find_source(node.source);
+        return source != nullptr && source->kind == SourceKind::kGenerator;
+    }
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [&](const auto& child) { return reads_generator(*child, pipeline); });
+}
+
+bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
+    if (node.kind == sql::LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [](const auto& child) { return has_unwindowed_aggregate(*child); });
+}
+
+// The saved state of an upserting sink plan: what ExecutablePlan::serialize_state() returned,
+//
+//   "millrace-upsert-state 1\n", u64 operators, then per operator: u64 size, size bytes
+//
+// (integers little-endian). Without it a second run would start every group from nothing and
+// overwrite the table with the new records' aggregates only.
+std::string upsert_state_path(const Project& project, const PipelineSpec& pipeline,
+                              std::size_t sink_index) {
+    return fmt::format("{}/state/{}/sink-{}.state", project.data_dir, pipeline.name, sink_index);
+}
+
+constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
+
+void put_u64(std::string& out, uint64_t value) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+Status save_upsert_state(const std::string& path, const ExecutablePlan& plan) {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states, plan.serialize_state());
+    std::string out(kUpsertStateMagic);
+    put_u64(out, states.size());
+    for (const std::string& state : states) {
+        put_u64(out, state.size());
+        out += state;
+    }
+    MILLRACE_TRY(create_parent_directories_durably(path));
+    return write_file_durably(path, out);
+}
+
+Status restore_upsert_state(const std::string& path, ExecutablePlan& plan) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return {};
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+    auto corrupt = [&](std::string_view why) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: {}; it holds the groups of an earlier run of this upserting "
+                                 "aggregate (delete it to start the table from nothing)",
+                                 path, why));
+    };
+    std::size_t at = kUpsertStateMagic.size();
+    if (bytes.compare(0, at, kUpsertStateMagic) != 0) return corrupt("not a saved state");
+    auto get_u64 = [&](uint64_t& value) {
+        if (bytes.size() - at < 8) return false;
+        value = 0;
+        for (int i = 0; i < 8; ++i)
+            value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+        at += 8;
+        return true;
+    };
+    uint64_t count = 0;
+    if (!get_u64(count) || count > bytes.size()) return corrupt("truncated");
+    std::vector<std::string> states;
+    for (uint64_t i = 0; i < count; ++i) {
+        uint64_t size = 0;
+        if (!get_u64(size) || size > bytes.size() - at) return corrupt("truncated");
+        states.push_back(bytes.substr(at, size));
+        at += size;
+    }
+    if (at != bytes.size()) return corrupt("trailing bytes");
+    Status restored = plan.restore_state(states);
+    if (!restored.ok()) return corrupt(restored.error().message());
     return {};
 }
 
@@ -122,14 +209,34 @@ Status send_watermark(StreamInput& input, uint64_t& sent_count) {
 
 }  // namespace
 
+bool sink_takes_upserts(const SinkSpec& sink) {
+    // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
+    // an online sink) keep the newest record per key.
+    return sink.kind == SinkKind::kOnline || (sink.kind == SinkKind::kTopic && !sink.key.empty());
+}
+
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
-                            const std::string& origin) {
+                            const SinkSpec& sink) {
+    const std::string& origin = sink.from;
     MILLRACE_TRY(check_joins(plan, pipeline, origin));
     ExecContext context;
     DiscardSink discard;
-    auto built = build_plan(plan, discard, context, origin, PlanMode::kStreaming);
-    if (!built.ok()) return std::move(built).error();
-    return {};
+    const bool upserts = sink_takes_upserts(sink);
+    auto built = build_plan(plan, discard, context, origin,
+                            upserts ? PlanMode::kStreamingUpsert : PlanMode::kStreaming);
+    if (built.ok()) return {};
+    if (!upserts && has_unwindowed_aggregate(plan)) {
+        return Error(ErrorCode::kUnsupported,
+                     fmt::format("`{}`: a GROUP BY without window_end is a continuously updated "
+                                 "table (each changed group is emitted again as an upsert), and "
+                                 "{} only appends rows, so it cannot take the updates; write it to "
+                                 "an online sink (the store upserts by key) or a topic sink with a "
+                                 "`key:` column, or aggregate over a "
+                                 "window (GROUP BY window_start, window_end of tumble() or hop(), "
+                                 "see docs/streaming.md)",
+                                 origin, sink_target(sink)));
+    }
+    return std::move(built).error();
 }
 
 Result<StreamReport> run_streaming_pipeline(const Project& project, const PipelineSpec& pipeline,
@@ -145,7 +252,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
                               prepare_run(project, pipeline, true, "", options.shared));
     for (const PreparedSink& sink : prepared.sinks) {
-        Status status = check_streaming_plan(*sink.plan, pipeline, sink.spec->from);
+        Status status = check_streaming_plan(*sink.plan, pipeline, *sink.spec);
         if (!status.ok()) return std::move(status).error().with_location(sink.spec->from_location);
     }
     AbortUnlessCommitted abort_guard(prepared.sinks);
@@ -164,6 +271,19 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
     MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kStreaming));
+    // Upserting aggregates go on from the groups the previous run saved.
+    std::vector<bool> upserting(prepared.sinks.size(), false);
+    std::vector<bool> keeps_state(prepared.sinks.size(), false);
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
+                       has_unwindowed_aggregate(*prepared.sinks[i].plan);
+        // A generator has no offsets: each run makes its records again, so it starts afresh.
+        keeps_state[i] = upserting[i] && !reads_generator(*prepared.sinks[i].plan, pipeline);
+        if (keeps_state[i]) {
+            MILLRACE_TRY(restore_upsert_state(upsert_state_path(project, pipeline, i),
+                                              *prepared.sinks[i].executable));
+        }
+    }
 
     std::map<std::string, std::vector<const ScanInput*>> inputs;
     for (PreparedSink& sink : prepared.sinks) {
@@ -236,6 +356,18 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         if (!any) return {};
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t commit_id,
                                   next_commit_id(project.data_dir, pipeline.name));
+        if (!final) {
+            // A barrier makes the upserting aggregates emit the groups changed since the last
+            // commit (at the end, finishing their inputs does).
+            for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+                if (!upserting[i]) continue;
+                for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+                    const SourceSpec* source = pipeline.find_source(input.source);
+                    if (source == nullptr || source->kind == SourceKind::kFile) continue;
+                    MILLRACE_TRY(input.entry->on_control(ControlSignal::barrier(commit_id)));
+                }
+            }
+        }
         for (PreparedSink& sink : prepared.sinks) {
             if (final || sink.spec->kind != SinkKind::kFile)
                 MILLRACE_TRY(sink.output->pre_commit(commit_id));
@@ -306,6 +438,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     }
     MILLRACE_TRY(commit_sinks(true));
     abort_guard.committed();
+    // After the sinks (a run killed before this re-reads its records into the previous state)
+    // and before the offsets; between the two, records are counted twice: at-least-once, as
+    // the rest of this slice, until checkpoints save state and offsets together.
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        if (keeps_state[i]) {
+            MILLRACE_TRY(save_upsert_state(upsert_state_path(project, pipeline, i),
+                                           *prepared.sinks[i].executable));
+        }
+    }
     MILLRACE_TRY(dead_letters->finish());
     MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
     // Offsets last: a run killed before this point is read again from the previous offsets

@@ -64,11 +64,16 @@ struct StreamReport {
 Result<StreamReport> run_streaming_pipeline(const Project& project, const PipelineSpec& pipeline,
                                             const StreamOptions& options);
 
+/// Whether `sink` takes updates by key (the online store: a feature view's entity key), so a
+/// streaming GROUP BY without window_end may feed it as an upserting aggregate. Files and lake
+/// tables only append.
+bool sink_takes_upserts(const SinkSpec& sink);
+
 /// What a streaming sink plan may not contain, whatever the data: operators that answer only at
-/// the end of input (an unwindowed GROUP BY, ORDER BY, LIMIT) and joins whose build (right)
-/// side reads a topic (it would never finish building). Errors name `origin` (the sink's
-/// `from`).
+/// the end of input (ORDER BY, LIMIT, and a GROUP BY without window_end unless `sink` takes
+/// upserts) and joins whose build (right) side reads a topic (it would never finish building).
+/// Errors name the sink's `from`.
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
-                            const std::string& origin);
+                            const SinkSpec& sink);
 
 }  // namespace millrace

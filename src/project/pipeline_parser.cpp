@@ -610,6 +610,7 @@ private:
         const ConfigNode* online = map.optional("online");
         const ConfigNode* topic = map.optional("topic");
         const ConfigNode* file = map.optional("file");
+        const ConfigNode* topic_key = map.optional("key");
         if (!map.is_map()) return;
 
         if (from != nullptr) {
@@ -673,6 +674,12 @@ private:
                 text && reader_.resource_name(*text, topic->location(), "a topic")) {
                 sink.topic = *text;
             }
+            if (present(topic_key)) {
+                if (auto text = reader_.non_empty(*topic_key, key_of("key", what));
+                    text && reader_.sql_name(*text, topic_key->location(), "key column")) {
+                    sink.key = {std::string(*text)};
+                }
+            }
         } else if (kind == "file") {
             sink.kind = SinkKind::kFile;
             FileTarget target = read_file_target(*file, key_of("file", what));
@@ -690,6 +697,12 @@ private:
                                   file->location());
                 }
             }
+        }
+        if (present(topic_key) && kind && *kind != "topic") {
+            reader_.error(ErrorCode::kConfig,
+                          "`key` beside the target is for topic sinks (the column that keys "
+                          "each record); an online sink takes `key` inside `online:`",
+                          topic_key->location());
         }
         map.finish();
         spec_.sinks.push_back(std::move(sink));

@@ -127,7 +127,8 @@ struct SinkSpec {
     std::vector<std::string> partition_by;  // kLake: SQL expressions, e.g. date(window_start)
     std::string feature_view;               // kOnline
     std::vector<std::string> key;           // kOnline: columns feeding the view's entity keys;
-                                            // empty = the entity names
+                                            // empty = the entity names. kTopic: the one column
+                                            // that keys each record (`key:`), or empty
     std::string event_time;                 // kOnline: a timestamp column; "" = write time
     std::string topic;                      // kTopic
     std::string path;                       // kFile: absolute; may hold {{ vars }}
