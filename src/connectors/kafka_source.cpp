@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "formats/json_decoder.h"
 
@@ -172,6 +173,13 @@ void KafkaSource::on_rebalance(int error, rd_kafka_topic_partition_list_t* parti
         }
         assigned_once_ = true;
         rd_kafka_assign(consumer_, partitions);
+        // Which process reads what is an operator's first question when several share a group.
+        std::string list;
+        for (int i = 0; i < partitions->cnt; ++i)
+            list += fmt::format("{}{}", i == 0 ? "" : ", ", partitions->elems[i].partition);
+        std::fprintf(stderr,
+                     "source `%s`: the Kafka group assigned partitions [%s] of topic `%s`\n",
+                     name_.c_str(), list.c_str(), topic_name_.c_str());
     } else {
         // Revoked: another member reads these partitions from the group's committed offsets
         // now, so what this run delivered and did not commit may be read again there.
