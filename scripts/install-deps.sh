@@ -13,6 +13,7 @@ packages=(
   libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
   librocksdb-dev
   liblz4-dev  # lz4-compressed Kafka record batches (src/log/batch_compression.cpp)
+  librdkafka-dev  # kafka: sources and sinks on an external cluster (src/connectors/kafka_*.cpp)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nats-server redis-server nginx-light

@@ -13,6 +13,8 @@
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
 #include "connectors/generator_source.h"
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_topic_source.h"
@@ -40,6 +42,8 @@ std::string sink_target(const SinkSpec& sink) {
             return fmt::format("online feature view {}", sink.feature_view);
         case SinkKind::kTopic:
             return fmt::format("topic {}", sink.topic);
+        case SinkKind::kKafka:
+            return fmt::format("kafka topic {}", sink.topic);
     }
     return "?";
 }
@@ -83,18 +87,20 @@ Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& vie
 
 namespace {
 
-/// What neither runtime takes: kafka sources, checks on views, dead letters to a lake table or
-/// the online store.
+/// What neither runtime takes: generators in batch runs, checks on views, dead letters to a lake
+/// table or the online store.
 void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     const std::string_view runs = pipeline.mode == PipelineMode::kBatch ? "batch" : "streaming";
     for (const SourceSpec& source : pipeline.sources) {
-        if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic) continue;
+        if (source.kind == SourceKind::kFile || source.kind == SourceKind::kTopic ||
+            source.kind == SourceKind::kKafka)
+            continue;
         // A generator never ends: only a streaming run can take one.
         if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
             continue;
         errors.emplace_back(ErrorCode::kUnsupported,
                             fmt::format("source `{}`: {} sources are not available to {} runs "
-                                        "in this build; use a file or topic source",
+                                        "in this build; use a file, topic or kafka source",
                                         source.name, enum_name(source.kind), runs),
                             source.location);
     }
@@ -190,6 +196,12 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                            StreamingTopicSource::consumer_name(pipeline.name)));
         } else if (source.kind == SourceKind::kTopic) {
             MILLRACE_ASSIGN_OR_RETURN(reader, TopicSource::open(source, *prepared.log));
+        } else if (source.kind == SourceKind::kKafka) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader, KafkaSource::open(
+                            source, StreamingTopicSource::consumer_name(pipeline.name),
+                            streaming ? KafkaSource::Mode::kUnbounded : KafkaSource::Mode::kBounded,
+                            open_outputs));
         } else if (source.kind == SourceKind::kGenerator && streaming) {
             MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
         } else {
@@ -256,6 +268,18 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
                                  lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
                                  streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
+        } else if (sink.kind == SinkKind::kKafka) {
+            for (const std::string& column : sink.key) {
+                if (!p.plan->schema->index_of(column)) {
+                    return Error(ErrorCode::kConfig,
+                                 fmt::format("sink {}: key column `{}` is not a column of `{}`",
+                                             sink_target(sink), column, sink.from),
+                                 sink.location);
+                }
+            }
+            if (open_outputs) {
+                MILLRACE_ASSIGN_OR_RETURN(p.output, KafkaSink::create(sink, *p.plan->schema));
+            }
         } else if (open_outputs) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output, TopicSink::create(*prepared.log, sink.topic,
@@ -409,6 +433,12 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
     MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
+    // A kafka source's group offsets move only once every sink committed: a failed run reads
+    // the same records again.
+    for (PreparedSource& source : prepared.sources) {
+        if (source.spec->kind == SourceKind::kKafka)
+            MILLRACE_TRY(static_cast<KafkaSource*>(source.reader.get())->commit_offsets());
+    }
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(

@@ -12,6 +12,7 @@
 
 #include "common/durable_file.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/kafka_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
@@ -138,7 +139,8 @@ Status restore_upsert_state(const std::string& path, ExecutablePlan& plan) {
 /// watermark, and the fan-out that applies its checks.
 struct StreamInput {
     PreparedSource* source = nullptr;
-    StreamingTopicSource* topic = nullptr;  // null for a generator
+    StreamingTopicSource* topic = nullptr;  // null for a generator or a kafka source
+    KafkaSource* kafka = nullptr;           // a kafka source
     bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
     std::unique_ptr<SourceFanOut> fan_out;
@@ -163,7 +165,9 @@ public:
         const Column& times = batch.column(*input_.event_column);
         const auto values = times.values<int64_t>();
         const int64_t now = clock_.now_micros();
-        const std::size_t partition = input_.topic ? input_.topic->current_partition() : 0;
+        const std::size_t partition = input_.topic   ? input_.topic->current_partition()
+                                      : input_.kafka ? input_.kafka->current_partition()
+                                                     : 0;
         std::vector<uint32_t> keep;
         keep.reserve(batch.num_rows());
         for (std::size_t row = 0; row < batch.num_rows(); ++row) {
@@ -325,6 +329,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stream->source = &source;
         if (source.spec->kind == SourceKind::kTopic)
             stream->topic = static_cast<StreamingTopicSource*>(source.reader.get());
+        if (source.spec->kind == SourceKind::kKafka)
+            stream->kafka = static_cast<KafkaSource*>(source.reader.get());
         stream->report = &report.run.sources[i];
         if (auto it = inputs.find(source.spec->name); it != inputs.end())
             stream->inputs = it->second;
@@ -453,6 +459,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // (at-least-once until checkpoints), never skipped.
     for (auto& stream : streams) {
         if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+        if (stream->kafka) MILLRACE_TRY(stream->kafka->commit_offsets());
     }
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {

@@ -187,7 +187,7 @@ private:
             }
         } else if (kind_key == "kafka") {
             source.kind = SourceKind::kKafka;
-            parse_kafka(*kafka, key_of("kafka", what), source);
+            parse_kafka(*kafka, key_of("kafka", what), &source, nullptr);
         } else if (kind_key == "generator") {
             source.kind = SourceKind::kGenerator;
             parse_generator(*generator, key_of("generator", what), source);
@@ -340,7 +340,14 @@ private:
         }
     }
 
-    void parse_kafka(const ConfigNode& node, const std::string& what, SourceSpec& source) {
+    /// `kafka: { brokers: h:p[,h:p], topic: t, group: g, start_from: earliest, format: json,
+    /// properties: {...} }` of a source, or `kafka: { brokers, topic, key, properties }` of a
+    /// sink (exactly one of `source`, `sink` is given).
+    void parse_kafka(const ConfigNode& node, const std::string& what, SourceSpec* source,
+                     SinkSpec* sink) {
+        std::vector<std::string>& brokers_out = source ? source->brokers : sink->brokers;
+        std::string& topic_out = source ? source->topic : sink->topic;
+        auto& properties_out = source ? source->properties : sink->properties;
         MapReader map(reader_, node, what);
         if (const ConfigNode* brokers = map.required("brokers")) {
             if (brokers->is_scalar()) {
@@ -351,26 +358,52 @@ private:
                     std::string_view broker = rest.substr(0, comma);
                     while (!broker.empty() && broker.front() == ' ') broker.remove_prefix(1);
                     while (!broker.empty() && broker.back() == ' ') broker.remove_suffix(1);
-                    if (!broker.empty()) source.brokers.emplace_back(broker);
+                    if (!broker.empty()) brokers_out.emplace_back(broker);
                     if (comma == std::string_view::npos) break;
                     rest.remove_prefix(comma + 1);
                 }
-                if (source.brokers.empty()) {
+                if (brokers_out.empty()) {
                     reader_.error(ErrorCode::kConfig, key_of("brokers", what) + " is empty",
                                   brokers->location());
                 }
             } else if (auto list = reader_.scalar_list(*brokers, key_of("brokers", what))) {
-                source.brokers = std::move(*list);
+                brokers_out = std::move(*list);
             }
         }
         if (const ConfigNode* topic = map.required("topic")) {
             if (auto text = reader_.non_empty(*topic, key_of("topic", what));
                 text && reader_.resource_name(*text, topic->location(), "a topic")) {
-                source.topic = *text;
+                topic_out = *text;
             }
         }
-        if (const ConfigNode* group = map.optional("group"); present(group)) {
-            if (auto text = reader_.non_empty(*group, key_of("group", what))) source.group = *text;
+        if (source != nullptr) {
+            if (const ConfigNode* group = map.optional("group"); present(group)) {
+                if (auto text = reader_.non_empty(*group, key_of("group", what)))
+                    source->group = *text;
+            }
+            if (const ConfigNode* start_from = map.optional("start_from"); present(start_from)) {
+                if (auto start = reader_.choice<StartFrom>(
+                        *start_from, key_of("start_from", what),
+                        {{"earliest", StartFrom::kEarliest}, {"latest", StartFrom::kLatest}})) {
+                    source->start_from = *start;
+                }
+            }
+            if (const ConfigNode* format = map.optional("format"); present(format)) {
+                if (auto value = reader_.choice<DataFormat>(
+                        *format, key_of("format", what),
+                        {{"json", DataFormat::kJson}, {"ndjson", DataFormat::kNdjson}})) {
+                    source->format = *value;
+                }
+            }
+        } else {
+            if (const ConfigNode* key = map.optional("key"); present(key)) {
+                if (key->is_scalar()) {
+                    if (auto text = reader_.non_empty(*key, key_of("key", what)))
+                        sink->key.push_back(*text);
+                } else if (auto list = reader_.scalar_list(*key, key_of("key", what))) {
+                    sink->key = std::move(*list);
+                }
+            }
         }
         if (const ConfigNode* properties = map.optional("properties"); present(properties)) {
             const std::string properties_what = key_of("properties", what);
@@ -378,7 +411,7 @@ private:
                 for (const ConfigEntry& entry : properties->entries()) {
                     if (auto value =
                             reader_.scalar(entry.value, key_of(entry.key, properties_what))) {
-                        source.properties[entry.key] = *value;
+                        properties_out[entry.key] = *value;
                     }
                 }
             }
@@ -611,6 +644,7 @@ private:
         const ConfigNode* topic = map.optional("topic");
         const ConfigNode* file = map.optional("file");
         const ConfigNode* topic_key = map.optional("key");
+        const ConfigNode* kafka = map.optional("kafka");
         if (!map.is_map()) return;
 
         if (from != nullptr) {
@@ -627,8 +661,22 @@ private:
                 }
             }
         }
-        const std::optional<std::string_view> kind = one_of(
-            map, {{"lake", lake}, {"online", online}, {"topic", topic}, {"file", file}}, what);
+        const std::optional<std::string_view> kind = one_of(map,
+                                                            {{"lake", lake},
+                                                             {"online", online},
+                                                             {"topic", topic},
+                                                             {"file", file},
+                                                             {"kafka", kafka}},
+                                                            what);
+        if (present(topic_key) && kind && *kind != "topic") {
+            reader_.error(ErrorCode::kConfig,
+                          key_of("key", what) + " keys a topic sink's records; a " +
+                              std::string(*kind) + " sink " +
+                              (*kind == "online" || *kind == "kafka"
+                                   ? "takes its key inside `" + std::string(*kind) + ":`"
+                                   : "has no key"),
+                          topic_key->location());
+        }
         if (kind == "lake") {
             sink.kind = SinkKind::kLake;
             MapReader lake_map(reader_, *lake, key_of("lake", what));
@@ -680,6 +728,9 @@ private:
                     sink.key = {std::string(*text)};
                 }
             }
+        } else if (kind == "kafka") {
+            sink.kind = SinkKind::kKafka;
+            parse_kafka(*kafka, key_of("kafka", what), nullptr, &sink);
         } else if (kind == "file") {
             sink.kind = SinkKind::kFile;
             FileTarget target = read_file_target(*file, key_of("file", what));

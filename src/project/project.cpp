@@ -88,6 +88,8 @@ std::string_view enum_name(SinkKind kind) {
             return "topic";
         case SinkKind::kFile:
             return "file";
+        case SinkKind::kKafka:
+            return "kafka";
     }
     return "unknown";
 }

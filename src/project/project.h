@@ -28,7 +28,7 @@ enum class OnRecordError { kDeadLetter, kDrop, kFail };
 enum class CheckKind { kNotNull, kExpect };
 /// What a failed check does with the record.
 enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
-enum class SinkKind { kLake, kOnline, kTopic, kFile };
+enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka };
 /// Where a streaming topic source starts when the pipeline has no committed offset yet.
 enum class StartFrom { kEarliest, kLatest };
 
@@ -128,12 +128,15 @@ struct SinkSpec {
     std::string feature_view;               // kOnline
     std::vector<std::string> key;           // kOnline: columns feeding the view's entity keys;
                                             // empty = the entity names. kTopic: the one column
-                                            // that keys each record (`key:`), or empty
+                                            // that keys each record (`key:`), or empty. kKafka:
+                                            // the columns keying each record
     std::string event_time;                 // kOnline: a timestamp column; "" = write time
-    std::string topic;                      // kTopic
-    std::string path;                       // kFile: absolute; may hold {{ vars }}
-    SourceLocation path_location;           // kFile: the path as written
-    DataFormat format = DataFormat::kJson;  // kFile
+    std::string topic;                      // kTopic, kKafka
+    std::vector<std::string> brokers;       // kKafka: host:port
+    std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
+    std::string path;                               // kFile: absolute; may hold {{ vars }}
+    SourceLocation path_location;                   // kFile: the path as written
+    DataFormat format = DataFormat::kJson;          // kFile
 };
 
 /// A pipeline file (pipelines/*.yaml): sources → views → checks → sinks.

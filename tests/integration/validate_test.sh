@@ -75,7 +75,7 @@ cat > "$WORK/refused/pipelines/p.yaml" <<'YAML'
 name: p
 sources:
   s: { file: in/a.csv, schema: "id: int64, amount: double" }
-  k: { kafka: { brokers: "h:9092", topic: t }, schema: "id: int64" }
+  k: { generator: { kind: orders } }
 sinks:
   - { from: s, file: out/s.csv }
   - { from: dead_letter, lake: { table: dlq } }
@@ -84,7 +84,7 @@ set +e
 out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
 set -e
 expect_eq "$rc" "1" "validate refuses what run refuses"
-expect_contains "$out" "pipelines/p.yaml:4:3: error: source \`k\`: kafka sources are not available" "a kafka source"
+expect_contains "$out" "pipelines/p.yaml:4:3: error: source \`k\`: generator sources are not available to batch runs" "a generator in a batch pipeline"
 expect_contains "$out" "pipelines/p.yaml:7:5: error: dead letters of a batch run go to a file or topic sink" "dead letters to a lake table"
 printf 'name: p\nsources:\n  s: { file: "in/{{ day }}.csv" }\nsinks:\n  - { from: s, file: o.csv }\n' > "$WORK/refused/pipelines/p.yaml"
 set +e

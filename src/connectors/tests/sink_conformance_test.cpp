@@ -2,7 +2,10 @@
 // (destroyed without commit, then a reader looks), abort, commit, and a replayed commit id.
 // What a reader may see before commit depends on the sink's declared delivery guarantee.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,10 +17,13 @@
 #include "common/clock.h"
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
+#include "connectors/kafka_sink.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
 #include "connectors/sink.h"
 #include "connectors/topic_sink.h"
+#include "kafka/broker.h"
+#include "kafka/kafka_server.h"
 #include "lake/lake_table.h"
 #include "log/log.h"
 #include "log/partition.h"
@@ -133,6 +139,74 @@ public:
 private:
     SystemClock clock_;
     std::unique_ptr<Log> log_;
+};
+
+/// A port nothing listens on right now, for a server whose advertised address must be known
+/// before it starts.
+uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+/// The kafka sink against an in-process Kafka listener over a log of its own: what a reader
+/// sees is what the log's topic holds.
+class KafkaHarness final : public SinkHarness {
+public:
+    explicit KafkaHarness(std::string dir) : SinkHarness(std::move(dir)) {
+        auto log = Log::open(dir_, clock_);
+        if (!log.ok()) return;
+        log_ = std::move(log).value();
+        if (!log_->ensure_topic("rows", TopicConfig{}).ok()) return;
+        kafka::BrokerOptions options;
+        options.advertised_port = free_port();
+        broker_ = std::make_unique<kafka::Broker>(*log_, clock_, logger_, options);
+        if (!broker_->start().ok()) return;
+        kafka::KafkaServerOptions server_options;
+        server_options.port = static_cast<uint16_t>(options.advertised_port);
+        server_ = std::make_unique<kafka::KafkaServer>(server_options, *broker_, logger_);
+        started_ = server_->start().ok();
+    }
+    ~KafkaHarness() override {
+        if (server_) server_->stop();
+        if (broker_) broker_->stop();
+        broker_.reset();
+        server_.reset();
+        log_.reset();
+    }
+    Result<std::unique_ptr<Sink>> open() override {
+        if (!started_) return Error(ErrorCode::kIo, "the Kafka listener did not start");
+        SinkSpec spec;
+        spec.kind = SinkKind::kKafka;
+        spec.brokers = {"127.0.0.1:" + std::to_string(server_->port())};
+        spec.topic = "rows";
+        spec.key = {"id"};
+        MILLRACE_ASSIGN_OR_RETURN(auto sink, KafkaSink::create(spec, *test_schema()));
+        return std::unique_ptr<Sink>(std::move(sink));
+    }
+    Result<uint64_t> visible_rows() override {
+        std::shared_ptr<Topic> topic = log_->find_topic("rows");
+        uint64_t rows = 0;
+        for (int32_t p = 0; p < topic->partition_count(); ++p) {
+            rows += static_cast<uint64_t>(topic->partition(p)->end_offset() -
+                                          topic->partition(p)->start_offset());
+        }
+        return rows;
+    }
+
+private:
+    SystemClock clock_;
+    Logger logger_{[](std::string_view) {}};
+    std::unique_ptr<Log> log_;
+    std::unique_ptr<kafka::Broker> broker_;
+    std::unique_ptr<kafka::KafkaServer> server_;
+    bool started_ = false;
 };
 
 class OnlineHarness final : public SinkHarness {
@@ -255,7 +329,7 @@ TEST_P(SinkConformance, AbortDropsWhatWasNotCommitted) {
     // The aborted commit cannot be committed any more.
     EXPECT_FALSE(sink_->commit(1).ok());
     sink_.reset();
-    if (GetParam().name != "topic" && GetParam().name != "online") {
+    if (GetParam().name != "topic" && GetParam().name != "online" && GetParam().name != "kafka") {
         EXPECT_EQ(visible(), 0u);
     }
 }
@@ -290,7 +364,8 @@ SinkKindParam kind(std::string name) {
 INSTANTIATE_TEST_SUITE_P(EverySink, SinkConformance,
                          ::testing::Values(kind<FileHarness>("file"), kind<LakeHarness>("lake"),
                                            kind<TopicHarness>("topic"),
-                                           kind<OnlineHarness>("online")),
+                                           kind<OnlineHarness>("online"),
+                                           kind<KafkaHarness>("kafka")),
                          [](const ::testing::TestParamInfo<SinkKindParam>& info) {
                              return info.param.name;
                          });
@@ -307,7 +382,8 @@ TEST(SinkGuarantees, EachSinkDeclaresWhatItPromises) {
          {Expected{kind<FileHarness>("file"), DeliveryGuarantee::kTransactional},
           Expected{kind<LakeHarness>("lake"), DeliveryGuarantee::kTransactional},
           Expected{kind<TopicHarness>("topic"), DeliveryGuarantee::kAtLeastOnce},
-          Expected{kind<OnlineHarness>("online"), DeliveryGuarantee::kIdempotent}}) {
+          Expected{kind<OnlineHarness>("online"), DeliveryGuarantee::kIdempotent},
+          Expected{kind<KafkaHarness>("kafka"), DeliveryGuarantee::kAtLeastOnce}}) {
         auto harness = expected.kind.make(dir);
         auto sink = harness->open();
         ASSERT_TRUE(sink.ok()) << sink.error().to_string();

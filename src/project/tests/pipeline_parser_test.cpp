@@ -481,3 +481,52 @@ TEST(PipelineParser, ResolvesPaths) {
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(PipelineParser, KafkaSourcesAndSinks) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+sources:
+  orders:
+    kafka: { brokers: 'h1:9092, h2:9092', topic: orders, group: g, start_from: latest, format: ndjson }
+sinks:
+  - { from: orders, kafka: { brokers: [h1:9092], topic: out, key: [customer, id],
+                             properties: { linger.ms: 20 } } }
+  - { from: orders, kafka: { brokers: h1:9092, topic: out2, key: customer } }
+)");
+    ASSERT_EQ(spec.sources.size(), 1u);
+    EXPECT_EQ(spec.sources[0].brokers, (Strings{"h1:9092", "h2:9092"}));
+    EXPECT_EQ(spec.sources[0].group, "g");
+    EXPECT_EQ(spec.sources[0].start_from, StartFrom::kLatest);
+    EXPECT_EQ(spec.sources[0].format, DataFormat::kNdjson);
+    ASSERT_EQ(spec.sinks.size(), 2u);
+    EXPECT_EQ(spec.sinks[0].kind, SinkKind::kKafka);
+    EXPECT_EQ(spec.sinks[0].brokers, (Strings{"h1:9092"}));
+    EXPECT_EQ(spec.sinks[0].topic, "out");
+    EXPECT_EQ(spec.sinks[0].key, (Strings{"customer", "id"}));
+    EXPECT_EQ(spec.sinks[0].properties.at("linger.ms"), "20");
+    EXPECT_EQ(spec.sinks[1].key, (Strings{"customer"}));
+    EXPECT_EQ(enum_name(SinkKind::kKafka), "kafka");
+}
+
+TEST(PipelineParser, BadKafkaSettings) {
+    EXPECT_EQ(errors_of(R"(name: p
+sources:
+  s: { kafka: { topic: t, start_from: first, group: g } }
+sinks:
+  - { from: s, kafka: { brokers: h:1 } }
+  - { from: s, kafka: { brokers: h:1, topic: t, group: g } }
+  - { from: s, kafka: { brokers: '', topic: t } }
+)"),
+              (Strings{
+                  "config@3:15",  // source without brokers
+                  "config@3:39",  // start_from
+                  "config@5:23",  // sink without topic
+                  "config@6:49",  // group is a source setting
+                  "config@7:34",  // empty brokers
+              }));
+}
+
+}  // namespace
+}  // namespace millrace
