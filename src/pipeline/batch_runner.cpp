@@ -100,11 +100,27 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
     }
     for (const CheckSpec& check : pipeline.checks) {
         if (pipeline.find_source(check.target) != nullptr) continue;
-        errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("checks on views (`{}`) are not supported yet; put the "
-                                        "check on a source or filter in the view",
-                                        check.target),
-                            check.location);
+        if (pipeline.mode == PipelineMode::kStreaming) {
+            errors.emplace_back(ErrorCode::kUnsupported,
+                                fmt::format("checks on views (`{}`) run in batch pipelines only; "
+                                            "put the check on a source or filter in the view",
+                                            check.target),
+                                check.location);
+            continue;
+        }
+        // A view's checks run on the rows its sinks read; a view only other views read has
+        // no such place.
+        const bool read_by_sink =
+            std::any_of(pipeline.sinks.begin(), pipeline.sinks.end(),
+                        [&](const SinkSpec& sink) { return sink.from == check.target; });
+        if (!read_by_sink) {
+            errors.emplace_back(ErrorCode::kUnsupported,
+                                fmt::format("checks on view `{}`: no sink reads the view, and its "
+                                            "checks run on the rows its sinks read; add a sink "
+                                            "from it or put the check on the view that is sunk",
+                                            check.target),
+                                check.location);
+        }
     }
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from != kDeadLetterName || sink.kind == SinkKind::kFile ||
@@ -231,6 +247,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         p.spec = &sink;
         p.plan = std::move(plan).value();
         sql::optimize(p.plan);
+        if (pipeline.find_view(sink.from) != nullptr) {
+            MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, sink.from, *p.plan->schema));
+        }
         if (sink.kind == SinkKind::kOnline) {
             if (prepared.feature_views.empty()) {
                 MILLRACE_ASSIGN_OR_RETURN(prepared.feature_views,
@@ -288,8 +307,18 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);
-        MILLRACE_ASSIGN_OR_RETURN(
-            sink.executable, build_plan(*sink.plan, *sink.input, context, sink.spec->from, mode));
+        BatchSink* end = sink.input.get();
+        if (!sink.checks.empty()) {
+            // The first sink reading the view records its failures; the others only filter.
+            const bool first = prepared.view_checks.count(sink.spec->from) == 0;
+            CheckCounts* counts = &prepared.view_checks[sink.spec->from];
+            sink.checked = std::make_unique<CheckedInput>(sink.checks, sink.spec->from, *sink.input,
+                                                          first ? &dead_letters : nullptr,
+                                                          first ? counts : nullptr);
+            end = sink.checked.get();
+        }
+        MILLRACE_ASSIGN_OR_RETURN(sink.executable,
+                                  build_plan(*sink.plan, *end, context, sink.spec->from, mode));
     }
     return {};
 }
@@ -346,6 +375,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     const int64_t statement_time = context.statement_time_micros();
     for (PreparedSource& source : prepared.sources) {
         for (BoundCheck& check : source.checks) fold_constants(check.predicate, statement_time);
+    }
+    for (PreparedSink& sink : prepared.sinks) {
+        for (BoundCheck& check : sink.checks) fold_constants(check.predicate, statement_time);
     }
     // Rows that fail evaluation inside a plan: origin is the sink's `from`.
     std::string current_origin;
@@ -409,6 +441,10 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         report.sinks.push_back(
             SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
     }
+    for (const auto& [view, counts] : prepared.view_checks) {
+        report.views.push_back(
+            ViewCheckReport{view, counts.failed, counts.dropped, counts.warnings});
+    }
     report.dead_letters = dead_letters->count();
     report.dead_letter_path = dead_letters->path();
     report.dead_letter_reasons = dead_letters->reasons();
@@ -461,6 +497,9 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             Error e = std::move(plan).error();
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
+        }
+        if (pipeline.find_view(sink.from) != nullptr) {
+            MILLRACE_TRY(bind_checks(pipeline, sink.from, *plan.value()->schema));
         }
         if (pipeline.mode == PipelineMode::kStreaming) {
             // What the streaming runtime cannot run: unwindowed aggregates, ORDER BY, LIMIT,

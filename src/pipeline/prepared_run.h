@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ struct PreparedSink {
     // Declared after `output` and before `executable`, which pushes into it: destroyed in
     // the reverse order.
     std::unique_ptr<SinkInput> input;
+    /// The checks of the view the sink reads (none for a source), and the stage applying them
+    /// between the plan and `input`.
+    std::vector<BoundCheck> checks;
+    std::unique_ptr<CheckedInput> checked;
     std::unique_ptr<ExecutablePlan> executable;
 };
 
@@ -72,6 +77,8 @@ struct Prepared {
     std::vector<std::string> input_files;    // of the file sources
     std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
     OpenedFeatureWriter features;            // opened by runs with an online sink
+    /// Per checked view, what its checks did (recorded through the first sink reading it).
+    std::map<std::string, CheckCounts> view_checks;
 };
 
 /// Opens a pipeline's sources (a streaming pipeline's topics unbounded, from its committed

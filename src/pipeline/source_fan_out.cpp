@@ -11,16 +11,22 @@ namespace millrace {
 
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
                                             const Schema& schema) {
+    return bind_checks(pipeline, source.name, schema);
+}
+
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const std::string& target,
+                                            const Schema& schema) {
+    const std::string_view kind = pipeline.find_source(target) != nullptr ? "source" : "view";
     std::vector<BoundCheck> out;
     for (const CheckSpec& check : pipeline.checks) {
-        if (check.target != source.name) continue;
+        if (check.target != target) continue;
         if (check.kind == CheckKind::kNotNull) {
             for (const std::string& column : check.columns) {
                 auto index = schema.index_of(column);
                 if (!index) {
                     return Error(ErrorCode::kNotFound,
-                                 fmt::format("check not_null on `{}`: unknown column `{}`",
-                                             source.name, column),
+                                 fmt::format("check not_null on {} `{}`: unknown column `{}`", kind,
+                                             target, column),
                                  check.location);
                 }
                 sql::BoundExpr is_null;
@@ -41,7 +47,8 @@ Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const 
             if (location.file.empty() && location.line > 0)
                 location = check.expression.location_of(location.line, location.column);
             return Error(error.code(),
-                         fmt::format("check on `{}`: {}", source.name, error.message()), location);
+                         fmt::format("check on {} `{}`: {}", kind, target, error.message()),
+                         location);
         };
         if (!parsed.ok()) return map_error(parsed.error());
         auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
@@ -82,7 +89,13 @@ Status SourceFanOut::on_batch(Batch batch) {
     MILLRACE_TRY(failure_);
     report_.rows_read += batch.num_rows();
     if (!checks_.empty()) {
-        MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
+        CheckCounts counts;
+        MILLRACE_ASSIGN_OR_RETURN(
+            batch, apply_row_checks(checks_, std::move(batch), "source", spec_.name, evaluator_,
+                                    &dead_letters_, &counts));
+        report_.rows_failed_checks += counts.failed;
+        report_.rows_dropped_by_checks += counts.dropped;
+        report_.check_warnings += counts.warnings;
     }
     if (batch.num_rows() == 0) return {};
     for (const ScanInput* input : inputs_) {
@@ -97,36 +110,42 @@ Status SourceFanOut::finish() {
     return {};
 }
 
-Result<Batch> SourceFanOut::apply_checks(Batch batch) {
+Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batch,
+                               std::string_view kind, const std::string& target,
+                               ExpressionEvaluator& evaluator, DeadLetterWriter* dead_letters,
+                               CheckCounts* counts) {
     const std::size_t n = batch.num_rows();
     std::vector<uint8_t> keep(n, 1);
-    for (const BoundCheck& check : checks_) {
-        errors_.clear();
-        ColumnPtr result = evaluator_.evaluate(check.predicate, batch, errors_);
+    RowErrors errors;
+    for (const BoundCheck& check : checks) {
+        errors.clear();
+        ColumnPtr result = evaluator.evaluate(check.predicate, batch, errors);
         for (std::size_t i = 0; i < n; ++i) {
             if (!keep[i]) continue;
             bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
             if (passed) continue;
             switch (check.action) {
                 case CheckAction::kWarn:
-                    ++report_.check_warnings;
+                    if (counts != nullptr) ++counts->warnings;
                     break;
                 case CheckAction::kDrop:
-                    ++report_.rows_dropped_by_checks;
+                    if (counts != nullptr) ++counts->dropped;
                     keep[i] = 0;
                     break;
                 case CheckAction::kDeadLetter:
-                    ++report_.rows_failed_checks;
                     keep[i] = 0;
-                    dead_letters_.add_row("check", "source", spec_.name,
-                                          fmt::format("check {} failed", check.label),
-                                          row_to_json(batch, i), check.label);
+                    if (counts != nullptr) ++counts->failed;
+                    if (dead_letters != nullptr) {
+                        dead_letters->add_row("check", std::string(kind), target,
+                                              fmt::format("check {} failed", check.label),
+                                              row_to_json(batch, i), check.label);
+                    }
                     break;
                 case CheckAction::kFail:
                     return Error(
                         ErrorCode::kInvalidArgument,
-                        fmt::format("check {} on source `{}` failed (on_fail: fail) for row {}",
-                                    check.label, spec_.name, row_to_json(batch, i)),
+                        fmt::format("check {} on {} `{}` failed (on_fail: fail) for row {}",
+                                    check.label, kind, target, row_to_json(batch, i)),
                         check.location);
             }
         }
@@ -137,6 +156,13 @@ Result<Batch> SourceFanOut::apply_checks(Batch batch) {
     }
     if (rows.size() == n) return batch;
     return batch.take(rows);
+}
+
+Status CheckedInput::push(Batch batch) {
+    MILLRACE_ASSIGN_OR_RETURN(batch, apply_row_checks(checks_, std::move(batch), "view", view_,
+                                                      evaluator_, dead_letters_, counts_));
+    if (batch.num_rows() == 0) return {};
+    return next_.push(std::move(batch));
 }
 
 }  // namespace millrace

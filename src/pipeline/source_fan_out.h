@@ -28,6 +28,50 @@ struct BoundCheck {
 /// into the pipeline file.
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
                                             const Schema& schema);
+/// The checks of `pipeline` on the source or view `target`, bound against `schema` (a view's
+/// output schema).
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const std::string& target,
+                                            const Schema& schema);
+
+/// What row-level checks did to the rows of one source or view.
+struct CheckCounts {
+    uint64_t failed = 0;   // dead-lettered
+    uint64_t dropped = 0;  // on_fail: drop
+    uint64_t warnings = 0;
+};
+
+/// Applies `checks` to `batch` and returns the rows that survive. `kind` ("source" or "view")
+/// and `target` name the dataset in dead letters and errors. With `dead_letters` null the
+/// failing rows are removed but neither recorded nor counted: a view read by several sinks
+/// records its failures once, through its first sink.
+Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batch,
+                               std::string_view kind, const std::string& target,
+                               ExpressionEvaluator& evaluator, DeadLetterWriter* dead_letters,
+                               CheckCounts* counts);
+
+/// The end of a plan reading a checked view: applies the view's checks to its rows before
+/// they reach the sink.
+class CheckedInput final : public BatchSink {
+public:
+    CheckedInput(const std::vector<BoundCheck>& checks, std::string view, BatchSink& next,
+                 DeadLetterWriter* dead_letters, CheckCounts* counts)
+        : checks_(checks),
+          view_(std::move(view)),
+          next_(next),
+          dead_letters_(dead_letters),
+          counts_(counts) {}
+    Status push(Batch batch) override;
+    Status finish() override { return next_.finish(); }
+    Status on_control(const ControlSignal& signal) override { return next_.on_control(signal); }
+
+private:
+    const std::vector<BoundCheck>& checks_;
+    std::string view_;
+    BatchSink& next_;
+    DeadLetterWriter* dead_letters_;
+    CheckCounts* counts_;
+    ExpressionEvaluator evaluator_;
+};
 
 /// Feeds a source's decoded batches through its checks into every plan input that scans it.
 class SourceFanOut final : public DecodeSink, public SourceReader::Listener {
@@ -54,8 +98,6 @@ public:
     Status failure() const { return failure_; }
 
 private:
-    Result<Batch> apply_checks(Batch batch);
-
     const SourceSpec& spec_;
     const std::vector<BoundCheck>& checks_;
     std::vector<const ScanInput*> inputs_;
