@@ -84,6 +84,12 @@ std::string source_line(const SourceReport& s) {
 
 std::string sinks_and_dead_letters(const RunReport& report) {
     std::string out;
+    for (const RuleResult& r : report.rules) {
+        out += fmt::format(
+            "  rule   {:<16} {} {}: observed {}, bound {}\n", r.dataset,
+            r.passed ? "passed" : (r.severity == CheckSeverity::kWarn ? "WARNING" : "FAILED"),
+            r.rule, r.observed, r.bound);
+    }
     for (const ViewCheckReport& v : report.views) {
         out += fmt::format(
             "  view   {:<16} {:>12} failed checks, {} dropped by checks, {} check "

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "pipeline/dataset_rules.h"
 #include "project/project.h"
 
 namespace millrace {
@@ -69,6 +70,7 @@ struct RunReport {
     std::vector<SourceReport> sources;
     std::vector<SinkReport> sinks;
     std::vector<ViewCheckReport> views;  // views with checks, by name
+    std::vector<RuleResult> rules;       // every dataset rule, passed or not
     uint64_t dead_letters = 0;
     std::string dead_letter_path;
     std::map<std::string, uint64_t> dead_letter_reasons;

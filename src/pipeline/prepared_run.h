@@ -12,6 +12,7 @@
 #include "exec/plan_builder.h"
 #include "log/log.h"
 #include "online/feature_view.h"
+#include "pipeline/dataset_rules.h"
 #include "pipeline/source_fan_out.h"
 #include "pipeline/stream_runner.h"
 #include "project/project.h"
@@ -42,6 +43,7 @@ struct PreparedSink {
     /// The checks of the view the sink reads (none for a source), and the stage applying them
     /// between the plan and `input`.
     std::vector<BoundCheck> checks;
+    bool has_rules = false;  // the view has dataset rules (in Prepared::rules)
     std::unique_ptr<CheckedInput> checked;
     std::unique_ptr<ExecutablePlan> executable;
 };
@@ -79,6 +81,8 @@ struct Prepared {
     OpenedFeatureWriter features;            // opened by runs with an online sink
     /// Per checked view, what its checks did (recorded through the first sink reading it).
     std::map<std::string, CheckCounts> view_checks;
+    /// Per source or view with dataset-level rules, those rules (batch runs).
+    std::map<std::string, DatasetRules> rules;
 };
 
 /// Opens a pipeline's sources (a streaming pipeline's topics unbounded, from its committed

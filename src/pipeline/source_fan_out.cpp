@@ -4,6 +4,7 @@
 
 #include "connectors/dead_letter_writer.h"
 #include "exec/operator.h"
+#include "pipeline/dataset_rules.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
 
@@ -19,7 +20,7 @@ Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const 
     const std::string_view kind = pipeline.find_source(target) != nullptr ? "source" : "view";
     std::vector<BoundCheck> out;
     for (const CheckSpec& check : pipeline.checks) {
-        if (check.target != target) continue;
+        if (check.target != target || check.dataset_level()) continue;
         if (check.kind == CheckKind::kNotNull) {
             for (const std::string& column : check.columns) {
                 auto index = schema.index_of(column);
@@ -41,20 +42,30 @@ Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const 
             }
             continue;
         }
-        auto parsed = sql::parse_expression(check.expression.text);
+        // accepted_values and range are predicates built from their fields.
+        MILLRACE_ASSIGN_OR_RETURN(const std::string text,
+                                  check_predicate_sql(check, check.column, schema, kind, target));
+        auto parsed = sql::parse_expression(text);
         auto map_error = [&](const Error& error) {
             SourceLocation location = error.location();
-            if (location.file.empty() && location.line > 0)
+            if (check.kind != CheckKind::kExpect) {
+                location = check.location;
+            } else if (location.file.empty() && location.line > 0) {
                 location = check.expression.location_of(location.line, location.column);
+            }
             return Error(error.code(),
                          fmt::format("check on {} `{}`: {}", kind, target, error.message()),
                          location);
         };
         if (!parsed.ok()) return map_error(parsed.error());
-        auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
+        auto bound = sql::bind_predicate(*parsed.value(), text, schema);
         if (!bound.ok()) return map_error(bound.error());
-        std::string label =
-            check.name.empty() ? fmt::format("expect({})", check.expression.text) : check.name;
+        std::string label = check.name;
+        if (label.empty() && check.kind == CheckKind::kExpect) {
+            label = fmt::format("expect({})", check.expression.text);
+        } else if (label.empty()) {
+            label = fmt::format("{}({})", enum_name(check.kind), check.column);
+        }
         out.push_back(BoundCheck{label, std::move(bound).value(), check.on_fail, check.location});
     }
     return out;
@@ -88,6 +99,7 @@ void SourceFanOut::on_error(RowError error) {
 Status SourceFanOut::on_batch(Batch batch) {
     MILLRACE_TRY(failure_);
     report_.rows_read += batch.num_rows();
+    if (rules_ != nullptr) rules_->observe(batch);
     if (!checks_.empty()) {
         CheckCounts counts;
         MILLRACE_ASSIGN_OR_RETURN(
@@ -159,6 +171,7 @@ Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batc
 }
 
 Status CheckedInput::push(Batch batch) {
+    if (rules_ != nullptr) rules_->observe(batch);
     MILLRACE_ASSIGN_OR_RETURN(batch, apply_row_checks(checks_, std::move(batch), "view", view_,
                                                       evaluator_, dead_letters_, counts_));
     if (batch.num_rows() == 0) return {};

@@ -15,6 +15,7 @@
 namespace millrace {
 
 class DeadLetterWriter;
+class DatasetRules;
 
 /// A check of a source, bound: rows where `predicate` is not true fail it.
 struct BoundCheck {
@@ -53,13 +54,16 @@ Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batc
 /// they reach the sink.
 class CheckedInput final : public BatchSink {
 public:
+    /// `rules`: the view's dataset rules, fed every row the plan produces (null: none, or
+    /// another sink feeds them).
     CheckedInput(const std::vector<BoundCheck>& checks, std::string view, BatchSink& next,
-                 DeadLetterWriter* dead_letters, CheckCounts* counts)
+                 DeadLetterWriter* dead_letters, CheckCounts* counts, DatasetRules* rules)
         : checks_(checks),
           view_(std::move(view)),
           next_(next),
           dead_letters_(dead_letters),
-          counts_(counts) {}
+          counts_(counts),
+          rules_(rules) {}
     Status push(Batch batch) override;
     Status finish() override { return next_.finish(); }
     Status on_control(const ControlSignal& signal) override { return next_.on_control(signal); }
@@ -70,6 +74,7 @@ private:
     BatchSink& next_;
     DeadLetterWriter* dead_letters_;
     CheckCounts* counts_;
+    DatasetRules* rules_;
     ExpressionEvaluator evaluator_;
 };
 
@@ -90,6 +95,8 @@ public:
     void on_error(RowError error) override;
     /// Applies the checks, then pushes the surviving rows into every plan input.
     Status on_batch(Batch batch) override;
+    /// The source's dataset rules, fed every decoded row before the checks.
+    void set_rules(DatasetRules* rules) { rules_ = rules; }
 
     /// End of the source: finishes every plan input it feeds.
     Status finish();
@@ -107,6 +114,7 @@ private:
     Status failure_;    // the first bad record of an `on_error: fail` source
     ExpressionEvaluator evaluator_;
     RowErrors errors_;
+    DatasetRules* rules_ = nullptr;
 };
 
 }  // namespace millrace
