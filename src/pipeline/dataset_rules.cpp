@@ -9,6 +9,7 @@
 #include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "exec/operator.h"
+#include "pipeline/source_fan_out.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
 
@@ -117,6 +118,25 @@ Result<std::string> check_predicate_sql(const CheckSpec& check, const std::strin
     return Error(ErrorCode::kInternal, "not a row-level check", check.location);
 }
 
+Result<BoundCheck> bind_regex_check(const CheckSpec& check, const Schema& schema,
+                                    std::string_view kind, const std::string& target) {
+    MILLRACE_ASSIGN_OR_RETURN(std::size_t index,
+                              column_index(check, check.column, schema, kind, target));
+    if (schema.field(index).type != DataType::kString) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("check regex on {} `{}`: column `{}` is {}, not a string", kind,
+                                 target, check.column, type_name(schema.field(index).type)),
+                     check.column_location.known() ? check.column_location : check.location);
+    }
+    BoundCheck out;
+    out.label = check.name.empty() ? fmt::format("regex({})", check.column) : check.name;
+    out.action = check.on_fail;
+    out.location = check.location;
+    out.regex = std::make_shared<const std::regex>(check.pattern);
+    out.regex_column = index;
+    return out;
+}
+
 Result<DatasetRules> DatasetRules::bind(const PipelineSpec& pipeline, const std::string& target,
                                         const Schema& schema) {
     const std::string_view kind = pipeline.find_source(target) != nullptr ? "source" : "view";
@@ -131,6 +151,15 @@ Result<DatasetRules> DatasetRules::bind(const PipelineSpec& pipeline, const std:
             for (const std::string& column : columns) {
                 Rule rule;
                 rule.spec = &check;
+                if (check.kind == CheckKind::kRegex) {
+                    MILLRACE_ASSIGN_OR_RETURN(BoundCheck bound,
+                                              bind_regex_check(check, schema, kind, target));
+                    rule.label = bound.label;
+                    rule.regex = bound.regex;
+                    rule.regex_column = bound.regex_column;
+                    out.rules_.push_back(std::move(rule));
+                    continue;
+                }
                 MILLRACE_ASSIGN_OR_RETURN(std::string text,
                                           check_predicate_sql(check, column, schema, kind, target));
                 MILLRACE_ASSIGN_OR_RETURN(rule.predicate,
@@ -193,7 +222,10 @@ void DatasetRules::observe(const Batch& batch) {
     rows_ += n;
     RowErrors errors;
     for (Rule& rule : rules_) {
-        if (rule.predicate) {
+        if (rule.regex) {
+            for (uint8_t passed : regex_matches(*rule.regex, batch.column(rule.regex_column), n))
+                rule.passing += passed;
+        } else if (rule.predicate) {
             errors.clear();
             ColumnPtr result = evaluator_.evaluate(*rule.predicate, batch, errors);
             for (std::size_t i = 0; i < n; ++i) {
@@ -243,7 +275,7 @@ std::vector<RuleResult> DatasetRules::results(int64_t now_micros) const {
         result.rule = rule.label;
         result.severity = spec.severity;
         result.location = spec.location;
-        if (rule.predicate) {
+        if (rule.predicate || rule.regex) {
             // No rows: nothing fails.
             const double fraction =
                 rows_ == 0 ? 1.0 : static_cast<double>(rule.passing) / static_cast<double>(rows_);

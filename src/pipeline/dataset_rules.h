@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -54,7 +56,9 @@ private:
         const CheckSpec* spec = nullptr;
         std::string label;
         std::optional<sql::BoundExpr> predicate;  // rules with `mostly`
-        std::vector<std::size_t> columns;         // unique: the key; freshness: the time
+        std::shared_ptr<const std::regex> regex;  // a regex rule with `mostly`
+        std::size_t regex_column = 0;
+        std::vector<std::size_t> columns;  // unique: the key; freshness: the time
         uint64_t passing = 0;
         uint64_t duplicates = 0;
         std::unordered_set<std::string> seen;  // unique: the keys so far

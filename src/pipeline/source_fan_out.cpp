@@ -10,6 +10,17 @@
 
 namespace millrace {
 
+std::vector<uint8_t> regex_matches(const std::regex& regex, const Column& column,
+                                   std::size_t rows) {
+    std::vector<uint8_t> out(rows, 1);
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (column.is_null(i)) continue;
+        const std::string_view text = column.string_at(i);
+        out[i] = std::regex_search(text.begin(), text.end(), regex) ? 1 : 0;
+    }
+    return out;
+}
+
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
                                             const Schema& schema) {
     return bind_checks(pipeline, source.name, schema);
@@ -40,6 +51,12 @@ Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const 
                     check.name.empty() ? fmt::format("not_null({})", column) : check.name;
                 out.push_back(BoundCheck{label, std::move(is_null), check.on_fail, check.location});
             }
+            continue;
+        }
+        if (check.kind == CheckKind::kRegex) {
+            MILLRACE_ASSIGN_OR_RETURN(BoundCheck bound,
+                                      bind_regex_check(check, schema, kind, target));
+            out.push_back(std::move(bound));
             continue;
         }
         // accepted_values and range are predicates built from their fields.
@@ -131,10 +148,17 @@ Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batc
     RowErrors errors;
     for (const BoundCheck& check : checks) {
         errors.clear();
-        ColumnPtr result = evaluator.evaluate(check.predicate, batch, errors);
+        ColumnPtr result;
+        std::vector<uint8_t> matched;
+        if (check.regex) {
+            matched = regex_matches(*check.regex, batch.column(check.regex_column), n);
+        } else {
+            result = evaluator.evaluate(check.predicate, batch, errors);
+        }
         for (std::size_t i = 0; i < n; ++i) {
             if (!keep[i]) continue;
-            bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
+            bool passed = check.regex ? matched[i] != 0
+                                      : !result->is_null(i) && result->value<uint8_t>(i) != 0;
             if (passed) continue;
             switch (check.action) {
                 case CheckAction::kWarn:

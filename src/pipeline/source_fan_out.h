@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,18 @@ struct BoundCheck {
     sql::BoundExpr predicate;
     CheckAction action = CheckAction::kDeadLetter;
     SourceLocation location;
+    /// A regex check: rows whose string `regex_column` has no match fail (null passes); the
+    /// predicate is unused then.
+    std::shared_ptr<const std::regex> regex;
+    std::size_t regex_column = 0;
 };
+
+/// A regex check bound to `schema`: its column must exist and hold strings.
+Result<BoundCheck> bind_regex_check(const CheckSpec& check, const Schema& schema,
+                                    std::string_view kind, const std::string& target);
+
+/// Per row of `column`, whether `regex` finds a match in it (a null passes).
+std::vector<uint8_t> regex_matches(const std::regex& regex, const Column& column, std::size_t rows);
 
 /// The checks of `pipeline` on `source`, bound against the source's schema; SQL errors point
 /// into the pipeline file.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <regex>
 
 #include "common/config_node.h"
 #include "common/suggest.h"
@@ -537,6 +538,7 @@ private:
         const ConfigNode* expect = map.optional("expect");
         const ConfigNode* accepted = map.optional("accepted_values");
         const ConfigNode* range = map.optional("range");
+        const ConfigNode* regex = map.optional("regex");
         const ConfigNode* row_count = map.optional("row_count");
         const ConfigNode* unique = map.optional("unique");
         const ConfigNode* freshness = map.optional("freshness");
@@ -551,6 +553,7 @@ private:
                                                              {"expect", expect},
                                                              {"accepted_values", accepted},
                                                              {"range", range},
+                                                             {"regex", regex},
                                                              {"row_count", row_count},
                                                              {"unique", unique},
                                                              {"freshness", freshness}},
@@ -598,6 +601,30 @@ private:
                 }
                 fields.finish();
             }
+        } else if (kind == "regex") {
+            check.kind = CheckKind::kRegex;
+            const std::string inner = key_of("regex", what);
+            MapReader fields(reader_, *regex, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* pattern = fields.required("pattern");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (pattern != nullptr) {
+                    if (auto text = reader_.non_empty(*pattern, key_of("pattern", inner))) {
+                        if (auto problem = regex_error(*text)) {
+                            reader_.error(ErrorCode::kParse,
+                                          key_of("pattern", inner) +
+                                              " is not a regular "
+                                              "expression: " +
+                                              *problem,
+                                          pattern->location());
+                        } else {
+                            check.pattern = *text;
+                        }
+                    }
+                }
+                fields.finish();
+            }
         } else if (kind == "row_count") {
             check.kind = CheckKind::kRowCount;
             const std::string inner = key_of("row_count", what);
@@ -638,14 +665,14 @@ private:
                 fields.finish();
             }
         }
-        const bool row_kind =
-            kind == "not_null" || kind == "expect" || kind == "accepted_values" || kind == "range";
+        const bool row_kind = kind == "not_null" || kind == "expect" || kind == "accepted_values" ||
+                              kind == "range" || kind == "regex";
         if (present(mostly)) {
             if (kind && !row_kind) {
                 reader_.error(ErrorCode::kConfig,
                               what +
-                                  ": `mostly` is for not_null, expect, accepted_values and "
-                                  "range rules",
+                                  ": `mostly` is for not_null, expect, accepted_values, range and "
+                                  "regex rules",
                               map.key_location("mostly"));
             } else if (!mostly->is_scalar()) {
                 reader_.error(ErrorCode::kConfig,
@@ -702,6 +729,17 @@ private:
         }
         map.finish();
         spec_.checks.push_back(std::move(check));
+    }
+
+    // Why `pattern` is not a regular expression std::regex takes; nullopt when it is.
+    static std::optional<std::string> regex_error(const std::string& pattern) {
+        try {
+            std::regex compiled(pattern);
+            (void)compiled;
+        } catch (const std::regex_error& error) {
+            return std::string(error.what());
+        }
+        return std::nullopt;
     }
 
     // The `column` of a rule: known to the source's declared schema when there is one.

@@ -64,6 +64,8 @@ std::string_view enum_name(CheckKind kind) {
             return "accepted_values";
         case CheckKind::kRange:
             return "range";
+        case CheckKind::kRegex:
+            return "regex";
         case CheckKind::kRowCount:
             return "row_count";
         case CheckKind::kUnique:

@@ -27,7 +27,16 @@ enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
 /// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of
 /// rows passing); row_count, unique and freshness judge a whole dataset.
-enum class CheckKind { kNotNull, kExpect, kAcceptedValues, kRange, kRowCount, kUnique, kFreshness };
+enum class CheckKind {
+    kNotNull,
+    kExpect,
+    kAcceptedValues,
+    kRange,
+    kRegex,
+    kRowCount,
+    kUnique,
+    kFreshness
+};
 /// What a failed dataset-level rule does to the run: `error` fails it (no sink commits).
 enum class CheckSeverity { kError, kWarn };
 /// What a failed check does with the record.
@@ -120,7 +129,8 @@ struct CheckSpec {
     std::vector<std::string> columns;  // kNotNull, kUnique
     SqlText expression;                // kExpect: a boolean SQL expression
     CheckAction on_fail = CheckAction::kDeadLetter;
-    std::string column;                    // kAcceptedValues, kRange, kFreshness
+    std::string column;                    // kAcceptedValues, kRange, kRegex, kFreshness
+    std::string pattern;                   // kRegex: ECMAScript syntax, searched in the value
     SourceLocation column_location;        // where `column` is written
     std::vector<std::string> values;       // kAcceptedValues
     std::optional<std::string> min_value;  // kRange: SQL literals (numbers)

@@ -33,6 +33,8 @@ checks:
     - range: { column: doubled, min: 0 }
     - accepted_values: { column: status, values: [paid, refunded] }
       mostly: 0.5
+    - regex: { column: status, pattern: "^p" }
+      on_fail: warn
 sinks:
   - { from: valued, file: { path: out/valued.csv, format: csv } }
   - { from: valued, lake: { table: valued } }
@@ -50,6 +52,7 @@ expect_contains "$out" "WARNING unique(id): observed 1 duplicate rows, bound 0 d
 expect_contains "$out" "passed row_count: observed 4 rows, bound min 1, max 10" "the passed rules are listed"
 expect_contains "$out" "passed freshness(ts): observed age 20m" "freshness uses MILLRACE_NOW"
 expect_contains "$out" "passed accepted_values(status): observed 0.75 passing (3 of 4 rows)" "mostly: the fraction passing"
+expect_contains "$out" "view   valued                      1 failed checks, 0 dropped by checks, 2 check warnings" "the view's row-level checks are counted once"
 expect_eq "$(cat out/valued.csv)" "$(printf 'id,status,doubled,ts\n1,paid,20,2026-11-23T09:00:00Z\n3,refunded,40,2026-11-23T10:00:00Z\n3,lost,60,2026-11-23T10:10:00Z')" "the view's failing row is not in the sink"
 expect_contains "$(cat out/dead.ndjson)" '"view":"valued","stage":"check","check":"range(doubled)"' "the view's failing row is dead-lettered with its check"
 expect_contains "$(cat out/dead.ndjson)" '"doubled":-10' "with the row"
@@ -94,6 +97,7 @@ checks:
     - not_null: [amount]
       mostly: 1.5
     - unique: [idd]
+    - regex: { column: status, pattern: "(" }
   valued:
     - range: { column: amunt, min: 0 }
 sinks:
@@ -103,6 +107,7 @@ out=$("$MILLRACE" validate . 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "validate refuses bad rules"
 expect_contains "$out" "pipelines/orders.yaml:10:7: error: unknown key \`row_cnt\`" "unknown rule at 10:7"
 expect_contains "$out" "pipelines/orders.yaml:12:15: error: \`mostly\` of check #2 of \`orders\` must be a number in (0, 1], got \`1.5\`" "bad mostly at 12:15"
+expect_contains "$out" "pipelines/orders.yaml:14:41: error: \`pattern\` of \`regex\` of check #4 of \`orders\` is not a regular expression" "bad regex at 14:41"
 expect_contains "$out" "pipelines/orders.yaml:13:16: error: column \`idd\` is not in the schema of source \`orders\`; did you mean \`id\`?" "unknown column at 13:16"
 cat > pipelines/orders.yaml <<'YAML'
 name: orders

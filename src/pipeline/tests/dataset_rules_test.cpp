@@ -93,6 +93,19 @@ TEST(DatasetRules, MostlyIsTheFractionPassing) {
     EXPECT_TRUE(results[2].passed) << results[2].observed;  // 2 of 4 (null is not true)
 }
 
+TEST(DatasetRules, RegexWithMostlySearchesEachValue) {
+    auto results =
+        judge(pipeline("    - regex: { column: status, pattern: \"^[ab]$\" }\n      mostly: 0.75\n"
+                       "    - regex: { column: status, pattern: \"a\" }\n      mostly: 0.75\n"
+                       "      name: mostly_a"));
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_TRUE(results[0].passed) << results[0].observed;
+    EXPECT_EQ(results[0].rule, "regex(status)");
+    EXPECT_EQ(results[0].observed, "0.75 passing (3 of 4 rows)");
+    EXPECT_FALSE(results[1].passed) << results[1].observed;  // 2 of 4
+    EXPECT_EQ(results[1].rule, "mostly_a");
+}
+
 TEST(DatasetRules, FreshnessUsesTheRunsClock) {
     const PipelineSpec spec = pipeline("    - freshness: { column: ts, max_age: 1h }");
     auto fresh = judge(spec, 4 * kHour);  // newest is 3h: 1h old
