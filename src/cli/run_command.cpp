@@ -84,6 +84,18 @@ std::string source_line(const SourceReport& s) {
 
 std::string sinks_and_dead_letters(const RunReport& report) {
     std::string out;
+    for (const RuleResult& r : report.rules) {
+        out += fmt::format(
+            "  rule   {:<16} {} {}: observed {}, bound {}\n", r.dataset,
+            r.passed ? "passed" : (r.severity == CheckSeverity::kWarn ? "WARNING" : "FAILED"),
+            r.rule, r.observed, r.bound);
+    }
+    for (const ViewCheckReport& v : report.views) {
+        out += fmt::format(
+            "  view   {:<16} {:>12} failed checks, {} dropped by checks, {} check "
+            "warnings\n",
+            v.name, v.rows_failed_checks, v.rows_dropped_by_checks, v.check_warnings);
+    }
     for (const SinkReport& s : report.sinks) {
         out += fmt::format("  sink   {:<16} {:>12} rows written to {}\n", s.from, s.rows_written,
                            s.target);

@@ -24,6 +24,7 @@
 #include "log/log.h"
 #include "log/topic.h"
 #include "pipeline/commit_counter.h"
+#include "pipeline/dataset_rules.h"
 #include "pipeline/pipeline_catalog.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
@@ -105,12 +106,36 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
                             source.location);
     }
     for (const CheckSpec& check : pipeline.checks) {
+        if (pipeline.mode == PipelineMode::kStreaming && check.dataset_level()) {
+            errors.emplace_back(ErrorCode::kUnsupported,
+                                fmt::format("check {} on `{}`: dataset rules (row_count, unique, "
+                                            "freshness, `mostly`) run in batch pipelines only",
+                                            enum_name(check.kind), check.target),
+                                check.location);
+            continue;
+        }
         if (pipeline.find_source(check.target) != nullptr) continue;
-        errors.emplace_back(ErrorCode::kUnsupported,
-                            fmt::format("checks on views (`{}`) are not supported yet; put the "
-                                        "check on a source or filter in the view",
-                                        check.target),
-                            check.location);
+        if (pipeline.mode == PipelineMode::kStreaming) {
+            errors.emplace_back(ErrorCode::kUnsupported,
+                                fmt::format("checks on views (`{}`) run in batch pipelines only; "
+                                            "put the check on a source or filter in the view",
+                                            check.target),
+                                check.location);
+            continue;
+        }
+        // A view's checks run on the rows its sinks read; a view only other views read has
+        // no such place.
+        const bool read_by_sink =
+            std::any_of(pipeline.sinks.begin(), pipeline.sinks.end(),
+                        [&](const SinkSpec& sink) { return sink.from == check.target; });
+        if (!read_by_sink) {
+            errors.emplace_back(ErrorCode::kUnsupported,
+                                fmt::format("checks on view `{}`: no sink reads the view, and its "
+                                            "checks run on the rows its sinks read; add a sink "
+                                            "from it or put the check on the view that is sunk",
+                                            check.target),
+                                check.location);
+        }
     }
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from != kDeadLetterName || sink.kind == SinkKind::kFile ||
@@ -215,6 +240,11 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         PreparedSource p;
         p.spec = &source;
         MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, source, *reader->schema()));
+        if (!streaming) {
+            MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
+                                      DatasetRules::bind(pipeline, source.name, *reader->schema()));
+            if (!rules.empty()) prepared.rules.emplace(source.name, std::move(rules));
+        }
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
     }
@@ -243,6 +273,15 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         p.spec = &sink;
         p.plan = std::move(plan).value();
         sql::optimize(p.plan);
+        if (pipeline.find_view(sink.from) != nullptr) {
+            MILLRACE_ASSIGN_OR_RETURN(p.checks, bind_checks(pipeline, sink.from, *p.plan->schema));
+            if (prepared.rules.count(sink.from) == 0) {
+                MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
+                                          DatasetRules::bind(pipeline, sink.from, *p.plan->schema));
+                if (!rules.empty()) prepared.rules.emplace(sink.from, std::move(rules));
+            }
+            p.has_rules = prepared.rules.count(sink.from) > 0;
+        }
         if (sink.kind == SinkKind::kOnline) {
             if (prepared.feature_views.empty()) {
                 MILLRACE_ASSIGN_OR_RETURN(prepared.feature_views,
@@ -314,11 +353,24 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);
+        BatchSink* end = sink.input.get();
+        if (!sink.checks.empty() || sink.has_rules) {
+            // The first sink reading the view records its failures and feeds its dataset
+            // rules; the others only filter.
+            const bool first = prepared.view_checks.count(sink.spec->from) == 0;
+            CheckCounts* counts = &prepared.view_checks[sink.spec->from];
+            DatasetRules* rules = nullptr;
+            if (first && sink.has_rules) rules = &prepared.rules.at(sink.spec->from);
+            sink.checked = std::make_unique<CheckedInput>(sink.checks, sink.spec->from, *sink.input,
+                                                          first ? &dead_letters : nullptr,
+                                                          first ? counts : nullptr, rules);
+            end = sink.checked.get();
+        }
         const PlanMode sink_mode = mode == PlanMode::kStreaming && sink_takes_upserts(*sink.spec)
                                        ? PlanMode::kStreamingUpsert
                                        : mode;
-        MILLRACE_ASSIGN_OR_RETURN(sink.executable, build_plan(*sink.plan, *sink.input, context,
-                                                              sink.spec->from, sink_mode));
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable, build_plan(*sink.plan, *end, context, sink.spec->from, sink_mode));
     }
     return {};
 }
@@ -376,6 +428,10 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     for (PreparedSource& source : prepared.sources) {
         for (BoundCheck& check : source.checks) fold_constants(check.predicate, statement_time);
     }
+    for (PreparedSink& sink : prepared.sinks) {
+        for (BoundCheck& check : sink.checks) fold_constants(check.predicate, statement_time);
+    }
+    for (auto& [name, rules] : prepared.rules) rules.fold(statement_time);
     // Rows that fail evaluation inside a plan: origin is the sink's `from`.
     std::string current_origin;
     context.dead_letter = [&](DeadLetterRow row) {
@@ -414,15 +470,45 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         }
         report.sources.push_back(source_report);
     }
+    // A source with dataset rules is read even when no sink reads it.
+    for (const PreparedSource& source : prepared.sources) {
+        const std::string& name = source.spec->name;
+        if (prepared.rules.count(name) > 0 && inputs.find(name) == inputs.end()) {
+            order.push_back(name);
+            inputs[name] = {};
+        }
+    }
     for (const std::string& name : order) {
         auto it = std::find_if(prepared.sources.begin(), prepared.sources.end(),
                                [&](const PreparedSource& s) { return s.spec->name == name; });
         auto report_it = std::find_if(report.sources.begin(), report.sources.end(),
                                       [&](const SourceReport& s) { return s.name == name; });
         SourceFanOut fan_out(*it->spec, it->checks, inputs[name], *dead_letters, *report_it);
+        if (auto rules = prepared.rules.find(name); rules != prepared.rules.end())
+            fan_out.set_rules(&rules->second);
         MILLRACE_TRY(it->reader->read_to_end(fan_out, &fan_out));
         report_it->bytes = it->reader->bytes_read();
         MILLRACE_TRY(fan_out.finish());
+    }
+    // Every row was seen: judge the dataset rules, keep their results, and commit nothing when
+    // an error-level rule failed.
+    {
+        const int64_t now = statement_time;  // the run's clock, as now() in the plans
+        for (const auto& [name, rules] : prepared.rules) {
+            for (RuleResult& result : rules.results(now)) report.rules.push_back(std::move(result));
+        }
+        if (!report.rules.empty()) {
+            MILLRACE_TRY(record_rule_results(project.data_dir, pipeline.name,
+                                             format_utc_timestamp(statement_time), report.rules));
+        }
+        for (const RuleResult& result : report.rules) {
+            if (result.passed || result.severity != CheckSeverity::kError) continue;
+            return Error(ErrorCode::kInvalidArgument,
+                         fmt::format("rule {} on `{}` failed: observed {}, bound {} (severity: "
+                                     "error); no sink was committed",
+                                     result.rule, result.dataset, result.observed, result.bound),
+                         result.location);
+        }
     }
     // Every plan has finished: commit the sinks together, pre-committing all of them first so
     // that a sink failing to make its rows durable leaves every target as it was.
@@ -443,6 +529,10 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(
             SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
+    }
+    for (const auto& [view, counts] : prepared.view_checks) {
+        report.views.push_back(
+            ViewCheckReport{view, counts.failed, counts.dropped, counts.warnings});
     }
     report.dead_letters = dead_letters->count();
     report.dead_letter_path = dead_letters->path();
@@ -486,6 +576,7 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             return {};
         }
         MILLRACE_TRY(bind_checks(pipeline, source, *schemas[source.name]));
+        MILLRACE_TRY(DatasetRules::bind(pipeline, source.name, *schemas[source.name]));
     }
     PipelineCatalog catalog(pipeline, schemas);
     MILLRACE_TRY(catalog.bind_all_views());
@@ -496,6 +587,10 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             Error e = std::move(plan).error();
             if (!e.location().known()) e = std::move(e).with_location(sink.from_location);
             return e;
+        }
+        if (pipeline.find_view(sink.from) != nullptr) {
+            MILLRACE_TRY(bind_checks(pipeline, sink.from, *plan.value()->schema));
+            MILLRACE_TRY(DatasetRules::bind(pipeline, sink.from, *plan.value()->schema));
         }
         if (pipeline.mode == PipelineMode::kStreaming) {
             // What the streaming runtime cannot run: ORDER BY, LIMIT, joins that build from a

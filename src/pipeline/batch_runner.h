@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "pipeline/dataset_rules.h"
 #include "project/project.h"
 
 namespace millrace {
@@ -54,12 +55,22 @@ struct SinkReport {
     uint64_t rows_written = 0;
 };
 
+/// What the row-level checks of a view did to the rows its sinks read.
+struct ViewCheckReport {
+    std::string name;
+    uint64_t rows_failed_checks = 0;  // dead-lettered
+    uint64_t rows_dropped_by_checks = 0;
+    uint64_t check_warnings = 0;
+};
+
 /// What a batch run did, for the CLI and tests: counts that add up per source
 /// (records = rows_read + rows_rejected).
 struct RunReport {
     std::string pipeline;
     std::vector<SourceReport> sources;
     std::vector<SinkReport> sinks;
+    std::vector<ViewCheckReport> views;  // views with checks, by name
+    std::vector<RuleResult> rules;       // every dataset rule, passed or not
     uint64_t dead_letters = 0;
     std::string dead_letter_path;
     std::map<std::string, uint64_t> dead_letter_reasons;
@@ -75,7 +86,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
                                      const RunOptions& options);
 
 /// What `millrace run` refuses in a pipeline whatever its data, apart from SQL errors: a
-/// streaming pipeline, sources other than files and topics (kafka), checks on views, dead
+/// streaming pipeline, sources other than files and topics (kafka), checks on a view no sink
+/// reads (or on any view of a streaming pipeline), dead
 /// letters sent anywhere but a file or topic. Each problem is appended to `errors` at the
 /// location of what is refused, so `millrace validate` reports exactly what `run` would.
 void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "exec/plan_builder.h"
 #include "log/log.h"
 #include "online/feature_view.h"
+#include "pipeline/dataset_rules.h"
 #include "pipeline/source_fan_out.h"
 #include "pipeline/stream_runner.h"
 #include "project/project.h"
@@ -38,6 +40,11 @@ struct PreparedSink {
     // Declared after `output` and before `executable`, which pushes into it: destroyed in
     // the reverse order.
     std::unique_ptr<SinkInput> input;
+    /// The checks of the view the sink reads (none for a source), and the stage applying them
+    /// between the plan and `input`.
+    std::vector<BoundCheck> checks;
+    bool has_rules = false;  // the view has dataset rules (in Prepared::rules)
+    std::unique_ptr<CheckedInput> checked;
     std::unique_ptr<ExecutablePlan> executable;
 };
 
@@ -72,6 +79,10 @@ struct Prepared {
     std::vector<std::string> input_files;    // of the file sources
     std::vector<FeatureView> feature_views;  // loaded when a sink is `online`
     OpenedFeatureWriter features;            // opened by runs with an online sink
+    /// Per checked view, what its checks did (recorded through the first sink reading it).
+    std::map<std::string, CheckCounts> view_checks;
+    /// Per source or view with dataset-level rules, those rules (batch runs).
+    std::map<std::string, DatasetRules> rules;
 };
 
 /// Opens a pipeline's sources (a streaming pipeline's topics unbounded, from its committed

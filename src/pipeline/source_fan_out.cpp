@@ -4,23 +4,41 @@
 
 #include "connectors/dead_letter_writer.h"
 #include "exec/operator.h"
+#include "pipeline/dataset_rules.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
 
 namespace millrace {
 
+std::vector<uint8_t> regex_matches(const std::regex& regex, const Column& column,
+                                   std::size_t rows) {
+    std::vector<uint8_t> out(rows, 1);
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (column.is_null(i)) continue;
+        const std::string_view text = column.string_at(i);
+        out[i] = std::regex_search(text.begin(), text.end(), regex) ? 1 : 0;
+    }
+    return out;
+}
+
 Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const SourceSpec& source,
                                             const Schema& schema) {
+    return bind_checks(pipeline, source.name, schema);
+}
+
+Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const std::string& target,
+                                            const Schema& schema) {
+    const std::string_view kind = pipeline.find_source(target) != nullptr ? "source" : "view";
     std::vector<BoundCheck> out;
     for (const CheckSpec& check : pipeline.checks) {
-        if (check.target != source.name) continue;
+        if (check.target != target || check.dataset_level()) continue;
         if (check.kind == CheckKind::kNotNull) {
             for (const std::string& column : check.columns) {
                 auto index = schema.index_of(column);
                 if (!index) {
                     return Error(ErrorCode::kNotFound,
-                                 fmt::format("check not_null on `{}`: unknown column `{}`",
-                                             source.name, column),
+                                 fmt::format("check not_null on {} `{}`: unknown column `{}`", kind,
+                                             target, column),
                                  check.location);
                 }
                 sql::BoundExpr is_null;
@@ -35,19 +53,36 @@ Result<std::vector<BoundCheck>> bind_checks(const PipelineSpec& pipeline, const 
             }
             continue;
         }
-        auto parsed = sql::parse_expression(check.expression.text);
+        if (check.kind == CheckKind::kRegex) {
+            MILLRACE_ASSIGN_OR_RETURN(BoundCheck bound,
+                                      bind_regex_check(check, schema, kind, target));
+            out.push_back(std::move(bound));
+            continue;
+        }
+        // accepted_values and range are predicates built from their fields.
+        MILLRACE_ASSIGN_OR_RETURN(const std::string text,
+                                  check_predicate_sql(check, check.column, schema, kind, target));
+        auto parsed = sql::parse_expression(text);
         auto map_error = [&](const Error& error) {
             SourceLocation location = error.location();
-            if (location.file.empty() && location.line > 0)
+            if (check.kind != CheckKind::kExpect) {
+                location = check.location;
+            } else if (location.file.empty() && location.line > 0) {
                 location = check.expression.location_of(location.line, location.column);
+            }
             return Error(error.code(),
-                         fmt::format("check on `{}`: {}", source.name, error.message()), location);
+                         fmt::format("check on {} `{}`: {}", kind, target, error.message()),
+                         location);
         };
         if (!parsed.ok()) return map_error(parsed.error());
-        auto bound = sql::bind_predicate(*parsed.value(), check.expression.text, schema);
+        auto bound = sql::bind_predicate(*parsed.value(), text, schema);
         if (!bound.ok()) return map_error(bound.error());
-        std::string label =
-            check.name.empty() ? fmt::format("expect({})", check.expression.text) : check.name;
+        std::string label = check.name;
+        if (label.empty() && check.kind == CheckKind::kExpect) {
+            label = fmt::format("expect({})", check.expression.text);
+        } else if (label.empty()) {
+            label = fmt::format("{}({})", enum_name(check.kind), check.column);
+        }
         out.push_back(BoundCheck{label, std::move(bound).value(), check.on_fail, check.location});
     }
     return out;
@@ -81,8 +116,15 @@ void SourceFanOut::on_error(RowError error) {
 Status SourceFanOut::on_batch(Batch batch) {
     MILLRACE_TRY(failure_);
     report_.rows_read += batch.num_rows();
+    if (rules_ != nullptr) rules_->observe(batch);
     if (!checks_.empty()) {
-        MILLRACE_ASSIGN_OR_RETURN(batch, apply_checks(std::move(batch)));
+        CheckCounts counts;
+        MILLRACE_ASSIGN_OR_RETURN(
+            batch, apply_row_checks(checks_, std::move(batch), "source", spec_.name, evaluator_,
+                                    &dead_letters_, &counts));
+        report_.rows_failed_checks += counts.failed;
+        report_.rows_dropped_by_checks += counts.dropped;
+        report_.check_warnings += counts.warnings;
     }
     if (batch.num_rows() == 0) return {};
     for (const ScanInput* input : inputs_) {
@@ -97,36 +139,49 @@ Status SourceFanOut::finish() {
     return {};
 }
 
-Result<Batch> SourceFanOut::apply_checks(Batch batch) {
+Result<Batch> apply_row_checks(const std::vector<BoundCheck>& checks, Batch batch,
+                               std::string_view kind, const std::string& target,
+                               ExpressionEvaluator& evaluator, DeadLetterWriter* dead_letters,
+                               CheckCounts* counts) {
     const std::size_t n = batch.num_rows();
     std::vector<uint8_t> keep(n, 1);
-    for (const BoundCheck& check : checks_) {
-        errors_.clear();
-        ColumnPtr result = evaluator_.evaluate(check.predicate, batch, errors_);
+    RowErrors errors;
+    for (const BoundCheck& check : checks) {
+        errors.clear();
+        ColumnPtr result;
+        std::vector<uint8_t> matched;
+        if (check.regex) {
+            matched = regex_matches(*check.regex, batch.column(check.regex_column), n);
+        } else {
+            result = evaluator.evaluate(check.predicate, batch, errors);
+        }
         for (std::size_t i = 0; i < n; ++i) {
             if (!keep[i]) continue;
-            bool passed = !result->is_null(i) && result->value<uint8_t>(i) != 0;
+            bool passed = check.regex ? matched[i] != 0
+                                      : !result->is_null(i) && result->value<uint8_t>(i) != 0;
             if (passed) continue;
             switch (check.action) {
                 case CheckAction::kWarn:
-                    ++report_.check_warnings;
+                    if (counts != nullptr) ++counts->warnings;
                     break;
                 case CheckAction::kDrop:
-                    ++report_.rows_dropped_by_checks;
+                    if (counts != nullptr) ++counts->dropped;
                     keep[i] = 0;
                     break;
                 case CheckAction::kDeadLetter:
-                    ++report_.rows_failed_checks;
                     keep[i] = 0;
-                    dead_letters_.add_row("check", "source", spec_.name,
-                                          fmt::format("check {} failed", check.label),
-                                          row_to_json(batch, i), check.label);
+                    if (counts != nullptr) ++counts->failed;
+                    if (dead_letters != nullptr) {
+                        dead_letters->add_row("check", std::string(kind), target,
+                                              fmt::format("check {} failed", check.label),
+                                              row_to_json(batch, i), check.label);
+                    }
                     break;
                 case CheckAction::kFail:
                     return Error(
                         ErrorCode::kInvalidArgument,
-                        fmt::format("check {} on source `{}` failed (on_fail: fail) for row {}",
-                                    check.label, spec_.name, row_to_json(batch, i)),
+                        fmt::format("check {} on {} `{}` failed (on_fail: fail) for row {}",
+                                    check.label, kind, target, row_to_json(batch, i)),
                         check.location);
             }
         }
@@ -137,6 +192,14 @@ Result<Batch> SourceFanOut::apply_checks(Batch batch) {
     }
     if (rows.size() == n) return batch;
     return batch.take(rows);
+}
+
+Status CheckedInput::push(Batch batch) {
+    if (rules_ != nullptr) rules_->observe(batch);
+    MILLRACE_ASSIGN_OR_RETURN(batch, apply_row_checks(checks_, std::move(batch), "view", view_,
+                                                      evaluator_, dead_letters_, counts_));
+    if (batch.num_rows() == 0) return {};
+    return next_.push(std::move(batch));
 }
 
 }  // namespace millrace

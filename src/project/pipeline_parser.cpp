@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
+#include <regex>
 
 #include "common/config_node.h"
 #include "common/suggest.h"
@@ -566,12 +569,28 @@ private:
         MapReader map(reader_, node, what);
         const ConfigNode* not_null = map.optional("not_null");
         const ConfigNode* expect = map.optional("expect");
+        const ConfigNode* accepted = map.optional("accepted_values");
+        const ConfigNode* range = map.optional("range");
+        const ConfigNode* regex = map.optional("regex");
+        const ConfigNode* row_count = map.optional("row_count");
+        const ConfigNode* unique = map.optional("unique");
+        const ConfigNode* freshness = map.optional("freshness");
         const ConfigNode* on_fail = map.optional("on_fail");
         const ConfigNode* name = map.optional("name");
+        const ConfigNode* mostly = map.optional("mostly");
+        const ConfigNode* severity = map.optional("severity");
         if (!map.is_map()) return;
 
-        const std::optional<std::string_view> kind =
-            one_of(map, {{"not_null", not_null}, {"expect", expect}}, what);
+        const std::optional<std::string_view> kind = one_of(map,
+                                                            {{"not_null", not_null},
+                                                             {"expect", expect},
+                                                             {"accepted_values", accepted},
+                                                             {"range", range},
+                                                             {"regex", regex},
+                                                             {"row_count", row_count},
+                                                             {"unique", unique},
+                                                             {"freshness", freshness}},
+                                                            what);
         if (kind == "not_null") {
             check.kind = CheckKind::kNotNull;
             if (auto columns = reader_.scalar_list(*not_null, key_of("not_null", what))) {
@@ -583,15 +602,159 @@ private:
             if (auto text = reader_.non_empty(*expect, key_of("expect", what))) {
                 check.expression = SqlText{*text, *expect};
             }
+        } else if (kind == "accepted_values") {
+            check.kind = CheckKind::kAcceptedValues;
+            const std::string inner = key_of("accepted_values", what);
+            MapReader fields(reader_, *accepted, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* values = fields.required("values");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (values != nullptr) {
+                    if (auto list = reader_.scalar_list(*values, key_of("values", inner))) {
+                        check.values = std::move(*list);
+                    }
+                }
+                fields.finish();
+            }
+        } else if (kind == "range") {
+            check.kind = CheckKind::kRange;
+            const std::string inner = key_of("range", what);
+            MapReader fields(reader_, *range, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* min = fields.optional("min");
+            const ConfigNode* max = fields.optional("max");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (present(min)) check.min_value = number_text(*min, key_of("min", inner));
+                if (present(max)) check.max_value = number_text(*max, key_of("max", inner));
+                if (!present(min) && !present(max)) {
+                    reader_.error(ErrorCode::kConfig, inner + " needs `min`, `max` or both",
+                                  fields.location());
+                }
+                fields.finish();
+            }
+        } else if (kind == "regex") {
+            check.kind = CheckKind::kRegex;
+            const std::string inner = key_of("regex", what);
+            MapReader fields(reader_, *regex, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* pattern = fields.required("pattern");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (pattern != nullptr) {
+                    if (auto text = reader_.non_empty(*pattern, key_of("pattern", inner))) {
+                        if (auto problem = regex_error(*text)) {
+                            reader_.error(ErrorCode::kParse,
+                                          key_of("pattern", inner) +
+                                              " is not a regular "
+                                              "expression: " +
+                                              *problem,
+                                          pattern->location());
+                        } else {
+                            check.pattern = *text;
+                        }
+                    }
+                }
+                fields.finish();
+            }
+        } else if (kind == "row_count") {
+            check.kind = CheckKind::kRowCount;
+            const std::string inner = key_of("row_count", what);
+            MapReader fields(reader_, *row_count, inner);
+            const ConfigNode* min = fields.optional("min");
+            const ConfigNode* max = fields.optional("max");
+            if (fields.is_map()) {
+                constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+                if (present(min))
+                    check.min_rows = reader_.integer(*min, key_of("min", inner), 0, kMax);
+                if (present(max))
+                    check.max_rows = reader_.integer(*max, key_of("max", inner), 0, kMax);
+                if (!present(min) && !present(max)) {
+                    reader_.error(ErrorCode::kConfig, inner + " needs `min`, `max` or both",
+                                  fields.location());
+                }
+                fields.finish();
+            }
+        } else if (kind == "unique") {
+            check.kind = CheckKind::kUnique;
+            if (auto columns = reader_.scalar_list(*unique, key_of("unique", what))) {
+                check.columns = std::move(*columns);
+                if (schema != nullptr) check_columns(*schema, *unique, target);
+            }
+        } else if (kind == "freshness") {
+            check.kind = CheckKind::kFreshness;
+            const std::string inner = key_of("freshness", what);
+            MapReader fields(reader_, *freshness, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* max_age = fields.required("max_age");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (max_age != nullptr) {
+                    if (auto age = reader_.duration(*max_age, key_of("max_age", inner))) {
+                        check.max_age = *age;
+                    }
+                }
+                fields.finish();
+            }
         }
+        const bool row_kind = kind == "not_null" || kind == "expect" || kind == "accepted_values" ||
+                              kind == "range" || kind == "regex";
+        if (present(mostly)) {
+            if (kind && !row_kind) {
+                reader_.error(ErrorCode::kConfig,
+                              what +
+                                  ": `mostly` is for not_null, expect, accepted_values, range and "
+                                  "regex rules",
+                              map.key_location("mostly"));
+            } else if (!mostly->is_scalar()) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("mostly", what) + " must be a number in (0, 1]",
+                              mostly->location());
+            } else {
+                const std::string& text = mostly->scalar();
+                char* end = nullptr;
+                const double value = std::strtod(text.c_str(), &end);
+                if (text.empty() || end != text.c_str() + text.size() || !(value > 0.0) ||
+                    value > 1.0) {
+                    reader_.error(ErrorCode::kOutOfRange,
+                                  key_of("mostly", what) + " must be a number in (0, 1], got " +
+                                      backticks(text),
+                                  mostly->location());
+                } else {
+                    check.mostly = value;
+                }
+            }
+        }
+        const bool dataset = kind.has_value() && (!row_kind || present(mostly));
         if (present(on_fail)) {
-            if (auto action =
-                    reader_.choice<CheckAction>(*on_fail, key_of("on_fail", what),
-                                                {{"dead_letter", CheckAction::kDeadLetter},
-                                                 {"drop", CheckAction::kDrop},
-                                                 {"warn", CheckAction::kWarn},
-                                                 {"fail", CheckAction::kFail}})) {
+            if (dataset) {
+                reader_.error(ErrorCode::kConfig,
+                              what +
+                                  ": `on_fail` is for row-level checks; a dataset rule takes "
+                                  "`severity: warn | error`",
+                              map.key_location("on_fail"));
+            } else if (auto action =
+                           reader_.choice<CheckAction>(*on_fail, key_of("on_fail", what),
+                                                       {{"dead_letter", CheckAction::kDeadLetter},
+                                                        {"drop", CheckAction::kDrop},
+                                                        {"warn", CheckAction::kWarn},
+                                                        {"fail", CheckAction::kFail}})) {
                 check.on_fail = *action;
+            }
+        }
+        if (present(severity)) {
+            if (!dataset) {
+                reader_.error(ErrorCode::kConfig,
+                              what +
+                                  ": `severity` is for dataset rules (row_count, unique, "
+                                  "freshness, or a rule with `mostly`); a row-level check "
+                                  "takes `on_fail`",
+                              map.key_location("severity"));
+            } else if (auto level = reader_.choice<CheckSeverity>(
+                           *severity, key_of("severity", what),
+                           {{"error", CheckSeverity::kError}, {"warn", CheckSeverity::kWarn}})) {
+                check.severity = *level;
             }
         }
         if (present(name)) {
@@ -599,6 +762,45 @@ private:
         }
         map.finish();
         spec_.checks.push_back(std::move(check));
+    }
+
+    // Why `pattern` is not a regular expression std::regex takes; nullopt when it is.
+    static std::optional<std::string> regex_error(const std::string& pattern) {
+        try {
+            std::regex compiled(pattern);
+            (void)compiled;
+        } catch (const std::regex_error& error) {
+            return std::string(error.what());
+        }
+        return std::nullopt;
+    }
+
+    // The `column` of a rule: known to the source's declared schema when there is one.
+    void read_rule_column(CheckSpec& check, const ConfigNode* column, const std::string& what,
+                          const Schema* schema, const std::string& target) {
+        if (column == nullptr) return;
+        if (auto text = reader_.non_empty(*column, key_of("column", what))) {
+            check.column = *text;
+            check.column_location = column->location();
+            if (schema != nullptr) check_columns(*schema, *column, target);
+        }
+    }
+
+    // A number for a range bound, kept as the SQL literal it is compared with.
+    std::optional<std::string> number_text(const ConfigNode& node, const std::string& what) {
+        if (!node.is_scalar()) {
+            reader_.error(ErrorCode::kConfig, what + " must be a number", node.location());
+            return std::nullopt;
+        }
+        const std::string& text = node.scalar();
+        char* end = nullptr;
+        (void)std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) {
+            reader_.error(ErrorCode::kConfig, what + " must be a number, got " + backticks(text),
+                          node.location());
+            return std::nullopt;
+        }
+        return text;
     }
 
     // Every column a not_null check names must be in the source's declared schema.

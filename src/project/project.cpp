@@ -60,8 +60,24 @@ std::string_view enum_name(CheckKind kind) {
             return "not_null";
         case CheckKind::kExpect:
             return "expect";
+        case CheckKind::kAcceptedValues:
+            return "accepted_values";
+        case CheckKind::kRange:
+            return "range";
+        case CheckKind::kRegex:
+            return "regex";
+        case CheckKind::kRowCount:
+            return "row_count";
+        case CheckKind::kUnique:
+            return "unique";
+        case CheckKind::kFreshness:
+            return "freshness";
     }
     return "unknown";
+}
+
+std::string_view enum_name(CheckSeverity severity) {
+    return severity == CheckSeverity::kError ? "error" : "warn";
 }
 
 std::string_view enum_name(CheckAction action) {

@@ -25,7 +25,20 @@ enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
 enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
-enum class CheckKind { kNotNull, kExpect };
+/// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of
+/// rows passing); row_count, unique and freshness judge a whole dataset.
+enum class CheckKind {
+    kNotNull,
+    kExpect,
+    kAcceptedValues,
+    kRange,
+    kRegex,
+    kRowCount,
+    kUnique,
+    kFreshness
+};
+/// What a failed dataset-level rule does to the run: `error` fails it (no sink commits).
+enum class CheckSeverity { kError, kWarn };
 /// What a failed check does with the record.
 enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
 enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka };
@@ -39,6 +52,7 @@ std::string_view enum_name(DataFormat format);
 std::string_view enum_name(OnRecordError action);
 std::string_view enum_name(CheckKind kind);
 std::string_view enum_name(CheckAction action);
+std::string_view enum_name(CheckSeverity severity);
 std::string_view enum_name(SinkKind kind);
 
 /// The format a file extension implies: .json, .ndjson/.jsonl, .csv, .parquet.
@@ -112,9 +126,28 @@ struct CheckSpec {
     SourceLocation location;  // the rule's map
     CheckKind kind = CheckKind::kNotNull;
     std::string name;                  // optional label for results; "" when not given
-    std::vector<std::string> columns;  // kNotNull
+    std::vector<std::string> columns;  // kNotNull, kUnique
     SqlText expression;                // kExpect: a boolean SQL expression
     CheckAction on_fail = CheckAction::kDeadLetter;
+    std::string column;                    // kAcceptedValues, kRange, kRegex, kFreshness
+    std::string pattern;                   // kRegex: ECMAScript syntax, searched in the value
+    SourceLocation column_location;        // where `column` is written
+    std::vector<std::string> values;       // kAcceptedValues
+    std::optional<std::string> min_value;  // kRange: SQL literals (numbers)
+    std::optional<std::string> max_value;
+    std::optional<int64_t> min_rows;  // kRowCount
+    std::optional<int64_t> max_rows;
+    std::chrono::microseconds max_age{0};  // kFreshness
+    /// Row-level kinds with `mostly`: a dataset rule passing when at least this fraction of the
+    /// rows pass (rows are then never removed).
+    std::optional<double> mostly;
+    CheckSeverity severity = CheckSeverity::kError;
+
+    /// Judged on the whole dataset once every row was seen (not row by row).
+    bool dataset_level() const {
+        return mostly.has_value() || kind == CheckKind::kRowCount || kind == CheckKind::kUnique ||
+               kind == CheckKind::kFreshness;
+    }
 };
 
 /// One output of a pipeline. Which fields matter depends on `kind`.

@@ -58,19 +58,20 @@ sources:
   s: { file: in/a.csv, schema: "id: int64, amount: double" }
 views:
   v: SELECT * FROM s
+  w: SELECT id FROM v
 checks:
   v:
     - not_null: [id]
 sinks:
-  - { from: v, file: out/v.csv }
+  - { from: w, file: out/w.csv }
 YAML
 set +e
 out=$("$MILLRACE" validate "$WORK/refused" 2>&1); rc=$?
 run=$("$MILLRACE" run "$WORK/refused" p 2>&1)
 set -e
-expect_eq "$rc" "1" "validate refuses a check on a view, as run does"
-expect_contains "$out" "pipelines/p.yaml:8:7: error: checks on views (\`v\`) are not supported yet" "validate: at the check"
-expect_contains "$run" "pipelines/p.yaml:8:7: error: checks on views (\`v\`) are not supported yet" "run: at the same place"
+expect_eq "$rc" "1" "validate refuses a check on a view no sink reads, as run does"
+expect_contains "$out" "pipelines/p.yaml:9:7: error: checks on view \`v\`: no sink reads the view" "validate: at the check"
+expect_contains "$run" "pipelines/p.yaml:9:7: error: checks on view \`v\`: no sink reads the view" "run: at the same place"
 cat > "$WORK/refused/pipelines/p.yaml" <<'YAML'
 name: p
 sources:

@@ -167,6 +167,91 @@ sinks:
     ASSERT_FALSE(again.ok()) << "the check pins 10:30:00";
 }
 
+// Checks on a view run on the rows its sinks read: each failing row is dead-lettered once even
+// when two sinks read the view, and neither sink gets it.
+TEST_F(BatchRunnerTest, ViewChecksDeadLetterOnceAndFilterEverySink) {
+    write("pipelines/view.yaml", R"(name: view
+mode: batch
+sources:
+  b:
+    file: { path: in/b.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+views:
+  doubled: SELECT id, amount * 2 AS twice FROM b
+checks:
+  doubled:
+    - expect: "twice >= 0"
+    - expect: "id < 5"
+      on_fail: warn
+sinks:
+  - { from: doubled, file: { path: out/d.csv, format: csv } }
+  - { from: doubled, lake: { table: d_rows } }
+)");
+    auto report = run("view");
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    ASSERT_EQ(report->views.size(), 1u);
+    EXPECT_EQ(report->views[0].name, "doubled");
+    EXPECT_EQ(report->views[0].rows_failed_checks, 1u);
+    EXPECT_EQ(report->views[0].check_warnings, 0u);  // id 5 was dead-lettered first
+    EXPECT_EQ(report->dead_letters, 1u);
+    auto out = read_file(dir_ + "/out/d.csv");
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(*out, "id,twice\n4,80\n");
+    ASSERT_EQ(report->sinks.size(), 2u);
+    EXPECT_EQ(report->sinks[1].rows_written, 1u);
+    auto letters = read_file(report->dead_letter_path);
+    ASSERT_TRUE(letters.ok());
+    EXPECT_NE(letters->find("\"view\":\"doubled\""), std::string::npos) << *letters;
+}
+
+TEST_F(BatchRunnerTest, AFailingViewCheckCommitsNoSink) {
+    write("pipelines/view.yaml", R"(name: view
+mode: batch
+sources:
+  b:
+    file: { path: in/b.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+views:
+  v: SELECT id, amount FROM b
+checks:
+  v:
+    - not_null: [amount]
+    - expect: "amount > 0"
+      on_fail: fail
+sinks:
+  - { from: v, file: { path: out/v.csv, format: csv } }
+)");
+    auto report = run("view");
+    ASSERT_FALSE(report.ok());
+    EXPECT_NE(report.error().message().find("on view `v` failed (on_fail: fail)"),
+              std::string::npos)
+        << report.error().to_string();
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/v.csv"));
+}
+
+TEST_F(BatchRunnerTest, AViewCheckOnAnUnknownColumnPointsAtTheCheck) {
+    write("pipelines/view.yaml", R"(name: view
+mode: batch
+sources:
+  b:
+    file: { path: in/b.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+views:
+  v: SELECT id FROM b
+checks:
+  v:
+    - not_null: [amount]
+sinks:
+  - { from: v, file: { path: out/v.csv, format: csv } }
+)");
+    auto report = run("view");
+    ASSERT_FALSE(report.ok());
+    EXPECT_NE(report.error().message().find("check not_null on view `v`: unknown column `amount`"),
+              std::string::npos)
+        << report.error().to_string();
+    EXPECT_EQ(report.error().location().line, 11);
+}
+
 TEST(CommitCounter, GrowsAcrossCallsAndRefusesAGarbledFile) {
     const std::string dir = (std::filesystem::temp_directory_path() /
                              ("millrace-commit-counter-" + std::to_string(::getpid())))
