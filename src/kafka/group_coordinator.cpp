@@ -178,7 +178,8 @@ void GroupCoordinator::complete_join(Group& group) {
     if (!group.members.contains(group.leader)) group.leader = group.members.begin()->first;
     // The first protocol of the leader's list that every member supports.
     group.protocol_name.clear();
-    for (const auto& [name, metadata] : group.members.at(group.leader).protocols) {
+    for (const auto& leader_protocol : group.members.at(group.leader).protocols) {
+        const std::string& name = leader_protocol.first;
         bool everyone = true;
         for (const auto& [id, member] : group.members) {
             if (std::none_of(member.protocols.begin(), member.protocols.end(),
