@@ -174,7 +174,8 @@ Result<AvroValue> avro_decode(const AvroNode& node, std::string_view& input, std
                         MILLRACE_ASSIGN_OR_RETURN(std::string_view key, get_bytes(input));
                         MILLRACE_ASSIGN_OR_RETURN(AvroValue item,
                                                   avro_decode(*node.values, input, budget));
-                        v.entries.emplace_back(std::string(key), std::move(item));
+                        v.keys.emplace_back(key);
+                        v.items.push_back(std::move(item));
                     }
                 }
             }

@@ -90,7 +90,7 @@ private:
 ///   kBytes    bytes         bytes, string, fixed
 ///   kRecord   items         record (fields in schema order)
 ///   kArray    items         array
-///   kMap      entries       map
+///   kMap      keys, items   map
 ///
 /// A union value is the value of one of its branches; `branch` says which (the decoder sets it;
 /// the encoder picks the first branch matching the kind when it is unset).
@@ -102,7 +102,9 @@ struct AvroValue {
     double real = 0;
     std::string bytes;
     std::vector<AvroValue> items;
-    std::vector<std::pair<std::string, AvroValue>> entries;
+    // kMap: the keys, in order; `items` holds their values. (Not a vector of pairs: a pair
+    // cannot hold the still-incomplete AvroValue.)
+    std::vector<std::string> keys;
     std::optional<std::size_t> branch;
 
     static AvroValue null() { return {}; }

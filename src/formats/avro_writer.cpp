@@ -160,11 +160,12 @@ Status avro_encode(const AvroNode& node, const AvroValue& value, std::string& ou
             return {};
         case AvroType::kMap:
             if (value.kind != Kind::kMap) return mismatch(node, value);
-            if (!value.entries.empty()) {
-                put_long(out, static_cast<int64_t>(value.entries.size()));
-                for (const auto& [key, item] : value.entries) {
-                    put_bytes(out, key);
-                    MILLRACE_TRY(avro_encode(*node.values, item, out));
+            if (value.keys.size() != value.items.size()) return mismatch(node, value);
+            if (!value.keys.empty()) {
+                put_long(out, static_cast<int64_t>(value.keys.size()));
+                for (std::size_t i = 0; i < value.keys.size(); ++i) {
+                    put_bytes(out, value.keys[i]);
+                    MILLRACE_TRY(avro_encode(*node.values, value.items[i], out));
                 }
             }
             put_long(out, 0);
