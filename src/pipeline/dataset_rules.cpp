@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/durable_file.h"
+#include "common/file_lock.h"
 #include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "exec/operator.h"
@@ -321,6 +322,10 @@ Status record_rule_results(const std::string& data_dir, const std::string& pipel
         return Error(ErrorCode::kIo, fmt::format("creating {}: {}", dir, error.message()));
     }
     const std::string path = fmt::format("{}/{}.ndjson", dir, pipeline);
+    // Runs of one pipeline at once (a backfill with concurrency) take turns, so no run's lines
+    // are lost to another's rewrite and run numbers stay distinct.
+    MILLRACE_ASSIGN_OR_RETURN(FileLock lock,
+                              FileLock::acquire_waiting(path + ".lock", "check results"));
     std::string text;
     if (std::filesystem::exists(path)) {
         MILLRACE_ASSIGN_OR_RETURN(text, read_file(path));
