@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "connectors/topic_source.h"
 #include "formats/json_decoder.h"
 #include "log/consumer_offsets.h"
 #include "log/log.h"
@@ -22,34 +23,9 @@ Result<std::unique_ptr<StreamingTopicSource>> StreamingTopicSource::open(
     auto source = std::make_unique<StreamingTopicSource>();
     source->name_ = spec.name;
     source->consumer_ = consumer;
-    source->topic_ = log.find_topic(spec.topic);
-    if (!source->topic_) {
-        std::string known;
-        for (const std::string& t : log.list_topics()) known += (known.empty() ? "" : ", ") + t;
-        return Error(ErrorCode::kNotFound,
-                     fmt::format("source `{}`: topic `{}` does not exist in {} (topics: {}); "
-                                 "create it first (millrace topic create {} --partitions N)",
-                                 spec.name, spec.topic, log.dir(), known.empty() ? "none" : known,
-                                 spec.topic),
-                     spec.location);
-    }
-    if (spec.schema) {
-        source->schema_ = std::make_shared<const Schema>(*spec.schema);
-    } else if (!source->topic_->config().schema.empty()) {
-        auto schema = parse_schema_spec(source->topic_->config().schema);
-        if (!schema.ok())
-            return Error(ErrorCode::kConfig,
-                         fmt::format("source `{}`: the topic's schema: {}", spec.name,
-                                     schema.error().message()),
-                         spec.location);
-        source->schema_ = std::make_shared<const Schema>(std::move(schema).value());
-    } else {
-        return Error(
-            ErrorCode::kConfig,
-            fmt::format("source `{}`: topic `{}` has no schema; declare `schema:` on the source",
-                        spec.name, spec.topic),
-            spec.location);
-    }
+    MILLRACE_ASSIGN_OR_RETURN(OpenedTopic opened, open_source_topic(spec, log));
+    source->topic_ = std::move(opened.topic);
+    source->schema_ = std::move(opened.schema);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
         MILLRACE_ASSIGN_OR_RETURN(std::optional<Offset> committed,

@@ -10,28 +10,29 @@
 
 namespace millrace {
 
-Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, Log& log) {
-    auto source = std::make_unique<TopicSource>();
-    source->name_ = spec.name;
-    source->topic_ = log.find_topic(spec.topic);
-    if (!source->topic_) {
+Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log) {
+    OpenedTopic out;
+    out.topic = log.find_topic(spec.topic);
+    if (!out.topic) {
         std::string known;
         for (const std::string& t : log.list_topics()) known += (known.empty() ? "" : ", ") + t;
         return Error(ErrorCode::kNotFound,
-                     fmt::format("source `{}`: topic `{}` does not exist in {} (topics: {})",
-                                 spec.name, spec.topic, log.dir(), known.empty() ? "none" : known),
+                     fmt::format("source `{}`: topic `{}` does not exist in {} (topics: {}); "
+                                 "create it first (millrace topic create {} --partitions N)",
+                                 spec.name, spec.topic, log.dir(), known.empty() ? "none" : known,
+                                 spec.topic),
                      spec.location);
     }
     if (spec.schema) {
-        source->schema_ = std::make_shared<const Schema>(*spec.schema);
-    } else if (!source->topic_->config().schema.empty()) {
-        auto schema = parse_schema_spec(source->topic_->config().schema);
+        out.schema = std::make_shared<const Schema>(*spec.schema);
+    } else if (!out.topic->config().schema.empty()) {
+        auto schema = parse_schema_spec(out.topic->config().schema);
         if (!schema.ok())
             return Error(ErrorCode::kConfig,
                          fmt::format("source `{}`: the topic's schema: {}", spec.name,
                                      schema.error().message()),
                          spec.location);
-        source->schema_ = std::make_shared<const Schema>(std::move(schema).value());
+        out.schema = std::make_shared<const Schema>(std::move(schema).value());
     } else {
         return Error(
             ErrorCode::kConfig,
@@ -39,6 +40,15 @@ Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, L
                         spec.name, spec.topic),
             spec.location);
     }
+    return out;
+}
+
+Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, Log& log) {
+    auto source = std::make_unique<TopicSource>();
+    source->name_ = spec.name;
+    MILLRACE_ASSIGN_OR_RETURN(OpenedTopic opened, open_source_topic(spec, log));
+    source->topic_ = std::move(opened.topic);
+    source->schema_ = std::move(opened.schema);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
         source->bounds_.push_back(Range{partition->start_offset(), partition->end_offset()});

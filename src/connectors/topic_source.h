@@ -14,6 +14,15 @@ namespace millrace {
 class Log;
 class Topic;
 
+/// A topic source's topic and the schema its records decode with (the source's `schema:`, else
+/// the topic's): shared by the bounded and the streaming topic sources. Errors name the source
+/// and point at its location.
+struct OpenedTopic {
+    std::shared_ptr<Topic> topic;
+    std::shared_ptr<const Schema> schema;
+};
+Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log);
+
 /// A log topic read as a bounded source: every partition from its start offset (or a given
 /// one, for replays from a checkpoint) up to the end offset captured when the source is opened,
 /// so a batch run sees a fixed set of records and a re-run over the same offsets sees the same
