@@ -14,6 +14,7 @@
 #include "kafka/broker.h"
 #include "kafka/frame.h"
 #include "kafka/message.h"
+#include "listener/tcp_listener.h"
 
 namespace millrace::kafka {
 
@@ -21,8 +22,8 @@ namespace {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Strand = net::strand<net::io_context::executor_type>;
-using Socket = net::basic_stream_socket<tcp, Strand>;
+using Strand = TcpListener::Strand;
+using Socket = TcpListener::Socket;
 using ErrorCodeType = boost::system::error_code;
 
 constexpr std::size_t kRequestHeaderBytes = 8;  // api_key, api_version, correlation_id
@@ -196,87 +197,27 @@ public:
         : options_(std::move(options)),
           broker_(broker),
           logger_(logger),
-          threads_(std::max(1, options_.threads)),
-          acceptor_(net::make_strand(context(0))) {}
-
-    net::io_context& context(std::size_t index) {
-        while (contexts_.size() < static_cast<std::size_t>(threads_)) {
-            contexts_.push_back(std::make_unique<net::io_context>(1));
-        }
-        return *contexts_[index];
-    }
+          listener_(
+              "kafka listen", options_.address, options_.port, options_.threads,
+              [this](Socket socket) {
+                  std::make_shared<Session>(std::move(socket), options_, broker_, logger_)->start();
+              }) {}
 
     Status start() {
-        ErrorCodeType ec;
-        const net::ip::address address = net::ip::make_address(options_.address, ec);
-        if (ec) {
-            return Error(ErrorCode::kInvalidArgument,
-                         "kafka listen address `" + options_.address + "` is not an IP address");
-        }
-        const tcp::endpoint endpoint(address, options_.port);
-        auto fail = [&](std::string_view what) {
-            return Error(ErrorCode::kIo, std::string(what) + " " + options_.address + ":" +
-                                             std::to_string(options_.port) + ": " + ec.message());
-        };
-        acceptor_.open(endpoint.protocol(), ec);
-        if (ec) return fail("opening");
-        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-        acceptor_.bind(endpoint, ec);
-        if (ec) return fail("binding");
-        acceptor_.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) return fail("listening on");
-        port_ = acceptor_.local_endpoint(ec).port();
-        accept();
-        for (int i = 0; i < threads_; ++i) {
-            guards_.push_back(std::make_unique<WorkGuard>(context(i).get_executor()));
-            workers_.emplace_back([this, i] { context(i).run(); });
-        }
-        logger_.info("kafka", "listening",
-                     {{"address", options_.address}, {"port", static_cast<int64_t>(port_)}});
+        MILLRACE_TRY(listener_.start());
+        logger_.info(
+            "kafka", "listening",
+            {{"address", options_.address}, {"port", static_cast<int64_t>(listener_.port())}});
         return {};
     }
-
-    void accept() {
-        net::io_context& target = context(next_context_++ % static_cast<std::size_t>(threads_));
-        acceptor_.async_accept(Strand(target.get_executor()), [this](ErrorCodeType ec,
-                                                                     Socket socket) {
-            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-            if (!ec) {
-                socket.set_option(tcp::no_delay(true), ec);
-                std::make_shared<Session>(std::move(socket), options_, broker_, logger_)->start();
-            }
-            accept();
-        });
-    }
-
-    void stop() {
-        if (stopped_) return;
-        stopped_ = true;
-        net::post(acceptor_.get_executor(), [this] {
-            ErrorCodeType ignored;
-            acceptor_.close(ignored);
-        });
-        guards_.clear();
-        for (auto& io : contexts_) io->stop();
-        for (auto& worker : workers_) worker.join();
-        workers_.clear();
-    }
-
-    uint16_t port() const { return port_; }
+    void stop() { listener_.stop(); }
+    uint16_t port() const { return listener_.port(); }
 
 private:
-    using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
     KafkaServerOptions options_;
     Broker& broker_;
     Logger logger_;
-    int threads_;
-    std::vector<std::unique_ptr<net::io_context>> contexts_;
-    std::vector<std::unique_ptr<WorkGuard>> guards_;
-    std::size_t next_context_ = 0;
-    tcp::acceptor acceptor_;
-    std::vector<std::thread> workers_;
-    uint16_t port_ = 0;
-    bool stopped_ = false;
+    TcpListener listener_;
 };
 
 KafkaServer::KafkaServer(KafkaServerOptions options, Broker& broker, const Logger& logger)

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "listener/tcp_listener.h"
+
 namespace millrace {
 
 namespace {
@@ -20,8 +22,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 // Concrete executor types (not the type-erased any_io_executor): every handler of a connection
 // runs on its strand without the cost of erasing and copying executors.
-using Strand = net::strand<net::io_context::executor_type>;
-using Socket = net::basic_stream_socket<tcp, Strand>;
+using Strand = TcpListener::Strand;
+using Socket = TcpListener::Socket;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Strand>;
 
@@ -234,65 +236,21 @@ public:
         : options_(std::move(options)),
           router_(router),
           logger_(logger),
-          threads_(options_.threads > 0
-                       ? options_.threads
-                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-          acceptor_(net::make_strand(context(0))) {}
-
-    // One io_context per thread, each run by one thread: a connection lives on one thread, so
-    // requests need no cross-thread hand-off or wake-up (one shared io_context run by all
-    // threads spent a fifth of the time in its scheduler lock and futex wake-ups).
-    net::io_context& context(std::size_t index) {
-        while (contexts_.size() < static_cast<std::size_t>(threads_)) {
-            contexts_.push_back(std::make_unique<net::io_context>(1));
-        }
-        return *contexts_[index];
-    }
+          listener_("listen", options_.address, options_.port,
+                    options_.threads > 0
+                        ? options_.threads
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                    [this](Socket socket) {
+                        std::make_shared<Session>(std::move(socket), options_, router_)->start();
+                    }) {}
 
     Status start() {
-        beast::error_code ec;
-        const net::ip::address address = net::ip::make_address(options_.address, ec);
-        if (ec) {
-            return Error(ErrorCode::kInvalidArgument,
-                         "listen address `" + options_.address + "` is not an IP address");
-        }
-        const tcp::endpoint endpoint(address, options_.port);
-        auto fail = [&](std::string_view what) {
-            return Error(ErrorCode::kIo, std::string(what) + " " + options_.address + ":" +
-                                             std::to_string(options_.port) + ": " + ec.message());
-        };
-        acceptor_.open(endpoint.protocol(), ec);
-        if (ec) return fail("opening");
-        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-        acceptor_.bind(endpoint, ec);
-        if (ec) return fail("binding");
-        acceptor_.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) return fail("listening on");
-        port_ = acceptor_.local_endpoint(ec).port();
-        accept();
-        for (int i = 0; i < threads_; ++i) {
-            guards_.push_back(std::make_unique<WorkGuard>(context(i).get_executor()));
-            workers_.emplace_back([this, i] { context(i).run(); });
-        }
+        MILLRACE_TRY(listener_.start());
         logger_.info("server", "listening",
                      {{"address", options_.address},
-                      {"port", static_cast<int64_t>(port_)},
-                      {"threads", threads_}});
+                      {"port", static_cast<int64_t>(listener_.port())},
+                      {"threads", listener_.threads()}});
         return {};
-    }
-
-    void accept() {
-        // New connections go round-robin to the threads' contexts.
-        net::io_context& target = context(next_context_++ % static_cast<std::size_t>(threads_));
-        acceptor_.async_accept(
-            Strand(target.get_executor()), [this](beast::error_code ec, Socket socket) {
-                if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-                if (!ec) {
-                    socket.set_option(tcp::no_delay(true), ec);
-                    std::make_shared<Session>(std::move(socket), options_, router_)->start();
-                }
-                accept();
-            });
     }
 
     void wait_for_signal() {
@@ -302,34 +260,14 @@ public:
         signals_io.run();
     }
 
-    void stop() {
-        if (stopped_) return;
-        stopped_ = true;
-        net::post(acceptor_.get_executor(), [this] {
-            beast::error_code ignored;
-            acceptor_.close(ignored);
-        });
-        guards_.clear();
-        for (auto& io : contexts_) io->stop();
-        for (auto& worker : workers_) worker.join();
-        workers_.clear();
-    }
-
-    uint16_t port() const { return port_; }
+    void stop() { listener_.stop(); }
+    uint16_t port() const { return listener_.port(); }
 
 private:
     HttpServerOptions options_;
     const Router& router_;
     Logger logger_;
-    using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
-    int threads_;
-    std::vector<std::unique_ptr<net::io_context>> contexts_;
-    std::vector<std::unique_ptr<WorkGuard>> guards_;
-    std::size_t next_context_ = 0;
-    tcp::acceptor acceptor_;
-    std::vector<std::thread> workers_;
-    uint16_t port_ = 0;
-    bool stopped_ = false;
+    TcpListener listener_;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, const Router& router, const Logger& logger)
