@@ -84,42 +84,41 @@ std::string_view WireReader::take(std::size_t size) {
     return out;
 }
 
-std::optional<std::string_view> WireReader::string(bool compact) {
-    int64_t length = compact ? static_cast<int64_t>(unsigned_varint()) - 1 : int16();
+std::optional<std::size_t> WireReader::length_prefix(bool compact, bool wide) {
+    const int64_t length =
+        compact ? static_cast<int64_t>(unsigned_varint()) - 1 : (wide ? int32() : int16());
     if (!ok_) return std::nullopt;
     if (length < 0) {
         if (length != -1) ok_ = false;
         return std::nullopt;
     }
-    const std::string_view value = take(static_cast<std::size_t>(length));
+    return static_cast<std::size_t>(length);
+}
+
+std::optional<std::string_view> WireReader::string(bool compact) {
+    const std::optional<std::size_t> length = length_prefix(compact, false);
+    if (!length) return std::nullopt;
+    const std::string_view value = take(*length);
     if (!ok_) return std::nullopt;
     return value;
 }
 
 std::optional<std::string_view> WireReader::bytes(bool compact) {
-    int64_t length = compact ? static_cast<int64_t>(unsigned_varint()) - 1 : int32();
-    if (!ok_) return std::nullopt;
-    if (length < 0) {
-        if (length != -1) ok_ = false;
-        return std::nullopt;
-    }
-    const std::string_view value = take(static_cast<std::size_t>(length));
+    const std::optional<std::size_t> length = length_prefix(compact, true);
+    if (!length) return std::nullopt;
+    const std::string_view value = take(*length);
     if (!ok_) return std::nullopt;
     return value;
 }
 
 std::optional<std::size_t> WireReader::array_length(bool compact) {
-    int64_t length = compact ? static_cast<int64_t>(unsigned_varint()) - 1 : int32();
-    if (!ok_) return std::nullopt;
-    if (length < 0) {
-        if (length != -1) ok_ = false;
-        return std::nullopt;
-    }
-    if (static_cast<uint64_t>(length) > remaining()) {
+    const std::optional<std::size_t> length = length_prefix(compact, true);
+    if (!length) return std::nullopt;
+    if (*length > remaining()) {
         ok_ = false;
         return std::nullopt;
     }
-    return static_cast<std::size_t>(length);
+    return length;
 }
 
 void WireReader::skip_tagged_fields() {

@@ -49,6 +49,9 @@ public:
 
 private:
     bool need(std::size_t size);
+    /// A length prefix: unsigned varint N + 1 when `compact`, else int32 (`wide`) or int16.
+    /// nullopt for null (-1); any other negative length fails the reader.
+    std::optional<std::size_t> length_prefix(bool compact, bool wide);
 
     std::string_view bytes_;
     std::size_t pos_ = 0;
