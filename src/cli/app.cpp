@@ -14,6 +14,7 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "cli/dlq_command.h"
 #include "cli/topic_command.h"
 #include "cli/validate_command.h"
 
@@ -282,6 +283,24 @@ int run_cli(int argc, char** argv) {
                       "Memory the query's joins, sorts and aggregates may hold together, e.g. "
                       "512M (default 4G)");
 
+    auto* dlq = app.add_subcommand(
+        "dlq", "A pipeline's dead letters: count, inspect, replay (docs/dead-letters.md)");
+    DlqCommandOptions dlq_options;
+    dlq->add_option("action", dlq_options.action, "count, inspect or replay")->required();
+    dlq->add_option("project", dlq_options.project_dir, "The project folder")->required();
+    dlq->add_option("pipeline", dlq_options.pipeline, "The pipeline")->required();
+    dlq->add_option("--reason", dlq_options.reason, "Only dead letters whose reason contains this");
+    dlq->add_option("--source", dlq_options.source, "Only dead letters of this source (or view)");
+    dlq->add_option("--stage", dlq_options.stage,
+                    "Only dead letters of this stage (decode, file, check, late, evaluate)");
+    dlq->add_option("--limit", dlq_options.limit, "inspect: at most this many");
+    dlq->add_flag("--json", dlq_options.json,
+                  "inspect: one envelope per line, as JSON (what replay --from reads)");
+    dlq->add_option("--from", dlq_options.from,
+                    "replay: edited envelopes (NDJSON from inspect --json) to send instead");
+    dlq->add_option("--to", dlq_options.to, "replay: this topic instead of the source's topic");
+    dlq->add_flag("--dry-run", dlq_options.dry_run, "replay: say what would be sent, send nothing");
+
     auto* replay = app.add_subcommand(
         "replay", "Replay captured requests against an instance; latency, mismatches");
     ReplayCommandOptions replay_options;
@@ -380,6 +399,7 @@ int run_cli(int argc, char** argv) {
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
     if (*replay) return run_replay(replay_options);
+    if (*dlq) return run_dlq(dlq_options);
     if (*jobs) {
         for (CLI::App* action : jobs->get_subcommands()) jobs_options.action = action->get_name();
         return run_jobs_command(jobs_options);

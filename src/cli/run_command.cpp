@@ -76,6 +76,10 @@ std::string source_line(const SourceReport& s) {
     out += fmt::format(" ({} {}{}", s.files, s.unit, s.files == 1 ? "" : "s");
     if (!s.bad_files.empty()) out += fmt::format(", {} set aside", s.bad_files.size());
     out += fmt::format(", {:.1f} MB)\n", static_cast<double>(s.bytes) / 1e6);
+    out += fmt::format("    records {} in = {} out + {} filtered + {} dead-lettered + {} late{}\n",
+                       s.records_in(), s.records_out(), s.records_filtered(),
+                       s.records_dead_lettered(), s.records_late(),
+                       s.balanced() ? "" : " (DOES NOT ADD UP)");
     for (const SourceReport::BadFile& bad : s.bad_files) {
         out += fmt::format("    set aside {}: {}\n", bad.path, bad.reason);
     }
@@ -105,6 +109,12 @@ std::string sinks_and_dead_letters(const RunReport& report) {
     for (const auto& [reason, count] : report.dead_letter_reasons) {
         out += fmt::format("    {:>8}  {}\n", count, reason);
     }
+    if (!report.dead_letter_topic.empty()) {
+        out += fmt::format("  dead-letter topic {:>17} -> {} (millrace dlq inspect)\n",
+                           report.dead_letters_published, report.dead_letter_topic);
+    }
+    if (!report.dead_letter_warning.empty())
+        out += fmt::format("  warning: {}\n", report.dead_letter_warning);
     out += fmt::format("  took {:.3f} s\n", static_cast<double>(report.duration.count()) / 1e6);
     return out;
 }

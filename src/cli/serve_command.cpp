@@ -391,7 +391,7 @@ int run_serve(const ServeOptions& options) {
         }
         streams.emplace_back([&, pipeline = std::move(pipeline).value()]() {
             StreamOptions stream_options;
-            stream_options.shared = SharedServices{log->get(), store.get()};
+            stream_options.shared = SharedServices{log->get(), store.get(), &metrics};
             stream_options.should_stop = [&stop_streams]() { return stop_streams.load(); };
             logger.info("stream", "streaming pipeline started", {{"pipeline", pipeline.name}});
             Result<StreamReport> report =

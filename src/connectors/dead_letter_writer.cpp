@@ -1,12 +1,19 @@
 #include "connectors/dead_letter_writer.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/durable_file.h"
 #include "common/json_string.h"
+#include "common/utf8.h"
+#include "connectors/dead_letter_topic.h"
+#include "formats/base64.h"
 #include "connectors/staged_output.h"
 
 namespace millrace {
@@ -39,6 +46,7 @@ Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(
 }
 
 void DeadLetterWriter::begin_record(std::string_view origin_key, const std::string& origin) {
+    record_start_ = buffer_.size();
     buffer_ += "{\"pipeline\":";
     append_json_string(buffer_, pipeline_);
     buffer_ += ",\"";
@@ -48,7 +56,12 @@ void DeadLetterWriter::begin_record(std::string_view origin_key, const std::stri
 }
 
 void DeadLetterWriter::end_record(const std::string& reason_key) {
-    buffer_ += "}\n";
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+    buffer_ += fmt::format(",\"time\":\"{:%Y-%m-%dT%H:%M:%S}Z\"", now);
+    buffer_ += '}';
+    if (topic_ != nullptr) topic_->add(std::string_view(buffer_).substr(record_start_));
+    buffer_ += '\n';
     ++count_;
     ++reasons_[reason_key];
     if (buffer_.size() > (1u << 20)) error_ = flush();
@@ -60,11 +73,29 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     begin_record("source", source);
     buffer_ += ",\"file\":";
     append_json_string(buffer_, file);
-    buffer_ +=
-        fmt::format(",\"line\":{},\"record\":{},\"stage\":\"decode\",\"reason\":", line, record);
+    buffer_ += fmt::format(",\"line\":{},\"record\":{}", line, record);
+    // A topic source names its units "topic <name> partition <n>"; its records are offsets.
+    constexpr std::string_view kTopic = "topic ";
+    constexpr std::string_view kPartition = " partition ";
+    const std::size_t cut = file.rfind(kPartition);
+    const std::string_view partition =
+        cut == std::string::npos ? std::string_view() : std::string_view(file).substr(cut + kPartition.size());
+    const bool numbered = !partition.empty() && std::all_of(partition.begin(), partition.end(),
+                                                            [](char c) { return c >= '0' && c <= '9'; });
+    if (file.starts_with(kTopic) && numbered && cut > kTopic.size()) {
+        buffer_ += ",\"topic\":";
+        append_json_string(buffer_, file.substr(kTopic.size(), cut - kTopic.size()));
+        buffer_ += fmt::format(",\"partition\":{},\"offset\":{}", partition, record);
+    }
+    buffer_ += ",\"stage\":\"decode\",\"reason\":";
     append_json_string(buffer_, reason);
     buffer_ += ",\"raw\":";
     append_json_string(buffer_, raw);
+    if (!is_valid_utf8(raw)) {
+        buffer_ += ",\"raw_base64\":\"";
+        append_base64(buffer_, raw);
+        buffer_ += '"';
+    }
     end_record(reason_class(reason));
 }
 

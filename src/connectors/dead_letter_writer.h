@@ -24,8 +24,15 @@ namespace millrace {
 ///   {"pipeline":"retail","source":"sales","stage":"check","check":"not_null(amount)",…,"row":{…}}
 ///   {"pipeline":"retail","view":"daily","stage":"evaluate","reason":"division by zero","row":{…}}
 ///
+/// Every record also carries `"time"` (when it was dead-lettered, UTC); a decode error read
+/// from a topic partition also `"topic"`, `"partition"` and `"offset"`, and one whose bytes are
+/// not UTF-8 also `"raw_base64"` (the exact bytes; `raw` has U+FFFD in their place).
+///
 /// Counts per reason are kept for the run report. Written like a StagedOutput: whole on
-/// finish(), or not at all.
+/// finish(), or not at all. With set_topic(), each record is also staged, as the same JSON
+/// object, in the pipeline's dead-letter topic (committed with the run's other sinks).
+class DeadLetterTopic;
+
 class DeadLetterWriter {
 public:
     /// `inputs`: files the run reads, which `path` must not be.
@@ -43,6 +50,8 @@ public:
                  const std::string& check = "");
     Status finish();
     void abort();
+    /// Also stages every record in `topic` (not owned; null: none).
+    void set_topic(DeadLetterTopic* topic) { topic_ = topic; }
 
     uint64_t count() const { return count_; }
     const std::string& path() const { return path_; }
@@ -60,6 +69,8 @@ private:
     std::FILE* file_ = nullptr;
     std::string pipeline_;
     std::string buffer_;
+    std::size_t record_start_ = 0;  // where the record being built starts in buffer_
+    DeadLetterTopic* topic_ = nullptr;
     uint64_t count_ = 0;
     std::map<std::string, uint64_t> reasons_;
     Status error_;

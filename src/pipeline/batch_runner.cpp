@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/mapped_file.h"
 #include "common/suggest.h"
+#include "connectors/dead_letter_topic.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
@@ -191,6 +192,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         writes_log = writes_log || (open_outputs && sink.kind == SinkKind::kTopic);
     if (shared.log != nullptr) {
         prepared.log = shared.log;  // a server's log: appends are seen as they happen
+        prepared.log_writable = true;
     } else if (needs_log || writes_log) {
         // Topic sources read beside a running `millrace serve`; topic sinks need the log's
         // writer lock (kUnavailable naming the process that holds it).
@@ -200,6 +202,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         // (`explain` only needs schemas: it reads beside a server like a batch run.)
         log_options.access = writes_log || (streaming && open_outputs) ? LogAccess::kReadWrite
                                                                        : LogAccess::kReadOnly;
+        prepared.log_writable = log_options.access == LogAccess::kReadWrite;
         log_options.command = "millrace run " + pipeline.name;
         auto log = Log::open(project.data_dir, *prepared.clock, log_options);
         if (!log.ok()) return std::move(log).error().with_context("opening the log");
@@ -375,32 +378,41 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
     return {};
 }
 
-Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters) {
-    if (prepared.dead_letter_sink != nullptr &&
-        prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters.count() > 0) {
-        // The dead-letter file's lines become the records of the dead-letter topic.
-        MILLRACE_ASSIGN_OR_RETURN(
-            std::shared_ptr<Topic> topic,
-            prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
-        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters.path()));
-        std::vector<RecordInput> records;
-        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
-        std::size_t start = 0;
-        while (start < text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string::npos) end = text.size();
-            RecordInput record;
-            record.value = std::string_view(text).substr(start, end - start);
-            record.timestamp_ms = now_ms;
-            records.push_back(record);
-            start = end + 1;
-        }
-        MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic->append(records));
-        MILLRACE_TRY(topic->wait_durable(appends));
+std::string dead_letter_topic_name(const PipelineSpec& pipeline) {
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.from == kDeadLetterName && sink.kind == SinkKind::kTopic) return sink.topic;
     }
+    return DeadLetterTopic::default_topic(pipeline.name);
+}
+
+Status open_dead_letter_topic(Prepared& prepared, const Project& project,
+                              const PipelineSpec& pipeline, DeadLetterWriter& dead_letters) {
+    Prepared* p = &prepared;
+    std::string data_dir = project.data_dir;
+    std::string command = "millrace run " + pipeline.name;
+    auto open_log = [p, data_dir, command]() -> Result<Log*> {
+        if (p->log != nullptr && p->log_writable) return p->log;
+        if (!p->dead_letter_log) {
+            LogOptions options;
+            options.access = LogAccess::kReadWrite;
+            options.command = command;
+            MILLRACE_ASSIGN_OR_RETURN(p->dead_letter_log, Log::open(data_dir, *p->clock, options));
+        }
+        return p->dead_letter_log.get();
+    };
+    MILLRACE_ASSIGN_OR_RETURN(prepared.dead_letter_topic,
+                              DeadLetterTopic::create(dead_letter_topic_name(pipeline), open_log));
+    dead_letters.set_topic(prepared.dead_letter_topic.get());
     return {};
+}
+
+void finish_dead_letter_topic(Prepared& prepared, RunReport& report) {
+    if (prepared.dead_letter_topic) {
+        report.dead_letter_topic = prepared.dead_letter_topic->topic();
+        report.dead_letters_published = prepared.dead_letter_topic->published();
+        report.dead_letter_warning = prepared.dead_letter_topic->warning();
+    }
+    if (prepared.dead_letter_log) prepared.dead_letter_log->stop();
 }
 
 Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec& pipeline,
@@ -420,6 +432,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     MILLRACE_ASSIGN_OR_RETURN(
         std::unique_ptr<DeadLetterWriter> dead_letters,
         DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
+    MILLRACE_TRY(open_dead_letter_topic(prepared, project, pipeline, *dead_letters));
 
     context.memory_limit_bytes = options.memory_limit_bytes;
     context.clock = options.clock;
@@ -515,16 +528,18 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     MILLRACE_ASSIGN_OR_RETURN(const uint64_t commit_id,
                               next_commit_id(project.data_dir, pipeline.name));
     for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->pre_commit(commit_id));
+    MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(commit_id));
     for (PreparedSink& sink : prepared.sinks) MILLRACE_TRY(sink.output->commit(commit_id));
+    MILLRACE_TRY(prepared.dead_letter_topic->commit(commit_id));
     abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
-    MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
     // A kafka source's group offsets move only once every sink committed: a failed run reads
     // the same records again.
     for (PreparedSource& source : prepared.sources) {
         if (source.spec->kind == SourceKind::kKafka)
             MILLRACE_TRY(static_cast<KafkaSource*>(source.reader.get())->commit_offsets());
     }
+    finish_dead_letter_topic(prepared, report);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.sinks.push_back(

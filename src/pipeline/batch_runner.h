@@ -47,6 +47,24 @@ struct SourceReport {
         std::string reason;
     };
     std::vector<BadFile> bad_files;
+    /// Rows the source's checks let through into the plans that read it.
+    uint64_t rows_out = 0;
+    /// Of rows_rejected, those an `on_error: drop` source dropped (not dead-lettered).
+    uint64_t rows_rejected_dropped = 0;
+
+    /// The accounting of a source's records: in = out + filtered + dead_lettered + late, each
+    /// term counted where it happens (balanced() checks the sum).
+    uint64_t records_in() const { return rows_read + rows_rejected; }
+    uint64_t records_out() const { return rows_out; }
+    uint64_t records_filtered() const { return rows_dropped_by_checks + rows_rejected_dropped; }
+    uint64_t records_dead_lettered() const {
+        return rows_rejected - rows_rejected_dropped + rows_failed_checks;
+    }
+    uint64_t records_late() const { return rows_late; }
+    bool balanced() const {
+        return records_in() ==
+               records_out() + records_filtered() + records_dead_lettered() + records_late();
+    }
 };
 
 struct SinkReport {
@@ -74,6 +92,11 @@ struct RunReport {
     uint64_t dead_letters = 0;
     std::string dead_letter_path;
     std::map<std::string, uint64_t> dead_letter_reasons;
+    /// The pipeline's dead-letter topic, the envelopes its commits appended to it, and why
+    /// some were left out (the log held by another process); see connectors/dead_letter_topic.h.
+    std::string dead_letter_topic;
+    uint64_t dead_letters_published = 0;
+    std::string dead_letter_warning;
     std::chrono::microseconds duration{0};
 };
 

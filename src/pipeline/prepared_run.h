@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "connectors/dead_letter_topic.h"
 #include "connectors/feature_writer.h"
 #include "connectors/sink.h"
 #include "connectors/source.h"
@@ -73,6 +74,11 @@ struct Prepared {
         std::make_unique<SystemClock>();  // outlives `log`, survives moves
     std::unique_ptr<Log> owned_log;       // opened when a source or sink is a topic
     Log* log = nullptr;                   // owned_log, or the server's (SharedServices)
+    bool log_writable = false;            // `log` was opened for writing (or is the server's)
+    /// Opened on the first dead-letter commit when `log` is absent or read-only.
+    std::unique_ptr<Log> dead_letter_log;
+    /// Declared after the logs it appends to (destroyed before them).
+    std::unique_ptr<DeadLetterTopic> dead_letter_topic;
     std::vector<PreparedSource> sources;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
@@ -98,9 +104,17 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
 Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
                         PlanMode mode);
 
-/// After the run committed: when the dead letters go to a topic sink, appends the finished
-/// dead-letter file's records to that topic.
-Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters);
+/// The pipeline's dead-letter topic (its `dead_letter` topic sink, else `dlq.<pipeline>`), in
+/// `prepared.dead_letter_topic`, fed every record `dead_letters` writes. The runner commits it
+/// with the other sinks, after them.
+Status open_dead_letter_topic(Prepared& prepared, const Project& project,
+                              const PipelineSpec& pipeline, DeadLetterWriter& dead_letters);
+
+/// The name of the dead-letter topic of `pipeline`.
+std::string dead_letter_topic_name(const PipelineSpec& pipeline);
+
+/// Copies the dead-letter topic's outcome into `report` and stops the logs the run opened.
+void finish_dead_letter_topic(Prepared& prepared, RunReport& report);
 
 /// "file out/daily.csv", "lake table t", ... for reports and messages.
 std::string sink_target(const SinkSpec& sink);

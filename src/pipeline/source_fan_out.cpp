@@ -101,6 +101,7 @@ void SourceFanOut::on_error(RowError error) {
                                            error.reason, error.raw);
             break;
         case OnRecordError::kDrop:
+            ++report_.rows_rejected_dropped;
             break;
         case OnRecordError::kFail:
             if (failure_.ok()) {
@@ -126,6 +127,7 @@ Status SourceFanOut::on_batch(Batch batch) {
         report_.rows_dropped_by_checks += counts.dropped;
         report_.check_warnings += counts.warnings;
     }
+    report_.rows_out += batch.num_rows();
     if (batch.num_rows() == 0) return {};
     for (const ScanInput* input : inputs_) {
         MILLRACE_TRY(input->entry->push(batch.project(input->columns)));

@@ -17,6 +17,7 @@
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
 #include "pipeline/commit_counter.h"
+#include "pipeline/pipeline_metrics.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
 
@@ -179,7 +180,7 @@ public:
             if (input_.watermark->is_late(values[row])) {
                 ++input_.report->rows_read;
                 ++input_.report->rows_late;
-                dead_letters_.add_row("watermark", "source", input_.source->spec->name, "late",
+                dead_letters_.add_row("late", "source", input_.source->spec->name, "late",
                                       row_to_json(batch, row));
                 continue;
             }
@@ -269,6 +270,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     MILLRACE_ASSIGN_OR_RETURN(
         std::unique_ptr<DeadLetterWriter> dead_letters,
         DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
+    MILLRACE_TRY(open_dead_letter_topic(prepared, project, pipeline, *dead_letters));
     context.memory_limit_bytes = options.memory_limit_bytes;
     context.clock = prepared.clock.get();
     context.dead_letter = [&](DeadLetterRow row) {
@@ -354,6 +356,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         streams.push_back(std::move(stream));
     }
 
+    std::optional<PipelineMetrics> metrics;
+    if (options.shared.metrics != nullptr) metrics.emplace(*options.shared.metrics, pipeline.name);
     auto commit_sinks = [&](bool final) -> Status {
         // File sinks write one file, committed once at the end; the others commit now.
         bool any = false;
@@ -378,11 +382,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             if (final || sink.spec->kind != SinkKind::kFile)
                 MILLRACE_TRY(sink.output->pre_commit(commit_id));
         }
+        MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(commit_id));
         for (PreparedSink& sink : prepared.sinks) {
             if (final || sink.spec->kind != SinkKind::kFile)
                 MILLRACE_TRY(sink.output->commit(commit_id));
         }
+        // The dead letters of the records the sinks just committed.
+        MILLRACE_TRY(prepared.dead_letter_topic->commit(commit_id));
         ++report.commits;
+        if (metrics) metrics->update(report.run);
         return {};
     };
 
@@ -454,13 +462,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
     }
     MILLRACE_TRY(dead_letters->finish());
-    MILLRACE_TRY(publish_dead_letters(prepared, *dead_letters));
     // Offsets last: a run killed before this point is read again from the previous offsets
     // (at-least-once until checkpoints), never skipped.
     for (auto& stream : streams) {
         if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
         if (stream->kafka) MILLRACE_TRY(stream->kafka->commit_offsets());
     }
+    finish_dead_letter_topic(prepared, report.run);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
         report.run.sinks.push_back(

@@ -12,6 +12,8 @@
 
 namespace millrace {
 
+class MetricsRegistry;
+
 namespace sql {
 struct LogicalNode;
 }
@@ -25,6 +27,8 @@ class OnlineStore;
 struct SharedServices {
     Log* log = nullptr;
     OnlineStore* online = nullptr;
+    /// The server's metrics: the run's record accounting after every commit (PipelineMetrics).
+    MetricsRegistry* metrics = nullptr;
 };
 
 struct StreamOptions {

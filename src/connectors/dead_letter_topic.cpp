@@ -1,0 +1,201 @@
+#include "connectors/dead_letter_topic.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "formats/json_encoder.h"
+#include "log/log.h"
+#include "log/topic.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+constexpr std::size_t kAppendRecords = 1000;
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+std::string DeadLetterTopic::default_topic(std::string_view pipeline) {
+    std::string name = "dlq.";
+    for (char c : pipeline) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        name += plain ? c : '-';
+    }
+    if (name.size() > 200) name.resize(200);
+    return name;
+}
+
+DeadLetterTopic::DeadLetterTopic(std::string topic, LogOpener open_log)
+    : topic_name_(std::move(topic)), open_log_(std::move(open_log)) {}
+
+Result<std::unique_ptr<DeadLetterTopic>> DeadLetterTopic::create(std::string topic,
+                                                                 LogOpener open_log) {
+    if (!open_log) {
+        return Error(ErrorCode::kInternal, "dead-letter topic `" + topic + "` has no log");
+    }
+    return std::make_unique<DeadLetterTopic>(std::move(topic), std::move(open_log));
+}
+
+DeadLetterTopic::~DeadLetterTopic() {
+    if (spill_ != nullptr) std::fclose(spill_);
+}
+
+void DeadLetterTopic::add(std::string_view envelope) {
+    buffer_.append(envelope);
+    buffer_ += '\n';
+    ++pending_;
+    // A failed spill keeps the envelopes in memory; pre_commit() tries again and reports it.
+    if (buffer_.size() >= kBufferBytes) (void)spill();
+}
+
+Status DeadLetterTopic::write(Batch batch) {
+    if (batch.num_rows() == 0) return {};
+    std::string lines;
+    JsonEncoder encoder;
+    encoder.encode(batch, lines);  // one line per row
+    buffer_ += lines;
+    pending_ += batch.num_rows();
+    if (buffer_.size() >= kBufferBytes) MILLRACE_TRY(spill());
+    return {};
+}
+
+Status DeadLetterTopic::spill() {
+    if (buffer_.empty()) return {};
+    if (spill_ == nullptr) {
+        spill_ = std::tmpfile();
+        if (spill_ == nullptr) {
+            return Error(ErrorCode::kIo, fmt::format("cannot stage dead letters for `{}`: {}",
+                                                     topic_name_, std::strerror(errno)));
+        }
+    }
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), spill_) != buffer_.size()) {
+        return Error(ErrorCode::kIo, fmt::format("cannot stage dead letters for `{}`: {}",
+                                                 topic_name_, std::strerror(errno)));
+    }
+    buffer_.clear();
+    return {};
+}
+
+void DeadLetterTopic::clear_staged() {
+    buffer_.clear();
+    if (spill_ != nullptr) {
+        std::fclose(spill_);  // an anonymous file: closing it frees it
+        spill_ = nullptr;
+    }
+    pending_ = 0;
+}
+
+Status DeadLetterTopic::pre_commit(uint64_t commit_id) {
+    MILLRACE_TRY(ids_.check_pre_commit(commit_id));
+    skip_commit_ = false;
+    if (pending_ > 0) {
+        if (spill_ != nullptr) {
+            MILLRACE_TRY(spill());
+            if (std::fflush(spill_) != 0) {
+                return Error(ErrorCode::kIo, fmt::format("cannot stage dead letters for `{}`: {}",
+                                                         topic_name_, std::strerror(errno)));
+            }
+        }
+        if (!topic_) {
+            Result<Log*> log = open_log_();
+            if (!log.ok() && log.error().code() == ErrorCode::kUnavailable) {
+                skip_commit_ = true;
+                warning_ = fmt::format("dead letters not written to topic `{}`: {}", topic_name_,
+                                       log.error().message());
+            } else {
+                if (!log.ok()) {
+                    return std::move(log).error().with_context("dead-letter topic `" +
+                                                               topic_name_ + "`");
+                }
+                MILLRACE_ASSIGN_OR_RETURN(topic_,
+                                          log.value()->ensure_topic(topic_name_, TopicConfig{}));
+            }
+        }
+    }
+    ids_.pre_committed(commit_id);
+    return {};
+}
+
+Status DeadLetterTopic::append_chunk(const std::string& chunk) {
+    std::vector<RecordInput> records;
+    const int64_t timestamp = now_ms();
+    std::size_t start = 0;
+    while (start < chunk.size()) {
+        std::size_t end = chunk.find('\n', start);
+        if (end == std::string::npos) end = chunk.size();
+        RecordInput record;
+        record.value = std::string_view(chunk).substr(start, end - start);
+        record.timestamp_ms = timestamp;
+        records.push_back(record);
+        start = end + 1;
+    }
+    if (records.empty()) return {};
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic_->append(records));
+    return topic_->wait_durable(appends);
+}
+
+Status DeadLetterTopic::commit(uint64_t commit_id) {
+    MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
+    if (replay) return {};
+    if (pending_ > 0 && !skip_commit_) {
+        if (spill_ != nullptr) {
+            // Staged envelopes in order: the spill file first, then what is still buffered.
+            MILLRACE_TRY(spill());
+            std::rewind(spill_);
+            std::string chunk;
+            std::size_t lines = 0;
+            char* line = nullptr;
+            std::size_t capacity = 0;
+            ssize_t length = 0;
+            Status status;
+            while (status.ok() && (length = ::getline(&line, &capacity, spill_)) > 0) {
+                chunk.append(line, static_cast<std::size_t>(length));
+                if (++lines == kAppendRecords || chunk.size() >= kBufferBytes) {
+                    status = append_chunk(chunk);
+                    chunk.clear();
+                    lines = 0;
+                }
+            }
+            std::free(line);
+            MILLRACE_TRY(status);
+            MILLRACE_TRY(append_chunk(chunk));
+        } else {
+            std::size_t start = 0;
+            while (start < buffer_.size()) {
+                // Cut at a line end after about kAppendRecords records' worth of bytes.
+                std::size_t end = start;
+                for (std::size_t n = 0; n < kAppendRecords && end < buffer_.size(); ++n) {
+                    end = buffer_.find('\n', end);
+                    end = end == std::string::npos ? buffer_.size() : end + 1;
+                }
+                MILLRACE_TRY(append_chunk(buffer_.substr(start, end - start)));
+                start = end;
+            }
+        }
+        published_ += pending_;
+    }
+    clear_staged();
+    skip_commit_ = false;
+    ids_.committed(commit_id);
+    return {};
+}
+
+void DeadLetterTopic::abort() {
+    clear_staged();
+    skip_commit_ = false;
+    ids_.aborted();
+}
+
+}  // namespace millrace
