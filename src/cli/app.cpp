@@ -6,6 +6,7 @@
 
 #include "cli/command_clock.h"
 #include "cli/convert_command.h"
+#include "cli/dlq_command.h"
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
@@ -14,7 +15,6 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
-#include "cli/dlq_command.h"
 #include "cli/topic_command.h"
 #include "cli/validate_command.h"
 

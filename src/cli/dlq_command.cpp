@@ -47,8 +47,8 @@ std::string string_field(simdjson::dom::element& object, std::string_view key) {
 }
 
 /// `json` parsed into an Envelope; kInvalidArgument when it is not a JSON object.
-Result<Envelope> parse_envelope(simdjson::dom::parser& parser, std::string json,
-                                int32_t partition, int64_t offset) {
+Result<Envelope> parse_envelope(simdjson::dom::parser& parser, std::string json, int32_t partition,
+                                int64_t offset) {
     simdjson::dom::element object;
     if (parser.parse(json).get(object) != simdjson::SUCCESS || !object.is_object()) {
         return Error(ErrorCode::kInvalidArgument, "not a JSON object");
@@ -140,8 +140,8 @@ std::string envelope_id(const Envelope& envelope) {
 /// The envelope with its place in the dead-letter topic first: what `inspect --json` prints
 /// and `replay --from` reads back.
 std::string json_with_id(const Envelope& envelope) {
-    std::string out =
-        fmt::format("{{\"dlq_partition\":{},\"dlq_offset\":{}", envelope.partition, envelope.offset);
+    std::string out = fmt::format("{{\"dlq_partition\":{},\"dlq_offset\":{}", envelope.partition,
+                                  envelope.offset);
     if (envelope.json.size() > 2 && envelope.json.front() == '{' &&
         envelope.json.find("\"dlq_partition\"") == std::string::npos) {
         out += ',';
@@ -301,8 +301,8 @@ int replay(const DlqCommandOptions& options, const Project& project, const Pipel
     }
     if (sent == 0 && !options.dry_run) std::printf("replayed 0 records\n");
     if (already > 0) {
-        std::printf("skipped %llu already replayed (%s)\n", static_cast<unsigned long long>(already),
-                    ledger.c_str());
+        std::printf("skipped %llu already replayed (%s)\n",
+                    static_cast<unsigned long long>(already), ledger.c_str());
     }
     for (const auto& [why, count] : skipped)
         std::printf("skipped %llu: %s\n", static_cast<unsigned long long>(count), why.c_str());

@@ -116,8 +116,8 @@ Status DeadLetterTopic::pre_commit(uint64_t commit_id) {
                                        log.error().message());
             } else {
                 if (!log.ok()) {
-                    return std::move(log).error().with_context("dead-letter topic `" +
-                                                               topic_name_ + "`");
+                    return std::move(log).error().with_context("dead-letter topic `" + topic_name_ +
+                                                               "`");
                 }
                 MILLRACE_ASSIGN_OR_RETURN(topic_,
                                           log.value()->ensure_topic(topic_name_, TopicConfig{}));

@@ -68,11 +68,11 @@ private:
     std::string topic_name_;
     LogOpener open_log_;
     std::shared_ptr<Topic> topic_;
-    std::string buffer_;            // staged envelopes, newline-terminated
-    std::FILE* spill_ = nullptr;    // staged envelopes past the buffer's bound
-    uint64_t pending_ = 0;          // envelopes staged since the last commit
+    std::string buffer_;          // staged envelopes, newline-terminated
+    std::FILE* spill_ = nullptr;  // staged envelopes past the buffer's bound
+    uint64_t pending_ = 0;        // envelopes staged since the last commit
     uint64_t published_ = 0;
-    bool skip_commit_ = false;      // pre_commit found the log held elsewhere
+    bool skip_commit_ = false;  // pre_commit found the log held elsewhere
     std::string warning_;
     CommitIds ids_;
 };

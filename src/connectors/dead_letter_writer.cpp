@@ -4,17 +4,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/durable_file.h"
 #include "common/json_string.h"
 #include "common/utf8.h"
 #include "connectors/dead_letter_topic.h"
-#include "formats/base64.h"
 #include "connectors/staged_output.h"
+#include "formats/base64.h"
 
 namespace millrace {
 
@@ -56,8 +55,8 @@ void DeadLetterWriter::begin_record(std::string_view origin_key, const std::stri
 }
 
 void DeadLetterWriter::end_record(const std::string& reason_key) {
-    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     buffer_ += fmt::format(",\"time\":\"{:%Y-%m-%dT%H:%M:%S}Z\"", now);
     buffer_ += '}';
     if (topic_ != nullptr) topic_->add(std::string_view(buffer_).substr(record_start_));
@@ -78,10 +77,12 @@ void DeadLetterWriter::add_decode_error(const std::string& source, const std::st
     constexpr std::string_view kTopic = "topic ";
     constexpr std::string_view kPartition = " partition ";
     const std::size_t cut = file.rfind(kPartition);
-    const std::string_view partition =
-        cut == std::string::npos ? std::string_view() : std::string_view(file).substr(cut + kPartition.size());
-    const bool numbered = !partition.empty() && std::all_of(partition.begin(), partition.end(),
-                                                            [](char c) { return c >= '0' && c <= '9'; });
+    const std::string_view partition = cut == std::string::npos
+                                           ? std::string_view()
+                                           : std::string_view(file).substr(cut + kPartition.size());
+    const bool numbered =
+        !partition.empty() && std::all_of(partition.begin(), partition.end(),
+                                          [](char c) { return c >= '0' && c <= '9'; });
     if (file.starts_with(kTopic) && numbered && cut > kTopic.size()) {
         buffer_ += ",\"topic\":";
         append_json_string(buffer_, file.substr(kTopic.size(), cut - kTopic.size()));

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "connectors/dead_letter_topic.h"
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/kafka_sink.h"
@@ -134,6 +135,33 @@ public:
                                           topic->partition(p)->start_offset());
         }
         return rows;
+    }
+
+private:
+    SystemClock clock_;
+    std::unique_ptr<Log> log_;
+};
+
+/// The dead-letter topic: rows written become envelopes in the topic on commit.
+class DeadLetterTopicHarness final : public SinkHarness {
+public:
+    explicit DeadLetterTopicHarness(std::string dir) : SinkHarness(std::move(dir)) {
+        auto log = Log::open(dir_, clock_);
+        if (log.ok()) log_ = std::move(log).value();
+    }
+    ~DeadLetterTopicHarness() override { log_.reset(); }
+    Result<std::unique_ptr<Sink>> open() override {
+        if (!log_) return Error(ErrorCode::kIo, "the log did not open");
+        Log* log = log_.get();
+        MILLRACE_ASSIGN_OR_RETURN(
+            auto sink, DeadLetterTopic::create("dlq.rows", [log]() { return Result<Log*>(log); }));
+        return std::unique_ptr<Sink>(std::move(sink));
+    }
+    Result<uint64_t> visible_rows() override {
+        std::shared_ptr<Topic> topic = log_->find_topic("dlq.rows");
+        if (!topic) return uint64_t{0};
+        return static_cast<uint64_t>(topic->partition(0)->end_offset() -
+                                     topic->partition(0)->start_offset());
     }
 
 private:
@@ -365,7 +393,8 @@ INSTANTIATE_TEST_SUITE_P(EverySink, SinkConformance,
                          ::testing::Values(kind<FileHarness>("file"), kind<LakeHarness>("lake"),
                                            kind<TopicHarness>("topic"),
                                            kind<OnlineHarness>("online"),
-                                           kind<KafkaHarness>("kafka")),
+                                           kind<KafkaHarness>("kafka"),
+                                           kind<DeadLetterTopicHarness>("dead_letter_topic")),
                          [](const ::testing::TestParamInfo<SinkKindParam>& info) {
                              return info.param.name;
                          });
@@ -383,7 +412,9 @@ TEST(SinkGuarantees, EachSinkDeclaresWhatItPromises) {
           Expected{kind<LakeHarness>("lake"), DeliveryGuarantee::kTransactional},
           Expected{kind<TopicHarness>("topic"), DeliveryGuarantee::kAtLeastOnce},
           Expected{kind<OnlineHarness>("online"), DeliveryGuarantee::kIdempotent},
-          Expected{kind<KafkaHarness>("kafka"), DeliveryGuarantee::kAtLeastOnce}}) {
+          Expected{kind<KafkaHarness>("kafka"), DeliveryGuarantee::kAtLeastOnce},
+          Expected{kind<DeadLetterTopicHarness>("dead_letter_topic"),
+                   DeliveryGuarantee::kAtLeastOnce}}) {
         auto harness = expected.kind.make(dir);
         auto sink = harness->open();
         ASSERT_TRUE(sink.ok()) << sink.error().to_string();

@@ -266,5 +266,41 @@ TEST(CommitCounter, GrowsAcrossCallsAndRefusesAGarbledFile) {
     std::filesystem::remove_all(dir);
 }
 
+// Every record of a source is accounted for: in = out + filtered + dead-lettered + late, each
+// term counted where it happens; the dead letters are also in the pipeline's dead-letter topic.
+TEST_F(BatchRunnerTest, RecordsInAddUpAndDeadLettersReachTheTopic) {
+    write("in/bad.csv", "id,amount,status\n1,10,paid\n2,abc,paid\n3,-4,paid\n4,7,lost\nx,1,paid\n");
+    write("pipelines/acct.yaml", R"(name: acct
+mode: batch
+sources:
+  s:
+    file: { path: in/bad.csv, format: csv }
+    schema: { id: int64 not null, amount: double, status: string }
+checks:
+  s:
+    - expect: "amount >= 0"
+    - accepted_values: { column: status, values: [paid] }
+      on_fail: drop
+views:
+  v: SELECT id FROM s
+sinks:
+  - { from: v, file: { path: out/v.csv, format: csv } }
+)");
+    auto report = run("acct");
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    ASSERT_EQ(report->sources.size(), 1u);
+    const SourceReport& s = report->sources[0];
+    EXPECT_EQ(s.records_in(), 5u);
+    EXPECT_EQ(s.records_out(), 1u);
+    EXPECT_EQ(s.records_filtered(), 1u);
+    EXPECT_EQ(s.records_dead_lettered(), 3u);
+    EXPECT_EQ(s.records_late(), 0u);
+    EXPECT_TRUE(s.balanced());
+    EXPECT_EQ(report->sinks[0].rows_written, s.records_out());
+    EXPECT_EQ(report->dead_letter_topic, "dlq.acct");
+    EXPECT_EQ(report->dead_letters_published, 3u);
+    EXPECT_EQ(report->dead_letters, 3u);
+}
+
 }  // namespace
 }  // namespace millrace
