@@ -197,7 +197,7 @@ void print_counts(const char* title, const std::map<std::string, uint64_t>& coun
 }
 
 void print_text(simdjson::dom::parser& parser, const Envelope& envelope) {
-    std::printf("[%s] source %s, stage %s: %s\n", envelope_id(envelope).c_str(),
+    std::printf("[%s] from %s, stage %s: %s\n", envelope_id(envelope).c_str(),
                 envelope.source.c_str(), envelope.stage.c_str(), envelope.reason.c_str());
     simdjson::dom::element object;
     if (parser.parse(envelope.json).get(object) != simdjson::SUCCESS) {
