@@ -283,8 +283,7 @@ int run_cli(int argc, char** argv) {
                       "Memory the query's joins, sorts and aggregates may hold together, e.g. "
                       "512M (default 4G)");
 
-    auto* dlq = app.add_subcommand(
-        "dlq", "A pipeline's dead letters: count, inspect, replay (docs/dead-letters.md)");
+    auto* dlq = app.add_subcommand("dlq", "A pipeline's dead letters: count, inspect, replay");
     DlqCommandOptions dlq_options;
     dlq->add_option("action", dlq_options.action, "count, inspect or replay")->required();
     dlq->add_option("project", dlq_options.project_dir, "The project folder")->required();
