@@ -7,9 +7,13 @@
 #include <cstring>
 #include <vector>
 
+#include "common/file_lock.h"
+#include "common/json_string.h"
 #include "formats/json_encoder.h"
 #include "log/log.h"
 #include "log/topic.h"
+#include "net/http_client.h"
+#include "net/http_url.h"
 
 namespace millrace {
 
@@ -35,6 +39,41 @@ std::string DeadLetterTopic::default_topic(std::string_view pipeline) {
     }
     if (name.size() > 200) name.resize(200);
     return name;
+}
+
+DeadLetterTopic::RemoteAppender DeadLetterTopic::through_server(std::string data_dir) {
+    return [data_dir = std::move(data_dir)](const std::string& topic,
+                                            std::string_view lines) -> Status {
+        const std::optional<LockHolder> holder = FileLock::read_holder(Log::lock_path(data_dir));
+        if (!holder || holder->address.empty()) {
+            return Error(ErrorCode::kUnavailable,
+                         "the log is held by a process without an HTTP address");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(HttpUrl url, HttpUrl::parse("http://" + holder->address));
+        HttpClient client(url, std::chrono::minutes(1));
+        MILLRACE_ASSIGN_OR_RETURN(HttpReply described,
+                                  client.request("GET", "/v1/topics/" + topic));
+        if (described.status == 404) {
+            std::string body = "{\"name\":";
+            append_json_string(body, topic);
+            body += '}';
+            MILLRACE_ASSIGN_OR_RETURN(
+                HttpReply created, client.request("POST", "/v1/topics", body, "application/json"));
+            // 409: made meanwhile by someone else.
+            if (created.status != 201 && created.status != 409) {
+                return Error(ErrorCode::kUnavailable,
+                             fmt::format("{} answered {} creating topic `{}`: {}", url.authority(),
+                                         created.status, topic, created.body));
+            }
+        }
+        MILLRACE_ASSIGN_OR_RETURN(HttpReply reply, client.request("POST", "/v1/ingest/" + topic,
+                                                                  lines, "application/x-ndjson"));
+        if (reply.status != 200) {
+            return Error(ErrorCode::kUnavailable, fmt::format("{} answered {}: {}", url.authority(),
+                                                              reply.status, reply.body));
+        }
+        return {};
+    };
 }
 
 DeadLetterTopic::DeadLetterTopic(std::string topic, LogOpener open_log)
@@ -110,7 +149,9 @@ Status DeadLetterTopic::pre_commit(uint64_t commit_id) {
         }
         if (!topic_) {
             Result<Log*> log = open_log_();
-            if (!log.ok() && log.error().code() == ErrorCode::kUnavailable) {
+            if (!log.ok() && log.error().code() == ErrorCode::kUnavailable && remote_) {
+                through_remote_ = true;
+            } else if (!log.ok() && log.error().code() == ErrorCode::kUnavailable) {
                 skip_commit_ = true;
                 warning_ = fmt::format("dead letters not written to topic `{}`: {}", topic_name_,
                                        log.error().message());
@@ -142,52 +183,66 @@ Status DeadLetterTopic::append_chunk(const std::string& chunk) {
         start = end + 1;
     }
     if (records.empty()) return {};
+    if (through_remote_) return remote_(topic_name_, chunk);
     MILLRACE_ASSIGN_OR_RETURN(std::vector<PartitionAppend> appends, topic_->append(records));
     return topic_->wait_durable(appends);
+}
+
+Status DeadLetterTopic::append_staged() {
+    if (spill_ != nullptr) {
+        // Staged envelopes in order: the spill file first, then what is still buffered.
+        MILLRACE_TRY(spill());
+        std::rewind(spill_);
+        std::string chunk;
+        std::size_t lines = 0;
+        char* line = nullptr;
+        std::size_t capacity = 0;
+        ssize_t length = 0;
+        Status status;
+        while (status.ok() && (length = ::getline(&line, &capacity, spill_)) > 0) {
+            chunk.append(line, static_cast<std::size_t>(length));
+            if (++lines == kAppendRecords || chunk.size() >= kBufferBytes) {
+                status = append_chunk(chunk);
+                chunk.clear();
+                lines = 0;
+            }
+        }
+        std::free(line);
+        MILLRACE_TRY(status);
+        return append_chunk(chunk);
+    }
+    std::size_t start = 0;
+    while (start < buffer_.size()) {
+        // Cut at the line end after kAppendRecords records (or the end).
+        std::size_t end = start;
+        for (std::size_t n = 0; n < kAppendRecords && end < buffer_.size(); ++n) {
+            end = buffer_.find('\n', end);
+            end = end == std::string::npos ? buffer_.size() : end + 1;
+        }
+        MILLRACE_TRY(append_chunk(buffer_.substr(start, end - start)));
+        start = end;
+    }
+    return {};
 }
 
 Status DeadLetterTopic::commit(uint64_t commit_id) {
     MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
     if (replay) return {};
     if (pending_ > 0 && !skip_commit_) {
-        if (spill_ != nullptr) {
-            // Staged envelopes in order: the spill file first, then what is still buffered.
-            MILLRACE_TRY(spill());
-            std::rewind(spill_);
-            std::string chunk;
-            std::size_t lines = 0;
-            char* line = nullptr;
-            std::size_t capacity = 0;
-            ssize_t length = 0;
-            Status status;
-            while (status.ok() && (length = ::getline(&line, &capacity, spill_)) > 0) {
-                chunk.append(line, static_cast<std::size_t>(length));
-                if (++lines == kAppendRecords || chunk.size() >= kBufferBytes) {
-                    status = append_chunk(chunk);
-                    chunk.clear();
-                    lines = 0;
-                }
-            }
-            std::free(line);
-            MILLRACE_TRY(status);
-            MILLRACE_TRY(append_chunk(chunk));
+        Status appended = append_staged();
+        if (!appended.ok() && through_remote_) {
+            // The sinks are committed: the dead letters stay in the run's file, and the
+            // report says why they are not in the topic.
+            warning_ = fmt::format("dead letters not written to topic `{}` through the server: {}",
+                                   topic_name_, appended.error().message());
         } else {
-            std::size_t start = 0;
-            while (start < buffer_.size()) {
-                // Cut at a line end after about kAppendRecords records' worth of bytes.
-                std::size_t end = start;
-                for (std::size_t n = 0; n < kAppendRecords && end < buffer_.size(); ++n) {
-                    end = buffer_.find('\n', end);
-                    end = end == std::string::npos ? buffer_.size() : end + 1;
-                }
-                MILLRACE_TRY(append_chunk(buffer_.substr(start, end - start)));
-                start = end;
-            }
+            MILLRACE_TRY(appended);
+            published_ += pending_;
         }
-        published_ += pending_;
     }
     clear_staged();
     skip_commit_ = false;
+    through_remote_ = false;
     ids_.committed(commit_id);
     return {};
 }
@@ -195,6 +250,7 @@ Status DeadLetterTopic::commit(uint64_t commit_id) {
 void DeadLetterTopic::abort() {
     clear_staged();
     skip_commit_ = false;
+    through_remote_ = false;
     ids_.aborted();
 }
 

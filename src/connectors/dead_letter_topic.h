@@ -22,8 +22,10 @@ class Topic;
 /// file past 1 MiB) and appended to the topic only by commit(id), so a run that fails or is
 /// killed before its commit publishes none of its dead letters. The log is opened lazily, on
 /// the first commit that has envelopes: most runs have none and need no writer lock. When the
-/// log is held by another process (`millrace serve`), the commit leaves the envelopes out of
-/// the topic and says so in warning(); the run's dead-letter file still holds them.
+/// log is held by another process, the commit sends the envelopes through that process's HTTP
+/// API when it has one (`millrace serve`: set_remote(through_server(data_dir))); otherwise, or
+/// when that fails, it leaves them out of the topic and says so in warning() — the run's
+/// dead-letter file still holds them.
 ///
 /// At-least-once: a process killed inside commit() may have appended part of the envelopes,
 /// and its re-run appends them again. One thread at a time.
@@ -32,6 +34,12 @@ public:
     /// Returns the log to append to, opening it for writing if need be; kUnavailable when
     /// another process holds it.
     using LogOpener = std::function<Result<Log*>()>;
+    /// Appends newline-separated envelopes to a topic some other way (creating it if need be).
+    using RemoteAppender = std::function<Status(const std::string& topic, std::string_view lines)>;
+
+    /// Appends through the ingest API of the process holding `data_dir`'s log (its address is
+    /// in the log's writer lock); kUnavailable when the holder has no address.
+    static RemoteAppender through_server(std::string data_dir);
 
     /// `dlq.<pipeline>` (characters a topic name cannot hold become '-').
     static std::string default_topic(std::string_view pipeline);
@@ -40,6 +48,9 @@ public:
     ~DeadLetterTopic() override;
     DeadLetterTopic(const DeadLetterTopic&) = delete;
     DeadLetterTopic& operator=(const DeadLetterTopic&) = delete;
+
+    /// Used when the log is held by another process.
+    void set_remote(RemoteAppender remote) { remote_ = std::move(remote); }
 
     /// Stages one envelope (a JSON object, without a newline) for the next commit.
     void add(std::string_view envelope);
@@ -63,10 +74,13 @@ public:
 private:
     Status spill();
     Status append_chunk(const std::string& chunk);
+    Status append_staged();
     void clear_staged();
 
     std::string topic_name_;
     LogOpener open_log_;
+    RemoteAppender remote_;
+    bool through_remote_ = false;  // this commit goes through remote_
     std::shared_ptr<Topic> topic_;
     std::string buffer_;          // staged envelopes, newline-terminated
     std::FILE* spill_ = nullptr;  // staged envelopes past the buffer's bound

@@ -402,6 +402,9 @@ Status open_dead_letter_topic(Prepared& prepared, const Project& project,
     };
     MILLRACE_ASSIGN_OR_RETURN(prepared.dead_letter_topic,
                               DeadLetterTopic::create(dead_letter_topic_name(pipeline), open_log));
+    // A server holding the log (`millrace serve`) takes the envelopes through its ingest API.
+    if (!(prepared.log != nullptr && prepared.log_writable))
+        prepared.dead_letter_topic->set_remote(DeadLetterTopic::through_server(project.data_dir));
     dead_letters.set_topic(prepared.dead_letter_topic.get());
     return {};
 }

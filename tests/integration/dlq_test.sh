@@ -5,8 +5,9 @@
 # records in = out + filtered + dead-lettered + late. `dlq count` and `dlq inspect` show the
 # reasons; `dlq replay --from` sends corrected records back to the source topic, a re-run of the
 # streaming pipeline picks them up, and a second replay sends nothing again. A failed batch run
-# publishes no dead letters.
+# publishes no dead letters; a run beside `millrace serve` publishes them through the server.
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/server.sh"
 
 project=$WORK/dq
 mkdir -p "$project/pipelines" "$project/in"
@@ -120,6 +121,18 @@ expect_contains "$out" "records 2 in = 2 out + 0 filtered + 0 dead-lettered + 0 
   "the re-run picks up exactly the two replayed records"
 clean=$("$MILLRACE" topic consume clean -p "$project" | grep -c '"id":"e[26]"' || true)
 expect_eq "$clean" "2" "the corrected records reach the sink"
+
+# With `millrace serve` holding the log, a command-line run sends its dead letters through the
+# server's ingest API.
+sed -i '/row_count/d' "$project/pipelines/daily.yaml"
+port=$(free_port)
+start_server "$project" "$port" "$WORK/serve.log"
+out=$("$MILLRACE" run "$project" daily 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "the batch pipeline runs beside the server"
+expect_contains "$out" "3 -> dlq.daily" "its 3 dead letters reach the topic through the server"
+count=$("$MILLRACE" dlq count "$project" daily)
+expect_contains "$count" "6 dead letters in topic \`dlq.daily\`" "dlq count reads beside the server"
+stop_server
 
 # Errors: an unknown pipeline, an action that is not one.
 "$MILLRACE" dlq count "$project" nope >/dev/null 2>&1 && rc=0 || rc=$?

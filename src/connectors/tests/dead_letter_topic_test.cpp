@@ -124,6 +124,35 @@ TEST_F(DeadLetterTopicTest, ALogHeldElsewhereIsAWarningNotAFailure) {
     EXPECT_NE((*topic)->warning().find("held by pid 1"), std::string::npos);
 }
 
+TEST_F(DeadLetterTopicTest, ALogHeldByAServerIsWrittenThroughIt) {
+    auto topic = DeadLetterTopic::create(
+        "dlq.p", []() -> Result<Log*> { return Error(ErrorCode::kUnavailable, "held"); });
+    ASSERT_TRUE(topic.ok());
+    std::string sent;
+    (*topic)->set_remote([&](const std::string& name, std::string_view lines) -> Status {
+        EXPECT_EQ(name, "dlq.p");
+        sent += lines;
+        return {};
+    });
+    (*topic)->add(R"({"reason":"a"})");
+    (*topic)->add(R"({"reason":"b"})");
+    ASSERT_TRUE((*topic)->pre_commit(1).ok());
+    EXPECT_TRUE(sent.empty()) << "sent before commit";
+    ASSERT_TRUE((*topic)->commit(1).ok());
+    EXPECT_EQ(sent, "{\"reason\":\"a\"}\n{\"reason\":\"b\"}\n");
+    EXPECT_EQ((*topic)->published(), 2u);
+    EXPECT_TRUE((*topic)->warning().empty());
+    // A server that fails: the sinks are committed, so the commit succeeds with a warning.
+    (*topic)->set_remote([](const std::string&, std::string_view) -> Status {
+        return Error(ErrorCode::kUnavailable, "answered 503");
+    });
+    (*topic)->add(R"({"reason":"c"})");
+    ASSERT_TRUE((*topic)->pre_commit(2).ok());
+    ASSERT_TRUE((*topic)->commit(2).ok());
+    EXPECT_EQ((*topic)->published(), 2u);
+    EXPECT_NE((*topic)->warning().find("answered 503"), std::string::npos);
+}
+
 TEST_F(DeadLetterTopicTest, ManyDeadLettersSpillAndKeepTheirOrder) {
     auto topic = open();
     const std::string pad(500, 'x');
