@@ -291,7 +291,7 @@ int run_cli(int argc, char** argv) {
     dlq->add_option("--reason", dlq_options.reason, "Only dead letters whose reason contains this");
     dlq->add_option("--source", dlq_options.source, "Only dead letters of this source (or view)");
     dlq->add_option("--stage", dlq_options.stage,
-                    "Only dead letters of this stage (decode, file, check, late, evaluate)");
+                    "Only dead letters of this stage (decode, file, check, late, evaluate, sink)");
     dlq->add_option("--limit", dlq_options.limit, "inspect: at most this many");
     dlq->add_flag("--json", dlq_options.json,
                   "inspect: one envelope per line, as JSON (what replay --from reads)");

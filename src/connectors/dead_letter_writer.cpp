@@ -127,6 +127,19 @@ void DeadLetterWriter::add_row(const std::string& stage, const std::string& orig
     end_record(reason_class(reason));
 }
 
+void DeadLetterWriter::add_late(const std::string& source, const std::string& topic,
+                                std::size_t partition, const std::string& row_json) {
+    begin_record("source", source);
+    if (!topic.empty()) {
+        buffer_ += ",\"topic\":";
+        append_json_string(buffer_, topic);
+        buffer_ += fmt::format(",\"partition\":{}", partition);
+    }
+    buffer_ += ",\"stage\":\"late\",\"reason\":\"late\",\"row\":";
+    buffer_ += row_json;
+    end_record("late");
+}
+
 Status DeadLetterWriter::flush() {
     if (buffer_.empty()) return {};
     if (file_ == nullptr) {

@@ -48,6 +48,10 @@ public:
     void add_row(const std::string& stage, const std::string& origin_key, const std::string& origin,
                  const std::string& reason, const std::string& row_json,
                  const std::string& check = "");
+    /// A record behind its source's watermark (stage "late", reason "late"), with the topic
+    /// partition it was read from when `topic` is not empty.
+    void add_late(const std::string& source, const std::string& topic, std::size_t partition,
+                  const std::string& row_json);
     Status finish();
     void abort();
     /// Also stages every record in `topic` (not owned; null: none).

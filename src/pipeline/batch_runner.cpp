@@ -352,7 +352,7 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                     *prepared.features.writer, *sink.feature_view, *sink.plan->schema,
                     sink.spec->key, sink.spec->event_time,
                     [writer, from](const std::string& reason, const Batch& batch, std::size_t row) {
-                        writer->add_row("online", "view", from, reason, row_to_json(batch, row));
+                        writer->add_row("sink", "view", from, reason, row_to_json(batch, row));
                     }));
         }
         sink.input = std::make_unique<SinkInput>(*sink.output);

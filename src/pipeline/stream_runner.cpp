@@ -180,8 +180,11 @@ public:
             if (input_.watermark->is_late(values[row])) {
                 ++input_.report->rows_read;
                 ++input_.report->rows_late;
-                dead_letters_.add_row("late", "source", input_.source->spec->name, "late",
-                                      row_to_json(batch, row));
+                dead_letters_.add_late(input_.source->spec->name,
+                                       input_.source->spec->kind == SourceKind::kGenerator
+                                           ? std::string()
+                                           : input_.source->spec->topic,
+                                       partition, row_to_json(batch, row));
                 continue;
             }
             // Per record, so what is late depends on the order of the records, not on how

@@ -108,6 +108,9 @@ expect_eq "$late" "2" "one late record, counted by reason and by stage"
 expect_eq "$(wc -l <"$WORK/edited.ndjson")" "2" "inspect selects the decode errors"
 expect_contains "$(head -1 "$WORK/edited.ndjson")" '"topic":"events","partition":0,"offset":1' \
   "a decode error names its topic, partition and offset"
+expect_contains "$("$MILLRACE" dlq inspect "$project" live --json --stage late)" \
+  '"source":"events","topic":"events","partition":0,"stage":"late","reason":"late","row":{"id":"e4"' \
+  "a late record names its topic and partition and keeps its row"
 sed -i -e 's/\\"two\\"/2/' -e 's/\\"six\\"/6/' "$WORK/edited.ndjson"
 replay=$("$MILLRACE" dlq replay "$project" live --from "$WORK/edited.ndjson")
 expect_contains "$replay" "replayed 2 records to topic \`events\`" "replay sends the corrected records"
@@ -133,6 +136,13 @@ expect_contains "$out" "3 -> dlq.daily" "its 3 dead letters reach the topic thro
 count=$("$MILLRACE" dlq count "$project" daily)
 expect_contains "$count" "6 dead letters in topic \`dlq.daily\`" "dlq count reads beside the server"
 stop_server
+
+# A file source's dead letters go back only to a topic named with --to.
+replay=$("$MILLRACE" dlq replay "$project" daily --stage decode --dry-run)
+expect_contains "$replay" "is not a topic source of the pipeline (use --to TOPIC)" \
+  "replaying a file source's dead letters asks for --to"
+replay=$("$MILLRACE" dlq replay "$project" daily --stage decode --to events --dry-run)
+expect_contains "$replay" "would replay 4 records to topic \`events\`" "--to names the topic"
 
 # Errors: an unknown pipeline, an action that is not one.
 "$MILLRACE" dlq count "$project" nope >/dev/null 2>&1 && rc=0 || rc=$?
