@@ -72,6 +72,7 @@ expect_contains "$count" "3 dead letters in topic" "the failed run added no dead
 cat >"$project/pipelines/live.yaml" <<'YAML'
 name: live
 mode: streaming
+checkpoint_interval: 1s
 sources:
   events:
     topic: events
@@ -135,7 +136,28 @@ expect_eq "$rc" "0" "the batch pipeline runs beside the server"
 expect_contains "$out" "3 -> dlq.daily" "its 3 dead letters reach the topic through the server"
 count=$("$MILLRACE" dlq count "$project" daily)
 expect_contains "$count" "6 dead letters in topic \`dlq.daily\`" "dlq count reads beside the server"
+# The server runs `live`: its accounting is exported at /metrics at every commit.
+printf '%s\n' '{"id":"s1","amount":1,"ts":"2026-01-01T11:00:00Z"}' \
+  '{"id":"s2","amount":"bad","ts":"2026-01-01T11:00:01Z"}' |
+  curl -sf -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- \
+    "http://127.0.0.1:$port/v1/ingest/events" >/dev/null
+metrics=""
+for _ in $(seq 1 300); do
+  metrics=$(curl -sf "http://127.0.0.1:$port/metrics" || true)
+  grep -q 'millrace_pipeline_records_total{pipeline="live",source="events",outcome="in"} 2' \
+    <<<"$metrics" && break
+  sleep 0.1
+done
+expect_contains "$metrics" 'millrace_pipeline_records_total{pipeline="live",source="events",outcome="in"} 2' \
+  "the served streaming pipeline counts the records in"
+expect_contains "$metrics" 'outcome="out"} 1' "one out"
+expect_contains "$metrics" 'outcome="dead_lettered"} 1' "one dead-lettered"
+expect_contains "$metrics" 'millrace_pipeline_dead_letter_rate{pipeline="live",source="events"} 0.5' \
+  "and the dead-letter rate"
 stop_server
+count=$("$MILLRACE" dlq count "$project" live)
+expect_contains "$count" "5 dead letters in topic \`dlq.live\`" \
+  "the served pipeline's dead letter is in its topic"
 
 # A file source's dead letters go back only to a topic named with --to.
 replay=$("$MILLRACE" dlq replay "$project" daily --stage decode --dry-run)
