@@ -294,7 +294,8 @@ int run_cli(int argc, char** argv) {
                     "Only dead letters of this stage (decode, file, check, late, evaluate, sink)");
     dlq->add_option("--limit", dlq_options.limit, "inspect: at most this many");
     dlq->add_flag("--json", dlq_options.json,
-                  "inspect: one envelope per line, as JSON (what replay --from reads)");
+                  "count: one JSON object; inspect: one envelope per line (what replay --from "
+                  "reads)");
     dlq->add_option("--from", dlq_options.from,
                     "replay: edited envelopes (NDJSON from inspect --json) to send instead");
     dlq->add_option("--to", dlq_options.to, "replay: this topic instead of the source's topic");

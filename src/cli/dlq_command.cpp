@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/durable_file.h"
+#include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "formats/base64.h"
 #include "log/log.h"
@@ -377,6 +378,26 @@ int run_dlq(const DlqCommandOptions& options) {
         ++by_stage[envelope.stage];
     }
     auto replayed = read_ledger(ledger_path(project.data_dir, pipeline->name));
+    if (options.json) {
+        auto object = [](const std::map<std::string, uint64_t>& counts) {
+            std::string out = "{";
+            for (const auto& [key, count] : counts) {
+                if (out.size() > 1) out += ',';
+                append_json_string(out, key);
+                out += fmt::format(":{}", count);
+            }
+            return out + "}";
+        };
+        std::string out = "{\"topic\":";
+        append_json_string(out, topic_name);
+        out += fmt::format(
+            ",\"total\":{},\"replayed\":{},\"by_reason\":{},\"by_source\":{},"
+            "\"by_stage\":{}}}",
+            total, replayed.ok() ? replayed->size() : 0, object(by_reason), object(by_source),
+            object(by_stage));
+        std::printf("%s\n", out.c_str());
+        return 0;
+    }
     std::printf("%llu dead letters in topic `%s`", static_cast<unsigned long long>(total),
                 topic_name.c_str());
     if (replayed.ok() && !replayed->empty())

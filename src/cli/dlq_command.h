@@ -13,7 +13,7 @@ struct DlqCommandOptions {
     std::string source;  // only envelopes of this source
     std::string stage;   // only envelopes of this stage
     int64_t limit = -1;  // inspect: at most this many (-1: all)
-    bool json = false;   // inspect: one envelope per line, as JSON
+    bool json = false;   // inspect: one envelope per line; count: one JSON object
     std::string from;    // replay: edited envelopes (NDJSON, as `inspect --json` prints them)
     std::string to;      // replay: this topic instead of the envelope's source topic
     bool dry_run = false;

@@ -41,6 +41,9 @@ expect_contains "$out" "-> dlq.daily" "the run report names the dead-letter topi
 count=$("$MILLRACE" dlq count "$project" daily)
 expect_contains "$count" "3 dead letters in topic \`dlq.daily\`" "dlq count sees the 3 dead letters"
 expect_contains "$count" "check expect(amount >= 0) failed" "dlq count groups by reason"
+json=$("$MILLRACE" dlq count "$project" daily --json)
+expect_eq "$(/usr/bin/python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["total"], c["by_stage"]["decode"], c["by_stage"]["check"], c["by_source"]["sales"])' <<<"$json")" \
+  "3 2 1 3" "dlq count --json has the same counts"
 decode=$(grep -E '^ +2 +decode$' <<<"$count" | wc -l)
 expect_eq "$decode" "1" "dlq count groups by stage (2 decode errors)"
 inspect=$("$MILLRACE" dlq inspect "$project" daily --stage decode --json)
