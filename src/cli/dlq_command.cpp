@@ -15,6 +15,7 @@
 #include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "formats/base64.h"
+#include "formats/decode_sink.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/partition_reader.h"
@@ -260,6 +261,16 @@ int replay(const DlqCommandOptions& options, const Project& project, const Pipel
         std::optional<std::string> bytes = payload(parser, envelope);
         if (!bytes) {
             ++skipped["no raw bytes or row to send (a file set aside whole)"];
+            continue;
+        }
+        // Decoders keep at most this much of a bad record: a raw this long may be cut, and
+        // sending it would replace the record with its beginning.
+        if (options.from.empty() && envelope.stage == "decode" &&
+            bytes->size() >= DecodeOptions{}.max_raw_bytes) {
+            ++skipped[fmt::format(
+                "original bytes may be cut at {} bytes (send the whole record "
+                "with --from)",
+                DecodeOptions{}.max_raw_bytes)];
             continue;
         }
         per_topic[target].push_back(std::move(*bytes));

@@ -162,6 +162,14 @@ count=$("$MILLRACE" dlq count "$project" live)
 expect_contains "$count" "5 dead letters in topic \`dlq.live\`" \
   "the served pipeline's dead letter is in its topic"
 
+# A bad record longer than the 64 KiB a decoder keeps is not replayed from its cut bytes.
+/usr/bin/python3 -c 'print("{\"id\":\"%s\",\"amount\":\"x\",\"ts\":\"2026-01-01T12:00:00Z\"}" % ("a" * 70000))' \
+  >"$WORK/long.ndjson"
+"$MILLRACE" topic produce events -p "$project" -i "$WORK/long.ndjson" >/dev/null 2>&1
+"$MILLRACE" run "$project" live --until-idle --idle 1s >/dev/null
+replay=$("$MILLRACE" dlq replay "$project" live --stage decode --dry-run)
+expect_contains "$replay" "original bytes may be cut at 65536 bytes" "a cut record is not replayed"
+
 # A file source's dead letters go back only to a topic named with --to.
 replay=$("$MILLRACE" dlq replay "$project" daily --stage decode --dry-run)
 expect_contains "$replay" "is not a topic source of the pipeline (use --to TOPIC)" \
