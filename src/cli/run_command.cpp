@@ -125,6 +125,7 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
     StreamOptions stream;
     stream.memory_limit_bytes = memory_limit;
     stream.until_idle = options.until_idle;
+    stream.checkpoints_retained = options.keep_checkpoints;
     if (!options.duration.empty()) {
         stream.duration = duration_flag("--duration", options.duration);
         if (!stream.duration) return 1;
@@ -160,6 +161,8 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
         return 1;
     }
     std::string out = fmt::format("pipeline {} (streaming)\n", report->run.pipeline);
+    if (report->restored_checkpoint)
+        out += fmt::format("  restored checkpoint {}\n", *report->restored_checkpoint);
     for (const SourceReport& s : report->run.sources) out += source_line(s);
     out += sinks_and_dead_letters(report->run);
     out += fmt::format("  {} commit{}, {} watermark advances\n", report->commits,

@@ -375,7 +375,8 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
     return {};
 }
 
-Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters) {
+Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters,
+                            uint64_t from_byte) {
     if (prepared.dead_letter_sink != nullptr &&
         prepared.dead_letter_sink->kind == SinkKind::kTopic && dead_letters.count() > 0) {
         // The dead-letter file's lines become the records of the dead-letter topic.
@@ -383,6 +384,7 @@ Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters) 
             std::shared_ptr<Topic> topic,
             prepared.log->ensure_topic(prepared.dead_letter_sink->topic, TopicConfig{}));
         MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(dead_letters.path()));
+        text.erase(0, std::min<std::size_t>(from_byte, text.size()));
         std::vector<RecordInput> records;
         const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

@@ -99,8 +99,10 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
                         PlanMode mode);
 
 /// After the run committed: when the dead letters go to a topic sink, appends the finished
-/// dead-letter file's records to that topic.
-Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters);
+/// dead-letter file's records from byte `from_byte` on (a streaming run's file also holds
+/// earlier runs') to that topic.
+Status publish_dead_letters(Prepared& prepared, DeadLetterWriter& dead_letters,
+                            uint64_t from_byte = 0);
 
 /// "file out/daily.csv", "lake table t", ... for reports and messages.
 std::string sink_target(const SinkSpec& sink);
