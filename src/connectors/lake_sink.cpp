@@ -38,6 +38,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         return std::move(opened).error();
     }
     auto sink = std::make_unique<LakeSink>();
+    sink->named_ = mode == LakeSinkMode::kAppend;
     LakeWriterOptions options;
     options.writer_id = writer_id;
     options.overwrite_partitions = mode == LakeSinkMode::kOverwrite;
@@ -47,14 +48,16 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
     // outlive the process: its staging is named after the sink, so that the restarted run
     // finds what the dead one pre-committed (recover()) and the table records the last commit
     // id of the sink, which makes a replayed commit a no-op.
-    options.staging = mode == LakeSinkMode::kAppend ? LakeStaging::kNamed : LakeStaging::kPrivate;
+    options.staging = sink->named_ ? LakeStaging::kNamed : LakeStaging::kPrivate;
     MILLRACE_ASSIGN_OR_RETURN(sink->writer_, LakeWriter::open(std::move(*lake), options));
     return sink;
 }
 
 LakeSink::~LakeSink() {
     // Anything written and not committed is dropped with the writer's private staging folder.
-    if (writer_) (void)writer_->abort();
+    // A named folder is left as it is, like after a crash: it may hold the pre-commit of a
+    // complete checkpoint, which the next run's recover() commits (and drops the rest).
+    if (writer_ && !named_) (void)writer_->abort();
 }
 
 Status LakeSink::write(Batch batch) {

@@ -54,6 +54,7 @@ private:
     std::unique_ptr<LakeWriter> writer_;
     uint64_t rows_ = 0;
     uint64_t snapshot_id_ = 0;
+    bool named_ = false;  // LakeStaging::kNamed (streaming)
     CommitIds ids_;
 };
 

@@ -486,10 +486,17 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         MILLRACE_TRY(checkpoints.complete(metadata));
         crash_point("checkpoint-complete");
         for (PreparedSink& sink : prepared.sinks) {
-            if (final || sink.spec->kind != SinkKind::kFile) {
-                MILLRACE_TRY(sink.output->commit(id));
-                crash_point("sink-committed");
+            if (!final && sink.spec->kind == SinkKind::kFile) continue;
+            Status committed = sink.output->commit(id);
+            if (!committed.ok()) {
+                // The checkpoint is complete: what its sinks staged must stay for the next
+                // run to commit (recover), not be aborted with the failed run.
+                abort_guard.committed();
+                return std::move(committed).error().with_context(
+                    fmt::format("committing checkpoint {} to sink {} (the next run commits it)", id,
+                                sink_target(*sink.spec)));
             }
+            crash_point("sink-committed");
         }
         for (auto& stream : streams) {
             if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
