@@ -118,6 +118,10 @@ int run_cli(int argc, char** argv) {
     run->add_option("--keep-checkpoints", run_options.keep_checkpoints,
                     "Streaming: how many complete checkpoints to keep (default 3)")
         ->check(CLI::PositiveNumber);
+    run->add_option("--savepoint", run_options.savepoint,
+                    "Streaming: stop with a savepoint in this folder (open windows stay open)");
+    run->add_option("--from-savepoint", run_options.from_savepoint,
+                    "Streaming: start from this savepoint instead of the latest checkpoint");
 
     auto* explain =
         app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");

@@ -19,6 +19,8 @@ struct RunCommandOptions {
     bool until_idle = false;           // stop once no source delivered anything for `idle`
     std::string idle = "2s";           // with until_idle
     std::size_t keep_checkpoints = 3;  // complete checkpoints kept
+    std::string savepoint;             // stop with a savepoint in this folder
+    std::string from_savepoint;        // start from this savepoint
     std::string commit_interval;       // "10s" default: lake/topic/online sinks commit this often
 };
 

@@ -275,6 +275,37 @@ Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
     return apply_retention();
 }
 
+Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
+    std::error_code error;
+    const std::string metadata_path = target + "/" + std::string(kMetadataFile);
+    if (std::filesystem::exists(metadata_path, error)) {
+        return Error(ErrorCode::kAlreadyExists,
+                     fmt::format("{} already holds a savepoint; name a new folder", target));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::string text,
+                              read_file(folder(id) + "/" + std::string(kMetadataFile)));
+    MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata metadata,
+                              CheckpointMetadata::parse(text, folder(id)));
+    MILLRACE_TRY(create_directories_durably(target));
+    for (const CheckpointState& state : metadata.states) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_state(id, state.file));
+        MILLRACE_TRY(write_file_durably(target + "/" + state.file, bytes));
+    }
+    return write_file_durably(metadata_path, text);
+}
+
+Result<CheckpointMetadata> CheckpointStore::read_folder(const std::string& folder) {
+    const std::string path = folder + "/" + std::string(kMetadataFile);
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+        return Error(ErrorCode::kNotFound,
+                     fmt::format("{} is not a savepoint or checkpoint (it has no {})", folder,
+                                 kMetadataFile));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    return CheckpointMetadata::parse(text, path);
+}
+
 Status CheckpointStore::apply_retention() {
     MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> complete, complete_ids());
     if (complete.size() <= retain_) return {};

@@ -104,6 +104,13 @@ public:
     /// Ids of the complete checkpoints, ascending.
     Result<std::vector<uint64_t>> complete_ids() const;
 
+    /// Copies complete checkpoint `id` to `folder` (a savepoint): state files first, the
+    /// metadata last and atomically, as a checkpoint is written. kAlreadyExists when `folder`
+    /// already holds a savepoint (a savepoint is never overwritten).
+    Status copy_to(uint64_t id, const std::string& folder) const;
+    /// The metadata of the checkpoint or savepoint in `folder`; kNotFound without one.
+    static Result<CheckpointMetadata> read_folder(const std::string& folder);
+
 private:
     Status apply_retention();
     std::string root_;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/durable_file.h"
+#include "common/mapped_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_topic_source.h"
@@ -280,7 +281,25 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // The newest complete checkpoint: the run goes on from its state, positions and commits.
     CheckpointStore checkpoints(project.data_dir, pipeline.name, options.checkpoints_retained);
     MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> restored, checkpoints.latest());
+    std::string restored_folder = restored ? checkpoints.folder(restored->id) : std::string();
+    if (options.from_savepoint) {
+        // An older state than the latest checkpoint's, chosen by the user: the sinks get what
+        // was committed after it once more (as any engine restoring a savepoint).
+        MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata savepoint,
+                                  CheckpointStore::read_folder(*options.from_savepoint));
+        restored = std::move(savepoint);
+        restored_folder = *options.from_savepoint;
+    }
     if (restored) report.restored_checkpoint = restored->id;
+    if (options.savepoint_to) {
+        // Refused before the run, not after it: a savepoint is never overwritten.
+        std::error_code exists_error;
+        if (std::filesystem::exists(*options.savepoint_to + "/_metadata", exists_error)) {
+            return Error(ErrorCode::kAlreadyExists,
+                         fmt::format("{} already holds a savepoint; name a new folder",
+                                     *options.savepoint_to));
+        }
+    }
     const std::string dead_letter_path =
         prepared.dead_letter_sink != nullptr && prepared.dead_letter_sink->kind == SinkKind::kFile
             ? prepared.dead_letter_sink->path
@@ -370,10 +389,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         const CheckpointState* state = restored->find_state(state_identity(*sink.spec));
         if (state == nullptr) continue;  // a new sink, or one with no state at the stop
-        MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
-                                  checkpoints.read_state(restored->id, state->file));
-        MILLRACE_TRY(restore_plan_state(checkpoints.folder(restored->id) + "/" + state->file, bytes,
-                                        *sink.executable));
+        const std::string path = restored_folder + "/" + state->file;
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+        MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
     }
     std::vector<std::unique_ptr<StreamInput>> streams;
     const int64_t start_micros = prepared.clock->now_micros();
@@ -433,7 +451,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // checkpoint's id; the metadata (the checkpoint is complete); every sink committed; the
     // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
     // stop, after the input ended (windows were emitted; only upserting state is kept).
-    auto take_checkpoint = [&](bool final) -> Status {
+    // `all_sinks`: file sinks commit too (the stop).
+    auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
         crash_point("checkpoint-start");
@@ -479,14 +498,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         MILLRACE_ASSIGN_OR_RETURN(metadata.dead_letter_bytes, dead_letters->sync());
         // File sinks write one file, committed once at the stop; the others every checkpoint.
         for (PreparedSink& sink : prepared.sinks) {
-            if (final || sink.spec->kind != SinkKind::kFile)
+            if (all_sinks || sink.spec->kind != SinkKind::kFile)
                 MILLRACE_TRY(sink.output->pre_commit(id));
         }
         crash_point("sinks-pre-committed");
         MILLRACE_TRY(checkpoints.complete(metadata));
         crash_point("checkpoint-complete");
         for (PreparedSink& sink : prepared.sinks) {
-            if (!final && sink.spec->kind == SinkKind::kFile) continue;
+            if (!all_sinks && sink.spec->kind == SinkKind::kFile) continue;
             Status committed = sink.output->commit(id);
             if (!committed.ok()) {
                 // The checkpoint is complete: what its sinks staged must stay for the next
@@ -503,7 +522,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;
-        return {};
+        return id;
     };
 
     constexpr std::size_t kPollRecords = 4096;
@@ -525,7 +544,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     };
     // A first run pins where it starts (a `start_from: latest` source's offsets, the
     // dead-letter file's length), so that a crash before the first interval restarts there.
-    if (!restored) MILLRACE_TRY(take_checkpoint(false));
+    // So does a run from a savepoint: a crash before its first interval restarts from the
+    // savepoint, not from the (newer) latest checkpoint.
+    if (!restored || options.from_savepoint) MILLRACE_TRY(take_checkpoint(false, false));
     while (true) {
         bool any_data = false;
         bool all_ended = !streams.empty();
@@ -553,7 +574,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         const auto now = Clock::now();
         if (any_data) last_data = now;
         if (now - last_commit >= commit_interval) {
-            MILLRACE_TRY(take_checkpoint(false));
+            MILLRACE_TRY(take_checkpoint(false, false));
             ++report.commits;
             last_commit = now;
         }
@@ -563,13 +584,23 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         if (options.until_idle && now - last_data >= options.idle_for) break;
         if (!any_data) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    // Stopping ends the input: every open window is emitted (the next run goes on from the
-    // stop's checkpoint with no window open), then the stop's checkpoint commits everything.
-    for (auto& stream : streams) {
-        if (!stream->ended) MILLRACE_TRY(end_stream(*stream));
+    if (options.savepoint_to) {
+        // Stop with a savepoint: the input does not end, so open windows stay open in the
+        // savepoint (and in the checkpoint it copies, which the next run restores).
+        crash_point("before-final-checkpoint");
+        MILLRACE_ASSIGN_OR_RETURN(const uint64_t id, take_checkpoint(false, true));
+        MILLRACE_TRY(checkpoints.copy_to(id, *options.savepoint_to));
+        report.savepoint = id;
+    } else {
+        // Stopping ends the input: every open window is emitted (the next run goes on from
+        // the stop's checkpoint with no window open), then the stop's checkpoint commits
+        // everything.
+        for (auto& stream : streams) {
+            if (!stream->ended) MILLRACE_TRY(end_stream(*stream));
+        }
+        crash_point("before-final-checkpoint");
+        MILLRACE_TRY(take_checkpoint(true, true));
     }
-    crash_point("before-final-checkpoint");
-    MILLRACE_TRY(take_checkpoint(true));
     ++report.commits;
     abort_guard.committed();
     const uint64_t dead_letters_before = dead_letters->start_bytes();

@@ -41,6 +41,11 @@ struct StreamOptions {
     std::optional<std::chrono::milliseconds> commit_interval;
     /// Complete checkpoints kept in `<data_dir>/checkpoints/<pipeline>/` (the newest ones).
     std::size_t checkpoints_retained = 3;
+    /// Stop with a savepoint: at the stop the input does not end (open windows stay open);
+    /// a checkpoint is taken and copied to this folder.
+    std::optional<std::string> savepoint_to;
+    /// Start from the savepoint (or checkpoint folder) here instead of the latest checkpoint.
+    std::optional<std::string> from_savepoint;
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
@@ -56,6 +61,8 @@ struct StreamReport {
     uint64_t checkpoints = 0;  // checkpoints completed (a first run also takes one at start)
     /// The checkpoint the run went on from, if any.
     std::optional<uint64_t> restored_checkpoint;
+    /// With savepoint_to: the checkpoint copied there.
+    std::optional<uint64_t> savepoint;
 };
 
 /// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole

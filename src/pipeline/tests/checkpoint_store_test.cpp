@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace millrace {
@@ -116,6 +117,26 @@ TEST_F(CheckpointStoreTest, DamagedMetadataIsCorruptionNotACrash) {
         ASSERT_FALSE(latest.ok()) << bad;
         EXPECT_EQ(latest.error().code(), ErrorCode::kCorruption);
     }
+}
+
+TEST_F(CheckpointStoreTest, SavepointIsACopyThatIsNeverOverwritten) {
+    CheckpointStore store(dir_, "live");
+    ASSERT_TRUE(store.write_state(3, "sink-0.state", "three").ok());
+    ASSERT_TRUE(store.complete(metadata(3)).ok());
+    const std::string savepoint = dir_ + "/savepoints/before-upgrade";
+    ASSERT_TRUE(store.copy_to(3, savepoint).ok());
+    auto read = CheckpointStore::read_folder(savepoint);
+    ASSERT_TRUE(read.ok()) << read.error().to_string();
+    EXPECT_EQ(read->to_text(), metadata(3).to_text());
+    std::ifstream state(savepoint + "/sink-0.state");
+    std::string bytes((std::istreambuf_iterator<char>(state)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, "three");
+    Status again = store.copy_to(3, savepoint);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+    auto missing = CheckpointStore::read_folder(dir_ + "/no-savepoint");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace
