@@ -533,6 +533,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             : std::chrono::milliseconds(10000);
     auto last_data = Clock::now();
     auto last_commit = Clock::now();
+    // Whether anything moved since the last checkpoint: an idle pipeline (a server's, waiting
+    // for records) takes no checkpoint, which would only repeat the last one.
+    bool moved = false;
+    uint64_t watermarks_checkpointed = 0;
     // The end of one source's input: its windows close, its plan inputs finish.
     auto end_stream = [&](StreamInput& stream) -> Status {
         stream.ended = true;
@@ -573,9 +577,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         const auto now = Clock::now();
         if (any_data) last_data = now;
+        moved = moved || any_data || report.watermarks != watermarks_checkpointed;
         if (now - last_commit >= commit_interval) {
-            MILLRACE_TRY(take_checkpoint(false, false));
-            ++report.commits;
+            if (moved) {
+                MILLRACE_TRY(take_checkpoint(false, false));
+                ++report.commits;
+                moved = false;
+                watermarks_checkpointed = report.watermarks;
+            }
             last_commit = now;
         }
         if (all_ended) break;  // nothing more can come
