@@ -218,8 +218,16 @@ CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string&
 
 std::string CheckpointStore::folder(uint64_t id) const { return fmt::format("{}/{}", root_, id); }
 
-std::string CheckpointStore::sink_staging(std::size_t sink) const {
-    return fmt::format("{}/sinks/{}", root_, sink);
+std::string CheckpointStore::sink_staging(std::string_view identity) const {
+    // Readable, plus a hash of the exact identity so that two identities that read alike as
+    // folder names never share one.
+    uint64_t hash = 14695981039346656037ull;  // FNV-1a
+    for (char c : identity) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    return fmt::format("{}/sinks/{}-{:016x}", root_, pipeline_folder_name(std::string(identity)),
+                       hash);
 }
 
 Result<std::vector<uint64_t>> CheckpointStore::complete_ids() const {

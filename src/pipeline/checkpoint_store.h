@@ -59,7 +59,7 @@ struct CheckpointMetadata {
 ///                            what makes the checkpoint complete
 ///     8/                     a checkpoint being written, or one a crash interrupted: no
 ///       sink-0.state         _metadata, so it is ignored and removed by the next open()
-///     sinks/<n>/             what transactional sinks stage between pre_commit and commit
+///     sinks/<identity>/      what transactional sinks stage between pre_commit and commit
 ///
 /// `_metadata` is text, one field per line, names percent-encoded (`%20` for a space):
 ///
@@ -86,8 +86,9 @@ public:
     const std::string& root() const { return root_; }
     /// The folder of checkpoint `id`.
     std::string folder(uint64_t id) const;
-    /// A folder for what sink number `sink` stages between pre_commit and commit.
-    std::string sink_staging(std::size_t sink) const;
+    /// A folder for what the sink with state identity `identity` stages between pre_commit and
+    /// commit (named after what it writes, not its position among the sinks).
+    std::string sink_staging(std::string_view identity) const;
 
     /// The newest complete checkpoint, if any. Removes the folders of incomplete ones (no
     /// metadata: a crash during a checkpoint) on the way.

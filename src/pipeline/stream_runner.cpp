@@ -322,8 +322,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         PreparedSink& sink = prepared.sinks[i];
         if (sink.spec->kind == SinkKind::kFile) continue;
         if (sink.spec->kind == SinkKind::kTopic) {
-            MILLRACE_TRY(
-                static_cast<TopicSink&>(*sink.output).stage_in(checkpoints.sink_staging(i)));
+            MILLRACE_TRY(static_cast<TopicSink&>(*sink.output)
+                             .stage_in(checkpoints.sink_staging(state_identity(*sink.spec))));
         }
         Status recovered = sink.output->recover(restored ? restored->id : 0);
         if (!recovered.ok()) {
