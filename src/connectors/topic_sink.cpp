@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/crash_point.h"
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
 #include "formats/json_encoder.h"
@@ -286,6 +287,7 @@ Status TopicSink::append_staged(uint64_t commit_id) {
         MILLRACE_TRY(flush());
         MILLRACE_TRY(target->sync());
     }
+    crash_point("topic-sink-appended");  // between the appends and the done marker
     MILLRACE_TRY(write_file_durably(done, ""));
     // The done marker is all a replay needs; older markers and this commit's files go.
     remove_staged_except(done);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crash_point.h"
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
 #include "connectors/dead_letter_writer.h"
@@ -20,7 +21,6 @@
 #include "exec/watermark_tracker.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
-#include "pipeline/crash_point.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
 

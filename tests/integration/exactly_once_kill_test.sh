@@ -87,17 +87,19 @@ expect_eq "$rc" "0" "the crash-free run exits 0"
 expect_contains "$out" "29858 rows read, 142 rejected, 278 late" "the crash-free run reads every order"
 
 points=(after-poll checkpoint-start checkpoint-state-written sinks-pre-committed checkpoint-complete
-        sink-committed checkpoint-end before-final-checkpoint)
+        sink-committed topic-sink-appended checkpoint-end before-final-checkpoint)
 killed=0
 attempts=0
 while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 4)) ]; do
   attempts=$((attempts + 1))
   if [ $((attempts % 2)) -eq 1 ]; then
-    # The first two always die after a checkpoint completed and before / inside its sinks'
-    # commit, so every run of the test rolls a checkpoint forward; the others at random.
+    # The first three always die after a checkpoint completed: before its sinks commit, between
+    # two sinks' commits, and after the topic sink appended but before it marked the commit
+    # done, so every run of the test rolls a checkpoint forward; the others at random.
     case $attempts in
       1) point=checkpoint-complete:2 ;;
       3) point=sink-committed:2 ;;
+      5) point=topic-sink-appended:2 ;;
       *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 4 + 1)) ;;
     esac
     MILLRACE_TEST_CRASH_AT=$point "$MILLRACE" run "$WORK/crashed" orders_live "${run_args[@]}" \

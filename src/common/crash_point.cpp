@@ -1,4 +1,4 @@
-#include "pipeline/crash_point.h"
+#include "common/crash_point.h"
 
 #include <unistd.h>
 
