@@ -90,7 +90,7 @@ points=(after-poll checkpoint-start checkpoint-state-written sinks-pre-committed
         sink-committed topic-sink-appended checkpoint-end before-final-checkpoint)
 killed=0
 attempts=0
-while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 4)) ]; do
+while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
   attempts=$((attempts + 1))
   if [ $((attempts % 2)) -eq 1 ]; then
     # The first three always die after a checkpoint completed: before its sinks commit, between
