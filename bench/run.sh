@@ -31,6 +31,9 @@ fi
 echo "== retail end to end (millrace run vs DuckDB)"
 # A part that fails shows as "not run" in the closing table instead of hiding the rest.
 bash "$(dirname "$0")/pipeline/retail_e2e.sh" "$build/src/cli/millrace" || echo "retail end to end FAILED"
+echo "== exactly-once under kill -9 (25 kills)"
+bash "$(dirname "$0")/pipeline/exactly_once_kill.sh" "$build/src/cli/millrace" 25 ||
+  echo "bench/pipeline/exactly_once_kill.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"
 node "$root/bench/summarize.mjs" "$out" "$root/BENCHMARKS.md"

@@ -114,7 +114,15 @@ int run_cli(int argc, char** argv) {
         "--idle", run_options.idle,
         "Streaming, with --until-idle: how long the sources must be silent (default 2s)");
     run->add_option("--commit-interval", run_options.commit_interval,
-                    "Streaming: how often lake, topic and online sinks commit (default 10s)");
+                    "Streaming: how often to take a checkpoint, which commits the lake, topic "
+                    "and online sinks (default: the pipeline's checkpoint_interval, else 10s)");
+    run->add_option("--keep-checkpoints", run_options.keep_checkpoints,
+                    "Streaming: how many complete checkpoints to keep (default 3)")
+        ->check(CLI::PositiveNumber);
+    run->add_option("--savepoint", run_options.savepoint,
+                    "Streaming: stop with a savepoint in this folder (open windows stay open)");
+    run->add_option("--from-savepoint", run_options.from_savepoint,
+                    "Streaming: start from this savepoint instead of the latest checkpoint");
 
     auto* explain =
         app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");

@@ -135,6 +135,9 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
     StreamOptions stream;
     stream.memory_limit_bytes = memory_limit;
     stream.until_idle = options.until_idle;
+    stream.checkpoints_retained = options.keep_checkpoints;
+    if (!options.savepoint.empty()) stream.savepoint_to = options.savepoint;
+    if (!options.from_savepoint.empty()) stream.from_savepoint = options.from_savepoint;
     if (!options.duration.empty()) {
         stream.duration = duration_flag("--duration", options.duration);
         if (!stream.duration) return 1;
@@ -170,10 +173,16 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
         return 1;
     }
     std::string out = fmt::format("pipeline {} (streaming)\n", report->run.pipeline);
+    if (report->restored_checkpoint)
+        out += fmt::format(
+            "  restored checkpoint {}{}\n", *report->restored_checkpoint,
+            options.from_savepoint.empty() ? "" : " from savepoint " + options.from_savepoint);
     for (const SourceReport& s : report->run.sources) out += source_line(s);
     out += sinks_and_dead_letters(report->run);
     out += fmt::format("  {} commit{}, {} watermark advances\n", report->commits,
                        report->commits == 1 ? "" : "s", report->watermarks);
+    if (report->savepoint)
+        out += fmt::format("  savepoint {} -> {}\n", *report->savepoint, options.savepoint);
     std::fputs(out.c_str(), stdout);
     return 0;
 }
@@ -201,9 +210,11 @@ int run_pipeline_command(const RunCommandOptions& options) {
     if (pipeline->mode == PipelineMode::kStreaming) {
         return run_streaming(options, project, *pipeline, run_options.memory_limit_bytes);
     }
-    if (options.until_idle || !options.duration.empty() || !options.commit_interval.empty()) {
+    if (options.until_idle || !options.duration.empty() || !options.commit_interval.empty() ||
+        !options.savepoint.empty() || !options.from_savepoint.empty()) {
         std::fprintf(stderr,
-                     "error: --duration, --until-idle and --commit-interval are for mode: "
+                     "error: --duration, --until-idle, --commit-interval and the savepoint flags "
+                     "are for mode: "
                      "streaming pipelines; `%s` is a batch pipeline\n",
                      pipeline->name.c_str());
         return 1;

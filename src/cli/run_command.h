@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,13 @@ struct RunCommandOptions {
     std::vector<std::string> vars;  // name=value for {{ name }} in file paths
     const Clock* clock = nullptr;   // now() and current_date; null = the system clock
     // mode: streaming only
-    std::string duration;         // "30s": stop after this long; "" = until stopped
-    bool until_idle = false;      // stop once no source delivered anything for `idle`
-    std::string idle = "2s";      // with until_idle
-    std::string commit_interval;  // "10s" default: lake/topic/online sinks commit this often
+    std::string duration;              // "30s": stop after this long; "" = until stopped
+    bool until_idle = false;           // stop once no source delivered anything for `idle`
+    std::string idle = "2s";           // with until_idle
+    std::size_t keep_checkpoints = 3;  // complete checkpoints kept
+    std::string savepoint;             // stop with a savepoint in this folder
+    std::string from_savepoint;        // start from this savepoint
+    std::string commit_interval;       // "10s" default: lake/topic/online sinks commit this often
 };
 
 /// `millrace run <project> <pipeline>`: runs a batch pipeline to completion, or a streaming one

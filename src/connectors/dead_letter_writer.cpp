@@ -2,11 +2,13 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "common/durable_file.h"
 #include "common/json_string.h"
@@ -42,6 +44,45 @@ Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::create(
     MILLRACE_ASSIGN_OR_RETURN(writer->file_, writer->output_->stream());
     writer->pipeline_ = std::move(pipeline);
     return writer;
+}
+
+Result<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::open_append(
+    std::string path, std::string pipeline, std::optional<uint64_t> keep_bytes,
+    std::span<const std::string> inputs) {
+    MILLRACE_TRY(refuse_input_as_output(path, inputs));
+    MILLRACE_TRY(create_parent_directories_durably(path));
+    std::error_code error;
+    uint64_t size = 0;
+    if (std::filesystem::exists(path, error)) size = std::filesystem::file_size(path, error);
+    if (error) return io_error("cannot read the size of " + path);
+    if (keep_bytes && size > *keep_bytes) {
+        // Written after the checkpoint being restored: the replay writes these records again.
+        if (::truncate(path.c_str(), static_cast<off_t>(*keep_bytes)) != 0)
+            return io_error("cannot cut back " + path);
+        size = *keep_bytes;
+        MILLRACE_TRY(sync_file(path));
+    }
+    auto writer = std::make_unique<DeadLetterWriter>();
+    writer->path_ = path;
+    writer->append_ = true;
+    writer->file_ = std::fopen(path.c_str(), "ab");
+    if (writer->file_ == nullptr) return io_error("cannot open " + path);
+    writer->start_bytes_ = size;
+    writer->bytes_ = size;
+    writer->pipeline_ = std::move(pipeline);
+    MILLRACE_TRY(sync_directory(parent_directory(path)));
+    return writer;
+}
+
+Result<uint64_t> DeadLetterWriter::sync() {
+    if (!append_ || file_ == nullptr) {
+        return Error(ErrorCode::kInternal, "the dead-letter file " + path_ + " is not appended");
+    }
+    MILLRACE_TRY(error_);
+    MILLRACE_TRY(flush());
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
+        return io_error("cannot sync " + path_);
+    return bytes_;
 }
 
 void DeadLetterWriter::begin_record(std::string_view origin_key, const std::string& origin) {
@@ -146,14 +187,22 @@ Status DeadLetterWriter::flush() {
         return Error(ErrorCode::kInternal, "the dead-letter file " + path_ + " is closed");
     }
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-        return Error(ErrorCode::kIo, fmt::format("cannot write {}: {}", output_->temp_path(),
-                                                 std::strerror(errno)));
+        return Error(ErrorCode::kIo,
+                     fmt::format("cannot write {}: {}", append_ ? path_ : output_->temp_path(),
+                                 std::strerror(errno)));
     }
+    bytes_ += buffer_.size();
     buffer_.clear();
     return {};
 }
 
 Status DeadLetterWriter::finish() {
+    if (append_) {
+        MILLRACE_TRY(sync());
+        std::fclose(file_);
+        file_ = nullptr;
+        return {};
+    }
     if (!output_) {
         return Error(ErrorCode::kInternal, "the dead-letter file " + path_ + " was aborted");
     }
@@ -164,6 +213,12 @@ Status DeadLetterWriter::finish() {
 }
 
 void DeadLetterWriter::abort() {
+    if (append_) {
+        // What was appended stays; the next restore cuts back what no checkpoint counted.
+        if (file_ != nullptr) std::fclose(file_);
+        file_ = nullptr;
+        return;
+    }
     // An uncommitted StagedOutput removes its temporary file; a committed one stays.
     file_ = nullptr;
     output_.reset();

@@ -28,9 +28,12 @@ namespace millrace {
 /// from a topic partition also `"topic"`, `"partition"` and `"offset"`, and one whose bytes are
 /// not UTF-8 also `"raw_base64"` (the exact bytes; `raw` has U+FFFD in their place).
 ///
-/// Counts per reason are kept for the run report. Written like a StagedOutput: whole on
-/// finish(), or not at all. With set_topic(), each record is also staged, as the same JSON
-/// object, in the pipeline's dead-letter topic (committed with the run's other sinks).
+/// Counts per reason are kept for the run report. A batch run's (create()) is written like a
+/// StagedOutput: whole on finish(), or not at all. A streaming run's (open_append()) is one
+/// file that grows across runs: each checkpoint records its length after sync(), and a restore
+/// cuts it back to that length, so the records a replay writes again appear once. With
+/// set_topic(), each record is also staged, as the same JSON object, in the pipeline's
+/// dead-letter topic (committed with the run's other sinks).
 class DeadLetterTopic;
 
 class DeadLetterWriter {
@@ -38,6 +41,15 @@ public:
     /// `inputs`: files the run reads, which `path` must not be.
     static Result<std::unique_ptr<DeadLetterWriter>> create(
         std::string path, std::string pipeline, std::span<const std::string> inputs = {});
+    /// Appends to `path` (created if missing), first cut to `keep_bytes` when it is longer
+    /// (nullopt: keep it whole).
+    static Result<std::unique_ptr<DeadLetterWriter>> open_append(
+        std::string path, std::string pipeline, std::optional<uint64_t> keep_bytes,
+        std::span<const std::string> inputs = {});
+    /// An appending writer: writes what was added and fsyncs it; returns the file's length.
+    Result<uint64_t> sync();
+    /// An appending writer: the file's length when it was opened (after the cut).
+    uint64_t start_bytes() const { return start_bytes_; }
     ~DeadLetterWriter() { abort(); }
 
     void add_decode_error(const std::string& source, const std::string& file, uint64_t line,
@@ -71,6 +83,9 @@ private:
     std::string path_;
     std::optional<StagedOutput> output_;
     std::FILE* file_ = nullptr;
+    bool append_ = false;  // open_append(): file_ is ours, not output_'s
+    uint64_t start_bytes_ = 0;
+    uint64_t bytes_ = 0;  // the file's length, appending
     std::string pipeline_;
     std::string buffer_;
     std::size_t record_start_ = 0;  // where the record being built starts in buffer_

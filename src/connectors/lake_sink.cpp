@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
 
@@ -36,20 +38,26 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         return std::move(opened).error();
     }
     auto sink = std::make_unique<LakeSink>();
+    sink->named_ = mode == LakeSinkMode::kAppend;
     LakeWriterOptions options;
     options.writer_id = writer_id;
     options.overwrite_partitions = mode == LakeSinkMode::kOverwrite;
-    // A run is all or nothing and a failed run is re-run whole, so its staging is private: runs
-    // of one pipeline may write at once (a backfill), and what a killed run staged is dropped
-    // by the next writer of the table, never committed.
-    options.staging = LakeStaging::kPrivate;
+    // A batch run is all or nothing and a failed run is re-run whole, so its staging is private:
+    // runs of one pipeline may write at once (a backfill), and what a killed run staged is
+    // dropped by the next writer of the table, never committed. A streaming run's checkpoints
+    // outlive the process: its staging is named after the sink, so that the restarted run
+    // finds what the dead one pre-committed (recover()) and the table records the last commit
+    // id of the sink, which makes a replayed commit a no-op.
+    options.staging = sink->named_ ? LakeStaging::kNamed : LakeStaging::kPrivate;
     MILLRACE_ASSIGN_OR_RETURN(sink->writer_, LakeWriter::open(std::move(*lake), options));
     return sink;
 }
 
 LakeSink::~LakeSink() {
     // Anything written and not committed is dropped with the writer's private staging folder.
-    if (writer_) (void)writer_->abort();
+    // A named folder is left as it is, like after a crash: it may hold the pre-commit of a
+    // complete checkpoint, which the next run's recover() commits (and drops the rest).
+    if (writer_ && !named_) (void)writer_->abort();
 }
 
 Status LakeSink::write(Batch batch) {
@@ -69,6 +77,18 @@ Status LakeSink::commit(uint64_t commit_id) {
     if (replay) return {};
     MILLRACE_ASSIGN_OR_RETURN(snapshot_id_, writer_->commit(commit_id));
     ids_.committed(commit_id);
+    return {};
+}
+
+Status LakeSink::recover(uint64_t committed) {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> pending, writer_->pending_checkpoints());
+    if (committed != 0 && std::find(pending.begin(), pending.end(), committed) != pending.end()) {
+        // The checkpoint completed and the run died before (or while) committing: roll forward.
+        MILLRACE_ASSIGN_OR_RETURN(snapshot_id_, writer_->commit(committed));
+    }
+    // Anything else staged belongs to a checkpoint that never completed.
+    MILLRACE_TRY(writer_->abort());
+    if (committed != 0) ids_.committed(committed);
     return {};
 }
 

@@ -21,9 +21,12 @@ enum class LakeSinkMode {
 /// match). A transactional Sink: rows are staged as Parquet files, pre_commit() closes and
 /// fsyncs them, commit() makes them one snapshot, so readers see all of a run or none of it. Batch
 /// runs overwrite the partitions they write (a re-run of a day replaces that day: the promise that
-/// "re-runs produce the same outcome"). Staging is private to the sink (LakeStaging::kPrivate):
-/// runs of one pipeline may write one table at once (a backfill), and a killed run's files are
-/// dropped, never committed.
+/// "re-runs produce the same outcome"). A batch run's staging is private to the sink
+/// (LakeStaging::kPrivate): runs of one pipeline may write one table at once (a backfill), and a
+/// killed run's files are dropped, never committed. A streaming run's (kAppend) is named after
+/// the sink (LakeStaging::kNamed): a checkpoint pre-committed by a killed run is committed by
+/// the restarted one (recover()), and the table records each sink's last commit id, so a
+/// replayed commit is a no-op.
 class LakeSink final : public Sink {
 public:
     static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,
@@ -39,6 +42,9 @@ public:
     /// checkpoint.
     Status commit(uint64_t commit_id) override;
     void abort() override;
+    /// A streaming (kAppend) sink: commits checkpoint `committed` if it is still staged, then
+    /// drops every other staged checkpoint.
+    Status recover(uint64_t committed) override;
     uint64_t rows_written() const override { return rows_; }
     DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kTransactional; }
     /// The snapshot of the last commit (0 before one).
@@ -48,6 +54,7 @@ private:
     std::unique_ptr<LakeWriter> writer_;
     uint64_t rows_ = 0;
     uint64_t snapshot_id_ = 0;
+    bool named_ = false;  // LakeStaging::kNamed (streaming)
     CommitIds ids_;
 };
 

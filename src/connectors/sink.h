@@ -43,6 +43,16 @@ public:
     virtual Status pre_commit(uint64_t commit_id) = 0;
     virtual Status commit(uint64_t commit_id) = 0;
     virtual void abort() = 0;
+    /// A restarted streaming run's first call, before any write: `committed` is the commit id
+    /// of the checkpoint the run restores (0: none). A sink that stages across a crash
+    /// commits it if the dead run pre-committed it and did not finish committing it (roll
+    /// forward: the checkpoint was complete) and drops whatever else it staged (commits no
+    /// checkpoint completed). Afterwards commit(`committed`) is a no-op. Default: nothing
+    /// survives a crash, so there is nothing to do.
+    virtual Status recover(uint64_t committed) {
+        (void)committed;
+        return {};
+    }
 
     /// Rows handed to write() so far.
     virtual uint64_t rows_written() const = 0;

@@ -67,6 +67,22 @@ std::optional<int64_t> WatermarkTracker::advance(int64_t now_micros) {
     return watermark_;
 }
 
+WatermarkTracker::State WatermarkTracker::state() const {
+    State state;
+    state.watermark = watermark_;
+    for (const Partition& partition : partitions_) state.max_events.push_back(partition.max_event);
+    return state;
+}
+
+void WatermarkTracker::restore(const State& state, int64_t now_micros) {
+    watermark_ = state.watermark;
+    for (std::size_t p = 0; p < partitions_.size(); ++p) {
+        partitions_[p].max_event =
+            p < state.max_events.size() ? state.max_events[p] : std::optional<int64_t>();
+        partitions_[p].last_activity = now_micros;
+    }
+}
+
 void WatermarkTracker::advance_to(int64_t micros) {
     if (!watermark_ || micros > *watermark_) watermark_ = micros;
 }

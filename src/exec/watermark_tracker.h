@@ -48,6 +48,18 @@ public:
     /// Partitions that stop holding the watermark back at `now_micros`.
     std::size_t idle_partitions(int64_t now_micros) const;
 
+    /// What a checkpoint saves: the watermark and each partition's greatest event time.
+    /// Activity times are processing time and are not saved: a restore counts every
+    /// partition as active from `now_micros`, as a new tracker does.
+    struct State {
+        std::optional<int64_t> watermark;
+        std::vector<std::optional<int64_t>> max_events;  // per partition
+    };
+    State state() const;
+    /// Replaces the tracker's state with a saved one (partitions beyond the saved ones start
+    /// empty; saved ones beyond this tracker's are dropped).
+    void restore(const State& state, int64_t now_micros);
+
 private:
     struct Partition {
         std::optional<int64_t> max_event;

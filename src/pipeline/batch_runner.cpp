@@ -67,6 +67,19 @@ std::string lake_writer_id(const std::string& pipeline, std::size_t sink, const 
     return id;
 }
 
+/// A streaming lake sink's writer id: named after the view it writes, not its position, so that
+/// what a killed run pre-committed is found by the restarted one even if sinks were added or
+/// reordered in between (the table's staging holds one folder per writer id).
+std::string streaming_lake_writer_id(const std::string& pipeline, const std::string& view) {
+    std::string id = pipeline + "-";
+    for (char c : view) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+        id += plain ? c : '-';
+    }
+    return id;
+}
+
 /// The feature view an online sink names, with a did-you-mean when there is none.
 Result<const FeatureView*> find_feature_view(const std::vector<FeatureView>& views,
                                              const SinkSpec& sink) {
@@ -307,9 +320,11 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output,
-                LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
-                                 lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
-                                 streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
+                LakeSink::create(
+                    project.data_dir, sink.table, sink.partition_by, p.plan->schema,
+                    streaming ? streaming_lake_writer_id(pipeline.name, sink.from)
+                              : lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
+                    streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {

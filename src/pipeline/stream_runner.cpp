@@ -10,12 +10,16 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crash_point.h"
 #include "common/durable_file.h"
+#include "common/mapped_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_topic_source.h"
+#include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
+#include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/prepared_run.h"
@@ -54,13 +58,13 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
     return {};
 }
 
-bool reads_generator(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
+bool reads_kind(const sql::LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
     if (node.kind == sql::LogicalNode::Kind::kScan) {
         const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind == SourceKind::kGenerator;
+        return source != nullptr && source->kind == kind;
     }
     return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_generator(*child, pipeline); });
+                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
 }
 
 bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
@@ -69,12 +73,13 @@ bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
                        [](const auto& child) { return has_unwindowed_aggregate(*child); });
 }
 
-// The saved state of an upserting sink plan: what ExecutablePlan::serialize_state() returned,
+// The saved state of a sink's plan: what ExecutablePlan::serialize_state() returned,
 //
 //   "millrace-upsert-state 1\n", u64 operators, then per operator: u64 size, size bytes
 //
-// (integers little-endian). Without it a second run would start every group from nothing and
-// overwrite the table with the new records' aggregates only.
+// (integers little-endian). A checkpoint holds one per sink (`sink-<n>.state`); before
+// checkpoints, upserting aggregates kept theirs in `<data_dir>/state/<pipeline>/sink-<n>.state`,
+// which a run without a checkpoint still restores.
 std::string upsert_state_path(const Project& project, const PipelineSpec& pipeline,
                               std::size_t sink_index) {
     return fmt::format("{}/state/{}/sink-{}.state", project.data_dir, pipeline.name, sink_index);
@@ -86,29 +91,22 @@ void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-Status save_upsert_state(const std::string& path, const ExecutablePlan& plan) {
-    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states, plan.serialize_state());
+std::string encode_plan_state(const std::vector<std::string>& states) {
     std::string out(kUpsertStateMagic);
     put_u64(out, states.size());
     for (const std::string& state : states) {
         put_u64(out, state.size());
         out += state;
     }
-    MILLRACE_TRY(create_parent_directories_durably(path));
-    return write_file_durably(path, out);
+    return out;
 }
 
-Status restore_upsert_state(const std::string& path, ExecutablePlan& plan) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return {};
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string bytes = buffer.str();
+Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
     auto corrupt = [&](std::string_view why) {
         return Error(ErrorCode::kCorruption,
-                     fmt::format("{}: {}; it holds the groups of an earlier run of this upserting "
-                                 "aggregate (delete it to start the table from nothing)",
+                     fmt::format("{}: {}; it holds the operator state of an earlier run of this "
+                                 "sink's plan (remove the pipeline's checkpoints to start from "
+                                 "nothing)",
                                  path, why));
     };
     std::size_t at = kUpsertStateMagic.size();
@@ -136,6 +134,21 @@ Status restore_upsert_state(const std::string& path, ExecutablePlan& plan) {
     return {};
 }
 
+Status restore_legacy_upsert_state(const std::string& path, ExecutablePlan& plan) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return {};
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return restore_plan_state(path, buffer.str(), plan);
+}
+
+/// The identity a sink plan's state is saved under: the view it implements and where it
+/// writes, so that state follows the view when other sinks are added, removed or reordered.
+std::string state_identity(const SinkSpec& sink) {
+    return fmt::format("{}->{}", sink.from, sink_target(sink));
+}
+
 /// One streaming (topic) source in the run: its reader, the plan inputs it feeds, its
 /// watermark, and the fan-out that applies its checks.
 struct StreamInput {
@@ -148,6 +161,9 @@ struct StreamInput {
     std::unique_ptr<WatermarkTracker> watermark;
     std::optional<std::size_t> event_column;  // index in the source's schema
     std::optional<int64_t> sent;              // the last watermark sent into the plans
+    /// The tracker before the end of input moved it to the end of time (what the stop's
+    /// checkpoint saves, so the next run judges lateness as this one did).
+    std::optional<WatermarkTracker::State> before_end;
     SourceReport* report = nullptr;
 };
 
@@ -266,13 +282,38 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     AbortUnlessCommitted abort_guard(prepared.sinks);
     StreamReport report;
     report.run.pipeline = pipeline.name;
+    // The newest complete checkpoint: the run goes on from its state, positions and commits.
+    CheckpointStore checkpoints(project.data_dir, pipeline.name, options.checkpoints_retained);
+    MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> restored, checkpoints.latest());
+    std::string restored_folder = restored ? checkpoints.folder(restored->id) : std::string();
+    if (options.from_savepoint) {
+        // An older state than the latest checkpoint's, chosen by the user: the sinks get what
+        // was committed after it once more (as any engine restoring a savepoint).
+        MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata savepoint,
+                                  CheckpointStore::read_folder(*options.from_savepoint));
+        restored = std::move(savepoint);
+        restored_folder = *options.from_savepoint;
+    }
+    if (restored) report.restored_checkpoint = restored->id;
+    if (options.savepoint_to) {
+        // Refused before the run, not after it: a savepoint is never overwritten.
+        std::error_code exists_error;
+        if (std::filesystem::exists(*options.savepoint_to + "/_metadata", exists_error)) {
+            return Error(ErrorCode::kAlreadyExists,
+                         fmt::format("{} already holds a savepoint; name a new folder",
+                                     *options.savepoint_to));
+        }
+    }
     const std::string dead_letter_path =
         prepared.dead_letter_sink != nullptr && prepared.dead_letter_sink->kind == SinkKind::kFile
             ? prepared.dead_letter_sink->path
             : fmt::format("{}/dead_letter/{}.ndjson", project.data_dir, pipeline.name);
     MILLRACE_ASSIGN_OR_RETURN(
         std::unique_ptr<DeadLetterWriter> dead_letters,
-        DeadLetterWriter::create(dead_letter_path, pipeline.name, prepared.input_files));
+        DeadLetterWriter::open_append(
+            dead_letter_path, pipeline.name,
+            restored ? std::optional<uint64_t>(restored->dead_letter_bytes) : std::nullopt,
+            prepared.input_files));
     MILLRACE_TRY(open_dead_letter_topic(prepared, project, pipeline, *dead_letters));
     context.memory_limit_bytes = options.memory_limit_bytes;
     context.clock = prepared.clock.get();
@@ -280,18 +321,32 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
     MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kStreaming));
-    // Upserting aggregates go on from the groups the previous run saved.
+    // Every sink first settles what a dead run left: the restored checkpoint's commit is rolled
+    // forward where it had not happened, anything staged after it is dropped.
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        PreparedSink& sink = prepared.sinks[i];
+        if (sink.spec->kind == SinkKind::kFile) continue;
+        if (sink.spec->kind == SinkKind::kTopic) {
+            MILLRACE_TRY(static_cast<TopicSink&>(*sink.output)
+                             .stage_in(checkpoints.sink_staging(state_identity(*sink.spec))));
+        }
+        Status recovered = sink.output->recover(restored ? restored->id : 0);
+        if (!recovered.ok()) {
+            return std::move(recovered).error().with_context(
+                fmt::format("recovering sink {} from checkpoint {}", sink_target(*sink.spec),
+                            restored ? restored->id : 0));
+        }
+    }
     std::vector<bool> upserting(prepared.sinks.size(), false);
+    // Sinks whose state a checkpoint saves: a generator has no offsets (each run makes its
+    // records again) and a Kafka source's offsets live in its consumer group, so plans reading
+    // them start afresh, as before checkpoints.
     std::vector<bool> keeps_state(prepared.sinks.size(), false);
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
         upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
                        has_unwindowed_aggregate(*prepared.sinks[i].plan);
-        // A generator has no offsets: each run makes its records again, so it starts afresh.
-        keeps_state[i] = upserting[i] && !reads_generator(*prepared.sinks[i].plan, pipeline);
-        if (keeps_state[i]) {
-            MILLRACE_TRY(restore_upsert_state(upsert_state_path(project, pipeline, i),
-                                              *prepared.sinks[i].executable));
-        }
+        keeps_state[i] = !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kGenerator) &&
+                         !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kKafka);
     }
 
     std::map<std::string, std::vector<const ScanInput*>> inputs;
@@ -325,6 +380,24 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.run.sources[i].bytes = source.reader->bytes_read();
         MILLRACE_TRY(fan_out.finish());
     }
+    // Operator state after the file sources: restoring replaces what they built (a join's
+    // build side is in the checkpoint as it was).
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        if (!keeps_state[i]) continue;
+        PreparedSink& sink = prepared.sinks[i];
+        if (!restored) {
+            if (upserting[i]) {
+                MILLRACE_TRY(restore_legacy_upsert_state(upsert_state_path(project, pipeline, i),
+                                                         *sink.executable));
+            }
+            continue;
+        }
+        const CheckpointState* state = restored->find_state(state_identity(*sink.spec));
+        if (state == nullptr) continue;  // a new sink, or one with no state at the stop
+        const std::string path = restored_folder + "/" + state->file;
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+        MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
+    }
     std::vector<std::unique_ptr<StreamInput>> streams;
     const int64_t start_micros = prepared.clock->now_micros();
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
@@ -356,45 +429,112 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stream->watermark = std::make_unique<WatermarkTracker>(
             source.reader->units(), source.spec->watermark_delay.count(),
             source.spec->allowed_lateness.count(), source.spec->idle_timeout.count(), start_micros);
+        // A topic source goes on from the checkpoint's offsets and watermark (its consumer
+        // offsets, committed after the checkpoint, may be ahead of them after a crash).
+        const CheckpointSource* saved =
+            restored && stream->topic ? restored->find_source(source.spec->name) : nullptr;
+        if (saved != nullptr) {
+            for (std::size_t p = 0; p < saved->offsets.size() && p < stream->topic->units(); ++p) {
+                Status sought = stream->topic->seek(
+                    SourcePosition{p, static_cast<uint64_t>(saved->offsets[p]), 0});
+                if (!sought.ok()) {
+                    return std::move(sought).error().with_context(
+                        fmt::format("restoring checkpoint {}", restored->id));
+                }
+            }
+            stream->watermark->restore(WatermarkTracker::State{saved->watermark, saved->max_events},
+                                       start_micros);
+            stream->sent = saved->watermark;  // the restored operators have seen it
+        }
         streams.push_back(std::move(stream));
     }
 
     std::optional<PipelineMetrics> metrics;
     if (options.shared.metrics != nullptr) metrics.emplace(*options.shared.metrics, pipeline.name);
-    auto commit_sinks = [&](bool final) -> Status {
-        // File sinks write one file, committed once at the end; the others commit now.
-        bool any = false;
-        for (PreparedSink& sink : prepared.sinks)
-            any = any || final || sink.spec->kind != SinkKind::kFile;
-        if (!any) return {};
-        MILLRACE_ASSIGN_OR_RETURN(const uint64_t commit_id,
+    // A checkpoint. The runner moves every batch on this one thread, so when it injects the
+    // barrier into the plans between two polls, the barrier is aligned at once on every
+    // operator: everything before it is in the state, nothing after it. Then, in this order:
+    // operator state files; the dead letters synced; every sink pre-committed with the
+    // checkpoint's id; the metadata (the checkpoint is complete); every sink committed; the
+    // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
+    // stop, after the input ended (windows were emitted; only upserting state is kept).
+    // `all_sinks`: file sinks commit too (the stop).
+    auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
+        MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
+        crash_point("checkpoint-start");
         if (!final) {
-            // A barrier makes the upserting aggregates emit the groups changed since the last
-            // commit (at the end, finishing their inputs does).
+            // The barrier makes the upserting aggregates emit the groups changed since the
+            // last checkpoint (at the end, finishing their inputs does).
             for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
-                if (!upserting[i]) continue;
                 for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
                     const SourceSpec* source = pipeline.find_source(input.source);
                     if (source == nullptr || source->kind == SourceKind::kFile) continue;
-                    MILLRACE_TRY(input.entry->on_control(ControlSignal::barrier(commit_id)));
+                    const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
+                        return s->ended && s->source->spec == source;
+                    });
+                    if (!ended) MILLRACE_TRY(input.entry->on_control(ControlSignal::barrier(id)));
                 }
             }
         }
-        for (PreparedSink& sink : prepared.sinks) {
-            if (final || sink.spec->kind != SinkKind::kFile)
-                MILLRACE_TRY(sink.output->pre_commit(commit_id));
+        CheckpointMetadata metadata;
+        metadata.id = id;
+        metadata.final = final;
+        metadata.created_micros = prepared.clock->now_micros();
+        for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+            if (!keeps_state[i] || (final && !upserting[i])) continue;
+            MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
+                                      prepared.sinks[i].executable->serialize_state());
+            const std::string file = fmt::format("sink-{}.state", i);
+            MILLRACE_TRY(checkpoints.write_state(id, file, encode_plan_state(states)));
+            metadata.states.push_back(
+                CheckpointState{state_identity(*prepared.sinks[i].spec), file});
         }
-        MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(commit_id));
-        for (PreparedSink& sink : prepared.sinks) {
-            if (final || sink.spec->kind != SinkKind::kFile)
-                MILLRACE_TRY(sink.output->commit(commit_id));
+        crash_point("checkpoint-state-written");
+        for (const auto& stream : streams) {
+            if (stream->topic == nullptr) continue;
+            CheckpointSource source;
+            source.name = stream->source->spec->name;
+            for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
+            const WatermarkTracker::State state =
+                stream->before_end ? *stream->before_end : stream->watermark->state();
+            source.watermark = state.watermark;
+            source.max_events = state.max_events;
+            metadata.sources.push_back(std::move(source));
         }
-        // The dead letters of the records the sinks just committed.
-        MILLRACE_TRY(prepared.dead_letter_topic->commit(commit_id));
-        ++report.commits;
+        MILLRACE_ASSIGN_OR_RETURN(metadata.dead_letter_bytes, dead_letters->sync());
+        // File sinks write one file, committed once at the stop; the others every checkpoint.
+        for (PreparedSink& sink : prepared.sinks) {
+            if (all_sinks || sink.spec->kind != SinkKind::kFile)
+                MILLRACE_TRY(sink.output->pre_commit(id));
+        }
+        MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(id));
+        crash_point("sinks-pre-committed");
+        MILLRACE_TRY(checkpoints.complete(metadata));
+        crash_point("checkpoint-complete");
+        for (PreparedSink& sink : prepared.sinks) {
+            if (!all_sinks && sink.spec->kind == SinkKind::kFile) continue;
+            Status committed = sink.output->commit(id);
+            if (!committed.ok()) {
+                // The checkpoint is complete: what its sinks staged must stay for the next
+                // run to commit (recover), not be aborted with the failed run.
+                abort_guard.committed();
+                return std::move(committed).error().with_context(
+                    fmt::format("committing checkpoint {} to sink {} (the next run commits it)", id,
+                                sink_target(*sink.spec)));
+            }
+            crash_point("sink-committed");
+        }
+        // The dead letters of the records the sinks just committed (at-least-once: a replay
+        // of this checkpoint publishes them again).
+        MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
+        for (auto& stream : streams) {
+            if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+        }
+        crash_point("checkpoint-end");
+        ++report.checkpoints;
         if (metrics) metrics->update(report.run);
-        return {};
+        return id;
     };
 
     constexpr std::size_t kPollRecords = 4096;
@@ -405,14 +545,24 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             : std::chrono::milliseconds(10000);
     auto last_data = Clock::now();
     auto last_commit = Clock::now();
+    // Whether anything moved since the last checkpoint: an idle pipeline (a server's, waiting
+    // for records) takes no checkpoint, which would only repeat the last one.
+    bool moved = false;
+    uint64_t watermarks_checkpointed = 0;
     // The end of one source's input: its windows close, its plan inputs finish.
     auto end_stream = [&](StreamInput& stream) -> Status {
         stream.ended = true;
+        stream.before_end = stream.watermark->state();
         stream.watermark->finish();
         MILLRACE_TRY(send_watermark(stream, report.watermarks));
         stream.report->bytes = stream.source->reader->bytes_read();
         return stream.fan_out->finish();
     };
+    // A first run pins where it starts (a `start_from: latest` source's offsets, the
+    // dead-letter file's length), so that a crash before the first interval restarts there.
+    // So does a run from a savepoint: a crash before its first interval restarts from the
+    // savepoint, not from the (newer) latest checkpoint.
+    if (!restored || options.from_savepoint) MILLRACE_TRY(take_checkpoint(false, false));
     while (true) {
         bool any_data = false;
         bool all_ended = !streams.empty();
@@ -435,11 +585,18 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 stream->watermark->advance_to(now);  // processing time
             }
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
+            crash_point("after-poll");
         }
         const auto now = Clock::now();
         if (any_data) last_data = now;
+        moved = moved || any_data || report.watermarks != watermarks_checkpointed;
         if (now - last_commit >= commit_interval) {
-            MILLRACE_TRY(commit_sinks(false));
+            if (moved) {
+                MILLRACE_TRY(take_checkpoint(false, false));
+                ++report.commits;
+                moved = false;
+                watermarks_checkpointed = report.watermarks;
+            }
             last_commit = now;
         }
         if (all_ended) break;  // nothing more can come
@@ -448,27 +605,29 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         if (options.until_idle && now - last_data >= options.idle_for) break;
         if (!any_data) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    // Stopping ends the input: every open window is emitted (state is not checkpointed, so a
-    // window held open past the run would be lost), then everything commits.
-    for (auto& stream : streams) {
-        if (!stream->ended) MILLRACE_TRY(end_stream(*stream));
-    }
-    MILLRACE_TRY(commit_sinks(true));
-    abort_guard.committed();
-    // After the sinks (a run killed before this re-reads its records into the previous state)
-    // and before the offsets; between the two, records are counted twice: at-least-once, as
-    // the rest of this slice, until checkpoints save state and offsets together.
-    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
-        if (keeps_state[i]) {
-            MILLRACE_TRY(save_upsert_state(upsert_state_path(project, pipeline, i),
-                                           *prepared.sinks[i].executable));
+    if (options.savepoint_to) {
+        // Stop with a savepoint: the input does not end, so open windows stay open in the
+        // savepoint (and in the checkpoint it copies, which the next run restores).
+        crash_point("before-final-checkpoint");
+        MILLRACE_ASSIGN_OR_RETURN(const uint64_t id, take_checkpoint(false, true));
+        MILLRACE_TRY(checkpoints.copy_to(id, *options.savepoint_to));
+        report.savepoint = id;
+    } else {
+        // Stopping ends the input: every open window is emitted (the next run goes on from
+        // the stop's checkpoint with no window open), then the stop's checkpoint commits
+        // everything.
+        for (auto& stream : streams) {
+            if (!stream->ended) MILLRACE_TRY(end_stream(*stream));
         }
+        crash_point("before-final-checkpoint");
+        MILLRACE_TRY(take_checkpoint(true, true));
     }
+    ++report.commits;
+    abort_guard.committed();
     MILLRACE_TRY(dead_letters->finish());
-    // Offsets last: a run killed before this point is read again from the previous offsets
-    // (at-least-once until checkpoints), never skipped.
+    // A Kafka source's group offsets move once everything before them committed (a crash
+    // in between reads those records again: at-least-once for Kafka sources).
     for (auto& stream : streams) {
-        if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
         if (stream->kafka) MILLRACE_TRY(stream->kafka->commit_offsets());
     }
     finish_dead_letter_topic(prepared, report.run);

@@ -43,6 +43,13 @@ struct StreamOptions {
     /// the closed windows produced; file sinks and the dead-letter file commit once, at the end.
     /// Default: the pipeline's checkpoint_interval, else 10 s.
     std::optional<std::chrono::milliseconds> commit_interval;
+    /// Complete checkpoints kept in `<data_dir>/checkpoints/<pipeline>/` (the newest ones).
+    std::size_t checkpoints_retained = 3;
+    /// Stop with a savepoint: at the stop the input does not end (open windows stay open);
+    /// a checkpoint is taken and copied to this folder.
+    std::optional<std::string> savepoint_to;
+    /// Start from the savepoint (or checkpoint folder) here instead of the latest checkpoint.
+    std::optional<std::string> from_savepoint;
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
@@ -54,7 +61,12 @@ struct StreamOptions {
 struct StreamReport {
     RunReport run;
     uint64_t commits = 0;
-    uint64_t watermarks = 0;  // watermark advances sent into the plans
+    uint64_t watermarks = 0;   // watermark advances sent into the plans
+    uint64_t checkpoints = 0;  // checkpoints completed (a first run also takes one at start)
+    /// The checkpoint the run went on from, if any.
+    std::optional<uint64_t> restored_checkpoint;
+    /// With savepoint_to: the checkpoint copied there.
+    std::optional<uint64_t> savepoint;
 };
 
 /// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole
@@ -62,9 +74,14 @@ struct StreamReport {
 /// pipeline's committed offsets, with per-partition watermarks on the source's event_time
 /// (processing time without one), and records later than the watermark go to the dead letters
 /// with reason `late`. Windowed aggregates emit each window once the watermark passes its end.
-/// Lake, topic and online sinks commit every `commit_interval`; when the run stops (duration,
-/// idle, should_stop) the input ends: every open window is emitted, every sink commits, and the
-/// topic sources' offsets are committed for the next run to start from.
+/// Every `commit_interval` the run takes a checkpoint (pipeline/checkpoint_store.h): operator
+/// state, topic offsets and watermarks, the dead-letter file's length, and a two-phase commit
+/// of the lake, topic and online sinks tied to it. A run starts from the newest complete
+/// checkpoint, first rolling its sink commits forward and dropping what was staged after it,
+/// so a run killed at any moment and restarted leaves every sink as an uninterrupted run
+/// would (docs/streaming.md, "Checkpoints and exactly-once"). When the run stops (duration,
+/// idle, should_stop) the input ends: every open window is emitted and a last checkpoint
+/// commits everything.
 Result<StreamReport> run_streaming_pipeline(const Project& project, const PipelineSpec& pipeline,
                                             const StreamOptions& options);
 

@@ -1,6 +1,7 @@
 #include "connectors/lake_sink.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -130,6 +131,51 @@ TEST_F(LakeSinkTest, ReRunsReplaceTheirPartitionsAndReplaysChangeNothing) {
     auto refused = LakeSink::create(dir_, "daily", {"day"}, other, "daily-0");
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
+}
+
+// A streaming (append) sink's checkpoint outlives a crash: the run killed after pre_commit(5)
+// (the checkpoint was complete) leaves it staged, and the restarted sink's recover(5) commits
+// it once; a replayed recover or commit changes nothing; what was staged after the checkpoint
+// (pre_commit(6), never completed) is dropped.
+TEST_F(LakeSinkTest, StreamingSinkRollsACompletedCheckpointForwardOnce) {
+    // A run that stages and dies before its commit, as kill -9 would (no destructor runs).
+    auto die_after_pre_commit = [&](uint64_t commit_id, int64_t first) {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            auto sink =
+                LakeSink::create(dir_, "live", {}, schema_, "live-0", LakeSinkMode::kAppend);
+            bool ok = sink.ok() && (*sink)->write(rows("d", first, 10)).ok() &&
+                      (*sink)->pre_commit(commit_id).ok();
+            ::_exit(ok ? 0 : 1);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    };
+    auto total_rows = [&] {
+        auto table = LakeTable::open(dir_, "live");
+        return table.ok() ? table->snapshot()->total_rows() : 0;
+    };
+    ASSERT_TRUE(die_after_pre_commit(5, 0));
+    EXPECT_EQ(total_rows(), 0u) << "staged rows are invisible";
+    for (int restart = 0; restart < 2; ++restart) {
+        auto sink = LakeSink::create(dir_, "live", {}, schema_, "live-0", LakeSinkMode::kAppend);
+        ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+        ASSERT_TRUE((*sink)->recover(5).ok());
+        EXPECT_EQ(total_rows(), 10u) << "restart " << restart;
+        ASSERT_TRUE((*sink)->commit(5).ok()) << "a replayed commit is a no-op";
+        EXPECT_EQ(total_rows(), 10u);
+    }
+    ASSERT_TRUE(die_after_pre_commit(6, 100));
+    {
+        auto sink = LakeSink::create(dir_, "live", {}, schema_, "live-0", LakeSinkMode::kAppend);
+        ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+        ASSERT_TRUE((*sink)->recover(5).ok());
+        EXPECT_EQ(total_rows(), 10u) << "checkpoint 6 never completed: dropped";
+        ASSERT_TRUE((*sink)->write(rows("d", 200, 3)).ok());
+        ASSERT_TRUE(commit_once(**sink, 6).ok());
+        EXPECT_EQ(total_rows(), 13u);
+    }
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/durable_file.h"
+#include "common/mapped_file.h"
 #include "connectors/tests/sink_test_util.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
@@ -86,6 +88,85 @@ TEST_F(TopicConnectorsTest, SinkWritesJsonRecordsASourceReadsBack) {
         }
     }
     EXPECT_EQ(ann, (std::vector<int64_t>{1, 3}));
+}
+
+// Staged (a streaming run's checkpoints): nothing is visible before commit, and a commit
+// replayed after a crash appends each record once, whether the dead run appended none, some or
+// all of them.
+TEST_F(TopicConnectorsTest, StagedSinkAppendsEachCommitOnceAcrossCrashes) {
+    const std::string staging = dir_ + "/staging";
+    auto end_offsets = [&] {
+        std::shared_ptr<Topic> topic = log_->find_topic("clicks");
+        int64_t total = 0;
+        for (int32_t p = 0; p < topic->partition_count(); ++p)
+            total += topic->partition(p)->end_offset();
+        return total;
+    };
+    auto open_staged = [&]() -> std::unique_ptr<TopicSink> {
+        auto sink = TopicSink::create(*log_, "clicks", "user", *schema_);
+        EXPECT_TRUE(sink.ok());
+        EXPECT_TRUE((*sink)->stage_in(staging).ok());
+        return std::move(sink).value();
+    };
+    {
+        auto sink = open_staged();
+        EXPECT_EQ(sink->guarantee(), DeliveryGuarantee::kTransactional);
+        ASSERT_TRUE(sink->recover(0).ok());
+        ASSERT_TRUE(sink->write(rows({{"ann", 1}, {"bob", 2}, {"cy", 3}})).ok());
+        ASSERT_TRUE(sink->pre_commit(1).ok());
+        EXPECT_EQ(end_offsets(), 0) << "readers never see records before the commit";
+        ASSERT_TRUE(sink->commit(1).ok());
+        EXPECT_EQ(end_offsets(), 3);
+    }
+    {
+        // Restarted from checkpoint 1, already committed: nothing to do.
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(1).ok());
+        ASSERT_TRUE(sink->commit(1).ok());
+        EXPECT_EQ(end_offsets(), 3);
+        // Checkpoint 2 completes and the run dies inside commit(2), after its appends and
+        // before the done marker: the replay finds the records and appends none again.
+        std::string intent;  // what commit(2) records before its first append
+        std::shared_ptr<Topic> topic = log_->find_topic("clicks");
+        for (int32_t p = 0; p < topic->partition_count(); ++p)
+            intent +=
+                std::to_string(p) + " " + std::to_string(topic->partition(p)->end_offset()) + "\n";
+        ASSERT_TRUE(sink->write(rows({{"ann", 4}, {"dee", 5}})).ok());
+        ASSERT_TRUE(sink->pre_commit(2).ok());
+        const std::string staged = *read_file(staging + "/2.records");
+        ASSERT_TRUE(sink->commit(2).ok());
+        EXPECT_EQ(end_offsets(), 5);
+        // Put the staging folder back as a run that died after the appends and before the
+        // done marker leaves it.
+        ASSERT_TRUE(std::filesystem::remove(staging + "/2.done"));
+        ASSERT_TRUE(write_file_durably(staging + "/2.records", staged).ok());
+        ASSERT_TRUE(write_file_durably(staging + "/2.intent", intent).ok());
+    }
+    {
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(2).ok());
+        EXPECT_EQ(end_offsets(), 5) << "commit 2's records were already there";
+        // Checkpoint 3 is pre-committed and the run dies before its metadata: dropped.
+        ASSERT_TRUE(sink->write(rows({{"eve", 6}})).ok());
+        ASSERT_TRUE(sink->pre_commit(3).ok());
+    }
+    {
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(2).ok());
+        EXPECT_EQ(end_offsets(), 5);
+        EXPECT_FALSE(std::filesystem::exists(staging + "/3.records"));
+        // Checkpoint 3 (again) is pre-committed, completes, and the run dies before commit:
+        // the restart rolls it forward.
+        ASSERT_TRUE(sink->write(rows({{"eve", 6}, {"fay", 7}})).ok());
+        ASSERT_TRUE(sink->pre_commit(3).ok());
+    }
+    {
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(3).ok());
+        EXPECT_EQ(end_offsets(), 7);
+        ASSERT_TRUE(sink->recover(3).ok());
+        EXPECT_EQ(end_offsets(), 7);
+    }
 }
 
 TEST_F(TopicConnectorsTest, SourceIsBoundedByTheEndOffsetsAtOpen) {

@@ -70,4 +70,23 @@ TEST(WatermarkTracker, ProcessingTimeAndFinish) {
 }
 
 }  // namespace
+// A checkpoint saves the watermark and each partition's greatest event time; a tracker
+// restored from it judges the next records as the saved one would have.
+TEST(WatermarkTracker, RestoredStateJudgesLatenessAsTheSavedTracker) {
+    WatermarkTracker saved(2, 10, 0, 0, 0);
+    saved.observe(0, 1000, 0);
+    saved.observe(1, 500, 0);
+    saved.advance(0);
+    ASSERT_EQ(saved.watermark(), 490);
+    WatermarkTracker restored(2, 10, 0, 0, 99);
+    restored.restore(saved.state(), 99);
+    EXPECT_EQ(restored.watermark(), 490);
+    EXPECT_TRUE(restored.is_late(489));
+    EXPECT_FALSE(restored.is_late(490));
+    restored.observe(1, 2000, 100);
+    saved.observe(1, 2000, 100);
+    EXPECT_EQ(restored.advance(100), saved.advance(100));
+    EXPECT_EQ(restored.watermark(), 990);
+}
+
 }  // namespace millrace

@@ -1,0 +1,334 @@
+#include "pipeline/checkpoint_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+#include "common/durable_file.h"
+#include "common/mapped_file.h"
+
+namespace millrace {
+
+namespace {
+
+constexpr std::string_view kMagic = "millrace-checkpoint 1";
+constexpr std::string_view kMetadataFile = "_metadata";
+
+std::string encode_name(std::string_view name) {
+    std::string out;
+    for (char c : name) {
+        if (c == '%' || c == ' ' || c == '\n' || c == ',' || static_cast<unsigned char>(c) < 32) {
+            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        } else {
+            out += c;
+        }
+    }
+    return out.empty() ? std::string("%") : out;
+}
+
+std::optional<std::string> decode_name(std::string_view text) {
+    if (text == "%") return std::string();
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        if (i + 2 >= text.size()) return std::nullopt;
+        unsigned value = 0;
+        auto [end, error] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+        if (error != std::errc() || end != text.data() + i + 3) return std::nullopt;
+        out += static_cast<char>(value);
+        i += 2;
+    }
+    return out;
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t end = text.find(separator, start);
+        out.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& value) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+std::string optional_text(const std::optional<int64_t>& value) {
+    return value ? std::to_string(*value) : std::string("-");
+}
+
+bool parse_optional(std::string_view text, std::optional<int64_t>& value) {
+    if (text == "-") {
+        value.reset();
+        return true;
+    }
+    int64_t parsed = 0;
+    if (!parse_number(text, parsed)) return false;
+    value = parsed;
+    return true;
+}
+
+/// Checkpoint ids among the entries of `root` that are numbers (other entries, like `sinks`,
+/// are not checkpoints).
+std::vector<uint64_t> numbered_folders(const std::string& root) {
+    std::vector<uint64_t> ids;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
+        uint64_t id = 0;
+        if (entry.is_directory(error) && parse_number(entry.path().filename().string(), id))
+            ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+}  // namespace
+
+std::string pipeline_folder_name(const std::string& pipeline) {
+    std::string name;
+    for (char c : pipeline) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        name += plain ? c : '-';
+    }
+    if (name.empty() || name == "." || name == "..") name = "-";
+    return name;
+}
+
+const CheckpointSource* CheckpointMetadata::find_source(std::string_view name) const {
+    for (const CheckpointSource& source : sources)
+        if (source.name == name) return &source;
+    return nullptr;
+}
+
+const CheckpointState* CheckpointMetadata::find_state(std::string_view identity) const {
+    for (const CheckpointState& state : states)
+        if (state.identity == identity) return &state;
+    return nullptr;
+}
+
+std::string CheckpointMetadata::to_text() const {
+    std::string out(kMagic);
+    out += '\n';
+    out += fmt::format("id {}\ncreated_micros {}\ndead_letter_bytes {}\nfinal {}\n", id,
+                       created_micros, dead_letter_bytes, final ? 1 : 0);
+    for (const CheckpointSource& source : sources) {
+        std::vector<std::string> maxima;
+        for (const auto& value : source.max_events) maxima.push_back(optional_text(value));
+        out += fmt::format(
+            "source {} offsets {} watermark {} max_events {}\n", encode_name(source.name),
+            source.offsets.empty() ? "-" : fmt::format("{}", fmt::join(source.offsets, ",")),
+            optional_text(source.watermark),
+            maxima.empty() ? "-" : fmt::format("{}", fmt::join(maxima, ",")));
+    }
+    for (const CheckpointState& state : states)
+        out += fmt::format("state {} {}\n", encode_name(state.identity), encode_name(state.file));
+    out += "end\n";
+    return out;
+}
+
+Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
+                                                     const std::string& path) {
+    std::size_t line_number = 0;
+    auto corrupt = [&](std::string_view why) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}:{}: {}; the checkpoint cannot be restored (remove its "
+                                 "folder to restore the one before it)",
+                                 path, line_number, why));
+    };
+    std::vector<std::string_view> lines = split(text, '\n');
+    if (lines.empty() || lines[0] != kMagic) return corrupt("not a checkpoint's metadata");
+    CheckpointMetadata metadata;
+    bool ended = false;
+    bool has_id = false;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        line_number = i + 1;
+        const std::string_view line = lines[i];
+        if (ended) {
+            if (!line.empty()) return corrupt("text after `end`");
+            continue;
+        }
+        const std::vector<std::string_view> words = split(line, ' ');
+        const std::string_view key = words[0];
+        if (key == "end" && words.size() == 1) {
+            ended = true;
+        } else if (key == "id" && words.size() == 2) {
+            if (!parse_number(words[1], metadata.id)) return corrupt("bad id");
+            has_id = true;
+        } else if (key == "created_micros" && words.size() == 2) {
+            if (!parse_number(words[1], metadata.created_micros)) return corrupt("bad time");
+        } else if (key == "dead_letter_bytes" && words.size() == 2) {
+            if (!parse_number(words[1], metadata.dead_letter_bytes)) return corrupt("bad size");
+        } else if (key == "final" && words.size() == 2) {
+            metadata.final = words[1] == "1";
+        } else if (key == "source" && words.size() == 8 && words[2] == "offsets" &&
+                   words[4] == "watermark" && words[6] == "max_events") {
+            CheckpointSource source;
+            std::optional<std::string> name = decode_name(words[1]);
+            if (!name) return corrupt("bad source name");
+            source.name = *name;
+            if (words[3] != "-") {
+                for (std::string_view offset : split(words[3], ',')) {
+                    int64_t value = 0;
+                    if (!parse_number(offset, value)) return corrupt("bad offset");
+                    source.offsets.push_back(value);
+                }
+            }
+            if (!parse_optional(words[5], source.watermark)) return corrupt("bad watermark");
+            if (words[7] != "-") {
+                for (std::string_view item : split(words[7], ',')) {
+                    std::optional<int64_t> value;
+                    if (!parse_optional(item, value)) return corrupt("bad event time");
+                    source.max_events.push_back(value);
+                }
+            }
+            metadata.sources.push_back(std::move(source));
+        } else if (key == "state" && words.size() == 3) {
+            std::optional<std::string> identity = decode_name(words[1]);
+            std::optional<std::string> file = decode_name(words[2]);
+            if (!identity || !file || file->empty() || file->find('/') != std::string::npos ||
+                (*file)[0] == '.') {
+                return corrupt("bad state entry");
+            }
+            metadata.states.push_back(CheckpointState{*identity, *file});
+        } else {
+            return corrupt(fmt::format("unexpected line `{}`", line));
+        }
+    }
+    if (!ended) return corrupt("truncated (no `end`)");
+    if (!has_id) return corrupt("no id");
+    return metadata;
+}
+
+CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline,
+                                 std::size_t retain)
+    : root_(fmt::format("{}/checkpoints/{}", data_dir, pipeline_folder_name(pipeline))),
+      retain_(std::max<std::size_t>(retain, 1)) {}
+
+std::string CheckpointStore::folder(uint64_t id) const { return fmt::format("{}/{}", root_, id); }
+
+std::string CheckpointStore::sink_staging(std::string_view identity) const {
+    // Readable, plus a hash of the exact identity so that two identities that read alike as
+    // folder names never share one.
+    uint64_t hash = 14695981039346656037ull;  // FNV-1a
+    for (char c : identity) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    return fmt::format("{}/sinks/{}-{:016x}", root_, pipeline_folder_name(std::string(identity)),
+                       hash);
+}
+
+Result<std::vector<uint64_t>> CheckpointStore::complete_ids() const {
+    std::vector<uint64_t> complete;
+    std::error_code error;
+    for (uint64_t id : numbered_folders(root_)) {
+        if (std::filesystem::exists(folder(id) + "/" + std::string(kMetadataFile), error))
+            complete.push_back(id);
+    }
+    return complete;
+}
+
+Result<std::optional<CheckpointMetadata>> CheckpointStore::latest() {
+    std::error_code error;
+    std::optional<uint64_t> newest;
+    bool removed = false;
+    for (uint64_t id : numbered_folders(root_)) {
+        if (std::filesystem::exists(folder(id) + "/" + std::string(kMetadataFile), error)) {
+            newest = id;
+            continue;
+        }
+        // No metadata: the run died while writing this checkpoint; its state files are of no
+        // use (the sinks it pre-committed are aborted by their recovery).
+        std::filesystem::remove_all(folder(id), error);
+        if (error) return io_error("cannot remove the incomplete checkpoint " + folder(id));
+        removed = true;
+    }
+    if (removed) MILLRACE_TRY(sync_directory(root_));
+    if (!newest) return std::optional<CheckpointMetadata>();
+    const std::string path = folder(*newest) + "/" + std::string(kMetadataFile);
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata metadata, CheckpointMetadata::parse(text, path));
+    if (metadata.id != *newest) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{} holds checkpoint {}, not {}", path, metadata.id, *newest));
+    }
+    return std::optional<CheckpointMetadata>(std::move(metadata));
+}
+
+Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::string_view bytes) {
+    MILLRACE_TRY(create_directories_durably(folder(id)));
+    return write_file_durably(folder(id) + "/" + file, bytes);
+}
+
+Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& file) const {
+    return read_file(folder(id) + "/" + file);
+}
+
+Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
+    MILLRACE_TRY(create_directories_durably(folder(metadata.id)));
+    MILLRACE_TRY(write_file_durably(folder(metadata.id) + "/" + std::string(kMetadataFile),
+                                    metadata.to_text()));
+    return apply_retention();
+}
+
+Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
+    std::error_code error;
+    const std::string metadata_path = target + "/" + std::string(kMetadataFile);
+    if (std::filesystem::exists(metadata_path, error)) {
+        return Error(ErrorCode::kAlreadyExists,
+                     fmt::format("{} already holds a savepoint; name a new folder", target));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::string text,
+                              read_file(folder(id) + "/" + std::string(kMetadataFile)));
+    MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata metadata,
+                              CheckpointMetadata::parse(text, folder(id)));
+    MILLRACE_TRY(create_directories_durably(target));
+    for (const CheckpointState& state : metadata.states) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_state(id, state.file));
+        MILLRACE_TRY(write_file_durably(target + "/" + state.file, bytes));
+    }
+    return write_file_durably(metadata_path, text);
+}
+
+Result<CheckpointMetadata> CheckpointStore::read_folder(const std::string& folder) {
+    const std::string path = folder + "/" + std::string(kMetadataFile);
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+        return Error(ErrorCode::kNotFound,
+                     fmt::format("{} is not a savepoint or checkpoint (it has no {})", folder,
+                                 kMetadataFile));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    return CheckpointMetadata::parse(text, path);
+}
+
+Status CheckpointStore::apply_retention() {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> complete, complete_ids());
+    if (complete.size() <= retain_) return {};
+    const uint64_t oldest_kept = complete[complete.size() - retain_];
+    std::error_code error;
+    for (uint64_t id : numbered_folders(root_)) {
+        if (id >= oldest_kept) continue;
+        // Older than every kept checkpoint, complete or not: never restored again. The
+        // metadata goes first, so a crash halfway leaves an incomplete folder, not a
+        // checkpoint missing its state.
+        std::filesystem::remove(folder(id) + "/" + std::string(kMetadataFile), error);
+        std::filesystem::remove_all(folder(id), error);
+        if (error) return io_error("cannot remove the old checkpoint " + folder(id));
+    }
+    return sync_directory(root_);
+}
+
+}  // namespace millrace

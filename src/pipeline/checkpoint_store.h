@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace millrace {
+
+/// Where one streaming source stood at a checkpoint: the next offset of every partition and
+/// its watermark tracker (WatermarkTracker::State), so that a restore neither re-reads nor
+/// skips a record and judges lateness as the run before did.
+struct CheckpointSource {
+    std::string name;
+    std::vector<int64_t> offsets;                    // per partition; empty for a source
+                                                     // without offsets (a generator)
+    std::optional<int64_t> watermark;                // unknown before the first record
+    std::vector<std::optional<int64_t>> max_events;  // per partition
+};
+
+/// The saved state of one sink's plan, under the identity of the operators it belongs to
+/// (the view the sink reads and its target: `daily_revenue->lake:revenue`), so that adding or
+/// removing another sink keeps it.
+struct CheckpointState {
+    std::string identity;
+    std::string file;  // inside the checkpoint's folder
+};
+
+/// What makes a checkpoint complete: the metadata file, written last.
+struct CheckpointMetadata {
+    uint64_t id = 0;  // also the commit id every sink was pre-committed with
+    int64_t created_micros = 0;
+    /// Bytes of the pipeline's dead-letter file that belong to the checkpoint: a restore cuts
+    /// the file back to this length (what follows is written again by the replay).
+    uint64_t dead_letter_bytes = 0;
+    /// The stop of a run, not an interval: windows were emitted and are not in the state.
+    bool final = false;
+    std::vector<CheckpointSource> sources;
+    std::vector<CheckpointState> states;
+
+    const CheckpointSource* find_source(std::string_view name) const;
+    const CheckpointState* find_state(std::string_view identity) const;
+
+    std::string to_text() const;
+    /// kCorruption (naming `path`) for anything that is not what to_text() wrote.
+    static Result<CheckpointMetadata> parse(std::string_view text, const std::string& path);
+};
+
+/// The checkpoints of one streaming pipeline, in `<data_dir>/checkpoints/<pipeline>/`:
+///
+///   <data_dir>/checkpoints/<pipeline>/
+///     7/                     one folder per checkpoint, named by its id
+///       sink-0.state         state files, written first (write_file_durably each)
+///       sink-2.state
+///       _metadata            written LAST, atomically (write_file_durably): its presence is
+///                            what makes the checkpoint complete
+///     8/                     a checkpoint being written, or one a crash interrupted: no
+///       sink-0.state         _metadata, so it is ignored and removed by the next open()
+///     sinks/<identity>/      what transactional sinks stage between pre_commit and commit
+///
+/// `_metadata` is text, one field per line, names percent-encoded (`%20` for a space):
+///
+///   millrace-checkpoint 1
+///   id 7                   also the commit id every sink was pre-committed with
+///   created_micros 1764979200000000
+///   dead_letter_bytes 5120
+///   final 0
+///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
+///   state daily->lake:revenue sink-0.state
+///   end
+///
+/// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
+/// are kept, older ones removed once a newer one is complete. One process per pipeline at a
+/// time (the lake sink's named staging and the consumer name enforce it); one thread.
+class CheckpointStore {
+public:
+    static constexpr std::size_t kDefaultRetained = 3;
+
+    CheckpointStore(const std::string& data_dir, const std::string& pipeline,
+                    std::size_t retain = kDefaultRetained);
+
+    /// The pipeline's checkpoint folder.
+    const std::string& root() const { return root_; }
+    /// The folder of checkpoint `id`.
+    std::string folder(uint64_t id) const;
+    /// A folder for what the sink with state identity `identity` stages between pre_commit and
+    /// commit (named after what it writes, not its position among the sinks).
+    std::string sink_staging(std::string_view identity) const;
+
+    /// The newest complete checkpoint, if any. Removes the folders of incomplete ones (no
+    /// metadata: a crash during a checkpoint) on the way.
+    Result<std::optional<CheckpointMetadata>> latest();
+
+    /// Writes one state file of checkpoint `id` (its folder is created on first use).
+    Status write_state(uint64_t id, const std::string& file, std::string_view bytes);
+    Result<std::string> read_state(uint64_t id, const std::string& file) const;
+
+    /// Completes a checkpoint: writes its metadata atomically, then removes the checkpoints
+    /// beyond the newest `retain`.
+    Status complete(const CheckpointMetadata& metadata);
+
+    /// Ids of the complete checkpoints, ascending.
+    Result<std::vector<uint64_t>> complete_ids() const;
+
+    /// Copies complete checkpoint `id` to `folder` (a savepoint): state files first, the
+    /// metadata last and atomically, as a checkpoint is written. kAlreadyExists when `folder`
+    /// already holds a savepoint (a savepoint is never overwritten).
+    Status copy_to(uint64_t id, const std::string& folder) const;
+    /// The metadata of the checkpoint or savepoint in `folder`; kNotFound without one.
+    static Result<CheckpointMetadata> read_folder(const std::string& folder);
+
+private:
+    Status apply_retention();
+    std::string root_;
+    std::size_t retain_;
+};
+
+/// The pipeline name as a folder name: characters other than letters, digits, `-`, `_` and `.`
+/// become `-`.
+std::string pipeline_folder_name(const std::string& pipeline);
+
+}  // namespace millrace

@@ -1,0 +1,143 @@
+#include "pipeline/checkpoint_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace millrace {
+namespace {
+
+class CheckpointStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-checkpoints-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                   .string();
+        std::filesystem::remove_all(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    static CheckpointMetadata metadata(uint64_t id) {
+        CheckpointMetadata m;
+        m.id = id;
+        m.created_micros = 1764979200000000 + static_cast<int64_t>(id);
+        m.dead_letter_bytes = 100 * id;
+        CheckpointSource source;
+        source.name = "orders in";  // names are encoded: spaces survive
+        source.offsets = {static_cast<int64_t>(10 * id), 7};
+        source.watermark = 1764979100000000;
+        source.max_events = {1764979160000000, std::nullopt};
+        m.sources.push_back(source);
+        CheckpointSource fresh;
+        fresh.name = "clicks";
+        fresh.offsets = {0};
+        fresh.max_events = {std::nullopt};
+        m.sources.push_back(fresh);
+        m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0.state"});
+        return m;
+    }
+
+    std::string dir_;
+};
+
+TEST_F(CheckpointStoreTest, WritesStateThenMetadataAndReadsTheNewestBack) {
+    CheckpointStore store(dir_, "live");
+    auto none = store.latest();
+    ASSERT_TRUE(none.ok()) << none.error().to_string();
+    EXPECT_FALSE(none->has_value());
+    for (uint64_t id : {1, 2}) {
+        ASSERT_TRUE(store.write_state(id, "sink-0.state", "state " + std::to_string(id)).ok());
+        ASSERT_TRUE(store.complete(metadata(id)).ok());
+    }
+    auto latest = store.latest();
+    ASSERT_TRUE(latest.ok()) << latest.error().to_string();
+    ASSERT_TRUE(latest->has_value());
+    const CheckpointMetadata& m = **latest;
+    EXPECT_EQ(m.id, 2u);
+    EXPECT_EQ(m.dead_letter_bytes, 200u);
+    EXPECT_EQ(m.to_text(), metadata(2).to_text());
+    const CheckpointSource* source = m.find_source("orders in");
+    ASSERT_NE(source, nullptr);
+    EXPECT_EQ(source->offsets, (std::vector<int64_t>{20, 7}));
+    EXPECT_EQ(source->max_events[1], std::nullopt);
+    EXPECT_EQ(m.find_source("clicks")->watermark, std::nullopt);
+    const CheckpointState* state = m.find_state("daily->lake:revenue");
+    ASSERT_NE(state, nullptr);
+    EXPECT_EQ(*store.read_state(2, state->file), "state 2");
+}
+
+// A crash while a checkpoint is written leaves a folder without metadata: ignored, removed,
+// and the checkpoint before it is the one restored.
+TEST_F(CheckpointStoreTest, IncompleteCheckpointIsIgnoredAndRemoved) {
+    CheckpointStore store(dir_, "live");
+    ASSERT_TRUE(store.write_state(4, "sink-0.state", "four").ok());
+    ASSERT_TRUE(store.complete(metadata(4)).ok());
+    ASSERT_TRUE(store.write_state(5, "sink-0.state", "five").ok());
+    std::filesystem::create_directories(store.root() + "/sinks/0");
+    auto latest = store.latest();
+    ASSERT_TRUE(latest.ok()) << latest.error().to_string();
+    ASSERT_TRUE(latest->has_value());
+    EXPECT_EQ((*latest)->id, 4u);
+    EXPECT_FALSE(std::filesystem::exists(store.folder(5)));
+    EXPECT_TRUE(std::filesystem::exists(store.root() + "/sinks/0")) << "not a checkpoint";
+}
+
+TEST_F(CheckpointStoreTest, KeepsTheNewestCompleteCheckpoints) {
+    CheckpointStore store(dir_, "live", 3);
+    for (uint64_t id = 1; id <= 6; ++id) {
+        ASSERT_TRUE(store.write_state(id, "sink-0.state", "x").ok());
+        ASSERT_TRUE(store.complete(metadata(id)).ok());
+    }
+    auto ids = store.complete_ids();
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*ids, (std::vector<uint64_t>{4, 5, 6}));
+    for (uint64_t id = 1; id <= 3; ++id) EXPECT_FALSE(std::filesystem::exists(store.folder(id)));
+    CheckpointStore one(dir_, "live", 1);
+    ASSERT_TRUE(one.complete(metadata(7)).ok());
+    EXPECT_EQ(*one.complete_ids(), (std::vector<uint64_t>{7}));
+}
+
+TEST_F(CheckpointStoreTest, DamagedMetadataIsCorruptionNotACrash) {
+    CheckpointStore store(dir_, "live");
+    ASSERT_TRUE(store.complete(metadata(1)).ok());
+    const std::string text = metadata(1).to_text();
+    for (const std::string& bad :
+         {text.substr(0, text.size() / 2), std::string("garbage\n"),
+          text.substr(0, text.find("end\n")) + "state x ../escape\nend\n",
+          text.substr(0, text.find("end\n")) + "source s offsets 1,x watermark - max_events -\n"
+                                               "end\n",
+          std::string()}) {
+        std::ofstream(store.folder(1) + "/_metadata", std::ios::trunc) << bad;
+        auto latest = store.latest();
+        ASSERT_FALSE(latest.ok()) << bad;
+        EXPECT_EQ(latest.error().code(), ErrorCode::kCorruption);
+    }
+}
+
+TEST_F(CheckpointStoreTest, SavepointIsACopyThatIsNeverOverwritten) {
+    CheckpointStore store(dir_, "live");
+    ASSERT_TRUE(store.write_state(3, "sink-0.state", "three").ok());
+    ASSERT_TRUE(store.complete(metadata(3)).ok());
+    const std::string savepoint = dir_ + "/savepoints/before-upgrade";
+    ASSERT_TRUE(store.copy_to(3, savepoint).ok());
+    auto read = CheckpointStore::read_folder(savepoint);
+    ASSERT_TRUE(read.ok()) << read.error().to_string();
+    EXPECT_EQ(read->to_text(), metadata(3).to_text());
+    std::ifstream state(savepoint + "/sink-0.state");
+    std::string bytes((std::istreambuf_iterator<char>(state)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, "three");
+    Status again = store.copy_to(3, savepoint);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+    auto missing = CheckpointStore::read_folder(dir_ + "/no-savepoint");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace millrace
