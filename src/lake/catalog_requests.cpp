@@ -466,6 +466,7 @@ Result<CreateTableRequest> parse_create_table_request(std::string_view body) {
     CreateTableRequest out;
     MILLRACE_ASSIGN_OR_RETURN(std::string_view name,
                               required_string(root, "name", "a CreateTableRequest"));
+    if (name.empty()) return bad_request("a CreateTableRequest needs a non-empty `name`");
     out.name = std::string(name);
     element schema;
     simdjson::dom::array fields;

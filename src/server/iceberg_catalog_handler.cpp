@@ -584,7 +584,27 @@ HttpResponse IcebergCatalogHandler::drop_table(const HttpRequest& request) {
 }
 
 HttpResponse IcebergCatalogHandler::rename_table(const HttpRequest& request) {
-    (void)request;
+    // A RenameTableRequest that names a missing source or a taken destination gets the answer
+    // the specification gives it; any other is refused as a whole.
+    simdjson::dom::parser parser;
+    simdjson::padded_string padded(request.body);
+    simdjson::dom::element root;
+    std::string_view source, destination;
+    if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
+        root["source"]["name"].get(source) != simdjson::SUCCESS ||
+        root["destination"]["name"].get(destination) != simdjson::SUCCESS) {
+        return iceberg_error(400, "BadRequestException",
+                             "the body must be a RenameTableRequest: {\"source\": {\"namespace\", "
+                             "\"name\"}, \"destination\": {...}}");
+    }
+    if (!LakeTable::open(data_dir_, std::string(source)).ok()) {
+        return iceberg_error(404, "NoSuchTableException",
+                             "no table `" + std::string(source) + "` in the lake");
+    }
+    if (LakeTable::open(data_dir_, std::string(destination)).ok()) {
+        return iceberg_error(409, "AlreadyExistsException",
+                             "table `" + std::string(destination) + "` already exists");
+    }
     return iceberg_error(406, "UnsupportedOperationException",
                          "renaming lake tables is not supported: their metadata, manifest lists "
                          "and manifests name files by absolute path under the table's folder");

@@ -106,7 +106,18 @@ TEST_F(IcebergCatalogHandlerTest, ErrorsHaveTheSpecificationsShape) {
     EXPECT_EQ(unsupported.status, 400);
     EXPECT_NE(unsupported.body.find("remove-snapshots"), std::string::npos);
     EXPECT_EQ(call(HttpMethod::kPost, std::string(kBase) + "/nope", "{}").status, 404);
-    const HttpResponse rename = call(HttpMethod::kPost, "/iceberg/v1/tables/rename", "{}");
+    EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename", "{}").status, 400);
+    auto rename_body = [](const std::string& from, const std::string& to) {
+        return R"({"source": {"namespace": ["default"], "name": ")" + from +
+               R"("}, "destination": {"namespace": ["default"], "name": ")" + to + R"("}})";
+    };
+    EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename", rename_body("nope", "x")).status,
+              404);
+    EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename", rename_body("orders", "orders"))
+                  .status,
+              409);
+    const HttpResponse rename =
+        call(HttpMethod::kPost, "/iceberg/v1/tables/rename", rename_body("orders", "o2"));
     EXPECT_EQ(rename.status, 406);
     EXPECT_NE(rename.body.find("UnsupportedOperationException"), std::string::npos);
 }
