@@ -89,6 +89,15 @@ expect_eq "$(status -H "Authorization: Bearer admin-token" "$base/v1/namespaces"
 expect_eq "$(status "${auth[@]}" "$base/v1/lake/namespaces/default/tables/nope")" "404" "unknown table: 404"
 expect_contains "$(cat "$WORK/body")" '"type": "NoSuchTableException", "code": 404}}' "... NoSuchTableException"
 expect_eq "$(status -X HEAD "${auth[@]}" "$base/v1/lake/namespaces/default/tables/orders")" "204" "HEAD of a table: 204"
+# HEAD of a missing table on a kept-alive connection: the 404 carries no body, so the next
+# response on the connection is read whole.
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'HEAD /iceberg/v1/lake/namespaces/default/tables/nope HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer catalog-token\r\n\r\nGET /iceberg/v1/config HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer catalog-token\r\nConnection: close\r\n\r\n' >&3
+raw=$(timeout 20 cat <&3 | tr -d '\r')
+exec 3<&-
+expect_eq "$(grep -c '^HTTP/1.1 ' <<<"$raw")" "2" "HEAD then GET on one connection: two responses"
+expect_eq "$(grep -c 'NoSuchTableException' <<<"$raw")" "0" "the HEAD 404 has no body"
+expect_contains "$raw" '"prefix": "lake"' "the GET after it is answered whole"
 expect_eq "$(status "${auth[@]}" "$base/v1/lake/namespaces/nope/tables")" "404" "unknown namespace: 404"
 expect_contains "$(cat "$WORK/body")" '"type": "NoSuchNamespaceException"' "... NoSuchNamespaceException"
 expect_eq "$(status -X POST "${auth[@]}" -d '{not json' "$base/v1/lake/namespaces/default/tables/orders")" "400" \
