@@ -2,8 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <random>
+#include <thread>
 #include <vector>
 
 #include "common/durable_file.h"
@@ -20,9 +23,11 @@ namespace {
 constexpr const char* kDefaultNamespace = "default";
 // The prefix GET /v1/config hands out: clients then call /iceberg/v1/lake/namespaces/...
 constexpr const char* kPrefix = "lake";
-// A commit that keeps losing the race for the next metadata version gives up after this many
-// tries with a 409, which Iceberg clients answer by reloading the table and retrying.
-constexpr int kCommitAttempts = 10;
+// A commit that keeps losing the race for the next metadata version (to other catalog commits
+// or to pipelines) gives up after this many tries with a 409, which Iceberg clients answer by
+// reloading the table and retrying. Between tries a random back-off, growing with the tries,
+// keeps committers from colliding in lockstep.
+constexpr int kCommitAttempts = 100;
 
 using NamespaceMap = std::map<std::string, std::map<std::string, std::string>>;
 
@@ -546,6 +551,9 @@ HttpResponse IcebergCatalogHandler::commit_table(const HttpRequest& request) {
             return table_result(file);
         }
         // Another writer took that version: check the requirements again on the newer one.
+        thread_local std::mt19937_64 random(std::random_device{}());
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(random() % (1000 * std::min(attempt + 1, 20) + 1)));
     }
     return iceberg_error(409, "CommitFailedException",
                          "the table kept changing under the commit; reload it and retry");
