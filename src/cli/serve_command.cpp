@@ -26,6 +26,7 @@
 #include "server/feature_handler.h"
 #include "server/feature_route.h"
 #include "server/http_server.h"
+#include "server/iceberg_catalog_handler.h"
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
 #include "server/materialize_handler.h"
@@ -219,6 +220,9 @@ int run_serve(const ServeOptions& options) {
     TopicHandler topics(**log);
     topics.add_routes(router);
     add_status_routes(router, metrics);
+    // The Iceberg REST catalog over the lake (/iceberg/v1/...): engines find its tables by name.
+    IcebergCatalogHandler catalog(project->data_dir);
+    catalog.add_routes(router);
     // /readyz: the log, the lake and the online store can write (/healthz stays liveness).
     std::vector<ReadinessComponent> storage;
     storage.push_back({"log", project->data_dir + "/log", &log_health, {}, {}});

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -96,8 +97,9 @@ std::string_view iceberg_type_name(DataType type) {
     return "string";
 }
 
-std::string iceberg_schema_json(const Schema& schema) {
-    std::string out = R"({"type": "struct", "schema-id": 0, "fields": [)";
+std::string iceberg_schema_json(const Schema& schema, int64_t schema_id) {
+    std::string out =
+        R"({"type": "struct", "schema-id": )" + std::to_string(schema_id) + R"(, "fields": [)";
     for (std::size_t i = 0; i < schema.size(); ++i) {
         const Field& field = schema.field(i);
         if (i > 0) out += ", ";
@@ -154,8 +156,11 @@ std::string TableMetadata::to_json() const {
     append_json_string(out, location);
     out += ",\n  \"last-sequence-number\": " + std::to_string(last_sequence_number);
     out += ",\n  \"last-updated-ms\": " + std::to_string(last_updated_ms);
-    out += ",\n  \"last-column-id\": " + std::to_string(schema.size());
-    out += ",\n  \"current-schema-id\": 0,\n  \"schemas\": [" + iceberg_schema_json(schema) + "]";
+    out += ",\n  \"last-column-id\": " +
+           std::to_string(std::max<int64_t>(last_column_id, static_cast<int64_t>(schema.size())));
+    out += ",\n  \"current-schema-id\": " + std::to_string(schema_id) + ",\n  \"schemas\": [";
+    for (const std::string& other : other_schemas) out += other + ", ";
+    out += iceberg_schema_json(schema, schema_id) + "]";
     out += ",\n  \"default-spec-id\": 0,\n  \"partition-specs\": [" +
            iceberg_partition_spec_json(spec.ok() ? *spec : PartitionSpec()) + "]";
     out += ",\n  \"last-partition-id\": " +
@@ -185,7 +190,7 @@ std::string TableMetadata::to_json() const {
         append_json_string(out, s.manifest_list);
         out += ", \"summary\": ";
         append_string_map(out, s.summary);
-        out += ", \"schema-id\": 0}";
+        out += ", \"schema-id\": " + std::to_string(s.schema_id) + "}";
     }
     out += "]";
     out += ",\n  \"snapshot-log\": [";
@@ -236,8 +241,13 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
     simdjson::dom::array array;
     if (root["schemas"].get(array) != simdjson::SUCCESS) return corrupt("no schemas");
     bool found_schema = false;
+    m.schema_id = schema_id;
+    if (root["last-column-id"].get(i) == simdjson::SUCCESS) m.last_column_id = i;
     for (auto schema : array) {
-        if (schema["schema-id"].get(i) == simdjson::SUCCESS && i != schema_id) continue;
+        if (found_schema || (schema["schema-id"].get(i) == simdjson::SUCCESS && i != schema_id)) {
+            m.other_schemas.push_back(simdjson::minify(schema));
+            continue;
+        }
         simdjson::dom::array fields;
         if (schema["fields"].get(fields) != simdjson::SUCCESS)
             return corrupt("schema without fields");
@@ -275,7 +285,6 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
         if (!made.ok()) return corrupt(made.error().message());
         m.schema = std::move(made).value();
         found_schema = true;
-        break;
     }
     if (!found_schema) return corrupt("no current schema");
     if (root["partition-specs"].get(array) != simdjson::SUCCESS)
@@ -320,6 +329,7 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
             if (snapshot["parent-snapshot-id"].get(i) == simdjson::SUCCESS) s.parent_id = i;
             if (snapshot["sequence-number"].get(i) == simdjson::SUCCESS) s.sequence_number = i;
             if (snapshot["timestamp-ms"].get(i) == simdjson::SUCCESS) s.timestamp_ms = i;
+            if (snapshot["schema-id"].get(i) == simdjson::SUCCESS) s.schema_id = i;
             if (snapshot["manifest-list"].get(text) != simdjson::SUCCESS) {
                 return corrupt("snapshot " + std::to_string(s.snapshot_id) +
                                " has no manifest-list");

@@ -31,6 +31,8 @@ struct IcebergSnapshot {
     ///   millrace.progress    JSON object: per writer, what an unfinished multi-commit import
     ///                        committed (see Manifest::progress)
     std::map<std::string, std::string> summary;
+    /// The current schema when the snapshot was committed.
+    int64_t schema_id = 0;
 };
 
 /// The table metadata file of an Iceberg format-version 2 table, `metadata/v<N>.metadata.json`,
@@ -56,13 +58,20 @@ struct IcebergSnapshot {
 /// Field ids of the columns are their positions + 1 (the Parquet files carry the same ids);
 /// partition field ids start at 1000. Snapshot ids count up from 1 and equal the sequence
 /// numbers: Millrace's "snapshot 0" is the empty table, which has no Iceberg snapshot
-/// (current-snapshot-id is absent). Schema and partitioning never change after create.
+/// (current-snapshot-id is absent). Partitioning never changes after create; the schema
+/// gains columns through the REST catalog (catalog_requests.h): the other schemas are kept.
 struct TableMetadata {
     std::string table_uuid;
     std::string location;
     int64_t last_sequence_number = 0;
     int64_t last_updated_ms = 0;
     Schema schema;
+    /// The id of `schema` (current-schema-id) and the table's other schemas as written (JSON
+    /// text): schemas added through the REST catalog keep their ids across later commits.
+    int64_t schema_id = 0;
+    std::vector<std::string> other_schemas;
+    /// The highest column id any schema used (never below the current schema's).
+    int64_t last_column_id = 0;
     std::vector<std::string> partition_by;  // as PartitionSpec::parse takes it
     std::map<std::string, std::string> properties;
     std::optional<int64_t> current_snapshot_id;
@@ -79,7 +88,7 @@ struct TableMetadata {
 };
 
 /// The Iceberg schema JSON of a Millrace schema ({"type": "struct", "schema-id": 0, ...}).
-std::string iceberg_schema_json(const Schema& schema);
+std::string iceberg_schema_json(const Schema& schema, int64_t schema_id = 0);
 /// The Iceberg partition spec JSON ({"spec-id": 0, "fields": [...]}).
 std::string iceberg_partition_spec_json(const PartitionSpec& spec);
 /// The Iceberg type name of a column type (boolean, int, long, double, string, binary,

@@ -22,6 +22,7 @@
 #include "lake/iceberg_manifest.h"
 #include "lake/iceberg_metadata.h"
 #include "lake/staging_folder.h"
+#include "types/column_builder.h"
 
 namespace millrace {
 
@@ -58,6 +59,24 @@ std::string random_hex() {
     char buffer[20];
     std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(random()));
     return buffer;
+}
+
+// `batch` (the columns `in_file`, in order) widened to `schema`: the columns it lacks are
+// all-null columns of their type.
+Batch with_null_columns(const Batch& batch, const std::shared_ptr<const Schema>& schema,
+                        const std::vector<std::string>& in_file) {
+    std::vector<std::shared_ptr<const Column>> columns;
+    std::size_t next = 0;
+    for (const Field& field : schema->fields()) {
+        if (next < in_file.size() && in_file[next] == field.name) {
+            columns.push_back(batch.column_ptr(next++));
+            continue;
+        }
+        ColumnBuilder builder(field.type, batch.num_rows());
+        for (std::size_t row = 0; row < batch.num_rows(); ++row) builder.append_null();
+        columns.push_back(std::make_shared<const Column>(builder.finish()));
+    }
+    return Batch(schema, std::move(columns), batch.num_rows());
 }
 
 }  // namespace
@@ -193,6 +212,24 @@ Result<std::string> read_metadata_file(const std::string& path) {
 }
 
 }  // namespace
+
+Result<LakeTable::MetadataFile> LakeTable::current_metadata_file() const {
+    MetadataFile out;
+    out.version = latest_version(path_);
+    if (out.version == 0) {
+        return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
+    }
+    out.path = absolute_path(metadata_file(path_, out.version));
+    MILLRACE_ASSIGN_OR_RETURN(out.json, read_metadata_file(metadata_file(path_, out.version)));
+    return out;
+}
+
+Result<bool> LakeTable::commit_metadata_file(int64_t version, std::string_view json) const {
+    MILLRACE_ASSIGN_OR_RETURN(bool created,
+                              create_exclusively(metadata_file(path_, version), json));
+    if (created) update_version_hint(path_, version);
+    return created;
+}
 
 Result<LakeTable::Metadata> LakeTable::load() const {
     Metadata m;
@@ -554,11 +591,29 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             continue;
         }
         MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + file.path));
+        // A column added to the schema after this file was written (through the REST
+        // catalog's add-schema) reads as nulls, as Iceberg's schema evolution says.
+        std::vector<std::string> in_file;
+        for (const std::string& column : columns) {
+            if (reader->schema()->index_of(column)) in_file.push_back(column);
+        }
         ParquetScanOptions scan;
-        MILLRACE_ASSIGN_OR_RETURN(scan.columns, reader->column_indices(columns));
-        scan.predicates = options.predicates;
+        MILLRACE_ASSIGN_OR_RETURN(scan.columns, reader->column_indices(in_file));
+        for (const ColumnPredicate& predicate : options.predicates) {
+            if (reader->schema()->index_of(predicate.column)) scan.predicates.push_back(predicate);
+        }
+        std::shared_ptr<const Schema> projected;
+        if (in_file.size() != columns.size()) {
+            std::vector<Field> fields;
+            for (const std::string& column : columns) {
+                fields.push_back(schema_->field(*schema_->index_of(column)));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(Schema made, Schema::make(std::move(fields)));
+            projected = std::make_shared<const Schema>(std::move(made));
+        }
         MILLRACE_ASSIGN_OR_RETURN(std::size_t skipped, reader->scan(scan, [&](Batch batch) {
             stats.rows += batch.num_rows();
+            if (projected) batch = with_null_columns(batch, projected, in_file);
             return on_batch(std::move(batch));
         }));
         stats.row_groups_skipped += skipped;
@@ -691,6 +746,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         snapshot.snapshot_id = snapshot_id;
         snapshot.parent_id = base.current_snapshot_id;
         snapshot.sequence_number = sequence;
+        snapshot.schema_id = base.schema_id;
         snapshot.timestamp_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
         const std::string list_name = "/snap-" + std::to_string(snapshot_id) + "-" +
                                       std::to_string(attempt) + "-" + random_uuid() + ".avro";

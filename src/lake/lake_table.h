@@ -165,6 +165,18 @@ public:
     /// longer live; kCorruption when the current metadata does not read.
     Result<uint64_t> commit(const Change& change) const;
 
+    /// The newest metadata version as it is on disk, for the Iceberg REST catalog, which
+    /// serves and edits the metadata JSON whole (catalog_commit.h).
+    struct MetadataFile {
+        int64_t version = 0;
+        std::string path;  // absolute: <location>/metadata/v<version>.metadata.json
+        std::string json;
+    };
+    Result<MetadataFile> current_metadata_file() const;
+    /// Creates metadata version `version` holding `json` with link(2), as commit() does; false
+    /// when another committer created that version first (the caller re-reads and retries).
+    Result<bool> commit_metadata_file(int64_t version, std::string_view json) const;
+
     struct Metadata;
 
 private:

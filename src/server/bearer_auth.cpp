@@ -20,6 +20,7 @@ uint8_t scope_of(std::string_view group) {
     if (group == "features") return static_cast<uint8_t>(RouteGroup::kFeatures);
     if (group == "ingest") return static_cast<uint8_t>(RouteGroup::kIngest);
     if (group == "admin") return static_cast<uint8_t>(RouteGroup::kAdmin);
+    if (group == "catalog") return static_cast<uint8_t>(RouteGroup::kCatalog);
     return 0;
 }
 

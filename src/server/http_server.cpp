@@ -176,7 +176,11 @@ private:
         request.received = received_;
         // A handler that answers at once does so on this strand, and dispatch() writes inline;
         // one that answers later from another thread (the log's flusher) gets queued here.
-        router_.dispatch(request, [self = shared_from_this()](HttpResponse response) {
+        // A response to HEAD has no body (RFC 9110 9.3.2), whatever the handler or the Router's
+        // 404/405 put in it: body bytes would be read as the next response on the connection.
+        const bool head = request.method == HttpMethod::kHead;
+        router_.dispatch(request, [self = shared_from_this(), head](HttpResponse response) {
+            if (head) response.body.clear();
             net::dispatch(self->socket_.get_executor(),
                           [self, response = std::move(response)]() mutable {
                               self->write(std::move(response), false);

@@ -53,7 +53,8 @@ void parse_tokens(ConfigReader& reader, const ConfigNode& node, ServingConfig& c
                 if (auto group = reader.choice<RouteGroup>(scope, "a scope of " + what,
                                                            {{"ingest", RouteGroup::kIngest},
                                                             {"features", RouteGroup::kFeatures},
-                                                            {"admin", RouteGroup::kAdmin}})) {
+                                                            {"admin", RouteGroup::kAdmin},
+                                                            {"catalog", RouteGroup::kCatalog}})) {
                     token.scopes |= static_cast<uint8_t>(*group);
                 } else {
                     ok = false;

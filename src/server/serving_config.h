@@ -16,8 +16,9 @@ namespace millrace {
 struct Project;
 
 /// The route groups bearer tokens are scoped to (docs/architecture.md §7). Router routes name their
-/// group as text ("ingest", "features", "admin"); these are the bits of a token's scopes.
-enum class RouteGroup : uint8_t { kIngest = 1, kFeatures = 2, kAdmin = 4 };
+/// group as text ("ingest", "features", "admin", "catalog": the Iceberg REST catalog); these are
+/// the bits of a token's scopes.
+enum class RouteGroup : uint8_t { kIngest = 1, kFeatures = 2, kAdmin = 4, kCatalog = 8 };
 
 /// One accepted bearer token and the groups it may call (a bit set of RouteGroup).
 struct ServingToken {
