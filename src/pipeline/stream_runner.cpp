@@ -354,6 +354,30 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         streams.push_back(std::move(stream));
     }
 
+    // Counts for those watching the run (`/v1/pipelines`); cheap: a few sums per poll round.
+    auto publish_progress = [&]() {
+        StreamProgress* progress = options.progress;
+        if (progress == nullptr) return;
+        uint64_t in = 0, late = 0, filtered = 0, out = 0;
+        for (const SourceReport& source : report.run.sources) {
+            in += source.rows_read + source.rows_rejected;
+            late += source.rows_late;
+            filtered += source.rows_dropped_by_checks;
+        }
+        for (const PreparedSink& sink : prepared.sinks) out += sink.output->rows_written();
+        std::optional<int64_t> watermark;
+        for (const auto& stream : streams) {
+            if (!stream->sent) continue;
+            watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
+        }
+        progress->records_in.store(in, std::memory_order_relaxed);
+        progress->records_out.store(out, std::memory_order_relaxed);
+        progress->late.store(late, std::memory_order_relaxed);
+        progress->filtered.store(filtered, std::memory_order_relaxed);
+        progress->dead_lettered.store(dead_letters->count(), std::memory_order_relaxed);
+        progress->commits.store(report.commits, std::memory_order_relaxed);
+        if (watermark) progress->watermark_micros.store(*watermark, std::memory_order_relaxed);
+    };
     auto commit_sinks = [&](bool final) -> Status {
         // File sinks write one file, committed once at the end; the others commit now.
         bool any = false;
@@ -383,6 +407,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 MILLRACE_TRY(sink.output->commit(commit_id));
         }
         ++report.commits;
+        if (options.progress != nullptr) {
+            options.progress->last_commit_micros.store(prepared.clock->now_micros(),
+                                                       std::memory_order_relaxed);
+        }
+        publish_progress();
         return {};
     };
 
@@ -425,6 +454,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
         }
+        publish_progress();
         const auto now = Clock::now();
         if (any_data) last_data = now;
         if (now - last_commit >= commit_interval) {
