@@ -23,11 +23,15 @@
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
 #include "server/bearer_auth.h"
+#include "server/checks_handler.h"
+#include "server/dashboard_handler.h"
 #include "server/feature_handler.h"
 #include "server/feature_route.h"
+#include "server/feature_views_handler.h"
 #include "server/http_server.h"
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
+#include "server/lake_handler.h"
 #include "server/materialize_handler.h"
 #include "server/pipelines_handler.h"
 #include "server/readiness.h"
@@ -372,6 +376,18 @@ int run_serve(const ServeOptions& options) {
                                   std::move(supervisor_options));
     PipelinesHandler pipelines_handler(supervisor, clock);
     pipelines_handler.add_routes(router);
+    // What the dashboard shows beside the pipelines: lake tables, check results, feature views.
+    LakeHandler lake_handler(project->data_dir);
+    lake_handler.add_routes(router);
+    ChecksHandler checks_handler(project->data_dir);
+    checks_handler.add_routes(router);
+    std::unique_ptr<FeatureViewsHandler> feature_views;
+    if (store) {
+        feature_views = std::make_unique<FeatureViewsHandler>(store->views());
+        feature_views->add_routes(router);
+    }
+    DashboardHandler dashboard({project->name, jobs_handler != nullptr, store != nullptr});
+    dashboard.add_routes(router);
     HttpServer server(server_options, router, logger);
     if (Status status = server.start(); !status.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
