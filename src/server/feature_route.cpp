@@ -103,7 +103,7 @@ private:
             problem = "must not have empty segments or a trailing `/`";
         } else if (path->starts_with("/v1/") || *path == "/v1" || *path == "/metrics" ||
                    *path == "/healthz" || *path == "/get-online-features" || *path == "/" ||
-                   path->starts_with("/ui/") || *path == "/ui") {
+                   path->starts_with("/ui/")) {
             problem = "is reserved for Millrace's own API";
         }
         if (!problem.empty()) {
