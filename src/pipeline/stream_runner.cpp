@@ -367,7 +367,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         for (const PreparedSink& sink : prepared.sinks) out += sink.output->rows_written();
         std::optional<int64_t> watermark;
         for (const auto& stream : streams) {
-            if (!stream->sent) continue;
+            // An ended source's end-of-time watermark is no event time to show.
+            if (!stream->sent || *stream->sent == WatermarkTracker::kEndOfTime) continue;
             watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
         }
         progress->records_in.store(in, std::memory_order_relaxed);
