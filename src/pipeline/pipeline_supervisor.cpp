@@ -196,6 +196,10 @@ Result<PipelineStatus> PipelineSupervisor::start(std::string_view name) {
     Slot* slot = find(name);
     if (slot == nullptr) return unknown(name);
     std::lock_guard control(slot->control);
+    if (closed_) {
+        return Error(ErrorCode::kUnavailable,
+                     fmt::format("pipeline `{}` cannot start: the server is stopping", name));
+    }
     {
         std::lock_guard lock(slot->mutex);
         if (slot->state == PipelineState::kRunning || slot->state == PipelineState::kRestarting) {
@@ -223,13 +227,20 @@ Result<PipelineStatus> PipelineSupervisor::start(std::string_view name) {
 }
 
 void PipelineSupervisor::stop_all() {
-    for (auto& slot : slots_) {
-        std::lock_guard lock(slot->mutex);
-        slot->stop_requested = true;
-    }
-    for (auto& slot : slots_) slot->wake.notify_all();
+    closed_ = true;  // a start that takes a slot's control lock after this sees it
+    // Every run is asked first, so they wind down together; then each is asked again under its
+    // control lock (a start that was already past the check above has launched it anew).
+    auto request_stop = [](Slot& slot) {
+        {
+            std::lock_guard lock(slot.mutex);
+            slot.stop_requested = true;
+        }
+        slot.wake.notify_all();
+    };
+    for (auto& slot : slots_) request_stop(*slot);
     for (auto& slot : slots_) {
         std::lock_guard control(slot->control);
+        request_stop(*slot);
         if (slot->thread.joinable()) slot->thread.join();
     }
 }

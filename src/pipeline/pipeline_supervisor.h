@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -101,8 +102,9 @@ public:
     /// Stops it and waits until it has; stopping a stopped or failed pipeline changes nothing.
     Result<PipelineStatus> stop(std::string_view name);
     /// Starts a stopped or failed pipeline with a fresh restart budget; kAlreadyExists when it
-    /// is running or restarting.
+    /// is running or restarting, kUnavailable once stop_all() has begun.
     Result<PipelineStatus> start(std::string_view name);
+    /// Stops every pipeline for good (the server is stopping): later starts are refused.
     void stop_all();
 
 private:
@@ -120,6 +122,7 @@ private:
     MetricsRegistry* metrics_;
     Options options_;
     std::vector<std::unique_ptr<Slot>> slots_;
+    std::atomic<bool> closed_{false};
     /// Names of the project's batch pipelines, to say why they are not here.
     std::vector<std::string> batch_;
 };

@@ -151,6 +151,10 @@ TEST(PipelineSupervisor, RecoversAfterFailuresAndStopsOnRequest) {
     EXPECT_TRUE(status.last_error.empty());
     supervisor.stop_all();
     EXPECT_EQ(supervisor.status("orders")->state, PipelineState::kStopped);
+    // The server is stopping: nothing starts again.
+    Result<PipelineStatus> late = supervisor.start("orders");
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code(), ErrorCode::kUnavailable);
 }
 
 TEST(PipelineSupervisor, StopInterruptsTheBackoff) {
