@@ -245,6 +245,18 @@ void PipelineSupervisor::stop_all() {
     }
 }
 
+Result<StreamReport> PipelineSupervisor::run_once(const PipelineSpec& spec,
+                                                  const StreamOptions& stream) const {
+    // A library that throws (an allocation that fails) must not take the server down with its
+    // thread: the run fails like any other and the restart policy applies.
+    try {
+        return options_.runner(spec, stream);
+    } catch (const std::exception& error) {
+        return Error(ErrorCode::kInternal, fmt::format("pipeline `{}` stopped on an exception: {}",
+                                                       spec.name, error.what()));
+    }
+}
+
 void PipelineSupervisor::launch(Slot& slot) {
     slot.thread = std::thread([this, &slot] { supervise(slot); });
 }
@@ -275,7 +287,7 @@ void PipelineSupervisor::supervise(Slot& slot) {
         lock.unlock();
         logger_.info("stream", "streaming pipeline started", {{"pipeline", slot.spec.name}});
         const auto began = std::chrono::steady_clock::now();
-        Result<StreamReport> report = options_.runner(slot.spec, stream);
+        Result<StreamReport> report = run_once(slot.spec, stream);
         const auto ran = std::chrono::steady_clock::now() - began;
         lock.lock();
         // This run's counts move into the carried totals; the next run starts from zero.

@@ -112,6 +112,7 @@ private:
     Slot* find(std::string_view name) const;
     void launch(Slot& slot);
     void supervise(Slot& slot);
+    Result<StreamReport> run_once(const PipelineSpec& spec, const StreamOptions& stream) const;
     PipelineStatus snapshot(const Slot& slot) const;
     PipelineStatus snapshot_locked(const Slot& slot) const;  // slot.mutex held
     Error unknown(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "common/clock.h"
@@ -155,6 +156,22 @@ TEST(PipelineSupervisor, RecoversAfterFailuresAndStopsOnRequest) {
     Result<PipelineStatus> late = supervisor.start("orders");
     ASSERT_FALSE(late.ok());
     EXPECT_EQ(late.error().code(), ErrorCode::kUnavailable);
+}
+
+TEST(PipelineSupervisor, AnExceptionIsAFailedRun) {
+    Fixture f;
+    PipelineSupervisor::Options options;
+    options.runner = [](const PipelineSpec&, const StreamOptions&) -> Result<StreamReport> {
+        throw std::runtime_error("out of memory");
+    };
+    std::vector<PipelineSpec> pipelines;
+    pipelines.push_back(streaming("orders", 1));
+    PipelineSupervisor supervisor(f.project, std::move(pipelines), f.clock, f.logger, nullptr,
+                                  std::move(options));
+    supervisor.start_all();
+    ASSERT_TRUE(
+        eventually([&] { return supervisor.status("orders")->state == PipelineState::kFailed; }));
+    EXPECT_NE(supervisor.status("orders")->last_error.find("out of memory"), std::string::npos);
 }
 
 TEST(PipelineSupervisor, StopInterruptsTheBackoff) {

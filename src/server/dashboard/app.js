@@ -8,6 +8,7 @@ const state = {
   info: null,          // /v1/info: which parts this server has
   timer: null,         // the current page's poll
   generation: 0,       // bumps on navigation so late answers of the old page are dropped
+  polling: false,      // a timed refresh is waiting for its answers
   samples: {},         // pipeline -> [{t, in, dead}] for throughput and sparklines
 };
 
@@ -451,7 +452,12 @@ function navigate() {
   }
   document.getElementById('page').dataset.loaded = 'false';
   refresh();
-  state.timer = setInterval(() => { if (!document.hidden) refresh(); }, page.poll);
+  // A slow server is not asked again while it still answers the last poll.
+  state.timer = setInterval(async () => {
+    if (document.hidden || state.polling) return;
+    state.polling = true;
+    try { await refresh(); } finally { state.polling = false; }
+  }, page.poll);
 }
 
 document.getElementById('token').value = state.token;
