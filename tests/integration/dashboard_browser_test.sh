@@ -31,6 +31,13 @@ tasks:
   summarize: { kind: shell, command: "echo summarizing" }
   publish: { kind: shell, command: "echo publishing", depends_on: [summarize] }
 YAML
+cat >"$project/jobs/quota_check.yaml" <<'YAML'
+name: quota_check
+defaults: { retries: 0 }
+tasks:
+  measure: { kind: shell, command: "echo measuring; echo 'disk quota exceeded on /data' >&2; exit 3" }
+  report: { kind: shell, command: "echo reporting", depends_on: [measure] }
+YAML
 "$MILLRACE" validate "$project" >/dev/null
 "$MILLRACE" generate orders --rows 3000 --bad-fraction 0.01 --seed 5 -o "$WORK/orders.ndjson" 2>/dev/null
 "$MILLRACE" topic create orders -p "$project" --partitions 2 >/dev/null

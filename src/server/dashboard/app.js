@@ -55,6 +55,7 @@ function ago(iso) {
   if (!iso) return '–';
   const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
   if (!isFinite(seconds)) return iso;
+  if (seconds === 0) return 'just now';
   if (seconds < 0) return 'in ' + duration(-seconds * 1000);
   return duration(seconds * 1000) + ' ago';
 }
@@ -318,17 +319,19 @@ function gantt(tasks) {
   const start = Math.min(...timed.map((t) => Date.parse(t.started_at)));
   const end = Math.max(...timed.map((t) => (t.finished_at ? Date.parse(t.finished_at) : Date.now())));
   const span = Math.max(1, end - start);
-  const rowH = 22, labelW = 140, w = 600;
+  // Unscaled pixels vertically; horizontally the labels take the first quarter and the bars
+  // the rest, in percentages of whatever width the page has.
+  const rowH = 24;
   const rows = timed.map((t, i) => {
     const s = Date.parse(t.started_at), f = t.finished_at ? Date.parse(t.finished_at) : Date.now();
-    const x = labelW + ((s - start) / span) * (w - labelW - 4);
-    const bw = Math.max(2, ((f - s) / span) * (w - labelW - 4));
+    const x = 25 + ((s - start) / span) * 74;
+    const w = Math.max(0.5, ((f - s) / span) * 74);
     return svg('g', {},
-      svg('text', { x: 4, y: i * rowH + 15 }, t.task),
-      svg('rect', { class: 'bar ' + t.state, x: x.toFixed(1), y: i * rowH + 4, width: bw.toFixed(1), height: rowH - 8 },
+      svg('text', { x: 6, y: i * rowH + 17 }, t.task),
+      svg('rect', { class: 'bar ' + t.state, x: x.toFixed(2) + '%', y: i * rowH + 5, width: w.toFixed(2) + '%', height: rowH - 10 },
         svg('title', {}, `${t.task}: ${t.state}, ${duration(f - s)}`)));
   });
-  return svg('svg', { class: 'gantt', viewBox: `0 0 ${w} ${timed.length * rowH + 4}`, role: 'img',
+  return svg('svg', { class: 'gantt', width: '100%', height: timed.length * rowH + 6, role: 'img',
     'aria-label': 'task timeline' }, rows);
 }
 
@@ -339,15 +342,50 @@ async function jobsPage(root, run_id) {
   }
   if (run_id) {
     const run = await api('/v1/runs/' + encodeURIComponent(run_id));
+    const runPath = '/v1/runs/' + encodeURIComponent(run.run_id);
+    const logBox = el('pre', { class: 'log', id: 'task-log', hidden: true });
+    const showLog = (task) => el('button', {
+      'data-log': task.task,
+      onclick: async () => {
+        try {
+          const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
+          const response = await fetch(`${runPath}/tasks/${encodeURIComponent(task.task)}/log`, { headers });
+          const text = await response.text();
+          logBox.textContent = response.ok ? (text || '(the log is empty)') : JSON.parse(text).error;
+        } catch (e) { logBox.textContent = e.message; }
+        logBox.hidden = false;
+        logBox.dataset.task = task.task;
+      },
+    }, 'Log');
+    const rerun = run.state === 'failed' ? el('button', {
+      class: 'primary', id: 'rerun',
+      onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await api(runPath + '/rerun', { method: 'POST' });
+          notice(`Re-running the failed tasks of ${run.run_id}.`);
+        } catch (e) { notice(e.message, true); }
+        refresh();
+      },
+    }, 'Re-run failed tasks') : null;
+    // The open log stays open across polls.
+    const previous = document.getElementById('task-log');
+    if (previous && !previous.hidden) {
+      logBox.textContent = previous.textContent;
+      logBox.dataset.task = previous.dataset.task;
+      logBox.hidden = false;
+    }
     root.replaceChildren(
       el('h2', {}, el('a', { href: '#/jobs' }, 'Jobs'), ' / ', run.run_id),
       el('div', { class: 'cards' }, card('State', badge(run.state)), card('Job', run.job),
         card('Started', when(run.started_at)), card('Finished', when(run.finished_at))),
+      rerun ? el('div', { class: 'toolbar' }, rerun) : null,
       el('h3', {}, 'Timeline'), gantt(run.tasks),
       el('h3', {}, 'Tasks'),
-      table(['Task', 'State', '#Attempts', 'Started', 'Finished', 'Log', 'Message'], run.tasks.map((t) => [
+      table(['Task', 'State', '#Attempts', 'Started', 'Finished', 'Message', 'Log'], run.tasks.map((t) => [
         t.task, badge(t.state), number(t.attempts), when(t.started_at), when(t.finished_at),
-        t.log ? el('code', {}, t.log) : '–', t.message || '']), 'No tasks.'));
+        t.message || '', t.log ? showLog(t) : '–']), 'No tasks.'),
+      logBox);
     return;
   }
   const [jobs, runs] = await Promise.all([api('/v1/jobs'), api('/v1/runs?limit=50')]);

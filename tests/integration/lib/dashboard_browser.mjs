@@ -130,6 +130,26 @@ try {
   check(await page.locator('svg.gantt rect').count() === 2, 'with a timeline bar per task');
   await page.screenshot({ path: `${shots}/run.png`, fullPage: true });
 
+  // A failed task's log is one click away, and the failed run can be re-run.
+  await open(page, '#/jobs', 'jobs');
+  await page.click('button[data-trigger="quota_check"]');
+  await page.waitForFunction(() => document.getElementById('notice').innerText.startsWith('Started run quota_check@'));
+  const failedRun = (await page.innerText('#notice')).replace(/^Started run /, '').replace(/\.$/, '');
+  await page.waitForSelector(`a[href="#/runs/${encodeURIComponent(failedRun)}"]`);
+  await page.click(`a[href="#/runs/${encodeURIComponent(failedRun)}"]`);
+  await page.waitForSelector('#page[data-loaded="true"][data-page="runs"]');
+  check(await page.waitForSelector('#rerun').then(() => true, () => false), 'a failed run shows a re-run button');
+  const runText = await page.innerText('#page');
+  check(runText.includes('upstream_failed'), 'its downstream task is upstream_failed', runText.slice(0, 300));
+  await page.click('button[data-log="measure"]');
+  await page.waitForSelector('#task-log:not([hidden])');
+  const log = await page.innerText('#task-log');
+  check(log.includes('disk quota exceeded on /data'), 'a click on the failed task shows its log', log.slice(0, 200));
+  await page.screenshot({ path: `${shots}/failed-run.png`, fullPage: true });
+  await page.click('#rerun');
+  await page.waitForFunction(() => document.getElementById('notice').innerText.startsWith('Re-running'));
+  check(true, 'the re-run button re-runs the failed tasks');
+
   // A reload keeps the token.
   await page.reload();
   await page.waitForSelector('#page[data-loaded="true"]');
