@@ -90,6 +90,11 @@ function table(headers, rows, emptyText) {
   return el('div', { class: 'table-wrap' }, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
 }
 
+// Replaces `root`'s content; absent parts (null, undefined, false) are left out.
+function fill(root, ...children) {
+  root.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function card(label, value) {
   return el('div', { class: 'card' }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value));
 }
@@ -205,7 +210,7 @@ async function pipelinesPage(root) {
   const last = state.samples.__http;
   state.samples.__http = { t: now, n: httpRequests };
   const httpRate = last ? (httpRequests - last.n) / ((now - last.t) / 1000) : null;
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Streaming pipelines'),
     el('div', { class: 'cards' },
       card('Pipelines', number(data.pipelines.length)),
@@ -235,7 +240,7 @@ async function topicsPage(root) {
         c.partitions.map((p) => `p${p.partition}@${p.offset}`).join(' '), number(lag)]);
     }
   }
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Topics'),
     table(['Topic', '#Partitions', '#Records', '#Bytes', '#Consumers'], rows, 'No topics.'),
     el('h3', {}, 'Consumer groups'),
@@ -262,7 +267,7 @@ async function lakePage(root, table_name) {
   if (table_name) {
     const t = await api('/v1/lake/tables/' + encodeURIComponent(table_name));
     const snaps = t.snapshots.slice().reverse();
-    root.replaceChildren(
+    fill(root, 
       el('h2', {}, el('a', { href: '#/lake' }, 'Lake'), ' / ', t.name),
       el('div', { class: 'cards' }, card('Current snapshot', number(t.snapshot_id)),
         card('Rows', number(t.snapshots.length ? t.snapshots[0].rows : 0)),
@@ -277,7 +282,7 @@ async function lakePage(root, table_name) {
     return;
   }
   const data = await api('/v1/lake/tables');
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Lake tables'),
     table(['Table', '#Snapshot', 'Last commit', 'Operation', '#Files', '#Rows', '#Bytes'],
       data.tables.map((t) => t.error
@@ -289,7 +294,7 @@ async function lakePage(root, table_name) {
 
 async function featuresPage(root) {
   if (!state.info.feature_views) {
-    root.replaceChildren(el('h2', {}, 'Feature views'), el('p', { class: 'muted' }, 'This project has no feature views.'));
+    fill(root, el('h2', {}, 'Feature views'), el('p', { class: 'muted' }, 'This project has no feature views.'));
     return;
   }
   const [data, all] = await Promise.all([api('/v1/features'), metrics()]);
@@ -298,7 +303,7 @@ async function featuresPage(root) {
     const count = metricSum(all, 'millrace_http_request_seconds_count', (l) => l.route === route);
     return count ? duration(1000 * sum / count) + ` (${number(count)} requests)` : 'no requests yet';
   };
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Feature views'),
     el('div', { class: 'cards' }, card('Views', number(data.feature_views.length)),
       card('Lookup latency (mean)', latency('features_get')),
@@ -337,7 +342,7 @@ function gantt(tasks) {
 
 async function jobsPage(root, run_id) {
   if (!state.info.jobs) {
-    root.replaceChildren(el('h2', {}, 'Jobs'), el('p', { class: 'muted' }, 'This project has no jobs.'));
+    fill(root, el('h2', {}, 'Jobs'), el('p', { class: 'muted' }, 'This project has no jobs.'));
     return;
   }
   if (run_id) {
@@ -375,7 +380,7 @@ async function jobsPage(root, run_id) {
       logBox.dataset.task = previous.dataset.task;
       logBox.hidden = false;
     }
-    root.replaceChildren(
+    fill(root, 
       el('h2', {}, el('a', { href: '#/jobs' }, 'Jobs'), ' / ', run.run_id),
       el('div', { class: 'cards' }, card('State', badge(run.state)), card('Job', run.job),
         card('Started', when(run.started_at)), card('Finished', when(run.finished_at))),
@@ -400,7 +405,7 @@ async function jobsPage(root, run_id) {
       refresh();
     },
   }, 'Trigger');
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Jobs'),
     jobs.scheduler && jobs.scheduler.status !== 'ok'
       ? el('p', { class: 'error-text' }, 'Scheduler stopped: ' + jobs.scheduler.reason) : null,
@@ -422,7 +427,7 @@ async function checksPage(root) {
     onchange: (e) => { location.hash = '#/checks' + (e.target.checked ? '?failed=true' : ''); },
   }), ' failed only');
   const passed = data.results.filter((r) => r.passed).length;
-  root.replaceChildren(
+  fill(root, 
     el('h2', {}, 'Check results'),
     el('div', { class: 'cards' }, card('Results', number(data.results.length)), card('Passed', number(passed)),
       card('Failed', number(data.results.length - passed))),
@@ -463,19 +468,19 @@ async function refresh() {
     const scratch = el('div');
     await page.render(scratch, arg);
     if (generation !== state.generation) return;
-    root.replaceChildren(...scratch.childNodes);
+    fill(root, ...scratch.childNodes);
     root.dataset.page = name;
     root.dataset.loaded = 'true';
   } catch (e) {
     if (generation !== state.generation) return;
     if (e.status === 401 || e.status === 403) {
       state.info = null;
-      root.replaceChildren(el('h2', {}, 'Sign in'), el('p', {}, e.status === 401
+      fill(root, el('h2', {}, 'Sign in'), el('p', {}, e.status === 401
         ? 'This server needs an API token: enter it above (it is kept in this browser only).'
         : 'This token may not read this page (it needs the admin scope).'));
       document.getElementById('token').focus();
     } else {
-      root.replaceChildren(el('p', { class: 'error-text' }, 'Could not load this page: ' + e.message));
+      fill(root, el('p', { class: 'error-text' }, 'Could not load this page: ' + e.message));
     }
     root.dataset.loaded = 'error';
   }

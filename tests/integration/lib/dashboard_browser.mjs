@@ -33,6 +33,14 @@ function watch(page) {
 async function open(page, hash, pageName) {
   await page.evaluate((h) => { location.hash = h; }, hash);
   await page.waitForSelector(`#page[data-loaded="true"][data-page="${pageName}"]`);
+  await noStrayValues(page, hash);
+}
+
+// A value the page failed to format shows as "null", "undefined" or "NaN" in its text.
+async function noStrayValues(page, where) {
+  const text = await page.innerText('#page');
+  const stray = /\b(null|undefined|NaN)\b/.exec(text);
+  if (stray) fail(`${where} shows "${stray[1]}": ${text.slice(Math.max(0, stray.index - 80), stray.index + 40)}`);
 }
 
 // Waits (bounded) until the page's text contains `text`; the page polls the API itself.
@@ -128,6 +136,7 @@ try {
   await page.waitForSelector('#page[data-loaded="true"][data-page="runs"]');
   check(await waitForText(page, 'success'), 'its page shows the run succeeding');
   check(await page.locator('svg.gantt rect').count() === 2, 'with a timeline bar per task');
+  await noStrayValues(page, 'the run page');
   await page.screenshot({ path: `${shots}/run.png`, fullPage: true });
 
   // A failed task's log is one click away, and the failed run can be re-run.
@@ -141,6 +150,7 @@ try {
   check(await page.waitForSelector('#rerun').then(() => true, () => false), 'a failed run shows a re-run button');
   const runText = await page.innerText('#page');
   check(runText.includes('upstream_failed'), 'its downstream task is upstream_failed', runText.slice(0, 300));
+  await noStrayValues(page, 'the failed run page');
   await page.click('button[data-log="measure"]');
   await page.waitForSelector('#task-log:not([hidden])');
   const log = await page.innerText('#task-log');
