@@ -79,6 +79,17 @@ std::string text_of(simdjson::dom::element value) {
     return simdjson::minify(value);
 }
 
+// "850 ms", "12.5 s", "42 min", "7 h", "3 d": a lag as people read it.
+std::string human_duration(int64_t ms) {
+    const char* sign = ms < 0 ? "-" : "";
+    const double value = static_cast<double>(ms < 0 ? -ms : ms);
+    if (value < 1000) return fmt::format("{}{:.0f} ms", sign, value);
+    if (value < 120'000) return fmt::format("{}{:.1f} s", sign, value / 1000);
+    if (value < 7'200'000) return fmt::format("{}{:.0f} min", sign, value / 60'000);
+    if (value < 172'800'000) return fmt::format("{}{:.0f} h", sign, value / 3'600'000);
+    return fmt::format("{}{:.0f} d", sign, value / 86'400'000);
+}
+
 void print_table(simdjson::dom::array pipelines) {
     std::printf("%-24s %-10s %12s %12s %10s %8s %8s  %s\n", "PIPELINE", "STATE", "IN", "OUT",
                 "DEAD", "LATE", "RESTARTS", "LAST COMMIT");
@@ -113,8 +124,9 @@ void print_detail(simdjson::dom::element p) {
     std::printf("commits:        %s (last %s)\n", text_of(p["commits"]).c_str(),
                 text_of(p["last_commit_at"]).c_str());
     std::printf("watermark:      %s", text_of(p["watermark"]).c_str());
-    if (text_of(p["watermark_lag_ms"]) != "-") {
-        std::printf(" (%s ms behind)", text_of(p["watermark_lag_ms"]).c_str());
+    int64_t lag_ms = 0;
+    if (p["watermark_lag_ms"].get_int64().get(lag_ms) == simdjson::SUCCESS) {
+        std::printf(" (%s behind the clock)", human_duration(lag_ms).c_str());
     }
     std::printf("\n");
 }

@@ -22,6 +22,8 @@ serving:
       - { token: dashboard-admin-token, scopes: [ingest, features, admin] }
 YAML
 sed -i 's|include: \[pipelines/\*.yaml, features/\*.yaml\]|include: [pipelines/*.yaml, features/*.yaml, jobs/*.yaml]|' "$project/millrace.yaml"
+# Commit every second, so the page shows commits while it is open.
+sed -i 's|^mode: streaming$|mode: streaming\ncheckpoint_interval: 1s|' "$project/pipelines/order_metrics.yaml"
 mkdir -p "$project/jobs"
 cat >"$project/jobs/hourly_report.yaml" <<'YAML'
 name: hourly_report

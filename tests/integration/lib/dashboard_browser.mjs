@@ -86,6 +86,8 @@ try {
   }
   check(after >= before + lines.length, 'the pipeline read them', `${before} -> ${after}`);
   check(await waitForText(page, after.toLocaleString('en-US')), 'the page shows the new count live', `expected ${after}`);
+  check(await page.waitForFunction(() => /\d+(\.\d)? (ms|s|min) ago/.test(document.getElementById('page').innerText))
+    .then(() => true, () => false), 'and the time of the last commit');
   await page.screenshot({ path: `${shots}/pipelines.png`, fullPage: true });
 
   // Stop and start from the page.
