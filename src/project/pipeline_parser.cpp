@@ -104,6 +104,13 @@ public:
         spec_.restart.location = root.location();
         if (const ConfigNode* restart = map.optional("restart"); present(restart)) {
             parse_restart(*restart);
+            if (spec_.mode == PipelineMode::kBatch) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("restart", what_) +
+                                  " applies to streaming pipelines (`mode: streaming`); a batch "
+                                  "pipeline is retried by its job task's `retries`",
+                              restart->location());
+            }
         }
         // Before the sources and sinks, whose paths may use them.
         if (const ConfigNode* vars = map.optional("vars"); present(vars)) parse_vars(*vars);

@@ -576,6 +576,12 @@ sources: { s: { topic: t } }
 sinks: [ { from: s, topic: u } ]
 )"),
               (Strings{"config@3:10"}));
+    EXPECT_EQ(errors_of(R"(name: p
+restart: { attempts: 1 }
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)"),
+              (Strings{"config@2:10"}));  // a batch pipeline
 }
 
 }  // namespace
