@@ -104,7 +104,13 @@ PipelineSupervisor::PipelineSupervisor(const Project& project, std::vector<Pipel
 PipelineSupervisor::~PipelineSupervisor() { stop_all(); }
 
 void PipelineSupervisor::start_all() {
-    for (auto& slot : slots_) (void)start(slot->spec.name);
+    for (auto& slot : slots_) {
+        // Only a shutdown that has begun refuses a start here; say so rather than drop it.
+        if (Result<PipelineStatus> started = start(slot->spec.name); !started.ok()) {
+            logger_.warn("stream", "streaming pipeline not started",
+                         {{"pipeline", slot->spec.name}, {"error", started.error().message()}});
+        }
+    }
 }
 
 PipelineSupervisor::Slot* PipelineSupervisor::find(std::string_view name) const {
