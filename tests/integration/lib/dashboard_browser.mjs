@@ -175,11 +175,16 @@ try {
   await phone.goto(base + '/');
   await phone.waitForSelector('#page[data-loaded="true"]');
   for (const [hash, name] of [['#/pipelines', 'pipelines'], ['#/topics', 'topics'], ['#/lake', 'lake'],
-    ['#/lake/order_metrics', 'lake'], ['#/features', 'features'], ['#/jobs', 'jobs'], ['#/checks', 'checks']]) {
+    ['#/lake/order_metrics', 'lake'], ['#/features', 'features'], ['#/jobs', 'jobs'], ['#/checks', 'checks'],
+    [`#/runs/${encodeURIComponent(failedRun)}`, 'runs']]) {
     await open(phone, hash, name);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `phone viewport: ${hash} has no horizontal overflow`, `${overflow}px too wide`);
   }
+  await phone.click('button[data-log="measure"]');
+  await phone.waitForSelector('#task-log:not([hidden])');
+  const logOverflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(logOverflow <= 0, 'phone viewport: an open task log fits too', `${logOverflow}px too wide`);
   await open(phone, '#/pipelines', 'pipelines');
   await phone.screenshot({ path: `${shots}/phone-pipelines.png`, fullPage: true });
   check(problems.length === 0, 'no console errors on the phone either', problems.join(' | '));
