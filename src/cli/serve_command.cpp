@@ -416,8 +416,10 @@ int run_serve(const ServeOptions& options) {
     supervisor.start_all();
     server.wait_for_signal();
     logger.info("serve", "stopping");
-    // Streams first, while the stores they commit into are still open.
+    // Streams first, while the stores they commit into are still open; then the stop and start
+    // requests still waiting are answered while the server can still send the answers.
     supervisor.stop_all();
+    pipelines_handler.finish();
     server.stop();
     if (kafka_server) kafka_server->stop();
     kafka_broker.reset();

@@ -18,8 +18,50 @@ std::string time_or_null(int64_t micros) {
 
 }  // namespace
 
+constexpr std::size_t kMaxQueued = 64;
+
 PipelinesHandler::PipelinesHandler(PipelineSupervisor& supervisor, const Clock& clock)
-    : supervisor_(supervisor), clock_(clock) {}
+    : supervisor_(supervisor), clock_(clock) {
+    worker_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            wake_.wait(lock, [this] { return finishing_ || !queue_.empty(); });
+            if (queue_.empty()) return;  // finishing, and nothing left to answer
+            std::function<void()> action = std::move(queue_.front());
+            queue_.pop_front();
+            lock.unlock();
+            action();
+            lock.lock();
+        }
+    });
+}
+
+PipelinesHandler::~PipelinesHandler() { finish(); }
+
+void PipelinesHandler::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        finishing_ = true;
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+void PipelinesHandler::enqueue(std::function<HttpResponse()> action, HttpResponder respond) {
+    std::unique_lock lock(mutex_);
+    if (finishing_) {
+        lock.unlock();
+        return respond(json_error(503, "the server is stopping"));
+    }
+    if (queue_.size() >= kMaxQueued) {
+        lock.unlock();
+        return respond(json_error(503, "too many pipeline stops and starts waiting; try again"));
+    }
+    queue_.push_back(
+        [action = std::move(action), respond = std::move(respond)] { respond(action()); });
+    lock.unlock();
+    wake_.notify_one();
+}
 
 std::string PipelinesHandler::to_json(const PipelineStatus& s) const {
     std::string out = "{\"name\":";
@@ -77,13 +119,17 @@ void PipelinesHandler::add_routes(Router& router) {
     router.add(
         HttpMethod::kPost, "/v1/pipelines/{pipeline}/stop", "pipelines_stop",
         [this, answer](HttpRequest& request, HttpResponder respond) {
-            respond(answer(supervisor_.stop(request.param("pipeline"))));
+            enqueue([this, answer,
+                     name = request.param("pipeline")] { return answer(supervisor_.stop(name)); },
+                    std::move(respond));
         },
         "admin");
     router.add(
         HttpMethod::kPost, "/v1/pipelines/{pipeline}/start", "pipelines_start",
         [this, answer](HttpRequest& request, HttpResponder respond) {
-            respond(answer(supervisor_.start(request.param("pipeline"))));
+            enqueue([this, answer,
+                     name = request.param("pipeline")] { return answer(supervisor_.start(name)); },
+                    std::move(respond));
         },
         "admin");
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "common/clock.h"
@@ -11,13 +12,19 @@
 namespace millrace {
 namespace {
 
+// Stops and starts answer from the handler's worker: wait (bounded) for the answer.
 HttpResponse dispatch(const Router& router, HttpMethod method, std::string path) {
     HttpRequest request;
     request.method = method;
     request.path = std::move(path);
-    HttpResponse out;
-    router.dispatch(request, [&](HttpResponse response) { out = std::move(response); });
-    return out;
+    auto answer = std::make_shared<std::promise<HttpResponse>>();
+    std::future<HttpResponse> future = answer->get_future();
+    router.dispatch(request, [answer](HttpResponse response) { answer->set_value(response); });
+    if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        ADD_FAILURE() << "no answer";
+        return {};
+    }
+    return future.get();
 }
 
 bool contains(const std::string& text, std::string_view part) {
@@ -106,6 +113,12 @@ TEST_F(PipelinesHandlerTest, UnknownPipelinesAreNotFound) {
     EXPECT_TRUE(contains(missing.body, "no streaming pipeline `nope`")) << missing.body;
     EXPECT_EQ(dispatch(router_, HttpMethod::kPost, "/v1/pipelines/nope/stop").status, 404);
     EXPECT_EQ(dispatch(router_, HttpMethod::kGet, "/v1/pipelines/orders/stop").status, 405);
+}
+
+TEST_F(PipelinesHandlerTest, AfterFinishStopsAndStartsAre503) {
+    handler_->finish();
+    EXPECT_EQ(dispatch(router_, HttpMethod::kPost, "/v1/pipelines/orders/start").status, 503);
+    EXPECT_EQ(dispatch(router_, HttpMethod::kGet, "/v1/pipelines").status, 200);
 }
 
 TEST_F(PipelinesHandlerTest, RoutesAreInTheAdminGroup) {
