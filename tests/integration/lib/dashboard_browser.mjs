@@ -26,12 +26,20 @@ function watch(page) {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  page.on('requestfailed', (request) => {
+    // A reload cancels the poll that was under way: not a failure of the page.
+    const reason = request.failure() ? request.failure().errorText : '';
+    if (reason !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.url()} ${reason}`);
+  });
 }
 
 // Goes to a page of the dashboard and waits until it rendered its data.
 async function open(page, hash, pageName) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  // Marked unloaded first, so two pages of one kind (a list and one of its items) are told apart.
+  await page.evaluate((h) => {
+    document.getElementById('page').dataset.loaded = 'false';
+    location.hash = h;
+  }, hash);
   await page.waitForSelector(`#page[data-loaded="true"][data-page="${pageName}"]`);
   await noStrayValues(page, hash);
 }
