@@ -20,6 +20,7 @@ packages=(
   nodejs
   # Kafka clients for tests/integration/kafka_*_test.sh
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
+  chromium chromium-driver  # the dashboard's browser test (tests/integration/dashboard_browser_test.sh)
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )

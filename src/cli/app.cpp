@@ -11,6 +11,7 @@
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
 #include "cli/materialize_command.h"
+#include "cli/pipeline_command.h"
 #include "cli/query_command.h"
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
@@ -237,6 +238,31 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
+    auto* pipeline = app.add_subcommand(
+        "pipeline", "Streaming pipelines of a running server: list, status, stop, start");
+    pipeline->require_subcommand(1, 1);
+    PipelineControlOptions pipeline_options;
+    // Every action takes the project, an optional or required pipeline, --url and --json.
+    auto add_pipeline_action = [&](const char* name, const char* help, bool needs_pipeline) {
+        auto* action = pipeline->add_subcommand(name, help);
+        action->add_option("project-dir", pipeline_options.project_dir, "The project directory")
+            ->required();
+        auto* name_option =
+            action->add_option("pipeline", pipeline_options.pipeline, "The pipeline's name");
+        if (needs_pipeline) name_option->required();
+        action->add_option("--url", pipeline_options.url,
+                           "The server (default: the address `millrace serve` recorded, else "
+                           "listen.http)");
+        action->add_flag("--json", pipeline_options.json, "Print the API's JSON");
+        return action;
+    };
+    add_pipeline_action("list", "List the streaming pipelines with their state and counts", false);
+    add_pipeline_action("status", "Show a pipeline's state, last error, restarts and watermark",
+                        false);
+    add_pipeline_action("stop", "Stop a pipeline (it commits what it has first)", true);
+    add_pipeline_action("start", "Start a stopped or failed pipeline with a fresh restart budget",
+                        true);
+
     auto* lake = app.add_subcommand(
         "lake", "Iceberg lake tables: list, describe, history, compact, import...");
     LakeOptions lake_options;
@@ -408,6 +434,12 @@ int run_cli(int argc, char** argv) {
     if (*topic) return run_topic(topic_options);
     if (*replay) return run_replay(replay_options);
     if (*dlq) return run_dlq(dlq_options);
+    if (*pipeline) {
+        for (CLI::App* action : pipeline->get_subcommands()) {
+            pipeline_options.action = action->get_name();
+        }
+        return run_pipeline_control(pipeline_options);
+    }
     if (*jobs) {
         for (CLI::App* action : jobs->get_subcommands()) jobs_options.action = action->get_name();
         return run_jobs_command(jobs_options);

@@ -1,7 +1,6 @@
 #include "cli/serve_command.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "log/partition.h"
 #include "log/topic.h"
 #include "online/online_store.h"
+#include "pipeline/pipeline_supervisor.h"
 #include "pipeline/stream_runner.h"
 #include "project/pipeline_variables.h"
 #include "project/project_loader.h"
@@ -23,13 +23,18 @@
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
 #include "server/bearer_auth.h"
+#include "server/checks_handler.h"
+#include "server/dashboard_handler.h"
 #include "server/feature_handler.h"
 #include "server/feature_route.h"
+#include "server/feature_views_handler.h"
 #include "server/http_server.h"
 #include "server/iceberg_catalog_handler.h"
 #include "server/ingest_handler.h"
 #include "server/jobs_handler.h"
+#include "server/lake_handler.h"
 #include "server/materialize_handler.h"
+#include "server/pipelines_handler.h"
 #include "server/readiness.h"
 #include "server/serving_config.h"
 #include "server/topic_handler.h"
@@ -355,6 +360,38 @@ int run_serve(const ServeOptions& options) {
             return 1;
         }
     }
+    // Streaming pipelines run beside the server, one thread each, on the server's log (records
+    // ingested over HTTP reach them as they are appended) and online store, restarted after a
+    // failure by their `restart:` policy; batch ones are run by `millrace run` or a job.
+    std::vector<PipelineSpec> streaming;
+    for (const PipelineSpec& declared : project->pipelines) {
+        if (declared.mode != PipelineMode::kStreaming) continue;
+        Result<PipelineSpec> pipeline = bind_pipeline_variables(declared, {});
+        if (!pipeline.ok()) {
+            logger.error("stream", "streaming pipeline not started",
+                         {{"pipeline", declared.name}, {"error", pipeline.error().to_string()}});
+            continue;
+        }
+        streaming.push_back(std::move(pipeline).value());
+    }
+    PipelineSupervisor::Options supervisor_options;
+    supervisor_options.stream.shared = SharedServices{log->get(), store.get(), &metrics};
+    PipelineSupervisor supervisor(*project, std::move(streaming), clock, logger, &metrics,
+                                  std::move(supervisor_options));
+    PipelinesHandler pipelines_handler(supervisor, clock);
+    pipelines_handler.add_routes(router);
+    // What the dashboard shows beside the pipelines: lake tables, check results, feature views.
+    LakeHandler lake_handler(project->data_dir);
+    lake_handler.add_routes(router);
+    ChecksHandler checks_handler(project->data_dir);
+    checks_handler.add_routes(router);
+    std::unique_ptr<FeatureViewsHandler> feature_views;
+    if (store) {
+        feature_views = std::make_unique<FeatureViewsHandler>(store->views());
+        feature_views->add_routes(router);
+    }
+    DashboardHandler dashboard({project->name, jobs_handler != nullptr, store != nullptr});
+    dashboard.add_routes(router);
     HttpServer server(server_options, router, logger);
     if (Status status = server.start(); !status.ok()) {
         std::fprintf(stderr, "millrace serve: %s\n", status.error().to_string().c_str());
@@ -380,49 +417,13 @@ int run_serve(const ServeOptions& options) {
                  {"jobs", static_cast<int64_t>(jobs.size())},
                  {"feature_views", static_cast<int64_t>(store ? store->views().size() : 0)},
                  {"auth", auth.enabled()}});
-    // Streaming pipelines run beside the server, one thread each, on the server's log (records
-    // ingested over HTTP reach them as they are appended) and online store; batch ones are run
-    // by `millrace run` or a job's pipeline task.
-    std::atomic<bool> stop_streams{false};
-    std::vector<std::thread> streams;
-    for (const PipelineSpec& declared : project->pipelines) {
-        if (declared.mode != PipelineMode::kStreaming) continue;
-        Result<PipelineSpec> pipeline = bind_pipeline_variables(declared, {});
-        if (!pipeline.ok()) {
-            logger.error("stream", "streaming pipeline not started",
-                         {{"pipeline", declared.name}, {"error", pipeline.error().to_string()}});
-            continue;
-        }
-        streams.emplace_back([&, pipeline = std::move(pipeline).value()]() {
-            StreamOptions stream_options;
-            stream_options.shared = SharedServices{log->get(), store.get(), &metrics};
-            stream_options.should_stop = [&stop_streams]() { return stop_streams.load(); };
-            logger.info("stream", "streaming pipeline started", {{"pipeline", pipeline.name}});
-            Result<StreamReport> report =
-                run_streaming_pipeline(*project, pipeline, stream_options);
-            if (!report.ok()) {
-                logger.error("stream", "streaming pipeline failed",
-                             {{"pipeline", pipeline.name}, {"error", report.error().to_string()}});
-                return;
-            }
-            uint64_t read = 0, late = 0;
-            for (const SourceReport& source : report->run.sources) {
-                read += source.rows_read;
-                late += source.rows_late;
-            }
-            logger.info("stream", "streaming pipeline stopped",
-                        {{"pipeline", pipeline.name},
-                         {"rows_read", static_cast<int64_t>(read)},
-                         {"late", static_cast<int64_t>(late)},
-                         {"dead_letters", static_cast<int64_t>(report->run.dead_letters)},
-                         {"commits", static_cast<int64_t>(report->commits)}});
-        });
-    }
+    supervisor.start_all();
     server.wait_for_signal();
     logger.info("serve", "stopping");
-    // Streams first, while the stores they commit into are still open.
-    stop_streams = true;
-    for (std::thread& stream : streams) stream.join();
+    // Streams first, while the stores they commit into are still open; then the stop and start
+    // requests still waiting are answered while the server can still send the answers.
+    supervisor.stop_all();
+    pipelines_handler.finish();
     server.stop();
     if (kafka_server) kafka_server->stop();
     kafka_broker.reset();

@@ -451,6 +451,31 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
 
     std::optional<PipelineMetrics> metrics;
     if (options.shared.metrics != nullptr) metrics.emplace(*options.shared.metrics, pipeline.name);
+    // Counts for those watching the run (`/v1/pipelines`); cheap: a few sums per poll round.
+    auto publish_progress = [&]() {
+        StreamProgress* progress = options.progress;
+        if (progress == nullptr) return;
+        uint64_t in = 0, late = 0, filtered = 0, out = 0;
+        for (const SourceReport& source : report.run.sources) {
+            in += source.rows_read + source.rows_rejected;
+            late += source.rows_late;
+            filtered += source.rows_dropped_by_checks;
+        }
+        for (const PreparedSink& sink : prepared.sinks) out += sink.output->rows_written();
+        std::optional<int64_t> watermark;
+        for (const auto& stream : streams) {
+            // An ended source's end-of-time watermark is no event time to show.
+            if (!stream->sent || *stream->sent == WatermarkTracker::kEndOfTime) continue;
+            watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
+        }
+        progress->records_in.store(in, std::memory_order_relaxed);
+        progress->records_out.store(out, std::memory_order_relaxed);
+        progress->late.store(late, std::memory_order_relaxed);
+        progress->filtered.store(filtered, std::memory_order_relaxed);
+        progress->dead_lettered.store(dead_letters->count(), std::memory_order_relaxed);
+        progress->commits.store(report.commits, std::memory_order_relaxed);
+        if (watermark) progress->watermark_micros.store(*watermark, std::memory_order_relaxed);
+    };
     // A checkpoint. The runner moves every batch on this one thread, so when it injects the
     // barrier into the plans between two polls, the barrier is aligned at once on every
     // operator: everything before it is in the state, nothing after it. Then, in this order:
@@ -534,6 +559,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         crash_point("checkpoint-end");
         ++report.checkpoints;
         if (metrics) metrics->update(report.run);
+        if (options.progress != nullptr) {
+            options.progress->last_commit_micros.store(prepared.clock->now_micros(),
+                                                       std::memory_order_relaxed);
+        }
+        publish_progress();
         return id;
     };
 
@@ -587,6 +617,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
             crash_point("after-poll");
         }
+        publish_progress();
         const auto now = Clock::now();
         if (any_data) last_data = now;
         moved = moved || any_data || report.watermarks != watermarks_checkpointed;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,21 @@ struct SharedServices {
     MetricsRegistry* metrics = nullptr;
 };
 
+/// What a running streaming pipeline has done so far, published by the runner after every poll
+/// and commit for others to read while it runs (`/v1/pipelines`). Counts are since the run
+/// started. Threads: written by the run's thread, read from any thread.
+struct StreamProgress {
+    std::atomic<uint64_t> records_in{0};         // records read (rows read + rejected)
+    std::atomic<uint64_t> records_out{0};        // rows the sinks took
+    std::atomic<uint64_t> dead_lettered{0};      // dead letters, late ones included
+    std::atomic<uint64_t> late{0};               // records later than the watermark
+    std::atomic<uint64_t> filtered{0};           // rows dropped by checks
+    std::atomic<uint64_t> commits{0};            // sink commits
+    std::atomic<int64_t> last_commit_micros{0};  // wall clock of the last commit; 0 = none
+    /// The lowest watermark of the unbounded sources; INT64_MIN = none yet.
+    std::atomic<int64_t> watermark_micros{INT64_MIN};
+};
+
 struct StreamOptions {
     /// Bytes the run's buffering operators (open windows, join build sides) may hold together.
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
@@ -53,6 +69,8 @@ struct StreamOptions {
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
+    /// When set, the run publishes its counts here as it goes; must outlive the run.
+    StreamProgress* progress = nullptr;
 };
 
 /// What a streaming run did: the batch report's counts (records = rows read + rejected per

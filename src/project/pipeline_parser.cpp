@@ -101,6 +101,17 @@ public:
                 }
             }
         }
+        spec_.restart.location = root.location();
+        if (const ConfigNode* restart = map.optional("restart"); present(restart)) {
+            parse_restart(*restart);
+            if (spec_.mode == PipelineMode::kBatch) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("restart", what_) +
+                                  " applies to streaming pipelines (`mode: streaming`); a batch "
+                                  "pipeline is retried by its job task's `retries`",
+                              restart->location());
+            }
+        }
         // Before the sources and sinks, whose paths may use them.
         if (const ConfigNode* vars = map.optional("vars"); present(vars)) parse_vars(*vars);
         if (const ConfigNode* sources = map.required("sources")) parse_sources(*sources);
@@ -114,6 +125,45 @@ public:
     }
 
 private:
+    // ---- restart -------------------------------------------------------------------------
+
+    void parse_restart(const ConfigNode& node) {
+        const std::string what = key_of("restart", what_);
+        MapReader map(reader_, node, what);
+        if (!map.is_map()) return;
+        RestartPolicy& policy = spec_.restart;
+        policy.location = node.location();
+        if (const ConfigNode* attempts = map.optional("attempts"); present(attempts)) {
+            if (auto value = reader_.integer(*attempts, key_of("attempts", what), 0, 1'000'000)) {
+                policy.attempts = static_cast<int>(*value);
+            }
+        }
+        // A zero or negative wait would restart a crashing pipeline in a tight loop.
+        auto positive = [&](const char* key, std::chrono::microseconds& target) {
+            const ConfigNode* value_node = map.optional(key);
+            if (!present(value_node)) return;
+            const std::string key_what = key_of(key, what);
+            if (auto value = reader_.duration(*value_node, key_what)) {
+                if (value->count() <= 0) {
+                    reader_.error(ErrorCode::kConfig, key_what + " must be longer than 0",
+                                  value_node->location());
+                } else {
+                    target = *value;
+                }
+            }
+        };
+        positive("initial", policy.initial);
+        const ConfigNode* max_node = map.optional("max");
+        positive("max", policy.max);
+        positive("reset_after", policy.reset_after);
+        if (policy.max < policy.initial) {
+            reader_.error(ErrorCode::kConfig,
+                          key_of("max", what) + " must be at least `initial`, the first wait",
+                          present(max_node) ? max_node->location() : node.location());
+        }
+        map.finish();
+    }
+
     // ---- vars ---------------------------------------------------------------------------
 
     void parse_vars(const ConfigNode& node) {

@@ -172,6 +172,19 @@ struct SinkSpec {
     DataFormat format = DataFormat::kJson;          // kFile
 };
 
+/// `restart:` of a streaming pipeline: how `millrace serve` restarts it after a failure. The
+/// n-th consecutive restart waits min(max, initial * 2^(n-1)), jittered down by up to half so
+/// that pipelines failing together do not retry together; after `attempts` restarts without a
+/// run lasting `reset_after`, the pipeline is marked failed with the last error.
+struct RestartPolicy {
+    int attempts = 5;
+    std::chrono::microseconds initial{1'000'000};
+    std::chrono::microseconds max{60'000'000};
+    /// A run that stayed up this long clears the count of consecutive failures.
+    std::chrono::microseconds reset_after{600'000'000};
+    SourceLocation location;  // the `restart:` map, or the pipeline's root when not given
+};
+
 /// A pipeline file (pipelines/*.yaml): sources → views → checks → sinks.
 struct PipelineSpec {
     std::string name;
@@ -181,6 +194,7 @@ struct PipelineSpec {
     PipelineMode mode = PipelineMode::kBatch;
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
+    RestartPolicy restart;                                         // streaming only
     /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
     std::map<std::string, std::string> variables;
     std::vector<SourceSpec> sources;  // in file order

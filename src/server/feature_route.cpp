@@ -102,7 +102,8 @@ private:
                    (path->size() > 1 && path->back() == '/')) {
             problem = "must not have empty segments or a trailing `/`";
         } else if (path->starts_with("/v1/") || *path == "/v1" || *path == "/metrics" ||
-                   *path == "/healthz" || *path == "/get-online-features" || *path == "/") {
+                   *path == "/healthz" || *path == "/get-online-features" || *path == "/" ||
+                   path->starts_with("/ui/")) {
             problem = "is reserved for Millrace's own API";
         }
         if (!problem.empty()) {

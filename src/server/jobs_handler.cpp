@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <tuple>
 
@@ -193,6 +194,23 @@ struct JobsHandler::Impl {
         return json_response(std::move(out));
     }
 
+    HttpResponse task_log(const HttpRequest& request);
+
+    HttpResponse rerun(const HttpRequest& request) {
+        const std::string& run_id = request.param("run");
+        std::string task;
+        if (const std::string* t = request.query_param("task")) task = *t;
+        if (Status status = scheduler.rerun(run_id, task); !status.ok()) {
+            return json_error_for(status.error());
+        }
+        std::string out = "{\"run_id\":";
+        append_json_string(out, run_id);
+        out += ",\"task\":";
+        append_json_string(out, task);
+        out += "}";
+        return json_response(std::move(out), 202);
+    }
+
     HttpResponse describe_run(const HttpRequest& request) {
         const std::string& run_id = request.param("run");
         std::lock_guard lock(store_mutex);
@@ -229,6 +247,48 @@ struct JobsHandler::Impl {
     }
 };
 
+HttpResponse JobsHandler::Impl::task_log(const HttpRequest& request) {
+    const std::string& run_id = request.param("run");
+    const std::string& task_name = request.param("task");
+    int64_t tail = 65536;
+    if (const std::string* t = request.query_param("tail_bytes")) {
+        auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), tail);
+        if (ec != std::errc() || ptr != t->data() + t->size() || tail < 1 || tail > (1 << 20)) {
+            return json_error(400, "tail_bytes must be an integer from 1 to 1048576");
+        }
+    }
+    std::string path;
+    {
+        std::lock_guard lock(store_mutex);
+        auto tasks = store->tasks_of_run(run_id);
+        if (!tasks.ok()) return json_error_for(tasks.error());
+        bool found = false;
+        for (const TaskRecord& task : *tasks) {
+            if (task.task != task_name) continue;
+            found = true;
+            path = task.log_path;  // only a path the scheduler recorded is ever read
+        }
+        if (!found) {
+            return json_error(404, fmt::format("run `{}` has no task `{}`", run_id, task_name));
+        }
+    }
+    if (path.empty()) return json_error(404, fmt::format("task `{}` has no log yet", task_name));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return json_error(404, fmt::format("task `{}`: its log {} is gone", task_name, path));
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    const std::streamoff start = std::max<std::streamoff>(0, size - tail);
+    in.seekg(start);
+    std::string text(static_cast<std::size_t>(size - start), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    HttpResponse response;
+    response.content_type = "text/plain; charset=utf-8";
+    response.body = std::move(text);
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+}
+
 JobsHandler::JobsHandler(Scheduler& scheduler, std::unique_ptr<StateStore> store,
                          const Clock& clock)
     : impl_(std::make_unique<Impl>(scheduler, std::move(store), clock)) {}
@@ -253,6 +313,14 @@ void JobsHandler::add_routes(Router& router) {
         [impl](HttpRequest& request, HttpResponder respond) {
             respond(impl->describe_run(request));
         },
+        "admin");
+    router.add(
+        HttpMethod::kGet, "/v1/runs/{run}/tasks/{task}/log", "runs_task_log",
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->task_log(request)); },
+        "admin");
+    router.add(
+        HttpMethod::kPost, "/v1/runs/{run}/rerun", "runs_rerun",
+        [impl](HttpRequest& request, HttpResponder respond) { respond(impl->rerun(request)); },
         "admin");
 }
 

@@ -22,6 +22,12 @@ class StateStore;
 ///                                      defaults to the latest interval's, moved to meet it)
 ///   GET  /v1/runs?job=&limit=          recent runs, newest first
 ///   GET  /v1/runs/{run}                one run with its tasks (state, attempts, log path)
+///   GET  /v1/runs/{run}/tasks/{task}/log?tail_bytes=
+///                                      the end of the task's log (its latest attempt), as
+///                                      text/plain; at most tail_bytes (default 65536, up to
+///                                      1 MiB); 404 for an unknown run or task, or no log yet
+///   POST /v1/runs/{run}/rerun?task=    re-runs a finished run's failed tasks (or `task`) and
+///                                      what depends on them, in the same run; 202
 ///
 /// Times are RFC 3339 strings; 1970-01-01T00:00:00Z is a time like any other. `started_at`
 /// and `finished_at` are null until the run or task started or finished.

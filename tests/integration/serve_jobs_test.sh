@@ -52,6 +52,16 @@ expect_contains "$run" '"task":"compact_partition","state":"success"' "and the l
 runs=$(curl -s "$url/v1/runs?job=daily_sales&limit=5")
 expect_contains "$runs" "\"run_id\":\"$run_id\"" "the run is in /v1/runs"
 [ -s "$project/out/daily_store_sales.csv" ] && pass "the pipeline wrote its output" || fail "no pipeline output"
+# A task's log, as the dashboard shows it.
+run_path="$url/v1/runs/$(printf '%s' "$run_id" | sed 's/:/%3A/g; s/+/%2B/g')"
+log=$(curl -s -w ' %{http_code}' "$run_path/tasks/run_pipeline/log")
+expect_contains "$log" "rows" "a task's log is served (the pipeline's report)"
+expect_contains "$log" " 200" "with 200"
+expect_eq "$(curl -s "$run_path/tasks/run_pipeline/log?tail_bytes=5" | wc -c)" "5" "tail_bytes gives the end of it"
+expect_contains "$(curl -s -w ' %{http_code}' "$run_path/tasks/nope/log")" ' 404' "an unknown task's log is a 404"
+expect_contains "$(curl -s -w ' %{http_code}' "$run_path/tasks/run_pipeline/log?tail_bytes=0")" ' 400' "a bad tail_bytes is a 400"
+out=$(curl -s -w ' %{http_code}' -X POST "$url/v1/runs/nightly%402026-01-01T00%3A00%3A00Z/rerun")
+expect_contains "$out" '"error":' "re-running an unknown run is refused with a JSON error"
 
 out=$(curl -s -w ' %{http_code}' -X POST -d "$body" "$url/v1/jobs/daily_sales/trigger")
 expect_contains "$out" ' 409' "the same interval is not run twice (409)"

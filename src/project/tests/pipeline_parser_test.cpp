@@ -528,5 +528,61 @@ sinks:
               }));
 }
 
+TEST(PipelineParser, RestartPolicy) {
+    const PipelineSpec defaults = parse_ok(R"(name: p
+mode: streaming
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)");
+    EXPECT_EQ(defaults.restart.attempts, 5);
+    EXPECT_EQ(defaults.restart.initial, std::chrono::seconds(1));
+    EXPECT_EQ(defaults.restart.max, std::chrono::seconds(60));
+    const PipelineSpec spec = parse_ok(R"(name: p
+mode: streaming
+restart: { attempts: 3, initial: 250ms, max: 10s, reset_after: 1m }
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)");
+    EXPECT_EQ(spec.restart.attempts, 3);
+    EXPECT_EQ(spec.restart.initial, std::chrono::milliseconds(250));
+    EXPECT_EQ(spec.restart.max, std::chrono::seconds(10));
+    EXPECT_EQ(spec.restart.reset_after, std::chrono::minutes(1));
+}
+
+TEST(PipelineParser, BadRestartPolicy) {
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+restart: { attempts: -1, initial: 0s, max: 5x, retries: 2 }
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)"),
+              (Strings{
+                  "out_of_range@3:22",  // attempts
+                  "config@3:35",        // initial 0
+                  "parse@3:45",         // max: not a duration (points at the unit)
+                  "config@3:48",        // unknown key
+              }));
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+restart: { initial: 30s, max: 10s }
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)"),
+              (Strings{"config@3:31"}));  // max below initial
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+restart: 5
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)"),
+              (Strings{"config@3:10"}));
+    EXPECT_EQ(errors_of(R"(name: p
+restart: { attempts: 1 }
+sources: { s: { topic: t } }
+sinks: [ { from: s, topic: u } ]
+)"),
+              (Strings{"config@2:10"}));  // a batch pipeline
+}
+
 }  // namespace
 }  // namespace millrace

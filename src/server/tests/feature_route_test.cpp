@@ -216,5 +216,17 @@ TEST(FeatureRoute, DuplicatePathsAcrossRoutes) {
     EXPECT_EQ(errors[0].location().to_string(), "routes/r.yaml:2:7");
 }
 
+TEST(FeatureRoute, TheDashboardsPathsAreReserved) {
+    for (const char* path : {"/", "/ui/app.js", "/v1/pipelines"}) {
+        Strings messages;
+        EXPECT_FALSE(
+            parse(std::string("name: r\npath: ") + path + "\nview: user_features\n", &messages)
+                .has_value())
+            << path;
+        ASSERT_EQ(messages.size(), 1u) << path;
+        EXPECT_NE(messages[0].find("reserved for Millrace's own API"), std::string::npos);
+    }
+}
+
 }  // namespace
 }  // namespace millrace
