@@ -30,7 +30,7 @@ Result<std::unique_ptr<StreamingTopicSource>> StreamingTopicSource::open(
         const auto& partition = source->topic_->partition(p);
         MILLRACE_ASSIGN_OR_RETURN(std::optional<Offset> committed,
                                   log.consumer_offsets().fetch(consumer, spec.topic, p));
-        Offset from = spec.start_from == StartFrom::kLatest ? partition->end_offset()
+        Offset from = spec.start_from == StartFrom::kLatest ? partition->stable_offset()
                                                             : partition->start_offset();
         // Records before the partition's start were removed by retention: start at what is left.
         if (committed)
@@ -48,7 +48,8 @@ Result<PollResult> StreamingTopicSource::poll(DecodeSink& sink, std::size_t max_
     for (std::size_t tried = 0; tried < partitions; ++tried) {
         const std::size_t p = (next_ + tried) % partitions;
         const auto& partition = topic_->partition(static_cast<int32_t>(p));
-        const Offset end = partition->end_offset();
+        // Records of a Kafka transaction still open wait until it ends.
+        const Offset end = partition->stable_offset();
         if (offsets_[p] >= end) continue;
         next_ = (p + 1) % partitions;
         current_ = p;

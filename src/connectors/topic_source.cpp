@@ -51,7 +51,9 @@ Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, L
     source->schema_ = std::move(opened.schema);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
-        source->bounds_.push_back(Range{partition->start_offset(), partition->end_offset()});
+        // Up to the last stable offset: records of a Kafka transaction still open are not
+        // readable yet (and must not be skipped by the next run).
+        source->bounds_.push_back(Range{partition->start_offset(), partition->stable_offset()});
     }
     if (!source->bounds_.empty()) source->offset_ = source->bounds_[0].from;
     return source;
