@@ -106,10 +106,17 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
             }
             const bool transactional = !request.body.is_null("TransactionalId");
             CheckedBatches checked = check_batches(partition_data.string("Records"), transactional);
-            if (checked.error == KafkaError::kNone && transactional) {
-                checked.error =
-                    transactions_.check_produce(request.body.string("TransactionalId"),
-                                                checked.producer_id, checked.epoch, name, index);
+            const std::shared_ptr<Partition>& partition = topic->partition(index);
+            Result<ProduceOutcome> appended = ProduceOutcome{};
+            auto append = [&] { appended = producers_.append(name, *partition, checked.batches); };
+            if (checked.error == KafkaError::kNone) {
+                if (transactional) {
+                    checked.error = transactions_.produce(request.body.string("TransactionalId"),
+                                                          checked.producer_id, checked.epoch, name,
+                                                          index, append);
+                } else {
+                    append();
+                }
             }
             if (checked.error != KafkaError::kNone) {
                 logger_.warn("kafka", "produce refused",
@@ -120,9 +127,7 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
                 fail(checked.error);
                 continue;
             }
-            const std::shared_ptr<Partition>& partition = topic->partition(index);
             entry.set("LogStartOffset", partition->start_offset());
-            auto appended = producers_.append(name, *partition, checked.batches);
             if (!appended.ok()) {
                 logger_.warn("kafka", "append failed",
                              {{"topic", name},

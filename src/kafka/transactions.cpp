@@ -354,9 +354,10 @@ KafkaError TransactionCoordinator::end(const std::string& id, int64_t producer_i
     return KafkaError::kNone;
 }
 
-KafkaError TransactionCoordinator::check_produce(const std::string& id, int64_t producer_id,
-                                                 int16_t epoch, const std::string& topic,
-                                                 PartitionId partition) {
+KafkaError TransactionCoordinator::produce(const std::string& id, int64_t producer_id,
+                                           int16_t epoch, const std::string& topic,
+                                           PartitionId partition,
+                                           const std::function<void()>& append) {
     std::lock_guard lock(mutex_);
     Transaction* txn = nullptr;
     if (KafkaError error = check_locked(id, producer_id, epoch, txn); error != KafkaError::kNone)
@@ -364,6 +365,7 @@ KafkaError TransactionCoordinator::check_produce(const std::string& id, int64_t 
     if (txn->state != State::kOngoing || !txn->partitions.contains({topic, partition})) {
         return KafkaError::kInvalidTxnState;
     }
+    append();
     return KafkaError::kNone;
 }
 

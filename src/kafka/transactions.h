@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -79,9 +80,13 @@ public:
     KafkaError txn_offset_commit(const std::string& id, int64_t producer_id, int16_t epoch,
                                  const std::vector<TransactionOffset>& offsets);
     KafkaError end(const std::string& id, int64_t producer_id, int16_t epoch, bool commit);
-    /// Whether a transactional Produce of (producer id, epoch) may write to the partition.
-    KafkaError check_produce(const std::string& id, int64_t producer_id, int16_t epoch,
-                             const std::string& topic, PartitionId partition);
+    /// Runs `append` when a transactional Produce of (producer id, epoch) may write to the
+    /// partition (its transaction is ongoing and holds it), under the coordinator's lock: no
+    /// marker can come between the check and the append (a batch after its transaction's
+    /// marker would open a transaction no one ends). The error otherwise.
+    KafkaError produce(const std::string& id, int64_t producer_id, int16_t epoch,
+                       const std::string& topic, PartitionId partition,
+                       const std::function<void()>& append);
     /// Aborts the transactions open longer than their timeout; returns how many.
     int abort_expired();
 
