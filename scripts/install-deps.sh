@@ -20,6 +20,7 @@ packages=(
   nodejs
   # Kafka clients for tests/integration/kafka_*_test.sh
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
+  python3-requests  # confluent_kafka.schema_registry (tests/integration/schema_registry_test.sh)
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )
