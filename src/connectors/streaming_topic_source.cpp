@@ -26,6 +26,7 @@ Result<std::unique_ptr<StreamingTopicSource>> StreamingTopicSource::open(
     MILLRACE_ASSIGN_OR_RETURN(OpenedTopic opened, open_source_topic(spec, log));
     source->topic_ = std::move(opened.topic);
     source->schema_ = std::move(opened.schema);
+    source->avro_ = std::move(opened.avro);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
         MILLRACE_ASSIGN_OR_RETURN(std::optional<Offset> committed,
@@ -61,8 +62,7 @@ Result<PollResult> StreamingTopicSource::poll(DecodeSink& sink, std::size_t max_
         JsonDecoder decoder(schema_);
         for (const RecordView& record : records_) {
             bytes_read_ += record.value.size();
-            MILLRACE_TRY(
-                decoder.decode_record(record.value, static_cast<uint64_t>(record.offset), 0, sink));
+            MILLRACE_TRY(decode_topic_record(decoder, avro_.get(), record, scratch_, sink));
             offsets_[p] = record.offset + 1;
         }
         MILLRACE_TRY(decoder.flush(sink));
