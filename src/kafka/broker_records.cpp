@@ -11,8 +11,6 @@ namespace millrace::kafka {
 
 namespace {
 
-constexpr int64_t kMicrosPerMilli = 1000;
-constexpr int64_t kFetchPollMicros = 5 * kMicrosPerMilli;
 constexpr int64_t kLatestTimestamp = -1;
 constexpr int64_t kEarliestTimestamp = -2;
 
@@ -179,20 +177,42 @@ void Broker::Impl::fetch(Request& request, Respond& respond) {
     auto shared_respond = std::make_shared<Respond>(std::move(respond));
     const int64_t wait_ms = std::max<int64_t>(0, shared->body.integer("MaxWaitMs"));
     const int64_t deadline = clock_.now_micros() + std::min<int64_t>(wait_ms, 30000) * 1000;
+    AppendSignal& appends = log_.appends();
+    uint64_t seen = appends.generation();
     if (try_fetch(shared, shared_respond, wait_ms == 0 ? 0 : deadline)) return;
-    // Long poll: look again on the loop until data arrives or the wait is over.
-    // The pending timer owns the poll; the poll only refers to itself weakly, so a fetch still
-    // waiting when the loop stops is freed with the loop's timers.
-    auto poll = std::make_shared<std::function<void()>>();
-    std::weak_ptr<std::function<void()>> weak = poll;
-    *poll = [this, shared, shared_respond, deadline, weak] {
-        if (try_fetch(shared, shared_respond, deadline)) return;
-        if (auto self = weak.lock()) {
-            loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [self] { (*self)(); });
-        }
+    // Long poll: look again on the loop after each append to the log, and answer with what
+    // there is at the deadline. The deadline timer owns the poll; the log's signal holds it
+    // weakly, so a fetch still waiting when the loop stops is freed with the loop's timers.
+    struct Waiting {
+        std::function<void()> poll;
+        bool done = false;  // loop thread only
     };
-    loop_.post([this, poll] {
-        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] { (*poll)(); });
+    auto waiting = std::make_shared<Waiting>();
+    std::weak_ptr<Waiting> weak = waiting;
+    auto wait_for_append = [this, &appends, weak](uint64_t generation) {
+        appends.wait_once(generation, weak, [this, weak] {
+            loop_.post([weak] {
+                if (auto self = weak.lock()) self->poll();
+            });
+        });
+    };
+    waiting->poll = [this, shared, shared_respond, deadline, weak, wait_for_append, &appends] {
+        auto self = weak.lock();
+        if (!self || self->done) return;
+        const uint64_t generation = appends.generation();
+        if (try_fetch(shared, shared_respond, deadline)) {
+            self->done = true;
+            return;
+        }
+        wait_for_append(generation);
+    };
+    loop_.post([this, waiting, shared, shared_respond, deadline, wait_for_append, seen] {
+        loop_.add_timer(deadline, [this, waiting, shared, shared_respond] {
+            if (waiting->done) return;
+            waiting->done = true;
+            try_fetch(shared, shared_respond, 0);  // time is up: answer with what there is
+        });
+        wait_for_append(seen);
     });
 }
 

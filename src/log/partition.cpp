@@ -227,18 +227,23 @@ Result<AppendResult> Partition::append_encoded(std::string& batch) {
     if (read_only_) {
         return Error(ErrorCode::kUnavailable, "partition " + dir_ + " is open read-only");
     }
-    std::lock_guard lock(mutex_);
-    const record_batch::Header sent = record_batch::read_header(batch.data());
-    if (sent.control()) {
-        return Error(ErrorCode::kInvalidArgument, "control batches are appended by append_marker");
-    }
-    if (sent.transactional() && !open_transactions_.contains(sent.producer_id)) {
-        // Durable before the batch: after a crash the transaction is known to be open (and
-        // its end is written), whether the batch made it or not.
-        open_transactions_[sent.producer_id] = segments_.back()->next_offset();
-        MILLRACE_TRY(save_transactions_locked());
-    }
-    return append_locked(batch);
+    Result<AppendResult> appended = [&]() -> Result<AppendResult> {
+        std::lock_guard lock(mutex_);
+        const record_batch::Header sent = record_batch::read_header(batch.data());
+        if (sent.control()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "control batches are appended by append_marker");
+        }
+        if (sent.transactional() && !open_transactions_.contains(sent.producer_id)) {
+            // Durable before the batch: after a crash the transaction is known to be open (and
+            // its end is written), whether the batch made it or not.
+            open_transactions_[sent.producer_id] = segments_.back()->next_offset();
+            MILLRACE_TRY(save_transactions_locked());
+        }
+        return append_locked(batch);
+    }();
+    if (appended.ok() && signal_) signal_->notify();  // outside the lock: waiters read
+    return appended;
 }
 
 Result<AppendResult> Partition::append_marker(int64_t producer_id, int16_t epoch, bool commit,
@@ -248,14 +253,19 @@ Result<AppendResult> Partition::append_marker(int64_t producer_id, int16_t epoch
     }
     std::string batch;
     record_batch::encode_control(producer_id, epoch, commit, timestamp_ms, batch);
-    std::lock_guard lock(mutex_);
-    MILLRACE_ASSIGN_OR_RETURN(AppendResult appended, append_locked(batch));
-    auto open = open_transactions_.find(producer_id);
-    if (open != open_transactions_.end()) {
-        if (!commit) aborted_.push_back({producer_id, open->second, appended.last});
-        open_transactions_.erase(open);
-        MILLRACE_TRY(save_transactions_locked());
-    }
+    Result<AppendResult> appended = [&]() -> Result<AppendResult> {
+        std::lock_guard lock(mutex_);
+        MILLRACE_ASSIGN_OR_RETURN(AppendResult done, append_locked(batch));
+        auto open = open_transactions_.find(producer_id);
+        if (open != open_transactions_.end()) {
+            if (!commit) aborted_.push_back({producer_id, open->second, done.last});
+            open_transactions_.erase(open);
+            MILLRACE_TRY(save_transactions_locked());
+        }
+        return done;
+    }();
+    // The marker moves the last stable offset: read_committed readers may go on.
+    if (appended.ok() && signal_) signal_->notify();
     return appended;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "log/append_signal.h"
 #include "log/fwd.h"
 #include "log/record_batch.h"
 #include "log/topic_config.h"
@@ -124,6 +125,10 @@ public:
     /// Damaged ranges recovery found (kept on disk), oldest first.
     std::vector<PartitionDamage> damage() const;
 
+    /// Notified after every append (the Log's, shared by all its partitions); set once, before
+    /// appends.
+    void set_append_signal(std::shared_ptr<AppendSignal> signal) { signal_ = std::move(signal); }
+
     /// The topic was deleted (its folder renamed away): stop writing checkpoints, so a topic
     /// created again under the same name never gets this one's.
     void mark_removed() { removed_.store(true, std::memory_order_release); }
@@ -187,6 +192,7 @@ private:
 
     mutable std::mutex mutex_;  // segments_ and appends
     std::vector<std::shared_ptr<Segment>> segments_;
+    std::shared_ptr<AppendSignal> signal_;
     std::map<int64_t, Offset> open_transactions_;  // producer id -> first offset; under mutex_
     std::vector<AbortedTransaction> aborted_;      // by marker offset; under mutex_
 

@@ -363,6 +363,37 @@ TEST_F(BrokerTest, FetchServesStoredBytesAsTheyAre) {
     EXPECT_EQ(partition.string("Records"), sent);  // base offset 0 as assigned
 }
 
+TEST_F(BrokerTest, AWaitingFetchWakesOnAnAppendByAnyWriterNotOnATimer) {
+    // The broker's clock stands still: only the append can wake the fetch (no polling timer
+    // would ever be due), and the append goes through the log as HTTP ingestion's does.
+    ManualClock frozen(1'000'000'000);
+    Broker broker(*log_, frozen, logger_, BrokerOptions{});
+    ASSERT_TRUE(broker.start().ok());
+    Struct request(api(ApiKey::kFetch).request);
+    request.set("MaxWaitMs", 30000).set("MinBytes", 1).set("MaxBytes", 1 << 20);
+    Struct& topic = request.add("Topics");
+    topic.set("Topic", std::string("orders"));
+    topic.add("Partitions")
+        .set("Partition", 0)
+        .set("FetchOffset", 0)
+        .set("PartitionMaxBytes", 1 << 20);
+    WireWriter writer;
+    MessageCodec::encode(request, 11, false, writer);
+    const std::string frame =
+        frame_request({1, 11, 9, std::string("test")}, false, writer.buffer());
+    std::promise<std::optional<std::string>> answered;
+    broker.handle(
+        std::string_view(frame).substr(kSizePrefix), "127.0.0.1",
+        [&](std::optional<std::string> response) { answered.set_value(std::move(response)); });
+    auto future = answered.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+    const RecordInput record{std::nullopt, "{\"a\":1}", 1000};
+    ASSERT_TRUE(log_->find_topic("orders")->partition(0)->append(std::span(&record, 1)).ok());
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_TRUE(future.get().has_value());
+    broker.stop();
+}
+
 TEST_F(BrokerTest, FetchWaitsForDataAndKeepsToMaxBytesAfterTheFirstBatch) {
     auto fetch_request = [](int64_t wait_ms, int64_t max_bytes, int64_t offset) {
         Struct request(api(ApiKey::kFetch).request);
