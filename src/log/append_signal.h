@@ -22,12 +22,15 @@ namespace millrace {
 /// Callbacks whose owner is gone are dropped unrun. Threads: safe from any thread.
 class AppendSignal {
 public:
-    uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+    uint64_t generation() const { return generation_.load(); }
 
     void wait_once(uint64_t seen, std::weak_ptr<void> owner, std::function<void()> callback) {
         {
             std::lock_guard lock(mutex_);
-            if (generation() == seen) {
+            // Flag first, then look at the generation (notify does the opposite): one of the
+            // two always sees the other, so no wake-up is lost.
+            has_waiters_.store(true);
+            if (generation_.load() == seen) {
                 std::erase_if(waiters_, [](const auto& waiter) { return waiter.first.expired(); });
                 waiters_.emplace_back(std::move(owner), std::move(callback));
                 return;
@@ -37,11 +40,13 @@ public:
     }
 
     void notify() {
+        generation_.fetch_add(1);
+        // The common case, an append nobody waits for, takes no lock.
+        if (!has_waiters_.load()) return;
         std::vector<std::pair<std::weak_ptr<void>, std::function<void()>>> due;
         {
             std::lock_guard lock(mutex_);
-            generation_.fetch_add(1, std::memory_order_acq_rel);
-            if (waiters_.empty()) return;
+            has_waiters_.store(false);
             due.swap(waiters_);
         }
         for (auto& [owner, callback] : due) {
@@ -51,6 +56,7 @@ public:
 
 private:
     std::atomic<uint64_t> generation_{0};
+    std::atomic<bool> has_waiters_{false};
     std::mutex mutex_;
     std::vector<std::pair<std::weak_ptr<void>, std::function<void()>>> waiters_;
 };
