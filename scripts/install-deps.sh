@@ -21,6 +21,7 @@ packages=(
   # Kafka clients for tests/integration/kafka_*_test.sh
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
   chromium chromium-driver  # the dashboard's browser test (tests/integration/dashboard_browser_test.sh)
+  python3-requests  # confluent_kafka.schema_registry (tests/integration/schema_registry_test.sh)
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )

@@ -36,6 +36,7 @@
 #include "server/materialize_handler.h"
 #include "server/pipelines_handler.h"
 #include "server/readiness.h"
+#include "server/schema_registry_handler.h"
 #include "server/serving_config.h"
 #include "server/topic_handler.h"
 #include "server/traffic_capture.h"
@@ -224,6 +225,14 @@ int run_serve(const ServeOptions& options) {
     ingest.add_routes(router);
     TopicHandler topics(**log);
     topics.add_routes(router);
+    // The schema registry (Confluent's REST API at the root), stored beside the log.
+    SchemaRegistry schemas((*log)->dir() + "/_schemas");
+    if (Status loaded = schemas.load(); !loaded.ok()) {
+        std::fprintf(stderr, "millrace serve: %s\n", loaded.error().to_string().c_str());
+        return 1;
+    }
+    SchemaRegistryHandler registry(schemas);
+    registry.add_routes(router);
     add_status_routes(router, metrics);
     // The Iceberg REST catalog over the lake (/iceberg/v1/...): engines find its tables by name.
     IcebergCatalogHandler catalog(project->data_dir);

@@ -26,11 +26,12 @@ Result<std::unique_ptr<StreamingTopicSource>> StreamingTopicSource::open(
     MILLRACE_ASSIGN_OR_RETURN(OpenedTopic opened, open_source_topic(spec, log));
     source->topic_ = std::move(opened.topic);
     source->schema_ = std::move(opened.schema);
+    source->avro_ = std::move(opened.avro);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
         MILLRACE_ASSIGN_OR_RETURN(std::optional<Offset> committed,
                                   log.consumer_offsets().fetch(consumer, spec.topic, p));
-        Offset from = spec.start_from == StartFrom::kLatest ? partition->end_offset()
+        Offset from = spec.start_from == StartFrom::kLatest ? partition->stable_offset()
                                                             : partition->start_offset();
         // Records before the partition's start were removed by retention: start at what is left.
         if (committed)
@@ -48,7 +49,8 @@ Result<PollResult> StreamingTopicSource::poll(DecodeSink& sink, std::size_t max_
     for (std::size_t tried = 0; tried < partitions; ++tried) {
         const std::size_t p = (next_ + tried) % partitions;
         const auto& partition = topic_->partition(static_cast<int32_t>(p));
-        const Offset end = partition->end_offset();
+        // Records of a Kafka transaction still open wait until it ends.
+        const Offset end = partition->stable_offset();
         if (offsets_[p] >= end) continue;
         next_ = (p + 1) % partitions;
         current_ = p;
@@ -60,8 +62,7 @@ Result<PollResult> StreamingTopicSource::poll(DecodeSink& sink, std::size_t max_
         JsonDecoder decoder(schema_);
         for (const RecordView& record : records_) {
             bytes_read_ += record.value.size();
-            MILLRACE_TRY(
-                decoder.decode_record(record.value, static_cast<uint64_t>(record.offset), 0, sink));
+            MILLRACE_TRY(decode_topic_record(decoder, avro_.get(), record, scratch_, sink));
             offsets_[p] = record.offset + 1;
         }
         MILLRACE_TRY(decoder.flush(sink));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "connectors/source.h"
+#include "connectors/topic_source.h"
 #include "log/fwd.h"
 #include "log/record_batch.h"
 #include "project/project.h"
@@ -55,7 +56,9 @@ private:
     std::shared_ptr<const Schema> schema_;
     std::vector<Offset> offsets_;
     std::vector<std::string> unit_names_;  // "topic t partition p", for the listener
-    std::size_t next_ = 0;                 // the partition the next poll tries first
+    std::shared_ptr<ConfluentAvroRecords> avro_;
+    std::string scratch_;
+    std::size_t next_ = 0;  // the partition the next poll tries first
     std::size_t current_ = 0;
     uint64_t bytes_read_ = 0;
     std::vector<RecordView> records_;

@@ -2,16 +2,114 @@
 
 #include <fmt/format.h>
 
+#include "formats/avro_json.h"
+#include "formats/avro_reader.h"
 #include "formats/json_decoder.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/partition_reader.h"
+#include "log/schema_registry.h"
 #include "log/topic.h"
 
 namespace millrace {
 
+namespace {
+
+constexpr std::size_t kFrameHeader = 5;  // magic byte 0 and the 4-byte schema id
+constexpr std::size_t kMaxAvroValues = 1 << 20;
+constexpr std::size_t kMaxRawBytes = 65536;
+
+}  // namespace
+
+ConfluentAvroRecords::ConfluentAvroRecords(std::string registry_dir)
+    : registry_dir_(std::move(registry_dir)) {}
+
+std::shared_ptr<const AvroSchema> ConfluentAvroRecords::schema_for(int64_t id,
+                                                                   std::string& reason) {
+    if (auto found = schemas_.find(id); found != schemas_.end()) return found->second;
+    if (missing_.contains(id)) {
+        reason = "schema id " + std::to_string(id) + " is not in the schema registry";
+        return nullptr;
+    }
+    // Read the registry as it is now: the id may have been registered since the last look.
+    SchemaRegistry registry(registry_dir_, /*read_only=*/true);
+    Status loaded = registry.load();
+    std::optional<RegisteredSchema> registered =
+        loaded.ok() ? registry.by_id(id) : std::optional<RegisteredSchema>();
+    if (!registered) {
+        missing_.insert(id);
+        reason = loaded.ok() ? "schema id " + std::to_string(id) + " is not in the schema registry"
+                             : "the schema registry cannot be read: " + loaded.error().message();
+        return nullptr;
+    }
+    if (registered->type != SchemaType::kAvro) {
+        missing_.insert(id);
+        reason = "schema id " + std::to_string(id) + " is a JSON Schema, not Avro";
+        return nullptr;
+    }
+    auto parsed = AvroSchema::parse(registered->schema, "schema id " + std::to_string(id));
+    if (!parsed.ok()) {
+        missing_.insert(id);
+        reason = parsed.error().message();
+        return nullptr;
+    }
+    schemas_[id] = *parsed;
+    return *parsed;
+}
+
+bool ConfluentAvroRecords::to_json(std::string_view value, std::string& json, std::string& reason) {
+    if (value.size() < kFrameHeader || value[0] != 0) {
+        reason = "not in the schema registry's wire format (magic byte 0 and a 4-byte schema id)";
+        return false;
+    }
+    const auto byte = [&](std::size_t at) {
+        return static_cast<uint32_t>(static_cast<unsigned char>(value[at]));
+    };
+    const int64_t id = (byte(1) << 24) | (byte(2) << 16) | (byte(3) << 8) | byte(4);
+    std::shared_ptr<const AvroSchema> schema = schema_for(id, reason);
+    if (!schema) return false;
+    std::string_view datum = value.substr(kFrameHeader);
+    std::size_t budget = kMaxAvroValues;
+    auto decoded = avro_decode(schema->root(), datum, budget);
+    if (!decoded.ok()) {
+        reason = "Avro datum of schema id " + std::to_string(id) +
+                 " does not decode: " + decoded.error().message();
+        return false;
+    }
+    if (!datum.empty()) {
+        reason = "bytes after the Avro datum of schema id " + std::to_string(id);
+        return false;
+    }
+    json.clear();
+    avro_to_json(schema->root(), *decoded, json);
+    return true;
+}
+
+Status decode_topic_record(JsonDecoder& decoder, ConfluentAvroRecords* avro,
+                           const RecordView& record, std::string& scratch, DecodeSink& sink) {
+    const auto index = static_cast<uint64_t>(record.offset);
+    std::string reason;
+    if (avro == nullptr) {
+        MILLRACE_TRY(decoder.decode_record(record.value, index, 0, sink));
+        return {};
+    }
+    if (!avro->to_json(record.value, scratch, reason)) {
+        RowError error;
+        error.record_index = index;
+        error.reason = std::move(reason);
+        error.raw = std::string(record.value.substr(0, kMaxRawBytes));
+        sink.on_error(std::move(error));
+        return {};
+    }
+    MILLRACE_TRY(decoder.decode_record(scratch, index, 0, sink));
+    return {};
+}
+
 Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log) {
     OpenedTopic out;
+    if (spec.format == DataFormat::kAvro) {
+        out.avro = std::make_shared<ConfluentAvroRecords>(log.dir() + "/_schemas");
+    }
     out.topic = log.find_topic(spec.topic);
     if (!out.topic) {
         std::string known;
@@ -49,9 +147,12 @@ Result<std::unique_ptr<TopicSource>> TopicSource::open(const SourceSpec& spec, L
     MILLRACE_ASSIGN_OR_RETURN(OpenedTopic opened, open_source_topic(spec, log));
     source->topic_ = std::move(opened.topic);
     source->schema_ = std::move(opened.schema);
+    source->avro_ = std::move(opened.avro);
     for (int32_t p = 0; p < source->topic_->partition_count(); ++p) {
         const auto& partition = source->topic_->partition(p);
-        source->bounds_.push_back(Range{partition->start_offset(), partition->end_offset()});
+        // Up to the last stable offset: records of a Kafka transaction still open are not
+        // readable yet (and must not be skipped by the next run).
+        source->bounds_.push_back(Range{partition->start_offset(), partition->stable_offset()});
     }
     if (!source->bounds_.empty()) source->offset_ = source->bounds_[0].from;
     return source;
@@ -81,8 +182,7 @@ Result<PollResult> TopicSource::poll(DecodeSink& sink, std::size_t max_records,
     for (const RecordView& record : records_) {
         if (taken == max_records && max_records > 0) break;
         bytes_read_ += record.value.size();
-        MILLRACE_TRY(
-            decoder.decode_record(record.value, static_cast<uint64_t>(record.offset), 0, sink));
+        MILLRACE_TRY(decode_topic_record(decoder, avro_.get(), record, scratch_, sink));
         offset_ = record.offset + 1;
         ++taken;
     }

@@ -1,11 +1,16 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/source.h"
+#include "formats/avro_schema.h"
+#include "formats/json_decoder.h"
 #include "log/partition_reader.h"
 #include "project/project.h"
 
@@ -17,11 +22,36 @@ class Topic;
 /// A topic source's topic and the schema its records decode with (the source's `schema:`, else
 /// the topic's): shared by the bounded and the streaming topic sources. Errors name the source
 /// and point at its location.
+/// Records in Confluent's wire format (`format: avro`): magic byte 0, a big-endian 4-byte
+/// schema id of the schema registry stored in the log's data directory (the one `serve`
+/// answers on its HTTP port), the Avro datum written with that schema. Each record becomes JSON
+/// text (avro_json.h) for the source's JsonDecoder; a record that is not framed so, names an
+/// unknown id or does not decode gets a reason instead (a dead letter). The registry is read
+/// when opened and again when an id is not in it (a schema registered since).
+class ConfluentAvroRecords {
+public:
+    explicit ConfluentAvroRecords(std::string registry_dir);
+    /// JSON of `value` in `json`; false with `reason` when it cannot be decoded.
+    bool to_json(std::string_view value, std::string& json, std::string& reason);
+
+private:
+    std::shared_ptr<const AvroSchema> schema_for(int64_t id, std::string& reason);
+
+    std::string registry_dir_;
+    std::map<int64_t, std::shared_ptr<const AvroSchema>> schemas_;
+    std::set<int64_t> missing_;  // ids looked for after a reload, not there: not again
+};
+
 struct OpenedTopic {
     std::shared_ptr<Topic> topic;
     std::shared_ptr<const Schema> schema;
+    /// Set for `format: avro`.
+    std::shared_ptr<ConfluentAvroRecords> avro;
 };
 Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log);
+/// Decodes one record (JSON, or `avro` framed records when set) into `sink`.
+Status decode_topic_record(JsonDecoder& decoder, ConfluentAvroRecords* avro,
+                           const RecordView& record, std::string& scratch, DecodeSink& sink);
 
 /// A log topic read as a bounded source: every partition from its start offset (or a given
 /// one, for replays from a checkpoint) up to the end offset captured when the source is opened,
@@ -63,6 +93,8 @@ private:
     int64_t offset_ = 0;                     // the next offset in it
     std::optional<PartitionReader> reader_;  // positioned at offset_ when set
     std::vector<RecordView> records_;
+    std::shared_ptr<ConfluentAvroRecords> avro_;
+    std::string scratch_;
 };
 
 }  // namespace millrace

@@ -188,6 +188,7 @@ public:
                 int64_t id = 0;
                 if (f["field-id"].get(id) == simdjson::SUCCESS)
                     def.field_id = static_cast<int32_t>(id);
+                def.has_default = f["default"].error() == simdjson::SUCCESS;
                 node->fields.push_back(std::move(def));
             }
         }

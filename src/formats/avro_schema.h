@@ -40,6 +40,9 @@ struct AvroNode {
         const AvroNode* type = nullptr;
         /// Iceberg's "field-id" attribute, when present.
         std::optional<int32_t> field_id;
+        /// Whether the field declares a "default" (schema resolution fills it in for a reader
+        /// whose writer lacks the field).
+        bool has_default = false;
     };
     AvroType type = AvroType::kNull;
     std::string name;                       // full name of a record, enum or fixed

@@ -443,6 +443,85 @@ const Schema kInitProducerIdResponse = {
     {"ProducerEpoch", kInt16, from(0)},
 };
 
+const Schema kAddPartitionsToTxnRequest = {
+    {"TransactionalId", kString, from(0)},
+    {"ProducerId", kInt64, from(0)},
+    {"ProducerEpoch", kInt16, from(0)},
+    {"Topics",
+     kStructArray,
+     from(0),
+     kNone,
+     {{"Name", kString, from(0)}, {"Partitions", kInt32Array, from(0)}}},
+};
+const Schema kAddPartitionsToTxnResponse = {
+    {"ThrottleTimeMs", kInt32, from(0)},
+    {"Results",
+     kStructArray,
+     from(0),
+     kNone,
+     {{"Name", kString, from(0)},
+      {"Results",
+       kStructArray,
+       from(0),
+       kNone,
+       {{"PartitionIndex", kInt32, from(0)}, {"ErrorCode", kInt16, from(0)}}}}},
+};
+
+const Schema kAddOffsetsToTxnRequest = {
+    {"TransactionalId", kString, from(0)},
+    {"ProducerId", kInt64, from(0)},
+    {"ProducerEpoch", kInt16, from(0)},
+    {"GroupId", kString, from(0)},
+};
+const Schema kAddOffsetsToTxnResponse = {
+    {"ThrottleTimeMs", kInt32, from(0)},
+    {"ErrorCode", kInt16, from(0)},
+};
+
+const Schema kEndTxnRequest = {
+    {"TransactionalId", kString, from(0)},
+    {"ProducerId", kInt64, from(0)},
+    {"ProducerEpoch", kInt16, from(0)},
+    {"Committed", kBool, from(0)},
+};
+const Schema kEndTxnResponse = {
+    {"ThrottleTimeMs", kInt32, from(0)},
+    {"ErrorCode", kInt16, from(0)},
+};
+
+const Schema kTxnOffsetCommitRequest = {
+    {"TransactionalId", kString, from(0)},
+    {"GroupId", kString, from(0)},
+    {"ProducerId", kInt64, from(0)},
+    {"ProducerEpoch", kInt16, from(0)},
+    {"Topics",
+     kStructArray,
+     from(0),
+     kNone,
+     {{"Name", kString, from(0)},
+      {"Partitions",
+       kStructArray,
+       from(0),
+       kNone,
+       {{"PartitionIndex", kInt32, from(0)},
+        {"CommittedOffset", kInt64, from(0)},
+        {"CommittedLeaderEpoch", kInt32, from(2), kNone, {}, -1},
+        {"CommittedMetadata", kString, from(0), from(0)}}}}},
+};
+const Schema kTxnOffsetCommitResponse = {
+    {"ThrottleTimeMs", kInt32, from(0)},
+    {"Topics",
+     kStructArray,
+     from(0),
+     kNone,
+     {{"Name", kString, from(0)},
+      {"Partitions",
+       kStructArray,
+       from(0),
+       kNone,
+       {{"PartitionIndex", kInt32, from(0)}, {"ErrorCode", kInt16, from(0)}}}}},
+};
+
 const Schema kDescribeConfigsRequest = {
     {"Resources",
      kStructArray,
@@ -522,6 +601,13 @@ const std::vector<ApiSpec>& supported_apis() {
          kDeleteTopicsResponse},
         {ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2, kInitProducerIdRequest,
          kInitProducerIdResponse},
+        {ApiKey::kAddPartitionsToTxn, "AddPartitionsToTxn", 0, 1, kNotFlexible,
+         kAddPartitionsToTxnRequest, kAddPartitionsToTxnResponse},
+        {ApiKey::kAddOffsetsToTxn, "AddOffsetsToTxn", 0, 1, kNotFlexible, kAddOffsetsToTxnRequest,
+         kAddOffsetsToTxnResponse},
+        {ApiKey::kEndTxn, "EndTxn", 0, 1, kNotFlexible, kEndTxnRequest, kEndTxnResponse},
+        {ApiKey::kTxnOffsetCommit, "TxnOffsetCommit", 0, 2, kNotFlexible, kTxnOffsetCommitRequest,
+         kTxnOffsetCommitResponse},
         {ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 2, kNotFlexible, kDescribeConfigsRequest,
          kDescribeConfigsResponse},
     };

@@ -27,6 +27,10 @@ enum class ApiKey : int16_t {
     kCreateTopics = 19,
     kDeleteTopics = 20,
     kInitProducerId = 22,
+    kAddPartitionsToTxn = 24,
+    kAddOffsetsToTxn = 25,
+    kEndTxn = 26,
+    kTxnOffsetCommit = 28,
     kDescribeConfigs = 32,
 };
 
@@ -57,6 +61,11 @@ enum class KafkaError : int16_t {
     kOutOfOrderSequenceNumber = 45,
     kDuplicateSequenceNumber = 46,
     kInvalidProducerEpoch = 47,
+    kInvalidTxnState = 48,
+    kInvalidProducerIdMapping = 49,
+    kInvalidTransactionTimeout = 50,
+    kConcurrentTransactions = 51,
+    kOperationNotAttempted = 55,
     kUnsupportedForMessageFormat = 43,
     kInvalidConfig = 40,
     kUnknownServerError = -1,

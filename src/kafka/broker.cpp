@@ -68,13 +68,18 @@ Broker::Impl::Impl(Log& log, const Clock& clock, const Logger& logger, const Bro
       metrics_(metrics),
       loop_(clock),
       groups_(loop_, clock, options.initial_rebalance_delay),
-      producers_(log.dir()) {}
+      producers_(log.dir()),
+      transactions_(log, producers_, clock, logger) {}
 
 Status Broker::Impl::start() {
     MILLRACE_TRY(producers_.load());
+    MILLRACE_TRY(transactions_.load());
     MILLRACE_TRY(loop_.open());
     loop_.start();
-    loop_.post([this] { groups_.start(); });
+    loop_.post([this] {
+        groups_.start();
+        schedule_transaction_expiry();
+    });
     return {};
 }
 
@@ -177,6 +182,14 @@ void Broker::Impl::handle(std::string_view frame, const std::string& client_host
             return init_producer_id(request, respond);
         case ApiKey::kDescribeConfigs:
             return describe_configs(request, respond);
+        case ApiKey::kAddPartitionsToTxn:
+            return add_partitions_to_txn(request, respond);
+        case ApiKey::kAddOffsetsToTxn:
+            return add_offsets_to_txn(request, respond);
+        case ApiKey::kEndTxn:
+            return end_txn(request, respond);
+        case ApiKey::kTxnOffsetCommit:
+            return txn_offset_commit(request, respond);
         case ApiKey::kJoinGroup:
         case ApiKey::kSyncGroup:
         case ApiKey::kHeartbeat:

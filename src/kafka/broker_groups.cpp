@@ -6,9 +6,10 @@ namespace millrace::kafka {
 
 void Broker::Impl::find_coordinator(Request& request, Respond& respond) {
     Struct body(request.api->response);
-    if (request.body.integer("KeyType") != 0) {
-        body.set("ErrorCode", code(KafkaError::kCoordinatorNotAvailable));
-        body.set("ErrorMessage", std::string("only group coordinators"));
+    // Key type 0: a group; 1: a transactional id. This broker coordinates both.
+    if (request.body.integer("KeyType") != 0 && request.body.integer("KeyType") != 1) {
+        body.set("ErrorCode", code(KafkaError::kInvalidRequest));
+        body.set("ErrorMessage", std::string("unknown coordinator key type"));
         body.set("NodeId", -1);
         body.set("Port", -1);
     } else {

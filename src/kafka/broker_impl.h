@@ -3,7 +3,8 @@
 // The Broker's internals, shared by the files that define its handlers by concern:
 // broker.cpp (set-up, dispatch, version checks, ApiVersions), broker_topics.cpp (Metadata,
 // CreateTopics, DeleteTopics, DescribeConfigs), broker_records.cpp (Produce, Fetch,
-// ListOffsets, InitProducerId), broker_groups.cpp (FindCoordinator, offsets, group APIs).
+// ListOffsets, InitProducerId), broker_groups.cpp (FindCoordinator, offsets, group APIs),
+// broker_transactions.cpp (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit).
 // Not for use outside src/kafka.
 
 #include <array>
@@ -21,6 +22,7 @@
 #include "kafka/group_coordinator.h"
 #include "kafka/message.h"
 #include "kafka/producer_states.h"
+#include "kafka/transactions.h"
 #include "log/fwd.h"
 
 namespace millrace::kafka {
@@ -78,6 +80,13 @@ private:
     void fetch(Request& request, Respond& respond);
     void list_offsets(Request& request, Respond& respond);
     void init_producer_id(Request& request, Respond& respond);
+    // broker_transactions.cpp
+    void add_partitions_to_txn(Request& request, Respond& respond);
+    void add_offsets_to_txn(Request& request, Respond& respond);
+    void end_txn(Request& request, Respond& respond);
+    void txn_offset_commit(Request& request, Respond& respond);
+    /// Aborts expired transactions about once a second, on the loop.
+    void schedule_transaction_expiry();
     // broker_groups.cpp
     void find_coordinator(Request& request, Respond& respond);
     void offset_commit(Request& request, Respond& respond);
@@ -99,6 +108,7 @@ private:
     EventLoop loop_;
     GroupCoordinator groups_;  // loop thread only
     ProducerStates producers_;
+    TransactionCoordinator transactions_;
     std::mutex create_mutex_;  // auto-creation: one creator per name
 };
 

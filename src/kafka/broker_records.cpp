@@ -11,8 +11,6 @@ namespace millrace::kafka {
 
 namespace {
 
-constexpr int64_t kMicrosPerMilli = 1000;
-constexpr int64_t kFetchPollMicros = 5 * kMicrosPerMilli;
 constexpr int64_t kLatestTimestamp = -1;
 constexpr int64_t kEarliestTimestamp = -2;
 
@@ -20,9 +18,11 @@ constexpr int64_t kEarliestTimestamp = -2;
 struct CheckedBatches {
     std::vector<std::string> batches;
     KafkaError error = KafkaError::kNone;
+    int64_t producer_id = -1;  // of transactional batches (all the same producer)
+    int16_t epoch = -1;
 };
 
-CheckedBatches check_batches(std::string_view records) {
+CheckedBatches check_batches(std::string_view records, bool transactional) {
     CheckedBatches out;
     if (records.empty()) {
         out.error = KafkaError::kInvalidRecord;
@@ -47,8 +47,18 @@ CheckedBatches check_batches(std::string_view records) {
             out.error = KafkaError::kCorruptMessage;
             return out;
         }
-        if (header.transactional() || header.control()) {
-            out.error = KafkaError::kInvalidRecord;  // no transactions yet
+        // Markers are the coordinator's to write; a transactional batch needs a transactional
+        // request, whose partitions the coordinator knows.
+        if (header.control() || header.transactional() != transactional) {
+            out.error = KafkaError::kInvalidRecord;
+            return out;
+        }
+        if (transactional && out.producer_id < 0) {
+            out.producer_id = header.producer_id;
+            out.epoch = header.producer_epoch;
+        } else if (transactional &&
+                   (out.producer_id != header.producer_id || out.epoch != header.producer_epoch)) {
+            out.error = KafkaError::kInvalidRecord;
             return out;
         }
         out.batches.emplace_back(batch);
@@ -92,11 +102,20 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
                 fail(KafkaError::kUnknownTopicOrPartition);
                 continue;
             }
-            if (!request.body.is_null("TransactionalId")) {
-                fail(KafkaError::kInvalidRecord);  // transactions are not supported
-                continue;
+            const bool transactional = !request.body.is_null("TransactionalId");
+            CheckedBatches checked = check_batches(partition_data.string("Records"), transactional);
+            const std::shared_ptr<Partition>& partition = topic->partition(index);
+            Result<ProduceOutcome> appended = ProduceOutcome{};
+            auto append = [&] { appended = producers_.append(name, *partition, checked.batches); };
+            if (checked.error == KafkaError::kNone) {
+                if (transactional) {
+                    checked.error = transactions_.produce(request.body.string("TransactionalId"),
+                                                          checked.producer_id, checked.epoch, name,
+                                                          index, append);
+                } else {
+                    append();
+                }
             }
-            CheckedBatches checked = check_batches(partition_data.string("Records"));
             if (checked.error != KafkaError::kNone) {
                 logger_.warn("kafka", "produce refused",
                              {{"topic", name},
@@ -106,9 +125,7 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
                 fail(checked.error);
                 continue;
             }
-            const std::shared_ptr<Partition>& partition = topic->partition(index);
             entry.set("LogStartOffset", partition->start_offset());
-            auto appended = producers_.append(name, *partition, checked.batches);
             if (!appended.ok()) {
                 logger_.warn("kafka", "append failed",
                              {{"topic", name},
@@ -160,20 +177,42 @@ void Broker::Impl::fetch(Request& request, Respond& respond) {
     auto shared_respond = std::make_shared<Respond>(std::move(respond));
     const int64_t wait_ms = std::max<int64_t>(0, shared->body.integer("MaxWaitMs"));
     const int64_t deadline = clock_.now_micros() + std::min<int64_t>(wait_ms, 30000) * 1000;
+    AppendSignal& appends = log_.appends();
+    uint64_t seen = appends.generation();
     if (try_fetch(shared, shared_respond, wait_ms == 0 ? 0 : deadline)) return;
-    // Long poll: look again on the loop until data arrives or the wait is over.
-    // The pending timer owns the poll; the poll only refers to itself weakly, so a fetch still
-    // waiting when the loop stops is freed with the loop's timers.
-    auto poll = std::make_shared<std::function<void()>>();
-    std::weak_ptr<std::function<void()>> weak = poll;
-    *poll = [this, shared, shared_respond, deadline, weak] {
-        if (try_fetch(shared, shared_respond, deadline)) return;
-        if (auto self = weak.lock()) {
-            loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [self] { (*self)(); });
-        }
+    // Long poll: look again on the loop after each append to the log, and answer with what
+    // there is at the deadline. The deadline timer owns the poll; the log's signal holds it
+    // weakly, so a fetch still waiting when the loop stops is freed with the loop's timers.
+    struct Waiting {
+        std::function<void()> poll;
+        bool done = false;  // loop thread only
     };
-    loop_.post([this, poll] {
-        loop_.add_timer(clock_.now_micros() + kFetchPollMicros, [poll] { (*poll)(); });
+    auto waiting = std::make_shared<Waiting>();
+    std::weak_ptr<Waiting> weak = waiting;
+    auto wait_for_append = [this, &appends, weak](uint64_t generation) {
+        appends.wait_once(generation, weak, [this, weak] {
+            loop_.post([weak] {
+                if (auto self = weak.lock()) self->poll();
+            });
+        });
+    };
+    waiting->poll = [this, shared, shared_respond, deadline, weak, wait_for_append, &appends] {
+        auto self = weak.lock();
+        if (!self || self->done) return;
+        const uint64_t generation = appends.generation();
+        if (try_fetch(shared, shared_respond, deadline)) {
+            self->done = true;
+            return;
+        }
+        wait_for_append(generation);
+    };
+    loop_.post([this, waiting, shared, shared_respond, deadline, wait_for_append, seen] {
+        loop_.add_timer(deadline, [this, waiting, shared, shared_respond] {
+            if (waiting->done) return;
+            waiting->done = true;
+            try_fetch(shared, shared_respond, 0);  // time is up: answer with what there is
+        });
+        wait_for_append(seen);
     });
 }
 
@@ -182,6 +221,7 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
     const Struct& in = request->body;
     Struct body(request->api->response);
     const int64_t max_bytes = std::max<int64_t>(1, in.integer("MaxBytes"));
+    const bool read_committed = in.integer("IsolationLevel") == 1;
     int64_t total = 0;
     for (const Struct& topic_request : in.array("Topics")) {
         const std::string& name = topic_request.string("Topic");
@@ -199,8 +239,9 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
             }
             const std::shared_ptr<Partition>& partition = topic->partition(index);
             const Offset end = partition->end_offset();
+            const Offset stable = partition->stable_offset();
             entry.set("HighWatermark", end);
-            entry.set("LastStableOffset", end);
+            entry.set("LastStableOffset", stable);
             entry.set("LogStartOffset", partition->start_offset());
             entry.set("Records", std::string());
             const Offset offset = partition_request.integer("FetchOffset");
@@ -210,7 +251,9 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
             }
             // KIP-74: the response's first batch goes out whole even beyond the limits; once
             // the response is full, the other partitions get nothing this time.
-            if (offset == end || (total > 0 && total >= max_bytes)) continue;
+            // read_committed (isolation level 1) stops at the last stable offset.
+            const Offset visible = read_committed ? stable : end;
+            if (offset >= visible || (total > 0 && total >= max_bytes)) continue;
             const int64_t limit = std::min<int64_t>(
                 std::max<int64_t>(1, partition_request.integer("PartitionMaxBytes")),
                 std::max<int64_t>(1, max_bytes - total));
@@ -221,6 +264,27 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
                                                 ? KafkaError::kOffsetOutOfRange
                                                 : KafkaError::kCorruptMessage));
                 continue;
+            }
+            if (read_committed) {
+                // Whole batches only, none from an open transaction; the client drops the
+                // records of the aborted transactions listed (it reads their markers too).
+                std::size_t keep = 0;
+                Offset last = offset;
+                while (keep + record_batch::kHeaderSize <= batches.size()) {
+                    const record_batch::Header header =
+                        record_batch::read_header(batches.data() + keep);
+                    if (header.base_offset >= stable) break;
+                    last = header.last_offset();
+                    keep += header.total_size();
+                }
+                batches.resize(keep);
+                if (keep == 0) continue;
+                for (const AbortedTransaction& aborted :
+                     partition->aborted_transactions(offset, last)) {
+                    Struct& item = entry.add("AbortedTransactions");
+                    item.set("ProducerId", aborted.producer_id);
+                    item.set("FirstOffset", aborted.first_offset);
+                }
             }
             total += static_cast<int64_t>(batches.size());
             entry.set("Records", std::move(batches));
@@ -237,6 +301,7 @@ bool Broker::Impl::try_fetch(const std::shared_ptr<Request>& request,
 
 void Broker::Impl::list_offsets(Request& request, Respond& respond) {
     Struct body(request.api->response);
+    const bool read_committed = request.body.integer("IsolationLevel") == 1;
     for (const Struct& topic_request : request.body.array("Topics")) {
         const std::string& name = topic_request.string("Name");
         Struct& topic_entry = body.add("Topics");
@@ -254,7 +319,9 @@ void Broker::Impl::list_offsets(Request& request, Respond& respond) {
             const int64_t timestamp = partition_request.integer("Timestamp");
             entry.set("Timestamp", -1);
             if (timestamp == kLatestTimestamp) {
-                entry.set("Offset", partition->end_offset());
+                // read_committed consumers start at the last stable offset, others at the end.
+                entry.set("Offset",
+                          read_committed ? partition->stable_offset() : partition->end_offset());
             } else if (timestamp == kEarliestTimestamp) {
                 entry.set("Offset", partition->start_offset());
             } else {
@@ -289,7 +356,14 @@ void Broker::Impl::list_offsets(Request& request, Respond& respond) {
 void Broker::Impl::init_producer_id(Request& request, Respond& respond) {
     Struct body(request.api->response);
     if (!request.body.is_null("TransactionalId")) {
-        body.set("ErrorCode", code(KafkaError::kInvalidRequest));  // no transactions yet
+        // The transactional id's producer, fencing (and aborting the transaction of) any
+        // earlier incarnation.
+        const TransactionalProducer producer = transactions_.init_producer(
+            request.body.string("TransactionalId"),
+            static_cast<int32_t>(request.body.integer("TransactionTimeoutMs")));
+        body.set("ErrorCode", code(producer.error));
+        body.set("ProducerId", producer.producer_id);
+        body.set("ProducerEpoch", producer.epoch);
         reply(request, body, respond);
         return;
     }

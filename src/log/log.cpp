@@ -119,6 +119,7 @@ Result<std::shared_ptr<Topic>> Log::open_topic(const std::string& name, TopicCon
         if (!partition.ok()) {
             return std::move(partition).error().with_context("topic `" + name + "`");
         }
+        (*partition)->set_append_signal(appends_);
         if (!read_only()) flusher_.track(*partition);
         partitions.push_back(std::move(partition).value());
     }

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/file_lock.h"
 #include "common/result.h"
+#include "log/append_signal.h"
 #include "log/consumer_offsets.h"
 #include "log/durability_flusher.h"
 #include "log/fwd.h"
@@ -80,6 +81,9 @@ public:
 
     /// Commits through it need a writable log (kUnavailable otherwise).
     ConsumerOffsets& consumer_offsets() { return offsets_; }
+    /// Bumped after every append to any of the log's partitions (long-polling readers wait on
+    /// it rather than poll).
+    AppendSignal& appends() { return *appends_; }
     const std::string& dir() const { return dir_; }
     const Clock& clock() const { return clock_; }
     bool read_only() const { return !lock_.has_value(); }
@@ -105,6 +109,7 @@ private:
     const Clock& clock_;
     DurabilityFlusher flusher_;
     ConsumerOffsets offsets_;
+    std::shared_ptr<AppendSignal> appends_ = std::make_shared<AppendSignal>();
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;
     uint64_t deletions_ = 0;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <sstream>
 
 #include "common/durable_file.h"
 #include "log/crc32c.h"
@@ -33,6 +34,8 @@ Result<std::vector<Offset>> list_segments(const std::string& dir) {
     std::sort(bases.begin(), bases.end());
     return bases;
 }
+
+constexpr std::string_view kTransactionsMagic = "millrace-transactions 1";
 
 constexpr std::string_view kCheckpointMagic = "millrace-durable 1";
 
@@ -115,7 +118,53 @@ Status Partition::load() {
         checkpoint->position == durable_position_ && checkpoint->end_offset == durable_) {
         checkpointed_ = durable_;  // still true: no need to write it again
     }
+    return load_transactions();
+}
+
+Status Partition::load_transactions() {
+    const std::string path = dir_ + "/transactions";
+    std::ifstream in(path);
+    if (!in) return {};
+    std::string line;
+    if (!std::getline(in, line) || line != kTransactionsMagic) {
+        return Error(ErrorCode::kCorruption, path + " is damaged (bad first line)");
+    }
+    // Entries beyond the end were about records a crash cut off (a torn tail): they never were.
+    const Offset end = segments_.back()->next_offset();
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        std::istringstream fields(line);
+        std::string kind;
+        AbortedTransaction entry;
+        fields >> kind >> entry.producer_id >> entry.first_offset;
+        if (kind == "aborted") fields >> entry.last_offset;
+        if (!fields || (kind != "open" && kind != "aborted")) {
+            return Error(ErrorCode::kCorruption, path + " is damaged: \"" + line + "\"");
+        }
+        if (entry.first_offset >= end) continue;
+        if (kind == "open") {
+            open_transactions_[entry.producer_id] = entry.first_offset;
+        } else {
+            aborted_.push_back(entry);
+        }
+    }
     return {};
+}
+
+Status Partition::save_transactions_locked() {
+    if (removed_.load(std::memory_order_acquire)) return {};
+    // Aborted transactions that retention removed entirely matter to no reader any more.
+    const Offset start = segments_.front()->base_offset();
+    std::erase_if(aborted_, [&](const AbortedTransaction& t) { return t.last_offset < start; });
+    std::string text = std::string(kTransactionsMagic) + "\n";
+    for (const auto& [producer, first] : open_transactions_) {
+        text += "open " + std::to_string(producer) + " " + std::to_string(first) + "\n";
+    }
+    for (const AbortedTransaction& t : aborted_) {
+        text += "aborted " + std::to_string(t.producer_id) + " " + std::to_string(t.first_offset) +
+                " " + std::to_string(t.last_offset) + "\n";
+    }
+    return write_file_durably(dir_ + "/transactions", text);
 }
 
 std::vector<PartitionDamage> Partition::damage() const {
@@ -178,7 +227,67 @@ Result<AppendResult> Partition::append_encoded(std::string& batch) {
     if (read_only_) {
         return Error(ErrorCode::kUnavailable, "partition " + dir_ + " is open read-only");
     }
+    Result<AppendResult> appended = [&]() -> Result<AppendResult> {
+        std::lock_guard lock(mutex_);
+        const record_batch::Header sent = record_batch::read_header(batch.data());
+        if (sent.control()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "control batches are appended by append_marker");
+        }
+        if (sent.transactional() && !open_transactions_.contains(sent.producer_id)) {
+            // Durable before the batch: after a crash the transaction is known to be open (and
+            // its end is written), whether the batch made it or not.
+            open_transactions_[sent.producer_id] = segments_.back()->next_offset();
+            MILLRACE_TRY(save_transactions_locked());
+        }
+        return append_locked(batch);
+    }();
+    if (appended.ok() && signal_) signal_->notify();  // outside the lock: waiters read
+    return appended;
+}
+
+Result<AppendResult> Partition::append_marker(int64_t producer_id, int16_t epoch, bool commit,
+                                              int64_t timestamp_ms) {
+    if (read_only_) {
+        return Error(ErrorCode::kUnavailable, "partition " + dir_ + " is open read-only");
+    }
+    std::string batch;
+    record_batch::encode_control(producer_id, epoch, commit, timestamp_ms, batch);
+    Result<AppendResult> appended = [&]() -> Result<AppendResult> {
+        std::lock_guard lock(mutex_);
+        MILLRACE_ASSIGN_OR_RETURN(AppendResult done, append_locked(batch));
+        auto open = open_transactions_.find(producer_id);
+        if (open != open_transactions_.end()) {
+            if (!commit) aborted_.push_back({producer_id, open->second, done.last});
+            open_transactions_.erase(open);
+            MILLRACE_TRY(save_transactions_locked());
+        }
+        return done;
+    }();
+    // The marker moves the last stable offset: read_committed readers may go on.
+    if (appended.ok() && signal_) signal_->notify();
+    return appended;
+}
+
+Offset Partition::stable_offset() const {
     std::lock_guard lock(mutex_);
+    Offset stable = segments_.back()->next_offset();
+    for (const auto& [producer, first] : open_transactions_) stable = std::min(stable, first);
+    return stable;
+}
+
+std::vector<AbortedTransaction> Partition::aborted_transactions(Offset from, Offset to) const {
+    std::lock_guard lock(mutex_);
+    std::vector<AbortedTransaction> out;
+    for (const AbortedTransaction& t : aborted_) {
+        if (t.last_offset >= from && t.first_offset <= to) out.push_back(t);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first_offset < b.first_offset; });
+    return out;
+}
+
+Result<AppendResult> Partition::append_locked(std::string& batch) {
     if (segments_.back()->size() > 0 &&
         segments_.back()->size() + batch.size() > static_cast<uint64_t>(config_.segment_bytes)) {
         MILLRACE_TRY(roll_locked());
@@ -262,6 +371,8 @@ void Partition::when_durable(Offset end, DurableCallback callback) {
 Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_records,
                                std::size_t max_bytes, std::string& buffer,
                                std::vector<RecordView>& out) const {
+    // Records of open transactions may still be aborted: no reader gets past the first one.
+    bound = std::max(from, std::min(bound, stable_offset()));
     MILLRACE_ASSIGN_OR_RETURN(const bool any,
                               read_raw(from, bound, max_records, max_bytes, buffer));
     if (!any) return from;
@@ -272,15 +383,34 @@ Result<Offset> Partition::read(Offset from, Offset bound, std::size_t max_record
     if (compressed) buffer.swap(expanded);
     const std::size_t first = out.size();
     std::size_t at = 0;
+    Offset scanned = from;  // past the last batch read
+    std::vector<AbortedTransaction> aborted;
+    bool aborted_loaded = false;
     while (at < buffer.size()) {
         const record_batch::Header header = record_batch::read_header(buffer.data() + at);
         const std::string_view batch(buffer.data() + at, header.total_size());
-        MILLRACE_TRY(record_batch::decode(batch, from, out));
         at += header.total_size();
+        scanned = std::max(scanned, header.last_offset() + 1);
+        if (header.transactional() && !header.control()) {
+            if (!aborted_loaded) {
+                aborted = aborted_transactions(from, bound);
+                aborted_loaded = true;
+            }
+            const bool dropped = std::any_of(aborted.begin(), aborted.end(), [&](const auto& t) {
+                return t.producer_id == header.producer_id &&
+                       header.base_offset >= t.first_offset && header.base_offset <= t.last_offset;
+            });
+            if (dropped) continue;
+        }
+        MILLRACE_TRY(record_batch::decode(batch, from, out));
     }
     while (out.size() > first && out.back().offset >= bound) out.pop_back();
-    if (out.size() - first > max_records) out.resize(first + max_records);
-    return out.size() > first ? out.back().offset + 1 : bound;
+    if (out.size() - first > max_records) {
+        out.resize(first + max_records);
+        return out.back().offset + 1;
+    }
+    // Markers and aborted batches yield no records, but the reader moves past them.
+    return buffer.empty() ? bound : std::min(scanned, bound);
 }
 
 Result<bool> Partition::read_batches(Offset from, std::size_t max_bytes,

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "log/append_signal.h"
 #include "log/fwd.h"
 #include "log/record_batch.h"
 #include "log/topic_config.h"
@@ -22,6 +24,14 @@ struct PartitionDamage {
     std::string description;  // "<file> bytes [a, b) (offsets [x, y))"
     Offset first_offset = 0;
     Offset end_offset = 0;
+};
+
+/// A Kafka producer's transaction that was aborted in this partition: its records in
+/// [first_offset, last_offset] (the last is the ABORT marker) are never read as data.
+struct AbortedTransaction {
+    int64_t producer_id = -1;
+    Offset first_offset = 0;
+    Offset last_offset = 0;
 };
 
 /// Offsets an append assigned: [first, last], both inclusive.
@@ -50,6 +60,20 @@ struct AppendResult {
 ///     millrace-durable 1\n
 ///     <active segment base> <durable byte position> <durable end offset>\n
 ///
+/// Transactions (Kafka producers' transactional batches): the first offset of each producer's
+/// open transaction and the aborted ones are kept in `<dir>/transactions`, rewritten
+/// atomically (fsynced) when a transaction starts in the partition (before its first batch is
+/// written) and when its marker is appended:
+///
+///   millrace-transactions 1\n
+///   open <producer id> <first offset>\n
+///   aborted <producer id> <first offset> <marker offset>\n
+///
+/// A missing file means no transaction (data directories from before transactions have none).
+/// The last stable offset (stable_offset) is the first offset of the oldest open transaction,
+/// else end_offset(). read() never reads at or past it, skips the records of aborted
+/// transactions and yields no markers, so every reader of records sees committed data only.
+///
 /// A partition opened read-only (a reader beside the process that holds the log) never
 /// writes: no recovery cut, no sync, no retention, no appends (kUnavailable).
 ///
@@ -73,7 +97,19 @@ public:
     Result<AppendResult> append(std::span<const RecordInput> records);
     /// Appends a batch already encoded by record_batch::encode, or a Kafka client's batch that
     /// record_batch::validate accepted, as it is (its baseOffset is overwritten).
+    /// A transactional batch opens its producer's transaction here (recorded durably before the
+    /// batch is written). Control batches must come through append_marker.
     Result<AppendResult> append_encoded(std::string& batch);
+    /// Appends the COMMIT or ABORT marker of `producer_id`'s transaction and closes it (an
+    /// aborted one is remembered for readers). A marker for a producer with no open
+    /// transaction here is appended all the same (a retried end of a transaction).
+    Result<AppendResult> append_marker(int64_t producer_id, int16_t epoch, bool commit,
+                                       int64_t timestamp_ms);
+
+    /// The last stable offset: records below it belong to no open transaction.
+    Offset stable_offset() const;
+    /// Aborted transactions whose range overlaps [from, to], by first offset.
+    std::vector<AbortedTransaction> aborted_transactions(Offset from, Offset to) const;
 
     /// Offset of the oldest record still kept (retention moves it forward).
     Offset start_offset() const;
@@ -88,6 +124,10 @@ public:
     uint64_t recovered_truncated_bytes() const { return truncated_bytes_; }
     /// Damaged ranges recovery found (kept on disk), oldest first.
     std::vector<PartitionDamage> damage() const;
+
+    /// Notified after every append (the Log's, shared by all its partitions); set once, before
+    /// appends.
+    void set_append_signal(std::shared_ptr<AppendSignal> signal) { signal_ = std::move(signal); }
 
     /// The topic was deleted (its folder renamed away): stop writing checkpoints, so a topic
     /// created again under the same name never gets this one's.
@@ -105,9 +145,11 @@ public:
     /// Whether appends are waiting for a sync or unsynced data exists.
     bool has_unsynced_data() const { return durable_offset() < end_offset(); }
 
-    /// Reads records with offsets in [from, bound) into `out` (views into `buffer`, which it
-    /// fills), stopping after about `max_records` records or `max_bytes` bytes (at least one
-    /// batch is read when any record is due). Returns the offset to continue from.
+    /// Reads records with offsets in [from, min(bound, stable_offset())) into `out` (views into
+    /// `buffer`, which it fills), leaving out transaction markers and the records of aborted
+    /// transactions, stopping after about `max_records` records or `max_bytes` bytes (at least one
+    /// batch is read when any record is due). Returns the offset to continue from (which may
+    /// have moved on with `out` empty, past a marker or an aborted batch).
     /// kOutOfRange when `from` is below start_offset() (removed by retention) or above
     /// end_offset(). kCorruption, naming the file, bytes and offsets and where intact records
     /// resume, when the next batch due is damaged (a recovered range or a CRC mismatch); the
@@ -134,6 +176,9 @@ private:
     Partition(std::string dir, PartitionId id, TopicConfig config, bool read_only);
     Status load();
     Status roll_locked();
+    Result<AppendResult> append_locked(std::string& batch);
+    Status load_transactions();
+    Status save_transactions_locked();
     /// The batch reading shared by read() and read_batches(); clips `bound` to the end.
     Result<bool> read_raw(Offset from, Offset& bound, std::size_t max_records,
                           std::size_t max_bytes, std::string& buffer) const;
@@ -147,6 +192,9 @@ private:
 
     mutable std::mutex mutex_;  // segments_ and appends
     std::vector<std::shared_ptr<Segment>> segments_;
+    std::shared_ptr<AppendSignal> signal_;
+    std::map<int64_t, Offset> open_transactions_;  // producer id -> first offset; under mutex_
+    std::vector<AbortedTransaction> aborted_;      // by marker offset; under mutex_
 
     mutable std::mutex durable_mutex_;  // durable_ and waiters_; also serializes sync()
     std::mutex sync_mutex_;

@@ -13,15 +13,19 @@ Result<bool> PartitionReader::next(std::vector<RecordView>& out, std::size_t max
                                    std::size_t max_bytes) {
     out.clear();
     if (position_ >= bound_) return false;
-    MILLRACE_ASSIGN_OR_RETURN(
-        Offset next, partition_->read(position_, bound_, max_records, max_bytes, buffer_, out));
-    if (out.empty()) {
-        // Nothing below the bound exists (the bound lies past the partition's end).
+    while (true) {
+        MILLRACE_ASSIGN_OR_RETURN(
+            Offset next, partition_->read(position_, bound_, max_records, max_bytes, buffer_, out));
+        if (!out.empty()) {
+            position_ = next;
+            return true;
+        }
+        // Transaction markers and aborted records yield nothing: read on past them. Otherwise
+        // nothing below the bound is readable (it lies past the end or the last stable offset).
+        const bool moved = next > position_ && next < bound_;
         position_ = std::max(position_, next);
-        return false;
+        if (!moved) return false;
     }
-    position_ = next;
-    return true;
 }
 
 }  // namespace millrace

@@ -193,6 +193,22 @@ void encode(std::span<const RecordInput> records, std::string& out) {
     put_be32(header + 17, crc32c(header + 21, total - 21));
 }
 
+void encode_control(int64_t producer_id, int16_t epoch, bool commit, int64_t timestamp_ms,
+                    std::string& out) {
+    constexpr uint16_t kTransactionalAndControl = 0x30;
+    const char key[4] = {0, 0, 0, static_cast<char>(commit ? 1 : 0)};
+    const char value[6] = {0, 0, 0, 0, 0, 0};
+    const RecordInput marker{std::string_view(key, sizeof(key)),
+                             std::string_view(value, sizeof(value)), timestamp_ms};
+    const std::size_t start = out.size();
+    encode(std::span<const RecordInput>(&marker, 1), out);
+    char* header = out.data() + start;
+    put_be16(header + 21, kTransactionalAndControl);
+    put_be64(header + 43, static_cast<uint64_t>(producer_id));
+    put_be16(header + 51, static_cast<uint16_t>(epoch));
+    put_be32(header + 17, crc32c(header + 21, out.size() - start - 21));
+}
+
 void set_base_offset(char* batch, Offset base) { put_be64(batch, static_cast<uint64_t>(base)); }
 
 Header read_header(const char* bytes) {
@@ -206,6 +222,9 @@ Header read_header(const char* bytes) {
     header.last_offset_delta = static_cast<int32_t>(get_be32(bytes + 23));
     header.base_timestamp = static_cast<int64_t>(get_be64(bytes + 27));
     header.max_timestamp = static_cast<int64_t>(get_be64(bytes + 35));
+    header.producer_id = static_cast<int64_t>(get_be64(bytes + 43));
+    header.producer_epoch = static_cast<int16_t>((static_cast<unsigned char>(bytes[51]) << 8) |
+                                                 static_cast<unsigned char>(bytes[52]));
     header.record_count = static_cast<int32_t>(get_be32(bytes + 57));
     return header;
 }

@@ -42,10 +42,11 @@ struct RecordView {
 ///       17     4  crc                   CRC-32C of bytes 21..end (attributes .. last record)
 ///       21     2  attributes            bits 0-2 codec (batch_compression.h), 3 LogAppendTime,
 ///                                        4 transactional, 5 control; 0 in batches we encode
+///                                        but transaction markers (encode_control)
 ///       23     4  lastOffsetDelta       record count - 1
 ///       27     8  baseTimestamp         ms; first record's timestamp
 ///       35     8  maxTimestamp          ms; largest record timestamp
-///       43     8  producerId            -1
+///       43     8  producerId            -1 (a Kafka producer's id, or a marker's)
 ///       51     2  producerEpoch         -1
 ///       53     4  baseSequence          -1
 ///       57     4  recordCount
@@ -76,6 +77,12 @@ inline constexpr std::size_t kMaxBatchSize = 64u << 20;
 /// Appends the encoding of `records` to `out` with baseOffset 0. `records` must not be empty.
 void encode(std::span<const RecordInput> records, std::string& out);
 
+/// Appends a transaction marker (KIP-98 control batch: attributes transactional | control,
+/// one record whose key is version 0 and type 0 = ABORT or 1 = COMMIT, whose value is version 0
+/// and the coordinator epoch 0) for `producer_id` and `epoch`, with baseOffset 0.
+void encode_control(int64_t producer_id, int16_t epoch, bool commit, int64_t timestamp_ms,
+                    std::string& out);
+
 /// Stamps `base` as the baseOffset of the encoded batch starting at `batch`.
 void set_base_offset(char* batch, Offset base);
 
@@ -89,6 +96,8 @@ struct Header {
     int32_t last_offset_delta = 0;
     int64_t base_timestamp = 0;
     int64_t max_timestamp = 0;
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
     int32_t record_count = 0;
 
     std::size_t total_size() const {

@@ -217,7 +217,14 @@ private:
             map, {{"topic", topic}, {"file", file}, {"kafka", kafka}, {"generator", generator}},
             what);
         std::optional<DataFormat> explicit_format;
-        if (present(format)) explicit_format = read_format(*format, key_of("format", what));
+        if (present(format)) {
+            // Avro (the schema registry's wire format) is for records on a topic only.
+            if (kind_key == "topic" && format->is_scalar() && format->scalar() == "avro") {
+                explicit_format = DataFormat::kAvro;
+            } else {
+                explicit_format = read_format(*format, key_of("format", what));
+            }
+        }
         std::optional<DataFormat> nested_format;
         if (kind_key == "topic") {
             source.kind = SourceKind::kTopic;

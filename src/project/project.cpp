@@ -38,6 +38,8 @@ std::string_view enum_name(DataFormat format) {
             return "csv";
         case DataFormat::kParquet:
             return "parquet";
+        case DataFormat::kAvro:
+            return "avro";
     }
     return "unknown";
 }

@@ -22,7 +22,9 @@ namespace millrace {
 
 enum class PipelineMode { kBatch, kStreaming };
 enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
-enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
+/// kAvro: topic sources only, records in Confluent's wire format (magic byte 0, a 4-byte schema
+/// id of the schema registry, the Avro datum).
+enum class DataFormat { kJson, kNdjson, kCsv, kParquet, kAvro };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
 /// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of

@@ -214,9 +214,134 @@ TEST_F(BrokerTest, InitProducerIdHandsOutIdsAndBumpsEpochs) {
     // An id we never issued gets a fresh one.
     request.set("ProducerId", 5);
     EXPECT_NE(roundtrip(ApiKey::kInitProducerId, 4, request).integer("ProducerId"), 5);
-    // Transactions are not supported.
-    request.set("TransactionalId", std::string("tx"));
-    EXPECT_NE(roundtrip(ApiKey::kInitProducerId, 4, request).integer("ErrorCode"), 0);
+    // A transactional id needs a valid transaction timeout.
+    request.set("TransactionalId", std::string("tx")).set("TransactionTimeoutMs", 0);
+    EXPECT_EQ(roundtrip(ApiKey::kInitProducerId, 4, request).integer("ErrorCode"), 50);
+}
+
+TEST_F(BrokerTest, TransactionsCommitAbortFenceAndReadCommitted) {
+    auto init = [&] {
+        Struct request(api(ApiKey::kInitProducerId).request);
+        request.set("TransactionalId", std::string("tx")).set("TransactionTimeoutMs", 60000);
+        return roundtrip(ApiKey::kInitProducerId, 1, request);
+    };
+    Struct first = init();
+    ASSERT_EQ(first.integer("ErrorCode"), 0);
+    const int64_t id = first.integer("ProducerId");
+    EXPECT_EQ(first.integer("ProducerEpoch"), 0);
+    auto add_partitions = [&](int16_t epoch, const char* topic_name) {
+        Struct request(api(ApiKey::kAddPartitionsToTxn).request);
+        request.set("TransactionalId", std::string("tx")).set("ProducerId", id);
+        request.set("ProducerEpoch", epoch);
+        Struct& topic = request.add("Topics");
+        topic.set("Name", std::string(topic_name)).set("Partitions", std::vector<int64_t>{0});
+        return roundtrip(ApiKey::kAddPartitionsToTxn, 1, request)
+            .array("Results")[0]
+            .array("Results")[0]
+            .integer("ErrorCode");
+    };
+    auto transactional = [&](int count, int32_t sequence, int16_t epoch) {
+        std::string out = batch(count, id, sequence, epoch);
+        out[22] = static_cast<char>(out[22] | 0x10);
+        const uint32_t crc = crc32c(out.data() + 21, out.size() - 21);
+        for (int i = 0; i < 4; ++i) out[17 + i] = static_cast<char>(crc >> (8 * (3 - i)));
+        return out;
+    };
+    auto produce_in_txn = [&](const std::string& records) {
+        Struct request(api(ApiKey::kProduce).request);
+        request.set("TransactionalId", std::string("tx")).set("Acks", -1).set("TimeoutMs", 1000);
+        Struct& data = request.add("TopicData");
+        data.set("Name", std::string("orders"));
+        data.add("PartitionData").set("Index", 0).set("Records", records);
+        return roundtrip(ApiKey::kProduce, 7, request)
+            .array("Responses")[0]
+            .array("PartitionResponses")[0]
+            .integer("ErrorCode");
+    };
+    auto end = [&](int16_t epoch, bool commit) {
+        Struct request(api(ApiKey::kEndTxn).request);
+        request.set("TransactionalId", std::string("tx")).set("ProducerId", id);
+        request.set("ProducerEpoch", epoch).set("Committed", commit ? 1 : 0);
+        return roundtrip(ApiKey::kEndTxn, 1, request).integer("ErrorCode");
+    };
+    auto fetch = [&](int8_t isolation) {
+        Struct request(api(ApiKey::kFetch).request);
+        request.set("MaxWaitMs", 0).set("MinBytes", 1).set("MaxBytes", 1 << 20);
+        request.set("IsolationLevel", isolation);
+        Struct& topic = request.add("Topics");
+        topic.set("Topic", std::string("orders"));
+        topic.add("Partitions")
+            .set("Partition", 0)
+            .set("FetchOffset", 0)
+            .set("PartitionMaxBytes", 1 << 20);
+        return roundtrip(ApiKey::kFetch, 11, request).array("Responses")[0].array("Partitions")[0];
+    };
+    auto latest = [&](int8_t isolation) {
+        Struct request(api(ApiKey::kListOffsets).request);
+        request.set("ReplicaId", -1).set("IsolationLevel", isolation);
+        Struct& topic = request.add("Topics");
+        topic.set("Name", std::string("orders"));
+        topic.add("Partitions").set("PartitionIndex", 0).set("Timestamp", -1);
+        return roundtrip(ApiKey::kListOffsets, 5, request)
+            .array("Topics")[0]
+            .array("Partitions")[0]
+            .integer("Offset");
+    };
+
+    // A partition not added to the transaction, and a plain batch in a transactional request.
+    EXPECT_EQ(produce_in_txn(transactional(2, 0, 0)), 48);  // INVALID_TXN_STATE
+    EXPECT_EQ(add_partitions(0, "nope"), 3);
+    ASSERT_EQ(add_partitions(0, "orders"), 0);
+    EXPECT_EQ(produce_in_txn(batch(1, id, 0, 0)), 87);  // INVALID_RECORD
+    EXPECT_EQ(produce(transactional(1, 0, 0)).integer("ErrorCode"), 87);
+    ASSERT_EQ(produce_in_txn(transactional(2, 0, 0)), 0);
+
+    // Open: read_committed sees nothing and the last stable offset is its first record.
+    Struct open = fetch(1);
+    EXPECT_EQ(open.integer("HighWatermark"), 2);
+    EXPECT_EQ(open.integer("LastStableOffset"), 0);
+    EXPECT_TRUE(open.string("Records").empty());
+    EXPECT_FALSE(fetch(0).string("Records").empty());
+    EXPECT_EQ(latest(1), 0);
+    EXPECT_EQ(latest(0), 2);
+
+    // Aborted: the batch and its marker are served with the aborted transaction listed.
+    ASSERT_EQ(end(0, false), 0);
+    Struct aborted = fetch(1);
+    EXPECT_EQ(aborted.integer("LastStableOffset"), 3);
+    ASSERT_EQ(aborted.array("AbortedTransactions").size(), 1u);
+    EXPECT_EQ(aborted.array("AbortedTransactions")[0].integer("ProducerId"), id);
+    EXPECT_EQ(aborted.array("AbortedTransactions")[0].integer("FirstOffset"), 0);
+    EXPECT_EQ(latest(1), 3);
+
+    // A new incarnation fences the old epoch; its committed transaction carries group offsets.
+    Struct second = init();
+    EXPECT_EQ(second.integer("ProducerId"), id);
+    EXPECT_EQ(second.integer("ProducerEpoch"), 1);
+    EXPECT_EQ(add_partitions(0, "orders"), 47);  // INVALID_PRODUCER_EPOCH
+    ASSERT_EQ(add_partitions(1, "orders"), 0);
+    ASSERT_EQ(produce_in_txn(transactional(1, 0, 1)), 0);
+    Struct offsets(api(ApiKey::kAddOffsetsToTxn).request);
+    offsets.set("TransactionalId", std::string("tx")).set("ProducerId", id);
+    offsets.set("ProducerEpoch", 1).set("GroupId", std::string("billing"));
+    ASSERT_EQ(roundtrip(ApiKey::kAddOffsetsToTxn, 1, offsets).integer("ErrorCode"), 0);
+    Struct commit(api(ApiKey::kTxnOffsetCommit).request);
+    commit.set("TransactionalId", std::string("tx")).set("GroupId", std::string("billing"));
+    commit.set("ProducerId", id).set("ProducerEpoch", 1);
+    Struct& topic = commit.add("Topics");
+    topic.set("Name", std::string("orders"));
+    topic.add("Partitions").set("PartitionIndex", 1).set("CommittedOffset", 17);
+    Struct committed = roundtrip(ApiKey::kTxnOffsetCommit, 2, commit);
+    EXPECT_EQ(committed.array("Topics")[0].array("Partitions")[0].integer("ErrorCode"), 0);
+    auto before = log_->consumer_offsets().fetch("billing", "orders", 1);
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE(before->has_value());  // not before the transaction commits
+    ASSERT_EQ(end(1, true), 0);
+    auto after = log_->consumer_offsets().fetch("billing", "orders", 1);
+    ASSERT_TRUE(after.ok() && after->has_value());
+    EXPECT_EQ(**after, 17);
+    EXPECT_EQ(latest(1), 5);
+    EXPECT_EQ(log_->find_topic("orders")->partition(0)->stable_offset(), 5);
 }
 
 TEST_F(BrokerTest, FetchServesStoredBytesAsTheyAre) {
@@ -236,6 +361,37 @@ TEST_F(BrokerTest, FetchServesStoredBytesAsTheyAre) {
     EXPECT_EQ(partition.integer("HighWatermark"), 3);
     EXPECT_EQ(partition.integer("LastStableOffset"), 3);
     EXPECT_EQ(partition.string("Records"), sent);  // base offset 0 as assigned
+}
+
+TEST_F(BrokerTest, AWaitingFetchWakesOnAnAppendByAnyWriterNotOnATimer) {
+    // The broker's clock stands still: only the append can wake the fetch (no polling timer
+    // would ever be due), and the append goes through the log as HTTP ingestion's does.
+    ManualClock frozen(1'000'000'000);
+    Broker broker(*log_, frozen, logger_, BrokerOptions{});
+    ASSERT_TRUE(broker.start().ok());
+    Struct request(api(ApiKey::kFetch).request);
+    request.set("MaxWaitMs", 30000).set("MinBytes", 1).set("MaxBytes", 1 << 20);
+    Struct& topic = request.add("Topics");
+    topic.set("Topic", std::string("orders"));
+    topic.add("Partitions")
+        .set("Partition", 0)
+        .set("FetchOffset", 0)
+        .set("PartitionMaxBytes", 1 << 20);
+    WireWriter writer;
+    MessageCodec::encode(request, 11, false, writer);
+    const std::string frame =
+        frame_request({1, 11, 9, std::string("test")}, false, writer.buffer());
+    std::promise<std::optional<std::string>> answered;
+    broker.handle(
+        std::string_view(frame).substr(kSizePrefix), "127.0.0.1",
+        [&](std::optional<std::string> response) { answered.set_value(std::move(response)); });
+    auto future = answered.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+    const RecordInput record{std::nullopt, "{\"a\":1}", 1000};
+    ASSERT_TRUE(log_->find_topic("orders")->partition(0)->append(std::span(&record, 1)).ok());
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_TRUE(future.get().has_value());
+    broker.stop();
 }
 
 TEST_F(BrokerTest, FetchWaitsForDataAndKeepsToMaxBytesAfterTheFirstBatch) {

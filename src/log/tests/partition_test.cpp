@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include "log/crc32c.h"
+#include "log/partition_reader.h"
 #include "log/segment.h"
 #include "log/tests/log_test_dir.h"
 
@@ -59,7 +61,97 @@ std::string last_segment_log(const std::string& dir) {
     return last;
 }
 
+/// A Kafka producer's transactional batch of `values`.
+std::string transactional_batch(int64_t producer_id, const std::vector<std::string>& values) {
+    std::vector<RecordInput> records;
+    for (const std::string& value : values) records.push_back({std::nullopt, value, 1000});
+    std::string out;
+    record_batch::encode(records, out);
+    auto put = [&](std::size_t at, uint64_t value, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            out[at + i] = static_cast<char>(value >> (8 * (bytes - 1 - i)));
+    };
+    put(21, 0x10, 2);  // transactional
+    put(43, static_cast<uint64_t>(producer_id), 8);
+    put(51, 0, 2);
+    put(53, 0, 4);
+    put(17, crc32c(out.data() + 21, out.size() - 21), 4);
+    return out;
+}
+
+void append_plain(Partition& partition, const std::string& value) {
+    RecordInput record{std::nullopt, value, 1000};
+    ASSERT_TRUE(partition.append(std::span<const RecordInput>(&record, 1)).ok());
+}
+
+void append_transactional(Partition& partition, int64_t producer_id,
+                          const std::vector<std::string>& values) {
+    std::string batch = transactional_batch(producer_id, values);
+    auto appended = partition.append_encoded(batch);
+    ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+}
+
+/// Everything a PartitionReader yields from `from` up to the end.
+std::vector<std::string> read_all(const std::shared_ptr<Partition>& partition, Offset from = 0,
+                                  std::size_t max_records = 4096) {
+    PartitionReader reader(partition, from, partition->end_offset());
+    std::vector<std::string> values;
+    std::vector<RecordView> views;
+    while (true) {
+        auto more = reader.next(views, max_records);
+        EXPECT_TRUE(more.ok());
+        if (!more.ok() || !*more) break;
+        for (const RecordView& view : views) values.emplace_back(view.value);
+    }
+    return values;
+}
+
 }  // namespace
+
+TEST(Partition, ReadersStopAtTheLastStableOffsetAndSkipAbortedTransactions) {
+    LogTestDir dir;
+    const std::string path = dir.path() + "/0";
+    {
+        auto opened = Partition::open(path, 0, TopicConfig{});
+        ASSERT_TRUE(opened.ok());
+        const std::shared_ptr<Partition>& partition = *opened;
+        append_plain(*partition, "before");                 // 0
+        append_transactional(*partition, 7, {"c1", "c2"});  // 1-2, committed below
+        append_transactional(*partition, 8, {"a1"});        // 3, aborted below
+        append_plain(*partition, "plain");                  // 4
+        EXPECT_EQ(partition->stable_offset(), 1);
+        EXPECT_EQ(read_all(partition), (std::vector<std::string>{"before"}));
+        ASSERT_TRUE(partition->append_marker(7, 0, true, 2000).ok());  // 5
+        EXPECT_EQ(partition->stable_offset(), 3);
+        EXPECT_EQ(read_all(partition), (std::vector<std::string>{"before", "c1", "c2"}));
+        ASSERT_TRUE(partition->append_marker(8, 0, false, 2000).ok());  // 6
+        EXPECT_EQ(partition->stable_offset(), partition->end_offset());
+        const auto aborted = partition->aborted_transactions(0, 100);
+        ASSERT_EQ(aborted.size(), 1u);
+        EXPECT_EQ(aborted[0].producer_id, 8);
+        EXPECT_EQ(aborted[0].first_offset, 3);
+        EXPECT_EQ(aborted[0].last_offset, 6);
+        EXPECT_TRUE(partition->aborted_transactions(7, 100).empty());
+        append_transactional(*partition, 9, {"open"});  // 7, left open
+        append_plain(*partition, "after");              // 8
+    }
+    // The state survives a reopen: the aborted batch stays hidden, the open one holds readers.
+    auto reopened = Partition::open(path, 0, TopicConfig{});
+    ASSERT_TRUE(reopened.ok());
+    const std::shared_ptr<Partition>& partition = *reopened;
+    EXPECT_EQ(partition->stable_offset(), 7);
+    EXPECT_EQ(read_all(partition), (std::vector<std::string>{"before", "c1", "c2", "plain"}));
+    // One record at a time: a chunk holding only a marker or an aborted batch is read past.
+    EXPECT_EQ(read_all(partition, 0, 1), (std::vector<std::string>{"before", "c1", "c2", "plain"}));
+    EXPECT_EQ(read_all(partition, 5, 1), std::vector<std::string>{});
+    ASSERT_TRUE(partition->append_marker(9, 0, true, 3000).ok());
+    EXPECT_EQ(read_all(partition),
+              (std::vector<std::string>{"before", "c1", "c2", "plain", "open", "after"}));
+    // A control batch from elsewhere is refused: markers come from append_marker only.
+    std::string marker;
+    record_batch::encode_control(9, 0, true, 1000, marker);
+    EXPECT_FALSE(partition->append_encoded(marker).ok());
+}
 
 TEST(Partition, AppendsRollsAndReadsAcrossSegments) {
     LogTestDir dir;

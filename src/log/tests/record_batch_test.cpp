@@ -105,4 +105,24 @@ TEST(RecordBatch, EncodesWithOneAllocation) {
     EXPECT_TRUE(record_batch::validate(batch).ok());
 }
 
+TEST(RecordBatch, TransactionMarkersAreValidControlBatchesThatYieldNoRecords) {
+    for (const bool commit : {true, false}) {
+        std::string batch;
+        record_batch::encode_control(4242, 3, commit, 5000, batch);
+        ASSERT_TRUE(record_batch::validate(batch).ok());
+        const record_batch::Header header = record_batch::read_header(batch.data());
+        EXPECT_TRUE(header.control());
+        EXPECT_TRUE(header.transactional());
+        EXPECT_EQ(header.producer_id, 4242);
+        EXPECT_EQ(header.producer_epoch, 3);
+        EXPECT_EQ(header.record_count, 1);
+        // The key is Kafka's control record key: version 0, type 1 = COMMIT, 0 = ABORT.
+        EXPECT_EQ(batch.substr(batch.size() - 12, 4),
+                  std::string("\0\0\0", 3) + (commit ? "\x01" : std::string(1, '\0')));
+        std::vector<RecordView> views;
+        ASSERT_TRUE(record_batch::decode(batch, 0, views).ok());
+        EXPECT_TRUE(views.empty());
+    }
+}
+
 }  // namespace millrace
