@@ -63,7 +63,8 @@ int sides(const BoundExpr& expr, std::size_t left_width) {
 
 class SelectBinder {
 public:
-    SelectBinder(std::string_view sql, Catalog& catalog) : exprs_(sql), catalog_(catalog) {}
+    SelectBinder(std::string_view sql, Catalog& catalog)
+        : exprs_(sql, catalog.function_resources()), catalog_(catalog) {}
 
     Error error(ErrorCode code, int location, std::string message) const {
         return exprs_.error(code, location, std::move(message));
