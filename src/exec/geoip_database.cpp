@@ -29,9 +29,9 @@ Result<std::shared_ptr<const GeoIpDatabase>> GeoIpDatabase::open(const std::stri
     std::shared_ptr<GeoIpDatabase> db(new GeoIpDatabase());
     const int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->handle_->mmdb);
     if (status != MMDB_SUCCESS) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("the GeoIP database {} cannot be opened: {}", path,
-                                 MMDB_strerror(status)));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("the GeoIP database {} cannot be opened: {}", path, MMDB_strerror(status)));
     }
     db->handle_->open = true;
     return std::shared_ptr<const GeoIpDatabase>(std::move(db));

@@ -46,8 +46,8 @@ std::optional<UrlParts> split_url(std::string_view url) {
     const std::size_t colon = url.find("://");
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
     for (char c : url.substr(0, colon)) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' ||
-                        c == '.';
+        const bool ok =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
         if (!ok) return std::nullopt;
     }
     parts.scheme = url.substr(0, colon);
@@ -96,8 +96,9 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     return std::nullopt;
 }
 
-std::shared_ptr<const Column> user_agent_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                            std::size_t rows, KernelContext& context) {
+std::shared_ptr<const Column> user_agent_kernel(const sql::BoundExpr& expr,
+                                                const std::vector<Operand>& args, std::size_t rows,
+                                                KernelContext& context) {
     ColumnBuilder out(DataType::kString, rows);
     auto parser = UserAgentParser::shared();
     // Logs repeat a few thousand User-Agents: each distinct one of a batch is parsed once.
@@ -126,8 +127,9 @@ std::shared_ptr<const Column> user_agent_kernel(const sql::BoundExpr& expr, cons
     return std::make_shared<const Column>(out.finish());
 }
 
-std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                       std::size_t rows, KernelContext& context) {
+std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr,
+                                           const std::vector<Operand>& args, std::size_t rows,
+                                           KernelContext& context) {
     ColumnBuilder out(DataType::kString, rows);
     const Operand& path = args.back();  // the binder's constant: one database for the batch
     std::optional<Result<std::shared_ptr<const GeoIpDatabase>>> opened;
@@ -136,7 +138,8 @@ std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr, const std
             out.append_null();
             continue;
         }
-        if (!opened || !path.constant) opened = GeoIpDatabase::open_shared(std::string(path.str(i)));
+        if (!opened || !path.constant)
+            opened = GeoIpDatabase::open_shared(std::string(path.str(i)));
         const auto& db = *opened;
         if (!db.ok()) {
             context.errors.add(static_cast<uint32_t>(i), db.error().message());
@@ -144,7 +147,7 @@ std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr, const std
             continue;
         }
         auto found = expr.function == Function::kIpCountry ? (*db)->country(args[0].str(i))
-                                                            : (*db)->city(args[0].str(i));
+                                                           : (*db)->city(args[0].str(i));
         if (!found.ok()) {
             context.errors.add(static_cast<uint32_t>(i), found.error().message());
             out.append_null();
@@ -157,8 +160,9 @@ std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr, const std
     return std::make_shared<const Column>(out.finish());
 }
 
-std::shared_ptr<const Column> url_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                     std::size_t rows, KernelContext& context) {
+std::shared_ptr<const Column> url_kernel(const sql::BoundExpr& expr,
+                                         const std::vector<Operand>& args, std::size_t rows,
+                                         KernelContext& context) {
     ColumnBuilder out(DataType::kString, rows);
     for (std::size_t i = 0; i < rows; ++i) {
         bool any_null = false;
@@ -182,7 +186,8 @@ std::shared_ptr<const Column> url_kernel(const sql::BoundExpr& expr, const std::
                 break;
             default: {  // parse_url(url, part[, name]), Spark's parts
                 std::string part(args[1].str(i));
-                for (char& c : part) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                for (char& c : part)
+                    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
                 if (args.size() == 3 && part == "QUERY") {
                     value = query_param(parts->query, args[2].str(i));
                 } else if (part == "HOST") {

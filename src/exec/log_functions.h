@@ -19,12 +19,15 @@ namespace millrace {
 /// A UA that matches no regex is "Other"; an IP the database does not know is null, and text
 /// that is not an IP address is a row error (a dead letter saying so), as is a database that
 /// cannot be opened. URLs that do not parse give null.
-std::shared_ptr<const Column> user_agent_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                            std::size_t rows, KernelContext& context);
-std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                       std::size_t rows, KernelContext& context);
-std::shared_ptr<const Column> url_kernel(const sql::BoundExpr& expr, const std::vector<Operand>& args,
-                     std::size_t rows, KernelContext& context);
+std::shared_ptr<const Column> user_agent_kernel(const sql::BoundExpr& expr,
+                                                const std::vector<Operand>& args, std::size_t rows,
+                                                KernelContext& context);
+std::shared_ptr<const Column> geoip_kernel(const sql::BoundExpr& expr,
+                                           const std::vector<Operand>& args, std::size_t rows,
+                                           KernelContext& context);
+std::shared_ptr<const Column> url_kernel(const sql::BoundExpr& expr,
+                                         const std::vector<Operand>& args, std::size_t rows,
+                                         KernelContext& context);
 
 /// The parts of an absolute URL `scheme://[userinfo@]host[:port][/path][?query][#fragment]`,
 /// as views into it; nullopt when it has no `scheme://`.

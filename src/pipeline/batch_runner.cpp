@@ -580,8 +580,7 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
         MILLRACE_TRY(bind_checks(pipeline, source, *schemas[source.name]));
         MILLRACE_TRY(DatasetRules::bind(pipeline, source.name, *schemas[source.name]));
     }
-    PipelineCatalog catalog(pipeline, schemas,
-                            resources ? *resources : sql::FunctionResources{});
+    PipelineCatalog catalog(pipeline, schemas, resources ? *resources : sql::FunctionResources{});
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from == kDeadLetterName) continue;

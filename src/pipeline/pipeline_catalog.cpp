@@ -25,9 +25,9 @@ Status check_function_resources(const Project& project) {
     return {};
 }
 
-PipelineCatalog::PipelineCatalog(const PipelineSpec& spec,
-                                 std::map<std::string, std::shared_ptr<const Schema>> source_schemas,
-                                 sql::FunctionResources resources)
+PipelineCatalog::PipelineCatalog(
+    const PipelineSpec& spec, std::map<std::string, std::shared_ptr<const Schema>> source_schemas,
+    sql::FunctionResources resources)
     : spec_(spec), source_schemas_(std::move(source_schemas)), resources_(std::move(resources)) {}
 
 std::vector<std::string> PipelineCatalog::relation_names() const {

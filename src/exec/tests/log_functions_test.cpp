@@ -17,9 +17,9 @@ namespace {
 /// libmaxmind-db-writer-perl), once per test binary.
 const std::string& test_database() {
     static const std::string path = [] {
-        const std::string out =
-            (std::filesystem::temp_directory_path() / fmt::format("millrace-test-{}.mmdb", ::getpid()))
-                .string();
+        const std::string out = (std::filesystem::temp_directory_path() /
+                                 fmt::format("millrace-test-{}.mmdb", ::getpid()))
+                                    .string();
         const std::string command = fmt::format("perl {}/examples/log-collection/make_geo_db.pl {}",
                                                 MILLRACE_SOURCE_DIR, out);
         EXPECT_EQ(std::system(command.c_str()), 0) << command;
@@ -31,22 +31,22 @@ const std::string& test_database() {
 class LogFunctionsTest : public ::testing::Test, public millrace::testing::QueryFixture {
 protected:
     void SetUp() override {
-        add_table("hits",
-                  {{"ip", DataType::kString, true},
-                   {"ua", DataType::kString, true},
-                   {"url", DataType::kString, true}},
-                  {
-                      {Value::string("5.9.1.2"),
-                       Value::string("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 "
-                                     "Firefox/121.0"),
-                       Value::string("https://shop.example.com:8443/cart/view?item=42&q=red+shoes"
-                                     "&empty#top")},
-                      {Value::string("2001:db8::7"), Value::string("curl/8.4.0"),
-                       Value::string("http://user@[::1]/")},
-                      {Value::string("198.51.100.9"), Value::string(""),
-                       Value::string("not a url")},
-                      {Value::string("10.0.0.1"), Value::null(), Value::null()},
-                  });
+        add_table(
+            "hits",
+            {{"ip", DataType::kString, true},
+             {"ua", DataType::kString, true},
+             {"url", DataType::kString, true}},
+            {
+                {Value::string("5.9.1.2"),
+                 Value::string("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 "
+                               "Firefox/121.0"),
+                 Value::string("https://shop.example.com:8443/cart/view?item=42&q=red+shoes"
+                               "&empty#top")},
+                {Value::string("2001:db8::7"), Value::string("curl/8.4.0"),
+                 Value::string("http://user@[::1]/")},
+                {Value::string("198.51.100.9"), Value::string(""), Value::string("not a url")},
+                {Value::string("10.0.0.1"), Value::null(), Value::null()},
+            });
     }
     const sql::FunctionResources* function_resources() const override { return &resources_; }
 
@@ -79,10 +79,10 @@ TEST_F(LogFunctionsTest, UrlParts) {
                    "parse_url(url, 'PROTOCOL'), parse_url(url, 'QUERY', 'item'), "
                    "parse_url(url, 'ref') FROM hits",
                    context),
-              (std::vector<std::string>{
-                  "shop.example.com|/cart/view|red shoes||NULL|https|42|top",
-                  "::1|/|NULL|NULL|NULL|http|NULL|NULL", "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL",
-                  "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL"}));
+              (std::vector<std::string>{"shop.example.com|/cart/view|red shoes||NULL|https|42|top",
+                                        "::1|/|NULL|NULL|NULL|http|NULL|NULL",
+                                        "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL",
+                                        "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL"}));
 }
 
 TEST_F(LogFunctionsTest, IpCountryAndCityFromTheConfiguredDatabase) {
@@ -116,8 +116,13 @@ TEST_F(LogFunctionsTest, IpCountryWithoutADatabaseIsAPlanningErrorAtTheCall) {
 
 TEST(GeoIpDatabase, OpenRefusesWhatIsNotADatabase) {
     EXPECT_EQ(GeoIpDatabase::open("/nonexistent.mmdb").error().code(), ErrorCode::kNotFound);
-    const std::string text = (std::filesystem::temp_directory_path() / "millrace-not.mmdb").string();
-    { std::FILE* f = std::fopen(text.c_str(), "w"); std::fputs("hello", f); std::fclose(f); }
+    const std::string text =
+        (std::filesystem::temp_directory_path() / "millrace-not.mmdb").string();
+    {
+        std::FILE* f = std::fopen(text.c_str(), "w");
+        std::fputs("hello", f);
+        std::fclose(f);
+    }
     EXPECT_EQ(GeoIpDatabase::open(text).error().code(), ErrorCode::kInvalidArgument);
     std::filesystem::remove(text);
 }

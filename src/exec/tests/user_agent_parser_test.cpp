@@ -1,9 +1,8 @@
 #include "exec/user_agent_parser.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
-
-#include <fmt/format.h>
 
 namespace millrace {
 namespace {
