@@ -29,6 +29,19 @@ std::pair<const LogicalNode*, std::size_t> column_origin(const LogicalNode& node
     return {&node, column};
 }
 
+/// Whether a key of `aggregate` is the window_start of a session() projection: alone (without
+/// window_end) it would group each row by its own time, not by session.
+bool groups_by_session_start(const LogicalNode& aggregate) {
+    for (const sql::BoundExpr& key : aggregate.group_keys) {
+        if (key.kind != sql::BoundExpr::Kind::kColumn) continue;
+        auto [origin, column] = column_origin(*aggregate.children[0], key.column);
+        if (origin->kind == LogicalNode::Kind::kProject && origin->session_gap_micros > 0 &&
+            column + 2 == origin->exprs.size())
+            return true;
+    }
+    return false;
+}
+
 /// A session() window's GROUP BY: the gap, and which key is window_start (if any).
 struct SessionKeys {
     int64_t gap_micros = 0;
@@ -128,6 +141,13 @@ public:
                 std::optional<std::size_t> end_key = window_end_key(node);
                 std::optional<SessionKeys> session;
                 if (end_key) session = session_keys(node, *end_key);
+                if (!end_key && groups_by_session_start(node)) {
+                    return Error(ErrorCode::kInvalidArgument,
+                                 fmt::format("`{}`: a GROUP BY over session() windows needs "
+                                             "window_end too (GROUP BY ..., window_start, "
+                                             "window_end): a session is known by its end",
+                                             origin_));
+                }
                 if (session) {
                     // Sessions are merged per group in batch runs too, by the same operator.
                     aggregate = make<SessionWindowAggregateOperator>(

@@ -259,6 +259,13 @@ TEST_F(SessionWindowAggregateOperatorTest, SessionNeedsAnIntervalGap) {
     EXPECT_FALSE(
         streaming_plan("SELECT count(*) FROM session(ev, ts, 5) GROUP BY window_end", rows, context)
             .ok());
+    // window_start alone would group every row by its own time: refused, in batch runs too.
+    testing::RowCollector batch_rows;
+    ExecContext batch_context;
+    EXPECT_FALSE(run("SELECT window_start, count(*) FROM session(ev, ts, INTERVAL '5 seconds') "
+                     "GROUP BY window_start",
+                     batch_rows, batch_context)
+                     .ok());
     EXPECT_FALSE(streaming_plan("SELECT count(*) FROM session(ev, v, INTERVAL '5 seconds') GROUP "
                                 "BY window_end",
                                 rows, context)
