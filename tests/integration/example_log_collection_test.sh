@@ -84,6 +84,9 @@ expect_eq "$(q "SELECT sum(pv) AS n FROM audience_minute WHERE device = 'iPhone'
 expect_eq "$(q "SELECT sum(pages) AS n FROM visits")" "$(q "SELECT sum(pv) AS n FROM page_minute")" \
   "every view is in one visit (session window)"
 
+expect_eq "$(q "SELECT ip_country('5.9.1.1') AS c, ip_city('81.2.69.7') AS city")" "DE London" \
+  "millrace query uses the project's GeoIP database too"
+
 # Without the database, ip_country() is a config error at validate time, not a crash.
 rm "$project/geo/city.mmdb"
 err=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
