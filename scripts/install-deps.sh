@@ -14,10 +14,13 @@ packages=(
   librocksdb-dev
   liblz4-dev  # lz4-compressed Kafka record batches (src/log/batch_compression.cpp)
   librdkafka-dev  # kafka: sources and sinks on an external cluster (src/connectors/kafka_*.cpp)
+  libre2-dev uap-core  # ua_browser()/ua_os()/ua_device(): uap-core's regexes run by RE2 (src/exec/user_agent_parser.cpp)
+  libmaxminddb-dev  # ip_country()/ip_city() read MaxMind .mmdb files (src/exec/geoip_database.cpp)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nats-server redis-server nginx-light
   nodejs
+  libmaxmind-db-writer-perl  # tests write a tiny GeoIP database (examples/log-collection/make_geo_db.pl)
   # Kafka clients for tests/integration/kafka_*_test.sh
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
   chromium chromium-driver  # the dashboard's browser test (tests/integration/dashboard_browser_test.sh)

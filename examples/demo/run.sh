@@ -17,6 +17,8 @@ step "1. Validate the example projects (YAML, schemas and every view's SQL)"
 "$MILLRACE" validate "$ROOT/examples/retail-daily-sales"
 "$MILLRACE" validate "$ROOT/examples/order-monitoring"
 "$MILLRACE" validate "$ROOT/examples/feature-platform"
+"$MILLRACE" validate "$ROOT/examples/food-delivery"
+"$MILLRACE" validate "$ROOT/examples/fraud-features"
 
 RETAIL="$OUT/retail-daily-sales"
 cp -r "$ROOT/examples/retail-daily-sales" "$RETAIL"
@@ -93,6 +95,50 @@ head -n 3 "$OUT/orders_dead_letter.ndjson" | cut -c1-220
 step "12. And back: CSV -> NDJSON (with schema inference this time)"
 "$MILLRACE" convert "$OUT/orders.csv" "$OUT/orders_roundtrip.ndjson"
 
+# The streaming examples, each on a fresh copy: records on a topic, `run --until-idle`.
+copy_example() {  # <name>: a fresh copy under $OUT
+  cp -r "$ROOT/examples/$1" "$OUT/$1"
+  rm -rf "$OUT/$1/data" "$OUT/$1/out" "$OUT/$1/geo"
+}
+FOOD="$OUT/food-delivery"
+copy_example food-delivery
+step "13. Streaming: food-delivery orders -> one-minute windows per city -> lake + online store"
+"$MILLRACE" generate orders --rows 60000 --bad-fraction 0.01 --seed 5 -o "$OUT/food_orders.ndjson"
+"$MILLRACE" topic create orders -p "$FOOD" --partitions 2
+"$MILLRACE" topic produce orders -p "$FOOD" -i "$OUT/food_orders.ndjson" --key-field user_id
+"$MILLRACE" run "$FOOD" city_minute --until-idle --idle 1s
+"$MILLRACE" query "SELECT city, window_start, orders, revenue, p95_amount, customers FROM city_minute ORDER BY city, window_start LIMIT 6" -p "$FOOD"
+
+LOGS="$OUT/log-collection"
+copy_example log-collection
+step "14. Streaming: access logs -> User-Agent, GeoIP, URL parsed -> PV, UV, p95/p99 per page and minute"
+perl "$LOGS/make_geo_db.pl" "$LOGS/geo/city.mmdb"
+"$MILLRACE" validate "$LOGS"
+/usr/bin/python3 "$LOGS/make_access_log.py" --rows 12000 --seed 7 --bad-fraction 0.005 >"$OUT/access.ndjson"
+"$MILLRACE" topic create access_log -p "$LOGS" --partitions 2
+"$MILLRACE" topic produce access_log -p "$LOGS" -i "$OUT/access.ndjson" --key-field user_id
+"$MILLRACE" run "$LOGS" access_metrics --until-idle --idle 1s
+"$MILLRACE" query "SELECT page, sum(pv) AS pv, max(uv) AS peak_uv, round(max(p95_ms), 1) AS worst_p95_ms, round(max(p99_ms), 1) AS worst_p99_ms FROM page_minute GROUP BY page ORDER BY pv DESC" -p "$LOGS"
+"$MILLRACE" query "SELECT country, browser, os, device, sum(pv) AS pv FROM audience_minute GROUP BY country, browser, os, device ORDER BY pv DESC LIMIT 6" -p "$LOGS"
+
+FRAUD="$OUT/fraud-features"
+copy_example fraud-features
+PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+sed -i "s/127.0.0.1:8095/127.0.0.1:$PORT/" "$FRAUD/millrace.yaml"
+step "15. Streaming: card transactions -> per-account features upserted online -> served over HTTP"
+/usr/bin/python3 "$FRAUD/make_transactions.py" --rows 12000 --seed 3 >"$OUT/transactions.ndjson"
+"$MILLRACE" topic create transactions -p "$FRAUD" --partitions 2
+"$MILLRACE" topic produce transactions -p "$FRAUD" -i "$OUT/transactions.ndjson" --key-field account_id
+"$MILLRACE" run "$FRAUD" account_features --until-idle --idle 1s
+"$MILLRACE" serve "$FRAUD" >"$OUT/fraud_serve.log" 2>&1 &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+show "http://127.0.0.1:$PORT/risk/account?id=a-00042"
+show "http://127.0.0.1:$PORT/risk/account?id=a-01234"
+show "http://127.0.0.1:$PORT/v1/features/account_10m?account_id=a-00042"
+kill -TERM $SERVE_PID; wait $SERVE_PID 2>/dev/null || true; trap - EXIT
+
 step "Where to look"
 cat <<TXT
   POS files:     $RETAIL/incoming/sales_*.csv
@@ -106,5 +152,7 @@ cat <<TXT
   as CSV:        $OUT/orders.csv
   dead letters:  $OUT/orders_dead_letter.ndjson (one JSON line per rejected record: reason, line, raw bytes)
   round trip:    $OUT/orders_roundtrip.ndjson
+  streaming:     examples/food-delivery, examples/log-collection, examples/fraud-features
+                 (READMEs); their copies, lake tables and dead letters under $OUT
   try:           $MILLRACE help run; $MILLRACE help convert
 TXT

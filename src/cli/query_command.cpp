@@ -9,6 +9,7 @@
 #include "formats/csv_encoder.h"
 #include "formats/json_encoder.h"
 #include "pipeline/lake_query.h"
+#include "pipeline/pipeline_catalog.h"
 #include "project/project_loader.h"
 #include "types/value.h"
 
@@ -131,6 +132,7 @@ int run_query(const QueryOptions& options) {
         return 1;
     }
     std::string data_dir = options.data_dir;
+    sql::FunctionResources resources;
     if (data_dir.empty()) {
         std::vector<Error> errors;
         auto project = load_project(options.project.empty() ? "." : options.project, &errors);
@@ -140,6 +142,7 @@ int run_query(const QueryOptions& options) {
             return 1;
         }
         data_dir = project->data_dir;
+        resources = function_resources(*project);
     }
     std::size_t memory_limit = kDefaultQueryMemoryLimit;
     if (!options.memory_limit.empty()) {
@@ -154,7 +157,7 @@ int run_query(const QueryOptions& options) {
     Printer printer(options.format);
     Status status = query_lake(
         data_dir, options.sql, [&](const Schema& schema) { return printer.set_schema(schema); },
-        printer, memory_limit, options.clock);
+        printer, memory_limit, options.clock, nullptr, &resources);
     if (status.ok()) status = printer.commit();
     if (!status.ok()) {
         std::fprintf(stderr, "%s\n", status.error().to_string().c_str());

@@ -5,6 +5,7 @@
 
 #include "online/feature_view.h"
 #include "pipeline/batch_runner.h"
+#include "pipeline/pipeline_catalog.h"
 #include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
@@ -47,6 +48,10 @@ int run_validate(const std::string& project_dir, const std::vector<std::string>&
                                         "` under `vars:`");
             }
         }
+        // The GeoIP database of ip_country(), when set, must open.
+        if (Status geo = check_function_resources(*project); !geo.ok())
+            errors.push_back(std::move(geo).error());
+        const sql::FunctionResources resources = function_resources(*project);
         for (const PipelineSpec& declared : project->pipelines) {
             // What `run` refuses whatever the data.
             std::vector<Error> unsupported;
@@ -69,7 +74,8 @@ int run_validate(const std::string& project_dir, const std::vector<std::string>&
                 errors.push_back(std::move(pipeline).error());
                 continue;
             }
-            Status status = check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr);
+            Status status =
+                check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr, &resources);
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());

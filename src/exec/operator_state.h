@@ -37,6 +37,7 @@ enum class OperatorStateKind : uint8_t {
     kSort = 3,
     kTopN = 4,
     kWindowAggregate = 5,
+    kSessionWindowAggregate = 6,
 };
 
 inline constexpr uint16_t kOperatorStateVersion = 1;

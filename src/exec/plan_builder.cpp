@@ -7,6 +7,7 @@
 #include "exec/hash_aggregate_operator.h"
 #include "exec/hash_join_operator.h"
 #include "exec/project_operator.h"
+#include "exec/session_window_aggregate_operator.h"
 #include "exec/sort_operator.h"
 #include "exec/top_n_operator.h"
 #include "exec/window_aggregate_operator.h"
@@ -16,6 +17,53 @@ namespace millrace {
 namespace {
 
 using sql::LogicalNode;
+
+/// Where column `column` of `node` comes from through plain column references (projections
+/// that pass it on, filters): the node and column that compute it.
+std::pair<const LogicalNode*, std::size_t> column_origin(const LogicalNode& node,
+                                                         std::size_t column) {
+    if (node.kind == LogicalNode::Kind::kFilter) return column_origin(*node.children[0], column);
+    if (node.kind == LogicalNode::Kind::kProject && node.session_gap_micros == 0 &&
+        column < node.exprs.size() && node.exprs[column].kind == sql::BoundExpr::Kind::kColumn)
+        return column_origin(*node.children[0], node.exprs[column].column);
+    return {&node, column};
+}
+
+/// Whether a key of `aggregate` is the window_start of a session() projection: alone (without
+/// window_end) it would group each row by its own time, not by session.
+bool groups_by_session_start(const LogicalNode& aggregate) {
+    for (const sql::BoundExpr& key : aggregate.group_keys) {
+        if (key.kind != sql::BoundExpr::Kind::kColumn) continue;
+        auto [origin, column] = column_origin(*aggregate.children[0], key.column);
+        if (origin->kind == LogicalNode::Kind::kProject && origin->session_gap_micros > 0 &&
+            column + 2 == origin->exprs.size())
+            return true;
+    }
+    return false;
+}
+
+/// A session() window's GROUP BY: the gap, and which key is window_start (if any).
+struct SessionKeys {
+    int64_t gap_micros = 0;
+    std::optional<std::size_t> start_key;
+};
+
+std::optional<SessionKeys> session_keys(const LogicalNode& aggregate, std::size_t end_key) {
+    const LogicalNode& input = *aggregate.children[0];
+    auto [origin, column] = column_origin(input, aggregate.group_keys[end_key].column);
+    if (origin->kind != LogicalNode::Kind::kProject || origin->session_gap_micros == 0 ||
+        column + 1 != origin->exprs.size())
+        return std::nullopt;
+    SessionKeys out;
+    out.gap_micros = origin->session_gap_micros;
+    for (std::size_t i = 0; i < aggregate.group_keys.size(); ++i) {
+        const sql::BoundExpr& key = aggregate.group_keys[i];
+        if (key.kind != sql::BoundExpr::Kind::kColumn) continue;
+        auto [o, c] = column_origin(input, key.column);
+        if (o == origin && c + 2 == origin->exprs.size()) out.start_key = i;
+    }
+    return out;
+}
 
 class Builder {
 public:
@@ -91,7 +139,21 @@ public:
                 }
                 Operator* aggregate = nullptr;
                 std::optional<std::size_t> end_key = window_end_key(node);
-                if (mode_ == PlanMode::kStreamingUpsert && !end_key) {
+                std::optional<SessionKeys> session;
+                if (end_key) session = session_keys(node, *end_key);
+                if (!end_key && groups_by_session_start(node)) {
+                    return Error(ErrorCode::kInvalidArgument,
+                                 fmt::format("`{}`: a GROUP BY over session() windows needs "
+                                             "window_end too (GROUP BY ..., window_start, "
+                                             "window_end): a session is known by its end",
+                                             origin_));
+                }
+                if (session) {
+                    // Sessions are merged per group in batch runs too, by the same operator.
+                    aggregate = make<SessionWindowAggregateOperator>(
+                        std::move(keys), std::move(calls), node.schema, *end_key,
+                        session->start_key, session->gap_micros, context_, origin_);
+                } else if (mode_ == PlanMode::kStreamingUpsert && !end_key) {
                     if (!at_top) {
                         return Error(ErrorCode::kUnsupported,
                                      fmt::format("`{}`: a GROUP BY without window_end is an "

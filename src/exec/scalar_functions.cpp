@@ -7,6 +7,7 @@
 
 #include "common/check.h"
 #include "exec/expression_evaluator.h"
+#include "exec/log_functions.h"
 #include "exec/utf8_text.h"
 #include "types/column_builder.h"
 #include "types/time_codec.h"
@@ -618,6 +619,16 @@ const KernelEntry kKernels[] = {
     {F::kTimeBucket, strict_kernel<F::kTimeBucket>},
     {F::kNow, statement_time_kernel},
     {F::kCurrentDate, statement_time_kernel},
+    {F::kUaBrowser, user_agent_kernel},
+    {F::kUaOs, user_agent_kernel},
+    {F::kUaDevice, user_agent_kernel},
+    {F::kParseUserAgent, user_agent_kernel},
+    {F::kIpCountry, geoip_kernel},
+    {F::kIpCity, geoip_kernel},
+    {F::kUrlHost, url_kernel},
+    {F::kUrlPath, url_kernel},
+    {F::kUrlParam, url_kernel},
+    {F::kParseUrl, url_kernel},
 };
 
 }  // namespace

@@ -264,7 +264,8 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
     }
-    PipelineCatalog catalog(pipeline, schemas);
+    MILLRACE_TRY(check_function_resources(project));
+    PipelineCatalog catalog(pipeline, schemas, function_resources(project));
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from == kDeadLetterName) {
@@ -576,7 +577,8 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
 }
 
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
-                          const std::vector<FeatureView>* feature_views) {
+                          const std::vector<FeatureView>* feature_views,
+                          const sql::FunctionResources* resources) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
         if (pipeline.mode == PipelineMode::kStreaming && source.kind != SourceKind::kFile &&
@@ -611,7 +613,7 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
         MILLRACE_TRY(bind_checks(pipeline, source, *schemas[source.name]));
         MILLRACE_TRY(DatasetRules::bind(pipeline, source.name, *schemas[source.name]));
     }
-    PipelineCatalog catalog(pipeline, schemas);
+    PipelineCatalog catalog(pipeline, schemas, resources ? *resources : sql::FunctionResources{});
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
         if (sink.from == kDeadLetterName) continue;

@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "pipeline/dataset_rules.h"
 #include "project/project.h"
+#include "sql/function_resources.h"
 
 namespace millrace {
 
@@ -124,9 +125,12 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
 /// check against the sources' schemas (declared, or inferred from the files when present).
 /// Sources whose schema cannot be known without data are noted in `skipped` instead.
 /// With `feature_views`, online sinks are checked too: the view exists and the sink's columns
-/// map onto its keys, features and event time.
+/// map onto its keys, features and event time. `resources`: the project's settings for
+/// functions that read outside data (function_resources()); without them ip_country() is an
+/// error.
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
-                          const std::vector<FeatureView>* feature_views = nullptr);
+                          const std::vector<FeatureView>* feature_views = nullptr,
+                          const sql::FunctionResources* resources = nullptr);
 
 /// The optimized logical plan of every sink of a pipeline, as text (`millrace explain`).
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline);

@@ -15,7 +15,9 @@ namespace {
 /// Lake tables as SQL relations.
 class LakeCatalog final : public sql::Catalog {
 public:
-    explicit LakeCatalog(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+    LakeCatalog(std::string data_dir, const sql::FunctionResources* resources)
+        : data_dir_(std::move(data_dir)), resources_(resources) {}
+    const sql::FunctionResources* function_resources() const override { return resources_; }
 
     Result<sql::LogicalPlan> relation(std::string_view name) override {
         std::string table(name);
@@ -62,6 +64,7 @@ public:
 
 private:
     std::string data_dir_;
+    const sql::FunctionResources* resources_;
     std::map<std::string, Entry> tables_;
 };
 
@@ -112,10 +115,11 @@ Error in_query_text(Error error) {
 
 Status query_lake(const std::string& data_dir, const std::string& sql,
                   const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
-                  std::size_t memory_limit_bytes, const Clock* clock, LakeQueryStats* stats) {
+                  std::size_t memory_limit_bytes, const Clock* clock, LakeQueryStats* stats,
+                  const sql::FunctionResources* resources) {
     auto stmt = sql::parse_select(sql);
     if (!stmt.ok()) return in_query_text(std::move(stmt).error());
-    LakeCatalog catalog(data_dir);
+    LakeCatalog catalog(data_dir, resources);
     auto bound = sql::bind_select(*stmt.value(), sql, catalog);
     if (!bound.ok()) return in_query_text(std::move(bound).error());
     sql::LogicalPlan plan = std::move(bound).value();

@@ -4,6 +4,7 @@
 
 #include "common/result.h"
 #include "exec/operator.h"
+#include "sql/function_resources.h"
 
 namespace millrace {
 
@@ -26,9 +27,11 @@ struct LakeQueryStats {
 
 /// now() and current_date are `clock`'s reading when the query is planned (null: the system
 /// clock), folded into the plan before pruning, so `ts > now() - INTERVAL '1 day'` skips files.
+/// `resources`: the project's settings for ip_country() and the like (null: none).
 Status query_lake(const std::string& data_dir, const std::string& sql,
                   const std::function<Status(const Schema&)>& on_schema, BatchSink& output,
                   std::size_t memory_limit_bytes = kDefaultQueryMemoryLimit,
-                  const Clock* clock = nullptr, LakeQueryStats* stats = nullptr);
+                  const Clock* clock = nullptr, LakeQueryStats* stats = nullptr,
+                  const sql::FunctionResources* resources = nullptr);
 
 }  // namespace millrace

@@ -4,13 +4,31 @@
 
 #include <algorithm>
 
+#include "exec/geoip_database.h"
 #include "sql/parser.h"
 
 namespace millrace {
 
+sql::FunctionResources function_resources(const Project& project) {
+    sql::FunctionResources out;
+    out.geoip_database = project.geoip_database;
+    return out;
+}
+
+Status check_function_resources(const Project& project) {
+    if (project.geoip_database.empty()) return {};
+    auto db = GeoIpDatabase::open_shared(project.geoip_database);
+    if (!db.ok()) {
+        return Error(db.error().code(), fmt::format("`geoip.database`: {}", db.error().message()),
+                     project.geoip_location);
+    }
+    return {};
+}
+
 PipelineCatalog::PipelineCatalog(
-    const PipelineSpec& spec, std::map<std::string, std::shared_ptr<const Schema>> source_schemas)
-    : spec_(spec), source_schemas_(std::move(source_schemas)) {}
+    const PipelineSpec& spec, std::map<std::string, std::shared_ptr<const Schema>> source_schemas,
+    sql::FunctionResources resources)
+    : spec_(spec), source_schemas_(std::move(source_schemas)), resources_(std::move(resources)) {}
 
 std::vector<std::string> PipelineCatalog::relation_names() const {
     std::vector<std::string> names;

@@ -10,6 +10,12 @@
 
 namespace millrace {
 
+/// What the project configures for functions that read outside data (ip_country()).
+sql::FunctionResources function_resources(const Project& project);
+/// Opens what function_resources() names (the GeoIP database), so that a bad path is a config
+/// error at its line in millrace.yaml before any run.
+Status check_function_resources(const Project& project);
+
 /// The names a pipeline's SQL may read: its sources (as scans of their settled schemas) and
 /// its views (parsed and bound on first use, so views may read views; a cycle is an error
 /// naming the chain). Errors point into the pipeline file: the SQL's line:column is mapped to
@@ -17,10 +23,12 @@ namespace millrace {
 class PipelineCatalog final : public sql::Catalog {
 public:
     PipelineCatalog(const PipelineSpec& spec,
-                    std::map<std::string, std::shared_ptr<const Schema>> source_schemas);
+                    std::map<std::string, std::shared_ptr<const Schema>> source_schemas,
+                    sql::FunctionResources resources = {});
 
     Result<sql::LogicalPlan> relation(std::string_view name) override;
     std::vector<std::string> relation_names() const override;
+    const sql::FunctionResources* function_resources() const override { return &resources_; }
 
     /// Binds every view (validation), returning the first error.
     Status bind_all_views();
@@ -30,6 +38,7 @@ private:
 
     const PipelineSpec& spec_;
     std::map<std::string, std::shared_ptr<const Schema>> source_schemas_;
+    sql::FunctionResources resources_;
     std::map<std::string, sql::LogicalPlan> views_;
     std::vector<std::string> binding_;  // views being bound, outermost first (cycle detection)
 };

@@ -277,6 +277,10 @@ struct Project {
     std::string data_dir;            // absolute; default <root_dir>/data
     std::string listen_http;         // host:port; default 127.0.0.1:8080
     SourceLocation listen_location;  // of `listen.http`; unknown when defaulted
+    /// `geoip: { database: path }`: the MaxMind database of ip_country()/ip_city(), absolute;
+    /// empty when not set.
+    std::string geoip_database;
+    SourceLocation geoip_location;
     KafkaSpec kafka;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;

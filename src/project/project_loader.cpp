@@ -142,6 +142,18 @@ private:
         if (const ConfigNode* kafka = map.optional("kafka"); present(kafka)) {
             parse_kafka(*kafka);
         }
+        if (const ConfigNode* geoip = map.optional("geoip"); present(geoip)) {
+            MapReader geo(reader_, *geoip, "`geoip` of the project");
+            if (geo.is_map()) {
+                if (const ConfigNode* database = geo.required("database")) {
+                    if (auto text = reader_.non_empty(*database, key_of("database", "`geoip`"))) {
+                        project_.geoip_database = resolve_path(project_.root_dir, *text);
+                        project_.geoip_location = database->location();
+                    }
+                }
+                geo.finish();
+            }
+        }
         if (const ConfigNode* serving = map.optional("serving"); present(serving)) {
             if (reader_.expect_map(*serving, "`serving` of the project")) {
                 project_.serving = *serving;

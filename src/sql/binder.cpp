@@ -63,7 +63,8 @@ int sides(const BoundExpr& expr, std::size_t left_width) {
 
 class SelectBinder {
 public:
-    SelectBinder(std::string_view sql, Catalog& catalog) : exprs_(sql), catalog_(catalog) {}
+    SelectBinder(std::string_view sql, Catalog& catalog)
+        : exprs_(sql, catalog.function_resources()), catalog_(catalog) {}
 
     Error error(ErrorCode code, int location, std::string message) const {
         return exprs_.error(code, location, std::move(message));
@@ -108,28 +109,33 @@ public:
     /// window_start and window_end. A tumbling window is [time_bucket(time, size), + size); a
     /// hopping row is in size/slide windows, [time_bucket(time, slide) - i * slide, + size) for
     /// i in [0, size/slide), built as a UNION ALL of one projection per i so that every
-    /// operator downstream (and the batch runtime) sees plain rows.
+    /// operator downstream (and the batch runtime) sees plain rows. session(source, time, gap)
+    /// gives each row its own window [time, time + gap) in a projection marked with the gap: a
+    /// GROUP BY over it merges the overlapping windows of each group into sessions.
     Result<BoundRelation> bind_table_function(const FromItem& item) {
         std::string name = item.name;
-        if (name != "tumble" && name != "hop") {
-            if (name == "session") {
-                return error(ErrorCode::kUnsupported, item.location,
-                             "session() windows are not built yet; use tumble() or hop()");
-            }
+        if (name != "tumble" && name != "hop" && name != "session" && name != "cumulate") {
             return error(ErrorCode::kNotFound, item.location,
                          fmt::format("unknown table function {}(); windows are tumble(source, "
-                                     "time_column, INTERVAL '<size>') and hop(source, "
-                                     "time_column, INTERVAL '<slide>', INTERVAL '<size>')",
+                                     "time_column, INTERVAL '<size>'), hop(source, "
+                                     "time_column, INTERVAL '<slide>', INTERVAL '<size>'), "
+                                     "cumulate(source, time_column, INTERVAL '<step>', INTERVAL "
+                                     "'<size>') and session(source, time_column, INTERVAL '<gap>')",
                                      name));
         }
-        const bool hop = name == "hop";
+        const bool cumulate = name == "cumulate";
+        const bool hop = name == "hop" || cumulate;  // both take a slide (cumulate: its step)
+        const bool session = name == "session";
         const std::size_t arity = hop ? 4 : 3;
         if (item.args.size() != arity || item.args[0]->kind != AstKind::kColumn ||
             item.args[0]->names.size() != 1) {
             return error(ErrorCode::kInvalidArgument, item.location,
-                         hop ? "hop() takes (source, time_column, INTERVAL '<slide>', INTERVAL "
-                               "'<size>')"
-                             : "tumble() takes (source, time_column, INTERVAL '<size>')");
+                         cumulate  ? "cumulate() takes (source, time_column, INTERVAL '<step>', "
+                                     "INTERVAL '<size>')"
+                         : hop     ? "hop() takes (source, time_column, INTERVAL '<slide>', "
+                                     "INTERVAL '<size>')"
+                         : session ? "session() takes (source, time_column, INTERVAL '<gap>')"
+                                   : "tumble() takes (source, time_column, INTERVAL '<size>')");
         }
         FromItem table;
         table.kind = FromItem::Kind::kTable;
@@ -148,19 +154,20 @@ public:
         }
         int64_t slide = 0;
         if (hop) {
-            MILLRACE_ASSIGN_OR_RETURN(
-                slide, bind_window_interval(*item.args[2], input.scope, name, "slide"));
+            MILLRACE_ASSIGN_OR_RETURN(slide, bind_window_interval(*item.args[2], input.scope, name,
+                                                                  cumulate ? "step" : "slide"));
         }
-        MILLRACE_ASSIGN_OR_RETURN(
-            const int64_t size,
-            bind_window_interval(*item.args[arity - 1], input.scope, name, "size"));
+        MILLRACE_ASSIGN_OR_RETURN(const int64_t size,
+                                  bind_window_interval(*item.args[arity - 1], input.scope, name,
+                                                       session ? "gap" : "size"));
         if (!hop) slide = size;
         constexpr int64_t kMaxWindowsPerRow = 100;
         if (size % slide != 0 || size / slide > kMaxWindowsPerRow) {
             return error(ErrorCode::kInvalidArgument, item.args[arity - 1]->location,
-                         fmt::format("the size of a hop() window must be a whole multiple of its "
-                                     "slide, at most {} slides (a row is in size/slide windows)",
-                                     kMaxWindowsPerRow));
+                         fmt::format("the size of a {}() window must be a whole multiple of its "
+                                     "{}, at most {} of them (a row is in up to size/{} windows)",
+                                     name, cumulate ? "step" : "slide", kMaxWindowsPerRow,
+                                     cumulate ? "step" : "slide"));
         }
         auto micros = [](int64_t v) {
             BoundExpr e;
@@ -183,7 +190,52 @@ public:
         names.push_back("window_start");
         names.push_back("window_end");
         std::vector<LogicalPlan> branches;
-        for (int64_t i = 0; i < size / slide; ++i) {
+        if (session) {
+            std::vector<BoundExpr> exprs;
+            for (std::size_t c = 0; c < input.scope.columns.size(); ++c) {
+                exprs.push_back(BoundExpr::column_ref(c, input.scope.columns[c].type,
+                                                      input.scope.columns[c].name));
+            }
+            exprs.push_back(time);
+            exprs.push_back(add(time, micros(size)));
+            branches.push_back(make_project(std::move(input.plan), std::move(exprs), names));
+            branches.back()->session_gap_micros = size;
+        }
+        // cumulate(source, time, step, size): windows that all start at time_bucket(time, size)
+        // and end step, 2 * step, ... size later; a row is in those that end after it, each
+        // branch a projection over the rows its window holds.
+        for (int64_t i = 1; cumulate && i <= size / slide; ++i) {
+            std::vector<BoundExpr> exprs;
+            for (std::size_t c = 0; c < input.scope.columns.size(); ++c) {
+                exprs.push_back(BoundExpr::column_ref(c, input.scope.columns[c].type,
+                                                      input.scope.columns[c].name));
+            }
+            BoundExpr start;
+            start.kind = BoundExpr::Kind::kCall;
+            start.function = Function::kTimeBucket;
+            start.type = DataType::kTimestamp;
+            start.args.push_back(time);
+            start.args.push_back(micros(size));
+            BoundExpr end = add(start, micros(i * slide));
+            LogicalPlan child = i == size / slide ? std::move(input.plan) : input.plan->clone();
+            if (i < size / slide) {
+                auto filter = std::make_unique<LogicalNode>();
+                filter->kind = LogicalNode::Kind::kFilter;
+                filter->schema = child->schema;
+                filter->predicate.kind = BoundExpr::Kind::kCall;
+                filter->predicate.function = Function::kLess;
+                filter->predicate.type = DataType::kBool;
+                filter->predicate.args.push_back(time);
+                filter->predicate.args.push_back(end);
+                filter->has_predicate = true;
+                filter->children.push_back(std::move(child));
+                child = std::move(filter);
+            }
+            exprs.push_back(std::move(start));
+            exprs.push_back(std::move(end));
+            branches.push_back(make_project(std::move(child), std::move(exprs), names));
+        }
+        for (int64_t i = 0; !session && !cumulate && i < size / slide; ++i) {
             std::vector<BoundExpr> exprs;
             for (std::size_t c = 0; c < input.scope.columns.size(); ++c) {
                 exprs.push_back(BoundExpr::column_ref(c, input.scope.columns[c].type,

@@ -6,6 +6,7 @@
 
 #include "common/result.h"
 #include "sql/ast.h"
+#include "sql/function_resources.h"
 #include "sql/logical_plan.h"
 
 namespace millrace::sql {
@@ -20,6 +21,8 @@ public:
     virtual Result<LogicalPlan> relation(std::string_view name) = 0;
     /// Every name `relation` accepts (for "did you mean" hints).
     virtual std::vector<std::string> relation_names() const = 0;
+    /// What functions reading outside data (ip_country()) may use; null: none configured.
+    virtual const FunctionResources* function_resources() const { return nullptr; }
 };
 
 /// Binds a parsed SELECT against a catalog: resolves names (qualified, aliased, `*`), types

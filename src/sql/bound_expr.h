@@ -85,6 +85,19 @@ enum class Function : uint8_t {
     // can set the time; exec folds them into constants when it builds a plan
     kNow,
     kCurrentDate,
+    // log analytics: User-Agent families (uap-core regexes), GeoIP (a MaxMind database: the
+    // binder appends its path as a last constant argument) and URL parts. The last value is
+    // named in function_registry_test.cpp, which checks that the registry covers every one.
+    kUaBrowser,
+    kUaOs,
+    kUaDevice,
+    kParseUserAgent,
+    kIpCountry,
+    kIpCity,
+    kUrlHost,
+    kUrlPath,
+    kUrlParam,
+    kParseUrl,
 };
 
 /// Aggregate functions (GROUP BY).

@@ -7,6 +7,7 @@
 #include "common/result.h"
 #include "sql/ast.h"
 #include "sql/bound_expr.h"
+#include "sql/function_resources.h"
 
 namespace millrace::sql {
 
@@ -35,7 +36,8 @@ struct Scope {
 /// rewrites them into columns of the aggregate's output).
 class ExpressionBinder {
 public:
-    explicit ExpressionBinder(std::string_view sql) : sql_(sql) {}
+    explicit ExpressionBinder(std::string_view sql, const FunctionResources* resources = nullptr)
+        : sql_(sql), resources_(resources) {}
 
     Result<BoundExpr> bind(const AstExpr& expr, const Scope& scope, bool allow_aggregates);
     /// Binds and requires a boolean (WHERE, HAVING, ON, CASE WHEN).
@@ -50,6 +52,8 @@ public:
 
     Error error(ErrorCode code, int location, std::string message) const;
     std::string_view sql() const { return sql_; }
+    /// The project's settings for functions that read outside data; null when there are none.
+    const FunctionResources* resources() const { return resources_; }
 
     /// Binds an operator (`+`, `=`, `||`, ...) over bound arguments: one for a prefix operator.
     Result<BoundExpr> bind_operator(const AstExpr& expr, std::vector<BoundExpr> args) const;
@@ -71,6 +75,7 @@ private:
                                              bool allow_aggregates);
 
     std::string_view sql_;
+    const FunctionResources* resources_ = nullptr;
     bool in_aggregate_ = false;
 };
 

@@ -89,6 +89,44 @@ millrace::Result<BoundExpr> string_rule(CallBinding& c) {
     return c.call(F, Result);
 }
 
+/// parse_user_agent(ua, part): part is 'browser', 'os' or 'device', a constant, so a typo is a
+/// planning error rather than a null per row.
+millrace::Result<BoundExpr> parse_user_agent_rule(CallBinding& c) {
+    MILLRACE_TRY(c.need(0, DataType::kString));
+    MILLRACE_TRY(c.need(1, DataType::kString));
+    const BoundExpr& part = c.args[1];
+    const std::string value =
+        part.is_constant() && !part.constant.is_null() ? lower(part.constant.as_string()) : "";
+    if (value != "browser" && value != "os" && value != "device") {
+        return c.error(ErrorCode::kInvalidArgument, part.location >= 0 ? part.location : c.location,
+                       "the second argument of parse_user_agent() is 'browser', 'os' or "
+                       "'device' (or call ua_browser(), ua_os(), ua_device())");
+    }
+    c.args.pop_back();
+    return c.call(value == "browser" ? Function::kUaBrowser
+                  : value == "os"    ? Function::kUaOs
+                                     : Function::kUaDevice,
+                  DataType::kString);
+}
+
+/// ip_country(ip), ip_city(ip): the project's MaxMind database is appended as a constant
+/// argument, so the kernel reads that file; without one the call is an error here, at
+/// validate time, not a failure per row.
+template <Function F>
+millrace::Result<BoundExpr> geoip_rule(CallBinding& c) {
+    MILLRACE_TRY(c.need(0, DataType::kString));
+    const FunctionResources* resources = c.binder.resources();
+    if (resources == nullptr || resources->geoip_database.empty()) {
+        return c.error(ErrorCode::kInvalidArgument, c.location,
+                       fmt::format("{}() needs a MaxMind GeoIP database (.mmdb): set `geoip: {{ "
+                                   "database: path/to/GeoLite2-City.mmdb }}` in millrace.yaml",
+                                   c.name));
+    }
+    c.args.push_back(
+        BoundExpr::constant_of(Value::string(resources->geoip_database), DataType::kString));
+    return c.call(F, DataType::kString);
+}
+
 millrace::Result<BoundExpr> concat_rule(CallBinding& c) {
     for (auto& arg : c.args) {
         if (arg.type != DataType::kString) {
@@ -375,6 +413,27 @@ const ScalarFunctionInfo kScalarTable[] = {
      0,
      nullary_rule<F::kCurrentDate, T::kDate>},
     {F::kNullIf, "nullif", {"nullif"}, 2, 2, unified_rule<F::kNullIf>},
+    // log analytics
+    {F::kUaBrowser, "ua_browser", {"ua_browser"}, 1, 1, string_rule<F::kUaBrowser, T::kString>},
+    {F::kUaOs, "ua_os", {"ua_os"}, 1, 1, string_rule<F::kUaOs, T::kString>},
+    {F::kUaDevice, "ua_device", {"ua_device"}, 1, 1, string_rule<F::kUaDevice, T::kString>},
+    {F::kParseUserAgent, "parse_user_agent", {"parse_user_agent"}, 2, 2, parse_user_agent_rule},
+    {F::kIpCountry, "ip_country", {"ip_country"}, 1, 1, geoip_rule<F::kIpCountry>},
+    {F::kIpCity, "ip_city", {"ip_city"}, 1, 1, geoip_rule<F::kIpCity>},
+    {F::kUrlHost, "url_host", {"url_host"}, 1, 1, string_rule<F::kUrlHost, T::kString>},
+    {F::kUrlPath, "url_path", {"url_path"}, 1, 1, string_rule<F::kUrlPath, T::kString>},
+    {F::kUrlParam,
+     "url_param",
+     {"url_param", "url_query_param"},
+     2,
+     2,
+     string_rule<F::kUrlParam, T::kString, T::kString>},
+    {F::kParseUrl,
+     "parse_url",
+     {"parse_url"},
+     2,
+     3,
+     string_rule<F::kParseUrl, T::kString, T::kString, T::kString>},
 };
 
 using A = Aggregate;

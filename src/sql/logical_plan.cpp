@@ -26,6 +26,7 @@ std::unique_ptr<LogicalNode> LogicalNode::clone() const {
     out->predicate = predicate;
     out->has_predicate = has_predicate;
     out->exprs = exprs;
+    out->session_gap_micros = session_gap_micros;
     out->group_keys = group_keys;
     out->aggregates = aggregates;
     out->join_type = join_type;
@@ -66,7 +67,9 @@ std::string LogicalNode::to_string(int indent) const {
             line = "Filter " + predicate.to_string();
             break;
         case Kind::kProject: {
-            line = "Project ";
+            line = session_gap_micros > 0
+                       ? fmt::format("Project (session gap {}us) ", session_gap_micros)
+                       : std::string("Project ");
             for (std::size_t i = 0; i < exprs.size(); ++i) {
                 if (i > 0) line += ", ";
                 line += exprs[i].to_string() + " AS " + schema->field(i).name;

@@ -68,6 +68,10 @@ struct LogicalNode {
     bool has_predicate = false;
     // kProject
     std::vector<BoundExpr> exprs;
+    /// kProject made by session(): its last two columns are a row's own provisional window
+    /// [time, time + gap), which a GROUP BY over them merges into sessions per key (the
+    /// operator that does so is chosen by this mark). 0 for every other projection.
+    int64_t session_gap_micros = 0;
     // kAggregate
     std::vector<BoundExpr> group_keys;
     std::vector<AggregateCall> aggregates;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The streaming runtime end to end: out-of-order events with a known disorder (and some far too
-# late) are produced to a 3-partition topic; a `mode: streaming` pipeline with tumble() and hop()
-# windows runs with --until-idle. Its window results must equal a batch pipeline's GROUP BY over
+# late) are produced to a 3-partition topic; a `mode: streaming` pipeline with tumble(), hop()
+# and session() windows runs with --until-idle. Its window results must equal a batch pipeline's GROUP BY over
 # the same records minus the ones it reported late, and every late record must be in the dead
 # letters with reason `late` (records read = accepted + late). A second run starts from the
 # committed offsets and reads only what was appended since. validate reports streaming errors
@@ -21,7 +21,11 @@ views='views:
   per_hop: |
     SELECT window_start, window_end, count(*) AS orders, round(sum(amount), 2) AS revenue
     FROM hop(orders, timestamp, INTERVAL '"'"'1 minute'"'"', INTERVAL '"'"'5 minutes'"'"')
-    GROUP BY window_start, window_end'
+    GROUP BY window_start, window_end
+  per_session: |
+    SELECT user_id, window_start, window_end, count(*) AS orders, round(sum(amount), 2) AS spent
+    FROM session(orders, timestamp, INTERVAL '"'"'90 seconds'"'"')
+    GROUP BY user_id, window_start, window_end'
 schema='{ order_id: string not null, user_id: string, city: string, amount: double not null, items: int32,
               timestamp: timestamp not null }'
 cat >"$project/pipelines/live.yaml" <<YAML
@@ -39,6 +43,7 @@ sinks:
   - { from: per_minute, file: { path: out/live_minute.csv, format: csv } }
   - { from: per_hop, file: { path: out/live_hop.csv, format: csv } }
   - { from: per_hop, lake: { table: live_hop } }
+  - { from: per_session, file: { path: out/live_session.csv, format: csv } }
   - { from: dead_letter, file: { path: out/live_dead.ndjson } }
 YAML
 cat >"$project/pipelines/check.yaml" <<YAML
@@ -52,6 +57,7 @@ $views
 sinks:
   - { from: per_minute, file: { path: out/batch_minute.csv, format: csv } }
   - { from: per_hop, file: { path: out/batch_hop.csv, format: csv } }
+  - { from: per_session, file: { path: out/batch_session.csv, format: csv } }
 YAML
 
 # 6000 events over 40 minutes, in arrival order: each arrives up to 20 s after its event time
@@ -108,7 +114,7 @@ with open(sys.argv[3], "w") as out:
 PY
 expect_eq "$(wc -l <"$project/expected/on_time.ndjson")" "$((6000 - late))" "records = on time + late"
 "$MILLRACE" run "$project" check >/dev/null
-for view in minute hop; do
+for view in minute hop session; do
   head -1 "$project/out/live_$view.csv" >"$WORK/live_$view.sorted"
   tail -n +2 "$project/out/live_$view.csv" | sort >>"$WORK/live_$view.sorted"
   head -1 "$project/out/batch_$view.csv" >"$WORK/batch_$view.sorted"
@@ -121,6 +127,13 @@ for view in minute hop; do
 done
 rows=$(($(wc -l <"$project/out/live_minute.csv") - 1))
 if [ "$rows" -ge 200 ]; then pass "40 minutes x 5 cities of windows ($rows)"; else fail "too few windows: $rows"; fi
+sessions=$(($(wc -l <"$project/out/live_session.csv") - 1))
+merged=$(awk -F, 'NR > 1 && $4 > 1' "$project/out/live_session.csv" | wc -l)
+if [ "$sessions" -ge 1000 ] && [ "$merged" -ge 100 ]; then
+  pass "session windows per user ($sessions, $merged of them with more than one order)"
+else
+  fail "unexpected sessions: $sessions ($merged with more than one order)"
+fi
 total=$("$MILLRACE" query "SELECT sum(orders) AS n FROM live_hop" -p "$project" | sed -n 3p | tr -d ' ')
 expect_eq "$total" "$(((6000 - late) * 5))" "the lake sink holds every on-time record in 5 hop windows"
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "exec/operator_state.h"
 #include "exec/tests/query_fixture.h"
@@ -22,6 +23,11 @@ constexpr const char* kTumble =
 constexpr const char* kHop =
     "SELECT window_start, window_end, count(*), sum(v), max(s) "
     "FROM hop(ev, ts, INTERVAL '30 seconds', INTERVAL '2 minutes') "
+    "GROUP BY window_start, window_end";
+
+constexpr const char* kCumulate =
+    "SELECT window_start, window_end, count(*), sum(v), min(s) "
+    "FROM cumulate(ev, ts, INTERVAL '20 seconds', INTERVAL '1 minute') "
     "GROUP BY window_start, window_end";
 
 class WindowAggregateOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
@@ -95,7 +101,7 @@ protected:
 };
 
 TEST_F(WindowAggregateOperatorTest, TumbleAndHopWindowsEqualTheBatchGroupBy) {
-    for (const char* sql : {kTumble, kHop}) {
+    for (const char* sql : {kTumble, kHop, kCumulate}) {
         testing::RowCollector rows;
         ExecContext context;
         std::vector<std::string> dead;
@@ -160,7 +166,7 @@ TEST_F(WindowAggregateOperatorTest, AWindowIsEmittedOnceTheWatermarkPassesItsEnd
 }
 
 TEST_F(WindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
-    for (const char* sql : {kTumble, kHop}) {
+    for (const char* sql : {kTumble, kHop, kCumulate}) {
         std::vector<std::string> uninterrupted;
         {
             testing::RowCollector rows;
@@ -190,6 +196,35 @@ TEST_F(WindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedR
             EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
         }
     }
+}
+
+TEST_F(WindowAggregateOperatorTest, CumulateWindowsGrowByStepsFromTheStartOfTheirSize) {
+    // Each window [start, start + i * 20 s) counts the rows of the minute before its end: the
+    // same as a batch count over that range, computed here from the table itself.
+    const Batch& all = table("ev");
+    std::map<std::pair<int64_t, int64_t>, int64_t> expected;
+    for (std::size_t r = 0; r < all.num_rows(); ++r) {
+        const int64_t ts = all.column(1).values<int64_t>()[r];
+        const int64_t start = ts - ((ts % (60 * kSecond)) + 60 * kSecond) % (60 * kSecond);
+        for (int64_t end = start + 20 * kSecond; end <= start + 60 * kSecond; end += 20 * kSecond) {
+            if (ts < end) ++expected[{start, end}];
+        }
+    }
+    std::vector<std::string> want;
+    for (const auto& [window, count] : expected) {
+        want.push_back(Value::timestamp(window.first).to_string() + "|" +
+                       Value::timestamp(window.second).to_string() + "|" + std::to_string(count));
+    }
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(batch_rows("SELECT window_start, window_end, count(*) FROM cumulate(ev, ts, INTERVAL "
+                         "'20 seconds', INTERVAL '1 minute') GROUP BY window_start, window_end"),
+              want);
+    testing::RowCollector rows;
+    ExecContext context;
+    EXPECT_FALSE(streaming_plan("SELECT count(*) FROM cumulate(ev, ts, INTERVAL '25 seconds', "
+                                "INTERVAL '1 minute') GROUP BY window_end",
+                                rows, context)
+                     .ok());
 }
 
 TEST_F(WindowAggregateOperatorTest, CorruptStateIsRefusedNeverACrash) {
