@@ -18,6 +18,7 @@
 #include "connectors/kafka_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
+#include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
@@ -169,6 +170,11 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
     check_common_support(pipeline, errors);
 }
 
+std::string streaming_file_progress_path(const Project& project, const std::string& pipeline,
+                                         const std::string& source) {
+    return fmt::format("{}/state/{}/files-{}.progress", project.data_dir, pipeline, source);
+}
+
 Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
                              bool open_outputs, const std::string& run_tag,
                              const SharedServices& shared) {
@@ -211,7 +217,15 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
     }
     for (const SourceSpec& source : pipeline.sources) {
         std::unique_ptr<SourceReader> reader;
-        if (source.kind == SourceKind::kFile) {
+        if (source.kind == SourceKind::kFile && source.watch && streaming) {
+            // A watched folder: its progress (the files read) is kept beside the pipeline's
+            // other state; only a run that writes its outputs saves it.
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader, StreamingFileSource::open(
+                            source, open_outputs ? streaming_file_progress_path(
+                                                       project, pipeline.name, source.name)
+                                                 : std::string()));
+        } else if (source.kind == SourceKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
             // File sinks and dead letters must not write over what the run reads.
             prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
@@ -564,8 +578,8 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                           const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     for (const SourceSpec& source : pipeline.sources) {
-        if (pipeline.mode == PipelineMode::kStreaming && source.kind != SourceKind::kFile &&
-            !source.event_time) {
+        if (pipeline.mode == PipelineMode::kStreaming &&
+            (source.kind != SourceKind::kFile || source.watch) && !source.event_time) {
             // Not an error (processing time is a choice), but windows over a column of the data
             // would then close by the wall clock and find rows with older times late.
             skipped.push_back(fmt::format(
@@ -578,7 +592,16 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {
-            auto reader = FileSource::open(source);
+            auto open_reader = [&]() -> Result<std::unique_ptr<SourceReader>> {
+                if (source.watch && pipeline.mode == PipelineMode::kStreaming) {
+                    MILLRACE_ASSIGN_OR_RETURN(auto watched,
+                                              StreamingFileSource::open(source, std::string()));
+                    return std::unique_ptr<SourceReader>(std::move(watched));
+                }
+                MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
+                return std::unique_ptr<SourceReader>(std::move(files));
+            };
+            auto reader = open_reader();
             if (!reader.ok()) {
                 skipped.push_back(
                     fmt::format("pipeline `{}`: source `{}` has no declared schema and {}; its SQL "

@@ -13,6 +13,7 @@
 #include "common/durable_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
+#include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
@@ -32,10 +33,15 @@ public:
     Status finish() override { return {}; }
 };
 
+/// A file source read whole before the streams start (not a watched folder).
+bool bounded_file(const SourceSpec& source) {
+    return source.kind == SourceKind::kFile && !source.watch;
+}
+
 bool reads_topic(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
     if (node.kind == sql::LogicalNode::Kind::kScan) {
         const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind != SourceKind::kFile;
+        return source != nullptr && !bounded_file(*source);
     }
     return std::any_of(node.children.begin(), node.children.end(),
                        [&](const auto& child) { return reads_topic(*child, pipeline); });
@@ -142,6 +148,8 @@ struct StreamInput {
     PreparedSource* source = nullptr;
     StreamingTopicSource* topic = nullptr;  // null for a generator or a kafka source
     KafkaSource* kafka = nullptr;           // a kafka source
+    StreamingFileSource* files = nullptr;   // a watched folder
+    std::size_t files_before = 0;           // files it had read before this run
     bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
     std::unique_ptr<SourceFanOut> fan_out;
@@ -159,6 +167,9 @@ public:
         : input_(input), dead_letters_(dead_letters), clock_(clock) {}
 
     void on_unit_start(const std::string& where) override { input_.fan_out->on_unit_start(where); }
+    void on_unit_set_aside(const std::string& where, const std::string& reason) override {
+        input_.fan_out->on_unit_set_aside(where, reason);
+    }
     void on_error(RowError error) override { input_.fan_out->on_error(std::move(error)); }
 
     Status on_batch(Batch batch) override {
@@ -316,7 +327,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Bounded (file) sources first, whole: the build sides of lookup joins.
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
         PreparedSource& source = prepared.sources[i];
-        if (source.spec->kind != SourceKind::kFile) continue;
+        if (!bounded_file(*source.spec)) continue;
         auto it = inputs.find(source.spec->name);
         if (it == inputs.end()) continue;
         SourceFanOut fan_out(*source.spec, source.checks, it->second, *dead_letters,
@@ -329,7 +340,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     const int64_t start_micros = prepared.clock->now_micros();
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
         PreparedSource& source = prepared.sources[i];
-        if (source.spec->kind == SourceKind::kFile) continue;
+        if (bounded_file(*source.spec)) continue;
         auto stream = std::make_unique<StreamInput>();
         stream->source = &source;
         if (source.spec->kind == SourceKind::kTopic)
@@ -353,8 +364,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                              source.spec->event_time_location);
             }
         }
+        // A watched folder: one watermark partition for all its files, read one after another
+        // in mtime order, so a file of older events than those already read is late.
+        if (source.spec->kind == SourceKind::kFile) {
+            stream->files = static_cast<StreamingFileSource*>(source.reader.get());
+            stream->files_before = stream->files->units();
+        }
         stream->watermark = std::make_unique<WatermarkTracker>(
-            source.reader->units(), source.spec->watermark_delay.count(),
+            stream->files ? 1 : source.reader->units(), source.spec->watermark_delay.count(),
             source.spec->allowed_lateness.count(), source.spec->idle_timeout.count(), start_micros);
         streams.push_back(std::move(stream));
     }
@@ -376,7 +393,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 if (!upserting[i]) continue;
                 for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
                     const SourceSpec* source = pipeline.find_source(input.source);
-                    if (source == nullptr || source->kind == SourceKind::kFile) continue;
+                    if (source == nullptr || bounded_file(*source)) continue;
                     MILLRACE_TRY(input.entry->on_control(ControlSignal::barrier(commit_id)));
                 }
             }
@@ -411,6 +428,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stream.watermark->finish();
         MILLRACE_TRY(send_watermark(stream, report.watermarks));
         stream.report->bytes = stream.source->reader->bytes_read();
+        if (stream.files) stream.report->files = stream.files->units() - stream.files_before;
         return stream.fan_out->finish();
     };
     while (true) {
@@ -470,6 +488,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     for (auto& stream : streams) {
         if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
         if (stream->kafka) MILLRACE_TRY(stream->kafka->commit_offsets());
+        // A watched folder's progress: the files read, so the next run skips them.
+        if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
     }
     finish_dead_letter_topic(prepared, report.run);
     if (prepared.owned_log) prepared.owned_log->stop();
