@@ -1,6 +1,7 @@
 #include "connectors/streaming_file_source.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -266,6 +267,10 @@ Status StreamingFileSource::seek(const SourcePosition& position) {
         seen_[record.path] = Seen{record.size, record.mtime_nanos, true};
     }
     return {};
+}
+
+bool StreamingFileSource::watches(const std::string& path) const {
+    return !ignored_name(path) && ::fnmatch(pattern_.c_str(), path.c_str(), FNM_PATHNAME) == 0;
 }
 
 Status StreamingFileSource::commit_progress() const {

@@ -62,6 +62,9 @@ public:
     std::size_t bad_files() const { return bad_files_; }
     /// What the source warned about (also printed to stderr): changed or vanished files.
     const std::vector<std::string>& warnings() const { return warnings_; }
+    /// True when a file at `path` would be read by this source (its pattern matches and the
+    /// name is not ignored): what a sink of the same pipeline must not write.
+    bool watches(const std::string& path) const;
     /// Saves files_read() to the progress file, durably. A no-op without one.
     Status commit_progress() const;
 

@@ -265,6 +265,20 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
     }
+    // A file written into a watched folder would be read back as input at the next scan.
+    for (const PreparedSource& source : prepared.sources) {
+        if (source.spec->kind != SourceKind::kFile || !source.spec->watch || !streaming) continue;
+        const auto& watched = static_cast<const StreamingFileSource&>(*source.reader);
+        for (const SinkSpec& sink : pipeline.sinks) {
+            if (sink.kind != SinkKind::kFile || !watched.watches(sink.path)) continue;
+            return Error(ErrorCode::kConfig,
+                         fmt::format("the file sink of `{}` writes {}, in the folder that source "
+                                     "`{}` watches: its rows would be read back as input; write "
+                                     "it outside the folder",
+                                     sink.from, sink.path, source.spec->name),
+                         sink.location);
+        }
+    }
     PipelineCatalog catalog(pipeline, schemas);
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {

@@ -115,4 +115,21 @@ out=$("$MILLRACE" validate "$WORK/bad" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "validate refuses watch in a batch pipeline"
 expect_contains "$out" "b.yaml:6:5: error: \`watch\` of source \`events\` needs \`mode: streaming\`" \
   "the error names the file, line and column"
+# 5. A file sink inside the watched folder would feed its rows back in: refused before reading.
+cat >"$project/pipelines/loop.yaml" <<'YAML'
+name: loop
+mode: streaming
+sources:
+  events:
+    file: { path: inbox, format: csv }
+    watch: true
+    schema: { id: int64 not null, city: string, amount: double, ts: timestamp not null }
+sinks:
+  - { from: events, file: { path: inbox/copy.csv, format: csv } }
+YAML
+out=$("$MILLRACE" run "$project" loop --until-idle 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "a file sink inside the watched folder is refused"
+expect_contains "$out" "loop.yaml:9:5: error: the file sink of \`events\` writes" \
+  "the error names the sink's line and the folder"
+expect_eq "$(ls "$inbox" | grep -c copy || true)" "0" "nothing was written into the folder"
 finish
