@@ -1,13 +1,18 @@
 #include "connectors/streaming_file_source.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tuple>
@@ -54,19 +59,23 @@ int64_t mtime_nanos(const struct stat& info) {
     return static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
 }
 
+std::string file_line(const StreamingFileSource::FileRecord& file) {
+    return fmt::format("file {} {} {}\n", file.size, file.mtime_nanos, file.path);
+}
+
 }  // namespace
 
-std::string StreamingFileSource::format_progress(const std::vector<FileRecord>& files) {
-    // One file per line: size, mtime in nanoseconds, path (paths never hold a newline: such
-    // names are not read).
+std::string StreamingFileSource::format_progress(const Progress& progress) {
+    // One line per file delivered: size, mtime in nanoseconds, path (paths never hold a
+    // newline: such names are not read); `commit <n>` lines say how many are done.
     std::string out(kProgressMagic);
-    for (const FileRecord& file : files)
-        out += fmt::format("{} {} {}\n", file.size, file.mtime_nanos, file.path);
+    for (const FileRecord& file : progress.files) out += file_line(file);
+    out += fmt::format("commit {}\n", progress.committed);
     return out;
 }
 
-Result<std::vector<StreamingFileSource::FileRecord>> StreamingFileSource::parse_progress(
-    const std::string& text, const std::string& path) {
+Result<StreamingFileSource::Progress> StreamingFileSource::parse_progress(const std::string& text,
+                                                                          const std::string& path) {
     auto corrupt = [&](std::string_view why) {
         return Error(ErrorCode::kCorruption,
                      fmt::format("{}: {}; it lists the files a streaming file source has read "
@@ -75,27 +84,33 @@ Result<std::vector<StreamingFileSource::FileRecord>> StreamingFileSource::parse_
     };
     if (text.compare(0, kProgressMagic.size(), kProgressMagic) != 0)
         return corrupt("not a progress file");
-    std::vector<FileRecord> files;
+    Progress progress;
     std::size_t at = kProgressMagic.size();
     while (at < text.size()) {
         const std::size_t end = text.find('\n', at);
-        if (end == std::string::npos) return corrupt("truncated");
+        if (end == std::string::npos) break;  // an append cut short by a crash
         const std::string line = text.substr(at, end - at);
         at = end + 1;
-        FileRecord record;
-        unsigned long long size = 0;
-        long long mtime = 0;
+        unsigned long long first = 0;
+        long long second = 0;
         int consumed = 0;
-        if (std::sscanf(line.c_str(), "%llu %lld %n", &size, &mtime, &consumed) != 2 ||
+        if (std::sscanf(line.c_str(), "commit %llu%n", &first, &consumed) == 1 &&
+            static_cast<std::size_t>(consumed) == line.size()) {
+            if (first > progress.files.size())
+                return corrupt(fmt::format("`{}` is not within the files listed", line));
+            progress.committed = first;
+            continue;
+        }
+        consumed = 0;
+        if (std::sscanf(line.c_str(), "file %llu %lld %n", &first, &second, &consumed) != 2 ||
             consumed <= 0 || static_cast<std::size_t>(consumed) >= line.size()) {
             return corrupt(fmt::format("malformed line `{}`", line));
         }
-        record.size = size;
-        record.mtime_nanos = mtime;
-        record.path = line.substr(static_cast<std::size_t>(consumed));
-        files.push_back(std::move(record));
+        progress.files.push_back(FileRecord{line.substr(static_cast<std::size_t>(consumed)),
+                                            static_cast<uint64_t>(first),
+                                            static_cast<int64_t>(second)});
     }
-    return files;
+    return progress;
 }
 
 Result<std::unique_ptr<StreamingFileSource>> StreamingFileSource::open(
@@ -119,9 +134,13 @@ Result<std::unique_ptr<StreamingFileSource>> StreamingFileSource::open(
         if (in) {
             std::stringstream buffer;
             buffer << in.rdbuf();
-            MILLRACE_ASSIGN_OR_RETURN(source->done_, parse_progress(buffer.str(), progress_path));
-            for (std::size_t i = 0; i < source->done_.size(); ++i)
-                source->done_index_[source->done_[i].path] = i;
+            MILLRACE_ASSIGN_OR_RETURN(Progress progress,
+                                      parse_progress(buffer.str(), progress_path));
+            source->ledger_ = std::move(progress.files);
+            for (std::size_t i = 0; i < source->ledger_.size(); ++i)
+                source->ledger_index_[source->ledger_[i].path] = i;
+            // Files delivered after the last commit are read again first, in the same order.
+            source->next_ = source->committed_ = progress.committed;
         }
     }
     if (spec.schema) {
@@ -178,9 +197,11 @@ void StreamingFileSource::scan() {
     }
     std::map<std::string, Seen> next;
     for (auto& [path, seen] : now) {
-        if (auto done = done_index_.find(path); done != done_index_.end()) {
-            const FileRecord& record = done_[done->second];
-            if ((record.size != seen.size || record.mtime_nanos != seen.mtime_nanos) &&
+        if (auto known = ledger_index_.find(path); known != ledger_index_.end()) {
+            // Done, or pending a read again in ledger order.
+            const FileRecord& record = ledger_[known->second];
+            if (known->second < next_ &&
+                (record.size != seen.size || record.mtime_nanos != seen.mtime_nanos) &&
                 warned_changed_.insert(path).second) {
                 warn(
                     fmt::format("source `{}`: {} changed after it was read; it is not read "
@@ -200,6 +221,37 @@ void StreamingFileSource::scan() {
 
 Result<PollResult> StreamingFileSource::poll(DecodeSink& sink, std::size_t /*max_records*/,
                                              Listener* listener) {
+    // Delivers `record` (read whole, or set aside) and marks it done.
+    auto deliver = [&](const FileRecord& record) -> Status {
+        if (listener) listener->on_unit_start(record.path);
+        bool can_set_aside = false;
+        Status status = deliver_source_file(name_, record.path, format_, schema_, sink, bytes_read_,
+                                            can_set_aside);
+        if (status.ok()) return {};
+        if (!can_set_aside) return status;
+        Error error = std::move(status).error();
+        if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
+            return std::move(error).with_context(fmt::format(
+                "source `{}`, file {} (max_bad_files: {})", name_, record.path, bad_file_budget_));
+        }
+        ++bad_files_;
+        if (listener) listener->on_unit_set_aside(record.path, error.message());
+        return {};
+    };
+    // First the files delivered before and not done: a seek back, or a run that did not commit.
+    while (next_ < ledger_.size()) {
+        const FileRecord record = ledger_[next_];
+        struct stat info {};
+        if (::stat(record.path.c_str(), &info) != 0) {
+            warn(fmt::format("source `{}`: {} was removed before it was read again; skipped", name_,
+                             record.path));
+            ++next_;
+            continue;
+        }
+        MILLRACE_TRY(deliver(record));
+        ++next_;
+        return PollResult::kData;
+    }
     const int64_t now = steady_micros();
     if (!scanned_ || now - last_scan_micros_ >= poll_interval_micros_) {
         scan();
@@ -231,41 +283,57 @@ Result<PollResult> StreamingFileSource::poll(DecodeSink& sink, std::size_t /*max
             seen_[path] = Seen{static_cast<uint64_t>(info.st_size), mtime_nanos(info), false};
             continue;
         }
-        if (listener) listener->on_unit_start(path);
-        bool can_set_aside = false;
-        Status status =
-            deliver_source_file(name_, path, format_, schema_, sink, bytes_read_, can_set_aside);
-        if (!status.ok()) {
-            if (!can_set_aside) return std::move(status).error();
-            Error error = std::move(status).error();
-            if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
-                return std::move(error).with_context(fmt::format(
-                    "source `{}`, file {} (max_bad_files: {})", name_, path, bad_file_budget_));
-            }
-            ++bad_files_;
-            if (listener) listener->on_unit_set_aside(path, error.message());
-        }
-        done_index_[path] = done_.size();
-        done_.push_back(std::move(record));
+        MILLRACE_TRY(deliver(record));
+        // In the ledger once delivered: a reader opened later replays it in this place.
+        if (!progress_path_.empty()) MILLRACE_TRY(append_progress(file_line(record)));
+        ledger_index_[path] = ledger_.size();
+        ledger_.push_back(std::move(record));
+        next_ = ledger_.size();
         return PollResult::kData;
     }
 }
 
 Status StreamingFileSource::seek(const SourcePosition& position) {
-    if (position.unit > done_.size() || position.offset != 0 || position.line != 0) {
+    if (position.unit > ledger_.size() || position.offset != 0 || position.line != 0) {
         return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("source `{}`: cannot seek to {} ({} files read; positions are "
-                                 "between files)",
-                                 name_, position.to_string(), done_.size()));
+                     fmt::format("source `{}`: cannot seek to {} ({} files delivered; positions "
+                                 "are between files)",
+                                 name_, position.to_string(), ledger_.size()));
     }
-    // The files after the position are read again: they are ready (they were read whole).
-    while (done_.size() > position.unit) {
-        FileRecord record = std::move(done_.back());
-        done_.pop_back();
-        done_index_.erase(record.path);
-        warned_changed_.erase(record.path);
-        seen_[record.path] = Seen{record.size, record.mtime_nanos, true};
+    // The files after the position are pending: the next polls read them again, in order.
+    next_ = position.unit;
+    for (std::size_t i = next_; i < ledger_.size(); ++i) warned_changed_.erase(ledger_[i].path);
+    return {};
+}
+
+Status StreamingFileSource::append_progress(const std::string& text) {
+    std::error_code ec;
+    const bool fresh = !std::filesystem::exists(progress_path_, ec);
+    if (fresh) MILLRACE_TRY(create_parent_directories_durably(progress_path_));
+    const int fd = ::open(progress_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return Error(ErrorCode::kIo, fmt::format("source `{}`: cannot open {}: {}", name_,
+                                                 progress_path_, std::strerror(errno)));
     }
+    std::string bytes = fresh ? std::string(kProgressMagic) + text : text;
+    std::string_view rest = bytes;
+    while (!rest.empty()) {
+        const ssize_t wrote = ::write(fd, rest.data(), rest.size());
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote <= 0) {
+            const int saved = errno;
+            ::close(fd);
+            return Error(ErrorCode::kIo, fmt::format("source `{}`: cannot write {}: {}", name_,
+                                                     progress_path_, std::strerror(saved)));
+        }
+        rest.remove_prefix(static_cast<std::size_t>(wrote));
+    }
+    const bool synced = ::fdatasync(fd) == 0;
+    ::close(fd);
+    if (!synced)
+        return Error(ErrorCode::kIo,
+                     fmt::format("source `{}`: cannot sync {}", name_, progress_path_));
+    if (fresh) MILLRACE_TRY(sync_directory(std::filesystem::path(progress_path_).parent_path()));
     return {};
 }
 
@@ -273,10 +341,12 @@ bool StreamingFileSource::watches(const std::string& path) const {
     return !ignored_name(path) && ::fnmatch(pattern_.c_str(), path.c_str(), FNM_PATHNAME) == 0;
 }
 
-Status StreamingFileSource::commit_progress() const {
-    if (progress_path_.empty()) return {};
-    MILLRACE_TRY(create_parent_directories_durably(progress_path_));
-    return write_file_durably(progress_path_, format_progress(done_));
+Status StreamingFileSource::commit_progress() {
+    if (progress_path_.empty() || (next_ == committed_ && std::filesystem::exists(progress_path_)))
+        return {};
+    MILLRACE_TRY(append_progress(fmt::format("commit {}\n", next_)));
+    committed_ = next_;
+    return {};
 }
 
 }  // namespace millrace

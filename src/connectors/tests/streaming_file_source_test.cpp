@@ -205,19 +205,70 @@ TEST_F(StreamingFileSourceTest, SchemaIsInferredFromTheOldestFileOrMustBeDeclare
 }
 
 TEST_F(StreamingFileSourceTest, ProgressTextRoundTripsAndCorruptTextIsRefused) {
-    std::vector<StreamingFileSource::FileRecord> files{{"/d/a b.csv", 12, 1700000000123456789},
-                                                       {"/d/c.csv", 0, 5}};
-    const std::string text = StreamingFileSource::format_progress(files);
+    StreamingFileSource::Progress progress{
+        {{"/d/a b.csv", 12, 1700000000123456789}, {"/d/c.csv", 0, 5}}, 1};
+    const std::string text = StreamingFileSource::format_progress(progress);
     auto parsed = StreamingFileSource::parse_progress(text, "p");
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
-    EXPECT_EQ(*parsed, files);
+    EXPECT_EQ(*parsed, progress);
+    // A last line cut short by a crash is not there.
+    parsed = StreamingFileSource::parse_progress(text + "file 3 4 /d/e.c", "p");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_EQ(*parsed, progress);
     EXPECT_EQ(StreamingFileSource::parse_progress("junk", "p").error().code(),
               ErrorCode::kCorruption);
-    EXPECT_EQ(StreamingFileSource::parse_progress(text + "12 x\n", "p").error().code(),
+    EXPECT_EQ(StreamingFileSource::parse_progress(text + "file 12 x\n", "p").error().code(),
               ErrorCode::kCorruption);
-    EXPECT_EQ(
-        StreamingFileSource::parse_progress(text.substr(0, text.size() - 1), "p").error().code(),
-        ErrorCode::kCorruption);
+    EXPECT_EQ(StreamingFileSource::parse_progress(text + "commit 3\n", "p").error().code(),
+              ErrorCode::kCorruption);
+}
+
+TEST_F(StreamingFileSourceTest, AReaderOpenedLaterSeeksToAPositionAndReadsTheSameTail) {
+    write("a.csv", "id\n1\n", 1000);
+    write("b.csv", "id\n2\n", 2000);
+    write("c.csv", "id\n3\n", 3000);
+    SourcePosition saved;
+    {
+        auto source = open();
+        ASSERT_TRUE(source);
+        CollectingSink sink;
+        EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kIdle);
+        EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kData);  // a
+        saved = source->position();                                        // a checkpoint
+        EXPECT_EQ(drain(*source), (std::vector<int64_t>{2, 3}));
+        ASSERT_TRUE(source->commit_progress().ok());
+    }
+    // A file with an older mtime arrives: a reader sought back still reads b and c first, in
+    // the order the first reader did, then the new file.
+    write("d.csv", "id\n4\n", 500);
+    auto source = open();
+    ASSERT_TRUE(source);
+    ASSERT_TRUE(source->seek(saved).ok());
+    EXPECT_EQ(drain(*source), (std::vector<int64_t>{2, 3, 4}));
+}
+
+TEST_F(StreamingFileSourceTest, FilesDeliveredButNotCommittedAreReadAgainInTheSameOrder) {
+    write("a.csv", "id\n1\n", 1000);
+    write("b.csv", "id\n2\n", 2000);
+    {
+        auto source = open();
+        ASSERT_TRUE(source);
+        CollectingSink sink;
+        EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kIdle);
+        EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kData);  // a
+        ASSERT_TRUE(source->commit_progress().ok());
+        EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kData);  // b, not committed
+        // The run stops here without committing (a crash).
+    }
+    auto source = open();
+    ASSERT_TRUE(source);
+    EXPECT_EQ(source->position(), (SourcePosition{1, 0, 0}));
+    // b is read again before the scan has even seen it: it is in the ledger.
+    CollectingSink sink;
+    EXPECT_EQ(*source->poll(sink, 1000, nullptr), PollResult::kData);
+    EXPECT_EQ(sink.rows, 1u);
+    EXPECT_EQ(drain(*source), std::vector<int64_t>{});
+    EXPECT_EQ(source->position(), (SourcePosition{2, 0, 0}));
 }
 
 }  // namespace
