@@ -55,6 +55,15 @@ std::string escape_glob(const std::string& path) {
     return out;
 }
 
+/// The glob a watched path stands for: a folder's files, or the path itself.
+std::string watch_pattern(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) return path;
+    std::string pattern = escape_glob(path);
+    if (pattern.empty() || pattern.back() != '/') pattern += '/';
+    return pattern + '*';
+}
+
 int64_t mtime_nanos(const struct stat& info) {
     return static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
 }
@@ -121,14 +130,7 @@ Result<std::unique_ptr<StreamingFileSource>> StreamingFileSource::open(
     source->progress_path_ = progress_path;
     source->poll_interval_micros_ = std::max<int64_t>(1, spec.poll_interval.count());
     source->bad_file_budget_ = spec.bad_file_budget();
-    struct stat info {};
-    std::string pattern = spec.path;
-    if (::stat(spec.path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-        pattern = escape_glob(spec.path);
-        if (pattern.empty() || pattern.back() != '/') pattern += '/';
-        pattern += '*';
-    }
-    source->pattern_ = pattern;
+    source->pattern_ = watch_pattern(spec.path);
     if (!progress_path.empty()) {
         std::ifstream in(progress_path, std::ios::binary);
         if (in) {
@@ -337,8 +339,9 @@ Status StreamingFileSource::append_progress(const std::string& text) {
     return {};
 }
 
-bool StreamingFileSource::watches(const std::string& path) const {
-    return !ignored_name(path) && ::fnmatch(pattern_.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+bool watched_folder_holds(const SourceSpec& source, const std::string& path) {
+    const std::string pattern = watch_pattern(source.path);
+    return !ignored_name(path) && ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
 }
 
 Status StreamingFileSource::commit_progress() {

@@ -67,9 +67,6 @@ public:
     std::size_t bad_files() const { return bad_files_; }
     /// What the source warned about (also printed to stderr): changed or vanished files.
     const std::vector<std::string>& warnings() const { return warnings_; }
-    /// True when a file at `path` would be read by this source (its pattern matches and the
-    /// name is not ignored): what a sink of the same pipeline must not write.
-    bool watches(const std::string& path) const;
     /// Records position() as done in the progress file, durably: the next reader opened on it
     /// starts there. A no-op without a progress file.
     Status commit_progress();
@@ -118,5 +115,9 @@ private:
     std::set<std::string> warned_changed_;
     std::vector<std::string> warnings_;
 };
+
+/// True when a file at `path` would be read by the watched file source `source` (its folder or
+/// glob matches and the name is not ignored): what a sink of the same pipeline must not write.
+bool watched_folder_holds(const SourceSpec& source, const std::string& path);
 
 }  // namespace millrace

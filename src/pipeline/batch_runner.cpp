@@ -170,6 +170,29 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
     check_common_support(pipeline, errors);
 }
 
+namespace {
+
+/// A file sink writing into a watched folder would have its rows read back as input at the
+/// next scan: refused at the sink.
+Status check_watched_folders(const PipelineSpec& pipeline) {
+    if (pipeline.mode != PipelineMode::kStreaming) return {};
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.kind != SourceKind::kFile || !source.watch) continue;
+        for (const SinkSpec& sink : pipeline.sinks) {
+            if (sink.kind != SinkKind::kFile || !watched_folder_holds(source, sink.path)) continue;
+            return Error(ErrorCode::kConfig,
+                         fmt::format("the file sink of `{}` writes {}, in the folder that source "
+                                     "`{}` watches: its rows would be read back as input; write "
+                                     "it outside the folder",
+                                     sink.from, sink.path, source.name),
+                         sink.location);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 std::string streaming_file_progress_path(const Project& project, const std::string& pipeline,
                                          const std::string& source) {
     return fmt::format("{}/state/{}/files-{}.progress", project.data_dir, pipeline, source);
@@ -265,20 +288,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         p.reader = std::move(reader);
         prepared.sources.push_back(std::move(p));
     }
-    // A file written into a watched folder would be read back as input at the next scan.
-    for (const PreparedSource& source : prepared.sources) {
-        if (source.spec->kind != SourceKind::kFile || !source.spec->watch || !streaming) continue;
-        const auto& watched = static_cast<const StreamingFileSource&>(*source.reader);
-        for (const SinkSpec& sink : pipeline.sinks) {
-            if (sink.kind != SinkKind::kFile || !watched.watches(sink.path)) continue;
-            return Error(ErrorCode::kConfig,
-                         fmt::format("the file sink of `{}` writes {}, in the folder that source "
-                                     "`{}` watches: its rows would be read back as input; write "
-                                     "it outside the folder",
-                                     sink.from, sink.path, source.spec->name),
-                         sink.location);
-        }
-    }
+    MILLRACE_TRY(check_watched_folders(pipeline));
     PipelineCatalog catalog(pipeline, schemas);
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
@@ -591,6 +601,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
                           const std::vector<FeatureView>* feature_views) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    MILLRACE_TRY(check_watched_folders(pipeline));
     for (const SourceSpec& source : pipeline.sources) {
         if (pipeline.mode == PipelineMode::kStreaming &&
             (source.kind != SourceKind::kFile || source.watch) && !source.event_time) {

@@ -53,7 +53,8 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
         return Error(ErrorCode::kUnsupported,
                      fmt::format("`{}`: the right side of a join in a streaming pipeline is "
                                  "read whole before the left side streams through it, so it must "
-                                 "read files, not topics (stream-stream joins are not built yet)",
+                                 "read files, not topics or a watched folder (stream-stream "
+                                 "joins are not built yet)",
                                  origin));
     }
     for (const auto& child : node.children) MILLRACE_TRY(check_joins(*child, pipeline, origin));

@@ -132,4 +132,29 @@ expect_eq "$rc" "1" "a file sink inside the watched folder is refused"
 expect_contains "$out" "loop.yaml:9:5: error: the file sink of \`events\` writes" \
   "the error names the sink's line and the folder"
 expect_eq "$(ls "$inbox" | grep -c copy || true)" "0" "nothing was written into the folder"
+out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
+expect_contains "$out" "loop.yaml:9:5: error: the file sink of \`events\` writes" \
+  "validate refuses it too"
+rm "$project/pipelines/loop.yaml"
+# 6. A watched folder cannot be the right side of a join (that side is read whole first).
+cat >"$project/pipelines/join.yaml" <<'YAML'
+name: join
+mode: streaming
+sources:
+  events:
+    file: { path: inbox, format: csv }
+    watch: true
+    schema: { id: int64 not null, city: string, amount: double, ts: timestamp not null }
+  more:
+    file: { path: inbox, format: csv }
+    watch: true
+    schema: { id: int64 not null, city: string, amount: double, ts: timestamp not null }
+views:
+  joined: SELECT e.id, m.city FROM events e JOIN more m ON e.id = m.id
+sinks:
+  - { from: joined, lake: { table: joined } }
+YAML
+out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "validate refuses a join whose right side is a watched folder"
+expect_contains "$out" "not topics or a watched folder" "the error says why"
 finish
