@@ -79,12 +79,18 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
 }
 
 Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64_t& bytes) const {
-    if (format_ == DataFormat::kParquet) {
+    return decode_source_file(path, format_, schema_, sink, bytes);
+}
+
+Status decode_source_file(const std::string& path, DataFormat format,
+                          const std::shared_ptr<const Schema>& schema, DecodeSink& sink,
+                          uint64_t& bytes) {
+    if (format == DataFormat::kParquet) {
         auto reader = ParquetReader::open(path);
         if (!reader.ok()) return std::move(reader).error();
         // Columns by name, so files written with another column order still line up.
         std::vector<std::size_t> columns;
-        for (const Field& field : schema_->fields()) {
+        for (const Field& field : schema->fields()) {
             auto index = (*reader)->schema()->index_of(field.name);
             if (!index) {
                 return Error(ErrorCode::kNotFound, fmt::format("no column `{}`", field.name));
@@ -102,7 +108,7 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
         for (std::size_t group = 0; group < (*reader)->num_row_groups(); ++group) {
             MILLRACE_ASSIGN_OR_RETURN(Batch batch, (*reader)->read_row_group(group, columns));
             Batch renamed(
-                schema_,
+                schema,
                 [&] {
                     std::vector<std::shared_ptr<const Column>> cols;
                     for (std::size_t c = 0; c < batch.num_columns(); ++c)
@@ -118,11 +124,11 @@ Status FileSource::decode_file(const std::string& path, DecodeSink& sink, uint64
     if (!file.ok()) return std::move(file).error();
     bytes += file->bytes().size();
     Status status;
-    if (format_ == DataFormat::kCsv) {
-        CsvDecoder decoder(schema_, CsvOptions{});
+    if (format == DataFormat::kCsv) {
+        CsvDecoder decoder(schema, CsvOptions{});
         status = decoder.decode(file->bytes(), sink);
     } else {
-        JsonDecoder decoder(schema_);
+        JsonDecoder decoder(schema);
         status = decoder.decode(file->bytes(), sink);
         if (status.ok()) status = decoder.flush(sink);
     }
@@ -179,17 +185,21 @@ Status FileSource::set_aside(std::size_t index, Error error, Listener* listener)
     return {};
 }
 
-Status FileSource::read_file(std::size_t index, DecodeSink& sink, Listener* listener) {
-    const std::string& path = files_[index];
-    if (listener) listener->on_unit_start(path);
-    if (format_ == DataFormat::kParquet) {
+Status deliver_source_file(const std::string& source, const std::string& path, DataFormat format,
+                           const std::shared_ptr<const Schema>& schema, DecodeSink& sink,
+                           uint64_t& bytes, bool& can_set_aside) {
+    can_set_aside = false;
+    if (format == DataFormat::kParquet) {
         // A Parquet file can turn out corrupt in a later row group: decode it whole before
         // delivering any of it, so that it can still be set aside.
         CollectingSink collected;
-        uint64_t bytes = 0;
-        if (Status status = decode_file(path, collected, bytes); !status.ok())
-            return set_aside(index, std::move(status).error(), listener);
-        bytes_read_ += bytes;
+        uint64_t decoded = 0;
+        if (Status status = decode_source_file(path, format, schema, collected, decoded);
+            !status.ok()) {
+            can_set_aside = true;
+            return status;
+        }
+        bytes += decoded;
         for (RowError& error : collected.errors) sink.on_error(std::move(error));
         for (Batch& batch : collected.batches) MILLRACE_TRY(sink.on_batch(std::move(batch)));
         return {};
@@ -197,16 +207,28 @@ Status FileSource::read_file(std::size_t index, DecodeSink& sink, Listener* list
     // CSV and JSON fail a whole file only before its first record (unreadable, bad header), so
     // they stream.
     ForwardingSink forward(sink);
-    uint64_t bytes = 0;
-    Status status = decode_file(path, forward, bytes);
-    bytes_read_ += bytes;
-    if (status.ok()) return {};
-    if (forward.sink_failed()) return status;
-    if (forward.delivered()) {
-        return std::move(status).error().with_context(
-            fmt::format("source `{}`, file {}", name_, path));
+    uint64_t decoded = 0;
+    Status status = decode_source_file(path, format, schema, forward, decoded);
+    if (status.ok() || forward.sink_failed()) {
+        bytes += decoded;
+        return status;
     }
-    bytes_read_ -= bytes;
+    if (forward.delivered()) {
+        bytes += decoded;
+        return std::move(status).error().with_context(
+            fmt::format("source `{}`, file {}", source, path));
+    }
+    can_set_aside = true;
+    return status;
+}
+
+Status FileSource::read_file(std::size_t index, DecodeSink& sink, Listener* listener) {
+    const std::string& path = files_[index];
+    if (listener) listener->on_unit_start(path);
+    bool can_set_aside = false;
+    Status status =
+        deliver_source_file(name_, path, format_, schema_, sink, bytes_read_, can_set_aside);
+    if (status.ok() || !can_set_aside) return status;
     return set_aside(index, std::move(status).error(), listener);
 }
 

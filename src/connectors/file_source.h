@@ -74,6 +74,21 @@ private:
     std::size_t next_ = 0;         // the file the next poll reads
 };
 
+/// Decodes one whole file of `format` through `schema` into `sink` (any thread) and adds the
+/// bytes it read to `bytes`. The file's own errors carry no source or file context.
+Status decode_source_file(const std::string& path, DataFormat format,
+                          const std::shared_ptr<const Schema>& schema, DecodeSink& sink,
+                          uint64_t& bytes);
+
+/// Delivers one file of source `source` into `sink` as a file source does: a Parquet file is
+/// decoded whole before any of it is delivered, CSV and JSON stream. On failure
+/// `can_set_aside` says whether nothing of the file reached the sink and the sink itself did
+/// not fail, so that the file can be set aside whole (the error is then the file's, without
+/// context); an error after records were delivered names the source and file.
+Status deliver_source_file(const std::string& source, const std::string& path, DataFormat format,
+                           const std::shared_ptr<const Schema>& schema, DecodeSink& sink,
+                           uint64_t& bytes, bool& can_set_aside);
+
 /// Expands a path or glob pattern into the sorted list of regular files it names.
 Result<std::vector<std::string>> expand_file_pattern(const std::string& pattern);
 

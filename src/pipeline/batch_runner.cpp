@@ -18,6 +18,7 @@
 #include "connectors/kafka_source.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
+#include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
@@ -182,6 +183,34 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
     check_common_support(pipeline, errors);
 }
 
+namespace {
+
+/// A file sink writing into a watched folder would have its rows read back as input at the
+/// next scan: refused at the sink.
+Status check_watched_folders(const PipelineSpec& pipeline) {
+    if (pipeline.mode != PipelineMode::kStreaming) return {};
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.kind != SourceKind::kFile || !source.watch) continue;
+        for (const SinkSpec& sink : pipeline.sinks) {
+            if (sink.kind != SinkKind::kFile || !watched_folder_holds(source, sink.path)) continue;
+            return Error(ErrorCode::kConfig,
+                         fmt::format("the file sink of `{}` writes {}, in the folder that source "
+                                     "`{}` watches: its rows would be read back as input; write "
+                                     "it outside the folder",
+                                     sink.from, sink.path, source.name),
+                         sink.location);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string streaming_file_progress_path(const Project& project, const std::string& pipeline,
+                                         const std::string& source) {
+    return fmt::format("{}/state/{}/files-{}.progress", project.data_dir, pipeline, source);
+}
+
 Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipeline,
                              bool open_outputs, const std::string& run_tag,
                              const SharedServices& shared) {
@@ -224,7 +253,15 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
     }
     for (const SourceSpec& source : pipeline.sources) {
         std::unique_ptr<SourceReader> reader;
-        if (source.kind == SourceKind::kFile) {
+        if (source.kind == SourceKind::kFile && source.watch && streaming) {
+            // A watched folder: its progress (the files read) is kept beside the pipeline's
+            // other state; only a run that writes its outputs saves it.
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader, StreamingFileSource::open(
+                            source, open_outputs ? streaming_file_progress_path(
+                                                       project, pipeline.name, source.name)
+                                                 : std::string()));
+        } else if (source.kind == SourceKind::kFile) {
             MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
             // File sinks and dead letters must not write over what the run reads.
             prepared.input_files.insert(prepared.input_files.end(), files->files().begin(),
@@ -265,6 +302,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         prepared.sources.push_back(std::move(p));
     }
     MILLRACE_TRY(check_function_resources(project));
+    MILLRACE_TRY(check_watched_folders(pipeline));
     PipelineCatalog catalog(pipeline, schemas, function_resources(project));
     MILLRACE_TRY(catalog.bind_all_views());
     for (const SinkSpec& sink : pipeline.sinks) {
@@ -580,9 +618,10 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                           const std::vector<FeatureView>* feature_views,
                           const sql::FunctionResources* resources) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
+    MILLRACE_TRY(check_watched_folders(pipeline));
     for (const SourceSpec& source : pipeline.sources) {
-        if (pipeline.mode == PipelineMode::kStreaming && source.kind != SourceKind::kFile &&
-            !source.event_time) {
+        if (pipeline.mode == PipelineMode::kStreaming &&
+            (source.kind != SourceKind::kFile || source.watch) && !source.event_time) {
             // Not an error (processing time is a choice), but windows over a column of the data
             // would then close by the wall clock and find rows with older times late.
             skipped.push_back(fmt::format(
@@ -595,7 +634,16 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {
-            auto reader = FileSource::open(source);
+            auto open_reader = [&]() -> Result<std::unique_ptr<SourceReader>> {
+                if (source.watch && pipeline.mode == PipelineMode::kStreaming) {
+                    MILLRACE_ASSIGN_OR_RETURN(auto watched,
+                                              StreamingFileSource::open(source, std::string()));
+                    return std::unique_ptr<SourceReader>(std::move(watched));
+                }
+                MILLRACE_ASSIGN_OR_RETURN(auto files, FileSource::open(source));
+                return std::unique_ptr<SourceReader>(std::move(files));
+            };
+            auto reader = open_reader();
             if (!reader.ok()) {
                 skipped.push_back(
                     fmt::format("pipeline `{}`: source `{}` has no declared schema and {}; its SQL "

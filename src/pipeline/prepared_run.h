@@ -99,6 +99,11 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                              bool open_outputs, const std::string& run_tag,
                              const SharedServices& shared = {});
 
+/// Where a streaming pipeline keeps the list of files its watched file source `source` has
+/// read: `<data_dir>/state/<pipeline>/files-<source>.progress`.
+std::string streaming_file_progress_path(const Project& project, const std::string& pipeline,
+                                         const std::string& source);
+
 /// Opens the online sinks (their rejected rows go to `dead_letters`) and builds every sink's
 /// plan for `mode`, pushing into its output.
 Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,

@@ -15,6 +15,7 @@
 #include "common/mapped_file.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
+#include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
@@ -36,10 +37,15 @@ public:
     Status finish() override { return {}; }
 };
 
+/// A file source read whole before the streams start (not a watched folder).
+bool bounded_file(const SourceSpec& source) {
+    return source.kind == SourceKind::kFile && !source.watch;
+}
+
 bool reads_topic(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
     if (node.kind == sql::LogicalNode::Kind::kScan) {
         const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind != SourceKind::kFile;
+        return source != nullptr && !bounded_file(*source);
     }
     return std::any_of(node.children.begin(), node.children.end(),
                        [&](const auto& child) { return reads_topic(*child, pipeline); });
@@ -51,7 +57,8 @@ Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
         return Error(ErrorCode::kUnsupported,
                      fmt::format("`{}`: the right side of a join in a streaming pipeline is "
                                  "read whole before the left side streams through it, so it must "
-                                 "read files, not topics (stream-stream joins are not built yet)",
+                                 "read files, not topics or a watched folder (stream-stream "
+                                 "joins are not built yet)",
                                  origin));
     }
     for (const auto& child : node.children) MILLRACE_TRY(check_joins(*child, pipeline, origin));
@@ -155,6 +162,8 @@ struct StreamInput {
     PreparedSource* source = nullptr;
     StreamingTopicSource* topic = nullptr;  // null for a generator or a kafka source
     KafkaSource* kafka = nullptr;           // a kafka source
+    StreamingFileSource* files = nullptr;   // a watched folder
+    std::size_t files_before = 0;           // files it had read before this run
     bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
     std::unique_ptr<SourceFanOut> fan_out;
@@ -175,6 +184,9 @@ public:
         : input_(input), dead_letters_(dead_letters), clock_(clock) {}
 
     void on_unit_start(const std::string& where) override { input_.fan_out->on_unit_start(where); }
+    void on_unit_set_aside(const std::string& where, const std::string& reason) override {
+        input_.fan_out->on_unit_set_aside(where, reason);
+    }
     void on_error(RowError error) override { input_.fan_out->on_error(std::move(error)); }
 
     Status on_batch(Batch batch) override {
@@ -371,7 +383,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Bounded (file) sources first, whole: the build sides of lookup joins.
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
         PreparedSource& source = prepared.sources[i];
-        if (source.spec->kind != SourceKind::kFile) continue;
+        if (!bounded_file(*source.spec)) continue;
         auto it = inputs.find(source.spec->name);
         if (it == inputs.end()) continue;
         SourceFanOut fan_out(*source.spec, source.checks, it->second, *dead_letters,
@@ -402,7 +414,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     const int64_t start_micros = prepared.clock->now_micros();
     for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
         PreparedSource& source = prepared.sources[i];
-        if (source.spec->kind == SourceKind::kFile) continue;
+        if (bounded_file(*source.spec)) continue;
         auto stream = std::make_unique<StreamInput>();
         stream->source = &source;
         if (source.spec->kind == SourceKind::kTopic)
@@ -426,17 +438,33 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                              source.spec->event_time_location);
             }
         }
+        // A watched folder: one watermark partition for all its files, read one after another
+        // in mtime order, so a file of older events than those already read is late.
+        if (source.spec->kind == SourceKind::kFile) {
+            stream->files = static_cast<StreamingFileSource*>(source.reader.get());
+            stream->files_before = stream->files->units();
+        }
         stream->watermark = std::make_unique<WatermarkTracker>(
-            source.reader->units(), source.spec->watermark_delay.count(),
+            stream->files ? 1 : source.reader->units(), source.spec->watermark_delay.count(),
             source.spec->allowed_lateness.count(), source.spec->idle_timeout.count(), start_micros);
         // A topic source goes on from the checkpoint's offsets and watermark (its consumer
-        // offsets, committed after the checkpoint, may be ahead of them after a crash).
-        const CheckpointSource* saved =
-            restored && stream->topic ? restored->find_source(source.spec->name) : nullptr;
+        // offsets, committed after the checkpoint, may be ahead of them after a crash); a
+        // watched folder from the number of files it had read (its progress file, committed
+        // after the checkpoint, may be ahead of it).
+        const CheckpointSource* saved = restored && (stream->topic || stream->files)
+                                            ? restored->find_source(source.spec->name)
+                                            : nullptr;
         if (saved != nullptr) {
-            for (std::size_t p = 0; p < saved->offsets.size() && p < stream->topic->units(); ++p) {
-                Status sought = stream->topic->seek(
-                    SourcePosition{p, static_cast<uint64_t>(saved->offsets[p]), 0});
+            for (std::size_t p = 0; p < saved->offsets.size(); ++p) {
+                Status sought = {};
+                if (stream->topic && p < stream->topic->units()) {
+                    sought = stream->topic->seek(
+                        SourcePosition{p, static_cast<uint64_t>(saved->offsets[p]), 0});
+                } else if (stream->files && p == 0) {
+                    sought = stream->files->seek(
+                        SourcePosition{static_cast<std::size_t>(saved->offsets[0]), 0, 0});
+                    stream->files_before = stream->files->units();
+                }
                 if (!sought.ok()) {
                     return std::move(sought).error().with_context(
                         fmt::format("restoring checkpoint {}", restored->id));
@@ -494,7 +522,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
                 for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
                     const SourceSpec* source = pipeline.find_source(input.source);
-                    if (source == nullptr || source->kind == SourceKind::kFile) continue;
+                    if (source == nullptr || bounded_file(*source)) continue;
                     const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
                         return s->ended && s->source->spec == source;
                     });
@@ -517,10 +545,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
-            if (stream->topic == nullptr) continue;
+            if (stream->topic == nullptr && stream->files == nullptr) continue;
             CheckpointSource source;
             source.name = stream->source->spec->name;
-            for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
+            if (stream->topic) {
+                for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
+            } else {
+                source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
+            }
             const WatermarkTracker::State state =
                 stream->before_end ? *stream->before_end : stream->watermark->state();
             source.watermark = state.watermark;
@@ -555,6 +587,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
         for (auto& stream : streams) {
             if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+            if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;
@@ -586,6 +619,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stream.watermark->finish();
         MILLRACE_TRY(send_watermark(stream, report.watermarks));
         stream.report->bytes = stream.source->reader->bytes_read();
+        if (stream.files) stream.report->files = stream.files->units() - stream.files_before;
         return stream.fan_out->finish();
     };
     // A first run pins where it starts (a `start_from: latest` source's offsets, the

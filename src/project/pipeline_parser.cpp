@@ -208,6 +208,8 @@ private:
         const ConfigNode* start_from = map.optional("start_from");
         const ConfigNode* on_error = map.optional("on_error");
         const ConfigNode* max_bad_files = map.optional("max_bad_files");
+        const ConfigNode* watch = map.optional("watch");
+        const ConfigNode* poll_interval = map.optional("poll_interval");
         if (!map.is_map()) {
             spec_.sources.push_back(std::move(source));  // known, so references to it resolve
             return;
@@ -334,6 +336,37 @@ private:
                               map.key_location("max_bad_files"));
             } else if (auto value = reader_.integer(*max_bad_files, bad_what, 0, 1'000'000'000)) {
                 source.max_bad_files = *value;
+            }
+        }
+        if (present(watch)) {
+            const std::string watch_what = key_of("watch", what);
+            const std::optional<bool> flag =
+                reader_.choice<bool>(*watch, watch_what, {{"true", true}, {"false", false}});
+            if (flag && *flag && kind_key != "file") {
+                reader_.error(ErrorCode::kConfig, watch_what + " applies to file sources only",
+                              map.key_location("watch"));
+            } else if (flag && *flag && spec_.mode != PipelineMode::kStreaming) {
+                reader_.error(ErrorCode::kConfig,
+                              watch_what +
+                                  " needs `mode: streaming` (a batch run reads the "
+                                  "files that are there when it starts)",
+                              map.key_location("watch"));
+            } else if (flag) {
+                source.watch = *flag;
+            }
+        }
+        if (present(poll_interval)) {
+            const std::string poll_what = key_of("poll_interval", what);
+            if (!source.watch) {
+                reader_.error(ErrorCode::kConfig, poll_what + " needs `watch: true`",
+                              map.key_location("poll_interval"));
+            } else if (auto interval = reader_.duration(*poll_interval, poll_what)) {
+                if (interval->count() <= 0) {
+                    reader_.error(ErrorCode::kConfig, poll_what + " must be longer than 0",
+                                  poll_interval->location());
+                } else {
+                    source.poll_interval = *interval;
+                }
             }
         }
         map.finish();

@@ -109,6 +109,11 @@ struct SourceSpec {
     /// kFile: files that cannot be read at all (corrupt, unreadable, a bad header) set aside
     /// before the run fails; nullopt = unlimited unless on_error is fail (then 0).
     std::optional<int64_t> max_bad_files;
+    /// kFile in a streaming pipeline: the path (a folder or a glob) is watched, and files that
+    /// appear in it are read once each, in order of (mtime, name), as they arrive.
+    bool watch = false;
+    /// With `watch`: how often the folder is scanned for new files.
+    std::chrono::microseconds poll_interval{std::chrono::seconds(1)};
     int64_t bad_file_budget() const {
         if (max_bad_files) return *max_bad_files;
         return on_error == OnRecordError::kFail ? 0 : std::numeric_limits<int64_t>::max();

@@ -586,3 +586,66 @@ sinks: [ { from: s, topic: u } ]
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(PipelineParser, WatchedFileSourcesNeedAStreamingPipeline) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+mode: streaming
+sources:
+  events:
+    file: { path: inbox, format: csv }
+    watch: true
+    poll_interval: 250ms
+sinks:
+  - { from: events, lake: { table: t } }
+)");
+    ASSERT_EQ(spec.sources.size(), 1u);
+    EXPECT_TRUE(spec.sources[0].watch);
+    EXPECT_EQ(spec.sources[0].poll_interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(spec.sources[0].path, "/project/inbox");
+
+    // Batch: the files are those there at the start; `watch: false` is accepted anywhere.
+    EXPECT_EQ(errors_of(R"(name: p
+mode: batch
+sources:
+  events:
+    file: { path: inbox, format: csv }
+    watch: true
+sinks:
+  - { from: events, lake: { table: t } }
+)"),
+              (Strings{"config@6:5"}));
+    EXPECT_FALSE(parse_ok(R"(name: p
+sources:
+  events:
+    file: { path: in.csv }
+    watch: false
+sinks:
+  - { from: events, lake: { table: t } }
+)")
+                     .sources[0]
+                     .watch);
+    // A topic, a poll interval without watch, and a zero interval.
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a:
+    topic: t
+    watch: true
+  b:
+    file: { path: in.csv }
+    poll_interval: 1s
+  c:
+    file: { path: in.csv }
+    watch: true
+    poll_interval: 0s
+sinks:
+  - { from: a, lake: { table: t } }
+)"),
+              (Strings{"config@6:5", "config@9:5", "config@13:20"}));
+}
+
+}  // namespace
+}  // namespace millrace
