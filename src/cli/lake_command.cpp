@@ -20,6 +20,7 @@
 #include "formats/parquet/parquet_reader.h"
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
+#include "pipeline/lake_delete.h"
 #include "project/project_loader.h"
 #include "types/time_codec.h"
 
@@ -386,7 +387,7 @@ Status run(const LakeOptions& options) {
     }
     if (options.action == "files") {
         MILLRACE_ASSIGN_OR_RETURN(Manifest m, table.snapshot(options.snapshot));
-        for (const DataFile& f : m.files) {
+        for (const DataFile& f : (options.deletes ? m.deletes : m.files)) {
             std::printf("%s\t%llu rows\t%llu bytes\n", f.path.c_str(),
                         static_cast<unsigned long long>(f.rows),
                         static_cast<unsigned long long>(f.bytes));
@@ -427,6 +428,19 @@ Status run(const LakeOptions& options) {
                     result.files_added, static_cast<unsigned long long>(result.snapshot_id));
         return {};
     }
+    if (options.action == "delete") {
+        if (options.where.empty()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "lake delete needs --where \"<SQL predicate>\" (e.g. --where "
+                         "\"status = 'cancelled'\"; --where true deletes every row)");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable::DeleteResult result,
+                                  delete_lake_rows(table, options.where));
+        std::printf("deleted %llu rows (%zu delete files, %zu data files dropped); snapshot %llu\n",
+                    static_cast<unsigned long long>(result.rows_deleted), result.delete_files,
+                    result.files_removed, static_cast<unsigned long long>(result.snapshot_id));
+        return {};
+    }
     if (options.action == "expire-snapshots") {
         const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -447,7 +461,7 @@ Status run(const LakeOptions& options) {
     }
     return Error(ErrorCode::kInvalidArgument,
                  "unknown lake action `" + options.action +
-                     "` (expected list, describe, files, history, compact, import, "
+                     "` (expected list, describe, files, history, compact, import, delete, "
                      "expire-snapshots, remove-orphan-files or upgrade)");
 }
 

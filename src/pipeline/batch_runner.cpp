@@ -306,7 +306,10 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                 p.output,
                 LakeSink::create(project.data_dir, sink.table, sink.partition_by, p.plan->schema,
                                  lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
-                                 streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
+                                 sink.upsert  ? LakeSinkMode::kUpsert
+                                 : streaming ? LakeSinkMode::kAppend
+                                             : LakeSinkMode::kOverwrite,
+                                 sink.key));
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {
