@@ -218,17 +218,25 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     }
     std::optional<LakeTable> table;
     if (options.create) {
-        auto created = LakeTable::create(data_dir, options.table, *schema, options.partition_by);
-        if (created.ok()) {
-            table.emplace(std::move(created).value());
-        } else if (created.error().code() != ErrorCode::kAlreadyExists) {
-            return std::move(created).error();
+        // A new table is created by the import's first commit, so an import that fails
+        // before it leaves no table behind.
+        auto prepared = LakeTable::prepare(data_dir, options.table, *schema, options.partition_by);
+        if (prepared.ok()) {
+            table.emplace(std::move(prepared).value());
+        } else if (prepared.error().code() != ErrorCode::kAlreadyExists) {
+            return std::move(prepared).error();
         }
     }
     if (!table) {
         MILLRACE_ASSIGN_OR_RETURN(LakeTable opened, LakeTable::open(data_dir, options.table));
         table.emplace(std::move(opened));
     }
+    // A prepared table that no commit created goes when the import fails (a no-op once the
+    // table exists). Declared before the writer, so the writer's staging is gone by then.
+    struct DropUncreated {
+        const LakeTable& table;
+        ~DropUncreated() { table.remove_if_uncreated(); }
+    } drop_uncreated{*table};
     // Checked before a pipe is read (reading it consumes it); a missing file is reported when
     // it is opened.
     struct stat info {};
@@ -311,6 +319,7 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     if (writer->pending_rows() > 0 || options.commit_rows == 0 || sink.progress_recorded()) {
         MILLRACE_TRY(sink.commit(true));
     }
+    MILLRACE_TRY(table->ensure_created());  // an import of no rows still makes its table
     const std::string resumed = resumed_rows > 0 ? ", " + std::to_string(resumed_rows) +
                                                        " committed before the interruption"
                                                  : "";

@@ -11,8 +11,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                                    const std::string& table,
                                                    const std::vector<std::string>& partition_by,
                                                    std::shared_ptr<const Schema> schema,
-                                                   const std::string& writer_id,
-                                                   LakeSinkMode mode,
+                                                   const std::string& writer_id, LakeSinkMode mode,
                                                    const std::vector<std::string>& key) {
     if (mode == LakeSinkMode::kUpsert && key.empty()) {
         return Error(ErrorCode::kInvalidArgument,

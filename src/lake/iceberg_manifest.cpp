@@ -342,9 +342,8 @@ Result<std::vector<DataFile>> IcebergManifestCodec::decode_manifest(
         DataFile f;
         if (content.kind == AvroValue::Kind::kLong) {
             if (content.integer < 0 || content.integer > 2) {
-                return Error(ErrorCode::kUnsupported,
-                             source + ": unknown data_file content " +
-                                 std::to_string(content.integer));
+                return Error(ErrorCode::kUnsupported, source + ": unknown data_file content " +
+                                                          std::to_string(content.integer));
             }
             f.content = static_cast<DataFile::Content>(content.integer);
         }

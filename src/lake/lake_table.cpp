@@ -62,11 +62,10 @@ std::string random_hex() {
     return buffer;
 }
 
-
 // The rows of one data file that its snapshot's delete files delete: positions (sorted) and
 // the key sets of the equality delete files that apply to it.
 struct EqualityKeys {
-    std::vector<std::string> columns;  // key column names, in equality_ids order
+    std::vector<std::string> columns;      // key column names, in equality_ids order
     std::unordered_set<std::string> keys;  // row_key() of each deleted key
 };
 struct DeleteFilter {
@@ -174,7 +173,8 @@ Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& 
                                           reader->column_indices(keys->columns));
                 for (std::size_t k = 0; k < indices.size(); ++k) {
                     const DataType type = reader->schema()->field(indices[k]).type;
-                    if (type != schema.field(static_cast<std::size_t>(d.equality_ids[k] - 1)).type) {
+                    if (type !=
+                        schema.field(static_cast<std::size_t>(d.equality_ids[k] - 1)).type) {
                         return Error(ErrorCode::kCorruption,
                                      table_path + "/" + d.path + ": key column `" +
                                          keys->columns[k] + "` has another type than the table's");
@@ -236,8 +236,9 @@ Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& 
 // The schema of a position delete file (Iceberg spec, "Position Delete Files": reserved field
 // ids 2147483546 and 2147483545).
 const std::shared_ptr<const Schema>& position_delete_schema() {
-    static const std::shared_ptr<const Schema> schema = std::make_shared<const Schema>(
-        std::vector<Field>{{"file_path", DataType::kString, false}, {"pos", DataType::kInt64, false}});
+    static const std::shared_ptr<const Schema> schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"file_path", DataType::kString, false},
+                                                          {"pos", DataType::kInt64, false}});
     return schema;
 }
 constexpr const char* kPositionDeleteIcebergSchema =
@@ -251,8 +252,7 @@ std::string data_file_name(std::string_view suffix) {
     return "part-" + random_hex() + "-" + std::string(suffix) + ".parquet";
 }
 
-std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns,
-                    std::size_t row) {
+std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns, std::size_t row) {
     std::string key;
     for (std::size_t c : columns) {
         const Column& column = batch.column(c);
@@ -932,7 +932,8 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         for (const std::vector<DataFile>* files : {&kept, &added}) {
             for (const DataFile& f : *files) {
                 live_data.insert(f.path);
-                auto [it, inserted] = oldest_in_folder.emplace(folder_of(f.path), f.sequence_number);
+                auto [it, inserted] =
+                    oldest_in_folder.emplace(folder_of(f.path), f.sequence_number);
                 if (!inserted) it->second = std::min(it->second, f.sequence_number);
                 oldest = std::min(oldest, f.sequence_number);
             }
@@ -1435,18 +1436,17 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
             DeleteFilter deleted,
             delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
         std::vector<uint64_t> hits;
-        MILLRACE_TRY(read_live_rows(path_ + "/" + file.path, deleted, columns, {}, true,
-                                    [&](Batch batch, const std::vector<uint64_t>& positions)
-                                        -> Status {
-                                        MILLRACE_ASSIGN_OR_RETURN(std::vector<uint32_t> rows,
-                                                                  matches(batch));
-                                        for (uint32_t r : rows) {
-                                            if (r < positions.size()) {
-                                                hits.push_back(positions[r]);
-                                            }
-                                        }
-                                        return {};
-                                    }));
+        MILLRACE_TRY(read_live_rows(
+            path_ + "/" + file.path, deleted, columns, {}, true,
+            [&](Batch batch, const std::vector<uint64_t>& positions) -> Status {
+                MILLRACE_ASSIGN_OR_RETURN(std::vector<uint32_t> rows, matches(batch));
+                for (uint32_t r : rows) {
+                    if (r < positions.size()) {
+                        hits.push_back(positions[r]);
+                    }
+                }
+                return {};
+            }));
         if (hits.empty()) continue;
         std::sort(hits.begin(), hits.end());
         hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
@@ -1468,9 +1468,8 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
         parquet.sync = true;
         parquet.iceberg_schema = kPositionDeleteIcebergSchema;
         parquet.field_ids = {2147483546, 2147483545};
-        MILLRACE_ASSIGN_OR_RETURN(auto writer,
-                                  ParquetWriter::open(staged_path, position_delete_schema(),
-                                                      parquet));
+        MILLRACE_ASSIGN_OR_RETURN(
+            auto writer, ParquetWriter::open(staged_path, position_delete_schema(), parquet));
         // The table's location as the metadata records it, which readers match paths against.
         MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
         const std::string target = loaded.table.location + "/" + file.path;

@@ -54,9 +54,9 @@ public:
         for (const std::string& column : options_.upsert_key) {
             auto index = schema.index_of(column);
             if (!index) {
-                return Error(ErrorCode::kInvalidArgument,
-                             "upsert key column `" + column + "` is not a column of table `" +
-                                 table_.name() + "`");
+                return Error(ErrorCode::kInvalidArgument, "upsert key column `" + column +
+                                                              "` is not a column of table `" +
+                                                              table_.name() + "`");
             }
             key_columns_.push_back(*index);
         }
@@ -135,10 +135,10 @@ public:
             const Field& field = schema.field(key_columns_[k]);
             key_fields.push_back(field);
             ids.push_back(static_cast<int32_t>(key_columns_[k] + 1));
-            iceberg += (k > 0 ? ", " : "") + std::string(R"({"id": )") + std::to_string(ids.back()) +
-                       R"(, "name": )" + json_string(field.name) + R"(, "required": )" +
-                       (field.nullable ? "false" : "true") + R"(, "type": ")" +
-                       std::string(iceberg_type_name(field.type)) + "\"}";
+            iceberg += (k > 0 ? ", " : "") + std::string(R"({"id": )") +
+                       std::to_string(ids.back()) + R"(, "name": )" + json_string(field.name) +
+                       R"(, "required": )" + (field.nullable ? "false" : "true") +
+                       R"(, "type": ")" + std::string(iceberg_type_name(field.type)) + "\"}";
         }
         iceberg += "]}";
         auto key_schema = std::make_shared<const Schema>(std::move(key_fields));
@@ -150,9 +150,8 @@ public:
         for (std::size_t b = 0; b < upserts_.size(); ++b) {
             if (keep[b].empty()) continue;
             std::sort(keep[b].begin(), keep[b].end());
-            const Batch rows = keep[b].size() == upserts_[b].num_rows()
-                                   ? upserts_[b]
-                                   : upserts_[b].take(keep[b]);
+            const Batch rows =
+                keep[b].size() == upserts_[b].num_rows() ? upserts_[b] : upserts_[b].take(keep[b]);
             MILLRACE_TRY(write_rows(rows));
             const Batch keys = rows.project(key_columns_);
             std::vector<std::string> folders = table_.partition_spec().empty()

@@ -1,9 +1,8 @@
 #include "lake/manifest.h"
 
-#include <algorithm>
-
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>

@@ -49,6 +49,7 @@ struct DataFile {
 ///               "rows": 1000, "bytes": 4096,
 ///               "columns": {"id": {"min": "1", "max": "1000", "nulls": 0}, …}}]}
 ///
+/// An equality delete file (an upsert writer's) carries `"equality_ids": [1]` and no columns.
 /// Statistic values are strings in a per-type text form (integers, days and microseconds as
 /// decimal, doubles with 17 digits, bytes as hex) so that no JSON number loses precision.
 /// `writers` holds the last checkpoint each two-phase-commit writer committed, which makes a

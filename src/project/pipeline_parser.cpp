@@ -912,10 +912,10 @@ private:
                               lake_map.what() + ": mode upsert needs `key:` (the key columns)",
                               lake_map.location());
             } else if (!sink.upsert && present(lake_key)) {
-                reader_.error(ErrorCode::kConfig,
-                              key_of("key", lake_map.what()) +
-                                  " is the upsert key: it needs `mode: upsert`",
-                              lake_key->location());
+                reader_.error(
+                    ErrorCode::kConfig,
+                    key_of("key", lake_map.what()) + " is the upsert key: it needs `mode: upsert`",
+                    lake_key->location());
             }
             lake_map.finish();
         } else if (kind == "online") {

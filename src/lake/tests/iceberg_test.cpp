@@ -536,10 +536,13 @@ TEST_F(LakeTableIcebergTest, PositionDeletesAreAppliedByScansAndCompaction) {
     LakeTable::ScanOptions older;
     older.snapshot_id = 2;
     uint64_t rows_at_2 = 0;
-    ASSERT_TRUE(table->scan(older, [&](Batch b) {
-                         rows_at_2 += b.num_rows();
-                         return Status();
-                     }).ok());
+    ASSERT_TRUE(table
+                    ->scan(older,
+                           [&](Batch b) {
+                               rows_at_2 += b.num_rows();
+                               return Status();
+                           })
+                    .ok());
     EXPECT_EQ(rows_at_2, 100u);
     // A second delete adds to the first.
     ASSERT_TRUE(table->delete_rows(ids_divisible_by(2)).ok());
@@ -552,13 +555,16 @@ TEST_F(LakeTableIcebergTest, PositionDeletesAreAppliedByScansAndCompaction) {
     LakeTable::ScanOptions filtered;
     filtered.predicates = {{"id", CompareOp::kLt, Value::int64(10)}};
     std::vector<int64_t> small;
-    ASSERT_TRUE(table->scan(filtered, [&](Batch b) {
-                         for (std::size_t r = 0; r < b.num_rows(); ++r) {
-                             const int64_t id = b.column(0).value<int64_t>(r);
-                             if (id < 10) small.push_back(id);
-                         }
-                         return Status();
-                     }).ok());
+    ASSERT_TRUE(table
+                    ->scan(filtered,
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   const int64_t id = b.column(0).value<int64_t>(r);
+                                   if (id < 10) small.push_back(id);
+                               }
+                               return Status();
+                           })
+                    .ok());
     std::sort(small.begin(), small.end());
     EXPECT_EQ(small, (std::vector<int64_t>{1, 5, 7}));
     // Compaction applies the deletes: the same rows, no delete files left.
@@ -638,13 +644,17 @@ TEST_F(LakeTableIcebergTest, UpsertsKeepOneRowPerKey) {
     }
     std::map<int64_t, int64_t> got;
     std::size_t rows_read = 0;
-    ASSERT_TRUE(table->scan({}, [&](Batch b) {
-                         for (std::size_t r = 0; r < b.num_rows(); ++r) {
-                             got[b.column(0).value<int64_t>(r)] = b.column(1).value<int64_t>(r);
-                             ++rows_read;
-                         }
-                         return Status();
-                     }).ok());
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   got[b.column(0).value<int64_t>(r)] =
+                                       b.column(1).value<int64_t>(r);
+                                   ++rows_read;
+                               }
+                               return Status();
+                           })
+                    .ok());
     EXPECT_EQ(rows_read, 15u);
     ASSERT_EQ(got.size(), 15u);
     for (int64_t i = 0; i < 15; ++i) {
