@@ -102,6 +102,7 @@ Result<std::size_t> read_live_rows(
     std::size_t skipped = 0;
     uint64_t start = 0;
     std::vector<uint64_t> positions;
+    std::string key;  // reused: one allocation per scan, not per row
     for (std::size_t group = 0; group < reader->num_row_groups(); ++group) {
         const uint64_t rows = reader->row_group_rows(group);
         const uint64_t first = start;
@@ -128,7 +129,9 @@ Result<std::size_t> read_live_rows(
                 }
                 bool live = true;
                 for (std::size_t e = 0; e < key_columns.size() && live; ++e) {
-                    live = deleted.equality[e]->keys.count(row_key(batch, key_columns[e], r)) == 0;
+                    key.clear();
+                    append_row_key(key, batch, key_columns[e], r);
+                    live = deleted.equality[e]->keys.count(key) == 0;
                 }
                 if (!live) continue;
                 keep.push_back(static_cast<uint32_t>(r));
@@ -254,6 +257,12 @@ std::string data_file_name(std::string_view suffix) {
 
 std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns, std::size_t row) {
     std::string key;
+    append_row_key(key, batch, columns, row);
+    return key;
+}
+
+void append_row_key(std::string& key, const Batch& batch, const std::vector<std::size_t>& columns,
+                    std::size_t row) {
     for (std::size_t c : columns) {
         const Column& column = batch.column(c);
         if (column.is_null(row)) {
@@ -292,7 +301,6 @@ std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns,
             }
         }
     }
-    return key;
 }
 
 struct LakeTable::Metadata {

@@ -25,7 +25,8 @@ struct TableMetadata;
 ///
 ///   <data_dir>/lake/<table>/
 ///     metadata/
-///       v1.metadata.json        the empty table: schema, partition spec (iceberg_metadata.h)
+///       v1.metadata.json        schema, partition spec (iceberg_metadata.h): the empty table
+///                               (create()), or with the first snapshot (a prepared table)
 ///       v2.metadata.json        one more per commit: snapshots, logs, current-snapshot-id.
 ///                               Created with link(2) from a fsynced temporary file, which fails
 ///                               when the name exists: THE commit point, taken by at most one
@@ -43,6 +44,10 @@ struct TableMetadata;
 ///                               commits make no snapshot)
 ///     day=2026-11-23/
 ///       part-<random>-<n>.parquet   committed data files (and files of older snapshots)
+///       part-<random>-deletes.parquet   position delete files: (file_path, pos) rows of one
+///                               data file of the folder (delete_rows())
+///       part-<random>-<writer>-eqdeletes.parquet   equality delete files: the key rows of an
+///                               upsert commit in this partition (LakeWriterOptions::upsert_key)
 ///
 /// Readers list files from the manifests of the current snapshot (or an older one, AS OF a
 /// snapshot id), so they never see staged files or files of a commit that did not happen.
@@ -238,5 +243,8 @@ std::string data_file_name(std::string_view suffix);
 /// The values of `columns` at `row` as one byte string, equal exactly when the values are
 /// (null equals null, as in equality deletes): what upserts and equality deletes match keys by.
 std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns, std::size_t row);
+/// row_key() appended to `key` (a buffer the caller reuses across rows).
+void append_row_key(std::string& key, const Batch& batch, const std::vector<std::size_t>& columns,
+                    std::size_t row);
 
 }  // namespace millrace
