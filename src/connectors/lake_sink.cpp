@@ -38,6 +38,11 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         }
         if (!prepared.ok()) return std::move(prepared).error();
         lake.emplace(std::move(prepared).value());
+        if (mode == LakeSinkMode::kAppend) {
+            // A streaming pipeline runs until stopped: its table exists (empty) from the start,
+            // so that queries while it runs read an empty table, not an unknown one.
+            MILLRACE_TRY(lake->ensure_created());
+        }
     } else {
         return std::move(opened).error();
     }

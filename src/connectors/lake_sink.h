@@ -23,12 +23,13 @@ enum class LakeSinkMode {
 /// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is opened (its
 /// schema must match), or created by the sink's first commit with the plan's schema and the
 /// sink's `partition_by` (in the same metadata version as its first snapshot, so a run that
-/// fails leaves no table). A transactional Sink: rows are staged as Parquet files, pre_commit()
-/// closes and fsyncs them, commit() makes them one snapshot, so readers see all of a run or none of
-/// it. Batch runs overwrite the partitions they write (a re-run of a day replaces that day: the
-/// promise that "re-runs produce the same outcome"). Staging is private to the sink
-/// (LakeStaging::kPrivate): runs of one pipeline may write one table at once (a backfill), and a
-/// killed run's files are dropped, never committed.
+/// fails leaves no table; a streaming sink, kAppend, creates its table empty when it opens). A
+/// transactional Sink: rows are staged as Parquet files, pre_commit() closes and fsyncs them,
+/// commit() makes them one snapshot, so readers see all of a run or none of it. Batch runs
+/// overwrite the partitions they write (a re-run of a day replaces that day: the promise that
+/// "re-runs produce the same outcome"). Staging is private to the sink (LakeStaging::kPrivate):
+/// runs of one pipeline may write one table at once (a backfill), and a killed run's files are
+/// dropped, never committed.
 class LakeSink final : public Sink {
 public:
     static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,
