@@ -267,14 +267,18 @@ int run_cli(int argc, char** argv) {
         "lake", "Iceberg lake tables: list, describe, history, compact, import...");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
-                     "list | describe | files | history | compact | import | expire-snapshots | "
-                     "remove-orphan-files | upgrade")
+                     "list | describe | files | history | compact | import | delete | "
+                     "expire-snapshots | remove-orphan-files | upgrade")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
     lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
     lake->add_option("--project,-p", lake_options.project,
                      "A project directory whose data_dir to use (default: .)");
     lake->add_option("--snapshot", lake_options.snapshot, "describe/files AS OF this snapshot id");
+    lake->add_flag("--deletes", lake_options.deletes,
+                   "files: list the delete files (row-level deletes) instead of the data files");
+    lake->add_option("--where", lake_options.where,
+                     "delete: the rows to delete, a SQL predicate over the table's columns");
     lake->add_option("--input,-i", lake_options.input, "import: a .parquet, .ndjson or .csv file");
     lake->add_option("--schema", lake_options.schema, "import: the schema of NDJSON/CSV input");
     lake->add_flag("--create", lake_options.create, "import: create the table if missing");

@@ -20,6 +20,7 @@
 #include "formats/parquet/parquet_reader.h"
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
+#include "pipeline/lake_delete.h"
 #include "project/project_loader.h"
 #include "types/time_codec.h"
 
@@ -217,17 +218,25 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     }
     std::optional<LakeTable> table;
     if (options.create) {
-        auto created = LakeTable::create(data_dir, options.table, *schema, options.partition_by);
-        if (created.ok()) {
-            table.emplace(std::move(created).value());
-        } else if (created.error().code() != ErrorCode::kAlreadyExists) {
-            return std::move(created).error();
+        // A new table is created by the import's first commit, so an import that fails
+        // before it leaves no table behind.
+        auto prepared = LakeTable::prepare(data_dir, options.table, *schema, options.partition_by);
+        if (prepared.ok()) {
+            table.emplace(std::move(prepared).value());
+        } else if (prepared.error().code() != ErrorCode::kAlreadyExists) {
+            return std::move(prepared).error();
         }
     }
     if (!table) {
         MILLRACE_ASSIGN_OR_RETURN(LakeTable opened, LakeTable::open(data_dir, options.table));
         table.emplace(std::move(opened));
     }
+    // A prepared table that no commit created goes when the import fails (a no-op once the
+    // table exists). Declared before the writer, so the writer's staging is gone by then.
+    struct DropUncreated {
+        const LakeTable& table;
+        ~DropUncreated() { table.remove_if_uncreated(); }
+    } drop_uncreated{*table};
     // Checked before a pipe is read (reading it consumes it); a missing file is reported when
     // it is opened.
     struct stat info {};
@@ -310,6 +319,7 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     if (writer->pending_rows() > 0 || options.commit_rows == 0 || sink.progress_recorded()) {
         MILLRACE_TRY(sink.commit(true));
     }
+    MILLRACE_TRY(table->ensure_created());  // an import of no rows still makes its table
     const std::string resumed = resumed_rows > 0 ? ", " + std::to_string(resumed_rows) +
                                                        " committed before the interruption"
                                                  : "";
@@ -386,7 +396,7 @@ Status run(const LakeOptions& options) {
     }
     if (options.action == "files") {
         MILLRACE_ASSIGN_OR_RETURN(Manifest m, table.snapshot(options.snapshot));
-        for (const DataFile& f : m.files) {
+        for (const DataFile& f : (options.deletes ? m.deletes : m.files)) {
             std::printf("%s\t%llu rows\t%llu bytes\n", f.path.c_str(),
                         static_cast<unsigned long long>(f.rows),
                         static_cast<unsigned long long>(f.bytes));
@@ -427,6 +437,19 @@ Status run(const LakeOptions& options) {
                     result.files_added, static_cast<unsigned long long>(result.snapshot_id));
         return {};
     }
+    if (options.action == "delete") {
+        if (options.where.empty()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "lake delete needs --where \"<SQL predicate>\" (e.g. --where "
+                         "\"status = 'cancelled'\"; --where true deletes every row)");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable::DeleteResult result,
+                                  delete_lake_rows(table, options.where));
+        std::printf("deleted %llu rows (%zu delete files, %zu data files dropped); snapshot %llu\n",
+                    static_cast<unsigned long long>(result.rows_deleted), result.delete_files,
+                    result.files_removed, static_cast<unsigned long long>(result.snapshot_id));
+        return {};
+    }
     if (options.action == "expire-snapshots") {
         const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -447,7 +470,7 @@ Status run(const LakeOptions& options) {
     }
     return Error(ErrorCode::kInvalidArgument,
                  "unknown lake action `" + options.action +
-                     "` (expected list, describe, files, history, compact, import, "
+                     "` (expected list, describe, files, history, compact, import, delete, "
                      "expire-snapshots, remove-orphan-files or upgrade)");
 }
 

@@ -13,6 +13,8 @@ struct LakeOptions {
     std::string data_dir;              // explicit --data-dir
     std::string project;               // or a project directory whose data_dir is used
     std::optional<uint64_t> snapshot;  // describe/files AS OF
+    bool deletes = false;              // files: the delete files instead of the data files
+    std::string where;                 // delete: the SQL predicate of the rows to delete
     // import
     std::string input;
     std::string schema;                     // for NDJSON/CSV input
@@ -29,7 +31,7 @@ struct LakeOptions {
     std::size_t retain_last = 1;
 };
 
-/// `millrace lake list|describe|files|history|compact|import|expire-snapshots|
+/// `millrace lake list|describe|files|history|compact|import|delete|expire-snapshots|
 /// remove-orphan-files|upgrade`: inspects and maintains lake tables (src/lake). `import` loads a
 /// Parquet, NDJSON or CSV file through a LakeWriter, committing every --commit-rows rows (the crash
 /// test drives it). Returns the exit code.

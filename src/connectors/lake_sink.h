@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "connectors/sink.h"
+#include "lake/lake_table.h"
 
 namespace millrace {
 
@@ -14,13 +16,17 @@ class LakeWriter;
 enum class LakeSinkMode {
     kOverwrite,  // a batch run: its first commit into a partition replaces it
     kAppend,     // a streaming run: every commit adds files (windows arrive over time)
+    kUpsert,     // `mode: upsert`: a commit's rows replace the table's rows of the same keys
+                 // (equality deletes of the keys plus the new rows: one row per key)
 };
 
-/// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is created on
-/// first use with the plan's schema and the sink's `partition_by`, or opened (its schema must
-/// match). A transactional Sink: rows are staged as Parquet files, pre_commit() closes and
-/// fsyncs them, commit() makes them one snapshot, so readers see all of a run or none of it. Batch
-/// runs overwrite the partitions they write (a re-run of a day replaces that day: the promise that
+/// A pipeline sink into a lake table (`<data_dir>/lake/<table>/`): the table is opened (its
+/// schema must match), or created by the sink's first commit with the plan's schema and the
+/// sink's `partition_by` (in the same metadata version as its first snapshot, so a run that
+/// fails leaves no table; a streaming sink, kAppend, creates its table empty when it opens). A
+/// transactional Sink: rows are staged as Parquet files, pre_commit() closes and fsyncs them,
+/// commit() makes them one snapshot, so readers see all of a run or none of it. Batch runs
+/// overwrite the partitions they write (a re-run of a day replaces that day: the promise that
 /// "re-runs produce the same outcome"). A batch run's staging is private to the sink
 /// (LakeStaging::kPrivate): runs of one pipeline may write one table at once (a backfill), and a
 /// killed run's files are dropped, never committed. A streaming run's (kAppend) is named after
@@ -34,7 +40,8 @@ public:
                                                     const std::vector<std::string>& partition_by,
                                                     std::shared_ptr<const Schema> schema,
                                                     const std::string& writer_id,
-                                                    LakeSinkMode mode = LakeSinkMode::kOverwrite);
+                                                    LakeSinkMode mode = LakeSinkMode::kOverwrite,
+                                                    const std::vector<std::string>& key = {});
     ~LakeSink() override;
     Status write(Batch batch) override;
     Status pre_commit(uint64_t commit_id) override;
@@ -51,6 +58,8 @@ public:
     uint64_t snapshot_id() const { return snapshot_id_; }
 
 private:
+    /// The table handle (prepared, when the table did not exist: created by the first commit).
+    std::optional<LakeTable> table_;
     std::unique_ptr<LakeWriter> writer_;
     uint64_t rows_ = 0;
     uint64_t snapshot_id_ = 0;

@@ -13,6 +13,10 @@ namespace millrace {
 
 namespace {
 
+// The reserved field ids of a position delete file's columns (Iceberg spec, "Position Delete
+// Files").
+constexpr int64_t kDeleteFilePathId = 2147483546;
+
 constexpr const char* kManifestListSchema =
     R"({"type": "record", "name": "manifest_file", "fields": [
   {"name": "manifest_path", "type": "string", "field-id": 500},
@@ -119,7 +123,9 @@ std::string manifest_schema_json(const Schema& schema, const PartitionSpec& spec
     )" + count_map("value_counts", 109, 119, 120, "long") +
            ",\n    " + count_map("null_value_counts", 110, 121, 122, "long") + ",\n    " +
            count_map("lower_bounds", 125, 126, 127, "bytes") + ",\n    " +
-           count_map("upper_bounds", 128, 129, 130, "bytes") + R"(]}, "field-id": 2}]})";
+           count_map("upper_bounds", 128, 129, 130, "bytes") + R"(,
+    {"name": "equality_ids", "type": ["null", {"type": "array", "items": "int", "element-id": 136}],
+     "default": null, "field-id": 135}]}, "field-id": 2}]})";
 }
 
 AvroValue partition_avro_value(const Value& v) {
@@ -241,7 +247,7 @@ IcebergManifestCodec::IcebergManifestCodec(Schema schema, PartitionSpec spec, st
 }
 
 Result<std::string> IcebergManifestCodec::encode_manifest(
-    const std::vector<IcebergManifestEntry>& entries, int64_t snapshot_id) const {
+    const std::vector<IcebergManifestEntry>& entries, int64_t snapshot_id, bool deletes) const {
     std::string partition_fields = iceberg_partition_spec_json(spec_);
     // The `partition-spec` key holds the fields array alone.
     const std::size_t open = partition_fields.find('[');
@@ -252,7 +258,7 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
                        {"partition-spec", partition_fields},
                        {"partition-spec-id", "0"},
                        {"format-version", "2"},
-                       {"content", "data"}});
+                       {"content", deletes ? "deletes" : "data"}});
     for (const IcebergManifestEntry& entry : entries) {
         const DataFile& f = entry.file;
         const std::size_t slash = f.path.rfind('/');
@@ -264,6 +270,14 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
             for (const Value& v : values) partition.push_back(partition_avro_value(v));
         }
         std::vector<std::pair<int64_t, AvroValue>> value_counts, null_counts, lower, upper;
+        if (f.content == DataFile::Content::kPositionDeletes && !f.referenced_file.empty()) {
+            const std::string target = location_ + "/" + f.referenced_file;
+            value_counts.emplace_back(kDeleteFilePathId,
+                                      AvroValue::of_long(static_cast<int64_t>(f.rows)));
+            null_counts.emplace_back(kDeleteFilePathId, AvroValue::of_long(0));
+            lower.emplace_back(kDeleteFilePathId, AvroValue::of_bytes(target));
+            upper.emplace_back(kDeleteFilePathId, AvroValue::of_bytes(target));
+        }
         for (std::size_t c = 0; c < f.columns.size() && c < schema_.size(); ++c) {
             const ColumnStatistics& s = f.columns[c];
             const int64_t id = static_cast<int64_t>(c + 1);
@@ -274,8 +288,14 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
                 upper.emplace_back(id, AvroValue::of_bytes(iceberg_bound(s.max)));
             }
         }
+        AvroValue equality_ids = AvroValue::null();
+        if (f.content == DataFile::Content::kEqualityDeletes) {
+            std::vector<AvroValue> ids;
+            for (int32_t id : f.equality_ids) ids.push_back(AvroValue::of_long(id));
+            equality_ids = AvroValue::array(std::move(ids));
+        }
         AvroValue data_file = AvroValue::record({
-            AvroValue::of_long(0),
+            AvroValue::of_long(static_cast<int64_t>(f.content)),
             AvroValue::of_bytes(location_ + "/" + f.path),
             AvroValue::of_bytes("PARQUET"),
             AvroValue::record(std::move(partition)),
@@ -285,6 +305,7 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
             key_values(null_counts),
             key_values(lower),
             key_values(upper),
+            std::move(equality_ids),
         });
         const bool added = entry.status == 1;
         MILLRACE_TRY(writer.append(AvroValue::record({
@@ -318,11 +339,25 @@ Result<std::vector<DataFile>> IcebergManifestCodec::decode_manifest(
         if (status.integer == 2) continue;  // deleted: informational only
         const AvroValue& file = field_or_null(row, root, "data_file");
         const AvroValue& content = field_or_null(file, *file_schema, "content");
-        if (content.kind == AvroValue::Kind::kLong && content.integer != 0) {
-            return Error(ErrorCode::kUnsupported,
-                         source + ": delete files (row-level deletes) are not supported yet");
-        }
         DataFile f;
+        if (content.kind == AvroValue::Kind::kLong) {
+            if (content.integer < 0 || content.integer > 2) {
+                return Error(ErrorCode::kUnsupported, source + ": unknown data_file content " +
+                                                          std::to_string(content.integer));
+            }
+            f.content = static_cast<DataFile::Content>(content.integer);
+        }
+        if (f.content == DataFile::Content::kEqualityDeletes) {
+            const AvroValue& ids = field_or_null(file, *file_schema, "equality_ids");
+            if (ids.kind == AvroValue::Kind::kArray) {
+                for (const AvroValue& id : ids.items) {
+                    if (id.kind == AvroValue::Kind::kLong) {
+                        f.equality_ids.push_back(static_cast<int32_t>(id.integer));
+                    }
+                }
+            }
+            if (f.equality_ids.empty()) return corrupt("equality delete file without equality_ids");
+        }
         const AvroValue& path = field_or_null(file, *file_schema, "file_path");
         const AvroValue& rows_count = field_or_null(file, *file_schema, "record_count");
         const AvroValue& size = field_or_null(file, *file_schema, "file_size_in_bytes");
@@ -355,6 +390,37 @@ Result<std::vector<DataFile>> IcebergManifestCodec::decode_manifest(
         const AvroValue& sequence = field_or_null(row, root, "sequence_number");
         f.sequence_number =
             sequence.kind == AvroValue::Kind::kLong ? sequence.integer : manifest.sequence_number;
+        if (f.content == DataFile::Content::kPositionDeletes) {
+            // The data file it deletes from: lower == upper bound of its file_path column.
+            std::string lower_path, upper_path;
+            for (const char* name : {"lower_bounds", "upper_bounds"}) {
+                const AvroValue& map = field_or_null(file, *file_schema, name);
+                if (map.kind != AvroValue::Kind::kArray) continue;
+                for (const AvroValue& pair : map.items) {
+                    if (pair.kind == AvroValue::Kind::kRecord && pair.items.size() == 2 &&
+                        pair.items[0].kind == AvroValue::Kind::kLong &&
+                        pair.items[0].integer == kDeleteFilePathId &&
+                        pair.items[1].kind == AvroValue::Kind::kBytes) {
+                        (name[0] == 'l' ? lower_path : upper_path) = pair.items[1].bytes;
+                    }
+                }
+            }
+            if (!lower_path.empty() && lower_path == upper_path) {
+                f.referenced_file = lower_path;
+                for (const std::string& prefix : {location_ + "/", "file://" + location_ + "/"}) {
+                    if (f.referenced_file.rfind(prefix, 0) == 0) {
+                        f.referenced_file = f.referenced_file.substr(prefix.size());
+                        break;
+                    }
+                }
+            }
+            out.push_back(std::move(f));
+            continue;
+        }
+        if (f.content == DataFile::Content::kEqualityDeletes) {
+            out.push_back(std::move(f));
+            continue;
+        }
         // Column statistics by column id.
         f.columns.resize(schema_.size());
         for (ColumnStatistics& s : f.columns) s.row_count = f.rows;
@@ -442,7 +508,7 @@ Result<std::string> IcebergManifestCodec::encode_manifest_list(
             AvroValue::of_bytes(m.path),
             AvroValue::of_long(m.length),
             AvroValue::of_long(0),
-            AvroValue::of_long(0),
+            AvroValue::of_long(m.content),
             AvroValue::of_long(m.sequence_number),
             AvroValue::of_long(m.min_sequence_number),
             AvroValue::of_long(m.added_snapshot_id),
@@ -476,9 +542,10 @@ Result<std::vector<IcebergManifestFile>> IcebergManifestCodec::decode_manifest_l
         if (path.kind != AvroValue::Kind::kBytes || !length) {
             return Error(ErrorCode::kCorruption, source + ": not an Iceberg manifest list");
         }
-        if (get("content").value_or(0) != 0) {
-            return Error(ErrorCode::kUnsupported,
-                         source + ": delete manifests (row-level deletes) are not supported yet");
+        m.content = static_cast<int>(get("content").value_or(0));
+        if (m.content != 0 && m.content != 1) {
+            return Error(ErrorCode::kCorruption,
+                         source + ": unknown manifest content " + std::to_string(m.content));
         }
         m.path = path.bytes;
         m.length = *length;

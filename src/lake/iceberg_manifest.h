@@ -28,6 +28,7 @@ struct IcebergManifestEntry {
 /// with its summaries unchanged.
 struct IcebergManifestFile {
     std::string path;  // absolute
+    int content = 0;   // 0 data files, 1 delete files
     int64_t length = 0;
     int64_t sequence_number = 0;
     int64_t min_sequence_number = 0;
@@ -48,16 +49,21 @@ struct IcebergManifestFile {
 /// file_size_in_bytes, value_counts, null_value_counts, lower_bounds and upper_bounds keyed by
 /// column id, bounds in the single-value binary serialization (iceberg_bound). Their Avro file
 /// metadata carries schema, schema-id, partition-spec, partition-spec-id, format-version 2 and
-/// content "data". Manifest lists (`metadata/snap-<id>-<attempt>-<uuid>.avro`) list the
+/// content "data" (or "deletes": position and equality delete files, with equality_ids).
+/// Manifest lists (`metadata/snap-<id>-<attempt>-<uuid>.avro`) list the
 /// manifests of one snapshot.
 class IcebergManifestCodec {
 public:
     IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location);
 
+    /// A manifest of data files, or (`deletes`) of delete files: all entries of one kind.
+    /// A position delete file's referenced data file is written as the lower and upper bound
+    /// of its `file_path` column (field id 2147483546), as Iceberg's writers do.
     Result<std::string> encode_manifest(const std::vector<IcebergManifestEntry>& entries,
-                                        int64_t snapshot_id) const;
+                                        int64_t snapshot_id, bool deletes = false) const;
     /// The live files of a manifest (status 0 and 1), each with its snapshot and data sequence
-    /// number (inherited from `manifest` when null). Paths come back relative to the table;
+    /// number (inherited from `manifest` when null), data and delete files (DataFile::content).
+    /// Paths come back relative to the table;
     /// a path outside the table location, or escaping it with `..`, is kCorruption.
     Result<std::vector<DataFile>> decode_manifest(std::string bytes,
                                                   const IcebergManifestFile& manifest) const;

@@ -25,8 +25,9 @@ struct IcebergSnapshot {
     /// "operation" (append, overwrite, replace, delete) and the counts the spec suggests
     /// (added-data-files, deleted-data-files, added-records, deleted-records, total-records,
     /// total-data-files), plus Millrace's own keys:
-    ///   millrace.operation   create, append, overwrite, compact (the operation as Millrace
-    ///                        names it; compact is Iceberg's `replace`)
+    ///   millrace.operation   create, append, overwrite, compact, delete, upsert (the
+    ///                        operation as Millrace names it; compact is Iceberg's `replace`,
+    ///                        upsert its `overwrite`)
     ///   millrace.writers     JSON object: two-phase-commit writer -> last checkpoint committed
     ///   millrace.progress    JSON object: per writer, what an unfinished multi-commit import
     ///                        committed (see Manifest::progress)

@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "common/durable_file.h"
 #include "common/json_string.h"
@@ -79,10 +81,273 @@ Batch with_null_columns(const Batch& batch, const std::shared_ptr<const Schema>&
     return Batch(schema, std::move(columns), batch.num_rows());
 }
 
+// The rows of one data file that its snapshot's delete files delete: positions (sorted) and
+// the key sets of the equality delete files that apply to it.
+struct EqualityKeys {
+    std::vector<std::string> columns;      // key column names, in equality_ids order
+    std::unordered_set<std::string> keys;  // row_key() of each deleted key
+};
+struct DeleteFilter {
+    std::vector<uint64_t> positions;
+    std::vector<std::shared_ptr<const EqualityKeys>> equality;
+};
+// Equality delete files read once per scan (they apply to many data files).
+using EqualityCache = std::map<std::string, std::shared_ptr<const EqualityKeys>>;
+
+// Reads the row groups of a data file that `predicates` do not rule out, without the rows
+// `deleted` deletes. With `want_positions`, on_batch also gets the file position of each row it
+// is handed (what a position delete file records). Returns the row groups skipped.
+//
+// With `table_schema`, a column of `columns` the file lacks (added to the schema after the file
+// was written, through the REST catalog's add-schema) reads as nulls, as Iceberg's schema
+// evolution says; without it, a missing column is an error.
+Result<std::size_t> read_live_rows(
+    const std::string& file, const DeleteFilter& deleted, const std::vector<std::string>& wanted,
+    const std::vector<ColumnPredicate>& wanted_predicates, bool want_positions,
+    const std::function<Status(Batch, const std::vector<uint64_t>&)>& on_batch,
+    const Schema* table_schema = nullptr) {
+    MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(file));
+    std::vector<std::string> columns;
+    std::vector<ColumnPredicate> predicates;
+    std::shared_ptr<const Schema> widened;  // set when the file lacks some of `wanted`
+    if (table_schema == nullptr) {
+        columns = wanted;
+        predicates = wanted_predicates;
+    } else {
+        for (const std::string& column : wanted) {
+            if (reader->schema()->index_of(column)) columns.push_back(column);
+        }
+        for (const ColumnPredicate& predicate : wanted_predicates) {
+            if (reader->schema()->index_of(predicate.column)) predicates.push_back(predicate);
+        }
+        if (columns.size() != wanted.size()) {
+            std::vector<Field> fields;
+            for (const std::string& column : wanted) {
+                fields.push_back(table_schema->field(*table_schema->index_of(column)));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(Schema made, Schema::make(std::move(fields)));
+            widened = std::make_shared<const Schema>(std::move(made));
+        }
+    }
+    // Key columns of equality deletes are read too, and projected away after the match.
+    std::vector<std::string> read = columns;
+    std::vector<std::vector<std::size_t>> key_columns;
+    for (const auto& equality : deleted.equality) {
+        std::vector<std::size_t> indices;
+        for (const std::string& name : equality->columns) {
+            auto it = std::find(read.begin(), read.end(), name);
+            if (it == read.end()) it = read.insert(read.end(), name);
+            indices.push_back(static_cast<std::size_t>(it - read.begin()));
+        }
+        key_columns.push_back(std::move(indices));
+    }
+    std::vector<std::size_t> output(columns.size());
+    for (std::size_t i = 0; i < output.size(); ++i) output[i] = i;
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices, reader->column_indices(read));
+    const std::vector<uint64_t>& positions_deleted = deleted.positions;
+    std::size_t skipped = 0;
+    uint64_t start = 0;
+    std::vector<uint64_t> positions;
+    std::string key;  // reused: one allocation per scan, not per row
+    for (std::size_t group = 0; group < reader->num_row_groups(); ++group) {
+        const uint64_t rows = reader->row_group_rows(group);
+        const uint64_t first = start;
+        start += rows;
+        if (!predicates.empty()) {
+            MILLRACE_ASSIGN_OR_RETURN(bool may_match,
+                                      reader->row_group_may_match(group, predicates));
+            if (!may_match) {
+                ++skipped;
+                continue;
+            }
+        }
+        MILLRACE_ASSIGN_OR_RETURN(Batch batch, reader->read_row_group(group, indices));
+        auto lo = std::lower_bound(positions_deleted.begin(), positions_deleted.end(), first);
+        auto hi = std::lower_bound(lo, positions_deleted.end(), first + rows);
+        positions.clear();
+        if (lo != hi || !key_columns.empty()) {
+            std::vector<uint32_t> keep;
+            keep.reserve(rows);
+            for (uint64_t r = 0; r < rows; ++r) {
+                if (lo != hi && *lo == first + r) {
+                    ++lo;
+                    continue;
+                }
+                bool live = true;
+                for (std::size_t e = 0; e < key_columns.size() && live; ++e) {
+                    key.clear();
+                    append_row_key(key, batch, key_columns[e], r);
+                    live = deleted.equality[e]->keys.count(key) == 0;
+                }
+                if (!live) continue;
+                keep.push_back(static_cast<uint32_t>(r));
+                if (want_positions) positions.push_back(first + r);
+            }
+            if (keep.empty()) continue;
+            if (keep.size() < rows) batch = batch.take(keep);
+            if (read.size() > columns.size()) batch = batch.project(output);
+        } else if (want_positions) {
+            for (uint64_t r = 0; r < rows; ++r) positions.push_back(first + r);
+        }
+        if (widened) batch = with_null_columns(batch, widened, columns);
+        MILLRACE_TRY(on_batch(std::move(batch), positions));
+    }
+    return skipped;
+}
+
+// What the delete files of a snapshot delete from `file` (Iceberg spec, "Scan Planning"): a
+// position delete file applies to data files of its sequence number or older, an equality delete
+// file to older data files of its partition (or of every partition when the table has none).
+Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& schema,
+                                   bool partitioned, const DataFile& file,
+                                   const std::vector<DataFile>& deletes, EqualityCache& cache) {
+    DeleteFilter filter;
+    for (const DataFile& d : deletes) {
+        if (d.content == DataFile::Content::kEqualityDeletes) {
+            if (d.sequence_number <= file.sequence_number) continue;
+            if (partitioned && folder_of(d.path) != folder_of(file.path)) continue;
+            auto cached = cache.find(d.path);
+            if (cached == cache.end()) {
+                auto keys = std::make_shared<EqualityKeys>();
+                for (int32_t id : d.equality_ids) {
+                    if (id < 1 || static_cast<std::size_t>(id) > schema.size()) {
+                        return Error(ErrorCode::kUnsupported,
+                                     table_path + "/" + d.path + ": equality field id " +
+                                         std::to_string(id) + " is not a column of the table");
+                    }
+                    keys->columns.push_back(schema.field(static_cast<std::size_t>(id - 1)).name);
+                }
+                MILLRACE_ASSIGN_OR_RETURN(auto reader,
+                                          ParquetReader::open(table_path + "/" + d.path));
+                MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices,
+                                          reader->column_indices(keys->columns));
+                for (std::size_t k = 0; k < indices.size(); ++k) {
+                    const DataType type = reader->schema()->field(indices[k]).type;
+                    if (type !=
+                        schema.field(static_cast<std::size_t>(d.equality_ids[k] - 1)).type) {
+                        return Error(ErrorCode::kCorruption,
+                                     table_path + "/" + d.path + ": key column `" +
+                                         keys->columns[k] + "` has another type than the table's");
+                    }
+                }
+                std::vector<std::size_t> all(indices.size());
+                for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+                ParquetScanOptions scan;
+                scan.columns = indices;
+                MILLRACE_TRY(reader->scan(scan, [&](Batch batch) -> Status {
+                    for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                        keys->keys.insert(row_key(batch, all, r));
+                    }
+                    return {};
+                }));
+                cached = cache.emplace(d.path, std::move(keys)).first;
+            }
+            filter.equality.push_back(cached->second);
+            continue;
+        }
+        // A position delete applies to data files of its own sequence number or older.
+        if (d.sequence_number < file.sequence_number) continue;
+        if (!d.referenced_file.empty() && d.referenced_file != file.path) continue;
+        const bool whole = d.referenced_file == file.path;
+        const std::string suffix = "/" + file.path;
+        MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(table_path + "/" + d.path));
+        const std::vector<std::string> names = {"file_path", "pos"};
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices, reader->column_indices(names));
+        ParquetScanOptions scan;
+        scan.columns = indices;
+        MILLRACE_TRY(reader->scan(scan, [&](Batch batch) -> Status {
+            const Column& paths = batch.column(0);
+            const Column& pos = batch.column(1);
+            if (paths.type() != DataType::kString || pos.type() != DataType::kInt64) {
+                return Error(ErrorCode::kCorruption,
+                             table_path + "/" + d.path + ": not a position delete file");
+            }
+            for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                if (paths.is_null(r) || pos.is_null(r)) continue;
+                if (!whole) {
+                    std::string_view p = paths.string_at(r);
+                    if (p.size() < suffix.size() ||
+                        p.compare(p.size() - suffix.size(), suffix.size(), suffix) != 0) {
+                        continue;
+                    }
+                }
+                const int64_t v = pos.value<int64_t>(r);
+                if (v >= 0) filter.positions.push_back(static_cast<uint64_t>(v));
+            }
+            return {};
+        }));
+    }
+    std::sort(filter.positions.begin(), filter.positions.end());
+    filter.positions.erase(std::unique(filter.positions.begin(), filter.positions.end()),
+                           filter.positions.end());
+    return filter;
+}
+
+// The schema of a position delete file (Iceberg spec, "Position Delete Files": reserved field
+// ids 2147483546 and 2147483545).
+const std::shared_ptr<const Schema>& position_delete_schema() {
+    static const std::shared_ptr<const Schema> schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"file_path", DataType::kString, false},
+                                                          {"pos", DataType::kInt64, false}});
+    return schema;
+}
+constexpr const char* kPositionDeleteIcebergSchema =
+    R"({"type": "struct", "schema-id": 0, "fields": [)"
+    R"({"id": 2147483546, "name": "file_path", "required": true, "type": "string"}, )"
+    R"({"id": 2147483545, "name": "pos", "required": true, "type": "long"}]})";
+
 }  // namespace
 
 std::string data_file_name(std::string_view suffix) {
     return "part-" + random_hex() + "-" + std::string(suffix) + ".parquet";
+}
+
+std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns, std::size_t row) {
+    std::string key;
+    append_row_key(key, batch, columns, row);
+    return key;
+}
+
+void append_row_key(std::string& key, const Batch& batch, const std::vector<std::size_t>& columns,
+                    std::size_t row) {
+    for (std::size_t c : columns) {
+        const Column& column = batch.column(c);
+        if (column.is_null(row)) {
+            key.push_back('\0');
+            continue;
+        }
+        key.push_back('\1');
+        switch (column.type()) {
+            case DataType::kBool:
+                key.push_back(static_cast<char>(column.value<uint8_t>(row)));
+                break;
+            case DataType::kInt32:
+            case DataType::kDate: {
+                const int32_t v = column.value<int32_t>(row);
+                key.append(reinterpret_cast<const char*>(&v), sizeof(v));
+                break;
+            }
+            case DataType::kInt64:
+            case DataType::kTimestamp: {
+                const int64_t v = column.value<int64_t>(row);
+                key.append(reinterpret_cast<const char*>(&v), sizeof(v));
+                break;
+            }
+            case DataType::kFloat64: {
+                const double v = column.value<double>(row);
+                key.append(reinterpret_cast<const char*>(&v), sizeof(v));
+                break;
+            }
+            case DataType::kString:
+            case DataType::kBytes: {
+                const std::string_view v = column.string_at(row);
+                const uint32_t size = static_cast<uint32_t>(v.size());
+                key.append(reinterpret_cast<const char*>(&size), sizeof(size));
+                key.append(v);
+                break;
+            }
+        }
+    }
 }
 
 struct LakeTable::Metadata {
@@ -190,7 +455,8 @@ std::map<std::string, std::string> parse_json_object(const std::string& text) {
 
 std::string iceberg_operation(const std::string& operation) {
     if (operation == "compact") return "replace";
-    if (operation == "overwrite") return "overwrite";
+    if (operation == "overwrite" || operation == "upsert") return "overwrite";
+    if (operation == "delete") return "delete";
     return "append";
 }
 
@@ -235,6 +501,12 @@ Result<LakeTable::Metadata> LakeTable::load() const {
     Metadata m;
     m.version = latest_version(path_);
     if (m.version == 0) {
+        if (pending_) {
+            // Not created yet (prepare()): the empty table its first commit creates.
+            m.file = metadata_file(path_, 1);
+            m.table = *pending_;
+            return m;
+        }
         return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
     }
     m.file = metadata_file(path_, m.version);
@@ -245,23 +517,26 @@ Result<LakeTable::Metadata> LakeTable::load() const {
 
 std::string LakeTable::iceberg_schema() const { return iceberg_schema_json(*schema_); }
 
-Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
-                                    const Schema& schema,
-                                    const std::vector<std::string>& partition_by) {
+namespace {
+
+// The metadata of a new, empty table (snapshot 0), after the checks every new table passes.
+Result<TableMetadata> new_table_metadata(const std::string& path, const std::string& name,
+                                         const Schema& schema,
+                                         const std::vector<std::string>& partition_by,
+                                         PartitionSpec& spec) {
     if (!valid_table_name(name)) {
         return Error(
             ErrorCode::kInvalidArgument,
             "bad table name `" + name + "` (letters, digits, _ - .; not starting with _ or .)");
     }
     if (schema.empty()) return Error(ErrorCode::kInvalidArgument, "a table needs columns");
-    MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(partition_by, schema));
+    MILLRACE_ASSIGN_OR_RETURN(spec, PartitionSpec::parse(partition_by, schema));
     // Writers' pre-commit records carry the schema in its one-line text form.
     auto reparsed = parse_schema_spec(schema_metadata_text(schema));
     if (!reparsed.ok() || !(*reparsed == schema)) {
         return Error(ErrorCode::kInvalidArgument,
                      "column names of a lake table must not contain `,` or `:`");
     }
-    const std::string path = data_dir + "/lake/" + name;
     std::error_code error;
     if (std::filesystem::exists(path + kLegacyCurrent, error)) {
         return Error(ErrorCode::kAlreadyExists,
@@ -269,20 +544,31 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
                          " in the format before Iceberg (run `millrace lake upgrade " + name +
                          "`)");
     }
-    MILLRACE_TRY(create_directories_durably(metadata_dir(path)));
+    if (latest_version(path) > 0) {
+        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
+    }
     TableMetadata m;
     m.table_uuid = random_uuid();
     m.location = absolute_path(path);
     m.last_updated_ms = now_micros() / 1000;
     m.schema = schema;
     m.partition_by = spec.items().empty() ? std::vector<std::string>{} : partition_by;
-    // The partition_by text as the metadata gives it back (e.g. `day(ts)` becomes `date(ts)`).
     m.properties["millrace.created-at-micros"] = std::to_string(now_micros());
+    return m;
+}
+
+}  // namespace
+
+Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
+                                    const Schema& schema,
+                                    const std::vector<std::string>& partition_by) {
+    const std::string path = data_dir + "/lake/" + name;
+    PartitionSpec spec;
+    MILLRACE_ASSIGN_OR_RETURN(TableMetadata m,
+                              new_table_metadata(path, name, schema, partition_by, spec));
+    MILLRACE_TRY(create_directories_durably(metadata_dir(path)));
     // Two processes may create one table at once (the first runs of two writers): link(2)
     // makes one the creator and the other see kAlreadyExists.
-    if (latest_version(path) > 0) {
-        return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
-    }
     MILLRACE_ASSIGN_OR_RETURN(bool created,
                               create_exclusively(metadata_file(path, 1), m.to_json()));
     if (!created) {
@@ -290,6 +576,35 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
     }
     MILLRACE_TRY(write_file_durably(metadata_dir(path) + "/version-hint.text", "1\n"));
     return open(data_dir, name);
+}
+
+Result<LakeTable> LakeTable::prepare(const std::string& data_dir, const std::string& name,
+                                     const Schema& schema,
+                                     const std::vector<std::string>& partition_by) {
+    const std::string path = data_dir + "/lake/" + name;
+    PartitionSpec spec;
+    MILLRACE_ASSIGN_OR_RETURN(TableMetadata m,
+                              new_table_metadata(path, name, schema, partition_by, spec));
+    LakeTable table(name, path, std::make_shared<const Schema>(schema), std::move(spec));
+    table.pending_ = std::make_shared<const TableMetadata>(std::move(m));
+    return table;
+}
+
+Status LakeTable::ensure_created() const {
+    if (!pending_ || latest_version(path_) > 0) return {};
+    MILLRACE_TRY(create_directories_durably(metadata_dir(path_)));
+    MILLRACE_ASSIGN_OR_RETURN(bool created,
+                              create_exclusively(metadata_file(path_, 1), pending_->to_json()));
+    if (created) update_version_hint(path_, 1);
+    return {};
+}
+
+void LakeTable::remove_if_uncreated() const {
+    if (!pending_ || latest_version(path_) > 0) return;
+    // rmdir removes empty folders only: a concurrent writer's staging or files stay.
+    ::rmdir((path_ + "/_staging").c_str());
+    ::rmdir(metadata_dir(path_).c_str());
+    ::rmdir(path_.c_str());
 }
 
 Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string& name) {
@@ -515,7 +830,9 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id)
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(manifest.path));
         MILLRACE_ASSIGN_OR_RETURN(std::vector<DataFile> files,
                                   codec.decode_manifest(std::move(bytes), manifest));
-        for (DataFile& f : files) m.files.push_back(std::move(f));
+        for (DataFile& f : files) {
+            (f.content == DataFile::Content::kData ? m.files : m.deletes).push_back(std::move(f));
+        }
     }
     return m;
 }
@@ -576,6 +893,7 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
         }
         predicate_columns.push_back(*index);
     }
+    EqualityCache equality_cache;
     for (const DataFile& file : m.files) {
         ++stats.files;
         bool may_match = true;
@@ -590,32 +908,17 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             ++stats.files_skipped;
             continue;
         }
-        MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + file.path));
-        // A column added to the schema after this file was written (through the REST
-        // catalog's add-schema) reads as nulls, as Iceberg's schema evolution says.
-        std::vector<std::string> in_file;
-        for (const std::string& column : columns) {
-            if (reader->schema()->index_of(column)) in_file.push_back(column);
-        }
-        ParquetScanOptions scan;
-        MILLRACE_ASSIGN_OR_RETURN(scan.columns, reader->column_indices(in_file));
-        for (const ColumnPredicate& predicate : options.predicates) {
-            if (reader->schema()->index_of(predicate.column)) scan.predicates.push_back(predicate);
-        }
-        std::shared_ptr<const Schema> projected;
-        if (in_file.size() != columns.size()) {
-            std::vector<Field> fields;
-            for (const std::string& column : columns) {
-                fields.push_back(schema_->field(*schema_->index_of(column)));
-            }
-            MILLRACE_ASSIGN_OR_RETURN(Schema made, Schema::make(std::move(fields)));
-            projected = std::make_shared<const Schema>(std::move(made));
-        }
-        MILLRACE_ASSIGN_OR_RETURN(std::size_t skipped, reader->scan(scan, [&](Batch batch) {
-            stats.rows += batch.num_rows();
-            if (projected) batch = with_null_columns(batch, projected, in_file);
-            return on_batch(std::move(batch));
-        }));
+        MILLRACE_ASSIGN_OR_RETURN(
+            DeleteFilter deleted,
+            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
+        MILLRACE_ASSIGN_OR_RETURN(
+            std::size_t skipped,
+            read_live_rows(path_ + "/" + file.path, deleted, columns, options.predicates, false,
+                           [&](Batch batch, const std::vector<uint64_t>&) {
+                               stats.rows += batch.num_rows();
+                               return on_batch(std::move(batch));
+                           },
+                           schema_.get()));
         stats.row_groups_skipped += skipped;
     }
     return stats;
@@ -644,6 +947,16 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
                              current_result.error().message());
         }
         Manifest current = std::move(current_result).value();
+        if (!(base.schema == *schema_)) {
+            // A prepared table that another writer created first, with another schema.
+            return Error(ErrorCode::kTypeMismatch,
+                         "lake table `" + name_ + "` has schema " + base.schema.to_string() +
+                             ", but this writer writes " + schema_->to_string());
+        }
+        if (loaded.version == 0) {
+            // The first commit of a prepared table creates it (v1 holds its first snapshot).
+            MILLRACE_TRY(create_directories_durably(location_dir));
+        }
         if (!change.writer.empty() && change.checkpoint) {
             auto it = current.writers.find(change.writer);
             if (it != current.writers.end() && it->second >= *change.checkpoint) {
@@ -683,9 +996,62 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         uint64_t added_rows = 0, total_rows = 0;
         for (const DataFile& f : added) added_rows += f.rows;
 
+        // Delete files: a position delete file goes with the data file it deletes from, an
+        // equality delete file when no live data file is old enough for it to apply (a
+        // compaction rewrote them), and every delete file of a replaced partition goes with the
+        // partition.
+        std::set<std::string> live_data;
+        std::map<std::string, int64_t> oldest_in_folder;
+        int64_t oldest = std::numeric_limits<int64_t>::max();
+        for (const std::vector<DataFile>* files : {&kept, &added}) {
+            for (const DataFile& f : *files) {
+                live_data.insert(f.path);
+                auto [it, inserted] =
+                    oldest_in_folder.emplace(folder_of(f.path), f.sequence_number);
+                if (!inserted) it->second = std::min(it->second, f.sequence_number);
+                oldest = std::min(oldest, f.sequence_number);
+            }
+        }
+        std::vector<DataFile> kept_deletes;
+        std::size_t dropped_deletes = 0;
+        for (DataFile& f : current.deletes) {
+            bool orphaned = f.content == DataFile::Content::kPositionDeletes &&
+                            !f.referenced_file.empty() && live_data.count(f.referenced_file) == 0;
+            if (f.content == DataFile::Content::kEqualityDeletes) {
+                int64_t applies_above = oldest;
+                if (!spec_.empty()) {
+                    auto it = oldest_in_folder.find(folder_of(f.path));
+                    applies_above = it == oldest_in_folder.end()
+                                        ? std::numeric_limits<int64_t>::max()
+                                        : it->second;
+                }
+                orphaned = applies_above >= f.sequence_number;
+            }
+            if (orphaned || change.replaced_partitions.count(folder_of(f.path)) > 0) {
+                ++dropped_deletes;
+                continue;
+            }
+            kept_deletes.push_back(std::move(f));
+        }
+        std::vector<DataFile> added_deletes = change.added_deletes;
+        uint64_t added_position_deletes = 0, added_equality_deletes = 0;
+        for (DataFile& f : added_deletes) {
+            if (f.content == DataFile::Content::kPositionDeletes &&
+                live_data.count(f.referenced_file) == 0) {
+                return Error(ErrorCode::kUnavailable,
+                             "commit conflict on `" + name_ + "`: rows were deleted from " +
+                                 f.referenced_file + ", which is no longer live");
+            }
+            (f.content == DataFile::Content::kPositionDeletes ? added_position_deletes
+                                                              : added_equality_deletes) += f.rows;
+            f.added_snapshot_id = snapshot_id;
+            f.sequence_number = sequence;
+        }
+
         // Manifests: an append reuses the current snapshot's manifests and adds one of its new
         // files; a commit that drops files, or whose list has grown to kMaxManifests (a
         // streaming sink appends one per checkpoint), writes one manifest of every live file.
+        // Data files and delete files have manifests of their own (Iceberg's content 0 and 1).
         IcebergManifestCodec codec(*schema_, spec_, base.location);
         std::vector<IcebergManifestFile> list;
         std::vector<std::string> written;  // deleted again when this attempt loses
@@ -694,28 +1060,26 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         };
         const IcebergSnapshot* parent =
             base.current_snapshot_id ? base.find(*base.current_snapshot_id) : nullptr;
-        std::vector<IcebergManifestEntry> entries;
-        if (deleted_files == 0 && parent) {
+        std::vector<IcebergManifestFile> old_data, old_deletes;
+        if (parent) {
             auto bytes = read_metadata_file(parent->manifest_list);
             if (!bytes.ok()) return std::move(bytes).error();
             auto old = IcebergManifestCodec::decode_manifest_list(std::move(bytes).value(),
                                                                   parent->manifest_list);
             if (!old.ok()) return std::move(old).error();
-            list = std::move(old).value();
+            for (IcebergManifestFile& m : *old) {
+                (m.content == 0 ? old_data : old_deletes).push_back(std::move(m));
+            }
         }
-        if (deleted_files == 0 && parent && list.size() < kMaxManifests) {
-            for (const DataFile& f : added) entries.push_back({1, f});
-        } else {
-            list.clear();
-            for (const DataFile& f : kept) entries.push_back({0, f});
-            for (const DataFile& f : added) entries.push_back({1, f});
-        }
-        if (!entries.empty()) {
-            auto bytes = codec.encode_manifest(entries, snapshot_id);
-            if (!bytes.ok()) return std::move(bytes).error();
+        auto write_manifest = [&](const std::vector<IcebergManifestEntry>& entries,
+                                  bool deletes) -> Status {
+            if (entries.empty()) return {};
+            MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
+                                      codec.encode_manifest(entries, snapshot_id, deletes));
             IcebergManifestFile manifest;
+            manifest.content = deletes ? 1 : 0;
             manifest.path = base.location + "/metadata/" + random_uuid() + "-m0.avro";
-            manifest.length = static_cast<int64_t>(bytes->size());
+            manifest.length = static_cast<int64_t>(bytes.size());
             manifest.sequence_number = sequence;
             manifest.min_sequence_number = sequence;
             manifest.added_snapshot_id = snapshot_id;
@@ -734,10 +1098,34 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             }
             manifest.partitions = codec.partition_summaries(files);
             const std::string local = location_dir + manifest.path.substr(manifest.path.rfind('/'));
-            Status wrote = write_file_durably(local, *bytes);
-            if (!wrote.ok()) return std::move(wrote).error();
+            MILLRACE_TRY(write_file_durably(local, bytes));
             written.push_back(local);
             list.push_back(std::move(manifest));
+            return {};
+        };
+        std::vector<IcebergManifestEntry> entries;
+        if (deleted_files == 0 && parent && old_data.size() < kMaxManifests) {
+            list = old_data;
+            for (const DataFile& f : added) entries.push_back({1, f});
+        } else {
+            for (const DataFile& f : kept) entries.push_back({0, f});
+            for (const DataFile& f : added) entries.push_back({1, f});
+        }
+        if (Status wrote = write_manifest(entries, false); !wrote.ok()) {
+            cleanup();
+            return std::move(wrote).error();
+        }
+        entries.clear();
+        if (dropped_deletes == 0 && parent && old_deletes.size() < kMaxManifests) {
+            list.insert(list.end(), old_deletes.begin(), old_deletes.end());
+            for (const DataFile& f : added_deletes) entries.push_back({1, f});
+        } else {
+            for (const DataFile& f : kept_deletes) entries.push_back({0, f});
+            for (const DataFile& f : added_deletes) entries.push_back({1, f});
+        }
+        if (Status wrote = write_manifest(entries, true); !wrote.ok()) {
+            cleanup();
+            return std::move(wrote).error();
         }
         for (const DataFile& f : kept) total_rows += f.rows;
         total_rows += added_rows;
@@ -790,7 +1178,16 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             {"deleted-records", std::to_string(deleted_rows)},
             {"total-data-files", std::to_string(kept.size() + added.size())},
             {"total-records", std::to_string(total_rows)},
+            {"total-delete-files", std::to_string(kept_deletes.size() + added_deletes.size())},
         };
+        if (!added_deletes.empty()) {
+            snapshot.summary["added-delete-files"] = std::to_string(added_deletes.size());
+            snapshot.summary["added-position-deletes"] = std::to_string(added_position_deletes);
+            snapshot.summary["added-equality-deletes"] = std::to_string(added_equality_deletes);
+        }
+        if (dropped_deletes > 0) {
+            snapshot.summary["removed-delete-files"] = std::to_string(dropped_deletes);
+        }
         if (!writers.empty()) snapshot.summary["millrace.writers"] = json_object_text(writers);
         if (!progress.empty()) snapshot.summary["millrace.progress"] = json_object_text(progress);
 
@@ -799,9 +1196,11 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         next.last_updated_ms = snapshot.timestamp_ms;
         next.current_snapshot_id = snapshot_id;
         next.snapshot_log.emplace_back(snapshot.timestamp_ms, snapshot_id);
-        next.metadata_log.emplace_back(
-            base.last_updated_ms,
-            base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        if (loaded.version > 0) {
+            next.metadata_log.emplace_back(
+                base.last_updated_ms,
+                base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        }
         next.snapshots.push_back(std::move(snapshot));
         auto created = create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json());
         if (!created.ok()) {
@@ -997,15 +1396,31 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot());
     CompactResult result;
     result.snapshot_id = m.snapshot_id;
+    // Per partition: the small files, and the files that have deletes (rewritten without the
+    // deleted rows, which drops their position delete files).
     std::map<std::string, std::vector<const DataFile*>> small;
+    std::map<const DataFile*, DeleteFilter> deleted;
+    std::set<std::string> with_deletes;
+    EqualityCache equality_cache;
     for (const DataFile& f : m.files) {
-        if (f.bytes < options.small_file_bytes) small[folder_of(f.path)].push_back(&f);
+        MILLRACE_ASSIGN_OR_RETURN(
+            DeleteFilter filter,
+            delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes, equality_cache));
+        const bool has_deletes = !filter.positions.empty() || !filter.equality.empty();
+        if (has_deletes) with_deletes.insert(folder_of(f.path));
+        if (f.bytes < options.small_file_bytes || has_deletes) {
+            small[folder_of(f.path)].push_back(&f);
+            deleted[&f] = std::move(filter);
+        }
     }
     std::vector<std::string> removed;
     std::vector<DataFile> added;
     std::optional<StagingFolder> staging_folder;
     for (const auto& [folder, files] : small) {
-        if (files.size() < std::max<std::size_t>(2, options.min_files)) continue;
+        if (files.size() < std::max<std::size_t>(2, options.min_files) &&
+            with_deletes.count(folder) == 0) {
+            continue;
+        }
         if (!staging_folder) {
             MILLRACE_ASSIGN_OR_RETURN(StagingFolder claimed,
                                       StagingFolder::claim_private(path_, "compact"));
@@ -1024,14 +1439,18 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
                 return Error(ErrorCode::kCorruption,
                              path_ + "/" + f->path + ": schema differs from the table's");
             }
-            auto scanned = reader->scan({}, [&](Batch batch) {
-                // Batches read back carry the file's schema object: rewrap with the table's.
-                std::vector<std::shared_ptr<const Column>> columns;
-                for (std::size_t c = 0; c < batch.num_columns(); ++c) {
-                    columns.push_back(batch.column_ptr(c));
-                }
-                return writer->write(Batch(schema_, std::move(columns), batch.num_rows()));
-            });
+            std::vector<std::string> names;
+            for (const Field& field : schema_->fields()) names.push_back(field.name);
+            auto scanned = read_live_rows(
+                path_ + "/" + f->path, deleted[f], names, {}, false,
+                [&](Batch batch, const std::vector<uint64_t>&) {
+                    // Batches read back carry the file's schema object: rewrap with the table's.
+                    std::vector<std::shared_ptr<const Column>> columns;
+                    for (std::size_t c = 0; c < batch.num_columns(); ++c) {
+                        columns.push_back(batch.column_ptr(c));
+                    }
+                    return writer->write(Batch(schema_, std::move(columns), batch.num_rows()));
+                });
             if (!scanned.ok()) return std::move(scanned).error();
             removed.push_back(f->path);
         }
@@ -1057,6 +1476,112 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     if (!committed.ok()) {
         // Not committed: the merged files are referenced by no manifest.
         for (const DataFile& f : change.added) ::unlink((path_ + "/" + f.path).c_str());
+        return std::move(committed).error();
+    }
+    result.snapshot_id = *committed;
+    return result;
+}
+
+Result<LakeTable::DeleteResult> LakeTable::delete_rows(const RowMatcher& matches) const {
+    // A concurrent commit may drop a file this delete read (a compaction, an overwrite): the
+    // delete is then worked out again on the newer snapshot.
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        auto result = delete_once(matches);
+        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
+            attempt == kAttempts) {
+            return result;
+        }
+    }
+}
+
+Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches) const {
+    MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot());
+    DeleteResult result;
+    result.snapshot_id = m.snapshot_id;
+    std::vector<std::string> columns;
+    for (const Field& field : schema_->fields()) columns.push_back(field.name);
+    Change change;
+    change.operation = "delete";
+    std::optional<StagingFolder> staging_folder;
+    std::vector<std::pair<std::string, std::string>> staged;  // staged path, table path
+    EqualityCache equality_cache;
+    for (const DataFile& file : m.files) {
+        MILLRACE_ASSIGN_OR_RETURN(
+            DeleteFilter deleted,
+            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
+        std::vector<uint64_t> hits;
+        MILLRACE_TRY(read_live_rows(
+            path_ + "/" + file.path, deleted, columns, {}, true,
+            [&](Batch batch, const std::vector<uint64_t>& positions) -> Status {
+                MILLRACE_ASSIGN_OR_RETURN(std::vector<uint32_t> rows, matches(batch));
+                for (uint32_t r : rows) {
+                    if (r < positions.size()) {
+                        hits.push_back(positions[r]);
+                    }
+                }
+                return {};
+            }));
+        if (hits.empty()) continue;
+        std::sort(hits.begin(), hits.end());
+        hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+        result.rows_deleted += hits.size();
+        if (deleted.equality.empty() && hits.size() + deleted.positions.size() >= file.rows) {
+            // Nothing of the file is left: drop it rather than delete every row.
+            change.removed.push_back(file.path);
+            ++result.files_removed;
+            continue;
+        }
+        if (!staging_folder) {
+            MILLRACE_ASSIGN_OR_RETURN(StagingFolder claimed,
+                                      StagingFolder::claim_private(path_, "delete"));
+            staging_folder.emplace(std::move(claimed));
+        }
+        const std::string name = data_file_name("deletes");
+        const std::string staged_path = staging_folder->path() + "/" + name;
+        ParquetWriterOptions parquet;
+        parquet.sync = true;
+        parquet.iceberg_schema = kPositionDeleteIcebergSchema;
+        parquet.field_ids = {2147483546, 2147483545};
+        MILLRACE_ASSIGN_OR_RETURN(
+            auto writer, ParquetWriter::open(staged_path, position_delete_schema(), parquet));
+        // The table's location as the metadata records it, which readers match paths against.
+        MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+        const std::string target = loaded.table.location + "/" + file.path;
+        BatchBuilder builder(position_delete_schema(), hits.size());
+        for (uint64_t position : hits) {
+            builder.column(0).append_string(target);
+            builder.column(1).append_int64(static_cast<int64_t>(position));
+            builder.commit_row();
+        }
+        MILLRACE_TRY(writer->write(builder.finish()));
+        MILLRACE_TRY(writer->close());
+        DataFile d;
+        d.content = DataFile::Content::kPositionDeletes;
+        const std::string folder = folder_of(file.path);
+        d.path = folder.empty() ? name : folder + "/" + name;
+        d.partition = file.partition;
+        d.referenced_file = file.path;
+        d.rows = hits.size();
+        d.bytes = writer->bytes_written();
+        staged.emplace_back(staged_path, path_ + "/" + d.path);
+        change.added_deletes.push_back(std::move(d));
+        ++result.delete_files;
+    }
+    if (change.removed.empty() && change.added_deletes.empty()) return result;
+    std::vector<std::string> moved;
+    for (const auto& [from, to] : staged) {
+        Status ok = rename_durably(from, to);
+        if (!ok.ok()) {
+            for (const std::string& file : moved) ::unlink(file.c_str());
+            return std::move(ok).error();
+        }
+        moved.push_back(to);
+    }
+    auto committed = commit(change);
+    if (!committed.ok()) {
+        // Not committed: the delete files are referenced by no manifest.
+        for (const std::string& file : moved) ::unlink(file.c_str());
         return std::move(committed).error();
     }
     result.snapshot_id = *committed;

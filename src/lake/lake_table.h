@@ -18,12 +18,15 @@
 
 namespace millrace {
 
+struct TableMetadata;
+
 /// A lake table: an Apache Iceberg (format version 2) table of Parquet files in Hive-style
 /// partition folders, file-based (no catalog), docs/lake.md. On disk:
 ///
 ///   <data_dir>/lake/<table>/
 ///     metadata/
-///       v1.metadata.json        the empty table: schema, partition spec (iceberg_metadata.h)
+///       v1.metadata.json        schema, partition spec (iceberg_metadata.h): the empty table
+///                               (create()), or with the first snapshot (a prepared table)
 ///       v2.metadata.json        one more per commit: snapshots, logs, current-snapshot-id.
 ///                               Created with link(2) from a fsynced temporary file, which fails
 ///                               when the name exists: THE commit point, taken by at most one
@@ -41,6 +44,10 @@ namespace millrace {
 ///                               commits make no snapshot)
 ///     day=2026-11-23/
 ///       part-<random>-<n>.parquet   committed data files (and files of older snapshots)
+///       part-<random>-deletes.parquet   position delete files: (file_path, pos) rows of one
+///                               data file of the folder (delete_rows())
+///       part-<random>-<writer>-eqdeletes.parquet   equality delete files: the key rows of an
+///                               upsert commit in this partition (LakeWriterOptions::upsert_key)
 ///
 /// Readers list files from the manifests of the current snapshot (or an older one, AS OF a
 /// snapshot id), so they never see staged files or files of a commit that did not happen.
@@ -63,6 +70,19 @@ public:
     static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
     /// Names of the tables under `<data_dir>/lake/`, sorted.
     static Result<std::vector<std::string>> list(const std::string& data_dir);
+    /// A handle on a table that does not exist yet (kAlreadyExists when it does): it reads as the
+    /// empty table, and its first commit() creates it, in the same metadata version (v1) as its
+    /// first snapshot. A writer that fails before committing so leaves no table behind (call
+    /// remove_if_uncreated() to tidy the folder its staging made). When a concurrent writer
+    /// created the table first, the commit lands on top of theirs if the schemas are equal.
+    static Result<LakeTable> prepare(const std::string& data_dir, const std::string& name,
+                                     const Schema& schema,
+                                     const std::vector<std::string>& partition_by = {});
+    /// A prepared table: creates it empty (snapshot 0) unless a commit created it already.
+    Status ensure_created() const;
+    /// A prepared table that no commit created: removes its folder when nothing but empty
+    /// staging folders is left in it. No-op otherwise.
+    void remove_if_uncreated() const;
 
     const std::string& name() const { return name_; }
     /// The table folder.
@@ -113,7 +133,9 @@ public:
         std::size_t files_removed = 0;
         std::size_t files_added = 0;
     };
-    /// Merges small files per partition into one and commits the swap as a new snapshot. When a
+    /// Merges small files per partition into one, and rewrites the files that have deletes
+    /// without the deleted rows (their delete files go), and commits the swap as a new snapshot
+    /// (Iceberg operation `replace`). When a
     /// concurrent commit replaced some of the files meanwhile, the merge is redone on the newer
     /// snapshot (a few attempts, then kUnavailable).
     Result<CompactResult> compact(const CompactOptions& options) const;
@@ -131,6 +153,21 @@ public:
     /// modified less than `older_than_ms` ago alone (a commit in progress writes such files).
     Result<std::size_t> remove_orphan_files(int64_t min_age_ms) const;
 
+    /// Row-level delete (merge-on-read): `matches` gets every live row of the current snapshot,
+    /// a Batch at a time (all columns, schema order), and returns the indices of the rows to
+    /// delete. Each data file with matches gets one position delete file (Iceberg's
+    /// `file_path`, `pos` rows, in the data file's partition folder); a data file all of whose
+    /// rows are deleted is dropped instead. One snapshot, operation `delete`. A concurrent
+    /// commit that dropped a file meanwhile makes the delete start over (a few times).
+    struct DeleteResult {
+        uint64_t snapshot_id = 0;  // the new snapshot, or the current one when nothing matched
+        uint64_t rows_deleted = 0;
+        std::size_t delete_files = 0;
+        std::size_t files_removed = 0;
+    };
+    using RowMatcher = std::function<Result<std::vector<uint32_t>>(const Batch&)>;
+    Result<DeleteResult> delete_rows(const RowMatcher& matches) const;
+
     /// The file that holds snapshot `id`'s list of files (its manifest list), for messages;
     /// the current metadata file for snapshot 0 or an unknown id.
     std::string snapshot_file(uint64_t snapshot_id) const;
@@ -143,6 +180,10 @@ public:
     struct Change {
         std::vector<std::string> removed;  // live paths to drop (a conflict when not live)
         std::vector<DataFile> added;
+        /// Delete files to add (DataFile::content); a position delete file's referenced file
+        /// must be live after the change (a conflict otherwise). Delete files of data files the
+        /// change drops, and of replaced partitions, are dropped with them.
+        std::vector<DataFile> added_deletes;
         /// Partition folders whose live files this commit drops (an overwrite); "" is the
         /// unpartitioned root.
         std::set<std::string> replaced_partitions;
@@ -181,6 +222,8 @@ public:
 
 private:
     Result<CompactResult> compact_once(const CompactOptions& options) const;
+    Result<DeleteResult> delete_once(const RowMatcher& matches) const;
+
     /// The newest metadata version, parsed.
     Result<Metadata> load() const;
     /// Snapshot `id` as the metadata lists it, without the corruption hint snapshot() adds.
@@ -202,9 +245,18 @@ private:
     std::string path_;
     std::shared_ptr<const Schema> schema_;
     PartitionSpec spec_;
+    /// prepare(): the metadata of the table to create with the first commit.
+    std::shared_ptr<const TableMetadata> pending_;
 };
 
 /// A data file name no other writer will pick: "part-<16 random hex>-<suffix>.parquet".
 std::string data_file_name(std::string_view suffix);
+
+/// The values of `columns` at `row` as one byte string, equal exactly when the values are
+/// (null equals null, as in equality deletes): what upserts and equality deletes match keys by.
+std::string row_key(const Batch& batch, const std::vector<std::size_t>& columns, std::size_t row);
+/// row_key() appended to `key` (a buffer the caller reuses across rows).
+void append_row_key(std::string& key, const Batch& batch, const std::vector<std::size_t>& columns,
+                    std::size_t row);
 
 }  // namespace millrace

@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "common/durable_file.h"
+#include "common/json_string.h"
 #include "common/mapped_file.h"
+#include "lake/iceberg_metadata.h"
 #include "lake/staging_folder.h"
 
 namespace millrace {
@@ -44,6 +47,32 @@ public:
         open_.clear();
     }
 
+    /// Upsert: resolves the key columns (every partition source column must be one).
+    Status init_upsert() {
+        if (options_.upsert_key.empty()) return {};
+        const Schema& schema = *table_.schema();
+        for (const std::string& column : options_.upsert_key) {
+            auto index = schema.index_of(column);
+            if (!index) {
+                return Error(ErrorCode::kInvalidArgument, "upsert key column `" + column +
+                                                              "` is not a column of table `" +
+                                                              table_.name() + "`");
+            }
+            key_columns_.push_back(*index);
+        }
+        for (const PartitionSpec::Item& item : table_.partition_spec().items()) {
+            if (std::find(key_columns_.begin(), key_columns_.end(), item.column) ==
+                key_columns_.end()) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "table `" + table_.name() + "` is partitioned by `" + item.text +
+                                 "`, so an upsert key must include `" +
+                                 schema.field(item.column).name +
+                                 "` (the row a key replaces must be in the same partition)");
+            }
+        }
+        return {};
+    }
+
     Status write(const Batch& batch) {
         if (batch.num_rows() == 0) return {};
         if (!(batch.schema() == *table_.schema())) {
@@ -57,6 +86,15 @@ public:
             columns.push_back(batch.column_ptr(c));
         Batch rows(table_.schema(), std::move(columns), batch.num_rows());
         pending_rows_ += rows.num_rows();
+        if (!key_columns_.empty()) {
+            // Held until pre_commit, where the last row of each key wins.
+            upserts_.push_back(std::move(rows));
+            return {};
+        }
+        return write_rows(rows);
+    }
+
+    Status write_rows(const Batch& rows) {
         if (table_.partition_spec().empty()) return write_to("", rows);
         const std::vector<std::string> folders = table_.partition_spec().folders(rows);
         bool single = true;
@@ -77,7 +115,89 @@ public:
         return {};
     }
 
+    /// Upsert: writes the last row of each key held since the last pre_commit, and an equality
+    /// delete file of their keys per partition.
+    Status flush_upserts() {
+        if (upserts_.empty()) return {};
+        std::unordered_map<std::string, std::pair<std::size_t, uint32_t>> last;
+        for (std::size_t b = 0; b < upserts_.size(); ++b) {
+            for (std::size_t r = 0; r < upserts_[b].num_rows(); ++r) {
+                last[row_key(upserts_[b], key_columns_, r)] = {b, static_cast<uint32_t>(r)};
+            }
+        }
+        std::vector<std::vector<uint32_t>> keep(upserts_.size());
+        for (const auto& [key, at] : last) keep[at.first].push_back(at.second);
+        const Schema& schema = *table_.schema();
+        std::vector<Field> key_fields;
+        std::vector<int32_t> ids;
+        std::string iceberg = R"({"type": "struct", "schema-id": 0, "fields": [)";
+        for (std::size_t k = 0; k < key_columns_.size(); ++k) {
+            const Field& field = schema.field(key_columns_[k]);
+            key_fields.push_back(field);
+            ids.push_back(static_cast<int32_t>(key_columns_[k] + 1));
+            iceberg += (k > 0 ? ", " : "") + std::string(R"({"id": )") +
+                       std::to_string(ids.back()) + R"(, "name": )" + json_string(field.name) +
+                       R"(, "required": )" + (field.nullable ? "false" : "true") +
+                       R"(, "type": ")" + std::string(iceberg_type_name(field.type)) + "\"}";
+        }
+        iceberg += "]}";
+        auto key_schema = std::make_shared<const Schema>(std::move(key_fields));
+        std::map<std::string, std::unique_ptr<ParquetWriter>> deletes;  // per partition folder
+        std::map<std::string, std::string> delete_names;
+        ParquetWriterOptions parquet = options_.parquet;
+        parquet.iceberg_schema = iceberg;
+        parquet.field_ids = ids;
+        for (std::size_t b = 0; b < upserts_.size(); ++b) {
+            if (keep[b].empty()) continue;
+            std::sort(keep[b].begin(), keep[b].end());
+            const Batch rows =
+                keep[b].size() == upserts_[b].num_rows() ? upserts_[b] : upserts_[b].take(keep[b]);
+            MILLRACE_TRY(write_rows(rows));
+            const Batch keys = rows.project(key_columns_);
+            std::vector<std::string> folders = table_.partition_spec().empty()
+                                                   ? std::vector<std::string>(rows.num_rows())
+                                                   : table_.partition_spec().folders(rows);
+            std::map<std::string, std::vector<uint32_t>> groups;
+            for (std::size_t r = 0; r < folders.size(); ++r) {
+                groups[folders[r]].push_back(static_cast<uint32_t>(r));
+            }
+            for (const auto& [folder, indices] : groups) {
+                auto it = deletes.find(folder);
+                if (it == deletes.end()) {
+                    const std::string name = data_file_name(options_.writer_id + "-eqdeletes");
+                    const std::string dir = folder.empty() ? open_dir_ : open_dir_ + "/" + folder;
+                    MILLRACE_TRY(create_directories_durably(dir));
+                    MILLRACE_ASSIGN_OR_RETURN(
+                        auto writer, ParquetWriter::open(dir + "/" + name, key_schema, parquet));
+                    it = deletes.emplace(folder, std::move(writer)).first;
+                    delete_names[folder] = name;
+                }
+                std::vector<std::shared_ptr<const Column>> columns;
+                const Batch group = indices.size() == keys.num_rows() ? keys : keys.take(indices);
+                for (std::size_t c = 0; c < group.num_columns(); ++c) {
+                    columns.push_back(group.column_ptr(c));
+                }
+                MILLRACE_TRY(
+                    it->second->write(Batch(key_schema, std::move(columns), group.num_rows())));
+            }
+        }
+        upserts_.clear();
+        for (auto& [folder, writer] : deletes) {
+            MILLRACE_TRY(writer->close());
+            DataFile f;
+            f.content = DataFile::Content::kEqualityDeletes;
+            f.equality_ids = ids;
+            f.path = join(folder, delete_names[folder]);
+            f.partition = PartitionSpec::split_folder(folder);
+            f.rows = writer->rows_written();
+            f.bytes = writer->bytes_written();
+            closed_.push_back(std::move(f));
+        }
+        return {};
+    }
+
     Status pre_commit(uint64_t checkpoint) {
+        MILLRACE_TRY(flush_upserts());
         for (auto& [folder, file] : open_) MILLRACE_TRY(close_file(folder, file));
         open_.clear();
         const std::string checkpoint_dir = staging_ + "/ckpt-" + std::to_string(checkpoint);
@@ -100,7 +220,9 @@ public:
         }
         Manifest record;
         record.snapshot_id = checkpoint;
-        record.operation = options_.overwrite_partitions ? "overwrite" : "append";
+        record.operation = !key_columns_.empty()           ? "upsert"
+                           : options_.overwrite_partitions ? "overwrite"
+                                                           : "append";
         record.schema_text = schema_metadata_text(*table_.schema());
         record.files = std::move(closed_);
         closed_.clear();
@@ -168,7 +290,10 @@ public:
             }
         }
         LakeTable::Change change;
-        change.added = record.files;
+        for (const DataFile& f : record.files) {
+            (f.content == DataFile::Content::kData ? change.added : change.added_deletes)
+                .push_back(f);
+        }
         change.operation = record.operation;
         if (record.operation == "overwrite") {
             for (const DataFile& f : record.files) {
@@ -189,8 +314,10 @@ public:
             auto now = table_.snapshot();
             bool committed = false;
             if (now.ok()) {
-                for (const DataFile& f : now->files) {
-                    if (f.path == record.files.front().path) committed = true;
+                for (const auto* files : {&now->files, &now->deletes}) {
+                    for (const DataFile& f : *files) {
+                        if (f.path == record.files.front().path) committed = true;
+                    }
                 }
             }
             if (!committed) {
@@ -209,6 +336,7 @@ public:
     Status abort() {
         open_.clear();  // ParquetWriters close their descriptors; the files are removed below
         closed_.clear();
+        upserts_.clear();
         staged_.clear();
         pending_rows_ = 0;
         std::error_code error;
@@ -308,6 +436,8 @@ private:
     std::map<std::string, OpenFile> open_;
     std::vector<DataFile> closed_;
     uint64_t pending_rows_ = 0;
+    std::vector<std::size_t> key_columns_;  // upsert: the key columns' indices
+    std::vector<Batch> upserts_;            // upsert: rows written since the last pre_commit
 };
 
 Result<std::unique_ptr<LakeWriter>> LakeWriter::open(LakeTable table, LakeWriterOptions options) {
@@ -328,8 +458,9 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::open(LakeTable table, LakeWriter
                                   StagingFolder::claim_private(table.path(), options.writer_id));
         folder.emplace(std::move(claimed));
     }
-    return std::unique_ptr<LakeWriter>(new LakeWriter(
-        std::make_unique<Impl>(std::move(table), std::move(options), std::move(*folder))));
+    auto impl = std::make_unique<Impl>(std::move(table), std::move(options), std::move(*folder));
+    MILLRACE_TRY(impl->init_upsert());
+    return std::unique_ptr<LakeWriter>(new LakeWriter(std::move(impl)));
 }
 
 LakeWriter::LakeWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

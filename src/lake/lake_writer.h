@@ -40,6 +40,12 @@ struct LakeWriterOptions {
     /// Partition folders an earlier run of the same job already replaced (a resumed job passes
     /// what the interrupted run recorded), so they are appended to, not replaced again.
     std::set<std::string> replaced_partitions;
+    /// Upsert (merge-on-read): the key columns. Each commit then holds one row per key (the
+    /// last one written) and an equality delete file per partition with the commit's keys, so
+    /// that older rows with those keys are deleted and the table holds one row per key. Every
+    /// partition source column must be a key column (the old row of a key is then in the same
+    /// partition as the new one). The commit's rows are held in memory until pre_commit.
+    std::vector<std::string> upsert_key;
     /// A new file is started in a partition after this many rows.
     uint64_t max_file_rows = 8ull << 20;
     ParquetWriterOptions parquet;

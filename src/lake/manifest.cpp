@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -92,6 +93,11 @@ std::string timestamp_text(int64_t micros) {
 uint64_t Manifest::total_rows() const {
     uint64_t total = 0;
     for (const DataFile& f : files) total += f.rows;
+    // Rows a position delete file deletes are not live (Millrace's delete files hold each
+    // position once; equality deletes cannot be counted without reading the files).
+    for (const DataFile& f : deletes) {
+        if (f.content == DataFile::Content::kPositionDeletes) total -= std::min(total, f.rows);
+    }
     return total;
 }
 
@@ -148,8 +154,15 @@ std::string Manifest::to_json(const Schema& schema) const {
             out += ": ";
             append_json_string(out, f.partition[p].second);
         }
-        out += "}, \"rows\": " + std::to_string(f.rows) +
-               ", \"bytes\": " + std::to_string(f.bytes) + ", \"columns\": {";
+        out += "}, \"rows\": " + std::to_string(f.rows) + ", \"bytes\": " + std::to_string(f.bytes);
+        if (f.content == DataFile::Content::kEqualityDeletes) {
+            out += ", \"equality_ids\": [";
+            for (std::size_t k = 0; k < f.equality_ids.size(); ++k) {
+                out += (k > 0 ? ", " : "") + std::to_string(f.equality_ids[k]);
+            }
+            out += "]";
+        }
+        out += ", \"columns\": {";
         for (std::size_t c = 0; c < f.columns.size() && c < schema.size(); ++c) {
             if (c > 0) out += ", ";
             append_json_string(out, schema.field(c).name);
@@ -233,6 +246,16 @@ Result<Manifest> Manifest::parse(std::string_view json, const std::string& sourc
                 if (field.value.get(text) != simdjson::SUCCESS) return corrupt("bad partition");
                 f.partition.emplace_back(std::string(field.key), std::string(text));
             }
+        }
+        if (entry["equality_ids"].get(array) == simdjson::SUCCESS) {
+            // An equality delete file (upsert): key rows, no column statistics.
+            f.content = DataFile::Content::kEqualityDeletes;
+            for (auto id : array) {
+                if (id.get(i) != simdjson::SUCCESS || i < 1) return corrupt("bad equality_ids");
+                f.equality_ids.push_back(static_cast<int32_t>(i));
+            }
+            m.files.push_back(std::move(f));
+            continue;
         }
         f.columns.resize(schema->size());
         simdjson::dom::object columns;

@@ -23,6 +23,15 @@ struct DataFile {
     /// yet committed; a commit fills both in).
     int64_t added_snapshot_id = 0;
     int64_t sequence_number = 0;
+    /// Iceberg content: data, or a delete file (merge-on-read row-level deletes). A position
+    /// delete file holds (file_path, pos) rows of one data file, `referenced_file` (relative);
+    /// it applies to that file when the file's sequence number is <= its own. An equality
+    /// delete file holds key rows (`equality_ids`, the key columns' field ids); it applies to
+    /// data files of its partition with a sequence number below its own.
+    enum class Content { kData = 0, kPositionDeletes = 1, kEqualityDeletes = 2 };
+    Content content = Content::kData;
+    std::string referenced_file;
+    std::vector<int32_t> equality_ids;
 };
 
 /// One snapshot of a lake table as Millrace reads it: the complete list of its live files, read
@@ -40,6 +49,7 @@ struct DataFile {
 ///               "rows": 1000, "bytes": 4096,
 ///               "columns": {"id": {"min": "1", "max": "1000", "nulls": 0}, …}}]}
 ///
+/// An equality delete file (an upsert writer's) carries `"equality_ids": [1]` and no columns.
 /// Statistic values are strings in a per-type text form (integers, days and microseconds as
 /// decimal, doubles with 17 digits, bytes as hex) so that no JSON number loses precision.
 /// `writers` holds the last checkpoint each two-phase-commit writer committed, which makes a
@@ -50,13 +60,16 @@ struct Manifest {
     uint64_t snapshot_id = 0;
     uint64_t parent_id = 0;
     int64_t committed_at_micros = 0;
-    std::string operation = "create";  // create, append, overwrite, compact
+    std::string operation = "create";  // create, append, overwrite, compact, delete
     std::string schema_text;
     std::vector<std::string> partition_by;
     std::map<std::string, uint64_t> writers;
     std::map<std::string, std::string> progress;
     std::vector<DataFile> files;
+    /// Live delete files (DataFile::content not kData); empty in the JSON form.
+    std::vector<DataFile> deletes;
 
+    /// Rows of the data files less those position delete files delete.
     uint64_t total_rows() const;
     uint64_t total_bytes() const;
 

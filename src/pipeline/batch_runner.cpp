@@ -337,6 +337,17 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
             }
             p.has_rules = prepared.rules.count(sink.from) > 0;
         }
+        if (sink.kind == SinkKind::kLake) {
+            for (const std::string& column : sink.key) {
+                if (!p.plan->schema->index_of(column)) {
+                    return Error(ErrorCode::kConfig,
+                                 fmt::format("sink {}: upsert key column `{}` is not a column of "
+                                             "`{}`",
+                                             sink_target(sink), column, sink.from),
+                                 sink.location);
+                }
+            }
+        }
         if (sink.kind == SinkKind::kOnline) {
             if (prepared.feature_views.empty()) {
                 MILLRACE_ASSIGN_OR_RETURN(prepared.feature_views,
@@ -363,7 +374,10 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                     project.data_dir, sink.table, sink.partition_by, p.plan->schema,
                     streaming ? streaming_lake_writer_id(pipeline.name, sink.from)
                               : lake_writer_id(pipeline.name, prepared.sinks.size(), run_tag),
-                    streaming ? LakeSinkMode::kAppend : LakeSinkMode::kOverwrite));
+                    sink.upsert ? LakeSinkMode::kUpsert
+                    : streaming ? LakeSinkMode::kAppend
+                                : LakeSinkMode::kOverwrite,
+                    sink.key));
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {
@@ -689,6 +703,17 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                          fmt::format("sink {}: key column `{}` is not a column of `{}`",
                                      sink_target(sink), sink.key.front(), sink.from),
                          sink.location);
+        }
+        if (sink.kind == SinkKind::kLake) {
+            for (const std::string& column : sink.key) {
+                if (!plan.value()->schema->index_of(column)) {
+                    return Error(ErrorCode::kConfig,
+                                 fmt::format("sink {}: upsert key column `{}` is not a column of "
+                                             "`{}`",
+                                             sink_target(sink), column, sink.from),
+                                 sink.location);
+                }
+            }
         }
         if (sink.kind == SinkKind::kOnline && feature_views != nullptr) {
             MILLRACE_ASSIGN_OR_RETURN(const FeatureView* view,

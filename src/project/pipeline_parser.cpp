@@ -985,6 +985,28 @@ private:
                     sink.partition_by = std::move(*list);
                 }
             }
+            if (const ConfigNode* mode = lake_map.optional("mode"); present(mode)) {
+                if (auto value = reader_.choice<bool>(*mode, key_of("mode", lake_map.what()),
+                                                      {{"overwrite", false}, {"upsert", true}})) {
+                    sink.upsert = *value;
+                }
+            }
+            const ConfigNode* lake_key = lake_map.optional("key");
+            if (present(lake_key)) {
+                if (auto list = reader_.scalar_list(*lake_key, key_of("key", lake_map.what()))) {
+                    sink.key = std::move(*list);
+                }
+            }
+            if (sink.upsert && sink.key.empty()) {
+                reader_.error(ErrorCode::kConfig,
+                              lake_map.what() + ": mode upsert needs `key:` (the key columns)",
+                              lake_map.location());
+            } else if (!sink.upsert && present(lake_key)) {
+                reader_.error(
+                    ErrorCode::kConfig,
+                    key_of("key", lake_map.what()) + " is the upsert key: it needs `mode: upsert`",
+                    lake_key->location());
+            }
             lake_map.finish();
         } else if (kind == "online") {
             sink.kind = SinkKind::kOnline;

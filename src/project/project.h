@@ -165,9 +165,11 @@ struct SinkSpec {
     SourceLocation from_location;
     std::string table;                      // kLake
     std::vector<std::string> partition_by;  // kLake: SQL expressions, e.g. date(window_start)
+    bool upsert = false;                    // kLake: `mode: upsert` (with `key:`)
     std::string feature_view;               // kOnline
     std::vector<std::string> key;           // kOnline: columns feeding the view's entity keys;
-                                            // empty = the entity names. kTopic: the one column
+                                            // empty = the entity names. kLake (upsert): the
+                                            // key columns. kTopic: the one column
                                             // that keys each record (`key:`), or empty. kKafka:
                                             // the columns keying each record
     std::string event_time;                 // kOnline: a timestamp column; "" = write time

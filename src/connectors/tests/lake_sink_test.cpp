@@ -178,5 +178,45 @@ TEST_F(LakeSinkTest, StreamingSinkRollsACompletedCheckpointForwardOnce) {
     }
 }
 
+// A failed run of a new table leaves no table: not listed, not openable, no folder. The table
+// is created by the first commit, in the same metadata version as its first snapshot.
+TEST_F(LakeSinkTest, FailedFirstRunLeavesNoTable) {
+    {
+        auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+        ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+        ASSERT_TRUE((*sink)->write(rows("2026-11-01", 0, 100)).ok());
+        ASSERT_TRUE((*sink)->pre_commit(1).ok());
+        (*sink)->abort();  // the run failed
+    }
+    auto reopened = LakeTable::open(dir_, "daily");
+    ASSERT_FALSE(reopened.ok());
+    EXPECT_EQ(reopened.error().code(), ErrorCode::kNotFound);
+    EXPECT_TRUE(LakeTable::list(dir_)->empty());
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/lake/daily"));
+
+    auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->write(rows("2026-11-02", 0, 10)).ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
+    auto table = LakeTable::open(dir_, "daily");
+    ASSERT_TRUE(table.ok());
+    // v1 holds the first snapshot: there is no empty version before it.
+    EXPECT_EQ(*table->current_snapshot_id(), 1u);
+    EXPECT_EQ(table->history()->size(), 2u);  // snapshot 0 (the empty table) and 1
+    EXPECT_FALSE(std::filesystem::exists(table->path() + "/metadata/v2.metadata.json"));
+    EXPECT_EQ(table->snapshot()->total_rows(), 10u);
+}
+
+// A run that succeeds without rows still leaves its (empty) table.
+TEST_F(LakeSinkTest, SuccessfulRunWithoutRowsCreatesTheTable) {
+    auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+    ASSERT_TRUE(sink.ok());
+    EXPECT_FALSE(LakeTable::open(dir_, "daily").ok());
+    ASSERT_TRUE(commit_once(**sink).ok());
+    auto table = LakeTable::open(dir_, "daily");
+    ASSERT_TRUE(table.ok()) << table.error().to_string();
+    EXPECT_EQ(*table->current_snapshot_id(), 0u);
+}
+
 }  // namespace
 }  // namespace millrace

@@ -532,8 +532,10 @@ public:
         for (const Field& field : schema_->fields()) {
             metadata_.schema.push_back(schema_element(field));
             if (!options_.iceberg_schema.empty()) {
-                metadata_.schema.back().field_id =
-                    static_cast<int32_t>(metadata_.schema.size() - 1);
+                const std::size_t position = metadata_.schema.size() - 2;
+                metadata_.schema.back().field_id = position < options_.field_ids.size()
+                                                       ? options_.field_ids[position]
+                                                       : static_cast<int32_t>(position + 1);
             }
         }
         metadata_.key_value.push_back({"millrace.schema", schema_metadata_text(*schema_)});

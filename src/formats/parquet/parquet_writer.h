@@ -61,6 +61,9 @@ struct ParquetWriterOptions {
     /// Iceberg tables: each column carries field id <position + 1> in the Parquet schema, and
     /// this (the table's Iceberg schema JSON) is stored under the footer key `iceberg.schema`.
     std::string iceberg_schema;
+    /// With `iceberg_schema`: the field id of each column, when not <position + 1> (Iceberg's
+    /// delete files carry reserved ids such as 2147483546 for `file_path`).
+    std::vector<int32_t> field_ids;
 };
 
 /// Writes Batches of one Schema to a Parquet file (see the layout above). Rows are buffered

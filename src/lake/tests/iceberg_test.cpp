@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "common/durable_file.h"
@@ -479,6 +480,227 @@ TEST_F(LakeTableIcebergTest, UpgradeConvertsAPreIcebergTableInPlace) {
     EXPECT_FALSE(std::filesystem::exists(path + "/_manifest"));
     EXPECT_TRUE(LakeTable::open(dir_, "old").ok());
     EXPECT_EQ(LakeTable::upgrade(dir_, "old").error().code(), ErrorCode::kInvalidArgument);
+}
+
+// Deletes matching `id % divisor == 0`.
+LakeTable::RowMatcher ids_divisible_by(int64_t divisor) {
+    return [divisor](const Batch& batch) -> Result<std::vector<uint32_t>> {
+        std::vector<uint32_t> rows;
+        const auto index = batch.schema().index_of("id");
+        for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+            if (batch.column(*index).value<int64_t>(r) % divisor == 0) {
+                rows.push_back(static_cast<uint32_t>(r));
+            }
+        }
+        return rows;
+    };
+}
+
+std::vector<int64_t> range_without(int64_t first, int64_t end, int64_t divisor) {
+    std::vector<int64_t> out;
+    for (int64_t i = first; i < end; ++i) {
+        if (i % divisor != 0) out.push_back(i);
+    }
+    return out;
+}
+
+// Row-level deletes are position delete files in a `delete` snapshot: scans apply them, older
+// snapshots still read every row, compaction rewrites the files without the deleted rows and
+// drops the delete files, and a file that loses every row is dropped instead.
+TEST_F(LakeTableIcebergTest, PositionDeletesAreAppliedByScansAndCompaction) {
+    auto table = LakeTable::create(dir_, "t", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 2, 50, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    auto deleted = table->delete_rows(ids_divisible_by(3));
+    ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+    EXPECT_EQ(deleted->rows_deleted, 34u);
+    EXPECT_EQ(deleted->snapshot_id, 3u);
+    EXPECT_EQ(ids(*table), range_without(0, 100, 3));
+    auto m = table->snapshot();
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->operation, "delete");
+    EXPECT_EQ(m->total_rows(), 66u);
+    ASSERT_FALSE(m->deletes.empty());
+    for (const DataFile& d : m->deletes) {
+        EXPECT_EQ(d.content, DataFile::Content::kPositionDeletes);
+        EXPECT_FALSE(d.referenced_file.empty());
+        // The delete file sits in the partition folder of the data file it deletes from.
+        EXPECT_EQ(d.path.substr(0, d.path.rfind('/')),
+                  d.referenced_file.substr(0, d.referenced_file.rfind('/')));
+        auto reader = ParquetReader::open(table->path() + "/" + d.path);
+        ASSERT_TRUE(reader.ok());
+        EXPECT_EQ(reader->get()->schema()->to_string(),
+                  "{ file_path: string not null, pos: int64 not null }");
+    }
+    // Time travel: snapshot 2 still has every row.
+    LakeTable::ScanOptions older;
+    older.snapshot_id = 2;
+    uint64_t rows_at_2 = 0;
+    ASSERT_TRUE(table
+                    ->scan(older,
+                           [&](Batch b) {
+                               rows_at_2 += b.num_rows();
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(rows_at_2, 100u);
+    // A second delete adds to the first.
+    ASSERT_TRUE(table->delete_rows(ids_divisible_by(2)).ok());
+    std::vector<int64_t> expected;
+    for (int64_t i = 0; i < 100; ++i) {
+        if (i % 3 != 0 && i % 2 != 0) expected.push_back(i);
+    }
+    EXPECT_EQ(ids(*table), expected);
+    // Predicates still skip row groups and files with deletes applied.
+    LakeTable::ScanOptions filtered;
+    filtered.predicates = {{"id", CompareOp::kLt, Value::int64(10)}};
+    std::vector<int64_t> small;
+    ASSERT_TRUE(table
+                    ->scan(filtered,
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   const int64_t id = b.column(0).value<int64_t>(r);
+                                   if (id < 10) small.push_back(id);
+                               }
+                               return Status();
+                           })
+                    .ok());
+    std::sort(small.begin(), small.end());
+    EXPECT_EQ(small, (std::vector<int64_t>{1, 5, 7}));
+    // Compaction applies the deletes: the same rows, no delete files left.
+    auto compacted = table->compact({});
+    ASSERT_TRUE(compacted.ok()) << compacted.error().to_string();
+    EXPECT_EQ(ids(*table), expected);
+    EXPECT_TRUE(table->snapshot()->deletes.empty());
+    EXPECT_EQ(table->snapshot()->total_rows(), expected.size());
+    // Deleting every row drops the files rather than writing delete files.
+    auto all = table->delete_rows(ids_divisible_by(1));
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->delete_files, 0u);
+    EXPECT_GT(all->files_removed, 0u);
+    EXPECT_TRUE(table->snapshot()->files.empty());
+    EXPECT_TRUE(ids(*table).empty());
+    // Nothing matching makes no snapshot.
+    const uint64_t before = *table->current_snapshot_id();
+    EXPECT_EQ(table->delete_rows(ids_divisible_by(7))->snapshot_id, before);
+}
+
+// A compaction that drops the files a delete read (between its read and its commit) makes the
+// delete conflict and start over on the compacted files: no deleted row comes back.
+TEST_F(LakeTableIcebergTest, DeleteRacingACompactionIsRedoneOnTheNewFiles) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 3, 20, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    bool compacted = false;
+    auto matcher = ids_divisible_by(4);
+    auto deleted = table->delete_rows([&](const Batch& batch) {
+        if (!compacted) {
+            compacted = true;
+            auto result = table->compact({});
+            EXPECT_TRUE(result.ok() && result->files_added == 1);
+        }
+        return matcher(batch);
+    });
+    ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+    EXPECT_EQ(ids(*table), range_without(0, 60, 4));
+    EXPECT_EQ(table->snapshot()->files.size(), 1u);
+}
+
+// Upsert: each commit writes its rows (the last one per key) and an equality delete file of
+// their keys, so the table holds one row per key, the newest.
+TEST_F(LakeTableIcebergTest, UpsertsKeepOneRowPerKey) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    LakeWriterOptions options;
+    options.writer_id = "u";
+    options.staging = LakeStaging::kPrivate;
+    options.upsert_key = {"id"};
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    auto commit = [&](uint64_t c, int64_t first, int64_t n, int64_t ts_shift) {
+        BatchBuilder builder(schema_);
+        for (int64_t i = first; i < first + n; ++i) {
+            builder.column(0).append_int64(i);
+            builder.column(1).append_timestamp(ts_shift);
+            builder.commit_row();
+        }
+        ASSERT_TRUE((*writer)->write(builder.finish()).ok());
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        ASSERT_TRUE((*writer)->commit(c).ok());
+    };
+    commit(1, 0, 10, 1);
+    commit(2, 5, 10, 2);  // 5..9 replaced, 10..14 new
+    // Within one commit the last row of a key wins.
+    {
+        BatchBuilder builder(schema_);
+        for (int64_t ts : {3, 4}) {
+            builder.column(0).append_int64(7);
+            builder.column(1).append_timestamp(ts);
+            builder.commit_row();
+        }
+        ASSERT_TRUE((*writer)->write(builder.finish()).ok());
+        ASSERT_TRUE((*writer)->pre_commit(3).ok());
+        ASSERT_TRUE((*writer)->commit(3).ok());
+    }
+    std::map<int64_t, int64_t> got;
+    std::size_t rows_read = 0;
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   got[b.column(0).value<int64_t>(r)] =
+                                       b.column(1).value<int64_t>(r);
+                                   ++rows_read;
+                               }
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(rows_read, 15u);
+    ASSERT_EQ(got.size(), 15u);
+    for (int64_t i = 0; i < 15; ++i) {
+        const int64_t expected = i == 7 ? 4 : i >= 5 ? 2 : 1;
+        EXPECT_EQ(got[i], expected) << "id " << i;
+    }
+    auto m = table->snapshot();
+    EXPECT_EQ(m->operation, "upsert");
+    ASSERT_FALSE(m->deletes.empty());
+    EXPECT_EQ(m->deletes.back().content, DataFile::Content::kEqualityDeletes);
+    EXPECT_EQ(m->deletes.back().equality_ids, (std::vector<int32_t>{1}));
+    // Compaction applies the equality deletes.
+    ASSERT_TRUE(table->compact({}).ok());
+    EXPECT_TRUE(table->snapshot()->deletes.empty());
+    EXPECT_EQ(ids(*table).size(), 15u);
+
+    // A partitioned table's upsert key must hold the partition columns.
+    auto partitioned = LakeTable::create(dir_, "p", *schema_, {"date(ts)"});
+    ASSERT_TRUE(partitioned.ok());
+    auto refused = LakeWriter::open(*partitioned, options);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+}
+
+// A prepared table reads as empty and is created by its first commit (v1 holds the first
+// snapshot); a writer preparing it with another schema is refused at commit.
+TEST_F(LakeTableIcebergTest, PreparedTableIsCreatedByItsFirstCommit) {
+    auto prepared = LakeTable::prepare(dir_, "t", *schema_, {"date(ts)"});
+    ASSERT_TRUE(prepared.ok());
+    EXPECT_EQ(*prepared->current_snapshot_id(), 0u);
+    EXPECT_FALSE(LakeTable::open(dir_, "t").ok());
+    auto other_schema = Schema({{"id", DataType::kString, false}});
+    auto other = LakeTable::prepare(dir_, "t", other_schema);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(append(*prepared, 0, 1, 10, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/lake/t/metadata/v1.metadata.json"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/lake/t/metadata/v2.metadata.json"));
+    auto opened = LakeTable::open(dir_, "t");
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(ids(*opened).size(), 10u);
+    LakeTable::Change change;
+    change.operation = "append";
+    auto refused = other->commit(change);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
+    EXPECT_EQ(LakeTable::prepare(dir_, "t", *schema_).error().code(), ErrorCode::kAlreadyExists);
 }
 
 }  // namespace

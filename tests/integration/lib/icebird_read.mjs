@@ -1,6 +1,10 @@
 // Reads a Millrace lake table with icebird (an Iceberg reader no one here wrote) and prints its
-// rows as NDJSON, or with --files the data files its manifests list, one per line.
-// Usage: node icebird_read.mjs <table-dir> [<metadata file name, e.g. v3.metadata.json>] [--files]
+// rows as NDJSON (with the row-level deletes applied), or with --files the data files its
+// manifests list, one per line, or with --entries every live manifest entry (data and delete
+// files) as NDJSON {path, content, seq}: content 0 data, 1 position deletes, 2 equality deletes;
+// seq the data sequence number.
+// Usage: node icebird_read.mjs <table-dir> [<metadata file name, e.g. v3.metadata.json>]
+//        [--files | --entries]
 // icebird fetches every path verbatim; the table's paths are absolute local paths, so fetch is
 // replaced by one that reads local files (with HTTP Range semantics).
 import { readFileSync, statSync } from 'node:fs';
@@ -33,12 +37,20 @@ globalThis.fetch = async (url, init = {}) => {
 
 const args = process.argv.slice(2);
 const files = args.includes('--files');
-const [tableUrl, metadataFileName] = args.filter((a) => a !== '--files');
+const entries = args.includes('--entries');
+const [tableUrl, metadataFileName] = args.filter((a) => !a.startsWith('--'));
 const metadata = await icebergMetadata({ tableUrl, metadataFileName });
-if (files) {
+if (files || entries) {
   for (const manifest of await icebergManifests(metadata)) {
     for (const entry of manifest.entries) {
-      if (entry.status !== 2) console.log(entry.data_file.file_path);
+      if (entry.status === 2) continue;
+      const content = Number(entry.data_file.content ?? 0);
+      if (entries) {
+        const seq = String(entry.sequence_number);
+        console.log(JSON.stringify({ path: entry.data_file.file_path, content, seq }));
+      } else if (content === 0) {
+        console.log(entry.data_file.file_path);
+      }
     }
   }
 } else {
