@@ -20,6 +20,10 @@ packages=(
   nodejs
   # Kafka clients for tests/integration/kafka_*_test.sh
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
+  # the OpenLineage test validates events with jsonschema (tests/integration/lineage_test.sh)
+  python3-jsonschema
+  # promtool checks /metrics and a real Prometheus scrapes it (tests/integration/metrics_test.sh)
+  prometheus
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )

@@ -9,6 +9,7 @@
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
+#include "cli/lineage_command.h"
 #include "cli/materialize_command.h"
 #include "cli/query_command.h"
 #include "cli/replay_command.h"
@@ -123,6 +124,14 @@ int run_cli(int argc, char** argv) {
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
     explain->add_option("--var", explain_options.vars,
                         "name=value for {{ name }} in the pipeline's file paths (repeatable)");
+
+    auto* lineage = app.add_subcommand(
+        "lineage", "Print the lineage graph of a project and the runs its events record");
+    LineageCommandOptions lineage_options;
+    lineage->add_option("project-dir", lineage_options.project_dir, "The project directory")
+        ->required();
+    lineage->add_flag("--deliver", lineage_options.deliver,
+                      "First send the waiting run events to the project's lineage url");
 
     auto* materialize = app.add_subcommand(
         "materialize", "Load feature views from their lake tables into the online store");
@@ -377,6 +386,7 @@ int run_cli(int argc, char** argv) {
     if (*query) return run_query(query_options);
     if (*explain) return run_explain_command(explain_options);
     if (*materialize) return run_materialize_command(materialize_options);
+    if (*lineage) return run_lineage_command(lineage_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
     if (*replay) return run_replay(replay_options);

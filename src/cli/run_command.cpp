@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "lineage/lineage_recorder.h"
 #include "pipeline/batch_runner.h"
 #include "pipeline/stream_runner.h"
 #include "project/duration.h"
@@ -150,7 +151,13 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
         timespec zero{0, 0};
         return sigtimedwait(&stop_signals, nullptr, &zero) > 0;
     };
+    LineageRecorder lineage(project);
+    const std::string lineage_run = lineage.start_pipeline(pipeline);
+    lineage.deliver_once();
     Result<StreamReport> report = run_streaming_pipeline(project, pipeline, stream);
+    lineage.finish_pipeline(pipeline, lineage_run, report.ok() ? &report->run : nullptr,
+                            report.ok() ? "" : report.error().to_string());
+    lineage.deliver_once();
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
         std::fprintf(stderr,
@@ -198,7 +205,12 @@ int run_pipeline_command(const RunCommandOptions& options) {
                      pipeline->name.c_str());
         return 1;
     }
+    LineageRecorder lineage(project);
+    const std::string lineage_run = lineage.start_pipeline(*pipeline);
     Result<RunReport> report = run_batch_pipeline(project, *pipeline, run_options);
+    lineage.finish_pipeline(*pipeline, lineage_run, report.ok() ? &*report : nullptr,
+                            report.ok() ? "" : report.error().to_string());
+    lineage.deliver_once();
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
         std::fprintf(stderr,

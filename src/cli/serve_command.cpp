@@ -12,6 +12,8 @@
 #include "common/write_health.h"
 #include "kafka/broker.h"
 #include "kafka/kafka_server.h"
+#include "lineage/lineage_deliverer.h"
+#include "lineage/lineage_recorder.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
@@ -91,6 +93,12 @@ int run_serve(const ServeOptions& options) {
     SystemClock clock;
     Logger logger(stderr, LogLevel::kInfo, &clock);
     MetricsRegistry metrics;
+    // Run events of the scheduler's job runs, the streaming pipelines and materializations go
+    // to the outbox; the deliverer sends what any process recorded there.
+    LineageRecorder lineage(*project,
+                            [&logger](const std::string& line) { logger.warn("lineage", line); });
+    LineageDeliverer lineage_deliverer(project->data_dir, project->lineage.url, metrics, logger);
+    lineage_deliverer.start();
     LogOptions log_options;
     log_options.command = "millrace serve";
     auto log = Log::open(project->data_dir, clock, log_options);
@@ -211,7 +219,7 @@ int run_serve(const ServeOptions& options) {
                                                     metrics, capture.get());
         features->add_routes(router);
         // `millrace materialize` asks the server holding the store to load a view.
-        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock);
+        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock, &lineage);
         materialize->add_routes(router);
     }
     IngestHandler ingest(**log, clock, metrics, &log_health);
@@ -275,6 +283,46 @@ int run_serve(const ServeOptions& options) {
             return total;
         };
         scheduler_options.process_command = "millrace serve";
+        // Every job's series exist from the start, so a rate over them is defined before the
+        // first run ends.
+        for (const JobDefinition& job : jobs) {
+            metrics.counter("millrace_job_runs_started_total", "Job runs started, by job.",
+                            {{"job", job.name}});
+            metrics.histogram("millrace_job_run_seconds",
+                              "Time from a job run's start to its end, in seconds.",
+                              {{"job", job.name}}, exponential_buckets(0.01, 4, 10));
+        }
+        scheduler_options.on_run_started = [&](const RunRecord& run) {
+            lineage.job_run_started(run);
+            lineage_deliverer.wake();
+            metrics
+                .counter("millrace_job_runs_started_total", "Job runs started, by job.",
+                         {{"job", run.job}})
+                .increment();
+        };
+        scheduler_options.on_run_finished = [&](const RunSummary& summary) {
+            lineage.job_run_finished(summary);
+            lineage_deliverer.wake();
+            const RunRecord& run = summary.run;
+            metrics
+                .counter("millrace_job_runs_total", "Job runs finished, by job and final state.",
+                         {{"job", run.job}, {"state", std::string(to_string(run.state))}})
+                .increment();
+            if (run.started_at > 0 && run.finished_at >= run.started_at) {
+                metrics
+                    .histogram("millrace_job_run_seconds",
+                               "Time from a job run's start to its end, in seconds.",
+                               {{"job", run.job}}, exponential_buckets(0.01, 4, 10))
+                    .observe(static_cast<double>(run.finished_at - run.started_at) / 1e6);
+            }
+            for (const TaskRecord& task : summary.tasks) {
+                metrics
+                    .counter("millrace_job_tasks_total",
+                             "Tasks of finished job runs, by job and final task state.",
+                             {{"job", run.job}, {"state", std::string(to_string(task.state))}})
+                    .increment();
+            }
+        };
         scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
         if (Status claimed = scheduler->claim_schedules(); !claimed.ok()) {
             std::fprintf(stderr, "millrace serve: scheduler: %s\n",
@@ -394,8 +442,12 @@ int run_serve(const ServeOptions& options) {
             stream_options.shared = SharedServices{log->get(), store.get()};
             stream_options.should_stop = [&stop_streams]() { return stop_streams.load(); };
             logger.info("stream", "streaming pipeline started", {{"pipeline", pipeline.name}});
+            const std::string lineage_run = lineage.start_pipeline(pipeline);
+            lineage_deliverer.wake();
             Result<StreamReport> report =
                 run_streaming_pipeline(*project, pipeline, stream_options);
+            lineage.finish_pipeline(pipeline, lineage_run, report.ok() ? &report->run : nullptr,
+                                    report.ok() ? "" : report.error().to_string());
             if (!report.ok()) {
                 logger.error("stream", "streaming pipeline failed",
                              {{"pipeline", pipeline.name}, {"error", report.error().to_string()}});
@@ -424,6 +476,7 @@ int run_serve(const ServeOptions& options) {
     kafka_broker.reset();
     kafka_server.reset();
     if (scheduler) scheduler->stop();
+    lineage_deliverer.stop();
     if (capture) capture->stop();
     (*log)->stop();
     logger.info("serve", "stopped");

@@ -464,6 +464,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         source_report.name = source.spec->name;
         source_report.files = source.reader->units();
         source_report.unit = source.reader->unit_name();
+        source_report.schema = source.reader->schema();
         if (inputs.find(source.spec->name) == inputs.end()) {
             report.sources.push_back(source_report);  // no sink reads it
             continue;
@@ -527,8 +528,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     }
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.sinks.push_back(
-            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
+        report.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
+                                          sink.output->rows_written(),
+                                          sink.plan ? sink.plan->schema : nullptr});
     }
     for (const auto& [view, counts] : prepared.view_checks) {
         report.views.push_back(

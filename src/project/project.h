@@ -253,6 +253,14 @@ struct KafkaSpec {
     std::chrono::microseconds initial_rebalance_delay{3'000'000};
 };
 
+/// `lineage:` in millrace.yaml: where OpenLineage run events go besides the outbox
+/// (`<data_dir>/lineage/outbox/`, always written; docs/lineage.md).
+struct LineageSpec {
+    std::string url;  // http://host:port/path the events are POSTed to; "" = outbox only
+    SourceLocation url_location;
+    std::string job_namespace;  // the events' job namespace; "" = the project's name
+};
+
 /// A whole project: millrace.yaml plus everything it includes.
 struct Project {
     std::string name;
@@ -262,6 +270,7 @@ struct Project {
     std::string listen_http;         // host:port; default 127.0.0.1:8080
     SourceLocation listen_location;  // of `listen.http`; unknown when defaulted
     KafkaSpec kafka;
+    LineageSpec lineage;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

@@ -142,6 +142,9 @@ private:
         if (const ConfigNode* kafka = map.optional("kafka"); present(kafka)) {
             parse_kafka(*kafka);
         }
+        if (const ConfigNode* lineage = map.optional("lineage"); present(lineage)) {
+            parse_lineage(*lineage);
+        }
         if (const ConfigNode* serving = map.optional("serving"); present(serving)) {
             if (reader_.expect_map(*serving, "`serving` of the project")) {
                 project_.serving = *serving;
@@ -262,6 +265,33 @@ private:
             map.finish();
             project_.topics.push_back(std::move(topic));
         }
+    }
+
+    // lineage: { url: http://127.0.0.1:5000/api/v1/lineage, namespace: shop }
+    void parse_lineage(const ConfigNode& node) {
+        MapReader map(reader_, node, "`lineage` of the project");
+        if (!map.is_map()) return;
+        if (const ConfigNode* url = map.optional("url"); present(url)) {
+            const std::string what = key_of("url", map.what());
+            if (auto text = reader_.non_empty(*url, what)) {
+                // The one HTTP client speaks plain HTTP; https would fail at every delivery.
+                if (text->rfind("http://", 0) == 0 && text->size() > 7) {
+                    project_.lineage.url = *text;
+                    project_.lineage.url_location = url->location();
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid URL " + backticks(*text) + " for " + what +
+                                      "; expected http://host:port/path (no TLS)",
+                                  url->location());
+                }
+            }
+        }
+        if (const ConfigNode* name = map.optional("namespace"); present(name)) {
+            if (auto text = reader_.non_empty(*name, key_of("namespace", map.what()))) {
+                project_.lineage.job_namespace = *text;
+            }
+        }
+        map.finish();
     }
 
     void parse_listen(const ConfigNode& node) {

@@ -232,6 +232,7 @@ void RunEngine::start_run(ActiveRun& run) {
     if (!persist(store_->update_run(run.record))) return;
     emit(fmt::format("run {} started ({} tasks, {})", run.record.run_id, run.tasks.size(),
                      run.record.lane));
+    if (settings_.on_run_started) settings_.on_run_started(run.record);
     for (std::size_t i = 0; i < run.tasks.size(); ++i) {
         TaskSlot& slot = run.tasks[i];
         if (slot.state == TaskState::kPending && slot.waiting_upstream == 0) make_ready(run, i);
@@ -447,6 +448,7 @@ void RunEngine::finish_run(const std::string& run_id) {
     RunSummary summary;
     summary.run = run.record;
     for (std::size_t i = 0; i < run.tasks.size(); ++i) summary.tasks.push_back(task_record(run, i));
+    if (settings_.on_run_finished) settings_.on_run_finished(summary);
     for (auto& waiter : run.waiters) finished_waiters_.emplace_back(waiter, summary);
     if (run.record.lane == "backfill") {
         emit(fmt::format("backfill {}: {} run(s) done", run.record.job,

@@ -41,6 +41,8 @@ public:
         std::string log_dir;
         int backfill_max_active_runs = 1;
         std::function<void(const std::string&)> on_event;
+        std::function<void(const RunRecord&)> on_run_started;
+        std::function<void(const RunSummary&)> on_run_finished;
     };
     using JobMap = std::map<std::string, std::shared_ptr<const JobDefinition>>;
 
