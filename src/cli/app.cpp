@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/check_command.h"
 #include "cli/command_clock.h"
 #include "cli/convert_command.h"
 #include "cli/generate_command.h"
@@ -124,6 +125,14 @@ int run_cli(int argc, char** argv) {
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
     explain->add_option("--var", explain_options.vars,
                         "name=value for {{ name }} in the pipeline's file paths (repeatable)");
+
+    auto* check = app.add_subcommand(
+        "check", "Judge a project's quality rules on the data its sources hold now");
+    CheckCommandOptions check_options;
+    check->add_option("project-dir", check_options.project_dir, "The project directory")
+        ->required();
+    check->add_option("dataset", check_options.dataset,
+                      "Only the rules on this source or view (default: every checked dataset)");
 
     auto* lineage = app.add_subcommand(
         "lineage", "Print the lineage graph of a project and the runs its events record");
@@ -368,7 +377,7 @@ int run_cli(int argc, char** argv) {
     // The one clock of the commands that evaluate SQL (now(), current_date): the system clock
     // unless MILLRACE_NOW fixes it; a bad MILLRACE_NOW stops them before anything runs.
     std::unique_ptr<Clock> clock;
-    if (*validate || *run || *query || *explain) {
+    if (*validate || *run || *query || *explain || *check) {
         auto made = make_command_clock();
         if (!made.ok()) {
             std::fprintf(stderr, "error: %s\n", made.error().message().c_str());
@@ -377,6 +386,7 @@ int run_cli(int argc, char** argv) {
         clock = std::move(made).value();
         run_options.clock = clock.get();
         query_options.clock = clock.get();
+        check_options.clock = clock.get();
     }
     if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);
@@ -387,6 +397,7 @@ int run_cli(int argc, char** argv) {
     if (*explain) return run_explain_command(explain_options);
     if (*materialize) return run_materialize_command(materialize_options);
     if (*lineage) return run_lineage_command(lineage_options);
+    if (*check) return run_check_command(check_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
     if (*replay) return run_replay(replay_options);

@@ -18,10 +18,12 @@
 #include "log/partition.h"
 #include "log/topic.h"
 #include "online/online_store.h"
+#include "pipeline/check_results_exporter.h"
 #include "pipeline/stream_runner.h"
 #include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
+#include "scheduler/run_metrics.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
 #include "server/bearer_auth.h"
@@ -99,6 +101,9 @@ int run_serve(const ServeOptions& options) {
                             [&logger](const std::string& line) { logger.warn("lineage", line); });
     LineageDeliverer lineage_deliverer(project->data_dir, project->lineage.url, metrics, logger);
     lineage_deliverer.start();
+    // Quality-rule results, judged by runs in other processes too, as metrics.
+    CheckResultsExporter check_results(project->data_dir, metrics);
+    check_results.start();
     LogOptions log_options;
     log_options.command = "millrace serve";
     auto log = Log::open(project->data_dir, clock, log_options);
@@ -238,6 +243,7 @@ int run_serve(const ServeOptions& options) {
                            [online] { return online->last_write_failure(); }});
     }
     // A scheduler whose state store failed a write stops scheduling and is not ready.
+    std::unique_ptr<RunMetrics> run_metrics;  // outlives the scheduler that feeds it
     std::unique_ptr<Scheduler> scheduler;
     if (!project->jobs.empty()) {
         storage.push_back({"scheduler",
@@ -283,45 +289,16 @@ int run_serve(const ServeOptions& options) {
             return total;
         };
         scheduler_options.process_command = "millrace serve";
-        // Every job's series exist from the start, so a rate over them is defined before the
-        // first run ends.
-        for (const JobDefinition& job : jobs) {
-            metrics.counter("millrace_job_runs_started_total", "Job runs started, by job.",
-                            {{"job", job.name}});
-            metrics.histogram("millrace_job_run_seconds",
-                              "Time from a job run's start to its end, in seconds.",
-                              {{"job", job.name}}, exponential_buckets(0.01, 4, 10));
-        }
+        run_metrics = std::make_unique<RunMetrics>(metrics, jobs);
         scheduler_options.on_run_started = [&](const RunRecord& run) {
             lineage.job_run_started(run);
             lineage_deliverer.wake();
-            metrics
-                .counter("millrace_job_runs_started_total", "Job runs started, by job.",
-                         {{"job", run.job}})
-                .increment();
+            run_metrics->run_started(run);
         };
         scheduler_options.on_run_finished = [&](const RunSummary& summary) {
             lineage.job_run_finished(summary);
             lineage_deliverer.wake();
-            const RunRecord& run = summary.run;
-            metrics
-                .counter("millrace_job_runs_total", "Job runs finished, by job and final state.",
-                         {{"job", run.job}, {"state", std::string(to_string(run.state))}})
-                .increment();
-            if (run.started_at > 0 && run.finished_at >= run.started_at) {
-                metrics
-                    .histogram("millrace_job_run_seconds",
-                               "Time from a job run's start to its end, in seconds.",
-                               {{"job", run.job}}, exponential_buckets(0.01, 4, 10))
-                    .observe(static_cast<double>(run.finished_at - run.started_at) / 1e6);
-            }
-            for (const TaskRecord& task : summary.tasks) {
-                metrics
-                    .counter("millrace_job_tasks_total",
-                             "Tasks of finished job runs, by job and final task state.",
-                             {{"job", run.job}, {"state", std::string(to_string(task.state))}})
-                    .increment();
-            }
+            run_metrics->run_finished(summary);
         };
         scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
         if (Status claimed = scheduler->claim_schedules(); !claimed.ok()) {
@@ -477,6 +454,7 @@ int run_serve(const ServeOptions& options) {
     kafka_server.reset();
     if (scheduler) scheduler->stop();
     lineage_deliverer.stop();
+    check_results.stop();
     if (capture) capture->stop();
     (*log)->stop();
     logger.info("serve", "stopped");

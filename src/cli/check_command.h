@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+namespace millrace {
+
+class Clock;
+
+struct CheckCommandOptions {
+    std::string project_dir;
+    std::string dataset;  // a source or view with checks; "" = every one
+    const Clock* clock = nullptr;
+};
+
+/// `millrace check <project> [dataset]`: judges the quality rules on the data the sources hold
+/// now (pipeline/quality_check.h) and prints each result. Exit 1 when an error-level rule
+/// failed, a pipeline could not be read, or `dataset` has no checks.
+int run_check_command(const CheckCommandOptions& options);
+
+}  // namespace millrace

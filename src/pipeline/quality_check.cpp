@@ -1,0 +1,139 @@
+#include "pipeline/quality_check.h"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "common/clock.h"
+#include "pipeline/batch_runner.h"
+
+namespace millrace {
+
+namespace {
+
+/// A scratch data directory for the checking run, removed with the object. Its `log` is the
+/// project's, so topic sources read the real records.
+class ScratchDirectory {
+public:
+    static Result<ScratchDirectory> create(const std::string& data_dir) {
+        std::error_code error;
+        std::filesystem::create_directories(data_dir, error);
+        std::string pattern = data_dir + "/.check-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            return Error(ErrorCode::kIo, "cannot create a scratch folder in " + data_dir);
+        }
+        ScratchDirectory scratch(pattern);
+        if (std::filesystem::exists(data_dir + "/log")) {
+            std::filesystem::create_directory_symlink(data_dir + "/log", pattern + "/log", error);
+            if (error) return Error(ErrorCode::kIo, "cannot link the log: " + error.message());
+        }
+        return scratch;
+    }
+    ScratchDirectory(ScratchDirectory&& other) noexcept : path_(std::move(other.path_)) {
+        other.path_.clear();
+    }
+    ScratchDirectory(const ScratchDirectory&) = delete;
+    ~ScratchDirectory() {
+        if (path_.empty()) return;
+        std::error_code error;
+        std::filesystem::remove(path_ + "/log", error);  // the link, never the log
+        std::filesystem::remove_all(path_, error);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    explicit ScratchDirectory(std::string path) : path_(std::move(path)) {}
+    std::string path_;
+};
+
+CheckSeverity check_severity(const CheckSpec& check) {
+    if (check.dataset_level()) return check.severity;
+    return check.on_fail == CheckAction::kFail ? CheckSeverity::kError : CheckSeverity::kWarn;
+}
+
+}  // namespace
+
+bool check_failed(const std::vector<RuleResult>& results) {
+    for (const RuleResult& result : results) {
+        if (!result.passed && result.severity == CheckSeverity::kError) return true;
+    }
+    return false;
+}
+
+Result<PipelineCheckReport> check_pipeline_rules(const Project& project,
+                                                 const PipelineSpec& pipeline,
+                                                 const std::string& dataset, const Clock* clock) {
+    PipelineCheckReport report;
+    report.pipeline = pipeline.name;
+    if (pipeline.mode == PipelineMode::kStreaming) {
+        report.skipped = "a streaming pipeline: its checks run as it runs";
+        return report;
+    }
+    for (const SourceSpec& source : pipeline.sources) {
+        if (source.kind == SourceKind::kKafka) {
+            report.skipped =
+                fmt::format("source `{}` reads a Kafka consumer group, which a check must not move",
+                            source.name);
+            return report;
+        }
+    }
+    // The same pipeline, judging instead of acting: every rule becomes a dataset rule of
+    // severity warn (so the run reports them all instead of stopping at the first), its sinks
+    // are scratch files of the checked datasets, and the real severities are kept aside, keyed
+    // by the rule's position in the file.
+    PipelineSpec checking = pipeline;
+    checking.checks.clear();
+    checking.sinks.clear();
+    std::map<std::string, CheckSeverity> severities;
+    std::vector<std::string> targets;
+    for (const CheckSpec& check : pipeline.checks) {
+        if (!dataset.empty() && check.target != dataset) continue;
+        CheckSpec judged = check;
+        if (!judged.dataset_level()) judged.mostly = 1.0;
+        judged.severity = CheckSeverity::kWarn;
+        severities[check.location.to_string()] = check_severity(check);
+        checking.checks.push_back(std::move(judged));
+        if (std::find(targets.begin(), targets.end(), check.target) == targets.end()) {
+            targets.push_back(check.target);
+        }
+    }
+    if (checking.checks.empty()) return report;
+
+    MILLRACE_ASSIGN_OR_RETURN(ScratchDirectory scratch, ScratchDirectory::create(project.data_dir));
+    Project scratch_project = project;
+    scratch_project.data_dir = scratch.path();
+    for (const std::string& target : targets) {
+        SinkSpec sink;
+        sink.kind = SinkKind::kFile;
+        sink.from = target;
+        sink.format = DataFormat::kNdjson;
+        sink.path = scratch.path() + "/" + target + ".ndjson";
+        checking.sinks.push_back(std::move(sink));
+    }
+    SinkSpec dead_letters;
+    dead_letters.kind = SinkKind::kFile;
+    dead_letters.from = std::string(kDeadLetterName);
+    dead_letters.format = DataFormat::kNdjson;
+    dead_letters.path = scratch.path() + "/dead_letters.ndjson";
+    checking.sinks.push_back(std::move(dead_letters));
+
+    RunOptions options;
+    options.clock = clock;
+    Result<RunReport> run = run_batch_pipeline(scratch_project, checking, options);
+    if (!run.ok()) return std::move(run).error();
+    for (RuleResult result : run->rules) {
+        auto severity = severities.find(result.location.to_string());
+        if (severity != severities.end()) result.severity = severity->second;
+        report.results.push_back(std::move(result));
+    }
+    const int64_t now = clock != nullptr ? clock->now_micros() : SystemClock().now_micros();
+    MILLRACE_TRY(record_rule_results(project.data_dir, pipeline.name, format_utc_timestamp(now),
+                                     report.results));
+    return report;
+}
+
+}  // namespace millrace
