@@ -243,6 +243,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         if (!streaming) {
             MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
                                       DatasetRules::bind(pipeline, source.name, *reader->schema()));
+            MILLRACE_TRY(rules.load_references(project.data_dir));
             if (!rules.empty()) prepared.rules.emplace(source.name, std::move(rules));
         }
         p.reader = std::move(reader);
@@ -278,6 +279,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
             if (prepared.rules.count(sink.from) == 0) {
                 MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
                                           DatasetRules::bind(pipeline, sink.from, *p.plan->schema));
+                MILLRACE_TRY(rules.load_references(project.data_dir));
                 if (!rules.empty()) prepared.rules.emplace(sink.from, std::move(rules));
             }
             p.has_rules = prepared.rules.count(sink.from) > 0;

@@ -15,8 +15,9 @@ namespace millrace {
 
 namespace {
 
-/// A scratch data directory for the checking run, removed with the object. Its `log` is the
-/// project's, so topic sources read the real records.
+/// A scratch data directory for the checking run, removed with the object. Its `log` and
+/// `lake` are links to the project's, so topic sources read the real records and referential
+/// rules the real tables.
 class ScratchDirectory {
 public:
     static Result<ScratchDirectory> create(const std::string& data_dir) {
@@ -27,9 +28,15 @@ public:
             return Error(ErrorCode::kIo, "cannot create a scratch folder in " + data_dir);
         }
         ScratchDirectory scratch(pattern);
-        if (std::filesystem::exists(data_dir + "/log")) {
-            std::filesystem::create_directory_symlink(data_dir + "/log", pattern + "/log", error);
-            if (error) return Error(ErrorCode::kIo, "cannot link the log: " + error.message());
+        // Read-only here: the checking run has only scratch file sinks.
+        for (const char* shared : {"log", "lake"}) {
+            if (!std::filesystem::exists(data_dir + "/" + shared)) continue;
+            std::filesystem::create_directory_symlink(data_dir + "/" + shared,
+                                                      pattern + "/" + shared, error);
+            if (error) {
+                return Error(ErrorCode::kIo,
+                             fmt::format("cannot link the {}: {}", shared, error.message()));
+            }
         }
         return scratch;
     }
@@ -40,7 +47,9 @@ public:
     ~ScratchDirectory() {
         if (path_.empty()) return;
         std::error_code error;
-        std::filesystem::remove(path_ + "/log", error);  // the link, never the log
+        // The links, never the log and lake they point to.
+        std::filesystem::remove(path_ + "/log", error);
+        std::filesystem::remove(path_ + "/lake", error);
         std::filesystem::remove_all(path_, error);
     }
     const std::string& path() const { return path_; }

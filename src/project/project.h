@@ -26,7 +26,7 @@ enum class DataFormat { kJson, kNdjson, kCsv, kParquet };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
 /// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of
-/// rows passing); row_count, unique and freshness judge a whole dataset.
+/// rows passing); row_count, unique, freshness and referential judge a whole dataset.
 enum class CheckKind {
     kNotNull,
     kExpect,
@@ -35,7 +35,8 @@ enum class CheckKind {
     kRegex,
     kRowCount,
     kUnique,
-    kFreshness
+    kFreshness,
+    kReferential
 };
 /// What a failed dataset-level rule does to the run: `error` fails it (no sink commits).
 enum class CheckSeverity { kError, kWarn };
@@ -138,6 +139,8 @@ struct CheckSpec {
     std::optional<int64_t> min_rows;  // kRowCount
     std::optional<int64_t> max_rows;
     std::chrono::microseconds max_age{0};  // kFreshness
+    std::string ref_table;                 // kReferential: the lake table holding the keys
+    std::string ref_column;                // kReferential: its column; default `column`
     /// Row-level kinds with `mostly`: a dataset rule passing when at least this fraction of the
     /// rows pass (rows are then never removed).
     std::optional<double> mostly;
@@ -146,7 +149,7 @@ struct CheckSpec {
     /// Judged on the whole dataset once every row was seen (not row by row).
     bool dataset_level() const {
         return mostly.has_value() || kind == CheckKind::kRowCount || kind == CheckKind::kUnique ||
-               kind == CheckKind::kFreshness;
+               kind == CheckKind::kFreshness || kind == CheckKind::kReferential;
     }
 };
 

@@ -76,4 +76,37 @@ printf 'id,status,amount\n1,paid,10\n2,paid,5\n' >"$p/in/orders.csv"
 expect_eq "$rc" "0" "check passes on good data"
 "$MILLRACE" run "$p" orders >/dev/null 2>&1 && rc=0 || rc=$?
 expect_eq "$rc" "0" "and so does the run"
+
+# --- referential: values must exist in a lake table --------------------------------------------
+printf 'id,name\n1,Ada\n2,Bo\n' >"$WORK/customers.csv"
+"$MILLRACE" lake import customers -d "$p/data" -i "$WORK/customers.csv" --create --schema "id: int64 not null, name: string" >/dev/null 2>&1
+printf 'id,customer,amount\n1,1,10\n2,2,20\n3,7,5\n4,,1\n' >"$p/in/sales.csv"
+cat >"$p/pipelines/sales.yaml" <<'YAML'
+name: sales
+sources:
+  sales:
+    file: { path: in/sales.csv, format: csv }
+    schema: { id: int64 not null, customer: int64, amount: double }
+checks:
+  sales:
+    - referential: { column: customer, table: customers, key: id }
+sinks:
+  - { from: sales, file: { path: out/sales.csv, format: csv } }
+YAML
+out=$("$MILLRACE" validate "$p" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "validate accepts a referential rule: $out"
+out=$("$MILLRACE" check "$p" sales 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "a value missing from the referenced table fails the check"
+expect_contains "$out" "FAILED referential(customer in customers.id): observed 1 rows with an unknown value (first 7)" "names the unknown value (nulls refer to nothing)"
+out=$("$MILLRACE" run "$p" sales 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "run fails on the same rule"
+expect_eq "$(ls "$p/out" 2>/dev/null | grep -c sales)" "0" "and commits no sink"
+sed -i 's/table: customers, key: id }/table: customers, key: id }\n      severity: warn/' "$p/pipelines/sales.yaml"
+"$MILLRACE" run "$p" sales >/dev/null 2>&1 && rc=0 || rc=$?
+expect_eq "$rc" "0" "as a warning the run succeeds"
+sed -i 's/table: customers,/table: nowhere,/' "$p/pipelines/sales.yaml"
+out=$("$MILLRACE" run "$p" sales 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "a referenced table that does not exist fails the run"
+expect_contains "$out" "sales.yaml:8:" "at the rule's line"
+expect_contains "$out" "lake table \`nowhere\`" "naming the table"
 finish
