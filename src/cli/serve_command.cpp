@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "alerts/alert_evaluator.h"
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/metrics_registry.h"
@@ -104,6 +105,11 @@ int run_serve(const ServeOptions& options) {
     // Quality-rule results, judged by runs in other processes too, as metrics.
     CheckResultsExporter check_results(project->data_dir, metrics);
     check_results.start();
+    // Alert rules over these metrics, notifying the webhook through an outbox.
+    std::unique_ptr<AlertEvaluator> alerts;
+    if (!project->alerts.rules.empty()) {
+        alerts = std::make_unique<AlertEvaluator>(*project, metrics, logger, clock);
+    }
     LogOptions log_options;
     log_options.command = "millrace serve";
     auto log = Log::open(project->data_dir, clock, log_options);
@@ -393,6 +399,7 @@ int run_serve(const ServeOptions& options) {
                         {{"error", recorded.error().to_string()}});
         }
     }
+    if (alerts) alerts->start();  // once every metric it watches is registered
     logger.info("serve", "ready",
                 {{"project", project->name},
                  {"data_dir", project->data_dir},
@@ -453,6 +460,7 @@ int run_serve(const ServeOptions& options) {
     kafka_broker.reset();
     kafka_server.reset();
     if (scheduler) scheduler->stop();
+    if (alerts) alerts->stop();
     lineage_deliverer.stop();
     check_results.stop();
     if (capture) capture->stop();

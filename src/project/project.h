@@ -264,6 +264,39 @@ struct LineageSpec {
     std::string job_namespace;  // the events' job namespace; "" = the project's name
 };
 
+/// What an alert rule watches.
+enum class AlertCondition {
+    kMetric,       // the sum of a metric's matching series is above or below a threshold
+    kCheckFailed,  // a quality rule's latest result failed (millrace_check_passing == 0)
+    kJobFailed,    // a job run failed since the last success of that job
+};
+
+/// One rule under `alerts: { rules: [...] }` (docs/alerts.md).
+struct AlertRuleSpec {
+    std::string name;
+    SourceLocation location;
+    AlertCondition condition = AlertCondition::kMetric;
+    std::string severity = "warning";  // warning | critical
+    std::string description;
+    std::string metric;                         // kMetric: a family name
+    std::map<std::string, std::string> labels;  // kMetric: series must have these label values
+    std::optional<double> above;                // kMetric: exactly one of above, below
+    std::optional<double> below;
+    std::string pipeline;  // kCheckFailed: "" = any pipeline
+    std::string job;       // kJobFailed: "" = any job
+    /// The condition must hold this long before the alert fires (0: at the first evaluation).
+    std::chrono::microseconds for_duration{0};
+};
+
+/// `alerts:` in millrace.yaml: rules `millrace serve` evaluates, and the webhook their firing
+/// and resolved notifications go to (through a durable outbox).
+struct AlertsSpec {
+    std::string webhook;  // http://host:port/path
+    SourceLocation location;
+    std::chrono::microseconds evaluation_interval{std::chrono::seconds(1)};
+    std::vector<AlertRuleSpec> rules;
+};
+
 /// A whole project: millrace.yaml plus everything it includes.
 struct Project {
     std::string name;
@@ -274,6 +307,7 @@ struct Project {
     SourceLocation listen_location;  // of `listen.http`; unknown when defaulted
     KafkaSpec kafka;
     LineageSpec lineage;
+    AlertsSpec alerts;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

@@ -119,6 +119,9 @@ private:
     RunBudgets budgets_;
     std::set<RunWaiter> pollers_;
     std::vector<std::pair<RunWaiter, RunSummary>> finished_waiters_;
+    // Runs started and finished in this loop turn, for the settings' hooks after its commit.
+    std::vector<RunRecord> started_hooks_;
+    std::vector<RunSummary> finished_hooks_;
     std::map<std::string, int> backfill_done_;
     std::set<std::string> created_log_dirs_;
     // Attempts launch() stored as running: started only once that transaction has committed.

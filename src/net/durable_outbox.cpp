@@ -1,4 +1,4 @@
-#include "lineage/lineage_outbox.h"
+#include "net/durable_outbox.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -44,35 +44,37 @@ void prune(const std::string& folder, std::size_t keep) {
 
 }  // namespace
 
-LineageOutbox::LineageOutbox(std::string data_dir) : directory_(std::move(data_dir) + "/lineage") {}
+DurableOutbox::DurableOutbox(std::string directory) : directory_(std::move(directory)) {}
 
-Status LineageOutbox::add(const RunEvent& event) {
+Status DurableOutbox::add(std::string_view body, int64_t time_micros) {
     const std::string name =
-        fmt::format("{:020d}-{:08d}-{:06d}.json", std::max<int64_t>(event.event_time_micros, 0),
+        fmt::format("{:020d}-{:08d}-{:06d}.json", std::max<int64_t>(time_micros, 0),
                     static_cast<int>(::getpid()), g_sequence.fetch_add(1) % 1'000'000);
     const std::string path = directory_ + "/outbox/" + name;
     MILLRACE_TRY(create_parent_directories_durably(path));
-    return write_file_durably(path, run_event_json(event) + "\n");
+    std::string text(body);
+    if (text.empty() || text.back() != '\n') text += '\n';
+    return write_file_durably(path, text);
 }
 
-Result<LineageDelivery> LineageOutbox::deliver(const std::string& url,
-                                               std::chrono::milliseconds timeout,
-                                               std::size_t max_events) {
+Result<OutboxDelivery> DurableOutbox::deliver(const std::string& url,
+                                              std::chrono::milliseconds timeout,
+                                              std::size_t max_messages) {
     MILLRACE_ASSIGN_OR_RETURN(HttpEndpoint endpoint, HttpEndpoint::parse(url));
-    LineageDelivery result;
+    OutboxDelivery result;
     const std::string outbox = directory_ + "/outbox";
     std::vector<std::string> names = json_files(outbox);
     result.pending = names.size();
     if (names.empty()) return result;
     MILLRACE_TRY(create_directories_durably(directory_));
-    Result<FileLock> lock = FileLock::try_acquire(directory_ + "/deliver.lock", "lineage delivery");
-    if (!lock.ok()) return result;  // another process is delivering these events
-    names = json_files(outbox);     // it may have delivered some before we took the lock
-    // The collector is not Millrace: the environment's bearer token is not sent to it.
+    Result<FileLock> lock = FileLock::try_acquire(directory_ + "/deliver.lock", "outbox delivery");
+    if (!lock.ok()) return result;  // another process is delivering them
+    names = json_files(outbox);     // it may have delivered some before the lock was taken
+    // The receiver is not Millrace: the environment's bearer token is not sent to it.
     HttpClient client(endpoint.server, timeout, {}, /*send_environment_token=*/false);
     for (const std::string& name : names) {
-        if (result.delivered + result.rejected >= max_events) break;
-        // An event is a few KiB; the bound only guards against a stray huge file.
+        if (result.delivered + result.rejected >= max_messages) break;
+        // A message is a few KiB; the bound only guards against a stray huge file.
         Result<std::string> body = read_text_file(outbox + "/" + name, 64u << 20);
         if (!body.ok()) {
             result.error = body.error().message();
@@ -89,7 +91,7 @@ Result<LineageDelivery> LineageOutbox::deliver(const std::string& url,
             folder = "sent";
             ++result.delivered;
         } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
-            // Sending it again would be refused again and hold back every later event.
+            // Sending it again would be refused again and hold back every later message.
             folder = "rejected";
             ++result.rejected;
         } else {
@@ -104,9 +106,9 @@ Result<LineageDelivery> LineageOutbox::deliver(const std::string& url,
     return result;
 }
 
-std::size_t LineageOutbox::depth() const { return json_files(directory_ + "/outbox").size(); }
+std::size_t DurableOutbox::depth() const { return json_files(directory_ + "/outbox").size(); }
 
-std::vector<std::string> LineageOutbox::event_files() const {
+std::vector<std::string> DurableOutbox::message_files() const {
     std::vector<std::string> paths;
     for (const char* folder : {"sent", "outbox"}) {
         for (const std::string& name : json_files(directory_ + "/" + folder)) {
