@@ -114,6 +114,8 @@ int run_cli(int argc, char** argv) {
     run->add_option(
         "--idle", run_options.idle,
         "Streaming, with --until-idle: how long the sources must be silent (default 2s)");
+    run->add_option("--log-format", run_options.log_format,
+                    "text (default): the report for people; json: the report as JSON log lines");
     run->add_option("--commit-interval", run_options.commit_interval,
                     "Streaming: how often lake, topic and online sinks commit (default 10s)");
 
@@ -162,6 +164,8 @@ int run_cli(int argc, char** argv) {
     serve->add_option("project-dir", serve_options.project_dir, "The project directory")
         ->required();
     serve->add_option("--listen", serve_options.listen, "host:port (default: listen.http)");
+    serve->add_option("--log-format", serve_options.log_format,
+                      "json (default): one JSON object per log line; text: lines for people");
     serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
     serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
                       "Larger request bodies get 413 (default 16 MiB)");

@@ -18,6 +18,9 @@ struct RunCommandOptions {
     bool until_idle = false;      // stop once no source delivered anything for `idle`
     std::string idle = "2s";      // with until_idle
     std::string commit_interval;  // "10s" default: lake/topic/online sinks commit this often
+    /// text: the report for people; json: the report as JSON log lines on stdout (pipeline,
+    /// run_id, and job_run when a job's task started the run).
+    std::string log_format = "text";
 };
 
 /// `millrace run <project> <pipeline>`: runs a batch pipeline to completion, or a streaming one

@@ -95,6 +95,13 @@ int run_serve(const ServeOptions& options) {
     }
     SystemClock clock;
     Logger logger(stderr, LogLevel::kInfo, &clock);
+    if (std::optional<LogFormat> format = parse_log_format(options.log_format)) {
+        logger.set_format(*format);
+    } else {
+        std::fprintf(stderr, "error: --log-format `%s`: expected json or text\n",
+                     options.log_format.c_str());
+        return 1;
+    }
     MetricsRegistry metrics;
     // Run events of the scheduler's job runs, the streaming pipelines and materializations go
     // to the outbox; the deliverer sends what any process recorded there.
