@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/alert_rules_command.h"
 #include "cli/check_command.h"
 #include "cli/command_clock.h"
 #include "cli/convert_command.h"
@@ -135,6 +136,12 @@ int run_cli(int argc, char** argv) {
         ->required();
     check->add_option("dataset", check_options.dataset,
                       "Only the rules on this source or view (default: every checked dataset)");
+
+    auto* alert_rules = app.add_subcommand(
+        "alert-rules", "Print the project's alert rules as a Prometheus alerting-rules file");
+    std::string alert_rules_project;
+    alert_rules->add_option("project-dir", alert_rules_project, "The project directory")
+        ->required();
 
     auto* lineage = app.add_subcommand(
         "lineage", "Print the lineage graph of a project and the runs its events record");
@@ -401,6 +408,7 @@ int run_cli(int argc, char** argv) {
     if (*explain) return run_explain_command(explain_options);
     if (*materialize) return run_materialize_command(materialize_options);
     if (*lineage) return run_lineage_command(lineage_options);
+    if (*alert_rules) return run_alert_rules_command(alert_rules_project);
     if (*check) return run_check_command(check_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);

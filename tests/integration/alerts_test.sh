@@ -61,6 +61,15 @@ out=$("$MILLRACE" validate "$bad" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "a metric rule without a threshold is refused"
 expect_contains "$out" "millrace.yaml:6:15: error:" "with file:line:column"
 
+# The same rules for Prometheus and Alertmanager.
+"$MILLRACE" alert-rules "$p" >"$WORK/rules.yml"
+out=$(promtool check rules "$WORK/rules.yml" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "promtool accepts the generated alerting rules: $out"
+expect_contains "$out" "SUCCESS: 4 rules found" "one Prometheus rule per alert rule"
+expect_contains "$(cat "$WORK/rules.yml")" 'expr: "sum(millrace_ingest_records_total{outcome=\"dead_letter\"}) > 1"' "a metric rule's expression"
+expect_contains "$(cat "$WORK/rules.yml")" 'expr: "count(millrace_check_passing{pipeline=\"orders\"} == 0) > 0"' "a check rule's expression"
+expect_contains "$(cat "$WORK/rules.yml")" 'for: 3600s' "for carries over"
+
 port=$(free_port)
 start_server "$p" "$port" "$WORK/serve.log"
 base=http://127.0.0.1:$port
