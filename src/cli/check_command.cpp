@@ -21,12 +21,24 @@ int run_check_command(const CheckCommandOptions& options) {
         return 1;
     }
     std::set<std::string> checked;
+    std::set<std::string> checked_tables;  // lake tables written from checked views
     for (const PipelineSpec& pipeline : project->pipelines) {
         for (const CheckSpec& check : pipeline.checks) checked.insert(check.target);
+        for (const SinkSpec& sink : pipeline.sinks) {
+            if (sink.kind != SinkKind::kLake || pipeline.find_view(sink.from) == nullptr) continue;
+            for (const CheckSpec& check : pipeline.checks) {
+                if (check.target == sink.from) checked_tables.insert(sink.table);
+            }
+        }
     }
-    if (!options.dataset.empty() && checked.count(options.dataset) == 0) {
+    const bool table = !options.dataset.empty() && checked.count(options.dataset) == 0 &&
+                       checked_tables.count(options.dataset) > 0;
+    if (!options.dataset.empty() && checked.count(options.dataset) == 0 && !table) {
         std::string names;
         for (const std::string& name : checked) names += (names.empty() ? "" : ", ") + name;
+        for (const std::string& name : checked_tables) {
+            names += (names.empty() ? "" : ", ") + name + " (lake table)";
+        }
         std::fprintf(stderr, "error: no pipeline of `%s` has checks on `%s` (checked: %s)\n",
                      project->name.c_str(), options.dataset.c_str(),
                      names.empty() ? "none" : names.c_str());
@@ -39,12 +51,20 @@ int run_check_command(const CheckCommandOptions& options) {
         for (const CheckSpec& check : declared.checks) {
             has_checks = has_checks || options.dataset.empty() || check.target == options.dataset;
         }
+        for (const SinkSpec& sink : declared.sinks) {
+            has_checks = has_checks ||
+                         (table && sink.kind == SinkKind::kLake && sink.table == options.dataset);
+        }
         if (!has_checks) continue;
         Result<PipelineSpec> pipeline = bind_pipeline_variables(declared, {});
-        Result<PipelineCheckReport> report =
-            pipeline.ok()
-                ? check_pipeline_rules(*project, *pipeline, options.dataset, options.clock)
-                : Result<PipelineCheckReport>(pipeline.error());
+        Result<PipelineCheckReport> report = Result<PipelineCheckReport>(PipelineCheckReport{});
+        if (!pipeline.ok()) {
+            report = pipeline.error();
+        } else if (table) {
+            report = check_lake_table_rules(*project, *pipeline, options.dataset, options.clock);
+        } else {
+            report = check_pipeline_rules(*project, *pipeline, options.dataset, options.clock);
+        }
         if (!report.ok()) {
             std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
             std::fprintf(stderr, "pipeline `%s`: its rules could not be judged\n",

@@ -8,7 +8,9 @@ class Clock;
 
 struct CheckCommandOptions {
     std::string project_dir;
-    std::string dataset;  // a source or view with checks; "" = every one
+    /// A source or view with checks, or a lake table a checked view is written to (its rules
+    /// are then judged on the table at rest); "" = every checked source and view.
+    std::string dataset;
     const Clock* clock = nullptr;
 };
 

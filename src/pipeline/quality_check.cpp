@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "pipeline/batch_runner.h"
+#include "pipeline/lake_query.h"
 
 namespace millrace {
 
@@ -64,7 +65,77 @@ CheckSeverity check_severity(const CheckSpec& check) {
     return check.on_fail == CheckAction::kFail ? CheckSeverity::kError : CheckSeverity::kWarn;
 }
 
+/// Feeds every batch of a lake query to the rules.
+class RulesInput final : public BatchSink {
+public:
+    explicit RulesInput(DatasetRules& rules) : rules_(rules) {}
+    Status push(Batch batch) override {
+        rules_.observe(batch);
+        return {};
+    }
+    Status finish() override { return {}; }
+
+private:
+    DatasetRules& rules_;
+};
+
+// A rule as check judges it: on the whole dataset, a row-level one as "every row passes".
+CheckSpec judged_rule(const CheckSpec& check) {
+    CheckSpec judged = check;
+    if (!judged.dataset_level()) judged.mostly = 1.0;
+    judged.severity = check_severity(check);
+    return judged;
+}
+
 }  // namespace
+
+Result<PipelineCheckReport> check_lake_table_rules(const Project& project,
+                                                   const PipelineSpec& pipeline,
+                                                   const std::string& table, const Clock* clock) {
+    PipelineCheckReport report;
+    report.pipeline = pipeline.name;
+    const int64_t now = clock != nullptr ? clock->now_micros() : SystemClock().now_micros();
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.kind != SinkKind::kLake || sink.table != table) continue;
+        PipelineSpec judging = pipeline;
+        judging.checks.clear();
+        for (const CheckSpec& check : pipeline.checks) {
+            if (check.target == sink.from) judging.checks.push_back(judged_rule(check));
+        }
+        if (judging.checks.empty()) continue;
+        // The table's columns are the view's as written (a lake sink writes them as they are).
+        std::shared_ptr<const Schema> schema;
+        class SchemaProbe final : public BatchSink {
+        public:
+            Status push(Batch) override { return {}; }
+            Status finish() override { return {}; }
+        } probe;
+        MILLRACE_TRY(query_lake(
+            project.data_dir, fmt::format("SELECT * FROM \"{}\" LIMIT 0", table),
+            [&schema](const Schema& s) -> Status {
+                schema = std::make_shared<const Schema>(s);
+                return {};
+            },
+            probe));
+        MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
+                                  DatasetRules::bind(judging, sink.from, *schema));
+        MILLRACE_TRY(rules.load_references(project.data_dir));
+        rules.fold(now);
+        RulesInput input(rules);
+        MILLRACE_TRY(query_lake(
+            project.data_dir, fmt::format("SELECT * FROM \"{}\"", table),
+            [](const Schema&) -> Status { return {}; }, input, kDefaultQueryMemoryLimit, clock));
+        for (RuleResult result : rules.results(now)) {
+            result.dataset = table;
+            report.results.push_back(std::move(result));
+        }
+    }
+    if (!report.results.empty()) {
+        MILLRACE_TRY(record_rule_results(project.data_dir, pipeline.name, format_utc_timestamp(now),
+                                         report.results));
+    }
+    return report;
+}
 
 bool check_failed(const std::vector<RuleResult>& results) {
     for (const RuleResult& result : results) {
@@ -101,8 +172,7 @@ Result<PipelineCheckReport> check_pipeline_rules(const Project& project,
     std::vector<std::string> targets;
     for (const CheckSpec& check : pipeline.checks) {
         if (!dataset.empty() && check.target != dataset) continue;
-        CheckSpec judged = check;
-        if (!judged.dataset_level()) judged.mostly = 1.0;
+        CheckSpec judged = judged_rule(check);
         judged.severity = CheckSeverity::kWarn;
         severities[check.location.to_string()] = check_severity(check);
         checking.checks.push_back(std::move(judged));

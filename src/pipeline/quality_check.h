@@ -38,6 +38,14 @@ Result<PipelineCheckReport> check_pipeline_rules(const Project& project,
                                                  const PipelineSpec& pipeline,
                                                  const std::string& dataset, const Clock* clock);
 
+/// The rules of the views `pipeline` writes into lake table `table` (its lake sinks), judged on
+/// the table's current snapshot, at rest: the same judgement as check_pipeline_rules, the
+/// results labelled with the table's name and appended to the pipeline's results file. Empty
+/// results when no such view has rules; kNotFound when the table cannot be read.
+Result<PipelineCheckReport> check_lake_table_rules(const Project& project,
+                                                   const PipelineSpec& pipeline,
+                                                   const std::string& table, const Clock* clock);
+
 /// Whether a failed result fails the check (severity error).
 bool check_failed(const std::vector<RuleResult>& results);
 

@@ -77,6 +77,32 @@ expect_eq "$rc" "0" "check passes on good data"
 "$MILLRACE" run "$p" orders >/dev/null 2>&1 && rc=0 || rc=$?
 expect_eq "$rc" "0" "and so does the run"
 
+# --- a lake table at rest: the rules of the view written into it, judged on what it holds ------
+printf 'id,amount\n1,10\n2,-5\n3,7\n' >"$p/in/ledger.csv"
+cat >"$p/pipelines/ledger.yaml" <<'YAML'
+name: ledger
+sources:
+  entries:
+    file: { path: in/ledger.csv, format: csv }
+    schema: { id: int64 not null, amount: double }
+views:
+  booked: SELECT id, amount FROM entries
+checks:
+  booked:
+    - range: { column: amount, min: 0 }
+      on_fail: drop
+    - row_count: { min: 1 }
+sinks:
+  - { from: booked, lake: { table: ledger } }
+YAML
+"$MILLRACE" run "$p" ledger >/dev/null
+out=$("$MILLRACE" check "$p" booked 2>&1) && rc=0 || rc=$?
+expect_contains "$out" "WARNING range(amount): observed 0.6667 passing (2 of 3 rows)" "the view, computed from its source, has the negative row"
+out=$("$MILLRACE" check "$p" ledger 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "the lake table passes: the run dropped that row"
+expect_contains "$out" "rule   ledger           passed range(amount): observed 1 passing (2 of 2 rows)" "judged on the table's rows"
+expect_contains "$(tail -n 2 "$p/data/checks/ledger.ndjson")" '"dataset":"ledger"' "results labelled with the table"
+
 # --- referential: values must exist in a lake table --------------------------------------------
 printf 'id,name\n1,Ada\n2,Bo\n' >"$WORK/customers.csv"
 "$MILLRACE" lake import customers -d "$p/data" -i "$WORK/customers.csv" --create --schema "id: int64 not null, name: string" >/dev/null 2>&1
