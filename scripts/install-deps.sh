@@ -25,6 +25,10 @@ packages=(
   kcat python3-kafka python3-confluent-kafka librdkafka-dev
   chromium chromium-driver  # the dashboard's browser test (tests/integration/dashboard_browser_test.sh)
   python3-requests  # confluent_kafka.schema_registry (tests/integration/schema_registry_test.sh)
+  # the OpenLineage test validates events with jsonschema (tests/integration/lineage_test.sh)
+  python3-jsonschema
+  # promtool checks /metrics and a real Prometheus scrapes it (tests/integration/metrics_test.sh)
+  prometheus
   # the commands of the README and docs (tests/integration/docs_commands_test.sh)
   curl make tar coreutils procps
 )

@@ -4,12 +4,15 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/alert_rules_command.h"
+#include "cli/check_command.h"
 #include "cli/command_clock.h"
 #include "cli/convert_command.h"
 #include "cli/dlq_command.h"
 #include "cli/generate_command.h"
 #include "cli/jobs_command.h"
 #include "cli/lake_command.h"
+#include "cli/lineage_command.h"
 #include "cli/materialize_command.h"
 #include "cli/pipeline_command.h"
 #include "cli/query_command.h"
@@ -114,6 +117,8 @@ int run_cli(int argc, char** argv) {
     run->add_option(
         "--idle", run_options.idle,
         "Streaming, with --until-idle: how long the sources must be silent (default 2s)");
+    run->add_option("--log-format", run_options.log_format,
+                    "text (default): the report for people; json: the report as JSON log lines");
     run->add_option("--commit-interval", run_options.commit_interval,
                     "Streaming: how often to take a checkpoint, which commits the lake, topic "
                     "and online sinks (default: the pipeline's checkpoint_interval, else 10s)");
@@ -133,6 +138,28 @@ int run_cli(int argc, char** argv) {
     explain->add_option("pipeline", explain_options.pipeline, "The pipeline's name")->required();
     explain->add_option("--var", explain_options.vars,
                         "name=value for {{ name }} in the pipeline's file paths (repeatable)");
+
+    auto* check = app.add_subcommand(
+        "check", "Judge a project's quality rules on the data its sources hold now");
+    CheckCommandOptions check_options;
+    check->add_option("project-dir", check_options.project_dir, "The project directory")
+        ->required();
+    check->add_option("dataset", check_options.dataset,
+                      "Only the rules on this source or view (default: every checked dataset)");
+
+    auto* alert_rules = app.add_subcommand(
+        "alert-rules", "Print the project's alert rules as a Prometheus alerting-rules file");
+    std::string alert_rules_project;
+    alert_rules->add_option("project-dir", alert_rules_project, "The project directory")
+        ->required();
+
+    auto* lineage = app.add_subcommand(
+        "lineage", "Print the lineage graph of a project and the runs its events record");
+    LineageCommandOptions lineage_options;
+    lineage->add_option("project-dir", lineage_options.project_dir, "The project directory")
+        ->required();
+    lineage->add_flag("--deliver", lineage_options.deliver,
+                      "First send the waiting run events to the project's lineage url");
 
     auto* materialize = app.add_subcommand(
         "materialize", "Load feature views from their lake tables into the online store");
@@ -154,6 +181,8 @@ int run_cli(int argc, char** argv) {
     serve->add_option("project-dir", serve_options.project_dir, "The project directory")
         ->required();
     serve->add_option("--listen", serve_options.listen, "host:port (default: listen.http)");
+    serve->add_option("--log-format", serve_options.log_format,
+                      "json (default): one JSON object per log line; text: lines for people");
     serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
     serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
                       "Larger request bodies get 413 (default 16 MiB)");
@@ -416,7 +445,7 @@ int run_cli(int argc, char** argv) {
     // The one clock of the commands that evaluate SQL (now(), current_date): the system clock
     // unless MILLRACE_NOW fixes it; a bad MILLRACE_NOW stops them before anything runs.
     std::unique_ptr<Clock> clock;
-    if (*validate || *run || *query || *explain) {
+    if (*validate || *run || *query || *explain || *check) {
         auto made = make_command_clock();
         if (!made.ok()) {
             std::fprintf(stderr, "error: %s\n", made.error().message().c_str());
@@ -425,6 +454,7 @@ int run_cli(int argc, char** argv) {
         clock = std::move(made).value();
         run_options.clock = clock.get();
         query_options.clock = clock.get();
+        check_options.clock = clock.get();
     }
     if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);
@@ -434,6 +464,9 @@ int run_cli(int argc, char** argv) {
     if (*query) return run_query(query_options);
     if (*explain) return run_explain_command(explain_options);
     if (*materialize) return run_materialize_command(materialize_options);
+    if (*lineage) return run_lineage_command(lineage_options);
+    if (*alert_rules) return run_alert_rules_command(alert_rules_project);
+    if (*check) return run_check_command(check_options);
     if (*serve) return run_serve(serve_options);
     if (*topic) return run_topic(topic_options);
     if (*replay) return run_replay(replay_options);

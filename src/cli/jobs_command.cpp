@@ -9,6 +9,10 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/logger.h"
+#include "common/metrics_registry.h"
+#include "lineage/lineage_deliverer.h"
+#include "lineage/lineage_recorder.h"
 #include "project/duration.h"
 #include "project/project_loader.h"
 #include "scheduler/cron_expression.h"
@@ -113,8 +117,19 @@ void print_summary(const RunSummary& summary) {
     }
 }
 
-SchedulerOptions scheduler_options(bool quiet = false) {
+/// Runs one lineage delivery pass when the command ends (after the scheduler, declared
+/// later, has stopped): what the collector could not take waits in the outbox.
+struct DeliverLineageAtExit {
+    LineageRecorder& lineage;
+    ~DeliverLineageAtExit() { lineage.deliver_once(); }
+};
+
+SchedulerOptions scheduler_options(LineageRecorder& lineage, bool quiet = false) {
     SchedulerOptions options;
+    options.on_run_started = [&lineage](const RunRecord& run) { lineage.job_run_started(run); };
+    options.on_run_finished = [&lineage](const RunSummary& summary) {
+        lineage.job_run_finished(summary);
+    };
     if (!quiet) {
         options.on_event = [](const std::string& line) {
             std::fprintf(stderr, "%s  %s\n",
@@ -195,7 +210,9 @@ int show_job(const JobDefinition& job) {
 
 int run_job(const Loaded& loaded, const JobDefinition& job, const JobsCommandOptions& options) {
     SystemClock clock;
-    Scheduler scheduler(loaded.project, loaded.jobs, scheduler_options(), clock);
+    LineageRecorder lineage(loaded.project);
+    DeliverLineageAtExit deliver_lineage{lineage};
+    Scheduler scheduler(loaded.project, loaded.jobs, scheduler_options(lineage), clock);
     if (Status started = scheduler.start(); !started.ok()) {
         std::fprintf(stderr, "%s\n", started.error().to_string().c_str());
         return 1;
@@ -263,7 +280,9 @@ int backfill(const Loaded& loaded, const JobDefinition& job, const JobsCommandOp
     auto to = parse_time(options.to, job, true);
     if (!from || !to) return 1;
     SystemClock clock;
-    SchedulerOptions scheduler_opts = scheduler_options();
+    LineageRecorder lineage(loaded.project);
+    DeliverLineageAtExit deliver_lineage{lineage};
+    SchedulerOptions scheduler_opts = scheduler_options(lineage);
     scheduler_opts.backfill_max_active_runs = std::max(1, options.concurrency);
     Scheduler scheduler(loaded.project, loaded.jobs, scheduler_opts, clock);
     if (Status started = scheduler.start(); !started.ok()) {
@@ -376,7 +395,13 @@ int serve(const Loaded& loaded) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     SystemClock clock;
-    SchedulerOptions options = scheduler_options();
+    LineageRecorder lineage(loaded.project);
+    MetricsRegistry metrics;
+    Logger logger;
+    LineageDeliverer lineage_deliverer(loaded.project.data_dir, loaded.project.lineage.url, metrics,
+                                       logger);
+    lineage_deliverer.start();
+    SchedulerOptions options = scheduler_options(lineage);
     options.process_command = "millrace jobs serve";
     Scheduler scheduler(loaded.project, loaded.jobs, options, clock);
     if (Status claimed = scheduler.claim_schedules(); !claimed.ok()) {

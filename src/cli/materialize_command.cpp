@@ -10,6 +10,7 @@
 
 #include "common/suggest.h"
 #include "connectors/feature_writer.h"
+#include "lineage/lineage_recorder.h"
 #include "net/http_client.h"
 #include "online/feature_view.h"
 #include "online/online_store.h"
@@ -175,17 +176,23 @@ int run_materialize_command(const MaterializeCommandOptions& options) {
     }
     std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(**store);
     std::printf("materializing into %s\n", dir.c_str());
+    LineageRecorder lineage(project);
     for (const FeatureView* view : views) {
         MaterializeOptions materialize_options;
         materialize_options.since_us = *since;
+        const std::string lineage_run = lineage.start_materialize(*view);
         Result<MaterializeReport> report =
             materialize_view(project, *view, *writer, materialize_options);
+        lineage.finish_materialize(*view, lineage_run, report.ok() ? &*report : nullptr,
+                                   report.ok() ? "" : report.error().to_string());
         if (!report.ok()) {
+            lineage.deliver_once();
             print_error(report.error());
             return 1;
         }
         std::printf("  %s\n", format_materialize_report(*report).c_str());
     }
+    lineage.deliver_once();
     return 0;
 }
 

@@ -4,8 +4,11 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
+#include "common/logger.h"
+#include "lineage/lineage_recorder.h"
 #include "pipeline/batch_runner.h"
 #include "pipeline/stream_runner.h"
 #include "project/duration.h"
@@ -119,6 +122,66 @@ std::string sinks_and_dead_letters(const RunReport& report) {
     return out;
 }
 
+/// The run's report as JSON log lines (`--log-format json`): one line per source, rule, checked
+/// view, sink and dead-letter reason, then `run finished`; every line carries the logger's
+/// fields (pipeline, run_id).
+void log_report(const Logger& log, const RunReport& report) {
+    for (const SourceReport& s : report.sources) {
+        log.info("run", "source",
+                 {{"source", s.name},
+                  {"rows_read", s.rows_read},
+                  {"rows_rejected", s.rows_rejected},
+                  {"rows_late", s.rows_late},
+                  {"rows_failed_checks", s.rows_failed_checks},
+                  {"rows_dropped_by_checks", s.rows_dropped_by_checks},
+                  {"check_warnings", s.check_warnings},
+                  {"units", s.files},
+                  {"unit", s.unit},
+                  {"bytes", s.bytes}});
+        for (const SourceReport::BadFile& bad : s.bad_files) {
+            log.warn("run", "file set aside",
+                     {{"source", s.name}, {"file", bad.path}, {"reason", bad.reason}});
+        }
+    }
+    for (const RuleResult& r : report.rules) {
+        log.log(r.passed ? LogLevel::kInfo : LogLevel::kWarn, "run", "rule",
+                {{"dataset", r.dataset},
+                 {"rule", r.rule},
+                 {"observed", r.observed},
+                 {"bound", r.bound},
+                 {"passed", r.passed},
+                 {"severity", enum_name(r.severity)}});
+    }
+    for (const ViewCheckReport& v : report.views) {
+        log.info("run", "view checks",
+                 {{"view", v.name},
+                  {"rows_failed_checks", v.rows_failed_checks},
+                  {"rows_dropped_by_checks", v.rows_dropped_by_checks},
+                  {"check_warnings", v.check_warnings}});
+    }
+    for (const SinkReport& s : report.sinks) {
+        log.info("run", "sink", {{"from", s.from}, {"target", s.target}, {"rows", s.rows_written}});
+    }
+    log.info("run", "dead letters",
+             {{"count", report.dead_letters}, {"path", report.dead_letter_path}});
+    for (const auto& [reason, count] : report.dead_letter_reasons) {
+        log.info("run", "dead letter reason", {{"reason", reason}, {"count", count}});
+    }
+    log.info("run", "run finished",
+             {{"seconds", static_cast<double>(report.duration.count()) / 1e6}});
+}
+
+/// The stdout logger of `--log-format json`, with the fields that tie its lines to the run:
+/// pipeline, run_id (the lineage run's UUID) and job_run when a job's task started it.
+Logger run_logger(const std::string& pipeline, const std::string& run_id) {
+    Logger log(stdout);
+    const char* job_run = std::getenv("MILLRACE_RUN_ID");
+    if (job_run != nullptr && *job_run != '\0') {
+        return log.with_fields({{"pipeline", pipeline}, {"run_id", run_id}, {"job_run", job_run}});
+    }
+    return log.with_fields({{"pipeline", pipeline}, {"run_id", run_id}});
+}
+
 /// A duration flag: nullopt after printing why it is bad.
 std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text) {
     auto parsed = parse_duration(text);
@@ -163,7 +226,26 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
         timespec zero{0, 0};
         return sigtimedwait(&stop_signals, nullptr, &zero) > 0;
     };
+    LineageRecorder lineage(project);
+    const std::string lineage_run = lineage.start_pipeline(pipeline);
+    lineage.deliver_once();
+    const bool json = options.log_format == "json";
+    if (json) run_logger(pipeline.name, lineage_run).info("run", "run started");
     Result<StreamReport> report = run_streaming_pipeline(project, pipeline, stream);
+    lineage.finish_pipeline(pipeline, lineage_run, report.ok() ? &report->run : nullptr,
+                            report.ok() ? "" : report.error().to_string());
+    lineage.deliver_once();
+    if (json) {
+        const Logger log = run_logger(pipeline.name, lineage_run);
+        if (!report.ok()) {
+            log.error("run", "run failed", {{"error", report.error().to_string()}});
+            return 1;
+        }
+        log.info("run", "commits",
+                 {{"commits", report->commits}, {"watermarks", report->watermarks}});
+        log_report(log, report->run);
+        return 0;
+    }
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
         std::fprintf(stderr,
@@ -190,6 +272,11 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
 }  // namespace
 
 int run_pipeline_command(const RunCommandOptions& options) {
+    if (options.log_format != "text" && options.log_format != "json") {
+        std::fprintf(stderr, "error: --log-format `%s`: expected text or json\n",
+                     options.log_format.c_str());
+        return 1;
+    }
     Project project;
     std::optional<PipelineSpec> pipeline = load_pipeline(options, project);
     if (!pipeline) return 1;
@@ -219,7 +306,23 @@ int run_pipeline_command(const RunCommandOptions& options) {
                      pipeline->name.c_str());
         return 1;
     }
+    LineageRecorder lineage(project);
+    const std::string lineage_run = lineage.start_pipeline(*pipeline);
+    const bool json = options.log_format == "json";
+    if (json) run_logger(pipeline->name, lineage_run).info("run", "run started");
     Result<RunReport> report = run_batch_pipeline(project, *pipeline, run_options);
+    lineage.finish_pipeline(*pipeline, lineage_run, report.ok() ? &*report : nullptr,
+                            report.ok() ? "" : report.error().to_string());
+    lineage.deliver_once();
+    if (json) {
+        const Logger log = run_logger(pipeline->name, lineage_run);
+        if (!report.ok()) {
+            log.error("run", "run failed", {{"error", report.error().to_string()}});
+            return 1;
+        }
+        log_report(log, *report);
+        return 0;
+    }
     if (!report.ok()) {
         std::fprintf(stderr, "%s\n", report.error().to_string().c_str());
         std::fprintf(stderr,

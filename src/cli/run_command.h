@@ -22,6 +22,9 @@ struct RunCommandOptions {
     std::string savepoint;             // stop with a savepoint in this folder
     std::string from_savepoint;        // start from this savepoint
     std::string commit_interval;       // "10s" default: lake/topic/online sinks commit this often
+    /// text: the report for people; json: the report as JSON log lines on stdout (pipeline,
+    /// run_id, and job_run when a job's task started the run).
+    std::string log_format = "text";
 };
 
 /// `millrace run <project> <pipeline>`: runs a batch pipeline to completion, or a streaming one

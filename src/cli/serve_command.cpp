@@ -5,21 +5,26 @@
 #include <thread>
 #include <vector>
 
+#include "alerts/alert_evaluator.h"
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/metrics_registry.h"
 #include "common/write_health.h"
 #include "kafka/broker.h"
 #include "kafka/kafka_server.h"
+#include "lineage/lineage_deliverer.h"
+#include "lineage/lineage_recorder.h"
 #include "log/log.h"
 #include "log/partition.h"
 #include "log/topic.h"
 #include "online/online_store.h"
 #include "pipeline/pipeline_supervisor.h"
+#include "pipeline/check_results_exporter.h"
 #include "pipeline/stream_runner.h"
 #include "project/pipeline_variables.h"
 #include "project/project_loader.h"
 #include "scheduler/job_parser.h"
+#include "scheduler/run_metrics.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
 #include "server/bearer_auth.h"
@@ -97,7 +102,28 @@ int run_serve(const ServeOptions& options) {
     }
     SystemClock clock;
     Logger logger(stderr, LogLevel::kInfo, &clock);
+    if (std::optional<LogFormat> format = parse_log_format(options.log_format)) {
+        logger.set_format(*format);
+    } else {
+        std::fprintf(stderr, "error: --log-format `%s`: expected json or text\n",
+                     options.log_format.c_str());
+        return 1;
+    }
     MetricsRegistry metrics;
+    // Run events of the scheduler's job runs, the streaming pipelines and materializations go
+    // to the outbox; the deliverer sends what any process recorded there.
+    LineageRecorder lineage(*project,
+                            [&logger](const std::string& line) { logger.warn("lineage", line); });
+    LineageDeliverer lineage_deliverer(project->data_dir, project->lineage.url, metrics, logger);
+    lineage_deliverer.start();
+    // Quality-rule results, judged by runs in other processes too, as metrics.
+    CheckResultsExporter check_results(project->data_dir, metrics);
+    check_results.start();
+    // Alert rules over these metrics, notifying the webhook through an outbox.
+    std::unique_ptr<AlertEvaluator> alerts;
+    if (!project->alerts.rules.empty()) {
+        alerts = std::make_unique<AlertEvaluator>(*project, metrics, logger, clock);
+    }
     LogOptions log_options;
     log_options.command = "millrace serve";
     auto log = Log::open(project->data_dir, clock, log_options);
@@ -218,7 +244,7 @@ int run_serve(const ServeOptions& options) {
                                                     metrics, capture.get());
         features->add_routes(router);
         // `millrace materialize` asks the server holding the store to load a view.
-        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock);
+        materialize = std::make_unique<MaterializeHandler>(*project, *store, &clock, &lineage);
         materialize->add_routes(router);
     }
     IngestHandler ingest(**log, clock, metrics, &log_health);
@@ -248,6 +274,7 @@ int run_serve(const ServeOptions& options) {
                            [online] { return online->last_write_failure(); }});
     }
     // A scheduler whose state store failed a write stops scheduling and is not ready.
+    std::unique_ptr<RunMetrics> run_metrics;  // outlives the scheduler that feeds it
     std::unique_ptr<Scheduler> scheduler;
     if (!project->jobs.empty()) {
         storage.push_back({"scheduler",
@@ -293,6 +320,17 @@ int run_serve(const ServeOptions& options) {
             return total;
         };
         scheduler_options.process_command = "millrace serve";
+        run_metrics = std::make_unique<RunMetrics>(metrics, jobs);
+        scheduler_options.on_run_started = [&](const RunRecord& run) {
+            lineage.job_run_started(run);
+            lineage_deliverer.wake();
+            run_metrics->run_started(run);
+        };
+        scheduler_options.on_run_finished = [&](const RunSummary& summary) {
+            lineage.job_run_finished(summary);
+            lineage_deliverer.wake();
+            run_metrics->run_finished(summary);
+        };
         scheduler = std::make_unique<Scheduler>(*project, jobs, scheduler_options, clock);
         if (Status claimed = scheduler->claim_schedules(); !claimed.ok()) {
             std::fprintf(stderr, "millrace serve: scheduler: %s\n",
@@ -385,6 +423,16 @@ int run_serve(const ServeOptions& options) {
     }
     PipelineSupervisor::Options supervisor_options;
     supervisor_options.stream.shared = SharedServices{log->get(), store.get(), &metrics};
+    // Each run (a restart is a new run) records its OpenLineage START and COMPLETE/FAIL.
+    supervisor_options.runner = [&](const PipelineSpec& pipeline, const StreamOptions& stream) {
+        const std::string lineage_run = lineage.start_pipeline(pipeline);
+        lineage_deliverer.wake();
+        Result<StreamReport> report = run_streaming_pipeline(*project, pipeline, stream);
+        lineage.finish_pipeline(pipeline, lineage_run, report.ok() ? &report->run : nullptr,
+                                report.ok() ? "" : report.error().to_string());
+        lineage_deliverer.wake();
+        return report;
+    };
     PipelineSupervisor supervisor(*project, std::move(streaming), clock, logger, &metrics,
                                   std::move(supervisor_options));
     PipelinesHandler pipelines_handler(supervisor, clock);
@@ -418,6 +466,7 @@ int run_serve(const ServeOptions& options) {
                         {{"error", recorded.error().to_string()}});
         }
     }
+    if (alerts) alerts->start();  // once every metric it watches is registered
     logger.info("serve", "ready",
                 {{"project", project->name},
                  {"data_dir", project->data_dir},
@@ -438,6 +487,9 @@ int run_serve(const ServeOptions& options) {
     kafka_broker.reset();
     kafka_server.reset();
     if (scheduler) scheduler->stop();
+    if (alerts) alerts->stop();
+    lineage_deliverer.stop();
+    check_results.stop();
     if (capture) capture->stop();
     (*log)->stop();
     logger.info("serve", "stopped");

@@ -8,8 +8,9 @@ namespace millrace {
 
 struct ServeOptions {
     std::string project_dir;
-    std::string listen;  // host:port; overrides the project's listen.http when set
-    int threads = 0;     // 0 = one per core
+    std::string listen;               // host:port; overrides the project's listen.http when set
+    std::string log_format = "json";  // json | text
+    int threads = 0;                  // 0 = one per core
     std::size_t max_body_bytes = std::size_t{16} << 20;
     int64_t header_timeout_ms = 10'000;
     int64_t body_timeout_ms = 30'000;

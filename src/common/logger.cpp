@@ -37,6 +37,14 @@ std::optional<LogLevel> parse_log_level(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<LogFormat> parse_log_format(std::string_view name) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "json") return LogFormat::kJson;
+    if (lower == "text") return LogFormat::kText;
+    return std::nullopt;
+}
+
 struct Logger::Core {
     Core(Sink output, LogLevel level, const Clock* external_clock)
         : sink(std::move(output)),
@@ -45,6 +53,7 @@ struct Logger::Core {
 
     Sink sink;
     std::atomic<LogLevel> min_level;
+    std::atomic<LogFormat> format{LogFormat::kJson};
     SystemClock system_clock;  // used when no clock is injected
     const Clock* clock;
     std::mutex mutex;  // serializes calls to sink
@@ -82,6 +91,27 @@ void append_fields(std::string& out, std::initializer_list<LogField> fields) {
     }
 }
 
+// ` key=value` pairs: strings as they are unless empty or holding a space, a quote or '=',
+// then as JSON strings.
+void append_text_fields(std::string& out, std::initializer_list<LogField> fields) {
+    for (const LogField& field : fields) {
+        out += ' ';
+        out += field.key;
+        out += '=';
+        if (const auto* text = std::get_if<std::string_view>(&field.value)) {
+            const bool plain =
+                !text->empty() && text->find_first_of(" \"=\n\t") == std::string_view::npos;
+            if (plain) {
+                out += *text;
+            } else {
+                append_json_string(out, *text);
+            }
+        } else {
+            append_value(out, field.value);
+        }
+    }
+}
+
 }  // namespace
 
 Logger::Logger(std::FILE* out, LogLevel min_level, const Clock* clock)
@@ -95,13 +125,21 @@ Logger::Logger(std::FILE* out, LogLevel min_level, const Clock* clock)
 Logger::Logger(Sink sink, LogLevel min_level, const Clock* clock)
     : core_(std::make_shared<Core>(std::move(sink), min_level, clock)) {}
 
-Logger::Logger(std::shared_ptr<Core> core, std::string fixed_fields)
-    : core_(std::move(core)), fixed_fields_(std::move(fixed_fields)) {}
+Logger::Logger(std::shared_ptr<Core> core, std::string fixed_fields, std::string fixed_text)
+    : core_(std::move(core)),
+      fixed_fields_(std::move(fixed_fields)),
+      fixed_text_(std::move(fixed_text)) {}
 
 Logger Logger::with_fields(std::initializer_list<LogField> fields) const {
     std::string fixed = fixed_fields_;
     append_fields(fixed, fields);
-    return Logger(core_, std::move(fixed));
+    std::string text = fixed_text_;
+    append_text_fields(text, fields);
+    return Logger(core_, std::move(fixed), std::move(text));
+}
+
+void Logger::set_format(LogFormat format) {
+    core_->format.store(format, std::memory_order_relaxed);
 }
 
 bool Logger::enabled(LogLevel level) const {
@@ -119,6 +157,16 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
     if (!enabled(level)) return;
     std::string line;
     line.reserve(128 + message.size() + fixed_fields_.size());
+    if (core_->format.load(std::memory_order_relaxed) == LogFormat::kText) {
+        append_utc_timestamp(line, core_->clock->now_micros());
+        line += fmt::format(" {:<5} {}: {}", log_level_name(level), component, message);
+        line += fixed_text_;
+        append_text_fields(line, fields);
+        line += '\n';
+        std::lock_guard<std::mutex> lock(core_->mutex);
+        core_->sink(line);
+        return;
+    }
     line += "{\"ts\":\"";
     append_utc_timestamp(line, core_->clock->now_micros());
     line += "\",\"level\":\"";

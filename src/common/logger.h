@@ -17,6 +17,13 @@ namespace millrace {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
+/// How a Logger writes a line: a JSON object (the default, for machines) or text for people,
+/// `2026-11-23T18:56:21.123456Z info  serve: ready port=8080 project="my shop"`.
+enum class LogFormat { kJson, kText };
+
+/// "json" or "text" (case-insensitive); nullopt otherwise.
+std::optional<LogFormat> parse_log_format(std::string_view name);
+
 /// "debug", "info", "warn", "error": the `level` value of a log line.
 std::string_view log_level_name(LogLevel level);
 /// Parses a level name case-insensitively ("warning" is accepted for warn).
@@ -81,6 +88,8 @@ public:
     LogLevel min_level() const;
     /// Changes the minimum level of this logger, its copies and its children.
     void set_min_level(LogLevel level);
+    /// Changes the format of this logger, its copies and its children (JSON by default).
+    void set_format(LogFormat format);
 
     void log(LogLevel level, std::string_view component, std::string_view message,
              std::initializer_list<LogField> fields = {}) const;
@@ -104,10 +113,11 @@ public:
 private:
     struct Core;
 
-    Logger(std::shared_ptr<Core> core, std::string fixed_fields);
+    Logger(std::shared_ptr<Core> core, std::string fixed_fields, std::string fixed_text);
 
     std::shared_ptr<Core> core_;
     std::string fixed_fields_;  // pre-rendered `,"key":value` pairs
+    std::string fixed_text_;    // the same as ` key=value` pairs, for LogFormat::kText
 };
 
 }  // namespace millrace

@@ -296,6 +296,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         if (!streaming) {
             MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
                                       DatasetRules::bind(pipeline, source.name, *reader->schema()));
+            MILLRACE_TRY(rules.load_references(project.data_dir));
             if (!rules.empty()) prepared.rules.emplace(source.name, std::move(rules));
         }
         p.reader = std::move(reader);
@@ -333,6 +334,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
             if (prepared.rules.count(sink.from) == 0) {
                 MILLRACE_ASSIGN_OR_RETURN(DatasetRules rules,
                                           DatasetRules::bind(pipeline, sink.from, *p.plan->schema));
+                MILLRACE_TRY(rules.load_references(project.data_dir));
                 if (!rules.empty()) prepared.rules.emplace(sink.from, std::move(rules));
             }
             p.has_rules = prepared.rules.count(sink.from) > 0;
@@ -548,6 +550,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
         source_report.name = source.spec->name;
         source_report.files = source.reader->units();
         source_report.unit = source.reader->unit_name();
+        source_report.schema = source.reader->schema();
         if (inputs.find(source.spec->name) == inputs.end()) {
             report.sources.push_back(source_report);  // no sink reads it
             continue;
@@ -613,8 +616,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     finish_dead_letter_topic(prepared, report);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.sinks.push_back(
-            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
+        report.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
+                                          sink.output->rows_written(),
+                                          sink.plan ? sink.plan->schema : nullptr});
     }
     for (const auto& [view, counts] : prepared.view_checks) {
         report.views.push_back(

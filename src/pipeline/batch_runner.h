@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,12 +67,17 @@ struct SourceReport {
         return records_in() ==
                records_out() + records_filtered() + records_dead_lettered() + records_late();
     }
+
+    /// The columns the source was read with (declared or taken from the data); lineage
+    /// reports them.
+    std::shared_ptr<const Schema> schema;
 };
 
 struct SinkReport {
     std::string from;
     std::string target;  // e.g. "file out/daily.csv"
     uint64_t rows_written = 0;
+    std::shared_ptr<const Schema> schema;  // the columns of the rows written
 };
 
 /// What the row-level checks of a view did to the rows its sinks read.

@@ -10,6 +10,7 @@
 #include "common/json_string.h"
 #include "common/mapped_file.h"
 #include "exec/operator.h"
+#include "pipeline/lake_query.h"
 #include "pipeline/source_fan_out.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
@@ -205,6 +206,12 @@ Result<DatasetRules> DatasetRules::bind(const PipelineSpec& pipeline, const std:
             }
             rule.columns.push_back(index);
             rule.label = fmt::format("freshness({})", check.column);
+        } else if (check.kind == CheckKind::kReferential) {
+            MILLRACE_ASSIGN_OR_RETURN(std::size_t index,
+                                      column_index(check, check.column, schema, kind, target));
+            rule.columns.push_back(index);
+            rule.label = fmt::format("referential({} in {}.{})", check.column, check.ref_table,
+                                     check.ref_column);
         }
         if (!check.name.empty()) rule.label = check.name;
         out.rules_.push_back(std::move(rule));
@@ -216,6 +223,65 @@ void DatasetRules::fold(int64_t statement_time_micros) {
     for (Rule& rule : rules_) {
         if (rule.predicate) fold_constants(*rule.predicate, statement_time_micros);
     }
+}
+
+namespace {
+
+// One value of a one-column batch as JSON text, the form referential keys are compared in
+// (so an int32 column matches an int64 key of the same number).
+std::string value_json(const Batch& one_column, std::size_t row) {
+    const std::string object = row_to_json(one_column, row);  // {"name":value}
+    const std::size_t start = json_string(one_column.schema().field(0).name).size() + 2;
+    return object.substr(start, object.size() - start - 1);
+}
+
+// A SQL identifier quoted as written ("a""b" for a"b), whatever its case.
+std::string quote_identifier(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+/// Collects the values of the one column a query returns.
+class KeyCollector final : public BatchSink {
+public:
+    explicit KeyCollector(std::unordered_set<std::string>& keys) : keys_(keys) {}
+    Status push(Batch batch) override {
+        for (std::size_t i = 0; i < batch.num_rows(); ++i) {
+            if (!batch.column(0).is_null(i)) keys_.insert(value_json(batch, i));
+        }
+        return {};
+    }
+    Status finish() override { return {}; }
+
+private:
+    std::unordered_set<std::string>& keys_;
+};
+
+}  // namespace
+
+Status DatasetRules::load_references(const std::string& data_dir) {
+    for (Rule& rule : rules_) {
+        if (rule.spec->kind != CheckKind::kReferential) continue;
+        const CheckSpec& spec = *rule.spec;
+        auto keys = std::make_shared<std::unordered_set<std::string>>();
+        KeyCollector collector(*keys);
+        const std::string sql =
+            fmt::format("SELECT DISTINCT {} FROM {}", quote_identifier(spec.ref_column),
+                        quote_identifier(spec.ref_table));
+        Status read = query_lake(
+            data_dir, sql, [](const Schema&) -> Status { return {}; }, collector);
+        if (!read.ok()) {
+            return Error(
+                ErrorCode::kNotFound,
+                fmt::format("check referential on `{}`: cannot read `{}` of lake table "
+                            "`{}`: {}",
+                            dataset_, spec.ref_column, spec.ref_table, read.error().message()),
+                spec.location);
+        }
+        rule.referenced = std::move(keys);
+    }
+    return {};
 }
 
 void DatasetRules::observe(const Batch& batch) {
@@ -240,6 +306,16 @@ void DatasetRules::observe(const Batch& batch) {
                     has_null = has_null || key.column(c).is_null(i);
                 if (has_null) continue;  // as in SQL, a null key equals nothing
                 if (!rule.seen.insert(row_to_json(key, i)).second) ++rule.duplicates;
+            }
+        } else if (rule.spec->kind == CheckKind::kReferential) {
+            if (!rule.referenced) continue;  // not loaded: validate binds, never observes
+            const Batch value = batch.project(rule.columns);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (value.column(0).is_null(i))
+                    continue;  // as a foreign key, null refers to nothing
+                std::string key = value_json(value, i);
+                if (rule.referenced->count(key) > 0) continue;
+                if (rule.missing++ == 0) rule.first_missing = std::move(key);
             }
         } else if (rule.spec->kind == CheckKind::kFreshness) {
             const Column& column = batch.column(rule.columns[0]);
@@ -297,6 +373,13 @@ std::vector<RuleResult> DatasetRules::results(int64_t now_micros) const {
             result.observed = fmt::format("{} duplicate rows", rule.duplicates);
             result.bound = "0 duplicates";
             result.passed = rule.duplicates == 0;
+        } else if (spec.kind == CheckKind::kReferential) {
+            result.observed = rule.missing == 0
+                                  ? "0 rows with an unknown value"
+                                  : fmt::format("{} rows with an unknown value (first {})",
+                                                rule.missing, rule.first_missing);
+            result.bound = fmt::format("every value in {}.{}", spec.ref_table, spec.ref_column);
+            result.passed = rule.missing == 0;
         } else if (spec.kind == CheckKind::kFreshness) {
             result.bound = fmt::format("max_age {}", format_age(spec.max_age.count()));
             if (!rule.newest) {

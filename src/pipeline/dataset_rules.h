@@ -47,6 +47,11 @@ public:
     const std::string& dataset() const { return dataset_; }
     /// Pins now() and current_date in the predicates to the run's instant.
     void fold(int64_t statement_time_micros);
+    /// Reads the keys `referential` rules look values up in: the distinct values of each
+    /// referenced lake table's column under `data_dir` (held in memory for the run). Runs call
+    /// it after bind(); validate does not (the table may not exist yet). kNotFound, at the
+    /// rule, for a table or column that does not exist.
+    Status load_references(const std::string& data_dir);
     void observe(const Batch& batch);
     /// Each rule's result, `now_micros` being the run's clock (freshness).
     std::vector<RuleResult> results(int64_t now_micros) const;
@@ -63,6 +68,11 @@ private:
         uint64_t duplicates = 0;
         std::unordered_set<std::string> seen;  // unique: the keys so far
         std::optional<int64_t> newest;         // freshness: micros
+        /// referential: the referenced keys (values as JSON text), loaded by
+        /// load_references(); rows whose non-null value is not among them.
+        std::shared_ptr<const std::unordered_set<std::string>> referenced;
+        uint64_t missing = 0;
+        std::string first_missing;
     };
 
     std::string dataset_;

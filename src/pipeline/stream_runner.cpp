@@ -378,6 +378,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         source_report.name = source.spec->name;
         source_report.files = source.reader->units();
         source_report.unit = source.reader->unit_name();
+        source_report.schema = source.reader->schema();
         report.run.sources.push_back(source_report);
     }
     // Bounded (file) sources first, whole: the build sides of lookup joins.
@@ -698,8 +699,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     finish_dead_letter_topic(prepared, report.run);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.run.sinks.push_back(
-            SinkReport{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written()});
+        report.run.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
+                                              sink.output->rows_written(),
+                                              sink.plan ? sink.plan->schema : nullptr});
     }
     report.run.dead_letters = dead_letters->count();
     report.run.dead_letter_path = dead_letters->path();

@@ -665,6 +665,7 @@ private:
         const ConfigNode* row_count = map.optional("row_count");
         const ConfigNode* unique = map.optional("unique");
         const ConfigNode* freshness = map.optional("freshness");
+        const ConfigNode* referential = map.optional("referential");
         const ConfigNode* on_fail = map.optional("on_fail");
         const ConfigNode* name = map.optional("name");
         const ConfigNode* mostly = map.optional("mostly");
@@ -679,7 +680,8 @@ private:
                                                              {"regex", regex},
                                                              {"row_count", row_count},
                                                              {"unique", unique},
-                                                             {"freshness", freshness}},
+                                                             {"freshness", freshness},
+                                                             {"referential", referential}},
                                                             what);
         if (kind == "not_null") {
             check.kind = CheckKind::kNotNull;
@@ -788,6 +790,30 @@ private:
                 fields.finish();
             }
         }
+        if (kind == "referential") {
+            // referential: { column: customer_id, table: customers, key: id }
+            check.kind = CheckKind::kReferential;
+            const std::string inner = key_of("referential", what);
+            MapReader fields(reader_, *referential, inner);
+            const ConfigNode* column = fields.required("column");
+            const ConfigNode* table = fields.required("table");
+            const ConfigNode* key = fields.optional("key");
+            if (fields.is_map()) {
+                read_rule_column(check, column, inner, schema, target);
+                if (table != nullptr) {
+                    if (auto text = reader_.non_empty(*table, key_of("table", inner))) {
+                        check.ref_table = *text;
+                    }
+                }
+                check.ref_column = check.column;
+                if (present(key)) {
+                    if (auto text = reader_.non_empty(*key, key_of("key", inner))) {
+                        check.ref_column = *text;
+                    }
+                }
+                fields.finish();
+            }
+        }
         const bool row_kind = kind == "not_null" || kind == "expect" || kind == "accepted_values" ||
                               kind == "range" || kind == "regex";
         if (present(mostly)) {
@@ -838,8 +864,8 @@ private:
                 reader_.error(ErrorCode::kConfig,
                               what +
                                   ": `severity` is for dataset rules (row_count, unique, "
-                                  "freshness, or a rule with `mostly`); a row-level check "
-                                  "takes `on_fail`",
+                                  "freshness, referential, or a rule with `mostly`); a "
+                                  "row-level check takes `on_fail`",
                               map.key_location("severity"));
             } else if (auto level = reader_.choice<CheckSeverity>(
                            *severity, key_of("severity", what),

@@ -74,6 +74,8 @@ std::string_view enum_name(CheckKind kind) {
             return "unique";
         case CheckKind::kFreshness:
             return "freshness";
+        case CheckKind::kReferential:
+            return "referential";
     }
     return "unknown";
 }

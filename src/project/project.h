@@ -28,7 +28,7 @@ enum class DataFormat { kJson, kNdjson, kCsv, kParquet, kAvro };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
 /// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of
-/// rows passing); row_count, unique and freshness judge a whole dataset.
+/// rows passing); row_count, unique, freshness and referential judge a whole dataset.
 enum class CheckKind {
     kNotNull,
     kExpect,
@@ -37,7 +37,8 @@ enum class CheckKind {
     kRegex,
     kRowCount,
     kUnique,
-    kFreshness
+    kFreshness,
+    kReferential
 };
 /// What a failed dataset-level rule does to the run: `error` fails it (no sink commits).
 enum class CheckSeverity { kError, kWarn };
@@ -145,6 +146,8 @@ struct CheckSpec {
     std::optional<int64_t> min_rows;  // kRowCount
     std::optional<int64_t> max_rows;
     std::chrono::microseconds max_age{0};  // kFreshness
+    std::string ref_table;                 // kReferential: the lake table holding the keys
+    std::string ref_column;                // kReferential: its column; default `column`
     /// Row-level kinds with `mostly`: a dataset rule passing when at least this fraction of the
     /// rows pass (rows are then never removed).
     std::optional<double> mostly;
@@ -153,7 +156,7 @@ struct CheckSpec {
     /// Judged on the whole dataset once every row was seen (not row by row).
     bool dataset_level() const {
         return mostly.has_value() || kind == CheckKind::kRowCount || kind == CheckKind::kUnique ||
-               kind == CheckKind::kFreshness;
+               kind == CheckKind::kFreshness || kind == CheckKind::kReferential;
     }
 };
 
@@ -276,6 +279,47 @@ struct KafkaSpec {
     std::chrono::microseconds initial_rebalance_delay{3'000'000};
 };
 
+/// `lineage:` in millrace.yaml: where OpenLineage run events go besides the outbox
+/// (`<data_dir>/lineage/outbox/`, always written; docs/lineage.md).
+struct LineageSpec {
+    std::string url;  // http://host:port/path the events are POSTed to; "" = outbox only
+    SourceLocation url_location;
+    std::string job_namespace;  // the events' job namespace; "" = the project's name
+};
+
+/// What an alert rule watches.
+enum class AlertCondition {
+    kMetric,       // the sum of a metric's matching series is above or below a threshold
+    kCheckFailed,  // a quality rule's latest result failed (millrace_check_passing == 0)
+    kJobFailed,    // a job run failed since the last success of that job
+};
+
+/// One rule under `alerts: { rules: [...] }` (docs/alerts.md).
+struct AlertRuleSpec {
+    std::string name;
+    SourceLocation location;
+    AlertCondition condition = AlertCondition::kMetric;
+    std::string severity = "warning";  // warning | critical
+    std::string description;
+    std::string metric;                         // kMetric: a family name
+    std::map<std::string, std::string> labels;  // kMetric: series must have these label values
+    std::optional<double> above;                // kMetric: exactly one of above, below
+    std::optional<double> below;
+    std::string pipeline;  // kCheckFailed: "" = any pipeline
+    std::string job;       // kJobFailed: "" = any job
+    /// The condition must hold this long before the alert fires (0: at the first evaluation).
+    std::chrono::microseconds for_duration{0};
+};
+
+/// `alerts:` in millrace.yaml: rules `millrace serve` evaluates, and the webhook their firing
+/// and resolved notifications go to (through a durable outbox).
+struct AlertsSpec {
+    std::string webhook;  // http://host:port/path
+    SourceLocation location;
+    std::chrono::microseconds evaluation_interval{std::chrono::seconds(1)};
+    std::vector<AlertRuleSpec> rules;
+};
+
 /// A whole project: millrace.yaml plus everything it includes.
 struct Project {
     std::string name;
@@ -289,6 +333,8 @@ struct Project {
     std::string geoip_database;
     SourceLocation geoip_location;
     KafkaSpec kafka;
+    LineageSpec lineage;
+    AlertsSpec alerts;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

@@ -154,6 +154,12 @@ private:
                 geo.finish();
             }
         }
+        if (const ConfigNode* lineage = map.optional("lineage"); present(lineage)) {
+            parse_lineage(*lineage);
+        }
+        if (const ConfigNode* alerts = map.optional("alerts"); present(alerts)) {
+            parse_alerts(*alerts);
+        }
         if (const ConfigNode* serving = map.optional("serving"); present(serving)) {
             if (reader_.expect_map(*serving, "`serving` of the project")) {
                 project_.serving = *serving;
@@ -274,6 +280,182 @@ private:
             map.finish();
             project_.topics.push_back(std::move(topic));
         }
+    }
+
+    // lineage: { url: http://127.0.0.1:5000/api/v1/lineage, namespace: shop }
+    void parse_lineage(const ConfigNode& node) {
+        MapReader map(reader_, node, "`lineage` of the project");
+        if (!map.is_map()) return;
+        if (const ConfigNode* url = map.optional("url"); present(url)) {
+            const std::string what = key_of("url", map.what());
+            if (auto text = reader_.non_empty(*url, what)) {
+                // The one HTTP client speaks plain HTTP; https would fail at every delivery.
+                if (text->rfind("http://", 0) == 0 && text->size() > 7) {
+                    project_.lineage.url = *text;
+                    project_.lineage.url_location = url->location();
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid URL " + backticks(*text) + " for " + what +
+                                      "; expected http://host:port/path (no TLS)",
+                                  url->location());
+                }
+            }
+        }
+        if (const ConfigNode* name = map.optional("namespace"); present(name)) {
+            if (auto text = reader_.non_empty(*name, key_of("namespace", map.what()))) {
+                project_.lineage.job_namespace = *text;
+            }
+        }
+        map.finish();
+    }
+
+    // alerts:
+    //   webhook: http://127.0.0.1:9000/hooks/alerts
+    //   evaluation_interval: 5s
+    //   rules:
+    //     - name: dead_letters
+    //       metric: { name: millrace_ingest_records_total, labels: { outcome: dead_letter }, above:
+    //       100 } for: 5m severity: critical
+    //     - { name: orders_quality, check_failed: { pipeline: orders } }
+    //     - { name: nightly_failed, job_failed: { job: nightly } }
+    void parse_alerts(const ConfigNode& node) {
+        MapReader map(reader_, node, "`alerts` of the project");
+        if (!map.is_map()) return;
+        AlertsSpec& alerts = project_.alerts;
+        alerts.location = map.location();
+        if (const ConfigNode* webhook = map.required("webhook")) {
+            const std::string what = key_of("webhook", map.what());
+            if (auto text = reader_.non_empty(*webhook, what)) {
+                if (text->rfind("http://", 0) == 0 && text->size() > 7) {
+                    alerts.webhook = *text;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  "invalid URL " + backticks(*text) + " for " + what +
+                                      "; expected http://host:port/path (no TLS)",
+                                  webhook->location());
+                }
+            }
+        }
+        if (const ConfigNode* interval = map.optional("evaluation_interval"); present(interval)) {
+            if (auto value =
+                    reader_.duration(*interval, key_of("evaluation_interval", map.what()))) {
+                alerts.evaluation_interval = *value;
+            }
+        }
+        if (const ConfigNode* rules = map.required("rules")) {
+            if (reader_.expect_sequence(*rules, key_of("rules", map.what()))) {
+                std::size_t number = 0;
+                for (const ConfigNode& item : rules->items()) parse_alert_rule(item, ++number);
+            }
+        }
+        map.finish();
+    }
+
+    void parse_alert_rule(const ConfigNode& node, std::size_t number) {
+        const std::string what = "alert rule #" + std::to_string(number);
+        MapReader map(reader_, node, what);
+        if (!map.is_map()) return;
+        AlertRuleSpec rule;
+        rule.location = map.location();
+        if (const ConfigNode* name = map.required("name")) {
+            if (auto text = reader_.non_empty(*name, key_of("name", what))) {
+                for (const AlertRuleSpec& other : project_.alerts.rules) {
+                    if (other.name == *text) {
+                        reader_.error(ErrorCode::kConfig,
+                                      "alert rule " + backticks(*text) + " is defined twice",
+                                      name->location());
+                    }
+                }
+                rule.name = *text;
+            }
+        }
+        if (const ConfigNode* severity = map.optional("severity"); present(severity)) {
+            if (auto level = reader_.choice<std::string>(
+                    *severity, key_of("severity", what),
+                    {{"warning", "warning"}, {"critical", "critical"}})) {
+                rule.severity = *level;
+            }
+        }
+        if (const ConfigNode* text = map.optional("description"); present(text)) {
+            if (auto value = reader_.scalar(*text, key_of("description", what))) {
+                rule.description = *value;
+            }
+        }
+        if (const ConfigNode* duration = map.optional("for"); present(duration)) {
+            if (auto value = reader_.duration(*duration, key_of("for", what))) {
+                rule.for_duration = *value;
+            }
+        }
+        const ConfigNode* metric = map.optional("metric");
+        const ConfigNode* check_failed = map.optional("check_failed");
+        const ConfigNode* job_failed = map.optional("job_failed");
+        const int conditions =
+            int(metric != nullptr) + int(check_failed != nullptr) + int(job_failed != nullptr);
+        if (conditions != 1) {
+            reader_.error(ErrorCode::kConfig,
+                          what + " needs exactly one of `metric`, `check_failed` or `job_failed`",
+                          map.location());
+        } else if (metric != nullptr) {
+            rule.condition = AlertCondition::kMetric;
+            const std::string inner = key_of("metric", what);
+            MapReader fields(reader_, *metric, inner);
+            if (fields.is_map()) {
+                if (const ConfigNode* name = fields.required("name")) {
+                    if (auto text = reader_.non_empty(*name, key_of("name", inner))) {
+                        rule.metric = *text;
+                    }
+                }
+                if (const ConfigNode* labels = fields.optional("labels"); present(labels)) {
+                    if (reader_.expect_map(*labels, key_of("labels", inner))) {
+                        for (const ConfigEntry& entry : labels->entries()) {
+                            if (auto value =
+                                    reader_.scalar(entry.value, key_of(entry.key, inner))) {
+                                rule.labels[entry.key] = *value;
+                            }
+                        }
+                    }
+                }
+                auto threshold = [&](const char* key) -> std::optional<double> {
+                    const ConfigNode* value = fields.optional(key);
+                    if (!present(value)) return std::nullopt;
+                    const std::string text = value->is_scalar() ? value->scalar() : "";
+                    char* end = nullptr;
+                    const double number = std::strtod(text.c_str(), &end);
+                    if (text.empty() || end != text.c_str() + text.size()) {
+                        reader_.error(ErrorCode::kConfig, key_of(key, inner) + " must be a number",
+                                      value->location());
+                        return std::nullopt;
+                    }
+                    return number;
+                };
+                rule.above = threshold("above");
+                rule.below = threshold("below");
+                if (rule.above.has_value() == rule.below.has_value()) {
+                    reader_.error(ErrorCode::kConfig, inner + " needs one of `above` or `below`",
+                                  fields.location());
+                }
+                fields.finish();
+            }
+        } else {
+            const bool check = check_failed != nullptr;
+            rule.condition = check ? AlertCondition::kCheckFailed : AlertCondition::kJobFailed;
+            const ConfigNode& body = check ? *check_failed : *job_failed;
+            const std::string inner = key_of(check ? "check_failed" : "job_failed", what);
+            if (!body.is_null()) {
+                MapReader fields(reader_, body, inner);
+                if (fields.is_map()) {
+                    const char* key = check ? "pipeline" : "job";
+                    if (const ConfigNode* value = fields.optional(key); present(value)) {
+                        if (auto text = reader_.non_empty(*value, key_of(key, inner))) {
+                            (check ? rule.pipeline : rule.job) = *text;
+                        }
+                    }
+                    fields.finish();
+                }
+            }
+        }
+        map.finish();
+        project_.alerts.rules.push_back(std::move(rule));
     }
 
     void parse_listen(const ConfigNode& node) {

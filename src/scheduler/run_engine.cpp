@@ -125,6 +125,12 @@ void RunEngine::end_iteration() {
     }
     if (persist(store_->commit())) start_launched();
     pending_starts_.clear();
+    // After the commit: what the hooks do (files, fsyncs) must not hold the state store's
+    // write transaction open.
+    for (const RunRecord& run : started_hooks_) settings_.on_run_started(run);
+    started_hooks_.clear();
+    for (const RunSummary& summary : finished_hooks_) settings_.on_run_finished(summary);
+    finished_hooks_.clear();
     for (auto& [waiter, summary] : finished_waiters_) waiter->set_value(summary);
     finished_waiters_.clear();
 }
@@ -232,6 +238,7 @@ void RunEngine::start_run(ActiveRun& run) {
     if (!persist(store_->update_run(run.record))) return;
     emit(fmt::format("run {} started ({} tasks, {})", run.record.run_id, run.tasks.size(),
                      run.record.lane));
+    if (settings_.on_run_started) started_hooks_.push_back(run.record);
     for (std::size_t i = 0; i < run.tasks.size(); ++i) {
         TaskSlot& slot = run.tasks[i];
         if (slot.state == TaskState::kPending && slot.waiting_upstream == 0) make_ready(run, i);
@@ -447,6 +454,7 @@ void RunEngine::finish_run(const std::string& run_id) {
     RunSummary summary;
     summary.run = run.record;
     for (std::size_t i = 0; i < run.tasks.size(); ++i) summary.tasks.push_back(task_record(run, i));
+    if (settings_.on_run_finished) finished_hooks_.push_back(summary);
     for (auto& waiter : run.waiters) finished_waiters_.emplace_back(waiter, summary);
     if (run.record.lane == "backfill") {
         emit(fmt::format("backfill {}: {} run(s) done", run.record.job,

@@ -41,6 +41,8 @@ public:
         std::string log_dir;
         int backfill_max_active_runs = 1;
         std::function<void(const std::string&)> on_event;
+        std::function<void(const RunRecord&)> on_run_started;
+        std::function<void(const RunSummary&)> on_run_finished;
     };
     using JobMap = std::map<std::string, std::shared_ptr<const JobDefinition>>;
 
@@ -117,6 +119,9 @@ private:
     RunBudgets budgets_;
     std::set<RunWaiter> pollers_;
     std::vector<std::pair<RunWaiter, RunSummary>> finished_waiters_;
+    // Runs started and finished in this loop turn, for the settings' hooks after its commit.
+    std::vector<RunRecord> started_hooks_;
+    std::vector<RunSummary> finished_hooks_;
     std::map<std::string, int> backfill_done_;
     std::set<std::string> created_log_dirs_;
     // Attempts launch() stored as running: started only once that transaction has committed.

@@ -58,6 +58,8 @@ struct Scheduler::Parts {
         settings.log_dir = options.log_dir;
         settings.backfill_max_active_runs = options.backfill_max_active_runs;
         settings.on_event = options.on_event;
+        settings.on_run_started = options.on_run_started;
+        settings.on_run_finished = options.on_run_finished;
         engine = std::make_unique<RunEngine>(project, current, std::move(settings), clock, loop,
                                              *runner, *webhooks);
         triggers = std::make_unique<Triggers>(

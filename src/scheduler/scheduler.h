@@ -28,6 +28,11 @@ struct SchedulerOptions {
     /// Called on the scheduler thread with one line per notable event (run started, task
     /// failed, backfill progress...). Must not block.
     std::function<void(const std::string&)> on_event;
+    /// Called on the scheduler thread when a run starts (also when a recovered run resumes)
+    /// and when it finishes, e.g. to record lineage events and run metrics. Must not block
+    /// for long.
+    std::function<void(const RunRecord&)> on_run_started;
+    std::function<void(const RunSummary&)> on_run_finished;
     /// Records ever appended to a log topic (the sum of its partitions' end offsets), nullopt
     /// for an unknown topic. Topic triggers poll it; without it they are reported and idle.
     std::function<std::optional<int64_t>(const std::string& topic)> topic_records;

@@ -6,14 +6,15 @@
 
 #include "common/suggest.h"
 #include "connectors/feature_writer.h"
+#include "lineage/lineage_recorder.h"
 #include "online/online_store.h"
 #include "pipeline/materialize.h"
 
 namespace millrace {
 
 MaterializeHandler::MaterializeHandler(const Project& project, OnlineStore& store,
-                                       const Clock* clock)
-    : project_(project), store_(store), clock_(clock) {}
+                                       const Clock* clock, LineageRecorder* lineage)
+    : project_(project), store_(store), clock_(clock), lineage_(lineage) {}
 
 MaterializeHandler::~MaterializeHandler() {
     std::vector<std::thread> threads;
@@ -66,7 +67,12 @@ void MaterializeHandler::handle(HttpRequest& request, HttpResponder responder) {
         }
         threads_.emplace_back([this, view, options, name, responder = std::move(responder)] {
             std::unique_ptr<FeatureWriter> writer = make_store_feature_writer(store_, clock_);
+            const std::string run_id = lineage_ ? lineage_->start_materialize(*view) : "";
             Result<MaterializeReport> report = materialize_view(project_, *view, *writer, options);
+            if (lineage_) {
+                lineage_->finish_materialize(*view, run_id, report.ok() ? &*report : nullptr,
+                                             report.ok() ? "" : report.error().to_string());
+            }
             {
                 std::lock_guard lock(mutex_);
                 running_.erase(name);

@@ -13,6 +13,7 @@
 namespace millrace {
 
 class Clock;
+class LineageRecorder;
 class OnlineStore;
 struct Project;
 
@@ -24,9 +25,11 @@ struct Project;
 /// view is being materialized.
 class MaterializeHandler {
 public:
-    /// `project`, `store` and `clock` (the rows' write time; the system clock when null) must
-    /// outlive the handler.
-    MaterializeHandler(const Project& project, OnlineStore& store, const Clock* clock = nullptr);
+    /// `project`, `store`, `clock` (the rows' write time; the system clock when null) and
+    /// `lineage` (where each load's run events are recorded; none when null) must outlive the
+    /// handler.
+    MaterializeHandler(const Project& project, OnlineStore& store, const Clock* clock = nullptr,
+                       LineageRecorder* lineage = nullptr);
     ~MaterializeHandler();  // waits for running loads
     void add_routes(Router& router);
 
@@ -36,6 +39,7 @@ private:
     const Project& project_;
     OnlineStore& store_;
     const Clock* clock_;
+    LineageRecorder* lineage_;
     std::mutex mutex_;
     std::set<std::string> running_;
     std::vector<std::thread> threads_;

@@ -3,7 +3,7 @@
 # `millrace help <command>` and `millrace <command> --help` describe one command.
 source "$(dirname "$0")/lib/common.sh"
 
-commands="validate convert generate run explain materialize serve topic jobs lake query replay"
+commands="validate convert generate run explain check alert-rules materialize lineage serve topic jobs lake query replay"
 help=$("$MILLRACE" help) && rc=0 || rc=$?
 expect_eq "$rc" "0" "millrace help exits 0"
 for command in $commands; do

@@ -168,6 +168,22 @@ TEST(Logger, WithoutAClockUsesSystemTime) {
     EXPECT_EQ(out.lines[0].substr(0, 9), "{\"ts\":\"20");
 }
 
+TEST(Logger, TextFormatForPeople) {
+    ManualClock clock(kNow);
+    Lines out;
+    Logger logger(out.sink(), LogLevel::kInfo, &clock);
+    Logger child = logger.with_fields({{"pipeline", "orders"}});
+    logger.set_format(LogFormat::kText);  // copies and children follow
+    child.warn("run", "rule", {{"rows", 3}, {"observed", "1 duplicate rows"}, {"ok", false}});
+    ASSERT_EQ(out.lines.size(), 1u);
+    EXPECT_EQ(out.lines[0],
+              "2026-11-23T18:56:21.123456Z warn  run: rule pipeline=orders rows=3 "
+              "observed=\"1 duplicate rows\" ok=false\n");
+    EXPECT_EQ(parse_log_format("JSON"), LogFormat::kJson);
+    EXPECT_EQ(parse_log_format("text"), LogFormat::kText);
+    EXPECT_EQ(parse_log_format("xml"), std::nullopt);
+}
+
 TEST(Logger, LevelNames) {
     EXPECT_EQ(log_level_name(LogLevel::kDebug), "debug");
     EXPECT_EQ(log_level_name(LogLevel::kWarn), "warn");
