@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: runs every benchmark (median of 5 repetitions), then the shell parts (retail
-# end to end, log, online serving), and closes with one table of every figure against its peer
-# (bench/summarize.mjs), printed and written into BENCHMARKS.md between its marker comments.
+# end to end, log, Kafka protocol, online serving), and closes with one table of every figure
+# against its peer (bench/summarize.mjs), printed and written into BENCHMARKS.md between its
+# marker comments.
 # Usage: bench/run.sh <release-build-dir>
 set -euo pipefail
 build=${1:-build/release}
@@ -35,5 +36,6 @@ echo "== exactly-once under kill -9 (25 kills)"
 bash "$(dirname "$0")/pipeline/exactly_once_kill.sh" "$build/src/cli/millrace" 25 ||
   echo "bench/pipeline/exactly_once_kill.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
+bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"
 node "$root/bench/summarize.mjs" "$out" "$root/BENCHMARKS.md"

@@ -2,7 +2,7 @@
 // same run, their ratio, the goal and whether it is met. Reads what the parts left in the results
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
-// bench/online/run.sh, bench/pipeline/retail_e2e.sh). Prints the table and, given a Markdown
+// bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/kafka/produce.sh). Prints the table and, given a Markdown
 // file, writes it there between the two marker comments (replacing what was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -131,6 +131,23 @@ row({ figure: 'HTTP ingest, 100-event bodies', unit: 'events/s', ours: median(in
 row({ figure: 'HTTP ingest vs NATS JetStream', unit: 'events/s', ours: median(ingest?.millrace_events_s),
   peer: 'JetStream, stored', peerValue: median(ingest?.nats_stored_events_s), peerRuns: ingest?.nats_stored_events_s, better: 'higher', goalRatio: 1.0 });
 
+// Kafka protocol (bench/kafka/produce.sh): librdkafka against the Kafka listener.
+const kafka = part('kafka');
+row({ figure: 'Kafka produce, 1 KiB records, acks=all, linger 5 ms', unit: 'records/s', ours: median(kafka?.millrace_records_s),
+  oursRuns: kafka?.millrace_records_s, peer: 'NATS JetStream, file, acked', peerValue: median(kafka?.nats_records_s),
+  peerRuns: kafka?.nats_records_s, better: 'higher', goalRatio: 1.0 });
+row({ figure: 'Kafka produce vs NATS JetStream stored', unit: 'records/s', ours: median(kafka?.millrace_records_s),
+  peer: 'JetStream, un-acked publishes until stored', peerValue: median(kafka?.nats_stored_records_s),
+  peerRuns: kafka?.nats_stored_records_s, better: 'higher', goalRatio: 1.0 });
+row({ figure: 'Kafka produce vs Redis', unit: 'records/s', ours: median(kafka?.millrace_records_s),
+  peer: 'Redis XADD, AOF everysec', peerValue: median(kafka?.redis_records_s), peerRuns: kafka?.redis_records_s,
+  better: 'higher', goalRatio: 1.0 });
+for (const p of ['p50', 'p99']) {
+  row({ figure: `Kafka producer → consumer at ${kafka?.rate ?? 10000}/s, ${p}`, unit: 'µs',
+    ours: kafka?.millrace_latency?.latency_us?.[p], peer: 'NATS JetStream, acked, ordered consumer',
+    peerValue: kafka?.nats_latency?.latency_us?.[p], better: 'lower', goalRatio: 1.0 });
+}
+
 // Online serving (bench/online/run.sh): latency at a fixed rate, each beside loadgen's send lag.
 const online = part('online');
 const lat = (list, p) => reports(list, (r) => r.latency_us[p]);
@@ -162,6 +179,7 @@ const conditions = [
   `table written ${iso(new Date())} by \`bench/summarize.mjs\` from \`${dir.replace(process.cwd() + '/', '')}\`;`,
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
   log ? `Log part: load ${log.load_before} → ${log.load_after}.` : '',
+  kafka ? `Kafka part: load ${kafka.load_before} → ${kafka.load_after}.` : '',
   online ? `Online part: load ${online.load_before} → ${online.load_after}, ${online.pinning}${online.skipped ? `, skipped: ${online.skipped}` : ''}.` : '',
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
