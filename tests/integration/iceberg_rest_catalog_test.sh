@@ -39,8 +39,8 @@ expect_contains "$out" '{"step":"namespace_exists","exists":true}' "iceberg-js: 
 expect_contains "$out" '{"step":"table_exists","exists":true}' "iceberg-js: the table exists"
 expect_contains "$out" '{"step":"loaded","format":2,"columns":["order_id","status","amount"],"snapshot":1}' \
   "iceberg-js loads the table metadata"
-expect_contains "$out" "{\"step\":\"committed\",\"location\":\"$table/metadata/v3.metadata.json\",\"columns\":[\"order_id\",\"status\",\"amount\",\"discount\"],\"property\":\"iceberg-js\"}" \
-  "iceberg-js commits add-schema + set-current-schema + set-properties as metadata v3"
+expect_contains "$out" "{\"step\":\"committed\",\"location\":\"$table/metadata/v2.metadata.json\",\"columns\":[\"order_id\",\"status\",\"amount\",\"discount\"],\"property\":\"iceberg-js\"}" \
+  "iceberg-js commits add-schema + set-current-schema + set-properties as metadata v2"
 expect_contains "$out" '{"step":"reloaded","columns":["order_id","status","amount","discount"]}' \
   "the reloaded table has the new column"
 expect_contains "$out" '{"step":"stale_commit","status":409,"type":"CommitFailedException"}' \
@@ -49,7 +49,7 @@ expect_contains "$out" '{"step":"stale_commit","status":409,"type":"CommitFailed
 out=$(cd "$ROOT" && node tests/integration/lib/iceberg_catalog_client.mjs "$base" catalog-token plain note 2>&1)
 expect_contains "$out" '{"step":"reloaded","columns":["order_id","status","amount","note"]}' \
   "iceberg-js without a warehouse commits through the unprefixed paths"
-expect_eq "$(cat "$table/metadata/version-hint.text")" "3" "the commit moved version-hint.text"
+expect_eq "$(cat "$table/metadata/version-hint.text")" "2" "the commit moved version-hint.text"
 
 # 2. Readers after the schema change: Millrace sees the column (nulls in the older files),
 # icebird reads the new metadata, DuckDB the files icebird lists.
@@ -75,7 +75,7 @@ expect_eq "$(duckdb "SELECT count(*) AS n, count(DISTINCT order_id) AS k FROM re
 # 3. A later write keeps the new schema and its id; the catalog serves it at once.
 "$MILLRACE" lake import orders -d "$project/data" -i "$WORK/orders.ndjson" --schema "$schema" >/dev/null 2>&1
 loaded=$(curl -s "${auth[@]}" "$base/v1/lake/namespaces/default/tables/orders")
-expect_contains "$loaded" "\"metadata-location\": \"$table/metadata/v4.metadata.json\"" "the catalog serves the newest version"
+expect_contains "$loaded" "\"metadata-location\": \"$table/metadata/v3.metadata.json\"" "the catalog serves the newest version"
 expect_contains "$loaded" '"current-schema-id": 1' "schema 1 stays current after Millrace's own commit"
 expect_contains "$loaded" '"current-snapshot-id": 2' "with the new snapshot"
 expect_eq "$("$MILLRACE" query -d "$project/data" -f json "SELECT count(*) AS n FROM orders")" '{"n":6000}' \
