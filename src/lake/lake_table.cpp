@@ -913,12 +913,13 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
-            read_live_rows(path_ + "/" + file.path, deleted, columns, options.predicates, false,
-                           [&](Batch batch, const std::vector<uint64_t>&) {
-                               stats.rows += batch.num_rows();
-                               return on_batch(std::move(batch));
-                           },
-                           schema_.get()));
+            read_live_rows(
+                path_ + "/" + file.path, deleted, columns, options.predicates, false,
+                [&](Batch batch, const std::vector<uint64_t>&) {
+                    stats.rows += batch.num_rows();
+                    return on_batch(std::move(batch));
+                },
+                schema_.get()));
         stats.row_groups_skipped += skipped;
     }
     return stats;
