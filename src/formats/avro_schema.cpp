@@ -182,6 +182,12 @@ public:
                     f["type"].get(field_type) != simdjson::SUCCESS) {
                     return error("bad field in record `" + node->name + "`");
                 }
+                // Field names are unique within a record (Avro specification): resolution,
+                // defaults and lookups by name all depend on it.
+                if (node->field_index(field_name)) {
+                    return error("duplicate field `" + std::string(field_name) + "` in record `" +
+                                 node->name + "`");
+                }
                 AvroNode::FieldDef def;
                 def.name = std::string(field_name);
                 MILLRACE_ASSIGN_OR_RETURN(def.type, parse(field_type, inner_space, depth + 1));
