@@ -63,6 +63,20 @@ std::string random_hex() {
     return buffer;
 }
 
+// Runs `once` again, up to 5 times in all, while it fails with kUnavailable: a concurrent commit
+// changed the files it read, and it must be worked out again on the newer snapshot.
+template <typename Once>
+auto redo_on_conflict(Once once) -> decltype(once()) {
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        auto result = once();
+        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
+            attempt == kAttempts) {
+            return result;
+        }
+    }
+}
+
 // `batch` (the columns `in_file`, in order) widened to `schema`: the columns it lacks are
 // all-null columns of their type.
 Batch with_null_columns(const Batch& batch, const std::shared_ptr<const Schema>& schema,
@@ -1383,14 +1397,7 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
 Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
     // A writer may replace the files being merged meanwhile (an overwrite of the same day):
     // the merge is redone on the newer snapshot, a few times at most.
-    constexpr int kAttempts = 5;
-    for (int attempt = 1;; ++attempt) {
-        auto result = compact_once(options);
-        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
-            attempt == kAttempts) {
-            return result;
-        }
-    }
+    return redo_on_conflict([&] { return compact_once(options); });
 }
 
 Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& options) const {
@@ -1486,14 +1493,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
 Result<LakeTable::DeleteResult> LakeTable::delete_rows(const RowMatcher& matches) const {
     // A concurrent commit may drop a file this delete read (a compaction, an overwrite): the
     // delete is then worked out again on the newer snapshot.
-    constexpr int kAttempts = 5;
-    for (int attempt = 1;; ++attempt) {
-        auto result = delete_once(matches);
-        if (result.ok() || result.error().code() != ErrorCode::kUnavailable ||
-            attempt == kAttempts) {
-            return result;
-        }
-    }
+    return redo_on_conflict([&] { return delete_once(matches); });
 }
 
 Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches) const {
