@@ -87,7 +87,7 @@ function row({ figure, unit, ours, oursRuns, peer, peerValue, peerRuns, better, 
 
 // Decoding (bench/formats).
 const ceiling = medians.BM_SimdjsonOnDemandCeiling;
-const json = medians.BM_JsonDecoderNdjson;
+const json = medians['BM_JsonDecoderNdjson/1'];
 row({ figure: 'NDJSON → Batch (JsonDecoder)', unit: 'MB/s', ours: json && json.bytes_per_second / 1e6,
   peer: 'simdjson on-demand ceiling', peerValue: ceiling && ceiling.bytes_per_second / 1e6, better: 'higher', goalRatio: 0.5 });
 const csv = medians.BM_CsvDecodeOrders;

@@ -10,6 +10,7 @@
 
 #include "common/json_string.h"
 #include "formats/base64.h"
+#include "formats/json_flat_scanner.h"
 #include "types/time_codec.h"
 
 namespace millrace {
@@ -146,37 +147,6 @@ simdjson::error_code raw_value(od::value& value, std::string_view* out) {
     return simdjson::SUCCESS;
 }
 
-// A schema field name as the raw bytes a JSON key has when it needs no escapes: the name and
-// its closing quote, in 8-byte words with a mask for the last one. Comparing a key then costs a
-// load, a xor and an and per word (keys are short, so usually one or two words) instead of a
-// byte loop or a memcmp call; the input is padded, so reading whole words past the key is safe.
-struct RawKey {
-    std::vector<uint64_t> words;
-    uint64_t last_mask = 0;
-
-    explicit RawKey(const std::string& name) {
-        std::string bytes = name + '"';
-        const std::size_t count = (bytes.size() + 7) / 8;
-        const std::size_t tail = bytes.size() - (count - 1) * 8;
-        bytes.resize(count * 8, '\0');
-        words.resize(count);
-        std::memcpy(words.data(), bytes.data(), count * 8);
-        last_mask = tail == 8 ? ~uint64_t{0} : (uint64_t{1} << (tail * 8)) - 1;
-    }
-
-    bool matches(const char* raw) const {
-        const std::size_t last = words.size() - 1;
-        for (std::size_t i = 0; i < last; ++i) {
-            uint64_t word;
-            std::memcpy(&word, raw + i * 8, 8);
-            if (word != words[i]) return false;
-        }
-        uint64_t word;
-        std::memcpy(&word, raw + last * 8, 8);
-        return ((word ^ words[last]) & last_mask) == 0;
-    }
-};
-
 // Whether text[0, size) holds a backslash, eight bytes at a time (the "has zero byte" trick on
 // text xor '\\'). Reads up to 7 bytes past the end: only for text inside simdjson's padded
 // buffers. A borrow can only flag bytes above a real match, so masking the tail stays exact.
@@ -213,6 +183,8 @@ public:
         : schema_(std::move(schema)),
           options_(options),
           builder_(schema_, options_.decode.batch_rows),
+          flat_(schema_),
+          flat_enabled_(options_.flat_fast_path && flat_.enabled()),
           seen_(schema_->size(), 0) {
         for (std::size_t i = 0; i < schema_->size(); ++i) {
             const Field& field = schema_->field(i);
@@ -276,7 +248,26 @@ private:
             }
             window_.reserve(end - pos + simdjson::SIMDJSON_PADDING);
             window_.assign(input.data() + pos, end - pos);
-            MILLRACE_TRY(decode_window(pos, &record_index, &line, sink));
+            // Windows of flat records go line by line through the single-pass scanner, which
+            // beats iterate_many's structural pass; when too many lines miss it (nested or
+            // escaped values), windows go to iterate_many instead, retrying now and then.
+            if (flat_enabled_ && flat_windows_ &&
+                simdjson::validate_utf8(window_.data(), window_.size())) {
+                const uint64_t first_record = record_index;
+                flat_misses_ = 0;
+                window_utf8_valid_ = true;
+                Status status =
+                    decode_lines_in(window_.data(), 0, window_.size(), window_.capacity(), pos,
+                                    &record_index, &line, sink);
+                window_utf8_valid_ = false;
+                MILLRACE_TRY(status);
+                flat_windows_ = flat_misses_ * 8 <= record_index - first_record;
+            } else {
+                MILLRACE_TRY(decode_window(pos, &record_index, &line, sink));
+                if (flat_enabled_ && !flat_windows_ && ++bulk_windows_ % 16 == 0) {
+                    flat_windows_ = true;
+                }
+            }
             pos = end;
         }
         return {};
@@ -567,6 +558,12 @@ private:
     // Appends one row from the object in `view`; on false, reason_ says why and the caller rolls
     // the partial row back.
     bool decode_object(simdjson::padded_string_view view) {
+        if (flat_enabled_ &&
+            (window_utf8_valid_ || simdjson::validate_utf8(view.data(), view.length()))) {
+            if (flat_.scan(view.data(), view.data() + view.length(), builder_)) return true;
+            builder_.rollback_row();
+            ++flat_misses_;
+        }
         od::document document;
         if (auto error = parser_.iterate(view).get(document)) return malformed(error);
         if (!decode_document(document)) return false;
@@ -878,12 +875,18 @@ private:
     std::shared_ptr<const Schema> schema_;
     JsonOptions options_;
     BatchBuilder builder_;
+    FlatJsonScanner flat_;
+    bool flat_enabled_ = false;
+    bool flat_windows_ = true;        // bulk windows try the flat scanner first
+    bool window_utf8_valid_ = false;  // the current window was validated as a whole
+    uint64_t flat_misses_ = 0;
+    uint64_t bulk_windows_ = 0;
     od::parser parser_;
     od::parser bulk_parser_;  // iterate_many over NDJSON windows
     std::string window_;      // padded copy of the current NDJSON window
     std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> index_;
     std::vector<uint8_t> fast_names_;  // 1 when field i may take the raw-key fast path
-    std::vector<RawKey> raw_keys_;
+    std::vector<JsonRawKey> raw_keys_;
     std::vector<uint32_t> seen_;  // seen_[i] == generation_ when field i was in this record
     uint32_t generation_ = 0;
     std::size_t required_fields_ = 0;

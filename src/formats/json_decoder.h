@@ -19,6 +19,9 @@ enum class EpochUnit {
 struct JsonOptions {
     DecodeOptions decode;
     EpochUnit epoch_unit = EpochUnit::kAuto;
+    /// Flat records take FlatJsonScanner's single pass before simdjson. Results are the same
+    /// either way; false exists so tests and the fuzzer can compare the two paths.
+    bool flat_fast_path = true;
 };
 
 /// Decodes JSON records into Batches of a declared schema (docs/architecture.md §1): NDJSON (one
@@ -33,8 +36,9 @@ struct JsonOptions {
 ///
 /// Decoding is per record tolerant: a malformed line, a wrong type, a missing not-null field, a
 /// duplicate key or invalid UTF-8 rejects that record with a RowError (position, reason, original
-/// bytes) and decoding goes on. Uses simdjson on-demand; the input needs no padding (records
-/// near the end of the buffer are copied to a padded scratch area). Not thread-safe; one decoder
+/// bytes) and decoding goes on. Flat records take FlatJsonScanner's single pass; the rest, and
+/// every rejection, go through simdjson on-demand. The input needs no padding (records near the
+/// end of the buffer are copied to a padded scratch area). Not thread-safe; one decoder
 /// per thread.
 class JsonDecoder {
 public:
