@@ -94,7 +94,7 @@ expect_contains "$(curl -s "$url/v1/runs?job=on_clicks")" '"interval_start":"197
 
 # A state-store write that fails (here: a trigger installed through a connection of its own,
 # as a full disk would) stops scheduling; /readyz and /v1/jobs say why.
-sqlite3 "$project/data/scheduler.db" "CREATE TRIGGER fail_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;"
+sqlite3 -cmd ".timeout 10000" "$project/data/scheduler.db" "CREATE TRIGGER fail_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;"
 curl -s -X POST -d '{"interval_start":"1970-01-02T00:00:00Z","interval_end":"1970-01-02T01:00:00Z"}' "$url/v1/jobs/on_clicks/trigger" >/dev/null
 ready=""
 for _ in $(seq 1 50); do
