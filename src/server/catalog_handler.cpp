@@ -290,6 +290,10 @@ std::vector<CatalogHandler::Entry> CatalogHandler::entries() const {
                 }
                 add_unique(e.checked_as, {pipeline.name, sink.from});
             }
+            if (sink.from != kDeadLetterName) {
+                // What a pipeline writes is its owner's, as its views are.
+                merge_docs(e.docs, DatasetDocs{"", pipeline.owner, pipeline.tags});
+            }
             add_unique(e.pipelines, pipeline.name);
             if (sink.kind == SinkKind::kFile) add_unique(e.paths, sink.path);
         }

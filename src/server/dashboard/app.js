@@ -163,7 +163,9 @@ function sparkline(values) {
 // Remembers a pipeline's counts at `now` (the last 60 polls) and answers its history with the
 // records/s between consecutive polls.
 function sample(p, now) {
-  const history = state.samples[p.name] = state.samples[p.name] || [];
+  let history = state.samples[p.name] = state.samples[p.name] || [];
+  // Counts start again at a (re)start of the pipeline: so does its history.
+  if (history.length && p.records.in < history[history.length - 1].in) history = state.samples[p.name] = [];
   const last = history[history.length - 1];
   if (!last || now - last.t >= 500) {
     history.push({ t: now, in: p.records.in, dead: p.records.dead_lettered, lag: p.watermark_lag_ms });
@@ -736,7 +738,7 @@ async function datasetPage(root, id) {
     table(['Column', 'Type'], d.columns.map((c) => [c.name, el('code', {}, c.type)]), 'No declared columns.'),
     el('h3', {}, 'Schema history'),
     table(['Since', 'Columns'], d.schema_history.map((h) => h.snapshot_id !== undefined
-      ? [`snapshot ${h.snapshot_id} (${h.committed_at})`, h.columns.map((c) => `${c.name} ${c.type}`).join(', ')]
+      ? [`snapshot ${h.snapshot_id} (${h.committed_at})`, el('code', {}, h.columns.map((c) => `${c.name} ${c.type}`).join(', '))]
       : [`${h.subject} v${h.version} (id ${h.id})`, el('code', {}, h.schema)]), 'No recorded schema versions.'),
     el('h3', {}, 'Last check results'),
     table(['When', 'Pipeline', 'Rule', 'Observed', 'Bound', 'Result'], d.checks.map((c) => [when(c.at), c.pipeline,

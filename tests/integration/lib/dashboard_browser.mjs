@@ -118,12 +118,6 @@ try {
     .then(() => true, () => false), 'and the time of the last commit');
   await page.screenshot({ path: `${shots}/pipelines.png`, fullPage: true });
 
-  // Stop and start from the page.
-  await page.click('button[data-action="stop"][data-pipeline="order_metrics"]');
-  check(await waitForText(page, 'stopped by request'), 'the stop button stops the pipeline');
-  await page.click('button[data-action="start"][data-pipeline="order_metrics"]');
-  check(await page.waitForSelector('button[data-action="stop"][data-pipeline="order_metrics"]').then(() => true, () => false),
-    'the start button starts it again');
 
   // A pipeline's own page: live charts of throughput, lag and dead letters with the API's numbers.
   await page.click('a[data-pipeline-link="order_metrics"]');
@@ -156,6 +150,14 @@ try {
   await page.waitForSelector('[data-node="lake:order_metrics"].focus');
   check((await listed('upstream')).includes('topic:orders'), 'a click on a node follows the lineage through it');
   await noStrayValues(page, 'the lineage page');
+
+  await open(page, '#/pipelines', 'pipelines');
+  // Stop and start from the page.
+  await page.click('button[data-action="stop"][data-pipeline="order_metrics"]');
+  check(await waitForText(page, 'stopped by request'), 'the stop button stops the pipeline');
+  await page.click('button[data-action="start"][data-pipeline="order_metrics"]');
+  check(await page.waitForSelector('button[data-action="stop"][data-pipeline="order_metrics"]').then(() => true, () => false),
+    'the start button starts it again');
 
   await open(page, '#/topics', 'topics');
   const topics = await page.innerText('#page');
@@ -232,7 +234,8 @@ try {
   await open(page, '#/jobs', 'jobs');
   check((await page.innerText('#page')).includes('hourly_report'), 'the jobs page lists hourly_report');
   await page.click('button[data-trigger="hourly_report"]');
-  await page.waitForSelector('#notice:not([hidden])');
+  // The notice may still show an earlier action's message: wait for this one's.
+  await page.waitForFunction(() => /^(Started run|Trigger of)/.test(document.getElementById('notice').innerText));
   const started = await page.innerText('#notice');
   check(started.startsWith('Started run hourly_report@'), 'the trigger button starts a run', started);
   const runId = started.replace(/^Started run /, '').replace(/\.$/, '');

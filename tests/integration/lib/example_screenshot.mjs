@@ -9,7 +9,7 @@ const context = await chromium.launchPersistentContext(profile, {
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 800 },
+  viewport: { width: 1600, height: 800 },
 });
 context.setDefaultTimeout(60000);  // generous: other builds share the machine
 const problems = [];
