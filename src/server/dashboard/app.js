@@ -506,8 +506,8 @@ async function pipelinePage(root, name) {
 }
 
 function location_of(d) {
+  if (d.topic !== undefined && d.offset !== undefined) return `topic ${d.topic} p${d.partition}@${d.offset}`;
   if (d.file) return d.file + (d.line ? ':' + d.line : '');
-  if (d.topic !== undefined) return `${d.topic} p${d.partition}@${d.offset}`;
   if (d.view) return 'view ' + d.view;
   return '–';
 }

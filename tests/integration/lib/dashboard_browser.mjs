@@ -101,6 +101,13 @@ try {
 
   // Live numbers: orders ingested now show up in the pipeline's count without a reload.
   const auth = { Authorization: `Bearer ${token}` };
+  // The new APIs honour the serving auth as the rest do.
+  for (const path of ['/v1/datasets?q=orders', '/v1/datasets/lake:order_metrics', '/v1/lineage', '/v1/dead-letters']) {
+    const open = await fetch(base + path);
+    const wrong = await fetch(base + path, { headers: { Authorization: 'Bearer not-a-token' } });
+    check(open.status === 401 && wrong.status === 401 && (await open.json()).error,
+      `${path} needs a token (401 with a JSON body)`, `${open.status}/${wrong.status}`);
+  }
   const before = (await (await fetch(`${base}/v1/pipelines/order_metrics`, { headers: auth })).json()).records.in;
   const lines = readFileSync(ordersFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).slice(0, 200);
   const ingested = await fetch(`${base}/v1/ingest/orders`, {
