@@ -28,6 +28,7 @@
 #include "scheduler/scheduler.h"
 #include "scheduler/state_store.h"
 #include "server/bearer_auth.h"
+#include "server/catalog_handler.h"
 #include "server/checks_handler.h"
 #include "server/dashboard_handler.h"
 #include "server/feature_handler.h"
@@ -442,12 +443,18 @@ int run_serve(const ServeOptions& options) {
     lake_handler.add_routes(router);
     ChecksHandler checks_handler(project->data_dir);
     checks_handler.add_routes(router);
+    // The catalog (/v1/datasets), the lineage graph and the dead letters.
+    CatalogHandler catalog_handler(*project, log->get(), &schemas, clock);
+    catalog_handler.add_routes(router);
     std::unique_ptr<FeatureViewsHandler> feature_views;
     if (store) {
         feature_views = std::make_unique<FeatureViewsHandler>(store->views());
         feature_views->add_routes(router);
     }
-    DashboardHandler dashboard({project->name, jobs_handler != nullptr, store != nullptr});
+    std::vector<std::string> pipeline_names;
+    for (const PipelineSpec& pipeline : project->pipelines) pipeline_names.push_back(pipeline.name);
+    DashboardHandler dashboard(
+        {project->name, jobs_handler != nullptr, store != nullptr, std::move(pipeline_names)});
     dashboard.add_routes(router);
     HttpServer server(server_options, router, logger);
     if (Status status = server.start(); !status.ok()) {

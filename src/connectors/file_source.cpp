@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -47,6 +48,17 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const SourceSpec& spec) {
                      spec.location);
     source->files_ = std::move(files).value();
     source->set_aside_.assign(source->files_.size(), false);
+    if (spec.max_bad_fraction) {
+        const std::size_t count = source->files_.size();
+        source->bad_file_budget_ =
+            static_cast<int64_t>(std::floor(*spec.max_bad_fraction * static_cast<double>(count)));
+        source->budget_is_share_ = true;
+        source->budget_text_ =
+            fmt::format("max_bad_files: {:g}% of {} file{} = {}", *spec.max_bad_fraction * 100,
+                        count, count == 1 ? "" : "s", source->bad_file_budget_);
+    } else {
+        source->budget_text_ = fmt::format("max_bad_files: {}", source->bad_file_budget_);
+    }
     if (spec.schema) {
         source->schema_ = std::make_shared<const Schema>(*spec.schema);
         return source;
@@ -167,9 +179,9 @@ Status FileSource::set_aside(std::size_t index, Error error, Listener* listener)
     const std::string& path = files_[index];
     if (static_cast<int64_t>(bad_files_) >= bad_file_budget_) {
         std::string context = fmt::format("source `{}`, file {}", name_, path);
-        if (bad_file_budget_ > 0) {
-            context += fmt::format(" ({} file{} set aside already, max_bad_files: {})", bad_files_,
-                                   bad_files_ == 1 ? "" : "s", bad_file_budget_);
+        if (bad_file_budget_ > 0 || budget_is_share_) {
+            context += fmt::format(" ({} file{} set aside already, {})", bad_files_,
+                                   bad_files_ == 1 ? "" : "s", budget_text_);
         }
         if (error.location().file.empty() && error.location().line > 0) {
             // A decoder's line number: within this file.

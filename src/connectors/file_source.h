@@ -69,6 +69,8 @@ private:
     std::shared_ptr<const Schema> schema_;
     uint64_t bytes_read_ = 0;
     int64_t bad_file_budget_ = 0;
+    std::string budget_text_;  // "max_bad_files: 2", or the percentage it came from
+    bool budget_is_share_ = false;
     std::size_t bad_files_ = 0;
     std::vector<bool> set_aside_;  // per file
     std::size_t next_ = 0;         // the file the next poll reads

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <set>
 #include <vector>
@@ -76,6 +77,26 @@ std::vector<std::string> view_inputs(const PipelineSpec& pipeline, const ViewSpe
         ++i;
     }
     return found;
+}
+
+std::vector<std::string> walk(const LineageGraph& graph, std::string_view start, bool forward) {
+    std::vector<std::string> out;
+    std::set<std::string> seen{std::string(start)};
+    std::deque<std::string> queue{std::string(start)};
+    while (!queue.empty()) {
+        const std::string at = std::move(queue.front());
+        queue.pop_front();
+        for (const LineageEdge& edge : graph.edges) {
+            if (edge.kind != "data") continue;
+            const std::string& near = forward ? edge.from : edge.to;
+            const std::string& far = forward ? edge.to : edge.from;
+            if (near == at && seen.insert(far).second) {
+                out.push_back(far);
+                queue.push_back(far);
+            }
+        }
+    }
+    return out;
 }
 
 struct LastRun {
@@ -228,6 +249,112 @@ Result<std::string> describe_lineage(const Project& project) {
         for (const std::string& dataset : unknown) out += "  " + dataset + "\n";
     }
     return out;
+}
+
+// A dataset's node id: its label with the first space as `:` ("lake daily" -> "lake:daily").
+LineageNode lineage_dataset_node(const Project& project, const LineageDataset& dataset) {
+    const std::string shown = label(project, dataset);
+    const std::size_t space = shown.find(' ');
+    LineageNode node;
+    node.kind = shown.substr(0, space);
+    node.name = space == std::string::npos ? std::string() : shown.substr(space + 1);
+    node.id = node.kind + ":" + node.name;
+    return node;
+}
+
+const LineageNode* LineageGraph::find(std::string_view id) const {
+    for (const LineageNode& node : nodes) {
+        if (node.id == id) return &node;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> LineageGraph::upstream(std::string_view id) const {
+    return walk(*this, id, false);
+}
+
+std::vector<std::string> LineageGraph::downstream(std::string_view id) const {
+    return walk(*this, id, true);
+}
+
+Result<LineageGraph> build_lineage_graph(const Project& project) {
+    std::vector<Error> errors;
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<FeatureView> views, load_feature_views(project, &errors));
+    std::vector<JobDefinition> jobs;
+    for (const JobSpec& spec : project.jobs) {
+        MILLRACE_ASSIGN_OR_RETURN(JobDefinition job, load_job(spec, project, errors));
+        jobs.push_back(std::move(job));
+    }
+    LineageGraph graph;
+    std::map<std::string, std::size_t> index;
+    auto node = [&](LineageNode n) -> std::string {
+        if (index.emplace(n.id, graph.nodes.size()).second) graph.nodes.push_back(n);
+        return n.id;
+    };
+    auto edge = [&](const std::string& from, const std::string& to, const char* kind) {
+        LineageEdge e{from, to, kind};
+        for (const LineageEdge& other : graph.edges) {
+            if (other.from == e.from && other.to == e.to && other.kind == e.kind) return;
+        }
+        graph.edges.push_back(std::move(e));
+    };
+    std::vector<LineageNode> later;  // pipelines, materializations, jobs: after the datasets
+    for (const PipelineSpec& pipeline : project.pipelines) {
+        const std::string pipeline_id = "pipeline:" + pipeline.name;
+        later.push_back({pipeline_id, "pipeline", pipeline.name, ""});
+        std::map<std::string, std::string> element;  // source or view name -> node id
+        for (const SourceSpec& source : pipeline.sources) {
+            element[source.name] =
+                node(lineage_dataset_node(project, source_dataset(project, source)));
+        }
+        for (const ViewSpec& view : pipeline.views) {
+            const std::string id = "view:" + pipeline.name + "." + view.name;
+            node({id, "view", pipeline.name + "." + view.name, pipeline.name});
+            element[view.name] = id;
+        }
+        for (const ViewSpec& view : pipeline.views) {
+            const std::string& id = element[view.name];
+            edge(pipeline_id, id, "runs");
+            for (const std::string& input : view_inputs(pipeline, view)) {
+                edge(element[input], id, "data");
+            }
+        }
+        for (const SinkSpec& sink : pipeline.sinks) {
+            const std::string to = node(lineage_dataset_node(project, sink_dataset(project, sink)));
+            auto from = element.find(sink.from);
+            // The dead letters come from the pipeline as a whole.
+            edge(from == element.end() ? pipeline_id : from->second, to, "data");
+        }
+    }
+    for (const FeatureView& view : views) {
+        const std::string id =
+            node(lineage_dataset_node(project, feature_view_dataset(project, view.name)));
+        if (view.source == FeatureSourceKind::kLake) {
+            const std::string table =
+                node(lineage_dataset_node(project, lake_table_dataset(project, view.lake_table)));
+            const std::string materialize = "materialize:" + view.name;
+            later.push_back({materialize, "materialize", view.name, ""});
+            edge(table, materialize, "data");
+            edge(materialize, id, "data");
+        }
+    }
+    for (const JobDefinition& job : jobs) {
+        const std::string job_id = "job:" + job.name;
+        later.push_back({job_id, "job", job.name, ""});
+        for (const TaskDefinition& task : job.tasks) {
+            if (task.kind == TaskKind::kPipeline) edge(job_id, "pipeline:" + task.pipeline, "runs");
+            if (task.kind == TaskKind::kMaterialize) {
+                edge(job_id, "materialize:" + task.target, "runs");
+            }
+        }
+    }
+    for (LineageNode& n : later) node(std::move(n));
+    // A job naming a pipeline or materialization the project lacks (load_job refuses that
+    // today) would leave an edge to nowhere: keep the graph closed.
+    std::erase_if(graph.edges, [&](const LineageEdge& e) {
+        return index.count(e.from) == 0 || index.count(e.to) == 0;
+    });
+    return graph;
 }
 
 }  // namespace millrace

@@ -52,6 +52,9 @@ public:
         if (const ConfigNode* node = map.optional("owner"); present(node)) {
             if (auto text = reader_.scalar(*node, key_of("owner", what_))) view.owner = *text;
         }
+        if (const ConfigNode* node = map.optional("tags"); present(node)) {
+            if (auto list = reader_.scalar_list(*node, key_of("tags", what_))) view.tags = *list;
+        }
         const ConfigNode* entities = map.optional("entities");
         if (entities == nullptr) entities = map.optional("entity");
         if (!present(entities)) {

@@ -61,6 +61,7 @@ struct FeatureView {
     SourceLocation location;
     std::string description;
     std::string owner;
+    std::vector<std::string> tags;  // for the catalog (`GET /v1/datasets?q=`)
     std::vector<EntityKey> entities;
     std::vector<FeatureSpec> features;
     std::optional<std::chrono::microseconds> ttl;

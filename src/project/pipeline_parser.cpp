@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -77,6 +78,12 @@ public:
             if (auto text = reader_.scalar(*description, key_of("description", what_))) {
                 spec_.description = *text;
             }
+        }
+        {
+            DatasetDocs docs;
+            parse_docs(map, what_, docs, false);
+            spec_.owner = std::move(docs.owner);
+            spec_.tags = std::move(docs.tags);
         }
         if (const ConfigNode* mode = map.optional("mode"); present(mode)) {
             if (auto value = reader_.choice<PipelineMode>(
@@ -195,6 +202,7 @@ private:
         check_element_name(entry.key, entry.key_location, "a source");
 
         MapReader map(reader_, entry.value, what);
+        parse_docs(map, what, source.docs, true);
         const ConfigNode* topic = map.optional("topic");
         const ConfigNode* file = map.optional("file");
         const ConfigNode* kafka = map.optional("kafka");
@@ -334,6 +342,28 @@ private:
             if (kind_key != "file") {
                 reader_.error(ErrorCode::kConfig, bad_what + " applies to file sources only",
                               map.key_location("max_bad_files"));
+            } else if (max_bad_files->is_scalar() && !max_bad_files->scalar().empty() &&
+                       max_bad_files->scalar().back() == '%') {
+                // A share of the files: a batch knows how many its glob matched.
+                const std::string& text = max_bad_files->scalar();
+                double percent = -1;
+                const auto [ptr, ec] =
+                    std::from_chars(text.data(), text.data() + text.size() - 1, percent);
+                if (ec != std::errc() || ptr != text.data() + text.size() - 1 || percent < 0 ||
+                    percent > 100) {
+                    reader_.error(ErrorCode::kConfig,
+                                  "expected a count or a percentage from 0% to 100% for " +
+                                      bad_what + ", got " + backticks(text),
+                                  max_bad_files->location());
+                } else if (spec_.mode == PipelineMode::kStreaming) {
+                    reader_.error(ErrorCode::kConfig,
+                                  bad_what +
+                                      " as a percentage applies to batch pipelines (a streaming "
+                                      "source's files arrive one by one): give a count",
+                                  max_bad_files->location());
+                } else {
+                    source.max_bad_fraction = percent / 100;
+                }
             } else if (auto value = reader_.integer(*max_bad_files, bad_what, 0, 1'000'000'000)) {
                 source.max_bad_files = *value;
             }
@@ -618,6 +648,18 @@ private:
                 reader_.error(ErrorCode::kConfig, what + " has no SQL", entry.value.location());
             } else if (entry.value.is_scalar()) {
                 view.sql = SqlText{entry.value.scalar(), entry.value};
+            } else if (entry.value.is_map()) {
+                // The map form documents the view for the catalog: { sql, description, ... }.
+                MapReader fields(reader_, entry.value, what);
+                parse_docs(fields, what, view.docs, true);
+                if (const ConfigNode* sql = fields.required("sql")) {
+                    if (!sql->is_scalar() || sql->scalar().empty()) {
+                        reader_.error(ErrorCode::kConfig, what + " has no SQL", sql->location());
+                    } else {
+                        view.sql = SqlText{sql->scalar(), *sql};
+                    }
+                }
+                fields.finish();
             } else {
                 reader_.error(ErrorCode::kConfig,
                               "expected SQL text for " + what + ", got " +
@@ -625,6 +667,25 @@ private:
                               entry.value.is_null() ? entry.key_location : entry.value.location());
             }
             spec_.views.push_back(std::move(view));
+        }
+    }
+
+    // `description`, `owner` and `tags`: what the catalog shows about a source, view, sink or
+    // the pipeline (whose description is read with its other keys).
+    void parse_docs(MapReader& map, const std::string& what, DatasetDocs& docs,
+                    bool with_description) {
+        if (with_description) {
+            if (const ConfigNode* node = map.optional("description"); present(node)) {
+                if (auto text = reader_.scalar(*node, key_of("description", what))) {
+                    docs.description = *text;
+                }
+            }
+        }
+        if (const ConfigNode* node = map.optional("owner"); present(node)) {
+            if (auto text = reader_.scalar(*node, key_of("owner", what))) docs.owner = *text;
+        }
+        if (const ConfigNode* node = map.optional("tags"); present(node)) {
+            if (auto list = reader_.scalar_list(*node, key_of("tags", what))) docs.tags = *list;
         }
     }
 
@@ -956,6 +1017,7 @@ private:
         sink.location = node.location();
         const std::string what = "sink #" + std::to_string(number);
         MapReader map(reader_, node, what);
+        parse_docs(map, what, sink.docs, true);
         const ConfigNode* from = map.required("from");
         const ConfigNode* lake = map.optional("lake");
         const ConfigNode* online = map.optional("online");

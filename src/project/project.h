@@ -75,10 +75,20 @@ struct SqlText {
     SourceLocation location_of(int line, int column) const;
 };
 
+/// What the catalog (`GET /v1/datasets`) shows about a dataset beside its schema: who to ask
+/// and what it is for. Optional `description`, `owner` and `tags` on a source, a view (in its
+/// map form) and a sink.
+struct DatasetDocs {
+    std::string description;
+    std::string owner;
+    std::vector<std::string> tags;
+};
+
 /// One input of a pipeline. Which fields matter depends on `kind`.
 struct SourceSpec {
     std::string name;
     SourceLocation location;  // the source's key under `sources:`
+    DatasetDocs docs;
     SourceKind kind = SourceKind::kTopic;
     std::string topic;                              // kTopic, kKafka
     std::string path;                               // kFile: absolute; may hold {{ vars }}
@@ -110,6 +120,9 @@ struct SourceSpec {
     /// kFile: files that cannot be read at all (corrupt, unreadable, a bad header) set aside
     /// before the run fails; nullopt = unlimited unless on_error is fail (then 0).
     std::optional<int64_t> max_bad_files;
+    /// `max_bad_files: 2%` (batch): the share of the files the glob matches that may be set
+    /// aside, rounded down; replaces max_bad_files when given.
+    std::optional<double> max_bad_fraction;
     /// kFile in a streaming pipeline: the path (a folder or a glob) is watched, and files that
     /// appear in it are read once each, in order of (mtime, name), as they arrive.
     bool watch = false;
@@ -126,6 +139,7 @@ struct ViewSpec {
     std::string name;
     SourceLocation location;  // the view's key under `views:`
     SqlText sql;
+    DatasetDocs docs;  // the map form: `daily: { sql: ..., description: ..., owner: ... }`
 };
 
 /// One data-quality rule on a source or view.
@@ -164,6 +178,7 @@ struct CheckSpec {
 struct SinkSpec {
     SinkKind kind = SinkKind::kTopic;
     SourceLocation location;  // the sink's map
+    DatasetDocs docs;         // of the dataset it writes
     std::string from;         // a source, a view, or kDeadLetterName
     SourceLocation from_location;
     std::string table;                      // kLake
@@ -203,6 +218,8 @@ struct PipelineSpec {
     std::string file;         // as opened, for messages
     SourceLocation location;  // the document's root map
     std::string description;
+    std::string owner;
+    std::vector<std::string> tags;
     PipelineMode mode = PipelineMode::kBatch;
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's

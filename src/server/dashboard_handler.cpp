@@ -30,7 +30,13 @@ void DashboardHandler::add_routes(Router& router) {
             std::string out = "{\"project\":";
             append_json_string(out, info_.project);
             out += info_.jobs ? ",\"jobs\":true" : ",\"jobs\":false";
-            out += info_.feature_views ? ",\"feature_views\":true}" : ",\"feature_views\":false}";
+            out += info_.feature_views ? ",\"feature_views\":true" : ",\"feature_views\":false";
+            out += ",\"pipelines\":[";
+            for (std::size_t i = 0; i < info_.pipelines.size(); ++i) {
+                if (i > 0) out += ",";
+                append_json_string(out, info_.pipelines[i]);
+            }
+            out += "]}";
             respond(json_response(std::move(out)));
         },
         "admin");

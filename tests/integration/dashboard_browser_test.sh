@@ -2,9 +2,12 @@
 # The web dashboard in a real browser: headless Debian Chromium driven by playwright-core (npm)
 # against `millrace serve` on the order-monitoring example (with a job, auth tokens and check
 # results added). Every page loads with no console errors and shows the project's pipelines,
-# topics, lake tables, feature views, jobs and check results; the token is entered in the page;
-# the trigger button starts a job run; stop/start work from the pipelines page; a phone-sized
-# viewport has no horizontal overflow. Screenshots go to build/<tree>/artifacts/dashboard/.
+# topics, lake tables, feature views, jobs and check results, the dead letters (with a file set
+# aside by a batch), the lineage graph and the catalog; the charts show the numbers the API
+# answers; a click leads from a pipeline to its lineage and from a failed task to its log; the
+# token is entered in the page; the trigger button starts a job run (checked through the API);
+# stop/start work from the pipelines page; a phone-sized viewport has no horizontal overflow.
+# Screenshots go to build/<tree>/artifacts/dashboard/.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -40,7 +43,27 @@ tasks:
   measure: { kind: shell, command: "echo measuring; echo 'disk quota exceeded on /data' >&2; exit 3" }
   report: { kind: shell, command: "echo reporting", depends_on: [measure] }
 YAML
+# A batch pipeline over files of which one is corrupt: set aside with its reason (the dead
+# letters page lists it under "Files set aside").
+mkdir -p "$project/ref/extra"
+printf 'restaurant_id,name,cuisine\nr1,Sushi Ko,japanese\n' >"$project/ref/extra/a.csv"
+printf 'restaurant_id,name,cuisine\nr2,Pho 24,vietnamese\n' >"$project/ref/extra/b.csv"
+printf 'restaurant_id,"name\nr3,x\n' >"$project/ref/extra/broken.csv"
+cat >"$project/pipelines/restaurant_files.yaml" <<'YAML'
+name: restaurant_files
+description: Restaurant reference data from the partners' CSV drops
+owner: partner-data
+tags: [reference]
+sources:
+  drops:
+    file: { path: "ref/extra/*.csv", format: csv }
+    schema: { restaurant_id: string not null, name: string, cuisine: string }
+    max_bad_files: 1
+sinks:
+  - { from: drops, lake: { table: restaurants }, description: Every restaurant partners sent }
+YAML
 "$MILLRACE" validate "$project" >/dev/null
+"$MILLRACE" run "$project" restaurant_files >/dev/null 2>&1
 "$MILLRACE" generate orders --rows 3000 --bad-fraction 0.01 --seed 5 -o "$WORK/orders.ndjson" 2>/dev/null
 "$MILLRACE" topic create orders -p "$project" --partitions 2 >/dev/null
 "$MILLRACE" topic produce orders -p "$project" -i "$WORK/orders.ndjson" --key-field user_id >/dev/null 2>&1

@@ -649,3 +649,98 @@ sinks:
 
 }  // namespace
 }  // namespace millrace
+
+namespace millrace {
+namespace {
+
+TEST(PipelineParser, DocumentsDatasetsForTheCatalog) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+owner: analytics
+tags: [orders, realtime]
+sources:
+  raw:
+    file: { path: in.csv }
+    description: Orders as exported
+    owner: shop
+    tags: pii
+views:
+  daily:
+    sql: SELECT * FROM raw
+    description: One row per day
+    tags: [daily, finance]
+  plain: SELECT * FROM daily
+sinks:
+  - { from: daily, lake: { table: t }, description: Days, owner: finance, tags: [gold] }
+)");
+    EXPECT_EQ(spec.owner, "analytics");
+    EXPECT_EQ(spec.tags, (Strings{"orders", "realtime"}));
+    ASSERT_EQ(spec.sources.size(), 1u);
+    EXPECT_EQ(spec.sources[0].docs.description, "Orders as exported");
+    EXPECT_EQ(spec.sources[0].docs.owner, "shop");
+    EXPECT_EQ(spec.sources[0].docs.tags, Strings{"pii"});
+    ASSERT_EQ(spec.views.size(), 2u);
+    EXPECT_EQ(spec.views[0].sql.text, "SELECT * FROM raw");
+    EXPECT_EQ(spec.views[0].docs.description, "One row per day");
+    EXPECT_EQ(spec.views[0].docs.tags, (Strings{"daily", "finance"}));
+    EXPECT_EQ(spec.views[1].sql.text, "SELECT * FROM daily");
+    EXPECT_TRUE(spec.views[1].docs.description.empty());
+    ASSERT_EQ(spec.sinks.size(), 1u);
+    EXPECT_EQ(spec.sinks[0].docs.description, "Days");
+    EXPECT_EQ(spec.sinks[0].docs.owner, "finance");
+    EXPECT_EQ(spec.sinks[0].docs.tags, Strings{"gold"});
+
+    // The map form needs its SQL; other keys are errors as anywhere.
+    EXPECT_EQ(errors_of(R"(name: p
+sources:
+  raw: { file: { path: in.csv } }
+views:
+  daily: { description: x }
+  other: { sql: SELECT 1, owner: y, colour: red }
+sinks:
+  - { from: raw, lake: { table: t } }
+)"),
+              (Strings{"config@5:10", "config@6:37"}));
+}
+
+TEST(PipelineParser, MaxBadFilesAsAShareOfTheFiles) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+sources:
+  raw:
+    file: { path: "in/*.csv", format: csv }
+    max_bad_files: 2.5%
+sinks:
+  - { from: raw, lake: { table: t } }
+)");
+    ASSERT_TRUE(spec.sources[0].max_bad_fraction.has_value());
+    EXPECT_DOUBLE_EQ(*spec.sources[0].max_bad_fraction, 0.025);
+    EXPECT_FALSE(spec.sources[0].max_bad_files.has_value());
+    for (const char* bad : {"101%", "-1%", "x%", "%"}) {
+        EXPECT_EQ(errors_of(std::string(R"(name: p
+sources:
+  raw:
+    file: { path: "in/*.csv", format: csv }
+    max_bad_files: ")") + bad +
+                            R"("
+sinks:
+  - { from: raw, lake: { table: t } }
+)"),
+                  (Strings{"config@5:20"}))
+            << bad;
+    }
+    // Streaming sources' files arrive one by one: a count only.
+    EXPECT_NE(only_message(R"(name: p
+mode: streaming
+sources:
+  raw:
+    file: { path: inbox, format: csv }
+    watch: true
+    max_bad_files: 5%
+sinks:
+  - { from: raw, lake: { table: t } }
+)")
+                  .find("applies to batch pipelines"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace millrace

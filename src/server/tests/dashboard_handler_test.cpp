@@ -20,7 +20,7 @@ HttpResponse get(const Router& router, std::string path) {
 TEST(DashboardHandler, ServesThePageAndItsFilesFromTheBinary) {
     MetricsRegistry metrics;
     Router router(metrics);
-    DashboardHandler handler({"shop", true, false});
+    DashboardHandler handler({"shop", true, false, {"orders", "daily"}});
     handler.add_routes(router);
     HttpResponse page = get(router, "/");
     ASSERT_EQ(page.status, 200);
@@ -47,7 +47,8 @@ TEST(DashboardHandler, ServesThePageAndItsFilesFromTheBinary) {
     }
     EXPECT_EQ(get(router, "/ui/missing.js").status, 404);
     EXPECT_EQ(get(router, "/v1/info").body,
-              "{\"project\":\"shop\",\"jobs\":true,\"feature_views\":false}\n");
+              "{\"project\":\"shop\",\"jobs\":true,\"feature_views\":false,"
+              "\"pipelines\":[\"orders\",\"daily\"]}\n");
 }
 
 TEST(DashboardHandler, TheDataNeedsTheAdminGroupButThePageDoesNot) {
