@@ -1,0 +1,28 @@
+// Reads a Millrace lake table that lives in an S3-compatible store with icebird (an Iceberg
+// reader no one here wrote) and prints its rows as NDJSON, or with --files the data files its
+// manifests list. The table's paths are s3://bucket/key URLs; fetch is wrapped to send them as
+// path-style HTTP requests to the store's endpoint (s3rver serves unsigned reads).
+// Usage: node icebird_s3_read.mjs <endpoint> <s3 table URL> <metadata file name> [--files]
+import { icebergMetadata, icebergManifests, icebergRead } from 'icebird';
+
+const args = process.argv.slice(2);
+const files = args.includes('--files');
+const [endpoint, tableUrl, metadataFileName] = args.filter((a) => !a.startsWith('--'));
+const httpFetch = globalThis.fetch;
+globalThis.fetch = (url, init) => httpFetch(String(url).replace(/^s3:\/\//, `${endpoint}/`), init);
+
+const metadata = await icebergMetadata({ tableUrl, metadataFileName });
+if (files) {
+  for (const manifest of await icebergManifests(metadata)) {
+    for (const entry of manifest.entries) {
+      if (entry.status !== 2 && Number(entry.data_file.content ?? 0) === 0) {
+        console.log(entry.data_file.file_path);
+      }
+    }
+  }
+} else {
+  const rows = await icebergRead({ tableUrl, metadata });
+  for (const row of rows) {
+    console.log(JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  }
+}
