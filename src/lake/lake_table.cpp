@@ -999,10 +999,9 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             ++stats.files_skipped;
             continue;
         }
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter deleted,
-            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache,
-                          storage_.get()));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
+                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
+                                                equality_cache, storage_.get()));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
             read_live_rows(
@@ -1291,10 +1290,10 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         next.snapshot_log.emplace_back(snapshot.timestamp_ms, snapshot_id);
         if (loaded.version > 0) {
             next.metadata_log.emplace_back(
-                base.last_updated_ms,
-                storage_ ? loaded.file
-                         : base.location + "/metadata/v" + std::to_string(loaded.version) +
-                               ".metadata.json");
+                base.last_updated_ms, storage_
+                                          ? loaded.file
+                                          : base.location + "/metadata/v" +
+                                                std::to_string(loaded.version) + ".metadata.json");
         }
         next.snapshots.push_back(std::move(snapshot));
         auto created = create_version(loaded.version + 1, next.to_json());
@@ -1391,12 +1390,10 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
         }
         next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
         next.metadata_log.emplace_back(
-            base.last_updated_ms,
-            storage_ ? loaded.file
-                     : base.location + "/metadata/v" + std::to_string(loaded.version) +
-                           ".metadata.json");
-        MILLRACE_ASSIGN_OR_RETURN(bool created,
-                                  create_version(loaded.version + 1, next.to_json()));
+            base.last_updated_ms, storage_ ? loaded.file
+                                           : base.location + "/metadata/v" +
+                                                 std::to_string(loaded.version) + ".metadata.json");
+        MILLRACE_ASSIGN_OR_RETURN(bool created, create_version(loaded.version + 1, next.to_json()));
         if (created) {
             result.snapshots_expired = expired.size();
             for (const std::string& file : candidates) {
@@ -1410,8 +1407,8 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
             return result;
         }
         if (latest_version(path_) == loaded.version) {
-            return Error(ErrorCode::kIo, version_file(loaded.version + 1) +
-                                             " exists and is not a metadata file");
+            return Error(ErrorCode::kIo,
+                         version_file(loaded.version + 1) + " exists and is not a metadata file");
         }
         if (attempt >= kMaxAttempts) {
             return Error(ErrorCode::kUnavailable, "expire_snapshots lost to concurrent commits");
@@ -1478,7 +1475,7 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
 }
 
 Result<std::size_t> LakeTable::remove_orphan_objects(const std::set<std::string>& live,
-                                                    int64_t min_age_ms) const {
+                                                     int64_t min_age_ms) const {
     std::set<std::string> live_keys;
     for (const std::string& file : live) live_keys.insert(storage_->key_of(file));
     // Every metadata version the catalog lists stays; one no version names is a committer's
@@ -1515,10 +1512,9 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     std::set<std::string> with_deletes;
     EqualityCache equality_cache;
     for (const DataFile& f : m.files) {
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter filter,
-            delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes, equality_cache,
-                          storage_.get()));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter filter,
+                                  delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes,
+                                                equality_cache, storage_.get()));
         const bool has_deletes = !filter.positions.empty() || !filter.equality.empty();
         if (has_deletes) with_deletes.insert(folder_of(f.path));
         if (f.bytes < options.small_file_bytes || has_deletes) {
@@ -1614,10 +1610,9 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
     std::vector<std::pair<std::string, std::string>> staged;  // staged path, table path
     EqualityCache equality_cache;
     for (const DataFile& file : m.files) {
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter deleted,
-            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache,
-                          storage_.get()));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
+                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
+                                                equality_cache, storage_.get()));
         std::vector<uint64_t> hits;
         MILLRACE_TRY(read_live_rows(
             path_ + "/" + file.path, deleted, columns, {}, true,

@@ -20,8 +20,8 @@ class ParquetReader;
 ///     object-store.catalog      storage s3://bucket/prefix
 ///                               endpoint http://127.0.0.1:9000
 ///                               region us-east-1
-///                               version 1 s3://bucket/prefix/<table>/metadata/v1-<uuid>.metadata.json
-///                               version 2 s3://…/metadata/v2-<uuid>.metadata.json
+///                               version 1 s3://…/<table>/metadata/v1-<uuid>.metadata.json
+///                               version 2 s3://…/<table>/metadata/v2-<uuid>.metadata.json
 ///     object-store.lock         flock(2) held while a committer moves the pointer
 ///     _staging/                 writers' staging stays local (staging_folder.h)
 ///

@@ -115,8 +115,7 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
     return request_with_headers(method, target, headers, body);
 }
 
-Result<HttpReply> HttpClient::request_with_headers(std::string_view method,
-                                                   std::string_view target,
+Result<HttpReply> HttpClient::request_with_headers(std::string_view method, std::string_view target,
                                                    const std::vector<std::string>& headers,
                                                    std::string_view body) {
     std::string request = std::string(method) + " " + base_.path_prefix + std::string(target) +

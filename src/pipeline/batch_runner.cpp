@@ -17,7 +17,6 @@
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/lake_sink.h"
-#include "storage/object_store.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
@@ -33,6 +32,7 @@
 #include "pipeline/source_fan_out.h"
 #include "pipeline/stream_runner.h"
 #include "sql/optimizer.h"
+#include "storage/object_store.h"
 
 namespace millrace {
 
@@ -373,9 +373,9 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
             std::optional<ObjectStoreConfig> storage;
             if (project.lake_storage) {
-                storage = ObjectStoreConfig{project.lake_storage->storage,
-                                            project.lake_storage->endpoint,
-                                            project.lake_storage->region};
+                storage =
+                    ObjectStoreConfig{project.lake_storage->storage, project.lake_storage->endpoint,
+                                      project.lake_storage->region};
             }
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output,

@@ -67,8 +67,8 @@ Result<std::string> LocalObjectStore::get_range(std::string_view key, uint64_t o
     std::string out(length, '\0');
     std::size_t done = 0;
     while (done < length) {
-        const ssize_t n = ::pread(fd, out.data() + done, length - done,
-                                  static_cast<off_t>(offset + done));
+        const ssize_t n =
+            ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             Error error = io_error("cannot read " + path);

@@ -45,8 +45,8 @@ std::string decode_entities(std::string_view text) {
             out.push_back('\'');
         } else if (!entity.empty() && entity[0] == '#') {
             const bool hex = entity.size() > 1 && (entity[1] == 'x' || entity[1] == 'X');
-            const long code =
-                std::strtol(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr, hex ? 16 : 10);
+            const long code = std::strtol(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr,
+                                          hex ? 16 : 10);
             if (code > 0 && code < 128) {
                 out.push_back(static_cast<char>(code));
             } else {
@@ -208,10 +208,9 @@ Result<HttpReply> S3ObjectStore::send(std::string_view method, const std::string
         if (!again || attempt >= options_.max_attempts) {
             if (!reply.ok()) {
                 return Error(reply.error().code() == ErrorCode::kParse ? ErrorCode::kIo
-                                                                      : ErrorCode::kUnavailable,
+                                                                       : ErrorCode::kUnavailable,
                              "S3 " + std::string(method) + " " + path + " failed after " +
-                                 std::to_string(attempt) +
-                                 " attempts: " + reply.error().message());
+                                 std::to_string(attempt) + " attempts: " + reply.error().message());
             }
             return reply;
         }
@@ -297,12 +296,11 @@ Result<std::string> S3ObjectStore::get(std::string_view key) {
 Result<std::string> S3ObjectStore::get_range(std::string_view key, uint64_t offset,
                                              uint64_t length) {
     if (length == 0) return std::string();
-    MILLRACE_ASSIGN_OR_RETURN(
-        HttpReply reply,
-        send("GET", object_path(key), {},
-             {{"Range", "bytes=" + std::to_string(offset) + "-" +
-                            std::to_string(offset + length - 1)}},
-             {}));
+    MILLRACE_ASSIGN_OR_RETURN(HttpReply reply,
+                              send("GET", object_path(key), {},
+                                   {{"Range", "bytes=" + std::to_string(offset) + "-" +
+                                                  std::to_string(offset + length - 1)}},
+                                   {}));
     if (reply.status == 416) return std::string();  // the range starts past the end
     if (reply.status == 200) {
         // A server that ignores Range sends the whole object.

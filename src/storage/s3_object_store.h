@@ -55,8 +55,7 @@ public:
     Status put(std::string_view key, std::string_view bytes) override;
     Status put_file(std::string_view key, const std::string& path) override;
     Result<std::string> get(std::string_view key) override;
-    Result<std::string> get_range(std::string_view key, uint64_t offset,
-                                  uint64_t length) override;
+    Result<std::string> get_range(std::string_view key, uint64_t offset, uint64_t length) override;
     Status get_file(std::string_view key, const std::string& path) override;
     Result<std::vector<ObjectInfo>> list(std::string_view prefix) override;
     Status remove(std::string_view key) override;

@@ -7,8 +7,8 @@ namespace {
 
 // AWS's Signature Version 4 test suite ("get-vanilla" and friends): the example credentials,
 // date and scope of the suite, and its published signatures.
-const SigV4Credentials kSuiteCredentials{"AKIDEXAMPLE",
-                                         "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+const SigV4Credentials kSuiteCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                         ""};
 constexpr const char* kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -77,8 +77,7 @@ TEST(SigV4Signer, UriEncodingKeepsUnreservedCharactersOnly) {
     EXPECT_EQ(uri_encode("a b/c~d-e_f.g+h=", true), "a%20b/c~d-e_f.g%2Bh%3D");
     EXPECT_EQ(uri_encode("a/b", false), "a%2Fb");
     EXPECT_EQ(uri_encode("\xE1\x88\xB4", true), "%E1%88%B4");
-    EXPECT_EQ(canonical_query({{"uploads", ""}, {"b", "x y"}, {"a", "1"}}),
-              "a=1&b=x%20y&uploads=");
+    EXPECT_EQ(canonical_query({{"uploads", ""}, {"b", "x y"}, {"a", "1"}}), "a=1&b=x%20y&uploads=");
 }
 
 TEST(SigV4Signer, HashesAndDates) {
