@@ -716,7 +716,9 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     auto loaded = probe.load();
     // The schema and partitioning never change, so any intact version has them: the table still
     // opens, and reads of its corrupt metadata report it.
-    for (int64_t v = latest - 1; !loaded.ok() && v >= 1; --v) {
+    // (A store that cannot be reached is no corruption: no older version reads better.)
+    for (int64_t v = latest - 1;
+         !loaded.ok() && loaded.error().code() != ErrorCode::kUnavailable && v >= 1; --v) {
         auto text = probe.read_metadata(probe.version_file(v));
         if (!text.ok()) continue;
         auto parsed = TableMetadata::parse(*text, probe.version_file(v));
