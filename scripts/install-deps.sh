@@ -12,6 +12,7 @@ packages=(
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libpg-query-dev libboost-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
   librocksdb-dev
+  libssl-dev  # SHA-256 and HMAC of the lake's S3 requests (AWS SigV4, src/storage/sigv4.cpp)
   liblz4-dev  # lz4-compressed Kafka record batches (src/log/batch_compression.cpp)
   librdkafka-dev  # kafka: sources and sinks on an external cluster (src/connectors/kafka_*.cpp)
   libre2-dev uap-core  # ua_browser()/ua_os()/ua_device(): uap-core's regexes run by RE2 (src/exec/user_agent_parser.cpp)

@@ -22,6 +22,7 @@
 #include "lake/lake_writer.h"
 #include "pipeline/lake_delete.h"
 #include "project/project_loader.h"
+#include "storage/object_store.h"
 #include "types/time_codec.h"
 
 namespace millrace {
@@ -39,6 +40,19 @@ Result<std::string> data_dir_of(const LakeOptions& options) {
                          "`: " + project.error().message());
     }
     return project->data_dir;
+}
+
+// The project's `lake: { storage: }` for tables an import creates: only when the data dir is
+// the project's (no --data-dir), so `-d dir` keeps meaning a local lake.
+Result<std::optional<ObjectStoreConfig>> storage_of(const LakeOptions& options) {
+    if (!options.data_dir.empty()) return std::optional<ObjectStoreConfig>();
+    std::vector<Error> errors;
+    MILLRACE_ASSIGN_OR_RETURN(
+        Project project, load_project(options.project.empty() ? "." : options.project, &errors));
+    if (!project.lake_storage) return std::optional<ObjectStoreConfig>();
+    return std::optional<ObjectStoreConfig>(ObjectStoreConfig{project.lake_storage->storage,
+                                                              project.lake_storage->endpoint,
+                                                              project.lake_storage->region});
 }
 
 std::string stat_text(const Value& v) { return v.is_null() ? "-" : v.to_string(); }
@@ -220,7 +234,9 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     if (options.create) {
         // A new table is created by the import's first commit, so an import that fails
         // before it leaves no table behind.
-        auto prepared = LakeTable::prepare(data_dir, options.table, *schema, options.partition_by);
+        MILLRACE_ASSIGN_OR_RETURN(std::optional<ObjectStoreConfig> storage, storage_of(options));
+        auto prepared = LakeTable::prepare(data_dir, options.table, *schema, options.partition_by,
+                                           storage ? &*storage : nullptr);
         if (prepared.ok()) {
             table.emplace(std::move(prepared).value());
         } else if (prepared.error().code() != ErrorCode::kAlreadyExists) {

@@ -14,7 +14,8 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                                    const std::vector<std::string>& partition_by,
                                                    std::shared_ptr<const Schema> schema,
                                                    const std::string& writer_id, LakeSinkMode mode,
-                                                   const std::vector<std::string>& key) {
+                                                   const std::vector<std::string>& key,
+                                                   const ObjectStoreConfig* storage) {
     if (mode == LakeSinkMode::kUpsert && key.empty()) {
         return Error(ErrorCode::kInvalidArgument,
                      "lake table `" + table + "`: mode upsert needs `key:` (the key columns)");
@@ -33,10 +34,11 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
     } else if (opened.error().code() == ErrorCode::kNotFound) {
         // The table is created by the first commit, with its first snapshot: a run that fails
         // before committing leaves no table behind.
-        auto prepared = LakeTable::prepare(data_dir, table, *schema, partition_by);
+        auto prepared = LakeTable::prepare(data_dir, table, *schema, partition_by, storage);
         if (!prepared.ok() && prepared.error().code() == ErrorCode::kAlreadyExists) {
             // Another writer created it meanwhile (concurrent runs): use theirs.
-            return create(data_dir, table, partition_by, std::move(schema), writer_id, mode, key);
+            return create(data_dir, table, partition_by, std::move(schema), writer_id, mode, key,
+                          storage);
         }
         if (!prepared.ok()) return std::move(prepared).error();
         lake.emplace(std::move(prepared).value());

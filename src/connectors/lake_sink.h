@@ -11,6 +11,7 @@
 namespace millrace {
 
 class LakeWriter;
+struct ObjectStoreConfig;
 
 /// What a lake sink's commits do to the partitions they write.
 enum class LakeSinkMode {
@@ -32,16 +33,15 @@ enum class LakeSinkMode {
 /// killed run's files are dropped, never committed. A streaming run's (kAppend) is named after
 /// the sink (LakeStaging::kNamed): a checkpoint pre-committed by a killed run is committed by
 /// the restarted one (recover()), and the table records each sink's last commit id, so a
-/// replayed commit is a no-op.
+/// replayed commit is a no-op. With `storage`, a table the sink creates keeps its files in that
+/// object store (an existing table stays where it is).
 class LakeSink final : public Sink {
 public:
-    static Result<std::unique_ptr<LakeSink>> create(const std::string& data_dir,
-                                                    const std::string& table,
-                                                    const std::vector<std::string>& partition_by,
-                                                    std::shared_ptr<const Schema> schema,
-                                                    const std::string& writer_id,
-                                                    LakeSinkMode mode = LakeSinkMode::kOverwrite,
-                                                    const std::vector<std::string>& key = {});
+    static Result<std::unique_ptr<LakeSink>> create(
+        const std::string& data_dir, const std::string& table,
+        const std::vector<std::string>& partition_by, std::shared_ptr<const Schema> schema,
+        const std::string& writer_id, LakeSinkMode mode = LakeSinkMode::kOverwrite,
+        const std::vector<std::string>& key = {}, const ObjectStoreConfig* storage = nullptr);
     ~LakeSink() override;
     Status write(Batch batch) override;
     Status pre_commit(uint64_t commit_id) override;

@@ -24,6 +24,7 @@
 #include "lake/iceberg_manifest.h"
 #include "lake/iceberg_metadata.h"
 #include "lake/staging_folder.h"
+#include "lake/table_storage.h"
 #include "types/column_builder.h"
 
 namespace millrace {
@@ -108,6 +109,13 @@ struct DeleteFilter {
 // Equality delete files read once per scan (they apply to many data files).
 using EqualityCache = std::map<std::string, std::shared_ptr<const EqualityKeys>>;
 
+// A table file for reading: local, or fetched from the table's object store.
+Result<std::unique_ptr<ParquetReader>> open_table_parquet(const TableStorage* storage,
+                                                          const std::string& path) {
+    if (storage != nullptr) return storage->open_parquet(path);
+    return ParquetReader::open(path);
+}
+
 // Reads the row groups of a data file that `predicates` do not rule out, without the rows
 // `deleted` deletes. With `want_positions`, on_batch also gets the file position of each row it
 // is handed (what a position delete file records). Returns the row groups skipped.
@@ -119,8 +127,8 @@ Result<std::size_t> read_live_rows(
     const std::string& file, const DeleteFilter& deleted, const std::vector<std::string>& wanted,
     const std::vector<ColumnPredicate>& wanted_predicates, bool want_positions,
     const std::function<Status(Batch, const std::vector<uint64_t>&)>& on_batch,
-    const Schema* table_schema = nullptr) {
-    MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(file));
+    const Schema* table_schema = nullptr, const TableStorage* storage = nullptr) {
+    MILLRACE_ASSIGN_OR_RETURN(auto reader, open_table_parquet(storage, file));
     std::vector<std::string> columns;
     std::vector<ColumnPredicate> predicates;
     std::shared_ptr<const Schema> widened;  // set when the file lacks some of `wanted`
@@ -214,7 +222,8 @@ Result<std::size_t> read_live_rows(
 // file to older data files of its partition (or of every partition when the table has none).
 Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& schema,
                                    bool partitioned, const DataFile& file,
-                                   const std::vector<DataFile>& deletes, EqualityCache& cache) {
+                                   const std::vector<DataFile>& deletes, EqualityCache& cache,
+                                   const TableStorage* storage) {
     DeleteFilter filter;
     for (const DataFile& d : deletes) {
         if (d.content == DataFile::Content::kEqualityDeletes) {
@@ -232,7 +241,7 @@ Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& 
                     keys->columns.push_back(schema.field(static_cast<std::size_t>(id - 1)).name);
                 }
                 MILLRACE_ASSIGN_OR_RETURN(auto reader,
-                                          ParquetReader::open(table_path + "/" + d.path));
+                                          open_table_parquet(storage, table_path + "/" + d.path));
                 MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices,
                                           reader->column_indices(keys->columns));
                 for (std::size_t k = 0; k < indices.size(); ++k) {
@@ -264,7 +273,8 @@ Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& 
         if (!d.referenced_file.empty() && d.referenced_file != file.path) continue;
         const bool whole = d.referenced_file == file.path;
         const std::string suffix = "/" + file.path;
-        MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(table_path + "/" + d.path));
+        MILLRACE_ASSIGN_OR_RETURN(auto reader,
+                                  open_table_parquet(storage, table_path + "/" + d.path));
         const std::vector<std::string> names = {"file_path", "pos"};
         MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices, reader->column_indices(names));
         ParquetScanOptions scan;
@@ -387,6 +397,7 @@ bool is_regular_file(const std::string& path) {
 // committer may have died between its commit and the hint), or by listing the folder when the
 // hint is missing or names no file. 0 when the table has none.
 int64_t latest_version(const std::string& table_path) {
+    if (TableStorage::has_catalog(table_path)) return TableStorage::latest_version(table_path);
     int64_t version = 0;
     auto hint = read_file(metadata_dir(table_path) + "/version-hint.text");
     if (hint.ok()) {
@@ -499,16 +510,61 @@ Result<LakeTable::MetadataFile> LakeTable::current_metadata_file() const {
     if (out.version == 0) {
         return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
     }
-    out.path = absolute_path(metadata_file(path_, out.version));
-    MILLRACE_ASSIGN_OR_RETURN(out.json, read_metadata_file(metadata_file(path_, out.version)));
+    out.path = storage_ ? version_file(out.version) : absolute_path(version_file(out.version));
+    MILLRACE_ASSIGN_OR_RETURN(out.json, read_metadata(version_file(out.version)));
     return out;
 }
 
 Result<bool> LakeTable::commit_metadata_file(int64_t version, std::string_view json) const {
-    MILLRACE_ASSIGN_OR_RETURN(bool created,
-                              create_exclusively(metadata_file(path_, version), json));
-    if (created) update_version_hint(path_, version);
-    return created;
+    return create_version(version, json);
+}
+
+std::string LakeTable::version_file(int64_t version) const {
+    return storage_ ? storage_->metadata_url(version) : metadata_file(path_, version);
+}
+
+Result<std::string> LakeTable::read_metadata(const std::string& path) const {
+    if (!storage_) return read_metadata_file(path);
+    auto bytes = storage_->read(path);
+    if (!bytes.ok() && bytes.error().code() == ErrorCode::kNotFound) {
+        return Error(ErrorCode::kCorruption, path + ": missing");
+    }
+    return bytes;
+}
+
+Result<bool> LakeTable::create_version(int64_t version, std::string_view json) const {
+    if (!storage_) {
+        MILLRACE_ASSIGN_OR_RETURN(bool created,
+                                  create_exclusively(metadata_file(path_, version), json));
+        if (created) update_version_hint(path_, version);
+        return created;
+    }
+    // An object store cannot create-if-absent: the version gets a name of its own, and the
+    // catalog pointer (table_storage.h) decides which committer made version `version`.
+    const std::string url = storage_->new_metadata_url(version);
+    MILLRACE_TRY(storage_->write(url, json));
+    auto moved = storage_->commit_version(version, url);
+    if (!moved.ok() || !*moved) (void)storage_->remove(url);
+    return moved;
+}
+
+Status LakeTable::write_table_file(const std::string& path, std::string_view bytes) const {
+    return storage_ ? storage_->write(path, bytes) : write_file_durably(path, bytes);
+}
+
+void LakeTable::remove_table_file(const std::string& path) const {
+    if (storage_) {
+        (void)storage_->remove(path);
+    } else {
+        ::unlink(path.c_str());
+    }
+}
+
+Status LakeTable::place_file(const std::string& staged, const std::string& relative) const {
+    if (storage_) return storage_->upload(staged, path_ + "/" + relative);
+    const std::string to = path_ + "/" + relative;
+    MILLRACE_TRY(create_parent_directories_durably(to));
+    return rename_durably(staged, to);
 }
 
 Result<LakeTable::Metadata> LakeTable::load() const {
@@ -523,8 +579,8 @@ Result<LakeTable::Metadata> LakeTable::load() const {
         }
         return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
     }
-    m.file = metadata_file(path_, m.version);
-    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_metadata_file(m.file));
+    m.file = version_file(m.version);
+    MILLRACE_ASSIGN_OR_RETURN(std::string text, read_metadata(m.file));
     MILLRACE_ASSIGN_OR_RETURN(m.table, TableMetadata::parse(text, m.file));
     return m;
 }
@@ -575,11 +631,23 @@ Result<TableMetadata> new_table_metadata(const std::string& path, const std::str
 
 Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
-                                    const std::vector<std::string>& partition_by) {
+                                    const std::vector<std::string>& partition_by,
+                                    const ObjectStoreConfig* storage) {
     const std::string path = data_dir + "/lake/" + name;
     PartitionSpec spec;
     MILLRACE_ASSIGN_OR_RETURN(TableMetadata m,
                               new_table_metadata(path, name, schema, partition_by, spec));
+    if (storage != nullptr) {
+        MILLRACE_ASSIGN_OR_RETURN(auto remote, TableStorage::create(path, name, *storage));
+        m.location = remote->location();
+        LakeTable table(name, path, std::make_shared<const Schema>(schema), std::move(spec));
+        table.storage_ = std::move(remote);
+        MILLRACE_ASSIGN_OR_RETURN(bool created, table.create_version(1, m.to_json()));
+        if (!created) {
+            return Error(ErrorCode::kAlreadyExists, "lake table `" + name + "` exists in " + path);
+        }
+        return open(data_dir, name);
+    }
     MILLRACE_TRY(create_directories_durably(metadata_dir(path)));
     // Two processes may create one table at once (the first runs of two writers): link(2)
     // makes one the creator and the other see kAlreadyExists.
@@ -594,22 +662,28 @@ Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::stri
 
 Result<LakeTable> LakeTable::prepare(const std::string& data_dir, const std::string& name,
                                      const Schema& schema,
-                                     const std::vector<std::string>& partition_by) {
+                                     const std::vector<std::string>& partition_by,
+                                     const ObjectStoreConfig* storage) {
     const std::string path = data_dir + "/lake/" + name;
     PartitionSpec spec;
     MILLRACE_ASSIGN_OR_RETURN(TableMetadata m,
                               new_table_metadata(path, name, schema, partition_by, spec));
+    std::shared_ptr<const TableStorage> remote;
+    if (storage != nullptr) {
+        MILLRACE_ASSIGN_OR_RETURN(remote, TableStorage::create(path, name, *storage));
+        m.location = remote->location();
+    }
     LakeTable table(name, path, std::make_shared<const Schema>(schema), std::move(spec));
+    table.storage_ = std::move(remote);
     table.pending_ = std::make_shared<const TableMetadata>(std::move(m));
     return table;
 }
 
 Status LakeTable::ensure_created() const {
     if (!pending_ || latest_version(path_) > 0) return {};
-    MILLRACE_TRY(create_directories_durably(metadata_dir(path_)));
-    MILLRACE_ASSIGN_OR_RETURN(bool created,
-                              create_exclusively(metadata_file(path_, 1), pending_->to_json()));
-    if (created) update_version_hint(path_, 1);
+    if (!storage_) MILLRACE_TRY(create_directories_durably(metadata_dir(path_)));
+    MILLRACE_ASSIGN_OR_RETURN(bool created, create_version(1, pending_->to_json()));
+    (void)created;  // false: a concurrent writer created it, the same table
     return {};
 }
 
@@ -627,6 +701,7 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     }
     const std::string path = data_dir + "/lake/" + name;
     LakeTable probe(name, path, nullptr, PartitionSpec());
+    MILLRACE_ASSIGN_OR_RETURN(probe.storage_, TableStorage::open(path, name));
     const int64_t latest = latest_version(path);
     if (latest == 0) {
         std::error_code error;
@@ -641,16 +716,20 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     auto loaded = probe.load();
     // The schema and partitioning never change, so any intact version has them: the table still
     // opens, and reads of its corrupt metadata report it.
-    for (int64_t v = latest - 1; !loaded.ok() && v >= 1; --v) {
-        auto text = read_file(metadata_file(path, v));
+    // (A store that cannot be reached is no corruption: no older version reads better.)
+    for (int64_t v = latest - 1;
+         !loaded.ok() && loaded.error().code() != ErrorCode::kUnavailable && v >= 1; --v) {
+        auto text = probe.read_metadata(probe.version_file(v));
         if (!text.ok()) continue;
-        auto parsed = TableMetadata::parse(*text, metadata_file(path, v));
-        if (parsed.ok()) loaded = Metadata{v, metadata_file(path, v), std::move(parsed).value()};
+        auto parsed = TableMetadata::parse(*text, probe.version_file(v));
+        if (parsed.ok()) loaded = Metadata{v, probe.version_file(v), std::move(parsed).value()};
     }
     if (!loaded.ok()) return std::move(loaded).error();
     const TableMetadata& m = loaded->table;
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, m.schema));
-    return LakeTable(name, path, std::make_shared<const Schema>(m.schema), std::move(spec));
+    LakeTable table(name, path, std::make_shared<const Schema>(m.schema), std::move(spec));
+    table.storage_ = probe.storage_;
+    return table;
 }
 
 Result<std::vector<std::string>> LakeTable::list(const std::string& data_dir) {
@@ -738,7 +817,7 @@ Result<uint64_t> LakeTable::current_snapshot_id() const {
 
 std::string LakeTable::snapshot_file(uint64_t snapshot_id) const {
     auto m = load();
-    if (!m.ok()) return metadata_file(path_, latest_version(path_));
+    if (!m.ok()) return version_file(latest_version(path_));
     if (const IcebergSnapshot* s = m->table.find(static_cast<int64_t>(snapshot_id))) {
         return s->manifest_list;
     }
@@ -753,11 +832,11 @@ std::string LakeTable::intact_hint(const Metadata* metadata, uint64_t below) con
         // The newest metadata does not read: the current snapshot of the newest older version
         // that does.
         for (int64_t v = latest_version(path_) - 1; v >= 1 && !intact; --v) {
-            auto text = read_file(metadata_file(path_, v));
+            auto text = read_metadata(version_file(v));
             if (!text.ok()) continue;
-            auto parsed = TableMetadata::parse(*text, metadata_file(path_, v));
+            auto parsed = TableMetadata::parse(*text, version_file(v));
             if (!parsed.ok()) continue;
-            Metadata older{v, metadata_file(path_, v), std::move(parsed).value()};
+            Metadata older{v, version_file(v), std::move(parsed).value()};
             const uint64_t current = older.table.current_snapshot_id.value_or(0);
             auto m = read_snapshot(older, current);
             if (m.ok()) intact = std::move(m);
@@ -777,11 +856,11 @@ Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const 
             // The newest metadata is unreadable but an explicit snapshot was asked for: any
             // older metadata version that lists it will do.
             for (int64_t v = latest_version(path_) - 1; v >= 1; --v) {
-                auto text = read_file(metadata_file(path_, v));
+                auto text = read_metadata(version_file(v));
                 if (!text.ok()) continue;
-                auto parsed = TableMetadata::parse(*text, metadata_file(path_, v));
+                auto parsed = TableMetadata::parse(*text, version_file(v));
                 if (!parsed.ok()) continue;
-                Metadata older{v, metadata_file(path_, v), std::move(parsed).value()};
+                Metadata older{v, version_file(v), std::move(parsed).value()};
                 if (*snapshot_id == 0 || older.table.find(static_cast<int64_t>(*snapshot_id))) {
                     return read_snapshot(older, *snapshot_id);
                 }
@@ -835,13 +914,13 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id)
         m.writers[writer] = std::strtoull(checkpoint.c_str(), nullptr, 10);
     }
     m.progress = parse_json_object(summary("millrace.progress"));
-    MILLRACE_ASSIGN_OR_RETURN(std::string list_bytes, read_metadata_file(s->manifest_list));
+    MILLRACE_ASSIGN_OR_RETURN(std::string list_bytes, read_metadata(s->manifest_list));
     MILLRACE_ASSIGN_OR_RETURN(
         std::vector<IcebergManifestFile> manifests,
         IcebergManifestCodec::decode_manifest_list(std::move(list_bytes), s->manifest_list));
     IcebergManifestCodec codec(*schema_, spec_, t.location);
     for (const IcebergManifestFile& manifest : manifests) {
-        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(manifest.path));
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(manifest.path));
         MILLRACE_ASSIGN_OR_RETURN(std::vector<DataFile> files,
                                   codec.decode_manifest(std::move(bytes), manifest));
         for (DataFile& f : files) {
@@ -922,9 +1001,9 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             ++stats.files_skipped;
             continue;
         }
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter deleted,
-            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
+                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
+                                                equality_cache, storage_.get()));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
             read_live_rows(
@@ -933,7 +1012,7 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                     stats.rows += batch.num_rows();
                     return on_batch(std::move(batch));
                 },
-                schema_.get()));
+                schema_.get(), storage_.get()));
         stats.row_groups_skipped += skipped;
     }
     return stats;
@@ -968,7 +1047,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
                          "lake table `" + name_ + "` has schema " + base.schema.to_string() +
                              ", but this writer writes " + schema_->to_string());
         }
-        if (loaded.version == 0) {
+        if (loaded.version == 0 && !storage_) {
             // The first commit of a prepared table creates it (v1 holds its first snapshot).
             MILLRACE_TRY(create_directories_durably(location_dir));
         }
@@ -1071,13 +1150,13 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         std::vector<IcebergManifestFile> list;
         std::vector<std::string> written;  // deleted again when this attempt loses
         auto cleanup = [&] {
-            for (const std::string& file : written) ::unlink(file.c_str());
+            for (const std::string& file : written) remove_table_file(file);
         };
         const IcebergSnapshot* parent =
             base.current_snapshot_id ? base.find(*base.current_snapshot_id) : nullptr;
         std::vector<IcebergManifestFile> old_data, old_deletes;
         if (parent) {
-            auto bytes = read_metadata_file(parent->manifest_list);
+            auto bytes = read_metadata(parent->manifest_list);
             if (!bytes.ok()) return std::move(bytes).error();
             auto old = IcebergManifestCodec::decode_manifest_list(std::move(bytes).value(),
                                                                   parent->manifest_list);
@@ -1113,7 +1192,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             }
             manifest.partitions = codec.partition_summaries(files);
             const std::string local = location_dir + manifest.path.substr(manifest.path.rfind('/'));
-            MILLRACE_TRY(write_file_durably(local, bytes));
+            MILLRACE_TRY(write_table_file(local, bytes));
             written.push_back(local);
             list.push_back(std::move(manifest));
             return {};
@@ -1160,7 +1239,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             cleanup();
             return std::move(list_bytes).error();
         }
-        Status wrote_list = write_file_durably(location_dir + list_name, *list_bytes);
+        Status wrote_list = write_table_file(location_dir + list_name, *list_bytes);
         if (!wrote_list.ok()) {
             cleanup();
             return std::move(wrote_list).error();
@@ -1213,25 +1292,24 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         next.snapshot_log.emplace_back(snapshot.timestamp_ms, snapshot_id);
         if (loaded.version > 0) {
             next.metadata_log.emplace_back(
-                base.last_updated_ms,
-                base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+                base.last_updated_ms, storage_
+                                          ? loaded.file
+                                          : base.location + "/metadata/v" +
+                                                std::to_string(loaded.version) + ".metadata.json");
         }
         next.snapshots.push_back(std::move(snapshot));
-        auto created = create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json());
+        auto created = create_version(loaded.version + 1, next.to_json());
         if (!created.ok()) {
             cleanup();
             return std::move(created).error();
         }
-        if (*created) {
-            update_version_hint(path_, loaded.version + 1);
-            return static_cast<uint64_t>(snapshot_id);
-        }
+        if (*created) return static_cast<uint64_t>(snapshot_id);
         cleanup();
         if (latest_version(path_) == loaded.version) {
             // The name is taken, yet no newer version reads: something that is not a metadata
             // file is in the way (no retry can succeed).
             return Error(ErrorCode::kIo, "cannot commit to lake table `" + name_ +
-                                             "`: " + metadata_file(path_, loaded.version + 1) +
+                                             "`: " + version_file(loaded.version + 1) +
                                              " exists and is not a metadata file");
         }
         if (attempt >= kMaxAttempts) {
@@ -1281,13 +1359,13 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
         // Files of the kept snapshots stay; those of expired snapshots that no kept one uses go.
         auto files_of = [&](const IcebergSnapshot& s, std::set<std::string>& out) -> Status {
             out.insert(local_file(path_, base.location, s.manifest_list));
-            MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(s.manifest_list));
+            MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
             MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                           std::move(bytes), s.manifest_list));
             IcebergManifestCodec codec(*schema_, spec_, base.location);
             for (const IcebergManifestFile& manifest : manifests) {
                 out.insert(local_file(path_, base.location, manifest.path));
-                MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata_file(manifest.path));
+                MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata(manifest.path));
                 MILLRACE_ASSIGN_OR_RETURN(auto files,
                                           codec.decode_manifest(std::move(m), manifest));
                 for (const DataFile& f : files) out.insert(path_ + "/" + f.path);
@@ -1314,22 +1392,25 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
         }
         next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
         next.metadata_log.emplace_back(
-            base.last_updated_ms,
-            base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
-        MILLRACE_ASSIGN_OR_RETURN(
-            bool created,
-            create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json()));
+            base.last_updated_ms, storage_ ? loaded.file
+                                           : base.location + "/metadata/v" +
+                                                 std::to_string(loaded.version) + ".metadata.json");
+        MILLRACE_ASSIGN_OR_RETURN(bool created, create_version(loaded.version + 1, next.to_json()));
         if (created) {
-            update_version_hint(path_, loaded.version + 1);
             result.snapshots_expired = expired.size();
             for (const std::string& file : candidates) {
-                if (live.count(file) == 0 && ::unlink(file.c_str()) == 0) ++result.files_deleted;
+                if (live.count(file) > 0) continue;
+                if (storage_) {
+                    if (storage_->remove(file).ok()) ++result.files_deleted;
+                } else if (::unlink(file.c_str()) == 0) {
+                    ++result.files_deleted;
+                }
             }
             return result;
         }
         if (latest_version(path_) == loaded.version) {
-            return Error(ErrorCode::kIo, metadata_file(path_, loaded.version + 1) +
-                                             " exists and is not a metadata file");
+            return Error(ErrorCode::kIo,
+                         version_file(loaded.version + 1) + " exists and is not a metadata file");
         }
         if (attempt >= kMaxAttempts) {
             return Error(ErrorCode::kUnavailable, "expire_snapshots lost to concurrent commits");
@@ -1344,16 +1425,17 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
     IcebergManifestCodec codec(*schema_, spec_, base.location);
     for (const IcebergSnapshot& s : base.snapshots) {
         live.insert(local_file(path_, base.location, s.manifest_list));
-        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_file(s.manifest_list));
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
         MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                       std::move(bytes), s.manifest_list));
         for (const IcebergManifestFile& manifest : manifests) {
             live.insert(local_file(path_, base.location, manifest.path));
-            MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata_file(manifest.path));
+            MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata(manifest.path));
             MILLRACE_ASSIGN_OR_RETURN(auto files, codec.decode_manifest(std::move(m), manifest));
             for (const DataFile& f : files) live.insert(path_ + "/" + f.path);
         }
     }
+    if (storage_) return remove_orphan_objects(live, min_age_ms);
     const auto now = std::filesystem::file_time_type::clock::now();
     std::size_t removed = 0;
     std::vector<std::string> folders;
@@ -1394,6 +1476,27 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
     return removed;
 }
 
+Result<std::size_t> LakeTable::remove_orphan_objects(const std::set<std::string>& live,
+                                                     int64_t min_age_ms) const {
+    std::set<std::string> live_keys;
+    for (const std::string& file : live) live_keys.insert(storage_->key_of(file));
+    // Every metadata version the catalog lists stays; one no version names is a committer's
+    // that lost or died before its pointer moved.
+    for (int64_t v = latest_version(path_); v >= 1; --v) {
+        const std::string url = version_file(v);
+        if (!url.empty()) live_keys.insert(storage_->key_of(url));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, storage_->store().list(name_ + "/"));
+    const int64_t now_ms = now_micros() / 1000;
+    std::size_t removed = 0;
+    for (const ObjectInfo& object : objects) {
+        if (live_keys.count(object.key) > 0 || now_ms - object.modified_ms < min_age_ms) continue;
+        MILLRACE_TRY(storage_->store().remove(object.key));
+        ++removed;
+    }
+    return removed;
+}
+
 Result<LakeTable::CompactResult> LakeTable::compact(const CompactOptions& options) const {
     // A writer may replace the files being merged meanwhile (an overwrite of the same day):
     // the merge is redone on the newer snapshot, a few times at most.
@@ -1411,9 +1514,9 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     std::set<std::string> with_deletes;
     EqualityCache equality_cache;
     for (const DataFile& f : m.files) {
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter filter,
-            delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes, equality_cache));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter filter,
+                                  delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes,
+                                                equality_cache, storage_.get()));
         const bool has_deletes = !filter.positions.empty() || !filter.equality.empty();
         if (has_deletes) with_deletes.insert(folder_of(f.path));
         if (f.bytes < options.small_file_bytes || has_deletes) {
@@ -1442,7 +1545,8 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
         parquet.iceberg_schema = iceberg_schema();
         MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(staged, schema_, parquet));
         for (const DataFile* f : files) {
-            MILLRACE_ASSIGN_OR_RETURN(auto reader, ParquetReader::open(path_ + "/" + f->path));
+            MILLRACE_ASSIGN_OR_RETURN(auto reader,
+                                      open_table_parquet(storage_.get(), path_ + "/" + f->path));
             if (!(*reader->schema() == *schema_)) {
                 return Error(ErrorCode::kCorruption,
                              path_ + "/" + f->path + ": schema differs from the table's");
@@ -1458,7 +1562,8 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
                         columns.push_back(batch.column_ptr(c));
                     }
                     return writer->write(Batch(schema_, std::move(columns), batch.num_rows()));
-                });
+                },
+                nullptr, storage_.get());
             if (!scanned.ok()) return std::move(scanned).error();
             removed.push_back(f->path);
         }
@@ -1469,8 +1574,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
         out.rows = writer->rows_written();
         out.bytes = writer->bytes_written();
         out.columns = writer->statistics();
-        MILLRACE_TRY(create_directories_durably(folder.empty() ? path_ : path_ + "/" + folder));
-        MILLRACE_TRY(rename_durably(staged, path_ + "/" + out.path));
+        MILLRACE_TRY(place_file(staged, out.path));
         added.push_back(std::move(out));
         result.files_removed += files.size();
         ++result.files_added;
@@ -1483,7 +1587,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     auto committed = commit(change);
     if (!committed.ok()) {
         // Not committed: the merged files are referenced by no manifest.
-        for (const DataFile& f : change.added) ::unlink((path_ + "/" + f.path).c_str());
+        for (const DataFile& f : change.added) remove_table_file(path_ + "/" + f.path);
         return std::move(committed).error();
     }
     result.snapshot_id = *committed;
@@ -1508,9 +1612,9 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
     std::vector<std::pair<std::string, std::string>> staged;  // staged path, table path
     EqualityCache equality_cache;
     for (const DataFile& file : m.files) {
-        MILLRACE_ASSIGN_OR_RETURN(
-            DeleteFilter deleted,
-            delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes, equality_cache));
+        MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
+                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
+                                                equality_cache, storage_.get()));
         std::vector<uint64_t> hits;
         MILLRACE_TRY(read_live_rows(
             path_ + "/" + file.path, deleted, columns, {}, true,
@@ -1522,7 +1626,8 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
                     }
                 }
                 return {};
-            }));
+            },
+            nullptr, storage_.get()));
         if (hits.empty()) continue;
         std::sort(hits.begin(), hits.end());
         hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
@@ -1565,24 +1670,24 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
         d.referenced_file = file.path;
         d.rows = hits.size();
         d.bytes = writer->bytes_written();
-        staged.emplace_back(staged_path, path_ + "/" + d.path);
+        staged.emplace_back(staged_path, d.path);
         change.added_deletes.push_back(std::move(d));
         ++result.delete_files;
     }
     if (change.removed.empty() && change.added_deletes.empty()) return result;
     std::vector<std::string> moved;
     for (const auto& [from, to] : staged) {
-        Status ok = rename_durably(from, to);
+        Status ok = place_file(from, to);
         if (!ok.ok()) {
-            for (const std::string& file : moved) ::unlink(file.c_str());
+            for (const std::string& file : moved) remove_table_file(file);
             return std::move(ok).error();
         }
-        moved.push_back(to);
+        moved.push_back(path_ + "/" + to);
     }
     auto committed = commit(change);
     if (!committed.ok()) {
         // Not committed: the delete files are referenced by no manifest.
-        for (const std::string& file : moved) ::unlink(file.c_str());
+        for (const std::string& file : moved) remove_table_file(file);
         return std::move(committed).error();
     }
     result.snapshot_id = *committed;

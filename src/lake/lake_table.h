@@ -19,6 +19,8 @@
 namespace millrace {
 
 struct TableMetadata;
+struct ObjectStoreConfig;
+class TableStorage;
 
 /// A lake table: an Apache Iceberg (format version 2) table of Parquet files in Hive-style
 /// partition folders, file-based (no catalog), docs/lake.md. On disk:
@@ -62,9 +64,12 @@ class LakeTable {
 public:
     /// Creates `<data_dir>/lake/<name>/` with snapshot 0 (metadata v1). kAlreadyExists if the
     /// table exists (of two concurrent creators, one wins, the other gets kAlreadyExists).
+    /// With `storage` (an S3 bucket and prefix), the table's files live there and its commit
+    /// pointer in the folder (table_storage.h); open() finds out by itself later.
     static Result<LakeTable> create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
-                                    const std::vector<std::string>& partition_by = {});
+                                    const std::vector<std::string>& partition_by = {},
+                                    const ObjectStoreConfig* storage = nullptr);
     /// Opens an existing table (kNotFound otherwise; kUnsupported, naming `millrace lake
     /// upgrade`, for a table in the format of Millrace before Iceberg).
     static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
@@ -77,7 +82,8 @@ public:
     /// created the table first, the commit lands on top of theirs if the schemas are equal.
     static Result<LakeTable> prepare(const std::string& data_dir, const std::string& name,
                                      const Schema& schema,
-                                     const std::vector<std::string>& partition_by = {});
+                                     const std::vector<std::string>& partition_by = {},
+                                     const ObjectStoreConfig* storage = nullptr);
     /// A prepared table: creates it empty (snapshot 0) unless a commit created it already.
     Status ensure_created() const;
     /// A prepared table that no commit created: removes its folder when nothing but empty
@@ -85,8 +91,14 @@ public:
     void remove_if_uncreated() const;
 
     const std::string& name() const { return name_; }
-    /// The table folder.
+    /// The table folder (writers' staging; for a table in an object store also its catalog
+    /// entry, table_storage.h).
     const std::string& path() const { return path_; }
+    /// Whether the table's files live in an object store rather than under path().
+    bool in_object_store() const { return storage_ != nullptr; }
+    /// Moves (local) or uploads (object store) a closed, staged file to `relative` (a path under
+    /// the table, as DataFile::path). Nothing references it until a commit does.
+    Status place_file(const std::string& staged, const std::string& relative) const;
     const std::shared_ptr<const Schema>& schema() const { return schema_; }
     const PartitionSpec& partition_spec() const { return spec_; }
 
@@ -234,6 +246,15 @@ private:
     /// "; the newest intact snapshot is …" for corruption messages.
     std::string intact_hint(const Metadata* metadata, uint64_t below) const;
 
+    // File access that goes to the object store for a table that lives in one.
+    std::string version_file(int64_t version) const;
+    Result<std::string> read_metadata(const std::string& path) const;
+    Result<bool> create_version(int64_t version, std::string_view json) const;
+    Status write_table_file(const std::string& path, std::string_view bytes) const;
+    void remove_table_file(const std::string& path) const;
+    Result<std::size_t> remove_orphan_objects(const std::set<std::string>& live,
+                                              int64_t min_age_ms) const;
+
     LakeTable(std::string name, std::string path, std::shared_ptr<const Schema> schema,
               PartitionSpec spec)
         : name_(std::move(name)),
@@ -247,6 +268,8 @@ private:
     PartitionSpec spec_;
     /// prepare(): the metadata of the table to create with the first commit.
     std::shared_ptr<const TableMetadata> pending_;
+    /// Set when the table's files live in an object store.
+    std::shared_ptr<const TableStorage> storage_;
 };
 
 /// A data file name no other writer will pick: "part-<16 random hex>-<suffix>.parquet".

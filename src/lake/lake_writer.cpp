@@ -273,6 +273,17 @@ public:
         for (const DataFile& f : record.files) {
             const std::string from = checkpoint_dir + "/" + f.path;
             const std::string to = table_.path() + "/" + f.path;
+            if (table_.in_object_store()) {
+                // Uploaded, not moved: the staged file stays until the commit is done, so a
+                // retried commit uploads it again (an object of the same name, same bytes).
+                if (!std::filesystem::exists(from, error)) {
+                    return Error(ErrorCode::kCorruption, "staged file " + from + " of checkpoint " +
+                                                             std::to_string(checkpoint) +
+                                                             " is missing");
+                }
+                MILLRACE_TRY(table_.place_file(from, f.path));
+                continue;
+            }
             if (std::filesystem::exists(from, error)) {
                 const std::size_t slash = to.rfind('/');
                 Status moved_one = create_directories_durably(to.substr(0, slash));

@@ -96,16 +96,38 @@ Status HttpClient::connect_socket() {
 
 Result<HttpReply> HttpClient::get(std::string_view target) { return request("GET", target); }
 
+std::string HttpReply::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) {
+            return value;
+        }
+    }
+    return {};
+}
+
 Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target,
                                       std::string_view body, std::string_view content_type) {
+    std::vector<std::string> headers;
+    if (!body.empty() || method == "POST" || method == "PUT") {
+        headers.push_back("Content-Type: " + std::string(content_type));
+    }
+    headers.push_back("Accept: application/json");
+    return request_with_headers(method, target, headers, body);
+}
+
+Result<HttpReply> HttpClient::request_with_headers(std::string_view method, std::string_view target,
+                                                   const std::vector<std::string>& headers,
+                                                   std::string_view body) {
     std::string request = std::string(method) + " " + base_.path_prefix + std::string(target) +
-                          " HTTP/1.1\r\nHost: " + base_.authority() +
-                          "\r\nAccept: application/json\r\n";
+                          " HTTP/1.1\r\nHost: " + base_.authority() + "\r\n";
     bool has_authorization = false;
-    for (const std::string& header : headers_) {
-        request += header + "\r\n";
-        if (header.size() > 14 && strncasecmp(header.c_str(), "authorization:", 14) == 0) {
-            has_authorization = true;
+    for (const std::vector<std::string>* list :
+         {static_cast<const std::vector<std::string>*>(&headers_), &headers}) {
+        for (const std::string& header : *list) {
+            request += header + "\r\n";
+            if (header.size() > 14 && strncasecmp(header.c_str(), "authorization:", 14) == 0) {
+                has_authorization = true;
+            }
         }
     }
     if (!has_authorization && send_environment_token_) {
@@ -114,11 +136,14 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
         }
     }
     if (!body.empty() || method == "POST" || method == "PUT") {
-        request += "Content-Type: " + std::string(content_type) +
-                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+        request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }
     request += "\r\n";
     request += body;
+    return send(method, request);
+}
+
+Result<HttpReply> HttpClient::send(std::string_view method, const std::string& request) {
     // A kept-alive connection the server has since closed fails at once: retry on a new one.
     if (fd_ >= 0) {
         auto reply = exchange(request, method);
@@ -147,6 +172,7 @@ Result<HttpReply> HttpClient::exchange(const std::string& request, std::string_v
         }
     }
     HttpResponseParser parser(true);
+    parser.reset(method == "HEAD");
     std::string pending;
     char buffer[64 * 1024];
     while (!parser.done()) {
@@ -172,6 +198,7 @@ Result<HttpReply> HttpClient::exchange(const std::string& request, std::string_v
     HttpReply reply;
     reply.status = parser.status();
     reply.body = parser.body();
+    reply.headers = parser.headers();
     return reply;
 }
 

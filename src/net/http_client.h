@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -14,6 +15,11 @@ namespace millrace {
 struct HttpReply {
     int status = 0;
     std::string body;
+    /// Response headers as sent (names in the server's case), in order.
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    /// The first header named `name` (case-insensitive), or "" when there is none.
+    std::string header(std::string_view name) const;
 };
 
 /// A small blocking HTTP/1.1 client for control requests (reading a topic page by page, writing
@@ -42,10 +48,16 @@ public:
     Result<HttpReply> request(std::string_view method, std::string_view target,
                               std::string_view body = {},
                               std::string_view content_type = "application/json");
+    /// Any method with headers of this request only ("Name: value", e.g. a signed
+    /// Authorization) besides the client's; no Content-Type is added. A HEAD reply has no body.
+    Result<HttpReply> request_with_headers(std::string_view method, std::string_view target,
+                                           const std::vector<std::string>& headers,
+                                           std::string_view body = {});
 
 private:
     Status connect_socket();
     Result<HttpReply> exchange(const std::string& request, std::string_view method);
+    Result<HttpReply> send(std::string_view method, const std::string& request);
     void close_socket();
 
     HttpUrl base_;

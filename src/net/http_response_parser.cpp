@@ -48,6 +48,7 @@ void HttpResponseParser::reset(bool head_request) {
     keep_alive_ = true;
     remaining_ = 0;
     body_.clear();
+    headers_.clear();
     body_bytes_ = 0;
 }
 
@@ -79,6 +80,7 @@ Result<std::size_t> HttpResponseParser::parse_headers(std::string_view input) {
         return parse_error("status code in `" + std::string(status_line.substr(0, 64)) + "`");
     }
     bool keep_alive = !http10;
+    headers_.clear();
     bool chunked = false;
     bool has_length = false;
     uint64_t length = 0;
@@ -92,6 +94,7 @@ Result<std::size_t> HttpResponseParser::parse_headers(std::string_view input) {
         }
         const std::string_view name = line.substr(0, colon);
         const std::string_view value = trim(line.substr(colon + 1));
+        headers_.emplace_back(std::string(name), std::string(value));
         if (iequals(name, "content-length")) {
             uint64_t parsed = 0;
             auto [p, e] = std::from_chars(value.data(), value.data() + value.size(), parsed);

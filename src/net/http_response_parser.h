@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -46,6 +48,8 @@ public:
     /// Whether the connection may carry another request after this response.
     bool keep_alive() const { return keep_alive_; }
     const std::string& body() const { return body_; }
+    /// The headers of the (final) response, names as sent.
+    const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
     uint64_t body_bytes() const { return body_bytes_; }
 
 private:
@@ -70,6 +74,7 @@ private:
     bool keep_alive_ = true;
     uint64_t remaining_ = 0;  // kBody, kChunkData
     std::string body_;
+    std::vector<std::pair<std::string, std::string>> headers_;
     uint64_t body_bytes_ = 0;
 };
 

@@ -32,6 +32,7 @@
 #include "pipeline/source_fan_out.h"
 #include "pipeline/stream_runner.h"
 #include "sql/optimizer.h"
+#include "storage/object_store.h"
 
 namespace millrace {
 
@@ -370,6 +371,12 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                 p.output,
                 FileSink::create(sink.path, sink.format, p.plan->schema, prepared.input_files));
         } else if (open_outputs && sink.kind == SinkKind::kLake) {
+            std::optional<ObjectStoreConfig> storage;
+            if (project.lake_storage) {
+                storage =
+                    ObjectStoreConfig{project.lake_storage->storage, project.lake_storage->endpoint,
+                                      project.lake_storage->region};
+            }
             MILLRACE_ASSIGN_OR_RETURN(
                 p.output,
                 LakeSink::create(
@@ -379,7 +386,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                     sink.upsert ? LakeSinkMode::kUpsert
                     : streaming ? LakeSinkMode::kAppend
                                 : LakeSinkMode::kOverwrite,
-                    sink.key));
+                    sink.key, storage ? &*storage : nullptr));
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {

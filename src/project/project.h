@@ -338,6 +338,17 @@ struct AlertsSpec {
 };
 
 /// A whole project: millrace.yaml plus everything it includes.
+/// `lake: { storage: s3://bucket/prefix, endpoint: http://host:port, region: us-east-1 }`:
+/// new lake tables keep their files in that S3-compatible store (lake/table_storage.h).
+/// Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+/// AWS_SESSION_TOKEN), never from the project.
+struct LakeStorageSpec {
+    std::string storage;
+    std::string endpoint;
+    std::string region = "us-east-1";
+    SourceLocation location;
+};
+
 struct Project {
     std::string name;
     std::string description;
@@ -352,6 +363,8 @@ struct Project {
     KafkaSpec kafka;
     LineageSpec lineage;
     AlertsSpec alerts;
+    /// Where new lake tables live; nullopt: under data_dir (the default).
+    std::optional<LakeStorageSpec> lake_storage;
     std::vector<TopicSpec> topics;
     std::vector<PipelineSpec> pipelines;
     std::vector<FeatureViewSpec> feature_views;

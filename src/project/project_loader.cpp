@@ -157,6 +157,9 @@ private:
         if (const ConfigNode* lineage = map.optional("lineage"); present(lineage)) {
             parse_lineage(*lineage);
         }
+        if (const ConfigNode* lake = map.optional("lake"); present(lake)) {
+            parse_lake(*lake);
+        }
         if (const ConfigNode* alerts = map.optional("alerts"); present(alerts)) {
             parse_alerts(*alerts);
         }
@@ -171,6 +174,64 @@ private:
         }
         map.finish();
         for (const std::string& path : files) load_file(path);
+    }
+
+    // lake:
+    //   storage: s3://bucket/prefix     # where new lake tables keep their files
+    //   endpoint: http://127.0.0.1:9000 # path-style S3 requests go there (plain HTTP only)
+    //   region: us-east-1               # the SigV4 signing region (default us-east-1)
+    void parse_lake(const ConfigNode& node) {
+        MapReader map(reader_, node, "`lake` of the project");
+        if (!map.is_map()) return;
+        LakeStorageSpec spec;
+        spec.location = node.location();
+        bool ok = true;
+        if (const ConfigNode* storage = map.required("storage")) {
+            auto text = reader_.non_empty(*storage, key_of("storage", "`lake`"));
+            ok = ok && text.has_value();
+            if (text) {
+                spec.storage = *text;
+                if (!spec.storage.starts_with("s3://") || spec.storage.size() <= 5 ||
+                    spec.storage[5] == '/') {
+                    reader_.error(ErrorCode::kConfig,
+                                  "`storage` of `lake` must be s3://<bucket>/<prefix>, not `" +
+                                      spec.storage + "`",
+                                  storage->location());
+                    ok = false;
+                }
+            }
+        } else {
+            ok = false;
+        }
+        if (const ConfigNode* endpoint = map.required("endpoint")) {
+            auto text = reader_.non_empty(*endpoint, key_of("endpoint", "`lake`"));
+            ok = ok && text.has_value();
+            if (text) {
+                spec.endpoint = *text;
+                if (spec.endpoint.starts_with("https://")) {
+                    reader_.error(ErrorCode::kConfig,
+                                  "`endpoint` of `lake`: https is not supported (no TLS); use an "
+                                  "http:// endpoint, e.g. behind a local TLS-terminating proxy",
+                                  endpoint->location());
+                    ok = false;
+                } else if (!spec.endpoint.starts_with("http://")) {
+                    reader_.error(ErrorCode::kConfig,
+                                  "`endpoint` of `lake` must be an http://host:port URL, not `" +
+                                      spec.endpoint + "`",
+                                  endpoint->location());
+                    ok = false;
+                }
+            }
+        } else {
+            ok = false;
+        }
+        if (const ConfigNode* region = map.optional("region"); present(region)) {
+            if (auto text = reader_.non_empty(*region, key_of("region", "`lake`"))) {
+                spec.region = *text;
+            }
+        }
+        map.finish();
+        if (ok) project_.lake_storage = std::move(spec);
     }
 
     // topics:

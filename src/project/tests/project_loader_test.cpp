@@ -311,6 +311,37 @@ TEST(ProjectLoader, ValidatesTheListenAddress) {
     EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:2:9"}));
 }
 
+TEST(ProjectLoader, ReadsTheLakeStorage) {
+    TempProject project;
+    project.write("millrace.yaml", R"(name: p
+lake: { storage: "s3://bucket/warehouse", endpoint: "http://127.0.0.1:9000", region: eu-west-1 }
+)");
+    const Project loaded = load_ok(project);
+    ASSERT_TRUE(loaded.lake_storage.has_value());
+    EXPECT_EQ(loaded.lake_storage->storage, "s3://bucket/warehouse");
+    EXPECT_EQ(loaded.lake_storage->endpoint, "http://127.0.0.1:9000");
+    EXPECT_EQ(loaded.lake_storage->region, "eu-west-1");
+    project.write("millrace.yaml", "name: p\n");
+    EXPECT_FALSE(load_ok(project).lake_storage.has_value());
+    project.write("millrace.yaml", R"(name: p
+lake: { storage: "s3://b/p", endpoint: "http://h:1" }
+)");
+    EXPECT_EQ(load_ok(project).lake_storage->region, "us-east-1");
+
+    // Each mistake at its line and column.
+    project.write("millrace.yaml", R"(name: p
+lake:
+  storage: /local/folder
+  endpoint: https://s3.amazonaws.com
+  regoin: x
+)");
+    EXPECT_EQ(load_errors(project),
+              (Strings{"config $/millrace.yaml:3:12", "config $/millrace.yaml:4:13",
+                       "config $/millrace.yaml:5:3"}));
+    project.write("millrace.yaml", "name: p\nlake: { storage: \"s3://b\" }\n");
+    EXPECT_EQ(load_errors(project), (Strings{"config $/millrace.yaml:2:7"}));  // no endpoint
+}
+
 TEST(ProjectLoader, ReadsTopics) {
     TempProject project;
     project.write("millrace.yaml", R"(name: p
