@@ -273,6 +273,12 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
                            format_bytes(report->state_peak_bytes), report->state_peak_bytes,
                            format_bytes(report->state_limit_bytes), report->state_keys_peak);
     }
+    if (report->checkpoints > 0) {
+        out += fmt::format("  last checkpoint: {:.1f} ms, {} ({} bytes) of operator state\n",
+                           static_cast<double>(report->last_checkpoint_duration.count()) / 1000,
+                           format_bytes(report->last_checkpoint_state_bytes),
+                           report->last_checkpoint_state_bytes);
+    }
     for (const std::string& dropped : report->dropped_state)
         out += fmt::format("  dropped state of {}\n", dropped);
     std::fputs(out.c_str(), stdout);

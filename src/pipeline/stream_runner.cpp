@@ -552,6 +552,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // stop, after the input ended (windows were emitted; only upserting state is kept).
     // `all_sinks`: file sinks commit too (the stop).
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
+        const auto checkpoint_began = Clock::now();
+        uint64_t state_bytes_written = 0;
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
         crash_point("checkpoint-start");
@@ -578,7 +580,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                       prepared.sinks[i].executable->serialize_state());
             const std::string file = fmt::format("sink-{}.state", i);
-            MILLRACE_TRY(checkpoints.write_state(id, file, encode_plan_state(states)));
+            const std::string bytes = encode_plan_state(states);
+            state_bytes_written += bytes.size();
+            MILLRACE_TRY(checkpoints.write_state(id, file, bytes));
             metadata.states.push_back(CheckpointState{shapes[i].identity, file});
         }
         crash_point("checkpoint-state-written");
@@ -629,6 +633,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;
+        report.last_checkpoint_duration =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
+        report.last_checkpoint_state_bytes = state_bytes_written;
         if (metrics) metrics->update(report.run);
         if (options.progress != nullptr) {
             options.progress->last_commit_micros.store(prepared.clock->now_micros(),

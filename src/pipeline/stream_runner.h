@@ -100,6 +100,9 @@ struct StreamReport {
     uint64_t state_peak_bytes = 0;
     uint64_t state_keys_peak = 0;
     uint64_t state_limit_bytes = 0;
+    /// The last checkpoint: from its barrier to its commit, and the operator state it wrote.
+    std::chrono::microseconds last_checkpoint_duration{0};
+    uint64_t last_checkpoint_state_bytes = 0;
     /// With allow_state_drop: the states dropped, "<view> -> <target>: <why>".
     std::vector<std::string> dropped_state;
 };
