@@ -14,8 +14,8 @@ using sql::LogicalNode;
 /// SELECT <key>, count(*) FROM tx GROUP BY <key> [WHERE amount > <threshold>], with a projection
 /// above it adding `extra` columns (a sink column).
 std::unique_ptr<LogicalNode> aggregate_plan(DataType key_type, int threshold, int extra) {
-    auto source = std::make_shared<const Schema>(std::vector<Field>{
-        {"account", key_type, false}, {"amount", DataType::kFloat64, false}});
+    auto source = std::make_shared<const Schema>(
+        std::vector<Field>{{"account", key_type, false}, {"amount", DataType::kFloat64, false}});
     auto scan = std::make_unique<LogicalNode>();
     scan->kind = LogicalNode::Kind::kScan;
     scan->source = "tx";
@@ -23,8 +23,8 @@ std::unique_ptr<LogicalNode> aggregate_plan(DataType key_type, int threshold, in
     scan->columns = {0, 1};
     scan->schema = source;
     if (threshold > 0) {
-        scan->filters.push_back(sql::BoundExpr::constant_of(Value::int64(threshold),
-                                                            DataType::kInt64));
+        scan->filters.push_back(
+            sql::BoundExpr::constant_of(Value::int64(threshold), DataType::kInt64));
     }
     auto aggregate = std::make_unique<LogicalNode>();
     aggregate->kind = LogicalNode::Kind::kAggregate;
