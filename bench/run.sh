@@ -38,6 +38,8 @@ bash "$(dirname "$0")/pipeline/exactly_once_kill.sh" "$build/src/cli/millrace" 2
 echo "== operator state, checkpoints and restart after kill -9 (1M keys)"
 bash "$(dirname "$0")/pipeline/state_recovery.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/state_recovery.sh FAILED"
+echo "== freshness: ingest response -> feature served at 20k events/s"
+bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/freshness.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"

@@ -3,7 +3,7 @@
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
 // bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/pipeline/state_recovery.sh,
-// bench/kafka/produce.sh). Prints the table and, given a Markdown file, writes it there between
+// bench/pipeline/freshness.sh, bench/kafka/produce.sh). Prints the table and, given a Markdown file, writes it there between
 // the two marker comments (replacing what was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -191,6 +191,17 @@ row({ figure: `restart → caught up after kill -9 (backlog of ${fmt(median(stat
   ours: median(state?.restart?.caught_up_s), oursRuns: state?.restart?.caught_up_s, better: 'lower',
   peerText: 'Flink 1.15, same setup as above: recovery 20–21 s (cited)' });
 
+// Freshness (bench/pipeline/freshness.sh): ingest response → feature visible on the serving
+// route, beside the load generator's own send lag.
+const fresh = part('freshness');
+const freshRuns = (fresh?.runs ?? []).filter((r) => r.probe?.p99_ms !== null && r.probe?.p99_ms !== undefined);
+const freshLag = median(freshRuns.map((r) => r.load?.send_lag_us?.p99));
+for (const p of ['p50', 'p99']) {
+  row({ figure: `freshness at ${fresh?.rate ?? 20000} events/s over HTTP ingest (commit every ${fresh?.interval ?? '?'}): ingest response → feature served, ${p}${freshLag !== undefined ? ` [loadgen send lag p99 ${fmt(freshLag / 1000)} ms]` : ''}`,
+    unit: 'ms', ours: median(freshRuns.map((r) => r.probe[`${p}_ms`])), oursRuns: freshRuns.map((r) => r.probe[`${p}_ms`]),
+    better: 'lower', goal: p === 'p99' ? 50 : undefined });
+}
+
 const header = ['figure', 'Millrace (runs: min–max)', 'peer, same run', 'ratio', 'goal', 'verdict'];
 const iso = (date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 const times = Object.values(written).sort((a, b) => a - b);
@@ -203,6 +214,7 @@ const conditions = [
   online ? `Online part: load ${online.load_before} → ${online.load_after}, ${online.pinning}${online.skipped ? `, skipped: ${online.skipped}` : ''}.` : '',
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
   state ? `State part: load ${state.load_before} → ${state.load_after}.` : '',
+  fresh ? `Freshness part: load ${fresh.load_before} → ${fresh.load_after}.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
 ].filter(Boolean).join(' ');
 const table = [
