@@ -274,7 +274,7 @@ int run_cli(int argc, char** argv) {
         ->required();
 
     auto* pipeline = app.add_subcommand(
-        "pipeline", "Streaming pipelines: list, status, stop, start (of a running server), plan");
+        "pipeline", "Streaming pipelines: list, status, stop, start, plan");
     pipeline->require_subcommand(1, 1);
     PipelineControlOptions pipeline_options;
     // Every action takes the project, an optional or required pipeline, --url and --json.
