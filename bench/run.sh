@@ -35,6 +35,11 @@ bash "$(dirname "$0")/pipeline/retail_e2e.sh" "$build/src/cli/millrace" || echo 
 echo "== exactly-once under kill -9 (25 kills)"
 bash "$(dirname "$0")/pipeline/exactly_once_kill.sh" "$build/src/cli/millrace" 25 ||
   echo "bench/pipeline/exactly_once_kill.sh FAILED"
+echo "== operator state, checkpoints and restart after kill -9 (1M keys)"
+bash "$(dirname "$0")/pipeline/state_recovery.sh" "$build/src/cli/millrace" ||
+  echo "bench/pipeline/state_recovery.sh FAILED"
+echo "== freshness: ingest response -> feature served at 20k events/s"
+bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/freshness.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"

@@ -2,8 +2,9 @@
 // same run, their ratio, the goal and whether it is met. Reads what the parts left in the results
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
-// bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/kafka/produce.sh). Prints the table and, given a Markdown
-// file, writes it there between the two marker comments (replacing what was there).
+// bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/pipeline/state_recovery.sh,
+// bench/pipeline/freshness.sh, bench/kafka/produce.sh). Prints the table and, given a Markdown file, writes it there between
+// the two marker comments (replacing what was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -58,7 +59,7 @@ const reports = (list, pick) => (list ?? []).map(pick);
 // Each row: figure, unit, Millrace value (+ spread), peer label and value, ratio, goal, verdict.
 // `better`: 'higher' (rates) or 'lower' (times, latencies); the ratio is always ours / peer.
 const rows = [];
-function row({ figure, unit, ours, oursRuns, peer, peerValue, peerRuns, better, goal, goalRatio }) {
+function row({ figure, unit, ours, oursRuns, peer, peerValue, peerRuns, better, goal, goalRatio, peerText }) {
   let ratio;
   if (ours !== undefined && peerValue !== undefined && peerValue > 0) ratio = ours / peerValue;
   let verdict = 'not run';
@@ -78,7 +79,7 @@ function row({ figure, unit, ours, oursRuns, peer, peerValue, peerRuns, better, 
   rows.push([
     figure,
     ours === undefined ? '—' : `${fmt(ours)} ${unit}${spread(oursRuns)}`,
-    peer ? `${peer}: ${peerValue === undefined ? '—' : `${fmt(peerValue)} ${unit}${spread(peerRuns)}`}` : '—',
+    peerText ?? (peer ? `${peer}: ${peerValue === undefined ? '—' : `${fmt(peerValue)} ${unit}${spread(peerRuns)}`}` : '—'),
     ratio === undefined ? '—' : ratio.toFixed(2),
     goals.join(', ') || '—',
     verdict,
@@ -171,6 +172,36 @@ const inProcess = find('BM_Batch100');
 row({ figure: 'feature batch of 100 keys in process (parse, lookups, JSON)', unit: 'µs',
   ours: inProcess && inProcess.real_time / (inProcess.time_unit === 'ns' ? 1000 : inProcess.time_unit === 'ms' ? 0.001 : 1), better: 'lower' });
 
+// Operator state and recovery (bench/pipeline/state_recovery.sh). Flink's figures are cited, not
+// measured here (their state is 20 GB over 50 tasks on S3), so they get no ratio.
+const state = part('state');
+const flinkCheckpoint = 'Flink 1.15, RocksDB incremental, 19.6 GB over 50 tasks on S3: p50 5 s (cited: flink.apache.org 2022-05-30 changelog post)';
+const mb = (list) => (list ?? []).map((b) => b / 1e6);
+row({ figure: `checkpoint of ${fmt(state?.keys)} keys of window state (1-hour tumble): duration`, unit: 'ms',
+  ours: median(state?.tumble?.checkpoint_ms), oursRuns: state?.tumble?.checkpoint_ms, better: 'lower', peerText: flinkCheckpoint });
+row({ figure: `checkpoint of ${fmt(state?.keys)} keys of window state: size`, unit: 'MB',
+  ours: median(mb(state?.tumble?.checkpoint_bytes)), oursRuns: mb(state?.tumble?.checkpoint_bytes), better: 'lower' });
+row({ figure: `1-hour hop (15-min slide) over ${fmt(state?.keys)} keys: state held (limit ${fmt(state?.hop?.limit_bytes / 1e6)} MB)`, unit: 'MB',
+  ours: median(mb(state?.hop?.state_bytes)), oursRuns: mb(state?.hop?.state_bytes), better: 'lower', goal: state && state.hop.limit_bytes / 1e6 });
+row({ figure: '1-hour hop over 1M keys: keys reported (key × open window)', unit: 'keys',
+  ours: median(state?.hop?.state_keys), oursRuns: state?.hop?.state_keys, better: 'higher' });
+row({ figure: '1-hour hop over 1M keys: checkpoint duration', unit: 'ms',
+  ours: median(state?.hop?.checkpoint_ms), oursRuns: state?.hop?.checkpoint_ms, better: 'lower' });
+row({ figure: `restart → caught up after kill -9 (backlog of ${fmt(median(state?.restart?.records))} records)`, unit: 's',
+  ours: median(state?.restart?.caught_up_s), oursRuns: state?.restart?.caught_up_s, better: 'lower',
+  peerText: 'Flink 1.15, same setup as above: recovery 20–21 s (cited)' });
+
+// Freshness (bench/pipeline/freshness.sh): ingest response → feature visible on the serving
+// route, beside the load generator's own send lag.
+const fresh = part('freshness');
+const freshRuns = (fresh?.runs ?? []).filter((r) => r.probe?.p99_ms !== null && r.probe?.p99_ms !== undefined);
+const freshLag = median(freshRuns.map((r) => r.load?.send_lag_us?.p99));
+for (const p of ['p50', 'p99']) {
+  row({ figure: `freshness at ${fresh?.rate ?? 20000} events/s over HTTP ingest (commit every ${fresh?.interval ?? '?'}): ingest response → feature served, ${p}${freshLag !== undefined ? ` [loadgen send lag p99 ${fmt(freshLag / 1000)} ms]` : ''}`,
+    unit: 'ms', ours: median(freshRuns.map((r) => r.probe[`${p}_ms`])), oursRuns: freshRuns.map((r) => r.probe[`${p}_ms`]),
+    better: 'lower', goal: p === 'p99' ? 50 : undefined });
+}
+
 const header = ['figure', 'Millrace (runs: min–max)', 'peer, same run', 'ratio', 'goal', 'verdict'];
 const iso = (date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 const times = Object.values(written).sort((a, b) => a - b);
@@ -182,6 +213,8 @@ const conditions = [
   kafka ? `Kafka part: load ${kafka.load_before} → ${kafka.load_after}.` : '',
   online ? `Online part: load ${online.load_before} → ${online.load_after}, ${online.pinning}${online.skipped ? `, skipped: ${online.skipped}` : ''}.` : '',
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
+  state ? `State part: load ${state.load_before} → ${state.load_after}.` : '',
+  fresh ? `Freshness part: load ${fresh.load_before} → ${fresh.load_after}.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
 ].filter(Boolean).join(' ');
 const table = [

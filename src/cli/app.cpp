@@ -129,6 +129,9 @@ int run_cli(int argc, char** argv) {
                     "Streaming: stop with a savepoint in this folder (open windows stay open)");
     run->add_option("--from-savepoint", run_options.from_savepoint,
                     "Streaming: start from this savepoint instead of the latest checkpoint");
+    run->add_flag("--allow-state-drop", run_options.allow_state_drop,
+                  "Streaming: start even if saved state of an edited or removed view is dropped "
+                  "(see `millrace pipeline plan`)");
 
     auto* explain =
         app.add_subcommand("explain", "Print the optimized plan of every sink of a pipeline");
@@ -184,6 +187,9 @@ int run_cli(int argc, char** argv) {
     serve->add_option("--log-format", serve_options.log_format,
                       "json (default): one JSON object per log line; text: lines for people");
     serve->add_option("--threads", serve_options.threads, "Server threads (default: cores)");
+    serve->add_flag("--allow-state-drop", serve_options.allow_state_drop,
+                    "Streaming pipelines start even if saved state of an edited or removed view "
+                    "is dropped (see `millrace pipeline plan`)");
     serve->add_option("--max-body-bytes", serve_options.max_body_bytes,
                       "Larger request bodies get 413 (default 16 MiB)");
     serve->add_option("--header-timeout-ms", serve_options.header_timeout_ms,
@@ -268,7 +274,7 @@ int run_cli(int argc, char** argv) {
         ->required();
 
     auto* pipeline = app.add_subcommand(
-        "pipeline", "Streaming pipelines of a running server: list, status, stop, start");
+        "pipeline", "Streaming pipelines: list, status, stop, start, plan");
     pipeline->require_subcommand(1, 1);
     PipelineControlOptions pipeline_options;
     // Every action takes the project, an optional or required pipeline, --url and --json.
@@ -290,7 +296,18 @@ int run_cli(int argc, char** argv) {
                         false);
     add_pipeline_action("stop", "Stop a pipeline (it commits what it has first)", true);
     add_pipeline_action("start", "Start a stopped or failed pipeline with a fresh restart budget",
-                        true);
+                        true)
+        ->add_flag("--allow-state-drop", pipeline_options.allow_state_drop,
+                   "Let it drop saved state of edited or removed views (see `pipeline plan`)");
+    auto* plan_action = add_pipeline_action(
+        "plan",
+        "Before a deploy: which saved state the project keeps, drops (and why) or starts "
+        "empty; exit 2 if state would be dropped",
+        true);
+    plan_action->add_option("--from-savepoint", pipeline_options.from_savepoint,
+                            "Compare with this savepoint instead of the latest checkpoint");
+    plan_action->add_flag("--allow-state-drop", pipeline_options.allow_state_drop,
+                          "Exit 0 even when state would be dropped");
 
     auto* lake = app.add_subcommand(
         "lake", "Iceberg lake tables: list, describe, history, compact, import...");

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "common/file_lock.h"
+#include "exec/operator.h"
 #include "log/log.h"
 #include "net/http_client.h"
+#include "pipeline/state_plan.h"
 #include "project/project_loader.h"
 
 namespace millrace {
@@ -121,6 +123,15 @@ void print_detail(simdjson::dom::element p) {
                 text_of(p["records"]["in"]).c_str(), text_of(p["records"]["out"]).c_str(),
                 text_of(p["records"]["dead_lettered"]).c_str(),
                 text_of(p["records"]["late"]).c_str(), text_of(p["records"]["filtered"]).c_str());
+    uint64_t state_bytes = 0, state_keys = 0, state_limit = 0;
+    if (p["operator_state"]["bytes"].get_uint64().get(state_bytes) == simdjson::SUCCESS &&
+        p["operator_state"]["keys"].get_uint64().get(state_keys) == simdjson::SUCCESS &&
+        p["operator_state"]["limit_bytes"].get_uint64().get(state_limit) == simdjson::SUCCESS) {
+        std::printf("operator state: %s (%llu bytes), %llu keys; limit %s\n",
+                    format_bytes(state_bytes).c_str(), static_cast<unsigned long long>(state_bytes),
+                    static_cast<unsigned long long>(state_keys),
+                    state_limit == 0 ? "-" : format_bytes(state_limit).c_str());
+    }
     std::printf("commits:        %s (last %s)\n", text_of(p["commits"]).c_str(),
                 text_of(p["last_commit_at"]).c_str());
     std::printf("watermark:      %s", text_of(p["watermark"]).c_str());
@@ -157,7 +168,8 @@ struct Action {
 
 int control(const char* verb, const PipelineControlOptions& options, ServerConnection& server) {
     std::optional<std::string> body =
-        server.call("POST", fmt::format("/v1/pipelines/{}/{}", options.pipeline, verb));
+        server.call("POST", fmt::format("/v1/pipelines/{}/{}{}", options.pipeline, verb,
+                                        options.allow_state_drop ? "?allow_state_drop=true" : ""));
     if (!body) return 1;
     return show(options, *body, print_detail);
 }
@@ -209,7 +221,37 @@ const std::vector<Action>& actions() {
 
 }  // namespace
 
+/// `pipeline plan`: local, no server.
+int plan(const PipelineControlOptions& options) {
+    std::vector<Error> errors;
+    Result<Project> project = load_project(options.project_dir, &errors);
+    if (!project.ok() || !errors.empty()) {
+        if (errors.empty()) errors.push_back(project.error());
+        for (const Error& error : errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+        return 1;
+    }
+    const PipelineSpec* pipeline = project->find_pipeline(options.pipeline);
+    if (pipeline == nullptr) {
+        return fail(
+            fmt::format("project `{}` has no pipeline `{}`", project->name, options.pipeline));
+    }
+    Result<StatePlan> state = plan_pipeline_state(
+        *project, *pipeline,
+        options.from_savepoint.empty() ? std::nullopt
+                                       : std::optional<std::string>(options.from_savepoint));
+    if (!state.ok()) return fail(state.error().to_string());
+    const std::string out =
+        options.json ? state->to_json(options.allow_state_drop) : state->to_text();
+    std::fputs(out.c_str(), stdout);
+    if (state->drops_state() && !options.allow_state_drop) return 2;
+    return 0;
+}
+
 int run_pipeline_control(const PipelineControlOptions& options) {
+    if (options.action == "plan") {
+        if (options.pipeline.empty()) return fail("millrace pipeline plan needs a pipeline name");
+        return plan(options);
+    }
     const Action* action = nullptr;
     for (const Action& candidate : actions()) {
         if (options.action == candidate.name) action = &candidate;

@@ -5,9 +5,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 #include "common/logger.h"
+#include "exec/operator.h"
 #include "lineage/lineage_recorder.h"
 #include "pipeline/batch_runner.h"
 #include "pipeline/stream_runner.h"
@@ -194,9 +196,10 @@ std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const s
 }
 
 int run_streaming(const RunCommandOptions& options, const Project& project,
-                  const PipelineSpec& pipeline, std::size_t memory_limit) {
+                  const PipelineSpec& pipeline, std::optional<std::size_t> memory_limit) {
     StreamOptions stream;
-    stream.memory_limit_bytes = memory_limit;
+    stream.memory_limit_bytes = memory_limit;  // else the pipeline's state_limit
+    stream.allow_state_drop = options.allow_state_drop;
     stream.until_idle = options.until_idle;
     stream.checkpoints_retained = options.keep_checkpoints;
     if (!options.savepoint.empty()) stream.savepoint_to = options.savepoint;
@@ -265,6 +268,19 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
                        report->commits == 1 ? "" : "s", report->watermarks);
     if (report->savepoint)
         out += fmt::format("  savepoint {} -> {}\n", *report->savepoint, options.savepoint);
+    if (report->state_peak_bytes > 0 || report->state_keys_peak > 0) {
+        out += fmt::format("  state: peak {} ({} bytes) of the {} limit, {} keys at most\n",
+                           format_bytes(report->state_peak_bytes), report->state_peak_bytes,
+                           format_bytes(report->state_limit_bytes), report->state_keys_peak);
+    }
+    if (report->checkpoints > 0) {
+        out += fmt::format("  last checkpoint: {:.1f} ms, {} ({} bytes) of operator state\n",
+                           static_cast<double>(report->last_checkpoint_duration.count()) / 1000,
+                           format_bytes(report->last_checkpoint_state_bytes),
+                           report->last_checkpoint_state_bytes);
+    }
+    for (const std::string& dropped : report->dropped_state)
+        out += fmt::format("  dropped state of {}\n", dropped);
     std::fputs(out.c_str(), stdout);
     return 0;
 }
@@ -295,10 +311,13 @@ int run_pipeline_command(const RunCommandOptions& options) {
         run_options.memory_limit_bytes = *size;
     }
     if (pipeline->mode == PipelineMode::kStreaming) {
-        return run_streaming(options, project, *pipeline, run_options.memory_limit_bytes);
+        return run_streaming(options, project, *pipeline,
+                             options.memory_limit.empty()
+                                 ? std::nullopt
+                                 : std::optional<std::size_t>(run_options.memory_limit_bytes));
     }
     if (options.until_idle || !options.duration.empty() || !options.commit_interval.empty() ||
-        !options.savepoint.empty() || !options.from_savepoint.empty()) {
+        !options.savepoint.empty() || !options.from_savepoint.empty() || options.allow_state_drop) {
         std::fprintf(stderr,
                      "error: --duration, --until-idle, --commit-interval and the savepoint flags "
                      "are for mode: "

@@ -21,6 +21,7 @@ struct RunCommandOptions {
     std::size_t keep_checkpoints = 3;  // complete checkpoints kept
     std::string savepoint;             // stop with a savepoint in this folder
     std::string from_savepoint;        // start from this savepoint
+    bool allow_state_drop = false;     // start even if saved state no view can use is dropped
     std::string commit_interval;       // "10s" default: lake/topic/online sinks commit this often
     /// text: the report for people; json: the report as JSON log lines on stdout (pipeline,
     /// run_id, and job_run when a job's task started the run).

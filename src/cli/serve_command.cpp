@@ -424,6 +424,7 @@ int run_serve(const ServeOptions& options) {
     }
     PipelineSupervisor::Options supervisor_options;
     supervisor_options.stream.shared = SharedServices{log->get(), store.get(), &metrics};
+    supervisor_options.stream.allow_state_drop = options.allow_state_drop;
     // Each run (a restart is a new run) records its OpenLineage START and COMPLETE/FAIL.
     supervisor_options.runner = [&](const PipelineSpec& pipeline, const StreamOptions& stream) {
         const std::string lineage_run = lineage.start_pipeline(pipeline);

@@ -14,6 +14,8 @@ struct ServeOptions {
     std::size_t max_body_bytes = std::size_t{16} << 20;
     int64_t header_timeout_ms = 10'000;
     int64_t body_timeout_ms = 30'000;
+    /// Streaming pipelines may drop saved state no current view can use (`pipeline plan`).
+    bool allow_state_drop = false;
 };
 
 /// `millrace serve <project>`: opens the project's log, creates its declared topics, serves

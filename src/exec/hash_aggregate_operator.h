@@ -46,6 +46,7 @@ public:
     /// one, group by group (AggregateState::merge): partial aggregation of parallel subtasks
     /// and windows. Valid until finish().
     Status merge_state(std::string_view bytes) override;
+    std::size_t state_keys() const override { return groups(); }
 
 private:
     Status emit_groups(const std::vector<uint32_t>& groups);

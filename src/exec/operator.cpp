@@ -55,7 +55,7 @@ Status MemoryReservation::resize(std::size_t bytes) {
         if (others > 0)
             message +=
                 fmt::format(" while other operators of the run hold {}", format_bytes(others));
-        message += fmt::format("; {}, or raise the limit (--memory-limit)", advice_);
+        message += fmt::format("; {}, or raise the limit ({})", advice_, context_.limit_name);
         return Error(ErrorCode::kResourceExhausted, std::move(message));
     }
     context_.memory_used_bytes += more;

@@ -66,6 +66,8 @@ struct ExecContext {
     RowErrorPolicy row_error_policy = RowErrorPolicy::kDeadLetter;
     /// Bytes all buffering operators together may hold.
     std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// How the user sets the limit, for the error that reports it reached.
+    std::string limit_name = "--memory-limit";
     /// Bytes they hold now and the most they held at once (kept by MemoryReservation).
     std::size_t memory_used_bytes = 0;
     std::size_t memory_peak_bytes = 0;
@@ -130,6 +132,9 @@ public:
     /// aggregation: parallel subtasks, windows). Only operators whose state is mergeable
     /// (HashAggregateOperator) override it; others refuse non-empty state with kUnsupported.
     virtual Status merge_state(std::string_view bytes);
+    /// Keys its state holds now (an aggregate's groups, summed over its open windows; open
+    /// sessions), for state-size reports; 0 for an operator without keyed state.
+    virtual std::size_t state_keys() const { return 0; }
 
 protected:
     Status emit(Batch batch) {

@@ -305,6 +305,12 @@ Status ExecutablePlan::merge_state(const std::vector<std::string>& states) {
     return {};
 }
 
+std::size_t ExecutablePlan::state_keys() const {
+    std::size_t keys = 0;
+    for (const auto& op : operators_) keys += op->state_keys();
+    return keys;
+}
+
 Status ExecutablePlan::run_with(const std::vector<std::vector<Batch>>& batches) {
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const ScanInput& input = inputs_[i];

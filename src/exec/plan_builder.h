@@ -54,6 +54,8 @@ public:
     /// returned (Operator::merge_state), e.g. the partial aggregates of a parallel subtask.
     /// kUnsupported when an operator with state cannot merge (sort, join, top-N).
     Status merge_state(const std::vector<std::string>& states);
+    /// Keys the operators' state holds now (Operator::state_keys), summed.
+    std::size_t state_keys() const;
 
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,

@@ -55,6 +55,7 @@ public:
 
     /// Sessions open (aggregated, not yet emitted).
     std::size_t open_sessions() const { return sessions_.size(); }
+    std::size_t state_keys() const override { return open_sessions(); }
 
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;

@@ -109,6 +109,12 @@ Status WindowAggregateOperator::finish() {
 //   +-----------+----------------+---------+------------------------------------+
 //
 // Each window's bytes are its HashAggregateOperator's own state (with its own envelope).
+std::size_t WindowAggregateOperator::state_keys() const {
+    std::size_t keys = 0;
+    for (const auto& [end, window] : windows_) keys += window->groups();
+    return keys;
+}
+
 Result<std::string> WindowAggregateOperator::serialize_state() const {
     StateWriter out(OperatorStateKind::kWindowAggregate);
     out.u8(watermark_ ? 1 : 0);

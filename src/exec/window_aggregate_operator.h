@@ -45,6 +45,8 @@ public:
 
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;
+    /// Groups summed over the open windows (a key in two windows counts twice).
+    std::size_t state_keys() const override;
 
 private:
     class WindowOutput;

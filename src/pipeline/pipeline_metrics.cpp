@@ -43,4 +43,26 @@ void PipelineMetrics::update(const RunReport& report) {
     }
 }
 
+void PipelineMetrics::update_state(std::size_t bytes, std::size_t keys, std::size_t limit) {
+    if (state_[0] == nullptr) {
+        state_[0] = &registry_.gauge(
+            "millrace_pipeline_state_bytes",
+            "Bytes of operator state (open windows, aggregate groups, join build sides) a "
+            "streaming pipeline's run holds.",
+            {{"pipeline", pipeline_}});
+        state_[1] = &registry_.gauge(
+            "millrace_pipeline_state_keys",
+            "Keys in a streaming pipeline's operator state (aggregate groups, counted once per "
+            "open window; open sessions).",
+            {{"pipeline", pipeline_}});
+        state_[2] = &registry_.gauge(
+            "millrace_pipeline_state_limit_bytes",
+            "The state limit of a streaming pipeline's run (state_limit, else --memory-limit).",
+            {{"pipeline", pipeline_}});
+    }
+    state_[0]->set(static_cast<double>(bytes));
+    state_[1]->set(static_cast<double>(keys));
+    state_[2]->set(static_cast<double>(limit));
+}
+
 }  // namespace millrace

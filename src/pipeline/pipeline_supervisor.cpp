@@ -50,6 +50,7 @@ struct PipelineSupervisor::Slot {
     mutable std::mutex mutex;
     std::condition_variable wake;  // a stop request during a backoff wait
     std::atomic<bool> stop_requested{false};
+    bool allow_state_drop = false;  // set by start(), read by its supervising thread
     // Guarded by `mutex`:
     PipelineState state = PipelineState::kStopped;
     int64_t state_since = 0;
@@ -169,6 +170,11 @@ PipelineStatus PipelineSupervisor::snapshot_locked(const Slot& slot) const {
     if (const int64_t w = p.watermark_micros.load(std::memory_order_relaxed); w != INT64_MIN) {
         status.watermark_micros = w;
     }
+    // State is what the current run holds, not a sum over runs.
+    status.state_bytes = p.state_bytes.load(std::memory_order_relaxed);
+    status.state_keys = p.state_keys.load(std::memory_order_relaxed);
+    if (const uint64_t limit = p.state_limit_bytes.load(std::memory_order_relaxed); limit != 0)
+        status.state_limit_bytes = limit;
     return status;
 }
 
@@ -198,7 +204,7 @@ Result<PipelineStatus> PipelineSupervisor::stop(std::string_view name) {
     return snapshot(*slot);
 }
 
-Result<PipelineStatus> PipelineSupervisor::start(std::string_view name) {
+Result<PipelineStatus> PipelineSupervisor::start(std::string_view name, bool allow_state_drop) {
     Slot* slot = find(name);
     if (slot == nullptr) return unknown(name);
     std::lock_guard control(slot->control);
@@ -218,6 +224,7 @@ Result<PipelineStatus> PipelineSupervisor::start(std::string_view name) {
     {
         std::lock_guard lock(slot->mutex);
         slot->stop_requested = false;
+        slot->allow_state_drop = allow_state_drop;
         slot->restarts = 0;
         slot->last_error.clear();
         slot->last_error_at = 0;
@@ -289,6 +296,7 @@ void PipelineSupervisor::supervise(Slot& slot) {
         slot.run_started_at = slot.state_since;
         StreamOptions stream = options_.stream;
         stream.progress = slot.progress.get();
+        stream.allow_state_drop = stream.allow_state_drop || slot.allow_state_drop;
         stream.should_stop = [&slot] { return slot.stop_requested.load(); };
         lock.unlock();
         logger_.info("stream", "streaming pipeline started", {{"pipeline", slot.spec.name}});
@@ -297,7 +305,9 @@ void PipelineSupervisor::supervise(Slot& slot) {
         const auto ran = std::chrono::steady_clock::now() - began;
         lock.lock();
         // This run's counts move into the carried totals; the next run starts from zero.
-        const PipelineStatus counted = snapshot_locked(slot);
+        PipelineStatus counted = snapshot_locked(slot);
+        counted.state_bytes = 0;  // the run is over; its state is in its checkpoint
+        counted.state_keys = 0;
         slot.carried = counted;
         slot.progress = std::make_unique<StreamProgress>();
         if (report.ok()) {
@@ -324,6 +334,16 @@ void PipelineSupervisor::supervise(Slot& slot) {
         if (slot.stop_requested) {
             set_state(PipelineState::kStopped);
             slot.reason = "stopped by request";
+            break;
+        }
+        // A project that does not fit (state its views cannot use, a bad source column) fails
+        // the same way on every restart: it waits for a person, not for a backoff.
+        if (report.error().code() == ErrorCode::kConfig) {
+            set_state(PipelineState::kFailed);
+            slot.reason = fmt::format("not restarted (a restart would meet the same project): {}",
+                                      slot.last_error);
+            logger_.error("stream", "streaming pipeline marked failed",
+                          {{"pipeline", slot.spec.name}, {"reason", slot.reason}});
             break;
         }
         // A run that stayed up long enough was healthy: its failure starts a new count.

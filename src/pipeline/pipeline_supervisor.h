@@ -54,6 +54,10 @@ struct PipelineStatus {
     uint64_t commits = 0;
     int64_t last_commit_micros = 0;  // 0 = none yet
     std::optional<int64_t> watermark_micros;
+    /// The current run's operator state (0 while none runs) and its limit.
+    uint64_t state_bytes = 0;
+    uint64_t state_keys = 0;
+    uint64_t state_limit_bytes = 0;
 };
 
 /// The n-th consecutive restart's wait (n >= 1): min(max, initial * 2^(n-1)), scaled by
@@ -102,8 +106,10 @@ public:
     /// Stops it and waits until it has; stopping a stopped or failed pipeline changes nothing.
     Result<PipelineStatus> stop(std::string_view name);
     /// Starts a stopped or failed pipeline with a fresh restart budget; kAlreadyExists when it
-    /// is running or restarting, kUnavailable once stop_all() has begun.
-    Result<PipelineStatus> start(std::string_view name);
+    /// is running or restarting, kUnavailable once stop_all() has begun. `allow_state_drop`:
+    /// its runs until the next start may drop saved state no current view can use
+    /// (StreamOptions::allow_state_drop).
+    Result<PipelineStatus> start(std::string_view name, bool allow_state_drop = false);
     /// Stops every pipeline for good (the server is stopping): later starts are refused.
     void stop_all();
 

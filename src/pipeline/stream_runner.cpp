@@ -25,6 +25,7 @@
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
+#include "pipeline/state_plan.h"
 
 namespace millrace {
 
@@ -136,7 +137,10 @@ Status restore_plan_state(const std::string& path, const std::string& bytes, Exe
         at += size;
     }
     if (at != bytes.size()) return corrupt("trailing bytes");
-    Status restored = plan.restore_state(states);
+    // Fitted by stateful operator: a column added above the state may add a projection.
+    Result<std::vector<std::string>> fitted = fit_operator_states(states, plan);
+    if (!fitted.ok()) return corrupt(fitted.error().message());
+    Status restored = plan.restore_state(*fitted);
     if (!restored.ok()) return corrupt(restored.error().message());
     return {};
 }
@@ -150,8 +154,9 @@ Status restore_legacy_upsert_state(const std::string& path, ExecutablePlan& plan
     return restore_plan_state(path, buffer.str(), plan);
 }
 
-/// The identity a sink plan's state is saved under: the view it implements and where it
-/// writes, so that state follows the view when other sinks are added, removed or reordered.
+/// The name of a sink's staging folder: the view it implements and where it writes, so that
+/// what it staged follows it when other sinks are added, removed or reordered. (Its operator
+/// state is saved under SinkStateShape::identity, which adds the plan's fingerprints.)
 std::string state_identity(const SinkSpec& sink) {
     return fmt::format("{}->{}", sink.from, sink_target(sink));
 }
@@ -307,6 +312,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         restored_folder = *options.from_savepoint;
     }
     if (restored) report.restored_checkpoint = restored->id;
+    // Which saved state the current sinks keep (pipeline/state_plan.h): state that would be
+    // dropped (a view edited or removed) refuses the start unless the caller allows it.
+    std::vector<SinkStateShape> shapes;
+    for (const PreparedSink& sink : prepared.sinks)
+        shapes.push_back(sink_state_shape(*sink.plan, pipeline, *sink.spec));
+    StatePlan state_plan =
+        plan_state(pipeline, shapes, restored ? &*restored : nullptr, restored_folder);
+    state_plan.from_savepoint = options.from_savepoint.has_value();
+    if (state_plan.drops_state()) {
+        if (!options.allow_state_drop) return Error(ErrorCode::kConfig, state_plan.refusal());
+        for (const StateDecision& d : state_plan.decisions) {
+            if (d.fate == StateFate::kDropped)
+                report.dropped_state.push_back(
+                    fmt::format("{} -> {}: {}", d.view, d.target, d.explanation));
+        }
+    }
     if (options.savepoint_to) {
         // Refused before the run, not after it: a savepoint is never overwritten.
         std::error_code exists_error;
@@ -327,7 +348,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             restored ? std::optional<uint64_t>(restored->dead_letter_bytes) : std::nullopt,
             prepared.input_files));
     MILLRACE_TRY(open_dead_letter_topic(prepared, project, pipeline, *dead_letters));
-    context.memory_limit_bytes = options.memory_limit_bytes;
+    if (options.memory_limit_bytes) {
+        context.memory_limit_bytes = *options.memory_limit_bytes;
+    } else if (pipeline.state_limit_bytes) {
+        context.memory_limit_bytes = static_cast<std::size_t>(*pipeline.state_limit_bytes);
+        context.limit_name = fmt::format("the pipeline's state_limit in {}", pipeline.file);
+    }
     context.clock = prepared.clock.get();
     context.dead_letter = [&](DeadLetterRow row) {
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
@@ -405,9 +431,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
             continue;
         }
-        const CheckpointState* state = restored->find_state(state_identity(*sink.spec));
-        if (state == nullptr) continue;  // a new sink, or one with no state at the stop
-        const std::string path = restored_folder + "/" + state->file;
+        const StateDecision* decision = state_plan.for_sink(i);
+        // A new sink, one with no state at the stop, or one whose state is dropped.
+        if (decision == nullptr || decision->fate != StateFate::kKept) continue;
+        const std::string path = restored_folder + "/" + decision->saved_file;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
         MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
     }
@@ -483,7 +510,18 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Counts for those watching the run (`/v1/pipelines`); cheap: a few sums per poll round.
     auto publish_progress = [&]() {
         StreamProgress* progress = options.progress;
+        std::size_t state_keys = 0;
+        for (const PreparedSink& sink : prepared.sinks) state_keys += sink.executable->state_keys();
+        report.state_keys_peak = std::max<uint64_t>(report.state_keys_peak, state_keys);
+        report.state_peak_bytes = context.memory_peak_bytes;
+        report.state_limit_bytes = context.memory_limit_bytes;
+        if (metrics)
+            metrics->update_state(context.memory_used_bytes, state_keys,
+                                  context.memory_limit_bytes);
         if (progress == nullptr) return;
+        progress->state_bytes.store(context.memory_used_bytes, std::memory_order_relaxed);
+        progress->state_keys.store(state_keys, std::memory_order_relaxed);
+        progress->state_limit_bytes.store(context.memory_limit_bytes, std::memory_order_relaxed);
         uint64_t in = 0, late = 0, filtered = 0, out = 0;
         for (const SourceReport& source : report.run.sources) {
             in += source.rows_read + source.rows_rejected;
@@ -514,6 +552,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // stop, after the input ended (windows were emitted; only upserting state is kept).
     // `all_sinks`: file sinks commit too (the stop).
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
+        const auto checkpoint_began = Clock::now();
+        uint64_t state_bytes_written = 0;
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
         crash_point("checkpoint-start");
@@ -540,9 +580,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                       prepared.sinks[i].executable->serialize_state());
             const std::string file = fmt::format("sink-{}.state", i);
-            MILLRACE_TRY(checkpoints.write_state(id, file, encode_plan_state(states)));
-            metadata.states.push_back(
-                CheckpointState{state_identity(*prepared.sinks[i].spec), file});
+            const std::string bytes = encode_plan_state(states);
+            state_bytes_written += bytes.size();
+            MILLRACE_TRY(checkpoints.write_state(id, file, bytes));
+            metadata.states.push_back(CheckpointState{shapes[i].identity, file});
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
@@ -592,6 +633,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;
+        report.last_checkpoint_duration =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
+        report.last_checkpoint_state_bytes = state_bytes_written;
         if (metrics) metrics->update(report.run);
         if (options.progress != nullptr) {
             options.progress->last_commit_micros.store(prepared.clock->now_micros(),
@@ -627,7 +671,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // dead-letter file's length), so that a crash before the first interval restarts there.
     // So does a run from a savepoint: a crash before its first interval restarts from the
     // savepoint, not from the (newer) latest checkpoint.
-    if (!restored || options.from_savepoint) MILLRACE_TRY(take_checkpoint(false, false));
+    // And a run that dropped state, so that a crash before its first interval does not meet
+    // the dropped state again.
+    if (!restored || options.from_savepoint || state_plan.drops_state())
+        MILLRACE_TRY(take_checkpoint(false, false));
     while (true) {
         bool any_data = false;
         bool all_ended = !streams.empty();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "pipeline/batch_runner.h"
@@ -45,11 +46,16 @@ struct StreamProgress {
     std::atomic<int64_t> last_commit_micros{0};  // wall clock of the last commit; 0 = none
     /// The lowest watermark of the unbounded sources; INT64_MIN = none yet.
     std::atomic<int64_t> watermark_micros{INT64_MIN};
+    /// Operator state held now (bytes against the state limit, and keys) and the limit.
+    std::atomic<uint64_t> state_bytes{0};
+    std::atomic<uint64_t> state_keys{0};
+    std::atomic<uint64_t> state_limit_bytes{0};
 };
 
 struct StreamOptions {
-    /// Bytes the run's buffering operators (open windows, join build sides) may hold together.
-    std::size_t memory_limit_bytes = std::size_t{4} << 30;
+    /// Bytes the run's buffering operators (open windows, aggregate groups, join build sides)
+    /// may hold together: its state limit. Nullopt: the pipeline's `state_limit`, else 4 GiB.
+    std::optional<std::size_t> memory_limit_bytes;
     /// Stop once this much time has passed (`--duration 30s`).
     std::optional<std::chrono::milliseconds> duration;
     /// Stop once no source has delivered a record for `idle_for` (`--until-idle`).
@@ -66,6 +72,10 @@ struct StreamOptions {
     std::optional<std::string> savepoint_to;
     /// Start from the savepoint (or checkpoint folder) here instead of the latest checkpoint.
     std::optional<std::string> from_savepoint;
+    /// Start even when the checkpoint holds state the current views cannot use (a view edited
+    /// or removed, pipeline/state_plan.h): that state is dropped. Without it such a start fails
+    /// with ErrorCode::kConfig and the plan's explanation.
+    bool allow_state_drop = false;
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
@@ -85,6 +95,16 @@ struct StreamReport {
     std::optional<uint64_t> restored_checkpoint;
     /// With savepoint_to: the checkpoint copied there.
     std::optional<uint64_t> savepoint;
+    /// The most operator state the run held at once (bytes against its state limit, and keys,
+    /// sampled after every poll) and the limit.
+    uint64_t state_peak_bytes = 0;
+    uint64_t state_keys_peak = 0;
+    uint64_t state_limit_bytes = 0;
+    /// The last checkpoint: from its barrier to its commit, and the operator state it wrote.
+    std::chrono::microseconds last_checkpoint_duration{0};
+    uint64_t last_checkpoint_state_bytes = 0;
+    /// With allow_state_drop: the states dropped, "<view> -> <target>: <why>".
+    std::vector<std::string> dropped_state;
 };
 
 /// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole

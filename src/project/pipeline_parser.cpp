@@ -18,6 +18,36 @@ namespace millrace {
 
 namespace {
 
+/// "2GB", "512 MiB", "64K", "1048576": a byte count (K, M, G, T are powers of 1024, as
+/// --memory-limit reads them). Nullopt for anything else, for 0 and for overflow.
+std::optional<uint64_t> parse_state_limit(std::string_view text) {
+    std::size_t at = 0;
+    uint64_t value = 0;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+        if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
+        value = value * 10 + static_cast<uint64_t>(text[at++] - '0');
+    }
+    if (at == 0) return std::nullopt;
+    while (at < text.size() && text[at] == ' ') ++at;
+    const std::string_view unit = text.substr(at);
+    int shift = 0;
+    if (unit.empty() || unit == "B") {
+        shift = 0;
+    } else if (unit == "K" || unit == "KB" || unit == "KiB") {
+        shift = 10;
+    } else if (unit == "M" || unit == "MB" || unit == "MiB") {
+        shift = 20;
+    } else if (unit == "G" || unit == "GB" || unit == "GiB") {
+        shift = 30;
+    } else if (unit == "T" || unit == "TB" || unit == "TiB") {
+        shift = 40;
+    } else {
+        return std::nullopt;
+    }
+    if (value == 0 || value > (UINT64_MAX >> shift)) return std::nullopt;
+    return value << shift;
+}
+
 // The first word of `text` starting at 0-based `position`, if a word starts there.
 std::string_view word_at(std::string_view text, std::size_t position) {
     if (position >= text.size()) return {};
@@ -105,6 +135,27 @@ public:
                                   interval->location());
                 } else {
                     spec_.checkpoint_interval = *value;
+                }
+            }
+        }
+        if (const ConfigNode* limit = map.optional("state_limit"); present(limit)) {
+            const std::string what = key_of("state_limit", what_);
+            if (auto text = reader_.scalar(*limit, what)) {
+                if (std::optional<uint64_t> bytes = parse_state_limit(*text)) {
+                    spec_.state_limit_bytes = *bytes;
+                } else {
+                    reader_.error(ErrorCode::kConfig,
+                                  what + " must be a size above 0 such as 512MB or 2GB, not " +
+                                      backticks(*text),
+                                  limit->location());
+                }
+                if (spec_.mode == PipelineMode::kBatch) {
+                    reader_.error(ErrorCode::kConfig,
+                                  what +
+                                      " applies to streaming pipelines (`mode: streaming`); a "
+                                      "batch run's memory is limited by `millrace run "
+                                      "--memory-limit`",
+                                  limit->location());
                 }
             }
         }

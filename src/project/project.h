@@ -224,6 +224,9 @@ struct PipelineSpec {
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
     RestartPolicy restart;                                         // streaming only
+    /// `state_limit: 2GB`: bytes the operator state of a streaming run may hold (open windows,
+    /// aggregate groups, join build sides); default: the run's --memory-limit, else 4 GiB.
+    std::optional<uint64_t> state_limit_bytes;
     /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
     std::map<std::string, std::string> variables;
     std::vector<SourceSpec> sources;  // in file order

@@ -81,6 +81,8 @@ std::string PipelinesHandler::to_json(const PipelineStatus& s) const {
         time_or_null(s.next_restart_micros), time_or_null(s.run_started_micros), s.records_in,
         s.records_out, s.dead_lettered, s.late, s.filtered, s.commits,
         time_or_null(s.last_commit_micros));
+    out += fmt::format(",\"operator_state\":{{\"bytes\":{},\"keys\":{},\"limit_bytes\":{}}}",
+                       s.state_bytes, s.state_keys, s.state_limit_bytes);
     if (s.watermark_micros) {
         out += fmt::format(",\"watermark\":\"{}\",\"watermark_lag_ms\":{}}}",
                            format_timestamp(*s.watermark_micros),
@@ -127,9 +129,13 @@ void PipelinesHandler::add_routes(Router& router) {
     router.add(
         HttpMethod::kPost, "/v1/pipelines/{pipeline}/start", "pipelines_start",
         [this, answer](HttpRequest& request, HttpResponder respond) {
-            enqueue([this, answer,
-                     name = request.param("pipeline")] { return answer(supervisor_.start(name)); },
-                    std::move(respond));
+            const std::string* drop = request.query_param("allow_state_drop");
+            const bool allow_state_drop = drop != nullptr && (*drop == "true" || *drop == "1");
+            enqueue(
+                [this, answer, allow_state_drop, name = request.param("pipeline")] {
+                    return answer(supervisor_.start(name, allow_state_drop));
+                },
+                std::move(respond));
         },
         "admin");
 }

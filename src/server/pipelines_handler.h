@@ -22,12 +22,16 @@ struct PipelineStatus;
 ///   GET  /v1/pipelines/{pipeline}      one of them
 ///   POST /v1/pipelines/{pipeline}/stop    stops it (waits until it has); 200 with its status
 ///   POST /v1/pipelines/{pipeline}/start   starts a stopped or failed one with a fresh restart
-///                                         budget; 409 when it is running or restarting
+///                                         budget; 409 when it is running or restarting;
+///                                         `?allow_state_drop=true` lets it drop saved state
+///                                         no current view can use (`pipeline plan`)
 ///
 /// A pipeline is {"name", "state": "running"|"restarting"|"failed"|"stopped", "since",
 /// "reason", "last_error", "last_error_at", "restarts", "restart_budget", "total_restarts",
 /// "next_restart_at", "run_started_at", "records": {"in", "out", "dead_lettered", "late",
-/// "filtered"}, "commits", "last_commit_at", "watermark", "watermark_lag_ms"}; times are
+/// "filtered"}, "commits", "last_commit_at", "operator_state": {"bytes", "keys",
+/// "limit_bytes"},
+/// "watermark", "watermark_lag_ms"}; times are
 /// RFC 3339 strings or null, "" for no reason or error. Unknown names are 404.
 ///
 /// Threads: the GETs answer on the server's threads; a stop or start waits for the pipeline

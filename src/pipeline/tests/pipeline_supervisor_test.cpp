@@ -105,6 +105,42 @@ TEST(PipelineSupervisor, MarksFailedAfterItsBudget) {
     EXPECT_EQ(supervisor.status("orders")->total_restarts, 4u);
 }
 
+TEST(PipelineSupervisor, ConfigErrorFailsAtOnceAndStartCanAllowStateDrop) {
+    Fixture f;
+    std::atomic<int> runs{0};
+    std::atomic<bool> allowed{false};
+    PipelineSupervisor::Options options;
+    options.seed = 7;
+    options.runner = [&](const PipelineSpec&, const StreamOptions& stream) -> Result<StreamReport> {
+        ++runs;
+        if (!stream.allow_state_drop)
+            return Error(ErrorCode::kConfig, "pipeline `orders` would drop saved state");
+        allowed = true;
+        stream.progress->state_bytes = 1000;
+        stream.progress->state_keys = 10;
+        stream.progress->state_limit_bytes = 4096;
+        while (!stream.should_stop()) std::this_thread::sleep_for(milliseconds(1));
+        return StreamReport{};
+    };
+    std::vector<PipelineSpec> pipelines;
+    pipelines.push_back(streaming("orders", 5));
+    PipelineSupervisor supervisor(f.project, std::move(pipelines), f.clock, f.logger, &f.metrics,
+                                  std::move(options));
+    supervisor.start_all();
+    ASSERT_TRUE(
+        eventually([&] { return supervisor.status("orders")->state == PipelineState::kFailed; }));
+    EXPECT_EQ(runs.load(), 1);  // no restarts: the project would fail the same way
+    EXPECT_EQ(supervisor.status("orders")->restarts, 0);
+    EXPECT_NE(supervisor.status("orders")->reason.find("would drop saved state"),
+              std::string::npos);
+    ASSERT_TRUE(supervisor.start("orders", /*allow_state_drop=*/true).ok());
+    ASSERT_TRUE(eventually([&] { return supervisor.status("orders")->state_keys == 10; }));
+    EXPECT_TRUE(allowed.load());
+    EXPECT_EQ(supervisor.status("orders")->state_bytes, 1000u);
+    EXPECT_EQ(supervisor.status("orders")->state_limit_bytes, 4096u);
+    supervisor.stop_all();
+}
+
 TEST(PipelineSupervisor, RecoversAfterFailuresAndStopsOnRequest) {
     Fixture f;
     std::atomic<int> runs{0};
