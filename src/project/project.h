@@ -206,7 +206,10 @@ struct PipelineSpec {
     PipelineMode mode = PipelineMode::kBatch;
     std::optional<int> parallelism;                                // default: cores
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
-    RestartPolicy restart;                                         // streaming only
+    /// `state_ttl:` (streaming): how long, in event time past the watermark, a stream join
+    /// without a time bound keeps a row (docs/streaming.md, "Stream joins").
+    std::optional<std::chrono::microseconds> state_ttl;
+    RestartPolicy restart;  // streaming only
     /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
     std::map<std::string, std::string> variables;
     std::vector<SourceSpec> sources;  // in file order
