@@ -38,6 +38,8 @@ enum class OperatorStateKind : uint8_t {
     kTopN = 4,
     kWindowAggregate = 5,
     kSessionWindowAggregate = 6,
+    kStreamJoin = 7,
+    kDeduplicate = 8,
 };
 
 inline constexpr uint16_t kOperatorStateVersion = 1;

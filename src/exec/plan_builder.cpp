@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "exec/deduplicate_operator.h"
 #include "exec/expression_evaluator.h"
 #include "exec/filter_operator.h"
 #include "exec/hash_aggregate_operator.h"
@@ -9,6 +10,7 @@
 #include "exec/project_operator.h"
 #include "exec/session_window_aggregate_operator.h"
 #include "exec/sort_operator.h"
+#include "exec/stream_join_operator.h"
 #include "exec/top_n_operator.h"
 #include "exec/window_aggregate_operator.h"
 
@@ -65,12 +67,149 @@ std::optional<SessionKeys> session_keys(const LogicalNode& aggregate, std::size_
     return out;
 }
 
+/// Whether `node` reads any source in `sources`.
+bool reads_any(const LogicalNode& node, const std::set<std::string>& sources) {
+    if (node.kind == LogicalNode::Kind::kScan) return sources.count(node.source) != 0;
+    for (const auto& child : node.children) {
+        if (reads_any(*child, sources)) return true;
+    }
+    return false;
+}
+
+/// Whether every row that arrives at `node`'s output after a watermark W has column `column`
+/// >= W: a source's event-time column passed on unchanged, or a window_end (a window's end
+/// is after its rows' times, and a window aggregate emits a window before the watermark that
+/// passes its end).
+bool watermark_bounds(const LogicalNode& node, std::size_t column, const PlanOptions& options) {
+    if (column >= node.schema->size() || node.schema->field(column).type != DataType::kTimestamp)
+        return false;
+    if (node.schema->field(column).name == "window_end") return true;
+    auto [origin, origin_column] = column_origin(node, column);
+    if (origin->kind != LogicalNode::Kind::kScan) return false;
+    auto it = options.event_time.find(origin->source);
+    return it != options.event_time.end() &&
+           origin->schema->field(origin_column).name == it->second;
+}
+
+/// `column + offset` where `column` is one the watermark bounds: the side (0 left, 1 right),
+/// the column in that side's schema and the offset (microseconds).
+struct TimeTerm {
+    int side = 0;
+    std::size_t column = 0;
+    int64_t offset = 0;
+};
+
+std::optional<TimeTerm> time_term(const sql::BoundExpr& expr, const LogicalNode& join,
+                                  const PlanOptions& options) {
+    const std::size_t left_width = join.children[0]->schema->size();
+    const sql::BoundExpr* column = &expr;
+    int64_t offset = 0;
+    if (expr.kind == sql::BoundExpr::Kind::kCall &&
+        (expr.function == sql::Function::kTimestampAddMicros ||
+         expr.function == sql::Function::kTimestampSubtractMicros) &&
+        expr.args.size() == 2 && expr.args[1].is_constant() && !expr.args[1].constant.is_null()) {
+        offset = expr.args[1].constant.as_int64();
+        if (expr.function == sql::Function::kTimestampSubtractMicros) offset = -offset;
+        column = &expr.args[0];
+    }
+    if (column->kind != sql::BoundExpr::Kind::kColumn) return std::nullopt;
+    TimeTerm term;
+    term.side = column->column < left_width ? 0 : 1;
+    term.column = column->column - (term.side == 0 ? 0 : left_width);
+    term.offset = offset;
+    if (!watermark_bounds(*join.children[term.side], term.column, options)) return std::nullopt;
+    return term;
+}
+
+/// The side (0 left, 1 right) whose columns alone `expr` reads, over the join's columns; -1
+/// when it reads none or both.
+int side_of(const sql::BoundExpr& expr, std::size_t left_width, std::size_t width) {
+    std::vector<bool> columns(width, false);
+    expr.collect_columns(columns);
+    bool left = false, right = false;
+    for (std::size_t i = 0; i < width; ++i) {
+        if (!columns[i]) continue;
+        (i < left_width ? left : right) = true;
+    }
+    if (left == right) return -1;
+    return left ? 0 : 1;
+}
+
+/// The time bounds of a stream join's condition (StreamJoinBounds). Each conjunct `A <= B`
+/// (or <, >=, >, =, and the equi-join keys as equalities) where A is `X.t + c` with X.t a
+/// column the watermark bounds and B reads only the other side Y: rows of X arriving after
+/// watermark W have A >= W + c, so a row of Y can match none of them once W > B - c.
+StreamJoinBounds stream_join_bounds(const LogicalNode& join, const PlanOptions& options) {
+    StreamJoinBounds bounds;
+    const std::size_t left_width = join.children[0]->schema->size();
+    const std::size_t width = join.schema->size();
+    std::vector<std::pair<sql::BoundExpr, sql::BoundExpr>> less_equal;  // A <= B
+    std::vector<sql::BoundExpr> conjuncts;
+    if (join.has_predicate) sql::split_conjuncts(join.predicate, conjuncts);
+    for (const sql::BoundExpr& c : conjuncts) {
+        if (c.kind != sql::BoundExpr::Kind::kCall || c.args.size() != 2) continue;
+        switch (c.function) {
+            case sql::Function::kLess:
+            case sql::Function::kLessEqual:
+                less_equal.emplace_back(c.args[0], c.args[1]);
+                break;
+            case sql::Function::kGreater:
+            case sql::Function::kGreaterEqual:
+                less_equal.emplace_back(c.args[1], c.args[0]);
+                break;
+            case sql::Function::kEqual:
+                less_equal.emplace_back(c.args[0], c.args[1]);
+                less_equal.emplace_back(c.args[1], c.args[0]);
+                break;
+            default:
+                break;
+        }
+    }
+    std::vector<std::size_t> to_right(width, 0);
+    std::vector<std::size_t> from_right(width - left_width, 0);
+    for (std::size_t i = 0; i < width - left_width; ++i) from_right[i] = i + left_width;
+    for (std::size_t i = left_width; i < width; ++i) to_right[i] = i - left_width;
+    for (std::size_t i = 0; i < join.left_keys.size() && i < join.right_keys.size(); ++i) {
+        sql::BoundExpr right = join.right_keys[i];
+        right.remap_columns(from_right);
+        less_equal.emplace_back(join.left_keys[i], right);
+        less_equal.emplace_back(right, join.left_keys[i]);
+    }
+    for (auto& [a, b] : less_equal) {
+        std::optional<TimeTerm> term = time_term(a, join, options);
+        if (!term || b.type != DataType::kTimestamp) continue;
+        const int other = side_of(b, left_width, width);
+        if (other != 1 - term->side) continue;
+        sql::BoundExpr expiry = b;
+        if (other == 1) expiry.remap_columns(to_right);
+        if (term->offset != 0) {
+            sql::BoundExpr shifted;
+            shifted.kind = sql::BoundExpr::Kind::kCall;
+            shifted.type = DataType::kTimestamp;
+            shifted.function = sql::Function::kTimestampSubtractMicros;
+            shifted.args.push_back(std::move(expiry));
+            sql::BoundExpr amount =
+                sql::BoundExpr::constant_of(Value::int64(term->offset), DataType::kInt64);
+            shifted.args.push_back(std::move(amount));
+            expiry = std::move(shifted);
+        }
+        bounds.expiry[other].push_back(std::move(expiry));
+        if (!bounds.time_column[term->side]) bounds.time_column[term->side] = term->column;
+    }
+    return bounds;
+}
+
 class Builder {
 public:
     Builder(ExecContext& context, const std::string& origin,
             std::vector<std::unique_ptr<Operator>>& operators, std::vector<ScanInput>& inputs,
-            PlanMode mode)
-        : context_(context), origin_(origin), operators_(operators), inputs_(inputs), mode_(mode) {}
+            PlanMode mode, const PlanOptions& options)
+        : context_(context),
+          origin_(origin),
+          operators_(operators),
+          inputs_(inputs),
+          mode_(mode),
+          options_(options) {}
 
     Error unbounded(std::string_view what) const {
         return Error(ErrorCode::kUnsupported,
@@ -122,6 +261,17 @@ public:
                 return build(*node.children[0], filter);
             }
             case LogicalNode::Kind::kProject: {
+                if (node.dedup_micros > 0) {
+                    // The same operator in batch runs: the first of the duplicates in input
+                    // order wins there too.
+                    std::vector<sql::BoundExpr> keys;
+                    for (const auto& e : node.dedup_keys) keys.push_back(folded(e));
+                    auto* dedup =
+                        make<DeduplicateOperator>(std::move(keys), folded(node.dedup_time),
+                                                  node.dedup_micros, context_, origin_);
+                    dedup->set_output(output);
+                    return build(*node.children[0], dedup);
+                }
                 std::vector<sql::BoundExpr> exprs;
                 for (const auto& e : node.exprs) exprs.push_back(folded(e));
                 auto* project =
@@ -184,6 +334,11 @@ public:
                 for (const auto& e : node.right_keys) right_keys.push_back(folded(e));
                 std::optional<sql::BoundExpr> residual;
                 if (node.has_predicate) residual = folded(node.predicate);
+                if (mode_ != PlanMode::kBatch &&
+                    reads_any(*node.children[1], options_.unbounded_sources)) {
+                    return build_stream_join(node, std::move(left_keys), std::move(right_keys),
+                                             std::move(residual), output);
+                }
                 auto* join = make<HashJoinOperator>(
                     node.join_type, std::move(left_keys), std::move(right_keys),
                     std::move(residual), node.children[0]->schema, node.children[1]->schema,
@@ -228,11 +383,53 @@ public:
     }
 
 private:
+    Status build_stream_join(const LogicalNode& node, std::vector<sql::BoundExpr> left_keys,
+                             std::vector<sql::BoundExpr> right_keys,
+                             std::optional<sql::BoundExpr> residual, BatchSink* output) {
+        if (node.join_type != sql::JoinType::kInner) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("`{}`: a join of two streams must be an inner join (an outer "
+                                     "join's unmatched rows would have to be taken back when a "
+                                     "match arrives later)",
+                                     origin_));
+        }
+        if (left_keys.empty()) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("`{}`: a join of two streams needs an equality between "
+                                     "them (ON a.k = b.k ...); its rows are kept per key",
+                                     origin_));
+        }
+        StreamJoinBounds bounds = stream_join_bounds(node, options_);
+        for (int side = 0; side < 2; ++side) {
+            for (auto& e : bounds.expiry[side]) e = folded(std::move(e));
+        }
+        bounds.ttl_micros = options_.state_ttl_micros;
+        const bool bounded = !bounds.expiry[0].empty() && !bounds.expiry[1].empty();
+        if (!bounded && !bounds.ttl_micros && mode_ != PlanMode::kStreamingUpsert) {
+            return Error(
+                ErrorCode::kUnsupported,
+                fmt::format("`{}`: this join of two streams has no time bound, so it would keep "
+                            "every row of both streams forever; bound it in time on the "
+                            "sources' event_time (ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + "
+                            "INTERVAL '1 hour'), join two windows on window_end, or set the "
+                            "pipeline's `state_ttl:` (see docs/streaming.md, \"Stream joins\")",
+                            origin_));
+        }
+        auto* join = make<StreamJoinOperator>(std::move(left_keys), std::move(right_keys),
+                                              std::move(residual), node.children[0]->schema,
+                                              node.children[1]->schema, node.schema,
+                                              std::move(bounds), context_, origin_);
+        join->set_output(output);
+        MILLRACE_TRY(build(*node.children[1], &join->right_side()));
+        return build(*node.children[0], join);
+    }
+
     ExecContext& context_;
     const std::string& origin_;
     std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
     PlanMode mode_;
+    const PlanOptions& options_;
     bool at_top_ = true;  // only projections between the plan's output and this node
 };
 
@@ -248,6 +445,8 @@ void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros) 
         for (auto& arg : call.args) fold(arg);
     }
     for (auto& e : plan.left_keys) fold(e);
+    for (auto& e : plan.dedup_keys) fold(e);
+    if (plan.dedup_micros > 0) fold(plan.dedup_time);
     for (auto& e : plan.right_keys) fold(e);
     for (auto& child : plan.children) fold_plan_constants(*child, statement_time_micros);
 }
@@ -266,9 +465,9 @@ std::optional<std::size_t> window_end_key(const sql::LogicalNode& aggregate) {
 
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
                                                    ExecContext& context, const std::string& origin,
-                                                   PlanMode mode) {
+                                                   PlanMode mode, const PlanOptions& options) {
     auto executable = std::make_unique<ExecutablePlan>();
-    Builder builder(context, origin, executable->operators_, executable->inputs_, mode);
+    Builder builder(context, origin, executable->operators_, executable->inputs_, mode, options);
     MILLRACE_TRY(builder.build(plan, &output));
     return executable;
 }

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,18 @@ struct ScanInput {
 /// emits the groups changed since its last emit at each barrier and at the end.
 enum class PlanMode { kBatch, kStreaming, kStreamingUpsert };
 
+/// What a streaming plan needs to know about its sources beyond the SQL.
+struct PlanOptions {
+    /// Sources read unbounded (topics, watched folders, generators). A join whose right side
+    /// reads one is a stream-stream join (StreamJoinOperator); one whose right side reads only
+    /// bounded files is a lookup join (HashJoinOperator, the files read first).
+    std::set<std::string> unbounded_sources;
+    /// Each source's event-time column: the columns the watermark bounds, besides window_end.
+    std::map<std::string, std::string> event_time;
+    /// `state_ttl`: how far past the watermark a stream join keeps a row without a time bound.
+    std::optional<int64_t> state_ttl_micros;
+};
+
 /// The index of the window_end column among an Aggregate node's group keys (a column named
 /// window_end, as tumble() and hop() add), if there is one.
 std::optional<std::size_t> window_end_key(const sql::LogicalNode& aggregate);
@@ -60,7 +74,7 @@ public:
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
                                                               ExecContext&, const std::string&,
-                                                              PlanMode);
+                                                              PlanMode, const PlanOptions&);
     std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<ScanInput> inputs_;
 };
@@ -76,6 +90,7 @@ void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros);
 /// names the plan in dead-letter records (the view or sink).
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
                                                    ExecContext& context, const std::string& origin,
-                                                   PlanMode mode = PlanMode::kBatch);
+                                                   PlanMode mode = PlanMode::kBatch,
+                                                   const PlanOptions& options = {});
 
 }  // namespace millrace

@@ -418,7 +418,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
 }
 
 Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
-                        PlanMode mode) {
+                        PlanMode mode, const PlanOptions& options) {
     for (PreparedSink& sink : prepared.sinks) {
         if (sink.feature_view != nullptr) {
             const std::string from = sink.spec->from;
@@ -449,8 +449,8 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
         const PlanMode sink_mode = mode == PlanMode::kStreaming && sink_takes_upserts(*sink.spec)
                                        ? PlanMode::kStreamingUpsert
                                        : mode;
-        MILLRACE_ASSIGN_OR_RETURN(
-            sink.executable, build_plan(*sink.plan, *end, context, sink.spec->from, sink_mode));
+        MILLRACE_ASSIGN_OR_RETURN(sink.executable, build_plan(*sink.plan, *end, context,
+                                                              sink.spec->from, sink_mode, options));
     }
     return {};
 }

@@ -107,7 +107,7 @@ std::string streaming_file_progress_path(const Project& project, const std::stri
 /// Opens the online sinks (their rejected rows go to `dead_letters`) and builds every sink's
 /// plan for `mode`, pushing into its output.
 Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWriter& dead_letters,
-                        PlanMode mode);
+                        PlanMode mode, const PlanOptions& options = {});
 
 /// The pipeline's dead-letter topic (its `dead_letter` topic sink, else `dlq.<pipeline>`), in
 /// `prepared.dead_letter_topic`, fed every record `dead_letters` writes. The runner commits it

@@ -43,29 +43,6 @@ bool bounded_file(const SourceSpec& source) {
     return source.kind == SourceKind::kFile && !source.watch;
 }
 
-bool reads_topic(const sql::LogicalNode& node, const PipelineSpec& pipeline) {
-    if (node.kind == sql::LogicalNode::Kind::kScan) {
-        const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && !bounded_file(*source);
-    }
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_topic(*child, pipeline); });
-}
-
-Status check_joins(const sql::LogicalNode& node, const PipelineSpec& pipeline,
-                   const std::string& origin) {
-    if (node.kind == sql::LogicalNode::Kind::kJoin && reads_topic(*node.children[1], pipeline)) {
-        return Error(ErrorCode::kUnsupported,
-                     fmt::format("`{}`: the right side of a join in a streaming pipeline is "
-                                 "read whole before the left side streams through it, so it must "
-                                 "read files, not topics or a watched folder (stream-stream "
-                                 "joins are not built yet)",
-                                 origin));
-    }
-    for (const auto& child : node.children) MILLRACE_TRY(check_joins(*child, pipeline, origin));
-    return {};
-}
-
 bool reads_kind(const sql::LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
     if (node.kind == sql::LogicalNode::Kind::kScan) {
         const SourceSpec* source = pipeline.find_source(node.source);
@@ -250,6 +227,16 @@ Status send_watermark(StreamInput& input, uint64_t& sent_count) {
 
 }  // namespace
 
+PlanOptions streaming_plan_options(const PipelineSpec& pipeline) {
+    PlanOptions options;
+    for (const SourceSpec& source : pipeline.sources) {
+        if (!bounded_file(source)) options.unbounded_sources.insert(source.name);
+        if (source.event_time) options.event_time[source.name] = *source.event_time;
+    }
+    if (pipeline.state_ttl) options.state_ttl_micros = pipeline.state_ttl->count();
+    return options;
+}
+
 bool sink_takes_upserts(const SinkSpec& sink) {
     // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
     // an online sink) keep the newest record per key.
@@ -259,12 +246,12 @@ bool sink_takes_upserts(const SinkSpec& sink) {
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
                             const SinkSpec& sink) {
     const std::string& origin = sink.from;
-    MILLRACE_TRY(check_joins(plan, pipeline, origin));
     ExecContext context;
     DiscardSink discard;
     const bool upserts = sink_takes_upserts(sink);
     auto built = build_plan(plan, discard, context, origin,
-                            upserts ? PlanMode::kStreamingUpsert : PlanMode::kStreaming);
+                            upserts ? PlanMode::kStreamingUpsert : PlanMode::kStreaming,
+                            streaming_plan_options(pipeline));
     if (built.ok()) return {};
     if (!upserts && has_unwindowed_aggregate(plan)) {
         return Error(ErrorCode::kUnsupported,
@@ -358,7 +345,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     context.dead_letter = [&](DeadLetterRow row) {
         dead_letters->add_row("evaluate", "view", row.origin, row.reason, row.row_json);
     };
-    MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kStreaming));
+    MILLRACE_TRY(build_sink_plans(prepared, context, *dead_letters, PlanMode::kStreaming,
+                                  streaming_plan_options(pipeline)));
     // Every sink first settles what a dead run left: the restored checkpoint's commit is rolled
     // forward where it had not happened, anything staged after it is dropped.
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "exec/plan_builder.h"
 #include "pipeline/batch_runner.h"
 #include "project/project.h"
 
@@ -123,6 +124,10 @@ struct StreamReport {
 Result<StreamReport> run_streaming_pipeline(const Project& project, const PipelineSpec& pipeline,
                                             const StreamOptions& options);
 
+/// What a streaming plan of `pipeline` is built with: which sources are unbounded (a join whose
+/// right side reads one is a stream join), their event-time columns, the `state_ttl`.
+PlanOptions streaming_plan_options(const PipelineSpec& pipeline);
+
 /// Whether `sink` takes updates by key (the online store: a feature view's entity key), so a
 /// streaming GROUP BY without window_end may feed it as an upserting aggregate. Files and lake
 /// tables only append.
@@ -130,7 +135,8 @@ bool sink_takes_upserts(const SinkSpec& sink);
 
 /// What a streaming sink plan may not contain, whatever the data: operators that answer only at
 /// the end of input (ORDER BY, LIMIT, and a GROUP BY without window_end unless `sink` takes
-/// upserts) and joins whose build (right) side reads a topic (it would never finish building).
+/// upserts) and joins of two streams whose condition bounds neither side in time, unless the
+/// pipeline sets `state_ttl` (their state would grow forever).
 /// Errors name the sink's `from`.
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
                             const SinkSpec& sink);

@@ -159,6 +159,17 @@ public:
                 }
             }
         }
+        if (const ConfigNode* ttl = map.optional("state_ttl"); present(ttl)) {
+            const std::string what = key_of("state_ttl", what_);
+            if (auto value = reader_.duration(*ttl, what)) {
+                if (value->count() == 0) {
+                    reader_.error(ErrorCode::kConfig, what + " must be longer than 0",
+                                  ttl->location());
+                } else {
+                    spec_.state_ttl = *value;
+                }
+            }
+        }
         spec_.restart.location = root.location();
         if (const ConfigNode* restart = map.optional("restart"); present(restart)) {
             parse_restart(*restart);

@@ -227,6 +227,9 @@ struct PipelineSpec {
     /// `state_limit: 2GB`: bytes the operator state of a streaming run may hold (open windows,
     /// aggregate groups, join build sides); default: the run's --memory-limit, else 4 GiB.
     std::optional<uint64_t> state_limit_bytes;
+    /// `state_ttl:` (streaming): how long, in event time past the watermark, a stream join
+    /// without a time bound keeps a row (docs/streaming.md, "Stream joins").
+    std::optional<std::chrono::microseconds> state_ttl;
     /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
     std::map<std::string, std::string> variables;
     std::vector<SourceSpec> sources;  // in file order

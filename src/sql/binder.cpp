@@ -112,16 +112,72 @@ public:
     /// operator downstream (and the batch runtime) sees plain rows. session(source, time, gap)
     /// gives each row its own window [time, time + gap) in a projection marked with the gap: a
     /// GROUP BY over it merges the overlapping windows of each group into sessions.
+    /// dedup(source, key [, key ...], time_column, INTERVAL '<within>'): the source's rows
+    /// minus duplicates, a row being one when a row of the same keys was kept whose time is
+    /// less than `within` from its own. A projection of the source's columns marked with the
+    /// keys, the time and the interval (LogicalNode::dedup_micros).
+    Result<BoundRelation> bind_dedup(const FromItem& item) {
+        if (item.args.size() < 4 || item.args[0]->kind != AstKind::kColumn ||
+            item.args[0]->names.size() != 1) {
+            return error(ErrorCode::kInvalidArgument, item.location,
+                         "dedup() takes (source, key [, key ...], time_column, INTERVAL "
+                         "'<within>')");
+        }
+        FromItem table;
+        table.kind = FromItem::Kind::kTable;
+        table.name = item.args[0]->names[0];
+        table.location = item.args[0]->location;
+        MILLRACE_ASSIGN_OR_RETURN(BoundRelation input, bind_table(table));
+        const std::size_t n = item.args.size();
+        std::vector<BoundExpr> keys;
+        for (std::size_t i = 1; i + 2 < n; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(BoundExpr key,
+                                      exprs_.bind(*item.args[i], input.scope, false));
+            keys.push_back(std::move(key));
+        }
+        MILLRACE_ASSIGN_OR_RETURN(BoundExpr time,
+                                  exprs_.bind(*item.args[n - 2], input.scope, false));
+        if (time.type != DataType::kTimestamp) {
+            return error(ErrorCode::kTypeMismatch, item.args[n - 2]->location,
+                         fmt::format("the time column of dedup() must be a timestamp, not {}",
+                                     type_name(time.type)));
+        }
+        MILLRACE_ASSIGN_OR_RETURN(
+            const int64_t within,
+            bind_window_interval(*item.args[n - 1], input.scope, "dedup", "interval"));
+        std::vector<std::string> names;
+        std::vector<BoundExpr> exprs;
+        for (std::size_t c = 0; c < input.scope.columns.size(); ++c) {
+            names.push_back(input.scope.columns[c].name);
+            exprs.push_back(
+                BoundExpr::column_ref(c, input.scope.columns[c].type, input.scope.columns[c].name));
+        }
+        BoundRelation out;
+        out.plan = make_project(std::move(input.plan), std::move(exprs), names);
+        out.plan->dedup_micros = within;
+        out.plan->dedup_keys = std::move(keys);
+        out.plan->dedup_time = std::move(time);
+        std::string qualifier = item.alias.empty() ? table.name : item.alias;
+        for (const Field& field : out.plan->schema->fields()) {
+            out.scope.columns.push_back(ScopeColumn{qualifier, field.name, field.type, false});
+        }
+        return out;
+    }
+
     Result<BoundRelation> bind_table_function(const FromItem& item) {
         std::string name = item.name;
+        if (name == "dedup") return bind_dedup(item);
         if (name != "tumble" && name != "hop" && name != "session" && name != "cumulate") {
-            return error(ErrorCode::kNotFound, item.location,
-                         fmt::format("unknown table function {}(); windows are tumble(source, "
-                                     "time_column, INTERVAL '<size>'), hop(source, "
-                                     "time_column, INTERVAL '<slide>', INTERVAL '<size>'), "
-                                     "cumulate(source, time_column, INTERVAL '<step>', INTERVAL "
-                                     "'<size>') and session(source, time_column, INTERVAL '<gap>')",
-                                     name));
+            return error(
+                ErrorCode::kNotFound, item.location,
+                fmt::format(
+                    "unknown table function {}(); windows are tumble(source, "
+                    "time_column, INTERVAL '<size>'), hop(source, "
+                    "time_column, INTERVAL '<slide>', INTERVAL '<size>'), "
+                    "cumulate(source, time_column, INTERVAL '<step>', INTERVAL "
+                    "'<size>') and session(source, time_column, INTERVAL '<gap>'); dedup(source, "
+                    "key, time_column, INTERVAL '<within>') drops duplicates",
+                    name));
         }
         const bool cumulate = name == "cumulate";
         const bool hop = name == "hop" || cumulate;  // both take a slide (cumulate: its step)

@@ -27,6 +27,9 @@ std::unique_ptr<LogicalNode> LogicalNode::clone() const {
     out->has_predicate = has_predicate;
     out->exprs = exprs;
     out->session_gap_micros = session_gap_micros;
+    out->dedup_micros = dedup_micros;
+    out->dedup_keys = dedup_keys;
+    out->dedup_time = dedup_time;
     out->group_keys = group_keys;
     out->aggregates = aggregates;
     out->join_type = join_type;
@@ -70,6 +73,10 @@ std::string LogicalNode::to_string(int indent) const {
             line = session_gap_micros > 0
                        ? fmt::format("Project (session gap {}us) ", session_gap_micros)
                        : std::string("Project ");
+            if (dedup_micros > 0) {
+                line = fmt::format("Project (dedup keys: [{}] time: {} within {}us) ",
+                                   list(dedup_keys), dedup_time.to_string(), dedup_micros);
+            }
             for (std::size_t i = 0; i < exprs.size(); ++i) {
                 if (i > 0) line += ", ";
                 line += exprs[i].to_string() + " AS " + schema->field(i).name;

@@ -72,6 +72,13 @@ struct LogicalNode {
     /// [time, time + gap), which a GROUP BY over them merges into sessions per key (the
     /// operator that does so is chosen by this mark). 0 for every other projection.
     int64_t session_gap_micros = 0;
+    /// kProject made by dedup(): passes its input's columns on, keeping a row only when no row
+    /// of the same `dedup_keys` was kept whose `dedup_time` is less than `dedup_micros` from
+    /// its own (the first of the duplicates to arrive wins). 0 for every other projection.
+    /// Filters are not pushed below it (that would change which rows are duplicates).
+    int64_t dedup_micros = 0;
+    std::vector<BoundExpr> dedup_keys;
+    BoundExpr dedup_time;
     // kAggregate
     std::vector<BoundExpr> group_keys;
     std::vector<AggregateCall> aggregates;

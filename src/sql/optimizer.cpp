@@ -44,6 +44,12 @@ void push_down(LogicalPlan& node, std::vector<BoundExpr> conjuncts) {
             return;
         }
         case Node::Kind::kProject: {
+            if (node->dedup_micros > 0) {
+                // Which rows are duplicates depends on every row: filter after, not before.
+                push_down(node->children[0], {});
+                wrap_filter(node, std::move(conjuncts));
+                return;
+            }
             std::vector<BoundExpr> down, here;
             for (auto& c : conjuncts) {
                 std::vector<bool> used = columns_of(c);
@@ -201,8 +207,12 @@ std::vector<std::size_t> prune(Node& node, std::vector<bool> needed) {
         case Node::Kind::kProject: {
             std::vector<bool> child_needed;
             for (const auto& e : node.exprs) mark(e, child_needed);
+            for (const auto& e : node.dedup_keys) mark(e, child_needed);
+            if (node.dedup_micros > 0) mark(node.dedup_time, child_needed);
             std::vector<std::size_t> mapping = prune(*node.children[0], child_needed);
             for (auto& e : node.exprs) e.remap_columns(mapping);
+            for (auto& e : node.dedup_keys) e.remap_columns(mapping);
+            if (node.dedup_micros > 0) node.dedup_time.remap_columns(mapping);
             return identity;
         }
         case Node::Kind::kAggregate: {

@@ -136,7 +136,8 @@ out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
 expect_contains "$out" "loop.yaml:9:5: error: the file sink of \`events\` writes" \
   "validate refuses it too"
 rm "$project/pipelines/loop.yaml"
-# 6. A watched folder cannot be the right side of a join (that side is read whole first).
+# 6. A join of two watched folders is a stream join: without event times to bound it in time
+# (or a state_ttl) it would keep every row forever, so it is refused.
 cat >"$project/pipelines/join.yaml" <<'YAML'
 name: join
 mode: streaming
@@ -155,6 +156,6 @@ sinks:
   - { from: joined, lake: { table: joined } }
 YAML
 out=$("$MILLRACE" validate "$project" 2>&1) && rc=0 || rc=$?
-expect_eq "$rc" "1" "validate refuses a join whose right side is a watched folder"
-expect_contains "$out" "not topics or a watched folder" "the error says why"
+expect_eq "$rc" "1" "validate refuses a join of two watched folders without a time bound"
+expect_contains "$out" "no time bound" "the error says why"
 finish
