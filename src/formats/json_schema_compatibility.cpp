@@ -1,10 +1,10 @@
 #include "formats/json_schema_compatibility.h"
 
+#include <re2/re2.h>
 #include <simdjson.h>
 
 #include <cmath>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string_view>
 
@@ -111,12 +111,13 @@ Sub undeclared_property(const Sub& schema, std::string_view name) {
     if (Sub found = keyword(schema, "patternProperties");
         found && found->get(patterns) == simdjson::SUCCESS) {
         for (auto [pattern, sub] : patterns) {
-            try {
-                if (std::regex_search(std::string(name), std::regex(std::string(pattern))))
-                    return sub;
-            } catch (const std::regex_error&) {
-                // A pattern std::regex cannot compile matches nothing here.
-            }
+            // RE2: linear time, so a hostile pattern cannot stall the registry. A pattern it
+            // cannot compile (look-arounds, back-references) matches nothing here.
+            const re2::RE2 compiled(re2::StringPiece(pattern.data(), pattern.size()),
+                                    re2::RE2::Quiet);
+            if (compiled.ok() &&
+                re2::RE2::PartialMatch(re2::StringPiece(name.data(), name.size()), compiled))
+                return sub;
         }
     }
     return keyword(schema, "additionalProperties");

@@ -589,6 +589,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         for (auto& stream : streams) {
             if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
+            // The group's offsets too, so that a rebalance hands a partition to another
+            // member (another `serve` sharing the group) from this checkpoint, not from
+            // where the run started.
+            if (stream->kafka) MILLRACE_TRY(stream->kafka->commit_offsets());
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;
