@@ -14,6 +14,7 @@ packages=(
   librocksdb-dev
   libssl-dev  # SHA-256 and HMAC of the lake's S3 requests (AWS SigV4, src/storage/sigv4.cpp)
   liblz4-dev  # lz4-compressed Kafka record batches (src/log/batch_compression.cpp)
+  libssl-dev  # @confluentinc/kafka-javascript's librdkafka is built here against it (below)
   librdkafka-dev  # kafka: sources and sinks on an external cluster (src/connectors/kafka_*.cpp)
   libre2-dev uap-core  # ua_browser()/ua_os()/ua_device(): uap-core's regexes run by RE2 (src/exec/user_agent_parser.cpp)
   libmaxminddb-dev  # ip_country()/ip_city() read MaxMind .mmdb files (src/exec/geoip_database.cpp)
@@ -62,7 +63,10 @@ if [ -f package-lock.json ]; then
     # here (linux-x64), not every optional one. `npm install --no-save` installs the locked
     # versions with their integrity hashes and leaves the lock untouched.
     echo "install-deps: npm install (from package-lock.json)"
-    npm install --no-save --no-audit --no-fund --loglevel=error
+    # CKJS_LINKING=dynamic: @confluentinc/kafka-javascript builds its bundled librdkafka
+    # against the system's OpenSSL, zlib, zstd and lz4; its default (a prebuilt binary, else
+    # a static build) downloads from outside the npm registry, which fails offline.
+    CKJS_LINKING=dynamic npm install --no-save --no-audit --no-fund --loglevel=error
     cp package-lock.json "$stamp"
   fi
 fi

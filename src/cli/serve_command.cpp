@@ -70,6 +70,7 @@ TopicConfig to_topic_config(const TopicSpec& spec) {
     config.on_error = spec.on_error == TopicOnError::kDeadLetter ? OnIngestError::kDeadLetter
                                                                  : OnIngestError::kReject;
     config.capture = spec.capture;
+    config.require_schema = spec.require_schema;
     return config;
 }
 
@@ -388,6 +389,9 @@ int run_serve(const ServeOptions& options) {
         broker_options.advertised_port = advertised_port;
         broker_options.auto_create_topics = spec.auto_create_topics;
         broker_options.default_partitions = spec.default_partitions;
+        broker_options.schema_exists = [&schemas](int64_t id) {
+            return schemas.by_id(id).has_value();
+        };
         broker_options.initial_rebalance_delay =
             std::chrono::duration_cast<std::chrono::milliseconds>(spec.initial_rebalance_delay);
         kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);

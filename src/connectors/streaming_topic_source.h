@@ -56,7 +56,7 @@ private:
     std::shared_ptr<const Schema> schema_;
     std::vector<Offset> offsets_;
     std::vector<std::string> unit_names_;  // "topic t partition p", for the listener
-    std::shared_ptr<ConfluentAvroRecords> avro_;
+    std::shared_ptr<RegistryFramedRecords> avro_;
     std::string scratch_;
     std::size_t next_ = 0;  // the partition the next poll tries first
     std::size_t current_ = 0;

@@ -21,15 +21,14 @@ constexpr std::size_t kMaxRawBytes = 65536;
 
 }  // namespace
 
-ConfluentAvroRecords::ConfluentAvroRecords(std::string registry_dir)
-    : registry_dir_(std::move(registry_dir)) {}
+RegistryFramedRecords::RegistryFramedRecords(std::string registry_dir, SchemaType type)
+    : registry_dir_(std::move(registry_dir)), type_(type) {}
 
-std::shared_ptr<const AvroSchema> ConfluentAvroRecords::schema_for(int64_t id,
-                                                                   std::string& reason) {
-    if (auto found = schemas_.find(id); found != schemas_.end()) return found->second;
+bool RegistryFramedRecords::known(int64_t id, std::string& reason) {
+    if (schemas_.contains(id) || json_ids_.contains(id)) return true;
     if (missing_.contains(id)) {
         reason = "schema id " + std::to_string(id) + " is not in the schema registry";
-        return nullptr;
+        return false;
     }
     // Read the registry as it is now: the id may have been registered since the last look.
     SchemaRegistry registry(registry_dir_, /*read_only=*/true);
@@ -40,44 +39,61 @@ std::shared_ptr<const AvroSchema> ConfluentAvroRecords::schema_for(int64_t id,
         missing_.insert(id);
         reason = loaded.ok() ? "schema id " + std::to_string(id) + " is not in the schema registry"
                              : "the schema registry cannot be read: " + loaded.error().message();
-        return nullptr;
+        return false;
     }
-    if (registered->type != SchemaType::kAvro) {
+    if (registered->type != type_) {
         missing_.insert(id);
-        reason = "schema id " + std::to_string(id) + " is a JSON Schema, not Avro";
-        return nullptr;
+        reason = "schema id " + std::to_string(id) +
+                 (registered->type == SchemaType::kJson
+                      ? " is a JSON Schema, not Avro (use format: json_sr)"
+                      : " is an Avro schema, not a JSON Schema (use format: avro)");
+        return false;
+    }
+    if (type_ == SchemaType::kJson) {
+        json_ids_.insert(id);
+        return true;
     }
     auto parsed = AvroSchema::parse(registered->schema, "schema id " + std::to_string(id));
     if (!parsed.ok()) {
         missing_.insert(id);
         reason = parsed.error().message();
-        return nullptr;
-    }
-    schemas_[id] = *parsed;
-    return *parsed;
-}
-
-bool ConfluentAvroRecords::to_json(std::string_view value, std::string& json, std::string& reason) {
-    if (value.size() < kFrameHeader || value[0] != 0) {
-        reason = "not in the schema registry's wire format (magic byte 0 and a 4-byte schema id)";
         return false;
     }
+    schemas_[id] = *parsed;
+    return true;
+}
+
+std::optional<int64_t> registry_schema_id(std::string_view value) {
+    if (value.size() < kFrameHeader || value[0] != 0) return std::nullopt;
     const auto byte = [&](std::size_t at) {
         return static_cast<uint32_t>(static_cast<unsigned char>(value[at]));
     };
-    const int64_t id = (byte(1) << 24) | (byte(2) << 16) | (byte(3) << 8) | byte(4);
-    std::shared_ptr<const AvroSchema> schema = schema_for(id, reason);
-    if (!schema) return false;
-    std::string_view datum = value.substr(kFrameHeader);
+    return static_cast<int64_t>((byte(1) << 24) | (byte(2) << 16) | (byte(3) << 8) | byte(4));
+}
+
+bool RegistryFramedRecords::to_json(std::string_view value, std::string& json,
+                                    std::string& reason) {
+    const std::optional<int64_t> id = registry_schema_id(value);
+    if (!id) {
+        reason = "not in the schema registry's wire format (magic byte 0 and a 4-byte schema id)";
+        return false;
+    }
+    if (!known(*id, reason)) return false;
+    std::string_view payload = value.substr(kFrameHeader);
+    if (type_ == SchemaType::kJson) {
+        json.assign(payload);
+        return true;
+    }
+    const std::shared_ptr<const AvroSchema>& schema = schemas_.at(*id);
     std::size_t budget = kMaxAvroValues;
-    auto decoded = avro_decode(schema->root(), datum, budget);
+    auto decoded = avro_decode(schema->root(), payload, budget);
     if (!decoded.ok()) {
-        reason = "Avro datum of schema id " + std::to_string(id) +
+        reason = "Avro datum of schema id " + std::to_string(*id) +
                  " does not decode: " + decoded.error().message();
         return false;
     }
-    if (!datum.empty()) {
-        reason = "bytes after the Avro datum of schema id " + std::to_string(id);
+    if (!payload.empty()) {
+        reason = "bytes after the Avro datum of schema id " + std::to_string(*id);
         return false;
     }
     json.clear();
@@ -85,7 +101,7 @@ bool ConfluentAvroRecords::to_json(std::string_view value, std::string& json, st
     return true;
 }
 
-Status decode_topic_record(JsonDecoder& decoder, ConfluentAvroRecords* avro,
+Status decode_topic_record(JsonDecoder& decoder, RegistryFramedRecords* avro,
                            const RecordView& record, std::string& scratch, DecodeSink& sink) {
     const auto index = static_cast<uint64_t>(record.offset);
     std::string reason;
@@ -107,8 +123,10 @@ Status decode_topic_record(JsonDecoder& decoder, ConfluentAvroRecords* avro,
 
 Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log) {
     OpenedTopic out;
-    if (spec.format == DataFormat::kAvro) {
-        out.avro = std::make_shared<ConfluentAvroRecords>(log.dir() + "/_schemas");
+    if (spec.format == DataFormat::kAvro || spec.format == DataFormat::kJsonSr) {
+        out.avro = std::make_shared<RegistryFramedRecords>(
+            log.dir() + "/_schemas",
+            spec.format == DataFormat::kAvro ? SchemaType::kAvro : SchemaType::kJson);
     }
     out.topic = log.find_topic(spec.topic);
     if (!out.topic) {

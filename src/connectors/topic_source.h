@@ -12,6 +12,7 @@
 #include "formats/avro_schema.h"
 #include "formats/json_decoder.h"
 #include "log/partition_reader.h"
+#include "log/schema_registry.h"
 #include "project/project.h"
 
 namespace millrace {
@@ -22,35 +23,50 @@ class Topic;
 /// A topic source's topic and the schema its records decode with (the source's `schema:`, else
 /// the topic's): shared by the bounded and the streaming topic sources. Errors name the source
 /// and point at its location.
-/// Records in Confluent's wire format (`format: avro`): magic byte 0, a big-endian 4-byte
-/// schema id of the schema registry stored in the log's data directory (the one `serve`
-/// answers on its HTTP port), the Avro datum written with that schema. Each record becomes JSON
-/// text (avro_json.h) for the source's JsonDecoder; a record that is not framed so, names an
-/// unknown id or does not decode gets a reason instead (a dead letter). The registry is read
-/// when opened and again when an id is not in it (a schema registered since).
-class ConfluentAvroRecords {
+/// Records in Confluent's wire format (`format: avro` or `format: json_sr`):
+///
+///   +------+-------------------------+--------------------------------------------+
+///   | 0x00 | schema id (int32, BE)   | Avro datum, or JSON document (UTF-8 text)  |
+///   +------+-------------------------+--------------------------------------------+
+///
+/// The id is one of the schema registry stored in the log's data directory (the one `serve`
+/// answers on its HTTP port) and must name a schema of the source's kind (Avro or JSON Schema).
+/// Each record becomes JSON text for the source's JsonDecoder: the Avro datum decoded with the
+/// schema (avro_json.h), or the JSON document as it is (it is decoded through the source's
+/// `schema:`, not validated against the JSON Schema: the producer's serializer does that). A
+/// record that is not framed so, names an unknown id or one of the other kind, or does not
+/// decode gets a reason instead (a dead letter). The registry is read when opened and again
+/// when an id is not in it (a schema registered since).
+class RegistryFramedRecords {
 public:
-    explicit ConfluentAvroRecords(std::string registry_dir);
+    RegistryFramedRecords(std::string registry_dir, SchemaType type);
     /// JSON of `value` in `json`; false with `reason` when it cannot be decoded.
     bool to_json(std::string_view value, std::string& json, std::string& reason);
 
 private:
-    std::shared_ptr<const AvroSchema> schema_for(int64_t id, std::string& reason);
+    /// Whether `id` names a usable schema of this kind (loading it), else false with `reason`.
+    bool known(int64_t id, std::string& reason);
 
     std::string registry_dir_;
+    SchemaType type_;
+    /// Avro: the parsed schema; JSON Schema: null (known ids are in `json_ids_`).
     std::map<int64_t, std::shared_ptr<const AvroSchema>> schemas_;
+    std::set<int64_t> json_ids_;
     std::set<int64_t> missing_;  // ids looked for after a reload, not there: not again
 };
+
+/// The schema id of a record in the registry's wire format (nullopt: not framed so).
+std::optional<int64_t> registry_schema_id(std::string_view value);
 
 struct OpenedTopic {
     std::shared_ptr<Topic> topic;
     std::shared_ptr<const Schema> schema;
-    /// Set for `format: avro`.
-    std::shared_ptr<ConfluentAvroRecords> avro;
+    /// Set for `format: avro` and `format: json_sr`.
+    std::shared_ptr<RegistryFramedRecords> avro;
 };
 Result<OpenedTopic> open_source_topic(const SourceSpec& spec, Log& log);
 /// Decodes one record (JSON, or `avro` framed records when set) into `sink`.
-Status decode_topic_record(JsonDecoder& decoder, ConfluentAvroRecords* avro,
+Status decode_topic_record(JsonDecoder& decoder, RegistryFramedRecords* avro,
                            const RecordView& record, std::string& scratch, DecodeSink& sink);
 
 /// A log topic read as a bounded source: every partition from its start offset (or a given
@@ -93,7 +109,7 @@ private:
     int64_t offset_ = 0;                     // the next offset in it
     std::optional<PartitionReader> reader_;  // positioned at offset_ when set
     std::vector<RecordView> records_;
-    std::shared_ptr<ConfluentAvroRecords> avro_;
+    std::shared_ptr<RegistryFramedRecords> avro_;
     std::string scratch_;
 };
 

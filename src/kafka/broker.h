@@ -32,6 +32,10 @@ struct BrokerOptions {
     /// How long a new group waits for more members before its first rebalance completes
     /// (Kafka's group.initial.rebalance.delay.ms).
     std::chrono::milliseconds initial_rebalance_delay{3000};
+    /// Whether the schema registry has a schema with this global id: what a topic with
+    /// `require_schema` checks every produced record's framing against. Unset: no id is known,
+    /// so such topics refuse every record.
+    std::function<bool(int64_t id)> schema_exists;
 };
 
 class GroupCoordinator;

@@ -1,5 +1,8 @@
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "kafka/broker_impl.h"
 #include "log/log.h"
@@ -67,6 +70,39 @@ CheckedBatches check_batches(std::string_view records, bool transactional) {
     return out;
 }
 
+/// Why a record of `batches` (checked ones) is not in the schema registry's wire format with a
+/// known schema id (nullopt: every one is), for topics with `require_schema`.
+std::optional<std::string> unregistered_record(const std::vector<std::string>& batches,
+                                               const std::function<bool(int64_t)>& known) {
+    std::string expanded;
+    std::vector<RecordView> records;
+    for (const std::string& batch : batches) {
+        std::string_view plain = batch;
+        Result<bool> decompressed = record_batch::decompress_all(batch, expanded);
+        if (!decompressed.ok()) return decompressed.error().message();
+        if (*decompressed) plain = expanded;
+        records.clear();
+        if (Status decoded = record_batch::decode(plain, 0, records); !decoded.ok())
+            return decoded.error().message();
+        for (const RecordView& record : records) {
+            const std::string_view value = record.value;
+            if (value.size() < 5 || value[0] != 0) {
+                return "record " + std::to_string(record.offset) +
+                       " of the batch is not in the schema registry's wire format (magic byte 0 "
+                       "and a 4-byte schema id)";
+            }
+            const auto byte = [&](std::size_t at) {
+                return static_cast<uint32_t>(static_cast<unsigned char>(value[at]));
+            };
+            const auto id =
+                static_cast<int64_t>((byte(1) << 24) | (byte(2) << 16) | (byte(3) << 8) | byte(4));
+            if (!known || !known(id))
+                return "schema id " + std::to_string(id) + " is not in the schema registry";
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 void Broker::Impl::produce(Request& request, Respond& respond) {
@@ -104,6 +140,19 @@ void Broker::Impl::produce(Request& request, Respond& respond) {
             }
             const bool transactional = !request.body.is_null("TransactionalId");
             CheckedBatches checked = check_batches(partition_data.string("Records"), transactional);
+            if (checked.error == KafkaError::kNone && topic->config().require_schema) {
+                // INVALID_RECORD, as Kafka brokers with schema validation answer; the reason
+                // goes to the log (Produce below v8 has no error message).
+                if (auto why = unregistered_record(checked.batches, options_.schema_exists)) {
+                    logger_.warn("kafka", "produce refused: the topic requires registered schemas",
+                                 {{"topic", name},
+                                  {"partition", static_cast<int64_t>(index)},
+                                  {"reason", *why}});
+                    BrokerMetrics::count(metrics_.refused);
+                    fail(KafkaError::kInvalidRecord);
+                    continue;
+                }
+            }
             const std::shared_ptr<Partition>& partition = topic->partition(index);
             Result<ProduceOutcome> appended = ProduceOutcome{};
             auto append = [&] { appended = producers_.append(name, *partition, checked.batches); };

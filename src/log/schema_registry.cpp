@@ -11,6 +11,7 @@
 #include "common/json_string.h"
 #include "formats/avro_compatibility.h"
 #include "formats/avro_schema.h"
+#include "formats/json_schema_compatibility.h"
 
 namespace millrace {
 
@@ -28,79 +29,11 @@ RegistryError subject_not_found(const std::string& subject) {
     return refuse(404, 40401, "Subject '" + subject + "' not found.");
 }
 
-/// Reasons a JSON Schema `reader` does not accept what `writer` allows (structural: the
-/// properties both declare keep their "type", the reader requires nothing the writer may omit,
-/// a closed reader knows every property of the writer).
-std::vector<std::string> json_incompatibilities(const std::string& reader,
-                                                const std::string& writer) {
-    simdjson::dom::parser reader_parser;
-    simdjson::dom::parser writer_parser;
-    simdjson::dom::element r;
-    simdjson::dom::element w;
-    if (reader_parser.parse(reader).get(r) != simdjson::SUCCESS ||
-        writer_parser.parse(writer).get(w) != simdjson::SUCCESS) {
-        return {"schema does not parse"};
-    }
-    std::vector<std::string> out;
-    simdjson::dom::element r_type;
-    simdjson::dom::element w_type;
-    if (r["type"].get(r_type) == simdjson::SUCCESS && w["type"].get(w_type) == simdjson::SUCCESS &&
-        simdjson::minify(r_type) != simdjson::minify(w_type)) {
-        out.push_back("type " + simdjson::minify(w_type) + " cannot be read as " +
-                      simdjson::minify(r_type));
-        return out;
-    }
-    simdjson::dom::object r_props;
-    simdjson::dom::object w_props;
-    const bool r_has = r["properties"].get(r_props) == simdjson::SUCCESS;
-    const bool w_has = w["properties"].get(w_props) == simdjson::SUCCESS;
-    if (r_has && w_has) {
-        for (auto [name, schema] : r_props) {
-            simdjson::dom::element other;
-            if (w_props[name].get(other) != simdjson::SUCCESS) continue;
-            simdjson::dom::element a;
-            simdjson::dom::element b;
-            if (schema["type"].get(a) == simdjson::SUCCESS &&
-                other["type"].get(b) == simdjson::SUCCESS &&
-                simdjson::minify(a) != simdjson::minify(b)) {
-                out.push_back("property `" + std::string(name) + "`: type " + simdjson::minify(b) +
-                              " cannot be read as " + simdjson::minify(a));
-            }
-        }
-    }
-    std::set<std::string> writer_required;
-    simdjson::dom::array required;
-    if (w["required"].get(required) == simdjson::SUCCESS) {
-        for (auto item : required) {
-            std::string_view name;
-            if (item.get(name) == simdjson::SUCCESS) writer_required.emplace(name);
-        }
-    }
-    if (r["required"].get(required) == simdjson::SUCCESS) {
-        for (auto item : required) {
-            std::string_view name;
-            if (item.get(name) == simdjson::SUCCESS && !writer_required.contains(std::string(name)))
-                out.push_back("property `" + std::string(name) +
-                              "` is required, but the writer may omit it");
-        }
-    }
-    bool closed = false;
-    if (r["additionalProperties"].get(closed) == simdjson::SUCCESS && !closed && w_has) {
-        for (auto [name, schema] : w_props) {
-            simdjson::dom::element known;
-            if (!r_has || r_props[name].get(known) != simdjson::SUCCESS)
-                out.push_back("property `" + std::string(name) +
-                              "` is not allowed by the reader (additionalProperties: false)");
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::vector<std::string> schema_incompatibilities(SchemaType type, const std::string& reader,
                                                   const std::string& writer) {
-    if (type == SchemaType::kJson) return json_incompatibilities(reader, writer);
+    if (type == SchemaType::kJson) return json_schema_incompatibilities(reader, writer);
     auto r = AvroSchema::parse(reader);
     auto w = AvroSchema::parse(writer);
     if (!r.ok() || !w.ok()) return {"schema does not parse"};

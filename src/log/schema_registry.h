@@ -60,9 +60,8 @@ struct RegistryError {
 /// is registered: BACKWARD, the new schema reads data written with the latest version; FORWARD,
 /// the latest reads data written with the new one; FULL, both; the transitive forms against
 /// every live version; NONE, no check. Avro compatibility is Avro's schema resolution
-/// (avro_compatibility.h); JSON Schema's is structural: a reader accepts what a writer produced
-/// when every property both declare has the same "type" and the reader requires no property
-/// the writer may omit.
+/// (avro_compatibility.h); JSON Schema's compares the two schemas' keywords with Confluent's
+/// rules for content models, type widening and bounds (json_schema_compatibility.h).
 ///
 /// Deleting a subject or version is soft (kept, not listed, its id still resolves) unless
 /// permanent, which is allowed only after a soft delete, as in Confluent's registry.

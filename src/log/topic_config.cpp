@@ -68,7 +68,9 @@ std::string topic_config_to_json(const TopicConfig& config) {
         out += ':';
         append_json_string(out, source);
     }
-    out += "}}";
+    out += "}";
+    if (config.require_schema) out += ",\"require_schema\":true";
+    out += "}";
     return out;
 }
 
@@ -151,6 +153,10 @@ Result<TopicConfig> topic_config_from_json(std::string_view json) {
                     return parse_error("capture sources must be strings");
                 }
                 config.capture.emplace_back(std::string(capture.key), std::string(source));
+            }
+        } else if (key == "require_schema") {
+            if (field.value.get_bool().get(config.require_schema) != simdjson::SUCCESS) {
+                return parse_error("require_schema must be true or false");
             }
         } else if (key != "name") {
             return parse_error("unknown key `" + std::string(key) + "`");

@@ -42,6 +42,10 @@ struct TopicConfig {
     /// Request data the server adds to each record as a field: {field, source}, where source is
     /// `remote_addr` (the client's IP address) or `header:<Name>` (e.g. header:User-Agent).
     std::vector<std::pair<std::string, std::string>> capture;
+    /// Every record produced must be in the schema registry's wire format (magic byte 0, the
+    /// 4-byte id of a registered schema): Kafka Produce refuses a partition's batches
+    /// otherwise, HTTP ingest (unframed JSON) is refused.
+    bool require_schema = false;
 
     /// Checks ranges: 1..1024 partitions, 1 ms..1 h interval, 4 KiB..1 GiB segments, captures.
     Status validate() const;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -618,6 +619,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         for (auto& stream : streams) {
             if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
+            // The group's offsets too, so that a rebalance hands a partition to another
+            // member (another `serve` sharing the group) from this checkpoint, not from
+            // where the run started. Not fatal: the coordinator refuses commits while the
+            // group rebalances, and the next checkpoint commits again (at-least-once).
+            if (stream->kafka) {
+                if (Status committed = stream->kafka->commit_offsets(); !committed.ok()) {
+                    std::fprintf(stderr, "%s (the next checkpoint commits again)\n",
+                                 committed.error().message().c_str());
+                }
+            }
         }
         crash_point("checkpoint-end");
         ++report.checkpoints;

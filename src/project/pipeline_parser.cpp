@@ -290,9 +290,13 @@ private:
             what);
         std::optional<DataFormat> explicit_format;
         if (present(format)) {
-            // Avro (the schema registry's wire format) is for records on a topic only.
+            // The schema registry's wire format (Avro, or JSON framed: `json_sr`, ksqlDB's name
+            // for it) is for records on a topic only.
             if (kind_key == "topic" && format->is_scalar() && format->scalar() == "avro") {
                 explicit_format = DataFormat::kAvro;
+            } else if (kind_key == "topic" && format->is_scalar() &&
+                       format->scalar() == "json_sr") {
+                explicit_format = DataFormat::kJsonSr;
             } else {
                 explicit_format = read_format(*format, key_of("format", what));
             }

@@ -40,6 +40,8 @@ std::string_view enum_name(DataFormat format) {
             return "parquet";
         case DataFormat::kAvro:
             return "avro";
+        case DataFormat::kJsonSr:
+            return "json_sr";
     }
     return "unknown";
 }

@@ -22,9 +22,9 @@ namespace millrace {
 
 enum class PipelineMode { kBatch, kStreaming };
 enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
-/// kAvro: topic sources only, records in Confluent's wire format (magic byte 0, a 4-byte schema
-/// id of the schema registry, the Avro datum).
-enum class DataFormat { kJson, kNdjson, kCsv, kParquet, kAvro };
+/// kAvro and kJsonSr: topic sources only, records in Confluent's wire format (magic byte 0, a
+/// 4-byte schema id of the schema registry, then the Avro datum or the JSON document).
+enum class DataFormat { kJson, kNdjson, kCsv, kParquet, kAvro, kJsonSr };
 /// What a source does with a record it cannot decode or that violates its schema.
 enum class OnRecordError { kDeadLetter, kDrop, kFail };
 /// not_null, expect, accepted_values and range judge rows (or, with `mostly`, the fraction of
@@ -289,6 +289,8 @@ struct TopicSpec {
     TopicOnError on_error = TopicOnError::kReject;
     /// {record field, source}: source is `remote_addr` or `header:<Name>`.
     std::vector<std::pair<std::string, std::string>> capture;
+    /// Produced records must be framed with a registered schema id (TopicConfig).
+    bool require_schema = false;
 };
 
 /// The Kafka listener: `listen.kafka` and the `kafka:` block (docs/kafka.md).

@@ -338,6 +338,11 @@ private:
                     }
                 }
             }
+            if (const ConfigNode* value = map.optional("require_schema"); present(value)) {
+                if (auto flag = reader_.choice<bool>(*value, key_of("require_schema", what),
+                                                     {{"true", true}, {"false", false}}))
+                    topic.require_schema = *flag;
+            }
             map.finish();
             project_.topics.push_back(std::move(topic));
         }

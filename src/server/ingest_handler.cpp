@@ -77,6 +77,13 @@ void IngestHandler::handle(HttpRequest& request, HttpResponder responder) {
     const std::string& topic_name = request.param("topic");
     std::shared_ptr<Topic> topic = log_.find_topic(topic_name);
     if (!topic) return responder(json_error(404, "unknown topic `" + topic_name + "`"));
+    if (topic->config().require_schema) {
+        // Records here are plain JSON, never framed with a schema id.
+        return responder(json_error(
+            422, "topic `" + topic_name +
+                     "` requires records in the schema registry's wire format (require_schema: "
+                     "true); produce them over Kafka with a schema-registry serializer"));
+    }
     if (!is_json_media_type(request.header("Content-Type"), true)) {
         return responder(
             json_error(415, "Content-Type must be application/json or application/x-ndjson, got `" +

@@ -156,6 +156,35 @@ TEST_F(BrokerTest, CorruptBatchIsRefusedAndNothingIsAppended) {
     EXPECT_EQ(produce(batch(1), -1, "missing").integer("ErrorCode"), 3);
 }
 
+TEST_F(BrokerTest, RequireSchemaRefusesUnframedRecordsAndUnknownIds) {
+    TopicConfig config;
+    config.require_schema = true;
+    ASSERT_TRUE(log_->create_topic("framed", config).ok());
+    broker_->stop();
+    BrokerOptions options;
+    options.schema_exists = [](int64_t id) { return id == 1; };
+    broker_ = std::make_unique<Broker>(*log_, clock_, logger_, options);
+    ASSERT_TRUE(broker_->start().ok());
+    auto records = [](std::vector<std::string> values) {
+        std::vector<RecordInput> inputs;
+        for (const std::string& value : values) inputs.push_back({std::nullopt, value, 1000});
+        std::string out;
+        record_batch::encode(inputs, out);
+        return out;
+    };
+    const std::string id1 = std::string("\0\0\0\0\1", 5);
+    const std::string id9 = std::string("\0\0\0\0\x09", 5);
+    EXPECT_EQ(produce(records({id1 + "{}", id1 + "{\"a\":1}"}), -1, "framed").integer("ErrorCode"),
+              0);
+    // One record of the batch unframed, or of an unknown id: the whole batch is refused.
+    EXPECT_EQ(produce(records({id1 + "{}", "{}"}), -1, "framed").integer("ErrorCode"), 87);
+    EXPECT_EQ(produce(records({id9 + "{}"}), -1, "framed").integer("ErrorCode"), 87);
+    EXPECT_EQ(produce(records({"\0\0"}), -1, "framed").integer("ErrorCode"), 87);
+    EXPECT_EQ(log_->find_topic("framed")->partition(0)->end_offset(), 2);
+    // Topics without the setting take anything.
+    EXPECT_EQ(produce(records({"{}"})).integer("ErrorCode"), 0);
+}
+
 TEST_F(BrokerTest, AcksAllOnAnFsyncAlwaysTopicAnswersAfterTheFsync) {
     TopicConfig config;
     config.fsync = FsyncPolicy::kAlways;

@@ -77,10 +77,35 @@ TEST(SchemaRegistry, JsonSchemaIsCheckedStructurally) {
     const std::string retyped = R"({"type":"object","properties":{"id":{"type":"string"}}})";
     EXPECT_TRUE(registry.register_schema("e", SchemaType::kJson, v1, error).ok());
     EXPECT_FALSE(registry.register_schema("e", SchemaType::kJson, required, error).ok());
-    EXPECT_NE(error.message.find("`x` is required"), std::string::npos);
+    EXPECT_EQ(error.code, 409);
+    EXPECT_NE(error.message.find("#/properties/x: required by the reader"), std::string::npos);
     EXPECT_FALSE(registry.register_schema("e", SchemaType::kJson, retyped, error).ok());
     EXPECT_FALSE(registry.register_schema("e", SchemaType::kJson, "[1]", error).ok());
     EXPECT_EQ(error.code, 42201);
+
+    // A closed content model evolves by optional properties under BACKWARD, not FORWARD, and
+    // the transitive level checks every version, not just the latest.
+    const std::string closed =
+        R"({"type":"object","properties":{"id":{"type":"integer"}},"additionalProperties":false})";
+    const std::string added =
+        R"({"type":"object","properties":{"id":{"type":"integer"},"note":{"type":"string"}},
+            "additionalProperties":false})";
+    EXPECT_TRUE(registry.register_schema("c", SchemaType::kJson, closed, error).ok());
+    ASSERT_TRUE(registry.set_compatibility("c", SchemaCompatibility::kForward).ok());
+    EXPECT_FALSE(registry.register_schema("c", SchemaType::kJson, added, error).ok());
+    ASSERT_TRUE(registry.set_compatibility("c", SchemaCompatibility::kBackward).ok());
+    EXPECT_TRUE(registry.register_schema("c", SchemaType::kJson, added, error).ok());
+    // BACKWARD_TRANSITIVE: `id` widened from integer to number reads the data of every version;
+    // a `maxLength` added to `note` would refuse some of it.
+    const std::string widened =
+        R"({"type":"object","properties":{"id":{"type":"number"},"note":{"type":"string"}},
+            "additionalProperties":false})";
+    ASSERT_TRUE(registry.set_compatibility("c", SchemaCompatibility::kBackwardTransitive).ok());
+    EXPECT_TRUE(registry.register_schema("c", SchemaType::kJson, widened, error).ok());
+    const std::string narrowed =
+        R"({"type":"object","properties":{"id":{"type":"number"},"note":{"type":"string",
+            "maxLength":3}},"additionalProperties":false})";
+    EXPECT_FALSE(registry.register_schema("c", SchemaType::kJson, narrowed, error).ok());
 }
 
 TEST(SchemaRegistry, ADamagedStoreIsAnErrorNamingTheLine) {
