@@ -136,6 +136,11 @@ public:
         std::vector<std::string> columns;  // empty = all, in schema order
         std::vector<ColumnPredicate> predicates;
         std::optional<uint64_t> snapshot_id;  // AS OF; default the current snapshot
+        /// Incremental: only the rows that the commits after this snapshot, up to snapshot_id
+        /// (or the current one), appended: the data files each of those snapshots added, as
+        /// written (Iceberg's incremental append scan: deletes and upserts of the range do not
+        /// take rows away, and a compaction adds no rows).
+        std::optional<uint64_t> appended_after;
     };
     struct ScanStats {
         uint64_t snapshot_id = 0;
