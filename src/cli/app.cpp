@@ -313,7 +313,7 @@ int run_cli(int argc, char** argv) {
         "lake", "Iceberg lake tables: list, describe, history, compact, import...");
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
-                     "list | describe | files | history | compact | import | delete | "
+                     "list | describe | files | history | compact | import | delete | alter | "
                      "expire-snapshots | remove-orphan-files | upgrade")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
@@ -343,6 +343,17 @@ int run_cli(int argc, char** argv) {
                      "`import`)");
     lake->add_option("--compression", lake_options.compression,
                      "import: data file codec, zstd (default), snappy or none");
+    lake->add_option("--add-column", lake_options.add_columns,
+                     "alter: add a nullable column, 'name: type' (older files read it as null); "
+                     "repeatable");
+    lake->add_option("--rename-column", lake_options.rename_columns,
+                     "alter: rename a column, 'old=new'; repeatable");
+    lake->add_option("--drop-column", lake_options.drop_columns,
+                     "alter: drop a column; repeatable");
+    lake->add_option("--move-column", lake_options.move_columns,
+                     "alter: reorder, 'col first' or 'col after other'; repeatable");
+    lake->add_option("--widen-column", lake_options.widen_columns,
+                     "alter: widen a column's type, 'col: int64' (from int32); repeatable");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
     lake->add_option("--older-than-seconds", lake_options.older_than_seconds,

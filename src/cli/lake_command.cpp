@@ -345,6 +345,86 @@ Status import(const LakeOptions& options, const std::string& data_dir) {
     return {};
 }
 
+std::string trimmed(std::string_view text) {
+    const std::size_t first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return "";
+    const std::size_t last = text.find_last_not_of(" \t");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+// The schema changes `lake alter` asks for, in the order adds, renames, widenings, moves,
+// drops.
+Result<std::vector<LakeTable::SchemaChange>> schema_changes(const LakeOptions& options) {
+    using Kind = LakeTable::SchemaChange::Kind;
+    std::vector<LakeTable::SchemaChange> changes;
+    auto typed = [&](const std::string& spec, Kind kind, const char* option) -> Status {
+        const std::size_t colon = spec.find(':');
+        if (colon == std::string::npos) {
+            return Error(ErrorCode::kInvalidArgument,
+                         std::string(option) + " `" + spec + "`: expected 'name: type'");
+        }
+        LakeTable::SchemaChange change;
+        change.kind = kind;
+        change.column = trimmed(std::string_view(spec).substr(0, colon));
+        const std::string type = trimmed(std::string_view(spec).substr(colon + 1));
+        auto parsed = parse_type_name(type);
+        if (!parsed) {
+            return Error(ErrorCode::kInvalidArgument,
+                         std::string(option) + " `" + spec + "`: unknown type `" + type + "`");
+        }
+        change.type = *parsed;
+        changes.push_back(std::move(change));
+        return {};
+    };
+    for (const std::string& spec : options.add_columns) {
+        MILLRACE_TRY(typed(spec, Kind::kAddColumn, "--add-column"));
+    }
+    for (const std::string& spec : options.rename_columns) {
+        const std::size_t eq = spec.find('=');
+        if (eq == std::string::npos) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "--rename-column `" + spec + "`: expected 'old=new'");
+        }
+        LakeTable::SchemaChange change;
+        change.kind = Kind::kRenameColumn;
+        change.column = trimmed(std::string_view(spec).substr(0, eq));
+        change.to = trimmed(std::string_view(spec).substr(eq + 1));
+        changes.push_back(std::move(change));
+    }
+    for (const std::string& spec : options.widen_columns) {
+        MILLRACE_TRY(typed(spec, Kind::kWiden, "--widen-column"));
+    }
+    for (const std::string& spec : options.move_columns) {
+        LakeTable::SchemaChange change;
+        change.kind = Kind::kMoveColumn;
+        const std::string text = trimmed(spec);
+        const std::size_t after = text.find(" after ");
+        if (after != std::string::npos) {
+            change.column = trimmed(std::string_view(text).substr(0, after));
+            change.to = trimmed(std::string_view(text).substr(after + 7));
+        } else if (text.size() > 6 && text.compare(text.size() - 6, 6, " first") == 0) {
+            change.column = trimmed(std::string_view(text).substr(0, text.size() - 6));
+        } else {
+            return Error(ErrorCode::kInvalidArgument,
+                         "--move-column `" + spec + "`: expected 'col first' or 'col after other'");
+        }
+        changes.push_back(std::move(change));
+    }
+    for (const std::string& column : options.drop_columns) {
+        LakeTable::SchemaChange change;
+        change.kind = Kind::kDropColumn;
+        change.column = trimmed(column);
+        changes.push_back(std::move(change));
+    }
+    if (changes.empty()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "lake alter needs a change: --add-column 'name: type', --rename-column "
+                     "old=new, --drop-column name, --move-column 'name first|after other', "
+                     "--widen-column 'name: int64'");
+    }
+    return changes;
+}
+
 Status run(const LakeOptions& options) {
     MILLRACE_ASSIGN_OR_RETURN(std::string data_dir, data_dir_of(options));
     if (options.action == "list") {
@@ -466,6 +546,15 @@ Status run(const LakeOptions& options) {
                     result.files_removed, static_cast<unsigned long long>(result.snapshot_id));
         return {};
     }
+    if (options.action == "alter") {
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<LakeTable::SchemaChange> changes,
+                                  schema_changes(options));
+        MILLRACE_ASSIGN_OR_RETURN(int64_t schema_id, table.alter(changes));
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable reopened, LakeTable::open(data_dir, options.table));
+        std::printf("schema %lld: %s\n", static_cast<long long>(schema_id),
+                    reopened.schema()->to_string().c_str());
+        return {};
+    }
     if (options.action == "expire-snapshots") {
         const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -486,7 +575,7 @@ Status run(const LakeOptions& options) {
     }
     return Error(ErrorCode::kInvalidArgument,
                  "unknown lake action `" + options.action +
-                     "` (expected list, describe, files, history, compact, import, delete, "
+                     "` (expected list, describe, files, history, compact, import, delete, alter, "
                      "expire-snapshots, remove-orphan-files or upgrade)");
 }
 

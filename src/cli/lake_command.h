@@ -24,6 +24,12 @@ struct LakeOptions {
     uint64_t commit_rows = 0;  // 0 = one commit at the end
     std::string writer_id = "import";
     std::string compression = "zstd";  // zstd, snappy or none
+    // alter: applied in this order (adds, renames, widenings, moves, drops), as one new schema
+    std::vector<std::string> add_columns;     // "name: type"
+    std::vector<std::string> rename_columns;  // "old=new"
+    std::vector<std::string> widen_columns;   // "name: type"
+    std::vector<std::string> move_columns;    // "name first" | "name after other"
+    std::vector<std::string> drop_columns;
     // compact
     uint64_t small_file_bytes = 32ull << 20;
     // expire-snapshots, remove-orphan-files
@@ -31,7 +37,7 @@ struct LakeOptions {
     std::size_t retain_last = 1;
 };
 
-/// `millrace lake list|describe|files|history|compact|import|delete|expire-snapshots|
+/// `millrace lake list|describe|files|history|compact|import|delete|alter|expire-snapshots|
 /// remove-orphan-files|upgrade`: inspects and maintains lake tables (src/lake). `import` loads a
 /// Parquet, NDJSON or CSV file through a LakeWriter, committing every --commit-rows rows (the crash
 /// test drives it). Returns the exit code.

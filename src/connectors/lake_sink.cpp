@@ -6,8 +6,92 @@
 
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
+#include "types/column_builder.h"
 
 namespace millrace {
+
+namespace {
+
+std::string column_list(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        out += (i == 0 ? "`" : i + 1 == names.size() ? " and `" : ", `") + names[i] + "`";
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<LakeTable> LakeSink::evolve_table(const std::string& data_dir, const LakeTable& table,
+                                         const Schema& output, bool add_columns) {
+    // Columns the output has and the table lacks: added (with `schema_evolution:
+    // add_columns`), or the sink is refused; never written nowhere.
+    auto missing = [&](const LakeTable& t) {
+        std::vector<LakeTable::SchemaChange> changes;
+        for (const Field& field : output.fields()) {
+            if (t.schema()->index_of(field.name)) continue;
+            LakeTable::SchemaChange change;
+            change.kind = LakeTable::SchemaChange::Kind::kAddColumn;
+            change.column = field.name;
+            change.type = field.type;
+            changes.push_back(std::move(change));
+        }
+        return changes;
+    };
+    std::vector<LakeTable::SchemaChange> changes = missing(table);
+    if (changes.empty()) return table;
+    if (!add_columns) {
+        std::vector<std::string> names;
+        for (const auto& change : changes) names.push_back(change.column);
+        const bool many = names.size() > 1;
+        return Error(
+            ErrorCode::kTypeMismatch,
+            fmt::format("the sink writes column{} {} that lake table `{}` does not have "
+                        "(its schema is {}): set `schema_evolution: add_columns` on the "
+                        "lake sink to add {} to the table, or leave {} out of the view",
+                        many ? "s" : "", column_list(names), table.name(),
+                        table.schema()->to_string(), many ? "them" : "it", many ? "them" : "it"));
+    }
+    auto altered = table.alter(changes);
+    MILLRACE_ASSIGN_OR_RETURN(LakeTable reopened, LakeTable::open(data_dir, table.name()));
+    // A concurrent writer that added the same columns first is as good as this one.
+    if (!altered.ok() && !missing(reopened).empty()) return std::move(altered).error();
+    return reopened;
+}
+
+Result<std::vector<LakeSink::ColumnSource>> LakeSink::column_sources(const LakeTable& table,
+                                                                     const Schema& output) {
+    std::vector<ColumnSource> sources;
+    bool identity = table.schema()->size() == output.size();
+    for (std::size_t c = 0; c < table.schema()->size(); ++c) {
+        const Field& field = table.schema()->field(c);
+        ColumnSource source;
+        source.output = output.index_of(field.name);
+        if (!source.output) {
+            if (!field.nullable) {
+                return Error(ErrorCode::kTypeMismatch,
+                             fmt::format("lake table `{}` has column `{}` (not null), which the "
+                                         "sink does not write",
+                                         table.name(), field.name));
+            }
+        } else {
+            const DataType type = output.field(*source.output).type;
+            if (type != field.type &&
+                !(type == DataType::kInt32 && field.type == DataType::kInt64)) {
+                return Error(
+                    ErrorCode::kTypeMismatch,
+                    fmt::format("lake table `{}` column `{}` is {}, but the sink writes "
+                                "{}; write to a new table or change the view",
+                                table.name(), field.name, type_name(field.type), type_name(type)));
+            }
+            if (*source.output != c || type != field.type) identity = false;
+        }
+        if (!source.output) identity = false;
+        sources.push_back(source);
+    }
+    if (identity) sources.clear();
+    return sources;
+}
 
 Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                                    const std::string& table,
@@ -15,21 +99,21 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
                                                    std::shared_ptr<const Schema> schema,
                                                    const std::string& writer_id, LakeSinkMode mode,
                                                    const std::vector<std::string>& key,
-                                                   const ObjectStoreConfig* storage) {
+                                                   const ObjectStoreConfig* storage, bool add_columns) {
     if (mode == LakeSinkMode::kUpsert && key.empty()) {
         return Error(ErrorCode::kInvalidArgument,
                      "lake table `" + table + "`: mode upsert needs `key:` (the key columns)");
     }
     auto opened = LakeTable::open(data_dir, table);
     std::optional<LakeTable> lake;
+    std::vector<ColumnSource> adapt;
     if (opened.ok()) {
         lake.emplace(std::move(opened).value());
         if (!(*lake->schema() == *schema)) {
-            return Error(ErrorCode::kTypeMismatch,
-                         fmt::format("lake table `{}` has schema {}, but the sink writes {}; write "
-                                     "to a new table or "
-                                     "change the view",
-                                     table, lake->schema()->to_string(), schema->to_string()));
+            MILLRACE_ASSIGN_OR_RETURN(LakeTable evolved,
+                                      evolve_table(data_dir, *lake, *schema, add_columns));
+            lake.emplace(std::move(evolved));
+            MILLRACE_ASSIGN_OR_RETURN(adapt, column_sources(*lake, *schema));
         }
     } else if (opened.error().code() == ErrorCode::kNotFound) {
         // The table is created by the first commit, with its first snapshot: a run that fails
@@ -38,7 +122,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         if (!prepared.ok() && prepared.error().code() == ErrorCode::kAlreadyExists) {
             // Another writer created it meanwhile (concurrent runs): use theirs.
             return create(data_dir, table, partition_by, std::move(schema), writer_id, mode, key,
-                          storage);
+                          storage, add_columns);
         }
         if (!prepared.ok()) return std::move(prepared).error();
         lake.emplace(std::move(prepared).value());
@@ -51,6 +135,7 @@ Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
         return std::move(opened).error();
     }
     auto sink = std::make_unique<LakeSink>();
+    sink->adapt_ = std::move(adapt);
     sink->named_ = mode == LakeSinkMode::kAppend;
     sink->table_.emplace(*lake);
     LakeWriterOptions options;
@@ -86,7 +171,35 @@ LakeSink::~LakeSink() {
 
 Status LakeSink::write(Batch batch) {
     rows_ += batch.num_rows();
-    return writer_->write(batch);
+    if (adapt_.empty()) return writer_->write(batch);
+    // The output in the table's column order and types: missing columns as nulls, int32
+    // widened to int64.
+    const auto& table_schema = table_->schema();
+    std::vector<std::shared_ptr<const Column>> columns;
+    for (std::size_t c = 0; c < adapt_.size(); ++c) {
+        const DataType type = table_schema->field(c).type;
+        if (!adapt_[c].output) {
+            ColumnBuilder builder(type, batch.num_rows());
+            for (std::size_t r = 0; r < batch.num_rows(); ++r) builder.append_null();
+            columns.push_back(std::make_shared<const Column>(builder.finish()));
+            continue;
+        }
+        const auto& column = batch.column_ptr(*adapt_[c].output);
+        if (column->type() == type) {
+            columns.push_back(column);
+            continue;
+        }
+        ColumnBuilder builder(type, batch.num_rows());
+        for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+            if (column->is_null(r)) {
+                builder.append_null();
+            } else {
+                builder.append_int64(column->value<int32_t>(r));
+            }
+        }
+        columns.push_back(std::make_shared<const Column>(builder.finish()));
+    }
+    return writer_->write(Batch(table_schema, std::move(columns), batch.num_rows()));
 }
 
 Status LakeSink::pre_commit(uint64_t commit_id) {

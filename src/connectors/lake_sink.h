@@ -33,15 +33,22 @@ enum class LakeSinkMode {
 /// killed run's files are dropped, never committed. A streaming run's (kAppend) is named after
 /// the sink (LakeStaging::kNamed): a checkpoint pre-committed by a killed run is committed by
 /// the restarted one (recover()), and the table records each sink's last commit id, so a
-/// replayed commit is a no-op. With `storage`, a table the sink creates keeps its files in that
-/// object store (an existing table stays where it is).
+/// replayed commit is a no-op.
+///
+/// An existing table's columns are matched by name: a table column the output lacks is written
+/// as nulls (nullable columns only), an int32 output column widens into an int64 one, and an
+/// output column the table lacks is added to the table (schema evolution) with `add_columns`
+/// (`schema_evolution: add_columns` on the sink), or refused naming the column: never dropped.
+/// With `storage`, a table the sink creates keeps its files in that object store (an existing
+/// table stays where it is).
 class LakeSink final : public Sink {
 public:
     static Result<std::unique_ptr<LakeSink>> create(
         const std::string& data_dir, const std::string& table,
         const std::vector<std::string>& partition_by, std::shared_ptr<const Schema> schema,
         const std::string& writer_id, LakeSinkMode mode = LakeSinkMode::kOverwrite,
-        const std::vector<std::string>& key = {}, const ObjectStoreConfig* storage = nullptr);
+        const std::vector<std::string>& key = {}, const ObjectStoreConfig* storage = nullptr,
+        bool add_columns = false);
     ~LakeSink() override;
     Status write(Batch batch) override;
     Status pre_commit(uint64_t commit_id) override;
@@ -58,6 +65,17 @@ public:
     uint64_t snapshot_id() const { return snapshot_id_; }
 
 private:
+    /// Where each table column comes from: an output column, or nullopt (nulls).
+    struct ColumnSource {
+        std::optional<std::size_t> output;
+    };
+    static Result<LakeTable> evolve_table(const std::string& data_dir, const LakeTable& table,
+                                          const Schema& output, bool add_columns);
+    /// Empty when the output is the table's schema as it is.
+    static Result<std::vector<ColumnSource>> column_sources(const LakeTable& table,
+                                                            const Schema& output);
+
+    std::vector<ColumnSource> adapt_;
     /// The table handle (prepared, when the table did not exist: created by the first commit).
     std::optional<LakeTable> table_;
     std::unique_ptr<LakeWriter> writer_;

@@ -453,6 +453,38 @@ Result<TableCommitResult> apply_table_commit(std::string_view metadata_json,
         return Error(ErrorCode::kInvalidArgument,
                      "the change would leave a table Millrace cannot read: " + why);
     }
+    // Schema evolution is by field id: a column that keeps its id keeps its type (or widens it),
+    // and a new column takes an id no column ever had, so older data files never read as
+    // another column's values.
+    auto previous = TableMetadata::parse(metadata_json, metadata_path);
+    if (previous.ok() && readable->schema_id != previous->schema_id) {
+        const std::vector<int32_t> old_ids = previous->column_ids();
+        const std::vector<int32_t> new_ids = readable->column_ids();
+        for (std::size_t i = 0; i < new_ids.size(); ++i) {
+            const Field& field = readable->schema.field(i);
+            auto it = std::find(old_ids.begin(), old_ids.end(), new_ids[i]);
+            if (it == old_ids.end()) {
+                if (new_ids[i] <= previous->last_column_id) {
+                    return Error(ErrorCode::kInvalidArgument,
+                                 "column `" + field.name + "` reuses field id " +
+                                     std::to_string(new_ids[i]) +
+                                     ", which the table assigned before (a new column needs an "
+                                     "id above last-column-id " +
+                                     std::to_string(previous->last_column_id) + ")");
+                }
+                continue;
+            }
+            const DataType was =
+                previous->schema.field(static_cast<std::size_t>(it - old_ids.begin())).type;
+            if (was != field.type && !(was == DataType::kInt32 && field.type == DataType::kInt64)) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "column `" + field.name + "` (field id " + std::to_string(new_ids[i]) +
+                                 ") changes type from " + std::string(iceberg_type_name(was)) +
+                                 " to " + std::string(iceberg_type_name(field.type)) +
+                                 ": only int to long widens");
+            }
+        }
+    }
     return result;
 }
 

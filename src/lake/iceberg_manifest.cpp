@@ -1,5 +1,6 @@
 #include "lake/iceberg_manifest.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -220,12 +221,24 @@ Value value_from_iceberg_bound(DataType type, std::string_view bytes) {
         }
         case DataType::kInt64:
         case DataType::kTimestamp: {
+            if (type == DataType::kInt64 && bytes.size() == 4) {
+                // A column widened from int keeps the bounds its older files were written with.
+                int32_t narrow;
+                std::memcpy(&narrow, bytes.data(), 4);
+                return Value::int64(narrow);
+            }
             if (bytes.size() != 8) return Value();
             int64_t v;
             std::memcpy(&v, bytes.data(), 8);
             return type == DataType::kTimestamp ? Value::timestamp(v) : Value::int64(v);
         }
         case DataType::kFloat64: {
+            if (bytes.size() == 4) {
+                // A column widened from float.
+                float narrow;
+                std::memcpy(&narrow, bytes.data(), 4);
+                return Value::float64(narrow);
+            }
             if (bytes.size() != 8) return Value();
             double v;
             std::memcpy(&v, bytes.data(), 8);
@@ -239,8 +252,18 @@ Value value_from_iceberg_bound(DataType type, std::string_view bytes) {
     return Value();
 }
 
-IcebergManifestCodec::IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location)
-    : schema_(std::move(schema)), spec_(std::move(spec)), location_(std::move(location)) {
+IcebergManifestCodec::IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location,
+                                           std::vector<int32_t> field_ids)
+    : schema_(std::move(schema)),
+      spec_(std::move(spec)),
+      location_(std::move(location)),
+      field_ids_(std::move(field_ids)) {
+    if (field_ids_.size() != schema_.size()) {
+        field_ids_.resize(schema_.size());
+        for (std::size_t i = 0; i < field_ids_.size(); ++i) {
+            field_ids_[i] = static_cast<int32_t>(i + 1);
+        }
+    }
     auto parsed = AvroSchema::parse(manifest_schema_json(schema_, spec_), "manifest schema");
     MILLRACE_CHECK(parsed.ok(), parsed.error().to_string());
     manifest_schema_ = std::move(parsed).value();
@@ -248,12 +271,12 @@ IcebergManifestCodec::IcebergManifestCodec(Schema schema, PartitionSpec spec, st
 
 Result<std::string> IcebergManifestCodec::encode_manifest(
     const std::vector<IcebergManifestEntry>& entries, int64_t snapshot_id, bool deletes) const {
-    std::string partition_fields = iceberg_partition_spec_json(spec_);
+    std::string partition_fields = iceberg_partition_spec_json(spec_, field_ids_);
     // The `partition-spec` key holds the fields array alone.
     const std::size_t open = partition_fields.find('[');
     partition_fields = partition_fields.substr(open, partition_fields.rfind(']') - open + 1);
     AvroWriter writer(manifest_schema_, AvroCodec::kDeflate,
-                      {{"schema", iceberg_schema_json(schema_)},
+                      {{"schema", iceberg_schema_json(schema_, 0, field_ids_)},
                        {"schema-id", "0"},
                        {"partition-spec", partition_fields},
                        {"partition-spec-id", "0"},
@@ -280,7 +303,7 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
         }
         for (std::size_t c = 0; c < f.columns.size() && c < schema_.size(); ++c) {
             const ColumnStatistics& s = f.columns[c];
-            const int64_t id = static_cast<int64_t>(c + 1);
+            const int64_t id = field_ids_[c];
             value_counts.emplace_back(id, AvroValue::of_long(static_cast<int64_t>(f.rows)));
             null_counts.emplace_back(id, AvroValue::of_long(static_cast<int64_t>(s.null_count)));
             if (s.has_min_max()) {
@@ -432,10 +455,13 @@ Result<std::vector<DataFile>> IcebergManifestCodec::decode_manifest(
                     pair.items[0].kind != AvroValue::Kind::kLong) {
                     return corrupt("bad " + std::string(name));
                 }
+                // By column id: statistics of dropped columns are left out, those of renamed,
+                // reordered or widened ones land on the column as it is now.
                 const int64_t id = pair.items[0].integer;
-                if (id < 1 || static_cast<uint64_t>(id) > schema_.size()) continue;
-                apply(f.columns[static_cast<std::size_t>(id - 1)],
-                      schema_.field(static_cast<std::size_t>(id - 1)).type, pair.items[1]);
+                auto position = std::find(field_ids_.begin(), field_ids_.end(), id);
+                if (position == field_ids_.end()) continue;
+                const auto c = static_cast<std::size_t>(position - field_ids_.begin());
+                apply(f.columns[c], schema_.field(c).type, pair.items[1]);
             }
             return {};
         };

@@ -54,7 +54,10 @@ struct IcebergManifestFile {
 /// manifests of one snapshot.
 class IcebergManifestCodec {
 public:
-    IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location);
+    /// `field_ids`: the columns' ids (TableMetadata::field_ids), which statistics are keyed by;
+    /// empty means 1, 2, 3...
+    IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location,
+                         std::vector<int32_t> field_ids = {});
 
     /// A manifest of data files, or (`deletes`) of delete files: all entries of one kind.
     /// A position delete file's referenced data file is written as the lower and upper bound
@@ -82,6 +85,7 @@ private:
     Schema schema_;
     PartitionSpec spec_;
     std::string location_;
+    std::vector<int32_t> field_ids_;
     std::shared_ptr<const AvroSchema> manifest_schema_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 #include "common/json_string.h"
@@ -39,14 +40,15 @@ void append_string_map(std::string& out, const std::map<std::string, std::string
 
 // The partition_by item that names an Iceberg partition field, so that PartitionSpec::parse
 // gives back the same folder names.
-Result<std::string> partition_item(const Schema& schema, int64_t source_id,
-                                   std::string_view transform, std::string_view name,
-                                   const std::string& source) {
-    if (source_id < 1 || static_cast<uint64_t>(source_id) > schema.size()) {
+Result<std::string> partition_item(const Schema& schema, const std::vector<int32_t>& ids,
+                                   int64_t source_id, std::string_view transform,
+                                   std::string_view name, const std::string& source) {
+    auto position = std::find(ids.begin(), ids.end(), source_id);
+    if (position == ids.end()) {
         return Error(ErrorCode::kCorruption,
                      source + ": partition field `" + std::string(name) + "` has no source column");
     }
-    const std::string column = schema.field(static_cast<std::size_t>(source_id - 1)).name;
+    const std::string column = schema.field(static_cast<std::size_t>(position - ids.begin())).name;
     std::string item;
     std::string default_name;
     if (transform == "identity") {
@@ -97,13 +99,27 @@ std::string_view iceberg_type_name(DataType type) {
     return "string";
 }
 
-std::string iceberg_schema_json(const Schema& schema, int64_t schema_id) {
+static std::vector<int32_t> column_ids_or_positions(const std::vector<int32_t>& ids,
+                                                    std::size_t columns) {
+    if (ids.size() == columns) return ids;
+    std::vector<int32_t> out(columns);
+    for (std::size_t i = 0; i < columns; ++i) out[i] = static_cast<int32_t>(i + 1);
+    return out;
+}
+
+std::vector<int32_t> TableMetadata::column_ids() const {
+    return column_ids_or_positions(field_ids, schema.size());
+}
+
+std::string iceberg_schema_json(const Schema& schema, int64_t schema_id,
+                                const std::vector<int32_t>& field_ids) {
+    const std::vector<int32_t> ids = column_ids_or_positions(field_ids, schema.size());
     std::string out =
         R"({"type": "struct", "schema-id": )" + std::to_string(schema_id) + R"(, "fields": [)";
     for (std::size_t i = 0; i < schema.size(); ++i) {
         const Field& field = schema.field(i);
         if (i > 0) out += ", ";
-        out += "{\"id\": " + std::to_string(i + 1) + ", \"name\": ";
+        out += "{\"id\": " + std::to_string(ids[i]) + ", \"name\": ";
         append_json_string(out, field.name);
         out += ", \"required\": ";
         out += field.nullable ? "false" : "true";
@@ -113,12 +129,16 @@ std::string iceberg_schema_json(const Schema& schema, int64_t schema_id) {
     return out;
 }
 
-std::string iceberg_partition_spec_json(const PartitionSpec& spec) {
+std::string iceberg_partition_spec_json(const PartitionSpec& spec,
+                                        const std::vector<int32_t>& field_ids) {
     std::string out = R"({"spec-id": 0, "fields": [)";
     for (std::size_t i = 0; i < spec.items().size(); ++i) {
         const PartitionSpec::Item& item = spec.items()[i];
         if (i > 0) out += ", ";
-        out += "{\"source-id\": " + std::to_string(item.column + 1) +
+        const int64_t source_id = item.column < field_ids.size()
+                                      ? field_ids[item.column]
+                                      : static_cast<int64_t>(item.column + 1);
+        out += "{\"source-id\": " + std::to_string(source_id) +
                ", \"field-id\": " + std::to_string(1000 + i) + ", \"name\": ";
         append_json_string(out, item.name);
         out += ", \"transform\": \"" + PartitionSpec::transform(item) + "\"}";
@@ -156,13 +176,15 @@ std::string TableMetadata::to_json() const {
     append_json_string(out, location);
     out += ",\n  \"last-sequence-number\": " + std::to_string(last_sequence_number);
     out += ",\n  \"last-updated-ms\": " + std::to_string(last_updated_ms);
-    out += ",\n  \"last-column-id\": " +
-           std::to_string(std::max<int64_t>(last_column_id, static_cast<int64_t>(schema.size())));
+    const std::vector<int32_t> ids = column_ids();
+    int64_t highest_id = last_column_id;
+    for (int32_t id : ids) highest_id = std::max<int64_t>(highest_id, id);
+    out += ",\n  \"last-column-id\": " + std::to_string(highest_id);
     out += ",\n  \"current-schema-id\": " + std::to_string(schema_id) + ",\n  \"schemas\": [";
     for (const std::string& other : other_schemas) out += other + ", ";
-    out += iceberg_schema_json(schema, schema_id) + "]";
+    out += iceberg_schema_json(schema, schema_id, ids) + "]";
     out += ",\n  \"default-spec-id\": 0,\n  \"partition-specs\": [" +
-           iceberg_partition_spec_json(spec.ok() ? *spec : PartitionSpec()) + "]";
+           iceberg_partition_spec_json(spec.ok() ? *spec : PartitionSpec(), ids) + "]";
     out += ",\n  \"last-partition-id\": " +
            std::to_string(999 + (spec.ok() ? spec->items().size() : 0));
     out +=
@@ -252,7 +274,7 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
         if (schema["fields"].get(fields) != simdjson::SUCCESS)
             return corrupt("schema without fields");
         std::vector<Field> out;
-        int64_t expected_id = 1;
+        std::vector<int32_t> ids;
         for (auto field : fields) {
             std::string_view name, type;
             bool required = false;
@@ -266,13 +288,14 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
                                                           "` has a nested type, which Millrace "
                                                           "does not read");
             }
-            if (i != expected_id++) {
-                // Millrace's own tables number their columns in order; other writers' tables
-                // with evolved schemas are not read yet.
-                return Error(ErrorCode::kUnsupported,
-                             source + ": column ids must be 1, 2, 3... in order (field `" +
-                                 std::string(name) + "` has id " + std::to_string(i) + ")");
+            // Column ids are what data files are matched by (schema evolution renames, drops
+            // and reorders columns): positive and unique.
+            if (i < 1 || i > std::numeric_limits<int32_t>::max() ||
+                std::find(ids.begin(), ids.end(), static_cast<int32_t>(i)) != ids.end()) {
+                return corrupt("field `" + std::string(name) + "` has a bad or repeated id " +
+                               std::to_string(i));
             }
+            ids.push_back(static_cast<int32_t>(i));
             auto data_type = data_type_of(type);
             if (!data_type) {
                 return Error(ErrorCode::kUnsupported, source + ": column `" + std::string(name) +
@@ -284,6 +307,7 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
         auto made = Schema::make(std::move(out));
         if (!made.ok()) return corrupt(made.error().message());
         m.schema = std::move(made).value();
+        m.field_ids = std::move(ids);
         found_schema = true;
     }
     if (!found_schema) return corrupt("no current schema");
@@ -302,8 +326,8 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
                 field["transform"].get(transform) != simdjson::SUCCESS) {
                 return corrupt("bad partition field");
             }
-            MILLRACE_ASSIGN_OR_RETURN(std::string item,
-                                      partition_item(m.schema, i, transform, name, source));
+            MILLRACE_ASSIGN_OR_RETURN(std::string item, partition_item(m.schema, m.field_ids, i,
+                                                                       transform, name, source));
             m.partition_by.push_back(std::move(item));
         }
         break;

@@ -56,17 +56,24 @@ struct IcebergSnapshot {
 ///    "snapshot-log": [{"timestamp-ms": …, "snapshot-id": 1}, …],
 ///    "metadata-log": [{"timestamp-ms": …, "metadata-file": "/data/…/v1.metadata.json"}, …]}
 ///
-/// Field ids of the columns are their positions + 1 (the Parquet files carry the same ids);
-/// partition field ids start at 1000. Snapshot ids count up from 1 and equal the sequence
-/// numbers: Millrace's "snapshot 0" is the empty table, which has no Iceberg snapshot
-/// (current-snapshot-id is absent). Partitioning never changes after create; the schema
-/// gains columns through the REST catalog (catalog_requests.h): the other schemas are kept.
+/// Every column has a field id (`field_ids`), which the Parquet files carry too: readers match a
+/// file's columns to the table's by id, never by name or position, so renamed, dropped,
+/// reordered and widened columns read right from files written before the change (schema
+/// evolution, `LakeTable::alter`). A new table numbers its columns 1, 2, 3...; ids are never
+/// reused (`last_column_id`). Partition field ids start at 1000. Snapshot ids count up from 1 and
+/// equal the sequence numbers: Millrace's "snapshot 0" is the empty table, which has no Iceberg
+/// snapshot (current-snapshot-id is absent). Partitioning never changes after create; a schema
+/// change
+/// (`LakeTable::alter`, or the REST catalog's add-schema, catalog_requests.h) adds a schema with
+/// a new id and keeps the others.
 struct TableMetadata {
     std::string table_uuid;
     std::string location;
     int64_t last_sequence_number = 0;
     int64_t last_updated_ms = 0;
     Schema schema;
+    /// The field id of each column of `schema`; empty means 1, 2, 3... (a new table).
+    std::vector<int32_t> field_ids;
     /// The id of `schema` (current-schema-id) and the table's other schemas as written (JSON
     /// text): schemas added through the REST catalog keep their ids across later commits.
     int64_t schema_id = 0;
@@ -81,6 +88,8 @@ struct TableMetadata {
     std::vector<std::pair<int64_t, std::string>> metadata_log;  // timestamp-ms, metadata-file
 
     const IcebergSnapshot* find(int64_t snapshot_id) const;
+    /// `field_ids`, or 1, 2, 3... when it is empty.
+    std::vector<int32_t> column_ids() const;
 
     std::string to_json() const;
     /// Parses metadata this writer (or another Iceberg v2 writer with the types Millrace has)
@@ -89,9 +98,13 @@ struct TableMetadata {
 };
 
 /// The Iceberg schema JSON of a Millrace schema ({"type": "struct", "schema-id": 0, ...}).
-std::string iceberg_schema_json(const Schema& schema, int64_t schema_id = 0);
-/// The Iceberg partition spec JSON ({"spec-id": 0, "fields": [...]}).
-std::string iceberg_partition_spec_json(const PartitionSpec& spec);
+/// `field_ids` are the columns' ids (empty: 1, 2, 3...).
+std::string iceberg_schema_json(const Schema& schema, int64_t schema_id = 0,
+                                const std::vector<int32_t>& field_ids = {});
+/// The Iceberg partition spec JSON ({"spec-id": 0, "fields": [...]}); source ids are the
+/// columns' `field_ids` (empty: positions + 1).
+std::string iceberg_partition_spec_json(const PartitionSpec& spec,
+                                        const std::vector<int32_t>& field_ids = {});
 /// The Iceberg type name of a column type (boolean, int, long, double, string, binary,
 /// timestamptz, date).
 std::string_view iceberg_type_name(DataType type);

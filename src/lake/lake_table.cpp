@@ -78,22 +78,83 @@ auto redo_on_conflict(Once once) -> decltype(once()) {
     }
 }
 
-// `batch` (the columns `in_file`, in order) widened to `schema`: the columns it lacks are
-// all-null columns of their type.
-Batch with_null_columns(const Batch& batch, const std::shared_ptr<const Schema>& schema,
-                        const std::vector<std::string>& in_file) {
-    std::vector<std::shared_ptr<const Column>> columns;
-    std::size_t next = 0;
-    for (const Field& field : schema->fields()) {
-        if (next < in_file.size() && in_file[next] == field.name) {
-            columns.push_back(batch.column_ptr(next++));
-            continue;
+// The table's columns (schema and field ids) as one data file holds them: which file column
+// holds each table column, matched by field id (Iceberg's rule, so renamed, dropped and
+// reordered columns read right), or by name in a file without field ids.
+struct ColumnMap {
+    std::vector<std::optional<std::size_t>> file_column;  // per table column; nullopt: missing
+    bool identity = true;  // every column there, same name, same type: batches pass as read
+};
+
+ColumnMap map_columns(const ParquetReader& reader, const Schema& table_schema,
+                      const std::vector<int32_t>& table_ids) {
+    const Schema& file_schema = *reader.schema();
+    bool by_id = file_schema.size() > 0;
+    std::map<int32_t, std::size_t> file_ids;
+    for (std::size_t c = 0; c < file_schema.size(); ++c) {
+        auto id = reader.field_id(c);
+        if (!id) {
+            by_id = false;
+            break;
         }
-        ColumnBuilder builder(field.type, batch.num_rows());
-        for (std::size_t row = 0; row < batch.num_rows(); ++row) builder.append_null();
-        columns.push_back(std::make_shared<const Column>(builder.finish()));
+        file_ids.emplace(*id, c);
     }
-    return Batch(schema, std::move(columns), batch.num_rows());
+    ColumnMap map;
+    for (std::size_t t = 0; t < table_schema.size(); ++t) {
+        std::optional<std::size_t> found;
+        if (by_id) {
+            auto it = file_ids.find(table_ids[t]);
+            if (it != file_ids.end()) found = it->second;
+        } else {
+            found = file_schema.index_of(table_schema.field(t).name);
+        }
+        if (!found || file_schema.field(*found).name != table_schema.field(t).name ||
+            file_schema.field(*found).type != table_schema.field(t).type) {
+            map.identity = false;
+        }
+        map.file_column.push_back(found);
+    }
+    return map;
+}
+
+// Column statistics in the order of columns `from` (field ids) rearranged to the order of `to`;
+// a column `from` lacks gets empty statistics (none known).
+std::vector<ColumnStatistics> statistics_by_id(const std::vector<ColumnStatistics>& statistics,
+                                               const std::vector<int32_t>& from,
+                                               const std::vector<int32_t>& to) {
+    if (from == to || statistics.size() != from.size()) return statistics;
+    std::vector<ColumnStatistics> out(to.size());
+    for (std::size_t i = 0; i < to.size(); ++i) {
+        auto it = std::find(from.begin(), from.end(), to[i]);
+        if (it != from.end()) {
+            out[i] = statistics[static_cast<std::size_t>(it - from.begin())];
+        } else if (!statistics.empty()) {
+            out[i].row_count = statistics.front().row_count;
+            out[i].null_count = statistics.front().row_count;
+        }
+    }
+    return out;
+}
+
+// A column read from a file as the table's type: the same column, or widened (int to long).
+Result<std::shared_ptr<const Column>> as_table_type(const std::shared_ptr<const Column>& column,
+                                                    DataType type, const std::string& file,
+                                                    const std::string& name) {
+    if (column->type() == type) return column;
+    if (column->type() == DataType::kInt32 && type == DataType::kInt64) {
+        ColumnBuilder builder(type, column->size());
+        for (std::size_t r = 0; r < column->size(); ++r) {
+            if (column->is_null(r)) {
+                builder.append_null();
+            } else {
+                builder.append_int64(column->value<int32_t>(r));
+            }
+        }
+        return std::make_shared<const Column>(builder.finish());
+    }
+    return Error(ErrorCode::kTypeMismatch,
+                 file + ": column `" + name + "` is " + std::string(type_name(column->type())) +
+                     ", which does not widen to the table's " + std::string(type_name(type)));
 }
 
 // The rows of one data file that its snapshot's delete files delete: positions (sorted) and
@@ -120,52 +181,71 @@ Result<std::unique_ptr<ParquetReader>> open_table_parquet(const TableStorage* st
 // `deleted` deletes. With `want_positions`, on_batch also gets the file position of each row it
 // is handed (what a position delete file records). Returns the row groups skipped.
 //
-// With `table_schema`, a column of `columns` the file lacks (added to the schema after the file
-// was written, through the REST catalog's add-schema) reads as nulls, as Iceberg's schema
-// evolution says; without it, a missing column is an error.
+// `wanted` names columns of the table (`table_schema`, `table_ids`); batches come out with the
+// table's names and types in that order, whatever the file calls them: the file's columns are
+// matched by field id (map_columns), a column the file lacks (added after the file was written)
+// reads as nulls and an int column widened to long is widened, as Iceberg's schema evolution
+// says.
 Result<std::size_t> read_live_rows(
     const std::string& file, const DeleteFilter& deleted, const std::vector<std::string>& wanted,
     const std::vector<ColumnPredicate>& wanted_predicates, bool want_positions,
     const std::function<Status(Batch, const std::vector<uint64_t>&)>& on_batch,
-    const Schema* table_schema = nullptr, const TableStorage* storage = nullptr) {
+    const Schema& table_schema, const std::vector<int32_t>& table_ids,
+    const TableStorage* storage = nullptr) {
     MILLRACE_ASSIGN_OR_RETURN(auto reader, open_table_parquet(storage, file));
-    std::vector<std::string> columns;
-    std::vector<ColumnPredicate> predicates;
-    std::shared_ptr<const Schema> widened;  // set when the file lacks some of `wanted`
-    if (table_schema == nullptr) {
-        columns = wanted;
-        predicates = wanted_predicates;
-    } else {
-        for (const std::string& column : wanted) {
-            if (reader->schema()->index_of(column)) columns.push_back(column);
-        }
-        for (const ColumnPredicate& predicate : wanted_predicates) {
-            if (reader->schema()->index_of(predicate.column)) predicates.push_back(predicate);
-        }
-        if (columns.size() != wanted.size()) {
-            std::vector<Field> fields;
-            for (const std::string& column : wanted) {
-                fields.push_back(table_schema->field(*table_schema->index_of(column)));
-            }
-            MILLRACE_ASSIGN_OR_RETURN(Schema made, Schema::make(std::move(fields)));
-            widened = std::make_shared<const Schema>(std::move(made));
-        }
+    const ColumnMap map = map_columns(*reader, table_schema, table_ids);
+    auto table_index = [&](const std::string& name) -> Result<std::size_t> {
+        auto index = table_schema.index_of(name);
+        if (!index) return Error(ErrorCode::kNotFound, "the table has no column `" + name + "`");
+        return *index;
+    };
+    // Table columns to read: the wanted ones, then key columns of equality deletes (projected
+    // away after the match).
+    std::vector<std::size_t> read;
+    for (const std::string& name : wanted) {
+        MILLRACE_ASSIGN_OR_RETURN(std::size_t index, table_index(name));
+        read.push_back(index);
     }
-    // Key columns of equality deletes are read too, and projected away after the match.
-    std::vector<std::string> read = columns;
+    const std::size_t output_columns = read.size();
     std::vector<std::vector<std::size_t>> key_columns;
     for (const auto& equality : deleted.equality) {
         std::vector<std::size_t> indices;
         for (const std::string& name : equality->columns) {
-            auto it = std::find(read.begin(), read.end(), name);
-            if (it == read.end()) it = read.insert(read.end(), name);
+            MILLRACE_ASSIGN_OR_RETURN(std::size_t index, table_index(name));
+            auto it = std::find(read.begin(), read.end(), index);
+            if (it == read.end()) it = read.insert(read.end(), index);
             indices.push_back(static_cast<std::size_t>(it - read.begin()));
         }
         key_columns.push_back(std::move(indices));
     }
-    std::vector<std::size_t> output(columns.size());
+    std::vector<Field> read_fields;
+    std::vector<std::size_t> file_columns;              // what the reader reads, in order
+    std::vector<std::optional<std::size_t>> from_file;  // per read column: its place in those
+    for (std::size_t t : read) {
+        read_fields.push_back(table_schema.field(t));
+        if (!map.file_column[t]) {
+            from_file.push_back(std::nullopt);
+            continue;
+        }
+        from_file.push_back(file_columns.size());
+        file_columns.push_back(*map.file_column[t]);
+    }
+    MILLRACE_ASSIGN_OR_RETURN(Schema made, Schema::make(std::move(read_fields)));
+    const auto read_schema = std::make_shared<const Schema>(std::move(made));
+    // Predicates skip row groups by the file's statistics: only on columns the file has with the
+    // table's type (a widened column's statistics are of the narrower type).
+    std::vector<ColumnPredicate> predicates;
+    for (const ColumnPredicate& predicate : wanted_predicates) {
+        auto index = table_schema.index_of(predicate.column);
+        if (!index || !map.file_column[*index]) continue;
+        const Field& in_file = reader->schema()->field(*map.file_column[*index]);
+        if (in_file.type != table_schema.field(*index).type) continue;
+        ColumnPredicate translated = predicate;
+        translated.column = in_file.name;
+        predicates.push_back(std::move(translated));
+    }
+    std::vector<std::size_t> output(output_columns);
     for (std::size_t i = 0; i < output.size(); ++i) output[i] = i;
-    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices, reader->column_indices(read));
     const std::vector<uint64_t>& positions_deleted = deleted.positions;
     std::size_t skipped = 0;
     uint64_t start = 0;
@@ -183,7 +263,23 @@ Result<std::size_t> read_live_rows(
                 continue;
             }
         }
-        MILLRACE_ASSIGN_OR_RETURN(Batch batch, reader->read_row_group(group, indices));
+        MILLRACE_ASSIGN_OR_RETURN(Batch raw, reader->read_row_group(group, file_columns));
+        std::vector<std::shared_ptr<const Column>> columns;
+        for (std::size_t i = 0; i < read.size(); ++i) {
+            const Field& field = read_schema->field(i);
+            if (!from_file[i]) {
+                ColumnBuilder builder(field.type, rows);
+                for (uint64_t row = 0; row < rows; ++row) builder.append_null();
+                columns.push_back(std::make_shared<const Column>(builder.finish()));
+                continue;
+            }
+            MILLRACE_ASSIGN_OR_RETURN(
+                auto column,
+                as_table_type(raw.column_ptr(*from_file[i]), field.type, file,
+                              reader->schema()->field(file_columns[*from_file[i]]).name));
+            columns.push_back(std::move(column));
+        }
+        Batch batch(read_schema, std::move(columns), raw.num_rows());
         auto lo = std::lower_bound(positions_deleted.begin(), positions_deleted.end(), first);
         auto hi = std::lower_bound(lo, positions_deleted.end(), first + rows);
         positions.clear();
@@ -207,11 +303,10 @@ Result<std::size_t> read_live_rows(
             }
             if (keep.empty()) continue;
             if (keep.size() < rows) batch = batch.take(keep);
-            if (read.size() > columns.size()) batch = batch.project(output);
         } else if (want_positions) {
             for (uint64_t r = 0; r < rows; ++r) positions.push_back(first + r);
         }
-        if (widened) batch = with_null_columns(batch, widened, columns);
+        if (read.size() > output_columns) batch = batch.project(output);
         MILLRACE_TRY(on_batch(std::move(batch), positions));
     }
     return skipped;
@@ -221,8 +316,9 @@ Result<std::size_t> read_live_rows(
 // position delete file applies to data files of its sequence number or older, an equality delete
 // file to older data files of its partition (or of every partition when the table has none).
 Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& schema,
-                                   bool partitioned, const DataFile& file,
-                                   const std::vector<DataFile>& deletes, EqualityCache& cache,
+                                   const std::vector<int32_t>& ids, bool partitioned,
+                                   const DataFile& file, const std::vector<DataFile>& deletes,
+                                   EqualityCache& cache,
                                    const TableStorage* storage) {
     DeleteFilter filter;
     for (const DataFile& d : deletes) {
@@ -232,34 +328,48 @@ Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& 
             auto cached = cache.find(d.path);
             if (cached == cache.end()) {
                 auto keys = std::make_shared<EqualityKeys>();
+                std::vector<std::size_t> key_indices;  // table columns
                 for (int32_t id : d.equality_ids) {
-                    if (id < 1 || static_cast<std::size_t>(id) > schema.size()) {
+                    auto position = std::find(ids.begin(), ids.end(), id);
+                    if (position == ids.end()) {
                         return Error(ErrorCode::kUnsupported,
                                      table_path + "/" + d.path + ": equality field id " +
                                          std::to_string(id) + " is not a column of the table");
                     }
-                    keys->columns.push_back(schema.field(static_cast<std::size_t>(id - 1)).name);
+                    key_indices.push_back(static_cast<std::size_t>(position - ids.begin()));
+                    keys->columns.push_back(schema.field(key_indices.back()).name);
                 }
-                MILLRACE_ASSIGN_OR_RETURN(auto reader,
-                                          open_table_parquet(storage, table_path + "/" + d.path));
-                MILLRACE_ASSIGN_OR_RETURN(std::vector<std::size_t> indices,
-                                          reader->column_indices(keys->columns));
-                for (std::size_t k = 0; k < indices.size(); ++k) {
-                    const DataType type = reader->schema()->field(indices[k]).type;
-                    if (type !=
-                        schema.field(static_cast<std::size_t>(d.equality_ids[k] - 1)).type) {
+                const std::string path = table_path + "/" + d.path;
+                MILLRACE_ASSIGN_OR_RETURN(auto reader, open_table_parquet(storage, path));
+                const ColumnMap map = map_columns(*reader, schema, ids);
+                std::vector<std::size_t> indices;
+                for (std::size_t k = 0; k < key_indices.size(); ++k) {
+                    if (!map.file_column[key_indices[k]]) {
                         return Error(ErrorCode::kCorruption,
-                                     table_path + "/" + d.path + ": key column `" +
-                                         keys->columns[k] + "` has another type than the table's");
+                                     path + ": has no key column `" + keys->columns[k] + "`");
                     }
+                    indices.push_back(*map.file_column[key_indices[k]]);
                 }
                 std::vector<std::size_t> all(indices.size());
                 for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
                 ParquetScanOptions scan;
                 scan.columns = indices;
                 MILLRACE_TRY(reader->scan(scan, [&](Batch batch) -> Status {
-                    for (std::size_t r = 0; r < batch.num_rows(); ++r) {
-                        keys->keys.insert(row_key(batch, all, r));
+                    // Keys compare as the table's types (a key column may have been widened).
+                    std::vector<std::shared_ptr<const Column>> columns;
+                    std::vector<Field> fields;
+                    for (std::size_t k = 0; k < indices.size(); ++k) {
+                        const Field& field = schema.field(key_indices[k]);
+                        MILLRACE_ASSIGN_OR_RETURN(
+                            auto column,
+                            as_table_type(batch.column_ptr(k), field.type, path, field.name));
+                        columns.push_back(std::move(column));
+                        fields.push_back(field);
+                    }
+                    Batch typed(std::make_shared<const Schema>(std::move(fields)),
+                                std::move(columns), batch.num_rows());
+                    for (std::size_t r = 0; r < typed.num_rows(); ++r) {
+                        keys->keys.insert(row_key(typed, all, r));
                     }
                     return {};
                 }));
@@ -585,7 +695,9 @@ Result<LakeTable::Metadata> LakeTable::load() const {
     return m;
 }
 
-std::string LakeTable::iceberg_schema() const { return iceberg_schema_json(*schema_); }
+std::string LakeTable::iceberg_schema() const {
+    return iceberg_schema_json(*schema_, 0, *field_ids_);
+}
 
 namespace {
 
@@ -727,7 +839,8 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     if (!loaded.ok()) return std::move(loaded).error();
     const TableMetadata& m = loaded->table;
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, m.schema));
-    LakeTable table(name, path, std::make_shared<const Schema>(m.schema), std::move(spec));
+    LakeTable table(name, path, std::make_shared<const Schema>(m.schema), std::move(spec),
+                    m.column_ids());
     table.storage_ = probe.storage_;
     return table;
 }
@@ -884,7 +997,8 @@ Result<Manifest> LakeTable::snapshot(std::optional<uint64_t> snapshot_id) const 
                                              intact_hint(&*loaded, id));
 }
 
-Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id) const {
+Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id,
+                                          bool metadata_columns) const {
     const TableMetadata& t = metadata.table;
     Manifest m;
     m.schema_text = schema_metadata_text(t.schema);
@@ -918,11 +1032,19 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id)
     MILLRACE_ASSIGN_OR_RETURN(
         std::vector<IcebergManifestFile> manifests,
         IcebergManifestCodec::decode_manifest_list(std::move(list_bytes), s->manifest_list));
-    IcebergManifestCodec codec(*schema_, spec_, t.location);
+    // Statistics come back keyed to this handle's columns (by field id), or to the metadata's.
+    std::optional<IcebergManifestCodec> codec;
+    if (metadata_columns) {
+        MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec,
+                                  PartitionSpec::parse(t.partition_by, t.schema));
+        codec.emplace(t.schema, std::move(spec), t.location, t.column_ids());
+    } else {
+        codec.emplace(*schema_, spec_, t.location, *field_ids_);
+    }
     for (const IcebergManifestFile& manifest : manifests) {
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(manifest.path));
         MILLRACE_ASSIGN_OR_RETURN(std::vector<DataFile> files,
-                                  codec.decode_manifest(std::move(bytes), manifest));
+                                  codec->decode_manifest(std::move(bytes), manifest));
         for (DataFile& f : files) {
             (f.content == DataFile::Content::kData ? m.files : m.deletes).push_back(std::move(f));
         }
@@ -986,8 +1108,34 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
         }
         predicate_columns.push_back(*index);
     }
+    // Incremental: the files each snapshot of the range added, read without deletes.
+    std::vector<DataFile> appended;
+    if (options.appended_after) {
+        if (*options.appended_after > m.snapshot_id) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "table `" + name_ + "`: the range's first snapshot " +
+                             std::to_string(*options.appended_after) + " is after its last, " +
+                             std::to_string(m.snapshot_id));
+        }
+        if (*options.appended_after < m.snapshot_id) {
+            // The start must still be known: rows appended since an expired snapshot cannot be
+            // told apart from older ones.
+            auto start = snapshot(*options.appended_after);
+            if (!start.ok()) return std::move(start).error();
+        }
+        for (uint64_t id = *options.appended_after + 1; id <= m.snapshot_id; ++id) {
+            MILLRACE_ASSIGN_OR_RETURN(Manifest s, id == m.snapshot_id ? m : snapshot(id));
+            if (s.operation == "compact") continue;
+            for (DataFile& f : s.files) {
+                if (static_cast<uint64_t>(f.added_snapshot_id) == id) appended.push_back(f);
+            }
+        }
+    }
+    const std::vector<DataFile>& files = options.appended_after ? appended : m.files;
+    const std::vector<DataFile> no_deletes;
+    const std::vector<DataFile>& deletes = options.appended_after ? no_deletes : m.deletes;
     EqualityCache equality_cache;
-    for (const DataFile& file : m.files) {
+    for (const DataFile& file : files) {
         ++stats.files;
         bool may_match = true;
         for (std::size_t i = 0; i < options.predicates.size() && may_match; ++i) {
@@ -1002,8 +1150,8 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
             continue;
         }
         MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
-                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
-                                                equality_cache, storage_.get()));
+                                  delete_filter(path_, *schema_, *field_ids_, !spec_.empty(), file,
+                                                deletes, equality_cache, storage_.get()));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
             read_live_rows(
@@ -1012,7 +1160,7 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                     stats.rows += batch.num_rows();
                     return on_batch(std::move(batch));
                 },
-                schema_.get(), storage_.get()));
+                *schema_, *field_ids_, storage_.get()));
         stats.row_groups_skipped += skipped;
     }
     return stats;
@@ -1030,7 +1178,8 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
         const TableMetadata& base = loaded.table;
         const uint64_t current_id = static_cast<uint64_t>(base.current_snapshot_id.value_or(0));
-        auto current_result = read_snapshot(loaded, current_id);
+        // Read with the metadata's own schema: the manifests written below use it.
+        auto current_result = read_snapshot(loaded, current_id, true);
         if (!current_result.ok()) {
             if (current_result.error().code() != ErrorCode::kCorruption) {
                 return std::move(current_result).error();
@@ -1041,11 +1190,18 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
                              current_result.error().message());
         }
         Manifest current = std::move(current_result).value();
-        if (!(base.schema == *schema_)) {
-            // A prepared table that another writer created first, with another schema.
-            return Error(ErrorCode::kTypeMismatch,
-                         "lake table `" + name_ + "` has schema " + base.schema.to_string() +
-                             ", but this writer writes " + schema_->to_string());
+        const std::vector<int32_t> base_ids = base.column_ids();
+        if (!(base.schema == *schema_) || base_ids != *field_ids_) {
+            if (pending_ || loaded.version == 0) {
+                // A prepared table that another writer created first, with another schema.
+                return Error(ErrorCode::kTypeMismatch,
+                             "lake table `" + name_ + "` has schema " + base.schema.to_string() +
+                                 ", but this writer writes " + schema_->to_string());
+            }
+            // The schema evolved since this handle was opened: its files still read right (by
+            // field id) as long as every column it writes is still there, with its type or one
+            // it widens to. A dropped column would lose its values: refused.
+            MILLRACE_TRY(check_still_writable(base, base_ids));
         }
         if (loaded.version == 0 && !storage_) {
             // The first commit of a prepared table creates it (v1 holds its first snapshot).
@@ -1086,6 +1242,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         for (DataFile& f : added) {
             f.added_snapshot_id = snapshot_id;
             f.sequence_number = sequence;
+            f.columns = statistics_by_id(f.columns, *field_ids_, base_ids);
         }
         uint64_t added_rows = 0, total_rows = 0;
         for (const DataFile& f : added) added_rows += f.rows;
@@ -1146,7 +1303,9 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         // files; a commit that drops files, or whose list has grown to kMaxManifests (a
         // streaming sink appends one per checkpoint), writes one manifest of every live file.
         // Data files and delete files have manifests of their own (Iceberg's content 0 and 1).
-        IcebergManifestCodec codec(*schema_, spec_, base.location);
+        MILLRACE_ASSIGN_OR_RETURN(PartitionSpec base_spec,
+                                  PartitionSpec::parse(base.partition_by, base.schema));
+        IcebergManifestCodec codec(base.schema, std::move(base_spec), base.location, base_ids);
         std::vector<IcebergManifestFile> list;
         std::vector<std::string> written;  // deleted again when this attempt loses
         auto cleanup = [&] {
@@ -1322,6 +1481,238 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
     }
 }
 
+Status LakeTable::check_still_writable(const TableMetadata& metadata,
+                                       const std::vector<int32_t>& ids) const {
+    for (std::size_t i = 0; i < schema_->size(); ++i) {
+        const Field& mine = schema_->field(i);
+        auto it = std::find(ids.begin(), ids.end(), (*field_ids_)[i]);
+        if (it == ids.end()) {
+            return Error(ErrorCode::kTypeMismatch,
+                         "lake table `" + name_ + "` no longer has column `" + mine.name +
+                             "` (dropped since this writer opened the table), which this writer "
+                             "writes: restart it to write the table's schema " +
+                             metadata.schema.to_string());
+        }
+        const Field& now = metadata.schema.field(static_cast<std::size_t>(it - ids.begin()));
+        if (now.type != mine.type &&
+            !(mine.type == DataType::kInt32 && now.type == DataType::kInt64)) {
+            return Error(ErrorCode::kTypeMismatch,
+                         "lake table `" + name_ + "` column `" + now.name + "` is now " +
+                             std::string(type_name(now.type)) + ", but this writer writes " +
+                             std::string(type_name(mine.type)));
+        }
+    }
+    return {};
+}
+
+Result<int64_t> LakeTable::schema_id() const {
+    MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+    return loaded.table.schema_id;
+}
+
+namespace {
+
+// The highest schema id among the metadata's schemas.
+int64_t highest_schema_id(const TableMetadata& m) {
+    int64_t highest = m.schema_id;
+    for (const std::string& other : m.other_schemas) {
+        const std::size_t key = other.find("\"schema-id\"");
+        if (key == std::string::npos) continue;
+        const std::size_t colon = other.find(':', key);
+        if (colon == std::string::npos) continue;
+        highest = std::max<int64_t>(highest, std::strtoll(other.c_str() + colon + 1, nullptr, 10));
+    }
+    return highest;
+}
+
+// Applies one schema change to `fields` and `ids`; `next_id` is the next unused column id.
+Status apply_schema_change(const LakeTable::SchemaChange& change, const PartitionSpec& spec,
+                           const Schema& before, std::vector<Field>& fields,
+                           std::vector<int32_t>& ids, int64_t& next_id) {
+    using Kind = LakeTable::SchemaChange::Kind;
+    auto find = [&](const std::string& name) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            if (fields[i].name == name) return i;
+        }
+        return std::nullopt;
+    };
+    auto valid_name = [](const std::string& name) {
+        return !name.empty() && name.find_first_of(",:`") == std::string::npos &&
+               name.find_first_not_of(' ') != std::string::npos;
+    };
+    auto partitions = [&](std::size_t index) {
+        // Partition items refer to columns of the schema the table was partitioned with.
+        auto original = before.index_of(fields[index].name);
+        if (!original) return false;
+        for (const PartitionSpec::Item& item : spec.items()) {
+            if (item.column == *original) return true;
+        }
+        return false;
+    };
+    if (change.kind == Kind::kAddColumn) {
+        if (!valid_name(change.column)) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "bad column name `" + change.column + "` (no `,`, `:` or backquote)");
+        }
+        if (find(change.column)) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "column `" + change.column + "` exists already");
+        }
+        if (next_id > std::numeric_limits<int32_t>::max()) {
+            return Error(ErrorCode::kInvalidArgument, "no column ids left");
+        }
+        fields.push_back(Field{change.column, change.type, true});
+        ids.push_back(static_cast<int32_t>(next_id++));
+        return {};
+    }
+    auto index = find(change.column);
+    if (!index) {
+        return Error(ErrorCode::kInvalidArgument, "no column `" + change.column + "`");
+    }
+    switch (change.kind) {
+        case Kind::kAddColumn:
+            break;
+        case Kind::kRenameColumn:
+            if (!valid_name(change.to)) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "bad column name `" + change.to + "` (no `,`, `:` or backquote)");
+            }
+            if (find(change.to)) {
+                return Error(ErrorCode::kInvalidArgument, "column `" + change.to + "` exists");
+            }
+            if (partitions(*index)) {
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "column `" + change.column + "` partitions the table and cannot be renamed");
+            }
+            fields[*index].name = change.to;
+            break;
+        case Kind::kDropColumn:
+            if (fields.size() == 1) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "column `" + change.column + "` is the table's last column");
+            }
+            if (partitions(*index)) {
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "column `" + change.column + "` partitions the table and cannot be dropped");
+            }
+            fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(*index));
+            ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(*index));
+            break;
+        case Kind::kMoveColumn: {
+            if (change.to == change.column) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "column `" + change.column + "` cannot follow itself");
+            }
+            if (!change.to.empty() && !find(change.to)) {
+                return Error(ErrorCode::kInvalidArgument, "no column `" + change.to + "`");
+            }
+            const Field field = fields[*index];
+            const int32_t id = ids[*index];
+            fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(*index));
+            ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(*index));
+            const std::size_t at = change.to.empty() ? 0 : *find(change.to) + 1;
+            fields.insert(fields.begin() + static_cast<std::ptrdiff_t>(at), field);
+            ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(at), id);
+            break;
+        }
+        case Kind::kWiden:
+            if (fields[*index].type == change.type) break;
+            if (!(fields[*index].type == DataType::kInt32 && change.type == DataType::kInt64)) {
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "column `" + change.column + "` is " +
+                        std::string(type_name(fields[*index].type)) + ", which does not widen to " +
+                        std::string(type_name(change.type)) + " (widening: int32 to int64)");
+            }
+            if (partitions(*index)) {
+                return Error(
+                    ErrorCode::kInvalidArgument,
+                    "column `" + change.column + "` partitions the table and cannot be widened");
+            }
+            fields[*index].type = change.type;
+            break;
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<int64_t> LakeTable::alter(const std::vector<SchemaChange>& changes) const {
+    if (changes.empty()) return Error(ErrorCode::kInvalidArgument, "no schema change given");
+    constexpr int kMaxAttempts = 200;
+    std::mt19937_64 random(std::random_device{}() ^ static_cast<uint64_t>(now_micros()));
+    for (int attempt = 1;; ++attempt) {
+        MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+        if (loaded.version == 0) {
+            return Error(ErrorCode::kNotFound, "no lake table `" + name_ + "` in " + path_);
+        }
+        const TableMetadata& base = loaded.table;
+        MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec,
+                                  PartitionSpec::parse(base.partition_by, base.schema));
+        std::vector<Field> fields = base.schema.fields();
+        std::vector<int32_t> ids = base.column_ids();
+        int64_t next_id = base.last_column_id;
+        for (int32_t id : ids) next_id = std::max<int64_t>(next_id, id);
+        ++next_id;
+        for (const SchemaChange& change : changes) {
+            Status applied = apply_schema_change(change, spec, base.schema, fields, ids, next_id);
+            if (!applied.ok()) {
+                return Error(applied.error().code(),
+                             "lake table `" + name_ + "`: " + applied.error().message());
+            }
+        }
+        // Equality delete files match rows by their key columns: those must stay.
+        MILLRACE_ASSIGN_OR_RETURN(
+            Manifest current,
+            read_snapshot(loaded, static_cast<uint64_t>(base.current_snapshot_id.value_or(0)),
+                          true));
+        for (const DataFile& d : current.deletes) {
+            for (int32_t id : d.equality_ids) {
+                if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+                const std::vector<int32_t> base_ids = base.column_ids();
+                auto it = std::find(base_ids.begin(), base_ids.end(), id);
+                const std::string column =
+                    it == base_ids.end()
+                        ? std::to_string(id)
+                        : base.schema.field(static_cast<std::size_t>(it - base_ids.begin())).name;
+                return Error(ErrorCode::kInvalidArgument,
+                             "lake table `" + name_ + "`: column `" + column +
+                                 "` is the key of live equality deletes (an upsert): run `millrace "
+                                 "lake compact " +
+                                 name_ + "` first");
+            }
+        }
+        MILLRACE_ASSIGN_OR_RETURN(Schema schema, Schema::make(fields));
+        TableMetadata next = base;
+        next.other_schemas.push_back(
+            iceberg_schema_json(base.schema, base.schema_id, base.column_ids()));
+        next.schema = std::move(schema);
+        next.field_ids = ids;
+        next.schema_id = highest_schema_id(base) + 1;
+        next.last_column_id = next_id - 1;
+        next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
+        next.metadata_log.emplace_back(
+            base.last_updated_ms,
+            base.location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        MILLRACE_ASSIGN_OR_RETURN(
+            bool created,
+            create_exclusively(metadata_file(path_, loaded.version + 1), next.to_json()));
+        if (created) {
+            update_version_hint(path_, loaded.version + 1);
+            return next.schema_id;
+        }
+        if (attempt >= kMaxAttempts) {
+            return Error(ErrorCode::kUnavailable, "schema change of lake table `" + name_ +
+                                                      "` lost to concurrent commits " +
+                                                      std::to_string(attempt) + " times");
+        }
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(random() % (1000 * std::min(attempt, 20) + 1)));
+    }
+}
+
 namespace {
 
 // The local file of a path the metadata holds (absolute, under the table's location as it was
@@ -1362,7 +1753,7 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
             MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
             MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                           std::move(bytes), s.manifest_list));
-            IcebergManifestCodec codec(*schema_, spec_, base.location);
+            IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
             for (const IcebergManifestFile& manifest : manifests) {
                 out.insert(local_file(path_, base.location, manifest.path));
                 MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata(manifest.path));
@@ -1422,7 +1813,7 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
     MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
     const TableMetadata& base = loaded.table;
     std::set<std::string> live;
-    IcebergManifestCodec codec(*schema_, spec_, base.location);
+    IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
     for (const IcebergSnapshot& s : base.snapshots) {
         live.insert(local_file(path_, base.location, s.manifest_list));
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
@@ -1515,8 +1906,8 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
     EqualityCache equality_cache;
     for (const DataFile& f : m.files) {
         MILLRACE_ASSIGN_OR_RETURN(DeleteFilter filter,
-                                  delete_filter(path_, *schema_, !spec_.empty(), f, m.deletes,
-                                                equality_cache, storage_.get()));
+                                  delete_filter(path_, *schema_, *field_ids_, !spec_.empty(), f,
+                                                m.deletes, equality_cache, storage_.get()));
         const bool has_deletes = !filter.positions.empty() || !filter.equality.empty();
         if (has_deletes) with_deletes.insert(folder_of(f.path));
         if (f.bytes < options.small_file_bytes || has_deletes) {
@@ -1543,14 +1934,10 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
         ParquetWriterOptions parquet = options.parquet;
         parquet.sync = true;
         parquet.iceberg_schema = iceberg_schema();
+        parquet.field_ids = *field_ids_;
         MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(staged, schema_, parquet));
         for (const DataFile* f : files) {
-            MILLRACE_ASSIGN_OR_RETURN(auto reader,
-                                      open_table_parquet(storage_.get(), path_ + "/" + f->path));
-            if (!(*reader->schema() == *schema_)) {
-                return Error(ErrorCode::kCorruption,
-                             path_ + "/" + f->path + ": schema differs from the table's");
-            }
+            // Files written before a schema change come out in the table's schema (by id).
             std::vector<std::string> names;
             for (const Field& field : schema_->fields()) names.push_back(field.name);
             auto scanned = read_live_rows(
@@ -1563,7 +1950,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
                     }
                     return writer->write(Batch(schema_, std::move(columns), batch.num_rows()));
                 },
-                nullptr, storage_.get());
+                *schema_, *field_ids_, storage_.get());
             if (!scanned.ok()) return std::move(scanned).error();
             removed.push_back(f->path);
         }
@@ -1613,8 +2000,8 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
     EqualityCache equality_cache;
     for (const DataFile& file : m.files) {
         MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
-                                  delete_filter(path_, *schema_, !spec_.empty(), file, m.deletes,
-                                                equality_cache, storage_.get()));
+                                  delete_filter(path_, *schema_, *field_ids_, !spec_.empty(), file,
+                                                m.deletes, equality_cache, storage_.get()));
         std::vector<uint64_t> hits;
         MILLRACE_TRY(read_live_rows(
             path_ + "/" + file.path, deleted, columns, {}, true,
@@ -1627,7 +2014,7 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
                 }
                 return {};
             },
-            nullptr, storage_.get()));
+            *schema_, *field_ids_, storage_.get()));
         if (hits.empty()) continue;
         std::sort(hits.begin(), hits.end());
         hits.erase(std::unique(hits.begin(), hits.end()), hits.end());

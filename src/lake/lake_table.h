@@ -100,6 +100,9 @@ public:
     /// the table, as DataFile::path). Nothing references it until a commit does.
     Status place_file(const std::string& staged, const std::string& relative) const;
     const std::shared_ptr<const Schema>& schema() const { return schema_; }
+    /// The field id of each column of schema() (Iceberg column ids: what data files are matched
+    /// by, so they survive renames, drops and reorders).
+    const std::vector<int32_t>& field_ids() const { return *field_ids_; }
     const PartitionSpec& partition_spec() const { return spec_; }
 
     /// Converts a table of the pre-Iceberg format (`_manifest/`) in place: its current snapshot
@@ -107,6 +110,29 @@ public:
     /// carried over. `_manifest/` is renamed `_manifest.pre-iceberg/`. Safe to re-run after a
     /// crash. kInvalidArgument when there is nothing to upgrade.
     static Result<LakeTable> upgrade(const std::string& data_dir, const std::string& name);
+
+    /// One schema change (schema evolution by field id, docs/lake.md). Columns are named as the
+    /// table's current schema names them.
+    struct SchemaChange {
+        enum class Kind { kAddColumn, kRenameColumn, kDropColumn, kMoveColumn, kWiden };
+        Kind kind = Kind::kAddColumn;
+        std::string column;
+        /// kAddColumn: the new column's type (it is nullable: older files read as null).
+        DataType type = DataType::kString;
+        /// kRenameColumn: the new name. kMoveColumn: the column to follow ("" = first).
+        std::string to;
+    };
+    /// Applies `changes` in order as one new schema (with a new schema id; the old schemas stay
+    /// in the metadata), committed like a snapshot (optimistic, retried on a concurrent commit;
+    /// no new snapshot: data files are not touched). Added columns get new field ids (never
+    /// reused); renamed, moved and widened columns keep theirs, so files written before read
+    /// right. Widening: int32 to int64. kInvalidArgument naming the column for a change that
+    /// does not apply (unknown or taken name, a partition column renamed, dropped or widened, the
+    /// last column dropped, a key column of live equality deletes dropped, another widening).
+    /// Returns the new schema id. Handles opened before keep the schema they were opened with.
+    Result<int64_t> alter(const std::vector<SchemaChange>& changes) const;
+    /// The current schema id.
+    Result<int64_t> schema_id() const;
 
     /// The current snapshot's id (0 for the empty table).
     Result<uint64_t> current_snapshot_id() const;
@@ -122,6 +148,11 @@ public:
         std::vector<std::string> columns;  // empty = all, in schema order
         std::vector<ColumnPredicate> predicates;
         std::optional<uint64_t> snapshot_id;  // AS OF; default the current snapshot
+        /// Incremental: only the rows that the commits after this snapshot, up to snapshot_id
+        /// (or the current one), appended: the data files each of those snapshots added, as
+        /// written (Iceberg's incremental append scan: deletes and upserts of the range do not
+        /// take rows away, and a compaction adds no rows).
+        std::optional<uint64_t> appended_after;
     };
     struct ScanStats {
         uint64_t snapshot_id = 0;
@@ -239,7 +270,14 @@ private:
     /// The newest metadata version, parsed.
     Result<Metadata> load() const;
     /// Snapshot `id` as the metadata lists it, without the corruption hint snapshot() adds.
-    Result<Manifest> read_snapshot(const Metadata& metadata, uint64_t id) const;
+    /// Statistics are keyed to this handle's columns, or with `metadata_columns` to the
+    /// metadata's current schema.
+    Result<Manifest> read_snapshot(const Metadata& metadata, uint64_t id,
+                                   bool metadata_columns = false) const;
+    /// kTypeMismatch unless every column of this handle is in `metadata`'s current schema
+    /// (by field id) with its type or a wider one.
+    Status check_still_writable(const TableMetadata& metadata,
+                                const std::vector<int32_t>& ids) const;
     /// The newest snapshot below `below` that reads, or nullopt.
     std::optional<Result<Manifest>> newest_intact_snapshot(const Metadata& metadata,
                                                            uint64_t below) const;
@@ -256,16 +294,25 @@ private:
                                               int64_t min_age_ms) const;
 
     LakeTable(std::string name, std::string path, std::shared_ptr<const Schema> schema,
-              PartitionSpec spec)
+              PartitionSpec spec, std::vector<int32_t> field_ids = {})
         : name_(std::move(name)),
           path_(std::move(path)),
           schema_(std::move(schema)),
-          spec_(std::move(spec)) {}
+          spec_(std::move(spec)) {
+        if (schema_ && field_ids.size() != schema_->size()) {
+            field_ids.resize(schema_->size());
+            for (std::size_t i = 0; i < field_ids.size(); ++i) {
+                field_ids[i] = static_cast<int32_t>(i + 1);
+            }
+        }
+        field_ids_ = std::make_shared<const std::vector<int32_t>>(std::move(field_ids));
+    }
 
     std::string name_;
     std::string path_;
     std::shared_ptr<const Schema> schema_;
     PartitionSpec spec_;
+    std::shared_ptr<const std::vector<int32_t>> field_ids_;
     /// prepare(): the metadata of the table to create with the first commit.
     std::shared_ptr<const TableMetadata> pending_;
     /// Set when the table's files live in an object store.

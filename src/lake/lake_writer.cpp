@@ -36,6 +36,7 @@ public:
         : table_(std::move(table)), options_(std::move(options)), folder_(std::move(folder)) {
         options_.parquet.sync = true;
         options_.parquet.iceberg_schema = table_.iceberg_schema();
+        options_.parquet.field_ids = table_.field_ids();
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
         replaced_ = options_.replaced_partitions;
         staging_ = folder_.path();
@@ -134,7 +135,7 @@ public:
         for (std::size_t k = 0; k < key_columns_.size(); ++k) {
             const Field& field = schema.field(key_columns_[k]);
             key_fields.push_back(field);
-            ids.push_back(static_cast<int32_t>(key_columns_[k] + 1));
+            ids.push_back(table_.field_ids()[key_columns_[k]]);
             iceberg += (k > 0 ? ", " : "") + std::string(R"({"id": )") +
                        std::to_string(ids.back()) + R"(, "name": )" + json_string(field.name) +
                        R"(, "required": )" + (field.nullable ? "false" : "true") +
@@ -251,6 +252,12 @@ public:
         }
         MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(record_file));
         MILLRACE_ASSIGN_OR_RETURN(Manifest record, Manifest::parse(text, record_file));
+        if (record.schema_text != schema_metadata_text(*table_.schema())) {
+            // Pre-committed by a run that wrote another schema (the table evolved since): the
+            // files read by field id, but their statistics are in that schema's order, which
+            // commit() would misplace. Committed without statistics (never skipped) instead.
+            for (DataFile& f : record.files) f.columns.clear();
+        }
         if (record.files.empty() && progress.empty()) {
             // Nothing was written in this checkpoint: no new snapshot (a streaming sink would
             // otherwise add one per checkpoint interval). The record becomes a `done-<id>`

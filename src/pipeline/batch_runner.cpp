@@ -386,7 +386,7 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                     sink.upsert ? LakeSinkMode::kUpsert
                     : streaming ? LakeSinkMode::kAppend
                                 : LakeSinkMode::kOverwrite,
-                    sink.key, storage ? &*storage : nullptr));
+                    sink.key, storage ? &*storage : nullptr, sink.add_columns));
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {

@@ -22,16 +22,38 @@ public:
     Result<sql::LogicalPlan> relation(std::string_view name) override {
         std::string table(name);
         std::optional<uint64_t> snapshot;
+        std::optional<uint64_t> after;
         if (auto at = table.find('@'); at != std::string::npos) {
-            char* end = nullptr;
-            std::string digits = table.substr(at + 1);
-            unsigned long long id = std::strtoull(digits.c_str(), &end, 10);
-            if (digits.empty() || *end != '\0') {
+            // table@<id> (AS OF), table@<a>..<b> (rows appended after a, up to b) or
+            // table@<a>.. (up to the current snapshot).
+            auto number = [](const std::string& digits) -> std::optional<uint64_t> {
+                if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+                    return std::nullopt;
+                }
+                return std::strtoull(digits.c_str(), nullptr, 10);
+            };
+            const std::string spec = table.substr(at + 1);
+            const std::size_t dots = spec.find("..");
+            std::optional<uint64_t> first = number(spec.substr(0, dots));
+            bool ok = first.has_value();
+            if (dots == std::string::npos) {
+                snapshot = first;
+            } else {
+                after = first;
+                const std::string last = spec.substr(dots + 2);
+                if (!last.empty()) {
+                    snapshot = number(last);
+                    ok = ok && snapshot.has_value();
+                }
+            }
+            if (!ok) {
                 return Error(ErrorCode::kInvalidArgument,
-                             fmt::format("`{}`: a snapshot is written table@<id>, e.g. \"{}@3\"",
+                             fmt::format("`{}`: a snapshot is written table@<id>, e.g. \"{}@3\"; "
+                                         "the rows appended between two snapshots "
+                                         "table@<from>..<to> (or table@<from>.. up to the "
+                                         "current one)",
                                          name, table.substr(0, at)));
             }
-            snapshot = id;
             table.resize(at);
         }
         auto opened = LakeTable::open(data_dir_, table);
@@ -47,7 +69,7 @@ public:
         scan->source_schema = opened->schema();
         scan->schema = opened->schema();
         for (std::size_t i = 0; i < opened->schema()->size(); ++i) scan->columns.push_back(i);
-        tables_.emplace(std::string(name), Entry{std::move(opened).value(), snapshot});
+        tables_.emplace(std::string(name), Entry{std::move(opened).value(), snapshot, after});
         return scan;
     }
 
@@ -59,6 +81,7 @@ public:
     struct Entry {
         LakeTable table;
         std::optional<uint64_t> snapshot;
+        std::optional<uint64_t> appended_after;  // table@<a>..<b>
     };
     const Entry& entry(const std::string& name) const { return tables_.at(name); }
 
@@ -164,6 +187,7 @@ Status query_lake(const std::string& data_dir, const std::string& sql,
         if (i < scans.size() && scans[i]->kind == sql::LogicalNode::Kind::kScan)
             options.predicates = predicates_of(*scans[i]);
         options.snapshot_id = entry.snapshot;
+        options.appended_after = entry.appended_after;
         MILLRACE_ASSIGN_OR_RETURN(LakeTable::ScanStats scanned,
                                   entry.table.scan(options, [&](Batch batch) {
                                       Batch renamed(

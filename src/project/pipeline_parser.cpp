@@ -1145,6 +1145,14 @@ private:
                     sink.upsert = *value;
                 }
             }
+            if (const ConfigNode* evolution = lake_map.optional("schema_evolution");
+                present(evolution)) {
+                if (auto value = reader_.choice<bool>(*evolution,
+                                                      key_of("schema_evolution", lake_map.what()),
+                                                      {{"none", false}, {"add_columns", true}})) {
+                    sink.add_columns = *value;
+                }
+            }
             const ConfigNode* lake_key = lake_map.optional("key");
             if (present(lake_key)) {
                 if (auto list = reader_.scalar_list(*lake_key, key_of("key", lake_map.what()))) {

@@ -184,15 +184,17 @@ struct SinkSpec {
     std::string table;                      // kLake
     std::vector<std::string> partition_by;  // kLake: SQL expressions, e.g. date(window_start)
     bool upsert = false;                    // kLake: `mode: upsert` (with `key:`)
-    std::string feature_view;               // kOnline
-    std::vector<std::string> key;           // kOnline: columns feeding the view's entity keys;
-                                            // empty = the entity names. kLake (upsert): the
-                                            // key columns. kTopic: the one column
-                                            // that keys each record (`key:`), or empty. kKafka:
-                                            // the columns keying each record
-    std::string event_time;                 // kOnline: a timestamp column; "" = write time
-    std::string topic;                      // kTopic, kKafka
-    std::vector<std::string> brokers;       // kKafka: host:port
+    bool add_columns = false;          // kLake: `schema_evolution: add_columns` (new output columns
+                                       // are added to the table; otherwise they are refused)
+    std::string feature_view;          // kOnline
+    std::vector<std::string> key;      // kOnline: columns feeding the view's entity keys;
+                                       // empty = the entity names. kLake (upsert): the
+                                       // key columns. kTopic: the one column
+                                       // that keys each record (`key:`), or empty. kKafka:
+                                       // the columns keying each record
+    std::string event_time;            // kOnline: a timestamp column; "" = write time
+    std::string topic;                 // kTopic, kKafka
+    std::vector<std::string> brokers;  // kKafka: host:port
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
     std::string path;                               // kFile: absolute; may hold {{ vars }}
     SourceLocation path_location;                   // kFile: the path as written

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +132,69 @@ TEST_F(LakeSinkTest, ReRunsReplaceTheirPartitionsAndReplaysChangeNothing) {
     auto refused = LakeSink::create(dir_, "daily", {"day"}, other, "daily-0");
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
+}
+
+// An output with a column the table lacks is refused naming it, unless the sink says
+// `schema_evolution: add_columns`: then the table gains the column (older rows read null). An
+// output that lacks a nullable table column writes nulls into it; columns are matched by name.
+TEST_F(LakeSinkTest, NewOutputColumnsEvolveTheTableOnlyWhenAllowed) {
+    {
+        auto sink = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+        ASSERT_TRUE(sink.ok());
+        ASSERT_TRUE((*sink)->write(rows("2026-11-01", 0, 3)).ok());
+        ASSERT_TRUE((*sink)->pre_commit(1).ok());
+        ASSERT_TRUE((*sink)->commit(1).ok());
+    }
+    auto wider = std::make_shared<const Schema>(std::vector<Field>{
+        {"note", DataType::kString, true},
+        {"day", DataType::kString, false},
+        {"id", DataType::kInt64, false},
+    });
+    auto refused = LakeSink::create(dir_, "daily", {"day"}, wider, "daily-0");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
+    EXPECT_NE(refused.error().message().find("`note`"), std::string::npos);
+    EXPECT_NE(refused.error().message().find("schema_evolution: add_columns"), std::string::npos);
+    EXPECT_EQ(LakeTable::open(dir_, "daily")->schema()->size(), 2u) << "the table is unchanged";
+
+    auto sink = LakeSink::create(dir_, "daily", {"day"}, wider, "daily-0", LakeSinkMode::kOverwrite,
+                                 {}, true);
+    ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+    BatchBuilder builder(wider);
+    builder.column(0).append_string("hello");
+    builder.column(1).append_string("2026-11-02");
+    builder.column(2).append_int64(7);
+    builder.commit_row();
+    ASSERT_TRUE((*sink)->write(builder.finish()).ok());
+    ASSERT_TRUE((*sink)->pre_commit(1).ok());
+    ASSERT_TRUE((*sink)->commit(1).ok());
+    auto table = LakeTable::open(dir_, "daily");
+    ASSERT_TRUE(table.ok());
+    EXPECT_EQ(table->schema()->to_string(),
+              "{ day: string not null, id: int64 not null, note: string }");
+    std::map<int64_t, std::string> notes;
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   notes[b.column(1).value<int64_t>(r)] =
+                                       b.column(2).is_null(r)
+                                           ? "null"
+                                           : std::string(b.column(2).string_at(r));
+                               }
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(notes, (std::map<int64_t, std::string>{
+                         {0, "null"}, {1, "null"}, {2, "null"}, {7, "hello"}}));
+
+    // The old output (without `note`) still writes: `note` reads null.
+    auto narrow = LakeSink::create(dir_, "daily", {"day"}, schema_, "daily-0");
+    ASSERT_TRUE(narrow.ok()) << narrow.error().to_string();
+    ASSERT_TRUE((*narrow)->write(rows("2026-11-03", 10, 1)).ok());
+    ASSERT_TRUE((*narrow)->pre_commit(1).ok());
+    ASSERT_TRUE((*narrow)->commit(1).ok());
+    EXPECT_EQ(table->snapshot()->total_rows(), 5u);
 }
 
 // A streaming (append) sink's checkpoint outlives a crash: the run killed after pre_commit(5)

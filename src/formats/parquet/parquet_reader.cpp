@@ -814,6 +814,11 @@ ColumnStatistics ParquetReader::file_statistics(std::size_t column) const {
     for (std::size_t g = 0; g < num_row_groups(); ++g) total.merge(impl_->statistics(g, column));
     return total;
 }
+std::optional<int32_t> ParquetReader::field_id(std::size_t column) const {
+    const auto& elements = impl_->metadata().schema;
+    if (column + 1 >= elements.size()) return std::nullopt;
+    return elements[column + 1].field_id;
+}
 std::optional<std::string> ParquetReader::metadata(const std::string& key) const {
     for (const auto& kv : impl_->metadata().key_value) {
         if (kv.key == key) return kv.value.value_or("");

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ public:
     ColumnStatistics row_group_statistics(std::size_t group, std::size_t column) const;
     /// Statistics of one column over the whole file.
     ColumnStatistics file_statistics(std::size_t column) const;
+    /// The Parquet field id of a column (Iceberg's column id), when the file carries one.
+    std::optional<int32_t> field_id(std::size_t column) const;
     /// A key-value metadata entry of the footer (e.g. "millrace.schema").
     std::optional<std::string> metadata(const std::string& key) const;
 

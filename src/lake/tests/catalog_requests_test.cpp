@@ -144,8 +144,9 @@ TEST(CatalogRequests, MalformedAndUnsupportedRequestsAreErrors) {
     EXPECT_EQ(commit_error(R"({"updates": [{"action": "add-schema", "schema": {"fields": [
                                  {"name": "x", "type": "long"}]}}]})"),
               ErrorCode::kParse);
-    // Schemas Millrace cannot read are refused, not committed: a nested type, a dropped
-    // column in the middle (field ids out of order), an unknown type.
+    // Schemas Millrace cannot read, or that would misread older files, are refused, not
+    // committed: a nested type, a type change that is no widening, a reused field id, an
+    // unknown type.
     EXPECT_EQ(commit_error(R"({"updates": [{"action": "add-schema", "schema": {"fields": [
                  {"id": 1, "name": "id", "required": true, "type": "long"},
                  {"id": 3, "name": "tags", "required": false,
@@ -154,9 +155,38 @@ TEST(CatalogRequests, MalformedAndUnsupportedRequestsAreErrors) {
                  {"action": "set-current-schema", "schema-id": -1}]})"),
               ErrorCode::kInvalidArgument);
     EXPECT_EQ(commit_error(R"({"updates": [{"action": "add-schema", "schema": {"fields": [
-                 {"id": 2, "name": "name", "required": false, "type": "string"}]}},
+                 {"id": 1, "name": "id", "required": true, "type": "long"},
+                 {"id": 2, "name": "name", "required": false, "type": "long"}]}},
                  {"action": "set-current-schema", "schema-id": -1}]})"),
               ErrorCode::kInvalidArgument);
+    EXPECT_EQ(commit_error(R"({"updates": [{"action": "add-schema", "schema": {"fields": [
+                 {"id": 1, "name": "id", "required": true, "type": "long"},
+                 {"id": 2, "name": "other", "required": false, "type": "string"},
+                 {"id": 2, "name": "again", "required": false, "type": "string"}]}},
+                 {"action": "set-current-schema", "schema-id": -1}]})"),
+              ErrorCode::kInvalidArgument);
+    // Reordered columns and an added one (ids 2, 1, 3 after 1, 2): evolution by id. Dropping
+    // `name`, the partition column, is refused.
+    EXPECT_EQ(commit_error(R"({"updates": [{"action": "add-schema", "schema": {"fields": [
+                 {"id": 1, "name": "id", "required": true, "type": "long"}]}},
+                 {"action": "set-current-schema", "schema-id": -1}]})"),
+              ErrorCode::kInvalidArgument);
+    auto dropped =
+        apply_table_commit(metadata_json(),
+                           R"({"updates": [{"action": "add-schema", "schema": {"fields": [
+                 {"id": 2, "name": "name", "required": false, "type": "string"},
+                 {"id": 1, "name": "id", "required": true, "type": "long"},
+                 {"id": 3, "name": "added", "required": false, "type": "string"}]}},
+                 {"action": "set-current-schema", "schema-id": -1}]})",
+                           kPath, 2000);
+    EXPECT_TRUE(dropped.ok()) << dropped.error().to_string();
+    auto reused = apply_table_commit(metadata_json(),
+                                     R"({"updates": [{"action": "add-schema", "schema": {"fields": [
+                 {"id": 1, "name": "id", "required": true, "type": "long"},
+                 {"id": 2, "name": "name", "required": false, "type": "string"}]}},
+                 {"action": "set-current-schema", "schema-id": -1}]})",
+                                     kPath, 2000);
+    EXPECT_TRUE(reused.ok());
     EXPECT_EQ(commit_error(R"j({"updates": [{"action": "add-schema", "schema": {"fields": [
                  {"id": 1, "name": "id", "required": true, "type": "long"},
                  {"id": 2, "name": "name", "required": false, "type": "string"},

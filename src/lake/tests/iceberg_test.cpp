@@ -679,6 +679,141 @@ TEST_F(LakeTableIcebergTest, UpsertsKeepOneRowPerKey) {
     EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// Schema evolution by field id: files written before a rename, reorder, widening, drop and add
+// read by id (renamed and moved values stay theirs, a dropped column's id is never matched
+// again, a re-added name is a new column of nulls), statistics prune by id, compaction
+// rewrites old files into the new schema, and a writer opened before the change commits as
+// long as its columns still exist.
+TEST_F(LakeTableIcebergTest, SchemaEvolutionReadsOlderFilesByFieldId) {
+    auto schema =
+        std::make_shared<const Schema>(std::vector<Field>{{"id", DataType::kInt64, false},
+                                                          {"n", DataType::kInt32, true},
+                                                          {"s", DataType::kString, true}});
+    auto created = LakeTable::create(dir_, "e", *schema);
+    ASSERT_TRUE(created.ok()) << created.error().to_string();
+    auto batch = [&](const std::shared_ptr<const Schema>& of, int64_t first) {
+        BatchBuilder builder(of);
+        for (int64_t i = first; i < first + 3; ++i) {
+            builder.column(0).append_int64(i);
+            builder.column(1).append_int32(static_cast<int32_t>(i * 10));
+            builder.column(2).append_string("s" + std::to_string(i));
+            builder.commit_row();
+        }
+        return builder.finish();
+    };
+    ASSERT_TRUE(
+        append(*created, 0, 1, 3, [&](int64_t f, int64_t) { return batch(schema, f); }).ok());
+    using Kind = LakeTable::SchemaChange::Kind;
+    auto changed = created->alter({{Kind::kRenameColumn, "s", DataType::kString, "label"},
+                                   {Kind::kWiden, "n", DataType::kInt64, ""},
+                                   {Kind::kMoveColumn, "label", DataType::kString, ""},
+                                   {Kind::kAddColumn, "extra", DataType::kString, ""}});
+    ASSERT_TRUE(changed.ok()) << changed.error().to_string();
+    EXPECT_EQ(*changed, 1);
+    // A writer opened before the change still commits: its columns are all there (by id).
+    ASSERT_TRUE(
+        append(*created, 3, 1, 3, [&](int64_t f, int64_t) { return batch(schema, f); }).ok());
+    auto table = LakeTable::open(dir_, "e");
+    ASSERT_TRUE(table.ok());
+    EXPECT_EQ(table->schema()->to_string(),
+              "{ label: string, id: int64 not null, n: int64, extra: string }");
+    EXPECT_EQ(table->field_ids(), (std::vector<int32_t>{3, 1, 2, 4}));
+    auto read = [&](const LakeTable& t, std::vector<ColumnPredicate> predicates = {}) {
+        std::map<int64_t, std::string> out;
+        LakeTable::ScanOptions options;
+        options.predicates = std::move(predicates);
+        auto stats = t.scan(options, [&](Batch b) {
+            EXPECT_EQ(b.schema().to_string(), t.schema()->to_string());
+            for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                const int64_t id = b.column(1).value<int64_t>(r);
+                out[id] = std::string(b.column(0).string_at(r)) + "/" +
+                          std::to_string(b.column(2).value<int64_t>(r)) + "/" +
+                          (b.column(3).is_null(r) ? "null" : "x");
+            }
+            return Status();
+        });
+        EXPECT_TRUE(stats.ok()) << stats.error().to_string();
+        return out;
+    };
+    auto rows = read(*table);
+    ASSERT_EQ(rows.size(), 6u);
+    for (int64_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(rows[i], "s" + std::to_string(i) + "/" + std::to_string(i * 10) + "/null");
+    }
+    // Statistics are matched by id: a predicate on the renamed column keeps its file, one on the
+    // widened column (int bounds in older manifests) too.
+    EXPECT_EQ(read(*table, {{"label", CompareOp::kEq, Value::string("s4")}}).count(4), 1u);
+    EXPECT_EQ(read(*table, {{"n", CompareOp::kGt, Value::int64(15)}}).count(2), 1u);
+    // Drop, then re-add the name: a new column (new id) of nulls, not the old values.
+    ASSERT_TRUE(table
+                    ->alter({{Kind::kDropColumn, "extra", DataType::kString, ""},
+                             {Kind::kDropColumn, "label", DataType::kString, ""}})
+                    .ok());
+    // The old writer writes `s` (now dropped): refused, never dropped silently.
+    auto refused = append(*created, 9, 1, 3, [&](int64_t f, int64_t) { return batch(schema, f); });
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("no longer has column `s`"), std::string::npos);
+    ASSERT_TRUE(table->alter({{Kind::kAddColumn, "label", DataType::kString, ""}}).ok());
+    table = LakeTable::open(dir_, "e");
+    EXPECT_EQ(table->field_ids(), (std::vector<int32_t>{1, 2, 5}));
+    std::size_t nulls = 0;
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r)
+                                   nulls += b.column(2).is_null(r) ? 1 : 0;
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(nulls, 6u);
+    // Compaction rewrites the older files in the current schema, with its field ids.
+    ASSERT_TRUE(table->compact({}).ok());
+    auto m = table->snapshot();
+    ASSERT_EQ(m->files.size(), 1u);
+    auto reader = ParquetReader::open(dir_ + "/lake/e/" + m->files[0].path);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ((*reader)->schema()->to_string(), "{ id: int64 not null, n: int64, label: string }");
+    EXPECT_EQ((*reader)->field_id(2), 5);
+    // Changes that do not apply name the column.
+    auto bad = table->alter({{Kind::kWiden, "label", DataType::kInt64, ""}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message().find("`label`"), std::string::npos);
+    EXPECT_FALSE(table->alter({{Kind::kRenameColumn, "id", DataType::kString, "n"}}).ok());
+    // The metadata keeps every schema; the current id is the newest.
+    EXPECT_EQ(*table->schema_id(), 3);
+}
+
+// A column that partitions the table, or keys live equality deletes, stays.
+TEST_F(LakeTableIcebergTest, SchemaEvolutionKeepsPartitionAndDeleteKeyColumns) {
+    auto table = LakeTable::create(dir_, "p", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    using Kind = LakeTable::SchemaChange::Kind;
+    auto refused = table->alter({{Kind::kDropColumn, "ts", DataType::kString, ""}});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("partitions the table"), std::string::npos);
+    auto upserted = LakeTable::create(dir_, "u", *schema_);
+    LakeWriterOptions options;
+    options.writer_id = "u";
+    options.staging = LakeStaging::kPrivate;
+    options.upsert_key = {"id"};
+    auto writer = LakeWriter::open(*upserted, options);
+    ASSERT_TRUE(writer.ok());
+    for (uint64_t c = 1; c <= 2; ++c) {
+        ASSERT_TRUE((*writer)->write(rows(0, 5)).ok());
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        ASSERT_TRUE((*writer)->commit(c).ok());
+    }
+    ASSERT_TRUE(upserted
+                    ->alter({{Kind::kAddColumn, "note", DataType::kString, ""},
+                             {Kind::kMoveColumn, "note", DataType::kString, ""}})
+                    .ok());
+    auto reopened = LakeTable::open(dir_, "u");
+    EXPECT_EQ(ids(*reopened), (std::vector<int64_t>{0, 1, 2, 3, 4}));  // deletes still apply
+    refused = reopened->alter({{Kind::kDropColumn, "id", DataType::kString, ""}});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("equality deletes"), std::string::npos);
+}
+
 // A prepared table reads as empty and is created by its first commit (v1 holds the first
 // snapshot); a writer preparing it with another schema is refused at commit.
 TEST_F(LakeTableIcebergTest, PreparedTableIsCreatedByItsFirstCommit) {
