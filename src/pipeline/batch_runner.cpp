@@ -648,7 +648,9 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                 pipeline.name, source.name));
         }
         if (source.kind == SourceKind::kGenerator) {
-            schemas[source.name] = OrderGenerator::schema();
+            auto schema = GeneratorSource::schema_of(source);
+            if (!schema.ok()) return std::move(schema).error();
+            schemas[source.name] = *schema;
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {

@@ -373,13 +373,43 @@ private:
         spec_.sources.push_back(std::move(source));
     }
 
-    /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`.
+    /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`;
+    /// `{ kind: nexmark, events: bid, rate: 10000000/s, paced: false, limit: 1000000 }`.
     void parse_generator(const ConfigNode& node, const std::string& what, SourceSpec& source) {
         MapReader map(reader_, node, what);
-        if (const ConfigNode* kind = map.required("kind")) {
+        const ConfigNode* kind = map.required("kind");
+        if (kind != nullptr) {
             if (auto name = reader_.choice<std::string>(*kind, key_of("kind", what),
-                                                        {{"orders", "orders"}})) {
+                                                        {{"orders", "orders"},
+                                                         {"activity", "activity"},
+                                                         {"transactions", "transactions"},
+                                                         {"nexmark", "nexmark"}})) {
                 source.generator_kind = *name;
+            }
+        }
+        const ConfigNode* events = map.optional("events");
+        if (present(events)) {
+            if (auto name = reader_.choice<std::string>(
+                    *events, key_of("events", what),
+                    {{"person", "person"}, {"auction", "auction"}, {"bid", "bid"}})) {
+                source.generator_events = *name;
+            }
+            if (source.generator_kind != "nexmark" && kind != nullptr) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("events", what) + " is for kind: nexmark only",
+                              events->location());
+            }
+        } else if (source.generator_kind == "nexmark") {
+            reader_.error(ErrorCode::kConfig,
+                          key_of("events", what) +
+                              " is required for kind: nexmark (person, auction or bid: one "
+                              "relation per source)",
+                          node.location());
+        }
+        if (const ConfigNode* paced = map.optional("paced"); present(paced)) {
+            if (auto value = reader_.choice<bool>(*paced, key_of("paced", what),
+                                                  {{"true", true}, {"false", false}})) {
+                source.generator_paced = *value;
             }
         }
         if (const ConfigNode* rate = map.optional("rate"); present(rate)) {

@@ -87,7 +87,9 @@ struct SourceSpec {
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
     /// kGenerator (streaming): synthetic events, `generator: { kind: orders, rate: 1000/s }`.
-    std::string generator_kind;    // "orders" (datagen's OrderGenerator)
+    std::string generator_kind;    // "orders", "transactions", "nexmark" (datagen)
+    std::string generator_events;  // nexmark: the relation, "person" | "auction" | "bid"
+    bool generator_paced = true;   // false: as fast as the pipeline takes them
     double generator_rate = 1000;  // records per second of the clock
     uint64_t generator_seed = 42;
     double generator_bad_fraction = 0;        // share of deliberately bad records
