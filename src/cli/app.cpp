@@ -120,6 +120,8 @@ int run_cli(int argc, char** argv) {
     bench_nexmark->add_option("--work-dir", bench_options.work_dir,
                               "Where the generated projects go (default: a temporary folder)");
     bench_nexmark->add_option("--seed", bench_options.seed, "Generator seed (default 42)");
+    bench_nexmark->add_option("--sink", bench_options.sink,
+                              "blackhole (default: rows counted, not kept) or csv (a file each)");
     bench_nexmark->add_option("--json", bench_options.json_out,
                               "Append one JSON line of figures per query to this file");
     bench->require_subcommand(1);

@@ -92,7 +92,8 @@ std::string indent(const std::string& text, std::string_view prefix) {
 
 /// The pipeline of one query: a nexmark generator per relation it reads (one seed and limit, so
 /// together they are one event sequence), unpaced, at Flink's default event-time rate; the
-/// query as a view; a file sink (a keyed topic for an updating result).
+/// query as a view; a blackhole sink (as Flink's Nexmark), or a CSV file (a keyed topic for an
+/// updating result).
 std::string pipeline_yaml(const QueryText& query, const BenchNexmarkOptions& options) {
     std::string yaml = fmt::format("name: {}\nmode: streaming\nparallelism: {}\n", query.name,
                                    options.parallelism);
@@ -109,7 +110,9 @@ std::string pipeline_yaml(const QueryText& query, const BenchNexmarkOptions& opt
             relation, relation, options.seed, options.events);
     }
     yaml += fmt::format("views:\n  {}: |\n{}", query.name, indent(query.sql, "    "));
-    if (query.key.empty()) {
+    if (options.sink == "blackhole") {
+        yaml += fmt::format("sinks:\n  - {{ from: {}, blackhole: {{}} }}\n", query.name);
+    } else if (query.key.empty()) {
         yaml +=
             fmt::format("sinks:\n  - {{ from: {}, file: {{ path: out/{}.csv, format: csv }} }}\n",
                         query.name, query.name);
@@ -229,6 +232,10 @@ QueryResult run_query(const QueryText& query, const BenchNexmarkOptions& options
 }  // namespace
 
 int run_bench_nexmark(const BenchNexmarkOptions& options) {
+    if (options.sink != "blackhole" && options.sink != "csv") {
+        std::fprintf(stderr, "millrace bench nexmark: --sink is blackhole or csv\n");
+        return 1;
+    }
     if (options.events == 0 || options.parallelism < 1) {
         std::fprintf(stderr, "millrace bench nexmark: --events and --parallelism must be > 0\n");
         return 1;
@@ -260,9 +267,10 @@ int run_bench_nexmark(const BenchNexmarkOptions& options) {
     }
     std::FILE* json = nullptr;
     if (!options.json_out.empty()) json = std::fopen(options.json_out.c_str(), "a");
-    std::printf("nexmark: %llu events, parallelism %d, checkpoints %s\n",
+    std::printf("nexmark: %llu events, parallelism %d, checkpoints %s, sink %s\n",
                 static_cast<unsigned long long>(options.events), options.parallelism,
-                options.checkpoint_interval.empty() ? "none" : options.checkpoint_interval.c_str());
+                options.checkpoint_interval.empty() ? "none" : options.checkpoint_interval.c_str(),
+                options.sink.c_str());
     std::printf("%-5s %10s %8s %8s %12s %14s %14s %9s %9s\n", "query", "rows_out", "wall_s",
                 "cpu_s", "k_events/s", "k_ev/s/core", "k_ev/s/core", "p50_ms", "p99_ms");
     std::printf("%-5s %10s %8s %8s %12s %14s %14s %9s %9s\n", "", "", "", "", "(wall)", "(cpu)",
@@ -289,9 +297,10 @@ int run_bench_nexmark(const BenchNexmarkOptions& options) {
         std::fflush(stdout);
         if (json != nullptr) {
             std::string line = fmt::format(
-                "{{\"query\":\"{}\",\"events\":{},\"parallelism\":{},\"checkpoint_interval\":{}",
+                "{{\"query\":\"{}\",\"events\":{},\"parallelism\":{},\"checkpoint_interval\":{},"
+                "\"sink\":\"{}\"",
                 query->name, options.events, options.parallelism,
-                json_string(options.checkpoint_interval));
+                json_string(options.checkpoint_interval), options.sink);
             if (!result.error.empty()) {
                 line += fmt::format(",\"error\":{}}}\n", json_string(result.error));
             } else {

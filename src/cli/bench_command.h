@@ -13,7 +13,8 @@ struct BenchNexmarkOptions {
     std::string queries_dir = "bench/nexmark";
     std::string work_dir;  // where the generated projects go; "" = a temporary folder
     uint64_t seed = 42;
-    std::string json_out;  // append one JSON line per query here; "" = none
+    std::string json_out;            // append one JSON line per query here; "" = none
+    std::string sink = "blackhole";  // blackhole | csv (a CSV file per query)
 };
 
 /// `millrace bench nexmark`: runs Nexmark queries (one `<query>.sql` each in queries_dir, with

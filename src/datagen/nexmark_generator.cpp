@@ -106,7 +106,21 @@ struct NexmarkGenerator::Rng {
     }
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     /// A price in cents, log-uniform from $1 to $1,000,000 as in the benchmark.
-    int64_t price() { return std::llround(std::pow(10.0, uniform() * 6.0) * 100.0); }
+    int64_t price() {
+        // 10^(6u) from a table of 4096 steps with linear interpolation between them (within
+        // about one millionth of pow's value, for a fraction of its time).
+        static const std::array<double, 4097> kPowers = [] {
+            std::array<double, 4097> powers{};
+            for (std::size_t i = 0; i < powers.size(); ++i)
+                powers[i] = std::pow(10.0, 6.0 * static_cast<double>(i) / 4096.0) * 100.0;
+            return powers;
+        }();
+        const uint64_t bits = next() >> 11;  // 53 bits: 12 for the step, 41 for the fraction
+        const std::size_t step = bits >> 41;
+        const double fraction = static_cast<double>(bits & ((uint64_t{1} << 41) - 1)) * 0x1.0p-41;
+        const double value = kPowers[step] + (kPowers[step + 1] - kPowers[step]) * fraction;
+        return static_cast<int64_t>(value + 0.5);
+    }
 };
 
 std::string_view nexmark_relation_name(NexmarkRelation relation) {

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/mapped_file.h"
 #include "common/suggest.h"
+#include "connectors/blackhole_sink.h"
 #include "connectors/dead_letter_topic.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/feature_writer.h"
@@ -47,6 +48,8 @@ std::string sink_target(const SinkSpec& sink) {
             return fmt::format("topic {}", sink.topic);
         case SinkKind::kKafka:
             return fmt::format("kafka topic {}", sink.topic);
+        case SinkKind::kBlackhole:
+            return "blackhole";
     }
     return "?";
 }
@@ -380,6 +383,8 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                     : streaming ? LakeSinkMode::kAppend
                                 : LakeSinkMode::kOverwrite,
                     sink.key));
+        } else if (sink.kind == SinkKind::kBlackhole) {
+            if (open_outputs) p.output = std::make_unique<BlackholeSink>();
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {

@@ -993,6 +993,7 @@ private:
         const ConfigNode* file = map.optional("file");
         const ConfigNode* topic_key = map.optional("key");
         const ConfigNode* kafka = map.optional("kafka");
+        const ConfigNode* blackhole = map.optional("blackhole");
         if (!map.is_map()) return;
 
         if (from != nullptr) {
@@ -1014,7 +1015,8 @@ private:
                                                              {"online", online},
                                                              {"topic", topic},
                                                              {"file", file},
-                                                             {"kafka", kafka}},
+                                                             {"kafka", kafka},
+                                                             {"blackhole", blackhole}},
                                                             what);
         if (present(topic_key) && kind && *kind != "topic") {
             reader_.error(ErrorCode::kConfig,
@@ -1098,6 +1100,10 @@ private:
                     sink.key = {std::string(*text)};
                 }
             }
+        } else if (kind == "blackhole") {
+            // `blackhole: {}`: nothing to configure.
+            sink.kind = SinkKind::kBlackhole;
+            MapReader(reader_, *blackhole, key_of("blackhole", what)).finish();
         } else if (kind == "kafka") {
             sink.kind = SinkKind::kKafka;
             parse_kafka(*kafka, key_of("kafka", what), nullptr, &sink);

@@ -44,7 +44,8 @@ enum class CheckKind {
 enum class CheckSeverity { kError, kWarn };
 /// What a failed check does with the record.
 enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
-enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka };
+/// kBlackhole: takes the rows and keeps none (benchmarks).
+enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka, kBlackhole };
 /// Where a streaming topic source starts when the pipeline has no committed offset yet.
 enum class StartFrom { kEarliest, kLatest };
 

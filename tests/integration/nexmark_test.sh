@@ -77,6 +77,7 @@ expect_eq "$(($(wc -l <"$project/out/s_q0.csv") - 1))" 18400 "q0 writes every bi
   --work-dir "$WORK/bench") >"$WORK/bench.out" 2>&1 || fail "bench nexmark: $(cat "$WORK/bench.out")"
 expect_contains "$(cat "$WORK/bench.json")" '"query":"q2","events":50000' "bench nexmark writes its JSON figures"
 expect_contains "$(cat "$WORK/bench.json")" '"p99_ms":' "bench nexmark reports p99 latency"
+expect_contains "$(cat "$WORK/bench.json")" '"rows_out":199,' "bench nexmark's blackhole counts q2's rows"
 
 # Config errors name the key.
 cat >"$project/pipelines/bad.yaml" <<'YAML'
