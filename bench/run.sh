@@ -43,4 +43,5 @@ bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/fr
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"
+bash "$(dirname "$0")/nexmark/run.sh" "$build" || echo "bench/nexmark/run.sh FAILED"
 node "$root/bench/summarize.mjs" "$out" "$root/BENCHMARKS.md"

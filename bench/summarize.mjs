@@ -3,8 +3,9 @@
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
 // bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/pipeline/state_recovery.sh,
-// bench/pipeline/freshness.sh, bench/kafka/produce.sh). Prints the table and, given a Markdown file, writes it there between
-// the two marker comments (replacing what was there).
+// bench/pipeline/freshness.sh, bench/kafka/produce.sh, bench/nexmark/run.sh). Prints the table
+// and, given a Markdown file, writes it there between the two marker comments (replacing what
+// was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -202,6 +203,27 @@ for (const p of ['p50', 'p99']) {
     better: 'lower', goal: p === 'p99' ? 50 : undefined });
 }
 
+// Nexmark (bench/nexmark/run.sh): thousand events/s per core (CPU time) beside Flink's published
+// per-core figure (nexmark/nexmark README, 8 × 16-core nodes; not measured here).
+const nexmark = part('nexmark');
+const flinkPerCore = { q0: 155, q1: 158, q2: 175, q3: 152, q4: 34, q5: 22, q7: 12, q8: 146 };
+for (const [q, flink] of Object.entries(flinkPerCore)) {
+  const r = nexmark?.queries?.[q];
+  const runs = r?.p1?.k_events_s_core_cpu;
+  row({ figure: `Nexmark ${q}, P=1${r?.error ? ' (not run: the runtime refuses it)' : ''}`, unit: 'k events/s/core',
+    ours: median(runs), oursRuns: runs, peer: 'Flink, published', peerValue: flink, better: 'higher',
+    goal: ['q0', 'q1', 'q2'].includes(q) ? 1000 : 200 });
+}
+for (const [q, r] of Object.entries(nexmark?.queries ?? {})) {
+  if (!r.p1) continue;
+  row({ figure: `Nexmark ${q}, p99 end-to-end latency`, unit: 'ms', ours: median(r.p1.p99_ms), oursRuns: r.p1.p99_ms, better: 'lower' });
+  const with1s = r.checkpoint_1s?.k_events_s_core_cpu;
+  row({ figure: `Nexmark ${q}, checkpoint every 1s vs none`, unit: 'k events/s/core', ours: median(with1s), oursRuns: with1s,
+    peer: 'same, no checkpoints', peerValue: median(r.p1.k_events_s_core_cpu), better: 'higher', goalRatio: 0.9 });
+  const p2 = r.p2?.k_events_s_core_wall;
+  row({ figure: `Nexmark ${q}, P=2 (events/s ÷ 2)`, unit: 'k events/s/core', ours: median(p2), oursRuns: p2, better: 'higher' });
+}
+
 const header = ['figure', 'Millrace (runs: min–max)', 'peer, same run', 'ratio', 'goal', 'verdict'];
 const iso = (date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 const times = Object.values(written).sort((a, b) => a - b);
@@ -215,6 +237,7 @@ const conditions = [
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
   state ? `State part: load ${state.load_before} → ${state.load_after}.` : '',
   fresh ? `Freshness part: load ${fresh.load_before} → ${fresh.load_after}.` : '',
+  nexmark ? `Nexmark part: ${nexmark.events} events per run.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
 ].filter(Boolean).join(' ');
 const table = [

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/alert_rules_command.h"
+#include "cli/bench_command.h"
 #include "cli/check_command.h"
 #include "cli/command_clock.h"
 #include "cli/convert_command.h"
@@ -79,7 +80,8 @@ int run_cli(int argc, char** argv) {
     GenerateOptions generate_options;
     generate->add_option("dataset", generate_options.dataset,
                          "Dataset: orders (events), sales (retail POS, one CSV per day) or "
-                         "activity (user events for features, one CSV per day)");
+                         "activity (user events for features, one CSV per day) or nexmark "
+                         "(person, auction and bid NDJSON files of the Nexmark benchmark)");
     generate->add_option("--rows,-n", generate_options.rows, "Number of records");
     generate->add_option("--format,-f", generate_options.format, "ndjson or csv");
     generate->add_option("--bad-fraction", generate_options.bad_fraction,
@@ -98,7 +100,31 @@ int run_cli(int argc, char** argv) {
     generate->add_option("--target-bytes", generate_options.target_bytes,
                          "sales: total size of all files (e.g. 1G); sets --rows-per-day");
     generate->add_option("--output-dir", generate_options.output_dir,
-                         "sales: directory for the sales_YYYYMMDD.csv files");
+                         "sales, activity, nexmark: directory for the files");
+    generate->add_option("--rate", generate_options.rate,
+                         "nexmark: event-time rate, events per second (default 10000000)");
+
+    auto* bench = app.add_subcommand("bench", "Run a built-in benchmark");
+    auto* bench_nexmark = bench->add_subcommand(
+        "nexmark", "Nexmark queries as streaming pipelines over the nexmark generator");
+    BenchNexmarkOptions bench_options;
+    bench_nexmark->add_option("--query", bench_options.query, "q0, q1, ... or all (default)");
+    bench_nexmark->add_option("--events", bench_options.events,
+                              "Events of all three relations (default 10000000)");
+    bench_nexmark->add_option("--parallelism", bench_options.parallelism,
+                              "Written into the pipeline's parallelism: (default 1)");
+    bench_nexmark->add_option("--checkpoint-interval", bench_options.checkpoint_interval,
+                              "Take a checkpoint this often, e.g. 1s (default: none mid-run)");
+    bench_nexmark->add_option("--queries", bench_options.queries_dir,
+                              "Folder of <query>.sql files (default bench/nexmark)");
+    bench_nexmark->add_option("--work-dir", bench_options.work_dir,
+                              "Where the generated projects go (default: a temporary folder)");
+    bench_nexmark->add_option("--seed", bench_options.seed, "Generator seed (default 42)");
+    bench_nexmark->add_option("--sink", bench_options.sink,
+                              "blackhole (default: rows counted, not kept) or csv (a file each)");
+    bench_nexmark->add_option("--json", bench_options.json_out,
+                              "Append one JSON line of figures per query to this file");
+    bench->require_subcommand(1);
 
     auto* run = app.add_subcommand(
         "run", "Run a pipeline (batch: to completion; streaming: until stopped)");
@@ -487,6 +513,7 @@ int run_cli(int argc, char** argv) {
     if (*validate) return run_validate(project_dir, validate_vars);
     if (*convert) return run_convert(convert_options);
     if (*generate) return run_generate(generate_options);
+    if (*bench_nexmark) return run_bench_nexmark(bench_options);
     if (*lake) return run_lake(lake_options);
     if (*run) return run_pipeline_command(run_options);
     if (*query) return run_query(query_options);

@@ -24,6 +24,9 @@ struct GenerateOptions {
     uint32_t users = 10'000;
     std::string target_bytes;  // e.g. 1G: sets rows_per_day so all files total about this much
     std::string output_dir = ".";
+    // dataset `nexmark` (person.ndjson, auction.ndjson, bid.ndjson in output_dir; `rows` counts
+    // the events of all three): the event-time rate, events per second.
+    double rate = 10'000'000;
 };
 
 /// Parses a byte size: a number with an optional K, M, G or T suffix (powers of 1024), e.g.
@@ -31,7 +34,8 @@ struct GenerateOptions {
 std::optional<uint64_t> parse_byte_size(std::string_view text);
 
 /// `millrace generate`: writes deterministic test data (datagen/) to a file or stdout
-/// (`orders`), or one CSV file per day into a directory (`sales`, `activity`).
+/// (`orders`), or one CSV file per day into a directory (`sales`, `activity`), or the three
+/// relations of the Nexmark benchmark, one NDJSON file each, into a directory (`nexmark`).
 int run_generate(const GenerateOptions& options);
 
 }  // namespace millrace

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/clock.h"
+#include "formats/csv_decoder.h"
 #include "formats/json_decoder.h"
 
 namespace millrace {
@@ -26,37 +28,118 @@ OrderGeneratorOptions generator_options(const SourceSpec& spec, const Clock& clo
 
 GeneratorSource::GeneratorSource(const SourceSpec& spec, const Clock& clock)
     : name_(spec.name),
-      schema_(OrderGenerator::schema()),
       clock_(clock),
       rate_(spec.generator_rate),
+      paced_(spec.generator_paced),
       limit_(spec.generator_limit),
-      started_micros_(clock.now_micros()),
-      generator_(generator_options(spec, clock)) {}
+      started_micros_(clock.now_micros()) {
+    if (spec.generator_kind == "nexmark") {
+        NexmarkGeneratorOptions options;
+        options.seed = spec.generator_seed;
+        options.events_per_second = spec.generator_rate;
+        nexmark_ = std::make_unique<NexmarkGenerator>(
+            parse_nexmark_relation(spec.generator_events).value_or(NexmarkRelation::kBid), options);
+        schema_ = nexmark_->schema();
+    } else if (spec.generator_kind == "activity") {
+        ActivityGeneratorOptions options;
+        options.seed = spec.generator_seed;
+        options.bad_fraction = spec.generator_bad_fraction;
+        constexpr int64_t kMicrosPerDay = 86'400'000'000;
+        const int64_t now = clock.now_micros();
+        options.start_day = static_cast<int32_t>(now / kMicrosPerDay - (now % kMicrosPerDay < 0));
+        activity_ = std::make_unique<ActivityGenerator>(options);
+        activity_day_rows_ =
+            std::max<uint64_t>(1, static_cast<uint64_t>(spec.generator_rate * 86'400.0));
+        schema_ = ActivityGenerator::schema();
+    } else if (spec.generator_kind == "transactions") {
+        const OrderGeneratorOptions timing = generator_options(spec, clock);
+        TransactionGeneratorOptions options;
+        options.seed = spec.generator_seed;
+        options.start_micros = timing.start_micros;
+        options.mean_step_micros = timing.mean_step_micros;
+        transactions_ = std::make_unique<TransactionGenerator>(options);
+        schema_ = TransactionGenerator::schema();
+    } else {
+        orders_ = std::make_unique<OrderGenerator>(generator_options(spec, clock));
+        schema_ = OrderGenerator::schema();
+    }
+}
+
+Result<std::shared_ptr<const Schema>> GeneratorSource::schema_of(const SourceSpec& spec) {
+    if (spec.generator_kind == "orders") return OrderGenerator::schema();
+    if (spec.generator_kind == "transactions") return TransactionGenerator::schema();
+    if (spec.generator_kind == "activity") return ActivityGenerator::schema();
+    if (spec.generator_kind == "nexmark") {
+        if (auto relation = parse_nexmark_relation(spec.generator_events))
+            return NexmarkGenerator::schema(*relation);
+        return Error(ErrorCode::kConfig,
+                     fmt::format("source `{}`: a nexmark generator needs `events: person`, "
+                                 "`auction` or `bid` (one relation per source), not `{}`",
+                                 spec.name, spec.generator_events),
+                     spec.location);
+    }
+    return Error(ErrorCode::kConfig,
+                 fmt::format("source `{}`: unknown generator kind `{}` (kinds: orders, "
+                             "activity, transactions, nexmark)",
+                             spec.name, spec.generator_kind),
+                 spec.location);
+}
 
 Result<std::unique_ptr<GeneratorSource>> GeneratorSource::open(const SourceSpec& spec,
                                                                const Clock& clock) {
-    if (spec.generator_kind != "orders") {
-        return Error(ErrorCode::kConfig,
-                     fmt::format("source `{}`: unknown generator kind `{}` (kinds: orders)",
-                                 spec.name, spec.generator_kind),
-                     spec.location);
-    }
+    MILLRACE_TRY(schema_of(spec));
     return std::unique_ptr<GeneratorSource>(new GeneratorSource(spec, clock));
+}
+
+uint64_t GeneratorSource::generated() const {
+    if (nexmark_) return nexmark_->position();
+    if (transactions_) return transactions_->generated();
+    if (activity_) return activity_->generated();
+    return orders_->generated();
 }
 
 Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_records,
                                          Listener* listener) {
-    const uint64_t generated = generator_.generated();
+    const uint64_t generated = this->generated();
     if (limit_ && generated >= *limit_) return PollResult::kEnd;
-    const double elapsed = static_cast<double>(clock_.now_micros() - started_micros_) / 1e6;
-    auto due = static_cast<uint64_t>(std::floor(std::max(elapsed, 0.0) * rate_));
+    uint64_t due = std::numeric_limits<uint64_t>::max();
+    if (paced_) {
+        const double elapsed = static_cast<double>(clock_.now_micros() - started_micros_) / 1e6;
+        due = static_cast<uint64_t>(std::floor(std::max(elapsed, 0.0) * rate_));
+    }
     if (limit_) due = std::min(due, *limit_);
     if (due <= generated) return PollResult::kIdle;
     const uint64_t count =
         std::min<uint64_t>(due - generated, std::max<std::size_t>(max_records, 1));
     if (listener && generated == 0) listener->on_unit_start(fmt::format("generator {}", name_));
+    if (nexmark_ || transactions_) {
+        // Straight into a Batch: no text to encode and decode again.
+        BatchBuilder builder(schema_, static_cast<std::size_t>(count));
+        if (nexmark_) {
+            nexmark_->append(builder, count);
+        } else {
+            transactions_->append(builder, count);
+        }
+        Batch batch = builder.finish();
+        bytes_ += batch.memory_bytes();
+        if (batch.num_rows() > 0) MILLRACE_TRY(sink.on_batch(std::move(batch)));
+        return PollResult::kData;
+    }
     text_.clear();
-    generator_.append_ndjson(text_, count);
+    if (activity_) {
+        text_ = ActivityGenerator::kCsvHeader;
+        uint64_t left = count;
+        while (left > 0) {
+            if (activity_days_ == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
+            const uint64_t appended = activity_->append_csv(text_, left);
+            left -= appended;
+            if (appended == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
+        }
+        bytes_ += text_.size();
+        MILLRACE_TRY(CsvDecoder(schema_, CsvOptions{}).decode(text_, sink));
+        return PollResult::kData;
+    }
+    orders_->append_ndjson(text_, count);
     bytes_ += text_.size();
     JsonDecoder decoder(schema_);
     std::size_t start = 0;
@@ -72,9 +155,7 @@ Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_recor
     return PollResult::kData;
 }
 
-SourcePosition GeneratorSource::position() const {
-    return SourcePosition{0, generator_.generated(), 0};
-}
+SourcePosition GeneratorSource::position() const { return SourcePosition{0, generated(), 0}; }
 
 Status GeneratorSource::seek(const SourcePosition& position) {
     if (position == this->position()) return {};

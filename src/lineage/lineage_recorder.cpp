@@ -87,6 +87,8 @@ LineageDataset sink_dataset(const Project& project, const SinkSpec& sink) {
                 {}};
         case SinkKind::kFile:
             return LineageDataset{"file", sink.path, {}, {}};
+        case SinkKind::kBlackhole:
+            return LineageDataset{"blackhole", sink.from, {}, {}};
     }
     return {};
 }

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/mapped_file.h"
 #include "common/suggest.h"
+#include "connectors/blackhole_sink.h"
 #include "connectors/dead_letter_topic.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/feature_writer.h"
@@ -48,6 +49,8 @@ std::string sink_target(const SinkSpec& sink) {
             return fmt::format("topic {}", sink.topic);
         case SinkKind::kKafka:
             return fmt::format("kafka topic {}", sink.topic);
+        case SinkKind::kBlackhole:
+            return "blackhole";
     }
     return "?";
 }
@@ -387,6 +390,8 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                     : streaming ? LakeSinkMode::kAppend
                                 : LakeSinkMode::kOverwrite,
                     sink.key, storage ? &*storage : nullptr, sink.add_columns));
+        } else if (sink.kind == SinkKind::kBlackhole) {
+            if (open_outputs) p.output = std::make_unique<BlackholeSink>();
         } else if (sink.kind == SinkKind::kKafka) {
             for (const std::string& column : sink.key) {
                 if (!p.plan->schema->index_of(column)) {
@@ -655,7 +660,9 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
                 pipeline.name, source.name));
         }
         if (source.kind == SourceKind::kGenerator) {
-            schemas[source.name] = OrderGenerator::schema();
+            auto schema = GeneratorSource::schema_of(source);
+            if (!schema.ok()) return std::move(schema).error();
+            schemas[source.name] = *schema;
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {

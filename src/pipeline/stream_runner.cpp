@@ -241,7 +241,9 @@ PlanOptions streaming_plan_options(const PipelineSpec& pipeline) {
 bool sink_takes_upserts(const SinkSpec& sink) {
     // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
     // an online sink) keep the newest record per key.
-    return sink.kind == SinkKind::kOnline || (sink.kind == SinkKind::kTopic && !sink.key.empty());
+    // A blackhole takes anything (it keeps nothing).
+    return sink.kind == SinkKind::kOnline || sink.kind == SinkKind::kBlackhole ||
+           (sink.kind == SinkKind::kTopic && !sink.key.empty());
 }
 
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,

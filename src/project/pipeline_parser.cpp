@@ -469,13 +469,43 @@ private:
         spec_.sources.push_back(std::move(source));
     }
 
-    /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`.
+    /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`;
+    /// `{ kind: nexmark, events: bid, rate: 10000000/s, paced: false, limit: 1000000 }`.
     void parse_generator(const ConfigNode& node, const std::string& what, SourceSpec& source) {
         MapReader map(reader_, node, what);
-        if (const ConfigNode* kind = map.required("kind")) {
+        const ConfigNode* kind = map.required("kind");
+        if (kind != nullptr) {
             if (auto name = reader_.choice<std::string>(*kind, key_of("kind", what),
-                                                        {{"orders", "orders"}})) {
+                                                        {{"orders", "orders"},
+                                                         {"activity", "activity"},
+                                                         {"transactions", "transactions"},
+                                                         {"nexmark", "nexmark"}})) {
                 source.generator_kind = *name;
+            }
+        }
+        const ConfigNode* events = map.optional("events");
+        if (present(events)) {
+            if (auto name = reader_.choice<std::string>(
+                    *events, key_of("events", what),
+                    {{"person", "person"}, {"auction", "auction"}, {"bid", "bid"}})) {
+                source.generator_events = *name;
+            }
+            if (source.generator_kind != "nexmark" && kind != nullptr) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("events", what) + " is for kind: nexmark only",
+                              events->location());
+            }
+        } else if (source.generator_kind == "nexmark") {
+            reader_.error(ErrorCode::kConfig,
+                          key_of("events", what) +
+                              " is required for kind: nexmark (person, auction or bid: one "
+                              "relation per source)",
+                          node.location());
+        }
+        if (const ConfigNode* paced = map.optional("paced"); present(paced)) {
+            if (auto value = reader_.choice<bool>(*paced, key_of("paced", what),
+                                                  {{"true", true}, {"false", false}})) {
+                source.generator_paced = *value;
             }
         }
         if (const ConfigNode* rate = map.optional("rate"); present(rate)) {
@@ -1091,6 +1121,7 @@ private:
         const ConfigNode* file = map.optional("file");
         const ConfigNode* topic_key = map.optional("key");
         const ConfigNode* kafka = map.optional("kafka");
+        const ConfigNode* blackhole = map.optional("blackhole");
         if (!map.is_map()) return;
 
         if (from != nullptr) {
@@ -1112,7 +1143,8 @@ private:
                                                              {"online", online},
                                                              {"topic", topic},
                                                              {"file", file},
-                                                             {"kafka", kafka}},
+                                                             {"kafka", kafka},
+                                                             {"blackhole", blackhole}},
                                                             what);
         if (present(topic_key) && kind && *kind != "topic") {
             reader_.error(ErrorCode::kConfig,
@@ -1204,6 +1236,10 @@ private:
                     sink.key = {std::string(*text)};
                 }
             }
+        } else if (kind == "blackhole") {
+            // `blackhole: {}`: nothing to configure.
+            sink.kind = SinkKind::kBlackhole;
+            MapReader(reader_, *blackhole, key_of("blackhole", what)).finish();
         } else if (kind == "kafka") {
             sink.kind = SinkKind::kKafka;
             parse_kafka(*kafka, key_of("kafka", what), nullptr, &sink);

@@ -112,6 +112,8 @@ std::string_view enum_name(SinkKind kind) {
             return "file";
         case SinkKind::kKafka:
             return "kafka";
+        case SinkKind::kBlackhole:
+            return "blackhole";
     }
     return "unknown";
 }

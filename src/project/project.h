@@ -44,7 +44,8 @@ enum class CheckKind {
 enum class CheckSeverity { kError, kWarn };
 /// What a failed check does with the record.
 enum class CheckAction { kDeadLetter, kDrop, kWarn, kFail };
-enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka };
+/// kBlackhole: takes the rows and keeps none (benchmarks).
+enum class SinkKind { kLake, kOnline, kTopic, kFile, kKafka, kBlackhole };
 /// Where a streaming topic source starts when the pipeline has no committed offset yet.
 enum class StartFrom { kEarliest, kLatest };
 
@@ -97,7 +98,9 @@ struct SourceSpec {
     std::string group;                              // kKafka: consumer group; "" = default
     std::map<std::string, std::string> properties;  // kKafka: passed to the client as-is
     /// kGenerator (streaming): synthetic events, `generator: { kind: orders, rate: 1000/s }`.
-    std::string generator_kind;    // "orders" (datagen's OrderGenerator)
+    std::string generator_kind;    // "orders", "transactions", "nexmark" (datagen)
+    std::string generator_events;  // nexmark: the relation, "person" | "auction" | "bid"
+    bool generator_paced = true;   // false: as fast as the pipeline takes them
     double generator_rate = 1000;  // records per second of the clock
     uint64_t generator_seed = 42;
     double generator_bad_fraction = 0;        // share of deliberately bad records

@@ -67,5 +67,59 @@ TEST(GeneratorSource, UnknownKindIsAConfigError) {
     EXPECT_EQ(source.error().code(), ErrorCode::kConfig);
 }
 
+TEST(GeneratorSource, NexmarkRelationsStraightIntoBatchesUnpaced) {
+    ManualClock clock(0);  // never advances: unpaced sources do not wait for it
+    SourceSpec spec = orders(10'000'000, 1000);
+    spec.generator_kind = "nexmark";
+    spec.generator_events = "bid";
+    spec.generator_paced = false;
+    auto source = GeneratorSource::open(spec, clock);
+    ASSERT_TRUE(source.ok()) << source.error().to_string();
+    EXPECT_EQ((*source)->schema()->field(0).name, "auction");
+    CollectingSink sink;
+    std::size_t polls = 0;
+    while (*(*source)->poll(sink, 300, nullptr) == PollResult::kData) ++polls;
+    EXPECT_EQ(polls, 4u);        // 300 events a poll (all relations counted), up to the limit
+    EXPECT_EQ(sink.rows, 920u);  // 46 bids in every 50 events
+    EXPECT_EQ((*source)->position().offset, 1000u);
+    // A person source with the same seed and limit: the people of the same sequence.
+    spec.generator_events = "person";
+    auto people = GeneratorSource::open(spec, clock);
+    ASSERT_TRUE(people.ok());
+    CollectingSink people_sink;
+    while (*(*people)->poll(people_sink, 300, nullptr) == PollResult::kData) {
+    }
+    EXPECT_EQ(people_sink.rows, 20u);
+    // events: is required, and only nexmark takes it.
+    spec.generator_events = "";
+    EXPECT_FALSE(GeneratorSource::schema_of(spec).ok());
+}
+
+TEST(GeneratorSource, TransactionsAndActivity) {
+    ManualClock clock(1'767'225'600'000'000);
+    SourceSpec spec = orders(1000, 500);
+    spec.generator_kind = "transactions";
+    auto transactions = GeneratorSource::open(spec, clock);
+    ASSERT_TRUE(transactions.ok()) << transactions.error().to_string();
+    clock.advance_micros(1'000'000);
+    CollectingSink sink;
+    while (*(*transactions)->poll(sink, 128, nullptr) == PollResult::kData) {
+    }
+    EXPECT_EQ(sink.rows, 500u);
+    EXPECT_TRUE((*transactions)->schema()->index_of("account_id"));
+
+    spec.generator_kind = "activity";
+    spec.generator_bad_fraction = 0.1;
+    auto activity = GeneratorSource::open(spec, clock);
+    ASSERT_TRUE(activity.ok()) << activity.error().to_string();
+    clock.advance_micros(1'000'000);
+    CollectingSink activity_sink;
+    while (*(*activity)->poll(activity_sink, 128, nullptr) == PollResult::kData) {
+    }
+    EXPECT_EQ(activity_sink.rows + activity_sink.errors.size(), 500u);
+    EXPECT_GT(activity_sink.errors.size(), 20u);  // the bad rows are rejected, not lost
+    EXPECT_TRUE((*activity)->schema()->index_of("event_time"));
+}
+
 }  // namespace
 }  // namespace millrace

@@ -398,6 +398,29 @@ sinks: [{from: a, topic: o}]
               }));
 }
 
+TEST(PipelineParser, NexmarkGeneratorsAndBlackholeSinks) {
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a: {generator: {kind: nexmark, events: bid, rate: 10000000/s, paced: false, limit: 100}}
+  b: {generator: {kind: nexmark}}
+  c: {generator: {kind: nexmark, events: bids, paced: maybe}}
+  d: {generator: {kind: orders, events: bid}}
+  e: {generator: {kind: transactions}}
+  f: {generator: {kind: activity}}
+sinks:
+  - {from: a, blackhole: {}}
+  - {from: a, blackhole: {path: x}}
+)"),
+              (Strings{
+                  "config@5:18",   // nexmark without events
+                  "config@6:42",   // events: bids
+                  "config@6:55",   // paced: maybe
+                  "config@7:41",   // events on orders
+                  "config@12:27",  // blackhole takes no settings
+              }));
+}
+
 TEST(PipelineParser, BadSinkSettings) {
     EXPECT_EQ(errors_of(R"(name: p
 sources: {s: {topic: t}}
