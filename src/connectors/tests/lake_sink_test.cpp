@@ -158,7 +158,7 @@ TEST_F(LakeSinkTest, NewOutputColumnsEvolveTheTableOnlyWhenAllowed) {
     EXPECT_EQ(LakeTable::open(dir_, "daily")->schema()->size(), 2u) << "the table is unchanged";
 
     auto sink = LakeSink::create(dir_, "daily", {"day"}, wider, "daily-0", LakeSinkMode::kOverwrite,
-                                 {}, true);
+                                 {}, nullptr, true);
     ASSERT_TRUE(sink.ok()) << sink.error().to_string();
     BatchBuilder builder(wider);
     builder.column(0).append_string("hello");
