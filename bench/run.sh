@@ -35,6 +35,9 @@ bash "$(dirname "$0")/pipeline/retail_e2e.sh" "$build/src/cli/millrace" || echo 
 echo "== exactly-once under kill -9 (25 kills)"
 bash "$(dirname "$0")/pipeline/exactly_once_kill.sh" "$build/src/cli/millrace" 25 ||
   echo "bench/pipeline/exactly_once_kill.sh FAILED"
+echo "== windowed aggregate throughput at parallelism 1 and 2"
+bash "$(dirname "$0")/pipeline/window_parallel.sh" "$build/src/cli/millrace" ||
+  echo "bench/pipeline/window_parallel.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"

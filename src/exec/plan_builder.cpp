@@ -69,8 +69,13 @@ class Builder {
 public:
     Builder(ExecContext& context, const std::string& origin,
             std::vector<std::unique_ptr<Operator>>& operators, std::vector<ScanInput>& inputs,
-            PlanMode mode)
-        : context_(context), origin_(origin), operators_(operators), inputs_(inputs), mode_(mode) {}
+            PlanMode mode, const LogicalNode* exchange_below)
+        : context_(context),
+          origin_(origin),
+          operators_(operators),
+          inputs_(inputs),
+          mode_(mode),
+          exchange_below_(exchange_below) {}
 
     Error unbounded(std::string_view what) const {
         return Error(ErrorCode::kUnsupported,
@@ -176,6 +181,7 @@ public:
                                                             node.schema, context_, origin_);
                 }
                 aggregate->set_output(output);
+                if (&node == exchange_below_) return exchange_input(node, aggregate);
                 return build(*node.children[0], aggregate);
             }
             case LogicalNode::Kind::kJoin: {
@@ -228,11 +234,23 @@ public:
     }
 
 private:
+    /// The input of `node`'s operator comes from outside the plan (the exchange), with every
+    /// column of `node`'s child.
+    Status exchange_input(const LogicalNode& node, BatchSink* entry) {
+        const LogicalNode& child = *node.children[0];
+        std::vector<std::size_t> columns(child.schema->size());
+        for (std::size_t i = 0; i < columns.size(); ++i) columns[i] = i;
+        inputs_.push_back(
+            ScanInput{std::string(kExchangeSource), std::move(columns), child.schema, entry});
+        return {};
+    }
+
     ExecContext& context_;
     const std::string& origin_;
     std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
     PlanMode mode_;
+    const LogicalNode* exchange_below_ = nullptr;
     bool at_top_ = true;  // only projections between the plan's output and this node
 };
 
@@ -266,9 +284,11 @@ std::optional<std::size_t> window_end_key(const sql::LogicalNode& aggregate) {
 
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
                                                    ExecContext& context, const std::string& origin,
-                                                   PlanMode mode) {
+                                                   PlanMode mode,
+                                                   const sql::LogicalNode* exchange_below) {
     auto executable = std::make_unique<ExecutablePlan>();
-    Builder builder(context, origin, executable->operators_, executable->inputs_, mode);
+    Builder builder(context, origin, executable->operators_, executable->inputs_, mode,
+                    exchange_below);
     MILLRACE_TRY(builder.build(plan, &output));
     return executable;
 }

@@ -58,7 +58,7 @@ public:
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
                                                               ExecContext&, const std::string&,
-                                                              PlanMode);
+                                                              PlanMode, const sql::LogicalNode*);
     std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<ScanInput> inputs_;
 };
@@ -70,10 +70,20 @@ private:
 /// pruning and the checks of a run all see one instant.
 void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros);
 
+/// The `source` of the ScanInput that stands for the node below a plan's exchange (build_plan's
+/// `exchange_below`): a name no pipeline source can have.
+inline constexpr std::string_view kExchangeSource = "<exchange>";
+
 /// Builds the operators of `plan` (constant folding included) pushing into `output`. `origin`
 /// names the plan in dead-letter records (the view or sink).
-Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
-                                                   ExecContext& context, const std::string& origin,
-                                                   PlanMode mode = PlanMode::kBatch);
+///
+/// `exchange_below`: a node of `plan` (by address) whose operator is built but whose input
+/// subtree is not; instead the plan gets a ScanInput with source kExchangeSource and the
+/// schema of that node's child, fed by the caller (the streaming runtime builds the subtree
+/// once, as its own plan, and one copy of the part above it per key group).
+Result<std::unique_ptr<ExecutablePlan>> build_plan(
+    const sql::LogicalNode& plan, BatchSink& output, ExecContext& context,
+    const std::string& origin, PlanMode mode = PlanMode::kBatch,
+    const sql::LogicalNode* exchange_below = nullptr);
 
 }  // namespace millrace

@@ -114,8 +114,16 @@ const CheckpointSource* CheckpointMetadata::find_source(std::string_view name) c
 
 const CheckpointState* CheckpointMetadata::find_state(std::string_view identity) const {
     for (const CheckpointState& state : states)
-        if (state.identity == identity) return &state;
+        if (state.identity == identity && !state.key_group) return &state;
     return nullptr;
+}
+
+std::vector<const CheckpointState*> CheckpointMetadata::find_key_groups(
+    std::string_view identity) const {
+    std::vector<const CheckpointState*> out;
+    for (const CheckpointState& state : states)
+        if (state.identity == identity && state.key_group) out.push_back(&state);
+    return out;
 }
 
 std::string CheckpointMetadata::to_text() const {
@@ -132,8 +140,12 @@ std::string CheckpointMetadata::to_text() const {
             optional_text(source.watermark),
             maxima.empty() ? "-" : fmt::format("{}", fmt::join(maxima, ",")));
     }
-    for (const CheckpointState& state : states)
-        out += fmt::format("state {} {}\n", encode_name(state.identity), encode_name(state.file));
+    for (const CheckpointState& state : states) {
+        out += fmt::format("state {} {}", encode_name(state.identity), encode_name(state.file));
+        if (state.key_group)
+            out += fmt::format(" key_group {}/{}", *state.key_group, state.max_key_groups);
+        out += '\n';
+    }
     out += "end\n";
     return out;
 }
@@ -194,14 +206,26 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
                 }
             }
             metadata.sources.push_back(std::move(source));
-        } else if (key == "state" && words.size() == 3) {
+        } else if (key == "state" &&
+                   (words.size() == 3 || (words.size() == 5 && words[3] == "key_group"))) {
             std::optional<std::string> identity = decode_name(words[1]);
             std::optional<std::string> file = decode_name(words[2]);
             if (!identity || !file || file->empty() || file->find('/') != std::string::npos ||
                 (*file)[0] == '.') {
                 return corrupt("bad state entry");
             }
-            metadata.states.push_back(CheckpointState{*identity, *file});
+            CheckpointState state{*identity, *file, std::nullopt, 0};
+            if (words.size() == 5) {
+                const std::vector<std::string_view> parts = split(words[4], '/');
+                uint32_t group = 0;
+                if (parts.size() != 2 || !parse_number(parts[0], group) ||
+                    !parse_number(parts[1], state.max_key_groups) ||
+                    group >= state.max_key_groups) {
+                    return corrupt("bad key group");
+                }
+                state.key_group = group;
+            }
+            metadata.states.push_back(std::move(state));
         } else {
             return corrupt(fmt::format("unexpected line `{}`", line));
         }
@@ -270,6 +294,18 @@ Result<std::optional<CheckpointMetadata>> CheckpointStore::latest() {
 Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::string_view bytes) {
     MILLRACE_TRY(create_directories_durably(folder(id)));
     return write_file_durably(folder(id) + "/" + file, bytes);
+}
+
+Status CheckpointStore::link_state(uint64_t previous, uint64_t id, const std::string& file) {
+    MILLRACE_TRY(create_directories_durably(folder(id)));
+    const std::string from = folder(previous) + "/" + file;
+    const std::string to = folder(id) + "/" + file;
+    std::error_code error;
+    std::filesystem::remove(to, error);
+    std::filesystem::create_hard_link(from, to, error);
+    if (!error) return {};
+    MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(from));
+    return write_file_durably(to, bytes);
 }
 
 Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& file) const {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "common/crash_point.h"
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
+#include "common/metrics_registry.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_file_source.h"
@@ -22,6 +24,7 @@
 #include "exec/watermark_tracker.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
+#include "pipeline/keyed_stage.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
@@ -108,7 +111,8 @@ std::string encode_plan_state(const std::vector<std::string>& states) {
     return out;
 }
 
-Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
+Result<std::vector<std::string>> decode_plan_state(const std::string& path,
+                                                   const std::string& bytes) {
     auto corrupt = [&](std::string_view why) {
         return Error(ErrorCode::kCorruption,
                      fmt::format("{}: {}; it holds the operator state of an earlier run of this "
@@ -136,8 +140,19 @@ Status restore_plan_state(const std::string& path, const std::string& bytes, Exe
         at += size;
     }
     if (at != bytes.size()) return corrupt("trailing bytes");
+    return states;
+}
+
+Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states, decode_plan_state(path, bytes));
     Status restored = plan.restore_state(states);
-    if (!restored.ok()) return corrupt(restored.error().message());
+    if (!restored.ok()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: {}; it holds the operator state of an earlier run of this "
+                                 "sink's plan (remove the pipeline's checkpoints to start from "
+                                 "nothing)",
+                                 path, restored.error().message()));
+    }
     return {};
 }
 
@@ -154,6 +169,30 @@ Status restore_legacy_upsert_state(const std::string& path, ExecutablePlan& plan
 /// writes, so that state follows the view when other sinks are added, removed or reordered.
 std::string state_identity(const SinkSpec& sink) {
     return fmt::format("{}->{}", sink.from, sink_target(sink));
+}
+
+/// Test hook (StreamOptions::test_sink_delay): waits before every batch it passes on, as a
+/// slow sink would, so tests can watch backpressure hold the queues at their capacity.
+class DelayedSink final : public BatchSink {
+public:
+    DelayedSink(BatchSink& next, std::chrono::milliseconds delay) : next_(next), delay_(delay) {}
+    Status push(Batch batch) override {
+        std::this_thread::sleep_for(delay_);
+        return next_.push(std::move(batch));
+    }
+    Status finish() override { return next_.finish(); }
+    Status on_control(const ControlSignal& signal) override { return next_.on_control(signal); }
+
+private:
+    BatchSink& next_;
+    std::chrono::milliseconds delay_;
+};
+
+std::chrono::milliseconds sink_delay(const StreamOptions& options) {
+    if (options.test_sink_delay.count() > 0) return options.test_sink_delay;
+    const char* text = std::getenv("MILLRACE_TEST_SINK_DELAY_MS");
+    if (text == nullptr) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(std::strtol(text, nullptr, 10));
 }
 
 /// One streaming (topic) source in the run: its reader, the plan inputs it feeds, its
@@ -360,6 +399,38 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         keeps_state[i] = !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kGenerator) &&
                          !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kKafka);
     }
+    // Parallel execution (docs/streaming.md, "Parallelism and key groups"): a sink plan with a
+    // keyed operator is cut at it; the part below (the prefix) stays whole on this thread and
+    // its output is a KeyedStage, which runs one copy of the part above per key group on
+    // `parallelism` subtasks. The prefix replaces the sink's executable, so everything below
+    // (inputs, watermarks, barriers) reaches the stage through it.
+    std::vector<std::unique_ptr<DelayedSink>> delayed;
+    std::vector<std::unique_ptr<KeyedStage>> stages(prepared.sinks.size());
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        PreparedSink& sink = prepared.sinks[i];
+        std::optional<ExchangePoint> point = find_exchange_point(*sink.plan);
+        if (!point) continue;
+        BatchSink* end = sink.checked ? static_cast<BatchSink*>(sink.checked.get())
+                                      : static_cast<BatchSink*>(sink.input.get());
+        if (const std::chrono::milliseconds delay = sink_delay(options); delay.count() > 0) {
+            delayed.push_back(std::make_unique<DelayedSink>(*end, delay));
+            end = delayed.back().get();
+        }
+        const PlanMode mode =
+            sink_takes_upserts(*sink.spec) ? PlanMode::kStreamingUpsert : PlanMode::kStreaming;
+        KeyedStage::Options stage_options;
+        stage_options.parallelism = static_cast<uint32_t>(pipeline.parallelism.value_or(1));
+        stage_options.max_key_groups =
+            static_cast<uint32_t>(pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups));
+        stage_options.keeps_state = keeps_state[i];
+        if (options.queue_capacity) stage_options.queue_capacity = *options.queue_capacity;
+        MILLRACE_ASSIGN_OR_RETURN(
+            stages[i], KeyedStage::create(*sink.plan, *point, *end, context, sink.spec->from, mode,
+                                          stage_options));
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable,
+            build_plan(*point->keyed->children[0], *stages[i], context, sink.spec->from, mode));
+    }
 
     std::map<std::string, std::vector<const ScanInput*>> inputs;
     for (PreparedSink& sink : prepared.sinks) {
@@ -400,16 +471,65 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         PreparedSink& sink = prepared.sinks[i];
         if (!restored) {
             if (upserting[i]) {
-                MILLRACE_TRY(restore_legacy_upsert_state(upsert_state_path(project, pipeline, i),
-                                                         *sink.executable));
+                const std::string legacy = upsert_state_path(project, pipeline, i);
+                std::error_code ec;
+                if (stages[i] && std::filesystem::exists(legacy, ec)) {
+                    return Error(ErrorCode::kUnsupported,
+                                 fmt::format("{} holds the state of sink `{}` as an older "
+                                             "build saved it, not split into key groups; run "
+                                             "that build once more to stop it with a "
+                                             "checkpoint, or remove the file to start from "
+                                             "nothing",
+                                             legacy, sink.spec->from));
+                }
+                MILLRACE_TRY(restore_legacy_upsert_state(legacy, *sink.executable));
             }
             continue;
         }
-        const CheckpointState* state = restored->find_state(state_identity(*sink.spec));
+        const std::string identity = state_identity(*sink.spec);
+        const CheckpointState* state = restored->find_state(identity);
         if (state == nullptr) continue;  // a new sink, or one with no state at the stop
+        const std::vector<const CheckpointState*> groups = restored->find_key_groups(identity);
+        if (stages[i] && groups.empty()) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("checkpoint {} in {} holds the state of sink `{}` as one "
+                                     "piece, as builds before key groups saved it; this build "
+                                     "restores keyed state only by key group (restore it with "
+                                     "the build that wrote it and stop with a savepoint there, "
+                                     "or remove the pipeline's checkpoints to start from "
+                                     "nothing)",
+                                     restored->id, restored_folder, sink.spec->from));
+        }
+        if (!stages[i] && !groups.empty()) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("checkpoint {} in {} holds the state of sink `{}` by key "
+                                     "group, but its plan has no keyed stage now",
+                                     restored->id, restored_folder, sink.spec->from));
+        }
         const std::string path = restored_folder + "/" + state->file;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
         MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
+        for (const CheckpointState* group : groups) {
+            if (group->max_key_groups != stages[i]->max_key_groups()) {
+                return Error(ErrorCode::kUnsupported,
+                             fmt::format("checkpoint {} in {} holds the state of sink `{}` in "
+                                         "{} key groups, but the pipeline has "
+                                         "max_parallelism: {}; keys would move between key "
+                                         "groups, so set max_parallelism: {} to restore it",
+                                         restored->id, restored_folder, sink.spec->from,
+                                         group->max_key_groups, stages[i]->max_key_groups(),
+                                         group->max_key_groups));
+            }
+            const std::string group_path = restored_folder + "/" + group->file;
+            MILLRACE_ASSIGN_OR_RETURN(std::string group_bytes, read_file(group_path));
+            MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
+                                      decode_plan_state(group_path, group_bytes));
+            Status restored_group = stages[i]->restore(*group->key_group, states);
+            if (!restored_group.ok()) {
+                return Error(ErrorCode::kCorruption,
+                             fmt::format("{}: {}", group_path, restored_group.error().message()));
+            }
+        }
     }
     std::vector<std::unique_ptr<StreamInput>> streams;
     const int64_t start_micros = prepared.clock->now_micros();
@@ -478,8 +598,96 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         streams.push_back(std::move(stream));
     }
 
+    // A key group whose state did not change is linked from an older checkpoint, where the
+    // watermark its operators saved is older; the restored watermark goes to the stage again
+    // so that every key group judges time as the uninterrupted run did (a watermark an
+    // operator has seen already changes nothing).
+    if (restored) {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            if (!stages[i]) continue;
+            std::optional<int64_t> watermark;
+            bool known = true;
+            for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+                for (const auto& stream : streams) {
+                    if (stream->source->spec->name != input.source) continue;
+                    if (!stream->sent) {
+                        known = false;
+                    } else {
+                        watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
+                    }
+                }
+            }
+            if (known && watermark)
+                MILLRACE_TRY(stages[i]->on_control(ControlSignal::watermark(*watermark)));
+        }
+    }
+
     std::optional<PipelineMetrics> metrics;
     if (options.shared.metrics != nullptr) metrics.emplace(*options.shared.metrics, pipeline.name);
+    // Per keyed stage (docs/metrics.md): counters move by what happened since the last call.
+    struct StageMetrics {
+        Counter* records_in = nullptr;
+        Counter* records_out = nullptr;
+        Counter* backpressure = nullptr;
+        Gauge* queue_fill = nullptr;
+        Gauge* queue_capacity = nullptr;
+        Gauge* state_bytes = nullptr;
+        Gauge* parallelism = nullptr;
+        uint64_t in = 0, out = 0, blocked = 0;
+    };
+    std::vector<StageMetrics> stage_metrics(stages.size());
+    if (options.shared.metrics != nullptr) {
+        MetricsRegistry& registry = *options.shared.metrics;
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            if (!stages[i]) continue;
+            const MetricLabels labels{{"pipeline", pipeline.name},
+                                      {"operator", state_identity(*prepared.sinks[i].spec)}};
+            StageMetrics& m = stage_metrics[i];
+            m.records_in = &registry.counter("millrace_stream_operator_records_in_total",
+                                             "Rows that reached a keyed operator", labels);
+            m.records_out = &registry.counter("millrace_stream_operator_records_out_total",
+                                              "Rows a keyed operator emitted", labels);
+            m.backpressure = &registry.counter(
+                "millrace_stream_operator_backpressure_microseconds_total",
+                "Time the pipeline's thread waited for room in a keyed operator's queues", labels);
+            m.queue_fill = &registry.gauge("millrace_stream_operator_queue_fill",
+                                           "Batches waiting in the fullest subtask queue of a "
+                                           "keyed operator",
+                                           labels);
+            m.queue_capacity = &registry.gauge("millrace_stream_operator_queue_capacity",
+                                               "Batches one subtask queue of a keyed operator "
+                                               "holds",
+                                               labels);
+            m.state_bytes = &registry.gauge("millrace_stream_operator_state_bytes",
+                                            "Bytes of a keyed operator's state at the last "
+                                            "checkpoint",
+                                            labels);
+            m.parallelism = &registry.gauge("millrace_stream_operator_parallelism",
+                                            "Subtasks of a keyed operator", labels);
+            m.queue_capacity->set(static_cast<double>(stages[i]->queue_capacity()));
+            m.parallelism->set(static_cast<double>(stages[i]->parallelism()));
+        }
+    }
+    auto publish_stage_metrics = [&]() {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            StageMetrics& m = stage_metrics[i];
+            if (!stages[i] || m.records_in == nullptr) continue;
+            const KeyedStageStats& stats = stages[i]->stats();
+            const uint64_t in = stats.records_in.load(std::memory_order_relaxed);
+            const uint64_t out = stats.records_out.load(std::memory_order_relaxed);
+            const uint64_t blocked = stats.backpressure_micros.load(std::memory_order_relaxed);
+            m.records_in->increment(in - m.in);
+            m.records_out->increment(out - m.out);
+            m.backpressure->increment(blocked - m.blocked);
+            m.in = in;
+            m.out = out;
+            m.blocked = blocked;
+            m.queue_fill->set(
+                static_cast<double>(stats.queue_fill.load(std::memory_order_relaxed)));
+            m.state_bytes->set(
+                static_cast<double>(stats.state_bytes.load(std::memory_order_relaxed)));
+        }
+    };
     // Counts for those watching the run (`/v1/pipelines`); cheap: a few sums per poll round.
     auto publish_progress = [&]() {
         StreamProgress* progress = options.progress;
@@ -513,6 +721,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
     // stop, after the input ended (windows were emitted; only upserting state is kept).
     // `all_sinks`: file sinks commit too (the stop).
+    // This run's last complete checkpoint: what unchanged key groups link to.
+    std::optional<uint64_t> previous_checkpoint;
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
@@ -539,10 +749,32 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             if (!keeps_state[i] || (final && !upserting[i])) continue;
             MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                       prepared.sinks[i].executable->serialize_state());
+            const std::string identity = state_identity(*prepared.sinks[i].spec);
             const std::string file = fmt::format("sink-{}.state", i);
             MILLRACE_TRY(checkpoints.write_state(id, file, encode_plan_state(states)));
-            metadata.states.push_back(
-                CheckpointState{state_identity(*prepared.sinks[i].spec), file});
+            metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
+            if (!stages[i]) continue;
+            // Per key group; one that did not change since this run's previous checkpoint is
+            // linked to that checkpoint's file (incremental checkpoints).
+            MILLRACE_ASSIGN_OR_RETURN(std::vector<KeyGroupSnapshot> groups,
+                                      stages[i]->snapshot(id));
+            for (const KeyGroupSnapshot& group : groups) {
+                const std::string group_file =
+                    fmt::format("sink-{}-kg-{}.state", i, group.key_group);
+                if (group.states) {
+                    MILLRACE_TRY(
+                        checkpoints.write_state(id, group_file, encode_plan_state(*group.states)));
+                } else if (previous_checkpoint) {
+                    MILLRACE_TRY(checkpoints.link_state(*previous_checkpoint, id, group_file));
+                    ++report.linked_state_files;
+                } else {
+                    return Error(ErrorCode::kInternal,
+                                 fmt::format("key group {} of sink `{}` has no state to save",
+                                             group.key_group, prepared.sinks[i].spec->from));
+                }
+                metadata.states.push_back(CheckpointState{identity, group_file, group.key_group,
+                                                          stages[i]->max_key_groups()});
+            }
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
@@ -591,6 +823,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
         }
         crash_point("checkpoint-end");
+        previous_checkpoint = id;
         ++report.checkpoints;
         if (metrics) metrics->update(report.run);
         if (options.progress != nullptr) {
@@ -652,6 +885,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
             crash_point("after-poll");
         }
+        for (auto& stage : stages) {
+            if (stage) MILLRACE_TRY(stage->poll());
+        }
+        publish_stage_metrics();
         publish_progress();
         const auto now = Clock::now();
         if (any_data) last_data = now;
@@ -702,6 +939,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.run.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
                                               sink.output->rows_written(),
                                               sink.plan ? sink.plan->schema : nullptr});
+    }
+    publish_stage_metrics();
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        if (!stages[i]) continue;
+        const KeyedStageStats& stats = stages[i]->stats();
+        StageReport stage;
+        stage.sink = prepared.sinks[i].spec->from;
+        stage.parallelism = stages[i]->parallelism();
+        stage.key_groups = stages[i]->max_key_groups();
+        stage.records_in = stats.records_in.load();
+        stage.records_out = stats.records_out.load();
+        stage.queue_peak = stats.queue_peak.load();
+        stage.queue_capacity = stages[i]->queue_capacity();
+        stage.backpressure_micros = stats.backpressure_micros.load();
+        stage.state_bytes = stats.state_bytes.load();
+        report.stages.push_back(std::move(stage));
     }
     report.run.dead_letters = dead_letters->count();
     report.run.dead_letter_path = dead_letters->path();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "pipeline/batch_runner.h"
@@ -66,11 +67,29 @@ struct StreamOptions {
     std::optional<std::string> savepoint_to;
     /// Start from the savepoint (or checkpoint folder) here instead of the latest checkpoint.
     std::optional<std::string> from_savepoint;
+    /// Batches each parallel subtask's input queue holds (KeyedStage::Options); default 8.
+    std::optional<std::size_t> queue_capacity;
+    /// Test hook: every batch a keyed stage hands its sink waits this long first (a slow sink,
+    /// to show backpressure). Also set by MILLRACE_TEST_SINK_DELAY_MS.
+    std::chrono::milliseconds test_sink_delay{0};
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
     /// When set, the run publishes its counts here as it goes; must outlive the run.
     StreamProgress* progress = nullptr;
+};
+
+/// What one keyed stage (pipeline/keyed_stage.h) of a streaming run did.
+struct StageReport {
+    std::string sink;  // the view the sink reads
+    uint32_t parallelism = 1;
+    uint32_t key_groups = 0;
+    uint64_t records_in = 0;
+    uint64_t records_out = 0;
+    uint64_t queue_peak = 0;      // the most batches that waited in one subtask's queue
+    uint64_t queue_capacity = 0;  // what one queue holds
+    uint64_t backpressure_micros = 0;
+    uint64_t state_bytes = 0;
 };
 
 /// What a streaming run did: the batch report's counts (records = rows read + rejected per
@@ -85,6 +104,9 @@ struct StreamReport {
     std::optional<uint64_t> restored_checkpoint;
     /// With savepoint_to: the checkpoint copied there.
     std::optional<uint64_t> savepoint;
+    /// Key-group state files linked from the previous checkpoint instead of written.
+    uint64_t linked_state_files = 0;
+    std::vector<StageReport> stages;
 };
 
 /// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole

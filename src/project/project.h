@@ -204,7 +204,11 @@ struct PipelineSpec {
     SourceLocation location;  // the document's root map
     std::string description;
     PipelineMode mode = PipelineMode::kBatch;
-    std::optional<int> parallelism;                                // default: cores
+    /// Subtasks of each keyed stage of a streaming pipeline; default 1 (docs/streaming.md).
+    std::optional<int> parallelism;
+    /// Key groups of a streaming pipeline's keyed state: the most subtasks it can ever be
+    /// rescaled to (pipeline/key_groups.h); default 32.
+    std::optional<int> max_parallelism;
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
     RestartPolicy restart;                                         // streaming only
     /// `vars:`: variables its file paths may use, with their defaults (pipeline_variables.h).
