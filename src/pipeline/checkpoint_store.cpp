@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <set>
 
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
@@ -142,8 +143,10 @@ std::string CheckpointMetadata::to_text() const {
     }
     for (const CheckpointState& state : states) {
         out += fmt::format("state {} {}", encode_name(state.identity), encode_name(state.file));
-        if (state.key_group)
-            out += fmt::format(" key_group {}/{}", *state.key_group, state.max_key_groups);
+        if (state.key_group) {
+            out += fmt::format(" key_group {}/{} at {}:{}", *state.key_group, state.max_key_groups,
+                               state.offset, state.length);
+        }
         out += '\n';
     }
     out += "end\n";
@@ -207,7 +210,8 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
             }
             metadata.sources.push_back(std::move(source));
         } else if (key == "state" &&
-                   (words.size() == 3 || (words.size() == 5 && words[3] == "key_group"))) {
+                   (words.size() == 3 ||
+                    (words.size() == 7 && words[3] == "key_group" && words[5] == "at"))) {
             std::optional<std::string> identity = decode_name(words[1]);
             std::optional<std::string> file = decode_name(words[2]);
             if (!identity || !file || file->empty() || file->find('/') != std::string::npos ||
@@ -215,12 +219,15 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
                 return corrupt("bad state entry");
             }
             CheckpointState state{*identity, *file, std::nullopt, 0};
-            if (words.size() == 5) {
+            if (words.size() == 7) {
                 const std::vector<std::string_view> parts = split(words[4], '/');
+                const std::vector<std::string_view> section = split(words[6], ':');
                 uint32_t group = 0;
                 if (parts.size() != 2 || !parse_number(parts[0], group) ||
                     !parse_number(parts[1], state.max_key_groups) ||
-                    group >= state.max_key_groups) {
+                    group >= state.max_key_groups || section.size() != 2 ||
+                    !parse_number(section[0], state.offset) ||
+                    !parse_number(section[1], state.length)) {
                     return corrupt("bad key group");
                 }
                 state.key_group = group;
@@ -331,7 +338,9 @@ Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
     MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata metadata,
                               CheckpointMetadata::parse(text, folder(id)));
     MILLRACE_TRY(create_directories_durably(target));
+    std::set<std::string> copied;  // key groups share files
     for (const CheckpointState& state : metadata.states) {
+        if (!copied.insert(state.file).second) continue;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_state(id, state.file));
         MILLRACE_TRY(write_file_durably(target + "/" + state.file, bytes));
     }

@@ -27,12 +27,16 @@ struct CheckpointSource {
 ///
 /// A keyed state (the operators above a plan's exchange, pipeline/keyed_stage.h) is saved as
 /// one entry per key group: `key_group` of `max_key_groups`, so that a restore with another
-/// parallelism hands each key group to whichever subtask now owns it.
+/// parallelism hands each key group to whichever subtask now owns it. Its bytes are the
+/// section [offset, offset + length) of `file` (the key groups of one plan share a file per
+/// checkpoint that changed them; see CheckpointStore).
 struct CheckpointState {
     std::string identity;
     std::string file;  // inside the checkpoint's folder
     std::optional<uint32_t> key_group;
     uint32_t max_key_groups = 0;  // with key_group
+    uint64_t offset = 0;          // with key_group
+    uint64_t length = 0;          // with key_group
 };
 
 /// What makes a checkpoint complete: the metadata file, written last.
@@ -79,8 +83,15 @@ struct CheckpointMetadata {
 ///   final 0
 ///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
 ///   state daily->lake:revenue sink-0.state
-///   state daily->lake:revenue sink-0-kg-5.state key_group 5/32
+///   state daily->lake:revenue sink-0-kg.7.state key_group 5/32 at 0:118
+///   state daily->lake:revenue sink-0-kg.4.state key_group 6/32 at 240:97
 ///   end
+///
+/// Key groups (keyed state, pipeline/keyed_stage.h): checkpoint 7 wrote the key groups that
+/// changed since the run's previous checkpoint into one file, `sink-0-kg.7.state`, and points
+/// the unchanged ones at their sections of the older file that holds them, `sink-0-kg.4.state`,
+/// which it hard-links into its own folder (link_state): every checkpoint folder holds every
+/// file its metadata names, so retention can remove any folder.
 ///
 /// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
 /// are kept, older ones removed once a newer one is complete. One process per pipeline at a

@@ -540,6 +540,8 @@ Result<std::vector<KeyGroupSnapshot>> KeyedStage::snapshot(uint64_t id) {
     return out;
 }
 
+void KeyedStage::request_full_snapshot() { impl_->snapshotted = false; }
+
 Status KeyedStage::restore(uint32_t key_group, const std::vector<std::string>& states) {
     Impl& s = *impl_;
     const uint32_t t = subtask_of(key_group, s.options.parallelism, s.options.max_key_groups);

@@ -105,6 +105,8 @@ public:
     /// passed them, or (no such barrier: the stage's input ended) their state now. The first
     /// snapshot of a stage has every key group's state; later ones only the changed ones.
     Result<std::vector<KeyGroupSnapshot>> snapshot(uint64_t id);
+    /// The next snapshot has every key group's state, changed or not.
+    void request_full_snapshot();
     /// Restores one key group's state (`states` as in KeyGroupSnapshot), before any input.
     Status restore(uint32_t key_group, const std::vector<std::string>& states);
 

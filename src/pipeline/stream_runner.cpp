@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -96,6 +97,9 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 }
 
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
+
+/// Older key-group files a checkpoint may link before the next one rewrites every key group.
+constexpr std::size_t kMaxLinkedStateFiles = 4;
 
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -509,6 +513,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         const std::string path = restored_folder + "/" + state->file;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
         MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
+        std::map<std::string, std::string> group_files;  // key groups share files
         for (const CheckpointState* group : groups) {
             if (group->max_key_groups != stages[i]->max_key_groups()) {
                 return Error(ErrorCode::kUnsupported,
@@ -521,9 +526,21 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                                          group->max_key_groups));
             }
             const std::string group_path = restored_folder + "/" + group->file;
-            MILLRACE_ASSIGN_OR_RETURN(std::string group_bytes, read_file(group_path));
-            MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
-                                      decode_plan_state(group_path, group_bytes));
+            auto file = group_files.find(group_path);
+            if (file == group_files.end()) {
+                MILLRACE_ASSIGN_OR_RETURN(std::string file_bytes, read_file(group_path));
+                file = group_files.emplace(group_path, std::move(file_bytes)).first;
+            }
+            if (group->offset > file->second.size() ||
+                group->length > file->second.size() - group->offset) {
+                return Error(ErrorCode::kCorruption,
+                             fmt::format("{}: key group {} lies past the end of the file; the "
+                                         "checkpoint cannot be restored",
+                                         group_path, *group->key_group));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(
+                std::vector<std::string> states,
+                decode_plan_state(group_path, file->second.substr(group->offset, group->length)));
             Status restored_group = stages[i]->restore(*group->key_group, states);
             if (!restored_group.ok()) {
                 return Error(ErrorCode::kCorruption,
@@ -721,8 +738,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
     // stop, after the input ended (windows were emitted; only upserting state is kept).
     // `all_sinks`: file sinks commit too (the stop).
-    // This run's last complete checkpoint: what unchanged key groups link to.
-    std::optional<uint64_t> previous_checkpoint;
+    // This run's last complete checkpoint: what unchanged key groups point at.
+    std::optional<CheckpointMetadata> previous_metadata;
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
                                   next_commit_id(project.data_dir, pipeline.name));
@@ -754,27 +771,48 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(checkpoints.write_state(id, file, encode_plan_state(states)));
             metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
             if (!stages[i]) continue;
-            // Per key group; one that did not change since this run's previous checkpoint is
-            // linked to that checkpoint's file (incremental checkpoints).
+            // Per key group: the ones that changed since this run's previous checkpoint into
+            // one new file, the others pointed at their sections of the older files (hard-linked
+            // here): incremental checkpoints.
             MILLRACE_ASSIGN_OR_RETURN(std::vector<KeyGroupSnapshot> groups,
                                       stages[i]->snapshot(id));
+            const std::string group_file = fmt::format("sink-{}-kg.{}.state", i, id);
+            std::string bytes;
+            std::set<std::string> older_files;
             for (const KeyGroupSnapshot& group : groups) {
-                const std::string group_file =
-                    fmt::format("sink-{}-kg-{}.state", i, group.key_group);
+                CheckpointState entry{identity,        group_file,
+                                      group.key_group, stages[i]->max_key_groups(),
+                                      bytes.size(),    0};
                 if (group.states) {
-                    MILLRACE_TRY(
-                        checkpoints.write_state(id, group_file, encode_plan_state(*group.states)));
-                } else if (previous_checkpoint) {
-                    MILLRACE_TRY(checkpoints.link_state(*previous_checkpoint, id, group_file));
-                    ++report.linked_state_files;
+                    bytes += encode_plan_state(*group.states);
+                    entry.length = bytes.size() - entry.offset;
                 } else {
-                    return Error(ErrorCode::kInternal,
-                                 fmt::format("key group {} of sink `{}` has no state to save",
-                                             group.key_group, prepared.sinks[i].spec->from));
+                    const CheckpointState* before = nullptr;
+                    if (previous_metadata) {
+                        for (const CheckpointState* candidate :
+                             previous_metadata->find_key_groups(identity)) {
+                            if (candidate->key_group == group.key_group) before = candidate;
+                        }
+                    }
+                    if (before == nullptr) {
+                        return Error(ErrorCode::kInternal,
+                                     fmt::format("key group {} of sink `{}` has no saved state",
+                                                 group.key_group, prepared.sinks[i].spec->from));
+                    }
+                    entry = *before;
+                    older_files.insert(before->file);
                 }
-                metadata.states.push_back(CheckpointState{identity, group_file, group.key_group,
-                                                          stages[i]->max_key_groups()});
+                metadata.states.push_back(std::move(entry));
             }
+            if (!bytes.empty()) MILLRACE_TRY(checkpoints.write_state(id, group_file, bytes));
+            for (const std::string& older : older_files) {
+                MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older));
+                ++report.linked_state_files;
+            }
+            // A key group unchanged for long keeps an old file alive; past a few such files the
+            // next checkpoint writes every key group again, so a checkpoint holds a bounded
+            // number of files.
+            if (older_files.size() >= kMaxLinkedStateFiles) stages[i]->request_full_snapshot();
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
@@ -823,7 +861,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
         }
         crash_point("checkpoint-end");
-        previous_checkpoint = id;
+        previous_metadata = std::move(metadata);
         ++report.checkpoints;
         if (metrics) metrics->update(report.run);
         if (options.progress != nullptr) {

@@ -105,14 +105,15 @@ TEST_F(CheckpointStoreTest, KeepsTheNewestCompleteCheckpoints) {
 TEST_F(CheckpointStoreTest, KeyGroupStatesRoundTripApartFromTheWholePlansState) {
     CheckpointStore store(dir_, "live");
     CheckpointMetadata m = metadata(3);
-    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg-5.state", 5, 32});
-    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg-31.state", 31, 32});
+    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg.3.state", 5, 32, 0, 40});
+    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg.1.state", 31, 32, 120, 7});
     ASSERT_TRUE(store.complete(m).ok());
     auto latest = store.latest();
     ASSERT_TRUE(latest.ok()) << latest.error().to_string();
     EXPECT_EQ((*latest)->to_text(), m.to_text());
-    EXPECT_NE(m.to_text().find("state daily->lake:revenue sink-0-kg-5.state key_group 5/32\n"),
-              std::string::npos);
+    EXPECT_NE(
+        m.to_text().find("state daily->lake:revenue sink-0-kg.3.state key_group 5/32 at 0:40\n"),
+        std::string::npos);
     const CheckpointState* whole = (*latest)->find_state("daily->lake:revenue");
     ASSERT_NE(whole, nullptr);
     EXPECT_EQ(whole->file, "sink-0.state");
@@ -120,7 +121,11 @@ TEST_F(CheckpointStoreTest, KeyGroupStatesRoundTripApartFromTheWholePlansState) 
     ASSERT_EQ(groups.size(), 2u);
     EXPECT_EQ(*groups[1]->key_group, 31u);
     EXPECT_EQ(groups[1]->max_key_groups, 32u);
-    for (std::string bad : {"key_group 32/32", "key_group 3", "key_group x/32", "kg 1/32"}) {
+    EXPECT_EQ(groups[1]->offset, 120u);
+    EXPECT_EQ(groups[1]->length, 7u);
+    for (std::string bad :
+         {"key_group 32/32 at 0:1", "key_group 3 at 0:1", "key_group x/32 at 0:1", "kg 1/32 at 0:1",
+          "key_group 1/32", "key_group 1/32 at 5", "key_group 1/32 at -1:2"}) {
         std::string text = metadata(3).to_text();
         text.insert(text.find("end\n"), "state a b " + bad + "\n");
         EXPECT_EQ(CheckpointMetadata::parse(text, "m").error().code(), ErrorCode::kCorruption)
