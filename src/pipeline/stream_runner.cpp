@@ -176,7 +176,8 @@ std::string state_identity(const SinkSpec& sink) {
 }
 
 /// Test hook (StreamOptions::test_sink_delay): waits before every batch it passes on, as a
-/// slow sink would, so tests can watch backpressure hold the queues at their capacity.
+/// slow sink would, so tests can check that the queues stay within their capacity and nothing
+/// is lost while the sink holds the pipeline's thread back.
 class DelayedSink final : public BatchSink {
 public:
     DelayedSink(BatchSink& next, std::chrono::milliseconds delay) : next_(next), delay_(delay) {}
@@ -408,6 +409,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // its output is a KeyedStage, which runs one copy of the part above per key group on
     // `parallelism` subtasks. The prefix replaces the sink's executable, so everything below
     // (inputs, watermarks, barriers) reaches the stage through it.
+    if (pipeline.parallelism &&
+        *pipeline.parallelism > pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups)) {
+        return Error(ErrorCode::kConfig,
+                     fmt::format("pipeline `{}`: parallelism {} is above max_parallelism {} "
+                                 "(the number of key groups; every subtask owns at least one): "
+                                 "raise max_parallelism",
+                                 pipeline.name, *pipeline.parallelism,
+                                 pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups)),
+                     pipeline.location);
+    }
     std::vector<std::unique_ptr<DelayedSink>> delayed;
     std::vector<std::unique_ptr<KeyedStage>> stages(prepared.sinks.size());
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
