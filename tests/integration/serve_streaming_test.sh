@@ -63,7 +63,7 @@ ingest '{"id":101,"ts":"2026-01-01T00:00:30Z","n":1}'
 sleep 1
 # The windowed GROUP BY is a keyed operator with its own metrics (docs/metrics.md).
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
-operator='pipeline="minutes",operator="per_minute->lake:per_minute"'
+operator='pipeline="minutes",operator="per_minute->lake table per_minute"'
 expect_contains "$metrics" "millrace_stream_operator_records_in_total{$operator} 61" \
   "the window's rows in are exported (the late record never reaches it)"
 expect_contains "$metrics" "millrace_stream_operator_queue_capacity{$operator} 8" \
