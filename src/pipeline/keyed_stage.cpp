@@ -285,6 +285,8 @@ struct KeyedStage::Impl {
     KeyedStageStats stats;
     std::vector<uint32_t> row_groups;
     std::optional<Error> failure;
+    std::size_t answers = 0;  // subtasks that answered the message everyone() sent
+    std::vector<KeyGroupSnapshot> answered_snapshots;
     bool snapshotted = false;  // a snapshot was taken: later ones are incremental
     std::optional<uint64_t> barrier_id;
     std::vector<KeyGroupSnapshot> barrier_snapshots;
@@ -304,8 +306,10 @@ struct KeyedStage::Impl {
         }
     }
 
-    /// Handles one reply on the run's thread; counts answers into `answered`.
-    Status take(Reply reply, std::size_t& answered, std::vector<KeyGroupSnapshot>* snapshots) {
+    /// Handles one reply on the run's thread. Answers (to a barrier, snapshot or finish) are
+    /// collected in `answers` and `answered_snapshots` whoever drains them: a send() inside
+    /// everyone() may drain the answer of a subtask that already got the message.
+    Status take(Reply reply) {
         if (reply.rows) return output->push(std::move(*reply.rows));
         if (reply.dead_letter) {
             context->dead_letter(std::move(*reply.dead_letter));
@@ -316,20 +320,17 @@ struct KeyedStage::Impl {
             return *failure;
         }
         if (reply.done) {
-            ++answered;
-            if (snapshots != nullptr) {
-                for (KeyGroupSnapshot& snap : reply.snapshots)
-                    snapshots->push_back(std::move(snap));
-            }
+            ++answers;
+            for (KeyGroupSnapshot& snap : reply.snapshots)
+                answered_snapshots.push_back(std::move(snap));
         }
         return {};
     }
 
     Status drain() {
         if (failure) return *failure;
-        std::size_t answered = 0;
         while (std::optional<Reply> reply = replies->pop_for(std::chrono::microseconds(0)))
-            MILLRACE_TRY(take(std::move(*reply), answered, nullptr));
+            MILLRACE_TRY(take(std::move(*reply)));
         return {};
     }
 
@@ -364,19 +365,19 @@ struct KeyedStage::Impl {
     /// Sends `message` (a barrier, snapshot or finish) to every subtask and waits for all the
     /// answers, moving the output along meanwhile.
     Result<std::vector<KeyGroupSnapshot>> everyone(const Message& message) {
-        std::vector<KeyGroupSnapshot> snapshots;
         if (!threaded()) {
             Message copy = message;
             return subtasks[0]->handle(copy);
         }
+        answers = 0;
+        answered_snapshots.clear();
         for (auto& subtask : subtasks) MILLRACE_TRY(send(*subtask, message));
-        std::size_t answered = 0;
-        while (answered < subtasks.size()) {
+        while (answers < subtasks.size()) {
             if (failure) return *failure;
             std::optional<Reply> reply = replies->pop_for(std::chrono::microseconds(1000));
-            if (reply) MILLRACE_TRY(take(std::move(*reply), answered, &snapshots));
+            if (reply) MILLRACE_TRY(take(std::move(*reply)));
         }
-        return snapshots;
+        return std::move(answered_snapshots);
     }
 
     void count_state(const std::vector<KeyGroupSnapshot>& snapshots) {

@@ -287,6 +287,28 @@ TEST_F(KeyedStageTest, ASlowSinkHoldsTheQueuesAtTheirCapacity) {
     EXPECT_EQ(rows.sorted(), whole(kTumble));
 }
 
+// A barrier, snapshot or finish goes to every subtask; while one subtask's full queue waits,
+// another may already have answered, and that answer must count (it once was drained and
+// lost, and the stage waited forever). One-batch queues make full queues the rule.
+TEST_F(KeyedStageTest, BarriersThroughFullQueuesAreAnsweredByEverySubtask) {
+    const std::vector<std::string> expected = whole(kSession);
+    Rows rows;
+    ExecContext context;
+    auto plan = staged(kSession, rows, context, 3, /*queue_capacity=*/1);
+    ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+    for (std::size_t step = 0; step < steps(); ++step) {
+        ASSERT_TRUE(feed(*plan->prefix, step, step + 1).ok());
+        if (step + 1 == steps()) break;
+        for (const ScanInput& input : plan->prefix->inputs())
+            ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(step + 1)).ok());
+        auto snapshot = plan->stage->snapshot(step + 1);
+        ASSERT_TRUE(snapshot.ok()) << snapshot.error().to_string();
+        ASSERT_EQ(snapshot->size(), kDefaultMaxKeyGroups) << "every key group answers";
+    }
+    EXPECT_EQ(rows.sorted(), expected);
+    EXPECT_LE(plan->stage->stats().queue_peak.load(), 1u);
+}
+
 TEST_F(KeyedStageTest, PlansWithoutAKeyedOperatorAtTheTopHaveNoExchangePoint) {
     auto filter_only = logical("SELECT k, v FROM ev WHERE v > 3");
     ASSERT_TRUE(filter_only.ok());
