@@ -40,6 +40,9 @@ bash "$(dirname "$0")/pipeline/state_recovery.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/state_recovery.sh FAILED"
 echo "== freshness: ingest response -> feature served at 20k events/s"
 bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/freshness.sh FAILED"
+echo "== windowed aggregate throughput at parallelism 1 and 2"
+bash "$(dirname "$0")/pipeline/window_parallel.sh" "$build/src/cli/millrace" ||
+  echo "bench/pipeline/window_parallel.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"

@@ -266,6 +266,14 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
     out += sinks_and_dead_letters(report->run);
     out += fmt::format("  {} commit{}, {} watermark advances\n", report->commits,
                        report->commits == 1 ? "" : "s", report->watermarks);
+    for (const StageReport& stage : report->stages) {
+        out += fmt::format(
+            "  keyed stage {}: parallelism {}, {} key groups, {} rows in, {} rows out, queue "
+            "peak {} of {} batches, backpressured {:.3f} s\n",
+            stage.sink, stage.parallelism, stage.key_groups, stage.records_in, stage.records_out,
+            stage.queue_peak, stage.queue_capacity,
+            static_cast<double>(stage.backpressure_micros) / 1e6);
+    }
     if (report->savepoint)
         out += fmt::format("  savepoint {} -> {}\n", *report->savepoint, options.savepoint);
     if (report->state_peak_bytes > 0 || report->state_keys_peak > 0) {

@@ -76,6 +76,9 @@ struct ExecContext {
     Status row_error(DeadLetterRow row);
     /// The statement's time: the clock's reading the first time it is asked, then the same.
     int64_t statement_time_micros();
+    /// Fixes the statement's time (the contexts of a run's parallel subtasks take the run's, so
+    /// every copy of a plan folds now() to the same instant).
+    void set_statement_time_micros(int64_t micros) { statement_time_ = micros; }
 
 private:
     std::optional<int64_t> statement_time_;

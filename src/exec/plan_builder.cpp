@@ -209,7 +209,8 @@ public:
           operators_(operators),
           inputs_(inputs),
           mode_(mode),
-          options_(options) {}
+          options_(options),
+          exchange_below_(options.exchange_below) {}
 
     Error unbounded(std::string_view what) const {
         return Error(ErrorCode::kUnsupported,
@@ -326,6 +327,7 @@ public:
                                                             node.schema, context_, origin_);
                 }
                 aggregate->set_output(output);
+                if (&node == exchange_below_) return exchange_input(node, aggregate);
                 return build(*node.children[0], aggregate);
             }
             case LogicalNode::Kind::kJoin: {
@@ -424,12 +426,24 @@ private:
         return build(*node.children[0], join);
     }
 
+    /// The input of `node`'s operator comes from outside the plan (the exchange), with every
+    /// column of `node`'s child.
+    Status exchange_input(const LogicalNode& node, BatchSink* entry) {
+        const LogicalNode& child = *node.children[0];
+        std::vector<std::size_t> columns(child.schema->size());
+        for (std::size_t i = 0; i < columns.size(); ++i) columns[i] = i;
+        inputs_.push_back(
+            ScanInput{std::string(kExchangeSource), std::move(columns), child.schema, entry});
+        return {};
+    }
+
     ExecContext& context_;
     const std::string& origin_;
     std::vector<std::unique_ptr<Operator>>& operators_;
     std::vector<ScanInput>& inputs_;
     PlanMode mode_;
     const PlanOptions& options_;
+    const LogicalNode* exchange_below_ = nullptr;
     bool at_top_ = true;  // only projections between the plan's output and this node
 };
 

@@ -44,6 +44,8 @@ struct PlanOptions {
     std::map<std::string, std::string> event_time;
     /// `state_ttl`: how far past the watermark a stream join keeps a row without a time bound.
     std::optional<int64_t> state_ttl_micros;
+    /// See build_plan.
+    const sql::LogicalNode* exchange_below = nullptr;
 };
 
 /// The index of the window_end column among an Aggregate node's group keys (a column named
@@ -86,8 +88,17 @@ private:
 /// pruning and the checks of a run all see one instant.
 void fold_plan_constants(sql::LogicalNode& plan, int64_t statement_time_micros);
 
+/// The `source` of the ScanInput that stands for the node below a plan's exchange (build_plan's
+/// `exchange_below`): a name no pipeline source can have.
+inline constexpr std::string_view kExchangeSource = "<exchange>";
+
 /// Builds the operators of `plan` (constant folding included) pushing into `output`. `origin`
 /// names the plan in dead-letter records (the view or sink).
+///
+/// `options.exchange_below`: a node of `plan` (by address) whose operator is built but whose
+/// input subtree is not; instead the plan gets a ScanInput with source kExchangeSource and the
+/// schema of that node's child, fed by the caller (the streaming runtime builds the subtree
+/// once, as its own plan, and one copy of the part above it per key group).
 Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode& plan, BatchSink& output,
                                                    ExecContext& context, const std::string& origin,
                                                    PlanMode mode = PlanMode::kBatch,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <set>
 
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
@@ -114,8 +115,16 @@ const CheckpointSource* CheckpointMetadata::find_source(std::string_view name) c
 
 const CheckpointState* CheckpointMetadata::find_state(std::string_view identity) const {
     for (const CheckpointState& state : states)
-        if (state.identity == identity) return &state;
+        if (state.identity == identity && !state.key_group) return &state;
     return nullptr;
+}
+
+std::vector<const CheckpointState*> CheckpointMetadata::find_key_groups(
+    std::string_view identity) const {
+    std::vector<const CheckpointState*> out;
+    for (const CheckpointState& state : states)
+        if (state.identity == identity && state.key_group) out.push_back(&state);
+    return out;
 }
 
 std::string CheckpointMetadata::to_text() const {
@@ -132,8 +141,14 @@ std::string CheckpointMetadata::to_text() const {
             optional_text(source.watermark),
             maxima.empty() ? "-" : fmt::format("{}", fmt::join(maxima, ",")));
     }
-    for (const CheckpointState& state : states)
-        out += fmt::format("state {} {}\n", encode_name(state.identity), encode_name(state.file));
+    for (const CheckpointState& state : states) {
+        out += fmt::format("state {} {}", encode_name(state.identity), encode_name(state.file));
+        if (state.key_group) {
+            out += fmt::format(" key_group {}/{} at {}:{}", *state.key_group, state.max_key_groups,
+                               state.offset, state.length);
+        }
+        out += '\n';
+    }
     out += "end\n";
     return out;
 }
@@ -194,14 +209,30 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
                 }
             }
             metadata.sources.push_back(std::move(source));
-        } else if (key == "state" && words.size() == 3) {
+        } else if (key == "state" &&
+                   (words.size() == 3 ||
+                    (words.size() == 7 && words[3] == "key_group" && words[5] == "at"))) {
             std::optional<std::string> identity = decode_name(words[1]);
             std::optional<std::string> file = decode_name(words[2]);
             if (!identity || !file || file->empty() || file->find('/') != std::string::npos ||
                 (*file)[0] == '.') {
                 return corrupt("bad state entry");
             }
-            metadata.states.push_back(CheckpointState{*identity, *file});
+            CheckpointState state{*identity, *file, std::nullopt, 0};
+            if (words.size() == 7) {
+                const std::vector<std::string_view> parts = split(words[4], '/');
+                const std::vector<std::string_view> section = split(words[6], ':');
+                uint32_t group = 0;
+                if (parts.size() != 2 || !parse_number(parts[0], group) ||
+                    !parse_number(parts[1], state.max_key_groups) ||
+                    group >= state.max_key_groups || section.size() != 2 ||
+                    !parse_number(section[0], state.offset) ||
+                    !parse_number(section[1], state.length)) {
+                    return corrupt("bad key group");
+                }
+                state.key_group = group;
+            }
+            metadata.states.push_back(std::move(state));
         } else {
             return corrupt(fmt::format("unexpected line `{}`", line));
         }
@@ -272,6 +303,18 @@ Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::s
     return write_file_durably(folder(id) + "/" + file, bytes);
 }
 
+Status CheckpointStore::link_state(uint64_t previous, uint64_t id, const std::string& file) {
+    MILLRACE_TRY(create_directories_durably(folder(id)));
+    const std::string from = folder(previous) + "/" + file;
+    const std::string to = folder(id) + "/" + file;
+    std::error_code error;
+    std::filesystem::remove(to, error);
+    std::filesystem::create_hard_link(from, to, error);
+    if (!error) return {};
+    MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(from));
+    return write_file_durably(to, bytes);
+}
+
 Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& file) const {
     return read_file(folder(id) + "/" + file);
 }
@@ -295,7 +338,9 @@ Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
     MILLRACE_ASSIGN_OR_RETURN(CheckpointMetadata metadata,
                               CheckpointMetadata::parse(text, folder(id)));
     MILLRACE_TRY(create_directories_durably(target));
+    std::set<std::string> copied;  // key groups share files
     for (const CheckpointState& state : metadata.states) {
+        if (!copied.insert(state.file).second) continue;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_state(id, state.file));
         MILLRACE_TRY(write_file_durably(target + "/" + state.file, bytes));
     }

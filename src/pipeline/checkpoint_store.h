@@ -24,9 +24,19 @@ struct CheckpointSource {
 /// The saved state of one sink's plan, under the identity of the operators it belongs to
 /// (the view the sink reads and its target: `daily_revenue->lake:revenue`), so that adding or
 /// removing another sink keeps it.
+///
+/// A keyed state (the operators above a plan's exchange, pipeline/keyed_stage.h) is saved as
+/// one entry per key group: `key_group` of `max_key_groups`, so that a restore with another
+/// parallelism hands each key group to whichever subtask now owns it. Its bytes are the
+/// section [offset, offset + length) of `file` (the key groups of one plan share a file per
+/// checkpoint that changed them; see CheckpointStore).
 struct CheckpointState {
     std::string identity;
     std::string file;  // inside the checkpoint's folder
+    std::optional<uint32_t> key_group;
+    uint32_t max_key_groups = 0;  // with key_group
+    uint64_t offset = 0;          // with key_group
+    uint64_t length = 0;          // with key_group
 };
 
 /// What makes a checkpoint complete: the metadata file, written last.
@@ -42,7 +52,10 @@ struct CheckpointMetadata {
     std::vector<CheckpointState> states;
 
     const CheckpointSource* find_source(std::string_view name) const;
+    /// The entry of `identity` that is not per key group.
     const CheckpointState* find_state(std::string_view identity) const;
+    /// The per-key-group entries of `identity`.
+    std::vector<const CheckpointState*> find_key_groups(std::string_view identity) const;
 
     std::string to_text() const;
     /// kCorruption (naming `path`) for anything that is not what to_text() wrote.
@@ -70,7 +83,15 @@ struct CheckpointMetadata {
 ///   final 0
 ///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
 ///   state daily->lake:revenue sink-0.state
+///   state daily->lake:revenue sink-0-kg.7.state key_group 5/32 at 0:118
+///   state daily->lake:revenue sink-0-kg.4.state key_group 6/32 at 240:97
 ///   end
+///
+/// Key groups (keyed state, pipeline/keyed_stage.h): checkpoint 7 wrote the key groups that
+/// changed since the run's previous checkpoint into one file, `sink-0-kg.7.state`, and points
+/// the unchanged ones at their sections of the older file that holds them, `sink-0-kg.4.state`,
+/// which it hard-links into its own folder (link_state): every checkpoint folder holds every
+/// file its metadata names, so retention can remove any folder.
 ///
 /// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
 /// are kept, older ones removed once a newer one is complete. One process per pipeline at a
@@ -96,6 +117,11 @@ public:
 
     /// Writes one state file of checkpoint `id` (its folder is created on first use).
     Status write_state(uint64_t id, const std::string& file, std::string_view bytes);
+    /// Incremental checkpoints: state file `file` of checkpoint `id` is the same bytes as
+    /// `file` of checkpoint `previous`, so it is hard-linked to it instead of written again
+    /// (copied where the file system cannot link). Retention removes folders, never the
+    /// contents of a file another checkpoint links, so the newer checkpoint keeps its state.
+    Status link_state(uint64_t previous, uint64_t id, const std::string& file);
     Result<std::string> read_state(uint64_t id, const std::string& file) const;
 
     /// Completes a checkpoint: writes its metadata atomically, then removes the checkpoints

@@ -232,6 +232,9 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
         const CheckpointState* state = nullptr;
         if (saved != nullptr) {
             for (std::size_t s = 0; s < saved->states.size(); ++s) {
+                // Key-group sections belong to the plan's entry (its stateless part) and
+                // share its fate.
+                if (saved->states[s].key_group) continue;
                 if (!matched[s] && identity_name(saved->states[s].identity) == shape.name) {
                     state = &saved->states[s];
                     matched[s] = true;
@@ -294,7 +297,7 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
     }
     if (saved != nullptr) {
         for (std::size_t s = 0; s < saved->states.size(); ++s) {
-            if (matched[s]) continue;
+            if (matched[s] || saved->states[s].key_group) continue;
             const CheckpointState& state = saved->states[s];
             const std::string name(identity_name(state.identity));
             StateDecision decision;

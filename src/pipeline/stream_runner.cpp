@@ -4,16 +4,19 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "common/crash_point.h"
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
+#include "common/metrics_registry.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_file_source.h"
@@ -23,6 +26,7 @@
 #include "exec/watermark_tracker.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
+#include "pipeline/keyed_stage.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/prepared_run.h"
 #include "pipeline/source_fan_out.h"
@@ -73,6 +77,9 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
 
+/// Older key-group files a checkpoint may link before the next one rewrites every key group.
+constexpr std::size_t kMaxLinkedStateFiles = 4;
+
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
@@ -87,7 +94,8 @@ std::string encode_plan_state(const std::vector<std::string>& states) {
     return out;
 }
 
-Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
+Result<std::vector<std::string>> decode_plan_state(const std::string& path,
+                                                   const std::string& bytes) {
     auto corrupt = [&](std::string_view why) {
         return Error(ErrorCode::kCorruption,
                      fmt::format("{}: {}; it holds the operator state of an earlier run of this "
@@ -115,11 +123,21 @@ Status restore_plan_state(const std::string& path, const std::string& bytes, Exe
         at += size;
     }
     if (at != bytes.size()) return corrupt("trailing bytes");
+    return states;
+}
+
+Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states, decode_plan_state(path, bytes));
     // Fitted by stateful operator: a column added above the state may add a projection.
     Result<std::vector<std::string>> fitted = fit_operator_states(states, plan);
-    if (!fitted.ok()) return corrupt(fitted.error().message());
-    Status restored = plan.restore_state(*fitted);
-    if (!restored.ok()) return corrupt(restored.error().message());
+    Status restored = fitted.ok() ? plan.restore_state(*fitted) : Status(std::move(fitted).error());
+    if (!restored.ok()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: {}; it holds the operator state of an earlier run of this "
+                                 "sink's plan (remove the pipeline's checkpoints to start from "
+                                 "nothing)",
+                                 path, restored.error().message()));
+    }
     return {};
 }
 
@@ -137,6 +155,31 @@ Status restore_legacy_upsert_state(const std::string& path, ExecutablePlan& plan
 /// state is saved under SinkStateShape::identity, which adds the plan's fingerprints.)
 std::string state_identity(const SinkSpec& sink) {
     return fmt::format("{}->{}", sink.from, sink_target(sink));
+}
+
+/// Test hook (StreamOptions::test_sink_delay): waits before every batch it passes on, as a
+/// slow sink would, so tests can check that the queues stay within their capacity and nothing
+/// is lost while the sink holds the pipeline's thread back.
+class DelayedSink final : public BatchSink {
+public:
+    DelayedSink(BatchSink& next, std::chrono::milliseconds delay) : next_(next), delay_(delay) {}
+    Status push(Batch batch) override {
+        std::this_thread::sleep_for(delay_);
+        return next_.push(std::move(batch));
+    }
+    Status finish() override { return next_.finish(); }
+    Status on_control(const ControlSignal& signal) override { return next_.on_control(signal); }
+
+private:
+    BatchSink& next_;
+    std::chrono::milliseconds delay_;
+};
+
+std::chrono::milliseconds sink_delay(const StreamOptions& options) {
+    if (options.test_sink_delay.count() > 0) return options.test_sink_delay;
+    const char* text = std::getenv("MILLRACE_TEST_SINK_DELAY_MS");
+    if (text == nullptr) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(std::strtol(text, nullptr, 10));
 }
 
 /// One streaming (topic) source in the run: its reader, the plan inputs it feeds, its
@@ -377,6 +420,49 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         keeps_state[i] = !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kGenerator) &&
                          !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kKafka);
     }
+    // Parallel execution (docs/streaming.md, "Parallelism and key groups"): a sink plan with a
+    // keyed operator is cut at it; the part below (the prefix) stays whole on this thread and
+    // its output is a KeyedStage, which runs one copy of the part above per key group on
+    // `parallelism` subtasks. The prefix replaces the sink's executable, so everything below
+    // (inputs, watermarks, barriers) reaches the stage through it.
+    if (pipeline.parallelism &&
+        *pipeline.parallelism > pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups)) {
+        return Error(ErrorCode::kConfig,
+                     fmt::format("pipeline `{}`: parallelism {} is above max_parallelism {} "
+                                 "(the number of key groups; every subtask owns at least one): "
+                                 "raise max_parallelism",
+                                 pipeline.name, *pipeline.parallelism,
+                                 pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups)),
+                     pipeline.location);
+    }
+    std::vector<std::unique_ptr<DelayedSink>> delayed;
+    std::vector<std::unique_ptr<KeyedStage>> stages(prepared.sinks.size());
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        PreparedSink& sink = prepared.sinks[i];
+        std::optional<ExchangePoint> point = find_exchange_point(*sink.plan);
+        if (!point) continue;
+        BatchSink* end = sink.checked ? static_cast<BatchSink*>(sink.checked.get())
+                                      : static_cast<BatchSink*>(sink.input.get());
+        if (const std::chrono::milliseconds delay = sink_delay(options); delay.count() > 0) {
+            delayed.push_back(std::make_unique<DelayedSink>(*end, delay));
+            end = delayed.back().get();
+        }
+        const PlanMode mode =
+            sink_takes_upserts(*sink.spec) ? PlanMode::kStreamingUpsert : PlanMode::kStreaming;
+        KeyedStage::Options stage_options;
+        stage_options.parallelism = static_cast<uint32_t>(pipeline.parallelism.value_or(1));
+        stage_options.max_key_groups =
+            static_cast<uint32_t>(pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups));
+        stage_options.keeps_state = keeps_state[i];
+        if (options.queue_capacity) stage_options.queue_capacity = *options.queue_capacity;
+        MILLRACE_ASSIGN_OR_RETURN(
+            stages[i], KeyedStage::create(*sink.plan, *point, *end, context, sink.spec->from, mode,
+                                          stage_options));
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable,
+            build_plan(*point->keyed->children[0], *stages[i], context, sink.spec->from, mode,
+                       streaming_plan_options(pipeline)));
+    }
 
     std::map<std::string, std::vector<const ScanInput*>> inputs;
     for (PreparedSink& sink : prepared.sinks) {
@@ -417,17 +503,79 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         PreparedSink& sink = prepared.sinks[i];
         if (!restored) {
             if (upserting[i]) {
-                MILLRACE_TRY(restore_legacy_upsert_state(upsert_state_path(project, pipeline, i),
-                                                         *sink.executable));
+                const std::string legacy = upsert_state_path(project, pipeline, i);
+                std::error_code ec;
+                if (stages[i] && std::filesystem::exists(legacy, ec)) {
+                    return Error(ErrorCode::kUnsupported,
+                                 fmt::format("{} holds the state of sink `{}` as an older "
+                                             "build saved it, not split into key groups; run "
+                                             "that build once more to stop it with a "
+                                             "checkpoint, or remove the file to start from "
+                                             "nothing",
+                                             legacy, sink.spec->from));
+                }
+                MILLRACE_TRY(restore_legacy_upsert_state(legacy, *sink.executable));
             }
             continue;
         }
         const StateDecision* decision = state_plan.for_sink(i);
         // A new sink, one with no state at the stop, or one whose state is dropped.
         if (decision == nullptr || decision->fate != StateFate::kKept) continue;
+        const std::vector<const CheckpointState*> groups =
+            restored->find_key_groups(decision->saved_identity);
+        if (stages[i] && groups.empty()) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("checkpoint {} in {} holds the state of sink `{}` as one "
+                                     "piece, as builds before key groups saved it; this build "
+                                     "restores keyed state only by key group (restore it with "
+                                     "the build that wrote it and stop with a savepoint there, "
+                                     "or remove the pipeline's checkpoints to start from "
+                                     "nothing)",
+                                     restored->id, restored_folder, sink.spec->from));
+        }
+        if (!stages[i] && !groups.empty()) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("checkpoint {} in {} holds the state of sink `{}` by key "
+                                     "group, but its plan has no keyed stage now",
+                                     restored->id, restored_folder, sink.spec->from));
+        }
         const std::string path = restored_folder + "/" + decision->saved_file;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
         MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
+        std::map<std::string, std::string> group_files;  // key groups share files
+        for (const CheckpointState* group : groups) {
+            if (group->max_key_groups != stages[i]->max_key_groups()) {
+                return Error(ErrorCode::kUnsupported,
+                             fmt::format("checkpoint {} in {} holds the state of sink `{}` in "
+                                         "{} key groups, but the pipeline has "
+                                         "max_parallelism: {}; keys would move between key "
+                                         "groups, so set max_parallelism: {} to restore it",
+                                         restored->id, restored_folder, sink.spec->from,
+                                         group->max_key_groups, stages[i]->max_key_groups(),
+                                         group->max_key_groups));
+            }
+            const std::string group_path = restored_folder + "/" + group->file;
+            auto file = group_files.find(group_path);
+            if (file == group_files.end()) {
+                MILLRACE_ASSIGN_OR_RETURN(std::string file_bytes, read_file(group_path));
+                file = group_files.emplace(group_path, std::move(file_bytes)).first;
+            }
+            if (group->offset > file->second.size() ||
+                group->length > file->second.size() - group->offset) {
+                return Error(ErrorCode::kCorruption,
+                             fmt::format("{}: key group {} lies past the end of the file; the "
+                                         "checkpoint cannot be restored",
+                                         group_path, *group->key_group));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(
+                std::vector<std::string> states,
+                decode_plan_state(group_path, file->second.substr(group->offset, group->length)));
+            Status restored_group = stages[i]->restore(*group->key_group, states);
+            if (!restored_group.ok()) {
+                return Error(ErrorCode::kCorruption,
+                             fmt::format("{}: {}", group_path, restored_group.error().message()));
+            }
+        }
     }
     std::vector<std::unique_ptr<StreamInput>> streams;
     const int64_t start_micros = prepared.clock->now_micros();
@@ -496,8 +644,96 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         streams.push_back(std::move(stream));
     }
 
+    // A key group whose state did not change is linked from an older checkpoint, where the
+    // watermark its operators saved is older; the restored watermark goes to the stage again
+    // so that every key group judges time as the uninterrupted run did (a watermark an
+    // operator has seen already changes nothing).
+    if (restored) {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            if (!stages[i]) continue;
+            std::optional<int64_t> watermark;
+            bool known = true;
+            for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+                for (const auto& stream : streams) {
+                    if (stream->source->spec->name != input.source) continue;
+                    if (!stream->sent) {
+                        known = false;
+                    } else {
+                        watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
+                    }
+                }
+            }
+            if (known && watermark)
+                MILLRACE_TRY(stages[i]->on_control(ControlSignal::watermark(*watermark)));
+        }
+    }
+
     std::optional<PipelineMetrics> metrics;
     if (options.shared.metrics != nullptr) metrics.emplace(*options.shared.metrics, pipeline.name);
+    // Per keyed stage (docs/metrics.md): counters move by what happened since the last call.
+    struct StageMetrics {
+        Counter* records_in = nullptr;
+        Counter* records_out = nullptr;
+        Counter* backpressure = nullptr;
+        Gauge* queue_fill = nullptr;
+        Gauge* queue_capacity = nullptr;
+        Gauge* state_bytes = nullptr;
+        Gauge* parallelism = nullptr;
+        uint64_t in = 0, out = 0, blocked = 0;
+    };
+    std::vector<StageMetrics> stage_metrics(stages.size());
+    if (options.shared.metrics != nullptr) {
+        MetricsRegistry& registry = *options.shared.metrics;
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            if (!stages[i]) continue;
+            const MetricLabels labels{{"pipeline", pipeline.name},
+                                      {"operator", state_identity(*prepared.sinks[i].spec)}};
+            StageMetrics& m = stage_metrics[i];
+            m.records_in = &registry.counter("millrace_stream_operator_records_in_total",
+                                             "Rows that reached a keyed operator", labels);
+            m.records_out = &registry.counter("millrace_stream_operator_records_out_total",
+                                              "Rows a keyed operator emitted", labels);
+            m.backpressure = &registry.counter(
+                "millrace_stream_operator_backpressure_microseconds_total",
+                "Time the pipeline's thread waited for room in a keyed operator's queues", labels);
+            m.queue_fill = &registry.gauge("millrace_stream_operator_queue_fill",
+                                           "Batches waiting in the fullest subtask queue of a "
+                                           "keyed operator",
+                                           labels);
+            m.queue_capacity = &registry.gauge("millrace_stream_operator_queue_capacity",
+                                               "Batches one subtask queue of a keyed operator "
+                                               "holds",
+                                               labels);
+            m.state_bytes = &registry.gauge("millrace_stream_operator_state_bytes",
+                                            "Bytes of a keyed operator's state at the last "
+                                            "checkpoint",
+                                            labels);
+            m.parallelism = &registry.gauge("millrace_stream_operator_parallelism",
+                                            "Subtasks of a keyed operator", labels);
+            m.queue_capacity->set(static_cast<double>(stages[i]->queue_capacity()));
+            m.parallelism->set(static_cast<double>(stages[i]->parallelism()));
+        }
+    }
+    auto publish_stage_metrics = [&]() {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            StageMetrics& m = stage_metrics[i];
+            if (!stages[i] || m.records_in == nullptr) continue;
+            const KeyedStageStats& stats = stages[i]->stats();
+            const uint64_t in = stats.records_in.load(std::memory_order_relaxed);
+            const uint64_t out = stats.records_out.load(std::memory_order_relaxed);
+            const uint64_t blocked = stats.backpressure_micros.load(std::memory_order_relaxed);
+            m.records_in->increment(in - m.in);
+            m.records_out->increment(out - m.out);
+            m.backpressure->increment(blocked - m.blocked);
+            m.in = in;
+            m.out = out;
+            m.blocked = blocked;
+            m.queue_fill->set(
+                static_cast<double>(stats.queue_fill.load(std::memory_order_relaxed)));
+            m.state_bytes->set(
+                static_cast<double>(stats.state_bytes.load(std::memory_order_relaxed)));
+        }
+    };
     // Counts for those watching the run (`/v1/pipelines`); cheap: a few sums per poll round.
     auto publish_progress = [&]() {
         StreamProgress* progress = options.progress;
@@ -542,6 +778,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
     // stop, after the input ended (windows were emitted; only upserting state is kept).
     // `all_sinks`: file sinks commit too (the stop).
+    // This run's last complete checkpoint: what unchanged key groups point at.
+    std::optional<CheckpointMetadata> previous_metadata;
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         const auto checkpoint_began = Clock::now();
         uint64_t state_bytes_written = 0;
@@ -570,11 +808,58 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             if (!keeps_state[i] || (final && !upserting[i])) continue;
             MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                       prepared.sinks[i].executable->serialize_state());
+            const std::string& identity = shapes[i].identity;
             const std::string file = fmt::format("sink-{}.state", i);
-            const std::string bytes = encode_plan_state(states);
-            state_bytes_written += bytes.size();
-            MILLRACE_TRY(checkpoints.write_state(id, file, bytes));
-            metadata.states.push_back(CheckpointState{shapes[i].identity, file});
+            const std::string plan_bytes = encode_plan_state(states);
+            state_bytes_written += plan_bytes.size();
+            MILLRACE_TRY(checkpoints.write_state(id, file, plan_bytes));
+            metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
+            if (!stages[i]) continue;
+            // Per key group: the ones that changed since this run's previous checkpoint into
+            // one new file, the others pointed at their sections of the older files (hard-linked
+            // here): incremental checkpoints.
+            MILLRACE_ASSIGN_OR_RETURN(std::vector<KeyGroupSnapshot> groups,
+                                      stages[i]->snapshot(id));
+            const std::string group_file = fmt::format("sink-{}-kg.{}.state", i, id);
+            std::string bytes;
+            std::set<std::string> older_files;
+            for (const KeyGroupSnapshot& group : groups) {
+                CheckpointState entry{identity,        group_file,
+                                      group.key_group, stages[i]->max_key_groups(),
+                                      bytes.size(),    0};
+                if (group.states) {
+                    bytes += encode_plan_state(*group.states);
+                    entry.length = bytes.size() - entry.offset;
+                } else {
+                    const CheckpointState* before = nullptr;
+                    if (previous_metadata) {
+                        for (const CheckpointState* candidate :
+                             previous_metadata->find_key_groups(identity)) {
+                            if (candidate->key_group == group.key_group) before = candidate;
+                        }
+                    }
+                    if (before == nullptr) {
+                        return Error(ErrorCode::kInternal,
+                                     fmt::format("key group {} of sink `{}` has no saved state",
+                                                 group.key_group, prepared.sinks[i].spec->from));
+                    }
+                    entry = *before;
+                    older_files.insert(before->file);
+                }
+                metadata.states.push_back(std::move(entry));
+            }
+            if (!bytes.empty()) {
+                state_bytes_written += bytes.size();
+                MILLRACE_TRY(checkpoints.write_state(id, group_file, bytes));
+            }
+            for (const std::string& older : older_files) {
+                MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older));
+                ++report.linked_state_files;
+            }
+            // A key group unchanged for long keeps an old file alive; past a few such files the
+            // next checkpoint writes every key group again, so a checkpoint holds a bounded
+            // number of files.
+            if (older_files.size() >= kMaxLinkedStateFiles) stages[i]->request_full_snapshot();
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
@@ -633,6 +918,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
         }
         crash_point("checkpoint-end");
+        previous_metadata = std::move(metadata);
         ++report.checkpoints;
         report.last_checkpoint_duration =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
@@ -700,6 +986,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
             crash_point("after-poll");
         }
+        for (auto& stage : stages) {
+            if (stage) MILLRACE_TRY(stage->poll());
+        }
+        publish_stage_metrics();
         publish_progress();
         const auto now = Clock::now();
         if (any_data) last_data = now;
@@ -750,6 +1040,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.run.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
                                               sink.output->rows_written(),
                                               sink.plan ? sink.plan->schema : nullptr});
+    }
+    publish_stage_metrics();
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        if (!stages[i]) continue;
+        const KeyedStageStats& stats = stages[i]->stats();
+        StageReport stage;
+        stage.sink = prepared.sinks[i].spec->from;
+        stage.parallelism = stages[i]->parallelism();
+        stage.key_groups = stages[i]->max_key_groups();
+        stage.records_in = stats.records_in.load();
+        stage.records_out = stats.records_out.load();
+        stage.queue_peak = stats.queue_peak.load();
+        stage.queue_capacity = stages[i]->queue_capacity();
+        stage.backpressure_micros = stats.backpressure_micros.load();
+        stage.state_bytes = stats.state_bytes.load();
+        report.stages.push_back(std::move(stage));
     }
     report.run.dead_letters = dead_letters->count();
     report.run.dead_letter_path = dead_letters->path();

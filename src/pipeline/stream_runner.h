@@ -77,11 +77,29 @@ struct StreamOptions {
     /// or removed, pipeline/state_plan.h): that state is dropped. Without it such a start fails
     /// with ErrorCode::kConfig and the plan's explanation.
     bool allow_state_drop = false;
+    /// Batches each parallel subtask's input queue holds (KeyedStage::Options); default 8.
+    std::optional<std::size_t> queue_capacity;
+    /// Test hook: every batch a keyed stage hands its sink waits this long first (a slow sink,
+    /// to show backpressure). Also set by MILLRACE_TEST_SINK_DELAY_MS.
+    std::chrono::milliseconds test_sink_delay{0};
     SharedServices shared;
     /// Asked between polls; true stops the run as `duration` would (a signal, a server stop).
     std::function<bool()> should_stop;
     /// When set, the run publishes its counts here as it goes; must outlive the run.
     StreamProgress* progress = nullptr;
+};
+
+/// What one keyed stage (pipeline/keyed_stage.h) of a streaming run did.
+struct StageReport {
+    std::string sink;  // the view the sink reads
+    uint32_t parallelism = 1;
+    uint32_t key_groups = 0;
+    uint64_t records_in = 0;
+    uint64_t records_out = 0;
+    uint64_t queue_peak = 0;      // the most batches that waited in one subtask's queue
+    uint64_t queue_capacity = 0;  // what one queue holds
+    uint64_t backpressure_micros = 0;
+    uint64_t state_bytes = 0;
 };
 
 /// What a streaming run did: the batch report's counts (records = rows read + rejected per
@@ -106,6 +124,9 @@ struct StreamReport {
     uint64_t last_checkpoint_state_bytes = 0;
     /// With allow_state_drop: the states dropped, "<view> -> <target>: <why>".
     std::vector<std::string> dropped_state;
+    /// Key-group state files linked from the previous checkpoint instead of written.
+    uint64_t linked_state_files = 0;
+    std::vector<StageReport> stages;
 };
 
 /// Runs a `mode: streaming` pipeline (docs/streaming.md): file sources are read first, whole

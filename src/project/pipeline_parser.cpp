@@ -1,5 +1,7 @@
 #include "project/pipeline_parser.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -125,6 +127,19 @@ public:
         if (const ConfigNode* parallelism = map.optional("parallelism"); present(parallelism)) {
             if (auto value = reader_.integer(*parallelism, key_of("parallelism", what_), 1, 4096)) {
                 spec_.parallelism = static_cast<int>(*value);
+            }
+        }
+        if (const ConfigNode* max = map.optional("max_parallelism"); present(max)) {
+            if (auto value = reader_.integer(*max, key_of("max_parallelism", what_), 1, 4096)) {
+                spec_.max_parallelism = static_cast<int>(*value);
+                if (spec_.parallelism && *spec_.parallelism > *value) {
+                    reader_.error(
+                        ErrorCode::kConfig,
+                        fmt::format("{} is {}, below the parallelism {}: a subtask "
+                                    "owns at least one key group",
+                                    key_of("max_parallelism", what_), *value, *spec_.parallelism),
+                        max->location());
+                }
             }
         }
         if (const ConfigNode* interval = map.optional("checkpoint_interval"); present(interval)) {

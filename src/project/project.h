@@ -226,7 +226,11 @@ struct PipelineSpec {
     std::string owner;
     std::vector<std::string> tags;
     PipelineMode mode = PipelineMode::kBatch;
-    std::optional<int> parallelism;                                // default: cores
+    /// Subtasks of each keyed stage of a streaming pipeline; default 1 (docs/streaming.md).
+    std::optional<int> parallelism;
+    /// Key groups of a streaming pipeline's keyed state: the most subtasks it can ever be
+    /// rescaled to (pipeline/key_groups.h); default 32.
+    std::optional<int> max_parallelism;
     std::optional<std::chrono::microseconds> checkpoint_interval;  // default: runtime's
     RestartPolicy restart;                                         // streaming only
     /// `state_limit: 2GB`: bytes the operator state of a streaming run may hold (open windows,

@@ -52,6 +52,9 @@ sinks:
   - { from: per_minute, topic: per_minute_out }
   - { from: user_totals, online: { feature_view: user_totals } }
 YAML
+  # PARALLELISM=2: the same test with two subtasks (exactly_once_kill_parallel_test.sh).
+  sed -i "s/^mode: streaming$/mode: streaming\nparallelism: ${PARALLELISM:-1}/" \
+    "$1/pipelines/orders_live.yaml"
 }
 
 # 30000 orders over about an hour of event time, in arrival order: each arrives up to 20 s after

@@ -27,6 +27,8 @@ views:
 sinks:
   - { from: per_minute, lake: { table: per_minute } }
 YAML
+  # PARALLELISM=2: the same test with two subtasks (savepoint_parallel_test.sh).
+  sed -i "s/^mode: streaming$/mode: streaming\nparallelism: ${PARALLELISM:-1}/" "$1/pipelines/live.yaml"
 }
 
 /usr/bin/python3 - "$WORK" <<'PY'

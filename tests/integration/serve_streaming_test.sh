@@ -61,6 +61,13 @@ expect_eq "$seen" "60" "the first minute's window is in the lake while the serve
 # Behind the watermark now: late.
 ingest '{"id":101,"ts":"2026-01-01T00:00:30Z","n":1}'
 sleep 1
+# The windowed GROUP BY is a keyed operator with its own metrics (docs/metrics.md).
+metrics=$(curl -s "http://127.0.0.1:$port/metrics")
+operator='pipeline="minutes",operator="per_minute->lake table per_minute"'
+expect_contains "$metrics" "millrace_stream_operator_records_in_total{$operator} 61" \
+  "the window's rows in are exported (the late record never reaches it)"
+expect_contains "$metrics" "millrace_stream_operator_queue_capacity{$operator} 8" \
+  "so is its queue capacity"
 stop_server
 expect_eq "$(total)" "61" "a graceful stop emits the open window (the late record is not counted)"
 expect_eq "$(grep -c '"reason":"late"' "$project/out/dead.ndjson")" "1" "the late record is a dead letter with reason late"

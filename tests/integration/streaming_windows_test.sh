@@ -31,6 +31,7 @@ schema='{ order_id: string not null, user_id: string, city: string, amount: doub
 cat >"$project/pipelines/live.yaml" <<YAML
 name: live
 mode: streaming
+parallelism: ${PARALLELISM:-1}
 sources:
   orders:
     topic: orders

@@ -102,6 +102,55 @@ TEST_F(CheckpointStoreTest, KeepsTheNewestCompleteCheckpoints) {
     EXPECT_EQ(*one.complete_ids(), (std::vector<uint64_t>{7}));
 }
 
+TEST_F(CheckpointStoreTest, KeyGroupStatesRoundTripApartFromTheWholePlansState) {
+    CheckpointStore store(dir_, "live");
+    CheckpointMetadata m = metadata(3);
+    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg.3.state", 5, 32, 0, 40});
+    m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0-kg.1.state", 31, 32, 120, 7});
+    ASSERT_TRUE(store.complete(m).ok());
+    auto latest = store.latest();
+    ASSERT_TRUE(latest.ok()) << latest.error().to_string();
+    EXPECT_EQ((*latest)->to_text(), m.to_text());
+    EXPECT_NE(
+        m.to_text().find("state daily->lake:revenue sink-0-kg.3.state key_group 5/32 at 0:40\n"),
+        std::string::npos);
+    const CheckpointState* whole = (*latest)->find_state("daily->lake:revenue");
+    ASSERT_NE(whole, nullptr);
+    EXPECT_EQ(whole->file, "sink-0.state");
+    auto groups = (*latest)->find_key_groups("daily->lake:revenue");
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(*groups[1]->key_group, 31u);
+    EXPECT_EQ(groups[1]->max_key_groups, 32u);
+    EXPECT_EQ(groups[1]->offset, 120u);
+    EXPECT_EQ(groups[1]->length, 7u);
+    for (std::string bad :
+         {"key_group 32/32 at 0:1", "key_group 3 at 0:1", "key_group x/32 at 0:1", "kg 1/32 at 0:1",
+          "key_group 1/32", "key_group 1/32 at 5", "key_group 1/32 at -1:2"}) {
+        std::string text = metadata(3).to_text();
+        text.insert(text.find("end\n"), "state a b " + bad + "\n");
+        EXPECT_EQ(CheckpointMetadata::parse(text, "m").error().code(), ErrorCode::kCorruption)
+            << bad;
+    }
+}
+
+// Incremental checkpoints: an unchanged key group's file is the previous checkpoint's file
+// (one inode, not rewritten), and removing that checkpoint by retention keeps it readable.
+TEST_F(CheckpointStoreTest, ALinkedStateFileOutlivesTheCheckpointItCameFrom) {
+    CheckpointStore store(dir_, "live", 1);
+    ASSERT_TRUE(store.write_state(1, "sink-0-kg-3.state", "unchanged").ok());
+    ASSERT_TRUE(store.complete(metadata(1)).ok());
+    ASSERT_TRUE(store.link_state(1, 2, "sink-0-kg-3.state").ok());
+    const std::string first = store.folder(1) + "/sink-0-kg-3.state";
+    const std::string second = store.folder(2) + "/sink-0-kg-3.state";
+    EXPECT_TRUE(std::filesystem::equivalent(first, second));
+    EXPECT_EQ(std::filesystem::hard_link_count(second), 2u);
+    ASSERT_TRUE(store.complete(metadata(2)).ok());  // retention removes checkpoint 1
+    EXPECT_FALSE(std::filesystem::exists(store.folder(1)));
+    EXPECT_EQ(*store.read_state(2, "sink-0-kg-3.state"), "unchanged");
+    EXPECT_EQ(std::filesystem::hard_link_count(second), 1u);
+    EXPECT_FALSE(store.link_state(1, 3, "sink-0-kg-3.state").ok()) << "nothing left to link";
+}
+
 TEST_F(CheckpointStoreTest, DamagedMetadataIsCorruptionNotACrash) {
     CheckpointStore store(dir_, "live");
     ASSERT_TRUE(store.complete(metadata(1)).ok());

@@ -153,6 +153,7 @@ TEST(PipelineParser, AcceptsOtherForms) {
 name: other.forms-1
 description: every alternative spelling
 parallelism: 4
+max_parallelism: 64
 checkpoint_interval: 1m30s
 sources:
   clicks:
@@ -198,6 +199,7 @@ sinks:
     EXPECT_EQ(spec.description, "every alternative spelling");
     EXPECT_EQ(spec.mode, PipelineMode::kBatch);  // the default
     EXPECT_EQ(spec.parallelism, 4);
+    EXPECT_EQ(spec.max_parallelism, 64);
     EXPECT_EQ(spec.checkpoint_interval, std::chrono::seconds(90));
     ASSERT_EQ(spec.sources.size(), 5u);
     const SourceSpec& clicks = spec.sources[0];
@@ -335,6 +337,13 @@ TEST(PipelineParser, BadSettingsOfThePipeline) {
     EXPECT_EQ(errors_of("kind: job\nname: p/q\nparallelism: 0\ncheckpoint_interval: 0\n"
                         "sources: {s: {topic: t}}\nsinks: [{from: s, topic: o}]\n"),
               (Strings{"config@1:7", "config@2:7", "out_of_range@3:14", "config@4:22"}));
+    // Every subtask owns at least one key group.
+    EXPECT_EQ(errors_of("name: p\nparallelism: 8\nmax_parallelism: 4\n"
+                        "sources: {s: {topic: t}}\nsinks: [{from: s, topic: o}]\n"),
+              (Strings{"config@3:18"}));
+    EXPECT_EQ(errors_of("name: p\nmax_parallelism: 0\n"
+                        "sources: {s: {topic: t}}\nsinks: [{from: s, topic: o}]\n"),
+              (Strings{"out_of_range@2:18"}));
 }
 
 TEST(PipelineParser, BadSourceSettings) {
