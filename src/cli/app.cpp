@@ -299,8 +299,8 @@ int run_cli(int argc, char** argv) {
     jobs_serve->add_option("project-dir", jobs_options.project_dir, "The project directory")
         ->required();
 
-    auto* pipeline = app.add_subcommand(
-        "pipeline", "Streaming pipelines: list, status, stop, start, plan");
+    auto* pipeline =
+        app.add_subcommand("pipeline", "Streaming pipelines: list, status, stop, start, plan");
     pipeline->require_subcommand(1, 1);
     PipelineControlOptions pipeline_options;
     // Every action takes the project, an optional or required pipeline, --url and --json.

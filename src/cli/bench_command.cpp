@@ -24,7 +24,8 @@ struct QueryText {
     std::string name;
     std::string sql;
     std::vector<std::string> relations;
-    std::string key;  // an updating result: written to a topic keyed by this column
+    std::string key;        // an updating result: written to a topic keyed by this column
+    std::string state_ttl;  // `-- state_ttl: 1h`: a join without a time bound keeps rows this long
 };
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -58,6 +59,10 @@ Result<QueryText> read_query(const std::filesystem::path& path) {
             const auto words = split_list(rest.substr(0, colon));
             const std::string key = words.size() == 1 ? words[0] : "";
             if (key == "relations") query.relations = split_list(rest.substr(colon + 1));
+            if (key == "state_ttl") {
+                const auto values = split_list(rest.substr(colon + 1));
+                if (!values.empty()) query.state_ttl = values[0];
+            }
             if (key == "key") {
                 const auto keys = split_list(rest.substr(colon + 1));
                 if (!keys.empty()) query.key = keys[0];
@@ -97,6 +102,7 @@ std::string indent(const std::string& text, std::string_view prefix) {
 std::string pipeline_yaml(const QueryText& query, const BenchNexmarkOptions& options) {
     std::string yaml = fmt::format("name: {}\nmode: streaming\nparallelism: {}\n", query.name,
                                    options.parallelism);
+    if (!query.state_ttl.empty()) yaml += fmt::format("state_ttl: {}\n", query.state_ttl);
     if (!options.checkpoint_interval.empty())
         yaml += fmt::format("checkpoint_interval: {}\n", options.checkpoint_interval);
     yaml += "sources:\n";

@@ -93,13 +93,11 @@ Result<std::vector<LakeSink::ColumnSource>> LakeSink::column_sources(const LakeT
     return sources;
 }
 
-Result<std::unique_ptr<LakeSink>> LakeSink::create(const std::string& data_dir,
-                                                   const std::string& table,
-                                                   const std::vector<std::string>& partition_by,
-                                                   std::shared_ptr<const Schema> schema,
-                                                   const std::string& writer_id, LakeSinkMode mode,
-                                                   const std::vector<std::string>& key,
-                                                   const ObjectStoreConfig* storage, bool add_columns) {
+Result<std::unique_ptr<LakeSink>> LakeSink::create(
+    const std::string& data_dir, const std::string& table,
+    const std::vector<std::string>& partition_by, std::shared_ptr<const Schema> schema,
+    const std::string& writer_id, LakeSinkMode mode, const std::vector<std::string>& key,
+    const ObjectStoreConfig* storage, bool add_columns) {
     if (mode == LakeSinkMode::kUpsert && key.empty()) {
         return Error(ErrorCode::kInvalidArgument,
                      "lake table `" + table + "`: mode upsert needs `key:` (the key columns)");

@@ -318,8 +318,7 @@ Result<std::size_t> read_live_rows(
 Result<DeleteFilter> delete_filter(const std::string& table_path, const Schema& schema,
                                    const std::vector<int32_t>& ids, bool partitioned,
                                    const DataFile& file, const std::vector<DataFile>& deletes,
-                                   EqualityCache& cache,
-                                   const TableStorage* storage) {
+                                   EqualityCache& cache, const TableStorage* storage) {
     DeleteFilter filter;
     for (const DataFile& d : deletes) {
         if (d.content == DataFile::Content::kEqualityDeletes) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -179,6 +180,17 @@ struct KeyedStage::Impl {
         std::thread thread;
         bool threaded = false;  // set before the thread starts
         bool failed = false;
+        // The key groups' state as of the last message handled, for the run's thread to
+        // report (state size, keys) while the subtask runs.
+        std::atomic<uint64_t> memory_used{0};
+        std::atomic<uint64_t> state_keys{0};
+
+        void publish_size() {
+            memory_used.store(context.memory_used_bytes, std::memory_order_relaxed);
+            uint64_t keys = 0;
+            for (const KeyGroup& group : groups) keys += group.plan->state_keys();
+            state_keys.store(keys, std::memory_order_relaxed);
+        }
 
         Status emit(Batch batch) {
             stage->stats.records_out.fetch_add(batch.num_rows(), std::memory_order_relaxed);
@@ -227,6 +239,12 @@ struct KeyedStage::Impl {
 
         /// Does what `message` asks; a barrier, snapshot or finish returns its snapshot.
         Result<std::vector<KeyGroupSnapshot>> handle(Message& message) {
+            Result<std::vector<KeyGroupSnapshot>> done = handle_message(message);
+            publish_size();
+            return done;
+        }
+
+        Result<std::vector<KeyGroupSnapshot>> handle_message(Message& message) {
             switch (message.kind) {
                 case Message::Kind::kRows:
                     MILLRACE_TRY(rows(message.rows, message.groups));
@@ -421,6 +439,7 @@ Result<std::unique_ptr<KeyedStage>> KeyedStage::create(const sql::LogicalNode& p
         raw->context.clock = context.clock;
         raw->context.row_error_policy = context.row_error_policy;
         raw->context.memory_limit_bytes = context.memory_limit_bytes / parallelism;
+        raw->context.limit_name = context.limit_name;
         raw->context.set_statement_time_micros(statement_time);
         if (parallelism == 1) {
             raw->context.dead_letter = context.dead_letter;
@@ -558,5 +577,21 @@ std::size_t KeyedStage::queue_capacity() const {
     return std::max<std::size_t>(impl_->options.queue_capacity, 1);
 }
 const KeyedStageStats& KeyedStage::stats() const { return impl_->stats; }
+
+uint64_t KeyedStage::state_bytes_now() const {
+    uint64_t total = 0;
+    for (const auto& subtask : impl_->subtasks) {
+        total += subtask->memory_used.load(std::memory_order_relaxed);
+    }
+    return total;
+}
+
+uint64_t KeyedStage::state_keys_now() const {
+    uint64_t total = 0;
+    for (const auto& subtask : impl_->subtasks) {
+        total += subtask->state_keys.load(std::memory_order_relaxed);
+    }
+    return total;
+}
 
 }  // namespace millrace

@@ -114,6 +114,10 @@ public:
     uint32_t max_key_groups() const;
     std::size_t queue_capacity() const;
     const KeyedStageStats& stats() const;
+    /// Bytes of operator state (against the subtasks' memory limits) and keys the key groups
+    /// hold now, as of each subtask's last handled message; safe from the run's thread.
+    uint64_t state_bytes_now() const;
+    uint64_t state_keys_now() const;
 
 private:
     struct Impl;

@@ -459,9 +459,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             stages[i], KeyedStage::create(*sink.plan, *point, *end, context, sink.spec->from, mode,
                                           stage_options));
         MILLRACE_ASSIGN_OR_RETURN(
-            sink.executable,
-            build_plan(*point->keyed->children[0], *stages[i], context, sink.spec->from, mode,
-                       streaming_plan_options(pipeline)));
+            sink.executable, build_plan(*point->keyed->children[0], *stages[i], context,
+                                        sink.spec->from, mode, streaming_plan_options(pipeline)));
     }
 
     std::map<std::string, std::vector<const ScanInput*>> inputs;
@@ -739,14 +738,20 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         StreamProgress* progress = options.progress;
         std::size_t state_keys = 0;
         for (const PreparedSink& sink : prepared.sinks) state_keys += sink.executable->state_keys();
+        // Keyed operators run in their stages, with subtask contexts of their own.
+        uint64_t state_bytes = context.memory_used_bytes;
+        for (const auto& stage : stages) {
+            if (!stage) continue;
+            state_keys += stage->state_keys_now();
+            state_bytes += stage->state_bytes_now();
+        }
         report.state_keys_peak = std::max<uint64_t>(report.state_keys_peak, state_keys);
-        report.state_peak_bytes = context.memory_peak_bytes;
+        report.state_peak_bytes =
+            std::max<uint64_t>({report.state_peak_bytes, context.memory_peak_bytes, state_bytes});
         report.state_limit_bytes = context.memory_limit_bytes;
-        if (metrics)
-            metrics->update_state(context.memory_used_bytes, state_keys,
-                                  context.memory_limit_bytes);
+        if (metrics) metrics->update_state(state_bytes, state_keys, context.memory_limit_bytes);
         if (progress == nullptr) return;
-        progress->state_bytes.store(context.memory_used_bytes, std::memory_order_relaxed);
+        progress->state_bytes.store(state_bytes, std::memory_order_relaxed);
         progress->state_keys.store(state_keys, std::memory_order_relaxed);
         progress->state_limit_bytes.store(context.memory_limit_bytes, std::memory_order_relaxed);
         uint64_t in = 0, late = 0, filtered = 0, out = 0;
