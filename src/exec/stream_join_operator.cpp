@@ -313,22 +313,17 @@ Status StreamJoinOperator::on_watermark(int64_t watermark) {
             side.expiry.emplace(stored.expiry[ref.row], ref);
         }
         side.pending.clear();
+        // Keys that lost rows: their lists are compacted once, after the loop. Erasing each
+        // row from its list as it expires would cost the list's length per row, which for a
+        // hot key (a window join's rows all share their window) is quadratic.
+        std::set<std::string> touched;
         while (!side.expiry.empty() && side.expiry.begin()->first < watermark) {
             const RowRef ref = side.expiry.begin()->second;
             side.expiry.erase(side.expiry.begin());
             auto found = side.batches.find(ref.batch);
             StoredBatch& stored = found->second;
             stored.alive[ref.row] = 0;
-            std::vector<RowRef>& rows = side.index[stored.keys[ref.row]];
-            // In arrival order (a restored state lists its rows so too, and so emits its
-            // pairs in the order an uninterrupted run would). Rows mostly expire oldest first.
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                if (rows[i].batch == ref.batch && rows[i].row == ref.row) {
-                    rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(i));
-                    break;
-                }
-            }
-            if (rows.empty()) side.index.erase(stored.keys[ref.row]);
+            touched.insert(stored.keys[ref.row]);
             if (stored.times[ref.row] != kNoTime)
                 side.times.erase(side.times.find(stored.times[ref.row]));
             --side.rows;
@@ -337,6 +332,17 @@ Status StreamJoinOperator::on_watermark(int64_t watermark) {
                 s.bytes -= stored.bytes;
                 side.batches.erase(found);
             }
+        }
+        // In arrival order (a restored state lists its rows so too, and so emits its pairs in
+        // the order an uninterrupted run would): erase_if keeps the order of the rest.
+        for (const std::string& key : touched) {
+            auto rows = side.index.find(key);
+            if (rows == side.index.end()) continue;
+            std::erase_if(rows->second, [&](const RowRef& ref) {
+                auto stored = side.batches.find(ref.batch);
+                return stored == side.batches.end() || !stored->second.alive[ref.row];
+            });
+            if (rows->second.empty()) side.index.erase(rows);
         }
     }
     MILLRACE_TRY(s.memory.resize(s.bytes));
