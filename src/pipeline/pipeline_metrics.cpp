@@ -29,6 +29,13 @@ void PipelineMetrics::update(const RunReport& report) {
                 "Fraction of a source's records dead-lettered in the pipeline's current or last "
                 "run.",
                 {{"pipeline", pipeline_}, {"source", source.name}});
+            metrics.bytes = &registry_.counter("millrace_pipeline_bytes_total",
+                                               "Bytes a pipeline's source read (files, records).",
+                                               {{"pipeline", pipeline_}, {"source", source.name}});
+        }
+        if (source.bytes > metrics.bytes_seen) {
+            metrics.bytes->increment(source.bytes - metrics.bytes_seen);
+            metrics.bytes_seen = source.bytes;
         }
         const uint64_t now[5] = {source.records_in(), source.records_out(),
                                  source.records_filtered(), source.records_dead_lettered(),
@@ -63,6 +70,38 @@ void PipelineMetrics::update_state(std::size_t bytes, std::size_t keys, std::siz
     state_[0]->set(static_cast<double>(bytes));
     state_[1]->set(static_cast<double>(keys));
     state_[2]->set(static_cast<double>(limit));
+}
+
+void PipelineMetrics::update_watermark(int64_t watermark_micros, int64_t now_micros) {
+    if (watermark_lag_ == nullptr) {
+        watermark_lag_ = &registry_.gauge(
+            "millrace_pipeline_watermark_lag_seconds",
+            "How far a streaming pipeline's watermark (the minimum over its sources) is behind "
+            "its clock, seconds.",
+            {{"pipeline", pipeline_}});
+    }
+    watermark_lag_->set(static_cast<double>(now_micros - watermark_micros) / 1e6);
+}
+
+void PipelineMetrics::update_checkpoint(int64_t duration_micros, uint64_t state_bytes) {
+    if (checkpoints_ == nullptr) {
+        checkpoints_ = &registry_.counter("millrace_pipeline_checkpoints_total",
+                                          "Checkpoints a streaming pipeline completed.",
+                                          {{"pipeline", pipeline_}});
+        checkpoint_[0] = &registry_.gauge(
+            "millrace_pipeline_checkpoint_duration_seconds",
+            "The last checkpoint of a streaming pipeline, from its barrier to its commit, "
+            "seconds.",
+            {{"pipeline", pipeline_}});
+        checkpoint_[1] = &registry_.gauge(
+            "millrace_pipeline_checkpoint_state_bytes",
+            "Bytes of operator state the last checkpoint of a streaming pipeline wrote (key "
+            "groups that did not change are linked, not written).",
+            {{"pipeline", pipeline_}});
+    }
+    checkpoints_->increment(1);
+    checkpoint_[0]->set(static_cast<double>(duration_micros) / 1e6);
+    checkpoint_[1]->set(static_cast<double>(state_bytes));
 }
 
 }  // namespace millrace

@@ -750,6 +750,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             std::max<uint64_t>({report.state_peak_bytes, context.memory_peak_bytes, state_bytes});
         report.state_limit_bytes = context.memory_limit_bytes;
         if (metrics) metrics->update_state(state_bytes, state_keys, context.memory_limit_bytes);
+        std::optional<int64_t> watermark;
+        for (const auto& stream : streams) {
+            // An ended source's end-of-time watermark is no event time to show.
+            if (!stream->sent || *stream->sent == WatermarkTracker::kEndOfTime) continue;
+            watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
+        }
+        if (metrics && watermark) {
+            metrics->update_watermark(*watermark, prepared.clock->now_micros());
+        }
         if (progress == nullptr) return;
         progress->state_bytes.store(state_bytes, std::memory_order_relaxed);
         progress->state_keys.store(state_keys, std::memory_order_relaxed);
@@ -761,12 +770,6 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             filtered += source.rows_dropped_by_checks;
         }
         for (const PreparedSink& sink : prepared.sinks) out += sink.output->rows_written();
-        std::optional<int64_t> watermark;
-        for (const auto& stream : streams) {
-            // An ended source's end-of-time watermark is no event time to show.
-            if (!stream->sent || *stream->sent == WatermarkTracker::kEndOfTime) continue;
-            watermark = watermark ? std::min(*watermark, *stream->sent) : *stream->sent;
-        }
         progress->records_in.store(in, std::memory_order_relaxed);
         progress->records_out.store(out, std::memory_order_relaxed);
         progress->late.store(late, std::memory_order_relaxed);
@@ -928,7 +931,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.last_checkpoint_duration =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
         report.last_checkpoint_state_bytes = state_bytes_written;
-        if (metrics) metrics->update(report.run);
+        for (const auto& stream : streams) {
+            if (stream->source != nullptr && stream->source->reader != nullptr)
+                stream->report->bytes = stream->source->reader->bytes_read();
+        }
+        if (metrics) {
+            metrics->update_checkpoint(report.last_checkpoint_duration.count(),
+                                       state_bytes_written);
+            metrics->update(report.run);
+        }
         if (options.progress != nullptr) {
             options.progress->last_commit_micros.store(prepared.clock->now_micros(),
                                                        std::memory_order_relaxed);

@@ -68,6 +68,18 @@ expect_contains "$metrics" "millrace_stream_operator_records_in_total{$operator}
   "the window's rows in are exported (the late record never reaches it)"
 expect_contains "$metrics" "millrace_stream_operator_queue_capacity{$operator} 8" \
   "so is its queue capacity"
+# The pipeline's checkpoints and watermark: the window was committed, so a checkpoint completed;
+# the watermark is 2026-01-01 event time, far behind the server's clock.
+checkpoints=$(sed -n 's/^millrace_pipeline_checkpoints_total{pipeline="minutes"} //p' <<<"$metrics")
+[ "${checkpoints:-0}" -ge 1 ] && pass "checkpoints are counted ($checkpoints)" ||
+  fail "no millrace_pipeline_checkpoints_total for the pipeline"
+expect_contains "$metrics" 'millrace_pipeline_checkpoint_duration_seconds{pipeline="minutes"}' \
+  "the last checkpoint's duration is exported"
+lag=$(sed -n 's/^millrace_pipeline_watermark_lag_seconds{pipeline="minutes"} //p' <<<"$metrics")
+awk -v lag="${lag:-0}" 'BEGIN { exit !(lag > 86400) }' && pass "the watermark lag is the clock minus event time ($lag s)" ||
+  fail "watermark lag: '$lag'"
+bytes=$(sed -n 's/^millrace_pipeline_bytes_total{pipeline="minutes",source="events"} //p' <<<"$metrics")
+[ "${bytes:-0}" -gt 0 ] && pass "the source's bytes are counted ($bytes)" || fail "millrace_pipeline_bytes_total: '$bytes'"
 stop_server
 expect_eq "$(total)" "61" "a graceful stop emits the open window (the late record is not counted)"
 expect_eq "$(grep -c '"reason":"late"' "$project/out/dead.ndjson")" "1" "the late record is a dead letter with reason late"
