@@ -20,7 +20,7 @@ constexpr const char* kDedupTwoKeys =
     "SELECT k, count(*) AS n FROM dedup(ev, k, v % 7, ts, INTERVAL '10 seconds') GROUP BY k";
 
 class DeduplicateOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
-protected:
+public:  // testing::expect_state_round_trip calls the plan helpers
     /// ev(id, k, ts, v): 1000 events a second apart, each delivered one to three times (the
     /// copies up to 20 s apart in arrival, within the 30 s the watermark lags behind), the
     /// copies of every 9th event with a different v, so the first copy to arrive shows.
@@ -170,36 +170,7 @@ TEST_F(DeduplicateOperatorTest, RowsWithinTheIntervalOfAKeptRowAreDuplicates) {
 }
 
 TEST_F(DeduplicateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
-    for (const char* sql : {kDedup}) {
-        std::vector<std::string> uninterrupted;
-        {
-            testing::RowCollector rows;
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE(feed(**plan, 0, steps()).ok());
-            uninterrupted = rows.rows;
-        }
-        for (std::size_t cut : {std::size_t{1}, steps() / 3, steps() - 1}) {
-            testing::RowCollector rows;
-            std::vector<std::string> saved;
-            {
-                ExecContext context;
-                auto plan = streaming_plan(sql, rows, context);
-                ASSERT_TRUE(plan.ok());
-                ASSERT_TRUE(feed(**plan, 0, cut).ok());
-                auto state = (*plan)->serialize_state();
-                ASSERT_TRUE(state.ok());
-                saved = std::move(state).value();
-            }
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE((*plan)->restore_state(saved).ok());
-            ASSERT_TRUE(feed(**plan, cut, steps()).ok());
-            EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
-        }
-    }
+    testing::expect_state_round_trip(*this, kDedup);
 }
 
 }  // namespace

@@ -214,4 +214,47 @@ private:
     std::map<std::string, std::pair<std::shared_ptr<const Schema>, Batch>> tables_;
 };
 
+/// Cuts a streaming plan's input after a few steps (the first, a third, the last but one),
+/// saves its state, restores it into a fresh plan, feeds the rest, and expects the rows of an
+/// uninterrupted run; returns those rows. `fixture` provides `streaming_plan(sql, sink,
+/// context)`, `feed(plan, from_step, to_step)` and `steps()`, as the streaming operators' test
+/// fixtures do.
+template <typename Fixture>
+std::vector<std::string> expect_state_round_trip(Fixture& fixture, const std::string& sql) {
+    std::vector<std::string> uninterrupted;
+    {
+        RowCollector rows;
+        ExecContext context;
+        auto plan = fixture.streaming_plan(sql, rows, context);
+        EXPECT_TRUE(plan.ok()) << sql;
+        if (!plan.ok()) return {};
+        EXPECT_TRUE(fixture.feed(**plan, 0, fixture.steps()).ok());
+        uninterrupted = rows.rows;
+    }
+    const std::size_t steps = fixture.steps();
+    for (std::size_t cut : {std::size_t{1}, steps / 3, steps - 1}) {
+        RowCollector rows;  // one sink across the restart
+        std::vector<std::string> saved;
+        {
+            ExecContext context;
+            auto plan = fixture.streaming_plan(sql, rows, context);
+            EXPECT_TRUE(plan.ok()) << sql;
+            if (!plan.ok()) return {};
+            EXPECT_TRUE(fixture.feed(**plan, 0, cut).ok());
+            auto state = (*plan)->serialize_state();
+            EXPECT_TRUE(state.ok());
+            if (!state.ok()) return {};
+            saved = std::move(state).value();
+        }
+        ExecContext context;
+        auto plan = fixture.streaming_plan(sql, rows, context);
+        EXPECT_TRUE(plan.ok()) << sql;
+        if (!plan.ok()) return {};
+        EXPECT_TRUE((*plan)->restore_state(saved).ok());
+        EXPECT_TRUE(fixture.feed(**plan, cut, steps).ok());
+        EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
+    }
+    return uninterrupted;
+}
+
 }  // namespace millrace::testing

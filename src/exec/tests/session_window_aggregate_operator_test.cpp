@@ -23,7 +23,7 @@ constexpr const char* kSessions =
 
 class SessionWindowAggregateOperatorTest : public ::testing::Test,
                                            public millrace::testing::QueryFixture {
-protected:
+public:  // testing::expect_state_round_trip calls the plan helpers
     /// ev(k, ts, v, d, s): events about a second apart over 5 keys (so each key's events are
     /// ~5 s apart, inside the 8 s gap), a 90 s pause every 100 events that ends every session,
     /// and holes in key k3 that split its sessions more often; each event up to 20 s out of
@@ -195,35 +195,7 @@ TEST_F(SessionWindowAggregateOperatorTest, ARowBetweenTwoSessionsMergesThemAndTh
 }
 
 TEST_F(SessionWindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
-    std::vector<std::string> uninterrupted;
-    {
-        testing::RowCollector rows;
-        ExecContext context;
-        auto plan = streaming_plan(kSessions, rows, context);
-        ASSERT_TRUE(plan.ok());
-        ASSERT_TRUE(feed(**plan, 0, steps()).ok());
-        uninterrupted = rows.rows;
-    }
-    ASSERT_GT(uninterrupted.size(), 100u);
-    for (std::size_t cut : {std::size_t{1}, steps() / 3, steps() - 1}) {
-        testing::RowCollector rows;  // one sink across the restart
-        std::vector<std::string> saved;
-        {
-            ExecContext context;
-            auto plan = streaming_plan(kSessions, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE(feed(**plan, 0, cut).ok());
-            auto state = (*plan)->serialize_state();
-            ASSERT_TRUE(state.ok());
-            saved = std::move(state).value();
-        }
-        ExecContext context;
-        auto plan = streaming_plan(kSessions, rows, context);
-        ASSERT_TRUE(plan.ok());
-        ASSERT_TRUE((*plan)->restore_state(saved).ok());
-        ASSERT_TRUE(feed(**plan, cut, steps()).ok());
-        EXPECT_EQ(rows.rows, uninterrupted) << "cut after step " << cut;
-    }
+    EXPECT_GT(testing::expect_state_round_trip(*this, kSessions).size(), 100u);
 }
 
 TEST_F(SessionWindowAggregateOperatorTest, CorruptStateIsRefusedNeverACrash) {

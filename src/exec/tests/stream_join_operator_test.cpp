@@ -41,7 +41,7 @@ constexpr const char* kMaxJoinedBack =  // q7: each window's highest bid joined 
     "ON b.p = m.top AND b.ts BETWEEN m.window_end - INTERVAL '1 minute' AND m.window_end";
 
 class StreamJoinOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
-protected:
+public:  // testing::expect_state_round_trip calls the plan helpers
     /// a(k, ts, v, expires) and b(k, ts, p): 1500 rows each, a second apart, each up to 20 s
     /// out of order (within the 30 s the watermarks lag behind), every 97th 5 minutes behind
     /// (late: the source would dead-letter it).
@@ -230,34 +230,7 @@ TEST_F(StreamJoinOperatorTest, OutputWatermarkHoldsBackForBufferedRows) {
 
 TEST_F(StreamJoinOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
     for (const char* sql : {kBetween, kColumnBound, kWindowJoin, kMaxJoinedBack}) {
-        std::vector<std::string> uninterrupted;
-        {
-            testing::RowCollector rows;
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE(feed(**plan, 0, steps()).ok());
-            uninterrupted = rows.rows;
-        }
-        for (std::size_t cut : {std::size_t{1}, steps() / 3, steps() - 1}) {
-            testing::RowCollector rows;
-            std::vector<std::string> saved;
-            {
-                ExecContext context;
-                auto plan = streaming_plan(sql, rows, context);
-                ASSERT_TRUE(plan.ok());
-                ASSERT_TRUE(feed(**plan, 0, cut).ok());
-                auto state = (*plan)->serialize_state();
-                ASSERT_TRUE(state.ok());
-                saved = std::move(state).value();
-            }
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE((*plan)->restore_state(saved).ok());
-            ASSERT_TRUE(feed(**plan, cut, steps()).ok());
-            EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
-        }
+        testing::expect_state_round_trip(*this, sql);
     }
 }
 

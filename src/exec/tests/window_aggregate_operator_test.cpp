@@ -31,7 +31,7 @@ constexpr const char* kCumulate =
     "GROUP BY window_start, window_end";
 
 class WindowAggregateOperatorTest : public ::testing::Test, public millrace::testing::QueryFixture {
-protected:
+public:  // testing::expect_state_round_trip calls the plan helpers
     /// ev(k, ts, v, d, s): 3000 events a second apart, each up to 20 s out of order (within
     /// the 30 s the watermarks below lag behind), with null values.
     void SetUp() override {
@@ -166,36 +166,7 @@ TEST_F(WindowAggregateOperatorTest, AWindowIsEmittedOnceTheWatermarkPassesItsEnd
 }
 
 TEST_F(WindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
-    for (const char* sql : {kTumble, kHop, kCumulate}) {
-        std::vector<std::string> uninterrupted;
-        {
-            testing::RowCollector rows;
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE(feed(**plan, 0, steps()).ok());
-            uninterrupted = rows.rows;
-        }
-        for (std::size_t cut : {std::size_t{1}, steps() / 3, steps() - 1}) {
-            testing::RowCollector rows;  // one sink across the restart
-            std::vector<std::string> saved;
-            {
-                ExecContext context;
-                auto plan = streaming_plan(sql, rows, context);
-                ASSERT_TRUE(plan.ok());
-                ASSERT_TRUE(feed(**plan, 0, cut).ok());
-                auto state = (*plan)->serialize_state();
-                ASSERT_TRUE(state.ok());
-                saved = std::move(state).value();
-            }
-            ExecContext context;
-            auto plan = streaming_plan(sql, rows, context);
-            ASSERT_TRUE(plan.ok());
-            ASSERT_TRUE((*plan)->restore_state(saved).ok());
-            ASSERT_TRUE(feed(**plan, cut, steps()).ok());
-            EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
-        }
-    }
+    for (const char* sql : {kTumble, kHop, kCumulate}) testing::expect_state_round_trip(*this, sql);
 }
 
 TEST_F(WindowAggregateOperatorTest, CumulateWindowsGrowByStepsFromTheStartOfTheirSize) {
