@@ -37,6 +37,13 @@
 
 namespace millrace {
 
+SinkReport sink_report(const PreparedSink& sink) {
+    SinkReport report{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written(),
+                      sink.plan ? sink.plan->schema : nullptr};
+    if (sink.plan) report.column_origins = sql::column_origins(*sink.plan);
+    return report;
+}
+
 std::string sink_target(const SinkSpec& sink) {
     switch (sink.kind) {
         case SinkKind::kFile:
@@ -628,9 +635,7 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     finish_dead_letter_topic(prepared, report);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
-                                          sink.output->rows_written(),
-                                          sink.plan ? sink.plan->schema : nullptr});
+        report.sinks.push_back(sink_report(sink));
     }
     for (const auto& [view, counts] : prepared.view_checks) {
         report.views.push_back(

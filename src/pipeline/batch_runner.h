@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "pipeline/dataset_rules.h"
 #include "project/project.h"
+#include "sql/column_origins.h"
 #include "sql/function_resources.h"
 
 namespace millrace {
@@ -78,6 +79,9 @@ struct SinkReport {
     std::string target;  // e.g. "file out/daily.csv"
     uint64_t rows_written = 0;
     std::shared_ptr<const Schema> schema;  // the columns of the rows written
+    /// Per column of `schema`, the source columns its values are computed from (column-level
+    /// lineage; empty when the sink has no plan).
+    std::vector<std::vector<sql::ColumnOrigin>> column_origins;
 };
 
 /// What the row-level checks of a view did to the rows its sinks read.

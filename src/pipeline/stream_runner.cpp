@@ -1053,9 +1053,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     finish_dead_letter_topic(prepared, report.run);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.run.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
-                                              sink.output->rows_written(),
-                                              sink.plan ? sink.plan->schema : nullptr});
+        report.run.sinks.push_back(sink_report(sink));
     }
     publish_stage_metrics();
     for (std::size_t i = 0; i < stages.size(); ++i) {
