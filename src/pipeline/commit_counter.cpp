@@ -13,7 +13,7 @@
 
 namespace millrace {
 
-Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline) {
     std::string folder_name;
     for (char c : pipeline) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -21,8 +21,27 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         folder_name += plain ? c : '-';
     }
     if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
-    const std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
     MILLRACE_TRY(create_directories_durably(folder));
+    return folder;
+}
+
+Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::string& pipeline) {
+    MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
+    const std::string path = folder + "/streaming.lock";
+    Result<FileLock> lock =
+        FileLock::try_acquire(path, fmt::format("millrace: streaming pipeline {}", pipeline));
+    if (!lock.ok()) {
+        return Error(ErrorCode::kUnavailable,
+                     fmt::format("pipeline `{}` is already running on this data directory in {}: "
+                                 "stop it first (a second run would checkpoint over its state)",
+                                 pipeline, FileLock::describe_holder(FileLock::read_holder(path))));
+    }
+    return lock;
+}
+
+Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
     std::error_code error;
     const std::string lock_path = folder + "/commit_id.lock";
     MILLRACE_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire_waiting(lock_path, "commit id"));

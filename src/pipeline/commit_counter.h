@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/file_lock.h"
 #include "common/result.h"
 
 namespace millrace {
@@ -14,5 +15,15 @@ namespace millrace {
 /// The new value is written through a temporary file and a rename, so a crash leaves the old
 /// value or the new one.
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline);
+
+/// `<data_dir>/pipelines/<pipeline>/`, created if missing: a pipeline's own bookkeeping (its
+/// name with characters other than letters, digits, `-`, `_` and `.` replaced by `-`).
+Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline);
+
+/// Taken by a streaming run for as long as it runs (`streaming.lock` in the pipeline's folder):
+/// a second run of the same pipeline on the same data directory (another `millrace run`, a
+/// `serve` running it) would restore, checkpoint and commit over the first's, so it is refused
+/// (kUnavailable, naming the process that runs it). A killed run's lock goes with it.
+Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::string& pipeline);
 
 }  // namespace millrace

@@ -48,21 +48,6 @@ bool bounded_file(const SourceSpec& source) {
     return source.kind == SourceKind::kFile && !source.watch;
 }
 
-bool reads_kind(const sql::LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
-    if (node.kind == sql::LogicalNode::Kind::kScan) {
-        const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind == kind;
-    }
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
-}
-
-bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
-    if (node.kind == sql::LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [](const auto& child) { return has_unwindowed_aggregate(*child); });
-}
-
 // The saved state of a sink's plan: what ExecutablePlan::serialize_state() returned,
 //
 //   "millrace-upsert-state 1\n", u64 operators, then per operator: u64 size, size bytes
@@ -282,11 +267,11 @@ PlanOptions streaming_plan_options(const PipelineSpec& pipeline) {
 }
 
 bool sink_takes_upserts(const SinkSpec& sink) {
-    // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
-    // an online sink) keep the newest record per key.
-    // A blackhole takes anything (it keeps nothing).
+    // A keyed topic (of the log or of a Kafka cluster) is a changelog: its readers (a
+    // compacting consumer, a topic source feeding an online sink) keep the newest record per
+    // key. A blackhole takes anything (it keeps nothing).
     return sink.kind == SinkKind::kOnline || sink.kind == SinkKind::kBlackhole ||
-           (sink.kind == SinkKind::kTopic && !sink.key.empty());
+           ((sink.kind == SinkKind::kTopic || sink.kind == SinkKind::kKafka) && !sink.key.empty());
 }
 
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
@@ -321,6 +306,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         return Error(ErrorCode::kInvalidArgument,
                      fmt::format("pipeline `{}` is mode: batch", pipeline.name), pipeline.location);
     }
+    // Before anything is opened: preparing recovers the sinks' staged commits, which must not
+    // happen under a run that is still going.
+    MILLRACE_ASSIGN_OR_RETURN(const FileLock run_lock,
+                              lock_streaming_run(project.data_dir, pipeline.name));
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
@@ -411,14 +400,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     }
     std::vector<bool> upserting(prepared.sinks.size(), false);
     // Sinks whose state a checkpoint saves: a generator has no offsets (each run makes its
-    // records again) and a Kafka source's offsets live in its consumer group, so plans reading
-    // them start afresh, as before checkpoints.
+    // records again), so plans reading one start afresh.
     std::vector<bool> keeps_state(prepared.sinks.size(), false);
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
         upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
                        has_unwindowed_aggregate(*prepared.sinks[i].plan);
-        keeps_state[i] = !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kGenerator) &&
-                         !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kKafka);
+        keeps_state[i] = keeps_checkpointed_state(*prepared.sinks[i].plan, pipeline);
     }
     // Parallel execution (docs/streaming.md, "Parallelism and key groups"): a sink plan with a
     // keyed operator is cut at it; the part below (the prefix) stays whole on this thread and
@@ -616,10 +603,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // A topic source goes on from the checkpoint's offsets and watermark (its consumer
         // offsets, committed after the checkpoint, may be ahead of them after a crash); a
         // watched folder from the number of files it had read (its progress file, committed
-        // after the checkpoint, may be ahead of it).
-        const CheckpointSource* saved = restored && (stream->topic || stream->files)
-                                            ? restored->find_source(source.spec->name)
-                                            : nullptr;
+        // after the checkpoint, may be ahead of it); a Kafka source from the checkpoint's
+        // offsets of the partitions the group assigns it (KafkaSource::resume_from).
+        const CheckpointSource* saved =
+            restored && (stream->topic || stream->files || stream->kafka)
+                ? restored->find_source(source.spec->name)
+                : nullptr;
+        if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
         if (saved != nullptr) {
             for (std::size_t p = 0; p < saved->offsets.size(); ++p) {
                 Status sought = {};
@@ -871,11 +861,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
-            if (stream->topic == nullptr && stream->files == nullptr) continue;
+            if (stream->topic == nullptr && stream->files == nullptr && stream->kafka == nullptr)
+                continue;
             CheckpointSource source;
             source.name = stream->source->spec->name;
             if (stream->topic) {
                 for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
+            } else if (stream->kafka) {
+                source.offsets = stream->kafka->offsets();
             } else {
                 source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
             }
