@@ -1083,21 +1083,10 @@ Result<std::vector<Manifest>> LakeTable::history() const {
     return out;
 }
 
-Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
-                                             const std::function<Status(Batch)>& on_batch) const {
+Result<LakeTable::ScanPlan> LakeTable::plan(const ScanOptions& options) const {
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot(options.snapshot_id));
-    ScanStats stats;
-    stats.snapshot_id = m.snapshot_id;
-    std::vector<std::string> columns = options.columns;
-    if (columns.empty()) {
-        for (const Field& field : schema_->fields()) columns.push_back(field.name);
-    }
-    for (const std::string& column : columns) {
-        if (!schema_->index_of(column)) {
-            return Error(ErrorCode::kNotFound,
-                         "table `" + name_ + "` has no column `" + column + "`");
-        }
-    }
+    ScanPlan plan;
+    plan.snapshot_id = m.snapshot_id;
     std::vector<std::size_t> predicate_columns;
     for (const ColumnPredicate& p : options.predicates) {
         auto index = schema_->index_of(p.column);
@@ -1129,28 +1118,51 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                 if (static_cast<uint64_t>(f.added_snapshot_id) == id) appended.push_back(f);
             }
         }
+    } else {
+        plan.deletes = std::move(m.deletes);
     }
-    const std::vector<DataFile>& files = options.appended_after ? appended : m.files;
-    const std::vector<DataFile> no_deletes;
-    const std::vector<DataFile>& deletes = options.appended_after ? no_deletes : m.deletes;
-    EqualityCache equality_cache;
-    for (const DataFile& file : files) {
-        ++stats.files;
+    std::vector<DataFile>& files = options.appended_after ? appended : m.files;
+    plan.files_total = files.size();
+    for (DataFile& file : files) {
         bool may_match = true;
         for (std::size_t i = 0; i < options.predicates.size() && may_match; ++i) {
             const std::size_t c = predicate_columns[i];
-            if (c < file.columns.size()) {
+            if (options.use_statistics && c < file.columns.size()) {
                 may_match = statistics_may_match(file.columns[c], options.predicates[i].op,
                                                  options.predicates[i].value);
             }
         }
         if (!may_match) {
-            ++stats.files_skipped;
+            ++plan.files_skipped;
             continue;
         }
+        plan.files.push_back(std::move(file));
+    }
+    return plan;
+}
+
+Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
+                                             const std::function<Status(Batch)>& on_batch) const {
+    std::vector<std::string> columns = options.columns;
+    if (columns.empty()) {
+        for (const Field& field : schema_->fields()) columns.push_back(field.name);
+    }
+    for (const std::string& column : columns) {
+        if (!schema_->index_of(column)) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + column + "`");
+        }
+    }
+    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
+    ScanStats stats;
+    stats.snapshot_id = plan.snapshot_id;
+    stats.files = plan.files_total;
+    stats.files_skipped = plan.files_skipped;
+    EqualityCache equality_cache;
+    for (const DataFile& file : plan.files) {
         MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
                                   delete_filter(path_, *schema_, *field_ids_, !spec_.empty(), file,
-                                                deletes, equality_cache, storage_.get()));
+                                                plan.deletes, equality_cache, storage_.get()));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
             read_live_rows(

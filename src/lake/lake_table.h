@@ -153,7 +153,24 @@ public:
         /// written (Iceberg's incremental append scan: deletes and upserts of the range do not
         /// take rows away, and a compaction adds no rows).
         std::optional<uint64_t> appended_after;
+        /// Benchmarks and tests only (bench/lake/lake_plan_bench.cpp): false makes plan() keep
+        /// every file, ignoring the manifests' column statistics, to measure what pruning saves.
+        /// The SQL engine, the pipelines and the CLI never clear it.
+        bool use_statistics = true;
     };
+    /// What a scan reads, chosen from the manifests alone (no data file is opened): the files
+    /// of the snapshot (or of the incremental range) whose column statistics do not rule out
+    /// every predicate, and the delete files that may apply to them.
+    struct ScanPlan {
+        uint64_t snapshot_id = 0;
+        std::vector<DataFile> files;    // to read, in manifest order
+        std::vector<DataFile> deletes;  // the snapshot's live delete files (none: incremental)
+        std::size_t files_total = 0;    // data files considered
+        std::size_t files_skipped = 0;  // ruled out by manifest statistics
+    };
+    /// Plans a scan: reads the metadata, manifest list and manifests and prunes by statistics.
+    /// kNotFound for a predicate on a column the table does not have.
+    Result<ScanPlan> plan(const ScanOptions& options) const;
     struct ScanStats {
         uint64_t snapshot_id = 0;
         std::size_t files = 0;
