@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -14,6 +15,11 @@
 namespace millrace {
 
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    return reserve_commit_ids(data_dir, pipeline, 1);
+}
+
+Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
+                                    uint64_t count) {
     std::string folder_name;
     for (char c : pipeline) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -40,7 +46,8 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         }
     }
     const uint64_t next = last + 1;
-    MILLRACE_TRY(write_file_durably(path, fmt::format("{}\n", next)));
+    MILLRACE_TRY(
+        write_file_durably(path, fmt::format("{}\n", last + std::max<uint64_t>(count, 1))));
     return next;
 }
 
