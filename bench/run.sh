@@ -47,6 +47,9 @@ bash "$(dirname "$0")/pipeline/state_recovery.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/state_recovery.sh FAILED"
 echo "== freshness: ingest response -> feature served at 20k events/s"
 bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/freshness.sh FAILED"
+echo "== window freshness: watermark past a tumbling window's end -> result in its sinks"
+bash "$(dirname "$0")/pipeline/window_freshness.sh" "$build" ||
+  echo "bench/pipeline/window_freshness.sh FAILED"
 echo "== windowed aggregate throughput at parallelism 1 and 2"
 bash "$(dirname "$0")/pipeline/window_parallel.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/window_parallel.sh FAILED"

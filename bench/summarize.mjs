@@ -3,8 +3,9 @@
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
 // bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/pipeline/state_recovery.sh,
-// bench/pipeline/freshness.sh, bench/kafka/produce.sh, bench/nexmark/run.sh, bench/lake/run.sh;
-// DuckDB's filtered read of the lake benchmark's files, `duckdb_plan.json`). Prints the table
+// bench/pipeline/freshness.sh, bench/pipeline/window_freshness.sh, bench/kafka/produce.sh,
+// bench/nexmark/run.sh, bench/lake/run.sh; DuckDB's filtered read of the lake benchmark's
+// files, `duckdb_plan.json`). Prints the table
 // and, given a Markdown file, writes it there between the two marker comments (replacing what
 // was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
@@ -245,6 +246,18 @@ for (const p of ['p50', 'p99']) {
     better: 'lower', goal: p === 'p99' ? 50 : undefined });
 }
 
+// Window freshness (bench/pipeline/window_freshness.sh): a tumbling window's result visible in
+// the online store and in a topic after the watermark passed the window's end.
+const windowFresh = part('window_freshness');
+const windowRuns = (windowFresh?.runs ?? []).filter((r) => r.online?.p99_ms !== null && r.online?.p99_ms !== undefined);
+for (const [sink, label] of [['online', 'online store'], ['topic', 'topic (appended at the commit)']]) {
+  for (const p of ['p50', 'p99']) {
+    row({ figure: `window result → ${label} after the watermark passed the window end (commit every ${windowFresh?.interval ?? '?'}), ${p}`,
+      unit: 'ms', ours: median(windowRuns.map((r) => r[sink][`${p}_ms`])), oursRuns: windowRuns.map((r) => r[sink][`${p}_ms`]),
+      better: 'lower', goal: p === 'p99' ? 100 : undefined });
+  }
+}
+
 // Nexmark (bench/nexmark/run.sh): thousand events/s per core (CPU time) beside Flink's published
 // per-core figure (nexmark/nexmark README, 8 × 16-core nodes; not measured here).
 const nexmark = part('nexmark');
@@ -279,6 +292,7 @@ const conditions = [
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
   state ? `State part: load ${state.load_before} → ${state.load_after}.` : '',
   fresh ? `Freshness part: load ${fresh.load_before} → ${fresh.load_after}.` : '',
+  windowFresh ? `Window freshness part: load ${windowFresh.load_before} → ${windowFresh.load_after}.` : '',
   lake ? `Lake part: load ${lake.load_before} → ${lake.load_after}.` : '',
   nexmark ? `Nexmark part: ${nexmark.events} events per run.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',

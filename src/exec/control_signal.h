@@ -11,14 +11,20 @@ namespace millrace {
 ///   kBarrier    checkpoint `checkpoint_id`: every batch before it belongs to the checkpoint,
 ///               every batch after it to the next. An operator saves its state
 ///               (Operator::serialize_state) when the barrier has reached it on every input.
+///   kPublish    no checkpoint: operators that hold back updates until a barrier (upserting
+///               aggregates) send what changed so far, so a sink that shows rows as they are
+///               written (the online store) shows them before the next checkpoint. It changes
+///               no state that a checkpoint saves.
 ///
-/// One-input operators forward both unchanged. An operator with several inputs (join, union;
+/// One-input operators forward all three unchanged. An operator with several inputs (join, union;
 /// exec/input_aligner.h) forwards the minimum of its open inputs' watermarks (an input it has
 /// not heard from holds it back) and a barrier once it has arrived on every open input, holding
 /// back what arrives behind it on the inputs that delivered it first until then (an aligned
-/// barrier), so that state saved at the barrier contains exactly the rows before it.
+/// barrier), so that state saved at the barrier contains exactly the rows before it. A publish
+/// is forwarded at once from each input that is not waiting behind a barrier (several inputs
+/// forward it several times, which only finds less to send the second time).
 struct ControlSignal {
-    enum class Kind : uint8_t { kWatermark, kBarrier };
+    enum class Kind : uint8_t { kWatermark, kBarrier, kPublish };
     Kind kind = Kind::kWatermark;
     int64_t watermark_micros = 0;  // kWatermark
     uint64_t checkpoint_id = 0;    // kBarrier
@@ -27,6 +33,7 @@ struct ControlSignal {
         return ControlSignal{Kind::kWatermark, micros, 0};
     }
     static ControlSignal barrier(uint64_t id) { return ControlSignal{Kind::kBarrier, 0, id}; }
+    static ControlSignal publish() { return ControlSignal{Kind::kPublish, 0, 0}; }
     bool operator==(const ControlSignal&) const = default;
 };
 

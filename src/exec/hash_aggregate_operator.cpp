@@ -36,6 +36,11 @@ struct HashAggregateOperator::State {
     bool upserting = false;
     std::vector<uint8_t> changed_flags;
     std::vector<uint32_t> changed;
+    // Incremental checkpoints: once the state was saved (mark_state_saved), the groups updated
+    // since the last save, as flags and in order.
+    bool tracking_saves = false;
+    std::vector<uint8_t> unsaved_flags;
+    std::vector<uint32_t> unsaved;
 
     std::size_t group_count() const { return group_hashes.size(); }
 
@@ -102,6 +107,9 @@ struct HashAggregateOperator::State {
     //     avg                  i64 count, i64 integer sum, f64 double sum
     //     sum, min, max,       u8 has a value, then when it has: bytes (string/bytes input),
     //     bool_and, bool_or    f64 (double input) or i64 (every other input)
+    //
+    // State changes (serialize_state_changes) have the same layout over the groups updated
+    // since the last save only, in the order they were first updated.
     void serialize(StateWriter& out) const {
         out.u32(static_cast<uint32_t>(accumulators.size()));
         for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc->function()));
@@ -111,6 +119,21 @@ struct HashAggregateOperator::State {
         for (const auto& acc : accumulators) {
             for (uint32_t g = 0; g < groups; ++g) acc->serialize(g, out);
         }
+    }
+
+    void serialize_groups(const std::vector<uint32_t>& groups, StateWriter& out) const {
+        out.u32(static_cast<uint32_t>(accumulators.size()));
+        for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc->function()));
+        out.u64(groups.size());
+        for (uint32_t g : groups) out.bytes(key_of(g));
+        for (const auto& acc : accumulators) {
+            for (uint32_t g : groups) acc->serialize(g, out);
+        }
+    }
+
+    void clear_unsaved() {
+        for (uint32_t g : unsaved) unsaved_flags[g] = 0;
+        unsaved.clear();
     }
 
     /// Fresh, empty accumulators for the calls.
@@ -123,6 +146,9 @@ struct HashAggregateOperator::State {
     void clear_groups() {
         changed.clear();
         changed_flags.clear();
+        tracking_saves = false;
+        unsaved.clear();
+        unsaved_flags.clear();
         arena.clear();
         key_offsets = {0};
         group_hashes.clear();
@@ -130,7 +156,7 @@ struct HashAggregateOperator::State {
         mask = 0;
     }
 
-    Status restore(StateReader& in) {
+    Status read_functions(StateReader& in) const {
         MILLRACE_ASSIGN_OR_RETURN(uint32_t stored, in.u32());
         if (stored != accumulators.size()) return in.corrupt("state of another aggregate");
         for (const auto& acc : accumulators) {
@@ -138,6 +164,29 @@ struct HashAggregateOperator::State {
             if (function != static_cast<uint8_t>(acc->function()))
                 return in.corrupt("state of another aggregate");
         }
+        return {};
+    }
+
+    /// Lays state changes over the groups: the groups they hold are replaced, new ones added.
+    Status apply_changes(StateReader& in) {
+        MILLRACE_TRY(read_functions(in));
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t count, in.count(8));
+        std::vector<uint32_t> ids;
+        ids.reserve(count);
+        for (uint64_t i = 0; i < count; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(std::string_view key, in.bytes());
+            ids.push_back(find_or_insert(key));
+        }
+        for (auto& acc : accumulators) {
+            acc->resize(group_count());
+            for (uint32_t g : ids) MILLRACE_TRY(acc->restore(g, in));
+        }
+        MILLRACE_TRY(in.expect_end());
+        return account();
+    }
+
+    Status restore(StateReader& in) {
+        MILLRACE_TRY(read_functions(in));
         clear_groups();
         accumulators = make_accumulators();
         MILLRACE_ASSIGN_OR_RETURN(uint64_t groups, in.count(8));
@@ -237,6 +286,16 @@ Status HashAggregateOperator::push(Batch batch) {
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
         MILLRACE_TRY(s.accumulators[a]->update(arg_columns[a].get(), s.group_ids.data(), n));
     }
+    if (s.tracking_saves) {
+        s.unsaved_flags.resize(s.group_count(), 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const uint32_t group = s.group_ids[i];
+            if (s.unsaved_flags[group] == 0) {
+                s.unsaved_flags[group] = 1;
+                s.unsaved.push_back(group);
+            }
+        }
+    }
     if (s.upserting) {
         s.changed_flags.resize(s.group_count(), 0);
         for (std::size_t i = 0; i < n; ++i) {
@@ -260,6 +319,26 @@ Status HashAggregateOperator::restore_state(std::string_view bytes) {
     MILLRACE_ASSIGN_OR_RETURN(StateReader in,
                               StateReader::open(bytes, OperatorStateKind::kHashAggregate));
     return state_->restore(in);
+}
+
+void HashAggregateOperator::mark_state_saved() {
+    state_->tracking_saves = true;
+    state_->clear_unsaved();
+}
+
+Result<std::optional<std::string>> HashAggregateOperator::serialize_state_changes() {
+    State& s = *state_;
+    if (!s.tracking_saves) return std::optional<std::string>();
+    StateWriter out(OperatorStateKind::kHashAggregate);
+    s.serialize_groups(s.unsaved, out);
+    s.clear_unsaved();
+    return std::optional<std::string>(std::move(out).finish());
+}
+
+Status HashAggregateOperator::apply_state_changes(std::string_view bytes) {
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kHashAggregate));
+    return state_->apply_changes(in);
 }
 
 Status HashAggregateOperator::merge_state(std::string_view bytes) {
@@ -314,8 +393,10 @@ Status HashAggregateOperator::emit_changed() {
 }
 
 Status HashAggregateOperator::on_control(const ControlSignal& signal) {
-    // Before a barrier (a sink commit follows) the updates so far go out, so they commit too.
-    if (state_->upserting && signal.kind == ControlSignal::Kind::kBarrier)
+    // Before a barrier (a sink commit follows) the updates so far go out, so they commit too;
+    // a publish sends them early, to a sink that shows rows as they are written.
+    if (state_->upserting && (signal.kind == ControlSignal::Kind::kBarrier ||
+                              signal.kind == ControlSignal::Kind::kPublish))
         MILLRACE_TRY(emit_changed());
     return output_->on_control(signal);
 }

@@ -46,6 +46,11 @@ public:
     /// one, group by group (AggregateState::merge): partial aggregation of parallel subtasks
     /// and windows. Valid until finish().
     Status merge_state(std::string_view bytes) override;
+    /// The groups updated since the last save, in serialize_state()'s format (only those
+    /// groups); applying them replaces those groups' state and adds the new ones.
+    void mark_state_saved() override;
+    Result<std::optional<std::string>> serialize_state_changes() override;
+    Status apply_state_changes(std::string_view bytes) override;
     std::size_t state_keys() const override { return groups(); }
 
 private:

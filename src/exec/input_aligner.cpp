@@ -31,6 +31,7 @@ Status InputAligner::arrive(std::size_t port, PortInput input) {
             p.watermark = signal.watermark_micros;
         return forward_watermark();
     }
+    if (signal.kind == ControlSignal::Kind::kPublish) return forward_(signal);
     for (const Port& other : ports_) {
         if (other.barrier && *other.barrier != signal.checkpoint_id) {
             return Error(ErrorCode::kInvalidArgument,

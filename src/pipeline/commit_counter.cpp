@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -41,6 +42,11 @@ Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::stri
 }
 
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    return reserve_commit_ids(data_dir, pipeline, 1);
+}
+
+Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
+                                    uint64_t count) {
     MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
     std::error_code error;
     const std::string lock_path = folder + "/commit_id.lock";
@@ -59,7 +65,8 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         }
     }
     const uint64_t next = last + 1;
-    MILLRACE_TRY(write_file_durably(path, fmt::format("{}\n", next)));
+    MILLRACE_TRY(
+        write_file_durably(path, fmt::format("{}\n", last + std::max<uint64_t>(count, 1))));
     return next;
 }
 

@@ -26,4 +26,11 @@ Result<std::string> pipeline_folder(const std::string& data_dir, const std::stri
 /// (kUnavailable, naming the process that runs it). A killed run's lock goes with it.
 Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::string& pipeline);
 
+/// Takes `count` consecutive ids at once (the first is returned; the file then holds the
+/// last), so that a streaming run checkpointing every few milliseconds does not pay a lock and
+/// two fsyncs per checkpoint. Ids of a block that a run did not use are skipped: the next run
+/// starts after the block.
+Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
+                                    uint64_t count);
+
 }  // namespace millrace

@@ -31,10 +31,15 @@ std::optional<ExchangePoint> find_exchange_point(const sql::LogicalNode& plan);
 
 /// One key group's state at a snapshot: what ExecutablePlan::serialize_state() returned for
 /// its copy of the operators above the exchange, or nothing when nothing reached or left that
-/// copy since the stage's previous snapshot (the checkpoint links the previous file).
+/// copy since the stage's previous snapshot (the checkpoint links the previous file). After
+/// the stage's first (full) snapshot, a key group that changed gives its changes since the
+/// previous snapshot (ExecutablePlan::serialize_state_changes: `changes[i]` set where
+/// `states[i]` holds operator i's changes rather than its whole state); `changes` is empty
+/// for a whole state.
 struct KeyGroupSnapshot {
     uint32_t key_group = 0;
     std::optional<std::vector<std::string>> states;
+    std::vector<uint8_t> changes;
 };
 
 /// What a stage has done (the /metrics families of docs/metrics.md). Written by the run's
@@ -109,6 +114,10 @@ public:
     void request_full_snapshot();
     /// Restores one key group's state (`states` as in KeyGroupSnapshot), before any input.
     Status restore(uint32_t key_group, const std::vector<std::string>& states);
+    /// Lays a key group's saved changes (KeyGroupSnapshot with `changes`) over what restore()
+    /// and earlier changes restored, in the order they were saved.
+    Status apply_changes(uint32_t key_group, const std::vector<std::string>& states,
+                         const std::vector<uint8_t>& changes);
 
     uint32_t parallelism() const;
     uint32_t max_key_groups() const;

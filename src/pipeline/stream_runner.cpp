@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -24,6 +26,8 @@
 #include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
+#include "log/append_signal.h"
+#include "log/log.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/keyed_stage.h"
@@ -62,8 +66,14 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
 
-/// Older key-group files a checkpoint may link before the next one rewrites every key group.
-constexpr std::size_t kMaxLinkedStateFiles = 4;
+/// A key group's changes since the previous checkpoint (KeyGroupSnapshot::changes): the
+/// layout of encode_plan_state under its own first line, whose first entry holds one byte per
+/// operator (1: the entry after it is that operator's changes, 0: its whole state).
+constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
+
+/// Older key-group files a checkpoint may link (a key group's whole state and the changes laid
+/// over it since) before the next one rewrites every key group.
+constexpr std::size_t kMaxLinkedStateFiles = 16;
 
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -109,6 +119,35 @@ Result<std::vector<std::string>> decode_plan_state(const std::string& path,
     }
     if (at != bytes.size()) return corrupt("trailing bytes");
     return states;
+}
+
+std::string encode_plan_changes(const std::vector<std::string>& states,
+                                const std::vector<uint8_t>& changes) {
+    std::vector<std::string> entries;
+    entries.reserve(states.size() + 1);
+    entries.emplace_back(changes.begin(), changes.end());
+    entries.insert(entries.end(), states.begin(), states.end());
+    std::string body = encode_plan_state(entries);
+    return std::string(kStateChangesMagic) + body.substr(kUpsertStateMagic.size());
+}
+
+/// A key-group section: a whole state (`changes` left empty) or changes.
+Result<std::vector<std::string>> decode_plan_section(const std::string& path,
+                                                     const std::string& bytes,
+                                                     std::vector<uint8_t>& changes) {
+    changes.clear();
+    if (bytes.compare(0, kStateChangesMagic.size(), kStateChangesMagic) != 0)
+        return decode_plan_state(path, bytes);
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                              decode_plan_state(path, std::string(kUpsertStateMagic) +
+                                                          bytes.substr(kStateChangesMagic.size())));
+    if (entries.empty() || entries[0].size() + 1 != entries.size()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: state changes that do not list their operators", path));
+    }
+    changes.assign(entries[0].begin(), entries[0].end());
+    entries.erase(entries.begin());
+    return entries;
 }
 
 Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
@@ -241,6 +280,47 @@ private:
     StreamInput& input_;
     DeadLetterWriter& dead_letters_;
     const Clock& clock_;
+};
+
+/// Wakes an idle run when the log gets an append (log/append_signal.h), or after a timeout.
+class AppendWaiter {
+public:
+    /// Returns at the first append after generation `seen` (at once when there was one), or
+    /// after `timeout`.
+    void wait(AppendSignal& appends, uint64_t seen, std::chrono::milliseconds timeout) {
+        bool add = false;
+        {
+            std::lock_guard lock(wake_->mutex);
+            wake_->woken = false;
+            // One waiter in the signal's list at a time: an idle run waits every 20 ms, and a
+            // waiter leaves the list only when an append fires it.
+            add = !wake_->waiting;
+            wake_->waiting = true;
+        }
+        if (add) {
+            appends.wait_once(seen, wake_, [weak = std::weak_ptr<Wake>(wake_)] {
+                const std::shared_ptr<Wake> wake = weak.lock();
+                if (!wake) return;
+                std::lock_guard lock(wake->mutex);
+                wake->waiting = false;
+                wake->woken = true;
+                wake->condition.notify_one();
+            });
+        }
+        std::unique_lock lock(wake_->mutex);
+        wake_->condition.wait_for(lock, timeout, [&] { return wake_->woken; });
+    }
+
+private:
+    struct Wake {
+        std::mutex mutex;
+        std::condition_variable condition;
+        bool waiting = false;  // in the signal's list, not fired yet
+        bool woken = false;
+    };
+    // Held weakly by the signal's list: a callback that fires after the run ended finds it
+    // gone.
+    std::shared_ptr<Wake> wake_ = std::make_shared<Wake>();
 };
 
 /// Sends `input`'s watermark into its plans when it moved.
@@ -553,10 +633,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                                          "checkpoint cannot be restored",
                                          group_path, *group->key_group));
             }
+            // A key group's entries come in the order they were saved: its whole state, then
+            // the changes of each later checkpoint.
+            std::vector<uint8_t> changes;
             MILLRACE_ASSIGN_OR_RETURN(
                 std::vector<std::string> states,
-                decode_plan_state(group_path, file->second.substr(group->offset, group->length)));
-            Status restored_group = stages[i]->restore(*group->key_group, states);
+                decode_plan_section(group_path, file->second.substr(group->offset, group->length),
+                                    changes));
+            Status restored_group =
+                changes.empty() ? stages[i]->restore(*group->key_group, states)
+                                : stages[i]->apply_changes(*group->key_group, states, changes);
             if (!restored_group.ok()) {
                 return Error(ErrorCode::kCorruption,
                              fmt::format("{}: {}", group_path, restored_group.error().message()));
@@ -778,11 +864,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // `all_sinks`: file sinks commit too (the stop).
     // This run's last complete checkpoint: what unchanged key groups point at.
     std::optional<CheckpointMetadata> previous_metadata;
+    // Commit ids are taken from the pipeline's counter in blocks (commit_counter.h).
+    constexpr uint64_t kReservedCommitIds = 64;
+    uint64_t next_id = 1;
+    uint64_t last_reserved_id = 0;
+    // Consumer offsets are committed for lag reports only (a restore seeks to the checkpoint's
+    // offsets): at most once a second, and at the stop, not at every checkpoint.
+    std::optional<std::chrono::steady_clock::time_point> offsets_committed;
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         const auto checkpoint_began = Clock::now();
         uint64_t state_bytes_written = 0;
-        MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
-                                  next_commit_id(project.data_dir, pipeline.name));
+        if (next_id > last_reserved_id) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                next_id, reserve_commit_ids(project.data_dir, pipeline.name, kReservedCommitIds));
+            last_reserved_id = next_id + kReservedCommitIds - 1;
+        }
+        const uint64_t id = next_id++;
         crash_point("checkpoint-start");
         if (!final) {
             // The barrier makes the upserting aggregates emit the groups changed since the
@@ -825,26 +922,35 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 CheckpointState entry{identity,        group_file,
                                       group.key_group, stages[i]->max_key_groups(),
                                       bytes.size(),    0};
-                if (group.states) {
+                if (group.states && group.changes.empty()) {
                     bytes += encode_plan_state(*group.states);
                     entry.length = bytes.size() - entry.offset;
-                } else {
-                    const CheckpointState* before = nullptr;
-                    if (previous_metadata) {
-                        for (const CheckpointState* candidate :
-                             previous_metadata->find_key_groups(identity)) {
-                            if (candidate->key_group == group.key_group) before = candidate;
-                        }
-                    }
-                    if (before == nullptr) {
-                        return Error(ErrorCode::kInternal,
-                                     fmt::format("key group {} of sink `{}` has no saved state",
-                                                 group.key_group, prepared.sinks[i].spec->from));
-                    }
-                    entry = *before;
-                    older_files.insert(before->file);
+                    metadata.states.push_back(std::move(entry));
+                    continue;
                 }
-                metadata.states.push_back(std::move(entry));
+                // Unchanged, or changed since the previous checkpoint: the entries that
+                // restored it there (its whole state and the changes since), then these
+                // changes.
+                bool found = false;
+                if (previous_metadata) {
+                    for (const CheckpointState* before :
+                         previous_metadata->find_key_groups(identity)) {
+                        if (before->key_group != group.key_group) continue;
+                        metadata.states.push_back(*before);
+                        older_files.insert(before->file);
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    return Error(ErrorCode::kInternal,
+                                 fmt::format("key group {} of sink `{}` has no saved state",
+                                             group.key_group, prepared.sinks[i].spec->from));
+                }
+                if (group.states) {
+                    bytes += encode_plan_changes(*group.states, group.changes);
+                    entry.length = bytes.size() - entry.offset;
+                    metadata.states.push_back(std::move(entry));
+                }
             }
             if (!bytes.empty()) {
                 state_bytes_written += bytes.size();
@@ -854,9 +960,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older));
                 ++report.linked_state_files;
             }
-            // A key group unchanged for long keeps an old file alive; past a few such files the
-            // next checkpoint writes every key group again, so a checkpoint holds a bounded
-            // number of files.
+            // A key group unchanged for long keeps an old file alive, and each checkpoint adds
+            // a file of changes; past kMaxLinkedStateFiles the next checkpoint writes every key
+            // group whole again, so a checkpoint holds, and a restore reads, a bounded number
+            // of files.
             if (older_files.size() >= kMaxLinkedStateFiles) stages[i]->request_full_snapshot();
         }
         crash_point("checkpoint-state-written");
@@ -904,8 +1011,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // The dead letters of the records the sinks just committed (at-least-once: a replay
         // of this checkpoint publishes them again).
         MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
+        const bool commit_offsets = all_sinks || !offsets_committed ||
+                                    Clock::now() - *offsets_committed >= std::chrono::seconds(1);
+        if (commit_offsets) offsets_committed = Clock::now();
         for (auto& stream : streams) {
-            if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+            if (stream->topic && commit_offsets)
+                MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
             // The group's offsets too, so that a rebalance hands a partition to another
             // member (another `serve` sharing the group) from this checkpoint, not from
@@ -971,12 +1082,41 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // the dropped state again.
     if (!restored || options.from_savepoint || state_plan.drops_state())
         MILLRACE_TRY(take_checkpoint(false, false));
+    // Sinks that show a row as soon as it is written (the online store) get an upserting
+    // aggregate's changed groups once the run has caught up with its input, not only at the
+    // next checkpoint: a publish (ControlSignal::kPublish) after each such poll round. While a
+    // backlog is read (full polls) the groups go out at the checkpoints as before, so a hot
+    // key is not written once per poll.
+    std::vector<std::size_t> published;
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        if (upserting[i] && prepared.sinks[i].spec->kind == SinkKind::kOnline)
+            published.push_back(i);
+    }
+    auto publish = [&]() -> Status {
+        for (std::size_t i : published) {
+            for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+                const SourceSpec* source = pipeline.find_source(input.source);
+                if (source == nullptr || bounded_file(*source)) continue;
+                const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
+                    return s->ended && s->source->spec == source;
+                });
+                if (!ended) MILLRACE_TRY(input.entry->on_control(ControlSignal::publish()));
+            }
+        }
+        return {};
+    };
+    // An idle run waits for the next append to the log (or 20 ms, for sources that are not
+    // topics of this process's log) instead of sleeping through it.
+    AppendWaiter append_waiter;
     while (true) {
         bool any_data = false;
+        bool caught_up = true;  // no source returned a full poll
         bool all_ended = !streams.empty();
+        const uint64_t appends_seen = prepared.log ? prepared.log->appends().generation() : 0;
         for (auto& stream : streams) {
             if (stream->ended) continue;
             LateFilter filter(*stream, *dead_letters, *prepared.clock);
+            const uint64_t read_before = stream->report->rows_read + stream->report->rows_rejected;
             MILLRACE_ASSIGN_OR_RETURN(PollResult result,
                                       stream->source->reader->poll(filter, kPollRecords, &filter));
             MILLRACE_TRY(stream->fan_out->failure());
@@ -986,6 +1126,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
             all_ended = false;
             any_data = any_data || result == PollResult::kData;
+            if (stream->report->rows_read + stream->report->rows_rejected - read_before >=
+                kPollRecords)
+                caught_up = false;
             const int64_t now = prepared.clock->now_micros();
             if (stream->event_column) {
                 stream->watermark->advance(now);
@@ -995,6 +1138,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
             crash_point("after-poll");
         }
+        if (any_data && caught_up && !published.empty()) MILLRACE_TRY(publish());
         for (auto& stage : stages) {
             if (stage) MILLRACE_TRY(stage->poll());
         }
@@ -1009,14 +1153,26 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 ++report.commits;
                 moved = false;
                 watermarks_checkpointed = report.watermarks;
+                // The interval runs from the end of a checkpoint: one that took longer than
+                // the interval still leaves the next interval to the records, instead of a
+                // checkpoint after every poll.
+                last_commit = Clock::now();
+            } else {
+                last_commit = now;
             }
-            last_commit = now;
         }
         if (all_ended) break;  // nothing more can come
         if (options.should_stop && options.should_stop()) break;
         if (options.duration && now - started >= *options.duration) break;
         if (options.until_idle && now - last_data >= options.idle_for) break;
-        if (!any_data) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (!any_data) {
+            if (prepared.log) {
+                append_waiter.wait(prepared.log->appends(), appends_seen,
+                                   std::chrono::milliseconds(20));
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
     }
     if (options.savepoint_to) {
         // Stop with a savepoint: the input does not end, so open windows stay open in the

@@ -51,6 +51,86 @@ TEST_F(HashAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun
     }
 }
 
+// Incremental checkpoints: a whole state, then the changes of each later step laid over it,
+// restore what an uninterrupted run holds; changes hold only the groups updated since.
+TEST_F(HashAggregateOperatorTest, StateChangesLaidOverASavedStateEqualAnUninterruptedRun) {
+    const std::vector<std::string> uninterrupted = query(kEveryAggregate);
+    const Batch& all = table("t");
+    auto rows_of = [&](uint32_t from, uint32_t to, int only_key) {
+        std::vector<uint32_t> rows;
+        for (uint32_t r = from; r < to; ++r)
+            if (only_key < 0 || static_cast<int>(r % 7) == only_key) rows.push_back(r);
+        return all.take(rows);
+    };
+    std::vector<std::string> saved;
+    std::vector<ExecutablePlan::StateChanges> changes;
+    {
+        testing::RowCollector rows;
+        ExecContext context;
+        auto planned = plan(kEveryAggregate, rows, context);
+        ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+        ExecutablePlan& executable = *planned.value();
+        const ScanInput& input = executable.inputs()[0];
+        // Before the first save nothing tracks changes: the whole state comes back.
+        auto untracked = executable.serialize_state_changes();
+        ASSERT_TRUE(untracked.ok());
+        for (uint8_t flag : untracked->changes) EXPECT_EQ(flag, 0);
+        ASSERT_TRUE(input.entry->push(rows_of(0, 1000, -1).project(input.columns)).ok());
+        auto whole = executable.serialize_state();
+        ASSERT_TRUE(whole.ok());
+        saved = *whole;
+        executable.mark_state_saved();
+        // Rows of one key of seven: its changes are a fraction of the whole state.
+        ASSERT_TRUE(input.entry->push(rows_of(1000, 2000, 3).project(input.columns)).ok());
+        auto one_key = executable.serialize_state_changes();
+        ASSERT_TRUE(one_key.ok());
+        std::size_t whole_bytes = 0, changed_bytes = 0;
+        for (const std::string& state : saved) whole_bytes += state.size();
+        for (const std::string& state : one_key->states) changed_bytes += state.size();
+        EXPECT_LT(changed_bytes * 3, whole_bytes);
+        changes.push_back(std::move(*one_key));
+        // Nothing since: changes of no group.
+        auto nothing = executable.serialize_state_changes();
+        ASSERT_TRUE(nothing.ok());
+        changes.push_back(std::move(*nothing));
+        ASSERT_TRUE(input.entry->push(rows_of(1000, 2000, -1).project(input.columns)).ok());
+        auto more = executable.serialize_state_changes();
+        ASSERT_TRUE(more.ok());
+        changes.push_back(std::move(*more));
+    }
+    // The rows of key 3 in [1000, 2000) were pushed twice above: push them twice here too.
+    testing::RowCollector rows;
+    ExecContext context;
+    auto planned = plan(kEveryAggregate, rows, context);
+    ASSERT_TRUE(planned.ok());
+    ExecutablePlan& restored = *planned.value();
+    ASSERT_TRUE(restored.restore_state(saved).ok());
+    for (const auto& change : changes) {
+        Status applied = restored.apply_state_changes(change);
+        ASSERT_TRUE(applied.ok()) << applied.error().to_string();
+    }
+    const ScanInput& input = restored.inputs()[0];
+    ASSERT_TRUE(input.entry->push(rows_of(2000, 3000, -1).project(input.columns)).ok());
+    ASSERT_TRUE(input.entry->finish().ok());
+
+    testing::RowCollector expected_rows;
+    ExecContext expected_context;
+    auto expected = plan(kEveryAggregate, expected_rows, expected_context);
+    ASSERT_TRUE(expected.ok());
+    const ScanInput& whole_input = expected.value()->inputs()[0];
+    // The same rows in the same order (sums of doubles depend on it).
+    ASSERT_TRUE(whole_input.entry->push(rows_of(0, 1000, -1).project(whole_input.columns)).ok());
+    ASSERT_TRUE(whole_input.entry->push(rows_of(1000, 2000, 3).project(whole_input.columns)).ok());
+    ASSERT_TRUE(whole_input.entry->push(rows_of(1000, 2000, -1).project(whole_input.columns)).ok());
+    ASSERT_TRUE(whole_input.entry->push(rows_of(2000, 3000, -1).project(whole_input.columns)).ok());
+    ASSERT_TRUE(whole_input.entry->finish().ok());
+    std::vector<std::string> got = rows.rows, want = expected_rows.rows;
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(want.size(), uninterrupted.size());
+}
+
 TEST_F(HashAggregateOperatorTest, GlobalAggregateStateRoundTrips) {
     const std::string sql = "SELECT count(*), sum(v), avg(d), count(DISTINCT k) FROM t";
     const std::vector<std::string> uninterrupted = query(sql);
@@ -172,11 +252,21 @@ TEST_F(HashAggregateOperatorTest, UpsertingEmitsOnlyTheGroupsChangedSinceTheLast
     ASSERT_TRUE(push_rows(8, 9).ok());
     ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(3)).ok());
     EXPECT_THAT(rows.rows, ::testing::ElementsAre(::testing::StartsWith("k1|2|")));
+    // A publish sends the changed groups without a checkpoint, and the barrier after it finds
+    // nothing more to send.
+    rows.rows.clear();
+    ASSERT_TRUE(push_rows(15, 16).ok());  // k1
+    ASSERT_TRUE(input.entry->on_control(ControlSignal::publish()).ok());
+    EXPECT_THAT(rows.rows, ::testing::ElementsAre(::testing::StartsWith("k1|3|")));
+    rows.rows.clear();
+    ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(4)).ok());
+    EXPECT_TRUE(rows.rows.empty());
     // The rest, then the end: every group ends at the batch GROUP BY's value, and the state
     // survives finish() so that a later run can go on from it.
     rows.rows.clear();
     ASSERT_TRUE(push_rows(3, 8).ok());
-    ASSERT_TRUE(push_rows(9, all.num_rows()).ok());
+    ASSERT_TRUE(push_rows(9, 15).ok());
+    ASSERT_TRUE(push_rows(16, all.num_rows()).ok());
     ASSERT_TRUE(input.entry->finish().ok());
     std::vector<std::string> upserted = rows.rows;
     std::sort(upserted.begin(), upserted.end());

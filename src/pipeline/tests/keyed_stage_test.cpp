@@ -83,7 +83,8 @@ protected:
     }
 
     Result<Staged> staged(const std::string& sql, BatchSink& output, ExecContext& context,
-                          uint32_t parallelism, std::size_t queue_capacity = 8) {
+                          uint32_t parallelism, std::size_t queue_capacity = 8,
+                          PlanMode mode = PlanMode::kStreaming) {
         Staged out;
         MILLRACE_ASSIGN_OR_RETURN(out.logical, logical(sql));
         std::optional<ExchangePoint> point = find_exchange_point(*out.logical);
@@ -91,11 +92,10 @@ protected:
         KeyedStage::Options options;
         options.parallelism = parallelism;
         options.queue_capacity = queue_capacity;
-        MILLRACE_ASSIGN_OR_RETURN(out.stage,
-                                  KeyedStage::create(*out.logical, *point, output, context, "test",
-                                                     PlanMode::kStreaming, options));
-        MILLRACE_ASSIGN_OR_RETURN(out.prefix, build_plan(*point->keyed->children[0], *out.stage,
-                                                         context, "test", PlanMode::kStreaming));
+        MILLRACE_ASSIGN_OR_RETURN(out.stage, KeyedStage::create(*out.logical, *point, output,
+                                                                context, "test", mode, options));
+        MILLRACE_ASSIGN_OR_RETURN(
+            out.prefix, build_plan(*point->keyed->children[0], *out.stage, context, "test", mode));
         return out;
     }
 
@@ -273,6 +273,83 @@ TEST_F(KeyedStageTest, AnUnchangedKeyGroupIsNotSerializedAgain) {
     auto third = plan->stage->snapshot(3);
     ASSERT_TRUE(third.ok());
     for (const KeyGroupSnapshot& group : *third) EXPECT_FALSE(group.states) << group.key_group;
+}
+
+// Incremental checkpoints of an upserting GROUP BY: after the first snapshot a changed key
+// group gives only its changed groups, and its whole state followed by those changes restores
+// what an uninterrupted stage holds.
+TEST_F(KeyedStageTest, ChangesLaidOverAWholeStateRestoreAnUpsertingAggregate) {
+    const std::string sql = "SELECT k, count(*), sum(v), count(DISTINCT s) FROM ev GROUP BY k";
+    for (uint32_t parallelism : {1u, 2u}) {
+        auto whole_states = [&](Staged& plan, uint64_t id) {
+            for (const ScanInput& input : plan.prefix->inputs())
+                EXPECT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+            plan.stage->request_full_snapshot();
+            auto snapshot = plan.stage->snapshot(id);
+            EXPECT_TRUE(snapshot.ok());
+            return snapshot.ok() ? *snapshot : std::vector<KeyGroupSnapshot>();
+        };
+        // Uninterrupted, to step 20.
+        Rows expected_rows;
+        ExecContext expected_context;
+        auto expected = staged(sql, expected_rows, expected_context, parallelism, 8,
+                               PlanMode::kStreamingUpsert);
+        ASSERT_TRUE(expected.ok()) << expected.error().to_string();
+        ASSERT_TRUE(feed(*expected->prefix, 0, 20).ok());
+        const std::vector<KeyGroupSnapshot> want = whole_states(*expected, 1);
+
+        // Snapshots at steps 10 (whole), 15 and 18 (changes), then steps 18-20 after restore.
+        std::vector<std::vector<KeyGroupSnapshot>> saved;
+        {
+            Rows rows;
+            ExecContext context;
+            auto plan = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert);
+            ASSERT_TRUE(plan.ok());
+            std::size_t step = 0;
+            uint64_t id = 0;
+            for (std::size_t until : {10u, 15u, 18u}) {
+                ASSERT_TRUE(feed(*plan->prefix, step, until).ok());
+                step = until;
+                ++id;
+                for (const ScanInput& input : plan->prefix->inputs())
+                    ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+                auto snapshot = plan->stage->snapshot(id);
+                ASSERT_TRUE(snapshot.ok()) << snapshot.error().to_string();
+                saved.push_back(std::move(*snapshot));
+            }
+        }
+        for (const KeyGroupSnapshot& group : saved[0]) EXPECT_TRUE(group.changes.empty());
+        std::size_t with_changes = 0;
+        for (const KeyGroupSnapshot& group : saved[1]) {
+            if (!group.states) continue;
+            EXPECT_FALSE(group.changes.empty()) << group.key_group;
+            ++with_changes;
+        }
+        EXPECT_GT(with_changes, 0u);
+
+        Rows rows;
+        ExecContext context;
+        auto plan = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert);
+        ASSERT_TRUE(plan.ok());
+        for (const auto& snapshot : saved) {
+            for (const KeyGroupSnapshot& group : snapshot) {
+                if (!group.states) continue;
+                Status restored =
+                    group.changes.empty()
+                        ? plan->stage->restore(group.key_group, *group.states)
+                        : plan->stage->apply_changes(group.key_group, *group.states, group.changes);
+                ASSERT_TRUE(restored.ok()) << restored.error().to_string();
+            }
+        }
+        ASSERT_TRUE(feed(*plan->prefix, 18, 20).ok());
+        const std::vector<KeyGroupSnapshot> got = whole_states(*plan, 9);
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t g = 0; g < got.size(); ++g) {
+            ASSERT_TRUE(got[g].states && want[g].states);
+            EXPECT_EQ(*got[g].states, *want[g].states)
+                << "key group " << g << " at parallelism " << parallelism;
+        }
+    }
 }
 
 TEST_F(KeyedStageTest, ASlowSinkHoldsTheQueuesAtTheirCapacity) {
