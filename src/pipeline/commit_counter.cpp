@@ -13,7 +13,7 @@
 
 namespace millrace {
 
-Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline) {
     std::string folder_name;
     for (char c : pipeline) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -21,7 +21,11 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         folder_name += plain ? c : '-';
     }
     if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
-    const std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    return fmt::format("{}/pipelines/{}", data_dir, folder_name);
+}
+
+Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    const std::string folder = pipeline_state_folder(data_dir, pipeline);
     MILLRACE_TRY(create_directories_durably(folder));
     std::error_code error;
     const std::string lock_path = folder + "/commit_id.lock";

@@ -15,4 +15,9 @@ namespace millrace {
 /// value or the new one.
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline);
 
+/// `<data_dir>/pipelines/<pipeline>`: the folder of a pipeline's commit state (the commit id
+/// above, the snapshots its incremental lake sources processed). Characters other than letters,
+/// digits, `-`, `_` and `.` in the name become `-`.
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline);
+
 }  // namespace millrace
