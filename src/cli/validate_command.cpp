@@ -75,7 +75,7 @@ int run_validate(const std::string& project_dir, const std::vector<std::string>&
                 continue;
             }
             Status status = check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr,
-                                               &resources, project->data_dir);
+                                               &resources, &*project);
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());

@@ -665,7 +665,7 @@ std::string lake_source_progress_path(const std::string& data_dir, const std::st
 
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
                           const std::vector<FeatureView>* feature_views,
-                          const sql::FunctionResources* resources, const std::string& data_dir) {
+                          const sql::FunctionResources* resources, const Project* project) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     MILLRACE_TRY(check_watched_folders(pipeline));
     for (const SourceSpec& source : pipeline.sources) {
@@ -683,15 +683,32 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             if (!schema.ok()) return std::move(schema).error();
             schemas[source.name] = *schema;
         } else if (source.kind == SourceKind::kLake) {
-            if (data_dir.empty()) {
+            if (project == nullptr) {
                 skipped.push_back(fmt::format(
                     "pipeline `{}`: source `{}` reads lake table `{}`; its SQL was not checked",
                     pipeline.name, source.name, source.table));
                 return {};
             }
-            // An unknown table is an error at `table:` in the user's file.
-            MILLRACE_ASSIGN_OR_RETURN(schemas[source.name],
-                                      LakeSource::schema_of(source, data_dir));
+            auto schema = LakeSource::schema_of(source, project->data_dir);
+            if (!schema.ok()) {
+                // A table the project's own pipelines write may not exist before their first
+                // run; any other unknown table is an error at `table:` in the user's file.
+                const PipelineSpec* writer = nullptr;
+                for (const PipelineSpec& other : project->pipelines) {
+                    for (const SinkSpec& sink : other.sinks) {
+                        if (sink.kind == SinkKind::kLake && sink.table == source.table)
+                            writer = &other;
+                    }
+                }
+                if (writer == nullptr || schema.error().code() != ErrorCode::kConfig)
+                    return std::move(schema).error();
+                skipped.push_back(fmt::format(
+                    "pipeline `{}`: lake table `{}` of source `{}` does not exist yet (pipeline "
+                    "`{}` writes it); its SQL was not checked",
+                    pipeline.name, source.table, source.name, writer->name));
+                return {};
+            }
+            schemas[source.name] = std::move(schema).value();
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {

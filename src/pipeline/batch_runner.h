@@ -134,12 +134,13 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
 /// map onto its keys, features and event time. `resources`: the project's settings for
 /// functions that read outside data (function_resources()); without them ip_country() is an
 /// error.
-/// `data_dir`: where lake sources' tables are (their schemas are the tables'); "" skips the SQL
-/// of pipelines with lake sources (said in `skipped`).
+/// `project`: where lake sources' tables are (their schemas are the tables'). An unknown table is
+/// an error at `table:`, unless a lake sink of the project writes it (its first run has not
+/// happened: said in `skipped`). nullptr skips the SQL of pipelines with lake sources.
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
                           const std::vector<FeatureView>* feature_views = nullptr,
                           const sql::FunctionResources* resources = nullptr,
-                          const std::string& data_dir = {});
+                          const Project* project = nullptr);
 
 /// The file holding the snapshot up to which an incremental lake source of `pipeline` was
 /// processed (connectors/lake_source.h): beside the pipeline's commit id.
