@@ -792,7 +792,7 @@ sinks:
     EXPECT_EQ(spec.sources[0].kind, SourceKind::kLake);
     EXPECT_EQ(spec.sources[0].table, "orders");
     EXPECT_EQ(spec.sources[0].table_location.line, 3);
-    EXPECT_EQ(spec.sources[0].table_location.column, 24);
+    EXPECT_EQ(spec.sources[0].table_location.column, 25);
     EXPECT_FALSE(spec.sources[0].incremental);
     EXPECT_TRUE(spec.sources[1].incremental);
     EXPECT_TRUE(spec.sources[1].changelog);
@@ -817,7 +817,7 @@ sinks:
                   "config@3:14",  // no table
                   "config@4:26",  // changelog without incremental
                   "config@5:26",  // start_snapshot without incremental
-                  "config@6:41",  // not a boolean
+                  "config@6:39",  // not a boolean
                   "config@7:28",  // format
                   "config@8:23",  // a table name
                   "config@9:26",  // unknown key
