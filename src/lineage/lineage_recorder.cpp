@@ -83,6 +83,9 @@ LineageDataset source_dataset(const Project& project, const SourceSpec& source) 
             dataset.name_space = project_namespace(project, "generator");
             dataset.name = source.name;
             break;
+        case SourceKind::kLake:
+            dataset = lake_table_dataset(project, source.table);
+            break;
     }
     if (source.schema) dataset.fields = fields_of(&*source.schema);
     return dataset;

@@ -14,7 +14,7 @@
 
 namespace millrace {
 
-Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline) {
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline) {
     std::string folder_name;
     for (char c : pipeline) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -22,7 +22,11 @@ Result<std::string> pipeline_folder(const std::string& data_dir, const std::stri
         folder_name += plain ? c : '-';
     }
     if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
-    std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    return fmt::format("{}/pipelines/{}", data_dir, folder_name);
+}
+
+Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline) {
+    std::string folder = pipeline_state_folder(data_dir, pipeline);
     MILLRACE_TRY(create_directories_durably(folder));
     return folder;
 }

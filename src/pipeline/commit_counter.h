@@ -16,8 +16,12 @@ namespace millrace {
 /// value or the new one.
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline);
 
-/// `<data_dir>/pipelines/<pipeline>/`, created if missing: a pipeline's own bookkeeping (its
-/// name with characters other than letters, digits, `-`, `_` and `.` replaced by `-`).
+/// `<data_dir>/pipelines/<pipeline>`: the folder of a pipeline's commit state (the commit id
+/// above, the snapshots its incremental lake sources processed). Characters other than letters,
+/// digits, `-`, `_` and `.` in the name become `-`.
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline);
+
+/// pipeline_state_folder(), created if missing.
 Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline);
 
 /// Taken by a streaming run for as long as it runs (`streaming.lock` in the pipeline's folder):
