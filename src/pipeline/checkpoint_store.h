@@ -120,7 +120,8 @@ public:
     /// metadata: a crash during a checkpoint) on the way.
     Result<std::optional<CheckpointMetadata>> latest();
 
-    /// Writes one state file of checkpoint `id` (its folder is created on first use).
+    /// Writes one state file of checkpoint `id` (its folder is created on first use); complete()
+    /// syncs it.
     Status write_state(uint64_t id, const std::string& file, std::string_view bytes);
     /// Incremental checkpoints: state file `file` of checkpoint `id` is the same bytes as
     /// `file` of checkpoint `previous`, so it is hard-linked to it instead of written again
@@ -145,8 +146,13 @@ public:
 
 private:
     Status apply_retention();
+    /// Creates checkpoint `id`'s folder (see write_state).
+    Status create_folder(uint64_t id) const;
+    /// fsyncs the state files of checkpoint `id` written since the last complete().
+    Status sync_state_files(uint64_t id);
     std::string root_;
     std::size_t retain_;
+    std::vector<std::string> unsynced_;  // state files written, not yet synced
 };
 
 /// The pipeline name as a folder name: characters other than letters, digits, `-`, `_` and `.`
