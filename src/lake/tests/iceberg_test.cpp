@@ -607,6 +607,60 @@ TEST_F(LakeTableIcebergTest, DeleteRacingACompactionIsRedoneOnTheNewFiles) {
     EXPECT_EQ(table->snapshot()->files.size(), 1u);
 }
 
+// An upsert commit larger than the writer's memory budget spills runs sorted by key and merges
+// them at pre_commit: the same table as holding every row (the newest row per key, across
+// batches and runs), with the spill files gone.
+TEST_F(LakeTableIcebergTest, UpsertsPastTheMemoryBudgetSpillAndMerge) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    LakeWriterOptions options;
+    options.writer_id = "u";
+    options.staging = LakeStaging::kPrivate;
+    options.upsert_key = {"id"};
+    options.upsert_spill_bytes = 4096;  // a run every few batches
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    std::map<int64_t, int64_t> expected;
+    auto write = [&](uint64_t commit, int64_t seed) {
+        for (int64_t b = 0; b < 12; ++b) {
+            BatchBuilder builder(schema_);
+            for (int64_t i = 0; i < 200; ++i) {
+                const int64_t id = (i * 37 + b * 11 + seed) % 900;  // keys repeat across batches
+                const int64_t ts = commit * 100000 + b * 1000 + i;
+                builder.column(0).append_int64(id);
+                builder.column(1).append_timestamp(ts);
+                builder.commit_row();
+                expected[id] = ts;
+            }
+            ASSERT_TRUE((*writer)->write(builder.finish()).ok());
+        }
+        ASSERT_TRUE((*writer)->pre_commit(commit).ok());
+        ASSERT_TRUE((*writer)->commit(commit).ok());
+    };
+    write(1, 0);
+    write(2, 5);  // replaces keys of commit 1 through the equality deletes
+    std::map<int64_t, int64_t> got;
+    std::size_t rows_read = 0;
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   got[b.column(0).value<int64_t>(r)] =
+                                       b.column(1).value<int64_t>(r);
+                                   ++rows_read;
+                               }
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(rows_read, expected.size()) << "one row per key";
+    EXPECT_EQ(got, expected);
+    std::size_t spill_files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+        if (entry.path().filename().string().rfind("run-", 0) == 0) ++spill_files;
+    }
+    EXPECT_EQ(spill_files, 0u);
+}
+
 // Upsert: each commit writes its rows (the last one per key) and an equality delete file of
 // their keys, so the table holds one row per key, the newest.
 TEST_F(LakeTableIcebergTest, UpsertsKeepOneRowPerKey) {
