@@ -351,8 +351,11 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
         }
         break;
     }
-    if (!PartitionSpec::parse(m.partition_by, m.schema).ok()) {
-        return corrupt("the partition spec does not fit the schema");
+    if (auto spec = PartitionSpec::parse(m.partition_by, m.schema); !spec.ok()) {
+        // E.g. another engine's table partitioned by a float or double column.
+        return Error(ErrorCode::kUnsupported,
+                     source + ": the partition spec does not fit the schema Millrace reads (" +
+                         spec.error().message() + ")");
     }
     simdjson::dom::object object;
     if (root["properties"].get(object) == simdjson::SUCCESS) {

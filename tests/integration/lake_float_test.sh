@@ -124,5 +124,13 @@ expect_eq "$("$MILLRACE" query -d "$project/data" -f json "SELECT count(*) AS n 
   "a predicate on x over FLOAT and DOUBLE files counts $want rows"
 expect_eq "$("$MILLRACE" query -d "$project/data" -f json "SELECT count(*) AS n FROM m WHERE x < -499")" "{\"n\":4}" \
   "and one that only the older file's rows match"
+
+# A Parquet file another writer made with a FLOAT column (DuckDB's REAL) reads as the doubles of
+# its floats.
+duckdb "COPY (SELECT i::BIGINT AS id, (i / 10)::REAL AS x FROM range(5) t(i)) TO '$WORK/duck.parquet' (FORMAT parquet)" >/dev/null
+expect_eq "$(types "$WORK/duck.parquet")" '{"t":"x:FLOAT"}' "DuckDB writes REAL as FLOAT"
+"$MILLRACE" lake import duck -d "$project/data" -i "$WORK/duck.parquet" --create >/dev/null 2>&1 || fail "import of the DuckDB file"
+expect_eq "$("$MILLRACE" query -d "$project/data" -f json "SELECT x FROM duck WHERE id = 1")" '{"x":0.10000000149011612}' \
+  "its values read as the doubles of the floats"
 stop_server
 finish

@@ -1095,6 +1095,33 @@ TEST(IcebergBounds, FloatBoundsRoundOutwards) {
     EXPECT_TRUE(value_from_iceberg_bound(DataType::kFloat64, "abc").is_null());
 }
 
+// Another engine's metadata with float columns parses (float_ids by field id) and writes back
+// the same types; one partitioned by a float column is refused as unsupported, not corrupt.
+TEST(IcebergMetadata, ReadsFloatColumnsAndRefusesFloatPartitions) {
+    TableMetadata m;
+    m.table_uuid = "11111111-2222-4333-8444-555555555555";
+    m.location = "/lake/f";
+    m.schema = Schema({{"a", DataType::kFloat64, true}, {"b", DataType::kFloat64, false}});
+    m.field_ids = {7, 9};
+    m.float_ids = {9};
+    auto parsed = TableMetadata::parse(m.to_json(), "v1");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_EQ(parsed->float_ids, std::vector<int32_t>{9});
+    EXPECT_EQ(parsed->schema.field(1).type, DataType::kFloat64);
+    EXPECT_EQ(parsed->to_json(), m.to_json());
+    std::string json = m.to_json();
+    const std::string no_spec = R"("partition-specs": [{"spec-id": 0, "fields": []}])";
+    ASSERT_NE(json.find(no_spec), std::string::npos);
+    json.replace(json.find(no_spec), no_spec.size(),
+                 R"("partition-specs": [{"spec-id": 0, "fields": [{"source-id": 9, )"
+                 R"("field-id": 1000, "name": "b", "transform": "identity"}]}])");
+    auto refused = TableMetadata::parse(json, "v1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+    EXPECT_NE(refused.error().message().find("cannot partition by"), std::string::npos)
+        << refused.error().message();
+}
+
 class LakeFloatTest : public ::testing::Test {
 protected:
     void SetUp() override {
