@@ -66,10 +66,13 @@ public:
     /// table exists (of two concurrent creators, one wins, the other gets kAlreadyExists).
     /// With `storage` (an S3 bucket and prefix), the table's files live there and its commit
     /// pointer in the folder (table_storage.h); open() finds out by itself later.
+    /// `float_columns` names double columns of `schema` whose Iceberg type is `float` (a table
+    /// created through the REST catalog with float columns; see float_ids()).
     static Result<LakeTable> create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
                                     const std::vector<std::string>& partition_by = {},
-                                    const ObjectStoreConfig* storage = nullptr);
+                                    const ObjectStoreConfig* storage = nullptr,
+                                    const std::vector<std::string>& float_columns = {});
     /// Opens an existing table (kNotFound otherwise; kUnsupported, naming `millrace lake
     /// upgrade`, for a table in the format of Millrace before Iceberg).
     static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
@@ -116,6 +119,11 @@ public:
     /// The field id of each column of schema() (Iceberg column ids: what data files are matched
     /// by, so they survive renames, drops and reorders).
     const std::vector<int32_t>& field_ids() const { return *field_ids_; }
+    /// The field ids of the columns whose Iceberg type is `float` (double columns to Millrace,
+    /// written as Parquet FLOAT with 4-byte bounds: TableMetadata::float_ids).
+    const std::vector<int32_t>& float_ids() const { return *float_ids_; }
+    /// The positions in schema() of those columns (ParquetWriterOptions::float_columns).
+    std::vector<std::size_t> float_columns() const;
     const PartitionSpec& partition_spec() const { return spec_; }
 
     /// Converts a table of the pre-Iceberg format (`_manifest/`) in place: its current snapshot
@@ -139,7 +147,8 @@ public:
     /// in the metadata), committed like a snapshot (optimistic, retried on a concurrent commit;
     /// no new snapshot: data files are not touched). Added columns get new field ids (never
     /// reused); renamed, moved and widened columns keep theirs, so files written before read
-    /// right. Widening: int32 to int64. kInvalidArgument naming the column for a change that
+    /// right. Widening: int32 to int64, and a `float` column (float_ids()) to double (the type
+    /// kFloat64 names double). kInvalidArgument naming the column for a change that
     /// does not apply (unknown or taken name, a partition column renamed, dropped or widened, the
     /// last column dropped, a key column of live equality deletes dropped, another widening).
     /// Returns the new schema id. Handles opened before keep the schema they were opened with.
@@ -329,7 +338,7 @@ private:
     Result<Manifest> read_snapshot(const Metadata& metadata, uint64_t id,
                                    bool metadata_columns = false) const;
     /// kTypeMismatch unless every column of this handle is in `metadata`'s current schema
-    /// (by field id) with its type or a wider one.
+    /// (by field id) with its type or a wider one (int to long, float to double).
     Status check_still_writable(const TableMetadata& metadata,
                                 const std::vector<int32_t>& ids) const;
     /// The newest snapshot below `below` that reads, or nullopt.
@@ -364,6 +373,7 @@ private:
             }
         }
         field_ids_ = std::make_shared<const std::vector<int32_t>>(std::move(field_ids));
+        float_ids_ = std::make_shared<const std::vector<int32_t>>();
     }
 
     std::string name_;
@@ -371,6 +381,7 @@ private:
     std::shared_ptr<const Schema> schema_;
     PartitionSpec spec_;
     std::shared_ptr<const std::vector<int32_t>> field_ids_;
+    std::shared_ptr<const std::vector<int32_t>> float_ids_;
     /// prepare(): the metadata of the table to create with the first commit.
     std::shared_ptr<const TableMetadata> pending_;
     /// Set when the table's files live in an object store.

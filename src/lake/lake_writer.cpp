@@ -41,6 +41,8 @@ public:
         options_.parquet.sync = true;
         options_.parquet.iceberg_schema = table_.iceberg_schema();
         options_.parquet.field_ids = table_.field_ids();
+        // Iceberg `float` columns are written as FLOAT: values rounded to float precision.
+        options_.parquet.float_columns = table_.float_columns();
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
         replaced_ = options_.replaced_partitions;
         staging_ = folder_.path();
@@ -62,6 +64,13 @@ public:
                 return Error(ErrorCode::kInvalidArgument, "upsert key column `" + column +
                                                               "` is not a column of table `" +
                                                               table_.name() + "`");
+            }
+            if (is_float_id(table_.float_ids(), table_.field_ids()[*index])) {
+                // Keys compare exactly; a value rounded to float on the way in would match
+                // others. Iceberg's identifier fields exclude float columns too.
+                return Error(ErrorCode::kInvalidArgument,
+                             "upsert key column `" + column + "` of table `" + table_.name() +
+                                 "` is a float column, which cannot be a key");
             }
             key_columns_.push_back(*index);
         }
@@ -147,6 +156,7 @@ public:
         ParquetWriterOptions parquet = options_.parquet;
         parquet.iceberg_schema = iceberg;
         parquet.field_ids = ids;
+        parquet.float_columns.clear();  // no key column is a float column (init_upsert)
         // Rows that won for their key: into the data files, their keys into the deletes.
         auto write_upserted = [&](const Batch& rows) -> Status {
             MILLRACE_TRY(write_rows(rows));
