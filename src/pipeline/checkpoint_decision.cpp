@@ -1,0 +1,60 @@
+#include "pipeline/checkpoint_decision.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace millrace {
+
+namespace {
+
+/// Whether checkpoint `id`, decided by `decision`, completed: its transaction committed with
+/// `id` as marker. `marker` is read from `decider` once, on first use.
+Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const std::string& folder,
+                       CheckpointDecider* decider,
+                       std::optional<std::optional<uint64_t>>& marker) {
+    if (decider == nullptr || decider->kind() != decision.kind ||
+        decider->name() != decision.name) {
+        return Error(ErrorCode::kConfig,
+                     fmt::format("checkpoint {} in {} is complete only if the {} transaction `{}` "
+                                 "committed it, and this pipeline {}; restore the pipeline's kafka "
+                                 "sinks as they were (brokers, properties) so the run can ask, or "
+                                 "remove the checkpoint's folder to restore the one before it (its "
+                                 "records may then be written twice)",
+                                 id, folder, decision.kind, decision.name,
+                                 decider == nullptr
+                                     ? std::string("no longer writes through one")
+                                     : fmt::format("now writes through `{}`", decider->name())));
+    }
+    if (!marker) {
+        MILLRACE_ASSIGN_OR_RETURN(std::optional<uint64_t> last, decider->last_committed());
+        marker = last;
+    }
+    if (*marker == id) return true;
+    std::fprintf(stderr,
+                 "checkpoint %llu was not committed by %s transaction `%s` (its last commit was "
+                 "checkpoint %s): dropped, restoring the one before it\n",
+                 static_cast<unsigned long long>(id), decision.kind.c_str(), decision.name.c_str(),
+                 *marker ? std::to_string(**marker).c_str() : "none");
+    return false;
+}
+
+}  // namespace
+
+Result<std::optional<CheckpointMetadata>> settle_latest_checkpoint(CheckpointStore& checkpoints,
+                                                                   CheckpointDecider* decider) {
+    std::optional<std::optional<uint64_t>> marker;  // read once, when first needed
+    while (true) {
+        MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> newest, checkpoints.latest());
+        if (!newest || newest->decided_by.empty()) return newest;
+        MILLRACE_ASSIGN_OR_RETURN(const bool complete,
+                                  committed(newest->id, newest->decided_by,
+                                            checkpoints.folder(newest->id), decider, marker));
+        if (complete) return newest;
+        // Its transaction never committed (init_transactions aborted it): the checkpoint did
+        // not complete.
+        MILLRACE_TRY(checkpoints.remove(newest->id));
+    }
+}
+
+}  // namespace millrace
