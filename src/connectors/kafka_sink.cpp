@@ -21,9 +21,10 @@ constexpr int kFlushTimeoutMs = 120000;
 void delivery_callback(rd_kafka_t* /*producer*/, const rd_kafka_message_t* message,
                        void* /*opaque*/) {
     if (message->_private == nullptr) return;
-    static_cast<KafkaSink*>(message->_private)->on_delivery(
-        static_cast<int>(message->err),
-        message->err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(message->err) : "");
+    static_cast<KafkaSink*>(message->_private)
+        ->on_delivery(static_cast<int>(message->err), message->err != RD_KAFKA_RESP_ERR_NO_ERROR
+                                                          ? rd_kafka_err2str(message->err)
+                                                          : "");
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ private:
     Status delivery_status() const;
 
     std::string topic_name_;
-    rd_kafka_s* producer_ = nullptr;         // owned unless transaction_
+    rd_kafka_s* producer_ = nullptr;  // owned unless transaction_
     KafkaTransaction* transaction_ = nullptr;
     std::vector<std::size_t> key_indexes_;
     std::string buffer_;

@@ -196,8 +196,8 @@ Result<std::optional<uint64_t>> KafkaTransaction::last_committed() {
             RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
             return Error(ErrorCode::kConfig,
-                         fmt::format("kafka transaction `{}`: property `{}`: {}",
-                                     transactional_id_, key, errstr));
+                         fmt::format("kafka transaction `{}`: property `{}`: {}", transactional_id_,
+                                     key, errstr));
         }
     }
     rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);

@@ -11,8 +11,7 @@ namespace {
 /// Whether checkpoint `id`, decided by `decision`, completed: its transaction committed with
 /// `id` as marker. `marker` is read from `decider` once, on first use.
 Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const std::string& folder,
-                       CheckpointDecider* decider,
-                       std::optional<std::optional<uint64_t>>& marker) {
+                       CheckpointDecider* decider, std::optional<std::optional<uint64_t>>& marker) {
     if (decider == nullptr || decider->kind() != decision.kind ||
         decider->name() != decision.name) {
         return Error(ErrorCode::kConfig,

@@ -1004,9 +1004,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // The Kafka transaction, when it decides the checkpoint, before every other sink.
         if (Status decided = commit_checkpoint_decision(prepared, id); !decided.ok()) {
             abort_guard.committed();  // as below: the next run settles what was staged
-            return std::move(decided).error().with_context(
-                fmt::format("committing checkpoint {} (the next run finds out whether it did)",
-                            id));
+            return std::move(decided).error().with_context(fmt::format(
+                "committing checkpoint {} (the next run finds out whether it did)", id));
         }
         crash_point("checkpoint-decided");
         for (PreparedSink& sink : prepared.sinks) {

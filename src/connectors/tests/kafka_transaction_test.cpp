@@ -116,7 +116,7 @@ TEST_F(KafkaTransactionTest, ARestartAbortsWhatTheDeadRunLeftOpen) {
     ASSERT_TRUE((*sink)->commit(1).ok());
     ASSERT_TRUE((*sink)->write(rows(5, 7)).ok());
     ASSERT_TRUE((*sink)->pre_commit(2).ok());  // flushed: on the broker, in the open transaction
-    auto restarted = open();  // the old producer is never told: as after kill -9
+    auto restarted = open();                   // the old producer is never told: as after kill -9
     auto marker = restarted->last_committed();
     ASSERT_TRUE(marker.ok()) << marker.error().to_string();
     EXPECT_EQ(*marker, 1u);
@@ -137,8 +137,9 @@ TEST_F(KafkaTransactionTest, ATimeoutShorterThanTheCheckpointIntervalIsAConfigEr
     ASSERT_TRUE(accepted.ok()) << accepted.error().to_string();
     EXPECT_EQ((*accepted)->timeout_ms(), 5000);
     // The default: four intervals, at least a minute, at most Kafka's 15 minutes.
-    EXPECT_EQ((*KafkaTransaction::create(kafka_->spec(), "t", std::chrono::seconds(1)))->timeout_ms(),
-              60000);
+    EXPECT_EQ(
+        (*KafkaTransaction::create(kafka_->spec(), "t", std::chrono::seconds(1)))->timeout_ms(),
+        60000);
     EXPECT_EQ(
         (*KafkaTransaction::create(kafka_->spec(), "t", std::chrono::seconds(100)))->timeout_ms(),
         400000);

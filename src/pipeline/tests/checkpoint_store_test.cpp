@@ -186,10 +186,10 @@ TEST_F(CheckpointStoreTest, DecidedByLineRoundTrips) {
     EXPECT_TRUE(metadata(6).decided_by.empty());
     const std::string head = text.substr(0, text.find("decided_by"));
     const std::string tail = text.substr(text.find("source "));
-    for (const std::string& bad : {std::string("decided_by kafka\n"),
-                                   std::string("decided_by % millrace-live\n"),
-                                   std::string("decided_by kafka a b\n"),
-                                   std::string("decided_by kafka a\ndecided_by kafka b\n")}) {
+    for (const std::string& bad :
+         {std::string("decided_by kafka\n"), std::string("decided_by % millrace-live\n"),
+          std::string("decided_by kafka a b\n"),
+          std::string("decided_by kafka a\ndecided_by kafka b\n")}) {
         auto parsed = CheckpointMetadata::parse(head + bad + tail, "x/_metadata");
         ASSERT_FALSE(parsed.ok()) << bad;
         EXPECT_EQ(parsed.error().code(), ErrorCode::kCorruption) << bad;
