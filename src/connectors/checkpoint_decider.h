@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -18,8 +19,9 @@ namespace millrace {
 ///   other sinks pre_commit(id) -> _metadata `decided_by <kind> <name>` -> commit(id) here
 ///   (records + marker id, atomically) -> other sinks commit(id)
 ///
-/// On restart, a newest checkpoint decided by it is complete exactly when last_committed()
-/// answers its id. One thread.
+/// On restart, a newest checkpoint decided by it is complete exactly when its id is among
+/// committed_markers(): ids only grow and each is committed at most once, so a marker equal to
+/// it can only come from its own commit. One thread.
 class CheckpointDecider {
 public:
     virtual ~CheckpointDecider() = default;
@@ -31,12 +33,12 @@ public:
     /// its commit decides the checkpoint; without any, the metadata decides as usual.
     virtual bool deciding() const = 0;
     /// Commits the open transaction with marker `id`; a no-op when nothing is open or `id` was
-    /// committed already. On failure the outcome is unknown until last_committed() says.
+    /// committed already. On failure the outcome is unknown until committed_markers() says.
     virtual Status commit(uint64_t id) = 0;
     /// Ends whatever a dead run left open (a Kafka producer with the same transactional.id
-    /// aborts it, or finishes one whose commit was decided), then answers the marker of its
-    /// last committed transaction: nullopt when none ever committed.
-    virtual Result<std::optional<uint64_t>> last_committed() = 0;
+    /// aborts it, or finishes one whose commit was decided), then answers the markers its
+    /// committed transactions left, one per place a marker is kept (empty: none committed).
+    virtual Result<std::vector<uint64_t>> committed_markers() = 0;
 };
 
 }  // namespace millrace

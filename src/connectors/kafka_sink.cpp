@@ -86,6 +86,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const
     if (transaction != nullptr) {
         sink->transaction_ = transaction;
         sink->producer_ = transaction->producer();
+        transaction->add_topic(spec.topic);
     } else {
         MILLRACE_ASSIGN_OR_RETURN(sink->producer_, new_producer(spec, {}));
     }
@@ -137,9 +138,10 @@ void KafkaSink::on_delivery(int error, const char* message) {
 
 Status KafkaSink::delivery_status() const {
     if (failed_ == 0) return {};
-    return Error(ErrorCode::kUnavailable,
-                 fmt::format("kafka sink `{}`: {} record(s) were not delivered: {}", topic_name_,
-                             failed_, first_failure_));
+    Error error(ErrorCode::kUnavailable,
+                fmt::format("kafka sink `{}`: {} record(s) were not delivered: {}", topic_name_,
+                            failed_, first_failure_));
+    return transaction_ != nullptr ? transaction_->explain(std::move(error)) : error;
 }
 
 Status KafkaSink::write(Batch batch) {

@@ -35,6 +35,10 @@ struct TransactionError {
     bool requires_abort;
 };
 
+void add_unique(std::vector<std::string>& topics, const std::string& topic) {
+    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
+}
+
 std::optional<int64_t> parse_ms(const std::string& text) {
     int64_t value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -176,8 +180,17 @@ Status KafkaTransaction::commit(uint64_t id) {
     return failure(fmt::format("committing checkpoint {}", id).c_str(), e.text, e.fatal);
 }
 
-Result<std::optional<uint64_t>> KafkaTransaction::last_committed() {
-    // First end what a dead run left open, so that the marker read next is final.
+void KafkaTransaction::add_topic(const std::string& topic) { add_unique(topics_, topic); }
+
+Error KafkaTransaction::explain(Error error) const {
+    char detail[512];
+    if (rd_kafka_fatal_error(producer_, detail, sizeof detail) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return error;
+    return failure("producing", error.message() + "; " + detail, true);
+}
+
+Result<std::vector<uint64_t>> KafkaTransaction::committed_markers() {
+    // First end what a dead run left open, so that the markers read next are final.
     MILLRACE_TRY(initialize());
     char errstr[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -207,27 +220,31 @@ Result<std::optional<uint64_t>> KafkaTransaction::last_committed() {
                      fmt::format("kafka transaction `{}`: cannot create a consumer: {}",
                                  transactional_id_, errstr));
     }
-    rd_kafka_topic_partition_list_t* partitions = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_t* marker =
-        rd_kafka_topic_partition_list_add(partitions, marker_topic_.c_str(), 0);
-    const rd_kafka_resp_err_t err =
+    std::vector<std::string> topics = topics_;
+    add_unique(topics, marker_topic_);
+    rd_kafka_topic_partition_list_t* partitions =
+        rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+    for (const std::string& topic : topics)
+        rd_kafka_topic_partition_list_add(partitions, topic.c_str(), 0);
+    rd_kafka_resp_err_t failed =
         rd_kafka_committed(consumer, partitions, kTransactionCallTimeoutMs);
-    const rd_kafka_resp_err_t partition_err = marker->err;
-    const int64_t offset = marker->offset;
+    std::vector<uint64_t> markers;
+    for (int i = 0; i < partitions->cnt; ++i) {
+        const rd_kafka_topic_partition_t& marker = partitions->elems[i];
+        if (failed == RD_KAFKA_RESP_ERR_NO_ERROR) failed = marker.err;
+        if (marker.offset >= 0) markers.push_back(static_cast<uint64_t>(marker.offset));
+    }
     rd_kafka_topic_partition_list_destroy(partitions);
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
-    const rd_kafka_resp_err_t failed = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : partition_err;
     if (failed != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Error(ErrorCode::kUnavailable,
-                     fmt::format("kafka transaction `{}`: cannot read which checkpoint it "
-                                 "committed last (group `{}`, topic `{}` partition 0) from the "
-                                 "brokers {}: {}",
-                                 transactional_id_, marker_group_, marker_topic_, bootstrap_,
-                                 rd_kafka_err2str(failed)));
+        return Error(
+            ErrorCode::kUnavailable,
+            fmt::format("kafka transaction `{}`: cannot read which checkpoint it "
+                        "committed last (group `{}`) from the brokers {}: {}",
+                        transactional_id_, marker_group_, bootstrap_, rd_kafka_err2str(failed)));
     }
-    if (offset < 0) return std::optional<uint64_t>();
-    return std::optional<uint64_t>(static_cast<uint64_t>(offset));
+    return markers;
 }
 
 }  // namespace millrace

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/checkpoint_decider.h"
 #include "project/project.h"
@@ -28,8 +29,9 @@ namespace millrace {
 ///       partition 0 of the first sink's topic, offset 7     <- the marker
 ///
 /// The marker costs no record in a user's topic and is read back with OffsetFetch
-/// (last_committed()), after init_transactions has ended whatever the dead run left open, so
-/// its answer is final.
+/// (committed_markers(), from partition 0 of every sink's topic, so that reordering the sinks
+/// between runs still finds it), after init_transactions has ended whatever the dead run left
+/// open, so the answer is final.
 ///
 /// Lifecycle: create() (a producer, nothing sent); the first write after a commit begins a
 /// transaction (init_transactions first, once); commit(id) ends it; abort() aborts it.
@@ -53,6 +55,8 @@ public:
     /// atomically with this one).
     bool serves(const SinkSpec& spec) const;
     rd_kafka_s* producer() const { return producer_; }
+    /// A sink writing through it: its topic is one more place to look for markers.
+    void add_topic(const std::string& topic);
     const std::string& transactional_id() const { return transactional_id_; }
     const std::string& marker_group() const { return marker_group_; }
     int64_t timeout_ms() const { return timeout_ms_; }
@@ -66,7 +70,10 @@ public:
     std::string name() const override { return transactional_id_; }
     bool deciding() const override { return open_; }
     Status commit(uint64_t id) override;
-    Result<std::optional<uint64_t>> last_committed() override;
+    Result<std::vector<uint64_t>> committed_markers() override;
+    /// With the fenced producer's error, when it was fenced (a transaction that timed out on
+    /// the brokers); else `error` as it is. For errors of deliveries into the transaction.
+    Error explain(Error error) const;
 
 private:
     KafkaTransaction() = default;
@@ -79,7 +86,8 @@ private:
     std::map<std::string, std::string> properties_;
     std::string transactional_id_;
     std::string marker_group_;
-    std::string marker_topic_;
+    std::string marker_topic_;         // where commit() writes the marker
+    std::vector<std::string> topics_;  // where committed_markers() looks
     int64_t timeout_ms_ = 0;
     bool initialized_ = false;
     bool open_ = false;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace millrace {
@@ -9,9 +10,9 @@ namespace millrace {
 namespace {
 
 /// Whether checkpoint `id`, decided by `decision`, completed: its transaction committed with
-/// `id` as marker. `marker` is read from `decider` once, on first use.
+/// `id` as marker. `markers` are read from `decider` once, on first use.
 Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const std::string& folder,
-                       CheckpointDecider* decider, std::optional<std::optional<uint64_t>>& marker) {
+                       CheckpointDecider* decider, std::optional<std::vector<uint64_t>>& markers) {
     if (decider == nullptr || decider->kind() != decision.kind ||
         decider->name() != decision.name) {
         return Error(ErrorCode::kConfig,
@@ -25,16 +26,18 @@ Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const st
                                      ? std::string("no longer writes through one")
                                      : fmt::format("now writes through `{}`", decider->name())));
     }
-    if (!marker) {
-        MILLRACE_ASSIGN_OR_RETURN(std::optional<uint64_t> last, decider->last_committed());
-        marker = last;
+    if (!markers) {
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> committed, decider->committed_markers());
+        markers = std::move(committed);
     }
-    if (*marker == id) return true;
+    if (std::find(markers->begin(), markers->end(), id) != markers->end()) return true;
     std::fprintf(stderr,
                  "checkpoint %llu was not committed by %s transaction `%s` (its last commit was "
                  "checkpoint %s): dropped, restoring the one before it\n",
                  static_cast<unsigned long long>(id), decision.kind.c_str(), decision.name.c_str(),
-                 *marker ? std::to_string(**marker).c_str() : "none");
+                 markers->empty()
+                     ? "none"
+                     : std::to_string(*std::max_element(markers->begin(), markers->end())).c_str());
     return false;
 }
 
@@ -42,13 +45,13 @@ Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const st
 
 Result<std::optional<CheckpointMetadata>> settle_latest_checkpoint(CheckpointStore& checkpoints,
                                                                    CheckpointDecider* decider) {
-    std::optional<std::optional<uint64_t>> marker;  // read once, when first needed
+    std::optional<std::vector<uint64_t>> markers;  // read once, when first needed
     while (true) {
         MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> newest, checkpoints.latest());
         if (!newest || newest->decided_by.empty()) return newest;
         MILLRACE_ASSIGN_OR_RETURN(const bool complete,
                                   committed(newest->id, newest->decided_by,
-                                            checkpoints.folder(newest->id), decider, marker));
+                                            checkpoints.folder(newest->id), decider, markers));
         if (complete) return newest;
         // Its transaction never committed (init_transactions aborted it): the checkpoint did
         // not complete.

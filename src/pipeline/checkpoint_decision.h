@@ -12,7 +12,7 @@ namespace millrace {
 /// A checkpoint whose metadata says it is `decided_by` an external transaction (the pipeline's
 /// Kafka transaction, connectors/kafka_transaction.h) is complete only if that transaction
 /// committed with its id as marker: `decider` ends whatever the dead run left open, then
-/// answers its last committed marker. When the marker is another id, the dead run's commit
+/// answers its committed markers. When none is the checkpoint's id, the dead run's commit
 /// never happened (the checkpoint's records were aborted with its transaction), so the
 /// checkpoint is removed and the one before it is settled the same way; the other sinks then
 /// drop what they staged for the removed one (their recover() of the earlier id), which no

@@ -16,17 +16,17 @@ public:
     std::string name() const override { return name_; }
     bool deciding() const override { return false; }
     Status commit(uint64_t id) override {
-        marker_ = id;
+        markers_ = {id};
         return {};
     }
-    Result<std::optional<uint64_t>> last_committed() override {
+    Result<std::vector<uint64_t>> committed_markers() override {
         ++asked_;
         if (unavailable_) return Error(ErrorCode::kUnavailable, "brokers down");
-        return marker_;
+        return markers_;
     }
 
     std::string name_ = "millrace-live-1";
-    std::optional<uint64_t> marker_;
+    std::vector<uint64_t> markers_;
     bool unavailable_ = false;
     int asked_ = 0;
 };
@@ -73,11 +73,22 @@ TEST_F(CheckpointDecisionTest, ACommittedTransactionCompletesItsCheckpoint) {
     CheckpointStore store(dir_, "live");
     complete(store, 6, true);
     complete(store, 7, true);
-    decider_.marker_ = 7;
+    decider_.markers_ = {7};
     auto settled = settle_latest_checkpoint(store, &decider_);
     ASSERT_TRUE(settled.ok()) << settled.error().to_string();
     EXPECT_EQ((*settled)->id, 7u);
     EXPECT_EQ(*store.complete_ids(), (std::vector<uint64_t>{6, 7}));
+}
+
+// The marker was kept in another sink's topic before the sinks were reordered: any place that
+// holds the checkpoint's id says it committed (ids are committed once each).
+TEST_F(CheckpointDecisionTest, AMarkerInAnyOfItsPlacesCompletesTheCheckpoint) {
+    CheckpointStore store(dir_, "live");
+    complete(store, 8, true);
+    decider_.markers_ = {3, 8};
+    auto settled = settle_latest_checkpoint(store, &decider_);
+    ASSERT_TRUE(settled.ok()) << settled.error().to_string();
+    EXPECT_EQ((*settled)->id, 8u);
 }
 
 // The crash fell between `_metadata` and the commit: the marker is the previous checkpoint's,
@@ -87,7 +98,7 @@ TEST_F(CheckpointDecisionTest, AnUncommittedTransactionDropsItsCheckpoint) {
     complete(store, 5, false);
     complete(store, 6, true);
     complete(store, 7, true);
-    decider_.marker_ = 6;
+    decider_.markers_ = {6};
     auto settled = settle_latest_checkpoint(store, &decider_);
     ASSERT_TRUE(settled.ok()) << settled.error().to_string();
     EXPECT_EQ((*settled)->id, 6u);
@@ -114,7 +125,7 @@ TEST_F(CheckpointDecisionTest, DropsEveryUncommittedCheckpointDownToOneThatCompl
 
     CheckpointStore other(dir_, "other");
     complete(other, 9, true);
-    decider_.marker_ = 40;  // another id: not this checkpoint's commit
+    decider_.markers_ = {40};  // another id: not this checkpoint's commit
     settled = settle_latest_checkpoint(other, &decider_);
     ASSERT_TRUE(settled.ok()) << settled.error().to_string();
     EXPECT_FALSE(settled->has_value());
