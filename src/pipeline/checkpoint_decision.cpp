@@ -45,7 +45,14 @@ Result<bool> committed(uint64_t id, const CheckpointDecision& decision, const st
 
 Result<std::optional<CheckpointMetadata>> settle_latest_checkpoint(CheckpointStore& checkpoints,
                                                                    CheckpointDecider* decider) {
-    std::optional<std::vector<uint64_t>> markers;  // read once, when first needed
+    std::optional<std::vector<uint64_t>> markers;  // read once
+    // At once, whatever the newest checkpoint: reading fences the dead run's producer and ends
+    // the transaction it left open, which would otherwise hold read_committed consumers back
+    // until the brokers time it out.
+    if (decider != nullptr) {
+        MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> committed, decider->committed_markers());
+        markers = std::move(committed);
+    }
     while (true) {
         MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> newest, checkpoints.latest());
         if (!newest || newest->decided_by.empty()) return newest;

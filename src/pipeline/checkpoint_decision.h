@@ -9,6 +9,8 @@
 namespace millrace {
 
 /// The checkpoint a restarted streaming run restores: the newest complete one, once settled.
+/// With a `decider`, its markers are read first in any case: that fences the dead run's
+/// producer and ends the transaction it left open at once.
 /// A checkpoint whose metadata says it is `decided_by` an external transaction (the pipeline's
 /// Kafka transaction, connectors/kafka_transaction.h) is complete only if that transaction
 /// committed with its id as marker: `decider` ends whatever the dead run left open, then
