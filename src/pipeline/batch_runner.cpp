@@ -195,6 +195,23 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
 
 void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     check_common_support(pipeline, errors);
+    // Exactly-once: every kafka: sink commits in the pipeline's one Kafka transaction
+    // (connectors/kafka_transaction.h), so all of them must reach the same cluster alike.
+    const SinkSpec* first = nullptr;
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.kind != SinkKind::kKafka) continue;
+        if (first == nullptr) {
+            first = &sink;
+        } else if (sink.brokers != first->brokers || sink.properties != first->properties) {
+            errors.push_back(Error(
+                ErrorCode::kConfig,
+                fmt::format("sink {}: the kafka sinks of a streaming pipeline commit in one Kafka "
+                            "transaction, so they must name the same brokers and properties as "
+                            "the first one ({}; another cluster cannot commit atomically with it)",
+                            sink_target(sink), sink_target(*first)),
+                sink.location));
+        }
+    }
 }
 
 namespace {

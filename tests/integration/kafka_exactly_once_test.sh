@@ -201,5 +201,8 @@ sed -i "s/^  - { from: per_minute, lake: { table: per_minute } }$/  - { from: pe
 err=$(timeout 60 "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "kafka sinks to two clusters in one streaming pipeline are refused"
 expect_contains "$err" "must name the same brokers and properties" "the error says why"
+err=$("$MILLRACE" validate "$WORK/crashed" 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "1" "validate reports kafka sinks to two clusters"
+expect_contains "$err" "live.yaml:17:" "at the second sink, file:line"
 stop_server
 finish
