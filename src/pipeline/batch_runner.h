@@ -128,8 +128,8 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
 
 /// What `millrace run` refuses in a `mode: streaming` pipeline before any data moves: kafka
 /// sources, checks on views, dead letters anywhere but a file or topic, kafka sinks to more
-/// than one cluster (brokers and properties must match: one Kafka transaction commits them). Appended to `errors`
-/// at the location of what is refused.
+/// than one cluster (brokers and properties must match: one Kafka transaction commits them).
+/// Appended to `errors` at the location of what is refused.
 void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
 
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and
