@@ -195,6 +195,23 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
 
 void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     check_common_support(pipeline, errors);
+    // Exactly-once: every kafka: sink commits in the pipeline's one Kafka transaction
+    // (connectors/kafka_transaction.h), so all of them must reach the same cluster alike.
+    const SinkSpec* first = nullptr;
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.kind != SinkKind::kKafka) continue;
+        if (first == nullptr) {
+            first = &sink;
+        } else if (sink.brokers != first->brokers || sink.properties != first->properties) {
+            errors.push_back(Error(
+                ErrorCode::kConfig,
+                fmt::format("sink {}: the kafka sinks of a streaming pipeline commit in one Kafka "
+                            "transaction, so they must name the same brokers and properties as "
+                            "the first one ({}; another cluster cannot commit atomically with it)",
+                            sink_target(sink), sink_target(*first)),
+                sink.location));
+        }
+    }
 }
 
 namespace {
@@ -419,7 +436,30 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                  sink.location);
                 }
             }
-            if (open_outputs) {
+            if (open_outputs && streaming) {
+                // Exactly-once: every kafka: sink of a streaming run writes through the
+                // pipeline's one transaction, which must then reach one cluster only.
+                if (!prepared.kafka_transaction) {
+                    MILLRACE_ASSIGN_OR_RETURN(
+                        const std::string id,
+                        kafka_transactional_id(project.data_dir, pipeline.name));
+                    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        pipeline.checkpoint_interval.value_or(std::chrono::seconds(10)));
+                    MILLRACE_ASSIGN_OR_RETURN(prepared.kafka_transaction,
+                                              KafkaTransaction::create(sink, id, interval));
+                } else if (!prepared.kafka_transaction->serves(sink)) {
+                    return Error(ErrorCode::kConfig,
+                                 fmt::format("sink {}: the kafka sinks of a streaming pipeline "
+                                             "commit in one Kafka transaction, so they must name "
+                                             "the same brokers and properties (another cluster "
+                                             "cannot commit atomically with the first)",
+                                             sink_target(sink)),
+                                 sink.location);
+                }
+                MILLRACE_ASSIGN_OR_RETURN(
+                    p.output,
+                    KafkaSink::create(sink, *p.plan->schema, prepared.kafka_transaction.get()));
+            } else if (open_outputs) {
                 MILLRACE_ASSIGN_OR_RETURN(p.output, KafkaSink::create(sink, *p.plan->schema));
             }
         } else if (open_outputs) {
@@ -483,6 +523,17 @@ std::string dead_letter_topic_name(const PipelineSpec& pipeline) {
         if (sink.from == kDeadLetterName && sink.kind == SinkKind::kTopic) return sink.topic;
     }
     return DeadLetterTopic::default_topic(pipeline.name);
+}
+
+CheckpointDecision checkpoint_decision(const Prepared& prepared) {
+    const KafkaTransaction* transaction = prepared.kafka_transaction.get();
+    if (transaction == nullptr || !transaction->deciding()) return {};
+    return CheckpointDecision{transaction->kind(), transaction->name()};
+}
+
+Status commit_checkpoint_decision(Prepared& prepared, uint64_t id) {
+    if (!prepared.kafka_transaction) return {};
+    return prepared.kafka_transaction->commit(id);
 }
 
 Status open_dead_letter_topic(Prepared& prepared, const Project& project,

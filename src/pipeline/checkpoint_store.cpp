@@ -137,6 +137,10 @@ std::string CheckpointMetadata::to_text() const {
     out += '\n';
     out += fmt::format("id {}\ncreated_micros {}\ndead_letter_bytes {}\nfinal {}\n", id,
                        created_micros, dead_letter_bytes, final ? 1 : 0);
+    if (!decided_by.empty()) {
+        out += fmt::format("decided_by {} {}\n", encode_name(decided_by.kind),
+                           encode_name(decided_by.name));
+    }
     for (const CheckpointSource& source : sources) {
         std::vector<std::string> maxima;
         for (const auto& value : source.max_events) maxima.push_back(optional_text(value));
@@ -192,6 +196,12 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
             if (!parse_number(words[1], metadata.dead_letter_bytes)) return corrupt("bad size");
         } else if (key == "final" && words.size() == 2) {
             metadata.final = words[1] == "1";
+        } else if (key == "decided_by" && words.size() == 3) {
+            std::optional<std::string> kind = decode_name(words[1]);
+            std::optional<std::string> name = decode_name(words[2]);
+            if (!kind || !name || kind->empty() || name->empty() || !metadata.decided_by.empty())
+                return corrupt("bad decided_by");
+            metadata.decided_by = CheckpointDecision{*kind, *name};
         } else if (key == "source" && words.size() == 8 && words[2] == "offsets" &&
                    words[4] == "watermark" && words[6] == "max_events") {
             CheckpointSource source;
@@ -389,7 +399,17 @@ Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
     // The checkpoint's folder entry, before any sink commits what it staged for it (and
     // before the retention removes an older checkpoint).
     MILLRACE_TRY(sync_directory(root_));
-    return apply_retention();
+    return apply_retention(!metadata.decided_by.empty());
+}
+
+Status CheckpointStore::remove(uint64_t id) {
+    std::error_code error;
+    std::filesystem::remove(folder(id) + "/" + std::string(kMetadataFile), error);
+    if (error) return io_error("cannot remove the metadata of checkpoint " + folder(id));
+    MILLRACE_TRY(sync_directory(folder(id)));
+    std::filesystem::remove_all(folder(id), error);
+    if (error) return io_error("cannot remove the checkpoint " + folder(id));
+    return sync_directory(root_);
 }
 
 Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
@@ -425,10 +445,11 @@ Result<CheckpointMetadata> CheckpointStore::read_folder(const std::string& folde
     return CheckpointMetadata::parse(text, path);
 }
 
-Status CheckpointStore::apply_retention() {
+Status CheckpointStore::apply_retention(bool keep_previous) {
     MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> complete, complete_ids());
-    if (complete.size() <= retain_) return {};
-    const uint64_t oldest_kept = complete[complete.size() - retain_];
+    const std::size_t retain = keep_previous ? std::max<std::size_t>(retain_, 2) : retain_;
+    if (complete.size() <= retain) return {};
+    const uint64_t oldest_kept = complete[complete.size() - retain];
     std::error_code error;
     for (uint64_t id : numbered_folders(root_)) {
         if (id >= oldest_kept) continue;

@@ -39,7 +39,17 @@ struct CheckpointState {
     uint64_t length = 0;          // with key_group
 };
 
-/// What makes a checkpoint complete: the metadata file, written last.
+/// The external transaction whose commit decides a checkpoint (connectors/checkpoint_decider.h):
+/// its kind ("kafka") and name (the transactional.id).
+struct CheckpointDecision {
+    std::string kind;  // empty: none (the metadata alone decides)
+    std::string name;
+    bool empty() const { return kind.empty(); }
+    bool operator==(const CheckpointDecision&) const = default;
+};
+
+/// What makes a checkpoint complete: the metadata file, written last; for a checkpoint
+/// `decided_by` an external transaction, the metadata and that transaction's commit.
 struct CheckpointMetadata {
     uint64_t id = 0;  // also the commit id every sink was pre-committed with
     int64_t created_micros = 0;
@@ -48,6 +58,9 @@ struct CheckpointMetadata {
     uint64_t dead_letter_bytes = 0;
     /// The stop of a run, not an interval: windows were emitted and are not in the state.
     bool final = false;
+    /// Set when the checkpoint is complete only if this transaction committed with its id as
+    /// marker (the last resource of the two-phase commit); see pipeline/checkpoint_decision.h.
+    CheckpointDecision decided_by;
     std::vector<CheckpointSource> sources;
     std::vector<CheckpointState> states;
 
@@ -82,6 +95,7 @@ struct CheckpointMetadata {
 ///   created_micros 1764979200000000
 ///   dead_letter_bytes 5120
 ///   final 0
+///   decided_by kafka millrace-orders-3f2a9c01d4e5b677     (only when a transaction decides)
 ///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
 ///   state daily->lake:revenue sink-0.state
 ///   state daily->lake:revenue sink-0-kg.7.state key_group 5/32 at 0:118
@@ -99,7 +113,9 @@ struct CheckpointMetadata {
 /// `millrace-state-changes 1`; see "Incremental checkpoints" in docs/streaming.md).
 ///
 /// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
-/// are kept, older ones removed once a newer one is complete. One process per pipeline at a
+/// are kept, older ones removed once a newer one is complete. While the newest is decided by
+/// an external transaction, the one before it is kept too (`retain` 1 keeps 2): it is what a
+/// restart falls back to when that transaction never committed. One process per pipeline at a
 /// time (the lake sink's named staging and the consumer name enforce it); one thread.
 class CheckpointStore {
 public:
@@ -134,6 +150,10 @@ public:
     /// beyond the newest `retain`.
     Status complete(const CheckpointMetadata& metadata);
 
+    /// Removes complete checkpoint `id` (one whose deciding transaction never committed): its
+    /// metadata first, durably, so a crash halfway leaves an incomplete folder.
+    Status remove(uint64_t id);
+
     /// Ids of the complete checkpoints, ascending.
     Result<std::vector<uint64_t>> complete_ids() const;
 
@@ -145,7 +165,7 @@ public:
     static Result<CheckpointMetadata> read_folder(const std::string& folder);
 
 private:
-    Status apply_retention();
+    Status apply_retention(bool keep_previous);
     /// Creates checkpoint `id`'s folder (see write_state).
     Status create_folder(uint64_t id) const;
     /// fsyncs the state files of checkpoint `id` written since the last complete().

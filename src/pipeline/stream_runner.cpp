@@ -28,6 +28,7 @@
 #include "exec/watermark_tracker.h"
 #include "log/append_signal.h"
 #include "log/log.h"
+#include "pipeline/checkpoint_decision.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/keyed_stage.h"
@@ -403,7 +404,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     report.run.pipeline = pipeline.name;
     // The newest complete checkpoint: the run goes on from its state, positions and commits.
     CheckpointStore checkpoints(project.data_dir, pipeline.name, options.checkpoints_retained);
-    MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> restored, checkpoints.latest());
+    // Settled first: a checkpoint decided by the Kafka transaction is complete only if that
+    // committed (pipeline/checkpoint_decision.h).
+    MILLRACE_ASSIGN_OR_RETURN(
+        std::optional<CheckpointMetadata> restored,
+        settle_latest_checkpoint(checkpoints, prepared.kafka_transaction.get()));
     std::string restored_folder = restored ? checkpoints.folder(restored->id) : std::string();
     if (options.from_savepoint) {
         // An older state than the latest checkpoint's, chosen by the user: the sinks get what
@@ -993,8 +998,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(id));
         crash_point("sinks-pre-committed");
+        metadata.decided_by = checkpoint_decision(prepared);
         MILLRACE_TRY(checkpoints.complete(metadata));
         crash_point("checkpoint-complete");
+        // The Kafka transaction, when it decides the checkpoint, before every other sink.
+        if (Status decided = commit_checkpoint_decision(prepared, id); !decided.ok()) {
+            abort_guard.committed();  // as below: the next run settles what was staged
+            return std::move(decided).error().with_context(fmt::format(
+                "committing checkpoint {} (the next run finds out whether it did)", id));
+        }
+        crash_point("checkpoint-decided");
         for (PreparedSink& sink : prepared.sinks) {
             if (!all_sinks && sink.spec->kind == SinkKind::kFile) continue;
             Status committed = sink.output->commit(id);
