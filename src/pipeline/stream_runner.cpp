@@ -701,11 +701,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 : nullptr;
         if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
         // A lake source from its (snapshot, files done, whole) position.
-        if (saved != nullptr && stream->lake && saved->offsets.size() == 3) {
+        if (saved != nullptr && stream->lake) {
             Status sought =
-                stream->lake->seek(SourcePosition{static_cast<std::size_t>(saved->offsets[0]),
-                                                  static_cast<uint64_t>(saved->offsets[1]),
-                                                  static_cast<uint64_t>(saved->offsets[2])});
+                saved->offsets.size() != 3
+                    ? Status(Error(ErrorCode::kCorruption,
+                                   fmt::format("lake source `{}` has {} position numbers, not 3",
+                                               saved->name, saved->offsets.size())))
+                    : stream->lake->seek(SourcePosition{static_cast<std::size_t>(saved->offsets[0]),
+                                                        static_cast<uint64_t>(saved->offsets[1]),
+                                                        static_cast<uint64_t>(saved->offsets[2])});
             if (!sought.ok()) {
                 return std::move(sought).error().with_context(
                     fmt::format("restoring checkpoint {}", restored->id));
