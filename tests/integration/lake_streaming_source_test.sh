@@ -3,8 +3,10 @@
 # pipeline"). Rounds of orders are appended to lake table `orders` (`lake import`), each round
 # in minutes of its own; a streaming pipeline reads the table's current snapshot whole, then every
 # new snapshot's appended rows, and writes per-minute tumble() windows per city and a copy of
-# every row to two other lake tables. Rounds are appended while it runs, a compaction in between
-# adds no rows, and the run is killed with kill -9 mid-run and restarted: the windows must equal
+# every row to two other lake tables. A first run dies right after a checkpoint taken part-way
+# through a snapshot's files (MILLRACE_TEST_CRASH_AT); rounds are appended while the next runs,
+# a compaction in between adds no rows, and one is killed with kill -9 mid-run and restarted:
+# the windows must equal
 # DuckDB's GROUP BY over all the rounds' CSV files, and the copy must hold every row once. Then
 # a snapshot the pipeline has not read yet is expired: the next run fails naming it.
 source "$(dirname "$0")/lib/common.sh"
@@ -21,7 +23,7 @@ sources:
     lake: { table: orders }
     poll_interval: 100ms
     event_time: ts
-    watermark_delay: 1m
+    watermark_delay: 6m   # a round's three files each span its 5 minutes
 views:
   per_minute: |
     SELECT city, window_start, count(*) AS orders, sum(amount) AS revenue
@@ -33,7 +35,8 @@ sinks:
 YAML
 
 # round <n>: 400 orders (ids n*1000 ..), event times in minutes n*10 .. n*10+4 of 2026-01-01,
-# appended to `orders` as one snapshot (`lake import`; the first creates the table).
+# appended to `orders` as one snapshot of three files, one per city (`lake import`; the first
+# creates the table, partitioned by city).
 round() {
   local n=$1
   /usr/bin/python3 - "$n" >"$WORK/rounds/round-$n.csv" <<'PY'
@@ -48,7 +51,7 @@ for i in range(400):
 PY
   "$MILLRACE" lake import orders -d "$data" -i "$WORK/rounds/round-$n.csv" --writer-id "round-$n" \
     --schema 'id: int64 not null, city: string not null, amount: double not null, ts: timestamp not null' \
-    $([ "$n" -eq 1 ] && echo --create) >"$WORK/load-$n.log" 2>&1 ||
+    $([ "$n" -eq 1 ] && echo --create --partition-by city) >"$WORK/load-$n.log" 2>&1 ||
     { fail "round $n: import failed"; cat "$WORK/load-$n.log"; }
 }
 q() { "$MILLRACE" query -p "$project" -f csv "$1" | tail -n +2; }
@@ -59,8 +62,20 @@ round 1
 round 2
 expect_eq "$(q 'SELECT count(*) AS n FROM orders')" "800" "two rounds are in the source table"
 
-# A run that goes on while rounds are appended, a compaction among them; killed with kill -9
-# once its checkpoints have committed some of them.
+# A run that dies (as kill -9 would) right after its third checkpoint completed, part-way
+# through the whole read of the two rounds' six files, before its sinks committed it.
+MILLRACE_TEST_CRASH_AT=checkpoint-complete:3 "$MILLRACE" run "$project" per_minute --duration 60s \
+  --commit-interval 1ms >"$WORK/run0.log" 2>&1 && rc=0 || rc=$?
+expect_eq "$rc" "137" "a run crashed after a checkpoint inside a snapshot"
+copied=$(q 'SELECT count(*) AS n FROM orders_copy')
+if [ "$copied" -gt 0 ] && [ "$copied" -lt 800 ]; then
+  pass "... with part of the snapshot's files committed ($copied of 800 rows)"
+else
+  fail "the crashed run committed $copied rows, expected part of the first 800"
+fi
+
+# The next run goes on from that checkpoint while rounds are appended, a compaction among them;
+# killed with kill -9 once its checkpoints have committed some of them.
 "$MILLRACE" run "$project" per_minute --duration 120s --commit-interval 200ms >"$WORK/run1.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do [ "$(checkpoints)" -ge 1 ] && break; sleep 0.1; done
