@@ -1173,6 +1173,12 @@ Result<LakeTable::ScanPlan> LakeTable::plan(const ScanOptions& options) const {
 
 Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                                              const std::function<Status(Batch)>& on_batch) const {
+    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
+    return read(plan, options, on_batch);
+}
+
+Result<LakeTable::ScanStats> LakeTable::read(const ScanPlan& plan, const ScanOptions& options,
+                                             const std::function<Status(Batch)>& on_batch) const {
     std::vector<std::string> columns = options.columns;
     if (columns.empty()) {
         for (const Field& field : schema_->fields()) columns.push_back(field.name);
@@ -1183,7 +1189,6 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                          "table `" + name_ + "` has no column `" + column + "`");
         }
     }
-    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
     ScanStats stats;
     stats.snapshot_id = plan.snapshot_id;
     stats.files = plan.files_total;
@@ -1208,8 +1213,15 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
 }
 
 Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t upto,
-                                                       const std::vector<std::string>& wanted,
+                                                       const std::vector<std::string>& columns,
                                                        const ChangeConsumer& on_batch) const {
+    return scan_changes(after, upto, columns, on_batch, ChangeWindow{});
+}
+
+Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t upto,
+                                                       const std::vector<std::string>& wanted,
+                                                       const ChangeConsumer& on_batch,
+                                                       const ChangeWindow& window) const {
     if (after > upto) {
         return Error(ErrorCode::kInvalidArgument,
                      "table `" + name_ + "`: the range's first snapshot " + std::to_string(after) +
@@ -1233,7 +1245,18 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
     const bool partitioned = !spec_.empty();
     const DeleteFilter nothing_deleted;
     EqualityCache equality_cache;
-    for (uint64_t id = after + 1; id <= upto; ++id) {
+    // The window: files passed over unread, and the stop once max_files were read.
+    std::size_t files_seen = 0;
+    auto take_file = [&]() {
+        if (files_seen++ < window.skip_files) return false;
+        if (stats.files == window.max_files) {
+            stats.more = true;
+            return false;
+        }
+        ++stats.files;
+        return true;
+    };
+    for (uint64_t id = after + 1; id <= upto && !stats.more; ++id) {
         MILLRACE_ASSIGN_OR_RETURN(Manifest s, snapshot(id));
         if (s.parent_id != parent.snapshot_id) {
             MILLRACE_ASSIGN_OR_RETURN(parent, snapshot(s.parent_id));
@@ -1265,8 +1288,7 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
                               (d.referenced_file.empty() || d.referenced_file == f.path);
                 }
             }
-            if (!touched) continue;
-            ++stats.files;
+            if (!touched || !take_file()) continue;
             const std::string path = path_ + "/" + f.path;
             // The positions still live in this snapshot (none when the file was dropped).
             std::vector<uint64_t> live_after;
@@ -1305,8 +1327,7 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
         }
         // Appended rows: the data files this snapshot added, as written.
         for (const DataFile& f : s.files) {
-            if (static_cast<uint64_t>(f.added_snapshot_id) != id) continue;
-            ++stats.files;
+            if (static_cast<uint64_t>(f.added_snapshot_id) != id || !take_file()) continue;
             MILLRACE_TRY(read_live_rows(
                 path_ + "/" + f.path, nothing_deleted, columns, {}, false,
                 [&](Batch batch, const std::vector<uint64_t>&) -> Status {

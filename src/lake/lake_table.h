@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -204,6 +205,11 @@ public:
     /// group, in manifest order. Predicates only skip; callers still filter the rows.
     Result<ScanStats> scan(const ScanOptions& options,
                            const std::function<Status(Batch)>& on_batch) const;
+    /// Reads the files of a plan (scan() is plan() then this), with the plan's deletes applied;
+    /// `options` gives the columns and predicates. A reader that delivers a snapshot a file at a
+    /// time (the streaming lake source) plans once and reads a plan of one file per call.
+    Result<ScanStats> read(const ScanPlan& plan, const ScanOptions& options,
+                           const std::function<Status(Batch)>& on_batch) const;
 
     /// Whether a row of a change scan was added or taken away.
     enum class ChangeKind { kInsert, kDelete };
@@ -212,8 +218,18 @@ public:
         std::size_t files = 0;      // data files read
         uint64_t inserted = 0;
         uint64_t deleted = 0;
+        bool more = false;  // stopped at ChangeWindow::max_files with files left to read
     };
     using ChangeConsumer = std::function<Status(Batch, ChangeKind, uint64_t snapshot_id)>;
+    /// A part of a change scan, counted in the data files it reads (a file with deletes read
+    /// for its deleted rows, a file added read for its inserts; files nothing touched do not
+    /// count): the first `skip_files` are passed over unread, and the scan stops before reading
+    /// one more than `max_files` (ChangeStats::more). What a reader that resumes part-way
+    /// through a snapshot's changes uses; the default is the whole range.
+    struct ChangeWindow {
+        std::size_t skip_files = 0;
+        std::size_t max_files = std::numeric_limits<std::size_t>::max();
+    };
     /// The row changes of the snapshots after `after`, up to `upto`, snapshot by snapshot, oldest
     /// first (a changelog scan). Per snapshot, first the rows it deleted: rows live in its parent
     /// snapshot that are not live in it, because of the position or equality delete files it
@@ -228,6 +244,10 @@ public:
     Result<ChangeStats> scan_changes(uint64_t after, uint64_t upto,
                                      const std::vector<std::string>& columns,
                                      const ChangeConsumer& on_batch) const;
+    Result<ChangeStats> scan_changes(uint64_t after, uint64_t upto,
+                                     const std::vector<std::string>& columns,
+                                     const ChangeConsumer& on_batch,
+                                     const ChangeWindow& window) const;
 
     struct CompactOptions {
         uint64_t small_file_bytes = 32ull << 20;  // files below this are merged...

@@ -21,6 +21,7 @@
 #include "connectors/lake_source.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_file_source.h"
+#include "connectors/streaming_lake_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
@@ -126,8 +127,8 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
         // A generator never ends: only a streaming run can take one.
         if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
             continue;
-        // A lake table is read as of a snapshot: batch runs only (for now).
-        if (source.kind == SourceKind::kLake && pipeline.mode == PipelineMode::kBatch) continue;
+        // A lake table: read as of a snapshot (batch), or followed snapshot by snapshot.
+        if (source.kind == SourceKind::kLake) continue;
         errors.emplace_back(ErrorCode::kUnsupported,
                             fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file, topic or kafka source",
@@ -313,7 +314,10 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                             open_outputs));
         } else if (source.kind == SourceKind::kGenerator && streaming) {
             MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
-        } else if (source.kind == SourceKind::kLake && !streaming) {
+        } else if (source.kind == SourceKind::kLake && streaming) {
+            // Followed from its position in the pipeline's checkpoints (the run seeks to it).
+            MILLRACE_ASSIGN_OR_RETURN(reader, StreamingLakeSource::open(source, project.data_dir));
+        } else if (source.kind == SourceKind::kLake) {
             // Only a run that commits its sinks moves an incremental source's progress.
             MILLRACE_ASSIGN_OR_RETURN(
                 reader,

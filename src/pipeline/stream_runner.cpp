@@ -22,6 +22,7 @@
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_file_source.h"
+#include "connectors/streaming_lake_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
@@ -214,6 +215,7 @@ struct StreamInput {
     StreamingTopicSource* topic = nullptr;  // null for a generator or a kafka source
     KafkaSource* kafka = nullptr;           // a kafka source
     StreamingFileSource* files = nullptr;   // a watched folder
+    StreamingLakeSource* lake = nullptr;    // a lake table followed
     std::size_t files_before = 0;           // files it had read before this run
     bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
@@ -665,6 +667,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             stream->topic = static_cast<StreamingTopicSource*>(source.reader.get());
         if (source.spec->kind == SourceKind::kKafka)
             stream->kafka = static_cast<KafkaSource*>(source.reader.get());
+        if (source.spec->kind == SourceKind::kLake)
+            stream->lake = static_cast<StreamingLakeSource*>(source.reader.get());
         stream->report = &report.run.sources[i];
         if (auto it = inputs.find(source.spec->name); it != inputs.end())
             stream->inputs = it->second;
@@ -697,10 +701,25 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // after the checkpoint, may be ahead of it); a Kafka source from the checkpoint's
         // offsets of the partitions the group assigns it (KafkaSource::resume_from).
         const CheckpointSource* saved =
-            restored && (stream->topic || stream->files || stream->kafka)
+            restored && (stream->topic || stream->files || stream->kafka || stream->lake)
                 ? restored->find_source(source.spec->name)
                 : nullptr;
         if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
+        // A lake source from its (snapshot, files done, whole) position.
+        if (saved != nullptr && stream->lake) {
+            Status sought =
+                saved->offsets.size() != 3
+                    ? Status(Error(ErrorCode::kCorruption,
+                                   fmt::format("lake source `{}` has {} position numbers, not 3",
+                                               saved->name, saved->offsets.size())))
+                    : stream->lake->seek(SourcePosition{static_cast<std::size_t>(saved->offsets[0]),
+                                                        static_cast<uint64_t>(saved->offsets[1]),
+                                                        static_cast<uint64_t>(saved->offsets[2])});
+            if (!sought.ok()) {
+                return std::move(sought).error().with_context(
+                    fmt::format("restoring checkpoint {}", restored->id));
+            }
+        }
         if (saved != nullptr) {
             for (std::size_t p = 0; p < saved->offsets.size(); ++p) {
                 Status sought = {};
@@ -973,7 +992,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
-            if (stream->topic == nullptr && stream->files == nullptr && stream->kafka == nullptr)
+            if (stream->topic == nullptr && stream->files == nullptr && stream->kafka == nullptr &&
+                stream->lake == nullptr)
                 continue;
             CheckpointSource source;
             source.name = stream->source->spec->name;
@@ -981,6 +1001,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
             } else if (stream->kafka) {
                 source.offsets = stream->kafka->offsets();
+            } else if (stream->lake) {
+                const SourcePosition at = stream->lake->position();
+                source.offsets = {static_cast<int64_t>(at.unit), static_cast<int64_t>(at.offset),
+                                  static_cast<int64_t>(at.line)};
             } else {
                 source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
             }
