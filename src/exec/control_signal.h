@@ -11,6 +11,11 @@ namespace millrace {
 ///   kBarrier    checkpoint `checkpoint_id`: every batch before it belongs to the checkpoint,
 ///               every batch after it to the next. An operator saves its state
 ///               (Operator::serialize_state) when the barrier has reached it on every input.
+///   kEarlyFire  a processing-time tick of a sink's `emit: { every: ... }`: window operators
+///               set to fire early emit the groups of their open windows that changed since
+///               their last emission (updating results), then forward it. It says nothing about
+///               the data, so it needs no alignment: a multi-input operator forwards it as it
+///               arrives (twice when it arrives on two inputs; the second finds nothing new).
 ///
 /// One-input operators forward both unchanged. An operator with several inputs (join, union;
 /// exec/input_aligner.h) forwards the minimum of its open inputs' watermarks (an input it has
@@ -18,7 +23,7 @@ namespace millrace {
 /// back what arrives behind it on the inputs that delivered it first until then (an aligned
 /// barrier), so that state saved at the barrier contains exactly the rows before it.
 struct ControlSignal {
-    enum class Kind : uint8_t { kWatermark, kBarrier };
+    enum class Kind : uint8_t { kWatermark, kBarrier, kEarlyFire };
     Kind kind = Kind::kWatermark;
     int64_t watermark_micros = 0;  // kWatermark
     uint64_t checkpoint_id = 0;    // kBarrier
@@ -27,6 +32,7 @@ struct ControlSignal {
         return ControlSignal{Kind::kWatermark, micros, 0};
     }
     static ControlSignal barrier(uint64_t id) { return ControlSignal{Kind::kBarrier, 0, id}; }
+    static ControlSignal early_fire() { return ControlSignal{Kind::kEarlyFire, 0, 0}; }
     bool operator==(const ControlSignal&) const = default;
 };
 

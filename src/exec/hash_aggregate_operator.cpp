@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_set>
 
 #include "exec/aggregate_function.h"
@@ -12,6 +13,20 @@
 #include "sketch/hash.h"
 
 namespace millrace {
+
+namespace {
+
+/// The stamp of a group that rows updated since the last watermark: the next watermark, the
+/// first that accounts for those rows, becomes its stamp.
+constexpr int64_t kPending = std::numeric_limits<int64_t>::min();
+
+int64_t saturating_add(int64_t a, int64_t b) {
+    if (b > 0 && a > std::numeric_limits<int64_t>::max() - b)
+        return std::numeric_limits<int64_t>::max();
+    return a + b;
+}
+
+}  // namespace
 
 struct HashAggregateOperator::State {
     std::vector<sql::BoundExpr> keys;
@@ -32,10 +47,21 @@ struct HashAggregateOperator::State {
     std::string scratch;
     std::vector<uint32_t> group_ids;
     std::optional<MemoryReservation> memory;
-    // Upserting mode: which groups changed since the last emit, as flags and in order.
+    // Upserting mode (or early firing, `tracks`): which groups changed since the last emit, as
+    // flags and in order.
     bool upserting = false;
+    bool tracks = false;
     std::vector<uint8_t> changed_flags;
     std::vector<uint32_t> changed;
+    // State TTL (upserting mode): per group, the watermark of its last update (the first
+    // watermark after it); the groups still kPending; the watermark from which a pass over the
+    // groups can find one to drop.
+    std::optional<int64_t> ttl;
+    std::optional<int64_t> watermark;
+    std::vector<int64_t> stamps;
+    std::vector<uint32_t> pending;
+    int64_t next_scan = std::numeric_limits<int64_t>::min();
+    uint64_t expired = 0;
 
     std::size_t group_count() const { return group_hashes.size(); }
 
@@ -111,6 +137,25 @@ struct HashAggregateOperator::State {
         for (const auto& acc : accumulators) {
             for (uint32_t g = 0; g < groups; ++g) acc->serialize(g, out);
         }
+        // Optional trailer (absent when neither applies, so a plain aggregate's state is as
+        // before):
+        //   u8 flags (1: changed groups follow, 2: the state TTL's fields follow)
+        //   flags & 1: u64 n, n x u32 group (changed since the last emit, in order)
+        //   flags & 2: u8 has watermark, i64 watermark, i64 next pass, per group i64 stamp
+        const bool with_changed = tracks && (!upserting || !changed.empty());
+        const bool with_ttl = ttl.has_value();
+        if (!with_changed && !with_ttl) return;
+        out.u8(static_cast<uint8_t>((with_changed ? 1 : 0) | (with_ttl ? 2 : 0)));
+        if (with_changed) {
+            out.u64(changed.size());
+            for (uint32_t g : changed) out.u32(g);
+        }
+        if (with_ttl) {
+            out.u8(watermark ? 1 : 0);
+            out.i64(watermark.value_or(0));
+            out.i64(next_scan);
+            for (uint32_t g = 0; g < groups; ++g) out.i64(g < stamps.size() ? stamps[g] : kPending);
+        }
     }
 
     /// Fresh, empty accumulators for the calls.
@@ -123,6 +168,8 @@ struct HashAggregateOperator::State {
     void clear_groups() {
         changed.clear();
         changed_flags.clear();
+        stamps.clear();
+        pending.clear();
         arena.clear();
         key_offsets = {0};
         group_hashes.clear();
@@ -149,7 +196,82 @@ struct HashAggregateOperator::State {
             acc->resize(groups);
             for (uint32_t g = 0; g < groups; ++g) MILLRACE_TRY(acc->restore(g, in));
         }
+        if (ttl) {
+            // Saved without a TTL: every group counts as updated at the next watermark.
+            stamps.assign(groups, kPending);
+            pending.resize(groups);
+            for (uint32_t g = 0; g < groups; ++g) pending[g] = g;
+            watermark.reset();
+            next_scan = std::numeric_limits<int64_t>::min();
+        }
+        if (!in.at_end()) MILLRACE_TRY(restore_trailer(in, groups));
         MILLRACE_TRY(in.expect_end());
+        return account();
+    }
+
+    /// The trailer serialize() draws; what this operator does not use is read and ignored (a
+    /// state saved with early firing or a TTL restores into an operator without them).
+    Status restore_trailer(StateReader& in, uint64_t groups) {
+        MILLRACE_ASSIGN_OR_RETURN(uint8_t flags, in.u8());
+        if (flags == 0 || flags > 3) return in.corrupt("aggregate trailer flags");
+        if (flags & 1) {
+            MILLRACE_ASSIGN_OR_RETURN(uint64_t count, in.count(4));
+            if (count > groups) return in.corrupt("more changed groups than groups");
+            if (tracks) changed_flags.assign(groups, 0);
+            for (uint64_t i = 0; i < count; ++i) {
+                MILLRACE_ASSIGN_OR_RETURN(uint32_t group, in.u32());
+                if (group >= groups) return in.corrupt("a changed group that does not exist");
+                if (!tracks) continue;
+                if (changed_flags[group] != 0) return in.corrupt("a group changed twice");
+                changed_flags[group] = 1;
+                changed.push_back(group);
+            }
+        }
+        if (flags & 2) {
+            MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
+            MILLRACE_ASSIGN_OR_RETURN(int64_t saved_watermark, in.i64());
+            MILLRACE_ASSIGN_OR_RETURN(int64_t saved_next_scan, in.i64());
+            if (has_watermark > 1) return in.corrupt("watermark flag");
+            std::vector<int64_t> saved(groups);
+            for (uint64_t g = 0; g < groups; ++g) {
+                MILLRACE_ASSIGN_OR_RETURN(saved[g], in.i64());
+            }
+            if (ttl) {
+                stamps = std::move(saved);
+                pending.clear();
+                for (uint32_t g = 0; g < groups; ++g) {
+                    if (stamps[g] == kPending) pending.push_back(g);
+                }
+                if (has_watermark == 1) watermark = saved_watermark;
+                next_scan = saved_next_scan;
+            }
+        }
+        return {};
+    }
+
+    /// Keeps only the groups `keep` (ascending), renumbered in that order; the changed list
+    /// must be empty.
+    Status compact(const std::vector<uint32_t>& keep) {
+        const std::string old_arena = std::move(arena);
+        const std::vector<uint32_t> old_offsets = std::move(key_offsets);
+        const std::vector<int64_t> old_stamps = std::move(stamps);
+        std::vector<std::unique_ptr<AggregateState>> old_accumulators = std::move(accumulators);
+        clear_groups();
+        accumulators = make_accumulators();
+        for (uint32_t g : keep) {
+            find_or_insert(std::string_view(old_arena).substr(old_offsets[g],
+                                                              old_offsets[g + 1] - old_offsets[g]));
+            stamps.push_back(old_stamps[g]);
+        }
+        for (std::size_t a = 0; a < accumulators.size(); ++a) {
+            accumulators[a]->resize(keep.size());
+            for (uint32_t i = 0; i < keep.size(); ++i)
+                MILLRACE_TRY(accumulators[a]->merge(i, *old_accumulators[a], keep[i]));
+        }
+        // Shrink what the dropped groups held before counting it again.
+        arena.shrink_to_fit();
+        key_offsets.shrink_to_fit();
+        group_hashes.shrink_to_fit();
         return account();
     }
 
@@ -162,6 +284,16 @@ struct HashAggregateOperator::State {
             accumulators[a]->resize(group_count());
             for (uint32_t g = 0; g < groups; ++g)
                 MILLRACE_TRY(accumulators[a]->merge(into[g], *other.accumulators[a], g));
+        }
+        // Merged-in groups count as updated at the next watermark.
+        if (ttl) {
+            stamps.resize(group_count(), 0);
+            for (uint32_t g : into) {
+                if (stamps[g] != kPending) {
+                    stamps[g] = kPending;
+                    pending.push_back(g);
+                }
+            }
         }
         return account();
     }
@@ -237,7 +369,18 @@ Status HashAggregateOperator::push(Batch batch) {
     for (std::size_t a = 0; a < s.accumulators.size(); ++a) {
         MILLRACE_TRY(s.accumulators[a]->update(arg_columns[a].get(), s.group_ids.data(), n));
     }
-    if (s.upserting) {
+    if (s.ttl) {
+        // Stamped by the next watermark (on_control); new groups are not kPending yet.
+        s.stamps.resize(s.group_count(), 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            int64_t& stamp = s.stamps[s.group_ids[i]];
+            if (stamp != kPending) {
+                stamp = kPending;
+                s.pending.push_back(s.group_ids[i]);
+            }
+        }
+    }
+    if (s.tracks) {
         s.changed_flags.resize(s.group_count(), 0);
         for (std::size_t i = 0; i < n; ++i) {
             const uint32_t group = s.group_ids[i];
@@ -301,7 +444,57 @@ Status HashAggregateOperator::emit_groups(const std::vector<uint32_t>& groups) {
     return {};
 }
 
-void HashAggregateOperator::set_upserting(bool upserting) { state_->upserting = upserting; }
+void HashAggregateOperator::set_upserting(bool upserting) {
+    state_->upserting = upserting;
+    state_->tracks = state_->tracks || upserting;
+}
+
+void HashAggregateOperator::set_tracks_changes(bool tracks) {
+    state_->tracks = tracks || state_->upserting;
+}
+
+void HashAggregateOperator::set_state_ttl(int64_t ttl_micros) {
+    state_->ttl = std::max<int64_t>(ttl_micros, 1);
+}
+
+uint64_t HashAggregateOperator::expired_groups() const { return state_->expired; }
+
+Status HashAggregateOperator::expire(int64_t watermark) {
+    State& s = *state_;
+    const int64_t ttl = *s.ttl;
+    // The groups updated since the previous watermark were last updated at this one.
+    if (!s.pending.empty()) {
+        for (uint32_t g : s.pending) s.stamps[g] = watermark;
+        s.pending.clear();
+        s.next_scan = std::min(s.next_scan, saturating_add(watermark, ttl + ttl / 8));
+    }
+    if (watermark < s.next_scan) return {};
+    std::vector<uint32_t> keep;
+    keep.reserve(s.group_count());
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (uint32_t g = 0; g < s.group_count(); ++g) {
+        const int64_t stamp = s.stamps[g];
+        // Expired once the watermark is more than `ttl` past its last update's.
+        if (saturating_add(stamp, ttl) < watermark) continue;
+        keep.push_back(g);
+        oldest = std::min(oldest, stamp);
+    }
+    // The next pass finds something to drop no earlier than an eighth of the TTL after the
+    // oldest kept group expires: one pass per such step, whatever the number of watermarks.
+    s.next_scan =
+        keep.empty() ? std::numeric_limits<int64_t>::max() : saturating_add(oldest, ttl + ttl / 8);
+    if (keep.size() == s.group_count()) return {};
+    // Their last updates go out first: a group is never dropped with an update unsent.
+    if (!s.changed.empty()) MILLRACE_TRY(emit_changed());
+    s.expired += s.group_count() - keep.size();
+    return s.compact(keep);
+}
+
+Status HashAggregateOperator::emit_current() {
+    std::vector<uint32_t> all(state_->group_count());
+    for (uint32_t g = 0; g < all.size(); ++g) all[g] = g;
+    return emit_groups(all);
+}
 
 std::size_t HashAggregateOperator::changed_groups() const { return state_->changed.size(); }
 
@@ -314,9 +507,17 @@ Status HashAggregateOperator::emit_changed() {
 }
 
 Status HashAggregateOperator::on_control(const ControlSignal& signal) {
+    State& s = *state_;
     // Before a barrier (a sink commit follows) the updates so far go out, so they commit too.
-    if (state_->upserting && signal.kind == ControlSignal::Kind::kBarrier)
-        MILLRACE_TRY(emit_changed());
+    if (s.upserting && signal.kind == ControlSignal::Kind::kBarrier) MILLRACE_TRY(emit_changed());
+    // The end of input (the end-of-time watermark) is no passing of time: the groups stay for
+    // the next run.
+    if (s.ttl && signal.kind == ControlSignal::Kind::kWatermark &&
+        signal.watermark_micros != std::numeric_limits<int64_t>::max() &&
+        (!s.watermark || signal.watermark_micros > *s.watermark)) {
+        s.watermark = signal.watermark_micros;
+        MILLRACE_TRY(expire(signal.watermark_micros));
+    }
     return output_->on_control(signal);
 }
 

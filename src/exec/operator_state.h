@@ -87,6 +87,8 @@ public:
     Result<uint64_t> count(std::size_t min_item_bytes);
     /// Fails unless every byte was read.
     Status expect_end() const;
+    /// Whether every byte was read (an optional trailing section is absent).
+    bool at_end() const { return pos_ == in_.size(); }
     Error corrupt(std::string_view what) const;
 
 private:

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "exec/operator_state.h"
 #include "exec/tests/query_fixture.h"
@@ -200,6 +201,117 @@ TEST_F(HashAggregateOperatorTest, UpsertingNeedsOnlyProjectionsAboveTheGroupBy) 
     auto built = build_plan(**plan, rows, context, "test", PlanMode::kStreamingUpsert);
     ASSERT_FALSE(built.ok());
     EXPECT_THAT(built.error().message(), ::testing::HasSubstr("only a projection may follow it"));
+}
+
+/// An upserting `SELECT k, count(*), sum(v) FROM t GROUP BY k` with a state TTL of 100 (time
+/// units of the watermarks sent below), and a helper for rows of one key.
+class UpsertingStateTtlTest : public HashAggregateOperatorTest {
+protected:
+    static constexpr int64_t kTtl = 100;
+    static constexpr const char* kSql = "SELECT k, count(*), sum(v) FROM t GROUP BY k";
+
+    Result<std::unique_ptr<ExecutablePlan>> upserting_plan(BatchSink& sink, ExecContext& context) {
+        MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(kSql));
+        MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, kSql, *this));
+        sql::optimize(plan);
+        PlanOptions options;
+        options.state_ttl_micros = kTtl;
+        return build_plan(*plan, sink, context, "test", PlanMode::kStreamingUpsert, options);
+    }
+    /// The first `count` rows of `t` whose key is k<key> (row i has key k(i % 7)).
+    Batch rows_of(int key, std::size_t count, const ScanInput& input) {
+        std::vector<uint32_t> take;
+        for (uint32_t r = static_cast<uint32_t>(key); take.size() < count; r += 7)
+            take.push_back(r);
+        return table("t").take(take).project(input.columns);
+    }
+};
+
+TEST_F(UpsertingStateTtlTest, GroupsNotUpdatedForTheTtlAreDroppedAndStartAfresh) {
+    testing::RowCollector rows;
+    ExecContext context;
+    auto plan = upserting_plan(rows, context);
+    ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+    const ScanInput& input = (*plan)->inputs()[0];
+    auto watermark = [&](int64_t w) {
+        return input.entry->on_control(ControlSignal::watermark(w));
+    };
+    ASSERT_TRUE(watermark(1000).ok());
+    ASSERT_TRUE(input.entry->push(rows_of(0, 2, input)).ok());
+    ASSERT_TRUE(input.entry->push(rows_of(1, 1, input)).ok());
+    // The watermark after the rows is their groups' last update: k0 and k1 at 1050.
+    ASSERT_TRUE(watermark(1050).ok());
+    ASSERT_TRUE(input.entry->push(rows_of(1, 2, input)).ok());  // k1 again: at 1100
+    ASSERT_TRUE(watermark(1100).ok());
+    EXPECT_EQ((*plan)->state_keys(), 2u);
+    // k0 expired past 1150; the pass runs up to an eighth of the TTL later, at 1162.
+    ASSERT_TRUE(watermark(1151).ok());
+    ASSERT_TRUE(watermark(1161).ok());
+    EXPECT_EQ((*plan)->state_keys(), 2u);
+    EXPECT_TRUE(rows.rows.empty());
+    // Dropped; its update (and k1's, both not sent yet) goes out first: none is lost.
+    ASSERT_TRUE(watermark(1162).ok());
+    EXPECT_EQ((*plan)->state_keys(), 1u);
+    EXPECT_THAT(rows.rows, ::testing::UnorderedElementsAre(::testing::StartsWith("k0|2|"),
+                                                           ::testing::StartsWith("k1|3|")));
+    rows.rows.clear();
+    // k0 comes back and starts from nothing; k1 (updated at 1050) counts on.
+    ASSERT_TRUE(input.entry->push(rows_of(0, 1, input)).ok());
+    ASSERT_TRUE(input.entry->push(rows_of(1, 1, input)).ok());
+    ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(1)).ok());
+    EXPECT_THAT(rows.rows, ::testing::UnorderedElementsAre(::testing::StartsWith("k0|1|"),
+                                                           ::testing::StartsWith("k1|4|")));
+    // The end of input is no passing of time: it drops nothing.
+    ASSERT_TRUE(watermark(std::numeric_limits<int64_t>::max()).ok());
+    EXPECT_EQ((*plan)->state_keys(), 2u);
+}
+
+TEST_F(UpsertingStateTtlTest, ASavedAndRestoredStateDropsWhatAnUninterruptedOneDrops) {
+    // Once straight through, once with the state saved after the second watermark (k2's last
+    // update still waiting for its stamp) and restored into a fresh plan: the same upserts and
+    // the same keys.
+    auto run = [&](bool cut) {
+        testing::RowCollector rows;
+        std::vector<std::size_t> keys;
+        ExecContext first_context;
+        auto first = upserting_plan(rows, first_context);
+        EXPECT_TRUE(first.ok());
+        const ScanInput* input = &(*first)->inputs()[0];
+        EXPECT_TRUE(input->entry->on_control(ControlSignal::watermark(1000)).ok());
+        EXPECT_TRUE(input->entry->push(rows_of(0, 3, *input)).ok());
+        EXPECT_TRUE(input->entry->push(rows_of(2, 1, *input)).ok());
+        EXPECT_TRUE(input->entry->on_control(ControlSignal::watermark(1080)).ok());
+        EXPECT_TRUE(input->entry->push(rows_of(2, 2, *input)).ok());
+        ExecContext second_context;
+        std::unique_ptr<ExecutablePlan> second;
+        ExecutablePlan* plan = first->get();
+        if (cut) {
+            auto state = (*first)->serialize_state();
+            EXPECT_TRUE(state.ok());
+            auto restored = upserting_plan(rows, second_context);
+            EXPECT_TRUE(restored.ok());
+            second = std::move(restored).value();
+            EXPECT_TRUE(second->restore_state(*state).ok());
+            plan = second.get();
+            input = &plan->inputs()[0];
+        }
+        keys.push_back(plan->state_keys());
+        // k0 (last updated at 1080) dropped, k2 (updated since, so at 1200) kept.
+        EXPECT_TRUE(input->entry->on_control(ControlSignal::watermark(1200)).ok());
+        keys.push_back(plan->state_keys());
+        EXPECT_TRUE(input->entry->push(rows_of(0, 1, *input)).ok());
+        EXPECT_TRUE(input->entry->push(rows_of(2, 1, *input)).ok());
+        EXPECT_TRUE(input->entry->finish().ok());
+        keys.push_back(plan->state_keys());
+        return std::make_pair(rows.rows, keys);
+    };
+    const auto uninterrupted = run(false);
+    EXPECT_EQ(uninterrupted.second, (std::vector<std::size_t>{2, 1, 2}));
+    EXPECT_THAT(uninterrupted.first,
+                ::testing::UnorderedElementsAre(
+                    ::testing::StartsWith("k0|3|"), ::testing::StartsWith("k2|3|"),
+                    ::testing::StartsWith("k0|1|"), ::testing::StartsWith("k2|4|")));
+    EXPECT_EQ(run(true), uninterrupted);
 }
 
 }  // namespace
