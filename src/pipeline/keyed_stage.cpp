@@ -100,7 +100,7 @@ private:
 
 /// Into a subtask: rows with their key groups, or a signal for all its key groups.
 struct Message {
-    enum class Kind : uint8_t { kRows, kWatermark, kBarrier, kSnapshot, kFinish };
+    enum class Kind : uint8_t { kRows, kWatermark, kEarlyFire, kBarrier, kSnapshot, kFinish };
     Kind kind = Kind::kRows;
     Batch rows;
     std::vector<uint32_t> groups;  // kRows: the key group of each row
@@ -255,6 +255,10 @@ struct KeyedStage::Impl {
                             group.entry->on_control(ControlSignal::watermark(message.watermark)));
                     }
                     return std::vector<KeyGroupSnapshot>();
+                case Message::Kind::kEarlyFire:
+                    for (KeyGroup& group : groups)
+                        MILLRACE_TRY(group.entry->on_control(ControlSignal::early_fire()));
+                    return std::vector<KeyGroupSnapshot>();
                 case Message::Kind::kBarrier:
                     for (KeyGroup& group : groups) {
                         MILLRACE_TRY(
@@ -274,7 +278,8 @@ struct KeyedStage::Impl {
             while (std::optional<Message> message = input->pop()) {
                 if (failed) continue;  // drain, so the run's thread never waits on us
                 const bool answers = message->kind != Message::Kind::kRows &&
-                                     message->kind != Message::Kind::kWatermark;
+                                     message->kind != Message::Kind::kWatermark &&
+                                     message->kind != Message::Kind::kEarlyFire;
                 Result<std::vector<KeyGroupSnapshot>> done = handle(*message);
                 if (!done.ok()) {
                     failed = true;
@@ -454,7 +459,7 @@ Result<std::unique_ptr<KeyedStage>> KeyedStage::create(const sql::LogicalNode& p
         raw->input = std::make_unique<BoundedQueue<Message>>(
             std::max<std::size_t>(options.queue_capacity, 1));
         raw->groups.resize(raw->range.size());
-        PlanOptions keyed_options;
+        PlanOptions keyed_options = options.plan_options;
         keyed_options.exchange_below = point.keyed;
         for (uint32_t i = 0; i < raw->range.size(); ++i) {
             Impl::KeyGroup& group = raw->groups[i];
@@ -510,9 +515,11 @@ Status KeyedStage::push(Batch batch) {
 Status KeyedStage::on_control(const ControlSignal& signal) {
     Impl& s = *impl_;
     MILLRACE_TRY(s.drain());
-    if (signal.kind == ControlSignal::Kind::kWatermark) {
+    if (signal.kind == ControlSignal::Kind::kWatermark ||
+        signal.kind == ControlSignal::Kind::kEarlyFire) {
         Message message;
-        message.kind = Message::Kind::kWatermark;
+        message.kind = signal.kind == ControlSignal::Kind::kWatermark ? Message::Kind::kWatermark
+                                                                      : Message::Kind::kEarlyFire;
         message.watermark = signal.watermark_micros;
         if (!s.threaded()) return status_of(s.subtasks[0]->handle(message));
         for (auto& subtask : s.subtasks) MILLRACE_TRY(s.send(*subtask, message));
