@@ -93,6 +93,6 @@ sinks:
 YAML
 out=$("$MILLRACE" run "$project" bad --until-idle --idle 1s 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" "1" "a reloading source outside a lookup join is refused"
-expect_contains "$out" "bad.yaml:9:" "at the source, file:line:column"
+expect_contains "$out" "bad.yaml:8:3:" "at the source, file:line:column"
 expect_contains "$out" "only the right side of a lookup" "saying why"
 finish
