@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: runs every benchmark (median of 5 repetitions), then the shell parts (retail
-# end to end, log, Kafka protocol, online serving), and closes with one table of every figure
-# against its peer (bench/summarize.mjs), printed and written into BENCHMARKS.md between its
-# marker comments.
+# end to end, lake, log, Kafka protocol, online serving), and closes with one table of every
+# figure against its peer (bench/summarize.mjs), printed and written into BENCHMARKS.md between
+# its marker comments.
 # Usage: bench/run.sh <release-build-dir>
 set -euo pipefail
 build=${1:-build/release}
@@ -28,6 +28,13 @@ if [ -f "$out/millrace_bench_orders.parquet" ]; then
   echo "== DuckDB COPY (FORMAT parquet, COMPRESSION zstd), same rows"
   node "$(dirname "$0")/parquet/duckdb_copy.mjs" "$out/millrace_bench_orders.parquet" "$out/duckdb_copy.json"
 fi
+# The lake planning benchmark left its table of 10,000 files here: DuckDB reads the same files
+# with the same filter in the same run.
+if [ -d "$out/lake_plan/lake/events" ]; then
+  echo "== DuckDB read_parquet over the lake benchmark's 10,000 files, same filter"
+  node "$(dirname "$0")/lake/duckdb_plan.mjs" "$out/lake_plan/lake/events" "$out/duckdb_plan.json" ||
+    echo "bench/lake/duckdb_plan.mjs FAILED"
+fi
 # End-to-end: `millrace run` of the retail example on ~1 GB of CSV vs DuckDB.
 echo "== retail end to end (millrace run vs DuckDB)"
 # A part that fails shows as "not run" in the closing table instead of hiding the rest.
@@ -40,9 +47,14 @@ bash "$(dirname "$0")/pipeline/state_recovery.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/state_recovery.sh FAILED"
 echo "== freshness: ingest response -> feature served at 20k events/s"
 bash "$(dirname "$0")/pipeline/freshness.sh" "$build" || echo "bench/pipeline/freshness.sh FAILED"
+echo "== window freshness: watermark past a tumbling window's end -> result in its sinks"
+bash "$(dirname "$0")/pipeline/window_freshness.sh" "$build" ||
+  echo "bench/pipeline/window_freshness.sh FAILED"
 echo "== windowed aggregate throughput at parallelism 1 and 2"
 bash "$(dirname "$0")/pipeline/window_parallel.sh" "$build/src/cli/millrace" ||
   echo "bench/pipeline/window_parallel.sh FAILED"
+echo "== lake: commits with 4 writers vs 1, upsert at scale vs DuckDB"
+bash "$(dirname "$0")/lake/run.sh" "$build" || echo "bench/lake/run.sh FAILED"
 bash "$(dirname "$0")/log/run.sh" "$build" || echo "bench/log/run.sh FAILED"
 bash "$(dirname "$0")/kafka/produce.sh" "$build" || echo "bench/kafka/produce.sh FAILED"
 bash "$(dirname "$0")/online/run.sh" "$build" || echo "bench/online/run.sh FAILED"

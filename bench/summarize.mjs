@@ -3,7 +3,9 @@
 // directory: Google Benchmark JSON (`<name>_bench.json`), DuckDB's Parquet copy
 // (`duckdb_copy.json`) and the shell parts' `part_*.json` (bench/log/run.sh,
 // bench/online/run.sh, bench/pipeline/retail_e2e.sh, bench/pipeline/state_recovery.sh,
-// bench/pipeline/freshness.sh, bench/kafka/produce.sh, bench/nexmark/run.sh). Prints the table
+// bench/pipeline/freshness.sh, bench/pipeline/window_freshness.sh, bench/kafka/produce.sh,
+// bench/nexmark/run.sh, bench/lake/run.sh; DuckDB's filtered read of the lake benchmark's
+// files, `duckdb_plan.json`). Prints the table
 // and, given a Markdown file, writes it there between the two marker comments (replacing what
 // was there).
 // Usage: node bench/summarize.mjs <results-dir> [BENCHMARKS.md]
@@ -105,6 +107,47 @@ row({ figure: 'Parquet write, 10M orders, zstd: file size', unit: 'MB', ours: wr
 const read = medians.BM_ParquetReadOrders10MProjection2;
 row({ figure: 'Parquet read, 2 of 8 columns', unit: 'M rows/s', ours: read && read.items_per_second / 1e6, better: 'higher' });
 
+// Lake (bench/lake): planning over 10,000 data files (lake_plan_bench + DuckDB), concurrent
+// commits and upsert at scale (bench/lake/run.sh, part_lake.json).
+const planOn = medians['BM_LakePlan10kFiles/statistics:1'];
+const planOff = medians['BM_LakePlan10kFiles/statistics:0'];
+row({ figure: `lake plan, selective filter over ${fmt(planOn?.files_total ?? 10000)} files: files kept`, unit: 'files',
+  ours: planOn?.files_kept, peer: 'no statistics pruning', peerValue: planOff?.files_kept, better: 'lower', goalRatio: 0.01 });
+// CPU time of the benchmark's one thread: on a shared machine the wall time of a 100 ms step
+// mostly measures the other jobs.
+row({ figure: 'lake plan (metadata, manifests, statistics), 10,000 files: CPU time', unit: 'ms', ours: planOn?.cpu_time,
+  peer: 'same plan, no statistics pruning', peerValue: planOff?.cpu_time, better: 'lower', goalRatio: 1.1 });
+const scanOn = medians['BM_LakeScan10kFiles/statistics:1'];
+const scanOff = medians['BM_LakeScan10kFiles/statistics:0'];
+row({ figure: 'lake filtered count over 10,000 files (plan + read): CPU time', unit: 'ms', ours: scanOn?.cpu_time,
+  peer: 'same scan, no statistics pruning', peerValue: scanOff?.cpu_time, better: 'lower', goalRatio: 0.5 });
+const duckPlan = medians.DuckDB_ReadParquet10kFilesFiltered;
+row({ figure: 'lake filtered count over 10,000 files vs DuckDB read_parquet: wall time', unit: 'ms', ours: scanOn?.real_time,
+  peer: 'DuckDB read_parquet, same files and filter', peerValue: duckPlan?.real_time, better: 'lower', goalRatio: 1.0 });
+const lake = part('lake');
+const commitRuns = (list, p) => reports(list, (r) => r.commit_ms[p]);
+for (const p of ['p50', 'p99']) {
+  row({ figure: `lake commit latency, 4 writer processes, ${p}`, unit: 'ms', ours: median(commitRuns(lake?.commit?.four, p)),
+    oursRuns: commitRuns(lake?.commit?.four, p), peer: '1 writer', peerValue: median(commitRuns(lake?.commit?.one, p)),
+    peerRuns: commitRuns(lake?.commit?.one, p), better: 'lower', goalRatio: p === 'p99' ? 4 : undefined });
+}
+const fourRuns = lake?.commit?.four ?? [];
+const perCommit = (r) => r.retries / r.snapshots;
+row({ figure: 'lake commits, 4 writers: lost races (retries) per commit', unit: '',
+  ours: median(fourRuns.map(perCommit)), oursRuns: fourRuns.map(perCommit), better: 'lower' });
+const allRuns = [...(lake?.commit?.one ?? []), ...fourRuns];
+row({ figure: 'lake commits, 1 and 4 writers: rows missing or commits not whole, all runs', unit: '',
+  ours: lake?.commit ? allRuns.reduce((n, r) => n + (r.rows_expected - r.rows) + (r.ok ? 0 : 1), 0) : undefined,
+  better: 'lower', goal: 1 });
+const upsert = lake?.upsert;
+const upsertScale = upsert ? `${fmt(upsert.changed_rows / 1e6)}M keys into ${fmt(upsert.base_rows / 1e6)}M rows` : 'changed keys into a table';
+row({ figure: `lake upsert, ${upsertScale}: time`, unit: 's', ours: upsert ? median(upsert.millrace_ms) / 1000 : undefined,
+  oursRuns: upsert?.millrace_ms?.map((ms) => ms / 1000), peer: 'DuckDB INSERT OR REPLACE + CHECKPOINT',
+  peerValue: upsert ? median(upsert.duckdb_ms) / 1000 : undefined, peerRuns: upsert?.duckdb_ms?.map((ms) => ms / 1000), better: 'lower', goalRatio: 1.0 });
+row({ figure: `lake count + sum after the upsert, equality deletes applied (${upsert?.delete_files ?? '?'} delete files)`, unit: 'ms',
+  ours: median(upsert?.read_before_ms), oursRuns: upsert?.read_before_ms, peer: 'after lake compact',
+  peerValue: median(upsert?.read_after_ms), peerRuns: upsert?.read_after_ms, better: 'lower' });
+
 // Batch pipeline end to end (bench/pipeline/retail_e2e.sh).
 const retail = part('retail');
 row({ figure: 'retail batch pipeline, ~1 GB CSV: time', unit: 's', ours: median(retail?.millrace_s), oursRuns: retail?.millrace_s,
@@ -203,6 +246,18 @@ for (const p of ['p50', 'p99']) {
     better: 'lower', goal: p === 'p99' ? 50 : undefined });
 }
 
+// Window freshness (bench/pipeline/window_freshness.sh): a tumbling window's result visible in
+// the online store and in a topic after the watermark passed the window's end.
+const windowFresh = part('window_freshness');
+const windowRuns = (windowFresh?.runs ?? []).filter((r) => r.online?.p99_ms !== null && r.online?.p99_ms !== undefined);
+for (const [sink, label] of [['online', 'online store'], ['topic', 'topic (appended at the commit)']]) {
+  for (const p of ['p50', 'p99']) {
+    row({ figure: `window result → ${label} after the watermark passed the window end (commit every ${windowFresh?.interval ?? '?'}), ${p}`,
+      unit: 'ms', ours: median(windowRuns.map((r) => r[sink][`${p}_ms`])), oursRuns: windowRuns.map((r) => r[sink][`${p}_ms`]),
+      better: 'lower', goal: p === 'p99' ? 100 : undefined });
+  }
+}
+
 // Nexmark (bench/nexmark/run.sh): thousand events/s per core (CPU time) beside Flink's published
 // per-core figure (nexmark/nexmark README, 8 × 16-core nodes; not measured here).
 const nexmark = part('nexmark');
@@ -237,6 +292,8 @@ const conditions = [
   retail ? `Retail part: load ${retail.load_before} → ${retail.load_after}.` : '',
   state ? `State part: load ${state.load_before} → ${state.load_after}.` : '',
   fresh ? `Freshness part: load ${fresh.load_before} → ${fresh.load_after}.` : '',
+  windowFresh ? `Window freshness part: load ${windowFresh.load_before} → ${windowFresh.load_after}.` : '',
+  lake ? `Lake part: load ${lake.load_before} → ${lake.load_after}.` : '',
   nexmark ? `Nexmark part: ${nexmark.events} events per run.` : '',
   'Ratios are ours / peer; values are medians of the runs shown as min–max; "not run": that part left no results.',
 ].filter(Boolean).join(' ');

@@ -38,8 +38,6 @@ function(millrace_library subsystem)
       target_compile_options(${subsystem}_tests PRIVATE ${MILLRACE_WARNINGS})
       target_link_libraries(${subsystem}_tests PRIVATE millrace_${subsystem} ${ARG_TEST_DEPS} GTest::gtest
                             GTest::gmock GTest::gtest_main)
-      target_compile_definitions(${subsystem}_tests PRIVATE
-                                 MILLRACE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
       gtest_discover_tests(${subsystem}_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
     endif()
   endif()

@@ -340,9 +340,10 @@ int run_cli(int argc, char** argv) {
     LakeOptions lake_options;
     lake->add_option("action", lake_options.action,
                      "list | describe | files | history | compact | import | delete | alter | "
-                     "expire-snapshots | remove-orphan-files | upgrade")
+                     "rename | expire-snapshots | remove-orphan-files | upgrade")
         ->required();
     lake->add_option("table", lake_options.table, "The table (all but list)");
+    lake->add_option("to", lake_options.to, "rename: the table's new name");
     lake->add_option("--data-dir,-d", lake_options.data_dir, "The data directory (holds lake/)");
     lake->add_option("--project,-p", lake_options.project,
                      "A project directory whose data_dir to use (default: .)");

@@ -452,6 +452,21 @@ Status run(const LakeOptions& options) {
         return Error(ErrorCode::kInvalidArgument, "lake " + options.action + " needs a table name");
     }
     if (options.action == "import") return import(options, data_dir);
+    if (options.action == "rename") {
+        if (options.to.empty()) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "lake rename needs the new name: millrace lake rename <table> <new-name>");
+        }
+        MILLRACE_ASSIGN_OR_RETURN(LakeTable renamed,
+                                  LakeTable::rename(data_dir, options.table, options.to));
+        std::printf("renamed `%s` to `%s` (%s)\n", options.table.c_str(), renamed.name().c_str(),
+                    renamed.path().c_str());
+        return {};
+    }
+    if (!options.to.empty()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "lake " + options.action + " takes one table; a second name is for rename");
+    }
     if (options.action == "upgrade") {
         MILLRACE_ASSIGN_OR_RETURN(LakeTable upgraded, LakeTable::upgrade(data_dir, options.table));
         MILLRACE_ASSIGN_OR_RETURN(Manifest m, upgraded.snapshot());
@@ -576,7 +591,7 @@ Status run(const LakeOptions& options) {
     return Error(ErrorCode::kInvalidArgument,
                  "unknown lake action `" + options.action +
                      "` (expected list, describe, files, history, compact, import, delete, alter, "
-                     "expire-snapshots, remove-orphan-files or upgrade)");
+                     "rename, expire-snapshots, remove-orphan-files or upgrade)");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace millrace {
 struct LakeOptions {
     std::string action;  // list, describe, files, history, compact, import, ... (run_lake)
     std::string table;
+    std::string to;                    // rename: the new name
     std::string data_dir;              // explicit --data-dir
     std::string project;               // or a project directory whose data_dir is used
     std::optional<uint64_t> snapshot;  // describe/files AS OF
@@ -37,10 +38,10 @@ struct LakeOptions {
     std::size_t retain_last = 1;
 };
 
-/// `millrace lake list|describe|files|history|compact|import|delete|alter|expire-snapshots|
-/// remove-orphan-files|upgrade`: inspects and maintains lake tables (src/lake). `import` loads a
-/// Parquet, NDJSON or CSV file through a LakeWriter, committing every --commit-rows rows (the crash
-/// test drives it). Returns the exit code.
+/// `millrace lake list|describe|files|history|compact|import|delete|alter|rename|
+/// expire-snapshots|remove-orphan-files|upgrade`: inspects and maintains lake tables (src/lake).
+/// `import` loads a Parquet, NDJSON or CSV file through a LakeWriter, committing every
+/// --commit-rows rows (the crash test drives it). Returns the exit code.
 int run_lake(const LakeOptions& options);
 
 }  // namespace millrace

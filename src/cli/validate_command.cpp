@@ -74,8 +74,8 @@ int run_validate(const std::string& project_dir, const std::vector<std::string>&
                 errors.push_back(std::move(pipeline).error());
                 continue;
             }
-            Status status =
-                check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr, &resources);
+            Status status = check_pipeline_sql(*pipeline, notes, views.ok() ? &*views : nullptr,
+                                               &resources, &*project);
             if (!status.ok()) errors.push_back(std::move(status).error());
         }
         for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());

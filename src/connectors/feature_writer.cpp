@@ -23,7 +23,7 @@ public:
                                 const UpsertColumns& columns) override {
         return store_.upsert(view, batch, columns, clock_.now_micros());
     }
-    Status flush() override { return store_.flush(); }
+    Status flush() override { return store_.sync(); }  // the write-ahead log, synced
     std::string describe() const override { return "the online store"; }
 
 private:

@@ -163,6 +163,27 @@ KafkaSource::~KafkaSource() {
     }
 }
 
+void KafkaSource::resume_assigned(rd_kafka_topic_partition_list_t* partitions) {
+    bool any = false;
+    for (int i = 0; i < partitions->cnt; ++i) {
+        const auto p = static_cast<std::size_t>(partitions->elems[i].partition);
+        any = any || (p < resume_.size() && resume_[p] >= 0);
+    }
+    if (!any) return;  // the group's committed offsets, as librdkafka fetches them
+    // The group's committed offsets, to compare with the restored ones (RD_KAFKA_OFFSET_INVALID
+    // where there are none). Failing that, the restored ones alone.
+    const rd_kafka_resp_err_t err =
+        rd_kafka_committed(consumer_, partitions, static_cast<int>(kKafkaConnectTimeout.count()));
+    for (int i = 0; i < partitions->cnt; ++i) {
+        rd_kafka_topic_partition_t& partition = partitions->elems[i];
+        const auto p = static_cast<std::size_t>(partition.partition);
+        if (p >= resume_.size() || resume_[p] < 0) continue;
+        const bool committed_known = err == RD_KAFKA_RESP_ERR_NO_ERROR && partition.offset >= 0;
+        if (!committed_known || partition.offset < resume_[p]) partition.offset = resume_[p];
+        next_[p] = partition.offset;
+    }
+}
+
 void KafkaSource::on_rebalance(int error, rd_kafka_topic_partition_list_t* partitions) {
     const auto code = static_cast<rd_kafka_resp_err_t>(error);
     if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -172,6 +193,7 @@ void KafkaSource::on_rebalance(int error, rd_kafka_topic_partition_list_t* parti
             if (p < assigned_.size()) assigned_[p] = true;
         }
         assigned_once_ = true;
+        resume_assigned(partitions);
         rd_kafka_assign(consumer_, partitions);
         // Which process reads what is an operator's first question when several share a group.
         std::string list;

@@ -66,11 +66,23 @@ public:
     /// Commits the offsets after the records delivered so far to the group (synchronously).
     Status commit_offsets();
 
+    /// Per partition, the next offset to deliver (-1: none delivered, or not assigned): what a
+    /// checkpoint saves.
+    const std::vector<int64_t>& offsets() const { return next_; }
+    /// A restored checkpoint's offsets (offsets() of the run that saved it). A partition the
+    /// group assigns starts at the later of its restored offset and the group's committed one:
+    /// the group's offsets are committed after each checkpoint, so they trail it only when a
+    /// run stopped between the two, and lead it only when another member read the partition
+    /// since. Call before the first poll.
+    void resume_from(std::vector<int64_t> offsets) { resume_ = std::move(offsets); }
+
     /// librdkafka's rebalance callback (eager assignment).
     void on_rebalance(int error, rd_kafka_topic_partition_list_s* partitions);
 
 private:
     bool finished() const;
+    /// Sets the start offsets of newly assigned partitions from resume_from().
+    void resume_assigned(rd_kafka_topic_partition_list_s* partitions);
 
     std::string name_;
     std::string topic_name_;
@@ -82,6 +94,7 @@ private:
     rd_kafka_message_s* held_ = nullptr;  // a record of another partition, for the next poll
     std::vector<int64_t> end_;            // bounded: end offsets captured at open
     std::vector<int64_t> next_;           // next offset to deliver; -1: nothing delivered yet
+    std::vector<int64_t> resume_;         // resume_from(); -1: not known
     std::vector<bool> assigned_;
     std::vector<bool> done_;  // bounded: read to its end
     bool assigned_once_ = false;

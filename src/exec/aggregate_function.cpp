@@ -109,6 +109,8 @@ public:
     }
     Status restore(uint32_t g, StateReader& in) override {
         MILLRACE_ASSIGN_OR_RETURN(uint64_t values, in.count(8));
+        for (const std::string& v : sets_[g]) grown_bytes_ -= v.size() + kSetNodeBytes;
+        sets_[g].clear();
         for (uint64_t v = 0; v < values; ++v) {
             MILLRACE_ASSIGN_OR_RETURN(std::string_view value, in.bytes());
             insert(g, value);

@@ -43,7 +43,8 @@ public:
     virtual Status merge(uint32_t into, const AggregateState& other, uint32_t from) = 0;
     virtual void finalize(uint32_t group, ColumnBuilder& out) const = 0;
     virtual void serialize(uint32_t group, StateWriter& out) const = 0;
-    /// Reads a group's state written by serialize() into an empty `group`.
+    /// Reads a group's state written by serialize() into `group`, replacing what it held
+    /// (incremental checkpoints lay a group's newer state over its older one).
     virtual Status restore(uint32_t group, StateReader& in) = 0;
     /// Bytes per group of the arrays resize() grows.
     virtual std::size_t bytes_per_group() const = 0;

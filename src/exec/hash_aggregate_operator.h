@@ -66,6 +66,15 @@ public:
     /// one, group by group (AggregateState::merge): partial aggregation of parallel subtasks
     /// and windows. Valid until finish().
     Status merge_state(std::string_view bytes) override;
+    /// The groups updated since the last save (format in the .cpp): applying them drops the
+    /// groups the state TTL dropped since, replaces the updated groups' state (and state TTL
+    /// stamps) and adds the new ones. Nothing (the caller saves the whole state) while groups
+    /// changed since the last emit wait to go out, which the whole state lists.
+    void mark_state_saved() override;
+    Result<std::optional<std::string>> serialize_state_changes() override;
+    Status apply_state_changes(std::string_view bytes) override;
+    /// Groups stamped or dropped by the state TTL since the last save.
+    bool state_changed_since_save() const override;
     std::size_t state_keys() const override { return groups(); }
 
 private:

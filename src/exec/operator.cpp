@@ -35,6 +35,11 @@ Status Operator::merge_state(std::string_view bytes) {
     return Error(ErrorCode::kUnsupported, "this operator's state cannot be merged");
 }
 
+Status Operator::apply_state_changes(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    return Error(ErrorCode::kCorruption, "state changes given to an operator that writes none");
+}
+
 MemoryReservation::MemoryReservation(ExecContext& context, std::string holder, std::string advice)
     : context_(context), holder_(std::move(holder)), advice_(std::move(advice)) {}
 

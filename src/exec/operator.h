@@ -135,6 +135,24 @@ public:
     /// aggregation: parallel subtasks, windows). Only operators whose state is mergeable
     /// (HashAggregateOperator) override it; others refuse non-empty state with kUnsupported.
     virtual Status merge_state(std::string_view bytes);
+    /// Incremental checkpoints (docs/streaming.md, "Incremental checkpoints"): after
+    /// mark_state_saved() (the caller saved serialize_state()), serialize_state_changes()
+    /// returns what changed since then or since its own previous call, as bytes that
+    /// apply_state_changes() lays over the state saved then; nothing when the operator cannot
+    /// tell (the default), and then the caller saves serialize_state() again. An operator
+    /// whose state is one entry per key (HashAggregateOperator: its groups) returns the
+    /// entries that changed, so a checkpoint costs what changed, not what is held.
+    virtual void mark_state_saved() {}
+    virtual Result<std::optional<std::string>> serialize_state_changes() {
+        return std::optional<std::string>();
+    }
+    /// Applies what serialize_state_changes() wrote over the restored state; kUnsupported by
+    /// default (an operator that never writes changes gets none).
+    virtual Status apply_state_changes(std::string_view bytes);
+    /// Whether, since the last save, the state changed without a row reaching the operator (a
+    /// caller that skips saving what no row reached asks it): a state TTL stamping or dropping
+    /// groups at a watermark. False by default.
+    virtual bool state_changed_since_save() const { return false; }
     /// Keys its state holds now (an aggregate's groups, summed over its open windows; open
     /// sessions), for state-size reports; 0 for an operator without keyed state.
     virtual std::size_t state_keys() const { return 0; }

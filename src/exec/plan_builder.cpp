@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "exec/deduplicate_operator.h"
 #include "exec/expression_evaluator.h"
 #include "exec/filter_operator.h"
@@ -537,6 +539,48 @@ Status ExecutablePlan::merge_state(const std::vector<std::string>& states) {
     for (std::size_t i = 0; i < states.size(); ++i)
         MILLRACE_TRY(operators_[i]->merge_state(states[i]));
     return {};
+}
+
+void ExecutablePlan::mark_state_saved() {
+    for (const auto& op : operators_) op->mark_state_saved();
+}
+
+Result<ExecutablePlan::StateChanges> ExecutablePlan::serialize_state_changes() {
+    StateChanges out;
+    out.states.reserve(operators_.size());
+    for (const auto& op : operators_) {
+        MILLRACE_ASSIGN_OR_RETURN(std::optional<std::string> changes,
+                                  op->serialize_state_changes());
+        out.changes.push_back(changes ? 1 : 0);
+        if (changes) {
+            out.states.push_back(std::move(*changes));
+            continue;
+        }
+        MILLRACE_ASSIGN_OR_RETURN(std::string state, op->serialize_state());
+        out.states.push_back(std::move(state));
+    }
+    return out;
+}
+
+Status ExecutablePlan::apply_state_changes(const StateChanges& changes) {
+    if (changes.states.size() != operators_.size() || changes.changes.size() != operators_.size()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("saved state changes of {} operators for a plan of {}",
+                                 changes.states.size(), operators_.size()));
+    }
+    for (std::size_t i = 0; i < operators_.size(); ++i) {
+        if (changes.changes[i]) {
+            MILLRACE_TRY(operators_[i]->apply_state_changes(changes.states[i]));
+        } else {
+            MILLRACE_TRY(operators_[i]->restore_state(changes.states[i]));
+        }
+    }
+    return {};
+}
+
+bool ExecutablePlan::state_changed_since_save() const {
+    return std::any_of(operators_.begin(), operators_.end(),
+                       [](const auto& op) { return op->state_changed_since_save(); });
 }
 
 std::size_t ExecutablePlan::state_keys() const {

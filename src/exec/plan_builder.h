@@ -81,6 +81,22 @@ public:
     /// Keys the operators' state holds now (Operator::state_keys), summed.
     std::size_t state_keys() const;
 
+    /// Incremental checkpoints (Operator::serialize_state_changes): the caller saved
+    /// serialize_state(); from now on the operators note what changes.
+    void mark_state_saved();
+    /// Per operator in build order: its changes since the last save (`changes[i]` set) or,
+    /// for an operator that cannot tell, its whole state, as serialize_state() gives it.
+    struct StateChanges {
+        std::vector<std::string> states;
+        std::vector<uint8_t> changes;
+    };
+    Result<StateChanges> serialize_state_changes();
+    /// Lays what serialize_state_changes() returned over the restored state.
+    Status apply_state_changes(const StateChanges& changes);
+    /// Whether an operator's state changed since the last save without rows reaching it
+    /// (Operator::state_changed_since_save).
+    bool state_changed_since_save() const;
+
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,
                                                               ExecContext&, const std::string&,

@@ -1,8 +1,10 @@
 #include "lake/lake_table.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <simdjson.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +50,14 @@ int64_t now_micros() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// The local file of a path the metadata holds (absolute, under the table's location as it was
+// written): the table folder may have moved since.
+std::string local_file(const std::string& table_path, const std::string& location,
+                       const std::string& path) {
+    if (path.rfind(location + "/", 0) == 0) return table_path + path.substr(location.size());
+    return path;
 }
 
 std::string folder_of(const std::string& path) {
@@ -641,6 +651,11 @@ Result<std::string> LakeTable::read_metadata(const std::string& path) const {
     return bytes;
 }
 
+Result<std::string> LakeTable::read_metadata_at(const std::string& path,
+                                                const std::string& location) const {
+    return read_metadata(storage_ ? path : local_file(path_, location, path));
+}
+
 Result<bool> LakeTable::create_version(int64_t version, std::string_view json) const {
     if (!storage_) {
         MILLRACE_ASSIGN_OR_RETURN(bool created,
@@ -1027,7 +1042,8 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id,
         m.writers[writer] = std::strtoull(checkpoint.c_str(), nullptr, 10);
     }
     m.progress = parse_json_object(summary("millrace.progress"));
-    MILLRACE_ASSIGN_OR_RETURN(std::string list_bytes, read_metadata(s->manifest_list));
+    MILLRACE_ASSIGN_OR_RETURN(std::string list_bytes,
+                              read_metadata_at(s->manifest_list, t.location));
     MILLRACE_ASSIGN_OR_RETURN(
         std::vector<IcebergManifestFile> manifests,
         IcebergManifestCodec::decode_manifest_list(std::move(list_bytes), s->manifest_list));
@@ -1041,7 +1057,7 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id,
         codec.emplace(*schema_, spec_, t.location, *field_ids_);
     }
     for (const IcebergManifestFile& manifest : manifests) {
-        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(manifest.path));
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_at(manifest.path, t.location));
         MILLRACE_ASSIGN_OR_RETURN(std::vector<DataFile> files,
                                   codec->decode_manifest(std::move(bytes), manifest));
         for (DataFile& f : files) {
@@ -1083,21 +1099,10 @@ Result<std::vector<Manifest>> LakeTable::history() const {
     return out;
 }
 
-Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
-                                             const std::function<Status(Batch)>& on_batch) const {
+Result<LakeTable::ScanPlan> LakeTable::plan(const ScanOptions& options) const {
     MILLRACE_ASSIGN_OR_RETURN(Manifest m, snapshot(options.snapshot_id));
-    ScanStats stats;
-    stats.snapshot_id = m.snapshot_id;
-    std::vector<std::string> columns = options.columns;
-    if (columns.empty()) {
-        for (const Field& field : schema_->fields()) columns.push_back(field.name);
-    }
-    for (const std::string& column : columns) {
-        if (!schema_->index_of(column)) {
-            return Error(ErrorCode::kNotFound,
-                         "table `" + name_ + "` has no column `" + column + "`");
-        }
-    }
+    ScanPlan plan;
+    plan.snapshot_id = m.snapshot_id;
     std::vector<std::size_t> predicate_columns;
     for (const ColumnPredicate& p : options.predicates) {
         auto index = schema_->index_of(p.column);
@@ -1129,28 +1134,51 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                 if (static_cast<uint64_t>(f.added_snapshot_id) == id) appended.push_back(f);
             }
         }
+    } else {
+        plan.deletes = std::move(m.deletes);
     }
-    const std::vector<DataFile>& files = options.appended_after ? appended : m.files;
-    const std::vector<DataFile> no_deletes;
-    const std::vector<DataFile>& deletes = options.appended_after ? no_deletes : m.deletes;
-    EqualityCache equality_cache;
-    for (const DataFile& file : files) {
-        ++stats.files;
+    std::vector<DataFile>& files = options.appended_after ? appended : m.files;
+    plan.files_total = files.size();
+    for (DataFile& file : files) {
         bool may_match = true;
         for (std::size_t i = 0; i < options.predicates.size() && may_match; ++i) {
             const std::size_t c = predicate_columns[i];
-            if (c < file.columns.size()) {
+            if (options.use_statistics && c < file.columns.size()) {
                 may_match = statistics_may_match(file.columns[c], options.predicates[i].op,
                                                  options.predicates[i].value);
             }
         }
         if (!may_match) {
-            ++stats.files_skipped;
+            ++plan.files_skipped;
             continue;
         }
+        plan.files.push_back(std::move(file));
+    }
+    return plan;
+}
+
+Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
+                                             const std::function<Status(Batch)>& on_batch) const {
+    std::vector<std::string> columns = options.columns;
+    if (columns.empty()) {
+        for (const Field& field : schema_->fields()) columns.push_back(field.name);
+    }
+    for (const std::string& column : columns) {
+        if (!schema_->index_of(column)) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + column + "`");
+        }
+    }
+    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
+    ScanStats stats;
+    stats.snapshot_id = plan.snapshot_id;
+    stats.files = plan.files_total;
+    stats.files_skipped = plan.files_skipped;
+    EqualityCache equality_cache;
+    for (const DataFile& file : plan.files) {
         MILLRACE_ASSIGN_OR_RETURN(DeleteFilter deleted,
                                   delete_filter(path_, *schema_, *field_ids_, !spec_.empty(), file,
-                                                deletes, equality_cache, storage_.get()));
+                                                plan.deletes, equality_cache, storage_.get()));
         MILLRACE_ASSIGN_OR_RETURN(
             std::size_t skipped,
             read_live_rows(
@@ -1161,6 +1189,122 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                 },
                 *schema_, *field_ids_, storage_.get()));
         stats.row_groups_skipped += skipped;
+    }
+    return stats;
+}
+
+Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t upto,
+                                                       const std::vector<std::string>& wanted,
+                                                       const ChangeConsumer& on_batch) const {
+    if (after > upto) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "table `" + name_ + "`: the range's first snapshot " + std::to_string(after) +
+                         " is after its last, " + std::to_string(upto));
+    }
+    std::vector<std::string> columns = wanted;
+    if (columns.empty()) {
+        for (const Field& field : schema_->fields()) columns.push_back(field.name);
+    }
+    for (const std::string& column : columns) {
+        if (!schema_->index_of(column)) {
+            return Error(ErrorCode::kNotFound,
+                         "table `" + name_ + "` has no column `" + column + "`");
+        }
+    }
+    ChangeStats stats;
+    if (after == upto) return stats;
+    // Both ends must still be known: changes since an expired snapshot cannot be told.
+    MILLRACE_ASSIGN_OR_RETURN(Manifest parent, snapshot(after));
+    MILLRACE_TRY(snapshot(upto));
+    const bool partitioned = !spec_.empty();
+    const DeleteFilter nothing_deleted;
+    EqualityCache equality_cache;
+    for (uint64_t id = after + 1; id <= upto; ++id) {
+        MILLRACE_ASSIGN_OR_RETURN(Manifest s, snapshot(id));
+        if (s.parent_id != parent.snapshot_id) {
+            MILLRACE_ASSIGN_OR_RETURN(parent, snapshot(s.parent_id));
+        }
+        if (s.operation == "compact") {
+            parent = std::move(s);
+            continue;
+        }
+        bool changed = false;
+        // Deleted rows: the parent's data files this snapshot dropped or added deletes to.
+        std::set<std::string> live_now;
+        for (const DataFile& f : s.files) live_now.insert(f.path);
+        std::set<std::string> old_deletes;
+        for (const DataFile& d : parent.deletes) old_deletes.insert(d.path);
+        std::vector<const DataFile*> new_deletes;
+        for (const DataFile& d : s.deletes) {
+            if (old_deletes.count(d.path) == 0) new_deletes.push_back(&d);
+        }
+        for (const DataFile& f : parent.files) {
+            const bool removed = live_now.count(f.path) == 0;
+            bool touched = removed;
+            for (std::size_t i = 0; i < new_deletes.size() && !touched; ++i) {
+                const DataFile& d = *new_deletes[i];
+                if (d.content == DataFile::Content::kEqualityDeletes) {
+                    touched = d.sequence_number > f.sequence_number &&
+                              (!partitioned || folder_of(d.path) == folder_of(f.path));
+                } else {
+                    touched = d.sequence_number >= f.sequence_number &&
+                              (d.referenced_file.empty() || d.referenced_file == f.path);
+                }
+            }
+            if (!touched) continue;
+            ++stats.files;
+            const std::string path = path_ + "/" + f.path;
+            // The positions still live in this snapshot (none when the file was dropped).
+            std::vector<uint64_t> live_after;
+            if (!removed) {
+                MILLRACE_ASSIGN_OR_RETURN(
+                    DeleteFilter now, delete_filter(path_, *schema_, *field_ids_, partitioned, f,
+                                                    s.deletes, equality_cache, storage_.get()));
+                MILLRACE_TRY(read_live_rows(
+                    path, now, {columns.front()}, {}, true,
+                    [&](Batch, const std::vector<uint64_t>& positions) -> Status {
+                        live_after.insert(live_after.end(), positions.begin(), positions.end());
+                        return {};
+                    },
+                    *schema_, *field_ids_, storage_.get()));
+            }
+            MILLRACE_ASSIGN_OR_RETURN(
+                DeleteFilter before, delete_filter(path_, *schema_, *field_ids_, partitioned, f,
+                                                   parent.deletes, equality_cache, storage_.get()));
+            MILLRACE_TRY(read_live_rows(
+                path, before, columns, {}, true,
+                [&](Batch batch, const std::vector<uint64_t>& positions) -> Status {
+                    std::vector<uint32_t> gone;
+                    for (std::size_t r = 0; r < positions.size(); ++r) {
+                        if (removed || !std::binary_search(live_after.begin(), live_after.end(),
+                                                           positions[r])) {
+                            gone.push_back(static_cast<uint32_t>(r));
+                        }
+                    }
+                    if (gone.empty()) return {};
+                    if (gone.size() < batch.num_rows()) batch = batch.take(gone);
+                    stats.deleted += batch.num_rows();
+                    changed = true;
+                    return on_batch(std::move(batch), ChangeKind::kDelete, id);
+                },
+                *schema_, *field_ids_, storage_.get()));
+        }
+        // Appended rows: the data files this snapshot added, as written.
+        for (const DataFile& f : s.files) {
+            if (static_cast<uint64_t>(f.added_snapshot_id) != id) continue;
+            ++stats.files;
+            MILLRACE_TRY(read_live_rows(
+                path_ + "/" + f.path, nothing_deleted, columns, {}, false,
+                [&](Batch batch, const std::vector<uint64_t>&) -> Status {
+                    if (batch.num_rows() == 0) return {};
+                    stats.inserted += batch.num_rows();
+                    changed = true;
+                    return on_batch(std::move(batch), ChangeKind::kInsert, id);
+                },
+                *schema_, *field_ids_, storage_.get()));
+        }
+        if (changed) ++stats.snapshots;
+        parent = std::move(s);
     }
     return stats;
 }
@@ -1314,7 +1458,7 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
             base.current_snapshot_id ? base.find(*base.current_snapshot_id) : nullptr;
         std::vector<IcebergManifestFile> old_data, old_deletes;
         if (parent) {
-            auto bytes = read_metadata(parent->manifest_list);
+            auto bytes = read_metadata_at(parent->manifest_list, base.location);
             if (!bytes.ok()) return std::move(bytes).error();
             auto old = IcebergManifestCodec::decode_manifest_list(std::move(bytes).value(),
                                                                   parent->manifest_list);
@@ -1712,18 +1856,6 @@ Result<int64_t> LakeTable::alter(const std::vector<SchemaChange>& changes) const
     }
 }
 
-namespace {
-
-// The local file of a path the metadata holds (absolute, under the table's location as it was
-// written): the table folder may have moved since.
-std::string local_file(const std::string& table_path, const std::string& location,
-                       const std::string& path) {
-    if (path.rfind(location + "/", 0) == 0) return table_path + path.substr(location.size());
-    return path;
-}
-
-}  // namespace
-
 Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_ms,
                                                             std::size_t retain_last) const {
     constexpr int kMaxAttempts = 100;
@@ -1749,13 +1881,15 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
         // Files of the kept snapshots stay; those of expired snapshots that no kept one uses go.
         auto files_of = [&](const IcebergSnapshot& s, std::set<std::string>& out) -> Status {
             out.insert(local_file(path_, base.location, s.manifest_list));
-            MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
+            MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
+                                      read_metadata_at(s.manifest_list, base.location));
             MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                           std::move(bytes), s.manifest_list));
             IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
             for (const IcebergManifestFile& manifest : manifests) {
                 out.insert(local_file(path_, base.location, manifest.path));
-                MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata(manifest.path));
+                MILLRACE_ASSIGN_OR_RETURN(std::string m,
+                                          read_metadata_at(manifest.path, base.location));
                 MILLRACE_ASSIGN_OR_RETURN(auto files,
                                           codec.decode_manifest(std::move(m), manifest));
                 for (const DataFile& f : files) out.insert(path_ + "/" + f.path);
@@ -1815,12 +1949,14 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
     IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
     for (const IcebergSnapshot& s : base.snapshots) {
         live.insert(local_file(path_, base.location, s.manifest_list));
-        MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata(s.manifest_list));
+        MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
+                                  read_metadata_at(s.manifest_list, base.location));
         MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                       std::move(bytes), s.manifest_list));
         for (const IcebergManifestFile& manifest : manifests) {
             live.insert(local_file(path_, base.location, manifest.path));
-            MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata(manifest.path));
+            MILLRACE_ASSIGN_OR_RETURN(std::string m,
+                                      read_metadata_at(manifest.path, base.location));
             MILLRACE_ASSIGN_OR_RETURN(auto files, codec.decode_manifest(std::move(m), manifest));
             for (const DataFile& f : files) live.insert(path_ + "/" + f.path);
         }
@@ -2078,6 +2214,147 @@ Result<LakeTable::DeleteResult> LakeTable::delete_once(const RowMatcher& matches
     }
     result.snapshot_id = *committed;
     return result;
+}
+
+Result<LakeTable> LakeTable::rename(const std::string& data_dir, const std::string& from,
+                                    const std::string& to) {
+    if (!valid_table_name(to)) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "bad table name `" + to +
+                         "`: letters, digits, `_`, `-` and `.`, not starting with `.` or `_`");
+    }
+    auto table = open(data_dir, from);
+    if (!table.ok()) {
+        if (table.error().code() != ErrorCode::kNotFound) return std::move(table).error();
+        return Error(ErrorCode::kNotFound, "no lake table `" + from + "` in " + data_dir + "/lake");
+    }
+    if (table->in_object_store()) {
+        return Error(ErrorCode::kUnsupported,
+                     "lake table `" + from +
+                         "` lives in an object store, whose files are named after the table; "
+                         "renaming it is not supported");
+    }
+    if (from != to) {
+        const std::string target = data_dir + "/lake/" + to;
+        // RENAME_NOREPLACE: of two renames to one name, or a create racing a rename, one wins.
+        if (::syscall(SYS_renameat2, AT_FDCWD, table->path().c_str(), AT_FDCWD, target.c_str(),
+                      RENAME_NOREPLACE) != 0) {
+            const int error = errno;
+            if (error == EEXIST || error == ENOTEMPTY) {
+                return Error(ErrorCode::kAlreadyExists,
+                             "lake table `" + to + "` already exists in " + data_dir + "/lake");
+            }
+            if (error == ENOENT) {
+                return Error(ErrorCode::kNotFound,
+                             "no lake table `" + from + "` in " + data_dir + "/lake");
+            }
+            return Error(ErrorCode::kIo, "renaming " + table->path() + " to " + target + ": " +
+                                             std::strerror(error));
+        }
+        MILLRACE_TRY(sync_directory(data_dir + "/lake"));
+    }
+    MILLRACE_ASSIGN_OR_RETURN(LakeTable moved, open(data_dir, to));
+    if (Status relocated = moved.relocate(); !relocated.ok()) {
+        return std::move(relocated).error().with_context(
+            "table `" + from + "` is now `" + to +
+            "` and reads in Millrace, but its metadata still names the old folder for other "
+            "engines; run `millrace lake rename " +
+            to + " " + to + "` to finish");
+    }
+    return moved;
+}
+
+Status LakeTable::relocate() const {
+    if (storage_) return {};
+    const std::string location = absolute_path(path_);
+    constexpr int kMaxAttempts = 20;
+    for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+        MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
+        TableMetadata next = loaded.table;
+        if (next.location == location) return {};
+        const std::string old = next.location;
+        MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec,
+                                  PartitionSpec::parse(next.partition_by, next.schema));
+        const IcebergManifestCodec read_codec(next.schema, spec, old, next.column_ids());
+        const IcebergManifestCodec write_codec(next.schema, spec, location, next.column_ids());
+        const std::string folder = metadata_dir(path_);
+        std::vector<std::string> written;  // deleted again when this attempt loses
+        auto cleanup = [&] {
+            for (const std::string& file : written) remove_table_file(file);
+        };
+        // A manifest may be listed by many snapshots: rewritten once.
+        std::map<std::string, std::pair<std::string, int64_t>> moved;  // old path -> new, length
+        auto rewrite = [&](IcebergSnapshot& snapshot) -> Status {
+            MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
+                                      read_metadata_at(snapshot.manifest_list, old));
+            MILLRACE_ASSIGN_OR_RETURN(
+                auto manifests, IcebergManifestCodec::decode_manifest_list(std::move(bytes),
+                                                                           snapshot.manifest_list));
+            for (IcebergManifestFile& manifest : manifests) {
+                auto it = moved.find(manifest.path);
+                if (it == moved.end()) {
+                    MILLRACE_ASSIGN_OR_RETURN(std::string m, read_metadata_at(manifest.path, old));
+                    MILLRACE_ASSIGN_OR_RETURN(auto files,
+                                              read_codec.decode_manifest(std::move(m), manifest));
+                    std::vector<IcebergManifestEntry> entries;
+                    for (DataFile& f : files) {
+                        // ADDED entries inherit the manifest's sequence number; others carry it.
+                        const int status = f.added_snapshot_id == manifest.added_snapshot_id &&
+                                                   f.sequence_number == manifest.sequence_number
+                                               ? 1
+                                               : 0;
+                        entries.push_back({status, std::move(f)});
+                    }
+                    MILLRACE_ASSIGN_OR_RETURN(
+                        std::string encoded,
+                        write_codec.encode_manifest(entries, manifest.added_snapshot_id,
+                                                    manifest.content == 1));
+                    const std::string name = "/" + random_uuid() + "-m0.avro";
+                    MILLRACE_TRY(write_table_file(folder + name, encoded));
+                    written.push_back(folder + name);
+                    it =
+                        moved
+                            .emplace(manifest.path, std::pair(location + "/metadata" + name,
+                                                              static_cast<int64_t>(encoded.size())))
+                            .first;
+                }
+                manifest.path = it->second.first;
+                manifest.length = it->second.second;
+            }
+            MILLRACE_ASSIGN_OR_RETURN(
+                std::string list,
+                IcebergManifestCodec::encode_manifest_list(
+                    manifests, snapshot.snapshot_id, snapshot.parent_id, snapshot.sequence_number));
+            const std::string name = "/snap-" + std::to_string(snapshot.snapshot_id) + "-r" +
+                                     std::to_string(attempt) + "-" + random_uuid() + ".avro";
+            MILLRACE_TRY(write_table_file(folder + name, list));
+            written.push_back(folder + name);
+            snapshot.manifest_list = location + "/metadata" + name;
+            return {};
+        };
+        for (IcebergSnapshot& snapshot : next.snapshots) {
+            if (Status done = rewrite(snapshot); !done.ok()) {
+                cleanup();
+                return std::move(done).error();
+            }
+        }
+        // The old metadata versions moved with the folder.
+        for (auto& [when, file] : next.metadata_log) file = local_file(location, old, file);
+        next.metadata_log.emplace_back(
+            next.last_updated_ms,
+            location + "/metadata/v" + std::to_string(loaded.version) + ".metadata.json");
+        next.location = location;
+        next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, next.last_updated_ms);
+        auto created = create_version(loaded.version + 1, next.to_json());
+        if (!created.ok()) {
+            cleanup();
+            return std::move(created).error();
+        }
+        if (*created) return {};
+        cleanup();  // a writer committed meanwhile: redo on its version
+    }
+    return Error(ErrorCode::kUnavailable,
+                 "table `" + name_ + "` kept changing while its metadata was relocated; retry");
 }
 
 }  // namespace millrace

@@ -84,6 +84,19 @@ public:
                                      const Schema& schema,
                                      const std::vector<std::string>& partition_by = {},
                                      const ObjectStoreConfig* storage = nullptr);
+    /// Renames table `from` to `to` (the Iceberg REST catalog's rename, `millrace lake rename`):
+    /// the folder moves with one rename(2) that never replaces (kAlreadyExists when `to`
+    /// exists, kNotFound when `from` does not), then relocate() makes the metadata name the new
+    /// folder. A writer committing to the old name meanwhile fails (its run can be retried);
+    /// run it when no pipeline writes the table. `from` == `to` only relocates (what finishes a
+    /// rename whose relocation failed). kUnsupported for a table in an object store.
+    static Result<LakeTable> rename(const std::string& data_dir, const std::string& from,
+                                    const std::string& to);
+    /// Rewrites the metadata so that its location, manifest lists and manifests name the folder
+    /// the table is in now (a new metadata version; the snapshots, their ids and files stay):
+    /// what other engines need after the folder moved. Millrace itself reads a moved table
+    /// before that too. A no-op when the metadata names this folder already.
+    Status relocate() const;
     /// A prepared table: creates it empty (snapshot 0) unless a commit created it already.
     Status ensure_created() const;
     /// A prepared table that no commit created: removes its folder when nothing but empty
@@ -153,7 +166,24 @@ public:
         /// written (Iceberg's incremental append scan: deletes and upserts of the range do not
         /// take rows away, and a compaction adds no rows).
         std::optional<uint64_t> appended_after;
+        /// Benchmarks and tests only (bench/lake/lake_plan_bench.cpp): false makes plan() keep
+        /// every file, ignoring the manifests' column statistics, to measure what pruning saves.
+        /// The SQL engine, the pipelines and the CLI never clear it.
+        bool use_statistics = true;
     };
+    /// What a scan reads, chosen from the manifests alone (no data file is opened): the files
+    /// of the snapshot (or of the incremental range) whose column statistics do not rule out
+    /// every predicate, and the delete files that may apply to them.
+    struct ScanPlan {
+        uint64_t snapshot_id = 0;
+        std::vector<DataFile> files;    // to read, in manifest order
+        std::vector<DataFile> deletes;  // the snapshot's live delete files (none: incremental)
+        std::size_t files_total = 0;    // data files considered
+        std::size_t files_skipped = 0;  // ruled out by manifest statistics
+    };
+    /// Plans a scan: reads the metadata, manifest list and manifests and prunes by statistics.
+    /// kNotFound for a predicate on a column the table does not have.
+    Result<ScanPlan> plan(const ScanOptions& options) const;
     struct ScanStats {
         uint64_t snapshot_id = 0;
         std::size_t files = 0;
@@ -165,6 +195,30 @@ public:
     /// group, in manifest order. Predicates only skip; callers still filter the rows.
     Result<ScanStats> scan(const ScanOptions& options,
                            const std::function<Status(Batch)>& on_batch) const;
+
+    /// Whether a row of a change scan was added or taken away.
+    enum class ChangeKind { kInsert, kDelete };
+    struct ChangeStats {
+        std::size_t snapshots = 0;  // snapshots of the range that changed rows
+        std::size_t files = 0;      // data files read
+        uint64_t inserted = 0;
+        uint64_t deleted = 0;
+    };
+    using ChangeConsumer = std::function<Status(Batch, ChangeKind, uint64_t snapshot_id)>;
+    /// The row changes of the snapshots after `after`, up to `upto`, snapshot by snapshot, oldest
+    /// first (a changelog scan). Per snapshot, first the rows it deleted: rows live in its parent
+    /// snapshot that are not live in it, because of the position or equality delete files it
+    /// added or because it dropped their data file (an overwrite, a delete that emptied a file);
+    /// each such row is delivered once, with its values as it was live. Then the rows it
+    /// appended, as written (the data files it added). A compaction (operation `replace`)
+    /// changes no rows and delivers nothing. An upsert of a key that existed is so a delete of
+    /// the old row and an insert of the new one; of a new key, an insert only. A data file
+    /// touched by new deletes is read twice (live before, live after) to find exactly which rows
+    /// went. kInvalidArgument when `after` > `upto`, kNotFound when either snapshot is unknown
+    /// (expired: the rows changed since cannot be told).
+    Result<ChangeStats> scan_changes(uint64_t after, uint64_t upto,
+                                     const std::vector<std::string>& columns,
+                                     const ChangeConsumer& on_batch) const;
 
     struct CompactOptions {
         uint64_t small_file_bytes = 32ull << 20;  // files below this are merged...
@@ -287,6 +341,10 @@ private:
     // File access that goes to the object store for a table that lives in one.
     std::string version_file(int64_t version) const;
     Result<std::string> read_metadata(const std::string& path) const;
+    /// A manifest list or manifest the metadata names (absolute, under `location`): read from
+    /// this handle's folder, wherever the table was when the path was written.
+    Result<std::string> read_metadata_at(const std::string& path,
+                                         const std::string& location) const;
     Result<bool> create_version(int64_t version, std::string_view json) const;
     Status write_table_file(const std::string& path, std::string_view bytes) const;
     void remove_table_file(const std::string& path) const;

@@ -28,6 +28,23 @@ std::vector<LineageField> fields_of(const Schema* schema) {
     return fields;
 }
 
+// Fills each output field's input fields from the sink's column origins: a scan's source
+// names a pipeline source, which names the input dataset.
+void add_column_lineage(const Project& project, const PipelineSpec& pipeline,
+                        const SinkReport& sink, std::vector<LineageField>& fields) {
+    static constexpr std::string_view kSubtypes[] = {"IDENTITY", "TRANSFORMATION", "AGGREGATION"};
+    for (std::size_t i = 0; i < fields.size() && i < sink.column_origins.size(); ++i) {
+        for (const sql::ColumnOrigin& origin : sink.column_origins[i]) {
+            const SourceSpec* source = pipeline.find_source(origin.source);
+            if (source == nullptr) continue;
+            const LineageDataset input = source_dataset(project, *source);
+            fields[i].inputs.push_back(
+                LineageInputField{input.name_space, input.name, origin.column,
+                                  std::string(kSubtypes[static_cast<int>(origin.derivation)])});
+        }
+    }
+}
+
 std::string project_namespace(const Project& project, std::string_view kind) {
     return fmt::format("millrace://{}/{}", project.name, kind);
 }
@@ -65,6 +82,9 @@ LineageDataset source_dataset(const Project& project, const SourceSpec& source) 
         case SourceKind::kGenerator:
             dataset.name_space = project_namespace(project, "generator");
             dataset.name = source.name;
+            break;
+        case SourceKind::kLake:
+            dataset = lake_table_dataset(project, source.table);
             break;
     }
     if (source.schema) dataset.fields = fields_of(&*source.schema);
@@ -199,6 +219,7 @@ void LineageRecorder::finish_pipeline(const PipelineSpec& pipeline, const std::s
             next_report < report->sinks.size()) {
             const SinkReport& written = report->sinks[next_report++];
             dataset.fields = fields_of(written.schema.get());
+            add_column_lineage(project_, pipeline, written, dataset.fields);
             dataset.row_count = written.rows_written;
         } else if (report != nullptr && sink.from == kDeadLetterName) {
             dataset.row_count = report->dead_letters;

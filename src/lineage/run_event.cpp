@@ -23,6 +23,9 @@ constexpr std::string_view kParentFacetUrl =
 constexpr std::string_view kOutputStatisticsFacetUrl =
     "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/"
     "OutputStatisticsOutputDatasetFacet";
+constexpr std::string_view kColumnLineageFacetUrl =
+    "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/"
+    "ColumnLineageDatasetFacet";
 constexpr std::string_view kJobTypeFacetUrl =
     "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet";
 constexpr std::string_view kDocumentationFacetUrl =
@@ -37,6 +40,39 @@ void open_facet(std::string& out, std::string_view name, std::string_view schema
     append_json_string(out, kLineageProducer);
     out += ",\"_schemaURL\":";
     append_json_string(out, schema_url);
+}
+
+// `"columnLineage":{...}` when some field names its input fields; nothing otherwise.
+void append_column_lineage(std::string& out, const std::vector<LineageField>& fields) {
+    bool any = false;
+    for (const LineageField& field : fields) any = any || !field.inputs.empty();
+    if (!any) return;
+    out += ',';
+    open_facet(out, "columnLineage", kColumnLineageFacetUrl);
+    out += ",\"fields\":{";
+    bool first = true;
+    for (const LineageField& field : fields) {
+        if (field.inputs.empty()) continue;
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, field.name);
+        out += ":{\"inputFields\":[";
+        for (std::size_t i = 0; i < field.inputs.size(); ++i) {
+            const LineageInputField& input = field.inputs[i];
+            if (i > 0) out += ',';
+            out += "{\"namespace\":";
+            append_json_string(out, input.name_space);
+            out += ",\"name\":";
+            append_json_string(out, input.name);
+            out += ",\"field\":";
+            append_json_string(out, input.field);
+            out += ",\"transformations\":[{\"type\":\"DIRECT\",\"subtype\":";
+            append_json_string(out, input.subtype);
+            out += ",\"description\":\"\",\"masking\":false}]}";
+        }
+        out += "]}";
+    }
+    out += "}}";
 }
 
 void append_datasets(std::string& out, const std::vector<LineageDataset>& datasets, bool outputs) {
@@ -62,6 +98,7 @@ void append_datasets(std::string& out, const std::vector<LineageDataset>& datase
                 out += '}';
             }
             out += "]}";
+            if (outputs) append_column_lineage(out, dataset.fields);
         }
         out += '}';
         if (outputs && dataset.row_count) {

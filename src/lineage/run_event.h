@@ -14,10 +14,19 @@ enum class RunEventType { kStart, kComplete, kFail };
 /// "START", "COMPLETE", "FAIL": the spec's eventType.
 std::string_view enum_name(RunEventType type);
 
+/// An input column an output column's values are computed from (the columnLineage facet).
+struct LineageInputField {
+    std::string name_space;  // the input dataset's namespace and name
+    std::string name;
+    std::string field;
+    std::string subtype;  // IDENTITY, TRANSFORMATION or AGGREGATION (all DIRECT)
+};
+
 /// One column of a dataset's schema facet.
 struct LineageField {
     std::string name;
-    std::string type;  // Millrace's type name: int64, string, timestamp...
+    std::string type;                       // Millrace's type name: int64, string, timestamp...
+    std::vector<LineageInputField> inputs;  // outputs: the columnLineage facet's inputFields
 };
 
 /// A dataset as OpenLineage names it: a namespace naming the data source and a name unique in
@@ -38,8 +47,8 @@ struct ParentRun {
 };
 
 /// One OpenLineage RunEvent (spec 2-0-2), the facets Millrace fills: jobType, documentation
-/// and sql on the job, schema on the datasets, outputStatistics on outputs, parent and
-/// errorMessage on the run.
+/// and sql on the job, schema on the datasets, columnLineage and outputStatistics on outputs,
+/// parent and errorMessage on the run.
 struct RunEvent {
     RunEventType type = RunEventType::kStart;
     int64_t event_time_micros = 0;

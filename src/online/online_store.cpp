@@ -768,6 +768,13 @@ Status OnlineStore::flush() {
     return {};
 }
 
+Status OnlineStore::sync() {
+    if (impl_->read_only) return {};
+    rocksdb::Status status = impl_->db->SyncWAL();
+    if (!status.ok()) return store_error(impl_->dir, status);
+    return {};
+}
+
 uint64_t OnlineStore::approximate_keys(const FeatureView& view) const {
     const int index = impl_->view_index(view);
     if (index < 0 || impl_->view_handles[index] == nullptr) return 0;

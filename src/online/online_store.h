@@ -159,6 +159,12 @@ public:
     /// Flushes memtables to disk (materialize calls it before it reports success).
     Status flush();
 
+    /// Makes every write so far durable by syncing the write-ahead log: one fsync, where
+    /// flush() writes a table file per column family. A streaming online sink calls it at
+    /// every checkpoint (every 50 ms at the shortest): flushing that often piles up level-0
+    /// files that slow every read and, past RocksDB's limits, stall the writes.
+    Status sync();
+
     /// Approximate number of keys of a view (RocksDB's estimate).
     uint64_t approximate_keys(const FeatureView& view) const;
 

@@ -18,6 +18,7 @@
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/lake_sink.h"
+#include "connectors/lake_source.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_file_source.h"
 #include "connectors/streaming_topic_source.h"
@@ -36,6 +37,13 @@
 #include "storage/object_store.h"
 
 namespace millrace {
+
+SinkReport sink_report(const PreparedSink& sink) {
+    SinkReport report{sink.spec->from, sink_target(*sink.spec), sink.output->rows_written(),
+                      sink.plan ? sink.plan->schema : nullptr};
+    if (sink.plan) report.column_origins = sql::column_origins(*sink.plan);
+    return report;
+}
 
 std::string sink_target(const SinkSpec& sink) {
     switch (sink.kind) {
@@ -118,6 +126,8 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
         // A generator never ends: only a streaming run can take one.
         if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
             continue;
+        // A lake table is read as of a snapshot: batch runs only (for now).
+        if (source.kind == SourceKind::kLake && pipeline.mode == PipelineMode::kBatch) continue;
         errors.emplace_back(ErrorCode::kUnsupported,
                             fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file, topic or kafka source",
@@ -286,6 +296,14 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                             open_outputs));
         } else if (source.kind == SourceKind::kGenerator && streaming) {
             MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
+        } else if (source.kind == SourceKind::kLake && !streaming) {
+            // Only a run that commits its sinks moves an incremental source's progress.
+            MILLRACE_ASSIGN_OR_RETURN(
+                reader,
+                LakeSource::open(source, project.data_dir,
+                                 open_outputs ? lake_source_progress_path(
+                                                    project.data_dir, pipeline.name, source.name)
+                                              : std::string()));
         } else {
             return Error(ErrorCode::kUnsupported,
                          fmt::format("source `{}`: {} sources are not available to batch runs in "
@@ -624,16 +642,17 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     MILLRACE_TRY(dead_letters->finish());
     // A kafka source's group offsets move only once every sink committed: a failed run reads
     // the same records again.
+    // An incremental lake source's processed snapshot likewise (docs/lake.md).
     for (PreparedSource& source : prepared.sources) {
         if (source.spec->kind == SourceKind::kKafka)
             MILLRACE_TRY(static_cast<KafkaSource*>(source.reader.get())->commit_offsets());
+        if (source.spec->kind == SourceKind::kLake)
+            MILLRACE_TRY(static_cast<LakeSource*>(source.reader.get())->commit_progress());
     }
     finish_dead_letter_topic(prepared, report);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
-                                          sink.output->rows_written(),
-                                          sink.plan ? sink.plan->schema : nullptr});
+        report.sinks.push_back(sink_report(sink));
     }
     for (const auto& [view, counts] : prepared.view_checks) {
         report.views.push_back(
@@ -647,9 +666,14 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
     return report;
 }
 
+std::string lake_source_progress_path(const std::string& data_dir, const std::string& pipeline,
+                                      const std::string& source) {
+    return fmt::format("{}/lake-{}.snapshot", pipeline_state_folder(data_dir, pipeline), source);
+}
+
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
                           const std::vector<FeatureView>* feature_views,
-                          const sql::FunctionResources* resources) {
+                          const sql::FunctionResources* resources, const Project* project) {
     std::map<std::string, std::shared_ptr<const Schema>> schemas;
     MILLRACE_TRY(check_watched_folders(pipeline));
     for (const SourceSpec& source : pipeline.sources) {
@@ -666,6 +690,33 @@ Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>
             auto schema = GeneratorSource::schema_of(source);
             if (!schema.ok()) return std::move(schema).error();
             schemas[source.name] = *schema;
+        } else if (source.kind == SourceKind::kLake) {
+            if (project == nullptr) {
+                skipped.push_back(fmt::format(
+                    "pipeline `{}`: source `{}` reads lake table `{}`; its SQL was not checked",
+                    pipeline.name, source.name, source.table));
+                return {};
+            }
+            auto schema = LakeSource::schema_of(source, project->data_dir);
+            if (!schema.ok()) {
+                // A table the project's own pipelines write may not exist before their first
+                // run; any other unknown table is an error at `table:` in the user's file.
+                const PipelineSpec* writer = nullptr;
+                for (const PipelineSpec& other : project->pipelines) {
+                    for (const SinkSpec& sink : other.sinks) {
+                        if (sink.kind == SinkKind::kLake && sink.table == source.table)
+                            writer = &other;
+                    }
+                }
+                if (writer == nullptr || schema.error().code() != ErrorCode::kConfig)
+                    return std::move(schema).error();
+                skipped.push_back(fmt::format(
+                    "pipeline `{}`: lake table `{}` of source `{}` does not exist yet (pipeline "
+                    "`{}` writes it); its SQL was not checked",
+                    pipeline.name, source.table, source.name, writer->name));
+                return {};
+            }
+            schemas[source.name] = std::move(schema).value();
         } else if (source.schema) {
             schemas[source.name] = std::make_shared<const Schema>(*source.schema);
         } else if (source.kind == SourceKind::kFile) {

@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "pipeline/dataset_rules.h"
 #include "project/project.h"
+#include "sql/column_origins.h"
 #include "sql/function_resources.h"
 
 namespace millrace {
@@ -78,6 +79,9 @@ struct SinkReport {
     std::string target;  // e.g. "file out/daily.csv"
     uint64_t rows_written = 0;
     std::shared_ptr<const Schema> schema;  // the columns of the rows written
+    /// Per column of `schema`, the source columns its values are computed from (column-level
+    /// lineage; empty when the sink has no plan).
+    std::vector<std::vector<sql::ColumnOrigin>> column_origins;
 };
 
 /// What the row-level checks of a view did to the rows its sinks read.
@@ -134,9 +138,18 @@ void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& e
 /// map onto its keys, features and event time. `resources`: the project's settings for
 /// functions that read outside data (function_resources()); without them ip_country() is an
 /// error.
+/// `project`: where lake sources' tables are (their schemas are the tables'). An unknown table is
+/// an error at `table:`, unless a lake sink of the project writes it (its first run has not
+/// happened: said in `skipped`). nullptr skips the SQL of pipelines with lake sources.
 Status check_pipeline_sql(const PipelineSpec& pipeline, std::vector<std::string>& skipped,
                           const std::vector<FeatureView>* feature_views = nullptr,
-                          const sql::FunctionResources* resources = nullptr);
+                          const sql::FunctionResources* resources = nullptr,
+                          const Project* project = nullptr);
+
+/// The file holding the snapshot up to which an incremental lake source of `pipeline` was
+/// processed (connectors/lake_source.h): beside the pipeline's commit id.
+std::string lake_source_progress_path(const std::string& data_dir, const std::string& pipeline,
+                                      const std::string& source);
 
 /// The optimized logical plan of every sink of a pipeline, as text (`millrace explain`).
 Result<std::string> explain_pipeline(const Project& project, const PipelineSpec& pipeline);

@@ -1,8 +1,11 @@
 #include "pipeline/checkpoint_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <filesystem>
 #include <set>
@@ -300,7 +303,30 @@ Result<std::optional<CheckpointMetadata>> CheckpointStore::latest() {
 
 Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::string_view bytes) {
     MILLRACE_TRY(create_directories_durably(folder(id)));
-    return write_file_durably(folder(id) + "/" + file, bytes);
+    // Written in place and synced, without a temporary file or a sync of the folder: the
+    // folder is no checkpoint until complete() writes its metadata, which syncs the folder
+    // (and so every state file's entry) before the metadata's own entry can be seen.
+    const std::string path = folder(id) + "/" + file;
+    // A name another checkpoint's file is hard-linked under must never be written through.
+    ::unlink(path.c_str());
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create " + path);
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            return io_error("cannot write " + path);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        return io_error("cannot fsync " + path);
+    }
+    if (::close(fd) != 0) return io_error("cannot close " + path);
+    return {};
 }
 
 Status CheckpointStore::link_state(uint64_t previous, uint64_t id, const std::string& file) {
@@ -321,6 +347,9 @@ Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& 
 
 Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
     MILLRACE_TRY(create_directories_durably(folder(metadata.id)));
+    // The state files' entries (written or linked without a sync of the folder) are durable
+    // before the metadata's can be.
+    MILLRACE_TRY(sync_directory(folder(metadata.id)));
     MILLRACE_TRY(write_file_durably(folder(metadata.id) + "/" + std::string(kMetadataFile),
                                     metadata.to_text()));
     return apply_retention();

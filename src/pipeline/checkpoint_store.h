@@ -66,7 +66,8 @@ struct CheckpointMetadata {
 ///
 ///   <data_dir>/checkpoints/<pipeline>/
 ///     7/                     one folder per checkpoint, named by its id
-///       sink-0.state         state files, written first (write_file_durably each)
+///       sink-0.state         state files, written first (each synced; the folder synced
+///                            once, by complete(), before the metadata)
 ///       sink-2.state
 ///       _metadata            written LAST, atomically (write_file_durably): its presence is
 ///                            what makes the checkpoint complete
@@ -85,13 +86,17 @@ struct CheckpointMetadata {
 ///   state daily->lake:revenue sink-0.state
 ///   state daily->lake:revenue sink-0-kg.7.state key_group 5/32 at 0:118
 ///   state daily->lake:revenue sink-0-kg.4.state key_group 6/32 at 240:97
+///   state daily->lake:revenue sink-0-kg.5.state key_group 6/32 at 80:31
 ///   end
 ///
 /// Key groups (keyed state, pipeline/keyed_stage.h): checkpoint 7 wrote the key groups that
 /// changed since the run's previous checkpoint into one file, `sink-0-kg.7.state`, and points
 /// the unchanged ones at their sections of the older file that holds them, `sink-0-kg.4.state`,
 /// which it hard-links into its own folder (link_state): every checkpoint folder holds every
-/// file its metadata names, so retention can remove any folder.
+/// file its metadata names, so retention can remove any folder. A key group listed more than
+/// once (6 above) is restored from its entries in order: the first holds its whole state, each
+/// later one the changes of a later checkpoint laid over it (a section that starts
+/// `millrace-state-changes 1`; see "Incremental checkpoints" in docs/streaming.md).
 ///
 /// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
 /// are kept, older ones removed once a newer one is complete. One process per pipeline at a

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -13,7 +14,7 @@
 
 namespace millrace {
 
-Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline) {
     std::string folder_name;
     for (char c : pipeline) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -21,8 +22,36 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         folder_name += plain ? c : '-';
     }
     if (folder_name.empty() || folder_name == "." || folder_name == "..") folder_name = "-";
-    const std::string folder = fmt::format("{}/pipelines/{}", data_dir, folder_name);
+    return fmt::format("{}/pipelines/{}", data_dir, folder_name);
+}
+
+Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline) {
+    std::string folder = pipeline_state_folder(data_dir, pipeline);
     MILLRACE_TRY(create_directories_durably(folder));
+    return folder;
+}
+
+Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::string& pipeline) {
+    MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
+    const std::string path = folder + "/streaming.lock";
+    Result<FileLock> lock =
+        FileLock::try_acquire(path, fmt::format("millrace: streaming pipeline {}", pipeline));
+    if (!lock.ok()) {
+        return Error(ErrorCode::kUnavailable,
+                     fmt::format("pipeline `{}` is already running on this data directory in {}: "
+                                 "stop it first (a second run would checkpoint over its state)",
+                                 pipeline, FileLock::describe_holder(FileLock::read_holder(path))));
+    }
+    return lock;
+}
+
+Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline) {
+    return reserve_commit_ids(data_dir, pipeline, 1);
+}
+
+Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
+                                    uint64_t count) {
+    MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
     std::error_code error;
     const std::string lock_path = folder + "/commit_id.lock";
     MILLRACE_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire_waiting(lock_path, "commit id"));
@@ -40,7 +69,8 @@ Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& 
         }
     }
     const uint64_t next = last + 1;
-    MILLRACE_TRY(write_file_durably(path, fmt::format("{}\n", next)));
+    MILLRACE_TRY(
+        write_file_durably(path, fmt::format("{}\n", last + std::max<uint64_t>(count, 1))));
     return next;
 }
 

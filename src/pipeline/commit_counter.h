@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/file_lock.h"
 #include "common/result.h"
 
 namespace millrace {
@@ -14,5 +15,26 @@ namespace millrace {
 /// The new value is written through a temporary file and a rename, so a crash leaves the old
 /// value or the new one.
 Result<uint64_t> next_commit_id(const std::string& data_dir, const std::string& pipeline);
+
+/// `<data_dir>/pipelines/<pipeline>`: the folder of a pipeline's commit state (the commit id
+/// above, the snapshots its incremental lake sources processed). Characters other than letters,
+/// digits, `-`, `_` and `.` in the name become `-`.
+std::string pipeline_state_folder(const std::string& data_dir, const std::string& pipeline);
+
+/// pipeline_state_folder(), created if missing.
+Result<std::string> pipeline_folder(const std::string& data_dir, const std::string& pipeline);
+
+/// Taken by a streaming run for as long as it runs (`streaming.lock` in the pipeline's folder):
+/// a second run of the same pipeline on the same data directory (another `millrace run`, a
+/// `serve` running it) would restore, checkpoint and commit over the first's, so it is refused
+/// (kUnavailable, naming the process that runs it). A killed run's lock goes with it.
+Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::string& pipeline);
+
+/// Takes `count` consecutive ids at once (the first is returned; the file then holds the
+/// last), so that a streaming run checkpointing every few milliseconds does not pay a lock and
+/// two fsyncs per checkpoint. Ids of a block that a run did not use are skipped: the next run
+/// starts after the block.
+Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
+                                    uint64_t count);
 
 }  // namespace millrace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -100,7 +101,15 @@ private:
 
 /// Into a subtask: rows with their key groups, or a signal for all its key groups.
 struct Message {
-    enum class Kind : uint8_t { kRows, kWatermark, kEarlyFire, kBarrier, kSnapshot, kFinish };
+    enum class Kind : uint8_t {
+        kRows,
+        kWatermark,
+        kPublish,
+        kEarlyFire,
+        kBarrier,
+        kSnapshot,
+        kFinish
+    };
     Kind kind = Kind::kRows;
     Batch rows;
     std::vector<uint32_t> groups;  // kRows: the key group of each row
@@ -205,11 +214,24 @@ struct KeyedStage::Impl {
         Result<std::vector<KeyGroupSnapshot>> snapshot(bool full) {
             std::vector<KeyGroupSnapshot> out;
             for (KeyGroup& group : groups) {
-                KeyGroupSnapshot snap{group.id, std::nullopt};
-                if (stage->options.keeps_state && (full || group.changed)) {
+                KeyGroupSnapshot snap{group.id, std::nullopt, {}};
+                if (stage->options.keeps_state && full) {
                     MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                               group.plan->serialize_state());
                     snap.states = std::move(states);
+                    group.plan->mark_state_saved();
+                } else if (stage->options.keeps_state &&
+                           (group.changed || group.plan->state_changed_since_save())) {
+                    // No row reached a key group whose state TTL stamped or dropped groups
+                    // at a watermark: its changes still go out, or a restore would bring the
+                    // dropped groups back.
+                    MILLRACE_ASSIGN_OR_RETURN(ExecutablePlan::StateChanges changes,
+                                              group.plan->serialize_state_changes());
+                    snap.states = std::move(changes.states);
+                    // No operator wrote changes (windows): a whole state, as before.
+                    if (std::any_of(changes.changes.begin(), changes.changes.end(),
+                                    [](uint8_t flag) { return flag != 0; }))
+                        snap.changes = std::move(changes.changes);
                 }
                 group.changed = false;
                 out.push_back(std::move(snap));
@@ -255,6 +277,10 @@ struct KeyedStage::Impl {
                             group.entry->on_control(ControlSignal::watermark(message.watermark)));
                     }
                     return std::vector<KeyGroupSnapshot>();
+                case Message::Kind::kPublish:
+                    for (KeyGroup& group : groups)
+                        MILLRACE_TRY(group.entry->on_control(ControlSignal::publish()));
+                    return std::vector<KeyGroupSnapshot>();
                 case Message::Kind::kEarlyFire:
                     for (KeyGroup& group : groups)
                         MILLRACE_TRY(group.entry->on_control(ControlSignal::early_fire()));
@@ -279,6 +305,7 @@ struct KeyedStage::Impl {
                 if (failed) continue;  // drain, so the run's thread never waits on us
                 const bool answers = message->kind != Message::Kind::kRows &&
                                      message->kind != Message::Kind::kWatermark &&
+                                     message->kind != Message::Kind::kPublish &&
                                      message->kind != Message::Kind::kEarlyFire;
                 Result<std::vector<KeyGroupSnapshot>> done = handle(*message);
                 if (!done.ok()) {
@@ -515,10 +542,10 @@ Status KeyedStage::push(Batch batch) {
 Status KeyedStage::on_control(const ControlSignal& signal) {
     Impl& s = *impl_;
     MILLRACE_TRY(s.drain());
-    if (signal.kind == ControlSignal::Kind::kWatermark ||
-        signal.kind == ControlSignal::Kind::kEarlyFire) {
+    if (signal.kind != ControlSignal::Kind::kBarrier) {
         Message message;
         message.kind = signal.kind == ControlSignal::Kind::kWatermark ? Message::Kind::kWatermark
+                       : signal.kind == ControlSignal::Kind::kPublish ? Message::Kind::kPublish
                                                                       : Message::Kind::kEarlyFire;
         message.watermark = signal.watermark_micros;
         if (!s.threaded()) return status_of(s.subtasks[0]->handle(message));
@@ -576,6 +603,15 @@ Status KeyedStage::restore(uint32_t key_group, const std::vector<std::string>& s
     const uint32_t t = subtask_of(key_group, s.options.parallelism, s.options.max_key_groups);
     Impl::Subtask& subtask = *s.subtasks.at(t);
     return subtask.groups.at(key_group - subtask.range.begin).plan->restore_state(states);
+}
+
+Status KeyedStage::apply_changes(uint32_t key_group, const std::vector<std::string>& states,
+                                 const std::vector<uint8_t>& changes) {
+    Impl& s = *impl_;
+    const uint32_t t = subtask_of(key_group, s.options.parallelism, s.options.max_key_groups);
+    Impl::Subtask& subtask = *s.subtasks.at(t);
+    return subtask.groups.at(key_group - subtask.range.begin)
+        .plan->apply_state_changes(ExecutablePlan::StateChanges{states, changes});
 }
 
 uint32_t KeyedStage::parallelism() const { return impl_->options.parallelism; }

@@ -31,10 +31,16 @@ std::optional<ExchangePoint> find_exchange_point(const sql::LogicalNode& plan);
 
 /// One key group's state at a snapshot: what ExecutablePlan::serialize_state() returned for
 /// its copy of the operators above the exchange, or nothing when nothing reached or left that
-/// copy since the stage's previous snapshot (the checkpoint links the previous file).
+/// copy, and its state did not change at a watermark (ExecutablePlan::state_changed_since_save),
+/// since the stage's previous snapshot (the checkpoint links the previous file). After
+/// the stage's first (full) snapshot, a key group that changed gives its changes since the
+/// previous snapshot (ExecutablePlan::serialize_state_changes: `changes[i]` set where
+/// `states[i]` holds operator i's changes rather than its whole state); `changes` is empty
+/// for a whole state.
 struct KeyGroupSnapshot {
     uint32_t key_group = 0;
     std::optional<std::vector<std::string>> states;
+    std::vector<uint8_t> changes;
 };
 
 /// What a stage has done (the /metrics families of docs/metrics.md). Written by the run's
@@ -56,11 +62,11 @@ struct KeyedStageStats {
 /// that falls behind (or a slow sink, see below) blocks the run's thread, which stops polling
 /// the sources (backpressure) and memory stays bounded by the queues.
 ///
-/// Control signals: a watermark, and an early-fire tick, goes to every key group; since the prefix
-/// already merged its inputs (exec/input_aligner.h), each subtask has exactly one upstream channel,
-/// the queue, so its input watermark is the prefix's output watermark and a barrier is aligned once
-/// it comes out of the queue. A barrier waits until every subtask processed it and snapshotted its
-/// key groups (snapshot()). finish() ends every key group, then the output once.
+/// Control signals: a watermark, a publish and an early-fire tick go to every key group; since the
+/// prefix already merged its inputs (exec/input_aligner.h), each subtask has exactly one upstream
+/// channel, the queue, so its input watermark is the prefix's output watermark and a barrier is
+/// aligned once it comes out of the queue. A barrier waits until every subtask processed it and
+/// snapshotted its key groups (snapshot()). finish() ends every key group, then the output once.
 ///
 /// Output: what the key groups emit, and the rows they dead-letter, travel back to the run's
 /// thread through one bounded reply queue and are pushed into `output` (the sink) and the
@@ -112,6 +118,10 @@ public:
     void request_full_snapshot();
     /// Restores one key group's state (`states` as in KeyGroupSnapshot), before any input.
     Status restore(uint32_t key_group, const std::vector<std::string>& states);
+    /// Lays a key group's saved changes (KeyGroupSnapshot with `changes`) over what restore()
+    /// and earlier changes restored, in the order they were saved.
+    Status apply_changes(uint32_t key_group, const std::vector<std::string>& states,
+                         const std::vector<uint8_t>& changes);
 
     uint32_t parallelism() const;
     uint32_t max_key_groups() const;

@@ -124,4 +124,7 @@ void finish_dead_letter_topic(Prepared& prepared, RunReport& report);
 /// "file out/daily.csv", "lake table t", ... for reports and messages.
 std::string sink_target(const SinkSpec& sink);
 
+/// What a committed sink wrote: its rows, columns and each column's source columns.
+SinkReport sink_report(const PreparedSink& sink);
+
 }  // namespace millrace

@@ -101,21 +101,6 @@ void collect_state(const LogicalNode& node, bool upserting, std::string& layout,
     }
 }
 
-bool reads_kind(const LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
-    if (node.kind == LogicalNode::Kind::kScan) {
-        const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind == kind;
-    }
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
-}
-
-bool has_unwindowed_aggregate(const LogicalNode& node) {
-    if (node.kind == LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [](const auto& child) { return has_unwindowed_aggregate(*child); });
-}
-
 /// "<name>" of an identity "<name>@<fingerprints>" (an identity saved without fingerprints is
 /// all name).
 std::string_view identity_name(std::string_view identity) {
@@ -156,6 +141,25 @@ std::optional<uint8_t> state_kind(const std::string& bytes) {
 
 }  // namespace
 
+bool reads_kind(const LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
+    if (node.kind == LogicalNode::Kind::kScan) {
+        const SourceSpec* source = pipeline.find_source(node.source);
+        return source != nullptr && source->kind == kind;
+    }
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
+}
+
+bool has_unwindowed_aggregate(const LogicalNode& node) {
+    if (node.kind == LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [](const auto& child) { return has_unwindowed_aggregate(*child); });
+}
+
+bool keeps_checkpointed_state(const LogicalNode& plan, const PipelineSpec& pipeline) {
+    return !reads_kind(plan, pipeline, SourceKind::kGenerator);
+}
+
 std::string_view enum_name(StateFate fate) {
     switch (fate) {
         case StateFate::kKept:
@@ -193,8 +197,7 @@ SinkStateShape sink_state_shape(const LogicalNode& plan, const PipelineSpec& pip
     shape.target = sink_target(sink);
     shape.name = fmt::format("{}->{}", shape.view, shape.target);
     shape.upserting = sink_takes_upserts(sink) && has_unwindowed_aggregate(plan);
-    shape.checkpointed = !reads_kind(plan, pipeline, SourceKind::kGenerator) &&
-                         !reads_kind(plan, pipeline, SourceKind::kKafka);
+    shape.checkpointed = keeps_checkpointed_state(plan, pipeline);
     std::string plan_text;
     collect_state(plan, shape.upserting, shape.layout, plan_text);
     shape.identity =

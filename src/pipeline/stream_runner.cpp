@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -25,6 +27,8 @@
 #include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
+#include "log/append_signal.h"
+#include "log/log.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/keyed_stage.h"
@@ -47,21 +51,6 @@ public:
 /// A file source read whole before the streams start (not a watched folder).
 bool bounded_file(const SourceSpec& source) {
     return source.kind == SourceKind::kFile && !source.watch;
-}
-
-bool reads_kind(const sql::LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
-    if (node.kind == sql::LogicalNode::Kind::kScan) {
-        const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind == kind;
-    }
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
-}
-
-bool has_unwindowed_aggregate(const sql::LogicalNode& node) {
-    if (node.kind == sql::LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [](const auto& child) { return has_unwindowed_aggregate(*child); });
 }
 
 /// A windowed GROUP BY at the top of the plan, under projections only: what early results may
@@ -116,8 +105,14 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
 
-/// Older key-group files a checkpoint may link before the next one rewrites every key group.
-constexpr std::size_t kMaxLinkedStateFiles = 4;
+/// A key group's changes since the previous checkpoint (KeyGroupSnapshot::changes): the
+/// layout of encode_plan_state under its own first line, whose first entry holds one byte per
+/// operator (1: the entry after it is that operator's changes, 0: its whole state).
+constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
+
+/// Older key-group files a checkpoint may link (a key group's whole state and the changes laid
+/// over it since) before the next one rewrites every key group.
+constexpr std::size_t kMaxLinkedStateFiles = 16;
 
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -163,6 +158,35 @@ Result<std::vector<std::string>> decode_plan_state(const std::string& path,
     }
     if (at != bytes.size()) return corrupt("trailing bytes");
     return states;
+}
+
+std::string encode_plan_changes(const std::vector<std::string>& states,
+                                const std::vector<uint8_t>& changes) {
+    std::vector<std::string> entries;
+    entries.reserve(states.size() + 1);
+    entries.emplace_back(changes.begin(), changes.end());
+    entries.insert(entries.end(), states.begin(), states.end());
+    std::string body = encode_plan_state(entries);
+    return std::string(kStateChangesMagic) + body.substr(kUpsertStateMagic.size());
+}
+
+/// A key-group section: a whole state (`changes` left empty) or changes.
+Result<std::vector<std::string>> decode_plan_section(const std::string& path,
+                                                     const std::string& bytes,
+                                                     std::vector<uint8_t>& changes) {
+    changes.clear();
+    if (bytes.compare(0, kStateChangesMagic.size(), kStateChangesMagic) != 0)
+        return decode_plan_state(path, bytes);
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                              decode_plan_state(path, std::string(kUpsertStateMagic) +
+                                                          bytes.substr(kStateChangesMagic.size())));
+    if (entries.empty() || entries[0].size() + 1 != entries.size()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: state changes that do not list their operators", path));
+    }
+    changes.assign(entries[0].begin(), entries[0].end());
+    entries.erase(entries.begin());
+    return entries;
 }
 
 Status restore_plan_state(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
@@ -297,6 +321,47 @@ private:
     const Clock& clock_;
 };
 
+/// Wakes an idle run when the log gets an append (log/append_signal.h), or after a timeout.
+class AppendWaiter {
+public:
+    /// Returns at the first append after generation `seen` (at once when there was one), or
+    /// after `timeout`.
+    void wait(AppendSignal& appends, uint64_t seen, std::chrono::milliseconds timeout) {
+        bool add = false;
+        {
+            std::lock_guard lock(wake_->mutex);
+            wake_->woken = false;
+            // One waiter in the signal's list at a time: an idle run waits every 20 ms, and a
+            // waiter leaves the list only when an append fires it.
+            add = !wake_->waiting;
+            wake_->waiting = true;
+        }
+        if (add) {
+            appends.wait_once(seen, wake_, [weak = std::weak_ptr<Wake>(wake_)] {
+                const std::shared_ptr<Wake> wake = weak.lock();
+                if (!wake) return;
+                std::lock_guard lock(wake->mutex);
+                wake->waiting = false;
+                wake->woken = true;
+                wake->condition.notify_one();
+            });
+        }
+        std::unique_lock lock(wake_->mutex);
+        wake_->condition.wait_for(lock, timeout, [&] { return wake_->woken; });
+    }
+
+private:
+    struct Wake {
+        std::mutex mutex;
+        std::condition_variable condition;
+        bool waiting = false;  // in the signal's list, not fired yet
+        bool woken = false;
+    };
+    // Held weakly by the signal's list: a callback that fires after the run ended finds it
+    // gone.
+    std::shared_ptr<Wake> wake_ = std::make_shared<Wake>();
+};
+
 /// Sends `input`'s watermark into its plans when it moved.
 Status send_watermark(StreamInput& input, uint64_t& sent_count) {
     const std::optional<int64_t> watermark = input.watermark->watermark();
@@ -325,11 +390,11 @@ bool sink_takes_early_results(const SinkSpec& sink) {
 }
 
 bool sink_takes_upserts(const SinkSpec& sink) {
-    // A keyed topic is a changelog: its readers (a compacting consumer, a topic source feeding
-    // an online sink) keep the newest record per key.
-    // A blackhole takes anything (it keeps nothing).
+    // A keyed topic (of the log or of a Kafka cluster) is a changelog: its readers (a
+    // compacting consumer, a topic source feeding an online sink) keep the newest record per
+    // key. A blackhole takes anything (it keeps nothing).
     return sink.kind == SinkKind::kOnline || sink.kind == SinkKind::kBlackhole ||
-           (sink.kind == SinkKind::kTopic && !sink.key.empty());
+           ((sink.kind == SinkKind::kTopic || sink.kind == SinkKind::kKafka) && !sink.key.empty());
 }
 
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
@@ -402,6 +467,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         return Error(ErrorCode::kInvalidArgument,
                      fmt::format("pipeline `{}` is mode: batch", pipeline.name), pipeline.location);
     }
+    // Before anything is opened: preparing recovers the sinks' staged commits, which must not
+    // happen under a run that is still going.
+    MILLRACE_ASSIGN_OR_RETURN(const FileLock run_lock,
+                              lock_streaming_run(project.data_dir, pipeline.name));
     // Declared first so that it outlives the operators `prepared` ends up owning.
     ExecContext context;
     MILLRACE_ASSIGN_OR_RETURN(Prepared prepared,
@@ -492,14 +561,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     }
     std::vector<bool> upserting(prepared.sinks.size(), false);
     // Sinks whose state a checkpoint saves: a generator has no offsets (each run makes its
-    // records again) and a Kafka source's offsets live in its consumer group, so plans reading
-    // them start afresh, as before checkpoints.
+    // records again), so plans reading one start afresh.
     std::vector<bool> keeps_state(prepared.sinks.size(), false);
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
         upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
                        has_unwindowed_aggregate(*prepared.sinks[i].plan);
-        keeps_state[i] = !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kGenerator) &&
-                         !reads_kind(*prepared.sinks[i].plan, pipeline, SourceKind::kKafka);
+        keeps_state[i] = keeps_checkpointed_state(*prepared.sinks[i].plan, pipeline);
     }
     // Parallel execution (docs/streaming.md, "Parallelism and key groups"): a sink plan with a
     // keyed operator is cut at it; the part below (the prefix) stays whole on this thread and
@@ -729,10 +796,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                                          "checkpoint cannot be restored",
                                          group_path, *group->key_group));
             }
+            // A key group's entries come in the order they were saved: its whole state, then
+            // the changes of each later checkpoint.
+            std::vector<uint8_t> changes;
             MILLRACE_ASSIGN_OR_RETURN(
                 std::vector<std::string> states,
-                decode_plan_state(group_path, file->second.substr(group->offset, group->length)));
-            Status restored_group = stages[i]->restore(*group->key_group, states);
+                decode_plan_section(group_path, file->second.substr(group->offset, group->length),
+                                    changes));
+            Status restored_group =
+                changes.empty() ? stages[i]->restore(*group->key_group, states)
+                                : stages[i]->apply_changes(*group->key_group, states, changes);
             if (!restored_group.ok()) {
                 return Error(ErrorCode::kCorruption,
                              fmt::format("{}: {}", group_path, restored_group.error().message()));
@@ -784,10 +857,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // A topic source goes on from the checkpoint's offsets and watermark (its consumer
         // offsets, committed after the checkpoint, may be ahead of them after a crash); a
         // watched folder from the number of files it had read (its progress file, committed
-        // after the checkpoint, may be ahead of it).
-        const CheckpointSource* saved = restored && (stream->topic || stream->files)
-                                            ? restored->find_source(source.spec->name)
-                                            : nullptr;
+        // after the checkpoint, may be ahead of it); a Kafka source from the checkpoint's
+        // offsets of the partitions the group assigns it (KafkaSource::resume_from).
+        const CheckpointSource* saved =
+            restored && (stream->topic || stream->files || stream->kafka)
+                ? restored->find_source(source.spec->name)
+                : nullptr;
+        if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
         if (saved != nullptr) {
             for (std::size_t p = 0; p < saved->offsets.size(); ++p) {
                 Status sought = {};
@@ -957,11 +1033,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // `all_sinks`: file sinks commit too (the stop).
     // This run's last complete checkpoint: what unchanged key groups point at.
     std::optional<CheckpointMetadata> previous_metadata;
+    // Commit ids are taken from the pipeline's counter in blocks (commit_counter.h).
+    constexpr uint64_t kReservedCommitIds = 64;
+    uint64_t next_id = 1;
+    uint64_t last_reserved_id = 0;
+    // Consumer offsets are committed for lag reports only (a restore seeks to the checkpoint's
+    // offsets): at most once a second, and at the stop, not at every checkpoint.
+    std::optional<std::chrono::steady_clock::time_point> offsets_committed;
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         const auto checkpoint_began = Clock::now();
         uint64_t state_bytes_written = 0;
-        MILLRACE_ASSIGN_OR_RETURN(const uint64_t id,
-                                  next_commit_id(project.data_dir, pipeline.name));
+        if (next_id > last_reserved_id) {
+            MILLRACE_ASSIGN_OR_RETURN(
+                next_id, reserve_commit_ids(project.data_dir, pipeline.name, kReservedCommitIds));
+            last_reserved_id = next_id + kReservedCommitIds - 1;
+        }
+        const uint64_t id = next_id++;
         crash_point("checkpoint-start");
         if (!final) {
             // The barrier makes the upserting aggregates emit the groups changed since the
@@ -1004,26 +1091,35 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 CheckpointState entry{identity,        group_file,
                                       group.key_group, stages[i]->max_key_groups(),
                                       bytes.size(),    0};
-                if (group.states) {
+                if (group.states && group.changes.empty()) {
                     bytes += encode_plan_state(*group.states);
                     entry.length = bytes.size() - entry.offset;
-                } else {
-                    const CheckpointState* before = nullptr;
-                    if (previous_metadata) {
-                        for (const CheckpointState* candidate :
-                             previous_metadata->find_key_groups(identity)) {
-                            if (candidate->key_group == group.key_group) before = candidate;
-                        }
-                    }
-                    if (before == nullptr) {
-                        return Error(ErrorCode::kInternal,
-                                     fmt::format("key group {} of sink `{}` has no saved state",
-                                                 group.key_group, prepared.sinks[i].spec->from));
-                    }
-                    entry = *before;
-                    older_files.insert(before->file);
+                    metadata.states.push_back(std::move(entry));
+                    continue;
                 }
-                metadata.states.push_back(std::move(entry));
+                // Unchanged, or changed since the previous checkpoint: the entries that
+                // restored it there (its whole state and the changes since), then these
+                // changes.
+                bool found = false;
+                if (previous_metadata) {
+                    for (const CheckpointState* before :
+                         previous_metadata->find_key_groups(identity)) {
+                        if (before->key_group != group.key_group) continue;
+                        metadata.states.push_back(*before);
+                        older_files.insert(before->file);
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    return Error(ErrorCode::kInternal,
+                                 fmt::format("key group {} of sink `{}` has no saved state",
+                                             group.key_group, prepared.sinks[i].spec->from));
+                }
+                if (group.states) {
+                    bytes += encode_plan_changes(*group.states, group.changes);
+                    entry.length = bytes.size() - entry.offset;
+                    metadata.states.push_back(std::move(entry));
+                }
             }
             if (!bytes.empty()) {
                 state_bytes_written += bytes.size();
@@ -1033,18 +1129,22 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older));
                 ++report.linked_state_files;
             }
-            // A key group unchanged for long keeps an old file alive; past a few such files the
-            // next checkpoint writes every key group again, so a checkpoint holds a bounded
-            // number of files.
+            // A key group unchanged for long keeps an old file alive, and each checkpoint adds
+            // a file of changes; past kMaxLinkedStateFiles the next checkpoint writes every key
+            // group whole again, so a checkpoint holds, and a restore reads, a bounded number
+            // of files.
             if (older_files.size() >= kMaxLinkedStateFiles) stages[i]->request_full_snapshot();
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
-            if (stream->topic == nullptr && stream->files == nullptr) continue;
+            if (stream->topic == nullptr && stream->files == nullptr && stream->kafka == nullptr)
+                continue;
             CheckpointSource source;
             source.name = stream->source->spec->name;
             if (stream->topic) {
                 for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
+            } else if (stream->kafka) {
+                source.offsets = stream->kafka->offsets();
             } else {
                 source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
             }
@@ -1080,8 +1180,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // The dead letters of the records the sinks just committed (at-least-once: a replay
         // of this checkpoint publishes them again).
         MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
+        const bool commit_offsets = all_sinks || !offsets_committed ||
+                                    Clock::now() - *offsets_committed >= std::chrono::seconds(1);
+        if (commit_offsets) offsets_committed = Clock::now();
         for (auto& stream : streams) {
-            if (stream->topic) MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+            if (stream->topic && commit_offsets)
+                MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
             if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
             // The group's offsets too, so that a rebalance hands a partition to another
             // member (another `serve` sharing the group) from this checkpoint, not from
@@ -1147,6 +1251,19 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // the dropped state again.
     if (!restored || options.from_savepoint || state_plan.drops_state())
         MILLRACE_TRY(take_checkpoint(false, false));
+    // The control signal `signal` into sink i's plan, through each of its inputs that can
+    // still bring rows (not a bounded file, not an ended source).
+    auto signal_inputs = [&](std::size_t i, const ControlSignal& signal) -> Status {
+        for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+            const SourceSpec* source = pipeline.find_source(input.source);
+            if (source == nullptr || bounded_file(*source)) continue;
+            const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
+                return s->ended && s->source->spec == source;
+            });
+            if (!ended) MILLRACE_TRY(input.entry->on_control(signal));
+        }
+        return {};
+    };
     // `emit: { every: ... }` (docs/streaming.md, "Early results"): each such sink's plan gets
     // an early-fire tick this often, by the clock of the checkpoint interval, between polls.
     // A tick with no record read since the previous one has nothing to emit and is skipped; one
@@ -1165,24 +1282,37 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             read_since_fire[i] = false;
             moved = true;
             ++report.early_fires;
-            for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
-                const SourceSpec* source = pipeline.find_source(input.source);
-                if (source == nullptr || bounded_file(*source)) continue;
-                const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
-                    return s->ended && s->source->spec == source;
-                });
-                if (!ended) MILLRACE_TRY(input.entry->on_control(ControlSignal::early_fire()));
-            }
+            MILLRACE_TRY(signal_inputs(i, ControlSignal::early_fire()));
         }
         return {};
     };
+    // Sinks that show a row as soon as it is written (the online store) get an upserting
+    // aggregate's changed groups once the run has caught up with its input, not only at the
+    // next checkpoint: a publish (ControlSignal::kPublish) after each such poll round. While a
+    // backlog is read (full polls) the groups go out at the checkpoints as before, so a hot
+    // key is not written once per poll.
+    std::vector<std::size_t> published;
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        if (upserting[i] && prepared.sinks[i].spec->kind == SinkKind::kOnline)
+            published.push_back(i);
+    }
+    auto publish = [&]() -> Status {
+        for (std::size_t i : published) MILLRACE_TRY(signal_inputs(i, ControlSignal::publish()));
+        return {};
+    };
+    // An idle run waits for the next append to the log (or 20 ms, for sources that are not
+    // topics of this process's log) instead of sleeping through it.
+    AppendWaiter append_waiter;
     while (true) {
         MILLRACE_TRY(check_reloads(Clock::now()));
         bool any_data = false;
+        bool caught_up = true;  // no source returned a full poll
         bool all_ended = !streams.empty();
+        const uint64_t appends_seen = prepared.log ? prepared.log->appends().generation() : 0;
         for (auto& stream : streams) {
             if (stream->ended) continue;
             LateFilter filter(*stream, *dead_letters, *prepared.clock);
+            const uint64_t read_before = stream->report->rows_read + stream->report->rows_rejected;
             MILLRACE_ASSIGN_OR_RETURN(PollResult result,
                                       stream->source->reader->poll(filter, kPollRecords, &filter));
             MILLRACE_TRY(stream->fan_out->failure());
@@ -1192,6 +1322,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
             all_ended = false;
             any_data = any_data || result == PollResult::kData;
+            if (stream->report->rows_read + stream->report->rows_rejected - read_before >=
+                kPollRecords)
+                caught_up = false;
             const int64_t now = prepared.clock->now_micros();
             if (stream->event_column) {
                 stream->watermark->advance(now);
@@ -1203,6 +1336,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         if (any_data) read_since_fire.assign(read_since_fire.size(), true);
         MILLRACE_TRY(fire_early(Clock::now()));
+        if (any_data && caught_up && !published.empty()) MILLRACE_TRY(publish());
         for (auto& stage : stages) {
             if (stage) MILLRACE_TRY(stage->poll());
         }
@@ -1217,14 +1351,26 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 ++report.commits;
                 moved = false;
                 watermarks_checkpointed = report.watermarks;
+                // The interval runs from the end of a checkpoint: one that took longer than
+                // the interval still leaves the next interval to the records, instead of a
+                // checkpoint after every poll.
+                last_commit = Clock::now();
+            } else {
+                last_commit = now;
             }
-            last_commit = now;
         }
         if (all_ended) break;  // nothing more can come
         if (options.should_stop && options.should_stop()) break;
         if (options.duration && now - started >= *options.duration) break;
         if (options.until_idle && now - last_data >= options.idle_for) break;
-        if (!any_data) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (!any_data) {
+            if (prepared.log) {
+                append_waiter.wait(prepared.log->appends(), appends_seen,
+                                   std::chrono::milliseconds(20));
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
     }
     if (options.savepoint_to) {
         // Stop with a savepoint: the input does not end, so open windows stay open in the
@@ -1254,9 +1400,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     finish_dead_letter_topic(prepared, report.run);
     if (prepared.owned_log) prepared.owned_log->stop();
     for (PreparedSink& sink : prepared.sinks) {
-        report.run.sinks.push_back(SinkReport{sink.spec->from, sink_target(*sink.spec),
-                                              sink.output->rows_written(),
-                                              sink.plan ? sink.plan->schema : nullptr});
+        report.run.sinks.push_back(sink_report(sink));
     }
     publish_stage_metrics();
     for (std::size_t i = 0; i < stages.size(); ++i) {

@@ -284,6 +284,7 @@ private:
         const ConfigNode* file = map.optional("file");
         const ConfigNode* kafka = map.optional("kafka");
         const ConfigNode* generator = map.optional("generator");
+        const ConfigNode* lake = map.optional("lake");
         const ConfigNode* format = map.optional("format");
         const ConfigNode* schema = map.optional("schema");
         const ConfigNode* event_time = map.optional("event_time");
@@ -301,9 +302,13 @@ private:
             return;
         }
 
-        const std::optional<std::string_view> kind_key = one_of(
-            map, {{"topic", topic}, {"file", file}, {"kafka", kafka}, {"generator", generator}},
-            what);
+        const std::optional<std::string_view> kind_key = one_of(map,
+                                                                {{"topic", topic},
+                                                                 {"file", file},
+                                                                 {"kafka", kafka},
+                                                                 {"generator", generator},
+                                                                 {"lake", lake}},
+                                                                what);
         std::optional<DataFormat> explicit_format;
         if (present(format)) {
             // The schema registry's wire format (Avro, or JSON framed: `json_sr`, ksqlDB's name
@@ -343,6 +348,20 @@ private:
         } else if (kind_key == "generator") {
             source.kind = SourceKind::kGenerator;
             parse_generator(*generator, key_of("generator", what), source);
+        } else if (kind_key == "lake") {
+            source.kind = SourceKind::kLake;
+            parse_lake_source(*lake, key_of("lake", what), source);
+            // The table's schema is the source's: rows come typed, not as text to decode.
+            const std::pair<const char*, const ConfigNode*> typed[] = {{"format", format},
+                                                                       {"schema", schema}};
+            for (const auto& [key, node] : typed) {
+                if (!present(node)) continue;
+                reader_.error(ErrorCode::kConfig,
+                              key_of(key, what) +
+                                  " does not apply to a lake source: its rows and columns are "
+                                  "the table's",
+                              map.key_location(key));
+            }
         }
 
         if (explicit_format || nested_format) {
@@ -509,6 +528,54 @@ private:
         }
         map.finish();
         spec_.sources.push_back(std::move(source));
+    }
+
+    /// `{ table: orders, incremental: true, changelog: true, start_snapshot: 3 }`.
+    void parse_lake_source(const ConfigNode& node, const std::string& what, SourceSpec& source) {
+        MapReader map(reader_, node, what);
+        if (const ConfigNode* table = map.required("table")) {
+            if (auto text = reader_.non_empty(*table, key_of("table", what));
+                text && reader_.resource_name(*text, table->location(), "a lake table")) {
+                source.table = *text;
+            }
+            source.table_location = table->location();
+        }
+        auto flag = [&](const char* key, bool& out) {
+            const ConfigNode* value = map.optional(key);
+            if (!present(value)) return;
+            if (auto parsed = reader_.choice<bool>(*value, key_of(key, what),
+                                                   {{"true", true}, {"false", false}})) {
+                out = *parsed;
+            }
+        };
+        flag("incremental", source.incremental);
+        flag("changelog", source.changelog);
+        if (source.changelog && !source.incremental) {
+            reader_.error(ErrorCode::kConfig,
+                          key_of("changelog", what) +
+                              " needs `incremental: true` (a changelog is of the snapshots "
+                              "since the last run)",
+                          map.key_location("changelog"));
+        }
+        if (const ConfigNode* start = map.optional("start_snapshot"); present(start)) {
+            const std::string start_what = key_of("start_snapshot", what);
+            if (!source.incremental) {
+                reader_.error(ErrorCode::kConfig, start_what + " needs `incremental: true`",
+                              map.key_location("start_snapshot"));
+            } else if (auto value = reader_.integer(*start, start_what, 0,
+                                                    std::numeric_limits<int64_t>::max())) {
+                source.start_snapshot = static_cast<uint64_t>(*value);
+            }
+        }
+        if (spec_.mode == PipelineMode::kStreaming) {
+            reader_.error(ErrorCode::kConfig,
+                          what +
+                              " is a batch source: a streaming pipeline cannot read a lake "
+                              "table yet (run a batch pipeline with `incremental: true` on a "
+                              "schedule)",
+                          node.location());
+        }
+        map.finish();
     }
 
     /// `{ kind: orders, rate: 1000/s, seed: 7, bad_fraction: 0.01, limit: 100000 }`;

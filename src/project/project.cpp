@@ -24,6 +24,8 @@ std::string_view enum_name(SourceKind kind) {
             return "kafka";
         case SourceKind::kGenerator:
             return "generator";
+        case SourceKind::kLake:
+            return "lake";
     }
     return "unknown";
 }

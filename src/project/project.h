@@ -21,7 +21,7 @@ namespace millrace {
 /// (SQL binding, connector setup) can still point errors at the user's file.
 
 enum class PipelineMode { kBatch, kStreaming };
-enum class SourceKind { kTopic, kFile, kKafka, kGenerator };
+enum class SourceKind { kTopic, kFile, kKafka, kGenerator, kLake };
 /// kAvro and kJsonSr: topic sources only, records in Confluent's wire format (magic byte 0, a
 /// 4-byte schema id of the schema registry, then the Avro datum or the JSON document).
 enum class DataFormat { kJson, kNdjson, kCsv, kParquet, kAvro, kJsonSr };
@@ -105,6 +105,14 @@ struct SourceSpec {
     uint64_t generator_seed = 42;
     double generator_bad_fraction = 0;        // share of deliberately bad records
     std::optional<uint64_t> generator_limit;  // then the source ends
+    /// kLake (batch): a lake table, `lake: { table: t, incremental: true, changelog: true,
+    /// start_snapshot: 3 }` (docs/lake.md, "A lake table as a pipeline source").
+    std::string table;
+    SourceLocation table_location;  // where `table` is written
+    bool incremental = false;       // only the rows of the snapshots since the last commit
+    bool changelog = false;         // incremental, with deleted rows and a `_change` column
+    /// Incremental: the snapshot taken as already processed when the pipeline has none yet.
+    std::optional<uint64_t> start_snapshot;
     DataFormat format = DataFormat::kJson;
     /// The declared columns; none means taken from the data (CSV header, Parquet metadata).
     std::optional<Schema> schema;

@@ -592,8 +592,8 @@ HttpResponse IcebergCatalogHandler::drop_table(const HttpRequest& request) {
 }
 
 HttpResponse IcebergCatalogHandler::rename_table(const HttpRequest& request) {
-    // A RenameTableRequest that names a missing source or a taken destination gets the answer
-    // the specification gives it; any other is refused as a whole.
+    // A RenameTableRequest: {"source": {"namespace": ["default"], "name": "a"},
+    //                        "destination": {"namespace": ["default"], "name": "b"}}.
     simdjson::dom::parser parser;
     simdjson::padded_string padded(request.body);
     simdjson::dom::element root;
@@ -605,17 +605,41 @@ HttpResponse IcebergCatalogHandler::rename_table(const HttpRequest& request) {
                              "the body must be a RenameTableRequest: {\"source\": {\"namespace\", "
                              "\"name\"}, \"destination\": {...}}");
     }
-    if (!LakeTable::open(data_dir_, std::string(source)).ok()) {
-        return iceberg_error(404, "NoSuchTableException",
-                             "no table `" + std::string(source) + "` in the lake");
+    // Tables live in the `default` namespace only; a namespace, when given, must say so.
+    auto namespace_of = [&](const char* side) -> std::optional<std::string> {
+        simdjson::dom::array levels;
+        if (root[side]["namespace"].get(levels) != simdjson::SUCCESS) return std::string();
+        std::string joined;
+        for (simdjson::dom::element level : levels) {
+            std::string_view text;
+            if (level.get(text) != simdjson::SUCCESS) return std::nullopt;
+            if (!joined.empty()) joined += '.';
+            joined += text;
+        }
+        return joined;
+    };
+    const std::optional<std::string> from_namespace = namespace_of("source");
+    const std::optional<std::string> to_namespace = namespace_of("destination");
+    if (!from_namespace || !to_namespace) {
+        return iceberg_error(400, "BadRequestException",
+                             "a namespace is an array of strings, e.g. [\"default\"]");
     }
-    if (LakeTable::open(data_dir_, std::string(destination)).ok()) {
+    if (!from_namespace->empty() && *from_namespace != kDefaultNamespace) {
+        return iceberg_error(404, "NoSuchTableException",
+                             "no table `" + *from_namespace + "." + std::string(source) + "`");
+    }
+    if (!to_namespace->empty() && *to_namespace != kDefaultNamespace) {
+        return iceberg_error(404, "NoSuchNamespaceException",
+                             "tables live in namespace `" + std::string(kDefaultNamespace) +
+                                 "`; there is no namespace `" + *to_namespace + "` to move to");
+    }
+    if (source == destination) {
         return iceberg_error(409, "AlreadyExistsException",
                              "table `" + std::string(destination) + "` already exists");
     }
-    return iceberg_error(406, "UnsupportedOperationException",
-                         "renaming lake tables is not supported: their metadata, manifest lists "
-                         "and manifests name files by absolute path under the table's folder");
+    auto renamed = LakeTable::rename(data_dir_, std::string(source), std::string(destination));
+    if (!renamed.ok()) return error_response(renamed.error(), "NoSuchTableException");
+    return no_content();
 }
 
 }  // namespace millrace

@@ -108,8 +108,11 @@ expect_eq "$(status -X POST "${auth[@]}" -d '{"requirements":[{"type":"assert-cu
 expect_contains "$(cat "$WORK/body")" '"type": "CommitFailedException", "code": 409}}' "... CommitFailedException"
 expect_eq "$(status -X POST "${auth[@]}" -d '{"updates":[{"action":"add-spec","spec":{"fields":[]}}]}' \
   "$base/v1/lake/namespaces/default/tables/orders")" "400" "an unsupported update: 400"
-expect_eq "$(status -X POST "${auth[@]}" -d '{"source":{"namespace":["default"],"name":"orders"},"destination":{"namespace":["default"],"name":"o2"}}' \
-  "$base/v1/lake/tables/rename")" "406" "rename: 406 UnsupportedOperationException"
+expect_eq "$(status -X POST "${auth[@]}" -d '{"source":{"namespace":["default"],"name":"orders"},"destination":{"namespace":["default"],"name":"plain"}}' \
+  "$base/v1/lake/tables/rename")" "409" "rename onto an existing table: 409"
+expect_contains "$(cat "$WORK/body")" '"type": "AlreadyExistsException"' "... AlreadyExistsException"
+expect_eq "$(status -X POST "${auth[@]}" -d '{"source":{"namespace":["default"],"name":"nope"},"destination":{"namespace":["default"],"name":"o2"}}' \
+  "$base/v1/lake/tables/rename")" "404" "rename of a missing table: 404"
 
 # 5. Namespaces and tables created and dropped through the catalog.
 expect_eq "$(status -X POST "${auth[@]}" -d '{"namespace":["staging"],"properties":{"owner":"ana"}}' "$base/v1/lake/namespaces")" \

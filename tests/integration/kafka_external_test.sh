@@ -3,9 +3,11 @@
 # `millrace serve` with a Kafka listener in its own project. Records produced into it with kcat
 # are read by a batch pipeline of another project with a `kafka:` source (exactly N, then only
 # what was produced since: the group's offsets were committed after the sink), and by a
-# streaming pipeline through event time and tumble() windows; a `kafka:` sink writes N keyed
-# records that kcat reads back with their keys; brokers that are down fail a run with a clear
-# error (no hang); config mistakes are reported at file:line:column.
+# streaming pipeline through event time and tumble() windows; a streaming upserting aggregate
+# keeps its groups across runs (checkpointed with the partitions' offsets) and a `kill -9`;
+# a `kafka:` sink writes N keyed records that kcat reads back with their keys; brokers that
+# are down fail a run with a clear error (no hang); config mistakes are reported at
+# file:line:column.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/server.sh"
 
@@ -22,6 +24,7 @@ kafka: { initial_rebalance_delay: 0s }
 topics:
   orders: { partitions: 3 }
   totals: { partitions: 2 }
+  per_customer: { partitions: 1 }
 YAML
 start_server "$cluster" "$port" "$WORK/serve.log"
 broker=127.0.0.1:$kport
@@ -83,6 +86,68 @@ out=$(timeout 120 "$MILLRACE" run "$app" live --until-idle --idle 2s 2>&1) && rc
 expect_eq "$rc" "0" "streaming kafka source run succeeds ($out)"
 total=$(tail -n +2 "$app/out/live.csv" | awk -F, '{ s += $3 } END { print s + 0 }')
 expect_eq "$total" "$((n + 5))" "the streaming windows counted every record once"
+
+# A streaming upserting aggregate into a keyed Kafka topic (a changelog): its groups are saved
+# in every checkpoint with the offsets they account for, so a second run (and a run after a
+# kill -9) goes on counting from them instead of from zero.
+cat >"$app/pipelines/customers.yaml" <<YAML
+name: customers
+mode: streaming
+checkpoint_interval: 200ms
+sources:
+  orders:
+    kafka:
+      brokers: $broker
+      topic: orders
+      group: customers
+      start_from: earliest
+      # A killed member leaves the group when its session times out: soon, for the test.
+      properties: { session.timeout.ms: "2000", heartbeat.interval.ms: "500" }
+    schema: $schema
+views:
+  per_customer: SELECT customer, count(*) AS orders, sum(amount) AS amount FROM orders GROUP BY customer
+sinks:
+  - { from: per_customer, kafka: { brokers: $broker, topic: per_customer, key: customer } }
+YAML
+newest_per_customer() {  # the changelog's newest value per key: "c0=<orders> c1=... "
+  timeout 60 kcat -b "$broker" -C -t per_customer -o beginning -e -q -f '%k %s\n' |
+    awk '{ split($0, a, "\"orders\":"); split(a[2], b, ","); last[$1] = b[1] }
+         END { for (k in last) print k "=" last[k] }' | sort | tr '\n' ' '
+}
+expected_per_customer() {  # <ids...>: the same counts from the order ids themselves
+  for i in "$@"; do echo "c$((i % 7))"; done | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' '
+}
+out=$(timeout 120 "$MILLRACE" run "$app" customers --until-idle --idle 2s 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "streaming upserting aggregate over kafka succeeds ($out)"
+ids="$(seq 1 $n) $(seq 1001 1005)"
+# shellcheck disable=SC2086
+expect_eq "$(newest_per_customer)" "$(expected_per_customer $ids)" "the changelog holds every customer's count"
+orders 2001 20 | timeout 60 kcat -b "$broker" -P -t orders -K'|'
+out=$(timeout 120 "$MILLRACE" run "$app" customers --until-idle --idle 2s 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "a second run succeeds ($out)"
+ids="$ids $(seq 2001 2020)"
+# shellcheck disable=SC2086
+expect_eq "$(newest_per_customer)" "$(expected_per_customer $ids)" \
+  "the second run went on from the saved groups: counts over both runs' records"
+# kill -9 after a checkpoint: the next run restores the groups and the offsets they account for.
+orders 3001 30 | timeout 60 kcat -b "$broker" -P -t orders -K'|'
+"$MILLRACE" run "$app" customers >"$WORK/customers.log" 2>&1 &  # no `timeout`: kill it, not a wrapper
+runner=$!
+for _ in $(seq 150); do
+  [ "$(ls "$app/data/checkpoints/customers" 2>/dev/null | wc -l)" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 0.5
+kill -9 "$runner" 2>/dev/null || true
+wait "$runner" 2>/dev/null || true
+sleep 3  # the dead member's session times out; the next run gets every partition
+orders 4001 10 | timeout 60 kcat -b "$broker" -P -t orders -K'|'
+out=$(timeout 120 "$MILLRACE" run "$app" customers --until-idle --idle 2s 2>&1) && rc=0 || rc=$?
+expect_eq "$rc" "0" "the run after a kill -9 succeeds ($out)"
+ids="$ids $(seq 3001 3030) $(seq 4001 4010)"
+# shellcheck disable=SC2086
+expect_eq "$(newest_per_customer)" "$(expected_per_customer $ids)" \
+  "after the kill -9, every record counted exactly once"
 
 # A kafka sink: N keyed records, read back with kcat.
 for i in $(seq 1 $n); do

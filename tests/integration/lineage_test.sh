@@ -121,6 +121,9 @@ print("input", inp["namespace"], inp["name"].rsplit("/", 2)[-2:], [f["name"] + "
 for o in complete["outputs"]:
     fields = [f["name"] for f in o.get("facets", {}).get("schema", {}).get("fields", [])]
     print("output", o["name"].rsplit("/", 1)[-1], fields, o.get("outputFacets", {}).get("outputStatistics", {}).get("rowCount"))
+lineage = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
+for column in ("id", "doubled", "ts"):
+    print("column", column, [(f["name"].rsplit("/", 1)[-1], f["field"], f["transformations"][0]["type"], f["transformations"][0]["subtype"]) for f in lineage[column]["inputFields"]])
 fail = [e for e in events if e["eventType"] == "FAIL"][0]
 print("error", fail["run"]["facets"]["errorMessage"]["message"])
 job = [e for e in events if e["job"]["name"] == "job.nightly"][0]
@@ -133,6 +136,9 @@ expect_contains "$facts" "namespace shop-prod" "the job namespace from lineage.n
 expect_contains "$facts" "sql CREATE VIEW valued AS SELECT id, amount * 2 AS doubled, ts FROM orders;" "the SQL facet"
 expect_contains "$facts" "input file ['in', 'orders.csv'] ['id:int64', 'amount:double', 'ts:timestamp']" "input dataset with its schema facet"
 expect_contains "$facts" "output valued ['id', 'doubled', 'ts'] 2" "lake output with schema and row count"
+expect_contains "$facts" "column id [('orders.csv', 'id', 'DIRECT', 'IDENTITY')]" "column lineage: a column passed through"
+expect_contains "$facts" "column doubled [('orders.csv', 'amount', 'DIRECT', 'TRANSFORMATION')]" "column lineage: a computed column"
+expect_contains "$facts" "column ts [('orders.csv', 'ts', 'DIRECT', 'IDENTITY')]" "column lineage: the event time"
 expect_contains "$facts" "output rejected.ndjson [] 1" "dead letters as an output with their count"
 expect_contains "$facts" "rule row_count on \`orders\` failed" "the FAIL event carries the error"
 expect_contains "$facts" "children ['materialize.valued_features', 'pipeline.orders']" "the job's task runs name a parent"

@@ -94,7 +94,10 @@ make_project "$project"
 out=$(run_live "$project" --savepoint "$WORK/sp1") && rc=0 || rc=$?
 expect_eq "$rc" "0" "parallelism 1: the first part, stopped with a savepoint"
 expect_contains "$out" "keyed stage per_minute: parallelism 1, 32 key groups" "the windows run as a keyed stage"
-expect_eq "$(grep -c ' key_group [0-9]*/32 at ' "$WORK/sp1/_metadata")" "96" \
+# A key group of an upserting aggregate may be listed more than once (its whole state, then
+# the changes of later checkpoints): count distinct sink and key group pairs.
+expect_eq "$(grep ' key_group [0-9]*/32 at ' "$WORK/sp1/_metadata" |
+  awk '{print $2, $5}' | sort -u | wc -l)" "96" \
   "the savepoint holds the keyed state of the three sinks in 32 key groups each"
 # Incremental checkpoints: most key groups see no city, so their files are links.
 linked=$(find "$project/data/checkpoints/live" -name 'sink-*-kg.*.state' -links +1 | wc -l)

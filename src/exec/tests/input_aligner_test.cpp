@@ -12,7 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 
 /// Records what comes out of an aligner as text: "b<port>:<rows>", "end<port>", "wm<t>",
-/// "barrier<id>", "fire".
+/// "barrier<id>", "publish", "fire".
 class Recorder {
 public:
     explicit Recorder(std::size_t ports)
@@ -27,6 +27,8 @@ public:
               [this](const ControlSignal& s) -> Status {
                   events.push_back(s.kind == ControlSignal::Kind::kWatermark
                                        ? "wm" + std::to_string(s.watermark_micros)
+                                   : s.kind == ControlSignal::Kind::kPublish
+                                       ? std::string("publish")
                                    : s.kind == ControlSignal::Kind::kEarlyFire
                                        ? std::string("fire")
                                        : "barrier" + std::to_string(s.checkpoint_id));
@@ -51,6 +53,18 @@ TEST(InputAlignerTest, HoldsInputBehindABarrierUntilEveryOpenInputDeliveredIt) {
     // The third input ends instead: the barrier is complete.
     ASSERT_TRUE(r.aligner.arrive(2, PortInput::end()).ok());
     EXPECT_THAT(r.events, ElementsAre("b0:1", "b1:3", "end2", "barrier1", "b0:2", "end1"));
+}
+
+TEST(InputAlignerTest, PublishPassesAtOnceUnlessBehindABarrier) {
+    Recorder r(2);
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::publish())).ok());
+    EXPECT_THAT(r.events, ElementsAre("publish"));
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::barrier(1))).ok());
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::publish())).ok());  // held
+    ASSERT_TRUE(r.aligner.arrive(1, PortInput::of(ControlSignal::publish())).ok());
+    EXPECT_THAT(r.events, ElementsAre("publish", "publish"));
+    ASSERT_TRUE(r.aligner.arrive(1, PortInput::of(ControlSignal::barrier(1))).ok());
+    EXPECT_THAT(r.events, ElementsAre("publish", "publish", "barrier1", "publish"));
 }
 
 TEST(InputAlignerTest, WatermarkIsTheMinimumOfTheOpenInputs) {

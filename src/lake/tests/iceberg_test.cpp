@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/durable_file.h"
 #include "common/mapped_file.h"
@@ -816,6 +817,193 @@ TEST_F(LakeTableIcebergTest, SchemaEvolutionKeepsPartitionAndDeleteKeyColumns) {
 
 // A prepared table reads as empty and is created by its first commit (v1 holds the first
 // snapshot); a writer preparing it with another schema is refused at commit.
+// One change of a change scan, for comparing: (snapshot, 'i'/'d', id, ts).
+using Change = std::tuple<uint64_t, char, int64_t, int64_t>;
+
+std::vector<Change> changes(const LakeTable& table, uint64_t after, uint64_t upto,
+                            LakeTable::ChangeStats* stats = nullptr) {
+    std::vector<Change> out;
+    auto scanned = table.scan_changes(
+        after, upto, {}, [&](Batch batch, LakeTable::ChangeKind kind, uint64_t snapshot) -> Status {
+            for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                out.emplace_back(snapshot, kind == LakeTable::ChangeKind::kInsert ? 'i' : 'd',
+                                 batch.column(0).value<int64_t>(r),
+                                 batch.column(1).value<int64_t>(r));
+            }
+            return {};
+        });
+    EXPECT_TRUE(scanned.ok()) << scanned.error().to_string();
+    if (stats != nullptr && scanned.ok()) *stats = *scanned;
+    // Within a snapshot, deletes come first; rows of one kind in any order.
+    std::stable_sort(out.begin(), out.end(), [](const Change& a, const Change& b) {
+        return std::tuple(std::get<0>(a), std::get<1>(a) == 'i', std::get<2>(a)) <
+               std::tuple(std::get<0>(b), std::get<1>(b) == 'i', std::get<2>(b));
+    });
+    return out;
+}
+
+// The changelog of appends, an upsert (equality deletes), a position delete, a compaction and a
+// delete after it: each snapshot's deleted rows with their values, then its appended rows, and
+// nothing for the compaction.
+TEST_F(LakeTableIcebergTest, ScanChangesDeliversEachSnapshotsDeletesAndAppends) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 1, 4, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    ASSERT_TRUE(append(*table, 10, 1, 2, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    {
+        LakeWriterOptions options;
+        options.writer_id = "u";
+        options.staging = LakeStaging::kPrivate;
+        options.upsert_key = {"id"};
+        auto writer = LakeWriter::open(*table, options);
+        ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+        BatchBuilder builder(schema_);
+        for (int64_t id : {2, 20}) {
+            builder.column(0).append_int64(id);
+            builder.column(1).append_timestamp(99);
+            builder.commit_row();
+        }
+        ASSERT_TRUE((*writer)->write(builder.finish()).ok());
+        ASSERT_TRUE((*writer)->pre_commit(1).ok());
+        ASSERT_TRUE((*writer)->commit(1).ok());
+    }
+    ASSERT_TRUE(table
+                    ->delete_rows([](const Batch& batch) -> Result<std::vector<uint32_t>> {
+                        std::vector<uint32_t> out;
+                        for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+                            if (batch.column(0).value<int64_t>(r) == 11) out.push_back(r);
+                        }
+                        return out;
+                    })
+                    .ok());
+    auto compacted = table->compact({});
+    ASSERT_TRUE(compacted.ok()) << compacted.error().to_string();
+    ASSERT_EQ(compacted->snapshot_id, 5u);
+    ASSERT_TRUE(table->delete_rows(ids_divisible_by(3)).ok());  // 0 and 3
+    ASSERT_EQ(*table->current_snapshot_id(), 6u);
+
+    const int64_t t = 1'795'392'000'000'000;
+    const int64_t day = 86'400'000'000;
+    auto ts = [&](int64_t id) { return t + (id % 5) * day; };
+    LakeTable::ChangeStats stats;
+    const std::vector<Change>
+        expected = {{1, 'i', 0, ts(0)}, {1, 'i', 1, ts(1)},   {1, 'i', 2, ts(2)},
+                    {1, 'i', 3, ts(3)}, {2, 'i', 10, ts(10)}, {2, 'i', 11, ts(11)},
+                    {3, 'd', 2, ts(2)},  // the upsert replaced key 2: its old row goes...
+                    {3, 'i', 2, 99},     // ...and the new one comes; key 20 was new
+                    {3, 'i', 20, 99},   {4, 'd', 11, ts(11)}, {6, 'd', 0, ts(0)},
+                    {6, 'd', 3, ts(3)}};
+    EXPECT_EQ(changes(*table, 0, 6, &stats), expected);
+    EXPECT_EQ(stats.inserted, 8u);
+    EXPECT_EQ(stats.deleted, 4u);
+    EXPECT_EQ(stats.snapshots, 5u);  // not the compaction
+    // A later range starts where it says.
+    EXPECT_EQ(changes(*table, 3, 6),
+              (std::vector<Change>{{4, 'd', 11, ts(11)}, {6, 'd', 0, ts(0)}, {6, 'd', 3, ts(3)}}));
+    EXPECT_TRUE(changes(*table, 4, 5).empty());  // the compaction alone
+    EXPECT_TRUE(changes(*table, 6, 6).empty());
+    auto backwards = table->scan_changes(
+        6, 5, {}, [](Batch, LakeTable::ChangeKind, uint64_t) { return Status(); });
+    ASSERT_FALSE(backwards.ok());
+    EXPECT_EQ(backwards.error().code(), ErrorCode::kInvalidArgument);
+    auto unknown = table->scan_changes(
+        0, 9, {}, [](Batch, LakeTable::ChangeKind, uint64_t) { return Status(); });
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+}
+
+// An overwrite drops every live row of the partitions it replaces: each is a delete.
+TEST_F(LakeTableIcebergTest, ScanChangesTurnsAnOverwriteIntoDeletesAndInserts) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 1, 2, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    LakeWriterOptions options;
+    options.writer_id = "o";
+    options.staging = LakeStaging::kPrivate;
+    options.overwrite_partitions = true;
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    ASSERT_TRUE((*writer)->write(rows(5, 1)).ok());
+    ASSERT_TRUE((*writer)->pre_commit(1).ok());
+    ASSERT_TRUE((*writer)->commit(1).ok());
+    std::vector<Change> got = changes(*table, 1, 2);
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(std::get<1>(got[0]), 'd');
+    EXPECT_EQ(std::get<1>(got[1]), 'd');
+    EXPECT_EQ(std::get<1>(got[2]), 'i');
+    EXPECT_EQ(std::get<2>(got[2]), 5);
+}
+
+// A rename moves the folder in one step and rewrites the metadata to name the new folder; every
+// snapshot still reads, later commits work, and taken or missing names are refused.
+TEST_F(LakeTableIcebergTest, RenameMovesTheTableAndRelocatesItsMetadata) {
+    auto table = LakeTable::create(dir_, "a", *schema_, {"date(ts)"});
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE(append(*table, 0, 2, 20, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    ASSERT_TRUE(table->delete_rows(ids_divisible_by(4)).ok());
+    const std::vector<int64_t> before = ids(*table);
+
+    auto renamed = LakeTable::rename(dir_, "a", "b");
+    ASSERT_TRUE(renamed.ok()) << renamed.error().to_string();
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/lake/a"));
+    EXPECT_EQ(LakeTable::open(dir_, "a").error().code(), ErrorCode::kNotFound);
+    auto b = LakeTable::open(dir_, "b");
+    ASSERT_TRUE(b.ok()) << b.error().to_string();
+    EXPECT_EQ(ids(*b), before);
+    auto file = b->current_metadata_file();
+    ASSERT_TRUE(file.ok());
+    const std::string old_folder = std::filesystem::absolute(dir_ + "/lake/a").string();
+    const std::string new_folder = std::filesystem::absolute(dir_ + "/lake/b").string();
+    EXPECT_EQ(file->json.find(old_folder + "/"), std::string::npos) << file->json;
+    auto metadata = TableMetadata::parse(file->json, file->path);
+    ASSERT_TRUE(metadata.ok());
+    EXPECT_EQ(metadata->location, new_folder);
+    for (const IcebergSnapshot& s : metadata->snapshots) {
+        EXPECT_EQ(s.manifest_list.rfind(new_folder + "/metadata/", 0), 0u) << s.manifest_list;
+        // Another engine follows the absolute paths: the manifests name data files there too.
+        auto list = read_file(s.manifest_list);
+        ASSERT_TRUE(list.ok()) << s.manifest_list;
+        auto manifests = IcebergManifestCodec::decode_manifest_list(*list, s.manifest_list);
+        ASSERT_TRUE(manifests.ok());
+        for (const IcebergManifestFile& m : *manifests) {
+            auto bytes = read_file(m.path);
+            ASSERT_TRUE(bytes.ok()) << m.path;
+            EXPECT_EQ(bytes->find(old_folder + "/"), std::string::npos) << m.path;
+        }
+    }
+    // Older snapshots read, and writers go on.
+    LakeTable::ScanOptions first;
+    first.snapshot_id = 1;
+    uint64_t rows_at_1 = 0;
+    ASSERT_TRUE(b->scan(first, [&](Batch batch) {
+                     rows_at_1 += batch.num_rows();
+                     return Status();
+                 }).ok());
+    EXPECT_EQ(rows_at_1, 20u);
+    ASSERT_TRUE(append(*b, 100, 1, 3, [&](int64_t f, int64_t n) { return rows(f, n); }).ok());
+    EXPECT_EQ(ids(*b).size(), before.size() + 3);
+
+    // Refusals: a taken name, a missing table, a bad name.
+    ASSERT_TRUE(LakeTable::create(dir_, "c", *schema_).ok());
+    auto taken = LakeTable::rename(dir_, "b", "c");
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
+    EXPECT_EQ(ids(*LakeTable::open(dir_, "b")).size(), before.size() + 3);
+    EXPECT_EQ(LakeTable::rename(dir_, "nope", "d").error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(LakeTable::rename(dir_, "b", "../x").error().code(), ErrorCode::kInvalidArgument);
+
+    // A folder moved by hand still reads; renaming it to itself relocates its metadata.
+    std::filesystem::rename(dir_ + "/lake/b", dir_ + "/lake/moved");
+    auto moved = LakeTable::open(dir_, "moved");
+    ASSERT_TRUE(moved.ok()) << moved.error().to_string();
+    EXPECT_EQ(ids(*moved).size(), before.size() + 3);
+    ASSERT_TRUE(LakeTable::rename(dir_, "moved", "moved").ok());
+    auto relocated = TableMetadata::parse(moved->current_metadata_file()->json, "v");
+    ASSERT_TRUE(relocated.ok());
+    EXPECT_EQ(relocated->location, std::filesystem::absolute(dir_ + "/lake/moved").string());
+    EXPECT_EQ(ids(*moved).size(), before.size() + 3);
+}
+
 TEST_F(LakeTableIcebergTest, PreparedTableIsCreatedByItsFirstCommit) {
     auto prepared = LakeTable::prepare(dir_, "t", *schema_, {"date(ts)"});
     ASSERT_TRUE(prepared.ok());

@@ -397,6 +397,52 @@ TEST_F(LakeWriterTest, CorruptManifestIsReportedAndOlderSnapshotsStayReadable) {
     EXPECT_EQ(count(*pointerless, 2), 20u);
 }
 
+TEST_F(LakeWriterTest, PlanChoosesFilesFromManifestsAlone) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    LakeWriterOptions writer_options;
+    writer_options.max_file_rows = 100;  // a file per batch of 100 rows: 3 per commit
+    writer_options.parquet.row_group_rows = 100;
+    auto writer = LakeWriter::open(*table, writer_options);
+    for (uint64_t c = 1; c <= 4; ++c) {
+        for (int64_t b = 0; b < 3; ++b) {
+            ASSERT_TRUE(
+                (*writer)->write(rows(static_cast<int64_t>(c - 1) * 300 + b * 100, 100)).ok());
+        }
+        ASSERT_TRUE((*writer)->pre_commit(c).ok());
+        ASSERT_TRUE((*writer)->commit(c).ok());
+    }
+    LakeTable::ScanOptions options;
+    options.predicates = {{"id", CompareOp::kGe, Value::int64(1000)},
+                          {"id", CompareOp::kLt, Value::int64(1050)}};
+    auto plan = table->plan(options);
+    ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+    EXPECT_EQ(plan->snapshot_id, 4u);
+    EXPECT_EQ(plan->files_total, 12u);
+    EXPECT_EQ(plan->files_skipped, 11u);
+    ASSERT_EQ(plan->files.size(), 1u);
+    EXPECT_EQ(plan->files[0].rows, 100u);
+
+    // Without statistics every file is kept; a scan then reads them all and finds the same rows.
+    options.use_statistics = false;
+    auto unpruned = table->plan(options);
+    ASSERT_TRUE(unpruned.ok());
+    EXPECT_EQ(unpruned->files.size(), 12u);
+    EXPECT_EQ(unpruned->files_skipped, 0u);
+    uint64_t matched = 0;
+    auto stats = table->scan(options, [&](Batch batch) {
+        for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+            const int64_t id = batch.column(0).value<int64_t>(r);
+            matched += id >= 1000 && id < 1050;
+        }
+        return Status();
+    });
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(matched, 50u);
+
+    options.predicates = {{"nope", CompareOp::kEq, Value::int64(1)}};
+    EXPECT_EQ(table->plan(options).error().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(LakeWriterTest, ScanSkipsFilesByStatisticsAndCompactionMergesSmallFiles) {
     auto table = LakeTable::create(dir_, "t", *schema_);
     auto writer = LakeWriter::open(*table);

@@ -44,6 +44,28 @@ TEST(RunEvent, JsonHasTheRequiredFieldsAndFacets) {
     EXPECT_TRUE(root["run"]["facets"]["errorMessage"].get(error));  // not on COMPLETE
 }
 
+TEST(RunEvent, OutputsCarryColumnLineage) {
+    RunEvent event = sample_event();
+    event.outputs[0].fields.push_back(
+        LineageField{"total", "double", {{"file", "/in/a.csv", "a", "AGGREGATION"}}});
+    event.inputs[0].fields[0].inputs.push_back({"x", "y", "z", "IDENTITY"});  // inputs: ignored
+    const std::string json = run_event_json(event);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ASSERT_FALSE(parser.parse(json).get(root)) << json;
+    simdjson::dom::element facet = root["outputs"].at(0)["facets"]["columnLineage"];
+    EXPECT_EQ(std::string_view(facet["_schemaURL"]).find("1-2-0/ColumnLineageDatasetFacet"), 35u);
+    simdjson::dom::element input = facet["fields"]["total"]["inputFields"].at(0);
+    EXPECT_EQ(std::string_view(input["namespace"]), "file");
+    EXPECT_EQ(std::string_view(input["name"]), "/in/a.csv");
+    EXPECT_EQ(std::string_view(input["field"]), "a");
+    EXPECT_EQ(std::string_view(input["transformations"].at(0)["type"]), "DIRECT");
+    EXPECT_EQ(std::string_view(input["transformations"].at(0)["subtype"]), "AGGREGATION");
+    simdjson::dom::element none;
+    EXPECT_TRUE(facet["fields"]["a"].get(none));  // a column without inputs is not listed
+    EXPECT_TRUE(root["inputs"].at(0)["facets"]["columnLineage"].get(none));
+}
+
 TEST(RunEvent, FailCarriesTheErrorAndParent) {
     RunEvent event = sample_event();
     event.type = RunEventType::kFail;

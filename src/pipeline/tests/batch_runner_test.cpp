@@ -266,6 +266,28 @@ TEST(CommitCounter, GrowsAcrossCallsAndRefusesAGarbledFile) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(CommitCounter, OneStreamingRunOfAPipelineAtATime) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             ("millrace-run-lock-" + std::to_string(::getpid())))
+                                .string();
+    std::filesystem::remove_all(dir);
+    {
+        Result<FileLock> first = lock_streaming_run(dir, "orders");
+        ASSERT_TRUE(first.ok()) << first.error().to_string();
+        Result<FileLock> second = lock_streaming_run(dir, "orders");
+        ASSERT_FALSE(second.ok());
+        EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+        EXPECT_NE(second.error().message().find("pipeline `orders` is already running on this "
+                                                "data directory in process " +
+                                                std::to_string(::getpid())),
+                  std::string::npos)
+            << second.error().message();
+        EXPECT_TRUE(lock_streaming_run(dir, "other").ok()) << "another pipeline runs beside it";
+    }
+    EXPECT_TRUE(lock_streaming_run(dir, "orders").ok()) << "the lock goes with its run";
+    std::filesystem::remove_all(dir);
+}
+
 // Every record of a source is accounted for: in = out + filtered + dead-lettered + late, each
 // term counted where it happens; the dead letters are also in the pipeline's dead-letter topic.
 TEST_F(BatchRunnerTest, RecordsInAddUpAndDeadLettersReachTheTopic) {

@@ -85,7 +85,8 @@ protected:
 
     Result<Staged> staged(const std::string& sql, BatchSink& output, ExecContext& context,
                           uint32_t parallelism, std::size_t queue_capacity = 8,
-                          bool emit_early = false) {
+                          PlanMode mode = PlanMode::kStreaming,
+                          const PlanOptions& plan_options = {}) {
         Staged out;
         MILLRACE_ASSIGN_OR_RETURN(out.logical, logical(sql));
         std::optional<ExchangePoint> point = find_exchange_point(*out.logical);
@@ -93,12 +94,11 @@ protected:
         KeyedStage::Options options;
         options.parallelism = parallelism;
         options.queue_capacity = queue_capacity;
-        options.plan_options.emit_early = emit_early;
-        MILLRACE_ASSIGN_OR_RETURN(out.stage,
-                                  KeyedStage::create(*out.logical, *point, output, context, "test",
-                                                     PlanMode::kStreaming, options));
-        MILLRACE_ASSIGN_OR_RETURN(out.prefix, build_plan(*point->keyed->children[0], *out.stage,
-                                                         context, "test", PlanMode::kStreaming));
+        options.plan_options = plan_options;
+        MILLRACE_ASSIGN_OR_RETURN(out.stage, KeyedStage::create(*out.logical, *point, output,
+                                                                context, "test", mode, options));
+        MILLRACE_ASSIGN_OR_RETURN(
+            out.prefix, build_plan(*point->keyed->children[0], *out.stage, context, "test", mode));
         return out;
     }
 
@@ -278,6 +278,161 @@ TEST_F(KeyedStageTest, AnUnchangedKeyGroupIsNotSerializedAgain) {
     for (const KeyGroupSnapshot& group : *third) EXPECT_FALSE(group.states) << group.key_group;
 }
 
+// Incremental checkpoints of an upserting GROUP BY: after the first snapshot a changed key
+// group gives only its changed groups, and its whole state followed by those changes restores
+// what an uninterrupted stage holds.
+TEST_F(KeyedStageTest, ChangesLaidOverAWholeStateRestoreAnUpsertingAggregate) {
+    const std::string sql = "SELECT k, count(*), sum(v), count(DISTINCT s) FROM ev GROUP BY k";
+    for (uint32_t parallelism : {1u, 2u}) {
+        auto whole_states = [&](Staged& plan, uint64_t id) {
+            for (const ScanInput& input : plan.prefix->inputs())
+                EXPECT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+            plan.stage->request_full_snapshot();
+            auto snapshot = plan.stage->snapshot(id);
+            EXPECT_TRUE(snapshot.ok());
+            return snapshot.ok() ? *snapshot : std::vector<KeyGroupSnapshot>();
+        };
+        // Uninterrupted, to step 20.
+        Rows expected_rows;
+        ExecContext expected_context;
+        auto expected = staged(sql, expected_rows, expected_context, parallelism, 8,
+                               PlanMode::kStreamingUpsert);
+        ASSERT_TRUE(expected.ok()) << expected.error().to_string();
+        ASSERT_TRUE(feed(*expected->prefix, 0, 20).ok());
+        const std::vector<KeyGroupSnapshot> want = whole_states(*expected, 1);
+
+        // Snapshots at steps 10 (whole), 15 and 18 (changes), then steps 18-20 after restore.
+        std::vector<std::vector<KeyGroupSnapshot>> saved;
+        {
+            Rows rows;
+            ExecContext context;
+            auto plan = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert);
+            ASSERT_TRUE(plan.ok());
+            std::size_t step = 0;
+            uint64_t id = 0;
+            for (std::size_t until : {10u, 15u, 18u}) {
+                ASSERT_TRUE(feed(*plan->prefix, step, until).ok());
+                step = until;
+                ++id;
+                for (const ScanInput& input : plan->prefix->inputs())
+                    ASSERT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+                auto snapshot = plan->stage->snapshot(id);
+                ASSERT_TRUE(snapshot.ok()) << snapshot.error().to_string();
+                saved.push_back(std::move(*snapshot));
+            }
+        }
+        for (const KeyGroupSnapshot& group : saved[0]) EXPECT_TRUE(group.changes.empty());
+        std::size_t with_changes = 0;
+        for (const KeyGroupSnapshot& group : saved[1]) {
+            if (!group.states) continue;
+            EXPECT_FALSE(group.changes.empty()) << group.key_group;
+            ++with_changes;
+        }
+        EXPECT_GT(with_changes, 0u);
+
+        Rows rows;
+        ExecContext context;
+        auto plan = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert);
+        ASSERT_TRUE(plan.ok());
+        for (const auto& snapshot : saved) {
+            for (const KeyGroupSnapshot& group : snapshot) {
+                if (!group.states) continue;
+                Status restored =
+                    group.changes.empty()
+                        ? plan->stage->restore(group.key_group, *group.states)
+                        : plan->stage->apply_changes(group.key_group, *group.states, group.changes);
+                ASSERT_TRUE(restored.ok()) << restored.error().to_string();
+            }
+        }
+        ASSERT_TRUE(feed(*plan->prefix, 18, 20).ok());
+        const std::vector<KeyGroupSnapshot> got = whole_states(*plan, 9);
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t g = 0; g < got.size(); ++g) {
+            ASSERT_TRUE(got[g].states && want[g].states);
+            EXPECT_EQ(*got[g].states, *want[g].states)
+                << "key group " << g << " at parallelism " << parallelism;
+        }
+    }
+}
+
+// With a state TTL, a watermark alone (no row reaches any key group) can drop every group: the
+// next incremental snapshot still writes each key group's changes, so that the whole state
+// followed by them restores no dropped group.
+TEST_F(KeyedStageTest, GroupsDroppedByTheStateTtlAtAWatermarkStayDroppedAfterARestore) {
+    const std::string sql = "SELECT k, count(*), sum(v) FROM ev GROUP BY k";
+    PlanOptions ttl;
+    ttl.state_ttl_micros = 60 * kSecond;
+    for (uint32_t parallelism : {1u, 2u}) {
+        auto snapshot = [&](Staged& plan, uint64_t id) {
+            for (const ScanInput& input : plan.prefix->inputs())
+                EXPECT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+            auto out = plan.stage->snapshot(id);
+            EXPECT_TRUE(out.ok()) << out.error().to_string();
+            return out.ok() ? *out : std::vector<KeyGroupSnapshot>();
+        };
+        Rows rows;
+        ExecContext context;
+        auto live = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert, ttl);
+        ASSERT_TRUE(live.ok()) << live.error().to_string();
+        ASSERT_TRUE(feed(*live->prefix, 0, 10).ok());
+        const std::vector<KeyGroupSnapshot> whole_state = snapshot(*live, 1);
+        // An hour of event time later, with no row: every group is past the TTL.
+        for (const ScanInput& input : live->prefix->inputs()) {
+            ASSERT_TRUE(
+                input.entry->on_control(ControlSignal::watermark(kBase + 3600 * kSecond)).ok());
+        }
+        const std::vector<KeyGroupSnapshot> changes = snapshot(*live, 2);
+        std::size_t with_changes = 0;
+        for (const KeyGroupSnapshot& group : changes) {
+            if (group.states && !group.changes.empty()) ++with_changes;
+        }
+        EXPECT_GT(with_changes, 0u) << "parallelism " << parallelism;
+        EXPECT_EQ(live->stage->state_keys_now(), 0u);
+
+        Rows restored_rows;
+        ExecContext restored_context;
+        auto restored = staged(sql, restored_rows, restored_context, parallelism, 8,
+                               PlanMode::kStreamingUpsert, ttl);
+        ASSERT_TRUE(restored.ok());
+        for (const auto* saved : {&whole_state, &changes}) {
+            for (const KeyGroupSnapshot& group : *saved) {
+                if (!group.states) continue;
+                Status status = group.changes.empty()
+                                    ? restored->stage->restore(group.key_group, *group.states)
+                                    : restored->stage->apply_changes(group.key_group, *group.states,
+                                                                     group.changes);
+                ASSERT_TRUE(status.ok()) << status.error().to_string();
+            }
+        }
+        // Whole states of both: a key group that wrote changes is as the live one (no group
+        // left), the others as saved whole (only the watermark they keep moved since).
+        live->stage->request_full_snapshot();
+        restored->stage->request_full_snapshot();
+        std::map<uint32_t, std::vector<std::string>> want, unchanged, got;
+        for (const KeyGroupSnapshot& group : snapshot(*live, 3)) {
+            ASSERT_TRUE(group.states);
+            want[group.key_group] = *group.states;
+        }
+        for (const KeyGroupSnapshot& group : whole_state) {
+            ASSERT_TRUE(group.states);
+            unchanged[group.key_group] = *group.states;
+        }
+        for (const KeyGroupSnapshot& group : changes) {
+            if (group.states) unchanged.erase(group.key_group);
+        }
+        for (const KeyGroupSnapshot& group : snapshot(*restored, 3)) {
+            ASSERT_TRUE(group.states);
+            got[group.key_group] = *group.states;
+        }
+        ASSERT_EQ(got.size(), want.size());
+        for (const auto& [g, states] : got) {
+            const auto& expected = unchanged.count(g) != 0 ? unchanged[g] : want[g];
+            EXPECT_EQ(states, expected) << "key group " << g << " at parallelism " << parallelism;
+        }
+        EXPECT_EQ(restored->stage->state_keys_now(), 0u);  // as of the barrier
+    }
+}
+
 TEST_F(KeyedStageTest, ASlowSinkHoldsTheQueuesAtTheirCapacity) {
     Rows rows;
     rows.delay = std::chrono::milliseconds(2);
@@ -335,7 +490,9 @@ TEST_F(KeyedStageTest, EarlyFiresReachEveryKeyGroupAndTheFinalRowsComeLast) {
     for (uint32_t parallelism : {1u, 2u}) {
         Rows rows;
         ExecContext context;
-        auto plan = staged(kTumble, rows, context, parallelism, 8, true);
+        PlanOptions early;
+        early.emit_early = true;
+        auto plan = staged(kTumble, rows, context, parallelism, 8, PlanMode::kStreaming, early);
         ASSERT_TRUE(plan.ok()) << plan.error().to_string();
         for (std::size_t step = 0; step < steps(); ++step) {
             ASSERT_TRUE(feed(*plan->prefix, step, step + 1).ok());

@@ -853,5 +853,57 @@ sinks:
               (Strings{"config@5:13"}));
 }
 
+TEST(PipelineParser, LakeSources) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+sources:
+  all: { lake: { table: orders } }
+  new: { lake: { table: orders, incremental: true, changelog: true, start_snapshot: 3 } }
+sinks:
+  - { from: new, file: { path: out.csv } }
+)");
+    ASSERT_EQ(spec.sources.size(), 2u);
+    EXPECT_EQ(spec.sources[0].kind, SourceKind::kLake);
+    EXPECT_EQ(spec.sources[0].table, "orders");
+    EXPECT_EQ(spec.sources[0].table_location.line, 3);
+    EXPECT_EQ(spec.sources[0].table_location.column, 25);
+    EXPECT_FALSE(spec.sources[0].incremental);
+    EXPECT_TRUE(spec.sources[1].incremental);
+    EXPECT_TRUE(spec.sources[1].changelog);
+    EXPECT_EQ(spec.sources[1].start_snapshot, std::optional<uint64_t>(3));
+    EXPECT_EQ(enum_name(SourceKind::kLake), "lake");
+}
+
+TEST(PipelineParser, BadLakeSourceSettings) {
+    EXPECT_EQ(errors_of(R"(name: p
+sources:
+  a: { lake: { incremental: true } }
+  b: { lake: { table: t, changelog: true } }
+  c: { lake: { table: t, start_snapshot: 2 } }
+  d: { lake: { table: t, incremental: yes } }
+  e: { lake: { table: t }, format: csv }
+  f: { lake: { table: 'a/b' } }
+  g: { lake: { table: t, snapshot: 2 } }
+sinks:
+  - { from: a, file: { path: out.csv } }
+)"),
+              (Strings{
+                  "config@3:14",  // no table
+                  "config@4:26",  // changelog without incremental
+                  "config@5:26",  // start_snapshot without incremental
+                  "config@6:39",  // not a boolean
+                  "config@7:28",  // format
+                  "config@8:23",  // a table name
+                  "config@9:26",  // unknown key
+              }));
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a: { lake: { table: t } }
+sinks:
+  - { from: a, file: { path: out.csv } }
+)"),
+              (Strings{"config@4:14"}));
+}
+
 }  // namespace
 }  // namespace millrace

@@ -119,10 +119,25 @@ TEST_F(IcebergCatalogHandlerTest, ErrorsHaveTheSpecificationsShape) {
     EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename", rename_body("orders", "orders"))
                   .status,
               409);
+    // Tables live in `default`: another namespace on either side is refused.
+    EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename",
+                   R"({"source": {"namespace": ["default"], "name": "orders"},
+                       "destination": {"namespace": ["other"], "name": "o2"}})")
+                  .status,
+              404);
+    EXPECT_EQ(call(HttpMethod::kPost, "/iceberg/v1/tables/rename",
+                   R"({"source": {"namespace": [7], "name": "orders"},
+                       "destination": {"name": "o2"}})")
+                  .status,
+              400);
+    // A rename moves the table: the new name loads, the old one is gone.
     const HttpResponse rename =
-        call(HttpMethod::kPost, "/iceberg/v1/tables/rename", rename_body("orders", "o2"));
-    EXPECT_EQ(rename.status, 406);
-    EXPECT_NE(rename.body.find("UnsupportedOperationException"), std::string::npos);
+        call(HttpMethod::kPost, "/iceberg/v1/lake/tables/rename", rename_body("orders", "o2"));
+    EXPECT_EQ(rename.status, 204) << rename.body;
+    const HttpResponse moved = call(HttpMethod::kGet, std::string(kBase) + "/o2");
+    EXPECT_EQ(moved.status, 200);
+    EXPECT_NE(moved.body.find("/lake/o2/metadata/"), std::string::npos) << moved.body;
+    EXPECT_EQ(call(HttpMethod::kGet, std::string(kBase) + "/orders").status, 404);
 }
 
 TEST_F(IcebergCatalogHandlerTest, NamespacesAreCreatedPersistedAndDropped) {
