@@ -266,6 +266,11 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
     out += sinks_and_dead_letters(report->run);
     out += fmt::format("  {} commit{}, {} watermark advances\n", report->commits,
                        report->commits == 1 ? "" : "s", report->watermarks);
+    if (report->early_fires > 0)
+        out += fmt::format("  {} early firings (emit: every)\n", report->early_fires);
+    if (report->lookup_reloads > 0)
+        out += fmt::format("  {} lookup reload{} (reload: true)\n", report->lookup_reloads,
+                           report->lookup_reloads == 1 ? "" : "s");
     for (const StageReport& stage : report->stages) {
         out += fmt::format(
             "  keyed stage {}: parallelism {}, {} key groups, {} rows in, {} rows out, queue "
@@ -277,9 +282,11 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
     if (report->savepoint)
         out += fmt::format("  savepoint {} -> {}\n", *report->savepoint, options.savepoint);
     if (report->state_peak_bytes > 0 || report->state_keys_peak > 0) {
-        out += fmt::format("  state: peak {} ({} bytes) of the {} limit, {} keys at most\n",
-                           format_bytes(report->state_peak_bytes), report->state_peak_bytes,
-                           format_bytes(report->state_limit_bytes), report->state_keys_peak);
+        out += fmt::format(
+            "  state: peak {} ({} bytes) of the {} limit, {} keys at most, {} at the end\n",
+            format_bytes(report->state_peak_bytes), report->state_peak_bytes,
+            format_bytes(report->state_limit_bytes), report->state_keys_peak,
+            report->state_keys_end);
     }
     if (report->checkpoints > 0) {
         out += fmt::format("  last checkpoint: {:.1f} ms, {} ({} bytes) of operator state\n",

@@ -152,6 +152,10 @@ struct HashJoinOperator::State {
     std::size_t build_bytes = 0;
     Batch build;  // all build rows, once finished
     bool built = false;
+    // A new build side being read while the current one answers probes (reloads).
+    std::vector<Batch> reload_batches;
+    std::size_t reload_bytes = 0;
+    uint64_t reloads = 0;
     JoinTable table;
     std::vector<uint8_t> build_matched;
     std::vector<Batch> waiting_probes;
@@ -190,8 +194,19 @@ HashJoinOperator::~HashJoinOperator() = default;
 
 BatchSink& HashJoinOperator::build_side() { return *state_->port; }
 
+uint64_t HashJoinOperator::build_reloads() const { return state_->reloads; }
+
 Status HashJoinOperator::build_push(Batch batch) {
     State& s = *state_;
+    if (s.built) {
+        // A reload: the current build side stays until this one is complete.
+        if (s.reload_batches.empty()) s.reload_bytes = 0;
+        s.reload_bytes += batch.memory_bytes();
+        MILLRACE_TRY(s.build_memory.resize(s.build.memory_bytes() + s.table.memory_bytes() +
+                                           s.build.num_rows() + s.reload_bytes));
+        s.reload_batches.push_back(std::move(batch));
+        return {};
+    }
     s.build_bytes += batch.memory_bytes();
     MILLRACE_TRY(s.build_memory.resize(s.build_bytes));
     s.build_batches.push_back(std::move(batch));
@@ -200,6 +215,17 @@ Status HashJoinOperator::build_push(Batch batch) {
 
 Status HashJoinOperator::build_finish() {
     State& s = *state_;
+    if (s.built) {
+        // The end of a reload: swap in the new rows (none: an empty build side).
+        s.build = s.reload_batches.empty() ? Batch::empty(s.right_schema)
+                                           : concat_batches(s.right_schema, s.reload_batches);
+        s.reload_batches.clear();
+        s.reload_batches.shrink_to_fit();
+        s.reload_bytes = 0;
+        s.build_matched.assign(s.build.num_rows(), kUnmatched);
+        ++s.reloads;
+        return index_build(true);
+    }
     // The batches and their concatenation are both alive while it is made.
     MILLRACE_TRY(s.build_memory.resize(2 * s.build_bytes));
     s.build = s.build_batches.empty() ? Batch::empty(s.right_schema)

@@ -26,6 +26,11 @@ namespace millrace {
 /// state saved at the barrier holds exactly the rows before it). A finished input counts as
 /// having delivered every later barrier and holds no watermark back.
 ///
+/// Reloading the build side (a streaming lookup join whose file changed, `reload: true`): rows
+/// pushed into the build port after it finished start a new build side, collected beside the
+/// current one, which goes on answering probes; when the build port finishes again the new rows
+/// replace it in one step, between two probe batches. Rows already joined are not emitted again.
+///
 /// State (serialize_state): the build side, which build rows matched, and probe rows waiting
 /// for the build side.
 ///
@@ -46,6 +51,8 @@ public:
     Status on_control(const ControlSignal& signal) override;
     /// The build (right) port.
     BatchSink& build_side();
+    /// Times the build side was replaced after it was first built.
+    uint64_t build_reloads() const;
 
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;

@@ -31,7 +31,10 @@ Status InputAligner::arrive(std::size_t port, PortInput input) {
             p.watermark = signal.watermark_micros;
         return forward_watermark();
     }
-    if (signal.kind == ControlSignal::Kind::kPublish) return forward_(signal);
+    // Processing-time ticks order nothing: out at once (exec/control_signal.h).
+    if (signal.kind == ControlSignal::Kind::kPublish ||
+        signal.kind == ControlSignal::Kind::kEarlyFire)
+        return forward_(signal);
     for (const Port& other : ports_) {
         if (other.barrier && *other.barrier != signal.checkpoint_id) {
             return Error(ErrorCode::kInvalidArgument,

@@ -28,8 +28,9 @@ struct PortInput {
 /// control_signal.h describes: a watermark goes out as the minimum over the open inputs once each
 /// has sent one (a finished input holds nothing back); a checkpoint barrier goes out once it has
 /// arrived on every open input, and whatever arrives on an input behind its barrier (batches,
-/// signals, its end) waits until then and is delivered afterwards in arrival order. Batches and
-/// ends of input go to `deliver`, signals out to `forward`. Used by HashJoinOperator and
+/// signals, its end) waits until then and is delivered afterwards in arrival order. A publish or
+/// early-fire tick orders nothing and goes out as it arrives (held only behind a barrier). Batches
+/// and ends of input go to `deliver`, signals out to `forward`. Used by HashJoinOperator and
 /// UnionOperator; single-threaded like them.
 class InputAligner {
 public:

@@ -149,6 +149,10 @@ public:
     /// Applies what serialize_state_changes() wrote over the restored state; kUnsupported by
     /// default (an operator that never writes changes gets none).
     virtual Status apply_state_changes(std::string_view bytes);
+    /// Whether, since the last save, the state changed without a row reaching the operator (a
+    /// caller that skips saving what no row reached asks it): a state TTL stamping or dropping
+    /// groups at a watermark. False by default.
+    virtual bool state_changed_since_save() const { return false; }
     /// Keys its state holds now (an aggregate's groups, summed over its open windows; open
     /// sessions), for state-size reports; 0 for an operator without keyed state.
     virtual std::size_t state_keys() const { return 0; }

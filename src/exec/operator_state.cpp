@@ -77,9 +77,12 @@ Result<StateReader> StateReader::open(std::string_view bytes, OperatorStateKind 
     if (bytes.substr(0, kMagic.size()) != kMagic) return reader.corrupt("not an operator state");
     reader.pos_ = kMagic.size();
     MILLRACE_ASSIGN_OR_RETURN(uint16_t version, reader.u16());
-    if (version != kOperatorStateVersion)
-        return reader.corrupt(fmt::format("state format version {} (this build reads {})", version,
+    if (version < kOldestOperatorStateVersion || version > kOperatorStateVersion) {
+        return reader.corrupt(fmt::format("state format version {} (this build reads {} to {})",
+                                          version, kOldestOperatorStateVersion,
                                           kOperatorStateVersion));
+    }
+    reader.version_ = version;
     MILLRACE_ASSIGN_OR_RETURN(uint8_t stored_kind, reader.u8());
     if (stored_kind != static_cast<uint8_t>(kind))
         return reader.corrupt(fmt::format("state of operator kind {}, expected {}", stored_kind,

@@ -18,9 +18,19 @@ namespace millrace {
 ///   | 4 B    | u16     | u8   | to the end of the bytes    |
 ///   +--------+---------+------+----------------------------+
 ///
-/// All integers little-endian. `version` is kOperatorStateVersion; a reader refuses any other
-/// (a change of a body's layout bumps it). `kind` names the operator, so state cannot be
-/// restored into an operator of another kind. Inside bodies:
+/// All integers little-endian. `version` is kOperatorStateVersion when written; a reader takes
+/// kOldestOperatorStateVersion up to it and refuses any other (a change of a body's layout bumps
+/// it, and the body's reader goes on reading the older layouts, StateReader::version()).
+/// `kind` names the operator, so state cannot be restored into an operator of another kind.
+/// Versions:
+///
+///   1  the first layout
+///   2  a hash aggregate's state may end in a trailer (groups changed since the last emit, the
+///      state TTL's fields), and its state changes (Operator::serialize_state_changes) list
+///      the groups the state TTL dropped and carry the TTL's fields
+///      (exec/hash_aggregate_operator.cpp)
+///
+/// Inside bodies:
 ///
 ///   u8/u16/u32/u64/i64   fixed width, little-endian
 ///   f64                  the IEEE-754 bits as u64
@@ -29,8 +39,8 @@ namespace millrace {
 ///                        u8 valid (0/1) and, when valid, the value: bool u8, int32/date i32
 ///                        as u32, int64/timestamp i64, double f64, string/bytes `bytes`
 ///
-/// Nothing here is meant to be read by another program or another Millrace version: a checkpoint
-/// is restored by the build that wrote it or refused.
+/// Nothing here is meant to be read by another program: a checkpoint is restored by a build
+/// that reads its version, or refused.
 enum class OperatorStateKind : uint8_t {
     kHashAggregate = 1,
     kHashJoin = 2,
@@ -43,7 +53,8 @@ enum class OperatorStateKind : uint8_t {
     kRetractingAggregate = 9,
 };
 
-inline constexpr uint16_t kOperatorStateVersion = 1;
+inline constexpr uint16_t kOperatorStateVersion = 2;
+inline constexpr uint16_t kOldestOperatorStateVersion = 1;
 
 /// Appends the fields of a state to one string.
 class StateWriter {
@@ -74,6 +85,9 @@ public:
     /// Checks the envelope (magic, version, `kind`).
     static Result<StateReader> open(std::string_view bytes, OperatorStateKind kind);
 
+    /// The envelope's version: which layout the body has.
+    uint16_t version() const { return version_; }
+
     Result<uint8_t> u8();
     Result<uint16_t> u16();
     Result<uint32_t> u32();
@@ -88,6 +102,8 @@ public:
     Result<uint64_t> count(std::size_t min_item_bytes);
     /// Fails unless every byte was read.
     Status expect_end() const;
+    /// Whether every byte was read (an optional trailing section is absent).
+    bool at_end() const { return pos_ == in_.size(); }
     Error corrupt(std::string_view what) const;
 
 private:
@@ -95,6 +111,7 @@ private:
     Result<uint64_t> fixed(int width);
     std::string_view in_;
     std::size_t pos_ = 0;
+    uint16_t version_ = kOperatorStateVersion;
 };
 
 }  // namespace millrace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "exec/deduplicate_operator.h"
 #include "exec/expression_evaluator.h"
 #include "exec/filter_operator.h"
@@ -235,6 +237,16 @@ public:
         return expr;
     }
 
+    /// Scans under filters and projections only (no dedup(), aggregate, join or union): what
+    /// can be pushed through again without changing any state.
+    static bool stateless(const LogicalNode& node) {
+        if (node.kind == LogicalNode::Kind::kScan) return true;
+        if (node.kind == LogicalNode::Kind::kFilter ||
+            (node.kind == LogicalNode::Kind::kProject && node.dedup_micros == 0))
+            return stateless(*node.children[0]);
+        return false;
+    }
+
     /// Builds `node` so that its output goes to `output`.
     Status build(const LogicalNode& node, BatchSink* output) {
         // Only projections may sit above an upserting GROUP BY: a filter (HAVING) or a join
@@ -302,9 +314,11 @@ public:
                 }
                 if (session) {
                     // Sessions are merged per group in batch runs too, by the same operator.
-                    aggregate = make<SessionWindowAggregateOperator>(
+                    auto* sessions = make<SessionWindowAggregateOperator>(
                         std::move(keys), std::move(calls), node.schema, *end_key,
                         session->start_key, session->gap_micros, context_, origin_);
+                    sessions->set_emit_early(options_.emit_early && mode_ != PlanMode::kBatch);
+                    aggregate = sessions;
                 } else if (mode_ == PlanMode::kStreamingUpsert && !end_key) {
                     if (at_top) {
                         if (const LogicalNode* inner = upserting_below(node)) {
@@ -323,12 +337,16 @@ public:
                     auto* upserting = make<HashAggregateOperator>(std::move(keys), std::move(calls),
                                                                   node.schema, context_, origin_);
                     upserting->set_upserting(true);
+                    if (options_.state_ttl_micros)
+                        upserting->set_state_ttl(*options_.state_ttl_micros);
                     aggregate = upserting;
                 } else if (mode_ != PlanMode::kBatch) {
                     if (!end_key) return unbounded("GROUP BY without window_end");
-                    aggregate =
+                    auto* windows =
                         make<WindowAggregateOperator>(std::move(keys), std::move(calls),
                                                       node.schema, *end_key, context_, origin_);
+                    windows->set_emit_early(options_.emit_early);
+                    aggregate = windows;
                 } else {
                     aggregate = make<HashAggregateOperator>(std::move(keys), std::move(calls),
                                                             node.schema, context_, origin_);
@@ -354,7 +372,12 @@ public:
                     node.schema, context_, origin_);
                 join->set_output(output);
                 // Build side first: its scans are listed (and so run) before the probe side's.
+                const std::size_t first_build_input = inputs_.size();
                 MILLRACE_TRY(build(*node.children[1], &join->build_side()));
+                if (stateless(*node.children[1])) {
+                    for (std::size_t i = first_build_input; i < inputs_.size(); ++i)
+                        inputs_[i].reloadable_build = true;
+                }
                 return build(*node.children[0], join);
             }
             case LogicalNode::Kind::kUnionAll: {
@@ -607,6 +630,11 @@ Status ExecutablePlan::apply_state_changes(const StateChanges& changes) {
         }
     }
     return {};
+}
+
+bool ExecutablePlan::state_changed_since_save() const {
+    return std::any_of(operators_.begin(), operators_.end(),
+                       [](const auto& op) { return op->state_changed_since_save(); });
 }
 
 std::size_t ExecutablePlan::state_keys() const {

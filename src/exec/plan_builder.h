@@ -23,6 +23,10 @@ struct ScanInput {
     std::vector<std::size_t> columns;
     std::shared_ptr<const Schema> schema;
     BatchSink* entry = nullptr;
+    /// The build side of a hash join (a lookup join), reached through filters and projections
+    /// only: the input may be read again, whole, after it finished, and the join swaps to the
+    /// new rows when it finishes again (HashJoinOperator, "Reloading the build side").
+    bool reloadable_build = false;
 };
 
 /// Which runtime the operators are built for. kStreaming runs over unbounded input: a GROUP BY
@@ -42,8 +46,12 @@ struct PlanOptions {
     std::set<std::string> unbounded_sources;
     /// Each source's event-time column: the columns the watermark bounds, besides window_end.
     std::map<std::string, std::string> event_time;
-    /// `state_ttl`: how far past the watermark a stream join keeps a row without a time bound.
+    /// `state_ttl`: how far past the watermark a stream join keeps a row without a time bound,
+    /// and an upserting aggregate a group no row updated (HashAggregateOperator::set_state_ttl).
     std::optional<int64_t> state_ttl_micros;
+    /// A sink's `emit: { every: ... }`: window and session aggregates emit their open windows'
+    /// changed groups on each ControlSignal::kEarlyFire.
+    bool emit_early = false;
     /// See build_plan.
     const sql::LogicalNode* exchange_below = nullptr;
 };
@@ -85,6 +93,9 @@ public:
     Result<StateChanges> serialize_state_changes();
     /// Lays what serialize_state_changes() returned over the restored state.
     Status apply_state_changes(const StateChanges& changes);
+    /// Whether an operator's state changed since the last save without rows reaching it
+    /// (Operator::state_changed_since_save).
+    bool state_changed_since_save() const;
 
 private:
     friend Result<std::unique_ptr<ExecutablePlan>> build_plan(const sql::LogicalNode&, BatchSink&,

@@ -175,6 +175,7 @@ Status SessionWindowAggregateOperator::push(Batch batch) {
         pending[target].push_back(static_cast<uint32_t>(row));
     }
     for (auto& [id, indexes] : pending) {
+        sessions_.at(id).changed = true;
         HashAggregateOperator* aggregate = sessions_.at(id).aggregate.get();
         if (indexes.size() == rows) {
             MILLRACE_TRY(aggregate->push(std::move(batch)));
@@ -205,6 +206,16 @@ Status SessionWindowAggregateOperator::on_control(const ControlSignal& signal) {
             watermark_ = signal.watermark_micros;
             MILLRACE_TRY(emit_until(signal.watermark_micros));
         }
+    } else if (signal.kind == ControlSignal::Kind::kEarlyFire && emit_early_) {
+        for (const auto& [end, id] : by_end_) {
+            Session& session = sessions_.at(id);
+            if (!session.changed) continue;
+            session.changed = false;
+            emitting_ = &session;
+            Status status = session.aggregate->emit_current();
+            emitting_ = nullptr;
+            MILLRACE_TRY(std::move(status));
+        }
     }
     return output_->on_control(signal);
 }
@@ -224,6 +235,8 @@ Status SessionWindowAggregateOperator::finish() {
 //
 // The group key is KeyEncoder's encoding of the keys that are not the window's; the aggregate
 // state is its HashAggregateOperator's own (with its own envelope). Sessions in id order.
+// Firing early, a trailer follows: u64 n, n x id of the sessions changed since their last
+// emission (absent otherwise, and optional when read).
 Result<std::string> SessionWindowAggregateOperator::serialize_state() const {
     StateWriter out(OperatorStateKind::kSessionWindowAggregate);
     out.u8(watermark_ ? 1 : 0);
@@ -242,6 +255,14 @@ Result<std::string> SessionWindowAggregateOperator::serialize_state() const {
         out.bytes(session.key);
         MILLRACE_ASSIGN_OR_RETURN(std::string state, session.aggregate->serialize_state());
         out.bytes(state);
+    }
+    if (emit_early_) {
+        std::vector<uint64_t> changed;
+        for (uint64_t id : ids) {
+            if (sessions_.at(id).changed) changed.push_back(id);
+        }
+        out.u64(changed.size());
+        for (uint64_t id : changed) out.u64(id);
     }
     return std::move(out).finish();
 }
@@ -281,6 +302,15 @@ Status SessionWindowAggregateOperator::restore_state(std::string_view bytes) {
         MILLRACE_TRY(sessions_.at(opened).aggregate->restore_state(state));
     }
     next_id_ = next_id;
+    if (!in.at_end()) {
+        MILLRACE_ASSIGN_OR_RETURN(uint64_t changed, in.count(8));
+        for (uint64_t i = 0; i < changed; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(uint64_t id, in.u64());
+            auto it = sessions_.find(id);
+            if (it == sessions_.end()) return in.corrupt("a changed session that is not open");
+            it->second.changed = emit_early_;
+        }
+    }
     return in.expect_end();
 }
 

@@ -34,9 +34,15 @@ namespace millrace {
 /// A row whose own window ends at or before the watermark is late (a dead letter, reason
 /// `late`), as for tumble() and hop(); a null time is a dead letter too.
 ///
+/// Early firing (set_emit_early, a sink's `emit: { every: ... }`): on each
+/// ControlSignal::kEarlyFire every open session that rows reached (or that absorbed another)
+/// since its last emission is emitted with its current bounds and values. A session's
+/// window_end moves as it grows, so a sink keyed without window_end (the online store keyed by
+/// user) holds its newest value; a key with window_end keeps the earlier bounds' rows too.
+///
 /// State (serialize_state) is the last watermark and every open session (group key, bounds,
-/// aggregate state), so a restored operator given the rest of the input emits what an
-/// uninterrupted one would. Single-threaded, like every operator.
+/// aggregate state, whether it changed since its last emission), so a restored operator given the
+/// rest of the input emits what an uninterrupted one would. Single-threaded, like every operator.
 class SessionWindowAggregateOperator final : public Operator {
 public:
     /// `end_key`: the index in `keys` of window_end (a column reference into the input whose
@@ -52,6 +58,8 @@ public:
     Status finish() override;
     /// Watermarks emit the sessions they pass before being forwarded; barriers pass through.
     Status on_control(const ControlSignal& signal) override;
+    /// Emits changed open sessions on kEarlyFire. Set before any input.
+    void set_emit_early(bool emit_early) { emit_early_ = emit_early; }
 
     /// Sessions open (aggregated, not yet emitted).
     std::size_t open_sessions() const { return sessions_.size(); }
@@ -67,6 +75,7 @@ private:
         int64_t end = 0;
         std::string key;
         std::unique_ptr<HashAggregateOperator> aggregate;
+        bool changed = false;  // since its last emission (early firing)
     };
     uint64_t open_session(std::string key, int64_t start, int64_t end);
     void set_bounds(uint64_t id, int64_t start, int64_t end);
@@ -93,6 +102,7 @@ private:
     uint64_t next_id_ = 0;
     std::optional<int64_t> watermark_;
     const Session* emitting_ = nullptr;
+    bool emit_early_ = false;
 };
 
 }  // namespace millrace

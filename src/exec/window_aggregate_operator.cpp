@@ -39,6 +39,7 @@ HashAggregateOperator* WindowAggregateOperator::window_for(int64_t end) {
         auto window =
             std::make_unique<HashAggregateOperator>(keys_, aggregates_, schema_, context_, origin_);
         window->set_output(window_output_.get());
+        window->set_tracks_changes(emit_early_);
         it = windows_.emplace(end, std::move(window)).first;
     }
     return it->second.get();
@@ -93,6 +94,8 @@ Status WindowAggregateOperator::on_control(const ControlSignal& signal) {
             watermark_ = signal.watermark_micros;
             MILLRACE_TRY(emit_until(signal.watermark_micros));
         }
+    } else if (signal.kind == ControlSignal::Kind::kEarlyFire && emit_early_) {
+        for (auto& [end, window] : windows_) MILLRACE_TRY(window->emit_changed());
     }
     return output_->on_control(signal);
 }
@@ -108,7 +111,8 @@ Status WindowAggregateOperator::finish() {
 //   | has_wm u8 | watermark i64  | n u64   | n x (window_end i64, state bytes)  |
 //   +-----------+----------------+---------+------------------------------------+
 //
-// Each window's bytes are its HashAggregateOperator's own state (with its own envelope).
+// Each window's bytes are its HashAggregateOperator's own state (with its own envelope; when
+// firing early, with the list of groups changed since the window's last emission).
 std::size_t WindowAggregateOperator::state_keys() const {
     std::size_t keys = 0;
     for (const auto& [end, window] : windows_) keys += window->groups();

@@ -22,8 +22,15 @@ namespace millrace {
 /// A row whose window has already been emitted, or whose window end is null, cannot be counted
 /// any more: it goes to the dead letters (reason `late`, or a null time) instead of vanishing.
 ///
-/// State (serialize_state) is the last watermark and each open window's aggregate state, so a
-/// restored operator given the rest of the input emits what an uninterrupted one would.
+/// Early firing (set_emit_early, a sink's `emit: { every: ... }`, docs/streaming.md): on each
+/// ControlSignal::kEarlyFire the groups of open windows that rows reached since their window's
+/// last emission are emitted with their current values (windows in order of their end), as
+/// updating results for a sink that replaces rows by key; the window's final emission, when the
+/// watermark passes its end, still emits every group and comes last.
+///
+/// State (serialize_state) is the last watermark and each open window's aggregate state (with,
+/// when firing early, the groups not emitted since their last change), so a restored operator
+/// given the rest of the input emits what an uninterrupted one would.
 /// Single-threaded, like every operator.
 class WindowAggregateOperator final : public Operator {
 public:
@@ -37,8 +44,11 @@ public:
 
     Status push(Batch batch) override;
     Status finish() override;
-    /// Watermarks close windows before being forwarded; barriers pass through.
+    /// Watermarks close windows before being forwarded; early-fire ticks emit the open
+    /// windows' changed groups (when set_emit_early); barriers pass through.
     Status on_control(const ControlSignal& signal) override;
+    /// Emits open windows' changed groups on kEarlyFire. Set before any input.
+    void set_emit_early(bool emit_early) { emit_early_ = emit_early; }
 
     /// Windows open (aggregated, not yet emitted).
     std::size_t open_windows() const { return windows_.size(); }
@@ -62,6 +72,7 @@ private:
     std::unique_ptr<WindowOutput> window_output_;
     std::map<int64_t, std::unique_ptr<HashAggregateOperator>> windows_;
     std::optional<int64_t> watermark_;
+    bool emit_early_ = false;
 };
 
 }  // namespace millrace

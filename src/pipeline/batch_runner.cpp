@@ -516,8 +516,11 @@ Status build_sink_plans(Prepared& prepared, ExecContext& context, DeadLetterWrit
         const PlanMode sink_mode = mode == PlanMode::kStreaming && sink_takes_upserts(*sink.spec)
                                        ? PlanMode::kStreamingUpsert
                                        : mode;
-        MILLRACE_ASSIGN_OR_RETURN(sink.executable, build_plan(*sink.plan, *end, context,
-                                                              sink.spec->from, sink_mode, options));
+        PlanOptions sink_options = options;
+        sink_options.emit_early = sink.spec->emit_every.has_value();
+        MILLRACE_ASSIGN_OR_RETURN(
+            sink.executable,
+            build_plan(*sink.plan, *end, context, sink.spec->from, sink_mode, sink_options));
     }
     return {};
 }

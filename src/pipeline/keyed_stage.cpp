@@ -101,7 +101,15 @@ private:
 
 /// Into a subtask: rows with their key groups, or a signal for all its key groups.
 struct Message {
-    enum class Kind : uint8_t { kRows, kWatermark, kPublish, kBarrier, kSnapshot, kFinish };
+    enum class Kind : uint8_t {
+        kRows,
+        kWatermark,
+        kPublish,
+        kEarlyFire,
+        kBarrier,
+        kSnapshot,
+        kFinish
+    };
     Kind kind = Kind::kRows;
     Batch rows;
     std::vector<uint32_t> groups;  // kRows: the key group of each row
@@ -212,7 +220,11 @@ struct KeyedStage::Impl {
                                               group.plan->serialize_state());
                     snap.states = std::move(states);
                     group.plan->mark_state_saved();
-                } else if (stage->options.keeps_state && group.changed) {
+                } else if (stage->options.keeps_state &&
+                           (group.changed || group.plan->state_changed_since_save())) {
+                    // No row reached a key group whose state TTL stamped or dropped groups
+                    // at a watermark: its changes still go out, or a restore would bring the
+                    // dropped groups back.
                     MILLRACE_ASSIGN_OR_RETURN(ExecutablePlan::StateChanges changes,
                                               group.plan->serialize_state_changes());
                     snap.states = std::move(changes.states);
@@ -269,6 +281,10 @@ struct KeyedStage::Impl {
                     for (KeyGroup& group : groups)
                         MILLRACE_TRY(group.entry->on_control(ControlSignal::publish()));
                     return std::vector<KeyGroupSnapshot>();
+                case Message::Kind::kEarlyFire:
+                    for (KeyGroup& group : groups)
+                        MILLRACE_TRY(group.entry->on_control(ControlSignal::early_fire()));
+                    return std::vector<KeyGroupSnapshot>();
                 case Message::Kind::kBarrier:
                     for (KeyGroup& group : groups) {
                         MILLRACE_TRY(
@@ -289,7 +305,8 @@ struct KeyedStage::Impl {
                 if (failed) continue;  // drain, so the run's thread never waits on us
                 const bool answers = message->kind != Message::Kind::kRows &&
                                      message->kind != Message::Kind::kWatermark &&
-                                     message->kind != Message::Kind::kPublish;
+                                     message->kind != Message::Kind::kPublish &&
+                                     message->kind != Message::Kind::kEarlyFire;
                 Result<std::vector<KeyGroupSnapshot>> done = handle(*message);
                 if (!done.ok()) {
                     failed = true;
@@ -469,7 +486,7 @@ Result<std::unique_ptr<KeyedStage>> KeyedStage::create(const sql::LogicalNode& p
         raw->input = std::make_unique<BoundedQueue<Message>>(
             std::max<std::size_t>(options.queue_capacity, 1));
         raw->groups.resize(raw->range.size());
-        PlanOptions keyed_options;
+        PlanOptions keyed_options = options.plan_options;
         keyed_options.exchange_below = point.keyed;
         for (uint32_t i = 0; i < raw->range.size(); ++i) {
             Impl::KeyGroup& group = raw->groups[i];
@@ -528,7 +545,8 @@ Status KeyedStage::on_control(const ControlSignal& signal) {
     if (signal.kind != ControlSignal::Kind::kBarrier) {
         Message message;
         message.kind = signal.kind == ControlSignal::Kind::kWatermark ? Message::Kind::kWatermark
-                                                                      : Message::Kind::kPublish;
+                       : signal.kind == ControlSignal::Kind::kPublish ? Message::Kind::kPublish
+                                                                      : Message::Kind::kEarlyFire;
         message.watermark = signal.watermark_micros;
         if (!s.threaded()) return status_of(s.subtasks[0]->handle(message));
         for (auto& subtask : s.subtasks) MILLRACE_TRY(s.send(*subtask, message));

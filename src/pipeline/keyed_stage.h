@@ -31,7 +31,8 @@ std::optional<ExchangePoint> find_exchange_point(const sql::LogicalNode& plan);
 
 /// One key group's state at a snapshot: what ExecutablePlan::serialize_state() returned for
 /// its copy of the operators above the exchange, or nothing when nothing reached or left that
-/// copy since the stage's previous snapshot (the checkpoint links the previous file). After
+/// copy, and its state did not change at a watermark (ExecutablePlan::state_changed_since_save),
+/// since the stage's previous snapshot (the checkpoint links the previous file). After
 /// the stage's first (full) snapshot, a key group that changed gives its changes since the
 /// previous snapshot (ExecutablePlan::serialize_state_changes: `changes[i]` set where
 /// `states[i]` holds operator i's changes rather than its whole state); `changes` is empty
@@ -61,11 +62,11 @@ struct KeyedStageStats {
 /// that falls behind (or a slow sink, see below) blocks the run's thread, which stops polling
 /// the sources (backpressure) and memory stays bounded by the queues.
 ///
-/// Control signals: a watermark goes to every key group; since the prefix already merged its
-/// inputs (exec/input_aligner.h), each subtask has exactly one upstream channel, the queue, so
-/// its input watermark is the prefix's output watermark and a barrier is aligned once it comes
-/// out of the queue. A barrier waits until every subtask processed it and snapshotted its key
-/// groups (snapshot()). finish() ends every key group, then the output once.
+/// Control signals: a watermark, a publish and an early-fire tick go to every key group; since the
+/// prefix already merged its inputs (exec/input_aligner.h), each subtask has exactly one upstream
+/// channel, the queue, so its input watermark is the prefix's output watermark and a barrier is
+/// aligned once it comes out of the queue. A barrier waits until every subtask processed it and
+/// snapshotted its key groups (snapshot()). finish() ends every key group, then the output once.
 ///
 /// Output: what the key groups emit, and the rows they dead-letter, travel back to the run's
 /// thread through one bounded reply queue and are pushed into `output` (the sink) and the
@@ -85,6 +86,9 @@ public:
         std::size_t queue_capacity = 8;
         /// Whether snapshots serialize state (false: a plan whose state no checkpoint keeps).
         bool keeps_state = true;
+        /// What the keyed operators are built with (state_ttl, early firing); its
+        /// `exchange_below` is set by the stage.
+        PlanOptions plan_options;
     };
 
     /// Builds one copy of `plan` above `point` per key group, pushing into `output`, with the

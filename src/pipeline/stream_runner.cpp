@@ -20,6 +20,7 @@
 #include "common/mapped_file.h"
 #include "common/metrics_registry.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/file_source.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_file_source.h"
 #include "connectors/streaming_lake_source.h"
@@ -52,6 +53,44 @@ public:
 /// A file source read whole before the streams start (not a watched folder).
 bool bounded_file(const SourceSpec& source) {
     return source.kind == SourceKind::kFile && !source.watch;
+}
+
+/// A windowed GROUP BY at the top of the plan, under projections only: what early results may
+/// come from (anything else above it would keep rows a later one cannot replace).
+bool windowed_aggregate_at_top(const sql::LogicalNode& plan) {
+    const sql::LogicalNode* node = &plan;
+    while (node->kind == sql::LogicalNode::Kind::kProject && node->dedup_micros == 0 &&
+           !node->children.empty())
+        node = node->children[0].get();
+    return node->kind == sql::LogicalNode::Kind::kAggregate && window_end_key(*node);
+}
+
+/// One file of a `reload: true` source as the last check saw it.
+struct FileStamp {
+    std::string path;
+    uintmax_t size = 0;
+    int64_t mtime = 0;  // nanoseconds, as the file system reports them
+    bool operator==(const FileStamp&) const = default;
+};
+
+/// The files a file source's path or glob names now, with their sizes and mtimes; empty when
+/// none can be listed (a file between a delete and a rename).
+std::vector<FileStamp> file_stamps(const SourceSpec& source) {
+    std::vector<FileStamp> out;
+    Result<std::vector<std::string>> files = expand_file_pattern(source.path);
+    if (!files.ok()) return out;
+    for (const std::string& path : *files) {
+        std::error_code ec;
+        const uintmax_t size = std::filesystem::file_size(path, ec);
+        if (ec) return {};
+        const auto mtime = std::filesystem::last_write_time(path, ec);
+        if (ec) return {};
+        out.push_back(
+            FileStamp{path, size,
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch())
+                          .count()});
+    }
+    return out;
 }
 
 // The saved state of a sink's plan: what ExecutablePlan::serialize_state() returned,
@@ -349,6 +388,10 @@ PlanOptions streaming_plan_options(const PipelineSpec& pipeline) {
     return options;
 }
 
+bool sink_takes_early_results(const SinkSpec& sink) {
+    return sink_takes_upserts(sink) || (sink.kind == SinkKind::kLake && sink.upsert);
+}
+
 bool sink_takes_upserts(const SinkSpec& sink) {
     // A keyed topic (of the log or of a Kafka cluster) is a changelog: its readers (a
     // compacting consumer, a topic source feeding an online sink) keep the newest record per
@@ -360,13 +403,51 @@ bool sink_takes_upserts(const SinkSpec& sink) {
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
                             const SinkSpec& sink) {
     const std::string& origin = sink.from;
+    if (sink.emit_every) {
+        if (!sink_takes_early_results(sink)) {
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("`emit:` makes `{}` emit the changed groups of its open "
+                                     "windows before they close, as updates that the window's "
+                                     "final row replaces, and {} only appends rows (each early "
+                                     "result would stay as another row); write it to an online "
+                                     "sink, a topic sink with a `key:` column or a lake table "
+                                     "with `mode: upsert`, or remove `emit:` (see "
+                                     "docs/streaming.md, \"Early results\")",
+                                     origin, sink_target(sink)),
+                         sink.emit_location);
+        }
+        if (!windowed_aggregate_at_top(plan)) {
+            return Error(ErrorCode::kInvalidArgument,
+                         fmt::format("`emit:` fires a windowed GROUP BY early, and `{}` does not "
+                                     "end in one (a GROUP BY ... window_end over tumble(), hop(), "
+                                     "cumulate() or session() with only projections above it: a "
+                                     "HAVING, join or aggregate over early results would keep "
+                                     "rows that the window's final row cannot replace); remove "
+                                     "`emit:` or write the windowed view itself to the sink",
+                                     origin),
+                         sink.emit_location);
+        }
+    }
     ExecContext context;
     DiscardSink discard;
     const bool upserts = sink_takes_upserts(sink);
     auto built = build_plan(plan, discard, context, origin,
                             upserts ? PlanMode::kStreamingUpsert : PlanMode::kStreaming,
                             streaming_plan_options(pipeline));
-    if (built.ok()) return {};
+    if (built.ok()) {
+        for (const ScanInput& input : (*built)->inputs()) {
+            const SourceSpec* source = pipeline.find_source(input.source);
+            if (source == nullptr || !source->reload || input.reloadable_build) continue;
+            return Error(ErrorCode::kUnsupported,
+                         fmt::format("source `{}`: `reload: true` reads it again when its files "
+                                     "change, which only the right side of a lookup join can "
+                                     "take (JOIN {} ON ..., through filters and projections); "
+                                     "`{}` reads it otherwise and would see its rows twice",
+                                     source->name, source->name, origin),
+                         source->location);
+        }
+        return {};
+    }
     if (!upserts && has_unwindowed_aggregate(plan)) {
         return Error(ErrorCode::kUnsupported,
                      fmt::format("`{}`: a GROUP BY without window_end is a continuously updated "
@@ -528,6 +609,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stage_options.max_key_groups =
             static_cast<uint32_t>(pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups));
         stage_options.keeps_state = keeps_state[i];
+        stage_options.plan_options = streaming_plan_options(pipeline);
+        stage_options.plan_options.emit_early = sink.spec->emit_every.has_value();
         if (options.queue_capacity) stage_options.queue_capacity = *options.queue_capacity;
         MILLRACE_ASSIGN_OR_RETURN(
             stages[i], KeyedStage::create(*sink.plan, *point, *end, context, sink.spec->from, mode,
@@ -569,6 +652,86 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.run.sources[i].bytes = source.reader->bytes_read();
         MILLRACE_TRY(fan_out.finish());
     }
+    // `reload: true` file sources (docs/streaming.md, "Lookup joins"): checked every
+    // poll_interval, read again whole once a change held still for one interval (a file being
+    // written waits), into the joins' build ports, which swap to the new rows when it ends.
+    // Only the build side of a lookup join can take that: anything else would see the rows
+    // twice.
+    struct LookupReload {
+        std::size_t source = 0;
+        std::vector<FileStamp> loaded;                  // what the build side holds
+        std::optional<std::vector<FileStamp>> changed;  // seen once, waiting to hold still
+        Clock::time_point next_check;
+        bool warned = false;
+    };
+    std::vector<LookupReload> reloads;
+    for (std::size_t i = 0; i < prepared.sources.size(); ++i) {
+        const SourceSpec& spec = *prepared.sources[i].spec;
+        if (!bounded_file(spec) || !spec.reload) continue;
+        auto it = inputs.find(spec.name);
+        if (it == inputs.end()) continue;
+        for (const ScanInput* input : it->second) {
+            if (!input->reloadable_build) {
+                return Error(ErrorCode::kUnsupported,
+                             fmt::format("source `{}`: `reload: true` reads it again when its "
+                                         "files change, which only the right side of a lookup "
+                                         "join can take (JOIN {} ON ..., through filters and "
+                                         "projections); a plan that reads it otherwise would "
+                                         "see its rows twice",
+                                         spec.name, spec.name),
+                             spec.location);
+            }
+        }
+        reloads.push_back(LookupReload{i, file_stamps(spec), std::nullopt,
+                                       Clock::now() + spec.poll_interval, false});
+    }
+    auto reload_source = [&](LookupReload& lookup) -> Status {
+        PreparedSource& source = prepared.sources[lookup.source];
+        const SourceSpec& spec = *source.spec;
+        Result<std::unique_ptr<FileSource>> reader = FileSource::open(spec);
+        if (!reader.ok() || !(*(*reader)->schema() == *source.reader->schema())) {
+            // The join keeps the rows it has; a later change is tried again.
+            if (!lookup.warned) {
+                std::fprintf(stderr,
+                             "source `%s`: its files changed but cannot be read again (%s); the "
+                             "lookup join keeps the rows it has\n",
+                             spec.name.c_str(),
+                             reader.ok() ? "the inferred schema changed; declare `schema:`"
+                                         : reader.error().message().c_str());
+                lookup.warned = true;
+            }
+            return {};
+        }
+        SourceFanOut fan_out(spec, source.checks, inputs.at(spec.name), *dead_letters,
+                             report.run.sources[lookup.source]);
+        MILLRACE_TRY((*reader)->read_to_end(fan_out, &fan_out));
+        MILLRACE_TRY(fan_out.failure());
+        MILLRACE_TRY(fan_out.finish());
+        report.run.sources[lookup.source].bytes += (*reader)->bytes_read();
+        lookup.warned = false;
+        ++report.lookup_reloads;
+        return {};
+    };
+    auto check_reloads = [&](Clock::time_point now) -> Status {
+        for (LookupReload& lookup : reloads) {
+            if (now < lookup.next_check) continue;
+            const SourceSpec& spec = *prepared.sources[lookup.source].spec;
+            lookup.next_check = now + spec.poll_interval;
+            std::vector<FileStamp> stamps = file_stamps(spec);
+            if (stamps.empty() || stamps == lookup.loaded) {
+                lookup.changed.reset();
+                continue;
+            }
+            if (!lookup.changed || *lookup.changed != stamps) {
+                lookup.changed = std::move(stamps);  // wait one interval for it to hold still
+                continue;
+            }
+            MILLRACE_TRY(reload_source(lookup));
+            lookup.loaded = std::move(*lookup.changed);
+            lookup.changed.reset();
+        }
+        return {};
+    };
     // Operator state after the file sources: restoring replaces what they built (a join's
     // build side is in the checkpoint as it was).
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
@@ -655,6 +818,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                              fmt::format("{}: {}", group_path, restored_group.error().message()));
             }
         }
+    }
+    // A restored join holds the build side it had at the checkpoint; a reloading one takes the
+    // files as they are now.
+    if (restored) {
+        for (LookupReload& lookup : reloads) MILLRACE_TRY(reload_source(lookup));
     }
     std::vector<std::unique_ptr<StreamInput>> streams;
     const int64_t start_micros = prepared.clock->now_micros();
@@ -846,6 +1014,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             state_bytes += stage->state_bytes_now();
         }
         report.state_keys_peak = std::max<uint64_t>(report.state_keys_peak, state_keys);
+        report.state_keys_end = state_keys;
         report.state_peak_bytes =
             std::max<uint64_t>({report.state_peak_bytes, context.memory_peak_bytes, state_bytes});
         report.state_limit_bytes = context.memory_limit_bytes;
@@ -1119,6 +1288,41 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // the dropped state again.
     if (!restored || options.from_savepoint || state_plan.drops_state())
         MILLRACE_TRY(take_checkpoint(false, false));
+    // The control signal `signal` into sink i's plan, through each of its inputs that can
+    // still bring rows (not a bounded file, not an ended source).
+    auto signal_inputs = [&](std::size_t i, const ControlSignal& signal) -> Status {
+        for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
+            const SourceSpec* source = pipeline.find_source(input.source);
+            if (source == nullptr || bounded_file(*source)) continue;
+            const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
+                return s->ended && s->source->spec == source;
+            });
+            if (!ended) MILLRACE_TRY(input.entry->on_control(signal));
+        }
+        return {};
+    };
+    // `emit: { every: ... }` (docs/streaming.md, "Early results"): each such sink's plan gets
+    // an early-fire tick this often, by the clock of the checkpoint interval, between polls.
+    // A tick with no record read since the previous one has nothing to emit and is skipped; one
+    // that goes out counts as movement, so the next checkpoint commits what it emitted.
+    std::vector<std::optional<Clock::time_point>> next_fire(prepared.sinks.size());
+    std::vector<bool> read_since_fire(prepared.sinks.size(), false);
+    for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+        if (const auto& every = prepared.sinks[i].spec->emit_every)
+            next_fire[i] = Clock::now() + *every;
+    }
+    auto fire_early = [&](Clock::time_point now) -> Status {
+        for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
+            if (!next_fire[i] || now < *next_fire[i]) continue;
+            next_fire[i] = now + *prepared.sinks[i].spec->emit_every;
+            if (!read_since_fire[i]) continue;
+            read_since_fire[i] = false;
+            moved = true;
+            ++report.early_fires;
+            MILLRACE_TRY(signal_inputs(i, ControlSignal::early_fire()));
+        }
+        return {};
+    };
     // Sinks that show a row as soon as it is written (the online store) get an upserting
     // aggregate's changed groups once the run has caught up with its input, not only at the
     // next checkpoint: a publish (ControlSignal::kPublish) after each such poll round. While a
@@ -1130,22 +1334,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             published.push_back(i);
     }
     auto publish = [&]() -> Status {
-        for (std::size_t i : published) {
-            for (const ScanInput& input : prepared.sinks[i].executable->inputs()) {
-                const SourceSpec* source = pipeline.find_source(input.source);
-                if (source == nullptr || bounded_file(*source)) continue;
-                const bool ended = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
-                    return s->ended && s->source->spec == source;
-                });
-                if (!ended) MILLRACE_TRY(input.entry->on_control(ControlSignal::publish()));
-            }
-        }
+        for (std::size_t i : published) MILLRACE_TRY(signal_inputs(i, ControlSignal::publish()));
         return {};
     };
     // An idle run waits for the next append to the log (or 20 ms, for sources that are not
     // topics of this process's log) instead of sleeping through it.
     AppendWaiter append_waiter;
     while (true) {
+        MILLRACE_TRY(check_reloads(Clock::now()));
         bool any_data = false;
         bool caught_up = true;  // no source returned a full poll
         bool all_ended = !streams.empty();
@@ -1175,6 +1371,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_TRY(send_watermark(*stream, report.watermarks));
             crash_point("after-poll");
         }
+        if (any_data) read_since_fire.assign(read_since_fire.size(), true);
+        MILLRACE_TRY(fire_early(Clock::now()));
         if (any_data && caught_up && !published.empty()) MILLRACE_TRY(publish());
         for (auto& stage : stages) {
             if (stage) MILLRACE_TRY(stage->poll());

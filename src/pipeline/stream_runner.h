@@ -118,6 +118,7 @@ struct StreamReport {
     /// sampled after every poll) and the limit.
     uint64_t state_peak_bytes = 0;
     uint64_t state_keys_peak = 0;
+    uint64_t state_keys_end = 0;  // keys held at the last sample (the stop's checkpoint)
     uint64_t state_limit_bytes = 0;
     /// The last checkpoint: from its barrier to its commit, and the operator state it wrote.
     std::chrono::microseconds last_checkpoint_duration{0};
@@ -126,6 +127,10 @@ struct StreamReport {
     std::vector<std::string> dropped_state;
     /// Key-group state files linked from the previous checkpoint instead of written.
     uint64_t linked_state_files = 0;
+    /// Times a `reload: true` file source was read again because its files changed.
+    uint64_t lookup_reloads = 0;
+    /// Early-fire ticks sent into the plans of sinks with `emit: { every: ... }`.
+    uint64_t early_fires = 0;
     std::vector<StageReport> stages;
 };
 
@@ -154,10 +159,16 @@ PlanOptions streaming_plan_options(const PipelineSpec& pipeline);
 /// tables only append.
 bool sink_takes_upserts(const SinkSpec& sink);
 
+/// Whether `sink` may take a window's early results (`emit: { every: ... }`): a sink that
+/// replaces a row by its key, so the window's final row replaces its early ones: what
+/// sink_takes_upserts() accepts, and a lake table with `mode: upsert`.
+bool sink_takes_early_results(const SinkSpec& sink);
+
 /// What a streaming sink plan may not contain, whatever the data: operators that answer only at
 /// the end of input (ORDER BY, LIMIT, and a GROUP BY without window_end unless `sink` takes
 /// upserts) and joins of two streams whose condition bounds neither side in time, unless the
-/// pipeline sets `state_ttl` (their state would grow forever).
+/// pipeline sets `state_ttl` (their state would grow forever); and `emit:` on a sink that cannot
+/// take early results or whose plan has no windowed GROUP BY (at the `emit:` value).
 /// Errors name the sink's `from`.
 Status check_streaming_plan(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
                             const SinkSpec& sink);

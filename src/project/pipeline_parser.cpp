@@ -296,6 +296,7 @@ private:
         const ConfigNode* max_bad_files = map.optional("max_bad_files");
         const ConfigNode* watch = map.optional("watch");
         const ConfigNode* poll_interval = map.optional("poll_interval");
+        const ConfigNode* reload = map.optional("reload");
         if (!map.is_map()) {
             spec_.sources.push_back(std::move(source));  // known, so references to it resolve
             return;
@@ -503,6 +504,31 @@ private:
                 source.watch = *flag;
             }
         }
+        if (present(reload)) {
+            const std::string reload_what = key_of("reload", what);
+            const std::optional<bool> flag =
+                reader_.choice<bool>(*reload, reload_what, {{"true", true}, {"false", false}});
+            if (flag && *flag && kind_key != "file") {
+                reader_.error(ErrorCode::kConfig,
+                              reload_what +
+                                  " applies to file sources only (the right side of a lookup "
+                                  "join)",
+                              reload->location());
+            } else if (flag && *flag && spec_.mode != PipelineMode::kStreaming) {
+                reader_.error(
+                    ErrorCode::kConfig,
+                    reload_what + " needs `mode: streaming` (a batch run reads the files once)",
+                    reload->location());
+            } else if (flag && *flag && source.watch) {
+                reader_.error(ErrorCode::kConfig,
+                              reload_what +
+                                  " is for a file read whole before the streams start; a watched "
+                                  "folder (`watch: true`) reads each new file as it arrives",
+                              reload->location());
+            } else if (flag) {
+                source.reload = *flag;
+            }
+        }
         if (present(poll_interval)) {
             const std::string poll_what = key_of("poll_interval", what);
             if (kind_key == "lake" && spec_.mode != PipelineMode::kStreaming) {
@@ -511,8 +537,9 @@ private:
                                   " applies to a lake source in a streaming pipeline (how often "
                                   "it looks for new snapshots)",
                               map.key_location("poll_interval"));
-            } else if (kind_key != "lake" && !source.watch) {
-                reader_.error(ErrorCode::kConfig, poll_what + " needs `watch: true`",
+            } else if (kind_key != "lake" && !source.watch && !source.reload) {
+                reader_.error(ErrorCode::kConfig,
+                              poll_what + " needs `watch: true` or `reload: true`",
                               map.key_location("poll_interval"));
             } else if (auto interval = reader_.duration(*poll_interval, poll_what)) {
                 if (interval->count() <= 0) {
@@ -1221,6 +1248,7 @@ private:
         const ConfigNode* topic_key = map.optional("key");
         const ConfigNode* kafka = map.optional("kafka");
         const ConfigNode* blackhole = map.optional("blackhole");
+        const ConfigNode* emit = map.optional("emit");
         if (!map.is_map()) return;
 
         if (from != nullptr) {
@@ -1366,8 +1394,36 @@ private:
                           "each record); an online sink takes `key` inside `online:`",
                           topic_key->location());
         }
+        if (present(emit)) parse_emit(*emit, key_of("emit", what), sink);
         map.finish();
         spec_.sinks.push_back(std::move(sink));
+    }
+
+    // `emit: { every: 5s }`: early results of a windowed aggregate. Whether the sink takes
+    // updates and the plan has windows is checked with the plan (pipeline/stream_runner.h).
+    void parse_emit(const ConfigNode& node, const std::string& what, SinkSpec& sink) {
+        MapReader emit_map(reader_, node, what);
+        const ConfigNode* every = emit_map.required("every");
+        if (!emit_map.is_map()) return;
+        if (every != nullptr) {
+            const std::string every_what = key_of("every", what);
+            if (auto value = reader_.duration(*every, every_what)) {
+                if (value->count() <= 0) {
+                    reader_.error(ErrorCode::kConfig, every_what + " must be longer than 0",
+                                  every->location());
+                } else if (spec_.mode != PipelineMode::kStreaming) {
+                    reader_.error(ErrorCode::kConfig,
+                                  what +
+                                      " applies to streaming pipelines (`mode: streaming`): a "
+                                      "batch run emits each window once, complete",
+                                  node.location());
+                } else {
+                    sink.emit_every = *value;
+                    sink.emit_location = node.location();
+                }
+            }
+        }
+        emit_map.finish();
     }
 
     // ---- shared -------------------------------------------------------------------------

@@ -138,9 +138,15 @@ struct SourceSpec {
     /// kFile in a streaming pipeline: the path (a folder or a glob) is watched, and files that
     /// appear in it are read once each, in order of (mtime, name), as they arrive.
     bool watch = false;
-    /// With `watch`: how often the folder is scanned for new files. kLake (streaming): how
-    /// often the table's metadata is read for new snapshots.
+    /// With `watch`: how often the folder is scanned for new files; with `reload`, how often
+    /// the files are checked for a change. kLake (streaming): how often the table's metadata is
+    /// read for new snapshots.
     std::chrono::microseconds poll_interval{std::chrono::seconds(1)};
+    /// kFile in a streaming pipeline, not watched (the build side of a lookup join, read whole
+    /// before the streams start): `reload: true` reads it again, whole, when one of its files
+    /// changes (size or mtime) or the glob matches other files, and the join swaps to the new
+    /// rows between two batches (docs/streaming.md, "Lookup joins").
+    bool reload = false;
     int64_t bad_file_budget() const {
         if (max_bad_files) return *max_bad_files;
         return on_error == OnRecordError::kFail ? 0 : std::numeric_limits<int64_t>::max();
@@ -212,6 +218,11 @@ struct SinkSpec {
     std::string path;                               // kFile: absolute; may hold {{ vars }}
     SourceLocation path_location;                   // kFile: the path as written
     DataFormat format = DataFormat::kJson;          // kFile
+    /// `emit: { every: 5s }` (streaming): a windowed aggregate also emits the changed groups of
+    /// its open windows this often (processing time), as updates; only into a sink that
+    /// replaces rows by key (docs/streaming.md, "Early results").
+    std::optional<std::chrono::microseconds> emit_every;
+    SourceLocation emit_location;  // the `emit:` value
 };
 
 /// `restart:` of a streaming pipeline: how `millrace serve` restarts it after a failure. The

@@ -229,5 +229,77 @@ TEST_F(HashJoinOperatorTest, ARestoredJoinWhoseBuildSideEndedWaitsOnlyForTheProb
     EXPECT_EQ(sink.finished, 1);
 }
 
+TEST_F(HashJoinOperatorTest, AReloadedBuildSideReplacesTheOldOneWhenItEnds) {
+    add_numbers("a", 6);
+    add_numbers("b", 6);
+    // A filter and a projection between the scan and the build port: a lookup join's build
+    // side that may be read again.
+    const std::string sql =
+        "SELECT a.id, c.w FROM a JOIN (SELECT id, v + 1 AS w FROM b WHERE id < 4) c ON a.id = c.id";
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(sql, sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    ExecutablePlan& p = *planned.value();
+    const ScanInput& build = p.inputs()[0];
+    const ScanInput& probe = p.inputs()[1];
+    EXPECT_TRUE(build.reloadable_build);
+    EXPECT_FALSE(probe.reloadable_build);
+    auto take = [](const Batch& all, std::vector<uint32_t> r) { return all.take(r); };
+    const Batch b = table("b").project(build.columns);
+    const Batch a = table("a").project(probe.columns);
+    ASSERT_TRUE(build.entry->push(take(b, {0, 1})).ok());
+    ASSERT_TRUE(build.entry->finish().ok());
+    ASSERT_TRUE(probe.entry->push(take(a, {0, 1, 2})).ok());
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("0|1", "1|920"));
+    sink.rows.clear();
+    // A new version: ids 1 and 2, with other values. While it is read, the old one answers.
+    const Batch changed = [&] {
+        BatchBuilder builder(build.schema);
+        for (int64_t id : {1, 2}) {
+            builder.column(0).append_value(Value::int64(id));
+            builder.column(1).append_value(Value::int64(100 * id));
+            builder.commit_row();
+        }
+        return builder.finish();
+    }();
+    ASSERT_TRUE(build.entry->push(changed).ok());
+    ASSERT_TRUE(probe.entry->push(take(a, {1, 2})).ok());
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("1|920"));
+    sink.rows.clear();
+    ASSERT_TRUE(build.entry->finish().ok());
+    // Swapped: later probe rows see the new values, and what was joined is not emitted again.
+    ASSERT_TRUE(probe.entry->push(take(a, {0, 1, 2})).ok());
+    EXPECT_THAT(sink.rows, UnorderedElementsAre("1|101", "2|201"));
+    // The checkpointed build side is the new one.
+    auto saved = p.serialize_state();
+    ASSERT_TRUE(saved.ok());
+    testing::RowCollector restored_sink;
+    ExecContext restored_context;
+    auto restored = plan(sql, restored_sink, restored_context);
+    ASSERT_TRUE(restored.ok());
+    ASSERT_TRUE(restored.value()->restore_state(saved.value()).ok());
+    ASSERT_TRUE(restored.value()->inputs()[1].entry->push(take(a, {1, 2, 3})).ok());
+    EXPECT_THAT(restored_sink.rows, UnorderedElementsAre("1|101", "2|201"));
+    // An empty reload (the file emptied) leaves a build side that matches nothing.
+    sink.rows.clear();
+    ASSERT_TRUE(build.entry->finish().ok());
+    ASSERT_TRUE(probe.entry->push(take(a, {0, 1, 2})).ok());
+    EXPECT_TRUE(sink.rows.empty());
+}
+
+TEST_F(HashJoinOperatorTest, OnlyABuildSideOfFiltersAndProjectionsIsReloadable) {
+    add_numbers("a", 6);
+    add_numbers("b", 6);
+    testing::RowCollector sink;
+    ExecContext context;
+    auto planned = plan(
+        "SELECT a.id, c.n FROM a JOIN (SELECT id, count(*) AS n FROM b GROUP BY id) c ON a.id = "
+        "c.id",
+        sink, context);
+    ASSERT_TRUE(planned.ok()) << planned.error().to_string();
+    for (const ScanInput& input : planned.value()->inputs()) EXPECT_FALSE(input.reloadable_build);
+}
+
 }  // namespace
 }  // namespace millrace

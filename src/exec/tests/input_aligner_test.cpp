@@ -12,7 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 
 /// Records what comes out of an aligner as text: "b<port>:<rows>", "end<port>", "wm<t>",
-/// "barrier<id>", "publish".
+/// "barrier<id>", "publish", "fire".
 class Recorder {
 public:
     explicit Recorder(std::size_t ports)
@@ -29,6 +29,8 @@ public:
                                        ? "wm" + std::to_string(s.watermark_micros)
                                    : s.kind == ControlSignal::Kind::kPublish
                                        ? std::string("publish")
+                                   : s.kind == ControlSignal::Kind::kEarlyFire
+                                       ? std::string("fire")
                                        : "barrier" + std::to_string(s.checkpoint_id));
                   return {};
               },
@@ -94,6 +96,20 @@ TEST(InputAlignerTest, DifferentBarriersOnTwoInputsAreAnError) {
     Status status = r.aligner.arrive(1, PortInput::of(ControlSignal::barrier(2)));
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(InputAlignerTest, AnEarlyFireGoesOutAsItArrivesUnlessBehindABarrier) {
+    Recorder r(2);
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::early_fire())).ok());
+    EXPECT_THAT(r.events, ElementsAre("fire"));  // no waiting for the other input
+    ASSERT_TRUE(r.aligner.arrive(1, PortInput::of(ControlSignal::early_fire())).ok());
+    EXPECT_THAT(r.events, ElementsAre("fire", "fire"));
+    // Behind a barrier it waits with the rest of its input.
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::barrier(3))).ok());
+    ASSERT_TRUE(r.aligner.arrive(0, PortInput::of(ControlSignal::early_fire())).ok());
+    EXPECT_THAT(r.events, ElementsAre("fire", "fire"));
+    ASSERT_TRUE(r.aligner.arrive(1, PortInput::of(ControlSignal::barrier(3))).ok());
+    EXPECT_THAT(r.events, ElementsAre("fire", "fire", "barrier3", "fire"));
 }
 
 }  // namespace

@@ -52,11 +52,14 @@ public:  // testing::expect_state_round_trip calls the plan helpers
     }
 
     Result<std::unique_ptr<ExecutablePlan>> streaming_plan(const std::string& sql, BatchSink& sink,
-                                                           ExecContext& context) {
+                                                           ExecContext& context,
+                                                           bool emit_early = false) {
         MILLRACE_ASSIGN_OR_RETURN(auto stmt, sql::parse_select(sql));
         MILLRACE_ASSIGN_OR_RETURN(sql::LogicalPlan plan, sql::bind_select(*stmt, sql, *this));
         sql::optimize(plan);
-        return build_plan(*plan, sink, context, "test", PlanMode::kStreaming);
+        PlanOptions options;
+        options.emit_early = emit_early;
+        return build_plan(*plan, sink, context, "test", PlanMode::kStreaming, options);
     }
 
     /// Steps [from, to): step i pushes rows [i * kBatch, (i + 1) * kBatch), then the watermark
@@ -242,6 +245,73 @@ TEST_F(SessionWindowAggregateOperatorTest, SessionNeedsAnIntervalGap) {
                                 "BY window_end",
                                 rows, context)
                      .ok());
+}
+
+TEST_F(SessionWindowAggregateOperatorTest, EarlyFiringEmitsChangedSessionsWithTheirCurrentBounds) {
+    testing::RowCollector rows;
+    ExecContext context;
+    auto plan = streaming_plan(
+        "SELECT k, window_start, window_end, count(*), sum(v) FROM session(ev, ts, INTERVAL '10 "
+        "seconds') GROUP BY k, window_start, window_end",
+        rows, context, true);
+    ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+    const ScanInput& input = (*plan)->inputs()[0];
+    auto event = [&](const std::string& key, int64_t seconds, int64_t v) {
+        BatchBuilder builder(input.schema);
+        for (std::size_t c = 0; c < input.schema->size(); ++c) {
+            const std::string& name = input.schema->field(c).name;
+            if (name == "k") {
+                builder.column(c).append_value(Value::string(key));
+            } else if (name == "ts") {
+                builder.column(c).append_value(Value::timestamp(kBase + seconds * kSecond));
+            } else if (name == "v") {
+                builder.column(c).append_value(Value::int64(v));
+            } else if (name == "d") {
+                builder.column(c).append_value(Value::float64(0));
+            } else {
+                builder.column(c).append_value(Value::string("x"));
+            }
+        }
+        builder.commit_row();
+        return builder.finish();
+    };
+    auto fire = [&]() { return input.entry->on_control(ControlSignal::early_fire()); };
+    ASSERT_TRUE(input.entry->push(event("a", 0, 1)).ok());
+    ASSERT_TRUE(input.entry->push(event("b", 2, 4)).ok());
+    ASSERT_TRUE(fire().ok());
+    EXPECT_EQ(rows.rows,
+              (std::vector<std::string>{"a|2026-01-01T00:00:00Z|2026-01-01T00:00:10Z|1|1",
+                                        "b|2026-01-01T00:00:02Z|2026-01-01T00:00:12Z|1|4"}));
+    rows.rows.clear();
+    // a grows (a row 5 s later): only a comes out, with its new end; b did not change.
+    ASSERT_TRUE(input.entry->push(event("a", 5, 2)).ok());
+    ASSERT_TRUE(fire().ok());
+    EXPECT_EQ(rows.rows,
+              std::vector<std::string>{"a|2026-01-01T00:00:00Z|2026-01-01T00:00:15Z|2|3"});
+    rows.rows.clear();
+    ASSERT_TRUE(fire().ok());
+    EXPECT_TRUE(rows.rows.empty());
+    // The changed flag is state: a restored operator fires what the saved one had not.
+    ASSERT_TRUE(input.entry->push(event("b", 4, 8)).ok());
+    auto state = (*plan)->serialize_state();
+    ASSERT_TRUE(state.ok());
+    testing::RowCollector restored_rows;
+    ExecContext restored_context;
+    auto restored = streaming_plan(
+        "SELECT k, window_start, window_end, count(*), sum(v) FROM session(ev, ts, INTERVAL '10 "
+        "seconds') GROUP BY k, window_start, window_end",
+        restored_rows, restored_context, true);
+    ASSERT_TRUE(restored.ok());
+    ASSERT_TRUE((*restored)->restore_state(*state).ok());
+    const ScanInput& again = (*restored)->inputs()[0];
+    ASSERT_TRUE(again.entry->on_control(ControlSignal::early_fire()).ok());
+    EXPECT_EQ(restored_rows.rows,
+              std::vector<std::string>{"b|2026-01-01T00:00:02Z|2026-01-01T00:00:14Z|2|12"});
+    // The close emits every session (in order of their ends), last.
+    ASSERT_TRUE(again.entry->finish().ok());
+    EXPECT_EQ(restored_rows.rows.size(), 3u);
+    EXPECT_EQ(restored_rows.rows[1], "b|2026-01-01T00:00:02Z|2026-01-01T00:00:14Z|2|12");
+    EXPECT_EQ(restored_rows.rows[2], "a|2026-01-01T00:00:00Z|2026-01-01T00:00:15Z|2|3");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -84,7 +85,8 @@ protected:
 
     Result<Staged> staged(const std::string& sql, BatchSink& output, ExecContext& context,
                           uint32_t parallelism, std::size_t queue_capacity = 8,
-                          PlanMode mode = PlanMode::kStreaming) {
+                          PlanMode mode = PlanMode::kStreaming,
+                          const PlanOptions& plan_options = {}) {
         Staged out;
         MILLRACE_ASSIGN_OR_RETURN(out.logical, logical(sql));
         std::optional<ExchangePoint> point = find_exchange_point(*out.logical);
@@ -92,6 +94,7 @@ protected:
         KeyedStage::Options options;
         options.parallelism = parallelism;
         options.queue_capacity = queue_capacity;
+        options.plan_options = plan_options;
         MILLRACE_ASSIGN_OR_RETURN(out.stage, KeyedStage::create(*out.logical, *point, output,
                                                                 context, "test", mode, options));
         MILLRACE_ASSIGN_OR_RETURN(
@@ -352,6 +355,84 @@ TEST_F(KeyedStageTest, ChangesLaidOverAWholeStateRestoreAnUpsertingAggregate) {
     }
 }
 
+// With a state TTL, a watermark alone (no row reaches any key group) can drop every group: the
+// next incremental snapshot still writes each key group's changes, so that the whole state
+// followed by them restores no dropped group.
+TEST_F(KeyedStageTest, GroupsDroppedByTheStateTtlAtAWatermarkStayDroppedAfterARestore) {
+    const std::string sql = "SELECT k, count(*), sum(v) FROM ev GROUP BY k";
+    PlanOptions ttl;
+    ttl.state_ttl_micros = 60 * kSecond;
+    for (uint32_t parallelism : {1u, 2u}) {
+        auto snapshot = [&](Staged& plan, uint64_t id) {
+            for (const ScanInput& input : plan.prefix->inputs())
+                EXPECT_TRUE(input.entry->on_control(ControlSignal::barrier(id)).ok());
+            auto out = plan.stage->snapshot(id);
+            EXPECT_TRUE(out.ok()) << out.error().to_string();
+            return out.ok() ? *out : std::vector<KeyGroupSnapshot>();
+        };
+        Rows rows;
+        ExecContext context;
+        auto live = staged(sql, rows, context, parallelism, 8, PlanMode::kStreamingUpsert, ttl);
+        ASSERT_TRUE(live.ok()) << live.error().to_string();
+        ASSERT_TRUE(feed(*live->prefix, 0, 10).ok());
+        const std::vector<KeyGroupSnapshot> whole_state = snapshot(*live, 1);
+        // An hour of event time later, with no row: every group is past the TTL.
+        for (const ScanInput& input : live->prefix->inputs()) {
+            ASSERT_TRUE(
+                input.entry->on_control(ControlSignal::watermark(kBase + 3600 * kSecond)).ok());
+        }
+        const std::vector<KeyGroupSnapshot> changes = snapshot(*live, 2);
+        std::size_t with_changes = 0;
+        for (const KeyGroupSnapshot& group : changes) {
+            if (group.states && !group.changes.empty()) ++with_changes;
+        }
+        EXPECT_GT(with_changes, 0u) << "parallelism " << parallelism;
+        EXPECT_EQ(live->stage->state_keys_now(), 0u);
+
+        Rows restored_rows;
+        ExecContext restored_context;
+        auto restored = staged(sql, restored_rows, restored_context, parallelism, 8,
+                               PlanMode::kStreamingUpsert, ttl);
+        ASSERT_TRUE(restored.ok());
+        for (const auto* saved : {&whole_state, &changes}) {
+            for (const KeyGroupSnapshot& group : *saved) {
+                if (!group.states) continue;
+                Status status = group.changes.empty()
+                                    ? restored->stage->restore(group.key_group, *group.states)
+                                    : restored->stage->apply_changes(group.key_group, *group.states,
+                                                                     group.changes);
+                ASSERT_TRUE(status.ok()) << status.error().to_string();
+            }
+        }
+        // Whole states of both: a key group that wrote changes is as the live one (no group
+        // left), the others as saved whole (only the watermark they keep moved since).
+        live->stage->request_full_snapshot();
+        restored->stage->request_full_snapshot();
+        std::map<uint32_t, std::vector<std::string>> want, unchanged, got;
+        for (const KeyGroupSnapshot& group : snapshot(*live, 3)) {
+            ASSERT_TRUE(group.states);
+            want[group.key_group] = *group.states;
+        }
+        for (const KeyGroupSnapshot& group : whole_state) {
+            ASSERT_TRUE(group.states);
+            unchanged[group.key_group] = *group.states;
+        }
+        for (const KeyGroupSnapshot& group : changes) {
+            if (group.states) unchanged.erase(group.key_group);
+        }
+        for (const KeyGroupSnapshot& group : snapshot(*restored, 3)) {
+            ASSERT_TRUE(group.states);
+            got[group.key_group] = *group.states;
+        }
+        ASSERT_EQ(got.size(), want.size());
+        for (const auto& [g, states] : got) {
+            const auto& expected = unchanged.count(g) != 0 ? unchanged[g] : want[g];
+            EXPECT_EQ(states, expected) << "key group " << g << " at parallelism " << parallelism;
+        }
+        EXPECT_EQ(restored->stage->state_keys_now(), 0u);  // as of the barrier
+    }
+}
+
 TEST_F(KeyedStageTest, ASlowSinkHoldsTheQueuesAtTheirCapacity) {
     Rows rows;
     rows.delay = std::chrono::milliseconds(2);
@@ -399,6 +480,41 @@ TEST_F(KeyedStageTest, PlansWithoutAKeyedOperatorAtTheTopHaveNoExchangePoint) {
     auto point = find_exchange_point(**tumble);
     ASSERT_TRUE(point);
     EXPECT_EQ(point->key_columns.size(), 1u);  // k, not the window bounds
+}
+
+TEST_F(KeyedStageTest, EarlyFiresReachEveryKeyGroupAndTheFinalRowsComeLast) {
+    // Early-fire ticks between the steps go through the queues to every key group; applied as
+    // upserts by (k, window_start, window_end), what the sink got equals the windows' final
+    // rows, at any parallelism.
+    const std::vector<std::string> expected = whole(kTumble);
+    for (uint32_t parallelism : {1u, 2u}) {
+        Rows rows;
+        ExecContext context;
+        PlanOptions early;
+        early.emit_early = true;
+        auto plan = staged(kTumble, rows, context, parallelism, 8, PlanMode::kStreaming, early);
+        ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+        for (std::size_t step = 0; step < steps(); ++step) {
+            ASSERT_TRUE(feed(*plan->prefix, step, step + 1).ok());
+            if (step + 1 == steps()) break;
+            for (const ScanInput& input : plan->prefix->inputs())
+                ASSERT_TRUE(input.entry->on_control(ControlSignal::early_fire()).ok());
+            ASSERT_TRUE(plan->stage->poll().ok());
+        }
+        // Rows of one key keep their order through the stage: the last per key is the final.
+        std::map<std::string, std::string> by_key;
+        for (const std::string& row : rows.collector.rows) {
+            std::size_t at = 0;
+            for (int k = 0; k < 3; ++k) at = row.find('|', at) + 1;
+            by_key[row.substr(0, at)] = row;
+        }
+        std::vector<std::string> upserted;
+        for (auto& [key, row] : by_key) upserted.push_back(row);
+        std::sort(upserted.begin(), upserted.end());
+        EXPECT_EQ(upserted, expected) << "parallelism " << parallelism;
+        EXPECT_GT(rows.collector.rows.size(), expected.size() + 100)
+            << "parallelism " << parallelism;
+    }
 }
 
 }  // namespace

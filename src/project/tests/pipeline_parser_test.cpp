@@ -780,6 +780,79 @@ sinks:
 namespace millrace {
 namespace {
 
+TEST(PipelineParser, EmitEveryIsASinkOptionOfStreamingPipelines) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+mode: streaming
+sources: { s: { topic: t } }
+sinks:
+  - { from: s, topic: u, key: k, emit: { every: 5s } }
+  - { from: s, topic: v }
+)");
+    ASSERT_EQ(spec.sinks.size(), 2u);
+    ASSERT_TRUE(spec.sinks[0].emit_every.has_value());
+    EXPECT_EQ(*spec.sinks[0].emit_every, std::chrono::seconds(5));
+    EXPECT_EQ(spec.sinks[0].emit_location.line, 5);
+    EXPECT_FALSE(spec.sinks[1].emit_every.has_value());
+    // Zero, no `every`, an unknown key, and a batch pipeline.
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources: { s: { topic: t } }
+sinks:
+  - { from: s, topic: u, key: k, emit: { every: 0s } }
+  - { from: s, topic: u, key: k, emit: {} }
+  - { from: s, topic: u, key: k, emit: { every: 1s, after: 2s } }
+)"),
+              (Strings{"config@5:49", "config@6:40", "config@7:53"}));
+    EXPECT_EQ(errors_of(R"(name: p
+sources: { s: { file: { path: in.csv } } }
+sinks:
+  - { from: s, lake: { table: t }, emit: { every: 1s } }
+)"),
+              (Strings{"config@4:42"}));
+}
+
+TEST(PipelineParser, ReloadIsForFileSourcesReadWholeInStreamingPipelines) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+mode: streaming
+sources:
+  events: { topic: t }
+  cities:
+    file: { path: cities.csv }
+    reload: true
+    poll_interval: 200ms
+sinks:
+  - { from: events, topic: u }
+)");
+    ASSERT_EQ(spec.sources.size(), 2u);
+    EXPECT_FALSE(spec.sources[0].reload);
+    EXPECT_TRUE(spec.sources[1].reload);
+    EXPECT_EQ(spec.sources[1].poll_interval, std::chrono::milliseconds(200));
+    // A topic, a watched folder, and a batch pipeline.
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a:
+    topic: t
+    reload: true
+  b:
+    file: { path: inbox, format: csv }
+    watch: true
+    reload: true
+sinks:
+  - { from: a, topic: u }
+)"),
+              (Strings{"config@6:13", "config@10:13"}));
+    EXPECT_EQ(errors_of(R"(name: p
+sources:
+  a:
+    file: { path: in.csv }
+    reload: true
+sinks:
+  - { from: a, lake: { table: t } }
+)"),
+              (Strings{"config@5:13"}));
+}
+
 TEST(PipelineParser, LakeSources) {
     const PipelineSpec spec = parse_ok(R"(name: p
 sources:
