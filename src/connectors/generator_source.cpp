@@ -29,8 +29,8 @@ GeneratorSource::GeneratorSource(const SourceSpec& spec, const Clock& clock)
       rate_(spec.generator_rate),
       paced_(spec.generator_paced),
       limit_(spec.generator_limit),
-      origin_micros_(clock.now_micros()),
-      paced_from_micros_(origin_micros_) {
+      origin_micros_(spec.generator_start_micros.value_or(clock.now_micros())),
+      paced_from_micros_(clock.now_micros()) {
     start_generators(origin_micros_);
 }
 
@@ -116,8 +116,7 @@ Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_recor
     if (limit_ && generated >= *limit_) return PollResult::kEnd;
     uint64_t due = std::numeric_limits<uint64_t>::max();
     if (paced_) {
-        const double elapsed =
-            static_cast<double>(clock_.now_micros() - paced_from_micros_) / 1e6;
+        const double elapsed = static_cast<double>(clock_.now_micros() - paced_from_micros_) / 1e6;
         due = paced_records_ + static_cast<uint64_t>(std::floor(std::max(elapsed, 0.0) * rate_));
     }
     if (limit_) due = std::min(due, *limit_);

@@ -30,10 +30,11 @@ class Clock;
 ///    written straight into Batches; `rate` and `limit` count the events of all three relations
 ///    (so three sources with one seed and limit make one consistent sequence), event n at a fixed
 ///    base time plus n/rate.
-/// Deterministic from the seed and the event-time origin (the clock's time when the source first
-/// opened; nexmark does not use it). A poll delivers the records due by now (at most
-/// max_records), kIdle when none is due, kEnd after `limit`. One partition; the position's offset
-/// is the number of records (nexmark: events) generated, its origin_micros the event-time origin.
+/// Deterministic from the seed and the event-time origin (`start:`, else the clock's time when
+/// the source first opened; nexmark does not use it). A poll delivers the records due by now (at
+/// most max_records), kIdle when none is due, kEnd after `limit`. One partition; the position's
+/// offset is the number of records (nexmark: events) generated, its origin_micros the event-time
+/// origin.
 ///
 /// Resumable: seek() to a position that a source of the same spec returned, in this process or
 /// an earlier one, makes the records that source went on to make, event times included. Nexmark

@@ -32,8 +32,9 @@ Result<SourcePosition> SourcePosition::parse(const std::string& text) {
     if ((fields.size() != 3 && fields.size() != 4) || !number(fields[0], position.unit) ||
         !number(fields[1], position.offset) || !number(fields[2], position.line) ||
         (fields.size() == 4 && !number(fields[3], origin))) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("`{}` is not a source position (unit:offset:line[:origin])", text));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("`{}` is not a source position (unit:offset:line[:origin])", text));
     }
     if (fields.size() == 4) position.origin_micros = origin;
     return position;

@@ -207,12 +207,12 @@ struct KeyedStage::Impl {
             std::vector<KeyGroupSnapshot> out;
             for (KeyGroup& group : groups) {
                 KeyGroupSnapshot snap{group.id, std::nullopt, {}};
-                if (stage->options.keeps_state && full) {
+                if (full) {
                     MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                               group.plan->serialize_state());
                     snap.states = std::move(states);
                     group.plan->mark_state_saved();
-                } else if (stage->options.keeps_state && group.changed) {
+                } else if (group.changed) {
                     MILLRACE_ASSIGN_OR_RETURN(ExecutablePlan::StateChanges changes,
                                               group.plan->serialize_state_changes());
                     snap.states = std::move(changes.states);

@@ -83,8 +83,6 @@ public:
         uint32_t max_key_groups = kDefaultMaxKeyGroups;
         /// Batches each subtask's input queue holds (and the reply queue per subtask).
         std::size_t queue_capacity = 8;
-        /// Whether snapshots serialize state (false: a plan whose state no checkpoint keeps).
-        bool keeps_state = true;
     };
 
     /// Builds one copy of `plan` above `point` per key group, pushing into `output`, with the

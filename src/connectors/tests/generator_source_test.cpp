@@ -235,6 +235,24 @@ TEST(GeneratorSource, PacingGoesOnFromTheSeekNotFromTheFirstOpen) {
               1'000'000'000 + 3'600'000'000);
 }
 
+TEST(GeneratorSource, StartFixesTheEventTimeOrigin) {
+    auto first_time = [](int64_t clock_micros) {
+        ManualClock clock(clock_micros);
+        SourceSpec spec = resumable("orders");
+        spec.generator_start_micros = 1'795'430'400'000'000;  // 2026-11-23T10:00:00Z
+        auto source = GeneratorSource::open(spec, clock);
+        EXPECT_EQ((*source)->position().origin_micros, spec.generator_start_micros);
+        CollectingSink sink;
+        EXPECT_EQ(*(*source)->poll(sink, 10, nullptr), PollResult::kData);
+        const auto index = sink.batches.front().schema().index_of("timestamp");
+        return sink.batches.front().column(*index).values<int64_t>()[0];
+    };
+    // Whenever it opens, the first order is at `start` (plus its first random step).
+    EXPECT_EQ(first_time(0), first_time(1'000'000'000'000));
+    EXPECT_GE(first_time(0), 1'795'430'400'000'000);
+    EXPECT_LT(first_time(0), 1'795'430'400'000'000 + 10'000);
+}
+
 TEST(GeneratorSource, RefusesPositionsItCannotHaveMade) {
     ManualClock clock(0);
     auto source = GeneratorSource::open(orders(1000, 100), clock);
