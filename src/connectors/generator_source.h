@@ -39,10 +39,10 @@ class Clock;
 /// Resumable: seek() to a position that a source of the same spec returned, in this process or
 /// an earlier one, makes the records that source went on to make, event times included. Nexmark
 /// jumps to the event (each is a function of the seed and its number); the other kinds start
-/// again from the seed at the saved origin and generate and discard up to the offset (about
-/// 2–5 M records per second). Pacing goes on at `rate` from the time of the seek, as if the
-/// source had opened then with `offset` records already made: it does not catch up for the
-/// time the source was down. One thread at a time.
+/// again from the seed at the saved origin and generate and discard up to the offset (making
+/// them again, without decoding them). Pacing goes on at `rate` from the time of the seek, as if
+/// the source had opened then with `offset` records already made: it does not catch up for the time
+/// the source was down. One thread at a time.
 class GeneratorSource final : public SourceReader {
 public:
     /// kConfig for an unknown kind. `clock` must outlive the source.
