@@ -3,6 +3,7 @@
 # the same upsert (INSERT OR REPLACE into a table with a primary key, then CHECKPOINT), same
 # rows, same run; then what the deletes cost readers, before and after `lake compact`.
 # Usage: bash bench/lake/upsert.sh <millrace binary> [base rows] [changed rows] [runs]
+# PEER=0 skips DuckDB (at 100M rows its primary-key index would not fit beside the run in memory).
 # Prints one line per run and the medians; not part of `make test`. With JSON_OUT=<file> it also
 # writes the runs there (bench/lake/run.sh: part_lake.json), with the files the upsert commit
 # wrote and the row count after it (every changed key is an existing one: it must not grow).
@@ -56,7 +57,10 @@ for run in $(seq 1 "$runs"); do
   start=$(now_ms)
   "$millrace" query -d p/data "$query" >/dev/null
   after=$(( $(now_ms) - start ))
-  peer=$(node "$root/bench/lake/duckdb_upsert.mjs" duck.db base.ndjson changes.ndjson | sed -E 's/.*"ms":([0-9]+).*/\1/')
+  peer=0
+  if [ "${PEER:-1}" != 0 ]; then
+    peer=$(node "$root/bench/lake/duckdb_upsert.mjs" duck.db base.ndjson changes.ndjson | sed -E 's/.*"ms":([0-9]+).*/\1/')
+  fi
   echo "run $run: millrace upsert run ${ours} ms, DuckDB INSERT OR REPLACE + CHECKPOINT ${peer} ms; millrace count+sum ${before} ms with deletes, ${after} ms after compact; upsert wrote ${data_files_added} data + ${delete_files} delete files; ${rows_after} rows after"
   if [ "$rows_after" != "$base_rows" ]; then
     echo "upsert: $rows_after rows after the upsert, expected $base_rows" >&2

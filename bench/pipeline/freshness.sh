@@ -13,6 +13,7 @@
 # Usage: bench/pipeline/freshness.sh <release-build-dir> [seconds per run, default 15]
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${2:-15}
 runs=${RUNS:-3}
 rate=${RATE:-20000}
@@ -76,24 +77,11 @@ YAML
     >"$work/load$run.json" 2>/dev/null &
   load=$!
   sleep 2  # the load reaches its rate before the first probe
-  /usr/bin/python3 - "$port" "$seconds" "$run" >"$work/probe$run.json" <<'PY'
-import http.client, json, sys, time
+  PYTHONPATH="$root/bench/lib" /usr/bin/python3 - "$port" "$seconds" "$run" >"$work/probe$run.json" <<'PY'
+import json, sys, time
+from probe_http import Probe, summary
 port, seconds, run = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-connections = {}
-def call(name, method, target, body=None):
-    # A keep-alive connection per role, opened again when the server closed an idle one.
-    for attempt in (0, 1):
-        if name not in connections:
-            connections[name] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            headers = {"Content-Type": "application/json"} if body else {}
-            connections[name].request(method, target, body, headers)
-            reply = connections[name].getresponse()
-            return reply.status, reply.read()
-        except (OSError, http.client.HTTPException):
-            connections.pop(name).close()
-            if attempt:
-                return 599, b""
+probe = Probe(port)
 latencies, timeouts = [], 0
 end = time.monotonic() + seconds
 n = 0
@@ -102,13 +90,13 @@ while time.monotonic() < end:
     n += 1
     body = json.dumps({"txn_id": f"p-{run}-{n}", "account_id": account, "merchant_id": "m-1",
                        "device_id": "d-1", "amount": 1.0, "ts": "2026-12-06T00:00:00Z"})
-    status, _ = call("ingest", "POST", "/v1/ingest/transactions", body)
+    status, _ = probe.call("ingest", "POST", "/v1/ingest/transactions", body)
     acked = time.monotonic()
     if status // 100 != 2:
         continue
     seen = None
     while time.monotonic() - acked < 10:
-        status, text = call("serve", "GET", f"/risk/account?id={account}")
+        status, text = probe.call("serve", "GET", f"/risk/account?id={account}")
         if status == 200 and json.loads(text).get("features", {}).get("txns", 0) >= 1:
             seen = time.monotonic()
             break
@@ -117,10 +105,7 @@ while time.monotonic() < end:
     else:
         latencies.append((seen - acked) * 1000)
     time.sleep(0.05)
-latencies.sort()
-pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
-print(json.dumps({"probes": len(latencies), "timeouts": timeouts, "p50_ms": pick(0.5),
-                  "p99_ms": pick(0.99), "max_ms": latencies[-1] if latencies else None}))
+print(json.dumps({"probes": len(latencies), "timeouts": timeouts, **summary(latencies)}))
 PY
   # Whether the pipeline kept up: the records it had read by the end of the probes.
   pipeline_in=$(curl -sf "http://127.0.0.1:$port/v1/pipelines/account_features" |

@@ -13,6 +13,7 @@
 # Usage: bench/pipeline/window_freshness.sh <release-build-dir> [seconds per run, default 15]
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${2:-15}
 runs=${RUNS:-3}
 interval=${INTERVAL:-50ms}
@@ -73,24 +74,11 @@ YAML
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.05
   done
-  /usr/bin/python3 - "$port" "$seconds" "$run" >"$work/probe$run.json" <<'PY'
-import datetime, http.client, json, sys, time
+  PYTHONPATH="$root/bench/lib" /usr/bin/python3 - "$port" "$seconds" "$run" >"$work/probe$run.json" <<'PY'
+import datetime, json, sys, time
+from probe_http import Probe, summary
 port, seconds, run = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-connections = {}
-def call(name, method, target, body=None):
-    # A keep-alive connection per role, opened again when the server closed an idle one.
-    for attempt in (0, 1):
-        if name not in connections:
-            connections[name] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            headers = {"Content-Type": "application/x-ndjson"} if body else {}
-            connections[name].request(method, target, body, headers)
-            reply = connections[name].getresponse()
-            return reply.status, reply.read()
-        except (OSError, http.client.HTTPException):
-            connections.pop(name).close()
-            if attempt:
-                return 599, b""
+probe = Probe(port)
 base = datetime.datetime(2026, 12, 6, tzinfo=datetime.timezone.utc)
 stamp = lambda s: (base + datetime.timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 online, topic, timeouts = [], [], 0
@@ -102,20 +90,21 @@ while time.monotonic() < end:
     lines = [{"sensor": sensor, "value": 1.0, "ts": stamp(n + 0.5)},
              {"sensor": "tick", "value": 0.0, "ts": stamp(n + 1.001)}]
     n += 1
-    status, _ = call("ingest", "POST", "/v1/ingest/readings",
-                     "\n".join(json.dumps(line) for line in lines) + "\n")
+    status, _ = probe.call("ingest", "POST", "/v1/ingest/readings",
+                           "\n".join(json.dumps(line) for line in lines) + "\n",
+                           content_type="application/x-ndjson")
     acked = time.monotonic()
     if status // 100 != 2:
         continue
     seen_online = seen_topic = None
     while time.monotonic() - acked < 10 and (seen_online is None or seen_topic is None):
         if seen_online is None:
-            status, text = call("serve", "GET", f"/v1/features/sensor_window?key={sensor}")
+            status, text = probe.call("serve", "GET", f"/v1/features/sensor_window?key={sensor}")
             if status == 200 and (json.loads(text).get("features") or {}).get("readings") == 1:
                 seen_online = time.monotonic()
         if seen_topic is None:
-            status, text = call("topic", "GET",
-                                f"/v1/topics/per_second_out/records?offset={topic_offset}&max=1000")
+            status, text = probe.call("topic", "GET",
+                                      f"/v1/topics/per_second_out/records?offset={topic_offset}&max=1000")
             if status == 200:
                 body = json.loads(text)
                 topic_offset = body["next_offset"] if body["records"] else topic_offset
@@ -128,10 +117,6 @@ while time.monotonic() < end:
     online.append((seen_online - acked) * 1000)
     topic.append((seen_topic - acked) * 1000)
     time.sleep(0.05)
-def summary(latencies):
-    latencies = sorted(latencies)
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
-    return {"p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": latencies[-1] if latencies else None}
 print(json.dumps({"probes": len(online), "timeouts": timeouts, "online": summary(online),
                   "topic": summary(topic)}))
 PY

@@ -380,7 +380,8 @@ int run_cli(int argc, char** argv) {
     lake->add_option("--move-column", lake_options.move_columns,
                      "alter: reorder, 'col first' or 'col after other'; repeatable");
     lake->add_option("--widen-column", lake_options.widen_columns,
-                     "alter: widen a column's type, 'col: int64' (from int32); repeatable");
+                     "alter: widen a column's type, 'col: int64' (from int32) or 'col: double' "
+                     "(from an Iceberg float); repeatable");
     lake->add_option("--small-file-bytes", lake_options.small_file_bytes,
                      "compact: merge files smaller than this");
     lake->add_option("--older-than-seconds", lake_options.older_than_seconds,

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "formats/file_format.h"
 #include "formats/json_decoder.h"
 #include "formats/parquet/parquet_reader.h"
+#include "lake/iceberg_metadata.h"
 #include "lake/lake_table.h"
 #include "lake/lake_writer.h"
 #include "pipeline/lake_delete.h"
@@ -372,6 +374,14 @@ Result<std::vector<LakeTable::SchemaChange>> schema_changes(const LakeOptions& o
             return Error(ErrorCode::kInvalidArgument,
                          std::string(option) + " `" + spec + "`: unknown type `" + type + "`");
         }
+        std::string lower = type;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (kind == Kind::kWiden && (lower == "float" || lower == "real")) {
+            // Millrace reads `float` as double; widening an Iceberg float column names double.
+            return Error(ErrorCode::kInvalidArgument, std::string(option) + " `" + spec +
+                                                          "`: widen a float column to double: '" +
+                                                          change.column + ": double'");
+        }
         change.type = *parsed;
         changes.push_back(std::move(change));
         return {};
@@ -420,7 +430,7 @@ Result<std::vector<LakeTable::SchemaChange>> schema_changes(const LakeOptions& o
         return Error(ErrorCode::kInvalidArgument,
                      "lake alter needs a change: --add-column 'name: type', --rename-column "
                      "old=new, --drop-column name, --move-column 'name first|after other', "
-                     "--widen-column 'name: int64'");
+                     "--widen-column 'name: int64|double'");
     }
     return changes;
 }
@@ -497,11 +507,12 @@ Status run(const LakeOptions& options) {
             for (const DataFile& f : m.files) {
                 if (c < f.columns.size()) total.merge(f.columns[c]);
             }
-            std::printf("  %-20s %-10s min %s  max %s  nulls %llu\n",
-                        table.schema()->field(c).name.c_str(),
-                        std::string(type_name(table.schema()->field(c).type)).c_str(),
-                        stat_text(total.min).c_str(), stat_text(total.max).c_str(),
-                        static_cast<unsigned long long>(total.null_count));
+            const bool is_float = is_float_id(table.float_ids(), table.field_ids()[c]);
+            std::printf(
+                "  %-20s %-10s min %s  max %s  nulls %llu\n", table.schema()->field(c).name.c_str(),
+                is_float ? "float" : std::string(type_name(table.schema()->field(c).type)).c_str(),
+                stat_text(total.min).c_str(), stat_text(total.max).c_str(),
+                static_cast<unsigned long long>(total.null_count));
         }
         return {};
     }

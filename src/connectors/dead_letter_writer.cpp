@@ -80,8 +80,11 @@ Result<uint64_t> DeadLetterWriter::sync() {
     }
     MILLRACE_TRY(error_);
     MILLRACE_TRY(flush());
+    // Nothing added since the last sync (the usual checkpoint): nothing to make durable.
+    if (synced_bytes_ == bytes_) return bytes_;
     if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
         return io_error("cannot sync " + path_);
+    synced_bytes_ = bytes_;
     return bytes_;
 }
 

@@ -85,7 +85,8 @@ private:
     std::FILE* file_ = nullptr;
     bool append_ = false;  // open_append(): file_ is ours, not output_'s
     uint64_t start_bytes_ = 0;
-    uint64_t bytes_ = 0;  // the file's length, appending
+    uint64_t bytes_ = 0;                    // the file's length, appending
+    std::optional<uint64_t> synced_bytes_;  // the length at the last sync()
     std::string pipeline_;
     std::string buffer_;
     std::size_t record_start_ = 0;  // where the record being built starts in buffer_

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "connectors/kafka_source.h"
+#include "connectors/kafka_transaction.h"
 #include "formats/json_encoder.h"
 #include "types/value.h"
 
@@ -15,27 +16,22 @@ namespace {
 // and overridable through `properties:`) fails each record before that.
 constexpr int kFlushTimeoutMs = 120000;
 
-void delivery_callback(rd_kafka_t* /*producer*/, const rd_kafka_message_t* message, void* opaque) {
-    static_cast<KafkaSink*>(opaque)->on_delivery(
-        static_cast<int>(message->err),
-        message->err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(message->err) : "");
+// Each record carries the sink that produced it (a transactional producer is shared by all the
+// kafka: sinks of a pipeline).
+void delivery_callback(rd_kafka_t* /*producer*/, const rd_kafka_message_t* message,
+                       void* /*opaque*/) {
+    if (message->_private == nullptr) return;
+    static_cast<KafkaSink*>(message->_private)
+        ->on_delivery(static_cast<int>(message->err), message->err != RD_KAFKA_RESP_ERR_NO_ERROR
+                                                          ? rd_kafka_err2str(message->err)
+                                                          : "");
 }
 
 }  // namespace
 
-Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const Schema& schema) {
-    auto sink = std::make_unique<KafkaSink>();
-    sink->topic_name_ = spec.topic;
+Result<rd_kafka_s*> KafkaSink::new_producer(const SinkSpec& spec,
+                                            const std::map<std::string, std::string>& settings) {
     const std::string what = fmt::format("kafka sink `{}`", spec.topic);
-    for (const std::string& column : spec.key) {
-        auto index = schema.index_of(column);
-        if (!index) {
-            return Error(ErrorCode::kNotFound,
-                         fmt::format("{}: unknown key column `{}`", what, column), spec.location);
-        }
-        sink->key_indexes_.push_back(*index);
-    }
-    const std::string brokers = kafka_bootstrap_servers(spec.brokers);
     char errstr[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     auto set = [&](const std::string& key, const std::string& value) -> Status {
@@ -48,12 +44,13 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const
         return {};
     };
     Status configured = [&]() -> Status {
-        MILLRACE_TRY(set("bootstrap.servers", brokers));
+        MILLRACE_TRY(set("bootstrap.servers", kafka_bootstrap_servers(spec.brokers)));
         MILLRACE_TRY(set("client.id", "millrace"));
         MILLRACE_TRY(set("acks", "all"));
         MILLRACE_TRY(set("enable.idempotence", "true"));
         MILLRACE_TRY(set("message.timeout.ms", "60000"));
         MILLRACE_TRY(set("linger.ms", "5"));
+        for (const auto& [key, value] : settings) MILLRACE_TRY(set(key, value));
         for (const auto& [key, value] : spec.properties) MILLRACE_TRY(set(key, value));
         return {};
     }();
@@ -61,14 +58,37 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const
         rd_kafka_conf_destroy(conf);
         return configured.error();
     }
-    rd_kafka_conf_set_opaque(conf, sink.get());
     rd_kafka_conf_set_dr_msg_cb(conf, delivery_callback);
-    sink->producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (sink->producer_ == nullptr) {
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (producer == nullptr) {
         rd_kafka_conf_destroy(conf);
         return Error(ErrorCode::kConfig,
                      fmt::format("{}: cannot create a Kafka producer: {}", what, errstr),
                      spec.location);
+    }
+    return producer;
+}
+
+Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const Schema& schema,
+                                                     KafkaTransaction* transaction) {
+    auto sink = std::make_unique<KafkaSink>();
+    sink->topic_name_ = spec.topic;
+    const std::string what = fmt::format("kafka sink `{}`", spec.topic);
+    for (const std::string& column : spec.key) {
+        auto index = schema.index_of(column);
+        if (!index) {
+            return Error(ErrorCode::kNotFound,
+                         fmt::format("{}: unknown key column `{}`", what, column), spec.location);
+        }
+        sink->key_indexes_.push_back(*index);
+    }
+    const std::string brokers = kafka_bootstrap_servers(spec.brokers);
+    if (transaction != nullptr) {
+        sink->transaction_ = transaction;
+        sink->producer_ = transaction->producer();
+        transaction->add_topic(spec.topic);
+    } else {
+        MILLRACE_ASSIGN_OR_RETURN(sink->producer_, new_producer(spec, {}));
     }
     // Ask for the topic now, so a cluster that is down or a missing topic fails the run before
     // it reads anything, within a bounded time.
@@ -99,8 +119,14 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(const SinkSpec& spec, const
 
 KafkaSink::~KafkaSink() {
     if (producer_ == nullptr) return;
-    // Destroying an uncommitted sink is an abort: what was not sent yet is dropped.
+    // Destroying an uncommitted sink is an abort: what was not sent yet is dropped. The
+    // reports of the purged records are served now, while every sink sharing a transactional
+    // producer is still alive (the first one destroyed serves them all).
     rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    if (transaction_ != nullptr) {
+        rd_kafka_poll(producer_, 0);
+        return;
+    }
     rd_kafka_flush(producer_, 1000);
     rd_kafka_destroy(producer_);
 }
@@ -112,14 +138,16 @@ void KafkaSink::on_delivery(int error, const char* message) {
 
 Status KafkaSink::delivery_status() const {
     if (failed_ == 0) return {};
-    return Error(ErrorCode::kUnavailable,
-                 fmt::format("kafka sink `{}`: {} record(s) were not delivered: {}", topic_name_,
-                             failed_, first_failure_));
+    Error error(ErrorCode::kUnavailable,
+                fmt::format("kafka sink `{}`: {} record(s) were not delivered: {}", topic_name_,
+                            failed_, first_failure_));
+    return transaction_ != nullptr ? transaction_->explain(std::move(error)) : error;
 }
 
 Status KafkaSink::write(Batch batch) {
     const std::size_t n = batch.num_rows();
     if (n == 0) return {};
+    if (transaction_ != nullptr) MILLRACE_TRY(transaction_->begin());
     buffer_.clear();
     JsonEncoder encoder;
     encoder.encode(batch, buffer_);  // one line per row
@@ -137,7 +165,7 @@ Status KafkaSink::write(Batch batch) {
         while (true) {
             const rd_kafka_resp_err_t err = rd_kafka_producev(
                 producer_, RD_KAFKA_V_TOPIC(topic_name_.c_str()),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(this),
                 RD_KAFKA_V_KEY(key_indexes_.empty() ? nullptr : key.data(),
                                key_indexes_.empty() ? 0 : key.size()),
                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
@@ -172,13 +200,26 @@ Status KafkaSink::pre_commit(uint64_t commit_id) {
 
 Status KafkaSink::commit(uint64_t commit_id) {
     MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
-    if (!replay) ids_.committed(commit_id);
+    if (replay) return {};
+    // The transaction holds every kafka: sink's records: the first sink to commit (or the
+    // runner, before every other sink) commits it; for the others this is a no-op.
+    if (transaction_ != nullptr) MILLRACE_TRY(transaction_->commit(commit_id));
+    ids_.committed(commit_id);
+    return {};
+}
+
+Status KafkaSink::recover(uint64_t committed) {
+    // Nothing is staged here: the pipeline decided the restored checkpoint from the
+    // transaction's marker before any sink recovers (pipeline/checkpoint_decision.h), and
+    // the first write's init_transactions aborts whatever else the dead run left open.
+    if (committed != 0) ids_.committed(committed);
     return {};
 }
 
 void KafkaSink::abort() {
     rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE);
     rd_kafka_poll(producer_, 0);
+    if (transaction_ != nullptr) transaction_->abort();
     failed_ = 0;
     first_failure_.clear();
     ids_.aborted();

@@ -23,7 +23,9 @@ Error at_table(const SourceSpec& spec, Error error) {
                  spec.table_location.known() ? spec.table_location : spec.location);
 }
 
-Result<LakeTable> open_table(const SourceSpec& spec, const std::string& data_dir) {
+}  // namespace
+
+Result<LakeTable> LakeSource::open_table(const SourceSpec& spec, const std::string& data_dir) {
     auto table = LakeTable::open(data_dir, spec.table);
     if (table.ok()) return table;
     if (table.error().code() != ErrorCode::kNotFound)
@@ -39,8 +41,8 @@ Result<LakeTable> open_table(const SourceSpec& spec, const std::string& data_dir
                  spec.table_location.known() ? spec.table_location : spec.location);
 }
 
-Result<std::shared_ptr<const Schema>> delivered_schema(const SourceSpec& spec,
-                                                       const LakeTable& table) {
+Result<std::shared_ptr<const Schema>> LakeSource::schema_of(const SourceSpec& spec,
+                                                            const LakeTable& table) {
     if (!spec.changelog) return table.schema();
     if (table.schema()->index_of(std::string(kChangeColumn))) {
         return Error(ErrorCode::kConfig,
@@ -55,25 +57,19 @@ Result<std::shared_ptr<const Schema>> delivered_schema(const SourceSpec& spec,
     return std::make_shared<const Schema>(std::move(schema));
 }
 
-/// `batch` with a constant `_change` column appended.
-Batch with_change(const std::shared_ptr<const Schema>& schema, const Batch& batch,
-                  std::string_view change) {
+Batch LakeSource::as_delivered(const std::shared_ptr<const Schema>& schema, const Batch& batch,
+                               std::optional<LakeTable::ChangeKind> change) {
     std::vector<std::shared_ptr<const Column>> columns;
     for (std::size_t c = 0; c < batch.num_columns(); ++c) columns.push_back(batch.column_ptr(c));
-    ColumnBuilder builder(DataType::kString, batch.num_rows());
-    for (std::size_t r = 0; r < batch.num_rows(); ++r) builder.append_string(change);
-    columns.push_back(std::make_shared<const Column>(builder.finish()));
+    if (change) {
+        const std::string_view text =
+            *change == LakeTable::ChangeKind::kInsert ? "insert" : "delete";
+        ColumnBuilder builder(DataType::kString, batch.num_rows());
+        for (std::size_t r = 0; r < batch.num_rows(); ++r) builder.append_string(text);
+        columns.push_back(std::make_shared<const Column>(builder.finish()));
+    }
     return Batch(schema, std::move(columns), batch.num_rows());
 }
-
-/// `batch`'s columns under the source's schema (the same names and types).
-Batch as_source(const std::shared_ptr<const Schema>& schema, const Batch& batch) {
-    std::vector<std::shared_ptr<const Column>> columns;
-    for (std::size_t c = 0; c < batch.num_columns(); ++c) columns.push_back(batch.column_ptr(c));
-    return Batch(schema, std::move(columns), batch.num_rows());
-}
-
-}  // namespace
 
 Result<std::optional<LakeSource::Progress>> LakeSource::read_progress(const std::string& path) {
     std::error_code error;
@@ -115,7 +111,7 @@ Result<std::optional<LakeSource::Progress>> LakeSource::read_progress(const std:
 Result<std::shared_ptr<const Schema>> LakeSource::schema_of(const SourceSpec& spec,
                                                             const std::string& data_dir) {
     MILLRACE_ASSIGN_OR_RETURN(LakeTable table, open_table(spec, data_dir));
-    return delivered_schema(spec, table);
+    return schema_of(spec, table);
 }
 
 Result<std::unique_ptr<LakeSource>> LakeSource::open(const SourceSpec& spec,
@@ -123,7 +119,7 @@ Result<std::unique_ptr<LakeSource>> LakeSource::open(const SourceSpec& spec,
                                                      const std::string& progress_path) {
     MILLRACE_ASSIGN_OR_RETURN(LakeTable table, open_table(spec, data_dir));
     std::unique_ptr<LakeSource> source(new LakeSource(spec.name, std::move(table)));
-    MILLRACE_ASSIGN_OR_RETURN(source->schema_, delivered_schema(spec, source->table_));
+    MILLRACE_ASSIGN_OR_RETURN(source->schema_, schema_of(spec, source->table_));
     source->changelog_ = spec.changelog;
     auto current = source->table_.current_snapshot_id();
     if (!current.ok()) return at_table(spec, std::move(current).error());
@@ -186,8 +182,7 @@ Result<PollResult> LakeSource::poll(DecodeSink& sink, std::size_t /*max_records*
         auto changes = table_.scan_changes(
             *after_, upto_, {}, [&](Batch batch, LakeTable::ChangeKind kind, uint64_t) -> Status {
                 rows_ += batch.num_rows();
-                return sink.on_batch(with_change(
-                    schema_, batch, kind == LakeTable::ChangeKind::kInsert ? "insert" : "delete"));
+                return sink.on_batch(as_delivered(schema_, batch, kind));
             });
         if (!changes.ok()) return std::move(changes).error().with_context("reading " + name_);
     } else {
@@ -196,7 +191,7 @@ Result<PollResult> LakeSource::poll(DecodeSink& sink, std::size_t /*max_records*
         options.appended_after = after_;
         auto scanned = table_.scan(options, [&](Batch batch) -> Status {
             rows_ += batch.num_rows();
-            return sink.on_batch(as_source(schema_, batch));
+            return sink.on_batch(as_delivered(schema_, batch, std::nullopt));
         });
         if (!scanned.ok()) return std::move(scanned).error().with_context("reading " + name_);
     }

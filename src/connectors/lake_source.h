@@ -47,6 +47,20 @@ public:
     static Result<std::shared_ptr<const Schema>> schema_of(const SourceSpec& spec,
                                                            const std::string& data_dir);
 
+    // Shared with StreamingLakeSource (streaming_lake_source.h), which reads a table the same way.
+
+    /// The table `spec` names: kConfig at `table:` in the user's file for an unknown table
+    /// (listing the tables there are).
+    static Result<LakeTable> open_table(const SourceSpec& spec, const std::string& data_dir);
+    /// The schema `spec` delivers from `table`: kConfig when a changelog's `_change` column is
+    /// taken by one of the table's.
+    static Result<std::shared_ptr<const Schema>> schema_of(const SourceSpec& spec,
+                                                           const LakeTable& table);
+    /// A scanned `batch` (the table's columns) under the delivered `schema`, with the `_change`
+    /// column ('insert' or 'delete') when `change` is given.
+    static Batch as_delivered(const std::shared_ptr<const Schema>& schema, const Batch& batch,
+                              std::optional<LakeTable::ChangeKind> change);
+
     const std::string& name() const override { return name_; }
     const std::shared_ptr<const Schema>& schema() const override { return schema_; }
     Result<PollResult> poll(DecodeSink& sink, std::size_t max_records, Listener* listener) override;

@@ -79,6 +79,7 @@ OnlineSink::OnlineSink(FeatureWriter& writer, const FeatureView& view, UpsertCol
 
 Status OnlineSink::write(Batch batch) {
     if (batch.num_rows() == 0) return {};
+    unflushed_ = true;
     MILLRACE_ASSIGN_OR_RETURN(UpsertCounts counts, writer_.upsert(view_, batch, columns_));
     rows_ += static_cast<uint64_t>(counts.rows);
     rejected_ += static_cast<uint64_t>(counts.rejected);
@@ -92,7 +93,9 @@ Status OnlineSink::write(Batch batch) {
 
 Status OnlineSink::pre_commit(uint64_t commit_id) {
     MILLRACE_TRY(ids_.check_pre_commit(commit_id));
-    MILLRACE_TRY(writer_.flush());
+    // A checkpoint with no rows for this sink has nothing of it to make durable.
+    if (unflushed_) MILLRACE_TRY(writer_.flush());
+    unflushed_ = false;
     ids_.pre_committed(commit_id);
     return {};
 }

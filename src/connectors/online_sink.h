@@ -57,6 +57,7 @@ private:
                RejectHandler on_reject);
 
     FeatureWriter& writer_;
+    bool unflushed_ = false;  // rows written since the last pre_commit
     const FeatureView& view_;
     UpsertColumns columns_;
     RejectHandler on_reject_;

@@ -20,7 +20,9 @@ namespace millrace {
 
 namespace {
 
-constexpr std::string_view kStagedMagic = "millrace-topic-commit 1\n";
+constexpr std::string_view kStagedMagic = "millrace-topic-commit 2\n";
+// Written by older versions, with the partitions' offsets in a separate `<id>.intent` file.
+constexpr std::string_view kStagedMagicV1 = "millrace-topic-commit 1\n";
 
 void put_fixed(std::string& out, uint64_t value, int width) {
     for (int i = 0; i < width; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -144,7 +146,16 @@ Status TopicSink::write(Batch batch) {
 Status TopicSink::pre_commit(uint64_t commit_id) {
     MILLRACE_TRY(ids_.check_pre_commit(commit_id));
     if (!staging_.empty()) {
+        // Nothing to append: no file, and commit() has nothing to do.
+        if (staged_.empty()) {
+            ids_.pre_committed(commit_id);
+            return {};
+        }
         std::string out(kStagedMagic);
+        const int32_t partitions = topic_->partition_count();
+        put_fixed(out, static_cast<uint32_t>(partitions), 4);
+        for (int32_t p = 0; p < partitions; ++p)
+            put_fixed(out, static_cast<uint64_t>(topic_->partition(p)->end_offset()), 8);
         put_fixed(out, staged_.size(), 8);
         for (const StagedRecord& record : staged_) {
             put_fixed(out, static_cast<uint32_t>(record.partition), 4);
@@ -171,15 +182,17 @@ Status TopicSink::pre_commit(uint64_t commit_id) {
 Status TopicSink::commit(uint64_t commit_id) {
     MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
     if (replay) return {};
-    if (!staging_.empty()) MILLRACE_TRY(append_staged(commit_id));
+    std::error_code error;
+    if (!staging_.empty() && std::filesystem::exists(staged_path(commit_id, "records"), error))
+        MILLRACE_TRY(append_staged(commit_id));
     ids_.committed(commit_id);
     return {};
 }
 
 Status TopicSink::append_staged(uint64_t commit_id) {
     std::error_code error;
-    const std::string done = staged_path(commit_id, "done");
-    if (std::filesystem::exists(done, error)) return {};
+    // Old format: the commit finished appending.
+    if (std::filesystem::exists(staged_path(commit_id, "done"), error)) return {};
     const std::string records_path = staged_path(commit_id, "records");
     MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(records_path));
     StagedReader reader(bytes);
@@ -187,10 +200,25 @@ Status TopicSink::append_staged(uint64_t commit_id) {
         return Error(ErrorCode::kCorruption,
                      fmt::format("{} is not a topic sink's staged commit", records_path));
     };
-    uint64_t count = 0;
-    if (!reader.skip(kStagedMagic) || !reader.fixed(count, 8) || count > bytes.size())
-        return corrupt();
     const int32_t partitions = topic_->partition_count();
+    // Where each partition ended before the first append of this commit: whatever of the
+    // commit a dead run appended is at or after it.
+    std::vector<Offset> from(static_cast<std::size_t>(partitions), 0);
+    const bool v1 = reader.skip(kStagedMagicV1);
+    if (!v1) {
+        uint64_t staged_partitions = 0;
+        // A topic may have gained partitions since; the commit's records are in the old ones.
+        if (!reader.skip(kStagedMagic) || !reader.fixed(staged_partitions, 4) ||
+            staged_partitions > static_cast<uint64_t>(partitions))
+            return corrupt();
+        for (uint64_t p = 0; p < staged_partitions; ++p) {
+            uint64_t value = 0;
+            if (!reader.fixed(value, 8)) return corrupt();
+            from[p] = static_cast<Offset>(value);
+        }
+    }
+    uint64_t count = 0;
+    if (!reader.fixed(count, 8) || count > bytes.size()) return corrupt();
     std::map<int32_t, std::vector<StagedRecord>> by_partition;
     for (uint64_t i = 0; i < count; ++i) {
         StagedRecord record;
@@ -210,11 +238,8 @@ Status TopicSink::append_staged(uint64_t commit_id) {
     }
     if (!reader.at_end()) return corrupt();
 
-    // Where each partition ended before the first append of this commit: whatever of the
-    // commit a dead run appended is at or after it.
     const std::string intent = staged_path(commit_id, "intent");
-    std::vector<Offset> from(static_cast<std::size_t>(partitions), 0);
-    if (std::filesystem::exists(intent, error)) {
+    if (v1 && std::filesystem::exists(intent, error)) {
         MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(intent));
         std::size_t at = 0;
         while (at < text.size()) {
@@ -235,13 +260,10 @@ Status TopicSink::append_staged(uint64_t commit_id) {
             from[static_cast<std::size_t>(partition)] = offset;
             at = end + 1;
         }
-    } else {
-        std::string text;
-        for (int32_t p = 0; p < partitions; ++p) {
+    } else if (v1) {
+        // An old-format commit whose appends never began.
+        for (int32_t p = 0; p < partitions; ++p)
             from[static_cast<std::size_t>(p)] = topic_->partition(p)->end_offset();
-            text += fmt::format("{} {}\n", p, from[static_cast<std::size_t>(p)]);
-        }
-        MILLRACE_TRY(write_file_durably(intent, text));
     }
 
     for (const auto& [partition, records] : by_partition) {
@@ -287,19 +309,18 @@ Status TopicSink::append_staged(uint64_t commit_id) {
         MILLRACE_TRY(flush());
         MILLRACE_TRY(target->sync());
     }
-    crash_point("topic-sink-appended");  // between the appends and the done marker
-    MILLRACE_TRY(write_file_durably(done, ""));
-    // The done marker is all a replay needs; older markers and this commit's files go.
-    remove_staged_except(done);
+    crash_point("topic-sink-appended");  // between the appends and the file's removal
+    // Without a sync: a removal a crash undoes leaves a file whose replay finds every record
+    // already appended.
+    remove_staged();
     return {};
 }
 
-void TopicSink::remove_staged_except(const std::string& keep) const {
+void TopicSink::remove_staged() const {
     std::error_code error;
     std::vector<std::filesystem::path> stale;
-    for (const auto& entry : std::filesystem::directory_iterator(staging_, error)) {
-        if (entry.path().string() != keep) stale.push_back(entry.path());
-    }
+    for (const auto& entry : std::filesystem::directory_iterator(staging_, error))
+        stale.push_back(entry.path());
     for (const auto& path : stale) std::filesystem::remove(path, error);
 }
 
@@ -309,7 +330,7 @@ Status TopicSink::recover(uint64_t committed) {
     if (committed != 0 && std::filesystem::exists(staged_path(committed, "records"), error))
         MILLRACE_TRY(append_staged(committed));
     // Every other staged commit belongs to a checkpoint that never completed.
-    remove_staged_except(staged_path(committed, "done"));
+    remove_staged();
     MILLRACE_TRY(sync_directory(staging_));
     staged_.clear();
     if (committed != 0) ids_.committed(committed);

@@ -23,22 +23,24 @@ class Topic;
 ///
 /// Transactional once stage_in() named a folder (a streaming run's checkpoints): write() only
 /// buffers, so readers never see a record before its commit; pre_commit(id) writes the buffered
-/// records to `<folder>/<id>.records` (durably); commit(id) appends them, then marks the commit
-/// done. Exactly once across crashes, because the append is checked before it is made:
+/// records to `<folder>/<id>.records` (durably); commit(id) appends them, syncs the partitions
+/// and removes the file. A commit with no records writes no file. Exactly once across crashes,
+/// because the append is checked before it is made:
 ///
-///   <id>.records   the commit's records, each with its partition (keyed: the key's
-///                  partition; unkeyed: round robin per record) and timestamp:
-///                  "millrace-topic-commit 1\n", u64 count, then per record
-///                  i32 partition, i64 timestamp_ms, u8 has_key, u32 + key, u32 + value
+///   <id>.records   "millrace-topic-commit 2\n", u32 partition count, then each partition's
+///                  end offset when the commit was pre-committed (i64; the sink appends only
+///                  in commit(), so the commit's records are at or after it), u64 count, then
+///                  per record i32 partition (keyed: the key's partition; unkeyed: round robin
+///                  per record), i64 timestamp_ms, u8 has_key, u32 + key, u32 + value
 ///                  (little-endian)
-///   <id>.intent    written before the first append of the commit: each partition's end
-///                  offset then, one "partition offset" line each
-///   <id>.done      written once every record is appended and fsynced
 ///
-/// A commit(id) replayed after a crash (recover()) reads each partition from its intent offset
-/// and appends only the records of the commit not found there in order, so an append the dead
-/// run made is not made again. This relies on no other writer appending records byte-equal to
-/// the commit's to the same partition in between; a pipeline's output topic should be its own.
+/// A commit(id) replayed after a crash (recover()) reads each partition from those offsets and
+/// appends only the records of the commit not found there in order, so an append the dead run
+/// made is not made again, and a file whose removal a crash undid costs a scan, not a
+/// duplicate. This relies on no other writer appending records byte-equal to the commit's to
+/// the same partition in between; a pipeline's output topic should be its own. (Files staged
+/// by older versions, "millrace-topic-commit 1" with `<id>.intent` and `<id>.done` beside them,
+/// are still replayed.)
 class TopicSink final : public Sink {
 public:
     static Result<std::unique_ptr<TopicSink>> create(Log& log, const std::string& topic,
@@ -67,11 +69,12 @@ private:
         std::optional<std::string> key;
         std::string value;
     };
-    /// Appends the records of `<commit_id>.records` not yet in the topic, then marks it done.
+    /// Appends the records of `<commit_id>.records` not yet in the topic, syncs them and
+    /// removes the file.
     Status append_staged(uint64_t commit_id);
     std::string staged_path(uint64_t commit_id, std::string_view suffix) const;
-    /// Removes the staging folder's files but `keep` (stale commits, a replaced done marker).
-    void remove_staged_except(const std::string& keep) const;
+    /// Removes every file of the staging folder (a finished commit, stale ones).
+    void remove_staged() const;
 
     std::string staging_;
     std::vector<StagedRecord> staged_;

@@ -40,6 +40,7 @@ enum class OperatorStateKind : uint8_t {
     kSessionWindowAggregate = 6,
     kStreamJoin = 7,
     kDeduplicate = 8,
+    kRetractingAggregate = 9,
 };
 
 inline constexpr uint16_t kOperatorStateVersion = 1;

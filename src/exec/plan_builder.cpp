@@ -8,6 +8,7 @@
 #include "exec/hash_aggregate_operator.h"
 #include "exec/hash_join_operator.h"
 #include "exec/project_operator.h"
+#include "exec/retracting_aggregate_operator.h"
 #include "exec/session_window_aggregate_operator.h"
 #include "exec/sort_operator.h"
 #include "exec/stream_join_operator.h"
@@ -305,6 +306,12 @@ public:
                         std::move(keys), std::move(calls), node.schema, *end_key,
                         session->start_key, session->gap_micros, context_, origin_);
                 } else if (mode_ == PlanMode::kStreamingUpsert && !end_key) {
+                    if (at_top) {
+                        if (const LogicalNode* inner = upserting_below(node)) {
+                            return build_over_upserting(node, std::move(keys), std::move(calls),
+                                                        *inner, output);
+                        }
+                    }
                     if (!at_top) {
                         return Error(ErrorCode::kUnsupported,
                                      fmt::format("`{}`: a GROUP BY without window_end is an "
@@ -385,6 +392,53 @@ public:
     }
 
 private:
+    /// The unwindowed GROUP BY under `node` when only projections stand between them (an
+    /// aggregate over an upserting aggregate); null otherwise.
+    static const LogicalNode* upserting_below(const LogicalNode& node) {
+        const LogicalNode* child = node.children[0].get();
+        while (child->kind == LogicalNode::Kind::kProject && child->dedup_micros == 0)
+            child = child->children[0].get();
+        if (child->kind != LogicalNode::Kind::kAggregate || window_end_key(*child)) return nullptr;
+        return child;
+    }
+
+    /// An unwindowed GROUP BY over an upserting one (RetractingAggregateOperator): the
+    /// projections between them carry the inner group's key through, as trailing columns, so
+    /// that each upsert can replace what its inner group contributed before.
+    Status build_over_upserting(const LogicalNode& node, std::vector<sql::BoundExpr> keys,
+                                std::vector<sql::AggregateCall> calls, const LogicalNode& inner,
+                                BatchSink* output) {
+        MILLRACE_TRY(RetractingAggregateOperator::supports(calls, origin_));
+        const std::size_t carried = inner.group_keys.size();
+        auto* outer = make<RetractingAggregateOperator>(std::move(keys), std::move(calls),
+                                                        node.schema, carried, context_, origin_);
+        outer->set_output(output);
+        BatchSink* next = outer;
+        for (const LogicalNode* project = node.children[0].get(); project != &inner;
+             project = project->children[0].get()) {
+            const LogicalNode& below = *project->children[0];
+            // Where the inner key sits in this projection's input: the inner aggregate's first
+            // columns, or the trailing columns the projection below carried.
+            const std::size_t from = &below == &inner ? 0 : below.exprs.size();
+            std::vector<sql::BoundExpr> exprs;
+            for (const auto& e : project->exprs) exprs.push_back(folded(e));
+            std::vector<Field> fields = project->schema->fields();
+            for (std::size_t k = 0; k < carried; ++k) {
+                const Field& key = inner.schema->field(k);
+                exprs.push_back(sql::BoundExpr::column_ref(from + k, key.type, key.name));
+                fields.push_back(Field{fmt::format("_inner_key_{}", k), key.type, true});
+            }
+            auto* carry = make<ProjectOperator>(std::move(exprs),
+                                                std::make_shared<const Schema>(std::move(fields)),
+                                                context_, origin_);
+            carry->set_output(next);
+            next = carry;
+        }
+        // The inner aggregate is built as the top of the plan: an upserting aggregate.
+        at_top_ = true;
+        return build(inner, next);
+    }
+
     Status build_stream_join(const LogicalNode& node, std::vector<sql::BoundExpr> left_keys,
                              std::vector<sql::BoundExpr> right_keys,
                              std::optional<sql::BoundExpr> residual, BatchSink* output) {

@@ -348,7 +348,7 @@ std::optional<DataType> primitive_type(std::string_view name) {
     if (name == "boolean") return DataType::kBool;
     if (name == "int") return DataType::kInt32;
     if (name == "long") return DataType::kInt64;
-    if (name == "double") return DataType::kFloat64;
+    if (name == "double" || name == "float") return DataType::kFloat64;  // float: float_columns
     if (name == "string") return DataType::kString;
     if (name == "binary") return DataType::kBytes;
     if (name == "timestamptz" || name == "timestamp") return DataType::kTimestamp;
@@ -476,12 +476,18 @@ Result<TableCommitResult> apply_table_commit(std::string_view metadata_json,
             }
             const DataType was =
                 previous->schema.field(static_cast<std::size_t>(it - old_ids.begin())).type;
-            if (was != field.type && !(was == DataType::kInt32 && field.type == DataType::kInt64)) {
+            // float and double are both kFloat64: float_ids tells them apart.
+            const bool was_float = is_float_id(previous->float_ids, new_ids[i]);
+            const bool now_float = is_float_id(readable->float_ids, new_ids[i]);
+            if ((was != field.type &&
+                 !(was == DataType::kInt32 && field.type == DataType::kInt64)) ||
+                (now_float && !was_float)) {
                 return Error(ErrorCode::kInvalidArgument,
                              "column `" + field.name + "` (field id " + std::to_string(new_ids[i]) +
-                                 ") changes type from " + std::string(iceberg_type_name(was)) +
-                                 " to " + std::string(iceberg_type_name(field.type)) +
-                                 ": only int to long widens");
+                                 ") changes type from " +
+                                 std::string(iceberg_type_name(was, was_float)) + " to " +
+                                 std::string(iceberg_type_name(field.type, now_float)) +
+                                 ": only int to long and float to double widen");
             }
         }
     }
@@ -525,6 +531,7 @@ Result<CreateTableRequest> parse_create_table_request(std::string_view body) {
         }
         if (field["required"].get(required) != simdjson::SUCCESS) required = false;
         if (auto id = int_field(field, "id")) by_id[*id] = std::string(column);
+        if (type == "float") out.float_columns.push_back(std::string(column));
         columns.push_back(Field{std::string(column), *data_type, !required});
     }
     auto made = Schema::make(std::move(columns));

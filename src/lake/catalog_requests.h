@@ -52,13 +52,16 @@ struct CreateTableRequest {
     std::string name;
     Schema schema;
     std::vector<std::string> partition_by;  // as PartitionSpec::parse takes it
+    /// Columns of type `float`: double columns of `schema` stored as float
+    /// (LakeTable::create's `float_columns`).
+    std::vector<std::string> float_columns;
     std::map<std::string, std::string> properties;
     std::string location;  // "" = the lake's default
     bool stage_create = false;
 };
 
 /// Parses a CreateTableRequest. The schema must have primitive types Millrace stores (boolean,
-/// int, long, double, string, binary, date, timestamptz/timestamp); the partition fields
+/// int, long, float, double, string, binary, date, timestamptz/timestamp); the partition fields
 /// identity, year, month, day, hour, bucket[N] or truncate[W] of its columns; a sort order, if
 /// any, must be unsorted.
 Result<CreateTableRequest> parse_create_table_request(std::string_view body);

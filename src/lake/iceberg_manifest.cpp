@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "common/json_string.h"
 #include "formats/avro_reader.h"
@@ -207,6 +209,21 @@ std::string iceberg_bound(const Value& value) {
     return "";
 }
 
+std::string iceberg_float_bound(const Value& value, bool upper) {
+    const double v = value.as_double();
+    float narrow = static_cast<float>(v);
+    if (!std::isnan(v)) {
+        if (upper && static_cast<double>(narrow) < v) {
+            narrow = std::nextafter(narrow, std::numeric_limits<float>::infinity());
+        } else if (!upper && static_cast<double>(narrow) > v) {
+            narrow = std::nextafter(narrow, -std::numeric_limits<float>::infinity());
+        }
+    }
+    char buffer[4];
+    std::memcpy(buffer, &narrow, 4);
+    return std::string(buffer, 4);
+}
+
 Value value_from_iceberg_bound(DataType type, std::string_view bytes) {
     switch (type) {
         case DataType::kBool:
@@ -253,11 +270,13 @@ Value value_from_iceberg_bound(DataType type, std::string_view bytes) {
 }
 
 IcebergManifestCodec::IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location,
-                                           std::vector<int32_t> field_ids)
+                                           std::vector<int32_t> field_ids,
+                                           std::vector<int32_t> float_ids)
     : schema_(std::move(schema)),
       spec_(std::move(spec)),
       location_(std::move(location)),
-      field_ids_(std::move(field_ids)) {
+      field_ids_(std::move(field_ids)),
+      float_ids_(std::move(float_ids)) {
     if (field_ids_.size() != schema_.size()) {
         field_ids_.resize(schema_.size());
         for (std::size_t i = 0; i < field_ids_.size(); ++i) {
@@ -276,7 +295,7 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
     const std::size_t open = partition_fields.find('[');
     partition_fields = partition_fields.substr(open, partition_fields.rfind(']') - open + 1);
     AvroWriter writer(manifest_schema_, AvroCodec::kDeflate,
-                      {{"schema", iceberg_schema_json(schema_, 0, field_ids_)},
+                      {{"schema", iceberg_schema_json(schema_, 0, field_ids_, float_ids_)},
                        {"schema-id", "0"},
                        {"partition-spec", partition_fields},
                        {"partition-spec-id", "0"},
@@ -306,7 +325,11 @@ Result<std::string> IcebergManifestCodec::encode_manifest(
             const int64_t id = field_ids_[c];
             value_counts.emplace_back(id, AvroValue::of_long(static_cast<int64_t>(f.rows)));
             null_counts.emplace_back(id, AvroValue::of_long(static_cast<int64_t>(s.null_count)));
-            if (s.has_min_max()) {
+            if (s.has_min_max() && s.min.type() == DataType::kFloat64 &&
+                is_float_id(float_ids_, static_cast<int32_t>(id))) {
+                lower.emplace_back(id, AvroValue::of_bytes(iceberg_float_bound(s.min, false)));
+                upper.emplace_back(id, AvroValue::of_bytes(iceberg_float_bound(s.max, true)));
+            } else if (s.has_min_max()) {
                 lower.emplace_back(id, AvroValue::of_bytes(iceberg_bound(s.min)));
                 upper.emplace_back(id, AvroValue::of_bytes(iceberg_bound(s.max)));
             }

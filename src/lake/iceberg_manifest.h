@@ -55,9 +55,10 @@ struct IcebergManifestFile {
 class IcebergManifestCodec {
 public:
     /// `field_ids`: the columns' ids (TableMetadata::field_ids), which statistics are keyed by;
-    /// empty means 1, 2, 3...
+    /// empty means 1, 2, 3... `float_ids`: the ids of Iceberg `float` columns, whose bounds are
+    /// written as 4-byte floats (TableMetadata::float_ids).
     IcebergManifestCodec(Schema schema, PartitionSpec spec, std::string location,
-                         std::vector<int32_t> field_ids = {});
+                         std::vector<int32_t> field_ids = {}, std::vector<int32_t> float_ids = {});
 
     /// A manifest of data files, or (`deletes`) of delete files: all entries of one kind.
     /// A position delete file's referenced data file is written as the lower and upper bound
@@ -86,6 +87,7 @@ private:
     PartitionSpec spec_;
     std::string location_;
     std::vector<int32_t> field_ids_;
+    std::vector<int32_t> float_ids_;
     std::shared_ptr<const AvroSchema> manifest_schema_;
 };
 
@@ -93,7 +95,13 @@ private:
 /// date 4 bytes little-endian, long and timestamp 8 bytes little-endian, double IEEE 754
 /// little-endian, string UTF-8 bytes, binary as is.
 std::string iceberg_bound(const Value& value);
-/// The inverse for a column of `type`; a null Value when the bytes do not fit the type.
+/// The bound of a `float` column (a kFloat64 Value): 4 bytes, IEEE 754 single precision
+/// little-endian. A value that is not a float exactly is rounded outwards (down for a lower
+/// bound, up for an upper one), so the bound still holds every value.
+std::string iceberg_float_bound(const Value& value, bool upper);
+/// The inverse for a column of `type`; a null Value when the bytes do not fit the type. A
+/// double column takes 4-byte (float) bounds too: those of files written before the column was
+/// widened from float.
 Value value_from_iceberg_bound(DataType type, std::string_view bytes);
 
 }  // namespace millrace

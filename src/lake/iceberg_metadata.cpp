@@ -17,7 +17,8 @@ std::optional<DataType> data_type_of(std::string_view name) {
     if (name == "boolean") return DataType::kBool;
     if (name == "int") return DataType::kInt32;
     if (name == "long") return DataType::kInt64;
-    if (name == "double") return DataType::kFloat64;
+    // `float` columns (other engines' tables) read as doubles; float_ids remembers them.
+    if (name == "double" || name == "float") return DataType::kFloat64;
     if (name == "string") return DataType::kString;
     if (name == "binary") return DataType::kBytes;
     if (name == "timestamptz" || name == "timestamp") return DataType::kTimestamp;
@@ -77,7 +78,20 @@ Result<std::string> partition_item(const Schema& schema, const std::vector<int32
 
 }  // namespace
 
-std::string_view iceberg_type_name(DataType type) {
+bool is_float_id(const std::vector<int32_t>& float_ids, int32_t id) {
+    return std::find(float_ids.begin(), float_ids.end(), id) != float_ids.end();
+}
+
+std::vector<std::size_t> float_positions(const std::vector<int32_t>& field_ids,
+                                         const std::vector<int32_t>& float_ids) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < field_ids.size(); ++i) {
+        if (is_float_id(float_ids, field_ids[i])) out.push_back(i);
+    }
+    return out;
+}
+
+std::string_view iceberg_type_name(DataType type, bool is_float) {
     switch (type) {
         case DataType::kBool:
             return "boolean";
@@ -86,7 +100,7 @@ std::string_view iceberg_type_name(DataType type) {
         case DataType::kInt64:
             return "long";
         case DataType::kFloat64:
-            return "double";
+            return is_float ? "float" : "double";
         case DataType::kString:
             return "string";
         case DataType::kBytes:
@@ -112,7 +126,8 @@ std::vector<int32_t> TableMetadata::column_ids() const {
 }
 
 std::string iceberg_schema_json(const Schema& schema, int64_t schema_id,
-                                const std::vector<int32_t>& field_ids) {
+                                const std::vector<int32_t>& field_ids,
+                                const std::vector<int32_t>& float_ids) {
     const std::vector<int32_t> ids = column_ids_or_positions(field_ids, schema.size());
     std::string out =
         R"({"type": "struct", "schema-id": )" + std::to_string(schema_id) + R"(, "fields": [)";
@@ -123,7 +138,8 @@ std::string iceberg_schema_json(const Schema& schema, int64_t schema_id,
         append_json_string(out, field.name);
         out += ", \"required\": ";
         out += field.nullable ? "false" : "true";
-        out += ", \"type\": \"" + std::string(iceberg_type_name(field.type)) + "\"}";
+        out += ", \"type\": \"" +
+               std::string(iceberg_type_name(field.type, is_float_id(float_ids, ids[i]))) + "\"}";
     }
     out += "]}";
     return out;
@@ -182,7 +198,7 @@ std::string TableMetadata::to_json() const {
     out += ",\n  \"last-column-id\": " + std::to_string(highest_id);
     out += ",\n  \"current-schema-id\": " + std::to_string(schema_id) + ",\n  \"schemas\": [";
     for (const std::string& other : other_schemas) out += other + ", ";
-    out += iceberg_schema_json(schema, schema_id, ids) + "]";
+    out += iceberg_schema_json(schema, schema_id, ids, float_ids) + "]";
     out += ",\n  \"default-spec-id\": 0,\n  \"partition-specs\": [" +
            iceberg_partition_spec_json(spec.ok() ? *spec : PartitionSpec(), ids) + "]";
     out += ",\n  \"last-partition-id\": " +
@@ -275,6 +291,7 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
             return corrupt("schema without fields");
         std::vector<Field> out;
         std::vector<int32_t> ids;
+        std::vector<int32_t> float_ids;
         for (auto field : fields) {
             std::string_view name, type;
             bool required = false;
@@ -302,12 +319,14 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
                                                           "` has type `" + std::string(type) +
                                                           "`, which Millrace does not read");
             }
+            if (type == "float") float_ids.push_back(static_cast<int32_t>(i));
             out.push_back(Field{std::string(name), *data_type, !required});
         }
         auto made = Schema::make(std::move(out));
         if (!made.ok()) return corrupt(made.error().message());
         m.schema = std::move(made).value();
         m.field_ids = std::move(ids);
+        m.float_ids = std::move(float_ids);
         found_schema = true;
     }
     if (!found_schema) return corrupt("no current schema");
@@ -332,8 +351,11 @@ Result<TableMetadata> TableMetadata::parse(std::string_view json, const std::str
         }
         break;
     }
-    if (!PartitionSpec::parse(m.partition_by, m.schema).ok()) {
-        return corrupt("the partition spec does not fit the schema");
+    if (auto spec = PartitionSpec::parse(m.partition_by, m.schema); !spec.ok()) {
+        // E.g. another engine's table partitioned by a float or double column.
+        return Error(ErrorCode::kUnsupported,
+                     source + ": the partition spec does not fit the schema Millrace reads (" +
+                         spec.error().message() + ")");
     }
     simdjson::dom::object object;
     if (root["properties"].get(object) == simdjson::SUCCESS) {

@@ -74,6 +74,10 @@ struct TableMetadata {
     Schema schema;
     /// The field id of each column of `schema`; empty means 1, 2, 3... (a new table).
     std::vector<int32_t> field_ids;
+    /// The field ids of the columns whose Iceberg type is `float` (32-bit): Millrace reads them
+    /// as double columns (kFloat64) and writes them as Parquet FLOAT with 4-byte bounds,
+    /// rounding each value to float precision (docs/lake.md, "Float columns").
+    std::vector<int32_t> float_ids;
     /// The id of `schema` (current-schema-id) and the table's other schemas as written (JSON
     /// text): schemas added through the REST catalog keep their ids across later commits.
     int64_t schema_id = 0;
@@ -98,16 +102,25 @@ struct TableMetadata {
 };
 
 /// The Iceberg schema JSON of a Millrace schema ({"type": "struct", "schema-id": 0, ...}).
-/// `field_ids` are the columns' ids (empty: 1, 2, 3...).
+/// `field_ids` are the columns' ids (empty: 1, 2, 3...); the double columns whose id is in
+/// `float_ids` are written with type `float`.
 std::string iceberg_schema_json(const Schema& schema, int64_t schema_id = 0,
-                                const std::vector<int32_t>& field_ids = {});
+                                const std::vector<int32_t>& field_ids = {},
+                                const std::vector<int32_t>& float_ids = {});
 /// The Iceberg partition spec JSON ({"spec-id": 0, "fields": [...]}); source ids are the
 /// columns' `field_ids` (empty: positions + 1).
 std::string iceberg_partition_spec_json(const PartitionSpec& spec,
                                         const std::vector<int32_t>& field_ids = {});
 /// The Iceberg type name of a column type (boolean, int, long, double, string, binary,
-/// timestamptz, date).
-std::string_view iceberg_type_name(DataType type);
+/// timestamptz, date); `float` for a kFloat64 column stored as float (`is_float`).
+std::string_view iceberg_type_name(DataType type, bool is_float = false);
+
+/// Whether `id` is among `float_ids` (TableMetadata::float_ids).
+bool is_float_id(const std::vector<int32_t>& float_ids, int32_t id);
+/// The positions of the columns (of ids `field_ids`) that are in `float_ids`: what
+/// ParquetWriterOptions::float_columns takes.
+std::vector<std::size_t> float_positions(const std::vector<int32_t>& field_ids,
+                                         const std::vector<int32_t>& float_ids);
 
 /// A random UUID (version 4) in its 36-character text form.
 std::string random_uuid();

@@ -710,7 +710,11 @@ Result<LakeTable::Metadata> LakeTable::load() const {
 }
 
 std::string LakeTable::iceberg_schema() const {
-    return iceberg_schema_json(*schema_, 0, *field_ids_);
+    return iceberg_schema_json(*schema_, 0, *field_ids_, *float_ids_);
+}
+
+std::vector<std::size_t> LakeTable::float_columns() const {
+    return float_positions(*field_ids_, *float_ids_);
 }
 
 namespace {
@@ -758,11 +762,20 @@ Result<TableMetadata> new_table_metadata(const std::string& path, const std::str
 Result<LakeTable> LakeTable::create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
                                     const std::vector<std::string>& partition_by,
-                                    const ObjectStoreConfig* storage) {
+                                    const ObjectStoreConfig* storage,
+                                    const std::vector<std::string>& float_columns) {
     const std::string path = data_dir + "/lake/" + name;
     PartitionSpec spec;
     MILLRACE_ASSIGN_OR_RETURN(TableMetadata m,
                               new_table_metadata(path, name, schema, partition_by, spec));
+    for (const std::string& column : float_columns) {
+        auto index = schema.index_of(column);
+        if (!index || schema.field(*index).type != DataType::kFloat64) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "float column `" + column + "` is not a double column of the table");
+        }
+        m.float_ids.push_back(static_cast<int32_t>(*index + 1));  // a new table's ids: 1, 2...
+    }
     if (storage != nullptr) {
         MILLRACE_ASSIGN_OR_RETURN(auto remote, TableStorage::create(path, name, *storage));
         m.location = remote->location();
@@ -855,6 +868,7 @@ Result<LakeTable> LakeTable::open(const std::string& data_dir, const std::string
     MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec, PartitionSpec::parse(m.partition_by, m.schema));
     LakeTable table(name, path, std::make_shared<const Schema>(m.schema), std::move(spec),
                     m.column_ids());
+    table.float_ids_ = std::make_shared<const std::vector<int32_t>>(m.float_ids);
     table.storage_ = probe.storage_;
     return table;
 }
@@ -1052,9 +1066,9 @@ Result<Manifest> LakeTable::read_snapshot(const Metadata& metadata, uint64_t id,
     if (metadata_columns) {
         MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec,
                                   PartitionSpec::parse(t.partition_by, t.schema));
-        codec.emplace(t.schema, std::move(spec), t.location, t.column_ids());
+        codec.emplace(t.schema, std::move(spec), t.location, t.column_ids(), t.float_ids);
     } else {
-        codec.emplace(*schema_, spec_, t.location, *field_ids_);
+        codec.emplace(*schema_, spec_, t.location, *field_ids_, *float_ids_);
     }
     for (const IcebergManifestFile& manifest : manifests) {
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_metadata_at(manifest.path, t.location));
@@ -1159,6 +1173,12 @@ Result<LakeTable::ScanPlan> LakeTable::plan(const ScanOptions& options) const {
 
 Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                                              const std::function<Status(Batch)>& on_batch) const {
+    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
+    return read(plan, options, on_batch);
+}
+
+Result<LakeTable::ScanStats> LakeTable::read(const ScanPlan& plan, const ScanOptions& options,
+                                             const std::function<Status(Batch)>& on_batch) const {
     std::vector<std::string> columns = options.columns;
     if (columns.empty()) {
         for (const Field& field : schema_->fields()) columns.push_back(field.name);
@@ -1169,7 +1189,6 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
                          "table `" + name_ + "` has no column `" + column + "`");
         }
     }
-    MILLRACE_ASSIGN_OR_RETURN(ScanPlan plan, this->plan(options));
     ScanStats stats;
     stats.snapshot_id = plan.snapshot_id;
     stats.files = plan.files_total;
@@ -1194,8 +1213,15 @@ Result<LakeTable::ScanStats> LakeTable::scan(const ScanOptions& options,
 }
 
 Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t upto,
-                                                       const std::vector<std::string>& wanted,
+                                                       const std::vector<std::string>& columns,
                                                        const ChangeConsumer& on_batch) const {
+    return scan_changes(after, upto, columns, on_batch, ChangeWindow{});
+}
+
+Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t upto,
+                                                       const std::vector<std::string>& wanted,
+                                                       const ChangeConsumer& on_batch,
+                                                       const ChangeWindow& window) const {
     if (after > upto) {
         return Error(ErrorCode::kInvalidArgument,
                      "table `" + name_ + "`: the range's first snapshot " + std::to_string(after) +
@@ -1219,7 +1245,18 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
     const bool partitioned = !spec_.empty();
     const DeleteFilter nothing_deleted;
     EqualityCache equality_cache;
-    for (uint64_t id = after + 1; id <= upto; ++id) {
+    // The window: files passed over unread, and the stop once max_files were read.
+    std::size_t files_seen = 0;
+    auto take_file = [&]() {
+        if (files_seen++ < window.skip_files) return false;
+        if (stats.files == window.max_files) {
+            stats.more = true;
+            return false;
+        }
+        ++stats.files;
+        return true;
+    };
+    for (uint64_t id = after + 1; id <= upto && !stats.more; ++id) {
         MILLRACE_ASSIGN_OR_RETURN(Manifest s, snapshot(id));
         if (s.parent_id != parent.snapshot_id) {
             MILLRACE_ASSIGN_OR_RETURN(parent, snapshot(s.parent_id));
@@ -1251,8 +1288,7 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
                               (d.referenced_file.empty() || d.referenced_file == f.path);
                 }
             }
-            if (!touched) continue;
-            ++stats.files;
+            if (!touched || !take_file()) continue;
             const std::string path = path_ + "/" + f.path;
             // The positions still live in this snapshot (none when the file was dropped).
             std::vector<uint64_t> live_after;
@@ -1291,8 +1327,7 @@ Result<LakeTable::ChangeStats> LakeTable::scan_changes(uint64_t after, uint64_t 
         }
         // Appended rows: the data files this snapshot added, as written.
         for (const DataFile& f : s.files) {
-            if (static_cast<uint64_t>(f.added_snapshot_id) != id) continue;
-            ++stats.files;
+            if (static_cast<uint64_t>(f.added_snapshot_id) != id || !take_file()) continue;
             MILLRACE_TRY(read_live_rows(
                 path_ + "/" + f.path, nothing_deleted, columns, {}, false,
                 [&](Batch batch, const std::vector<uint64_t>&) -> Status {
@@ -1334,7 +1369,8 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         }
         Manifest current = std::move(current_result).value();
         const std::vector<int32_t> base_ids = base.column_ids();
-        if (!(base.schema == *schema_) || base_ids != *field_ids_) {
+        if (!(base.schema == *schema_) || base_ids != *field_ids_ ||
+            base.float_ids != *float_ids_) {
             if (pending_ || loaded.version == 0) {
                 // A prepared table that another writer created first, with another schema.
                 return Error(ErrorCode::kTypeMismatch,
@@ -1448,7 +1484,8 @@ Result<uint64_t> LakeTable::commit(const Change& change) const {
         // Data files and delete files have manifests of their own (Iceberg's content 0 and 1).
         MILLRACE_ASSIGN_OR_RETURN(PartitionSpec base_spec,
                                   PartitionSpec::parse(base.partition_by, base.schema));
-        IcebergManifestCodec codec(base.schema, std::move(base_spec), base.location, base_ids);
+        IcebergManifestCodec codec(base.schema, std::move(base_spec), base.location, base_ids,
+                                   base.float_ids);
         std::vector<IcebergManifestFile> list;
         std::vector<std::string> written;  // deleted again when this attempt loses
         auto cleanup = [&] {
@@ -1637,12 +1674,18 @@ Status LakeTable::check_still_writable(const TableMetadata& metadata,
                              metadata.schema.to_string());
         }
         const Field& now = metadata.schema.field(static_cast<std::size_t>(it - ids.begin()));
-        if (now.type != mine.type &&
-            !(mine.type == DataType::kInt32 && now.type == DataType::kInt64)) {
+        // A float column widened to double takes this writer's FLOAT files as they are; a
+        // column that became float (only another engine could do that) would lose precision.
+        const bool mine_float = is_float_id(*float_ids_, *it);
+        const bool now_float = is_float_id(metadata.float_ids, *it);
+        if ((now.type != mine.type &&
+             !(mine.type == DataType::kInt32 && now.type == DataType::kInt64)) ||
+            (now_float && !mine_float)) {
             return Error(ErrorCode::kTypeMismatch,
                          "lake table `" + name_ + "` column `" + now.name + "` is now " +
-                             std::string(type_name(now.type)) + ", but this writer writes " +
-                             std::string(type_name(mine.type)));
+                             std::string(iceberg_type_name(now.type, now_float)) +
+                             ", but this writer writes " +
+                             std::string(iceberg_type_name(mine.type, mine_float)));
         }
     }
     return {};
@@ -1671,7 +1714,8 @@ int64_t highest_schema_id(const TableMetadata& m) {
 // Applies one schema change to `fields` and `ids`; `next_id` is the next unused column id.
 Status apply_schema_change(const LakeTable::SchemaChange& change, const PartitionSpec& spec,
                            const Schema& before, std::vector<Field>& fields,
-                           std::vector<int32_t>& ids, int64_t& next_id) {
+                           std::vector<int32_t>& ids, std::vector<int32_t>& float_ids,
+                           int64_t& next_id) {
     using Kind = LakeTable::SchemaChange::Kind;
     auto find = [&](const std::string& name) -> std::optional<std::size_t> {
         for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -1760,14 +1804,21 @@ Status apply_schema_change(const LakeTable::SchemaChange& change, const Partitio
             ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(at), id);
             break;
         }
-        case Kind::kWiden:
-            if (fields[*index].type == change.type) break;
+        case Kind::kWiden: {
+            const bool is_float = is_float_id(float_ids, ids[*index]);
+            if (fields[*index].type == change.type && !is_float) break;
+            if (is_float && change.type == DataType::kFloat64) {
+                // float to double: the type stays kFloat64, the column stops being float.
+                float_ids.erase(std::find(float_ids.begin(), float_ids.end(), ids[*index]));
+                break;
+            }
             if (!(fields[*index].type == DataType::kInt32 && change.type == DataType::kInt64)) {
-                return Error(
-                    ErrorCode::kInvalidArgument,
-                    "column `" + change.column + "` is " +
-                        std::string(type_name(fields[*index].type)) + ", which does not widen to " +
-                        std::string(type_name(change.type)) + " (widening: int32 to int64)");
+                return Error(ErrorCode::kInvalidArgument,
+                             "column `" + change.column + "` is " +
+                                 std::string(is_float ? "float" : type_name(fields[*index].type)) +
+                                 ", which does not widen to " +
+                                 std::string(type_name(change.type)) +
+                                 " (widening: int32 to int64, float to double)");
             }
             if (partitions(*index)) {
                 return Error(
@@ -1776,6 +1827,7 @@ Status apply_schema_change(const LakeTable::SchemaChange& change, const Partitio
             }
             fields[*index].type = change.type;
             break;
+        }
     }
     return {};
 }
@@ -1796,11 +1848,13 @@ Result<int64_t> LakeTable::alter(const std::vector<SchemaChange>& changes) const
                                   PartitionSpec::parse(base.partition_by, base.schema));
         std::vector<Field> fields = base.schema.fields();
         std::vector<int32_t> ids = base.column_ids();
+        std::vector<int32_t> float_ids = base.float_ids;
         int64_t next_id = base.last_column_id;
         for (int32_t id : ids) next_id = std::max<int64_t>(next_id, id);
         ++next_id;
         for (const SchemaChange& change : changes) {
-            Status applied = apply_schema_change(change, spec, base.schema, fields, ids, next_id);
+            Status applied =
+                apply_schema_change(change, spec, base.schema, fields, ids, float_ids, next_id);
             if (!applied.ok()) {
                 return Error(applied.error().code(),
                              "lake table `" + name_ + "`: " + applied.error().message());
@@ -1830,9 +1884,14 @@ Result<int64_t> LakeTable::alter(const std::vector<SchemaChange>& changes) const
         MILLRACE_ASSIGN_OR_RETURN(Schema schema, Schema::make(fields));
         TableMetadata next = base;
         next.other_schemas.push_back(
-            iceberg_schema_json(base.schema, base.schema_id, base.column_ids()));
+            iceberg_schema_json(base.schema, base.schema_id, base.column_ids(), base.float_ids));
         next.schema = std::move(schema);
         next.field_ids = ids;
+        // A dropped float column leaves the list with its column.
+        next.float_ids.clear();
+        for (int32_t id : float_ids) {
+            if (std::find(ids.begin(), ids.end(), id) != ids.end()) next.float_ids.push_back(id);
+        }
         next.schema_id = highest_schema_id(base) + 1;
         next.last_column_id = next_id - 1;
         next.last_updated_ms = std::max<int64_t>(now_micros() / 1000, base.last_updated_ms);
@@ -1885,7 +1944,7 @@ Result<LakeTable::ExpireResult> LakeTable::expire_snapshots(int64_t older_than_m
                                       read_metadata_at(s.manifest_list, base.location));
             MILLRACE_ASSIGN_OR_RETURN(auto manifests, IcebergManifestCodec::decode_manifest_list(
                                                           std::move(bytes), s.manifest_list));
-            IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
+            IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_, *float_ids_);
             for (const IcebergManifestFile& manifest : manifests) {
                 out.insert(local_file(path_, base.location, manifest.path));
                 MILLRACE_ASSIGN_OR_RETURN(std::string m,
@@ -1946,7 +2005,7 @@ Result<std::size_t> LakeTable::remove_orphan_files(int64_t min_age_ms) const {
     MILLRACE_ASSIGN_OR_RETURN(Metadata loaded, load());
     const TableMetadata& base = loaded.table;
     std::set<std::string> live;
-    IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_);
+    IcebergManifestCodec codec(*schema_, spec_, base.location, *field_ids_, *float_ids_);
     for (const IcebergSnapshot& s : base.snapshots) {
         live.insert(local_file(path_, base.location, s.manifest_list));
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes,
@@ -2070,6 +2129,7 @@ Result<LakeTable::CompactResult> LakeTable::compact_once(const CompactOptions& o
         parquet.sync = true;
         parquet.iceberg_schema = iceberg_schema();
         parquet.field_ids = *field_ids_;
+        parquet.float_columns = float_columns();
         MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(staged, schema_, parquet));
         for (const DataFile* f : files) {
             // Files written before a schema change come out in the table's schema (by id).
@@ -2275,8 +2335,10 @@ Status LakeTable::relocate() const {
         const std::string old = next.location;
         MILLRACE_ASSIGN_OR_RETURN(PartitionSpec spec,
                                   PartitionSpec::parse(next.partition_by, next.schema));
-        const IcebergManifestCodec read_codec(next.schema, spec, old, next.column_ids());
-        const IcebergManifestCodec write_codec(next.schema, spec, location, next.column_ids());
+        const IcebergManifestCodec read_codec(next.schema, spec, old, next.column_ids(),
+                                              next.float_ids);
+        const IcebergManifestCodec write_codec(next.schema, spec, location, next.column_ids(),
+                                               next.float_ids);
         const std::string folder = metadata_dir(path_);
         std::vector<std::string> written;  // deleted again when this attempt loses
         auto cleanup = [&] {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,10 +67,13 @@ public:
     /// table exists (of two concurrent creators, one wins, the other gets kAlreadyExists).
     /// With `storage` (an S3 bucket and prefix), the table's files live there and its commit
     /// pointer in the folder (table_storage.h); open() finds out by itself later.
+    /// `float_columns` names double columns of `schema` whose Iceberg type is `float` (a table
+    /// created through the REST catalog with float columns; see float_ids()).
     static Result<LakeTable> create(const std::string& data_dir, const std::string& name,
                                     const Schema& schema,
                                     const std::vector<std::string>& partition_by = {},
-                                    const ObjectStoreConfig* storage = nullptr);
+                                    const ObjectStoreConfig* storage = nullptr,
+                                    const std::vector<std::string>& float_columns = {});
     /// Opens an existing table (kNotFound otherwise; kUnsupported, naming `millrace lake
     /// upgrade`, for a table in the format of Millrace before Iceberg).
     static Result<LakeTable> open(const std::string& data_dir, const std::string& name);
@@ -116,6 +120,11 @@ public:
     /// The field id of each column of schema() (Iceberg column ids: what data files are matched
     /// by, so they survive renames, drops and reorders).
     const std::vector<int32_t>& field_ids() const { return *field_ids_; }
+    /// The field ids of the columns whose Iceberg type is `float` (double columns to Millrace,
+    /// written as Parquet FLOAT with 4-byte bounds: TableMetadata::float_ids).
+    const std::vector<int32_t>& float_ids() const { return *float_ids_; }
+    /// The positions in schema() of those columns (ParquetWriterOptions::float_columns).
+    std::vector<std::size_t> float_columns() const;
     const PartitionSpec& partition_spec() const { return spec_; }
 
     /// Converts a table of the pre-Iceberg format (`_manifest/`) in place: its current snapshot
@@ -139,7 +148,8 @@ public:
     /// in the metadata), committed like a snapshot (optimistic, retried on a concurrent commit;
     /// no new snapshot: data files are not touched). Added columns get new field ids (never
     /// reused); renamed, moved and widened columns keep theirs, so files written before read
-    /// right. Widening: int32 to int64. kInvalidArgument naming the column for a change that
+    /// right. Widening: int32 to int64, and a `float` column (float_ids()) to double (the type
+    /// kFloat64 names double). kInvalidArgument naming the column for a change that
     /// does not apply (unknown or taken name, a partition column renamed, dropped or widened, the
     /// last column dropped, a key column of live equality deletes dropped, another widening).
     /// Returns the new schema id. Handles opened before keep the schema they were opened with.
@@ -195,6 +205,11 @@ public:
     /// group, in manifest order. Predicates only skip; callers still filter the rows.
     Result<ScanStats> scan(const ScanOptions& options,
                            const std::function<Status(Batch)>& on_batch) const;
+    /// Reads the files of a plan (scan() is plan() then this), with the plan's deletes applied;
+    /// `options` gives the columns and predicates. A reader that delivers a snapshot a file at a
+    /// time (the streaming lake source) plans once and reads a plan of one file per call.
+    Result<ScanStats> read(const ScanPlan& plan, const ScanOptions& options,
+                           const std::function<Status(Batch)>& on_batch) const;
 
     /// Whether a row of a change scan was added or taken away.
     enum class ChangeKind { kInsert, kDelete };
@@ -203,8 +218,18 @@ public:
         std::size_t files = 0;      // data files read
         uint64_t inserted = 0;
         uint64_t deleted = 0;
+        bool more = false;  // stopped at ChangeWindow::max_files with files left to read
     };
     using ChangeConsumer = std::function<Status(Batch, ChangeKind, uint64_t snapshot_id)>;
+    /// A part of a change scan, counted in the data files it reads (a file with deletes read
+    /// for its deleted rows, a file added read for its inserts; files nothing touched do not
+    /// count): the first `skip_files` are passed over unread, and the scan stops before reading
+    /// one more than `max_files` (ChangeStats::more). What a reader that resumes part-way
+    /// through a snapshot's changes uses; the default is the whole range.
+    struct ChangeWindow {
+        std::size_t skip_files = 0;
+        std::size_t max_files = std::numeric_limits<std::size_t>::max();
+    };
     /// The row changes of the snapshots after `after`, up to `upto`, snapshot by snapshot, oldest
     /// first (a changelog scan). Per snapshot, first the rows it deleted: rows live in its parent
     /// snapshot that are not live in it, because of the position or equality delete files it
@@ -219,6 +244,10 @@ public:
     Result<ChangeStats> scan_changes(uint64_t after, uint64_t upto,
                                      const std::vector<std::string>& columns,
                                      const ChangeConsumer& on_batch) const;
+    Result<ChangeStats> scan_changes(uint64_t after, uint64_t upto,
+                                     const std::vector<std::string>& columns,
+                                     const ChangeConsumer& on_batch,
+                                     const ChangeWindow& window) const;
 
     struct CompactOptions {
         uint64_t small_file_bytes = 32ull << 20;  // files below this are merged...
@@ -329,7 +358,7 @@ private:
     Result<Manifest> read_snapshot(const Metadata& metadata, uint64_t id,
                                    bool metadata_columns = false) const;
     /// kTypeMismatch unless every column of this handle is in `metadata`'s current schema
-    /// (by field id) with its type or a wider one.
+    /// (by field id) with its type or a wider one (int to long, float to double).
     Status check_still_writable(const TableMetadata& metadata,
                                 const std::vector<int32_t>& ids) const;
     /// The newest snapshot below `below` that reads, or nullopt.
@@ -364,6 +393,7 @@ private:
             }
         }
         field_ids_ = std::make_shared<const std::vector<int32_t>>(std::move(field_ids));
+        float_ids_ = std::make_shared<const std::vector<int32_t>>();
     }
 
     std::string name_;
@@ -371,6 +401,7 @@ private:
     std::shared_ptr<const Schema> schema_;
     PartitionSpec spec_;
     std::shared_ptr<const std::vector<int32_t>> field_ids_;
+    std::shared_ptr<const std::vector<int32_t>> float_ids_;
     /// prepare(): the metadata of the table to create with the first commit.
     std::shared_ptr<const TableMetadata> pending_;
     /// Set when the table's files live in an object store.

@@ -1,10 +1,12 @@
 #include "lake/lake_writer.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -12,8 +14,10 @@
 #include "common/durable_file.h"
 #include "common/json_string.h"
 #include "common/mapped_file.h"
+#include "formats/parquet/parquet_reader.h"
 #include "lake/iceberg_metadata.h"
 #include "lake/staging_folder.h"
+#include "types/column_builder.h"
 
 namespace millrace {
 
@@ -37,6 +41,8 @@ public:
         options_.parquet.sync = true;
         options_.parquet.iceberg_schema = table_.iceberg_schema();
         options_.parquet.field_ids = table_.field_ids();
+        // Iceberg `float` columns are written as FLOAT: values rounded to float precision.
+        options_.parquet.float_columns = table_.float_columns();
         if (options_.max_file_rows == 0) options_.max_file_rows = 1;
         replaced_ = options_.replaced_partitions;
         staging_ = folder_.path();
@@ -58,6 +64,13 @@ public:
                 return Error(ErrorCode::kInvalidArgument, "upsert key column `" + column +
                                                               "` is not a column of table `" +
                                                               table_.name() + "`");
+            }
+            if (is_float_id(table_.float_ids(), table_.field_ids()[*index])) {
+                // Keys compare exactly; a value rounded to float on the way in would match
+                // others. Iceberg's identifier fields exclude float columns too.
+                return Error(ErrorCode::kInvalidArgument,
+                             "upsert key column `" + column + "` of table `" + table_.name() +
+                                 "` is a float column, which cannot be a key");
             }
             key_columns_.push_back(*index);
         }
@@ -88,8 +101,11 @@ public:
         Batch rows(table_.schema(), std::move(columns), batch.num_rows());
         pending_rows_ += rows.num_rows();
         if (!key_columns_.empty()) {
-            // Held until pre_commit, where the last row of each key wins.
+            // Held until pre_commit, where the last row of each key wins; past
+            // upsert_spill_bytes, spilled to a run sorted by key (merged at pre_commit).
+            upsert_bytes_ += rows.memory_bytes();
             upserts_.push_back(std::move(rows));
+            if (upsert_bytes_ >= options_.upsert_spill_bytes) return spill_run();
             return {};
         }
         return write_rows(rows);
@@ -116,18 +132,10 @@ public:
         return {};
     }
 
-    /// Upsert: writes the last row of each key held since the last pre_commit, and an equality
-    /// delete file of their keys per partition.
+    /// Upsert: writes the last row of each key held (or spilled) since the last pre_commit,
+    /// and an equality delete file of their keys per partition.
     Status flush_upserts() {
-        if (upserts_.empty()) return {};
-        std::unordered_map<std::string, std::pair<std::size_t, uint32_t>> last;
-        for (std::size_t b = 0; b < upserts_.size(); ++b) {
-            for (std::size_t r = 0; r < upserts_[b].num_rows(); ++r) {
-                last[row_key(upserts_[b], key_columns_, r)] = {b, static_cast<uint32_t>(r)};
-            }
-        }
-        std::vector<std::vector<uint32_t>> keep(upserts_.size());
-        for (const auto& [key, at] : last) keep[at.first].push_back(at.second);
+        if (upserts_.empty() && runs_.empty()) return {};
         const Schema& schema = *table_.schema();
         std::vector<Field> key_fields;
         std::vector<int32_t> ids;
@@ -148,11 +156,9 @@ public:
         ParquetWriterOptions parquet = options_.parquet;
         parquet.iceberg_schema = iceberg;
         parquet.field_ids = ids;
-        for (std::size_t b = 0; b < upserts_.size(); ++b) {
-            if (keep[b].empty()) continue;
-            std::sort(keep[b].begin(), keep[b].end());
-            const Batch rows =
-                keep[b].size() == upserts_[b].num_rows() ? upserts_[b] : upserts_[b].take(keep[b]);
+        parquet.float_columns.clear();  // no key column is a float column (init_upsert)
+        // Rows that won for their key: into the data files, their keys into the deletes.
+        auto write_upserted = [&](const Batch& rows) -> Status {
             MILLRACE_TRY(write_rows(rows));
             const Batch keys = rows.project(key_columns_);
             std::vector<std::string> folders = table_.partition_spec().empty()
@@ -181,8 +187,30 @@ public:
                 MILLRACE_TRY(
                     it->second->write(Batch(key_schema, std::move(columns), group.num_rows())));
             }
+            return {};
+        };
+        if (runs_.empty()) {
+            std::unordered_map<std::string, std::pair<std::size_t, uint32_t>> last;
+            for (std::size_t b = 0; b < upserts_.size(); ++b) {
+                for (std::size_t r = 0; r < upserts_[b].num_rows(); ++r) {
+                    last[row_key(upserts_[b], key_columns_, r)] = {b, static_cast<uint32_t>(r)};
+                }
+            }
+            std::vector<std::vector<uint32_t>> keep(upserts_.size());
+            for (const auto& [key, at] : last) keep[at.first].push_back(at.second);
+            for (std::size_t b = 0; b < upserts_.size(); ++b) {
+                if (keep[b].empty()) continue;
+                std::sort(keep[b].begin(), keep[b].end());
+                MILLRACE_TRY(write_upserted(keep[b].size() == upserts_[b].num_rows()
+                                                ? upserts_[b]
+                                                : upserts_[b].take(keep[b])));
+            }
+            upserts_.clear();
+            upsert_bytes_ = 0;
+        } else {
+            MILLRACE_TRY(spill_run());
+            MILLRACE_TRY(merge_runs(write_upserted));
         }
-        upserts_.clear();
         for (auto& [folder, writer] : deletes) {
             MILLRACE_TRY(writer->close());
             DataFile f;
@@ -195,6 +223,137 @@ public:
             closed_.push_back(std::move(f));
         }
         return {};
+    }
+
+    /// Upsert past upsert_spill_bytes: the held rows, one per key (the last), sorted by key,
+    /// into a run file of the staging folder, so a commit of any size holds bounded memory.
+    Status spill_run() {
+        if (upserts_.empty()) return {};
+        std::unordered_map<std::string, std::pair<std::size_t, uint32_t>> last;
+        for (std::size_t b = 0; b < upserts_.size(); ++b) {
+            for (std::size_t r = 0; r < upserts_[b].num_rows(); ++r)
+                last[row_key(upserts_[b], key_columns_, r)] = {b, static_cast<uint32_t>(r)};
+        }
+        std::vector<const std::pair<const std::string, std::pair<std::size_t, uint32_t>>*> order;
+        order.reserve(last.size());
+        for (const auto& entry : last) order.push_back(&entry);
+        std::sort(order.begin(), order.end(),
+                  [](const auto* a, const auto* b) { return a->first < b->first; });
+        const std::string folder = staging_ + "/spill";
+        MILLRACE_TRY(create_directories_durably(folder));
+        const std::string path = fmt::format("{}/run-{}.parquet", folder, runs_.size());
+        ParquetWriterOptions spill;  // a scratch file: no sync, no Iceberg metadata
+        spill.row_group_rows = kSpillGroupRows;
+        spill.codec = ParquetCodec::kUncompressed;
+        spill.dictionary = false;
+        MILLRACE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::open(path, table_.schema(), spill));
+        const Schema& schema = *table_.schema();
+        for (std::size_t from = 0; from < order.size(); from += kSpillGroupRows) {
+            const std::size_t to = std::min(order.size(), from + kSpillGroupRows);
+            std::vector<ColumnBuilder> builders;
+            for (std::size_t c = 0; c < schema.size(); ++c)
+                builders.emplace_back(schema.field(c).type, to - from);
+            for (std::size_t i = from; i < to; ++i) {
+                const auto [b, r] = order[i]->second;
+                for (std::size_t c = 0; c < schema.size(); ++c)
+                    builders[c].append_from(upserts_[b].column(c), r);
+            }
+            std::vector<std::shared_ptr<const Column>> columns;
+            for (auto& builder : builders)
+                columns.push_back(std::make_shared<const Column>(builder.finish()));
+            MILLRACE_TRY(writer->write(Batch(table_.schema(), std::move(columns), to - from)));
+        }
+        MILLRACE_TRY(writer->close());
+        runs_.push_back(path);
+        upserts_.clear();
+        upsert_bytes_ = 0;
+        return {};
+    }
+
+    /// Merges the spilled runs (each sorted by key, one row per key) a row group at a time:
+    /// for each key the row of the newest run wins, and goes to `write_upserted` with the
+    /// other winners of its row group. The runs are removed afterwards.
+    Status merge_runs(const std::function<Status(const Batch&)>& write_upserted) {
+        struct Cursor {
+            std::unique_ptr<ParquetReader> reader;
+            std::size_t group = 0;
+            Batch batch;
+            std::size_t row = 0;
+            std::string key;
+            std::vector<uint32_t> keep;
+            bool done = false;
+        };
+        std::vector<std::size_t> all(table_.schema()->size());
+        for (std::size_t c = 0; c < all.size(); ++c) all[c] = c;
+        std::vector<Cursor> cursors(runs_.size());
+        auto load = [&](Cursor& cursor) -> Status {
+            while (cursor.group < cursor.reader->num_row_groups()) {
+                MILLRACE_ASSIGN_OR_RETURN(Batch read,
+                                          cursor.reader->read_row_group(cursor.group++, all));
+                if (read.num_rows() == 0) continue;
+                std::vector<std::shared_ptr<const Column>> columns;
+                for (std::size_t c = 0; c < read.num_columns(); ++c)
+                    columns.push_back(read.column_ptr(c));
+                cursor.batch = Batch(table_.schema(), std::move(columns), read.num_rows());
+                cursor.row = 0;
+                cursor.key = row_key(cursor.batch, key_columns_, 0);
+                return {};
+            }
+            cursor.done = true;
+            return {};
+        };
+        auto advance = [&](Cursor& cursor) -> Status {
+            if (++cursor.row < cursor.batch.num_rows()) {
+                cursor.key = row_key(cursor.batch, key_columns_, cursor.row);
+                return {};
+            }
+            if (!cursor.keep.empty()) {
+                MILLRACE_TRY(write_upserted(cursor.keep.size() == cursor.batch.num_rows()
+                                                ? cursor.batch
+                                                : cursor.batch.take(cursor.keep)));
+                cursor.keep.clear();
+            }
+            return load(cursor);
+        };
+        // A min-heap of cursors by key; among equal keys the newest run wins.
+        auto later = [&](std::size_t a, std::size_t b) {
+            if (cursors[a].key != cursors[b].key) return cursors[a].key > cursors[b].key;
+            return a < b;
+        };
+        std::vector<std::size_t> heap;
+        for (std::size_t i = 0; i < runs_.size(); ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(cursors[i].reader, ParquetReader::open(runs_[i]));
+            MILLRACE_TRY(load(cursors[i]));
+            if (!cursors[i].done) heap.push_back(i);
+        }
+        std::make_heap(heap.begin(), heap.end(), later);
+        std::vector<std::size_t> same;
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            same.assign(1, heap.back());
+            heap.pop_back();
+            while (!heap.empty() && cursors[heap.front()].key == cursors[same[0]].key) {
+                std::pop_heap(heap.begin(), heap.end(), later);
+                same.push_back(heap.back());
+                heap.pop_back();
+            }
+            const std::size_t winner = *std::max_element(same.begin(), same.end());
+            cursors[winner].keep.push_back(static_cast<uint32_t>(cursors[winner].row));
+            for (std::size_t i : same) {
+                MILLRACE_TRY(advance(cursors[i]));
+                if (cursors[i].done) continue;
+                heap.push_back(i);
+                std::push_heap(heap.begin(), heap.end(), later);
+            }
+        }
+        remove_runs();
+        return {};
+    }
+
+    void remove_runs() {
+        runs_.clear();
+        std::error_code error;
+        std::filesystem::remove_all(staging_ + "/spill", error);
     }
 
     Status pre_commit(uint64_t checkpoint) {
@@ -355,6 +514,8 @@ public:
         open_.clear();  // ParquetWriters close their descriptors; the files are removed below
         closed_.clear();
         upserts_.clear();
+        upsert_bytes_ = 0;
+        remove_runs();
         staged_.clear();
         pending_rows_ = 0;
         std::error_code error;
@@ -456,6 +617,9 @@ private:
     uint64_t pending_rows_ = 0;
     std::vector<std::size_t> key_columns_;  // upsert: the key columns' indices
     std::vector<Batch> upserts_;            // upsert: rows written since the last pre_commit
+    std::size_t upsert_bytes_ = 0;          // upsert: their memory
+    std::vector<std::string> runs_;         // upsert: spilled runs since the last pre_commit
+    static constexpr std::size_t kSpillGroupRows = 16384;
 };
 
 Result<std::unique_ptr<LakeWriter>> LakeWriter::open(LakeTable table, LakeWriterOptions options) {

@@ -44,8 +44,11 @@ struct LakeWriterOptions {
     /// last one written) and an equality delete file per partition with the commit's keys, so
     /// that older rows with those keys are deleted and the table holds one row per key. Every
     /// partition source column must be a key column (the old row of a key is then in the same
-    /// partition as the new one). The commit's rows are held in memory until pre_commit.
+    /// partition as the new one). The commit's rows are held in memory until pre_commit, or
+    /// once they take `upsert_spill_bytes`, deduplicated and spilled to runs sorted by key in
+    /// the staging folder, which pre_commit merges (memory stays bounded for any commit size).
     std::vector<std::string> upsert_key;
+    std::size_t upsert_spill_bytes = std::size_t{256} << 20;
     /// A new file is started in a partition after this many rows.
     uint64_t max_file_rows = 8ull << 20;
     ParquetWriterOptions parquet;

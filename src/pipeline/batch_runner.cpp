@@ -21,6 +21,7 @@
 #include "connectors/lake_source.h"
 #include "connectors/online_sink.h"
 #include "connectors/streaming_file_source.h"
+#include "connectors/streaming_lake_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "connectors/topic_source.h"
@@ -126,8 +127,8 @@ void check_common_support(const PipelineSpec& pipeline, std::vector<Error>& erro
         // A generator never ends: only a streaming run can take one.
         if (source.kind == SourceKind::kGenerator && pipeline.mode == PipelineMode::kStreaming)
             continue;
-        // A lake table is read as of a snapshot: batch runs only (for now).
-        if (source.kind == SourceKind::kLake && pipeline.mode == PipelineMode::kBatch) continue;
+        // A lake table: read as of a snapshot (batch), or followed snapshot by snapshot.
+        if (source.kind == SourceKind::kLake) continue;
         errors.emplace_back(ErrorCode::kUnsupported,
                             fmt::format("source `{}`: {} sources are not available to {} runs "
                                         "in this build; use a file, topic or kafka source",
@@ -195,6 +196,23 @@ void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& error
 
 void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors) {
     check_common_support(pipeline, errors);
+    // Exactly-once: every kafka: sink commits in the pipeline's one Kafka transaction
+    // (connectors/kafka_transaction.h), so all of them must reach the same cluster alike.
+    const SinkSpec* first = nullptr;
+    for (const SinkSpec& sink : pipeline.sinks) {
+        if (sink.kind != SinkKind::kKafka) continue;
+        if (first == nullptr) {
+            first = &sink;
+        } else if (sink.brokers != first->brokers || sink.properties != first->properties) {
+            errors.push_back(Error(
+                ErrorCode::kConfig,
+                fmt::format("sink {}: the kafka sinks of a streaming pipeline commit in one Kafka "
+                            "transaction, so they must name the same brokers and properties as "
+                            "the first one ({}; another cluster cannot commit atomically with it)",
+                            sink_target(sink), sink_target(*first)),
+                sink.location));
+        }
+    }
 }
 
 namespace {
@@ -296,7 +314,10 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                             open_outputs));
         } else if (source.kind == SourceKind::kGenerator && streaming) {
             MILLRACE_ASSIGN_OR_RETURN(reader, GeneratorSource::open(source, *prepared.clock));
-        } else if (source.kind == SourceKind::kLake && !streaming) {
+        } else if (source.kind == SourceKind::kLake && streaming) {
+            // Followed from its position in the pipeline's checkpoints (the run seeks to it).
+            MILLRACE_ASSIGN_OR_RETURN(reader, StreamingLakeSource::open(source, project.data_dir));
+        } else if (source.kind == SourceKind::kLake) {
             // Only a run that commits its sinks moves an incremental source's progress.
             MILLRACE_ASSIGN_OR_RETURN(
                 reader,
@@ -419,7 +440,30 @@ Result<Prepared> prepare_run(const Project& project, const PipelineSpec& pipelin
                                  sink.location);
                 }
             }
-            if (open_outputs) {
+            if (open_outputs && streaming) {
+                // Exactly-once: every kafka: sink of a streaming run writes through the
+                // pipeline's one transaction, which must then reach one cluster only.
+                if (!prepared.kafka_transaction) {
+                    MILLRACE_ASSIGN_OR_RETURN(
+                        const std::string id,
+                        kafka_transactional_id(project.data_dir, pipeline.name));
+                    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        pipeline.checkpoint_interval.value_or(std::chrono::seconds(10)));
+                    MILLRACE_ASSIGN_OR_RETURN(prepared.kafka_transaction,
+                                              KafkaTransaction::create(sink, id, interval));
+                } else if (!prepared.kafka_transaction->serves(sink)) {
+                    return Error(ErrorCode::kConfig,
+                                 fmt::format("sink {}: the kafka sinks of a streaming pipeline "
+                                             "commit in one Kafka transaction, so they must name "
+                                             "the same brokers and properties (another cluster "
+                                             "cannot commit atomically with the first)",
+                                             sink_target(sink)),
+                                 sink.location);
+                }
+                MILLRACE_ASSIGN_OR_RETURN(
+                    p.output,
+                    KafkaSink::create(sink, *p.plan->schema, prepared.kafka_transaction.get()));
+            } else if (open_outputs) {
                 MILLRACE_ASSIGN_OR_RETURN(p.output, KafkaSink::create(sink, *p.plan->schema));
             }
         } else if (open_outputs) {
@@ -483,6 +527,17 @@ std::string dead_letter_topic_name(const PipelineSpec& pipeline) {
         if (sink.from == kDeadLetterName && sink.kind == SinkKind::kTopic) return sink.topic;
     }
     return DeadLetterTopic::default_topic(pipeline.name);
+}
+
+CheckpointDecision checkpoint_decision(const Prepared& prepared) {
+    const KafkaTransaction* transaction = prepared.kafka_transaction.get();
+    if (transaction == nullptr || !transaction->deciding()) return {};
+    return CheckpointDecision{transaction->kind(), transaction->name()};
+}
+
+Status commit_checkpoint_decision(Prepared& prepared, uint64_t id) {
+    if (!prepared.kafka_transaction) return {};
+    return prepared.kafka_transaction->commit(id);
 }
 
 Status open_dead_letter_topic(Prepared& prepared, const Project& project,

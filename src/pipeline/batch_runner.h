@@ -127,8 +127,9 @@ Result<RunReport> run_batch_pipeline(const Project& project, const PipelineSpec&
 void check_batch_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
 
 /// What `millrace run` refuses in a `mode: streaming` pipeline before any data moves: kafka
-/// sources, checks on views, dead letters anywhere but a file or topic. Appended to `errors`
-/// at the location of what is refused.
+/// sources, checks on views, dead letters anywhere but a file or topic, kafka sinks to more
+/// than one cluster (brokers and properties must match: one Kafka transaction commits them).
+/// Appended to `errors` at the location of what is refused.
 void check_streaming_support(const PipelineSpec& pipeline, std::vector<Error>& errors);
 
 /// Checks a pipeline's SQL without running it (`millrace validate`): binds every view and

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <future>
 #include <set>
 
 #include "common/durable_file.h"
@@ -135,6 +137,10 @@ std::string CheckpointMetadata::to_text() const {
     out += '\n';
     out += fmt::format("id {}\ncreated_micros {}\ndead_letter_bytes {}\nfinal {}\n", id,
                        created_micros, dead_letter_bytes, final ? 1 : 0);
+    if (!decided_by.empty()) {
+        out += fmt::format("decided_by {} {}\n", encode_name(decided_by.kind),
+                           encode_name(decided_by.name));
+    }
     for (const CheckpointSource& source : sources) {
         std::vector<std::string> maxima;
         for (const auto& value : source.max_events) maxima.push_back(optional_text(value));
@@ -192,6 +198,12 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
             if (!parse_number(words[1], metadata.dead_letter_bytes)) return corrupt("bad size");
         } else if (key == "final" && words.size() == 2) {
             metadata.final = words[1] == "1";
+        } else if (key == "decided_by" && words.size() == 3) {
+            std::optional<std::string> kind = decode_name(words[1]);
+            std::optional<std::string> name = decode_name(words[2]);
+            if (!kind || !name || kind->empty() || name->empty() || !metadata.decided_by.empty())
+                return corrupt("bad decided_by");
+            metadata.decided_by = CheckpointDecision{*kind, *name};
         } else if (key == "source" && (words.size() == 8 || words.size() == 10) &&
                    words[2] == "offsets" && words[4] == "watermark" && words[6] == "max_events" &&
                    (words.size() == 8 || words[8] == "origin")) {
@@ -309,11 +321,22 @@ Result<std::optional<CheckpointMetadata>> CheckpointStore::latest() {
     return std::optional<CheckpointMetadata>(std::move(metadata));
 }
 
+Status CheckpointStore::create_folder(uint64_t id) const {
+    // The checkpoints' folder durably (once); the checkpoint's own folder without a sync of
+    // its parent: complete() syncs the parent once the checkpoint is complete, and a folder a
+    // crash loses before then was no checkpoint.
+    MILLRACE_TRY(create_directories_durably(root_));
+    const std::string path = folder(id);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+        return io_error("cannot create folder " + path);
+    return {};
+}
+
 Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::string_view bytes) {
-    MILLRACE_TRY(create_directories_durably(folder(id)));
-    // Written in place and synced, without a temporary file or a sync of the folder: the
-    // folder is no checkpoint until complete() writes its metadata, which syncs the folder
-    // (and so every state file's entry) before the metadata's own entry can be seen.
+    MILLRACE_TRY(create_folder(id));
+    // Written in place without a temporary file: the folder is no checkpoint until complete()
+    // syncs every state file and the folder (and so every state file's entry) before the
+    // metadata's own entry can be seen.
     const std::string path = folder(id) + "/" + file;
     // A name another checkpoint's file is hard-linked under must never be written through.
     ::unlink(path.c_str());
@@ -329,16 +352,36 @@ Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::s
         }
         written += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0) {
-        ::close(fd);
-        return io_error("cannot fsync " + path);
-    }
     if (::close(fd) != 0) return io_error("cannot close " + path);
+    unsynced_.push_back(path);
     return {};
 }
 
+Status CheckpointStore::sync_state_files(uint64_t id) {
+    // At once, from a thread each: the file system commits concurrent syncs together, so a
+    // checkpoint of several state files waits for about one journal commit, not one each.
+    // (Files of a checkpoint that failed before completing are no one's state.)
+    std::vector<std::string> paths;
+    const std::string prefix = folder(id) + "/";
+    for (std::string& path : unsynced_)
+        if (path.starts_with(prefix)) paths.push_back(std::move(path));
+    unsynced_.clear();
+    if (paths.empty()) return {};
+    if (paths.size() == 1) return sync_file(paths.front());
+    std::vector<std::future<Status>> syncs;
+    syncs.reserve(paths.size());
+    for (const std::string& path : paths)
+        syncs.push_back(std::async(std::launch::async, [&path] { return sync_file(path); }));
+    Status first;
+    for (auto& sync : syncs) {
+        Status status = sync.get();
+        if (!status.ok() && first.ok()) first = std::move(status);
+    }
+    return first;
+}
+
 Status CheckpointStore::link_state(uint64_t previous, uint64_t id, const std::string& file) {
-    MILLRACE_TRY(create_directories_durably(folder(id)));
+    MILLRACE_TRY(create_folder(id));
     const std::string from = folder(previous) + "/" + file;
     const std::string to = folder(id) + "/" + file;
     std::error_code error;
@@ -354,13 +397,27 @@ Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& 
 }
 
 Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
-    MILLRACE_TRY(create_directories_durably(folder(metadata.id)));
+    MILLRACE_TRY(create_folder(metadata.id));
+    MILLRACE_TRY(sync_state_files(metadata.id));
     // The state files' entries (written or linked without a sync of the folder) are durable
     // before the metadata's can be.
     MILLRACE_TRY(sync_directory(folder(metadata.id)));
     MILLRACE_TRY(write_file_durably(folder(metadata.id) + "/" + std::string(kMetadataFile),
                                     metadata.to_text()));
-    return apply_retention();
+    // The checkpoint's folder entry, before any sink commits what it staged for it (and
+    // before the retention removes an older checkpoint).
+    MILLRACE_TRY(sync_directory(root_));
+    return apply_retention(!metadata.decided_by.empty());
+}
+
+Status CheckpointStore::remove(uint64_t id) {
+    std::error_code error;
+    std::filesystem::remove(folder(id) + "/" + std::string(kMetadataFile), error);
+    if (error) return io_error("cannot remove the metadata of checkpoint " + folder(id));
+    MILLRACE_TRY(sync_directory(folder(id)));
+    std::filesystem::remove_all(folder(id), error);
+    if (error) return io_error("cannot remove the checkpoint " + folder(id));
+    return sync_directory(root_);
 }
 
 Status CheckpointStore::copy_to(uint64_t id, const std::string& target) const {
@@ -396,10 +453,11 @@ Result<CheckpointMetadata> CheckpointStore::read_folder(const std::string& folde
     return CheckpointMetadata::parse(text, path);
 }
 
-Status CheckpointStore::apply_retention() {
+Status CheckpointStore::apply_retention(bool keep_previous) {
     MILLRACE_ASSIGN_OR_RETURN(std::vector<uint64_t> complete, complete_ids());
-    if (complete.size() <= retain_) return {};
-    const uint64_t oldest_kept = complete[complete.size() - retain_];
+    const std::size_t retain = keep_previous ? std::max<std::size_t>(retain_, 2) : retain_;
+    if (complete.size() <= retain) return {};
+    const uint64_t oldest_kept = complete[complete.size() - retain];
     std::error_code error;
     for (uint64_t id : numbered_folders(root_)) {
         if (id >= oldest_kept) continue;
@@ -410,7 +468,9 @@ Status CheckpointStore::apply_retention() {
         std::filesystem::remove_all(folder(id), error);
         if (error) return io_error("cannot remove the old checkpoint " + folder(id));
     }
-    return sync_directory(root_);
+    // Not synced: a removal a crash undoes leaves an older checkpoint that the newest one
+    // outranks, removed again by the next retention.
+    return {};
 }
 
 }  // namespace millrace

@@ -42,7 +42,17 @@ struct CheckpointState {
     uint64_t length = 0;          // with key_group
 };
 
-/// What makes a checkpoint complete: the metadata file, written last.
+/// The external transaction whose commit decides a checkpoint (connectors/checkpoint_decider.h):
+/// its kind ("kafka") and name (the transactional.id).
+struct CheckpointDecision {
+    std::string kind;  // empty: none (the metadata alone decides)
+    std::string name;
+    bool empty() const { return kind.empty(); }
+    bool operator==(const CheckpointDecision&) const = default;
+};
+
+/// What makes a checkpoint complete: the metadata file, written last; for a checkpoint
+/// `decided_by` an external transaction, the metadata and that transaction's commit.
 struct CheckpointMetadata {
     uint64_t id = 0;  // also the commit id every sink was pre-committed with
     int64_t created_micros = 0;
@@ -51,6 +61,9 @@ struct CheckpointMetadata {
     uint64_t dead_letter_bytes = 0;
     /// The stop of a run, not an interval: windows were emitted and are not in the state.
     bool final = false;
+    /// Set when the checkpoint is complete only if this transaction committed with its id as
+    /// marker (the last resource of the two-phase commit); see pipeline/checkpoint_decision.h.
+    CheckpointDecision decided_by;
     std::vector<CheckpointSource> sources;
     std::vector<CheckpointState> states;
 
@@ -85,6 +98,7 @@ struct CheckpointMetadata {
 ///   created_micros 1764979200000000
 ///   dead_letter_bytes 5120
 ///   final 0
+///   decided_by kafka millrace-orders-3f2a9c01d4e5b677     (only when a transaction decides)
 ///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
 ///   source clicks offsets 5000 watermark - max_events - origin 1764979000000000
 ///   state daily->lake:revenue sink-0.state
@@ -107,7 +121,9 @@ struct CheckpointMetadata {
 /// `millrace-state-changes 1`; see "Incremental checkpoints" in docs/streaming.md).
 ///
 /// Ids grow (they are the pipeline's commit ids); the newest `retain` complete checkpoints
-/// are kept, older ones removed once a newer one is complete. One process per pipeline at a
+/// are kept, older ones removed once a newer one is complete. While the newest is decided by
+/// an external transaction, the one before it is kept too (`retain` 1 keeps 2): it is what a
+/// restart falls back to when that transaction never committed. One process per pipeline at a
 /// time (the lake sink's named staging and the consumer name enforce it); one thread.
 class CheckpointStore {
 public:
@@ -128,7 +144,8 @@ public:
     /// metadata: a crash during a checkpoint) on the way.
     Result<std::optional<CheckpointMetadata>> latest();
 
-    /// Writes one state file of checkpoint `id` (its folder is created on first use).
+    /// Writes one state file of checkpoint `id` (its folder is created on first use); complete()
+    /// syncs it.
     Status write_state(uint64_t id, const std::string& file, std::string_view bytes);
     /// Incremental checkpoints: state file `file` of checkpoint `id` is the same bytes as
     /// `file` of checkpoint `previous`, so it is hard-linked to it instead of written again
@@ -141,6 +158,10 @@ public:
     /// beyond the newest `retain`.
     Status complete(const CheckpointMetadata& metadata);
 
+    /// Removes complete checkpoint `id` (one whose deciding transaction never committed): its
+    /// metadata first, durably, so a crash halfway leaves an incomplete folder.
+    Status remove(uint64_t id);
+
     /// Ids of the complete checkpoints, ascending.
     Result<std::vector<uint64_t>> complete_ids() const;
 
@@ -152,9 +173,14 @@ public:
     static Result<CheckpointMetadata> read_folder(const std::string& folder);
 
 private:
-    Status apply_retention();
+    Status apply_retention(bool keep_previous);
+    /// Creates checkpoint `id`'s folder (see write_state).
+    Status create_folder(uint64_t id) const;
+    /// fsyncs the state files of checkpoint `id` written since the last complete().
+    Status sync_state_files(uint64_t id);
     std::string root_;
     std::size_t retain_;
+    std::vector<std::string> unsynced_;  // state files written, not yet synced
 };
 
 /// The pipeline name as a folder name: characters other than letters, digits, `-`, `_` and `.`

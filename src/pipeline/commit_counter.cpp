@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "common/durable_file.h"
 #include "common/file_lock.h"
@@ -72,6 +73,28 @@ Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::stri
     MILLRACE_TRY(
         write_file_durably(path, fmt::format("{}\n", last + std::max<uint64_t>(count, 1))));
     return next;
+}
+
+Result<std::string> kafka_transactional_id(const std::string& data_dir,
+                                           const std::string& pipeline) {
+    MILLRACE_ASSIGN_OR_RETURN(const std::string folder, pipeline_folder(data_dir, pipeline));
+    const std::string path = folder + "/kafka_transactional_id";
+    std::error_code error;
+    if (std::filesystem::exists(path, error)) {
+        MILLRACE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+        if (text.empty() || text.find_first_of(" \n") != std::string::npos) {
+            return Error(ErrorCode::kCorruption,
+                         fmt::format("{} does not hold a transactional.id (`{}`)", path, text));
+        }
+        return text;
+    }
+    std::random_device random;
+    const uint64_t suffix = (static_cast<uint64_t>(random()) << 32) | random();
+    std::string id = fmt::format("millrace-{}-{:016x}",
+                                 std::filesystem::path(folder).filename().string(), suffix);
+    MILLRACE_TRY(write_file_durably(path, id + "\n"));
+    return id;
 }
 
 }  // namespace millrace

@@ -37,4 +37,13 @@ Result<FileLock> lock_streaming_run(const std::string& data_dir, const std::stri
 Result<uint64_t> reserve_commit_ids(const std::string& data_dir, const std::string& pipeline,
                                     uint64_t count);
 
+/// The transactional.id of the pipeline's Kafka transaction (connectors/kafka_transaction.h):
+/// `millrace-<pipeline>-<16 hex digits>`, made up by the first streaming run that writes a
+/// `kafka:` sink and kept in `<data_dir>/pipelines/<pipeline>/kafka_transactional_id`. Stable
+/// across runs, so a restart fences the dead run's producer and ends its transaction; distinct
+/// per data directory, so processes scaled out with their own data directories (and the same
+/// pipeline) never fence each other.
+Result<std::string> kafka_transactional_id(const std::string& data_dir,
+                                           const std::string& pipeline);
+
 }  // namespace millrace

@@ -8,11 +8,13 @@
 #include "common/clock.h"
 #include "connectors/dead_letter_topic.h"
 #include "connectors/feature_writer.h"
+#include "connectors/kafka_transaction.h"
 #include "connectors/sink.h"
 #include "connectors/source.h"
 #include "exec/plan_builder.h"
 #include "log/log.h"
 #include "online/feature_view.h"
+#include "pipeline/checkpoint_store.h"
 #include "pipeline/dataset_rules.h"
 #include "pipeline/source_fan_out.h"
 #include "pipeline/stream_runner.h"
@@ -80,6 +82,10 @@ struct Prepared {
     /// Declared after the logs it appends to (destroyed before them).
     std::unique_ptr<DeadLetterTopic> dead_letter_topic;
     std::vector<PreparedSource> sources;
+    /// A streaming run's one transactional producer for all its `kafka:` sinks, which decides
+    /// its checkpoints (docs/kafka.md, "Exactly-once Kafka sinks"). Declared before the sinks
+    /// that write through it (destroyed after them).
+    std::unique_ptr<KafkaTransaction> kafka_transaction;
     std::vector<PreparedSink> sinks;
     const SinkSpec* dead_letter_sink = nullptr;
     std::vector<std::string> input_files;    // of the file sources
@@ -120,6 +126,16 @@ std::string dead_letter_topic_name(const PipelineSpec& pipeline);
 
 /// Copies the dead-letter topic's outcome into `report` and stops the logs the run opened.
 void finish_dead_letter_topic(Prepared& prepared, RunReport& report);
+
+/// The transaction deciding the checkpoint being taken (the run's Kafka transaction, when it
+/// holds records of it; empty otherwise): for the checkpoint's metadata, written before it
+/// commits.
+CheckpointDecision checkpoint_decision(const Prepared& prepared);
+
+/// Commits the deciding transaction of checkpoint `id` after its metadata and before every
+/// other sink (a no-op without one). On failure the outcome is unknown: the other sinks keep
+/// what they staged and the next run settles the checkpoint from the transaction's marker.
+Status commit_checkpoint_decision(Prepared& prepared, uint64_t id);
 
 /// "file out/daily.csv", "lake table t", ... for reports and messages.
 std::string sink_target(const SinkSpec& sink);

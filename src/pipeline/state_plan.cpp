@@ -310,6 +310,7 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
         }
         for (const SourceSpec& source : pipeline.sources) {
             const bool positioned = source.kind == SourceKind::kTopic ||
+                                    source.kind == SourceKind::kLake ||
                                     (source.kind == SourceKind::kFile && source.watch);
             if (positioned && saved->find_source(source.name) == nullptr)
                 plan.sources_new.push_back(source.name);

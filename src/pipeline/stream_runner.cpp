@@ -22,12 +22,14 @@
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_source.h"
 #include "connectors/streaming_file_source.h"
+#include "connectors/streaming_lake_source.h"
 #include "connectors/streaming_topic_source.h"
 #include "connectors/topic_sink.h"
 #include "exec/plan_builder.h"
 #include "exec/watermark_tracker.h"
 #include "log/append_signal.h"
 #include "log/log.h"
+#include "pipeline/checkpoint_decision.h"
 #include "pipeline/checkpoint_store.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/keyed_stage.h"
@@ -217,6 +219,7 @@ struct StreamInput {
     StreamingTopicSource* topic = nullptr;  // null for a generator or a kafka source
     KafkaSource* kafka = nullptr;           // a kafka source
     StreamingFileSource* files = nullptr;   // a watched folder
+    StreamingLakeSource* lake = nullptr;    // a lake table followed
     std::size_t files_before = 0;           // files it had read before this run
     bool ended = false;                     // a generator past its limit
     std::vector<const ScanInput*> inputs;
@@ -407,7 +410,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     report.run.pipeline = pipeline.name;
     // The newest complete checkpoint: the run goes on from its state, positions and commits.
     CheckpointStore checkpoints(project.data_dir, pipeline.name, options.checkpoints_retained);
-    MILLRACE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> restored, checkpoints.latest());
+    // Settled first: a checkpoint decided by the Kafka transaction is complete only if that
+    // committed (pipeline/checkpoint_decision.h).
+    MILLRACE_ASSIGN_OR_RETURN(
+        std::optional<CheckpointMetadata> restored,
+        settle_latest_checkpoint(checkpoints, prepared.kafka_transaction.get()));
     std::string restored_folder = restored ? checkpoints.folder(restored->id) : std::string();
     if (options.from_savepoint) {
         // An older state than the latest checkpoint's, chosen by the user: the sinks get what
@@ -658,6 +665,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             stream->topic = static_cast<StreamingTopicSource*>(source.reader.get());
         if (source.spec->kind == SourceKind::kKafka)
             stream->kafka = static_cast<KafkaSource*>(source.reader.get());
+        if (source.spec->kind == SourceKind::kLake)
+            stream->lake = static_cast<StreamingLakeSource*>(source.reader.get());
         stream->report = &report.run.sources[i];
         if (auto it = inputs.find(source.spec->name); it != inputs.end())
             stream->inputs = it->second;
@@ -691,11 +700,26 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // offsets of the partitions the group assigns it (KafkaSource::resume_from); a generator
         // from the records it had made, with the event times of the run that made them.
         const bool generator = source.spec->kind == SourceKind::kGenerator;
-        const CheckpointSource* saved =
-            restored && (stream->topic || stream->files || stream->kafka || generator)
-                ? restored->find_source(source.spec->name)
-                : nullptr;
+        const CheckpointSource* saved = restored && (stream->topic || stream->files ||
+                                                     stream->kafka || stream->lake || generator)
+                                            ? restored->find_source(source.spec->name)
+                                            : nullptr;
         if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
+        // A lake source from its (snapshot, files done, whole) position.
+        if (saved != nullptr && stream->lake) {
+            Status sought =
+                saved->offsets.size() != 3
+                    ? Status(Error(ErrorCode::kCorruption,
+                                   fmt::format("lake source `{}` has {} position numbers, not 3",
+                                               saved->name, saved->offsets.size())))
+                    : stream->lake->seek(SourcePosition{static_cast<std::size_t>(saved->offsets[0]),
+                                                        static_cast<uint64_t>(saved->offsets[1]),
+                                                        static_cast<uint64_t>(saved->offsets[2])});
+            if (!sought.ok()) {
+                return std::move(sought).error().with_context(
+                    fmt::format("restoring checkpoint {}", restored->id));
+            }
+        }
         if (saved != nullptr) {
             for (std::size_t p = 0; p < saved->offsets.size(); ++p) {
                 Status sought = {};
@@ -978,6 +1002,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 for (Offset offset : stream->topic->offsets()) source.offsets.push_back(offset);
             } else if (stream->kafka) {
                 source.offsets = stream->kafka->offsets();
+            } else if (stream->lake) {
+                const SourcePosition at = stream->lake->position();
+                source.offsets = {static_cast<int64_t>(at.unit), static_cast<int64_t>(at.offset),
+                                  static_cast<int64_t>(at.line)};
             } else if (stream->files) {
                 source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
             } else if (stream->source->spec->kind == SourceKind::kGenerator) {
@@ -1001,8 +1029,16 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(id));
         crash_point("sinks-pre-committed");
+        metadata.decided_by = checkpoint_decision(prepared);
         MILLRACE_TRY(checkpoints.complete(metadata));
         crash_point("checkpoint-complete");
+        // The Kafka transaction, when it decides the checkpoint, before every other sink.
+        if (Status decided = commit_checkpoint_decision(prepared, id); !decided.ok()) {
+            abort_guard.committed();  // as below: the next run settles what was staged
+            return std::move(decided).error().with_context(fmt::format(
+                "committing checkpoint {} (the next run finds out whether it did)", id));
+        }
+        crash_point("checkpoint-decided");
         for (PreparedSink& sink : prepared.sinks) {
             if (!all_sinks && sink.spec->kind == SinkKind::kFile) continue;
             Status committed = sink.output->commit(id);

@@ -423,10 +423,28 @@ private:
             }
         }
         if (present(start_from)) {
+            const std::string start_what = key_of("start_from", what);
             if (auto start = reader_.choice<StartFrom>(
-                    *start_from, key_of("start_from", what),
+                    *start_from, start_what,
                     {{"earliest", StartFrom::kEarliest}, {"latest", StartFrom::kLatest}})) {
                 source.start_from = *start;
+            }
+            // A lake source in a streaming pipeline starts at the table's current snapshot
+            // (read whole) or, with `latest`, after it; a batch run reads it once.
+            if (kind_key == "lake" && spec_.mode != PipelineMode::kStreaming) {
+                reader_.error(ErrorCode::kConfig,
+                              start_what +
+                                  " applies to a lake source in a streaming pipeline (a batch "
+                                  "run reads the current snapshot, or with `incremental` the "
+                                  "snapshots since its last run)",
+                              map.key_location("start_from"));
+            } else if (kind_key == "lake" && source.start_from == StartFrom::kLatest &&
+                       source.start_snapshot) {
+                reader_.error(ErrorCode::kConfig,
+                              start_what +
+                                  " `latest` and `start_snapshot` both say where to start; "
+                                  "give one",
+                              map.key_location("start_from"));
             }
         }
         if (present(on_error)) {
@@ -488,7 +506,13 @@ private:
         }
         if (present(poll_interval)) {
             const std::string poll_what = key_of("poll_interval", what);
-            if (!source.watch) {
+            if (kind_key == "lake" && spec_.mode != PipelineMode::kStreaming) {
+                reader_.error(ErrorCode::kConfig,
+                              poll_what +
+                                  " applies to a lake source in a streaming pipeline (how often "
+                                  "it looks for new snapshots)",
+                              map.key_location("poll_interval"));
+            } else if (kind_key != "lake" && !source.watch) {
                 reader_.error(ErrorCode::kConfig, poll_what + " needs `watch: true`",
                               map.key_location("poll_interval"));
             } else if (auto interval = reader_.duration(*poll_interval, poll_what)) {
@@ -524,7 +548,8 @@ private:
         };
         flag("incremental", source.incremental);
         flag("changelog", source.changelog);
-        if (source.changelog && !source.incremental) {
+        // A streaming changelog may start with the current snapshot read whole (as inserts).
+        if (source.changelog && !source.incremental && spec_.mode != PipelineMode::kStreaming) {
             reader_.error(ErrorCode::kConfig,
                           key_of("changelog", what) +
                               " needs `incremental: true` (a changelog is of the snapshots "
@@ -540,14 +565,6 @@ private:
                                                     std::numeric_limits<int64_t>::max())) {
                 source.start_snapshot = static_cast<uint64_t>(*value);
             }
-        }
-        if (spec_.mode == PipelineMode::kStreaming) {
-            reader_.error(ErrorCode::kConfig,
-                          what +
-                              " is a batch source: a streaming pipeline cannot read a lake "
-                              "table yet (run a batch pipeline with `incremental: true` on a "
-                              "schedule)",
-                          node.location());
         }
         map.finish();
     }

@@ -108,8 +108,9 @@ struct SourceSpec {
     /// `start:` the event-time origin (orders, transactions: the first event time; activity:
     /// its day); none: the clock's time when the source first opens.
     std::optional<int64_t> generator_start_micros;
-    /// kLake (batch): a lake table, `lake: { table: t, incremental: true, changelog: true,
-    /// start_snapshot: 3 }` (docs/lake.md, "A lake table as a pipeline source").
+    /// kLake: a lake table, `lake: { table: t, incremental: true, changelog: true,
+    /// start_snapshot: 3 }` (docs/lake.md, "A lake table as a pipeline source"); in a streaming
+    /// pipeline followed snapshot by snapshot (also `start_from`, `poll_interval`).
     std::string table;
     SourceLocation table_location;  // where `table` is written
     bool incremental = false;       // only the rows of the snapshots since the last commit
@@ -140,7 +141,8 @@ struct SourceSpec {
     /// kFile in a streaming pipeline: the path (a folder or a glob) is watched, and files that
     /// appear in it are read once each, in order of (mtime, name), as they arrive.
     bool watch = false;
-    /// With `watch`: how often the folder is scanned for new files.
+    /// With `watch`: how often the folder is scanned for new files. kLake (streaming): how
+    /// often the table's metadata is read for new snapshots.
     std::chrono::microseconds poll_interval{std::chrono::seconds(1)};
     int64_t bad_file_budget() const {
         if (max_bad_files) return *max_bad_files;

@@ -477,7 +477,8 @@ HttpResponse IcebergCatalogHandler::create_table(const HttpRequest& request) {
         return iceberg_error(400, "BadRequestException",
                              "a lake table's location is its folder " + location);
     }
-    auto table = LakeTable::create(data_dir_, create.name, create.schema, create.partition_by);
+    auto table = LakeTable::create(data_dir_, create.name, create.schema, create.partition_by,
+                                   nullptr, create.float_columns);
     if (!table.ok()) return error_response(table.error(), "NoSuchTableException");
     if (!create.properties.empty()) {
         // The properties are the table's first commit; a failure leaves the created table.

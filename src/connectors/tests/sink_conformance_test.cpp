@@ -2,10 +2,7 @@
 // (destroyed without commit, then a reader looks), abort, commit, and a replayed commit id.
 // What a reader may see before commit depends on the sink's declared delivery guarantee.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -19,12 +16,12 @@
 #include "connectors/feature_writer.h"
 #include "connectors/file_sink.h"
 #include "connectors/kafka_sink.h"
+#include "connectors/kafka_transaction.h"
 #include "connectors/lake_sink.h"
 #include "connectors/online_sink.h"
 #include "connectors/sink.h"
+#include "connectors/tests/kafka_test_listener.h"
 #include "connectors/topic_sink.h"
-#include "kafka/broker.h"
-#include "kafka/kafka_server.h"
 #include "lake/lake_table.h"
 #include "log/log.h"
 #include "log/partition.h"
@@ -169,57 +166,18 @@ private:
     std::unique_ptr<Log> log_;
 };
 
-/// A port nothing listens on right now, for a server whose advertised address must be known
-/// before it starts.
-uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
 /// The kafka sink against an in-process Kafka listener over a log of its own: what a reader
 /// sees is what the log's topic holds.
 class KafkaHarness final : public SinkHarness {
 public:
-    explicit KafkaHarness(std::string dir) : SinkHarness(std::move(dir)) {
-        auto log = Log::open(dir_, clock_);
-        if (!log.ok()) return;
-        log_ = std::move(log).value();
-        if (!log_->ensure_topic("rows", TopicConfig{}).ok()) return;
-        kafka::BrokerOptions options;
-        options.advertised_port = free_port();
-        broker_ = std::make_unique<kafka::Broker>(*log_, clock_, logger_, options);
-        if (!broker_->start().ok()) return;
-        kafka::KafkaServerOptions server_options;
-        server_options.port = static_cast<uint16_t>(options.advertised_port);
-        server_ = std::make_unique<kafka::KafkaServer>(server_options, *broker_, logger_);
-        started_ = server_->start().ok();
-    }
-    ~KafkaHarness() override {
-        if (server_) server_->stop();
-        if (broker_) broker_->stop();
-        broker_.reset();
-        server_.reset();
-        log_.reset();
-    }
+    explicit KafkaHarness(std::string dir) : SinkHarness(dir), kafka_(dir) {}
     Result<std::unique_ptr<Sink>> open() override {
-        if (!started_) return Error(ErrorCode::kIo, "the Kafka listener did not start");
-        SinkSpec spec;
-        spec.kind = SinkKind::kKafka;
-        spec.brokers = {"127.0.0.1:" + std::to_string(server_->port())};
-        spec.topic = "rows";
-        spec.key = {"id"};
-        MILLRACE_ASSIGN_OR_RETURN(auto sink, KafkaSink::create(spec, *test_schema()));
+        if (!kafka_.started()) return Error(ErrorCode::kIo, "the Kafka listener did not start");
+        MILLRACE_ASSIGN_OR_RETURN(auto sink, KafkaSink::create(kafka_.spec(), *test_schema()));
         return std::unique_ptr<Sink>(std::move(sink));
     }
     Result<uint64_t> visible_rows() override {
-        std::shared_ptr<Topic> topic = log_->find_topic("rows");
+        std::shared_ptr<Topic> topic = kafka_.log().find_topic("rows");
         uint64_t rows = 0;
         for (int32_t p = 0; p < topic->partition_count(); ++p) {
             rows += static_cast<uint64_t>(topic->partition(p)->end_offset() -
@@ -229,12 +187,51 @@ public:
     }
 
 private:
-    SystemClock clock_;
-    Logger logger_{[](std::string_view) {}};
-    std::unique_ptr<Log> log_;
-    std::unique_ptr<kafka::Broker> broker_;
-    std::unique_ptr<kafka::KafkaServer> server_;
-    bool started_ = false;
+    KafkaListener kafka_;
+};
+
+/// The kafka sink of a streaming run: through a KafkaTransaction, against the same in-process
+/// listener. A reader is a read_committed consumer: the partitions' records up to the last
+/// stable offset, without the aborted ones. open() is a restarted run: a new producer with the
+/// same transactional.id, whose first transaction aborts what the last one left open.
+class KafkaTransactionalHarness final : public SinkHarness {
+public:
+    explicit KafkaTransactionalHarness(std::string dir) : SinkHarness(dir), kafka_(dir) {}
+    ~KafkaTransactionalHarness() override { transaction_.reset(); }
+    Result<std::unique_ptr<Sink>> open() override {
+        if (!kafka_.started()) return Error(ErrorCode::kIo, "the Kafka listener did not start");
+        SinkSpec spec = kafka_.spec();
+        transaction_.reset();
+        MILLRACE_ASSIGN_OR_RETURN(transaction_,
+                                  KafkaTransaction::create(spec, "millrace-conformance",
+                                                           std::chrono::milliseconds(1000)));
+        MILLRACE_ASSIGN_OR_RETURN(auto sink,
+                                  KafkaSink::create(spec, *test_schema(), transaction_.get()));
+        return std::unique_ptr<Sink>(std::move(sink));
+    }
+    Result<uint64_t> visible_rows() override {
+        std::shared_ptr<Topic> topic = kafka_.log().find_topic("rows");
+        uint64_t rows = 0;
+        for (int32_t p = 0; p < topic->partition_count(); ++p) {
+            const Partition& partition = *topic->partition(p);
+            Offset at = partition.start_offset();
+            const Offset end = partition.end_offset();
+            while (at < end) {
+                std::string buffer;
+                std::vector<RecordView> records;
+                MILLRACE_ASSIGN_OR_RETURN(Offset next,
+                                          partition.read(at, end, 1000, 1 << 20, buffer, records));
+                rows += records.size();
+                if (next == at) break;  // the last stable offset
+                at = next;
+            }
+        }
+        return rows;
+    }
+
+private:
+    KafkaListener kafka_;
+    std::unique_ptr<KafkaTransaction> transaction_;
 };
 
 class OnlineHarness final : public SinkHarness {
@@ -394,6 +391,7 @@ INSTANTIATE_TEST_SUITE_P(EverySink, SinkConformance,
                                            kind<TopicHarness>("topic"),
                                            kind<OnlineHarness>("online"),
                                            kind<KafkaHarness>("kafka"),
+                                           kind<KafkaTransactionalHarness>("kafka_transactional"),
                                            kind<DeadLetterTopicHarness>("dead_letter_topic")),
                          [](const ::testing::TestParamInfo<SinkKindParam>& info) {
                              return info.param.name;
@@ -413,6 +411,8 @@ TEST(SinkGuarantees, EachSinkDeclaresWhatItPromises) {
           Expected{kind<TopicHarness>("topic"), DeliveryGuarantee::kAtLeastOnce},
           Expected{kind<OnlineHarness>("online"), DeliveryGuarantee::kIdempotent},
           Expected{kind<KafkaHarness>("kafka"), DeliveryGuarantee::kAtLeastOnce},
+          Expected{kind<KafkaTransactionalHarness>("kafka_transactional"),
+                   DeliveryGuarantee::kTransactional},
           Expected{kind<DeadLetterTopicHarness>("dead_letter_topic"),
                    DeliveryGuarantee::kAtLeastOnce}}) {
         auto harness = expected.kind.make(dir);

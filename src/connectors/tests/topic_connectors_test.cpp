@@ -124,48 +124,92 @@ TEST_F(TopicConnectorsTest, StagedSinkAppendsEachCommitOnceAcrossCrashes) {
         ASSERT_TRUE(sink->recover(1).ok());
         ASSERT_TRUE(sink->commit(1).ok());
         EXPECT_EQ(end_offsets(), 3);
-        // Checkpoint 2 completes and the run dies inside commit(2), after its appends and
-        // before the done marker: the replay finds the records and appends none again.
-        std::string intent;  // what commit(2) records before its first append
+        // A checkpoint with no rows for the sink stages no file and appends nothing.
+        ASSERT_TRUE(sink->pre_commit(2).ok());
+        EXPECT_TRUE(std::filesystem::is_empty(staging));
+        ASSERT_TRUE(sink->commit(2).ok());
+        EXPECT_EQ(end_offsets(), 3);
+        // Checkpoint 3 completes and the run dies inside commit(3), after its appends and
+        // before the staged file's removal is durable: the replay finds the records and
+        // appends none again.
+        ASSERT_TRUE(sink->write(rows({{"ann", 4}, {"dee", 5}})).ok());
+        ASSERT_TRUE(sink->pre_commit(3).ok());
+        const std::string staged = *read_file(staging + "/3.records");
+        ASSERT_TRUE(sink->commit(3).ok());
+        EXPECT_EQ(end_offsets(), 5);
+        EXPECT_TRUE(std::filesystem::is_empty(staging)) << "a finished commit leaves no file";
+        ASSERT_TRUE(write_file_durably(staging + "/3.records", staged).ok());
+    }
+    {
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(3).ok());
+        EXPECT_EQ(end_offsets(), 5) << "commit 3's records were already there";
+        // An older version's staged commit (format 1, the offsets in `<id>.intent`) whose
+        // run died after appending one of its two records: the other is appended.
+        std::string intent;
         std::shared_ptr<Topic> topic = log_->find_topic("clicks");
         for (int32_t p = 0; p < topic->partition_count(); ++p)
             intent +=
                 std::to_string(p) + " " + std::to_string(topic->partition(p)->end_offset()) + "\n";
-        ASSERT_TRUE(sink->write(rows({{"ann", 4}, {"dee", 5}})).ok());
-        ASSERT_TRUE(sink->pre_commit(2).ok());
-        const std::string staged = *read_file(staging + "/2.records");
-        ASSERT_TRUE(sink->commit(2).ok());
-        EXPECT_EQ(end_offsets(), 5);
-        // Put the staging folder back as a run that died after the appends and before the
-        // done marker leaves it.
-        ASSERT_TRUE(std::filesystem::remove(staging + "/2.done"));
-        ASSERT_TRUE(write_file_durably(staging + "/2.records", staged).ok());
-        ASSERT_TRUE(write_file_durably(staging + "/2.intent", intent).ok());
+        auto record = [](const std::string& user, int n) {
+            std::string value = "{\"user\":\"" + user + "\",\"clicks\":" + std::to_string(n) + "}";
+            std::string out;
+            auto fixed = [&](uint64_t v, int width) {
+                for (int i = 0; i < width; ++i)
+                    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+            };
+            fixed(0, 4);  // partition
+            fixed(1000, 8);
+            out.push_back('\1');
+            fixed(user.size(), 4);
+            out += user;
+            fixed(value.size(), 4);
+            out += value;
+            return out;
+        };
+        ASSERT_EQ(topic->partition_count(), 1);
+        std::string v1 = "millrace-topic-commit 1\n";
+        for (int i = 0; i < 8; ++i) v1.push_back(static_cast<char>(i == 0 ? 2 : 0));
+        v1 += record("gus", 8) + record("hal", 9);
+        const std::string gus = "{\"user\":\"gus\",\"clicks\":8}";
+        RecordInput appended;
+        appended.key = std::string_view("gus");
+        appended.value = gus;
+        appended.timestamp_ms = 1000;
+        ASSERT_TRUE(topic->partition(0)->append(std::vector<RecordInput>{appended}).ok());
+        ASSERT_TRUE(write_file_durably(staging + "/4.records", v1).ok());
+        ASSERT_TRUE(write_file_durably(staging + "/4.intent", intent).ok());
     }
     {
         auto sink = open_staged();
-        ASSERT_TRUE(sink->recover(2).ok());
-        EXPECT_EQ(end_offsets(), 5) << "commit 2's records were already there";
-        // Checkpoint 3 is pre-committed and the run dies before its metadata: dropped.
+        ASSERT_TRUE(sink->recover(4).ok());
+        EXPECT_EQ(end_offsets(), 7) << "the old format's replay appends only what is missing";
+        EXPECT_TRUE(std::filesystem::is_empty(staging));
+    }
+    {
+        auto sink = open_staged();
+        ASSERT_TRUE(sink->recover(4).ok());
+        EXPECT_EQ(end_offsets(), 7);
+        // Checkpoint 5 is pre-committed and the run dies before its metadata: dropped.
         ASSERT_TRUE(sink->write(rows({{"eve", 6}})).ok());
-        ASSERT_TRUE(sink->pre_commit(3).ok());
+        ASSERT_TRUE(sink->pre_commit(5).ok());
     }
     {
         auto sink = open_staged();
-        ASSERT_TRUE(sink->recover(2).ok());
-        EXPECT_EQ(end_offsets(), 5);
-        EXPECT_FALSE(std::filesystem::exists(staging + "/3.records"));
-        // Checkpoint 3 (again) is pre-committed, completes, and the run dies before commit:
+        ASSERT_TRUE(sink->recover(4).ok());
+        EXPECT_EQ(end_offsets(), 7);
+        EXPECT_FALSE(std::filesystem::exists(staging + "/5.records"));
+        // Checkpoint 5 (again) is pre-committed, completes, and the run dies before commit:
         // the restart rolls it forward.
         ASSERT_TRUE(sink->write(rows({{"eve", 6}, {"fay", 7}})).ok());
-        ASSERT_TRUE(sink->pre_commit(3).ok());
+        ASSERT_TRUE(sink->pre_commit(5).ok());
     }
     {
         auto sink = open_staged();
-        ASSERT_TRUE(sink->recover(3).ok());
-        EXPECT_EQ(end_offsets(), 7);
-        ASSERT_TRUE(sink->recover(3).ok());
-        EXPECT_EQ(end_offsets(), 7);
+        ASSERT_TRUE(sink->recover(5).ok());
+        EXPECT_EQ(end_offsets(), 9);
+        ASSERT_TRUE(sink->recover(5).ok());
+        EXPECT_EQ(end_offsets(), 9);
     }
 }
 

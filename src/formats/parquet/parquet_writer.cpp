@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -37,7 +38,7 @@ Codec to_codec(ParquetCodec codec) {
     }
 }
 
-parquet::SchemaElement schema_element(const Field& field) {
+parquet::SchemaElement schema_element(const Field& field, bool as_float = false) {
     using parquet::ConvertedType;
     using parquet::PhysicalType;
     using Kind = parquet::LogicalType::Kind;
@@ -55,7 +56,7 @@ parquet::SchemaElement schema_element(const Field& field) {
             e.type = PhysicalType::kInt64;
             break;
         case DataType::kFloat64:
-            e.type = PhysicalType::kDouble;
+            e.type = as_float ? PhysicalType::kFloat : PhysicalType::kDouble;
             break;
         case DataType::kString:
             e.type = PhysicalType::kByteArray;
@@ -84,7 +85,8 @@ parquet::SchemaElement schema_element(const Field& field) {
 // ---- per-type value handling ----
 //
 // Each column chunk is encoded by one instantiation of encode_chunk<T> with T the physical value:
-// int32_t, int64_t, double, uint8_t (bool, one byte per value) or std::string_view.
+// int32_t, int64_t, double, float (a double column written as FLOAT), uint8_t (bool, one byte per
+// value) or std::string_view.
 
 template <typename T>
 std::size_t plain_size(const T&) {
@@ -129,6 +131,7 @@ bool skip_in_stats(const T&) {
     return false;
 }
 bool skip_in_stats(const double& v) { return std::isnan(v); }
+bool skip_in_stats(const float& v) { return std::isnan(v); }
 
 Value to_value(DataType type, const int32_t& v) {
     return type == DataType::kDate ? Value::date(v) : Value::int32(v);
@@ -137,6 +140,7 @@ Value to_value(DataType type, const int64_t& v) {
     return type == DataType::kTimestamp ? Value::timestamp(v) : Value::int64(v);
 }
 Value to_value(DataType, const double& v) { return Value::float64(v); }
+Value to_value(DataType, const float& v) { return Value::float64(v); }
 Value to_value(DataType, const uint8_t& v) { return Value::boolean(v != 0); }
 Value to_value(DataType type, const std::string_view& v) {
     return type == DataType::kString ? Value::string(std::string(v)) : Value::bytes(std::string(v));
@@ -167,13 +171,13 @@ struct MinMax {
         add(&other.min, 1);
         add(&other.max, 1);
     }
-    // The spec's rule for doubles: a zero min is written -0.0, a zero max +0.0.
+    // The spec's rule for floating point: a zero min is written -0.0, a zero max +0.0.
     T stat_min() const {
-        if constexpr (std::is_same_v<T, double>) return min == 0.0 ? -0.0 : min;
+        if constexpr (std::is_floating_point_v<T>) return min == T(0) ? -T(0) : min;
         return min;
     }
     T stat_max() const {
-        if constexpr (std::is_same_v<T, double>) return max == 0.0 ? 0.0 : max;
+        if constexpr (std::is_floating_point_v<T>) return max == T(0) ? T(0) : max;
         return max;
     }
     bool too_long() const {
@@ -228,8 +232,8 @@ public:
 
 private:
     static bool equal(const T& a, const T& b) {
-        if constexpr (std::is_same_v<T, double>) {
-            return std::memcmp(&a, &b, sizeof(double)) == 0;  // NaN == NaN, -0 != +0
+        if constexpr (std::is_floating_point_v<T>) {
+            return std::memcmp(&a, &b, sizeof(T)) == 0;  // NaN == NaN, -0 != +0
         } else {
             return a == b;
         }
@@ -327,7 +331,11 @@ private:
                 encode_chunk<int64_t>(c, chunk);
                 break;
             case DataType::kFloat64:
-                encode_chunk<double>(c, chunk);
+                if (is_float(c)) {
+                    encode_chunk<float>(c, chunk);
+                } else {
+                    encode_chunk<double>(c, chunk);
+                }
                 break;
             case DataType::kString:
             case DataType::kBytes:
@@ -359,6 +367,8 @@ private:
                     values.push_back(column.string_at(row));
                 } else if constexpr (std::is_same_v<T, uint8_t>) {
                     values.push_back(column.value<uint8_t>(row) != 0 ? 1 : 0);
+                } else if constexpr (std::is_same_v<T, float>) {
+                    values.push_back(static_cast<float>(column.value<double>(row)));
                 } else {
                     values.push_back(column.value<T>(row));
                 }
@@ -377,7 +387,7 @@ private:
 
         parquet::ColumnMetaData& meta = chunk.meta;
         chunk.has_meta = true;
-        meta.type = *schema_element(field).type;
+        meta.type = *schema_element(field, is_float(c)).type;
         meta.path = {field.name};
         meta.codec = static_cast<int32_t>(codec_);
         meta.num_values = static_cast<int64_t>(rows);
@@ -486,6 +496,11 @@ private:
 
     void encode_rle_run_levels(std::size_t count) { parquet::encode_rle_run(1, count, 1, body_); }
 
+    bool is_float(std::size_t c) const {
+        return std::find(options_.float_columns.begin(), options_.float_columns.end(), c) !=
+               options_.float_columns.end();
+    }
+
     // Compresses body_ and appends header + compressed body to out_.
     void write_page(parquet::PageHeader& header, parquet::ColumnMetaData& meta) {
         std::string_view payload = body_;
@@ -529,8 +544,12 @@ public:
         root.name = "schema";
         root.num_children = static_cast<int32_t>(schema_->size());
         metadata_.schema.push_back(root);
-        for (const Field& field : schema_->fields()) {
-            metadata_.schema.push_back(schema_element(field));
+        for (std::size_t c = 0; c < schema_->size(); ++c) {
+            const Field& field = schema_->field(c);
+            const bool as_float =
+                std::find(options_.float_columns.begin(), options_.float_columns.end(), c) !=
+                options_.float_columns.end();
+            metadata_.schema.push_back(schema_element(field, as_float));
             if (!options_.iceberg_schema.empty()) {
                 const std::size_t position = metadata_.schema.size() - 2;
                 metadata_.schema.back().field_id = position < options_.field_ids.size()
@@ -695,6 +714,13 @@ Result<std::unique_ptr<ParquetWriter>> ParquetWriter::open(const std::string& pa
                                                            ParquetWriterOptions options) {
     if (schema == nullptr || schema->empty()) {
         return Error(ErrorCode::kInvalidArgument, "a Parquet file needs at least one column");
+    }
+    for (std::size_t c : options.float_columns) {
+        if (c >= schema->size() || schema->field(c).type != DataType::kFloat64) {
+            return Error(ErrorCode::kInvalidArgument,
+                         "only double columns can be written as FLOAT (column " +
+                             std::to_string(c) + "): " + path);
+        }
     }
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {

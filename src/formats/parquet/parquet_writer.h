@@ -32,7 +32,7 @@ namespace millrace {
 /// Millrace type  -> physical type, logical type (converted type)
 ///   bool         -> BOOLEAN (PLAIN: bit-packed, LSB first)
 ///   int32        -> INT32                        int64  -> INT64
-///   double       -> DOUBLE                       bytes  -> BYTE_ARRAY
+///   double       -> DOUBLE (FLOAT for the columns in `float_columns`)    bytes -> BYTE_ARRAY
 ///   string       -> BYTE_ARRAY, STRING (UTF8)
 ///   timestamp    -> INT64, TIMESTAMP(isAdjustedToUTC=true, MICROS) (TIMESTAMP_MICROS)
 ///   date         -> INT32, DATE (DATE)
@@ -64,6 +64,10 @@ struct ParquetWriterOptions {
     /// With `iceberg_schema`: the field id of each column, when not <position + 1> (Iceberg's
     /// delete files carry reserved ids such as 2147483546 for `file_path`).
     std::vector<int32_t> field_ids;
+    /// Positions of double columns written as FLOAT (32-bit): the Iceberg `float` columns of a
+    /// lake table (docs/lake.md). Each value is rounded to the nearest float; statistics are
+    /// of the rounded values.
+    std::vector<std::size_t> float_columns;
 };
 
 /// Writes Batches of one Schema to a Parquet file (see the layout above). Rows are buffered

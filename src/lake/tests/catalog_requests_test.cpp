@@ -90,6 +90,50 @@ TEST(CatalogRequests, AddsAColumnAndKeepsTheOlderSchemaThroughLaterCommits) {
     EXPECT_EQ(stale.error().code(), ErrorCode::kUnavailable);
 }
 
+// An Iceberg `float` column (read as double, remembered in float_ids) widens to double through
+// add-schema; a double column never becomes float.
+TEST(CatalogRequests, FloatColumnsWidenToDoubleAndNeverNarrow) {
+    TableMetadata m;
+    m.table_uuid = "11111111-2222-4333-8444-555555555555";
+    m.location = "/lake/f";
+    m.schema = Schema({{"id", DataType::kInt64, false},
+                       {"x", DataType::kFloat64, true},
+                       {"y", DataType::kFloat64, true}});
+    m.float_ids = {2};
+    const std::string json = m.to_json();
+    EXPECT_NE(json.find(R"("name": "x", "required": false, "type": "float")"), std::string::npos);
+    EXPECT_NE(json.find(R"("name": "y", "required": false, "type": "double")"), std::string::npos);
+    auto schema_update = [](const char* x, const char* y) {
+        return std::string(R"({"updates": [{"action": "add-schema", "schema": {"type": "struct",
+            "schema-id": 1, "fields": [{"id": 1, "name": "id", "required": true, "type": "long"},
+            {"id": 2, "name": "x", "required": false, "type": ")") +
+               x + R"("}, {"id": 3, "name": "y", "required": false, "type": ")" + y +
+               R"("}]}}, {"action": "set-current-schema", "schema-id": -1}]})";
+    };
+    auto widened = apply_table_commit(json, schema_update("double", "double"), kPath, 2000);
+    ASSERT_TRUE(widened.ok()) << widened.error().to_string();
+    auto parsed = TableMetadata::parse(widened->metadata_json, "v2");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_TRUE(parsed->float_ids.empty());
+    EXPECT_EQ(parsed->schema.field(1).type, DataType::kFloat64);
+    // Narrowing double to float is refused, naming the column and both types.
+    auto narrowed = apply_table_commit(json, schema_update("float", "float"), kPath, 2000);
+    ASSERT_FALSE(narrowed.ok());
+    EXPECT_EQ(narrowed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(narrowed.error().message().find("column `y` (field id 3) changes type from double "
+                                              "to float"),
+              std::string::npos)
+        << narrowed.error().message();
+    // Keeping float is no change of type.
+    EXPECT_TRUE(apply_table_commit(json, schema_update("float", "double"), kPath, 2000).ok());
+    // A CreateTableRequest with a float column.
+    auto create = parse_create_table_request(R"({"name": "f", "schema": {"type": "struct",
+        "fields": [{"id": 1, "name": "x", "required": false, "type": "float"}]}})");
+    ASSERT_TRUE(create.ok()) << create.error().to_string();
+    EXPECT_EQ(create->schema.field(0).type, DataType::kFloat64);
+    EXPECT_EQ(create->float_columns, std::vector<std::string>{"x"});
+}
+
 TEST(CatalogRequests, FailedRequirementsAreConflicts) {
     EXPECT_EQ(commit_error(R"({"requirements": [{"type": "assert-create"}]})"),
               ErrorCode::kUnavailable);

@@ -2,7 +2,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -607,6 +610,60 @@ TEST_F(LakeTableIcebergTest, DeleteRacingACompactionIsRedoneOnTheNewFiles) {
     EXPECT_EQ(table->snapshot()->files.size(), 1u);
 }
 
+// An upsert commit larger than the writer's memory budget spills runs sorted by key and merges
+// them at pre_commit: the same table as holding every row (the newest row per key, across
+// batches and runs), with the spill files gone.
+TEST_F(LakeTableIcebergTest, UpsertsPastTheMemoryBudgetSpillAndMerge) {
+    auto table = LakeTable::create(dir_, "t", *schema_);
+    ASSERT_TRUE(table.ok());
+    LakeWriterOptions options;
+    options.writer_id = "u";
+    options.staging = LakeStaging::kPrivate;
+    options.upsert_key = {"id"};
+    options.upsert_spill_bytes = 4096;  // a run every few batches
+    auto writer = LakeWriter::open(*table, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    std::map<int64_t, int64_t> expected;
+    auto write = [&](uint64_t commit, int64_t seed) {
+        for (int64_t b = 0; b < 12; ++b) {
+            BatchBuilder builder(schema_);
+            for (int64_t i = 0; i < 200; ++i) {
+                const int64_t id = (i * 37 + b * 11 + seed) % 900;  // keys repeat across batches
+                const int64_t ts = commit * 100000 + b * 1000 + i;
+                builder.column(0).append_int64(id);
+                builder.column(1).append_timestamp(ts);
+                builder.commit_row();
+                expected[id] = ts;
+            }
+            ASSERT_TRUE((*writer)->write(builder.finish()).ok());
+        }
+        ASSERT_TRUE((*writer)->pre_commit(commit).ok());
+        ASSERT_TRUE((*writer)->commit(commit).ok());
+    };
+    write(1, 0);
+    write(2, 5);  // replaces keys of commit 1 through the equality deletes
+    std::map<int64_t, int64_t> got;
+    std::size_t rows_read = 0;
+    ASSERT_TRUE(table
+                    ->scan({},
+                           [&](Batch b) {
+                               for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                                   got[b.column(0).value<int64_t>(r)] =
+                                       b.column(1).value<int64_t>(r);
+                                   ++rows_read;
+                               }
+                               return Status();
+                           })
+                    .ok());
+    EXPECT_EQ(rows_read, expected.size()) << "one row per key";
+    EXPECT_EQ(got, expected);
+    std::size_t spill_files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+        if (entry.path().filename().string().rfind("run-", 0) == 0) ++spill_files;
+    }
+    EXPECT_EQ(spill_files, 0u);
+}
+
 // Upsert: each commit writes its rows (the last one per key) and an equality delete file of
 // their keys, so the table holds one row per key, the newest.
 TEST_F(LakeTableIcebergTest, UpsertsKeepOneRowPerKey) {
@@ -1024,6 +1081,254 @@ TEST_F(LakeTableIcebergTest, PreparedTableIsCreatedByItsFirstCommit) {
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code(), ErrorCode::kTypeMismatch);
     EXPECT_EQ(LakeTable::prepare(dir_, "t", *schema_).error().code(), ErrorCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace millrace
+
+namespace millrace {
+namespace {
+
+// The raw lower and upper bound bytes of column `id` per data file (by file name) in the
+// current snapshot's manifests.
+std::map<std::string, std::pair<std::string, std::string>> raw_bounds(const LakeTable& table,
+                                                                      int64_t id) {
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    auto file = table.current_metadata_file();
+    EXPECT_TRUE(file.ok());
+    auto metadata = TableMetadata::parse(file->json, file->path);
+    EXPECT_TRUE(metadata.ok());
+    const IcebergSnapshot* s = metadata->find(*metadata->current_snapshot_id);
+    auto list_bytes = read_file(s->manifest_list);
+    if (!list_bytes.ok()) return out;
+    auto list = IcebergManifestCodec::decode_manifest_list(std::move(list_bytes).value(), "list");
+    if (!list.ok()) return out;
+    for (const IcebergManifestFile& manifest : list.value()) {
+        auto bytes = read_file(manifest.path);
+        if (!bytes.ok()) continue;
+        auto reader = AvroReader::open(std::move(bytes).value(), manifest.path);
+        if (!reader.ok()) continue;
+        auto entries = reader->read_all();
+        if (!entries.ok()) continue;
+        const std::vector<AvroValue> all = std::move(entries).value();
+        for (const AvroValue& entry : all) {
+            const AvroValue& data_file = entry.items[4];
+            const std::string path = data_file.items[1].bytes;
+            auto bound = [&](const AvroValue& map) {
+                for (const AvroValue& pair : map.items) {
+                    if (pair.items[0].integer == id) return pair.items[1].bytes;
+                }
+                return std::string("none");
+            };
+            out[path.substr(path.rfind('/') + 1)] = {bound(data_file.items[8]),
+                                                     bound(data_file.items[9])};
+        }
+    }
+    return out;
+}
+
+float as_float(const std::string& bytes) {
+    float v = 0;
+    EXPECT_EQ(bytes.size(), 4u);
+    std::memcpy(&v, bytes.data(), 4);
+    return v;
+}
+
+TEST(IcebergBounds, FloatBoundsRoundOutwards) {
+    // 0.1 is no float: the lower bound rounds down, the upper one up; floats stay exact.
+    EXPECT_LE(as_float(iceberg_float_bound(Value::float64(0.1), false)), 0.1);
+    EXPECT_GE(as_float(iceberg_float_bound(Value::float64(0.1), true)), 0.1);
+    EXPECT_EQ(as_float(iceberg_float_bound(Value::float64(0.5), false)), 0.5f);
+    EXPECT_EQ(as_float(iceberg_float_bound(Value::float64(0.5), true)), 0.5f);
+    EXPECT_EQ(as_float(iceberg_float_bound(Value::float64(-1e300), false)),
+              -std::numeric_limits<float>::infinity());
+    // A double column reads 4-byte bounds (files written before it was widened from float).
+    EXPECT_EQ(value_from_iceberg_bound(DataType::kFloat64,
+                                       iceberg_float_bound(Value::float64(2.5), false)),
+              Value::float64(2.5));
+    EXPECT_TRUE(value_from_iceberg_bound(DataType::kFloat64, "abc").is_null());
+}
+
+// Another engine's metadata with float columns parses (float_ids by field id) and writes back
+// the same types; one partitioned by a float column is refused as unsupported, not corrupt.
+TEST(IcebergMetadata, ReadsFloatColumnsAndRefusesFloatPartitions) {
+    TableMetadata m;
+    m.table_uuid = "11111111-2222-4333-8444-555555555555";
+    m.location = "/lake/f";
+    m.schema = Schema({{"a", DataType::kFloat64, true}, {"b", DataType::kFloat64, false}});
+    m.field_ids = {7, 9};
+    m.float_ids = {9};
+    auto parsed = TableMetadata::parse(m.to_json(), "v1");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_EQ(parsed->float_ids, std::vector<int32_t>{9});
+    EXPECT_EQ(parsed->schema.field(1).type, DataType::kFloat64);
+    EXPECT_EQ(parsed->to_json(), m.to_json());
+    std::string json = m.to_json();
+    const std::string no_spec = R"("partition-specs": [{"spec-id": 0, "fields": []}])";
+    ASSERT_NE(json.find(no_spec), std::string::npos);
+    json.replace(json.find(no_spec), no_spec.size(),
+                 R"("partition-specs": [{"spec-id": 0, "fields": [{"source-id": 9, )"
+                 R"("field-id": 1000, "name": "b", "transform": "identity"}]}])");
+    auto refused = TableMetadata::parse(json, "v1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+    EXPECT_NE(refused.error().message().find("cannot partition by"), std::string::npos)
+        << refused.error().message();
+}
+
+class LakeFloatTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("millrace-lake-float-test-" + std::to_string(::getpid())))
+                   .string();
+        std::filesystem::remove_all(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    // Rows id, x = id + 0.1 (id 3: NaN, id 4: null).
+    static Batch rows(const std::shared_ptr<const Schema>& schema, int64_t first, int64_t n) {
+        BatchBuilder builder(schema);
+        for (int64_t i = first; i < first + n; ++i) {
+            builder.column(0).append_int64(i);
+            if (i == 4) {
+                builder.column(1).append_null();
+            } else {
+                builder.column(1).append_double(i == 3 ? std::nan("") : i + 0.1);
+            }
+            builder.commit_row();
+        }
+        return builder.finish();
+    }
+
+    // id -> x as read (NaN as -1, null as -2).
+    static std::map<int64_t, double> read(const LakeTable& table,
+                                          std::vector<ColumnPredicate> predicates = {},
+                                          std::size_t* skipped = nullptr) {
+        std::map<int64_t, double> out;
+        LakeTable::ScanOptions options;
+        options.predicates = std::move(predicates);
+        auto stats = table.scan(options, [&](Batch b) {
+            EXPECT_EQ(b.schema().field(1).type, DataType::kFloat64);
+            for (std::size_t r = 0; r < b.num_rows(); ++r) {
+                const double x = b.column(1).is_null(r) ? -2 : b.column(1).value<double>(r);
+                out[b.column(0).value<int64_t>(r)] = std::isnan(x) ? -1 : x;
+            }
+            return Status();
+        });
+        EXPECT_TRUE(stats.ok()) << stats.error().to_string();
+        if (skipped && stats.ok()) *skipped = stats->files_skipped;
+        return out;
+    }
+
+    std::string dir_;
+};
+
+// A table with an Iceberg `float` column (as the REST catalog creates for other engines):
+// Millrace writes FLOAT data files with 4-byte bounds (values rounded to float, NaN out of the
+// bounds), reads them as doubles, prunes by them, widens the column to double (older FLOAT
+// files and newer DOUBLE ones read together, their bounds prune alike), and a writer opened
+// before the widening still commits.
+TEST_F(LakeFloatTest, FloatColumnsWriteFloatReadAsDoubleAndWidenToDouble) {
+    auto schema = std::make_shared<const Schema>(
+        std::vector<Field>{{"id", DataType::kInt64, false}, {"x", DataType::kFloat64, true}});
+    EXPECT_FALSE(LakeTable::create(dir_, "bad", *schema, {}, nullptr, {"id"}).ok());
+    auto created = LakeTable::create(dir_, "fl", *schema, {}, nullptr, {"x"});
+    ASSERT_TRUE(created.ok()) << created.error().to_string();
+    EXPECT_EQ(created->float_ids(), std::vector<int32_t>{2});
+    EXPECT_EQ(created->float_columns(), std::vector<std::size_t>{1});
+    auto metadata = created->current_metadata_file();
+    EXPECT_NE(metadata->json.find(R"("name": "x", "required": false, "type": "float")"),
+              std::string::npos);
+    ASSERT_TRUE(
+        append(*created, 0, 1, 10, [&](int64_t f, int64_t n) { return rows(schema, f, n); }).ok());
+
+    // The data file: FLOAT values (read back as the doubles of the floats), the Iceberg schema
+    // with `float` in its footer.
+    auto m = created->snapshot();
+    ASSERT_EQ(m->files.size(), 1u);
+    const std::string old_file = m->files[0].path;
+    auto reader = ParquetReader::open(dir_ + "/lake/fl/" + old_file);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_NE(reader.value()->metadata("iceberg.schema")->find(R"("type": "float")"),
+              std::string::npos);
+    auto before = read(*created);
+    ASSERT_EQ(before.size(), 10u);
+    EXPECT_EQ(before[1], static_cast<double>(1.1f));
+    EXPECT_NE(before[1], 1.1);
+    EXPECT_EQ(before[3], -1);  // NaN
+    EXPECT_EQ(before[4], -2);  // null
+    // Bounds: 4-byte floats, NaN left out.
+    auto bounds = raw_bounds(*created, 2);
+    ASSERT_EQ(bounds.count(old_file), 1u);
+    EXPECT_EQ(as_float(bounds[old_file].first), 0.1f);
+    EXPECT_EQ(as_float(bounds[old_file].second), 9.1f);
+    // Pruning by them: below the lower bound skips the file, the rounded value keeps it.
+    std::size_t skipped = 0;
+    EXPECT_TRUE(read(*created, {{"x", CompareOp::kLt, Value::float64(0.05)}}, &skipped).empty());
+    EXPECT_EQ(skipped, 1u);
+    EXPECT_EQ(read(*created, {{"x", CompareOp::kGe, Value::float64(9.1f)}}, &skipped).size(), 10u);
+    EXPECT_EQ(skipped, 0u);
+    // A float column cannot key an upsert.
+    LakeWriterOptions upsert;
+    upsert.writer_id = "u";
+    upsert.staging = LakeStaging::kPrivate;
+    upsert.upsert_key = {"x"};
+    auto refused = LakeWriter::open(*created, upsert);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("float column"), std::string::npos);
+
+    // Widen float to double.
+    using Kind = LakeTable::SchemaChange::Kind;
+    auto bad = created->alter({{Kind::kWiden, "id", DataType::kFloat64, ""}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message().find("float to double"), std::string::npos);
+    auto widened = created->alter({{Kind::kWiden, "x", DataType::kFloat64, ""}});
+    ASSERT_TRUE(widened.ok()) << widened.error().to_string();
+    auto table = LakeTable::open(dir_, "fl");
+    ASSERT_TRUE(table.ok());
+    EXPECT_TRUE(table->float_ids().empty());
+    metadata = table->current_metadata_file();
+    EXPECT_NE(metadata->json.find(R"("name": "x", "required": false, "type": "double")"),
+              std::string::npos);
+    EXPECT_NE(metadata->json.find(R"("type": "float")"), std::string::npos);  // schema 0 kept
+    // A writer opened before the widening commits FLOAT files; a new one DOUBLE files.
+    ASSERT_TRUE(
+        append(*created, 10, 1, 5, [&](int64_t f, int64_t n) { return rows(schema, f, n); }).ok());
+    ASSERT_TRUE(
+        append(*table, 20, 1, 5, [&](int64_t f, int64_t n) { return rows(schema, f, n); }).ok());
+    auto after = read(*table);
+    ASSERT_EQ(after.size(), 20u);
+    EXPECT_EQ(after[1], static_cast<double>(1.1f));
+    EXPECT_EQ(after[11], static_cast<double>(11.1f));
+    EXPECT_EQ(after[21], 21.1);
+    EXPECT_EQ(after[3], -1);
+    bounds = raw_bounds(*table, 2);
+    ASSERT_EQ(bounds.size(), 3u);
+    std::size_t four = 0, eight = 0;
+    for (const auto& [file, bound] : bounds) {
+        (bound.first.size() == 4 ? four : eight) += 1;
+        EXPECT_EQ(bound.first.size(), bound.second.size()) << file;
+    }
+    // The older files' manifest entries are carried over as written (4 bytes); the new file has
+    // 8-byte bounds. Every kind prunes.
+    EXPECT_GE(four, 1u);
+    EXPECT_GE(eight, 1u);
+    // (Scans skip files and row groups only; the rows of a kept file all come out.)
+    auto high = read(*table, {{"x", CompareOp::kGt, Value::float64(20)}}, &skipped);
+    EXPECT_EQ(high.size(), 5u);
+    EXPECT_EQ(skipped, 2u);
+    auto low = read(*table, {{"x", CompareOp::kLt, Value::float64(1)}}, &skipped);
+    EXPECT_EQ(low.size(), 10u);  // the first file's rows: scans skip, callers filter
+    EXPECT_EQ(skipped, 2u);
+    // Compaction rewrites every file as DOUBLE, values as they read.
+    LakeTable::CompactOptions compact;
+    ASSERT_TRUE(table->compact(compact).ok());
+    EXPECT_EQ(read(*table), after);
+    m = table->snapshot();
+    ASSERT_EQ(m->files.size(), 1u);
+    bounds = raw_bounds(*table, 2);
+    EXPECT_EQ(bounds.begin()->second.first.size(), 8u);
 }
 
 }  // namespace

@@ -182,6 +182,55 @@ TEST_F(CheckpointStoreTest, DamagedMetadataIsCorruptionNotACrash) {
     }
 }
 
+// A checkpoint decided by an external transaction says so in a line of its own, with names
+// encoded as everywhere else in the file.
+TEST_F(CheckpointStoreTest, DecidedByLineRoundTrips) {
+    CheckpointStore store(dir_, "live");
+    CheckpointMetadata decided = metadata(6);
+    decided.decided_by = CheckpointDecision{"kafka", "millrace-live 01"};
+    ASSERT_TRUE(store.complete(decided).ok());
+    const std::string text = decided.to_text();
+    EXPECT_NE(text.find("\ndecided_by kafka millrace-live%2001\n"), std::string::npos) << text;
+    auto latest = store.latest();
+    ASSERT_TRUE(latest.ok()) << latest.error().to_string();
+    EXPECT_EQ((*latest)->decided_by, (CheckpointDecision{"kafka", "millrace-live 01"}));
+    EXPECT_EQ((*latest)->to_text(), text);
+    // Without a decision, no line: metadata of earlier builds reads the same.
+    EXPECT_EQ(metadata(6).to_text().find("decided_by"), std::string::npos);
+    EXPECT_TRUE(metadata(6).decided_by.empty());
+    const std::string head = text.substr(0, text.find("decided_by"));
+    const std::string tail = text.substr(text.find("source "));
+    for (const std::string& bad :
+         {std::string("decided_by kafka\n"), std::string("decided_by % millrace-live\n"),
+          std::string("decided_by kafka a b\n"),
+          std::string("decided_by kafka a\ndecided_by kafka b\n")}) {
+        auto parsed = CheckpointMetadata::parse(head + bad + tail, "x/_metadata");
+        ASSERT_FALSE(parsed.ok()) << bad;
+        EXPECT_EQ(parsed.error().code(), ErrorCode::kCorruption) << bad;
+    }
+}
+
+// While the newest checkpoint waits on its transaction, the one before it is what a restart
+// falls back to: kept even with retain 1.
+TEST_F(CheckpointStoreTest, KeepsTheCheckpointBeforeOneDecidedByATransaction) {
+    CheckpointStore store(dir_, "live", 1);
+    ASSERT_TRUE(store.complete(metadata(1)).ok());
+    CheckpointMetadata decided = metadata(2);
+    decided.decided_by = CheckpointDecision{"kafka", "t"};
+    ASSERT_TRUE(store.complete(decided).ok());
+    EXPECT_EQ(*store.complete_ids(), (std::vector<uint64_t>{1, 2}));
+    ASSERT_TRUE(store.complete(metadata(3)).ok());
+    EXPECT_EQ(*store.complete_ids(), (std::vector<uint64_t>{3}));
+    // remove(): the checkpoint is gone, metadata and state.
+    ASSERT_TRUE(store.write_state(4, "sink-0.state", "four").ok());
+    CheckpointMetadata fourth = metadata(4);
+    fourth.decided_by = CheckpointDecision{"kafka", "t"};
+    ASSERT_TRUE(store.complete(fourth).ok());
+    ASSERT_TRUE(store.remove(4).ok());
+    EXPECT_FALSE(std::filesystem::exists(store.folder(4)));
+    EXPECT_EQ((*store.latest())->id, 3u);
+}
+
 TEST_F(CheckpointStoreTest, SavepointIsACopyThatIsNeverOverwritten) {
     CheckpointStore store(dir_, "live");
     ASSERT_TRUE(store.write_state(3, "sink-0.state", "three").ok());

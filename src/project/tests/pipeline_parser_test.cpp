@@ -837,14 +837,68 @@ sinks:
                   "config@8:23",  // a table name
                   "config@9:26",  // unknown key
               }));
+    // The streaming settings of a lake source do not apply to a batch run.
     EXPECT_EQ(errors_of(R"(name: p
-mode: streaming
 sources:
-  a: { lake: { table: t } }
+  a: { lake: { table: t }, poll_interval: 1s }
+  b: { lake: { table: t }, start_from: latest }
 sinks:
   - { from: a, file: { path: out.csv } }
 )"),
-              (Strings{"config@4:14"}));
+              (Strings{
+                  "config@3:28",  // poll_interval
+                  "config@4:28",  // start_from
+              }));
+}
+
+TEST(PipelineParser, StreamingLakeSources) {
+    const PipelineSpec spec = parse_ok(R"(name: p
+mode: streaming
+sources:
+  all: { lake: { table: orders } }
+  changes: { lake: { table: orders, changelog: true }, poll_interval: 250ms }
+  new:
+    lake: { table: orders }
+    start_from: latest
+    event_time: at
+    watermark_delay: 5s
+  after: { lake: { table: orders, incremental: true, start_snapshot: 3 } }
+sinks:
+  - { from: all, file: { path: out.csv } }
+)");
+    ASSERT_EQ(spec.sources.size(), 4u);
+    EXPECT_EQ(spec.sources[0].kind, SourceKind::kLake);
+    EXPECT_EQ(spec.sources[0].poll_interval, std::chrono::seconds(1));  // the default
+    EXPECT_EQ(spec.sources[0].start_from, StartFrom::kEarliest);
+    // A streaming changelog may start with the current snapshot (as inserts).
+    EXPECT_TRUE(spec.sources[1].changelog);
+    EXPECT_FALSE(spec.sources[1].incremental);
+    EXPECT_EQ(spec.sources[1].poll_interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(spec.sources[2].start_from, StartFrom::kLatest);
+    EXPECT_EQ(spec.sources[2].event_time, std::optional<std::string>("at"));
+    EXPECT_EQ(spec.sources[2].watermark_delay, std::chrono::seconds(5));
+    EXPECT_EQ(spec.sources[3].start_snapshot, std::optional<uint64_t>(3));
+
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a: { lake: { table: t }, poll_interval: 0s }
+  b: { lake: { table: t }, poll_interval: often }
+  c: { lake: { table: t, incremental: true, start_snapshot: 2 }, start_from: latest }
+  d: { lake: { table: t }, start_from: newest }
+  e: { lake: { table: t, start_snapshot: 2 } }
+  f: { lake: { table: t }, watermark_delay: 5s }
+sinks:
+  - { from: a, file: { path: out.csv } }
+)"),
+              (Strings{
+                  "config@4:43",  // poll_interval must be longer than 0
+                  "parse@5:43",   // not a duration
+                  "config@6:66",  // start_from latest and start_snapshot
+                  "config@7:40",  // not earliest or latest
+                  "config@8:26",  // start_snapshot without incremental
+                  "config@9:28",  // watermark_delay without event_time
+              }));
 }
 
 }  // namespace

@@ -4,10 +4,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <random>
 
 #include "common/mapped_file.h"
+#include "formats/parquet/file_metadata.h"
 #include "formats/parquet/parquet_reader.h"
 #include "types/value.h"
 
@@ -219,6 +223,101 @@ TEST(ParquetWriter, RejectsNullsInNotNullColumns) {
     Batch batch(schema, {std::make_shared<const Column>(builder.finish())}, 2);
     auto writer = ParquetWriter::open(temp_path("notnull.parquet"), schema);
     EXPECT_EQ((*writer)->write(batch).error().code(), ErrorCode::kTypeMismatch);
+}
+
+// The physical type of column `c` in the footer of the file at `path`.
+std::optional<parquet::PhysicalType> physical_type(const std::string& path, std::size_t c) {
+    auto bytes = read_file(path);
+    if (!bytes.ok() || bytes->size() < 12) return std::nullopt;
+    uint32_t length = 0;
+    std::memcpy(&length, bytes->data() + bytes->size() - 8, 4);
+    auto metadata = parquet::parse_file_metadata(
+        std::string_view(*bytes).substr(bytes->size() - 8 - length, length));
+    if (!metadata.ok() || metadata->schema.size() <= c + 1) return std::nullopt;
+    return metadata->schema[c + 1].type;
+}
+
+// Double columns listed in float_columns are written as FLOAT (Iceberg `float` columns): each
+// value rounded to float, NaN, infinities, -0.0 and nulls kept, dictionary and plain pages,
+// statistics of the rounded values without NaN; they read back as doubles.
+TEST(ParquetWriter, WritesDoubleColumnsAsFloat) {
+    auto schema = std::make_shared<const Schema>(
+        std::vector<Field>{{"d", DataType::kFloat64, true}, {"f", DataType::kFloat64, true}});
+    BatchBuilder builder(schema);
+    std::vector<double> values;
+    for (int i = 0; i < 3000; ++i) {
+        double v = i % 3 == 0 ? 0.1 * i : (i % 3 == 1 ? 1e-3 * (i % 17) : -2.5e10 / (i + 1));
+        if (i == 5) v = std::nan("");
+        if (i == 6) v = -0.0;
+        if (i == 7) v = std::numeric_limits<double>::infinity();
+        if (i == 8) v = 1e300;  // beyond float's range: rounds to +inf
+        values.push_back(v);
+        for (std::size_t c = 0; c < 2; ++c) {
+            if (i % 11 == 4) {
+                builder.column(c).append_null();
+            } else {
+                builder.column(c).append_double(v);
+            }
+        }
+        builder.commit_row();
+    }
+    Batch batch = builder.finish();
+    for (bool dictionary : {true, false}) {
+        const std::string path = temp_path(dictionary ? "float-dict.parquet" : "float.parquet");
+        ParquetWriterOptions options;
+        options.float_columns = {1};
+        options.dictionary = dictionary;
+        options.page_bytes = 1000;  // several pages
+        auto writer = ParquetWriter::open(path, schema, options);
+        ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+        ASSERT_TRUE((*writer)->write(batch).ok());
+        ASSERT_TRUE((*writer)->close().ok());
+        EXPECT_EQ(physical_type(path, 0), parquet::PhysicalType::kDouble);
+        EXPECT_EQ(physical_type(path, 1), parquet::PhysicalType::kFloat);
+        Batch read = read_all(path);
+        ASSERT_EQ(read.num_rows(), batch.num_rows());
+        EXPECT_EQ(read.schema().field(1).type, DataType::kFloat64);
+        for (std::size_t r = 0; r < read.num_rows(); ++r) {
+            ASSERT_EQ(read.column(1).is_null(r), batch.column(1).is_null(r)) << r;
+            if (read.column(1).is_null(r)) continue;
+            const double want = static_cast<float>(values[r]);
+            const double got = read.column(1).value<double>(r);
+            if (std::isnan(want)) {
+                EXPECT_TRUE(std::isnan(got)) << r;
+            } else {
+                EXPECT_EQ(got, want) << r;
+                EXPECT_EQ(std::signbit(got), std::signbit(want)) << r;
+            }
+            EXPECT_EQ(read.value_at(r, 0).to_string(), batch.value_at(r, 0).to_string());
+        }
+        float lo = std::numeric_limits<float>::infinity();
+        for (double v : values) {
+            if (!std::isnan(v)) lo = std::min(lo, static_cast<float>(v));
+        }
+        const ColumnStatistics& stats = (*writer)->statistics()[1];
+        EXPECT_EQ(stats.min, Value::float64(lo));
+        EXPECT_EQ(stats.max, Value::float64(std::numeric_limits<double>::infinity()));
+        auto reader = ParquetReader::open(path);
+        ASSERT_TRUE(reader.ok());
+        EXPECT_EQ((*reader)->file_statistics(1).min, Value::float64(lo));
+        EXPECT_EQ((*reader)->file_statistics(1).null_count, stats.null_count);
+        // Row groups are skipped by the FLOAT statistics.
+        EXPECT_FALSE(*(*reader)->row_group_may_match(
+            0, std::vector<ColumnPredicate>{{"f", CompareOp::kLt, Value::float64(lo - 1)}}));
+        EXPECT_TRUE(*(*reader)->row_group_may_match(
+            0, std::vector<ColumnPredicate>{{"f", CompareOp::kLe, Value::float64(lo)}}));
+    }
+}
+
+TEST(ParquetWriter, RefusesFloatForAColumnThatIsNotDouble) {
+    ParquetWriterOptions options;
+    options.float_columns = {1};  // i32
+    auto writer = ParquetWriter::open(temp_path("notfloat.parquet"), all_types_schema(), options);
+    ASSERT_FALSE(writer.ok());
+    EXPECT_EQ(writer.error().code(), ErrorCode::kInvalidArgument);
+    options.float_columns = {99};
+    EXPECT_FALSE(
+        ParquetWriter::open(temp_path("notfloat.parquet"), all_types_schema(), options).ok());
 }
 
 TEST(ParquetWriter, RejectsAnotherSchema) {
