@@ -30,11 +30,15 @@ for (const line of fs.readFileSync(raw, "utf8").split("\n").filter(Boolean)) {
   const mode = r.checkpoint_interval ? `checkpoint_${r.checkpoint_interval}` : `p${r.parallelism}`;
   const q = (part.queries[r.query] ??= {});
   if (r.error) { q.error = r.error; continue; }
-  const m = (q[mode] ??= { k_events_s_core_cpu: [], k_events_s_core_wall: [], k_events_s: [], p99_ms: [] });
+  const m = (q[mode] ??= { k_events_s_core_cpu: [], k_events_s_core_wall: [], k_events_s: [], p99_ms: [],
+                           checkpoints: [], longest_checkpoint_ms: [], largest_checkpoint_state_bytes: [] });
   m.k_events_s_core_cpu.push(r.k_events_s_core_cpu);
   m.k_events_s_core_wall.push(r.k_events_s_core_wall);
   m.k_events_s.push(r.k_events_s);
   m.p99_ms.push(r.p99_ms);
+  m.checkpoints.push(r.checkpoints);
+  m.longest_checkpoint_ms.push(r.longest_checkpoint_ms);
+  m.largest_checkpoint_state_bytes.push(r.largest_checkpoint_state_bytes);
 }
 fs.writeFileSync(dest, JSON.stringify(part, null, 1));
 ' "$raw" "$out/part_nexmark.json" "$events"

@@ -157,6 +157,9 @@ struct QueryResult {
     double cpu_s = 0;
     uint64_t rows_out = 0;
     uint64_t checkpoints = 0;
+    double longest_checkpoint_ms = 0;
+    uint64_t checkpoint_state_bytes = 0;          // over the run
+    uint64_t largest_checkpoint_state_bytes = 0;  // of one checkpoint
     double p99_ms = 0;
     double p50_ms = 0;
 };
@@ -222,6 +225,10 @@ QueryResult run_query(const QueryText& query, const BenchNexmarkOptions& options
     }
     for (const SinkReport& sink : report->run.sinks) result.rows_out += sink.rows_written;
     result.checkpoints = report->checkpoints;
+    result.longest_checkpoint_ms =
+        static_cast<double>(report->longest_checkpoint_duration.count()) / 1e3;
+    result.checkpoint_state_bytes = report->checkpoint_state_bytes;
+    result.largest_checkpoint_state_bytes = report->largest_checkpoint_state_bytes;
     if (!samples.empty()) {
         std::sort(samples.begin(), samples.end());
         auto at = [&](double q) {
@@ -313,10 +320,13 @@ int run_bench_nexmark(const BenchNexmarkOptions& options) {
                 line += fmt::format(
                     ",\"rows_out\":{},\"wall_s\":{:.4f},\"cpu_s\":{:.4f},\"k_events_s\":{:.1f},"
                     "\"k_events_s_core_cpu\":{:.1f},\"k_events_s_core_wall\":{:.1f},"
-                    "\"p50_ms\":{:.3f},\"p99_ms\":{:.3f},\"checkpoints\":{}}}\n",
+                    "\"p50_ms\":{:.3f},\"p99_ms\":{:.3f},\"checkpoints\":{},"
+                    "\"longest_checkpoint_ms\":{:.1f},\"checkpoint_state_bytes\":{},"
+                    "\"largest_checkpoint_state_bytes\":{}}}\n",
                     result.rows_out, result.wall_s, result.cpu_s, events / result.wall_s / 1e3,
                     events / result.cpu_s / 1e3, events / result.wall_s / 1e3 / options.parallelism,
-                    result.p50_ms, result.p99_ms, result.checkpoints);
+                    result.p50_ms, result.p99_ms, result.checkpoints, result.longest_checkpoint_ms,
+                    result.checkpoint_state_bytes, result.largest_checkpoint_state_bytes);
             }
             std::fputs(line.c_str(), json);
         }

@@ -14,53 +14,65 @@ namespace millrace {
 
 namespace {
 
-OrderGeneratorOptions generator_options(const SourceSpec& spec, const Clock& clock) {
-    OrderGeneratorOptions options;
-    options.seed = spec.generator_seed;
-    options.bad_fraction = spec.generator_bad_fraction;
-    options.start_micros = clock.now_micros();
-    options.mean_step_micros =
-        std::max<int64_t>(1, static_cast<int64_t>(1e6 / std::max(spec.generator_rate, 1e-6)));
-    return options;
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
+
+int64_t mean_step_micros(const SourceSpec& spec) {
+    return std::max<int64_t>(1, static_cast<int64_t>(1e6 / std::max(spec.generator_rate, 1e-6)));
 }
 
 }  // namespace
 
 GeneratorSource::GeneratorSource(const SourceSpec& spec, const Clock& clock)
-    : name_(spec.name),
+    : spec_(spec),
+      name_(spec.name),
       clock_(clock),
       rate_(spec.generator_rate),
       paced_(spec.generator_paced),
       limit_(spec.generator_limit),
-      started_micros_(clock.now_micros()) {
-    if (spec.generator_kind == "nexmark") {
+      origin_micros_(spec.generator_start_micros.value_or(clock.now_micros())),
+      paced_from_micros_(clock.now_micros()) {
+    start_generators(origin_micros_);
+}
+
+void GeneratorSource::start_generators(int64_t origin_micros) {
+    origin_micros_ = origin_micros;
+    orders_.reset();
+    nexmark_.reset();
+    transactions_.reset();
+    activity_.reset();
+    activity_days_ = 0;
+    if (spec_.generator_kind == "nexmark") {
         NexmarkGeneratorOptions options;
-        options.seed = spec.generator_seed;
-        options.events_per_second = spec.generator_rate;
+        options.seed = spec_.generator_seed;
+        options.events_per_second = spec_.generator_rate;
         nexmark_ = std::make_unique<NexmarkGenerator>(
-            parse_nexmark_relation(spec.generator_events).value_or(NexmarkRelation::kBid), options);
+            parse_nexmark_relation(spec_.generator_events).value_or(NexmarkRelation::kBid),
+            options);
         schema_ = nexmark_->schema();
-    } else if (spec.generator_kind == "activity") {
+    } else if (spec_.generator_kind == "activity") {
         ActivityGeneratorOptions options;
-        options.seed = spec.generator_seed;
-        options.bad_fraction = spec.generator_bad_fraction;
-        constexpr int64_t kMicrosPerDay = 86'400'000'000;
-        const int64_t now = clock.now_micros();
-        options.start_day = static_cast<int32_t>(now / kMicrosPerDay - (now % kMicrosPerDay < 0));
+        options.seed = spec_.generator_seed;
+        options.bad_fraction = spec_.generator_bad_fraction;
+        options.start_day = static_cast<int32_t>(origin_micros / kMicrosPerDay -
+                                                 (origin_micros % kMicrosPerDay < 0));
         activity_ = std::make_unique<ActivityGenerator>(options);
         activity_day_rows_ =
-            std::max<uint64_t>(1, static_cast<uint64_t>(spec.generator_rate * 86'400.0));
+            std::max<uint64_t>(1, static_cast<uint64_t>(spec_.generator_rate * 86'400.0));
         schema_ = ActivityGenerator::schema();
-    } else if (spec.generator_kind == "transactions") {
-        const OrderGeneratorOptions timing = generator_options(spec, clock);
+    } else if (spec_.generator_kind == "transactions") {
         TransactionGeneratorOptions options;
-        options.seed = spec.generator_seed;
-        options.start_micros = timing.start_micros;
-        options.mean_step_micros = timing.mean_step_micros;
+        options.seed = spec_.generator_seed;
+        options.start_micros = origin_micros;
+        options.mean_step_micros = mean_step_micros(spec_);
         transactions_ = std::make_unique<TransactionGenerator>(options);
         schema_ = TransactionGenerator::schema();
     } else {
-        orders_ = std::make_unique<OrderGenerator>(generator_options(spec, clock));
+        OrderGeneratorOptions options;
+        options.seed = spec_.generator_seed;
+        options.bad_fraction = spec_.generator_bad_fraction;
+        options.start_micros = origin_micros;
+        options.mean_step_micros = mean_step_micros(spec_);
+        orders_ = std::make_unique<OrderGenerator>(options);
         schema_ = OrderGenerator::schema();
     }
 }
@@ -104,14 +116,15 @@ Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_recor
     if (limit_ && generated >= *limit_) return PollResult::kEnd;
     uint64_t due = std::numeric_limits<uint64_t>::max();
     if (paced_) {
-        const double elapsed = static_cast<double>(clock_.now_micros() - started_micros_) / 1e6;
-        due = static_cast<uint64_t>(std::floor(std::max(elapsed, 0.0) * rate_));
+        const double elapsed = static_cast<double>(clock_.now_micros() - paced_from_micros_) / 1e6;
+        due = paced_records_ + static_cast<uint64_t>(std::floor(std::max(elapsed, 0.0) * rate_));
     }
     if (limit_) due = std::min(due, *limit_);
     if (due <= generated) return PollResult::kIdle;
     const uint64_t count =
         std::min<uint64_t>(due - generated, std::max<std::size_t>(max_records, 1));
-    if (listener && generated == 0) listener->on_unit_start(fmt::format("generator {}", name_));
+    if (listener && !announced_) listener->on_unit_start(fmt::format("generator {}", name_));
+    announced_ = true;
     if (nexmark_ || transactions_) {
         // Straight into a Batch: no text to encode and decode again.
         BatchBuilder builder(schema_, static_cast<std::size_t>(count));
@@ -128,13 +141,7 @@ Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_recor
     text_.clear();
     if (activity_) {
         text_ = ActivityGenerator::kCsvHeader;
-        uint64_t left = count;
-        while (left > 0) {
-            if (activity_days_ == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
-            const uint64_t appended = activity_->append_csv(text_, left);
-            left -= appended;
-            if (appended == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
-        }
+        append_activity(text_, count);
         bytes_ += text_.size();
         MILLRACE_TRY(CsvDecoder(schema_, CsvOptions{}).decode(text_, sink));
         return PollResult::kData;
@@ -155,13 +162,68 @@ Result<PollResult> GeneratorSource::poll(DecodeSink& sink, std::size_t max_recor
     return PollResult::kData;
 }
 
-SourcePosition GeneratorSource::position() const { return SourcePosition{0, generated(), 0}; }
+void GeneratorSource::append_activity(std::string& out, uint64_t count) {
+    uint64_t left = count;
+    while (left > 0) {
+        if (activity_days_ == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
+        const uint64_t appended = activity_->append_csv(out, left);
+        left -= appended;
+        if (appended == 0) activity_->begin_day(activity_days_++, activity_day_rows_);
+    }
+}
+
+void GeneratorSource::skip(uint64_t count) {
+    if (nexmark_) {
+        nexmark_->seek(nexmark_->position() + count);
+        return;
+    }
+    // The others draw from one random stream record after record: make them and drop them, a
+    // chunk at a time so that memory stays bounded.
+    constexpr uint64_t kChunk = 16384;
+    std::string scratch;
+    while (count > 0) {
+        const uint64_t chunk = std::min(count, kChunk);
+        if (transactions_) {
+            BatchBuilder builder(schema_, static_cast<std::size_t>(chunk));
+            transactions_->append(builder, chunk);
+        } else if (activity_) {
+            scratch.clear();
+            append_activity(scratch, chunk);
+        } else {
+            scratch.clear();
+            orders_->append_ndjson(scratch, chunk);
+        }
+        count -= chunk;
+    }
+}
+
+SourcePosition GeneratorSource::position() const {
+    SourcePosition position{0, generated(), 0};
+    position.origin_micros = origin_micros_;
+    return position;
+}
 
 Status GeneratorSource::seek(const SourcePosition& position) {
     if (position == this->position()) return {};
-    return Error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("source `{}`: a generator cannot seek to {}", name_, position.to_string()));
+    if (position.unit != 0 || position.line != 0 || (limit_ && position.offset > *limit_)) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("source `{}`: {} is not a position of this generator (one "
+                                 "unit, 0; offsets up to its limit, {})",
+                                 name_, position.to_string(),
+                                 limit_ ? fmt::format("{}", *limit_) : std::string("none")));
+    }
+    if (!position.origin_micros && !nexmark_) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("source `{}`: {} has no event-time origin, so a `{}` generator "
+                                 "cannot make the same records again from it",
+                                 name_, position.to_string(), spec_.generator_kind));
+    }
+    const int64_t origin = position.origin_micros.value_or(origin_micros_);
+    if (origin != origin_micros_ || position.offset < generated()) start_generators(origin);
+    skip(position.offset - generated());
+    paced_from_micros_ = clock_.now_micros();
+    paced_records_ = position.offset;
+    return {};
 }
 
 }  // namespace millrace

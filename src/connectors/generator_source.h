@@ -30,10 +30,19 @@ class Clock;
 ///    written straight into Batches; `rate` and `limit` count the events of all three relations
 ///    (so three sources with one seed and limit make one consistent sequence), event n at a fixed
 ///    base time plus n/rate.
-/// Deterministic from the seed (orders and transactions: apart from their start time). A poll
-/// delivers the records due by now (at most max_records), kIdle when none is due, kEnd after
-/// `limit`. One partition; the position's offset is the number of records (nexmark: events)
-/// generated. One thread at a time.
+/// Deterministic from the seed and the event-time origin (`start:`, else the clock's time when
+/// the source first opened; nexmark does not use it). A poll delivers the records due by now (at
+/// most max_records), kIdle when none is due, kEnd after `limit`. One partition; the position's
+/// offset is the number of records (nexmark: events) generated, its origin_micros the event-time
+/// origin.
+///
+/// Resumable: seek() to a position that a source of the same spec returned, in this process or
+/// an earlier one, makes the records that source went on to make, event times included. Nexmark
+/// jumps to the event (each is a function of the seed and its number); the other kinds start
+/// again from the seed at the saved origin and generate and discard up to the offset (making
+/// them again, without decoding them). Pacing goes on at `rate` from the time of the seek, as if
+/// the source had opened then with `offset` records already made: it does not catch up for the time
+/// the source was down. One thread at a time.
 class GeneratorSource final : public SourceReader {
 public:
     /// kConfig for an unknown kind. `clock` must outlive the source.
@@ -46,7 +55,10 @@ public:
     const std::shared_ptr<const Schema>& schema() const override { return schema_; }
     Result<PollResult> poll(DecodeSink& sink, std::size_t max_records, Listener* listener) override;
     SourcePosition position() const override;
-    /// Only the current position (a generator cannot go back).
+    /// Any position a generator of the same spec returned (see above). kInvalidArgument for a
+    /// unit other than 0, an offset past `limit`, or a position without origin_micros for a
+    /// kind whose event times depend on it (orders, transactions, activity) unless it is the
+    /// current position.
     Status seek(const SourcePosition& position) override;
     std::size_t units() const override { return 1; }
     std::string unit_name() const override { return "generator"; }
@@ -54,16 +66,27 @@ public:
 
 private:
     GeneratorSource(const SourceSpec& spec, const Clock& clock);
+    /// (Re)creates the generator of spec_ at its first record, its event times from `origin`.
+    void start_generators(int64_t origin_micros);
     /// Records (nexmark: events) generated so far.
     uint64_t generated() const;
+    /// Activity: the next `count` rows as CSV (no header) into `out`, beginning days as needed.
+    void append_activity(std::string& out, uint64_t count);
+    /// Generates and discards `count` records (what a poll would have delivered).
+    void skip(uint64_t count);
 
+    SourceSpec spec_;
     std::string name_;
     std::shared_ptr<const Schema> schema_;
     const Clock& clock_;
     double rate_ = 1000;
     bool paced_ = true;
     std::optional<uint64_t> limit_;
-    int64_t started_micros_ = 0;
+    int64_t origin_micros_ = 0;  // event-time origin (see SourcePosition::origin_micros)
+    // Pacing: `paced_records_` records were due at `paced_from_micros_` (the open or the seek).
+    int64_t paced_from_micros_ = 0;
+    uint64_t paced_records_ = 0;
+    bool announced_ = false;  // Listener::on_unit_start was called
     std::unique_ptr<OrderGenerator> orders_;
     std::unique_ptr<NexmarkGenerator> nexmark_;
     std::unique_ptr<TransactionGenerator> transactions_;

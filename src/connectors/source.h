@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -14,15 +15,20 @@ namespace millrace {
 /// Where a source reader stands: the input unit it reads (a file of a FileSource, a partition
 /// of a TopicSource, by index), the byte offset or record offset within it, and for files the
 /// line. Units before `unit` are read, units after it are not started. Saved with a checkpoint
-/// (to_string) and given back to SourceReader::seek to read the same records again.
+/// and given back to SourceReader::seek to read the same records again.
 struct SourcePosition {
     std::size_t unit = 0;
-    /// Files: bytes of the unit consumed. Topics: the offset of the next record.
+    /// Files: bytes of the unit consumed. Topics: the offset of the next record. Generators:
+    /// the records (nexmark: events) generated.
     uint64_t offset = 0;
-    /// Files: lines of the unit consumed (0 for Parquet). Topics: 0.
+    /// Files: lines of the unit consumed (0 for Parquet). Topics and generators: 0.
     uint64_t line = 0;
+    /// Generators: the event-time origin, the clock's time when the source first opened (the
+    /// event times of orders and transactions, and the day of activity, count from it), so that
+    /// a generator resumed in a later process goes on with the same event times. Others: none.
+    std::optional<int64_t> origin_micros;
 
-    /// "unit:offset:line", e.g. "2:18734:301".
+    /// "unit:offset:line", e.g. "2:18734:301"; with an origin "unit:offset:line:origin".
     std::string to_string() const;
     /// kInvalidArgument for text that to_string() did not produce.
     static Result<SourcePosition> parse(const std::string& text);

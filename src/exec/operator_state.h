@@ -70,6 +70,9 @@ public:
     void f64(double v);
     void bytes(std::string_view v);
     void batch(const Batch& batch);
+    /// Room for `more` bytes beyond what is written, so that a large state grows its string
+    /// once instead of copying itself at every doubling.
+    void reserve(std::size_t more) { out_.reserve(out_.size() + more); }
 
     std::string finish() && { return std::move(out_); }
 

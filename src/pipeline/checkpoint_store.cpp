@@ -145,10 +145,12 @@ std::string CheckpointMetadata::to_text() const {
         std::vector<std::string> maxima;
         for (const auto& value : source.max_events) maxima.push_back(optional_text(value));
         out += fmt::format(
-            "source {} offsets {} watermark {} max_events {}\n", encode_name(source.name),
+            "source {} offsets {} watermark {} max_events {}", encode_name(source.name),
             source.offsets.empty() ? "-" : fmt::format("{}", fmt::join(source.offsets, ",")),
             optional_text(source.watermark),
             maxima.empty() ? "-" : fmt::format("{}", fmt::join(maxima, ",")));
+        if (source.origin_micros) out += fmt::format(" origin {}", *source.origin_micros);
+        out += '\n';
     }
     for (const CheckpointState& state : states) {
         out += fmt::format("state {} {}", encode_name(state.identity), encode_name(state.file));
@@ -202,8 +204,9 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
             if (!kind || !name || kind->empty() || name->empty() || !metadata.decided_by.empty())
                 return corrupt("bad decided_by");
             metadata.decided_by = CheckpointDecision{*kind, *name};
-        } else if (key == "source" && words.size() == 8 && words[2] == "offsets" &&
-                   words[4] == "watermark" && words[6] == "max_events") {
+        } else if (key == "source" && (words.size() == 8 || words.size() == 10) &&
+                   words[2] == "offsets" && words[4] == "watermark" && words[6] == "max_events" &&
+                   (words.size() == 8 || words[8] == "origin")) {
             CheckpointSource source;
             std::optional<std::string> name = decode_name(words[1]);
             if (!name) return corrupt("bad source name");
@@ -222,6 +225,11 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
                     if (!parse_optional(item, value)) return corrupt("bad event time");
                     source.max_events.push_back(value);
                 }
+            }
+            if (words.size() == 10) {
+                int64_t origin = 0;
+                if (!parse_number(words[9], origin)) return corrupt("bad origin");
+                source.origin_micros = origin;
             }
             metadata.sources.push_back(std::move(source));
         } else if (key == "state" &&

@@ -15,10 +15,13 @@ namespace millrace {
 /// skips a record and judges lateness as the run before did.
 struct CheckpointSource {
     std::string name;
-    std::vector<int64_t> offsets;                    // per partition; empty for a source
-                                                     // without offsets (a generator)
+    /// Per partition: a topic's next offsets; a watched folder's files read; a generator's
+    /// records (nexmark: events) generated.
+    std::vector<int64_t> offsets;
     std::optional<int64_t> watermark;                // unknown before the first record
     std::vector<std::optional<int64_t>> max_events;  // per partition
+    /// A generator's event-time origin (SourcePosition::origin_micros); none for the others.
+    std::optional<int64_t> origin_micros;
 };
 
 /// The saved state of one sink's plan, under the identity of the operators it belongs to
@@ -97,11 +100,16 @@ struct CheckpointMetadata {
 ///   final 0
 ///   decided_by kafka millrace-orders-3f2a9c01d4e5b677     (only when a transaction decides)
 ///   source orders offsets 120,98 watermark 1764979100000000 max_events 1764979160000000,-
+///   source clicks offsets 5000 watermark - max_events - origin 1764979000000000
 ///   state daily->lake:revenue sink-0.state
 ///   state daily->lake:revenue sink-0-kg.7.state key_group 5/32 at 0:118
 ///   state daily->lake:revenue sink-0-kg.4.state key_group 6/32 at 240:97
 ///   state daily->lake:revenue sink-0-kg.5.state key_group 6/32 at 80:31
 ///   end
+///
+/// A generator's line (`clicks`) ends with its event-time origin; checkpoints of builds before
+/// resumable generators have no line for a generator (its run started it afresh, and saved no
+/// state of the plans reading it), so they restore as they did then.
 ///
 /// Key groups (keyed state, pipeline/keyed_stage.h): checkpoint 7 wrote the key groups that
 /// changed since the run's previous checkpoint into one file, `sink-0-kg.7.state`, and points

@@ -215,13 +215,12 @@ struct KeyedStage::Impl {
             std::vector<KeyGroupSnapshot> out;
             for (KeyGroup& group : groups) {
                 KeyGroupSnapshot snap{group.id, std::nullopt, {}};
-                if (stage->options.keeps_state && full) {
+                if (full) {
                     MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                               group.plan->serialize_state());
                     snap.states = std::move(states);
                     group.plan->mark_state_saved();
-                } else if (stage->options.keeps_state &&
-                           (group.changed || group.plan->state_changed_since_save())) {
+                } else if (group.changed || group.plan->state_changed_since_save()) {
                     // No row reached a key group whose state TTL stamped or dropped groups
                     // at a watermark: its changes still go out, or a restore would bring the
                     // dropped groups back.

@@ -84,8 +84,6 @@ public:
         uint32_t max_key_groups = kDefaultMaxKeyGroups;
         /// Batches each subtask's input queue holds (and the reply queue per subtask).
         std::size_t queue_capacity = 8;
-        /// Whether snapshots serialize state (false: a plan whose state no checkpoint keeps).
-        bool keeps_state = true;
         /// What the keyed operators are built with (state_ttl, early firing); its
         /// `exchange_below` is set by the stage.
         PlanOptions plan_options;

@@ -141,23 +141,10 @@ std::optional<uint8_t> state_kind(const std::string& bytes) {
 
 }  // namespace
 
-bool reads_kind(const LogicalNode& node, const PipelineSpec& pipeline, SourceKind kind) {
-    if (node.kind == LogicalNode::Kind::kScan) {
-        const SourceSpec* source = pipeline.find_source(node.source);
-        return source != nullptr && source->kind == kind;
-    }
-    return std::any_of(node.children.begin(), node.children.end(),
-                       [&](const auto& child) { return reads_kind(*child, pipeline, kind); });
-}
-
 bool has_unwindowed_aggregate(const LogicalNode& node) {
     if (node.kind == LogicalNode::Kind::kAggregate && !window_end_key(node)) return true;
     return std::any_of(node.children.begin(), node.children.end(),
                        [](const auto& child) { return has_unwindowed_aggregate(*child); });
-}
-
-bool keeps_checkpointed_state(const LogicalNode& plan, const PipelineSpec& pipeline) {
-    return !reads_kind(plan, pipeline, SourceKind::kGenerator);
 }
 
 std::string_view enum_name(StateFate fate) {
@@ -170,8 +157,6 @@ std::string_view enum_name(StateFate fate) {
             return "new";
         case StateFate::kStateless:
             return "stateless";
-        case StateFate::kNotCheckpointed:
-            return "not_checkpointed";
     }
     return "new";
 }
@@ -190,14 +175,12 @@ std::string_view enum_name(DropReason reason) {
     return "sql_changed";
 }
 
-SinkStateShape sink_state_shape(const LogicalNode& plan, const PipelineSpec& pipeline,
-                                const SinkSpec& sink) {
+SinkStateShape sink_state_shape(const LogicalNode& plan, const SinkSpec& sink) {
     SinkStateShape shape;
     shape.view = sink.from;
     shape.target = sink_target(sink);
     shape.name = fmt::format("{}->{}", shape.view, shape.target);
     shape.upserting = sink_takes_upserts(sink) && has_unwindowed_aggregate(plan);
-    shape.checkpointed = keeps_checkpointed_state(plan, pipeline);
     std::string plan_text;
     collect_state(plan, shape.upserting, shape.layout, plan_text);
     shape.identity =
@@ -250,12 +233,7 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
             decision.saved_file = state->file;
             decision.bytes = file_size(folder, state->file);
         }
-        if (!shape.checkpointed) {
-            decision.fate = StateFate::kNotCheckpointed;
-            decision.explanation =
-                "reads a generator or Kafka source, so it starts afresh every run (no state is "
-                "checkpointed)";
-        } else if (!shape.stateful()) {
+        if (!shape.stateful()) {
             decision.fate = StateFate::kStateless;
             decision.explanation = "its plan holds no state (filters and projections only)";
         } else if (state == nullptr) {
@@ -433,7 +411,7 @@ Result<StatePlan> plan_pipeline_state(const Project& project, const PipelineSpec
     for (const PreparedSink& sink : prepared.sinks) {
         Status status = check_streaming_plan(*sink.plan, pipeline, *sink.spec);
         if (!status.ok()) return std::move(status).error().with_location(sink.spec->from_location);
-        shapes.push_back(sink_state_shape(*sink.plan, pipeline, *sink.spec));
+        shapes.push_back(sink_state_shape(*sink.plan, *sink.spec));
     }
     std::optional<CheckpointMetadata> saved;
     std::string folder;

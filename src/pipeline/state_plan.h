@@ -34,30 +34,21 @@ struct SinkStateShape {
     /// timestamp) values (count() int64)"); empty for a plan without state.
     std::string layout;
     bool upserting = false;  // an unwindowed GROUP BY feeding an online or keyed sink
-    /// False when the plan reads a generator: the run starts it afresh (the generator makes its
-    /// records again) and checkpoints no state for it.
-    bool checkpointed = true;
     bool stateful() const { return !layout.empty(); }
 };
 
-/// Whether `plan` scans a source of `kind`.
-bool reads_kind(const sql::LogicalNode& plan, const PipelineSpec& pipeline, SourceKind kind);
 /// Whether `plan` has a GROUP BY without a window (an upserting aggregate in a streaming run).
 bool has_unwindowed_aggregate(const sql::LogicalNode& plan);
-/// Whether checkpoints save the state of `plan` (SinkStateShape::checkpointed).
-bool keeps_checkpointed_state(const sql::LogicalNode& plan, const PipelineSpec& pipeline);
 
 /// The shape of a sink's plan in a streaming run.
-SinkStateShape sink_state_shape(const sql::LogicalNode& plan, const PipelineSpec& pipeline,
-                                const SinkSpec& sink);
+SinkStateShape sink_state_shape(const sql::LogicalNode& plan, const SinkSpec& sink);
 
 /// What becomes of one piece of state when a changed project starts from a checkpoint.
 enum class StateFate {
-    kKept,             // restored: same identity
-    kDropped,          // in the checkpoint, not restored (see DropReason)
-    kNew,              // no state saved for it: starts empty
-    kStateless,        // the plan holds no state
-    kNotCheckpointed,  // reads a generator: starts afresh every run
+    kKept,       // restored: same identity
+    kDropped,    // in the checkpoint, not restored (see DropReason)
+    kNew,        // no state saved for it: starts empty
+    kStateless,  // the plan holds no state
 };
 
 enum class DropReason {

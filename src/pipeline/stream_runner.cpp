@@ -121,7 +121,11 @@ void put_u64(std::string& out, uint64_t value) {
 }
 
 std::string encode_plan_state(const std::vector<std::string>& states) {
-    std::string out(kUpsertStateMagic);
+    std::size_t total = kUpsertStateMagic.size() + 8;
+    for (const std::string& state : states) total += 8 + state.size();
+    std::string out;
+    out.reserve(total);  // one copy of a large state, not one per doubling
+    out += kUpsertStateMagic;
     put_u64(out, states.size());
     for (const std::string& state : states) {
         put_u64(out, state.size());
@@ -506,7 +510,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // dropped (a view edited or removed) refuses the start unless the caller allows it.
     std::vector<SinkStateShape> shapes;
     for (const PreparedSink& sink : prepared.sinks)
-        shapes.push_back(sink_state_shape(*sink.plan, pipeline, *sink.spec));
+        shapes.push_back(sink_state_shape(*sink.plan, *sink.spec));
     StatePlan state_plan =
         plan_state(pipeline, shapes, restored ? &*restored : nullptr, restored_folder);
     state_plan.from_savepoint = options.from_savepoint.has_value();
@@ -567,13 +571,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
     }
     std::vector<bool> upserting(prepared.sinks.size(), false);
-    // Sinks whose state a checkpoint saves: a generator has no offsets (each run makes its
-    // records again), so plans reading one start afresh.
-    std::vector<bool> keeps_state(prepared.sinks.size(), false);
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
         upserting[i] = sink_takes_upserts(*prepared.sinks[i].spec) &&
                        has_unwindowed_aggregate(*prepared.sinks[i].plan);
-        keeps_state[i] = keeps_checkpointed_state(*prepared.sinks[i].plan, pipeline);
     }
     // Parallel execution (docs/streaming.md, "Parallelism and key groups"): a sink plan with a
     // keyed operator is cut at it; the part below (the prefix) stays whole on this thread and
@@ -608,7 +608,6 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         stage_options.parallelism = static_cast<uint32_t>(pipeline.parallelism.value_or(1));
         stage_options.max_key_groups =
             static_cast<uint32_t>(pipeline.max_parallelism.value_or(kDefaultMaxKeyGroups));
-        stage_options.keeps_state = keeps_state[i];
         stage_options.plan_options = streaming_plan_options(pipeline);
         stage_options.plan_options.emit_early = sink.spec->emit_every.has_value();
         if (options.queue_capacity) stage_options.queue_capacity = *options.queue_capacity;
@@ -735,7 +734,6 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Operator state after the file sources: restoring replaces what they built (a join's
     // build side is in the checkpoint as it was).
     for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
-        if (!keeps_state[i]) continue;
         PreparedSink& sink = prepared.sinks[i];
         if (!restored) {
             if (upserting[i]) {
@@ -867,11 +865,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         // offsets, committed after the checkpoint, may be ahead of them after a crash); a
         // watched folder from the number of files it had read (its progress file, committed
         // after the checkpoint, may be ahead of it); a Kafka source from the checkpoint's
-        // offsets of the partitions the group assigns it (KafkaSource::resume_from).
-        const CheckpointSource* saved =
-            restored && (stream->topic || stream->files || stream->kafka || stream->lake)
-                ? restored->find_source(source.spec->name)
-                : nullptr;
+        // offsets of the partitions the group assigns it (KafkaSource::resume_from); a generator
+        // from the records it had made, with the event times of the run that made them.
+        const bool generator = source.spec->kind == SourceKind::kGenerator;
+        const CheckpointSource* saved = restored && (stream->topic || stream->files ||
+                                                     stream->kafka || stream->lake || generator)
+                                            ? restored->find_source(source.spec->name)
+                                            : nullptr;
         if (saved != nullptr && stream->kafka) stream->kafka->resume_from(saved->offsets);
         // A lake source from its (snapshot, files done, whole) position.
         if (saved != nullptr && stream->lake) {
@@ -898,6 +898,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                     sought = stream->files->seek(
                         SourcePosition{static_cast<std::size_t>(saved->offsets[0]), 0, 0});
                     stream->files_before = stream->files->units();
+                } else if (generator && p == 0) {
+                    SourcePosition position{0, static_cast<uint64_t>(saved->offsets[0]), 0};
+                    position.origin_micros = saved->origin_micros;
+                    sought = source.reader->seek(position);
                 }
                 if (!sought.ok()) {
                     return std::move(sought).error().with_context(
@@ -1093,7 +1097,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         metadata.final = final;
         metadata.created_micros = prepared.clock->now_micros();
         for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
-            if (!keeps_state[i] || (final && !upserting[i])) continue;
+            if (final && !upserting[i]) continue;
             MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                       prepared.sinks[i].executable->serialize_state());
             const std::string& identity = shapes[i].identity;
@@ -1161,9 +1165,6 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
-            if (stream->topic == nullptr && stream->files == nullptr && stream->kafka == nullptr &&
-                stream->lake == nullptr)
-                continue;
             CheckpointSource source;
             source.name = stream->source->spec->name;
             if (stream->topic) {
@@ -1174,8 +1175,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 const SourcePosition at = stream->lake->position();
                 source.offsets = {static_cast<int64_t>(at.unit), static_cast<int64_t>(at.offset),
                                   static_cast<int64_t>(at.line)};
-            } else {
+            } else if (stream->files) {
                 source.offsets.push_back(static_cast<int64_t>(stream->files->position().unit));
+            } else if (stream->source->spec->kind == SourceKind::kGenerator) {
+                const SourcePosition position = stream->source->reader->position();
+                source.offsets.push_back(static_cast<int64_t>(position.offset));
+                source.origin_micros = position.origin_micros;
+            } else {
+                continue;
             }
             const WatermarkTracker::State state =
                 stream->before_end ? *stream->before_end : stream->watermark->state();
@@ -1241,6 +1248,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         report.last_checkpoint_duration =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
         report.last_checkpoint_state_bytes = state_bytes_written;
+        report.longest_checkpoint_duration =
+            std::max(report.longest_checkpoint_duration, report.last_checkpoint_duration);
+        report.checkpoint_state_bytes += state_bytes_written;
+        report.largest_checkpoint_state_bytes =
+            std::max(report.largest_checkpoint_state_bytes, state_bytes_written);
         for (const auto& stream : streams) {
             if (stream->source != nullptr && stream->source->reader != nullptr)
                 stream->report->bytes = stream->source->reader->bytes_read();

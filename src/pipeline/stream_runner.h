@@ -123,6 +123,11 @@ struct StreamReport {
     /// The last checkpoint: from its barrier to its commit, and the operator state it wrote.
     std::chrono::microseconds last_checkpoint_duration{0};
     uint64_t last_checkpoint_state_bytes = 0;
+    /// Over every checkpoint of the run: the longest (barrier to commit), the operator state
+    /// written in all and the most one wrote.
+    std::chrono::microseconds longest_checkpoint_duration{0};
+    uint64_t checkpoint_state_bytes = 0;
+    uint64_t largest_checkpoint_state_bytes = 0;
     /// With allow_state_drop: the states dropped, "<view> -> <target>: <why>".
     std::vector<std::string> dropped_state;
     /// Key-group state files linked from the previous checkpoint instead of written.

@@ -15,6 +15,7 @@
 #include "common/yaml_document.h"
 #include "project/config_reader.h"
 #include "project/pipeline_variables.h"
+#include "types/time_codec.h"
 
 namespace millrace {
 
@@ -681,6 +682,24 @@ private:
                               bad->location());
             } else {
                 source.generator_bad_fraction = value;
+            }
+        }
+        if (const ConfigNode* start = map.optional("start"); present(start)) {
+            const std::optional<int64_t> micros =
+                start->is_scalar() ? parse_timestamp(start->scalar()) : std::nullopt;
+            if (!micros) {
+                reader_.error(
+                    ErrorCode::kConfig,
+                    key_of("start", what) + " must be a UTC timestamp such as 2026-11-23T10:30:00Z",
+                    start->location());
+            } else if (source.generator_kind == "nexmark" && kind != nullptr) {
+                reader_.error(ErrorCode::kConfig,
+                              key_of("start", what) +
+                                  " is not for kind: nexmark (its event n is at "
+                                  "2026-01-01T00:00:00Z + n/rate)",
+                              start->location());
+            } else {
+                source.generator_start_micros = *micros;
             }
         }
     }

@@ -105,6 +105,9 @@ struct SourceSpec {
     uint64_t generator_seed = 42;
     double generator_bad_fraction = 0;        // share of deliberately bad records
     std::optional<uint64_t> generator_limit;  // then the source ends
+    /// `start:` the event-time origin (orders, transactions: the first event time; activity:
+    /// its day); none: the clock's time when the source first opens.
+    std::optional<int64_t> generator_start_micros;
     /// kLake: a lake table, `lake: { table: t, incremental: true, changelog: true,
     /// start_snapshot: 3 }` (docs/lake.md, "A lake table as a pipeline source"); in a streaming
     /// pipeline followed snapshot by snapshot (also `start_from`, `poll_interval`).

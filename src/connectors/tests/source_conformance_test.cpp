@@ -239,6 +239,13 @@ TEST_P(SourceConformance, RefusesPositionsOutsideItsBounds) {
               ErrorCode::kInvalidArgument);
     EXPECT_FALSE(SourcePosition::parse("1:2").ok());
     EXPECT_FALSE(SourcePosition::parse("a:b:c").ok());
+    EXPECT_FALSE(SourcePosition::parse("1:2::5").ok());
+    EXPECT_FALSE(SourcePosition::parse("1:2:3:4:5").ok());
+    EXPECT_FALSE(SourcePosition::parse("1:2:3:").ok());
+    auto with_origin = SourcePosition::parse("1:2:0:-17");
+    ASSERT_TRUE(with_origin.ok());
+    EXPECT_EQ(with_origin->origin_micros, -17);
+    EXPECT_EQ(with_origin->to_string(), "1:2:0:-17");
 }
 
 template <typename H>

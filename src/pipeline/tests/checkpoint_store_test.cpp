@@ -38,6 +38,13 @@ protected:
         fresh.offsets = {0};
         fresh.max_events = {std::nullopt};
         m.sources.push_back(fresh);
+        CheckpointSource generator;
+        generator.name = "bids";
+        generator.offsets = {static_cast<int64_t>(5000 * id)};
+        generator.watermark = 1764979000000000;
+        generator.max_events = {1764979000100000};
+        generator.origin_micros = 1764978000000000;
+        m.sources.push_back(generator);
         m.states.push_back(CheckpointState{"daily->lake:revenue", "sink-0.state"});
         return m;
     }
@@ -66,6 +73,9 @@ TEST_F(CheckpointStoreTest, WritesStateThenMetadataAndReadsTheNewestBack) {
     EXPECT_EQ(source->offsets, (std::vector<int64_t>{20, 7}));
     EXPECT_EQ(source->max_events[1], std::nullopt);
     EXPECT_EQ(m.find_source("clicks")->watermark, std::nullopt);
+    EXPECT_EQ(m.find_source("clicks")->origin_micros, std::nullopt);
+    EXPECT_EQ(m.find_source("bids")->offsets, (std::vector<int64_t>{10000}));
+    EXPECT_EQ(m.find_source("bids")->origin_micros, 1764978000000000);
     const CheckpointState* state = m.find_state("daily->lake:revenue");
     ASSERT_NE(state, nullptr);
     EXPECT_EQ(*store.read_state(2, state->file), "state 2");
@@ -160,6 +170,10 @@ TEST_F(CheckpointStoreTest, DamagedMetadataIsCorruptionNotACrash) {
           text.substr(0, text.find("end\n")) + "state x ../escape\nend\n",
           text.substr(0, text.find("end\n")) + "source s offsets 1,x watermark - max_events -\n"
                                                "end\n",
+          text.substr(0, text.find("end\n")) + "source s offsets 1 watermark - max_events - "
+                                               "origin x\nend\n",
+          text.substr(0, text.find("end\n")) + "source s offsets 1 watermark - max_events - "
+                                               "start 5\nend\n",
           std::string()}) {
         std::ofstream(store.folder(1) + "/_metadata", std::ios::trunc) << bad;
         auto latest = store.latest();

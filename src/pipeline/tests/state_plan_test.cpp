@@ -68,7 +68,7 @@ protected:
     }
 
     SinkStateShape shape(DataType key_type, int threshold, int extra) const {
-        return sink_state_shape(*aggregate_plan(key_type, threshold, extra), pipeline_, sink_);
+        return sink_state_shape(*aggregate_plan(key_type, threshold, extra), sink_);
     }
 
     /// A checkpoint holding the state of `saved`.

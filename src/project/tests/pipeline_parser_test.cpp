@@ -430,6 +430,21 @@ sinks:
               }));
 }
 
+TEST(PipelineParser, GeneratorStartFixesTheEventTimeOrigin) {
+    EXPECT_EQ(errors_of(R"(name: p
+mode: streaming
+sources:
+  a: {generator: {kind: orders, start: 2026-11-23T10:30:00Z}}
+  b: {generator: {kind: orders, start: yesterday}}
+  c: {generator: {kind: nexmark, events: bid, start: 2026-11-23T10:30:00Z}}
+sinks: [{from: a, blackhole: {}}]
+)"),
+              (Strings{
+                  "config@5:40",  // not a timestamp
+                  "config@6:54",  // nexmark's times are fixed
+              }));
+}
+
 TEST(PipelineParser, BadSinkSettings) {
     EXPECT_EQ(errors_of(R"(name: p
 sources: {s: {topic: t}}
