@@ -24,20 +24,7 @@ SEED=${3:-$RANDOM}
 echo "# kills=$KILLS seed=$SEED"
 RANDOM=$SEED
 
-cluster=$WORK/cluster
-mkdir -p "$cluster"
-port=$(free_port)
-kport=$(free_port)
-cat >"$cluster/millrace.yaml" <<YAML
-name: cluster
-listen: { kafka: 127.0.0.1:$kport }
-kafka: { initial_rebalance_delay: 0s }
-topics:
-  per_minute_reference: { partitions: 2 }
-  per_minute_crashed: { partitions: 2 }
-YAML
-start_server "$cluster" "$port" "$WORK/serve.log"
-broker=127.0.0.1:$kport
+start_kafka_cluster "$WORK/serve.log" per_minute_reference:2 per_minute_crashed:2
 
 make_project() {  # <dir> <copy>
   mkdir -p "$1/pipelines"

@@ -13,21 +13,7 @@ source "$(dirname "$0")/lib/server.sh"
 
 command -v kcat >/dev/null || { echo "SKIP: kcat is not installed (scripts/install-deps.sh)"; exit 0; }
 
-cluster=$WORK/cluster
-mkdir -p "$cluster"
-port=$(free_port)
-kport=$(free_port)
-cat >"$cluster/millrace.yaml" <<YAML
-name: cluster
-listen: { kafka: 127.0.0.1:$kport }
-kafka: { initial_rebalance_delay: 0s }
-topics:
-  orders: { partitions: 3 }
-  totals: { partitions: 2 }
-  per_customer: { partitions: 1 }
-YAML
-start_server "$cluster" "$port" "$WORK/serve.log"
-broker=127.0.0.1:$kport
+start_kafka_cluster "$WORK/serve.log" orders:3 totals:2 per_customer:1
 
 app=$WORK/app
 mkdir -p "$app/pipelines" "$app/in"

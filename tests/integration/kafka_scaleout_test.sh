@@ -11,20 +11,7 @@ source "$(dirname "$0")/lib/server.sh"
 
 command -v kcat >/dev/null || { echo "SKIP: kcat is not installed (scripts/install-deps.sh)"; exit 0; }
 
-cluster=$WORK/cluster
-mkdir -p "$cluster"
-port=$(free_port)
-kport=$(free_port)
-cat >"$cluster/millrace.yaml" <<YAML
-name: cluster
-listen: { kafka: 127.0.0.1:$kport }
-kafka: { initial_rebalance_delay: 0s }
-topics:
-  events: { partitions: 4 }
-  processed: { partitions: 1 }
-YAML
-start_server "$cluster" "$port" "$WORK/cluster.log"
-broker=127.0.0.1:$kport
+start_kafka_cluster "$WORK/cluster.log" events:4 processed:1
 
 # worker <name>: a project whose streaming pipeline reads `events` in group `workers`.
 worker_pids=()

@@ -12,6 +12,25 @@ start_server() {
   done
   echo "server did not come up; log:"; cat "$3"; return 1
 }
+# start_kafka_cluster <log-file> <topic: partitions>...: a second Millrace as the external Kafka
+# cluster (its Kafka listener, groups rebalancing at once, the given topics) in $WORK/cluster,
+# started with start_server; sets `broker` (host:port of its Kafka listener).
+start_kafka_cluster() {
+  local log=$1 topic
+  shift
+  local cluster=$WORK/cluster
+  mkdir -p "$cluster"
+  local port kport
+  port=$(free_port)
+  kport=$(free_port)
+  {
+    printf 'name: cluster\nlisten: { kafka: 127.0.0.1:%s }\n' "$kport"
+    printf 'kafka: { initial_rebalance_delay: 0s }\ntopics:\n'
+    for topic in "$@"; do printf '  %s: { partitions: %s }\n' "${topic%%:*}" "${topic#*:}"; done
+  } >"$cluster/millrace.yaml"
+  start_server "$cluster" "$port" "$log"
+  broker=127.0.0.1:$kport
+}
 stop_server() {  # SIGTERM, wait
   if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
 }
