@@ -149,9 +149,12 @@ struct HashAggregateOperator::State {
     //     sum, min, max,       u8 has a value, then when it has: bytes (string/bytes input),
     //     bool_and, bool_or    f64 (double input) or i64 (every other input)
     void serialize(StateWriter& out) const {
+        const std::size_t groups = group_count();
+        // Sized once up front (keys, then about 16 bytes per accumulator state, more for
+        // sketches as they come): a large state is not copied at every doubling.
+        out.reserve(arena.size() + groups * (8 + 16 * accumulators.size() + 8) + 64);
         out.u32(static_cast<uint32_t>(accumulators.size()));
         for (const auto& acc : accumulators) out.u8(static_cast<uint8_t>(acc->function()));
-        const std::size_t groups = group_count();
         out.u64(groups);
         for (uint32_t g = 0; g < groups; ++g) out.bytes(key_of(g));
         for (const auto& acc : accumulators) {
