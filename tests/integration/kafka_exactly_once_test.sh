@@ -101,14 +101,8 @@ while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
       >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
     how="at $point"
   else
-    MILLRACE_TEST_SINK_DELAY_MS=$slow "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}" \
-      >"$WORK/attempt.log" 2>&1 &
-    pid=$!
-    delay=$((RANDOM % 1200 + 300))
-    sleep "$(printf "%d.%03d" $((delay / 1000)) $((delay % 1000)))"
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" && rc=0 || rc=$?
-    how="kill -9 after ${delay} ms"
+    kill9_after 300 1200 "$WORK/attempt.log" env MILLRACE_TEST_SINK_DELAY_MS="$slow" \
+      "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}"
   fi
   grep -q "was not committed by kafka transaction" "$WORK/attempt.log" && dropped=$((dropped + 1))
   if [ "$rc" -eq 137 ]; then

@@ -75,13 +75,7 @@ while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
       >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
     how="at $point"
   else
-    "$MILLRACE" run "$WORK/crashed" gen_live "${run_args[@]}" >"$WORK/attempt.log" 2>&1 &
-    pid=$!
-    delay=$((200 + RANDOM % 800))
-    sleep "$(printf "%d.%03d" $((delay / 1000)) $((delay % 1000)))"
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" && rc=0 || rc=$?
-    how="kill -9 after ${delay} ms"
+    kill9_after 200 800 "$WORK/attempt.log" "$MILLRACE" run "$WORK/crashed" gen_live "${run_args[@]}"
   fi
   if [ "$rc" -eq 137 ]; then
     killed=$((killed + 1))

@@ -20,3 +20,17 @@ finish() {
   if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
   echo "all checks passed"
 }
+# kill9_after <min ms> <spread ms> <log> <command...>: runs the command in the background with
+# its output in <log> and kill -9s it after min + RANDOM % spread ms; sets `rc` (its exit
+# status: 137 when the kill came first) and `how`.
+kill9_after() {
+  local min=$1 spread=$2 log=$3
+  shift 3
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  local delay=$((min + RANDOM % spread))
+  sleep "$(printf "%d.%03d" $((delay / 1000)) $((delay % 1000)))"
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" && rc=0 || rc=$?
+  how="kill -9 after ${delay} ms"
+}
