@@ -339,6 +339,10 @@ struct HashAggregateOperator::State {
                 if (stamps[g] == kPending) pending.push_back(g);
             }
         }
+        // Changes are written only when no group waits to be emitted (serialize_state_changes),
+        // so none waits after them: what waited in the state below was emitted since.
+        for (uint32_t g : changed) changed_flags[g] = 0;
+        changed.clear();
         return account();
     }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "exec/expression_evaluator.h"
 #include "exec/input_aligner.h"
@@ -95,6 +96,14 @@ struct StreamJoinOperator::State {
     // Output rows waiting to go out together (at most about kOutputBatchRows).
     std::vector<Batch> out;
     std::size_t out_rows = 0;
+    // Incremental checkpoints: whether a save was marked, and what was stored then.
+    struct Saves {
+        bool tracking = false;
+        std::optional<int64_t> watermark;
+        uint64_t next_id[2] = {0, 0};
+        bool finished[2] = {false, false};
+        bool pending = false;  // rows waiting for a first watermark were saved
+    } saves;
 };
 
 class StreamJoinOperator::RightPort final : public BatchSink {
@@ -299,6 +308,59 @@ Status StreamJoinOperator::side_finish(int side) {
     return {};
 }
 
+void StreamJoinOperator::expire_until(int64_t watermark) {
+    State& s = *state_;
+    for (State::Side& side : s.sides) {
+        if (side.expiry.empty() || side.expiry.begin()->first >= watermark) continue;
+        // Every buffered row goes (a window join at its window's end, the end of the input):
+        // dropped all at once.
+        if (side.expiry.size() == side.rows && side.pending.empty() &&
+            std::prev(side.expiry.end())->first < watermark) {
+            s.expired += side.rows;
+            for (const auto& [id, stored] : side.batches) s.bytes -= stored.bytes;
+            side.batches.clear();
+            side.index.clear();
+            side.expiry.clear();
+            side.times.clear();
+            side.rows = 0;
+            continue;
+        }
+        // Keys that lost rows: their lists are compacted once, after the loop. Erasing each
+        // row from its list as it expires would cost the list's length per row, which for a
+        // hot key (a window join's rows all share their window) is quadratic. The keys are
+        // those of the stored batches, which are erased after the compaction.
+        std::unordered_set<std::string_view> touched;
+        std::vector<uint64_t> emptied;
+        while (!side.expiry.empty() && side.expiry.begin()->first < watermark) {
+            const RowRef ref = side.expiry.begin()->second;
+            side.expiry.erase(side.expiry.begin());
+            StoredBatch& stored = side.batches.find(ref.batch)->second;
+            stored.alive[ref.row] = 0;
+            touched.insert(stored.keys[ref.row]);
+            if (stored.times[ref.row] != kNoTime)
+                side.times.erase(side.times.find(stored.times[ref.row]));
+            --side.rows;
+            ++s.expired;
+            if (--stored.live == 0) emptied.push_back(ref.batch);
+        }
+        // In arrival order (a restored state lists its rows so too, and so emits its pairs in
+        // the order an uninterrupted run would): erase_if keeps the order of the rest.
+        for (std::string_view key : touched) {
+            auto rows = side.index.find(std::string(key));
+            if (rows == side.index.end()) continue;
+            std::erase_if(rows->second, [&](const RowRef& ref) {
+                return side.batches.find(ref.batch)->second.alive[ref.row] == 0;
+            });
+            if (rows->second.empty()) side.index.erase(rows);
+        }
+        for (uint64_t id : emptied) {
+            auto found = side.batches.find(id);
+            s.bytes -= found->second.bytes;
+            side.batches.erase(found);
+        }
+    }
+}
+
 Status StreamJoinOperator::on_watermark(int64_t watermark) {
     State& s = *state_;
     if (s.watermark && watermark <= *s.watermark) return {};
@@ -313,38 +375,8 @@ Status StreamJoinOperator::on_watermark(int64_t watermark) {
             side.expiry.emplace(stored.expiry[ref.row], ref);
         }
         side.pending.clear();
-        // Keys that lost rows: their lists are compacted once, after the loop. Erasing each
-        // row from its list as it expires would cost the list's length per row, which for a
-        // hot key (a window join's rows all share their window) is quadratic.
-        std::set<std::string> touched;
-        while (!side.expiry.empty() && side.expiry.begin()->first < watermark) {
-            const RowRef ref = side.expiry.begin()->second;
-            side.expiry.erase(side.expiry.begin());
-            auto found = side.batches.find(ref.batch);
-            StoredBatch& stored = found->second;
-            stored.alive[ref.row] = 0;
-            touched.insert(stored.keys[ref.row]);
-            if (stored.times[ref.row] != kNoTime)
-                side.times.erase(side.times.find(stored.times[ref.row]));
-            --side.rows;
-            ++s.expired;
-            if (--stored.live == 0) {
-                s.bytes -= stored.bytes;
-                side.batches.erase(found);
-            }
-        }
-        // In arrival order (a restored state lists its rows so too, and so emits its pairs in
-        // the order an uninterrupted run would): erase_if keeps the order of the rest.
-        for (const std::string& key : touched) {
-            auto rows = side.index.find(key);
-            if (rows == side.index.end()) continue;
-            std::erase_if(rows->second, [&](const RowRef& ref) {
-                auto stored = side.batches.find(ref.batch);
-                return stored == side.batches.end() || !stored->second.alive[ref.row];
-            });
-            if (rows->second.empty()) side.index.erase(rows);
-        }
     }
+    expire_until(watermark);
     MILLRACE_TRY(s.memory.resize(s.bytes));
     int64_t out = watermark;
     for (const State::Side& side : s.sides) {
@@ -362,7 +394,26 @@ Status StreamJoinOperator::on_watermark(int64_t watermark) {
 //     finished u8, batches u64, per batch:
 //       batch (the buffered rows only), then per row: key bytes, expiry i64, pending u8
 //
-// Time column values and indexes are rebuilt from the rows.
+// Time column values and indexes are rebuilt from the rows. State changes
+// (serialize_state_changes) have the same layout, with per input only the batches stored
+// since the last save.
+namespace {
+
+void write_stored(StateWriter& out, const StoredBatch& stored) {
+    std::vector<uint32_t> rows;
+    for (std::size_t i = 0; i < stored.alive.size(); ++i) {
+        if (stored.alive[i]) rows.push_back(static_cast<uint32_t>(i));
+    }
+    out.batch(rows.size() == stored.alive.size() ? stored.batch : stored.batch.take(rows));
+    for (uint32_t r : rows) {
+        out.bytes(stored.keys[r]);
+        out.i64(stored.expiry[r]);
+        out.u8(stored.pending[r]);
+    }
+}
+
+}  // namespace
+
 Result<std::string> StreamJoinOperator::serialize_state() const {
     const State& s = *state_;
     StateWriter out(OperatorStateKind::kStreamJoin);
@@ -374,20 +425,61 @@ Result<std::string> StreamJoinOperator::serialize_state() const {
     for (const State::Side& side : s.sides) {
         out.u8(side.finished ? 1 : 0);
         out.u64(side.batches.size());
-        for (const auto& [id, stored] : side.batches) {
-            std::vector<uint32_t> rows;
-            for (std::size_t i = 0; i < stored.alive.size(); ++i) {
-                if (stored.alive[i]) rows.push_back(static_cast<uint32_t>(i));
-            }
-            out.batch(stored.batch.take(rows));
-            for (uint32_t r : rows) {
-                out.bytes(stored.keys[r]);
-                out.i64(stored.expiry[r]);
-                out.u8(stored.pending[r]);
-            }
-        }
+        for (const auto& [id, stored] : side.batches) write_stored(out, stored);
     }
     return std::move(out).finish();
+}
+
+Status StreamJoinOperator::read_batches(StateReader& in, int side_index) {
+    State& s = *state_;
+    State::Side& side = s.sides[side_index];
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t finished, in.u8());
+    if (finished > 1) return in.corrupt("finished flag");
+    side.finished = finished == 1;
+    if (side.finished) s.inputs.set_finished(static_cast<std::size_t>(side_index));
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t count, in.count(12));
+    for (uint64_t b = 0; b < count; ++b) {
+        StoredBatch stored;
+        MILLRACE_ASSIGN_OR_RETURN(stored.batch, in.batch(s.schemas[side_index]));
+        const std::size_t n = stored.batch.num_rows();
+        if (n == 0) return in.corrupt("an empty buffered batch");
+        stored.keys.resize(n);
+        stored.times.assign(n, kNoTime);
+        stored.expiry.assign(n, kNever);
+        stored.alive.assign(n, 1);
+        stored.pending.assign(n, 0);
+        stored.live = static_cast<uint32_t>(n);
+        if (s.bounds.time_column[side_index]) {
+            const std::size_t c = *s.bounds.time_column[side_index];
+            if (c >= stored.batch.num_columns()) return in.corrupt("time column");
+            const Column& times = stored.batch.column(c);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!times.is_null(i)) stored.times[i] = times.values<int64_t>()[i];
+            }
+        }
+        const uint64_t id = side.next_id++;
+        for (std::size_t i = 0; i < n; ++i) {
+            MILLRACE_ASSIGN_OR_RETURN(std::string_view key, in.bytes());
+            MILLRACE_ASSIGN_OR_RETURN(stored.expiry[i], in.i64());
+            MILLRACE_ASSIGN_OR_RETURN(stored.pending[i], in.u8());
+            if (stored.pending[i] > 1) return in.corrupt("pending flag");
+            stored.keys[i] = std::string(key);
+            const RowRef ref{id, static_cast<uint32_t>(i)};
+            side.index[stored.keys[i]].push_back(ref);
+            if (stored.pending[i]) {
+                side.pending.push_back(ref);
+            } else if (stored.expiry[i] != kNever) {
+                side.expiry.emplace(stored.expiry[i], ref);
+            }
+            if (stored.times[i] != kNoTime) side.times.insert(stored.times[i]);
+        }
+        stored.bytes = stored.batch.memory_bytes();
+        for (const std::string& key : stored.keys) stored.bytes += key.size() + 32;
+        s.bytes += stored.bytes;
+        side.rows += n;
+        side.batches.emplace(id, std::move(stored));
+    }
+    return {};
 }
 
 Status StreamJoinOperator::restore_state(std::string_view bytes) {
@@ -406,55 +498,87 @@ Status StreamJoinOperator::restore_state(std::string_view bytes) {
     if (has_forwarded) s.forwarded = forwarded;
     s.bytes = 0;
     for (int side_index = 0; side_index < 2; ++side_index) {
-        State::Side& side = s.sides[side_index];
-        side = State::Side();
-        MILLRACE_ASSIGN_OR_RETURN(uint8_t finished, in.u8());
-        if (finished > 1) return in.corrupt("finished flag");
-        side.finished = finished == 1;
-        if (side.finished) s.inputs.set_finished(static_cast<std::size_t>(side_index));
-        MILLRACE_ASSIGN_OR_RETURN(uint64_t count, in.count(12));
-        for (uint64_t b = 0; b < count; ++b) {
-            StoredBatch stored;
-            MILLRACE_ASSIGN_OR_RETURN(stored.batch, in.batch(s.schemas[side_index]));
-            const std::size_t n = stored.batch.num_rows();
-            if (n == 0) return in.corrupt("an empty buffered batch");
-            stored.keys.resize(n);
-            stored.times.assign(n, kNoTime);
-            stored.expiry.assign(n, kNever);
-            stored.alive.assign(n, 1);
-            stored.pending.assign(n, 0);
-            stored.live = static_cast<uint32_t>(n);
-            if (s.bounds.time_column[side_index]) {
-                const std::size_t c = *s.bounds.time_column[side_index];
-                if (c >= stored.batch.num_columns()) return in.corrupt("time column");
-                const Column& times = stored.batch.column(c);
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (!times.is_null(i)) stored.times[i] = times.values<int64_t>()[i];
-                }
-            }
-            const uint64_t id = side.next_id++;
-            for (std::size_t i = 0; i < n; ++i) {
-                MILLRACE_ASSIGN_OR_RETURN(std::string_view key, in.bytes());
-                MILLRACE_ASSIGN_OR_RETURN(stored.expiry[i], in.i64());
-                MILLRACE_ASSIGN_OR_RETURN(stored.pending[i], in.u8());
-                if (stored.pending[i] > 1) return in.corrupt("pending flag");
-                stored.keys[i] = std::string(key);
-                const RowRef ref{id, static_cast<uint32_t>(i)};
-                side.index[stored.keys[i]].push_back(ref);
-                if (stored.pending[i]) {
-                    side.pending.push_back(ref);
-                } else if (stored.expiry[i] != kNever) {
-                    side.expiry.emplace(stored.expiry[i], ref);
-                }
-                if (stored.times[i] != kNoTime) side.times.insert(stored.times[i]);
-            }
-            stored.bytes = stored.batch.memory_bytes();
-            for (const std::string& key : stored.keys) stored.bytes += key.size() + 32;
-            s.bytes += stored.bytes;
-            side.rows += n;
-            side.batches.emplace(id, std::move(stored));
-        }
+        s.sides[side_index] = State::Side();
+        MILLRACE_TRY(read_batches(in, side_index));
     }
+    MILLRACE_TRY(s.memory.resize(s.bytes));
+    return in.expect_end();
+}
+
+void StreamJoinOperator::mark_state_saved() {
+    State& s = *state_;
+    s.saves.tracking = true;
+    s.saves.watermark = s.watermark;
+    s.saves.pending = false;
+    for (int side = 0; side < 2; ++side) {
+        s.saves.next_id[side] = s.sides[side].next_id;
+        s.saves.finished[side] = s.sides[side].finished;
+        s.saves.pending = s.saves.pending || !s.sides[side].pending.empty();
+    }
+}
+
+bool StreamJoinOperator::state_changed_since_save() const {
+    const State& s = *state_;
+    if (!s.saves.tracking) return false;
+    if (s.watermark != s.saves.watermark) return true;
+    for (int side = 0; side < 2; ++side) {
+        if (s.sides[side].next_id != s.saves.next_id[side] ||
+            s.sides[side].finished != s.saves.finished[side])
+            return true;
+    }
+    return false;
+}
+
+Result<std::optional<std::string>> StreamJoinOperator::serialize_state_changes() {
+    State& s = *state_;
+    // Rows saved before any watermark (a state TTL's) take their expiry from the next one,
+    // which the changes do not carry: the caller saves the whole state, and that is a save.
+    if (!s.saves.tracking || s.saves.pending) {
+        if (s.saves.tracking) mark_state_saved();
+        return std::optional<std::string>();
+    }
+    StateWriter out(OperatorStateKind::kStreamJoin);
+    out.u8(s.watermark ? 1 : 0);
+    out.i64(s.watermark.value_or(0));
+    out.u8(s.forwarded ? 1 : 0);
+    out.i64(s.forwarded.value_or(0));
+    out.u64(s.expired);
+    for (int side_index = 0; side_index < 2; ++side_index) {
+        const State::Side& side = s.sides[side_index];
+        out.u8(side.finished ? 1 : 0);
+        auto first = side.batches.lower_bound(s.saves.next_id[side_index]);
+        out.u64(static_cast<uint64_t>(std::distance(first, side.batches.end())));
+        for (auto it = first; it != side.batches.end(); ++it) write_stored(out, it->second);
+    }
+    mark_state_saved();
+    return std::optional<std::string>(std::move(out).finish());
+}
+
+Status StreamJoinOperator::apply_state_changes(std::string_view bytes) {
+    State& s = *state_;
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kStreamJoin));
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
+    MILLRACE_ASSIGN_OR_RETURN(int64_t watermark, in.i64());
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_forwarded, in.u8());
+    MILLRACE_ASSIGN_OR_RETURN(int64_t forwarded, in.i64());
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t expired, in.u64());
+    if (has_watermark > 1 || has_forwarded > 1) return in.corrupt("watermark flag");
+    if (s.watermark && (has_watermark == 0 || watermark < *s.watermark))
+        return in.corrupt("changes whose watermark is behind the state's");
+    for (const State::Side& side : s.sides) {
+        if (!side.pending.empty()) return in.corrupt("changes over rows waiting for a watermark");
+    }
+    // What that watermark dropped since the state they are laid over, then what arrived.
+    if (has_watermark) {
+        s.watermark = watermark;
+        expire_until(watermark);
+    }
+    s.forwarded.reset();
+    if (has_forwarded) s.forwarded = forwarded;
+    s.expired = expired;
+    for (int side_index = 0; side_index < 2; ++side_index)
+        MILLRACE_TRY(read_batches(in, side_index));
     MILLRACE_TRY(s.memory.resize(s.bytes));
     return in.expect_end();
 }

@@ -11,6 +11,8 @@
 
 namespace millrace {
 
+class StateReader;
+
 /// How long a StreamJoinOperator keeps a buffered row, per input (0 = left, 1 = right).
 struct StreamJoinBounds {
     /// Expressions over that input's columns: a row can match no row that arrives once the
@@ -70,6 +72,14 @@ public:
 
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;
+    /// Incremental checkpoints: buffered batches never change once stored, and a row leaves
+    /// them only when the watermark passes its expiry, so the changes since the last save are
+    /// the watermark and the batches stored since; applying them drops what that watermark
+    /// expires, then stores those batches.
+    void mark_state_saved() override;
+    Result<std::optional<std::string>> serialize_state_changes() override;
+    Status apply_state_changes(std::string_view bytes) override;
+    bool state_changed_since_save() const override;
 
 private:
     struct State;
@@ -77,6 +87,9 @@ private:
     Status side_push(int side, Batch batch);
     Status side_finish(int side);
     Status on_watermark(int64_t watermark);
+    /// Drops the rows whose expiry the watermark has passed (not counting them as output).
+    void expire_until(int64_t watermark);
+    Status read_batches(StateReader& in, int side);
     std::unique_ptr<State> state_;
 };
 

@@ -40,6 +40,8 @@ HashAggregateOperator* WindowAggregateOperator::window_for(int64_t end) {
             std::make_unique<HashAggregateOperator>(keys_, aggregates_, schema_, context_, origin_);
         window->set_output(window_output_.get());
         window->set_tracks_changes(emit_early_);
+        // Opened since the last save: the next changes hold all of its groups.
+        if (tracking_saves_) window->mark_state_saved();
         it = windows_.emplace(end, std::move(window)).first;
     }
     return it->second.get();
@@ -159,6 +161,100 @@ Status WindowAggregateOperator::restore_state(std::string_view bytes) {
         MILLRACE_ASSIGN_OR_RETURN(std::string_view state, in.bytes());
         if (windows_.count(end) != 0) return in.corrupt("a window saved twice");
         MILLRACE_TRY(window_for(end)->restore_state(state));
+    }
+    return in.expect_end();
+}
+
+// State changes (serialize_state_changes):
+//
+//   +-----------+----------------+---------+--------------------------------------------------+
+//   | has_wm u8 | watermark i64  | n u64   | n x (window_end i64, whole u8, state bytes)      |
+//   +-----------+----------------+---------+--------------------------------------------------+
+//
+// Only the windows rows reached since the last save are listed: with `whole` 0, the bytes are
+// the window's HashAggregateOperator state changes; with 1, its whole state (it could not
+// tell its changes: groups waiting for an early firing). The windows the watermark closed
+// since the last save are not listed: applying drops every window the watermark has passed.
+void WindowAggregateOperator::mark_state_saved() {
+    tracking_saves_ = true;
+    saved_watermark_ = watermark_;
+    for (auto& [end, window] : windows_) window->mark_state_saved();
+}
+
+bool WindowAggregateOperator::state_changed_since_save() const {
+    if (!tracking_saves_) return false;
+    if (watermark_ != saved_watermark_) return true;
+    for (const auto& [end, window] : windows_)
+        if (window->state_changed_since_save()) return true;
+    return false;
+}
+
+Result<std::optional<std::string>> WindowAggregateOperator::serialize_state_changes() {
+    if (!tracking_saves_) return std::optional<std::string>();
+    std::vector<std::pair<int64_t, std::string>> changed;
+    std::vector<uint8_t> whole;
+    std::size_t total = 0;
+    for (auto& [end, window] : windows_) {
+        if (!window->state_changed_since_save()) continue;
+        MILLRACE_ASSIGN_OR_RETURN(std::optional<std::string> changes,
+                                  window->serialize_state_changes());
+        if (changes) {
+            whole.push_back(0);
+            changed.emplace_back(end, std::move(*changes));
+        } else {
+            MILLRACE_ASSIGN_OR_RETURN(std::string state, window->serialize_state());
+            window->mark_state_saved();
+            whole.push_back(1);
+            changed.emplace_back(end, std::move(state));
+        }
+        total += 17 + changed.back().second.size();
+    }
+    StateWriter out(OperatorStateKind::kWindowAggregate);
+    out.u8(watermark_ ? 1 : 0);
+    out.i64(watermark_.value_or(0));
+    out.u64(changed.size());
+    out.reserve(total);
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+        out.i64(changed[i].first);
+        out.u8(whole[i]);
+        out.bytes(changed[i].second);
+        std::string().swap(changed[i].second);
+    }
+    saved_watermark_ = watermark_;
+    return std::optional<std::string>(std::move(out).finish());
+}
+
+Status WindowAggregateOperator::apply_state_changes(std::string_view bytes) {
+    MILLRACE_ASSIGN_OR_RETURN(StateReader in,
+                              StateReader::open(bytes, OperatorStateKind::kWindowAggregate));
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
+    MILLRACE_ASSIGN_OR_RETURN(int64_t watermark, in.i64());
+    if (has_watermark > 1) return in.corrupt("watermark flag");
+    if (has_watermark == 1) {
+        if (watermark_ && watermark < *watermark_) return in.corrupt("a watermark that went back");
+        watermark_ = watermark;
+        // Emitted since the state the changes are laid over: dropped, not emitted again.
+        while (!windows_.empty() && windows_.begin()->first <= watermark)
+            windows_.erase(windows_.begin());
+    } else if (watermark_) {
+        return in.corrupt("changes without the watermark of the state they follow");
+    }
+    MILLRACE_ASSIGN_OR_RETURN(uint64_t count, in.count(17));
+    std::optional<int64_t> previous;
+    for (uint64_t i = 0; i < count; ++i) {
+        MILLRACE_ASSIGN_OR_RETURN(int64_t end, in.i64());
+        MILLRACE_ASSIGN_OR_RETURN(uint8_t whole, in.u8());
+        MILLRACE_ASSIGN_OR_RETURN(std::string_view state, in.bytes());
+        if (whole > 1) return in.corrupt("window state flag");
+        if (previous && end <= *previous) return in.corrupt("windows out of order");
+        if (watermark_ && end <= *watermark_) return in.corrupt("a window the watermark closed");
+        previous = end;
+        if (whole == 1) {
+            windows_.erase(end);
+            MILLRACE_TRY(window_for(end)->restore_state(state));
+        } else {
+            MILLRACE_TRY(window_for(end)->apply_state_changes(state));
+        }
     }
     return in.expect_end();
 }

@@ -55,6 +55,13 @@ public:
 
     Result<std::string> serialize_state() const override;
     Status restore_state(std::string_view bytes) override;
+    /// Incremental checkpoints: the changes are the watermark and, per window that rows
+    /// reached since the last save, its groups that changed (a window opened since then: all
+    /// of them); applying them first drops the windows the watermark has closed since.
+    void mark_state_saved() override;
+    Result<std::optional<std::string>> serialize_state_changes() override;
+    Status apply_state_changes(std::string_view bytes) override;
+    bool state_changed_since_save() const override;
     /// Groups summed over the open windows (a key in two windows counts twice).
     std::size_t state_keys() const override;
 
@@ -73,6 +80,9 @@ private:
     std::map<int64_t, std::unique_ptr<HashAggregateOperator>> windows_;
     std::optional<int64_t> watermark_;
     bool emit_early_ = false;
+    // Incremental checkpoints: whether a save was marked, and the watermark then.
+    bool tracking_saves_ = false;
+    std::optional<int64_t> saved_watermark_;
 };
 
 }  // namespace millrace

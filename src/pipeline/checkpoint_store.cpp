@@ -120,8 +120,16 @@ const CheckpointSource* CheckpointMetadata::find_source(std::string_view name) c
 
 const CheckpointState* CheckpointMetadata::find_state(std::string_view identity) const {
     for (const CheckpointState& state : states)
-        if (state.identity == identity && !state.key_group) return &state;
+        if (state.identity == identity && !state.key_group && !state.changes) return &state;
     return nullptr;
+}
+
+std::vector<const CheckpointState*> CheckpointMetadata::find_state_changes(
+    std::string_view identity) const {
+    std::vector<const CheckpointState*> out;
+    for (const CheckpointState& state : states)
+        if (state.identity == identity && state.changes) out.push_back(&state);
+    return out;
 }
 
 std::vector<const CheckpointState*> CheckpointMetadata::find_key_groups(
@@ -157,6 +165,8 @@ std::string CheckpointMetadata::to_text() const {
         if (state.key_group) {
             out += fmt::format(" key_group {}/{} at {}:{}", *state.key_group, state.max_key_groups,
                                state.offset, state.length);
+        } else if (state.changes) {
+            out += " changes";
         }
         out += '\n';
     }
@@ -233,7 +243,7 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
             }
             metadata.sources.push_back(std::move(source));
         } else if (key == "state" &&
-                   (words.size() == 3 ||
+                   (words.size() == 3 || (words.size() == 4 && words[3] == "changes") ||
                     (words.size() == 7 && words[3] == "key_group" && words[5] == "at"))) {
             std::optional<std::string> identity = decode_name(words[1]);
             std::optional<std::string> file = decode_name(words[2]);
@@ -242,6 +252,7 @@ Result<CheckpointMetadata> CheckpointMetadata::parse(std::string_view text,
                 return corrupt("bad state entry");
             }
             CheckpointState state{*identity, *file, std::nullopt, 0};
+            state.changes = words.size() == 4;
             if (words.size() == 7) {
                 const std::vector<std::string_view> parts = split(words[4], '/');
                 const std::vector<std::string_view> section = split(words[6], ':');
@@ -333,6 +344,11 @@ Status CheckpointStore::create_folder(uint64_t id) const {
 }
 
 Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::string_view bytes) {
+    return write_state(id, file, std::vector<std::string_view>{bytes});
+}
+
+Status CheckpointStore::write_state(uint64_t id, const std::string& file,
+                                    const std::vector<std::string_view>& pieces) {
     MILLRACE_TRY(create_folder(id));
     // Written in place without a temporary file: the folder is no checkpoint until complete()
     // syncs every state file and the folder (and so every state file's entry) before the
@@ -342,15 +358,17 @@ Status CheckpointStore::write_state(uint64_t id, const std::string& file, std::s
     ::unlink(path.c_str());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot create " + path);
-    std::size_t written = 0;
-    while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            return io_error("cannot write " + path);
+    for (std::string_view bytes : pieces) {
+        std::size_t written = 0;
+        while (written < bytes.size()) {
+            const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                ::close(fd);
+                return io_error("cannot write " + path);
+            }
+            written += static_cast<std::size_t>(n);
         }
-        written += static_cast<std::size_t>(n);
     }
     if (::close(fd) != 0) return io_error("cannot close " + path);
     unsynced_.push_back(path);

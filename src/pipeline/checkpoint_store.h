@@ -40,6 +40,10 @@ struct CheckpointState {
     uint32_t max_key_groups = 0;  // with key_group
     uint64_t offset = 0;          // with key_group
     uint64_t length = 0;          // with key_group
+    /// A plan's state saved incrementally (docs/streaming.md, "Incremental checkpoints"): the
+    /// changes since the entry before it of the same identity, laid over it on restore. The
+    /// first entry of an identity is its whole state.
+    bool changes = false;
 };
 
 /// The external transaction whose commit decides a checkpoint (connectors/checkpoint_decider.h):
@@ -72,6 +76,8 @@ struct CheckpointMetadata {
     const CheckpointState* find_state(std::string_view identity) const;
     /// The per-key-group entries of `identity`.
     std::vector<const CheckpointState*> find_key_groups(std::string_view identity) const;
+    /// The changes laid over find_state(identity), in the order they were saved.
+    std::vector<const CheckpointState*> find_state_changes(std::string_view identity) const;
 
     std::string to_text() const;
     /// kCorruption (naming `path`) for anything that is not what to_text() wrote.
@@ -147,6 +153,10 @@ public:
     /// Writes one state file of checkpoint `id` (its folder is created on first use); complete()
     /// syncs it.
     Status write_state(uint64_t id, const std::string& file, std::string_view bytes);
+    /// The same, for a file whose bytes are `pieces` one after the other (a large state is
+    /// written from where it lies, not copied into one string first).
+    Status write_state(uint64_t id, const std::string& file,
+                       const std::vector<std::string_view>& pieces);
     /// Incremental checkpoints: state file `file` of checkpoint `id` is the same bytes as
     /// `file` of checkpoint `previous`, so it is hard-linked to it instead of written again
     /// (copied where the file system cannot link). Retention removes folders, never the

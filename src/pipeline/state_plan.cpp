@@ -220,7 +220,7 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
             for (std::size_t s = 0; s < saved->states.size(); ++s) {
                 // Key-group sections belong to the plan's entry (its stateless part) and
                 // share its fate.
-                if (saved->states[s].key_group) continue;
+                if (saved->states[s].key_group || saved->states[s].changes) continue;
                 if (!matched[s] && identity_name(saved->states[s].identity) == shape.name) {
                     state = &saved->states[s];
                     matched[s] = true;
@@ -232,6 +232,10 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
             decision.saved_identity = state->identity;
             decision.saved_file = state->file;
             decision.bytes = file_size(folder, state->file);
+            for (const CheckpointState* changes : saved->find_state_changes(state->identity)) {
+                if (decision.bytes)
+                    decision.bytes = *decision.bytes + file_size(folder, changes->file).value_or(0);
+            }
         }
         if (!shape.stateful()) {
             decision.fate = StateFate::kStateless;
@@ -278,7 +282,7 @@ StatePlan plan_state(const PipelineSpec& pipeline, const std::vector<SinkStateSh
     }
     if (saved != nullptr) {
         for (std::size_t s = 0; s < saved->states.size(); ++s) {
-            if (matched[s] || saved->states[s].key_group) continue;
+            if (matched[s] || saved->states[s].key_group || saved->states[s].changes) continue;
             const CheckpointState& state = saved->states[s];
             const std::string name(identity_name(state.identity));
             StateDecision decision;

@@ -168,12 +168,55 @@ Result<std::vector<std::string>> decode_plan_state(const std::string& path,
 
 std::string encode_plan_changes(const std::vector<std::string>& states,
                                 const std::vector<uint8_t>& changes) {
-    std::vector<std::string> entries;
-    entries.reserve(states.size() + 1);
-    entries.emplace_back(changes.begin(), changes.end());
-    entries.insert(entries.end(), states.begin(), states.end());
-    std::string body = encode_plan_state(entries);
-    return std::string(kStateChangesMagic) + body.substr(kUpsertStateMagic.size());
+    // encode_plan_state's layout with the flags as the first entry, written in one pass (a
+    // large state is copied once).
+    std::size_t total = kStateChangesMagic.size() + 16 + changes.size();
+    for (const std::string& state : states) total += 8 + state.size();
+    std::string out;
+    out.reserve(total);
+    out += kStateChangesMagic;
+    put_u64(out, states.size() + 1);
+    put_u64(out, changes.size());
+    out.append(changes.begin(), changes.end());
+    for (const std::string& state : states) {
+        put_u64(out, state.size());
+        out += state;
+    }
+    return out;
+}
+
+/// The bytes of encode_plan_state (`changes` null) or encode_plan_changes as pieces that
+/// point into `states` and into `frames` (which holds the rest), to be written one after the
+/// other without copying the states into one string.
+std::vector<std::string_view> plan_state_pieces(const std::vector<std::string>& states,
+                                                const std::vector<uint8_t>* changes,
+                                                std::string& frames) {
+    frames.clear();
+    // Sized first: the pieces point into it.
+    frames.reserve(kStateChangesMagic.size() + 24 + (changes ? changes->size() : 0) +
+                   8 * states.size());
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // into frames
+    std::vector<const std::string*> after;                   // the state after each span
+    std::size_t from = 0;
+    frames += changes ? kStateChangesMagic : kUpsertStateMagic;
+    put_u64(frames, states.size() + (changes ? 1 : 0));
+    if (changes) {
+        put_u64(frames, changes->size());
+        frames.append(changes->begin(), changes->end());
+    }
+    for (const std::string& state : states) {
+        put_u64(frames, state.size());
+        spans.emplace_back(from, frames.size() - from);
+        after.push_back(&state);
+        from = frames.size();
+    }
+    std::vector<std::string_view> pieces;
+    if (states.empty()) pieces.emplace_back(frames);
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        pieces.emplace_back(frames.data() + spans[i].first, spans[i].second);
+        if (!after[i]->empty()) pieces.emplace_back(*after[i]);
+    }
+    return pieces;
 }
 
 /// A key-group section: a whole state (`changes` left empty) or changes.
@@ -206,6 +249,43 @@ Status restore_plan_state(const std::string& path, const std::string& bytes, Exe
                                  "sink's plan (remove the pipeline's checkpoints to start from "
                                  "nothing)",
                                  path, restored.error().message()));
+    }
+    return {};
+}
+
+/// Lays a plan's saved changes (encode_plan_changes) over its restored state, fitted to the
+/// plan as restore_plan_state fits a whole state.
+Status apply_plan_changes(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
+    std::vector<uint8_t> flags;
+    MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
+                              decode_plan_section(path, bytes, flags));
+    Status applied;
+    if (flags.empty()) {
+        applied = Error(ErrorCode::kCorruption, "a whole state where changes were listed");
+    } else {
+        Result<std::vector<std::string>> fitted = fit_operator_states(states, plan);
+        if (!fitted.ok()) {
+            applied = Status(std::move(fitted).error());
+        } else {
+            // The flags follow their entries: the saved non-empty ones pair up in order with
+            // the fitted non-empty ones.
+            std::vector<uint8_t> saved_flags;
+            for (std::size_t i = 0; i < states.size(); ++i)
+                if (!states[i].empty()) saved_flags.push_back(flags[i]);
+            ExecutablePlan::StateChanges changes;
+            std::size_t next = 0;
+            for (const std::string& state : *fitted)
+                changes.changes.push_back(state.empty() ? 0 : saved_flags[next++]);
+            changes.states = std::move(fitted).value();
+            applied = plan.apply_state_changes(changes);
+        }
+    }
+    if (!applied.ok()) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("{}: {}; it holds the operator state changes of an earlier run "
+                                 "of this sink's plan (remove the pipeline's checkpoints to start "
+                                 "from nothing)",
+                                 path, applied.error().message()));
     }
     return {};
 }
@@ -776,6 +856,12 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         const std::string path = restored_folder + "/" + decision->saved_file;
         MILLRACE_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
         MILLRACE_TRY(restore_plan_state(path, bytes, *sink.executable));
+        for (const CheckpointState* changes :
+             restored->find_state_changes(decision->saved_identity)) {
+            const std::string changes_path = restored_folder + "/" + changes->file;
+            MILLRACE_ASSIGN_OR_RETURN(std::string changes_bytes, read_file(changes_path));
+            MILLRACE_TRY(apply_plan_changes(changes_path, changes_bytes, *sink.executable));
+        }
         std::map<std::string, std::string> group_files;  // key groups share files
         for (const CheckpointState* group : groups) {
             if (group->max_key_groups != stages[i]->max_key_groups()) {
@@ -1068,6 +1154,60 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // Consumer offsets are committed for lag reports only (a restore seeks to the checkpoint's
     // offsets): at most once a second, and at the stop, not at every checkpoint.
     std::optional<std::chrono::steady_clock::time_point> offsets_committed;
+    // The state of a sink's plan (below its keyed stage, if any) into checkpoint `id`: whole
+    // at this run's first checkpoint, when no operator of the plan can tell its changes, and
+    // once kMaxLinkedStateFiles files of changes follow the whole state; otherwise the
+    // changes since the previous checkpoint in a file of their own, the older files
+    // hard-linked from the previous checkpoint (incremental checkpoints).
+    std::vector<uint8_t> plan_saved(prepared.sinks.size(), 0);
+    auto save_plan_state = [&](std::size_t i, uint64_t id, CheckpointMetadata& metadata,
+                               uint64_t& written) -> Status {
+        ExecutablePlan& plan = *prepared.sinks[i].executable;
+        const std::string& identity = shapes[i].identity;
+        const CheckpointState* base =
+            previous_metadata ? previous_metadata->find_state(identity) : nullptr;
+        std::vector<const CheckpointState*> chain;
+        if (base != nullptr) chain = previous_metadata->find_state_changes(identity);
+        std::optional<std::vector<std::string>> whole;
+        if (plan_saved[i] == 0 || base == nullptr || chain.size() + 1 >= kMaxLinkedStateFiles) {
+            MILLRACE_ASSIGN_OR_RETURN(whole, plan.serialize_state());
+        } else {
+            MILLRACE_ASSIGN_OR_RETURN(ExecutablePlan::StateChanges changes,
+                                      plan.serialize_state_changes());
+            if (std::none_of(changes.changes.begin(), changes.changes.end(),
+                             [](uint8_t flag) { return flag != 0; })) {
+                whole = std::move(changes.states);  // no operator told its changes
+            } else {
+                const std::string file = fmt::format("sink-{}.{}.changes", i, id);
+                std::string frames;
+                const std::vector<std::string_view> pieces =
+                    plan_state_pieces(changes.states, &changes.changes, frames);
+                for (std::string_view piece : pieces) written += piece.size();
+                MILLRACE_TRY(checkpoints.write_state(id, file, pieces));
+                metadata.states.push_back(*base);
+                MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, base->file));
+                for (const CheckpointState* older : chain) {
+                    metadata.states.push_back(*older);
+                    MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older->file));
+                    ++report.linked_state_files;
+                }
+                ++report.linked_state_files;
+                CheckpointState entry{identity, file, std::nullopt, 0};
+                entry.changes = true;
+                metadata.states.push_back(std::move(entry));
+                return {};
+            }
+        }
+        const std::string file = fmt::format("sink-{}.state", i);
+        std::string frames;
+        const std::vector<std::string_view> pieces = plan_state_pieces(*whole, nullptr, frames);
+        for (std::string_view piece : pieces) written += piece.size();
+        MILLRACE_TRY(checkpoints.write_state(id, file, pieces));
+        metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
+        plan.mark_state_saved();
+        plan_saved[i] = 1;
+        return {};
+    };
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
         const auto checkpoint_began = Clock::now();
         uint64_t state_bytes_written = 0;
@@ -1098,14 +1238,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         metadata.created_micros = prepared.clock->now_micros();
         for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
             if (final && !upserting[i]) continue;
-            MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
-                                      prepared.sinks[i].executable->serialize_state());
             const std::string& identity = shapes[i].identity;
-            const std::string file = fmt::format("sink-{}.state", i);
-            const std::string plan_bytes = encode_plan_state(states);
-            state_bytes_written += plan_bytes.size();
-            MILLRACE_TRY(checkpoints.write_state(id, file, plan_bytes));
-            metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
+            MILLRACE_TRY(save_plan_state(i, id, metadata, state_bytes_written));
             if (!stages[i]) continue;
             // Per key group: the ones that changed since this run's previous checkpoint into
             // one new file, the others pointed at their sections of the older files (hard-linked

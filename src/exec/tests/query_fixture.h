@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -255,6 +256,67 @@ std::vector<std::string> expect_state_round_trip(Fixture& fixture, const std::st
         EXPECT_EQ(rows.rows, uninterrupted) << sql << " cut after step " << cut;
     }
     return uninterrupted;
+}
+
+/// Incremental checkpoints: a plan saved whole, then its changes saved twice as the input
+/// goes on, is restored from those (the whole state with both changes laid over it) into a
+/// new plan that holds exactly the state of the first and, given the rest of the input,
+/// emits what an uninterrupted run does. Cuts with no input between two saves included.
+template <typename Fixture>
+void expect_incremental_round_trip(Fixture& fixture, const std::string& sql) {
+    std::vector<std::string> uninterrupted;
+    {
+        RowCollector rows;
+        ExecContext context;
+        auto plan = fixture.streaming_plan(sql, rows, context);
+        ASSERT_TRUE(plan.ok()) << sql;
+        ASSERT_TRUE(fixture.feed(**plan, 0, fixture.steps()).ok());
+        uninterrupted = rows.rows;
+    }
+    const std::size_t steps = fixture.steps();
+    const std::vector<std::array<std::size_t, 3>> cuts = {
+        {1, steps / 3, 2 * steps / 3}, {steps / 3, steps / 3, steps - 1}, {0, 1, 2}};
+    for (const auto& cut : cuts) {
+        RowCollector rows;  // one sink across the restart
+        std::vector<std::string> whole;
+        std::vector<ExecutablePlan::StateChanges> changes;
+        std::vector<std::string> live_state;
+        {
+            ExecContext context;
+            auto plan = fixture.streaming_plan(sql, rows, context);
+            ASSERT_TRUE(plan.ok()) << sql;
+            ASSERT_TRUE(fixture.feed(**plan, 0, cut[0]).ok());
+            auto state = (*plan)->serialize_state();
+            ASSERT_TRUE(state.ok());
+            whole = std::move(state).value();
+            (*plan)->mark_state_saved();
+            for (std::size_t i = 1; i < cut.size(); ++i) {
+                ASSERT_TRUE(fixture.feed(**plan, cut[i - 1], cut[i]).ok());
+                auto delta = (*plan)->serialize_state_changes();
+                ASSERT_TRUE(delta.ok()) << delta.error().message();
+                EXPECT_TRUE(std::any_of(delta->changes.begin(), delta->changes.end(),
+                                        [](uint8_t flag) { return flag != 0; }))
+                    << sql << ": no operator wrote changes";
+                changes.push_back(std::move(delta).value());
+            }
+            auto state_now = (*plan)->serialize_state();
+            ASSERT_TRUE(state_now.ok());
+            live_state = std::move(state_now).value();
+        }
+        ExecContext context;
+        auto plan = fixture.streaming_plan(sql, rows, context);
+        ASSERT_TRUE(plan.ok()) << sql;
+        ASSERT_TRUE((*plan)->restore_state(whole).ok());
+        for (const auto& delta : changes) {
+            Status applied = (*plan)->apply_state_changes(delta);
+            ASSERT_TRUE(applied.ok()) << applied.error().message();
+        }
+        auto restored_state = (*plan)->serialize_state();
+        ASSERT_TRUE(restored_state.ok());
+        EXPECT_EQ(*restored_state, live_state) << sql << " cuts " << cut[0] << "/" << cut[2];
+        ASSERT_TRUE(fixture.feed(**plan, cut.back(), steps).ok());
+        EXPECT_EQ(rows.rows, uninterrupted) << sql << " cuts " << cut[0] << "/" << cut[2];
+    }
 }
 
 }  // namespace millrace::testing

@@ -234,6 +234,12 @@ TEST_F(StreamJoinOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedRun) {
     }
 }
 
+TEST_F(StreamJoinOperatorTest, IncrementalStateWholeThenChangesEqualsTheLiveState) {
+    for (const char* sql : {kBetween, kColumnBound, kWindowJoin, kMaxJoinedBack}) {
+        testing::expect_incremental_round_trip(*this, sql);
+    }
+}
+
 TEST_F(StreamJoinOperatorTest, AJoinWithoutATimeBoundNeedsAStateTtl) {
     const std::string sql = "SELECT a.v, b.p FROM a JOIN b ON a.k = b.k";
     {

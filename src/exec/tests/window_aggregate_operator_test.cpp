@@ -172,6 +172,11 @@ TEST_F(WindowAggregateOperatorTest, StateRoundTripMidInputEqualsAnUninterruptedR
     for (const char* sql : {kTumble, kHop, kCumulate}) testing::expect_state_round_trip(*this, sql);
 }
 
+TEST_F(WindowAggregateOperatorTest, IncrementalStateWholeThenChangesEqualsTheLiveState) {
+    for (const char* sql : {kTumble, kHop, kCumulate})
+        testing::expect_incremental_round_trip(*this, sql);
+}
+
 TEST_F(WindowAggregateOperatorTest, CumulateWindowsGrowByStepsFromTheStartOfTheirSize) {
     // Each window [start, start + i * 20 s) counts the rows of the minute before its end: the
     // same as a batch count over that range, computed here from the table itself.
@@ -353,8 +358,10 @@ TEST_F(WindowAggregateOperatorTest, EarlyFiringStateRoundTripEqualsAnUninterrupt
     // The groups changed since the last firing are part of the state: a restored operator
     // emits at its next firing exactly what the uninterrupted one does.
     EarlyFiring fixture{*this};
-    for (const char* sql : {kTumble, kHop, kCumulate})
+    for (const char* sql : {kTumble, kHop, kCumulate}) {
         testing::expect_state_round_trip(fixture, sql);
+        testing::expect_incremental_round_trip(fixture, sql);
+    }
 }
 
 }  // namespace
