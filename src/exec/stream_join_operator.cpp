@@ -422,6 +422,7 @@ Result<std::string> StreamJoinOperator::serialize_state() const {
     out.u8(s.forwarded ? 1 : 0);
     out.i64(s.forwarded.value_or(0));
     out.u64(s.expired);
+    out.reserve(s.bytes + 64);  // sized once: a large state is not copied at every doubling
     for (const State::Side& side : s.sides) {
         out.u8(side.finished ? 1 : 0);
         out.u64(side.batches.size());
@@ -543,6 +544,14 @@ Result<std::optional<std::string>> StreamJoinOperator::serialize_state_changes()
     out.u8(s.forwarded ? 1 : 0);
     out.i64(s.forwarded.value_or(0));
     out.u64(s.expired);
+    std::size_t size = 64;
+    for (int side_index = 0; side_index < 2; ++side_index) {
+        const State::Side& side = s.sides[side_index];
+        for (auto it = side.batches.lower_bound(s.saves.next_id[side_index]);
+             it != side.batches.end(); ++it)
+            size += it->second.bytes;
+    }
+    out.reserve(size);  // sized once, as serialize_state
     for (int side_index = 0; side_index < 2; ++side_index) {
         const State::Side& side = s.sides[side_index];
         out.u8(side.finished ? 1 : 0);
