@@ -242,6 +242,15 @@ for run in $(seq 1 "$runs"); do
 done
 millrace_median=$(printf '%s\n' "${millrace_rps[@]}" | median)
 echo "median millrace GET saturation: $millrace_median req/s"
+# PERF=<file>: one more saturation run with the server sampled by `perf record -g` (not
+# counted in the medians), for a profile of where a request's time goes.
+if [ -n "${PERF:-}" ]; then
+  perf record -g -F 999 -o "$PERF" -p "${pids[-1]}" -- sleep "$seconds" >/dev/null 2>&1 &
+  perf_pid=$!
+  read -r rps p50 p99 <<<"$(wrk_run "$url" "$here/features.lua")"
+  wait "$perf_pid" || true
+  echo "  profiled run: millrace GET $rps req/s (perf data in $PERF)"
+fi
 echo "single-key GET, open loop at $rate req/s, 32 connections:"
 loadgen_runs "millrace GET at $rate/s" --target "$url" --rate "$rate" --duration "${seconds}s" \
   --connections 32 --path-template "/v1/features/user_features?key={rand:0:$((keys - 1))}"
@@ -258,6 +267,6 @@ stop_last
 
 verdict() { awk -v v="$1" -v goal="$2" -v dir="$3" 'BEGIN {ok = dir == "<" ? v < goal : v >= goal; print ok ? "met" : "NOT met"}'; }
 echo "goals: GET p99 at $rate/s $get_p99 us (< 500: $(verdict "$get_p99" 500 "<"); loadgen floor vs nginx $floor_p99 us);" \
-  "saturation/nginx $(ratio "$millrace_median" "$nginx_median") (>= 0.5: $(verdict "$(ratio "$millrace_median" "$nginx_median")" 0.5 ">="));" \
+  "saturation/nginx $(ratio "$millrace_median" "$nginx_median") (>= 0.8: $(verdict "$(ratio "$millrace_median" "$nginx_median")" 0.8 ">="));" \
   "saturation/redis $(ratio "$millrace_median" "$redis_median") (>= 0.5: $(verdict "$(ratio "$millrace_median" "$redis_median")" 0.5 ">="));" \
   "batch(100) p99 $batch_p99 us (< 2000: $(verdict "$batch_p99" 2000 "<"))"

@@ -116,6 +116,7 @@ struct Message {
     int64_t watermark = 0;         // kWatermark
     uint64_t checkpoint = 0;       // kBarrier
     bool full = false;             // kBarrier, kSnapshot: every key group's state
+    uint64_t round = 0;            // kBarrier, kSnapshot: the stage's snapshots before it
 };
 
 /// Out of a subtask, to the run's thread: emitted rows, a dead letter, or the answer to a
@@ -211,11 +212,12 @@ struct KeyedStage::Impl {
             return {};
         }
 
-        Result<std::vector<KeyGroupSnapshot>> snapshot(bool full) {
+        Result<std::vector<KeyGroupSnapshot>> snapshot(bool full, uint64_t round) {
             std::vector<KeyGroupSnapshot> out;
             for (KeyGroup& group : groups) {
                 KeyGroupSnapshot snap{group.id, std::nullopt, {}};
-                if (full) {
+                if (full ||
+                    group.id % KeyedStage::kRollingRewrite == round % KeyedStage::kRollingRewrite) {
                     MILLRACE_ASSIGN_OR_RETURN(std::vector<std::string> states,
                                               group.plan->serialize_state());
                     snap.states = std::move(states);
@@ -289,9 +291,9 @@ struct KeyedStage::Impl {
                         MILLRACE_TRY(
                             group.entry->on_control(ControlSignal::barrier(message.checkpoint)));
                     }
-                    return snapshot(message.full);
+                    return snapshot(message.full, message.round);
                 case Message::Kind::kSnapshot:
-                    return snapshot(message.full);
+                    return snapshot(message.full, message.round);
                 case Message::Kind::kFinish:
                     for (KeyGroup& group : groups) MILLRACE_TRY(group.entry->finish());
                     return std::vector<KeyGroupSnapshot>();
@@ -337,6 +339,7 @@ struct KeyedStage::Impl {
     std::size_t answers = 0;  // subtasks that answered the message everyone() sent
     std::vector<KeyGroupSnapshot> answered_snapshots;
     bool snapshotted = false;  // a snapshot was taken: later ones are incremental
+    uint64_t rounds = 0;       // snapshots asked of the subtasks (kRollingRewrite)
     std::optional<uint64_t> barrier_id;
     std::vector<KeyGroupSnapshot> barrier_snapshots;
     std::vector<uint64_t> state_sizes;  // per key group, at the last snapshot that had it
@@ -555,6 +558,7 @@ Status KeyedStage::on_control(const ControlSignal& signal) {
     message.kind = Message::Kind::kBarrier;
     message.checkpoint = signal.checkpoint_id;
     message.full = !s.snapshotted;
+    message.round = s.rounds++;
     MILLRACE_ASSIGN_OR_RETURN(s.barrier_snapshots, s.everyone(message));
     s.barrier_id = signal.checkpoint_id;
     return {};
@@ -585,6 +589,7 @@ Result<std::vector<KeyGroupSnapshot>> KeyedStage::snapshot(uint64_t id) {
         Message message;
         message.kind = Message::Kind::kSnapshot;
         message.full = !s.snapshotted;
+        message.round = s.rounds++;
         MILLRACE_ASSIGN_OR_RETURN(out, s.everyone(message));
     }
     s.barrier_id.reset();

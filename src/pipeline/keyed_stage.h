@@ -110,10 +110,18 @@ public:
 
     /// The key groups' state for checkpoint `id`: what the subtasks saved when barrier `id`
     /// passed them, or (no such barrier: the stage's input ended) their state now. The first
-    /// snapshot of a stage has every key group's state; later ones only the changed ones.
+    /// snapshot of a stage has every key group's state; later ones the changed ones, and the
+    /// whole state of a sixteenth of the key groups in turn (so that no key group's changes pile
+    /// up, and no snapshot rewrites them all).
     Result<std::vector<KeyGroupSnapshot>> snapshot(uint64_t id);
     /// The next snapshot has every key group's state, changed or not.
     void request_full_snapshot();
+    /// Incremental snapshots rewrite a key group's whole state every kRollingRewrite
+    /// snapshots, a different share of the key groups each time (snapshot n rewrites the key
+    /// groups whose id modulo kRollingRewrite is n modulo it), so the changes laid over a whole
+    /// state stay few without a snapshot that rewrites every key group at once (which would
+    /// be the pipeline's slowest checkpoint).
+    static constexpr uint64_t kRollingRewrite = 16;
     /// Restores one key group's state (`states` as in KeyGroupSnapshot), before any input.
     Status restore(uint32_t key_group, const std::vector<std::string>& states);
     /// Lays a key group's saved changes (KeyGroupSnapshot with `changes`) over what restore()

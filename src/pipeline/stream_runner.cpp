@@ -114,7 +114,7 @@ constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
 
 /// Older key-group files a checkpoint may link (a key group's whole state and the changes laid
 /// over it since) before the next one rewrites every key group.
-constexpr std::size_t kMaxLinkedStateFiles = 16;
+constexpr std::size_t kMaxLinkedStateFiles = 24;
 
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
