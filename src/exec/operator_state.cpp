@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstring>
 
 #include "types/column_builder.h"
@@ -20,8 +21,24 @@ StateWriter::StateWriter(OperatorStateKind kind) {
     u8(static_cast<uint8_t>(kind));
 }
 
+namespace {
+
+/// Writes the low `width` bytes of `v`, little-endian, at `p`.
+inline char* put_fixed(char* p, uint64_t v, std::size_t width) {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &v, width);
+    } else {
+        for (std::size_t i = 0; i < width; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+    return p + width;
+}
+
+}  // namespace
+
 void StateWriter::fixed(uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    char buffer[8];
+    put_fixed(buffer, v, static_cast<std::size_t>(width));
+    out_.append(buffer, static_cast<std::size_t>(width));
 }
 
 void StateWriter::f64(double v) {
@@ -36,37 +53,60 @@ void StateWriter::bytes(std::string_view v) {
 }
 
 void StateWriter::batch(const Batch& batch) {
+    // Per column: the type, then per row a presence byte and, when present, the value (fixed
+    // width little-endian; a string as u64 length and bytes). Each column is sized first and
+    // written in place: a large state is one pass over its values, not one append per byte.
     const std::size_t rows = batch.num_rows();
     u64(rows);
     u32(static_cast<uint32_t>(batch.num_columns()));
     for (std::size_t c = 0; c < batch.num_columns(); ++c) {
         const Column& column = batch.column(c);
         u8(static_cast<uint8_t>(column.type()));
+        const bool strings =
+            column.type() == DataType::kString || column.type() == DataType::kBytes;
+        std::size_t width = 8;
+        if (column.type() == DataType::kBool) width = 1;
+        if (column.type() == DataType::kInt32 || column.type() == DataType::kDate) width = 4;
+        std::size_t size = rows;
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (!column.is_null(r)) size += strings ? 8 + column.string_at(r).size() : width;
+        }
+        const std::size_t at = out_.size();
+        out_.resize(at + size);
+        char* p = out_.data() + at;
         for (std::size_t r = 0; r < rows; ++r) {
             if (column.is_null(r)) {
-                u8(0);
+                *p++ = 0;
                 continue;
             }
-            u8(1);
+            *p++ = 1;
             switch (column.type()) {
                 case DataType::kBool:
-                    u8(column.value<uint8_t>(r));
+                    p = put_fixed(p, column.value<uint8_t>(r), 1);
                     break;
                 case DataType::kInt32:
                 case DataType::kDate:
-                    u32(static_cast<uint32_t>(column.value<int32_t>(r)));
+                    p = put_fixed(p, static_cast<uint32_t>(column.value<int32_t>(r)), 4);
                     break;
                 case DataType::kInt64:
                 case DataType::kTimestamp:
-                    i64(column.value<int64_t>(r));
+                    p = put_fixed(p, static_cast<uint64_t>(column.value<int64_t>(r)), 8);
                     break;
-                case DataType::kFloat64:
-                    f64(column.value<double>(r));
+                case DataType::kFloat64: {
+                    uint64_t bits = 0;
+                    const double value = column.value<double>(r);
+                    std::memcpy(&bits, &value, sizeof bits);
+                    p = put_fixed(p, bits, 8);
                     break;
+                }
                 case DataType::kString:
-                case DataType::kBytes:
-                    bytes(column.string_at(r));
+                case DataType::kBytes: {
+                    const std::string_view text = column.string_at(r);
+                    p = put_fixed(p, text.size(), 8);
+                    if (!text.empty()) std::memcpy(p, text.data(), text.size());
+                    p += text.size();
                     break;
+                }
             }
         }
     }

@@ -57,6 +57,19 @@ struct StreamJoinOperator::State {
         std::multiset<int64_t> times;
         std::size_t rows = 0;
         bool finished = false;
+
+        /// Row `row` of stored batch `id` becomes findable: by key, by expiry (or waiting for a
+        /// first watermark) and by time.
+        void index_row(const StoredBatch& stored, uint64_t id, uint32_t row) {
+            const RowRef ref{id, row};
+            index[stored.keys[row]].push_back(ref);
+            if (stored.pending[row]) {
+                pending.push_back(ref);
+            } else if (stored.expiry[row] != kNever) {
+                expiry.emplace(stored.expiry[row], ref);
+            }
+            if (stored.times[row] != kNoTime) times.insert(stored.times[row]);
+        }
     };
 
     State(StreamJoinOperator& join, ExecContext& context, const std::string& origin)
@@ -286,15 +299,7 @@ Status StreamJoinOperator::side_push(int side, Batch batch) {
     s.bytes += stored.bytes;
     MILLRACE_TRY(s.memory.resize(s.bytes));
     for (std::size_t i = 0; i < n; ++i) {
-        if (!stored.alive[i]) continue;
-        const RowRef ref{id, static_cast<uint32_t>(i)};
-        mine.index[stored.keys[i]].push_back(ref);
-        if (stored.pending[i]) {
-            mine.pending.push_back(ref);
-        } else if (stored.expiry[i] != kNever) {
-            mine.expiry.emplace(stored.expiry[i], ref);
-        }
-        if (stored.times[i] != kNoTime) mine.times.insert(stored.times[i]);
+        if (stored.alive[i]) mine.index_row(stored, id, static_cast<uint32_t>(i));
     }
     mine.rows += kept;
     mine.batches.emplace(id, std::move(stored));
@@ -465,14 +470,7 @@ Status StreamJoinOperator::read_batches(StateReader& in, int side_index) {
             MILLRACE_ASSIGN_OR_RETURN(stored.pending[i], in.u8());
             if (stored.pending[i] > 1) return in.corrupt("pending flag");
             stored.keys[i] = std::string(key);
-            const RowRef ref{id, static_cast<uint32_t>(i)};
-            side.index[stored.keys[i]].push_back(ref);
-            if (stored.pending[i]) {
-                side.pending.push_back(ref);
-            } else if (stored.expiry[i] != kNever) {
-                side.expiry.emplace(stored.expiry[i], ref);
-            }
-            if (stored.times[i] != kNoTime) side.times.insert(stored.times[i]);
+            side.index_row(stored, id, static_cast<uint32_t>(i));
         }
         stored.bytes = stored.batch.memory_bytes();
         for (const std::string& key : stored.keys) stored.bytes += key.size() + 32;

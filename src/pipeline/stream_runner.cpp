@@ -116,6 +116,10 @@ constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
 /// over it since) before the next one rewrites every key group.
 constexpr std::size_t kMaxLinkedStateFiles = 24;
 
+/// Files of changes a sink plan's whole state (the part outside a keyed stage) may have laid
+/// over it before a checkpoint writes it whole again, whatever their size.
+constexpr std::size_t kMaxPlanChangeFiles = 128;
+
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
@@ -1155,11 +1159,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // offsets): at most once a second, and at the stop, not at every checkpoint.
     std::optional<std::chrono::steady_clock::time_point> offsets_committed;
     // The state of a sink's plan (below its keyed stage, if any) into checkpoint `id`: whole
-    // at this run's first checkpoint, when no operator of the plan can tell its changes, and
-    // once kMaxLinkedStateFiles files of changes follow the whole state; otherwise the
-    // changes since the previous checkpoint in a file of their own, the older files
-    // hard-linked from the previous checkpoint (incremental checkpoints).
+    // at this run's first checkpoint and when no operator of the plan can tell its changes;
+    // otherwise the changes since the previous checkpoint in a file of their own, the older
+    // files hard-linked from the previous checkpoint (incremental checkpoints). Whole again
+    // once the files of changes hold more than twice what the run's operators hold (changes
+    // that overwrite each other, as an aggregate's do: a restore would read the same keys
+    // many times), or past kMaxPlanChangeFiles files. State that only grows (a join's
+    // buffered rows) is its changes, so it is not rewritten for their number alone.
     std::vector<uint8_t> plan_saved(prepared.sinks.size(), 0);
+    std::vector<uint64_t> plan_changes_bytes(prepared.sinks.size(), 0);
     auto save_plan_state = [&](std::size_t i, uint64_t id, CheckpointMetadata& metadata,
                                uint64_t& written) -> Status {
         ExecutablePlan& plan = *prepared.sinks[i].executable;
@@ -1169,7 +1177,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         std::vector<const CheckpointState*> chain;
         if (base != nullptr) chain = previous_metadata->find_state_changes(identity);
         std::optional<std::vector<std::string>> whole;
-        if (plan_saved[i] == 0 || base == nullptr || chain.size() + 1 >= kMaxLinkedStateFiles) {
+        const bool outweighs = plan_changes_bytes[i] > 2 * std::max<uint64_t>(
+                                                              context.memory_used_bytes, 1 << 20);
+        if (plan_saved[i] == 0 || base == nullptr || chain.size() + 1 >= kMaxPlanChangeFiles ||
+            outweighs) {
             MILLRACE_ASSIGN_OR_RETURN(whole, plan.serialize_state());
         } else {
             MILLRACE_ASSIGN_OR_RETURN(ExecutablePlan::StateChanges changes,
@@ -1182,7 +1193,10 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 std::string frames;
                 const std::vector<std::string_view> pieces =
                     plan_state_pieces(changes.states, &changes.changes, frames);
-                for (std::string_view piece : pieces) written += piece.size();
+                uint64_t bytes = 0;
+                for (std::string_view piece : pieces) bytes += piece.size();
+                written += bytes;
+                plan_changes_bytes[i] += bytes;
                 MILLRACE_TRY(checkpoints.write_state(id, file, pieces));
                 metadata.states.push_back(*base);
                 MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, base->file));
@@ -1206,6 +1220,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
         plan.mark_state_saved();
         plan_saved[i] = 1;
+        plan_changes_bytes[i] = 0;
         return {};
     };
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
