@@ -1177,8 +1177,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         std::vector<const CheckpointState*> chain;
         if (base != nullptr) chain = previous_metadata->find_state_changes(identity);
         std::optional<std::vector<std::string>> whole;
-        const bool outweighs = plan_changes_bytes[i] > 2 * std::max<uint64_t>(
-                                                              context.memory_used_bytes, 1 << 20);
+        const bool outweighs =
+            plan_changes_bytes[i] > 2 * std::max<uint64_t>(context.memory_used_bytes, 1 << 20);
         if (plan_saved[i] == 0 || base == nullptr || chain.size() + 1 >= kMaxPlanChangeFiles ||
             outweighs) {
             MILLRACE_ASSIGN_OR_RETURN(whole, plan.serialize_state());
