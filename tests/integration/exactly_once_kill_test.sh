@@ -95,22 +95,18 @@ killed=0
 attempts=0
 while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
   attempts=$((attempts + 1))
-  if [ $((attempts % 2)) -eq 1 ]; then
-    # The first three always die after a checkpoint completed: before its sinks commit, between
-    # two sinks' commits, and after the topic sink appended but before it marked the commit
-    # done, so every run of the test rolls a checkpoint forward; the others at random.
-    case $attempts in
-      1) point=checkpoint-complete:2 ;;
-      3) point=sink-committed:2 ;;
-      5) point=topic-sink-appended:2 ;;
-      *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 4 + 1)) ;;
-    esac
-    MILLRACE_TEST_CRASH_AT=$point "$MILLRACE" run "$WORK/crashed" orders_live "${run_args[@]}" \
-      >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
-    how="at $point"
-  else
-    kill9_after 0 2500 "$WORK/attempt.log" "$MILLRACE" run "$WORK/crashed" orders_live "${run_args[@]}"
-  fi
+  # Odd attempts die at a named point. The first three always die after a checkpoint
+  # completed: before its sinks commit, between two sinks' commits, and after the topic sink
+  # appended but before it marked the commit done, so every run of the test rolls a
+  # checkpoint forward; the others at random. Even attempts are killed after a random delay.
+  case $attempts in
+    1) point=checkpoint-complete:2 ;;
+    3) point=sink-committed:2 ;;
+    5) point=topic-sink-appended:2 ;;
+    *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 4 + 1)) ;;
+  esac
+  crash_or_kill "$attempts" "$point" 0 2500 "$WORK/attempt.log" \
+    "$MILLRACE" run "$WORK/crashed" orders_live "${run_args[@]}"
   if [ "$rc" -eq 137 ]; then
     killed=$((killed + 1))
     echo "# killed $how"

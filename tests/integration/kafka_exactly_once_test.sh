@@ -87,23 +87,18 @@ attempts=0
 dropped=0
 while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
   attempts=$((attempts + 1))
-  if [ $((attempts % 2)) -eq 1 ]; then
-    # The first ones always die after a checkpoint's metadata: before its Kafka transaction
-    # commits (the checkpoint must be dropped), after it and before the lake commits (rolled
-    # forward), and between the lake commit and the end; the others at random.
-    case $attempts in
-      1) point=checkpoint-complete:3 ;;
-      3) point=checkpoint-decided:3 ;;
-      5) point=sink-committed:4 ;;
-      *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 3 + 1)) ;;
-    esac
-    MILLRACE_TEST_CRASH_AT=$point MILLRACE_TEST_SINK_DELAY_MS=$slow "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}" \
-      >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
-    how="at $point"
-  else
-    kill9_after 300 1200 "$WORK/attempt.log" env MILLRACE_TEST_SINK_DELAY_MS="$slow" \
-      "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}"
-  fi
+  # Odd attempts die at a named point. The first ones always die after a checkpoint's
+  # metadata: before its Kafka transaction commits (the checkpoint must be dropped), after it
+  # and before the lake commits (rolled forward), and between the lake commit and the end; the
+  # others at random. Even attempts are killed after a random delay.
+  case $attempts in
+    1) point=checkpoint-complete:3 ;;
+    3) point=checkpoint-decided:3 ;;
+    5) point=sink-committed:4 ;;
+    *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 3 + 1)) ;;
+  esac
+  crash_or_kill "$attempts" "$point" 300 1200 "$WORK/attempt.log" \
+    env MILLRACE_TEST_SINK_DELAY_MS="$slow" "$MILLRACE" run "$WORK/crashed" live "${run_args[@]}"
   grep -q "was not committed by kafka transaction" "$WORK/attempt.log" && dropped=$((dropped + 1))
   if [ "$rc" -eq 137 ]; then
     killed=$((killed + 1))

@@ -65,18 +65,13 @@ killed=0
 attempts=0
 while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
   attempts=$((attempts + 1))
-  if [ $((attempts % 2)) -eq 1 ]; then
-    # The first always dies right after a checkpoint with window state completed.
-    case $attempts in
-      1) point=checkpoint-complete:3 ;;
-      *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 4 + 1)) ;;
-    esac
-    MILLRACE_TEST_CRASH_AT=$point "$MILLRACE" run "$WORK/crashed" gen_live "${run_args[@]}" \
-      >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
-    how="at $point"
-  else
-    kill9_after 200 800 "$WORK/attempt.log" "$MILLRACE" run "$WORK/crashed" gen_live "${run_args[@]}"
-  fi
+  # The first always dies right after a checkpoint with window state completed.
+  case $attempts in
+    1) point=checkpoint-complete:3 ;;
+    *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 4 + 1)) ;;
+  esac
+  crash_or_kill "$attempts" "$point" 200 800 "$WORK/attempt.log" \
+    "$MILLRACE" run "$WORK/crashed" gen_live "${run_args[@]}"
   if [ "$rc" -eq 137 ]; then
     killed=$((killed + 1))
     echo "# killed $how"

@@ -74,18 +74,13 @@ attempts=0
 saw_changes=0
 while [ "$killed" -lt "$KILLS" ] && [ "$attempts" -lt $((KILLS * 8)) ]; do
   attempts=$((attempts + 1))
-  if [ $((attempts % 2)) -eq 1 ]; then
-    # The first dies once a few checkpoints of changes follow the whole state.
-    case $attempts in
-      1) point=checkpoint-complete:6 ;;
-      *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 6 + 2)) ;;
-    esac
-    MILLRACE_TEST_CRASH_AT=$point "$MILLRACE" run "$WORK/crashed" joins "${run_args[@]}" \
-      >"$WORK/attempt.log" 2>&1 && rc=0 || rc=$?
-    how="at $point"
-  else
-    kill9_after 200 700 "$WORK/attempt.log" "$MILLRACE" run "$WORK/crashed" joins "${run_args[@]}"
-  fi
+  # The first dies once a few checkpoints of changes follow the whole state.
+  case $attempts in
+    1) point=checkpoint-complete:6 ;;
+    *) point=${points[$((RANDOM % ${#points[@]}))]}:$((RANDOM % 6 + 2)) ;;
+  esac
+  crash_or_kill "$attempts" "$point" 200 700 "$WORK/attempt.log" \
+    "$MILLRACE" run "$WORK/crashed" joins "${run_args[@]}"
   # What the newest complete checkpoint holds: the whole state and the changes laid over it.
   newest=$(ls "$checkpoints" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1)
   if [ -n "$newest" ] && grep -q '^state .* changes$' "$checkpoints/$newest/_metadata" 2>/dev/null; then

@@ -34,3 +34,17 @@ kill9_after() {
   wait "$pid" && rc=0 || rc=$?
   how="kill -9 after ${delay} ms"
 }
+# crash_or_kill <attempt> <point> <min ms> <spread ms> <log> <command...>: the kill harnesses'
+# attempt. An odd attempt runs the command with MILLRACE_TEST_CRASH_AT=<point> (it exits as
+# kill -9 would when it reaches that point of the checkpoint protocol), an even one is
+# kill9_after <min> <spread>. Sets `rc` (137: it died) and `how`.
+crash_or_kill() {
+  local attempt=$1 point=$2 min=$3 spread=$4 log=$5
+  shift 5
+  if [ $((attempt % 2)) -eq 1 ]; then
+    MILLRACE_TEST_CRASH_AT=$point "$@" >"$log" 2>&1 && rc=0 || rc=$?
+    how="at $point"
+  else
+    kill9_after "$min" "$spread" "$log" "$@"
+  fi
+}
