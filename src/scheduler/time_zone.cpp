@@ -1,6 +1,7 @@
 #include "scheduler/time_zone.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -41,8 +42,11 @@ Result<TimeZone> TimeZone::load(std::string_view name) {
         return Error(ErrorCode::kInvalidArgument,
                      "`" + std::string(name) + "` is not a time zone name (e.g. Europe/Paris)");
     }
+    // A folder of the database (`Europe`) is not a zone: reading it would fail mid-stream.
+    std::error_code error;
+    const bool regular = std::filesystem::is_regular_file(kZoneInfoDir + std::string(name), error);
     std::ifstream in(kZoneInfoDir + std::string(name), std::ios::binary);
-    if (!in) {
+    if (!regular || !in) {
         return Error(ErrorCode::kNotFound, "unknown time zone `" + std::string(name) +
                                                "` (not in the tz database under " + kZoneInfoDir +
                                                ")");
