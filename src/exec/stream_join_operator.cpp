@@ -404,6 +404,36 @@ Status StreamJoinOperator::on_watermark(int64_t watermark) {
 // since the last save.
 namespace {
 
+/// The first fields of a state and of its changes: the watermark, the watermark last sent on,
+/// the rows expired so far.
+struct Header {
+    std::optional<int64_t> watermark;
+    std::optional<int64_t> forwarded;
+    uint64_t expired = 0;
+};
+
+template <typename S>
+void write_header(StateWriter& out, const S& s) {
+    out.u8(s.watermark ? 1 : 0);
+    out.i64(s.watermark.value_or(0));
+    out.u8(s.forwarded ? 1 : 0);
+    out.i64(s.forwarded.value_or(0));
+    out.u64(s.expired);
+}
+
+Result<Header> read_header(StateReader& in) {
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
+    MILLRACE_ASSIGN_OR_RETURN(int64_t watermark, in.i64());
+    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_forwarded, in.u8());
+    MILLRACE_ASSIGN_OR_RETURN(int64_t forwarded, in.i64());
+    Header header;
+    MILLRACE_ASSIGN_OR_RETURN(header.expired, in.u64());
+    if (has_watermark > 1 || has_forwarded > 1) return in.corrupt("watermark flag");
+    if (has_watermark == 1) header.watermark = watermark;
+    if (has_forwarded == 1) header.forwarded = forwarded;
+    return header;
+}
+
 void write_stored(StateWriter& out, const StoredBatch& stored) {
     std::vector<uint32_t> rows;
     for (std::size_t i = 0; i < stored.alive.size(); ++i) {
@@ -422,11 +452,7 @@ void write_stored(StateWriter& out, const StoredBatch& stored) {
 Result<std::string> StreamJoinOperator::serialize_state() const {
     const State& s = *state_;
     StateWriter out(OperatorStateKind::kStreamJoin);
-    out.u8(s.watermark ? 1 : 0);
-    out.i64(s.watermark.value_or(0));
-    out.u8(s.forwarded ? 1 : 0);
-    out.i64(s.forwarded.value_or(0));
-    out.u64(s.expired);
+    write_header(out, s);
     out.reserve(s.bytes + 64);  // sized once: a large state is not copied at every doubling
     for (const State::Side& side : s.sides) {
         out.u8(side.finished ? 1 : 0);
@@ -485,16 +511,10 @@ Status StreamJoinOperator::restore_state(std::string_view bytes) {
     State& s = *state_;
     MILLRACE_ASSIGN_OR_RETURN(StateReader in,
                               StateReader::open(bytes, OperatorStateKind::kStreamJoin));
-    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
-    MILLRACE_ASSIGN_OR_RETURN(int64_t watermark, in.i64());
-    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_forwarded, in.u8());
-    MILLRACE_ASSIGN_OR_RETURN(int64_t forwarded, in.i64());
-    MILLRACE_ASSIGN_OR_RETURN(s.expired, in.u64());
-    if (has_watermark > 1 || has_forwarded > 1) return in.corrupt("watermark flag");
-    s.watermark.reset();
-    s.forwarded.reset();
-    if (has_watermark) s.watermark = watermark;
-    if (has_forwarded) s.forwarded = forwarded;
+    MILLRACE_ASSIGN_OR_RETURN(const Header header, read_header(in));
+    s.watermark = header.watermark;
+    s.forwarded = header.forwarded;
+    s.expired = header.expired;
     s.bytes = 0;
     for (int side_index = 0; side_index < 2; ++side_index) {
         s.sides[side_index] = State::Side();
@@ -537,11 +557,7 @@ Result<std::optional<std::string>> StreamJoinOperator::serialize_state_changes()
         return std::optional<std::string>();
     }
     StateWriter out(OperatorStateKind::kStreamJoin);
-    out.u8(s.watermark ? 1 : 0);
-    out.i64(s.watermark.value_or(0));
-    out.u8(s.forwarded ? 1 : 0);
-    out.i64(s.forwarded.value_or(0));
-    out.u64(s.expired);
+    write_header(out, s);
     std::size_t size = 64;
     for (int side_index = 0; side_index < 2; ++side_index) {
         const State::Side& side = s.sides[side_index];
@@ -565,25 +581,19 @@ Status StreamJoinOperator::apply_state_changes(std::string_view bytes) {
     State& s = *state_;
     MILLRACE_ASSIGN_OR_RETURN(StateReader in,
                               StateReader::open(bytes, OperatorStateKind::kStreamJoin));
-    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_watermark, in.u8());
-    MILLRACE_ASSIGN_OR_RETURN(int64_t watermark, in.i64());
-    MILLRACE_ASSIGN_OR_RETURN(uint8_t has_forwarded, in.u8());
-    MILLRACE_ASSIGN_OR_RETURN(int64_t forwarded, in.i64());
-    MILLRACE_ASSIGN_OR_RETURN(uint64_t expired, in.u64());
-    if (has_watermark > 1 || has_forwarded > 1) return in.corrupt("watermark flag");
-    if (s.watermark && (has_watermark == 0 || watermark < *s.watermark))
+    MILLRACE_ASSIGN_OR_RETURN(const Header header, read_header(in));
+    if (s.watermark && (!header.watermark || *header.watermark < *s.watermark))
         return in.corrupt("changes whose watermark is behind the state's");
     for (const State::Side& side : s.sides) {
         if (!side.pending.empty()) return in.corrupt("changes over rows waiting for a watermark");
     }
     // What that watermark dropped since the state they are laid over, then what arrived.
-    if (has_watermark) {
-        s.watermark = watermark;
-        expire_until(watermark);
+    if (header.watermark) {
+        s.watermark = header.watermark;
+        expire_until(*header.watermark);
     }
-    s.forwarded.reset();
-    if (has_forwarded) s.forwarded = forwarded;
-    s.expired = expired;
+    s.forwarded = header.forwarded;
+    s.expired = header.expired;
     for (int side_index = 0; side_index < 2; ++side_index)
         MILLRACE_TRY(read_batches(in, side_index));
     MILLRACE_TRY(s.memory.resize(s.bytes));
