@@ -289,10 +289,12 @@ int run_streaming(const RunCommandOptions& options, const Project& project,
             report->state_keys_end);
     }
     if (report->checkpoints > 0) {
-        out += fmt::format("  last checkpoint: {:.1f} ms, {} ({} bytes) of operator state\n",
-                           static_cast<double>(report->last_checkpoint_duration.count()) / 1000,
-                           format_bytes(report->last_checkpoint_state_bytes),
-                           report->last_checkpoint_state_bytes);
+        out += fmt::format(
+            "  last checkpoint: {:.1f} ms (reading paused {:.1f} ms), {} ({} bytes) "
+            "of operator state\n",
+            static_cast<double>(report->last_checkpoint_duration.count()) / 1000,
+            static_cast<double>(report->last_checkpoint_pause.count()) / 1000,
+            format_bytes(report->last_checkpoint_state_bytes), report->last_checkpoint_state_bytes);
     }
     for (const std::string& dropped : report->dropped_state)
         out += fmt::format("  dropped state of {}\n", dropped);

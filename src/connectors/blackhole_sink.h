@@ -17,6 +17,7 @@ public:
     Status commit(uint64_t) override { return {}; }
     void abort() override {}
     uint64_t rows_written() const override { return rows_; }
+    bool overlaps_commits() const override { return true; }
     DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kTransactional; }
 
 private:

@@ -139,6 +139,7 @@ void DeadLetterTopic::clear_staged() {
 Status DeadLetterTopic::pre_commit(uint64_t commit_id) {
     MILLRACE_TRY(ids_.check_pre_commit(commit_id));
     skip_commit_ = false;
+    prepared_ = pending_ > 0;
     if (pending_ > 0) {
         if (spill_ != nullptr) {
             MILLRACE_TRY(spill());
@@ -228,6 +229,11 @@ Status DeadLetterTopic::append_staged() {
 Status DeadLetterTopic::commit(uint64_t commit_id) {
     MILLRACE_ASSIGN_OR_RETURN(bool replay, ids_.check_commit(commit_id));
     if (replay) return {};
+    if (!prepared_ && pending_ > 0) {
+        // Every envelope came after pre_commit: they wait for the next commit.
+        ids_.committed(commit_id);
+        return {};
+    }
     if (pending_ > 0 && !skip_commit_) {
         Status appended = append_staged();
         if (!appended.ok() && through_remote_) {
@@ -242,6 +248,7 @@ Status DeadLetterTopic::commit(uint64_t commit_id) {
     }
     clear_staged();
     skip_commit_ = false;
+    prepared_ = false;
     through_remote_ = false;
     ids_.committed(commit_id);
     return {};
@@ -250,6 +257,7 @@ Status DeadLetterTopic::commit(uint64_t commit_id) {
 void DeadLetterTopic::abort() {
     clear_staged();
     skip_commit_ = false;
+    prepared_ = false;
     through_remote_ = false;
     ids_.aborted();
 }

@@ -61,6 +61,9 @@ public:
     Status commit(uint64_t commit_id) override;
     void abort() override;
     uint64_t rows_written() const override { return published_ + pending_; }
+    /// Envelopes added after pre_commit(id) are published by commit(id) when it publishes any
+    /// (at-least-once, as a replay is), else kept for the next commit.
+    bool overlaps_commits() const override { return true; }
     DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kAtLeastOnce; }
 
     const std::string& topic() const { return topic_name_; }
@@ -87,6 +90,7 @@ private:
     uint64_t pending_ = 0;        // envelopes staged since the last commit
     uint64_t published_ = 0;
     bool skip_commit_ = false;  // pre_commit found the log held elsewhere
+    bool prepared_ = false;     // pre_commit had envelopes, so the topic (or remote_) is open
     std::string warning_;
     CommitIds ids_;
 };

@@ -60,6 +60,8 @@ public:
     /// drops every other staged checkpoint.
     Status recover(uint64_t committed) override;
     uint64_t rows_written() const override { return rows_; }
+    /// Rows written after pre_commit(id) go to new files, staged by the next pre_commit.
+    bool overlaps_commits() const override { return true; }
     DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kTransactional; }
     /// The snapshot of the last commit (0 before one).
     uint64_t snapshot_id() const { return snapshot_id_; }

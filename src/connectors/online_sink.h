@@ -44,6 +44,9 @@ public:
     Status commit(uint64_t commit_id) override;
     void abort() override { ids_.aborted(); }
     uint64_t rows_written() const override { return rows_; }
+    /// Rows written after pre_commit(id) are visible at once, like every row here, and made
+    /// durable by the next pre_commit.
+    bool overlaps_commits() const override { return true; }
     DeliveryGuarantee guarantee() const override { return DeliveryGuarantee::kIdempotent; }
     uint64_t rows_rejected() const { return rejected_; }
 

@@ -54,6 +54,12 @@ public:
         return {};
     }
 
+    /// Whether write() may be called between pre_commit(id) and commit(id), its rows going to
+    /// a later commit (an idempotent sink: harmlessly to this one). A streaming run whose sinks
+    /// all do completes each checkpoint on a thread of its own while its records go on
+    /// (asynchronous checkpoints, docs/streaming.md); otherwise it waits for the commit.
+    virtual bool overlaps_commits() const { return false; }
+
     /// Rows handed to write() so far.
     virtual uint64_t rows_written() const = 0;
     virtual DeliveryGuarantee guarantee() const = 0;

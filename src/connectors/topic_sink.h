@@ -57,6 +57,8 @@ public:
     /// appending it, and drops every other staged commit.
     Status recover(uint64_t committed) override;
     uint64_t rows_written() const override { return rows_; }
+    /// Rows written after pre_commit(id) are staged (or appended) for the next commit.
+    bool overlaps_commits() const override { return true; }
     DeliveryGuarantee guarantee() const override {
         return staging_.empty() ? DeliveryGuarantee::kAtLeastOnce
                                 : DeliveryGuarantee::kTransactional;

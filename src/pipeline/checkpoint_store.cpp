@@ -414,7 +414,7 @@ Result<std::string> CheckpointStore::read_state(uint64_t id, const std::string& 
     return read_file(folder(id) + "/" + file);
 }
 
-Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
+Status CheckpointStore::complete(const CheckpointMetadata& metadata, bool* completed) {
     MILLRACE_TRY(create_folder(metadata.id));
     MILLRACE_TRY(sync_state_files(metadata.id));
     // The state files' entries (written or linked without a sync of the folder) are durable
@@ -422,6 +422,7 @@ Status CheckpointStore::complete(const CheckpointMetadata& metadata) {
     MILLRACE_TRY(sync_directory(folder(metadata.id)));
     MILLRACE_TRY(write_file_durably(folder(metadata.id) + "/" + std::string(kMetadataFile),
                                     metadata.to_text()));
+    if (completed != nullptr) *completed = true;
     // The checkpoint's folder entry, before any sink commits what it staged for it (and
     // before the retention removes an older checkpoint).
     MILLRACE_TRY(sync_directory(root_));

@@ -130,7 +130,8 @@ struct CheckpointMetadata {
 /// are kept, older ones removed once a newer one is complete. While the newest is decided by
 /// an external transaction, the one before it is kept too (`retain` 1 keeps 2): it is what a
 /// restart falls back to when that transaction never committed. One process per pipeline at a
-/// time (the lake sink's named staging and the consumer name enforce it); one thread.
+/// time (the lake sink's named staging and the consumer name enforce it); one thread at a time
+/// (a streaming run hands it to its CheckpointWriter's thread while a checkpoint is written).
 class CheckpointStore {
 public:
     static constexpr std::size_t kDefaultRetained = 3;
@@ -165,8 +166,9 @@ public:
     Result<std::string> read_state(uint64_t id, const std::string& file) const;
 
     /// Completes a checkpoint: writes its metadata atomically, then removes the checkpoints
-    /// beyond the newest `retain`.
-    Status complete(const CheckpointMetadata& metadata);
+    /// beyond the newest `retain`. `completed` (if given) is set once the metadata is written,
+    /// so a caller can tell a failed retention from a checkpoint that is not complete.
+    Status complete(const CheckpointMetadata& metadata, bool* completed = nullptr);
 
     /// Removes complete checkpoint `id` (one whose deciding transaction never committed): its
     /// metadata first, durably, so a crash halfway leaves an incomplete folder.

@@ -83,7 +83,8 @@ void PipelineMetrics::update_watermark(int64_t watermark_micros, int64_t now_mic
     watermark_lag_->set(static_cast<double>(now_micros - watermark_micros) / 1e6);
 }
 
-void PipelineMetrics::update_checkpoint(int64_t duration_micros, uint64_t state_bytes) {
+void PipelineMetrics::update_checkpoint(int64_t duration_micros, int64_t pause_micros,
+                                        uint64_t state_bytes) {
     if (checkpoints_ == nullptr) {
         checkpoints_ = &registry_.counter("millrace_pipeline_checkpoints_total",
                                           "Checkpoints a streaming pipeline completed.",
@@ -98,10 +99,16 @@ void PipelineMetrics::update_checkpoint(int64_t duration_micros, uint64_t state_
             "Bytes of operator state the last checkpoint of a streaming pipeline wrote (key "
             "groups that did not change are linked, not written).",
             {{"pipeline", pipeline_}});
+        checkpoint_[2] = &registry_.gauge(
+            "millrace_pipeline_checkpoint_pause_seconds",
+            "How long a streaming pipeline stopped reading for its last checkpoint (the rest "
+            "of it is written on a thread of its own while the pipeline reads on), seconds.",
+            {{"pipeline", pipeline_}});
     }
     checkpoints_->increment(1);
     checkpoint_[0]->set(static_cast<double>(duration_micros) / 1e6);
     checkpoint_[1]->set(static_cast<double>(state_bytes));
+    checkpoint_[2]->set(static_cast<double>(pause_micros) / 1e6);
 }
 
 }  // namespace millrace

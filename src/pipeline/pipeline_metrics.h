@@ -39,8 +39,9 @@ public:
     void update_state(std::size_t bytes, std::size_t keys, std::size_t limit);
     /// The streaming run's watermark (the minimum over its sources) against its clock.
     void update_watermark(int64_t watermark_micros, int64_t now_micros);
-    /// A checkpoint completed: how long it took and the operator state it wrote.
-    void update_checkpoint(int64_t duration_micros, uint64_t state_bytes);
+    /// A checkpoint completed: how long it took, how long the run stopped reading for it, and
+    /// the operator state it wrote.
+    void update_checkpoint(int64_t duration_micros, int64_t pause_micros, uint64_t state_bytes);
 
 private:
     struct Source {
@@ -56,7 +57,7 @@ private:
     Gauge* state_[3] = {};  // bytes, keys, limit
     Gauge* watermark_lag_ = nullptr;
     Counter* checkpoints_ = nullptr;
-    Gauge* checkpoint_[2] = {};  // duration, state bytes
+    Gauge* checkpoint_[3] = {};  // duration, state bytes, pause
 };
 
 }  // namespace millrace

@@ -32,6 +32,7 @@
 #include "log/log.h"
 #include "pipeline/checkpoint_decision.h"
 #include "pipeline/checkpoint_store.h"
+#include "pipeline/checkpoint_writer.h"
 #include "pipeline/commit_counter.h"
 #include "pipeline/keyed_stage.h"
 #include "pipeline/pipeline_metrics.h"
@@ -189,38 +190,27 @@ std::string encode_plan_changes(const std::vector<std::string>& states,
     return out;
 }
 
-/// The bytes of encode_plan_state (`changes` null) or encode_plan_changes as pieces that
-/// point into `states` and into `frames` (which holds the rest), to be written one after the
-/// other without copying the states into one string.
-std::vector<std::string_view> plan_state_pieces(const std::vector<std::string>& states,
-                                                const std::vector<uint8_t>* changes,
-                                                std::string& frames) {
-    frames.clear();
-    // Sized first: the pieces point into it.
-    frames.reserve(kStateChangesMagic.size() + 24 + (changes ? changes->size() : 0) +
-                   8 * states.size());
-    std::vector<std::pair<std::size_t, std::size_t>> spans;  // into frames
-    std::vector<const std::string*> after;                   // the state after each span
-    std::size_t from = 0;
-    frames += changes ? kStateChangesMagic : kUpsertStateMagic;
-    put_u64(frames, states.size() + (changes ? 1 : 0));
+/// The bytes of encode_plan_state (`changes` null) or encode_plan_changes as parts to be
+/// written one after the other: the frames between the states, and the states themselves,
+/// moved in (a large state is neither copied into one string nor kept twice).
+std::vector<std::string> plan_state_parts(std::vector<std::string>&& states,
+                                          const std::vector<uint8_t>* changes) {
+    std::vector<std::string> parts;
+    parts.reserve(2 * states.size() + 1);
+    std::string frame(changes ? kStateChangesMagic : kUpsertStateMagic);
+    put_u64(frame, states.size() + (changes ? 1 : 0));
     if (changes) {
-        put_u64(frames, changes->size());
-        frames.append(changes->begin(), changes->end());
+        put_u64(frame, changes->size());
+        frame.append(changes->begin(), changes->end());
     }
-    for (const std::string& state : states) {
-        put_u64(frames, state.size());
-        spans.emplace_back(from, frames.size() - from);
-        after.push_back(&state);
-        from = frames.size();
+    for (std::string& state : states) {
+        put_u64(frame, state.size());
+        parts.push_back(std::move(frame));
+        frame.clear();
+        if (!state.empty()) parts.push_back(std::move(state));
     }
-    std::vector<std::string_view> pieces;
-    if (states.empty()) pieces.emplace_back(frames);
-    for (std::size_t i = 0; i < spans.size(); ++i) {
-        pieces.emplace_back(frames.data() + spans[i].first, spans[i].second);
-        if (!after[i]->empty()) pieces.emplace_back(*after[i]);
-    }
-    return pieces;
+    if (states.empty()) parts.push_back(std::move(frame));
+    return parts;
 }
 
 /// A key-group section: a whole state (`changes` left empty) or changes.
@@ -1143,14 +1133,46 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     };
     // A checkpoint. The runner moves every batch on this one thread, so when it injects the
     // barrier into the plans between two polls, the barrier is aligned at once on every
-    // operator: everything before it is in the state, nothing after it. Then, in this order:
-    // operator state files; the dead letters synced; every sink pre-committed with the
-    // checkpoint's id; the metadata (the checkpoint is complete); every sink committed; the
-    // consumer offsets (for lag reports only: a restore seeks to the checkpoint's). `final`: the
-    // stop, after the input ended (windows were emitted; only upserting state is kept).
-    // `all_sinks`: file sinks commit too (the stop).
+    // operator: everything before it is in the state, nothing after it. The state is
+    // serialized there, and the positions and dead letters taken; then the checkpoint's writer
+    // thread writes the state files while this thread pre-commits every sink with the
+    // checkpoint's id; then the writer writes the metadata (the checkpoint is complete), and
+    // this thread commits every sink and the consumer offsets (for lag reports only: a restore
+    // seeks to the checkpoint's). When every sink can take the next rows before the commit
+    // (Sink::overlaps_commits), the run goes on reading while the writer works and commits
+    // once it is done (asynchronous checkpoints, docs/streaming.md); otherwise it waits.
+    // `final`: the stop, after the input ended (windows were emitted; only upserting state is
+    // kept). `all_sinks`: file sinks commit too (the stop). Both wait.
     // This run's last complete checkpoint: what unchanged key groups point at.
     std::optional<CheckpointMetadata> previous_metadata;
+    CheckpointWriter writer(checkpoints);
+    // A run that fails while a checkpoint is in flight: a complete one keeps what its sinks
+    // staged for the next run to commit (recover), as a failed commit does.
+    struct SettleInFlight {
+        CheckpointWriter& writer;
+        AbortUnlessCommitted& abort_guard;
+        ~SettleInFlight() {
+            if (writer.busy() && writer.wait().completed) abort_guard.committed();
+        }
+    } settle_in_flight{writer, abort_guard};
+    const bool overlapping = prepared.kafka_transaction == nullptr &&
+                             std::all_of(prepared.sinks.begin(), prepared.sinks.end(),
+                                         [](const PreparedSink& sink) {
+                                             // File sinks take part in the stop's checkpoint only,
+                                             // which waits anyway.
+                                             return sink.spec->kind == SinkKind::kFile ||
+                                                    sink.output->overlaps_commits();
+                                         }) &&
+                             prepared.dead_letter_topic->overlaps_commits();
+    struct InFlight {
+        uint64_t id = 0;
+        bool all_sinks = false;
+        Clock::time_point began;
+        uint64_t state_bytes = 0;
+        /// How long the run's thread stopped for it, when it did not wait for the commits.
+        std::optional<std::chrono::microseconds> pause;
+    };
+    std::optional<InFlight> in_flight;
     // Commit ids are taken from the pipeline's counter in blocks (commit_counter.h).
     constexpr uint64_t kReservedCommitIds = 64;
     uint64_t next_id = 1;
@@ -1168,8 +1190,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
     // buffered rows) is its changes, so it is not rewritten for their number alone.
     std::vector<uint8_t> plan_saved(prepared.sinks.size(), 0);
     std::vector<uint64_t> plan_changes_bytes(prepared.sinks.size(), 0);
-    auto save_plan_state = [&](std::size_t i, uint64_t id, CheckpointMetadata& metadata,
-                               uint64_t& written) -> Status {
+    auto save_plan_state = [&](std::size_t i, CheckpointWrite& write, uint64_t& written) -> Status {
+        const uint64_t id = write.metadata.id;
+        CheckpointMetadata& metadata = write.metadata;
         ExecutablePlan& plan = *prepared.sinks[i].executable;
         const std::string& identity = shapes[i].identity;
         const CheckpointState* base =
@@ -1189,41 +1212,123 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                              [](uint8_t flag) { return flag != 0; })) {
                 whole = std::move(changes.states);  // no operator told its changes
             } else {
-                const std::string file = fmt::format("sink-{}.{}.changes", i, id);
-                std::string frames;
-                const std::vector<std::string_view> pieces =
-                    plan_state_pieces(changes.states, &changes.changes, frames);
+                CheckpointWrite::File file{fmt::format("sink-{}.{}.changes", i, id), {}};
+                file.parts = plan_state_parts(std::move(changes.states), &changes.changes);
                 uint64_t bytes = 0;
-                for (std::string_view piece : pieces) bytes += piece.size();
+                for (const std::string& part : file.parts) bytes += part.size();
                 written += bytes;
                 plan_changes_bytes[i] += bytes;
-                MILLRACE_TRY(checkpoints.write_state(id, file, pieces));
                 metadata.states.push_back(*base);
-                MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, base->file));
+                write.links.emplace_back(previous_metadata->id, base->file);
                 for (const CheckpointState* older : chain) {
                     metadata.states.push_back(*older);
-                    MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older->file));
+                    write.links.emplace_back(previous_metadata->id, older->file);
                     ++report.linked_state_files;
                 }
                 ++report.linked_state_files;
-                CheckpointState entry{identity, file, std::nullopt, 0};
+                CheckpointState entry{identity, file.name, std::nullopt, 0};
                 entry.changes = true;
                 metadata.states.push_back(std::move(entry));
+                write.files.push_back(std::move(file));
                 return {};
             }
         }
-        const std::string file = fmt::format("sink-{}.state", i);
-        std::string frames;
-        const std::vector<std::string_view> pieces = plan_state_pieces(*whole, nullptr, frames);
-        for (std::string_view piece : pieces) written += piece.size();
-        MILLRACE_TRY(checkpoints.write_state(id, file, pieces));
-        metadata.states.push_back(CheckpointState{identity, file, std::nullopt, 0});
+        CheckpointWrite::File file{fmt::format("sink-{}.state", i), {}};
+        file.parts = plan_state_parts(std::move(*whole), nullptr);
+        for (const std::string& part : file.parts) written += part.size();
+        metadata.states.push_back(CheckpointState{identity, file.name, std::nullopt, 0});
+        write.files.push_back(std::move(file));
         plan.mark_state_saved();
         plan_saved[i] = 1;
         plan_changes_bytes[i] = 0;
         return {};
     };
+    // The second half of a checkpoint, once its writer is done: the commits.
+    auto finish_checkpoint = [&]() -> Status {
+        const InFlight taken = *in_flight;
+        in_flight.reset();
+        CheckpointWriter::Outcome outcome = writer.wait();
+        if (!outcome.status.ok()) {
+            // Complete, but retention failed: what its sinks staged stays for the next run.
+            if (outcome.completed) abort_guard.committed();
+            return std::move(outcome.status);
+        }
+        const uint64_t id = taken.id;
+        // The Kafka transaction, when it decides the checkpoint, before every other sink.
+        if (Status decided = commit_checkpoint_decision(prepared, id); !decided.ok()) {
+            abort_guard.committed();  // as below: the next run settles what was staged
+            return std::move(decided).error().with_context(fmt::format(
+                "committing checkpoint {} (the next run finds out whether it did)", id));
+        }
+        crash_point("checkpoint-decided");
+        for (PreparedSink& sink : prepared.sinks) {
+            if (!taken.all_sinks && sink.spec->kind == SinkKind::kFile) continue;
+            Status committed = sink.output->commit(id);
+            if (!committed.ok()) {
+                // The checkpoint is complete: what its sinks staged must stay for the next
+                // run to commit (recover), not be aborted with the failed run.
+                abort_guard.committed();
+                return std::move(committed).error().with_context(
+                    fmt::format("committing checkpoint {} to sink {} (the next run commits it)", id,
+                                sink_target(*sink.spec)));
+            }
+            crash_point("sink-committed");
+        }
+        // The dead letters of the records the sinks just committed (at-least-once: a replay
+        // of this checkpoint publishes them again).
+        MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
+        const bool commit_offsets = taken.all_sinks || !offsets_committed ||
+                                    Clock::now() - *offsets_committed >= std::chrono::seconds(1);
+        if (commit_offsets) offsets_committed = Clock::now();
+        for (auto& stream : streams) {
+            if (stream->topic && commit_offsets)
+                MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
+            if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
+            // The group's offsets too, so that a rebalance hands a partition to another
+            // member (another `serve` sharing the group) from this checkpoint, not from
+            // where the run started. Not fatal: the coordinator refuses commits while the
+            // group rebalances, and the next checkpoint commits again (at-least-once).
+            if (stream->kafka) {
+                if (Status committed = stream->kafka->commit_offsets(); !committed.ok()) {
+                    std::fprintf(stderr, "%s (the next checkpoint commits again)\n",
+                                 committed.error().message().c_str());
+                }
+            }
+        }
+        crash_point("checkpoint-end");
+        previous_metadata = std::move(outcome.metadata);
+        ++report.checkpoints;
+        report.last_checkpoint_duration =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - taken.began);
+        report.last_checkpoint_state_bytes = taken.state_bytes;
+        report.longest_checkpoint_duration =
+            std::max(report.longest_checkpoint_duration, report.last_checkpoint_duration);
+        report.checkpoint_state_bytes += taken.state_bytes;
+        report.largest_checkpoint_state_bytes =
+            std::max(report.largest_checkpoint_state_bytes, taken.state_bytes);
+        report.last_checkpoint_pause = taken.pause.value_or(report.last_checkpoint_duration);
+        report.longest_checkpoint_pause =
+            std::max(report.longest_checkpoint_pause, report.last_checkpoint_pause);
+        for (const auto& stream : streams) {
+            if (stream->source != nullptr && stream->source->reader != nullptr)
+                stream->report->bytes = stream->source->reader->bytes_read();
+        }
+        if (metrics) {
+            metrics->update_checkpoint(report.last_checkpoint_duration.count(),
+                                       report.last_checkpoint_pause.count(), taken.state_bytes);
+            metrics->update(report.run);
+        }
+        if (options.progress != nullptr) {
+            options.progress->last_commit_micros.store(prepared.clock->now_micros(),
+                                                       std::memory_order_relaxed);
+        }
+        publish_progress();
+        return {};
+    };
     auto take_checkpoint = [&](bool final, bool all_sinks) -> Result<uint64_t> {
+        // One checkpoint at a time: the previous one's commits first (its metadata is what
+        // this one's unchanged state points at).
+        if (in_flight) MILLRACE_TRY(finish_checkpoint());
         const auto checkpoint_began = Clock::now();
         uint64_t state_bytes_written = 0;
         if (next_id > last_reserved_id) {
@@ -1247,14 +1352,15 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                 }
             }
         }
-        CheckpointMetadata metadata;
+        CheckpointWrite write;
+        CheckpointMetadata& metadata = write.metadata;
         metadata.id = id;
         metadata.final = final;
         metadata.created_micros = prepared.clock->now_micros();
         for (std::size_t i = 0; i < prepared.sinks.size(); ++i) {
             if (final && !upserting[i]) continue;
             const std::string& identity = shapes[i].identity;
-            MILLRACE_TRY(save_plan_state(i, id, metadata, state_bytes_written));
+            MILLRACE_TRY(save_plan_state(i, write, state_bytes_written));
             if (!stages[i]) continue;
             // Per key group: the ones that changed since this run's previous checkpoint into
             // one new file, the others pointed at their sections of the older files (hard-linked
@@ -1300,10 +1406,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             }
             if (!bytes.empty()) {
                 state_bytes_written += bytes.size();
-                MILLRACE_TRY(checkpoints.write_state(id, group_file, bytes));
+                write.files.push_back(CheckpointWrite::File{group_file, {}});
+                write.files.back().parts.push_back(std::move(bytes));
             }
             for (const std::string& older : older_files) {
-                MILLRACE_TRY(checkpoints.link_state(previous_metadata->id, id, older));
+                write.links.emplace_back(previous_metadata->id, older);
                 ++report.linked_state_files;
             }
             // A key group unchanged for long keeps an old file alive, and each checkpoint adds
@@ -1312,7 +1419,6 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             // of files.
             if (older_files.size() >= kMaxLinkedStateFiles) stages[i]->request_full_snapshot();
         }
-        crash_point("checkpoint-state-written");
         for (const auto& stream : streams) {
             CheckpointSource source;
             source.name = stream->source->spec->name;
@@ -1340,6 +1446,11 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             metadata.sources.push_back(std::move(source));
         }
         MILLRACE_ASSIGN_OR_RETURN(metadata.dead_letter_bytes, dead_letters->sync());
+        metadata.decided_by = checkpoint_decision(prepared);
+        // The writer writes the state while this thread pre-commits the sinks; the metadata
+        // waits for both.
+        in_flight = InFlight{id, all_sinks, checkpoint_began, state_bytes_written};
+        writer.start(std::move(write));
         // File sinks write one file, committed once at the stop; the others every checkpoint.
         for (PreparedSink& sink : prepared.sinks) {
             if (all_sinks || sink.spec->kind != SinkKind::kFile)
@@ -1347,75 +1458,13 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         MILLRACE_TRY(prepared.dead_letter_topic->pre_commit(id));
         crash_point("sinks-pre-committed");
-        metadata.decided_by = checkpoint_decision(prepared);
-        MILLRACE_TRY(checkpoints.complete(metadata));
-        crash_point("checkpoint-complete");
-        // The Kafka transaction, when it decides the checkpoint, before every other sink.
-        if (Status decided = commit_checkpoint_decision(prepared, id); !decided.ok()) {
-            abort_guard.committed();  // as below: the next run settles what was staged
-            return std::move(decided).error().with_context(fmt::format(
-                "committing checkpoint {} (the next run finds out whether it did)", id));
+        writer.sinks_ready();
+        if (final || all_sinks || !overlapping) {
+            MILLRACE_TRY(finish_checkpoint());
+        } else {
+            in_flight->pause = std::chrono::duration_cast<std::chrono::microseconds>(
+                Clock::now() - checkpoint_began);
         }
-        crash_point("checkpoint-decided");
-        for (PreparedSink& sink : prepared.sinks) {
-            if (!all_sinks && sink.spec->kind == SinkKind::kFile) continue;
-            Status committed = sink.output->commit(id);
-            if (!committed.ok()) {
-                // The checkpoint is complete: what its sinks staged must stay for the next
-                // run to commit (recover), not be aborted with the failed run.
-                abort_guard.committed();
-                return std::move(committed).error().with_context(
-                    fmt::format("committing checkpoint {} to sink {} (the next run commits it)", id,
-                                sink_target(*sink.spec)));
-            }
-            crash_point("sink-committed");
-        }
-        // The dead letters of the records the sinks just committed (at-least-once: a replay
-        // of this checkpoint publishes them again).
-        MILLRACE_TRY(prepared.dead_letter_topic->commit(id));
-        const bool commit_offsets = all_sinks || !offsets_committed ||
-                                    Clock::now() - *offsets_committed >= std::chrono::seconds(1);
-        if (commit_offsets) offsets_committed = Clock::now();
-        for (auto& stream : streams) {
-            if (stream->topic && commit_offsets)
-                MILLRACE_TRY(stream->topic->commit_offsets(*prepared.log));
-            if (stream->files) MILLRACE_TRY(stream->files->commit_progress());
-            // The group's offsets too, so that a rebalance hands a partition to another
-            // member (another `serve` sharing the group) from this checkpoint, not from
-            // where the run started. Not fatal: the coordinator refuses commits while the
-            // group rebalances, and the next checkpoint commits again (at-least-once).
-            if (stream->kafka) {
-                if (Status committed = stream->kafka->commit_offsets(); !committed.ok()) {
-                    std::fprintf(stderr, "%s (the next checkpoint commits again)\n",
-                                 committed.error().message().c_str());
-                }
-            }
-        }
-        crash_point("checkpoint-end");
-        previous_metadata = std::move(metadata);
-        ++report.checkpoints;
-        report.last_checkpoint_duration =
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - checkpoint_began);
-        report.last_checkpoint_state_bytes = state_bytes_written;
-        report.longest_checkpoint_duration =
-            std::max(report.longest_checkpoint_duration, report.last_checkpoint_duration);
-        report.checkpoint_state_bytes += state_bytes_written;
-        report.largest_checkpoint_state_bytes =
-            std::max(report.largest_checkpoint_state_bytes, state_bytes_written);
-        for (const auto& stream : streams) {
-            if (stream->source != nullptr && stream->source->reader != nullptr)
-                stream->report->bytes = stream->source->reader->bytes_read();
-        }
-        if (metrics) {
-            metrics->update_checkpoint(report.last_checkpoint_duration.count(),
-                                       state_bytes_written);
-            metrics->update(report.run);
-        }
-        if (options.progress != nullptr) {
-            options.progress->last_commit_micros.store(prepared.clock->now_micros(),
-                                                       std::memory_order_relaxed);
-        }
-        publish_progress();
         return id;
     };
 
@@ -1538,6 +1587,8 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         for (auto& stage : stages) {
             if (stage) MILLRACE_TRY(stage->poll());
         }
+        // The commits of a checkpoint whose writer is done.
+        if (in_flight && writer.done()) MILLRACE_TRY(finish_checkpoint());
         publish_stage_metrics();
         publish_progress();
         const auto now = Clock::now();

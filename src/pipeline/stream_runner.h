@@ -126,6 +126,11 @@ struct StreamReport {
     /// Over every checkpoint of the run: the longest (barrier to commit), the operator state
     /// written in all and the most one wrote.
     std::chrono::microseconds longest_checkpoint_duration{0};
+    /// How long the run's thread stopped reading for a checkpoint (the last one, the longest):
+    /// the barrier, serializing the state and pre-committing the sinks, and with a sink that
+    /// cannot take rows before the commit, the whole checkpoint.
+    std::chrono::microseconds last_checkpoint_pause{0};
+    std::chrono::microseconds longest_checkpoint_pause{0};
     uint64_t checkpoint_state_bytes = 0;
     uint64_t largest_checkpoint_state_bytes = 0;
     /// With allow_state_drop: the states dropped, "<view> -> <target>: <why>".

@@ -90,6 +90,23 @@ TEST_F(DeadLetterTopicTest, NothingIsVisibleBeforeCommit) {
     EXPECT_EQ(values().size(), 3u);
 }
 
+TEST_F(DeadLetterTopicTest, DeadLettersAddedBetweenPreCommitAndCommitAreNotLost) {
+    // An asynchronous checkpoint: the run goes on writing between pre_commit and commit.
+    auto topic = open();
+    ASSERT_TRUE(topic->pre_commit(1).ok());
+    topic->add(R"({"reason":"a"})");  // after a pre-commit that had nothing
+    ASSERT_TRUE(topic->commit(1).ok());
+    EXPECT_TRUE(values().empty()) << "published by a commit whose pre-commit did not stage it";
+    topic->add(R"({"reason":"b"})");
+    ASSERT_TRUE(topic->pre_commit(2).ok());
+    topic->add(R"({"reason":"c"})");  // this commit publishes it with the rest
+    ASSERT_TRUE(topic->commit(2).ok());
+    EXPECT_EQ(values(), (std::vector<std::string>{R"({"reason":"a"})", R"({"reason":"b"})",
+                                                  R"({"reason":"c"})"}));
+    EXPECT_EQ(topic->published(), 3u);
+    EXPECT_TRUE(topic->overlaps_commits());
+}
+
 TEST_F(DeadLetterTopicTest, AFailedRunPublishesNoDeadLetters) {
     {
         auto topic = open();
