@@ -240,10 +240,16 @@ row({ figure: `restart → caught up after kill -9 (backlog of ${fmt(median(stat
 const fresh = part('freshness');
 const freshRuns = (fresh?.runs ?? []).filter((r) => r.probe?.p99_ms !== null && r.probe?.p99_ms !== undefined);
 const freshLag = median(freshRuns.map((r) => r.load?.send_lag_us?.p99));
-for (const p of ['p50', 'p99']) {
-  row({ figure: `freshness at ${fresh?.rate ?? 20000} events/s over HTTP ingest (commit every ${fresh?.interval ?? '?'}): ingest response → feature served, ${p}${freshLag !== undefined ? ` [loadgen send lag p99 ${fmt(freshLag / 1000)} ms]` : ''}`,
-    unit: 'ms', ours: median(freshRuns.map((r) => r.probe[`${p}_ms`])), oursRuns: freshRuns.map((r) => r.probe[`${p}_ms`]),
-    better: 'lower', goal: p === 'p99' ? 50 : undefined });
+// The goal is judged on the p99 corrected for coordinated omission (a stall delays every
+// transaction in it, not one probe), when the run has it.
+for (const p of ['p50', 'p99', 'corrected p99']) {
+  const pick = (r) => (p === 'corrected p99' ? r.probe.corrected?.p99_ms : r.probe[`${p}_ms`]);
+  const runs = freshRuns.filter((r) => pick(r) !== undefined && pick(r) !== null);
+  const judged = p === 'corrected p99' || (p === 'p99' && !runs.some((r) => r.probe.corrected));
+  if (!runs.length && p === 'corrected p99') continue;
+  row({ figure: `freshness at ${fresh?.rate ?? 20000} events/s over HTTP ingest (checkpoint every ${fresh?.interval ?? '?'}): ingest response → feature served, ${p}${freshLag !== undefined ? ` [loadgen send lag p99 ${fmt(freshLag / 1000)} ms]` : ''}`,
+    unit: 'ms', ours: median(runs.map(pick)), oursRuns: runs.map(pick),
+    better: 'lower', goal: judged ? 50 : undefined });
 }
 
 // Window freshness (bench/pipeline/window_freshness.sh): a tumbling window's result visible in

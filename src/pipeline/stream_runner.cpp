@@ -1594,7 +1594,9 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         const auto now = Clock::now();
         if (any_data) last_data = now;
         moved = moved || any_data || report.watermarks != watermarks_checkpointed;
-        if (now - last_commit >= commit_interval) {
+        // A checkpoint still being written puts the next one off (rather than wait for it):
+        // it is taken once the writer is done, at the end of a poll round.
+        if (now - last_commit >= commit_interval && !in_flight) {
             if (moved) {
                 MILLRACE_TRY(take_checkpoint(false, false));
                 ++report.commits;
