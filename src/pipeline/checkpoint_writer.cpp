@@ -72,6 +72,7 @@ void CheckpointWriter::run(CheckpointWrite checkpoint) {
     outcome_.status = std::move(status);
     outcome_.completed = completed;
     outcome_.metadata = std::move(checkpoint.metadata);
+    outcome_.files = std::move(checkpoint.files);
     done_ = true;
 }
 

@@ -43,6 +43,10 @@ public:
         /// (retention failed), so what its sinks staged must stay for a restart to commit.
         bool completed = false;
         CheckpointMetadata metadata;
+        /// The written files' bytes, handed back so that the runner's thread frees them once
+        /// the writer's has ended (freeing large buffers while another thread of the process
+        /// runs costs that thread TLB flushes).
+        std::vector<CheckpointWrite::File> files;
     };
 
     explicit CheckpointWriter(CheckpointStore& store) : store_(store) {}
