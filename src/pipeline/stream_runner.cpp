@@ -109,7 +109,7 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
 
 /// A key group's changes since the previous checkpoint (KeyGroupSnapshot::changes): the
-/// layout of encode_plan_state under its own first line, whose first entry holds one byte per
+/// layout of a plan's saved state (plan_state_parts) under its own first line, whose first entry holds one byte per
 /// operator (1: the entry after it is that operator's changes, 0: its whole state).
 constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
 
@@ -123,20 +123,6 @@ constexpr std::size_t kMaxPlanChangeFiles = 128;
 
 void put_u64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-std::string encode_plan_state(const std::vector<std::string>& states) {
-    std::size_t total = kUpsertStateMagic.size() + 8;
-    for (const std::string& state : states) total += 8 + state.size();
-    std::string out;
-    out.reserve(total);  // one copy of a large state, not one per doubling
-    out += kUpsertStateMagic;
-    put_u64(out, states.size());
-    for (const std::string& state : states) {
-        put_u64(out, state.size());
-        out += state;
-    }
-    return out;
 }
 
 Result<std::vector<std::string>> decode_plan_state(const std::string& path,
@@ -171,28 +157,11 @@ Result<std::vector<std::string>> decode_plan_state(const std::string& path,
     return states;
 }
 
-std::string encode_plan_changes(const std::vector<std::string>& states,
-                                const std::vector<uint8_t>& changes) {
-    // encode_plan_state's layout with the flags as the first entry, written in one pass (a
-    // large state is copied once).
-    std::size_t total = kStateChangesMagic.size() + 16 + changes.size();
-    for (const std::string& state : states) total += 8 + state.size();
-    std::string out;
-    out.reserve(total);
-    out += kStateChangesMagic;
-    put_u64(out, states.size() + 1);
-    put_u64(out, changes.size());
-    out.append(changes.begin(), changes.end());
-    for (const std::string& state : states) {
-        put_u64(out, state.size());
-        out += state;
-    }
-    return out;
-}
-
-/// The bytes of encode_plan_state (`changes` null) or encode_plan_changes as parts to be
-/// written one after the other: the frames between the states, and the states themselves,
-/// moved in (a large state is neither copied into one string nor kept twice).
+/// A plan's saved state (`changes` null: "millrace-upsert-state 1\n", u64 operators, then per
+/// operator u64 size and its bytes) or its changes (kStateChangesMagic, the flags as the first
+/// entry, then the same), as parts to be written one after the other: the frames between the
+/// states, and the states themselves, moved in (a large state is neither copied into one
+/// string nor kept twice).
 std::vector<std::string> plan_state_parts(std::vector<std::string>&& states,
                                           const std::vector<uint8_t>* changes) {
     std::vector<std::string> parts;
@@ -247,7 +216,7 @@ Status restore_plan_state(const std::string& path, const std::string& bytes, Exe
     return {};
 }
 
-/// Lays a plan's saved changes (encode_plan_changes) over its restored state, fitted to the
+/// Lays a plan's saved changes (plan_state_parts with flags) over its restored state, fitted to the
 /// plan as restore_plan_state fits a whole state.
 Status apply_plan_changes(const std::string& path, const std::string& bytes, ExecutablePlan& plan) {
     std::vector<uint8_t> flags;
@@ -1368,15 +1337,25 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             MILLRACE_ASSIGN_OR_RETURN(std::vector<KeyGroupSnapshot> groups,
                                       stages[i]->snapshot(id));
             const std::string group_file = fmt::format("sink-{}-kg.{}.state", i, id);
-            std::string bytes;
+            // The key groups' sections one after the other, as parts (not copied into one
+            // string).
+            CheckpointWrite::File kg_file{group_file, {}};
+            uint64_t kg_bytes = 0;
+            auto append_section = [&](std::vector<std::string>&& states,
+                                      const std::vector<uint8_t>* changes) {
+                for (std::string& part : plan_state_parts(std::move(states), changes)) {
+                    kg_bytes += part.size();
+                    kg_file.parts.push_back(std::move(part));
+                }
+            };
             std::set<std::string> older_files;
-            for (const KeyGroupSnapshot& group : groups) {
+            for (KeyGroupSnapshot& group : groups) {
                 CheckpointState entry{identity,        group_file,
                                       group.key_group, stages[i]->max_key_groups(),
-                                      bytes.size(),    0};
+                                      kg_bytes,        0};
                 if (group.states && group.changes.empty()) {
-                    bytes += encode_plan_state(*group.states);
-                    entry.length = bytes.size() - entry.offset;
+                    append_section(std::move(*group.states), nullptr);
+                    entry.length = kg_bytes - entry.offset;
                     metadata.states.push_back(std::move(entry));
                     continue;
                 }
@@ -1399,15 +1378,14 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
                                              group.key_group, prepared.sinks[i].spec->from));
                 }
                 if (group.states) {
-                    bytes += encode_plan_changes(*group.states, group.changes);
-                    entry.length = bytes.size() - entry.offset;
+                    append_section(std::move(*group.states), &group.changes);
+                    entry.length = kg_bytes - entry.offset;
                     metadata.states.push_back(std::move(entry));
                 }
             }
-            if (!bytes.empty()) {
-                state_bytes_written += bytes.size();
-                write.files.push_back(CheckpointWrite::File{group_file, {}});
-                write.files.back().parts.push_back(std::move(bytes));
+            if (kg_bytes > 0) {
+                state_bytes_written += kg_bytes;
+                write.files.push_back(std::move(kg_file));
             }
             for (const std::string& older : older_files) {
                 write.links.emplace_back(previous_metadata->id, older);
