@@ -109,8 +109,9 @@ std::string upsert_state_path(const Project& project, const PipelineSpec& pipeli
 constexpr std::string_view kUpsertStateMagic = "millrace-upsert-state 1\n";
 
 /// A key group's changes since the previous checkpoint (KeyGroupSnapshot::changes): the
-/// layout of a plan's saved state (plan_state_parts) under its own first line, whose first entry holds one byte per
-/// operator (1: the entry after it is that operator's changes, 0: its whole state).
+/// layout of a plan's saved state (plan_state_parts) under its own first line, whose first entry
+/// holds one byte per operator (1: the entry after it is that operator's changes, 0: its whole
+/// state).
 constexpr std::string_view kStateChangesMagic = "millrace-state-changes 1\n";
 
 /// Older key-group files a checkpoint may link (a key group's whole state and the changes laid
