@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nexmark (bench/nexmark/*.sql) through `millrace bench nexmark`: every query at P=1 without
-# checkpoints mid-run (3 repetitions), then with a checkpoint every second (3 repetitions), and
+# checkpoints mid-run and with a checkpoint every second, alternately (3 repetitions each), and
 # at P=2 once. Leaves part_nexmark.json in $MILLRACE_BENCH_DIR for bench/summarize.mjs.
 # Usage: bench/nexmark/run.sh <release-build-dir> [events]
 set -euo pipefail
@@ -14,10 +14,10 @@ raw=$out/nexmark_runs.jsonl
 rm -f "$raw"
 echo "== nexmark, $events events ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 cd "$root"
+# Interleaved (without, with, without, ...): this machine's speed drifts over minutes, and
+# the ratio of the two is the figure.
 for rep in 1 2 3; do
   "$millrace" bench nexmark --query all --events "$events" --json "$raw"
-done
-for rep in 1 2 3; do
   "$millrace" bench nexmark --query all --events "$events" --checkpoint-interval 1s --json "$raw"
 done
 "$millrace" bench nexmark --query all --events "$events" --parallelism 2 --json "$raw"
