@@ -75,6 +75,12 @@ checkpoints=$(sed -n 's/^millrace_pipeline_checkpoints_total{pipeline="minutes"}
   fail "no millrace_pipeline_checkpoints_total for the pipeline"
 expect_contains "$metrics" 'millrace_pipeline_checkpoint_duration_seconds{pipeline="minutes"}' \
   "the last checkpoint's duration is exported"
+# Asynchronous checkpoints: the run stops reading for part of a checkpoint only.
+duration=$(sed -n 's/^millrace_pipeline_checkpoint_duration_seconds{pipeline="minutes"} //p' <<<"$metrics")
+pause=$(sed -n 's/^millrace_pipeline_checkpoint_pause_seconds{pipeline="minutes"} //p' <<<"$metrics")
+awk -v p="${pause:--1}" -v d="${duration:--1}" 'BEGIN { exit !(p >= 0 && d > 0 && p <= d) }' &&
+  pass "the last checkpoint's pause ($pause s) is exported, within its duration ($duration s)" ||
+  fail "checkpoint pause '$pause' against duration '$duration'"
 lag=$(sed -n 's/^millrace_pipeline_watermark_lag_seconds{pipeline="minutes"} //p' <<<"$metrics")
 awk -v lag="${lag:-0}" 'BEGIN { exit !(lag > 86400) }' && pass "the watermark lag is the clock minus event time ($lag s)" ||
   fail "watermark lag: '$lag'"
