@@ -246,23 +246,25 @@ private:
                           : last_newline + 1;
                 if (end == std::string_view::npos) end = input.size();
             }
-            window_.reserve(end - pos + simdjson::SIMDJSON_PADDING);
-            window_.assign(input.data() + pos, end - pos);
             // Windows of flat records go line by line through the single-pass scanner, which
             // beats iterate_many's structural pass; when too many lines miss it (nested or
-            // escaped values), windows go to iterate_many instead, retrying now and then.
+            // escaped values), windows go to iterate_many instead, retrying now and then. The
+            // scanner reads the input where it lies (a line it misses is parsed in place when
+            // enough of the input follows it to stand for simdjson's padding, else copied);
+            // iterate_many gets a padded copy of the window.
             if (flat_enabled_ && flat_windows_ &&
-                simdjson::validate_utf8(window_.data(), window_.size())) {
+                simdjson::validate_utf8(input.data() + pos, end - pos)) {
                 const uint64_t first_record = record_index;
                 flat_misses_ = 0;
                 window_utf8_valid_ = true;
-                Status status =
-                    decode_lines_in(window_.data(), 0, window_.size(), window_.capacity(), pos,
-                                    &record_index, &line, sink);
+                Status status = decode_lines_in(input.data(), pos, end, input.size(), 0,
+                                                &record_index, &line, sink);
                 window_utf8_valid_ = false;
                 MILLRACE_TRY(status);
                 flat_windows_ = flat_misses_ * 8 <= record_index - first_record;
             } else {
+                window_.reserve(end - pos + simdjson::SIMDJSON_PADDING);
+                window_.assign(input.data() + pos, end - pos);
                 MILLRACE_TRY(decode_window(pos, &record_index, &line, sink));
                 if (flat_enabled_ && !flat_windows_ && ++bulk_windows_ % 16 == 0) {
                     flat_windows_ = true;
