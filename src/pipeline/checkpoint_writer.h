@@ -20,6 +20,11 @@ struct CheckpointWrite {
     struct File {
         std::string name;
         std::vector<std::string> parts;
+        uint64_t bytes() const {
+            uint64_t total = 0;
+            for (const std::string& part : parts) total += part.size();
+            return total;
+        }
     };
     std::vector<File> files;
     /// (checkpoint, file): `file` of that older checkpoint, linked into this one.

@@ -1184,8 +1184,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
             } else {
                 CheckpointWrite::File file{fmt::format("sink-{}.{}.changes", i, id), {}};
                 file.parts = plan_state_parts(std::move(changes.states), &changes.changes);
-                uint64_t bytes = 0;
-                for (const std::string& part : file.parts) bytes += part.size();
+                const uint64_t bytes = file.bytes();
                 written += bytes;
                 plan_changes_bytes[i] += bytes;
                 metadata.states.push_back(*base);
@@ -1205,7 +1204,7 @@ Result<StreamReport> run_streaming_pipeline(const Project& project, const Pipeli
         }
         CheckpointWrite::File file{fmt::format("sink-{}.state", i), {}};
         file.parts = plan_state_parts(std::move(*whole), nullptr);
-        for (const std::string& part : file.parts) written += part.size();
+        written += file.bytes();
         metadata.states.push_back(CheckpointState{identity, file.name, std::nullopt, 0});
         write.files.push_back(std::move(file));
         plan.mark_state_saved();

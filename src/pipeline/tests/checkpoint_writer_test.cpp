@@ -32,6 +32,13 @@ protected:
         return write;
     }
 
+    /// Writes `write` through `writer` as the runner does when its sinks pre-commit at once.
+    static Status complete(CheckpointWriter& writer, CheckpointWrite write) {
+        writer.start(std::move(write));
+        writer.sinks_ready();
+        return writer.wait().status;
+    }
+
     /// Waits (up to 10 s) for `path` to exist.
     static bool appears(const std::string& path) {
         for (int i = 0; i < 1000; ++i) {
@@ -73,9 +80,7 @@ TEST_F(CheckpointWriterTest, WritesTheStateAtOnceAndTheMetadataOnlyOnceTheSinksA
 TEST_F(CheckpointWriterTest, DoneOnceCompleteAndLinksTheOlderCheckpointsFiles) {
     CheckpointStore store(dir_, "live");
     CheckpointWriter writer(store);
-    writer.start(checkpoint(1, {"whole"}));
-    writer.sinks_ready();
-    ASSERT_TRUE(writer.wait().status.ok());
+    ASSERT_TRUE(complete(writer, checkpoint(1, {"whole"})).ok());
     CheckpointWrite second = checkpoint(2, {"changes"});
     second.files[0].name = "sink-0.2.changes";
     second.links.emplace_back(1, "sink-0.state");
@@ -94,9 +99,7 @@ TEST_F(CheckpointWriterTest, ACheckpointWhoseSinksNeverGotReadyIsAbandonedIncomp
     CheckpointStore store(dir_, "live");
     {
         CheckpointWriter writer(store);
-        writer.start(checkpoint(1, {"state"}));
-        writer.sinks_ready();
-        ASSERT_TRUE(writer.wait().status.ok());
+        ASSERT_TRUE(complete(writer, checkpoint(1, {"state"})).ok());
         writer.start(checkpoint(2, {"state"}));
         // A sink failed to pre-commit: the runner waits without saying the sinks are ready.
         CheckpointWriter::Outcome outcome = writer.wait();
