@@ -22,7 +22,6 @@ namespace {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Strand = TcpListener::Strand;
 using Socket = TcpListener::Socket;
 using ErrorCodeType = boost::system::error_code;
 
@@ -52,7 +51,7 @@ std::string oversized_response(const RequestHeader& header) {
 }
 
 /// One connection: read a frame, hand it to the broker, write responses in request order.
-/// Everything runs on the connection's strand.
+/// Everything runs on the connection's thread (its context's one thread).
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Socket socket, const KafkaServerOptions& options, Broker& broker, const Logger& logger)

@@ -56,7 +56,7 @@ Status TcpListener::start() {
 
 void TcpListener::accept() {
     net::io_context& target = context(next_context_++ % static_cast<std::size_t>(threads_));
-    acceptor_.async_accept(Strand(target.get_executor()),
+    acceptor_.async_accept(target.get_executor(),
                            [this](boost::system::error_code ec, Socket socket) {
                                if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
                                    return;

@@ -16,13 +16,15 @@
 namespace millrace {
 
 /// A TCP listener on Boost.Asio with its own threads: one io_context per thread, each run by
-/// one thread; each accepted connection goes to the next thread's context (round-robin) on a
-/// strand of its own, with TCP_NODELAY set, and is handed to `on_connection` on that thread.
+/// one thread; each accepted connection goes to the next thread's context (round-robin), with
+/// TCP_NODELAY set, and is handed to `on_connection` on the accepting thread. A connection's
+/// handlers all run on its context's one thread, so they never run concurrently: no strand is
+/// needed, and work from other threads reaches a connection by posting to its executor.
 /// Thread-safety: start() and stop() from one thread; on_connection runs on the listener's.
 class TcpListener {
 public:
-    using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-    using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Strand>;
+    using Executor = boost::asio::io_context::executor_type;
+    using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
     using OnConnection = std::function<void(Socket socket)>;
 
     /// `label` starts the errors about the address ("listen", "kafka listen").

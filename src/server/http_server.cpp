@@ -3,6 +3,7 @@
 // Boost.Asio's awaitable header needs <utility> first with GCC 12.
 #include <utility>
 //
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,11 +22,11 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 // Concrete executor types (not the type-erased any_io_executor): every handler of a connection
-// runs on its strand without the cost of erasing and copying executors.
-using Strand = TcpListener::Strand;
+// runs on its context's thread without the cost of erasing and copying executors.
+using Executor = TcpListener::Executor;
 using Socket = TcpListener::Socket;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
-                                        net::wait_traits<std::chrono::steady_clock>, Strand>;
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
@@ -67,8 +68,55 @@ void parse_target(std::string_view target, HttpRequest& request) {
     }
 }
 
+/// The head of a response: status line, Server, Content-Type, the handler's headers,
+/// Content-Length (not for 1xx, 204 and 304, which have no body) and Connection when it differs
+/// from the version's default. Header values lose any CR or LF, so a handler's value cannot
+/// split the response.
+void write_head(std::string& out, const HttpResponse& response, unsigned version, bool keep_alive) {
+    const auto append_value = [&out](std::string_view value) {
+        if (value.find_first_of("\r\n") == std::string_view::npos) {
+            out += value;
+            return;
+        }
+        for (const char c : value) {
+            if (c != '\r' && c != '\n') out += c;
+        }
+    };
+    out.clear();
+    out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+    const int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
+    out += static_cast<char>('0' + status / 100);
+    out += static_cast<char>('0' + status / 10 % 10);
+    out += static_cast<char>('0' + status % 10);
+    out += ' ';
+    const beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+    out.append(reason.data(), reason.size());
+    out += "\r\nServer: millrace\r\nContent-Type: ";
+    append_value(response.content_type);
+    out += "\r\n";
+    for (const auto& [name, value] : response.headers) {
+        append_value(name);
+        out += ": ";
+        append_value(value);
+        out += "\r\n";
+    }
+    if (status >= 200 && status != 204 && status != 304) {
+        out += "Content-Length: ";
+        out += std::to_string(response.body.size());
+        out += "\r\n";
+    }
+    if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
+    if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+}
+
 /// One connection: read a request (headers, then body, each under its timeout), dispatch,
-/// write the response, repeat while kept alive. All I/O runs on the connection's strand.
+/// write the response, repeat while kept alive. Everything runs on the connection's thread.
+///
+/// Timeouts use one timer per connection, armed lazily: a read or write sets `deadline_` (a
+/// clock read and a store), and the timer, when it fires, either acts on a passed deadline or
+/// waits again until the current one. A request therefore costs no timer operations; the timer
+/// wakes once per timeout period at most.
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Socket socket, const HttpServerOptions& options, const Router& router)
@@ -86,22 +134,44 @@ public:
     }
 
 private:
-    void arm_timer(std::chrono::milliseconds timeout) {
+    enum class Phase { kIdle, kHeader, kBody, kWrite };
+
+    /// Starts the clock of a read or write; kIdle stops it.
+    void set_deadline(Phase phase, std::chrono::steady_clock::duration timeout) {
+        phase_ = phase;
+        if (phase == Phase::kIdle) return;
         timed_out_ = false;
-        timer_.expires_after(timeout);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (ec) return;  // cancelled: the read finished in time
-            self->timed_out_ = true;
-            beast::error_code ignored;
-            self->socket_.cancel(ignored);
-        });
+        deadline_ = std::chrono::steady_clock::now() + timeout;
+        if (timer_armed_ && timer_.expiry() <= deadline_) return;
+        // Not armed, or armed for later than this deadline (a shorter timeout than the last):
+        // (re)arm. Re-arming cancels the pending wait, whose handler then sees operation_aborted.
+        timer_armed_ = true;
+        timer_.expires_at(deadline_);
+        timer_.async_wait(
+            [self = shared_from_this()](beast::error_code ec) { self->on_timer(ec); });
+    }
+
+    void on_timer(beast::error_code ec) {
+        if (ec == net::error::operation_aborted) return;  // re-armed or closing
+        timer_armed_ = false;
+        if (closed_ || phase_ == Phase::kIdle) return;
+        if (std::chrono::steady_clock::now() < deadline_) {  // moved on since: wait for the new one
+            timer_armed_ = true;
+            timer_.expires_at(deadline_);
+            timer_.async_wait(
+                [self = shared_from_this()](beast::error_code e) { self->on_timer(e); });
+            return;
+        }
+        timed_out_ = true;
+        beast::error_code ignored;
+        socket_.cancel(ignored);
     }
 
     void read_header() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
         parser_->body_limit(options_.max_body_bytes);
-        arm_timer(options_.header_timeout);
+        set_deadline(Phase::kHeader, options_.header_timeout);
         http::async_read_header(socket_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                     self->on_header(ec);
@@ -110,7 +180,7 @@ private:
 
     void on_header(beast::error_code ec) {
         if (ec) return on_read_error(ec);
-        timer_.cancel();
+        set_deadline(Phase::kIdle, {});
         received_ = std::chrono::steady_clock::now();
         const auto& header = parser_->get();
         if (header.version() < 11) keep_alive_ = false;
@@ -122,21 +192,22 @@ private:
                              });
             return;
         }
-        // A request without a body (most GETs) is complete already: no second read, no timer.
+        // A request without a body (most GETs) is complete already: no second read.
         if (parser_->is_done()) return on_body({});
         read_body();
     }
 
     void read_body() {
-        arm_timer(options_.body_timeout);
+        set_deadline(Phase::kBody, options_.body_timeout);
         http::async_read(
             socket_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
     }
 
     void on_read_error(beast::error_code ec) {
-        timer_.cancel();
-        if (timed_out_) {
+        const bool timed_out = timed_out_;
+        set_deadline(Phase::kIdle, {});
+        if (timed_out) {
             if (buffer_.size() == 0 && !parser_->got_some()) return close();  // idle keep-alive
             return write_error(json_error(408, "request timed out (headers or body too slow)"));
         }
@@ -160,13 +231,15 @@ private:
 
     void on_body(beast::error_code ec) {
         if (ec) return on_read_error(ec);
-        timer_.cancel();
+        set_deadline(Phase::kIdle, {});
         auto& message = parser_->get();
         keep_alive_ = message.keep_alive();
         version_ = message.version();
         HttpRequest request;
         request.method = to_method(message.method());
         parse_target(std::string_view(message.target().data(), message.target().size()), request);
+        request.headers.reserve(
+            static_cast<std::size_t>(std::distance(message.begin(), message.end())));
         for (const auto& field : message) {
             request.headers.emplace_back(std::string(field.name_string()),
                                          std::string(field.value()));
@@ -174,15 +247,16 @@ private:
         request.body = std::move(message.body());
         request.remote_address = remote_address_;
         request.received = received_;
-        // A handler that answers at once does so on this strand, and dispatch() writes inline;
+        // A handler that answers at once does so on this thread, and dispatch() writes inline;
         // one that answers later from another thread (the log's flusher) gets queued here.
         // A response to HEAD has no body (RFC 9110 9.3.2), whatever the handler or the Router's
         // 404/405 put in it: body bytes would be read as the next response on the connection.
         const bool head = request.method == HttpMethod::kHead;
         router_.dispatch(request, [self = shared_from_this(), head](HttpResponse response) {
             if (head) response.body.clear();
-            net::dispatch(self->socket_.get_executor(),
-                          [self, response = std::move(response)]() mutable {
+            const Executor executor = self->socket_.get_executor();
+            net::dispatch(executor,
+                          [self = std::move(self), response = std::move(response)]() mutable {
                               self->write(std::move(response), false);
                           });
         });
@@ -190,30 +264,29 @@ private:
 
     void write_error(HttpResponse response) { write(std::move(response), true); }
 
+    /// Writes the head and the body with one gathering write.
     void write(HttpResponse response, bool close_after) {
-        auto message = std::make_shared<http::response<http::string_body>>(
-            static_cast<http::status>(response.status), version_);
-        message->set(http::field::server, "millrace");
-        message->set(http::field::content_type, response.content_type);
-        for (auto& [name, value] : response.headers) message->set(name, value);
-        message->keep_alive(keep_alive_ && !close_after);
-        message->body() = std::move(response.body);
-        message->prepare_payload();
-        timer_.expires_after(kWriteTimeout);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (ec) return;
-            beast::error_code ignored;
-            self->socket_.cancel(ignored);
-        });
-        http::async_write(socket_, *message,
-                          [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
-                              self->timer_.cancel();
-                              if (ec || !message->keep_alive()) return self->close();
-                              self->read_header();
-                          });
+        response_ = std::move(response);
+        const int status = response_.status;
+        if (status < 200 || status == 204 || status == 304) response_.body.clear();  // no body
+        response_keep_alive_ = keep_alive_ && !close_after;
+        write_head(head_, response_, version_, response_keep_alive_);
+        const std::array<net::const_buffer, 2> buffers{
+            net::buffer(head_), net::buffer(response_.body.data(), response_.body.size())};
+        set_deadline(Phase::kWrite, kWriteTimeout);
+        net::async_write(socket_, buffers,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->set_deadline(Phase::kIdle, {});
+                             self->response_.body.clear();
+                             self->response_.headers.clear();
+                             if (ec || !self->response_keep_alive_) return self->close();
+                             self->read_header();
+                         });
     }
 
     void close() {
+        closed_ = true;
+        timer_.cancel();
         beast::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_send, ignored);
         socket_.close(ignored);
@@ -227,8 +300,15 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::string remote_address_;
     std::chrono::steady_clock::time_point received_{};
+    std::chrono::steady_clock::time_point deadline_{};
+    Phase phase_ = Phase::kIdle;
+    HttpResponse response_;  // the one being written: its body must outlive the write
+    std::string head_;       // its head, reusing capacity across requests
+    bool response_keep_alive_ = true;
+    bool timer_armed_ = false;
     bool keep_alive_ = true;
     bool timed_out_ = false;
+    bool closed_ = false;
     unsigned version_ = 11;
 };
 

@@ -25,14 +25,15 @@ struct HttpServerOptions {
     std::chrono::milliseconds body_timeout{30'000};
 };
 
-/// The HTTP/1.1 server (docs/architecture.md §7), on Boost.Beast: one io_context run by `threads`
-/// threads, one strand per connection, keep-alive, and the Router for everything past parsing.
+/// The HTTP/1.1 server (docs/architecture.md §7): requests parsed by Boost.Beast, responses
+/// written by hand; `threads` threads with an io_context each, every connection on one of them,
+/// keep-alive, and the Router for everything past parsing.
 ///
 /// Before a request reaches the router: a request line or header that does not parse → 400,
 /// headers over max_header_bytes → 431, a body over max_body_bytes → 413, too slow → 408; each
 /// with a JSON `{"error": ...}` body, and the connection closed. `Expect: 100-continue` is
 /// answered. Handlers answer through HttpResponder from any thread (a durability callback on
-/// the log's flusher thread); the response is written on the connection's strand.
+/// the log's flusher thread); the response is written on the connection's thread.
 ///
 /// Lifecycle: start() binds and starts the threads; stop() closes the listener and every
 /// connection and joins the threads (idempotent). Responders called after stop() are dropped,
