@@ -1,10 +1,121 @@
 #include "online/row_cache.h"
 
+#include <bit>
 #include <functional>
 
 #include "online/online_store.h"
 
 namespace millrace {
+
+namespace {
+
+uint64_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+/// The index's hash tag: the high half of the hash. The shard takes the low bits, the slot a
+/// key starts probing at is the tag's low bits, so the index alone knows every slot's home.
+uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+
+}  // namespace
+
+struct RowCache::Shard {
+    struct Entry {
+        uint64_t hash = 0;
+        std::string key;
+        std::shared_ptr<const FeatureRow> row;
+        bool referenced = false;  // CLOCK: read since the hand last passed
+        bool live = false;
+    };
+    struct Slot {
+        uint32_t tag = 0;
+        uint32_t entry = 0;  // index in entries + 1; 0 = empty
+    };
+
+    std::mutex mutex;
+    std::vector<Entry> entries;    // grows to the capacity, then entries are reused
+    std::vector<uint32_t> unused;  // entries freed by erase()
+    std::vector<Slot> slots;       // power of two, at most half full
+    std::size_t live = 0;
+    std::size_t hand = 0;
+    uint64_t generation = 0;
+
+    std::size_t mask() const { return slots.size() - 1; }
+
+    /// The slot holding `key`, or slots.size().
+    std::size_t find(std::string_view key, uint64_t hash) const {
+        if (slots.empty()) return 0;
+        const uint32_t tag = tag_of(hash);
+        for (std::size_t pos = tag & mask();; pos = (pos + 1) & mask()) {
+            const Slot& slot = slots[pos];
+            if (slot.entry == 0) return slots.size();
+            if (slot.tag == tag) {
+                const Entry& entry = entries[slot.entry - 1];
+                if (entry.hash == hash && entry.key == key) return pos;
+            }
+        }
+    }
+
+    void place(uint32_t tag, uint32_t entry) {
+        std::size_t pos = tag & mask();
+        while (slots[pos].entry != 0) pos = (pos + 1) & mask();
+        slots[pos] = Slot{tag, entry};
+    }
+
+    /// Empties slot `pos`, shifting later slots of the same probe run back (no tombstones).
+    void remove_slot(std::size_t pos) {
+        std::size_t hole = pos;
+        for (std::size_t next = (hole + 1) & mask();; next = (next + 1) & mask()) {
+            const Slot slot = slots[next];
+            if (slot.entry == 0) break;
+            const std::size_t home = slot.tag & mask();
+            // Moves back when its home is not cyclically within (hole, next].
+            const bool stays =
+                hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+            if (stays) continue;
+            slots[hole] = slot;
+            hole = next;
+        }
+        slots[hole] = Slot{};
+    }
+
+    void grow_index(std::size_t at_least) {
+        std::size_t size = std::max<std::size_t>(16, std::bit_ceil(at_least * 2));
+        if (size <= slots.size()) return;
+        std::vector<Slot> old = std::move(slots);
+        slots.assign(size, Slot{});
+        for (const Slot& slot : old) {
+            if (slot.entry != 0) place(slot.tag, slot.entry);
+        }
+    }
+
+    /// An entry for a new key: a free one, a new one while under the capacity, else the
+    /// CLOCK hand's victim (taken out of the index).
+    uint32_t take_entry(std::size_t capacity) {
+        if (!unused.empty()) {
+            const uint32_t index = unused.back();
+            unused.pop_back();
+            return index;
+        }
+        if (entries.size() < capacity) {
+            entries.emplace_back();
+            return static_cast<uint32_t>(entries.size() - 1);
+        }
+        for (;; hand = (hand + 1) % entries.size()) {
+            Entry& entry = entries[hand];
+            if (!entry.live) continue;
+            if (entry.referenced) {
+                entry.referenced = false;
+                continue;
+            }
+            const uint32_t index = static_cast<uint32_t>(hand);
+            hand = (hand + 1) % entries.size();
+            remove_slot(find(entry.key, entry.hash));
+            entry.live = false;
+            entry.row.reset();
+            --live;
+            return index;
+        }
+    }
+};
 
 RowCache::RowCache(std::size_t capacity)
     : capacity_per_shard_(capacity == 0 ? 0 : (capacity + kShards - 1) / kShards) {
@@ -12,58 +123,83 @@ RowCache::RowCache(std::size_t capacity)
     for (std::size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-RowCache::Shard& RowCache::shard_for(std::string_view key) {
-    return *shards_[std::hash<std::string_view>{}(key) % kShards];
-}
+RowCache::~RowCache() = default;
+
+RowCache::Shard& RowCache::shard_for(uint64_t hash) const { return *shards_[hash % kShards]; }
 
 RowCache::Hit RowCache::get(std::string_view key) {
     if (capacity_per_shard_ == 0) return {};
-    Shard& shard = shard_for(key);
+    const uint64_t hash = hash_key(key);
+    Shard& shard = shard_for(hash);
     std::lock_guard lock(shard.mutex);
-    auto it = shard.index.find(key);
-    if (it == shard.index.end()) return {false, nullptr, shard.generation};
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    return {true, it->second->row, shard.generation};
+    const std::size_t pos = shard.find(key, hash);
+    if (pos == shard.slots.size()) return {false, nullptr, shard.generation};
+    Shard::Entry& entry = shard.entries[shard.slots[pos].entry - 1];
+    entry.referenced = true;
+    return {true, entry.row, shard.generation};
 }
 
 void RowCache::insert(std::string_view key, std::shared_ptr<const FeatureRow> row,
                       uint64_t generation_before_read) {
     if (capacity_per_shard_ == 0) return;
-    Shard& shard = shard_for(key);
+    const uint64_t hash = hash_key(key);
+    Shard& shard = shard_for(hash);
     std::lock_guard lock(shard.mutex);
     if (shard.generation != generation_before_read) return;  // a write raced this read
-    if (auto it = shard.index.find(key); it != shard.index.end()) {
-        it->second->row = std::move(row);
-        shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+    if (const std::size_t pos = shard.find(key, hash); pos != shard.slots.size()) {
+        Shard::Entry& entry = shard.entries[shard.slots[pos].entry - 1];
+        entry.row = std::move(row);
+        entry.referenced = true;
         return;
     }
-    shard.lru.push_front(Entry{std::string(key), std::move(row)});
-    shard.index.emplace(shard.lru.front().key, shard.lru.begin());
-    if (shard.lru.size() > capacity_per_shard_) {
-        shard.index.erase(shard.lru.back().key);
-        shard.lru.pop_back();
-    }
+    const uint32_t index = shard.take_entry(capacity_per_shard_);
+    Shard::Entry& entry = shard.entries[index];
+    entry.hash = hash;
+    entry.key.assign(key);
+    entry.row = std::move(row);
+    entry.referenced = false;  // a new key must be read again before it outlives others
+    entry.live = true;
+    ++shard.live;
+    shard.grow_index(shard.live);
+    shard.place(tag_of(hash), index + 1);
 }
 
 void RowCache::erase(std::string_view key) {
     if (capacity_per_shard_ == 0) return;
-    Shard& shard = shard_for(key);
+    const uint64_t hash = hash_key(key);
+    Shard& shard = shard_for(hash);
     std::lock_guard lock(shard.mutex);
     ++shard.generation;
-    if (auto it = shard.index.find(key); it != shard.index.end()) {
-        auto entry = it->second;
-        shard.index.erase(it);  // before the entry that owns the key's bytes
-        shard.lru.erase(entry);
-    }
+    const std::size_t pos = shard.find(key, hash);
+    if (pos == shard.slots.size()) return;
+    const uint32_t index = shard.slots[pos].entry - 1;
+    shard.remove_slot(pos);
+    Shard::Entry& entry = shard.entries[index];
+    entry.live = false;
+    entry.row.reset();
+    --shard.live;
+    shard.unused.push_back(index);
 }
 
 void RowCache::clear() {
     for (auto& shard : shards_) {
         std::lock_guard lock(shard->mutex);
         ++shard->generation;
-        shard->index.clear();
-        shard->lru.clear();
+        shard->entries.clear();
+        shard->unused.clear();
+        shard->slots.clear();
+        shard->live = 0;
+        shard->hand = 0;
     }
+}
+
+std::size_t RowCache::size() const {
+    std::size_t total = 0;
+    for (const auto& shard : shards_) {
+        std::lock_guard lock(shard->mutex);
+        total += shard->live;
+    }
+    return total;
 }
 
 }  // namespace millrace

@@ -1,31 +1,36 @@
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace millrace {
 
 struct FeatureRow;
 
-/// The LRU cache of decoded rows in front of RocksDB (internal to src/online). Keys are
+/// The cache of decoded rows in front of RocksDB (internal to src/online). Keys are
 /// "<view index byte><encoded entity key>"; a cached null row means "no row for this key"
 /// (negative caching, so unknown keys do not hit RocksDB again).
 ///
 /// Sharded by key hash, one mutex per shard. Writers invalidate: erase() bumps the shard's
 /// generation, and a reader that looked the key up in RocksDB inserts only if the generation
 /// it saw before the read is still current, so a read racing a write never caches the old row.
+///
+/// Laid out for memory, not for pointers: a shard is an array of entries and an open-addressing
+/// index of (hash tag, entry) slots with linear probing, eight to a cache line; eviction is
+/// CLOCK (a hit sets the entry's reference bit, the hand clears bits until it finds one unset),
+/// so a hit writes nothing but that bit and nothing is allocated per key once the shard is full.
+/// With a million keys read at random, a lookup is then two cache misses (a slot, an entry)
+/// where a node-based hash map and an LRU list cost five or more.
 class RowCache {
 public:
     /// `capacity` rows in total (0 disables the cache).
     explicit RowCache(std::size_t capacity);
+    ~RowCache();
 
     struct Hit {
         bool found = false;
@@ -38,19 +43,12 @@ public:
     void erase(std::string_view key);
     void clear();
     bool enabled() const { return capacity_per_shard_ > 0; }
+    /// Rows held now (all shards).
+    std::size_t size() const;
 
 private:
-    struct Entry {
-        std::string key;
-        std::shared_ptr<const FeatureRow> row;
-    };
-    struct Shard {
-        std::mutex mutex;
-        std::list<Entry> lru;  // most recent first
-        std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
-        uint64_t generation = 0;
-    };
-    Shard& shard_for(std::string_view key);
+    struct Shard;
+    Shard& shard_for(uint64_t hash) const;
 
     static constexpr std::size_t kShards = 64;
     std::size_t capacity_per_shard_;

@@ -1,0 +1,104 @@
+#include "online/row_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "online/online_store.h"
+
+namespace millrace {
+namespace {
+
+std::shared_ptr<const FeatureRow> row_of(int64_t event_time) {
+    auto row = std::make_shared<FeatureRow>();
+    row->event_time_us = event_time;
+    return row;
+}
+
+std::string key_of(int i) { return "\x01key-" + std::to_string(i); }
+
+TEST(RowCache, HitsMissesAndNegativeEntries) {
+    RowCache cache(1000);
+    RowCache::Hit miss = cache.get(key_of(1));
+    EXPECT_FALSE(miss.found);
+    cache.insert(key_of(1), row_of(10), miss.generation);
+    cache.insert(key_of(2), nullptr, cache.get(key_of(2)).generation);  // known absent
+    RowCache::Hit hit = cache.get(key_of(1));
+    ASSERT_TRUE(hit.found);
+    EXPECT_EQ(hit.row->event_time_us, 10);
+    RowCache::Hit absent = cache.get(key_of(2));
+    EXPECT_TRUE(absent.found);
+    EXPECT_EQ(absent.row, nullptr);
+    EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(RowCache, AWriteBetweenTheMissAndTheInsertKeepsTheOldRowOut) {
+    RowCache cache(1000);
+    const uint64_t before = cache.get(key_of(7)).generation;
+    cache.erase(key_of(7));  // a writer changed the key while the reader was in RocksDB
+    cache.insert(key_of(7), row_of(1), before);
+    EXPECT_FALSE(cache.get(key_of(7)).found);
+    cache.insert(key_of(7), row_of(2), cache.get(key_of(7)).generation);
+    EXPECT_EQ(cache.get(key_of(7)).row->event_time_us, 2);
+    cache.erase(key_of(7));
+    EXPECT_FALSE(cache.get(key_of(7)).found);
+    EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(RowCache, StaysWithinItsCapacityAndKeepsWhatIsRead) {
+    RowCache cache(64 * 8);  // 8 rows per shard
+    // Key 0 is read between every insert: CLOCK gives it a second chance every time.
+    cache.insert(key_of(0), row_of(0), cache.get(key_of(0)).generation);
+    for (int i = 1; i < 20'000; ++i) {
+        ASSERT_TRUE(cache.get(key_of(0)).found) << "after " << i << " inserts";
+        cache.insert(key_of(i), row_of(i), cache.get(key_of(i)).generation);
+        ASSERT_LE(cache.size(), 64u * 8u);
+    }
+    EXPECT_GT(cache.size(), 64u * 4u);  // shards fill up to their share
+}
+
+TEST(RowCache, AgreesWithAMapUnderRandomInsertsErasesAndEvictions) {
+    // Every row the cache returns is the last one inserted for that key; erased keys are gone.
+    RowCache cache(64 * 32);
+    std::map<std::string, int64_t> latest;
+    std::mt19937_64 random(7);
+    for (int step = 0; step < 200'000; ++step) {
+        const std::string key = key_of(static_cast<int>(random() % 5000));
+        switch (random() % 4) {
+            case 0:
+            case 1: {
+                const int64_t value = step;
+                cache.insert(key, row_of(value), cache.get(key).generation);
+                latest[key] = value;
+                break;
+            }
+            case 2:
+                cache.erase(key);
+                latest.erase(key);
+                break;
+            default: {
+                RowCache::Hit hit = cache.get(key);
+                if (!hit.found) break;  // evicted or never cached: allowed
+                auto it = latest.find(key);
+                ASSERT_NE(it, latest.end()) << key << " was erased but is still cached";
+                ASSERT_EQ(hit.row->event_time_us, it->second) << key;
+            }
+        }
+    }
+    EXPECT_LE(cache.size(), 64u * 32u);
+    cache.clear();
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_FALSE(cache.get(key_of(1)).found);
+}
+
+TEST(RowCache, ZeroCapacityCachesNothing) {
+    RowCache cache(0);
+    EXPECT_FALSE(cache.enabled());
+    cache.insert(key_of(1), row_of(1), cache.get(key_of(1)).generation);
+    EXPECT_FALSE(cache.get(key_of(1)).found);
+}
+
+}  // namespace
+}  // namespace millrace
