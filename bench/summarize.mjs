@@ -200,6 +200,8 @@ const lag = (list, p) => median(reports(list, (r) => r.send_lag_us[p]));
 const lagNote = (list, p) => (list ? ` [send lag ${fmt(lag(list, p))} µs]` : '');
 row({ figure: 'feature GET saturation (wrk -c64)', unit: 'req/s', ours: median(online?.millrace_rps), oursRuns: online?.millrace_rps,
   peer: 'nginx static file', peerValue: median(online?.nginx_rps), peerRuns: online?.nginx_rps, better: 'higher', goalRatio: 0.8 });
+row({ figure: 'feature GET saturation, cold start (first run, caches empty)', unit: 'req/s', ours: online?.cold_rps ?? undefined,
+  peer: 'nginx static file', peerValue: median(online?.nginx_rps), better: 'higher' });
 row({ figure: 'feature GET saturation vs redis', unit: 'req/s', ours: median(online?.millrace_rps),
   peer: 'redis GET', peerValue: median(online?.redis_rps), peerRuns: online?.redis_rps, better: 'higher', goalRatio: 0.5 });
 for (const p of ['p50', 'p99', 'p99_9']) {
