@@ -76,7 +76,7 @@ struct UpsertCounts {
 };
 
 struct OnlineStoreOptions {
-    /// Rows kept decoded in the in-process LRU cache in front of RocksDB (0 = no cache).
+    /// Rows kept decoded in the in-process cache in front of RocksDB (0 = no cache).
     std::size_t cache_rows = std::size_t{1} << 20;
     std::size_t block_cache_bytes = std::size_t{256} << 20;
     bool create_if_missing = true;
@@ -89,7 +89,7 @@ struct OnlineStoreOptions {
 
 /// The online feature store (docs/architecture.md §6): RocksDB under `<data_dir>/online/`, one
 /// column family per feature view, key = the encoded entity key, value = the encoded feature
-/// row with its event and write times; an LRU cache of decoded rows in front.
+/// row with its event and write times; a cache of decoded rows in front (row_cache.h).
 ///
 /// Upserts are idempotent: a RocksDB merge operator keeps, per key, the row with the greatest
 /// event time (a tie goes to the later write), so replaying or re-materializing never moves a

@@ -37,7 +37,7 @@ struct CaptureConfig {
 ///   serving:
 ///     max_batch_keys: 1000        # keys in one batch / Feast request; more is 413
 ///     request_timeout: 1s         # a lookup slower than this answers 503 (routes may override)
-///     cache_rows: 100000          # rows of the online store's LRU cache (default: the store's)
+///     cache_rows: 100000          # rows of the online store's row cache (default: the store's)
 ///     auth:                       # no tokens: no auth (on a loopback address only)
 ///       tokens:
 ///         - { token: "s3cret", scopes: [features] }
