@@ -411,10 +411,19 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
     };
     thread_local std::vector<Miss> misses;
     thread_local std::string miss_keys;
-    thread_local std::string cache_key;
+    // Every valid key's cache key first (packed into `cache_keys`), then one get_many() over
+    // them, so the cache's memory reads for neighbouring keys overlap.
+    thread_local std::string cache_keys;
+    thread_local std::vector<std::size_t> cache_ends;  // per valid key: its end in cache_keys
+    thread_local std::vector<std::string_view> cache_views;
+    thread_local std::vector<std::size_t> cache_positions;  // per cache view: its key's index
+    thread_local std::vector<RowCache::Hit> cache_hits;
     misses.clear();
     misses.reserve(keys.size());
     miss_keys.clear();
+    cache_keys.clear();
+    cache_ends.clear();
+    cache_positions.clear();
     uint64_t hits = 0;
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const std::vector<Value>& key = keys[i];
@@ -429,19 +438,30 @@ void OnlineStore::lookup(const FeatureView& view, std::span<const std::vector<Va
                 backticks(stored_view.name), stored_view.entities.size());
             continue;
         }
-        cache_key.clear();
-        cache_key.push_back(static_cast<char>(index));
+        cache_keys.push_back(static_cast<char>(index));
         for (std::size_t k = 0; k < key.size(); ++k) {
-            append_key_value(cache_key, stored_view.entities[k].type, key[k]);
+            append_key_value(cache_keys, stored_view.entities[k].type, key[k]);
         }
-        RowCache::Hit hit = impl_->cache->get(cache_key);
+        cache_ends.push_back(cache_keys.size());
+        cache_positions.push_back(i);
+    }
+    cache_views.clear();
+    for (std::size_t c = 0, begin = 0; c < cache_positions.size(); ++c) {
+        cache_views.emplace_back(cache_keys.data() + begin, cache_ends[c] - begin);
+        begin = cache_ends[c];
+    }
+    cache_hits.resize(cache_views.size());
+    impl_->cache->get_many(cache_views, cache_hits);
+    for (std::size_t c = 0; c < cache_views.size(); ++c) {
+        const std::size_t i = cache_positions[c];
+        RowCache::Hit& hit = cache_hits[c];
         if (hit.found) {
             out[i].row = std::move(hit.row);
             ++hits;
             continue;
         }
-        misses.push_back(Miss{i, miss_keys.size(), cache_key.size(), hit.generation});
-        miss_keys += cache_key;
+        misses.push_back(Miss{i, miss_keys.size(), cache_views[c].size(), hit.generation});
+        miss_keys += cache_views[c];
     }
     if (metrics.cache_hits != nullptr && impl_->cache->enabled()) {
         metrics.cache_hits->increment(hits);

@@ -139,6 +139,77 @@ RowCache::Hit RowCache::get(std::string_view key) {
     return {true, entry.row, shard.generation};
 }
 
+void RowCache::get_many(std::span<const std::string_view> keys, std::span<Hit> hits) {
+    if (capacity_per_shard_ == 0) {
+        for (Hit& hit : hits) hit = {};
+        return;
+    }
+    if (keys.size() <= 2) {  // nothing to overlap: no staging
+        for (std::size_t i = 0; i < keys.size(); ++i) hits[i] = get(keys[i]);
+        return;
+    }
+    // Four stages, kAhead keys apart: (1) prefetch the key's home slot, (2) probe the (now
+    // cached) slots and prefetch the matching entry, (3) prefetch the entry's row, (4) get().
+    constexpr std::size_t kAhead = 4;
+    thread_local std::vector<uint64_t> hashes;
+    hashes.resize(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) hashes[i] = hash_key(keys[i]);
+    const std::size_t n = keys.size();
+    for (std::size_t i = 0; i < n + 3 * kAhead; ++i) {
+        if (i < n) {
+            Shard& shard = shard_for(hashes[i]);
+            std::lock_guard lock(shard.mutex);
+            if (!shard.slots.empty()) {
+                __builtin_prefetch(&shard.slots[tag_of(hashes[i]) & shard.mask()]);
+            }
+        }
+        if (i >= kAhead && i - kAhead < n) {
+            const std::size_t k = i - kAhead;
+            Shard& shard = shard_for(hashes[k]);
+            std::lock_guard lock(shard.mutex);
+            if (!shard.slots.empty()) {
+                const uint32_t tag = tag_of(hashes[k]);
+                for (std::size_t pos = tag & shard.mask();; pos = (pos + 1) & shard.mask()) {
+                    const Shard::Slot& slot = shard.slots[pos];
+                    if (slot.entry == 0) break;
+                    if (slot.tag == tag) {
+                        __builtin_prefetch(&shard.entries[slot.entry - 1]);
+                        break;
+                    }
+                }
+            }
+        }
+        if (i >= 2 * kAhead && i - 2 * kAhead < n) {
+            const std::size_t k = i - 2 * kAhead;
+            Shard& shard = shard_for(hashes[k]);
+            std::lock_guard lock(shard.mutex);
+            const std::size_t pos = shard.find(keys[k], hashes[k]);
+            if (pos != shard.slots.size()) {
+                const FeatureRow* row = shard.entries[shard.slots[pos].entry - 1].row.get();
+                if (row != nullptr) __builtin_prefetch(row);
+            }
+        }
+        if (i >= 3 * kAhead && i - 3 * kAhead < n) {
+            const std::size_t k = i - 3 * kAhead;
+            Shard& shard = shard_for(hashes[k]);
+            std::lock_guard lock(shard.mutex);
+            const std::size_t pos = shard.find(keys[k], hashes[k]);
+            if (pos == shard.slots.size()) {
+                hits[k] = {false, nullptr, shard.generation};
+                continue;
+            }
+            Shard::Entry& entry = shard.entries[shard.slots[pos].entry - 1];
+            entry.referenced = true;
+            hits[k] = {true, entry.row, shard.generation};
+            if (entry.row != nullptr) {  // the values the caller reads next
+                const auto* bytes = reinterpret_cast<const char*>(entry.row->values.data());
+                const std::size_t size = entry.row->values.size() * sizeof(entry.row->values[0]);
+                for (std::size_t at = 0; at < size; at += 64) __builtin_prefetch(bytes + at);
+            }
+        }
+    }
+}
+
 void RowCache::insert(std::string_view key, std::shared_ptr<const FeatureRow> row,
                       uint64_t generation_before_read) {
     if (capacity_per_shard_ == 0) return;

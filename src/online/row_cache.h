@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,11 @@ public:
         uint64_t generation = 0;  // when not found: pass to insert() after reading the store
     };
     Hit get(std::string_view key);
+    /// get() of every key into `hits` (same size), with the memory reads of neighbouring keys
+    /// overlapped: each key's index slot, entry and row are prefetched a few keys ahead, each
+    /// stage under the shard's lock. A batch over a large cache waits on those reads, not on
+    /// the work between them.
+    void get_many(std::span<const std::string_view> keys, std::span<Hit> hits);
     void insert(std::string_view key, std::shared_ptr<const FeatureRow> row,
                 uint64_t generation_before_read);
     void erase(std::string_view key);

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "online/online_store.h"
 
@@ -93,11 +94,37 @@ TEST(RowCache, AgreesWithAMapUnderRandomInsertsErasesAndEvictions) {
     EXPECT_FALSE(cache.get(key_of(1)).found);
 }
 
+TEST(RowCache, GetManyAnswersLikeGetForEachKey) {
+    // Batches shorter and longer than the prefetch pipeline, hits, misses and cached absences.
+    RowCache cache(64 * 64);
+    for (int i = 0; i < 300; i += 2) {
+        cache.insert(key_of(i), i % 6 == 0 ? nullptr : row_of(i), cache.get(key_of(i)).generation);
+    }
+    for (const int count : {0, 1, 3, 11, 300}) {
+        std::vector<std::string> keys;
+        for (int i = 0; i < count; ++i) keys.push_back(key_of((i * 7) % 300));
+        std::vector<std::string_view> views(keys.begin(), keys.end());
+        std::vector<RowCache::Hit> hits(views.size());
+        cache.get_many(views, hits);
+        for (std::size_t i = 0; i < views.size(); ++i) {
+            const RowCache::Hit one = cache.get(views[i]);
+            ASSERT_EQ(hits[i].found, one.found) << keys[i];
+            ASSERT_EQ(hits[i].row, one.row) << keys[i];
+            ASSERT_EQ(hits[i].generation, one.generation) << keys[i];
+        }
+    }
+}
+
 TEST(RowCache, ZeroCapacityCachesNothing) {
     RowCache cache(0);
     EXPECT_FALSE(cache.enabled());
     cache.insert(key_of(1), row_of(1), cache.get(key_of(1)).generation);
     EXPECT_FALSE(cache.get(key_of(1)).found);
+    const std::string key = key_of(1);
+    std::vector<std::string_view> views{key};
+    std::vector<RowCache::Hit> hits(1);
+    cache.get_many(views, hits);
+    EXPECT_FALSE(hits[0].found);
 }
 
 }  // namespace
