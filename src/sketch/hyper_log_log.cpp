@@ -77,21 +77,66 @@ void HyperLogLog::add_to_registers(uint64_t hash) {
     if (rank > registers_[index]) registers_[index] = rank;
 }
 
-void HyperLogLog::compact_sparse() {
-    if (sorted_ == hashes_.size()) return;
-    std::sort(hashes_.begin() + static_cast<std::ptrdiff_t>(sorted_), hashes_.end());
-    std::inplace_merge(hashes_.begin(), hashes_.begin() + static_cast<std::ptrdiff_t>(sorted_),
-                       hashes_.end());
-    hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
-    sorted_ = hashes_.size();
+bool HyperLogLog::contains_sparse(uint64_t hash) const {
+    if (hash == 0) return has_zero_;
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;; i = (i + 1) & mask) {
+        if (slots_[i] == hash) return true;
+        if (slots_[i] == 0) return false;
+    }
+}
+
+bool HyperLogLog::insert_sparse(uint64_t hash) {
+    if (hash == 0) {
+        if (has_zero_) return false;
+        has_zero_ = true;
+        ++count_;
+        return true;
+    }
+    if ((count_ + 1) * 4 > slots_.size() * 3) {  // grow: at most three quarters full
+        std::vector<uint64_t> old = std::move(slots_);
+        slots_.assign(std::max<std::size_t>(8, old.size() * 2), 0);
+        const std::size_t mask = slots_.size() - 1;
+        for (const uint64_t h : old) {
+            if (h == 0) continue;
+            std::size_t i = (h * 0x9E3779B97F4A7C15ull) >> 32 & mask;
+            while (slots_[i] != 0) i = (i + 1) & mask;
+            slots_[i] = h;
+        }
+    }
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;; i = (i + 1) & mask) {
+        if (slots_[i] == hash) return false;
+        if (slots_[i] == 0) {
+            slots_[i] = hash;
+            ++count_;
+            return true;
+        }
+    }
+}
+
+std::vector<uint64_t> HyperLogLog::sorted_hashes() const {
+    std::vector<uint64_t> out;
+    out.reserve(count_);
+    if (has_zero_) out.push_back(0);
+    for (const uint64_t h : slots_) {
+        if (h != 0) out.push_back(h);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void HyperLogLog::to_dense() {
     registers_.assign(register_count(), 0);
-    for (uint64_t hash : hashes_) add_to_registers(hash);
-    hashes_.clear();
-    hashes_.shrink_to_fit();
-    sorted_ = 0;
+    if (has_zero_) add_to_registers(0);
+    for (const uint64_t hash : slots_) {
+        if (hash != 0) add_to_registers(hash);
+    }
+    slots_.clear();
+    slots_.shrink_to_fit();
+    count_ = 0;
+    has_zero_ = false;
     sparse_ = false;
 }
 
@@ -100,23 +145,15 @@ void HyperLogLog::add_hash(uint64_t hash) {
         add_to_registers(hash);
         return;
     }
-    if (hashes_.size() >= sparse_limit()) {
-        // At the sparse budget the state must stay canonical (sparse exactly while there are at
-        // most sparse_limit() distinct hashes), so that estimate() and serialize() do not depend
-        // on the order of adds and merges: fold every new hash in at once.
-        if (std::binary_search(hashes_.begin(),
-                               hashes_.begin() + static_cast<std::ptrdiff_t>(sorted_), hash)) {
-            return;
-        }
-        hashes_.push_back(hash);
-        compact_sparse();
-        if (hashes_.size() > sparse_limit()) to_dense();
+    // Sparse exactly while there are at most sparse_limit() distinct hashes, so the state
+    // (and serialize()) does not depend on the order of adds and merges.
+    if (count_ >= sparse_limit()) {
+        if (contains_sparse(hash)) return;
+        to_dense();
+        add_to_registers(hash);
         return;
     }
-    hashes_.push_back(hash);
-    // Below the budget, fold the unsorted tail in when it is as long as the sorted part
-    // (amortized O(log n) per add).
-    if (hashes_.size() - sorted_ >= std::max<std::size_t>(sorted_, 64)) compact_sparse();
+    insert_sparse(hash);
 }
 
 Status HyperLogLog::merge(const HyperLogLog& other) {
@@ -126,7 +163,10 @@ Status HyperLogLog::merge(const HyperLogLog& other) {
                          std::to_string(precision_) + " and " + std::to_string(other.precision_));
     }
     if (other.sparse_) {
-        for (uint64_t hash : other.hashes_) add_hash(hash);
+        if (other.has_zero_) add_hash(0);
+        for (const uint64_t hash : other.slots_) {
+            if (hash != 0) add_hash(hash);
+        }
         return {};
     }
     if (sparse_) to_dense();
@@ -137,13 +177,7 @@ Status HyperLogLog::merge(const HyperLogLog& other) {
 }
 
 uint64_t HyperLogLog::estimate() const {
-    if (sparse_) {
-        // Count distinct hashes without mutating: sort a copy of the unsorted tail.
-        if (sorted_ == hashes_.size()) return hashes_.size();
-        std::vector<uint64_t> copy = hashes_;
-        std::sort(copy.begin(), copy.end());
-        return static_cast<uint64_t>(std::unique(copy.begin(), copy.end()) - copy.begin());
-    }
+    if (sparse_) return count_;
     const int q = 64 - precision_;
     std::array<uint32_t, 66> histogram{};
     for (uint8_t r : registers_) ++histogram[r];
@@ -161,11 +195,10 @@ std::string HyperLogLog::serialize() const {
     out.push_back(static_cast<char>(kVersion));
     out.push_back(static_cast<char>(precision_));
     if (sparse_) {
-        HyperLogLog copy = *this;
-        copy.compact_sparse();
+        const std::vector<uint64_t> hashes = sorted_hashes();
         out.push_back(static_cast<char>(kModeSparse));
-        put_u32(out, static_cast<uint32_t>(copy.hashes_.size()));
-        for (uint64_t hash : copy.hashes_) put_u64(out, hash);
+        put_u32(out, static_cast<uint32_t>(hashes.size()));
+        for (const uint64_t hash : hashes) put_u64(out, hash);
     } else {
         out.push_back(static_cast<char>(kModeDense));
         out.append(reinterpret_cast<const char*>(registers_.data()), registers_.size());
@@ -192,13 +225,13 @@ Result<HyperLogLog> HyperLogLog::deserialize(std::span<const uint8_t> bytes) {
         if (count > sketch.sparse_limit() || payload_size != 4 + 8 * count) {
             return corrupt("sparse size mismatch");
         }
-        sketch.hashes_.reserve(count);
+        uint64_t previous = 0;
         for (uint64_t i = 0; i < count; ++i) {
             const uint64_t hash = get_le(payload + 4 + 8 * i, 8);
-            if (i > 0 && hash <= sketch.hashes_.back()) return corrupt("sparse hashes unsorted");
-            sketch.hashes_.push_back(hash);
+            if (i > 0 && hash <= previous) return corrupt("sparse hashes unsorted");
+            previous = hash;
+            sketch.insert_sparse(hash);
         }
-        sketch.sorted_ = sketch.hashes_.size();
         return sketch;
     }
     if (bytes[3] != kModeDense) return corrupt("unknown mode");

@@ -41,7 +41,7 @@ public:
 
     /// 1.04 / sqrt(2^precision).
     double standard_error() const;
-    bool empty() const { return sparse_ && hashes_.empty(); }
+    bool empty() const { return sparse_ && count_ == 0; }
     bool is_sparse() const { return sparse_; }
 
     /// Adds one value given as its 64-bit hash (hash_int64, hash_string, ...).
@@ -52,7 +52,7 @@ public:
     uint64_t estimate() const;
     /// Bytes this sketch holds (for memory limits).
     std::size_t memory_bytes() const {
-        return sizeof(*this) + hashes_.capacity() * sizeof(uint64_t) + registers_.capacity();
+        return sizeof(*this) + slots_.capacity() * sizeof(uint64_t) + registers_.capacity();
     }
 
     /// Serialized form, for checkpointed aggregate state (little-endian):
@@ -72,14 +72,20 @@ private:
     std::size_t sparse_limit() const { return register_count() / 8; }
     void to_dense();
     void add_to_registers(uint64_t hash);
-    void compact_sparse();
+    /// Sparse mode: inserts `hash` into the set; false when it was there already.
+    bool insert_sparse(uint64_t hash);
+    bool contains_sparse(uint64_t hash) const;
+    /// The sparse set's hashes, ascending (the canonical order of serialize()).
+    std::vector<uint64_t> sorted_hashes() const;
 
     int precision_;
     bool sparse_ = true;
-    // Sparse mode: hashes_[0, sorted_) are sorted and distinct; the tail is unsorted, appended
-    // by add_hash and folded in by compact_sparse() once it grows.
-    std::vector<uint64_t> hashes_;
-    std::size_t sorted_ = 0;
+    // Sparse mode: the distinct hashes in an open-addressing set (linear probing, a power of
+    // two of slots, at most three quarters full; 0 marks an empty slot, so a hash of 0 is kept
+    // in has_zero_). An add is one probe where sorting and merging a list cost O(log n) moves.
+    std::vector<uint64_t> slots_;
+    std::size_t count_ = 0;  // distinct hashes, has_zero_ included
+    bool has_zero_ = false;
     std::vector<uint8_t> registers_;  // dense mode only
 };
 
