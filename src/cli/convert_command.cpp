@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <thread>
 
+#include "common/cpu_count.h"
 #include "common/json_string.h"
 #include "connectors/input_file.h"
 #include "connectors/staged_output.h"
@@ -224,7 +224,7 @@ Status convert(const ConvertOptions& options) {
             return Error(ErrorCode::kInvalidArgument, "--row-group-rows must be at least 1");
         }
         parquet_options.row_group_rows = options.row_group_rows;
-        parquet_options.threads = std::max(1u, std::thread::hardware_concurrency());
+        parquet_options.threads = usable_cores();
     }
 
     // Outputs are refused up front when they are the input (or each other): writing them would

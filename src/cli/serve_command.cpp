@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <thread>
 #include <vector>
 
 #include "alerts/alert_evaluator.h"
 #include "common/clock.h"
+#include "common/cpu_count.h"
 #include "common/logger.h"
 #include "common/metrics_registry.h"
 #include "common/write_health.h"
@@ -397,9 +397,7 @@ int run_serve(const ServeOptions& options) {
         kafka_options.max_request_bytes = static_cast<std::size_t>(spec.max_request_bytes);
         // `--threads` sizes both listeners (0: one per core).
         kafka_options.threads =
-            options.threads > 0
-                ? options.threads
-                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+            options.threads > 0 ? options.threads : static_cast<int>(usable_cores());
         kafka_broker =
             std::make_unique<kafka::Broker>(**log, clock, logger, broker_options, &metrics);
         kafka_server = std::make_unique<kafka::KafkaServer>(kafka_options, *kafka_broker, logger);

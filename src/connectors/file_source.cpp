@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/cpu_count.h"
 #include "common/mapped_file.h"
 #include "formats/csv_decoder.h"
 #include "formats/json_decoder.h"
@@ -270,7 +271,7 @@ Status FileSource::seek(const SourcePosition& position) {
 }
 
 Status FileSource::read(DecodeSink& sink, Listener* listener, unsigned threads) {
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (threads == 0) threads = usable_cores();
     if (files_.size() - next_ < 2 || threads < 2) return SourceReader::read_to_end(sink, listener);
     // Parallel: workers decode whole files into CollectingSinks; this thread replays them in
     // file order into `sink`.

@@ -8,9 +8,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
-#include <thread>
 #include <vector>
 
+#include "common/cpu_count.h"
 #include "listener/tcp_listener.h"
 
 namespace millrace {
@@ -249,28 +249,28 @@ private:
         request.received = received_;
         // A handler that answers at once does so on this thread, and dispatch() writes inline;
         // one that answers later from another thread (the log's flusher) gets queued here.
-        // A response to HEAD has no body (RFC 9110 9.3.2), whatever the handler or the Router's
-        // 404/405 put in it: body bytes would be read as the next response on the connection.
         const bool head = request.method == HttpMethod::kHead;
         router_.dispatch(request, [self = shared_from_this(), head](HttpResponse response) {
-            if (head) response.body.clear();
             const Executor executor = self->socket_.get_executor();
             net::dispatch(executor,
-                          [self = std::move(self), response = std::move(response)]() mutable {
-                              self->write(std::move(response), false);
+                          [self = std::move(self), head, response = std::move(response)]() mutable {
+                              self->write(std::move(response), false, head);
                           });
         });
     }
 
-    void write_error(HttpResponse response) { write(std::move(response), true); }
+    void write_error(HttpResponse response) { write(std::move(response), true, false); }
 
-    /// Writes the head and the body with one gathering write.
-    void write(HttpResponse response, bool close_after) {
+    /// Writes the head and the body with one gathering write. A response to HEAD gets the
+    /// Content-Length of its body but not the body (RFC 9110 9.3.2), whatever the handler or
+    /// the Router's 404/405 put in it: body bytes would be read as the next response.
+    void write(HttpResponse response, bool close_after, bool head_request) {
         response_ = std::move(response);
         const int status = response_.status;
         if (status < 200 || status == 204 || status == 304) response_.body.clear();  // no body
         response_keep_alive_ = keep_alive_ && !close_after;
         write_head(head_, response_, version_, response_keep_alive_);
+        if (head_request) response_.body.clear();
         const std::array<net::const_buffer, 2> buffers{
             net::buffer(head_), net::buffer(response_.body.data(), response_.body.size())};
         set_deadline(Phase::kWrite, kWriteTimeout);
@@ -321,9 +321,7 @@ public:
           router_(router),
           logger_(logger),
           listener_("listen", options_.address, options_.port,
-                    options_.threads > 0
-                        ? options_.threads
-                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                    options_.threads > 0 ? options_.threads : static_cast<int>(usable_cores()),
                     [this](Socket socket) {
                         std::make_shared<Session>(std::move(socket), options_, router_)->start();
                     }) {}
