@@ -99,16 +99,25 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         auto it = is_normalized(request.path) ? literal_.find(request.path)
                                               : literal_.find(join_path(split_path(request.path)));
         if (it != literal_.end()) {
+            const Route* get = nullptr;
             for (const Route* route : it->second) {
                 if (route->method == request.method) {
                     request.params.clear();
                     return run(*route, request, std::move(responder));
                 }
+                if (route->method == HttpMethod::kGet && get == nullptr) get = route;
+            }
+            // HEAD is GET without the body (RFC 9110 9.3.2): the server drops the body.
+            if (request.method == HttpMethod::kHead && get != nullptr) {
+                request.params.clear();
+                return run(*get, request, std::move(responder));
             }
         }
     }
     const std::vector<std::string_view> parts = split_path(request.path);
     bool path_matched = false;
+    const Route* head_as_get = nullptr;  // HEAD answered by a GET route of the path
+    std::vector<std::pair<std::string, std::string>> head_params;
     for (const auto& route : routes_) {
         if (route->segments.size() != parts.size()) continue;
         std::vector<std::pair<std::string, std::string>> params;
@@ -124,9 +133,20 @@ void Router::dispatch(HttpRequest& request, HttpResponder responder) const {
         }
         if (!match) continue;
         path_matched = true;
-        if (route->method != request.method) continue;
+        if (route->method != request.method) {
+            if (request.method == HttpMethod::kHead && route->method == HttpMethod::kGet &&
+                head_as_get == nullptr) {
+                head_as_get = route.get();
+                head_params = std::move(params);
+            }
+            continue;
+        }
         request.params = std::move(params);
         return run(*route, request, std::move(responder));
+    }
+    if (head_as_get != nullptr) {
+        request.params = std::move(head_params);
+        return run(*head_as_get, request, std::move(responder));
     }
     unmatched_->increment();
     if (path_matched) {

@@ -68,10 +68,17 @@ MILLRACE_TEST_CRASH_AT=checkpoint-complete:3 "$MILLRACE" run "$project" per_minu
   --commit-interval 1ms >"$WORK/run0.log" 2>&1 && rc=0 || rc=$?
 expect_eq "$rc" "137" "a run crashed after a checkpoint inside a snapshot"
 copied=$(q 'SELECT count(*) AS n FROM orders_copy')
+# The source reads one file per poll while checkpoints are written (the first one has no rows):
+# usually the second checkpoint holds a file or two, but on a loaded machine the first one's
+# write can take as long as reading all six files, and the crash then comes at the snapshot's
+# end. Either way the rows committed are whole checkpoints' and the runs below must still copy
+# every row exactly once.
 if [ "$copied" -gt 0 ] && [ "$copied" -lt 800 ]; then
   pass "... with part of the snapshot's files committed ($copied of 800 rows)"
+elif [ "$copied" -eq 800 ]; then
+  pass "... with the whole snapshot committed (this machine read all six files meanwhile)"
 else
-  fail "the crashed run committed $copied rows, expected part of the first 800"
+  fail "the crashed run committed $copied rows, expected part or all of the first 800"
 fi
 
 # The next run goes on from that checkpoint while rounds are appended, a compaction among them;

@@ -44,6 +44,30 @@ TEST(Router, MatchesLiteralsAndParameters) {
     EXPECT_NE(text.find("millrace_http_unmatched_requests_total 2"), std::string::npos);
 }
 
+TEST(Router, HeadIsAnsweredByTheGetRouteUnlessThePathHasAHeadRoute) {
+    MetricsRegistry metrics;
+    Router router(metrics);
+    router.add(HttpMethod::kGet, "/v1/features/{view}", "get",
+               [](HttpRequest& request, HttpResponder respond) {
+                   respond(HttpResponse{200, "text/plain", "view " + request.param("view")});
+               });
+    router.add(HttpMethod::kGet, "/metrics", "metrics", [](HttpRequest&, HttpResponder respond) {
+        respond(HttpResponse{200, "text/plain", "metrics"});
+    });
+    router.add(HttpMethod::kHead, "/tables/{t}", "exists", [](HttpRequest&, HttpResponder respond) {
+        respond(HttpResponse{204, "text/plain", ""});
+    });
+    router.add(HttpMethod::kGet, "/tables/{t}", "load", [](HttpRequest&, HttpResponder respond) {
+        respond(HttpResponse{200, "text/plain", "table"});
+    });
+    // The body is the GET's: the server sends its length and drops it.
+    EXPECT_EQ(dispatch(router, HttpMethod::kHead, "/v1/features/users").body, "view users");
+    EXPECT_EQ(dispatch(router, HttpMethod::kHead, "/metrics").body, "metrics");
+    EXPECT_EQ(dispatch(router, HttpMethod::kHead, "/tables/t").status, 204);
+    EXPECT_EQ(dispatch(router, HttpMethod::kHead, "/nothing").status, 404);
+    EXPECT_EQ(dispatch(router, HttpMethod::kPost, "/metrics").status, 405);
+}
+
 TEST(Router, GuardSeesTheRouteGroup) {
     MetricsRegistry metrics;
     Router router(metrics);
