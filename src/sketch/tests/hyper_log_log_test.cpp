@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "sketch/hash.h"
 
@@ -33,6 +34,34 @@ TEST(HyperLogLogTest, SmallCardinalitiesAreExact) {
     }
     EXPECT_TRUE(sketch.is_sparse());
     EXPECT_EQ(sketch.estimate(), 2000u);
+}
+
+TEST(HyperLogLogTest, SparseUpToTheBudgetWhateverTheOrderOfAddsAndMerges) {
+    // 2048 distinct hashes (m / 8 at p = 14) stay exact, one more turns the sketch dense; the
+    // hash 0 counts like any other; sketches built in different orders serialize the same.
+    std::vector<uint64_t> hashes{0};
+    for (int64_t i = 1; i < 2048; ++i) hashes.push_back(hash_int64(i));
+    HyperLogLog forward;
+    HyperLogLog backward;
+    for (uint64_t h : hashes) forward.add_hash(h);
+    for (auto it = hashes.rbegin(); it != hashes.rend(); ++it) backward.add_hash(*it);
+    HyperLogLog halves;
+    HyperLogLog second;
+    for (std::size_t i = 0; i < hashes.size(); ++i) (i % 2 ? second : halves).add_hash(hashes[i]);
+    ASSERT_TRUE(halves.merge(second).ok());
+    for (const HyperLogLog* sketch : {&forward, &backward, &halves}) {
+        EXPECT_TRUE(sketch->is_sparse());
+        EXPECT_EQ(sketch->estimate(), 2048u);
+        EXPECT_EQ(sketch->serialize(), forward.serialize());
+    }
+    forward.add_hash(0);  // already there
+    EXPECT_TRUE(forward.is_sparse());
+    forward.add_hash(hash_int64(5000));
+    EXPECT_FALSE(forward.is_sparse());
+    Result<HyperLogLog> back = HyperLogLog::deserialize(as_bytes(backward.serialize()));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->estimate(), 2048u);
+    EXPECT_EQ(back->serialize(), backward.serialize());
 }
 
 TEST(HyperLogLogTest, UniformDataWithinFourStandardErrors) {
