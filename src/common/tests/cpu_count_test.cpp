@@ -28,5 +28,16 @@ TEST(UsableCores, FollowsTheAffinityMask) {
     EXPECT_EQ(usable_cores(), all);
 }
 
+TEST(UsableCores, CgroupQuotaRoundsUp) {
+    EXPECT_EQ(cores_from_cpu_max("max 100000\n"), std::nullopt);
+    EXPECT_EQ(cores_from_cpu_max("150000 100000\n"), 2u);  // docker --cpus=1.5
+    EXPECT_EQ(cores_from_cpu_max("100000 100000"), 1u);
+    EXPECT_EQ(cores_from_cpu_max("50000 100000\n"), 1u);
+    EXPECT_EQ(cores_from_cpu_max("400000 100000\n"), 4u);
+    EXPECT_EQ(cores_from_cpu_max(""), std::nullopt);
+    EXPECT_EQ(cores_from_cpu_max("abc 100000"), std::nullopt);
+    EXPECT_EQ(cores_from_cpu_max("100000 0"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace millrace
