@@ -68,6 +68,9 @@ void parse_target(std::string_view target, HttpRequest& request) {
     }
 }
 
+/// 1xx, 204 and 304 responses have no body and no Content-Length (RFC 9110 6.4.1).
+bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
 /// The head of a response: status line, Server, Content-Type, the handler's headers,
 /// Content-Length (not for 1xx, 204 and 304, which have no body) and Connection when it differs
 /// from the version's default. Header values lose any CR or LF, so a handler's value cannot
@@ -100,7 +103,7 @@ void write_head(std::string& out, const HttpResponse& response, unsigned version
         append_value(value);
         out += "\r\n";
     }
-    if (status >= 200 && status != 204 && status != 304) {
+    if (status_has_body(status)) {
         out += "Content-Length: ";
         out += std::to_string(response.body.size());
         out += "\r\n";
@@ -266,8 +269,7 @@ private:
     /// the Router's 404/405 put in it: body bytes would be read as the next response.
     void write(HttpResponse response, bool close_after, bool head_request) {
         response_ = std::move(response);
-        const int status = response_.status;
-        if (status < 200 || status == 204 || status == 304) response_.body.clear();  // no body
+        if (!status_has_body(response_.status)) response_.body.clear();
         response_keep_alive_ = keep_alive_ && !close_after;
         write_head(head_, response_, version_, response_keep_alive_);
         if (head_request) response_.body.clear();

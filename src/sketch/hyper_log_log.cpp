@@ -77,62 +77,49 @@ void HyperLogLog::add_to_registers(uint64_t hash) {
     if (rank > registers_[index]) registers_[index] = rank;
 }
 
-bool HyperLogLog::contains_sparse(uint64_t hash) const {
-    if (hash == 0) return has_zero_;
-    if (slots_.empty()) return false;
+std::size_t HyperLogLog::probe(uint64_t hash) const {
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;; i = (i + 1) & mask) {
-        if (slots_[i] == hash) return true;
-        if (slots_[i] == 0) return false;
-    }
+    std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;  // Fibonacci hashing
+    while (slots_[i] != hash && slots_[i] != 0) i = (i + 1) & mask;
+    return i;
 }
 
-bool HyperLogLog::insert_sparse(uint64_t hash) {
+bool HyperLogLog::contains_sparse(uint64_t hash) const {
+    if (hash == 0) return has_zero_;
+    return !slots_.empty() && slots_[probe(hash)] == hash;
+}
+
+void HyperLogLog::insert_sparse(uint64_t hash) {
     if (hash == 0) {
-        if (has_zero_) return false;
+        count_ += has_zero_ ? 0 : 1;
         has_zero_ = true;
-        ++count_;
-        return true;
+        return;
     }
     if ((count_ + 1) * 4 > slots_.size() * 3) {  // grow: at most three quarters full
         std::vector<uint64_t> old = std::move(slots_);
         slots_.assign(std::max<std::size_t>(8, old.size() * 2), 0);
-        const std::size_t mask = slots_.size() - 1;
         for (const uint64_t h : old) {
-            if (h == 0) continue;
-            std::size_t i = (h * 0x9E3779B97F4A7C15ull) >> 32 & mask;
-            while (slots_[i] != 0) i = (i + 1) & mask;
-            slots_[i] = h;
+            if (h != 0) slots_[probe(h)] = h;
         }
     }
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;; i = (i + 1) & mask) {
-        if (slots_[i] == hash) return false;
-        if (slots_[i] == 0) {
-            slots_[i] = hash;
-            ++count_;
-            return true;
-        }
-    }
+    uint64_t& slot = slots_[probe(hash)];
+    if (slot == 0) ++count_;
+    slot = hash;
 }
 
-std::vector<uint64_t> HyperLogLog::sorted_hashes() const {
+std::vector<uint64_t> HyperLogLog::sparse_hashes() const {
     std::vector<uint64_t> out;
     out.reserve(count_);
     if (has_zero_) out.push_back(0);
     for (const uint64_t h : slots_) {
         if (h != 0) out.push_back(h);
     }
-    std::sort(out.begin(), out.end());
     return out;
 }
 
 void HyperLogLog::to_dense() {
     registers_.assign(register_count(), 0);
-    if (has_zero_) add_to_registers(0);
-    for (const uint64_t hash : slots_) {
-        if (hash != 0) add_to_registers(hash);
-    }
+    for (const uint64_t hash : sparse_hashes()) add_to_registers(hash);
     slots_.clear();
     slots_.shrink_to_fit();
     count_ = 0;
@@ -163,10 +150,7 @@ Status HyperLogLog::merge(const HyperLogLog& other) {
                          std::to_string(precision_) + " and " + std::to_string(other.precision_));
     }
     if (other.sparse_) {
-        if (other.has_zero_) add_hash(0);
-        for (const uint64_t hash : other.slots_) {
-            if (hash != 0) add_hash(hash);
-        }
+        for (const uint64_t hash : other.sparse_hashes()) add_hash(hash);
         return {};
     }
     if (sparse_) to_dense();
@@ -195,7 +179,8 @@ std::string HyperLogLog::serialize() const {
     out.push_back(static_cast<char>(kVersion));
     out.push_back(static_cast<char>(precision_));
     if (sparse_) {
-        const std::vector<uint64_t> hashes = sorted_hashes();
+        std::vector<uint64_t> hashes = sparse_hashes();
+        std::sort(hashes.begin(), hashes.end());  // the canonical order
         out.push_back(static_cast<char>(kModeSparse));
         put_u32(out, static_cast<uint32_t>(hashes.size()));
         for (const uint64_t hash : hashes) put_u64(out, hash);

@@ -72,11 +72,13 @@ private:
     std::size_t sparse_limit() const { return register_count() / 8; }
     void to_dense();
     void add_to_registers(uint64_t hash);
-    /// Sparse mode: inserts `hash` into the set; false when it was there already.
-    bool insert_sparse(uint64_t hash);
+    /// Sparse mode: the slot holding `hash` (not 0), or the empty slot where it would go;
+    /// slots_ must not be empty.
+    std::size_t probe(uint64_t hash) const;
+    void insert_sparse(uint64_t hash);
     bool contains_sparse(uint64_t hash) const;
-    /// The sparse set's hashes, ascending (the canonical order of serialize()).
-    std::vector<uint64_t> sorted_hashes() const;
+    /// The sparse set's hashes, in no order.
+    std::vector<uint64_t> sparse_hashes() const;
 
     int precision_;
     bool sparse_ = true;
