@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <span>
-#include <unordered_set>
 #include <vector>
 
 #include "common/check.h"
+#include "exec/distinct_set.h"
 #include "exec/key_encoder.h"
 #include "sketch/dd_sketch.h"
 #include "sketch/hash.h"
@@ -19,10 +19,6 @@ namespace millrace {
 using sql::Aggregate;
 
 namespace {
-
-/// What a std::unordered_set<std::string> node costs beyond its key's characters (node, hash,
-/// bucket pointer, string header).
-constexpr std::size_t kSetNodeBytes = 64;
 
 int64_t as_int64(const Column& c, std::size_t row) {
     switch (c.type()) {
@@ -77,10 +73,12 @@ private:
     std::vector<int64_t> counts_;
 };
 
-/// count(DISTINCT x): the set of encoded values (KeyEncoder). Serialized as u64 values, then
-/// each value's bytes, sorted so that equal states serialize to equal bytes.
+/// count(DISTINCT x): per group, the set of encoded values (KeyEncoder) in a DistinctSet.
+/// Serialized as u64 values, then each value's bytes, in the set's canonical order so that
+/// equal states serialize to equal bytes.
 class CountDistinctState final : public AggregateState {
 public:
+    explicit CountDistinctState(std::string_view origin) : origin_(origin) {}
     Aggregate function() const override { return Aggregate::kCountDistinct; }
     void resize(std::size_t groups) override { sets_.resize(groups); }
     Status update(const Column* column, const uint32_t* gids, std::size_t n) override {
@@ -89,41 +87,51 @@ public:
             if (column->is_null(i)) continue;
             scratch_.clear();
             KeyEncoder::encode(one, i, scratch_);
-            insert(gids[i], scratch_);
+            MILLRACE_TRY(insert(gids[i], scratch_));
         }
         return {};
     }
     Status merge(uint32_t into, const AggregateState& other, uint32_t from) override {
-        for (const std::string& v : static_cast<const CountDistinctState&>(other).sets_[from])
-            insert(into, v);
-        return {};
+        Status status;
+        static_cast<const CountDistinctState&>(other).sets_[from].for_each([&](std::string_view v) {
+            if (status.ok()) status = insert(into, v);
+        });
+        return status;
     }
     void finalize(uint32_t g, ColumnBuilder& out) const override {
         out.append_int64(static_cast<int64_t>(sets_[g].size()));
     }
     void serialize(uint32_t g, StateWriter& out) const override {
-        std::vector<std::string_view> values(sets_[g].begin(), sets_[g].end());
-        std::sort(values.begin(), values.end());
-        out.u64(values.size());
-        for (std::string_view v : values) out.bytes(v);
+        out.u64(sets_[g].size());
+        for (std::string_view v : sets_[g].canonical_order()) out.bytes(v);
     }
     Status restore(uint32_t g, StateReader& in) override {
         MILLRACE_ASSIGN_OR_RETURN(uint64_t values, in.count(8));
-        for (const std::string& v : sets_[g]) grown_bytes_ -= v.size() + kSetNodeBytes;
+        grown_bytes_ -= sets_[g].memory_bytes();
         sets_[g].clear();
         for (uint64_t v = 0; v < values; ++v) {
             MILLRACE_ASSIGN_OR_RETURN(std::string_view value, in.bytes());
-            insert(g, value);
+            MILLRACE_TRY(insert(g, value));
         }
         return {};
     }
-    std::size_t bytes_per_group() const override { return sizeof(std::unordered_set<std::string>); }
+    std::size_t bytes_per_group() const override { return sizeof(DistinctSet); }
 
 private:
-    void insert(uint32_t g, std::string_view value) {
-        if (sets_[g].emplace(value).second) grown_bytes_ += value.size() + kSetNodeBytes;
+    Status insert(uint32_t g, std::string_view value) {
+        DistinctSet& set = sets_[g];
+        const std::size_t before = set.memory_bytes();
+        if (set.insert(value) == DistinctSet::Inserted::kFull) {
+            return Error(ErrorCode::kResourceExhausted,
+                         fmt::format("count(DISTINCT) of {} holds more than 4 GiB of values in "
+                                     "one group",
+                                     origin_));
+        }
+        grown_bytes_ += set.memory_bytes() - before;
+        return {};
     }
-    std::vector<std::unordered_set<std::string>> sets_;
+    std::string origin_;
+    std::vector<DistinctSet> sets_;
     std::string scratch_;
 };
 
@@ -500,8 +508,8 @@ const AggregateFunction kAggregateFunctions[] = {
          return std::make_unique<CountState>(Aggregate::kCount);
      }},
     {Aggregate::kCountDistinct,
-     [](const sql::AggregateCall&, std::string_view) -> std::unique_ptr<AggregateState> {
-         return std::make_unique<CountDistinctState>();
+     [](const sql::AggregateCall&, std::string_view origin) -> std::unique_ptr<AggregateState> {
+         return std::make_unique<CountDistinctState>(origin);
      }},
     {Aggregate::kSum,
      [](const sql::AggregateCall& call,
