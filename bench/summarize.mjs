@@ -212,7 +212,19 @@ for (const p of ['p50', 'p99', 'p99_9']) {
 }
 for (const p of ['p50', 'p99']) {
   row({ figure: `feature batch of 100 keys at ${online?.batch_rate ?? 1000}/s, ${p}${lagNote(online?.batch, p)}`, unit: 'µs',
-    ours: median(lat(online?.batch, p)), oursRuns: lat(online?.batch, p), better: 'lower', goal: p === 'p99' ? 2000 : undefined });
+    ours: median(lat(online?.batch, p)), oursRuns: lat(online?.batch, p),
+    peer: online?.batch_floor ? `nginx, a batch-sized static file, same loadgen and rate${lagNote(online.batch_floor, p)}` : undefined,
+    peerValue: median(lat(online?.batch_floor, p)), peerRuns: lat(online?.batch_floor, p),
+    better: 'lower', goal: p === 'p99' ? 2000 : undefined });
+}
+// The server's own share of those latencies: each run's route histogram (bucket bounds, so
+// "≤"), from the route's start to the response handed to the connection.
+const handler = (list, p) => reports(list, (r) => r.handler_us?.[p]).filter((v) => v !== null && v !== undefined);
+for (const [name, list] of [['feature GET at ' + (online?.rate ?? 20000) + '/s', online?.get],
+  ['feature batch of 100 keys at ' + (online?.batch_rate ?? 1000) + '/s', online?.batch]]) {
+  const runs = handler(list, 'p99_le');
+  row({ figure: `${name}, p99 within the server (route histogram bucket bound)`, unit: 'µs',
+    ours: runs.length ? median(runs) : undefined, oursRuns: runs.length ? runs : undefined, better: 'lower' });
 }
 const inProcess = find('BM_Batch100');
 row({ figure: 'feature batch of 100 keys in process (parse, lookups, JSON)', unit: 'µs',

@@ -10,7 +10,9 @@
 #      `millrace serve`; one cold wrk run (caches empty, reported apart), a warm-up reading every
 #      key once (bench/online/warm.py), then wrk saturation on GET
 #      /v1/features/user_features?key=<random>, loadgen at 20k req/s for p50/p99/p99.9, and
-#      loadgen POSTing batches of 100 random keys.
+#      loadgen POSTing batches of 100 random keys. Beside each of these runs, the server's own
+#      time from its route histogram (/metrics, bench/online/handler_quantiles.py): what of a
+#      tail is the handler's and what is the socket, the kernel and the client's.
 #      Skipped ("skipped: feature serving not available") when the binary cannot serve views.
 # Goals: p99 < 500 us at 20k/s and <= 1.5 x nginx's under the same client; saturation >= 0.8 x
 # nginx (and >= 0.5 x redis GET);
@@ -68,13 +70,21 @@ loadgen_runs() {
   local label=$1; shift
   local p50s=() p99s=() p999s=() lags=() rates=() errs=() reports=() out
   for run in $(seq 1 "$runs"); do
+    # HANDLER_ROUTE (a route of millrace's /metrics): the server's own time for the run's
+    # requests, from its route histogram, goes into the report as `handler_us`.
+    [ -n "${HANDLER_ROUTE:-}" ] && curl -s "$url/metrics" >"$work/metrics_before"
     out=$("${client_cpu[@]}" "$loadgen" "$@" 2>/dev/null)
+    if [ -n "${HANDLER_ROUTE:-}" ]; then
+      curl -s "$url/metrics" >"$work/metrics_after"
+      handler=$(python3 "$here/handler_quantiles.py" "$work/metrics_before" "$work/metrics_after" "$HANDLER_ROUTE")
+      out=$(node -e 'const j=JSON.parse(process.argv[1]); j.handler_us=JSON.parse(process.argv[2]); console.log(JSON.stringify(j))' "$out" "$handler")
+    fi
     reports+=("$out")
     p50s+=("$(field "$out" latency_us p50)"); p99s+=("$(field "$out" latency_us p99)")
     p999s+=("$(field "$out" latency_us p99_9)"); lags+=("$(field "$out" send_lag_us p99)")
     rates+=("$(field "$out" . achieved_rate)")
     errs+=("$(node -e 'const j=JSON.parse(process.argv[1]); const e=j.errors; console.log(e.connect+e.timeout+e.io+e.parse+e.unsent+e.non_2xx)' "$out")")
-    echo "  run $run: $(field "$out" . achieved_rate) req/s, p50 ${p50s[-1]} us (send lag $(field "$out" send_lag_us p50)), p99 ${p99s[-1]} us (send lag ${lags[-1]}), p99.9 ${p999s[-1]} us (send lag $(field "$out" send_lag_us p99_9)), max $(field "$out" latency_us max) us, errors ${errs[-1]}"
+    echo "  run $run: $(field "$out" . achieved_rate) req/s, p50 ${p50s[-1]} us (send lag $(field "$out" send_lag_us p50)), p99 ${p99s[-1]} us (send lag ${lags[-1]}), p99.9 ${p999s[-1]} us (send lag $(field "$out" send_lag_us p99_9)), max $(field "$out" latency_us max) us, errors ${errs[-1]}${HANDLER_ROUTE:+, handler p99 <= $(field "$out" handler_us p99_le) us}"
   done
   LG_P99=$(printf '%s\n' "${p99s[@]}" | median)
   LG_JSON="[$(join "${reports[@]}")]"
@@ -84,11 +94,11 @@ loadgen_runs() {
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine, load average $load_before, $pinning"
-nginx_rps=(); redis_rps=(); floor_json=null; millrace_rps=(); get_json=null; batch_json=null; skipped=""
+nginx_rps=(); redis_rps=(); floor_json=null; batch_floor_json=null; millrace_rps=(); get_json=null; batch_json=null; skipped=""
 write_results() {
-  printf '{"part":"online","machine":"%s","pinning":"%s","load_before":"%s","load_after":"%s","rate":%s,"batch_rate":%s,"keys":%s,"skipped":"%s","nginx_rps":[%s],"redis_rps":[%s],"floor":%s,"millrace_rps":[%s],"cold_rps":%s,"get":%s,"batch":%s}\n' \
+  printf '{"part":"online","machine":"%s","pinning":"%s","load_before":"%s","load_after":"%s","rate":%s,"batch_rate":%s,"keys":%s,"skipped":"%s","nginx_rps":[%s],"redis_rps":[%s],"floor":%s,"batch_floor":%s,"millrace_rps":[%s],"cold_rps":%s,"get":%s,"batch":%s}\n' \
     "$machine" "$pinning" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$rate" "$batch_rate" "$keys" \
-    "${skipped//\"/}" "$(join "${nginx_rps[@]}")" "$(join "${redis_rps[@]}")" "$floor_json" \
+    "${skipped//\"/}" "$(join "${nginx_rps[@]}")" "$(join "${redis_rps[@]}")" "$floor_json" "$batch_floor_json" \
     "$(join "${millrace_rps[@]}")" "${cold_rps:-null}" "$get_json" "$batch_json" > "$results/part_online.json"
 }
 
@@ -120,6 +130,14 @@ loadgen_runs "loadgen -> nginx at $rate/s" --target "$nginx_url" --rate "$rate" 
   --connections 32 --path-template '/feature.json?key={rand:0:999999}'
 floor_p99=$LG_P99
 floor_json=$LG_JSON
+# The same floor for an answer as large as a batch of 100 keys: a static file of 100 rows shaped
+# like the batch route's (GET: nginx serves no POST from files), at the batch rate.
+node -e 'const row = {key: {user_id: 999999}, status: "PRESENT", event_timestamp: "2024-01-01T00:00:00Z", features: Object.fromEntries([...Array(10).keys()].map((i) => [`f${i}`, 99.3]))};
+console.log(JSON.stringify({view: "user_features", results: Array(100).fill(row)}))' >"$work/nginx/html/batch.json"
+echo "open loop at $batch_rate req/s, 32 connections, ${seconds}s, a $(wc -c <"$work/nginx/html/batch.json")-byte file:"
+loadgen_runs "loadgen -> nginx, batch-sized file at $batch_rate/s" --target "$nginx_url" --rate "$batch_rate" \
+  --duration "${seconds}s" --connections 32 --path-template '/batch.json?keys={rand:0:999999}'
+batch_floor_json=$LG_JSON
 lg_sat=()
 for run in $(seq 1 "$runs"); do
   out=$("${client_cpu[@]}" "$loadgen" --target "$nginx_url" --rate 0 --duration "${seconds}s" --connections 64 \
@@ -261,11 +279,13 @@ if [ -n "${PERF:-}" ]; then
   echo "  profiled run: millrace GET $rps req/s (perf data in $PERF)"
 fi
 echo "single-key GET, open loop at $rate req/s, 32 connections:"
+HANDLER_ROUTE=features_get
 loadgen_runs "millrace GET at $rate/s" --target "$url" --rate "$rate" --duration "${seconds}s" \
   --connections 32 --path-template "/v1/features/user_features?key={rand:0:$((keys - 1))}"
 get_p99=$LG_P99
 get_json=$LG_JSON
 echo "batch of 100 keys, open loop at $batch_rate req/s, 32 connections:"
+HANDLER_ROUTE=features_batch
 loadgen_runs "millrace batch(100) at $batch_rate/s" --target "$url" --rate "$batch_rate" \
   --duration "${seconds}s" --connections 32 --method POST \
   --path-template /v1/features/user_features/batch --body "{\"keys\": {keys:100:0:$((keys - 1))}}"
