@@ -189,22 +189,32 @@ class ApproxCountDistinctState final : public SketchState<HyperLogLog> {
 public:
     Aggregate function() const override { return Aggregate::kApproxCountDistinct; }
     Status update(const Column* column, const uint32_t* gids, std::size_t n) override {
+        // The rows' hashes first, then the adds, each sketch's slot asked for kAhead rows
+        // before its add: a batch spreads over many groups' sketches (tens of KiB each), so
+        // most adds would otherwise wait on a cache miss one after the other.
+        constexpr std::size_t kAhead = 8;
+        rows_.clear();
+        hashes_.clear();
         for (std::size_t i = 0; i < n; ++i) {
             if (column->is_null(i)) continue;
-            uint64_t hash = 0;
+            rows_.push_back(static_cast<uint32_t>(i));
             switch (column->type()) {
                 case DataType::kFloat64:
-                    hash = hash_double(column->value<double>(i));
+                    hashes_.push_back(hash_double(column->value<double>(i)));
                     break;
                 case DataType::kString:
                 case DataType::kBytes:
-                    hash = hash_string(column->string_at(i));
+                    hashes_.push_back(hash_string(column->string_at(i)));
                     break;
                 default:
-                    hash = hash_int64(as_int64(*column, i));
+                    hashes_.push_back(hash_int64(as_int64(*column, i)));
                     break;
             }
-            sketches_[gids[i]].add_hash(hash);
+        }
+        const std::size_t m = rows_.size();
+        for (std::size_t k = 0; k < m; ++k) {
+            if (k + kAhead < m) sketches_[gids[rows_[k + kAhead]]].prefetch(hashes_[k + kAhead]);
+            sketches_[gids[rows_[k]]].add_hash(hashes_[k]);
         }
         count_batch_growth(gids, n);
         return {};
@@ -212,6 +222,10 @@ public:
     void finalize(uint32_t g, ColumnBuilder& out) const override {
         out.append_int64(static_cast<int64_t>(sketches_[g].estimate()));
     }
+
+private:
+    std::vector<uint32_t> rows_;    // update(): the batch's rows with a value
+    std::vector<uint64_t> hashes_;  // and their hashes
 };
 
 /// approx_percentile(x, q): DDSketch of the values; q is a bound constant.

@@ -569,27 +569,46 @@ Status read_header(RecordReader& reader, const CsvOptions& options, std::vector<
 
 // Counts line breaks (LF, CRLF, lone CR) lazily, only when a line number is needed: errors are
 // rare, and the cursor only moves forward, so the total cost stays linear.
+// The LFs in [p, end): 32 bytes per compare and popcount where AVX2 is there (std::count
+// widens every byte to a 64-bit lane).
+uint64_t count_line_feeds(const char* p, const char* end) {
+    uint64_t count = 0;
+#if defined(__AVX2__)
+    const __m256i lf = _mm256_set1_epi8('\n');
+    for (; end - p >= 32; p += 32) {
+        const __m256i chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        count += static_cast<uint64_t>(__builtin_popcount(
+            static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(chunk, lf)))));
+    }
+#endif
+    return count + static_cast<uint64_t>(std::count(p, end, '\n'));
+}
+
 class LineCounter {
 public:
     explicit LineCounter(std::string_view input)
         : pos_(input.data()), end_(input.data() + input.size()) {}
 
     uint64_t line_at(const char* target) {
-        // Fast path: without carriage returns in the stretch, lines are the LF count (which
-        // the compiler vectorizes); errors far apart must not cost a byte-by-byte scan.
-        if (target > pos_ &&
-            std::memchr(pos_, '\r', static_cast<std::size_t>(target - pos_)) == nullptr) {
-            line_ += static_cast<uint64_t>(std::count(pos_, target, '\n'));
-            pos_ = target;
-            return line_;
-        }
+        // In stretches small enough to stay in the L1 cache between the two looks at them:
+        // without carriage returns, lines are the LF count (count_line_feeds), so
+        // errors far apart cost neither a byte-by-byte scan nor two trips to memory.
+        constexpr std::size_t kStretch = 16 * 1024;
         while (pos_ < target) {
-            const char c = *pos_++;
-            if (c == '\n') {
-                ++line_;
-            } else if (c == '\r') {
-                if (pos_ < end_ && *pos_ == '\n') ++pos_;
-                ++line_;
+            const char* stop = pos_ + std::min(kStretch, static_cast<std::size_t>(target - pos_));
+            if (std::memchr(pos_, '\r', static_cast<std::size_t>(stop - pos_)) == nullptr) {
+                line_ += count_line_feeds(pos_, stop);
+                pos_ = stop;
+                continue;
+            }
+            while (pos_ < stop) {
+                const char c = *pos_++;
+                if (c == '\n') {
+                    ++line_;
+                } else if (c == '\r') {
+                    if (pos_ < end_ && *pos_ == '\n') ++pos_;
+                    ++line_;
+                }
             }
         }
         return line_;

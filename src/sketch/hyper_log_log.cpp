@@ -79,7 +79,7 @@ void HyperLogLog::add_to_registers(uint64_t hash) {
 
 std::size_t HyperLogLog::probe(uint64_t hash) const {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t i = (hash * 0x9E3779B97F4A7C15ull) >> 32 & mask;  // Fibonacci hashing
+    std::size_t i = home_slot(hash);
     while (slots_[i] != hash && slots_[i] != 0) i = (i + 1) & mask;
     return i;
 }

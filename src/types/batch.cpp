@@ -58,48 +58,9 @@ Batch Batch::project(std::span<const std::size_t> indices) const {
     return Batch(std::make_shared<const Schema>(std::move(fields)), std::move(columns), num_rows_);
 }
 
-namespace {
-
-template <typename T>
-void gather(const Column& column, std::span<const uint32_t> rows, ColumnBuilder& builder) {
-    const T* values = column.values<T>().data();
-    if (!column.has_nulls()) {
-        for (uint32_t row : rows) builder.append<T>(values[row]);
-        return;
-    }
-    for (uint32_t row : rows) {
-        if (column.is_null(row)) {
-            builder.append_null();
-        } else {
-            builder.append<T>(values[row]);
-        }
-    }
-}
-
-}  // namespace
-
 Column take_rows(const Column& column, std::span<const uint32_t> rows) {
     ColumnBuilder builder(column.type(), rows.size());
-    switch (fixed_width(column.type())) {
-        case 0:
-            for (uint32_t row : rows) {
-                if (column.is_null(row)) {
-                    builder.append_null();
-                } else {
-                    builder.append_string(column.string_at(row));
-                }
-            }
-            break;
-        case 1:
-            gather<uint8_t>(column, rows, builder);
-            break;
-        case 4:
-            gather<int32_t>(column, rows, builder);
-            break;
-        default:
-            gather<int64_t>(column, rows, builder);
-            break;
-    }
+    builder.append_rows(column, rows);
     return builder.finish();
 }
 

@@ -1,6 +1,7 @@
 #include "types/column_builder.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "types/value.h"
 
@@ -64,6 +65,55 @@ void ColumnBuilder::append_value(const Value& value) {
             append_string(value.as_string());
             break;
     }
+}
+
+namespace {
+
+template <typename T>
+void gather_into(uint8_t* out, const Column& column, std::span<const uint32_t> rows) {
+    const T* values = column.values<T>().data();
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        std::memcpy(out + i * sizeof(T), &values[rows[i]], sizeof(T));
+}
+
+}  // namespace
+
+void ColumnBuilder::append_rows(const Column& column, std::span<const uint32_t> rows) {
+    MILLRACE_DCHECK(column.type() == type_, "append_rows: type mismatch");
+    if (column.has_nulls() || !validity_.empty()) {
+        for (uint32_t row : rows) append_from(column, row);
+        return;
+    }
+    const std::size_t width = fixed_width(type_);
+    if (width == 0) {
+        const uint32_t* offsets = column.offsets().data();
+        std::size_t bytes = 0;
+        for (uint32_t row : rows) bytes += offsets[row + 1] - offsets[row];
+        heap_.reserve(heap_.size() + bytes);
+        values_.reserve(values_.size() + rows.size() * sizeof(uint32_t));
+        const char* heap = column.heap().data();
+        for (uint32_t row : rows) {
+            heap_.append(heap + offsets[row], offsets[row + 1] - offsets[row]);
+            values_.push<uint32_t>(static_cast<uint32_t>(heap_.size()));
+        }
+        size_ += rows.size();
+        return;
+    }
+    const std::size_t old = values_.size();
+    values_.resize(old + rows.size() * width);
+    uint8_t* out = values_.data() + old;
+    switch (width) {
+        case 1:
+            gather_into<uint8_t>(out, column, rows);
+            break;
+        case 4:
+            gather_into<uint32_t>(out, column, rows);
+            break;
+        default:
+            gather_into<uint64_t>(out, column, rows);
+            break;
+    }
+    size_ += rows.size();
 }
 
 void ColumnBuilder::append_from(const Column& column, std::size_t row) {

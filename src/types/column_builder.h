@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "common/check.h"
@@ -64,6 +65,9 @@ public:
     void append_value(const Value& value);
     /// Appends row `row` of `column`, which must have this builder's type.
     void append_from(const class Column& column, std::size_t row);
+    /// Appends rows `rows` of `column` (same type), as append_from() each, in one pass per
+    /// buffer when neither has nulls (Batch::take, filters).
+    void append_rows(const class Column& column, std::span<const uint32_t> rows);
 
     /// Drops every row from `rows` on (rows <= size()).
     void truncate(std::size_t rows);

@@ -145,5 +145,57 @@ TEST(BufferTest, AppendCopiesEveryShortLengthExactly) {
     }
 }
 
+// append_rows() equals append_from() row by row, for every physical width, with and without
+// nulls on either side, after rows already appended.
+TEST(BatchTest, AppendRowsEqualsAppendFromForEveryWidth) {
+    const std::vector<uint32_t> rows = {7, 0, 3, 3, 9, 1};
+    for (DataType type : {DataType::kBool, DataType::kInt32, DataType::kInt64, DataType::kFloat64,
+                          DataType::kString}) {
+        for (bool source_nulls : {false, true}) {
+            ColumnBuilder source(type);
+            for (int i = 0; i < 10; ++i) {
+                if (source_nulls && i % 3 == 0) {
+                    source.append_null();
+                } else if (type == DataType::kString) {
+                    source.append_string(std::string(static_cast<std::size_t>(i) * 5, 'a' + i));
+                } else {
+                    source.append_value(type == DataType::kBool      ? Value::boolean(i % 2 == 0)
+                                        : type == DataType::kInt32   ? Value::int32(i * 11)
+                                        : type == DataType::kFloat64 ? Value::float64(i * 0.5)
+                                                                     : Value::int64(i * 1000));
+                }
+            }
+            const Column column = source.finish();
+            for (bool builder_nulls : {false, true}) {
+                ColumnBuilder bulk(type);
+                ColumnBuilder one_by_one(type);
+                if (builder_nulls) {
+                    bulk.append_null();
+                    one_by_one.append_null();
+                }
+                bulk.append_rows(column, rows);
+                for (uint32_t row : rows) one_by_one.append_from(column, row);
+                const Column a = bulk.finish();
+                const Column b = one_by_one.finish();
+                ASSERT_EQ(a.size(), b.size());
+                EXPECT_EQ(a.null_count(), b.null_count());
+                for (std::size_t i = 0; i < a.size(); ++i) {
+                    EXPECT_EQ(a.is_null(i), b.is_null(i)) << type_name(type) << " row " << i;
+                    if (a.is_null(i)) continue;
+                    if (type == DataType::kString) {
+                        EXPECT_EQ(a.string_at(i), b.string_at(i)) << i;
+                    } else if (fixed_width(type) == 1) {
+                        EXPECT_EQ(a.value<uint8_t>(i), b.value<uint8_t>(i)) << i;
+                    } else if (fixed_width(type) == 4) {
+                        EXPECT_EQ(a.value<int32_t>(i), b.value<int32_t>(i)) << i;
+                    } else {
+                        EXPECT_EQ(a.value<int64_t>(i), b.value<int64_t>(i)) << i;
+                    }
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace millrace
