@@ -49,9 +49,9 @@ public:
     /// Asks the CPU to load the memory add_hash(hash) will touch (a sparse slot or a register),
     /// so that a caller adding to many sketches can overlap their cache misses.
     void prefetch(uint64_t hash) const {
-        // One unconditional prefetch of a chosen address: GCC drops a prefetch that is alone
-        // in a branch. A prefetch never faults, so the address an empty set gives (computed
-        // as an integer, off null) does no harm.
+        // One unconditional prefetch of a chosen address: GCC 12 dropped the prefetch when it
+        // sat under a test for an empty set. A prefetch never faults, so the address an empty
+        // set gives (computed as an integer, off null) does no harm.
         const uintptr_t at =
             sparse_
                 ? reinterpret_cast<uintptr_t>(slots_.data()) + home_slot(hash) * sizeof(uint64_t)
