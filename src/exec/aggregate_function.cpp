@@ -193,11 +193,11 @@ public:
         // before its add: a batch spreads over many groups' sketches (tens of KiB each), so
         // most adds would otherwise wait on a cache miss one after the other.
         constexpr std::size_t kAhead = 8;
-        rows_.clear();
+        groups_.clear();
         hashes_.clear();
         for (std::size_t i = 0; i < n; ++i) {
             if (column->is_null(i)) continue;
-            rows_.push_back(static_cast<uint32_t>(i));
+            groups_.push_back(gids[i]);
             switch (column->type()) {
                 case DataType::kFloat64:
                     hashes_.push_back(hash_double(column->value<double>(i)));
@@ -211,10 +211,10 @@ public:
                     break;
             }
         }
-        const std::size_t m = rows_.size();
+        const std::size_t m = groups_.size();
         for (std::size_t k = 0; k < m; ++k) {
-            if (k + kAhead < m) sketches_[gids[rows_[k + kAhead]]].prefetch(hashes_[k + kAhead]);
-            sketches_[gids[rows_[k]]].add_hash(hashes_[k]);
+            if (k + kAhead < m) sketches_[groups_[k + kAhead]].prefetch(hashes_[k + kAhead]);
+            sketches_[groups_[k]].add_hash(hashes_[k]);
         }
         count_batch_growth(gids, n);
         return {};
@@ -224,8 +224,8 @@ public:
     }
 
 private:
-    std::vector<uint32_t> rows_;    // update(): the batch's rows with a value
-    std::vector<uint64_t> hashes_;  // and their hashes
+    std::vector<uint32_t> groups_;  // update(): the group of each row with a value
+    std::vector<uint64_t> hashes_;  // and its value's hash
 };
 
 /// approx_percentile(x, q): DDSketch of the values; q is a bound constant.

@@ -571,8 +571,6 @@ Status read_header(RecordReader& reader, const CsvOptions& options, std::vector<
     return {};
 }
 
-// Counts line breaks (LF, CRLF, lone CR) lazily, only when a line number is needed: errors are
-// rare, and the cursor only moves forward, so the total cost stays linear.
 // The LFs in [p, end): 32 bytes per compare and popcount where AVX2 is there (std::count
 // widens every byte to a 64-bit lane).
 uint64_t count_line_feeds(const char* p, const char* end) {
@@ -588,6 +586,8 @@ uint64_t count_line_feeds(const char* p, const char* end) {
     return count + static_cast<uint64_t>(std::count(p, end, '\n'));
 }
 
+// Counts line breaks (LF, CRLF, lone CR) lazily, only when a line number is needed: errors are
+// rare, and the cursor only moves forward, so the total cost stays linear.
 class LineCounter {
 public:
     explicit LineCounter(std::string_view input)
